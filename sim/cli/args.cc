@@ -1,0 +1,76 @@
+#include "sim/cli/args.h"
+
+#include <fmt/format.h>
+
+#include "sim/config/yaml_fields.h"
+
+namespace collsim::cli {
+
+std::string ParsedArgs::get(const std::string& name) const {
+  if (auto it = values_.find(name); it != values_.end()) return it->second;
+  if (auto it = defaults_.find(name); it != defaults_.end()) return it->second;
+  return "";
+}
+
+Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std::vector<std::string>& args) {
+  ParsedArgs out;
+  for (const auto& s : specs)
+    if (!s.default_value.empty()) out.defaults_[s.name] = s.default_value;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      out.positional_.push_back(arg);
+      continue;
+    }
+    std::string name;
+    std::optional<std::string> inline_value;
+    const OptionSpec* spec = nullptr;
+    if (arg.rfind("--", 0) == 0) {
+      name = arg.substr(2);
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        inline_value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      }
+      for (const auto& s : specs)
+        if (s.name == name) spec = &s;
+    } else {
+      name = arg.substr(1);
+      for (const auto& s : specs)
+        if (!s.short_name.empty() && s.short_name == name) spec = &s;
+    }
+    if (!spec) {
+      std::vector<std::string_view> names;
+      for (const auto& s : specs) names.push_back(s.name);
+      std::string msg = fmt::format("unknown option '{}'", arg);
+      if (auto near = config::closest_match(name, names)) msg += fmt::format(" (did you mean '--{}'?)", *near);
+      return make_error(msg + "; see --help");
+    }
+    if (!spec->takes_value) {
+      if (inline_value) return make_error(fmt::format("option '--{}' takes no value", spec->name));
+      out.values_[spec->name] = "true";
+      continue;
+    }
+    if (inline_value) {
+      out.values_[spec->name] = *inline_value;
+    } else if (i + 1 < args.size()) {
+      out.values_[spec->name] = args[++i];
+    } else {
+      return make_error(fmt::format("option '{}' needs a value", arg));
+    }
+  }
+  return out;
+}
+
+std::string format_options_help(const std::vector<OptionSpec>& specs) {
+  std::string out;
+  for (const auto& s : specs) {
+    std::string left = s.short_name.empty() ? "    " : fmt::format("-{}, ", s.short_name);
+    left += "--" + s.name + (s.takes_value ? " VALUE" : "");
+    out += fmt::format("  {:<28} {}", left, s.help);
+    if (!s.default_value.empty()) out += fmt::format(" (default: {})", s.default_value);
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace collsim::cli

@@ -1,0 +1,40 @@
+// Command-line options: long names, nccl-tests-style short aliases, values
+// given as "--name value", "--name=value" or "-x value". Unknown options are
+// errors with a "did you mean".
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace collsim::cli {
+
+struct OptionSpec {
+  std::string name;        // long name without "--"
+  std::string short_name;  // one letter without "-", or empty
+  bool takes_value = true;
+  std::string help;
+  std::string default_value;  // shown in --help; empty if none
+};
+
+class ParsedArgs {
+ public:
+  bool has(const std::string& name) const { return values_.count(name) > 0; }
+  // The value given, or the spec's default.
+  std::string get(const std::string& name) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  friend Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>&, const std::vector<std::string>&);
+  std::map<std::string, std::string> values_;
+  std::map<std::string, std::string> defaults_;
+  std::vector<std::string> positional_;
+};
+
+Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std::vector<std::string>& args);
+std::string format_options_help(const std::vector<OptionSpec>& specs);
+
+}  // namespace collsim::cli

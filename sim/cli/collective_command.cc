@@ -1,0 +1,179 @@
+// `collsim collective`: one collective over a range of sizes, printed like
+// nccl-tests. Wires config -> topology -> collective -> engine -> report.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "sim/cli/args.h"
+#include "sim/cli/commands.h"
+#include "sim/collective/ops.h"
+#include "sim/collective/ring.h"
+#include "sim/config/topology_file.h"
+#include "sim/engine/backend.h"
+#include "sim/report/atomic_file.h"
+#include "sim/report/collective_table.h"
+#include "sim/topology/network.h"
+#include "sim/units/units.h"
+
+namespace collsim::cli {
+
+namespace {
+
+const std::vector<OptionSpec>& collective_options() {
+  static const std::vector<OptionSpec> specs{
+      {"topology", "t", true, "topology YAML file", ""},
+      {"op", "", true, "collective, named like nccl-tests' binaries (allreduce)", "allreduce"},
+      {"algo", "a", true, "algorithm (ring)", "ring"},
+      {"minbytes", "b", true, "smallest size; K/M/G are powers of two as in nccl-tests", "32M"},
+      {"maxbytes", "e", true, "largest size", "32M"},
+      {"stepfactor", "f", true, "multiply the size by this between rows", "2"},
+      {"datatype", "d", true, "element type: float, half, bfloat16, double, int8, uint8, int32, uint32, int64, "
+                              "uint64, f8e4m3, f8e5m2",
+       "float"},
+      {"redop", "o", true, "reduction: sum, prod, min, max, avg (time does not depend on it)", "sum"},
+      {"ranks", "", true, "use the first N GPUs of the topology", "all"},
+      {"backend", "", true, "engine backend: simgrid", "simgrid"},
+      {"json", "", true, "also write the rows as JSON to this file", ""},
+      {"iters", "n", true, "accepted for nccl-tests compatibility; a simulation needs one iteration", ""},
+      {"warmup_iters", "w", true, "accepted for nccl-tests compatibility; ignored", ""},
+      {"check", "c", true, "accepted for nccl-tests compatibility; ignored", ""},
+      {"help", "h", false, "show this help", ""},
+  };
+  return specs;
+}
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "collsim collective: error: %s\n", message.c_str());
+  return kExitBadInput;
+}
+
+Expected<int> datatype_size(const std::string& name) {
+  static const std::vector<std::pair<std::string, int>> types{
+      {"int8", 1},  {"uint8", 1},  {"f8e4m3", 1}, {"f8e5m2", 1}, {"half", 2},   {"bfloat16", 2},
+      {"int32", 4}, {"uint32", 4}, {"float", 4},  {"int64", 8},  {"uint64", 8}, {"double", 8},
+  };
+  for (const auto& [n, size] : types)
+    if (n == name) return size;
+  return make_error(fmt::format("unknown datatype '{}': expected one of int8, uint8, f8e4m3, f8e5m2, half, "
+                                "bfloat16, int32, uint32, float, int64, uint64, double",
+                                name));
+}
+
+Expected<std::vector<double>> size_sweep(const ParsedArgs& args) {
+  auto min = units::parse_size_arg(args.get("minbytes"));
+  if (!min) return Error{min.error().message, "--minbytes", {}};
+  auto max = units::parse_size_arg(args.get("maxbytes"));
+  if (!max) return Error{max.error().message, "--maxbytes", {}};
+  char* end = nullptr;
+  const std::string factor_text = args.get("stepfactor");
+  const double factor = std::strtod(factor_text.c_str(), &end);
+  if (end == factor_text.c_str() || *end != '\0' || !(factor > 1)) {
+    return make_error(fmt::format("--stepfactor must be a number > 1, found '{}'", factor_text));
+  }
+  if (!(min->count >= 1)) return make_error(fmt::format("--minbytes must be at least 1 byte, found {}", min->count));
+  if (max->count < min->count) {
+    return make_error(fmt::format("--maxbytes ({}) is smaller than --minbytes ({})", max->count, min->count));
+  }
+  std::vector<double> sizes;
+  for (double s = min->count; s <= max->count * (1 + 1e-12); s *= factor) sizes.push_back(std::floor(s));
+  return sizes;
+}
+
+}  // namespace
+
+int collective_command(const std::vector<std::string>& argv) {
+  auto parsed = parse_args(collective_options(), argv);
+  if (!parsed) return usage_error(parsed.error().to_string());
+  const ParsedArgs& args = *parsed;
+  if (args.has("help")) {
+    std::printf("usage: collsim collective --topology FILE [options]\n\n%s",
+                format_options_help(collective_options()).c_str());
+    return kExitOk;
+  }
+  if (!args.positional().empty()) return usage_error(fmt::format("unexpected argument '{}'", args.positional()[0]));
+  if (!args.has("topology")) return usage_error("missing --topology FILE (e.g. topologies/hgx-h100.yaml)");
+
+  auto op = collective::parse_op(args.get("op"));
+  if (!op) return usage_error(fmt::format("unknown --op '{}': expected one of allreduce, allgather, reducescatter, "
+                                          "alltoall, broadcast, reduce, sendrecv",
+                                          args.get("op")));
+  if (*op != collective::Op::kAllReduce) {
+    return usage_error(fmt::format("--op {} is not implemented yet; implemented: allreduce", args.get("op")));
+  }
+  if (args.get("algo") != "ring") {
+    return usage_error(fmt::format("unknown --algo '{}' for allreduce; implemented: ring", args.get("algo")));
+  }
+  auto type_size = datatype_size(args.get("datatype"));
+  if (!type_size) return usage_error(type_size.error().message);
+  const std::string redop = args.get("redop");
+  if (redop != "sum" && redop != "prod" && redop != "min" && redop != "max" && redop != "avg") {
+    return usage_error(fmt::format("unknown --redop '{}': expected sum, prod, min, max or avg", redop));
+  }
+  auto sizes = size_sweep(args);
+  if (!sizes) return usage_error(sizes.error().to_string());
+
+  auto spec = config::load_topology_file(args.get("topology"));
+  if (!spec) return usage_error(spec.error().to_string());
+  auto topo = topology::build_topology(*spec);
+  if (!topo) return usage_error(topo.error().to_string());
+  const topology::Network network(*topo);
+
+  int ranks = network.num_endpoints();
+  if (args.get("ranks") != "all") {
+    char* end = nullptr;
+    const std::string text = args.get("ranks");
+    const long n = std::strtol(text.c_str(), &end, 10);
+    if (end == text.c_str() || *end != '\0' || n < 2 || n > network.num_endpoints()) {
+      return usage_error(fmt::format("--ranks must be a whole number from 2 to {} (the topology's GPUs), found '{}'",
+                                     network.num_endpoints(), text));
+    }
+    ranks = static_cast<int>(n);
+  }
+
+  auto backend = engine::make_backend(args.get("backend"));
+  if (!backend) return usage_error(backend.error().message);
+
+  std::vector<collective::Schedule> schedules;
+  std::vector<long long> counts;
+  for (double size : *sizes) {
+    const long long count = static_cast<long long>(size) / *type_size;
+    counts.push_back(count);
+    schedules.push_back(collective::ring_allreduce(ranks, static_cast<double>(count) * *type_size));
+  }
+  auto results = (*backend)->run(network, schedules, engine::RunOptions{});
+  if (!results) {
+    std::fprintf(stderr, "collsim collective: %s\n", results.error().to_string().c_str());
+    return kExitFailure;
+  }
+
+  std::vector<report::CollectiveRow> rows;
+  for (std::size_t i = 0; i < schedules.size(); ++i) {
+    const auto& s = schedules[i];
+    const double t = (*results)[i].time_s;
+    report::CollectiveRow r;
+    r.op = s.op;
+    r.algo = s.algo;
+    r.bytes = s.bytes;
+    r.count = counts[i];
+    r.type = args.get("datatype");
+    r.redop = redop;
+    r.ranks = ranks;
+    r.time_us = t * 1e6;
+    r.algbw_GBps = t > 0 ? s.bytes / t / 1e9 : 0;
+    r.busbw_GBps = r.algbw_GBps * collective::busbw_factor(*op, ranks);
+    rows.push_back(r);
+  }
+  const report::CollectiveHeader header{topo->name, (*backend)->name(), std::string(collective::op_name(*op)),
+                                        args.get("algo"), ranks};
+  std::fputs(report::format_collective_table(header, rows).c_str(), stdout);
+  if (args.has("json")) {
+    if (auto s = report::write_file_atomically(args.get("json"), report::collective_json(header, rows)); !s) {
+      std::fprintf(stderr, "collsim collective: %s\n", s.error().to_string().c_str());
+      return kExitFailure;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace collsim::cli

@@ -1,0 +1,37 @@
+// collsim: a discrete-event simulator of the communication inside distributed
+// training. This file only dispatches to subcommands.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sim/cli/commands.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: collsim <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  collective   time one collective over a range of sizes, printed like nccl-tests\n"
+    "\n"
+    "Run 'collsim <command> --help' for a command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace collsim::cli;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return kExitBadInput;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "collective") return collective_command(args);
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  std::fprintf(stderr, "collsim: error: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+  return kExitBadInput;
+}

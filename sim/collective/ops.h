@@ -1,0 +1,22 @@
+// Collective operations as nccl-tests defines them: names and the bus
+// bandwidth factor (formulas.md, "nccl-tests bandwidth definitions").
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace collsim::collective {
+
+enum class Op { kAllReduce, kAllGather, kReduceScatter, kAllToAll, kBroadcast, kReduce, kSendRecv };
+
+std::optional<Op> parse_op(std::string_view name);  // nccl-tests binary names: "allreduce", ...
+std::string_view op_name(Op op);
+const std::vector<Op>& all_ops();
+
+// busbw = algbw x factor, with n ranks. allreduce: 2(n-1)/n; allgather,
+// reducescatter, alltoall: (n-1)/n; broadcast, reduce, sendrecv: 1.
+double busbw_factor(Op op, int ranks);
+
+}  // namespace collsim::collective

@@ -1,0 +1,40 @@
+// A collective compiled into data: a DAG of point-to-point transfers between
+// ranks. Schedules never call an engine; any backend can run them, and the
+// symbolic checker can execute them on symbolic data to prove they compute the
+// operation they claim.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace collsim::collective {
+
+// What the receiver does with the bytes: add them into its copy of the chunk
+// (reduce) or overwrite its copy (copy). The reduction is fused into the
+// receive, as NCCL's kernels do; its compute time is not modelled (HBM
+// bandwidth far exceeds link bandwidth).
+enum class Action { kReduce, kCopy };
+
+struct Transfer {
+  int src = 0;       // rank
+  int dst = 0;       // rank
+  double bytes = 0;  // payload
+  int chunk = 0;     // which of the operation's data chunks this carries
+  int slice = 0;     // which slice of that chunk (pipelining)
+  Action action = Action::kCopy;
+  // Indices of transfers that must have arrived before this one can start.
+  std::vector<int> deps;
+};
+
+struct Schedule {
+  std::string op;    // nccl-tests name: "allreduce", ...
+  std::string algo;  // "ring", ...
+  int ranks = 0;
+  double bytes = 0;  // the size nccl-tests prints: the whole buffer per rank
+  int chunks = 0;    // how many data chunks the buffer is split into
+  std::vector<Transfer> transfers;  // topologically ordered: deps point backwards
+
+  double total_bytes() const;
+};
+
+}  // namespace collsim::collective

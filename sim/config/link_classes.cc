@@ -1,0 +1,50 @@
+#include "sim/config/link_classes.h"
+
+namespace collsim::config {
+
+const std::vector<LinkClassSpec>& builtin_link_classes() {
+  static const std::vector<LinkClassSpec> classes{
+      // NVLink4 (H100): ring all-reduce peaks near 370 GB/s busbw on 450 GB/s
+      // per direction (calibration.yaml h100_8gpu_ring, sjeaugey in
+      // nccl-tests #212): 370/450 = 0.822. NCCL's own model agrees:
+      // SM90_NVLINK_BW 20.6 of 25 GB/s per link = 0.824 (nccl-model.md).
+      {"nvlink4", 0.822},
+      // NVLink5 (B200/GB200): no measurement in calibration.yaml. NCCL's model
+      // SM100_NVLINK_BW 40.1 of 50 GB/s per link = 0.802 (nccl-model.md).
+      {"nvlink5", 0.802},
+      // NVLink3 (A100): NCCL's SM80_NVLINK_BW 20.0 of 25 GB/s per link = 0.80.
+      {"nvlink3", 0.80},
+      // Scale-out NIC links: NCCL sustains 46-48 of 50 GB/s on a 400G NIC
+      // (hardware.yaml nics.nccl_achievable_per_400G_nic): 47/50 = 0.94.
+      {"infiniband", 0.94},
+      {"ethernet", 0.94},
+      // PCIe Gen5 x16: NCCL models 48 of 63 GB/s (hardware.yaml pcie_x16_per_direction).
+      {"pcie", 48.0 / 63.0},
+      // NVLink-C2C (Grace<->GPU): measured 201 GB/s H2D of 450 GB/s
+      // (hardware.yaml nvlink_c2c.measured_h2d_gb200) = 0.447.
+      {"c2c", 201.0 / 450.0},
+      // A class with no derating, for synthetic and test topologies.
+      {"ideal", 1.0},
+  };
+  return classes;
+}
+
+const std::vector<MediumSpec>& builtin_media() {
+  static const std::vector<MediumSpec> media{
+      // SMF-28 group index 1.4682 / c (hardware.yaml propagation.fibre_ns_per_m).
+      {"fibre", 4.9},
+      // ASSUMPTION (hardware.yaml: copper_dac_ns_per_m NOT FOUND): mid-point of
+      // the 3.9-4.9 ns/m that generic velocity factors 0.68-0.85 c give.
+      {"copper", 4.4},
+  };
+  return media;
+}
+
+std::optional<MediumSpec> find_medium(std::string_view name) {
+  for (const auto& m : builtin_media()) {
+    if (m.name == name) return m;
+  }
+  return std::nullopt;
+}
+
+}  // namespace collsim::config

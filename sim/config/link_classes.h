@@ -1,0 +1,27 @@
+// Built-in link classes and media: the documented defaults a topology file
+// may override (`link_classes:` at the top of the file, `efficiency:` on a link).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/config/topology_spec.h"
+
+namespace collsim::config {
+
+// Efficiency = the fraction of a link's line rate that NCCL-style collective
+// traffic achieves (protocol headers, flags, flow control). See
+// docs/validation.md for how each value was derived.
+const std::vector<LinkClassSpec>& builtin_link_classes();
+
+struct MediumSpec {
+  std::string_view name;
+  double ns_per_m;
+};
+// Propagation delay per metre of each cable medium.
+const std::vector<MediumSpec>& builtin_media();
+std::optional<MediumSpec> find_medium(std::string_view name);
+
+}  // namespace collsim::config

@@ -1,0 +1,349 @@
+#include "sim/config/topology_file.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "sim/config/link_classes.h"
+#include "sim/config/yaml_fields.h"
+#include "sim/units/units.h"
+
+namespace collsim::config {
+
+const char* to_string(DeviceKind kind) {
+  switch (kind) {
+    case DeviceKind::kGpu: return "gpu";
+    case DeviceKind::kCpu: return "cpu";
+    case DeviceKind::kNic: return "nic";
+    case DeviceKind::kNvSwitch: return "nvswitch";
+    case DeviceKind::kPcieSwitch: return "pcie_switch";
+    case DeviceKind::kSwitch: return "switch";
+  }
+  return "?";
+}
+
+bool forwards_traffic(DeviceKind kind) { return kind != DeviceKind::kGpu && kind != DeviceKind::kCpu; }
+
+namespace {
+
+constexpr DeviceKind kAllKinds[] = {DeviceKind::kGpu,      DeviceKind::kCpu,        DeviceKind::kNic,
+                                    DeviceKind::kNvSwitch, DeviceKind::kPcieSwitch, DeviceKind::kSwitch};
+
+struct DeviceGroup {
+  std::string name;
+  int first = 0;  // index of its first device in TopologySpec::devices
+  int count = 0;
+};
+
+class TopologyReader {
+ public:
+  explicit TopologyReader(std::string file) : file_(std::move(file)) {}
+
+  Expected<TopologySpec> read(const YAML::Node& root) {
+    MapReader top(root, file_, "");
+    if (!root.IsMap()) return Error{"expected a map with keys name, devices, links", "", mark_of(root, file_)};
+    if (auto s = top.check({"name", "description", "link_classes", "devices", "links"}); !s) return s.error();
+    spec_.file = file_;
+    auto name = top.scalar("name");
+    if (!name) return name.error();
+    spec_.name = *name;
+    for (const auto& c : builtin_link_classes()) spec_.link_classes[c.name] = c;
+    if (top.has("link_classes")) {
+      if (auto s = read_link_classes(top); !s) return s.error();
+    }
+    if (auto s = read_list(top, "devices", &TopologyReader::read_device_group); !s) return s.error();
+    if (auto s = read_list(top, "links", &TopologyReader::read_link); !s) return s.error();
+    return std::move(spec_);
+  }
+
+ private:
+  using EntryReader = Status (TopologyReader::*)(const MapReader&);
+
+  Status read_list(const MapReader& top, std::string_view key, EntryReader reader) {
+    if (!top.has(key)) return Error{fmt::format("missing required key '{}'", key), std::string(key), top.mark()};
+    const YAML::Node list = top.child(key);
+    if (!list.IsSequence() || list.size() == 0) {
+      return top.error_at(key, "expected a non-empty list");
+    }
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      MapReader entry(list[i], file_, fmt::format("{}[{}]", key, i));
+      if (auto s = (this->*reader)(entry); !s) return s;
+    }
+    return Ok{};
+  }
+
+  Status read_link_classes(const MapReader& top) {
+    const YAML::Node classes = top.child("link_classes");
+    if (!classes.IsMap()) return top.error_at("link_classes", "expected a map of class name: {efficiency: x}");
+    for (const auto& kv : classes) {
+      const std::string cls = kv.first.Scalar();
+      MapReader entry(kv.second, file_, "link_classes." + cls);
+      if (auto s = entry.check({"efficiency"}); !s) return s;
+      auto eff = entry.number("efficiency");
+      if (!eff) return eff.error();
+      if (!(*eff > 0 && *eff <= 1)) {
+        return entry.error_at("efficiency", fmt::format("expected a fraction in (0, 1], found {}", *eff));
+      }
+      spec_.link_classes[cls] = LinkClassSpec{cls, *eff};
+    }
+    return Ok{};
+  }
+
+  Status read_device_group(const MapReader& entry) {
+    if (auto s = entry.check({"name", "kind", "count"}); !s) return s;
+    auto name = entry.scalar("name");
+    if (!name) return name.error();
+    if (name->empty() || name->find_first_of("[]{},: ") != std::string::npos) {
+      return entry.error_at("name", fmt::format("expected a name without spaces or []{{}},: , found '{}'", *name));
+    }
+    auto kind_text = entry.scalar("kind");
+    if (!kind_text) return kind_text.error();
+    std::optional<DeviceKind> kind;
+    std::vector<std::string_view> kind_names;
+    for (DeviceKind k : kAllKinds) {
+      kind_names.push_back(to_string(k));
+      if (*kind_text == to_string(k)) kind = k;
+    }
+    if (!kind) {
+      std::string msg = fmt::format("unknown device kind '{}'", *kind_text);
+      if (auto near = closest_match(*kind_text, kind_names)) msg += fmt::format(" (did you mean '{}'?)", *near);
+      msg += "; expected one of: gpu, cpu, nic, nvswitch, pcie_switch, switch";
+      return entry.error_at("kind", msg);
+    }
+    long long count = 1;
+    if (entry.has("count")) {
+      auto c = entry.integer("count");
+      if (!c) return c.error();
+      if (*c < 1) return entry.error_at("count", fmt::format("expected a count of at least 1, found {}", *c));
+      count = *c;
+    }
+    if (groups_.count(*name)) {
+      return entry.error_at("name", fmt::format("duplicate device group name '{}'", *name));
+    }
+    DeviceGroup group{*name, static_cast<int>(spec_.devices.size()), static_cast<int>(count)};
+    for (long long i = 0; i < count; ++i) {
+      // A group of one is named as written; larger groups get an index suffix.
+      std::string device_name = entry.has("count") ? fmt::format("{}{}", *name, i) : *name;
+      if (device_index_.count(device_name)) {
+        return entry.error_at("name", fmt::format("device name '{}' is defined twice", device_name));
+      }
+      device_index_[device_name] = static_cast<int>(spec_.devices.size());
+      spec_.devices.push_back(DeviceSpec{device_name, *kind, entry.mark_of("name")});
+    }
+    groups_[*name] = group;
+    return Ok{};
+  }
+
+  // "gpu", "gpu[*]", "gpu[3]", "gpu[0-3,6]", or a device name "gpu3".
+  Expected<std::vector<int>> resolve_selector(const MapReader& entry, std::string_view key) {
+    auto text = entry.scalar(key);
+    if (!text) return text.error();
+    const std::string& sel = *text;
+    const auto bracket = sel.find('[');
+    const std::string base = sel.substr(0, bracket);
+    auto group_it = groups_.find(base);
+    if (group_it == groups_.end()) {
+      if (bracket == std::string::npos) {
+        if (auto d = device_index_.find(base); d != device_index_.end()) return std::vector<int>{d->second};
+      }
+      std::vector<std::string_view> names;
+      for (const auto& [n, g] : groups_) names.push_back(n);
+      std::string msg = fmt::format("'{}' names no device or device group", sel);
+      if (auto near = closest_match(base, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
+      return entry.error_at(key, msg);
+    }
+    const DeviceGroup& g = group_it->second;
+    std::vector<int> out;
+    if (bracket == std::string::npos) {
+      for (int i = 0; i < g.count; ++i) out.push_back(g.first + i);
+      return out;
+    }
+    if (sel.back() != ']') return entry.error_at(key, fmt::format("expected 'name[...]', found '{}'", sel));
+    const std::string inner = sel.substr(bracket + 1, sel.size() - bracket - 2);
+    if (inner == "*") return resolve_selector_all(g);
+    std::stringstream parts(inner);
+    std::string part;
+    while (std::getline(parts, part, ',')) {
+      int lo = 0, hi = 0;
+      char dash = 0;
+      std::istringstream in(part);
+      if (!(in >> lo)) return bad_index(entry, key, sel);
+      hi = lo;
+      if (in >> dash) {
+        if (dash != '-' || !(in >> hi)) return bad_index(entry, key, sel);
+      }
+      if (lo < 0 || hi >= g.count || lo > hi) {
+        return entry.error_at(key, fmt::format("index range {}-{} is outside group '{}' (indices 0-{})", lo, hi,
+                                               g.name, g.count - 1));
+      }
+      for (int i = lo; i <= hi; ++i) out.push_back(g.first + i);
+    }
+    if (out.empty()) return bad_index(entry, key, sel);
+    return out;
+  }
+
+  static std::vector<int> resolve_selector_all(const DeviceGroup& g) {
+    std::vector<int> out;
+    for (int i = 0; i < g.count; ++i) out.push_back(g.first + i);
+    return out;
+  }
+
+  static Error bad_index(const MapReader& entry, std::string_view key, const std::string& sel) {
+    return entry.error_at(key, fmt::format("expected indices like 'gpu[*]', 'gpu[3]' or 'gpu[0-3,6]', found '{}'", sel));
+  }
+
+  template <class T>
+  Expected<T> parse_field(const MapReader& entry, std::string_view key, Expected<T> (*parse)(std::string_view)) {
+    auto text = entry.scalar(key);
+    if (!text) return text.error();
+    auto v = parse(*text);
+    if (!v) return entry.error_at(key, v.error().message);
+    return v;
+  }
+
+  Status read_link(const MapReader& entry) {
+    if (auto s = entry.check({"from", "to", "pattern", "rate", "lanes", "latency", "length", "medium", "class",
+                              "efficiency"});
+        !s) {
+      return s;
+    }
+    auto from = resolve_selector(entry, "from");
+    if (!from) return from.error();
+    auto to = resolve_selector(entry, "to");
+    if (!to) return to.error();
+
+    LinkSpec link;
+    link.declared_at = entry.mark();
+    auto rate = parse_field(entry, "rate", units::parse_rate);
+    if (!rate) return rate.error();
+    if (!(rate->bytes_per_s > 0)) {
+      return entry.error_at("rate", fmt::format("expected a positive rate, found {}", units::format(*rate)));
+    }
+    if (entry.has("lanes")) {
+      auto lanes = entry.integer("lanes");
+      if (!lanes) return lanes.error();
+      if (*lanes < 1) return entry.error_at("lanes", fmt::format("expected at least 1 lane, found {}", *lanes));
+      link.lanes = static_cast<int>(*lanes);
+    }
+    link.rate_Bps = rate->bytes_per_s * link.lanes;
+
+    auto latency = parse_field(entry, "latency", units::parse_duration);
+    if (!latency) return latency.error();
+    if (latency->seconds < 0) {
+      return entry.error_at("latency", fmt::format("expected a latency >= 0, found {}", units::format(*latency)));
+    }
+    link.latency_s = latency->seconds;
+    if (auto s = read_length(entry, link); !s) return s;
+
+    auto cls = entry.scalar("class");
+    if (!cls) return cls.error();
+    auto cls_it = spec_.link_classes.find(*cls);
+    if (cls_it == spec_.link_classes.end()) {
+      std::vector<std::string_view> names;
+      for (const auto& [n, c] : spec_.link_classes) names.push_back(n);
+      std::string msg = fmt::format("unknown link class '{}'", *cls);
+      if (auto near = closest_match(*cls, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
+      msg += "; define it under link_classes: or use a built-in one (docs/topology-format.md)";
+      return entry.error_at("class", msg);
+    }
+    link.link_class = *cls;
+    link.efficiency = cls_it->second.efficiency;
+    if (entry.has("efficiency")) {
+      auto eff = entry.number("efficiency");
+      if (!eff) return eff.error();
+      if (!(*eff > 0 && *eff <= 1)) {
+        return entry.error_at("efficiency", fmt::format("expected a fraction in (0, 1], found {}", *eff));
+      }
+      link.efficiency = *eff;
+    }
+
+    std::string pattern = "full";
+    if (auto p = entry.optional_scalar("pattern"); !p) {
+      return p.error();
+    } else if (*p) {
+      pattern = **p;
+    }
+    if (pattern == "full") {
+      for (int a : *from)
+        for (int b : *to)
+          if (auto s = add_link(entry, link, a, b); !s) return s;
+    } else if (pattern == "zip") {
+      if (from->size() != to->size()) {
+        return entry.error_at("pattern", fmt::format("'zip' pairs devices one to one, but 'from' selects {} and "
+                                                     "'to' selects {}",
+                                                     from->size(), to->size()));
+      }
+      for (std::size_t i = 0; i < from->size(); ++i)
+        if (auto s = add_link(entry, link, (*from)[i], (*to)[i]); !s) return s;
+    } else {
+      return entry.error_at("pattern", fmt::format("expected 'full' or 'zip', found '{}'", pattern));
+    }
+    return Ok{};
+  }
+
+  Status read_length(const MapReader& entry, LinkSpec& link) {
+    if (!entry.has("length")) {
+      if (entry.has("medium")) return entry.error_at("medium", "'medium' needs 'length' to give a propagation delay");
+      return Ok{};
+    }
+    auto length = parse_field(entry, "length", units::parse_length);
+    if (!length) return length.error();
+    if (length->metres < 0) {
+      return entry.error_at("length", fmt::format("expected a length >= 0, found {}", units::format(*length)));
+    }
+    auto medium = entry.scalar("medium");
+    if (!medium) return Error{"a link with 'length' needs 'medium' (fibre or copper)", entry.field("medium"),
+                              entry.mark_of("length")};
+    auto m = find_medium(*medium);
+    if (!m) return entry.error_at("medium", fmt::format("expected 'fibre' or 'copper', found '{}'", *medium));
+    link.length_m = length->metres;
+    link.medium = *medium;
+    link.latency_s += length->metres * m->ns_per_m * 1e-9;
+    return Ok{};
+  }
+
+  Status add_link(const MapReader& entry, LinkSpec link, int a, int b) {
+    if (a == b) {
+      return entry.error_at("to", fmt::format("link from '{}' to itself", spec_.devices[a].name));
+    }
+    link.a = a;
+    link.b = b;
+    spec_.links.push_back(link);
+    return Ok{};
+  }
+
+  std::string file_;
+  TopologySpec spec_;
+  std::map<std::string, DeviceGroup> groups_;
+  std::map<std::string, int> device_index_;
+};
+
+}  // namespace
+
+Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return Error{fmt::format("YAML syntax error: {}", e.msg), "",
+                 SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
+  }
+  try {
+    return TopologyReader(file).read(root);
+  } catch (const YAML::Exception& e) {  // defensive: yaml-cpp throws on some malformed accesses
+    return Error{fmt::format("malformed YAML: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
+  }
+}
+
+Expected<TopologySpec> load_topology_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(fmt::format("{}: cannot open topology file", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return load_topology_text(buffer.str(), path);
+}
+
+}  // namespace collsim::config

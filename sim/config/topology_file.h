@@ -1,0 +1,17 @@
+// Reads a topology YAML file (format: docs/topology-format.md) into a
+// validated, fully expanded TopologySpec. All syntax and schema errors are
+// reported here, with file:line:column and the field.
+#pragma once
+
+#include <string>
+
+#include "sim/config/topology_spec.h"
+#include "sim/core/error.h"
+
+namespace collsim::config {
+
+Expected<TopologySpec> load_topology_file(const std::string& path);
+// Same, from text already in memory; `file` is used in error messages.
+Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file);
+
+}  // namespace collsim::config

@@ -1,0 +1,133 @@
+#include "sim/config/yaml_fields.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+namespace collsim::config {
+
+SourceMark mark_of(const YAML::Node& node, const std::string& file) {
+  const YAML::Mark m = node.Mark();
+  // yaml-cpp marks are 0-based; -1 for nodes built in memory.
+  return SourceMark{file, m.line < 0 ? 0 : m.line + 1, m.column < 0 ? 0 : m.column + 1};
+}
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::optional<std::string> best;
+  std::size_t best_distance = 0;
+  for (auto c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (!best || d < best_distance) {
+      best = std::string(c);
+      best_distance = d;
+    }
+  }
+  // Suggest only plausible typos: at most a third of the word changed.
+  if (best && best_distance <= std::max<std::size_t>(1, word.size() / 3)) return best;
+  return std::nullopt;
+}
+
+MapReader::MapReader(YAML::Node node, std::string file, std::string path)
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+
+std::string MapReader::field(std::string_view key) const {
+  return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
+}
+
+SourceMark MapReader::mark() const { return config::mark_of(node_, file_); }
+
+SourceMark MapReader::mark_of(std::string_view key) const {
+  if (node_.IsMap()) {
+    for (const auto& kv : node_) {
+      if (kv.first.IsScalar() && kv.first.Scalar() == key) return config::mark_of(kv.second, file_);
+    }
+  }
+  return mark();
+}
+
+Error MapReader::error_at(std::string_view key, std::string message) const {
+  return Error{std::move(message), field(key), mark_of(key)};
+}
+
+Status MapReader::check(const std::vector<std::string_view>& allowed) const {
+  if (!node_.IsMap()) {
+    return Error{"expected a map of key: value pairs", path_, mark()};
+  }
+  for (const auto& kv : node_) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("<non-scalar key>");
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string message = fmt::format("unknown key '{}'", key);
+    if (auto near = closest_match(key, allowed)) {
+      message += fmt::format(" (did you mean '{}'?)", *near);
+    } else {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      message += fmt::format("; expected one of: {}", list);
+    }
+    return Error{message, field(key), config::mark_of(kv.first, file_)};
+  }
+  return Ok{};
+}
+
+bool MapReader::has(std::string_view key) const { return node_.IsMap() && node_[std::string(key)]; }
+
+Expected<std::optional<std::string>> MapReader::optional_scalar(std::string_view key) const {
+  if (!has(key)) return std::optional<std::string>{};
+  const YAML::Node v = node_[std::string(key)];
+  if (!v.IsScalar()) return error_at(key, "expected a single value, found a list or map");
+  return std::optional<std::string>{v.Scalar()};
+}
+
+Expected<std::string> MapReader::scalar(std::string_view key) const {
+  if (!has(key)) return Error{fmt::format("missing required key '{}'", key), field(key), mark()};
+  auto v = optional_scalar(key);
+  if (!v) return v.error();
+  return **v;
+}
+
+Expected<long long> MapReader::integer(std::string_view key) const {
+  auto text = scalar(key);
+  if (!text) return text.error();
+  long long value = 0;
+  const std::string& s = *text;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size()) {
+    return error_at(key, fmt::format("expected a whole number, found '{}'", s));
+  }
+  return value;
+}
+
+Expected<double> MapReader::number(std::string_view key) const {
+  auto text = scalar(key);
+  if (!text) return text.error();
+  double value = 0;
+  const std::string& s = *text;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) {
+    return error_at(key, fmt::format("expected a number, found '{}'", s));
+  }
+  return value;
+}
+
+}  // namespace collsim::config

@@ -1,0 +1,56 @@
+// Helpers for reading YAML maps with errors that name file:line:column and the
+// field. Used by every file format collsim reads (topologies now, workloads and
+// studies later). Nothing outside sim/config includes yaml-cpp.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace collsim::config {
+
+// One map being read: its node, the file it came from and its field path
+// ("links[3]"), so that every error can say where it is.
+class MapReader {
+ public:
+  MapReader(YAML::Node node, std::string file, std::string path);
+
+  // Error unless the node is a map whose keys are all in `allowed`; an
+  // unknown key gets a "did you mean" when one allowed key is close.
+  Status check(const std::vector<std::string_view>& allowed) const;
+
+  bool has(std::string_view key) const;
+  // The scalar text of `key`; error if missing (required) or not a scalar.
+  Expected<std::string> scalar(std::string_view key) const;
+  // Empty when absent; error when present but not a scalar.
+  Expected<std::optional<std::string>> optional_scalar(std::string_view key) const;
+  Expected<long long> integer(std::string_view key) const;
+  Expected<double> number(std::string_view key) const;
+
+  YAML::Node child(std::string_view key) const { return node_[std::string(key)]; }
+  std::string field(std::string_view key) const;  // "links[3].rate"
+  SourceMark mark_of(std::string_view key) const;  // of the value, or of the map when absent
+  SourceMark mark() const;
+  const std::string& file() const { return file_; }
+  const std::string& path() const { return path_; }
+
+  // An Error about `key` in this map, positioned at its value.
+  Error error_at(std::string_view key, std::string message) const;
+
+ private:
+  YAML::Node node_;
+  std::string file_;
+  std::string path_;
+};
+
+SourceMark mark_of(const YAML::Node& node, const std::string& file);
+
+// The candidate closest to `word` by edit distance, if close enough to suggest.
+std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string_view>& candidates);
+
+}  // namespace collsim::config

@@ -1,0 +1,44 @@
+// The engine interface: runs schedules on a network and reports when things
+// finished. Backends (simgrid now, analytical later) implement it; nothing
+// above the engine knows which one runs.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/collective/schedule.h"
+#include "sim/core/error.h"
+#include "sim/topology/network.h"
+
+namespace collsim::engine {
+
+struct RunOptions {
+  // rank -> endpoint of the network; empty means rank i on endpoint i.
+  std::vector<int> rank_to_endpoint;
+  // Keep each transfer's finish time (memory grows with the schedule).
+  bool record_transfers = false;
+};
+
+struct ScheduleResult {
+  double time_s = 0;  // from the first transfer's start to the last arrival
+  double bytes_sent = 0;
+  double bytes_received = 0;
+  std::vector<double> transfer_finish_s;  // relative to the start; only if recorded
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // Runs each schedule alone on an idle network, one after another, and
+  // returns one result per schedule, in order.
+  virtual Expected<std::vector<ScheduleResult>> run(const topology::Network& network,
+                                                    const std::vector<collective::Schedule>& schedules,
+                                                    const RunOptions& options) = 0;
+};
+
+// "simgrid" (flow-level, max-min fair sharing). Error for an unknown name.
+Expected<std::unique_ptr<Backend>> make_backend(const std::string& name);
+
+}  // namespace collsim::engine

@@ -1,0 +1,55 @@
+#include "sim/report/collective_table.h"
+
+#include <fmt/format.h>
+
+#include "sim/report/json.h"
+
+namespace collsim::report {
+
+std::string format_collective_table(const CollectiveHeader& h, const std::vector<CollectiveRow>& rows) {
+  std::string out;
+  out += fmt::format("# collsim collective: {} ({}) on {} ranks of {}, backend {}\n", h.op, h.algo, h.ranks,
+                     h.topology, h.backend);
+  out += "# algbw = size / time, busbw = algbw x nccl-tests' factor for the op; GB/s = 1e9 bytes/s\n#\n";
+  out += fmt::format("# {:>12} {:>12} {:>8} {:>6} {:>12} {:>8} {:>8}\n", "size", "count", "type", "redop", "time",
+                     "algbw", "busbw");
+  out += fmt::format("# {:>12} {:>12} {:>8} {:>6} {:>12} {:>8} {:>8}\n", "(B)", "(elements)", "", "", "(us)", "(GB/s)",
+                     "(GB/s)");
+  double busbw_sum = 0;
+  for (const auto& r : rows) {
+    out += fmt::format("  {:>12.0f} {:>12} {:>8} {:>6} {:>12.2f} {:>8.2f} {:>8.2f}\n", r.bytes, r.count, r.type, r.redop,
+                       r.time_us, r.algbw_GBps, r.busbw_GBps);
+    busbw_sum += r.busbw_GBps;
+  }
+  if (!rows.empty()) {
+    out += fmt::format("# Avg bus bandwidth    : {:.3f}\n", busbw_sum / static_cast<double>(rows.size()));
+  }
+  return out;
+}
+
+std::string collective_json(const CollectiveHeader& h, const std::vector<CollectiveRow>& rows) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("topology").value(h.topology);
+  w.key("backend").value(h.backend);
+  w.key("results").begin_array();
+  for (const auto& r : rows) {
+    w.begin_object();
+    w.key("op").value(r.op);
+    w.key("algo").value(r.algo);
+    w.key("bytes").value(r.bytes);
+    w.key("count").value(static_cast<double>(r.count));
+    w.key("type").value(r.type);
+    w.key("redop").value(r.redop);
+    w.key("ranks").value(static_cast<double>(r.ranks));
+    w.key("time_us").value(r.time_us);
+    w.key("algbw_GBps").value(r.algbw_GBps);
+    w.key("busbw_GBps").value(r.busbw_GBps);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return w.str() + "\n";
+}
+
+}  // namespace collsim::report

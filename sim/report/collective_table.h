@@ -1,0 +1,35 @@
+// Results of a collective size sweep, printed the way nccl-tests prints them
+// (size, count, type, redop, time, algbw, busbw; GB = 1e9) and as JSON.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace collsim::report {
+
+struct CollectiveRow {
+  std::string op;
+  std::string algo;
+  double bytes = 0;
+  long long count = 0;  // elements of `type`
+  std::string type;     // "float", "half", ...
+  std::string redop;    // "sum", or "none" for data movement only
+  int ranks = 0;
+  double time_us = 0;
+  double algbw_GBps = 0;  // bytes / time
+  double busbw_GBps = 0;  // algbw x the op's nccl-tests factor
+};
+
+struct CollectiveHeader {
+  std::string topology;  // name
+  std::string backend;
+  std::string op;
+  std::string algo;
+  int ranks = 0;
+};
+
+std::string format_collective_table(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows);
+// {"topology":..., "backend":..., "results": [{"op","algo","bytes","ranks","time_us","algbw_GBps","busbw_GBps",...}]}
+std::string collective_json(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows);
+
+}  // namespace collsim::report

@@ -1,0 +1,185 @@
+#include "sim/topology/network.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <map>
+#include <tuple>
+
+namespace collsim::topology {
+
+namespace {
+
+// What a switch looks like from its neighbours; twins have equal signatures.
+struct Signature {
+  config::DeviceKind kind;
+  // (neighbour, latency, efficiency, class) of every incident edge, sorted.
+  std::vector<std::tuple<Vertex, double, double, std::string>> ports;
+  bool operator<(const Signature& o) const { return std::tie(kind, ports) < std::tie(o.kind, o.ports); }
+};
+
+Signature signature_of(const Graph& g, Vertex v) {
+  Signature s{g[v].kind, {}};
+  for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
+    const Link& l = g[*e];
+    s.ports.emplace_back(boost::target(*e, g), l.latency_s, l.efficiency, l.link_class);
+  }
+  std::sort(s.ports.begin(), s.ports.end());
+  s.ports.erase(std::unique(s.ports.begin(), s.ports.end()), s.ports.end());
+  return s;
+}
+
+// Total rate from `v` to `neighbour` (parallel edges add up) and back.
+std::pair<double, double> rates_between(const Graph& g, Vertex v, Vertex neighbour) {
+  double out = 0, in = 0;
+  for (auto [e, end] = boost::out_edges(v, g); e != end; ++e)
+    if (boost::target(*e, g) == neighbour) out += g[*e].rate_Bps;
+  for (auto [e, end] = boost::in_edges(v, g); e != end; ++e)
+    if (boost::source(*e, g) == neighbour) in += g[*e].rate_Bps;
+  return {out, in};
+}
+
+// Twins may merge only if each takes the same share of every neighbour's bandwidth.
+bool shares_are_proportional(const Graph& g, const std::vector<Vertex>& twins) {
+  const Signature s = signature_of(g, twins.front());
+  std::vector<double> first_share;
+  for (std::size_t p = 0; p < s.ports.size(); ++p) {
+    const Vertex nb = std::get<0>(s.ports[p]);
+    double total = 0;
+    std::vector<double> each;
+    for (Vertex t : twins) {
+      auto [out, in] = rates_between(g, t, nb);
+      if (std::fabs(out - in) > 1e-9 * std::max(out, in)) return false;  // asymmetric bundle
+      each.push_back(out);
+      total += out;
+    }
+    for (double& x : each) x /= total;
+    if (p == 0) {
+      first_share = each;
+    } else {
+      for (std::size_t i = 0; i < each.size(); ++i)
+        if (std::fabs(each[i] - first_share[i]) > 1e-9) return false;
+    }
+  }
+  return true;
+}
+
+std::string merged_name(const Graph& g, const std::vector<Vertex>& twins) {
+  if (twins.size() == 1) return g[twins.front()].name;
+  return fmt::format("{}..{} ({} planes)", g[twins.front()].name, g[twins.back()].name, twins.size());
+}
+
+}  // namespace
+
+Network::Network(const Topology& topo) {
+  const Graph& g = topo.graph;
+  const std::size_t n = boost::num_vertices(g);
+
+  // 1. Group forwarding devices into twin sets.
+  std::map<Signature, std::vector<Vertex>> twin_sets;
+  for (Vertex v = 0; v < n; ++v) {
+    if (config::forwards_traffic(g[v].kind)) twin_sets[signature_of(g, v)].push_back(v);
+  }
+  std::vector<int> node_of(n, -1);
+  std::vector<std::vector<Vertex>> members;  // merged node -> original vertices
+  auto new_node = [&](std::vector<Vertex> vs) {
+    for (Vertex v : vs) node_of[v] = static_cast<int>(members.size());
+    members.push_back(std::move(vs));
+  };
+  for (Vertex v = 0; v < n; ++v) {
+    if (node_of[v] >= 0) continue;
+    if (!config::forwards_traffic(g[v].kind)) {
+      new_node({v});
+      continue;
+    }
+    const auto& twins = twin_sets[signature_of(g, v)];
+    if (twins.size() > 1 && shares_are_proportional(g, twins)) {
+      new_node(twins);
+    } else {
+      new_node({v});
+    }
+  }
+  for (const auto& m : members)
+    if (config::forwards_traffic(g[m.front()].kind)) ++num_logical_switches_;
+
+  // 2. Aggregate edges between merged nodes: parallel links with equal
+  //    latency, efficiency and class add their rates.
+  std::map<std::tuple<int, int, double, double, std::string>, int> link_of;
+  out_arcs_.assign(members.size(), {});
+  node_forwards_.assign(members.size(), false);
+  for (std::size_t m = 0; m < members.size(); ++m) node_forwards_[m] = config::forwards_traffic(g[members[m].front()].kind);
+  for (auto [e, end] = boost::edges(g); e != end; ++e) {
+    const Link& l = g[*e];
+    const int a = node_of[boost::source(*e, g)], b = node_of[boost::target(*e, g)];
+    auto key = std::make_tuple(a, b, l.latency_s, l.efficiency, l.link_class);
+    auto [it, inserted] = link_of.try_emplace(key, static_cast<int>(links_.size()));
+    if (inserted) {
+      links_.push_back(NetworkLink{fmt::format("{}->{}", merged_name(g, members[a]), merged_name(g, members[b])), 0, 0,
+                                   l.latency_s, l.link_class});
+      out_arcs_[a].push_back(Arc{b, it->second});
+    }
+    links_[it->second].line_rate_Bps += l.rate_Bps;
+    links_[it->second].rate_Bps += l.rate_Bps * l.efficiency;
+  }
+  for (auto& arcs : out_arcs_) {
+    std::stable_sort(arcs.begin(), arcs.end(), [](const Arc& x, const Arc& y) { return x.to < y.to; });
+  }
+
+  for (Vertex gpu : topo.gpus) {
+    endpoints_.push_back(g[gpu].name);
+    endpoint_node_.push_back(node_of[gpu]);
+  }
+  routes_.resize(endpoints_.size());
+}
+
+void Network::build_tree_from(int src) const {
+  const int nodes = static_cast<int>(out_arcs_.size());
+  std::vector<int> via_link(nodes, -1), parent(nodes, -1);
+  std::vector<bool> seen(nodes, false);
+  std::deque<int> queue{endpoint_node_[src]};
+  seen[endpoint_node_[src]] = true;
+  while (!queue.empty()) {
+    const int u = queue.front();
+    queue.pop_front();
+    if (u != endpoint_node_[src] && !node_forwards_[u]) continue;
+    for (const Arc& arc : out_arcs_[u]) {
+      if (seen[arc.to]) continue;
+      seen[arc.to] = true;
+      parent[arc.to] = u;
+      via_link[arc.to] = arc.link;
+      queue.push_back(arc.to);
+    }
+  }
+  auto& table = routes_[src];
+  table.assign(endpoints_.size(), {});
+  for (std::size_t dst = 0; dst < endpoints_.size(); ++dst) {
+    std::vector<int> path;
+    for (int v = endpoint_node_[dst]; parent[v] >= 0; v = parent[v]) path.push_back(via_link[v]);
+    std::reverse(path.begin(), path.end());
+    table[dst] = std::move(path);
+  }
+}
+
+const std::vector<int>& Network::route(int src, int dst) const {
+  assert(src >= 0 && src < num_endpoints() && dst >= 0 && dst < num_endpoints());
+  if (routes_[src].empty()) build_tree_from(src);
+  return routes_[src][dst];
+}
+
+double Network::route_latency_s(const std::vector<int>& route) const {
+  double sum = 0;
+  for (int l : route) sum += links_[l].latency_s;
+  return sum;
+}
+
+double Network::route_rate_Bps(const std::vector<int>& route) const {
+  double rate = std::numeric_limits<double>::infinity();
+  for (int l : route) rate = std::min(rate, links_[l].rate_Bps);
+  return rate;
+}
+
+}  // namespace collsim::topology

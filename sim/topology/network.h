@@ -1,0 +1,71 @@
+// The engine's view of a topology: endpoints (one per GPU, in rank order),
+// directed links with an effective rate and a latency, and routes between
+// endpoints as lists of link indices.
+//
+// Plane merging. NVLink traffic is striped over all of a GPU's NVLinks, so a
+// GPU reaches a peer through every NVSwitch chip at once (hardware.yaml:
+// 18 links per GPU, one per NVSwitch chip on GB200 NVL72). Switches that are
+// twins (same kind, same neighbours, same per-neighbour latency and class, and
+// the same share of every neighbour's bandwidth) are merged into one logical
+// switch whose links carry the summed rate. Under striping in proportion to
+// link rate this is exact for max-min fair sharing, and it turns 18 parallel
+// flows into one. Twins that do not meet the conditions are kept apart.
+//
+// Routing: fewest hops, transiting only devices that forward traffic;
+// among equal-hop paths the one through the lowest-numbered devices wins
+// (deterministic). ECMP over non-twin equal paths comes with the topology
+// library (issue 3).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+#include "sim/topology/topology.h"
+
+namespace collsim::topology {
+
+struct NetworkLink {
+  std::string name;         // "gpu0->nvswitch" (merged twins get a range name)
+  double rate_Bps = 0;      // effective: line rate x efficiency
+  double line_rate_Bps = 0;
+  double latency_s = 0;
+  std::string link_class;
+};
+
+class Network {
+ public:
+  // Builds the merged graph of `topo`. REQUIRES: topo passed build_topology.
+  explicit Network(const Topology& topo);
+
+  int num_endpoints() const { return static_cast<int>(endpoints_.size()); }
+  const std::vector<std::string>& endpoints() const { return endpoints_; }
+  const std::vector<NetworkLink>& links() const { return links_; }
+  int num_logical_switches() const { return num_logical_switches_; }
+
+  // Link indices from endpoint `src` to endpoint `dst` (src != dst).
+  // Results are cached per source.
+  const std::vector<int>& route(int src, int dst) const;
+
+  // The sum of latencies and the minimum effective rate along a route.
+  double route_latency_s(const std::vector<int>& route) const;
+  double route_rate_Bps(const std::vector<int>& route) const;
+
+ private:
+  struct Arc {
+    int to;
+    int link;
+  };
+  void build_tree_from(int src_node) const;
+
+  std::vector<std::string> endpoints_;
+  std::vector<int> endpoint_node_;          // endpoint -> node of the merged graph
+  std::vector<bool> node_forwards_;
+  std::vector<std::vector<Arc>> out_arcs_;  // per node, sorted by target node
+  std::vector<NetworkLink> links_;
+  int num_logical_switches_ = 0;
+  // Lazily filled: for each source endpoint, the route to every endpoint.
+  mutable std::vector<std::vector<std::vector<int>>> routes_;
+};
+
+}  // namespace collsim::topology

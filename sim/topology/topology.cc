@@ -1,0 +1,63 @@
+#include "sim/topology/topology.h"
+
+#include <fmt/format.h>
+
+#include <deque>
+
+namespace collsim::topology {
+
+namespace {
+
+// Vertices reachable from `source` when only forwarding devices may be transited.
+std::vector<bool> reachable_from(const Graph& g, Vertex source) {
+  std::vector<bool> seen(boost::num_vertices(g), false);
+  std::deque<Vertex> queue{source};
+  seen[source] = true;
+  while (!queue.empty()) {
+    const Vertex u = queue.front();
+    queue.pop_front();
+    if (u != source && !config::forwards_traffic(g[u].kind)) continue;
+    for (auto [e, end] = boost::out_edges(u, g); e != end; ++e) {
+      const Vertex v = boost::target(*e, g);
+      if (!seen[v]) {
+        seen[v] = true;
+        queue.push_back(v);
+      }
+    }
+  }
+  return seen;
+}
+
+}  // namespace
+
+Expected<Topology> build_topology(const config::TopologySpec& spec) {
+  Topology topo;
+  topo.name = spec.name;
+  topo.file = spec.file;
+  for (const auto& d : spec.devices) {
+    const Vertex v = boost::add_vertex(Device{d.name, d.kind, d.declared_at}, topo.graph);
+    if (d.kind == config::DeviceKind::kGpu) topo.gpus.push_back(v);
+  }
+  for (std::size_t i = 0; i < spec.links.size(); ++i) {
+    const auto& l = spec.links[i];
+    const Link dir{l.rate_Bps, l.efficiency, l.latency_s, l.link_class, static_cast<int>(i)};
+    boost::add_edge(static_cast<Vertex>(l.a), static_cast<Vertex>(l.b), dir, topo.graph);
+    boost::add_edge(static_cast<Vertex>(l.b), static_cast<Vertex>(l.a), dir, topo.graph);
+  }
+  if (topo.gpus.empty()) {
+    return Error{"the topology has no device of kind gpu", "devices", SourceMark{spec.file, 1, 1}};
+  }
+  // Reachability is symmetric (every cable is full duplex), so checking from the first GPU suffices.
+  const auto seen = reachable_from(topo.graph, topo.gpus.front());
+  for (Vertex gpu : topo.gpus) {
+    if (!seen[gpu]) {
+      const Device& d = topo.graph[gpu];
+      return Error{fmt::format("GPU '{}' is disconnected: no path to '{}' through switches or NICs", d.name,
+                               topo.graph[topo.gpus.front()].name),
+                   "devices", d.declared_at};
+    }
+  }
+  return topo;
+}
+
+}  // namespace collsim::topology

@@ -1,0 +1,189 @@
+#include "sim/units/units.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <utility>
+
+namespace collsim::units {
+namespace {
+
+struct UnitScale {
+  std::string_view name;
+  double scale;  // multiplier to the SI base unit
+};
+
+constexpr std::array kByteUnits{
+    UnitScale{"B", 1.0},          UnitScale{"KB", 1e3},
+    UnitScale{"MB", 1e6},         UnitScale{"GB", 1e9},
+    UnitScale{"TB", 1e12},        UnitScale{"KiB", 1024.0},
+    UnitScale{"MiB", 1048576.0},  UnitScale{"GiB", 1073741824.0},
+    UnitScale{"TiB", 1099511627776.0},
+};
+constexpr std::array kRateUnits{
+    UnitScale{"B/s", 1.0},          UnitScale{"KB/s", 1e3},        UnitScale{"MB/s", 1e6},
+    UnitScale{"GB/s", 1e9},         UnitScale{"TB/s", 1e12},       UnitScale{"KiB/s", 1024.0},
+    UnitScale{"MiB/s", 1048576.0},  UnitScale{"GiB/s", 1073741824.0},
+    UnitScale{"b/s", 1.0 / 8},      UnitScale{"Kb/s", 1e3 / 8},    UnitScale{"Mb/s", 1e6 / 8},
+    UnitScale{"Gb/s", 1e9 / 8},     UnitScale{"Tb/s", 1e12 / 8},
+};
+constexpr std::array kDurationUnits{
+    UnitScale{"s", 1.0},   UnitScale{"ms", 1e-3}, UnitScale{"us", 1e-6},
+    UnitScale{"ns", 1e-9}, UnitScale{"ps", 1e-12},
+};
+constexpr std::array kLengthUnits{
+    UnitScale{"m", 1.0},
+    UnitScale{"cm", 1e-2},
+    UnitScale{"mm", 1e-3},
+    UnitScale{"km", 1e3},
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+template <std::size_t N>
+std::string unit_list(const std::array<UnitScale, N>& units) {
+  std::string out;
+  for (const auto& u : units) {
+    if (!out.empty()) out += ", ";
+    out += u.name;
+  }
+  return out;
+}
+
+// Splits "  25.5 GB/s " into 25.5 and "GB/s".
+struct NumberAndUnit {
+  double number = 0;
+  std::string_view unit;
+};
+
+Expected<NumberAndUnit> split_number(std::string_view text, std::string_view what) {
+  const std::string_view s = trim(text);
+  std::size_t pos = 0;
+  if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) ++pos;
+  while (pos < s.size() && (std::isdigit(static_cast<unsigned char>(s[pos])) || s[pos] == '.')) ++pos;
+  // exponent: 1e9, 2.5E-3
+  if (pos < s.size() && (s[pos] == 'e' || s[pos] == 'E') && pos + 1 < s.size() &&
+      (std::isdigit(static_cast<unsigned char>(s[pos + 1])) || s[pos + 1] == '-' || s[pos + 1] == '+')) {
+    ++pos;
+    if (s[pos] == '-' || s[pos] == '+') ++pos;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
+  }
+  std::string_view digits = s.substr(0, pos);
+  if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
+  double value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || !std::isfinite(value)) {
+    return make_error(fmt::format("expected {} (a number followed by a unit), found '{}'", what, s));
+  }
+  return NumberAndUnit{value, trim(s.substr(pos))};
+}
+
+template <std::size_t N>
+Expected<double> parse_with(std::string_view text, const std::array<UnitScale, N>& units,
+                            std::string_view what) {
+  auto split = split_number(text, what);
+  if (!split) return split.error();
+  if (split->unit.empty()) {
+    return make_error(fmt::format("'{}' has no unit: expected {} with one of: {}", trim(text), what,
+                                  unit_list(units)));
+  }
+  for (const auto& u : units) {
+    if (u.name == split->unit) return split->number * u.scale;
+  }
+  return make_error(fmt::format("unknown unit '{}' in '{}': expected {} with one of: {}", split->unit,
+                                trim(text), what, unit_list(units)));
+}
+
+// Picks the largest unit in which |value| >= 1 and prints up to 4 significant digits.
+template <std::size_t N>
+std::string format_with(double value, const std::array<UnitScale, N>& ordered_units) {
+  const UnitScale* best = &ordered_units[0];
+  for (const auto& u : ordered_units) {
+    if (std::fabs(value) >= u.scale) best = &u;
+  }
+  return fmt::format("{:.4g} {}", value / best->scale, best->name);
+}
+
+}  // namespace
+
+Expected<Bytes> parse_bytes(std::string_view text) {
+  auto v = parse_with(text, kByteUnits, "a size");
+  if (!v) return v.error();
+  return Bytes{*v};
+}
+
+Expected<Rate> parse_rate(std::string_view text) {
+  auto v = parse_with(text, kRateUnits, "a rate");
+  if (!v) return v.error();
+  return Rate{*v};
+}
+
+Expected<Duration> parse_duration(std::string_view text) {
+  auto v = parse_with(text, kDurationUnits, "a duration");
+  if (!v) return v.error();
+  return Duration{*v};
+}
+
+Expected<Length> parse_length(std::string_view text) {
+  auto v = parse_with(text, kLengthUnits, "a length");
+  if (!v) return v.error();
+  return Length{*v};
+}
+
+Expected<Bytes> parse_size_arg(std::string_view text) {
+  auto split = split_number(text, "a size");
+  if (!split) return split.error();
+  constexpr std::array kNcclSuffixes{
+      UnitScale{"", 1.0},
+      UnitScale{"K", 1024.0},
+      UnitScale{"M", 1048576.0},
+      UnitScale{"G", 1073741824.0},
+      UnitScale{"T", 1099511627776.0},
+  };
+  for (const auto& u : kNcclSuffixes) {
+    if (u.name == split->unit) return Bytes{split->number * u.scale};
+  }
+  return parse_bytes(text);
+}
+
+std::string format(Bytes b) {
+  constexpr std::array kOrdered{
+      UnitScale{"B", 1.0},           UnitScale{"KiB", 1024.0},          UnitScale{"MiB", 1048576.0},
+      UnitScale{"GiB", 1073741824.0}, UnitScale{"TiB", 1099511627776.0},
+  };
+  return format_with(b.count, kOrdered);
+}
+
+std::string format(Rate r) {
+  constexpr std::array kOrdered{
+      UnitScale{"B/s", 1.0},
+      UnitScale{"KB/s", 1e3},
+      UnitScale{"MB/s", 1e6},
+      UnitScale{"GB/s", 1e9},
+      UnitScale{"TB/s", 1e12},
+  };
+  return format_with(r.bytes_per_s, kOrdered);
+}
+
+std::string format(Duration d) {
+  constexpr std::array kOrdered{
+      UnitScale{"ps", 1e-12}, UnitScale{"ns", 1e-9}, UnitScale{"us", 1e-6},
+      UnitScale{"ms", 1e-3},  UnitScale{"s", 1.0},
+  };
+  return format_with(d.seconds, kOrdered);
+}
+
+std::string format(Length l) {
+  constexpr std::array kOrdered{UnitScale{"mm", 1e-3}, UnitScale{"cm", 1e-2}, UnitScale{"m", 1.0},
+                                UnitScale{"km", 1e3}};
+  return format_with(l.metres, kOrdered);
+}
+
+}  // namespace collsim::units

@@ -1,0 +1,49 @@
+// Quantities with explicit units: parse what users write in files and on the
+// command line ("25GB/s", "400Gb/s", "250ns", "3m", "1GiB") and print them back.
+//
+// Conventions (DESIGN.md "Numbers"): GB/MB/KB are powers of ten, GiB/MiB/KiB
+// powers of two; rates written in b/s are bits (400Gb/s = 50e9 bytes/s).
+// Internally everything is SI base units in doubles: bytes, bytes/s, seconds, metres.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "sim/core/error.h"
+
+namespace collsim::units {
+
+struct Bytes {
+  double count = 0;
+};
+struct Rate {
+  double bytes_per_s = 0;
+};
+struct Duration {
+  double seconds = 0;
+};
+struct Length {
+  double metres = 0;
+};
+
+// Each parser requires a number followed by a unit (spaces allowed between),
+// and accepts a leading sign so callers can report "must be positive" with
+// the field's name. On failure the Error says what was expected and found.
+Expected<Bytes> parse_bytes(std::string_view text);
+Expected<Rate> parse_rate(std::string_view text);
+Expected<Duration> parse_duration(std::string_view text);
+Expected<Length> parse_length(std::string_view text);
+
+// nccl-tests' size syntax for -b/-e: a bare number is bytes, and the suffixes
+// K, M, G (and KB/MB/GB... in our unit syntax) are accepted. nccl-tests treats
+// K/M/G as powers of two (1M = 1048576), so do we; "1MB" stays 1e6.
+Expected<Bytes> parse_size_arg(std::string_view text);
+
+// Human-readable output with the unit chosen by magnitude: "1.5 GiB",
+// "450 GB/s", "250 ns", "3 m". Precision: up to 4 significant digits.
+std::string format(Bytes b);
+std::string format(Rate r);
+std::string format(Duration d);
+std::string format(Length l);
+
+}  // namespace collsim::units

@@ -1,0 +1,124 @@
+// End-to-end: the collsim binary as a user runs it.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <regex>
+
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+using collsim::testing::run_collsim;
+
+struct BadFile {
+  const char* file;
+  const char* position;  // file:line:column, from the comment at the top of each file
+  const char* field;
+  const char* message;
+};
+
+class CliBadTopology : public ::testing::TestWithParam<BadFile> {};
+
+TEST_P(CliBadTopology, OneClearMessageAndExitCode2) {
+  const BadFile& c = GetParam();
+  const auto r = run_collsim(std::string("collective --topology tests/data/bad/") + c.file + " -b 1M -e 1M");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(std::string("tests/data/bad/") + c.position), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(c.field), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("terminate"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Backtrace"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, CliBadTopology,
+    ::testing::Values(BadFile{"syntax_error.yaml", "syntax_error.yaml:", "", "YAML syntax error"},
+                      BadFile{"unknown_key.yaml", "unknown_key.yaml:7:25", "field 'links[0].rat'",
+                              "did you mean 'rate'?"},
+                      BadFile{"missing_unit.yaml", "missing_unit.yaml:7:31", "field 'links[0].rate'", "has no unit"},
+                      BadFile{"dangling_endpoint.yaml", "dangling_endpoint.yaml:7:21", "field 'links[0].to'",
+                              "'swx' names no device or device group"},
+                      BadFile{"disconnected_gpu.yaml", "disconnected_gpu.yaml:5:12", "field 'devices'",
+                              "GPU 'lonely0' is disconnected"},
+                      BadFile{"negative_rate.yaml", "negative_rate.yaml:7:31", "field 'links[0].rate'",
+                              "expected a positive rate, found -25 GB/s"}));
+
+TEST(Cli, UsageErrorsExitWith2) {
+  auto r = run_collsim("collective --topology topologies/hgx-h100.yaml --stepfactr 2");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("did you mean '--stepfactor'?"), std::string::npos) << r.err;
+  r = run_collsim("collective --topology topologies/hgx-h100.yaml --op allreduse");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown --op 'allreduse'"), std::string::npos) << r.err;
+  r = run_collsim("collective --topology topologies/hgx-h100.yaml -b 8G -e 1M");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_collsim("collective --topology no/such/file.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no/such/file.yaml: cannot open"), std::string::npos) << r.err;
+  r = run_collsim("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_collsim("");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+// The issue's example command, with the JSON checked against nccl-tests' definitions.
+TEST(Cli, HgxH100RingSweepPrintsNcclTestsColumnsAndJson) {
+  const std::string json = ::testing::TempDir() + "hgx.json";
+  const auto r = run_collsim("collective --topology topologies/hgx-h100.yaml --op allreduce --algo ring "
+                             "--minbytes 1M --maxbytes 8G --stepfactor 2 --json " + json);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("algbw"), std::string::npos);
+  EXPECT_NE(r.out.find("busbw"), std::string::npos);
+  // 1 MiB .. 8 GiB by doubling: 14 rows, each starting with the size in bytes.
+  const std::regex row(R"(\n +(\d+) +(\d+) +float +sum +[\d.]+ +[\d.]+ +[\d.]+)");
+  EXPECT_EQ(std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), row), std::sregex_iterator()), 14)
+      << r.out;
+
+  const YAML::Node doc = YAML::LoadFile(json);  // JSON is YAML
+  const YAML::Node rows = doc["results"];
+  ASSERT_EQ(rows.size(), 14u);
+  double size = 1048576;
+  for (const auto& row_node : rows) {
+    const double bytes = row_node["bytes"].as<double>();
+    const int ranks = row_node["ranks"].as<int>();
+    const double t_us = row_node["time_us"].as<double>();
+    EXPECT_EQ(row_node["op"].as<std::string>(), "allreduce");
+    EXPECT_EQ(row_node["algo"].as<std::string>(), "ring");
+    EXPECT_EQ(ranks, 8);
+    EXPECT_DOUBLE_EQ(bytes, size);
+    // nccl-tests: algbw = S / t (GB = 1e9); allreduce busbw = algbw x 2(n-1)/n.
+    const double algbw = bytes / (t_us * 1e-6) / 1e9;
+    EXPECT_NEAR(row_node["algbw_GBps"].as<double>(), algbw, 1e-9 * algbw);
+    EXPECT_NEAR(row_node["busbw_GBps"].as<double>(), algbw * 2 * 7 / 8, 1e-9 * algbw);
+    // Calibration (calibration.yaml h100_8gpu_ring: ring all-reduce peaks near
+    // 370 GB/s busbw on 8x H100): within 10% from 1 GiB up.
+    if (bytes >= 1073741824.0) {
+      EXPECT_NEAR(row_node["busbw_GBps"].as<double>(), 370.0, 37.0) << "at " << bytes << " B";
+    }
+    size *= 2;
+  }
+  // busbw grows with size (latency-bound start, bandwidth-bound end).
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_GT(rows[i]["busbw_GBps"].as<double>(), rows[i - 1]["busbw_GBps"].as<double>());
+  }
+}
+
+TEST(Cli, NcclTestsShortFlagsAndDatatypes) {
+  const auto r = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 4M -f 2 -d half -o sum -n 20 -w 5 -c 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("1048576       524288     half"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4194304"), std::string::npos) << r.out;
+}
+
+TEST(Cli, SameInputsGiveByteIdenticalOutput) {
+  const auto a = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 64M");
+  const auto b = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 64M");
+  ASSERT_EQ(a.exit_code, 0);
+  EXPECT_EQ(a.out, b.out);
+}
+
+}  // namespace
+}  // namespace collsim

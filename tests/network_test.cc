@@ -1,0 +1,74 @@
+#include "sim/topology/network.h"
+
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+namespace collsim::topology {
+namespace {
+
+using collsim::testing::topology_from_file;
+using collsim::testing::topology_from_text;
+
+TEST(Network, Nvl72SwitchChipsMergeIntoOnePlaneOf900GBps) {
+  const Topology topo = topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/gb200-nvl72.yaml");
+  ASSERT_EQ(topo.gpus.size(), 72u);  // hardware.yaml gb200_nvl72.gpus_per_rack
+  EXPECT_EQ(boost::num_vertices(topo.graph), 72u + 18u);
+  EXPECT_EQ(boost::num_edges(topo.graph), 2u * 72u * 18u);  // 18 links per GPU, two directions each
+  const Network net(topo);
+  EXPECT_EQ(net.num_logical_switches(), 1);
+  const auto& route = net.route(0, 71);
+  ASSERT_EQ(route.size(), 2u);
+  // 18 links x 50 GB/s per direction = 900 GB/s (hardware.yaml nvlink5_per_gpu_per_direction).
+  EXPECT_DOUBLE_EQ(net.links()[route[0]].line_rate_Bps, 900e9);
+  EXPECT_DOUBLE_EQ(net.links()[route[1]].line_rate_Bps, 900e9);
+  EXPECT_NEAR(net.route_rate_Bps(route), 900e9 * 0.802, 1.0);
+}
+
+TEST(Network, HgxH100UnevenLaneSplitStillGives450GBpsPerGpu) {
+  const Topology topo = topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml");
+  ASSERT_EQ(topo.gpus.size(), 8u);
+  const Network net(topo);
+  EXPECT_EQ(net.num_logical_switches(), 1);
+  for (int dst = 1; dst < 8; ++dst) {
+    const auto& route = net.route(0, dst);
+    ASSERT_EQ(route.size(), 2u);
+    EXPECT_DOUBLE_EQ(net.links()[route[0]].line_rate_Bps, 450e9);  // hardware.yaml nvlink4_per_gpu_per_direction
+  }
+}
+
+TEST(Network, TwinsWithDifferentSharesAreNotMerged) {
+  // gpu0 has 2 lanes to sw0 and 1 to sw1, gpu1 the opposite: striping in
+  // proportion to rate would not split the same way, so merging is not exact.
+  const Topology topo = topology_from_text(R"(name: skew
+devices:
+  - {name: gpu, kind: gpu, count: 2}
+  - {name: sw, kind: switch, count: 2}
+links:
+  - {from: "gpu[0]", to: "sw[0]", lanes: 2, rate: 10GB/s, latency: 0s, class: ideal}
+  - {from: "gpu[0]", to: "sw[1]", lanes: 1, rate: 10GB/s, latency: 0s, class: ideal}
+  - {from: "gpu[1]", to: "sw[0]", lanes: 1, rate: 10GB/s, latency: 0s, class: ideal}
+  - {from: "gpu[1]", to: "sw[1]", lanes: 2, rate: 10GB/s, latency: 0s, class: ideal}
+)");
+  const Network net(topo);
+  EXPECT_EQ(net.num_logical_switches(), 2);
+}
+
+TEST(Network, RoutesAvoidTransitThroughGpus) {
+  // gpu0 - gpu1 direct, and both to a switch; gpu2 only on the switch.
+  const Topology topo = topology_from_text(R"(name: mix
+devices:
+  - {name: gpu, kind: gpu, count: 3}
+  - {name: sw, kind: switch}
+links:
+  - {from: "gpu[0]", to: "gpu[1]", rate: 10GB/s, latency: 0s, class: ideal}
+  - {from: gpu, to: sw, rate: 10GB/s, latency: 0s, class: ideal}
+)");
+  const Network net(topo);
+  EXPECT_EQ(net.route(0, 1).size(), 1u);  // direct
+  EXPECT_EQ(net.route(0, 2).size(), 2u);  // via the switch
+  EXPECT_EQ(net.route(2, 1).size(), 2u);
+}
+
+}  // namespace
+}  // namespace collsim::topology

@@ -1,0 +1,159 @@
+// The SimGrid backend against closed forms: the network model must add
+// nothing of its own (shared/notes/simgrid.md).
+#include <gtest/gtest.h>
+
+#include "sim/collective/ring.h"
+#include "sim/engine/backend.h"
+#include "test_support.h"
+
+namespace collsim::engine {
+namespace {
+
+using collective::Schedule;
+using collective::Transfer;
+using collsim::testing::topology_from_text;
+
+std::vector<ScheduleResult> run(const topology::Network& net, std::vector<Schedule> schedules) {
+  auto backend = make_backend("simgrid");
+  EXPECT_TRUE(backend.ok());
+  RunOptions options;
+  options.record_transfers = true;
+  auto results = (*backend)->run(net, schedules, options);
+  EXPECT_TRUE(results.ok()) << results.error().to_string();
+  return *results;
+}
+
+Schedule transfers(int ranks, std::vector<Transfer> ts) {
+  Schedule s;
+  s.op = "sendrecv";
+  s.ranks = ranks;
+  s.chunks = 1;
+  s.transfers = std::move(ts);
+  return s;
+}
+
+TEST(SimGridExact, OneTransferOverThreeHopsIsBytesOverMinRatePlusLatencies) {
+  const auto topo = topology_from_text(R"(name: chain
+devices:
+  - {name: a, kind: gpu}
+  - {name: s, kind: switch, count: 2}
+  - {name: b, kind: gpu}
+links:
+  - {from: a, to: s0, rate: 100GB/s, latency: 1us, class: ideal}
+  - {from: s0, to: s1, rate: 50GB/s, latency: 2us, class: ideal}
+  - {from: s1, to: b, rate: 100GB/s, latency: 3us, class: ideal}
+)");
+  const topology::Network net(topo);
+  const auto r = run(net, {transfers(2, {Transfer{0, 1, 1e9, 0, 0, collective::Action::kCopy, {}}})});
+  EXPECT_NEAR(r[0].time_s, 1e9 / 50e9 + 6e-6, 1e-12);
+}
+
+TEST(SimGridExact, LinkEfficiencyScalesTheRate) {
+  const auto topo = topology_from_text(R"(name: eff
+devices:
+  - {name: g, kind: gpu, count: 2}
+links:
+  - {from: "g[0]", to: "g[1]", rate: 100GB/s, latency: 0s, class: ideal, efficiency: 0.5}
+)");
+  const topology::Network net(topo);
+  const auto r = run(net, {transfers(2, {Transfer{0, 1, 1e9, 0, 0, collective::Action::kCopy, {}}})});
+  EXPECT_NEAR(r[0].time_s, 1e9 / 50e9, 1e-12);
+}
+
+constexpr const char* kStar = R"(name: star
+devices:
+  - {name: g, kind: gpu, count: 3}
+  - {name: sw, kind: switch}
+links:
+  - {from: "g[0]", to: sw, rate: 100GB/s, latency: 1us, class: ideal}
+  - {from: "g[1]", to: sw, rate: 100GB/s, latency: 1us, class: ideal}
+  - {from: "g[2]", to: sw, rate: 100GB/s, latency: 1us, class: ideal}
+)";
+
+TEST(SimGridExact, TwoFlowsIntoOneLinkEachGetHalf) {
+  const topology::Network net(topology_from_text(kStar));
+  const double bytes = 1e9;
+  const auto r = run(net, {transfers(3, {Transfer{0, 2, bytes, 0, 0, collective::Action::kCopy, {}},
+                                         Transfer{1, 2, bytes, 0, 0, collective::Action::kCopy, {}}})});
+  // Both share sw->g2 at 50 GB/s each.
+  EXPECT_NEAR(r[0].transfer_finish_s[0], 2e-6 + bytes / 50e9, 1e-12);
+  EXPECT_NEAR(r[0].transfer_finish_s[1], 2e-6 + bytes / 50e9, 1e-12);
+}
+
+TEST(SimGridExact, OppositeDirectionsDoNotInterfere) {
+  const topology::Network net(topology_from_text(kStar));
+  const double bytes = 1e9;
+  const auto r = run(net, {transfers(3, {Transfer{0, 1, bytes, 0, 0, collective::Action::kCopy, {}},
+                                         Transfer{1, 0, bytes, 0, 0, collective::Action::kCopy, {}}})});
+  EXPECT_NEAR(r[0].transfer_finish_s[0], 2e-6 + bytes / 100e9, 1e-12);
+  EXPECT_NEAR(r[0].transfer_finish_s[1], 2e-6 + bytes / 100e9, 1e-12);
+}
+
+TEST(SimGridExact, SharingIsEqualWhateverTheRouteLatency) {
+  // CM02 alone would give the 1 us flow 4x the share of the 4 us flow.
+  // Fluid max-min by hand: A (starts at 1 us) runs alone until B starts at
+  // 4 us, then both get R/2; the link never idles, so B ends at 1 us + 2S/R
+  // and A at 4 us + 2(S - 3 us x R)/R = 2S/R - 2 us.
+  const topology::Network net(topology_from_text(R"(name: skew
+devices:
+  - {name: g, kind: gpu, count: 3}
+  - {name: sw, kind: switch}
+links:
+  - {from: "g[0]", to: sw, rate: 100GB/s, latency: 0s, class: ideal}
+  - {from: "g[1]", to: sw, rate: 100GB/s, latency: 3us, class: ideal}
+  - {from: "g[2]", to: sw, rate: 100GB/s, latency: 1us, class: ideal}
+)"));
+  const double S = 1e9, R = 100e9;
+  const auto r = run(net, {transfers(3, {Transfer{0, 2, S, 0, 0, collective::Action::kCopy, {}},
+                                         Transfer{1, 2, S, 0, 0, collective::Action::kCopy, {}}})});
+  EXPECT_NEAR(r[0].transfer_finish_s[0], 2 * S / R - 2e-6, 1e-12);
+  EXPECT_NEAR(r[0].transfer_finish_s[1], 2 * S / R + 1e-6, 1e-12);
+}
+
+TEST(SimGridExact, DependentTransferStartsWhenItsInputArrived) {
+  const topology::Network net(topology_from_text(kStar));
+  const auto r = run(net, {transfers(3, {Transfer{0, 1, 1e9, 0, 0, collective::Action::kCopy, {}},
+                                         Transfer{1, 2, 1e9, 0, 0, collective::Action::kCopy, {0}}})});
+  EXPECT_NEAR(r[0].time_s, 2 * (2e-6 + 1e9 / 100e9), 1e-12);
+}
+
+std::string uniform_star(int p) {
+  // Each GPU hangs off one switch with 0.5 us per link: alpha = 1 us GPU to GPU.
+  return "name: uniform\ndevices:\n  - {name: g, kind: gpu, count: " + std::to_string(p) +
+         "}\n  - {name: sw, kind: switch}\nlinks:\n  - {from: g, to: sw, rate: 100GB/s, latency: 500ns, class: "
+         "ideal}\n";
+}
+
+TEST(SimGridExact, RingAllReduceMatchesTheAlphaBetaClosedForm) {
+  // formulas.md allreduce_ring: 2(p-1) a + 2((p-1)/p) n b (no gamma: reductions are fused).
+  const double alpha = 1e-6, beta = 1.0 / 100e9;
+  for (int p : {2, 3, 4, 8, 16}) {
+    const topology::Network net(topology_from_text(uniform_star(p)));
+    std::vector<Schedule> schedules;
+    const std::vector<double> sizes{1048576.0, 64.0 * 1048576, 1073741824.0};
+    for (double n : sizes) schedules.push_back(collective::ring_allreduce(p, n));
+    const auto results = run(net, schedules);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      const double n = sizes[i];
+      const double closed_form = 2 * (p - 1) * alpha + 2.0 * (p - 1) / p * n * beta;
+      EXPECT_NEAR(results[i].time_s, closed_form, 1e-3 * closed_form) << "p=" << p << " n=" << n;
+      // Conservation: every byte sent is received, and it is what the schedule moves.
+      EXPECT_DOUBLE_EQ(results[i].bytes_sent, results[i].bytes_received);
+      EXPECT_NEAR(results[i].bytes_sent, schedules[i].total_bytes(), 1e-9 * n);
+    }
+  }
+}
+
+TEST(SimGridExact, UnroutableTransferIsAnErrorNotACrash) {
+  const topology::Network net(topology_from_text(kStar));
+  auto backend = make_backend("simgrid");
+  auto r = (*backend)->run(net, {transfers(5, {Transfer{0, 4, 1e6, 0, 0, collective::Action::kCopy, {}}})}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("needs 5 ranks but the topology has 3 GPUs"), std::string::npos)
+      << r.error().message;
+}
+
+TEST(SimGridExact, UnknownBackendIsAnError) { EXPECT_FALSE(make_backend("ns3").ok()); }
+
+}  // namespace
+}  // namespace collsim::engine

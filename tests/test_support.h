@@ -1,0 +1,60 @@
+// Shared helpers for tests: build networks from YAML text, run the CLI.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "sim/config/topology_file.h"
+#include "sim/topology/network.h"
+#include "sim/topology/topology.h"
+
+namespace collsim::testing {
+
+inline topology::Topology topology_from_text(const std::string& yaml) {
+  auto spec = config::load_topology_text(yaml, "test.yaml");
+  EXPECT_TRUE(spec.ok()) << spec.error().to_string();
+  auto topo = topology::build_topology(*spec);
+  EXPECT_TRUE(topo.ok()) << topo.error().to_string();
+  return *topo;
+}
+
+inline topology::Topology topology_from_file(const std::string& path) {
+  auto spec = config::load_topology_file(path);
+  EXPECT_TRUE(spec.ok()) << spec.error().to_string();
+  auto topo = topology::build_topology(*spec);
+  EXPECT_TRUE(topo.ok()) << topo.error().to_string();
+  return *topo;
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the collsim binary with `args` (shell words) from the source directory.
+inline CommandResult run_collsim(const std::string& args) {
+  static int counter = 0;
+  const std::string base = ::testing::TempDir() + "collsim_cli_" + std::to_string(++counter);
+  const std::string cmd = std::string("cd '") + COLLSIM_SOURCE_DIR + "' && '" + COLLSIM_BINARY + "' " + args + " >'" +
+                          base + ".out' 2>'" + base + ".err'";
+  const int status = std::system(cmd.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(base + ".out");
+  r.err = read_file(base + ".err");
+  return r;
+}
+
+}  // namespace collsim::testing

@@ -1,0 +1,69 @@
+#include "sim/units/units.h"
+
+#include <gtest/gtest.h>
+
+namespace collsim::units {
+namespace {
+
+TEST(Units, RatesInBytesAndBits) {
+  EXPECT_DOUBLE_EQ(parse_rate("25GB/s")->bytes_per_s, 25e9);
+  EXPECT_DOUBLE_EQ(parse_rate("900GB/s")->bytes_per_s, 900e9);
+  // 400 Gb/s is 50 GB/s: rates in b/s are bits.
+  EXPECT_DOUBLE_EQ(parse_rate("400Gb/s")->bytes_per_s, 50e9);
+  EXPECT_DOUBLE_EQ(parse_rate(" 1.5 TB/s ")->bytes_per_s, 1.5e12);
+  EXPECT_DOUBLE_EQ(parse_rate("1GiB/s")->bytes_per_s, 1073741824.0);
+}
+
+TEST(Units, SizesDurationsLengths) {
+  EXPECT_DOUBLE_EQ(parse_bytes("1GiB")->count, 1073741824.0);
+  EXPECT_DOUBLE_EQ(parse_bytes("1GB")->count, 1e9);
+  EXPECT_DOUBLE_EQ(parse_bytes("512KiB")->count, 524288.0);
+  EXPECT_DOUBLE_EQ(parse_duration("1us")->seconds, 1e-6);
+  EXPECT_DOUBLE_EQ(parse_duration("250ns")->seconds, 250e-9);
+  EXPECT_DOUBLE_EQ(parse_duration("1.5ms")->seconds, 1.5e-3);
+  EXPECT_DOUBLE_EQ(parse_length("3m")->metres, 3.0);
+  EXPECT_DOUBLE_EQ(parse_length("50cm")->metres, 0.5);
+  EXPECT_DOUBLE_EQ(parse_duration("1e-6s")->seconds, 1e-6);
+}
+
+TEST(Units, MissingOrWrongUnitIsAnError) {
+  auto missing = parse_rate("25");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("has no unit"), std::string::npos);
+  auto wrong = parse_rate("25GB");  // a size, not a rate
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("unknown unit 'GB'"), std::string::npos);
+  EXPECT_FALSE(parse_duration("3m").ok());  // metres are not a duration
+  EXPECT_FALSE(parse_length("3 parsecs").ok());
+  EXPECT_FALSE(parse_bytes("GB").ok());
+  EXPECT_FALSE(parse_bytes("").ok());
+}
+
+TEST(Units, NegativeNumbersParseSoCallersCanNameTheField) {
+  EXPECT_DOUBLE_EQ(parse_rate("-25GB/s")->bytes_per_s, -25e9);
+}
+
+TEST(Units, NcclTestsSizeArgumentsArePowersOfTwo) {
+  EXPECT_DOUBLE_EQ(parse_size_arg("1M")->count, 1048576.0);
+  EXPECT_DOUBLE_EQ(parse_size_arg("8G")->count, 8589934592.0);
+  EXPECT_DOUBLE_EQ(parse_size_arg("64K")->count, 65536.0);
+  EXPECT_DOUBLE_EQ(parse_size_arg("1000")->count, 1000.0);
+  EXPECT_DOUBLE_EQ(parse_size_arg("1MB")->count, 1e6);
+  EXPECT_DOUBLE_EQ(parse_size_arg("1MiB")->count, 1048576.0);
+  EXPECT_FALSE(parse_size_arg("1X").ok());
+}
+
+TEST(Units, FormatPicksAReadableUnitAndRoundTrips) {
+  EXPECT_EQ(format(Rate{450e9}), "450 GB/s");
+  EXPECT_EQ(format(Duration{250e-9}), "250 ns");
+  EXPECT_EQ(format(Bytes{1073741824.0}), "1 GiB");
+  EXPECT_EQ(format(Length{3.0}), "3 m");
+  for (double r : {1e3, 25e9, 3.2e12}) {
+    auto back = parse_rate(format(Rate{r}));
+    ASSERT_TRUE(back.ok());
+    EXPECT_NEAR(back->bytes_per_s, r, r * 1e-3);
+  }
+}
+
+}  // namespace
+}  // namespace collsim::units
