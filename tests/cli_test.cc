@@ -18,6 +18,8 @@ struct BadFile {
   const char* message;
 };
 
+void PrintTo(const BadFile& c, std::ostream* os) { *os << c.file; }
+
 class CliBadTopology : public ::testing::TestWithParam<BadFile> {};
 
 TEST_P(CliBadTopology, OneClearMessageAndExitCode2) {
@@ -44,7 +46,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFile{"disconnected_gpu.yaml", "disconnected_gpu.yaml:5:12", "field 'devices'",
                               "GPU 'lonely0' is disconnected"},
                       BadFile{"negative_rate.yaml", "negative_rate.yaml:7:31", "field 'links[0].rate'",
-                              "expected a positive rate, found -25 GB/s"}));
+                              "expected a positive rate, found -25 GB/s"}),
+    [](const ::testing::TestParamInfo<BadFile>& info) {
+      std::string name = info.param.file;
+      return name.substr(0, name.find('.'));
+    });
 
 TEST(Cli, UsageErrorsExitWith2) {
   auto r = run_collsim("collective --topology topologies/hgx-h100.yaml --stepfactr 2");

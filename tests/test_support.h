@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string>
 
+#include <unistd.h>
+
 #include "sim/config/topology_file.h"
 #include "sim/topology/network.h"
 #include "sim/topology/topology.h"
@@ -46,7 +48,7 @@ struct CommandResult {
 // Runs the collsim binary with `args` (shell words) from the source directory.
 inline CommandResult run_collsim(const std::string& args) {
   static int counter = 0;
-  const std::string base = ::testing::TempDir() + "collsim_cli_" + std::to_string(++counter);
+  const std::string base = ::testing::TempDir() + "collsim_cli_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
   const std::string cmd = std::string("cd '") + COLLSIM_SOURCE_DIR + "' && '" + COLLSIM_BINARY + "' " + args + " >'" +
                           base + ".out' 2>'" + base + ".err'";
   const int status = std::system(cmd.c_str());

@@ -89,6 +89,8 @@ struct BadCase {
   const char* message;
 };
 
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.what; }
+
 class BadTopology : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(BadTopology, NamesFileLineColumnAndField) {
@@ -136,7 +138,13 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"zero count", "name: t\ndevices:\n  - {name: gpu, kind: gpu, count: 0}\n", 3, 35,
                               "devices[0].count", "at least 1"},
                       BadCase{"unknown top-level key", "name: t\ndevice:\n  - {name: gpu, kind: gpu}\n", 2, 1, "device",
-                              "did you mean 'devices'?"}));
+                              "did you mean 'devices'?"}),
+    [](const ::testing::TestParamInfo<BadCase>& info) {
+      std::string name = info.param.what;
+      for (char& c : name)
+        if (c == ' ' || c == '-') c = '_';
+      return name;
+    });
 
 TEST(TopologyFile, SyntaxErrorHasAPosition) {
   auto spec = load_topology_text("name: t\ndevices:\n  - {name: gpu, kind: gpu, count: 2\nlinks:\n", "t.yaml");

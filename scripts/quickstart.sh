@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a running collsim.
+#   scripts/quickstart.sh demo   install what is missing, build, run the default scenario
+#   scripts/quickstart.sh test   install what is missing, build, run the whole test suite
+# Idempotent: packages already installed and an existing build are reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-demo}
+case "$mode" in
+  demo|test) ;;
+  *) echo "usage: scripts/quickstart.sh demo|test" >&2; exit 2 ;;
+esac
+
+packages=(cmake g++ make pkg-config libsimgrid-dev libboost-graph-dev libyaml-cpp-dev
+          libspdlog-dev libfmt-dev googletest libgtest-dev libbenchmark-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing Debian packages: ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+echo "== building (Release) in build/" >&2
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs" >&2
+
+if [ "$mode" = demo ]; then
+  # The default scenario: a ring all-reduce sweep on one GB200 NVL72 rack.
+  exec build/collsim collective --topology topologies/gb200-nvl72.yaml --op allreduce --algo ring -b 1M -e 16G -f 2
+else
+  exec ctest --test-dir build --output-on-failure -j"$jobs"
+fi
