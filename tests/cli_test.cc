@@ -119,6 +119,23 @@ TEST(Cli, NcclTestsShortFlagsAndDatatypes) {
   EXPECT_NE(r.out.find("4194304"), std::string::npos) << r.out;
 }
 
+TEST(Cli, EveryImplementedOpRunsWithNcclTestsBusbwFactors) {
+  // nccl-tests: allgather, reducescatter, alltoall busbw = algbw (n-1)/n; sendrecv busbw = algbw.
+  const std::vector<std::pair<std::string, double>> ops{
+      {"allgather", 7.0 / 8}, {"reducescatter", 7.0 / 8}, {"alltoall", 7.0 / 8}, {"sendrecv", 1.0}};
+  for (const auto& [op, factor] : ops) {
+    const std::string json = ::testing::TempDir() + op + ".json";
+    const auto r = run_collsim("collective -t topologies/hgx-h100.yaml --op " + op + " -b 64M -e 64M --json " + json);
+    ASSERT_EQ(r.exit_code, 0) << op << ": " << r.err;
+    const YAML::Node row = YAML::LoadFile(json)["results"][0];
+    EXPECT_EQ(row["op"].as<std::string>(), op);
+    EXPECT_NEAR(row["busbw_GBps"].as<double>(), row["algbw_GBps"].as<double>() * factor, 1e-9);
+  }
+  const auto bad = run_collsim("collective -t topologies/hgx-h100.yaml --op alltoall --algo ring");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("no algorithm 'ring' for alltoall"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, SameInputsGiveByteIdenticalOutput) {
   const auto a = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 64M");
   const auto b = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 64M");

@@ -75,3 +75,57 @@ TEST(RingAllReduce, OneRankHasNothingToSend) { EXPECT_TRUE(ring_allreduce(1, 1e6
 
 }  // namespace
 }  // namespace collsim::collective
+
+namespace collsim::collective {
+namespace {
+
+TEST(RingFamily, ReduceScatterAndAllGatherAreCorrectForManyRankCounts) {
+  for (int p : {2, 3, 5, 8, 13, 72}) {
+    for (double bytes : {4096.0, 256.0 * 1048576}) {
+      Status rs = check_schedule(Op::kReduceScatter, ring_reducescatter(p, bytes));
+      EXPECT_TRUE(rs.ok()) << "p=" << p << ": " << rs.error().to_string();
+      Status ag = check_schedule(Op::kAllGather, ring_allgather(p, bytes));
+      EXPECT_TRUE(ag.ok()) << "p=" << p << ": " << ag.error().to_string();
+    }
+  }
+}
+
+TEST(RingFamily, TheCheckerTellsTheOperationsApart) {
+  // An all-gather schedule does not reduce-scatter, and the unshifted
+  // reduce-scatter (the first half of the all-reduce) leaves chunk r+1 on rank r.
+  EXPECT_FALSE(check_schedule(Op::kReduceScatter, ring_allgather(4, 4096)).ok());
+  Schedule first_half = ring_allreduce(4, 4096);
+  first_half.transfers.resize(first_half.transfers.size() / 2);
+  first_half.op = "reducescatter";
+  const Status st = check_schedule(Op::kReduceScatter, first_half);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("rank 0 holds"), std::string::npos) << st.error().message;
+  // An all-gather that forwards a chunk before receiving it sends data it does not hold.
+  Schedule early = ring_allgather(4, 4096);
+  std::swap(early.transfers[1].chunk, early.transfers[5].chunk);
+  EXPECT_FALSE(check_schedule(Op::kAllGather, early).ok());
+}
+
+TEST(RingFamily, DataMustBeOrderedByDependenciesNotByListOrder) {
+  // The same transfers without dependencies compute the right sums in list
+  // order, but a real run may send a chunk before it arrived: rejected.
+  Schedule racy = ring_allreduce(4, 4.0 * 1048576);
+  for (auto& t : racy.transfers) t.deps.clear();
+  const Status st = check_allreduce(racy);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("without depending on transfer"), std::string::npos) << st.error().message;
+}
+
+TEST(RingFamily, EachRankSendsPMinusOneOverPOfTheBuffer) {
+  for (int p : {2, 8, 72}) {
+    const double n = 1e9;
+    for (const Schedule& s : {ring_reducescatter(p, n), ring_allgather(p, n)}) {
+      std::vector<double> sent(p, 0);
+      for (const auto& t : s.transfers) sent[t.src] += t.bytes;
+      for (double b : sent) EXPECT_NEAR(b, (p - 1.0) / p * n, 1e-6 * n) << s.op << " p=" << p;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace collsim::collective

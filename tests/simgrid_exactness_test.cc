@@ -2,6 +2,7 @@
 // nothing of its own (shared/notes/simgrid.md).
 #include <gtest/gtest.h>
 
+#include "sim/collective/direct.h"
 #include "sim/collective/ring.h"
 #include "sim/engine/backend.h"
 #include "test_support.h"
@@ -141,6 +142,26 @@ TEST(SimGridExact, RingAllReduceMatchesTheAlphaBetaClosedForm) {
       EXPECT_DOUBLE_EQ(results[i].bytes_sent, results[i].bytes_received);
       EXPECT_NEAR(results[i].bytes_sent, schedules[i].total_bytes(), 1e-9 * n);
     }
+  }
+}
+
+TEST(SimGridExact, RingReduceScatterAllGatherAllToAllSendRecvMatchClosedForms) {
+  // formulas.md: ring all-gather and reduce-scatter (p-1)a + ((p-1)/p) n b.
+  // Direct all-to-all on a non-blocking star (derived): every uplink carries
+  // p-1 blocks of n/p at once, so a + ((p-1)/p) n b. Send/recv: a + n b.
+  const double alpha = 1e-6, beta = 1.0 / 100e9;
+  for (int p : {2, 3, 8}) {
+    const topology::Network net(topology_from_text(uniform_star(p)));
+    const double n = 64.0 * 1048576;
+    const auto results = run(net, {collective::ring_reducescatter(p, n), collective::ring_allgather(p, n),
+                                   collective::direct_alltoall(p, n), collective::ring_sendrecv(p, n)});
+    const double ring = (p - 1) * alpha + (p - 1.0) / p * n * beta;
+    EXPECT_NEAR(results[0].time_s, ring, 1e-3 * ring) << "reducescatter p=" << p;
+    EXPECT_NEAR(results[1].time_s, ring, 1e-3 * ring) << "allgather p=" << p;
+    const double a2a = alpha + (p - 1.0) / p * n * beta;
+    EXPECT_NEAR(results[2].time_s, a2a, 1e-3 * a2a) << "alltoall p=" << p;
+    const double sr = alpha + n * beta;
+    EXPECT_NEAR(results[3].time_s, sr, 1e-3 * sr) << "sendrecv p=" << p;
   }
 }
 

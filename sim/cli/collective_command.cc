@@ -8,7 +8,7 @@
 #include "sim/cli/args.h"
 #include "sim/cli/commands.h"
 #include "sim/collective/ops.h"
-#include "sim/collective/ring.h"
+#include "sim/collective/algorithms.h"
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
 #include "sim/report/atomic_file.h"
@@ -23,8 +23,11 @@ namespace {
 const std::vector<OptionSpec>& collective_options() {
   static const std::vector<OptionSpec> specs{
       {"topology", "t", true, "topology YAML file", ""},
-      {"op", "", true, "collective, named like nccl-tests' binaries (allreduce)", "allreduce"},
-      {"algo", "a", true, "algorithm (ring)", "ring"},
+      {"op", "", true, "collective, named like nccl-tests' binaries: allreduce, reducescatter, allgather, alltoall, "
+                          "sendrecv",
+       "allreduce"},
+      {"algo", "a", true, "algorithm: ring (allreduce, reducescatter, allgather), direct (alltoall, sendrecv), auto",
+       "auto"},
       {"minbytes", "b", true, "smallest size; K/M/G are powers of two as in nccl-tests", "32M"},
       {"maxbytes", "e", true, "largest size", "32M"},
       {"stepfactor", "f", true, "multiply the size by this between rows", "2"},
@@ -98,11 +101,9 @@ int collective_command(const std::vector<std::string>& argv) {
   if (!op) return usage_error(fmt::format("unknown --op '{}': expected one of allreduce, allgather, reducescatter, "
                                           "alltoall, broadcast, reduce, sendrecv",
                                           args.get("op")));
-  if (*op != collective::Op::kAllReduce) {
-    return usage_error(fmt::format("--op {} is not implemented yet; implemented: allreduce", args.get("op")));
-  }
-  if (args.get("algo") != "ring") {
-    return usage_error(fmt::format("unknown --algo '{}' for allreduce; implemented: ring", args.get("algo")));
+  // Validate the algorithm before loading anything.
+  if (auto probe = collective::build_schedule(*op, args.get("algo"), 2, 0); !probe) {
+    return usage_error(probe.error().message);
   }
   auto type_size = datatype_size(args.get("datatype"));
   if (!type_size) return usage_error(type_size.error().message);
@@ -139,7 +140,9 @@ int collective_command(const std::vector<std::string>& argv) {
   for (double size : *sizes) {
     const long long count = static_cast<long long>(size) / *type_size;
     counts.push_back(count);
-    schedules.push_back(collective::ring_allreduce(ranks, static_cast<double>(count) * *type_size));
+    auto schedule = collective::build_schedule(*op, args.get("algo"), ranks, static_cast<double>(count) * *type_size);
+    if (!schedule) return usage_error(schedule.error().message);
+    schedules.push_back(std::move(*schedule));
   }
   auto results = (*backend)->run(network, schedules, engine::RunOptions{});
   if (!results) {
@@ -157,7 +160,10 @@ int collective_command(const std::vector<std::string>& argv) {
     r.bytes = s.bytes;
     r.count = counts[i];
     r.type = args.get("datatype");
-    r.redop = redop;
+    r.redop = (*op == collective::Op::kAllReduce || *op == collective::Op::kReduceScatter ||
+               *op == collective::Op::kReduce)
+                  ? redop
+                  : "none";
     r.ranks = ranks;
     r.time_us = t * 1e6;
     r.algbw_GBps = t > 0 ? s.bytes / t / 1e9 : 0;
@@ -165,7 +171,7 @@ int collective_command(const std::vector<std::string>& argv) {
     rows.push_back(r);
   }
   const report::CollectiveHeader header{topo->name, (*backend)->name(), std::string(collective::op_name(*op)),
-                                        args.get("algo"), ranks};
+                                        schedules.front().algo, ranks};
   std::fputs(report::format_collective_table(header, rows).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = report::write_file_atomically(args.get("json"), report::collective_json(header, rows)); !s) {

@@ -1,60 +1,184 @@
 #include "sim/collective/check.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
-#include <map>
-#include <set>
 
 namespace collsim::collective {
 
 namespace {
+
 using Contributions = std::vector<bool>;  // [rank] = contains that rank's data
+
+int chunks_for(Op op, int p) { return op == Op::kAllToAll ? p * p : p; }
+
+// Which rank's data a chunk starts as, on rank r; -1 if r does not hold it.
+int initial_owner(Op op, int p, int r, int chunk) {
+  switch (op) {
+    case Op::kAllReduce:
+    case Op::kReduceScatter: return r;
+    case Op::kAllGather:
+    case Op::kSendRecv: return chunk == r ? r : -1;
+    case Op::kAllToAll: return chunk / p == r ? r : -1;
+    default: return -1;
+  }
 }
 
-Status check_allreduce(const Schedule& s) {
+// The contents rank r must end with for `chunk`, or nullopt if unconstrained.
+std::optional<Contributions> expected_final(Op op, int p, int r, int chunk) {
+  Contributions all(p, true), none(p, false);
+  auto only = [&](int who) {
+    Contributions c = none;
+    c[who] = true;
+    return c;
+  };
+  switch (op) {
+    case Op::kAllReduce: return all;
+    case Op::kReduceScatter: return chunk == r ? std::optional(all) : std::nullopt;
+    case Op::kAllGather: return only(chunk);
+    case Op::kAllToAll: return chunk % p == r ? std::optional(only(chunk / p)) : std::nullopt;
+    case Op::kSendRecv: {
+      const int left = (r - 1 + p) % p;
+      return chunk == left ? std::optional(only(left)) : std::nullopt;
+    }
+    default: return std::nullopt;
+  }
+}
+
+std::string describe(const Contributions& c) {
+  std::vector<int> ranks;
+  for (std::size_t r = 0; r < c.size(); ++r)
+    if (c[r]) ranks.push_back(static_cast<int>(r));
+  return fmt::format("{{{}}}", fmt::join(ranks, ","));
+}
+
+// Answers "must transfer `earlier` have arrived before `later` starts?" by
+// walking `later`'s dependencies backwards. Dependencies point to lower
+// indices, so nothing below `earlier` needs a visit.
+class HappensBefore {
+ public:
+  explicit HappensBefore(const Schedule& s) : s_(s), stamp_(s.transfers.size(), 0) {}
+
+  bool operator()(int earlier, int later) {
+    if (earlier < 0) return true;  // initial data: there before anything
+    if (earlier >= later) return false;
+    ++query_;
+    stack_.assign(1, later);
+    while (!stack_.empty()) {
+      const int t = stack_.back();
+      stack_.pop_back();
+      for (int d : s_.transfers[t].deps) {
+        if (d == earlier) return true;
+        if (d < earlier || stamp_[d] == query_) continue;
+        stamp_[d] = query_;
+        stack_.push_back(d);
+      }
+    }
+    return false;
+  }
+
+ private:
+  const Schedule& s_;
+  std::vector<unsigned> stamp_;
+  unsigned query_ = 0;
+  std::vector<int> stack_;
+};
+
+// What is known of one piece of one rank's buffer.
+struct Piece {
+  Contributions data;
+  int last_writer = -1;            // transfer index; -1 = initial contents
+  std::vector<int> readers_since;  // transfers that sent it since that write
+};
+
+}  // namespace
+
+Status check_schedule(Op op, const Schedule& s) {
+  if (op == Op::kBroadcast || op == Op::kReduce) {
+    return make_error(fmt::format("no symbolic check for {} yet", op_name(op)));
+  }
   const int p = s.ranks;
+  const int chunks = chunks_for(op, p);
+  if (s.chunks != chunks) return make_error(fmt::format("{} on {} ranks needs {} chunks, the schedule has {}",
+                                                        op_name(op), p, chunks, s.chunks));
   int slices = 1;
   for (std::size_t i = 0; i < s.transfers.size(); ++i) {
     const Transfer& t = s.transfers[i];
     if (t.src < 0 || t.src >= p || t.dst < 0 || t.dst >= p || t.src == t.dst) {
       return make_error(fmt::format("transfer {} goes from rank {} to rank {} (ranks 0-{})", i, t.src, t.dst, p - 1));
     }
-    if (t.chunk < 0 || t.chunk >= s.chunks) return make_error(fmt::format("transfer {} names chunk {}", i, t.chunk));
+    if (t.chunk < 0 || t.chunk >= chunks) return make_error(fmt::format("transfer {} names chunk {}", i, t.chunk));
     for (int d : t.deps)
-      if (d < 0 || d >= static_cast<int>(i)) return make_error(fmt::format("transfer {} depends on {}, not before it", i, d));
+      if (d < 0 || d >= static_cast<int>(i)) {
+        return make_error(fmt::format("transfer {} depends on {}, not before it", i, d));
+      }
     slices = std::max(slices, t.slice + 1);
   }
-  // state[rank][chunk * slices + slice]: each rank starts with its own contribution.
-  std::vector<std::vector<Contributions>> state(p);
+  // state[rank][chunk * slices + slice]
+  std::vector<std::vector<Piece>> state(p);
   for (int r = 0; r < p; ++r) {
-    state[r].assign(static_cast<std::size_t>(s.chunks) * slices, Contributions(p, false));
-    for (auto& c : state[r]) c[r] = true;
+    state[r].assign(static_cast<std::size_t>(chunks) * slices, Piece{Contributions(p, false), -1, {}});
+    for (int c = 0; c < chunks; ++c) {
+      const int owner = initial_owner(op, p, r, c);
+      if (owner < 0) continue;
+      for (int sl = 0; sl < slices; ++sl) state[r][static_cast<std::size_t>(c) * slices + sl].data[owner] = true;
+    }
   }
+  // Transfers run in index order here, but only dependencies order them in
+  // a real run: every read and write must be ordered after the writes (and,
+  // for writes, the reads) of the same piece that came before it.
+  HappensBefore ordered(s);
   for (std::size_t i = 0; i < s.transfers.size(); ++i) {
     const Transfer& t = s.transfers[i];
+    const int id = static_cast<int>(i);
     const std::size_t piece = static_cast<std::size_t>(t.chunk) * slices + t.slice;
-    const Contributions& in = state[t.src][piece];
-    Contributions& out = state[t.dst][piece];
-    if (t.action == Action::kCopy) {
-      out = in;
-      continue;
+    Piece& in = state[t.src][piece];
+    Piece& out = state[t.dst][piece];
+    if (std::none_of(in.data.begin(), in.data.end(), [](bool b) { return b; })) {
+      return make_error(fmt::format("transfer {} ({} -> {}) sends chunk {} slice {}, which rank {} does not hold", i,
+                                    t.src, t.dst, t.chunk, t.slice, t.src));
     }
-    for (int r = 0; r < p; ++r) {
-      if (in[r] && out[r]) {
-        return make_error(fmt::format("transfer {} ({} -> {}) adds rank {}'s contribution to chunk {} slice {} twice", i,
-                                      t.src, t.dst, r, t.chunk, t.slice));
+    if (!ordered(in.last_writer, id)) {
+      return make_error(fmt::format("transfer {} ({} -> {}) sends chunk {} slice {} without depending on transfer {}, "
+                                    "which wrote it",
+                                    i, t.src, t.dst, t.chunk, t.slice, in.last_writer));
+    }
+    if (!ordered(out.last_writer, id)) {
+      return make_error(fmt::format("transfer {} ({} -> {}) writes chunk {} slice {} unordered with transfer {}, "
+                                    "which also wrote it",
+                                    i, t.src, t.dst, t.chunk, t.slice, out.last_writer));
+    }
+    for (int reader : out.readers_since) {
+      if (!ordered(reader, id)) {
+        return make_error(fmt::format("transfer {} ({} -> {}) overwrites chunk {} slice {} while transfer {} may still "
+                                      "be sending it",
+                                      i, t.src, t.dst, t.chunk, t.slice, reader));
       }
-      out[r] = out[r] || in[r];
     }
+    in.readers_since.push_back(id);
+    if (t.action == Action::kCopy) {
+      out.data = in.data;
+    } else {
+      for (int r = 0; r < p; ++r) {
+        if (in.data[r] && out.data[r]) {
+          return make_error(fmt::format("transfer {} ({} -> {}) adds rank {}'s contribution to chunk {} slice {} twice",
+                                        i, t.src, t.dst, r, t.chunk, t.slice));
+        }
+        out.data[r] = out.data[r] || in.data[r];
+      }
+    }
+    out.last_writer = id;
+    out.readers_since.clear();
   }
   for (int r = 0; r < p; ++r) {
     for (std::size_t piece = 0; piece < state[r].size(); ++piece) {
-      const auto& c = state[r][piece];
-      const auto have = std::count(c.begin(), c.end(), true);
-      if (have != p) {
-        return make_error(fmt::format("after the schedule rank {} holds {} of {} contributions in chunk {} slice {}", r,
-                                      have, p, piece / slices, piece % slices));
+      const int chunk = static_cast<int>(piece / slices);
+      const auto want = expected_final(op, p, r, chunk);
+      if (want && *want != state[r][piece].data) {
+        return make_error(fmt::format("{}: after the schedule rank {} holds {} in chunk {} slice {}, expected {}",
+                                      op_name(op), r, describe(state[r][piece].data), chunk, piece % slices,
+                                      describe(*want)));
       }
     }
   }

@@ -1,17 +1,24 @@
-// Symbolic execution of a schedule: instead of numbers, every buffer holds
-// the set of ranks whose contribution it contains. A schedule is correct for
-// all-reduce when, at the end, every rank holds every chunk with each rank's
-// contribution exactly once.
+// Symbolic execution of a schedule: instead of numbers, every buffer piece
+// holds the set of ranks whose data it contains. Running the transfers in
+// order and comparing the final state with the operation's definition proves
+// a schedule computes what it claims, independently of how many bytes it moves.
 #pragma once
 
+#include "sim/collective/ops.h"
 #include "sim/collective/schedule.h"
 #include "sim/core/error.h"
 
 namespace collsim::collective {
 
-// Executes the transfers in order (they are topologically sorted) and checks
-// the all-reduce postcondition. The Error says which rank, chunk and slice is
-// wrong and how.
-Status check_allreduce(const Schedule& s);
+// Chunk numbering the checker expects for each op (p ranks):
+//   allreduce, reducescatter: p chunks of the buffer; reducescatter leaves
+//     chunk r, fully reduced, on rank r.
+//   allgather, sendrecv: chunk r is rank r's input.
+//   alltoall: chunk s*p + d is the block rank s sends to rank d.
+// Errors say which rank, chunk and slice is wrong, or which transfer sent
+// data its source did not hold, or counted a contribution twice.
+Status check_schedule(Op op, const Schedule& s);
+
+inline Status check_allreduce(const Schedule& s) { return check_schedule(Op::kAllReduce, s); }
 
 }  // namespace collsim::collective

@@ -5,42 +5,67 @@
 
 namespace collsim::collective {
 
-Schedule ring_allreduce(int ranks, double bytes, const RingOptions& options) {
-  Schedule s;
-  s.op = "allreduce";
-  s.algo = "ring";
-  s.ranks = ranks;
-  s.bytes = bytes;
-  s.chunks = ranks;
-  if (ranks < 2) return s;  // nothing to exchange
+namespace {
 
-  const double chunk_bytes = bytes / ranks;
+int mod(int a, int p) { return ((a % p) + p) % p; }
+
+// Appends `steps` ring steps. At step k rank r sends chunk (r - k + shift) mod p
+// to rank r+1 (reducing for the first `reduce_steps` steps, copying after);
+// each slice depends on the same slice arriving at r one step earlier.
+void add_ring_steps(Schedule& s, int steps, int reduce_steps, int shift, const RingOptions& options) {
+  const int p = s.ranks;
+  const double chunk_bytes = s.bytes / p;
   const int slices = std::clamp(static_cast<int>(std::ceil(chunk_bytes / options.min_slice_bytes)), 1,
                                 std::max(1, options.max_slices));
-  const double slice_bytes = chunk_bytes / slices;
-  const int steps = 2 * (ranks - 1);
-
-  // index(step, rank, slice) of the transfer rank -> rank+1 at that step.
-  auto index = [&](int step, int rank, int slice) { return (step * ranks + rank) * slices + slice; };
-  s.transfers.reserve(static_cast<std::size_t>(steps) * ranks * slices);
+  auto index = [&](int step, int rank, int slice) { return (step * p + rank) * slices + slice; };
+  s.transfers.reserve(static_cast<std::size_t>(steps) * p * slices);
   for (int step = 0; step < steps; ++step) {
-    for (int rank = 0; rank < ranks; ++rank) {
-      // At step k rank r forwards chunk (r - k) mod p: the one it received at step k-1.
-      const int chunk = ((rank - step) % ranks + ranks) % ranks;
-      const int prev = (rank - 1 + ranks) % ranks;
+    for (int rank = 0; rank < p; ++rank) {
       for (int slice = 0; slice < slices; ++slice) {
         Transfer t;
         t.src = rank;
-        t.dst = (rank + 1) % ranks;
-        t.bytes = slice_bytes;
-        t.chunk = chunk;
+        t.dst = mod(rank + 1, p);
+        t.bytes = chunk_bytes / slices;
+        t.chunk = mod(rank - step + shift, p);
         t.slice = slice;
-        t.action = step < ranks - 1 ? Action::kReduce : Action::kCopy;
-        if (step > 0) t.deps.push_back(index(step - 1, prev, slice));
+        t.action = step < reduce_steps ? Action::kReduce : Action::kCopy;
+        if (step > 0) t.deps.push_back(index(step - 1, mod(rank - 1, p), slice));
         s.transfers.push_back(std::move(t));
       }
     }
   }
+}
+
+Schedule empty_ring(const char* op, int ranks, double bytes) {
+  Schedule s;
+  s.op = op;
+  s.algo = "ring";
+  s.ranks = ranks;
+  s.bytes = bytes;
+  s.chunks = ranks;
+  return s;
+}
+
+}  // namespace
+
+Schedule ring_allreduce(int ranks, double bytes, const RingOptions& options) {
+  Schedule s = empty_ring("allreduce", ranks, bytes);
+  // After p-1 reducing steps rank r holds chunk r+1 complete and forwards it.
+  if (ranks > 1) add_ring_steps(s, 2 * (ranks - 1), ranks - 1, 0, options);
+  return s;
+}
+
+Schedule ring_reducescatter(int ranks, double bytes, const RingOptions& options) {
+  Schedule s = empty_ring("reducescatter", ranks, bytes);
+  // Shifted by one so that rank r ends with chunk r.
+  if (ranks > 1) add_ring_steps(s, ranks - 1, ranks - 1, -1, options);
+  return s;
+}
+
+Schedule ring_allgather(int ranks, double bytes, const RingOptions& options) {
+  Schedule s = empty_ring("allgather", ranks, bytes);
+  // Step 0 sends the rank's own chunk; later steps forward what just arrived.
+  if (ranks > 1) add_ring_steps(s, ranks - 1, 0, 0, options);
   return s;
 }
 

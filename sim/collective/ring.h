@@ -1,12 +1,16 @@
-// Ring all-reduce: a reduce-scatter then an all-gather around the ring
-// 0 -> 1 -> ... -> p-1 -> 0, each of 2(p-1) steps moving one chunk of n/p
-// bytes per rank (Thakur, Rabenseifner & Gropp; formulas.md allreduce_ring).
+// Ring collectives around 0 -> 1 -> ... -> p-1 -> 0 (Thakur, Rabenseifner &
+// Gropp; formulas.md allreduce_ring, allgather_ring):
+//   all-reduce      2(p-1) steps: a reduce-scatter then an all-gather
+//   reduce-scatter  p-1 steps, leaving chunk r fully reduced on rank r
+//   all-gather      p-1 steps, each rank forwarding what it just received
+// Each step moves one chunk of S/p bytes per rank (S as nccl-tests prints it).
 //
 // Chunking and pipelining: each chunk is cut into slices, and a slice moves
 // on as soon as that same slice arrived from the previous step; there is no
-// barrier between steps. Slices in flight on one link share it max-min
-// fairly. On an idle uniform ring this gives exactly the closed form
-// 2(p-1)a + 2(p-1)/p n b; on rings with uneven hops it lets fast hops run ahead.
+// barrier between steps. Slices of one step share their link max-min fairly
+// (they do not queue behind each other), so on an idle uniform ring the time
+// is exactly the closed form (p-1 or 2(p-1)) x a + (bytes per rank) x b, with
+// the step latency paid once per step, as in NCCL's own cost model.
 #pragma once
 
 #include "sim/collective/schedule.h"
@@ -23,5 +27,7 @@ struct RingOptions {
 
 // REQUIRES: ranks >= 1, bytes >= 0.
 Schedule ring_allreduce(int ranks, double bytes, const RingOptions& options = {});
+Schedule ring_reducescatter(int ranks, double bytes, const RingOptions& options = {});
+Schedule ring_allgather(int ranks, double bytes, const RingOptions& options = {});
 
 }  // namespace collsim::collective

@@ -156,14 +156,11 @@ class TopologyReader {
       return entry.error_at(key, msg);
     }
     const DeviceGroup& g = group_it->second;
-    std::vector<int> out;
-    if (bracket == std::string::npos) {
-      for (int i = 0; i < g.count; ++i) out.push_back(g.first + i);
-      return out;
-    }
+    if (bracket == std::string::npos) return whole_group(g);
     if (sel.back() != ']') return entry.error_at(key, fmt::format("expected 'name[...]', found '{}'", sel));
     const std::string inner = sel.substr(bracket + 1, sel.size() - bracket - 2);
-    if (inner == "*") return resolve_selector_all(g);
+    if (inner == "*") return whole_group(g);
+    std::vector<int> out;
     std::stringstream parts(inner);
     std::string part;
     while (std::getline(parts, part, ',')) {
@@ -185,7 +182,7 @@ class TopologyReader {
     return out;
   }
 
-  static std::vector<int> resolve_selector_all(const DeviceGroup& g) {
+  static std::vector<int> whole_group(const DeviceGroup& g) {
     std::vector<int> out;
     for (int i = 0; i < g.count; ++i) out.push_back(g.first + i);
     return out;

@@ -1,0 +1,22 @@
+// Which algorithms implement which operation, and building their schedules.
+// The CLI and future workload compiler go through here, never to a specific
+// algorithm's header.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/collective/ops.h"
+#include "sim/collective/schedule.h"
+#include "sim/core/error.h"
+
+namespace collsim::collective {
+
+// Algorithm names for `op`, in order of preference (first = default).
+std::vector<std::string> algorithms_for(Op op);
+
+// Builds `algo` for `op`; "auto" picks the default. Error for an algorithm
+// that does not exist for this op (listing the ones that do).
+Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes);
+
+}  // namespace collsim::collective

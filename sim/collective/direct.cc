@@ -1,0 +1,49 @@
+#include "sim/collective/direct.h"
+
+namespace collsim::collective {
+
+Schedule direct_alltoall(int ranks, double bytes) {
+  Schedule s;
+  s.op = "alltoall";
+  s.algo = "direct";
+  s.ranks = ranks;
+  s.bytes = bytes;
+  s.chunks = ranks * ranks;  // chunk src*p + dst
+  for (int src = 0; src < ranks; ++src) {
+    // Start with the nearest peer to the right, as NCCL's p2p loops do, so
+    // that not every rank targets rank 0 first.
+    for (int k = 1; k < ranks; ++k) {
+      const int dst = (src + k) % ranks;
+      Transfer t;
+      t.src = src;
+      t.dst = dst;
+      t.bytes = bytes / ranks;
+      t.chunk = src * ranks + dst;
+      t.action = Action::kCopy;
+      s.transfers.push_back(t);
+    }
+  }
+  return s;
+}
+
+Schedule ring_sendrecv(int ranks, double bytes) {
+  Schedule s;
+  s.op = "sendrecv";
+  s.algo = "direct";
+  s.ranks = ranks;
+  s.bytes = bytes;
+  s.chunks = ranks;  // chunk r = rank r's send buffer
+  if (ranks < 2) return s;
+  for (int r = 0; r < ranks; ++r) {
+    Transfer t;
+    t.src = r;
+    t.dst = (r + 1) % ranks;
+    t.bytes = bytes;
+    t.chunk = r;
+    t.action = Action::kCopy;
+    s.transfers.push_back(t);
+  }
+  return s;
+}
+
+}  // namespace collsim::collective

@@ -1,0 +1,41 @@
+#include "sim/collective/direct.h"
+
+#include <gtest/gtest.h>
+
+#include "sim/collective/algorithms.h"
+#include "sim/collective/check.h"
+
+namespace collsim::collective {
+namespace {
+
+TEST(DirectAllToAll, DeliversEveryBlockToItsDestination) {
+  for (int p : {2, 3, 8, 16}) {
+    const Schedule s = direct_alltoall(p, 1e6);
+    const Status st = check_schedule(Op::kAllToAll, s);
+    EXPECT_TRUE(st.ok()) << st.error().to_string();
+    EXPECT_EQ(s.transfers.size(), static_cast<std::size_t>(p * (p - 1)));
+  }
+  Schedule wrong = direct_alltoall(4, 1e6);
+  wrong.transfers[0].dst = (wrong.transfers[0].dst + 1) % 4;  // a block to the wrong peer
+  EXPECT_FALSE(check_schedule(Op::kAllToAll, wrong).ok());
+}
+
+TEST(SendRecv, EachRankEndsWithItsLeftNeighboursBuffer) {
+  EXPECT_TRUE(check_schedule(Op::kSendRecv, ring_sendrecv(5, 1e6)).ok());
+  Schedule wrong = ring_sendrecv(5, 1e6);
+  std::swap(wrong.transfers[0].dst, wrong.transfers[1].dst);  // 0 -> 2 and 1 -> 1 is invalid
+  EXPECT_FALSE(check_schedule(Op::kSendRecv, wrong).ok());
+}
+
+TEST(Algorithms, AutoPicksTheDefaultAndUnknownNamesAreErrors) {
+  auto s = build_schedule(Op::kAllReduce, "auto", 4, 1e6);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->algo, "ring");
+  auto bad = build_schedule(Op::kAllToAll, "ring", 4, 1e6);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("available: direct"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(build_schedule(Op::kBroadcast, "auto", 4, 1e6).ok());
+}
+
+}  // namespace
+}  // namespace collsim::collective
