@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "sim/cli/args.h"
@@ -144,7 +146,17 @@ int collective_command(const std::vector<std::string>& argv) {
     if (!schedule) return usage_error(schedule.error().message);
     schedules.push_back(std::move(*schedule));
   }
-  auto results = (*backend)->run(network, schedules, engine::RunOptions{});
+  engine::RunOptions run_options;
+  // Progress on a terminal only; pipes and files get just the table.
+  const bool show_progress = ::isatty(STDERR_FILENO) != 0;
+  if (show_progress) {
+    run_options.on_progress = [](std::size_t done, std::size_t total) {
+      std::fprintf(stderr, "\rcollsim: simulated %zu of %zu sizes", done, total);
+      if (done == total) std::fputs("\r\033[K", stderr);
+      std::fflush(stderr);
+    };
+  }
+  auto results = (*backend)->run(network, schedules, run_options);
   if (!results) {
     std::fprintf(stderr, "collsim collective: %s\n", results.error().to_string().c_str());
     return kExitFailure;

@@ -3,6 +3,8 @@
 // above the engine knows which one runs.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +20,9 @@ struct RunOptions {
   std::vector<int> rank_to_endpoint;
   // Keep each transfer's finish time (memory grows with the schedule).
   bool record_transfers = false;
+  // Called after each schedule finishes with (finished, total). It may run in
+  // another process (the SimGrid backend forks): it must only print.
+  std::function<void(std::size_t, std::size_t)> on_progress;
 };
 
 struct ScheduleResult {

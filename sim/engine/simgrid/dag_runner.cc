@@ -136,7 +136,10 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
 
   std::vector<ScheduleResult> results;
   sg4::Actor::create("driver", hosts.front(), [&]() {
-    for (const auto& s : plan.schedules) results.push_back(DagRun(s, hosts, plan.record_transfers).run());
+    for (const auto& s : plan.schedules) {
+      results.push_back(DagRun(s, hosts, plan.record_transfers).run());
+      if (plan.on_progress) plan.on_progress(results.size(), plan.schedules.size());
+    }
   });
   engine.run();
   return results;

@@ -2,6 +2,7 @@
 // Only simgrid_backend.cc calls this.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "sim/engine/backend.h"
@@ -32,6 +33,7 @@ struct Plan {
   std::vector<Route> routes;
   std::vector<PlannedSchedule> schedules;
   bool record_transfers = false;
+  std::function<void(std::size_t, std::size_t)> on_progress;  // may be empty
 };
 
 // Runs the plan in a fresh SimGrid engine. REQUIRES: called at most once per

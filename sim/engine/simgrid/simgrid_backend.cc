@@ -24,6 +24,7 @@ Expected<detail::Plan> make_plan(const topology::Network& network, const std::ve
   plan.host_names = network.endpoints();
   plan.links = network.links();
   plan.record_transfers = options.record_transfers;
+  plan.on_progress = options.on_progress;
   std::map<std::pair<int, int>, bool> routed;
   for (const auto& s : schedules) {
     if (options.rank_to_endpoint.empty() && s.ranks > network.num_endpoints()) {
