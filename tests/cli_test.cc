@@ -120,9 +120,10 @@ TEST(Cli, NcclTestsShortFlagsAndDatatypes) {
 }
 
 TEST(Cli, EveryImplementedOpRunsWithNcclTestsBusbwFactors) {
-  // nccl-tests: allgather, reducescatter, alltoall busbw = algbw (n-1)/n; sendrecv busbw = algbw.
+  // nccl-tests: allgather, reducescatter, alltoall busbw = algbw (n-1)/n; sendrecv, broadcast, reduce busbw = algbw.
   const std::vector<std::pair<std::string, double>> ops{
-      {"allgather", 7.0 / 8}, {"reducescatter", 7.0 / 8}, {"alltoall", 7.0 / 8}, {"sendrecv", 1.0}};
+      {"allgather", 7.0 / 8}, {"reducescatter", 7.0 / 8}, {"alltoall", 7.0 / 8}, {"sendrecv", 1.0},
+      {"broadcast", 1.0},     {"reduce", 1.0}};
   for (const auto& [op, factor] : ops) {
     const std::string json = ::testing::TempDir() + op + ".json";
     const auto r = run_collsim("collective -t topologies/hgx-h100.yaml --op " + op + " -b 64M -e 64M --json " + json);

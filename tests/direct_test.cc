@@ -34,7 +34,7 @@ TEST(Algorithms, AutoPicksTheDefaultAndUnknownNamesAreErrors) {
   auto bad = build_schedule(Op::kAllToAll, "ring", 4, 1e6);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("available: direct"), std::string::npos) << bad.error().message;
-  EXPECT_FALSE(build_schedule(Op::kBroadcast, "auto", 4, 1e6).ok());
+  EXPECT_FALSE(build_schedule(Op::kBroadcast, "auto", 4, 1e6, /*root=*/4).ok());
 }
 
 }  // namespace

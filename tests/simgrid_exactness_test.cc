@@ -2,6 +2,7 @@
 // nothing of its own (shared/notes/simgrid.md).
 #include <gtest/gtest.h>
 
+#include "sim/collective/chain.h"
 #include "sim/collective/direct.h"
 #include "sim/collective/ring.h"
 #include "sim/engine/backend.h"
@@ -162,6 +163,32 @@ TEST(SimGridExact, RingReduceScatterAllGatherAllToAllSendRecvMatchClosedForms) {
     EXPECT_NEAR(results[2].time_s, a2a, 1e-3 * a2a) << "alltoall p=" << p;
     const double sr = alpha + n * beta;
     EXPECT_NEAR(results[3].time_s, sr, 1e-3 * sr) << "sendrecv p=" << p;
+  }
+}
+
+TEST(SimGridExact, QueuedTransfersWaitForTheOneAheadButOverlapItsLatency) {
+  const topology::Network net(topology_from_text(kStar));
+  Transfer second{0, 1, 1e9, 0, 0, collective::Action::kCopy, {}};
+  second.queue_after = 0;
+  const auto r = run(net, {transfers(3, {Transfer{0, 1, 1e9, 0, 0, collective::Action::kCopy, {}}, second})});
+  // One connection, 2 us route latency: a + S b, then the second's bytes right behind.
+  EXPECT_NEAR(r[0].transfer_finish_s[0], 2e-6 + 1e9 / 100e9, 1e-12);
+  EXPECT_NEAR(r[0].transfer_finish_s[1], 2e-6 + 2e9 / 100e9, 1e-12);
+}
+
+TEST(SimGridExact, PipelinedChainBroadcastAndReduceMatchTheirClosedForm) {
+  // Derived in chain.h: (p-1)(a + s b) + (m-1) s b for m slices of s bytes.
+  const double alpha = 1e-6, beta = 1.0 / 100e9;
+  for (int p : {2, 3, 8}) {
+    const topology::Network net(topology_from_text(uniform_star(p)));
+    for (double n : {1048576.0 / 4, 64.0 * 1048576}) {
+      const auto b = collective::chain_broadcast(p, n, p - 1);
+      const auto results = run(net, {b, collective::chain_reduce(p, n, 0)});
+      const double s = n / b.chunks;
+      const double closed = (p - 1) * (alpha + s * beta) + (b.chunks - 1) * s * beta;
+      EXPECT_NEAR(results[0].time_s, closed, 1e-3 * closed) << "broadcast p=" << p << " n=" << n;
+      EXPECT_NEAR(results[1].time_s, closed, 1e-3 * closed) << "reduce p=" << p << " n=" << n;
+    }
   }
 }
 

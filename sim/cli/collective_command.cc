@@ -26,9 +26,10 @@ const std::vector<OptionSpec>& collective_options() {
   static const std::vector<OptionSpec> specs{
       {"topology", "t", true, "topology YAML file", ""},
       {"op", "", true, "collective, named like nccl-tests' binaries: allreduce, reducescatter, allgather, alltoall, "
-                          "sendrecv",
+                          "broadcast, reduce, sendrecv",
        "allreduce"},
-      {"algo", "a", true, "algorithm: ring (allreduce, reducescatter, allgather), direct (alltoall, sendrecv), auto",
+      {"algo", "a", true, "algorithm: ring (allreduce, reducescatter, allgather, broadcast, reduce), direct (alltoall, "
+                          "sendrecv), auto",
        "auto"},
       {"minbytes", "b", true, "smallest size; K/M/G are powers of two as in nccl-tests", "32M"},
       {"maxbytes", "e", true, "largest size", "32M"},
@@ -38,6 +39,7 @@ const std::vector<OptionSpec>& collective_options() {
        "float"},
       {"redop", "o", true, "reduction: sum, prod, min, max, avg (time does not depend on it)", "sum"},
       {"ranks", "", true, "use the first N GPUs of the topology", "all"},
+      {"root", "r", true, "root rank for broadcast and reduce", "0"},
       {"backend", "", true, "engine backend: simgrid", "simgrid"},
       {"json", "", true, "also write the rows as JSON to this file", ""},
       {"iters", "n", true, "accepted for nccl-tests compatibility; a simulation needs one iteration", ""},
@@ -134,6 +136,17 @@ int collective_command(const std::vector<std::string>& argv) {
     ranks = static_cast<int>(n);
   }
 
+  int root = 0;
+  {
+    char* end = nullptr;
+    const std::string text = args.get("root");
+    const long r = std::strtol(text.c_str(), &end, 10);
+    if (end == text.c_str() || *end != '\0' || r < 0 || r >= ranks) {
+      return usage_error(fmt::format("--root must be a rank from 0 to {}, found '{}'", ranks - 1, text));
+    }
+    root = static_cast<int>(r);
+  }
+
   auto backend = engine::make_backend(args.get("backend"));
   if (!backend) return usage_error(backend.error().message);
 
@@ -142,7 +155,8 @@ int collective_command(const std::vector<std::string>& argv) {
   for (double size : *sizes) {
     const long long count = static_cast<long long>(size) / *type_size;
     counts.push_back(count);
-    auto schedule = collective::build_schedule(*op, args.get("algo"), ranks, static_cast<double>(count) * *type_size);
+    auto schedule =
+        collective::build_schedule(*op, args.get("algo"), ranks, static_cast<double>(count) * *type_size, root);
     if (!schedule) return usage_error(schedule.error().message);
     schedules.push_back(std::move(*schedule));
   }

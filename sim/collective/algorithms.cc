@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "sim/collective/chain.h"
 #include "sim/collective/direct.h"
 #include "sim/collective/ring.h"
 
@@ -12,16 +13,17 @@ std::vector<std::string> algorithms_for(Op op) {
   switch (op) {
     case Op::kAllReduce:
     case Op::kReduceScatter:
-    case Op::kAllGather: return {"ring"};
+    case Op::kAllGather:
+    case Op::kBroadcast:
+    case Op::kReduce: return {"ring"};
     case Op::kAllToAll:
     case Op::kSendRecv: return {"direct"};
-    case Op::kBroadcast:
-    case Op::kReduce: return {};
   }
   return {};
 }
 
-Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes) {
+Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes, int root) {
+  if (root < 0 || root >= ranks) return make_error(fmt::format("root {} is not a rank (0-{})", root, ranks - 1));
   const auto available = algorithms_for(op);
   if (available.empty()) return make_error(fmt::format("{} is not implemented yet", op_name(op)));
   const std::string chosen = algo == "auto" ? available.front() : algo;
@@ -29,6 +31,8 @@ Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, dou
     if (op == Op::kAllReduce) return ring_allreduce(ranks, bytes);
     if (op == Op::kReduceScatter) return ring_reducescatter(ranks, bytes);
     if (op == Op::kAllGather) return ring_allgather(ranks, bytes);
+    if (op == Op::kBroadcast) return chain_broadcast(ranks, bytes, root);
+    if (op == Op::kReduce) return chain_reduce(ranks, bytes, root);
   }
   if (chosen == "direct") {
     if (op == Op::kAllToAll) return direct_alltoall(ranks, bytes);

@@ -17,6 +17,7 @@ std::vector<std::string> algorithms_for(Op op);
 
 // Builds `algo` for `op`; "auto" picks the default. Error for an algorithm
 // that does not exist for this op (listing the ones that do).
-Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes);
+// `root` matters for broadcast and reduce only.
+Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes, int root = 0);
 
 }  // namespace collsim::collective

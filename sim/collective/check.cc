@@ -11,11 +11,23 @@ namespace {
 
 using Contributions = std::vector<bool>;  // [rank] = contains that rank's data
 
-int chunks_for(Op op, int p) { return op == Op::kAllToAll ? p * p : p; }
+// The chunk count an op's schedule must use; 0 = any (the op treats every
+// chunk alike, so algorithms may cut the buffer as they like).
+int chunks_for(Op op, int p) {
+  switch (op) {
+    case Op::kAllToAll: return p * p;
+    case Op::kReduceScatter:
+    case Op::kAllGather:
+    case Op::kSendRecv: return p;
+    default: return 0;
+  }
+}
 
 // Which rank's data a chunk starts as, on rank r; -1 if r does not hold it.
-int initial_owner(Op op, int p, int r, int chunk) {
+int initial_owner(Op op, int p, int root, int r, int chunk) {
   switch (op) {
+    case Op::kBroadcast: return r == root ? r : -1;
+    case Op::kReduce:
     case Op::kAllReduce:
     case Op::kReduceScatter: return r;
     case Op::kAllGather:
@@ -26,7 +38,7 @@ int initial_owner(Op op, int p, int r, int chunk) {
 }
 
 // The contents rank r must end with for `chunk`, or nullopt if unconstrained.
-std::optional<Contributions> expected_final(Op op, int p, int r, int chunk) {
+std::optional<Contributions> expected_final(Op op, int p, int root, int r, int chunk) {
   Contributions all(p, true), none(p, false);
   auto only = [&](int who) {
     Contributions c = none;
@@ -35,6 +47,8 @@ std::optional<Contributions> expected_final(Op op, int p, int r, int chunk) {
   };
   switch (op) {
     case Op::kAllReduce: return all;
+    case Op::kBroadcast: return only(root);
+    case Op::kReduce: return r == root ? std::optional(all) : std::nullopt;
     case Op::kReduceScatter: return chunk == r ? std::optional(all) : std::nullopt;
     case Op::kAllGather: return only(chunk);
     case Op::kAllToAll: return chunk % p == r ? std::optional(only(chunk / p)) : std::nullopt;
@@ -95,12 +109,10 @@ struct Piece {
 }  // namespace
 
 Status check_schedule(Op op, const Schedule& s) {
-  if (op == Op::kBroadcast || op == Op::kReduce) {
-    return make_error(fmt::format("no symbolic check for {} yet", op_name(op)));
-  }
   const int p = s.ranks;
-  const int chunks = chunks_for(op, p);
-  if (s.chunks != chunks) return make_error(fmt::format("{} on {} ranks needs {} chunks, the schedule has {}",
+  if (s.root < 0 || s.root >= p) return make_error(fmt::format("root {} is not a rank (0-{})", s.root, p - 1));
+  const int chunks = chunks_for(op, p) > 0 ? chunks_for(op, p) : s.chunks;
+  if (chunks < 1 || s.chunks != chunks) return make_error(fmt::format("{} on {} ranks needs {} chunks, the schedule has {}",
                                                         op_name(op), p, chunks, s.chunks));
   int slices = 1;
   for (std::size_t i = 0; i < s.transfers.size(); ++i) {
@@ -113,6 +125,9 @@ Status check_schedule(Op op, const Schedule& s) {
       if (d < 0 || d >= static_cast<int>(i)) {
         return make_error(fmt::format("transfer {} depends on {}, not before it", i, d));
       }
+    if (t.queue_after >= static_cast<int>(i)) {
+      return make_error(fmt::format("transfer {} queues after {}, not before it", i, t.queue_after));
+    }
     slices = std::max(slices, t.slice + 1);
   }
   // state[rank][chunk * slices + slice]
@@ -120,7 +135,7 @@ Status check_schedule(Op op, const Schedule& s) {
   for (int r = 0; r < p; ++r) {
     state[r].assign(static_cast<std::size_t>(chunks) * slices, Piece{Contributions(p, false), -1, {}});
     for (int c = 0; c < chunks; ++c) {
-      const int owner = initial_owner(op, p, r, c);
+      const int owner = initial_owner(op, p, s.root, r, c);
       if (owner < 0) continue;
       for (int sl = 0; sl < slices; ++sl) state[r][static_cast<std::size_t>(c) * slices + sl].data[owner] = true;
     }
@@ -174,7 +189,7 @@ Status check_schedule(Op op, const Schedule& s) {
   for (int r = 0; r < p; ++r) {
     for (std::size_t piece = 0; piece < state[r].size(); ++piece) {
       const int chunk = static_cast<int>(piece / slices);
-      const auto want = expected_final(op, p, r, chunk);
+      const auto want = expected_final(op, p, s.root, r, chunk);
       if (want && *want != state[r][piece].data) {
         return make_error(fmt::format("{}: after the schedule rank {} holds {} in chunk {} slice {}, expected {}",
                                       op_name(op), r, describe(state[r][piece].data), chunk, piece % slices,

@@ -24,6 +24,10 @@ struct Transfer {
   Action action = Action::kCopy;
   // Indices of transfers that must have arrived before this one can start.
   std::vector<int> deps;
+  // FIFO on a connection: this transfer's bytes enter the network only after
+  // transfer `queue_after` (an earlier one on the same src->dst connection)
+  // has finished; its latency still overlaps. -1: no queueing.
+  int queue_after = -1;
 };
 
 struct Schedule {
@@ -32,6 +36,7 @@ struct Schedule {
   int ranks = 0;
   double bytes = 0;  // the size nccl-tests prints: the whole buffer per rank
   int chunks = 0;    // how many data chunks the buffer is split into
+  int root = 0;      // for rooted operations (broadcast, reduce)
   std::vector<Transfer> transfers;  // topologically ordered: deps point backwards
 
   double total_bytes() const;

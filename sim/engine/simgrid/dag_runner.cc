@@ -28,6 +28,8 @@ class DagRun {
     missing_deps_.resize(n);
     dependents_.resize(n);
     finish_.assign(n, 0);
+    completed_.assign(n, false);
+    parked_behind_.assign(n, -1);
     for (std::size_t i = 0; i < n; ++i) {
       missing_deps_[i] = static_cast<int>(s_.transfers[i].deps.size());
       for (int d : s_.transfers[i].deps) dependents_[d].push_back(static_cast<int>(i));
@@ -69,20 +71,31 @@ class DagRun {
     while (!timers_.empty() && timers_.top().first <= now + kDueSlack_s) {
       const int id = timers_.top().second;
       timers_.pop();
-      const PlannedTransfer& t = s_.transfers[id];
-      bytes_sent_ += t.bytes;
-      const auto payload = static_cast<uint64_t>(std::llround(t.bytes));
-      if (payload == 0) {
-        complete(id, now);  // only the latency, already elapsed
+      const int ahead = s_.transfers[id].queue_after;
+      if (ahead >= 0 && !completed_[ahead]) {
+        parked_behind_[ahead] = id;  // FIFO: starts when the one ahead finishes
         continue;
       }
-      active_.push_back(sg4::Comm::sendto_async(hosts_[t.src_host], hosts_[t.dst_host], payload));
-      active_ids_.push_back(id);
+      start(id, now);
     }
+  }
+
+  void start(int id, double now) {
+    const PlannedTransfer& t = s_.transfers[id];
+    bytes_sent_ += t.bytes;
+    const auto payload = static_cast<uint64_t>(std::llround(t.bytes));
+    if (payload == 0) {
+      complete(id, now);  // only the latency, already elapsed
+      return;
+    }
+    active_.push_back(sg4::Comm::sendto_async(hosts_[t.src_host], hosts_[t.dst_host], payload));
+    active_ids_.push_back(id);
   }
 
   void complete(int id, double at) {
     finish_[id] = at;
+    completed_[id] = true;
+    if (const int next = parked_behind_[id]; next >= 0) start(next, at);
     bytes_received_ += s_.transfers[id].bytes;
     ++done_;
     for (int j : dependents_[id])
@@ -95,6 +108,8 @@ class DagRun {
   std::vector<int> missing_deps_;
   std::vector<std::vector<int>> dependents_;
   std::vector<double> finish_;
+  std::vector<bool> completed_;
+  std::vector<int> parked_behind_;  // [t] = transfer waiting for t to finish, or -1
   using Timer = std::pair<double, int>;  // (start date, transfer)
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::vector<sg4::CommPtr> active_;

@@ -16,6 +16,7 @@ struct PlannedTransfer {
   double bytes = 0;
   double route_latency_s = 0;
   std::vector<int> deps;
+  int queue_after = -1;  // see collective::Transfer::queue_after
 };
 
 struct PlannedSchedule {

@@ -33,7 +33,11 @@ Expected<detail::Plan> make_plan(const topology::Network& network, const std::ve
     }
     detail::PlannedSchedule planned;
     planned.transfers.reserve(s.transfers.size());
-    for (const auto& t : s.transfers) {
+    for (std::size_t i = 0; i < s.transfers.size(); ++i) {
+      const auto& t = s.transfers[i];
+      if (t.queue_after >= static_cast<int>(i)) {
+        return make_error(fmt::format("transfer {} queues after transfer {}, which is not before it", i, t.queue_after));
+      }
       auto endpoint = [&](int rank) -> int {
         if (options.rank_to_endpoint.empty()) return rank;
         return rank < static_cast<int>(options.rank_to_endpoint.size()) ? options.rank_to_endpoint[rank] : -1;
@@ -51,7 +55,8 @@ Expected<detail::Plan> make_plan(const topology::Network& network, const std::ve
         routed[{src, dst}] = true;
         plan.routes.push_back(detail::Plan::Route{src, dst, route});
       }
-      planned.transfers.push_back(detail::PlannedTransfer{src, dst, t.bytes, network.route_latency_s(route), t.deps});
+      planned.transfers.push_back(
+          detail::PlannedTransfer{src, dst, t.bytes, network.route_latency_s(route), t.deps, t.queue_after});
     }
     plan.schedules.push_back(std::move(planned));
   }

@@ -1,0 +1,25 @@
+// Pipelined chain collectives (NCCL's ring broadcast and reduce): data flows
+// along root -> root+1 -> ... -> root-1 (broadcast) or root+1 -> ... -> root
+// (reduce), cut into slices; each rank forwards a slice as soon as it has it,
+// and slices queue in order on each connection (FIFO), so the chain fills
+// like a pipeline. On an idle uniform chain of p-1 hops with m slices of
+// s = n/m bytes the time is (p-1)(a + s b) + (m-1) s b.
+#pragma once
+
+#include "sim/collective/schedule.h"
+
+namespace collsim::collective {
+
+struct ChainOptions {
+  // Named defaults: slices of NCCL Simple's 512 KiB step (nccl-model.md
+  // protocol_structure), but at most 256 per message so that the number of
+  // simulated flows stays bounded; above 128 MiB slices grow instead.
+  double min_slice_bytes = 512.0 * 1024;
+  int max_slices = 256;
+};
+
+// REQUIRES: ranks >= 1, 0 <= root < ranks, bytes >= 0.
+Schedule chain_broadcast(int ranks, double bytes, int root, const ChainOptions& options = {});
+Schedule chain_reduce(int ranks, double bytes, int root, const ChainOptions& options = {});
+
+}  // namespace collsim::collective

@@ -1,0 +1,55 @@
+#include "sim/collective/chain.h"
+
+#include <gtest/gtest.h>
+
+#include "sim/collective/check.h"
+
+namespace collsim::collective {
+namespace {
+
+TEST(Chain, BroadcastAndReduceAreCorrectForEveryRoot) {
+  for (int p : {2, 3, 5, 8}) {
+    for (int root = 0; root < p; ++root) {
+      for (double bytes : {1000.0, 5.0 * 1048576}) {
+        const Status b = check_schedule(Op::kBroadcast, chain_broadcast(p, bytes, root));
+        EXPECT_TRUE(b.ok()) << "p=" << p << " root=" << root << ": " << b.error().to_string();
+        const Status r = check_schedule(Op::kReduce, chain_reduce(p, bytes, root));
+        EXPECT_TRUE(r.ok()) << "p=" << p << " root=" << root << ": " << r.error().to_string();
+      }
+    }
+  }
+}
+
+TEST(Chain, WrongRootOrMissingHopFails) {
+  Schedule b = chain_broadcast(4, 4.0 * 1048576, 1);
+  b.root = 0;  // the data starts on rank 1, not 0
+  EXPECT_FALSE(check_schedule(Op::kBroadcast, b).ok());
+  Schedule r = chain_reduce(4, 4.0 * 1048576, 2);
+  r.transfers.pop_back();  // the last slice never reaches the root
+  EXPECT_FALSE(check_schedule(Op::kReduce, r).ok());
+}
+
+TEST(Chain, SlicesQueueInOrderOnEachConnection) {
+  const Schedule s = chain_broadcast(4, 4.0 * 524288, 0);  // 4 slices, 3 hops
+  ASSERT_EQ(s.chunks, 4);
+  for (std::size_t i = 0; i < s.transfers.size(); ++i) {
+    const Transfer& t = s.transfers[i];
+    if (t.chunk == 0) {
+      EXPECT_EQ(t.queue_after, -1);
+    } else {
+      const Transfer& ahead = s.transfers[t.queue_after];
+      EXPECT_EQ(ahead.src, t.src);
+      EXPECT_EQ(ahead.dst, t.dst);
+      EXPECT_EQ(ahead.chunk, t.chunk - 1);
+    }
+  }
+}
+
+TEST(Chain, SliceCountIsBounded) {
+  EXPECT_EQ(chain_broadcast(8, 1024, 0).chunks, 1);
+  EXPECT_EQ(chain_broadcast(8, 8.0 * 524288, 0).chunks, 8);
+  EXPECT_EQ(chain_broadcast(8, 16.0 * 1073741824, 0).chunks, 256);
+}
+
+}  // namespace
+}  // namespace collsim::collective
