@@ -4,6 +4,7 @@
 
 #include "sim/collective/chain.h"
 #include "sim/collective/direct.h"
+#include "sim/collective/rhd.h"
 #include "sim/collective/ring.h"
 #include "sim/engine/backend.h"
 #include "test_support.h"
@@ -23,6 +24,16 @@ std::vector<ScheduleResult> run(const topology::Network& net, std::vector<Schedu
   auto results = (*backend)->run(net, schedules, options);
   EXPECT_TRUE(results.ok()) << results.error().to_string();
   return *results;
+}
+
+// A plain transfer of `bytes` from rank src to rank dst after `deps`.
+Transfer copy(int src, int dst, double bytes, std::vector<int> deps) {
+  Transfer t;
+  t.src = src;
+  t.dst = dst;
+  t.bytes = bytes;
+  t.deps = std::move(deps);
+  return t;
 }
 
 Schedule transfers(int ranks, std::vector<Transfer> ts) {
@@ -46,7 +57,7 @@ links:
   - {from: s1, to: b, rate: 100GB/s, latency: 3us, class: ideal}
 )");
   const topology::Network net(topo);
-  const auto r = run(net, {transfers(2, {Transfer{0, 1, 1e9, 0, 0, collective::Action::kCopy, {}}})});
+  const auto r = run(net, {transfers(2, {copy(0, 1, 1e9, {})})});
   EXPECT_NEAR(r[0].time_s, 1e9 / 50e9 + 6e-6, 1e-12);
 }
 
@@ -58,7 +69,7 @@ links:
   - {from: "g[0]", to: "g[1]", rate: 100GB/s, latency: 0s, class: ideal, efficiency: 0.5}
 )");
   const topology::Network net(topo);
-  const auto r = run(net, {transfers(2, {Transfer{0, 1, 1e9, 0, 0, collective::Action::kCopy, {}}})});
+  const auto r = run(net, {transfers(2, {copy(0, 1, 1e9, {})})});
   EXPECT_NEAR(r[0].time_s, 1e9 / 50e9, 1e-12);
 }
 
@@ -75,8 +86,8 @@ links:
 TEST(SimGridExact, TwoFlowsIntoOneLinkEachGetHalf) {
   const topology::Network net(topology_from_text(kStar));
   const double bytes = 1e9;
-  const auto r = run(net, {transfers(3, {Transfer{0, 2, bytes, 0, 0, collective::Action::kCopy, {}},
-                                         Transfer{1, 2, bytes, 0, 0, collective::Action::kCopy, {}}})});
+  const auto r = run(net, {transfers(3, {copy(0, 2, bytes, {}),
+                                         copy(1, 2, bytes, {})})});
   // Both share sw->g2 at 50 GB/s each.
   EXPECT_NEAR(r[0].transfer_finish_s[0], 2e-6 + bytes / 50e9, 1e-12);
   EXPECT_NEAR(r[0].transfer_finish_s[1], 2e-6 + bytes / 50e9, 1e-12);
@@ -85,8 +96,8 @@ TEST(SimGridExact, TwoFlowsIntoOneLinkEachGetHalf) {
 TEST(SimGridExact, OppositeDirectionsDoNotInterfere) {
   const topology::Network net(topology_from_text(kStar));
   const double bytes = 1e9;
-  const auto r = run(net, {transfers(3, {Transfer{0, 1, bytes, 0, 0, collective::Action::kCopy, {}},
-                                         Transfer{1, 0, bytes, 0, 0, collective::Action::kCopy, {}}})});
+  const auto r = run(net, {transfers(3, {copy(0, 1, bytes, {}),
+                                         copy(1, 0, bytes, {})})});
   EXPECT_NEAR(r[0].transfer_finish_s[0], 2e-6 + bytes / 100e9, 1e-12);
   EXPECT_NEAR(r[0].transfer_finish_s[1], 2e-6 + bytes / 100e9, 1e-12);
 }
@@ -106,16 +117,16 @@ links:
   - {from: "g[2]", to: sw, rate: 100GB/s, latency: 1us, class: ideal}
 )"));
   const double S = 1e9, R = 100e9;
-  const auto r = run(net, {transfers(3, {Transfer{0, 2, S, 0, 0, collective::Action::kCopy, {}},
-                                         Transfer{1, 2, S, 0, 0, collective::Action::kCopy, {}}})});
+  const auto r = run(net, {transfers(3, {copy(0, 2, S, {}),
+                                         copy(1, 2, S, {})})});
   EXPECT_NEAR(r[0].transfer_finish_s[0], 2 * S / R - 2e-6, 1e-12);
   EXPECT_NEAR(r[0].transfer_finish_s[1], 2 * S / R + 1e-6, 1e-12);
 }
 
 TEST(SimGridExact, DependentTransferStartsWhenItsInputArrived) {
   const topology::Network net(topology_from_text(kStar));
-  const auto r = run(net, {transfers(3, {Transfer{0, 1, 1e9, 0, 0, collective::Action::kCopy, {}},
-                                         Transfer{1, 2, 1e9, 0, 0, collective::Action::kCopy, {0}}})});
+  const auto r = run(net, {transfers(3, {copy(0, 1, 1e9, {}),
+                                         copy(1, 2, 1e9, {0})})});
   EXPECT_NEAR(r[0].time_s, 2 * (2e-6 + 1e9 / 100e9), 1e-12);
 }
 
@@ -168,9 +179,9 @@ TEST(SimGridExact, RingReduceScatterAllGatherAllToAllSendRecvMatchClosedForms) {
 
 TEST(SimGridExact, QueuedTransfersWaitForTheOneAheadButOverlapItsLatency) {
   const topology::Network net(topology_from_text(kStar));
-  Transfer second{0, 1, 1e9, 0, 0, collective::Action::kCopy, {}};
+  Transfer second = copy(0, 1, 1e9, {});
   second.queue_after = 0;
-  const auto r = run(net, {transfers(3, {Transfer{0, 1, 1e9, 0, 0, collective::Action::kCopy, {}}, second})});
+  const auto r = run(net, {transfers(3, {copy(0, 1, 1e9, {}), second})});
   // One connection, 2 us route latency: a + S b, then the second's bytes right behind.
   EXPECT_NEAR(r[0].transfer_finish_s[0], 2e-6 + 1e9 / 100e9, 1e-12);
   EXPECT_NEAR(r[0].transfer_finish_s[1], 2e-6 + 2e9 / 100e9, 1e-12);
@@ -192,10 +203,25 @@ TEST(SimGridExact, PipelinedChainBroadcastAndReduceMatchTheirClosedForm) {
   }
 }
 
+TEST(SimGridExact, RecursiveHalvingDoublingMatchesRabenseifner) {
+  // formulas.md allreduce_rabenseifner_pof2: 2 lg(p) a + 2((p-1)/p) n b; for
+  // other p, the fold/unfold form derived in rhd.h with p' = 2^floor(lg p).
+  const double alpha = 1e-6, beta = 1.0 / 100e9, n = 64.0 * 1048576;
+  for (int p : {2, 4, 8, 16, 3, 6, 12}) {
+    const topology::Network net(topology_from_text(uniform_star(p)));
+    const auto r = run(net, {collective::rhd_allreduce(p, n)});
+    int q = 1, lg = 0;
+    while (q * 2 <= p) q *= 2, ++lg;
+    const double expected = q == p ? 2 * lg * alpha + 2.0 * (p - 1) / p * n * beta
+                                   : (2 * lg + 2) * alpha + (2.0 * (q - 1) / q + 2) * n * beta;
+    EXPECT_NEAR(r[0].time_s, expected, 1e-3 * expected) << "p=" << p;
+  }
+}
+
 TEST(SimGridExact, UnroutableTransferIsAnErrorNotACrash) {
   const topology::Network net(topology_from_text(kStar));
   auto backend = make_backend("simgrid");
-  auto r = (*backend)->run(net, {transfers(5, {Transfer{0, 4, 1e6, 0, 0, collective::Action::kCopy, {}}})}, {});
+  auto r = (*backend)->run(net, {transfers(5, {copy(0, 4, 1e6, {})})}, {});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("needs 5 ranks but the topology has 3 GPUs"), std::string::npos)
       << r.error().message;

@@ -5,13 +5,14 @@
 
 #include "sim/collective/chain.h"
 #include "sim/collective/direct.h"
+#include "sim/collective/rhd.h"
 #include "sim/collective/ring.h"
 
 namespace collsim::collective {
 
 std::vector<std::string> algorithms_for(Op op) {
   switch (op) {
-    case Op::kAllReduce:
+    case Op::kAllReduce: return {"ring", "rhd"};
     case Op::kReduceScatter:
     case Op::kAllGather:
     case Op::kBroadcast:
@@ -34,6 +35,7 @@ Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, dou
     if (op == Op::kBroadcast) return chain_broadcast(ranks, bytes, root);
     if (op == Op::kReduce) return chain_reduce(ranks, bytes, root);
   }
+  if (chosen == "rhd" && op == Op::kAllReduce) return rhd_allreduce(ranks, bytes);
   if (chosen == "direct") {
     if (op == Op::kAllToAll) return direct_alltoall(ranks, bytes);
     if (op == Op::kSendRecv) return ring_sendrecv(ranks, bytes);

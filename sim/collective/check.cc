@@ -120,7 +120,10 @@ Status check_schedule(Op op, const Schedule& s) {
     if (t.src < 0 || t.src >= p || t.dst < 0 || t.dst >= p || t.src == t.dst) {
       return make_error(fmt::format("transfer {} goes from rank {} to rank {} (ranks 0-{})", i, t.src, t.dst, p - 1));
     }
-    if (t.chunk < 0 || t.chunk >= chunks) return make_error(fmt::format("transfer {} names chunk {}", i, t.chunk));
+    if (t.chunk < 0 || t.chunk_count < 1 || t.chunk + t.chunk_count > chunks) {
+      return make_error(fmt::format("transfer {} names chunks {}-{} of 0-{}", i, t.chunk, t.chunk + t.chunk_count - 1,
+                                    chunks - 1));
+    }
     for (int d : t.deps)
       if (d < 0 || d >= static_cast<int>(i)) {
         return make_error(fmt::format("transfer {} depends on {}, not before it", i, d));
@@ -144,31 +147,30 @@ Status check_schedule(Op op, const Schedule& s) {
   // a real run: every read and write must be ordered after the writes (and,
   // for writes, the reads) of the same piece that came before it.
   HappensBefore ordered(s);
-  for (std::size_t i = 0; i < s.transfers.size(); ++i) {
-    const Transfer& t = s.transfers[i];
-    const int id = static_cast<int>(i);
-    const std::size_t piece = static_cast<std::size_t>(t.chunk) * slices + t.slice;
+  auto apply = [&](const Transfer& t, int id, int chunk) -> Status {
+    const std::size_t i = static_cast<std::size_t>(id);
+    const std::size_t piece = static_cast<std::size_t>(chunk) * slices + t.slice;
     Piece& in = state[t.src][piece];
     Piece& out = state[t.dst][piece];
     if (std::none_of(in.data.begin(), in.data.end(), [](bool b) { return b; })) {
       return make_error(fmt::format("transfer {} ({} -> {}) sends chunk {} slice {}, which rank {} does not hold", i,
-                                    t.src, t.dst, t.chunk, t.slice, t.src));
+                                    t.src, t.dst, chunk, t.slice, t.src));
     }
     if (!ordered(in.last_writer, id)) {
       return make_error(fmt::format("transfer {} ({} -> {}) sends chunk {} slice {} without depending on transfer {}, "
                                     "which wrote it",
-                                    i, t.src, t.dst, t.chunk, t.slice, in.last_writer));
+                                    i, t.src, t.dst, chunk, t.slice, in.last_writer));
     }
     if (!ordered(out.last_writer, id)) {
       return make_error(fmt::format("transfer {} ({} -> {}) writes chunk {} slice {} unordered with transfer {}, "
                                     "which also wrote it",
-                                    i, t.src, t.dst, t.chunk, t.slice, out.last_writer));
+                                    i, t.src, t.dst, chunk, t.slice, out.last_writer));
     }
     for (int reader : out.readers_since) {
       if (!ordered(reader, id)) {
         return make_error(fmt::format("transfer {} ({} -> {}) overwrites chunk {} slice {} while transfer {} may still "
                                       "be sending it",
-                                      i, t.src, t.dst, t.chunk, t.slice, reader));
+                                      i, t.src, t.dst, chunk, t.slice, reader));
       }
     }
     in.readers_since.push_back(id);
@@ -178,13 +180,20 @@ Status check_schedule(Op op, const Schedule& s) {
       for (int r = 0; r < p; ++r) {
         if (in.data[r] && out.data[r]) {
           return make_error(fmt::format("transfer {} ({} -> {}) adds rank {}'s contribution to chunk {} slice {} twice",
-                                        i, t.src, t.dst, r, t.chunk, t.slice));
+                                        i, t.src, t.dst, r, chunk, t.slice));
         }
         out.data[r] = out.data[r] || in.data[r];
       }
     }
     out.last_writer = id;
     out.readers_since.clear();
+    return Ok{};
+  };
+  for (std::size_t i = 0; i < s.transfers.size(); ++i) {
+    const Transfer& t = s.transfers[i];
+    for (int chunk = t.chunk; chunk < t.chunk + t.chunk_count; ++chunk) {
+      if (Status st = apply(t, static_cast<int>(i), chunk); !st) return st;
+    }
   }
   for (int r = 0; r < p; ++r) {
     for (std::size_t piece = 0; piece < state[r].size(); ++piece) {

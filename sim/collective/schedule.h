@@ -19,7 +19,8 @@ struct Transfer {
   int src = 0;       // rank
   int dst = 0;       // rank
   double bytes = 0;  // payload
-  int chunk = 0;     // which of the operation's data chunks this carries
+  int chunk = 0;     // the first of the operation's data chunks this carries
+  int chunk_count = 1;  // it carries chunks [chunk, chunk + chunk_count)
   int slice = 0;     // which slice of that chunk (pipelining)
   Action action = Action::kCopy;
   // Indices of transfers that must have arrived before this one can start.
