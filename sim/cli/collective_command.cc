@@ -124,14 +124,14 @@ int collective_command(const std::vector<std::string>& argv) {
   if (!topo) return usage_error(topo.error().to_string());
   const topology::Network network(*topo);
 
-  int ranks = network.num_endpoints();
+  int ranks = network.num_gpus();
   if (args.get("ranks") != "all") {
     char* end = nullptr;
     const std::string text = args.get("ranks");
     const long n = std::strtol(text.c_str(), &end, 10);
-    if (end == text.c_str() || *end != '\0' || n < 2 || n > network.num_endpoints()) {
+    if (end == text.c_str() || *end != '\0' || n < 2 || n > network.num_gpus()) {
       return usage_error(fmt::format("--ranks must be a whole number from 2 to {} (the topology's GPUs), found '{}'",
-                                     network.num_endpoints(), text));
+                                     network.num_gpus(), text));
     }
     ranks = static_cast<int>(n);
   }

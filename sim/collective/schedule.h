@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/collective/protocol.h"
+
 namespace collsim::collective {
 
 // What the receiver does with the bytes: add them into its copy of the chunk
@@ -38,6 +40,12 @@ struct Schedule {
   double bytes = 0;  // the size nccl-tests prints: the whole buffer per rank
   int chunks = 0;    // how many data chunks the buffer is split into
   int root = 0;      // for rooted operations (broadcast, reduce)
+  // In-network participants (the NVSwitch in NVLS) as ranks
+  // ranks .. ranks + helper_ranks - 1: they start with no data and owe none.
+  int helper_ranks = 0;
+  // Protocol costs the engine adds (protocol.h); kNone = the network alone.
+  Protocol protocol = Protocol::kNone;
+  LatencyFamily latency_family = LatencyFamily::kRing;
   std::vector<Transfer> transfers;  // topologically ordered: deps point backwards
 
   double total_bytes() const;

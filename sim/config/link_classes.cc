@@ -8,10 +8,12 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // per direction (calibration.yaml h100_8gpu_ring, sjeaugey in
       // nccl-tests #212): 370/450 = 0.822. NCCL's own model agrees:
       // SM90_NVLINK_BW 20.6 of 25 GB/s per link = 0.824 (nccl-model.md).
-      {"nvlink4", 0.822},
+      // NVLS: NCCL's nvlsEfficiency, Hopper 0.85 (nccl-model.md).
+      {"nvlink4", 0.822, 0.85},
       // NVLink5 (B200/GB200): no measurement in calibration.yaml. NCCL's model
       // SM100_NVLINK_BW 40.1 of 50 GB/s per link = 0.802 (nccl-model.md).
-      {"nvlink5", 0.802},
+      // NVLS: NCCL's nvlsEfficiency, Blackwell 0.74 (nccl-model.md).
+      {"nvlink5", 0.802, 0.74},
       // NVLink3 (A100): NCCL's SM80_NVLINK_BW 20.0 of 25 GB/s per link = 0.80.
       {"nvlink3", 0.80},
       // Scale-out NIC links: NCCL sustains 46-48 of 50 GB/s on a 400G NIC
@@ -24,7 +26,7 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // (hardware.yaml nvlink_c2c.measured_h2d_gb200) = 0.447.
       {"c2c", 201.0 / 450.0},
       // A class with no derating, for synthetic and test topologies.
-      {"ideal", 1.0},
+      {"ideal", 1.0, 1.0},
   };
   return classes;
 }

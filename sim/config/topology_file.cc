@@ -81,13 +81,26 @@ class TopologyReader {
     for (const auto& kv : classes) {
       const std::string cls = kv.first.Scalar();
       MapReader entry(kv.second, file_, "link_classes." + cls);
-      if (auto s = entry.check({"efficiency"}); !s) return s;
-      auto eff = entry.number("efficiency");
-      if (!eff) return eff.error();
-      if (!(*eff > 0 && *eff <= 1)) {
-        return entry.error_at("efficiency", fmt::format("expected a fraction in (0, 1], found {}", *eff));
+      if (auto s = entry.check({"efficiency", "nvls_efficiency"}); !s) return s;
+      // Start from the built-in class of that name, if any, so one field can be overridden alone.
+      LinkClassSpec spec = spec_.link_classes.count(cls) ? spec_.link_classes[cls] : LinkClassSpec{cls, 1.0, 0};
+      if (entry.has("efficiency")) {
+        auto eff = entry.number("efficiency");
+        if (!eff) return eff.error();
+        if (!(*eff > 0 && *eff <= 1)) {
+          return entry.error_at("efficiency", fmt::format("expected a fraction in (0, 1], found {}", *eff));
+        }
+        spec.efficiency = *eff;
       }
-      spec_.link_classes[cls] = LinkClassSpec{cls, *eff};
+      if (entry.has("nvls_efficiency")) {
+        auto eff = entry.number("nvls_efficiency");
+        if (!eff) return eff.error();
+        if (!(*eff >= 0 && *eff <= 1)) {
+          return entry.error_at("nvls_efficiency", fmt::format("expected a fraction in [0, 1], found {}", *eff));
+        }
+        spec.nvls_efficiency = *eff;
+      }
+      spec_.link_classes[cls] = spec;
     }
     return Ok{};
   }
@@ -248,6 +261,7 @@ class TopologyReader {
     }
     link.link_class = *cls;
     link.efficiency = cls_it->second.efficiency;
+    link.nvls_efficiency = cls_it->second.nvls_efficiency;
     if (entry.has("efficiency")) {
       auto eff = entry.number("efficiency");
       if (!eff) return eff.error();

@@ -28,6 +28,9 @@ struct DeviceSpec {
 struct LinkClassSpec {
   std::string name;
   double efficiency = 1.0;  // achievable fraction of line rate for collective traffic
+  // For GPU<->NVSwitch links: the further fraction in-switch reduction (NVLS)
+  // achieves; 0 = the switch cannot reduce.
+  double nvls_efficiency = 0;
 };
 
 // One full-duplex cable (or bundle of `lanes` parallel links) between two
@@ -42,6 +45,7 @@ struct LinkSpec {
   std::string medium;    // empty when no length given
   std::string link_class;
   double efficiency = 1.0;  // resolved: link override, else its class's
+  double nvls_efficiency = 0;  // its class's
   SourceMark declared_at;
 };
 

@@ -119,7 +119,7 @@ Network::Network(const Topology& topo) {
     auto [it, inserted] = link_of.try_emplace(key, static_cast<int>(links_.size()));
     if (inserted) {
       links_.push_back(NetworkLink{fmt::format("{}->{}", merged_name(g, members[a]), merged_name(g, members[b])), 0, 0,
-                                   l.latency_s, l.link_class});
+                                   l.latency_s, l.link_class, l.nvls_efficiency});
       out_arcs_[a].push_back(Arc{b, it->second});
     }
     links_[it->second].line_rate_Bps += l.rate_Bps;
@@ -133,7 +133,28 @@ Network::Network(const Topology& topo) {
     endpoints_.push_back(g[gpu].name);
     endpoint_node_.push_back(node_of[gpu]);
   }
+  num_gpus_ = static_cast<int>(endpoints_.size());
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    if (g[members[m].front()].kind != config::DeviceKind::kNvSwitch) continue;
+    endpoints_.push_back(merged_name(g, members[m]));
+    endpoint_node_.push_back(static_cast<int>(m));
+  }
   routes_.resize(endpoints_.size());
+}
+
+int Network::nvswitch_endpoint_near(int gpu) const {
+  for (const Arc& arc : out_arcs_[endpoint_node_[gpu]]) {
+    for (int e = num_gpus_; e < num_endpoints(); ++e)
+      if (endpoint_node_[e] == arc.to) return e;
+  }
+  return -1;
+}
+
+double Network::nvls_efficiency_near(int gpu) const {
+  const int sw = nvswitch_endpoint_near(gpu);
+  if (sw < 0) return 0;
+  const auto& r = route(gpu, sw);
+  return r.size() == 1 ? links_[r.front()].nvls_efficiency : 0;
 }
 
 void Network::build_tree_from(int src) const {

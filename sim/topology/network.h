@@ -31,6 +31,7 @@ struct NetworkLink {
   double line_rate_Bps = 0;
   double latency_s = 0;
   std::string link_class;
+  double nvls_efficiency = 0;  // from the link class; 0 = no in-switch reduction
 };
 
 class Network {
@@ -38,7 +39,15 @@ class Network {
   // Builds the merged graph of `topo`. REQUIRES: topo passed build_topology.
   explicit Network(const Topology& topo);
 
+  // Endpoints are the GPUs (0 .. num_gpus()-1, in rank order) followed by
+  // the logical NVSwitches, which can take part in in-switch reductions.
   int num_endpoints() const { return static_cast<int>(endpoints_.size()); }
+  int num_gpus() const { return num_gpus_; }
+  // The logical NVSwitch endpoint one hop from GPU endpoint `gpu`, or -1.
+  int nvswitch_endpoint_near(int gpu) const;
+  // NVLS efficiency of the link from GPU endpoint `gpu` to that NVSwitch
+  // (its link class's nvls_efficiency; 0 = no in-switch reduction).
+  double nvls_efficiency_near(int gpu) const;
   const std::vector<std::string>& endpoints() const { return endpoints_; }
   const std::vector<NetworkLink>& links() const { return links_; }
   int num_logical_switches() const { return num_logical_switches_; }
@@ -64,6 +73,7 @@ class Network {
   std::vector<std::vector<Arc>> out_arcs_;  // per node, sorted by target node
   std::vector<NetworkLink> links_;
   int num_logical_switches_ = 0;
+  int num_gpus_ = 0;
   // Lazily filled: for each source endpoint, the route to every endpoint.
   mutable std::vector<std::vector<std::vector<int>>> routes_;
 };

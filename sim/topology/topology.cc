@@ -40,7 +40,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   }
   for (std::size_t i = 0; i < spec.links.size(); ++i) {
     const auto& l = spec.links[i];
-    const Link dir{l.rate_Bps, l.efficiency, l.latency_s, l.link_class, static_cast<int>(i)};
+    const Link dir{l.rate_Bps, l.efficiency, l.latency_s, l.link_class, l.nvls_efficiency, static_cast<int>(i)};
     boost::add_edge(static_cast<Vertex>(l.a), static_cast<Vertex>(l.b), dir, topo.graph);
     boost::add_edge(static_cast<Vertex>(l.b), static_cast<Vertex>(l.a), dir, topo.graph);
   }

@@ -25,6 +25,7 @@ struct Link {
   double efficiency = 1.0;  // achievable fraction for collective traffic
   double latency_s = 0;
   std::string link_class;
+  double nvls_efficiency = 0;
   int spec_index = -1;  // index into TopologySpec::links
 };
 

@@ -33,8 +33,9 @@ class DagRun {
     for (std::size_t i = 0; i < n; ++i) {
       missing_deps_[i] = static_cast<int>(s_.transfers[i].deps.size());
       for (int d : s_.transfers[i].deps) dependents_[d].push_back(static_cast<int>(i));
-      if (missing_deps_[i] == 0) schedule_start(static_cast<int>(i), t0);
+      if (missing_deps_[i] == 0) schedule_start(static_cast<int>(i), t0 + s_.launch_latency_s);
     }
+    if (n == 0 && s_.launch_latency_s > 0) sg4::this_actor::sleep_for(s_.launch_latency_s);
     while (done_ < n) {
       start_due_transfers();
       if (active_.empty()) {

@@ -21,6 +21,7 @@ struct PlannedTransfer {
 
 struct PlannedSchedule {
   std::vector<PlannedTransfer> transfers;
+  double launch_latency_s = 0;  // before any transfer may start
 };
 
 struct Plan {

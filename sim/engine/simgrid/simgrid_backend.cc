@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -17,7 +18,20 @@ namespace collsim::engine {
 
 namespace {
 
-// Resolves ranks to hosts and routes, and checks every transfer can be routed.
+// The protocol's view of a route: over the network if any link is a NIC
+// link, else PCIe if any link is, else NVLink.
+collective::HopKind hop_kind(const topology::Network& network, const std::vector<int>& route) {
+  collective::HopKind kind = collective::HopKind::kNvlink;
+  for (int l : route) {
+    const std::string& cls = network.links()[l].link_class;
+    if (cls == "infiniband" || cls == "ethernet") return collective::HopKind::kNet;
+    if (cls == "pcie") kind = collective::HopKind::kPcie;
+  }
+  return kind;
+}
+
+// Resolves ranks to hosts and routes, adds protocol costs, and checks every
+// transfer can be routed.
 Expected<detail::Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
                                  const RunOptions& options) {
   detail::Plan plan;
@@ -27,10 +41,20 @@ Expected<detail::Plan> make_plan(const topology::Network& network, const std::ve
   plan.on_progress = options.on_progress;
   std::map<std::pair<int, int>, bool> routed;
   for (const auto& s : schedules) {
-    if (options.rank_to_endpoint.empty() && s.ranks > network.num_endpoints()) {
+    if (options.rank_to_endpoint.empty() && s.ranks > network.num_gpus()) {
       return make_error(fmt::format("{} needs {} ranks but the topology has {} GPUs", s.op, s.ranks,
-                                    network.num_endpoints()));
+                                    network.num_gpus()));
     }
+    if (!collective::protocol_supported(s.latency_family, s.protocol)) {
+      return make_error(fmt::format("{} ({}) does not run the {} protocol", s.op, s.algo,
+                                    collective::protocol_name(s.protocol)));
+    }
+    auto endpoint = [&](int rank) -> int {
+      const int gpu_of_rank0 = options.rank_to_endpoint.empty() ? 0 : options.rank_to_endpoint.front();
+      if (rank >= s.ranks) return network.nvswitch_endpoint_near(gpu_of_rank0);  // helper: the NVSwitch
+      if (options.rank_to_endpoint.empty()) return rank;
+      return rank < static_cast<int>(options.rank_to_endpoint.size()) ? options.rank_to_endpoint[rank] : -1;
+    };
     detail::PlannedSchedule planned;
     planned.transfers.reserve(s.transfers.size());
     for (std::size_t i = 0; i < s.transfers.size(); ++i) {
@@ -38,12 +62,12 @@ Expected<detail::Plan> make_plan(const topology::Network& network, const std::ve
       if (t.queue_after >= static_cast<int>(i)) {
         return make_error(fmt::format("transfer {} queues after transfer {}, which is not before it", i, t.queue_after));
       }
-      auto endpoint = [&](int rank) -> int {
-        if (options.rank_to_endpoint.empty()) return rank;
-        return rank < static_cast<int>(options.rank_to_endpoint.size()) ? options.rank_to_endpoint[rank] : -1;
-      };
       const int src = endpoint(t.src), dst = endpoint(t.dst);
       if (src < 0 || dst < 0 || src >= network.num_endpoints() || dst >= network.num_endpoints()) {
+        if (t.src >= s.ranks || t.dst >= s.ranks) {
+          return make_error(fmt::format("{} ({}) needs an NVSwitch next to the GPUs, and this topology has none",
+                                        s.op, s.algo));
+        }
         return make_error(fmt::format("rank {} or {} has no GPU in the rank map", t.src, t.dst));
       }
       if (src == dst) return make_error(fmt::format("a transfer from rank {} to itself", t.src));
@@ -55,8 +79,11 @@ Expected<detail::Plan> make_plan(const topology::Network& network, const std::ve
         routed[{src, dst}] = true;
         plan.routes.push_back(detail::Plan::Route{src, dst, route});
       }
-      planned.transfers.push_back(
-          detail::PlannedTransfer{src, dst, t.bytes, network.route_latency_s(route), t.deps, t.queue_after});
+      const auto costs = collective::protocol_costs(s.latency_family, s.protocol, hop_kind(network, route));
+      planned.launch_latency_s = std::max(planned.launch_latency_s, costs.launch_latency_s);
+      planned.transfers.push_back(detail::PlannedTransfer{src, dst, t.bytes / costs.payload_fraction,
+                                                          network.route_latency_s(route) + costs.step_latency_s,
+                                                          t.deps, t.queue_after});
     }
     plan.schedules.push_back(std::move(planned));
   }

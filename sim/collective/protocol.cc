@@ -1,0 +1,66 @@
+#include "sim/collective/protocol.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+
+namespace collsim::collective {
+
+namespace {
+
+constexpr double kUs = 1e-6;
+
+// Indexed [protocol - 1] = LL, LL128, Simple (nccl-model.md baseLatencies_us).
+constexpr std::array<double, 3> kBaseRing{6.6, 14.0, 8.4};
+constexpr std::array<double, 3> kBaseTree{6.8, 14.0, 8.4};
+constexpr std::array<double, 3> kBaseNvls{0, 0, 0};
+// nccl-model.md hwLatencies_us, [hop kind][protocol].
+constexpr std::array<std::array<double, 3>, 3> kHwRing{{{0.6, 1.9, 3.4}, {1.0, 2.5, 5.7}, {2.7, 4.0, 14.0}}};
+constexpr std::array<std::array<double, 3>, 3> kHwTree{{{0.6, 1.25, 4.0}, {1.0, 1.9, 4.0}, {5.0, 8.5, 14.0}}};
+constexpr std::array<std::array<double, 3>, 3> kHwNvls{{{0, 0, 25.0}, {0, 0, 0}, {0, 0, 18.0}}};
+// nccl-model.md protocol_structure: LL lines are 16 B with 8 B of data;
+// LL128 lines are 128 B with 120 B of data.
+constexpr std::array<double, 3> kPayload{0.5, 120.0 / 128.0, 1.0};
+
+}  // namespace
+
+bool protocol_supported(LatencyFamily family, Protocol protocol) {
+  return family != LatencyFamily::kNvls || protocol == Protocol::kSimple || protocol == Protocol::kNone;
+}
+
+ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind hop) {
+  if (protocol == Protocol::kNone) return {};
+  const int p = static_cast<int>(protocol) - 1;
+  const int h = static_cast<int>(hop);
+  switch (family) {
+    case LatencyFamily::kRing: return {kBaseRing[p] * kUs, kHwRing[h][p] * kUs, kPayload[p]};
+    case LatencyFamily::kTree: return {kBaseTree[p] * kUs, kHwTree[h][p] * kUs, kPayload[p]};
+    // NCCL models NVLS latency as one intra-node latency for the whole
+    // collective, replacing the base: charge it once, at launch.
+    case LatencyFamily::kNvls: return {kHwNvls[h][p] * kUs, 0, kPayload[p]};
+  }
+  return {};
+}
+
+std::optional<Protocol> parse_protocol(std::string_view name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower == "ll") return Protocol::kLL;
+  if (lower == "ll128") return Protocol::kLL128;
+  if (lower == "simple") return Protocol::kSimple;
+  if (lower == "none") return Protocol::kNone;
+  return std::nullopt;
+}
+
+std::string_view protocol_name(Protocol p) {
+  switch (p) {
+    case Protocol::kNone: return "none";
+    case Protocol::kLL: return "LL";
+    case Protocol::kLL128: return "LL128";
+    case Protocol::kSimple: return "Simple";
+  }
+  return "?";
+}
+
+}  // namespace collsim::collective

@@ -1,0 +1,40 @@
+// NCCL's protocols as cost parameters (issue 4): each trades latency for
+// bandwidth. Values are NCCL's own cost-model constants (NCCL 2.30.7,
+// src/graph/tuning.cc; shared/reference/nccl-model.md), used as named,
+// documented defaults:
+//   - launch latency: baseLatencies[algorithm][protocol], paid once per
+//     collective before its first transfer;
+//   - step latency: hwLatencies[hop kind][algorithm][protocol], added to the
+//     latency of every transfer, by the kind of its route (NVLink, PCIe or
+//     network);
+//   - payload fraction: the share of each wire line that carries data
+//     (LL: 8 of 16 bytes; LL128: 120 of 128; Simple: all), so a transfer
+//     occupies its links for bytes / fraction.
+// Protocol::kNone charges nothing: the network alone, for studies and tests.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace collsim::collective {
+
+enum class Protocol { kNone, kLL, kLL128, kSimple };
+// The latency table a schedule uses (NCCL's algorithm rows).
+enum class LatencyFamily { kRing, kTree, kNvls };
+enum class HopKind { kNvlink, kPcie, kNet };
+
+struct ProtocolCosts {
+  double launch_latency_s = 0;
+  double step_latency_s = 0;
+  double payload_fraction = 1.0;
+};
+
+// Costs for `family` x `protocol` on a route of `hop` kind.
+ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind hop);
+// Whether NCCL implements the pair (NVLS runs only the Simple protocol).
+bool protocol_supported(LatencyFamily family, Protocol protocol);
+
+std::optional<Protocol> parse_protocol(std::string_view name);  // "LL", "LL128", "Simple", "none" (any case)
+std::string_view protocol_name(Protocol p);
+
+}  // namespace collsim::collective
