@@ -79,7 +79,7 @@ TEST(Cli, HgxH100RingSweepPrintsNcclTestsColumnsAndJson) {
   EXPECT_NE(r.out.find("algbw"), std::string::npos);
   EXPECT_NE(r.out.find("busbw"), std::string::npos);
   // 1 MiB .. 8 GiB by doubling: 14 rows, each starting with the size in bytes.
-  const std::regex row(R"(\n +(\d+) +(\d+) +float +sum +[\d.]+ +[\d.]+ +[\d.]+)");
+  const std::regex row(R"(\n +(\d+) +(\d+) +float +sum +ring +(LL|LL128|Simple) +[\d.]+ +[\d.]+ +[\d.]+)");
   EXPECT_EQ(std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), row), std::sregex_iterator()), 14)
       << r.out;
 
@@ -93,6 +93,10 @@ TEST(Cli, HgxH100RingSweepPrintsNcclTestsColumnsAndJson) {
     const double t_us = row_node["time_us"].as<double>();
     EXPECT_EQ(row_node["op"].as<std::string>(), "allreduce");
     EXPECT_EQ(row_node["algo"].as<std::string>(), "ring");
+    // The protocol NCCL's tuner would pick: Simple for large messages.
+    if (bytes >= 268435456.0) {
+      EXPECT_EQ(row_node["proto"].as<std::string>(), "Simple");
+    }
     EXPECT_EQ(ranks, 8);
     EXPECT_DOUBLE_EQ(bytes, size);
     // nccl-tests: algbw = S / t (GB = 1e9); allreduce busbw = algbw x 2(n-1)/n.

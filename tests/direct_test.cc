@@ -34,7 +34,15 @@ TEST(Algorithms, AutoPicksTheDefaultAndUnknownNamesAreErrors) {
   auto bad = build_schedule(Op::kAllToAll, "ring", 4, 1e6);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("available: direct"), std::string::npos) << bad.error().message;
-  EXPECT_FALSE(build_schedule(Op::kBroadcast, "auto", 4, 1e6, /*root=*/4).ok());
+  AlgoParams bad_root;
+  bad_root.root = 4;
+  EXPECT_FALSE(build_schedule(Op::kBroadcast, "auto", 4, 1e6, bad_root).ok());
+  // NVLS needs a switch that reduces, and runs only the Simple protocol.
+  EXPECT_FALSE(build_schedule(Op::kAllReduce, "nvls", 4, 1e6).ok());
+  AlgoParams ll_on_nvls;
+  ll_on_nvls.nvls_efficiency = 0.85;
+  ll_on_nvls.protocol = Protocol::kLL;
+  EXPECT_FALSE(build_schedule(Op::kAllReduce, "nvls", 4, 1e6, ll_on_nvls).ok());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "sim/collective/chain.h"
 #include "sim/collective/direct.h"
+#include "sim/collective/nvls.h"
 #include "sim/collective/rhd.h"
 #include "sim/collective/ring.h"
 #include "sim/engine/backend.h"
@@ -216,6 +217,32 @@ TEST(SimGridExact, RecursiveHalvingDoublingMatchesRabenseifner) {
                                    : (2 * lg + 2) * alpha + (2.0 * (q - 1) / q + 2) * n * beta;
     EXPECT_NEAR(r[0].time_s, expected, 1e-3 * expected) << "p=" << p;
   }
+}
+
+TEST(SimGridExact, NvlsApproachesItsBandwidthBoundAndPaysItsLaunchLatency) {
+  // Derived in nvls.h: with per-GPU rate B, t -> n (1 + 1/p) / B as the
+  // pipeline fill (about 1/32 with 32 slices) vanishes; never below it.
+  const double B = 100e9, n = 1073741824.0;
+  const auto topo = topology_from_text(R"(name: nvswitch
+devices:
+  - {name: g, kind: gpu, count: 8}
+  - {name: sw, kind: nvswitch}
+links:
+  - {from: g, to: sw, rate: 100GB/s, latency: 0s, class: ideal}
+)");
+  const topology::Network net(topo);
+  ASSERT_EQ(net.num_gpus(), 8);
+  ASSERT_EQ(net.nvswitch_endpoint_near(0), 8);
+  EXPECT_DOUBLE_EQ(net.nvls_efficiency_near(0), 1.0);  // class ideal
+  collective::Schedule s = collective::nvls_allreduce(8, n, 1.0);
+  collective::Schedule simple = s;
+  simple.protocol = collective::Protocol::kSimple;
+  const auto r = run(net, {s, simple});
+  const double bound = n * (1 + 1.0 / 8) / B;
+  EXPECT_GE(r[0].time_s, bound * (1 - 1e-9));
+  EXPECT_LE(r[0].time_s, bound * 1.05);
+  // NCCL's NVLS latency on NVLink, Simple: 25 us once (nccl-model.md hwLatencies NVLINK NVLS).
+  EXPECT_NEAR(r[1].time_s - r[0].time_s, 25e-6, 1e-9);
 }
 
 TEST(SimGridExact, UnroutableTransferIsAnErrorNotACrash) {

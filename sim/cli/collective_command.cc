@@ -2,7 +2,11 @@
 // nccl-tests. Wires config -> topology -> collective -> engine -> report.
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,7 +14,9 @@
 #include "sim/cli/args.h"
 #include "sim/cli/commands.h"
 #include "sim/collective/ops.h"
+#include "sim/cli/collective_sweep.h"
 #include "sim/collective/algorithms.h"
+#include "sim/collective/protocol.h"
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
 #include "sim/report/atomic_file.h"
@@ -38,6 +44,8 @@ const std::vector<OptionSpec>& collective_options() {
                               "uint64, f8e4m3, f8e5m2",
        "float"},
       {"redop", "o", true, "reduction: sum, prod, min, max, avg (time does not depend on it)", "sum"},
+      {"proto", "p", true, "NCCL protocol: LL, LL128, Simple, none (links only), or auto: the fastest per size",
+       "auto"},
       {"ranks", "", true, "use the first N GPUs of the topology", "all"},
       {"root", "r", true, "root rank for broadcast and reduce", "0"},
       {"backend", "", true, "engine backend: simgrid", "simgrid"},
@@ -105,9 +113,16 @@ int collective_command(const std::vector<std::string>& argv) {
   if (!op) return usage_error(fmt::format("unknown --op '{}': expected one of allreduce, allgather, reducescatter, "
                                           "alltoall, broadcast, reduce, sendrecv",
                                           args.get("op")));
-  // Validate the algorithm before loading anything.
-  if (auto probe = collective::build_schedule(*op, args.get("algo"), 2, 0); !probe) {
-    return usage_error(probe.error().message);
+  // Validate the algorithm and protocol names before loading anything.
+  if (const std::string algo = args.get("algo"); algo != "auto") {
+    const auto known = collective::algorithms_for(*op);
+    if (std::find(known.begin(), known.end(), algo) == known.end()) {
+      return usage_error(fmt::format("no algorithm '{}' for {}; available: {}, auto", algo, args.get("op"),
+                                     fmt::join(known, ", ")));
+    }
+  }
+  if (const std::string proto = args.get("proto"); proto != "auto" && !collective::parse_protocol(proto)) {
+    return usage_error(fmt::format("unknown --proto '{}': expected auto, LL, LL128, Simple or none", proto));
   }
   auto type_size = datatype_size(args.get("datatype"));
   if (!type_size) return usage_error(type_size.error().message);
@@ -150,57 +165,35 @@ int collective_command(const std::vector<std::string>& argv) {
   auto backend = engine::make_backend(args.get("backend"));
   if (!backend) return usage_error(backend.error().message);
 
-  std::vector<collective::Schedule> schedules;
-  std::vector<long long> counts;
-  for (double size : *sizes) {
-    const long long count = static_cast<long long>(size) / *type_size;
-    counts.push_back(count);
-    auto schedule =
-        collective::build_schedule(*op, args.get("algo"), ranks, static_cast<double>(count) * *type_size, root);
-    if (!schedule) return usage_error(schedule.error().message);
-    schedules.push_back(std::move(*schedule));
-  }
-  engine::RunOptions run_options;
+  SweepRequest request;
+  request.op = *op;
+  request.algo = args.get("algo");
+  request.proto = args.get("proto");
+  request.sizes = *sizes;
+  request.type_size = *type_size;
+  request.type_name = args.get("datatype");
+  request.redop = redop;
+  request.ranks = ranks;
+  request.root = root;
   // Progress on a terminal only; pipes and files get just the table.
-  const bool show_progress = ::isatty(STDERR_FILENO) != 0;
-  if (show_progress) {
-    run_options.on_progress = [](std::size_t done, std::size_t total) {
-      std::fprintf(stderr, "\rcollsim: simulated %zu of %zu sizes", done, total);
+  std::function<void(std::size_t, std::size_t)> progress;
+  if (::isatty(STDERR_FILENO) != 0) {
+    progress = [](std::size_t done, std::size_t total) {
+      std::fprintf(stderr, "\rcollsim: simulated %zu of %zu candidate runs", done, total);
       if (done == total) std::fputs("\r\033[K", stderr);
       std::fflush(stderr);
     };
   }
-  auto results = (*backend)->run(network, schedules, run_options);
-  if (!results) {
-    std::fprintf(stderr, "collsim collective: %s\n", results.error().to_string().c_str());
+  auto rows = run_collective_sweep(request, network, **backend, progress);
+  if (!rows) {
+    std::fprintf(stderr, "collsim collective: %s\n", rows.error().to_string().c_str());
     return kExitFailure;
   }
-
-  std::vector<report::CollectiveRow> rows;
-  for (std::size_t i = 0; i < schedules.size(); ++i) {
-    const auto& s = schedules[i];
-    const double t = (*results)[i].time_s;
-    report::CollectiveRow r;
-    r.op = s.op;
-    r.algo = s.algo;
-    r.bytes = s.bytes;
-    r.count = counts[i];
-    r.type = args.get("datatype");
-    r.redop = (*op == collective::Op::kAllReduce || *op == collective::Op::kReduceScatter ||
-               *op == collective::Op::kReduce)
-                  ? redop
-                  : "none";
-    r.ranks = ranks;
-    r.time_us = t * 1e6;
-    r.algbw_GBps = t > 0 ? s.bytes / t / 1e9 : 0;
-    r.busbw_GBps = r.algbw_GBps * collective::busbw_factor(*op, ranks);
-    rows.push_back(r);
-  }
   const report::CollectiveHeader header{topo->name, (*backend)->name(), std::string(collective::op_name(*op)),
-                                        schedules.front().algo, ranks};
-  std::fputs(report::format_collective_table(header, rows).c_str(), stdout);
+                                        args.get("algo"), ranks};
+  std::fputs(report::format_collective_table(header, *rows).c_str(), stdout);
   if (args.has("json")) {
-    if (auto s = report::write_file_atomically(args.get("json"), report::collective_json(header, rows)); !s) {
+    if (auto s = report::write_file_atomically(args.get("json"), report::collective_json(header, *rows)); !s) {
       std::fprintf(stderr, "collsim collective: %s\n", s.error().to_string().c_str());
       return kExitFailure;
     }

@@ -5,6 +5,7 @@
 
 #include "sim/collective/chain.h"
 #include "sim/collective/direct.h"
+#include "sim/collective/nvls.h"
 #include "sim/collective/rhd.h"
 #include "sim/collective/ring.h"
 
@@ -12,7 +13,7 @@ namespace collsim::collective {
 
 std::vector<std::string> algorithms_for(Op op) {
   switch (op) {
-    case Op::kAllReduce: return {"ring", "rhd"};
+    case Op::kAllReduce: return {"ring", "rhd", "nvls"};
     case Op::kReduceScatter:
     case Op::kAllGather:
     case Op::kBroadcast:
@@ -23,25 +24,45 @@ std::vector<std::string> algorithms_for(Op op) {
   return {};
 }
 
-Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes, int root) {
-  if (root < 0 || root >= ranks) return make_error(fmt::format("root {} is not a rank (0-{})", root, ranks - 1));
-  const auto available = algorithms_for(op);
-  if (available.empty()) return make_error(fmt::format("{} is not implemented yet", op_name(op)));
-  const std::string chosen = algo == "auto" ? available.front() : algo;
-  if (chosen == "ring") {
+namespace {
+
+Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double bytes, const AlgoParams& params) {
+  if (algo == "ring") {
     if (op == Op::kAllReduce) return ring_allreduce(ranks, bytes);
     if (op == Op::kReduceScatter) return ring_reducescatter(ranks, bytes);
     if (op == Op::kAllGather) return ring_allgather(ranks, bytes);
-    if (op == Op::kBroadcast) return chain_broadcast(ranks, bytes, root);
-    if (op == Op::kReduce) return chain_reduce(ranks, bytes, root);
+    if (op == Op::kBroadcast) return chain_broadcast(ranks, bytes, params.root);
+    if (op == Op::kReduce) return chain_reduce(ranks, bytes, params.root);
   }
-  if (chosen == "rhd" && op == Op::kAllReduce) return rhd_allreduce(ranks, bytes);
-  if (chosen == "direct") {
+  if (algo == "rhd" && op == Op::kAllReduce) return rhd_allreduce(ranks, bytes);
+  if (algo == "nvls" && op == Op::kAllReduce) {
+    if (!(params.nvls_efficiency > 0)) {
+      return make_error("nvls needs GPUs on an NVSwitch that can reduce (a link class with nvls_efficiency > 0)");
+    }
+    return nvls_allreduce(ranks, bytes, params.nvls_efficiency);
+  }
+  if (algo == "direct") {
     if (op == Op::kAllToAll) return direct_alltoall(ranks, bytes);
     if (op == Op::kSendRecv) return ring_sendrecv(ranks, bytes);
   }
   return make_error(fmt::format("no algorithm '{}' for {}; available: {}, auto", algo, op_name(op),
-                                fmt::join(available, ", ")));
+                                fmt::join(algorithms_for(op), ", ")));
+}
+
+}  // namespace
+
+Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes, const AlgoParams& params) {
+  if (params.root < 0 || params.root >= ranks) {
+    return make_error(fmt::format("root {} is not a rank (0-{})", params.root, ranks - 1));
+  }
+  const std::string chosen = algo == "auto" ? algorithms_for(op).front() : algo;
+  auto s = build_one(op, chosen, ranks, bytes, params);
+  if (!s) return s;
+  if (!protocol_supported(s->latency_family, params.protocol)) {
+    return make_error(fmt::format("{} runs only the Simple protocol, not {}", chosen, protocol_name(params.protocol)));
+  }
+  s->protocol = params.protocol;
+  return s;
 }
 
 }  // namespace collsim::collective

@@ -17,7 +17,13 @@ std::vector<std::string> algorithms_for(Op op);
 
 // Builds `algo` for `op`; "auto" picks the default. Error for an algorithm
 // that does not exist for this op (listing the ones that do).
-// `root` matters for broadcast and reduce only.
-Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes, int root = 0);
+struct AlgoParams {
+  int root = 0;                       // broadcast and reduce
+  double nvls_efficiency = 0;         // of the GPU<->NVSwitch links; 0 = no in-switch reduction
+  Protocol protocol = Protocol::kNone;  // costs the engine adds (protocol.h)
+};
+
+Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes,
+                                  const AlgoParams& params = {});
 
 }  // namespace collsim::collective

@@ -102,14 +102,16 @@ class HappensBefore {
 // What is known of one piece of one rank's buffer.
 struct Piece {
   Contributions data;
-  int last_writer = -1;            // transfer index; -1 = initial contents
-  std::vector<int> readers_since;  // transfers that sent it since that write
+  int copy_writer = -1;             // last transfer that overwrote it; -1 = initial contents
+  std::vector<int> reduce_writers;  // transfers that added into it since then
+  std::vector<int> readers;         // transfers that sent it since then
 };
 
 }  // namespace
 
 Status check_schedule(Op op, const Schedule& s) {
   const int p = s.ranks;
+  const int everyone = p + s.helper_ranks;  // helpers (e.g. the NVSwitch) hold no data at first, owe none at the end
   if (s.root < 0 || s.root >= p) return make_error(fmt::format("root {} is not a rank (0-{})", s.root, p - 1));
   const int chunks = chunks_for(op, p) > 0 ? chunks_for(op, p) : s.chunks;
   if (chunks < 1 || s.chunks != chunks) return make_error(fmt::format("{} on {} ranks needs {} chunks, the schedule has {}",
@@ -117,8 +119,9 @@ Status check_schedule(Op op, const Schedule& s) {
   int slices = 1;
   for (std::size_t i = 0; i < s.transfers.size(); ++i) {
     const Transfer& t = s.transfers[i];
-    if (t.src < 0 || t.src >= p || t.dst < 0 || t.dst >= p || t.src == t.dst) {
-      return make_error(fmt::format("transfer {} goes from rank {} to rank {} (ranks 0-{})", i, t.src, t.dst, p - 1));
+    if (t.src < 0 || t.src >= everyone || t.dst < 0 || t.dst >= everyone || t.src == t.dst) {
+      return make_error(fmt::format("transfer {} goes from rank {} to rank {} (ranks 0-{})", i, t.src, t.dst,
+                                    everyone - 1));
     }
     if (t.chunk < 0 || t.chunk_count < 1 || t.chunk + t.chunk_count > chunks) {
       return make_error(fmt::format("transfer {} names chunks {}-{} of 0-{}", i, t.chunk, t.chunk + t.chunk_count - 1,
@@ -134,10 +137,10 @@ Status check_schedule(Op op, const Schedule& s) {
     slices = std::max(slices, t.slice + 1);
   }
   // state[rank][chunk * slices + slice]
-  std::vector<std::vector<Piece>> state(p);
-  for (int r = 0; r < p; ++r) {
-    state[r].assign(static_cast<std::size_t>(chunks) * slices, Piece{Contributions(p, false), -1, {}});
-    for (int c = 0; c < chunks; ++c) {
+  std::vector<std::vector<Piece>> state(everyone);
+  for (int r = 0; r < everyone; ++r) {
+    state[r].assign(static_cast<std::size_t>(chunks) * slices, Piece{Contributions(p, false), -1, {}, {}});
+    for (int c = 0; c < chunks && r < p; ++c) {
       const int owner = initial_owner(op, p, s.root, r, c);
       if (owner < 0) continue;
       for (int sl = 0; sl < slices; ++sl) state[r][static_cast<std::size_t>(c) * slices + sl].data[owner] = true;
@@ -156,26 +159,33 @@ Status check_schedule(Op op, const Schedule& s) {
       return make_error(fmt::format("transfer {} ({} -> {}) sends chunk {} slice {}, which rank {} does not hold", i,
                                     t.src, t.dst, chunk, t.slice, t.src));
     }
-    if (!ordered(in.last_writer, id)) {
-      return make_error(fmt::format("transfer {} ({} -> {}) sends chunk {} slice {} without depending on transfer {}, "
-                                    "which wrote it",
-                                    i, t.src, t.dst, chunk, t.slice, in.last_writer));
-    }
-    if (!ordered(out.last_writer, id)) {
-      return make_error(fmt::format("transfer {} ({} -> {}) writes chunk {} slice {} unordered with transfer {}, "
-                                    "which also wrote it",
-                                    i, t.src, t.dst, chunk, t.slice, out.last_writer));
-    }
-    for (int reader : out.readers_since) {
-      if (!ordered(reader, id)) {
-        return make_error(fmt::format("transfer {} ({} -> {}) overwrites chunk {} slice {} while transfer {} may still "
-                                      "be sending it",
-                                      i, t.src, t.dst, chunk, t.slice, reader));
+    // A read must come after every write before it; additions commute, so
+    // they need no order among themselves, but an overwrite needs everything.
+    std::vector<int> writers = in.reduce_writers;
+    writers.push_back(in.copy_writer);
+    for (int w : writers) {
+      if (!ordered(w, id)) {
+        return make_error(fmt::format("transfer {} ({} -> {}) sends chunk {} slice {} without depending on transfer "
+                                      "{}, which wrote it",
+                                      i, t.src, t.dst, chunk, t.slice, w));
       }
     }
-    in.readers_since.push_back(id);
+    std::vector<int> before = out.readers;
+    before.push_back(out.copy_writer);
+    if (t.action == Action::kCopy) before.insert(before.end(), out.reduce_writers.begin(), out.reduce_writers.end());
+    for (int b : before) {
+      if (!ordered(b, id)) {
+        return make_error(fmt::format("transfer {} ({} -> {}) writes chunk {} slice {} unordered with transfer {}, "
+                                      "which also reads or writes it",
+                                      i, t.src, t.dst, chunk, t.slice, b));
+      }
+    }
+    in.readers.push_back(id);
     if (t.action == Action::kCopy) {
       out.data = in.data;
+      out.copy_writer = id;
+      out.reduce_writers.clear();
+      out.readers.clear();
     } else {
       for (int r = 0; r < p; ++r) {
         if (in.data[r] && out.data[r]) {
@@ -184,9 +194,8 @@ Status check_schedule(Op op, const Schedule& s) {
         }
         out.data[r] = out.data[r] || in.data[r];
       }
+      out.reduce_writers.push_back(id);
     }
-    out.last_writer = id;
-    out.readers_since.clear();
     return Ok{};
   };
   for (std::size_t i = 0; i < s.transfers.size(); ++i) {

@@ -8,17 +8,17 @@ namespace collsim::report {
 
 std::string format_collective_table(const CollectiveHeader& h, const std::vector<CollectiveRow>& rows) {
   std::string out;
-  out += fmt::format("# collsim collective: {} ({}) on {} ranks of {}, backend {}\n", h.op, h.algo, h.ranks,
+  out += fmt::format("# collsim collective: {} (algorithm {}) on {} ranks of {}, backend {}\n", h.op, h.algo, h.ranks,
                      h.topology, h.backend);
   out += "# algbw = size / time, busbw = algbw x nccl-tests' factor for the op; GB/s = 1e9 bytes/s\n#\n";
-  out += fmt::format("# {:>12} {:>12} {:>8} {:>6} {:>12} {:>8} {:>8}\n", "size", "count", "type", "redop", "time",
-                     "algbw", "busbw");
-  out += fmt::format("# {:>12} {:>12} {:>8} {:>6} {:>12} {:>8} {:>8}\n", "(B)", "(elements)", "", "", "(us)", "(GB/s)",
-                     "(GB/s)");
+  out += fmt::format("# {:>12} {:>12} {:>8} {:>6} {:>6} {:>6} {:>12} {:>8} {:>8}\n", "size", "count", "type", "redop",
+                     "algo", "proto", "time", "algbw", "busbw");
+  out += fmt::format("# {:>12} {:>12} {:>8} {:>6} {:>6} {:>6} {:>12} {:>8} {:>8}\n", "(B)", "(elements)", "", "", "",
+                     "", "(us)", "(GB/s)", "(GB/s)");
   double busbw_sum = 0;
   for (const auto& r : rows) {
-    out += fmt::format("  {:>12.0f} {:>12} {:>8} {:>6} {:>12.2f} {:>8.2f} {:>8.2f}\n", r.bytes, r.count, r.type, r.redop,
-                       r.time_us, r.algbw_GBps, r.busbw_GBps);
+    out += fmt::format("  {:>12.0f} {:>12} {:>8} {:>6} {:>6} {:>6} {:>12.2f} {:>8.2f} {:>8.2f}\n", r.bytes, r.count,
+                       r.type, r.redop, r.algo, r.proto, r.time_us, r.algbw_GBps, r.busbw_GBps);
     busbw_sum += r.busbw_GBps;
   }
   if (!rows.empty()) {
@@ -37,6 +37,7 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     w.begin_object();
     w.key("op").value(r.op);
     w.key("algo").value(r.algo);
+    w.key("proto").value(r.proto);
     w.key("bytes").value(r.bytes);
     w.key("count").value(static_cast<double>(r.count));
     w.key("type").value(r.type);

@@ -10,6 +10,7 @@ namespace collsim::report {
 struct CollectiveRow {
   std::string op;
   std::string algo;
+  std::string proto;  // LL, LL128, Simple, none
   double bytes = 0;
   long long count = 0;  // elements of `type`
   std::string type;     // "float", "half", ...

@@ -1,0 +1,91 @@
+#include "sim/cli/collective_sweep.h"
+
+#include <fmt/format.h>
+
+#include "sim/collective/algorithms.h"
+#include "sim/collective/protocol.h"
+
+namespace collsim::cli {
+
+namespace {
+
+Expected<std::vector<collective::Protocol>> protocols_for(const std::string& proto) {
+  if (proto == "auto") return std::vector{collective::Protocol::kLL, collective::Protocol::kLL128,
+                                          collective::Protocol::kSimple};
+  auto p = collective::parse_protocol(proto);
+  if (!p) return make_error(fmt::format("unknown --proto '{}': expected auto, LL, LL128, Simple or none", proto));
+  return std::vector{*p};
+}
+
+}  // namespace
+
+Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
+    const SweepRequest& request, const topology::Network& network, engine::Backend& backend,
+    const std::function<void(std::size_t, std::size_t)>& on_progress) {
+  const auto algos = request.algo == "auto" ? collective::algorithms_for(request.op)
+                                            : std::vector<std::string>{request.algo};
+  auto protos = protocols_for(request.proto);
+  if (!protos) return protos.error();
+  const bool choosing = request.algo == "auto" || request.proto == "auto";
+
+  collective::AlgoParams params;
+  params.root = request.root;
+  params.nvls_efficiency = network.nvls_efficiency_near(0);
+
+  // candidates[i] = schedules for sizes[i]; all of them run in one backend call.
+  std::vector<collective::Schedule> schedules;
+  std::vector<std::vector<std::size_t>> candidates(request.sizes.size());
+  std::vector<long long> counts;
+  std::string last_refusal;
+  for (std::size_t i = 0; i < request.sizes.size(); ++i) {
+    const long long count = static_cast<long long>(request.sizes[i]) / request.type_size;
+    counts.push_back(count);
+    for (const auto& algo : algos) {
+      for (auto proto : *protos) {
+        params.protocol = proto;
+        auto s = collective::build_schedule(request.op, algo, request.ranks,
+                                            static_cast<double>(count) * request.type_size, params);
+        if (!s) {
+          if (!choosing) return s.error();
+          last_refusal = s.error().message;
+          continue;  // e.g. nvls without an NVSwitch, or LL on nvls
+        }
+        candidates[i].push_back(schedules.size());
+        schedules.push_back(std::move(*s));
+      }
+    }
+    if (candidates[i].empty()) return make_error(last_refusal);
+  }
+
+  engine::RunOptions options;
+  options.on_progress = on_progress;
+  auto results = backend.run(network, schedules, options);
+  if (!results) return results.error();
+
+  std::vector<report::CollectiveRow> rows;
+  const bool reduces = request.op == collective::Op::kAllReduce || request.op == collective::Op::kReduceScatter ||
+                       request.op == collective::Op::kReduce;
+  for (std::size_t i = 0; i < request.sizes.size(); ++i) {
+    std::size_t best = candidates[i].front();
+    for (std::size_t c : candidates[i])
+      if ((*results)[c].time_s < (*results)[best].time_s) best = c;
+    const auto& s = schedules[best];
+    const double t = (*results)[best].time_s;
+    report::CollectiveRow r;
+    r.op = s.op;
+    r.algo = s.algo;
+    r.proto = std::string(collective::protocol_name(s.protocol));
+    r.bytes = s.bytes;
+    r.count = counts[i];
+    r.type = request.type_name;
+    r.redop = reduces ? request.redop : "none";
+    r.ranks = request.ranks;
+    r.time_us = t * 1e6;
+    r.algbw_GBps = t > 0 ? s.bytes / t / 1e9 : 0;
+    r.busbw_GBps = r.algbw_GBps * collective::busbw_factor(request.op, request.ranks);
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+}  // namespace collsim::cli
