@@ -32,8 +32,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs" >&2
 
 if [ "$mode" = demo ]; then
-  # The default scenario: a ring all-reduce sweep on one GB200 NVL72 rack.
-  exec build/collsim collective --topology topologies/gb200-nvl72.yaml --op allreduce --algo ring -b 1M -e 16G -f 2
+  # The default scenario: an all-reduce sweep on one GB200 NVL72 rack; for
+  # each size collsim simulates every algorithm and protocol and shows the fastest.
+  exec build/collsim collective --topology topologies/gb200-nvl72.yaml --op allreduce -b 1M -e 16G -f 4
 else
   exec ctest --test-dir build --output-on-failure -j"$jobs"
 fi

@@ -8,9 +8,11 @@ namespace collsim::collective {
 namespace {
 
 TEST(RingAllReduce, ComputesAnAllReduceForManyRankCounts) {
+  RingOptions sliced;
+  sliced.max_slices = 8;
   for (int p : {2, 3, 4, 5, 7, 8, 13, 16, 72}) {
     for (double bytes : {1024.0, 64.0 * 1048576, 1073741824.0}) {
-      const Schedule s = ring_allreduce(p, bytes);
+      const Schedule s = ring_allreduce(p, bytes, sliced);
       const Status st = check_allreduce(s);
       EXPECT_TRUE(st.ok()) << "p=" << p << " bytes=" << bytes << ": " << st.error().to_string();
     }
@@ -50,17 +52,20 @@ TEST(RingAllReduce, EachRankSendsTwoTimesPMinusOneOverPOfTheBuffer) {
   }
 }
 
-TEST(RingAllReduce, SlicesFollowNcclSimpleBufferLimits) {
-  // 8 ranks x 1 GiB: chunks of 128 MiB; at most 8 slices in flight (NCCL_STEPS).
-  const Schedule big = ring_allreduce(8, 1073741824.0);
-  EXPECT_EQ(big.transfers.size(), 2u * 7 * 8 * 8);
-  // 8 ranks x 1 MiB: 128 KiB chunks are below the 512 KiB slice: one slice each.
-  const Schedule small = ring_allreduce(8, 1048576.0);
-  EXPECT_EQ(small.transfers.size(), 2u * 7 * 8);
+TEST(RingAllReduce, SliceCountFollowsTheOptions) {
+  RingOptions sliced;
+  sliced.max_slices = 8;
+  // 8 ranks x 1 GiB: chunks of 128 MiB, cut into 8 slices.
+  EXPECT_EQ(ring_allreduce(8, 1073741824.0, sliced).transfers.size(), 2u * 7 * 8 * 8);
+  // 128 KiB chunks are below one 512 KiB slice.
+  EXPECT_EQ(ring_allreduce(8, 1048576.0, sliced).transfers.size(), 2u * 7 * 8);
+  EXPECT_EQ(ring_allreduce(8, 1073741824.0).transfers.size(), 2u * 7 * 8);  // default: one slice
 }
 
 TEST(RingAllReduce, EachSliceWaitsOnlyForTheSameSliceFromTheLeft) {
-  const Schedule s = ring_allreduce(5, 5.0 * 4 * 524288);  // 4 slices per chunk
+  RingOptions sliced;
+  sliced.max_slices = 8;
+  const Schedule s = ring_allreduce(5, 5.0 * 4 * 524288, sliced);  // 4 slices per chunk
   for (const auto& t : s.transfers) {
     for (int d : t.deps) {
       const Transfer& before = s.transfers[d];

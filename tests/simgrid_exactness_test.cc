@@ -245,6 +245,24 @@ links:
   EXPECT_NEAR(r[1].time_s - r[0].time_s, 25e-6, 1e-9);
 }
 
+TEST(SimGridExact, RingSlicingChangesNothingButTheFlowCount) {
+  // Uneven ring: two GPUs behind a slow link, so steps are not uniform.
+  const topology::Network net(topology_from_text(R"(name: uneven
+devices:
+  - {name: g, kind: gpu, count: 4}
+  - {name: sw, kind: switch}
+links:
+  - {from: "g[0-1]", to: sw, rate: 100GB/s, latency: 1us, class: ideal}
+  - {from: "g[2-3]", to: sw, rate: 25GB/s, latency: 3us, class: ideal}
+)"));
+  collective::RingOptions sliced;
+  sliced.max_slices = 8;
+  for (double n : {1048576.0, 256.0 * 1048576}) {
+    const auto r = run(net, {collective::ring_allreduce(4, n), collective::ring_allreduce(4, n, sliced)});
+    EXPECT_NEAR(r[0].time_s, r[1].time_s, 1e-9 * r[0].time_s) << n;
+  }
+}
+
 TEST(SimGridExact, UnroutableTransferIsAnErrorNotACrash) {
   const topology::Network net(topology_from_text(kStar));
   auto backend = make_backend("simgrid");

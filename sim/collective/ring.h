@@ -18,11 +18,14 @@
 namespace collsim::collective {
 
 struct RingOptions {
-  // Named defaults after NCCL's Simple protocol (nccl-model.md
-  // protocol_structure): a 4 MiB buffer in NCCL_STEPS = 8 slots, so slices
-  // of at least 512 KiB and at most 8 in flight per connection.
+  // Slices of at least min_slice_bytes (NCCL Simple's 512 KiB step,
+  // nccl-model.md protocol_structure), at most max_slices per chunk.
+  // Default 1: the slices of one step start together on one connection and
+  // share it equally, so under this model they always finish together and
+  // slicing changes no result, only the simulation's cost (a test checks
+  // this). Raise it when a model makes slices diverge.
   double min_slice_bytes = 512.0 * 1024;
-  int max_slices = 8;
+  int max_slices = 1;
 };
 
 // REQUIRES: ranks >= 1, bytes >= 0.
