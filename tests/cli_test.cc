@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
+#include <fstream>
 #include <regex>
 
 #include "test_support.h"
@@ -146,6 +148,53 @@ TEST(Cli, SameInputsGiveByteIdenticalOutput) {
   const auto b = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 64M");
   ASSERT_EQ(a.exit_code, 0);
   EXPECT_EQ(a.out, b.out);
+}
+
+}  // namespace
+}  // namespace collsim
+
+namespace collsim {
+namespace {
+
+using collsim::testing::run_collsim;
+
+// The published measurements of tests/validation/cases.yaml (from
+// shared/reference/calibration.yaml) against the simulation.
+TEST(Validate, PublishedH100MeasurementsAreMatched) {
+  const std::string json = ::testing::TempDir() + "validate.json";
+  const auto r = run_collsim("validate --json " + json);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("h100-8gpu-nvls"), std::string::npos);
+  const YAML::Node cases = YAML::LoadFile(json)["cases"];
+  ASSERT_EQ(cases.size(), 3u);
+  for (const auto& c : cases) {
+    const std::string name = c["name"].as<std::string>();
+    for (const auto& row : c["rows"]) {
+      const double bytes = row["bytes"].as<double>();
+      const double err = row["error_pct"].as<double>();
+      EXPECT_NEAR(row["simulated"].as<double>(), row["measured"].as<double>() * (1 + err / 100),
+                  1e-6 * row["measured"].as<double>());
+      // Bounds: ring within 10% everywhere; NVLS within 10% from 512 MiB and
+      // 5% from 1 GiB (it is optimistic by up to 18% at 64-256 MiB: docs/validation.md).
+      double bound = 1e9;
+      if (name.rfind("h100-8gpu-ring", 0) == 0) bound = 10.0;
+      if (name == "h100-8gpu-nvls" && bytes >= 536870912.0) bound = bytes >= 1073741824.0 ? 5.0 : 10.0;
+      EXPECT_LT(std::fabs(err), bound) << name << " at " << bytes;
+    }
+    const double mean_large = c["mean_abs_error_pct_ge_64MiB"].as<double>();
+    EXPECT_LT(mean_large, 10.0) << name;
+  }
+}
+
+TEST(Validate, BadTableIsAClearError) {
+  const std::string bad = ::testing::TempDir() + "bad_cases.yaml";
+  std::ofstream(bad) << "cases:\n  - name: x\n    source: y\n    topology: topologies/hgx-h100.yaml\n    op: allreduce\n"
+                        "    busbw_GBps: {1048576: 10}\n    algoo: ring\n";
+  const auto r = run_collsim("validate --file " + bad);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad_cases.yaml:7:5: field 'cases[0].algoo': unknown key 'algoo' (did you mean 'algo'?)"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -12,5 +12,6 @@ constexpr int kExitFailure = 1;
 constexpr int kExitBadInput = 2;
 
 int collective_command(const std::vector<std::string>& args);
+int validate_command(const std::vector<std::string>& args);
 
 }  // namespace collsim::cli

@@ -14,6 +14,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  collective   time one collective over a range of sizes, printed like nccl-tests\n"
+    "  validate     compare simulated collectives with published measurements\n"
     "\n"
     "Run 'collsim <command> --help' for a command's options.\n";
 
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "collective") return collective_command(args);
+  if (command == "validate") return validate_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
     return kExitOk;

@@ -1,0 +1,172 @@
+// `collsim validate`: runs every case of the validation table and prints
+// measured vs simulated, the error per row, and the mean error per case.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "sim/cli/args.h"
+#include "sim/cli/collective_sweep.h"
+#include "sim/cli/commands.h"
+#include "sim/config/topology_file.h"
+#include "sim/config/validation_file.h"
+#include "sim/report/atomic_file.h"
+#include "sim/report/json.h"
+#include "sim/topology/network.h"
+
+namespace collsim::cli {
+
+namespace {
+
+const std::vector<OptionSpec>& validate_options() {
+  static const std::vector<OptionSpec> specs{
+      {"file", "", true, "validation table", "tests/validation/cases.yaml"},
+      {"backend", "", true, "engine backend: simgrid", "simgrid"},
+      {"json", "", true, "also write the rows and summaries as JSON to this file", ""},
+      {"help", "h", false, "show this help", ""},
+  };
+  return specs;
+}
+
+// Above this size a collective is bandwidth-bound; issue 4's target applies there.
+constexpr double kLargeBytes = 64.0 * 1048576;
+
+struct Row {
+  double bytes, measured, simulated, error_pct;
+  std::string algo, proto;
+};
+
+struct CaseResult {
+  const config::ValidationCase* c;
+  std::vector<Row> rows;
+  double mean_abs_error_pct = 0, mean_abs_error_pct_large = NAN;
+};
+
+double mean_abs(const std::vector<Row>& rows, double min_bytes) {
+  double sum = 0;
+  int n = 0;
+  for (const auto& r : rows)
+    if (r.bytes >= min_bytes) sum += std::fabs(r.error_pct), ++n;
+  return n ? sum / n : NAN;
+}
+
+Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& backend) {
+  auto op = collective::parse_op(c.op);
+  if (!op) return Error{fmt::format("unknown op '{}'", c.op), "op", c.declared_at};
+  auto spec = config::load_topology_file(c.topology);
+  if (!spec) return spec.error();
+  auto topo = topology::build_topology(*spec);
+  if (!topo) return topo.error();
+  const topology::Network network(*topo);
+  SweepRequest request;
+  request.op = *op;
+  request.algo = c.algo;
+  request.proto = c.proto;
+  request.ranks = network.num_gpus();
+  for (const auto& p : c.points) request.sizes.push_back(p.bytes);
+  auto rows = run_collective_sweep(request, network, backend);
+  if (!rows) return Error{fmt::format("case '{}': {}", c.name, rows.error().message), "", c.declared_at};
+  CaseResult result{&c, {}, 0, NAN};
+  for (std::size_t i = 0; i < c.points.size(); ++i) {
+    const auto& r = (*rows)[i];
+    const double simulated = c.metric == "time_us" ? r.time_us : r.busbw_GBps;
+    const double measured = c.points[i].measured;
+    result.rows.push_back(Row{c.points[i].bytes, measured, simulated, 100.0 * (simulated - measured) / measured,
+                              r.algo, r.proto});
+  }
+  result.mean_abs_error_pct = mean_abs(result.rows, 0);
+  result.mean_abs_error_pct_large = mean_abs(result.rows, kLargeBytes);
+  return result;
+}
+
+std::string to_json(const std::vector<CaseResult>& results) {
+  report::JsonWriter w;
+  w.begin_object().key("cases").begin_array();
+  for (const auto& r : results) {
+    w.begin_object();
+    w.key("name").value(r.c->name);
+    w.key("source").value(r.c->source);
+    w.key("topology").value(r.c->topology);
+    w.key("metric").value(r.c->metric);
+    w.key("mean_abs_error_pct").value(r.mean_abs_error_pct);
+    w.key("mean_abs_error_pct_ge_64MiB").value(r.mean_abs_error_pct_large);
+    w.key("rows").begin_array();
+    for (const auto& row : r.rows) {
+      w.begin_object();
+      w.key("bytes").value(row.bytes);
+      w.key("algo").value(row.algo);
+      w.key("proto").value(row.proto);
+      w.key("measured").value(row.measured);
+      w.key("simulated").value(row.simulated);
+      w.key("error_pct").value(row.error_pct);
+      w.end_object();
+    }
+    w.end_array().end_object();
+  }
+  w.end_array().end_object();
+  return w.str() + "\n";
+}
+
+}  // namespace
+
+int validate_command(const std::vector<std::string>& argv) {
+  auto parsed = parse_args(validate_options(), argv);
+  if (!parsed) {
+    std::fprintf(stderr, "collsim validate: error: %s\n", parsed.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  if (parsed->has("help")) {
+    std::printf("usage: collsim validate [options]\n\n%s", format_options_help(validate_options()).c_str());
+    return kExitOk;
+  }
+  auto cases = config::load_validation_file(parsed->get("file"));
+  if (!cases) {
+    std::fprintf(stderr, "collsim validate: %s\n", cases.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  auto backend = engine::make_backend(parsed->get("backend"));
+  if (!backend) {
+    std::fprintf(stderr, "collsim validate: error: %s\n", backend.error().message.c_str());
+    return kExitBadInput;
+  }
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  std::vector<CaseResult> results;
+  for (std::size_t i = 0; i < cases->size(); ++i) {
+    if (tty) std::fprintf(stderr, "\rcollsim: validating case %zu of %zu", i + 1, cases->size());
+    auto r = run_case((*cases)[i], **backend);
+    if (!r) {
+      if (tty) std::fputs("\r\033[K", stderr);
+      std::fprintf(stderr, "collsim validate: %s\n", r.error().to_string().c_str());
+      return kExitBadInput;
+    }
+    results.push_back(std::move(*r));
+  }
+  if (tty) std::fputs("\r\033[K", stderr);
+
+  std::printf("# collsim validate: %zu cases from %s (error = simulated / measured - 1)\n", results.size(),
+              parsed->get("file").c_str());
+  for (const auto& r : results) {
+    std::printf("#\n# %s: %s, %s\n# source: %s\n", r.c->name.c_str(), r.c->topology.c_str(), r.c->op.c_str(),
+                r.c->source.c_str());
+    std::printf("# %12s %6s %6s %12s %12s %8s   (%s)\n", "size (B)", "algo", "proto", "measured", "simulated", "error",
+                r.c->metric.c_str());
+    for (const auto& row : r.rows) {
+      std::printf("  %12.0f %6s %6s %12.2f %12.2f %+7.1f%%\n", row.bytes, row.algo.c_str(), row.proto.c_str(),
+                  row.measured, row.simulated, row.error_pct);
+    }
+    std::printf("# mean |error|: %.1f%% over all sizes", r.mean_abs_error_pct);
+    if (!std::isnan(r.mean_abs_error_pct_large)) std::printf(", %.1f%% from 64 MiB up", r.mean_abs_error_pct_large);
+    std::printf("\n");
+  }
+  if (parsed->has("json")) {
+    if (auto s = report::write_file_atomically(parsed->get("json"), to_json(results)); !s) {
+      std::fprintf(stderr, "collsim validate: %s\n", s.error().to_string().c_str());
+      return kExitFailure;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace collsim::cli
