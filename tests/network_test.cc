@@ -37,6 +37,27 @@ TEST(Network, HgxH100UnevenLaneSplitStillGives450GBpsPerGpu) {
   }
 }
 
+TEST(Network, NodesAreNvlinkDomainsAndNicsAreTheWayOut) {
+  const Topology topo = topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml");
+  const Network net(topo);
+  ASSERT_EQ(net.num_gpus(), 32);
+  for (int g = 0; g < 32; ++g) {
+    EXPECT_EQ(net.nvlink_domain_of(g), net.nvlink_domain_of(g - g % 8)) << g;
+    if (g >= 8) {
+      EXPECT_NE(net.nvlink_domain_of(g), net.nvlink_domain_of(g - 8)) << g;
+    }
+  }
+  EXPECT_EQ(net.route(0, 7).size(), 2u);   // over NVLink
+  const auto& across = net.route(0, 8);    // GPU -> PCIe -> NIC -> switch -> NIC -> PCIe -> GPU
+  ASSERT_EQ(across.size(), 4u);
+  EXPECT_EQ(net.links()[across[0]].link_class, "pcie");
+  EXPECT_EQ(net.links()[across[1]].link_class, "infiniband");
+  // 400 Gb/s x 0.94 (hardware.yaml nics.nccl_achievable_per_400G_nic: 46-48 of 50 GB/s).
+  EXPECT_NEAR(net.route_rate_Bps(across), 50e9 * 0.94, 1e3);
+  // 10 m of fibre at 4.9 ns/m on each NIC cable, plus the fixed parts.
+  EXPECT_NEAR(net.route_latency_s(across), 2 * 500e-9 + 2 * (150e-9 + 49e-9), 1e-12);
+}
+
 TEST(Network, TwinsWithDifferentSharesAreNotMerged) {
   // gpu0 has 2 lanes to sw0 and 1 to sw1, gpu1 the opposite: striping in
   // proportion to rate would not split the same way, so merging is not exact.

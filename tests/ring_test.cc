@@ -1,5 +1,7 @@
 #include "sim/collective/ring.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "sim/collective/check.h"
@@ -130,6 +132,40 @@ TEST(RingFamily, EachRankSendsPMinusOneOverPOfTheBuffer) {
       for (double b : sent) EXPECT_NEAR(b, (p - 1.0) / p * n, 1e-6 * n) << s.op << " p=" << p;
     }
   }
+}
+
+}  // namespace
+}  // namespace collsim::collective
+
+namespace collsim::collective {
+namespace {
+
+TEST(RingChannels, OneRingPerGpuOfADomainEachLeavingFromADifferentGpu) {
+  // 3 domains of 4 GPUs (ids need not be contiguous or ordered).
+  const std::vector<int> domain{7, 7, 7, 7, 2, 2, 2, 2, 9, 9, 9, 9};
+  const auto orders = rings_over_domains(domain);
+  ASSERT_EQ(orders.size(), 4u);
+  std::vector<std::set<int>> leaving(3);  // per domain: GPUs whose hop leaves the domain
+  for (const auto& order : orders) {
+    ASSERT_EQ(std::set<int>(order.begin(), order.end()).size(), 12u);  // a permutation
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const int a = order[i], b = order[(i + 1) % order.size()];
+      if (domain[a] != domain[b]) leaving[a / 4].insert(a);
+    }
+  }
+  for (const auto& l : leaving) EXPECT_EQ(l.size(), 4u);  // every GPU (and its NIC) sends across once
+  EXPECT_EQ(rings_over_domains({5, 5, 5}).size(), 1u);
+}
+
+TEST(RingChannels, MultiChannelAllReduceIsCorrectAndMovesTheRingBytes) {
+  const std::vector<int> domain{0, 0, 0, 0, 1, 1, 1, 1};
+  const auto orders = rings_over_domains(domain);
+  const Schedule s = ring_allreduce_channels(8, 8e6, orders);
+  const Status st = check_allreduce(s);
+  EXPECT_TRUE(st.ok()) << st.error().to_string();
+  std::vector<double> sent(8, 0);
+  for (const auto& t : s.transfers) sent[t.src] += t.bytes;
+  for (double b : sent) EXPECT_NEAR(b, 2.0 * 7 / 8 * 8e6, 1e-3);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   collective::AlgoParams params;
   params.root = request.root;
   params.nvls_efficiency = network.nvls_efficiency_near(0);
+  for (int r = 0; r < request.ranks; ++r) params.domain_of_rank.push_back(network.nvlink_domain_of(r));
 
   // candidates[i] = schedules for sizes[i]; all of them run in one backend call.
   std::vector<collective::Schedule> schedules;

@@ -28,7 +28,11 @@ namespace {
 
 Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double bytes, const AlgoParams& params) {
   if (algo == "ring") {
-    if (op == Op::kAllReduce) return ring_allreduce(ranks, bytes);
+    if (op == Op::kAllReduce) {
+      if (params.domain_of_rank.empty()) return ring_allreduce(ranks, bytes);
+      const auto orders = rings_over_domains(params.domain_of_rank);
+      return orders.size() == 1 ? ring_allreduce(ranks, bytes) : ring_allreduce_channels(ranks, bytes, orders);
+    }
     if (op == Op::kReduceScatter) return ring_reducescatter(ranks, bytes);
     if (op == Op::kAllGather) return ring_allgather(ranks, bytes);
     if (op == Op::kBroadcast) return chain_broadcast(ranks, bytes, params.root);
@@ -36,6 +40,11 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
   }
   if (algo == "rhd" && op == Op::kAllReduce) return rhd_allreduce(ranks, bytes);
   if (algo == "nvls" && op == Op::kAllReduce) {
+    for (int d : params.domain_of_rank) {
+      if (d != params.domain_of_rank.front()) {
+        return make_error("nvls reduces inside one NVSwitch domain, and these ranks span several");
+      }
+    }
     if (!(params.nvls_efficiency > 0)) {
       return make_error("nvls needs GPUs on an NVSwitch that can reduce (a link class with nvls_efficiency > 0)");
     }

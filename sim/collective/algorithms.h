@@ -21,6 +21,10 @@ struct AlgoParams {
   int root = 0;                       // broadcast and reduce
   double nvls_efficiency = 0;         // of the GPU<->NVSwitch links; 0 = no in-switch reduction
   Protocol protocol = Protocol::kNone;  // costs the engine adds (protocol.h)
+  // NVLink domain of each rank (any id; equal = same NVSwitch); empty = all
+  // in one. Rings get one channel per GPU of a domain when there are several
+  // (ring.h rings_over_domains); NVLS needs exactly one.
+  std::vector<int> domain_of_rank;
 };
 
 Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes,

@@ -13,6 +13,8 @@
 // the step latency paid once per step, as in NCCL's own cost model.
 #pragma once
 
+#include <vector>
+
 #include "sim/collective/schedule.h"
 
 namespace collsim::collective {
@@ -30,6 +32,19 @@ struct RingOptions {
 
 // REQUIRES: ranks >= 1, bytes >= 0.
 Schedule ring_allreduce(int ranks, double bytes, const RingOptions& options = {});
+
+// NCCL-style channels: one ring per entry of `orders` (each a permutation of
+// 0..ranks-1), each all-reducing an equal share of the buffer at once.
+// Chunk c * ranks + i is chunk i of channel c.
+Schedule ring_allreduce_channels(int ranks, double bytes, const std::vector<std::vector<int>>& orders,
+                                 const RingOptions& options = {});
+
+// The rings NCCL builds across NVLink domains (nodes, racks): one channel per
+// GPU of a domain; channel c visits each domain's GPUs starting from its c-th,
+// so the hops between domains leave from a different GPU (and its NIC) in
+// every channel and all NICs carry traffic. A single domain gives the one
+// identity ring. `domain_of_rank[r]` is any id shared by ranks of a domain.
+std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank);
 Schedule ring_reducescatter(int ranks, double bytes, const RingOptions& options = {});
 Schedule ring_allgather(int ranks, double bytes, const RingOptions& options = {});
 

@@ -45,6 +45,12 @@ class Network {
   int num_gpus() const { return num_gpus_; }
   // The logical NVSwitch endpoint one hop from GPU endpoint `gpu`, or -1.
   int nvswitch_endpoint_near(int gpu) const;
+  // An id shared by the GPUs on the same logical NVSwitch (an NVLink
+  // domain); a GPU without one is a domain of its own.
+  int nvlink_domain_of(int gpu) const {
+    const int sw = nvswitch_endpoint_near(gpu);
+    return sw >= 0 ? sw : -1 - gpu;
+  }
   // NVLS efficiency of the link from GPU endpoint `gpu` to that NVSwitch
   // (its link class's nvls_efficiency; 0 = no in-switch reduction).
   double nvls_efficiency_near(int gpu) const;
