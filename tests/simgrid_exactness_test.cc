@@ -6,6 +6,7 @@
 #include "sim/collective/direct.h"
 #include "sim/collective/nvls.h"
 #include "sim/collective/rhd.h"
+#include "sim/collective/tree.h"
 #include "sim/collective/ring.h"
 #include "sim/engine/backend.h"
 #include "test_support.h"
@@ -261,6 +262,29 @@ links:
     const auto r = run(net, {collective::ring_allreduce(4, n), collective::ring_allreduce(4, n, sliced)});
     EXPECT_NEAR(r[0].time_s, r[1].time_s, 1e-9 * r[0].time_s) << n;
   }
+}
+
+TEST(SimGridExact, SmallTreeAllReduceCostsTwoHopsPerLevel) {
+  // Latency-bound: up the tree and back down, one hop (a = 1 us) per level.
+  // Tree heights worked out by hand in tree_test.cc: p = 5 and 8: 3; p = 16: 4.
+  for (auto [p, height] : {std::pair{5, 3}, {8, 3}, {16, 4}}) {
+    const topology::Network net(topology_from_text(uniform_star(p)));
+    const auto r = run(net, {collective::tree_allreduce(p, 64)});
+    EXPECT_NEAR(r[0].time_s, 2 * height * 1e-6, 0.01 * 2 * height * 1e-6) << "p=" << p;
+  }
+}
+
+TEST(SimGridExact, LargeTreeAllReduceIsBoundByItsBusiestUplink) {
+  // p = 8, trees by hand (tree_test.cc): rank 2 is an inner node of tree 1
+  // (n/2 up to 4, n/2 down to each of 1 and 3) and the mirror of leaf 5 in
+  // tree 2 (n/2 up): its uplink carries 2n, so t >= 2 n b; pipelining with
+  // 64 slices per tree keeps the fill under 5%.
+  const int p = 8;
+  const topology::Network net(topology_from_text(uniform_star(p)));
+  const double n = 1073741824.0, beta = 1.0 / 100e9;
+  const auto r = run(net, {collective::tree_allreduce(p, n)});
+  EXPECT_GE(r[0].time_s, 2 * n * beta);
+  EXPECT_LE(r[0].time_s, 1.05 * 2 * n * beta);
 }
 
 TEST(SimGridExact, UnroutableTransferIsAnErrorNotACrash) {

@@ -8,12 +8,13 @@
 #include "sim/collective/nvls.h"
 #include "sim/collective/rhd.h"
 #include "sim/collective/ring.h"
+#include "sim/collective/tree.h"
 
 namespace collsim::collective {
 
 std::vector<std::string> algorithms_for(Op op) {
   switch (op) {
-    case Op::kAllReduce: return {"ring", "rhd", "nvls"};
+    case Op::kAllReduce: return {"ring", "tree", "rhd", "nvls"};
     case Op::kReduceScatter:
     case Op::kAllGather:
     case Op::kBroadcast:
@@ -39,6 +40,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     if (op == Op::kReduce) return chain_reduce(ranks, bytes, params.root);
   }
   if (algo == "rhd" && op == Op::kAllReduce) return rhd_allreduce(ranks, bytes);
+  if (algo == "tree" && op == Op::kAllReduce) return tree_allreduce(ranks, bytes);
   if (algo == "nvls" && op == Op::kAllReduce) {
     for (int d : params.domain_of_rank) {
       if (d != params.domain_of_rank.front()) {
