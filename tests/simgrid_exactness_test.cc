@@ -4,6 +4,7 @@
 
 #include "sim/collective/chain.h"
 #include "sim/collective/direct.h"
+#include "sim/collective/hier.h"
 #include "sim/collective/nvls.h"
 #include "sim/collective/rhd.h"
 #include "sim/collective/tree.h"
@@ -285,6 +286,47 @@ TEST(SimGridExact, LargeTreeAllReduceIsBoundByItsBusiestUplink) {
   const auto r = run(net, {collective::tree_allreduce(p, n)});
   EXPECT_GE(r[0].time_s, 2 * n * beta);
   EXPECT_LE(r[0].time_s, 1.05 * 2 * n * beta);
+}
+
+TEST(SimGridExact, HierarchicalPhasesAddUpAndPipeliningHidesThem) {
+  // Two levels: D = 2 domains of g = 4 GPUs on their NVSwitch (100 GB/s,
+  // 0.5 us per link: a_in = 1 us), and one NIC per GPU on a spine
+  // (10 GB/s, 1 us per NIC link: a_net = 2 us). hier.h's closed form for one piece.
+  const auto topo = topology_from_text(R"(name: two-level
+devices:
+  - {name: a, kind: gpu, count: 4}
+  - {name: asw, kind: nvswitch}
+  - {name: b, kind: gpu, count: 4}
+  - {name: bsw, kind: nvswitch}
+  - {name: anic, kind: nic, count: 4}
+  - {name: bnic, kind: nic, count: 4}
+  - {name: spine, kind: switch}
+links:
+  - {from: a, to: asw, rate: 100GB/s, latency: 500ns, class: ideal}
+  - {from: b, to: bsw, rate: 100GB/s, latency: 500ns, class: ideal}
+  - {from: a, to: anic, pattern: zip, rate: 1TB/s, latency: 0s, class: ideal}
+  - {from: b, to: bnic, pattern: zip, rate: 1TB/s, latency: 0s, class: ideal}
+  - {from: anic, to: spine, rate: 10GB/s, latency: 1us, class: ideal}
+  - {from: bnic, to: spine, rate: 10GB/s, latency: 1us, class: ideal}
+)");
+  const topology::Network net(topo);
+  std::vector<int> domain;
+  for (int r = 0; r < 8; ++r) domain.push_back(net.nvlink_domain_of(r));
+  const int D = 2, g = 4;
+  const double n = 64.0 * 1048576, a_in = 1e-6, b_in = 1 / 100e9, a_net = 2e-6, b_net = 1 / 10e9;
+  collective::HierOptions one_piece;
+  one_piece.max_pieces = 1;
+  auto plain = collective::hier_allreduce(8, n, domain, one_piece);
+  auto piped = collective::hier_allreduce(8, n, domain);
+  ASSERT_TRUE(plain.ok() && piped.ok());
+  const auto r = run(net, {*plain, *piped});
+  const double closed = 2 * ((g - 1) * a_in + (g - 1.0) / g * n * b_in) + 2 * (D - 1) * a_net +
+                        2.0 * (D - 1) / D * (n / g) * b_net;
+  EXPECT_NEAR(r[0].time_s, closed, 1e-3 * closed);
+  // Pipelined: the network phase (the slowest) hides most of the others.
+  const double network_phase = 2 * (D - 1) * a_net + 2.0 * (D - 1) / D * (n / g) * b_net;
+  EXPECT_LT(r[1].time_s, r[0].time_s);
+  EXPECT_GT(r[1].time_s, network_phase);
 }
 
 TEST(SimGridExact, UnroutableTransferIsAnErrorNotACrash) {

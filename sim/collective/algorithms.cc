@@ -5,6 +5,7 @@
 
 #include "sim/collective/chain.h"
 #include "sim/collective/direct.h"
+#include "sim/collective/hier.h"
 #include "sim/collective/nvls.h"
 #include "sim/collective/rhd.h"
 #include "sim/collective/ring.h"
@@ -14,7 +15,7 @@ namespace collsim::collective {
 
 std::vector<std::string> algorithms_for(Op op) {
   switch (op) {
-    case Op::kAllReduce: return {"ring", "tree", "rhd", "nvls"};
+    case Op::kAllReduce: return {"ring", "tree", "rhd", "hier", "nvls"};
     case Op::kReduceScatter:
     case Op::kAllGather:
     case Op::kBroadcast:
@@ -41,6 +42,10 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
   }
   if (algo == "rhd" && op == Op::kAllReduce) return rhd_allreduce(ranks, bytes);
   if (algo == "tree" && op == Op::kAllReduce) return tree_allreduce(ranks, bytes);
+  if (algo == "hier" && op == Op::kAllReduce) {
+    if (params.domain_of_rank.empty()) return make_error("hier needs the NVLink domain of every rank");
+    return hier_allreduce(ranks, bytes, params.domain_of_rank);
+  }
   if (algo == "nvls" && op == Op::kAllReduce) {
     for (int d : params.domain_of_rank) {
       if (d != params.domain_of_rank.front()) {
