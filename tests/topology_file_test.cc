@@ -24,7 +24,7 @@ TEST(TopologyFile, ExpandsGroupsAndLinks) {
   EXPECT_EQ(spec->devices[2].name, "sw");  // a group without count is one device named as written
   ASSERT_EQ(spec->links.size(), 2u);
   EXPECT_DOUBLE_EQ(spec->links[0].rate_Bps, 2 * 50e9);  // 2 lanes x 400 Gb/s
-  EXPECT_DOUBLE_EQ(spec->links[0].latency_s, 1e-6);
+  EXPECT_DOUBLE_EQ(spec->links[0].fixed_latency_s, 1e-6);
   EXPECT_EQ(spec->links[0].declared_at.line, 6);
 }
 
@@ -57,9 +57,11 @@ links:
 )",
                                  "cable.yaml");
   ASSERT_TRUE(spec.ok()) << spec.error().to_string();
-  // 4.9 ns/m of fibre (hardware.yaml propagation.fibre_ns_per_m) x 10 m + 100 ns fixed.
-  EXPECT_NEAR(spec->links[0].latency_s, 149e-9, 1e-15);
   EXPECT_DOUBLE_EQ(spec->links[0].length_m, 10.0);
+  auto topo = topology::build_topology(*spec);
+  ASSERT_TRUE(topo.ok()) << topo.error().to_string();
+  // 4.9 ns/m of fibre (hardware.yaml propagation.fibre_ns_per_m) x 10 m + 100 ns fixed.
+  for (auto [e, end] = boost::edges(topo->graph); e != end; ++e) EXPECT_NEAR(topo->graph[*e].latency_s, 149e-9, 1e-15);
 }
 
 TEST(TopologyFile, LinkClassEfficiencyAndOverrides) {

@@ -32,21 +32,19 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
 }
 
 const std::vector<MediumSpec>& builtin_media() {
+  // Fibre: SMF-28 group index 1.4682 / c = 4.9 ns/m (hardware.yaml
+  // propagation.fibre_ns_per_m); AOCs are fibre too.
+  // ASSUMPTION (hardware.yaml: copper_dac_ns_per_m NOT FOUND): copper at
+  // 4.4 ns/m, the mid-point of the 3.9-4.9 ns/m that velocity factors
+  // 0.68-0.85 c give.
+  // ASSUMPTION (reach NOT FOUND in the reference): passive copper (DAC) 3 m,
+  // active copper (AEC) 7 m, active optical (AOC) 100 m, fibre with
+  // transceivers 500 m, typical of 400G/800G parts. Override under media:.
   static const std::vector<MediumSpec> media{
-      // SMF-28 group index 1.4682 / c (hardware.yaml propagation.fibre_ns_per_m).
-      {"fibre", 4.9},
-      // ASSUMPTION (hardware.yaml: copper_dac_ns_per_m NOT FOUND): mid-point of
-      // the 3.9-4.9 ns/m that generic velocity factors 0.68-0.85 c give.
-      {"copper", 4.4},
+      {"fibre", 4.9e-9, 500.0}, {"aoc", 4.9e-9, 100.0}, {"aec", 4.4e-9, 7.0},
+      {"dac", 4.4e-9, 3.0},     {"copper", 4.4e-9, 3.0},
   };
   return media;
-}
-
-std::optional<MediumSpec> find_medium(std::string_view name) {
-  for (const auto& m : builtin_media()) {
-    if (m.name == name) return m;
-  }
-  return std::nullopt;
 }
 
 }  // namespace collsim::config

@@ -16,12 +16,7 @@ namespace collsim::config {
 // docs/validation.md for how each value was derived.
 const std::vector<LinkClassSpec>& builtin_link_classes();
 
-struct MediumSpec {
-  std::string_view name;
-  double ns_per_m;
-};
-// Propagation delay per metre of each cable medium.
+// Cable media: propagation delay per metre and reach.
 const std::vector<MediumSpec>& builtin_media();
-std::optional<MediumSpec> find_medium(std::string_view name);
 
 }  // namespace collsim::config

@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "sim/config/floor_reader.h"
 #include "sim/config/link_classes.h"
 #include "sim/config/yaml_fields.h"
 #include "sim/units/units.h"
@@ -45,12 +46,18 @@ class TopologyReader {
   Expected<TopologySpec> read(const YAML::Node& root) {
     MapReader top(root, file_, "");
     if (!root.IsMap()) return Error{"expected a map with keys name, devices, links", "", mark_of(root, file_)};
-    if (auto s = top.check({"name", "description", "link_classes", "devices", "links"}); !s) return s.error();
+    if (auto s = top.check({"name", "description", "link_classes", "media", "floor", "racks", "devices", "links"}); !s) {
+      return s.error();
+    }
     spec_.file = file_;
     auto name = top.scalar("name");
     if (!name) return name.error();
     spec_.name = *name;
     for (const auto& c : builtin_link_classes()) spec_.link_classes[c.name] = c;
+    for (const auto& m : builtin_media()) spec_.media[m.name] = m;
+    if (auto s = read_media(top, spec_); !s) return s.error();
+    if (auto s = read_floor(top, spec_); !s) return s.error();
+    if (auto s = read_racks(top, spec_); !s) return s.error();
     if (top.has("link_classes")) {
       if (auto s = read_link_classes(top); !s) return s.error();
     }
@@ -106,7 +113,10 @@ class TopologyReader {
   }
 
   Status read_device_group(const MapReader& entry) {
-    if (auto s = entry.check({"name", "kind", "count"}); !s) return s;
+    if (auto s = entry.check({"name", "kind", "count", "rack", "u"}); !s) return s;
+    int rack = -1;
+    double height_m = -1;
+    if (auto s = read_placement(entry, spec_, rack, height_m); !s) return s;
     auto name = entry.scalar("name");
     if (!name) return name.error();
     if (name->empty() || name->find_first_of("[]{},: ") != std::string::npos) {
@@ -144,7 +154,7 @@ class TopologyReader {
         return entry.error_at("name", fmt::format("device name '{}' is defined twice", device_name));
       }
       device_index_[device_name] = static_cast<int>(spec_.devices.size());
-      spec_.devices.push_back(DeviceSpec{device_name, *kind, entry.mark_of("name")});
+      spec_.devices.push_back(DeviceSpec{device_name, *kind, rack, height_m, entry.mark_of("name")});
     }
     groups_[*name] = group;
     return Ok{};
@@ -245,7 +255,7 @@ class TopologyReader {
     if (latency->seconds < 0) {
       return entry.error_at("latency", fmt::format("expected a latency >= 0, found {}", units::format(*latency)));
     }
-    link.latency_s = latency->seconds;
+    link.fixed_latency_s = latency->seconds;
     if (auto s = read_length(entry, link); !s) return s;
 
     auto cls = entry.scalar("class");
@@ -295,24 +305,32 @@ class TopologyReader {
     return Ok{};
   }
 
+  // `medium` makes the link a cable; its length is given (`length`) or comes
+  // from the floor plan when both ends stand in racks (sim/topology/cabling.h).
   Status read_length(const MapReader& entry, LinkSpec& link) {
-    if (!entry.has("length")) {
-      if (entry.has("medium")) return entry.error_at("medium", "'medium' needs 'length' to give a propagation delay");
-      return Ok{};
+    if (entry.has("length") && !entry.has("medium")) {
+      return Error{"a link with 'length' needs 'medium' (fibre, aoc, aec, dac or copper)", entry.field("medium"),
+                   entry.mark_of("length")};
     }
-    auto length = parse_field(entry, "length", units::parse_length);
-    if (!length) return length.error();
-    if (length->metres < 0) {
-      return entry.error_at("length", fmt::format("expected a length >= 0, found {}", units::format(*length)));
-    }
+    if (!entry.has("medium")) return Ok{};
     auto medium = entry.scalar("medium");
-    if (!medium) return Error{"a link with 'length' needs 'medium' (fibre or copper)", entry.field("medium"),
-                              entry.mark_of("length")};
-    auto m = find_medium(*medium);
-    if (!m) return entry.error_at("medium", fmt::format("expected 'fibre' or 'copper', found '{}'", *medium));
-    link.length_m = length->metres;
+    if (!medium) return medium.error();
+    if (!spec_.media.count(*medium)) {
+      std::vector<std::string_view> names;
+      for (const auto& [n, m] : spec_.media) names.push_back(n);
+      std::string msg = fmt::format("unknown medium '{}'", *medium);
+      if (auto near = closest_match(*medium, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
+      return entry.error_at("medium", msg + "; expected fibre, aoc, aec, dac, copper or one defined under media:");
+    }
     link.medium = *medium;
-    link.latency_s += length->metres * m->ns_per_m * 1e-9;
+    if (entry.has("length")) {
+      auto length = parse_field(entry, "length", units::parse_length);
+      if (!length) return length.error();
+      if (length->metres < 0) {
+        return entry.error_at("length", fmt::format("expected a length >= 0, found {}", units::format(*length)));
+      }
+      link.length_m = length->metres;
+    }
     return Ok{};
   }
 

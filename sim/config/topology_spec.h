@@ -21,7 +21,33 @@ const char* to_string(DeviceKind kind);
 struct DeviceSpec {
   std::string name;  // unique, e.g. "gpu3"
   DeviceKind kind = DeviceKind::kGpu;
+  int rack = -1;         // index into TopologySpec::racks; -1 = not placed
+  double height_m = -1;  // height above the floor in its rack
   SourceMark declared_at;
+};
+
+// Where racks stand and how cables run between them (docs/topology-format.md,
+// "Floor plan"). Every value is a named default the file may override.
+struct FloorSpec {
+  double rack_pitch_m = 0.6;        // slot to slot along a row (a 600 mm wide rack)
+  double row_pitch_m = 2.4;         // row to row (rack depth + aisle)
+  double rack_height_m = 2.0;       // floor to rack top
+  double tray_above_rack_m = 0.3;   // rack top to the overhead cable tray
+  double slack_m = 1.0;             // per cable: service loops at both ends
+};
+
+struct RackSpec {
+  std::string name;
+  int row = 0;
+  int slot = 0;
+  SourceMark declared_at;
+};
+
+// A cable medium: propagation delay per metre and the longest cable it allows.
+struct MediumSpec {
+  std::string name;
+  double delay_s_per_m = 0;
+  double reach_m = 0;
 };
 
 // Per-link-class physical parameters (see link_classes.h for the defaults).
@@ -40,9 +66,9 @@ struct LinkSpec {
   int b = -1;
   double rate_Bps = 0;
   int lanes = 1;
-  double latency_s = 0;  // fixed part + length x propagation delay
-  double length_m = 0;   // 0 when the file gives no length
-  std::string medium;    // empty when no length given
+  double fixed_latency_s = 0;  // serdes, switch traversal...; propagation comes from the cable
+  double length_m = -1;        // given in the file; -1 = from the floor plan (when medium is set)
+  std::string medium;          // empty = no cable (on-board or in-package wiring)
   std::string link_class;
   double efficiency = 1.0;  // resolved: link override, else its class's
   double nvls_efficiency = 0;  // its class's
@@ -55,6 +81,9 @@ struct TopologySpec {
   std::vector<DeviceSpec> devices;
   std::vector<LinkSpec> links;
   std::map<std::string, LinkClassSpec> link_classes;  // built-ins merged with the file's
+  std::map<std::string, MediumSpec> media;            // built-ins merged with the file's
+  FloorSpec floor;
+  std::vector<RackSpec> racks;
 };
 
 }  // namespace collsim::config

@@ -17,8 +17,9 @@ namespace {
 // What a switch looks like from its neighbours; twins have equal signatures.
 struct Signature {
   config::DeviceKind kind;
-  // (neighbour, latency, efficiency, class) of every incident edge, sorted.
-  std::vector<std::tuple<Vertex, double, double, std::string>> ports;
+  // (neighbour, efficiency, class) of every incident edge, sorted. Latency is
+  // not part of it: cables to twin switches may differ in length.
+  std::vector<std::tuple<Vertex, double, std::string>> ports;
   bool operator<(const Signature& o) const { return std::tie(kind, ports) < std::tie(o.kind, o.ports); }
 };
 
@@ -26,7 +27,7 @@ Signature signature_of(const Graph& g, Vertex v) {
   Signature s{g[v].kind, {}};
   for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
     const Link& l = g[*e];
-    s.ports.emplace_back(boost::target(*e, g), l.latency_s, l.efficiency, l.link_class);
+    s.ports.emplace_back(boost::target(*e, g), l.efficiency, l.link_class);
   }
   std::sort(s.ports.begin(), s.ports.end());
   s.ports.erase(std::unique(s.ports.begin(), s.ports.end()), s.ports.end());
@@ -106,16 +107,17 @@ Network::Network(const Topology& topo) {
   for (const auto& m : members)
     if (config::forwards_traffic(g[m.front()].kind)) ++num_logical_switches_;
 
-  // 2. Aggregate edges between merged nodes: parallel links with equal
-  //    latency, efficiency and class add their rates.
-  std::map<std::tuple<int, int, double, double, std::string>, int> link_of;
+  // 2. Aggregate edges between merged nodes: parallel links of equal
+  //    efficiency and class add their rates; a striped message arrives with
+  //    its slowest stripe, so the aggregate takes the largest latency.
+  std::map<std::tuple<int, int, double, std::string>, int> link_of;
   out_arcs_.assign(members.size(), {});
   node_forwards_.assign(members.size(), false);
   for (std::size_t m = 0; m < members.size(); ++m) node_forwards_[m] = config::forwards_traffic(g[members[m].front()].kind);
   for (auto [e, end] = boost::edges(g); e != end; ++e) {
     const Link& l = g[*e];
     const int a = node_of[boost::source(*e, g)], b = node_of[boost::target(*e, g)];
-    auto key = std::make_tuple(a, b, l.latency_s, l.efficiency, l.link_class);
+    auto key = std::make_tuple(a, b, l.efficiency, l.link_class);
     auto [it, inserted] = link_of.try_emplace(key, static_cast<int>(links_.size()));
     if (inserted) {
       links_.push_back(NetworkLink{fmt::format("{}->{}", merged_name(g, members[a]), merged_name(g, members[b])), 0, 0,
@@ -123,6 +125,7 @@ Network::Network(const Topology& topo) {
       out_arcs_[a].push_back(Arc{b, it->second});
     }
     links_[it->second].line_rate_Bps += l.rate_Bps;
+    links_[it->second].latency_s = std::max(links_[it->second].latency_s, l.latency_s);
     links_[it->second].rate_Bps += l.rate_Bps * l.efficiency;
   }
   for (auto& arcs : out_arcs_) {

@@ -5,9 +5,10 @@
 // Plane merging. NVLink traffic is striped over all of a GPU's NVLinks, so a
 // GPU reaches a peer through every NVSwitch chip at once (hardware.yaml:
 // 18 links per GPU, one per NVSwitch chip on GB200 NVL72). Switches that are
-// twins (same kind, same neighbours, same per-neighbour latency and class, and
-// the same share of every neighbour's bandwidth) are merged into one logical
-// switch whose links carry the summed rate. Under striping in proportion to
+// twins (same kind, same neighbours, same per-neighbour class and efficiency,
+// and the same share of every neighbour's bandwidth) are merged into one
+// logical switch whose links carry the summed rate and the largest latency
+// of the merged links (a striped message arrives with its last stripe). Under striping in proportion to
 // link rate this is exact for max-min fair sharing, and it turns 18 parallel
 // flows into one. Twins that do not meet the conditions are kept apart.
 //

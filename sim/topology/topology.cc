@@ -4,6 +4,8 @@
 
 #include <deque>
 
+#include "sim/topology/cabling.h"
+
 namespace collsim::topology {
 
 namespace {
@@ -40,7 +42,16 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   }
   for (std::size_t i = 0; i < spec.links.size(); ++i) {
     const auto& l = spec.links[i];
-    const Link dir{l.rate_Bps, l.efficiency, l.latency_s, l.link_class, l.nvls_efficiency, static_cast<int>(i)};
+    double length_m = 0;
+    if (!l.medium.empty()) {
+      auto len = cable_length_m(spec, l);
+      if (!len) return len.error();
+      length_m = *len;
+    }
+    auto latency = link_latency_s(spec, l, length_m);
+    if (!latency) return latency.error();
+    const Link dir{l.rate_Bps, l.efficiency,     *latency,  l.link_class,
+                   l.nvls_efficiency, static_cast<int>(i), length_m, l.medium};
     boost::add_edge(static_cast<Vertex>(l.a), static_cast<Vertex>(l.b), dir, topo.graph);
     boost::add_edge(static_cast<Vertex>(l.b), static_cast<Vertex>(l.a), dir, topo.graph);
   }

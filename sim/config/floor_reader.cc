@@ -1,0 +1,135 @@
+#include "sim/config/floor_reader.h"
+
+#include <fmt/format.h>
+
+#include "sim/units/units.h"
+
+namespace collsim::config {
+
+namespace {
+
+constexpr double kRackUnit_m = 0.04445;  // EIA-310: 1U = 1.75 in
+
+// A length field that must be >= 0 (or > 0 when `positive`).
+Status read_length_field(const MapReader& m, std::string_view key, double& out, bool positive) {
+  if (!m.has(key)) return Ok{};
+  auto text = m.scalar(key);
+  if (!text) return text.error();
+  auto len = units::parse_length(*text);
+  if (!len) return m.error_at(key, len.error().message);
+  if (positive ? !(len->metres > 0) : len->metres < 0) {
+    return m.error_at(key, fmt::format("expected a length {} 0, found {}", positive ? ">" : ">=", units::format(*len)));
+  }
+  out = len->metres;
+  return Ok{};
+}
+
+}  // namespace
+
+Status read_floor(const MapReader& top, TopologySpec& spec) {
+  if (!top.has("floor")) return Ok{};
+  MapReader floor(top.child("floor"), top.file(), "floor");
+  if (auto s = floor.check({"rack_pitch", "row_pitch", "rack_height", "tray_above_rack", "slack"}); !s) return s;
+  FloorSpec& f = spec.floor;
+  for (auto [key, out, positive] : {std::tuple{"rack_pitch", &f.rack_pitch_m, true},
+                                    {"row_pitch", &f.row_pitch_m, true},
+                                    {"rack_height", &f.rack_height_m, true},
+                                    {"tray_above_rack", &f.tray_above_rack_m, false},
+                                    {"slack", &f.slack_m, false}}) {
+    if (auto s = read_length_field(floor, key, *out, positive); !s) return s;
+  }
+  return Ok{};
+}
+
+Status read_racks(const MapReader& top, TopologySpec& spec) {
+  if (!top.has("racks")) return Ok{};
+  const YAML::Node list = top.child("racks");
+  if (!list.IsSequence()) return top.error_at("racks", "expected a list of {name, row, slot}");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    MapReader entry(list[i], top.file(), fmt::format("racks[{}]", i));
+    if (auto s = entry.check({"name", "row", "slot"}); !s) return s;
+    RackSpec rack;
+    auto name = entry.scalar("name");
+    if (!name) return name.error();
+    rack.name = *name;
+    rack.declared_at = entry.mark();
+    for (auto [key, out] : {std::pair{"row", &rack.row}, {"slot", &rack.slot}}) {
+      auto v = entry.integer(key);
+      if (!v) return v.error();
+      if (*v < 0) return entry.error_at(key, fmt::format("expected a {} >= 0, found {}", key, *v));
+      *out = static_cast<int>(*v);
+    }
+    for (const auto& other : spec.racks) {
+      if (other.name == rack.name) return entry.error_at("name", fmt::format("rack '{}' is defined twice", rack.name));
+      if (other.row == rack.row && other.slot == rack.slot) {
+        return entry.error_at("slot", fmt::format("rack '{}' stands in row {} slot {}, where rack '{}' already is "
+                                                  "(line {})",
+                                                  rack.name, rack.row, rack.slot, other.name, other.declared_at.line));
+      }
+    }
+    spec.racks.push_back(rack);
+  }
+  return Ok{};
+}
+
+Status read_media(const MapReader& top, TopologySpec& spec) {
+  if (!top.has("media")) return Ok{};
+  const YAML::Node media = top.child("media");
+  if (!media.IsMap()) return top.error_at("media", "expected a map of medium: {delay_per_m, reach}");
+  for (const auto& kv : media) {
+    const std::string name = kv.first.Scalar();
+    MapReader entry(kv.second, top.file(), "media." + name);
+    if (auto s = entry.check({"delay_per_m", "reach"}); !s) return s;
+    MediumSpec m = spec.media.count(name) ? spec.media[name] : MediumSpec{name, 0, 0};
+    if (entry.has("delay_per_m")) {
+      auto text = entry.scalar("delay_per_m");
+      if (!text) return text.error();
+      auto d = units::parse_duration(*text);
+      if (!d) return entry.error_at("delay_per_m", d.error().message);
+      if (!(d->seconds > 0)) return entry.error_at("delay_per_m", "expected a delay per metre > 0, like 4.9ns");
+      m.delay_s_per_m = d->seconds;
+    }
+    if (auto s = read_length_field(entry, "reach", m.reach_m, true); !s) return s;
+    if (!(m.delay_s_per_m > 0 && m.reach_m > 0)) {
+      return Error{fmt::format("a new medium '{}' needs both delay_per_m and reach", name), "media." + name,
+                   entry.mark()};
+    }
+    spec.media[name] = m;
+  }
+  return Ok{};
+}
+
+Status read_placement(const MapReader& entry, const TopologySpec& spec, int& rack, double& height_m) {
+  rack = -1;
+  height_m = -1;
+  if (!entry.has("rack")) {
+    if (entry.has("u")) return entry.error_at("u", "'u' places a device in its rack: give 'rack' too");
+    return Ok{};
+  }
+  auto name = entry.scalar("rack");
+  if (!name) return name.error();
+  for (std::size_t i = 0; i < spec.racks.size(); ++i)
+    if (spec.racks[i].name == *name) rack = static_cast<int>(i);
+  if (rack < 0) {
+    std::vector<std::string_view> names;
+    for (const auto& r : spec.racks) names.push_back(r.name);
+    std::string msg = fmt::format("no rack named '{}' under racks:", *name);
+    if (auto near = closest_match(*name, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
+    return entry.error_at("rack", msg);
+  }
+  height_m = spec.floor.rack_height_m / 2;
+  if (entry.has("u")) {
+    auto u = entry.integer("u");
+    if (!u) return u.error();
+    const double h = (static_cast<double>(*u) - 0.5) * kRackUnit_m;
+    if (*u < 1 || h > spec.floor.rack_height_m) {
+      return entry.error_at("u", fmt::format("expected a rack unit from 1 to {} (rack_height {}), found {}",
+                                             static_cast<int>(spec.floor.rack_height_m / kRackUnit_m),
+                                             units::format(units::Length{spec.floor.rack_height_m}), *u));
+    }
+    height_m = h;
+  }
+  return Ok{};
+}
+
+}  // namespace collsim::config

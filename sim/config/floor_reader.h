@@ -1,0 +1,19 @@
+// Reading the physical layout parts of a topology file: `floor:`, `racks:`
+// and `media:`. Internal to sim/config (topology_file.cc calls these).
+#pragma once
+
+#include "sim/config/topology_spec.h"
+#include "sim/config/yaml_fields.h"
+
+namespace collsim::config {
+
+// Each reads its key from the top-level map if present, into `spec`.
+Status read_floor(const MapReader& top, TopologySpec& spec);
+Status read_racks(const MapReader& top, TopologySpec& spec);
+Status read_media(const MapReader& top, TopologySpec& spec);
+
+// A device group's `rack:` and `u:` (rack unit from the bottom, 1-based;
+// 1U = 44.45 mm, EIA-310). Without `u` a device sits at the rack's mid-height.
+Status read_placement(const MapReader& entry, const TopologySpec& spec, int& rack, double& height_m);
+
+}  // namespace collsim::config
