@@ -199,3 +199,68 @@ TEST(Validate, BadTableIsAClearError) {
 
 }  // namespace
 }  // namespace collsim
+
+namespace collsim {
+namespace {
+
+using collsim::testing::run_collsim;
+
+TEST(Topo, SummaryOfTheFourNodeClusterMatchesItsHardware) {
+  const std::string json = ::testing::TempDir() + "topo.json";
+  const std::string dot = ::testing::TempDir() + "topo.dot";
+  const auto r = run_collsim("topo topologies/h100-ib400-4node.yaml --json " + json + " --dot " + dot);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const YAML::Node s = YAML::LoadFile(json);
+  EXPECT_EQ(s["gpus"].as<int>(), 32);
+  EXPECT_EQ(s["devices"]["gpu"].as<int>(), 32);
+  EXPECT_EQ(s["devices"]["nic"].as<int>(), 32);
+  EXPECT_EQ(s["devices"]["nvswitch"].as<int>(), 16);  // 4 per HGX H100 (hardware.yaml)
+  EXPECT_EQ(s["links"]["infiniband"].as<int>(), 32);
+  EXPECT_EQ(s["nvlink_domains"].as<int>(), 4);
+  EXPECT_DOUBLE_EQ(s["gpu_nvlink_GBps"].as<double>(), 450);   // 18 x 25 GB/s
+  EXPECT_DOUBLE_EQ(s["gpu_network_GBps"].as<double>(), 50);   // 400 Gb/s NIC behind a 63 GB/s PCIe hop
+  // Half the GPUs (2 nodes) reach the other half through 16 NICs of 50 GB/s.
+  EXPECT_DOUBLE_EQ(s["bisection_GBps"].as<double>(), 800);
+  EXPECT_EQ(s["diameter_hops"].as<int>(), 4);  // GPU-PCIe-NIC-switch-NIC-PCIe-GPU: 4 links
+  EXPECT_EQ(s["cables"]["count"].as<int>(), 32);
+  EXPECT_DOUBLE_EQ(s["cables"]["total_m"].as<double>(), 320);  // 10 m each
+  EXPECT_EQ(s["cables"]["by_medium"]["fibre"]["count"].as<int>(), 32);
+  const std::string graph = collsim::testing::read_file(dot);
+  EXPECT_EQ(graph.rfind("graph G {", 0), 0u) << graph.substr(0, 40);
+  EXPECT_EQ(std::count(graph.begin(), graph.end(), '\n'), 2 + 81 + 192) << "header, 81 devices, 192 links, }";
+}
+
+TEST(Topo, TwoTierFatTreeBisectionFollowsTheTextbook) {
+  // 4 leaves x 4 hosts at 100 GB/s, each leaf with one 100 GB/s uplink to
+  // each of 2 spines (2:1 oversubscribed). Cutting between leaves {0,1} and
+  // {2,3}: min(hosts: 8 x 100, uplinks: 2 leaves x 2 x 100) = 400 GB/s.
+  const std::string yaml = ::testing::TempDir() + "fat_tree.yaml";
+  std::ofstream(yaml) << R"(name: fat-tree
+devices:
+  - {name: h, kind: gpu, count: 16}
+  - {name: leaf, kind: switch, count: 4}
+  - {name: spine, kind: switch, count: 2}
+links:
+  - {from: "h[0-3]", to: "leaf[0]", rate: 100GB/s, latency: 0s, class: ideal}
+  - {from: "h[4-7]", to: "leaf[1]", rate: 100GB/s, latency: 0s, class: ideal}
+  - {from: "h[8-11]", to: "leaf[2]", rate: 100GB/s, latency: 0s, class: ideal}
+  - {from: "h[12-15]", to: "leaf[3]", rate: 100GB/s, latency: 0s, class: ideal}
+  - {from: leaf, to: spine, rate: 100GB/s, latency: 0s, class: ideal}
+)";
+  const std::string json = ::testing::TempDir() + "fat_tree.json";
+  const auto r = run_collsim("topo " + yaml + " --json " + json);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const YAML::Node s = YAML::LoadFile(json);
+  EXPECT_DOUBLE_EQ(s["bisection_GBps"].as<double>(), 400);
+  EXPECT_EQ(s["diameter_hops"].as<int>(), 4);  // host-leaf-spine-leaf-host
+}
+
+TEST(Topo, BadInputAndUsage) {
+  EXPECT_EQ(run_collsim("topo").exit_code, 2);
+  const auto r = run_collsim("topo tests/data/bad/negative_rate.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("negative_rate.yaml:7:31"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace collsim

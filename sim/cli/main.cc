@@ -15,6 +15,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  collective   time one collective over a range of sizes, printed like nccl-tests\n"
     "  validate     compare simulated collectives with published measurements\n"
+    "  topo         inspect a topology: counts, bandwidth, diameter, cable bill of materials\n"
     "\n"
     "Run 'collsim <command> --help' for a command's options.\n";
 
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "collective") return collective_command(args);
   if (command == "validate") return validate_command(args);
+  if (command == "topo") return topo_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
     return kExitOk;

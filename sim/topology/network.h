@@ -33,6 +33,8 @@ struct NetworkLink {
   double latency_s = 0;
   std::string link_class;
   double nvls_efficiency = 0;  // from the link class; 0 = no in-switch reduction
+  int from_node = -1;          // nodes of the merged graph (see node_of_endpoint)
+  int to_node = -1;
 };
 
 class Network {
@@ -58,6 +60,9 @@ class Network {
   const std::vector<std::string>& endpoints() const { return endpoints_; }
   const std::vector<NetworkLink>& links() const { return links_; }
   int num_logical_switches() const { return num_logical_switches_; }
+  // The merged graph's nodes: every device, twins merged into one.
+  int num_nodes() const { return static_cast<int>(out_arcs_.size()); }
+  int node_of_endpoint(int endpoint) const { return endpoint_node_[endpoint]; }
 
   // Link indices from endpoint `src` to endpoint `dst` (src != dst).
   // Results are cached per source.

@@ -1,0 +1,68 @@
+// `collsim topo FILE`: inspect a topology: counts, bandwidths, diameter,
+// checks and the cable bill of materials; --json and --dot write files.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "sim/cli/args.h"
+#include "sim/cli/commands.h"
+#include "sim/config/topology_file.h"
+#include "sim/report/atomic_file.h"
+#include "sim/report/topology_report.h"
+#include "sim/topology/network.h"
+#include "sim/topology/summary.h"
+
+namespace collsim::cli {
+
+namespace {
+
+const std::vector<OptionSpec>& topo_options() {
+  static const std::vector<OptionSpec> specs{
+      {"json", "", true, "also write the summary as JSON to this file", ""},
+      {"dot", "", true, "write the device/link graph as Graphviz DOT to this file", ""},
+      {"help", "h", false, "show this help", ""},
+  };
+  return specs;
+}
+
+}  // namespace
+
+int topo_command(const std::vector<std::string>& argv) {
+  auto parsed = parse_args(topo_options(), argv);
+  if (!parsed) {
+    std::fprintf(stderr, "collsim topo: error: %s\n", parsed.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  if (parsed->has("help")) {
+    std::printf("usage: collsim topo FILE [options]\n\n%s", format_options_help(topo_options()).c_str());
+    return kExitOk;
+  }
+  if (parsed->positional().size() != 1) {
+    std::fprintf(stderr, "collsim topo: error: expected one topology file, e.g. collsim topo topologies/hgx-h100.yaml\n");
+    return kExitBadInput;
+  }
+  auto spec = config::load_topology_file(parsed->positional().front());
+  if (!spec) {
+    std::fprintf(stderr, "collsim topo: %s\n", spec.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  auto topo = topology::build_topology(*spec);
+  if (!topo) {
+    std::fprintf(stderr, "collsim topo: %s\n", topo.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  const topology::Network network(*topo);
+  const auto summary = topology::summarize(*topo, network);
+  std::fputs(report::format_topology_summary(summary).c_str(), stdout);
+  for (auto [option, content] : {std::pair{"json", report::topology_json(summary)},
+                                 {"dot", parsed->has("dot") ? report::topology_dot(*topo) : ""}}) {
+    if (!parsed->has(option)) continue;
+    if (auto s = report::write_file_atomically(parsed->get(option), content); !s) {
+      std::fprintf(stderr, "collsim topo: %s\n", s.error().to_string().c_str());
+      return kExitFailure;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace collsim::cli

@@ -1,0 +1,19 @@
+// `collsim topo` output: a text summary, JSON, and Graphviz DOT.
+#pragma once
+
+#include <string>
+
+#include "sim/topology/summary.h"
+#include "sim/topology/topology.h"
+
+namespace collsim::report {
+
+std::string format_topology_summary(const topology::TopologySummary& s);
+// {"devices": {...}, "links": {...}, "gpus", "bisection_GBps", "diameter_hops",
+//  "cables": {"count", "total_m", "max_m", "by_medium": {...}, "by_length": {...}}, ...}
+std::string topology_json(const topology::TopologySummary& s);
+// One node per device, one undirected edge per cable or bundle (Boost's
+// write_graphviz), labelled with class, lanes x rate and length.
+std::string topology_dot(const topology::Topology& topo);
+
+}  // namespace collsim::report

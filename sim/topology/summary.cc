@@ -1,0 +1,128 @@
+#include "sim/topology/summary.h"
+
+#include <boost/graph/push_relabel_max_flow.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace collsim::topology {
+
+namespace {
+
+const std::vector<std::pair<double, std::string>>& bins() {
+  static const std::vector<std::pair<double, std::string>> b{
+      {1, "0-1m"}, {2, "1-2m"}, {3, "2-3m"}, {5, "3-5m"}, {10, "5-10m"}, {20, "10-20m"}, {50, "20-50m"},
+      {std::numeric_limits<double>::infinity(), "50m+"}};
+  return b;
+}
+
+// Max flow at line rate from GPUs [0, p/2) to [p/2, p) over the merged network.
+double half_to_half_max_flow(const Network& net) {
+  using Traits = boost::adjacency_list_traits<boost::vecS, boost::vecS, boost::directedS>;
+  using FlowGraph = boost::adjacency_list<
+      boost::vecS, boost::vecS, boost::directedS, boost::no_property,
+      boost::property<boost::edge_capacity_t, double,
+                      boost::property<boost::edge_residual_capacity_t, double,
+                                      boost::property<boost::edge_reverse_t, Traits::edge_descriptor>>>>;
+  const int source = net.num_nodes(), sink = net.num_nodes() + 1;
+  std::vector<std::tuple<int, int, double>> arcs;
+  for (const auto& l : net.links()) arcs.emplace_back(l.from_node, l.to_node, l.line_rate_Bps);
+  const int p = net.num_gpus();
+  const double unlimited = 1e30;
+  for (int g = 0; g < p; ++g) {
+    const int v = net.node_of_endpoint(g);
+    if (g < p / 2) {
+      arcs.emplace_back(source, v, unlimited);
+    } else {
+      arcs.emplace_back(v, sink, unlimited);
+    }
+  }
+  FlowGraph fg(net.num_nodes() + 2);
+  auto capacity = boost::get(boost::edge_capacity, fg);
+  auto reverse = boost::get(boost::edge_reverse, fg);
+  for (auto [a, b, c] : arcs) {
+    auto e = boost::add_edge(a, b, fg).first;
+    auto r = boost::add_edge(b, a, fg).first;
+    capacity[e] = c;
+    capacity[r] = 0;
+    reverse[e] = r;
+    reverse[r] = e;
+  }
+  return boost::push_relabel_max_flow(fg, source, sink);
+}
+
+}  // namespace
+
+const std::vector<std::string>& cable_length_bins() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& [limit, name] : bins()) n.push_back(name);
+    return n;
+  }();
+  return names;
+}
+
+TopologySummary summarize(const Topology& topo, const Network& net) {
+  TopologySummary s;
+  s.name = topo.name;
+  s.file = topo.file;
+  const Graph& g = topo.graph;
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) ++s.devices_by_kind[config::to_string(g[*v].kind)];
+  std::map<std::string, std::pair<double, int>> latency_sum;
+  for (auto [e, end] = boost::edges(g); e != end; ++e) {
+    if (boost::source(*e, g) > boost::target(*e, g)) continue;  // one direction per cable
+    const Link& l = g[*e];
+    ++s.links_by_class[l.link_class];
+    if (l.medium.empty()) continue;
+    ++s.cables;
+    s.cable_total_m += l.length_m;
+    if (l.length_m > s.cable_max_m) {
+      s.cable_max_m = l.length_m;
+      s.longest_cable = fmt::format("{} - {}", g[boost::source(*e, g)].name, g[boost::target(*e, g)].name);
+    }
+    auto& m = s.cables_by_medium[l.medium];
+    ++m.count;
+    m.total_m += l.length_m;
+    for (const auto& [limit, name] : bins()) {
+      if (l.length_m < limit) {
+        ++s.cables_by_length_bin[name];
+        break;
+      }
+    }
+    auto& [sum, n] = latency_sum[l.link_class];
+    sum += l.latency_s;
+    ++n;
+  }
+  for (const auto& [cls, sn] : latency_sum) s.mean_cable_latency_s_by_class[cls] = sn.first / sn.second;
+
+  s.gpus = net.num_gpus();
+  std::vector<int> domains;
+  for (int i = 0; i < s.gpus; ++i) domains.push_back(net.nvlink_domain_of(i));
+  std::sort(domains.begin(), domains.end());
+  s.nvlink_domains = static_cast<int>(std::unique(domains.begin(), domains.end()) - domains.begin());
+  if (!topo.gpus.empty()) {
+    const Vertex gpu = topo.gpus.front();
+    for (auto [e, end] = boost::out_edges(gpu, g); e != end; ++e) {
+      const Vertex next = boost::target(*e, g);
+      const auto kind = g[next].kind;
+      if (kind == config::DeviceKind::kNvSwitch || kind == config::DeviceKind::kGpu) {
+        s.gpu_nvlink_Bps += g[*e].rate_Bps;
+        continue;
+      }
+      // Toward the network (PCIe -> NIC -> fabric): the narrower of this
+      // hop and what the next device sends on, back to the GPU excluded.
+      double onward = 0;
+      for (auto [f, fend] = boost::out_edges(next, g); f != fend; ++f)
+        if (boost::target(*f, g) != gpu) onward += g[*f].rate_Bps;
+      s.gpu_network_Bps += std::min(g[*e].rate_Bps, onward);
+    }
+  }
+  for (int a = 0; a < s.gpus; ++a)
+    for (int b = 0; b < s.gpus; ++b)
+      if (a != b) s.diameter_hops = std::max(s.diameter_hops, static_cast<int>(net.route(a, b).size()));
+  if (s.gpus >= 2) s.bisection_Bps = half_to_half_max_flow(net);
+  return s;
+}
+
+}  // namespace collsim::topology

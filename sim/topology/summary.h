@@ -1,0 +1,50 @@
+// What `collsim topo` reports about a topology: counts, bandwidths, diameter
+// and the cable bill of materials. Computed here, printed by sim/report.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/topology/network.h"
+#include "sim/topology/topology.h"
+
+namespace collsim::topology {
+
+struct MediumTotals {
+  int count = 0;
+  double total_m = 0;
+};
+
+struct TopologySummary {
+  std::string name;
+  std::string file;
+  std::map<std::string, int> devices_by_kind;
+  std::map<std::string, int> links_by_class;  // cables/bundles (one per link entry expansion)
+  std::map<std::string, int> lanes_by_class;
+  int gpus = 0;
+  int nvlink_domains = 0;
+  double gpu_nvlink_Bps = 0;   // line rate from one GPU into its NVLink domain (GPU 0)
+  // Line rate from one GPU (GPU 0) toward the network: over each non-NVLink
+  // hop, the narrower of that hop and what the next device sends on.
+  double gpu_network_Bps = 0;
+  // Max flow at line rate between the first and second half of the GPUs
+  // (rank order): the bisection for the rank order collectives use.
+  double bisection_Bps = 0;
+  int diameter_hops = 0;  // longest GPU-to-GPU route, in links
+  // Cables (links with a medium).
+  int cables = 0;
+  double cable_total_m = 0;
+  double cable_max_m = 0;
+  std::string longest_cable;
+  std::map<std::string, MediumTotals> cables_by_medium;
+  std::map<std::string, int> cables_by_length_bin;  // "0-1m", "1-2m", ... "50m+"
+  std::map<std::string, double> mean_cable_latency_s_by_class;
+};
+
+TopologySummary summarize(const Topology& topo, const Network& network);
+
+// The length bins of the bill of materials, in order.
+const std::vector<std::string>& cable_length_bins();
+
+}  // namespace collsim::topology
