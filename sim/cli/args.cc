@@ -6,8 +6,13 @@
 
 namespace collsim::cli {
 
-std::string ParsedArgs::get(const std::string& name) const {
+std::vector<std::string> ParsedArgs::all(const std::string& name) const {
   if (auto it = values_.find(name); it != values_.end()) return it->second;
+  return {};
+}
+
+std::string ParsedArgs::get(const std::string& name) const {
+  if (auto it = values_.find(name); it != values_.end()) return it->second.back();
   if (auto it = defaults_.find(name); it != defaults_.end()) return it->second;
   return "";
 }
@@ -47,13 +52,13 @@ Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std:
     }
     if (!spec->takes_value) {
       if (inline_value) return make_error(fmt::format("option '--{}' takes no value", spec->name));
-      out.values_[spec->name] = "true";
+      out.values_[spec->name].push_back("true");
       continue;
     }
     if (inline_value) {
-      out.values_[spec->name] = *inline_value;
+      out.values_[spec->name].push_back(*inline_value);
     } else if (i + 1 < args.size()) {
-      out.values_[spec->name] = args[++i];
+      out.values_[spec->name].push_back(args[++i]);
     } else {
       return make_error(fmt::format("option '{}' needs a value", arg));
     }

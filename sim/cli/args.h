@@ -23,13 +23,15 @@ struct OptionSpec {
 class ParsedArgs {
  public:
   bool has(const std::string& name) const { return values_.count(name) > 0; }
-  // The value given, or the spec's default.
+  // The value given (the last one, if repeated), or the spec's default.
   std::string get(const std::string& name) const;
+  // Every value given for a repeatable option, in order.
+  std::vector<std::string> all(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:
   friend Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>&, const std::vector<std::string>&);
-  std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> values_;
   std::map<std::string, std::string> defaults_;
   std::vector<std::string> positional_;
 };

@@ -31,6 +31,7 @@ namespace {
 const std::vector<OptionSpec>& collective_options() {
   static const std::vector<OptionSpec> specs{
       {"topology", "t", true, "topology YAML file", ""},
+      {"set", "", true, "override a topology field, e.g. --set links[0].rate=800Gb/s (repeatable)", ""},
       {"op", "", true, "collective, named like nccl-tests' binaries: allreduce, reducescatter, allgather, alltoall, "
                           "broadcast, reduce, sendrecv",
        "allreduce"},
@@ -133,7 +134,7 @@ int collective_command(const std::vector<std::string>& argv) {
   auto sizes = size_sweep(args);
   if (!sizes) return usage_error(sizes.error().to_string());
 
-  auto spec = config::load_topology_file(args.get("topology"));
+  auto spec = config::load_topology_file(args.get("topology"), args.all("set"));
   if (!spec) return usage_error(spec.error().to_string());
   auto topo = topology::build_topology(*spec);
   if (!topo) return usage_error(topo.error().to_string());

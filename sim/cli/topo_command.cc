@@ -18,6 +18,7 @@ namespace {
 
 const std::vector<OptionSpec>& topo_options() {
   static const std::vector<OptionSpec> specs{
+      {"set", "", true, "override a topology field, e.g. --set floor.rack_pitch=0.8m (repeatable)", ""},
       {"json", "", true, "also write the summary as JSON to this file", ""},
       {"dot", "", true, "write the device/link graph as Graphviz DOT to this file", ""},
       {"help", "h", false, "show this help", ""},
@@ -41,7 +42,7 @@ int topo_command(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "collsim topo: error: expected one topology file, e.g. collsim topo topologies/hgx-h100.yaml\n");
     return kExitBadInput;
   }
-  auto spec = config::load_topology_file(parsed->positional().front());
+  auto spec = config::load_topology_file(parsed->positional().front(), parsed->all("set"));
   if (!spec) {
     std::fprintf(stderr, "collsim topo: %s\n", spec.error().to_string().c_str());
     return kExitBadInput;

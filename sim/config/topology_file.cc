@@ -9,6 +9,7 @@
 
 #include "sim/config/floor_reader.h"
 #include "sim/config/link_classes.h"
+#include "sim/config/overrides.h"
 #include "sim/config/yaml_fields.h"
 #include "sim/units/units.h"
 
@@ -352,7 +353,8 @@ class TopologyReader {
 
 }  // namespace
 
-Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file) {
+Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file,
+                                          const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -360,6 +362,7 @@ Expected<TopologySpec> load_topology_text(const std::string& text, const std::st
     return Error{fmt::format("YAML syntax error: {}", e.msg), "",
                  SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
   }
+  if (auto s = apply_overrides(root, overrides); !s) return s.error();
   try {
     return TopologyReader(file).read(root);
   } catch (const YAML::Exception& e) {  // defensive: yaml-cpp throws on some malformed accesses
@@ -367,12 +370,12 @@ Expected<TopologySpec> load_topology_text(const std::string& text, const std::st
   }
 }
 
-Expected<TopologySpec> load_topology_file(const std::string& path) {
+Expected<TopologySpec> load_topology_file(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path);
   if (!in) return make_error(fmt::format("{}: cannot open topology file", path));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return load_topology_text(buffer.str(), path);
+  return load_topology_text(buffer.str(), path, overrides);
 }
 
 }  // namespace collsim::config

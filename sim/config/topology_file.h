@@ -4,14 +4,17 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "sim/config/topology_spec.h"
 #include "sim/core/error.h"
 
 namespace collsim::config {
 
-Expected<TopologySpec> load_topology_file(const std::string& path);
+// `overrides` are --set assignments (overrides.h), applied before reading.
+Expected<TopologySpec> load_topology_file(const std::string& path, const std::vector<std::string>& overrides = {});
 // Same, from text already in memory; `file` is used in error messages.
-Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file);
+Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file,
+                                          const std::vector<std::string>& overrides = {});
 
 }  // namespace collsim::config

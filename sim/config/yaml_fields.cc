@@ -10,8 +10,10 @@ namespace collsim::config {
 
 SourceMark mark_of(const YAML::Node& node, const std::string& file) {
   const YAML::Mark m = node.Mark();
-  // yaml-cpp marks are 0-based; -1 for nodes built in memory.
-  return SourceMark{file, m.line < 0 ? 0 : m.line + 1, m.column < 0 ? 0 : m.column + 1};
+  // yaml-cpp marks are 0-based; -1 for nodes built in memory, which here
+  // means a value given with --set.
+  if (m.line < 0) return SourceMark{file + " (a --set value)", 0, 0};
+  return SourceMark{file, m.line + 1, m.column + 1};
 }
 
 namespace {
