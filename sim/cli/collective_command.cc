@@ -50,6 +50,8 @@ const std::vector<OptionSpec>& collective_options() {
       {"ranks", "", true, "use the first N GPUs of the topology", "all"},
       {"root", "r", true, "root rank for broadcast and reduce", "0"},
       {"backend", "", true, "engine backend: simgrid", "simgrid"},
+      {"auto-max-transfers", "", true, "with --algo auto, skip candidates with more transfers than this",
+       "2000000"},
       {"json", "", true, "also write the rows as JSON to this file", ""},
       {"iters", "n", true, "accepted for nccl-tests compatibility; a simulation needs one iteration", ""},
       {"warmup_iters", "w", true, "accepted for nccl-tests compatibility; ignored", ""},
@@ -176,6 +178,15 @@ int collective_command(const std::vector<std::string>& argv) {
   request.redop = redop;
   request.ranks = ranks;
   request.root = root;
+  {
+    char* end = nullptr;
+    const std::string text = args.get("auto-max-transfers");
+    const unsigned long long n = std::strtoull(text.c_str(), &end, 10);
+    if (end == text.c_str() || *end != '\0' || n == 0) {
+      return usage_error(fmt::format("--auto-max-transfers must be a whole number > 0, found '{}'", text));
+    }
+    request.auto_max_transfers = n;
+  }
   // Progress on a terminal only; pipes and files get just the table.
   std::function<void(std::size_t, std::size_t)> progress;
   if (::isatty(STDERR_FILENO) != 0) {

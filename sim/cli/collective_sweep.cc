@@ -51,6 +51,12 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
           last_refusal = s.error().message;
           continue;  // e.g. nvls without an NVSwitch, or LL on nvls
         }
+        if (request.algo == "auto" && s->transfers.size() > request.auto_max_transfers) {
+          last_refusal = fmt::format("every algorithm needs more than {} transfers at this size; name one with "
+                                     "--algo (hier scales best) or raise --auto-max-transfers",
+                                     request.auto_max_transfers);
+          continue;
+        }
         candidates[i].push_back(schedules.size());
         schedules.push_back(std::move(*s));
       }

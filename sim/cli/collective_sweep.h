@@ -26,6 +26,10 @@ struct SweepRequest {
   std::string redop = "sum";
   int ranks = 0;
   int root = 0;
+  // Under "auto", candidates with more transfers than this are skipped (the
+  // SimGrid backend runs ~100k-200k transfers a second on one core). A named
+  // default; an explicitly requested algorithm always runs.
+  std::size_t auto_max_transfers = 2'000'000;
 };
 
 // An explicitly requested algorithm or protocol that cannot run here is an

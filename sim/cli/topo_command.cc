@@ -21,6 +21,7 @@ const std::vector<OptionSpec>& topo_options() {
       {"set", "", true, "override a topology field, e.g. --set floor.rack_pitch=0.8m (repeatable)", ""},
       {"json", "", true, "also write the summary as JSON to this file", ""},
       {"dot", "", true, "write the device/link graph as Graphviz DOT to this file", ""},
+      {"expand", "", true, "write the fully expanded, explicit topology YAML to this file", ""},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
@@ -55,8 +56,18 @@ int topo_command(const std::vector<std::string>& argv) {
   const topology::Network network(*topo);
   const auto summary = topology::summarize(*topo, network);
   std::fputs(report::format_topology_summary(summary).c_str(), stdout);
+  std::string expanded;
+  if (parsed->has("expand")) {
+    auto text = config::expanded_topology_yaml(parsed->positional().front(), parsed->all("set"));
+    if (!text) {
+      std::fprintf(stderr, "collsim topo: %s\n", text.error().to_string().c_str());
+      return kExitBadInput;
+    }
+    expanded = *text;
+  }
   for (auto [option, content] : {std::pair{"json", report::topology_json(summary)},
-                                 {"dot", parsed->has("dot") ? report::topology_dot(*topo) : ""}}) {
+                                 {"dot", parsed->has("dot") ? report::topology_dot(*topo) : ""},
+                                 {"expand", expanded}}) {
     if (!parsed->has(option)) continue;
     if (auto s = report::write_file_atomically(parsed->get(option), content); !s) {
       std::fprintf(stderr, "collsim topo: %s\n", s.error().to_string().c_str());

@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "sim/config/cluster_template.h"
 #include "sim/config/floor_reader.h"
 #include "sim/config/link_classes.h"
 #include "sim/config/overrides.h"
@@ -353,8 +354,11 @@ class TopologyReader {
 
 }  // namespace
 
-Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file,
-                                          const std::vector<std::string>& overrides) {
+namespace {
+
+// Parses, applies --set overrides and expands a cluster template.
+Expected<YAML::Node> prepared_yaml(const std::string& text, const std::string& file,
+                                   const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -364,18 +368,55 @@ Expected<TopologySpec> load_topology_text(const std::string& text, const std::st
   }
   if (auto s = apply_overrides(root, overrides); !s) return s.error();
   try {
-    return TopologyReader(file).read(root);
+    if (auto s = expand_cluster_template(root, file); !s) return s.error();
+  } catch (const YAML::Exception& e) {
+    return Error{fmt::format("malformed YAML: {}", e.msg), "cluster",
+                 SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
+  }
+  return root;
+}
+
+Expected<std::string> read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(fmt::format("{}: cannot open topology file", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace
+
+Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file,
+                                          const std::vector<std::string>& overrides) {
+  auto root = prepared_yaml(text, file, overrides);
+  if (!root) return root.error();
+  try {
+    return TopologyReader(file).read(*root);
   } catch (const YAML::Exception& e) {  // defensive: yaml-cpp throws on some malformed accesses
     return Error{fmt::format("malformed YAML: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
   }
 }
 
+Expected<std::string> expanded_topology_yaml(const std::string& path, const std::vector<std::string>& overrides) {
+  auto text = read_text(path);
+  if (!text) return text.error();
+  auto root = prepared_yaml(*text, path, overrides);
+  if (!root) return root.error();
+  // Check it reads before handing it out.
+  try {
+    if (auto spec = TopologyReader(path).read(*root); !spec) return spec.error();
+  } catch (const YAML::Exception& e) {
+    return Error{fmt::format("malformed YAML: {}", e.msg), "", SourceMark{path, e.mark.line + 1, e.mark.column + 1}};
+  }
+  YAML::Emitter out;
+  out << *root;
+  return fmt::format("# Expanded by collsim from {}\n{}\n", path, out.c_str());
+}
+
 Expected<TopologySpec> load_topology_file(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) return make_error(fmt::format("{}: cannot open topology file", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return load_topology_text(buffer.str(), path, overrides);
+  auto text = read_text(path);
+  if (!text) return text.error();
+  return load_topology_text(*text, path, overrides);
 }
 
 }  // namespace collsim::config

@@ -13,6 +13,11 @@ namespace collsim::config {
 
 // `overrides` are --set assignments (overrides.h), applied before reading.
 Expected<TopologySpec> load_topology_file(const std::string& path, const std::vector<std::string>& overrides = {});
+// The file as collsim reads it: overrides applied and any cluster template
+// expanded into explicit devices, links and racks, as YAML text that
+// load_topology_file reads back to the same topology.
+Expected<std::string> expanded_topology_yaml(const std::string& path, const std::vector<std::string>& overrides = {});
+
 // Same, from text already in memory; `file` is used in error messages.
 Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file,
                                           const std::vector<std::string>& overrides = {});

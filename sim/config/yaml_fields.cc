@@ -10,9 +10,9 @@ namespace collsim::config {
 
 SourceMark mark_of(const YAML::Node& node, const std::string& file) {
   const YAML::Mark m = node.Mark();
-  // yaml-cpp marks are 0-based; -1 for nodes built in memory, which here
-  // means a value given with --set.
-  if (m.line < 0) return SourceMark{file + " (a --set value)", 0, 0};
+  // yaml-cpp marks are 0-based; -1 for nodes built in memory: a value given
+  // with --set, or one a cluster template generated.
+  if (m.line < 0) return SourceMark{file + " (a --set value or a template expansion)", 0, 0};
   return SourceMark{file, m.line + 1, m.column + 1};
 }
 

@@ -1,0 +1,298 @@
+#include "sim/config/cluster_template.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+#include <vector>
+
+#include "sim/config/yaml_fields.h"
+#include "sim/units/units.h"
+
+namespace collsim::config {
+
+namespace {
+
+struct NodeBlock {
+  const char* name;
+  int gpus;
+  int nvswitches;
+  std::vector<int> lanes_per_switch;  // NVLink lanes from each GPU to each switch
+  const char* lane_rate;
+  const char* link_class;
+  const char* pcie_rate;  // per direction, GPU <-> NIC
+  int default_nodes_per_rack;
+};
+
+const std::vector<NodeBlock>& blocks() {
+  static const std::vector<NodeBlock> b{
+      {"hgx-h100", 8, 4, {5, 4, 4, 5}, "25GB/s", "nvlink4", "63GB/s", 4},
+      {"hgx-b200", 8, 2, {9, 9}, "50GB/s", "nvlink5", "63GB/s", 4},
+      {"dgx-a100", 8, 6, {2, 2, 2, 2, 2, 2}, "25GB/s", "nvlink3", "31GB/s", 4},
+      {"gb200-nvl72", 72, 18, std::vector<int>(18, 1), "50GB/s", "nvlink5", "63GB/s", 1},
+  };
+  return b;
+}
+
+// Flow-style YAML maps for generated entries.
+YAML::Node entry(std::initializer_list<std::pair<const char*, std::string>> fields) {
+  YAML::Node n(YAML::NodeType::Map);
+  for (const auto& [k, v] : fields) n[k] = v;
+  n.SetStyle(YAML::EmitterStyle::Flow);
+  return n;
+}
+
+struct Params {
+  const NodeBlock* block = nullptr;
+  int nodes = 1;
+  int domain_gpus = 0;
+  std::string nic = "400Gb/s";
+  double nic_Bps = 50e9;
+  std::string fabric_kind = "rail-optimized";
+  int leaf_radix = 64;
+  int oversubscription = 1;
+  int planes = 1;
+  std::string cable = "fibre";
+  std::string fabric_latency = "150ns";
+  int nodes_per_rack = 0;
+  int racks_per_row = 8;
+  int switches_per_rack = 16;
+};
+
+Expected<int> positive_int(const MapReader& m, std::string_view key, int fallback) {
+  if (!m.has(key)) return fallback;
+  auto v = m.integer(key);
+  if (!v) return v.error();
+  if (*v < 1) return m.error_at(key, fmt::format("expected a whole number >= 1, found {}", *v));
+  return static_cast<int>(*v);
+}
+
+Expected<Params> read_params(const MapReader& c) {
+  if (auto s = c.check({"node", "nodes", "domain_gpus", "nic", "fabric", "layout"}); !s) return s.error();
+  Params p;
+  auto node = c.scalar("node");
+  if (!node) return node.error();
+  std::vector<std::string_view> names;
+  for (const auto& b : blocks()) {
+    names.push_back(b.name);
+    if (*node == b.name) p.block = &b;
+  }
+  if (!p.block) {
+    std::string msg = fmt::format("unknown building block '{}'", *node);
+    if (auto near = closest_match(*node, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
+    return c.error_at("node", msg + "; expected hgx-h100, hgx-b200, dgx-a100 or gb200-nvl72");
+  }
+  auto nodes = positive_int(c, "nodes", 1);
+  if (!nodes) return nodes.error();
+  p.nodes = *nodes;
+  auto domain = positive_int(c, "domain_gpus", p.block->gpus);
+  if (!domain) return domain.error();
+  p.domain_gpus = *domain;
+  if (p.block->gpus % p.domain_gpus != 0) {
+    return c.error_at("domain_gpus", fmt::format("{} GPUs per node do not split into NVLink domains of {}",
+                                                 p.block->gpus, p.domain_gpus));
+  }
+  if (p.domain_gpus != p.block->gpus && std::string(p.block->name) != "gb200-nvl72") {
+    return c.error_at("domain_gpus", "only gb200-nvl72 racks can be partitioned into smaller NVLink domains");
+  }
+  if (auto nic = c.optional_scalar("nic"); !nic) {
+    return nic.error();
+  } else if (*nic) {
+    auto rate = units::parse_rate(**nic);
+    if (!rate) return c.error_at("nic", rate.error().message);
+    if (!(rate->bytes_per_s > 0)) return c.error_at("nic", "expected a positive rate");
+    p.nic = **nic;
+    p.nic_Bps = rate->bytes_per_s;
+  }
+  if (c.has("fabric")) {
+    MapReader f(c.child("fabric"), c.file(), c.field("fabric"));
+    if (auto s = f.check({"kind", "leaf_radix", "oversubscription", "planes", "cable", "latency"}); !s) {
+      return s.error();
+    }
+    if (auto kind = f.optional_scalar("kind"); !kind) {
+      return kind.error();
+    } else if (*kind) {
+      if (**kind != "rail-optimized" && **kind != "leaf-spine") {
+        return f.error_at("kind", fmt::format("expected rail-optimized or leaf-spine, found '{}'", **kind));
+      }
+      p.fabric_kind = **kind;
+    }
+    for (auto [key, out, fallback] : {std::tuple{"leaf_radix", &p.leaf_radix, 64},
+                                      {"oversubscription", &p.oversubscription, 1},
+                                      {"planes", &p.planes, 1}}) {
+      auto v = positive_int(f, key, fallback);
+      if (!v) return v.error();
+      *out = *v;
+    }
+    if ((p.leaf_radix % (p.oversubscription + 1)) != 0) {
+      return f.error_at("leaf_radix", fmt::format("{} ports do not split {}:1 into down- and up-ports",
+                                                  p.leaf_radix, p.oversubscription));
+    }
+    for (auto [key, out] : {std::pair{"cable", &p.cable}, {"latency", &p.fabric_latency}}) {
+      auto v = f.optional_scalar(key);
+      if (!v) return v.error();
+      if (*v) *out = **v;
+    }
+  }
+  p.nodes_per_rack = p.block->default_nodes_per_rack;
+  if (c.has("layout")) {
+    MapReader l(c.child("layout"), c.file(), c.field("layout"));
+    if (auto s = l.check({"nodes_per_rack", "racks_per_row", "switches_per_rack"}); !s) return s.error();
+    for (auto [key, out] : {std::pair{"nodes_per_rack", &p.nodes_per_rack}, {"racks_per_row", &p.racks_per_row},
+                            {"switches_per_rack", &p.switches_per_rack}}) {
+      auto v = positive_int(l, key, *out);
+      if (!v) return v.error();
+      *out = *v;
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+Status expand_cluster_template(YAML::Node& root, const std::string& file) {
+  if (!root.IsMap() || !root["cluster"]) return Ok{};
+  MapReader c(root["cluster"], file, "cluster");
+  auto params = read_params(c);
+  if (!params) return params.error();
+  const Params& p = *params;
+  const NodeBlock& b = *p.block;
+
+  YAML::Node racks = root["racks"] ? root["racks"] : YAML::Node(YAML::NodeType::Sequence);
+  YAML::Node devices = root["devices"] ? root["devices"] : YAML::Node(YAML::NodeType::Sequence);
+  YAML::Node links = root["links"] ? root["links"] : YAML::Node(YAML::NodeType::Sequence);
+  // PCIe Gen6 for NICs above 400 Gb/s (hardware.yaml: CX-8 800G is Gen6; gen6 x16 121 GB/s).
+  const std::string pcie = p.nic_Bps > 50e9 ? "121GB/s" : b.pcie_rate;
+
+  // Compute racks: nodes_per_rack per rack, racks_per_row per row.
+  const int compute_racks = (p.nodes + p.nodes_per_rack - 1) / p.nodes_per_rack;
+  for (int r = 0; r < compute_racks; ++r) {
+    racks.push_back(entry({{"name", fmt::format("rack{}", r)},
+                           {"row", std::to_string(r / p.racks_per_row)},
+                           {"slot", std::to_string(r % p.racks_per_row)}}));
+  }
+  const int network_row = (compute_racks + p.racks_per_row - 1) / p.racks_per_row;
+  const int domains_per_node = b.gpus / p.domain_gpus;
+  for (int n = 0; n < p.nodes; ++n) {
+    const std::string rack = fmt::format("rack{}", n / p.nodes_per_rack);
+    // A node's GPUs, NICs and switches sit together; nodes stack up the rack.
+    const int u = 1 + (n % p.nodes_per_rack) * (40 / p.nodes_per_rack);
+    for (int d = 0; d < domains_per_node; ++d) {
+      const std::string tag = domains_per_node == 1 ? fmt::format("n{}", n) : fmt::format("n{}d{}", n, d);
+      devices.push_back(entry({{"name", tag + "gpu"}, {"kind", "gpu"}, {"count", std::to_string(p.domain_gpus)},
+                               {"rack", rack}, {"u", std::to_string(u)}}));
+      devices.push_back(entry({{"name", tag + "nvswitch"}, {"kind", "nvswitch"},
+                               {"count", std::to_string(b.nvswitches)}, {"rack", rack}, {"u", std::to_string(u)}}));
+      devices.push_back(entry({{"name", tag + "nic"}, {"kind", "nic"}, {"count", std::to_string(p.domain_gpus)},
+                               {"rack", rack}, {"u", std::to_string(u)}}));
+      // NVLink: one entry per distinct lane count, to all switches with that count.
+      std::vector<bool> done(b.nvswitches, false);
+      for (int sw = 0; sw < b.nvswitches; ++sw) {
+        if (done[sw]) continue;
+        std::vector<int> same;
+        for (int t = sw; t < b.nvswitches; ++t) {
+          if (b.lanes_per_switch[t] == b.lanes_per_switch[sw]) {
+            same.push_back(t);
+            done[t] = true;
+          }
+        }
+        links.push_back(entry({{"from", tag + "gpu"}, {"to", fmt::format("{}nvswitch[{}]", tag, fmt::join(same, ","))},
+                               {"lanes", std::to_string(b.lanes_per_switch[sw])}, {"rate", b.lane_rate},
+                               {"latency", "250ns"}, {"class", b.link_class}}));
+      }
+      links.push_back(entry({{"from", tag + "gpu"}, {"to", tag + "nic"}, {"pattern", "zip"}, {"rate", pcie},
+                             {"latency", "500ns"}, {"class", "pcie"}}));
+    }
+  }
+
+  // Scale-out fabric. NICs are numbered node-major; rail = GPU index in its
+  // NVLink domain. Rail-optimized: each leaf serves one rail of consecutive
+  // nodes; leaf-spine: each leaf serves consecutive NICs. Spines connect to
+  // every leaf of their plane once (twin spines merge into one logical spine).
+  const int down = p.leaf_radix * p.oversubscription / (p.oversubscription + 1);
+  const int nic_count = p.nodes * b.gpus;
+  const std::string net_class = "infiniband";
+  std::vector<std::pair<std::string, std::string>> switch_devices;  // (group name, count)
+  auto nic_name = [&](int global) {
+    const int node = global / b.gpus, in_node = global % b.gpus;
+    const int d = in_node / p.domain_gpus, i = in_node % p.domain_gpus;
+    const std::string tag = domains_per_node == 1 ? fmt::format("n{}", node) : fmt::format("n{}d{}", node, d);
+    return fmt::format("{}nic{}", tag, i);
+  };
+  for (int plane = 0; plane < p.planes; ++plane) {
+    // The NICs of this plane, grouped by leaf.
+    std::vector<std::vector<int>> leaves;
+    if (p.fabric_kind == "rail-optimized") {
+      for (int rail = plane; rail < p.domain_gpus; rail += p.planes) {
+        std::vector<int> rail_nics;
+        for (int g = 0; g < nic_count; ++g)
+          if (g % p.domain_gpus == rail) rail_nics.push_back(g);
+        for (std::size_t k = 0; k < rail_nics.size(); k += down) {
+          leaves.emplace_back(rail_nics.begin() + k, rail_nics.begin() + std::min(rail_nics.size(), k + down));
+        }
+      }
+    } else {
+      std::vector<int> plane_nics;
+      for (int g = 0; g < nic_count; ++g)
+        if (g % p.planes == plane) plane_nics.push_back(g);
+      for (std::size_t k = 0; k < plane_nics.size(); k += down) {
+        leaves.emplace_back(plane_nics.begin() + k, plane_nics.begin() + std::min(plane_nics.size(), k + down));
+      }
+    }
+    const std::string leaf = fmt::format("p{}leaf", plane), spine = fmt::format("p{}spine", plane);
+    const int n_leaves = static_cast<int>(leaves.size());
+    if (n_leaves > p.leaf_radix) {
+      return c.error_at("nodes", fmt::format("{} leaves per plane need more than one spine layer of radix {}; a "
+                                             "three-tier fabric is not implemented yet",
+                                             n_leaves, p.leaf_radix));
+    }
+    switch_devices.emplace_back(leaf, std::to_string(n_leaves));
+    for (int l = 0; l < n_leaves; ++l) {
+      for (int g : leaves[l]) {
+        links.push_back(entry({{"from", nic_name(g)}, {"to", fmt::format("{}{}", leaf, l)},
+                               {"rate", p.nic}, {"latency", p.fabric_latency}, {"medium", p.cable},
+                               {"class", net_class}}));
+      }
+    }
+    if (n_leaves > 1) {
+      // Up-ports per leaf: its NICs / oversubscription, spread evenly over
+      // as few spines as the radix allows (each leaf to each spine).
+      std::size_t most = 0;
+      for (const auto& l : leaves) most = std::max(most, l.size());
+      const int uplinks = static_cast<int>((most + p.oversubscription - 1) / p.oversubscription);
+      const int spines = (n_leaves * uplinks + p.leaf_radix - 1) / p.leaf_radix;
+      const int lanes = (uplinks + spines - 1) / spines;
+      switch_devices.emplace_back(spine, std::to_string(spines));
+      for (int l = 0; l < n_leaves; ++l) {
+        for (int s = 0; s < spines; ++s) {
+          links.push_back(entry({{"from", fmt::format("{}{}", leaf, l)}, {"to", fmt::format("{}{}", spine, s)},
+                                 {"lanes", std::to_string(lanes)}, {"rate", p.nic}, {"latency", p.fabric_latency},
+                                 {"medium", p.cable}, {"class", net_class}}));
+        }
+      }
+    }
+  }
+  // Network racks in their own row.
+  int placed = 0, net_rack = 0;
+  for (const auto& [group, count_text] : switch_devices) {
+    const int count = std::stoi(count_text);
+    for (int i = 0; i < count; ++i, ++placed) {
+      if (placed % p.switches_per_rack == 0) {
+        net_rack = placed / p.switches_per_rack;
+        racks.push_back(entry({{"name", fmt::format("net{}", net_rack)},
+                               {"row", std::to_string(network_row + net_rack / p.racks_per_row)},
+                               {"slot", std::to_string(net_rack % p.racks_per_row)}}));
+      }
+      devices.push_back(entry({{"name", fmt::format("{}{}", group, i)}, {"kind", "switch"},
+                               {"rack", fmt::format("net{}", net_rack)},
+                               {"u", std::to_string(1 + 2 * (placed % p.switches_per_rack))}}));
+    }
+  }
+  root.remove("cluster");
+  root["racks"] = racks;
+  root["devices"] = devices;
+  root["links"] = links;
+  return Ok{};
+}
+
+}  // namespace collsim::config

@@ -1,0 +1,46 @@
+// Cluster templates: a short `cluster:` section that expands into the
+// explicit devices, links and racks of a whole cluster, before the file is
+// read (so the expansion is checked like any hand-written file, and
+// `collsim topo --expand` can print it).
+//
+//   cluster:
+//     node: hgx-h100        # hgx-h100 | hgx-b200 | dgx-a100 | gb200-nvl72
+//     nodes: 128            # nodes (racks, for gb200-nvl72)
+//     domain_gpus: 72       # gb200-nvl72 only: GPUs per NVLink domain (72, 36, 8, 4...)
+//     nic: 400Gb/s          # one NIC per GPU, behind its PCIe hop
+//     fabric:
+//       kind: rail-optimized  # rail-optimized | leaf-spine
+//       leaf_radix: 64        # ports per leaf and spine switch
+//       oversubscription: 1   # leaf down-ports per up-port
+//       planes: 1             # parallel copies of the fabric, NICs split across them
+//       cable: fibre          # medium of every fabric cable
+//       latency: 150ns        # fixed latency of each fabric link (half a switch traversal)
+//     layout:
+//       nodes_per_rack: 4     # compute racks; racks_per_row of them per row
+//       racks_per_row: 8
+//       switches_per_rack: 16 # network racks, in their own row after the compute rows
+//
+// Building blocks (per node; numbers from shared/reference/hardware.yaml):
+//   hgx-h100: 8 GPUs, 4 NVSwitch, 18 NVLink4 x 25 GB/s split 5/4/4/5, PCIe Gen5 x16 to the NIC
+//   hgx-b200: 8 GPUs, 2 NVSwitch, 18 NVLink5 x 50 GB/s split 9/9, PCIe Gen5 x16
+//   dgx-a100: 8 GPUs, 6 NVSwitch, 12 NVLink3 x 25 GB/s, 2 per chip, PCIe Gen4 x16
+//   gb200-nvl72: 72 GPUs per rack, 18 NVSwitch chips, one NVLink5 link of 50 GB/s
+//     from each GPU to each chip; NIC behind PCIe Gen5 x16, Gen6 above 400 Gb/s
+//     (hardware.yaml nics.connectx8: 800G on PCIe Gen6)
+// Everything else (switch latency, rack layout, cable medium) is a named,
+// documented default above, overridable in the file or with --set.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+
+#include "sim/core/error.h"
+
+namespace collsim::config {
+
+// If `root` has a `cluster:` section, replaces it with explicit `racks`,
+// `devices` and `links` (appended to any the file already has).
+Status expand_cluster_template(YAML::Node& root, const std::string& file);
+
+}  // namespace collsim::config
