@@ -48,7 +48,7 @@ struct Params {
   int domain_gpus = 0;
   std::string nic = "400Gb/s";
   double nic_Bps = 50e9;
-  std::string fabric_kind = "rail-optimized";
+  std::string fabric_kind;  // default: rail-optimized for 8-GPU nodes, leaf-spine for racks
   int leaf_radix = 64;
   int oversubscription = 1;
   int planes = 1;
@@ -134,6 +134,7 @@ Expected<Params> read_params(const MapReader& c) {
       if (*v) *out = **v;
     }
   }
+  if (p.fabric_kind.empty()) p.fabric_kind = p.block->gpus == 8 ? "rail-optimized" : "leaf-spine";
   p.nodes_per_rack = p.block->default_nodes_per_rack;
   if (c.has("layout")) {
     MapReader l(c.child("layout"), c.file(), c.field("layout"));

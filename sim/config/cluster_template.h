@@ -9,7 +9,7 @@
 //     domain_gpus: 72       # gb200-nvl72 only: GPUs per NVLink domain (72, 36, 8, 4...)
 //     nic: 400Gb/s          # one NIC per GPU, behind its PCIe hop
 //     fabric:
-//       kind: rail-optimized  # rail-optimized | leaf-spine
+//       kind: rail-optimized  # rail-optimized (default for 8-GPU nodes) | leaf-spine (default for racks)
 //       leaf_radix: 64        # ports per leaf and spine switch
 //       oversubscription: 1   # leaf down-ports per up-port
 //       planes: 1             # parallel copies of the fabric, NICs split across them

@@ -1,0 +1,109 @@
+// Cluster templates against counts worked out by hand, and the expand round trip.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <tuple>
+
+#include "sim/config/topology_file.h"
+#include "sim/topology/network.h"
+#include "sim/topology/summary.h"
+#include "test_support.h"
+
+namespace collsim::topology {
+namespace {
+
+TopologySummary summary_of(const std::string& yaml) {
+  const Topology t = collsim::testing::topology_from_text(yaml);
+  const Network net(t);
+  return summarize(t, net);
+}
+
+TEST(ClusterTemplate, RailOptimized128NodesMatchesTheHandCount) {
+  const Topology t = collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) +
+                                                          "/topologies/h100-ib400-128node.yaml");
+  const Network net(t);
+  const auto s = summarize(t, net);
+  EXPECT_EQ(s.gpus, 1024);
+  EXPECT_EQ(s.devices_by_kind.at("nic"), 1024);
+  EXPECT_EQ(s.devices_by_kind.at("nvswitch"), 512);  // 4 per node
+  // 8 rails x 128 nodes / 32 down-ports = 32 leaves; 32 leaves x 32 up-ports / 64 = 16 spines.
+  EXPECT_EQ(s.devices_by_kind.at("switch"), 48);
+  EXPECT_EQ(s.links_by_class.at("nvlink4"), 128 * 8 * 4);
+  EXPECT_EQ(s.links_by_class.at("infiniband"), 1024 + 32 * 16);
+  EXPECT_EQ(s.nvlink_domains, 128);
+  // Non-blocking: half the GPUs reach the other half at 512 x 50 GB/s.
+  EXPECT_DOUBLE_EQ(s.bisection_Bps, 512 * 50e9);
+  EXPECT_EQ(s.diameter_hops, 6);  // GPU-PCIe-NIC-leaf-spine-leaf-NIC-PCIe-GPU... NIC to NIC: 4 + 2 PCIe
+}
+
+TEST(ClusterTemplate, OversubscriptionCutsTheBisectionByItsRatio) {
+  // Leaf-spine, 12 nodes = 96 NICs, radix 64 at 3:1 -> 48 down: leaf 0 holds
+  // GPUs 0-47 (the first half), leaf 1 GPUs 48-95. Each leaf gets 48 / 3 = 16
+  // up-ports, all to ceil(2 x 16 / 64) = 1 spine: bisection 16 x 50 GB/s,
+  // a third of the 48 x 50 GB/s the GPUs could send (the textbook 3:1).
+  const auto s = summary_of(R"(name: t
+cluster:
+  node: hgx-h100
+  nodes: 12
+  fabric: {kind: leaf-spine, leaf_radix: 64, oversubscription: 3}
+)");
+  EXPECT_EQ(s.devices_by_kind.at("switch"), 2 + 1);
+  EXPECT_DOUBLE_EQ(s.bisection_Bps, 16 * 50e9);
+  const auto full = summary_of("name: t\ncluster: {node: hgx-h100, nodes: 12, fabric: {kind: leaf-spine}}\n");
+  EXPECT_DOUBLE_EQ(full.bisection_Bps, 48 * 50e9);  // 1:1: every GPU of the half at 50 GB/s
+}
+
+TEST(ClusterTemplate, Nvl72RackPartitionsIntoSmallerNvlinkDomains) {
+  const auto full = summary_of("name: t\ncluster: {node: gb200-nvl72, nodes: 1}\n");
+  EXPECT_EQ(full.gpus, 72);
+  EXPECT_EQ(full.nvlink_domains, 1);
+  EXPECT_DOUBLE_EQ(full.gpu_nvlink_Bps, 900e9);  // 18 x 50 GB/s
+  const auto halves = summary_of("name: t\ncluster: {node: gb200-nvl72, nodes: 1, domain_gpus: 36, nic: 800Gb/s}\n");
+  EXPECT_EQ(halves.nvlink_domains, 2);
+  EXPECT_DOUBLE_EQ(halves.gpu_nvlink_Bps, 900e9);
+  EXPECT_DOUBLE_EQ(halves.gpu_network_Bps, 100e9);  // 800 Gb/s behind a PCIe Gen6 hop of 121 GB/s
+}
+
+std::set<std::tuple<std::string, std::string, double, double>> edges_of(const Topology& t) {
+  std::set<std::tuple<std::string, std::string, double, double>> out;
+  for (auto [e, end] = boost::edges(t.graph); e != end; ++e) {
+    out.emplace(t.graph[boost::source(*e, t.graph)].name, t.graph[boost::target(*e, t.graph)].name,
+                t.graph[*e].rate_Bps, t.graph[*e].latency_s);
+  }
+  return out;
+}
+
+TEST(ClusterTemplate, ExpandedYamlReadsBackToTheSameGraph) {
+  const std::string file = ::testing::TempDir() + "cluster.yaml";
+  std::ofstream(file) << "name: t\ncluster: {node: dgx-a100, nodes: 6, nic: 200Gb/s, layout: {nodes_per_rack: 2}}\n";
+  auto expanded = config::expanded_topology_yaml(file, {"cluster.fabric.leaf_radix=16"});
+  ASSERT_TRUE(expanded.ok()) << expanded.error().to_string();
+  const std::string again = ::testing::TempDir() + "cluster_expanded.yaml";
+  std::ofstream(again) << *expanded;
+  auto a = config::load_topology_file(file, {"cluster.fabric.leaf_radix=16"});
+  auto b = config::load_topology_file(again);
+  ASSERT_TRUE(a.ok() && b.ok()) << (a.ok() ? b.error().to_string() : a.error().to_string());
+  const Topology ta = *build_topology(*a), tb = *build_topology(*b);
+  EXPECT_EQ(boost::num_vertices(ta.graph), boost::num_vertices(tb.graph));
+  EXPECT_EQ(edges_of(ta), edges_of(tb));
+  EXPECT_GT(edges_of(ta).size(), 100u);
+}
+
+TEST(ClusterTemplate, BadParametersAreClearErrors) {
+  auto e = config::load_topology_text("name: t\ncluster: {node: hgx-h10, nodes: 2}\n", "t.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().to_string().find("did you mean 'hgx-h100'?"), std::string::npos) << e.error().to_string();
+  e = config::load_topology_text("name: t\ncluster: {node: gb200-nvl72, domain_gpus: 7}\n", "t.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().to_string().find("do not split into NVLink domains of 7"), std::string::npos);
+  e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, nodes: 300, fabric: {leaf_radix: 8}}\n", "t.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().to_string().find("three-tier fabric is not implemented"), std::string::npos)
+      << e.error().to_string();
+  e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, fabirc: {}}\n", "t.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().to_string().find("did you mean 'fabric'?"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace collsim::topology
