@@ -172,3 +172,52 @@ links:
 
 }  // namespace
 }  // namespace collsim::topology
+
+#include <filesystem>
+
+namespace collsim::topology {
+namespace {
+
+TEST(ShippedTopologies, EveryOneLoadsAndConnectsEveryGpu) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(COLLSIM_SOURCE_DIR) + "/topologies")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++files;
+    auto spec = config::load_topology_file(entry.path().string());
+    ASSERT_TRUE(spec.ok()) << spec.error().to_string();
+    auto topo = build_topology(*spec);
+    ASSERT_TRUE(topo.ok()) << topo.error().to_string();
+    const Network net(*topo);
+    EXPECT_GT(net.num_gpus(), 0) << entry.path();
+    EXPECT_FALSE(net.route(0, net.num_gpus() - 1).empty()) << entry.path();
+  }
+  EXPECT_GE(files, 8);
+}
+
+TEST(PortBudget, ASwitchOverItsPortsIsAnErrorAtItsDeclaration) {
+  auto spec = config::load_topology_text(R"(name: t
+devices:
+  - {name: g, kind: gpu, count: 4}
+  - {name: sw, kind: switch, ports: 6}
+links:
+  - {from: g, to: sw, lanes: 2, rate: 50GB/s, latency: 0s, class: ideal}
+)",
+                                         "t.yaml");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.error().where->line, 4);
+  EXPECT_NE(spec.error().message.find("'sw' has 6 ports but its links use 8"), std::string::npos)
+      << spec.error().to_string();
+  // Exactly at the budget is fine; so is every generated fabric switch.
+  EXPECT_TRUE(config::load_topology_text(R"(name: t
+devices:
+  - {name: g, kind: gpu, count: 4}
+  - {name: sw, kind: switch, ports: 8}
+links:
+  - {from: g, to: sw, lanes: 2, rate: 50GB/s, latency: 0s, class: ideal}
+)",
+                                         "t.yaml")
+                  .ok());
+}
+
+}  // namespace
+}  // namespace collsim::topology

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "test_support.h"
 
 namespace collsim::topology {
@@ -89,6 +91,42 @@ links:
   EXPECT_EQ(net.route(0, 1).size(), 1u);  // direct
   EXPECT_EQ(net.route(0, 2).size(), 2u);  // via the switch
   EXPECT_EQ(net.route(2, 1).size(), 2u);
+}
+
+}  // namespace
+}  // namespace collsim::topology
+
+namespace collsim::topology {
+namespace {
+
+TEST(Network, EcmpSpreadsPairsOverEqualCostPathsDeterministically) {
+  // Two leaves that are not twins (each has a GPU of its own), both linking
+  // every other GPU: pairs of "other" GPUs have two equal two-hop paths.
+  const Topology topo = collsim::testing::topology_from_text(R"(name: ecmp
+devices:
+  - {name: g, kind: gpu, count: 10}
+  - {name: own, kind: gpu, count: 2}
+  - {name: leaf, kind: switch, count: 2}
+links:
+  - {from: g, to: leaf, rate: 10GB/s, latency: 0s, class: ideal}
+  - {from: "own[0]", to: "leaf[0]", rate: 10GB/s, latency: 0s, class: ideal}
+  - {from: "own[1]", to: "leaf[1]", rate: 10GB/s, latency: 0s, class: ideal}
+)");
+  const Network net(topo);
+  EXPECT_EQ(net.num_logical_switches(), 2);
+  std::set<std::string> first_hops;
+  for (int a = 0; a < 10; ++a) {
+    for (int b = 0; b < 10; ++b) {
+      if (a == b) continue;
+      const auto& r = net.route(a, b);
+      ASSERT_EQ(r.size(), 2u);
+      first_hops.insert(net.links()[r[0]].name);
+      EXPECT_EQ(net.links()[r[0]].to_node, net.links()[r[1]].from_node);
+    }
+  }
+  EXPECT_GT(first_hops.size(), 10u);  // both leaves are used as first hops
+  const Network again(topo);
+  for (int b = 1; b < 10; ++b) EXPECT_EQ(net.route(0, b), again.route(0, b));
 }
 
 }  // namespace

@@ -285,7 +285,7 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
                                {"slot", std::to_string(net_rack % p.racks_per_row)}}));
       }
       devices.push_back(entry({{"name", fmt::format("{}{}", group, i)}, {"kind", "switch"},
-                               {"rack", fmt::format("net{}", net_rack)},
+                               {"ports", std::to_string(p.leaf_radix)}, {"rack", fmt::format("net{}", net_rack)},
                                {"u", std::to_string(1 + 2 * (placed % p.switches_per_rack))}}));
     }
   }

@@ -65,6 +65,7 @@ class TopologyReader {
     }
     if (auto s = read_list(top, "devices", &TopologyReader::read_device_group); !s) return s.error();
     if (auto s = read_list(top, "links", &TopologyReader::read_link); !s) return s.error();
+    if (auto s = check_port_budgets(); !s) return s.error();
     return std::move(spec_);
   }
 
@@ -115,7 +116,14 @@ class TopologyReader {
   }
 
   Status read_device_group(const MapReader& entry) {
-    if (auto s = entry.check({"name", "kind", "count", "rack", "u"}); !s) return s;
+    if (auto s = entry.check({"name", "kind", "count", "ports", "rack", "u"}); !s) return s;
+    int ports = 0;
+    if (entry.has("ports")) {
+      auto v = entry.integer("ports");
+      if (!v) return v.error();
+      if (*v < 1) return entry.error_at("ports", fmt::format("expected a port count of at least 1, found {}", *v));
+      ports = static_cast<int>(*v);
+    }
     int rack = -1;
     double height_m = -1;
     if (auto s = read_placement(entry, spec_, rack, height_m); !s) return s;
@@ -156,7 +164,7 @@ class TopologyReader {
         return entry.error_at("name", fmt::format("device name '{}' is defined twice", device_name));
       }
       device_index_[device_name] = static_cast<int>(spec_.devices.size());
-      spec_.devices.push_back(DeviceSpec{device_name, *kind, rack, height_m, entry.mark_of("name")});
+      spec_.devices.push_back(DeviceSpec{device_name, *kind, ports, rack, height_m, entry.mark_of("name")});
     }
     groups_[*name] = group;
     return Ok{};
@@ -332,6 +340,27 @@ class TopologyReader {
         return entry.error_at("length", fmt::format("expected a length >= 0, found {}", units::format(*length)));
       }
       link.length_m = length->metres;
+    }
+    return Ok{};
+  }
+
+  // Every lane of a link takes one port at each end.
+  Status check_port_budgets() const {
+    std::vector<int> used(spec_.devices.size(), 0);
+    std::vector<int> last_link(spec_.devices.size(), -1);
+    for (std::size_t i = 0; i < spec_.links.size(); ++i) {
+      for (int d : {spec_.links[i].a, spec_.links[i].b}) {
+        used[d] += spec_.links[i].lanes;
+        last_link[d] = static_cast<int>(i);
+      }
+    }
+    for (std::size_t d = 0; d < spec_.devices.size(); ++d) {
+      const DeviceSpec& dev = spec_.devices[d];
+      if (dev.ports > 0 && used[d] > dev.ports) {
+        return Error{fmt::format("'{}' has {} ports but its links use {} (the last one is declared at line {})",
+                                 dev.name, dev.ports, used[d], spec_.links[last_link[d]].declared_at.line),
+                     "devices.ports", dev.declared_at};
+      }
     }
     return Ok{};
   }

@@ -21,6 +21,7 @@ const char* to_string(DeviceKind kind);
 struct DeviceSpec {
   std::string name;  // unique, e.g. "gpu3"
   DeviceKind kind = DeviceKind::kGpu;
+  int ports = 0;         // port budget (lanes of links it may terminate); 0 = unlimited
   int rack = -1;         // index into TopologySpec::racks; -1 = not placed
   double height_m = -1;  // height above the floor in its rack
   SourceMark declared_at;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdint>
 #include <deque>
 #include <limits>
 #include <map>
@@ -162,27 +163,38 @@ double Network::nvls_efficiency_near(int gpu) const {
 
 void Network::build_tree_from(int src) const {
   const int nodes = static_cast<int>(out_arcs_.size());
-  std::vector<int> via_link(nodes, -1), parent(nodes, -1);
-  std::vector<bool> seen(nodes, false);
+  // BFS keeping every equal-depth predecessor: all fewest-hop paths.
+  std::vector<std::vector<Arc>> parents(nodes);  // Arc{from node, link}
+  std::vector<int> depth(nodes, -1);
   std::deque<int> queue{endpoint_node_[src]};
-  seen[endpoint_node_[src]] = true;
+  depth[endpoint_node_[src]] = 0;
   while (!queue.empty()) {
     const int u = queue.front();
     queue.pop_front();
     if (u != endpoint_node_[src] && !node_forwards_[u]) continue;
     for (const Arc& arc : out_arcs_[u]) {
-      if (seen[arc.to]) continue;
-      seen[arc.to] = true;
-      parent[arc.to] = u;
-      via_link[arc.to] = arc.link;
-      queue.push_back(arc.to);
+      if (depth[arc.to] < 0) {
+        depth[arc.to] = depth[u] + 1;
+        queue.push_back(arc.to);
+      }
+      if (depth[arc.to] == depth[u] + 1) parents[arc.to].push_back(Arc{u, arc.link});
     }
   }
   auto& table = routes_[src];
   table.assign(endpoints_.size(), {});
   for (std::size_t dst = 0; dst < endpoints_.size(); ++dst) {
+    // ECMP: among equal-cost predecessors, a deterministic hash of the
+    // (source, destination) pair picks one, so different pairs spread over
+    // the paths while a pair always takes the same one.
+    const std::uint64_t pair_hash = (static_cast<std::uint64_t>(src) * 0x9E3779B97F4A7C15ULL) ^
+                                    (static_cast<std::uint64_t>(dst) * 0xC2B2AE3D27D4EB4FULL);
     std::vector<int> path;
-    for (int v = endpoint_node_[dst]; parent[v] >= 0; v = parent[v]) path.push_back(via_link[v]);
+    for (int v = endpoint_node_[dst]; !parents[v].empty();) {
+      const auto& options = parents[v];
+      const Arc& pick = options[(pair_hash >> 7) % options.size()];
+      path.push_back(pick.link);
+      v = pick.to;
+    }
     std::reverse(path.begin(), path.end());
     table[dst] = std::move(path);
   }

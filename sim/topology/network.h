@@ -12,10 +12,11 @@
 // link rate this is exact for max-min fair sharing, and it turns 18 parallel
 // flows into one. Twins that do not meet the conditions are kept apart.
 //
-// Routing: fewest hops, transiting only devices that forward traffic;
-// among equal-hop paths the one through the lowest-numbered devices wins
-// (deterministic). ECMP over non-twin equal paths comes with the topology
-// library (issue 3).
+// Routing: fewest hops, transiting only devices that forward traffic.
+// ECMP: where several fewest-hop paths remain after plane merging (which
+// already splits traffic exactly over twin switches), each (source,
+// destination) pair takes one of them, chosen by a deterministic hash of the
+// pair: different pairs spread over the paths, a pair always takes the same.
 #pragma once
 
 #include <string>
