@@ -16,8 +16,7 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root, const std
   s.ranks = ranks;
   s.bytes = bytes;
   s.root = root;
-  const int slices = std::clamp(static_cast<int>(std::ceil(bytes / options.min_slice_bytes)), 1,
-                                std::max(1, options.max_slices));
+  const int slices = piece_count(bytes, options.min_slice_bytes, options.max_slices);
   s.chunks = slices;  // the checker sees each slice as a chunk of the buffer
   const int h_count = static_cast<int>(hops.size());
   auto index = [&](int hop, int slice) { return slice * h_count + hop; };

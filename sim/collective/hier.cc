@@ -22,11 +22,9 @@ int mod(int a, int m) { return ((a % m) + m) % m; }
 // earlier work on it is done. Both are updated as transfers are added.
 // Transfers of one phase queue in order per connection (FIFO), so the next
 // piece's phase waits for the link, not for the previous piece's other phases.
-using Fifo = std::map<std::tuple<int, int, int>, int>;  // (phase, src, dst) -> last transfer
-
-void ring_pass(Schedule& s, const std::vector<int>& order, int first, int stride, int width, double block_bytes,
+void ring_pass(const std::vector<int>& order, int first, int stride, int width, double block_bytes,
                int steps, int reduce_steps, int shift, std::vector<int>& ready, std::vector<int>& sent, int phase,
-               Fifo& fifo) {
+               QueuedAppender& queued) {
   const int g = static_cast<int>(order.size());
   for (int step = 0; step < steps; ++step) {
     std::vector<int> arrived(g, -1);
@@ -40,12 +38,10 @@ void ring_pass(Schedule& s, const std::vector<int>& order, int first, int stride
       t.action = step < reduce_steps ? Action::kReduce : Action::kCopy;
       if (ready[t.src] >= 0) t.deps.push_back(ready[t.src]);
       if (sent[t.src] >= 0 && sent[t.src] != ready[t.src]) t.deps.push_back(sent[t.src]);
-      sent[t.src] = static_cast<int>(s.transfers.size());
-      auto [last, first_on_link] = fifo.try_emplace({phase, t.src, t.dst}, -1);
-      t.queue_after = last->second;
-      last->second = static_cast<int>(s.transfers.size());
-      arrived[mod(pos + 1, g)] = static_cast<int>(s.transfers.size());
-      s.transfers.push_back(std::move(t));
+      const int src = t.src;
+      const int id = queued.add(phase, std::move(t));
+      sent[src] = id;
+      arrived[mod(pos + 1, g)] = id;
     }
     for (int pos = 0; pos < g; ++pos) ready[order[pos]] = arrived[pos];
   }
@@ -58,18 +54,7 @@ Expected<Schedule> hier_allreduce(int ranks, double bytes, const std::vector<int
   if (static_cast<int>(domain_of_rank.size()) != ranks) {
     return make_error(fmt::format("hier needs the NVLink domain of each of the {} ranks", ranks));
   }
-  // members[d] = ranks of domain d in rank order, domains by first appearance.
-  std::vector<int> ids;
-  std::vector<std::vector<int>> members;
-  for (int r = 0; r < ranks; ++r) {
-    auto it = std::find(ids.begin(), ids.end(), domain_of_rank[r]);
-    if (it == ids.end()) {
-      ids.push_back(domain_of_rank[r]);
-      members.emplace_back();
-      it = ids.end() - 1;
-    }
-    members[it - ids.begin()].push_back(r);
-  }
+  const auto members = group_by_domain(domain_of_rank);
   const int D = static_cast<int>(members.size());
   const int g = static_cast<int>(members.front().size());
   for (const auto& m : members) {
@@ -82,28 +67,27 @@ Expected<Schedule> hier_allreduce(int ranks, double bytes, const std::vector<int
   s.algo = "hier";
   s.ranks = ranks;
   s.bytes = bytes;
-  const int pieces = std::clamp(static_cast<int>(std::ceil(bytes / g / D / options.min_piece_bytes)), 1,
-                                std::max(1, options.max_pieces));
+  const int pieces = piece_count(bytes / g / D, options.min_piece_bytes, options.max_pieces);
   // Piece q's domain chunk i is chunks [q*g*D + i*D, ... + D); its part k is chunk q*g*D + i*D + k.
   s.chunks = pieces * g * D;
   if (ranks < 2) return s;
   const double domain_chunk = bytes / pieces / g;
-  Fifo fifo;
+  QueuedAppender queued(s);
   for (int q = 0; q < pieces; ++q) {
     std::vector<int> ready(ranks, -1), sent(ranks, -1);
     const int base = q * g * D;
     if (g > 1) {
-      for (const auto& m : members) ring_pass(s, m, base, D, D, domain_chunk, g - 1, g - 1, -1, ready, sent, 0, fifo);
+      for (const auto& m : members) ring_pass(m, base, D, D, domain_chunk, g - 1, g - 1, -1, ready, sent, 0, queued);
     }
     if (D > 1) {
       for (int i = 0; i < g; ++i) {
         std::vector<int> across;
         for (const auto& m : members) across.push_back(m[i]);
-        ring_pass(s, across, base + i * D, 1, 1, domain_chunk / D, 2 * (D - 1), D - 1, 0, ready, sent, 1, fifo);
+        ring_pass(across, base + i * D, 1, 1, domain_chunk / D, 2 * (D - 1), D - 1, 0, ready, sent, 1, queued);
       }
     }
     if (g > 1) {
-      for (const auto& m : members) ring_pass(s, m, base, D, D, domain_chunk, g - 1, 0, 0, ready, sent, 2, fifo);
+      for (const auto& m : members) ring_pass(m, base, D, D, domain_chunk, g - 1, 0, 0, ready, sent, 2, queued);
     }
   }
   return s;

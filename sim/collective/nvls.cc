@@ -19,14 +19,13 @@ Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOp
   if (ranks < 2) return s;
   const int sw = ranks;
   const double portion = bytes / ranks;
-  const int slices = std::clamp(static_cast<int>(std::ceil(portion / options.min_slice_bytes)), 1,
-                                std::max(1, options.max_slices));
+  const int slices = piece_count(portion, options.min_slice_bytes, options.max_slices);
   const double wire = portion / slices / efficiency;
 
   enum Stage { kLoad, kBack, kStore, kMulticast };
   // Each stage's transfers queue in order on their connection, so slice j+1
   // loads while slice j is multicast: up- and downlinks are busy together.
-  std::map<std::tuple<int, int, int>, int> last_on;
+  QueuedAppender queued(s);
   auto add = [&](Stage stage, int src, int dst, int chunk, int slice, Action action, std::vector<int> deps) {
     Transfer t;
     t.src = src;
@@ -36,11 +35,7 @@ Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOp
     t.bytes = wire;
     t.action = action;
     t.deps = std::move(deps);
-    auto [it, first] = last_on.try_emplace({stage, src, dst}, -1);
-    t.queue_after = it->second;
-    it->second = static_cast<int>(s.transfers.size());
-    s.transfers.push_back(std::move(t));
-    return it->second;
+    return queued.add(stage, std::move(t));
   };
   for (int slice = 0; slice < slices; ++slice) {
     // 1. reduce-load of every portion from every GPU.

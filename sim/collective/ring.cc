@@ -17,8 +17,7 @@ int mod(int a, int p) { return ((a % p) + p) % p; }
 void add_ring_steps(Schedule& s, const std::vector<int>& order, double chunk_bytes, int first_chunk, int steps,
                     int reduce_steps, int shift, const RingOptions& options) {
   const int p = static_cast<int>(order.size());
-  const int slices = std::clamp(static_cast<int>(std::ceil(chunk_bytes / options.min_slice_bytes)), 1,
-                                std::max(1, options.max_slices));
+  const int slices = piece_count(chunk_bytes, options.min_slice_bytes, options.max_slices);
   const int base = static_cast<int>(s.transfers.size());
   auto index = [&](int step, int pos, int slice) { return base + (step * p + pos) * slices + slice; };
   s.transfers.reserve(s.transfers.size() + static_cast<std::size_t>(steps) * p * slices);
@@ -95,18 +94,7 @@ Schedule ring_allreduce_channels(int ranks, double bytes, const std::vector<std:
 }
 
 std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank) {
-  // Ranks of each domain, in rank order, domains in order of first appearance.
-  std::vector<int> domain_ids;
-  std::vector<std::vector<int>> members;
-  for (int r = 0; r < static_cast<int>(domain_of_rank.size()); ++r) {
-    auto it = std::find(domain_ids.begin(), domain_ids.end(), domain_of_rank[r]);
-    if (it == domain_ids.end()) {
-      domain_ids.push_back(domain_of_rank[r]);
-      members.emplace_back();
-      it = domain_ids.end() - 1;
-    }
-    members[it - domain_ids.begin()].push_back(r);
-  }
+  const auto members = group_by_domain(domain_of_rank);
   std::size_t per_domain = members.front().size();
   for (const auto& m : members) per_domain = std::min(per_domain, m.size());
   if (members.size() == 1) return {identity(static_cast<int>(domain_of_rank.size()))};

@@ -4,7 +4,9 @@
 // operation they claim.
 #pragma once
 
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "sim/collective/protocol.h"
@@ -50,5 +52,28 @@ struct Schedule {
 
   double total_bytes() const;
 };
+
+// Appends transfers that queue in order (Transfer::queue_after) behind the
+// previous one of the same stream on the same connection. Streams are the
+// algorithm's independent channels (NVLS stages, the two trees, hier phases):
+// different streams never wait for each other.
+class QueuedAppender {
+ public:
+  explicit QueuedAppender(Schedule& s) : s_(s) {}
+  // Returns the new transfer's index.
+  int add(int stream, Transfer t);
+
+ private:
+  Schedule& s_;
+  std::map<std::tuple<int, int, int>, int> last_;  // (stream, src, dst) -> transfer
+};
+
+// How many pieces to cut `bytes` into: pieces of at least `min_piece_bytes`,
+// but no more than `max_pieces` (and at least one).
+int piece_count(double bytes, double min_piece_bytes, int max_pieces);
+
+// Ranks grouped by domain id: ranks in rank order inside a group, groups in
+// order of their first rank.
+std::vector<std::vector<int>> group_by_domain(const std::vector<int>& domain_of_rank);
 
 }  // namespace collsim::collective

@@ -27,8 +27,7 @@ Schedule tree_allreduce(int ranks, double bytes, const TreeOptions& options) {
   s.bytes = bytes;
   s.latency_family = LatencyFamily::kTree;
   const double half = bytes / 2;
-  const int slices = std::clamp(static_cast<int>(std::ceil(half / options.min_slice_bytes)), 1,
-                                std::max(1, options.max_slices));
+  const int slices = piece_count(half, options.min_slice_bytes, options.max_slices);
   s.chunks = 2 * slices;  // tree t, slice j -> chunk t * slices + j
   if (ranks < 2) return s;
 
@@ -40,7 +39,7 @@ Schedule tree_allreduce(int ranks, double bytes, const TreeOptions& options) {
 
   // FIFO per connection of each tree: the two trees are separate channels
   // (their own buffers in NCCL), so one never waits behind the other.
-  std::map<std::tuple<int, int, int>, int> last_on;
+  QueuedAppender queued(s);
   int tree = 0;
   auto add = [&](int src, int dst, int chunk, Action action, std::vector<int> deps) {
     Transfer t;
@@ -50,11 +49,7 @@ Schedule tree_allreduce(int ranks, double bytes, const TreeOptions& options) {
     t.bytes = half / slices;
     t.action = action;
     t.deps = std::move(deps);
-    auto [it, first] = last_on.try_emplace({tree, src, dst}, -1);
-    t.queue_after = it->second;
-    it->second = static_cast<int>(s.transfers.size());
-    s.transfers.push_back(std::move(t));
-    return it->second;
+    return queued.add(tree, std::move(t));
   };
 
   for (int slice = 0; slice < slices; ++slice) {

@@ -1,5 +1,7 @@
 #include "sim/config/link_classes.h"
 
+#include <fmt/format.h>
+
 namespace collsim::config {
 
 const std::vector<LinkClassSpec>& builtin_link_classes() {
@@ -45,6 +47,37 @@ const std::vector<MediumSpec>& builtin_media() {
       {"dac", 4.4e-9, 3.0},     {"copper", 4.4e-9, 3.0},
   };
   return media;
+}
+
+Status read_link_classes(const MapReader& top, TopologySpec& spec) {
+  if (!top.has("link_classes")) return Ok{};
+  const YAML::Node classes = top.child("link_classes");
+  if (!classes.IsMap()) return top.error_at("link_classes", "expected a map of class name: {efficiency: x}");
+  for (const auto& kv : classes) {
+    const std::string cls = kv.first.Scalar();
+    MapReader entry(kv.second, top.file(), "link_classes." + cls);
+    if (auto s = entry.check({"efficiency", "nvls_efficiency"}); !s) return s;
+    // Start from the built-in class of that name, if any, so one field can be overridden alone.
+    LinkClassSpec c = spec.link_classes.count(cls) ? spec.link_classes[cls] : LinkClassSpec{cls, 1.0, 0};
+    if (entry.has("efficiency")) {
+      auto eff = entry.number("efficiency");
+      if (!eff) return eff.error();
+      if (!(*eff > 0 && *eff <= 1)) {
+        return entry.error_at("efficiency", fmt::format("expected a fraction in (0, 1], found {}", *eff));
+      }
+      c.efficiency = *eff;
+    }
+    if (entry.has("nvls_efficiency")) {
+      auto eff = entry.number("nvls_efficiency");
+      if (!eff) return eff.error();
+      if (!(*eff >= 0 && *eff <= 1)) {
+        return entry.error_at("nvls_efficiency", fmt::format("expected a fraction in [0, 1], found {}", *eff));
+      }
+      c.nvls_efficiency = *eff;
+    }
+    spec.link_classes[cls] = c;
+  }
+  return Ok{};
 }
 
 }  // namespace collsim::config

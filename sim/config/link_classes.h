@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/config/topology_spec.h"
+#include "sim/config/yaml_fields.h"
 
 namespace collsim::config {
 
@@ -18,5 +19,8 @@ const std::vector<LinkClassSpec>& builtin_link_classes();
 
 // Cable media: propagation delay per metre and reach.
 const std::vector<MediumSpec>& builtin_media();
+
+// Reads the file's `link_classes:` (if any) over the built-ins in `spec`.
+Status read_link_classes(const MapReader& top, TopologySpec& spec);
 
 }  // namespace collsim::config

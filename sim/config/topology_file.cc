@@ -60,9 +60,7 @@ class TopologyReader {
     if (auto s = read_media(top, spec_); !s) return s.error();
     if (auto s = read_floor(top, spec_); !s) return s.error();
     if (auto s = read_racks(top, spec_); !s) return s.error();
-    if (top.has("link_classes")) {
-      if (auto s = read_link_classes(top); !s) return s.error();
-    }
+    if (auto s = read_link_classes(top, spec_); !s) return s.error();
     if (auto s = read_list(top, "devices", &TopologyReader::read_device_group); !s) return s.error();
     if (auto s = read_list(top, "links", &TopologyReader::read_link); !s) return s.error();
     if (auto s = check_port_budgets(); !s) return s.error();
@@ -81,36 +79,6 @@ class TopologyReader {
     for (std::size_t i = 0; i < list.size(); ++i) {
       MapReader entry(list[i], file_, fmt::format("{}[{}]", key, i));
       if (auto s = (this->*reader)(entry); !s) return s;
-    }
-    return Ok{};
-  }
-
-  Status read_link_classes(const MapReader& top) {
-    const YAML::Node classes = top.child("link_classes");
-    if (!classes.IsMap()) return top.error_at("link_classes", "expected a map of class name: {efficiency: x}");
-    for (const auto& kv : classes) {
-      const std::string cls = kv.first.Scalar();
-      MapReader entry(kv.second, file_, "link_classes." + cls);
-      if (auto s = entry.check({"efficiency", "nvls_efficiency"}); !s) return s;
-      // Start from the built-in class of that name, if any, so one field can be overridden alone.
-      LinkClassSpec spec = spec_.link_classes.count(cls) ? spec_.link_classes[cls] : LinkClassSpec{cls, 1.0, 0};
-      if (entry.has("efficiency")) {
-        auto eff = entry.number("efficiency");
-        if (!eff) return eff.error();
-        if (!(*eff > 0 && *eff <= 1)) {
-          return entry.error_at("efficiency", fmt::format("expected a fraction in (0, 1], found {}", *eff));
-        }
-        spec.efficiency = *eff;
-      }
-      if (entry.has("nvls_efficiency")) {
-        auto eff = entry.number("nvls_efficiency");
-        if (!eff) return eff.error();
-        if (!(*eff >= 0 && *eff <= 1)) {
-          return entry.error_at("nvls_efficiency", fmt::format("expected a fraction in [0, 1], found {}", *eff));
-        }
-        spec.nvls_efficiency = *eff;
-      }
-      spec_.link_classes[cls] = spec;
     }
     return Ok{};
   }
