@@ -107,3 +107,24 @@ TEST(ClusterTemplate, BadParametersAreClearErrors) {
 
 }  // namespace
 }  // namespace collsim::topology
+
+namespace collsim::topology {
+namespace {
+
+TEST(ClusterTemplate, PlanesDealRailsAcrossSeparateFabrics) {
+  // 4 nodes, 2 planes: every NIC has a 200 Gb/s port in each plane. Per
+  // plane one leaf per rail (4 ports each) and ceil(8 leaves x 4 / 64) = 1
+  // spine: 16 leaves + 2 spines; bisection unchanged (2 x 25 GB/s per NIC).
+  const auto s = summary_of(R"(name: t
+cluster:
+  node: hgx-h100
+  nodes: 4
+  fabric: {planes: 2}
+)");
+  EXPECT_EQ(s.devices_by_kind.at("switch"), 16 + 2);
+  EXPECT_EQ(s.links_by_class.at("infiniband"), 2 * 32 + 16);  // NIC ports to leaves, one bundle per leaf to its spine
+  EXPECT_DOUBLE_EQ(s.bisection_Bps, 16 * 50e9);
+}
+
+}  // namespace
+}  // namespace collsim::topology

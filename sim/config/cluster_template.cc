@@ -209,7 +209,10 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
   // Scale-out fabric. NICs are numbered node-major; rail = GPU index in its
   // NVLink domain. Rail-optimized: each leaf serves one rail of consecutive
   // nodes; leaf-spine: each leaf serves consecutive NICs. Spines connect to
-  // every leaf of their plane once (twin spines merge into one logical spine).
+  // every leaf of their plane (twin spines merge into one logical spine).
+  // Planes: every NIC splits its rate into one port per plane (as an 800G
+  // NIC runs as 2 x 400G), so every GPU reaches every plane.
+  const std::string port_rate = units::format(units::Rate{p.nic_Bps / p.planes});
   const int down = p.leaf_radix * p.oversubscription / (p.oversubscription + 1);
   const int nic_count = p.nodes * b.gpus;
   const std::string net_class = "infiniband";
@@ -224,7 +227,7 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
     // The NICs of this plane, grouped by leaf.
     std::vector<std::vector<int>> leaves;
     if (p.fabric_kind == "rail-optimized") {
-      for (int rail = plane; rail < p.domain_gpus; rail += p.planes) {
+      for (int rail = 0; rail < p.domain_gpus; ++rail) {
         std::vector<int> rail_nics;
         for (int g = 0; g < nic_count; ++g)
           if (g % p.domain_gpus == rail) rail_nics.push_back(g);
@@ -234,8 +237,7 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
       }
     } else {
       std::vector<int> plane_nics;
-      for (int g = 0; g < nic_count; ++g)
-        if (g % p.planes == plane) plane_nics.push_back(g);
+      for (int g = 0; g < nic_count; ++g) plane_nics.push_back(g);
       for (std::size_t k = 0; k < plane_nics.size(); k += down) {
         leaves.emplace_back(plane_nics.begin() + k, plane_nics.begin() + std::min(plane_nics.size(), k + down));
       }
@@ -251,7 +253,7 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
     for (int l = 0; l < n_leaves; ++l) {
       for (int g : leaves[l]) {
         links.push_back(entry({{"from", nic_name(g)}, {"to", fmt::format("{}{}", leaf, l)},
-                               {"rate", p.nic}, {"latency", p.fabric_latency}, {"medium", p.cable},
+                               {"rate", port_rate}, {"latency", p.fabric_latency}, {"medium", p.cable},
                                {"class", net_class}}));
       }
     }
@@ -267,7 +269,7 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
       for (int l = 0; l < n_leaves; ++l) {
         for (int s = 0; s < spines; ++s) {
           links.push_back(entry({{"from", fmt::format("{}{}", leaf, l)}, {"to", fmt::format("{}{}", spine, s)},
-                                 {"lanes", std::to_string(lanes)}, {"rate", p.nic}, {"latency", p.fabric_latency},
+                                 {"lanes", std::to_string(lanes)}, {"rate", port_rate}, {"latency", p.fabric_latency},
                                  {"medium", p.cable}, {"class", net_class}}));
         }
       }

@@ -12,7 +12,7 @@
 //       kind: rail-optimized  # rail-optimized (default for 8-GPU nodes) | leaf-spine (default for racks)
 //       leaf_radix: 64        # ports per leaf and spine switch
 //       oversubscription: 1   # leaf down-ports per up-port
-//       planes: 1             # parallel copies of the fabric, NICs split across them
+//       planes: 1             # parallel copies of the fabric; each NIC has one port (nic / planes) in each
 //       cable: fibre          # medium of every fabric cable
 //       latency: 150ns        # fixed latency of each fabric link (half a switch traversal)
 //     layout:
