@@ -1,20 +1,18 @@
 // `collsim collective`: one collective over a range of sizes, printed like
 // nccl-tests. Wires config -> topology -> collective -> engine -> report.
 #include <fmt/format.h>
-
 #include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
-#include <unistd.h>
-
 #include <cstdio>
+#include <functional>
 
 #include "sim/cli/args.h"
+#include "sim/cli/collective_sweep.h"
 #include "sim/cli/commands.h"
 #include "sim/collective/ops.h"
-#include "sim/cli/collective_sweep.h"
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
 #include "sim/config/topology_file.h"
@@ -35,8 +33,9 @@ const std::vector<OptionSpec>& collective_options() {
       {"op", "", true, "collective, named like nccl-tests' binaries: allreduce, reducescatter, allgather, alltoall, "
                           "broadcast, reduce, sendrecv",
        "allreduce"},
-      {"algo", "a", true, "algorithm: ring (allreduce, reducescatter, allgather, broadcast, reduce), direct (alltoall, "
-                          "sendrecv), auto",
+      // No short forms for --algo and --proto: nccl-tests uses -a (average) and -p (parallel init).
+      {"algo", "", true, "algorithm: ring, tree, rhd, hier, nvls (allreduce); ring (reducescatter, allgather, "
+                         "broadcast, reduce); direct (alltoall, sendrecv); or auto: the fastest per size",
        "auto"},
       {"minbytes", "b", true, "smallest size; K/M/G are powers of two as in nccl-tests", "32M"},
       {"maxbytes", "e", true, "largest size", "32M"},
@@ -45,13 +44,13 @@ const std::vector<OptionSpec>& collective_options() {
                               "uint64, f8e4m3, f8e5m2",
        "float"},
       {"redop", "o", true, "reduction: sum, prod, min, max, avg (time does not depend on it)", "sum"},
-      {"proto", "p", true, "NCCL protocol: LL, LL128, Simple, none (links only), or auto: the fastest per size",
+      {"proto", "", true, "NCCL protocol: LL, LL128, Simple, none (links only), or auto: the fastest per size",
        "auto"},
       {"ranks", "", true, "use the first N GPUs of the topology", "all"},
       {"root", "r", true, "root rank for broadcast and reduce", "0"},
       {"backend", "", true, "engine backend: simgrid", "simgrid"},
-      {"auto-max-transfers", "", true, "with --algo auto, skip candidates with more transfers than this",
-       "2000000"},
+      {"auto-max-work", "", true,
+       "with --algo auto, skip candidates whose transfers x ranks exceed this (a simulation-cost proxy)", "5e7"},
       {"json", "", true, "also write the rows as JSON to this file", ""},
       {"iters", "n", true, "accepted for nccl-tests compatibility; a simulation needs one iteration", ""},
       {"warmup_iters", "w", true, "accepted for nccl-tests compatibility; ignored", ""},
@@ -180,12 +179,12 @@ int collective_command(const std::vector<std::string>& argv) {
   request.root = root;
   {
     char* end = nullptr;
-    const std::string text = args.get("auto-max-transfers");
-    const unsigned long long n = std::strtoull(text.c_str(), &end, 10);
-    if (end == text.c_str() || *end != '\0' || n == 0) {
-      return usage_error(fmt::format("--auto-max-transfers must be a whole number > 0, found '{}'", text));
+    const std::string text = args.get("auto-max-work");
+    const double w = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !(w > 0)) {
+      return usage_error(fmt::format("--auto-max-work must be a number > 0, found '{}'", text));
     }
-    request.auto_max_transfers = n;
+    request.auto_max_work = w;
   }
   // Progress on a terminal only; pipes and files get just the table.
   std::function<void(std::size_t, std::size_t)> progress;

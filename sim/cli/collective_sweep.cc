@@ -51,10 +51,11 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
           last_refusal = s.error().message;
           continue;  // e.g. nvls without an NVSwitch, or LL on nvls
         }
-        if (request.algo == "auto" && s->transfers.size() > request.auto_max_transfers) {
-          last_refusal = fmt::format("every algorithm needs more than {} transfers at this size; name one with "
-                                     "--algo (hier scales best) or raise --auto-max-transfers",
-                                     request.auto_max_transfers);
+        const double work = static_cast<double>(s->transfers.size()) * request.ranks;
+        if (request.algo == "auto" && work > request.auto_max_work) {
+          last_refusal = fmt::format("every algorithm costs more than {:g} transfers x ranks at this size; name one "
+                                     "with --algo (rhd is cheapest to simulate) or raise --auto-max-work",
+                                     request.auto_max_work);
           continue;
         }
         candidates[i].push_back(schedules.size());
