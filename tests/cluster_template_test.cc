@@ -98,8 +98,7 @@ TEST(ClusterTemplate, BadParametersAreClearErrors) {
   EXPECT_NE(e.error().to_string().find("do not split into NVLink domains of 7"), std::string::npos);
   e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, nodes: 300, fabric: {leaf_radix: 8}}\n", "t.yaml");
   ASSERT_FALSE(e.ok());
-  EXPECT_NE(e.error().to_string().find("three-tier fabric is not implemented"), std::string::npos)
-      << e.error().to_string();
+  EXPECT_NE(e.error().to_string().find("four tiers are not implemented"), std::string::npos) << e.error().to_string();
   e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, fabirc: {}}\n", "t.yaml");
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().to_string().find("did you mean 'fabric'?"), std::string::npos);
@@ -124,6 +123,33 @@ cluster:
   EXPECT_EQ(s.devices_by_kind.at("switch"), 16 + 2);
   EXPECT_EQ(s.links_by_class.at("infiniband"), 2 * 32 + 16);  // NIC ports to leaves, one bundle per leaf to its spine
   EXPECT_DOUBLE_EQ(s.bisection_Bps, 16 * 50e9);
+}
+
+}  // namespace
+}  // namespace collsim::topology
+
+namespace collsim::topology {
+namespace {
+
+TEST(ClusterTemplate, ThreeTierFatTreeIsTheTextbookKAryFatTree) {
+  // Radix k = 8, 1:1, 16 nodes = 128 NICs = k^3/4 hosts: 32 leaves (4 down,
+  // 4 up), 8 pods of 4 leaves with 4 aggregation switches each, (k/2)^2 = 16
+  // cores: 5k^2/4 = 80 switches, full bisection, 8 hops GPU to GPU.
+  const auto s = summary_of(R"(name: t
+cluster:
+  node: hgx-h100
+  nodes: 16
+  fabric: {kind: leaf-spine, leaf_radix: 8}
+)");
+  EXPECT_EQ(s.devices_by_kind.at("switch"), 80);
+  EXPECT_EQ(s.links_by_class.at("infiniband"), 128 + 32 * 4 + 32 * 4);
+  EXPECT_DOUBLE_EQ(s.bisection_Bps, 64 * 50e9);
+  EXPECT_EQ(s.diameter_hops, 8);
+  // Past k pods the core layer runs out of ports: a clear error.
+  auto spec = config::load_topology_text(
+      "name: t\ncluster: {node: hgx-h100, nodes: 40, fabric: {kind: leaf-spine, leaf_radix: 8}}\n", "t.yaml");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_NE(spec.error().message.find("four tiers are not implemented"), std::string::npos) << spec.error().message;
 }
 
 }  // namespace

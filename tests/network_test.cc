@@ -99,7 +99,7 @@ links:
 namespace collsim::topology {
 namespace {
 
-TEST(Network, EcmpSpreadsPairsOverEqualCostPathsDeterministically) {
+TEST(Network, EcmpSpreadsDestinationsOverEqualCostPathsDeterministically) {
   // Two leaves that are not twins (each has a GPU of its own), both linking
   // every other GPU: pairs of "other" GPUs have two equal two-hop paths.
   const Topology topo = collsim::testing::topology_from_text(R"(name: ecmp

@@ -244,11 +244,6 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
     }
     const std::string leaf = fmt::format("p{}leaf", plane), spine = fmt::format("p{}spine", plane);
     const int n_leaves = static_cast<int>(leaves.size());
-    if (n_leaves > p.leaf_radix) {
-      return c.error_at("nodes", fmt::format("{} leaves per plane need more than one spine layer of radix {}; a "
-                                             "three-tier fabric is not implemented yet",
-                                             n_leaves, p.leaf_radix));
-    }
     switch_devices.emplace_back(leaf, std::to_string(n_leaves));
     for (int l = 0; l < n_leaves; ++l) {
       for (int g : leaves[l]) {
@@ -257,12 +252,49 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
                                {"class", net_class}}));
       }
     }
-    if (n_leaves > 1) {
-      // Up-ports per leaf: its NICs / oversubscription, spread evenly over
-      // as few spines as the radix allows (each leaf to each spine).
-      std::size_t most = 0;
-      for (const auto& l : leaves) most = std::max(most, l.size());
-      const int uplinks = static_cast<int>((most + p.oversubscription - 1) / p.oversubscription);
+    std::size_t most = 0;
+    for (const auto& l : leaves) most = std::max(most, l.size());
+    // Up-ports per leaf: its NICs / oversubscription.
+    const int uplinks = static_cast<int>((most + p.oversubscription - 1) / p.oversubscription);
+    if (n_leaves > p.leaf_radix) {
+      // Three tiers (a k-ary fat tree generalised): pods of radix/2 leaves;
+      // each pod has one aggregation switch per leaf up-port, each leaf one
+      // link to each; aggregation switch j of every pod has radix/2 up-links,
+      // one to each core of core group j; a core has one port per pod.
+      const int half = p.leaf_radix / 2;
+      const int pods = (n_leaves + half - 1) / half;
+      if (pods > p.leaf_radix) {
+        return c.error_at("nodes", fmt::format("{} leaves per plane need {} pods, more than a core switch of radix "
+                                               "{} can join; four tiers are not implemented",
+                                               n_leaves, pods, p.leaf_radix));
+      }
+      if (uplinks > half) {
+        return c.error_at("fabric", fmt::format("a three-tier fabric needs at most {} up-ports per leaf (radix / 2), "
+                                                "found {}",
+                                                half, uplinks));
+      }
+      const std::string agg = fmt::format("p{}agg", plane), core = fmt::format("p{}core", plane);
+      switch_devices.emplace_back(agg, std::to_string(pods * uplinks));
+      switch_devices.emplace_back(core, std::to_string(uplinks * half));
+      for (int l = 0; l < n_leaves; ++l) {
+        for (int j = 0; j < uplinks; ++j) {
+          links.push_back(entry({{"from", fmt::format("{}{}", leaf, l)},
+                                 {"to", fmt::format("{}{}", agg, (l / half) * uplinks + j)}, {"rate", port_rate},
+                                 {"latency", p.fabric_latency}, {"medium", p.cable}, {"class", net_class}}));
+        }
+      }
+      for (int pod = 0; pod < pods; ++pod) {
+        for (int j = 0; j < uplinks; ++j) {
+          for (int k = 0; k < half; ++k) {
+            links.push_back(entry({{"from", fmt::format("{}{}", agg, pod * uplinks + j)},
+                                   {"to", fmt::format("{}{}", core, j * half + k)}, {"rate", port_rate},
+                                   {"latency", p.fabric_latency}, {"medium", p.cable}, {"class", net_class}}));
+          }
+        }
+      }
+    } else if (n_leaves > 1) {
+      // Two tiers: the up-ports spread evenly over as few spines as the
+      // radix allows (each leaf to each spine).
       const int spines = (n_leaves * uplinks + p.leaf_radix - 1) / p.leaf_radix;
       const int lanes = (uplinks + spines - 1) / spines;
       switch_devices.emplace_back(spine, std::to_string(spines));

@@ -10,6 +10,8 @@
 //     nic: 400Gb/s          # one NIC per GPU, behind its PCIe hop
 //     fabric:
 //       kind: rail-optimized  # rail-optimized (default for 8-GPU nodes) | leaf-spine (default for racks)
+//                             # two tiers while the leaves fit one spine's radix, three tiers (pods of
+//                             # radix/2 leaves, aggregation and core layers) beyond
 //       leaf_radix: 64        # ports per leaf and spine switch
 //       oversubscription: 1   # leaf down-ports per up-port
 //       planes: 1             # parallel copies of the fabric; each NIC has one port (nic / planes) in each

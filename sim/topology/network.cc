@@ -183,15 +183,18 @@ void Network::build_tree_from(int src) const {
   auto& table = routes_[src];
   table.assign(endpoints_.size(), {});
   for (std::size_t dst = 0; dst < endpoints_.size(); ++dst) {
-    // ECMP: among equal-cost predecessors, a deterministic hash of the
-    // (source, destination) pair picks one, so different pairs spread over
-    // the paths while a pair always takes the same one.
-    const std::uint64_t pair_hash = (static_cast<std::uint64_t>(src) * 0x9E3779B97F4A7C15ULL) ^
-                                    (static_cast<std::uint64_t>(dst) * 0xC2B2AE3D27D4EB4FULL);
+    // ECMP, destination-based (D-mod-k, the static routing fat trees use):
+    // walking back from the destination, each choice among equal-cost
+    // predecessors takes digit `dst mod n` of the destination's index in a
+    // mixed radix of the choices met so far. Flows to different
+    // destinations spread over the paths (a shift pattern such as a ring's
+    // gets distinct uplinks), and a pair always takes the same path.
     std::vector<int> path;
+    std::size_t digits = dst;
     for (int v = endpoint_node_[dst]; !parents[v].empty();) {
       const auto& options = parents[v];
-      const Arc& pick = options[(pair_hash >> 7) % options.size()];
+      const Arc& pick = options[digits % options.size()];
+      digits /= options.size();
       path.push_back(pick.link);
       v = pick.to;
     }
