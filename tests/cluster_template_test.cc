@@ -57,6 +57,8 @@ TEST(ClusterTemplate, Nvl72RackPartitionsIntoSmallerNvlinkDomains) {
   const auto full = summary_of("name: t\ncluster: {node: gb200-nvl72, nodes: 1}\n");
   EXPECT_EQ(full.gpus, 72);
   EXPECT_EQ(full.nvlink_domains, 1);
+  EXPECT_EQ(full.devices_by_kind.at("cpu"), 36);        // hardware.yaml gb200_nvl72.grace_cpus_per_rack
+  EXPECT_EQ(full.links_by_class.at("c2c"), 72);         // every GPU on NVLink-C2C to its Grace
   EXPECT_DOUBLE_EQ(full.gpu_nvlink_Bps, 900e9);  // 18 x 50 GB/s
   const auto halves = summary_of("name: t\ncluster: {node: gb200-nvl72, nodes: 1, domain_gpus: 36, nic: 800Gb/s}\n");
   EXPECT_EQ(halves.nvlink_domains, 2);

@@ -22,6 +22,7 @@ struct NodeBlock {
   const char* link_class;
   const char* pcie_rate;  // per direction, GPU <-> NIC
   int default_nodes_per_rack;
+  int gpus_per_grace = 0;  // Grace CPUs on NVLink-C2C: one per this many GPUs; 0 = none modelled
 };
 
 const std::vector<NodeBlock>& blocks() {
@@ -29,7 +30,7 @@ const std::vector<NodeBlock>& blocks() {
       {"hgx-h100", 8, 4, {5, 4, 4, 5}, "25GB/s", "nvlink4", "63GB/s", 4},
       {"hgx-b200", 8, 2, {9, 9}, "50GB/s", "nvlink5", "63GB/s", 4},
       {"dgx-a100", 8, 6, {2, 2, 2, 2, 2, 2}, "25GB/s", "nvlink3", "31GB/s", 4},
-      {"gb200-nvl72", 72, 18, std::vector<int>(18, 1), "50GB/s", "nvlink5", "63GB/s", 1},
+      {"gb200-nvl72", 72, 18, std::vector<int>(18, 1), "50GB/s", "nvlink5", "63GB/s", 1, 2},
   };
   return b;
 }
@@ -200,6 +201,20 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
         links.push_back(entry({{"from", tag + "gpu"}, {"to", fmt::format("{}nvswitch[{}]", tag, fmt::join(same, ","))},
                                {"lanes", std::to_string(b.lanes_per_switch[sw])}, {"rate", b.lane_rate},
                                {"latency", "250ns"}, {"class", b.link_class}}));
+      }
+      if (b.gpus_per_grace > 0) {
+        // Grace CPUs, each joined to its GPUs by NVLink-C2C at 450 GB/s per
+        // direction (hardware.yaml nvlink_c2c, gb200_nvl72.grace_cpus_per_rack
+        // 36: one per 2 GPUs). ASSUMPTION: 250ns C2C latency (NOT FOUND).
+        const int graces = p.domain_gpus / b.gpus_per_grace;
+        devices.push_back(entry({{"name", tag + "grace"}, {"kind", "cpu"}, {"count", std::to_string(graces)},
+                                 {"rack", rack}, {"u", std::to_string(u)}}));
+        for (int k = 0; k < b.gpus_per_grace; ++k) {
+          std::vector<int> gpus;
+          for (int c = 0; c < graces; ++c) gpus.push_back(c * b.gpus_per_grace + k);
+          links.push_back(entry({{"from", fmt::format("{}gpu[{}]", tag, fmt::join(gpus, ","))}, {"to", tag + "grace"},
+                                 {"pattern", "zip"}, {"rate", "450GB/s"}, {"latency", "250ns"}, {"class", "c2c"}}));
+        }
       }
       links.push_back(entry({{"from", tag + "gpu"}, {"to", tag + "nic"}, {"pattern", "zip"}, {"rate", pcie},
                              {"latency", "500ns"}, {"class", "pcie"}}));

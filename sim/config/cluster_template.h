@@ -27,7 +27,8 @@
 //   hgx-b200: 8 GPUs, 2 NVSwitch, 18 NVLink5 x 50 GB/s split 9/9, PCIe Gen5 x16
 //   dgx-a100: 8 GPUs, 6 NVSwitch, 12 NVLink3 x 25 GB/s, 2 per chip, PCIe Gen4 x16
 //   gb200-nvl72: 72 GPUs per rack, 18 NVSwitch chips, one NVLink5 link of 50 GB/s
-//     from each GPU to each chip; NIC behind PCIe Gen5 x16, Gen6 above 400 Gb/s
+//     from each GPU to each chip; 36 Grace CPUs, each on NVLink-C2C (450 GB/s
+//     per direction) to 2 GPUs; NIC behind PCIe Gen5 x16, Gen6 above 400 Gb/s
 //     (hardware.yaml nics.connectx8: 800G on PCIe Gen6)
 // Everything else (switch latency, rack layout, cable medium) is a named,
 // documented default above, overridable in the file or with --set.

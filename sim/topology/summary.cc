@@ -110,6 +110,7 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
         s.gpu_nvlink_Bps += g[*e].rate_Bps;
         continue;
       }
+      if (kind == config::DeviceKind::kCpu) continue;  // NVLink-C2C or PCIe to a host CPU: not the network
       // Toward the network (PCIe -> NIC -> fabric): the narrower of this
       // hop and what the next device sends on, back to the GPU excluded.
       double onward = 0;
