@@ -163,11 +163,16 @@ double Network::nvls_efficiency_near(int gpu) const {
 
 void Network::build_tree_from(int src) const {
   const int nodes = static_cast<int>(out_arcs_.size());
-  // BFS keeping every equal-depth predecessor: all fewest-hop paths.
+  // BFS keeping, among equal-depth predecessors, those on the widest paths:
+  // all fewest-hop paths whose narrowest link is as wide as possible (so a
+  // PCIe detour never ties with NVLink). Every depth-d node is dequeued
+  // before any depth-(d+1) one, so width[u] is final when u expands.
   std::vector<std::vector<Arc>> parents(nodes);  // Arc{from node, link}
   std::vector<int> depth(nodes, -1);
+  std::vector<double> width(nodes, 0);
   std::deque<int> queue{endpoint_node_[src]};
   depth[endpoint_node_[src]] = 0;
+  width[endpoint_node_[src]] = std::numeric_limits<double>::infinity();
   while (!queue.empty()) {
     const int u = queue.front();
     queue.pop_front();
@@ -177,7 +182,15 @@ void Network::build_tree_from(int src) const {
         depth[arc.to] = depth[u] + 1;
         queue.push_back(arc.to);
       }
-      if (depth[arc.to] == depth[u] + 1) parents[arc.to].push_back(Arc{u, arc.link});
+      if (depth[arc.to] != depth[u] + 1) continue;
+      const double w = std::min(width[u], links_[arc.link].rate_Bps);
+      auto& p = parents[arc.to];
+      if (p.empty() || w > width[arc.to] * (1 + 1e-12)) {
+        p.assign(1, Arc{u, arc.link});
+        width[arc.to] = w;
+      } else if (w >= width[arc.to] * (1 - 1e-12)) {
+        p.push_back(Arc{u, arc.link});
+      }
     }
   }
   auto& table = routes_[src];

@@ -12,7 +12,8 @@
 // link rate this is exact for max-min fair sharing, and it turns 18 parallel
 // flows into one. Twins that do not meet the conditions are kept apart.
 //
-// Routing: fewest hops, transiting only devices that forward traffic.
+// Routing: fewest hops, transiting only devices that forward traffic; among
+// those, the widest (largest narrowest effective rate).
 // ECMP: where several fewest-hop paths remain after plane merging (which
 // already splits traffic exactly over twin switches), each (source,
 // destination) pair takes one of them, chosen from the destination's index
