@@ -10,14 +10,10 @@ namespace {
 // hops[h] = (src, dst) rank of the chain's h-th connection.
 Schedule make_chain(const char* op, int ranks, double bytes, int root, const std::vector<std::pair<int, int>>& hops,
                     Action action, const ChainOptions& options) {
-  Schedule s;
-  s.op = op;
-  s.algo = "ring";
-  s.ranks = ranks;
-  s.bytes = bytes;
-  s.root = root;
   const int slices = piece_count(bytes, options.min_slice_bytes, options.max_slices);
-  s.chunks = slices;  // the checker sees each slice as a chunk of the buffer
+  // The checker sees each slice as a chunk of the buffer.
+  Schedule s = empty_schedule(op, "ring", ranks, bytes, slices);
+  s.root = root;
   const int h_count = static_cast<int>(hops.size());
   auto index = [&](int hop, int slice) { return slice * h_count + hop; };
   // Slice-major order keeps deps and queue_after pointing backwards.

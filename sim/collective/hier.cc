@@ -62,14 +62,9 @@ Expected<Schedule> hier_allreduce(int ranks, double bytes, const std::vector<int
       return make_error(fmt::format("hier needs NVLink domains of equal size; found {} and {} GPUs", g, m.size()));
     }
   }
-  Schedule s;
-  s.op = "allreduce";
-  s.algo = "hier";
-  s.ranks = ranks;
-  s.bytes = bytes;
   const int pieces = piece_count(bytes / g / D, options.min_piece_bytes, options.max_pieces);
   // Piece q's domain chunk i is chunks [q*g*D + i*D, ... + D); its part k is chunk q*g*D + i*D + k.
-  s.chunks = pieces * g * D;
+  Schedule s = empty_schedule("allreduce", "hier", ranks, bytes, pieces * g * D);
   if (ranks < 2) return s;
   const double domain_chunk = bytes / pieces / g;
   QueuedAppender queued(s);

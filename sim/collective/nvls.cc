@@ -8,12 +8,7 @@
 namespace collsim::collective {
 
 Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
-  Schedule s;
-  s.op = "allreduce";
-  s.algo = "nvls";
-  s.ranks = ranks;
-  s.bytes = bytes;
-  s.chunks = ranks;
+  Schedule s = empty_schedule("allreduce", "nvls", ranks, bytes, ranks);
   s.helper_ranks = 1;
   s.latency_family = LatencyFamily::kNvls;
   if (ranks < 2) return s;

@@ -13,14 +13,9 @@ int largest_power_of_two_at_most(int p) {
 }  // namespace
 
 Schedule rhd_allreduce(int ranks, double bytes) {
-  Schedule s;
-  s.op = "allreduce";
-  s.algo = "rhd";
-  s.ranks = ranks;
-  s.bytes = bytes;
   const int q = largest_power_of_two_at_most(ranks);  // p'
   const int extra = ranks - q;
-  s.chunks = q;
+  Schedule s = empty_schedule("allreduce", "rhd", ranks, bytes, q);
   if (ranks < 2) return s;
   const double chunk_bytes = bytes / q;
 

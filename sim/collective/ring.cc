@@ -44,15 +44,7 @@ std::vector<int> identity(int p) {
   return order;
 }
 
-Schedule empty_ring(const char* op, int ranks, double bytes) {
-  Schedule s;
-  s.op = op;
-  s.algo = "ring";
-  s.ranks = ranks;
-  s.bytes = bytes;
-  s.chunks = ranks;
-  return s;
-}
+Schedule empty_ring(const char* op, int ranks, double bytes) { return empty_schedule(op, "ring", ranks, bytes, ranks); }
 
 }  // namespace
 
@@ -83,9 +75,8 @@ namespace collsim::collective {
 
 Schedule ring_allreduce_channels(int ranks, double bytes, const std::vector<std::vector<int>>& orders,
                                  const RingOptions& options) {
-  Schedule s = empty_ring("allreduce", ranks, bytes);
   const int channels = static_cast<int>(orders.size());
-  s.chunks = channels * ranks;
+  Schedule s = empty_schedule("allreduce", "ring", ranks, bytes, channels * ranks);
   if (ranks < 2) return s;
   for (int c = 0; c < channels; ++c) {
     add_ring_steps(s, orders[c], bytes / channels / ranks, c * ranks, 2 * (ranks - 1), ranks - 1, 0, options);

@@ -13,6 +13,16 @@ int QueuedAppender::add(int stream, Transfer t) {
   return it->second;
 }
 
+Schedule empty_schedule(std::string op, std::string algo, int ranks, double bytes, int chunks) {
+  Schedule s;
+  s.op = std::move(op);
+  s.algo = std::move(algo);
+  s.ranks = ranks;
+  s.bytes = bytes;
+  s.chunks = chunks;
+  return s;
+}
+
 int piece_count(double bytes, double min_piece_bytes, int max_pieces) {
   return std::clamp(static_cast<int>(std::ceil(bytes / min_piece_bytes)), 1, std::max(1, max_pieces));
 }

@@ -68,6 +68,9 @@ class QueuedAppender {
   std::map<std::tuple<int, int, int>, int> last_;  // (stream, src, dst) -> transfer
 };
 
+// A schedule with its identity filled in and no transfers yet.
+Schedule empty_schedule(std::string op, std::string algo, int ranks, double bytes, int chunks);
+
 // How many pieces to cut `bytes` into: pieces of at least `min_piece_bytes`,
 // but no more than `max_pieces` (and at least one).
 int piece_count(double bytes, double min_piece_bytes, int max_pieces);

@@ -20,15 +20,10 @@ std::vector<int> binary_tree_parents(int ranks) {
 }
 
 Schedule tree_allreduce(int ranks, double bytes, const TreeOptions& options) {
-  Schedule s;
-  s.op = "allreduce";
-  s.algo = "tree";
-  s.ranks = ranks;
-  s.bytes = bytes;
-  s.latency_family = LatencyFamily::kTree;
   const double half = bytes / 2;
   const int slices = piece_count(half, options.min_slice_bytes, options.max_slices);
-  s.chunks = 2 * slices;  // tree t, slice j -> chunk t * slices + j
+  Schedule s = empty_schedule("allreduce", "tree", ranks, bytes, 2 * slices);  // tree t, slice j -> chunk t * slices + j
+  s.latency_family = LatencyFamily::kTree;
   if (ranks < 2) return s;
 
   // Tree 1 as built; tree 2 mirrored (even p) or shifted by one (odd p).
