@@ -13,6 +13,7 @@ constexpr const char* kUsage =
     "usage: collsim <command> [options]\n"
     "\n"
     "commands:\n"
+    "  run          simulate one training step: step time, exposed communication, bottlenecks\n"
     "  collective   time one collective over a range of sizes, printed like nccl-tests\n"
     "  validate     compare simulated collectives with published measurements\n"
     "  topo         inspect a topology: counts, bandwidth, diameter, cable bill of materials\n"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "run") return run_command(args);
   if (command == "collective") return collective_command(args);
   if (command == "validate") return validate_command(args);
   if (command == "topo") return topo_command(args);

@@ -373,14 +373,6 @@ Expected<YAML::Node> prepared_yaml(const std::string& text, const std::string& f
   return root;
 }
 
-Expected<std::string> read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return make_error(fmt::format("{}: cannot open topology file", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 }  // namespace
 
 Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file,
@@ -395,7 +387,7 @@ Expected<TopologySpec> load_topology_text(const std::string& text, const std::st
 }
 
 Expected<std::string> expanded_topology_yaml(const std::string& path, const std::vector<std::string>& overrides) {
-  auto text = read_text(path);
+  auto text = read_text_file(path, "topology file");
   if (!text) return text.error();
   auto root = prepared_yaml(*text, path, overrides);
   if (!root) return root.error();
@@ -411,7 +403,7 @@ Expected<std::string> expanded_topology_yaml(const std::string& path, const std:
 }
 
 Expected<TopologySpec> load_topology_file(const std::string& path, const std::vector<std::string>& overrides) {
-  auto text = read_text(path);
+  auto text = read_text_file(path, "topology file");
   if (!text) return text.error();
   return load_topology_text(*text, path, overrides);
 }

@@ -1,5 +1,8 @@
 #include "sim/config/yaml_fields.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -130,6 +133,14 @@ Expected<double> MapReader::number(std::string_view key) const {
     return error_at(key, fmt::format("expected a number, found '{}'", s));
   }
   return value;
+}
+
+Expected<std::string> read_text_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) return make_error(fmt::format("{}: cannot open {}", path, what));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
 }
 
 }  // namespace collsim::config

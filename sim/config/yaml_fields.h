@@ -50,6 +50,9 @@ class MapReader {
 
 SourceMark mark_of(const YAML::Node& node, const std::string& file);
 
+// The whole file; error "PATH: cannot open WHAT" when it cannot be read.
+Expected<std::string> read_text_file(const std::string& path, const std::string& what);
+
 // The candidate closest to `word` by edit distance, if close enough to suggest.
 std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string_view>& candidates);
 

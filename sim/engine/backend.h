@@ -18,6 +18,8 @@ namespace collsim::engine {
 struct RunOptions {
   // rank -> endpoint of the network; empty means rank i on endpoint i.
   std::vector<int> rank_to_endpoint;
+  // When not empty: one rank map per schedule, overriding rank_to_endpoint.
+  std::vector<std::vector<int>> rank_to_endpoint_per_schedule;
   // Keep each transfer's finish time (memory grows with the schedule).
   bool record_transfers = false;
   // Called after each schedule finishes with (finished, total). It may run in
@@ -42,6 +44,10 @@ class Backend {
                                                     const std::vector<collective::Schedule>& schedules,
                                                     const RunOptions& options) = 0;
 };
+
+// The protocol's view of a route: over the network if any link is a NIC
+// link (infiniband, ethernet), else PCIe if any link is, else NVLink.
+collective::HopKind hop_kind(const topology::Network& network, const std::vector<int>& route);
 
 // "simgrid" (flow-level, max-min fair sharing). Error for an unknown name.
 Expected<std::unique_ptr<Backend>> make_backend(const std::string& name);

@@ -122,7 +122,8 @@ Network::Network(const Topology& topo) {
     auto [it, inserted] = link_of.try_emplace(key, static_cast<int>(links_.size()));
     if (inserted) {
       links_.push_back(NetworkLink{fmt::format("{}->{}", merged_name(g, members[a]), merged_name(g, members[b])), 0, 0,
-                                   l.latency_s, l.link_class, l.nvls_efficiency, a, b});
+                                   l.latency_s, l.link_class, l.nvls_efficiency, a, b,
+                                   g[boost::source(*e, g)].kind, g[boost::target(*e, g)].kind});
       out_arcs_[a].push_back(Arc{b, it->second});
     }
     links_[it->second].line_rate_Bps += l.rate_Bps;

@@ -40,6 +40,9 @@ struct NetworkLink {
   double nvls_efficiency = 0;  // from the link class; 0 = no in-switch reduction
   int from_node = -1;          // nodes of the merged graph (see node_of_endpoint)
   int to_node = -1;
+  // Kinds of the devices at its two ends (for naming resources in reports).
+  config::DeviceKind from_kind = config::DeviceKind::kGpu;
+  config::DeviceKind to_kind = config::DeviceKind::kGpu;
 };
 
 class Network {

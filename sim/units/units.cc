@@ -30,6 +30,10 @@ constexpr std::array kRateUnits{
     UnitScale{"b/s", 1.0 / 8},      UnitScale{"Kb/s", 1e3 / 8},    UnitScale{"Mb/s", 1e6 / 8},
     UnitScale{"Gb/s", 1e9 / 8},     UnitScale{"Tb/s", 1e12 / 8},
 };
+constexpr std::array kFlopRateUnits{
+    UnitScale{"FLOP/s", 1.0},   UnitScale{"GFLOP/s", 1e9},  UnitScale{"TFLOP/s", 1e12},
+    UnitScale{"PFLOP/s", 1e15}, UnitScale{"EFLOP/s", 1e18},
+};
 constexpr std::array kDurationUnits{
     UnitScale{"s", 1.0},   UnitScale{"ms", 1e-3}, UnitScale{"us", 1e-6},
     UnitScale{"ns", 1e-9}, UnitScale{"ps", 1e-12},
@@ -125,6 +129,12 @@ Expected<Rate> parse_rate(std::string_view text) {
   return Rate{*v};
 }
 
+Expected<FlopRate> parse_flop_rate(std::string_view text) {
+  auto v = parse_with(text, kFlopRateUnits, "a compute rate");
+  if (!v) return v.error();
+  return FlopRate{*v};
+}
+
 Expected<Duration> parse_duration(std::string_view text) {
   auto v = parse_with(text, kDurationUnits, "a duration");
   if (!v) return v.error();
@@ -170,6 +180,14 @@ std::string format(Rate r) {
       UnitScale{"TB/s", 1e12},
   };
   return format_with(r.bytes_per_s, kOrdered);
+}
+
+std::string format(FlopRate f) {
+  constexpr std::array kOrdered{
+      UnitScale{"FLOP/s", 1.0},   UnitScale{"GFLOP/s", 1e9},  UnitScale{"TFLOP/s", 1e12},
+      UnitScale{"PFLOP/s", 1e15}, UnitScale{"EFLOP/s", 1e18},
+  };
+  return format_with(f.flop_per_s, kOrdered);
 }
 
 std::string format(Duration d) {

@@ -25,6 +25,9 @@ struct Duration {
 struct Length {
   double metres = 0;
 };
+struct FlopRate {  // floating-point operations per second: "989TFLOP/s"
+  double flop_per_s = 0;
+};
 
 // Each parser requires a number followed by a unit (spaces allowed between),
 // and accepts a leading sign so callers can report "must be positive" with
@@ -33,6 +36,7 @@ Expected<Bytes> parse_bytes(std::string_view text);
 Expected<Rate> parse_rate(std::string_view text);
 Expected<Duration> parse_duration(std::string_view text);
 Expected<Length> parse_length(std::string_view text);
+Expected<FlopRate> parse_flop_rate(std::string_view text);
 
 // nccl-tests' size syntax for -b/-e: a bare number is bytes, and the suffixes
 // K, M, G (and KB/MB/GB... in our unit syntax) are accepted. nccl-tests treats
@@ -45,5 +49,6 @@ std::string format(Bytes b);
 std::string format(Rate r);
 std::string format(Duration d);
 std::string format(Length l);
+std::string format(FlopRate f);
 
 }  // namespace collsim::units

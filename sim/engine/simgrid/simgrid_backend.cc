@@ -18,18 +18,6 @@ namespace collsim::engine {
 
 namespace {
 
-// The protocol's view of a route: over the network if any link is a NIC
-// link, else PCIe if any link is, else NVLink.
-collective::HopKind hop_kind(const topology::Network& network, const std::vector<int>& route) {
-  collective::HopKind kind = collective::HopKind::kNvlink;
-  for (int l : route) {
-    const std::string& cls = network.links()[l].link_class;
-    if (cls == "infiniband" || cls == "ethernet") return collective::HopKind::kNet;
-    if (cls == "pcie") kind = collective::HopKind::kPcie;
-  }
-  return kind;
-}
-
 // Resolves ranks to hosts and routes, adds protocol costs, and checks every
 // transfer can be routed.
 Expected<detail::Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
@@ -40,8 +28,15 @@ Expected<detail::Plan> make_plan(const topology::Network& network, const std::ve
   plan.record_transfers = options.record_transfers;
   plan.on_progress = options.on_progress;
   std::map<std::pair<int, int>, bool> routed;
-  for (const auto& s : schedules) {
-    if (options.rank_to_endpoint.empty() && s.ranks > network.num_gpus()) {
+  if (!options.rank_to_endpoint_per_schedule.empty() &&
+      options.rank_to_endpoint_per_schedule.size() != schedules.size()) {
+    return make_error("one rank map per schedule expected");
+  }
+  for (std::size_t si = 0; si < schedules.size(); ++si) {
+    const auto& s = schedules[si];
+    const std::vector<int>& rank_map =
+        options.rank_to_endpoint_per_schedule.empty() ? options.rank_to_endpoint : options.rank_to_endpoint_per_schedule[si];
+    if (rank_map.empty() && s.ranks > network.num_gpus()) {
       return make_error(fmt::format("{} needs {} ranks but the topology has {} GPUs", s.op, s.ranks,
                                     network.num_gpus()));
     }
@@ -50,10 +45,10 @@ Expected<detail::Plan> make_plan(const topology::Network& network, const std::ve
                                     collective::protocol_name(s.protocol)));
     }
     auto endpoint = [&](int rank) -> int {
-      const int gpu_of_rank0 = options.rank_to_endpoint.empty() ? 0 : options.rank_to_endpoint.front();
+      const int gpu_of_rank0 = rank_map.empty() ? 0 : rank_map.front();
       if (rank >= s.ranks) return network.nvswitch_endpoint_near(gpu_of_rank0);  // helper: the NVSwitch
-      if (options.rank_to_endpoint.empty()) return rank;
-      return rank < static_cast<int>(options.rank_to_endpoint.size()) ? options.rank_to_endpoint[rank] : -1;
+      if (rank_map.empty()) return rank;
+      return rank < static_cast<int>(rank_map.size()) ? rank_map[rank] : -1;
     };
     detail::PlannedSchedule planned;
     planned.transfers.reserve(s.transfers.size());

@@ -1,0 +1,252 @@
+#include "sim/report/step_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "sim/collective/ops.h"
+#include "sim/report/json.h"
+#include "sim/units/units.h"
+
+namespace collsim::report {
+
+using workload::Group;
+using workload::kGroupCount;
+
+StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string& topology_name,
+                          const workload::StepGraph& graph, const std::vector<workload::CommCost>& costs,
+                          const workload::StepResult& result, const topology::Network& network) {
+  StepReport r;
+  r.workload = spec.name;
+  r.topology = topology_name;
+  r.gpus = graph.gpus;
+  r.spec = &spec;
+  r.graph = &graph;
+  r.result = &result;
+
+  std::map<std::tuple<int, int, double, std::string, std::string, int>, std::size_t> index;
+  for (std::size_t i = 0; i < graph.ops.size(); ++i) {
+    const auto& o = graph.ops[i];
+    if (o.kind != workload::StepOp::Kind::kComm) continue;
+    const double duration = result.finish_s[i] - result.start_s[i];
+    for (int c : o.calls) {
+      const auto& call = graph.calls[c];
+      const auto& cost = costs[c];
+      r.bytes_per_gpu[static_cast<int>(o.group)] += cost.bytes_sent;
+      auto key = std::make_tuple(static_cast<int>(o.group), static_cast<int>(call.op), call.bytes, cost.algo,
+                                 cost.proto, static_cast<int>(call.gpus.size()));
+      auto [it, inserted] = index.try_emplace(key, r.collectives.size());
+      if (inserted) {
+        r.collectives.push_back(CollectiveSummary{to_string(o.group), std::string(collective::op_name(call.op)),
+                                                  cost.algo, cost.proto, static_cast<int>(call.gpus.size()),
+                                                  call.bytes, 0, 0, 0});
+      }
+      auto& s = r.collectives[it->second];
+      ++s.count;
+      s.time_alone_s += cost.time_s;
+      s.time_mean_s += duration;
+    }
+  }
+  for (auto& s : r.collectives) {
+    s.time_alone_s /= static_cast<double>(s.count);
+    s.time_mean_s /= static_cast<double>(s.count);
+  }
+  std::stable_sort(r.collectives.begin(), r.collectives.end(), [](const auto& a, const auto& b) {
+    return a.time_mean_s * static_cast<double>(a.count) > b.time_mean_s * static_cast<double>(b.count);
+  });
+  for (auto& b : r.bytes_per_gpu) b /= graph.gpus;
+
+  const double T = result.step_time_s;
+  std::map<std::string, ResourceUse> by_resource;
+  std::vector<LinkUse> links;
+  for (std::size_t l = 0; l < network.links().size(); ++l) {
+    const auto& link = network.links()[l];
+    const std::string res = workload::resource_of(link.link_class, link.from_kind, link.to_kind);
+    const double u = T > 0 ? result.link_bytes[l] / (link.rate_Bps * T) : 0;
+    auto& ru = by_resource[res];
+    ru.resource = res;
+    ++ru.links;
+    ru.bytes += result.link_bytes[l];
+    ru.mean_utilisation += u;
+    ru.max_utilisation = std::max(ru.max_utilisation, u);
+    if (result.link_bytes[l] > 0) links.push_back(LinkUse{link.name, res, result.link_bytes[l], u});
+  }
+  for (auto& [name, ru] : by_resource) {
+    ru.mean_utilisation /= ru.links;
+    r.resources.push_back(ru);
+  }
+  std::stable_sort(r.resources.begin(), r.resources.end(),
+                   [](const auto& a, const auto& b) { return a.mean_utilisation > b.mean_utilisation; });
+  std::stable_sort(links.begin(), links.end(), [](const auto& a, const auto& b) { return a.utilisation > b.utilisation; });
+  if (links.size() > 10) links.resize(10);
+  r.busiest_links = std::move(links);
+  return r;
+}
+
+namespace {
+
+std::string secs(double s) { return units::format(units::Duration{s}); }
+std::string pct(double part, double whole) { return whole > 0 ? fmt::format("{:.1f}%", part / whole * 100) : "-"; }
+
+const std::array<Group, 5> kShownGroups{Group::kTp, Group::kCp, Group::kEp, Group::kPp, Group::kDp};
+
+}  // namespace
+
+std::string step_text(const StepReport& r) {
+  const auto& w = *r.spec;
+  const auto& g = *r.graph;
+  const auto& res = *r.result;
+  const double T = res.step_time_s;
+  std::string out;
+  auto line = [&](const std::string& s) { out += s + "\n"; };
+  line(fmt::format("collsim run: {} on {} ({} GPUs)", r.workload, r.topology, r.gpus));
+  line(fmt::format("  parallelism   tp {} x cp {} x pp {} x dp {} (ep {}); {} micro-batches of {} x {} tokens; {}; ZeRO-{}",
+                   g.tp, g.cp, g.pp, g.dp, g.ep, g.micro_batches, w.batch.micro, w.model.seq_len,
+                   g.virtual_stages > 1 ? fmt::format("interleaved 1F1B, {} virtual stages", g.virtual_stages)
+                                        : std::string("1F1B"),
+                   w.parallel.zero));
+  std::string params = fmt::format("{:.1f}B parameters", g.counts.total_params / 1e9);
+  if (w.model.experts > 0) params += fmt::format(" ({:.1f}B active)", g.counts.active_params / 1e9);
+  if (w.model.published_parameters > 0) {
+    params += fmt::format(", published {:.1f}B ({:+.1f}%)", w.model.published_parameters / 1e9,
+                          (g.counts.total_params / w.model.published_parameters - 1) * 100);
+  }
+  line(fmt::format("  model         {}; up to {:.2f}B per GPU", params, g.params_per_gpu_max / 1e9));
+  line("");
+  line(fmt::format("step time       {}", secs(T)));
+  line(fmt::format("  compute       {:>12}  {:>6}", secs(res.compute_s), pct(res.compute_s, T)));
+  double exposed = 0;
+  for (double e : res.exposed_s) exposed += e;
+  std::string parts;
+  for (Group gr : kShownGroups) {
+    const double e = res.exposed_s[static_cast<int>(gr)];
+    if (e > 0) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", to_string(gr), secs(e));
+  }
+  line(fmt::format("  exposed comm  {:>12}  {:>6}  {}", secs(exposed), pct(exposed, T), parts));
+  line(fmt::format("  bubble/idle   {:>12}  {:>6}", secs(res.bubble_s), pct(res.bubble_s, T)));
+  line("  (per GPU, mean over GPUs; comm running under compute is hidden)");
+  std::string cp = fmt::format("compute {}", secs(res.critical_compute_s));
+  for (Group gr : kShownGroups) {
+    const double c = res.critical_s[static_cast<int>(gr)];
+    if (c > 0) cp += fmt::format(", {} {}", to_string(gr), secs(c));
+  }
+  line(fmt::format("critical path   {} operations: {}", res.critical_path.size(), cp));
+  if (res.max_slowdown > 1 + 1e-6) {
+    line(fmt::format("contention      concurrent collectives slowed each other, the worst by {:.2f}x", res.max_slowdown));
+  }
+  line("");
+  line("collectives per step (the 8 costliest)");
+  line(fmt::format("  {:<5} {:<14} {:>6} {:>11} {:>6} {:>7} {:>8} {:>11} {:>11}", "group", "op", "ranks", "size", "algo",
+                   "proto", "count", "alone", "as run"));
+  for (std::size_t i = 0; i < r.collectives.size() && i < 8; ++i) {
+    const auto& c = r.collectives[i];
+    line(fmt::format("  {:<5} {:<14} {:>6} {:>11} {:>6} {:>7} {:>8} {:>11} {:>11}", c.group, c.op, c.ranks,
+                     units::format(units::Bytes{c.bytes}), c.algo, c.proto, c.count, secs(c.time_alone_s),
+                     secs(c.time_mean_s)));
+  }
+  line("");
+  line("link use over the step (by resource)");
+  for (const auto& ru : r.resources) {
+    if (ru.bytes <= 0) continue;
+    line(fmt::format("  {:<32} {:>5} links  mean {:>5.1f}%  max {:>5.1f}%", ru.resource, ru.links,
+                     ru.mean_utilisation * 100, ru.max_utilisation * 100));
+  }
+  line("busiest links");
+  for (const auto& l : r.busiest_links) line(fmt::format("  {:<48} {:>5.1f}%  {}", l.name, l.utilisation * 100, l.resource));
+  if (!r.bottlenecks.empty()) {
+    line("");
+    line("what would help (each a full re-simulation; ranked by step-time change)");
+    for (const auto& b : r.bottlenecks) {
+      line(fmt::format("  {:+7.1f}%  step {:>10}  {}: {}", b.delta_pct, secs(b.step_time_s), b.resource, b.what_if));
+    }
+  }
+  return out;
+}
+
+std::string step_json(const StepReport& r) {
+  const auto& g = *r.graph;
+  const auto& res = *r.result;
+  JsonWriter j;
+  j.begin_object();
+  j.key("workload").value(r.workload);
+  j.key("topology").value(r.topology);
+  j.key("gpus").value(static_cast<double>(r.gpus));
+  j.key("parallelism").begin_object();
+  for (auto [k, v] : {std::pair{"tp", g.tp}, {"cp", g.cp}, {"pp", g.pp}, {"dp", g.dp}, {"ep", g.ep},
+                      {"virtual_stages", g.virtual_stages}, {"micro_batches", g.micro_batches}})
+    j.key(k).value(static_cast<double>(v));
+  j.end_object();
+  j.key("parameters").value(g.counts.total_params);
+  j.key("active_parameters").value(g.counts.active_params);
+  j.key("step_time_s").value(res.step_time_s);
+  j.key("compute_s").value(res.compute_s);
+  j.key("exposed_comm_s").begin_object();
+  for (Group gr : kShownGroups) j.key(to_string(gr)).value(res.exposed_s[static_cast<int>(gr)]);
+  j.end_object();
+  j.key("comm_s").begin_object();
+  for (Group gr : kShownGroups) j.key(to_string(gr)).value(res.comm_s[static_cast<int>(gr)]);
+  j.end_object();
+  j.key("bytes_per_gpu").begin_object();
+  for (Group gr : kShownGroups) j.key(to_string(gr)).value(r.bytes_per_gpu[static_cast<int>(gr)]);
+  j.end_object();
+  j.key("bubble_s").value(res.bubble_s);
+  j.key("critical_path").begin_object();
+  j.key("operations").value(static_cast<double>(res.critical_path.size()));
+  j.key("compute_s").value(res.critical_compute_s);
+  for (Group gr : kShownGroups) j.key(fmt::format("{}_s", to_string(gr))).value(res.critical_s[static_cast<int>(gr)]);
+  j.end_object();
+  j.key("max_contention_slowdown").value(res.max_slowdown);
+  j.key("collectives").begin_array();
+  for (const auto& c : r.collectives) {
+    j.begin_object();
+    j.key("group").value(c.group);
+    j.key("op").value(c.op);
+    j.key("ranks").value(static_cast<double>(c.ranks));
+    j.key("bytes").value(c.bytes);
+    j.key("algo").value(c.algo);
+    j.key("proto").value(c.proto);
+    j.key("count").value(static_cast<double>(c.count));
+    j.key("time_alone_s").value(c.time_alone_s);
+    j.key("time_mean_s").value(c.time_mean_s);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("link_classes").begin_array();
+  for (const auto& ru : r.resources) {
+    j.begin_object();
+    j.key("resource").value(ru.resource);
+    j.key("links").value(static_cast<double>(ru.links));
+    j.key("bytes").value(ru.bytes);
+    j.key("mean_utilisation").value(ru.mean_utilisation);
+    j.key("max_utilisation").value(ru.max_utilisation);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("links").begin_array();
+  for (const auto& l : r.busiest_links) {
+    j.begin_object();
+    j.key("name").value(l.name);
+    j.key("resource").value(l.resource);
+    j.key("bytes").value(l.bytes);
+    j.key("utilisation").value(l.utilisation);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("bottlenecks").begin_array();
+  for (const auto& b : r.bottlenecks) {
+    j.begin_object();
+    j.key("resource").value(b.resource);
+    j.key("what_if").value(b.what_if);
+    j.key("critical_path_s").value(b.critical_s);
+    j.key("step_time_s").value(b.step_time_s);
+    j.key("delta_pct").value(b.delta_pct);
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
+  return j.str() + "\n";
+}
+
+}  // namespace collsim::report

@@ -1,0 +1,59 @@
+// The training-step report of `collsim run`: text for a terminal and JSON
+// for machines (docs/workload-format.md, "The report").
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/topology/network.h"
+#include "sim/workload/comm_costs.h"
+#include "sim/workload/step_graph.h"
+#include "sim/workload/step_sim.h"
+#include "sim/workload/what_if.h"
+#include "sim/workload/workload_spec.h"
+
+namespace collsim::report {
+
+struct CollectiveSummary {
+  std::string group, op, algo, proto;
+  int ranks = 0;
+  double bytes = 0;          // nccl-tests size
+  long long count = 0;       // calls per step
+  double time_alone_s = 0;   // each, alone
+  double time_mean_s = 0;    // each, as it ran (contention included)
+};
+
+struct LinkUse {
+  std::string name, resource;
+  double bytes = 0, utilisation = 0;
+};
+
+struct ResourceUse {
+  std::string resource;
+  int links = 0;
+  double bytes = 0, mean_utilisation = 0, max_utilisation = 0;
+};
+
+struct StepReport {
+  std::string workload, topology;
+  int gpus = 0;
+  const workload::WorkloadSpec* spec = nullptr;
+  const workload::StepGraph* graph = nullptr;
+  const workload::StepResult* result = nullptr;
+  std::vector<CollectiveSummary> collectives;
+  std::array<double, workload::kGroupCount> bytes_per_gpu{};  // payload sent per GPU per step, by group
+  std::vector<LinkUse> busiest_links;  // the ten busiest
+  std::vector<ResourceUse> resources;
+  std::vector<workload::WhatIf> bottlenecks;
+  workload::CommCostStats cost_stats;
+};
+
+// Fills the summaries from a simulated step.
+StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string& topology_name,
+                          const workload::StepGraph& graph, const std::vector<workload::CommCost>& costs,
+                          const workload::StepResult& result, const topology::Network& network);
+
+std::string step_text(const StepReport& r);
+std::string step_json(const StepReport& r);
+
+}  // namespace collsim::report

@@ -1,0 +1,190 @@
+#include "sim/workload/comm_costs.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <unordered_map>
+
+#include "sim/collective/algorithms.h"
+#include "sim/collective/protocol.h"
+
+namespace collsim::workload {
+
+namespace {
+
+// A call's wiring in canonical form: its links numbered in order of first
+// appearance over the routes between its endpoints (GPUs, then the NVSwitch
+// helper when there is one), plus everything a schedule depends on.
+struct Canonical {
+  std::string key;
+  std::vector<int> links;   // canonical id -> network link
+  std::vector<int> endpoints;  // rank -> endpoint (helper last)
+};
+
+void append(std::string& key, const void* data, std::size_t n) { key.append(static_cast<const char*>(data), n); }
+template <class T>
+void append(std::string& key, T v) {
+  append(key, &v, sizeof v);
+}
+
+Canonical canonical(const CommCall& c, const topology::Network& net) {
+  Canonical out;
+  out.endpoints = c.gpus;
+  const int helper = net.nvswitch_endpoint_near(c.gpus.front());
+  if (helper >= 0) out.endpoints.push_back(helper);
+  std::string& key = out.key;
+  append(key, static_cast<int>(c.op));
+  append(key, c.bytes);
+  append(key, c.root);
+  append(key, static_cast<int>(c.gpus.size()));
+  append(key, net.nvls_efficiency_near(c.gpus.front()));
+  std::unordered_map<int, int> dom;
+  for (int g : c.gpus) {
+    auto [it, ins] = dom.try_emplace(net.nvlink_domain_of(g), static_cast<int>(dom.size()));
+    append(key, it->second);
+  }
+  std::unordered_map<int, int> canon;
+  const int n = static_cast<int>(out.endpoints.size());
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) {
+      if (i == j) continue;
+      for (int l : net.route(out.endpoints[i], out.endpoints[j])) {
+        auto [it, ins] = canon.try_emplace(l, static_cast<int>(out.links.size()));
+        if (ins) {
+          out.links.push_back(l);
+          const auto& link = net.links()[l];
+          key += '[';
+          append(key, link.rate_Bps);
+          append(key, link.latency_s);
+          key += link.link_class;
+          key += ']';
+        }
+        append(key, it->second);
+      }
+      key += ';';
+    }
+  }
+  return out;
+}
+
+Expected<std::vector<collective::Protocol>> protocols_for(const std::string& proto) {
+  if (proto == "auto") {
+    return std::vector{collective::Protocol::kLL, collective::Protocol::kLL128, collective::Protocol::kSimple};
+  }
+  auto p = collective::parse_protocol(proto);
+  if (!p) return make_error(fmt::format("unknown protocol '{}': expected auto, LL, LL128, Simple or none", proto));
+  return std::vector{*p};
+}
+
+}  // namespace
+
+Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, const topology::Network& network,
+                                           engine::Backend& backend, const CommChoice& choice, CommCostStats* stats,
+                                           const std::function<void(std::size_t, std::size_t)>& on_progress) {
+  auto protos = protocols_for(choice.protocol);
+  if (!protos) return protos.error();
+
+  // 1. Distinct wirings.
+  std::vector<Canonical> canon;
+  std::vector<int> rep_of_call(calls.size());
+  std::vector<int> reps;  // call index of each distinct wiring's representative
+  std::unordered_map<std::string, int> distinct;
+  canon.reserve(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    canon.push_back(canonical(calls[i], network));
+    auto [it, ins] = distinct.try_emplace(canon.back().key, static_cast<int>(reps.size()));
+    if (ins) reps.push_back(static_cast<int>(i));
+    rep_of_call[i] = it->second;
+    canon.back().key.clear();
+    canon.back().key.shrink_to_fit();
+  }
+
+  // 2. Candidate schedules of every distinct wiring, all run in one backend call.
+  std::vector<collective::Schedule> schedules;
+  std::vector<std::vector<int>> maps;
+  std::vector<std::vector<std::size_t>> candidates(reps.size());
+  for (std::size_t r = 0; r < reps.size(); ++r) {
+    const CommCall& c = calls[reps[r]];
+    const int n = static_cast<int>(c.gpus.size());
+    std::vector<std::string> algos = collective::algorithms_for(c.op);
+    if (choice.algorithm != "auto") {
+      bool implements = false;
+      for (const auto& a : algos) implements |= a == choice.algorithm;
+      if (implements) algos = {choice.algorithm};
+      else algos.resize(1);  // the op's only/default algorithm
+    }
+    collective::AlgoParams params;
+    params.root = c.root;
+    params.nvls_efficiency = network.nvls_efficiency_near(c.gpus.front());
+    for (int g : c.gpus) params.domain_of_rank.push_back(network.nvlink_domain_of(g));
+    std::string refusal;
+    for (const auto& algo : algos) {
+      for (auto proto : *protos) {
+        params.protocol = proto;
+        auto s = collective::build_schedule(c.op, algo, n, c.bytes, params);
+        if (!s) {
+          refusal = s.error().message;
+          continue;
+        }
+        if (algos.size() > 1 && static_cast<double>(s->transfers.size()) * n > choice.auto_max_work) {
+          refusal = fmt::format("every algorithm costs more than {:g} transfers x ranks", choice.auto_max_work);
+          continue;
+        }
+        candidates[r].push_back(schedules.size());
+        schedules.push_back(std::move(*s));
+        maps.push_back(canon[reps[r]].endpoints);
+      }
+    }
+    if (candidates[r].empty()) {
+      return make_error(fmt::format("no algorithm can run the {} of {} over GPUs {}...: {}",
+                                    collective::op_name(c.op), c.bytes, c.gpus.front(), refusal));
+    }
+  }
+  engine::RunOptions options;
+  options.rank_to_endpoint_per_schedule = std::move(maps);
+  options.on_progress = on_progress;
+  auto results = backend.run(network, schedules, options);
+  if (!results) return results.error();
+
+  // 3. The fastest candidate per wiring, and its bytes on each canonical link.
+  std::vector<CommCost> rep_cost(reps.size());
+  std::vector<std::vector<double>> rep_canon_bytes(reps.size());
+  for (std::size_t r = 0; r < reps.size(); ++r) {
+    std::size_t best = candidates[r].front();
+    for (std::size_t k : candidates[r])
+      if ((*results)[k].time_s < (*results)[best].time_s) best = k;
+    const auto& s = schedules[best];
+    const Canonical& cn = canon[reps[r]];
+    CommCost& cost = rep_cost[r];
+    cost.time_s = (*results)[best].time_s;
+    cost.algo = s.algo;
+    cost.proto = std::string(collective::protocol_name(s.protocol));
+    cost.bytes_sent = s.total_bytes();
+    std::unordered_map<int, int> canon_id;
+    for (std::size_t k = 0; k < cn.links.size(); ++k) canon_id[cn.links[k]] = static_cast<int>(k);
+    auto& bytes = rep_canon_bytes[r];
+    bytes.assign(cn.links.size(), 0.0);
+    for (const auto& t : s.transfers) {
+      const auto& route = network.route(cn.endpoints[t.src], cn.endpoints[t.dst]);
+      const auto costs = collective::protocol_costs(s.latency_family, s.protocol, engine::hop_kind(network, route));
+      for (int l : route) bytes[canon_id.at(l)] += t.bytes / costs.payload_fraction;
+    }
+  }
+
+  // 4. Every call gets its wiring's cost on its own links.
+  std::vector<CommCost> out(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const int r = rep_of_call[i];
+    out[i].time_s = rep_cost[r].time_s;
+    out[i].algo = rep_cost[r].algo;
+    out[i].proto = rep_cost[r].proto;
+    out[i].bytes_sent = rep_cost[r].bytes_sent;
+    const auto& bytes = rep_canon_bytes[r];
+    for (std::size_t k = 0; k < bytes.size(); ++k)
+      if (bytes[k] > 0) out[i].link_bytes.emplace_back(canon[i].links[k], bytes[k]);
+  }
+  if (stats) *stats = CommCostStats{calls.size(), reps.size(), schedules.size()};
+  return out;
+}
+
+}  // namespace collsim::workload

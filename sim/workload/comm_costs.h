@@ -1,0 +1,46 @@
+// What each collective of a step costs when it runs alone: its time on the
+// engine backend (the algorithm and protocol chosen as NCCL's tuner would,
+// or as the workload names them) and the bytes it puts on every link.
+//
+// Calls whose groups are wired alike (the same schedule over routes with the
+// same shape: the same links shared in the same pattern, with the same rates
+// and latencies) run once: a cluster's 72 TP groups inside NVL72 racks cost
+// one simulation, not 72. The result is exact, not an approximation: the
+// backend sees the same platform either way.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/core/error.h"
+#include "sim/engine/backend.h"
+#include "sim/topology/network.h"
+#include "sim/workload/step_graph.h"
+
+namespace collsim::workload {
+
+struct CommCost {
+  double time_s = 0;  // alone on an idle network
+  std::string algo, proto;
+  std::vector<std::pair<int, double>> link_bytes;  // network link -> bytes on the wire
+  double bytes_sent = 0;                           // payload all ranks send, summed
+};
+
+struct CommChoice {
+  std::string algorithm = "auto";  // or one name, used wherever it implements the op
+  std::string protocol = "auto";
+  double auto_max_work = 5e7;  // as `collsim collective --auto-max-work`
+};
+
+struct CommCostStats {
+  std::size_t calls = 0, distinct = 0, simulated_schedules = 0;
+};
+
+Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, const topology::Network& network,
+                                           engine::Backend& backend, const CommChoice& choice,
+                                           CommCostStats* stats = nullptr,
+                                           const std::function<void(std::size_t, std::size_t)>& on_progress = {});
+
+}  // namespace collsim::workload

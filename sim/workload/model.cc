@@ -1,0 +1,46 @@
+// Parameter and FLOP counts of a transformer from its shape.
+//
+// Per layer (h = hidden, q = heads x head_dim, kv = kv_heads x head_dim):
+//   attention: Q and O projections h x q each, K and V projections h x kv each;
+//   MLP: 3 matrices h x ffn (SwiGLU) or 2 (GELU);
+//   MoE layer: `experts` routed MLPs of expert_ffn_hidden, `shared_experts`
+//   always-on ones, and a router h x experts.
+// Norms and biases (O(h) per layer) are left out: < 0.01% of any model here.
+// Forward FLOPs per token = 2 x the parameters the token meets (one multiply
+// and one add per weight) + the attention scores: QK^T and AV, 2 x 2 x s x q
+// per token, halved because a causal mask skips the upper triangle (as
+// FlashAttention does). Backward = 2 x forward (gradients of inputs and of
+// weights).
+#include "sim/workload/workload_spec.h"
+
+namespace collsim::workload {
+
+bool is_moe_layer(const ModelSpec& m, int layer) { return m.experts > 0 && layer >= m.dense_layers; }
+
+ModelCounts count_model(const ModelSpec& m) {
+  ModelCounts c;
+  const double h = m.hidden, q = static_cast<double>(m.heads) * m.head_dim,
+               kv = static_cast<double>(m.kv_heads) * m.head_dim;
+  const double mats = m.mlp == Mlp::kSwiGlu ? 3 : 2;
+  c.attention_params_per_layer = 2 * h * q + 2 * h * kv;
+  c.dense_mlp_params_per_layer = mats * h * m.ffn_hidden;
+  const double expert = mats * h * m.expert_ffn_hidden;
+  c.expert_params_per_layer = m.experts * expert;
+  c.shared_params_per_layer = m.experts > 0 ? m.shared_experts * expert + h * m.experts : 0;
+  c.embedding_params = static_cast<double>(m.vocab) * h * (m.tied_embeddings ? 1 : 2);
+  const int moe_layers = m.experts > 0 ? m.layers - m.dense_layers : 0;
+  const int dense_layers = m.layers - moe_layers;
+  c.total_params = dense_layers * (c.attention_params_per_layer + c.dense_mlp_params_per_layer) +
+                   moe_layers * (c.attention_params_per_layer + c.expert_params_per_layer + c.shared_params_per_layer) +
+                   c.embedding_params;
+  const double active_moe = c.attention_params_per_layer + m.top_k * expert + c.shared_params_per_layer;
+  c.active_params = dense_layers * (c.attention_params_per_layer + c.dense_mlp_params_per_layer) +
+                    moe_layers * active_moe + c.embedding_params;
+  const double scores = 2.0 * m.seq_len * q;  // 2 x 2 x s x q, halved by the causal mask
+  c.dense_layer_flops_per_token = 2 * (c.attention_params_per_layer + c.dense_mlp_params_per_layer) + scores;
+  c.moe_layer_flops_per_token = 2 * active_moe + scores;
+  c.head_flops_per_token = 2.0 * m.vocab * h;
+  return c;
+}
+
+}  // namespace collsim::workload

@@ -1,0 +1,352 @@
+#include "sim/workload/step_sim.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <limits>
+#include <queue>
+
+namespace collsim::workload {
+
+namespace {
+
+constexpr double kTolerance = 1e-9;
+
+struct Flow {
+  int op = -1;
+  double time_alone = 0;
+  double remaining = 1;  // fraction of the collective still to do
+  double rate = 1;       // progress rate relative to running alone
+  double updated_at = 0;
+  int version = 0;
+  double peak_demand = 0;                           // bytes/s on its busiest link, alone
+  std::vector<std::pair<int, double>> demand;       // link -> bytes/s alone
+  bool active = false;
+};
+
+struct Event {
+  double t;
+  long long seq;  // FIFO among equal times: deterministic
+  int kind;       // 0 = compute done, 1 = flow done
+  int id;
+  int version;
+  bool operator>(const Event& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+};
+
+class Simulator {
+ public:
+  Simulator(const StepGraph& g, const std::vector<CommCost>& costs, const topology::Network& net,
+            const StepSimOptions& opt)
+      : g_(g), costs_(costs), net_(net), opt_(opt) {}
+
+  StepResult run() {
+    const std::size_t n = g_.ops.size();
+    r_.start_s.assign(n, 0);
+    r_.finish_s.assign(n, -1);
+    r_.binding.assign(n, -1);
+    r_.link_bytes.assign(net_.links().size(), 0);
+    link_flows_.assign(net_.links().size(), {});
+    link_load_.assign(net_.links().size(), 0);
+    pending_.assign(n, 0);
+    parts_left_.assign(n, 0);
+    // Dependents, in compressed form.
+    std::vector<int> count(n + 1, 0);
+    for (std::size_t i = 0; i < n; ++i)
+      for (int d : g_.ops[i].deps) ++count[d + 1];
+    for (std::size_t i = 0; i < n; ++i) count[i + 1] += count[i];
+    dep_start_ = count;
+    dependents_.assign(count[n], 0);
+    std::vector<int> fill(count.begin(), count.end() - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      pending_[i] = static_cast<int>(g_.ops[i].deps.size());
+      for (int d : g_.ops[i].deps) dependents_[fill[d]++] = static_cast<int>(i);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (pending_[i] == 0) start(static_cast<int>(i), 0.0);
+    while (!events_.empty()) {
+      const Event e = events_.top();
+      events_.pop();
+      now_ = e.t;
+      if (e.kind == 0) {
+        finish(e.id);
+      } else {
+        Flow& f = flows_[e.id];
+        if (!f.active || f.version != e.version) continue;
+        end_flow(e.id);
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      assert(r_.finish_s[i] >= 0 && "the step's dependencies have a cycle");
+      r_.step_time_s = std::max(r_.step_time_s, r_.finish_s[i]);
+    }
+    account();
+    return std::move(r_);
+  }
+
+ private:
+  void push(double t, int kind, int id, int version) { events_.push(Event{t, seq_++, kind, id, version}); }
+
+  void start(int op, double t) {
+    r_.start_s[op] = t;
+    const StepOp& o = g_.ops[op];
+    if (o.kind == StepOp::Kind::kCompute) {
+      push(t + o.duration_s * opt_.compute_scale, 0, op, 0);
+      return;
+    }
+    parts_left_[op] = static_cast<int>(o.calls.size());
+    for (int c : o.calls) {
+      const CommCost& cost = costs_[c];
+      for (auto [l, b] : cost.link_bytes) r_.link_bytes[l] += b;
+      if (!(cost.time_s > 0)) {
+        --parts_left_[op];
+        continue;
+      }
+      Flow f;
+      f.op = op;
+      f.time_alone = cost.time_s;
+      f.updated_at = t;
+      f.active = true;
+      for (auto [l, b] : cost.link_bytes) {
+        const double d = std::min(b / cost.time_s, net_.links()[l].rate_Bps);
+        f.demand.emplace_back(l, d);
+        f.peak_demand = std::max(f.peak_demand, d);
+      }
+      int id;
+      if (!free_flows_.empty()) {
+        id = free_flows_.back();
+        free_flows_.pop_back();
+        f.version = flows_[id].version + 1;  // stale events of the slot's old flow stay stale
+        flows_[id] = std::move(f);
+      } else {
+        id = static_cast<int>(flows_.size());
+        flows_.push_back(std::move(f));
+      }
+      add_flow(id);
+    }
+    if (parts_left_[op] == 0) push(t, 0, op, 0);
+  }
+
+  void finish(int op) {
+    r_.finish_s[op] = now_;
+    for (int k = dep_start_[op]; k < dep_start_[op + 1]; ++k) {
+      const int child = dependents_[k];
+      if (r_.binding[child] < 0 || r_.finish_s[r_.binding[child]] < now_) r_.binding[child] = op;
+      if (--pending_[child] == 0) start(child, now_);
+    }
+  }
+
+  // ---- the fluid network ---------------------------------------------------
+  void add_flow(int id) {
+    Flow& f = flows_[id];
+    f.rate = 0;  // not yet on any link
+    bool fits = true;
+    for (auto [l, d] : f.demand) {
+      link_flows_[l].push_back(id);
+      if (link_load_[l] + d > net_.links()[l].rate_Bps * (1 + kTolerance)) fits = false;
+    }
+    if (fits) set_rate(id, 1.0);
+    else solve_component({id});
+  }
+
+  void end_flow(int id) {
+    Flow& f = flows_[id];
+    f.active = false;
+    std::vector<int> slowed;
+    for (auto [l, d] : f.demand) {
+      link_load_[l] -= f.rate * d;
+      auto& v = link_flows_[l];
+      v.erase(std::find(v.begin(), v.end(), id));
+      for (int o : v)
+        if (flows_[o].rate < 1 - kTolerance) slowed.push_back(o);
+    }
+    const int op = f.op;
+    f.demand.clear();
+    free_flows_.push_back(id);
+    if (!slowed.empty()) solve_component(slowed);
+    if (--parts_left_[op] == 0) finish(op);
+  }
+
+  // Brings `remaining` up to now and changes the rate (and the finish event).
+  void set_rate(int id, double rate) {
+    Flow& f = flows_[id];
+    f.remaining -= (now_ - f.updated_at) * f.rate / f.time_alone;
+    f.remaining = std::max(0.0, f.remaining);
+    f.updated_at = now_;
+    for (auto [l, d] : f.demand) link_load_[l] += (rate - f.rate) * d;
+    f.rate = rate;
+    ++f.version;
+    if (rate > 0) {
+      push(now_ + f.remaining * f.time_alone / rate, 1, id, f.version);
+      r_.max_slowdown = std::max(r_.max_slowdown, 1.0 / rate);
+    }
+  }
+
+  // Max-min fair rates (bytes/s, each flow capped at its demand) for every
+  // flow connected to `seeds` through shared links.
+  void solve_component(const std::vector<int>& seeds) {
+    std::vector<int> comp;
+    std::vector<int> links;
+    ++mark_;
+    if (link_mark_.size() < link_flows_.size()) {
+      link_mark_.resize(link_flows_.size(), 0);
+      link_local_.resize(link_flows_.size(), 0);
+    }
+    if (flow_mark_.size() < flows_.size()) flow_mark_.resize(flows_.size(), 0);
+    for (int s : seeds) {
+      if (flow_mark_[s] == mark_) continue;
+      flow_mark_[s] = mark_;
+      comp.push_back(s);
+    }
+    for (std::size_t k = 0; k < comp.size(); ++k) {
+      for (auto [l, d] : flows_[comp[k]].demand) {
+        if (link_mark_[l] == mark_) continue;
+        link_mark_[l] = mark_;
+        link_local_[l] = static_cast<int>(links.size());
+        links.push_back(l);
+        for (int o : link_flows_[l]) {
+          if (flow_mark_[o] != mark_) {
+            flow_mark_[o] = mark_;
+            comp.push_back(o);
+          }
+        }
+      }
+    }
+    // Each link's flows with their weight (demand there / peak demand).
+    std::vector<std::vector<std::pair<int, double>>> on_link(links.size());
+    for (std::size_t k = 0; k < comp.size(); ++k) {
+      const Flow& f = flows_[comp[k]];
+      for (auto [l, d] : f.demand) on_link[link_local_[l]].emplace_back(static_cast<int>(k), d / f.peak_demand);
+    }
+    // Progressive filling in x = rate x peak demand (bytes/s).
+    std::vector<double> x(comp.size(), 0);
+    std::vector<char> frozen(comp.size(), 0);
+    std::vector<double> residual(links.size()), weight(links.size());
+    for (std::size_t li = 0; li < links.size(); ++li) residual[li] = net_.links()[links[li]].rate_Bps;
+    std::size_t unfrozen = comp.size();
+    while (unfrozen > 0) {
+      double step = std::numeric_limits<double>::infinity();
+      for (std::size_t k = 0; k < comp.size(); ++k)
+        if (!frozen[k]) step = std::min(step, flows_[comp[k]].peak_demand - x[k]);
+      for (std::size_t li = 0; li < links.size(); ++li) {
+        weight[li] = 0;
+        for (auto [k, a] : on_link[li])
+          if (!frozen[k]) weight[li] += a;
+        if (weight[li] > 0) step = std::min(step, std::max(0.0, residual[li]) / weight[li]);
+      }
+      step = std::max(0.0, step);
+      for (std::size_t k = 0; k < comp.size(); ++k)
+        if (!frozen[k]) x[k] += step;
+      for (std::size_t li = 0; li < links.size(); ++li) residual[li] -= step * weight[li];
+      const std::size_t before = unfrozen;
+      for (std::size_t k = 0; k < comp.size(); ++k) {
+        if (!frozen[k] && x[k] >= flows_[comp[k]].peak_demand * (1 - kTolerance)) {
+          frozen[k] = 1;
+          --unfrozen;
+        }
+      }
+      for (std::size_t li = 0; li < links.size(); ++li) {
+        if (weight[li] > 0 && residual[li] <= net_.links()[links[li]].rate_Bps * kTolerance) {
+          for (auto [k, a] : on_link[li]) {
+            if (!frozen[k]) {
+              frozen[k] = 1;
+              --unfrozen;
+            }
+          }
+        }
+      }
+      if (unfrozen == before) break;  // defensive: no progress possible
+    }
+    for (std::size_t k = 0; k < comp.size(); ++k) {
+      Flow& f = flows_[comp[k]];
+      const double rate = std::min(1.0, x[k] / f.peak_demand);
+      if (std::abs(rate - f.rate) > kTolerance || f.rate == 0) set_rate(comp[k], rate);
+    }
+  }
+
+  // ---- accounting ----------------------------------------------------------
+  void account() {
+    const int workers = static_cast<int>(g_.worker_gpus.size());
+    struct Mark {
+      double t;
+      int delta;  // +1 start, -1 end
+      int cls;    // 0 = compute, 1 + group
+    };
+    std::vector<std::vector<Mark>> marks(workers);
+    for (std::size_t i = 0; i < g_.ops.size(); ++i) {
+      const StepOp& o = g_.ops[i];
+      if (r_.finish_s[i] <= r_.start_s[i]) continue;
+      const int cls = o.kind == StepOp::Kind::kCompute ? 0 : 1 + static_cast<int>(o.group);
+      for (int w : o.workers) {
+        marks[w].push_back({r_.start_s[i], +1, cls});
+        marks[w].push_back({r_.finish_s[i], -1, cls});
+      }
+    }
+    for (auto& m : marks) {
+      std::sort(m.begin(), m.end(), [](const Mark& a, const Mark& b) { return a.t < b.t; });
+      std::array<int, kGroupCount + 1> active{};
+      double prev = 0;
+      for (const Mark& k : m) {
+        const double dt = k.t - prev;
+        if (dt > 0) {
+          int groups = 0;
+          for (int c = 1; c <= kGroupCount; ++c) groups += active[c] > 0;
+          for (int c = 1; c <= kGroupCount; ++c)
+            if (active[c] > 0) r_.comm_s[c - 1] += dt;
+          if (active[0] > 0) {
+            r_.compute_s += dt;
+          } else if (groups > 0) {
+            for (int c = 1; c <= kGroupCount; ++c)
+              if (active[c] > 0) r_.exposed_s[c - 1] += dt / groups;
+          } else {
+            r_.bubble_s += dt;
+          }
+        }
+        active[k.cls] += k.delta;
+        prev = k.t;
+      }
+      r_.bubble_s += r_.step_time_s - prev;
+    }
+    const double inv = workers > 0 ? 1.0 / workers : 0;
+    r_.compute_s *= inv;
+    r_.bubble_s *= inv;
+    for (auto& v : r_.exposed_s) v *= inv;
+    for (auto& v : r_.comm_s) v *= inv;
+
+    // Critical path: back from the last operation to finish along the dependency that finished last.
+    int last = -1;
+    for (std::size_t i = 0; i < g_.ops.size(); ++i)
+      if (last < 0 || r_.finish_s[i] > r_.finish_s[last]) last = static_cast<int>(i);
+    for (int op = last; op >= 0; op = r_.binding[op]) r_.critical_path.push_back(op);
+    std::reverse(r_.critical_path.begin(), r_.critical_path.end());
+    for (int op : r_.critical_path) {
+      const double d = r_.finish_s[op] - r_.start_s[op];
+      if (g_.ops[op].kind == StepOp::Kind::kCompute) r_.critical_compute_s += d;
+      else r_.critical_s[static_cast<int>(g_.ops[op].group)] += d;
+    }
+  }
+
+  const StepGraph& g_;
+  const std::vector<CommCost>& costs_;
+  const topology::Network& net_;
+  StepSimOptions opt_;
+  StepResult r_;
+  double now_ = 0;
+  long long seq_ = 0;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  std::vector<int> pending_, parts_left_, dep_start_, dependents_;
+  std::vector<Flow> flows_;
+  std::vector<std::vector<int>> link_flows_;
+  std::vector<double> link_load_;
+  std::vector<int> flow_mark_, link_mark_, link_local_;
+  std::vector<int> free_flows_;  // slots of finished flows, reused
+  int mark_ = 0;
+};
+
+}  // namespace
+
+StepResult simulate_step(const StepGraph& graph, const std::vector<CommCost>& costs,
+                         const topology::Network& network, const StepSimOptions& options) {
+  return Simulator(graph, costs, network, options).run();
+}
+
+}  // namespace collsim::workload

@@ -1,0 +1,46 @@
+// Runs a compiled step (step_graph.h) in time, with every collective costed
+// by the engine (comm_costs.h), and accounts for where the time went.
+//
+// Contention between concurrent collectives (docs/workload-format.md,
+// "How concurrent collectives share links"): each running collective is one
+// fluid flow whose demand on a link is its bytes there over its time alone.
+// When the demands on a link exceed its rate, the collectives on it share it
+// max-min fairly in bytes per second (each counts as one flow, capped at its
+// own demand), and a collective's progress slows by the share it lost on its
+// tightest link. Alone, a collective takes exactly its engine time; a link
+// never carries more than its rate. Named assumption: the latency part of a
+// slowed collective stretches with it.
+#pragma once
+
+#include <array>
+#include <vector>
+
+#include "sim/topology/network.h"
+#include "sim/workload/comm_costs.h"
+#include "sim/workload/step_graph.h"
+
+namespace collsim::workload {
+
+struct StepSimOptions {
+  double compute_scale = 1.0;  // multiply every compute time (0.5: compute twice as fast)
+};
+
+struct StepResult {
+  double step_time_s = 0;
+  std::vector<double> start_s, finish_s;  // per operation
+  std::vector<int> binding;               // per operation: the dependency that finished last, or -1
+  std::vector<int> critical_path;         // operations, in time order
+  std::vector<double> link_bytes;         // per network link, the whole step
+  // Per worker, then the mean over workers: compute + sum(exposed) + bubble = step time.
+  double compute_s = 0, bubble_s = 0;
+  std::array<double, kGroupCount> exposed_s{};  // communication with no compute running, by group
+  std::array<double, kGroupCount> comm_s{};     // time with that group's communication running
+  std::array<double, kGroupCount> critical_s{}; // communication time on the critical path, by group
+  double critical_compute_s = 0;
+  double max_slowdown = 1.0;  // the largest (time under contention / time alone) of any collective
+};
+
+StepResult simulate_step(const StepGraph& graph, const std::vector<CommCost>& costs,
+                         const topology::Network& network, const StepSimOptions& options = {});
+
+}  // namespace collsim::workload

@@ -1,0 +1,172 @@
+#include "sim/workload/what_if.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "sim/topology/network.h"
+#include "sim/units/units.h"
+
+namespace collsim::workload {
+
+std::string resource_of(const std::string& link_class, config::DeviceKind a, config::DeviceKind b) {
+  std::string x = config::to_string(a), y = config::to_string(b);
+  if (y < x) std::swap(x, y);
+  return fmt::format("{} {}-{}", link_class, x, y);
+}
+
+namespace {
+
+std::string rate_text(const std::string& link_class, double bytes_per_s) {
+  if (link_class == "infiniband" || link_class == "ethernet") return fmt::format("{:g} Gb/s", bytes_per_s * 8 / 1e9);
+  return units::format(units::Rate{bytes_per_s});
+}
+
+double percent(double x, double base) { return base > 0 ? (x - base) / base * 100 : 0; }
+
+}  // namespace
+
+std::vector<std::pair<std::string, double>> critical_resources(const StepGraph& graph,
+                                                               const std::vector<CommCost>& costs,
+                                                               const StepResult& result,
+                                                               const topology::Network& network) {
+  std::map<std::string, double> seconds;
+  for (int op : result.critical_path) {
+    const StepOp& o = graph.ops[op];
+    if (o.kind != StepOp::Kind::kComm) continue;
+    std::set<std::string> used;
+    for (int c : o.calls)
+      for (auto [l, b] : costs[c].link_bytes) {
+        const auto& link = network.links()[l];
+        used.insert(resource_of(link.link_class, link.from_kind, link.to_kind));
+      }
+    for (const auto& r : used) seconds[r] += result.finish_s[op] - result.start_s[op];
+  }
+  std::vector<std::pair<std::string, double>> out(seconds.begin(), seconds.end());
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
+}
+
+Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, const topology::Topology& topo,
+                                           const StepGraph& graph, const std::vector<CommCost>& costs,
+                                           const StepResult& baseline, const CommChoice& choice,
+                                           engine::Backend& backend, const WhatIfOptions& options,
+                                           const std::function<void(const std::string&)>& on_start) {
+  std::vector<WhatIf> out;
+  const double base = baseline.step_time_s;
+  auto rerun_network = [&](const topology::Topology& changed) -> Expected<double> {
+    const topology::Network net(changed);
+    auto new_costs = cost_calls(graph.calls, net, backend, choice);
+    if (!new_costs) return new_costs.error();
+    return simulate_step(graph, *new_costs, net).step_time_s;
+  };
+  const auto& g = topo.graph;
+
+  // GPU compute.
+  if (on_start) on_start("GPU compute");
+  {
+    StepSimOptions o;
+    o.compute_scale = 1 / options.speedup;
+    topology::Network net(topo);
+    const double t = simulate_step(graph, costs, net, o).step_time_s;
+    out.push_back(WhatIf{"GPU compute", fmt::format("{:g}x faster", options.speedup), baseline.critical_compute_s, t,
+                         percent(t, base)});
+  }
+
+  // Link classes on the critical path.
+  const topology::Network base_net(topo);
+  const auto resources = critical_resources(graph, costs, baseline, base_net);
+  int tried = 0;
+  for (const auto& [resource, seconds] : resources) {
+    if (tried++ >= options.max_link_classes) break;
+    if (on_start) on_start(resource);
+    topology::Topology changed = topo;
+    std::set<double> rates;
+    std::string cls;
+    for (auto [e, end] = boost::edges(changed.graph); e != end; ++e) {
+      auto& link = changed.graph[*e];
+      const auto a = g[boost::source(*e, g)].kind, b = g[boost::target(*e, g)].kind;
+      if (resource_of(link.link_class, a, b) != resource) continue;
+      rates.insert(link.rate_Bps);
+      cls = link.link_class;
+      link.rate_Bps *= options.speedup;
+    }
+    auto t = rerun_network(changed);
+    if (!t) return t.error();
+    const std::string what =
+        rates.size() == 1 ? fmt::format("{} -> {}", rate_text(cls, *rates.begin()),
+                                        rate_text(cls, *rates.begin() * options.speedup))
+                          : fmt::format("{:g}x the rate", options.speedup);
+    out.push_back(WhatIf{resource, what, seconds, *t, percent(*t, base)});
+  }
+
+  // The whole scale-out path at once (PCIe to the NIC, NIC, fabric): its
+  // classes are often co-bottlenecks, so upgrading one alone buys nothing.
+  {
+    std::set<std::string> path;
+    for (const auto& [resource, seconds] : resources) {
+      if (resource.rfind("nvlink", 0) == 0 || resource.rfind("c2c", 0) == 0) continue;
+      path.insert(resource);
+    }
+    if (path.size() > 1) {
+      if (on_start) on_start("scale-out path");
+      topology::Topology changed = topo;
+      for (auto [e, end] = boost::edges(changed.graph); e != end; ++e) {
+        auto& link = changed.graph[*e];
+        if (path.count(resource_of(link.link_class, g[boost::source(*e, g)].kind, g[boost::target(*e, g)].kind)))
+          link.rate_Bps *= options.speedup;
+      }
+      auto t = rerun_network(changed);
+      if (!t) return t.error();
+      std::string names;
+      for (const auto& p : path) names += (names.empty() ? "" : " + ") + p;
+      double seconds = 0;
+      for (const auto& [resource, s] : resources)
+        if (path.count(resource)) seconds = std::max(seconds, s);
+      out.push_back(WhatIf{"scale-out path", fmt::format("{:g}x the rate of {}", options.speedup, names), seconds, *t,
+                           percent(*t, base)});
+    }
+  }
+
+  // Cables, when the critical path crosses any.
+  bool crosses_cable = false;
+  {
+    std::set<std::string> on_path;
+    for (const auto& r : resources) on_path.insert(r.first);
+    for (auto [e, end] = boost::edges(g); e != end; ++e) {
+      const auto& link = g[*e];
+      if (link.medium.empty() || link.length_m <= 0) continue;
+      if (on_path.count(resource_of(link.link_class, g[boost::source(*e, g)].kind, g[boost::target(*e, g)].kind)))
+        crosses_cable = true;
+    }
+  }
+  if (crosses_cable) {
+    if (on_start) on_start("cables");
+    topology::Topology changed = topo;
+    double cut_total = 0;
+    int cables = 0;
+    for (auto [e, end] = boost::edges(changed.graph); e != end; ++e) {
+      auto& link = changed.graph[*e];
+      if (link.medium.empty() || link.length_m <= 0) continue;
+      const auto medium = spec.media.find(link.medium);
+      if (medium == spec.media.end()) continue;
+      const double cut = std::min(options.cable_cut_m, link.length_m);
+      link.latency_s = std::max(0.0, link.latency_s - cut * medium->second.delay_s_per_m);
+      link.length_m -= cut;
+      cut_total += cut;
+      ++cables;
+    }
+    auto t = rerun_network(changed);
+    if (!t) return t.error();
+    // Two directed edges per cable.
+    out.push_back(WhatIf{"cables", fmt::format("every cable {:g} m shorter ({} cables, {:.0f} m less)",
+                                               options.cable_cut_m, cables / 2, cut_total / 2),
+                         0, *t, percent(*t, base)});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const WhatIf& a, const WhatIf& b) { return a.delta_pct < b.delta_pct; });
+  return out;
+}
+
+}  // namespace collsim::workload

@@ -1,0 +1,401 @@
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/config/overrides.h"
+#include "sim/config/yaml_fields.h"
+#include "sim/units/units.h"
+#include "sim/workload/workload_spec.h"
+
+namespace collsim::workload {
+
+using config::MapReader;
+
+const char* to_string(Dim d) {
+  switch (d) {
+    case Dim::kTp: return "tp";
+    case Dim::kCp: return "cp";
+    case Dim::kDp: return "dp";
+    case Dim::kPp: return "pp";
+  }
+  return "?";
+}
+
+Error WorkloadSpec::error_at(const std::string& field, std::string message) const {
+  auto it = marks.find(field);
+  if (it == marks.end()) return Error{std::move(message), field, SourceMark{file, 0, 0}};
+  return Error{std::move(message), field, it->second};
+}
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(WorkloadSpec& w) : w_(w) {}
+
+  // A positive whole number; `fallback` when absent and fallback > 0 (else required).
+  Expected<int> positive_int(const MapReader& m, std::string_view key, int fallback = 0) {
+    remember(m, key);
+    if (!m.has(key)) {
+      if (fallback > 0) return fallback;
+      return m.error_at(key, "missing: expected a positive whole number");
+    }
+    auto v = m.integer(key);
+    if (!v) return v.error();
+    if (*v <= 0 || *v > 1'000'000'000) {
+      return m.error_at(key, fmt::format("expected a positive whole number, found {}", *v));
+    }
+    return static_cast<int>(*v);
+  }
+  Expected<int> nonnegative_int(const MapReader& m, std::string_view key, int fallback) {
+    remember(m, key);
+    if (!m.has(key)) return fallback;
+    auto v = m.integer(key);
+    if (!v) return v.error();
+    if (*v < 0 || *v > 1'000'000'000) return m.error_at(key, fmt::format("expected 0 or more, found {}", *v));
+    return static_cast<int>(*v);
+  }
+  Expected<bool> boolean(const MapReader& m, std::string_view key, bool fallback) {
+    remember(m, key);
+    auto v = m.optional_scalar(key);
+    if (!v) return v.error();
+    if (!*v) return fallback;
+    if (**v == "true") return true;
+    if (**v == "false") return false;
+    return m.error_at(key, fmt::format("expected true or false, found '{}'", **v));
+  }
+  template <class Parse>
+  Expected<double> quantity(const MapReader& m, std::string_view key, Parse parse, double fallback) {
+    remember(m, key);
+    auto v = m.optional_scalar(key);
+    if (!v) return v.error();
+    if (!*v) return fallback;
+    auto q = parse(**v);
+    if (!q) return m.error_at(key, q.error().message);
+    if (!(*q > 0)) return m.error_at(key, fmt::format("expected a positive value, found '{}'", **v));
+    return *q;
+  }
+  Expected<double> precision(const MapReader& m, std::string_view key, double fallback) {
+    remember(m, key);
+    auto v = m.optional_scalar(key);
+    if (!v) return v.error();
+    if (!*v) return fallback;
+    static const std::vector<std::pair<std::string, double>> kTypes{
+        {"fp32", 4}, {"tf32", 4}, {"bf16", 2}, {"fp16", 2}, {"fp8", 1}, {"fp4", 0.5}};
+    for (const auto& [name, bytes] : kTypes)
+      if (**v == name) return bytes;
+    return m.error_at(key, fmt::format("expected fp32, bf16, fp16, fp8 or fp4, found '{}'", **v));
+  }
+
+  Status model(const MapReader& m) {
+    if (auto s = m.check({"name", "layers", "hidden", "ffn_hidden", "heads", "kv_heads", "head_dim", "vocab",
+                          "seq_len", "mlp", "tied_embeddings", "experts", "top_k", "expert_ffn_hidden",
+                          "shared_experts", "dense_layers", "parameters"});
+        !s) {
+      return s;
+    }
+    auto& md = w_.model;
+    if (auto v = m.optional_scalar("name"); !v) return v.error();
+    else md.name = v->value_or(w_.name);
+    for (auto [key, target] : {std::pair{"layers", &md.layers}, {"hidden", &md.hidden}, {"ffn_hidden", &md.ffn_hidden},
+                               {"heads", &md.heads}, {"vocab", &md.vocab}, {"seq_len", &md.seq_len}}) {
+      auto v = positive_int(m, key);
+      if (!v) return v.error();
+      *target = *v;
+    }
+    auto kv = positive_int(m, "kv_heads", md.heads);
+    if (!kv) return kv.error();
+    md.kv_heads = *kv;
+    if (md.kv_heads > md.heads || md.heads % md.kv_heads != 0) {
+      return m.error_at("kv_heads", fmt::format("expected a divisor of heads ({}), found {}", md.heads, md.kv_heads));
+    }
+    if (!m.has("head_dim") && md.hidden % md.heads != 0) {
+      return m.error_at("heads", fmt::format("hidden ({}) is not a multiple of heads ({}); give head_dim", md.hidden,
+                                             md.heads));
+    }
+    auto hd = positive_int(m, "head_dim", std::max(1, md.hidden / md.heads));
+    if (!hd) return hd.error();
+    md.head_dim = *hd;
+    if (auto v = m.optional_scalar("mlp"); !v) {
+      return v.error();
+    } else if (*v) {
+      if (**v == "swiglu") md.mlp = Mlp::kSwiGlu;
+      else if (**v == "gelu") md.mlp = Mlp::kGelu;
+      else return m.error_at("mlp", fmt::format("expected swiglu or gelu, found '{}'", **v));
+    }
+    auto tied = boolean(m, "tied_embeddings", false);
+    if (!tied) return tied.error();
+    md.tied_embeddings = *tied;
+    for (auto [key, target] : {std::pair{"experts", &md.experts}, {"top_k", &md.top_k},
+                               {"expert_ffn_hidden", &md.expert_ffn_hidden}, {"shared_experts", &md.shared_experts},
+                               {"dense_layers", &md.dense_layers}}) {
+      auto v = nonnegative_int(m, key, 0);
+      if (!v) return v.error();
+      *target = *v;
+    }
+    if (md.experts > 0) {
+      if (md.top_k < 1 || md.top_k > md.experts) {
+        return m.error_at("top_k", fmt::format("expected 1 to experts ({}), found {}", md.experts, md.top_k));
+      }
+      if (md.expert_ffn_hidden < 1) return m.error_at("expert_ffn_hidden", "a MoE model needs expert_ffn_hidden");
+      if (md.dense_layers >= md.layers) {
+        return m.error_at("dense_layers", fmt::format("expected fewer than layers ({}), found {}", md.layers,
+                                                      md.dense_layers));
+      }
+    } else {
+      for (auto key : {"top_k", "expert_ffn_hidden", "shared_experts", "dense_layers"}) {
+        if (m.has(key)) return m.error_at(key, "only for a mixture-of-experts model: set experts too");
+      }
+    }
+    if (m.has("parameters")) {
+      auto v = m.number("parameters");
+      if (!v) return v.error();
+      if (!(*v > 0)) return m.error_at("parameters", "expected a positive number of parameters, e.g. 70.6e9");
+      md.published_parameters = *v;
+    }
+    return Ok{};
+  }
+
+  Status parallelism(const MapReader& m) {
+    if (auto s = m.check({"tp", "pp", "dp", "cp", "ep", "sequence_parallel", "virtual_stages", "zero", "order",
+                          "tp_across_nvlink_domains"});
+        !s) {
+      return s;
+    }
+    auto& p = w_.parallel;
+    for (auto [key, target] : {std::pair{"tp", &p.tp}, {"pp", &p.pp}, {"cp", &p.cp}, {"ep", &p.ep},
+                               {"virtual_stages", &p.virtual_stages}}) {
+      auto v = positive_int(m, key, 1);
+      if (!v) return v.error();
+      *target = *v;
+    }
+    auto dp = nonnegative_int(m, "dp", 0);
+    if (!dp) return dp.error();
+    p.dp = *dp;
+    auto sp = boolean(m, "sequence_parallel", p.tp > 1);
+    if (!sp) return sp.error();
+    p.sequence_parallel = *sp;
+    auto zero = nonnegative_int(m, "zero", 1);
+    if (!zero) return zero.error();
+    if (*zero > 3) return m.error_at("zero", fmt::format("expected 0, 1, 2 or 3, found {}", *zero));
+    p.zero = *zero;
+    auto across = boolean(m, "tp_across_nvlink_domains", false);
+    if (!across) return across.error();
+    p.tp_across_domains = *across;
+    remember(m, "order");
+    if (m.has("order")) {
+      const YAML::Node order = m.child("order");
+      const std::string expect = "expected a list of tp, dp, pp and optionally cp (each once, innermost first)";
+      if (!order.IsSequence() || order.size() < 3 || order.size() > 4) return m.error_at("order", expect);
+      p.order.clear();
+      for (const auto& item : order) {
+        const std::string name = item.IsScalar() ? item.Scalar() : "";
+        Dim d;
+        if (name == "tp") d = Dim::kTp;
+        else if (name == "cp") d = Dim::kCp;
+        else if (name == "dp") d = Dim::kDp;
+        else if (name == "pp") d = Dim::kPp;
+        else return Error{fmt::format("{}, found '{}'", expect, name), m.field("order"), config::mark_of(item, m.file())};
+        if (std::find(p.order.begin(), p.order.end(), d) != p.order.end()) {
+          return Error{fmt::format("{}: '{}' appears twice", expect, name), m.field("order"),
+                       config::mark_of(item, m.file())};
+        }
+        p.order.push_back(d);
+      }
+      for (Dim d : {Dim::kTp, Dim::kDp, Dim::kPp}) {
+        if (std::find(p.order.begin(), p.order.end(), d) == p.order.end()) {
+          return m.error_at("order", fmt::format("{}: '{}' is missing", expect, to_string(d)));
+        }
+      }
+      if (p.order.size() == 3) {  // cp right after tp
+        p.order.insert(std::find(p.order.begin(), p.order.end(), Dim::kTp) + 1, Dim::kCp);
+      }
+    }
+    // Checks that need only the model (those that need the GPU count come later).
+    const auto& md = w_.model;
+    if (md.layers % (p.pp * p.virtual_stages) != 0) {
+      return m.error_at(m.has("virtual_stages") ? "virtual_stages" : "pp",
+                        fmt::format("layers ({}) must split evenly into pp x virtual_stages = {} x {} pipeline chunks",
+                                    md.layers, p.pp, p.virtual_stages));
+    }
+    if (md.heads % p.tp != 0) {
+      return m.error_at("tp", fmt::format("tp ({}) must divide the attention heads ({})", p.tp, md.heads));
+    }
+    if (p.sequence_parallel && md.seq_len % p.tp != 0) {
+      return m.error_at("sequence_parallel", fmt::format("seq_len ({}) must be a multiple of tp ({})", md.seq_len, p.tp));
+    }
+    if (md.seq_len % p.cp != 0) {
+      return m.error_at("cp", fmt::format("cp ({}) must divide seq_len ({})", p.cp, md.seq_len));
+    }
+    if (p.ep > 1 && md.experts == 0) return m.error_at("ep", "expert parallelism needs a MoE model (model.experts)");
+    if (md.experts > 0 && md.experts % p.ep != 0) {
+      return m.error_at("ep", fmt::format("ep ({}) must divide the experts ({})", p.ep, md.experts));
+    }
+    if (p.dp > 0 && p.dp % p.ep != 0) {
+      return m.error_at("ep", fmt::format("ep ({}) must divide dp ({}): expert-parallel groups are cut from the "
+                                          "data-parallel dimension",
+                                          p.ep, p.dp));
+    }
+    return Ok{};
+  }
+
+  Status batch(const MapReader& m) {
+    if (auto s = m.check({"global", "micro"}); !s) return s;
+    auto g = positive_int(m, "global");
+    if (!g) return g.error();
+    auto mi = positive_int(m, "micro", 1);
+    if (!mi) return mi.error();
+    w_.batch = BatchSpec{*g, *mi};
+    return Ok{};
+  }
+
+  Status precision(const MapReader& m) {
+    if (auto s = m.check({"weights", "grads", "activations"}); !s) return s;
+    auto wt = precision(m, "weights", 2);
+    if (!wt) return wt.error();
+    auto gr = precision(m, "grads", *wt);
+    if (!gr) return gr.error();
+    auto ac = precision(m, "activations", 2);
+    if (!ac) return ac.error();
+    w_.precision = PrecisionSpec{*wt, *gr, *ac};
+    return Ok{};
+  }
+
+  Status compute(const MapReader& m) {
+    if (auto s = m.check({"peak", "mfu", "layer_forward", "layer_backward", "recompute", "optimizer"}); !s) return s;
+    auto& c = w_.compute;
+    auto flops = [](std::string_view t) -> Expected<double> {
+      auto r = units::parse_flop_rate(t);
+      if (!r) return r.error();
+      return r->flop_per_s;
+    };
+    auto seconds = [](std::string_view t) -> Expected<double> {
+      auto r = units::parse_duration(t);
+      if (!r) return r.error();
+      return r->seconds;
+    };
+    const bool derived = m.has("peak") || m.has("mfu");
+    const bool measured = m.has("layer_forward") || m.has("layer_backward");
+    if (derived == measured) {
+      return Error{"expected either peak and mfu (compute time from FLOPs) or layer_forward and layer_backward "
+                   "(measured per micro-batch), not both and not neither",
+                   m.path(), m.mark()};
+    }
+    if (derived) {
+      auto peak = quantity(m, "peak", flops, 0);
+      if (!peak) return peak.error();
+      if (!m.has("peak")) return m.error_at("peak", "missing: the GPU's peak rate, e.g. 989TFLOP/s");
+      c.peak_flop_per_s = *peak;
+      remember(m, "mfu");
+      auto mfu = m.number("mfu");
+      if (!mfu) return mfu.error();
+      if (!(*mfu > 0 && *mfu <= 1)) return m.error_at("mfu", fmt::format("expected a fraction in (0, 1], found {}", *mfu));
+      c.mfu = *mfu;
+    } else {
+      for (auto [key, target] : {std::pair{"layer_forward", &c.layer_forward_s}, {"layer_backward", &c.layer_backward_s}}) {
+        if (!m.has(key)) return m.error_at(key, "missing: give both layer_forward and layer_backward");
+        auto v = quantity(m, key, seconds, 0);
+        if (!v) return v.error();
+        *target = *v;
+      }
+    }
+    auto rc = boolean(m, "recompute", false);
+    if (!rc) return rc.error();
+    c.recompute = *rc;
+    remember(m, "optimizer");
+    if (auto v = m.optional_scalar("optimizer"); !v) {
+      return v.error();
+    } else if (*v) {
+      auto d = units::parse_duration(**v);
+      if (!d) return m.error_at("optimizer", d.error().message);
+      if (d->seconds < 0) return m.error_at("optimizer", "expected a duration of 0 or more");
+      c.optimizer_s = d->seconds;
+    }
+    return Ok{};
+  }
+
+  Status communication(const MapReader& m) {
+    if (auto s = m.check({"algorithm", "protocol", "dp_bucket", "overlap_dp"}); !s) return s;
+    auto& c = w_.comm;
+    for (auto [key, target] : {std::pair{"algorithm", &c.algorithm}, {"protocol", &c.protocol}}) {
+      remember(m, key);
+      auto v = m.optional_scalar(key);
+      if (!v) return v.error();
+      if (*v) *target = **v;
+    }
+    auto bytes = [](std::string_view t) -> Expected<double> {
+      auto r = units::parse_bytes(t);
+      if (!r) return r.error();
+      return r->count;
+    };
+    auto b = quantity(m, "dp_bucket", bytes, c.dp_bucket_bytes);
+    if (!b) return b.error();
+    c.dp_bucket_bytes = *b;
+    auto ov = boolean(m, "overlap_dp", true);
+    if (!ov) return ov.error();
+    c.overlap_dp = *ov;
+    return Ok{};
+  }
+
+  Status read(const YAML::Node& root, const std::string& file) {
+    MapReader top(root, file, "");
+    if (auto s = top.check({"name", "description", "model", "parallelism", "batch", "precision", "compute",
+                            "communication"});
+        !s) {
+      return s;
+    }
+    auto name = top.scalar("name");
+    if (!name) return name.error();
+    w_.name = *name;
+    for (auto key : {"model", "parallelism", "batch", "compute"}) {
+      if (!top.has(key)) return top.error_at(key, fmt::format("missing section '{}'", key));
+    }
+    auto section = [&](const char* key) { return MapReader(top.child(key), file, key); };
+    if (auto s = model(section("model")); !s) return s;
+    if (auto s = parallelism(section("parallelism")); !s) return s;
+    if (auto s = batch(section("batch")); !s) return s;
+    if (top.has("precision")) {
+      if (auto s = precision(section("precision")); !s) return s;
+    }
+    if (auto s = compute(section("compute")); !s) return s;
+    if (top.has("communication")) {
+      if (auto s = communication(section("communication")); !s) return s;
+    }
+    return Ok{};
+  }
+
+ private:
+  void remember(const MapReader& m, std::string_view key) { w_.marks[m.field(key)] = m.mark_of(key); }
+  WorkloadSpec& w_;
+};
+
+}  // namespace
+
+Expected<WorkloadSpec> load_workload_text(const std::string& text, const std::string& file,
+                                          const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
+  }
+  if (auto s = config::apply_overrides(root, overrides); !s) return s.error();
+  WorkloadSpec w;
+  w.file = file;
+  try {
+    if (auto s = Reader(w).read(root, file); !s) return s.error();
+  } catch (const YAML::Exception& e) {  // defensive: yaml-cpp throws on some malformed accesses
+    return Error{fmt::format("malformed YAML: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
+  }
+  return w;
+}
+
+Expected<WorkloadSpec> load_workload_file(const std::string& path, const std::vector<std::string>& overrides) {
+  auto text = config::read_text_file(path, "workload file");
+  if (!text) return text.error();
+  return load_workload_text(*text, path, overrides);
+}
+
+}  // namespace collsim::workload

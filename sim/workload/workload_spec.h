@@ -1,0 +1,119 @@
+// A training workload after parsing and validation (docs/workload-format.md):
+// the model's shape, how it is parallelised, the batch, the precisions and
+// how long compute takes. Plain data; SI units (bytes, seconds, FLOP/s).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace collsim::workload {
+
+enum class Mlp { kSwiGlu, kGelu };  // 3 or 2 weight matrices per MLP
+
+struct ModelSpec {
+  std::string name;
+  int layers = 0;
+  int hidden = 0;
+  int ffn_hidden = 0;  // of a dense layer's MLP
+  int heads = 0;
+  int kv_heads = 0;  // grouped-query attention; = heads when not given
+  int head_dim = 0;  // = hidden / heads when not given
+  int vocab = 0;
+  int seq_len = 0;
+  Mlp mlp = Mlp::kSwiGlu;
+  bool tied_embeddings = false;
+  // Mixture of experts (experts == 0: dense). The first `dense_layers`
+  // layers are dense; the others route each token to `top_k` of `experts`
+  // experts (MLPs of `expert_ffn_hidden`) plus `shared_experts` always-on ones.
+  int experts = 0;
+  int top_k = 0;
+  int expert_ffn_hidden = 0;
+  int shared_experts = 0;
+  int dense_layers = 0;
+  double published_parameters = 0;  // optional, for the report's cross-check
+};
+
+// Rank order: which parallel dimension varies fastest with the GPU index.
+enum class Dim { kTp, kCp, kDp, kPp };
+
+struct ParallelSpec {
+  int tp = 1, pp = 1, dp = 0 /* 0 = the rest of the GPUs */, cp = 1, ep = 1;
+  bool sequence_parallel = true;  // TP with reduce-scatter/all-gather instead of all-reduce
+  int virtual_stages = 1;         // interleaved 1F1B when > 1
+  int zero = 1;                   // 0: gradient all-reduce; 1, 2: RS + param AG; 3: + per-layer AG
+  std::vector<Dim> order{Dim::kTp, Dim::kCp, Dim::kDp, Dim::kPp};  // innermost first
+  bool tp_across_domains = false;  // allow a TP group to span NVLink domains
+};
+
+struct BatchSpec {
+  int global = 0;  // sequences per step
+  int micro = 1;   // sequences per micro-batch
+};
+
+struct PrecisionSpec {
+  double weight_bytes = 2, grad_bytes = 2, activation_bytes = 2;
+};
+
+struct ComputeSpec {
+  // Either derived from FLOPs (peak x mfu) or measured per layer.
+  double peak_flop_per_s = 0;
+  double mfu = 0;
+  double layer_forward_s = 0;   // measured, per micro-batch on one GPU; 0 = derive
+  double layer_backward_s = 0;
+  bool recompute = false;       // full activation recomputation: one more forward in backward
+  double optimizer_s = 0;       // the optimizer step after the gradients are reduced
+};
+
+struct CommSpec {
+  std::string algorithm = "auto";  // for every collective; auto = fastest per collective
+  std::string protocol = "auto";
+  double dp_bucket_bytes = 80e6;   // Megatron-LM's default: 40M parameters x 2 bytes
+  bool overlap_dp = true;          // gradient reduction overlaps the backward pass
+};
+
+struct WorkloadSpec {
+  std::string name;
+  std::string file;
+  ModelSpec model;
+  ParallelSpec parallel;
+  BatchSpec batch;
+  PrecisionSpec precision;
+  ComputeSpec compute;
+  CommSpec comm;
+  // Where each field was written ("parallelism.tp" -> file:line:col), for
+  // errors found later against the topology (a degree that does not divide
+  // the GPU count).
+  std::map<std::string, SourceMark> marks;
+  Error error_at(const std::string& field, std::string message) const;
+};
+
+// Derived model quantities (per whole model unless said otherwise).
+struct ModelCounts {
+  double attention_params_per_layer = 0;
+  double dense_mlp_params_per_layer = 0;
+  double expert_params_per_layer = 0;  // all routed experts of one MoE layer
+  double shared_params_per_layer = 0;  // shared experts + router of one MoE layer
+  double embedding_params = 0;         // input embedding + output head (once if tied)
+  double total_params = 0;
+  double active_params = 0;  // per token
+  // Forward FLOPs per token: one layer (dense or MoE), and the output head.
+  double dense_layer_flops_per_token = 0;
+  double moe_layer_flops_per_token = 0;
+  double head_flops_per_token = 0;
+};
+ModelCounts count_model(const ModelSpec& m);
+
+bool is_moe_layer(const ModelSpec& m, int layer);
+
+// Reads and validates a workload file (and --set overrides). Errors name
+// file:line:column and the field.
+Expected<WorkloadSpec> load_workload_file(const std::string& path, const std::vector<std::string>& overrides = {});
+Expected<WorkloadSpec> load_workload_text(const std::string& text, const std::string& file,
+                                          const std::vector<std::string>& overrides = {});
+
+const char* to_string(Dim d);
+
+}  // namespace collsim::workload
