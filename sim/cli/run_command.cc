@@ -105,6 +105,7 @@ int run_command(const std::vector<std::string>& argv) {
   if (!costs) return fail(costs.error().to_string(), kExitFailure);
   status(fmt::format("simulating the step ({} operations)", graph->ops.size()));
   const auto result = workload::simulate_step(*graph, *costs, network);
+  if (!result.complete) return fail("internal error: the step's operations wait on each other in a cycle", kExitFailure);
 
   auto report = report::summarise_step(*workload, spec->name, *graph, *costs, result, network);
   report.cost_stats = stats;

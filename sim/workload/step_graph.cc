@@ -531,6 +531,8 @@ class Compiler {
         if (edp > 1 && b.expert_params > 0)
           for (const auto& gs : expert_groups) o.calls.push_back(call(op, gs, b.expert_params * bytes_per_param, Group::kDp));
         if (o.calls.empty()) return;
+        o.layer = grads_ready_[w0][b.layers.back()].first;  // backward produces layers high to low
+        o.layer_count = static_cast<int>(b.layers.size());
         o.deps = std::move(deps);
         if (dp_last >= 0) o.deps.push_back(dp_last);
         dp_last = new_op(std::move(o));

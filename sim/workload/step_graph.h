@@ -51,7 +51,8 @@ struct StepOp {
   Group group = Group::kNone;  // comm only
   Phase phase = Phase::kForward;
   int stage = 0;
-  int layer = -1;  // -1 when not about one layer
+  int layer = -1;  // -1 when not about one layer; a gradient bucket: its lowest layer
+  int layer_count = 1;  // a gradient bucket covers layers [layer, layer + layer_count)
   int micro = -1;
   double duration_s = 0;      // compute only
   std::vector<int> calls;     // comm only: indices into StepGraph::calls

@@ -26,6 +26,7 @@ struct StepSimOptions {
 };
 
 struct StepResult {
+  bool complete = true;  // false: some operation never ran (a dependency cycle: a compiler bug)
   double step_time_s = 0;
   std::vector<double> start_s, finish_s;  // per operation
   std::vector<int> binding;               // per operation: the dependency that finished last, or -1

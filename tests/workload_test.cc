@@ -1,0 +1,384 @@
+// Training-step workloads: reading, compiling, simulating and attributing.
+// Oracles: published parameter counts, the 1F1B pipeline's closed form,
+// the ring's 2(d-1)/d bytes, conservation of time, and SimGrid itself for
+// concurrent collectives.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "sim/collective/ring.h"
+#include "sim/engine/backend.h"
+#include "sim/workload/comm_costs.h"
+#include "sim/workload/step_graph.h"
+#include "sim/workload/step_sim.h"
+#include "sim/workload/what_if.h"
+#include "sim/workload/workload_spec.h"
+#include "test_support.h"
+
+namespace collsim::workload {
+namespace {
+
+using collsim::testing::topology_from_file;
+
+WorkloadSpec load(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+  auto w = load_workload_text(yaml, "w.yaml", overrides);
+  EXPECT_TRUE(w.ok()) << w.error().to_string();
+  return *w;
+}
+
+Error load_error(const std::string& yaml) {
+  auto w = load_workload_text(yaml, "w.yaml");
+  EXPECT_FALSE(w.ok());
+  return w.ok() ? Error{} : w.error();
+}
+
+// A small dense model with measured per-layer times (1 ms forward, 2 ms
+// backward per micro-batch), so the compute schedule is known exactly.
+const char* kSmall = R"(
+name: small
+model: {layers: 8, hidden: 1024, ffn_hidden: 4096, heads: 8, vocab: 32000, seq_len: 2048}
+parallelism: {tp: 1, pp: 1}
+batch: {global: 16, micro: 1}
+compute: {layer_forward: 1ms, layer_backward: 2ms}
+)";
+
+std::vector<CommCost> free_network(const StepGraph& g) { return std::vector<CommCost>(g.calls.size()); }
+
+// ---- model shapes against published parameter counts ---------------------
+
+double params_of(const std::string& file) {
+  auto w = load_workload_file(std::string(COLLSIM_SOURCE_DIR) + "/workloads/" + file);
+  EXPECT_TRUE(w.ok()) << w.error().to_string();
+  return w.ok() ? count_model(w->model).total_params : 0;
+}
+
+TEST(WorkloadModel, ShippedModelsMatchTheirPublishedParameterCounts) {
+  // Meta: 70.6B and 405B (Llama 3 paper / model cards); OpenAI: 175B;
+  // DeepSeek: 671B total (without the 14B multi-token-prediction module).
+  EXPECT_NEAR(params_of("llama3-70b.yaml") / 70.6e9, 1.0, 0.01);
+  EXPECT_NEAR(params_of("llama3-405b.yaml") / 405e9, 1.0, 0.01);
+  EXPECT_NEAR(params_of("gpt3-175b.yaml") / 175e9, 1.0, 0.01);
+  EXPECT_NEAR(params_of("deepseek-v3.yaml") / 671e9, 1.0, 0.02);
+}
+
+TEST(WorkloadModel, DeepSeekV3ActivatesAbout37BParametersPerToken) {
+  auto w = load_workload_file(std::string(COLLSIM_SOURCE_DIR) + "/workloads/deepseek-v3.yaml");
+  ASSERT_TRUE(w.ok()) << w.error().to_string();
+  EXPECT_NEAR(count_model(w->model).active_params / 37e9, 1.0, 0.06);
+}
+
+TEST(WorkloadModel, ForwardFlopsAreTwicePerParameterPlusCausalAttention) {
+  const auto w = load(kSmall);
+  const auto c = count_model(w.model);
+  // 4 h^2 attention + 3 h f SwiGLU, and 2 s h for the causal scores.
+  const double h = 1024, f = 4096, s = 2048;
+  EXPECT_DOUBLE_EQ(c.dense_layer_flops_per_token, 2 * (4 * h * h + 3 * h * f) + 2 * s * h);
+}
+
+// ---- the pipeline against its closed form -------------------------------
+
+TEST(WorkloadStep, WithAFreeNetworkTheStepIsAllLayersTimesMicroBatches) {
+  const auto net = topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  auto w = load(kSmall, {"parallelism.dp=1", "parallelism.tp=8", "parallelism.sequence_parallel=false"});
+  auto g = compile_step(w, net);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  const auto r = simulate_step(*g, free_network(*g), net);
+  ASSERT_TRUE(r.complete);
+  // 16 micro-batches x 8 layers x (1 + 2) ms.
+  EXPECT_NEAR(r.step_time_s, 16 * 8 * 3e-3, 1e-12);
+  EXPECT_NEAR(r.compute_s, r.step_time_s, 1e-12);
+}
+
+// 1F1B with free communication: (m + p - 1)(t_f + t_b) per stage (the
+// pipeline bubble is (p - 1)(t_f + t_b)); interleaving with v chunks divides
+// the bubble by v (Narayanan et al., SC'21, section 2.2).
+TEST(WorkloadStep, PipelineMatchesTheOneFOneBClosedForm) {
+  const auto net = topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  for (int pp : {2, 4, 8}) {
+    for (int v : {1, 2}) {
+      auto w = load(kSmall, {"model.layers=16", "parallelism.pp=" + std::to_string(pp),
+                             "parallelism.virtual_stages=" + std::to_string(v), "batch.global=" + std::to_string(8 * 8 / pp)});
+      auto g = compile_step(w, net);
+      ASSERT_TRUE(g.ok()) << g.error().to_string();
+      const auto r = simulate_step(*g, free_network(*g), net);
+      ASSERT_TRUE(r.complete) << "pp " << pp << " v " << v;
+      const int m = g->micro_batches;
+      const double chunk = 16.0 / (pp * v) * 3e-3;  // forward + backward of one chunk
+      const double expected = m * v * chunk + (pp - 1) * chunk;
+      EXPECT_NEAR(r.step_time_s, expected, 1e-9) << "pp " << pp << " v " << v << " m " << m;
+      // Every GPU computes 1/pp of the work; the rest of the step is bubble.
+      EXPECT_NEAR(r.compute_s, m * v * chunk, 1e-9);
+      EXPECT_NEAR(r.bubble_s, (pp - 1) * chunk, 1e-9);
+    }
+  }
+}
+
+// ---- communication -------------------------------------------------------
+
+struct Simulated {
+  StepGraph graph;
+  std::vector<CommCost> costs;
+  StepResult result;
+};
+
+Simulated simulate(const std::string& topology, const WorkloadSpec& w, const std::string& algo = "auto") {
+  const auto topo = topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + topology);
+  const topology::Network net(topo);
+  auto g = compile_step(w, net);
+  EXPECT_TRUE(g.ok()) << g.error().to_string();
+  auto backend = engine::make_backend("simgrid");
+  CommChoice choice;
+  choice.algorithm = algo;
+  choice.protocol = "Simple";
+  auto costs = cost_calls(g->calls, net, **backend, choice);
+  EXPECT_TRUE(costs.ok()) << costs.error().to_string();
+  auto r = simulate_step(*g, *costs, net);
+  return Simulated{std::move(*g), std::move(*costs), std::move(r)};
+}
+
+TEST(WorkloadComm, DataParallelRingAllReduceSendsTwoDMinusOneOverDOfTheGradients) {
+  // 8 GPUs, pure data parallelism, plain all-reduce (ZeRO-0), bf16 gradients.
+  auto w = load(kSmall, {"parallelism.zero=0"});
+  const auto s = simulate("hgx-h100.yaml", w, "ring");
+  const double d = 8;
+  const double grad_bytes = count_model(w.model).total_params * 2;
+  const auto& bytes = [&] {
+    double sum = 0;
+    for (std::size_t i = 0; i < s.graph.ops.size(); ++i)
+      for (int c : s.graph.ops[i].calls)
+        if (s.graph.ops[i].group == Group::kDp) sum += s.costs[c].bytes_sent;
+    return sum / 8;
+  }();
+  EXPECT_NEAR(bytes / (2 * (d - 1) / d * grad_bytes), 1.0, 1e-9);
+}
+
+TEST(WorkloadComm, ZeroOneReduceScattersGradientsAndAllGathersParameters) {
+  auto w = load(kSmall, {"parallelism.zero=1", "precision.grads=fp32"});
+  const auto s = simulate("hgx-h100.yaml", w, "ring");
+  const double d = 8, params = count_model(w.model).total_params;
+  double rs = 0, ag = 0;
+  for (const auto& op : s.graph.ops) {
+    for (int c : op.calls) {
+      if (op.phase == Phase::kGradReduce) rs += s.costs[c].bytes_sent / 8;
+      if (op.phase == Phase::kParamGather) ag += s.costs[c].bytes_sent / 8;
+    }
+  }
+  EXPECT_NEAR(rs / ((d - 1) / d * params * 4), 1.0, 1e-9);  // fp32 gradients
+  EXPECT_NEAR(ag / ((d - 1) / d * params * 2), 1.0, 1e-9);  // bf16 weights
+}
+
+TEST(WorkloadComm, WithoutOverlapEveryCommunicationIsExposed) {
+  auto w = load(kSmall, {"communication.overlap_dp=false", "parallelism.zero=0"});
+  const auto s = simulate("hgx-h100.yaml", w);
+  double exposed = 0, comm = 0;
+  for (int g = 0; g < kGroupCount; ++g) {
+    exposed += s.result.exposed_s[g];
+    comm += s.result.comm_s[g];
+  }
+  EXPECT_GT(comm, 0);
+  EXPECT_NEAR(exposed, comm, 1e-12);
+  // Nothing idles with one stage: compute + exposed = step.
+  EXPECT_NEAR(s.result.compute_s + exposed, s.result.step_time_s, 1e-9);
+  EXPECT_NEAR(s.result.bubble_s, 0, 1e-9);
+}
+
+TEST(WorkloadComm, OverlapHidesGradientReductionBehindBackward) {
+  auto w = load(kSmall, {"parallelism.zero=0", "communication.dp_bucket=1MB"});
+  const auto overlapped = simulate("hgx-h100.yaml", w);
+  auto w2 = load(kSmall, {"parallelism.zero=0", "communication.dp_bucket=1MB", "communication.overlap_dp=false"});
+  const auto serial = simulate("hgx-h100.yaml", w2);
+  EXPECT_LT(overlapped.result.step_time_s, serial.result.step_time_s);
+  EXPECT_LT(overlapped.result.exposed_s[static_cast<int>(Group::kDp)],
+            serial.result.exposed_s[static_cast<int>(Group::kDp)]);
+}
+
+// A gradient bucket is reduced only after the last micro-batch's backward
+// produced every gradient in it, on every replica: check every bucket of a
+// pipelined, tensor-parallel, interleaved step against the simulated times.
+TEST(WorkloadComm, NoGradientIsReducedBeforeBackwardProducedIt) {
+  auto w = load(kSmall, {"parallelism.tp=2", "parallelism.pp=2", "parallelism.virtual_stages=2",
+                         "communication.dp_bucket=10MB", "batch.global=8"});
+  const auto s = simulate("hgx-h100.yaml", w);
+  const int last = s.graph.micro_batches - 1;
+  int buckets = 0;
+  for (std::size_t i = 0; i < s.graph.ops.size(); ++i) {
+    const auto& b = s.graph.ops[i];
+    if (b.phase != Phase::kGradReduce) continue;
+    ++buckets;
+    for (std::size_t j = 0; j < s.graph.ops.size(); ++j) {
+      const auto& o = s.graph.ops[j];
+      if (o.kind == StepOp::Kind::kCompute && o.phase == Phase::kBackward && o.stage == b.stage && o.micro == last &&
+          o.layer >= b.layer && o.layer < b.layer + b.layer_count) {
+        EXPECT_LE(s.result.finish_s[j], s.result.start_s[i] + 1e-15) << s.graph.label(static_cast<int>(i));
+      }
+    }
+  }
+  EXPECT_GT(buckets, 4);
+}
+
+// ---- contention between concurrent collectives ---------------------------
+
+// Two all-reduces over the same four GPUs (one per node) start together.
+// SimGrid runs both schedules' flows at once; the step simulator shares
+// the links between the two collectives. They must agree.
+TEST(WorkloadContention, ConcurrentAllReducesShareLinksAsSimGridDoes) {
+  const auto topo = topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml");
+  const topology::Network net(topo);
+  const std::vector<int> gpus{0, 8, 16, 24};
+  for (double small : {1.0 * (1 << 30), 256.0 * (1 << 20)}) {
+    StepGraph g;
+    g.gpus = net.num_gpus();
+    g.worker_gpus = {gpus};
+    g.worker_stage = {0};
+    g.calls = {CommCall{collective::Op::kAllReduce, gpus, 1.0 * (1 << 30), 0, Group::kDp},
+               CommCall{collective::Op::kAllReduce, gpus, small, 0, Group::kDp}};
+    for (int c = 0; c < 2; ++c) {
+      StepOp o;
+      o.kind = StepOp::Kind::kComm;
+      o.group = Group::kDp;
+      o.calls = {c};
+      o.workers = {0};
+      g.ops.push_back(o);
+    }
+    auto backend = engine::make_backend("simgrid");
+    CommChoice choice;
+    choice.algorithm = "ring";
+    choice.protocol = "none";
+    auto costs = cost_calls(g.calls, net, **backend, choice);
+    ASSERT_TRUE(costs.ok()) << costs.error().to_string();
+    const auto r = simulate_step(g, *costs, net);
+
+    // SimGrid: the two schedules merged into one of 8 ranks on the same 4 GPUs.
+    auto a = collective::ring_allreduce(4, 1.0 * (1 << 30));
+    const auto b = collective::ring_allreduce(4, small);
+    const int offset = static_cast<int>(a.transfers.size());
+    for (auto t : b.transfers) {
+      t.src += 4;
+      t.dst += 4;
+      for (int& d : t.deps) d += offset;
+      if (t.queue_after >= 0) t.queue_after += offset;
+      a.transfers.push_back(t);
+    }
+    a.ranks = 8;
+    engine::RunOptions options;
+    options.rank_to_endpoint = {0, 8, 16, 24, 0, 8, 16, 24};
+    auto both = (*backend)->run(net, {a}, options);
+    ASSERT_TRUE(both.ok()) << both.error().to_string();
+    EXPECT_NEAR(r.step_time_s / (*both)[0].time_s, 1.0, 0.03) << "small " << small;
+    EXPECT_GT(r.max_slowdown, 1.5);
+    // Conservation: the link bytes of the step are the two collectives' bytes.
+    double link_bytes = 0, expected = 0;
+    for (double x : r.link_bytes) link_bytes += x;
+    for (const auto& c : *costs)
+      for (auto [l, bytes] : c.link_bytes) expected += bytes;
+    EXPECT_DOUBLE_EQ(link_bytes, expected);
+  }
+}
+
+// ---- bottleneck attribution ----------------------------------------------
+
+TEST(WorkloadWhatIf, NicStarvedClusterNamesTheNicFirst) {
+  // 4 HGX nodes with their 400G NICs cut to 25 Gb/s; pure data parallelism
+  // across nodes with TP 8 inside each node.
+  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml");
+  ASSERT_TRUE(spec.ok());
+  for (auto& l : spec->links)
+    if (l.link_class == "infiniband") l.rate_Bps = 25e9 / 8;
+  auto topo = topology::build_topology(*spec);
+  ASSERT_TRUE(topo.ok());
+  const topology::Network net(*topo);
+  auto w = load(kSmall, {"parallelism.tp=8", "communication.overlap_dp=false", "compute.layer_forward=100us",
+                         "compute.layer_backward=200us"});
+  auto g = compile_step(w, net);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  auto backend = engine::make_backend("simgrid");
+  auto costs = cost_calls(g->calls, net, **backend, CommChoice{});
+  ASSERT_TRUE(costs.ok());
+  const auto r = simulate_step(*g, *costs, net);
+  auto what_ifs = run_what_ifs(*spec, *topo, *g, *costs, r, CommChoice{}, **backend);
+  ASSERT_TRUE(what_ifs.ok()) << what_ifs.error().to_string();
+  ASSERT_FALSE(what_ifs->empty());
+  EXPECT_EQ(what_ifs->front().resource, "infiniband nic-switch");
+  EXPECT_LT(what_ifs->front().delta_pct, -10);
+  // Compute is measured per layer here and small: doubling it helps less.
+  for (const auto& x : *what_ifs)
+    if (x.resource == "GPU compute") {
+      EXPECT_GT(x.delta_pct, what_ifs->front().delta_pct);
+    }
+}
+
+// ---- bad input -------------------------------------------------------------
+
+TEST(WorkloadErrors, ParallelDegreesMustDivideTheGpus) {
+  const auto net = topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  std::string yaml = kSmall;
+  yaml.replace(yaml.find("{tp: 1, pp: 1}"), 14, "{tp: 2, pp: 1, dp: 3}");
+  auto g = compile_step(load(yaml), net);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.error().field, "parallelism.dp");
+  EXPECT_NE(g.error().message.find("8 GPUs"), std::string::npos) << g.error().message;
+  ASSERT_TRUE(g.error().where.has_value());
+  EXPECT_EQ(g.error().where->line, 4);  // the dp: 3 in the file
+  EXPECT_EQ(g.error().where->file, "w.yaml");
+}
+
+TEST(WorkloadErrors, LayersMustSplitIntoPipelineStages) {
+  auto e = load_workload_text(kSmall, "w.yaml", {"parallelism.pp=3"});
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().field, "parallelism.pp");
+  EXPECT_NE(e.error().message.find("layers (8)"), std::string::npos) << e.error().message;
+}
+
+TEST(WorkloadErrors, TensorParallelGroupMustStayInsideAnNvlinkDomain) {
+  const auto net =
+      topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml"));
+  auto w = load(kSmall, {"parallelism.tp=8", "parallelism.order=[dp, tp, pp]"});
+  auto g = compile_step(w, net);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.error().field, "parallelism.tp");
+  EXPECT_NE(g.error().message.find("NVLink domain"), std::string::npos) << g.error().message;
+  auto allowed = load(kSmall, {"parallelism.tp=8", "parallelism.order=[dp, tp, pp]",
+                               "parallelism.tp_across_nvlink_domains=true"});
+  EXPECT_TRUE(compile_step(allowed, net).ok());
+}
+
+TEST(WorkloadErrors, GlobalBatchMustSplitIntoMicroBatches) {
+  const auto net = topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  auto w = load(kSmall, {"batch.global=12"});
+  auto g = compile_step(w, net);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.error().field, "batch.global");
+}
+
+TEST(WorkloadErrors, UnknownKeysGetADidYouMean) {
+  const auto e = load_error(R"(
+name: x
+model: {layers: 8, hidden: 1024, ffn_hiden: 4096, heads: 8, vocab: 32000, seq_len: 2048}
+parallelism: {tp: 1}
+batch: {global: 16}
+compute: {layer_forward: 1ms, layer_backward: 2ms}
+)");
+  EXPECT_NE(e.message.find("ffn_hidden"), std::string::npos) << e.message;
+  ASSERT_TRUE(e.where.has_value());
+  EXPECT_EQ(e.where->line, 3);
+}
+
+TEST(WorkloadErrors, ComputeNeedsUnitsAndOneWayOfTiming) {
+  auto e = load_workload_text(kSmall, "w.yaml", {"compute.layer_forward=1"});
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().field, "compute.layer_forward");
+  EXPECT_NE(e.error().message.find("no unit"), std::string::npos) << e.error().message;
+  auto both = load_workload_text(kSmall, "w.yaml", {"compute.peak=989TFLOP/s", "compute.mfu=0.4"});
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("not both"), std::string::npos);
+}
+
+TEST(WorkloadErrors, ExpertParallelismNeedsExperts) {
+  auto e = load_workload_text(kSmall, "w.yaml", {"parallelism.ep=2"});
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().field, "parallelism.ep");
+}
+
+}  // namespace
+}  // namespace collsim::workload
