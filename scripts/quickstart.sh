@@ -32,9 +32,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs" >&2
 
 if [ "$mode" = demo ]; then
-  # The default scenario: an all-reduce sweep on one GB200 NVL72 rack; for
-  # each size collsim simulates every algorithm and protocol and shows the fastest.
-  exec build/collsim collective --topology topologies/gb200-nvl72.yaml --op allreduce -b 1M -e 16G -f 4
+  # The default scenario: one Llama-3 405B training step on eight GB200 NVL72
+  # racks (576 GPUs): step time, where it goes, and what an upgrade would buy.
+  exec build/collsim run --topology topologies/gb200-nvl72-8rack.yaml --workload workloads/llama3-405b.yaml
 else
   exec ctest --test-dir build --output-on-failure -j"$jobs"
 fi

@@ -262,5 +262,47 @@ TEST(Topo, BadInputAndUsage) {
   EXPECT_NE(r.err.find("negative_rate.yaml:7:31"), std::string::npos) << r.err;
 }
 
+TEST(Run, TrainingStepReportAndJson) {
+  const std::string json = ::testing::TempDir() + "step.json";
+  const auto r = run_collsim("run --topology topologies/h100-ib400-4node.yaml --workload "
+                             "tests/data/workloads/small-4node.yaml --json " + json);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << "quiet when not on a terminal: " << r.err;
+  EXPECT_NE(r.out.find("step time"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("what would help"), std::string::npos) << r.out;
+  const YAML::Node s = YAML::LoadFile(json);
+  const double step = s["step_time_s"].as<double>();
+  EXPECT_GT(step, 0);
+  // compute + exposed + bubble = step (per GPU, mean over GPUs).
+  double parts = s["compute_s"].as<double>() + s["bubble_s"].as<double>();
+  for (const auto& kv : s["exposed_comm_s"]) parts += kv.second.as<double>();
+  EXPECT_NEAR(parts / step, 1.0, 1e-9);
+  EXPECT_GT(s["exposed_comm_s"]["tp"].as<double>(), 0);
+  EXPECT_GT(s["comm_s"]["dp"].as<double>(), 0);
+  EXPECT_GT(s["comm_s"]["pp"].as<double>(), 0);
+  ASSERT_TRUE(s["bottlenecks"].IsSequence());
+  ASSERT_GE(s["bottlenecks"].size(), 2u);
+  for (const auto& b : s["bottlenecks"]) {
+    EXPECT_TRUE(b["resource"].IsScalar());
+    EXPECT_NEAR(b["delta_pct"].as<double>(), (b["step_time_s"].as<double>() / step - 1) * 100, 1e-6);
+  }
+  EXPECT_TRUE(s["collectives"].IsSequence());
+  EXPECT_LE(s["links"].size(), 10u);
+}
+
+TEST(Run, BadWorkloadsAndUsage) {
+  EXPECT_EQ(run_collsim("run --topology topologies/hgx-h100.yaml").exit_code, 2);
+  const auto r = run_collsim("run --topology topologies/h100-ib400-4node.yaml --workload "
+                             "tests/data/bad/workload_tp_across_nodes.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("workload_tp_across_nodes.yaml:3:19: field 'parallelism.tp'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("NVLink domain"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  const auto typo = run_collsim("run --topology topologies/hgx-h100.yaml --workload workloads/llama3-70b.yaml "
+                                "--set-workload parallelism.tpp=2");
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("did you mean 'tp'"), std::string::npos) << typo.err;
+}
+
 }  // namespace
 }  // namespace collsim

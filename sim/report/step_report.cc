@@ -147,6 +147,10 @@ std::string step_text(const StepReport& r) {
                      secs(c.time_mean_s)));
   }
   line("");
+  line(fmt::format("simulated       {} operations, {} collective calls ({} distinct wirings, {} candidate schedules "
+                   "on the engine)",
+                   g.ops.size(), r.cost_stats.calls, r.cost_stats.distinct, r.cost_stats.simulated_schedules));
+  line("");
   line("link use over the step (by resource)");
   for (const auto& ru : r.resources) {
     if (ru.bytes <= 0) continue;

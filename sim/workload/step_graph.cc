@@ -186,10 +186,10 @@ class Compiler {
           for (int gpu : grp) {
             if (net_.nvlink_domain_of(gpu) != dom) {
               return w_.error_at("parallelism.tp",
-                                 fmt::format("the TP group of GPUs {} spans more than one NVLink domain ({} and {} are "
-                                             "not on the same NVSwitch); make tp fit a domain, change "
+                                 fmt::format("the TP group of {} GPUs from GPU {} spans more than one NVLink domain ({} and "
+                                             "{} are not on the same NVSwitch); make tp fit a domain, change "
                                              "parallelism.order, or set tp_across_nvlink_domains: true",
-                                             fmt::join(grp, ","), net_.endpoints()[grp.front()],
+                                             grp.size(), grp.front(), net_.endpoints()[grp.front()],
                                              net_.endpoints()[gpu]));
             }
           }

@@ -21,7 +21,8 @@ namespace {
 
 std::string rate_text(const std::string& link_class, double bytes_per_s) {
   if (link_class == "infiniband" || link_class == "ethernet") return fmt::format("{:g} Gb/s", bytes_per_s * 8 / 1e9);
-  return units::format(units::Rate{bytes_per_s});
+  // Other classes are written per link in the topology (one NVLink, one x16 slot).
+  return units::format(units::Rate{bytes_per_s}) + " per link";
 }
 
 double percent(double x, double base) { return base > 0 ? (x - base) / base * 100 : 0; }
