@@ -48,7 +48,7 @@ const std::vector<OptionSpec>& collective_options() {
        "auto"},
       {"ranks", "", true, "use the first N GPUs of the topology", "all"},
       {"root", "r", true, "root rank for broadcast and reduce", "0"},
-      {"backend", "", true, "engine backend: simgrid", "simgrid"},
+      {"backend", "", true, "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"auto-max-work", "", true,
        "with --algo auto, skip candidates whose transfers x ranks exceed this (a simulation-cost proxy)", "5e7"},
       {"json", "", true, "also write the rows as JSON to this file", ""},

@@ -33,7 +33,7 @@ const std::vector<OptionSpec>& run_options() {
       {"algo", "", true, "algorithm for every collective (overrides the workload's communication.algorithm)", ""},
       {"proto", "", true, "protocol for every collective (overrides the workload's communication.protocol)", ""},
       {"what-if", "", true, "bottleneck what-ifs: on (re-simulate with each critical resource upgraded) or off", "on"},
-      {"backend", "", true, "engine backend: simgrid", "simgrid"},
+      {"backend", "", true, "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"auto-max-work", "", true, "with algorithm auto, skip candidates whose transfers x ranks exceed this", "5e7"},
       {"json", "", true, "also write the report as JSON to this file", ""},
       {"help", "h", false, "show this help", ""},

@@ -23,7 +23,7 @@ namespace {
 const std::vector<OptionSpec>& validate_options() {
   static const std::vector<OptionSpec> specs{
       {"file", "", true, "validation table", "tests/validation/cases.yaml"},
-      {"backend", "", true, "engine backend: simgrid", "simgrid"},
+      {"backend", "", true, "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"json", "", true, "also write the rows and summaries as JSON to this file", ""},
       {"help", "h", false, "show this help", ""},
   };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/engine/analytical_backend.h"
 #include "sim/engine/simgrid/simgrid_backend.h"
 
 namespace collsim::engine {
@@ -18,7 +19,8 @@ collective::HopKind hop_kind(const topology::Network& network, const std::vector
 
 Expected<std::unique_ptr<Backend>> make_backend(const std::string& name) {
   if (name == "simgrid") return std::unique_ptr<Backend>(std::make_unique<SimGridBackend>());
-  return make_error(fmt::format("unknown backend '{}': expected 'simgrid'", name));
+  if (name == "analytical") return std::unique_ptr<Backend>(std::make_unique<AnalyticalBackend>());
+  return make_error(fmt::format("unknown backend '{}': expected simgrid or analytical", name));
 }
 
 }  // namespace collsim::engine

@@ -32,6 +32,9 @@ struct ScheduleResult {
   double bytes_sent = 0;
   double bytes_received = 0;
   std::vector<double> transfer_finish_s;  // relative to the start; only if recorded
+  // Analytical backend: the busiest link's load, not the transfers' chain,
+  // decided the time (transfers shared links: the time is a lower bound).
+  bool load_bound = false;
 };
 
 class Backend {
@@ -49,7 +52,8 @@ class Backend {
 // link (infiniband, ethernet), else PCIe if any link is, else NVLink.
 collective::HopKind hop_kind(const topology::Network& network, const std::vector<int>& route);
 
-// "simgrid" (flow-level, max-min fair sharing). Error for an unknown name.
+// "simgrid" (flow-level, max-min fair sharing) or "analytical" (closed form,
+// analytical_backend.h). Error for an unknown name.
 Expected<std::unique_ptr<Backend>> make_backend(const std::string& name);
 
 }  // namespace collsim::engine

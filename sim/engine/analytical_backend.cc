@@ -1,0 +1,55 @@
+#include "sim/engine/analytical_backend.h"
+
+#include <algorithm>
+#include <map>
+
+#include "sim/engine/plan.h"
+
+namespace collsim::engine {
+
+Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Network& network,
+                                                             const std::vector<collective::Schedule>& schedules,
+                                                             const RunOptions& options) {
+  auto plan = detail::make_plan(network, schedules, options);
+  if (!plan) return plan.error();
+  std::map<std::pair<int, int>, std::size_t> route_of;
+  std::vector<double> route_rate(plan->routes.size());
+  for (std::size_t r = 0; r < plan->routes.size(); ++r) {
+    route_of[{plan->routes[r].src_host, plan->routes[r].dst_host}] = r;
+    route_rate[r] = network.route_rate_Bps(plan->routes[r].links);
+  }
+  std::vector<ScheduleResult> results;
+  std::vector<double> link_bytes(plan->links.size(), 0.0);
+  for (std::size_t si = 0; si < plan->schedules.size(); ++si) {
+    const auto& s = plan->schedules[si];
+    const std::size_t n = s.transfers.size();
+    std::vector<double> finish(n, 0.0);
+    std::fill(link_bytes.begin(), link_bytes.end(), 0.0);
+    ScheduleResult r;
+    double makespan = s.launch_latency_s;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& t = s.transfers[i];
+      double ready = s.launch_latency_s;
+      for (int d : t.deps) ready = std::max(ready, finish[d]);
+      double start = ready + t.route_latency_s;
+      if (t.queue_after >= 0) start = std::max(start, finish[t.queue_after]);
+      const std::size_t route = route_of.at({t.src_host, t.dst_host});
+      finish[i] = start + t.bytes / route_rate[route];
+      makespan = std::max(makespan, finish[i]);
+      for (int l : plan->routes[route].links) link_bytes[l] += t.bytes;
+      r.bytes_sent += t.bytes;
+      r.bytes_received += t.bytes;
+    }
+    double bound = 0;
+    for (std::size_t l = 0; l < link_bytes.size(); ++l)
+      if (link_bytes[l] > 0) bound = std::max(bound, link_bytes[l] / plan->links[l].rate_Bps);
+    r.load_bound = bound > makespan;
+    r.time_s = std::max(makespan, bound);
+    if (options.record_transfers) r.transfer_finish_s = std::move(finish);
+    results.push_back(std::move(r));
+    if (options.on_progress) options.on_progress(si + 1, plan->schedules.size());
+  }
+  return results;
+}
+
+}  // namespace collsim::engine

@@ -1,0 +1,50 @@
+// A run resolved for a backend: hosts (network endpoints), links, routes,
+// and each schedule's transfers with their protocol costs applied (bytes on
+// the wire, route latency + per-step latency, launch latency). Both backends
+// run the same plan.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+#include "sim/engine/backend.h"
+
+namespace collsim::engine::detail {
+
+// A transfer with everything the runner needs resolved up front.
+struct PlannedTransfer {
+  int src_host = 0;
+  int dst_host = 0;
+  double bytes = 0;
+  double route_latency_s = 0;
+  std::vector<int> deps;
+  int queue_after = -1;  // see collective::Transfer::queue_after
+};
+
+struct PlannedSchedule {
+  std::vector<PlannedTransfer> transfers;
+  double launch_latency_s = 0;  // before any transfer may start
+};
+
+struct Plan {
+  std::vector<std::string> host_names;
+  std::vector<topology::NetworkLink> links;
+  // One route per (src_host, dst_host) pair in use, as link indices into `links`.
+  struct Route {
+    int src_host, dst_host;
+    std::vector<int> links;
+  };
+  std::vector<Route> routes;
+  std::vector<PlannedSchedule> schedules;
+  bool record_transfers = false;
+  std::function<void(std::size_t, std::size_t)> on_progress;  // may be empty
+};
+
+// Resolves ranks to hosts and routes, adds protocol costs, and checks every
+// transfer can be routed.
+Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
+                         const RunOptions& options);
+
+}  // namespace collsim::engine::detail

@@ -1,0 +1,104 @@
+// The analytical backend against the SimGrid backend: identical where no two
+// transfers share a link at once, a lower bound on time everywhere (both of
+// its terms are: contention only slows), and close on the validation cases.
+#include <gtest/gtest.h>
+
+#include "sim/collective/algorithms.h"
+#include "sim/engine/backend.h"
+#include <yaml-cpp/yaml.h>
+
+#include "test_support.h"
+
+namespace collsim::engine {
+namespace {
+
+using collsim::testing::topology_from_file;
+
+std::vector<double> times(const std::string& backend, const topology::Network& net,
+                          const std::vector<collective::Schedule>& schedules) {
+  auto b = make_backend(backend);
+  EXPECT_TRUE(b.ok());
+  auto r = (*b)->run(net, schedules, RunOptions{});
+  EXPECT_TRUE(r.ok()) << r.error().to_string();
+  std::vector<double> t;
+  for (const auto& x : *r) t.push_back(x.time_s);
+  return t;
+}
+
+std::vector<collective::Schedule> every_algorithm(const topology::Network& net, double bytes) {
+  std::vector<collective::Schedule> out;
+  collective::AlgoParams p;
+  p.nvls_efficiency = net.nvls_efficiency_near(0);
+  for (int g = 0; g < net.num_gpus(); ++g) p.domain_of_rank.push_back(net.nvlink_domain_of(g));
+  for (auto op : collective::all_ops()) {
+    for (const auto& algo : collective::algorithms_for(op)) {
+      for (auto proto : {collective::Protocol::kNone, collective::Protocol::kSimple, collective::Protocol::kLL}) {
+        p.protocol = proto;
+        auto s = collective::build_schedule(op, algo, net.num_gpus(), bytes, p);
+        if (s.ok()) out.push_back(std::move(*s));
+      }
+    }
+  }
+  return out;
+}
+
+TEST(Analytical, NeverSlowerThanSimGridAndExactForRingsOnOneSwitch) {
+  for (const char* file : {"hgx-h100.yaml", "h100-ib400-4node.yaml"}) {
+    const topology::Network net(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + file));
+    for (double bytes : {1.0 * (1 << 20), 256.0 * (1 << 20)}) {
+      const auto schedules = every_algorithm(net, bytes);
+      ASSERT_GT(schedules.size(), 10u);
+      const auto a = times("analytical", net, schedules);
+      const auto s = times("simgrid", net, schedules);
+      for (std::size_t i = 0; i < schedules.size(); ++i) {
+        const std::string what = std::string(file) + " " + schedules[i].op + " " + schedules[i].algo + " " +
+                                 std::string(collective::protocol_name(schedules[i].protocol));
+        EXPECT_LE(a[i], s[i] * (1 + 1e-9)) << what;
+        // A ring (and a pipelined chain) inside one NVLink domain never has two
+        // transfers on one link at once: alpha-beta is exact there.
+        if (std::string(file) == "hgx-h100.yaml" && schedules[i].algo == "ring") {
+          EXPECT_NEAR(a[i] / s[i], 1.0, 1e-6) << what;
+        }
+      }
+    }
+  }
+}
+
+// From 1 GiB up the NIC links are busy all the time and the load bound is
+// tight. At 64 MiB the ring's channels share a NIC only part of the time and
+// the analytical time is 18% (H100) and 8% (A100) optimistic: documented in
+// docs/architecture.md, not asserted.
+TEST(Analytical, MultiNodeRingsWithinTwoPercentOfSimGridFromOneGiB) {
+  for (const char* file : {"h100-ib400-4node.yaml", "dgx-a100-hdr200-4node.yaml"}) {
+    const topology::Network net(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + file));
+    collective::AlgoParams p;
+    p.protocol = collective::Protocol::kSimple;
+    for (int g = 0; g < net.num_gpus(); ++g) p.domain_of_rank.push_back(net.nvlink_domain_of(g));
+    std::vector<collective::Schedule> schedules;
+    for (double bytes : {1.0 * (1 << 30), 8.0 * (1 << 30)}) {
+      auto s = collective::build_schedule(collective::Op::kAllReduce, "ring", net.num_gpus(), bytes, p);
+      ASSERT_TRUE(s.ok());
+      schedules.push_back(std::move(*s));
+    }
+    const auto a = times("analytical", net, schedules);
+    const auto s = times("simgrid", net, schedules);
+    for (std::size_t i = 0; i < schedules.size(); ++i) EXPECT_NEAR(a[i] / s[i], 1.0, 0.02) << file << " " << i;
+  }
+}
+
+TEST(Analytical, TrainingStepAgreesWithSimGrid) {
+  const auto sim = testing::run_collsim(
+      "run --topology topologies/h100-ib400-4node.yaml --workload tests/data/workloads/small-4node.yaml "
+      "--what-if off --json " + ::testing::TempDir() + "s.json");
+  const auto ana = testing::run_collsim(
+      "run --topology topologies/h100-ib400-4node.yaml --workload tests/data/workloads/small-4node.yaml "
+      "--what-if off --backend analytical --json " + ::testing::TempDir() + "a.json");
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  ASSERT_EQ(ana.exit_code, 0) << ana.err;
+  const double ts = YAML::LoadFile(::testing::TempDir() + "s.json")["step_time_s"].as<double>();
+  const double ta = YAML::LoadFile(::testing::TempDir() + "a.json")["step_time_s"].as<double>();
+  EXPECT_NEAR(ta / ts, 1.0, 0.02);
+}
+
+}  // namespace
+}  // namespace collsim::engine
