@@ -374,6 +374,15 @@ TEST(WorkloadErrors, ComputeNeedsUnitsAndOneWayOfTiming) {
   EXPECT_NE(both.error().message.find("not both"), std::string::npos);
 }
 
+TEST(WorkloadErrors, UnknownAlgorithmOrProtocolIsAnError) {
+  auto a = load_workload_text(kSmall, "w.yaml", {"communication.algorithm=rign"});
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().field, "communication.algorithm");
+  auto p = load_workload_text(kSmall, "w.yaml", {"communication.protocol=ll"});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().field, "communication.protocol");
+}
+
 TEST(WorkloadErrors, ExpertParallelismNeedsExperts) {
   auto e = load_workload_text(kSmall, "w.yaml", {"parallelism.ep=2"});
   ASSERT_FALSE(e.ok());

@@ -7,24 +7,12 @@
 
 namespace collsim::cli {
 
-namespace {
-
-Expected<std::vector<collective::Protocol>> protocols_for(const std::string& proto) {
-  if (proto == "auto") return std::vector{collective::Protocol::kLL, collective::Protocol::kLL128,
-                                          collective::Protocol::kSimple};
-  auto p = collective::parse_protocol(proto);
-  if (!p) return make_error(fmt::format("unknown --proto '{}': expected auto, LL, LL128, Simple or none", proto));
-  return std::vector{*p};
-}
-
-}  // namespace
-
 Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     const SweepRequest& request, const topology::Network& network, engine::Backend& backend,
     const std::function<void(std::size_t, std::size_t)>& on_progress) {
   const auto algos = request.algo == "auto" ? collective::algorithms_for(request.op)
                                             : std::vector<std::string>{request.algo};
-  auto protos = protocols_for(request.proto);
+  auto protos = collective::protocol_candidates(request.proto);
   if (!protos) return protos.error();
   const bool choosing = request.algo == "auto" || request.proto == "auto";
 

@@ -89,6 +89,9 @@ int run_command(const std::vector<std::string>& argv) {
   choice.algorithm = args.has("algo") ? args.get("algo") : workload->comm.algorithm;
   choice.protocol = args.has("proto") ? args.get("proto") : workload->comm.protocol;
   choice.auto_max_work = max_work;
+  if (auto s = workload::check_comm_choice(choice.algorithm, choice.protocol); !s) {
+    return fail(fmt::format("--{}: {}", s.error().field == "algorithm" ? "algo" : "proto", s.error().message));
+  }
 
   status("compiling the step");
   auto graph = workload::compile_step(*workload, network);

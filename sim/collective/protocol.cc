@@ -5,6 +5,8 @@
 #include <cctype>
 #include <string>
 
+#include <fmt/format.h>
+
 namespace collsim::collective {
 
 namespace {
@@ -61,6 +63,13 @@ std::string_view protocol_name(Protocol p) {
     case Protocol::kSimple: return "Simple";
   }
   return "?";
+}
+
+Expected<std::vector<Protocol>> protocol_candidates(const std::string& name) {
+  if (name == "auto") return std::vector{Protocol::kLL, Protocol::kLL128, Protocol::kSimple};
+  auto p = parse_protocol(name);
+  if (!p) return make_error(fmt::format("unknown protocol '{}': expected auto, LL, LL128, Simple or none", name));
+  return std::vector{*p};
 }
 
 }  // namespace collsim::collective

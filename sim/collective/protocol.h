@@ -14,6 +14,10 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
 #include <string_view>
 
 namespace collsim::collective {
@@ -36,5 +40,8 @@ bool protocol_supported(LatencyFamily family, Protocol protocol);
 
 std::optional<Protocol> parse_protocol(std::string_view name);  // "LL", "LL128", "Simple", "none" (any case)
 std::string_view protocol_name(Protocol p);
+// "auto" -> LL, LL128, Simple (the candidates NCCL's tuner weighs); a name ->
+// that protocol; an error naming the valid choices otherwise.
+Expected<std::vector<Protocol>> protocol_candidates(const std::string& name);
 
 }  // namespace collsim::collective

@@ -67,21 +67,12 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   return out;
 }
 
-Expected<std::vector<collective::Protocol>> protocols_for(const std::string& proto) {
-  if (proto == "auto") {
-    return std::vector{collective::Protocol::kLL, collective::Protocol::kLL128, collective::Protocol::kSimple};
-  }
-  auto p = collective::parse_protocol(proto);
-  if (!p) return make_error(fmt::format("unknown protocol '{}': expected auto, LL, LL128, Simple or none", proto));
-  return std::vector{*p};
-}
-
 }  // namespace
 
 Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, const topology::Network& network,
                                            engine::Backend& backend, const CommChoice& choice, CommCostStats* stats,
                                            const std::function<void(std::size_t, std::size_t)>& on_progress) {
-  auto protos = protocols_for(choice.protocol);
+  auto protos = collective::protocol_candidates(choice.protocol);
   if (!protos) return protos.error();
 
   // 1. Distinct wirings.

@@ -23,6 +23,20 @@ const char* to_string(Dim d) {
   return "?";
 }
 
+Status check_comm_choice(const std::string& algorithm, const std::string& protocol) {
+  static const std::vector<std::string> kAlgos{"auto", "ring", "tree", "rhd", "hier", "nvls", "direct"};
+  if (std::find(kAlgos.begin(), kAlgos.end(), algorithm) == kAlgos.end()) {
+    return Error{fmt::format("unknown algorithm '{}': expected auto, ring, tree, rhd, hier, nvls or direct", algorithm),
+                 "algorithm", {}};
+  }
+  static const std::vector<std::string> kProtos{"auto", "LL", "LL128", "Simple", "none"};
+  if (std::find(kProtos.begin(), kProtos.end(), protocol) == kProtos.end()) {
+    return Error{fmt::format("unknown protocol '{}': expected auto, LL, LL128, Simple or none", protocol), "protocol",
+                 {}};
+  }
+  return Ok{};
+}
+
 Error WorkloadSpec::error_at(const std::string& field, std::string message) const {
   auto it = marks.find(field);
   if (it == marks.end()) return Error{std::move(message), field, SourceMark{file, 0, 0}};
@@ -324,6 +338,10 @@ class Reader {
       auto v = m.optional_scalar(key);
       if (!v) return v.error();
       if (*v) *target = **v;
+    }
+    if (auto s = check_comm_choice(c.algorithm, c.protocol); !s) {
+      const bool algo = s.error().field == "algorithm";
+      return m.error_at(algo ? "algorithm" : "protocol", s.error().message);
     }
     auto bytes = [](std::string_view t) -> Expected<double> {
       auto r = units::parse_bytes(t);

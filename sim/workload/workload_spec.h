@@ -116,4 +116,8 @@ Expected<WorkloadSpec> load_workload_text(const std::string& text, const std::st
 
 const char* to_string(Dim d);
 
+// An algorithm name (auto, ring, tree, rhd, hier, nvls, direct) and an NCCL
+// protocol (auto, LL, LL128, Simple, none); the error's field says which is wrong.
+Status check_comm_choice(const std::string& algorithm, const std::string& protocol);
+
 }  // namespace collsim::workload
