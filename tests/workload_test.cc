@@ -343,6 +343,33 @@ TEST(WorkloadErrors, TensorParallelGroupMustStayInsideAnNvlinkDomain) {
   EXPECT_TRUE(compile_step(allowed, net).ok());
 }
 
+TEST(WorkloadErrors, InterleavingNeedsAPipeline) {
+  auto e = load_workload_text(kSmall, "w.yaml", {"parallelism.virtual_stages=2"});
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().field, "parallelism.virtual_stages");
+}
+
+// Expert weights are replicated over the dp/ep expert-parallel blocks and the
+// CP ranks (each sees other tokens): their gradients reduce over both.
+TEST(WorkloadComm, ExpertGradientsReduceOverBlocksAndContextRanks) {
+  const auto net = topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  auto w = load(kSmall, {"model.experts=8", "model.top_k=2", "model.expert_ffn_hidden=1024", "parallelism.ep=2",
+                         "parallelism.cp=2", "batch.global=16"});
+  auto g = compile_step(w, net);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  // 8 GPUs = cp 2 x dp 4; ep 2 -> 2 blocks; expert groups: 2 blocks x 2 CP ranks = 4 GPUs.
+  bool saw_expert_group = false;
+  for (const auto& op : g->ops) {
+    if (op.phase != Phase::kGradReduce) continue;
+    for (int c : op.calls) {
+      const auto n = g->calls[c].gpus.size();
+      EXPECT_TRUE(n == 8 || n == 4) << n;
+      saw_expert_group |= n == 4;
+    }
+  }
+  EXPECT_TRUE(saw_expert_group);
+}
+
 TEST(WorkloadErrors, GlobalBatchMustSplitIntoMicroBatches) {
   const auto net = topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
   auto w = load(kSmall, {"batch.global=12"});

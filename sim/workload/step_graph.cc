@@ -492,22 +492,21 @@ class Compiler {
       if (!cur.layers.empty()) buckets.push_back(cur);
       g_.params_per_gpu_max = std::max(g_.params_per_gpu_max, max_params);
 
+      // Data-parallel groups: per TP rank, every (CP rank, replica) for dense
+      // weights, every (CP rank, expert-parallel block) for an expert's weights.
       auto dp_groups = [&](bool expert) {
         std::vector<std::vector<int>> groups;
-        for (int c = 0; c < g_.cp; ++c) {
-          for (int t = 0; t < g_.tp; ++t) {
-            if (!expert) {
-              std::vector<int> gs;
-              for (int cc = 0; cc < g_.cp; ++cc)
+        for (int t = 0; t < g_.tp; ++t) {
+          for (int e = 0; e < (expert ? g_.ep : 1); ++e) {
+            std::vector<int> gs;
+            for (int cc = 0; cc < g_.cp; ++cc) {
+              if (!expert) {
                 for (int d = 0; d < g_.dp; ++d) gs.push_back(coord_gpu(worker_at(s, d), t, cc));
-              if (c == 0) groups.push_back(gs);  // CP ranks reduce together with DP ranks
-            } else {
-              for (int e = 0; e < g_.ep; ++e) {
-                std::vector<int> gs;
-                for (int blk = 0; blk < edp; ++blk) gs.push_back(coord_gpu(worker_at(s, blk * g_.ep + e), t, c));
-                groups.push_back(gs);
+              } else {
+                for (int blk = 0; blk < edp; ++blk) gs.push_back(coord_gpu(worker_at(s, blk * g_.ep + e), t, cc));
               }
             }
+            groups.push_back(gs);
           }
         }
         return groups;
@@ -528,7 +527,7 @@ class Compiler {
         o.workers = stage_workers;
         if (g_.dp * g_.cp > 1 && b.dense_params > 0)
           for (const auto& gs : dense_groups) o.calls.push_back(call(op, gs, b.dense_params * bytes_per_param, Group::kDp));
-        if (edp > 1 && b.expert_params > 0)
+        if (edp * g_.cp > 1 && b.expert_params > 0)
           for (const auto& gs : expert_groups) o.calls.push_back(call(op, gs, b.expert_params * bytes_per_param, Group::kDp));
         if (o.calls.empty()) return;
         o.layer = grads_ready_[w0][b.layers.back()].first;  // backward produces layers high to low

@@ -17,6 +17,7 @@ struct Flow {
   double remaining = 1;  // fraction of the collective still to do
   double rate = 1;       // progress rate relative to running alone
   double updated_at = 0;
+  double started_at = 0;
   int version = 0;
   double peak_demand = 0;                           // bytes/s on its busiest link, alone
   std::vector<std::pair<int, double>> demand;       // link -> bytes/s alone
@@ -105,9 +106,11 @@ class Simulator {
       f.op = op;
       f.time_alone = cost.time_s;
       f.updated_at = t;
+      f.started_at = t;
       f.active = true;
       for (auto [l, b] : cost.link_bytes) {
         const double d = std::min(b / cost.time_s, net_.links()[l].rate_Bps);
+        if (!(d > 0)) continue;  // no bytes there (or a link without rate): no demand on it
         f.demand.emplace_back(l, d);
         f.peak_demand = std::max(f.peak_demand, d);
       }
@@ -151,6 +154,7 @@ class Simulator {
   void end_flow(int id) {
     Flow& f = flows_[id];
     f.active = false;
+    r_.max_slowdown = std::max(r_.max_slowdown, (now_ - f.started_at) / f.time_alone);
     std::vector<int> slowed;
     for (auto [l, d] : f.demand) {
       link_load_[l] -= f.rate * d;
@@ -177,7 +181,6 @@ class Simulator {
     ++f.version;
     if (rate > 0) {
       push(now_ + f.remaining * f.time_alone / rate, 1, id, f.version);
-      r_.max_slowdown = std::max(r_.max_slowdown, 1.0 / rate);
     }
   }
 

@@ -234,11 +234,16 @@ class Reader {
                         fmt::format("layers ({}) must split evenly into pp x virtual_stages = {} x {} pipeline chunks",
                                     md.layers, p.pp, p.virtual_stages));
     }
+    if (p.virtual_stages > 1 && p.pp < 2) {
+      return m.error_at("virtual_stages", fmt::format("interleaving (virtual_stages {}) needs a pipeline: pp >= 2, found {}",
+                                                      p.virtual_stages, p.pp));
+    }
     if (md.heads % p.tp != 0) {
       return m.error_at("tp", fmt::format("tp ({}) must divide the attention heads ({})", p.tp, md.heads));
     }
-    if (p.sequence_parallel && md.seq_len % p.tp != 0) {
-      return m.error_at("sequence_parallel", fmt::format("seq_len ({}) must be a multiple of tp ({})", md.seq_len, p.tp));
+    if (p.sequence_parallel && md.seq_len % (p.tp * p.cp) != 0) {
+      return m.error_at("sequence_parallel", fmt::format("seq_len ({}) must be a multiple of tp x cp ({})", md.seq_len,
+                                                         p.tp * p.cp));
     }
     if (md.seq_len % p.cp != 0) {
       return m.error_at("cp", fmt::format("cp ({}) must divide seq_len ({})", p.cp, md.seq_len));
