@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 
 #include "test_support.h"
 
@@ -288,6 +290,48 @@ TEST(Run, TrainingStepReportAndJson) {
   }
   EXPECT_TRUE(s["collectives"].IsSequence());
   EXPECT_LE(s["links"].size(), 10u);
+}
+
+// The Trace Event format's required fields (the Chrome Trace Event Format
+// document): every event has name, ph, pid and tid; timed ones a ts;
+// complete events ("X") a non-negative dur; flows ("s"/"f") an id;
+// counters ("C") numeric args.
+TEST(Run, TraceFileHasTheTraceEventFormatsRequiredFields) {
+  const std::string trace = ::testing::TempDir() + "step.trace.json";
+  const auto r = run_collsim("run --topology topologies/h100-ib400-4node.yaml --workload "
+                             "tests/data/workloads/small-4node.yaml --what-if off --trace " + trace);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const YAML::Node t = YAML::LoadFile(trace);
+  ASSERT_TRUE(t["traceEvents"].IsSequence());
+  std::map<std::string, int> phases;
+  std::set<std::string> categories;
+  for (const auto& e : t["traceEvents"]) {
+    const std::string ph = e["ph"].as<std::string>();
+    ++phases[ph];
+    EXPECT_TRUE(e["name"].IsScalar());
+    EXPECT_TRUE(e["pid"].IsScalar());
+    EXPECT_TRUE(e["tid"].IsScalar());
+    if (ph != "M") {
+      EXPECT_GE(e["ts"].as<double>(), 0);
+    }
+    if (ph == "X") {
+      EXPECT_GE(e["dur"].as<double>(), 0);
+      categories.insert(e["cat"].as<std::string>());
+    }
+    if (ph == "s" || ph == "f") {
+      EXPECT_TRUE(e["id"].IsScalar());
+    }
+    if (ph == "C") {  // a link never carries more than its rate
+      EXPECT_GE(e["args"]["utilisation"].as<double>(), 0);
+      EXPECT_LE(e["args"]["utilisation"].as<double>(), 1 + 1e-6);
+    }
+  }
+  EXPECT_GT(phases["X"], 100);
+  EXPECT_GT(phases["M"], 4);
+  EXPECT_GT(phases["C"], 2);
+  EXPECT_EQ(phases["s"], phases["f"]);
+  EXPECT_GT(phases["s"], 0);  // PP 2: pipeline sends between shown workers
+  for (const char* c : {"compute", "tp", "pp", "dp"}) EXPECT_TRUE(categories.count(c)) << c;
 }
 
 TEST(Run, BadWorkloadsAndUsage) {

@@ -13,6 +13,7 @@
 #include "sim/engine/backend.h"
 #include "sim/report/atomic_file.h"
 #include "sim/report/step_report.h"
+#include "sim/report/trace.h"
 #include "sim/topology/network.h"
 #include "sim/workload/comm_costs.h"
 #include "sim/workload/step_graph.h"
@@ -36,12 +37,16 @@ const std::vector<OptionSpec>& run_options() {
       {"backend", "", true, "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"auto-max-work", "", true, "with algorithm auto, skip candidates whose transfers x ranks exceed this", "5e7"},
       {"json", "", true, "also write the report as JSON to this file", ""},
+      {"trace", "", true, "write a Chrome Trace Event file (open it in ui.perfetto.dev or chrome://tracing)", ""},
+      {"trace-workers", "", true, "workers (stage x replica) with tracks in the trace", "16"},
+      {"trace-links", "", true, "busiest links with a utilisation counter in the trace", "8"},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
 }
 
 int fail(const std::string& message, int code = kExitBadInput) {
+  if (::isatty(STDERR_FILENO) != 0) std::fputs("\r\033[K", stderr);  // clear a progress line
   std::fprintf(stderr, "collsim run: %s\n", message.c_str());
   return code;
 }
@@ -67,6 +72,18 @@ int run_command(const std::vector<std::string>& argv) {
   const double max_work = std::strtod(work_text.c_str(), &end);
   if (end == work_text.c_str() || *end != '\0' || !(max_work > 0)) {
     return fail(fmt::format("--auto-max-work must be a number > 0, found '{}'", work_text));
+  }
+
+  report::TraceOptions trace_options;
+  for (auto [name, target] : {std::pair{"trace-workers", &trace_options.max_workers},
+                              {"trace-links", &trace_options.max_links}}) {
+    const std::string text = args.get(name);
+    char* e = nullptr;
+    const long v = std::strtol(text.c_str(), &e, 10);
+    if (e == text.c_str() || *e != '\0' || v < 0 || v > 1000000) {
+      return fail(fmt::format("--{} must be a whole number from 0, found '{}'", name, text));
+    }
+    *target = static_cast<int>(v);
   }
 
   const auto started = std::chrono::steady_clock::now();
@@ -117,6 +134,16 @@ int run_command(const std::vector<std::string>& argv) {
                                            [&](const std::string& r) { status("what if: " + r); });
     if (!what_ifs) return fail(what_ifs.error().to_string(), kExitFailure);
     report.bottlenecks = std::move(*what_ifs);
+  }
+  if (args.has("trace")) {
+    status("tracing the busiest links");
+    workload::StepSimOptions traced;
+    traced.track_links = report::busiest_links(result, network, trace_options.max_links);
+    const auto again = workload::simulate_step(*graph, *costs, network, traced);
+    const auto trace = report::step_trace_json(*graph, *costs, again, network, traced.track_links, trace_options);
+    if (auto s = report::write_file_atomically(args.get("trace"), trace); !s) {
+      return fail(s.error().to_string(), kExitFailure);
+    }
   }
   if (tty) std::fputs("\r\033[K", stderr);
   std::fputs(report::step_text(report).c_str(), stdout);

@@ -47,6 +47,9 @@ class Simulator {
     r_.link_bytes.assign(net_.links().size(), 0);
     link_flows_.assign(net_.links().size(), {});
     link_load_.assign(net_.links().size(), 0);
+    tracked_.assign(net_.links().size(), -1);
+    r_.link_timeline.assign(opt_.track_links.size(), {});
+    for (std::size_t k = 0; k < opt_.track_links.size(); ++k) tracked_[opt_.track_links[k]] = static_cast<int>(k);
     pending_.assign(n, 0);
     parts_left_.assign(n, 0);
     // Dependents, in compressed form.
@@ -158,6 +161,7 @@ class Simulator {
     std::vector<int> slowed;
     for (auto [l, d] : f.demand) {
       link_load_[l] -= f.rate * d;
+      record_load(l);
       auto& v = link_flows_[l];
       v.erase(std::find(v.begin(), v.end(), id));
       for (int o : v)
@@ -176,12 +180,26 @@ class Simulator {
     f.remaining -= (now_ - f.updated_at) * f.rate / f.time_alone;
     f.remaining = std::max(0.0, f.remaining);
     f.updated_at = now_;
-    for (auto [l, d] : f.demand) link_load_[l] += (rate - f.rate) * d;
+    for (auto [l, d] : f.demand) {
+      link_load_[l] += (rate - f.rate) * d;
+      record_load(l);
+    }
     f.rate = rate;
     ++f.version;
     if (rate > 0) {
       push(now_ + f.remaining * f.time_alone / rate, 1, id, f.version);
     }
+  }
+
+  // Utilisation timeline of tracked links: one sample per change (the last
+  // sample at an instant wins).
+  void record_load(int l) {
+    const int k = tracked_[l];
+    if (k < 0) return;
+    auto& tl = r_.link_timeline[k];
+    const double u = std::max(0.0, link_load_[l] / net_.links()[l].rate_Bps);
+    if (!tl.empty() && tl.back().first == now_) tl.back().second = u;
+    else tl.emplace_back(now_, u);
   }
 
   // Max-min fair rates (bytes/s, each flow capped at its demand) for every
@@ -340,6 +358,7 @@ class Simulator {
   std::vector<Flow> flows_;
   std::vector<std::vector<int>> link_flows_;
   std::vector<double> link_load_;
+  std::vector<int> tracked_;  // link -> index into options.track_links, or -1
   std::vector<int> flow_mark_, link_mark_, link_local_;
   std::vector<int> free_flows_;  // slots of finished flows, reused
   int mark_ = 0;

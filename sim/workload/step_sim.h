@@ -23,6 +23,7 @@ namespace collsim::workload {
 
 struct StepSimOptions {
   double compute_scale = 1.0;  // multiply every compute time (0.5: compute twice as fast)
+  std::vector<int> track_links;  // network links whose utilisation over time to record
 };
 
 struct StepResult {
@@ -32,6 +33,8 @@ struct StepResult {
   std::vector<int> binding;               // per operation: the dependency that finished last, or -1
   std::vector<int> critical_path;         // operations, in time order
   std::vector<double> link_bytes;         // per network link, the whole step
+  // Per tracked link (options.track_links): (time, utilisation) at each change.
+  std::vector<std::vector<std::pair<double, double>>> link_timeline;
   // Per worker, then the mean over workers: compute + sum(exposed) + bubble = step time.
   double compute_s = 0, bubble_s = 0;
   std::array<double, kGroupCount> exposed_s{};  // communication with no compute running, by group
