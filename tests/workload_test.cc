@@ -43,6 +43,10 @@ batch: {global: 16, micro: 1}
 compute: {layer_forward: 1ms, layer_backward: 2ms}
 )";
 
+topology::Network shipped_network(const std::string& file) {
+  return topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + file));
+}
+
 std::vector<CommCost> free_network(const StepGraph& g) { return std::vector<CommCost>(g.calls.size()); }
 
 // ---- model shapes against published parameter counts ---------------------
@@ -79,7 +83,7 @@ TEST(WorkloadModel, ForwardFlopsAreTwicePerParameterPlusCausalAttention) {
 // ---- the pipeline against its closed form -------------------------------
 
 TEST(WorkloadStep, WithAFreeNetworkTheStepIsAllLayersTimesMicroBatches) {
-  const auto net = topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  const auto net = shipped_network("hgx-h100.yaml");
   auto w = load(kSmall, {"parallelism.dp=1", "parallelism.tp=8", "parallelism.sequence_parallel=false"});
   auto g = compile_step(w, net);
   ASSERT_TRUE(g.ok()) << g.error().to_string();
@@ -94,7 +98,7 @@ TEST(WorkloadStep, WithAFreeNetworkTheStepIsAllLayersTimesMicroBatches) {
 // pipeline bubble is (p - 1)(t_f + t_b)); interleaving with v chunks divides
 // the bubble by v (Narayanan et al., SC'21, section 2.2).
 TEST(WorkloadStep, PipelineMatchesTheOneFOneBClosedForm) {
-  const auto net = topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  const auto net = shipped_network("hgx-h100.yaml");
   for (int pp : {2, 4, 8}) {
     for (int v : {1, 2}) {
       auto w = load(kSmall, {"model.layers=16", "parallelism.pp=" + std::to_string(pp),
@@ -311,7 +315,7 @@ TEST(WorkloadWhatIf, NicStarvedClusterNamesTheNicFirst) {
 // ---- bad input -------------------------------------------------------------
 
 TEST(WorkloadErrors, ParallelDegreesMustDivideTheGpus) {
-  const auto net = topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  const auto net = shipped_network("hgx-h100.yaml");
   std::string yaml = kSmall;
   yaml.replace(yaml.find("{tp: 1, pp: 1}"), 14, "{tp: 2, pp: 1, dp: 3}");
   auto g = compile_step(load(yaml), net);
@@ -331,8 +335,7 @@ TEST(WorkloadErrors, LayersMustSplitIntoPipelineStages) {
 }
 
 TEST(WorkloadErrors, TensorParallelGroupMustStayInsideAnNvlinkDomain) {
-  const auto net =
-      topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml"));
+  const auto net = shipped_network("h100-ib400-4node.yaml");
   auto w = load(kSmall, {"parallelism.tp=8", "parallelism.order=[dp, tp, pp]"});
   auto g = compile_step(w, net);
   ASSERT_FALSE(g.ok());
@@ -352,7 +355,7 @@ TEST(WorkloadErrors, InterleavingNeedsAPipeline) {
 // Expert weights are replicated over the dp/ep expert-parallel blocks and the
 // CP ranks (each sees other tokens): their gradients reduce over both.
 TEST(WorkloadComm, ExpertGradientsReduceOverBlocksAndContextRanks) {
-  const auto net = topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  const auto net = shipped_network("hgx-h100.yaml");
   auto w = load(kSmall, {"model.experts=8", "model.top_k=2", "model.expert_ffn_hidden=1024", "parallelism.ep=2",
                          "parallelism.cp=2", "batch.global=16"});
   auto g = compile_step(w, net);
@@ -371,7 +374,7 @@ TEST(WorkloadComm, ExpertGradientsReduceOverBlocksAndContextRanks) {
 }
 
 TEST(WorkloadErrors, GlobalBatchMustSplitIntoMicroBatches) {
-  const auto net = topology::Network(topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  const auto net = shipped_network("hgx-h100.yaml");
   auto w = load(kSmall, {"batch.global=12"});
   auto g = compile_step(w, net);
   ASSERT_FALSE(g.ok());

@@ -124,7 +124,11 @@ int run_command(const std::vector<std::string>& argv) {
                                     });
   if (!costs) return fail(costs.error().to_string(), kExitFailure);
   status(fmt::format("simulating the step ({} operations)", graph->ops.size()));
-  const auto result = workload::simulate_step(*graph, *costs, network);
+  workload::StepSimOptions sim_options;
+  if (args.has("trace")) {
+    sim_options.track_links = report::busiest_links(*graph, *costs, network, trace_options.max_links);
+  }
+  const auto result = workload::simulate_step(*graph, *costs, network, sim_options);
   if (!result.complete) return fail("internal error: the step's operations wait on each other in a cycle", kExitFailure);
 
   auto report = report::summarise_step(*workload, spec->name, *graph, *costs, result, network);
@@ -136,11 +140,8 @@ int run_command(const std::vector<std::string>& argv) {
     report.bottlenecks = std::move(*what_ifs);
   }
   if (args.has("trace")) {
-    status("tracing the busiest links");
-    workload::StepSimOptions traced;
-    traced.track_links = report::busiest_links(result, network, trace_options.max_links);
-    const auto again = workload::simulate_step(*graph, *costs, network, traced);
-    const auto trace = report::step_trace_json(*graph, *costs, again, network, traced.track_links, trace_options);
+    const auto trace =
+        report::step_trace_json(*graph, *costs, result, network, sim_options.track_links, trace_options);
     if (auto s = report::write_file_atomically(args.get("trace"), trace); !s) {
       return fail(s.error().to_string(), kExitFailure);
     }

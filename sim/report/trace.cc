@@ -36,11 +36,17 @@ void metadata(JsonWriter& j, const char* what, int pid, int tid, const std::stri
 
 }  // namespace
 
-std::vector<int> busiest_links(const workload::StepResult& r, const topology::Network& network, int count) {
+std::vector<int> busiest_links(const workload::StepGraph& g, const std::vector<workload::CommCost>& costs,
+                               const topology::Network& network, int count) {
+  // A step's bytes per link do not depend on timing: sum them from the calls.
+  std::vector<double> bytes(network.links().size(), 0.0);
+  for (const auto& o : g.ops)
+    for (int c : o.calls)
+      for (auto [l, b] : costs[c].link_bytes) bytes[l] += b;
   std::vector<int> links;
-  for (std::size_t l = 0; l < network.links().size(); ++l)
-    if (r.link_bytes[l] > 0) links.push_back(static_cast<int>(l));
-  auto load = [&](int l) { return r.link_bytes[l] / network.links()[l].rate_Bps; };
+  for (std::size_t l = 0; l < bytes.size(); ++l)
+    if (bytes[l] > 0) links.push_back(static_cast<int>(l));
+  auto load = [&](int l) { return bytes[l] / network.links()[l].rate_Bps; };
   std::stable_sort(links.begin(), links.end(), [&](int a, int b) { return load(a) > load(b); });
   if (static_cast<int>(links.size()) > count) links.resize(static_cast<std::size_t>(std::max(0, count)));
   return links;

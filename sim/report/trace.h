@@ -22,8 +22,10 @@ struct TraceOptions {
   int max_links = 8;     // counter tracks for the busiest links
 };
 
-// The `count` links that carried the most bytes relative to their rate.
-std::vector<int> busiest_links(const workload::StepResult& result, const topology::Network& network, int count);
+// The `count` links that carry the most bytes relative to their rate over
+// the step (known before simulating: the bytes do not depend on timing).
+std::vector<int> busiest_links(const workload::StepGraph& graph, const std::vector<workload::CommCost>& costs,
+                               const topology::Network& network, int count);
 
 std::string step_trace_json(const workload::StepGraph& graph, const std::vector<workload::CommCost>& costs,
                             const workload::StepResult& result, const topology::Network& network,

@@ -27,6 +27,23 @@ std::string rate_text(const std::string& link_class, double bytes_per_s) {
 
 double percent(double x, double base) { return base > 0 ? (x - base) / base * 100 : 0; }
 
+// A copy of `topo` with the rate of every link of the `resources` classes
+// multiplied by `factor`; `rates` gets their original rates.
+topology::Topology scaled(const topology::Topology& topo, const std::set<std::string>& resources, double factor,
+                          std::set<double>* rates = nullptr, std::string* link_class = nullptr) {
+  topology::Topology changed = topo;
+  const auto& g = topo.graph;
+  for (auto [e, end] = boost::edges(changed.graph); e != end; ++e) {
+    auto& link = changed.graph[*e];
+    if (!resources.count(resource_of(link.link_class, g[boost::source(*e, g)].kind, g[boost::target(*e, g)].kind)))
+      continue;
+    if (rates) rates->insert(link.rate_Bps);
+    if (link_class) *link_class = link.link_class;
+    link.rate_Bps *= factor;
+  }
+  return changed;
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, double>> critical_resources(const StepGraph& graph,
@@ -83,18 +100,9 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
   for (const auto& [resource, seconds] : resources) {
     if (tried++ >= options.max_link_classes) break;
     if (on_start) on_start(resource);
-    topology::Topology changed = topo;
     std::set<double> rates;
     std::string cls;
-    for (auto [e, end] = boost::edges(changed.graph); e != end; ++e) {
-      auto& link = changed.graph[*e];
-      const auto a = g[boost::source(*e, g)].kind, b = g[boost::target(*e, g)].kind;
-      if (resource_of(link.link_class, a, b) != resource) continue;
-      rates.insert(link.rate_Bps);
-      cls = link.link_class;
-      link.rate_Bps *= options.speedup;
-    }
-    auto t = rerun_network(changed);
+    auto t = rerun_network(scaled(topo, {resource}, options.speedup, &rates, &cls));
     if (!t) return t.error();
     const std::string what =
         rates.size() == 1 ? fmt::format("{} -> {}", rate_text(cls, *rates.begin()),
@@ -113,13 +121,7 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
     }
     if (path.size() > 1) {
       if (on_start) on_start("scale-out path");
-      topology::Topology changed = topo;
-      for (auto [e, end] = boost::edges(changed.graph); e != end; ++e) {
-        auto& link = changed.graph[*e];
-        if (path.count(resource_of(link.link_class, g[boost::source(*e, g)].kind, g[boost::target(*e, g)].kind)))
-          link.rate_Bps *= options.speedup;
-      }
-      auto t = rerun_network(changed);
+      auto t = rerun_network(scaled(topo, path, options.speedup));
       if (!t) return t.error();
       std::string names;
       for (const auto& p : path) names += (names.empty() ? "" : " + ") + p;
