@@ -1,5 +1,7 @@
 #include "sim/cli/args.h"
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "sim/config/yaml_fields.h"
@@ -76,6 +78,16 @@ std::string format_options_help(const std::vector<OptionSpec>& specs) {
     out += "\n";
   }
   return out;
+}
+
+Expected<double> positive_number_option(const ParsedArgs& args, const std::string& name) {
+  const std::string text = args.get(name);
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || !(v > 0)) {
+    return make_error(fmt::format("--{} must be a number > 0, found '{}'", name, text));
+  }
+  return v;
 }
 
 }  // namespace collsim::cli

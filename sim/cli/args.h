@@ -39,4 +39,8 @@ class ParsedArgs {
 Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std::vector<std::string>& args);
 std::string format_options_help(const std::vector<OptionSpec>& specs);
 
+// The option's value as a number > 0; error "--NAME must be a number > 0, found '...'".
+Expected<double> positive_number_option(const ParsedArgs& args, const std::string& name);
+
+
 }  // namespace collsim::cli

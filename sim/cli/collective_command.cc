@@ -177,15 +177,9 @@ int collective_command(const std::vector<std::string>& argv) {
   request.redop = redop;
   request.ranks = ranks;
   request.root = root;
-  {
-    char* end = nullptr;
-    const std::string text = args.get("auto-max-work");
-    const double w = std::strtod(text.c_str(), &end);
-    if (end == text.c_str() || *end != '\0' || !(w > 0)) {
-      return usage_error(fmt::format("--auto-max-work must be a number > 0, found '{}'", text));
-    }
-    request.auto_max_work = w;
-  }
+  auto max_work = positive_number_option(args, "auto-max-work");
+  if (!max_work) return usage_error(max_work.error().message);
+  request.auto_max_work = *max_work;
   // Progress on a terminal only; pipes and files get just the table.
   std::function<void(std::size_t, std::size_t)> progress;
   if (::isatty(STDERR_FILENO) != 0) {

@@ -67,12 +67,8 @@ int run_command(const std::vector<std::string>& argv) {
   if (!args.has("workload")) return fail("missing --workload FILE (e.g. workloads/llama3-405b.yaml)");
   const std::string what_if = args.get("what-if");
   if (what_if != "on" && what_if != "off") return fail(fmt::format("--what-if must be on or off, found '{}'", what_if));
-  char* end = nullptr;
-  const std::string work_text = args.get("auto-max-work");
-  const double max_work = std::strtod(work_text.c_str(), &end);
-  if (end == work_text.c_str() || *end != '\0' || !(max_work > 0)) {
-    return fail(fmt::format("--auto-max-work must be a number > 0, found '{}'", work_text));
-  }
+  auto max_work = positive_number_option(args, "auto-max-work");
+  if (!max_work) return fail(max_work.error().message);
 
   report::TraceOptions trace_options;
   for (auto [name, target] : {std::pair{"trace-workers", &trace_options.max_workers},
@@ -105,7 +101,7 @@ int run_command(const std::vector<std::string>& argv) {
   workload::CommChoice choice;
   choice.algorithm = args.has("algo") ? args.get("algo") : workload->comm.algorithm;
   choice.protocol = args.has("proto") ? args.get("proto") : workload->comm.protocol;
-  choice.auto_max_work = max_work;
+  choice.auto_max_work = *max_work;
   if (auto s = workload::check_comm_choice(choice.algorithm, choice.protocol); !s) {
     return fail(fmt::format("--{}: {}", s.error().field == "algorithm" ? "algo" : "proto", s.error().message));
   }
