@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 
 #include "sim/cli/args.h"
@@ -16,9 +17,11 @@
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
 #include "sim/config/topology_file.h"
+#include "sim/config/validation_file.h"
 #include "sim/engine/backend.h"
 #include "sim/report/atomic_file.h"
 #include "sim/report/collective_table.h"
+#include "sim/report/html_report.h"
 #include "sim/topology/network.h"
 #include "sim/units/units.h"
 
@@ -52,6 +55,9 @@ const std::vector<OptionSpec>& collective_options() {
       {"auto-max-work", "", true,
        "with --algo auto, skip candidates whose transfers x ranks exceed this (a simulation-cost proxy)", "5e7"},
       {"json", "", true, "also write the rows as JSON to this file", ""},
+      {"html", "", true, "write a self-contained HTML report: the busbw-vs-size curve with published measurements", ""},
+      {"validation", "", true, "validation table whose measurements of the same case the HTML report shows",
+       "tests/validation/cases.yaml"},
       {"iters", "n", true, "accepted for nccl-tests compatibility; a simulation needs one iteration", ""},
       {"warmup_iters", "w", true, "accepted for nccl-tests compatibility; ignored", ""},
       {"check", "c", true, "accepted for nccl-tests compatibility; ignored", ""},
@@ -95,6 +101,27 @@ Expected<std::vector<double>> size_sweep(const ParsedArgs& args) {
   std::vector<double> sizes;
   for (double s = min->count; s <= max->count * (1 + 1e-12); s *= factor) sizes.push_back(std::floor(s));
   return sizes;
+}
+
+// Published measurements of this very case: validation cases on the same
+// topology file (unmodified by --set) and collective, over all its GPUs. The
+// default table is optional (collsim may run outside the source tree); a
+// table named explicitly must load.
+Expected<std::vector<config::ValidationCase>> matching_measurements(const ParsedArgs& args, collective::Op op,
+                                                                   bool all_gpus) {
+  std::vector<config::ValidationCase> out;
+  const std::string file = args.get("validation");
+  std::error_code ec;
+  if (!args.has("validation") && !std::filesystem::exists(file, ec)) return out;
+  auto cases = config::load_validation_file(file);
+  if (!cases) return cases.error();
+  if (!args.all("set").empty() || !all_gpus) return out;  // a different cluster than the one measured
+  for (auto& c : *cases) {
+    if (collective::parse_op(c.op) != op) continue;
+    if (!std::filesystem::equivalent(c.topology, args.get("topology"), ec) || ec) continue;
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace
@@ -199,6 +226,17 @@ int collective_command(const std::vector<std::string>& argv) {
   std::fputs(report::format_collective_table(header, *rows).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = report::write_file_atomically(args.get("json"), report::collective_json(header, *rows)); !s) {
+      std::fprintf(stderr, "collsim collective: %s\n", s.error().to_string().c_str());
+      return kExitFailure;
+    }
+  }
+  if (args.has("html")) {
+    auto reference = matching_measurements(args, *op, ranks == network.num_gpus());
+    if (!reference) {
+      std::fprintf(stderr, "collsim collective: %s\n", reference.error().to_string().c_str());
+      return kExitBadInput;
+    }
+    if (auto s = report::write_file_atomically(args.get("html"), report::collective_html(header, *rows, *reference)); !s) {
       std::fprintf(stderr, "collsim collective: %s\n", s.error().to_string().c_str());
       return kExitFailure;
     }

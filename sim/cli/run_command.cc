@@ -12,6 +12,7 @@
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
 #include "sim/report/atomic_file.h"
+#include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
 #include "sim/report/trace.h"
 #include "sim/topology/network.h"
@@ -40,6 +41,7 @@ const std::vector<OptionSpec>& run_options() {
       {"trace", "", true, "write a Chrome Trace Event file (open it in ui.perfetto.dev or chrome://tracing)", ""},
       {"trace-workers", "", true, "workers (stage x replica) with tracks in the trace", "16"},
       {"trace-links", "", true, "busiest links with a utilisation counter in the trace", "8"},
+      {"html", "", true, "write a self-contained HTML report (charts, timeline, link heat map, floor plan)", ""},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
@@ -121,8 +123,13 @@ int run_command(const std::vector<std::string>& argv) {
   if (!costs) return fail(costs.error().to_string(), kExitFailure);
   status(fmt::format("simulating the step ({} operations)", graph->ops.size()));
   workload::StepSimOptions sim_options;
-  if (args.has("trace")) {
+  if (args.has("trace") || args.has("html")) {
     sim_options.track_links = report::busiest_links(*graph, *costs, network, trace_options.max_links);
+  }
+  report::LinkGroups link_groups;
+  if (args.has("html")) {
+    link_groups = report::resource_groups(network);
+    sim_options.link_group = link_groups.of_link;
   }
   const auto result = workload::simulate_step(*graph, *costs, network, sim_options);
   if (!result.complete) return fail("internal error: the step's operations wait on each other in a cycle", kExitFailure);
@@ -139,6 +146,12 @@ int run_command(const std::vector<std::string>& argv) {
     const auto trace =
         report::step_trace_json(*graph, *costs, result, network, sim_options.track_links, trace_options);
     if (auto s = report::write_file_atomically(args.get("trace"), trace); !s) {
+      return fail(s.error().to_string(), kExitFailure);
+    }
+  }
+  if (args.has("html")) {
+    report::StepHtmlInputs html{&report, &*spec, &*topo, &network, std::move(link_groups), sim_options.track_links};
+    if (auto s = report::write_file_atomically(args.get("html"), report::step_html(html)); !s) {
       return fail(s.error().to_string(), kExitFailure);
     }
   }

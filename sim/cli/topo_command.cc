@@ -8,6 +8,7 @@
 #include "sim/cli/commands.h"
 #include "sim/config/topology_file.h"
 #include "sim/report/atomic_file.h"
+#include "sim/report/floor_plan.h"
 #include "sim/report/topology_report.h"
 #include "sim/topology/network.h"
 #include "sim/topology/summary.h"
@@ -22,6 +23,7 @@ const std::vector<OptionSpec>& topo_options() {
       {"json", "", true, "also write the summary as JSON to this file", ""},
       {"dot", "", true, "write the device/link graph as Graphviz DOT to this file", ""},
       {"expand", "", true, "write the fully expanded, explicit topology YAML to this file", ""},
+      {"svg", "", true, "draw the floor plan (cables by length) and the device tiers as SVG to this file", ""},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
@@ -67,7 +69,8 @@ int topo_command(const std::vector<std::string>& argv) {
   }
   for (auto [option, content] : {std::pair{"json", report::topology_json(summary)},
                                  {"dot", parsed->has("dot") ? report::topology_dot(*topo) : ""},
-                                 {"expand", expanded}}) {
+                                 {"expand", expanded},
+                                 {"svg", parsed->has("svg") ? report::topology_svg_document(*spec, *topo) : ""}}) {
     if (!parsed->has(option)) continue;
     if (auto s = report::write_file_atomically(parsed->get(option), content); !s) {
       std::fprintf(stderr, "collsim topo: %s\n", s.error().to_string().c_str());

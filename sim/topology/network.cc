@@ -123,12 +123,13 @@ Network::Network(const Topology& topo) {
     if (inserted) {
       links_.push_back(NetworkLink{fmt::format("{}->{}", merged_name(g, members[a]), merged_name(g, members[b])), 0, 0,
                                    l.latency_s, l.link_class, l.nvls_efficiency, a, b,
-                                   g[boost::source(*e, g)].kind, g[boost::target(*e, g)].kind});
+                                   g[boost::source(*e, g)].kind, g[boost::target(*e, g)].kind, {}});
       out_arcs_[a].push_back(Arc{b, it->second});
     }
     links_[it->second].line_rate_Bps += l.rate_Bps;
     links_[it->second].latency_s = std::max(links_[it->second].latency_s, l.latency_s);
     links_[it->second].rate_Bps += l.rate_Bps * l.efficiency;
+    if (l.spec_index >= 0) links_[it->second].spec_links.push_back(l.spec_index);
   }
   for (auto& arcs : out_arcs_) {
     std::stable_sort(arcs.begin(), arcs.end(), [](const Arc& x, const Arc& y) { return x.to < y.to; });

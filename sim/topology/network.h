@@ -43,6 +43,9 @@ struct NetworkLink {
   // Kinds of the devices at its two ends (for naming resources in reports).
   config::DeviceKind from_kind = config::DeviceKind::kGpu;
   config::DeviceKind to_kind = config::DeviceKind::kGpu;
+  // The file's links (TopologySpec::links indices) this one carries, in this
+  // direction: several when twins were merged or parallel links aggregated.
+  std::vector<int> spec_links;
 };
 
 class Network {

@@ -50,6 +50,14 @@ class Simulator {
     tracked_.assign(net_.links().size(), -1);
     r_.link_timeline.assign(opt_.track_links.size(), {});
     for (std::size_t k = 0; k < opt_.track_links.size(); ++k) tracked_[opt_.track_links[k]] = static_cast<int>(k);
+    if (!opt_.link_group.empty()) {
+      opt_.time_bins = std::max(2, opt_.time_bins + opt_.time_bins % 2);  // even, so bins merge in pairs
+      const int groups = *std::max_element(opt_.link_group.begin(), opt_.link_group.end()) + 1;
+      r_.group_bytes.bin_s = 1e-6;
+      r_.group_bytes.bytes.assign(std::max(0, groups), std::vector<double>(opt_.time_bins, 0.0));
+      group_load_.assign(std::max(0, groups), 0.0);
+      group_since_.assign(std::max(0, groups), 0.0);
+    }
     pending_.assign(n, 0);
     parts_left_.assign(n, 0);
     // Dependents, in compressed form.
@@ -160,8 +168,7 @@ class Simulator {
     r_.max_slowdown = std::max(r_.max_slowdown, (now_ - f.started_at) / f.time_alone);
     std::vector<int> slowed;
     for (auto [l, d] : f.demand) {
-      link_load_[l] -= f.rate * d;
-      record_load(l);
+      change_load(l, -f.rate * d);
       auto& v = link_flows_[l];
       v.erase(std::find(v.begin(), v.end(), id));
       for (int o : v)
@@ -181,8 +188,7 @@ class Simulator {
     f.remaining = std::max(0.0, f.remaining);
     f.updated_at = now_;
     for (auto [l, d] : f.demand) {
-      link_load_[l] += (rate - f.rate) * d;
-      record_load(l);
+      change_load(l, (rate - f.rate) * d);
     }
     f.rate = rate;
     ++f.version;
@@ -191,15 +197,44 @@ class Simulator {
     }
   }
 
-  // Utilisation timeline of tracked links: one sample per change (the last
-  // sample at an instant wins).
-  void record_load(int l) {
+  // A link's load (bytes/s) changes now: keeps the tracked links' timelines
+  // (one sample per change, the last at an instant wins) and the binned
+  // bytes of its group.
+  void change_load(int l, double delta) {
+    link_load_[l] += delta;
+    if (!opt_.link_group.empty() && opt_.link_group[l] >= 0) {
+      const int grp = opt_.link_group[l];
+      add_group_bytes(grp, group_since_[grp], now_, group_load_[grp]);
+      group_since_[grp] = now_;
+      group_load_[grp] += delta;
+    }
     const int k = tracked_[l];
     if (k < 0) return;
     auto& tl = r_.link_timeline[k];
     const double u = std::max(0.0, link_load_[l] / net_.links()[l].rate_Bps);
     if (!tl.empty() && tl.back().first == now_) tl.back().second = u;
     else tl.emplace_back(now_, u);
+  }
+
+  // Adds `rate` bytes/s over [t0, t1) to the group's bins, doubling the bin
+  // width (merging neighbours) until t1 fits.
+  void add_group_bytes(int grp, double t0, double t1, double rate) {
+    if (!(t1 > t0) || !(rate > 0)) return;
+    auto& gb = r_.group_bytes;
+    const int n = opt_.time_bins;
+    while (t1 > gb.bin_s * n) {
+      for (auto& bins : gb.bytes) {
+        for (int i = 0; i < n / 2; ++i) bins[i] = bins[2 * i] + bins[2 * i + 1];
+        std::fill(bins.begin() + n / 2, bins.end(), 0.0);
+      }
+      gb.bin_s *= 2;
+    }
+    auto& bins = gb.bytes[grp];
+    for (int i = static_cast<int>(t0 / gb.bin_s); i < n; ++i) {
+      const double a = std::max(t0, i * gb.bin_s), b = std::min(t1, (i + 1) * gb.bin_s);
+      if (b <= a) break;
+      bins[i] += rate * (b - a);
+    }
   }
 
   // Max-min fair rates (bytes/s, each flow capped at its demand) for every
@@ -359,6 +394,7 @@ class Simulator {
   std::vector<std::vector<int>> link_flows_;
   std::vector<double> link_load_;
   std::vector<int> tracked_;  // link -> index into options.track_links, or -1
+  std::vector<double> group_load_, group_since_;  // per link group: bytes/s now, and since when
   std::vector<int> flow_mark_, link_mark_, link_local_;
   std::vector<int> free_flows_;  // slots of finished flows, reused
   int mark_ = 0;

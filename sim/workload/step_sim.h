@@ -24,6 +24,18 @@ namespace collsim::workload {
 struct StepSimOptions {
   double compute_scale = 1.0;  // multiply every compute time (0.5: compute twice as fast)
   std::vector<int> track_links;  // network links whose utilisation over time to record
+  // Bytes carried over time per link group (e.g. per resource class), in
+  // `time_bins` equal bins covering the step: link_group[l] is link l's
+  // group or -1. Empty: not recorded. Memory is groups x bins whatever the
+  // step's length (bins double in width as the step grows).
+  std::vector<int> link_group;
+  int time_bins = 128;
+};
+
+// Bytes per link group in equal time bins from t = 0 (StepSimOptions::link_group).
+struct BinnedBytes {
+  double bin_s = 0;                       // width of every bin
+  std::vector<std::vector<double>> bytes;  // [group][bin]
 };
 
 struct StepResult {
@@ -35,6 +47,7 @@ struct StepResult {
   std::vector<double> link_bytes;         // per network link, the whole step
   // Per tracked link (options.track_links): (time, utilisation) at each change.
   std::vector<std::vector<std::pair<double, double>>> link_timeline;
+  BinnedBytes group_bytes;  // when options.link_group was given
   // Per worker, then the mean over workers: compute + sum(exposed) + bubble = step time.
   double compute_s = 0, bubble_s = 0;
   std::array<double, kGroupCount> exposed_s{};  // communication with no compute running, by group

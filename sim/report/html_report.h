@@ -1,0 +1,46 @@
+// Self-contained HTML reports (one file: inline SVG and CSS, no script, no
+// network access): the training step of `collsim run --html` and the size
+// sweep of `collsim collective --html`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/config/topology_spec.h"
+#include "sim/config/validation_file.h"
+#include "sim/report/collective_table.h"
+#include "sim/report/step_report.h"
+#include "sim/topology/network.h"
+#include "sim/topology/topology.h"
+
+namespace collsim::report {
+
+// The network's links grouped by resource ("infiniband nic-switch"): the
+// groups the step simulation bins bytes by for the utilisation heat map.
+struct LinkGroups {
+  std::vector<std::string> names;
+  std::vector<int> of_link;  // per network link, index into names
+};
+LinkGroups resource_groups(const topology::Network& network);
+
+struct StepHtmlInputs {
+  const StepReport* report = nullptr;  // with graph and result (result.group_bytes binned by `groups`)
+  const config::TopologySpec* spec = nullptr;
+  const topology::Topology* topo = nullptr;
+  const topology::Network* network = nullptr;
+  LinkGroups groups;
+  std::vector<int> tracked_links;  // result.link_timeline's links: extra heat-map rows
+  int gantt_workers = 8;           // workers shown in the timeline
+};
+std::string step_html(const StepHtmlInputs& in);
+
+// The busbw-vs-size curve, and the published measurements of `reference`
+// (validation cases on the same topology file and collective) as markers.
+std::string collective_html(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows,
+                            const std::vector<config::ValidationCase>& reference);
+
+// The share of a step the group's links were busy in each bin (0..1).
+std::vector<std::vector<double>> group_utilisation(const workload::BinnedBytes& binned, const LinkGroups& groups,
+                                                   const topology::Network& network, double step_s);
+
+}  // namespace collsim::report

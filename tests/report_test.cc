@@ -1,0 +1,227 @@
+// The HTML report's data and drawings: bytes binned over time by the step
+// simulation (conservation), cable utilisation (bytes over capacity), the
+// floor plan (one shape per rack, one line per pair of racks with cables),
+// and the pages (every chart present, nothing external, no script).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "sim/config/topology_file.h"
+#include "sim/engine/backend.h"
+#include "sim/report/floor_plan.h"
+#include "sim/report/html_report.h"
+#include "sim/report/step_report.h"
+#include "sim/workload/comm_costs.h"
+#include "sim/workload/step_graph.h"
+#include "sim/workload/step_sim.h"
+#include "sim/workload/workload_spec.h"
+#include "sim/units/units.h"
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+using testing::read_file;
+using testing::run_collsim;
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + what.size())) ++n;
+  return n;
+}
+
+struct Step {
+  config::TopologySpec spec;
+  topology::Topology topo;
+  std::unique_ptr<topology::Network> net;
+  workload::WorkloadSpec workload;
+  workload::StepGraph graph;
+  std::vector<workload::CommCost> costs;
+};
+
+// The small 32-GPU workload (TP 8 in a node, PP 2, DP 2 across nodes),
+// costed on the analytical backend (fast; these tests are about reporting).
+Step small_step() {
+  Step s;
+  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml");
+  EXPECT_TRUE(spec.ok()) << spec.error().to_string();
+  s.spec = *spec;
+  auto topo = topology::build_topology(s.spec);
+  EXPECT_TRUE(topo.ok());
+  s.topo = std::move(*topo);
+  s.net = std::make_unique<topology::Network>(s.topo);
+  auto w = workload::load_workload_file(std::string(COLLSIM_SOURCE_DIR) + "/tests/data/workloads/small-4node.yaml");
+  EXPECT_TRUE(w.ok()) << w.error().to_string();
+  s.workload = *w;
+  auto g = workload::compile_step(s.workload, *s.net);
+  EXPECT_TRUE(g.ok()) << g.error().to_string();
+  s.graph = std::move(*g);
+  auto backend = engine::make_backend("analytical");
+  EXPECT_TRUE(backend.ok());
+  auto costs = workload::cost_calls(s.graph.calls, *s.net, **backend, workload::CommChoice{});
+  EXPECT_TRUE(costs.ok()) << costs.error().to_string();
+  s.costs = std::move(*costs);
+  return s;
+}
+
+TEST(StepSimBins, BinnedBytesAddUpToEachResourceClasssBytes) {
+  const Step s = small_step();
+  const auto groups = report::resource_groups(*s.net);
+  workload::StepSimOptions opt;
+  opt.link_group = groups.of_link;
+  const auto r = workload::simulate_step(s.graph, s.costs, *s.net, opt);
+  ASSERT_TRUE(r.complete);
+  // Recording does not change the simulation.
+  const auto plain = workload::simulate_step(s.graph, s.costs, *s.net);
+  EXPECT_DOUBLE_EQ(r.step_time_s, plain.step_time_s);
+
+  ASSERT_EQ(r.group_bytes.bytes.size(), groups.names.size());
+  const int bins = opt.time_bins;
+  EXPECT_GE(r.group_bytes.bin_s * bins, r.step_time_s);      // the bins cover the step...
+  EXPECT_LT(r.group_bytes.bin_s * bins / 2, r.step_time_s);  // ...and at least half of them are used
+  std::vector<double> expected(groups.names.size(), 0.0);
+  for (std::size_t l = 0; l < r.link_bytes.size(); ++l) expected[static_cast<std::size_t>(groups.of_link[l])] += r.link_bytes[l];
+  int busy_groups = 0;
+  for (std::size_t g = 0; g < expected.size(); ++g) {
+    ASSERT_EQ(r.group_bytes.bytes[g].size(), static_cast<std::size_t>(bins));
+    double binned = 0;
+    for (double b : r.group_bytes.bytes[g]) binned += b;
+    EXPECT_NEAR(binned, expected[g], 1e-6 * std::max(1.0, expected[g])) << groups.names[g];
+    busy_groups += expected[g] > 0;
+  }
+  EXPECT_GE(busy_groups, 3);  // NVLink (TP), PCIe and InfiniBand (PP, DP)
+
+  // No class carries more than its capacity in any bin.
+  for (const auto& row : report::group_utilisation(r.group_bytes, groups, *s.net, r.step_time_s))
+    for (double u : row) EXPECT_LE(u, 1 + 1e-9);
+}
+
+TEST(StepSimBins, TwoBinsStillCoverTheStep) {
+  const Step s = small_step();
+  workload::StepSimOptions opt;
+  opt.link_group = report::resource_groups(*s.net).of_link;
+  opt.time_bins = 2;
+  const auto r = workload::simulate_step(s.graph, s.costs, *s.net, opt);
+  EXPECT_GE(r.group_bytes.bin_s * 2, r.step_time_s);
+  double total = 0, binned = 0;
+  for (double b : r.link_bytes) total += b;
+  for (const auto& g : r.group_bytes.bytes)
+    for (double b : g) binned += b;
+  EXPECT_NEAR(binned / total, 1.0, 1e-9);
+}
+
+TEST(FloorPlan, CableUtilisationIsBytesOverCapacityForTheBusierDirection) {
+  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/gb200-nvl72-8rack.yaml");
+  ASSERT_TRUE(spec.ok());
+  auto topo = topology::build_topology(*spec);
+  ASSERT_TRUE(topo.ok());
+  const topology::Network net(*topo);
+  // Pick a NIC-to-leaf cable (one file link, one network link each way).
+  int up = -1;
+  for (std::size_t l = 0; l < net.links().size(); ++l)
+    if (net.links()[l].link_class == "infiniband" && net.links()[l].from_kind == config::DeviceKind::kNic) up = static_cast<int>(l);
+  ASSERT_GE(up, 0);
+  ASSERT_EQ(net.links()[static_cast<std::size_t>(up)].spec_links.size(), 1u);
+  const int cable = net.links()[static_cast<std::size_t>(up)].spec_links.front();
+  std::vector<double> bytes(net.links().size(), 0.0);
+  const double step = 2.0;
+  bytes[static_cast<std::size_t>(up)] = 0.25 * net.links()[static_cast<std::size_t>(up)].rate_Bps * step;
+  const auto u = report::cable_utilisation(net, bytes, step, spec->links.size());
+  ASSERT_EQ(u.size(), spec->links.size());
+  for (std::size_t i = 0; i < u.size(); ++i) EXPECT_DOUBLE_EQ(u[i], static_cast<int>(i) == cable ? 0.25 : 0.0);
+}
+
+TEST(FloorPlan, OneShapePerRackAndOneLinePerPairOfRacksWithCables) {
+  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/gb200-nvl72-8rack.yaml");
+  ASSERT_TRUE(spec.ok());
+  auto topo = topology::build_topology(*spec);
+  ASSERT_TRUE(topo.ok());
+  std::set<std::pair<int, int>> pairs;
+  for (const auto& l : spec->links) {
+    const int a = spec->devices[static_cast<std::size_t>(l.a)].rack, b = spec->devices[static_cast<std::size_t>(l.b)].rack;
+    if (!l.medium.empty() && a >= 0 && b >= 0 && a != b) pairs.insert({std::min(a, b), std::max(a, b)});
+  }
+  ASSERT_FALSE(pairs.empty());
+  const std::string svg = report::floor_plan_svg(*spec, *topo);
+  EXPECT_EQ(count_of(svg, "class=\"rack\""), spec->racks.size());
+  EXPECT_EQ(count_of(svg, "class=\"cable\""), pairs.size());
+  for (const auto& r : spec->racks) EXPECT_NE(svg.find(">" + r.name + "<"), std::string::npos) << r.name;
+}
+
+TEST(FloorPlan, ATopologyWithoutRacksSaysSo) {
+  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml");
+  ASSERT_TRUE(spec.ok());
+  auto topo = topology::build_topology(*spec);
+  ASSERT_TRUE(topo.ok());
+  const std::string svg = report::floor_plan_svg(*spec, *topo);
+  EXPECT_NE(svg.find("No floor plan"), std::string::npos);
+  EXPECT_EQ(count_of(svg, "class=\"rack\""), 0u);
+}
+
+TEST(HtmlReport, StepPageHasEveryChartAndNothingExternal) {
+  const Step s = small_step();
+  const auto groups = report::resource_groups(*s.net);
+  workload::StepSimOptions opt;
+  opt.link_group = groups.of_link;
+  const auto r = workload::simulate_step(s.graph, s.costs, *s.net, opt);
+  auto rep = report::summarise_step(s.workload, s.spec.name, s.graph, s.costs, r, *s.net);
+  rep.bottlenecks.push_back({"GPU compute", "2x faster", 1.0, r.step_time_s * 0.6, -40.0});
+  const report::StepHtmlInputs in{&rep, &s.spec, &s.topo, s.net.get(), groups, {}};
+  const std::string html = report::step_html(in);
+  for (const char* chart : {"breakdown", "timeline", "link-heat-map", "what-if", "floor-plan"}) {
+    EXPECT_NE(html.find(std::string("data-chart=\"") + chart), std::string::npos) << chart;
+  }
+  EXPECT_NE(html.find(units::format(units::Duration{r.step_time_s})), std::string::npos);
+  EXPECT_EQ(count_of(html, "<svg"), count_of(html, "</svg>"));
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  EXPECT_EQ(html.find("href="), std::string::npos);
+  // The only URL is the SVG namespace (an identifier, never fetched).
+  EXPECT_EQ(count_of(html, "https:"), 0u);
+  EXPECT_EQ(count_of(html, "http:"), count_of(html, "xmlns=\"http://www.w3.org/2000/svg\""));
+  // Every resource class that carried bytes has a heat-map row.
+  EXPECT_NE(html.find("nvlink4 gpu-nvswitch (mean)"), std::string::npos);
+  EXPECT_NE(html.find("infiniband nic-switch (mean)"), std::string::npos);
+}
+
+TEST(HtmlReport, CollectivePageShowsTheSameCasesPublishedMeasurements) {
+  const std::string html = ::testing::TempDir() + "nvls.html";
+  auto r = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 8G --algo nvls --proto Simple --html " + html);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string page = read_file(html);
+  EXPECT_NE(page.find("data-chart=\"busbw\""), std::string::npos);
+  // The validation table's 14 NVLS points, as open markers, plus one legend marker.
+  EXPECT_NE(page.find("measured: h100-8gpu-nvls"), std::string::npos);
+  EXPECT_EQ(count_of(page, "fill=\"white\""), 14u + 1u);
+  EXPECT_EQ(page.find("h100-8gpu-ring"), std::string::npos) << "ring measurements on an NVLS curve";
+
+  // Another cluster (--set) is not the measured one: no markers.
+  r = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 4M --algo nvls --proto Simple "
+                  "--set links[0].rate=100GB/s --html " + html);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  page = read_file(html);
+  EXPECT_EQ(page.find("measured:"), std::string::npos);
+  EXPECT_NE(page.find("No published measurement"), std::string::npos);
+
+  r = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 1M --validation no/such/file.yaml --html " + html);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no/such/file.yaml"), std::string::npos) << r.err;
+}
+
+TEST(TopoSvg, DrawsTiersAndFloorPlan) {
+  const std::string svg = ::testing::TempDir() + "topo.svg";
+  auto r = run_collsim("topo topologies/gb200-nvl72-8rack.yaml --svg " + svg);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string doc = read_file(svg);
+  EXPECT_EQ(doc.rfind("<?xml", 0), 0u);
+  EXPECT_EQ(count_of(doc, "class=\"rack\""), 9u);  // 8 compute racks and the network rack
+  // Tiers: GPUs, then NVSwitches, NICs and Grace CPUs one hop away, leaves, spines.
+  for (const char* g : {">576 x gpu<", ">144 x nvswitch<", ">576 x nic<", ">288 x cpu<", ">8 x switch<", ">4 x switch<"}) {
+    EXPECT_NE(doc.find(g), std::string::npos) << g;
+  }
+}
+
+}  // namespace
+}  // namespace collsim
