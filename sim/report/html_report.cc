@@ -108,9 +108,9 @@ std::string gantt_section(const StepReport& r, int max_workers) {
   for (Group gr : kGroups) categories.push_back(fmt::format("{} comm", workload::to_string(gr)));
   std::string out = "<h2>Timeline</h2>";
   out += fmt::format(
-      "<p class=\"sub\">Replica 0, {} of {} pipeline stages. Each pixel column shows what ran longest in it; "
-      "blank is idle (bubble). The compute row also carries the blocking TP/CP/EP collectives. Every operation "
-      "is in the Perfetto trace (<code>--trace</code>).</p>",
+      "<p class=\"sub\">Replica 0, {} of {} pipeline stages. Each pixel column stacks the share of its time "
+      "each activity ran; blank is idle (bubble). The compute row also carries the blocking TP/CP/EP collectives. "
+      "Every operation is in the Perfetto trace (<code>--trace</code>).</p>",
       stages.size(), g.pp);
   return out + svg::gantt("timeline", rows, res.step_time_s, categories);
 }

@@ -229,7 +229,7 @@ std::string heat_map(const std::string& name, const std::vector<HeatRow>& rows, 
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const auto& hr = rows[r];
     const double y = top + row * r;
-    out += fmt::format(R"(<g>{}<title>{}</title></g>)", text(kLabelWidth - 6, y + 14, fit_label(hr.label, 34), "end"),
+    out += fmt::format(R"(<g>{}<title>{}</title></g>)", text(kLabelWidth - 6, y + 14, fit_label(hr.label, 30), "end"),
                        escape(hr.label));
     const double n = static_cast<double>(hr.values.size());
     for (std::size_t i = 0; i < hr.values.size(); ++i) {
@@ -267,10 +267,9 @@ std::string gantt(const std::string& name, const std::vector<GanttRow>& rows, do
   const std::size_t ncat = categories.size();
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const double y = top + row * r;
-    out += text(kLabelWidth - 6, y + 13, fit_label(rows[r].label, 34), "end");
+    out += text(kLabelWidth - 6, y + 13, fit_label(rows[r].label, 30), "end");
     out += rect(kLabelWidth, y, right - kLabelWidth, row - 3, "#f4f6fb", "");
-    // Time per category in each pixel column; a column shows its main
-    // activity when something runs for at least a third of it.
+    // Time per category in each pixel column.
     std::vector<double> busy(static_cast<std::size_t>(columns) * ncat, 0.0);
     for (const auto& b : rows[r].boxes) {
       if (b.category < 0 || static_cast<std::size_t>(b.category) >= ncat || !(b.t1 > b.t0)) continue;

@@ -66,8 +66,8 @@ struct GanttRow {
   std::string label;
   std::vector<Box> boxes;
 };
-// Drawn per pixel column: each shows the category that ran longest in it
-// (blank when the row was busy less than a third of it), so a step with
+// Drawn per pixel column: each stacks the share of its time every category
+// ran (in twelfths of the row), equal neighbours merged, so a step with
 // thousands of operations per GPU stays a light, honest picture; the
 // Perfetto trace has every operation.
 std::string gantt(const std::string& name, const std::vector<GanttRow>& rows, double t_end_s,
