@@ -84,4 +84,16 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   return rows;
 }
 
+Expected<int> datatype_size(const std::string& name) {
+  static const std::vector<std::pair<std::string, int>> types{
+      {"int8", 1},  {"uint8", 1},  {"f8e4m3", 1}, {"f8e5m2", 1}, {"half", 2},   {"bfloat16", 2},
+      {"int32", 4}, {"uint32", 4}, {"float", 4},  {"int64", 8},  {"uint64", 8}, {"double", 8},
+  };
+  for (const auto& [n, size] : types)
+    if (n == name) return size;
+  return make_error(fmt::format("unknown datatype '{}': expected one of int8, uint8, f8e4m3, f8e5m2, half, "
+                                "bfloat16, int32, uint32, float, int64, uint64, double",
+                                name));
+}
+
 }  // namespace collsim::cli

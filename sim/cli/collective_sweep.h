@@ -34,6 +34,9 @@ struct SweepRequest {
   double auto_max_work = 50e6;
 };
 
+// Bytes per element of an nccl-tests datatype name ("float" -> 4).
+Expected<int> datatype_size(const std::string& name);
+
 // An explicitly requested algorithm or protocol that cannot run here is an
 // error; under "auto" such candidates are skipped.
 Expected<std::vector<report::CollectiveRow>> run_collective_sweep(

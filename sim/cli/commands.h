@@ -15,5 +15,6 @@ int collective_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
 int topo_command(const std::vector<std::string>& args);
 int run_command(const std::vector<std::string>& args);
+int sweep_command(const std::vector<std::string>& args);
 
 }  // namespace collsim::cli

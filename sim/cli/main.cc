@@ -14,6 +14,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  run          simulate one training step: step time, exposed communication, bottlenecks\n"
+    "  sweep        run a what-if study: many points over any parameters, resumable, shardable\n"
     "  collective   time one collective over a range of sizes, printed like nccl-tests\n"
     "  validate     compare simulated collectives with published measurements\n"
     "  topo         inspect a topology: counts, bandwidth, diameter, cable bill of materials\n"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "run") return run_command(args);
+  if (command == "sweep") return sweep_command(args);
   if (command == "collective") return collective_command(args);
   if (command == "validate") return validate_command(args);
   if (command == "topo") return topo_command(args);

@@ -1,6 +1,5 @@
-// `collsim run`: one training step of a workload on a topology. Wires
-// config -> topology -> workload compiler -> collective costs (engine) ->
-// step simulation -> what-ifs -> report.
+// `collsim run`: one training step of a workload on a topology (step_run.h
+// does the work), printed, and written as JSON, trace or HTML.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -9,18 +8,11 @@
 
 #include "sim/cli/args.h"
 #include "sim/cli/commands.h"
-#include "sim/config/topology_file.h"
-#include "sim/engine/backend.h"
+#include "sim/cli/step_run.h"
 #include "sim/report/atomic_file.h"
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
 #include "sim/report/trace.h"
-#include "sim/topology/network.h"
-#include "sim/workload/comm_costs.h"
-#include "sim/workload/step_graph.h"
-#include "sim/workload/step_sim.h"
-#include "sim/workload/what_if.h"
-#include "sim/workload/workload_spec.h"
 
 namespace collsim::cli {
 
@@ -93,72 +85,41 @@ int run_command(const std::vector<std::string>& argv) {
     std::fflush(stderr);
   };
 
-  auto spec = config::load_topology_file(args.get("topology"), args.all("set"));
-  if (!spec) return fail(spec.error().to_string());
-  auto topo = topology::build_topology(*spec);
-  if (!topo) return fail(topo.error().to_string());
-  const topology::Network network(*topo);
-  auto workload = workload::load_workload_file(args.get("workload"), args.all("set-workload"));
-  if (!workload) return fail(workload.error().to_string());
-  workload::CommChoice choice;
-  choice.algorithm = args.has("algo") ? args.get("algo") : workload->comm.algorithm;
-  choice.protocol = args.has("proto") ? args.get("proto") : workload->comm.protocol;
-  choice.auto_max_work = *max_work;
-  if (auto s = workload::check_comm_choice(choice.algorithm, choice.protocol); !s) {
-    return fail(fmt::format("--{}: {}", s.error().field == "algorithm" ? "algo" : "proto", s.error().message));
-  }
-
-  status("compiling the step");
-  auto graph = workload::compile_step(*workload, network);
-  if (!graph) return fail(graph.error().to_string());
-  auto backend = engine::make_backend(args.get("backend"));
-  if (!backend) return fail(backend.error().message);
-
-  status(fmt::format("costing {} collectives on the {} engine", graph->calls.size(), (*backend)->name()));
-  workload::CommCostStats stats;
-  auto costs = workload::cost_calls(graph->calls, network, **backend, choice, &stats,
-                                    [&](std::size_t done, std::size_t total) {
-                                      status(fmt::format("costing collectives: {} of {} candidate runs", done, total));
-                                    });
-  if (!costs) return fail(costs.error().to_string(), kExitFailure);
-  status(fmt::format("simulating the step ({} operations)", graph->ops.size()));
-  workload::StepSimOptions sim_options;
-  if (args.has("trace") || args.has("html")) {
-    sim_options.track_links = report::busiest_links(*graph, *costs, network, trace_options.max_links);
-  }
-  report::LinkGroups link_groups;
-  if (args.has("html")) {
-    link_groups = report::resource_groups(network);
-    sim_options.link_group = link_groups.of_link;
-  }
-  const auto result = workload::simulate_step(*graph, *costs, network, sim_options);
-  if (!result.complete) return fail("internal error: the step's operations wait on each other in a cycle", kExitFailure);
-
-  auto report = report::summarise_step(*workload, spec->name, *graph, *costs, result, network);
-  report.cost_stats = stats;
-  if (what_if == "on") {
-    auto what_ifs = workload::run_what_ifs(*spec, *topo, *graph, *costs, result, choice, **backend, {},
-                                           [&](const std::string& r) { status("what if: " + r); });
-    if (!what_ifs) return fail(what_ifs.error().to_string(), kExitFailure);
-    report.bottlenecks = std::move(*what_ifs);
-  }
+  StepRequest request;
+  request.topology_file = args.get("topology");
+  request.workload_file = args.get("workload");
+  request.topology_sets = args.all("set");
+  request.workload_sets = args.all("set-workload");
+  if (args.has("algo")) request.algo = args.get("algo");
+  if (args.has("proto")) request.proto = args.get("proto");
+  request.backend = args.get("backend");
+  request.what_if = what_if == "on";
+  request.auto_max_work = *max_work;
+  if (args.has("trace") || args.has("html")) request.track_links = trace_options.max_links;
+  request.bin_link_groups = args.has("html");
+  StepFailure failure;
+  const auto run = run_step(request, &failure, status);
+  if (!run) return fail(failure.error.to_string(), failure.bad_input ? kExitBadInput : kExitFailure);
+  const auto& graph = run->graph;
+  const auto& network = *run->network;
   if (args.has("trace")) {
-    const auto trace =
-        report::step_trace_json(*graph, *costs, result, network, sim_options.track_links, trace_options);
+    const auto trace = report::step_trace_json(graph, run->costs, run->result, network, run->sim_options.track_links,
+                                               trace_options);
     if (auto s = report::write_file_atomically(args.get("trace"), trace); !s) {
       return fail(s.error().to_string(), kExitFailure);
     }
   }
   if (args.has("html")) {
-    report::StepHtmlInputs html{&report, &*spec, &*topo, &network, std::move(link_groups), sim_options.track_links};
+    report::StepHtmlInputs html{&run->report, &run->spec, &run->topo, &network, run->link_groups,
+                                run->sim_options.track_links};
     if (auto s = report::write_file_atomically(args.get("html"), report::step_html(html)); !s) {
       return fail(s.error().to_string(), kExitFailure);
     }
   }
   if (tty) std::fputs("\r\033[K", stderr);
-  std::fputs(report::step_text(report).c_str(), stdout);
+  std::fputs(report::step_text(run->report).c_str(), stdout);
   if (args.has("json")) {
-    if (auto s = report::write_file_atomically(args.get("json"), report::step_json(report)); !s) {
+    if (auto s = report::write_file_atomically(args.get("json"), report::step_json(run->report)); !s) {
       return fail(s.error().to_string(), kExitFailure);
     }
   }

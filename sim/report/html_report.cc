@@ -33,9 +33,12 @@ svg .link{stroke:#8a8fa3;stroke-width:1.5} svg .edge-label{paint-order:stroke;st
 table{border-collapse:collapse;font-size:12px;margin:6px 0} td,th{padding:3px 8px;border-bottom:1px solid #eceff4;text-align:right}
 th{background:#f4f6fb} td:first-child,th:first-child{text-align:left}
 footer{margin-top:30px;color:#5a6275;font-size:12px}
+tr.best td{background:#fff3c4;font-weight:600} td.error{color:#b2182b;text-align:left}
 )";
 
-std::string page(const std::string& title, const std::string& body) {
+}  // namespace
+
+std::string html_page(const std::string& title, const std::string& body) {
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -47,10 +50,12 @@ std::string page(const std::string& title, const std::string& body) {
       svg::escape(title), kCss, body);
 }
 
-std::string card(const std::string& key, const std::string& value, const std::string& id) {
+std::string html_card(const std::string& key, const std::string& value, const std::string& id) {
   return fmt::format(R"(<div class="card" id="{}"><div class="v">{}</div><div class="k">{}</div></div>)", id,
                      svg::escape(value), svg::escape(key));
 }
+
+namespace {
 
 std::string secs(double s) { return units::format(units::Duration{s}); }
 
@@ -206,15 +211,15 @@ std::string step_html(const StepHtmlInputs& in) {
       r.gpus, g.tp, g.cp, g.pp, g.dp, g.ep, g.micro_batches, w.batch.micro, w.model.seq_len,
       g.counts.total_params / 1e9);
   body += "<div class=\"cards\">";
-  body += card("step time", secs(T), "step-time");
+  body += html_card("step time", secs(T), "step-time");
   const double tokens = static_cast<double>(w.batch.global) * w.model.seq_len;
-  body += card("tokens per second", T > 0 ? fmt::format("{:.3g} M", tokens / T / 1e6) : "-", "tokens-per-s");
-  body += card("compute (per GPU)", fmt::format("{:.1f}%", T > 0 ? res.compute_s / T * 100 : 0), "compute-share");
-  body += card("exposed communication", secs(exposed), "exposed-comm");
-  body += card("bubble / idle", fmt::format("{:.1f}%", T > 0 ? res.bubble_s / T * 100 : 0), "bubble-share");
+  body += html_card("tokens per second", T > 0 ? fmt::format("{:.3g} M", tokens / T / 1e6) : "-", "tokens-per-s");
+  body += html_card("compute (per GPU)", fmt::format("{:.1f}%", T > 0 ? res.compute_s / T * 100 : 0), "compute-share");
+  body += html_card("exposed communication", secs(exposed), "exposed-comm");
+  body += html_card("bubble / idle", fmt::format("{:.1f}%", T > 0 ? res.bubble_s / T * 100 : 0), "bubble-share");
   if (!r.bottlenecks.empty()) {
     const auto& b = r.bottlenecks.front();
-    body += card("best upgrade: " + b.resource, fmt::format("{:+.1f}%", b.delta_pct), "best-what-if");
+    body += html_card("best upgrade: " + b.resource, fmt::format("{:+.1f}%", b.delta_pct), "best-what-if");
   }
   body += "</div>";
 
@@ -259,7 +264,7 @@ std::string step_html(const StepHtmlInputs& in) {
                         l.utilisation * 100);
   }
   body += "</table>";
-  return page(fmt::format("collsim: {} on {}", r.workload, r.topology), body);
+  return html_page(fmt::format("collsim: {} on {}", r.workload, r.topology), body);
 }
 
 std::string collective_html(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows,
@@ -272,9 +277,9 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
   for (const auto& row : rows)
     if (row.busbw_GBps > best) best = row.busbw_GBps, best_bytes = row.bytes;
   body += "<div class=\"cards\">";
-  body += card("peak busbw", fmt::format("{:.1f} GB/s", best), "peak-busbw");
-  body += card("at size", units::format(units::Bytes{best_bytes}), "peak-size");
-  if (!rows.empty()) body += card("time at the largest size", secs(rows.back().time_us * 1e-6), "largest-time");
+  body += html_card("peak busbw", fmt::format("{:.1f} GB/s", best), "peak-busbw");
+  body += html_card("at size", units::format(units::Bytes{best_bytes}), "peak-size");
+  if (!rows.empty()) body += html_card("time at the largest size", secs(rows.back().time_us * 1e-6), "largest-time");
   body += "</div>";
 
   std::vector<svg::Series> series;
@@ -301,7 +306,7 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
               : "<p class=\"sub\">Open circles: published measurements of this case (tests/validation/cases.yaml, "
                 "with sources).</p>";
   svg::Axes axes{"message size (bytes, log scale)", "busbw (GB/s)", true,
-                 [](double b) { return units::format(units::Bytes{b}); }};
+                 [](double b) { return units::format(units::Bytes{b}); }, {}};
   body += svg::line_chart("busbw", series, axes);
   body += "<h2>Results</h2><table><tr><th>size</th><th>algo</th><th>proto</th><th>time</th><th>algbw (GB/s)</th>"
           "<th>busbw (GB/s)</th></tr>";
@@ -311,7 +316,7 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
                         row.algbw_GBps, row.busbw_GBps);
   }
   body += "</table>";
-  return page(fmt::format("collsim: {} on {}", header.op, header.topology), body);
+  return html_page(fmt::format("collsim: {} on {}", header.op, header.topology), body);
 }
 
 }  // namespace collsim::report

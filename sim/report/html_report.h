@@ -39,6 +39,11 @@ std::string step_html(const StepHtmlInputs& in);
 std::string collective_html(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows,
                             const std::vector<config::ValidationCase>& reference);
 
+// The page around a report's body: shared styles, no script, nothing external.
+std::string html_page(const std::string& title, const std::string& body);
+// A headline number: <div class="card" id=ID><div class="v">VALUE</div>...
+std::string html_card(const std::string& key, const std::string& value, const std::string& id);
+
 // The share of a step the group's links were busy in each bin (0..1).
 std::vector<std::vector<double>> group_utilisation(const workload::BinnedBytes& binned, const LinkGroups& groups,
                                                    const topology::Network& network, double step_s);

@@ -180,8 +180,10 @@ std::string line_chart(const std::string& name, const std::vector<Series>& serie
     out += text(left - 6, py(t) + 4, short_number(t), "end");
   }
   // x ticks: powers of two (log) at most ~10 labels, or round numbers.
-  std::vector<double> x_ticks;
-  if (axes.log_x) {
+  std::vector<double> x_ticks = axes.x_ticks;
+  if (!x_ticks.empty()) {
+    // as given
+  } else if (axes.log_x) {
     const int lo = static_cast<int>(std::ceil(a - 1e-9)), hi = static_cast<int>(std::floor(b + 1e-9));
     const int step = std::max(1, (hi - lo) / 10 + 1);
     for (int e = lo; e <= hi; e += step) x_ticks.push_back(std::exp2(e));

@@ -46,6 +46,7 @@ struct Axes {
   std::string x_label, y_label;
   bool log_x = false;
   std::function<std::string(double)> format_x;  // tick labels
+  std::vector<double> x_ticks;                  // explicit ticks (e.g. categories at 0, 1, ...); empty: automatic
 };
 std::string line_chart(const std::string& name, const std::vector<Series>& series, const Axes& axes);
 

@@ -1,0 +1,83 @@
+#include "sim/cli/step_run.h"
+
+#include <fmt/format.h>
+
+#include "sim/config/topology_file.h"
+#include "sim/engine/backend.h"
+#include "sim/report/trace.h"
+#include "sim/workload/what_if.h"
+
+namespace collsim::cli {
+
+std::unique_ptr<StepRun> run_step(const StepRequest& req, StepFailure* failure,
+                                  const std::function<void(const std::string&)>& status) {
+  auto say = [&](const std::string& s) {
+    if (status) status(s);
+  };
+  auto fail = [&](Error e, bool bad_input) {
+    *failure = StepFailure{std::move(e), bad_input};
+    return nullptr;
+  };
+  auto run = std::make_unique<StepRun>();
+  auto spec = config::load_topology_file(req.topology_file, req.topology_sets);
+  if (!spec) return fail(spec.error(), true);
+  run->spec = std::move(*spec);
+  auto topo = topology::build_topology(run->spec);
+  if (!topo) return fail(topo.error(), true);
+  run->topo = std::move(*topo);
+  run->network = std::make_unique<topology::Network>(run->topo);
+  const topology::Network& network = *run->network;
+  auto workload = workload::load_workload_file(req.workload_file, req.workload_sets);
+  if (!workload) return fail(workload.error(), true);
+  run->workload = std::move(*workload);
+
+  workload::CommChoice choice;
+  choice.algorithm = req.algo.value_or(run->workload.comm.algorithm);
+  choice.protocol = req.proto.value_or(run->workload.comm.protocol);
+  choice.auto_max_work = req.auto_max_work;
+  if (auto s = workload::check_comm_choice(choice.algorithm, choice.protocol); !s) {
+    return fail(make_error(fmt::format("--{}: {}", s.error().field == "algorithm" ? "algo" : "proto", s.error().message)),
+                true);
+  }
+
+  say("compiling the step");
+  auto graph = workload::compile_step(run->workload, network);
+  if (!graph) return fail(graph.error(), true);
+  run->graph = std::move(*graph);
+  auto backend = engine::make_backend(req.backend);
+  if (!backend) return fail(backend.error(), true);
+
+  say(fmt::format("costing {} collectives on the {} engine", run->graph.calls.size(), (*backend)->name()));
+  workload::CommCostStats stats;
+  auto costs = workload::cost_calls(run->graph.calls, network, **backend, choice, &stats,
+                                    [&](std::size_t done, std::size_t total) {
+                                      say(fmt::format("costing collectives: {} of {} candidate runs", done, total));
+                                    });
+  if (!costs) return fail(costs.error(), false);
+  run->costs = std::move(*costs);
+
+  say(fmt::format("simulating the step ({} operations)", run->graph.ops.size()));
+  if (req.track_links > 0) {
+    run->sim_options.track_links = report::busiest_links(run->graph, run->costs, network, req.track_links);
+  }
+  if (req.bin_link_groups) {
+    run->link_groups = report::resource_groups(network);
+    run->sim_options.link_group = run->link_groups.of_link;
+  }
+  run->result = workload::simulate_step(run->graph, run->costs, network, run->sim_options);
+  if (!run->result.complete) {
+    return fail(make_error("internal error: the step's operations wait on each other in a cycle"), false);
+  }
+
+  run->report = report::summarise_step(run->workload, run->spec.name, run->graph, run->costs, run->result, network);
+  run->report.cost_stats = stats;
+  if (req.what_if) {
+    auto what_ifs = workload::run_what_ifs(run->spec, run->topo, run->graph, run->costs, run->result, choice,
+                                           **backend, {}, [&](const std::string& r) { say("what if: " + r); });
+    if (!what_ifs) return fail(what_ifs.error(), false);
+    run->report.bottlenecks = std::move(*what_ifs);
+  }
+  return run;
+}
+
+}  // namespace collsim::cli

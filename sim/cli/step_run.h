@@ -1,0 +1,60 @@
+// One training step from files to report: config -> topology -> workload
+// compiler -> collective costs (engine) -> step simulation -> what-ifs.
+// Shared by `collsim run` (one step, printed) and `collsim sweep` (many).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/config/topology_spec.h"
+#include "sim/core/error.h"
+#include "sim/report/html_report.h"
+#include "sim/report/step_report.h"
+#include "sim/topology/network.h"
+#include "sim/topology/topology.h"
+#include "sim/workload/comm_costs.h"
+#include "sim/workload/step_graph.h"
+#include "sim/workload/step_sim.h"
+#include "sim/workload/workload_spec.h"
+
+namespace collsim::cli {
+
+struct StepRequest {
+  std::string topology_file, workload_file;
+  std::vector<std::string> topology_sets, workload_sets;  // --set, --set-workload
+  std::optional<std::string> algo, proto;                 // override the workload's communication choice
+  std::string backend = "simgrid";
+  bool what_if = true;
+  double auto_max_work = 50e6;
+  int track_links = 0;           // record utilisation timelines of this many busiest links
+  bool bin_link_groups = false;  // record bytes over time per resource class (HTML heat map)
+};
+
+// Everything a step's reports need. Held by pointer: its parts refer to
+// each other (the network to the topology, the report to the graph).
+struct StepRun {
+  config::TopologySpec spec;
+  topology::Topology topo;
+  std::unique_ptr<topology::Network> network;
+  workload::WorkloadSpec workload;
+  workload::StepGraph graph;
+  std::vector<workload::CommCost> costs;
+  workload::StepSimOptions sim_options;
+  workload::StepResult result;
+  report::LinkGroups link_groups;  // when bin_link_groups
+  report::StepReport report;
+};
+
+struct StepFailure {
+  Error error;
+  bool bad_input = true;  // false: the simulation itself failed
+};
+
+// `status` is told what is happening (for a progress line); may be empty.
+std::unique_ptr<StepRun> run_step(const StepRequest& request, StepFailure* failure,
+                                  const std::function<void(const std::string&)>& status = {});
+
+}  // namespace collsim::cli

@@ -1,0 +1,516 @@
+// `collsim sweep STUDY.yaml`: every point of a study (docs/sweeps.md), on
+// local worker processes, each result kept in its own file keyed by a hash
+// of the point's inputs, so an interrupted study resumes where it stopped
+// and shards run anywhere merge into one result.
+//
+// Out directory:
+//   study.json          the study's points (index, hash, axes) and its hash
+//   points/HASH.json    one finished point (written atomically)
+//   results.csv, results.jsonl, report.html   every finished point, by index
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "sim/cli/args.h"
+#include "sim/cli/collective_sweep.h"
+#include "sim/cli/commands.h"
+#include "sim/cli/step_run.h"
+#include "sim/collective/ops.h"
+#include "sim/config/study_file.h"
+#include "sim/config/topology_file.h"
+#include "sim/config/yaml_fields.h"
+#include "sim/engine/backend.h"
+#include "sim/report/atomic_file.h"
+#include "sim/report/json.h"
+#include "sim/report/study_report.h"
+#include "sim/topology/network.h"
+#include "sim/units/units.h"
+
+namespace collsim::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<OptionSpec>& sweep_options() {
+  static const std::vector<OptionSpec> specs{
+      {"out", "o", true, "results directory (default: the study's name, in the current directory)", ""},
+      {"jobs", "j", true, "points simulated at once, each in its own process (default: all cores)", ""},
+      {"shard", "", true, "run only the i-th of N disjoint slices of the points, e.g. --shard 2/4", ""},
+      {"retry-failed", "", false, "simulate again the points whose earlier run recorded an error", ""},
+      {"report", "", false, "only rewrite results.csv, results.jsonl and report.html from the points already done", ""},
+      {"merge", "", false, "merge the results directories given as arguments (shards) into --out", ""},
+      {"help", "h", false, "show this help", ""},
+  };
+  return specs;
+}
+
+volatile sig_atomic_t g_interrupted = 0;
+void on_interrupt(int) { g_interrupted = 1; }
+
+int fail(const std::string& message, int code = kExitBadInput) {
+  if (::isatty(STDERR_FILENO) != 0) std::fputs("\r\033[K", stderr);
+  std::fprintf(stderr, "collsim sweep: %s\n", message.c_str());
+  return code;
+}
+
+// FNV-1a, 64 bits: a stable key for a point's inputs (not for security).
+std::string hash_hex(std::string_view text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
+}
+
+struct Planned {
+  config::StudyPoint point;
+  std::vector<std::string> axis_values;
+  std::optional<config::StudyBase> base;  // empty: the assignments themselves are invalid
+  std::string plan_error;
+  std::string hash;
+};
+
+// Everything a point's result depends on, spelled out: the kind, the input
+// files' contents (not their names), every override and option.
+std::string point_inputs(const config::Study& study, const config::StudyBase& b,
+                         const std::map<std::string, std::string>& files) {
+  std::string s = fmt::format("collsim sweep point v1\nkind {}\n", study.kind == config::StudyKind::kRun ? "run" : "collective");
+  s += "topology file\n" + files.at(b.topology) + "\n";
+  for (const auto& x : b.topology_sets) s += "set " + x + "\n";
+  if (study.kind == config::StudyKind::kRun) {
+    s += "workload file\n" + files.at(b.workload) + "\n";
+    for (const auto& x : b.workload_sets) s += "set-workload " + x + "\n";
+    s += fmt::format("what_if {}\n", b.what_if);
+  } else {
+    s += fmt::format("op {}\nbytes {}\ndatatype {}\nranks {}\n", b.op, b.bytes, b.datatype, b.ranks);
+  }
+  s += fmt::format("algo {}\nproto {}\nbackend {}\n", b.algo, b.proto, b.backend);
+  return s;
+}
+
+report::StudyRow empty_row(const report::StudyTable& t, const Planned& p) {
+  report::StudyRow r;
+  r.index = p.point.index;
+  r.hash = p.hash;
+  r.axis_values = p.axis_values;
+  r.metrics.assign(t.metric_names.size(), NAN);
+  r.labels.assign(t.label_names.size(), "");
+  return r;
+}
+
+// Simulates one point (in a worker process).
+report::StudyRow evaluate(const config::Study& study, const report::StudyTable& t, const Planned& p) {
+  report::StudyRow row = empty_row(t, p);
+  if (!p.base) {
+    row.error = p.plan_error;
+    return row;
+  }
+  const config::StudyBase& b = *p.base;
+  auto error = [&](std::string message) {
+    row.error = std::move(message);
+    return row;
+  };
+  if (study.kind == config::StudyKind::kRun) {
+    StepRequest req;
+    req.topology_file = b.topology;
+    req.workload_file = b.workload;
+    req.topology_sets = b.topology_sets;
+    req.workload_sets = b.workload_sets;
+    if (!b.algo.empty()) req.algo = b.algo;
+    if (!b.proto.empty()) req.proto = b.proto;
+    req.backend = b.backend;
+    req.what_if = b.what_if;
+    StepFailure failure;
+    const auto run = run_step(req, &failure);
+    if (!run) {
+      row.error = failure.error.to_string();
+      return row;
+    }
+    const auto& r = run->result;
+    double exposed = 0;
+    for (double e : r.exposed_s) exposed += e;
+    const double tokens = static_cast<double>(run->workload.batch.global) * run->workload.model.seq_len;
+    row.metrics = {r.step_time_s, tokens / r.step_time_s, r.compute_s, exposed, r.bubble_s, NAN};
+    if (!run->report.bottlenecks.empty()) {
+      const auto& top = run->report.bottlenecks.front();
+      row.metrics[5] = top.delta_pct;
+      row.labels[0] = fmt::format("{}: {}", top.resource, top.what_if);
+    }
+    row.ok = true;
+    return row;
+  }
+  auto spec = config::load_topology_file(b.topology, b.topology_sets);
+  if (!spec) return error(spec.error().to_string());
+  auto topo = topology::build_topology(*spec);
+  if (!topo) return error(topo.error().to_string());
+  const topology::Network network(*topo);
+  auto op = collective::parse_op(b.op);
+  if (!op) return error(fmt::format("unknown collective.op '{}'", b.op));
+  auto type_size = datatype_size(b.datatype);
+  if (!type_size) return error(type_size.error().message);
+  auto bytes = units::parse_size_arg(b.bytes);
+  if (!bytes) return error(fmt::format("collective.bytes: {}", bytes.error().message));
+  auto backend = engine::make_backend(b.backend);
+  if (!backend) return error(backend.error().message);
+  SweepRequest req;
+  req.op = *op;
+  req.algo = b.algo;
+  req.proto = b.proto;
+  req.sizes = {std::floor(bytes->count)};
+  req.type_size = *type_size;
+  req.type_name = b.datatype;
+  req.ranks = network.num_gpus();
+  if (b.ranks != "all") {
+    char* end = nullptr;
+    const long n = std::strtol(b.ranks.c_str(), &end, 10);
+    if (end == b.ranks.c_str() || *end != '\0' || n < 2 || n > network.num_gpus()) {
+      return error(fmt::format("collective.ranks must be from 2 to {}, found '{}'", network.num_gpus(), b.ranks));
+    }
+    req.ranks = static_cast<int>(n);
+  }
+  auto rows = run_collective_sweep(req, network, **backend);
+  if (!rows) return error(rows.error().to_string());
+  const auto& r = rows->front();
+  row.metrics = {r.time_us, r.algbw_GBps, r.busbw_GBps};
+  row.labels = {r.algo, r.proto};
+  row.ok = true;
+  return row;
+}
+
+// A finished point's file, or nothing when absent or unreadable.
+std::optional<report::StudyRow> read_point(const std::string& file, const report::StudyTable& t) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::nullopt;
+  try {
+    const YAML::Node n = YAML::LoadFile(file);
+    report::StudyRow r;
+    r.index = n["index"].as<int>();
+    r.hash = n["hash"].as<std::string>();
+    for (const auto& p : t.axis_paths) r.axis_values.push_back(n["axes"][p].as<std::string>());
+    r.ok = n["status"].as<std::string>() == "ok";
+    for (const auto& m : t.metric_names) {
+      const YAML::Node v = n["metrics"][m];
+      r.metrics.push_back(v && !v.IsNull() ? v.as<double>() : NAN);
+    }
+    for (const auto& l : t.label_names) r.labels.push_back(n["labels"][l].as<std::string>(""));
+    r.error = n["error"].as<std::string>("");
+    return r;
+  } catch (const YAML::Exception& e) {
+    std::fprintf(stderr, "collsim sweep: ignoring unreadable point file %s (%s); it will be simulated again\n",
+                 file.c_str(), e.what());
+    return std::nullopt;
+  }
+}
+
+std::string point_file(const std::string& out, const std::string& hash) { return out + "/points/" + hash + ".json"; }
+
+// study.json: what the results directory is a study of.
+struct StudyIndex {
+  std::string name, kind, study_hash;
+  std::vector<std::string> axis_paths;
+  std::vector<std::pair<int, std::string>> points;  // index, hash
+};
+
+std::string index_json(const StudyIndex& s) {
+  report::JsonWriter j;
+  j.begin_object();
+  j.key("name").value(s.name);
+  j.key("kind").value(s.kind);
+  j.key("study_hash").value(s.study_hash);
+  j.key("axis_paths").begin_array();
+  for (const auto& p : s.axis_paths) j.value(p);
+  j.end_array();
+  j.key("points").begin_array();
+  for (const auto& [i, h] : s.points) j.begin_object().key("index").value(static_cast<double>(i)).key("hash").value(h).end_object();
+  j.end_array();
+  j.end_object();
+  return j.str() + "\n";
+}
+
+Expected<StudyIndex> read_index(const std::string& dir) {
+  const std::string file = dir + "/study.json";
+  try {
+    const YAML::Node n = YAML::LoadFile(file);
+    StudyIndex s;
+    s.name = n["name"].as<std::string>();
+    s.kind = n["kind"].as<std::string>();
+    s.study_hash = n["study_hash"].as<std::string>();
+    for (const auto& p : n["axis_paths"]) s.axis_paths.push_back(p.as<std::string>());
+    for (const auto& p : n["points"]) s.points.emplace_back(p["index"].as<int>(), p["hash"].as<std::string>());
+    return s;
+  } catch (const YAML::BadFile&) {
+    return make_error(fmt::format("{}: cannot open (is {} a results directory of collsim sweep?)", file, dir));
+  } catch (const YAML::Exception& e) {
+    return make_error(fmt::format("{}: not a study index: {}", file, e.what()));
+  }
+}
+
+// Rewrites results.csv, results.jsonl and report.html from the point files.
+Status write_results(const std::string& out, const StudyIndex& index, report::StudyTable* table) {
+  *table = report::study_table_for(index.name, index.kind, index.axis_paths);
+  table->expected_points = static_cast<int>(index.points.size());
+  for (const auto& [i, h] : index.points) {
+    if (auto row = read_point(point_file(out, h), *table)) table->rows.push_back(std::move(*row));
+  }
+  for (auto [name, content] : {std::pair{"results.csv", report::study_csv(*table)},
+                               {"results.jsonl", report::study_jsonl(*table)},
+                               {"report.html", report::study_html(*table)}}) {
+    if (auto s = report::write_file_atomically(out + "/" + name, content); !s) return s;
+  }
+  return Ok{};
+}
+
+std::string summary(const std::string& out, const report::StudyTable& t) {
+  int ok = 0, failed = 0;
+  for (const auto& r : t.rows) (r.ok ? ok : failed)++;
+  return fmt::format("{} of {} points done ({} ok, {} failed): {}/results.csv, results.jsonl, report.html", t.rows.size(),
+                     t.expected_points, ok, failed, out);
+}
+
+int merge(const ParsedArgs& args) {
+  if (!args.has("out")) return fail("--merge needs --out DIR (where the merged results go)");
+  if (args.positional().empty()) return fail("--merge needs the results directories to merge, e.g. --merge shard-1 shard-2 --out all");
+  const std::string out = args.get("out");
+  std::optional<StudyIndex> first;
+  for (const auto& dir : args.positional()) {
+    auto index = read_index(dir);
+    if (!index) return fail(index.error().to_string());
+    if (!first) first = *index;
+    else if (index->study_hash != first->study_hash) {
+      return fail(fmt::format("{} holds a different study ('{}', hash {}) than {} ('{}', hash {})", dir, index->name,
+                              index->study_hash, args.positional().front(), first->name, first->study_hash));
+    }
+  }
+  std::error_code ec;
+  fs::create_directories(out + "/points", ec);
+  if (ec) return fail(fmt::format("{}: cannot create: {}", out, ec.message()), kExitFailure);
+  int copied = 0;
+  for (const auto& dir : args.positional()) {
+    for (const auto& [i, h] : first->points) {
+      const std::string from = point_file(dir, h), to = point_file(out, h);
+      if (!fs::exists(from, ec) || fs::equivalent(from, to, ec) || fs::exists(to, ec)) continue;
+      auto text = config::read_text_file(from, "point file");
+      if (!text) return fail(text.error().to_string(), kExitFailure);
+      if (auto s = report::write_file_atomically(to, *text); !s) return fail(s.error().to_string(), kExitFailure);
+      ++copied;
+    }
+  }
+  if (auto s = report::write_file_atomically(out + "/study.json", index_json(*first)); !s) {
+    return fail(s.error().to_string(), kExitFailure);
+  }
+  report::StudyTable table;
+  if (auto s = write_results(out, *first, &table); !s) return fail(s.error().to_string(), kExitFailure);
+  std::printf("merged %zu directories (%d point files copied); %s\n", args.positional().size(), copied,
+              summary(out, table).c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+int sweep_command(const std::vector<std::string>& argv) {
+  auto parsed = parse_args(sweep_options(), argv);
+  if (!parsed) return fail(parsed.error().to_string());
+  const ParsedArgs& args = *parsed;
+  if (args.has("help")) {
+    std::printf("usage: collsim sweep STUDY.yaml [options]\n"
+                "       collsim sweep --merge DIR... --out DIR\n\n%s",
+                format_options_help(sweep_options()).c_str());
+    return kExitOk;
+  }
+  if (args.has("merge")) return merge(args);
+  if (args.positional().size() != 1) return fail("expected one study file, e.g. collsim sweep examples/studies/nic-400-vs-800.yaml");
+
+  auto study = config::load_study_file(args.positional().front());
+  if (!study) return fail(study.error().to_string());
+  const std::string out = args.has("out") ? args.get("out") : study->name;
+
+  int jobs = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  if (args.has("jobs")) {
+    const std::string text = args.get("jobs");
+    char* end = nullptr;
+    const long j = std::strtol(text.c_str(), &end, 10);
+    if (end == text.c_str() || *end != '\0' || j < 1 || j > 4096) {
+      return fail(fmt::format("--jobs must be a whole number from 1 to 4096, found '{}'", text));
+    }
+    jobs = static_cast<int>(j);
+  }
+  int shard = 1, shards = 1;
+  if (args.has("shard")) {
+    const std::string text = args.get("shard");
+    if (std::sscanf(text.c_str(), "%d/%d", &shard, &shards) != 2 || shards < 1 || shard < 1 || shard > shards ||
+        text != fmt::format("{}/{}", shard, shards)) {
+      return fail(fmt::format("--shard must be i/N with 1 <= i <= N (e.g. 2/4), found '{}'", text));
+    }
+  }
+
+  // The inputs every point reads, once; a missing file stops the study here.
+  std::map<std::string, std::string> files;
+  for (const std::string& f : {study->base.topology, study->base.workload}) {
+    if (f.empty()) continue;
+    auto text = config::read_text_file(f, study->kind == config::StudyKind::kRun && f == study->base.workload
+                                              ? "workload file" : "topology file");
+    if (!text) return fail(fmt::format("{} (named in {})", text.error().to_string(), study->file));
+    files[f] = *text;
+  }
+
+  const std::string kind = study->kind == config::StudyKind::kRun ? "run" : "collective";
+  std::vector<Planned> plan;
+  StudyIndex index{study->name, kind, "", study->axis_paths(), {}};
+  std::string all_hashes;
+  for (auto& point : study->points()) {
+    Planned p;
+    for (const auto& [path, value] : point.assignments) p.axis_values.push_back(value);
+    auto base = config::apply_point(*study, point);
+    if (base) {
+      p.base = *base;
+      p.hash = hash_hex(point_inputs(*study, *base, files));
+    } else {
+      p.plan_error = base.error().to_string();
+      std::string key = "invalid point\n";
+      for (const auto& [path, value] : point.assignments) key += path + "=" + value + "\n";
+      p.hash = hash_hex(key);
+    }
+    p.point = std::move(point);
+    index.points.emplace_back(p.point.index, p.hash);
+    all_hashes += p.hash;
+    plan.push_back(std::move(p));
+  }
+  index.study_hash = hash_hex(kind + "\n" + all_hashes);
+
+  std::error_code ec;
+  fs::create_directories(out + "/points", ec);
+  if (ec) return fail(fmt::format("{}: cannot create: {}", out, ec.message()), kExitFailure);
+  if (fs::exists(out + "/study.json", ec)) {
+    auto old = read_index(out);
+    if (old && old->study_hash != index.study_hash) {
+      std::fprintf(stderr, "collsim sweep: note: %s held results of another version of this study; points whose "
+                           "inputs are unchanged are reused, the others simulated\n", out.c_str());
+    }
+  }
+  if (auto s = report::write_file_atomically(out + "/study.json", index_json(index)); !s) {
+    return fail(s.error().to_string(), kExitFailure);
+  }
+
+  // What is left to do in this shard.
+  const auto table0 = report::study_table_for(index.name, index.kind, index.axis_paths);
+  std::vector<std::size_t> todo;
+  int reused = 0, shard_points = 0;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    if (plan[i].point.index % shards != shard - 1) continue;
+    ++shard_points;
+    auto done = read_point(point_file(out, plan[i].hash), table0);
+    if (done && (done->ok || !args.has("retry-failed"))) {
+      ++reused;
+      continue;
+    }
+    todo.push_back(i);
+  }
+
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const auto started = std::chrono::steady_clock::now();
+  int finished = 0, failed = 0;
+  auto progress = [&](int running) {
+    if (!tty) return;
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::string eta;
+    if (finished > 0) eta = fmt::format(", ~{:.0f} s left", t / finished * (static_cast<double>(todo.size()) - finished));
+    std::fprintf(stderr, "\r\033[Kcollsim sweep %s: %d of %zu points simulated (%d failed), %d running, %.0f s%s",
+                 study->name.c_str(), finished, todo.size(), failed, running, t, eta.c_str());
+    std::fflush(stderr);
+  };
+
+  if (!args.has("report") && !todo.empty()) {
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: waitpid returns on a signal
+    struct sigaction old_int {}, old_term {};
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    std::map<pid_t, std::size_t> running;
+    std::size_t next = 0;
+    progress(0);
+    while (true) {
+      while (!g_interrupted && static_cast<int>(running.size()) < jobs && next < todo.size()) {
+        const std::size_t i = todo[next++];
+        std::fflush(nullptr);
+        const pid_t pid = ::fork();
+        if (pid < 0) return fail(fmt::format("cannot start a worker: {}", std::strerror(errno)), kExitFailure);
+        if (pid == 0) {
+          ::signal(SIGINT, SIG_DFL);
+          ::signal(SIGTERM, SIG_DFL);
+          const auto row = evaluate(*study, table0, plan[i]);
+          const bool written = report::write_file_atomically(point_file(out, plan[i].hash),
+                                                             report::study_row_json(table0, row) + "\n").ok();
+          std::fflush(nullptr);
+          ::_exit(written ? 0 : 3);
+        }
+        running[pid] = i;
+      }
+      if (running.empty()) break;
+      int status = 0;
+      const pid_t pid = ::waitpid(-1, &status, 0);
+      if (pid < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      auto it = running.find(pid);
+      if (it == running.end()) continue;
+      const std::size_t i = it->second;
+      running.erase(it);
+      auto row = read_point(point_file(out, plan[i].hash), table0);
+      if (!row && !g_interrupted) {
+        // The worker died without a result (killed, out of memory, a crash):
+        // record that, so the study goes on and the point is not lost silently.
+        report::StudyRow r = empty_row(table0, plan[i]);
+        r.error = WIFSIGNALED(status) ? fmt::format("the worker died: {} (signal {})", ::strsignal(WTERMSIG(status)),
+                                                    WTERMSIG(status))
+                                      : fmt::format("the worker exited with code {} without a result",
+                                                    WEXITSTATUS(status));
+        (void)report::write_file_atomically(point_file(out, plan[i].hash), report::study_row_json(table0, r) + "\n");
+        row = r;
+      }
+      if (row) {
+        ++finished;
+        if (!row->ok) {
+          ++failed;
+          if (tty) std::fputs("\r\033[K", stderr);
+          std::fprintf(stderr, "collsim sweep: point %d failed: %s\n", row->index, row->error.c_str());
+        }
+      }
+      if (g_interrupted) {
+        for (const auto& [p, k] : running) ::kill(p, SIGTERM);
+      }
+      progress(static_cast<int>(running.size()));
+    }
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    if (tty) std::fputs("\r\033[K", stderr);
+  }
+
+  report::StudyTable table;
+  if (auto s = write_results(out, index, &table); !s) return fail(s.error().to_string(), kExitFailure);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("study %s%s: %d points here: %d simulated in %.1f s, %d reused; %s\n", study->name.c_str(),
+              shards > 1 ? fmt::format(" (shard {}/{})", shard, shards).c_str() : "", shard_points, finished, wall,
+              reused, summary(out, table).c_str());
+  if (g_interrupted) {
+    std::fprintf(stderr, "collsim sweep: interrupted; run the same command again to simulate the remaining points\n");
+    return 130;
+  }
+  int shard_failed = 0;
+  for (const auto& r : table.rows)
+    if (!r.ok && r.index % shards == shard - 1) ++shard_failed;
+  return shard_failed > 0 ? kExitFailure : kExitOk;
+}
+
+}  // namespace collsim::cli

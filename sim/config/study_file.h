@@ -1,0 +1,68 @@
+// A what-if study (`collsim sweep STUDY.yaml`, docs/sweeps.md): a base
+// simulation (a training step or one collective) and axes over any input
+// parameter, expanded into points. Each point is the base with some
+// assignments, and is identified by a hash of everything it depends on.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace collsim::config {
+
+enum class StudyKind { kRun, kCollective };
+
+// The base simulation. Field names are those of the study file.
+struct StudyBase {
+  std::string topology;  // path, relative to the current directory
+  std::vector<std::string> topology_sets;  // "path=value", as --set
+  // run
+  std::string workload;
+  std::vector<std::string> workload_sets;
+  std::string algo = "";   // run: "" = the workload's choice; collective: "auto"
+  std::string proto = "";  // likewise
+  std::string backend = "simgrid";
+  bool what_if = true;
+  // collective
+  std::string op = "allreduce";
+  std::string bytes = "1G";  // as nccl-tests' -b (K/M/G powers of two)
+  std::string datatype = "float";
+  std::string ranks = "all";
+};
+
+// One dimension of the grid: a single path, or several zipped ones moving
+// together. values[k][p] is the value of paths[p] at step k.
+struct StudyAxis {
+  std::vector<std::string> paths;
+  std::vector<std::vector<std::string>> values;
+  SourceMark declared_at;
+};
+
+struct StudyPoint {
+  int index = 0;
+  std::vector<std::pair<std::string, std::string>> assignments;  // path, value (axis order)
+};
+
+struct Study {
+  std::string name;
+  std::string file;
+  StudyKind kind = StudyKind::kRun;
+  StudyBase base;
+  std::vector<StudyAxis> axes;
+  SourceMark declared_at;
+
+  // Every path of every axis, in order (the results' columns).
+  std::vector<std::string> axis_paths() const;
+  // The grid, the first axis varying slowest.
+  std::vector<StudyPoint> points() const;
+};
+
+Expected<Study> load_study_file(const std::string& path);
+
+// The base with a point's assignments applied. Errors name the path
+// (e.g. an unknown run.* field); topology./workload. paths become --set
+// assignments that the topology and workload readers check.
+Expected<StudyBase> apply_point(const Study& study, const StudyPoint& point);
+
+}  // namespace collsim::config

@@ -1,0 +1,287 @@
+#include "sim/report/study_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+
+#include "sim/report/html_report.h"
+#include "sim/report/json.h"
+#include "sim/report/svg.h"
+
+namespace collsim::report {
+
+namespace {
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out;
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string number(double v) {
+  if (!std::isfinite(v)) return "";
+  return fmt::format("{}", v);
+}
+
+// "12.5m" -> 12.5 and "m"; false when the text does not start with a number.
+bool split_number(const std::string& text, double* value, std::string* unit) {
+  const char* s = text.c_str();
+  char* end = nullptr;
+  *value = std::strtod(s, &end);
+  if (end == s || !std::isfinite(*value)) return false;
+  *unit = std::string(end);
+  return true;
+}
+
+// The best row by the primary metric (ok rows only), or -1.
+int best_row(const StudyTable& t) {
+  const auto m = std::find(t.metric_names.begin(), t.metric_names.end(), t.primary) - t.metric_names.begin();
+  int best = -1;
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& r = t.rows[i];
+    if (!r.ok || !std::isfinite(r.metrics[static_cast<std::size_t>(m)])) continue;
+    const double v = r.metrics[static_cast<std::size_t>(m)];
+    if (best < 0) {
+      best = static_cast<int>(i);
+      continue;
+    }
+    const double b = t.rows[static_cast<std::size_t>(best)].metrics[static_cast<std::size_t>(m)];
+    if (t.lower_is_better ? v < b : v > b) best = static_cast<int>(i);
+  }
+  return best;
+}
+
+std::string format_metric(const std::string& name, double v) {
+  if (!std::isfinite(v)) return "-";
+  if (name.size() > 2 && name.substr(name.size() - 2) == "_s") return svg::format_seconds(v);
+  if (name.size() > 3 && name.substr(name.size() - 3) == "_us") return svg::format_seconds(v * 1e-6);
+  return fmt::format("{:.4g}", v);
+}
+
+// One chart: the primary metric against axis path `x`, one series per
+// combination of the other axes' values.
+std::string axis_chart(const StudyTable& t, std::size_t x, int best) {
+  const auto m = static_cast<std::size_t>(std::find(t.metric_names.begin(), t.metric_names.end(), t.primary) -
+                                          t.metric_names.begin());
+  // Numeric when every value is a number with one common unit.
+  bool numeric = true;
+  std::string unit;
+  std::vector<std::string> categories;
+  for (const auto& r : t.rows) {
+    double v;
+    std::string u;
+    if (!split_number(r.axis_values[x], &v, &u)) numeric = false;
+    else if (&r == &t.rows.front()) unit = u;
+    else if (u != unit) numeric = false;
+    if (std::find(categories.begin(), categories.end(), r.axis_values[x]) == categories.end()) {
+      categories.push_back(r.axis_values[x]);
+    }
+  }
+  auto x_of = [&](const StudyRow& r) {
+    double v = 0;
+    std::string u;
+    if (numeric && split_number(r.axis_values[x], &v, &u)) return v;
+    return static_cast<double>(std::find(categories.begin(), categories.end(), r.axis_values[x]) - categories.begin());
+  };
+  // Series: the other paths' values.
+  std::map<std::string, std::vector<const StudyRow*>> series_rows;
+  std::vector<std::string> order;
+  for (const auto& r : t.rows) {
+    if (!r.ok) continue;
+    std::string key;
+    for (std::size_t p = 0; p < t.axis_paths.size(); ++p) {
+      if (p == x) continue;
+      key += fmt::format("{}{}={}", key.empty() ? "" : ", ", t.axis_paths[p], r.axis_values[p]);
+    }
+    if (!series_rows.count(key)) order.push_back(key);
+    series_rows[key].push_back(&r);
+  }
+  constexpr std::size_t kMaxSeries = 8;
+  std::vector<svg::Series> series;
+  std::string slopes;
+  for (std::size_t k = 0; k < order.size() && k < kMaxSeries; ++k) {
+    svg::Series s{order[k].empty() ? t.primary : order[k], {}, svg::category_colour(static_cast<int>(k)), false};
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (const StudyRow* r : series_rows[order[k]]) {
+      const double xv = x_of(*r), yv = r->metrics[m];
+      if (!std::isfinite(yv)) continue;
+      s.points.emplace_back(xv, yv);
+      sx += xv, sy += yv, sxx += xv * xv, sxy += xv * yv;
+    }
+    std::sort(s.points.begin(), s.points.end());
+    const double n = static_cast<double>(s.points.size());
+    // Least-squares slope: what one unit of this axis costs (e.g. per metre).
+    if (numeric && n >= 2 && n * sxx - sx * sx > 0) {
+      const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+      const std::string per = unit.empty() ? std::string("per unit") : fmt::format("per {}", unit);
+      s.name += fmt::format("{}slope {} {}", s.name.empty() ? "" : "; ", format_metric(t.primary, slope), per);
+      slopes += fmt::format("<li>{}: {} {}</li>", svg::escape(order[k].empty() ? "all points" : order[k]),
+                            svg::escape(format_metric(t.primary, slope)), svg::escape(per));
+    }
+    series.push_back(std::move(s));
+  }
+  if (best >= 0) {
+    const auto& b = t.rows[static_cast<std::size_t>(best)];
+    series.push_back({fmt::format("best point (#{})", b.index), {{x_of(b), b.metrics[m]}}, "#d7301f", true});
+  }
+  svg::Axes axes;
+  axes.x_label = t.axis_paths[x] + (numeric && !unit.empty() ? fmt::format(" ({})", unit) : "");
+  axes.y_label = t.primary;
+  if (!numeric) {
+    for (std::size_t c = 0; c < categories.size(); ++c) axes.x_ticks.push_back(static_cast<double>(c));
+    axes.format_x = [categories](double v) {
+      const auto i = static_cast<std::size_t>(std::lround(v));
+      return i < categories.size() ? categories[i] : std::string();
+    };
+  } else {
+    axes.format_x = [unit](double v) { return fmt::format("{:g}{}", v, unit); };
+  }
+  std::string out = fmt::format("<h2>{} against {}</h2>", svg::escape(t.primary), svg::escape(t.axis_paths[x]));
+  if (order.size() > kMaxSeries) {
+    out += fmt::format("<p class=\"note\">The first {} of {} combinations of the other axes are drawn.</p>",
+                       kMaxSeries, order.size());
+  }
+  if (!slopes.empty()) {
+    out += fmt::format("<p class=\"sub\">Least-squares slope of each line:</p><ul class=\"sub\">{}</ul>", slopes);
+  }
+  out += svg::line_chart(fmt::format("axis-{}", x), series, axes);
+  return out;
+}
+
+}  // namespace
+
+StudyTable study_table_for(const std::string& name, const std::string& kind, std::vector<std::string> axis_paths) {
+  StudyTable t;
+  t.name = name;
+  t.kind = kind;
+  t.axis_paths = std::move(axis_paths);
+  if (kind == "run") {
+    t.metric_names = {"step_time_s", "tokens_per_s", "compute_s", "exposed_comm_s", "bubble_s", "bottleneck_delta_pct"};
+    t.label_names = {"bottleneck"};
+    t.primary = "step_time_s";
+    t.lower_is_better = true;
+  } else {
+    t.metric_names = {"time_us", "algbw_GBps", "busbw_GBps"};
+    t.label_names = {"algo", "proto"};
+    t.primary = "busbw_GBps";
+    t.lower_is_better = false;
+  }
+  return t;
+}
+
+std::string study_csv(const StudyTable& t) {
+  std::string out = "index";
+  for (const auto& p : t.axis_paths) out += fmt::format(",{}", csv_field(p));
+  out += ",status";
+  for (const auto& m : t.metric_names) out += fmt::format(",{}", m);
+  for (const auto& l : t.label_names) out += fmt::format(",{}", l);
+  out += ",error\n";
+  for (const auto& r : t.rows) {
+    out += std::to_string(r.index);
+    for (const auto& v : r.axis_values) out += fmt::format(",{}", csv_field(v));
+    out += r.ok ? ",ok" : ",error";
+    for (double v : r.metrics) out += fmt::format(",{}", number(v));
+    for (const auto& l : r.labels) out += fmt::format(",{}", csv_field(l));
+    out += fmt::format(",{}\n", csv_field(r.error));
+  }
+  return out;
+}
+
+std::string study_row_json(const StudyTable& t, const StudyRow& r) {
+  JsonWriter j;
+  j.begin_object();
+  j.key("index").value(static_cast<double>(r.index));
+  j.key("hash").value(r.hash);
+  j.key("axes").begin_object();
+  for (std::size_t p = 0; p < t.axis_paths.size() && p < r.axis_values.size(); ++p) {
+    j.key(t.axis_paths[p]).value(r.axis_values[p]);
+  }
+  j.end_object();
+  j.key("status").value(r.ok ? "ok" : "error");
+  j.key("metrics").begin_object();
+  for (std::size_t k = 0; k < t.metric_names.size() && k < r.metrics.size(); ++k) {
+    j.key(t.metric_names[k]).value(r.metrics[k]);
+  }
+  j.end_object();
+  j.key("labels").begin_object();
+  for (std::size_t k = 0; k < t.label_names.size() && k < r.labels.size(); ++k) j.key(t.label_names[k]).value(r.labels[k]);
+  j.end_object();
+  j.key("error").value(r.error);
+  j.end_object();
+  return j.str();
+}
+
+std::string study_jsonl(const StudyTable& t) {
+  std::string out;
+  for (const auto& r : t.rows) out += fmt::format("{}\n", study_row_json(t, r));
+  return out;
+}
+
+std::string study_html(const StudyTable& t) {
+  int ok = 0, failed = 0;
+  for (const auto& r : t.rows) (r.ok ? ok : failed)++;
+  const int missing = t.expected_points - static_cast<int>(t.rows.size());
+  const int best = best_row(t);
+  const auto m = static_cast<std::size_t>(std::find(t.metric_names.begin(), t.metric_names.end(), t.primary) -
+                                          t.metric_names.begin());
+  std::string body = fmt::format("<h1>Study: {}</h1>", svg::escape(t.name));
+  body += fmt::format("<p class=\"sub\">{} study over {}; {} of {} points done.</p>",
+                      t.kind == "run" ? "Training-step" : "Collective",
+                      svg::escape([&] {
+                        std::string s;
+                        for (const auto& p : t.axis_paths) s += fmt::format("{}{}", s.empty() ? "" : ", ", p);
+                        return s;
+                      }()),
+                      t.rows.size(), t.expected_points);
+  body += "<div class=\"cards\">";
+  body += html_card("points ok", std::to_string(ok), "points-ok");
+  body += html_card("points failed", std::to_string(failed), "points-failed");
+  if (missing > 0) body += html_card("points not run yet", std::to_string(missing), "points-missing");
+  if (best >= 0) {
+    const auto& b = t.rows[static_cast<std::size_t>(best)];
+    std::string where;
+    for (std::size_t p = 0; p < t.axis_paths.size(); ++p) {
+      where += fmt::format("{}{}={}", where.empty() ? "" : ", ", t.axis_paths[p], b.axis_values[p]);
+    }
+    body += html_card(fmt::format("best {} ({} is better): {}", t.primary, t.lower_is_better ? "lower" : "higher", where),
+                      format_metric(t.primary, b.metrics[m]), "best-point");
+  }
+  body += "</div>";
+  if (ok > 0) {
+    for (std::size_t x = 0; x < t.axis_paths.size(); ++x) body += axis_chart(t, x, best);
+  }
+  body += "<h2>All points</h2><table><tr><th>#</th>";
+  for (const auto& p : t.axis_paths) body += fmt::format("<th>{}</th>", svg::escape(p));
+  for (const auto& name : t.metric_names) body += fmt::format("<th>{}</th>", svg::escape(name));
+  for (const auto& name : t.label_names) body += fmt::format("<th>{}</th>", svg::escape(name));
+  body += "</tr>";
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& r = t.rows[i];
+    body += static_cast<int>(i) == best ? "<tr class=\"best\">" : "<tr>";
+    body += fmt::format("<td>{}</td>", r.index);
+    for (const auto& v : r.axis_values) body += fmt::format("<td>{}</td>", svg::escape(v));
+    if (!r.ok) {
+      body += fmt::format("<td class=\"error\" colspan=\"{}\">{}</td></tr>", t.metric_names.size() + t.label_names.size(),
+                          svg::escape(r.error));
+      continue;
+    }
+    for (std::size_t k = 0; k < r.metrics.size(); ++k) {
+      body += fmt::format("<td>{}</td>", svg::escape(format_metric(t.metric_names[k], r.metrics[k])));
+    }
+    for (const auto& l : r.labels) body += fmt::format("<td>{}</td>", svg::escape(l));
+    body += "</tr>";
+  }
+  body += "</table>";
+  return html_page(fmt::format("collsim study: {}", t.name), body);
+}
+
+}  // namespace collsim::report

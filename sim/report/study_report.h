@@ -1,0 +1,42 @@
+// A study's results: one row per point (its axes' values, status, metrics,
+// labels such as the top bottleneck), written as CSV, JSON lines and one
+// self-contained HTML page with a chart per axis.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace collsim::report {
+
+struct StudyRow {
+  int index = 0;
+  std::string hash;
+  std::vector<std::string> axis_values;  // in the study's axis_paths() order
+  bool ok = false;
+  std::vector<double> metrics;           // in StudyTable::metric_names order (NaN: none)
+  std::vector<std::string> labels;       // in StudyTable::label_names order
+  std::string error;                     // when !ok
+};
+
+struct StudyTable {
+  std::string name, kind;  // kind: "run" or "collective"
+  std::vector<std::string> axis_paths;
+  std::vector<std::string> metric_names, label_names;
+  std::string primary;              // the metric the report plots and ranks by
+  bool lower_is_better = true;      // step time: lower; busbw: higher
+  int expected_points = 0;          // the whole study (rows may be fewer: a shard, an interrupted run)
+  std::vector<StudyRow> rows;       // by index
+};
+
+// The metrics and labels of each study kind, and its primary metric.
+StudyTable study_table_for(const std::string& name, const std::string& kind, std::vector<std::string> axis_paths);
+
+std::string study_csv(const StudyTable& t);
+std::string study_jsonl(const StudyTable& t);
+std::string study_html(const StudyTable& t);
+
+// One row as a JSON object (also the per-point file's content).
+std::string study_row_json(const StudyTable& t, const StudyRow& row);
+
+}  // namespace collsim::report
