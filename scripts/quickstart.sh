@@ -14,8 +14,9 @@ esac
 
 packages=(cmake g++ make pkg-config libsimgrid-dev libboost-graph-dev libyaml-cpp-dev
           libspdlog-dev libfmt-dev googletest libgtest-dev libbenchmark-dev)
-# The tests open the HTML reports in a real browser (headless).
-if [ "$mode" = test ]; then packages+=(chromium); fi
+# The tests open the HTML reports in a real browser (headless) and run the
+# GNU parallel sweep example.
+if [ "$mode" = test ]; then packages+=(chromium parallel); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -53,6 +53,22 @@ cluster:
   EXPECT_DOUBLE_EQ(full.bisection_Bps, 48 * 50e9);  // 1:1: every GPU of the half at 50 GB/s
 }
 
+TEST(ClusterTemplate, UnevenRailLeavesStayWithinTheirPortBudget) {
+  // 128 nodes, radix 64 at 3:1: 48 down-ports, so each of the 8 rails needs
+  // 3 leaves (48 + 48 + 32 NICs) and each leaf 16 up-ports. Spreading 16
+  // up-ports over ceil(24 x 16 / 64) = 6 spines would take 3 lanes each, 18
+  // up-ports and 66 of 64 ports; 8 spines x 2 lanes fit. build_topology
+  // checks every switch's port budget.
+  const auto s = summary_of(R"(name: t
+cluster:
+  node: hgx-h100
+  nodes: 128
+  fabric: {kind: rail-optimized, leaf_radix: 64, oversubscription: 3}
+)");
+  EXPECT_EQ(s.devices_by_kind.at("switch"), 24 + 8);
+  EXPECT_EQ(s.links_by_class.at("infiniband"), 1024 + 24 * 8);  // NIC cables + one bundle per leaf-spine pair
+}
+
 TEST(ClusterTemplate, Nvl72RackPartitionsIntoSmallerNvlinkDomains) {
   const auto full = summary_of("name: t\ncluster: {node: gb200-nvl72, nodes: 1}\n");
   EXPECT_EQ(full.gpus, 72);

@@ -308,10 +308,16 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
         }
       }
     } else if (n_leaves > 1) {
-      // Two tiers: the up-ports spread evenly over as few spines as the
-      // radix allows (each leaf to each spine).
-      const int spines = (n_leaves * uplinks + p.leaf_radix - 1) / p.leaf_radix;
-      const int lanes = (uplinks + spines - 1) / spines;
+      // Two tiers: each leaf's up-ports spread evenly over as few spines as
+      // the radix allows (each leaf to each spine with the same number of
+      // lanes). The spine count divides the up-ports, so no leaf gets more
+      // up-ports than its share (rounding lanes up would overrun the leaf's
+      // port budget: 24 leaves x 16 up-ports on radix 64 need 8 spines x 2
+      // lanes, not 6 x 3); spines = up-ports, one lane each, always fits
+      // because a two-tier plane has at most radix leaves.
+      int spines = (n_leaves * uplinks + p.leaf_radix - 1) / p.leaf_radix;
+      while (uplinks % spines != 0) ++spines;
+      const int lanes = uplinks / spines;
       switch_devices.emplace_back(spine, std::to_string(spines));
       for (int l = 0; l < n_leaves; ++l) {
         for (int s = 0; s < spines; ++s) {

@@ -86,6 +86,14 @@ std::string axis_chart(const StudyTable& t, std::size_t x, int best) {
       categories.push_back(r.axis_values[x]);
     }
   }
+  // Values spanning more than a factor of 16 (sizes, say) go on a log axis.
+  double lo = INFINITY, hi = 0;
+  for (const auto& r : t.rows) {
+    double v;
+    std::string u;
+    if (numeric && split_number(r.axis_values[x], &v, &u)) lo = std::min(lo, v), hi = std::max(hi, v);
+  }
+  const bool log_x = numeric && lo > 0 && hi / lo >= 16;
   auto x_of = [&](const StudyRow& r) {
     double v = 0;
     std::string u;
@@ -120,7 +128,7 @@ std::string axis_chart(const StudyTable& t, std::size_t x, int best) {
     std::sort(s.points.begin(), s.points.end());
     const double n = static_cast<double>(s.points.size());
     // Least-squares slope: what one unit of this axis costs (e.g. per metre).
-    if (numeric && n >= 2 && n * sxx - sx * sx > 0) {
+    if (numeric && !log_x && n >= 2 && n * sxx - sx * sx > 0) {
       const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
       const std::string per = unit.empty() ? std::string("per unit") : fmt::format("per {}", unit);
       s.name += fmt::format("{}slope {} {}", s.name.empty() ? "" : "; ", format_metric(t.primary, slope), per);
@@ -136,6 +144,7 @@ std::string axis_chart(const StudyTable& t, std::size_t x, int best) {
   svg::Axes axes;
   axes.x_label = t.axis_paths[x] + (numeric && !unit.empty() ? fmt::format(" ({})", unit) : "");
   axes.y_label = t.primary;
+  axes.log_x = log_x;
   if (!numeric) {
     for (std::size_t c = 0; c < categories.size(); ++c) axes.x_ticks.push_back(static_cast<double>(c));
     axes.format_x = [categories](double v) {

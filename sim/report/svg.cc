@@ -171,7 +171,8 @@ std::string line_chart(const std::string& name, const std::vector<Series>& serie
   auto tx = [&](double x) { return axes.log_x ? std::log2(x) : x; };
   double a = tx(x_lo), b = tx(x_hi);
   if (b - a < 1e-12) a -= 1, b += 1;
-  const auto y_ticks = nice_ticks(0, y_hi > 0 ? y_hi * 1.05 : 1, 6);
+  auto y_ticks = nice_ticks(0, y_hi > 0 ? y_hi * 1.05 : 1, 6);
+  if (y_ticks.size() >= 2 && y_ticks.back() < y_hi) y_ticks.push_back(2 * y_ticks.back() - y_ticks[y_ticks.size() - 2]);
   const double y_top = y_ticks.back();
   auto px = [&](double x) { return left + (tx(x) - a) / (b - a) * (right - left); };
   auto py = [&](double y) { return bottom - y / y_top * (bottom - top); };

@@ -1,0 +1,289 @@
+// What-if studies (`collsim sweep`): the study file (grid, zip, ranges,
+// errors with positions), and the guarantees of a sweep: nothing lost and
+// nothing twice when it is killed and resumed, shards merged equal the
+// whole, a failing point is recorded while the others run.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "sim/config/study_file.h"
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_file;
+using testing::run_collsim;
+
+std::string write_study(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "sweep_" + std::to_string(::getpid()) + "_" + name;
+  fs::remove_all(dir);
+  return dir;
+}
+
+// Rows of results.csv after the header.
+std::vector<std::string> rows_of(const std::string& csv) {
+  std::vector<std::string> rows;
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) rows.push_back(line);
+  return rows;
+}
+
+// ---- the study file --------------------------------------------------------
+
+TEST(StudyFile, GridZipAndRangesExpandFirstAxisSlowest) {
+  const auto path = write_study("grid.yaml", R"(name: grid
+run:
+  topology: topologies/gb200-nvl72-8rack.yaml
+  workload: workloads/llama3-405b.yaml
+axes:
+  topology.cluster.nic: [400Gb/s, 800Gb/s]
+  topology.floor.slack: {from: 1m, to: 51m, step: 10m}
+zip:
+  topology.cluster.domain_gpus: [36, 72]
+  workload.parallelism.tp: [4, 8]
+)");
+  auto st = config::load_study_file(path);
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  EXPECT_EQ(st->name, "grid");
+  ASSERT_EQ(st->axes.size(), 3u);
+  EXPECT_EQ(st->axes[1].values.size(), 6u);  // 1, 11, ..., 51 m
+  EXPECT_EQ(st->axes[1].values.back()[0], "51m");
+  const auto points = st->points();
+  ASSERT_EQ(points.size(), 2u * 6u * 2u);
+  // The first point; the last axis varies fastest; zipped paths move together.
+  EXPECT_EQ(points[0].assignments[0].second, "400Gb/s");
+  EXPECT_EQ(points[0].assignments[1].second, "1m");
+  EXPECT_EQ(points[0].assignments[2].second, "36");
+  EXPECT_EQ(points[0].assignments[3].second, "4");
+  EXPECT_EQ(points[1].assignments[2].second, "72");
+  EXPECT_EQ(points[1].assignments[3].second, "8");
+  EXPECT_EQ(points[2].assignments[1].second, "11m");
+  EXPECT_EQ(points[12].assignments[0].second, "800Gb/s");
+  // Assignments become --set overrides of the right file.
+  auto b = config::apply_point(*st, points[1]);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->topology_sets, (std::vector<std::string>{"cluster.nic=400Gb/s", "floor.slack=1m", "cluster.domain_gpus=72"}));
+  EXPECT_EQ(b->workload_sets, (std::vector<std::string>{"parallelism.tp=8"}));
+}
+
+TEST(StudyFile, BadStudiesNameFileLineAndField) {
+  struct Case {
+    const char* text;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"collective:\n  topology: t.yaml\naxis:\n  collective.bytes: [1M]\n", ":3:1: field 'axis': unknown key 'axis' (did you mean 'axes'?)"},
+      {"axes:\n  collective.bytes: [1M]\n", "exactly one base"},
+      {"collective:\n  topology: t.yaml\naxes:\n  workload.parallelism.pp: [1]\n", ":4:3: field 'axes.workload.parallelism.pp': a path starts with topology. or collective."},
+      {"collective:\n  topology: t.yaml\naxes:\n  collective.byts: [1M]\n", "unknown field 'byts' of collective (did you mean 'bytes'?)"},
+      {"collective:\n  topology: t.yaml\nzip:\n  collective.bytes: [1M, 2M]\n  collective.algo: [ring]\n", ":5:20: field 'zip.collective.algo': zipped lists move together"},
+      {"collective:\n  topology: t.yaml\naxes:\n  topology.floor.slack: {from: 1m, to: 5, step: 1m}\n", "same unit"},
+      {"collective:\n  topology: t.yaml\naxes:\n  collective.bytes: []\n", "non-empty list"},
+      {"collective:\n  topology: t.yaml\n", "at least one axis"},
+      {"run:\n  topology: t.yaml\n  workload: w.yaml\naxes:\n  run.what_if: [on, maybe]\n", "expected on or off, found 'maybe'"},
+  };
+  int k = 0;
+  for (const auto& c : cases) {
+    const auto path = write_study("bad" + std::to_string(k++) + ".yaml", c.text);
+    auto st = config::load_study_file(path);
+    ASSERT_FALSE(st.ok()) << c.text;
+    EXPECT_NE(st.error().to_string().find(c.expect), std::string::npos) << st.error().to_string();
+    EXPECT_NE(st.error().to_string().find(path), std::string::npos) << st.error().to_string();
+  }
+}
+
+TEST(StudyFile, ShippedExampleStudiesLoad) {
+  int studies = 0;
+  for (const auto& e : fs::directory_iterator(std::string(COLLSIM_SOURCE_DIR) + "/examples/studies")) {
+    if (e.path().extension() != ".yaml") continue;
+    auto st = config::load_study_file(e.path().string());
+    ASSERT_TRUE(st.ok()) << st.error().to_string();
+    EXPECT_GE(st->points().size(), 2u) << e.path();
+    EXPECT_EQ(st->name, e.path().stem().string());
+    ++studies;
+  }
+  EXPECT_GE(studies, 4);
+}
+
+// ---- running studies -------------------------------------------------------
+
+// 8 points of about 0.1-0.5 s each on four H100 nodes (SimGrid).
+const char* kSlowStudy = R"(name: ring-4node
+collective:
+  topology: topologies/h100-ib400-4node.yaml
+  op: allreduce
+  algo: ring
+axes:
+  collective.bytes: [128M, 256M, 512M, 1G]
+  collective.proto: [Simple, LL128]
+)";
+
+TEST(Sweep, KilledMidwayThenResumedEqualsAnUninterruptedRun) {
+  const auto study = write_study("ring-4node.yaml", kSlowStudy);
+  const auto whole = fresh_dir("whole"), resumed = fresh_dir("resumed");
+  auto r = run_collsim("sweep " + study + " --jobs 1 --out " + whole);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  // Start the same study, and kill -9 its whole process group once the
+  // first point is on disk.
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    if (::chdir(COLLSIM_SOURCE_DIR) != 0) ::_exit(127);
+    const std::string out = resumed;
+    ::execl(COLLSIM_BINARY, "collsim", "sweep", study.c_str(), "--jobs", "1", "--out", out.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  std::size_t on_disk = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    on_disk = 0;
+    if (fs::exists(resumed + "/points", ec)) {
+      for (const auto& e : fs::directory_iterator(resumed + "/points", ec)) on_disk += e.path().extension() == ".json";
+    }
+    if (on_disk >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(-pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the sweep finished before it could be killed";
+  ASSERT_GE(on_disk, 1u);
+
+  r = run_collsim("sweep " + study + " --jobs 1 --out " + resumed);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The resumed run reused what was on disk and simulated only the rest.
+  EXPECT_NE(r.out.find("reused"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(" 0 reused"), std::string::npos) << r.out;
+  EXPECT_EQ(read_file(resumed + "/results.csv"), read_file(whole + "/results.csv"));
+  EXPECT_EQ(read_file(resumed + "/results.jsonl"), read_file(whole + "/results.jsonl"));
+  const auto rows = rows_of(read_file(resumed + "/results.csv"));
+  EXPECT_EQ(rows.size(), 8u);
+  EXPECT_EQ(std::set<std::string>(rows.begin(), rows.end()).size(), rows.size()) << "duplicate rows";
+
+  // A third run has nothing left to do.
+  r = run_collsim("sweep " + study + " --out " + resumed);
+  EXPECT_NE(r.out.find("0 simulated"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("8 reused"), std::string::npos) << r.out;
+}
+
+TEST(Sweep, ThreeShardsMergedEqualTheUnshardedRun) {
+  const auto study = write_study("shards.yaml", R"(name: shards
+collective:
+  topology: topologies/hgx-h100.yaml
+  op: allreduce
+  proto: Simple
+axes:
+  collective.bytes: [1M, 4M, 16M, 64M]
+  collective.algo: [ring, nvls]
+)");
+  const auto whole = fresh_dir("unsharded"), merged = fresh_dir("merged");
+  auto r = run_collsim("sweep " + study + " --out " + whole);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string dirs;
+  std::size_t shard_rows = 0;
+  for (int i = 1; i <= 3; ++i) {
+    const auto dir = fresh_dir("shard" + std::to_string(i));
+    r = run_collsim("sweep " + study + " --shard " + std::to_string(i) + "/3 --out " + dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    shard_rows += rows_of(read_file(dir + "/results.csv")).size();
+    dirs += " " + dir;
+  }
+  EXPECT_EQ(shard_rows, 8u);  // disjoint slices covering the study
+  r = run_collsim("sweep --merge" + dirs + " --out " + merged);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(merged + "/results.csv"), read_file(whole + "/results.csv"));
+  EXPECT_EQ(read_file(merged + "/results.jsonl"), read_file(whole + "/results.jsonl"));
+  // Merging again changes nothing.
+  r = run_collsim("sweep --merge" + dirs + " --out " + merged);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(merged + "/results.csv"), read_file(whole + "/results.csv"));
+
+  // Results of another study do not merge into these.
+  const auto other = write_study("other.yaml", R"(collective:
+  topology: topologies/hgx-h100.yaml
+axes:
+  collective.bytes: [1M]
+)");
+  const auto other_dir = fresh_dir("other");
+  ASSERT_EQ(run_collsim("sweep " + other + " --out " + other_dir).exit_code, 0);
+  r = run_collsim("sweep --merge " + whole + " " + other_dir + " --out " + fresh_dir("bad-merge"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("different study"), std::string::npos) << r.err;
+
+  // The report: a chart per axis, the best point (highest busbw) marked once.
+  const std::string html = read_file(whole + "/report.html");
+  EXPECT_NE(html.find("data-chart=\"axis-0\""), std::string::npos);
+  EXPECT_NE(html.find("data-chart=\"axis-1\""), std::string::npos);
+  std::size_t best = 0;
+  for (auto p = html.find("class=\"best\""); p != std::string::npos; p = html.find("class=\"best\"", p + 1)) ++best;
+  EXPECT_EQ(best, 1u);
+  EXPECT_NE(html.find("<tr class=\"best\"><td>7</td><td>64M</td><td>nvls</td>"), std::string::npos)
+      << "64 MiB NVLS has the highest busbw of these points";
+}
+
+TEST(Sweep, AFailingPointIsRecordedAndTheOthersRun) {
+  // 8 layers do not split into 3 pipeline stages: that point fails, with the
+  // workload reader's message; pp = 2 runs.
+  const auto study = write_study("failing.yaml", R"(name: failing
+run:
+  topology: topologies/h100-ib400-4node.yaml
+  workload: tests/data/workloads/small-4node.yaml
+  what_if: off
+axes:
+  workload.parallelism.pp: [3, 2]
+)");
+  const auto dir = fresh_dir("failing");
+  auto r = run_collsim("sweep " + study + " --out " + dir);
+  EXPECT_EQ(r.exit_code, 1) << "a study with a failed point exits 1";
+  EXPECT_NE(r.err.find("point 0 failed"), std::string::npos) << r.err;
+  const auto rows = rows_of(read_file(dir + "/results.csv"));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].rfind("0,3,error,", 0), 0u) << rows[0];
+  EXPECT_NE(rows[0].find("pp"), std::string::npos) << rows[0];
+  EXPECT_EQ(rows[1].rfind("1,2,ok,", 0), 0u) << rows[1];
+  // The failure is kept, not retried, unless asked.
+  r = run_collsim("sweep " + study + " --out " + dir);
+  EXPECT_NE(r.out.find("0 simulated"), std::string::npos) << r.out;
+  r = run_collsim("sweep " + study + " --out " + dir + " --retry-failed");
+  EXPECT_NE(r.out.find("1 simulated"), std::string::npos) << r.out;
+}
+
+TEST(Sweep, UsageErrors) {
+  auto r = run_collsim("sweep");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_collsim("sweep tests/data/studies/collective-small.yaml --shard 4/3");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--shard must be i/N"), std::string::npos) << r.err;
+  r = run_collsim("sweep tests/data/studies/collective-small.yaml --jobs 0");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_collsim("sweep --merge --out x");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_collsim("sweep --merge no/such/dir --out " + fresh_dir("nomerge"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no/such/dir/study.json"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace collsim
