@@ -350,3 +350,35 @@ TEST(Run, BadWorkloadsAndUsage) {
 
 }  // namespace
 }  // namespace collsim
+
+namespace collsim {
+namespace {
+
+// busbw from the one data row of `collsim collective` (its last column).
+double busbw_of(const std::string& out) {
+  std::istringstream in(out);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] != '#') last = line;
+  return std::stod(last.substr(last.find_last_of(' ') + 1));
+}
+
+// The regression NIC affinity fixes: behind PCIe switches shared by two GPUs
+// and two NICs, a 4-node ring all-reduce must still give each GPU its own
+// NIC (without the rule two GPUs shared one and busbw halved, 374 -> 188).
+TEST(Collective, PcieSwitchesDoNotHalveTheMultiNodeRing) {
+  for (const char* fabric : {"rail-optimized", "leaf-spine"}) {
+    const std::string file = ::testing::TempDir() + "pcie4node_" + fabric + ".yaml";
+    std::ofstream(file) << "name: t\ncluster: {node: hgx-h100, nodes: 4, fabric: {kind: " << fabric << "}}\n";
+    const std::string args = "collective -t " + file + " -b 1G -e 1G --algo ring --proto Simple";
+    const auto with = run_collsim(args);
+    const auto without = run_collsim(args + " --set cluster.host.pcie_switches=0");
+    ASSERT_EQ(with.exit_code, 0) << with.err;
+    ASSERT_EQ(without.exit_code, 0) << without.err;
+    EXPECT_GT(busbw_of(without.out), 350) << fabric;
+    EXPECT_NEAR(busbw_of(with.out) / busbw_of(without.out), 1.0, 0.005) << fabric;
+  }
+}
+
+}  // namespace
+}  // namespace collsim

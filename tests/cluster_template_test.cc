@@ -33,7 +33,11 @@ TEST(ClusterTemplate, RailOptimized128NodesMatchesTheHandCount) {
   EXPECT_EQ(s.nvlink_domains, 128);
   // Non-blocking: half the GPUs reach the other half at 512 x 50 GB/s.
   EXPECT_DOUBLE_EQ(s.bisection_Bps, 512 * 50e9);
-  EXPECT_EQ(s.diameter_hops, 6);  // GPU-PCIe-NIC-leaf-spine-leaf-NIC-PCIe-GPU... NIC to NIC: 4 + 2 PCIe
+  // GPU-pciesw-NIC-leaf-spine-leaf-NIC-pciesw-GPU: NIC to NIC 4, plus 2 PCIe hops at each end.
+  EXPECT_EQ(s.diameter_hops, 8);
+  EXPECT_EQ(s.devices_by_kind.at("pcie_switch"), 128 * 4);
+  EXPECT_EQ(s.devices_by_kind.at("cpu"), 128 * 2);
+  EXPECT_EQ(s.links_by_class.at("pcie"), 128 * (8 + 8 + 4));  // GPU and NIC ports, one CPU uplink per switch
 }
 
 TEST(ClusterTemplate, OversubscriptionCutsTheBisectionByItsRatio) {
@@ -51,6 +55,20 @@ cluster:
   EXPECT_DOUBLE_EQ(s.bisection_Bps, 16 * 50e9);
   const auto full = summary_of("name: t\ncluster: {node: hgx-h100, nodes: 12, fabric: {kind: leaf-spine}}\n");
   EXPECT_DOUBLE_EQ(full.bisection_Bps, 48 * 50e9);  // 1:1: every GPU of the half at 50 GB/s
+}
+
+TEST(ClusterTemplate, PcieSwitchesAddHopsButNotBottlenecks) {
+  // Each node: 4 PCIe switches (2 GPUs + 2 NICs each) on 2 CPUs. GPU to NIC
+  // is two 250 ns hops instead of one of 500 ns, at the same x16 rate, and
+  // every GPU keeps its own NIC: the path's width is unchanged.
+  const auto with = summary_of("name: t\ncluster: {node: hgx-h100, nodes: 2}\n");
+  const auto without = summary_of("name: t\ncluster: {node: hgx-h100, nodes: 2, host: {pcie_switches: 0}}\n");
+  EXPECT_EQ(with.devices_by_kind.at("pcie_switch"), 8);
+  EXPECT_EQ(with.devices_by_kind.at("cpu"), 4);
+  EXPECT_EQ(without.devices_by_kind.count("pcie_switch"), 0u);
+  EXPECT_DOUBLE_EQ(with.gpu_network_Bps, without.gpu_network_Bps);
+  EXPECT_DOUBLE_EQ(with.bisection_Bps, without.bisection_Bps);
+  EXPECT_EQ(with.diameter_hops, without.diameter_hops + 2);
 }
 
 TEST(ClusterTemplate, UnevenRailLeavesStayWithinTheirPortBudget) {
@@ -117,6 +135,12 @@ TEST(ClusterTemplate, BadParametersAreClearErrors) {
   e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, nodes: 300, fabric: {leaf_radix: 8}}\n", "t.yaml");
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().to_string().find("four tiers are not implemented"), std::string::npos) << e.error().to_string();
+  e = config::load_topology_text("name: t\ncluster: {node: gb200-nvl72, host: {pcie_switches: 4}}\n", "t.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().to_string().find("no PCIe host tree"), std::string::npos) << e.error().to_string();
+  e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, host: {pcie_switches: 3}}\n", "t.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().to_string().find("do not split evenly over 3 PCIe switches"), std::string::npos);
   e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, fabirc: {}}\n", "t.yaml");
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().to_string().find("did you mean 'fabric'?"), std::string::npos);
@@ -158,6 +182,7 @@ cluster:
   node: hgx-h100
   nodes: 16
   fabric: {kind: leaf-spine, leaf_radix: 8}
+  host: {pcie_switches: 0}
 )");
   EXPECT_EQ(s.devices_by_kind.at("switch"), 80);
   EXPECT_EQ(s.links_by_class.at("infiniband"), 128 + 32 * 4 + 32 * 4);

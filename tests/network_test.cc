@@ -1,6 +1,7 @@
 #include "sim/topology/network.h"
 
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 
 #include <set>
 
@@ -127,6 +128,67 @@ links:
   EXPECT_GT(first_hops.size(), 10u);  // both leaves are used as first hops
   const Network again(topo);
   for (int b = 1; b < 10; ++b) EXPECT_EQ(net.route(0, b), again.route(0, b));
+}
+
+}  // namespace
+}  // namespace collsim::topology
+
+namespace collsim::topology {
+namespace {
+
+// NIC affinity behind PCIe switches (network.h): every cross-node route
+// leaves through the source GPU's own NIC and arrives through the
+// destination's, on a rail-optimized fabric where a sibling's NIC on the same
+// PCIe switch would often be shorter.
+TEST(Network, GpusBehindPcieSwitchesUseTheirOwnNics) {
+  const Topology t = collsim::testing::topology_from_text(
+      "name: t\ncluster: {node: hgx-h100, nodes: 3, fabric: {kind: rail-optimized}}\n");
+  const Network net(t);
+  ASSERT_EQ(net.num_gpus(), 24);
+  for (int a = 0; a < 24; ++a) {
+    for (int b = 0; b < 24; ++b) {
+      if (a / 8 == b / 8) continue;
+      const auto& r = net.route(a, b);
+      ASSERT_GE(r.size(), 6u);
+      const std::string out = fmt::format("n{}pciesw{}->n{}nic{}", a / 8, (a % 8) / 2, a / 8, a % 8);
+      const std::string in = fmt::format("n{}nic{}->n{}pciesw{}", b / 8, b % 8, b / 8, (b % 8) / 2);
+      EXPECT_EQ(net.links()[r[1]].name, out) << a << " -> " << b;
+      EXPECT_EQ(net.links()[r[r.size() - 2]].name, in) << a << " -> " << b;
+      for (int l : r) {  // never NIC to NIC through the host
+        EXPECT_EQ(net.links()[l].name.find("pciesw" + std::to_string((a % 8) / 2) + "->n" + std::to_string(a / 8) + "nic" +
+                                           std::to_string(a % 8 ^ 1)),
+                  std::string::npos);
+      }
+    }
+  }
+}
+
+TEST(Network, TwoGpusShareTheOneNicOfTheirPcieSwitch) {
+  const Topology t = collsim::testing::topology_from_text(R"(name: t
+devices:
+  - {name: a, kind: gpu, count: 2}
+  - {name: b, kind: gpu, count: 2}
+  - {name: asw, kind: pcie_switch}
+  - {name: bsw, kind: pcie_switch}
+  - {name: anic, kind: nic}
+  - {name: bnic, kind: nic}
+  - {name: ib, kind: switch}
+links:
+  - {from: "a[0,1]", to: asw, rate: 48GB/s, latency: 250ns, class: pcie}
+  - {from: "b[0,1]", to: bsw, rate: 48GB/s, latency: 250ns, class: pcie}
+  - {from: anic, to: asw, rate: 48GB/s, latency: 250ns, class: pcie}
+  - {from: bnic, to: bsw, rate: 48GB/s, latency: 250ns, class: pcie}
+  - {from: anic, to: ib, rate: 50GB/s, latency: 150ns, class: infiniband}
+  - {from: bnic, to: ib, rate: 50GB/s, latency: 150ns, class: infiniband}
+)");
+  const Network net(t);
+  for (int src : {0, 1}) {
+    const auto& r = net.route(src, 3);
+    ASSERT_EQ(r.size(), 6u);
+    EXPECT_EQ(net.links()[r[1]].name, "asw->anic");
+    EXPECT_EQ(net.links()[r[4]].name, "bnic->bsw");
+    EXPECT_EQ(net.links()[r[5]].name, "bsw->b1");
+  }
 }
 
 }  // namespace

@@ -58,6 +58,10 @@ struct Params {
   int nodes_per_rack = 0;
   int racks_per_row = 8;
   int switches_per_rack = 16;
+  // Inside 8-GPU nodes: PCIe switches joining GPUs, NICs and the host CPUs
+  // (0 = each GPU wired straight to its NIC), and the host CPUs.
+  int pcie_switches = 0;
+  int cpus = 0;
 };
 
 Expected<int> positive_int(const MapReader& m, std::string_view key, int fallback) {
@@ -69,7 +73,7 @@ Expected<int> positive_int(const MapReader& m, std::string_view key, int fallbac
 }
 
 Expected<Params> read_params(const MapReader& c) {
-  if (auto s = c.check({"node", "nodes", "domain_gpus", "nic", "fabric", "layout"}); !s) return s.error();
+  if (auto s = c.check({"node", "nodes", "domain_gpus", "nic", "fabric", "layout", "host"}); !s) return s.error();
   Params p;
   auto node = c.scalar("node");
   if (!node) return node.error();
@@ -136,6 +140,33 @@ Expected<Params> read_params(const MapReader& c) {
     }
   }
   if (p.fabric_kind.empty()) p.fabric_kind = p.block->gpus == 8 ? "rail-optimized" : "leaf-spine";
+  // ASSUMPTION (the reference has no HGX PCIe tree; NOT FOUND): four PCIe
+  // switches per 8-GPU node, each joining 2 GPUs, their 2 NICs and one of 2
+  // host CPUs (switches 0-1 on CPU 0, 2-3 on CPU 1), as in NVIDIA's DGX H100
+  // block diagrams. Override with cluster.host.
+  if (p.block->gpus == 8) p.pcie_switches = 4, p.cpus = 2;
+  if (c.has("host")) {
+    MapReader h(c.child("host"), c.file(), c.field("host"));
+    if (p.block->gpus != 8) {
+      return c.error_at("host", fmt::format("{} has no PCIe host tree to describe (its CPUs are Grace on NVLink-C2C)",
+                                            p.block->name));
+    }
+    if (auto s = h.check({"pcie_switches", "cpus"}); !s) return s.error();
+    for (auto [key, out] : {std::pair{"pcie_switches", &p.pcie_switches}, {"cpus", &p.cpus}}) {
+      if (!h.has(key)) continue;
+      auto v = h.integer(key);
+      if (!v) return v.error();
+      if (*v < 0 || *v > 8) return h.error_at(key, fmt::format("expected 0 to 8, found {}", *v));
+      *out = static_cast<int>(*v);
+    }
+    if (p.pcie_switches > 0 && 8 % p.pcie_switches != 0) {
+      return h.error_at("pcie_switches", fmt::format("8 GPUs do not split evenly over {} PCIe switches (1, 2, 4 or 8)",
+                                                     p.pcie_switches));
+    }
+    if (p.pcie_switches > 0 && (p.cpus == 0 || p.pcie_switches % p.cpus != 0)) {
+      return h.error_at("cpus", fmt::format("{} PCIe switches do not split evenly over {} CPUs", p.pcie_switches, p.cpus));
+    }
+  }
   p.nodes_per_rack = p.block->default_nodes_per_rack;
   if (c.has("layout")) {
     MapReader l(c.child("layout"), c.file(), c.field("layout"));
@@ -216,8 +247,30 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
                                  {"pattern", "zip"}, {"rate", "450GB/s"}, {"latency", "250ns"}, {"class", "c2c"}}));
         }
       }
-      links.push_back(entry({{"from", tag + "gpu"}, {"to", tag + "nic"}, {"pattern", "zip"}, {"rate", pcie},
-                             {"latency", "500ns"}, {"class", "pcie"}}));
+      if (p.pcie_switches == 0) {
+        links.push_back(entry({{"from", tag + "gpu"}, {"to", tag + "nic"}, {"pattern", "zip"}, {"rate", pcie},
+                               {"latency", "500ns"}, {"class", "pcie"}}));
+        continue;
+      }
+      // GPU -> PCIe switch -> NIC: two hops of 250ns, keeping the 500ns
+      // GPU-to-NIC assumption of the direct wiring; every port x16. Routing
+      // keeps each GPU on its own NIC (network.h, "NIC affinity").
+      devices.push_back(entry({{"name", tag + "pciesw"}, {"kind", "pcie_switch"},
+                               {"count", std::to_string(p.pcie_switches)}, {"rack", rack}, {"u", std::to_string(u)}}));
+      devices.push_back(entry({{"name", tag + "cpu"}, {"kind", "cpu"}, {"count", std::to_string(p.cpus)},
+                               {"rack", rack}, {"u", std::to_string(u)}}));
+      const int per = p.domain_gpus / p.pcie_switches;
+      for (int sw = 0; sw < p.pcie_switches; ++sw) {
+        std::vector<int> members;
+        for (int k = 0; k < per; ++k) members.push_back(sw * per + k);
+        const std::string to = fmt::format("{}pciesw[{}]", tag, sw);
+        for (const char* kind : {"gpu", "nic"}) {
+          links.push_back(entry({{"from", fmt::format("{}{}[{}]", tag, kind, fmt::join(members, ","))}, {"to", to},
+                                 {"rate", pcie}, {"latency", "250ns"}, {"class", "pcie"}}));
+        }
+        links.push_back(entry({{"from", to}, {"to", fmt::format("{}cpu[{}]", tag, sw / (p.pcie_switches / p.cpus))},
+                               {"rate", pcie}, {"latency", "250ns"}, {"class", "pcie"}}));
+      }
     }
   }
 

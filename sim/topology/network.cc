@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 
 namespace collsim::topology {
 
@@ -134,6 +135,26 @@ Network::Network(const Topology& topo) {
   for (auto& arcs : out_arcs_) {
     std::stable_sort(arcs.begin(), arcs.end(), [](const Arc& x, const Arc& y) { return x.to < y.to; });
   }
+  // NIC affinity at PCIe switches: the k-th GPU (in node order) pairs with
+  // the k-th NIC; with fewer NICs than GPUs, neighbouring GPUs share one
+  // (k x NICs / GPUs), with more NICs, each GPU gets its share of them.
+  port_group_.assign(members.size(), {});
+  node_is_gpu_.assign(members.size(), false);
+  for (std::size_t m = 0; m < members.size(); ++m) node_is_gpu_[m] = g[members[m].front()].kind == config::DeviceKind::kGpu;
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    if (g[members[m].front()].kind != config::DeviceKind::kPcieSwitch) continue;
+    std::vector<int> gpus, nics;
+    for (const Arc& arc : out_arcs_[m]) {  // sorted by node: parallel arcs are adjacent
+      const auto kind = g[members[static_cast<std::size_t>(arc.to)].front()].kind;
+      std::vector<int>* list = kind == config::DeviceKind::kGpu ? &gpus : kind == config::DeviceKind::kNic ? &nics : nullptr;
+      if (list && (list->empty() || list->back() != arc.to)) list->push_back(arc.to);
+    }
+    if (gpus.empty() || nics.empty() || (gpus.size() == 1 && nics.size() == 1)) continue;
+    auto& groups = port_group_[m];
+    const std::size_t G = gpus.size(), N = nics.size();
+    for (std::size_t k = 0; k < G; ++k) groups[gpus[k]] = static_cast<int>(N <= G ? k * N / G : k);
+    for (std::size_t j = 0; j < N; ++j) groups[nics[j]] = static_cast<int>(N <= G ? j : j * G / N);
+  }
 
   for (Vertex gpu : topo.gpus) {
     endpoints_.push_back(g[gpu].name);
@@ -163,35 +184,70 @@ double Network::nvls_efficiency_near(int gpu) const {
   return r.size() == 1 ? links_[r.front()].nvls_efficiency : 0;
 }
 
+bool Network::turn_allowed(int via, int from, int to) const {
+  const auto& groups = port_group_[static_cast<std::size_t>(via)];
+  if (groups.empty()) return true;
+  auto a = groups.find(from), b = groups.find(to);
+  if (a == groups.end() || b == groups.end()) return true;  // not a GPU-NIC turn
+  const bool from_gpu = node_is_gpu_[static_cast<std::size_t>(from)], to_gpu = node_is_gpu_[static_cast<std::size_t>(to)];
+  if (!from_gpu && !to_gpu) return false;  // NIC to NIC through the host: never a route
+  return from_gpu == to_gpu || a->second == b->second;
+}
+
 void Network::build_tree_from(int src) const {
   const int nodes = static_cast<int>(out_arcs_.size());
   // BFS keeping, among equal-depth predecessors, those on the widest paths:
   // all fewest-hop paths whose narrowest link is as wide as possible (so a
-  // PCIe detour never ties with NVLink). Every depth-d node is dequeued
+  // PCIe detour never ties with NVLink). Every depth-d state is dequeued
   // before any depth-(d+1) one, so width[u] is final when u expands.
-  std::vector<std::vector<Arc>> parents(nodes);  // Arc{from node, link}
-  std::vector<int> depth(nodes, -1);
-  std::vector<double> width(nodes, 0);
-  std::deque<int> queue{endpoint_node_[src]};
-  depth[endpoint_node_[src]] = 0;
-  width[endpoint_node_[src]] = std::numeric_limits<double>::infinity();
+  // States are nodes, except that a PCIe switch with NIC affinity has one
+  // state per neighbour it is entered from (its allowed turns differ).
+  std::vector<int> state_node(static_cast<std::size_t>(nodes));
+  for (int n = 0; n < nodes; ++n) state_node[static_cast<std::size_t>(n)] = n;
+  std::vector<int> state_via(static_cast<std::size_t>(nodes), -1);
+  std::unordered_map<std::int64_t, int> split;  // (node, via) -> state, for PCIe switches with affinity
+  auto state_of = [&](int node, int via) {
+    if (port_group_[static_cast<std::size_t>(node)].empty()) return node;
+    const std::int64_t key = static_cast<std::int64_t>(node) * nodes + via;
+    auto [it, fresh] = split.try_emplace(key, static_cast<int>(state_node.size()));
+    if (fresh) state_node.push_back(node), state_via.push_back(via);
+    return it->second;
+  };
+  std::vector<std::vector<Arc>> parents(static_cast<std::size_t>(nodes));  // Arc{from state, link}
+  std::vector<int> depth(static_cast<std::size_t>(nodes), -1);
+  std::vector<double> width(static_cast<std::size_t>(nodes), 0);
+  auto grow = [&] {
+    parents.resize(state_node.size());
+    depth.resize(state_node.size(), -1);
+    width.resize(state_node.size(), 0);
+  };
+  const int start = endpoint_node_[src];
+  std::deque<int> queue{start};
+  depth[static_cast<std::size_t>(start)] = 0;
+  width[static_cast<std::size_t>(start)] = std::numeric_limits<double>::infinity();
   while (!queue.empty()) {
-    const int u = queue.front();
+    const int su = queue.front();
     queue.pop_front();
-    if (u != endpoint_node_[src] && !node_forwards_[u]) continue;
-    for (const Arc& arc : out_arcs_[u]) {
-      if (depth[arc.to] < 0) {
-        depth[arc.to] = depth[u] + 1;
-        queue.push_back(arc.to);
+    const int u = state_node[static_cast<std::size_t>(su)];
+    if (su != start && !node_forwards_[static_cast<std::size_t>(u)]) continue;
+    for (const Arc& arc : out_arcs_[static_cast<std::size_t>(u)]) {
+      const int via = state_via[static_cast<std::size_t>(su)];
+      if (via >= 0 && !turn_allowed(u, via, arc.to)) continue;
+      const int t = state_of(arc.to, u);
+      grow();
+      const auto ut = static_cast<std::size_t>(su), tt = static_cast<std::size_t>(t);
+      if (depth[tt] < 0) {
+        depth[tt] = depth[ut] + 1;
+        queue.push_back(t);
       }
-      if (depth[arc.to] != depth[u] + 1) continue;
-      const double w = std::min(width[u], links_[arc.link].rate_Bps);
-      auto& p = parents[arc.to];
-      if (p.empty() || w > width[arc.to] * (1 + 1e-12)) {
-        p.assign(1, Arc{u, arc.link});
-        width[arc.to] = w;
-      } else if (w >= width[arc.to] * (1 - 1e-12)) {
-        p.push_back(Arc{u, arc.link});
+      if (depth[tt] != depth[ut] + 1) continue;
+      const double w = std::min(width[ut], links_[static_cast<std::size_t>(arc.link)].rate_Bps);
+      auto& p = parents[tt];
+      if (p.empty() || w > width[tt] * (1 + 1e-12)) {
+        p.assign(1, Arc{su, arc.link});
+        width[tt] = w;
+      } else if (w >= width[tt] * (1 - 1e-12)) {
+        p.push_back(Arc{su, arc.link});
       }
     }
   }

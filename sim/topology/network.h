@@ -14,6 +14,16 @@
 //
 // Routing: fewest hops, transiting only devices that forward traffic; among
 // those, the widest (largest narrowest effective rate).
+// NIC affinity: at a PCIe switch joining several GPUs and NICs, a route may
+// turn between a GPU and a NIC only if they are paired (the k-th GPU with
+// the k-th NIC, in declaration order; shared or split in proportion when the
+// counts differ). A GPU's network traffic therefore leaves and arrives
+// through its own NIC, as NCCL places each GPU on its closest NIC, instead
+// of taking a sibling's NIC when that is a hop shorter or the ECMP choice;
+// and no route turns from one NIC to another through the host.
+// Without the rule a 4-node ring all-reduce behind PCIe switches fell from
+// 374 to 188 GB/s (two GPUs on one NIC). PXN (forwarding over NVLink to a
+// GPU on the destination's rail) is not modelled.
 // ECMP: where several fewest-hop paths remain after plane merging (which
 // already splits traffic exactly over twin switches), each (source,
 // destination) pair takes one of them, chosen from the destination's index
@@ -24,6 +34,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/core/error.h"
@@ -89,10 +100,16 @@ class Network {
     int link;
   };
   void build_tree_from(int src_node) const;
+  // Whether a route may enter PCIe switch `via` from node `from` and leave to `to`.
+  bool turn_allowed(int via, int from, int to) const;
 
   std::vector<std::string> endpoints_;
   std::vector<int> endpoint_node_;          // endpoint -> node of the merged graph
   std::vector<bool> node_forwards_;
+  std::vector<bool> node_is_gpu_;
+  // Per node: for a PCIe switch joining several GPUs and NICs, the affinity
+  // group of each GPU and NIC neighbour (empty otherwise).
+  std::vector<std::unordered_map<int, int>> port_group_;
   std::vector<std::vector<Arc>> out_arcs_;  // per node, sorted by target node
   std::vector<NetworkLink> links_;
   int num_logical_switches_ = 0;
