@@ -1,6 +1,8 @@
 // Cluster templates against counts worked out by hand, and the expand round trip.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 #include <tuple>
 
@@ -193,6 +195,52 @@ cluster:
       "name: t\ncluster: {node: hgx-h100, nodes: 40, fabric: {kind: leaf-spine, leaf_radix: 8}}\n", "t.yaml");
   ASSERT_FALSE(spec.ok());
   EXPECT_NE(spec.error().message.find("four tiers are not implemented"), std::string::npos) << spec.error().message;
+}
+
+}  // namespace
+}  // namespace collsim::topology
+
+namespace collsim::topology {
+namespace {
+
+// The cable length between two named devices.
+double cable_between(const Topology& t, const std::string& a, const std::string& b) {
+  for (auto [e, end] = boost::edges(t.graph); e != end; ++e) {
+    if (t.graph[boost::source(*e, t.graph)].name == a && t.graph[boost::target(*e, t.graph)].name == b) {
+      return t.graph[*e].length_m;
+    }
+  }
+  ADD_FAILURE() << "no link " << a << " -> " << b;
+  return -1;
+}
+
+// Four one-node racks in a row, one leaf (32 NICs on a 64-port leaf, no
+// spine), every device at the same height, so cables differ only by their
+// tray run along the row (0.6 m per slot) and across the aisle (2.4 m).
+//   network-row: the leaf in row 1, slot 0: rack r's run is r x 0.6 + 2.4
+//   end-of-row:  the leaf at slot 4 of row 0:  (4 - r) x 0.6
+//   in-row:      the leaf at slot 2; racks 2, 3 move to slots 3, 4: |2 - slot| x 0.6
+TEST(ClusterTemplate, SwitchPlacementMovesTheFabricSwitchesAndTheirCables) {
+  auto build = [](const std::string& placement) {
+    return collsim::testing::topology_from_text(
+        "name: t\ncluster: {node: hgx-h100, nodes: 4, fabric: {kind: leaf-spine},\n"
+        "  layout: {nodes_per_rack: 1, racks_per_row: 4, switch_placement: " + placement + "}}\n");
+  };
+  const Topology row = build("network-row"), end = build("end-of-row"), in = build("in-row");
+  const double pitch = 0.6, aisle = 2.4;
+  const int in_row_slot[] = {0, 1, 3, 4};
+  for (int r = 0; r < 4; ++r) {
+    const std::string nic = fmt::format("n{}nic0", r);
+    const double l_row = cable_between(row, nic, "p0leaf0"), l_end = cable_between(end, nic, "p0leaf0"),
+                 l_in = cable_between(in, nic, "p0leaf0");
+    EXPECT_NEAR(l_row - l_end, (r * pitch + aisle) - (4 - r) * pitch, 1e-9) << r;
+    EXPECT_NEAR(l_end - l_in, (4 - r) * pitch - std::abs(2 - in_row_slot[r]) * pitch, 1e-9) << r;
+  }
+  // The bad value is a clear error with a suggestion.
+  auto e = config::load_topology_text(
+      "name: t\ncluster: {node: hgx-h100, layout: {switch_placement: end-of-rows}}\n", "t.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().to_string().find("did you mean 'end-of-row'?"), std::string::npos) << e.error().to_string();
 }
 
 }  // namespace

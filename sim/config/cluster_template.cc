@@ -62,6 +62,10 @@ struct Params {
   // (0 = each GPU wired straight to its NIC), and the host CPUs.
   int pcie_switches = 0;
   int cpus = 0;
+  // Where fabric switches stand: network-row (rows of their own after the
+  // compute rows), end-of-row (network racks at the end of each compute
+  // row), in-row (in the middle of each compute row).
+  std::string switch_placement = "network-row";
 };
 
 Expected<int> positive_int(const MapReader& m, std::string_view key, int fallback) {
@@ -170,7 +174,21 @@ Expected<Params> read_params(const MapReader& c) {
   p.nodes_per_rack = p.block->default_nodes_per_rack;
   if (c.has("layout")) {
     MapReader l(c.child("layout"), c.file(), c.field("layout"));
-    if (auto s = l.check({"nodes_per_rack", "racks_per_row", "switches_per_rack"}); !s) return s.error();
+    if (auto s = l.check({"nodes_per_rack", "racks_per_row", "switches_per_rack", "switch_placement"}); !s) {
+      return s.error();
+    }
+    if (auto v = l.optional_scalar("switch_placement"); !v) {
+      return v.error();
+    } else if (*v) {
+      if (**v != "network-row" && **v != "end-of-row" && **v != "in-row") {
+        std::string msg = fmt::format("expected network-row, end-of-row or in-row, found '{}'", **v);
+        if (auto near = closest_match(**v, {"network-row", "end-of-row", "in-row"})) {
+          msg += fmt::format(" (did you mean '{}'?)", *near);
+        }
+        return l.error_at("switch_placement", msg);
+      }
+      p.switch_placement = **v;
+    }
     for (auto [key, out] : {std::pair{"nodes_per_rack", &p.nodes_per_rack}, {"racks_per_row", &p.racks_per_row},
                             {"switches_per_rack", &p.switches_per_rack}}) {
       auto v = positive_int(l, key, *out);
@@ -199,12 +217,9 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
 
   // Compute racks: nodes_per_rack per rack, racks_per_row per row.
   const int compute_racks = (p.nodes + p.nodes_per_rack - 1) / p.nodes_per_rack;
-  for (int r = 0; r < compute_racks; ++r) {
-    racks.push_back(entry({{"name", fmt::format("rack{}", r)},
-                           {"row", std::to_string(r / p.racks_per_row)},
-                           {"slot", std::to_string(r % p.racks_per_row)}}));
-  }
-  const int network_row = (compute_racks + p.racks_per_row - 1) / p.racks_per_row;
+  const int compute_rows = (compute_racks + p.racks_per_row - 1) / p.racks_per_row;
+  const int network_row = compute_rows;
+  auto row_of_nic = [&](int global) { return (global / b.gpus / p.nodes_per_rack) / p.racks_per_row; };
   const int domains_per_node = b.gpus / p.domain_gpus;
   for (int n = 0; n < p.nodes; ++n) {
     const std::string rack = fmt::format("rack{}", n / p.nodes_per_rack);
@@ -284,7 +299,20 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
   const int down = p.leaf_radix * p.oversubscription / (p.oversubscription + 1);
   const int nic_count = p.nodes * b.gpus;
   const std::string net_class = "infiniband";
-  std::vector<std::pair<std::string, std::string>> switch_devices;  // (group name, count)
+  // Switch groups: name, and each switch's home row (where end-of-row and
+  // in-row placement put it): a leaf's is its first NIC's row, an
+  // aggregation switch's its pod's first leaf's, spines and cores take the
+  // rows in turn.
+  struct SwitchGroup {
+    std::string name;
+    std::vector<int> rows;
+  };
+  std::vector<SwitchGroup> switch_devices;
+  auto in_turn = [&](int count) {
+    std::vector<int> rows;
+    for (int i = 0; i < count; ++i) rows.push_back(i % std::max(1, compute_rows));
+    return rows;
+  };
   auto nic_name = [&](int global) {
     const int node = global / b.gpus, in_node = global % b.gpus;
     const int d = in_node / p.domain_gpus, i = in_node % p.domain_gpus;
@@ -312,7 +340,9 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
     }
     const std::string leaf = fmt::format("p{}leaf", plane), spine = fmt::format("p{}spine", plane);
     const int n_leaves = static_cast<int>(leaves.size());
-    switch_devices.emplace_back(leaf, std::to_string(n_leaves));
+    std::vector<int> leaf_rows;
+    for (const auto& l : leaves) leaf_rows.push_back(row_of_nic(l.front()));
+    switch_devices.push_back({leaf, leaf_rows});
     for (int l = 0; l < n_leaves; ++l) {
       for (int g : leaves[l]) {
         links.push_back(entry({{"from", nic_name(g)}, {"to", fmt::format("{}{}", leaf, l)},
@@ -342,8 +372,10 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
                                                 half, uplinks));
       }
       const std::string agg = fmt::format("p{}agg", plane), core = fmt::format("p{}core", plane);
-      switch_devices.emplace_back(agg, std::to_string(pods * uplinks));
-      switch_devices.emplace_back(core, std::to_string(uplinks * half));
+      std::vector<int> agg_rows;
+      for (int a = 0; a < pods * uplinks; ++a) agg_rows.push_back(leaf_rows[static_cast<std::size_t>((a / uplinks) * half)]);
+      switch_devices.push_back({agg, agg_rows});
+      switch_devices.push_back({core, in_turn(uplinks * half)});
       for (int l = 0; l < n_leaves; ++l) {
         for (int j = 0; j < uplinks; ++j) {
           links.push_back(entry({{"from", fmt::format("{}{}", leaf, l)},
@@ -371,7 +403,7 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
       int spines = (n_leaves * uplinks + p.leaf_radix - 1) / p.leaf_radix;
       while (uplinks % spines != 0) ++spines;
       const int lanes = uplinks / spines;
-      switch_devices.emplace_back(spine, std::to_string(spines));
+      switch_devices.push_back({spine, in_turn(spines)});
       for (int l = 0; l < n_leaves; ++l) {
         for (int s = 0; s < spines; ++s) {
           links.push_back(entry({{"from", fmt::format("{}{}", leaf, l)}, {"to", fmt::format("{}{}", spine, s)},
@@ -381,22 +413,63 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
       }
     }
   }
-  // Network racks in their own row.
-  int placed = 0, net_rack = 0;
-  for (const auto& [group, count_text] : switch_devices) {
-    const int count = std::stoi(count_text);
-    for (int i = 0; i < count; ++i, ++placed) {
-      if (placed % p.switches_per_rack == 0) {
-        net_rack = placed / p.switches_per_rack;
-        racks.push_back(entry({{"name", fmt::format("net{}", net_rack)},
-                               {"row", std::to_string(network_row + net_rack / p.racks_per_row)},
-                               {"slot", std::to_string(net_rack % p.racks_per_row)}}));
+  // Racks: the compute racks, then the network racks where the placement
+  // puts them, switches_per_rack switches each, stacked 2U apart.
+  std::vector<int> net_racks_in_row(static_cast<std::size_t>(std::max(1, compute_rows)), 0);
+  struct NetRack {
+    std::string name;
+    int row, index_in_row;
+  };
+  std::vector<NetRack> net_racks;
+  std::vector<int> open_rack(static_cast<std::size_t>(std::max(1, compute_rows)), -1), used(net_racks_in_row.size(), 0);
+  int placed = 0;
+  YAML::Node switch_entries(YAML::NodeType::Sequence);
+  for (const auto& group : switch_devices) {
+    for (std::size_t i = 0; i < group.rows.size(); ++i, ++placed) {
+      int rack = 0, slot_in_rack = 0;
+      if (p.switch_placement == "network-row") {
+        if (placed % p.switches_per_rack == 0) {
+          const int k = placed / p.switches_per_rack;
+          net_racks.push_back({fmt::format("net{}", k), network_row + k / p.racks_per_row, k % p.racks_per_row});
+        }
+        rack = static_cast<int>(net_racks.size()) - 1;
+        slot_in_rack = placed % p.switches_per_rack;
+      } else {
+        const auto row = static_cast<std::size_t>(group.rows[i]);
+        if (open_rack[row] < 0 || used[row] == p.switches_per_rack) {
+          const int k = net_racks_in_row[row]++;
+          net_racks.push_back({fmt::format("row{}net{}", row, k), static_cast<int>(row), k});
+          open_rack[row] = static_cast<int>(net_racks.size()) - 1;
+          used[row] = 0;
+        }
+        rack = open_rack[row];
+        slot_in_rack = used[row]++;
       }
-      devices.push_back(entry({{"name", fmt::format("{}{}", group, i)}, {"kind", "switch"},
-                               {"ports", std::to_string(p.leaf_radix)}, {"rack", fmt::format("net{}", net_rack)},
-                               {"u", std::to_string(1 + 2 * (placed % p.switches_per_rack))}}));
+      switch_entries.push_back(entry({{"name", fmt::format("{}{}", group.name, i)}, {"kind", "switch"},
+                                      {"ports", std::to_string(p.leaf_radix)},
+                                      {"rack", net_racks[static_cast<std::size_t>(rack)].name},
+                                      {"u", std::to_string(1 + 2 * slot_in_rack)}}));
     }
   }
+  for (int r = 0; r < compute_racks; ++r) {
+    const int row = r / p.racks_per_row;
+    int slot = r % p.racks_per_row;
+    // In-row: the row's network racks stand in its middle; later racks shift along.
+    const int in_row = static_cast<int>(net_racks_in_row[static_cast<std::size_t>(row)]);
+    const int racks_here = std::min(p.racks_per_row, compute_racks - row * p.racks_per_row);
+    if (p.switch_placement == "in-row" && slot >= racks_here / 2) slot += in_row;
+    racks.push_back(entry({{"name", fmt::format("rack{}", r)}, {"row", std::to_string(row)},
+                           {"slot", std::to_string(slot)}}));
+  }
+  for (const auto& nr : net_racks) {
+    int slot = nr.index_in_row;  // network-row: its slot in the network rows
+    if (p.switch_placement != "network-row") {
+      const int racks_here = std::min(p.racks_per_row, compute_racks - nr.row * p.racks_per_row);
+      slot = (p.switch_placement == "end-of-row" ? racks_here : racks_here / 2) + nr.index_in_row;
+    }
+    racks.push_back(entry({{"name", nr.name}, {"row", std::to_string(nr.row)}, {"slot", std::to_string(slot)}}));
+  }
+  for (const auto& e : switch_entries) devices.push_back(e);
   root.remove("cluster");
   root["racks"] = racks;
   root["devices"] = devices;
