@@ -32,7 +32,9 @@ TEST(Network, HgxH100UnevenLaneSplitStillGives450GBpsPerGpu) {
   const Topology topo = topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml");
   ASSERT_EQ(topo.gpus.size(), 8u);
   const Network net(topo);
-  EXPECT_EQ(net.num_logical_switches(), 1);
+  // The 4 NVSwitch chips are one logical switch (the one NVSwitch endpoint
+  // after the GPUs); the PCIe switches and NICs of the host side stay apart.
+  EXPECT_EQ(net.num_endpoints() - net.num_gpus(), 1);
   for (int dst = 1; dst < 8; ++dst) {
     const auto& route = net.route(0, dst);
     ASSERT_EQ(route.size(), 2u);

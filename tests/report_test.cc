@@ -98,6 +98,33 @@ TEST(StepSimBins, BinnedBytesAddUpToEachResourceClasssBytes) {
     for (double u : row) EXPECT_LE(u, 1 + 1e-9);
 }
 
+TEST(StepSimBins, BinsCoverComputeAfterTheLastTransfer) {
+  // Pipeline stages on one node with slow compute: the step ends with
+  // compute long after the last byte moved; the bins must still reach it.
+  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml");
+  ASSERT_TRUE(spec.ok());
+  auto topo = topology::build_topology(*spec);
+  ASSERT_TRUE(topo.ok());
+  const topology::Network net(*topo);
+  auto w = workload::load_workload_file(std::string(COLLSIM_SOURCE_DIR) + "/tests/data/workloads/small-4node.yaml",
+                                        {"parallelism.tp=1", "parallelism.pp=8", "compute.mfu=0.2615"});
+  ASSERT_TRUE(w.ok()) << w.error().to_string();
+  auto g = workload::compile_step(*w, net);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  auto backend = engine::make_backend("analytical");
+  auto costs = workload::cost_calls(g->calls, net, **backend, workload::CommChoice{});
+  ASSERT_TRUE(costs.ok());
+  workload::StepSimOptions opt;
+  opt.link_group = report::resource_groups(net).of_link;
+  const auto r = workload::simulate_step(*g, *costs, net, opt);
+  EXPECT_GE(r.group_bytes.bin_s * opt.time_bins, r.step_time_s);
+  double total = 0, binned = 0;
+  for (double b : r.link_bytes) total += b;
+  for (const auto& grp : r.group_bytes.bytes)
+    for (double b : grp) binned += b;
+  EXPECT_NEAR(binned / total, 1.0, 1e-9);
+}
+
 TEST(StepSimBins, TwoBinsStillCoverTheStep) {
   const Step s = small_step();
   workload::StepSimOptions opt;

@@ -4,6 +4,7 @@
 // whole, a failing point is recorded while the others run.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -283,6 +284,140 @@ TEST(Sweep, UsageErrors) {
   r = run_collsim("sweep --merge no/such/dir --out " + fresh_dir("nomerge"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no/such/dir/study.json"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace collsim
+
+namespace collsim {
+namespace {
+
+TEST(StudyFile, RepeatedValuesAndBadNamesAreErrors) {
+  auto path = write_study("dup.yaml", "collective:\n  topology: t.yaml\naxes:\n  collective.bytes: [1M, 2M, 1M]\n");
+  auto st = config::load_study_file(path);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().to_string().find(":4:30: field 'axes.collective.bytes[2]': '1M' is listed twice"),
+            std::string::npos)
+      << st.error().to_string();
+  path = write_study("tiny.yaml", "collective:\n  topology: t.yaml\naxes:\n  topology.floor.slack: {from: 1, to: 1.000000000001, step: 1e-13}\n");
+  st = config::load_study_file(path);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().to_string().find("too small"), std::string::npos) << st.error().to_string();
+  for (const char* name : {"\"\"", "a/b", ".."}) {
+    path = write_study("name.yaml", std::string("name: ") + name + "\ncollective:\n  topology: t.yaml\naxes:\n  collective.bytes: [1M]\n");
+    st = config::load_study_file(path);
+    ASSERT_FALSE(st.ok()) << name;
+    EXPECT_NE(st.error().to_string().find("expected a plain name"), std::string::npos) << st.error().to_string();
+  }
+}
+
+TEST(Sweep, BadValuesStopTheStudyBeforeAnythingRuns) {
+  struct Case {
+    const char* axes;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"  collective.bytes: [1M, 0]\n", "field 'collective.bytes': expected at least 1 byte, found '0'"},
+      {"  collective.algo: [ring, rinng]\n", "unknown algorithm 'rinng'"},
+      {"  collective.backend: [simgird]\n", "simgird"},
+      {"  collective.op: [allreduce, alreduce]\n", "unknown collective 'alreduce'"},
+      {"  topology.links[0].rat: [1GB/s]\n", "does not name a field of topologies/hgx-h100.yaml"},
+  };
+  for (const auto& c : cases) {
+    const auto study = write_study("badvalue.yaml", std::string("collective:\n  topology: topologies/hgx-h100.yaml\naxes:\n") + c.axes);
+    const auto dir = fresh_dir("badvalue");
+    const auto r = run_collsim("sweep " + study + " --out " + dir);
+    EXPECT_EQ(r.exit_code, 2) << c.axes;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(study + ":4:3:"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir + "/points")) << "nothing ran";
+  }
+}
+
+TEST(Sweep, RowsTakeTheirIndexAndAxesFromTheStudyNotFromOldResults) {
+  // The same points in another order: every result is reused, and each row
+  // carries its new index and values.
+  const auto a = write_study("order-a.yaml", R"(name: order
+collective:
+  topology: topologies/hgx-h100.yaml
+  proto: Simple
+axes:
+  collective.bytes: [1M, 4M]
+  collective.algo: [ring, nvls]
+)");
+  const auto dir = fresh_dir("order");
+  ASSERT_EQ(run_collsim("sweep " + a + " --out " + dir).exit_code, 0);
+  const auto before = rows_of(read_file(dir + "/results.csv"));
+  const auto b = write_study("order-b.yaml", R"(name: order
+collective:
+  topology: topologies/hgx-h100.yaml
+  proto: Simple
+axes:
+  collective.algo: [nvls, ring]
+  collective.bytes: [4M, 1M]
+)");
+  const auto r = run_collsim("sweep " + b + " --out " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("0 simulated"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 reused"), std::string::npos) << r.out;
+  const auto after = rows_of(read_file(dir + "/results.csv"));
+  ASSERT_EQ(after.size(), 4u);
+  // Point 0 is now nvls at 4M: the old point 3 (4M, nvls) with its numbers.
+  EXPECT_EQ(after[0].substr(0, after[0].find(",ok,")), "0,nvls,4M");
+  EXPECT_EQ(after[0].substr(after[0].find(",ok,")), before[3].substr(before[3].find(",ok,")));
+}
+
+TEST(Sweep, MergeKeepsTheSuccessfulResultOfAPoint) {
+  const auto study = "tests/data/studies/collective-small.yaml";
+  const auto good = fresh_dir("merge-good"), bad = fresh_dir("merge-bad");
+  ASSERT_EQ(run_collsim(std::string("sweep ") + study + " --out " + good).exit_code, 0);
+  // A copy where one point failed (as if its shard had crashed on it).
+  fs::copy(good, bad, fs::copy_options::recursive);
+  fs::path failed;
+  for (const auto& e : fs::directory_iterator(bad + "/points")) failed = e.path();
+  std::string text = read_file(failed.string());
+  text.replace(text.find("\"status\":\"ok\""), 13, "\"status\":\"error\"");
+  std::ofstream(failed) << text;
+  for (const auto& order : {bad + " " + good, good + " " + bad}) {
+    const auto out = fresh_dir("merge-out");
+    const auto r = run_collsim("sweep --merge " + order + " --out " + out);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(read_file(out + "/results.csv"), read_file(good + "/results.csv")) << order;
+  }
+  // Merging only the directory with the failure reports it.
+  const auto r = run_collsim("sweep --merge " + bad + " --out " + fresh_dir("merge-bad-only"));
+  EXPECT_EQ(r.exit_code, 1);
+}
+
+TEST(Sweep, SigtermStopsTheStudyAndItsWorkers) {
+  const auto study = write_study("term.yaml", kSlowStudy);
+  const auto dir = fresh_dir("term");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::chdir(COLLSIM_SOURCE_DIR) != 0) ::_exit(127);
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1), ::dup2(devnull, 2);
+    ::execl(COLLSIM_BINARY, "collsim", "sweep", study.c_str(), "--jobs", "2", "--out", dir.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Wait for the first result, then ask the parent alone to stop.
+  for (int k = 0; k < 60000 && !(fs::exists(dir + "/points") && !fs::is_empty(dir + "/points")); ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  // Its workers are gone too: nothing is left writing into the directory.
+  const auto rows = rows_of(read_file(dir + "/results.csv")).size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/points")) files += e.path().extension() == ".json";
+  EXPECT_EQ(files, rows);
+  EXPECT_LT(rows, 8u);
 }
 
 }  // namespace

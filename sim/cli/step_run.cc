@@ -19,7 +19,8 @@ std::unique_ptr<StepRun> run_step(const StepRequest& req, StepFailure* failure,
     return nullptr;
   };
   auto run = std::make_unique<StepRun>();
-  auto spec = config::load_topology_file(req.topology_file, req.topology_sets);
+  auto spec = req.topology_text ? config::load_topology_text(*req.topology_text, req.topology_file, req.topology_sets)
+                               : config::load_topology_file(req.topology_file, req.topology_sets);
   if (!spec) return fail(spec.error(), true);
   run->spec = std::move(*spec);
   auto topo = topology::build_topology(run->spec);
@@ -27,7 +28,9 @@ std::unique_ptr<StepRun> run_step(const StepRequest& req, StepFailure* failure,
   run->topo = std::move(*topo);
   run->network = std::make_unique<topology::Network>(run->topo);
   const topology::Network& network = *run->network;
-  auto workload = workload::load_workload_file(req.workload_file, req.workload_sets);
+  auto workload = req.workload_text
+                      ? workload::load_workload_text(*req.workload_text, req.workload_file, req.workload_sets)
+                      : workload::load_workload_file(req.workload_file, req.workload_sets);
   if (!workload) return fail(workload.error(), true);
   run->workload = std::move(*workload);
 

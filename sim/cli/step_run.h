@@ -24,6 +24,9 @@ namespace collsim::cli {
 
 struct StepRequest {
   std::string topology_file, workload_file;
+  // When set, the files' contents (read once by the caller; the names are
+  // then only for messages).
+  std::optional<std::string> topology_text, workload_text;
   std::vector<std::string> topology_sets, workload_sets;  // --set, --set-workload
   std::optional<std::string> algo, proto;                 // override the workload's communication choice
   std::string backend = "simgrid";

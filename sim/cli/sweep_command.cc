@@ -20,6 +20,8 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
+#include <ctime>
 
 #include "sim/cli/args.h"
 #include "sim/cli/collective_sweep.h"
@@ -35,6 +37,7 @@
 #include "sim/report/study_report.h"
 #include "sim/topology/network.h"
 #include "sim/units/units.h"
+#include "sim/workload/workload_spec.h"
 
 namespace collsim::cli {
 
@@ -55,8 +58,8 @@ const std::vector<OptionSpec>& sweep_options() {
   return specs;
 }
 
-volatile sig_atomic_t g_interrupted = 0;
-void on_interrupt(int) { g_interrupted = 1; }
+volatile sig_atomic_t g_interrupted = 0;  // the signal that asked us to stop, or 0
+void on_interrupt(int signo) { g_interrupted = signo; }
 
 int fail(const std::string& message, int code = kExitBadInput) {
   if (::isatty(STDERR_FILENO) != 0) std::fputs("\r\033[K", stderr);
@@ -71,6 +74,16 @@ std::string hash_hex(std::string_view text) {
   return fmt::format("{:016x}", h);
 }
 
+// The collsim binary itself, hashed: results are reused only by the build
+// that computed them (a new build may model things differently).
+const std::string& binary_hash() {
+  static const std::string h = [] {
+    auto text = config::read_text_file("/proc/self/exe", "collsim binary");
+    return text ? hash_hex(*text) : std::string("unknown-binary");
+  }();
+  return h;
+}
+
 struct Planned {
   config::StudyPoint point;
   std::vector<std::string> axis_values;
@@ -83,7 +96,8 @@ struct Planned {
 // files' contents (not their names), every override and option.
 std::string point_inputs(const config::Study& study, const config::StudyBase& b,
                          const std::map<std::string, std::string>& files) {
-  std::string s = fmt::format("collsim sweep point v1\nkind {}\n", study.kind == config::StudyKind::kRun ? "run" : "collective");
+  std::string s = fmt::format("collsim sweep point v1\nbinary {}\nkind {}\n", binary_hash(),
+                              study.kind == config::StudyKind::kRun ? "run" : "collective");
   s += "topology file\n" + files.at(b.topology) + "\n";
   for (const auto& x : b.topology_sets) s += "set " + x + "\n";
   if (study.kind == config::StudyKind::kRun) {
@@ -108,7 +122,8 @@ report::StudyRow empty_row(const report::StudyTable& t, const Planned& p) {
 }
 
 // Simulates one point (in a worker process).
-report::StudyRow evaluate(const config::Study& study, const report::StudyTable& t, const Planned& p) {
+report::StudyRow evaluate(const config::Study& study, const report::StudyTable& t, const Planned& p,
+                          const std::map<std::string, std::string>& files) {
   report::StudyRow row = empty_row(t, p);
   if (!p.base) {
     row.error = p.plan_error;
@@ -123,6 +138,8 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     StepRequest req;
     req.topology_file = b.topology;
     req.workload_file = b.workload;
+    req.topology_text = files.at(b.topology);  // what the hash was taken of
+    req.workload_text = files.at(b.workload);
     req.topology_sets = b.topology_sets;
     req.workload_sets = b.workload_sets;
     if (!b.algo.empty()) req.algo = b.algo;
@@ -148,7 +165,7 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     row.ok = true;
     return row;
   }
-  auto spec = config::load_topology_file(b.topology, b.topology_sets);
+  auto spec = config::load_topology_text(files.at(b.topology), b.topology, b.topology_sets);
   if (!spec) return error(spec.error().to_string());
   auto topo = topology::build_topology(*spec);
   if (!topo) return error(topo.error().to_string());
@@ -186,16 +203,16 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
   return row;
 }
 
-// A finished point's file, or nothing when absent or unreadable.
+// A finished point's result (status, metrics, labels, error), or nothing
+// when absent or unreadable. Its index and axes come from the study, not
+// the file: points with equal inputs share one file.
 std::optional<report::StudyRow> read_point(const std::string& file, const report::StudyTable& t) {
   std::error_code ec;
   if (!fs::exists(file, ec)) return std::nullopt;
   try {
     const YAML::Node n = YAML::LoadFile(file);
     report::StudyRow r;
-    r.index = n["index"].as<int>();
     r.hash = n["hash"].as<std::string>();
-    for (const auto& p : t.axis_paths) r.axis_values.push_back(n["axes"][p].as<std::string>());
     r.ok = n["status"].as<std::string>() == "ok";
     for (const auto& m : t.metric_names) {
       const YAML::Node v = n["metrics"][m];
@@ -214,10 +231,15 @@ std::optional<report::StudyRow> read_point(const std::string& file, const report
 std::string point_file(const std::string& out, const std::string& hash) { return out + "/points/" + hash + ".json"; }
 
 // study.json: what the results directory is a study of.
+struct IndexedPoint {
+  int index = 0;
+  std::string hash;
+  std::vector<std::string> axis_values;
+};
 struct StudyIndex {
   std::string name, kind, study_hash;
   std::vector<std::string> axis_paths;
-  std::vector<std::pair<int, std::string>> points;  // index, hash
+  std::vector<IndexedPoint> points;
 };
 
 std::string index_json(const StudyIndex& s) {
@@ -230,7 +252,12 @@ std::string index_json(const StudyIndex& s) {
   for (const auto& p : s.axis_paths) j.value(p);
   j.end_array();
   j.key("points").begin_array();
-  for (const auto& [i, h] : s.points) j.begin_object().key("index").value(static_cast<double>(i)).key("hash").value(h).end_object();
+  for (const auto& p : s.points) {
+    j.begin_object().key("index").value(static_cast<double>(p.index)).key("hash").value(p.hash);
+    j.key("axes").begin_array();
+    for (const auto& v : p.axis_values) j.value(v);
+    j.end_array().end_object();
+  }
   j.end_array();
   j.end_object();
   return j.str() + "\n";
@@ -245,7 +272,12 @@ Expected<StudyIndex> read_index(const std::string& dir) {
     s.kind = n["kind"].as<std::string>();
     s.study_hash = n["study_hash"].as<std::string>();
     for (const auto& p : n["axis_paths"]) s.axis_paths.push_back(p.as<std::string>());
-    for (const auto& p : n["points"]) s.points.emplace_back(p["index"].as<int>(), p["hash"].as<std::string>());
+    for (const auto& p : n["points"]) {
+      IndexedPoint ip{p["index"].as<int>(), p["hash"].as<std::string>(), {}};
+      for (const auto& v : p["axes"]) ip.axis_values.push_back(v.as<std::string>());
+      if (ip.axis_values.size() != s.axis_paths.size()) throw YAML::Exception(YAML::Mark::null_mark(), "axes do not match axis_paths");
+      s.points.push_back(std::move(ip));
+    }
     return s;
   } catch (const YAML::BadFile&) {
     return make_error(fmt::format("{}: cannot open (is {} a results directory of collsim sweep?)", file, dir));
@@ -258,8 +290,12 @@ Expected<StudyIndex> read_index(const std::string& dir) {
 Status write_results(const std::string& out, const StudyIndex& index, report::StudyTable* table) {
   *table = report::study_table_for(index.name, index.kind, index.axis_paths);
   table->expected_points = static_cast<int>(index.points.size());
-  for (const auto& [i, h] : index.points) {
-    if (auto row = read_point(point_file(out, h), *table)) table->rows.push_back(std::move(*row));
+  for (const auto& p : index.points) {
+    auto row = read_point(point_file(out, p.hash), *table);
+    if (!row) continue;
+    row->index = p.index;
+    row->axis_values = p.axis_values;
+    table->rows.push_back(std::move(*row));
   }
   for (auto [name, content] : {std::pair{"results.csv", report::study_csv(*table)},
                                {"results.jsonl", report::study_jsonl(*table)},
@@ -274,6 +310,88 @@ std::string summary(const std::string& out, const report::StudyTable& t) {
   for (const auto& r : t.rows) (r.ok ? ok : failed)++;
   return fmt::format("{} of {} points done ({} ok, {} failed): {}/results.csv, results.jsonl, report.html", t.rows.size(),
                      t.expected_points, ok, failed, out);
+}
+
+// Checks the study's run./collective. values, and that every topology./
+// workload. path names a field, before anything runs: mistakes there would
+// otherwise fail every point. Errors point at the value in the study file.
+Status check_study(const config::Study& study, const std::map<std::string, std::string>& files) {
+  // Every value each field takes: the base's, then each axis's.
+  std::map<std::string, std::vector<std::pair<std::string, SourceMark>>> values;
+  const auto& b = study.base;
+  const std::string prefix = study.kind == config::StudyKind::kRun ? "run." : "collective.";
+  auto base = [&](const char* f, const std::string& v) {
+    auto it = study.base_marks.find(prefix + f);
+    values[prefix + f].emplace_back(v, it != study.base_marks.end() ? it->second : study.declared_at);
+  };
+  if (!b.algo.empty()) base("algo", b.algo);
+  if (!b.proto.empty()) base("proto", b.proto);
+  base("backend", b.backend);
+  if (study.kind == config::StudyKind::kCollective) {
+    base("op", b.op), base("bytes", b.bytes), base("datatype", b.datatype), base("ranks", b.ranks);
+  }
+  for (const auto& a : study.axes)
+    for (std::size_t p = 0; p < a.paths.size(); ++p)
+      for (const auto& v : a.values) values[a.paths[p]].emplace_back(v[p], a.declared_at);
+
+  for (const auto& [path, list] : values) {
+    const std::string field = path.substr(path.find('.') + 1);
+    for (const auto& [v, mark] : list) {
+      std::string problem;
+      if (field == "algo") {
+        if (auto s = workload::check_comm_choice(v, "auto"); !s) problem = s.error().message;
+      } else if (field == "proto") {
+        if (auto s = workload::check_comm_choice("auto", v); !s) problem = s.error().message;
+      } else if (field == "backend") {
+        if (auto be = engine::make_backend(v); !be) problem = be.error().message;
+      } else if (field == "op") {
+        if (!collective::parse_op(v)) {
+          problem = fmt::format("unknown collective '{}': expected allreduce, allgather, reducescatter, alltoall, "
+                                "broadcast, reduce or sendrecv", v);
+        }
+      } else if (field == "datatype") {
+        if (auto t = datatype_size(v); !t) problem = t.error().message;
+      } else if (field == "bytes") {
+        auto n = units::parse_size_arg(v);
+        if (!n) problem = n.error().message;
+        else if (!(n->count >= 1)) problem = fmt::format("expected at least 1 byte, found '{}'", v);
+      } else if (field == "ranks") {
+        char* end = nullptr;
+        const long r = std::strtol(v.c_str(), &end, 10);
+        if (v != "all" && (end == v.c_str() || *end != '\0' || r < 2)) {
+          problem = fmt::format("expected all or a whole number >= 2, found '{}'", v);
+        }
+      }
+      if (!problem.empty()) return Error{problem, path, mark};
+    }
+  }
+  // Paths into the topology and workload: does the first value's override
+  // name a field? (Other errors belong to the points that hit them.)
+  for (const auto& a : study.axes) {
+    for (std::size_t p = 0; p < a.paths.size(); ++p) {
+      const std::string& path = a.paths[p];
+      const bool topo = path.rfind("topology.", 0) == 0, work = path.rfind("workload.", 0) == 0;
+      if (!topo && !work) continue;
+      const std::string set = path.substr(path.find('.') + 1) + "=" + a.values.front()[p];
+      std::string message;
+      if (topo) {
+        auto sets = b.topology_sets;
+        sets.push_back(set);
+        if (auto spec = config::load_topology_text(files.at(b.topology), b.topology, sets); !spec) {
+          message = spec.error().message;
+        }
+      } else {
+        auto sets = b.workload_sets;
+        sets.push_back(set);
+        if (auto w = workload::load_workload_text(files.at(b.workload), b.workload, sets); !w) message = w.error().message;
+      }
+      if (message.find("unknown key") != std::string::npos) {
+        return Error{fmt::format("{} does not name a field of {}: {}", path, topo ? b.topology : b.workload, message),
+                     path, a.declared_at};
+      }
+    }
+  }
+  return Ok{};
 }
 
 int merge(const ParsedArgs& args) {
@@ -294,10 +412,17 @@ int merge(const ParsedArgs& args) {
   fs::create_directories(out + "/points", ec);
   if (ec) return fail(fmt::format("{}: cannot create: {}", out, ec.message()), kExitFailure);
   int copied = 0;
+  const auto table0 = report::study_table_for(first->name, first->kind, first->axis_paths);
   for (const auto& dir : args.positional()) {
-    for (const auto& [i, h] : first->points) {
-      const std::string from = point_file(dir, h), to = point_file(out, h);
-      if (!fs::exists(from, ec) || fs::equivalent(from, to, ec) || fs::exists(to, ec)) continue;
+    for (const auto& p : first->points) {
+      const std::string from = point_file(dir, p.hash), to = point_file(out, p.hash);
+      if (!fs::exists(from, ec) || fs::equivalent(from, to, ec)) continue;
+      // Keep what is there unless it failed and this one did not (a shard
+      // that retried the point).
+      if (auto there = read_point(to, table0)) {
+        auto here = read_point(from, table0);
+        if (there->ok || !here || !here->ok) continue;
+      }
       auto text = config::read_text_file(from, "point file");
       if (!text) return fail(text.error().to_string(), kExitFailure);
       if (auto s = report::write_file_atomically(to, *text); !s) return fail(s.error().to_string(), kExitFailure);
@@ -311,7 +436,8 @@ int merge(const ParsedArgs& args) {
   if (auto s = write_results(out, *first, &table); !s) return fail(s.error().to_string(), kExitFailure);
   std::printf("merged %zu directories (%d point files copied); %s\n", args.positional().size(), copied,
               summary(out, table).c_str());
-  return kExitOk;
+  const bool failed = std::any_of(table.rows.begin(), table.rows.end(), [](const auto& r) { return !r.ok; });
+  return failed ? kExitFailure : kExitOk;
 }
 
 }  // namespace
@@ -362,6 +488,8 @@ int sweep_command(const std::vector<std::string>& argv) {
     files[f] = *text;
   }
 
+  if (auto s = check_study(*study, files); !s) return fail(s.error().to_string());
+
   const std::string kind = study->kind == config::StudyKind::kRun ? "run" : "collective";
   std::vector<Planned> plan;
   StudyIndex index{study->name, kind, "", study->axis_paths(), {}};
@@ -380,7 +508,7 @@ int sweep_command(const std::vector<std::string>& argv) {
       p.hash = hash_hex(key);
     }
     p.point = std::move(point);
-    index.points.emplace_back(p.point.index, p.hash);
+    index.points.push_back({p.point.index, p.hash, p.axis_values});
     all_hashes += p.hash;
     plan.push_back(std::move(p));
   }
@@ -400,9 +528,11 @@ int sweep_command(const std::vector<std::string>& argv) {
     return fail(s.error().to_string(), kExitFailure);
   }
 
-  // What is left to do in this shard.
+  // What is left to do in this shard: each distinct input once (points with
+  // equal inputs share one result).
   const auto table0 = report::study_table_for(index.name, index.kind, index.axis_paths);
   std::vector<std::size_t> todo;
+  std::set<std::string> queued;
   int reused = 0, shard_points = 0;
   for (std::size_t i = 0; i < plan.size(); ++i) {
     if (plan[i].point.index % shards != shard - 1) continue;
@@ -412,7 +542,7 @@ int sweep_command(const std::vector<std::string>& argv) {
       ++reused;
       continue;
     }
-    todo.push_back(i);
+    if (queued.insert(plan[i].hash).second) todo.push_back(i);
   }
 
   const bool tty = ::isatty(STDERR_FILENO) != 0;
@@ -429,68 +559,87 @@ int sweep_command(const std::vector<std::string>& argv) {
   };
 
   if (!args.has("report") && !todo.empty()) {
+    // SIGINT/SIGTERM set a flag; they are blocked around fork so that a new
+    // worker never runs with the parent's handler, and the loop polls (a
+    // wait that a signal could slip past is avoided).
     struct sigaction sa {};
     sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: waitpid returns on a signal
     struct sigaction old_int {}, old_term {};
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sigset_t stop_signals, previous;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
     std::map<pid_t, std::size_t> running;
     std::size_t next = 0;
+    bool killed = false;
     progress(0);
     while (true) {
+      // Reap every worker that has finished.
+      int status = 0;
+      pid_t pid;
+      bool reaped = false;
+      while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        auto it = running.find(pid);
+        if (it == running.end()) continue;
+        reaped = true;
+        const std::size_t i = it->second;
+        running.erase(it);
+        auto row = read_point(point_file(out, plan[i].hash), table0);
+        if (!row && !g_interrupted) {
+          // The worker died without a result (killed, out of memory, a
+          // crash): record that, so the study goes on and the point is
+          // not lost silently.
+          report::StudyRow r = empty_row(table0, plan[i]);
+          r.error = WIFSIGNALED(status) ? fmt::format("the worker died: {} (signal {})", ::strsignal(WTERMSIG(status)),
+                                                      WTERMSIG(status))
+                                        : fmt::format("the worker exited with code {} without a result",
+                                                      WEXITSTATUS(status));
+          (void)report::write_file_atomically(point_file(out, plan[i].hash), report::study_row_json(table0, r) + "\n");
+          row = r;
+        }
+        if (row) {
+          ++finished;
+          if (!row->ok) {
+            ++failed;
+            if (tty) std::fputs("\r\033[K", stderr);
+            std::fprintf(stderr, "collsim sweep: point %d failed: %s\n", plan[i].point.index, row->error.c_str());
+          }
+        }
+      }
+      if (g_interrupted && !killed) {
+        for (const auto& [p, k] : running) ::kill(p, SIGTERM);
+        killed = true;
+      }
       while (!g_interrupted && static_cast<int>(running.size()) < jobs && next < todo.size()) {
         const std::size_t i = todo[next++];
         std::fflush(nullptr);
-        const pid_t pid = ::fork();
-        if (pid < 0) return fail(fmt::format("cannot start a worker: {}", std::strerror(errno)), kExitFailure);
-        if (pid == 0) {
+        sigprocmask(SIG_BLOCK, &stop_signals, &previous);
+        const pid_t child = ::fork();
+        if (child == 0) {
           ::signal(SIGINT, SIG_DFL);
           ::signal(SIGTERM, SIG_DFL);
-          const auto row = evaluate(*study, table0, plan[i]);
+          sigprocmask(SIG_SETMASK, &previous, nullptr);
+          const auto row = evaluate(*study, table0, plan[i], files);
           const bool written = report::write_file_atomically(point_file(out, plan[i].hash),
                                                              report::study_row_json(table0, row) + "\n").ok();
           std::fflush(nullptr);
           ::_exit(written ? 0 : 3);
         }
-        running[pid] = i;
-      }
-      if (running.empty()) break;
-      int status = 0;
-      const pid_t pid = ::waitpid(-1, &status, 0);
-      if (pid < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
-      auto it = running.find(pid);
-      if (it == running.end()) continue;
-      const std::size_t i = it->second;
-      running.erase(it);
-      auto row = read_point(point_file(out, plan[i].hash), table0);
-      if (!row && !g_interrupted) {
-        // The worker died without a result (killed, out of memory, a crash):
-        // record that, so the study goes on and the point is not lost silently.
-        report::StudyRow r = empty_row(table0, plan[i]);
-        r.error = WIFSIGNALED(status) ? fmt::format("the worker died: {} (signal {})", ::strsignal(WTERMSIG(status)),
-                                                    WTERMSIG(status))
-                                      : fmt::format("the worker exited with code {} without a result",
-                                                    WEXITSTATUS(status));
-        (void)report::write_file_atomically(point_file(out, plan[i].hash), report::study_row_json(table0, r) + "\n");
-        row = r;
-      }
-      if (row) {
-        ++finished;
-        if (!row->ok) {
-          ++failed;
-          if (tty) std::fputs("\r\033[K", stderr);
-          std::fprintf(stderr, "collsim sweep: point %d failed: %s\n", row->index, row->error.c_str());
+        sigprocmask(SIG_SETMASK, &previous, nullptr);
+        if (child < 0) {
+          for (const auto& [p, k] : running) ::kill(p, SIGTERM);
+          return fail(fmt::format("cannot start a worker: {}", std::strerror(errno)), kExitFailure);
         }
+        running[child] = i;
+        reaped = true;
       }
-      if (g_interrupted) {
-        for (const auto& [p, k] : running) ::kill(p, SIGTERM);
-      }
-      progress(static_cast<int>(running.size()));
+      if (running.empty() && (next >= todo.size() || g_interrupted)) break;
+      if (reaped) progress(static_cast<int>(running.size()));
+      const timespec pause{0, 20'000'000};  // 20 ms; a signal ends it early
+      ::nanosleep(&pause, nullptr);
     }
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);
@@ -505,7 +654,7 @@ int sweep_command(const std::vector<std::string>& argv) {
               reused, summary(out, table).c_str());
   if (g_interrupted) {
     std::fprintf(stderr, "collsim sweep: interrupted; run the same command again to simulate the remaining points\n");
-    return 130;
+    return 128 + g_interrupted;
   }
   int shard_failed = 0;
   for (const auto& r : table.rows)

@@ -62,11 +62,17 @@ Expected<std::vector<std::string>> range_values(const MapReader& r) {
   }
   if (!(v[2] > 0)) return r.error_at("step", fmt::format("expected a step > 0, found {}", v[2]));
   if (v[1] < v[0]) return r.error_at("to", fmt::format("expected to >= from ({}), found {}", v[0], v[1]));
+  if (v[2] < std::abs(v[0]) * 1e-9 || v[2] < std::abs(v[1]) * 1e-9) {
+    return r.error_at("step", fmt::format("step {} is too small for values near {} (12 significant digits)", v[2],
+                                          std::max(std::abs(v[0]), std::abs(v[1]))));
+  }
   const double count = std::floor((v[1] - v[0]) / v[2] + 1e-9) + 1;
   if (count > 10000) return r.error_at("step", fmt::format("the range has {:.0f} values; at most 10000", count));
   std::vector<std::string> out;
   for (int k = 0; k < static_cast<int>(count); ++k) {
-    const double x = std::round((v[0] + k * v[2]) * 1e9) / 1e9;  // no 0.30000000000000004
+    // 12 significant digits: no 0.30000000000000004, and no -0.
+    double x = std::stod(fmt::format("{:.12g}", v[0] + k * v[2]));
+    if (x == 0) x = 0;
     out.push_back(fmt::format("{}{}", x, unit[0]));
   }
   return out;
@@ -83,6 +89,12 @@ Expected<std::vector<std::string>> axis_values(const YAML::Node& node, const std
     if (!node[i].IsScalar()) {
       return Error{"expected a single value (a number, a size, a rate, a name)", fmt::format("{}[{}]", field, i),
                    mark_of(node[i], file)};
+    }
+    for (const auto& earlier : out) {
+      if (earlier == node[i].Scalar()) {
+        return Error{fmt::format("'{}' is listed twice: every value is one point", earlier),
+                     fmt::format("{}[{}]", field, i), mark_of(node[i], file)};
+      }
     }
     out.push_back(node[i].Scalar());
   }
@@ -182,6 +194,10 @@ Expected<Study> load_study_file(const std::string& path) {
   auto name = top.optional_scalar("name");
   if (!name) return name.error();
   st.name = name->value_or(std::filesystem::path(path).stem().string());
+  // The name is the default results folder: a plain file name.
+  if (st.name.empty() || st.name == "." || st.name == ".." || st.name.find_first_of("/\\") != std::string::npos) {
+    return top.error_at("name", fmt::format("expected a plain name (it names the results folder), found '{}'", st.name));
+  }
   if (top.has("run") == top.has("collective")) {
     return Error{"a study has exactly one base: run (a training step) or collective", "run",
                  top.has("run") ? top.mark_of("collective") : top.mark()};
@@ -217,6 +233,7 @@ Expected<Study> load_study_file(const std::string& path) {
     if (!v) return v.error();
     if (!*v) continue;
     if (auto s = set_base_field(st.base, st.kind, std::string(f), **v, b.field(f), b.mark_of(f)); !s) return s.error();
+    st.base_marks[fmt::format("{}.{}", base_key, f)] = b.mark_of(f);
   }
 
   // Axes: each key of `axes` is a dimension; `zip` is one more, its lists

@@ -4,6 +4,7 @@
 // assignments, and is identified by a hash of everything it depends on.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,8 @@ struct Study {
   StudyBase base;
   std::vector<StudyAxis> axes;
   SourceMark declared_at;
+  // Where each run./collective. field of the base was given ("collective.bytes").
+  std::map<std::string, SourceMark> base_marks;
 
   // Every path of every axis, in order (the results' columns).
   std::vector<std::string> axis_paths() const;

@@ -132,7 +132,8 @@ std::string heat_section(const StepHtmlInputs& in) {
     double total = 0;
     for (double v : util[grp]) total += v;
     if (total <= 0) continue;
-    rows.push_back({in.groups.names[grp] + " (mean)", std::vector<double>(util[grp].begin(), util[grp].begin() + bins)});
+    const auto shown = std::min(util[grp].size(), static_cast<std::size_t>(bins));
+    rows.push_back({in.groups.names[grp] + " (mean)", std::vector<double>(util[grp].begin(), util[grp].begin() + shown)});
   }
   // The busiest single links, from their exact utilisation timelines.
   for (std::size_t k = 0; k < res.link_timeline.size() && k < in.tracked_links.size(); ++k) {

@@ -31,23 +31,36 @@ std::string rect(double x, double y, double w, double h, const std::string& fill
 // Long labels keep their start and end: "n0nvswitch0..n0nvswitch17 (18 planes)->n0gpu8".
 std::string fit_label(const std::string& s, std::size_t max) {
   if (s.size() <= max) return s;
-  const std::size_t head = (max - 3) / 2, tail = max - 3 - head;
-  return s.substr(0, head) + "..." + s.substr(s.size() - tail);
+  std::size_t head = (max - 3) / 2, tail_start = s.size() - (max - 3 - head);
+  // Never cut inside a UTF-8 character (continuation bytes are 10xxxxxx).
+  auto continuation = [&](std::size_t i) { return i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80; };
+  while (head > 0 && continuation(head)) --head;
+  while (continuation(tail_start)) ++tail_start;
+  return fmt::format("{}...{}", s.substr(0, head), s.substr(tail_start));
 }
 
-// Round numbers for an axis from 0 (or lo) to hi.
+// Round numbers for an axis from lo to hi: at most ~2 x target of them,
+// and just lo when the range is empty or too narrow to divide.
 std::vector<double> nice_ticks(double lo, double hi, int target) {
-  std::vector<double> ticks;
-  if (!(hi > lo)) return {lo};
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !(hi - lo > std::max(std::abs(lo), std::abs(hi)) * 1e-9)) {
+    return {std::isfinite(lo) ? lo : 0.0};
+  }
   const double raw = (hi - lo) / target;
   const double mag = std::pow(10, std::floor(std::log10(raw)));
-  double step = mag;
+  double step = 10 * mag;
   for (double m : {1.0, 2.0, 5.0, 10.0})
     if (raw <= m * mag) {
       step = m * mag;
       break;
     }
-  for (double t = std::ceil(lo / step) * step; t <= hi * (1 + 1e-9); t += step) ticks.push_back(t);
+  std::vector<double> ticks;
+  const double first = std::ceil(lo / step);
+  for (int k = 0; k <= 4 * target; ++k) {
+    const double t = (first + k) * step;
+    if (t > hi * (1 + 1e-9) + 1e-300) break;
+    ticks.push_back(t);
+  }
+  if (ticks.empty()) ticks.push_back(lo);
   return ticks;
 }
 
@@ -71,7 +84,10 @@ std::string escape(std::string_view s) {
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
-      default: out += c;
+      default:
+        // XML 1.0 allows no control characters but tab, newline and return.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') out += "\xEF\xBF\xBD";
+        else out += c;
     }
   }
   return out;
@@ -151,7 +167,7 @@ std::string bar_chart(const std::string& name, const std::vector<Bar>& bars, con
     const double x = b.value < 0 ? zero - len : zero;
     out += rect(x, y + 3, len, row - 8, b.value < 0 ? "#009e73" : "#d55e00",
                 fmt::format("{}: {:+.2f}{} {}", b.label, b.value, unit, b.note));
-    out += text(plot_x + plot_w + 10, y + 15, fit_label(fmt::format("{:+.1f}{}  {}", b.value, unit, b.note), 72));
+    out += text(plot_x + plot_w + 10, y + 15, fit_label(fmt::format("{:+.1f}{}  {}", b.value, unit, b.note), 64));
   }
   out += fmt::format(R"(<line x1="{0:.1f}" x2="{0:.1f}" y1="6" y2="{1:.1f}" class="axis"/>)", zero, height - 4);
   return out + "</svg>";

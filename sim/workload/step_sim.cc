@@ -91,6 +91,7 @@ class Simulator {
       r_.step_time_s = std::max(r_.step_time_s, r_.finish_s[i]);
     }
     if (!r_.complete) return std::move(r_);
+    if (!opt_.link_group.empty()) cover_step(r_.step_time_s);
     account();
     return std::move(r_);
   }
@@ -220,20 +221,30 @@ class Simulator {
   // width (merging neighbours) until t1 fits.
   void add_group_bytes(int grp, double t0, double t1, double rate) {
     if (!(t1 > t0) || !(rate > 0)) return;
+    cover_step(t1);
     auto& gb = r_.group_bytes;
     const int n = opt_.time_bins;
-    while (t1 > gb.bin_s * n) {
+    auto& bins = gb.bytes[grp];
+    // t0 / bin_s may round down past a bin edge: an empty first bin is
+    // skipped, not taken for the end.
+    for (int i = std::max(0, static_cast<int>(t0 / gb.bin_s) - 1); i < n; ++i) {
+      const double a = std::max(t0, i * gb.bin_s), b = std::min(t1, (i + 1) * gb.bin_s);
+      if (i * gb.bin_s >= t1) break;
+      if (b > a) bins[i] += rate * (b - a);
+    }
+  }
+
+  // Widens the bins until they cover the whole step (compute may run on
+  // after the last byte moved).
+  void cover_step(double step_s) {
+    auto& gb = r_.group_bytes;
+    const int n = opt_.time_bins;
+    while (step_s > gb.bin_s * n) {
       for (auto& bins : gb.bytes) {
         for (int i = 0; i < n / 2; ++i) bins[i] = bins[2 * i] + bins[2 * i + 1];
         std::fill(bins.begin() + n / 2, bins.end(), 0.0);
       }
       gb.bin_s *= 2;
-    }
-    auto& bins = gb.bytes[grp];
-    for (int i = static_cast<int>(t0 / gb.bin_s); i < n; ++i) {
-      const double a = std::max(t0, i * gb.bin_s), b = std::min(t1, (i + 1) * gb.bin_s);
-      if (b <= a) break;
-      bins[i] += rate * (b - a);
     }
   }
 
