@@ -382,3 +382,25 @@ TEST(Collective, PcieSwitchesDoNotHalveTheMultiNodeRing) {
 
 }  // namespace
 }  // namespace collsim
+
+namespace collsim {
+namespace {
+
+// Where the analytical backend's time is its link-load bound (transfers of
+// the schedule share links), the table and the JSON say so; the SimGrid
+// backend simulates the sharing and never flags it.
+TEST(Collective, AnalyticalRowsSetByLinkLoadAreMarkedContended) {
+  const std::string json = ::testing::TempDir() + "contended.json";
+  const std::string args = "collective -t topologies/h100-ib400-4node.yaml -b 64M -e 64M --algo ring --proto Simple";
+  auto r = run_collsim(args + " --backend analytical --json " + json);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("# contended: at 67108864 bytes"), std::string::npos) << r.out;
+  EXPECT_TRUE(YAML::LoadFile(json)["results"][0]["contended"].as<bool>());
+  r = run_collsim(args + " --backend simgrid --json " + json);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("contended"), std::string::npos) << r.out;
+  EXPECT_FALSE(YAML::LoadFile(json)["results"][0]["contended"].as<bool>());
+}
+
+}  // namespace
+}  // namespace collsim

@@ -24,6 +24,15 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   if (!rows.empty()) {
     out += fmt::format("# Avg bus bandwidth    : {:.3f}\n", busbw_sum / static_cast<double>(rows.size()));
   }
+  std::string contended;
+  for (const auto& r : rows)
+    if (r.contended) contended += fmt::format("{}{:.0f}", contended.empty() ? "" : ", ", r.bytes);
+  if (!contended.empty()) {
+    out += fmt::format("# contended: at {} bytes the busiest link's load, not the chain of transfers, set the time:\n"
+                       "#   the schedule's transfers share links, where the closed form is least certain and\n"
+                       "#   the flow-level SimGrid backend may be slower (docs/architecture.md)\n",
+                       contended);
+  }
   return out;
 }
 
@@ -46,6 +55,7 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     w.key("time_us").value(r.time_us);
     w.key("algbw_GBps").value(r.algbw_GBps);
     w.key("busbw_GBps").value(r.busbw_GBps);
+    w.key("contended").value(r.contended);
     w.end_object();
   }
   w.end_array();

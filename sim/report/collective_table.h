@@ -19,6 +19,10 @@ struct CollectiveRow {
   double time_us = 0;
   double algbw_GBps = 0;  // bytes / time
   double busbw_GBps = 0;  // algbw x the op's nccl-tests factor
+  // Analytical backend: the link-load bound, not the transfer chain, set the
+  // time (the schedule's own transfers share links), so the closed form is
+  // least certain here; the flow-level SimGrid backend may be slower.
+  bool contended = false;
 };
 
 struct CollectiveHeader {

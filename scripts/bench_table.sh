@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The performance table of docs/performance.md: wall time and peak RSS of
+# collsim on growing clusters, each case capped (default 60 s, 16 GiB) so the
+# table shows where each backend stops. Prints Markdown.
+#   scripts/bench_table.sh [collsim binary]      (default build/collsim)
+#   BENCH_TIMEOUT=120 BENCH_MEM_GB=20 scripts/bench_table.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-build/collsim}
+timeout_s=${BENCH_TIMEOUT:-60}
+mem_gb=${BENCH_MEM_GB:-16}
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# Clusters beyond the shipped files, from the same templates.
+printf 'name: h100-ib400-256node\ncluster: {node: hgx-h100, nodes: 256}\n' >"$scratch/h100-256node.yaml"
+printf 'name: h100-ib400-512node\ncluster: {node: hgx-h100, nodes: 512}\n' >"$scratch/h100-512node.yaml"
+printf 'name: gb200-nvl72-16rack\ncluster: {node: gb200-nvl72, nodes: 16, nic: 800Gb/s, fabric: {kind: leaf-spine, leaf_radix: 144}}\n' \
+  >"$scratch/gb200-16rack.yaml"
+
+# One row: GPUs, operation, backend, then the collsim arguments. Memory is
+# capped with ulimit -v (address space), time with timeout.
+row() {
+  local gpus=$1 what=$2 backend=$3; shift 3
+  ( ulimit -v $((mem_gb * 1024 * 1024)); exec /usr/bin/time -o "$scratch/time" -f '%e %M' \
+      timeout "$timeout_s" "$bin" "$@" ) >/dev/null 2>"$scratch/err"
+  local rc=$? wall rss
+  read -r wall rss < <(tail -1 "$scratch/time")
+  if [ "$rc" = 0 ]; then
+    printf '| %s | %s | %s | %.1f | %d |\n' "$gpus" "$what" "$backend" "$wall" "$((rss / 1024))"
+  elif [ "$rc" = 124 ]; then
+    printf '| %s | %s | %s | stopped at %s s | %d |\n' "$gpus" "$what" "$backend" "$timeout_s" "$((rss / 1024))"
+  else
+    printf '| %s | %s | %s | failed after %.0f s: %s | %d |\n' "$gpus" "$what" "$backend" "$wall" \
+      "$(grep -v '^Command' "$scratch/err" | tail -1 | cut -c1-50)" "$((rss / 1024))"
+  fi
+}
+
+echo "| GPUs | operation | backend | wall (s) | peak RSS (MB) |"
+echo "|---:|---|---|---:|---:|"
+for backend in analytical simgrid; do
+  for t in "72 topologies/gb200-nvl72.yaml" "576 topologies/gb200-nvl72-8rack.yaml" \
+           "1024 topologies/h100-ib400-128node.yaml" "1152 $scratch/gb200-16rack.yaml" \
+           "2048 $scratch/h100-256node.yaml" "4096 $scratch/h100-512node.yaml"; do
+    set -- $t
+    for algo in ring hier; do
+      [ "$1" = 72 ] && [ "$algo" = hier ] && continue  # one NVLink domain: hier is the ring
+      row "$1" "all-reduce 1 GiB, $algo" "$backend" collective -t "$2" -b 1G -e 1G --algo "$algo" --proto Simple --backend "$backend"
+    done
+  done
+done
+for backend in analytical simgrid; do
+  row 576 "training step, Llama-3 405B (no what-ifs)" "$backend" run -t topologies/gb200-nvl72-8rack.yaml \
+    -w workloads/llama3-405b.yaml --what-if off --backend "$backend"
+  row 1024 "training step, Llama-3 70B (no what-ifs)" "$backend" run -t topologies/h100-ib400-128node.yaml \
+    -w workloads/llama3-70b.yaml --what-if off --backend "$backend"
+done
