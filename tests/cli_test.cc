@@ -391,10 +391,10 @@ namespace {
 // backend simulates the sharing and never flags it.
 TEST(Collective, AnalyticalRowsSetByLinkLoadAreMarkedContended) {
   const std::string json = ::testing::TempDir() + "contended.json";
-  const std::string args = "collective -t topologies/h100-ib400-4node.yaml -b 64M -e 64M --algo ring --proto Simple";
+  const std::string args = "collective -t topologies/h100-ib400-4node.yaml -b 512M -e 512M --algo ring --proto Simple";
   auto r = run_collsim(args + " --backend analytical --json " + json);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("# contended: at 67108864 bytes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("# contended: at 536870912 bytes"), std::string::npos) << r.out;
   EXPECT_TRUE(YAML::LoadFile(json)["results"][0]["contended"].as<bool>());
   r = run_collsim(args + " --backend simgrid --json " + json);
   ASSERT_EQ(r.exit_code, 0) << r.err;
