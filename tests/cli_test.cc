@@ -377,6 +377,13 @@ TEST(Collective, PcieSwitchesDoNotHalveTheMultiNodeRing) {
     ASSERT_EQ(without.exit_code, 0) << without.err;
     EXPECT_GT(busbw_of(without.out), 350) << fabric;
     EXPECT_NEAR(busbw_of(with.out) / busbw_of(without.out), 1.0, 0.005) << fabric;
+    // Nor double it: on a leaf-spine fabric two NICs of one PCIe switch
+    // reach the same leaf, and one GPU's send must still use one NIC.
+    const std::string send = "collective -t " + file + " --op sendrecv --ranks 16 -b 512M -e 512M --proto Simple "
+                             "--backend analytical --set cluster.nic=200Gb/s";
+    const auto send_with = run_collsim(send), send_without = run_collsim(send + " --set cluster.host.pcie_switches=0");
+    ASSERT_EQ(send_with.exit_code, 0) << send_with.err;
+    EXPECT_NEAR(busbw_of(send_with.out) / busbw_of(send_without.out), 1.0, 0.005) << fabric;
   }
 }
 

@@ -143,6 +143,11 @@ TEST(ClusterTemplate, BadParametersAreClearErrors) {
   e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, host: {pcie_switches: 3}}\n", "t.yaml");
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().to_string().find("do not split evenly over 3 PCIe switches"), std::string::npos);
+  e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, host: {pcie_switches: 0, cpus: 2}}\n", "t.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().to_string().find("hang off the PCIe switches"), std::string::npos);
+  // One switch: one CPU unless told otherwise.
+  EXPECT_TRUE(config::load_topology_text("name: t\ncluster: {node: hgx-h100, host: {pcie_switches: 1}}\n", "t.yaml").ok());
   e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, fabirc: {}}\n", "t.yaml");
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().to_string().find("did you mean 'fabric'?"), std::string::npos);

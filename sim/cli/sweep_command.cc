@@ -542,7 +542,11 @@ int sweep_command(const std::vector<std::string>& argv) {
       ++reused;
       continue;
     }
-    if (queued.insert(plan[i].hash).second) todo.push_back(i);
+    if (queued.insert(plan[i].hash).second) {
+      // A failure being retried must not stand in for a worker that dies.
+      if (done) fs::remove(point_file(out, plan[i].hash), ec);
+      todo.push_back(i);
+    }
   }
 
   const bool tty = ::isatty(STDERR_FILENO) != 0;
@@ -610,7 +614,7 @@ int sweep_command(const std::vector<std::string>& argv) {
         }
       }
       if (g_interrupted && !killed) {
-        for (const auto& [p, k] : running) ::kill(p, SIGTERM);
+        for (const auto& [p, k] : running) ::kill(-p, SIGTERM);  // the worker's whole group
         killed = true;
       }
       while (!g_interrupted && static_cast<int>(running.size()) < jobs && next < todo.size()) {
@@ -619,6 +623,9 @@ int sweep_command(const std::vector<std::string>& argv) {
         sigprocmask(SIG_BLOCK, &stop_signals, &previous);
         const pid_t child = ::fork();
         if (child == 0) {
+          // Its own process group, so that stopping it also stops the
+          // engine processes it forks.
+          ::setpgid(0, 0);
           ::signal(SIGINT, SIG_DFL);
           ::signal(SIGTERM, SIG_DFL);
           sigprocmask(SIG_SETMASK, &previous, nullptr);
@@ -630,9 +637,10 @@ int sweep_command(const std::vector<std::string>& argv) {
         }
         sigprocmask(SIG_SETMASK, &previous, nullptr);
         if (child < 0) {
-          for (const auto& [p, k] : running) ::kill(p, SIGTERM);
+          for (const auto& [p, k] : running) ::kill(-p, SIGTERM);
           return fail(fmt::format("cannot start a worker: {}", std::strerror(errno)), kExitFailure);
         }
+        ::setpgid(child, child);  // also here: no race with the child's own call
         running[child] = i;
         reaped = true;
       }

@@ -163,12 +163,18 @@ Expected<Params> read_params(const MapReader& c) {
       if (*v < 0 || *v > 8) return h.error_at(key, fmt::format("expected 0 to 8, found {}", *v));
       *out = static_cast<int>(*v);
     }
+    // Without cpus given: 2 CPUs, or one per switch when there are fewer.
+    if (!h.has("cpus")) p.cpus = std::min(2, p.pcie_switches);
     if (p.pcie_switches > 0 && 8 % p.pcie_switches != 0) {
       return h.error_at("pcie_switches", fmt::format("8 GPUs do not split evenly over {} PCIe switches (1, 2, 4 or 8)",
                                                      p.pcie_switches));
     }
+    if (p.pcie_switches == 0 && p.cpus > 0) {
+      return h.error_at("cpus", "the host CPUs hang off the PCIe switches: with pcie_switches 0 there are none to model");
+    }
     if (p.pcie_switches > 0 && (p.cpus == 0 || p.pcie_switches % p.cpus != 0)) {
-      return h.error_at("cpus", fmt::format("{} PCIe switches do not split evenly over {} CPUs", p.pcie_switches, p.cpus));
+      return h.error_at("cpus", fmt::format("{} PCIe switches do not split evenly over {} CPUs (each switch has one "
+                                            "uplink)", p.pcie_switches, p.cpus));
     }
   }
   p.nodes_per_rack = p.block->default_nodes_per_rack;

@@ -71,6 +71,23 @@ bool shares_are_proportional(const Graph& g, const std::vector<Vertex>& twins) {
   return true;
 }
 
+// A NIC on a PCIe switch that joins several GPUs and NICs belongs to one
+// GPU (NIC affinity): merging it with its twin would let one GPU use both.
+bool has_nic_affinity(const Graph& g, Vertex v) {
+  if (g[v].kind != config::DeviceKind::kNic) return false;
+  for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
+    const Vertex sw = boost::target(*e, g);
+    if (g[sw].kind != config::DeviceKind::kPcieSwitch) continue;
+    int gpus = 0, nics = 0;
+    for (auto [f, fend] = boost::out_edges(sw, g); f != fend; ++f) {
+      gpus += g[boost::target(*f, g)].kind == config::DeviceKind::kGpu;
+      nics += g[boost::target(*f, g)].kind == config::DeviceKind::kNic;
+    }
+    if (gpus > 0 && nics > 0 && gpus + nics > 2) return true;
+  }
+  return false;
+}
+
 std::string merged_name(const Graph& g, const std::vector<Vertex>& twins) {
   if (twins.size() == 1) return g[twins.front()].name;
   return fmt::format("{}..{} ({} planes)", g[twins.front()].name, g[twins.back()].name, twins.size());
@@ -100,7 +117,7 @@ Network::Network(const Topology& topo) {
       continue;
     }
     const auto& twins = twin_sets[signature_of(g, v)];
-    if (twins.size() > 1 && shares_are_proportional(g, twins)) {
+    if (twins.size() > 1 && shares_are_proportional(g, twins) && !has_nic_affinity(g, v)) {
       new_node(twins);
     } else {
       new_node({v});
@@ -139,6 +156,7 @@ Network::Network(const Topology& topo) {
   // the k-th NIC; with fewer NICs than GPUs, neighbouring GPUs share one
   // (k x NICs / GPUs), with more NICs, each GPU gets its share of them.
   port_group_.assign(members.size(), {});
+  split_base_.assign(members.size(), -1);
   node_is_gpu_.assign(members.size(), false);
   for (std::size_t m = 0; m < members.size(); ++m) node_is_gpu_[m] = g[members[m].front()].kind == config::DeviceKind::kGpu;
   for (std::size_t m = 0; m < members.size(); ++m) {
@@ -154,6 +172,14 @@ Network::Network(const Topology& topo) {
     const std::size_t G = gpus.size(), N = nics.size();
     for (std::size_t k = 0; k < G; ++k) groups[gpus[k]] = static_cast<int>(N <= G ? k * N / G : k);
     for (std::size_t j = 0; j < N; ++j) groups[nics[j]] = static_cast<int>(N <= G ? j : j * G / N);
+  }
+  // Routing states: one per node, plus one per (PCIe switch with affinity,
+  // arc into it) for the neighbour it is entered from.
+  num_states_ = static_cast<int>(members.size());
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    if (port_group_[m].empty()) continue;
+    split_base_[m] = num_states_;
+    num_states_ += static_cast<int>(out_arcs_[m].size());
   }
 
   for (Vertex gpu : topo.gpus) {
@@ -194,33 +220,22 @@ bool Network::turn_allowed(int via, int from, int to) const {
   return from_gpu == to_gpu || a->second == b->second;
 }
 
-void Network::build_tree_from(int src) const {
-  const int nodes = static_cast<int>(out_arcs_.size());
-  // BFS keeping, among equal-depth predecessors, those on the widest paths:
-  // all fewest-hop paths whose narrowest link is as wide as possible (so a
-  // PCIe detour never ties with NVLink). Every depth-d state is dequeued
-  // before any depth-(d+1) one, so width[u] is final when u expands.
-  // States are nodes, except that a PCIe switch with NIC affinity has one
-  // state per neighbour it is entered from (its allowed turns differ).
-  std::vector<int> state_node(static_cast<std::size_t>(nodes));
-  for (int n = 0; n < nodes; ++n) state_node[static_cast<std::size_t>(n)] = n;
-  std::vector<int> state_via(static_cast<std::size_t>(nodes), -1);
-  std::unordered_map<std::int64_t, int> split;  // (node, via) -> state, for PCIe switches with affinity
-  auto state_of = [&](int node, int via) {
-    if (port_group_[static_cast<std::size_t>(node)].empty()) return node;
-    const std::int64_t key = static_cast<std::int64_t>(node) * nodes + via;
-    auto [it, fresh] = split.try_emplace(key, static_cast<int>(state_node.size()));
-    if (fresh) state_node.push_back(node), state_via.push_back(via);
-    return it->second;
-  };
-  std::vector<std::vector<Arc>> parents(static_cast<std::size_t>(nodes));  // Arc{from state, link}
-  std::vector<int> depth(static_cast<std::size_t>(nodes), -1);
-  std::vector<double> width(static_cast<std::size_t>(nodes), 0);
-  auto grow = [&] {
-    parents.resize(state_node.size());
-    depth.resize(state_node.size(), -1);
-    width.resize(state_node.size(), 0);
-  };
+void Network::bfs(int src, bool affinity, std::vector<std::vector<Arc>>* parents_out) const {
+  const auto states = static_cast<std::size_t>(affinity ? num_states_ : static_cast<int>(out_arcs_.size()));
+  auto& parents = *parents_out;
+  parents.assign(states, {});  // Arc{from state, link}
+  std::vector<int> depth(states, -1), state_node(states, -1), state_via(states, -1);
+  for (std::size_t n = 0; n < out_arcs_.size(); ++n) state_node[n] = static_cast<int>(n);
+  if (affinity) {
+    for (std::size_t n = 0; n < out_arcs_.size(); ++n) {
+      if (split_base_[n] < 0) continue;
+      for (std::size_t k = 0; k < out_arcs_[n].size(); ++k) {
+        state_node[static_cast<std::size_t>(split_base_[n]) + k] = static_cast<int>(n);
+        state_via[static_cast<std::size_t>(split_base_[n]) + k] = out_arcs_[n][k].to;
+      }
+    }
+  }
+  std::vector<double> width(states, 0);
   const int start = endpoint_node_[src];
   std::deque<int> queue{start};
   depth[static_cast<std::size_t>(start)] = 0;
@@ -230,11 +245,10 @@ void Network::build_tree_from(int src) const {
     queue.pop_front();
     const int u = state_node[static_cast<std::size_t>(su)];
     if (su != start && !node_forwards_[static_cast<std::size_t>(u)]) continue;
+    const int via = state_via[static_cast<std::size_t>(su)];
     for (const Arc& arc : out_arcs_[static_cast<std::size_t>(u)]) {
-      const int via = state_via[static_cast<std::size_t>(su)];
       if (via >= 0 && !turn_allowed(u, via, arc.to)) continue;
-      const int t = state_of(arc.to, u);
-      grow();
+      const int t = affinity ? state_of(arc.to, u) : arc.to;
       const auto ut = static_cast<std::size_t>(su), tt = static_cast<std::size_t>(t);
       if (depth[tt] < 0) {
         depth[tt] = depth[ut] + 1;
@@ -251,6 +265,35 @@ void Network::build_tree_from(int src) const {
       }
     }
   }
+}
+
+int Network::state_of(int node, int via) const {
+  const int base = split_base_[static_cast<std::size_t>(node)];
+  if (base < 0) return node;
+  const auto& arcs = out_arcs_[static_cast<std::size_t>(node)];  // sorted by target
+  const auto it = std::lower_bound(arcs.begin(), arcs.end(), via, [](const Arc& a, int v) { return a.to < v; });
+  return base + static_cast<int>(it - arcs.begin());
+}
+
+void Network::build_tree_from(int src) const {
+  // BFS keeping, among equal-depth predecessors, those on the widest paths:
+  // all fewest-hop paths whose narrowest link is as wide as possible (so a
+  // PCIe detour never ties with NVLink). Every depth-d state is dequeued
+  // before any depth-(d+1) one, so width[u] is final when u expands.
+  // States are nodes, except that a PCIe switch with NIC affinity has one
+  // state per neighbour it is entered from (its allowed turns differ).
+  // A destination the affinity rule leaves unreachable (a fabric where
+  // only a sibling's NIC leads to it) is routed without the rule.
+  std::vector<std::vector<Arc>> parents;
+  bfs(src, true, &parents);
+  std::vector<std::vector<Arc>> fallback;
+  for (std::size_t dst = 0; dst < static_cast<std::size_t>(num_gpus_); ++dst) {  // (NVSwitches of other domains are never reachable)
+    const int node = endpoint_node_[dst];
+    if (static_cast<int>(dst) != src && parents[static_cast<std::size_t>(node)].empty()) {
+      bfs(src, false, &fallback);
+      break;
+    }
+  }
   auto& table = routes_[src];
   table.assign(endpoints_.size(), {});
   for (std::size_t dst = 0; dst < endpoints_.size(); ++dst) {
@@ -262,8 +305,9 @@ void Network::build_tree_from(int src) const {
     // gets distinct uplinks), and a pair always takes the same path.
     std::vector<int> path;
     std::size_t digits = dst;
-    for (int v = endpoint_node_[dst]; !parents[v].empty();) {
-      const auto& options = parents[v];
+    const auto& tree = parents[static_cast<std::size_t>(endpoint_node_[dst])].empty() && !fallback.empty() ? fallback : parents;
+    for (int v = endpoint_node_[dst]; !tree[static_cast<std::size_t>(v)].empty();) {
+      const auto& options = tree[static_cast<std::size_t>(v)];
       const Arc& pick = options[digits % options.size()];
       digits /= options.size();
       path.push_back(pick.link);

@@ -23,7 +23,10 @@
 // and no route turns from one NIC to another through the host.
 // Without the rule a 4-node ring all-reduce behind PCIe switches fell from
 // 374 to 188 GB/s (two GPUs on one NIC). PXN (forwarding over NVLink to a
-// GPU on the destination's rail) is not modelled.
+// GPU on the destination's rail) is not modelled; where the rule leaves a
+// destination unreachable (a fabric joining only same-rail NICs), that
+// route may use a sibling's NIC. NICs with such a pairing are never merged
+// as twins (one GPU would get both).
 // ECMP: where several fewest-hop paths remain after plane merging (which
 // already splits traffic exactly over twin switches), each (source,
 // destination) pair takes one of them, chosen from the destination's index
@@ -100,6 +103,12 @@ class Network {
     int link;
   };
   void build_tree_from(int src_node) const;
+  // Equal-cost widest predecessors from `src` (per routing state when
+  // `affinity`, per node otherwise).
+  void bfs(int src, bool affinity, std::vector<std::vector<Arc>>* parents) const;
+  // The routing state of `node` entered from `via` (the node itself unless
+  // it is a PCIe switch with NIC affinity).
+  int state_of(int node, int via) const;
   // Whether a route may enter PCIe switch `via` from node `from` and leave to `to`.
   bool turn_allowed(int via, int from, int to) const;
 
@@ -110,6 +119,8 @@ class Network {
   // Per node: for a PCIe switch joining several GPUs and NICs, the affinity
   // group of each GPU and NIC neighbour (empty otherwise).
   std::vector<std::unordered_map<int, int>> port_group_;
+  std::vector<int> split_base_;  // per node: first of its per-entry states, or -1
+  int num_states_ = 0;
   std::vector<std::vector<Arc>> out_arcs_;  // per node, sorted by target node
   std::vector<NetworkLink> links_;
   int num_logical_switches_ = 0;

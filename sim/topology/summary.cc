@@ -114,6 +114,7 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
       // Toward the network (PCIe -> NIC -> fabric): the narrower of this
       // hop and what the next device sends on, back to the GPU excluded.
       double onward = 0;
+      bool nics_here = false;
       if (kind == config::DeviceKind::kPcieSwitch) {
         // Behind a PCIe switch a GPU uses its share of the switch's NICs
         // (network.h, NIC affinity): each NIC at the narrower of its PCIe
@@ -123,13 +124,15 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
           const Vertex nic = boost::target(*f, g);
           if (g[nic].kind == config::DeviceKind::kGpu) ++gpus_here;
           if (g[nic].kind != config::DeviceKind::kNic) continue;
+          nics_here = true;
           double out = 0;
           for (auto [h, hend] = boost::out_edges(nic, g); h != hend; ++h)
             if (boost::target(*h, g) != next) out += g[*h].rate_Bps;
           onward += std::min(g[*f].rate_Bps, out);
         }
         onward /= std::max(1, gpus_here);
-      } else {
+      }
+      if (!nics_here) {  // no NIC right there (or no PCIe switch): what the next device sends on
         for (auto [f, fend] = boost::out_edges(next, g); f != fend; ++f)
           if (boost::target(*f, g) != gpu) onward += g[*f].rate_Bps;
       }
