@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "sim/cli/step_run.h"
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
 #include "sim/report/floor_plan.h"
@@ -32,49 +33,35 @@ std::size_t count_of(const std::string& text, const std::string& what) {
   return n;
 }
 
-struct Step {
-  config::TopologySpec spec;
-  topology::Topology topo;
-  std::unique_ptr<topology::Network> net;
-  workload::WorkloadSpec workload;
-  workload::StepGraph graph;
-  std::vector<workload::CommCost> costs;
-};
-
-// The small 32-GPU workload (TP 8 in a node, PP 2, DP 2 across nodes),
-// costed on the analytical backend (fast; these tests are about reporting).
-Step small_step() {
-  Step s;
-  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml");
-  EXPECT_TRUE(spec.ok()) << spec.error().to_string();
-  s.spec = *spec;
-  auto topo = topology::build_topology(s.spec);
-  EXPECT_TRUE(topo.ok());
-  s.topo = std::move(*topo);
-  s.net = std::make_unique<topology::Network>(s.topo);
-  auto w = workload::load_workload_file(std::string(COLLSIM_SOURCE_DIR) + "/tests/data/workloads/small-4node.yaml");
-  EXPECT_TRUE(w.ok()) << w.error().to_string();
-  s.workload = *w;
-  auto g = workload::compile_step(s.workload, *s.net);
-  EXPECT_TRUE(g.ok()) << g.error().to_string();
-  s.graph = std::move(*g);
-  auto backend = engine::make_backend("analytical");
-  EXPECT_TRUE(backend.ok());
-  auto costs = workload::cost_calls(s.graph.calls, *s.net, **backend, workload::CommChoice{});
-  EXPECT_TRUE(costs.ok()) << costs.error().to_string();
-  s.costs = std::move(*costs);
-  return s;
+// A step compiled and costed by the pipeline `collsim run` uses, on the
+// analytical backend (fast; these tests are about reporting), without
+// what-ifs. By default the small 32-GPU workload (TP 8 in a node, PP 2,
+// DP 2 across nodes) on four H100 nodes.
+std::unique_ptr<cli::StepRun> small_step(const std::string& topology = "topologies/h100-ib400-4node.yaml",
+                                         const std::vector<std::string>& workload_sets = {}) {
+  cli::StepRequest req;
+  req.topology_file = std::string(COLLSIM_SOURCE_DIR) + "/" + topology;
+  req.workload_file = std::string(COLLSIM_SOURCE_DIR) + "/tests/data/workloads/small-4node.yaml";
+  req.workload_sets = workload_sets;
+  req.backend = "analytical";
+  req.what_if = false;
+  cli::StepFailure failure;
+  auto run = cli::run_step(req, &failure);
+  EXPECT_TRUE(run) << failure.error.to_string();
+  return run;
 }
 
 TEST(StepSimBins, BinnedBytesAddUpToEachResourceClasssBytes) {
-  const Step s = small_step();
-  const auto groups = report::resource_groups(*s.net);
+  const auto run = small_step();
+  ASSERT_TRUE(run);
+  const auto& s = *run;
+  const auto groups = report::resource_groups(*s.network);
   workload::StepSimOptions opt;
   opt.link_group = groups.of_link;
-  const auto r = workload::simulate_step(s.graph, s.costs, *s.net, opt);
+  const auto r = workload::simulate_step(s.graph, s.costs, *s.network, opt);
   ASSERT_TRUE(r.complete);
   // Recording does not change the simulation.
-  const auto plain = workload::simulate_step(s.graph, s.costs, *s.net);
+  const auto plain = workload::simulate_step(s.graph, s.costs, *s.network);
   EXPECT_DOUBLE_EQ(r.step_time_s, plain.step_time_s);
 
   ASSERT_EQ(r.group_bytes.bytes.size(), groups.names.size());
@@ -94,29 +81,19 @@ TEST(StepSimBins, BinnedBytesAddUpToEachResourceClasssBytes) {
   EXPECT_GE(busy_groups, 3);  // NVLink (TP), PCIe and InfiniBand (PP, DP)
 
   // No class carries more than its capacity in any bin.
-  for (const auto& row : report::group_utilisation(r.group_bytes, groups, *s.net, r.step_time_s))
+  for (const auto& row : report::group_utilisation(r.group_bytes, groups, *s.network, r.step_time_s))
     for (double u : row) EXPECT_LE(u, 1 + 1e-9);
 }
 
 TEST(StepSimBins, BinsCoverComputeAfterTheLastTransfer) {
   // Pipeline stages on one node with slow compute: the step ends with
   // compute long after the last byte moved; the bins must still reach it.
-  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml");
-  ASSERT_TRUE(spec.ok());
-  auto topo = topology::build_topology(*spec);
-  ASSERT_TRUE(topo.ok());
-  const topology::Network net(*topo);
-  auto w = workload::load_workload_file(std::string(COLLSIM_SOURCE_DIR) + "/tests/data/workloads/small-4node.yaml",
-                                        {"parallelism.tp=1", "parallelism.pp=8", "compute.mfu=0.2615"});
-  ASSERT_TRUE(w.ok()) << w.error().to_string();
-  auto g = workload::compile_step(*w, net);
-  ASSERT_TRUE(g.ok()) << g.error().to_string();
-  auto backend = engine::make_backend("analytical");
-  auto costs = workload::cost_calls(g->calls, net, **backend, workload::CommChoice{});
-  ASSERT_TRUE(costs.ok());
+  const auto run = small_step("topologies/hgx-h100.yaml", {"parallelism.tp=1", "parallelism.pp=8", "compute.mfu=0.2615"});
+  ASSERT_TRUE(run);
+  const auto& net = *run->network;
   workload::StepSimOptions opt;
   opt.link_group = report::resource_groups(net).of_link;
-  const auto r = workload::simulate_step(*g, *costs, net, opt);
+  const auto r = workload::simulate_step(run->graph, run->costs, net, opt);
   EXPECT_GE(r.group_bytes.bin_s * opt.time_bins, r.step_time_s);
   double total = 0, binned = 0;
   for (double b : r.link_bytes) total += b;
@@ -126,11 +103,13 @@ TEST(StepSimBins, BinsCoverComputeAfterTheLastTransfer) {
 }
 
 TEST(StepSimBins, TwoBinsStillCoverTheStep) {
-  const Step s = small_step();
+  const auto run = small_step();
+  ASSERT_TRUE(run);
+  const auto& s = *run;
   workload::StepSimOptions opt;
-  opt.link_group = report::resource_groups(*s.net).of_link;
+  opt.link_group = report::resource_groups(*s.network).of_link;
   opt.time_bins = 2;
-  const auto r = workload::simulate_step(s.graph, s.costs, *s.net, opt);
+  const auto r = workload::simulate_step(s.graph, s.costs, *s.network, opt);
   EXPECT_GE(r.group_bytes.bin_s * 2, r.step_time_s);
   double total = 0, binned = 0;
   for (double b : r.link_bytes) total += b;
@@ -188,14 +167,16 @@ TEST(FloorPlan, ATopologyWithoutRacksSaysSo) {
 }
 
 TEST(HtmlReport, StepPageHasEveryChartAndNothingExternal) {
-  const Step s = small_step();
-  const auto groups = report::resource_groups(*s.net);
+  const auto run = small_step();
+  ASSERT_TRUE(run);
+  const auto& s = *run;
+  const auto groups = report::resource_groups(*s.network);
   workload::StepSimOptions opt;
   opt.link_group = groups.of_link;
-  const auto r = workload::simulate_step(s.graph, s.costs, *s.net, opt);
-  auto rep = report::summarise_step(s.workload, s.spec.name, s.graph, s.costs, r, *s.net);
+  const auto r = workload::simulate_step(s.graph, s.costs, *s.network, opt);
+  auto rep = report::summarise_step(s.workload, s.spec.name, s.graph, s.costs, r, *s.network);
   rep.bottlenecks.push_back({"GPU compute", "2x faster", 1.0, r.step_time_s * 0.6, -40.0});
-  const report::StepHtmlInputs in{&rep, &s.spec, &s.topo, s.net.get(), groups, {}};
+  const report::StepHtmlInputs in{&rep, &s.spec, &s.topo, s.network.get(), groups, {}};
   const std::string html = report::step_html(in);
   for (const char* chart : {"breakdown", "timeline", "link-heat-map", "what-if", "floor-plan"}) {
     EXPECT_NE(html.find(std::string("data-chart=\"") + chart), std::string::npos) << chart;

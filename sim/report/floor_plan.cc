@@ -16,12 +16,6 @@ namespace {
 
 constexpr double kWidth = 960;
 
-std::string svg_open(const char* name, double height) {
-  return fmt::format(R"(<svg class="chart" data-chart="{}" xmlns="http://www.w3.org/2000/svg" width="{}" height="{:.0f}" )"
-                     R"(viewBox="0 0 {} {:.0f}" role="img">)",
-                     name, kWidth, height, kWidth, height);
-}
-
 // Per file link: its cable length (0 when it is not a cable).
 std::vector<double> cable_lengths(const config::TopologySpec& spec, const topology::Topology& topo) {
   std::vector<double> length(spec.links.size(), 0.0);
@@ -59,7 +53,7 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
                            const std::vector<double>& utilisation) {
   const bool by_util = !utilisation.empty();
   if (spec.racks.empty()) {
-    return svg_open("floor-plan", 40) +
+    return svg::open_chart("floor-plan", 40) +
            R"(<text x="10" y="24">No floor plan: this topology places no device in a rack (docs/topology-format.md, "Floor plan").</text></svg>)";
   }
   const auto length = cable_lengths(spec, topo);
@@ -106,7 +100,7 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
     return svg::heat_colour(by_util ? b.max_util : (longest > 0 ? b.max_m / longest : 0));
   };
 
-  std::string out = svg_open(by_util ? "floor-plan-utilisation" : "floor-plan", height);
+  std::string out = svg::open_chart(by_util ? "floor-plan-utilisation" : "floor-plan", height);
   out += fmt::format(R"(<rect x="0" y="0" width="{}" height="{:.0f}" fill="#fbfbf8"/>)", kWidth, plan_h);
   // Bundles between racks under the racks; the width grows with the count.
   for (const auto& [pair, b] : between) {
@@ -227,7 +221,7 @@ std::string tiers_svg(const config::TopologySpec& spec, const topology::Topology
       gy[static_cast<std::size_t>(gs[k])] = 20 + row * row_h + box_h / 2;
     }
   }
-  std::string out = svg_open("tiers", height);
+  std::string out = svg::open_chart("tiers", height);
   for (const auto& [pair, e] : edges) {
     const auto a = static_cast<std::size_t>(pair.first), b = static_cast<std::size_t>(pair.second);
     std::string classes;

@@ -12,12 +12,6 @@ namespace {
 constexpr double kWidth = 960;
 constexpr double kLabelWidth = 210;  // left margin for row labels
 
-std::string open_svg(const std::string& name, double height) {
-  return fmt::format(R"(<svg class="chart" data-chart="{}" xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" )"
-                     R"(viewBox="0 0 {} {}" role="img">)",
-                     escape(name), kWidth, height, kWidth, height);
-}
-
 std::string text(double x, double y, const std::string& s, const char* anchor = "start", const char* cls = "") {
   return fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="{}" class="{}">{}</text>)", x, y, anchor, cls,
                      escape(s));
@@ -74,6 +68,12 @@ std::string short_number(double v) {
 
 }  // namespace
 
+std::string open_chart(const std::string& name, double height) {
+  return fmt::format(R"(<svg class="chart" data-chart="{}" xmlns="http://www.w3.org/2000/svg" width="{}" height="{:.0f}" )"
+                     R"(viewBox="0 0 {} {:.0f}" role="img">)",
+                     escape(name), kWidth, height, kWidth, height);
+}
+
 std::string escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -128,7 +128,7 @@ std::string stacked_bar(const std::string& name, const std::vector<Part>& parts,
   for (const auto& p : parts) total += std::max(0.0, p.value);
   const int legend_rows = (static_cast<int>(parts.size()) + 2) / 3;
   const double height = 56 + 22.0 * legend_rows;
-  std::string out = open_svg(name, height);
+  std::string out = open_chart(name, height);
   const double x0 = 10, w = kWidth - 20;
   double x = x0;
   for (const auto& p : parts) {
@@ -150,7 +150,7 @@ std::string stacked_bar(const std::string& name, const std::vector<Part>& parts,
 
 std::string bar_chart(const std::string& name, const std::vector<Bar>& bars, const std::string& unit) {
   const double row = 26, height = 20 + row * std::max<std::size_t>(bars.size(), 1);
-  std::string out = open_svg(name, height);
+  std::string out = open_chart(name, height);
   double extent = 1e-12;
   for (const auto& b : bars) extent = std::max(extent, std::abs(b.value));
   // Bars grow left (negative) or right (positive) from a zero line.
@@ -182,7 +182,7 @@ std::string line_chart(const std::string& name, const std::vector<Series>& serie
       if (axes.log_x && !(x > 0)) continue;
       x_lo = std::min(x_lo, x), x_hi = std::max(x_hi, x), y_hi = std::max(y_hi, y);
     }
-  std::string out = open_svg(name, height);
+  std::string out = open_chart(name, height);
   if (!(x_hi >= x_lo)) return out + text(left, top + 20, "no data") + "</svg>";
   auto tx = [&](double x) { return axes.log_x ? std::log2(x) : x; };
   double a = tx(x_lo), b = tx(x_hi);
@@ -244,7 +244,7 @@ std::string line_chart(const std::string& name, const std::vector<Series>& serie
 std::string heat_map(const std::string& name, const std::vector<HeatRow>& rows, double t_end_s) {
   const double row = 20, top = 8, right = kWidth - 60;
   const double height = top + row * rows.size() + 60;
-  std::string out = open_svg(name, height);
+  std::string out = open_chart(name, height);
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const auto& hr = rows[r];
     const double y = top + row * r;
@@ -281,7 +281,7 @@ std::string gantt(const std::string& name, const std::vector<GanttRow>& rows, do
   const double height = top + row * rows.size() + 56;
   const int columns = static_cast<int>(right - kLabelWidth);  // one per pixel
   const double col_s = t_end_s > 0 ? t_end_s / columns : 1;
-  std::string out = open_svg(name, height);
+  std::string out = open_chart(name, height);
   auto px = [&](double t) { return kLabelWidth + (right - kLabelWidth) * (t_end_s > 0 ? t / t_end_s : 0); };
   const std::size_t ncat = categories.size();
   for (std::size_t r = 0; r < rows.size(); ++r) {

@@ -13,6 +13,10 @@ namespace collsim::report::svg {
 
 std::string escape(std::string_view text);  // for XML text and attribute values
 
+// The opening tag every chart uses: <svg class="chart" data-chart=NAME ...>
+// of the reports' width (960) and `height`.
+std::string open_chart(const std::string& name, double height);
+
 // 0 -> pale, 0.5 -> amber, 1 -> red: utilisation and other 0..1 scales.
 std::string heat_colour(double fraction);
 // A colour for category i of a small palette (distinct, colour-blind safe).
