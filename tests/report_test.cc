@@ -45,6 +45,7 @@ std::unique_ptr<cli::StepRun> small_step(const std::string& topology = "topologi
   req.workload_sets = workload_sets;
   req.backend = "analytical";
   req.what_if = false;
+  req.bin_link_groups = true;  // bytes over time per resource class, as --html asks for
   cli::StepFailure failure;
   auto run = cli::run_step(req, &failure);
   EXPECT_TRUE(run) << failure.error.to_string();
@@ -55,10 +56,9 @@ TEST(StepSimBins, BinnedBytesAddUpToEachResourceClasssBytes) {
   const auto run = small_step();
   ASSERT_TRUE(run);
   const auto& s = *run;
-  const auto groups = report::resource_groups(*s.network);
-  workload::StepSimOptions opt;
-  opt.link_group = groups.of_link;
-  const auto r = workload::simulate_step(s.graph, s.costs, *s.network, opt);
+  const auto& groups = s.link_groups;
+  const auto& r = s.result;
+  const workload::StepSimOptions opt;  // for its default bin count
   ASSERT_TRUE(r.complete);
   // Recording does not change the simulation.
   const auto plain = workload::simulate_step(s.graph, s.costs, *s.network);
@@ -170,13 +170,10 @@ TEST(HtmlReport, StepPageHasEveryChartAndNothingExternal) {
   const auto run = small_step();
   ASSERT_TRUE(run);
   const auto& s = *run;
-  const auto groups = report::resource_groups(*s.network);
-  workload::StepSimOptions opt;
-  opt.link_group = groups.of_link;
-  const auto r = workload::simulate_step(s.graph, s.costs, *s.network, opt);
-  auto rep = report::summarise_step(s.workload, s.spec.name, s.graph, s.costs, r, *s.network);
+  const auto& r = s.result;
+  auto rep = s.report;
   rep.bottlenecks.push_back({"GPU compute", "2x faster", 1.0, r.step_time_s * 0.6, -40.0});
-  const report::StepHtmlInputs in{&rep, &s.spec, &s.topo, s.network.get(), groups, {}};
+  const report::StepHtmlInputs in{&rep, &s.spec, &s.topo, s.network.get(), s.link_groups, {}};
   const std::string html = report::step_html(in);
   for (const char* chart : {"breakdown", "timeline", "link-heat-map", "what-if", "floor-plan"}) {
     EXPECT_NE(html.find(std::string("data-chart=\"") + chart), std::string::npos) << chart;
