@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "test_support.h"
@@ -235,6 +237,70 @@ links:
   const auto& across = rn.route(0, 3);
   ASSERT_FALSE(across.empty());
   EXPECT_EQ(rn.links()[across.back()].name, "n1psw->n1gpu1");
+}
+
+}  // namespace
+}  // namespace collsim::topology
+
+namespace collsim::topology {
+namespace {
+
+// route() searches per pair (bidirectional BFS over the fewest-hop DAG);
+// reference_route() is the original full single-source BFS. They must agree
+// link for link (widest-path ties, ECMP digit choices, NIC affinity and its
+// fallback) on every shipped topology and on the template's fabric shapes.
+void expect_routes_match_reference(const Network& net, const std::string& what) {
+  const int n = net.num_endpoints();
+  const int stride = std::max(1, n * n / 4000);  // about 4,000 pairs per network
+  int checked = 0;
+  for (long long k = 0; k < static_cast<long long>(n) * n; k += stride) {
+    const int a = static_cast<int>(k / n), b = static_cast<int>((k * 7919) % n);
+    if (a == b) continue;
+    ASSERT_EQ(net.route(a, b), net.reference_route(a, b)) << what << ": " << a << " -> " << b;
+    ++checked;
+  }
+  EXPECT_GE(checked, std::min(n * (n - 1), 1000)) << what;
+}
+
+TEST(Network, PerPairRoutesEqualTheFullBfsOnShippedTopologies) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(COLLSIM_SOURCE_DIR) + "/topologies")) {
+    const Network net(collsim::testing::topology_from_file(entry.path().string()));
+    expect_routes_match_reference(net, entry.path().filename().string());
+  }
+}
+
+TEST(Network, PerPairRoutesEqualTheFullBfsOnTemplateFabrics) {
+  const char* files[] = {
+      // three tiers (pods of 4 leaves), with and without the PCIe tree
+      "name: t\ncluster: {node: hgx-h100, nodes: 16, fabric: {kind: rail-optimized, leaf_radix: 8}}\n",
+      "name: t\ncluster: {node: hgx-h100, nodes: 16, host: {pcie_switches: 0}, fabric: {kind: rail-optimized, leaf_radix: 8}}\n",
+      "name: t\ncluster: {node: hgx-h100, nodes: 6, fabric: {kind: leaf-spine, leaf_radix: 16, oversubscription: 3}}\n",
+      "name: t\ncluster: {node: gb200-nvl72, nodes: 3, nic: 800Gb/s, fabric: {kind: leaf-spine, leaf_radix: 64}}\n",
+  };
+  for (const char* text : files) {
+    const Network net(collsim::testing::topology_from_text(text));
+    expect_routes_match_reference(net, text);
+  }
+  // The rail-only fabric of PairedNicsAreNotMergedAndEveryGpuStaysReachable,
+  // where the affinity rule cuts some pairs off (fallback routes).
+  const Network rails(collsim::testing::topology_from_text(R"(name: railonly
+devices:
+  - {name: n0gpu, kind: gpu, count: 2}
+  - {name: n0psw, kind: pcie_switch}
+  - {name: n0nic, kind: nic, count: 2}
+  - {name: n1gpu, kind: gpu, count: 2}
+  - {name: n1psw, kind: pcie_switch}
+  - {name: n1nic, kind: nic, count: 2}
+  - {name: rail, kind: switch, count: 2}
+links:
+  - {from: n0gpu, to: n0psw, rate: 63GB/s, latency: 250ns, class: pcie}
+  - {from: n0nic, to: n0psw, rate: 63GB/s, latency: 250ns, class: pcie}
+  - {from: n1gpu, to: n1psw, rate: 63GB/s, latency: 250ns, class: pcie}
+  - {from: n1nic, to: n1psw, rate: 63GB/s, latency: 250ns, class: pcie}
+  - {from: n0nic, to: rail, pattern: zip, rate: 50GB/s, latency: 150ns, class: infiniband}
+  - {from: n1nic, to: rail, pattern: zip, rate: 50GB/s, latency: 150ns, class: infiniband}
+)"));
+  expect_routes_match_reference(rails, "rail-only");
 }
 
 }  // namespace

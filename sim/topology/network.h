@@ -36,6 +36,7 @@
 // with it, against 110 GB/s with a hash of the pair (collisions).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -90,8 +91,18 @@ class Network {
   int node_of_endpoint(int endpoint) const { return endpoint_node_[endpoint]; }
 
   // Link indices from endpoint `src` to endpoint `dst` (src != dst).
-  // Results are cached per source.
+  // Computed per pair on demand and cached (memory grows with the pairs
+  // asked for, not with endpoints squared): a bidirectional BFS finds the
+  // fewest-hop distance, the states on fewest-hop paths are kept, and a BFS
+  // restricted to them replays the full single-source BFS's order, so the
+  // widest-path and ECMP choices are exactly reference_route()'s.
   const std::vector<int>& route(int src, int dst) const;
+  // The same route from a full BFS over the whole graph from `src` (the
+  // original algorithm; O(graph) per call). For tests and checks.
+  std::vector<int> reference_route(int src, int dst) const;
+  // Fewest hops from endpoint `src` to every GPU endpoint (one full BFS; 0
+  // for src itself, -1 where unreachable). The route lengths, without routes.
+  std::vector<int> hops_to_gpus(int src) const;
 
   // The sum of latencies and the minimum effective rate along a route.
   double route_latency_s(const std::vector<int>& route) const;
@@ -102,10 +113,21 @@ class Network {
     int to;
     int link;
   };
-  void build_tree_from(int src_node) const;
+  // Walks back from `dst` through `parents` (per routing state), taking the
+  // ECMP choice of `dst`'s index at each fork.
+  std::vector<int> walk_back(int dst, const std::vector<std::vector<Arc>>& parents) const;
+  // Per-pair search (see route()); false if no route under `affinity`.
+  bool route_pair(int src, int dst, bool affinity, std::vector<int>* out) const;
+  // The states a route may move to from / come from, in the BFS's order.
+  template <typename F>
+  void for_each_next(int state, int start, bool affinity, F&& f) const;
+  template <typename F>
+  void for_each_prev(int state, int start, bool affinity, F&& f) const;
+  int node_of_state(int s) const { return s < static_cast<int>(out_arcs_.size()) ? s : state_node_[static_cast<std::size_t>(s)]; }
+  int via_of_state(int s) const { return s < static_cast<int>(out_arcs_.size()) ? -1 : state_via_[static_cast<std::size_t>(s)]; }
   // Equal-cost widest predecessors from `src` (per routing state when
-  // `affinity`, per node otherwise).
-  void bfs(int src, bool affinity, std::vector<std::vector<Arc>>* parents) const;
+  // `affinity`, per node otherwise), and each state's depth if asked.
+  void bfs(int src, bool affinity, std::vector<std::vector<Arc>>* parents, std::vector<int>* depth) const;
   // The routing state of `node` entered from `via` (the node itself unless
   // it is a PCIe switch with NIC affinity).
   int state_of(int node, int via) const;
@@ -122,11 +144,22 @@ class Network {
   std::vector<int> split_base_;  // per node: first of its per-entry states, or -1
   int num_states_ = 0;
   std::vector<std::vector<Arc>> out_arcs_;  // per node, sorted by target node
+  std::vector<std::vector<Arc>> in_arcs_;   // per node: Arc{from node, link}, sorted by source node
+  std::vector<int> state_node_, state_via_;  // per routing state (plain states: the node, -1)
   std::vector<NetworkLink> links_;
   int num_logical_switches_ = 0;
   int num_gpus_ = 0;
-  // Lazily filled: for each source endpoint, the route to every endpoint.
-  mutable std::vector<std::vector<std::vector<int>>> routes_;
+  // Routes asked for, keyed by src * num_endpoints + dst.
+  mutable std::unordered_map<std::uint64_t, std::vector<int>> route_cache_;
+  // Scratch of the per-pair search, sized to the states and reset by stamp.
+  struct Scratch {
+    std::vector<std::uint32_t> stamp_f, stamp_b, stamp_dag;
+    std::vector<int> dist_f, dist_b;
+    std::vector<double> width;
+    std::vector<std::vector<Arc>> parents;
+    std::uint32_t epoch = 0;
+  };
+  mutable Scratch scratch_;
 };
 
 }  // namespace collsim::topology

@@ -140,8 +140,7 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
     }
   }
   for (int a = 0; a < s.gpus; ++a)
-    for (int b = 0; b < s.gpus; ++b)
-      if (a != b) s.diameter_hops = std::max(s.diameter_hops, static_cast<int>(net.route(a, b).size()));
+    for (int h : net.hops_to_gpus(a)) s.diameter_hops = std::max(s.diameter_hops, h);
   if (s.gpus >= 2) s.bisection_Bps = half_to_half_max_flow(net);
   return s;
 }
