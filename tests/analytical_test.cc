@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "sim/collective/algorithms.h"
+#include "sim/collective/hier.h"
+#include "sim/collective/ring.h"
+#include "sim/engine/analytical_backend.h"
+#include <fmt/format.h>
 #include "sim/engine/backend.h"
 #include <yaml-cpp/yaml.h>
 
@@ -98,6 +102,89 @@ TEST(Analytical, TrainingStepAgreesWithSimGrid) {
   const double ts = YAML::LoadFile(::testing::TempDir() + "s.json")["step_time_s"].as<double>();
   const double ta = YAML::LoadFile(::testing::TempDir() + "a.json")["step_time_s"].as<double>();
   EXPECT_NEAR(ta / ts, 1.0, 0.02);
+}
+
+}  // namespace
+}  // namespace collsim::engine
+
+namespace collsim::engine {
+namespace {
+
+// Compact ring passes are costed in closed form (analytical_backend.h); the
+// oracle is the same schedule expanded into its transfers and evaluated
+// transfer by transfer (record_transfers forces the expansion). Uneven rings:
+// NVLink and network hops in one ring, cables of different lengths.
+TEST(AnalyticalBackend, CompactRingsCostExactlyAsTheirTransfers) {
+  AnalyticalBackend backend;
+  struct Case {
+    const char* topology;
+    collective::Op op;
+    const char* algo;
+    double bytes;
+  };
+  const Case cases[] = {
+      {"h100-ib400-4node.yaml", collective::Op::kAllReduce, "ring", 64e6},
+      {"h100-ib400-4node.yaml", collective::Op::kAllReduce, "hier", 8.0 * 1048576},  // one piece: compact
+      {"h100-ib400-4node.yaml", collective::Op::kAllReduce, "hier", 1e9},            // pieces: explicit
+      {"h100-ib400-4node.yaml", collective::Op::kReduceScatter, "ring", 1e6},
+      {"h100-ib400-4node.yaml", collective::Op::kAllGather, "ring", 3e6},
+      {"dgx-a100-hdr200-4node.yaml", collective::Op::kAllReduce, "ring", 1e8},
+      {"gb200-nvl72-8rack.yaml", collective::Op::kAllReduce, "hier", 16.0 * 1048576},
+  };
+  for (const Case& c : cases) {
+    const topology::Network net(collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + c.topology));
+    collective::AlgoParams params;
+    for (int g = 0; g < net.num_gpus(); ++g) params.domain_of_rank.push_back(net.nvlink_domain_of(g));
+    for (auto proto : {collective::Protocol::kNone, collective::Protocol::kSimple, collective::Protocol::kLL}) {
+      params.protocol = proto;
+      auto s = collective::build_schedule(c.op, c.algo, net.num_gpus(), c.bytes, params);
+      if (!s) continue;  // hier runs Simple only
+      RunOptions compact, expanded;
+      expanded.record_transfers = true;
+      auto a = backend.run(net, {*s}, compact);
+      auto b = backend.run(net, {*s}, expanded);
+      ASSERT_TRUE(a.ok() && b.ok());
+      const std::string what = fmt::format("{} {} {} {}", c.topology, c.algo, c.bytes, collective::protocol_name(proto));
+      EXPECT_NEAR((*a)[0].time_s, (*b)[0].time_s, 1e-12 * (*b)[0].time_s) << what;
+      EXPECT_EQ((*a)[0].load_bound, (*b)[0].load_bound) << what;
+      EXPECT_NEAR((*a)[0].bytes_sent, (*b)[0].bytes_sent, 1e-9 * (*b)[0].bytes_sent) << what;
+      if (std::string(c.algo) == "hier" && c.bytes < 1e8) {
+        EXPECT_TRUE(s->compact()) << what;
+      }
+    }
+  }
+}
+
+// The same on a ring whose hops all differ (cable lengths 1..8 m), where a
+// slow hop makes ranks drift apart: the closed form must follow every
+// position's own start and hop time, for in-order (hier) and plain passes.
+TEST(AnalyticalBackend, CompactRingsOnUnevenHopsMatchTheirTransfers) {
+  std::string yaml =
+      "name: uneven\ndevices:\n  - {name: g, kind: gpu, count: 6}\n  - {name: s, kind: switch, count: 6}\n"
+      "  - {name: core, kind: switch}\nlinks:\n  - {from: s, to: core, rate: 40GB/s, latency: 300ns, class: ideal}\n";
+  for (int i = 0; i < 6; ++i) {
+    yaml += fmt::format("  - {{from: \"g[{}]\", to: \"s[{}]\", rate: {}GB/s, latency: {}ns, class: ideal}}\n", i, i,
+                        10 + 7 * i, 100 * (i + 1));
+    yaml += fmt::format("  - {{from: \"s[{}]\", to: \"g[{}]\", rate: 50GB/s, latency: {}ns, class: ideal}}\n", i,
+                        (i + 1) % 6, 250 * (6 - i));
+  }
+  const topology::Network net(collsim::testing::topology_from_text(yaml));
+  AnalyticalBackend backend;
+  collective::Schedule rings = collective::ring_allreduce(6, 6e6);
+  collective::RingOptions sliced;
+  sliced.max_slices = 3;
+  collective::Schedule sliced_ring = collective::ring_allreduce(6, 6e6, sliced);
+  auto hier = collective::hier_allreduce(6, 6e5, {0, 0, 1, 1, 2, 2});
+  ASSERT_TRUE(hier.ok());
+  ASSERT_TRUE(hier->compact());
+  for (const auto* s : {&rings, &sliced_ring, &*hier}) {
+    RunOptions expanded;
+    expanded.record_transfers = true;
+    auto a = backend.run(net, {*s}, {});
+    auto b = backend.run(net, {*s}, expanded);
+    ASSERT_TRUE(a.ok() && b.ok()) << (a.ok() ? b.error().to_string() : a.error().to_string());
+    EXPECT_NEAR((*a)[0].time_s, (*b)[0].time_s, 1e-12 * (*b)[0].time_s) << s->algo;
+  }
 }
 
 }  // namespace

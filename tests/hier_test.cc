@@ -37,7 +37,7 @@ TEST(Hierarchical, NetworkBytesPerGpuAre2DMinus1OverDOfItsChunk) {
   auto s = hier_allreduce(D * g, n, domains(D, g));
   ASSERT_TRUE(s.ok());
   std::vector<double> across(D * g, 0);
-  for (const auto& t : s->transfers)
+  for (const auto& t : expand(*s).transfers)
     if (t.src / g != t.dst / g) across[t.src] += t.bytes;
   for (double b : across) EXPECT_NEAR(b, 2.0 * (D - 1) / D * n / g, 1e-6 * n);
 }

@@ -14,7 +14,7 @@ TEST(RingAllReduce, ComputesAnAllReduceForManyRankCounts) {
   sliced.max_slices = 8;
   for (int p : {2, 3, 4, 5, 7, 8, 13, 16, 72}) {
     for (double bytes : {1024.0, 64.0 * 1048576, 1073741824.0}) {
-      const Schedule s = ring_allreduce(p, bytes, sliced);
+      const Schedule s = expand(ring_allreduce(p, bytes, sliced));
       const Status st = check_allreduce(s);
       EXPECT_TRUE(st.ok()) << "p=" << p << " bytes=" << bytes << ": " << st.error().to_string();
     }
@@ -22,7 +22,7 @@ TEST(RingAllReduce, ComputesAnAllReduceForManyRankCounts) {
 }
 
 TEST(RingAllReduce, BrokenSchedulesFailTheSymbolicCheck) {
-  Schedule s = ring_allreduce(4, 4.0 * 1048576);
+  Schedule s = expand(ring_allreduce(4, 4.0 * 1048576));
   // Turning one reduce into a copy loses a contribution.
   Schedule lost = s;
   lost.transfers[4].action = Action::kCopy;
@@ -41,7 +41,7 @@ TEST(RingAllReduce, EachRankSendsTwoTimesPMinusOneOverPOfTheBuffer) {
   // formulas.md allreduce_ring: the bandwidth term 2((p-1)/p) n b is what one rank sends.
   for (int p : {2, 3, 8, 72}) {
     const double n = 1e9;
-    const Schedule s = ring_allreduce(p, n);
+    const Schedule s = expand(ring_allreduce(p, n));
     std::vector<double> sent(p, 0), received(p, 0);
     for (const auto& t : s.transfers) {
       sent[t.src] += t.bytes;
@@ -58,16 +58,16 @@ TEST(RingAllReduce, SliceCountFollowsTheOptions) {
   RingOptions sliced;
   sliced.max_slices = 8;
   // 8 ranks x 1 GiB: chunks of 128 MiB, cut into 8 slices.
-  EXPECT_EQ(ring_allreduce(8, 1073741824.0, sliced).transfers.size(), 2u * 7 * 8 * 8);
+  EXPECT_EQ(expand(ring_allreduce(8, 1073741824.0, sliced)).transfers.size(), 2u * 7 * 8 * 8);
   // 128 KiB chunks are below one 512 KiB slice.
-  EXPECT_EQ(ring_allreduce(8, 1048576.0, sliced).transfers.size(), 2u * 7 * 8);
-  EXPECT_EQ(ring_allreduce(8, 1073741824.0).transfers.size(), 2u * 7 * 8);  // default: one slice
+  EXPECT_EQ(expand(ring_allreduce(8, 1048576.0, sliced)).transfers.size(), 2u * 7 * 8);
+  EXPECT_EQ(expand(ring_allreduce(8, 1073741824.0)).transfers.size(), 2u * 7 * 8);  // default: one slice
 }
 
 TEST(RingAllReduce, EachSliceWaitsOnlyForTheSameSliceFromTheLeft) {
   RingOptions sliced;
   sliced.max_slices = 8;
-  const Schedule s = ring_allreduce(5, 5.0 * 4 * 524288, sliced);  // 4 slices per chunk
+  const Schedule s = expand(ring_allreduce(5, 5.0 * 4 * 524288, sliced));  // 4 slices per chunk
   for (const auto& t : s.transfers) {
     for (int d : t.deps) {
       const Transfer& before = s.transfers[d];
@@ -78,7 +78,7 @@ TEST(RingAllReduce, EachSliceWaitsOnlyForTheSameSliceFromTheLeft) {
   }
 }
 
-TEST(RingAllReduce, OneRankHasNothingToSend) { EXPECT_TRUE(ring_allreduce(1, 1e6).transfers.empty()); }
+TEST(RingAllReduce, OneRankHasNothingToSend) { EXPECT_TRUE(expand(ring_allreduce(1, 1e6)).transfers.empty()); }
 
 }  // namespace
 }  // namespace collsim::collective
@@ -101,14 +101,14 @@ TEST(RingFamily, TheCheckerTellsTheOperationsApart) {
   // An all-gather schedule does not reduce-scatter, and the unshifted
   // reduce-scatter (the first half of the all-reduce) leaves chunk r+1 on rank r.
   EXPECT_FALSE(check_schedule(Op::kReduceScatter, ring_allgather(4, 4096)).ok());
-  Schedule first_half = ring_allreduce(4, 4096);
+  Schedule first_half = expand(ring_allreduce(4, 4096));
   first_half.transfers.resize(first_half.transfers.size() / 2);
   first_half.op = "reducescatter";
   const Status st = check_schedule(Op::kReduceScatter, first_half);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("rank 0 holds"), std::string::npos) << st.error().message;
   // An all-gather that forwards a chunk before receiving it sends data it does not hold.
-  Schedule early = ring_allgather(4, 4096);
+  Schedule early = expand(ring_allgather(4, 4096));
   std::swap(early.transfers[1].chunk, early.transfers[5].chunk);
   EXPECT_FALSE(check_schedule(Op::kAllGather, early).ok());
 }
@@ -116,7 +116,7 @@ TEST(RingFamily, TheCheckerTellsTheOperationsApart) {
 TEST(RingFamily, DataMustBeOrderedByDependenciesNotByListOrder) {
   // The same transfers without dependencies compute the right sums in list
   // order, but a real run may send a chunk before it arrived: rejected.
-  Schedule racy = ring_allreduce(4, 4.0 * 1048576);
+  Schedule racy = expand(ring_allreduce(4, 4.0 * 1048576));
   for (auto& t : racy.transfers) t.deps.clear();
   const Status st = check_allreduce(racy);
   ASSERT_FALSE(st.ok());
@@ -126,7 +126,7 @@ TEST(RingFamily, DataMustBeOrderedByDependenciesNotByListOrder) {
 TEST(RingFamily, EachRankSendsPMinusOneOverPOfTheBuffer) {
   for (int p : {2, 8, 72}) {
     const double n = 1e9;
-    for (const Schedule& s : {ring_reducescatter(p, n), ring_allgather(p, n)}) {
+    for (const Schedule& s : {expand(ring_reducescatter(p, n)), expand(ring_allgather(p, n))}) {
       std::vector<double> sent(p, 0);
       for (const auto& t : s.transfers) sent[t.src] += t.bytes;
       for (double b : sent) EXPECT_NEAR(b, (p - 1.0) / p * n, 1e-6 * n) << s.op << " p=" << p;
@@ -160,7 +160,7 @@ TEST(RingChannels, OneRingPerGpuOfADomainEachLeavingFromADifferentGpu) {
 TEST(RingChannels, MultiChannelAllReduceIsCorrectAndMovesTheRingBytes) {
   const std::vector<int> domain{0, 0, 0, 0, 1, 1, 1, 1};
   const auto orders = rings_over_domains(domain);
-  const Schedule s = ring_allreduce_channels(8, 8e6, orders);
+  const Schedule s = expand(ring_allreduce_channels(8, 8e6, orders));
   const Status st = check_allreduce(s);
   EXPECT_TRUE(st.ok()) << st.error().to_string();
   std::vector<double> sent(8, 0);

@@ -254,8 +254,8 @@ TEST(WorkloadContention, ConcurrentAllReducesShareLinksAsSimGridDoes) {
     const auto r = simulate_step(g, *costs, net);
 
     // SimGrid: the two schedules merged into one of 8 ranks on the same 4 GPUs.
-    auto a = collective::ring_allreduce(4, 1.0 * (1 << 30));
-    const auto b = collective::ring_allreduce(4, small);
+    auto a = collective::expand(collective::ring_allreduce(4, 1.0 * (1 << 30)));
+    const auto b = collective::expand(collective::ring_allreduce(4, small));
     const int offset = static_cast<int>(a.transfers.size());
     for (auto t : b.transfers) {
       t.src += 4;

@@ -39,7 +39,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
           last_refusal = s.error().message;
           continue;  // e.g. nvls without an NVSwitch, or LL on nvls
         }
-        const double work = static_cast<double>(s->transfers.size()) * request.ranks;
+        const double work = s->transfer_count() * request.ranks;
         if (request.algo == "auto" && work > request.auto_max_work) {
           last_refusal = fmt::format("every algorithm costs more than {:g} transfers x ranks at this size; name one "
                                      "with --algo (rhd is cheapest to simulate) or raise --auto-max-work",

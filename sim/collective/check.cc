@@ -109,7 +109,9 @@ struct Piece {
 
 }  // namespace
 
-Status check_schedule(Op op, const Schedule& s) {
+Status check_schedule(Op op, const Schedule& compact_or_explicit) {
+  if (compact_or_explicit.compact()) return check_schedule(op, expand(compact_or_explicit));
+  const Schedule& s = compact_or_explicit;
   const int p = s.ranks;
   const int everyone = p + s.helper_ranks;  // helpers (e.g. the NVSwitch) hold no data at first, owe none at the end
   if (s.root < 0 || s.root >= p) return make_error(fmt::format("root {} is not a rank (0-{})", s.root, p - 1));

@@ -11,40 +11,27 @@ namespace collsim::collective {
 
 namespace {
 
-int mod(int a, int m) { return ((a % m) + m) % m; }
-
-// Appends `steps` steps of a ring over `order`. At step k, position i sends
-// block (i - k + shift) mod |order|, where block b covers chunks
-// [first + b * stride, first + b * stride + width). The first `reduce_steps`
-// steps reduce, the rest copy. A rank's send waits for its last arrival
-// (ready[r]) and for its own previous send (sent[r]): a GPU runs its steps in
+// A pass of `steps` steps of a ring over `order` (schedule.h RingPass): at
+// step k position i sends block (i - k + shift) mod |order|, covering chunks
+// [first + block * stride, ... + width). A rank's send waits for its last
+// arrival and for its own previous send (in_order: a GPU runs its steps in
 // order, so data that arrives early is not forwarded before the rank's own
-// earlier work on it is done. Both are updated as transfers are added.
-// Transfers of one phase queue in order per connection (FIFO), so the next
-// piece's phase waits for the link, not for the previous piece's other phases.
-void ring_pass(const std::vector<int>& order, int first, int stride, int width, double block_bytes,
-               int steps, int reduce_steps, int shift, std::vector<int>& ready, std::vector<int>& sent, int phase,
-               QueuedAppender& queued) {
-  const int g = static_cast<int>(order.size());
-  for (int step = 0; step < steps; ++step) {
-    std::vector<int> arrived(g, -1);
-    for (int pos = 0; pos < g; ++pos) {
-      Transfer t;
-      t.src = order[pos];
-      t.dst = order[mod(pos + 1, g)];
-      t.chunk = first + mod(pos - step + shift, g) * stride;
-      t.chunk_count = width;
-      t.bytes = block_bytes;
-      t.action = step < reduce_steps ? Action::kReduce : Action::kCopy;
-      if (ready[t.src] >= 0) t.deps.push_back(ready[t.src]);
-      if (sent[t.src] >= 0 && sent[t.src] != ready[t.src]) t.deps.push_back(sent[t.src]);
-      const int src = t.src;
-      const int id = queued.add(phase, std::move(t));
-      sent[src] = id;
-      arrived[mod(pos + 1, g)] = id;
-    }
-    for (int pos = 0; pos < g; ++pos) ready[order[pos]] = arrived[pos];
-  }
+// earlier work on it is done); each phase's transfers queue in order per
+// connection (FIFO), so the next piece's phase waits for the link, not for
+// the previous piece's other phases.
+RingPass ring_pass(const std::vector<int>& order, int first, int stride, int width, double block_bytes, int steps,
+                   int reduce_steps, int shift) {
+  RingPass pass;
+  pass.order = order;
+  pass.steps = steps;
+  pass.block_bytes = block_bytes;
+  pass.first_chunk = first;
+  pass.stride = stride;
+  pass.width = width;
+  pass.reduce_steps = reduce_steps;
+  pass.shift = shift;
+  pass.in_order = true;
+  return pass;
 }
 
 }  // namespace
@@ -67,23 +54,38 @@ Expected<Schedule> hier_allreduce(int ranks, double bytes, const std::vector<int
   Schedule s = empty_schedule("allreduce", "hier", ranks, bytes, pieces * g * D);
   if (ranks < 2) return s;
   const double domain_chunk = bytes / pieces / g;
-  QueuedAppender queued(s);
+  // One piece: the compact form (three phases of ring passes). Several
+  // pieces: explicit, each piece's phases on the shared per-phase FIFOs.
+  std::vector<std::vector<std::vector<RingPass>>> piece_phases(static_cast<std::size_t>(pieces));
   for (int q = 0; q < pieces; ++q) {
-    std::vector<int> ready(ranks, -1), sent(ranks, -1);
+    auto& phases = piece_phases[static_cast<std::size_t>(q)];
     const int base = q * g * D;
     if (g > 1) {
-      for (const auto& m : members) ring_pass(m, base, D, D, domain_chunk, g - 1, g - 1, -1, ready, sent, 0, queued);
+      phases.emplace_back();
+      for (const auto& m : members) phases.back().push_back(ring_pass(m, base, D, D, domain_chunk, g - 1, g - 1, -1));
     }
     if (D > 1) {
+      phases.emplace_back();
       for (int i = 0; i < g; ++i) {
         std::vector<int> across;
         for (const auto& m : members) across.push_back(m[i]);
-        ring_pass(across, base + i * D, 1, 1, domain_chunk / D, 2 * (D - 1), D - 1, 0, ready, sent, 1, queued);
+        phases.back().push_back(ring_pass(across, base + i * D, 1, 1, domain_chunk / D, 2 * (D - 1), D - 1, 0));
       }
     }
     if (g > 1) {
-      for (const auto& m : members) ring_pass(m, base, D, D, domain_chunk, g - 1, 0, 0, ready, sent, 2, queued);
+      phases.emplace_back();
+      for (const auto& m : members) phases.back().push_back(ring_pass(m, base, D, D, domain_chunk, g - 1, 0, 0));
     }
+  }
+  if (pieces == 1) {
+    s.ring_phases = std::move(piece_phases.front());
+    return s;
+  }
+  QueuedAppender queued(s);
+  for (const auto& phases : piece_phases) {
+    // Streams 0 (reduce-scatter), 1 (across), 2 (all-gather) as phases are
+    // numbered; a single-domain or single-GPU-domain case skips some.
+    append_ring_phases(s, phases, 0, queued);
   }
   return s;
 }

@@ -42,10 +42,87 @@ std::vector<std::vector<int>> group_by_domain(const std::vector<int>& domain_of_
   return members;
 }
 
+double Schedule::transfer_count() const {
+  double n = static_cast<double>(transfers.size());
+  for (const auto& phase : ring_phases)
+    for (const RingPass& pass : phase) n += static_cast<double>(pass.order.size()) * pass.steps * pass.slices;
+  return n;
+}
+
 double Schedule::total_bytes() const {
   double sum = 0;
-  for (const auto& t : transfers) sum += t.bytes;
+  for_each_connection_bytes(*this, [&](int, int, double bytes) { sum += bytes; });
   return sum;
+}
+
+namespace {
+
+int mod(int a, int m) { return ((a % m) + m) % m; }
+
+}  // namespace
+
+void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& phases, int first_stream,
+                        QueuedAppender& queued) {
+  // Per rank: its last arrival and its own last send so far (-1: none).
+  std::vector<int> ready(static_cast<std::size_t>(s.ranks), -1), sent(static_cast<std::size_t>(s.ranks), -1);
+  for (std::size_t ph = 0; ph < phases.size(); ++ph) {
+    const std::vector<int> ready0 = ready, sent0 = sent;  // the state every pass of this phase starts from
+    for (const RingPass& pass : phases[ph]) {
+      const int p = static_cast<int>(pass.order.size());
+      const int slices = pass.slices;
+      // This pass's previous step, per position and slice (indices into s.transfers).
+      std::vector<int> prev(static_cast<std::size_t>(p) * slices, -1), cur(prev.size(), -1);
+      for (int step = 0; step < pass.steps; ++step) {
+        for (int pos = 0; pos < p; ++pos) {
+          for (int slice = 0; slice < slices; ++slice) {
+            Transfer t;
+            t.src = pass.order[pos];
+            t.dst = pass.order[mod(pos + 1, p)];
+            t.bytes = pass.block_bytes / slices;
+            t.chunk = pass.first_chunk + mod(pos - step + pass.shift, p) * pass.stride;
+            t.chunk_count = pass.width;
+            t.slice = slice;
+            t.action = step < pass.reduce_steps ? Action::kReduce : Action::kCopy;
+            if (step == 0) {
+              const int r = ready0[static_cast<std::size_t>(t.src)], w = sent0[static_cast<std::size_t>(t.src)];
+              if (r >= 0) t.deps.push_back(r);
+              if (w >= 0 && w != r) t.deps.push_back(w);
+            } else {
+              const int arrival = prev[static_cast<std::size_t>(mod(pos - 1, p) * slices + slice)];
+              const int own = prev[static_cast<std::size_t>(pos * slices + slice)];
+              t.deps.push_back(arrival);
+              if (pass.in_order && own != arrival) t.deps.push_back(own);
+            }
+            int id;
+            if (pass.in_order) {  // one FIFO per connection and phase, as NCCL's per-peer queues
+              id = queued.add(first_stream + static_cast<int>(ph), std::move(t));
+            } else {  // slices and channels share their connection max-min fairly
+              id = static_cast<int>(s.transfers.size());
+              s.transfers.push_back(std::move(t));
+            }
+            cur[static_cast<std::size_t>(pos * slices + slice)] = id;
+          }
+        }
+        std::swap(prev, cur);
+      }
+      if (pass.steps == 0) continue;
+      for (int pos = 0; pos < p; ++pos) {
+        const int last = prev[static_cast<std::size_t>(pos * slices + slices - 1)];
+        sent[static_cast<std::size_t>(pass.order[pos])] = last;
+        ready[static_cast<std::size_t>(pass.order[mod(pos + 1, p)])] = last;
+      }
+    }
+  }
+}
+
+Schedule expand(const Schedule& s) {
+  Schedule out = s;
+  if (!s.compact()) return out;
+  out.ring_phases.clear();
+  out.transfers.reserve(static_cast<std::size_t>(s.transfer_count()));
+  QueuedAppender queued(out);
+  append_ring_phases(out, s.ring_phases, 0, queued);
+  return out;
 }
 
 }  // namespace collsim::collective

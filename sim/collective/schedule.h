@@ -35,6 +35,30 @@ struct Transfer {
   int queue_after = -1;
 };
 
+// A ring pass in compact form: `steps` steps around `order` (positions
+// 0..p-1 hold ranks); at step k position i sends one block to position
+// i + 1 (mod p), block (i - k + shift) mod p, which covers chunks
+// [first_chunk + block * stride, ... + width). The first `reduce_steps`
+// steps reduce, the rest copy. Each block moves as `slices` equal slices.
+// Dependencies: a rank's first send of the pass waits for its last arrival
+// and its own last send of the previous phases; after that each slice waits
+// for the same slice's arrival one step earlier, and, when `in_order`, for
+// the rank's own previous send too (a GPU runs its steps in order).
+// Every step is the same permutation of the same bytes, so a pass costs
+// O(p) to describe, and a backend can cost it without p x steps transfers.
+struct RingPass {
+  std::vector<int> order;
+  int steps = 0;
+  double block_bytes = 0;
+  int slices = 1;  // REQUIRES: 1 when in_order
+  int first_chunk = 0;
+  int stride = 1;
+  int width = 1;
+  int reduce_steps = 0;
+  int shift = 0;
+  bool in_order = false;
+};
+
 struct Schedule {
   std::string op;    // nccl-tests name: "allreduce", ...
   std::string algo;  // "ring", ...
@@ -49,7 +73,15 @@ struct Schedule {
   Protocol protocol = Protocol::kNone;
   LatencyFamily latency_family = LatencyFamily::kRing;
   std::vector<Transfer> transfers;  // topologically ordered: deps point backwards
+  // Compact form (rings): when not empty, `transfers` is empty and the
+  // schedule is these ring passes, phase after phase; passes of one phase
+  // start from the ranks' state at the phase's start. expand() turns them
+  // into the transfers they stand for, in pass, step, position, slice order.
+  std::vector<std::vector<RingPass>> ring_phases;
 
+  bool compact() const { return !ring_phases.empty(); }
+  // Transfers it has or stands for.
+  double transfer_count() const;
   double total_bytes() const;
 };
 
@@ -67,6 +99,27 @@ class QueuedAppender {
   Schedule& s_;
   std::map<std::tuple<int, int, int>, int> last_;  // (stream, src, dst) -> transfer
 };
+
+// The explicit form of `s` (a copy when it is already explicit). The
+// transfers of `in_order` passes queue per connection and phase
+// (Transfer::queue_after); the others share their connections.
+Schedule expand(const Schedule& s);
+// Appends the passes' transfers to `s` through `queued`, phase k on stream
+// `first_stream + k`, with fresh rank state (no dependency on earlier transfers).
+void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& phases, int first_stream,
+                        QueuedAppender& queued);
+// Every connection's bytes over the whole schedule: f(src, dst, bytes), one
+// call per transfer (explicit) or per pass position (compact).
+template <typename F>
+void for_each_connection_bytes(const Schedule& s, F&& f) {
+  for (const auto& t : s.transfers) f(t.src, t.dst, t.bytes);
+  for (const auto& phase : s.ring_phases) {
+    for (const RingPass& pass : phase) {
+      const int p = static_cast<int>(pass.order.size());
+      for (int i = 0; i < p; ++i) f(pass.order[i], pass.order[(i + 1) % p], pass.block_bytes * pass.steps);
+    }
+  }
+}
 
 // A schedule with its identity filled in and no transfers yet.
 Schedule empty_schedule(std::string op, std::string algo, int ranks, double bytes, int chunks);

@@ -1,23 +1,90 @@
 #include "sim/engine/analytical_backend.h"
 
 #include <algorithm>
-#include <map>
 
 #include "sim/engine/plan.h"
 
 namespace collsim::engine {
 
+namespace {
+
+// When each position's transfer of the last step finishes (schedule-relative
+// seconds), given each position's start `g` and transfer time `c`.
+std::vector<double> last_step_finish(const detail::PlannedPass& pass, const std::vector<double>& g,
+                                     const std::vector<double>& c) {
+  const std::size_t p = c.size();
+  const auto S = static_cast<std::size_t>(pass.steps);
+  std::vector<double> f(p);
+  if (!pass.in_order) {
+    // prefix[k] = c_0 + ... + c_{k-1} over two turns of the ring.
+    std::vector<double> prefix(2 * p + 1, 0.0);
+    for (std::size_t k = 0; k < 2 * p; ++k) prefix[k + 1] = prefix[k] + c[k % p];
+    const double turn = prefix[p];
+    const std::size_t q = S / p, r = S % p;
+    for (std::size_t i = 0; i < p; ++i) {
+      const std::size_t end = i + 1 + p;  // positions end - r .. end - 1 of the doubled ring
+      const double window = static_cast<double>(q) * turn + (prefix[end] - prefix[end - r]);
+      const std::size_t first = (i + p - (S - 1) % p) % p;  // where the chunk ending here started
+      f[i] = g[first] + window;
+    }
+    return f;
+  }
+  bool alike = true;
+  for (std::size_t i = 1; i < p && alike; ++i) alike = c[i] == c[0] && g[i] == g[0];
+  if (alike) {
+    std::fill(f.begin(), f.end(), g[0] + static_cast<double>(S) * c[0]);
+    return f;
+  }
+  for (std::size_t i = 0; i < p; ++i) f[i] = g[i] + c[i];
+  std::vector<double> next(p);
+  for (std::size_t step = 1; step < S; ++step) {
+    next[0] = std::max(f[p - 1], f[0]) + c[0];
+    for (std::size_t i = 1; i < p; ++i) next[i] = std::max(f[i - 1], f[i]) + c[i];
+    f.swap(next);
+  }
+  return f;
+}
+
+// Costs a compact schedule: per-rank start times flow from phase to phase.
+void run_compact(const detail::Plan& plan, const detail::PlannedSchedule& s, const std::vector<double>& route_rate,
+                 std::vector<double>& link_bytes, ScheduleResult& r) {
+  std::vector<double> ready(static_cast<std::size_t>(s.ranks), s.launch_latency_s), sent = ready;
+  double makespan = s.launch_latency_s;
+  for (const auto& phase : s.phases) {
+    const std::vector<double> ready0 = ready, sent0 = sent;
+    for (const auto& pass : phase) {
+      if (pass.steps == 0) continue;
+      const std::size_t p = pass.rank.size();
+      std::vector<double> g(p), c(p);
+      for (std::size_t i = 0; i < p; ++i) {
+        const auto rank = static_cast<std::size_t>(pass.rank[i]);
+        g[i] = std::max(ready0[rank], sent0[rank]);
+        c[i] = pass.latency_s[i] + pass.slice_bytes[i] / route_rate[static_cast<std::size_t>(pass.route[i])];
+      }
+      const std::vector<double> f = last_step_finish(pass, g, c);
+      for (std::size_t i = 0; i < p; ++i) {
+        makespan = std::max(makespan, f[i]);
+        sent[static_cast<std::size_t>(pass.rank[i])] = f[i];
+        ready[static_cast<std::size_t>(pass.rank[(i + 1) % p])] = f[i];
+        const double bytes = pass.slice_bytes[i] * pass.slices * pass.steps;
+        for (int l : plan.routes[static_cast<std::size_t>(pass.route[i])].links) link_bytes[static_cast<std::size_t>(l)] += bytes;
+        r.bytes_sent += bytes;
+        r.bytes_received += bytes;
+      }
+    }
+  }
+  r.time_s = makespan;
+}
+
+}  // namespace
+
 Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Network& network,
                                                              const std::vector<collective::Schedule>& schedules,
                                                              const RunOptions& options) {
-  auto plan = detail::make_plan(network, schedules, options);
+  auto plan = detail::make_plan(network, schedules, options, /*keep_compact=*/!options.record_transfers);
   if (!plan) return plan.error();
-  std::map<std::pair<int, int>, std::size_t> route_of;
   std::vector<double> route_rate(plan->routes.size());
-  for (std::size_t r = 0; r < plan->routes.size(); ++r) {
-    route_of[{plan->routes[r].src_host, plan->routes[r].dst_host}] = r;
-    route_rate[r] = network.route_rate_Bps(plan->routes[r].links);
-  }
+  for (std::size_t r = 0; r < plan->routes.size(); ++r) route_rate[r] = network.route_rate_Bps(plan->routes[r].links);
   std::vector<ScheduleResult> results;
   std::vector<double> link_bytes(plan->links.size(), 0.0);
   for (std::size_t si = 0; si < plan->schedules.size(); ++si) {
@@ -33,12 +100,16 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       for (int d : t.deps) ready = std::max(ready, finish[d]);
       double start = ready + t.route_latency_s;
       if (t.queue_after >= 0) start = std::max(start, finish[t.queue_after]);
-      const std::size_t route = route_of.at({t.src_host, t.dst_host});
+      const auto route = static_cast<std::size_t>(t.route);
       finish[i] = start + t.bytes / route_rate[route];
       makespan = std::max(makespan, finish[i]);
       for (int l : plan->routes[route].links) link_bytes[l] += t.bytes;
       r.bytes_sent += t.bytes;
       r.bytes_received += t.bytes;
+    }
+    if (!s.phases.empty()) {
+      run_compact(*plan, s, route_rate, link_bytes, r);
+      makespan = r.time_s;
     }
     double bound = 0;
     for (std::size_t l = 0; l < link_bytes.size(); ++l)

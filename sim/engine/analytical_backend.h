@@ -11,6 +11,18 @@
 // networks for schedules whose concurrent transfers use disjoint links (a
 // ring on a switch, a pipelined chain); optimistic where transfers contend
 // part of the time (ScheduleResult::load_bound says which bound decided).
+//
+// Compact schedules (ring passes, schedule.h RingPass) are costed without
+// their p x steps transfers and give the same times as their expansion
+// (a test checks it on uneven rings). With c_i the time of position i's
+// transfer (latency + slice bytes / rate) and g_i when its rank may start:
+//   plain passes (a slice waits only for its arrival): the last step's
+//     transfer at i finishes at g_{i-S+1} + c_{i-S+1} + ... + c_i (S steps,
+//     positions mod p): O(p) with prefix sums;
+//   in-order passes (also the rank's own previous send): f_s(i) =
+//     max(f_{s-1}(i-1), f_{s-1}(i)) + c_i, O(p) per step (O(1) when every
+//     position is alike).
+// Every link carries each position's bytes once per step: O(p x hops).
 #pragma once
 
 #include "sim/engine/backend.h"

@@ -3,20 +3,21 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <map>
+#include <cstdint>
+#include <unordered_map>
 
 #include "sim/collective/protocol.h"
 
 namespace collsim::engine::detail {
 
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
-                                 const RunOptions& options) {
+                         const RunOptions& options, bool keep_compact) {
   Plan plan;
   plan.host_names = network.endpoints();
   plan.links = network.links();
   plan.record_transfers = options.record_transfers;
   plan.on_progress = options.on_progress;
-  std::map<std::pair<int, int>, bool> routed;
+  std::unordered_map<std::uint64_t, int> route_index;  // src * endpoints + dst -> Plan::routes
   if (!options.rank_to_endpoint_per_schedule.empty() &&
       options.rank_to_endpoint_per_schedule.size() != schedules.size()) {
     return make_error("one rank map per schedule expected");
@@ -40,34 +41,70 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       return rank < static_cast<int>(rank_map.size()) ? rank_map[rank] : -1;
     };
     PlannedSchedule planned;
-    planned.transfers.reserve(s.transfers.size());
-    for (std::size_t i = 0; i < s.transfers.size(); ++i) {
-      const auto& t = s.transfers[i];
-      if (t.queue_after >= static_cast<int>(i)) {
-        return make_error(fmt::format("transfer {} queues after transfer {}, which is not before it", i, t.queue_after));
-      }
-      const int src = endpoint(t.src), dst = endpoint(t.dst);
+    planned.ranks = s.ranks;
+    // Resolves one transfer's hosts, route and protocol costs.
+    struct Resolved {
+      int src, dst, route;
+      double latency_s, payload_fraction;
+    };
+    auto resolve = [&](int src_rank, int dst_rank) -> Expected<Resolved> {
+      const int src = endpoint(src_rank), dst = endpoint(dst_rank);
       if (src < 0 || dst < 0 || src >= network.num_endpoints() || dst >= network.num_endpoints()) {
-        if (t.src >= s.ranks || t.dst >= s.ranks) {
+        if (src_rank >= s.ranks || dst_rank >= s.ranks) {
           return make_error(fmt::format("{} ({}) needs an NVSwitch next to the GPUs, and this topology has none",
                                         s.op, s.algo));
         }
-        return make_error(fmt::format("rank {} or {} has no GPU in the rank map", t.src, t.dst));
+        return make_error(fmt::format("rank {} or {} has no GPU in the rank map", src_rank, dst_rank));
       }
-      if (src == dst) return make_error(fmt::format("a transfer from rank {} to itself", t.src));
+      if (src == dst) return make_error(fmt::format("a transfer from rank {} to itself", src_rank));
       const auto& route = network.route(src, dst);
       if (route.empty()) {
         return make_error(fmt::format("no route from {} to {}", network.endpoints()[src], network.endpoints()[dst]));
       }
-      if (!routed[{src, dst}]) {
-        routed[{src, dst}] = true;
-        plan.routes.push_back(Plan::Route{src, dst, route});
-      }
+      const std::uint64_t key = static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(network.num_endpoints()) +
+                                static_cast<std::uint64_t>(dst);
+      auto [it, inserted] = route_index.try_emplace(key, static_cast<int>(plan.routes.size()));
+      if (inserted) plan.routes.push_back(Plan::Route{src, dst, route});
       const auto costs = collective::protocol_costs(s.latency_family, s.protocol, hop_kind(network, route));
       planned.launch_latency_s = std::max(planned.launch_latency_s, costs.launch_latency_s);
-      planned.transfers.push_back(PlannedTransfer{src, dst, t.bytes / costs.payload_fraction,
-                                                          network.route_latency_s(route) + costs.step_latency_s,
-                                                          t.deps, t.queue_after});
+      return Resolved{src, dst, it->second, network.route_latency_s(route) + costs.step_latency_s,
+                      costs.payload_fraction};
+    };
+    if (s.compact() && keep_compact) {
+      for (const auto& phase : s.ring_phases) {
+        planned.phases.emplace_back();
+        for (const auto& pass : phase) {
+          PlannedPass pp;
+          pp.steps = pass.steps;
+          pp.slices = pass.slices;
+          pp.in_order = pass.in_order;
+          pp.rank = pass.order;
+          const std::size_t p = pass.order.size();
+          for (std::size_t i = 0; i < p; ++i) {
+            auto r = resolve(pass.order[i], pass.order[(i + 1) % p]);
+            if (!r) return r.error();
+            pp.route.push_back(r->route);
+            pp.latency_s.push_back(r->latency_s);
+            pp.slice_bytes.push_back(pass.block_bytes / pass.slices / r->payload_fraction);
+          }
+          planned.phases.back().push_back(std::move(pp));
+        }
+      }
+      plan.schedules.push_back(std::move(planned));
+      continue;
+    }
+    const collective::Schedule expanded = s.compact() ? collective::expand(s) : collective::Schedule{};
+    const collective::Schedule& e = s.compact() ? expanded : s;
+    planned.transfers.reserve(e.transfers.size());
+    for (std::size_t i = 0; i < e.transfers.size(); ++i) {
+      const auto& t = e.transfers[i];
+      if (t.queue_after >= static_cast<int>(i)) {
+        return make_error(fmt::format("transfer {} queues after transfer {}, which is not before it", i, t.queue_after));
+      }
+      auto r = resolve(t.src, t.dst);
+      if (!r) return r.error();
+      planned.transfers.push_back(PlannedTransfer{r->src, r->dst, t.bytes / r->payload_fraction, r->latency_s, t.deps,
+                                                  t.queue_after, r->route});
     }
     plan.schedules.push_back(std::move(planned));
   }

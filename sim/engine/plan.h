@@ -21,10 +21,24 @@ struct PlannedTransfer {
   double route_latency_s = 0;
   std::vector<int> deps;
   int queue_after = -1;  // see collective::Transfer::queue_after
+  int route = 0;         // index into Plan::routes
+};
+
+// A compact ring pass (collective::RingPass) resolved per position.
+struct PlannedPass {
+  int steps = 0;
+  int slices = 1;
+  bool in_order = false;
+  std::vector<int> rank;            // per position
+  std::vector<int> route;           // position -> next position, into Plan::routes
+  std::vector<double> latency_s;    // route latency + protocol step latency
+  std::vector<double> slice_bytes;  // on the wire, per slice and step
 };
 
 struct PlannedSchedule {
   std::vector<PlannedTransfer> transfers;
+  std::vector<std::vector<PlannedPass>> phases;  // compact schedules (then no transfers)
+  int ranks = 0;
   double launch_latency_s = 0;  // before any transfer may start
 };
 
@@ -43,8 +57,9 @@ struct Plan {
 };
 
 // Resolves ranks to hosts and routes, adds protocol costs, and checks every
-// transfer can be routed.
+// transfer can be routed. Compact schedules stay compact when `keep_compact`
+// (the backend costs ring passes itself), else they are expanded.
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
-                         const RunOptions& options);
+                         const RunOptions& options, bool keep_compact = false);
 
 }  // namespace collsim::engine::detail

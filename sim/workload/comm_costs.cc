@@ -117,7 +117,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
           refusal = s.error().message;
           continue;
         }
-        if (algos.size() > 1 && static_cast<double>(s->transfers.size()) * n > choice.auto_max_work) {
+        if (algos.size() > 1 && s->transfer_count() * n > choice.auto_max_work) {
           refusal = fmt::format("every algorithm costs more than {:g} transfers x ranks", choice.auto_max_work);
           continue;
         }
@@ -155,11 +155,11 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     for (std::size_t k = 0; k < cn.links.size(); ++k) canon_id[cn.links[k]] = static_cast<int>(k);
     auto& bytes = rep_canon_bytes[r];
     bytes.assign(cn.links.size(), 0.0);
-    for (const auto& t : s.transfers) {
-      const auto& route = network.route(cn.endpoints[t.src], cn.endpoints[t.dst]);
+    collective::for_each_connection_bytes(s, [&](int src, int dst, double payload) {
+      const auto& route = network.route(cn.endpoints[src], cn.endpoints[dst]);
       const auto costs = collective::protocol_costs(s.latency_family, s.protocol, engine::hop_kind(network, route));
-      for (int l : route) bytes[canon_id.at(l)] += t.bytes / costs.payload_fraction;
-    }
+      for (int l : route) bytes[canon_id.at(l)] += payload / costs.payload_fraction;
+    });
   }
 
   // 4. Every call gets its wiring's cost on its own links.
