@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <set>
 #include <tuple>
 
@@ -250,3 +251,59 @@ TEST(ClusterTemplate, SwitchPlacementMovesTheFabricSwitchesAndTheirCables) {
 
 }  // namespace
 }  // namespace collsim::topology
+
+namespace collsim::config {
+namespace {
+
+// A file that is a template alone is built straight into the spec
+// (build_cluster_spec); the oracle is the YAML expansion (`topo --expand`)
+// read back as an explicit file. Every device, rack and link must be equal.
+TEST(ClusterTemplate, DirectSpecEqualsTheExpandedFileReadBack) {
+  const char* templates[] = {
+      "name: t\ncluster: {node: hgx-h100, nodes: 16, fabric: {kind: rail-optimized, leaf_radix: 8}}\n",
+      "name: t\ncluster: {node: hgx-h100, nodes: 6, host: {pcie_switches: 0}, fabric: {kind: leaf-spine, leaf_radix: 16, "
+      "oversubscription: 3}, layout: {switch_placement: in-row}}\n",
+      "name: t\ncluster: {node: gb200-nvl72, nodes: 3, domain_gpus: 36, nic: 800Gb/s, fabric: {planes: 2}, "
+      "layout: {switch_placement: end-of-row}}\n",
+      "name: t\nlink_classes: {infiniband: {efficiency: 0.5}}\ncluster: {node: dgx-a100, nodes: 5}\n",
+      "name: t\ncluster: {node: hgx-b200, nodes: 3, host: {pcie_switches: 2, cpus: 1}}\n",
+  };
+  for (const char* text : templates) {
+    const std::string path = ::testing::TempDir() + "/direct_spec.yaml";
+    {
+      std::ofstream out(path);
+      out << text;
+    }
+    auto direct = load_topology_file(path);
+    ASSERT_TRUE(direct.ok()) << direct.error().to_string();
+    auto expanded = expanded_topology_yaml(path, {});
+    ASSERT_TRUE(expanded.ok()) << expanded.error().to_string();
+    auto read_back = load_topology_text(*expanded, "expanded.yaml");
+    ASSERT_TRUE(read_back.ok()) << read_back.error().to_string();
+    const TopologySpec& a = *direct;
+    const TopologySpec& b = *read_back;
+    ASSERT_EQ(a.racks.size(), b.racks.size()) << text;
+    for (std::size_t i = 0; i < a.racks.size(); ++i) {
+      EXPECT_EQ(std::tie(a.racks[i].name, a.racks[i].row, a.racks[i].slot),
+                std::tie(b.racks[i].name, b.racks[i].row, b.racks[i].slot)) << text;
+    }
+    ASSERT_EQ(a.devices.size(), b.devices.size()) << text;
+    for (std::size_t i = 0; i < a.devices.size(); ++i) {
+      const DeviceSpec &x = a.devices[i], &y = b.devices[i];
+      EXPECT_EQ(std::tie(x.name, x.kind, x.ports, x.rack, x.height_m), std::tie(y.name, y.kind, y.ports, y.rack, y.height_m))
+          << text << " device " << i;
+    }
+    ASSERT_EQ(a.links.size(), b.links.size()) << text;
+    for (std::size_t i = 0; i < a.links.size(); ++i) {
+      const LinkSpec &x = a.links[i], &y = b.links[i];
+      EXPECT_EQ(std::tie(x.a, x.b, x.rate_Bps, x.lanes, x.fixed_latency_s, x.length_m, x.medium, x.link_class, x.efficiency,
+                         x.nvls_efficiency),
+                std::tie(y.a, y.b, y.rate_Bps, y.lanes, y.fixed_latency_s, y.length_m, y.medium, y.link_class, y.efficiency,
+                         y.nvls_efficiency))
+          << text << " link " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace collsim::config

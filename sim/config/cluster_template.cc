@@ -4,8 +4,10 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <unordered_map>
 #include <vector>
 
+#include "sim/config/floor_reader.h"
 #include "sim/config/yaml_fields.h"
 #include "sim/units/units.h"
 
@@ -42,6 +44,48 @@ YAML::Node entry(std::initializer_list<std::pair<const char*, std::string>> fiel
   n.SetStyle(YAML::EmitterStyle::Flow);
   return n;
 }
+
+// What a template generates, before it becomes YAML entries (for
+// `--expand` and files that add their own devices) or TopologySpec entries
+// directly (pure templates: no YAML nodes for 100,000 devices).
+struct GenRack {
+  std::string name;
+  int row, slot;
+};
+struct GenDevices {
+  std::string name;
+  const char* kind;
+  int count;  // 0: one device named exactly `name` (no `count` key)
+  std::string rack;
+  int u;
+  int ports;  // 0: no budget
+};
+// A group, a group's devices by index ("n0gpu[0,2]"), or one device by its
+// own name ("n0nic3": `device_name` with a single index).
+struct GenSelector {
+  GenSelector(std::string g, std::vector<int> i = {}, bool by_name = false)
+      : group(std::move(g)), indices(std::move(i)), device_name(by_name) {}
+  std::string group;
+  std::vector<int> indices;  // empty: the whole group
+  bool device_name = false;
+  std::string text() const {
+    if (indices.empty()) return group;
+    if (device_name) return fmt::format("{}{}", group, indices.front());
+    return fmt::format("{}[{}]", group, fmt::join(indices, ","));
+  }
+};
+struct GenLink {
+  GenSelector from, to;
+  bool zip = false;
+  int lanes = 0;  // 0: no `lanes` key (one)
+  std::string rate, latency, medium;
+  std::string link_class;
+};
+struct Generated {
+  std::vector<GenRack> racks;
+  std::vector<GenDevices> devices;
+  std::vector<GenLink> links;
+};
 
 struct Params {
   const NodeBlock* block = nullptr;
@@ -205,19 +249,13 @@ Expected<Params> read_params(const MapReader& c) {
   return p;
 }
 
-}  // namespace
 
-Status expand_cluster_template(YAML::Node& root, const std::string& file) {
-  if (!root.IsMap() || !root["cluster"]) return Ok{};
-  MapReader c(root["cluster"], file, "cluster");
+// Generates the cluster `c` describes.
+Status generate(const MapReader& c, Generated& out) {
   auto params = read_params(c);
   if (!params) return params.error();
   const Params& p = *params;
   const NodeBlock& b = *p.block;
-
-  YAML::Node racks = root["racks"] ? root["racks"] : YAML::Node(YAML::NodeType::Sequence);
-  YAML::Node devices = root["devices"] ? root["devices"] : YAML::Node(YAML::NodeType::Sequence);
-  YAML::Node links = root["links"] ? root["links"] : YAML::Node(YAML::NodeType::Sequence);
   // PCIe Gen6 for NICs above 400 Gb/s (hardware.yaml: CX-8 800G is Gen6; gen6 x16 121 GB/s).
   const std::string pcie = p.nic_Bps > 50e9 ? "121GB/s" : b.pcie_rate;
 
@@ -233,12 +271,9 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
     const int u = 1 + (n % p.nodes_per_rack) * (40 / p.nodes_per_rack);
     for (int d = 0; d < domains_per_node; ++d) {
       const std::string tag = domains_per_node == 1 ? fmt::format("n{}", n) : fmt::format("n{}d{}", n, d);
-      devices.push_back(entry({{"name", tag + "gpu"}, {"kind", "gpu"}, {"count", std::to_string(p.domain_gpus)},
-                               {"rack", rack}, {"u", std::to_string(u)}}));
-      devices.push_back(entry({{"name", tag + "nvswitch"}, {"kind", "nvswitch"},
-                               {"count", std::to_string(b.nvswitches)}, {"rack", rack}, {"u", std::to_string(u)}}));
-      devices.push_back(entry({{"name", tag + "nic"}, {"kind", "nic"}, {"count", std::to_string(p.domain_gpus)},
-                               {"rack", rack}, {"u", std::to_string(u)}}));
+      out.devices.push_back({tag + "gpu", "gpu", p.domain_gpus, rack, u, 0});
+      out.devices.push_back({tag + "nvswitch", "nvswitch", b.nvswitches, rack, u, 0});
+      out.devices.push_back({tag + "nic", "nic", p.domain_gpus, rack, u, 0});
       // NVLink: one entry per distinct lane count, to all switches with that count.
       std::vector<bool> done(b.nvswitches, false);
       for (int sw = 0; sw < b.nvswitches; ++sw) {
@@ -250,47 +285,39 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
             done[t] = true;
           }
         }
-        links.push_back(entry({{"from", tag + "gpu"}, {"to", fmt::format("{}nvswitch[{}]", tag, fmt::join(same, ","))},
-                               {"lanes", std::to_string(b.lanes_per_switch[sw])}, {"rate", b.lane_rate},
-                               {"latency", "250ns"}, {"class", b.link_class}}));
+        out.links.push_back({{tag + "gpu"}, {tag + "nvswitch", same}, false, b.lanes_per_switch[sw], b.lane_rate,
+                             "250ns", "", b.link_class});
       }
       if (b.gpus_per_grace > 0) {
         // Grace CPUs, each joined to its GPUs by NVLink-C2C at 450 GB/s per
         // direction (hardware.yaml nvlink_c2c, gb200_nvl72.grace_cpus_per_rack
         // 36: one per 2 GPUs). ASSUMPTION: 250ns C2C latency (NOT FOUND).
         const int graces = p.domain_gpus / b.gpus_per_grace;
-        devices.push_back(entry({{"name", tag + "grace"}, {"kind", "cpu"}, {"count", std::to_string(graces)},
-                                 {"rack", rack}, {"u", std::to_string(u)}}));
+        out.devices.push_back({tag + "grace", "cpu", graces, rack, u, 0});
         for (int k = 0; k < b.gpus_per_grace; ++k) {
           std::vector<int> gpus;
           for (int c = 0; c < graces; ++c) gpus.push_back(c * b.gpus_per_grace + k);
-          links.push_back(entry({{"from", fmt::format("{}gpu[{}]", tag, fmt::join(gpus, ","))}, {"to", tag + "grace"},
-                                 {"pattern", "zip"}, {"rate", "450GB/s"}, {"latency", "250ns"}, {"class", "c2c"}}));
+          out.links.push_back({{tag + "gpu", gpus}, {tag + "grace"}, true, 0, "450GB/s", "250ns", "", "c2c"});
         }
       }
       if (p.pcie_switches == 0) {
-        links.push_back(entry({{"from", tag + "gpu"}, {"to", tag + "nic"}, {"pattern", "zip"}, {"rate", pcie},
-                               {"latency", "500ns"}, {"class", "pcie"}}));
+        out.links.push_back({{tag + "gpu"}, {tag + "nic"}, true, 0, pcie, "500ns", "", "pcie"});
         continue;
       }
       // GPU -> PCIe switch -> NIC: two hops of 250ns, keeping the 500ns
       // GPU-to-NIC assumption of the direct wiring; every port x16. Routing
       // keeps each GPU on its own NIC (network.h, "NIC affinity").
-      devices.push_back(entry({{"name", tag + "pciesw"}, {"kind", "pcie_switch"},
-                               {"count", std::to_string(p.pcie_switches)}, {"rack", rack}, {"u", std::to_string(u)}}));
-      devices.push_back(entry({{"name", tag + "cpu"}, {"kind", "cpu"}, {"count", std::to_string(p.cpus)},
-                               {"rack", rack}, {"u", std::to_string(u)}}));
+      out.devices.push_back({tag + "pciesw", "pcie_switch", p.pcie_switches, rack, u, 0});
+      out.devices.push_back({tag + "cpu", "cpu", p.cpus, rack, u, 0});
       const int per = p.domain_gpus / p.pcie_switches;
       for (int sw = 0; sw < p.pcie_switches; ++sw) {
         std::vector<int> members;
         for (int k = 0; k < per; ++k) members.push_back(sw * per + k);
-        const std::string to = fmt::format("{}pciesw[{}]", tag, sw);
+        const GenSelector to{tag + "pciesw", {sw}};
         for (const char* kind : {"gpu", "nic"}) {
-          links.push_back(entry({{"from", fmt::format("{}{}[{}]", tag, kind, fmt::join(members, ","))}, {"to", to},
-                                 {"rate", pcie}, {"latency", "250ns"}, {"class", "pcie"}}));
+          out.links.push_back({{tag + kind, members}, to, false, 0, pcie, "250ns", "", "pcie"});
         }
-        links.push_back(entry({{"from", to}, {"to", fmt::format("{}cpu[{}]", tag, sw / (p.pcie_switches / p.cpus))},
-                               {"rate", pcie}, {"latency", "250ns"}, {"class", "pcie"}}));
+        out.links.push_back({to, {tag + "cpu", {sw / (p.pcie_switches / p.cpus)}}, false, 0, pcie, "250ns", "", "pcie"});
       }
     }
   }
@@ -323,8 +350,9 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
     const int node = global / b.gpus, in_node = global % b.gpus;
     const int d = in_node / p.domain_gpus, i = in_node % p.domain_gpus;
     const std::string tag = domains_per_node == 1 ? fmt::format("n{}", node) : fmt::format("n{}d{}", node, d);
-    return fmt::format("{}nic{}", tag, i);
+    return GenSelector{tag + "nic", {i}, true};
   };
+  auto one = [](std::string name) { return GenSelector(std::move(name)); };
   for (int plane = 0; plane < p.planes; ++plane) {
     // The NICs of this plane, grouped by leaf.
     std::vector<std::vector<int>> leaves;
@@ -351,9 +379,8 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
     switch_devices.push_back({leaf, leaf_rows});
     for (int l = 0; l < n_leaves; ++l) {
       for (int g : leaves[l]) {
-        links.push_back(entry({{"from", nic_name(g)}, {"to", fmt::format("{}{}", leaf, l)},
-                               {"rate", port_rate}, {"latency", p.fabric_latency}, {"medium", p.cable},
-                               {"class", net_class}}));
+        out.links.push_back({nic_name(g), one(fmt::format("{}{}", leaf, l)), false, 0, port_rate, p.fabric_latency,
+                             p.cable, net_class});
       }
     }
     std::size_t most = 0;
@@ -384,17 +411,16 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
       switch_devices.push_back({core, in_turn(uplinks * half)});
       for (int l = 0; l < n_leaves; ++l) {
         for (int j = 0; j < uplinks; ++j) {
-          links.push_back(entry({{"from", fmt::format("{}{}", leaf, l)},
-                                 {"to", fmt::format("{}{}", agg, (l / half) * uplinks + j)}, {"rate", port_rate},
-                                 {"latency", p.fabric_latency}, {"medium", p.cable}, {"class", net_class}}));
+          out.links.push_back({one(fmt::format("{}{}", leaf, l)), one(fmt::format("{}{}", agg, (l / half) * uplinks + j)),
+                               false, 0, port_rate, p.fabric_latency, p.cable, net_class});
         }
       }
       for (int pod = 0; pod < pods; ++pod) {
         for (int j = 0; j < uplinks; ++j) {
           for (int k = 0; k < half; ++k) {
-            links.push_back(entry({{"from", fmt::format("{}{}", agg, pod * uplinks + j)},
-                                   {"to", fmt::format("{}{}", core, j * half + k)}, {"rate", port_rate},
-                                   {"latency", p.fabric_latency}, {"medium", p.cable}, {"class", net_class}}));
+            out.links.push_back({one(fmt::format("{}{}", agg, pod * uplinks + j)),
+                                 one(fmt::format("{}{}", core, j * half + k)), false, 0, port_rate, p.fabric_latency,
+                                 p.cable, net_class});
           }
         }
       }
@@ -412,9 +438,8 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
       switch_devices.push_back({spine, in_turn(spines)});
       for (int l = 0; l < n_leaves; ++l) {
         for (int s = 0; s < spines; ++s) {
-          links.push_back(entry({{"from", fmt::format("{}{}", leaf, l)}, {"to", fmt::format("{}{}", spine, s)},
-                                 {"lanes", std::to_string(lanes)}, {"rate", port_rate}, {"latency", p.fabric_latency},
-                                 {"medium", p.cable}, {"class", net_class}}));
+          out.links.push_back({one(fmt::format("{}{}", leaf, l)), one(fmt::format("{}{}", spine, s)), false, lanes,
+                               port_rate, p.fabric_latency, p.cable, net_class});
         }
       }
     }
@@ -429,7 +454,7 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
   std::vector<NetRack> net_racks;
   std::vector<int> open_rack(static_cast<std::size_t>(std::max(1, compute_rows)), -1), used(net_racks_in_row.size(), 0);
   int placed = 0;
-  YAML::Node switch_entries(YAML::NodeType::Sequence);
+  std::vector<GenDevices> switch_entries;
   for (const auto& group : switch_devices) {
     for (std::size_t i = 0; i < group.rows.size(); ++i, ++placed) {
       int rack = 0, slot_in_rack = 0;
@@ -451,10 +476,8 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
         rack = open_rack[row];
         slot_in_rack = used[row]++;
       }
-      switch_entries.push_back(entry({{"name", fmt::format("{}{}", group.name, i)}, {"kind", "switch"},
-                                      {"ports", std::to_string(p.leaf_radix)},
-                                      {"rack", net_racks[static_cast<std::size_t>(rack)].name},
-                                      {"u", std::to_string(1 + 2 * slot_in_rack)}}));
+      switch_entries.push_back({fmt::format("{}{}", group.name, i), "switch", 0,
+                                net_racks[static_cast<std::size_t>(rack)].name, 1 + 2 * slot_in_rack, p.leaf_radix});
     }
   }
   for (int r = 0; r < compute_racks; ++r) {
@@ -464,8 +487,7 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
     const int in_row = static_cast<int>(net_racks_in_row[static_cast<std::size_t>(row)]);
     const int racks_here = std::min(p.racks_per_row, compute_racks - row * p.racks_per_row);
     if (p.switch_placement == "in-row" && slot >= racks_here / 2) slot += in_row;
-    racks.push_back(entry({{"name", fmt::format("rack{}", r)}, {"row", std::to_string(row)},
-                           {"slot", std::to_string(slot)}}));
+    out.racks.push_back({fmt::format("rack{}", r), row, slot});
   }
   for (const auto& nr : net_racks) {
     int slot = nr.index_in_row;  // network-row: its slot in the network rows
@@ -473,13 +495,144 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
       const int racks_here = std::min(p.racks_per_row, compute_racks - nr.row * p.racks_per_row);
       slot = (p.switch_placement == "end-of-row" ? racks_here : racks_here / 2) + nr.index_in_row;
     }
-    racks.push_back(entry({{"name", nr.name}, {"row", std::to_string(nr.row)}, {"slot", std::to_string(slot)}}));
+    out.racks.push_back({nr.name, nr.row, slot});
   }
-  for (const auto& e : switch_entries) devices.push_back(e);
+  for (auto& e : switch_entries) out.devices.push_back(std::move(e));
+  return Ok{};
+}
+
+}  // namespace
+
+Status expand_cluster_template(YAML::Node& root, const std::string& file) {
+  if (!root.IsMap() || !root["cluster"]) return Ok{};
+  Generated gen;
+  if (auto s = generate(MapReader(root["cluster"], file, "cluster"), gen); !s) return s;
+  YAML::Node racks = root["racks"] ? root["racks"] : YAML::Node(YAML::NodeType::Sequence);
+  YAML::Node devices = root["devices"] ? root["devices"] : YAML::Node(YAML::NodeType::Sequence);
+  YAML::Node links = root["links"] ? root["links"] : YAML::Node(YAML::NodeType::Sequence);
+  for (const auto& r : gen.racks) {
+    racks.push_back(entry({{"name", r.name}, {"row", std::to_string(r.row)}, {"slot", std::to_string(r.slot)}}));
+  }
+  for (const auto& d : gen.devices) {
+    YAML::Node n = entry({{"name", d.name}, {"kind", d.kind}});
+    if (d.count > 0) n["count"] = std::to_string(d.count);
+    if (d.ports > 0) n["ports"] = std::to_string(d.ports);
+    n["rack"] = d.rack;
+    n["u"] = std::to_string(d.u);
+    devices.push_back(n);
+  }
+  for (const auto& l : gen.links) {
+    YAML::Node n = entry({{"from", l.from.text()}, {"to", l.to.text()}});
+    if (l.zip) n["pattern"] = "zip";
+    if (l.lanes > 0) n["lanes"] = std::to_string(l.lanes);
+    n["rate"] = l.rate;
+    n["latency"] = l.latency;
+    if (!l.medium.empty()) n["medium"] = l.medium;
+    n["class"] = l.link_class;
+    links.push_back(n);
+  }
   root.remove("cluster");
   root["racks"] = racks;
   root["devices"] = devices;
   root["links"] = links;
+  return Ok{};
+}
+
+Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, TopologySpec& spec) {
+  Generated gen;
+  const MapReader c(cluster, file, "cluster");
+  if (auto s = generate(c, gen); !s) return s;
+  const SourceMark at = c.mark();
+  std::unordered_map<std::string, int> rack_index;
+  for (const auto& r : gen.racks) {
+    rack_index.emplace(r.name, static_cast<int>(spec.racks.size()));
+    spec.racks.push_back(RackSpec{r.name, r.row, r.slot, at});
+  }
+  struct Group {
+    int first, count;
+  };
+  std::unordered_map<std::string, Group> groups;
+  for (const auto& d : gen.devices) {
+    DeviceKind kind = DeviceKind::kGpu;
+    for (DeviceKind k : {DeviceKind::kGpu, DeviceKind::kCpu, DeviceKind::kNic, DeviceKind::kNvSwitch,
+                         DeviceKind::kPcieSwitch, DeviceKind::kSwitch})
+      if (std::string_view(d.kind) == to_string(k)) kind = k;
+    const int rack = rack_index.at(d.rack);
+    const double height_m = (static_cast<double>(d.u) - 0.5) * kRackUnit_m;
+    if (d.u < 1 || height_m > spec.floor.rack_height_m) {
+      return c.error_at("layout", fmt::format("a generated device stands at rack unit {}, above the rack's height of {}",
+                                              d.u, units::format(units::Length{spec.floor.rack_height_m})));
+    }
+    groups.emplace(d.name, Group{static_cast<int>(spec.devices.size()), std::max(1, d.count)});
+    for (int i = 0; i < std::max(1, d.count); ++i) {
+      spec.devices.push_back(DeviceSpec{d.count > 0 ? fmt::format("{}{}", d.name, i) : d.name, kind, d.ports, rack,
+                                        height_m, at});
+    }
+  }
+  auto resolve = [&](const GenSelector& sel) {
+    const Group& g = groups.at(sel.group);
+    std::vector<int> out;
+    if (sel.indices.empty()) {
+      for (int i = 0; i < g.count; ++i) out.push_back(g.first + i);
+    } else {
+      for (int i : sel.indices) out.push_back(g.first + i);
+    }
+    return out;
+  };
+  std::unordered_map<std::string, double> parsed;  // rates and latencies repeat: parse each text once
+  auto value = [&](const std::string& text, bool rate) -> Expected<double> {
+    auto [it, fresh] = parsed.try_emplace((rate ? "r:" : "l:") + text, 0.0);
+    if (fresh) {
+      if (rate) {
+        auto r = units::parse_rate(text);
+        if (!r) return r.error();
+        it->second = r->bytes_per_s;
+      } else {
+        auto d = units::parse_duration(text);
+        if (!d) return d.error();
+        it->second = d->seconds;
+      }
+    }
+    return it->second;
+  };
+  for (const auto& l : gen.links) {
+    LinkSpec link;
+    link.declared_at = at;
+    auto rate = value(l.rate, true);
+    if (!rate) return c.error_at("nic", rate.error().message);
+    auto latency = value(l.latency, false);
+    if (!latency) return c.error_at("fabric", latency.error().message);
+    link.lanes = std::max(1, l.lanes);
+    link.rate_Bps = *rate * link.lanes;
+    link.fixed_latency_s = *latency;
+    if (!l.medium.empty()) {
+      if (!spec.media.count(l.medium)) return c.error_at("fabric", fmt::format("unknown medium '{}'", l.medium));
+      link.medium = l.medium;
+    }
+    const auto cls = spec.link_classes.find(l.link_class);
+    if (cls == spec.link_classes.end()) {
+      return c.error_at("node", fmt::format("link class '{}' is not defined", l.link_class));
+    }
+    link.link_class = l.link_class;
+    link.efficiency = cls->second.efficiency;
+    link.nvls_efficiency = cls->second.nvls_efficiency;
+    const std::vector<int> from = resolve(l.from), to = resolve(l.to);
+    if (l.zip) {
+      for (std::size_t i = 0; i < from.size(); ++i) {
+        link.a = from[i];
+        link.b = to[i];
+        spec.links.push_back(link);
+      }
+    } else {
+      for (int a : from) {
+        for (int b : to) {
+          link.a = a;
+          link.b = b;
+          spec.links.push_back(link);
+        }
+      }
+    }
+  }
   return Ok{};
 }
 

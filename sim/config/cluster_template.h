@@ -46,4 +46,12 @@ namespace collsim::config {
 // `devices` and `links` (appended to any the file already has).
 Status expand_cluster_template(YAML::Node& root, const std::string& file);
 
+// The same cluster appended straight to `spec` (racks, devices, links), for
+// files that are a template alone: no YAML nodes are built for the devices.
+// `spec` must already have its link classes, media and floor. Every entry
+// is marked at the `cluster:` section. A test checks it equals the
+// expansion read back.
+struct TopologySpec;
+Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, TopologySpec& spec);
+
 }  // namespace collsim::config

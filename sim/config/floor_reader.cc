@@ -8,7 +8,6 @@ namespace collsim::config {
 
 namespace {
 
-constexpr double kRackUnit_m = 0.04445;  // EIA-310: 1U = 1.75 in
 
 // A length field that must be >= 0 (or > 0 when `positive`).
 Status read_length_field(const MapReader& m, std::string_view key, double& out, bool positive) {

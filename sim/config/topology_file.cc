@@ -48,7 +48,12 @@ class TopologyReader {
   Expected<TopologySpec> read(const YAML::Node& root) {
     MapReader top(root, file_, "");
     if (!root.IsMap()) return Error{"expected a map with keys name, devices, links", "", mark_of(root, file_)};
-    if (auto s = top.check({"name", "description", "link_classes", "media", "floor", "racks", "devices", "links"}); !s) {
+    // A template alone: its devices go straight into the spec.
+    const bool template_alone = root["cluster"] && !root["racks"] && !root["devices"] && !root["links"];
+    if (template_alone) {
+      if (auto s = top.check({"name", "description", "link_classes", "media", "floor", "cluster"}); !s) return s.error();
+    } else if (auto s = top.check({"name", "description", "link_classes", "media", "floor", "racks", "devices", "links"});
+               !s) {
       return s.error();
     }
     spec_.file = file_;
@@ -61,6 +66,11 @@ class TopologyReader {
     if (auto s = read_floor(top, spec_); !s) return s.error();
     if (auto s = read_racks(top, spec_); !s) return s.error();
     if (auto s = read_link_classes(top, spec_); !s) return s.error();
+    if (template_alone) {
+      if (auto s = build_cluster_spec(root["cluster"], file_, spec_); !s) return s.error();
+      if (auto s = check_port_budgets(); !s) return s.error();
+      return std::move(spec_);
+    }
     if (auto s = read_list(top, "devices", &TopologyReader::read_device_group); !s) return s.error();
     if (auto s = read_list(top, "links", &TopologyReader::read_link); !s) return s.error();
     if (auto s = check_port_budgets(); !s) return s.error();
@@ -355,7 +365,7 @@ namespace {
 
 // Parses, applies --set overrides and expands a cluster template.
 Expected<YAML::Node> prepared_yaml(const std::string& text, const std::string& file,
-                                   const std::vector<std::string>& overrides) {
+                                   const std::vector<std::string>& overrides, bool expand_always) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -365,7 +375,10 @@ Expected<YAML::Node> prepared_yaml(const std::string& text, const std::string& f
   }
   if (auto s = apply_overrides(root, overrides); !s) return s.error();
   try {
-    if (auto s = expand_cluster_template(root, file); !s) return s.error();
+    const bool template_alone = root.IsMap() && root["cluster"] && !root["racks"] && !root["devices"] && !root["links"];
+    if (expand_always || !template_alone) {
+      if (auto s = expand_cluster_template(root, file); !s) return s.error();
+    }
   } catch (const YAML::Exception& e) {
     return Error{fmt::format("malformed YAML: {}", e.msg), "cluster",
                  SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
@@ -377,7 +390,7 @@ Expected<YAML::Node> prepared_yaml(const std::string& text, const std::string& f
 
 Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file,
                                           const std::vector<std::string>& overrides) {
-  auto root = prepared_yaml(text, file, overrides);
+  auto root = prepared_yaml(text, file, overrides, /*expand_always=*/false);
   if (!root) return root.error();
   try {
     return TopologyReader(file).read(*root);
@@ -389,7 +402,7 @@ Expected<TopologySpec> load_topology_text(const std::string& text, const std::st
 Expected<std::string> expanded_topology_yaml(const std::string& path, const std::vector<std::string>& overrides) {
   auto text = read_text_file(path, "topology file");
   if (!text) return text.error();
-  auto root = prepared_yaml(*text, path, overrides);
+  auto root = prepared_yaml(*text, path, overrides, /*expand_always=*/true);
   if (!root) return root.error();
   // Check it reads before handing it out.
   try {
