@@ -145,7 +145,7 @@ TEST(AnalyticalBackend, CompactRingsCostExactlyAsTheirTransfers) {
       auto b = backend.run(net, {*s}, expanded);
       ASSERT_TRUE(a.ok() && b.ok());
       const std::string what = fmt::format("{} {} {} {}", c.topology, c.algo, c.bytes, collective::protocol_name(proto));
-      EXPECT_NEAR((*a)[0].time_s, (*b)[0].time_s, 1e-12 * (*b)[0].time_s) << what;
+      EXPECT_NEAR((*a)[0].time_s, (*b)[0].time_s, 1e-10 * (*b)[0].time_s) << what;
       EXPECT_EQ((*a)[0].load_bound, (*b)[0].load_bound) << what;
       EXPECT_NEAR((*a)[0].bytes_sent, (*b)[0].bytes_sent, 1e-9 * (*b)[0].bytes_sent) << what;
       if (std::string(c.algo) == "hier" && c.bytes < 1e8) {
@@ -177,13 +177,18 @@ TEST(AnalyticalBackend, CompactRingsOnUnevenHopsMatchTheirTransfers) {
   auto hier = collective::hier_allreduce(6, 6e5, {0, 0, 1, 1, 2, 2});
   ASSERT_TRUE(hier.ok());
   ASSERT_TRUE(hier->compact());
-  for (const auto* s : {&rings, &sliced_ring, &*hier}) {
+  // One GPU per domain: only the in-order ring across domains, every rank
+  // starting at once (the window-over-records formula).
+  auto across = collective::hier_allreduce(6, 6e5, {0, 1, 2, 3, 4, 5});
+  ASSERT_TRUE(across.ok());
+  ASSERT_TRUE(across->compact());
+  for (const auto* s : {&rings, &sliced_ring, &*hier, &*across}) {
     RunOptions expanded;
     expanded.record_transfers = true;
     auto a = backend.run(net, {*s}, {});
     auto b = backend.run(net, {*s}, expanded);
     ASSERT_TRUE(a.ok() && b.ok()) << (a.ok() ? b.error().to_string() : a.error().to_string());
-    EXPECT_NEAR((*a)[0].time_s, (*b)[0].time_s, 1e-12 * (*b)[0].time_s) << s->algo;
+    EXPECT_NEAR((*a)[0].time_s, (*b)[0].time_s, 1e-10 * (*b)[0].time_s) << s->algo << " " << s->ranks;
   }
 }
 

@@ -305,3 +305,26 @@ links:
 
 }  // namespace
 }  // namespace collsim::topology
+
+namespace collsim::topology {
+namespace {
+
+// Topology's move swaps the graph's containers (topology.h); a moved and
+// a copied topology must build the same network, and the moved-from one
+// must still be safe to destroy and reassign.
+TEST(Topology, MovedTopologyIsTheSameGraph) {
+  Topology original = collsim::testing::topology_from_text(
+      "name: t\ncluster: {node: hgx-h100, nodes: 3, fabric: {kind: rail-optimized}}\n");
+  const Topology copy = original;
+  Topology moved = std::move(original);
+  EXPECT_EQ(boost::num_vertices(moved.graph), boost::num_vertices(copy.graph));
+  EXPECT_EQ(boost::num_edges(moved.graph), boost::num_edges(copy.graph));
+  const Network a(copy), b(moved);
+  ASSERT_EQ(a.links().size(), b.links().size());
+  for (int dst = 1; dst < a.num_gpus(); ++dst) EXPECT_EQ(a.route(0, dst), b.route(0, dst));
+  original = std::move(moved);  // the moved-from object takes a graph back
+  EXPECT_EQ(boost::num_edges(original.graph), boost::num_edges(copy.graph));
+}
+
+}  // namespace
+}  // namespace collsim::topology

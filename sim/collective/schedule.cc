@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 namespace collsim::collective {
 
@@ -28,16 +29,12 @@ int piece_count(double bytes, double min_piece_bytes, int max_pieces) {
 }
 
 std::vector<std::vector<int>> group_by_domain(const std::vector<int>& domain_of_rank) {
-  std::vector<int> ids;
+  std::unordered_map<int, std::size_t> group_of;  // domain id -> index in members
   std::vector<std::vector<int>> members;
   for (int r = 0; r < static_cast<int>(domain_of_rank.size()); ++r) {
-    auto it = std::find(ids.begin(), ids.end(), domain_of_rank[r]);
-    if (it == ids.end()) {
-      ids.push_back(domain_of_rank[r]);
-      members.emplace_back();
-      it = ids.end() - 1;
-    }
-    members[it - ids.begin()].push_back(r);
+    auto [it, fresh] = group_of.try_emplace(domain_of_rank[r], members.size());
+    if (fresh) members.emplace_back();
+    members[it->second].push_back(r);
   }
   return members;
 }

@@ -1,6 +1,8 @@
 #include "sim/engine/analytical_backend.h"
 
 #include <algorithm>
+#include <deque>
+#include <limits>
 
 #include "sim/engine/plan.h"
 
@@ -35,11 +37,42 @@ std::vector<double> last_step_finish(const detail::PlannedPass& pass, const std:
     std::fill(f.begin(), f.end(), g[0] + static_cast<double>(S) * c[0]);
     return f;
   }
+  bool same_start = true;
+  for (std::size_t i = 1; i < p && same_start; ++i) same_start = g[i] == g[0];
+  if (same_start) {
+    // Unrolled, f_{S-1}(i) = max over windows j..i (L = i - j + 1 <= S
+    // positions, mod p) of g + (c_j + ... + c_i) + (S - L) x max(c_j..c_i): a
+    // chain visits each position of its window and spends its extra steps
+    // on the slowest. Windows longer than p (or past the first maximum)
+    // never win, and within a stretch of equal maximum the shortest window
+    // wins, so only "records" (positions slower than every one after them
+    // up to i) are candidates: a monotonic deque over two turns of the ring.
+    const std::size_t longest = std::min(S, p);
+    std::vector<double> prefix(2 * p + 1, 0.0);
+    for (std::size_t k = 0; k < 2 * p; ++k) prefix[k + 1] = prefix[k] + c[k % p];
+    std::deque<std::size_t> records;  // positions of the doubled ring, c strictly decreasing front to back
+    for (std::size_t k = 0; k < 2 * p; ++k) {
+      while (!records.empty() && c[records.back() % p] <= c[k % p]) records.pop_back();
+      records.push_back(k);
+      while (k - records.front() + 1 > longest) records.pop_front();
+      if (k < p) continue;
+      double best = -std::numeric_limits<double>::infinity();
+      for (std::size_t j : records) {
+        const std::size_t L = k - j + 1;
+        best = std::max(best, (prefix[k + 1] - prefix[j]) + static_cast<double>(S - L) * c[j % p]);
+      }
+      f[k - p] = g[0] + best;
+    }
+    return f;
+  }
   for (std::size_t i = 0; i < p; ++i) f[i] = g[i] + c[i];
   std::vector<double> next(p);
   for (std::size_t step = 1; step < S; ++step) {
-    next[0] = std::max(f[p - 1], f[0]) + c[0];
-    for (std::size_t i = 1; i < p; ++i) next[i] = std::max(f[i - 1], f[i]) + c[i];
+    const double* __restrict prev = f.data();
+    const double* __restrict cost = c.data();
+    double* __restrict out = next.data();
+    out[0] = std::max(prev[p - 1], prev[0]) + cost[0];
+    for (std::size_t i = 1; i < p; ++i) out[i] = std::max(prev[i - 1], prev[i]) + cost[i];  // vectorises
     f.swap(next);
   }
   return f;
@@ -86,7 +119,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
   std::vector<double> route_rate(plan->routes.size());
   for (std::size_t r = 0; r < plan->routes.size(); ++r) route_rate[r] = network.route_rate_Bps(plan->routes[r].links);
   std::vector<ScheduleResult> results;
-  std::vector<double> link_bytes(plan->links.size(), 0.0);
+  std::vector<double> link_bytes(plan->links->size(), 0.0);
   for (std::size_t si = 0; si < plan->schedules.size(); ++si) {
     const auto& s = plan->schedules[si];
     const std::size_t n = s.transfers.size();
@@ -113,7 +146,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     }
     double bound = 0;
     for (std::size_t l = 0; l < link_bytes.size(); ++l)
-      if (link_bytes[l] > 0) bound = std::max(bound, link_bytes[l] / plan->links[l].rate_Bps);
+      if (link_bytes[l] > 0) bound = std::max(bound, link_bytes[l] / (*plan->links)[l].rate_Bps);
     r.load_bound = bound > makespan;
     r.time_s = std::max(makespan, bound);
     if (options.record_transfers) r.transfer_finish_s = std::move(finish);

@@ -20,8 +20,9 @@
 //     transfer at i finishes at g_{i-S+1} + c_{i-S+1} + ... + c_i (S steps,
 //     positions mod p): O(p) with prefix sums;
 //   in-order passes (also the rank's own previous send): f_s(i) =
-//     max(f_{s-1}(i-1), f_{s-1}(i)) + c_i, O(p) per step (O(1) when every
-//     position is alike).
+//     max(f_{s-1}(i-1), f_{s-1}(i)) + c_i, O(p) per step; when every rank
+//     starts at once, a window formula over "record" positions (the slowest
+//     hop so far, looking back), O(p x records).
 // Every link carries each position's bytes once per step: O(p x hops).
 #pragma once
 

@@ -13,8 +13,8 @@ namespace collsim::engine::detail {
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
                          const RunOptions& options, bool keep_compact) {
   Plan plan;
-  plan.host_names = network.endpoints();
-  plan.links = network.links();
+  plan.host_names = &network.endpoints();
+  plan.links = &network.links();
   plan.record_transfers = options.record_transfers;
   plan.on_progress = options.on_progress;
   std::unordered_map<std::uint64_t, int> route_index;  // src * endpoints + dst -> Plan::routes

@@ -43,8 +43,10 @@ struct PlannedSchedule {
 };
 
 struct Plan {
-  std::vector<std::string> host_names;
-  std::vector<topology::NetworkLink> links;
+  // The network's own (not copies: a million links at 131,072 GPUs); the
+  // plan must not outlive the network.
+  const std::vector<std::string>* host_names = nullptr;
+  const std::vector<topology::NetworkLink>* links = nullptr;
   // One route per (src_host, dst_host) pair in use, as link indices into `links`.
   struct Route {
     int src_host, dst_host;

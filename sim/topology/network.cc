@@ -99,11 +99,18 @@ Network::Network(const Topology& topo) {
   const Graph& g = topo.graph;
   const std::size_t n = boost::num_vertices(g);
 
-  // 1. Group forwarding devices into twin sets.
-  std::map<Signature, std::vector<Vertex>> twin_sets;
+  // 1. Group forwarding devices into twin sets (each signature computed once).
+  std::map<Signature, int> set_of_signature;
+  std::vector<std::vector<Vertex>> twin_list;
+  std::vector<int> twin_set(n, -1);
   for (Vertex v = 0; v < n; ++v) {
-    if (config::forwards_traffic(g[v].kind)) twin_sets[signature_of(g, v)].push_back(v);
+    if (!config::forwards_traffic(g[v].kind)) continue;
+    auto [it, fresh] = set_of_signature.try_emplace(signature_of(g, v), static_cast<int>(twin_list.size()));
+    if (fresh) twin_list.emplace_back();
+    twin_list[static_cast<std::size_t>(it->second)].push_back(v);
+    twin_set[v] = it->second;
   }
+  set_of_signature.clear();
   std::vector<int> node_of(n, -1);
   std::vector<std::vector<Vertex>> members;  // merged node -> original vertices
   auto new_node = [&](std::vector<Vertex> vs) {
@@ -116,7 +123,7 @@ Network::Network(const Topology& topo) {
       new_node({v});
       continue;
     }
-    const auto& twins = twin_sets[signature_of(g, v)];
+    const auto& twins = twin_list[static_cast<std::size_t>(twin_set[v])];
     if (twins.size() > 1 && shares_are_proportional(g, twins) && !has_nic_affinity(g, v)) {
       new_node(twins);
     } else {
@@ -129,25 +136,41 @@ Network::Network(const Topology& topo) {
   // 2. Aggregate edges between merged nodes: parallel links of equal
   //    efficiency and class add their rates; a striped message arrives with
   //    its slowest stripe, so the aggregate takes the largest latency.
-  std::map<std::tuple<int, int, double, std::string>, int> link_of;
+  // Links are keyed by (from node, to node, efficiency, class); found by a
+  // scan of the from node's arcs so far (a few dozen at most), classes interned.
+  std::unordered_map<std::string, int> class_id;
+  std::vector<int> link_class_id;
+  std::vector<double> link_efficiency;
+  links_.reserve(boost::num_edges(g));
   out_arcs_.assign(members.size(), {});
   node_forwards_.assign(members.size(), false);
   for (std::size_t m = 0; m < members.size(); ++m) node_forwards_[m] = config::forwards_traffic(g[members[m].front()].kind);
   for (auto [e, end] = boost::edges(g); e != end; ++e) {
     const Link& l = g[*e];
     const int a = node_of[boost::source(*e, g)], b = node_of[boost::target(*e, g)];
-    auto key = std::make_tuple(a, b, l.efficiency, l.link_class);
-    auto [it, inserted] = link_of.try_emplace(key, static_cast<int>(links_.size()));
-    if (inserted) {
+    const int cls = class_id.try_emplace(l.link_class, static_cast<int>(class_id.size())).first->second;
+    int id = -1;
+    for (const Arc& arc : out_arcs_[static_cast<std::size_t>(a)]) {
+      const auto k = static_cast<std::size_t>(arc.link);
+      if (arc.to == b && link_class_id[k] == cls && link_efficiency[k] == l.efficiency) {
+        id = arc.link;
+        break;
+      }
+    }
+    if (id < 0) {
+      id = static_cast<int>(links_.size());
       links_.push_back(NetworkLink{fmt::format("{}->{}", merged_name(g, members[a]), merged_name(g, members[b])), 0, 0,
                                    l.latency_s, l.link_class, l.nvls_efficiency, a, b,
                                    g[boost::source(*e, g)].kind, g[boost::target(*e, g)].kind, {}});
-      out_arcs_[a].push_back(Arc{b, it->second});
+      link_class_id.push_back(cls);
+      link_efficiency.push_back(l.efficiency);
+      out_arcs_[a].push_back(Arc{b, id});
     }
-    links_[it->second].line_rate_Bps += l.rate_Bps;
-    links_[it->second].latency_s = std::max(links_[it->second].latency_s, l.latency_s);
-    links_[it->second].rate_Bps += l.rate_Bps * l.efficiency;
-    if (l.spec_index >= 0) links_[it->second].spec_links.push_back(l.spec_index);
+    NetworkLink& link = links_[static_cast<std::size_t>(id)];
+    link.line_rate_Bps += l.rate_Bps;
+    link.latency_s = std::max(link.latency_s, l.latency_s);
+    link.rate_Bps += l.rate_Bps * l.efficiency;
+    if (l.spec_index >= 0) link.spec_links.push_back(l.spec_index);
   }
   for (auto& arcs : out_arcs_) {
     std::stable_sort(arcs.begin(), arcs.end(), [](const Arc& x, const Arc& y) { return x.to < y.to; });
@@ -206,12 +229,14 @@ Network::Network(const Topology& topo) {
     endpoints_.push_back(merged_name(g, members[m]));
     endpoint_node_.push_back(static_cast<int>(m));
   }
+  endpoint_of_node_.assign(members.size(), -1);
+  for (std::size_t e = 0; e < endpoint_node_.size(); ++e) endpoint_of_node_[static_cast<std::size_t>(endpoint_node_[e])] = static_cast<int>(e);
 }
 
 int Network::nvswitch_endpoint_near(int gpu) const {
   for (const Arc& arc : out_arcs_[endpoint_node_[gpu]]) {
-    for (int e = num_gpus_; e < num_endpoints(); ++e)
-      if (endpoint_node_[e] == arc.to) return e;
+    const int e = endpoint_of_node_[static_cast<std::size_t>(arc.to)];
+    if (e >= num_gpus_) return e;
   }
   return -1;
 }

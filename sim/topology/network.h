@@ -136,6 +136,7 @@ class Network {
 
   std::vector<std::string> endpoints_;
   std::vector<int> endpoint_node_;          // endpoint -> node of the merged graph
+  std::vector<int> endpoint_of_node_;       // node -> its endpoint, or -1
   std::vector<bool> node_forwards_;
   std::vector<bool> node_is_gpu_;
   // Per node: for a PCIe switch joining several GPUs and NICs, the affinity

@@ -135,10 +135,11 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
 
   auto* zone = sg4::create_full_zone("cluster");
   std::vector<sg4::Host*> hosts;
-  for (const auto& name : plan.host_names) hosts.push_back(zone->create_host(name, 1e9));
-  std::vector<sg4::Link*> links(plan.links.size(), nullptr);
-  for (std::size_t i = 0; i < plan.links.size(); ++i) {
-    links[i] = zone->create_link(plan.links[i].name + "#" + std::to_string(i), plan.links[i].rate_Bps)
+  for (const auto& name : *plan.host_names) hosts.push_back(zone->create_host(name, 1e9));
+  const auto& plan_links = *plan.links;
+  std::vector<sg4::Link*> links(plan_links.size(), nullptr);
+  for (std::size_t i = 0; i < plan_links.size(); ++i) {
+    links[i] = zone->create_link(plan_links[i].name + "#" + std::to_string(i), plan_links[i].rate_Bps)
                    ->set_latency(0)
                    ->seal();
   }
