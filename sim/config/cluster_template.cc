@@ -552,6 +552,10 @@ Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, To
     int first, count;
   };
   std::unordered_map<std::string, Group> groups;
+  std::size_t total_devices = spec.devices.size();
+  for (const auto& d : gen.devices) total_devices += static_cast<std::size_t>(std::max(1, d.count));
+  spec.devices.reserve(total_devices);
+  groups.reserve(gen.devices.size());
   for (const auto& d : gen.devices) {
     DeviceKind kind = DeviceKind::kGpu;
     for (DeviceKind k : {DeviceKind::kGpu, DeviceKind::kCpu, DeviceKind::kNic, DeviceKind::kNvSwitch,
@@ -595,6 +599,13 @@ Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, To
     }
     return it->second;
   };
+  std::size_t total_links = spec.links.size();
+  for (const auto& l : gen.links) {
+    const std::size_t from = l.from.indices.empty() ? static_cast<std::size_t>(groups.at(l.from.group).count) : l.from.indices.size();
+    const std::size_t to = l.to.indices.empty() ? static_cast<std::size_t>(groups.at(l.to.group).count) : l.to.indices.size();
+    total_links += l.zip ? from : from * to;
+  }
+  spec.links.reserve(total_links);
   for (const auto& l : gen.links) {
     LinkSpec link;
     link.declared_at = at;
