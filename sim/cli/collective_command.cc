@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <optional>
 
 #include "sim/cli/args.h"
@@ -55,6 +56,10 @@ const std::vector<OptionSpec>& collective_options() {
       {"backend", "", true, "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"auto-max-work", "", true,
        "with --algo auto, skip candidates whose transfers x ranks exceed this (a simulation-cost proxy)", "5e7"},
+      {"simgrid-aggregate-above", "", true,
+       "SimGrid backend: simulate ring schedules of more transfers than this one step at a time (an approximation: "
+       "docs/performance.md); 0 = always, inf = never",
+       "4e6"},
       {"json", "", true, "also write the rows as JSON to this file", ""},
       {"html", "", true, "write a self-contained HTML report: the busbw-vs-size curve with published measurements", ""},
       {"validation", "", true, "validation table whose measurements of the same case the HTML report shows",
@@ -205,6 +210,15 @@ int collective_command(const std::vector<std::string>& argv) {
   auto max_work = positive_number_option(args, "auto-max-work");
   if (!max_work) return usage_error(max_work.error().message);
   request.auto_max_work = *max_work;
+  {
+    const std::string text = args.get("simgrid-aggregate-above");
+    char* end = nullptr;
+    const double v = text == "inf" ? std::numeric_limits<double>::infinity() : std::strtod(text.c_str(), &end);
+    if (text != "inf" && (end == text.c_str() || *end != '\0' || !(v >= 0))) {
+      return usage_error(fmt::format("--simgrid-aggregate-above must be a number of transfers >= 0 or inf, found '{}'", text));
+    }
+    request.simgrid_aggregate_above = v;
+  }
   // Progress on a terminal only; pipes and files get just the table.
   std::function<void(std::size_t, std::size_t)> progress;
   if (::isatty(STDERR_FILENO) != 0) {

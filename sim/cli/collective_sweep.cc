@@ -55,6 +55,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
 
   engine::RunOptions options;
   options.on_progress = on_progress;
+  options.simgrid_aggregate_above = request.simgrid_aggregate_above;
   auto results = backend.run(network, schedules, options);
   if (!results) return results.error();
 
@@ -78,6 +79,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     r.ranks = request.ranks;
     r.time_us = t * 1e6;
     r.contended = (*results)[best].load_bound;
+    r.aggregated = (*results)[best].aggregated;
     r.algbw_GBps = t > 0 ? s.bytes / t / 1e9 : 0;
     r.busbw_GBps = r.algbw_GBps * collective::busbw_factor(request.op, request.ranks);
     rows.push_back(r);

@@ -25,6 +25,11 @@ struct RunOptions {
   // Called after each schedule finishes with (finished, total). It may run in
   // another process (the SimGrid backend forks): it must only print.
   std::function<void(std::size_t, std::size_t)> on_progress;
+  // SimGrid backend: a compact schedule (rings) standing for more transfers
+  // than this is simulated one step at a time (aggregated, simgrid_backend.h)
+  // instead of transfer by transfer. Named default: 4 million, about 30 s of
+  // flow-level simulation on one core; 0 = always, infinity = never.
+  double simgrid_aggregate_above = 4e6;
 };
 
 struct ScheduleResult {
@@ -35,6 +40,8 @@ struct ScheduleResult {
   // Analytical backend: the busiest link's load, not the transfers' chain,
   // decided the time (transfers shared links: the time is a lower bound).
   bool load_bound = false;
+  // SimGrid backend: simulated one step at a time (RunOptions::simgrid_aggregate_above).
+  bool aggregated = false;
 };
 
 class Backend {

@@ -33,6 +33,15 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
                        "#   the flow-level SimGrid backend may be slower (docs/architecture.md)\n",
                        contended);
   }
+  std::string aggregated;
+  for (const auto& r : rows)
+    if (r.aggregated) aggregated += fmt::format("{}{:.0f}", aggregated.empty() ? "" : ", ", r.bytes);
+  if (!aggregated.empty()) {
+    out += fmt::format("# aggregated: at {} bytes SimGrid simulated one step of the rings with all its flows and\n"
+                       "#   repeated it (--simgrid-aggregate-above): within 2% of the full simulation where the\n"
+                       "#   link load decides (large sizes), up to 30% slower at mid sizes (docs/performance.md)\n",
+                       aggregated);
+  }
   return out;
 }
 
@@ -56,6 +65,7 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     w.key("algbw_GBps").value(r.algbw_GBps);
     w.key("busbw_GBps").value(r.busbw_GBps);
     w.key("contended").value(r.contended);
+    w.key("aggregated").value(r.aggregated);
     w.end_object();
   }
   w.end_array();

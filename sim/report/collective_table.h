@@ -23,6 +23,8 @@ struct CollectiveRow {
   // time (the schedule's own transfers share links), so the closed form is
   // least certain here; the flow-level SimGrid backend may be slower.
   bool contended = false;
+  // SimGrid backend: simulated one step at a time (engine::RunOptions::simgrid_aggregate_above).
+  bool aggregated = false;
 };
 
 struct CollectiveHeader {

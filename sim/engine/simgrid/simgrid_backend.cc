@@ -43,10 +43,10 @@ bool read_all(int fd, void* data, std::size_t size) {
   return true;
 }
 
-// Wire format, per schedule: time, sent, received, count, then `count` finish times (doubles).
+// Wire format, per schedule: time, sent, received, aggregated (0/1), count, then `count` finish times (doubles).
 void send_results(int fd, const std::vector<ScheduleResult>& results) {
   for (const auto& r : results) {
-    const double header[4] = {r.time_s, r.bytes_sent, r.bytes_received,
+    const double header[5] = {r.time_s, r.bytes_sent, r.bytes_received, r.aggregated ? 1.0 : 0.0,
                               static_cast<double>(r.transfer_finish_s.size())};
     if (!write_all(fd, header, sizeof header)) return;
     if (!write_all(fd, r.transfer_finish_s.data(), r.transfer_finish_s.size() * sizeof(double))) return;
@@ -56,12 +56,13 @@ void send_results(int fd, const std::vector<ScheduleResult>& results) {
 Expected<std::vector<ScheduleResult>> receive_results(int fd, std::size_t count) {
   std::vector<ScheduleResult> results(count);
   for (auto& r : results) {
-    double header[4];
+    double header[5];
     if (!read_all(fd, header, sizeof header)) return make_error("the SimGrid child process sent incomplete results");
     r.time_s = header[0];
     r.bytes_sent = header[1];
     r.bytes_received = header[2];
-    r.transfer_finish_s.resize(static_cast<std::size_t>(header[3]));
+    r.aggregated = header[3] != 0;
+    r.transfer_finish_s.resize(static_cast<std::size_t>(header[4]));
     if (!read_all(fd, r.transfer_finish_s.data(), r.transfer_finish_s.size() * sizeof(double))) {
       return make_error("the SimGrid child process sent incomplete results");
     }
@@ -74,7 +75,19 @@ Expected<std::vector<ScheduleResult>> receive_results(int fd, std::size_t count)
 Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Network& network,
                                                           const std::vector<collective::Schedule>& schedules,
                                                           const RunOptions& options) {
-  auto plan = detail::make_plan(network, schedules, options);
+  // Compact schedules stay compact (aggregated) only above the threshold.
+  std::vector<collective::Schedule> explicit_copies;
+  const std::vector<collective::Schedule>* to_plan = &schedules;
+  bool any_aggregated = false;
+  for (const auto& s : schedules)
+    any_aggregated |= s.compact() && s.transfer_count() > options.simgrid_aggregate_above && !options.record_transfers;
+  if (any_aggregated) {
+    explicit_copies = schedules;
+    for (auto& s : explicit_copies)
+      if (s.compact() && s.transfer_count() <= options.simgrid_aggregate_above) s = collective::expand(s);
+    to_plan = &explicit_copies;
+  }
+  auto plan = detail::make_plan(network, *to_plan, options, /*keep_compact=*/any_aggregated);
   if (!plan) return plan.error();
   if (schedules.empty()) return std::vector<ScheduleResult>{};
 

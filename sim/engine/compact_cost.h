@@ -1,0 +1,37 @@
+// Costing compact schedules (ring passes, collective::RingPass) without
+// their p x steps transfers, given how long each position's transfer takes
+// in one step. Shared by the analytical backend (alpha-beta times) and the
+// SimGrid backend (times of one step simulated with all its flows at once).
+//
+// With c_i the time of position i's transfer (latency + slice transfer) and
+// g_i when its rank may start:
+//   plain passes (a slice waits only for its arrival): the last step's
+//     transfer at i finishes at g_{i-S+1} + c_{i-S+1} + ... + c_i (S steps,
+//     positions mod p): O(p) with prefix sums;
+//   in-order passes (also the rank's own previous send): f_s(i) =
+//     max(f_{s-1}(i-1), f_{s-1}(i)) + c_i, O(p) per step; when every rank
+//     starts at once, a window formula over "record" positions (the slowest
+//     hop so far, looking back), O(p x records).
+// Per-rank finish times flow from phase to phase. Every link carries each
+// position's bytes once per step: O(p x hops). A test checks the result
+// equals the expanded schedule's, transfer by transfer.
+#pragma once
+
+#include <vector>
+
+#include "sim/engine/backend.h"
+#include "sim/engine/plan.h"
+
+namespace collsim::engine::detail {
+
+// [phase][pass][position]: seconds one transfer (one slice) takes, latency included.
+using PassTimes = std::vector<std::vector<std::vector<double>>>;
+
+// Uncontended times: route latency (+ protocol step latency) + slice bytes / route rate.
+PassTimes alpha_beta_times(const Plan& plan, const PlannedSchedule& s, const std::vector<double>& route_rate);
+
+// Sets r.time_s (the chain), adds r.bytes_sent/received and each link's bytes.
+void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& times, std::vector<double>& link_bytes,
+                  ScheduleResult& r);
+
+}  // namespace collsim::engine::detail
