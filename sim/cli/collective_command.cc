@@ -59,7 +59,7 @@ const std::vector<OptionSpec>& collective_options() {
       {"simgrid-aggregate-above", "", true,
        "SimGrid backend: simulate ring schedules of more transfers than this one step at a time (an approximation: "
        "docs/performance.md); 0 = always, inf = never",
-       "4e6"},
+       "1e6"},
       {"json", "", true, "also write the rows as JSON to this file", ""},
       {"html", "", true, "write a self-contained HTML report: the busbw-vs-size curve with published measurements", ""},
       {"validation", "", true, "validation table whose measurements of the same case the HTML report shows",

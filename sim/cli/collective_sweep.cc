@@ -78,7 +78,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     r.redop = reduces ? request.redop : "none";
     r.ranks = request.ranks;
     r.time_us = t * 1e6;
-    r.contended = (*results)[best].load_bound;
+    r.contended = (*results)[best].load_bound || (*results)[best].shared_links;
     r.aggregated = (*results)[best].aggregated;
     r.algbw_GBps = t > 0 ? s.bytes / t / 1e9 : 0;
     r.busbw_GBps = r.algbw_GBps * collective::busbw_factor(request.op, request.ranks);

@@ -32,7 +32,7 @@ struct SweepRequest {
   // all-reduce, 131k transfers, took 140 s; 72-GPU NVLS, 331k, a few
   // seconds). A named default; an explicitly requested algorithm always runs.
   double auto_max_work = 50e6;
-  double simgrid_aggregate_above = 4e6;  // engine::RunOptions::simgrid_aggregate_above
+  double simgrid_aggregate_above = 1e6;  // engine::RunOptions::simgrid_aggregate_above
 };
 
 // Bytes per element of an nccl-tests datatype name ("float" -> 4).

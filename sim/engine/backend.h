@@ -27,9 +27,9 @@ struct RunOptions {
   std::function<void(std::size_t, std::size_t)> on_progress;
   // SimGrid backend: a compact schedule (rings) standing for more transfers
   // than this is simulated one step at a time (aggregated, simgrid_backend.h)
-  // instead of transfer by transfer. Named default: 4 million, about 30 s of
+  // instead of transfer by transfer. Named default: 1 million, about 10 s of
   // flow-level simulation on one core; 0 = always, infinity = never.
-  double simgrid_aggregate_above = 4e6;
+  double simgrid_aggregate_above = 1e6;
 };
 
 struct ScheduleResult {
@@ -40,6 +40,10 @@ struct ScheduleResult {
   // Analytical backend: the busiest link's load, not the transfers' chain,
   // decided the time (transfers shared links: the time is a lower bound).
   bool load_bound = false;
+  // Analytical backend, compact schedules: transfers of one step share a
+  // link (channels over one NVLink, rings over one uplink), which alpha-beta
+  // does not see; the flow-level time may be longer.
+  bool shared_links = false;
   // SimGrid backend: simulated one step at a time (RunOptions::simgrid_aggregate_above).
   bool aggregated = false;
 };

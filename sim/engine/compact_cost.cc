@@ -94,9 +94,23 @@ void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& t
                   ScheduleResult& r) {
   std::vector<double> ready(static_cast<std::size_t>(s.ranks), s.launch_latency_s), sent = ready;
   double makespan = s.launch_latency_s;
+  std::vector<int> users(plan.links->size(), 0), touched;  // transfers of one step per link
   for (std::size_t ph = 0; ph < s.phases.size(); ++ph) {
     const auto& phase = s.phases[ph];
     const std::vector<double> ready0 = ready, sent0 = sent;
+    for (int l : touched) users[static_cast<std::size_t>(l)] = 0;
+    touched.clear();
+    for (const auto& pass : phase) {
+      if (pass.steps == 0) continue;
+      for (int route : pass.route) {
+        for (int l : plan.routes[static_cast<std::size_t>(route)].links) {
+          int& u = users[static_cast<std::size_t>(l)];
+          if (u == 0) touched.push_back(l);
+          u += pass.slices;
+          r.shared_links |= u > 1;
+        }
+      }
+    }
     for (std::size_t pi = 0; pi < phase.size(); ++pi) {
       const auto& pass = phase[pi];
       if (pass.steps == 0) continue;

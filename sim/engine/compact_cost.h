@@ -30,7 +30,8 @@ using PassTimes = std::vector<std::vector<std::vector<double>>>;
 // Uncontended times: route latency (+ protocol step latency) + slice bytes / route rate.
 PassTimes alpha_beta_times(const Plan& plan, const PlannedSchedule& s, const std::vector<double>& route_rate);
 
-// Sets r.time_s (the chain), adds r.bytes_sent/received and each link's bytes.
+// Sets r.time_s (the chain) and r.shared_links (some link carries more than
+// one transfer of a step), adds r.bytes_sent/received and each link's bytes.
 void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& times, std::vector<double>& link_bytes,
                   ScheduleResult& r);
 

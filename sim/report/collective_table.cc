@@ -28,9 +28,9 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   for (const auto& r : rows)
     if (r.contended) contended += fmt::format("{}{:.0f}", contended.empty() ? "" : ", ", r.bytes);
   if (!contended.empty()) {
-    out += fmt::format("# contended: at {} bytes the busiest link's load, not the chain of transfers, set the time:\n"
-                       "#   the schedule's transfers share links, where the closed form is least certain and\n"
-                       "#   the flow-level SimGrid backend may be slower (docs/architecture.md)\n",
+    out += fmt::format("# contended: at {} bytes the schedule's transfers share links (at once, or the busiest\n"
+                       "#   link's load set the time): the closed form is least certain there and the\n"
+                       "#   flow-level SimGrid backend may be slower (docs/architecture.md)\n",
                        contended);
   }
   std::string aggregated;

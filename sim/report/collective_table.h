@@ -19,9 +19,10 @@ struct CollectiveRow {
   double time_us = 0;
   double algbw_GBps = 0;  // bytes / time
   double busbw_GBps = 0;  // algbw x the op's nccl-tests factor
-  // Analytical backend: the link-load bound, not the transfer chain, set the
-  // time (the schedule's own transfers share links), so the closed form is
-  // least certain here; the flow-level SimGrid backend may be slower.
+  // Analytical backend: the schedule's own transfers share links (the
+  // link-load bound set the time, or transfers of one ring step share a
+  // link), so the closed form is least certain here; the flow-level SimGrid
+  // backend may be slower.
   bool contended = false;
   // SimGrid backend: simulated one step at a time (engine::RunOptions::simgrid_aggregate_above).
   bool aggregated = false;

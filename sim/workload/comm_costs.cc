@@ -15,9 +15,16 @@ namespace {
 // A call's wiring in canonical form: its links numbered in order of first
 // appearance over the routes between its endpoints (GPUs, then the NVSwitch
 // helper when there is one), plus everything a schedule depends on.
+// Groups above this many GPUs are keyed by their exact endpoints instead:
+// the canonical key routes every pair (n^2 routes per call: 2 M cross-fabric
+// routes for the 128-GPU data-parallel groups of a 16,384-GPU step, most of
+// its time), while equal groups (the same GPUs) still share one costing.
+// Their links are numbered as the chosen schedule's routes meet them.
+constexpr std::size_t kAllPairsKeyMaxGpus = 32;
+
 struct Canonical {
   std::string key;
-  std::vector<int> links;   // canonical id -> network link
+  std::vector<int> links;   // canonical id -> network link (empty: filled when costed)
   std::vector<int> endpoints;  // rank -> endpoint (helper last)
 };
 
@@ -42,6 +49,11 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   for (int g : c.gpus) {
     auto [it, ins] = dom.try_emplace(net.nvlink_domain_of(g), static_cast<int>(dom.size()));
     append(key, it->second);
+  }
+  if (c.gpus.size() > kAllPairsKeyMaxGpus) {
+    key += "exact";
+    for (int e : out.endpoints) append(key, e);
+    return out;
   }
   std::unordered_map<int, int> canon;
   const int n = static_cast<int>(out.endpoints.size());
@@ -155,10 +167,18 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     for (std::size_t k = 0; k < cn.links.size(); ++k) canon_id[cn.links[k]] = static_cast<int>(k);
     auto& bytes = rep_canon_bytes[r];
     bytes.assign(cn.links.size(), 0.0);
+    auto& links = canon[static_cast<std::size_t>(reps[r])].links;  // grows for exact-keyed groups
     collective::for_each_connection_bytes(s, [&](int src, int dst, double payload) {
       const auto& route = network.route(cn.endpoints[src], cn.endpoints[dst]);
       const auto costs = collective::protocol_costs(s.latency_family, s.protocol, engine::hop_kind(network, route));
-      for (int l : route) bytes[canon_id.at(l)] += payload / costs.payload_fraction;
+      for (int l : route) {
+        auto [it, fresh] = canon_id.try_emplace(l, static_cast<int>(links.size()));
+        if (fresh) {
+          links.push_back(l);
+          bytes.push_back(0.0);
+        }
+        bytes[static_cast<std::size_t>(it->second)] += payload / costs.payload_fraction;
+      }
     });
   }
 
@@ -171,8 +191,10 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     out[i].proto = rep_cost[r].proto;
     out[i].bytes_sent = rep_cost[r].bytes_sent;
     const auto& bytes = rep_canon_bytes[r];
+    // Exact-keyed groups have the representative's GPUs, hence its links.
+    const auto& links = canon[i].links.empty() ? canon[static_cast<std::size_t>(reps[r])].links : canon[i].links;
     for (std::size_t k = 0; k < bytes.size(); ++k)
-      if (bytes[k] > 0) out[i].link_bytes.emplace_back(canon[i].links[k], bytes[k]);
+      if (bytes[k] > 0) out[i].link_bytes.emplace_back(links[k], bytes[k]);
   }
   if (stats) *stats = CommCostStats{calls.size(), reps.size(), schedules.size()};
   return out;

@@ -159,6 +159,7 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
   r.aggregated = true;
   std::vector<double> link_bytes(plan.links->size(), 0.0);
   cost_compact(plan, s, times, link_bytes, r);
+  r.shared_links = false;  // the simulated step shares them
   for (std::size_t l = 0; l < link_bytes.size(); ++l)
     if (link_bytes[l] > 0) r.time_s = std::max(r.time_s, link_bytes[l] / (*plan.links)[l].rate_Bps);
   return r;
