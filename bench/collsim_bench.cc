@@ -70,6 +70,25 @@ void BM_HierAllReduce8Rack(benchmark::State& s) { collective(s, "topologies/gb20
 BENCHMARK(BM_RingAllReduceNvl72)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RingAllReduce4Node)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_HierAllReduce8Rack)->Arg(0)->Unit(benchmark::kMillisecond);
+// 4,096 GPUs: the compact ring on both backends (SimGrid aggregated), hier analytically.
+void BM_RingAllReduce512Node(benchmark::State& s) { collective(s, "topologies/h100-ib400-512node.yaml", "ring"); }
+void BM_HierAllReduce512Node(benchmark::State& s) { collective(s, "topologies/h100-ib400-512node.yaml", "hier"); }
+BENCHMARK(BM_RingAllReduce512Node)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_HierAllReduce512Node)->Arg(0)->Unit(benchmark::kMillisecond);
+
+// Per-pair routing alone: every GPU to the same GPU of the next node (a
+// cross-fabric route), on a fresh network each time (no cache).
+void BM_CrossNodeRoutes512Node(benchmark::State& state) {
+  const auto topo = load("topologies/h100-ib400-512node.yaml");
+  for (auto _ : state) {
+    const topology::Network net(topo);
+    std::size_t hops = 0;
+    for (int g = 0; g < net.num_gpus(); ++g) hops += net.route(g, (g + 8) % net.num_gpus()).size();
+    benchmark::DoNotOptimize(hops);
+  }
+  state.counters["routes"] = 4096;
+}
+BENCHMARK(BM_CrossNodeRoutes512Node)->Unit(benchmark::kMillisecond);
 
 // The step simulation alone (collectives costed once, outside the loop):
 // Llama-3 405B on 576 GB200 GPUs, 1F1B over 64 micro-batches.
