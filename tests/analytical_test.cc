@@ -200,6 +200,18 @@ TEST(AnalyticalBackend, CompactRingsOnUnevenHopsMatchTheirTransfers) {
 namespace collsim::engine {
 namespace {
 
+// A shipped topology's network, and Simple-protocol parameters with every
+// GPU's NVLink domain (as the CLI passes them).
+topology::Network shipped(const std::string& file) {
+  return topology::Network(collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + file));
+}
+collective::AlgoParams simple_params(const topology::Network& net) {
+  collective::AlgoParams params;
+  params.protocol = collective::Protocol::kSimple;
+  for (int g = 0; g < net.num_gpus(); ++g) params.domain_of_rank.push_back(net.nvlink_domain_of(g));
+  return params;
+}
+
 // SimGrid's aggregated mode (one step of every ring simulated with all its
 // flows, then the step recurrence) against the full transfer-by-transfer
 // simulation: equal on NVLink-only rings and one-piece hier, within 2.5%
@@ -221,10 +233,8 @@ TEST(SimGridAggregated, AgreesWithTheFullSimulationWhereStepsAreSymmetric) {
       {"dgx-a100-hdr200-4node.yaml", "ring", 1073741824.0, 0.025},
   };
   for (const Case& c : cases) {
-    const topology::Network net(collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + c.topology));
-    collective::AlgoParams params;
-    params.protocol = collective::Protocol::kSimple;
-    for (int g = 0; g < net.num_gpus(); ++g) params.domain_of_rank.push_back(net.nvlink_domain_of(g));
+    const topology::Network net = shipped(c.topology);
+    const collective::AlgoParams params = simple_params(net);
     auto s = collective::build_schedule(collective::Op::kAllReduce, c.algo, net.num_gpus(), c.bytes, params);
     ASSERT_TRUE(s.ok());
     RunOptions aggregated, full;
@@ -257,10 +267,8 @@ TEST(AnalyticalBackend, AgreesWithSimGridWithin2PercentOrSaysContended) {
   int agreed = 0, flagged = 0;
   for (const char* file : {"gb200-nvl72.yaml", "hgx-h100.yaml", "hgx-b200.yaml", "dgx-a100.yaml", "h100-ib400-4node.yaml",
                            "dgx-a100-hdr200-4node.yaml"}) {
-    const topology::Network net(collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + file));
-    collective::AlgoParams params;
-    params.protocol = collective::Protocol::kSimple;
-    for (int g = 0; g < net.num_gpus(); ++g) params.domain_of_rank.push_back(net.nvlink_domain_of(g));
+    const topology::Network net = shipped(file);
+    const collective::AlgoParams params = simple_params(net);
     for (auto op : {collective::Op::kAllReduce, collective::Op::kAllGather, collective::Op::kReduceScatter}) {
       for (double bytes : {1048576.0, 67108864.0, 1073741824.0}) {
         auto s = collective::build_schedule(op, "ring", net.num_gpus(), bytes, params);

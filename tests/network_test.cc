@@ -201,20 +201,10 @@ links:
 namespace collsim::topology {
 namespace {
 
-// Two NICs on one PCIe switch that reach the same leaf look like twins; they
-// must not be merged (one GPU would then send through both), and a path the
-// pairing rule leaves impossible (rails joined by nothing) still exists
-// through a sibling's NIC.
-TEST(Network, PairedNicsAreNotMergedAndEveryGpuStaysReachable) {
-  const Topology leaf = collsim::testing::topology_from_text(
-      "name: t\ncluster: {node: hgx-h100, nodes: 2, fabric: {kind: leaf-spine}}\n");
-  const Network net(leaf);
-  const auto& r = net.route(0, 8);
-  ASSERT_GE(r.size(), 4u);
-  EXPECT_EQ(net.links()[r[1]].name, "n0pciesw0->n0nic0");  // not a merged "n0nic0..n0nic1"
-  EXPECT_DOUBLE_EQ(net.links()[r[1]].line_rate_Bps, 63e9);
-
-  const Topology rails = collsim::testing::topology_from_text(R"(name: railonly
+// Two nodes, each pair of GPUs and NICs behind one PCIe switch, the NICs
+// on two rails joining only same-rail NICs: the other rail is reachable
+// only through a sibling's NIC.
+const char* const kRailOnlyYaml = R"(name: railonly
 devices:
   - {name: n0gpu, kind: gpu, count: 2}
   - {name: n0psw, kind: pcie_switch}
@@ -230,7 +220,22 @@ links:
   - {from: n1nic, to: n1psw, rate: 63GB/s, latency: 250ns, class: pcie}
   - {from: n0nic, to: rail, pattern: zip, rate: 50GB/s, latency: 150ns, class: infiniband}
   - {from: n1nic, to: rail, pattern: zip, rate: 50GB/s, latency: 150ns, class: infiniband}
-)");
+)";
+
+// Two NICs on one PCIe switch that reach the same leaf look like twins; they
+// must not be merged (one GPU would then send through both), and a path the
+// pairing rule leaves impossible (rails joined by nothing) still exists
+// through a sibling's NIC.
+TEST(Network, PairedNicsAreNotMergedAndEveryGpuStaysReachable) {
+  const Topology leaf = collsim::testing::topology_from_text(
+      "name: t\ncluster: {node: hgx-h100, nodes: 2, fabric: {kind: leaf-spine}}\n");
+  const Network net(leaf);
+  const auto& r = net.route(0, 8);
+  ASSERT_GE(r.size(), 4u);
+  EXPECT_EQ(net.links()[r[1]].name, "n0pciesw0->n0nic0");  // not a merged "n0nic0..n0nic1"
+  EXPECT_DOUBLE_EQ(net.links()[r[1]].line_rate_Bps, 63e9);
+
+  const Topology rails = collsim::testing::topology_from_text(kRailOnlyYaml);
   const Network rn(rails);
   // Same rail: the GPU's own NIC. Across rails only a sibling's NIC leads there.
   EXPECT_EQ(rn.links()[rn.route(0, 2)[1]].name, "n0psw->n0nic0");
@@ -286,23 +291,7 @@ TEST(Network, PerPairRoutesEqualTheFullBfsOnTemplateFabrics) {
   }
   // The rail-only fabric of PairedNicsAreNotMergedAndEveryGpuStaysReachable,
   // where the affinity rule cuts some pairs off (fallback routes).
-  const Network rails(collsim::testing::topology_from_text(R"(name: railonly
-devices:
-  - {name: n0gpu, kind: gpu, count: 2}
-  - {name: n0psw, kind: pcie_switch}
-  - {name: n0nic, kind: nic, count: 2}
-  - {name: n1gpu, kind: gpu, count: 2}
-  - {name: n1psw, kind: pcie_switch}
-  - {name: n1nic, kind: nic, count: 2}
-  - {name: rail, kind: switch, count: 2}
-links:
-  - {from: n0gpu, to: n0psw, rate: 63GB/s, latency: 250ns, class: pcie}
-  - {from: n0nic, to: n0psw, rate: 63GB/s, latency: 250ns, class: pcie}
-  - {from: n1gpu, to: n1psw, rate: 63GB/s, latency: 250ns, class: pcie}
-  - {from: n1nic, to: n1psw, rate: 63GB/s, latency: 250ns, class: pcie}
-  - {from: n0nic, to: rail, pattern: zip, rate: 50GB/s, latency: 150ns, class: infiniband}
-  - {from: n1nic, to: rail, pattern: zip, rate: 50GB/s, latency: 150ns, class: infiniband}
-)"));
+  const Network rails(collsim::testing::topology_from_text(kRailOnlyYaml));
   expect_routes_match_reference(rails, "rail-only");
 }
 

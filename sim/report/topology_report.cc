@@ -37,7 +37,12 @@ std::string format_topology_summary(const topology::TopologySummary& s) {
                      gbps(s.gpu_network_Bps));
   out += fmt::format("bisection    {} (max flow at line rate, GPUs 0-{} to {}-{})\n", gbps(s.bisection_Bps),
                      s.gpus / 2 - 1, s.gpus / 2, s.gpus - 1);
-  out += fmt::format("diameter     {} hops (GPU to GPU)\n", s.diameter_hops);
+  if (s.diameter_sources >= s.gpus) {
+    out += fmt::format("diameter     {} hops (GPU to GPU)\n", s.diameter_hops);
+  } else {
+    out += fmt::format("diameter     at least {} hops (GPU to GPU; routes from {} of the {} GPUs, evenly spread)\n",
+                       s.diameter_hops, s.diameter_sources, s.gpus);
+  }
   out += "checks       every GPU reaches every GPU; device names unique; racks one per slot; cables within reach\n";
   if (s.cables == 0) {
     out += "cables       none (no link has a medium)\n";
@@ -78,6 +83,7 @@ std::string topology_json(const topology::TopologySummary& s) {
   w.key("gpu_network_GBps").value(s.gpu_network_Bps / 1e9);
   w.key("bisection_GBps").value(s.bisection_Bps / 1e9);
   w.key("diameter_hops").value(static_cast<double>(s.diameter_hops));
+  w.key("diameter_sources").value(static_cast<double>(s.diameter_sources));
   w.key("cables").begin_object();
   w.key("count").value(static_cast<double>(s.cables));
   w.key("total_m").value(s.cable_total_m);

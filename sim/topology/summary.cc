@@ -139,8 +139,15 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
       s.gpu_network_Bps += std::min(g[*e].rate_Bps, onward);
     }
   }
-  for (int a = 0; a < s.gpus; ++a)
+  // A BFS per source GPU: exact up to kDiameterExactGpus sources, evenly
+  // spread sources beyond (131,072 BFS over a 131,072-GPU fabric take hours).
+  const int sources =
+      s.gpus <= TopologySummary::kDiameterExactGpus ? s.gpus : TopologySummary::kDiameterSampledGpus;
+  for (int k = 0; k < sources; ++k) {
+    const int a = static_cast<int>(static_cast<long long>(k) * s.gpus / sources);
     for (int h : net.hops_to_gpus(a)) s.diameter_hops = std::max(s.diameter_hops, h);
+  }
+  s.diameter_sources = sources;
   if (s.gpus >= 2) s.bisection_Bps = half_to_half_max_flow(net);
   return s;
 }

@@ -22,6 +22,8 @@ struct TopologySummary {
   std::map<std::string, int> devices_by_kind;
   std::map<std::string, int> links_by_class;  // cables/bundles (one per link entry expansion)
   std::map<std::string, int> lanes_by_class;
+  static constexpr int kDiameterExactGpus = 8192;
+  static constexpr int kDiameterSampledGpus = 64;
   int gpus = 0;
   int nvlink_domains = 0;
   double gpu_nvlink_Bps = 0;   // line rate from one GPU into its NVLink domain (GPU 0)
@@ -32,6 +34,10 @@ struct TopologySummary {
   // (rank order): the bisection for the rank order collectives use.
   double bisection_Bps = 0;
   int diameter_hops = 0;  // longest GPU-to-GPU route, in links
+  // GPUs the diameter was measured from (a BFS each): all of them up to
+  // kDiameterExactGpus, else kDiameterSampledGpus spread evenly (then it is
+  // a lower bound). Named defaults: exact to 4,096-GPU files in seconds.
+  int diameter_sources = 0;
   // Cables (links with a medium).
   int cables = 0;
   double cable_total_m = 0;
