@@ -39,7 +39,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       r.bytes_received += t.bytes;
     }
     if (!s.phases.empty()) {
-      auto c = detail::alpha_beta_times(*plan, s, route_rate);
+      auto c = detail::alpha_beta_times(s, route_rate);
       detail::cost_compact(*plan, s, c, link_bytes, r);
       makespan = r.time_s;
     }

@@ -13,17 +13,9 @@
 // part of the time (ScheduleResult::load_bound says which bound decided).
 //
 // Compact schedules (ring passes, schedule.h RingPass) are costed without
-// their p x steps transfers and give the same times as their expansion
-// (a test checks it on uneven rings). With c_i the time of position i's
-// transfer (latency + slice bytes / rate) and g_i when its rank may start:
-//   plain passes (a slice waits only for its arrival): the last step's
-//     transfer at i finishes at g_{i-S+1} + c_{i-S+1} + ... + c_i (S steps,
-//     positions mod p): O(p) with prefix sums;
-//   in-order passes (also the rank's own previous send): f_s(i) =
-//     max(f_{s-1}(i-1), f_{s-1}(i)) + c_i, O(p) per step; when every rank
-//     starts at once, a window formula over "record" positions (the slowest
-//     hop so far, looking back), O(p x records).
-// Every link carries each position's bytes once per step: O(p x hops).
+// their p x steps transfers (compact_cost.h) and give the same times as
+// their expansion (a test checks it on uneven rings); a ring step whose
+// transfers share a link sets ScheduleResult::shared_links.
 #pragma once
 
 #include "sim/engine/backend.h"

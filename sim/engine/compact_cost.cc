@@ -74,8 +74,7 @@ std::vector<double> last_step_finish(const PlannedPass& pass, const std::vector<
   return f;
 }
 
-PassTimes alpha_beta_times(const Plan& plan, const PlannedSchedule& s, const std::vector<double>& route_rate) {
-  (void)plan;
+PassTimes alpha_beta_times(const PlannedSchedule& s, const std::vector<double>& route_rate) {
   PassTimes times;
   for (const auto& phase : s.phases) {
     times.emplace_back();

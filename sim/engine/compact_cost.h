@@ -28,7 +28,7 @@ namespace collsim::engine::detail {
 using PassTimes = std::vector<std::vector<std::vector<double>>>;
 
 // Uncontended times: route latency (+ protocol step latency) + slice bytes / route rate.
-PassTimes alpha_beta_times(const Plan& plan, const PlannedSchedule& s, const std::vector<double>& route_rate);
+PassTimes alpha_beta_times(const PlannedSchedule& s, const std::vector<double>& route_rate);
 
 // Sets r.time_s (the chain) and r.shared_links (some link carries more than
 // one transfer of a step), adds r.bytes_sent/received and each link's bytes.
