@@ -27,12 +27,6 @@ std::vector<double> last_step_finish(const PlannedPass& pass, const std::vector<
     }
     return f;
   }
-  bool alike = true;
-  for (std::size_t i = 1; i < p && alike; ++i) alike = c[i] == c[0] && g[i] == g[0];
-  if (alike) {
-    std::fill(f.begin(), f.end(), g[0] + static_cast<double>(S) * c[0]);
-    return f;
-  }
   bool same_start = true;
   for (std::size_t i = 1; i < p && same_start; ++i) same_start = g[i] == g[0];
   if (same_start) {

@@ -6,6 +6,18 @@
 
 namespace collsim::report {
 
+namespace {
+
+// "1048576, 67108864": the sizes of the rows where `flag` is set.
+std::string sizes_where(const std::vector<CollectiveRow>& rows, bool CollectiveRow::*flag) {
+  std::string out;
+  for (const auto& r : rows)
+    if (r.*flag) out += fmt::format("{}{:.0f}", out.empty() ? "" : ", ", r.bytes);
+  return out;
+}
+
+}  // namespace
+
 std::string format_collective_table(const CollectiveHeader& h, const std::vector<CollectiveRow>& rows) {
   std::string out;
   out += fmt::format("# collsim collective: {} (algorithm {}) on {} ranks of {}, backend {}\n", h.op, h.algo, h.ranks,
@@ -24,18 +36,14 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   if (!rows.empty()) {
     out += fmt::format("# Avg bus bandwidth    : {:.3f}\n", busbw_sum / static_cast<double>(rows.size()));
   }
-  std::string contended;
-  for (const auto& r : rows)
-    if (r.contended) contended += fmt::format("{}{:.0f}", contended.empty() ? "" : ", ", r.bytes);
+  const std::string contended = sizes_where(rows, &CollectiveRow::contended);
   if (!contended.empty()) {
     out += fmt::format("# contended: at {} bytes the schedule's transfers share links (at once, or the busiest\n"
                        "#   link's load set the time): the closed form is least certain there and the\n"
                        "#   flow-level SimGrid backend may be slower (docs/architecture.md)\n",
                        contended);
   }
-  std::string aggregated;
-  for (const auto& r : rows)
-    if (r.aggregated) aggregated += fmt::format("{}{:.0f}", aggregated.empty() ? "" : ", ", r.bytes);
+  const std::string aggregated = sizes_where(rows, &CollectiveRow::aggregated);
   if (!aggregated.empty()) {
     out += fmt::format("# aggregated: at {} bytes SimGrid simulated one step of the rings with all its flows and\n"
                        "#   repeated it (--simgrid-aggregate-above): within 2% of the full simulation where the\n"
