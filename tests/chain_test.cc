@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "sim/collective/check.h"
 
 namespace collsim::collective {
@@ -49,6 +51,47 @@ TEST(Chain, SliceCountIsBounded) {
   EXPECT_EQ(chain_broadcast(8, 1024, 0).chunks, 1);
   EXPECT_EQ(chain_broadcast(8, 8.0 * 524288, 0).chunks, 8);
   EXPECT_EQ(chain_broadcast(8, 16.0 * 1073741824, 0).chunks, 256);
+}
+
+}  // namespace
+}  // namespace collsim::collective
+
+#include "sim/collective/ring.h"
+
+namespace collsim::collective {
+namespace {
+
+// Domains of `size` consecutive ranks.
+std::vector<int> domains(int ranks, int size) {
+  std::vector<int> d;
+  for (int r = 0; r < ranks; ++r) d.push_back(r / size);
+  return d;
+}
+
+TEST(Chain, ChannelsAcrossDomainsAreCorrectForEveryRoot) {
+  for (auto [p, g] : {std::pair{8, 4}, {12, 3}, {16, 8}}) {
+    const auto orders = rings_over_domains(domains(p, g));
+    ASSERT_EQ(static_cast<int>(orders.size()), g);
+    for (int root = 0; root < p; ++root) {
+      const Schedule b = chain_broadcast_channels(p, 3.0 * 1048576, root, orders);
+      const Status sb = check_schedule(Op::kBroadcast, b);
+      EXPECT_TRUE(sb.ok()) << "p=" << p << " root=" << root << ": " << sb.error().to_string();
+      const Status sr = check_schedule(Op::kReduce, chain_reduce_channels(p, 3.0 * 1048576, root, orders));
+      EXPECT_TRUE(sr.ok()) << "p=" << p << " root=" << root << ": " << sr.error().to_string();
+      // No two channels leave a domain from the same GPU (so through the
+      // same NIC), and together they cross at least p - g times.
+      const int slices = b.chunks / g;
+      std::set<int> leaving;
+      int crossings = 0;
+      for (const Transfer& t : b.transfers) {
+        if (t.chunk % slices != 0 || t.src / g == t.dst / g) continue;
+        ++crossings;
+        leaving.insert(t.src);
+      }
+      EXPECT_EQ(static_cast<int>(leaving.size()), crossings) << "p=" << p << " root=" << root;
+      EXPECT_GE(crossings, p - g) << "p=" << p << " root=" << root;
+    }
+  }
 }
 
 }  // namespace

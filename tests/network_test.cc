@@ -1,7 +1,7 @@
 #include "sim/topology/network.h"
 
-#include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -54,8 +54,8 @@ TEST(Network, NodesAreNvlinkDomainsAndNicsAreTheWayOut) {
       EXPECT_NE(net.nvlink_domain_of(g), net.nvlink_domain_of(g - 8)) << g;
     }
   }
-  EXPECT_EQ(net.route(0, 7).size(), 2u);   // over NVLink
-  const auto& across = net.route(0, 8);    // GPU -> PCIe -> NIC -> switch -> NIC -> PCIe -> GPU
+  EXPECT_EQ(net.route(0, 7).size(), 2u);  // over NVLink
+  const auto& across = net.route(0, 8);   // GPU -> PCIe -> NIC -> switch -> NIC -> PCIe -> GPU
   ASSERT_EQ(across.size(), 4u);
   EXPECT_EQ(net.links()[across[0]].link_class, "pcie");
   EXPECT_EQ(net.links()[across[1]].link_class, "infiniband");
@@ -159,8 +159,8 @@ TEST(Network, GpusBehindPcieSwitchesUseTheirOwnNics) {
       EXPECT_EQ(net.links()[r[1]].name, out) << a << " -> " << b;
       EXPECT_EQ(net.links()[r[r.size() - 2]].name, in) << a << " -> " << b;
       for (int l : r) {  // never NIC to NIC through the host
-        EXPECT_EQ(net.links()[l].name.find("pciesw" + std::to_string((a % 8) / 2) + "->n" + std::to_string(a / 8) + "nic" +
-                                           std::to_string(a % 8 ^ 1)),
+        EXPECT_EQ(net.links()[l].name.find("pciesw" + std::to_string((a % 8) / 2) + "->n" + std::to_string(a / 8) +
+                                           "nic" + std::to_string(a % 8 ^ 1)),
                   std::string::npos);
       }
     }
@@ -281,7 +281,8 @@ TEST(Network, PerPairRoutesEqualTheFullBfsOnTemplateFabrics) {
   const char* files[] = {
       // three tiers (pods of 4 leaves), with and without the PCIe tree
       "name: t\ncluster: {node: hgx-h100, nodes: 16, fabric: {kind: rail-optimized, leaf_radix: 8}}\n",
-      "name: t\ncluster: {node: hgx-h100, nodes: 16, host: {pcie_switches: 0}, fabric: {kind: rail-optimized, leaf_radix: 8}}\n",
+      "name: t\ncluster: {node: hgx-h100, nodes: 16, host: {pcie_switches: 0}, fabric: {kind: rail-optimized, "
+      "leaf_radix: 8}}\n",
       "name: t\ncluster: {node: hgx-h100, nodes: 6, fabric: {kind: leaf-spine, leaf_radix: 16, oversubscription: 3}}\n",
       "name: t\ncluster: {node: gb200-nvl72, nodes: 3, nic: 800Gb/s, fabric: {kind: leaf-spine, leaf_radix: 64}}\n",
   };
@@ -316,6 +317,66 @@ TEST(Topology, MovedTopologyIsTheSameGraph) {
   for (int dst = 1; dst < a.num_gpus(); ++dst) EXPECT_EQ(a.route(0, dst), b.route(0, dst));
   original = std::move(moved);  // the moved-from object takes a graph back
   EXPECT_EQ(boost::num_edges(original.graph), boost::num_edges(copy.graph));
+}
+
+}  // namespace
+}  // namespace collsim::topology
+
+namespace collsim::topology {
+namespace {
+
+// A NIC split into planes (one port of nic / planes in each) has the same
+// capacity as the NIC on one plane: every port carries traffic, as NCCL
+// drives every port of a NIC. Oracle: conservation of the NIC's rate.
+TEST(Network, FabricPlanesCarryTheWholeNicRate) {
+  for (const char* node : {"hgx-h100", "gb200-nvl72"}) {
+    std::vector<int> switches;
+    for (int planes : {1, 2, 4}) {
+      const Topology topo = topology_from_text(fmt::format(R"(name: planes
+cluster: {{node: {}, nodes: 4, nic: 400Gb/s, fabric: {{kind: leaf-spine, leaf_radix: {}, planes: {}}}}}
+)",
+                                                           node, std::string(node) == "hgx-h100" ? 16 : 64, planes));
+      const Network net(topo);
+      const int far = net.num_gpus() - 1;  // in the last node
+      const auto& route = net.route(0, far);
+      ASSERT_GE(route.size(), 4u) << node;
+      for (int l : route) {
+        const auto& link = net.links()[static_cast<std::size_t>(l)];
+        if (link.link_class == "infiniband" &&
+            (link.from_kind == config::DeviceKind::kNic || link.to_kind == config::DeviceKind::kNic)) {
+          EXPECT_DOUBLE_EQ(link.line_rate_Bps, 50e9) << node << " planes " << planes << " " << link.name;
+        }
+      }
+      // 400 Gb/s x 0.94 (hardware.yaml nics.nccl_achievable_per_400G_nic).
+      EXPECT_NEAR(net.route_rate_Bps(route), 50e9 * 0.94, 1e3) << node << " planes " << planes;
+      switches.push_back(net.num_logical_switches());
+    }
+    EXPECT_EQ(switches[1], switches[0]) << node;
+    EXPECT_EQ(switches[2], switches[0]) << node;
+  }
+}
+
+TEST(Network, FabricsThatAreNotCopiesStayApart) {
+  // Two fabrics joining the same NICs, one of two leaves and a spine, the
+  // other a single switch: not copies of one plane, so nothing merges and
+  // routes take the fewest hops (the single switch).
+  const Topology topo = topology_from_text(R"(name: unequal
+devices:
+  - {name: gpu, kind: gpu, count: 2}
+  - {name: nic, kind: nic, count: 2}
+  - {name: leaf, kind: switch, count: 2}
+  - {name: spine, kind: switch}
+  - {name: single, kind: switch}
+links:
+  - {from: gpu, to: nic, pattern: zip, rate: 100GB/s, latency: 0s, class: ideal}
+  - {from: nic, to: leaf, pattern: zip, rate: 20GB/s, latency: 0s, class: ideal}
+  - {from: leaf, to: spine, rate: 20GB/s, latency: 0s, class: ideal}
+  - {from: nic, to: single, rate: 10GB/s, latency: 0s, class: ideal}
+)");
+  const Network net(topo);
+  EXPECT_EQ(net.num_logical_switches(), 6);  // two NICs, four switches
+  EXPECT_EQ(net.route(0, 1).size(), 4u);
+  EXPECT_DOUBLE_EQ(net.route_rate_Bps(net.route(0, 1)), 10e9);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 #include "sim/collective/ring.h"
 
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "sim/collective/check.h"
 
@@ -94,6 +94,23 @@ TEST(RingFamily, ReduceScatterAndAllGatherAreCorrectForManyRankCounts) {
       Status ag = check_schedule(Op::kAllGather, ring_allgather(p, bytes));
       EXPECT_TRUE(ag.ok()) << "p=" << p << ": " << ag.error().to_string();
     }
+  }
+}
+
+TEST(RingFamily, ReduceScatterAndAllGatherOverChannelsAreCorrect) {
+  // Domains of g consecutive ranks, and an uneven layout (3 + 3 + 2 ranks).
+  for (const std::vector<int>& domain :
+       {std::vector<int>{0, 0, 0, 0, 1, 1, 1, 1}, std::vector<int>{0, 0, 0, 1, 1, 1, 2, 2},
+        std::vector<int>{0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5}}) {
+    const auto orders = rings_over_domains(domain);
+    ASSERT_GT(orders.size(), 1u);
+    const int p = static_cast<int>(domain.size());
+    const Status rs = check_schedule(Op::kReduceScatter, ring_reducescatter_channels(p, 1e6, orders));
+    EXPECT_TRUE(rs.ok()) << rs.error().to_string();
+    const Status ag = check_schedule(Op::kAllGather, ring_allgather_channels(p, 1e6, orders));
+    EXPECT_TRUE(ag.ok()) << ag.error().to_string();
+    // Swapped, each does the other's job and fails the check.
+    EXPECT_FALSE(check_schedule(Op::kReduceScatter, ring_allgather_channels(p, 1e6, orders)).ok());
   }
 }
 

@@ -15,13 +15,16 @@ namespace collsim::collective {
 
 std::vector<std::string> algorithms_for(Op op) {
   switch (op) {
-    case Op::kAllReduce: return {"ring", "tree", "rhd", "hier", "nvls"};
+    case Op::kAllReduce:
+      return {"ring", "tree", "rhd", "hier", "nvls"};
     case Op::kReduceScatter:
     case Op::kAllGather:
     case Op::kBroadcast:
-    case Op::kReduce: return {"ring"};
+    case Op::kReduce:
+      return {"ring"};
     case Op::kAllToAll:
-    case Op::kSendRecv: return {"direct"};
+    case Op::kSendRecv:
+      return {"direct"};
   }
   return {};
 }
@@ -30,15 +33,23 @@ namespace {
 
 Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double bytes, const AlgoParams& params) {
   if (algo == "ring") {
-    if (op == Op::kAllReduce) {
-      if (params.domain_of_rank.empty()) return ring_allreduce(ranks, bytes);
-      const auto orders = rings_over_domains(params.domain_of_rank);
-      return orders.size() == 1 ? ring_allreduce(ranks, bytes) : ring_allreduce_channels(ranks, bytes, orders);
-    }
-    if (op == Op::kReduceScatter) return ring_reducescatter(ranks, bytes);
-    if (op == Op::kAllGather) return ring_allgather(ranks, bytes);
-    if (op == Op::kBroadcast) return chain_broadcast(ranks, bytes, params.root);
-    if (op == Op::kReduce) return chain_reduce(ranks, bytes, params.root);
+    // Across NVLink domains every ring op runs on the same channels, one
+    // per GPU of a domain, so that every NIC carries traffic (ring.h).
+    const auto orders =
+        params.domain_of_rank.empty() ? std::vector<std::vector<int>>{} : rings_over_domains(params.domain_of_rank);
+    const bool channels = orders.size() > 1;
+    if (op == Op::kAllReduce)
+      return channels ? ring_allreduce_channels(ranks, bytes, orders) : ring_allreduce(ranks, bytes);
+    if (op == Op::kReduceScatter)
+      return channels ? ring_reducescatter_channels(ranks, bytes, orders) : ring_reducescatter(ranks, bytes);
+    if (op == Op::kAllGather)
+      return channels ? ring_allgather_channels(ranks, bytes, orders) : ring_allgather(ranks, bytes);
+    if (op == Op::kBroadcast)
+      return channels ? chain_broadcast_channels(ranks, bytes, params.root, orders)
+                      : chain_broadcast(ranks, bytes, params.root);
+    if (op == Op::kReduce)
+      return channels ? chain_reduce_channels(ranks, bytes, params.root, orders)
+                      : chain_reduce(ranks, bytes, params.root);
   }
   if (algo == "rhd" && op == Op::kAllReduce) return rhd_allreduce(ranks, bytes);
   if (algo == "tree" && op == Op::kAllReduce) return tree_allreduce(ranks, bytes);

@@ -7,44 +7,79 @@ namespace collsim::collective {
 
 namespace {
 
-// hops[h] = (src, dst) rank of the chain's h-th connection.
-Schedule make_chain(const char* op, int ranks, double bytes, int root, const std::vector<std::pair<int, int>>& hops,
-                    Action action, const ChainOptions& options) {
-  const int slices = piece_count(bytes, options.min_slice_bytes, options.max_slices);
-  // The checker sees each slice as a chunk of the buffer.
-  Schedule s = empty_schedule(op, "ring", ranks, bytes, slices);
+// hops[c][h] = (src, dst) rank of channel c's h-th connection. Each channel
+// carries an equal share of the buffer, cut into slices; the checker sees
+// slice k of channel c as chunk c * slices + k.
+Schedule make_chain(const char* op, int ranks, double bytes, int root,
+                    const std::vector<std::vector<std::pair<int, int>>>& hops, Action action,
+                    const ChainOptions& options) {
+  const int channels = static_cast<int>(hops.size());
+  const double channel_bytes = bytes / channels;
+  const int slices = piece_count(channel_bytes, options.min_slice_bytes, options.max_slices);
+  Schedule s = empty_schedule(op, "ring", ranks, bytes, channels * slices);
   s.root = root;
-  const int h_count = static_cast<int>(hops.size());
-  auto index = [&](int hop, int slice) { return slice * h_count + hop; };
-  // Slice-major order keeps deps and queue_after pointing backwards.
-  for (int slice = 0; slice < slices; ++slice) {
-    for (int hop = 0; hop < h_count; ++hop) {
-      Transfer t;
-      t.src = hops[hop].first;
-      t.dst = hops[hop].second;
-      t.bytes = bytes / slices;
-      t.chunk = slice;
-      t.action = action;
-      if (hop > 0) t.deps.push_back(index(hop - 1, slice));
-      if (slice > 0) t.queue_after = index(hop, slice - 1);
-      s.transfers.push_back(std::move(t));
+  for (int c = 0; c < channels; ++c) {
+    const int base = static_cast<int>(s.transfers.size());
+    const int h_count = static_cast<int>(hops[c].size());
+    auto index = [&](int hop, int slice) { return base + slice * h_count + hop; };
+    // Slice-major order keeps deps and queue_after pointing backwards.
+    for (int slice = 0; slice < slices; ++slice) {
+      for (int hop = 0; hop < h_count; ++hop) {
+        Transfer t;
+        t.src = hops[c][hop].first;
+        t.dst = hops[c][hop].second;
+        t.bytes = channel_bytes / slices;
+        t.chunk = c * slices + slice;
+        t.action = action;
+        if (hop > 0) t.deps.push_back(index(hop - 1, slice));
+        if (slice > 0) t.queue_after = index(hop, slice - 1);
+        s.transfers.push_back(std::move(t));
+      }
     }
   }
   return s;
 }
 
+// Each ring of `orders` rotated to start at `root` (broadcast: root first)
+// or one past it (reduce: root last), as chain hops.
+std::vector<std::vector<std::pair<int, int>>> chains(const std::vector<std::vector<int>>& orders, int root,
+                                                     bool root_first) {
+  std::vector<std::vector<std::pair<int, int>>> out;
+  for (const auto& order : orders) {
+    const int p = static_cast<int>(order.size());
+    const int at = static_cast<int>(std::find(order.begin(), order.end(), root) - order.begin());
+    const int start = root_first ? at : at + 1;
+    std::vector<std::pair<int, int>> hops;
+    for (int k = 0; k + 1 < p; ++k) hops.emplace_back(order[(start + k) % p], order[(start + k + 1) % p]);
+    out.push_back(std::move(hops));
+  }
+  return out;
+}
+
+std::vector<std::vector<int>> identity_ring(int ranks) {
+  std::vector<int> order(static_cast<std::size_t>(ranks));
+  for (int i = 0; i < ranks; ++i) order[static_cast<std::size_t>(i)] = i;
+  return {order};
+}
+
 }  // namespace
 
 Schedule chain_broadcast(int ranks, double bytes, int root, const ChainOptions& options) {
-  std::vector<std::pair<int, int>> hops;
-  for (int k = 0; k + 1 < ranks; ++k) hops.emplace_back((root + k) % ranks, (root + k + 1) % ranks);
-  return make_chain("broadcast", ranks, bytes, root, hops, Action::kCopy, options);
+  return chain_broadcast_channels(ranks, bytes, root, identity_ring(ranks), options);
 }
 
 Schedule chain_reduce(int ranks, double bytes, int root, const ChainOptions& options) {
-  std::vector<std::pair<int, int>> hops;
-  for (int k = 1; k < ranks; ++k) hops.emplace_back((root + k) % ranks, (root + k + 1) % ranks);
-  return make_chain("reduce", ranks, bytes, root, hops, Action::kReduce, options);
+  return chain_reduce_channels(ranks, bytes, root, identity_ring(ranks), options);
+}
+
+Schedule chain_broadcast_channels(int ranks, double bytes, int root, const std::vector<std::vector<int>>& orders,
+                                  const ChainOptions& options) {
+  return make_chain("broadcast", ranks, bytes, root, chains(orders, root, true), Action::kCopy, options);
+}
+
+Schedule chain_reduce_channels(int ranks, double bytes, int root, const std::vector<std::vector<int>>& orders,
+                               const ChainOptions& options) {
+  return make_chain("reduce", ranks, bytes, root, chains(orders, root, false), Action::kReduce, options);
 }
 
 }  // namespace collsim::collective

@@ -6,6 +6,8 @@
 // s = n/m bytes the time is (p-1)(a + s b) + (m-1) s b.
 #pragma once
 
+#include <vector>
+
 #include "sim/collective/schedule.h"
 
 namespace collsim::collective {
@@ -21,5 +23,16 @@ struct ChainOptions {
 // REQUIRES: ranks >= 1, 0 <= root < ranks, bytes >= 0.
 Schedule chain_broadcast(int ranks, double bytes, int root, const ChainOptions& options = {});
 Schedule chain_reduce(int ranks, double bytes, int root, const ChainOptions& options = {});
+
+// The same over NCCL-style channels: one chain per ring of `orders` (each a
+// permutation of 0..ranks-1, as ring.h rings_over_domains builds them),
+// rotated to start (broadcast) or end (reduce) at the root, each carrying an
+// equal share of the buffer in its own slices (at most max_slices each).
+// Across NVLink domains every GPU's NIC then carries one channel's hop, as
+// for the all-reduce.
+Schedule chain_broadcast_channels(int ranks, double bytes, int root, const std::vector<std::vector<int>>& orders,
+                                  const ChainOptions& options = {});
+Schedule chain_reduce_channels(int ranks, double bytes, int root, const std::vector<std::vector<int>>& orders,
+                               const ChainOptions& options = {});
 
 }  // namespace collsim::collective

@@ -15,25 +15,36 @@ using Contributions = std::vector<bool>;  // [rank] = contains that rank's data
 // chunk alike, so algorithms may cut the buffer as they like).
 int chunks_for(Op op, int p) {
   switch (op) {
-    case Op::kAllToAll: return p * p;
-    case Op::kReduceScatter:
-    case Op::kAllGather:
-    case Op::kSendRecv: return p;
-    default: return 0;
+    case Op::kAllToAll:
+      return p * p;
+    case Op::kSendRecv:
+      return p;
+    default:
+      return 0;
   }
 }
+
+// Reduce-scatter and all-gather own chunks by rank: chunk k is rank k mod p's
+// (channels cut each rank's part into pieces: chunk c * p + r is piece c).
+bool chunks_owned_by_rank(Op op) { return op == Op::kReduceScatter || op == Op::kAllGather; }
 
 // Which rank's data a chunk starts as, on rank r; -1 if r does not hold it.
 int initial_owner(Op op, int p, int root, int r, int chunk) {
   switch (op) {
-    case Op::kBroadcast: return r == root ? r : -1;
+    case Op::kBroadcast:
+      return r == root ? r : -1;
     case Op::kReduce:
     case Op::kAllReduce:
-    case Op::kReduceScatter: return r;
+    case Op::kReduceScatter:
+      return r;
     case Op::kAllGather:
-    case Op::kSendRecv: return chunk == r ? r : -1;
-    case Op::kAllToAll: return chunk / p == r ? r : -1;
-    default: return -1;
+      return chunk % p == r ? r : -1;
+    case Op::kSendRecv:
+      return chunk == r ? r : -1;
+    case Op::kAllToAll:
+      return chunk / p == r ? r : -1;
+    default:
+      return -1;
   }
 }
 
@@ -46,17 +57,24 @@ std::optional<Contributions> expected_final(Op op, int p, int root, int r, int c
     return c;
   };
   switch (op) {
-    case Op::kAllReduce: return all;
-    case Op::kBroadcast: return only(root);
-    case Op::kReduce: return r == root ? std::optional(all) : std::nullopt;
-    case Op::kReduceScatter: return chunk == r ? std::optional(all) : std::nullopt;
-    case Op::kAllGather: return only(chunk);
-    case Op::kAllToAll: return chunk % p == r ? std::optional(only(chunk / p)) : std::nullopt;
+    case Op::kAllReduce:
+      return all;
+    case Op::kBroadcast:
+      return only(root);
+    case Op::kReduce:
+      return r == root ? std::optional(all) : std::nullopt;
+    case Op::kReduceScatter:
+      return chunk % p == r ? std::optional(all) : std::nullopt;
+    case Op::kAllGather:
+      return only(chunk % p);
+    case Op::kAllToAll:
+      return chunk % p == r ? std::optional(only(chunk / p)) : std::nullopt;
     case Op::kSendRecv: {
       const int left = (r - 1 + p) % p;
       return chunk == left ? std::optional(only(left)) : std::nullopt;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -116,18 +134,23 @@ Status check_schedule(Op op, const Schedule& compact_or_explicit) {
   const int everyone = p + s.helper_ranks;  // helpers (e.g. the NVSwitch) hold no data at first, owe none at the end
   if (s.root < 0 || s.root >= p) return make_error(fmt::format("root {} is not a rank (0-{})", s.root, p - 1));
   const int chunks = chunks_for(op, p) > 0 ? chunks_for(op, p) : s.chunks;
-  if (chunks < 1 || s.chunks != chunks) return make_error(fmt::format("{} on {} ranks needs {} chunks, the schedule has {}",
-                                                        op_name(op), p, chunks, s.chunks));
+  if (chunks < 1 || s.chunks != chunks)
+    return make_error(
+        fmt::format("{} on {} ranks needs {} chunks, the schedule has {}", op_name(op), p, chunks, s.chunks));
+  if (chunks_owned_by_rank(op) && chunks % p != 0) {
+    return make_error(
+        fmt::format("{} on {} ranks needs a multiple of {} chunks, the schedule has {}", op_name(op), p, p, chunks));
+  }
   int slices = 1;
   for (std::size_t i = 0; i < s.transfers.size(); ++i) {
     const Transfer& t = s.transfers[i];
     if (t.src < 0 || t.src >= everyone || t.dst < 0 || t.dst >= everyone || t.src == t.dst) {
-      return make_error(fmt::format("transfer {} goes from rank {} to rank {} (ranks 0-{})", i, t.src, t.dst,
-                                    everyone - 1));
+      return make_error(
+          fmt::format("transfer {} goes from rank {} to rank {} (ranks 0-{})", i, t.src, t.dst, everyone - 1));
     }
     if (t.chunk < 0 || t.chunk_count < 1 || t.chunk + t.chunk_count > chunks) {
-      return make_error(fmt::format("transfer {} names chunks {}-{} of 0-{}", i, t.chunk, t.chunk + t.chunk_count - 1,
-                                    chunks - 1));
+      return make_error(
+          fmt::format("transfer {} names chunks {}-{} of 0-{}", i, t.chunk, t.chunk + t.chunk_count - 1, chunks - 1));
     }
     for (int d : t.deps)
       if (d < 0 || d >= static_cast<int>(i)) {
@@ -167,9 +190,10 @@ Status check_schedule(Op op, const Schedule& compact_or_explicit) {
     writers.push_back(in.copy_writer);
     for (int w : writers) {
       if (!ordered(w, id)) {
-        return make_error(fmt::format("transfer {} ({} -> {}) sends chunk {} slice {} without depending on transfer "
-                                      "{}, which wrote it",
-                                      i, t.src, t.dst, chunk, t.slice, w));
+        return make_error(
+            fmt::format("transfer {} ({} -> {}) sends chunk {} slice {} without depending on transfer "
+                        "{}, which wrote it",
+                        i, t.src, t.dst, chunk, t.slice, w));
       }
     }
     std::vector<int> before = out.readers;
@@ -177,9 +201,10 @@ Status check_schedule(Op op, const Schedule& compact_or_explicit) {
     if (t.action == Action::kCopy) before.insert(before.end(), out.reduce_writers.begin(), out.reduce_writers.end());
     for (int b : before) {
       if (!ordered(b, id)) {
-        return make_error(fmt::format("transfer {} ({} -> {}) writes chunk {} slice {} unordered with transfer {}, "
-                                      "which also reads or writes it",
-                                      i, t.src, t.dst, chunk, t.slice, b));
+        return make_error(
+            fmt::format("transfer {} ({} -> {}) writes chunk {} slice {} unordered with transfer {}, "
+                        "which also reads or writes it",
+                        i, t.src, t.dst, chunk, t.slice, b));
       }
     }
     in.readers.push_back(id);

@@ -11,9 +11,12 @@
 namespace collsim::collective {
 
 // Chunk numbering the checker expects for each op (p ranks):
-//   allreduce, reducescatter: p chunks of the buffer; reducescatter leaves
-//     chunk r, fully reduced, on rank r.
-//   allgather, sendrecv: chunk r is rank r's input.
+//   allreduce: any number of chunks.
+//   reducescatter, allgather: a multiple of p chunks; chunk k belongs to rank
+//     k mod p (channels: chunk c * p + r is channel c's piece of rank r's
+//     part). Reduce-scatter leaves each rank's chunks fully reduced on it;
+//     all-gather starts with them on it and ends with all of them everywhere.
+//   sendrecv: p chunks, chunk r is rank r's input.
 //   alltoall: chunk s*p + d is the block rank s sends to rank d.
 // Errors say which rank, chunk and slice is wrong, or which transfer sent
 // data its source did not hold, or counted a contribution twice.

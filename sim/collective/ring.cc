@@ -38,22 +38,17 @@ Schedule empty_ring(const char* op, int ranks, double bytes) { return empty_sche
 Schedule ring_allreduce(int ranks, double bytes, const RingOptions& options) {
   Schedule s = empty_ring("allreduce", ranks, bytes);
   // After p-1 reducing steps rank r holds chunk r+1 complete and forwards it.
-  if (ranks > 1) s.ring_phases = {{ring_steps(identity(ranks), bytes / ranks, 0, 2 * (ranks - 1), ranks - 1, 0, options)}};
+  if (ranks > 1)
+    s.ring_phases = {{ring_steps(identity(ranks), bytes / ranks, 0, 2 * (ranks - 1), ranks - 1, 0, options)}};
   return s;
 }
 
 Schedule ring_reducescatter(int ranks, double bytes, const RingOptions& options) {
-  Schedule s = empty_ring("reducescatter", ranks, bytes);
-  // Shifted by one so that rank r ends with chunk r.
-  if (ranks > 1) s.ring_phases = {{ring_steps(identity(ranks), bytes / ranks, 0, ranks - 1, ranks - 1, -1, options)}};
-  return s;
+  return ring_reducescatter_channels(ranks, bytes, {identity(ranks)}, options);
 }
 
 Schedule ring_allgather(int ranks, double bytes, const RingOptions& options) {
-  Schedule s = empty_ring("allgather", ranks, bytes);
-  // Step 0 sends the rank's own chunk; later steps forward what just arrived.
-  if (ranks > 1) s.ring_phases = {{ring_steps(identity(ranks), bytes / ranks, 0, ranks - 1, 0, 0, options)}};
-  return s;
+  return ring_allgather_channels(ranks, bytes, {identity(ranks)}, options);
 }
 
 }  // namespace collsim::collective
@@ -67,10 +62,46 @@ Schedule ring_allreduce_channels(int ranks, double bytes, const std::vector<std:
   if (ranks < 2) return s;
   std::vector<RingPass> passes;
   for (int c = 0; c < channels; ++c) {
-    passes.push_back(ring_steps(orders[c], bytes / channels / ranks, c * ranks, 2 * (ranks - 1), ranks - 1, 0, options));
+    passes.push_back(
+        ring_steps(orders[c], bytes / channels / ranks, c * ranks, 2 * (ranks - 1), ranks - 1, 0, options));
   }
   s.ring_phases = {std::move(passes)};
   return s;
+}
+
+namespace {
+
+// Reduce-scatter (reduce_steps = p - 1) or all-gather (0) over the rings
+// `orders`, each carrying an equal share of every rank's part; chunk
+// c * ranks + r is channel c's piece of rank r's part (check.h).
+Schedule half_ring_channels(const char* op, int ranks, double bytes, const std::vector<std::vector<int>>& orders,
+                            bool reduce, const RingOptions& options) {
+  const int channels = static_cast<int>(orders.size());
+  Schedule s = empty_schedule(op, "ring", ranks, bytes, channels * ranks);
+  if (ranks < 2) return s;
+  std::vector<RingPass> passes;
+  for (int c = 0; c < channels; ++c) {
+    // Reduce-scatter is shifted by one so that the rank at each position
+    // ends with its own part; all-gather's first step sends the rank's own.
+    RingPass pass = ring_steps(orders[c], bytes / channels / ranks, c * ranks, ranks - 1, reduce ? ranks - 1 : 0,
+                               reduce ? -1 : 0, options);
+    pass.blocks_by_rank = true;
+    passes.push_back(std::move(pass));
+  }
+  s.ring_phases = {std::move(passes)};
+  return s;
+}
+
+}  // namespace
+
+Schedule ring_reducescatter_channels(int ranks, double bytes, const std::vector<std::vector<int>>& orders,
+                                     const RingOptions& options) {
+  return half_ring_channels("reducescatter", ranks, bytes, orders, true, options);
+}
+
+Schedule ring_allgather_channels(int ranks, double bytes, const std::vector<std::vector<int>>& orders,
+                                 const RingOptions& options) {
+  return half_ring_channels("allgather", ranks, bytes, orders, false, options);
 }
 
 std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank) {

@@ -48,4 +48,15 @@ std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_
 Schedule ring_reducescatter(int ranks, double bytes, const RingOptions& options = {});
 Schedule ring_allgather(int ranks, double bytes, const RingOptions& options = {});
 
+// The same over NCCL-style channels (one ring per entry of `orders`, as
+// rings_over_domains builds them), each moving an equal share of every
+// rank's part at once. An all-reduce is a reduce-scatter then an
+// all-gather, so all three use the same channels and, on an idle network,
+// reach the same busbw. Chunk c * ranks + r is channel c's piece of rank r's
+// part (check.h).
+Schedule ring_reducescatter_channels(int ranks, double bytes, const std::vector<std::vector<int>>& orders,
+                                     const RingOptions& options = {});
+Schedule ring_allgather_channels(int ranks, double bytes, const std::vector<std::vector<int>>& orders,
+                                 const RingOptions& options = {});
+
 }  // namespace collsim::collective

@@ -76,7 +76,8 @@ void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& p
             t.src = pass.order[pos];
             t.dst = pass.order[mod(pos + 1, p)];
             t.bytes = pass.block_bytes / slices;
-            t.chunk = pass.first_chunk + mod(pos - step + pass.shift, p) * pass.stride;
+            const int block = mod(pos - step + pass.shift, p);
+            t.chunk = pass.first_chunk + (pass.blocks_by_rank ? pass.order[block] : block) * pass.stride;
             t.chunk_count = pass.width;
             t.slice = slice;
             t.action = step < pass.reduce_steps ? Action::kReduce : Action::kCopy;

@@ -20,12 +20,12 @@ namespace collsim::collective {
 enum class Action { kReduce, kCopy };
 
 struct Transfer {
-  int src = 0;       // rank
-  int dst = 0;       // rank
-  double bytes = 0;  // payload
-  int chunk = 0;     // the first of the operation's data chunks this carries
+  int src = 0;          // rank
+  int dst = 0;          // rank
+  double bytes = 0;     // payload
+  int chunk = 0;        // the first of the operation's data chunks this carries
   int chunk_count = 1;  // it carries chunks [chunk, chunk + chunk_count)
-  int slice = 0;     // which slice of that chunk (pipelining)
+  int slice = 0;        // which slice of that chunk (pipelining)
   Action action = Action::kCopy;
   // Indices of transfers that must have arrived before this one can start.
   std::vector<int> deps;
@@ -38,7 +38,10 @@ struct Transfer {
 // A ring pass in compact form: `steps` steps around `order` (positions
 // 0..p-1 hold ranks); at step k position i sends one block to position
 // i + 1 (mod p), block (i - k + shift) mod p, which covers chunks
-// [first_chunk + block * stride, ... + width). The first `reduce_steps`
+// [first_chunk + b * stride, ... + width), where b is the block itself, or,
+// when `blocks_by_rank`, the rank at position block (order[block]: the
+// rank's own part, as reduce-scatter and all-gather need on a ring whose
+// order is not the identity). The first `reduce_steps`
 // steps reduce, the rest copy. Each block moves as `slices` equal slices.
 // Dependencies: a rank's first send of the pass waits for its last arrival
 // and its own last send of the previous phases; after that each slice waits
@@ -57,6 +60,7 @@ struct RingPass {
   int reduce_steps = 0;
   int shift = 0;
   bool in_order = false;
+  bool blocks_by_rank = false;
 };
 
 struct Schedule {

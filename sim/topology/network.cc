@@ -12,6 +12,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "sim/topology/planes.h"
+
 namespace collsim::topology {
 
 namespace {
@@ -25,37 +27,40 @@ struct Signature {
   bool operator<(const Signature& o) const { return std::tie(kind, ports) < std::tie(o.kind, o.ports); }
 };
 
-Signature signature_of(const Graph& g, Vertex v) {
+// Neighbours are named by their plane representative (planes.h), so a
+// switch and its counterparts in the other planes have one signature.
+Signature signature_of(const Graph& g, Vertex v, const std::vector<Vertex>& rep) {
   Signature s{g[v].kind, {}};
   for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
     const Link& l = g[*e];
-    s.ports.emplace_back(boost::target(*e, g), l.efficiency, l.link_class);
+    s.ports.emplace_back(rep[boost::target(*e, g)], l.efficiency, l.link_class);
   }
   std::sort(s.ports.begin(), s.ports.end());
   s.ports.erase(std::unique(s.ports.begin(), s.ports.end()), s.ports.end());
   return s;
 }
 
-// Total rate from `v` to `neighbour` (parallel edges add up) and back.
-std::pair<double, double> rates_between(const Graph& g, Vertex v, Vertex neighbour) {
+// Total rate from `v` to `neighbour` and its plane counterparts (parallel
+// edges add up) and back.
+std::pair<double, double> rates_between(const Graph& g, Vertex v, Vertex neighbour, const std::vector<Vertex>& rep) {
   double out = 0, in = 0;
   for (auto [e, end] = boost::out_edges(v, g); e != end; ++e)
-    if (boost::target(*e, g) == neighbour) out += g[*e].rate_Bps;
+    if (rep[boost::target(*e, g)] == neighbour) out += g[*e].rate_Bps;
   for (auto [e, end] = boost::in_edges(v, g); e != end; ++e)
-    if (boost::source(*e, g) == neighbour) in += g[*e].rate_Bps;
+    if (rep[boost::source(*e, g)] == neighbour) in += g[*e].rate_Bps;
   return {out, in};
 }
 
 // Twins may merge only if each takes the same share of every neighbour's bandwidth.
-bool shares_are_proportional(const Graph& g, const std::vector<Vertex>& twins) {
-  const Signature s = signature_of(g, twins.front());
+bool shares_are_proportional(const Graph& g, const std::vector<Vertex>& twins, const std::vector<Vertex>& rep) {
+  const Signature s = signature_of(g, twins.front(), rep);
   std::vector<double> first_share;
   for (std::size_t p = 0; p < s.ports.size(); ++p) {
     const Vertex nb = std::get<0>(s.ports[p]);
     double total = 0;
     std::vector<double> each;
     for (Vertex t : twins) {
-      auto [out, in] = rates_between(g, t, nb);
+      auto [out, in] = rates_between(g, t, nb, rep);
       if (std::fabs(out - in) > 1e-9 * std::max(out, in)) return false;  // asymmetric bundle
       each.push_back(out);
       total += out;
@@ -99,13 +104,15 @@ Network::Network(const Topology& topo) {
   const Graph& g = topo.graph;
   const std::size_t n = boost::num_vertices(g);
 
-  // 1. Group forwarding devices into twin sets (each signature computed once).
+  // 1. Group forwarding devices into twin sets (each signature computed
+  //    once), neighbours named across fabric planes.
+  const std::vector<Vertex> rep = plane_representatives(g);
   std::map<Signature, int> set_of_signature;
   std::vector<std::vector<Vertex>> twin_list;
   std::vector<int> twin_set(n, -1);
   for (Vertex v = 0; v < n; ++v) {
     if (!config::forwards_traffic(g[v].kind)) continue;
-    auto [it, fresh] = set_of_signature.try_emplace(signature_of(g, v), static_cast<int>(twin_list.size()));
+    auto [it, fresh] = set_of_signature.try_emplace(signature_of(g, v, rep), static_cast<int>(twin_list.size()));
     if (fresh) twin_list.emplace_back();
     twin_list[static_cast<std::size_t>(it->second)].push_back(v);
     twin_set[v] = it->second;
@@ -124,7 +131,7 @@ Network::Network(const Topology& topo) {
       continue;
     }
     const auto& twins = twin_list[static_cast<std::size_t>(twin_set[v])];
-    if (twins.size() > 1 && shares_are_proportional(g, twins) && !has_nic_affinity(g, v)) {
+    if (twins.size() > 1 && shares_are_proportional(g, twins, rep) && !has_nic_affinity(g, v)) {
       new_node(twins);
     } else {
       new_node({v});
@@ -144,7 +151,8 @@ Network::Network(const Topology& topo) {
   links_.reserve(boost::num_edges(g));
   out_arcs_.assign(members.size(), {});
   node_forwards_.assign(members.size(), false);
-  for (std::size_t m = 0; m < members.size(); ++m) node_forwards_[m] = config::forwards_traffic(g[members[m].front()].kind);
+  for (std::size_t m = 0; m < members.size(); ++m)
+    node_forwards_[m] = config::forwards_traffic(g[members[m].front()].kind);
   for (auto [e, end] = boost::edges(g); e != end; ++e) {
     const Link& l = g[*e];
     const int a = node_of[boost::source(*e, g)], b = node_of[boost::target(*e, g)];
@@ -159,9 +167,17 @@ Network::Network(const Topology& topo) {
     }
     if (id < 0) {
       id = static_cast<int>(links_.size());
-      links_.push_back(NetworkLink{fmt::format("{}->{}", merged_name(g, members[a]), merged_name(g, members[b])), 0, 0,
-                                   l.latency_s, l.link_class, l.nvls_efficiency, a, b,
-                                   g[boost::source(*e, g)].kind, g[boost::target(*e, g)].kind, {}});
+      links_.push_back(NetworkLink{fmt::format("{}->{}", merged_name(g, members[a]), merged_name(g, members[b])),
+                                   0,
+                                   0,
+                                   l.latency_s,
+                                   l.link_class,
+                                   l.nvls_efficiency,
+                                   a,
+                                   b,
+                                   g[boost::source(*e, g)].kind,
+                                   g[boost::target(*e, g)].kind,
+                                   {}});
       link_class_id.push_back(cls);
       link_efficiency.push_back(l.efficiency);
       out_arcs_[a].push_back(Arc{b, id});
@@ -181,13 +197,16 @@ Network::Network(const Topology& topo) {
   port_group_.assign(members.size(), {});
   split_base_.assign(members.size(), -1);
   node_is_gpu_.assign(members.size(), false);
-  for (std::size_t m = 0; m < members.size(); ++m) node_is_gpu_[m] = g[members[m].front()].kind == config::DeviceKind::kGpu;
+  for (std::size_t m = 0; m < members.size(); ++m)
+    node_is_gpu_[m] = g[members[m].front()].kind == config::DeviceKind::kGpu;
   for (std::size_t m = 0; m < members.size(); ++m) {
     if (g[members[m].front()].kind != config::DeviceKind::kPcieSwitch) continue;
     std::vector<int> gpus, nics;
     for (const Arc& arc : out_arcs_[m]) {  // sorted by node: parallel arcs are adjacent
       const auto kind = g[members[static_cast<std::size_t>(arc.to)].front()].kind;
-      std::vector<int>* list = kind == config::DeviceKind::kGpu ? &gpus : kind == config::DeviceKind::kNic ? &nics : nullptr;
+      std::vector<int>* list = kind == config::DeviceKind::kGpu   ? &gpus
+                               : kind == config::DeviceKind::kNic ? &nics
+                                                                  : nullptr;
       if (list && (list->empty() || list->back() != arc.to)) list->push_back(arc.to);
     }
     if (gpus.empty() || nics.empty() || (gpus.size() == 1 && nics.size() == 1)) continue;
@@ -217,7 +236,8 @@ Network::Network(const Topology& topo) {
   }
   in_arcs_.assign(members.size(), {});
   for (std::size_t m = 0; m < members.size(); ++m)
-    for (const Arc& arc : out_arcs_[m]) in_arcs_[static_cast<std::size_t>(arc.to)].push_back(Arc{static_cast<int>(m), arc.link});
+    for (const Arc& arc : out_arcs_[m])
+      in_arcs_[static_cast<std::size_t>(arc.to)].push_back(Arc{static_cast<int>(m), arc.link});
 
   for (Vertex gpu : topo.gpus) {
     endpoints_.push_back(g[gpu].name);
@@ -230,7 +250,8 @@ Network::Network(const Topology& topo) {
     endpoint_node_.push_back(static_cast<int>(m));
   }
   endpoint_of_node_.assign(members.size(), -1);
-  for (std::size_t e = 0; e < endpoint_node_.size(); ++e) endpoint_of_node_[static_cast<std::size_t>(endpoint_node_[e])] = static_cast<int>(e);
+  for (std::size_t e = 0; e < endpoint_node_.size(); ++e)
+    endpoint_of_node_[static_cast<std::size_t>(endpoint_node_[e])] = static_cast<int>(e);
 }
 
 int Network::nvswitch_endpoint_near(int gpu) const {
@@ -253,12 +274,14 @@ bool Network::turn_allowed(int via, int from, int to) const {
   if (groups.empty()) return true;
   auto a = groups.find(from), b = groups.find(to);
   if (a == groups.end() || b == groups.end()) return true;  // not a GPU-NIC turn
-  const bool from_gpu = node_is_gpu_[static_cast<std::size_t>(from)], to_gpu = node_is_gpu_[static_cast<std::size_t>(to)];
+  const bool from_gpu = node_is_gpu_[static_cast<std::size_t>(from)],
+             to_gpu = node_is_gpu_[static_cast<std::size_t>(to)];
   if (!from_gpu && !to_gpu) return false;  // NIC to NIC through the host: never a route
   return from_gpu == to_gpu || a->second == b->second;
 }
 
-void Network::bfs(int src, bool affinity, std::vector<std::vector<Arc>>* parents_out, std::vector<int>* depth_out) const {
+void Network::bfs(int src, bool affinity, std::vector<std::vector<Arc>>* parents_out,
+                  std::vector<int>* depth_out) const {
   const auto states = static_cast<std::size_t>(affinity ? num_states_ : static_cast<int>(out_arcs_.size()));
   auto& parents = *parents_out;
   parents.assign(states, {});  // Arc{from state, link}
@@ -516,8 +539,8 @@ bool Network::route_pair(int src, int dst, bool affinity, std::vector<int>* out)
 
 const std::vector<int>& Network::route(int src, int dst) const {
   assert(src >= 0 && src < num_endpoints() && dst >= 0 && dst < num_endpoints());
-  const std::uint64_t key = static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(num_endpoints()) +
-                            static_cast<std::uint64_t>(dst);
+  const std::uint64_t key =
+      static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(num_endpoints()) + static_cast<std::uint64_t>(dst);
   auto [it, inserted] = route_cache_.try_emplace(key);
   if (inserted && src != dst) {
     if (!route_pair(src, dst, true, &it->second)) route_pair(src, dst, false, &it->second);

@@ -1,0 +1,97 @@
+// Collectives across NVLink domains use every NIC, whatever the op.
+// Oracles: an all-reduce is a reduce-scatter followed by an all-gather, so
+// with nccl-tests' busbw factors (2(p-1)/p against (p-1)/p) all three reach
+// the same busbw on the same channels; a NIC split into planes has the
+// NIC's rate (conservation); a pipelined chain is bounded by its slowest
+// hop: busbw <= channels x NIC rate, and >= that x m / (m + hops) for m slices.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sim/collective/algorithms.h"
+#include "sim/collective/ops.h"
+#include "sim/engine/backend.h"
+#include "sim/workload/comm_costs.h"
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+using collective::Op;
+
+// busbw (GB/s) of `op` over all GPUs of `net` at `bytes`, ring channels.
+double ring_busbw(const topology::Network& net, engine::Backend& backend, Op op, double bytes) {
+  collective::AlgoParams params;
+  for (int g = 0; g < net.num_gpus(); ++g) params.domain_of_rank.push_back(net.nvlink_domain_of(g));
+  params.protocol = collective::Protocol::kSimple;
+  auto s = collective::build_schedule(op, "ring", net.num_gpus(), bytes, params);
+  EXPECT_TRUE(s.ok()) << s.error().to_string();
+  auto r = backend.run(net, {*s}, engine::RunOptions{});
+  EXPECT_TRUE(r.ok()) << r.error().to_string();
+  return bytes / r->front().time_s / 1e9 * collective::busbw_factor(op, net.num_gpus());
+}
+
+TEST(MultiNode, RingOpsUseEveryNicOnBothBackends) {
+  const topology::Topology topo =
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml");
+  const topology::Network net(topo);
+  // 8 NICs per node x 400 Gb/s x 0.94 (hardware.yaml nics.nccl_achievable_per_400G_nic).
+  const double nics_GBps = 8 * 50 * 0.94;
+  for (const char* name : {"analytical", "simgrid"}) {
+    auto backend = engine::make_backend(name);
+    ASSERT_TRUE(backend.ok());
+    const double allreduce = ring_busbw(net, **backend, Op::kAllReduce, 1 << 30);
+    EXPECT_GT(allreduce, 0.97 * nics_GBps) << name;
+    for (Op op : {Op::kReduceScatter, Op::kAllGather}) {
+      EXPECT_NEAR(ring_busbw(net, **backend, op, 1 << 30), allreduce, 0.02 * allreduce) << name << " " << op_name(op);
+    }
+    // Chains: 8 channels of 256 slices over 31 hops.
+    for (Op op : {Op::kBroadcast, Op::kReduce}) {
+      const double busbw = ring_busbw(net, **backend, op, 1 << 30);
+      EXPECT_LE(busbw, nics_GBps * 1.001) << name << " " << op_name(op);
+      EXPECT_GE(busbw, nics_GBps * 256 / (256 + 31) * 0.97) << name << " " << op_name(op);
+    }
+  }
+}
+
+TEST(MultiNode, StepGroupsSpanningNodesReduceScatterOnEveryNic) {
+  // The same fault in `collsim run`: a ZeRO/FSDP reduce-scatter over 32 GPUs
+  // in 4 nodes takes half an all-reduce of the same buffer.
+  const topology::Topology topo =
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml");
+  const topology::Network net(topo);
+  std::vector<int> gpus;
+  for (int g = 0; g < 32; ++g) gpus.push_back(g);
+  std::vector<workload::CommCall> calls;
+  for (Op op : {Op::kAllReduce, Op::kReduceScatter, Op::kAllGather}) calls.push_back({op, gpus, 1 << 30, 0, {}});
+  auto backend = engine::make_backend("analytical");
+  ASSERT_TRUE(backend.ok());
+  workload::CommChoice choice;
+  choice.algorithm = "ring";
+  choice.protocol = "Simple";
+  auto costs = workload::cost_calls(calls, net, **backend, choice);
+  ASSERT_TRUE(costs.ok()) << costs.error().to_string();
+  EXPECT_NEAR((*costs)[1].time_s, (*costs)[0].time_s / 2, 0.02 * (*costs)[0].time_s);
+  EXPECT_NEAR((*costs)[2].time_s, (*costs)[0].time_s / 2, 0.02 * (*costs)[0].time_s);
+}
+
+TEST(MultiNode, NicSplitIntoPlanesKeepsItsBandwidth) {
+  // Two GB200 NVL72 racks, all-to-all: the same busbw on one plane as on two.
+  double busbw[2];
+  for (int planes : {1, 2}) {
+    const std::string json = ::testing::TempDir() + "planes" + std::to_string(planes) + ".json";
+    const auto r = collsim::testing::run_collsim(
+        "collective -t topologies/gb200-nvl72-8rack.yaml --set cluster.nodes=2 --set cluster.fabric.planes=" +
+        std::to_string(planes) + " --op alltoall -b 1G -e 1G --backend analytical --json " + json);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string out = collsim::testing::read_file(json);
+    const auto at = out.find("\"busbw_GBps\":");
+    ASSERT_NE(at, std::string::npos) << out;
+    busbw[planes - 1] = std::stod(out.substr(at + 13));
+  }
+  EXPECT_NEAR(busbw[1], busbw[0], 1e-3 * busbw[0]);
+  EXPECT_GT(busbw[0], 150);  // 72 x 50 GB/s x 0.94 of NICs for 71 peers off the rack: about 183
+}
+
+}  // namespace
+}  // namespace collsim
