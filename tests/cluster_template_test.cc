@@ -22,8 +22,8 @@ TopologySummary summary_of(const std::string& yaml) {
 }
 
 TEST(ClusterTemplate, RailOptimized128NodesMatchesTheHandCount) {
-  const Topology t = collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) +
-                                                          "/topologies/h100-ib400-128node.yaml");
+  const Topology t =
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-128node.yaml");
   const Network net(t);
   const auto s = summarize(t, net);
   EXPECT_EQ(s.gpus, 1024);
@@ -94,9 +94,9 @@ TEST(ClusterTemplate, Nvl72RackPartitionsIntoSmallerNvlinkDomains) {
   const auto full = summary_of("name: t\ncluster: {node: gb200-nvl72, nodes: 1}\n");
   EXPECT_EQ(full.gpus, 72);
   EXPECT_EQ(full.nvlink_domains, 1);
-  EXPECT_EQ(full.devices_by_kind.at("cpu"), 36);        // hardware.yaml gb200_nvl72.grace_cpus_per_rack
-  EXPECT_EQ(full.links_by_class.at("c2c"), 72);         // every GPU on NVLink-C2C to its Grace
-  EXPECT_DOUBLE_EQ(full.gpu_nvlink_Bps, 900e9);  // 18 x 50 GB/s
+  EXPECT_EQ(full.devices_by_kind.at("cpu"), 36);  // hardware.yaml gb200_nvl72.grace_cpus_per_rack
+  EXPECT_EQ(full.links_by_class.at("c2c"), 72);   // every GPU on NVLink-C2C to its Grace
+  EXPECT_DOUBLE_EQ(full.gpu_nvlink_Bps, 900e9);   // 18 x 50 GB/s
   const auto halves = summary_of("name: t\ncluster: {node: gb200-nvl72, nodes: 1, domain_gpus: 36, nic: 800Gb/s}\n");
   EXPECT_EQ(halves.nvlink_domains, 2);
   EXPECT_DOUBLE_EQ(halves.gpu_nvlink_Bps, 900e9);
@@ -148,7 +148,8 @@ TEST(ClusterTemplate, BadParametersAreClearErrors) {
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().to_string().find("hang off the PCIe switches"), std::string::npos);
   // One switch: one CPU unless told otherwise.
-  EXPECT_TRUE(config::load_topology_text("name: t\ncluster: {node: hgx-h100, host: {pcie_switches: 1}}\n", "t.yaml").ok());
+  EXPECT_TRUE(
+      config::load_topology_text("name: t\ncluster: {node: hgx-h100, host: {pcie_switches: 1}}\n", "t.yaml").ok());
   e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, fabirc: {}}\n", "t.yaml");
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().to_string().find("did you mean 'fabric'?"), std::string::npos);
@@ -230,7 +231,8 @@ TEST(ClusterTemplate, SwitchPlacementMovesTheFabricSwitchesAndTheirCables) {
   auto build = [](const std::string& placement) {
     return collsim::testing::topology_from_text(
         "name: t\ncluster: {node: hgx-h100, nodes: 4, fabric: {kind: leaf-spine},\n"
-        "  layout: {nodes_per_rack: 1, racks_per_row: 4, switch_placement: " + placement + "}}\n");
+        "  layout: {nodes_per_rack: 1, racks_per_row: 4, switch_placement: " +
+        placement + "}}\n");
   };
   const Topology row = build("network-row"), end = build("end-of-row"), in = build("in-row");
   const double pitch = 0.6, aisle = 2.4;
@@ -243,8 +245,8 @@ TEST(ClusterTemplate, SwitchPlacementMovesTheFabricSwitchesAndTheirCables) {
     EXPECT_NEAR(l_end - l_in, (4 - r) * pitch - std::abs(2 - in_row_slot[r]) * pitch, 1e-9) << r;
   }
   // The bad value is a clear error with a suggestion.
-  auto e = config::load_topology_text(
-      "name: t\ncluster: {node: hgx-h100, layout: {switch_placement: end-of-rows}}\n", "t.yaml");
+  auto e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, layout: {switch_placement: end-of-rows}}\n",
+                                      "t.yaml");
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().to_string().find("did you mean 'end-of-row'?"), std::string::npos) << e.error().to_string();
 }
@@ -261,12 +263,14 @@ namespace {
 TEST(ClusterTemplate, DirectSpecEqualsTheExpandedFileReadBack) {
   const char* templates[] = {
       "name: t\ncluster: {node: hgx-h100, nodes: 16, fabric: {kind: rail-optimized, leaf_radix: 8}}\n",
-      "name: t\ncluster: {node: hgx-h100, nodes: 6, host: {pcie_switches: 0}, fabric: {kind: leaf-spine, leaf_radix: 16, "
+      "name: t\ncluster: {node: hgx-h100, nodes: 6, host: {pcie_switches: 0}, fabric: {kind: leaf-spine, leaf_radix: "
+      "16, "
       "oversubscription: 3}, layout: {switch_placement: in-row}}\n",
       "name: t\ncluster: {node: gb200-nvl72, nodes: 3, domain_gpus: 36, nic: 800Gb/s, fabric: {planes: 2}, "
       "layout: {switch_placement: end-of-row}}\n",
       "name: t\nlink_classes: {infiniband: {efficiency: 0.5}}\ncluster: {node: dgx-a100, nodes: 5}\n",
       "name: t\ncluster: {node: hgx-b200, nodes: 3, host: {pcie_switches: 2, cpus: 1}}\n",
+      "name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 400Gb/s, fabric: {planes: 3, latency: 0.1us}}\n",
   };
   for (const char* text : templates) {
     const std::string path = ::testing::TempDir() + "/direct_spec.yaml";
@@ -285,22 +289,65 @@ TEST(ClusterTemplate, DirectSpecEqualsTheExpandedFileReadBack) {
     ASSERT_EQ(a.racks.size(), b.racks.size()) << text;
     for (std::size_t i = 0; i < a.racks.size(); ++i) {
       EXPECT_EQ(std::tie(a.racks[i].name, a.racks[i].row, a.racks[i].slot),
-                std::tie(b.racks[i].name, b.racks[i].row, b.racks[i].slot)) << text;
+                std::tie(b.racks[i].name, b.racks[i].row, b.racks[i].slot))
+          << text;
     }
     ASSERT_EQ(a.devices.size(), b.devices.size()) << text;
     for (std::size_t i = 0; i < a.devices.size(); ++i) {
       const DeviceSpec &x = a.devices[i], &y = b.devices[i];
-      EXPECT_EQ(std::tie(x.name, x.kind, x.ports, x.rack, x.height_m), std::tie(y.name, y.kind, y.ports, y.rack, y.height_m))
+      EXPECT_EQ(std::tie(x.name, x.kind, x.ports, x.rack, x.height_m),
+                std::tie(y.name, y.kind, y.ports, y.rack, y.height_m))
           << text << " device " << i;
     }
     ASSERT_EQ(a.links.size(), b.links.size()) << text;
     for (std::size_t i = 0; i < a.links.size(); ++i) {
       const LinkSpec &x = a.links[i], &y = b.links[i];
-      EXPECT_EQ(std::tie(x.a, x.b, x.rate_Bps, x.lanes, x.fixed_latency_s, x.length_m, x.medium, x.link_class, x.efficiency,
-                         x.nvls_efficiency),
-                std::tie(y.a, y.b, y.rate_Bps, y.lanes, y.fixed_latency_s, y.length_m, y.medium, y.link_class, y.efficiency,
-                         y.nvls_efficiency))
+      EXPECT_EQ(std::tie(x.a, x.b, x.rate_Bps, x.lanes, x.fixed_latency_s, x.length_m, x.medium, x.link_class,
+                         x.efficiency, x.nvls_efficiency),
+                std::tie(y.a, y.b, y.rate_Bps, y.lanes, y.fixed_latency_s, y.length_m, y.medium, y.link_class,
+                         y.efficiency, y.nvls_efficiency))
           << text << " link " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace collsim::config
+
+namespace collsim::config {
+namespace {
+
+// Quantities stay numbers from the template to the spec: a 400 Gb/s NIC over
+// 3 planes has 3 ports of exactly 50e9 / 3 B/s, summing to the NIC's 50 GB/s
+// (conservation), whether built directly or through `topo --expand`'s YAML
+// read back (which once printed 4 significant digits: 3 x 16.67 GB/s).
+TEST(ClusterTemplate, NicRateSplitOverPlanesStaysExact) {
+  const std::string path = ::testing::TempDir() + "/planes3.yaml";
+  {
+    std::ofstream out(path);
+    out << "name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 400Gb/s, fabric: {planes: 3}}\n";
+  }
+  auto direct = load_topology_file(path);
+  ASSERT_TRUE(direct.ok()) << direct.error().to_string();
+  auto expanded = expanded_topology_yaml(path, {});
+  ASSERT_TRUE(expanded.ok()) << expanded.error().to_string();
+  auto read_back = load_topology_text(*expanded, "expanded.yaml");
+  ASSERT_TRUE(read_back.ok()) << read_back.error().to_string();
+  for (const TopologySpec* spec : {&*direct, &*read_back}) {
+    std::vector<double> per_nic(spec->devices.size(), 0.0);
+    int ports = 0;
+    for (const LinkSpec& l : spec->links) {
+      if (spec->devices[static_cast<std::size_t>(l.a)].kind != DeviceKind::kNic || l.link_class != "infiniband")
+        continue;
+      EXPECT_DOUBLE_EQ(l.rate_Bps, 50e9 / 3);
+      per_nic[static_cast<std::size_t>(l.a)] += l.rate_Bps;
+      ++ports;
+    }
+    EXPECT_EQ(ports, 3 * 16);
+    for (std::size_t d = 0; d < per_nic.size(); ++d) {
+      if (spec->devices[d].kind == DeviceKind::kNic) {
+        EXPECT_NEAR(per_nic[d], 50e9, 1e-6) << spec->devices[d].name;
+      }
     }
   }
 }

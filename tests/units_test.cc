@@ -67,3 +67,23 @@ TEST(Units, FormatPicksAReadableUnitAndRoundTrips) {
 
 }  // namespace
 }  // namespace collsim::units
+
+namespace collsim::units {
+namespace {
+
+TEST(Units, ExactFormatReadsBackBitForBit) {
+  for (double r : {50e9, 50e9 / 3, 400e9 / 8 / 7, 121e9, 0.0, 1.0, 12.5e9}) {
+    auto back = parse_rate(format_exact(Rate{r}));
+    ASSERT_TRUE(back.ok()) << format_exact(Rate{r});
+    EXPECT_EQ(back->bytes_per_s, r) << format_exact(Rate{r});
+  }
+  for (double d : {150e-9, 250e-9, 0.1e-6, 0.0, 4.9e-9 * 37, 1.5}) {
+    auto back = parse_duration(format_exact(Duration{d}));
+    ASSERT_TRUE(back.ok()) << format_exact(Duration{d});
+    EXPECT_EQ(back->seconds, d) << format_exact(Duration{d});
+  }
+  EXPECT_EQ(format_exact(Rate{50e9}), "50GB/s");  // the largest exact unit
+}
+
+}  // namespace
+}  // namespace collsim::units

@@ -15,24 +15,28 @@ namespace collsim::config {
 
 namespace {
 
+// Latencies as the parser reads "250ns" (250 x 1e-9), so generated links
+// equal the hand-written files that say the same.
+constexpr double kNs = 1e-9;
+
 struct NodeBlock {
   const char* name;
   int gpus;
   int nvswitches;
   std::vector<int> lanes_per_switch;  // NVLink lanes from each GPU to each switch
-  const char* lane_rate;
+  double lane_rate_Bps;
   const char* link_class;
-  const char* pcie_rate;  // per direction, GPU <-> NIC
+  double pcie_Bps;  // per direction, GPU <-> NIC
   int default_nodes_per_rack;
   int gpus_per_grace = 0;  // Grace CPUs on NVLink-C2C: one per this many GPUs; 0 = none modelled
 };
 
 const std::vector<NodeBlock>& blocks() {
   static const std::vector<NodeBlock> b{
-      {"hgx-h100", 8, 4, {5, 4, 4, 5}, "25GB/s", "nvlink4", "63GB/s", 4},
-      {"hgx-b200", 8, 2, {9, 9}, "50GB/s", "nvlink5", "63GB/s", 4},
-      {"dgx-a100", 8, 6, {2, 2, 2, 2, 2, 2}, "25GB/s", "nvlink3", "31GB/s", 4},
-      {"gb200-nvl72", 72, 18, std::vector<int>(18, 1), "50GB/s", "nvlink5", "63GB/s", 1, 2},
+      {"hgx-h100", 8, 4, {5, 4, 4, 5}, 25e9, "nvlink4", 63e9, 4},
+      {"hgx-b200", 8, 2, {9, 9}, 50e9, "nvlink5", 63e9, 4},
+      {"dgx-a100", 8, 6, {2, 2, 2, 2, 2, 2}, 25e9, "nvlink3", 31e9, 4},
+      {"gb200-nvl72", 72, 18, std::vector<int>(18, 1), 50e9, "nvlink5", 63e9, 1, 2},
   };
   return b;
 }
@@ -77,8 +81,9 @@ struct GenSelector {
 struct GenLink {
   GenSelector from, to;
   bool zip = false;
-  int lanes = 0;  // 0: no `lanes` key (one)
-  std::string rate, latency, medium;
+  int lanes = 0;                       // 0: no `lanes` key (one)
+  double rate_Bps = 0, latency_s = 0;  // per lane; numbers end to end, text only in YAML (format_exact)
+  std::string medium;
   std::string link_class;
 };
 struct Generated {
@@ -98,7 +103,7 @@ struct Params {
   int oversubscription = 1;
   int planes = 1;
   std::string cable = "fibre";
-  std::string fabric_latency = "150ns";
+  double fabric_latency_s = 150 * kNs;
   int nodes_per_rack = 0;
   int racks_per_row = 8;
   int switches_per_rack = 16;
@@ -178,13 +183,21 @@ Expected<Params> read_params(const MapReader& c) {
       *out = *v;
     }
     if ((p.leaf_radix % (p.oversubscription + 1)) != 0) {
-      return f.error_at("leaf_radix", fmt::format("{} ports do not split {}:1 into down- and up-ports",
-                                                  p.leaf_radix, p.oversubscription));
+      return f.error_at("leaf_radix", fmt::format("{} ports do not split {}:1 into down- and up-ports", p.leaf_radix,
+                                                  p.oversubscription));
     }
-    for (auto [key, out] : {std::pair{"cable", &p.cable}, {"latency", &p.fabric_latency}}) {
-      auto v = f.optional_scalar(key);
-      if (!v) return v.error();
-      if (*v) *out = **v;
+    if (auto v = f.optional_scalar("cable"); !v) {
+      return v.error();
+    } else if (*v) {
+      p.cable = **v;
+    }
+    if (auto v = f.optional_scalar("latency"); !v) {
+      return v.error();
+    } else if (*v) {
+      auto d = units::parse_duration(**v);
+      if (!d) return f.error_at("latency", d.error().message);
+      if (!(d->seconds >= 0)) return f.error_at("latency", fmt::format("expected a latency >= 0, found '{}'", **v));
+      p.fabric_latency_s = d->seconds;
     }
   }
   if (p.fabric_kind.empty()) p.fabric_kind = p.block->gpus == 8 ? "rail-optimized" : "leaf-spine";
@@ -214,11 +227,13 @@ Expected<Params> read_params(const MapReader& c) {
                                                      p.pcie_switches));
     }
     if (p.pcie_switches == 0 && p.cpus > 0) {
-      return h.error_at("cpus", "the host CPUs hang off the PCIe switches: with pcie_switches 0 there are none to model");
+      return h.error_at("cpus",
+                        "the host CPUs hang off the PCIe switches: with pcie_switches 0 there are none to model");
     }
     if (p.pcie_switches > 0 && (p.cpus == 0 || p.pcie_switches % p.cpus != 0)) {
       return h.error_at("cpus", fmt::format("{} PCIe switches do not split evenly over {} CPUs (each switch has one "
-                                            "uplink)", p.pcie_switches, p.cpus));
+                                            "uplink)",
+                                            p.pcie_switches, p.cpus));
     }
   }
   p.nodes_per_rack = p.block->default_nodes_per_rack;
@@ -239,7 +254,8 @@ Expected<Params> read_params(const MapReader& c) {
       }
       p.switch_placement = **v;
     }
-    for (auto [key, out] : {std::pair{"nodes_per_rack", &p.nodes_per_rack}, {"racks_per_row", &p.racks_per_row},
+    for (auto [key, out] : {std::pair{"nodes_per_rack", &p.nodes_per_rack},
+                            {"racks_per_row", &p.racks_per_row},
                             {"switches_per_rack", &p.switches_per_rack}}) {
       auto v = positive_int(l, key, *out);
       if (!v) return v.error();
@@ -249,7 +265,6 @@ Expected<Params> read_params(const MapReader& c) {
   return p;
 }
 
-
 // Generates the cluster `c` describes.
 Status generate(const MapReader& c, Generated& out) {
   auto params = read_params(c);
@@ -257,7 +272,7 @@ Status generate(const MapReader& c, Generated& out) {
   const Params& p = *params;
   const NodeBlock& b = *p.block;
   // PCIe Gen6 for NICs above 400 Gb/s (hardware.yaml: CX-8 800G is Gen6; gen6 x16 121 GB/s).
-  const std::string pcie = p.nic_Bps > 50e9 ? "121GB/s" : b.pcie_rate;
+  const double pcie = p.nic_Bps > 50e9 ? 121e9 : b.pcie_Bps;
 
   // Compute racks: nodes_per_rack per rack, racks_per_row per row.
   const int compute_racks = (p.nodes + p.nodes_per_rack - 1) / p.nodes_per_rack;
@@ -285,8 +300,14 @@ Status generate(const MapReader& c, Generated& out) {
             done[t] = true;
           }
         }
-        out.links.push_back({{tag + "gpu"}, {tag + "nvswitch", same}, false, b.lanes_per_switch[sw], b.lane_rate,
-                             "250ns", "", b.link_class});
+        out.links.push_back({{tag + "gpu"},
+                             {tag + "nvswitch", same},
+                             false,
+                             b.lanes_per_switch[sw],
+                             b.lane_rate_Bps,
+                             250 * kNs,
+                             "",
+                             b.link_class});
       }
       if (b.gpus_per_grace > 0) {
         // Grace CPUs, each joined to its GPUs by NVLink-C2C at 450 GB/s per
@@ -297,11 +318,11 @@ Status generate(const MapReader& c, Generated& out) {
         for (int k = 0; k < b.gpus_per_grace; ++k) {
           std::vector<int> gpus;
           for (int c = 0; c < graces; ++c) gpus.push_back(c * b.gpus_per_grace + k);
-          out.links.push_back({{tag + "gpu", gpus}, {tag + "grace"}, true, 0, "450GB/s", "250ns", "", "c2c"});
+          out.links.push_back({{tag + "gpu", gpus}, {tag + "grace"}, true, 0, 450e9, 250 * kNs, "", "c2c"});
         }
       }
       if (p.pcie_switches == 0) {
-        out.links.push_back({{tag + "gpu"}, {tag + "nic"}, true, 0, pcie, "500ns", "", "pcie"});
+        out.links.push_back({{tag + "gpu"}, {tag + "nic"}, true, 0, pcie, 500 * kNs, "", "pcie"});
         continue;
       }
       // GPU -> PCIe switch -> NIC: two hops of 250ns, keeping the 500ns
@@ -315,9 +336,10 @@ Status generate(const MapReader& c, Generated& out) {
         for (int k = 0; k < per; ++k) members.push_back(sw * per + k);
         const GenSelector to{tag + "pciesw", {sw}};
         for (const char* kind : {"gpu", "nic"}) {
-          out.links.push_back({{tag + kind, members}, to, false, 0, pcie, "250ns", "", "pcie"});
+          out.links.push_back({{tag + kind, members}, to, false, 0, pcie, 250 * kNs, "", "pcie"});
         }
-        out.links.push_back({to, {tag + "cpu", {sw / (p.pcie_switches / p.cpus)}}, false, 0, pcie, "250ns", "", "pcie"});
+        out.links.push_back(
+            {to, {tag + "cpu", {sw / (p.pcie_switches / p.cpus)}}, false, 0, pcie, 250 * kNs, "", "pcie"});
       }
     }
   }
@@ -328,7 +350,7 @@ Status generate(const MapReader& c, Generated& out) {
   // every leaf of their plane (twin spines merge into one logical spine).
   // Planes: every NIC splits its rate into one port per plane (as an 800G
   // NIC runs as 2 x 400G), so every GPU reaches every plane.
-  const std::string port_rate = units::format(units::Rate{p.nic_Bps / p.planes});
+  const double port_rate = p.nic_Bps / p.planes;
   const int down = p.leaf_radix * p.oversubscription / (p.oversubscription + 1);
   const int nic_count = p.nodes * b.gpus;
   const std::string net_class = "infiniband";
@@ -379,7 +401,7 @@ Status generate(const MapReader& c, Generated& out) {
     switch_devices.push_back({leaf, leaf_rows});
     for (int l = 0; l < n_leaves; ++l) {
       for (int g : leaves[l]) {
-        out.links.push_back({nic_name(g), one(fmt::format("{}{}", leaf, l)), false, 0, port_rate, p.fabric_latency,
+        out.links.push_back({nic_name(g), one(fmt::format("{}{}", leaf, l)), false, 0, port_rate, p.fabric_latency_s,
                              p.cable, net_class});
       }
     }
@@ -406,20 +428,22 @@ Status generate(const MapReader& c, Generated& out) {
       }
       const std::string agg = fmt::format("p{}agg", plane), core = fmt::format("p{}core", plane);
       std::vector<int> agg_rows;
-      for (int a = 0; a < pods * uplinks; ++a) agg_rows.push_back(leaf_rows[static_cast<std::size_t>((a / uplinks) * half)]);
+      for (int a = 0; a < pods * uplinks; ++a)
+        agg_rows.push_back(leaf_rows[static_cast<std::size_t>((a / uplinks) * half)]);
       switch_devices.push_back({agg, agg_rows});
       switch_devices.push_back({core, in_turn(uplinks * half)});
       for (int l = 0; l < n_leaves; ++l) {
         for (int j = 0; j < uplinks; ++j) {
-          out.links.push_back({one(fmt::format("{}{}", leaf, l)), one(fmt::format("{}{}", agg, (l / half) * uplinks + j)),
-                               false, 0, port_rate, p.fabric_latency, p.cable, net_class});
+          out.links.push_back({one(fmt::format("{}{}", leaf, l)),
+                               one(fmt::format("{}{}", agg, (l / half) * uplinks + j)), false, 0, port_rate,
+                               p.fabric_latency_s, p.cable, net_class});
         }
       }
       for (int pod = 0; pod < pods; ++pod) {
         for (int j = 0; j < uplinks; ++j) {
           for (int k = 0; k < half; ++k) {
             out.links.push_back({one(fmt::format("{}{}", agg, pod * uplinks + j)),
-                                 one(fmt::format("{}{}", core, j * half + k)), false, 0, port_rate, p.fabric_latency,
+                                 one(fmt::format("{}{}", core, j * half + k)), false, 0, port_rate, p.fabric_latency_s,
                                  p.cable, net_class});
           }
         }
@@ -439,7 +463,7 @@ Status generate(const MapReader& c, Generated& out) {
       for (int l = 0; l < n_leaves; ++l) {
         for (int s = 0; s < spines; ++s) {
           out.links.push_back({one(fmt::format("{}{}", leaf, l)), one(fmt::format("{}{}", spine, s)), false, lanes,
-                               port_rate, p.fabric_latency, p.cable, net_class});
+                               port_rate, p.fabric_latency_s, p.cable, net_class});
         }
       }
     }
@@ -525,8 +549,8 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
     YAML::Node n = entry({{"from", l.from.text()}, {"to", l.to.text()}});
     if (l.zip) n["pattern"] = "zip";
     if (l.lanes > 0) n["lanes"] = std::to_string(l.lanes);
-    n["rate"] = l.rate;
-    n["latency"] = l.latency;
+    n["rate"] = units::format_exact(units::Rate{l.rate_Bps});
+    n["latency"] = units::format_exact(units::Duration{l.latency_s});
     if (!l.medium.empty()) n["medium"] = l.medium;
     n["class"] = l.link_class;
     links.push_back(n);
@@ -564,13 +588,14 @@ Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, To
     const int rack = rack_index.at(d.rack);
     const double height_m = (static_cast<double>(d.u) - 0.5) * kRackUnit_m;
     if (d.u < 1 || height_m > spec.floor.rack_height_m) {
-      return c.error_at("layout", fmt::format("a generated device stands at rack unit {}, above the rack's height of {}",
-                                              d.u, units::format(units::Length{spec.floor.rack_height_m})));
+      return c.error_at("layout",
+                        fmt::format("a generated device stands at rack unit {}, above the rack's height of {}", d.u,
+                                    units::format(units::Length{spec.floor.rack_height_m})));
     }
     groups.emplace(d.name, Group{static_cast<int>(spec.devices.size()), std::max(1, d.count)});
     for (int i = 0; i < std::max(1, d.count); ++i) {
-      spec.devices.push_back(DeviceSpec{d.count > 0 ? fmt::format("{}{}", d.name, i) : d.name, kind, d.ports, rack,
-                                        height_m, at});
+      spec.devices.push_back(
+          DeviceSpec{d.count > 0 ? fmt::format("{}{}", d.name, i) : d.name, kind, d.ports, rack, height_m, at});
     }
   }
   auto resolve = [&](const GenSelector& sel) {
@@ -583,39 +608,21 @@ Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, To
     }
     return out;
   };
-  std::unordered_map<std::string, double> parsed;  // rates and latencies repeat: parse each text once
-  auto value = [&](const std::string& text, bool rate) -> Expected<double> {
-    auto [it, fresh] = parsed.try_emplace((rate ? "r:" : "l:") + text, 0.0);
-    if (fresh) {
-      if (rate) {
-        auto r = units::parse_rate(text);
-        if (!r) return r.error();
-        it->second = r->bytes_per_s;
-      } else {
-        auto d = units::parse_duration(text);
-        if (!d) return d.error();
-        it->second = d->seconds;
-      }
-    }
-    return it->second;
-  };
   std::size_t total_links = spec.links.size();
   for (const auto& l : gen.links) {
-    const std::size_t from = l.from.indices.empty() ? static_cast<std::size_t>(groups.at(l.from.group).count) : l.from.indices.size();
-    const std::size_t to = l.to.indices.empty() ? static_cast<std::size_t>(groups.at(l.to.group).count) : l.to.indices.size();
+    const std::size_t from =
+        l.from.indices.empty() ? static_cast<std::size_t>(groups.at(l.from.group).count) : l.from.indices.size();
+    const std::size_t to =
+        l.to.indices.empty() ? static_cast<std::size_t>(groups.at(l.to.group).count) : l.to.indices.size();
     total_links += l.zip ? from : from * to;
   }
   spec.links.reserve(total_links);
   for (const auto& l : gen.links) {
     LinkSpec link;
     link.declared_at = at;
-    auto rate = value(l.rate, true);
-    if (!rate) return c.error_at("nic", rate.error().message);
-    auto latency = value(l.latency, false);
-    if (!latency) return c.error_at("fabric", latency.error().message);
     link.lanes = std::max(1, l.lanes);
-    link.rate_Bps = *rate * link.lanes;
-    link.fixed_latency_s = *latency;
+    link.rate_Bps = l.rate_Bps * link.lanes;
+    link.fixed_latency_s = l.latency_s;
     if (!l.medium.empty()) {
       if (!spec.media.count(l.medium)) return c.error_at("fabric", fmt::format("unknown medium '{}'", l.medium));
       link.medium = l.medium;

@@ -17,26 +17,23 @@ struct UnitScale {
 };
 
 constexpr std::array kByteUnits{
-    UnitScale{"B", 1.0},          UnitScale{"KB", 1e3},
-    UnitScale{"MB", 1e6},         UnitScale{"GB", 1e9},
-    UnitScale{"TB", 1e12},        UnitScale{"KiB", 1024.0},
-    UnitScale{"MiB", 1048576.0},  UnitScale{"GiB", 1073741824.0},
-    UnitScale{"TiB", 1099511627776.0},
+    UnitScale{"B", 1.0},         UnitScale{"KB", 1e3},           UnitScale{"MB", 1e6},
+    UnitScale{"GB", 1e9},        UnitScale{"TB", 1e12},          UnitScale{"KiB", 1024.0},
+    UnitScale{"MiB", 1048576.0}, UnitScale{"GiB", 1073741824.0}, UnitScale{"TiB", 1099511627776.0},
 };
 constexpr std::array kRateUnits{
-    UnitScale{"B/s", 1.0},          UnitScale{"KB/s", 1e3},        UnitScale{"MB/s", 1e6},
-    UnitScale{"GB/s", 1e9},         UnitScale{"TB/s", 1e12},       UnitScale{"KiB/s", 1024.0},
-    UnitScale{"MiB/s", 1048576.0},  UnitScale{"GiB/s", 1073741824.0},
-    UnitScale{"b/s", 1.0 / 8},      UnitScale{"Kb/s", 1e3 / 8},    UnitScale{"Mb/s", 1e6 / 8},
-    UnitScale{"Gb/s", 1e9 / 8},     UnitScale{"Tb/s", 1e12 / 8},
+    UnitScale{"B/s", 1.0},         UnitScale{"KB/s", 1e3},           UnitScale{"MB/s", 1e6},
+    UnitScale{"GB/s", 1e9},        UnitScale{"TB/s", 1e12},          UnitScale{"KiB/s", 1024.0},
+    UnitScale{"MiB/s", 1048576.0}, UnitScale{"GiB/s", 1073741824.0}, UnitScale{"b/s", 1.0 / 8},
+    UnitScale{"Kb/s", 1e3 / 8},    UnitScale{"Mb/s", 1e6 / 8},       UnitScale{"Gb/s", 1e9 / 8},
+    UnitScale{"Tb/s", 1e12 / 8},
 };
 constexpr std::array kFlopRateUnits{
     UnitScale{"FLOP/s", 1.0},   UnitScale{"GFLOP/s", 1e9},  UnitScale{"TFLOP/s", 1e12},
     UnitScale{"PFLOP/s", 1e15}, UnitScale{"EFLOP/s", 1e18},
 };
 constexpr std::array kDurationUnits{
-    UnitScale{"s", 1.0},   UnitScale{"ms", 1e-3}, UnitScale{"us", 1e-6},
-    UnitScale{"ns", 1e-9}, UnitScale{"ps", 1e-12},
+    UnitScale{"s", 1.0}, UnitScale{"ms", 1e-3}, UnitScale{"us", 1e-6}, UnitScale{"ns", 1e-9}, UnitScale{"ps", 1e-12},
 };
 constexpr std::array kLengthUnits{
     UnitScale{"m", 1.0},
@@ -90,19 +87,17 @@ Expected<NumberAndUnit> split_number(std::string_view text, std::string_view wha
 }
 
 template <std::size_t N>
-Expected<double> parse_with(std::string_view text, const std::array<UnitScale, N>& units,
-                            std::string_view what) {
+Expected<double> parse_with(std::string_view text, const std::array<UnitScale, N>& units, std::string_view what) {
   auto split = split_number(text, what);
   if (!split) return split.error();
   if (split->unit.empty()) {
-    return make_error(fmt::format("'{}' has no unit: expected {} with one of: {}", trim(text), what,
-                                  unit_list(units)));
+    return make_error(fmt::format("'{}' has no unit: expected {} with one of: {}", trim(text), what, unit_list(units)));
   }
   for (const auto& u : units) {
     if (u.name == split->unit) return split->number * u.scale;
   }
-  return make_error(fmt::format("unknown unit '{}' in '{}': expected {} with one of: {}", split->unit,
-                                trim(text), what, unit_list(units)));
+  return make_error(fmt::format("unknown unit '{}' in '{}': expected {} with one of: {}", split->unit, trim(text), what,
+                                unit_list(units)));
 }
 
 // Picks the largest unit in which |value| >= 1 and prints up to 4 significant digits.
@@ -114,6 +109,34 @@ std::string format_with(double value, const std::array<UnitScale, N>& ordered_un
   }
   return fmt::format("{:.4g} {}", value / best->scale, best->name);
 }
+
+// Text "<number><unit>" that parses back (number x scale, as parse_with
+// computes it) to `value` bit for bit: in the unit format() would pick, with
+// the fewest significant digits that round-trip and no exponent; else in
+// the base unit (scale 1), whose shortest decimal always round-trips.
+// REQUIRES: units ordered by scale, the base unit among them.
+template <std::size_t N>
+std::string format_exact_with(double value, const std::array<UnitScale, N>& units) {
+  const UnitScale* pick = &units[0];
+  const UnitScale* base = &units[0];
+  for (const auto& u : units) {
+    if (std::fabs(value) >= u.scale) pick = &u;
+    if (u.scale == 1.0) base = &u;
+  }
+  for (int digits = 1; digits <= 17; ++digits) {
+    const std::string number = fmt::format("{:.{}g}", value / pick->scale, digits);
+    if (number.find('e') != std::string::npos) continue;
+    double back = 0;
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), back);
+    if (ec == std::errc() && back * pick->scale == value) return number + std::string(pick->name);
+  }
+  return fmt::format("{}{}", value, base->name);
+}
+
+constexpr std::array kOrderedRateUnits{
+    UnitScale{"B/s", 1.0},  UnitScale{"KB/s", 1e3},  UnitScale{"MB/s", 1e6},
+    UnitScale{"GB/s", 1e9}, UnitScale{"TB/s", 1e12},
+};
 
 }  // namespace
 
@@ -151,11 +174,8 @@ Expected<Bytes> parse_size_arg(std::string_view text) {
   auto split = split_number(text, "a size");
   if (!split) return split.error();
   constexpr std::array kNcclSuffixes{
-      UnitScale{"", 1.0},
-      UnitScale{"K", 1024.0},
-      UnitScale{"M", 1048576.0},
-      UnitScale{"G", 1073741824.0},
-      UnitScale{"T", 1099511627776.0},
+      UnitScale{"", 1.0},           UnitScale{"K", 1024.0},          UnitScale{"M", 1048576.0},
+      UnitScale{"G", 1073741824.0}, UnitScale{"T", 1099511627776.0},
   };
   for (const auto& u : kNcclSuffixes) {
     if (u.name == split->unit) return Bytes{split->number * u.scale};
@@ -165,22 +185,18 @@ Expected<Bytes> parse_size_arg(std::string_view text) {
 
 std::string format(Bytes b) {
   constexpr std::array kOrdered{
-      UnitScale{"B", 1.0},           UnitScale{"KiB", 1024.0},          UnitScale{"MiB", 1048576.0},
-      UnitScale{"GiB", 1073741824.0}, UnitScale{"TiB", 1099511627776.0},
+      UnitScale{"B", 1.0},
+      UnitScale{"KiB", 1024.0},
+      UnitScale{"MiB", 1048576.0},
+      UnitScale{"GiB", 1073741824.0},
+      UnitScale{"TiB", 1099511627776.0},
   };
   return format_with(b.count, kOrdered);
 }
 
-std::string format(Rate r) {
-  constexpr std::array kOrdered{
-      UnitScale{"B/s", 1.0},
-      UnitScale{"KB/s", 1e3},
-      UnitScale{"MB/s", 1e6},
-      UnitScale{"GB/s", 1e9},
-      UnitScale{"TB/s", 1e12},
-  };
-  return format_with(r.bytes_per_s, kOrdered);
-}
+std::string format(Rate r) { return format_with(r.bytes_per_s, kOrderedRateUnits); }
+
+std::string format_exact(Rate r) { return format_exact_with(r.bytes_per_s, kOrderedRateUnits); }
 
 std::string format(FlopRate f) {
   constexpr std::array kOrdered{
@@ -192,10 +208,16 @@ std::string format(FlopRate f) {
 
 std::string format(Duration d) {
   constexpr std::array kOrdered{
-      UnitScale{"ps", 1e-12}, UnitScale{"ns", 1e-9}, UnitScale{"us", 1e-6},
-      UnitScale{"ms", 1e-3},  UnitScale{"s", 1.0},
+      UnitScale{"ps", 1e-12}, UnitScale{"ns", 1e-9}, UnitScale{"us", 1e-6}, UnitScale{"ms", 1e-3}, UnitScale{"s", 1.0},
   };
   return format_with(d.seconds, kOrdered);
+}
+
+std::string format_exact(Duration d) {
+  constexpr std::array kOrdered{
+      UnitScale{"ps", 1e-12}, UnitScale{"ns", 1e-9}, UnitScale{"us", 1e-6}, UnitScale{"ms", 1e-3}, UnitScale{"s", 1.0},
+  };
+  return format_exact_with(d.seconds, kOrdered);
 }
 
 std::string format(Length l) {

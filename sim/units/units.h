@@ -49,6 +49,11 @@ std::string format(Bytes b);
 std::string format(Rate r);
 std::string format(Duration d);
 std::string format(Length l);
+// The shortest text that parses back to exactly the same double (for
+// generated files: `collsim topo --expand`): "50GB/s", "150ns",
+// "16.666666666666668GB/s" or whatever unit keeps 50e9 / 3 exact.
+std::string format_exact(Rate r);
+std::string format_exact(Duration d);
 std::string format(FlopRate f);
 
 }  // namespace collsim::units
