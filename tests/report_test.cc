@@ -14,11 +14,11 @@
 #include "sim/report/floor_plan.h"
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
+#include "sim/units/units.h"
 #include "sim/workload/comm_costs.h"
 #include "sim/workload/step_graph.h"
 #include "sim/workload/step_sim.h"
 #include "sim/workload/workload_spec.h"
-#include "sim/units/units.h"
 #include "test_support.h"
 
 namespace collsim {
@@ -46,10 +46,9 @@ std::unique_ptr<cli::StepRun> small_step(const std::string& topology = "topologi
   req.backend = "analytical";
   req.what_if = false;
   req.bin_link_groups = true;  // bytes over time per resource class, as --html asks for
-  cli::StepFailure failure;
-  auto run = cli::run_step(req, &failure);
-  EXPECT_TRUE(run) << failure.error.to_string();
-  return run;
+  auto run = cli::run_step(req);
+  EXPECT_TRUE(run) << run.error().to_string();
+  return run ? std::move(*run) : nullptr;
 }
 
 TEST(StepSimBins, BinnedBytesAddUpToEachResourceClasssBytes) {

@@ -10,6 +10,7 @@
 #include "sim/cli/args.h"
 #include "sim/cli/collective_sweep.h"
 #include "sim/cli/commands.h"
+#include "sim/cli/exit_code.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/validation_file.h"
 #include "sim/report/atomic_file.h"
@@ -23,7 +24,8 @@ namespace {
 const std::vector<OptionSpec>& validate_options() {
   static const std::vector<OptionSpec> specs{
       {"file", "", true, "validation table", "tests/validation/cases.yaml"},
-      {"backend", "", true, "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
+      {"backend", "", true,
+       "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"json", "", true, "also write the rows and summaries as JSON to this file", ""},
       {"help", "h", false, "show this help", ""},
   };
@@ -67,7 +69,8 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
   request.ranks = network.num_gpus();
   for (const auto& p : c.points) request.sizes.push_back(p.bytes);
   auto rows = run_collective_sweep(request, network, backend);
-  if (!rows) return Error{fmt::format("case '{}': {}", c.name, rows.error().message), "", c.declared_at};
+  if (!rows)
+    return Error{fmt::format("case '{}': {}", c.name, rows.error().message), "", c.declared_at, rows.error().kind};
   CaseResult result{&c, {}, 0, NAN};
   for (std::size_t i = 0; i < c.points.size(); ++i) {
     const auto& r = (*rows)[i];
@@ -112,39 +115,26 @@ std::string to_json(const std::vector<CaseResult>& results) {
 }  // namespace
 
 int validate_command(const std::vector<std::string>& argv) {
+  auto stop = [](const Error& e) { return fail("validate", e); };
   auto parsed = parse_args(validate_options(), argv);
-  if (!parsed) {
-    std::fprintf(stderr, "collsim validate: error: %s\n", parsed.error().to_string().c_str());
-    return kExitBadInput;
-  }
+  if (!parsed) return stop(parsed.error());
   if (parsed->has("help")) {
     std::printf("usage: collsim validate [options]\n\n%s", format_options_help(validate_options()).c_str());
     return kExitOk;
   }
   auto cases = config::load_validation_file(parsed->get("file"));
-  if (!cases) {
-    std::fprintf(stderr, "collsim validate: %s\n", cases.error().to_string().c_str());
-    return kExitBadInput;
-  }
+  if (!cases) return stop(cases.error());
   auto backend = engine::make_backend(parsed->get("backend"));
-  if (!backend) {
-    std::fprintf(stderr, "collsim validate: error: %s\n", backend.error().message.c_str());
-    return kExitBadInput;
-  }
+  if (!backend) return stop(backend.error());
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   std::vector<CaseResult> results;
   for (std::size_t i = 0; i < cases->size(); ++i) {
     if (tty) std::fprintf(stderr, "\rcollsim: validating case %zu of %zu", i + 1, cases->size());
     auto r = run_case((*cases)[i], **backend);
-    if (!r) {
-      if (tty) std::fputs("\r\033[K", stderr);
-      std::fprintf(stderr, "collsim validate: %s\n", r.error().to_string().c_str());
-      return kExitBadInput;
-    }
+    if (!r) return stop(r.error());
     results.push_back(std::move(*r));
   }
   if (tty) std::fputs("\r\033[K", stderr);
-
   std::printf("# collsim validate: %zu cases from %s (error = simulated / measured - 1)\n", results.size(),
               parsed->get("file").c_str());
   for (const auto& r : results) {
@@ -161,10 +151,7 @@ int validate_command(const std::vector<std::string>& argv) {
     std::printf("\n");
   }
   if (parsed->has("json")) {
-    if (auto s = report::write_file_atomically(parsed->get("json"), to_json(results)); !s) {
-      std::fprintf(stderr, "collsim validate: %s\n", s.error().to_string().c_str());
-      return kExitFailure;
-    }
+    if (auto s = report::write_file_atomically(parsed->get("json"), to_json(results)); !s) return stop(s.error());
   }
   return kExitOk;
 }

@@ -1,0 +1,80 @@
+// Error kinds and the one mapping from an error to the process exit code:
+// the documented contract (README, docs/architecture.md) is 2 for bad input
+// and 1 for an internal failure. End to end: refusals exit 2 with one line.
+#include "sim/core/error.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+
+#include "sim/cli/exit_code.h"
+#include "sim/report/atomic_file.h"
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+using collsim::testing::run_collsim;
+
+std::size_t lines_of(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+
+TEST(ErrorKind, InputErrorsExit2AndInternalFailuresExit1) {
+  EXPECT_EQ(cli::exit_code(make_error("tp must divide the heads")), 2);
+  EXPECT_EQ(cli::exit_code(make_internal_error("the SimGrid engine crashed")), 1);
+  // An Error spelled out field by field, as the readers build them, is about input.
+  const Error with_position{"has no unit", "links[0].rate", SourceMark{"t.yaml", 7, 31}};
+  EXPECT_EQ(cli::exit_code(with_position), 2);
+  EXPECT_FALSE(with_position.internal());
+}
+
+TEST(ErrorKind, AFileErrorIsTheUsersWhenThePathIsUnusable) {
+  for (int err : {ENOENT, EACCES, EISDIR, ENOTDIR, EROFS}) {
+    EXPECT_EQ(cli::exit_code(make_file_error("cannot write 'x'", err)), 2) << err;
+  }
+  for (int err : {ENOSPC, EIO, EDQUOT}) {
+    EXPECT_EQ(cli::exit_code(make_file_error("cannot write 'x'", err)), 1) << err;
+  }
+}
+
+TEST(ErrorKind, AnOutputInAMissingDirectoryIsBadInput) {
+  const auto s = report::write_file_atomically(::testing::TempDir() + "no/such/dir/out.json", "{}");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(cli::exit_code(s.error()), 2) << s.error().to_string();
+}
+
+// Refusals of an algorithm for the ranks it was given are the user's choice
+// of algorithm, not a failure of collsim: exit 2, one line (they exited 1).
+TEST(ExitCodes, AlgorithmRefusalsAreBadInput) {
+  // 32 GPUs in four NVLink domains of 8: nvls reduces inside one.
+  auto r = run_collsim("collective -t topologies/h100-ib400-4node.yaml --op allreduce --algo nvls -b 1M -e 1M");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: nvls reduces inside one NVSwitch domain"), std::string::npos) << r.err;
+  EXPECT_EQ(lines_of(r.err), 1u) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  // The first 12 GPUs: 8 in node 0, 4 in node 1, so hier's domains are unequal.
+  r = run_collsim("collective -t topologies/h100-ib400-4node.yaml --op allreduce --algo hier --ranks 12 -b 1M -e 1M");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("hier needs NVLink domains of equal size; found 8 and 4 GPUs"), std::string::npos) << r.err;
+  EXPECT_EQ(lines_of(r.err), 1u) << r.err;
+  // The same refusal inside a training step: ZeRO-0 all-reduces gradients over
+  // the two data-parallel replicas, one per node.
+  r = run_collsim(
+      "run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --algo nvls "
+      "--what-if off --backend analytical --set-workload parallelism.zero=0");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("nvls reduces inside one NVSwitch domain"), std::string::npos) << r.err;
+  EXPECT_EQ(lines_of(r.err), 1u) << r.err;
+}
+
+TEST(ExitCodes, AnOutputPathThatCannotBeWrittenIsBadInput) {
+  const auto r = run_collsim("topo topologies/hgx-h100.yaml --json " + ::testing::TempDir() + "no/such/dir/t.json");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("cannot write"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace collsim
