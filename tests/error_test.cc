@@ -70,6 +70,21 @@ TEST(ExitCodes, AlgorithmRefusalsAreBadInput) {
   EXPECT_EQ(lines_of(r.err), 1u) << r.err;
 }
 
+// Standard output on a full device: the command did everything right and
+// the machine failed it, so exit 1 and say it is internal.
+TEST(ExitCodes, AFailedWriteToStandardOutputIsAnInternalFailure) {
+  if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full";
+  const std::string err = ::testing::TempDir() + "devfull.err";
+  const std::string cmd = std::string("cd '") + COLLSIM_SOURCE_DIR + "' && '" + COLLSIM_BINARY +
+                          "' topo topologies/hgx-h100.yaml --json - >/dev/full 2>'" + err + "'";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const std::string message = collsim::testing::read_file(err);
+  EXPECT_NE(message.find("collsim topo: internal error: cannot write to standard output"), std::string::npos)
+      << message;
+}
+
 TEST(ExitCodes, AnOutputPathThatCannotBeWrittenIsBadInput) {
   const auto r = run_collsim("topo topologies/hgx-h100.yaml --json " + ::testing::TempDir() + "no/such/dir/t.json");
   EXPECT_EQ(r.exit_code, 2) << r.err;

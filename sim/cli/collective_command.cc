@@ -16,13 +16,13 @@
 #include "sim/cli/collective_sweep.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
+#include "sim/cli/output.h"
 #include "sim/collective/algorithms.h"
 #include "sim/collective/ops.h"
 #include "sim/collective/protocol.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/validation_file.h"
 #include "sim/engine/backend.h"
-#include "sim/report/atomic_file.h"
 #include "sim/report/collective_table.h"
 #include "sim/report/html_report.h"
 #include "sim/topology/network.h"
@@ -64,8 +64,12 @@ const std::vector<OptionSpec>& collective_options() {
        "SimGrid backend: simulate ring schedules of more transfers than this one step at a time (an approximation: "
        "docs/performance.md); 0 = always, inf = never",
        "1e6"},
-      {"json", "", true, "also write the rows as JSON to this file", ""},
-      {"html", "", true, "write a self-contained HTML report: the busbw-vs-size curve with published measurements", ""},
+      {"json", "", true, "also write the rows as JSON to this file ('-': to standard output, instead of the table)",
+       ""},
+      {"html", "", true,
+       "write a self-contained HTML report: the busbw-vs-size curve with published measurements "
+       "('-': to standard output)",
+       ""},
       {"validation", "", true, "validation table whose measurements of the same case the HTML report shows",
        "tests/validation/cases.yaml"},
       {"iters", "n", true, "accepted for nccl-tests compatibility; a simulation needs one iteration", ""},
@@ -159,6 +163,8 @@ int collective_command(const std::vector<std::string>& argv) {
   }
   auto sizes = size_sweep(args);
   if (!sizes) return stop(sizes.error());
+  const auto to_stdout = output_to_stdout(args, {"json", "html"});
+  if (!to_stdout) return stop(to_stdout.error());
 
   // The file's spec and device graph are dropped once the network is built
   // (at 131,072 GPUs they hold over a gigabyte the collectives never read).
@@ -236,16 +242,16 @@ int collective_command(const std::vector<std::string>& argv) {
   if (!rows) return stop(rows.error());
   const report::CollectiveHeader header{topology_name, (*backend)->name(), std::string(collective::op_name(*op)),
                                         args.get("algo"), ranks};
-  std::fputs(report::format_collective_table(header, *rows).c_str(), stdout);
+  if (!*to_stdout) std::fputs(report::format_collective_table(header, *rows).c_str(), stdout);
   if (args.has("json")) {
-    if (auto s = report::write_file_atomically(args.get("json"), report::collective_json(header, *rows)); !s) {
+    if (auto s = write_output(args.get("json"), report::collective_json(header, *rows)); !s) {
       return stop(s.error());
     }
   }
   if (args.has("html")) {
     auto reference = matching_measurements(args, *op, ranks == network.num_gpus());
     if (!reference) return stop(reference.error());
-    if (auto s = report::write_file_atomically(args.get("html"), report::collective_html(header, *rows, *reference)); !s) {
+    if (auto s = write_output(args.get("html"), report::collective_html(header, *rows, *reference)); !s) {
       return stop(s.error());
     }
   }

@@ -9,8 +9,8 @@
 #include "sim/cli/args.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
+#include "sim/cli/output.h"
 #include "sim/cli/step_run.h"
-#include "sim/report/atomic_file.h"
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
 #include "sim/report/trace.h"
@@ -31,11 +31,13 @@ const std::vector<OptionSpec>& run_options() {
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"auto-max-work", "", true, "with algorithm auto, skip candidates whose transfers x ranks exceed this", "5e7"},
-      {"json", "", true, "also write the report as JSON to this file", ""},
+      // Any of --json, --trace, --html may be '-': that one goes to standard output instead of the report text.
+      {"json", "", true, "also write the report as JSON to this file ('-': standard output)", ""},
       {"trace", "", true, "write a Chrome Trace Event file (open it in ui.perfetto.dev or chrome://tracing)", ""},
       {"trace-workers", "", true, "workers (stage x replica) with tracks in the trace", "16"},
       {"trace-links", "", true, "busiest links with a utilisation counter in the trace", "8"},
-      {"html", "", true, "write a self-contained HTML report (charts, timeline, link heat map, floor plan)", ""},
+      {"html", "", true,
+       "write a self-contained HTML report (charts, timeline, link heat map, floor plan; '-': standard output)", ""},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
@@ -63,6 +65,8 @@ int run_command(const std::vector<std::string>& argv) {
   if (what_if != "on" && what_if != "off") return stop(fmt::format("--what-if must be on or off, found '{}'", what_if));
   auto max_work = positive_number_option(args, "auto-max-work");
   if (!max_work) return stop(max_work.error());
+  const auto to_stdout = output_to_stdout(args, {"json", "trace", "html"});
+  if (!to_stdout) return stop(to_stdout.error());
 
   report::TraceOptions trace_options;
   for (auto [name, target] : {std::pair{"trace-workers", &trace_options.max_workers},
@@ -105,17 +109,17 @@ int run_command(const std::vector<std::string>& argv) {
   if (args.has("trace")) {
     const auto trace = report::step_trace_json(graph, run->costs, run->result, network, run->sim_options.track_links,
                                                trace_options);
-    if (auto s = report::write_file_atomically(args.get("trace"), trace); !s) return stop(s.error());
+    if (auto s = write_output(args.get("trace"), trace); !s) return stop(s.error());
   }
   if (args.has("html")) {
     report::StepHtmlInputs html{&run->report, &run->spec, &run->topo, &network, run->link_groups,
                                 run->sim_options.track_links};
-    if (auto s = report::write_file_atomically(args.get("html"), report::step_html(html)); !s) return stop(s.error());
+    if (auto s = write_output(args.get("html"), report::step_html(html)); !s) return stop(s.error());
   }
   if (tty) std::fputs("\r\033[K", stderr);
-  std::fputs(report::step_text(run->report).c_str(), stdout);
+  if (!*to_stdout) std::fputs(report::step_text(run->report).c_str(), stdout);
   if (args.has("json")) {
-    if (auto s = report::write_file_atomically(args.get("json"), report::step_json(run->report)); !s) return stop(s.error());
+    if (auto s = write_output(args.get("json"), report::step_json(run->report)); !s) return stop(s.error());
   }
   return kExitOk;
 }

@@ -11,9 +11,9 @@
 #include "sim/cli/collective_sweep.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
+#include "sim/cli/output.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/validation_file.h"
-#include "sim/report/atomic_file.h"
 #include "sim/report/json.h"
 #include "sim/topology/network.h"
 
@@ -26,7 +26,10 @@ const std::vector<OptionSpec>& validate_options() {
       {"file", "", true, "validation table", "tests/validation/cases.yaml"},
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
-      {"json", "", true, "also write the rows and summaries as JSON to this file", ""},
+      {"json", "", true,
+       "also write the rows and summaries as JSON to this file ('-': to standard output, instead of "
+       "the table)",
+       ""},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
@@ -112,6 +115,26 @@ std::string to_json(const std::vector<CaseResult>& results) {
   return w.str() + "\n";
 }
 
+// The table printed for people: per case, measured vs simulated per size.
+std::string to_text(const std::vector<CaseResult>& results, const std::string& file) {
+  std::string out =
+      fmt::format("# collsim validate: {} cases from {} (error = simulated / measured - 1)\n", results.size(), file);
+  for (const auto& r : results) {
+    out += fmt::format("#\n# {}: {}, {}\n# source: {}\n", r.c->name, r.c->topology, r.c->op, r.c->source);
+    out += fmt::format("# {:>12} {:>6} {:>6} {:>12} {:>12} {:>8}   ({})\n", "size (B)", "algo", "proto", "measured",
+                       "simulated", "error", r.c->metric);
+    for (const auto& row : r.rows) {
+      out += fmt::format("  {:12.0f} {:>6} {:>6} {:12.2f} {:12.2f} {:+7.1f}%\n", row.bytes, row.algo, row.proto,
+                         row.measured, row.simulated, row.error_pct);
+    }
+    out += fmt::format("# mean |error|: {:.1f}% over all sizes", r.mean_abs_error_pct);
+    if (!std::isnan(r.mean_abs_error_pct_large))
+      out += fmt::format(", {:.1f}% from 64 MiB up", r.mean_abs_error_pct_large);
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 int validate_command(const std::vector<std::string>& argv) {
@@ -122,6 +145,8 @@ int validate_command(const std::vector<std::string>& argv) {
     std::printf("usage: collsim validate [options]\n\n%s", format_options_help(validate_options()).c_str());
     return kExitOk;
   }
+  const auto to_stdout = output_to_stdout(*parsed, {"json"});
+  if (!to_stdout) return stop(to_stdout.error());
   auto cases = config::load_validation_file(parsed->get("file"));
   if (!cases) return stop(cases.error());
   auto backend = engine::make_backend(parsed->get("backend"));
@@ -135,23 +160,9 @@ int validate_command(const std::vector<std::string>& argv) {
     results.push_back(std::move(*r));
   }
   if (tty) std::fputs("\r\033[K", stderr);
-  std::printf("# collsim validate: %zu cases from %s (error = simulated / measured - 1)\n", results.size(),
-              parsed->get("file").c_str());
-  for (const auto& r : results) {
-    std::printf("#\n# %s: %s, %s\n# source: %s\n", r.c->name.c_str(), r.c->topology.c_str(), r.c->op.c_str(),
-                r.c->source.c_str());
-    std::printf("# %12s %6s %6s %12s %12s %8s   (%s)\n", "size (B)", "algo", "proto", "measured", "simulated", "error",
-                r.c->metric.c_str());
-    for (const auto& row : r.rows) {
-      std::printf("  %12.0f %6s %6s %12.2f %12.2f %+7.1f%%\n", row.bytes, row.algo.c_str(), row.proto.c_str(),
-                  row.measured, row.simulated, row.error_pct);
-    }
-    std::printf("# mean |error|: %.1f%% over all sizes", r.mean_abs_error_pct);
-    if (!std::isnan(r.mean_abs_error_pct_large)) std::printf(", %.1f%% from 64 MiB up", r.mean_abs_error_pct_large);
-    std::printf("\n");
-  }
+  if (!*to_stdout) std::fputs(to_text(results, parsed->get("file")).c_str(), stdout);
   if (parsed->has("json")) {
-    if (auto s = report::write_file_atomically(parsed->get("json"), to_json(results)); !s) return stop(s.error());
+    if (auto s = write_output(parsed->get("json"), to_json(results)); !s) return stop(s.error());
   }
   return kExitOk;
 }
