@@ -1,9 +1,10 @@
 // What a user sees outside the tables: `--json -` (and the other output
-// options) on standard output.
+// options) on standard output, and `collsim --version`.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +55,19 @@ TEST(StdoutOutputs, TwoOutputsCannotShareStandardOutput) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--json and --dot both name '-'"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(Version, PrintsTheProjectVersionFromCMakeLists) {
+  // The oracle is CMakeLists.txt's project(... VERSION x.y.z ...), read here.
+  const std::string cmake = collsim::testing::read_file(std::string(COLLSIM_SOURCE_DIR) + "/CMakeLists.txt");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(cmake, m, std::regex(R"(project\(collsim VERSION ([0-9]+\.[0-9]+\.[0-9]+))")));
+  for (const char* spelling : {"--version", "-V", "version"}) {
+    const auto r = run_collsim(spelling);
+    EXPECT_EQ(r.exit_code, 0) << spelling << ": " << r.err;
+    EXPECT_EQ(r.out, "collsim " + m[1].str() + "\n") << spelling;
+    EXPECT_TRUE(r.err.empty()) << r.err;
+  }
 }
 
 }  // namespace

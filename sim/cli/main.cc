@@ -22,6 +22,7 @@ constexpr const char* kUsage =
     "  collective   time one collective over a range of sizes, printed like nccl-tests\n"
     "  validate     compare simulated collectives with published measurements\n"
     "  topo         inspect a topology: counts, bandwidth, diameter, cable bill of materials\n"
+    "  version      print collsim's version (also --version, -V)\n"
     "\n"
     "Run 'collsim <command> --help' for a command's options.\n";
 
@@ -49,6 +50,10 @@ int main(int argc, char** argv) {
   if (command == "topo") return topo_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  if (command == "--version" || command == "-V" || command == "version") {
+    std::printf("collsim %s\n", COLLSIM_VERSION);  // CMakeLists.txt's project(VERSION)
     return kExitOk;
   }
   const int code = fail("", collsim::make_error(fmt::format("unknown command '{}'", command)));
