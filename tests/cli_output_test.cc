@@ -1,5 +1,6 @@
 // What a user sees outside the tables: `--json -` (and the other output
-// options) on standard output, and `collsim --version`.
+// options) on standard output, `collsim --version`, and the step timeline of
+// the HTML report.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -68,6 +69,25 @@ TEST(Version, PrintsTheProjectVersionFromCMakeLists) {
     EXPECT_EQ(r.out, "collsim " + m[1].str() + "\n") << spelling;
     EXPECT_TRUE(r.err.empty()) << r.err;
   }
+}
+
+// The case: 9 pipeline stages drew 8 timeline rows and skipped stage 4.
+TEST(Run, HtmlTimelineShowsEveryStageOfANineStagePipeline) {
+  const std::string html = ::testing::TempDir() + "pp9.html";
+  const auto r = run_collsim(
+      "run --topology topologies/gb200-nvl72-8rack.yaml --workload workloads/llama3-405b.yaml "
+      "--what-if off --backend analytical --html " +
+      html);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string page = collsim::testing::read_file(html);
+  // order [tp, pp, dp], tp 8: stage s of replica 0 is GPUs 8s .. 8s + 7.
+  for (int s = 0; s < 9; ++s) {
+    const std::string label = ">stage " + std::to_string(s) + " (GPU " + std::to_string(8 * s) + "-" +
+                              std::to_string(8 * s + 7) + ") compute<";
+    EXPECT_NE(page.find(label), std::string::npos) << label;
+  }
+  EXPECT_NE(page.find("Replica 0, 9 of 9 pipeline stages."), std::string::npos);
+  EXPECT_EQ(page.find("not shown"), std::string::npos);
 }
 
 }  // namespace
