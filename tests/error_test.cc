@@ -1,6 +1,7 @@
 // Error kinds and the one mapping from an error to the process exit code:
 // the documented contract (README, docs/architecture.md) is 2 for bad input
-// and 1 for an internal failure. End to end: refusals exit 2 with one line.
+// and 1 for an internal failure. End to end: refusals exit 2 with one line,
+// and a workload that does not fit its topology names the values that would.
 #include "sim/core/error.h"
 
 #include <gtest/gtest.h>
@@ -89,6 +90,42 @@ TEST(ExitCodes, AnOutputPathThatCannotBeWrittenIsBadInput) {
   const auto r = run_collsim("topo topologies/hgx-h100.yaml --json " + ::testing::TempDir() + "no/such/dir/t.json");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("cannot write"), std::string::npos) << r.err;
+}
+
+// Workloads that do not fit a shipped topology: the error names the values
+// that would (worked out by hand in each comment), at the field's position.
+TEST(Run, WorkloadsThatDoNotFitNameTheNearestValidValues) {
+  struct Case {
+    const char* topology;
+    const char* workload;
+    const char* expected;
+  };
+  const std::vector<Case> cases{
+      // 576 GPUs / (tp 8 x pp 4) = dp 18; 18 x 28 = 504 < 512 < 522 = 18 x 29.
+      {"gb200-nvl72-8rack", "llama3-70b",
+       "workloads/llama3-70b.yaml:32:11: field 'batch.global': the global batch (512) must split into micro-batches "
+       "of 1 over dp = 18 replicas (a multiple of 18); nearest valid batch.global: 504 or 522"},
+      // 8 GPUs / tp 8 = 1: only pp 1 fits.
+      {"hgx-h100", "llama3-70b",
+       "workloads/llama3-70b.yaml:27:7: field 'parallelism.tp': tp x cp x pp = 8 x 1 x 4 = 32 does not divide the "
+       "topology's 8 GPUs; nearest valid pp: 1"},
+      // 32 GPUs / tp 8 = 4: pp 1, 2 or 4, of which 1 and 2 split 126 layers; no dp makes 8 x 9 x dp = 32.
+      {"h100-ib400-4node", "llama3-405b",
+       "workloads/llama3-405b.yaml:32:7: field 'parallelism.dp': tp x cp x pp x dp = 8 x 1 x 9 x 8 = 576, but the "
+       "topology has 32 GPUs; no dp fits pp = 9; with dp left out, nearest valid pp: 2"},
+      // 72 GPUs / (8 x 9) = 1.
+      {"gb200-nvl72", "llama3-405b", "but the topology has 72 GPUs; dp = 1 uses them all (or leave dp out)"},
+      // 32 GPUs / tp 8 = dp 4; ep must divide 4 and the 256 experts: 4.
+      {"h100-ib400-4node", "deepseek-v3",
+       "workloads/deepseek-v3.yaml:43:7: field 'parallelism.ep': ep (8) must divide dp (4); nearest valid ep: 4"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_collsim(std::string("run -t topologies/") + c.topology + ".yaml -w workloads/" + c.workload +
+                               ".yaml --what-if off --backend analytical");
+    EXPECT_EQ(r.exit_code, 2) << c.topology << " x " << c.workload << ": " << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
+    EXPECT_EQ(lines_of(r.err), 1u) << r.err;
+  }
 }
 
 }  // namespace
