@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "sim/cli/step_run.h"
@@ -14,11 +15,11 @@
 #include "sim/report/floor_plan.h"
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
+#include "sim/units/units.h"
 #include "sim/workload/comm_costs.h"
 #include "sim/workload/step_graph.h"
 #include "sim/workload/step_sim.h"
 #include "sim/workload/workload_spec.h"
-#include "sim/units/units.h"
 #include "test_support.h"
 
 namespace collsim {
@@ -46,10 +47,9 @@ std::unique_ptr<cli::StepRun> small_step(const std::string& topology = "topologi
   req.backend = "analytical";
   req.what_if = false;
   req.bin_link_groups = true;  // bytes over time per resource class, as --html asks for
-  cli::StepFailure failure;
-  auto run = cli::run_step(req, &failure);
-  EXPECT_TRUE(run) << failure.error.to_string();
-  return run;
+  auto run = cli::run_step(req);
+  EXPECT_TRUE(run) << run.error().to_string();
+  return run ? std::move(*run) : nullptr;
 }
 
 TEST(StepSimBins, BinnedBytesAddUpToEachResourceClasssBytes) {
@@ -189,6 +189,48 @@ TEST(HtmlReport, StepPageHasEveryChartAndNothingExternal) {
   // Every resource class that carried bytes has a heat-map row.
   EXPECT_NE(html.find("nvlink4 gpu-nvswitch (mean)"), std::string::npos);
   EXPECT_NE(html.find("infiniband nic-switch (mean)"), std::string::npos);
+}
+
+// Deeper pipelines than the timeline's limit: the first stages and the last
+// are drawn, and the chart names the ones left out.
+TEST(HtmlReport, TimelineNamesTheStagesItLeavesOut) {
+  // small-4node with pp 4: 32 GPUs / (tp 8 x pp 4) = one replica of 4 stages.
+  const auto run = small_step("topologies/h100-ib400-4node.yaml", {"parallelism.pp=4"});
+  ASSERT_TRUE(run);
+  const auto& s = *run;
+  ASSERT_EQ(s.graph.pp, 4);
+  // The timeline's row labels about stages (SVG text, not the tooltips).
+  auto labels = [](const std::string& html) {
+    std::vector<std::string> out;
+    const std::regex label(R"(<text[^>]*>(stages? [^<]*)</text>)");
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), label); it != std::sregex_iterator(); ++it) {
+      out.push_back((*it)[1].str());
+    }
+    return out;
+  };
+  report::StepHtmlInputs in{&s.report, &s.spec, &s.topo, s.network.get(), s.link_groups, {}};
+  // Room for all four: every stage, nothing named as left out.
+  EXPECT_GE(report::kTimelineStages, 4);
+  std::string html = report::step_html(in);
+  EXPECT_EQ(labels(html), (std::vector<std::string>{"stage 0 (GPU 0-7) compute", "stage 1 (GPU 8-15) compute",
+                                                    "stage 2 (GPU 16-23) compute", "stage 3 (GPU 24-31) compute"}));
+  EXPECT_EQ(html.find("not shown"), std::string::npos);
+  // Room for 3: stages 0 and 1, a row naming stage 2, then the last stage.
+  in.timeline_stages = 3;
+  html = report::step_html(in);
+  EXPECT_EQ(labels(html), (std::vector<std::string>{"stage 0 (GPU 0-7) compute", "stage 1 (GPU 8-15) compute",
+                                                    "stage 2 not shown", "stage 3 (GPU 24-31) compute"}));
+  EXPECT_NE(html.find("Replica 0, 3 of 4 pipeline stages (stage 2 not shown)."), std::string::npos);
+  // Room for 2: stage 0, then stages 1-2 named, then stage 3.
+  in.timeline_stages = 2;
+  html = report::step_html(in);
+  EXPECT_EQ(labels(html), (std::vector<std::string>{"stage 0 (GPU 0-7) compute", "stages 1-2 not shown",
+                                                    "stage 3 (GPU 24-31) compute"}));
+  EXPECT_NE(html.find("Replica 0, 2 of 4 pipeline stages (stages 1-2 not shown)."), std::string::npos);
+  // Room for 1: stage 0 and the rest named after it.
+  in.timeline_stages = 1;
+  EXPECT_EQ(labels(report::step_html(in)),
+            (std::vector<std::string>{"stage 0 (GPU 0-7) compute", "stages 1-3 not shown"}));
 }
 
 TEST(HtmlReport, CollectivePageShowsTheSameCasesPublishedMeasurements) {

@@ -15,13 +15,14 @@
 #include "sim/cli/args.h"
 #include "sim/cli/collective_sweep.h"
 #include "sim/cli/commands.h"
-#include "sim/collective/ops.h"
+#include "sim/cli/exit_code.h"
+#include "sim/cli/output.h"
 #include "sim/collective/algorithms.h"
+#include "sim/collective/ops.h"
 #include "sim/collective/protocol.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/validation_file.h"
 #include "sim/engine/backend.h"
-#include "sim/report/atomic_file.h"
 #include "sim/report/collective_table.h"
 #include "sim/report/html_report.h"
 #include "sim/topology/network.h"
@@ -35,33 +36,40 @@ const std::vector<OptionSpec>& collective_options() {
   static const std::vector<OptionSpec> specs{
       {"topology", "t", true, "topology YAML file", ""},
       {"set", "", true, "override a topology field, e.g. --set links[0].rate=800Gb/s (repeatable)", ""},
-      {"op", "", true, "collective, named like nccl-tests' binaries: allreduce, reducescatter, allgather, alltoall, "
-                          "broadcast, reduce, sendrecv",
+      {"op", "", true,
+       "collective, named like nccl-tests' binaries: allreduce, reducescatter, allgather, alltoall, "
+       "broadcast, reduce, sendrecv",
        "allreduce"},
       // No short forms for --algo and --proto: nccl-tests uses -a (average) and -p (parallel init).
-      {"algo", "", true, "algorithm: ring, tree, rhd, hier, nvls (allreduce); ring (reducescatter, allgather, "
-                         "broadcast, reduce); direct (alltoall, sendrecv); or auto: the fastest per size",
+      {"algo", "", true,
+       "algorithm: ring, tree, rhd, hier, nvls (allreduce); ring (reducescatter, allgather, "
+       "broadcast, reduce); direct (alltoall, sendrecv); or auto: the fastest per size",
        "auto"},
       {"minbytes", "b", true, "smallest size; K/M/G are powers of two as in nccl-tests", "32M"},
       {"maxbytes", "e", true, "largest size", "32M"},
       {"stepfactor", "f", true, "multiply the size by this between rows", "2"},
-      {"datatype", "d", true, "element type: float, half, bfloat16, double, int8, uint8, int32, uint32, int64, "
-                              "uint64, f8e4m3, f8e5m2",
+      {"datatype", "d", true,
+       "element type: float, half, bfloat16, double, int8, uint8, int32, uint32, int64, "
+       "uint64, f8e4m3, f8e5m2",
        "float"},
       {"redop", "o", true, "reduction: sum, prod, min, max, avg (time does not depend on it)", "sum"},
-      {"proto", "", true, "NCCL protocol: LL, LL128, Simple, none (links only), or auto: the fastest per size",
-       "auto"},
+      {"proto", "", true, "NCCL protocol: LL, LL128, Simple, none (links only), or auto: the fastest per size", "auto"},
       {"ranks", "", true, "use the first N GPUs of the topology", "all"},
       {"root", "r", true, "root rank for broadcast and reduce", "0"},
-      {"backend", "", true, "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
+      {"backend", "", true,
+       "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"auto-max-work", "", true,
        "with --algo auto, skip candidates whose transfers x ranks exceed this (a simulation-cost proxy)", "5e7"},
       {"simgrid-aggregate-above", "", true,
        "SimGrid backend: simulate ring schedules of more transfers than this one step at a time (an approximation: "
        "docs/performance.md); 0 = always, inf = never",
        "1e6"},
-      {"json", "", true, "also write the rows as JSON to this file", ""},
-      {"html", "", true, "write a self-contained HTML report: the busbw-vs-size curve with published measurements", ""},
+      {"json", "", true, "also write the rows as JSON to this file ('-': to standard output, instead of the table)",
+       ""},
+      {"html", "", true,
+       "write a self-contained HTML report: the busbw-vs-size curve with published measurements "
+       "('-': to standard output)",
+       ""},
       {"validation", "", true, "validation table whose measurements of the same case the HTML report shows",
        "tests/validation/cases.yaml"},
       {"iters", "n", true, "accepted for nccl-tests compatibility; a simulation needs one iteration", ""},
@@ -72,10 +80,8 @@ const std::vector<OptionSpec>& collective_options() {
   return specs;
 }
 
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "collsim collective: error: %s\n", message.c_str());
-  return kExitBadInput;
-}
+int stop(const Error& error) { return fail("collective", error); }
+int stop(const std::string& message) { return stop(make_error(message)); }
 
 Expected<std::vector<double>> size_sweep(const ParsedArgs& args) {
   auto min = units::parse_size_arg(args.get("minbytes"));
@@ -122,39 +128,43 @@ Expected<std::vector<config::ValidationCase>> matching_measurements(const Parsed
 
 int collective_command(const std::vector<std::string>& argv) {
   auto parsed = parse_args(collective_options(), argv);
-  if (!parsed) return usage_error(parsed.error().to_string());
+  if (!parsed) return stop(parsed.error());
   const ParsedArgs& args = *parsed;
   if (args.has("help")) {
     std::printf("usage: collsim collective --topology FILE [options]\n\n%s",
                 format_options_help(collective_options()).c_str());
     return kExitOk;
   }
-  if (!args.positional().empty()) return usage_error(fmt::format("unexpected argument '{}'", args.positional()[0]));
-  if (!args.has("topology")) return usage_error("missing --topology FILE (e.g. topologies/hgx-h100.yaml)");
+  if (!args.positional().empty()) return stop(fmt::format("unexpected argument '{}'", args.positional()[0]));
+  if (!args.has("topology")) return stop("missing --topology FILE (e.g. topologies/hgx-h100.yaml)");
 
   auto op = collective::parse_op(args.get("op"));
-  if (!op) return usage_error(fmt::format("unknown --op '{}': expected one of allreduce, allgather, reducescatter, "
-                                          "alltoall, broadcast, reduce, sendrecv",
-                                          args.get("op")));
+  if (!op)
+    return stop(
+        fmt::format("unknown --op '{}': expected one of allreduce, allgather, reducescatter, "
+                    "alltoall, broadcast, reduce, sendrecv",
+                    args.get("op")));
   // Validate the algorithm and protocol names before loading anything.
   if (const std::string algo = args.get("algo"); algo != "auto") {
     const auto known = collective::algorithms_for(*op);
     if (std::find(known.begin(), known.end(), algo) == known.end()) {
-      return usage_error(fmt::format("no algorithm '{}' for {}; available: {}, auto", algo, args.get("op"),
-                                     fmt::join(known, ", ")));
+      return stop(
+          fmt::format("no algorithm '{}' for {}; available: {}, auto", algo, args.get("op"), fmt::join(known, ", ")));
     }
   }
   if (const std::string proto = args.get("proto"); proto != "auto" && !collective::parse_protocol(proto)) {
-    return usage_error(fmt::format("unknown --proto '{}': expected auto, LL, LL128, Simple or none", proto));
+    return stop(fmt::format("unknown --proto '{}': expected auto, LL, LL128, Simple or none", proto));
   }
   auto type_size = datatype_size(args.get("datatype"));
-  if (!type_size) return usage_error(type_size.error().message);
+  if (!type_size) return stop(type_size.error());
   const std::string redop = args.get("redop");
   if (redop != "sum" && redop != "prod" && redop != "min" && redop != "max" && redop != "avg") {
-    return usage_error(fmt::format("unknown --redop '{}': expected sum, prod, min, max or avg", redop));
+    return stop(fmt::format("unknown --redop '{}': expected sum, prod, min, max or avg", redop));
   }
   auto sizes = size_sweep(args);
-  if (!sizes) return usage_error(sizes.error().to_string());
+  if (!sizes) return stop(sizes.error());
+  const auto to_stdout = output_to_stdout(args, {"json", "html"});
+  if (!to_stdout) return stop(to_stdout.error());
 
   // The file's spec and device graph are dropped once the network is built
   // (at 131,072 GPUs they hold over a gigabyte the collectives never read).
@@ -162,9 +172,9 @@ int collective_command(const std::vector<std::string>& argv) {
   std::optional<topology::Network> built;
   {
     auto spec = config::load_topology_file(args.get("topology"), args.all("set"));
-    if (!spec) return usage_error(spec.error().to_string());
+    if (!spec) return stop(spec.error());
     auto topo = topology::build_topology(*spec);
-    if (!topo) return usage_error(topo.error().to_string());
+    if (!topo) return stop(topo.error());
     *spec = config::TopologySpec{};
     topology_name = topo->name;
     built.emplace(*topo);
@@ -177,8 +187,8 @@ int collective_command(const std::vector<std::string>& argv) {
     const std::string text = args.get("ranks");
     const long n = std::strtol(text.c_str(), &end, 10);
     if (end == text.c_str() || *end != '\0' || n < 2 || n > network.num_gpus()) {
-      return usage_error(fmt::format("--ranks must be a whole number from 2 to {} (the topology's GPUs), found '{}'",
-                                     network.num_gpus(), text));
+      return stop(fmt::format("--ranks must be a whole number from 2 to {} (the topology's GPUs), found '{}'",
+                              network.num_gpus(), text));
     }
     ranks = static_cast<int>(n);
   }
@@ -189,13 +199,13 @@ int collective_command(const std::vector<std::string>& argv) {
     const std::string text = args.get("root");
     const long r = std::strtol(text.c_str(), &end, 10);
     if (end == text.c_str() || *end != '\0' || r < 0 || r >= ranks) {
-      return usage_error(fmt::format("--root must be a rank from 0 to {}, found '{}'", ranks - 1, text));
+      return stop(fmt::format("--root must be a rank from 0 to {}, found '{}'", ranks - 1, text));
     }
     root = static_cast<int>(r);
   }
 
   auto backend = engine::make_backend(args.get("backend"));
-  if (!backend) return usage_error(backend.error().message);
+  if (!backend) return stop(backend.error());
 
   SweepRequest request;
   request.op = *op;
@@ -208,14 +218,14 @@ int collective_command(const std::vector<std::string>& argv) {
   request.ranks = ranks;
   request.root = root;
   auto max_work = positive_number_option(args, "auto-max-work");
-  if (!max_work) return usage_error(max_work.error().message);
+  if (!max_work) return stop(max_work.error());
   request.auto_max_work = *max_work;
   {
     const std::string text = args.get("simgrid-aggregate-above");
     char* end = nullptr;
     const double v = text == "inf" ? std::numeric_limits<double>::infinity() : std::strtod(text.c_str(), &end);
     if (text != "inf" && (end == text.c_str() || *end != '\0' || !(v >= 0))) {
-      return usage_error(fmt::format("--simgrid-aggregate-above must be a number of transfers >= 0 or inf, found '{}'", text));
+      return stop(fmt::format("--simgrid-aggregate-above must be a number of transfers >= 0 or inf, found '{}'", text));
     }
     request.simgrid_aggregate_above = v;
   }
@@ -229,28 +239,20 @@ int collective_command(const std::vector<std::string>& argv) {
     };
   }
   auto rows = run_collective_sweep(request, network, **backend, progress);
-  if (!rows) {
-    std::fprintf(stderr, "collsim collective: %s\n", rows.error().to_string().c_str());
-    return kExitFailure;
-  }
+  if (!rows) return stop(rows.error());
   const report::CollectiveHeader header{topology_name, (*backend)->name(), std::string(collective::op_name(*op)),
                                         args.get("algo"), ranks};
-  std::fputs(report::format_collective_table(header, *rows).c_str(), stdout);
+  if (!*to_stdout) std::fputs(report::format_collective_table(header, *rows).c_str(), stdout);
   if (args.has("json")) {
-    if (auto s = report::write_file_atomically(args.get("json"), report::collective_json(header, *rows)); !s) {
-      std::fprintf(stderr, "collsim collective: %s\n", s.error().to_string().c_str());
-      return kExitFailure;
+    if (auto s = write_output(args.get("json"), report::collective_json(header, *rows)); !s) {
+      return stop(s.error());
     }
   }
   if (args.has("html")) {
     auto reference = matching_measurements(args, *op, ranks == network.num_gpus());
-    if (!reference) {
-      std::fprintf(stderr, "collsim collective: %s\n", reference.error().to_string().c_str());
-      return kExitBadInput;
-    }
-    if (auto s = report::write_file_atomically(args.get("html"), report::collective_html(header, *rows, *reference)); !s) {
-      std::fprintf(stderr, "collsim collective: %s\n", s.error().to_string().c_str());
-      return kExitFailure;
+    if (!reference) return stop(reference.error());
+    if (auto s = write_output(args.get("html"), report::collective_html(header, *rows, *reference)); !s) {
+      return stop(s.error());
     }
   }
   return kExitOk;

@@ -1,15 +1,12 @@
 // Subcommands. Each takes the arguments after its name and returns the
-// process exit code: 0 success, 1 internal failure, 2 bad input or usage.
+// process exit code: kExitOk, or what exit_code.h's fail() returns for the
+// error that stopped it (2 bad input or usage, 1 internal failure).
 #pragma once
 
 #include <string>
 #include <vector>
 
 namespace collsim::cli {
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitBadInput = 2;
 
 int collective_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);

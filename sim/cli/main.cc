@@ -1,5 +1,6 @@
 // collsim: a discrete-event simulator of the communication inside distributed
 // training. This file only dispatches to subcommands.
+#include <fmt/format.h>
 #include <malloc.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "sim/cli/commands.h"
+#include "sim/cli/exit_code.h"
 
 namespace {
 
@@ -20,6 +22,7 @@ constexpr const char* kUsage =
     "  collective   time one collective over a range of sizes, printed like nccl-tests\n"
     "  validate     compare simulated collectives with published measurements\n"
     "  topo         inspect a topology: counts, bandwidth, diameter, cable bill of materials\n"
+    "  version      print collsim's version (also --version, -V)\n"
     "\n"
     "Run 'collsim <command> --help' for a command's options.\n";
 
@@ -36,7 +39,7 @@ int main(int argc, char** argv) {
   mallopt(M_TOP_PAD, 256 * 1024 * 1024);
   if (argc < 2) {
     std::fputs(kUsage, stderr);
-    return kExitBadInput;
+    return exit_code(collsim::make_error("no command"));
   }
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
@@ -49,6 +52,11 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return kExitOk;
   }
-  std::fprintf(stderr, "collsim: error: unknown command '%s'\n\n%s", command.c_str(), kUsage);
-  return kExitBadInput;
+  if (command == "--version" || command == "-V" || command == "version") {
+    std::printf("collsim %s\n", COLLSIM_VERSION);  // CMakeLists.txt's project(VERSION)
+    return kExitOk;
+  }
+  const int code = fail("", collsim::make_error(fmt::format("unknown command '{}'", command)));
+  std::fprintf(stderr, "\n%s", kUsage);
+  return code;
 }

@@ -8,8 +8,9 @@
 
 #include "sim/cli/args.h"
 #include "sim/cli/commands.h"
+#include "sim/cli/exit_code.h"
+#include "sim/cli/output.h"
 #include "sim/cli/step_run.h"
-#include "sim/report/atomic_file.h"
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
 #include "sim/report/trace.h"
@@ -27,42 +28,45 @@ const std::vector<OptionSpec>& run_options() {
       {"algo", "", true, "algorithm for every collective (overrides the workload's communication.algorithm)", ""},
       {"proto", "", true, "protocol for every collective (overrides the workload's communication.protocol)", ""},
       {"what-if", "", true, "bottleneck what-ifs: on (re-simulate with each critical resource upgraded) or off", "on"},
-      {"backend", "", true, "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
+      {"backend", "", true,
+       "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"auto-max-work", "", true, "with algorithm auto, skip candidates whose transfers x ranks exceed this", "5e7"},
-      {"json", "", true, "also write the report as JSON to this file", ""},
+      // Any of --json, --trace, --html may be '-': that one goes to standard output instead of the report text.
+      {"json", "", true, "also write the report as JSON to this file ('-': standard output)", ""},
       {"trace", "", true, "write a Chrome Trace Event file (open it in ui.perfetto.dev or chrome://tracing)", ""},
       {"trace-workers", "", true, "workers (stage x replica) with tracks in the trace", "16"},
       {"trace-links", "", true, "busiest links with a utilisation counter in the trace", "8"},
-      {"html", "", true, "write a self-contained HTML report (charts, timeline, link heat map, floor plan)", ""},
+      {"html", "", true,
+       "write a self-contained HTML report (charts, timeline, link heat map, floor plan; '-': standard output)", ""},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
 }
 
-int fail(const std::string& message, int code = kExitBadInput) {
-  if (::isatty(STDERR_FILENO) != 0) std::fputs("\r\033[K", stderr);  // clear a progress line
-  std::fprintf(stderr, "collsim run: %s\n", message.c_str());
-  return code;
-}
+// Prints the error and returns its exit code.
+int stop(const Error& error) { return fail("run", error); }
+int stop(const std::string& message) { return stop(make_error(message)); }
 
 }  // namespace
 
 int run_command(const std::vector<std::string>& argv) {
   auto parsed = parse_args(run_options(), argv);
-  if (!parsed) return fail(parsed.error().to_string());
+  if (!parsed) return stop(parsed.error());
   const ParsedArgs& args = *parsed;
   if (args.has("help")) {
     std::printf("usage: collsim run --topology FILE --workload FILE [options]\n\n%s",
                 format_options_help(run_options()).c_str());
     return kExitOk;
   }
-  if (!args.positional().empty()) return fail(fmt::format("unexpected argument '{}'", args.positional()[0]));
-  if (!args.has("topology")) return fail("missing --topology FILE (e.g. topologies/gb200-nvl72-8rack.yaml)");
-  if (!args.has("workload")) return fail("missing --workload FILE (e.g. workloads/llama3-405b.yaml)");
+  if (!args.positional().empty()) return stop(fmt::format("unexpected argument '{}'", args.positional()[0]));
+  if (!args.has("topology")) return stop("missing --topology FILE (e.g. topologies/gb200-nvl72-8rack.yaml)");
+  if (!args.has("workload")) return stop("missing --workload FILE (e.g. workloads/llama3-405b.yaml)");
   const std::string what_if = args.get("what-if");
-  if (what_if != "on" && what_if != "off") return fail(fmt::format("--what-if must be on or off, found '{}'", what_if));
+  if (what_if != "on" && what_if != "off") return stop(fmt::format("--what-if must be on or off, found '{}'", what_if));
   auto max_work = positive_number_option(args, "auto-max-work");
-  if (!max_work) return fail(max_work.error().message);
+  if (!max_work) return stop(max_work.error());
+  const auto to_stdout = output_to_stdout(args, {"json", "trace", "html"});
+  if (!to_stdout) return stop(to_stdout.error());
 
   report::TraceOptions trace_options;
   for (auto [name, target] : {std::pair{"trace-workers", &trace_options.max_workers},
@@ -71,7 +75,7 @@ int run_command(const std::vector<std::string>& argv) {
     char* e = nullptr;
     const long v = std::strtol(text.c_str(), &e, 10);
     if (e == text.c_str() || *e != '\0' || v < 0 || v > 1000000) {
-      return fail(fmt::format("--{} must be a whole number from 0, found '{}'", name, text));
+      return stop(fmt::format("--{} must be a whole number from 0, found '{}'", name, text));
     }
     *target = static_cast<int>(v);
   }
@@ -97,31 +101,25 @@ int run_command(const std::vector<std::string>& argv) {
   request.auto_max_work = *max_work;
   if (args.has("trace") || args.has("html")) request.track_links = trace_options.max_links;
   request.bin_link_groups = args.has("html");
-  StepFailure failure;
-  const auto run = run_step(request, &failure, status);
-  if (!run) return fail(failure.error.to_string(), failure.bad_input ? kExitBadInput : kExitFailure);
+  auto ran = run_step(request, status);
+  if (!ran) return stop(ran.error());
+  const auto& run = *ran;
   const auto& graph = run->graph;
   const auto& network = *run->network;
   if (args.has("trace")) {
     const auto trace = report::step_trace_json(graph, run->costs, run->result, network, run->sim_options.track_links,
                                                trace_options);
-    if (auto s = report::write_file_atomically(args.get("trace"), trace); !s) {
-      return fail(s.error().to_string(), kExitFailure);
-    }
+    if (auto s = write_output(args.get("trace"), trace); !s) return stop(s.error());
   }
   if (args.has("html")) {
     report::StepHtmlInputs html{&run->report, &run->spec, &run->topo, &network, run->link_groups,
                                 run->sim_options.track_links};
-    if (auto s = report::write_file_atomically(args.get("html"), report::step_html(html)); !s) {
-      return fail(s.error().to_string(), kExitFailure);
-    }
+    if (auto s = write_output(args.get("html"), report::step_html(html)); !s) return stop(s.error());
   }
   if (tty) std::fputs("\r\033[K", stderr);
-  std::fputs(report::step_text(run->report).c_str(), stdout);
+  if (!*to_stdout) std::fputs(report::step_text(run->report).c_str(), stdout);
   if (args.has("json")) {
-    if (auto s = report::write_file_atomically(args.get("json"), report::step_json(run->report)); !s) {
-      return fail(s.error().to_string(), kExitFailure);
-    }
+    if (auto s = write_output(args.get("json"), report::step_json(run->report)); !s) return stop(s.error());
   }
   return kExitOk;
 }

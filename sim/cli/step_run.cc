@@ -9,29 +9,25 @@
 
 namespace collsim::cli {
 
-std::unique_ptr<StepRun> run_step(const StepRequest& req, StepFailure* failure,
-                                  const std::function<void(const std::string&)>& status) {
+Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
+                                            const std::function<void(const std::string&)>& status) {
   auto say = [&](const std::string& s) {
     if (status) status(s);
-  };
-  auto fail = [&](Error e, bool bad_input) {
-    *failure = StepFailure{std::move(e), bad_input};
-    return nullptr;
   };
   auto run = std::make_unique<StepRun>();
   auto spec = req.topology_text ? config::load_topology_text(*req.topology_text, req.topology_file, req.topology_sets)
                                : config::load_topology_file(req.topology_file, req.topology_sets);
-  if (!spec) return fail(spec.error(), true);
+  if (!spec) return spec.error();
   run->spec = std::move(*spec);
   auto topo = topology::build_topology(run->spec);
-  if (!topo) return fail(topo.error(), true);
+  if (!topo) return topo.error();
   run->topo = std::move(*topo);
   run->network = std::make_unique<topology::Network>(run->topo);
   const topology::Network& network = *run->network;
   auto workload = req.workload_text
                       ? workload::load_workload_text(*req.workload_text, req.workload_file, req.workload_sets)
                       : workload::load_workload_file(req.workload_file, req.workload_sets);
-  if (!workload) return fail(workload.error(), true);
+  if (!workload) return workload.error();
   run->workload = std::move(*workload);
 
   workload::CommChoice choice;
@@ -39,16 +35,15 @@ std::unique_ptr<StepRun> run_step(const StepRequest& req, StepFailure* failure,
   choice.protocol = req.proto.value_or(run->workload.comm.protocol);
   choice.auto_max_work = req.auto_max_work;
   if (auto s = workload::check_comm_choice(choice.algorithm, choice.protocol); !s) {
-    return fail(make_error(fmt::format("--{}: {}", s.error().field == "algorithm" ? "algo" : "proto", s.error().message)),
-                true);
+    return make_error(fmt::format("--{}: {}", s.error().field == "algorithm" ? "algo" : "proto", s.error().message));
   }
 
   say("compiling the step");
   auto graph = workload::compile_step(run->workload, network);
-  if (!graph) return fail(graph.error(), true);
+  if (!graph) return graph.error();
   run->graph = std::move(*graph);
   auto backend = engine::make_backend(req.backend);
-  if (!backend) return fail(backend.error(), true);
+  if (!backend) return backend.error();
 
   say(fmt::format("costing {} collectives on the {} engine", run->graph.calls.size(), (*backend)->name()));
   workload::CommCostStats stats;
@@ -56,7 +51,7 @@ std::unique_ptr<StepRun> run_step(const StepRequest& req, StepFailure* failure,
                                     [&](std::size_t done, std::size_t total) {
                                       say(fmt::format("costing collectives: {} of {} candidate runs", done, total));
                                     });
-  if (!costs) return fail(costs.error(), false);
+  if (!costs) return costs.error();
   run->costs = std::move(*costs);
 
   say(fmt::format("simulating the step ({} operations)", run->graph.ops.size()));
@@ -69,7 +64,7 @@ std::unique_ptr<StepRun> run_step(const StepRequest& req, StepFailure* failure,
   }
   run->result = workload::simulate_step(run->graph, run->costs, network, run->sim_options);
   if (!run->result.complete) {
-    return fail(make_error("internal error: the step's operations wait on each other in a cycle"), false);
+    return make_internal_error("the step's operations wait on each other in a cycle");
   }
 
   run->report = report::summarise_step(run->workload, run->spec.name, run->graph, run->costs, run->result, network);
@@ -77,7 +72,7 @@ std::unique_ptr<StepRun> run_step(const StepRequest& req, StepFailure* failure,
   if (req.what_if) {
     auto what_ifs = workload::run_what_ifs(run->spec, run->topo, run->graph, run->costs, run->result, choice,
                                            **backend, {}, [&](const std::string& r) { say("what if: " + r); });
-    if (!what_ifs) return fail(what_ifs.error(), false);
+    if (!what_ifs) return what_ifs.error();
     run->report.bottlenecks = std::move(*what_ifs);
   }
   return run;

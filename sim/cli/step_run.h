@@ -51,13 +51,9 @@ struct StepRun {
   report::StepReport report;
 };
 
-struct StepFailure {
-  Error error;
-  bool bad_input = true;  // false: the simulation itself failed
-};
-
 // `status` is told what is happening (for a progress line); may be empty.
-std::unique_ptr<StepRun> run_step(const StepRequest& request, StepFailure* failure,
-                                  const std::function<void(const std::string&)>& status = {});
+// The error's kind says whether the inputs or the simulation failed.
+Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& request,
+                                            const std::function<void(const std::string&)>& status = {});
 
 }  // namespace collsim::cli

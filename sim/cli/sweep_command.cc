@@ -17,15 +17,16 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
-#include <ctime>
 
 #include "sim/cli/args.h"
 #include "sim/cli/collective_sweep.h"
 #include "sim/cli/commands.h"
+#include "sim/cli/exit_code.h"
 #include "sim/cli/step_run.h"
 #include "sim/collective/ops.h"
 #include "sim/config/study_file.h"
@@ -61,10 +62,20 @@ const std::vector<OptionSpec>& sweep_options() {
 volatile sig_atomic_t g_interrupted = 0;  // the signal that asked us to stop, or 0
 void on_interrupt(int signo) { g_interrupted = signo; }
 
-int fail(const std::string& message, int code = kExitBadInput) {
-  if (::isatty(STDERR_FILENO) != 0) std::fputs("\r\033[K", stderr);
-  std::fprintf(stderr, "collsim sweep: %s\n", message.c_str());
-  return code;
+// Prints the error and returns its exit code.
+int stop(const Error& error) { return fail("sweep", error); }
+int stop(const std::string& message) { return stop(make_error(message)); }
+
+// Not an error of the command: the study ran, and some of its points
+// recorded an error (docs/sweeps.md).
+constexpr int kExitSomePointsFailed = 1;
+
+// The results directory DIR/points, created when missing.
+Status create_points_dir(const std::string& out) {
+  std::error_code ec;
+  fs::create_directories(out + "/points", ec);
+  if (ec) return make_file_error(fmt::format("{}: cannot create: {}", out, ec.message()), ec.value());
+  return Ok{};
 }
 
 // FNV-1a, 64 bits: a stable key for a point's inputs (not for security).
@@ -146,12 +157,9 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     if (!b.proto.empty()) req.proto = b.proto;
     req.backend = b.backend;
     req.what_if = b.what_if;
-    StepFailure failure;
-    const auto run = run_step(req, &failure);
-    if (!run) {
-      row.error = failure.error.to_string();
-      return row;
-    }
+    const auto ran = run_step(req);
+    if (!ran) return error(ran.error().to_string());
+    const auto& run = *ran;
     const auto& r = run->result;
     double exposed = 0;
     for (double e : r.exposed_s) exposed += e;
@@ -395,22 +403,22 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
 }
 
 int merge(const ParsedArgs& args) {
-  if (!args.has("out")) return fail("--merge needs --out DIR (where the merged results go)");
-  if (args.positional().empty()) return fail("--merge needs the results directories to merge, e.g. --merge shard-1 shard-2 --out all");
+  if (!args.has("out")) return stop("--merge needs --out DIR (where the merged results go)");
+  if (args.positional().empty())
+    return stop("--merge needs the results directories to merge, e.g. --merge shard-1 shard-2 --out all");
   const std::string out = args.get("out");
   std::optional<StudyIndex> first;
   for (const auto& dir : args.positional()) {
     auto index = read_index(dir);
-    if (!index) return fail(index.error().to_string());
+    if (!index) return stop(index.error());
     if (!first) first = *index;
     else if (index->study_hash != first->study_hash) {
-      return fail(fmt::format("{} holds a different study ('{}', hash {}) than {} ('{}', hash {})", dir, index->name,
+      return stop(fmt::format("{} holds a different study ('{}', hash {}) than {} ('{}', hash {})", dir, index->name,
                               index->study_hash, args.positional().front(), first->name, first->study_hash));
     }
   }
+  if (auto s = create_points_dir(out); !s) return stop(s.error());
   std::error_code ec;
-  fs::create_directories(out + "/points", ec);
-  if (ec) return fail(fmt::format("{}: cannot create: {}", out, ec.message()), kExitFailure);
   int copied = 0;
   const auto table0 = report::study_table_for(first->name, first->kind, first->axis_paths);
   for (const auto& dir : args.positional()) {
@@ -424,27 +432,27 @@ int merge(const ParsedArgs& args) {
         if (there->ok || !here || !here->ok) continue;
       }
       auto text = config::read_text_file(from, "point file");
-      if (!text) return fail(text.error().to_string(), kExitFailure);
-      if (auto s = report::write_file_atomically(to, *text); !s) return fail(s.error().to_string(), kExitFailure);
+      if (!text) return stop(text.error());
+      if (auto s = report::write_file_atomically(to, *text); !s) return stop(s.error());
       ++copied;
     }
   }
   if (auto s = report::write_file_atomically(out + "/study.json", index_json(*first)); !s) {
-    return fail(s.error().to_string(), kExitFailure);
+    return stop(s.error());
   }
   report::StudyTable table;
-  if (auto s = write_results(out, *first, &table); !s) return fail(s.error().to_string(), kExitFailure);
+  if (auto s = write_results(out, *first, &table); !s) return stop(s.error());
   std::printf("merged %zu directories (%d point files copied); %s\n", args.positional().size(), copied,
               summary(out, table).c_str());
   const bool failed = std::any_of(table.rows.begin(), table.rows.end(), [](const auto& r) { return !r.ok; });
-  return failed ? kExitFailure : kExitOk;
+  return failed ? kExitSomePointsFailed : kExitOk;
 }
 
 }  // namespace
 
 int sweep_command(const std::vector<std::string>& argv) {
   auto parsed = parse_args(sweep_options(), argv);
-  if (!parsed) return fail(parsed.error().to_string());
+  if (!parsed) return stop(parsed.error());
   const ParsedArgs& args = *parsed;
   if (args.has("help")) {
     std::printf("usage: collsim sweep STUDY.yaml [options]\n"
@@ -453,10 +461,11 @@ int sweep_command(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   if (args.has("merge")) return merge(args);
-  if (args.positional().size() != 1) return fail("expected one study file, e.g. collsim sweep examples/studies/nic-400-vs-800.yaml");
+  if (args.positional().size() != 1)
+    return stop("expected one study file, e.g. collsim sweep examples/studies/nic-400-vs-800.yaml");
 
   auto study = config::load_study_file(args.positional().front());
-  if (!study) return fail(study.error().to_string());
+  if (!study) return stop(study.error());
   const std::string out = args.has("out") ? args.get("out") : study->name;
 
   int jobs = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
@@ -465,7 +474,7 @@ int sweep_command(const std::vector<std::string>& argv) {
     char* end = nullptr;
     const long j = std::strtol(text.c_str(), &end, 10);
     if (end == text.c_str() || *end != '\0' || j < 1 || j > 4096) {
-      return fail(fmt::format("--jobs must be a whole number from 1 to 4096, found '{}'", text));
+      return stop(fmt::format("--jobs must be a whole number from 1 to 4096, found '{}'", text));
     }
     jobs = static_cast<int>(j);
   }
@@ -474,7 +483,7 @@ int sweep_command(const std::vector<std::string>& argv) {
     const std::string text = args.get("shard");
     if (std::sscanf(text.c_str(), "%d/%d", &shard, &shards) != 2 || shards < 1 || shard < 1 || shard > shards ||
         text != fmt::format("{}/{}", shard, shards)) {
-      return fail(fmt::format("--shard must be i/N with 1 <= i <= N (e.g. 2/4), found '{}'", text));
+      return stop(fmt::format("--shard must be i/N with 1 <= i <= N (e.g. 2/4), found '{}'", text));
     }
   }
 
@@ -484,11 +493,11 @@ int sweep_command(const std::vector<std::string>& argv) {
     if (f.empty()) continue;
     auto text = config::read_text_file(f, study->kind == config::StudyKind::kRun && f == study->base.workload
                                               ? "workload file" : "topology file");
-    if (!text) return fail(fmt::format("{} (named in {})", text.error().to_string(), study->file));
+    if (!text) return stop(fmt::format("{} (named in {})", text.error().to_string(), study->file));
     files[f] = *text;
   }
 
-  if (auto s = check_study(*study, files); !s) return fail(s.error().to_string());
+  if (auto s = check_study(*study, files); !s) return stop(s.error());
 
   const std::string kind = study->kind == config::StudyKind::kRun ? "run" : "collective";
   std::vector<Planned> plan;
@@ -514,9 +523,8 @@ int sweep_command(const std::vector<std::string>& argv) {
   }
   index.study_hash = hash_hex(kind + "\n" + all_hashes);
 
+  if (auto s = create_points_dir(out); !s) return stop(s.error());
   std::error_code ec;
-  fs::create_directories(out + "/points", ec);
-  if (ec) return fail(fmt::format("{}: cannot create: {}", out, ec.message()), kExitFailure);
   if (fs::exists(out + "/study.json", ec)) {
     auto old = read_index(out);
     if (old && old->study_hash != index.study_hash) {
@@ -525,7 +533,7 @@ int sweep_command(const std::vector<std::string>& argv) {
     }
   }
   if (auto s = report::write_file_atomically(out + "/study.json", index_json(index)); !s) {
-    return fail(s.error().to_string(), kExitFailure);
+    return stop(s.error());
   }
 
   // What is left to do in this shard: each distinct input once (points with
@@ -638,7 +646,7 @@ int sweep_command(const std::vector<std::string>& argv) {
         sigprocmask(SIG_SETMASK, &previous, nullptr);
         if (child < 0) {
           for (const auto& [p, k] : running) ::kill(-p, SIGTERM);
-          return fail(fmt::format("cannot start a worker: {}", std::strerror(errno)), kExitFailure);
+          return stop(make_internal_error(fmt::format("cannot start a worker: {}", std::strerror(errno))));
         }
         ::setpgid(child, child);  // also here: no race with the child's own call
         running[child] = i;
@@ -655,7 +663,7 @@ int sweep_command(const std::vector<std::string>& argv) {
   }
 
   report::StudyTable table;
-  if (auto s = write_results(out, index, &table); !s) return fail(s.error().to_string(), kExitFailure);
+  if (auto s = write_results(out, index, &table); !s) return stop(s.error());
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::printf("study %s%s: %d points here: %d simulated in %.1f s, %d reused; %s\n", study->name.c_str(),
               shards > 1 ? fmt::format(" (shard {}/{})", shard, shards).c_str() : "", shard_points, finished, wall,
@@ -667,7 +675,7 @@ int sweep_command(const std::vector<std::string>& argv) {
   int shard_failed = 0;
   for (const auto& r : table.rows)
     if (!r.ok && r.index % shards == shard - 1) ++shard_failed;
-  return shard_failed > 0 ? kExitFailure : kExitOk;
+  return shard_failed > 0 ? kExitSomePointsFailed : kExitOk;
 }
 
 }  // namespace collsim::cli

@@ -1,13 +1,15 @@
 // `collsim topo FILE`: inspect a topology: counts, bandwidths, diameter,
-// checks and the cable bill of materials; --json and --dot write files.
+// checks and the cable bill of materials; --json, --dot, --expand and --svg
+// write files (or standard output for "-").
 #include <fmt/format.h>
 
 #include <cstdio>
 
 #include "sim/cli/args.h"
 #include "sim/cli/commands.h"
+#include "sim/cli/exit_code.h"
+#include "sim/cli/output.h"
 #include "sim/config/topology_file.h"
-#include "sim/report/atomic_file.h"
 #include "sim/report/floor_plan.h"
 #include "sim/report/topology_report.h"
 #include "sim/topology/network.h"
@@ -20,10 +22,14 @@ namespace {
 const std::vector<OptionSpec>& topo_options() {
   static const std::vector<OptionSpec> specs{
       {"set", "", true, "override a topology field, e.g. --set floor.rack_pitch=0.8m (repeatable)", ""},
-      {"json", "", true, "also write the summary as JSON to this file", ""},
-      {"dot", "", true, "write the device/link graph as Graphviz DOT to this file", ""},
-      {"expand", "", true, "write the fully expanded, explicit topology YAML to this file", ""},
-      {"svg", "", true, "draw the floor plan (cables by length) and the device tiers as SVG to this file", ""},
+      // Any of these may be '-': that one goes to standard output instead of the summary.
+      {"json", "", true, "also write the summary as JSON to this file ('-': standard output)", ""},
+      {"dot", "", true, "write the device/link graph as Graphviz DOT to this file ('-': standard output)", ""},
+      {"expand", "", true, "write the fully expanded, explicit topology YAML to this file ('-': standard output)", ""},
+      {"svg", "", true,
+       "draw the floor plan (cables by length) and the device tiers as SVG to this file ('-': "
+       "standard output)",
+       ""},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
@@ -32,39 +38,29 @@ const std::vector<OptionSpec>& topo_options() {
 }  // namespace
 
 int topo_command(const std::vector<std::string>& argv) {
+  auto stop = [](const Error& e) { return fail("topo", e); };
   auto parsed = parse_args(topo_options(), argv);
-  if (!parsed) {
-    std::fprintf(stderr, "collsim topo: error: %s\n", parsed.error().to_string().c_str());
-    return kExitBadInput;
-  }
+  if (!parsed) return stop(parsed.error());
   if (parsed->has("help")) {
     std::printf("usage: collsim topo FILE [options]\n\n%s", format_options_help(topo_options()).c_str());
     return kExitOk;
   }
   if (parsed->positional().size() != 1) {
-    std::fprintf(stderr, "collsim topo: error: expected one topology file, e.g. collsim topo topologies/hgx-h100.yaml\n");
-    return kExitBadInput;
+    return stop(make_error("expected one topology file, e.g. collsim topo topologies/hgx-h100.yaml"));
   }
+  const auto to_stdout = output_to_stdout(*parsed, {"json", "dot", "expand", "svg"});
+  if (!to_stdout) return stop(to_stdout.error());
   auto spec = config::load_topology_file(parsed->positional().front(), parsed->all("set"));
-  if (!spec) {
-    std::fprintf(stderr, "collsim topo: %s\n", spec.error().to_string().c_str());
-    return kExitBadInput;
-  }
+  if (!spec) return stop(spec.error());
   auto topo = topology::build_topology(*spec);
-  if (!topo) {
-    std::fprintf(stderr, "collsim topo: %s\n", topo.error().to_string().c_str());
-    return kExitBadInput;
-  }
+  if (!topo) return stop(topo.error());
   const topology::Network network(*topo);
   const auto summary = topology::summarize(*topo, network);
-  std::fputs(report::format_topology_summary(summary).c_str(), stdout);
+  if (!*to_stdout) std::fputs(report::format_topology_summary(summary).c_str(), stdout);
   std::string expanded;
   if (parsed->has("expand")) {
     auto text = config::expanded_topology_yaml(parsed->positional().front(), parsed->all("set"));
-    if (!text) {
-      std::fprintf(stderr, "collsim topo: %s\n", text.error().to_string().c_str());
-      return kExitBadInput;
-    }
+    if (!text) return stop(text.error());
     expanded = *text;
   }
   for (auto [option, content] : {std::pair{"json", report::topology_json(summary)},
@@ -72,10 +68,7 @@ int topo_command(const std::vector<std::string>& argv) {
                                  {"expand", expanded},
                                  {"svg", parsed->has("svg") ? report::topology_svg_document(*spec, *topo) : ""}}) {
     if (!parsed->has(option)) continue;
-    if (auto s = report::write_file_atomically(parsed->get(option), content); !s) {
-      std::fprintf(stderr, "collsim topo: %s\n", s.error().to_string().c_str());
-      return kExitFailure;
-    }
+    if (auto s = write_output(parsed->get(option), content); !s) return stop(s.error());
   }
   return kExitOk;
 }

@@ -10,9 +10,10 @@
 #include "sim/cli/args.h"
 #include "sim/cli/collective_sweep.h"
 #include "sim/cli/commands.h"
+#include "sim/cli/exit_code.h"
+#include "sim/cli/output.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/validation_file.h"
-#include "sim/report/atomic_file.h"
 #include "sim/report/json.h"
 #include "sim/topology/network.h"
 
@@ -23,8 +24,12 @@ namespace {
 const std::vector<OptionSpec>& validate_options() {
   static const std::vector<OptionSpec> specs{
       {"file", "", true, "validation table", "tests/validation/cases.yaml"},
-      {"backend", "", true, "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
-      {"json", "", true, "also write the rows and summaries as JSON to this file", ""},
+      {"backend", "", true,
+       "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
+      {"json", "", true,
+       "also write the rows and summaries as JSON to this file ('-': to standard output, instead of "
+       "the table)",
+       ""},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
@@ -67,7 +72,8 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
   request.ranks = network.num_gpus();
   for (const auto& p : c.points) request.sizes.push_back(p.bytes);
   auto rows = run_collective_sweep(request, network, backend);
-  if (!rows) return Error{fmt::format("case '{}': {}", c.name, rows.error().message), "", c.declared_at};
+  if (!rows)
+    return Error{fmt::format("case '{}': {}", c.name, rows.error().message), "", c.declared_at, rows.error().kind};
   CaseResult result{&c, {}, 0, NAN};
   for (std::size_t i = 0; i < c.points.size(); ++i) {
     const auto& r = (*rows)[i];
@@ -109,62 +115,54 @@ std::string to_json(const std::vector<CaseResult>& results) {
   return w.str() + "\n";
 }
 
+// The table printed for people: per case, measured vs simulated per size.
+std::string to_text(const std::vector<CaseResult>& results, const std::string& file) {
+  std::string out =
+      fmt::format("# collsim validate: {} cases from {} (error = simulated / measured - 1)\n", results.size(), file);
+  for (const auto& r : results) {
+    out += fmt::format("#\n# {}: {}, {}\n# source: {}\n", r.c->name, r.c->topology, r.c->op, r.c->source);
+    out += fmt::format("# {:>12} {:>6} {:>6} {:>12} {:>12} {:>8}   ({})\n", "size (B)", "algo", "proto", "measured",
+                       "simulated", "error", r.c->metric);
+    for (const auto& row : r.rows) {
+      out += fmt::format("  {:12.0f} {:>6} {:>6} {:12.2f} {:12.2f} {:+7.1f}%\n", row.bytes, row.algo, row.proto,
+                         row.measured, row.simulated, row.error_pct);
+    }
+    out += fmt::format("# mean |error|: {:.1f}% over all sizes", r.mean_abs_error_pct);
+    if (!std::isnan(r.mean_abs_error_pct_large))
+      out += fmt::format(", {:.1f}% from 64 MiB up", r.mean_abs_error_pct_large);
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 int validate_command(const std::vector<std::string>& argv) {
+  auto stop = [](const Error& e) { return fail("validate", e); };
   auto parsed = parse_args(validate_options(), argv);
-  if (!parsed) {
-    std::fprintf(stderr, "collsim validate: error: %s\n", parsed.error().to_string().c_str());
-    return kExitBadInput;
-  }
+  if (!parsed) return stop(parsed.error());
   if (parsed->has("help")) {
     std::printf("usage: collsim validate [options]\n\n%s", format_options_help(validate_options()).c_str());
     return kExitOk;
   }
+  const auto to_stdout = output_to_stdout(*parsed, {"json"});
+  if (!to_stdout) return stop(to_stdout.error());
   auto cases = config::load_validation_file(parsed->get("file"));
-  if (!cases) {
-    std::fprintf(stderr, "collsim validate: %s\n", cases.error().to_string().c_str());
-    return kExitBadInput;
-  }
+  if (!cases) return stop(cases.error());
   auto backend = engine::make_backend(parsed->get("backend"));
-  if (!backend) {
-    std::fprintf(stderr, "collsim validate: error: %s\n", backend.error().message.c_str());
-    return kExitBadInput;
-  }
+  if (!backend) return stop(backend.error());
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   std::vector<CaseResult> results;
   for (std::size_t i = 0; i < cases->size(); ++i) {
     if (tty) std::fprintf(stderr, "\rcollsim: validating case %zu of %zu", i + 1, cases->size());
     auto r = run_case((*cases)[i], **backend);
-    if (!r) {
-      if (tty) std::fputs("\r\033[K", stderr);
-      std::fprintf(stderr, "collsim validate: %s\n", r.error().to_string().c_str());
-      return kExitBadInput;
-    }
+    if (!r) return stop(r.error());
     results.push_back(std::move(*r));
   }
   if (tty) std::fputs("\r\033[K", stderr);
-
-  std::printf("# collsim validate: %zu cases from %s (error = simulated / measured - 1)\n", results.size(),
-              parsed->get("file").c_str());
-  for (const auto& r : results) {
-    std::printf("#\n# %s: %s, %s\n# source: %s\n", r.c->name.c_str(), r.c->topology.c_str(), r.c->op.c_str(),
-                r.c->source.c_str());
-    std::printf("# %12s %6s %6s %12s %12s %8s   (%s)\n", "size (B)", "algo", "proto", "measured", "simulated", "error",
-                r.c->metric.c_str());
-    for (const auto& row : r.rows) {
-      std::printf("  %12.0f %6s %6s %12.2f %12.2f %+7.1f%%\n", row.bytes, row.algo.c_str(), row.proto.c_str(),
-                  row.measured, row.simulated, row.error_pct);
-    }
-    std::printf("# mean |error|: %.1f%% over all sizes", r.mean_abs_error_pct);
-    if (!std::isnan(r.mean_abs_error_pct_large)) std::printf(", %.1f%% from 64 MiB up", r.mean_abs_error_pct_large);
-    std::printf("\n");
-  }
+  if (!*to_stdout) std::fputs(to_text(results, parsed->get("file")).c_str(), stdout);
   if (parsed->has("json")) {
-    if (auto s = report::write_file_atomically(parsed->get("json"), to_json(results)); !s) {
-      std::fprintf(stderr, "collsim validate: %s\n", s.error().to_string().c_str());
-      return kExitFailure;
-    }
+    if (auto s = write_output(parsed->get("json"), to_json(results)); !s) return stop(s.error());
   }
   return kExitOk;
 }

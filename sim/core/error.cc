@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+
 namespace collsim {
 
 std::string Error::to_string() const {
@@ -14,6 +16,23 @@ std::string Error::to_string() const {
   if (!field.empty()) out += fmt::format("field '{}': ", field);
   out += message;
   return out;
+}
+
+Error make_file_error(std::string message, int err) {
+  switch (err) {
+    case EACCES:
+    case EPERM:
+    case ENOENT:
+    case ENOTDIR:
+    case EISDIR:
+    case EROFS:
+    case ENAMETOOLONG:
+    case ELOOP:
+    case EEXIST:  // create_directories: a file where a directory was asked for
+      return make_error(std::move(message));
+    default:
+      return make_internal_error(std::move(message));
+  }
 }
 
 }  // namespace collsim

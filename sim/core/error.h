@@ -1,6 +1,8 @@
 // Errors as values: every layer returns Expected<T> instead of throwing across
 // module boundaries. An Error optionally names where in an input file it was
 // found (file:line:column) and which field, so the CLI can print one clear line.
+// Its kind says whose fault it is; the CLI turns the kind into the exit code
+// (sim/cli/exit_code.h) and nothing else decides it.
 #pragma once
 
 #include <optional>
@@ -17,16 +19,35 @@ struct SourceMark {
   int column = 0;
 };
 
+// kBadInput: the user can fix it by changing a file, a flag or a path they
+// named (the default: almost every error is about input). kInternal: collsim
+// or the machine failed (the engine process crashed, fork or a pipe failed,
+// the disk filled up, an invariant broke); the same command may work again.
+enum class ErrorKind { kBadInput, kInternal };
+
 struct Error {
   std::string message;             // what was expected and what was found
   std::string field;               // e.g. "links[3].rate"; empty when not about a field
   std::optional<SourceMark> where;  // empty when not about an input file
+  ErrorKind kind = ErrorKind::kBadInput;
+
+  bool internal() const { return kind == ErrorKind::kInternal; }
 
   // "file:line:col: field 'x': message" (parts omitted when unknown).
   std::string to_string() const;
 };
 
+// An error in the user's input (exit code 2).
 inline Error make_error(std::string message) { return Error{std::move(message), {}, {}}; }
+// A failure of collsim itself or of the machine (exit code 1).
+inline Error make_internal_error(std::string message) {
+  return Error{std::move(message), {}, {}, ErrorKind::kInternal};
+}
+// "cannot write 'path': reason" for a failed file operation with errno `err`:
+// bad input when the path itself is unusable (no such directory, no
+// permission, a directory in the way, a read-only filesystem), internal
+// otherwise (disk full, I/O error).
+Error make_file_error(std::string message, int err);
 
 // Holds either a value or an Error. REQUIRES: check ok() before value().
 template <class T>

@@ -20,7 +20,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   std::unordered_map<std::uint64_t, int> route_index;  // src * endpoints + dst -> Plan::routes
   if (!options.rank_to_endpoint_per_schedule.empty() &&
       options.rank_to_endpoint_per_schedule.size() != schedules.size()) {
-    return make_error("one rank map per schedule expected");
+    return make_internal_error("one rank map per schedule expected");
   }
   for (std::size_t si = 0; si < schedules.size(); ++si) {
     const auto& s = schedules[si];
@@ -54,9 +54,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           return make_error(fmt::format("{} ({}) needs an NVSwitch next to the GPUs, and this topology has none",
                                         s.op, s.algo));
         }
-        return make_error(fmt::format("rank {} or {} has no GPU in the rank map", src_rank, dst_rank));
+        return make_internal_error(fmt::format("rank {} or {} has no GPU in the rank map", src_rank, dst_rank));
       }
-      if (src == dst) return make_error(fmt::format("a transfer from rank {} to itself", src_rank));
+      if (src == dst) return make_internal_error(fmt::format("a transfer from rank {} to itself", src_rank));
       const auto& route = network.route(src, dst);
       if (route.empty()) {
         return make_error(fmt::format("no route from {} to {}", network.endpoints()[src], network.endpoints()[dst]));
@@ -99,7 +99,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     for (std::size_t i = 0; i < e.transfers.size(); ++i) {
       const auto& t = e.transfers[i];
       if (t.queue_after >= static_cast<int>(i)) {
-        return make_error(fmt::format("transfer {} queues after transfer {}, which is not before it", i, t.queue_after));
+        return make_internal_error(
+            fmt::format("transfer {} queues after transfer {}, which is not before it", i, t.queue_after));
       }
       auto r = resolve(t.src, t.dst);
       if (!r) return r.error();

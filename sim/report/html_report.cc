@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "sim/collective/ops.h"
 #include "sim/report/floor_plan.h"
@@ -78,19 +79,33 @@ int lane_of(const StepOp& o) {
   return 0;
 }
 
-std::string gantt_section(const StepReport& r, int max_workers) {
+// "stage 4" or "stages 15-62".
+std::string stage_range(int first, int last) {
+  return first == last ? fmt::format("stage {}", first) : fmt::format("stages {}-{}", first, last);
+}
+
+std::string gantt_section(const StepReport& r, int max_stages) {
   const auto& g = *r.graph;
   const auto& res = *r.result;
-  // Replica 0's stages, evenly spaced when there are more than fit.
+  // Replica 0's stages: all of them when they fit; otherwise the first ones
+  // and the last (where the pipeline drains), and a row naming the others.
   std::vector<int> stages;
-  const int shown = std::max(1, std::min(max_workers, g.pp));
-  for (int k = 0; k < shown; ++k) {
-    const int s = shown == 1 ? 0 : static_cast<int>(std::lround(k * (g.pp - 1.0) / (shown - 1)));
-    if (stages.empty() || stages.back() != s) stages.push_back(s);
+  std::optional<std::pair<int, int>> omitted;  // first and last stage left out
+  const int limit = std::max(1, max_stages);
+  if (g.pp <= limit) {
+    for (int s = 0; s < g.pp; ++s) stages.push_back(s);
+  } else {
+    const int head = limit == 1 ? 1 : limit - 1;
+    for (int s = 0; s < head; ++s) stages.push_back(s);
+    omitted = std::pair{head, limit == 1 ? g.pp - 1 : g.pp - 2};
+    if (limit > 1) stages.push_back(g.pp - 1);
   }
   std::map<int, int> row_of_worker;  // worker -> first of its three rows
   std::vector<svg::GanttRow> rows;
   for (int s : stages) {
+    if (omitted && s == omitted->second + 1) {
+      rows.push_back({fmt::format("{} not shown", stage_range(omitted->first, omitted->second)), {}});
+    }
     const int w = s * g.dp;  // stage s, replica 0 (step_graph: worker = stage x dp + replica)
     row_of_worker[w] = static_cast<int>(rows.size());
     const auto& gpus = g.worker_gpus[static_cast<std::size_t>(w)];
@@ -99,6 +114,9 @@ std::string gantt_section(const StepReport& r, int max_workers) {
     rows.push_back({who + " compute", {}});
     rows.push_back({"  pipeline in", {}});
     rows.push_back({"  data parallel", {}});
+  }
+  if (omitted && omitted->second == g.pp - 1) {
+    rows.push_back({fmt::format("{} not shown", stage_range(omitted->first, omitted->second)), {}});
   }
   for (std::size_t i = 0; i < g.ops.size(); ++i) {
     const auto& o = g.ops[i];
@@ -112,11 +130,13 @@ std::string gantt_section(const StepReport& r, int max_workers) {
   std::vector<std::string> categories{"compute"};
   for (Group gr : kGroups) categories.push_back(fmt::format("{} comm", workload::to_string(gr)));
   std::string out = "<h2>Timeline</h2>";
+  const std::string left_out =
+      omitted ? fmt::format(" ({} not shown)", stage_range(omitted->first, omitted->second)) : "";
   out += fmt::format(
-      "<p class=\"sub\">Replica 0, {} of {} pipeline stages. Each pixel column stacks the share of its time "
+      "<p class=\"sub\">Replica 0, {} of {} pipeline stages{}. Each pixel column stacks the share of its time "
       "each activity ran; blank is idle (bubble). The compute row also carries the blocking TP/CP/EP collectives. "
       "Every operation is in the Perfetto trace (<code>--trace</code>).</p>",
-      stages.size(), g.pp);
+      stages.size(), g.pp, left_out);
   return out + svg::gantt("timeline", rows, res.step_time_s, categories);
 }
 
@@ -235,7 +255,7 @@ std::string step_html(const StepHtmlInputs& in) {
           "with no compute running (exposed), and waiting. They add up to the step time.</p>";
   body += svg::stacked_bar("breakdown", parts, secs);
 
-  body += gantt_section(r, in.gantt_workers);
+  body += gantt_section(r, in.timeline_stages);
   body += heat_section(in);
 
   if (!r.bottlenecks.empty()) {

@@ -23,6 +23,10 @@ struct LinkGroups {
 };
 LinkGroups resource_groups(const topology::Network& network);
 
+// Pipeline stages drawn in the step timeline (three rows each: 48 rows at
+// most). Deeper pipelines show the first 15 and the last, and name the rest.
+constexpr int kTimelineStages = 16;
+
 struct StepHtmlInputs {
   const StepReport* report = nullptr;  // with graph and result (result.group_bytes binned by `groups`)
   const config::TopologySpec* spec = nullptr;
@@ -30,7 +34,7 @@ struct StepHtmlInputs {
   const topology::Network* network = nullptr;
   LinkGroups groups;
   std::vector<int> tracked_links;  // result.link_timeline's links: extra heat-map rows
-  int gantt_workers = 8;           // workers shown in the timeline
+  int timeline_stages = kTimelineStages;  // replica 0's stages shown in the timeline (at least 1)
 };
 std::string step_html(const StepHtmlInputs& in);
 

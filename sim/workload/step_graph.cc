@@ -9,6 +9,8 @@
 #include <set>
 #include <tuple>
 
+#include "sim/workload/nearest_valid.h"
+
 namespace collsim::workload {
 
 const char* to_string(Group g) {
@@ -108,6 +110,22 @@ class Compiler {
 
  private:
   // ---- set-up: degrees, rank order, groups --------------------------------
+  // "nearest valid pp: 2 or 4": the pipeline depths that would fill `gpus`
+  // with whole replicas (dp left to the rest) and split the layers evenly.
+  std::string pp_that_fits(int gpus) const {
+    const auto& p = w_.parallel;
+    const long long tp_cp = 1LL * p.tp * p.cp;
+    if (gpus % tp_cp != 0) {
+      return fmt::format("no pp fits: tp x cp = {} does not divide {} either", tp_cp, gpus);
+    }
+    const Nearest pp = nearest_where(p.pp, gpus / tp_cp, [&](long long v) {
+      return (gpus / tp_cp) % v == 0 && w_.model.layers % (v * p.virtual_stages) == 0 &&
+             (p.virtual_stages == 1 || v >= 2);
+    });
+    if (!pp.any()) return fmt::format("no pp splits the {} layers and divides {} / (tp x cp)", w_.model.layers, gpus);
+    return fmt::format("nearest valid pp: {}", to_string(pp));
+  }
+
   Status set_up() {
     const auto& p = w_.parallel;
     const int gpus = net_.num_gpus();
@@ -121,35 +139,43 @@ class Compiler {
     if (p.dp == 0) {
       if (gpus % fixed != 0) {
         return w_.error_at("parallelism.tp",
-                           fmt::format("tp x cp x pp = {} x {} x {} = {} does not divide the topology's {} GPUs", p.tp,
-                                       p.cp, p.pp, fixed, gpus));
+                           fmt::format("tp x cp x pp = {} x {} x {} = {} does not divide the topology's {} GPUs; {}",
+                                       p.tp, p.cp, p.pp, fixed, gpus, pp_that_fits(gpus)));
       }
       g_.dp = static_cast<int>(gpus / fixed);
     } else {
       g_.dp = p.dp;
       if (fixed * p.dp != gpus) {
+        const std::string fix = gpus % fixed == 0
+                                    ? fmt::format("dp = {} uses them all (or leave dp out)", gpus / fixed)
+                                    : fmt::format("no dp fits pp = {}; with dp left out, {}", p.pp, pp_that_fits(gpus));
         return w_.error_at("parallelism.dp",
-                           fmt::format("tp x cp x pp x dp = {} x {} x {} x {} = {}, but the topology has {} GPUs "
-                                       "(leave dp out to use the rest)",
-                                       p.tp, p.cp, p.pp, p.dp, fixed * p.dp, gpus));
+                           fmt::format("tp x cp x pp x dp = {} x {} x {} x {} = {}, but the topology has {} GPUs; {}",
+                                       p.tp, p.cp, p.pp, p.dp, fixed * p.dp, gpus, fix));
       }
     }
     if (g_.dp % p.ep != 0) {
-      return w_.error_at("parallelism.ep", fmt::format("ep ({}) must divide dp ({})", p.ep, g_.dp));
+      const int experts = w_.model.experts;
+      const Nearest ep =
+          nearest_where(p.ep, g_.dp, [&](long long v) { return g_.dp % v == 0 && (experts == 0 || experts % v == 0); });
+      return w_.error_at("parallelism.ep",
+                         fmt::format("ep ({}) must divide dp ({}); nearest valid ep: {}", p.ep, g_.dp, to_string(ep)));
     }
     const auto& b = w_.batch;
     if (b.global % (1LL * b.micro * g_.dp) != 0) {
+      const long long step = 1LL * b.micro * g_.dp;
       return w_.error_at("batch.global",
                          fmt::format("the global batch ({}) must split into micro-batches of {} over dp = {} replicas "
-                                     "(a multiple of {})",
-                                     b.global, b.micro, g_.dp, 1LL * b.micro * g_.dp));
+                                     "(a multiple of {}); nearest valid batch.global: {}",
+                                     b.global, b.micro, g_.dp, step, to_string(nearest_multiples(b.global, step))));
     }
     g_.micro_batches = b.global / (b.micro * g_.dp);
     if (p.virtual_stages > 1 && g_.micro_batches % p.pp != 0) {
+      const long long step = 1LL * b.micro * g_.dp * p.pp;
       return w_.error_at("parallelism.virtual_stages",
                          fmt::format("interleaved 1F1B needs the micro-batches per replica ({}) to be a multiple of pp "
-                                     "({})",
-                                     g_.micro_batches, p.pp));
+                                     "({}); nearest valid batch.global: {}",
+                                     g_.micro_batches, p.pp, to_string(nearest_multiples(b.global, step))));
     }
     if (p.zero == 3) {
       return w_.error_at("parallelism.zero", "ZeRO-3 (parameters gathered per layer) is not modelled yet: use 0, 1 or 2");

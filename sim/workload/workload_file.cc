@@ -7,6 +7,7 @@
 #include "sim/config/overrides.h"
 #include "sim/config/yaml_fields.h"
 #include "sim/units/units.h"
+#include "sim/workload/nearest_valid.h"
 #include "sim/workload/workload_spec.h"
 
 namespace collsim::workload {
@@ -230,32 +231,46 @@ class Reader {
     // Checks that need only the model (those that need the GPU count come later).
     const auto& md = w_.model;
     if (md.layers % (p.pp * p.virtual_stages) != 0) {
-      return m.error_at(m.has("virtual_stages") ? "virtual_stages" : "pp",
-                        fmt::format("layers ({}) must split evenly into pp x virtual_stages = {} x {} pipeline chunks",
-                                    md.layers, p.pp, p.virtual_stages));
+      // Name the nearest values of the field the error points at.
+      const bool vs = m.has("virtual_stages");
+      const int other = vs ? p.pp : p.virtual_stages;
+      const Nearest fit = nearest_where(vs ? p.virtual_stages : p.pp, md.layers / other,
+                                        [&](long long v) { return md.layers % (v * other) == 0; });
+      return m.error_at(vs ? "virtual_stages" : "pp",
+                        fmt::format("layers ({}) must split evenly into pp x virtual_stages = {} x {} pipeline "
+                                    "chunks; nearest valid {}: {}",
+                                    md.layers, p.pp, p.virtual_stages, vs ? "virtual_stages" : "pp", to_string(fit)));
     }
     if (p.virtual_stages > 1 && p.pp < 2) {
       return m.error_at("virtual_stages", fmt::format("interleaving (virtual_stages {}) needs a pipeline: pp >= 2, found {}",
                                                       p.virtual_stages, p.pp));
     }
     if (md.heads % p.tp != 0) {
-      return m.error_at("tp", fmt::format("tp ({}) must divide the attention heads ({})", p.tp, md.heads));
+      const Nearest tp = nearest_where(p.tp, md.heads, [&](long long v) { return md.heads % v == 0; });
+      return m.error_at("tp", fmt::format("tp ({}) must divide the attention heads ({}); nearest valid tp: {}", p.tp,
+                                          md.heads, to_string(tp)));
     }
     if (p.sequence_parallel && md.seq_len % (p.tp * p.cp) != 0) {
       return m.error_at("sequence_parallel", fmt::format("seq_len ({}) must be a multiple of tp x cp ({})", md.seq_len,
                                                          p.tp * p.cp));
     }
     if (md.seq_len % p.cp != 0) {
-      return m.error_at("cp", fmt::format("cp ({}) must divide seq_len ({})", p.cp, md.seq_len));
+      const Nearest cp = nearest_where(p.cp, md.seq_len, [&](long long v) { return md.seq_len % v == 0; });
+      return m.error_at(
+          "cp", fmt::format("cp ({}) must divide seq_len ({}); nearest valid cp: {}", p.cp, md.seq_len, to_string(cp)));
     }
     if (p.ep > 1 && md.experts == 0) return m.error_at("ep", "expert parallelism needs a MoE model (model.experts)");
+    // ep divides the experts and, when dp is given, dp (expert-parallel
+    // groups are cut from the data-parallel dimension).
+    auto ep_fits = [&](long long v) { return md.experts % v == 0 && (p.dp == 0 || p.dp % v == 0); };
     if (md.experts > 0 && md.experts % p.ep != 0) {
-      return m.error_at("ep", fmt::format("ep ({}) must divide the experts ({})", p.ep, md.experts));
+      return m.error_at("ep", fmt::format("ep ({}) must divide the experts ({}); nearest valid ep: {}", p.ep,
+                                          md.experts, to_string(nearest_where(p.ep, md.experts, ep_fits))));
     }
     if (p.dp > 0 && p.dp % p.ep != 0) {
       return m.error_at("ep", fmt::format("ep ({}) must divide dp ({}): expert-parallel groups are cut from the "
-                                          "data-parallel dimension",
-                                          p.ep, p.dp));
+                                          "data-parallel dimension; nearest valid ep: {}",
+                                          p.ep, p.dp, to_string(nearest_where(p.ep, p.dp, ep_fits))));
     }
     return Ok{};
   }

@@ -57,14 +57,15 @@ Expected<std::vector<ScheduleResult>> receive_results(int fd, std::size_t count)
   std::vector<ScheduleResult> results(count);
   for (auto& r : results) {
     double header[5];
-    if (!read_all(fd, header, sizeof header)) return make_error("the SimGrid child process sent incomplete results");
+    if (!read_all(fd, header, sizeof header))
+      return make_internal_error("the SimGrid child process sent incomplete results");
     r.time_s = header[0];
     r.bytes_sent = header[1];
     r.bytes_received = header[2];
     r.aggregated = header[3] != 0;
     r.transfer_finish_s.resize(static_cast<std::size_t>(header[4]));
     if (!read_all(fd, r.transfer_finish_s.data(), r.transfer_finish_s.size() * sizeof(double))) {
-      return make_error("the SimGrid child process sent incomplete results");
+      return make_internal_error("the SimGrid child process sent incomplete results");
     }
   }
   return results;
@@ -92,10 +93,10 @@ Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Networ
   if (schedules.empty()) return std::vector<ScheduleResult>{};
 
   int fds[2];
-  if (::pipe(fds) != 0) return make_error(fmt::format("pipe() failed: {}", std::strerror(errno)));
+  if (::pipe(fds) != 0) return make_internal_error(fmt::format("pipe() failed: {}", std::strerror(errno)));
   std::fflush(nullptr);  // the child must not flush the parent's buffered output again
   const pid_t pid = ::fork();
-  if (pid < 0) return make_error(fmt::format("fork() failed: {}", std::strerror(errno)));
+  if (pid < 0) return make_internal_error(fmt::format("fork() failed: {}", std::strerror(errno)));
   if (pid == 0) {
     // The child must never return into the caller's code (a test runner,
     // the CLI): whatever happens, it ends here.
@@ -122,11 +123,11 @@ Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Networ
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFSIGNALED(status)) {
-    return make_error(fmt::format("the SimGrid engine crashed (signal {}: {})", WTERMSIG(status),
-                                  strsignal(WTERMSIG(status))));
+    return make_internal_error(
+        fmt::format("the SimGrid engine crashed (signal {}: {})", WTERMSIG(status), strsignal(WTERMSIG(status))));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return make_error(fmt::format("the SimGrid engine failed (exit code {})", WEXITSTATUS(status)));
+    return make_internal_error(fmt::format("the SimGrid engine failed (exit code {})", WEXITSTATUS(status)));
   }
   return results;
 }

@@ -1,0 +1,23 @@
+// Where a command's output files go: the path an option names, written
+// atomically, or standard output when the path is "-". At most one option may
+// name "-" (two documents on one stream would be neither), and when one does
+// the command's human-readable text is left out, so that standard output is
+// exactly that document (e.g. `collsim run ... --json - | jq .step_time_s`).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/cli/args.h"
+#include "sim/core/error.h"
+
+namespace collsim::cli {
+
+// True when one of `options` was given the value "-"; an error naming both
+// options when two were.
+Expected<bool> output_to_stdout(const ParsedArgs& args, const std::vector<std::string>& options);
+
+// Writes `content` to `path` atomically, or to standard output for "-".
+Status write_output(const std::string& path, const std::string& content);
+
+}  // namespace collsim::cli

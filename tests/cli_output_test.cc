@@ -1,0 +1,94 @@
+// What a user sees outside the tables: `--json -` (and the other output
+// options) on standard output, `collsim --version`, and the step timeline of
+// the HTML report.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+using collsim::testing::run_collsim;
+
+// `--json -` writes the JSON to standard output, and only the JSON (it
+// used to create a file named '-').
+TEST(StdoutOutputs, JsonDashIsStandardOutputForEveryCommand) {
+  const std::string dash = std::string(COLLSIM_SOURCE_DIR) + "/-";
+  std::filesystem::remove(dash);
+  const std::vector<std::pair<std::string, std::string>> commands{
+      {"collective -t topologies/hgx-h100.yaml -b 1M -e 2M --backend analytical --json -", "results"},
+      {"topo topologies/hgx-h100.yaml --json -", "gpus"},
+      {"run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --what-if off "
+       "--backend analytical --json -",
+       "step_time_s"},
+      {"validate --backend analytical --json -", "cases"},
+  };
+  for (const auto& [args, key] : commands) {
+    const auto r = run_collsim(args);
+    ASSERT_EQ(r.exit_code, 0) << args << ": " << r.err;
+    ASSERT_FALSE(r.out.empty()) << args;
+    EXPECT_EQ(r.out.front(), '{') << args << ": " << r.out.substr(0, 80);
+    EXPECT_EQ(r.out.back(), '\n') << args;
+    const YAML::Node doc = YAML::Load(r.out);  // JSON is YAML; the human table would not parse as one document
+    EXPECT_TRUE(doc.IsMap()) << args;
+    EXPECT_TRUE(doc[key]) << args << " has no '" << key << "'";
+    EXPECT_FALSE(std::filesystem::exists(dash)) << args << " wrote a file named '-'";
+  }
+  // The collective's rows are the ones the file output has.
+  const std::string file = ::testing::TempDir() + "dash.json";
+  const auto to_file =
+      run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 2M --backend analytical --json " + file);
+  const auto to_stdout =
+      run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 2M --backend analytical --json -");
+  ASSERT_EQ(to_file.exit_code, 0);
+  EXPECT_EQ(to_stdout.out, collsim::testing::read_file(file));
+}
+
+TEST(StdoutOutputs, TwoOutputsCannotShareStandardOutput) {
+  const auto r = run_collsim("topo topologies/hgx-h100.yaml --json - --dot -");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--json and --dot both name '-'"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(Version, PrintsTheProjectVersionFromCMakeLists) {
+  // The oracle is CMakeLists.txt's project(... VERSION x.y.z ...), read here.
+  const std::string cmake = collsim::testing::read_file(std::string(COLLSIM_SOURCE_DIR) + "/CMakeLists.txt");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(cmake, m, std::regex(R"(project\(collsim VERSION ([0-9]+\.[0-9]+\.[0-9]+))")));
+  for (const char* spelling : {"--version", "-V", "version"}) {
+    const auto r = run_collsim(spelling);
+    EXPECT_EQ(r.exit_code, 0) << spelling << ": " << r.err;
+    EXPECT_EQ(r.out, "collsim " + m[1].str() + "\n") << spelling;
+    EXPECT_TRUE(r.err.empty()) << r.err;
+  }
+}
+
+// The issue's case: 9 pipeline stages drew 8 timeline rows and skipped stage 4.
+TEST(Run, HtmlTimelineShowsEveryStageOfANineStagePipeline) {
+  const std::string html = ::testing::TempDir() + "pp9.html";
+  const auto r = run_collsim(
+      "run --topology topologies/gb200-nvl72-8rack.yaml --workload workloads/llama3-405b.yaml "
+      "--what-if off --backend analytical --html " +
+      html);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string page = collsim::testing::read_file(html);
+  // order [tp, pp, dp], tp 8: stage s of replica 0 is GPUs 8s .. 8s + 7.
+  for (int s = 0; s < 9; ++s) {
+    const std::string label = ">stage " + std::to_string(s) + " (GPU " + std::to_string(8 * s) + "-" +
+                              std::to_string(8 * s + 7) + ") compute<";
+    EXPECT_NE(page.find(label), std::string::npos) << label;
+  }
+  EXPECT_NE(page.find("Replica 0, 9 of 9 pipeline stages."), std::string::npos);
+  EXPECT_EQ(page.find("not shown"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace collsim
