@@ -510,9 +510,12 @@ TEST(WorkloadErrors, UnknownAlgorithmOrProtocolIsAnError) {
   auto a = load_workload_text(kSmall, "w.yaml", {"communication.algorithm=rign"});
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.error().field, "communication.algorithm");
-  auto p = load_workload_text(kSmall, "w.yaml", {"communication.protocol=ll"});
+  auto p = load_workload_text(kSmall, "w.yaml", {"communication.protocol=LL256"});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().field, "communication.protocol");
+  // Protocol names in any case, as `collsim collective --proto` takes them.
+  EXPECT_TRUE(load_workload_text(kSmall, "w.yaml", {"communication.protocol=simple"}).ok());
+  EXPECT_TRUE(load_workload_text(kSmall, "w.yaml", {"communication.algorithm=fastest"}).ok());
 }
 
 TEST(WorkloadErrors, ExpertParallelismNeedsExperts) {

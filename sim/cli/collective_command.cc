@@ -43,7 +43,8 @@ const std::vector<OptionSpec>& collective_options() {
       // No short forms for --algo and --proto: nccl-tests uses -a (average) and -p (parallel init).
       {"algo", "", true,
        "algorithm: ring, tree, rhd, hier, nvls (allreduce); ring (reducescatter, allgather, "
-       "broadcast, reduce); direct (alltoall, sendrecv); or auto: the fastest per size",
+       "broadcast, reduce); direct (alltoall, sendrecv); auto: the fastest per size of those NCCL runs for the op "
+       "(ring, tree, nvls for allreduce; not hier or rhd); fastest: the fastest of every algorithm",
        "auto"},
       {"minbytes", "b", true, "smallest size; K/M/G are powers of two as in nccl-tests", "32M"},
       {"maxbytes", "e", true, "largest size", "32M"},
@@ -59,7 +60,9 @@ const std::vector<OptionSpec>& collective_options() {
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"auto-max-work", "", true,
-       "with --algo auto, skip candidates whose transfers x ranks exceed this (a simulation-cost proxy)", "5e7"},
+       "SimGrid backend, with --algo auto or fastest: skip (and name) candidates whose transfers x ranks exceed "
+       "this (a simulation-cost proxy)",
+       "5e7"},
       {"simgrid-aggregate-above", "", true,
        "SimGrid backend: simulate ring schedules of more transfers than this one step at a time (an approximation: "
        "docs/performance.md); 0 = always, inf = never",
@@ -145,15 +148,15 @@ int collective_command(const std::vector<std::string>& argv) {
                     "alltoall, broadcast, reduce, sendrecv",
                     args.get("op")));
   // Validate the algorithm and protocol names before loading anything.
-  if (const std::string algo = args.get("algo"); algo != "auto") {
+  if (const std::string algo = args.get("algo"); algo != "auto" && algo != "fastest") {
     const auto known = collective::algorithms_for(*op);
     if (std::find(known.begin(), known.end(), algo) == known.end()) {
-      return stop(
-          fmt::format("no algorithm '{}' for {}; available: {}, auto", algo, args.get("op"), fmt::join(known, ", ")));
+      return stop(fmt::format("--algo: no algorithm '{}' for {}; available: {}, auto, fastest", algo, args.get("op"),
+                              fmt::join(known, ", ")));
     }
   }
   if (const std::string proto = args.get("proto"); proto != "auto" && !collective::parse_protocol(proto)) {
-    return stop(fmt::format("unknown --proto '{}': expected auto, LL, LL128, Simple or none", proto));
+    return stop(fmt::format("--proto: unknown protocol '{}': expected auto, LL, LL128, Simple or none", proto));
   }
   auto type_size = datatype_size(args.get("datatype"));
   if (!type_size) return stop(type_size.error());

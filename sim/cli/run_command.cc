@@ -25,12 +25,17 @@ const std::vector<OptionSpec>& run_options() {
       {"workload", "w", true, "workload YAML file (workloads/)", ""},
       {"set", "", true, "override a topology field, e.g. --set cluster.nic=800Gb/s (repeatable)", ""},
       {"set-workload", "", true, "override a workload field, e.g. --set-workload parallelism.pp=4 (repeatable)", ""},
-      {"algo", "", true, "algorithm for every collective (overrides the workload's communication.algorithm)", ""},
+      {"algo", "", true, "algorithm for every collective that has it (overrides the workload's communication.algorithm): auto "
+       "(those NCCL runs, the default), fastest (every algorithm), or a name (ring, tree, rhd, hier, nvls, direct)",
+       ""},
       {"proto", "", true, "protocol for every collective (overrides the workload's communication.protocol)", ""},
       {"what-if", "", true, "bottleneck what-ifs: on (re-simulate with each critical resource upgraded) or off", "on"},
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
-      {"auto-max-work", "", true, "with algorithm auto, skip candidates whose transfers x ranks exceed this", "5e7"},
+      {"auto-max-work", "", true,
+       "SimGrid backend, with algorithm auto or fastest: skip (and name) candidates whose transfers x ranks exceed "
+       "this",
+       "5e7"},
       // Any of --json, --trace, --html may be '-': that one goes to standard output instead of the report text.
       {"json", "", true, "also write the report as JSON to this file ('-': standard output)", ""},
       {"trace", "", true, "write a Chrome Trace Event file (open it in ui.perfetto.dev or chrome://tracing)", ""},

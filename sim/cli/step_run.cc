@@ -33,7 +33,7 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   workload::CommChoice choice;
   choice.algorithm = req.algo.value_or(run->workload.comm.algorithm);
   choice.protocol = req.proto.value_or(run->workload.comm.protocol);
-  choice.auto_max_work = req.auto_max_work;
+  choice.simgrid_max_work = req.auto_max_work;
   if (auto s = workload::check_comm_choice(choice.algorithm, choice.protocol); !s) {
     return make_error(fmt::format("--{}: {}", s.error().field == "algorithm" ? "algo" : "proto", s.error().message));
   }

@@ -13,20 +13,28 @@
 
 namespace collsim::collective {
 
+const std::vector<AlgorithmInfo>& algorithm_table() {
+  static const std::vector<AlgorithmInfo> table{
+      {Op::kAllReduce, "ring", true},  {Op::kAllReduce, "tree", true},  {Op::kAllReduce, "rhd", false},
+      {Op::kAllReduce, "hier", false}, {Op::kAllReduce, "nvls", true},  {Op::kReduceScatter, "ring", true},
+      {Op::kAllGather, "ring", true},  {Op::kBroadcast, "ring", true},  {Op::kReduce, "ring", true},
+      {Op::kAllToAll, "direct", true}, {Op::kSendRecv, "direct", true},
+  };
+  return table;
+}
+
 std::vector<std::string> algorithms_for(Op op) {
-  switch (op) {
-    case Op::kAllReduce:
-      return {"ring", "tree", "rhd", "hier", "nvls"};
-    case Op::kReduceScatter:
-    case Op::kAllGather:
-    case Op::kBroadcast:
-    case Op::kReduce:
-      return {"ring"};
-    case Op::kAllToAll:
-    case Op::kSendRecv:
-      return {"direct"};
-  }
-  return {};
+  std::vector<std::string> out;
+  for (const auto& a : algorithm_table())
+    if (a.op == op) out.emplace_back(a.name);
+  return out;
+}
+
+std::vector<std::string> nccl_algorithms_for(Op op) {
+  std::vector<std::string> out;
+  for (const auto& a : algorithm_table())
+    if (a.op == op && a.nccl) out.emplace_back(a.name);
+  return out;
 }
 
 namespace {

@@ -12,14 +12,29 @@
 
 namespace collsim::collective {
 
+// One row per (operation, algorithm) collsim implements; the CLI's lists,
+// checks and the tuner's candidate sets all come from this table.
+struct AlgorithmInfo {
+  Op op;
+  const char* name;  // as --algo takes it
+  // NCCL itself runs it for this op (NCCL_ALGO Ring, Tree, NVLS; its
+  // point-to-point sends for all-to-all and send/recv). hier and rhd are
+  // textbook algorithms NCCL does not run (research comparisons).
+  bool nccl;
+};
+const std::vector<AlgorithmInfo>& algorithm_table();
+
 // Algorithm names for `op`, in order of preference (first = default).
 std::vector<std::string> algorithms_for(Op op);
+// The subset NCCL would run for `op` (the tuner's default candidates), in
+// the same order; never empty.
+std::vector<std::string> nccl_algorithms_for(Op op);
 
 // Builds `algo` for `op`; "auto" picks the default. Error for an algorithm
 // that does not exist for this op (listing the ones that do).
 struct AlgoParams {
-  int root = 0;                       // broadcast and reduce
-  double nvls_efficiency = 0;         // of the GPU<->NVSwitch links; 0 = no in-switch reduction
+  int root = 0;                         // broadcast and reduce
+  double nvls_efficiency = 0;           // of the GPU<->NVSwitch links; 0 = no in-switch reduction
   Protocol protocol = Protocol::kNone;  // costs the engine adds (protocol.h)
   // NVLink domain of each rank (any id; equal = same NVSwitch); empty = all
   // in one. Rings get one channel per GPU of a domain when there are several

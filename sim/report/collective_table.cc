@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "sim/report/json.h"
 
 namespace collsim::report {
@@ -38,17 +41,33 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   }
   const std::string contended = sizes_where(rows, &CollectiveRow::contended);
   if (!contended.empty()) {
-    out += fmt::format("# contended: at {} bytes the schedule's transfers share links (at once, or the busiest\n"
-                       "#   link's load set the time): the closed form is least certain there and the\n"
-                       "#   flow-level SimGrid backend may be slower (docs/architecture.md)\n",
-                       contended);
+    out += fmt::format(
+        "# contended: at {} bytes the schedule's transfers share links (at once, or the busiest\n"
+        "#   link's load set the time): the closed form is least certain there and the\n"
+        "#   flow-level SimGrid backend may be slower (docs/architecture.md)\n",
+        contended);
   }
   const std::string aggregated = sizes_where(rows, &CollectiveRow::aggregated);
   if (!aggregated.empty()) {
-    out += fmt::format("# aggregated: at {} bytes SimGrid simulated one step of the rings with all its flows and\n"
-                       "#   repeated it (--simgrid-aggregate-above): within 2% of the full simulation where the\n"
-                       "#   link load decides (large sizes), up to 30% slower at mid sizes (docs/performance.md)\n",
-                       aggregated);
+    out += fmt::format(
+        "# aggregated: at {} bytes SimGrid simulated one step of the rings with all its flows and\n"
+        "#   repeated it (--simgrid-aggregate-above): within 2% of the full simulation where the\n"
+        "#   link load decides (large sizes), up to 30% slower at mid sizes (docs/performance.md)\n",
+        aggregated);
+  }
+  // Candidates the tuner did not simulate: each reason once, with its sizes.
+  std::vector<std::pair<std::string, std::string>> skipped;  // reason, sizes
+  for (const auto& r : rows) {
+    for (const auto& why : r.skipped) {
+      auto it = std::find_if(skipped.begin(), skipped.end(), [&](const auto& x) { return x.first == why; });
+      if (it == skipped.end()) it = skipped.insert(skipped.end(), {why, ""});
+      it->second += fmt::format("{}{:.0f}", it->second.empty() ? "" : ", ", r.bytes);
+    }
+  }
+  for (const auto& [why, sizes] : skipped) {
+    const auto count = static_cast<std::size_t>(std::count(sizes.begin(), sizes.end(), ',') + 1);
+    out +=
+        fmt::format("# not simulated {}: {}\n", count == rows.size() ? "at any size" : "at " + sizes + " bytes", why);
   }
   return out;
 }
@@ -74,6 +93,9 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     w.key("busbw_GBps").value(r.busbw_GBps);
     w.key("contended").value(r.contended);
     w.key("aggregated").value(r.aggregated);
+    w.key("skipped").begin_array();
+    for (const auto& why : r.skipped) w.value(why);
+    w.end_array();
     w.end_object();
   }
   w.end_array();

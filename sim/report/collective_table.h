@@ -26,6 +26,8 @@ struct CollectiveRow {
   bool contended = false;
   // SimGrid backend: simulated one step at a time (engine::RunOptions::simgrid_aggregate_above).
   bool aggregated = false;
+  // Algorithms the tuner did not simulate at this size, "name: why" each.
+  std::vector<std::string> skipped;
 };
 
 struct CollectiveHeader {

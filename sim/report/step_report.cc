@@ -150,6 +150,13 @@ std::string step_text(const StepReport& r) {
   line(fmt::format("simulated       {} operations, {} collective calls ({} distinct wirings, {} candidate schedules "
                    "on the engine)",
                    g.ops.size(), r.cost_stats.calls, r.cost_stats.distinct, r.cost_stats.simulated_schedules));
+  // Candidates the tuner did not simulate (engine/tuner.h), a few named.
+  constexpr std::size_t kSkippedShown = 4;
+  const auto& skipped = r.cost_stats.skipped;
+  for (std::size_t i = 0; i < skipped.size() && i < kSkippedShown; ++i) line("  not simulated: " + skipped[i]);
+  if (skipped.size() > kSkippedShown) {
+    line(fmt::format("  not simulated: {} more (the JSON report lists them all)", skipped.size() - kSkippedShown));
+  }
   line("");
   line("link use over the step (by resource)");
   for (const auto& ru : r.resources) {
@@ -216,6 +223,9 @@ std::string step_json(const StepReport& r) {
     j.key("time_mean_s").value(c.time_mean_s);
     j.end_object();
   }
+  j.end_array();
+  j.key("not_simulated").begin_array();
+  for (const auto& why : r.cost_stats.skipped) j.value(why);
   j.end_array();
   j.key("link_classes").begin_array();
   for (const auto& ru : r.resources) {

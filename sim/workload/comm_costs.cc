@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
+#include "sim/engine/tuner.h"
 
 namespace collsim::workload {
 
@@ -26,7 +28,7 @@ constexpr std::size_t kAllPairsKeyMaxGpus = 96;
 
 struct Canonical {
   std::string key;
-  std::vector<int> links;   // canonical id -> network link (empty: filled when costed)
+  std::vector<int> links;      // canonical id -> network link (empty: filled when costed)
   std::vector<int> endpoints;  // rank -> endpoint (helper last)
 };
 
@@ -86,9 +88,6 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
 Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, const topology::Network& network,
                                            engine::Backend& backend, const CommChoice& choice, CommCostStats* stats,
                                            const std::function<void(std::size_t, std::size_t)>& on_progress) {
-  auto protos = collective::protocol_candidates(choice.protocol);
-  if (!protos) return protos.error();
-
   // 1. Distinct wirings.
   std::vector<Canonical> canon;
   std::vector<int> rep_of_call(calls.size());
@@ -104,49 +103,29 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     canon.back().key.shrink_to_fit();
   }
 
-  // 2. Candidate schedules of every distinct wiring, all run in one backend call.
-  std::vector<collective::Schedule> schedules;
-  std::vector<std::vector<int>> maps;
-  std::vector<std::vector<std::size_t>> candidates(reps.size());
-  for (std::size_t r = 0; r < reps.size(); ++r) {
-    const CommCall& c = calls[reps[r]];
-    const int n = static_cast<int>(c.gpus.size());
-    std::vector<std::string> algos = collective::algorithms_for(c.op);
-    if (choice.algorithm != "auto") {
-      bool implements = false;
-      for (const auto& a : algos) implements |= a == choice.algorithm;
-      if (implements) algos = {choice.algorithm};
-      else algos.resize(1);  // the op's only/default algorithm
-    }
-    collective::AlgoParams params;
-    params.root = c.root;
-    params.nvls_efficiency = network.nvls_efficiency_near(c.gpus.front());
-    for (int g : c.gpus) params.domain_of_rank.push_back(network.nvlink_domain_of(g));
-    std::string refusal;
-    for (const auto& algo : algos) {
-      for (auto proto : *protos) {
-        params.protocol = proto;
-        auto s = collective::build_schedule(c.op, algo, n, c.bytes, params);
-        if (!s) {
-          refusal = s.error().message;
-          continue;
-        }
-        if (algos.size() > 1 && s->transfer_count() * n > choice.auto_max_work) {
-          refusal = fmt::format("every algorithm costs more than {:g} transfers x ranks", choice.auto_max_work);
-          continue;
-        }
-        candidates[r].push_back(schedules.size());
-        schedules.push_back(std::move(*s));
-        maps.push_back(canon[reps[r]].endpoints);
-      }
-    }
-    if (candidates[r].empty()) {
-      return make_error(fmt::format("no algorithm can run the {} of {} over GPUs {}...: {}",
-                                    collective::op_name(c.op), c.bytes, c.gpus.front(), refusal));
-    }
+  // 2. Candidate schedules of every distinct wiring (the tuner's), all run
+  //    in one backend call. A named algorithm applies to the ops it
+  //    implements; the others keep their NCCL default.
+  engine::TunerChoice tuner = choice;
+  tuner.named_algorithm_for_every_op = true;
+  std::vector<engine::TuneCase> cases;
+  for (int rep : reps) {
+    const CommCall& c = calls[static_cast<std::size_t>(rep)];
+    engine::TuneCase tc{c.op, static_cast<int>(c.gpus.size()), c.bytes, {}};
+    tc.params.root = c.root;
+    tc.params.nvls_efficiency = network.nvls_efficiency_near(c.gpus.front());
+    for (int g : c.gpus) tc.params.domain_of_rank.push_back(network.nvlink_domain_of(g));
+    cases.push_back(std::move(tc));
   }
+  auto candidates = engine::build_candidates(cases, tuner, backend.name());
+  if (!candidates) return candidates.error();
+  const auto& schedules = candidates->schedules;
+  std::vector<std::vector<int>> maps(schedules.size());
+  for (std::size_t r = 0; r < reps.size(); ++r)
+    for (std::size_t k : candidates->of_case[r]) maps[k] = canon[static_cast<std::size_t>(reps[r])].endpoints;
   engine::RunOptions options;
   options.rank_to_endpoint_per_schedule = std::move(maps);
+  options.simgrid_aggregate_above = choice.simgrid_aggregate_above;
   options.on_progress = on_progress;
   auto results = backend.run(network, schedules, options);
   if (!results) return results.error();
@@ -154,11 +133,16 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
   // 3. The fastest candidate per wiring, and its bytes on each canonical link.
   std::vector<CommCost> rep_cost(reps.size());
   std::vector<std::vector<double>> rep_canon_bytes(reps.size());
+  std::vector<std::string> skipped;
   for (std::size_t r = 0; r < reps.size(); ++r) {
-    std::size_t best = candidates[r].front();
-    for (std::size_t k : candidates[r])
-      if ((*results)[k].time_s < (*results)[best].time_s) best = k;
+    const std::size_t best = engine::fastest(*candidates, r, *results);
     const auto& s = schedules[best];
+    for (const auto& why : candidates->skipped[r]) {
+      const CommCall& c = calls[static_cast<std::size_t>(reps[r])];
+      std::string line =
+          fmt::format("{} of {:g} bytes over {} GPUs: {}", collective::op_name(c.op), c.bytes, c.gpus.size(), why);
+      if (std::find(skipped.begin(), skipped.end(), line) == skipped.end()) skipped.push_back(std::move(line));
+    }
     const Canonical& cn = canon[reps[r]];
     CommCost& cost = rep_cost[r];
     cost.time_s = (*results)[best].time_s;
@@ -198,7 +182,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     for (std::size_t k = 0; k < bytes.size(); ++k)
       if (bytes[k] > 0) out[i].link_bytes.emplace_back(links[k], bytes[k]);
   }
-  if (stats) *stats = CommCostStats{calls.size(), reps.size(), schedules.size()};
+  if (stats) *stats = CommCostStats{calls.size(), reps.size(), schedules.size(), std::move(skipped)};
   return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "sim/core/error.h"
 #include "sim/engine/backend.h"
+#include "sim/engine/tuner.h"
 #include "sim/topology/network.h"
 #include "sim/workload/step_graph.h"
 
@@ -28,14 +29,14 @@ struct CommCost {
   double bytes_sent = 0;                           // payload all ranks send, summed
 };
 
-struct CommChoice {
-  std::string algorithm = "auto";  // or one name, used wherever it implements the op
-  std::string protocol = "auto";
-  double auto_max_work = 5e7;  // as `collsim collective --auto-max-work`
-};
+// The tuner's choice (engine/tuner.h); a named algorithm is used wherever
+// it implements the op, the other ops keep their NCCL default.
+using CommChoice = engine::TunerChoice;
 
 struct CommCostStats {
   std::size_t calls = 0, distinct = 0, simulated_schedules = 0;
+  // Algorithms the tuner did not simulate, "op of N bytes over G GPUs: algo: why", each once.
+  std::vector<std::string> skipped;
 };
 
 Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, const topology::Network& network,

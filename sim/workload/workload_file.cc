@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/engine/tuner.h"
 #include "sim/config/overrides.h"
 #include "sim/config/yaml_fields.h"
 #include "sim/units/units.h"
@@ -25,17 +26,10 @@ const char* to_string(Dim d) {
 }
 
 Status check_comm_choice(const std::string& algorithm, const std::string& protocol) {
-  static const std::vector<std::string> kAlgos{"auto", "ring", "tree", "rhd", "hier", "nvls", "direct"};
-  if (std::find(kAlgos.begin(), kAlgos.end(), algorithm) == kAlgos.end()) {
-    return Error{fmt::format("unknown algorithm '{}': expected auto, ring, tree, rhd, hier, nvls or direct", algorithm),
-                 "algorithm", {}};
-  }
-  static const std::vector<std::string> kProtos{"auto", "LL", "LL128", "Simple", "none"};
-  if (std::find(kProtos.begin(), kProtos.end(), protocol) == kProtos.end()) {
-    return Error{fmt::format("unknown protocol '{}': expected auto, LL, LL128, Simple or none", protocol), "protocol",
-                 {}};
-  }
-  return Ok{};
+  engine::TunerChoice choice;
+  choice.algorithm = algorithm;
+  choice.protocol = protocol;
+  return engine::check_choice(choice);
 }
 
 Error WorkloadSpec::error_at(const std::string& field, std::string message) const {

@@ -1,0 +1,129 @@
+#include "sim/engine/tuner.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "sim/collective/protocol.h"
+
+namespace collsim::engine {
+
+std::vector<std::string> tuner_algorithm_names() {
+  std::vector<std::string> names{"auto", "fastest"};
+  for (const auto& a : collective::algorithm_table())
+    if (std::find(names.begin(), names.end(), a.name) == names.end()) names.emplace_back(a.name);
+  return names;
+}
+
+Status check_choice(const TunerChoice& choice) {
+  const auto names = tuner_algorithm_names();
+  if (std::find(names.begin(), names.end(), choice.algorithm) == names.end()) {
+    return Error{
+        fmt::format("unknown algorithm '{}': expected {}", choice.algorithm, fmt::join(names, ", ")), "algorithm", {}};
+  }
+  if (auto p = collective::protocol_candidates(choice.protocol); !p) return Error{p.error().message, "protocol", {}};
+  return Ok{};
+}
+
+namespace {
+
+// The algorithms to try for `op`; an error for a named one the op lacks.
+Expected<std::vector<std::string>> algorithms_to_try(collective::Op op, const TunerChoice& choice) {
+  if (choice.algorithm == "auto") return collective::nccl_algorithms_for(op);
+  if (choice.algorithm == "fastest") return collective::algorithms_for(op);
+  const auto all = collective::algorithms_for(op);
+  if (std::find(all.begin(), all.end(), choice.algorithm) != all.end()) return std::vector{choice.algorithm};
+  if (choice.named_algorithm_for_every_op) return std::vector{collective::nccl_algorithms_for(op).front()};
+  return make_error(fmt::format("no algorithm '{}' for {}; available: {}, auto, fastest", choice.algorithm,
+                                collective::op_name(op), fmt::join(all, ", ")));
+}
+
+// Why `s` is too costly to simulate on `backend` while choosing, or "".
+std::string guard(const collective::Schedule& s, int ranks, const TunerChoice& choice, const std::string& backend) {
+  if (backend == "simgrid") {
+    double transfers = s.transfer_count();
+    if (s.compact() && transfers > choice.simgrid_aggregate_above) {  // simulated one step at a time
+      transfers = 0;
+      for (const auto& phase : s.ring_phases)
+        for (const auto& pass : phase) transfers += static_cast<double>(pass.order.size()) * pass.slices;
+    }
+    const double work = transfers * ranks;
+    if (work > choice.simgrid_max_work) {
+      return fmt::format("{:.2g} transfers x ranks to simulate on SimGrid, above --auto-max-work {:g}", work,
+                         choice.simgrid_max_work);
+    }
+  } else if (backend == "analytical") {
+    const auto explicit_transfers = static_cast<double>(s.transfers.size());
+    if (explicit_transfers > choice.analytical_max_transfers) {
+      return fmt::format("{:.2g} transfers to hold in memory, above {:g}", explicit_transfers,
+                         choice.analytical_max_transfers);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const TunerChoice& choice,
+                                      const std::string& backend) {
+  if (auto s = check_choice(choice); !s) return s.error();
+  const auto protos = *collective::protocol_candidates(choice.protocol);
+  Candidates out;
+  out.of_case.resize(cases.size());
+  out.skipped.resize(cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const TuneCase& c = cases[i];
+    auto algos = algorithms_to_try(c.op, choice);
+    if (!algos) return algos.error();
+    const bool choosing_algorithm = algos->size() > 1;
+    const bool choosing = choosing_algorithm || protos.size() > 1;
+    auto& skipped = out.skipped[i];
+    for (const auto& algo : *algos) {
+      std::string refusal;  // the last reason one of this algorithm's candidates could not run
+      bool any = false;
+      for (auto proto : protos) {
+        collective::AlgoParams params = c.params;
+        params.protocol = proto;
+        auto s = collective::build_schedule(c.op, algo, c.ranks, c.bytes, params);
+        if (!s) {
+          if (!choosing) return s.error();
+          refusal = s.error().message;
+          continue;
+        }
+        if (choosing_algorithm) {
+          if (std::string why = guard(*s, c.ranks, choice, backend); !why.empty()) {
+            refusal = why;
+            continue;
+          }
+        }
+        out.of_case[i].push_back(out.schedules.size());
+        out.schedules.push_back(std::move(*s));
+        any = true;
+      }
+      if (!any) skipped.push_back(fmt::format("{}: {}", algo, refusal));
+    }
+    if (out.of_case[i].empty()) {
+      // One algorithm asked for: its own reason. Several: each one's, and
+      // what would let one run.
+      if (!choosing_algorithm) return make_error(skipped.front().substr(skipped.front().find(": ") + 2));
+      return make_error(
+          fmt::format("no algorithm can run the {} of {:g} bytes over {} ranks here ({}); name one "
+                      "with --algo ({}){}",
+                      collective::op_name(c.op), c.bytes, c.ranks, fmt::join(skipped, "; "),
+                      fmt::join(collective::algorithms_for(c.op), ", "),
+                      backend == "simgrid" ? ", raise --auto-max-work, or use --backend analytical" : ""));
+    }
+  }
+  return out;
+}
+
+std::size_t fastest(const Candidates& candidates, std::size_t index, const std::vector<ScheduleResult>& results) {
+  const auto& of = candidates.of_case[index];
+  std::size_t best = of.front();
+  for (std::size_t k : of)
+    if (results[k].time_s < results[best].time_s) best = k;
+  return best;
+}
+
+}  // namespace collsim::engine

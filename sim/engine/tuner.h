@@ -1,0 +1,88 @@
+// The tuner: which algorithm and protocol run a collective. Like NCCL's
+// tuner it picks per operation and size, but by simulation instead of a cost
+// formula: every candidate (algorithm x protocol) is built, all of them run
+// on the backend in one call, and the fastest is kept. `collsim collective`,
+// `collsim validate` and a training step's collectives (`collsim run`,
+// `collsim sweep`) all choose through here.
+//
+// Candidates:
+//   algorithm "auto"     the algorithms NCCL would run for the op
+//                        (collective::nccl_algorithms_for: ring, tree, nvls
+//                        for all-reduce), so results compare with nccl-tests;
+//   algorithm "fastest"  every algorithm collsim has for the op (adds hier
+//                        and rhd), for research comparisons;
+//   a name               that algorithm alone;
+//   protocol "auto"      LL, LL128 and Simple; or one name (any case).
+// A candidate that cannot run here (nvls across NVLink domains, LL on nvls)
+// is skipped under a choice, an error when it was the only one asked for.
+//
+// Simulation-cost guards, each for the backend it protects, applied only
+// while choosing among algorithms (a named algorithm always runs); every
+// skipped candidate is reported with its reason:
+//   simgrid     transfers x ranks above `simgrid_max_work` (its time per
+//               transfer grows with the ranks: a 1,024-GPU tree all-reduce,
+//               131 k transfers, took 140 s; a 72-GPU NVLS, 331 k, seconds);
+//               a ring it simulates one step at a time (above
+//               `simgrid_aggregate_above` transfers) counts one step's;
+//   analytical  explicit transfers above `analytical_max_transfers` (memory:
+//               about 100 bytes each); compact rings cost O(ranks), never skipped.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "sim/collective/algorithms.h"
+#include "sim/collective/ops.h"
+#include "sim/collective/schedule.h"
+#include "sim/core/error.h"
+#include "sim/engine/backend.h"
+
+namespace collsim::engine {
+
+struct TunerChoice {
+  std::string algorithm = "auto";  // "auto", "fastest" or a name from collective::algorithm_table
+  std::string protocol = "auto";   // "auto", LL, LL128, Simple or none, in any case
+  // A named algorithm that does not implement an op: an error (false), or
+  // the op's NCCL default (true: a training step names one algorithm for
+  // its collectives of every op).
+  bool named_algorithm_for_every_op = false;
+  // Named defaults (see above); `--auto-max-work` sets the SimGrid one.
+  double simgrid_max_work = 5e7;
+  double analytical_max_transfers = 2e7;
+  double simgrid_aggregate_above = 1e6;  // RunOptions::simgrid_aggregate_above, for the guard's count
+};
+
+// Every algorithm name the tuner takes, "auto" and "fastest" first.
+std::vector<std::string> tuner_algorithm_names();
+// Known names? An Error whose field is "algorithm" or "protocol" otherwise.
+Status check_choice(const TunerChoice& choice);
+
+// One collective to tune: its op, ranks, size and algorithm parameters
+// (root, NVLink domains, NVLS efficiency; the protocol is the tuner's).
+struct TuneCase {
+  collective::Op op = collective::Op::kAllReduce;
+  int ranks = 0;
+  double bytes = 0;
+  collective::AlgoParams params;
+};
+
+struct Candidates {
+  std::vector<collective::Schedule> schedules;    // every case's, to run in one backend call
+  std::vector<std::vector<std::size_t>> of_case;  // per case: indices into schedules, never empty
+  // Per case: algorithms not simulated and why, one line each
+  // ("tree: 6.1e+07 transfers x ranks to simulate, above 5e+07").
+  std::vector<std::vector<std::string>> skipped;
+};
+
+// REQUIRES: `backend` is a Backend::name(). Errors: unknown names, a named
+// algorithm or protocol that cannot run a case, or a case left with no
+// candidate (the message says why and what to do).
+Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const TunerChoice& choice,
+                                      const std::string& backend);
+
+// The fastest of case `index`'s candidates (ties: the first listed).
+// REQUIRES: results[i] is schedules[i]'s result.
+std::size_t fastest(const Candidates& candidates, std::size_t index, const std::vector<ScheduleResult>& results);
+
+}  // namespace collsim::engine

@@ -1,0 +1,160 @@
+// The tuner (engine/tuner.h): NCCL's algorithms under auto, every one under
+// fastest, cost guards that fit their backend and name what they skip, and
+// one tuner behind `collsim collective` and a training step's collectives.
+#include "sim/engine/tuner.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "sim/cli/collective_sweep.h"
+#include "sim/workload/comm_costs.h"
+#include "test_support.h"
+
+namespace collsim::engine {
+namespace {
+
+using collective::Op;
+
+// 8 domains of 8 ranks (eight 8-GPU nodes).
+TuneCase allreduce_over_nodes(double bytes) {
+  TuneCase c{Op::kAllReduce, 64, bytes, {}};
+  for (int r = 0; r < 64; ++r) c.params.domain_of_rank.push_back(r / 8);
+  return c;
+}
+
+std::set<std::string> algorithms_of(const Candidates& c) {
+  std::set<std::string> out;
+  for (const auto& s : c.schedules) out.insert(s.algo);
+  return out;
+}
+
+TEST(Tuner, AutoTriesWhatNcclRunsAndFastestTriesEverything) {
+  TunerChoice choice;
+  auto nccl = build_candidates({allreduce_over_nodes(1 << 30)}, choice, "analytical");
+  ASSERT_TRUE(nccl.ok()) << nccl.error().to_string();
+  // NCCL's all-reduce algorithms are Ring, Tree and NVLS (NCCL_ALGO); NVLS
+  // needs one NVSwitch domain, so across nodes ring and tree remain.
+  EXPECT_EQ(algorithms_of(*nccl), (std::set<std::string>{"ring", "tree"}));
+  ASSERT_EQ(nccl->skipped[0].size(), 1u);
+  EXPECT_EQ(nccl->skipped[0][0].rfind("nvls: ", 0), 0u) << nccl->skipped[0][0];
+  choice.algorithm = "fastest";
+  auto every = build_candidates({allreduce_over_nodes(1 << 30)}, choice, "analytical");
+  ASSERT_TRUE(every.ok());
+  EXPECT_EQ(algorithms_of(*every), (std::set<std::string>{"ring", "tree", "rhd", "hier"}));
+}
+
+TEST(Tuner, TheSimGridGuardSkipsOnlyOnSimGridAndNamesWhatItSkips) {
+  TunerChoice choice;
+  choice.simgrid_max_work = 1e3;  // below every candidate of a 64-rank 1 GiB all-reduce
+  choice.simgrid_aggregate_above = 1e12;
+  choice.protocol = "Simple";
+  auto analytical = build_candidates({allreduce_over_nodes(1 << 30)}, choice, "analytical");
+  ASSERT_TRUE(analytical.ok()) << analytical.error().to_string();
+  EXPECT_EQ(algorithms_of(*analytical), (std::set<std::string>{"ring", "tree"}));
+  auto simgrid = build_candidates({allreduce_over_nodes(1 << 30)}, choice, "simgrid");
+  ASSERT_FALSE(simgrid.ok());
+  const std::string& m = simgrid.error().message;
+  EXPECT_NE(m.find("ring: "), std::string::npos) << m;
+  EXPECT_NE(m.find("tree: "), std::string::npos) << m;
+  EXPECT_NE(m.find("--auto-max-work"), std::string::npos) << m;
+  // A named algorithm always runs.
+  choice.algorithm = "ring";
+  EXPECT_TRUE(build_candidates({allreduce_over_nodes(1 << 30)}, choice, "simgrid").ok());
+}
+
+TEST(Tuner, ErrorsSuggestOnlyTheOpsOwnAlgorithms) {
+  TunerChoice choice;
+  choice.algorithm = "rhd";
+  TuneCase rs{Op::kReduceScatter, 64, 1 << 20, {}};
+  auto r = build_candidates({rs}, choice, "simgrid");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("available: ring, auto, fastest"), std::string::npos) << r.error().message;
+  // A training step names one algorithm for all its collectives: the ops
+  // without it keep their NCCL default.
+  choice.named_algorithm_for_every_op = true;
+  auto step = build_candidates({rs}, choice, "simgrid");
+  ASSERT_TRUE(step.ok());
+  EXPECT_EQ(algorithms_of(*step), (std::set<std::string>{"ring"}));
+}
+
+TEST(Tuner, ProtocolNamesInAnyCaseAndUnknownNamesNamed) {
+  TunerChoice choice;
+  choice.protocol = "simple";
+  EXPECT_TRUE(check_choice(choice).ok());
+  choice.protocol = "LL256";
+  auto bad = check_choice(choice);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "protocol");
+  choice.protocol = "auto";
+  choice.algorithm = "rign";
+  bad = check_choice(choice);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "algorithm");
+}
+
+// The same all-reduce chosen by `collsim collective` and by a training step's
+// costing: one tuner, the same algorithm, protocol and time.
+TEST(Tuner, CollectiveCommandAndStepCostingChooseAlike) {
+  const topology::Topology topo =
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml");
+  const topology::Network net(topo);
+  auto backend = make_backend("analytical");
+  ASSERT_TRUE(backend.ok());
+  std::vector<int> gpus;
+  for (int g = 0; g < 32; ++g) gpus.push_back(g);
+  for (double bytes : {65536.0, 16.0 * 1048576, 1073741824.0}) {
+    cli::SweepRequest req;
+    req.sizes = {bytes};
+    req.ranks = 32;
+    auto rows = cli::run_collective_sweep(req, net, **backend);
+    ASSERT_TRUE(rows.ok()) << rows.error().to_string();
+    workload::CommCall call{Op::kAllReduce, gpus, bytes, 0, {}};
+    auto costs = workload::cost_calls({call}, net, **backend, workload::CommChoice{});
+    ASSERT_TRUE(costs.ok()) << costs.error().to_string();
+    EXPECT_EQ(rows->front().algo, costs->front().algo) << bytes;
+    EXPECT_EQ(rows->front().proto, costs->front().proto) << bytes;
+    EXPECT_DOUBLE_EQ(rows->front().time_us, costs->front().time_s * 1e6) << bytes;
+  }
+}
+
+// The case: 256 H100s (32 nodes), 8 GiB, analytical backend. auto
+// must equal the best of NCCL's algorithms run by name, not fall back to
+// hier because a SimGrid cost proxy dropped the ring.
+TEST(Tuner, AutoOnTheAnalyticalBackendIsTheBestOfNcclsAlgorithms) {
+  auto busbw = [](const std::string& algo) {
+    const std::string json = ::testing::TempDir() + "tuner_" + algo + ".json";
+    const auto r = collsim::testing::run_collsim(
+        "collective -t topologies/h100-ib400-128node.yaml --set cluster.nodes=32 --op allreduce -b 8G -e 8G "
+        "--backend analytical --algo " +
+        algo + " --json " + json);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const std::string out = collsim::testing::read_file(json);
+    const auto at = out.find("\"busbw_GBps\":");
+    EXPECT_NE(at, std::string::npos) << out;
+    return at == std::string::npos ? 0.0 : std::stod(out.substr(at + 13));
+  };
+  const double chosen = busbw("auto");
+  EXPECT_DOUBLE_EQ(chosen, std::max(busbw("ring"), busbw("tree")));
+  EXPECT_GT(chosen, 370);  // the ring: 8 NICs x 50 GB/s x 0.94 per node
+}
+
+}  // namespace
+}  // namespace collsim::engine
+
+namespace collsim::engine {
+namespace {
+
+// `--proto simple` worked in `collsim collective` and failed in `collsim run`.
+TEST(Tuner, RunTakesTheProtocolNamesCollectiveTakes) {
+  const auto r = collsim::testing::run_collsim(
+      "run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --proto simple "
+      "--algo fastest --what-if off --backend analytical");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Simple"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(" LL"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace collsim::engine
