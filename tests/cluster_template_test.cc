@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <tuple>
+#include <utility>
 
 #include "sim/config/topology_file.h"
 #include "sim/topology/network.h"
@@ -260,6 +261,22 @@ namespace {
 // A file that is a template alone is built straight into the spec
 // (build_cluster_spec); the oracle is the YAML expansion (`topo --expand`)
 // read back as an explicit file. Every device, rack and link must be equal.
+// The spec of template file `text` built directly, and its `--expand` read back.
+std::pair<TopologySpec, TopologySpec> direct_and_read_back(const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/direct_spec.yaml";
+  {
+    std::ofstream out(path);
+    out << text;
+  }
+  auto direct = load_topology_file(path);
+  EXPECT_TRUE(direct.ok()) << direct.error().to_string();
+  auto expanded = expanded_topology_yaml(path, {});
+  EXPECT_TRUE(expanded.ok()) << expanded.error().to_string();
+  auto read_back = load_topology_text(*expanded, "expanded.yaml");
+  EXPECT_TRUE(read_back.ok()) << read_back.error().to_string();
+  return {std::move(*direct), std::move(*read_back)};
+}
+
 TEST(ClusterTemplate, DirectSpecEqualsTheExpandedFileReadBack) {
   const char* templates[] = {
       "name: t\ncluster: {node: hgx-h100, nodes: 16, fabric: {kind: rail-optimized, leaf_radix: 8}}\n",
@@ -273,19 +290,7 @@ TEST(ClusterTemplate, DirectSpecEqualsTheExpandedFileReadBack) {
       "name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 400Gb/s, fabric: {planes: 3, latency: 0.1us}}\n",
   };
   for (const char* text : templates) {
-    const std::string path = ::testing::TempDir() + "/direct_spec.yaml";
-    {
-      std::ofstream out(path);
-      out << text;
-    }
-    auto direct = load_topology_file(path);
-    ASSERT_TRUE(direct.ok()) << direct.error().to_string();
-    auto expanded = expanded_topology_yaml(path, {});
-    ASSERT_TRUE(expanded.ok()) << expanded.error().to_string();
-    auto read_back = load_topology_text(*expanded, "expanded.yaml");
-    ASSERT_TRUE(read_back.ok()) << read_back.error().to_string();
-    const TopologySpec& a = *direct;
-    const TopologySpec& b = *read_back;
+    const auto [a, b] = direct_and_read_back(text);
     ASSERT_EQ(a.racks.size(), b.racks.size()) << text;
     for (std::size_t i = 0; i < a.racks.size(); ++i) {
       EXPECT_EQ(std::tie(a.racks[i].name, a.racks[i].row, a.racks[i].slot),
@@ -322,18 +327,9 @@ namespace {
 // (conservation), whether built directly or through `topo --expand`'s YAML
 // read back (which once printed 4 significant digits: 3 x 16.67 GB/s).
 TEST(ClusterTemplate, NicRateSplitOverPlanesStaysExact) {
-  const std::string path = ::testing::TempDir() + "/planes3.yaml";
-  {
-    std::ofstream out(path);
-    out << "name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 400Gb/s, fabric: {planes: 3}}\n";
-  }
-  auto direct = load_topology_file(path);
-  ASSERT_TRUE(direct.ok()) << direct.error().to_string();
-  auto expanded = expanded_topology_yaml(path, {});
-  ASSERT_TRUE(expanded.ok()) << expanded.error().to_string();
-  auto read_back = load_topology_text(*expanded, "expanded.yaml");
-  ASSERT_TRUE(read_back.ok()) << read_back.error().to_string();
-  for (const TopologySpec* spec : {&*direct, &*read_back}) {
+  const auto [direct, read_back] =
+      direct_and_read_back("name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 400Gb/s, fabric: {planes: 3}}\n");
+  for (const TopologySpec* spec : {&direct, &read_back}) {
     std::vector<double> per_nic(spec->devices.size(), 0.0);
     int ports = 0;
     for (const LinkSpec& l : spec->links) {

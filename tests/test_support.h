@@ -2,13 +2,12 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <unistd.h>
 
 #include "sim/config/topology_file.h"
 #include "sim/topology/network.h"
@@ -48,7 +47,8 @@ struct CommandResult {
 // Runs the collsim binary with `args` (shell words) from the source directory.
 inline CommandResult run_collsim(const std::string& args) {
   static int counter = 0;
-  const std::string base = ::testing::TempDir() + "collsim_cli_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+  const std::string base =
+      ::testing::TempDir() + "collsim_cli_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
   const std::string cmd = std::string("cd '") + COLLSIM_SOURCE_DIR + "' && '" + COLLSIM_BINARY + "' " + args + " >'" +
                           base + ".out' 2>'" + base + ".err'";
   const int status = std::system(cmd.c_str());
@@ -57,6 +57,20 @@ inline CommandResult run_collsim(const std::string& args) {
   r.out = read_file(base + ".out");
   r.err = read_file(base + ".err");
   return r;
+}
+
+// busbw (GB/s) of the first row of `collsim collective` run with `args`
+// (without --json), read from its JSON; 0 (and a test failure) if none.
+inline double collective_busbw(const std::string& args) {
+  static int counter = 0;
+  const std::string json =
+      ::testing::TempDir() + "busbw_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) + ".json";
+  const CommandResult r = run_collsim("collective " + args + " --json " + json);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::string out = read_file(json);
+  const auto at = out.find("\"busbw_GBps\":");
+  EXPECT_NE(at, std::string::npos) << out;
+  return at == std::string::npos ? 0.0 : std::stod(out.substr(at + 13));
 }
 
 }  // namespace collsim::testing

@@ -124,16 +124,10 @@ TEST(Tuner, CollectiveCommandAndStepCostingChooseAlike) {
 // hier because a SimGrid cost proxy dropped the ring.
 TEST(Tuner, AutoOnTheAnalyticalBackendIsTheBestOfNcclsAlgorithms) {
   auto busbw = [](const std::string& algo) {
-    const std::string json = ::testing::TempDir() + "tuner_" + algo + ".json";
-    const auto r = collsim::testing::run_collsim(
-        "collective -t topologies/h100-ib400-128node.yaml --set cluster.nodes=32 --op allreduce -b 8G -e 8G "
-        "--backend analytical --algo " +
-        algo + " --json " + json);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    const std::string out = collsim::testing::read_file(json);
-    const auto at = out.find("\"busbw_GBps\":");
-    EXPECT_NE(at, std::string::npos) << out;
-    return at == std::string::npos ? 0.0 : std::stod(out.substr(at + 13));
+    return collsim::testing::collective_busbw(
+        "-t topologies/h100-ib400-128node.yaml --set cluster.nodes=32 --op allreduce -b 8G -e 8G --backend analytical "
+        "--algo " +
+        algo);
   };
   const double chosen = busbw("auto");
   EXPECT_DOUBLE_EQ(chosen, std::max(busbw("ring"), busbw("tree")));
