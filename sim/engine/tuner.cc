@@ -108,7 +108,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       // what would let one run.
       if (!choosing_algorithm) return make_error(skipped.front().substr(skipped.front().find(": ") + 2));
       return make_error(
-          fmt::format("no algorithm can run the {} of {:g} bytes over {} ranks here ({}); name one "
+          fmt::format("no algorithm can run the {} of {:.0f} bytes over {} ranks here ({}); name one "
                       "with --algo ({}){}",
                       collective::op_name(c.op), c.bytes, c.ranks, fmt::join(skipped, "; "),
                       fmt::join(collective::algorithms_for(c.op), ", "),

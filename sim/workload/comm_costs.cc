@@ -9,6 +9,7 @@
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
 #include "sim/engine/tuner.h"
+#include "sim/units/units.h"
 
 namespace collsim::workload {
 
@@ -139,8 +140,8 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     const auto& s = schedules[best];
     for (const auto& why : candidates->skipped[r]) {
       const CommCall& c = calls[static_cast<std::size_t>(reps[r])];
-      std::string line =
-          fmt::format("{} of {:g} bytes over {} GPUs: {}", collective::op_name(c.op), c.bytes, c.gpus.size(), why);
+      std::string line = fmt::format("{} of {} over {} GPUs: {}", collective::op_name(c.op),
+                                     units::format(units::Bytes{c.bytes}), c.gpus.size(), why);
       if (std::find(skipped.begin(), skipped.end(), line) == skipped.end()) skipped.push_back(std::move(line));
     }
     const Canonical& cn = canon[reps[r]];
