@@ -69,7 +69,8 @@ TEST(StepSimBins, BinnedBytesAddUpToEachResourceClasssBytes) {
   EXPECT_GE(r.group_bytes.bin_s * bins, r.step_time_s);      // the bins cover the step...
   EXPECT_LT(r.group_bytes.bin_s * bins / 2, r.step_time_s);  // ...and at least half of them are used
   std::vector<double> expected(groups.names.size(), 0.0);
-  for (std::size_t l = 0; l < r.link_bytes.size(); ++l) expected[static_cast<std::size_t>(groups.of_link[l])] += r.link_bytes[l];
+  for (std::size_t l = 0; l < r.link_bytes.size(); ++l)
+    expected[static_cast<std::size_t>(groups.of_link[l])] += r.link_bytes[l];
   int busy_groups = 0;
   for (std::size_t g = 0; g < expected.size(); ++g) {
     ASSERT_EQ(r.group_bytes.bytes[g].size(), static_cast<std::size_t>(bins));
@@ -88,7 +89,8 @@ TEST(StepSimBins, BinnedBytesAddUpToEachResourceClasssBytes) {
 TEST(StepSimBins, BinsCoverComputeAfterTheLastTransfer) {
   // Pipeline stages on one node with slow compute: the step ends with
   // compute long after the last byte moved; the bins must still reach it.
-  const auto run = small_step("topologies/hgx-h100.yaml", {"parallelism.tp=1", "parallelism.pp=8", "compute.mfu=0.2615"});
+  const auto run =
+      small_step("topologies/hgx-h100.yaml", {"parallelism.tp=1", "parallelism.pp=8", "compute.mfu=0.2615"});
   ASSERT_TRUE(run);
   const auto& net = *run->network;
   workload::StepSimOptions opt;
@@ -127,7 +129,8 @@ TEST(FloorPlan, CableUtilisationIsBytesOverCapacityForTheBusierDirection) {
   // Pick a NIC-to-leaf cable (one file link, one network link each way).
   int up = -1;
   for (std::size_t l = 0; l < net.links().size(); ++l)
-    if (net.links()[l].link_class == "infiniband" && net.links()[l].from_kind == config::DeviceKind::kNic) up = static_cast<int>(l);
+    if (net.links()[l].link_class == "infiniband" && net.links()[l].from_kind == config::DeviceKind::kNic)
+      up = static_cast<int>(l);
   ASSERT_GE(up, 0);
   ASSERT_EQ(net.links()[static_cast<std::size_t>(up)].spec_links.size(), 1u);
   const int cable = net.links()[static_cast<std::size_t>(up)].spec_links.front();
@@ -146,7 +149,8 @@ TEST(FloorPlan, OneShapePerRackAndOneLinePerPairOfRacksWithCables) {
   ASSERT_TRUE(topo.ok());
   std::set<std::pair<int, int>> pairs;
   for (const auto& l : spec->links) {
-    const int a = spec->devices[static_cast<std::size_t>(l.a)].rack, b = spec->devices[static_cast<std::size_t>(l.b)].rack;
+    const int a = spec->devices[static_cast<std::size_t>(l.a)].rack,
+              b = spec->devices[static_cast<std::size_t>(l.b)].rack;
     if (!l.medium.empty() && a >= 0 && b >= 0 && a != b) pairs.insert({std::min(a, b), std::max(a, b)});
   }
   ASSERT_FALSE(pairs.empty());
@@ -245,8 +249,10 @@ TEST(HtmlReport, CollectivePageShowsTheSameCasesPublishedMeasurements) {
   EXPECT_EQ(page.find("h100-8gpu-ring"), std::string::npos) << "ring measurements on an NVLS curve";
 
   // Another cluster (--set) is not the measured one: no markers.
-  r = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 4M --algo nvls --proto Simple "
-                  "--set links[0].rate=100GB/s --html " + html);
+  r = run_collsim(
+      "collective -t topologies/hgx-h100.yaml -b 1M -e 4M --algo nvls --proto Simple "
+      "--set links[0].rate=100GB/s --html " +
+      html);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   page = read_file(html);
   EXPECT_EQ(page.find("measured:"), std::string::npos);
@@ -265,7 +271,8 @@ TEST(TopoSvg, DrawsTiersAndFloorPlan) {
   EXPECT_EQ(doc.rfind("<?xml", 0), 0u);
   EXPECT_EQ(count_of(doc, "class=\"rack\""), 9u);  // 8 compute racks and the network rack
   // Tiers: GPUs, then NVSwitches, NICs and Grace CPUs one hop away, leaves, spines.
-  for (const char* g : {">576 x gpu<", ">144 x nvswitch<", ">576 x nic<", ">288 x cpu<", ">8 x switch<", ">4 x switch<"}) {
+  for (const char* g :
+       {">576 x gpu<", ">144 x nvswitch<", ">576 x nic<", ">288 x cpu<", ">8 x switch<", ">4 x switch<"}) {
     EXPECT_NE(doc.find(g), std::string::npos) << g;
   }
 }

@@ -102,8 +102,9 @@ TEST(WorkloadStep, PipelineMatchesTheOneFOneBClosedForm) {
   const auto net = shipped_network("hgx-h100.yaml");
   for (int pp : {2, 4, 8}) {
     for (int v : {1, 2}) {
-      auto w = load(kSmall, {"model.layers=16", "parallelism.pp=" + std::to_string(pp),
-                             "parallelism.virtual_stages=" + std::to_string(v), "batch.global=" + std::to_string(8 * 8 / pp)});
+      auto w = load(kSmall,
+                    {"model.layers=16", "parallelism.pp=" + std::to_string(pp),
+                     "parallelism.virtual_stages=" + std::to_string(v), "batch.global=" + std::to_string(8 * 8 / pp)});
       auto g = compile_step(w, net);
       ASSERT_TRUE(g.ok()) << g.error().to_string();
       const auto r = simulate_step(*g, free_network(*g), net);
@@ -427,8 +428,8 @@ TEST(WorkloadErrors, TensorParallelGroupMustStayInsideAnNvlinkDomain) {
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.error().field, "parallelism.tp");
   EXPECT_NE(g.error().message.find("NVLink domain"), std::string::npos) << g.error().message;
-  auto allowed = load(kSmall, {"parallelism.tp=8", "parallelism.order=[dp, tp, pp]",
-                               "parallelism.tp_across_nvlink_domains=true"});
+  auto allowed =
+      load(kSmall, {"parallelism.tp=8", "parallelism.order=[dp, tp, pp]", "parallelism.tp_across_nvlink_domains=true"});
   EXPECT_TRUE(compile_step(allowed, net).ok());
 }
 

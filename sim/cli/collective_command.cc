@@ -111,7 +111,7 @@ Expected<std::vector<double>> size_sweep(const ParsedArgs& args) {
 // default table is optional (collsim may run outside the source tree); a
 // table named explicitly must load.
 Expected<std::vector<config::ValidationCase>> matching_measurements(const ParsedArgs& args, collective::Op op,
-                                                                   bool all_gpus) {
+                                                                    bool all_gpus) {
   std::vector<config::ValidationCase> out;
   const std::string file = args.get("validation");
   std::error_code ec;

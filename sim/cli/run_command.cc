@@ -25,7 +25,8 @@ const std::vector<OptionSpec>& run_options() {
       {"workload", "w", true, "workload YAML file (workloads/)", ""},
       {"set", "", true, "override a topology field, e.g. --set cluster.nic=800Gb/s (repeatable)", ""},
       {"set-workload", "", true, "override a workload field, e.g. --set-workload parallelism.pp=4 (repeatable)", ""},
-      {"algo", "", true, "algorithm for every collective that has it (overrides the workload's communication.algorithm): auto "
+      {"algo", "", true,
+       "algorithm for every collective that has it (overrides the workload's communication.algorithm): auto "
        "(those NCCL runs, the default), fastest (every algorithm), or a name (ring, tree, rhd, hier, nvls, direct)",
        ""},
       {"proto", "", true, "protocol for every collective (overrides the workload's communication.protocol)", ""},
@@ -74,8 +75,8 @@ int run_command(const std::vector<std::string>& argv) {
   if (!to_stdout) return stop(to_stdout.error());
 
   report::TraceOptions trace_options;
-  for (auto [name, target] : {std::pair{"trace-workers", &trace_options.max_workers},
-                              {"trace-links", &trace_options.max_links}}) {
+  for (auto [name, target] :
+       {std::pair{"trace-workers", &trace_options.max_workers}, {"trace-links", &trace_options.max_links}}) {
     const std::string text = args.get(name);
     char* e = nullptr;
     const long v = std::strtol(text.c_str(), &e, 10);
@@ -112,13 +113,13 @@ int run_command(const std::vector<std::string>& argv) {
   const auto& graph = run->graph;
   const auto& network = *run->network;
   if (args.has("trace")) {
-    const auto trace = report::step_trace_json(graph, run->costs, run->result, network, run->sim_options.track_links,
-                                               trace_options);
+    const auto trace =
+        report::step_trace_json(graph, run->costs, run->result, network, run->sim_options.track_links, trace_options);
     if (auto s = write_output(args.get("trace"), trace); !s) return stop(s.error());
   }
   if (args.has("html")) {
-    report::StepHtmlInputs html{&run->report, &run->spec, &run->topo, &network, run->link_groups,
-                                run->sim_options.track_links};
+    report::StepHtmlInputs html{&run->report, &run->spec,       &run->topo,
+                                &network,     run->link_groups, run->sim_options.track_links};
     if (auto s = write_output(args.get("html"), report::step_html(html)); !s) return stop(s.error());
   }
   if (tty) std::fputs("\r\033[K", stderr);

@@ -16,7 +16,7 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   };
   auto run = std::make_unique<StepRun>();
   auto spec = req.topology_text ? config::load_topology_text(*req.topology_text, req.topology_file, req.topology_sets)
-                               : config::load_topology_file(req.topology_file, req.topology_sets);
+                                : config::load_topology_file(req.topology_file, req.topology_sets);
   if (!spec) return spec.error();
   run->spec = std::move(*spec);
   auto topo = topology::build_topology(run->spec);
@@ -70,8 +70,8 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   run->report = report::summarise_step(run->workload, run->spec.name, run->graph, run->costs, run->result, network);
   run->report.cost_stats = stats;
   if (req.what_if) {
-    auto what_ifs = workload::run_what_ifs(run->spec, run->topo, run->graph, run->costs, run->result, choice,
-                                           **backend, {}, [&](const std::string& r) { say("what if: " + r); });
+    auto what_ifs = workload::run_what_ifs(run->spec, run->topo, run->graph, run->costs, run->result, choice, **backend,
+                                           {}, [&](const std::string& r) { say("what if: " + r); });
     if (!what_ifs) return what_ifs.error();
     run->report.bottlenecks = std::move(*what_ifs);
   }

@@ -283,7 +283,8 @@ Expected<StudyIndex> read_index(const std::string& dir) {
     for (const auto& p : n["points"]) {
       IndexedPoint ip{p["index"].as<int>(), p["hash"].as<std::string>(), {}};
       for (const auto& v : p["axes"]) ip.axis_values.push_back(v.as<std::string>());
-      if (ip.axis_values.size() != s.axis_paths.size()) throw YAML::Exception(YAML::Mark::null_mark(), "axes do not match axis_paths");
+      if (ip.axis_values.size() != s.axis_paths.size())
+        throw YAML::Exception(YAML::Mark::null_mark(), "axes do not match axis_paths");
       s.points.push_back(std::move(ip));
     }
     return s;
@@ -316,8 +317,8 @@ Status write_results(const std::string& out, const StudyIndex& index, report::St
 std::string summary(const std::string& out, const report::StudyTable& t) {
   int ok = 0, failed = 0;
   for (const auto& r : t.rows) (r.ok ? ok : failed)++;
-  return fmt::format("{} of {} points done ({} ok, {} failed): {}/results.csv, results.jsonl, report.html", t.rows.size(),
-                     t.expected_points, ok, failed, out);
+  return fmt::format("{} of {} points done ({} ok, {} failed): {}/results.csv, results.jsonl, report.html",
+                     t.rows.size(), t.expected_points, ok, failed, out);
 }
 
 // Checks the study's run./collective. values, and that every topology./
@@ -354,15 +355,19 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
         if (auto be = engine::make_backend(v); !be) problem = be.error().message;
       } else if (field == "op") {
         if (!collective::parse_op(v)) {
-          problem = fmt::format("unknown collective '{}': expected allreduce, allgather, reducescatter, alltoall, "
-                                "broadcast, reduce or sendrecv", v);
+          problem = fmt::format(
+              "unknown collective '{}': expected allreduce, allgather, reducescatter, alltoall, "
+              "broadcast, reduce or sendrecv",
+              v);
         }
       } else if (field == "datatype") {
         if (auto t = datatype_size(v); !t) problem = t.error().message;
       } else if (field == "bytes") {
         auto n = units::parse_size_arg(v);
-        if (!n) problem = n.error().message;
-        else if (!(n->count >= 1)) problem = fmt::format("expected at least 1 byte, found '{}'", v);
+        if (!n)
+          problem = n.error().message;
+        else if (!(n->count >= 1))
+          problem = fmt::format("expected at least 1 byte, found '{}'", v);
       } else if (field == "ranks") {
         char* end = nullptr;
         const long r = std::strtol(v.c_str(), &end, 10);
@@ -391,7 +396,8 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
       } else {
         auto sets = b.workload_sets;
         sets.push_back(set);
-        if (auto w = workload::load_workload_text(files.at(b.workload), b.workload, sets); !w) message = w.error().message;
+        if (auto w = workload::load_workload_text(files.at(b.workload), b.workload, sets); !w)
+          message = w.error().message;
       }
       if (message.find("unknown key") != std::string::npos) {
         return Error{fmt::format("{} does not name a field of {}: {}", path, topo ? b.topology : b.workload, message),
@@ -411,7 +417,8 @@ int merge(const ParsedArgs& args) {
   for (const auto& dir : args.positional()) {
     auto index = read_index(dir);
     if (!index) return stop(index.error());
-    if (!first) first = *index;
+    if (!first)
+      first = *index;
     else if (index->study_hash != first->study_hash) {
       return stop(fmt::format("{} holds a different study ('{}', hash {}) than {} ('{}', hash {})", dir, index->name,
                               index->study_hash, args.positional().front(), first->name, first->study_hash));
@@ -455,9 +462,10 @@ int sweep_command(const std::vector<std::string>& argv) {
   if (!parsed) return stop(parsed.error());
   const ParsedArgs& args = *parsed;
   if (args.has("help")) {
-    std::printf("usage: collsim sweep STUDY.yaml [options]\n"
-                "       collsim sweep --merge DIR... --out DIR\n\n%s",
-                format_options_help(sweep_options()).c_str());
+    std::printf(
+        "usage: collsim sweep STUDY.yaml [options]\n"
+        "       collsim sweep --merge DIR... --out DIR\n\n%s",
+        format_options_help(sweep_options()).c_str());
     return kExitOk;
   }
   if (args.has("merge")) return merge(args);
@@ -491,8 +499,8 @@ int sweep_command(const std::vector<std::string>& argv) {
   std::map<std::string, std::string> files;
   for (const std::string& f : {study->base.topology, study->base.workload}) {
     if (f.empty()) continue;
-    auto text = config::read_text_file(f, study->kind == config::StudyKind::kRun && f == study->base.workload
-                                              ? "workload file" : "topology file");
+    auto text = config::read_text_file(
+        f, study->kind == config::StudyKind::kRun && f == study->base.workload ? "workload file" : "topology file");
     if (!text) return stop(fmt::format("{} (named in {})", text.error().to_string(), study->file));
     files[f] = *text;
   }
@@ -528,8 +536,10 @@ int sweep_command(const std::vector<std::string>& argv) {
   if (fs::exists(out + "/study.json", ec)) {
     auto old = read_index(out);
     if (old && old->study_hash != index.study_hash) {
-      std::fprintf(stderr, "collsim sweep: note: %s held results of another version of this study; points whose "
-                           "inputs are unchanged are reused, the others simulated\n", out.c_str());
+      std::fprintf(stderr,
+                   "collsim sweep: note: %s held results of another version of this study; points whose "
+                   "inputs are unchanged are reused, the others simulated\n",
+                   out.c_str());
     }
   }
   if (auto s = report::write_file_atomically(out + "/study.json", index_json(index)); !s) {
@@ -564,7 +574,8 @@ int sweep_command(const std::vector<std::string>& argv) {
     if (!tty) return;
     const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::string eta;
-    if (finished > 0) eta = fmt::format(", ~{:.0f} s left", t / finished * (static_cast<double>(todo.size()) - finished));
+    if (finished > 0)
+      eta = fmt::format(", ~{:.0f} s left", t / finished * (static_cast<double>(todo.size()) - finished));
     std::fprintf(stderr, "\r\033[Kcollsim sweep %s: %d of %zu points simulated (%d failed), %d running, %.0f s%s",
                  study->name.c_str(), finished, todo.size(), failed, running, t, eta.c_str());
     std::fflush(stderr);
@@ -577,7 +588,8 @@ int sweep_command(const std::vector<std::string>& argv) {
     struct sigaction sa {};
     sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);
-    struct sigaction old_int {}, old_term {};
+    struct sigaction old_int {
+    }, old_term{};
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     sigset_t stop_signals, previous;
@@ -605,10 +617,10 @@ int sweep_command(const std::vector<std::string>& argv) {
           // crash): record that, so the study goes on and the point is
           // not lost silently.
           report::StudyRow r = empty_row(table0, plan[i]);
-          r.error = WIFSIGNALED(status) ? fmt::format("the worker died: {} (signal {})", ::strsignal(WTERMSIG(status)),
-                                                      WTERMSIG(status))
-                                        : fmt::format("the worker exited with code {} without a result",
-                                                      WEXITSTATUS(status));
+          r.error =
+              WIFSIGNALED(status)
+                  ? fmt::format("the worker died: {} (signal {})", ::strsignal(WTERMSIG(status)), WTERMSIG(status))
+                  : fmt::format("the worker exited with code {} without a result", WEXITSTATUS(status));
           (void)report::write_file_atomically(point_file(out, plan[i].hash), report::study_row_json(table0, r) + "\n");
           row = r;
         }
@@ -638,8 +650,9 @@ int sweep_command(const std::vector<std::string>& argv) {
           ::signal(SIGTERM, SIG_DFL);
           sigprocmask(SIG_SETMASK, &previous, nullptr);
           const auto row = evaluate(*study, table0, plan[i], files);
-          const bool written = report::write_file_atomically(point_file(out, plan[i].hash),
-                                                             report::study_row_json(table0, row) + "\n").ok();
+          const bool written =
+              report::write_file_atomically(point_file(out, plan[i].hash), report::study_row_json(table0, row) + "\n")
+                  .ok();
           std::fflush(nullptr);
           ::_exit(written ? 0 : 3);
         }

@@ -79,8 +79,8 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
     const auto& r = (*rows)[i];
     const double simulated = c.metric == "time_us" ? r.time_us : r.busbw_GBps;
     const double measured = c.points[i].measured;
-    result.rows.push_back(Row{c.points[i].bytes, measured, simulated, 100.0 * (simulated - measured) / measured,
-                              r.algo, r.proto});
+    result.rows.push_back(
+        Row{c.points[i].bytes, measured, simulated, 100.0 * (simulated - measured) / measured, r.algo, r.proto});
   }
   result.mean_abs_error_pct = mean_abs(result.rows, 0);
   result.mean_abs_error_pct_large = mean_abs(result.rows, kLargeBytes);

@@ -26,8 +26,8 @@ struct SourceMark {
 enum class ErrorKind { kBadInput, kInternal };
 
 struct Error {
-  std::string message;             // what was expected and what was found
-  std::string field;               // e.g. "links[3].rate"; empty when not about a field
+  std::string message;              // what was expected and what was found
+  std::string field;                // e.g. "links[3].rate"; empty when not about a field
   std::optional<SourceMark> where;  // empty when not about an input file
   ErrorKind kind = ErrorKind::kBadInput;
 
@@ -53,8 +53,8 @@ Error make_file_error(std::string message, int err);
 template <class T>
 class Expected {
  public:
-  Expected(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design
-  Expected(Error error) : state_(std::move(error)) {}    // NOLINT: implicit by design
+  Expected(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
+  Expected(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
   bool ok() const { return std::holds_alternative<T>(state_); }
   explicit operator bool() const { return ok(); }
   T& value() { return std::get<T>(state_); }

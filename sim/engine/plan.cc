@@ -24,15 +24,16 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   }
   for (std::size_t si = 0; si < schedules.size(); ++si) {
     const auto& s = schedules[si];
-    const std::vector<int>& rank_map =
-        options.rank_to_endpoint_per_schedule.empty() ? options.rank_to_endpoint : options.rank_to_endpoint_per_schedule[si];
+    const std::vector<int>& rank_map = options.rank_to_endpoint_per_schedule.empty()
+                                           ? options.rank_to_endpoint
+                                           : options.rank_to_endpoint_per_schedule[si];
     if (rank_map.empty() && s.ranks > network.num_gpus()) {
-      return make_error(fmt::format("{} needs {} ranks but the topology has {} GPUs", s.op, s.ranks,
-                                    network.num_gpus()));
+      return make_error(
+          fmt::format("{} needs {} ranks but the topology has {} GPUs", s.op, s.ranks, network.num_gpus()));
     }
     if (!collective::protocol_supported(s.latency_family, s.protocol)) {
-      return make_error(fmt::format("{} ({}) does not run the {} protocol", s.op, s.algo,
-                                    collective::protocol_name(s.protocol)));
+      return make_error(
+          fmt::format("{} ({}) does not run the {} protocol", s.op, s.algo, collective::protocol_name(s.protocol)));
     }
     auto endpoint = [&](int rank) -> int {
       const int gpu_of_rank0 = rank_map.empty() ? 0 : rank_map.front();
@@ -51,8 +52,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const int src = endpoint(src_rank), dst = endpoint(dst_rank);
       if (src < 0 || dst < 0 || src >= network.num_endpoints() || dst >= network.num_endpoints()) {
         if (src_rank >= s.ranks || dst_rank >= s.ranks) {
-          return make_error(fmt::format("{} ({}) needs an NVSwitch next to the GPUs, and this topology has none",
-                                        s.op, s.algo));
+          return make_error(
+              fmt::format("{} ({}) needs an NVSwitch next to the GPUs, and this topology has none", s.op, s.algo));
         }
         return make_internal_error(fmt::format("rank {} or {} has no GPU in the rank map", src_rank, dst_rank));
       }

@@ -44,7 +44,8 @@ std::string html_page(const std::string& title, const std::string& body) {
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       // No script and no resource from anywhere: the report works offline.
-      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src "
+      "data:\">"
       "<title>{}</title><style>{}</style></head>\n<body>\n{}\n<footer>Made by collsim. Every number is from the "
       "simulation described in docs/architecture.md; the inputs and named assumptions are in the topology and "
       "workload files.</footer>\n</body></html>\n",
@@ -109,8 +110,8 @@ std::string gantt_section(const StepReport& r, int max_stages) {
     const int w = s * g.dp;  // stage s, replica 0 (step_graph: worker = stage x dp + replica)
     row_of_worker[w] = static_cast<int>(rows.size());
     const auto& gpus = g.worker_gpus[static_cast<std::size_t>(w)];
-    const std::string who = fmt::format("stage {} (GPU {}{})", s, gpus.front(),
-                                        gpus.size() > 1 ? fmt::format("-{}", gpus.back()) : "");
+    const std::string who =
+        fmt::format("stage {} (GPU {}{})", s, gpus.front(), gpus.size() > 1 ? fmt::format("-{}", gpus.back()) : "");
     rows.push_back({who + " compute", {}});
     rows.push_back({"  pipeline in", {}});
     rows.push_back({"  data parallel", {}});
@@ -153,7 +154,8 @@ std::string heat_section(const StepHtmlInputs& in) {
     for (double v : util[grp]) total += v;
     if (total <= 0) continue;
     const auto shown = std::min(util[grp].size(), static_cast<std::size_t>(bins));
-    rows.push_back({in.groups.names[grp] + " (mean)", std::vector<double>(util[grp].begin(), util[grp].begin() + shown)});
+    rows.push_back(
+        {in.groups.names[grp] + " (mean)", std::vector<double>(util[grp].begin(), util[grp].begin() + shown)});
   }
   // The busiest single links, from their exact utilisation timelines.
   for (std::size_t k = 0; k < res.link_timeline.size() && k < in.tracked_links.size(); ++k) {
@@ -248,11 +250,14 @@ std::string step_html(const StepHtmlInputs& in) {
   std::vector<svg::Part> parts{{"compute", res.compute_s, svg::category_colour(0)}};
   for (std::size_t k = 0; k < kGroups.size(); ++k) {
     const double e = res.exposed_s[static_cast<int>(kGroups[k])];
-    if (e > 0) parts.push_back({fmt::format("exposed {}", workload::to_string(kGroups[k])), e, svg::category_colour(static_cast<int>(k) + 1)});
+    if (e > 0)
+      parts.push_back({fmt::format("exposed {}", workload::to_string(kGroups[k])), e,
+                       svg::category_colour(static_cast<int>(k) + 1)});
   }
   parts.push_back({"bubble / idle", res.bubble_s, "#c9ced8"});
-  body += "<h2>Where the step time goes</h2><p class=\"sub\">Per GPU, mean over GPUs: compute, communication "
-          "with no compute running (exposed), and waiting. They add up to the step time.</p>";
+  body +=
+      "<h2>Where the step time goes</h2><p class=\"sub\">Per GPU, mean over GPUs: compute, communication "
+      "with no compute running (exposed), and waiting. They add up to the step time.</p>";
   body += svg::stacked_bar("breakdown", parts, secs);
 
   body += gantt_section(r, in.timeline_stages);
@@ -263,21 +268,24 @@ std::string step_html(const StepHtmlInputs& in) {
     for (const auto& b : r.bottlenecks) {
       bars.push_back({b.resource, b.delta_pct, fmt::format("{} (step {})", b.what_if, secs(b.step_time_s))});
     }
-    body += "<h2>What would help</h2><p class=\"sub\">Step-time change if one resource were upgraded; each bar is a "
-            "full re-simulation (collectives re-costed, the step re-run).</p>";
+    body +=
+        "<h2>What would help</h2><p class=\"sub\">Step-time change if one resource were upgraded; each bar is a "
+        "full re-simulation (collectives re-costed, the step re-run).</p>";
     body += svg::bar_chart("what-if", bars, "%");
   }
   body += floor_section(in);
 
   // Tables: the costliest collectives and the busiest links.
-  body += "<h2>Collectives per step</h2><table><tr><th>group</th><th>op</th><th>ranks</th><th>size</th><th>algo</th>"
-          "<th>proto</th><th>count</th><th>alone</th><th>as run</th></tr>";
+  body +=
+      "<h2>Collectives per step</h2><table><tr><th>group</th><th>op</th><th>ranks</th><th>size</th><th>algo</th>"
+      "<th>proto</th><th>count</th><th>alone</th><th>as run</th></tr>";
   for (std::size_t i = 0; i < r.collectives.size() && i < 12; ++i) {
     const auto& c = r.collectives[i];
-    body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                        "<td>{}</td></tr>",
-                        c.group, c.op, c.ranks, units::format(units::Bytes{c.bytes}), c.algo, c.proto, c.count,
-                        secs(c.time_alone_s), secs(c.time_mean_s));
+    body += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td></tr>",
+        c.group, c.op, c.ranks, units::format(units::Bytes{c.bytes}), c.algo, c.proto, c.count, secs(c.time_alone_s),
+        secs(c.time_mean_s));
   }
   body += "</table><h2>Busiest links</h2><table><tr><th>link</th><th>resource</th><th>utilisation</th></tr>";
   for (const auto& l : r.busiest_links) {
@@ -291,9 +299,10 @@ std::string step_html(const StepHtmlInputs& in) {
 std::string collective_html(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows,
                             const std::vector<config::ValidationCase>& reference) {
   std::string body = fmt::format("<h1>{} on {}</h1>", svg::escape(header.op), svg::escape(header.topology));
-  body += fmt::format("<p class=\"sub\">{} ranks, algorithm {}, {} backend. Bus bandwidth as nccl-tests defines it "
-                      "(docs/validation.md).</p>",
-                      header.ranks, svg::escape(header.algo), svg::escape(header.backend));
+  body += fmt::format(
+      "<p class=\"sub\">{} ranks, algorithm {}, {} backend. Bus bandwidth as nccl-tests defines it "
+      "(docs/validation.md).</p>",
+      header.ranks, svg::escape(header.algo), svg::escape(header.backend));
   double best = 0, best_bytes = 0;
   for (const auto& row : rows)
     if (row.busbw_GBps > best) best = row.busbw_GBps, best_bytes = row.bytes;
@@ -311,12 +320,15 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
   for (const auto& c : reference) {
     // A curve of one algorithm is compared with measurements of that algorithm.
     if (header.algo != "auto" && c.algo != "auto" && c.algo != header.algo) continue;
-    svg::Series s{fmt::format("measured: {} ({} {})", c.name, c.algo, c.proto), {}, svg::category_colour(colour++), true};
+    svg::Series s{
+        fmt::format("measured: {} ({} {})", c.name, c.algo, c.proto), {}, svg::category_colour(colour++), true};
     for (const auto& p : c.points) {
-      const double busbw = c.metric == "time_us"
-                               ? p.bytes / (p.measured * 1e-6) / 1e9 * collective::busbw_factor(
-                                     collective::parse_op(header.op).value_or(collective::Op::kAllReduce), header.ranks)
-                               : p.measured;
+      const double busbw =
+          c.metric == "time_us"
+              ? p.bytes / (p.measured * 1e-6) / 1e9 *
+                    collective::busbw_factor(collective::parse_op(header.op).value_or(collective::Op::kAllReduce),
+                                             header.ranks)
+              : p.measured;
       s.points.emplace_back(p.bytes, busbw);
     }
     series.push_back(std::move(s));
@@ -326,11 +338,15 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
               ? "<p class=\"sub\">No published measurement of this case is in the validation table.</p>"
               : "<p class=\"sub\">Open circles: published measurements of this case (tests/validation/cases.yaml, "
                 "with sources).</p>";
-  svg::Axes axes{"message size (bytes, log scale)", "busbw (GB/s)", true,
-                 [](double b) { return units::format(units::Bytes{b}); }, {}};
+  svg::Axes axes{"message size (bytes, log scale)",
+                 "busbw (GB/s)",
+                 true,
+                 [](double b) { return units::format(units::Bytes{b}); },
+                 {}};
   body += svg::line_chart("busbw", series, axes);
-  body += "<h2>Results</h2><table><tr><th>size</th><th>algo</th><th>proto</th><th>time</th><th>algbw (GB/s)</th>"
-          "<th>busbw (GB/s)</th></tr>";
+  body +=
+      "<h2>Results</h2><table><tr><th>size</th><th>algo</th><th>proto</th><th>time</th><th>algbw (GB/s)</th>"
+      "<th>busbw (GB/s)</th></tr>";
   for (const auto& row : rows) {
     body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{:.2f}</td></tr>",
                         units::format(units::Bytes{row.bytes}), row.algo, row.proto, secs(row.time_us * 1e-6),

@@ -33,7 +33,7 @@ struct StepHtmlInputs {
   const topology::Topology* topo = nullptr;
   const topology::Network* network = nullptr;
   LinkGroups groups;
-  std::vector<int> tracked_links;  // result.link_timeline's links: extra heat-map rows
+  std::vector<int> tracked_links;         // result.link_timeline's links: extra heat-map rows
   int timeline_stages = kTimelineStages;  // replica 0's stages shown in the timeline (at least 1)
 };
 std::string step_html(const StepHtmlInputs& in);

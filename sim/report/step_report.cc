@@ -40,8 +40,8 @@ StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string&
       auto [it, inserted] = index.try_emplace(key, r.collectives.size());
       if (inserted) {
         r.collectives.push_back(CollectiveSummary{to_string(o.group), std::string(collective::op_name(call.op)),
-                                                  cost.algo, cost.proto, static_cast<int>(call.gpus.size()),
-                                                  call.bytes, 0, 0, 0});
+                                                  cost.algo, cost.proto, static_cast<int>(call.gpus.size()), call.bytes,
+                                                  0, 0, 0});
       }
       auto& s = r.collectives[it->second];
       ++s.count;
@@ -79,7 +79,8 @@ StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string&
   }
   std::stable_sort(r.resources.begin(), r.resources.end(),
                    [](const auto& a, const auto& b) { return a.mean_utilisation > b.mean_utilisation; });
-  std::stable_sort(links.begin(), links.end(), [](const auto& a, const auto& b) { return a.utilisation > b.utilisation; });
+  std::stable_sort(links.begin(), links.end(),
+                   [](const auto& a, const auto& b) { return a.utilisation > b.utilisation; });
   if (links.size() > 10) links.resize(10);
   r.busiest_links = std::move(links);
   return r;
@@ -102,11 +103,11 @@ std::string step_text(const StepReport& r) {
   std::string out;
   auto line = [&](const std::string& s) { out += s + "\n"; };
   line(fmt::format("collsim run: {} on {} ({} GPUs)", r.workload, r.topology, r.gpus));
-  line(fmt::format("  parallelism   tp {} x cp {} x pp {} x dp {} (ep {}); {} micro-batches of {} x {} tokens; {}; ZeRO-{}",
-                   g.tp, g.cp, g.pp, g.dp, g.ep, g.micro_batches, w.batch.micro, w.model.seq_len,
-                   g.virtual_stages > 1 ? fmt::format("interleaved 1F1B, {} virtual stages", g.virtual_stages)
-                                        : std::string("1F1B"),
-                   w.parallel.zero));
+  line(fmt::format(
+      "  parallelism   tp {} x cp {} x pp {} x dp {} (ep {}); {} micro-batches of {} x {} tokens; {}; ZeRO-{}", g.tp,
+      g.cp, g.pp, g.dp, g.ep, g.micro_batches, w.batch.micro, w.model.seq_len,
+      g.virtual_stages > 1 ? fmt::format("interleaved 1F1B, {} virtual stages", g.virtual_stages) : std::string("1F1B"),
+      w.parallel.zero));
   std::string params = fmt::format("{:.1f}B parameters", g.counts.total_params / 1e9);
   if (w.model.experts > 0) params += fmt::format(" ({:.1f}B active)", g.counts.active_params / 1e9);
   if (w.model.published_parameters > 0) {
@@ -134,12 +135,13 @@ std::string step_text(const StepReport& r) {
   }
   line(fmt::format("critical path   {} operations: {}", res.critical_path.size(), cp));
   if (res.max_slowdown > 1 + 1e-6) {
-    line(fmt::format("contention      concurrent collectives slowed each other, the worst by {:.2f}x", res.max_slowdown));
+    line(fmt::format("contention      concurrent collectives slowed each other, the worst by {:.2f}x",
+                     res.max_slowdown));
   }
   line("");
   line("collectives per step (the 8 costliest)");
-  line(fmt::format("  {:<5} {:<14} {:>6} {:>11} {:>6} {:>7} {:>8} {:>11} {:>11}", "group", "op", "ranks", "size", "algo",
-                   "proto", "count", "alone", "as run"));
+  line(fmt::format("  {:<5} {:<14} {:>6} {:>11} {:>6} {:>7} {:>8} {:>11} {:>11}", "group", "op", "ranks", "size",
+                   "algo", "proto", "count", "alone", "as run"));
   for (std::size_t i = 0; i < r.collectives.size() && i < 8; ++i) {
     const auto& c = r.collectives[i];
     line(fmt::format("  {:<5} {:<14} {:>6} {:>11} {:>6} {:>7} {:>8} {:>11} {:>11}", c.group, c.op, c.ranks,
@@ -147,9 +149,10 @@ std::string step_text(const StepReport& r) {
                      secs(c.time_mean_s)));
   }
   line("");
-  line(fmt::format("simulated       {} operations, {} collective calls ({} distinct wirings, {} candidate schedules "
-                   "on the engine)",
-                   g.ops.size(), r.cost_stats.calls, r.cost_stats.distinct, r.cost_stats.simulated_schedules));
+  line(
+      fmt::format("simulated       {} operations, {} collective calls ({} distinct wirings, {} candidate schedules "
+                  "on the engine)",
+                  g.ops.size(), r.cost_stats.calls, r.cost_stats.distinct, r.cost_stats.simulated_schedules));
   // Candidates the tuner did not simulate (engine/tuner.h), a few named.
   constexpr std::size_t kSkippedShown = 4;
   const auto& skipped = r.cost_stats.skipped;
@@ -165,7 +168,8 @@ std::string step_text(const StepReport& r) {
                      ru.mean_utilisation * 100, ru.max_utilisation * 100));
   }
   line("busiest links");
-  for (const auto& l : r.busiest_links) line(fmt::format("  {:<48} {:>5.1f}%  {}", l.name, l.utilisation * 100, l.resource));
+  for (const auto& l : r.busiest_links)
+    line(fmt::format("  {:<48} {:>5.1f}%  {}", l.name, l.utilisation * 100, l.resource));
   if (!r.bottlenecks.empty()) {
     line("");
     line("what would help (each a full re-simulation; ranked by step-time change)");
@@ -185,8 +189,13 @@ std::string step_json(const StepReport& r) {
   j.key("topology").value(r.topology);
   j.key("gpus").value(static_cast<double>(r.gpus));
   j.key("parallelism").begin_object();
-  for (auto [k, v] : {std::pair{"tp", g.tp}, {"cp", g.cp}, {"pp", g.pp}, {"dp", g.dp}, {"ep", g.ep},
-                      {"virtual_stages", g.virtual_stages}, {"micro_batches", g.micro_batches}})
+  for (auto [k, v] : {std::pair{"tp", g.tp},
+                      {"cp", g.cp},
+                      {"pp", g.pp},
+                      {"dp", g.dp},
+                      {"ep", g.ep},
+                      {"virtual_stages", g.virtual_stages},
+                      {"micro_batches", g.micro_batches}})
     j.key(k).value(static_cast<double>(v));
   j.end_object();
   j.key("parameters").value(g.counts.total_params);

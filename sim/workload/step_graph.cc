@@ -15,23 +15,34 @@ namespace collsim::workload {
 
 const char* to_string(Group g) {
   switch (g) {
-    case Group::kNone: return "none";
-    case Group::kTp: return "tp";
-    case Group::kCp: return "cp";
-    case Group::kEp: return "ep";
-    case Group::kPp: return "pp";
-    case Group::kDp: return "dp";
+    case Group::kNone:
+      return "none";
+    case Group::kTp:
+      return "tp";
+    case Group::kCp:
+      return "cp";
+    case Group::kEp:
+      return "ep";
+    case Group::kPp:
+      return "pp";
+    case Group::kDp:
+      return "dp";
   }
   return "?";
 }
 
 const char* to_string(Phase p) {
   switch (p) {
-    case Phase::kForward: return "fwd";
-    case Phase::kBackward: return "bwd";
-    case Phase::kGradReduce: return "grad-reduce";
-    case Phase::kOptimizer: return "optimizer";
-    case Phase::kParamGather: return "param-gather";
+    case Phase::kForward:
+      return "fwd";
+    case Phase::kBackward:
+      return "bwd";
+    case Phase::kGradReduce:
+      return "grad-reduce";
+    case Phase::kOptimizer:
+      return "optimizer";
+    case Phase::kParamGather:
+      return "param-gather";
   }
   return "?";
 }
@@ -41,8 +52,10 @@ std::string StepGraph::label(int i) const {
   std::string s = fmt::format("stage {} {}", o.stage, to_string(o.phase));
   if (o.layer >= 0) s += fmt::format(" layer {}", o.layer);
   if (o.micro >= 0) s += fmt::format(" mb {}", o.micro);
-  if (o.kind == StepOp::Kind::kComm) s += fmt::format(" {} {}", to_string(o.group), o.what);
-  else s += " " + o.what;
+  if (o.kind == StepOp::Kind::kComm)
+    s += fmt::format(" {} {}", to_string(o.group), o.what);
+  else
+    s += " " + o.what;
   return s;
 }
 
@@ -100,8 +113,10 @@ class Compiler {
     for (int wk = 0; wk < num_workers_; ++wk) {
       const int s = g_.worker_stage[wk];
       for (const Item& it : pipeline_order(s, g_.pp, g_.virtual_stages, g_.micro_batches)) {
-        if (it.forward) forward(wk, it.chunk, it.micro);
-        else backward(wk, it.chunk, it.micro);
+        if (it.forward)
+          forward(wk, it.chunk, it.micro);
+        else
+          backward(wk, it.chunk, it.micro);
       }
     }
     gradient_reduction();
@@ -178,7 +193,8 @@ class Compiler {
                                      g_.micro_batches, p.pp, to_string(nearest_multiples(b.global, step))));
     }
     if (p.zero == 3) {
-      return w_.error_at("parallelism.zero", "ZeRO-3 (parameters gathered per layer) is not modelled yet: use 0, 1 or 2");
+      return w_.error_at("parallelism.zero",
+                         "ZeRO-3 (parameters gathered per layer) is not modelled yet: use 0, 1 or 2");
     }
     g_.counts = count_model(w_.model);
 
@@ -211,12 +227,12 @@ class Compiler {
           const int dom = net_.nvlink_domain_of(grp.front());
           for (int gpu : grp) {
             if (net_.nvlink_domain_of(gpu) != dom) {
-              return w_.error_at("parallelism.tp",
-                                 fmt::format("the TP group of {} GPUs from GPU {} spans more than one NVLink domain ({} and "
-                                             "{} are not on the same NVSwitch); make tp fit a domain, change "
-                                             "parallelism.order, or set tp_across_nvlink_domains: true",
-                                             grp.size(), grp.front(), net_.endpoints()[grp.front()],
-                                             net_.endpoints()[gpu]));
+              return w_.error_at(
+                  "parallelism.tp",
+                  fmt::format("the TP group of {} GPUs from GPU {} spans more than one NVLink domain ({} and "
+                              "{} are not on the same NVSwitch); make tp fit a domain, change "
+                              "parallelism.order, or set tp_across_nvlink_domains: true",
+                              grp.size(), grp.front(), net_.endpoints()[grp.front()], net_.endpoints()[gpu]));
             }
           }
         }
@@ -552,9 +568,11 @@ class Compiler {
         o.what = std::string(collective::op_name(op));
         o.workers = stage_workers;
         if (g_.dp * g_.cp > 1 && b.dense_params > 0)
-          for (const auto& gs : dense_groups) o.calls.push_back(call(op, gs, b.dense_params * bytes_per_param, Group::kDp));
+          for (const auto& gs : dense_groups)
+            o.calls.push_back(call(op, gs, b.dense_params * bytes_per_param, Group::kDp));
         if (edp * g_.cp > 1 && b.expert_params > 0)
-          for (const auto& gs : expert_groups) o.calls.push_back(call(op, gs, b.expert_params * bytes_per_param, Group::kDp));
+          for (const auto& gs : expert_groups)
+            o.calls.push_back(call(op, gs, b.expert_params * bytes_per_param, Group::kDp));
         if (o.calls.empty()) return;
         o.layer = grads_ready_[w0][b.layers.back()].first;  // backward produces layers high to low
         o.layer_count = static_cast<int>(b.layers.size());
@@ -565,8 +583,10 @@ class Compiler {
       for (const Bucket& b : buckets) {
         std::vector<int> deps;
         for (int wk : stage_workers) {
-          if (w_.comm.overlap_dp) deps.push_back(grads_ready_[wk][b.layers.back()].second);
-          else deps.push_back(last_[wk]);
+          if (w_.comm.overlap_dp)
+            deps.push_back(grads_ready_[wk][b.layers.back()].second);
+          else
+            deps.push_back(last_[wk]);
         }
         dp_op(Phase::kGradReduce, grad_op, b, deps, gb);
       }

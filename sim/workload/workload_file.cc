@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/engine/tuner.h"
 #include "sim/config/overrides.h"
 #include "sim/config/yaml_fields.h"
+#include "sim/engine/tuner.h"
 #include "sim/units/units.h"
 #include "sim/workload/nearest_valid.h"
 #include "sim/workload/workload_spec.h"
@@ -17,10 +17,14 @@ using config::MapReader;
 
 const char* to_string(Dim d) {
   switch (d) {
-    case Dim::kTp: return "tp";
-    case Dim::kCp: return "cp";
-    case Dim::kDp: return "dp";
-    case Dim::kPp: return "pp";
+    case Dim::kTp:
+      return "tp";
+    case Dim::kCp:
+      return "cp";
+    case Dim::kDp:
+      return "dp";
+    case Dim::kPp:
+      return "pp";
   }
   return "?";
 }
@@ -91,25 +95,31 @@ class Reader {
     auto v = m.optional_scalar(key);
     if (!v) return v.error();
     if (!*v) return fallback;
-    static const std::vector<std::pair<std::string, double>> kTypes{
-        {"fp32", 4}, {"tf32", 4}, {"bf16", 2}, {"fp16", 2}, {"fp8", 1}, {"fp4", 0.5}};
+    static const std::vector<std::pair<std::string, double>> kTypes{{"fp32", 4}, {"tf32", 4}, {"bf16", 2},
+                                                                    {"fp16", 2}, {"fp8", 1},  {"fp4", 0.5}};
     for (const auto& [name, bytes] : kTypes)
       if (**v == name) return bytes;
     return m.error_at(key, fmt::format("expected fp32, bf16, fp16, fp8 or fp4, found '{}'", **v));
   }
 
   Status model(const MapReader& m) {
-    if (auto s = m.check({"name", "layers", "hidden", "ffn_hidden", "heads", "kv_heads", "head_dim", "vocab",
-                          "seq_len", "mlp", "tied_embeddings", "experts", "top_k", "expert_ffn_hidden",
-                          "shared_experts", "dense_layers", "parameters"});
+    if (auto s = m.check({"name", "layers", "hidden", "ffn_hidden", "heads", "kv_heads", "head_dim", "vocab", "seq_len",
+                          "mlp", "tied_embeddings", "experts", "top_k", "expert_ffn_hidden", "shared_experts",
+                          "dense_layers", "parameters"});
         !s) {
       return s;
     }
     auto& md = w_.model;
-    if (auto v = m.optional_scalar("name"); !v) return v.error();
-    else md.name = v->value_or(w_.name);
-    for (auto [key, target] : {std::pair{"layers", &md.layers}, {"hidden", &md.hidden}, {"ffn_hidden", &md.ffn_hidden},
-                               {"heads", &md.heads}, {"vocab", &md.vocab}, {"seq_len", &md.seq_len}}) {
+    if (auto v = m.optional_scalar("name"); !v)
+      return v.error();
+    else
+      md.name = v->value_or(w_.name);
+    for (auto [key, target] : {std::pair{"layers", &md.layers},
+                               {"hidden", &md.hidden},
+                               {"ffn_hidden", &md.ffn_hidden},
+                               {"heads", &md.heads},
+                               {"vocab", &md.vocab},
+                               {"seq_len", &md.seq_len}}) {
       auto v = positive_int(m, key);
       if (!v) return v.error();
       *target = *v;
@@ -121,8 +131,8 @@ class Reader {
       return m.error_at("kv_heads", fmt::format("expected a divisor of heads ({}), found {}", md.heads, md.kv_heads));
     }
     if (!m.has("head_dim") && md.hidden % md.heads != 0) {
-      return m.error_at("heads", fmt::format("hidden ({}) is not a multiple of heads ({}); give head_dim", md.hidden,
-                                             md.heads));
+      return m.error_at("heads",
+                        fmt::format("hidden ({}) is not a multiple of heads ({}); give head_dim", md.hidden, md.heads));
     }
     auto hd = positive_int(m, "head_dim", std::max(1, md.hidden / md.heads));
     if (!hd) return hd.error();
@@ -130,15 +140,20 @@ class Reader {
     if (auto v = m.optional_scalar("mlp"); !v) {
       return v.error();
     } else if (*v) {
-      if (**v == "swiglu") md.mlp = Mlp::kSwiGlu;
-      else if (**v == "gelu") md.mlp = Mlp::kGelu;
-      else return m.error_at("mlp", fmt::format("expected swiglu or gelu, found '{}'", **v));
+      if (**v == "swiglu")
+        md.mlp = Mlp::kSwiGlu;
+      else if (**v == "gelu")
+        md.mlp = Mlp::kGelu;
+      else
+        return m.error_at("mlp", fmt::format("expected swiglu or gelu, found '{}'", **v));
     }
     auto tied = boolean(m, "tied_embeddings", false);
     if (!tied) return tied.error();
     md.tied_embeddings = *tied;
-    for (auto [key, target] : {std::pair{"experts", &md.experts}, {"top_k", &md.top_k},
-                               {"expert_ffn_hidden", &md.expert_ffn_hidden}, {"shared_experts", &md.shared_experts},
+    for (auto [key, target] : {std::pair{"experts", &md.experts},
+                               {"top_k", &md.top_k},
+                               {"expert_ffn_hidden", &md.expert_ffn_hidden},
+                               {"shared_experts", &md.shared_experts},
                                {"dense_layers", &md.dense_layers}}) {
       auto v = nonnegative_int(m, key, 0);
       if (!v) return v.error();
@@ -150,8 +165,8 @@ class Reader {
       }
       if (md.expert_ffn_hidden < 1) return m.error_at("expert_ffn_hidden", "a MoE model needs expert_ffn_hidden");
       if (md.dense_layers >= md.layers) {
-        return m.error_at("dense_layers", fmt::format("expected fewer than layers ({}), found {}", md.layers,
-                                                      md.dense_layers));
+        return m.error_at("dense_layers",
+                          fmt::format("expected fewer than layers ({}), found {}", md.layers, md.dense_layers));
       }
     } else {
       for (auto key : {"top_k", "expert_ffn_hidden", "shared_experts", "dense_layers"}) {
@@ -174,8 +189,8 @@ class Reader {
       return s;
     }
     auto& p = w_.parallel;
-    for (auto [key, target] : {std::pair{"tp", &p.tp}, {"pp", &p.pp}, {"cp", &p.cp}, {"ep", &p.ep},
-                               {"virtual_stages", &p.virtual_stages}}) {
+    for (auto [key, target] :
+         {std::pair{"tp", &p.tp}, {"pp", &p.pp}, {"cp", &p.cp}, {"ep", &p.ep}, {"virtual_stages", &p.virtual_stages}}) {
       auto v = positive_int(m, key, 1);
       if (!v) return v.error();
       *target = *v;
@@ -202,11 +217,16 @@ class Reader {
       for (const auto& item : order) {
         const std::string name = item.IsScalar() ? item.Scalar() : "";
         Dim d;
-        if (name == "tp") d = Dim::kTp;
-        else if (name == "cp") d = Dim::kCp;
-        else if (name == "dp") d = Dim::kDp;
-        else if (name == "pp") d = Dim::kPp;
-        else return Error{fmt::format("{}, found '{}'", expect, name), m.field("order"), config::mark_of(item, m.file())};
+        if (name == "tp")
+          d = Dim::kTp;
+        else if (name == "cp")
+          d = Dim::kCp;
+        else if (name == "dp")
+          d = Dim::kDp;
+        else if (name == "pp")
+          d = Dim::kPp;
+        else
+          return Error{fmt::format("{}, found '{}'", expect, name), m.field("order"), config::mark_of(item, m.file())};
         if (std::find(p.order.begin(), p.order.end(), d) != p.order.end()) {
           return Error{fmt::format("{}: '{}' appears twice", expect, name), m.field("order"),
                        config::mark_of(item, m.file())};
@@ -236,8 +256,9 @@ class Reader {
                                     md.layers, p.pp, p.virtual_stages, vs ? "virtual_stages" : "pp", to_string(fit)));
     }
     if (p.virtual_stages > 1 && p.pp < 2) {
-      return m.error_at("virtual_stages", fmt::format("interleaving (virtual_stages {}) needs a pipeline: pp >= 2, found {}",
-                                                      p.virtual_stages, p.pp));
+      return m.error_at(
+          "virtual_stages",
+          fmt::format("interleaving (virtual_stages {}) needs a pipeline: pp >= 2, found {}", p.virtual_stages, p.pp));
     }
     if (md.heads % p.tp != 0) {
       const Nearest tp = nearest_where(p.tp, md.heads, [&](long long v) { return md.heads % v == 0; });
@@ -245,8 +266,8 @@ class Reader {
                                           md.heads, to_string(tp)));
     }
     if (p.sequence_parallel && md.seq_len % (p.tp * p.cp) != 0) {
-      return m.error_at("sequence_parallel", fmt::format("seq_len ({}) must be a multiple of tp x cp ({})", md.seq_len,
-                                                         p.tp * p.cp));
+      return m.error_at("sequence_parallel",
+                        fmt::format("seq_len ({}) must be a multiple of tp x cp ({})", md.seq_len, p.tp * p.cp));
     }
     if (md.seq_len % p.cp != 0) {
       const Nearest cp = nearest_where(p.cp, md.seq_len, [&](long long v) { return md.seq_len % v == 0; });
@@ -307,9 +328,10 @@ class Reader {
     const bool derived = m.has("peak") || m.has("mfu");
     const bool measured = m.has("layer_forward") || m.has("layer_backward");
     if (derived == measured) {
-      return Error{"expected either peak and mfu (compute time from FLOPs) or layer_forward and layer_backward "
-                   "(measured per micro-batch), not both and not neither",
-                   m.path(), m.mark()};
+      return Error{
+          "expected either peak and mfu (compute time from FLOPs) or layer_forward and layer_backward "
+          "(measured per micro-batch), not both and not neither",
+          m.path(), m.mark()};
     }
     if (derived) {
       auto peak = quantity(m, "peak", flops, 0);
@@ -319,10 +341,12 @@ class Reader {
       remember(m, "mfu");
       auto mfu = m.number("mfu");
       if (!mfu) return mfu.error();
-      if (!(*mfu > 0 && *mfu <= 1)) return m.error_at("mfu", fmt::format("expected a fraction in (0, 1], found {}", *mfu));
+      if (!(*mfu > 0 && *mfu <= 1))
+        return m.error_at("mfu", fmt::format("expected a fraction in (0, 1], found {}", *mfu));
       c.mfu = *mfu;
     } else {
-      for (auto [key, target] : {std::pair{"layer_forward", &c.layer_forward_s}, {"layer_backward", &c.layer_backward_s}}) {
+      for (auto [key, target] :
+           {std::pair{"layer_forward", &c.layer_forward_s}, {"layer_backward", &c.layer_backward_s}}) {
         if (!m.has(key)) return m.error_at(key, "missing: give both layer_forward and layer_backward");
         auto v = quantity(m, key, seconds, 0);
         if (!v) return v.error();
@@ -373,8 +397,8 @@ class Reader {
 
   Status read(const YAML::Node& root, const std::string& file) {
     MapReader top(root, file, "");
-    if (auto s = top.check({"name", "description", "model", "parallelism", "batch", "precision", "compute",
-                            "communication"});
+    if (auto s = top.check(
+            {"name", "description", "model", "parallelism", "batch", "precision", "compute", "communication"});
         !s) {
       return s;
     }
