@@ -29,6 +29,8 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
                       : workload::load_workload_file(req.workload_file, req.workload_sets);
   if (!workload) return workload.error();
   run->workload = std::move(*workload);
+  auto gpu = workload::resolve_gpu_model(run->workload, run->spec);
+  if (!gpu) return gpu.error();
 
   workload::CommChoice choice;
   choice.algorithm = req.algo.value_or(run->workload.comm.algorithm);
@@ -69,6 +71,7 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
 
   run->report = report::summarise_step(run->workload, run->spec.name, run->graph, run->costs, run->result, network);
   run->report.cost_stats = stats;
+  run->report.gpu = *gpu;
   if (req.what_if) {
     auto what_ifs = workload::run_what_ifs(run->spec, run->topo, run->graph, run->costs, run->result, choice, **backend,
                                            {}, [&](const std::string& r) { say("what if: " + r); });

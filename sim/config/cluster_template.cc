@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/config/floor_reader.h"
+#include "sim/config/gpu_models.h"
 #include "sim/config/yaml_fields.h"
 #include "sim/units/units.h"
 
@@ -28,15 +29,16 @@ struct NodeBlock {
   const char* link_class;
   double pcie_Bps;  // per direction, GPU <-> NIC
   int default_nodes_per_rack;
-  int gpus_per_grace = 0;  // Grace CPUs on NVLink-C2C: one per this many GPUs; 0 = none modelled
+  int gpus_per_grace = 0;      // Grace CPUs on NVLink-C2C: one per this many GPUs; 0 = none modelled
+  const char* gpu_model = "";  // gpu_models.h; `cluster.gpu` overrides (an HGX H200 is an hgx-h100 board)
 };
 
 const std::vector<NodeBlock>& blocks() {
   static const std::vector<NodeBlock> b{
-      {"hgx-h100", 8, 4, {5, 4, 4, 5}, 25e9, "nvlink4", 63e9, 4},
-      {"hgx-b200", 8, 2, {9, 9}, 50e9, "nvlink5", 63e9, 4},
-      {"dgx-a100", 8, 6, {2, 2, 2, 2, 2, 2}, 25e9, "nvlink3", 31e9, 4},
-      {"gb200-nvl72", 72, 18, std::vector<int>(18, 1), 50e9, "nvlink5", 63e9, 1, 2},
+      {"hgx-h100", 8, 4, {5, 4, 4, 5}, 25e9, "nvlink4", 63e9, 4, 0, "h100"},
+      {"hgx-b200", 8, 2, {9, 9}, 50e9, "nvlink5", 63e9, 4, 0, "b200"},
+      {"dgx-a100", 8, 6, {2, 2, 2, 2, 2, 2}, 25e9, "nvlink3", 31e9, 4, 0, "a100"},
+      {"gb200-nvl72", 72, 18, std::vector<int>(18, 1), 50e9, "nvlink5", 63e9, 1, 2, "gb200"},
   };
   return b;
 }
@@ -62,7 +64,8 @@ struct GenDevices {
   int count;  // 0: one device named exactly `name` (no `count` key)
   std::string rack;
   int u;
-  int ports;  // 0: no budget
+  int ports;               // 0: no budget
+  std::string model = {};  // GPUs: their model
 };
 // A group, a group's devices by index ("n0gpu[0,2]"), or one device by its
 // own name ("n0nic3": `device_name` with a single index).
@@ -97,6 +100,7 @@ struct Params {
   int nodes = 1;
   int domain_gpus = 0;
   std::string nic = "400Gb/s";
+  std::string gpu_model;  // the block's, unless cluster.gpu names another
   double nic_Bps = 50e9;
   std::string fabric_kind;  // default: rail-optimized for 8-GPU nodes, leaf-spine for racks
   int leaf_radix = 64;
@@ -126,7 +130,9 @@ Expected<int> positive_int(const MapReader& m, std::string_view key, int fallbac
 }
 
 Expected<Params> read_params(const MapReader& c) {
-  if (auto s = c.check({"node", "nodes", "domain_gpus", "nic", "fabric", "layout", "host"}); !s) return s.error();
+  if (auto s = c.check({"node", "nodes", "domain_gpus", "gpu", "nic", "fabric", "layout", "host"}); !s) {
+    return s.error();
+  }
   Params p;
   auto node = c.scalar("node");
   if (!node) return node.error();
@@ -139,6 +145,12 @@ Expected<Params> read_params(const MapReader& c) {
     std::string msg = fmt::format("unknown building block '{}'", *node);
     if (auto near = closest_match(*node, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
     return c.error_at("node", msg + "; expected hgx-h100, hgx-b200, dgx-a100 or gb200-nvl72");
+  }
+  p.gpu_model = p.block->gpu_model;
+  if (auto gpu = c.optional_scalar("gpu"); !gpu) {
+    return gpu.error();
+  } else if (*gpu) {
+    p.gpu_model = **gpu;  // checked against the file's gpu_models where the devices are made
   }
   auto nodes = positive_int(c, "nodes", 1);
   if (!nodes) return nodes.error();
@@ -286,7 +298,7 @@ Status generate(const MapReader& c, Generated& out) {
     const int u = 1 + (n % p.nodes_per_rack) * (40 / p.nodes_per_rack);
     for (int d = 0; d < domains_per_node; ++d) {
       const std::string tag = domains_per_node == 1 ? fmt::format("n{}", n) : fmt::format("n{}d{}", n, d);
-      out.devices.push_back({tag + "gpu", "gpu", p.domain_gpus, rack, u, 0});
+      out.devices.push_back({tag + "gpu", "gpu", p.domain_gpus, rack, u, 0, p.gpu_model});
       out.devices.push_back({tag + "nvswitch", "nvswitch", b.nvswitches, rack, u, 0});
       out.devices.push_back({tag + "nic", "nic", p.domain_gpus, rack, u, 0});
       // NVLink: one entry per distinct lane count, to all switches with that count.
@@ -543,6 +555,7 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
     if (d.ports > 0) n["ports"] = std::to_string(d.ports);
     n["rack"] = d.rack;
     n["u"] = std::to_string(d.u);
+    if (!d.model.empty()) n["model"] = d.model;
     devices.push_back(n);
   }
   for (const auto& l : gen.links) {
@@ -592,10 +605,13 @@ Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, To
                         fmt::format("a generated device stands at rack unit {}, above the rack's height of {}", d.u,
                                     units::format(units::Length{spec.floor.rack_height_m})));
     }
+    if (!d.model.empty()) {
+      if (auto found = find_gpu_model(spec, d.model); !found) return c.error_at("gpu", found.error().message);
+    }
     groups.emplace(d.name, Group{static_cast<int>(spec.devices.size()), std::max(1, d.count)});
     for (int i = 0; i < std::max(1, d.count); ++i) {
-      spec.devices.push_back(
-          DeviceSpec{d.count > 0 ? fmt::format("{}{}", d.name, i) : d.name, kind, d.ports, rack, height_m, at});
+      spec.devices.push_back(DeviceSpec{d.count > 0 ? fmt::format("{}{}", d.name, i) : d.name, kind, d.ports, rack,
+                                        height_m, at, d.model});
     }
   }
   auto resolve = [&](const GenSelector& sel) {

@@ -9,6 +9,7 @@
 
 #include "sim/config/cluster_template.h"
 #include "sim/config/floor_reader.h"
+#include "sim/config/gpu_models.h"
 #include "sim/config/link_classes.h"
 #include "sim/config/overrides.h"
 #include "sim/config/yaml_fields.h"
@@ -18,12 +19,18 @@ namespace collsim::config {
 
 const char* to_string(DeviceKind kind) {
   switch (kind) {
-    case DeviceKind::kGpu: return "gpu";
-    case DeviceKind::kCpu: return "cpu";
-    case DeviceKind::kNic: return "nic";
-    case DeviceKind::kNvSwitch: return "nvswitch";
-    case DeviceKind::kPcieSwitch: return "pcie_switch";
-    case DeviceKind::kSwitch: return "switch";
+    case DeviceKind::kGpu:
+      return "gpu";
+    case DeviceKind::kCpu:
+      return "cpu";
+    case DeviceKind::kNic:
+      return "nic";
+    case DeviceKind::kNvSwitch:
+      return "nvswitch";
+    case DeviceKind::kPcieSwitch:
+      return "pcie_switch";
+    case DeviceKind::kSwitch:
+      return "switch";
   }
   return "?";
 }
@@ -51,8 +58,11 @@ class TopologyReader {
     // A template alone: its devices go straight into the spec.
     const bool template_alone = root["cluster"] && !root["racks"] && !root["devices"] && !root["links"];
     if (template_alone) {
-      if (auto s = top.check({"name", "description", "link_classes", "media", "floor", "cluster"}); !s) return s.error();
-    } else if (auto s = top.check({"name", "description", "link_classes", "media", "floor", "racks", "devices", "links"});
+      if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "cluster"}); !s) {
+        return s.error();
+      }
+    } else if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "racks",
+                                   "devices", "links"});
                !s) {
       return s.error();
     }
@@ -62,6 +72,8 @@ class TopologyReader {
     spec_.name = *name;
     for (const auto& c : builtin_link_classes()) spec_.link_classes[c.name] = c;
     for (const auto& m : builtin_media()) spec_.media[m.name] = m;
+    for (const auto& g : builtin_gpu_models()) spec_.gpu_models[g.name] = g;
+    if (auto s = read_gpu_models(top, spec_); !s) return s.error();
     if (auto s = read_media(top, spec_); !s) return s.error();
     if (auto s = read_floor(top, spec_); !s) return s.error();
     if (auto s = read_racks(top, spec_); !s) return s.error();
@@ -94,7 +106,7 @@ class TopologyReader {
   }
 
   Status read_device_group(const MapReader& entry) {
-    if (auto s = entry.check({"name", "kind", "count", "ports", "rack", "u"}); !s) return s;
+    if (auto s = entry.check({"name", "kind", "count", "ports", "rack", "u", "model"}); !s) return s;
     int ports = 0;
     if (entry.has("ports")) {
       auto v = entry.integer("ports");
@@ -124,6 +136,17 @@ class TopologyReader {
       msg += "; expected one of: gpu, cpu, nic, nvswitch, pcie_switch, switch";
       return entry.error_at("kind", msg);
     }
+    std::string model;
+    if (entry.has("model")) {
+      if (*kind != DeviceKind::kGpu) {
+        return entry.error_at(
+            "model", fmt::format("only GPUs have a model (gpu_models:), this device is a {}", to_string(*kind)));
+      }
+      auto m = entry.scalar("model");
+      if (!m) return m.error();
+      if (auto found = find_gpu_model(spec_, *m); !found) return entry.error_at("model", found.error().message);
+      model = *m;
+    }
     long long count = 1;
     if (entry.has("count")) {
       auto c = entry.integer("count");
@@ -142,7 +165,7 @@ class TopologyReader {
         return entry.error_at("name", fmt::format("device name '{}' is defined twice", device_name));
       }
       device_index_[device_name] = static_cast<int>(spec_.devices.size());
-      spec_.devices.push_back(DeviceSpec{device_name, *kind, ports, rack, height_m, entry.mark_of("name")});
+      spec_.devices.push_back(DeviceSpec{device_name, *kind, ports, rack, height_m, entry.mark_of("name"), model});
     }
     groups_[*name] = group;
     return Ok{};
@@ -184,8 +207,8 @@ class TopologyReader {
         if (dash != '-' || !(in >> hi)) return bad_index(entry, key, sel);
       }
       if (lo < 0 || hi >= g.count || lo > hi) {
-        return entry.error_at(key, fmt::format("index range {}-{} is outside group '{}' (indices 0-{})", lo, hi,
-                                               g.name, g.count - 1));
+        return entry.error_at(
+            key, fmt::format("index range {}-{} is outside group '{}' (indices 0-{})", lo, hi, g.name, g.count - 1));
       }
       for (int i = lo; i <= hi; ++i) out.push_back(g.first + i);
     }
@@ -200,7 +223,8 @@ class TopologyReader {
   }
 
   static Error bad_index(const MapReader& entry, std::string_view key, const std::string& sel) {
-    return entry.error_at(key, fmt::format("expected indices like 'gpu[*]', 'gpu[3]' or 'gpu[0-3,6]', found '{}'", sel));
+    return entry.error_at(key,
+                          fmt::format("expected indices like 'gpu[*]', 'gpu[3]' or 'gpu[0-3,6]', found '{}'", sel));
   }
 
   template <class T>
@@ -213,8 +237,8 @@ class TopologyReader {
   }
 
   Status read_link(const MapReader& entry) {
-    if (auto s = entry.check({"from", "to", "pattern", "rate", "lanes", "latency", "length", "medium", "class",
-                              "efficiency"});
+    if (auto s = entry.check(
+            {"from", "to", "pattern", "rate", "lanes", "latency", "length", "medium", "class", "efficiency"});
         !s) {
       return s;
     }
@@ -370,8 +394,7 @@ Expected<YAML::Node> prepared_yaml(const std::string& text, const std::string& f
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    return Error{fmt::format("YAML syntax error: {}", e.msg), "",
-                 SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
+    return Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
   }
   if (auto s = apply_overrides(root, overrides); !s) return s.error();
   try {

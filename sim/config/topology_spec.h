@@ -25,16 +25,26 @@ struct DeviceSpec {
   int rack = -1;         // index into TopologySpec::racks; -1 = not placed
   double height_m = -1;  // height above the floor in its rack
   SourceMark declared_at;
+  std::string model;  // GPUs: a key of TopologySpec::gpu_models; empty = not given
+};
+
+// A GPU model (gpu_models.h): rates in FLOP/s by precision ("bf16", "fp8"...).
+struct GpuModelSpec {
+  std::string name;
+  std::map<std::string, double> peak_flop_per_s;  // dense peak
+  std::map<std::string, double> mamf_flop_per_s;  // achievable matmul ceiling (<= peak)
+  double hbm_bytes = 0;
+  double hbm_Bps = 0;
 };
 
 // Where racks stand and how cables run between them (docs/topology-format.md,
 // "Floor plan"). Every value is a named default the file may override.
 struct FloorSpec {
-  double rack_pitch_m = 0.6;        // slot to slot along a row (a 600 mm wide rack)
-  double row_pitch_m = 2.4;         // row to row (rack depth + aisle)
-  double rack_height_m = 2.0;       // floor to rack top
-  double tray_above_rack_m = 0.3;   // rack top to the overhead cable tray
-  double slack_m = 1.0;             // per cable: service loops at both ends
+  double rack_pitch_m = 0.6;       // slot to slot along a row (a 600 mm wide rack)
+  double row_pitch_m = 2.4;        // row to row (rack depth + aisle)
+  double rack_height_m = 2.0;      // floor to rack top
+  double tray_above_rack_m = 0.3;  // rack top to the overhead cable tray
+  double slack_m = 1.0;            // per cable: service loops at both ends
 };
 
 struct RackSpec {
@@ -71,7 +81,7 @@ struct LinkSpec {
   double length_m = -1;        // given in the file; -1 = from the floor plan (when medium is set)
   std::string medium;          // empty = no cable (on-board or in-package wiring)
   std::string link_class;
-  double efficiency = 1.0;  // resolved: link override, else its class's
+  double efficiency = 1.0;     // resolved: link override, else its class's
   double nvls_efficiency = 0;  // its class's
   SourceMark declared_at;
 };
@@ -83,6 +93,7 @@ struct TopologySpec {
   std::vector<LinkSpec> links;
   std::map<std::string, LinkClassSpec> link_classes;  // built-ins merged with the file's
   std::map<std::string, MediumSpec> media;            // built-ins merged with the file's
+  std::map<std::string, GpuModelSpec> gpu_models;     // built-ins merged with the file's
   FloorSpec floor;
   std::vector<RackSpec> racks;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <tuple>
 
@@ -95,6 +96,19 @@ const std::array<Group, 5> kShownGroups{Group::kTp, Group::kCp, Group::kEp, Grou
 
 }  // namespace
 
+Throughput throughput(const StepReport& r) {
+  Throughput t;
+  const double T = r.result->step_time_s;
+  if (!(T > 0) || r.gpus <= 0) return t;
+  const double tokens = static_cast<double>(r.spec->batch.global) * r.spec->model.seq_len;
+  t.tokens_per_s = tokens / T;
+  t.tokens_per_gpu_s = t.tokens_per_s / r.gpus;
+  const double flops_per_gpu = workload::model_flops_per_token(r.spec->model) * t.tokens_per_gpu_s;
+  t.model_tflops_per_gpu = flops_per_gpu / 1e12;
+  t.mfu = r.gpu.peak_flop_per_s > 0 ? flops_per_gpu / r.gpu.peak_flop_per_s : std::nan("");
+  return t;
+}
+
 std::string step_text(const StepReport& r) {
   const auto& w = *r.spec;
   const auto& g = *r.graph;
@@ -128,6 +142,16 @@ std::string step_text(const StepReport& r) {
   line(fmt::format("  exposed comm  {:>12}  {:>6}  {}", secs(exposed), pct(exposed, T), parts));
   line(fmt::format("  bubble/idle   {:>12}  {:>6}", secs(res.bubble_s), pct(res.bubble_s, T)));
   line("  (per GPU, mean over GPUs; comm running under compute is hidden)");
+  {
+    const Throughput tp = throughput(r);
+    line(fmt::format(
+        "throughput      {:.4g} tokens/s, {:.4g} per GPU; model {:.1f} TFLOP/s per GPU{}", tp.tokens_per_s,
+        tp.tokens_per_gpu_s, tp.model_tflops_per_gpu,
+        std::isnan(tp.mfu)
+            ? " (MFU: the GPUs' peak is unknown)"
+            : fmt::format(", MFU {:.1f}% of {} {} {}", tp.mfu * 100, r.gpu.model.empty() ? "the" : r.gpu.model,
+                          r.spec->precision.compute, units::format(units::FlopRate{r.gpu.peak_flop_per_s}))));
+  }
   std::string cp = fmt::format("compute {}", secs(res.critical_compute_s));
   for (Group gr : kShownGroups) {
     const double c = res.critical_s[static_cast<int>(gr)];
@@ -201,6 +225,15 @@ std::string step_json(const StepReport& r) {
   j.key("parameters").value(g.counts.total_params);
   j.key("active_parameters").value(g.counts.active_params);
   j.key("step_time_s").value(res.step_time_s);
+  {
+    const Throughput tp = throughput(r);
+    j.key("tokens_per_s").value(tp.tokens_per_s);
+    j.key("tokens_per_gpu_s").value(tp.tokens_per_gpu_s);
+    j.key("model_tflops_per_gpu").value(tp.model_tflops_per_gpu);
+    j.key("mfu").value(tp.mfu);  // null when the peak is unknown
+    j.key("gpu_model").value(r.gpu.model);
+    j.key("peak_flop_per_s").value(r.gpu.peak_flop_per_s);
+  }
   j.key("compute_s").value(res.compute_s);
   j.key("exposed_comm_s").begin_object();
   for (Group gr : kShownGroups) j.key(to_string(gr)).value(res.exposed_s[static_cast<int>(gr)]);

@@ -17,10 +17,10 @@ namespace collsim::report {
 struct CollectiveSummary {
   std::string group, op, algo, proto;
   int ranks = 0;
-  double bytes = 0;          // nccl-tests size
-  long long count = 0;       // calls per step
-  double time_alone_s = 0;   // each, alone
-  double time_mean_s = 0;    // each, as it ran (contention included)
+  double bytes = 0;         // nccl-tests size
+  long long count = 0;      // calls per step
+  double time_alone_s = 0;  // each, alone
+  double time_mean_s = 0;   // each, as it ran (contention included)
 };
 
 struct LinkUse {
@@ -42,11 +42,21 @@ struct StepReport {
   const workload::StepResult* result = nullptr;
   std::vector<CollectiveSummary> collectives;
   std::array<double, workload::kGroupCount> bytes_per_gpu{};  // payload sent per GPU per step, by group
-  std::vector<LinkUse> busiest_links;  // the ten busiest
+  std::vector<LinkUse> busiest_links;                         // the ten busiest
   std::vector<ResourceUse> resources;
   std::vector<workload::WhatIf> bottlenecks;
   workload::CommCostStats cost_stats;
+  workload::StepGpu gpu;  // the GPUs' model and peak (for MFU); peak 0 = unknown
 };
+
+// Throughput of a simulated step. model FLOPs: workload::model_flops_per_token.
+struct Throughput {
+  double tokens_per_s = 0;
+  double tokens_per_gpu_s = 0;
+  double model_tflops_per_gpu = 0;  // model FLOP/s per GPU / 1e12
+  double mfu = 0;                   // model FLOP/s per GPU / the GPUs' peak; NaN when the peak is unknown
+};
+Throughput throughput(const StepReport& r);
 
 // Fills the summaries from a simulated step.
 StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string& topology_name,

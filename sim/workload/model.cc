@@ -43,4 +43,49 @@ ModelCounts count_model(const ModelSpec& m) {
   return c;
 }
 
+double model_flops_per_token(const ModelSpec& m) {
+  const ModelCounts c = count_model(m);
+  // The input embedding is a lookup, not a matmul; the output head is one
+  // (with tied embeddings the one table serves both).
+  const double matmul_params = c.active_params - c.embedding_params + static_cast<double>(m.vocab) * m.hidden;
+  return 6 * matmul_params + 12.0 * m.layers * m.heads * m.head_dim * m.seq_len;
+}
+
+Expected<StepGpu> resolve_gpu_model(WorkloadSpec& w, const config::TopologySpec& topology) {
+  StepGpu gpu;
+  for (const auto& d : topology.devices) {
+    if (d.kind != config::DeviceKind::kGpu) continue;
+    if (gpu.model.empty()) gpu.model = d.model.empty() ? "-" : d.model;
+    if ((d.model.empty() ? "-" : d.model) != gpu.model) {
+      gpu.model = "mixed";
+      break;
+    }
+  }
+  const bool needs_peak = w.compute.mfu > 0 && w.compute.peak_flop_per_s <= 0;
+  if (gpu.model == "-" || gpu.model == "mixed") {
+    if (needs_peak) {
+      return w.error_at("compute.mfu",
+                        gpu.model == "mixed"
+                            ? "the topology's GPUs are of different models: give compute.peak"
+                            : "no peak rate: the topology's GPUs name no model (model: h100 on the gpu devices, or "
+                              "cluster.gpu), so give compute.peak");
+    }
+    gpu.model.clear();
+    gpu.peak_flop_per_s = w.compute.peak_flop_per_s;
+    return gpu;
+  }
+  const auto& model = topology.gpu_models.at(gpu.model);
+  auto peak = model.peak_flop_per_s.find(w.precision.compute);
+  if (peak == model.peak_flop_per_s.end()) {
+    std::string have;
+    for (const auto& [p, r] : model.peak_flop_per_s) have += (have.empty() ? "" : ", ") + p;
+    return w.error_at("precision.compute", "the topology's " + gpu.model + " GPUs have no " + w.precision.compute +
+                                               " rate; they have " + have);
+  }
+  // The workload's own peak, when it gives one, wins (an explicit override).
+  gpu.peak_flop_per_s = w.compute.peak_flop_per_s > 0 ? w.compute.peak_flop_per_s : peak->second;
+  if (needs_peak) w.compute.peak_flop_per_s = gpu.peak_flop_per_s;
+  return gpu;
+}
+
 }  // namespace collsim::workload

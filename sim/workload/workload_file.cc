@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/config/gpu_models.h"
 #include "sim/config/overrides.h"
 #include "sim/config/yaml_fields.h"
 #include "sim/engine/tuner.h"
@@ -301,7 +302,7 @@ class Reader {
   }
 
   Status precision(const MapReader& m) {
-    if (auto s = m.check({"weights", "grads", "activations"}); !s) return s;
+    if (auto s = m.check({"weights", "grads", "activations", "compute"}); !s) return s;
     auto wt = precision(m, "weights", 2);
     if (!wt) return wt.error();
     auto gr = precision(m, "grads", *wt);
@@ -309,6 +310,16 @@ class Reader {
     auto ac = precision(m, "activations", 2);
     if (!ac) return ac.error();
     w_.precision = PrecisionSpec{*wt, *gr, *ac};
+    remember(m, "compute");
+    if (auto v = m.optional_scalar("compute"); !v) {
+      return v.error();
+    } else if (*v) {
+      const auto& known = config::gpu_precisions();
+      if (std::find(known.begin(), known.end(), **v) == known.end()) {
+        return m.error_at("compute", fmt::format("expected tf32, fp16, bf16, fp8 or fp4, found '{}'", **v));
+      }
+      w_.precision.compute = **v;
+    }
     return Ok{};
   }
 
@@ -329,14 +340,15 @@ class Reader {
     const bool measured = m.has("layer_forward") || m.has("layer_backward");
     if (derived == measured) {
       return Error{
-          "expected either peak and mfu (compute time from FLOPs) or layer_forward and layer_backward "
+          "expected either mfu (compute time from FLOPs at the GPU's peak, or at compute.peak) or layer_forward and "
+          "layer_backward "
           "(measured per micro-batch), not both and not neither",
           m.path(), m.mark()};
     }
     if (derived) {
+      // Without a peak, the topology's GPU model gives it (resolve_gpu_model).
       auto peak = quantity(m, "peak", flops, 0);
       if (!peak) return peak.error();
-      if (!m.has("peak")) return m.error_at("peak", "missing: the GPU's peak rate, e.g. 989TFLOP/s");
       c.peak_flop_per_s = *peak;
       remember(m, "mfu");
       auto mfu = m.number("mfu");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/topology_spec.h"
 #include "sim/core/error.h"
 
 namespace collsim::workload {
@@ -45,7 +46,7 @@ struct ParallelSpec {
   int virtual_stages = 1;         // interleaved 1F1B when > 1
   int zero = 1;                   // 0: gradient all-reduce; 1, 2: RS + param AG; 3: + per-layer AG
   std::vector<Dim> order{Dim::kTp, Dim::kCp, Dim::kDp, Dim::kPp};  // innermost first
-  bool tp_across_domains = false;  // allow a TP group to span NVLink domains
+  bool tp_across_domains = false;                                  // allow a TP group to span NVLink domains
 };
 
 struct BatchSpec {
@@ -55,23 +56,26 @@ struct BatchSpec {
 
 struct PrecisionSpec {
   double weight_bytes = 2, grad_bytes = 2, activation_bytes = 2;
+  std::string compute = "bf16";  // GEMM precision: whose peak the GPU model gives (config::gpu_precisions)
 };
 
 struct ComputeSpec {
-  // Either derived from FLOPs (peak x mfu) or measured per layer.
+  // Either derived from FLOPs (peak x mfu) or measured per layer. Peak 0:
+  // the topology's GPU model's dense peak at precision.compute
+  // (resolve_gpu_model).
   double peak_flop_per_s = 0;
   double mfu = 0;
-  double layer_forward_s = 0;   // measured, per micro-batch on one GPU; 0 = derive
+  double layer_forward_s = 0;  // measured, per micro-batch on one GPU; 0 = derive
   double layer_backward_s = 0;
-  bool recompute = false;       // full activation recomputation: one more forward in backward
-  double optimizer_s = 0;       // the optimizer step after the gradients are reduced
+  bool recompute = false;  // full activation recomputation: one more forward in backward
+  double optimizer_s = 0;  // the optimizer step after the gradients are reduced
 };
 
 struct CommSpec {
   std::string algorithm = "auto";  // for every collective; auto = fastest per collective
   std::string protocol = "auto";
-  double dp_bucket_bytes = 80e6;   // Megatron-LM's default: 40M parameters x 2 bytes
-  bool overlap_dp = true;          // gradient reduction overlaps the backward pass
+  double dp_bucket_bytes = 80e6;  // Megatron-LM's default: 40M parameters x 2 bytes
+  bool overlap_dp = true;         // gradient reduction overlaps the backward pass
 };
 
 struct WorkloadSpec {
@@ -106,6 +110,14 @@ struct ModelCounts {
 };
 ModelCounts count_model(const ModelSpec& m);
 
+// Model FLOPs per trained token, the numerator of MFU as PaLM defines it
+// (Chowdhery et al. 2022, "PaLM", appendix B): 6 x the active parameters a
+// token meets in matmuls (input embedding excluded: a lookup; output head
+// included) + 12 x layers x heads x head_dim x seq_len for attention (the
+// full score matrix, forward and backward; no causal halving, no
+// recomputation). The same quantity NVIDIA's NeMo reports as model TFLOP/s.
+double model_flops_per_token(const ModelSpec& m);
+
 bool is_moe_layer(const ModelSpec& m, int layer);
 
 // Reads and validates a workload file (and --set overrides). Errors name
@@ -115,6 +127,18 @@ Expected<WorkloadSpec> load_workload_text(const std::string& text, const std::st
                                           const std::vector<std::string>& overrides = {});
 
 const char* to_string(Dim d);
+
+// The GPUs a step runs on, from the topology: their model (all alike) and
+// its dense peak at the workload's compute precision.
+struct StepGpu {
+  std::string model;           // empty: the topology names none
+  double peak_flop_per_s = 0;  // 0: unknown
+};
+// Fills w.compute.peak_flop_per_s from the GPUs' model when the workload
+// derives compute from FLOPs without a peak of its own, and returns the
+// GPUs' model and peak (for MFU). Errors (bad input): no model to take a
+// needed peak from, GPUs of different models, a precision the model lacks.
+Expected<StepGpu> resolve_gpu_model(WorkloadSpec& w, const config::TopologySpec& topology);
 
 // An algorithm name (auto, ring, tree, rhd, hier, nvls, direct) and an NCCL
 // protocol (auto, LL, LL128, Simple, none); the error's field says which is wrong.
