@@ -300,8 +300,8 @@ TEST(ClusterTemplate, DirectSpecEqualsTheExpandedFileReadBack) {
     ASSERT_EQ(a.devices.size(), b.devices.size()) << text;
     for (std::size_t i = 0; i < a.devices.size(); ++i) {
       const DeviceSpec &x = a.devices[i], &y = b.devices[i];
-      EXPECT_EQ(std::tie(x.name, x.kind, x.ports, x.rack, x.height_m),
-                std::tie(y.name, y.kind, y.ports, y.rack, y.height_m))
+      EXPECT_EQ(std::tie(x.name, x.kind, x.ports, x.rack, x.height_m, x.model),
+                std::tie(y.name, y.kind, y.ports, y.rack, y.height_m, y.model))
           << text << " device " << i;
     }
     ASSERT_EQ(a.links.size(), b.links.size()) << text;
