@@ -164,7 +164,13 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     double exposed = 0;
     for (double e : r.exposed_s) exposed += e;
     const double tokens = static_cast<double>(run->workload.batch.global) * run->workload.model.seq_len;
-    row.metrics = {r.step_time_s, tokens / r.step_time_s, r.compute_s, exposed, r.bubble_s, NAN};
+    row.metrics = {r.step_time_s,
+                   tokens / r.step_time_s,
+                   r.compute_s,
+                   exposed,
+                   r.bubble_s,
+                   NAN,
+                   report::throughput(run->report).mfu};
     if (!run->report.bottlenecks.empty()) {
       const auto& top = run->report.bottlenecks.front();
       row.metrics[5] = top.delta_pct;

@@ -56,7 +56,10 @@ int topo_command(const std::vector<std::string>& argv) {
   if (!topo) return stop(topo.error());
   const topology::Network network(*topo);
   const auto summary = topology::summarize(*topo, network);
-  if (!*to_stdout) std::fputs(report::format_topology_summary(summary).c_str(), stdout);
+  if (!*to_stdout) {
+    std::fputs(report::format_topology_summary(summary).c_str(), stdout);
+    std::fputs(report::format_gpu_models(*spec).c_str(), stdout);
+  }
   std::string expanded;
   if (parsed->has("expand")) {
     auto text = config::expanded_topology_yaml(parsed->positional().front(), parsed->all("set"));

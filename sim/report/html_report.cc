@@ -237,6 +237,11 @@ std::string step_html(const StepHtmlInputs& in) {
   body += html_card("step time", secs(T), "step-time");
   const double tokens = static_cast<double>(w.batch.global) * w.model.seq_len;
   body += html_card("tokens per second", T > 0 ? fmt::format("{:.3g} M", tokens / T / 1e6) : "-", "tokens-per-s");
+  {
+    const Throughput tp = throughput(r);
+    body += html_card("MFU", std::isnan(tp.mfu) ? "-" : fmt::format("{:.1f}%", tp.mfu * 100), "mfu");
+    body += html_card("model TFLOP/s per GPU", fmt::format("{:.0f}", tp.model_tflops_per_gpu), "model-tflops");
+  }
   body += html_card("compute (per GPU)", fmt::format("{:.1f}%", T > 0 ? res.compute_s / T * 100 : 0), "compute-share");
   body += html_card("exposed communication", secs(exposed), "exposed-comm");
   body += html_card("bubble / idle", fmt::format("{:.1f}%", T > 0 ? res.bubble_s / T * 100 : 0), "bubble-share");

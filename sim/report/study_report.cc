@@ -79,9 +79,12 @@ std::string axis_chart(const StudyTable& t, std::size_t x, int best) {
   for (const auto& r : t.rows) {
     double v;
     std::string u;
-    if (!split_number(r.axis_values[x], &v, &u)) numeric = false;
-    else if (&r == &t.rows.front()) unit = u;
-    else if (u != unit) numeric = false;
+    if (!split_number(r.axis_values[x], &v, &u))
+      numeric = false;
+    else if (&r == &t.rows.front())
+      unit = u;
+    else if (u != unit)
+      numeric = false;
     if (std::find(categories.begin(), categories.end(), r.axis_values[x]) == categories.end()) {
       categories.push_back(r.axis_values[x]);
     }
@@ -156,8 +159,8 @@ std::string axis_chart(const StudyTable& t, std::size_t x, int best) {
   }
   std::string out = fmt::format("<h2>{} against {}</h2>", svg::escape(t.primary), svg::escape(t.axis_paths[x]));
   if (order.size() > kMaxSeries) {
-    out += fmt::format("<p class=\"note\">The first {} of {} combinations of the other axes are drawn.</p>",
-                       kMaxSeries, order.size());
+    out += fmt::format("<p class=\"note\">The first {} of {} combinations of the other axes are drawn.</p>", kMaxSeries,
+                       order.size());
   }
   if (!slopes.empty()) {
     out += fmt::format("<p class=\"sub\">Least-squares slope of each line:</p><ul class=\"sub\">{}</ul>", slopes);
@@ -174,7 +177,8 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
   t.kind = kind;
   t.axis_paths = std::move(axis_paths);
   if (kind == "run") {
-    t.metric_names = {"step_time_s", "tokens_per_s", "compute_s", "exposed_comm_s", "bubble_s", "bottleneck_delta_pct"};
+    t.metric_names = {"step_time_s", "tokens_per_s",         "compute_s", "exposed_comm_s",
+                      "bubble_s",    "bottleneck_delta_pct", "mfu"};
     t.label_names = {"bottleneck"};
     t.primary = "step_time_s";
     t.lower_is_better = true;
@@ -222,7 +226,8 @@ std::string study_row_json(const StudyTable& t, const StudyRow& r) {
   }
   j.end_object();
   j.key("labels").begin_object();
-  for (std::size_t k = 0; k < t.label_names.size() && k < r.labels.size(); ++k) j.key(t.label_names[k]).value(r.labels[k]);
+  for (std::size_t k = 0; k < t.label_names.size() && k < r.labels.size(); ++k)
+    j.key(t.label_names[k]).value(r.labels[k]);
   j.end_object();
   j.key("error").value(r.error);
   j.end_object();
@@ -244,8 +249,7 @@ std::string study_html(const StudyTable& t) {
                                           t.metric_names.begin());
   std::string body = fmt::format("<h1>Study: {}</h1>", svg::escape(t.name));
   body += fmt::format("<p class=\"sub\">{} study over {}; {} of {} points done.</p>",
-                      t.kind == "run" ? "Training-step" : "Collective",
-                      svg::escape([&] {
+                      t.kind == "run" ? "Training-step" : "Collective", svg::escape([&] {
                         std::string s;
                         for (const auto& p : t.axis_paths) s += fmt::format("{}{}", s.empty() ? "" : ", ", p);
                         return s;
@@ -261,8 +265,9 @@ std::string study_html(const StudyTable& t) {
     for (std::size_t p = 0; p < t.axis_paths.size(); ++p) {
       where += fmt::format("{}{}={}", where.empty() ? "" : ", ", t.axis_paths[p], b.axis_values[p]);
     }
-    body += html_card(fmt::format("best {} ({} is better): {}", t.primary, t.lower_is_better ? "lower" : "higher", where),
-                      format_metric(t.primary, b.metrics[m]), "best-point");
+    body +=
+        html_card(fmt::format("best {} ({} is better): {}", t.primary, t.lower_is_better ? "lower" : "higher", where),
+                  format_metric(t.primary, b.metrics[m]), "best-point");
   }
   body += "</div>";
   if (ok > 0) {
@@ -279,8 +284,8 @@ std::string study_html(const StudyTable& t) {
     body += fmt::format("<td>{}</td>", r.index);
     for (const auto& v : r.axis_values) body += fmt::format("<td>{}</td>", svg::escape(v));
     if (!r.ok) {
-      body += fmt::format("<td class=\"error\" colspan=\"{}\">{}</td></tr>", t.metric_names.size() + t.label_names.size(),
-                          svg::escape(r.error));
+      body += fmt::format("<td class=\"error\" colspan=\"{}\">{}</td></tr>",
+                          t.metric_names.size() + t.label_names.size(), svg::escape(r.error));
       continue;
     }
     for (std::size_t k = 0; k < r.metrics.size(); ++k) {

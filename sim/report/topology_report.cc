@@ -1,8 +1,9 @@
 #include "sim/report/topology_report.h"
 
-#include <boost/graph/graphviz.hpp>
 #include <fmt/format.h>
 
+#include <boost/graph/graphviz.hpp>
+#include <map>
 #include <sstream>
 
 #include "sim/report/json.h"
@@ -32,7 +33,8 @@ std::string format_topology_summary(const topology::TopologySummary& s) {
   out += fmt::format("# collsim topo: {} ({})\n", s.name, s.file);
   out += fmt::format("devices      {} ({})\n", devices, counts(s.devices_by_kind));
   out += fmt::format("links        {} ({})\n", links, counts(s.links_by_class));
-  out += fmt::format("GPUs         {} in {} NVLink domain{}\n", s.gpus, s.nvlink_domains, s.nvlink_domains == 1 ? "" : "s");
+  out += fmt::format("GPUs         {} in {} NVLink domain{}\n", s.gpus, s.nvlink_domains,
+                     s.nvlink_domains == 1 ? "" : "s");
   out += fmt::format("per GPU      NVLink {}, network {} (line rate, per direction)\n", gbps(s.gpu_nvlink_Bps),
                      gbps(s.gpu_network_Bps));
   out += fmt::format("bisection    {} (max flow at line rate, GPUs 0-{} to {}-{})\n", gbps(s.bisection_Bps),
@@ -125,11 +127,30 @@ std::string topology_dot(const topology::Topology& topo) {
     names.push_back(fmt::format("{} ({})", g[*v].name, config::to_string(g[*v].kind)));
   }
   std::ostringstream out;
-  boost::write_graphviz(out, u, boost::make_label_writer(names.data()),
-                        [&](std::ostream& os, const Undirected::edge_descriptor& e) {
-                          os << "[label=\"" << u[e].text << "\"]";
-                        });
+  boost::write_graphviz(
+      out, u, boost::make_label_writer(names.data()),
+      [&](std::ostream& os, const Undirected::edge_descriptor& e) { os << "[label=\"" << u[e].text << "\"]"; });
   return out.str();
+}
+
+std::string format_gpu_models(const config::TopologySpec& spec) {
+  std::map<std::string, int> count;
+  for (const auto& d : spec.devices)
+    if (d.kind == config::DeviceKind::kGpu && !d.model.empty()) ++count[d.model];
+  std::string out;
+  for (const auto& [name, n] : count) {
+    const auto& m = spec.gpu_models.at(name);
+    std::string rates;
+    for (const auto& [p, peak] : m.peak_flop_per_s) {
+      auto ceiling = m.mamf_flop_per_s.find(p);
+      rates += fmt::format("{}{} {}", rates.empty() ? "" : ", ", p, units::format(units::FlopRate{peak}));
+      if (ceiling != m.mamf_flop_per_s.end())
+        rates += fmt::format(" (matmul {})", units::format(units::FlopRate{ceiling->second}));
+    }
+    out += fmt::format("GPU model    {} x {}: {}; HBM {} at {}\n", name, n, rates,
+                       units::format(units::Bytes{m.hbm_bytes}), units::format(units::Rate{m.hbm_Bps}));
+  }
+  return out;
 }
 
 }  // namespace collsim::report

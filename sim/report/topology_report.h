@@ -9,6 +9,9 @@
 namespace collsim::report {
 
 std::string format_topology_summary(const topology::TopologySummary& s);
+// One line per GPU model the topology's GPUs use: count, dense peaks and
+// matmul ceilings per precision, HBM ("" when no GPU names a model).
+std::string format_gpu_models(const config::TopologySpec& spec);
 // {"devices": {...}, "links": {...}, "gpus", "bisection_GBps", "diameter_hops",
 //  "cables": {"count", "total_m", "max_m", "by_medium": {...}, "by_length": {...}}, ...}
 std::string topology_json(const topology::TopologySummary& s);
