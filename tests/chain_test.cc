@@ -96,3 +96,21 @@ TEST(Chain, ChannelsAcrossDomainsAreCorrectForEveryRoot) {
 
 }  // namespace
 }  // namespace collsim::collective
+
+namespace collsim::collective {
+namespace {
+
+TEST(Chain, ChannelsKeepTheTransferCountBounded) {
+  // 72 channels over 576 ranks (eight NVL72 racks), 8 GiB: 256 slices per
+  // channel would be 10.6 M transfers; the named cap keeps it at 4 M.
+  std::vector<int> domain;
+  for (int r = 0; r < 576; ++r) domain.push_back(r / 72);
+  const auto orders = rings_over_domains(domain);
+  ASSERT_EQ(orders.size(), 72u);
+  const Schedule s = chain_broadcast_channels(576, 8.0 * 1073741824, 0, orders);
+  EXPECT_LE(s.transfers.size(), 4000000u);
+  EXPECT_GE(s.transfers.size(), 72u * 575 * 96);  // 4e6 / (72 x 575) = 96 slices each
+}
+
+}  // namespace
+}  // namespace collsim::collective

@@ -160,11 +160,21 @@ TEST(Throughput, ComputeTakesTheGpuModelsPeakAndReportsMfu) {
   const double mfu = number(h100.out, "mfu");
   EXPECT_NEAR(mfu, number(h100.out, "model_tflops_per_gpu") * 1e12 / 989e12, 1e-12);
   EXPECT_LT(mfu, 0.4);
+  // fp16 runs at bf16's rate (ASSUMPTION, as on A100); an explicit
+  // compute.peak is taken as given and named as such in the MFU line.
+  const auto fp16 = run("h100-ib400-4node.yaml", "--set-workload precision.compute=fp16");
+  ASSERT_EQ(fp16.exit_code, 0) << fp16.err;
+  EXPECT_DOUBLE_EQ(number(fp16.out, "peak_flop_per_s"), 989e12);
+  const auto own = collsim::testing::run_collsim(
+      "run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node-gpu-peak.yaml --what-if off "
+      "--backend analytical --set-workload compute.peak=500TFLOP/s --set-workload precision.compute=fp4");
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_NE(own.out.find("of compute.peak 500 TFLOP/s"), std::string::npos) << own.out;
   // A precision the GPU lacks is bad input.
   const auto fp4 = run("h100-ib400-4node.yaml", "--set-workload precision.compute=fp4");
   EXPECT_EQ(fp4.exit_code, 2) << fp4.err;
   EXPECT_NE(fp4.err.find("precision.compute"), std::string::npos) << fp4.err;
-  EXPECT_NE(fp4.err.find("h100 GPUs have no fp4 rate; they have bf16, fp8"), std::string::npos) << fp4.err;
+  EXPECT_NE(fp4.err.find("h100 GPUs have no fp4 rate; they have bf16, fp16, fp8, tf32"), std::string::npos) << fp4.err;
 }
 
 }  // namespace

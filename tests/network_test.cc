@@ -381,3 +381,42 @@ links:
 
 }  // namespace
 }  // namespace collsim::topology
+
+namespace collsim::topology {
+namespace {
+
+// Two copies of a three-layer plane, the second declared with its top
+// switches in the other order (top[0] on mid[1]): the same fabric, so the
+// planes still merge and a pair of NICs gets both ports' rate.
+TEST(Network, PlanesDeclaredInAnotherOrderStillMerge) {
+  const std::string head = R"(name: planes
+devices:
+  - {name: gpu, kind: gpu, count: 4}
+  - {name: nic, kind: nic, count: 4}
+  - {name: p0leaf, kind: switch, count: 2}
+  - {name: p0mid, kind: switch, count: 2}
+  - {name: p0top, kind: switch, count: 2}
+  - {name: p1leaf, kind: switch, count: 2}
+  - {name: p1mid, kind: switch, count: 2}
+  - {name: p1top, kind: switch, count: 2}
+links:
+  - {from: gpu, to: nic, pattern: zip, rate: 100GB/s, latency: 0s, class: ideal}
+)";
+  std::string plane;
+  for (int p : {0, 1}) {
+    plane += fmt::format(R"(  - {{from: "nic[0-1]", to: "p{0}leaf[0]", rate: 25GB/s, latency: 0s, class: ideal}}
+  - {{from: "nic[2-3]", to: "p{0}leaf[1]", rate: 25GB/s, latency: 0s, class: ideal}}
+  - {{from: p{0}leaf, to: p{0}mid, rate: 25GB/s, latency: 0s, class: ideal}}
+  - {{from: "p{0}top[0]", to: "p{0}mid[{1}]", rate: 25GB/s, latency: 0s, class: ideal}}
+  - {{from: "p{0}top[1]", to: "p{0}mid[{2}]", rate: 25GB/s, latency: 0s, class: ideal}}
+)",
+                         p, p == 0 ? 0 : 1, p == 0 ? 1 : 0);
+  }
+  const Network net(topology_from_text(head + plane));
+  const auto& route = net.route(0, 2);                                                    // across leaves
+  EXPECT_DOUBLE_EQ(net.links()[static_cast<std::size_t>(route[1])].line_rate_Bps, 50e9);  // NIC -> both leaves
+  EXPECT_DOUBLE_EQ(net.route_rate_Bps(route), 50e9);
+}
+
+}  // namespace
+}  // namespace collsim::topology

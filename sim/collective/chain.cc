@@ -15,7 +15,9 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
                     const ChainOptions& options) {
   const int channels = static_cast<int>(hops.size());
   const double channel_bytes = bytes / channels;
-  const int slices = piece_count(channel_bytes, options.min_slice_bytes, options.max_slices);
+  const double hops_total = std::max<double>(1, static_cast<double>(hops.size()) * hops.front().size());
+  const int fit = static_cast<int>(std::clamp(options.max_transfers / hops_total, 1.0, 1e9));
+  const int slices = piece_count(channel_bytes, options.min_slice_bytes, std::min(options.max_slices, fit));
   Schedule s = empty_schedule(op, "ring", ranks, bytes, channels * slices);
   s.root = root;
   for (int c = 0; c < channels; ++c) {

@@ -18,6 +18,10 @@ struct ChainOptions {
   // simulated flows stays bounded; above 128 MiB slices grow instead.
   double min_slice_bytes = 512.0 * 1024;
   int max_slices = 256;
+  // Named default: at most this many transfers in all (channels x slices x
+  // hops, about 100 bytes each to hold); slices per channel shrink to fit,
+  // so 72 channels over 9,216 ranks stay within memory.
+  double max_transfers = 4e6;
 };
 
 // REQUIRES: ranks >= 1, 0 <= root < ranks, bytes >= 0.
@@ -27,7 +31,8 @@ Schedule chain_reduce(int ranks, double bytes, int root, const ChainOptions& opt
 // The same over NCCL-style channels: one chain per ring of `orders` (each a
 // permutation of 0..ranks-1, as ring.h rings_over_domains builds them),
 // rotated to start (broadcast) or end (reduce) at the root, each carrying an
-// equal share of the buffer in its own slices (at most max_slices each).
+// equal share of the buffer in its own slices (at most max_slices each, and
+// fewer when channels x slices x hops would exceed max_transfers).
 // Across NVLink domains every GPU's NIC then carries one channel's hop, as
 // for the all-reduce.
 Schedule chain_broadcast_channels(int ranks, double bytes, int root, const std::vector<std::vector<int>>& orders,

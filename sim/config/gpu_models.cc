@@ -38,44 +38,55 @@ const std::vector<std::string>& gpu_precisions() {
 //   binary).
 // ASSUMPTION (NOT FOUND): GB300's MAMF, taken at GB200's measured fractions
 //   of peak (72.9% bf16, 72.3% fp8) on its own peaks.
+// ASSUMPTION (NOT FOUND for Hopper and Blackwell in our sources): a dense
+//   fp16 peak equal to bf16's and tf32 at half of bf16, as the A100
+//   datasheet gives (312 / 312 / 156 TFLOP/s); added where a model lacks them.
 const std::vector<GpuModelSpec>& builtin_gpu_models() {
-  static const std::vector<GpuModelSpec> models{
-      {"a100",
-       {{"bf16", 312 * kT}, {"fp16", 312 * kT}, {"tf32", 156 * kT}},
-       {{"bf16", 271.2 * kT}},
-       80 * kGiB,
-       2.0 * kT},
-      {"h100",
-       {{"bf16", 989 * kT}, {"fp8", 1979 * kT}},
-       {{"bf16", 794.5 * kT}, {"fp8", 1402.6 * kT}},
-       80 * kGiB,
-       3.35 * kT},
-      {"h200",
-       {{"bf16", 989 * kT}, {"fp8", 1979 * kT}},
-       {{"bf16", 794.5 * kT}, {"fp8", 1453.4 * kT}},
-       141 * kGiB,
-       4.8 * kT},
-      {"b200",
-       {{"bf16", 2250 * kT}, {"fp8", 4500 * kT}, {"fp4", 9000 * kT}},
-       {{"bf16", 1745.0 * kT}, {"fp8", 3432.5 * kT}},
-       180 * kGiB,
-       7.7 * kT},
-      {"gb200",
-       {{"bf16", 2500 * kT}, {"fp8", 5000 * kT}, {"fp4", 10000 * kT}},
-       {{"bf16", 1822.0 * kT}, {"fp8", 3615.6 * kT}},
-       189471 * kMiB,
-       8.0 * kT},
-      {"b300",
-       {{"bf16", 2250 * kT}, {"fp8", 4500 * kT}, {"fp4", 13500 * kT}},
-       {{"bf16", 1769.0 * kT}, {"fp8", 3353.3 * kT}},
-       270 * kGiB,
-       7.7 * kT},
-      {"gb300",
-       {{"bf16", 2450 * kT}, {"fp8", 4900 * kT}, {"fp4", 14700 * kT}},
-       {{"bf16", 2450 * kT * 1822.0 / 2500}, {"fp8", 4900 * kT * 3615.6 / 5000}},
-       279 * kGiB,
-       8.0 * kT},
-  };
+  static const std::vector<GpuModelSpec> models = [] {
+    std::vector<GpuModelSpec> m{
+        {"a100",
+         {{"bf16", 312 * kT}, {"fp16", 312 * kT}, {"tf32", 156 * kT}},
+         {{"bf16", 271.2 * kT}},
+         80 * kGiB,
+         2.0 * kT},
+        {"h100",
+         {{"bf16", 989 * kT}, {"fp8", 1979 * kT}},
+         {{"bf16", 794.5 * kT}, {"fp8", 1402.6 * kT}},
+         80 * kGiB,
+         3.35 * kT},
+        {"h200",
+         {{"bf16", 989 * kT}, {"fp8", 1979 * kT}},
+         {{"bf16", 794.5 * kT}, {"fp8", 1453.4 * kT}},
+         141 * kGiB,
+         4.8 * kT},
+        {"b200",
+         {{"bf16", 2250 * kT}, {"fp8", 4500 * kT}, {"fp4", 9000 * kT}},
+         {{"bf16", 1745.0 * kT}, {"fp8", 3432.5 * kT}},
+         180 * kGiB,
+         7.7 * kT},
+        {"gb200",
+         {{"bf16", 2500 * kT}, {"fp8", 5000 * kT}, {"fp4", 10000 * kT}},
+         {{"bf16", 1822.0 * kT}, {"fp8", 3615.6 * kT}},
+         189471 * kMiB,
+         8.0 * kT},
+        {"b300",
+         {{"bf16", 2250 * kT}, {"fp8", 4500 * kT}, {"fp4", 13500 * kT}},
+         {{"bf16", 1769.0 * kT}, {"fp8", 3353.3 * kT}},
+         270 * kGiB,
+         7.7 * kT},
+        {"gb300",
+         {{"bf16", 2450 * kT}, {"fp8", 4900 * kT}, {"fp4", 14700 * kT}},
+         {{"bf16", 2450 * kT * 1822.0 / 2500}, {"fp8", 4900 * kT * 3615.6 / 5000}},
+         279 * kGiB,
+         8.0 * kT},
+    };
+    for (auto& g : m) {
+      const double bf16 = g.peak_flop_per_s.at("bf16");
+      g.peak_flop_per_s.try_emplace("fp16", bf16);
+      g.peak_flop_per_s.try_emplace("tf32", bf16 / 2);
+    }
+    return m;
+  }();
   return models;
 }
 
@@ -155,11 +166,15 @@ Status read_gpu_models(const MapReader& top, TopologySpec& spec) {
     for (const auto& [p, ceiling] : m.mamf_flop_per_s) {
       auto peak = m.peak_flop_per_s.find(p);
       if (peak == m.peak_flop_per_s.end() || ceiling > peak->second) {
+        // Name the field the user wrote: lowering a built-in's peak alone
+        // leaves its measured ceiling above it.
+        const bool wrote_mamf = entry.has("mamf");
         return entry.error_at(
-            "mamf", fmt::format("the {} ceiling {} must not exceed the {} peak{}", p,
-                                units::format(units::FlopRate{ceiling}), p,
-                                peak == m.peak_flop_per_s.end() ? " (none given)"
-                                                                : " " + units::format(units::FlopRate{peak->second})));
+            wrote_mamf ? "mamf" : "peak",
+            fmt::format(
+                "the {} ceiling {} must not exceed the {} peak{}{}", p, units::format(units::FlopRate{ceiling}), p,
+                peak == m.peak_flop_per_s.end() ? " (none given)" : " " + units::format(units::FlopRate{peak->second}),
+                wrote_mamf ? "" : " (give mamf too, at or below the new peak)"));
       }
     }
     spec.gpu_models[name] = m;

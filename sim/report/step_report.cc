@@ -144,13 +144,14 @@ std::string step_text(const StepReport& r) {
   line("  (per GPU, mean over GPUs; comm running under compute is hidden)");
   {
     const Throughput tp = throughput(r);
-    line(fmt::format(
-        "throughput      {:.4g} tokens/s, {:.4g} per GPU; model {:.1f} TFLOP/s per GPU{}", tp.tokens_per_s,
-        tp.tokens_per_gpu_s, tp.model_tflops_per_gpu,
-        std::isnan(tp.mfu)
-            ? " (MFU: the GPUs' peak is unknown)"
-            : fmt::format(", MFU {:.1f}% of {} {} {}", tp.mfu * 100, r.gpu.model.empty() ? "the" : r.gpu.model,
-                          r.spec->precision.compute, units::format(units::FlopRate{r.gpu.peak_flop_per_s}))));
+    line(fmt::format("throughput      {:.4g} tokens/s, {:.4g} per GPU; model {:.1f} TFLOP/s per GPU{}", tp.tokens_per_s,
+                     tp.tokens_per_gpu_s, tp.model_tflops_per_gpu,
+                     std::isnan(tp.mfu) ? " (MFU: the GPUs' peak is unknown)"
+                                        : fmt::format(", MFU {:.1f}% of {} {}", tp.mfu * 100,
+                                                      r.gpu.peak_from_workload || r.gpu.model.empty()
+                                                          ? std::string("compute.peak")
+                                                          : r.gpu.model + " " + r.spec->precision.compute,
+                                                      units::format(units::FlopRate{r.gpu.peak_flop_per_s}))));
   }
   std::string cp = fmt::format("compute {}", secs(res.critical_compute_s));
   for (Group gr : kShownGroups) {

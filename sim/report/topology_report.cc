@@ -148,7 +148,8 @@ std::string format_gpu_models(const config::TopologySpec& spec) {
         rates += fmt::format(" (matmul {})", units::format(units::FlopRate{ceiling->second}));
     }
     out += fmt::format("GPU model    {} x {}: {}; HBM {} at {}\n", name, n, rates,
-                       units::format(units::Bytes{m.hbm_bytes}), units::format(units::Rate{m.hbm_Bps}));
+                       m.hbm_bytes > 0 ? units::format(units::Bytes{m.hbm_bytes}) : "unknown",
+                       m.hbm_Bps > 0 ? units::format(units::Rate{m.hbm_Bps}) : "unknown");
   }
   return out;
 }

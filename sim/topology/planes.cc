@@ -35,6 +35,59 @@ std::vector<Port> ports_of(const Graph& g, Vertex v, const std::unordered_map<st
   return ports;
 }
 
+// Whether `a` and `b` are joined by a link.
+bool adjacent(const Graph& g, Vertex a, Vertex b) {
+  for (auto [e, end] = boost::out_edges(a, g); e != end; ++e)
+    if (boost::target(*e, g) == b) return true;
+  return false;
+}
+
+// Pairs each switch of `members` (a candidate copy) with a switch of the
+// first copy of its colour, in rep: first the colours that occur once,
+// then, until nothing changes, a switch with the first free switch of its
+// colour adjacent to the counterparts of all its paired neighbours (so
+// copies declared in another order still pair up), the rest in vertex
+// order. The caller checks the result is an isomorphism.
+void pair_with_first(const Graph& g, const std::vector<Vertex>& members,
+                     const std::map<int, std::vector<Vertex>>& first_by_colour, const std::vector<int>& colour,
+                     std::vector<Vertex>& rep) {
+  std::vector<bool> paired(boost::num_vertices(g), false), taken(boost::num_vertices(g), false);
+  auto pair = [&](Vertex v, Vertex c) {
+    rep[v] = c;
+    paired[v] = taken[c] = true;
+  };
+  for (Vertex v : members) {
+    const auto& candidates = first_by_colour.at(colour[v]);
+    if (candidates.size() == 1) pair(v, candidates.front());
+  }
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (Vertex v : members) {
+      if (paired[v]) continue;
+      for (Vertex c : first_by_colour.at(colour[v])) {
+        if (taken[c]) continue;
+        bool consistent = true;
+        for (auto [e, end] = boost::out_edges(v, g); e != end && consistent; ++e) {
+          const Vertex u = boost::target(*e, g);
+          if (is_fabric_switch(g, u) && paired[u]) consistent = adjacent(g, c, rep[u]);
+        }
+        if (!consistent) continue;
+        pair(v, c);
+        progress = true;
+        break;
+      }
+    }
+  }
+  std::map<int, std::size_t> next;  // per colour: the next candidate to try
+  for (Vertex v : members) {
+    if (paired[v]) continue;
+    const auto& candidates = first_by_colour.at(colour[v]);
+    std::size_t& i = next[colour[v]];
+    while (i < candidates.size() && taken[candidates[i]]) ++i;
+    if (i < candidates.size()) pair(v, candidates[i]);
+  }
+}
+
 }  // namespace
 
 std::vector<Vertex> plane_representatives(const Graph& g) {
@@ -106,9 +159,7 @@ std::vector<Vertex> plane_representatives(const Graph& g) {
     std::map<int, std::vector<Vertex>> first_by_colour;
     for (Vertex v : first) first_by_colour[colour[v]].push_back(v);
     for (std::size_t k = 1; k < comps.size(); ++k) {
-      std::map<int, std::size_t> seen;
-      for (Vertex v : components[static_cast<std::size_t>(comps[k])])
-        rep[v] = first_by_colour[colour[v]][seen[colour[v]]++];
+      pair_with_first(g, components[static_cast<std::size_t>(comps[k])], first_by_colour, colour, rep);
     }
     // 4. Keep the pairing only if it is an isomorphism of these components.
     auto mapped = [&](Vertex v) { return static_cast<long long>(rep[v]); };

@@ -18,8 +18,9 @@
 // Leman) labels each switch by what it reaches, every non-switch device
 // being its own label and every link carrying its class, efficiency and
 // rate. Components with the same multiset of labels are candidate copies;
-// the k-th switch of a label in one is paired with the k-th in the other
-// (vertex order). The pairing is used only if it is a verified isomorphism:
+// their switches are paired label by label, a switch with the one whose
+// already-paired neighbours correspond (declaration order does not
+// matter), and the pairing is used only if it is a verified isomorphism:
 // each switch's links, its neighbours mapped, equal its counterpart's
 // (same classes, efficiencies and rates). Anything else (planes of unequal
 // rates, differently shaped fabrics) keeps every switch as it is.

@@ -75,6 +75,11 @@ Expected<StepGpu> resolve_gpu_model(WorkloadSpec& w, const config::TopologySpec&
     return gpu;
   }
   const auto& model = topology.gpu_models.at(gpu.model);
+  if (w.compute.peak_flop_per_s > 0) {  // the workload's own peak: an explicit override, taken as given
+    gpu.peak_flop_per_s = w.compute.peak_flop_per_s;
+    gpu.peak_from_workload = true;
+    return gpu;
+  }
   auto peak = model.peak_flop_per_s.find(w.precision.compute);
   if (peak == model.peak_flop_per_s.end()) {
     std::string have;
@@ -82,8 +87,7 @@ Expected<StepGpu> resolve_gpu_model(WorkloadSpec& w, const config::TopologySpec&
     return w.error_at("precision.compute", "the topology's " + gpu.model + " GPUs have no " + w.precision.compute +
                                                " rate; they have " + have);
   }
-  // The workload's own peak, when it gives one, wins (an explicit override).
-  gpu.peak_flop_per_s = w.compute.peak_flop_per_s > 0 ? w.compute.peak_flop_per_s : peak->second;
+  gpu.peak_flop_per_s = peak->second;
   if (needs_peak) w.compute.peak_flop_per_s = gpu.peak_flop_per_s;
   return gpu;
 }

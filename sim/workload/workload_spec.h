@@ -131,8 +131,9 @@ const char* to_string(Dim d);
 // The GPUs a step runs on, from the topology: their model (all alike) and
 // its dense peak at the workload's compute precision.
 struct StepGpu {
-  std::string model;           // empty: the topology names none
-  double peak_flop_per_s = 0;  // 0: unknown
+  std::string model;                // empty: the topology names none
+  double peak_flop_per_s = 0;       // 0: unknown
+  bool peak_from_workload = false;  // compute.peak overrode the model's
 };
 // Fills w.compute.peak_flop_per_s from the GPUs' model when the workload
 // derives compute from FLOPs without a peak of its own, and returns the
