@@ -160,8 +160,8 @@ namespace {
 
 using collsim::testing::run_collsim;
 
-// The published measurements of tests/validation/cases.yaml (from
-// shared/reference/calibration.yaml) against the simulation.
+// The published measurements of tests/validation/cases.yaml (each names its
+// source) against the simulation.
 TEST(Validate, PublishedH100MeasurementsAreMatched) {
   const std::string json = ::testing::TempDir() + "validate.json";
   const auto r = run_collsim("validate --json " + json);

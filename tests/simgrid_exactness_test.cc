@@ -1,5 +1,5 @@
 // The SimGrid backend against closed forms: the network model must add
-// nothing of its own (shared/notes/simgrid.md).
+// nothing of its own (CM02 with its TCP factors off; architecture.md).
 #include <gtest/gtest.h>
 
 #include "sim/collective/chain.h"

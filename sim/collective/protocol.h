@@ -1,6 +1,6 @@
 // NCCL's protocols as cost parameters (issue 4): each trades latency for
 // bandwidth. Values are NCCL's own cost-model constants (NCCL 2.30.7,
-// src/graph/tuning.cc; shared/reference/nccl-model.md), used as named,
+// src/graph/tuning.cc), used as named,
 // documented defaults:
 //   - launch latency: baseLatencies[algorithm][protocol], paid once per
 //     collective before its first transfer;

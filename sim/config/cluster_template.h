@@ -22,7 +22,7 @@
 //       racks_per_row: 8
 //       switches_per_rack: 16 # network racks, in their own row after the compute rows
 //
-// Building blocks (per node; numbers from shared/reference/hardware.yaml):
+// Building blocks (per node; numbers from NVIDIA's HGX, DGX and GB200 NVL72 datasheets):
 //   hgx-h100: 8 GPUs, 4 NVSwitch, 18 NVLink4 x 25 GB/s split 5/4/4/5, PCIe Gen5 x16 to the NIC
 //   hgx-b200: 8 GPUs, 2 NVSwitch, 18 NVLink5 x 50 GB/s split 9/9, PCIe Gen5 x16
 //   dgx-a100: 8 GPUs, 6 NVSwitch, 12 NVLink3 x 25 GB/s, 2 per chip, PCIe Gen4 x16

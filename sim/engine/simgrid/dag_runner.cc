@@ -170,7 +170,7 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
 std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
   xbt_log_control_set("root.thres:critical");
   sg4::Engine engine("collsim");
-  // Exact alpha-beta timing: see shared/notes/simgrid.md and simgrid_backend.h.
+  // Exact alpha-beta timing: see simgrid_backend.h.
   sg4::Engine::set_config("network/model:CM02");
   sg4::Engine::set_config("network/crosstraffic:0");
   sg4::Engine::set_config("network/TCP-gamma:0");

@@ -1,6 +1,6 @@
 // Flow-level backend on SimGrid S4U (CM02 max-min fair sharing).
 //
-// Exactness (shared/notes/simgrid.md): CM02 with cross-traffic and the TCP
+// Exactness (measured on SimGrid 3.32): CM02 with cross-traffic and the TCP
 // window off, one SimGrid link per direction, gives size/rate + latency
 // exactly. CM02 weights a flow's share by its route latency, so the SimGrid
 // links get zero latency and each transfer starts `route latency` after it
