@@ -77,15 +77,16 @@ TEST(Cli, UsageErrorsExitWith2) {
 // The issue's example command, with the JSON checked against nccl-tests' definitions.
 TEST(Cli, HgxH100RingSweepPrintsNcclTestsColumnsAndJson) {
   const std::string json = ::testing::TempDir() + "hgx.json";
-  const auto r = run_collsim("collective --topology topologies/hgx-h100.yaml --op allreduce --algo ring "
-                             "--minbytes 1M --maxbytes 8G --stepfactor 2 --json " + json);
+  const auto r = run_collsim(
+      "collective --topology topologies/hgx-h100.yaml --op allreduce --algo ring "
+      "--minbytes 1M --maxbytes 8G --stepfactor 2 --json " +
+      json);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("algbw"), std::string::npos);
   EXPECT_NE(r.out.find("busbw"), std::string::npos);
   // 1 MiB .. 8 GiB by doubling: 14 rows, each starting with the size in bytes.
   const std::regex row(R"(\n +(\d+) +(\d+) +float +sum +ring +(LL|LL128|Simple) +[\d.]+ +[\d.]+ +[\d.]+)");
-  EXPECT_EQ(std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), row), std::sregex_iterator()), 14)
-      << r.out;
+  EXPECT_EQ(std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), row), std::sregex_iterator()), 14) << r.out;
 
   const YAML::Node doc = YAML::LoadFile(json);  // JSON is YAML
   const YAML::Node rows = doc["results"];
@@ -129,9 +130,9 @@ TEST(Cli, NcclTestsShortFlagsAndDatatypes) {
 
 TEST(Cli, EveryImplementedOpRunsWithNcclTestsBusbwFactors) {
   // nccl-tests: allgather, reducescatter, alltoall busbw = algbw (n-1)/n; sendrecv, broadcast, reduce busbw = algbw.
-  const std::vector<std::pair<std::string, double>> ops{
-      {"allgather", 7.0 / 8}, {"reducescatter", 7.0 / 8}, {"alltoall", 7.0 / 8}, {"sendrecv", 1.0},
-      {"broadcast", 1.0},     {"reduce", 1.0}};
+  const std::vector<std::pair<std::string, double>> ops{{"allgather", 7.0 / 8}, {"reducescatter", 7.0 / 8},
+                                                        {"alltoall", 7.0 / 8},  {"sendrecv", 1.0},
+                                                        {"broadcast", 1.0},     {"reduce", 1.0}};
   for (const auto& [op, factor] : ops) {
     const std::string json = ::testing::TempDir() + op + ".json";
     const auto r = run_collsim("collective -t topologies/hgx-h100.yaml --op " + op + " -b 64M -e 64M --json " + json);
@@ -190,8 +191,9 @@ TEST(Validate, PublishedH100MeasurementsAreMatched) {
 
 TEST(Validate, BadTableIsAClearError) {
   const std::string bad = ::testing::TempDir() + "bad_cases.yaml";
-  std::ofstream(bad) << "cases:\n  - name: x\n    source: y\n    topology: topologies/hgx-h100.yaml\n    op: allreduce\n"
-                        "    busbw_GBps: {1048576: 10}\n    algoo: ring\n";
+  std::ofstream(bad)
+      << "cases:\n  - name: x\n    source: y\n    topology: topologies/hgx-h100.yaml\n    op: allreduce\n"
+         "    busbw_GBps: {1048576: 10}\n    algoo: ring\n";
   const auto r = run_collsim("validate --file " + bad);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("bad_cases.yaml:7:5: field 'cases[0].algoo': unknown key 'algoo' (did you mean 'algo'?)"),
@@ -219,8 +221,8 @@ TEST(Topo, SummaryOfTheFourNodeClusterMatchesItsHardware) {
   EXPECT_EQ(s["devices"]["nvswitch"].as<int>(), 16);  // 4 per HGX H100 (hardware.yaml)
   EXPECT_EQ(s["links"]["infiniband"].as<int>(), 32);
   EXPECT_EQ(s["nvlink_domains"].as<int>(), 4);
-  EXPECT_DOUBLE_EQ(s["gpu_nvlink_GBps"].as<double>(), 450);   // 18 x 25 GB/s
-  EXPECT_DOUBLE_EQ(s["gpu_network_GBps"].as<double>(), 50);   // 400 Gb/s NIC behind a 63 GB/s PCIe hop
+  EXPECT_DOUBLE_EQ(s["gpu_nvlink_GBps"].as<double>(), 450);  // 18 x 25 GB/s
+  EXPECT_DOUBLE_EQ(s["gpu_network_GBps"].as<double>(), 50);  // 400 Gb/s NIC behind a 63 GB/s PCIe hop
   // Half the GPUs (2 nodes) reach the other half through 16 NICs of 50 GB/s.
   EXPECT_DOUBLE_EQ(s["bisection_GBps"].as<double>(), 800);
   EXPECT_EQ(s["diameter_hops"].as<int>(), 4);  // GPU-PCIe-NIC-switch-NIC-PCIe-GPU: 4 links
@@ -266,8 +268,10 @@ TEST(Topo, BadInputAndUsage) {
 
 TEST(Run, TrainingStepReportAndJson) {
   const std::string json = ::testing::TempDir() + "step.json";
-  const auto r = run_collsim("run --topology topologies/h100-ib400-4node.yaml --workload "
-                             "tests/data/workloads/small-4node.yaml --json " + json);
+  const auto r = run_collsim(
+      "run --topology topologies/h100-ib400-4node.yaml --workload "
+      "tests/data/workloads/small-4node.yaml --json " +
+      json);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << "quiet when not on a terminal: " << r.err;
   EXPECT_NE(r.out.find("step time"), std::string::npos) << r.out;
@@ -298,8 +302,10 @@ TEST(Run, TrainingStepReportAndJson) {
 // counters ("C") numeric args.
 TEST(Run, TraceFileHasTheTraceEventFormatsRequiredFields) {
   const std::string trace = ::testing::TempDir() + "step.trace.json";
-  const auto r = run_collsim("run --topology topologies/h100-ib400-4node.yaml --workload "
-                             "tests/data/workloads/small-4node.yaml --what-if off --trace " + trace);
+  const auto r = run_collsim(
+      "run --topology topologies/h100-ib400-4node.yaml --workload "
+      "tests/data/workloads/small-4node.yaml --what-if off --trace " +
+      trace);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const YAML::Node t = YAML::LoadFile(trace);
   ASSERT_TRUE(t["traceEvents"].IsSequence());
@@ -336,14 +342,16 @@ TEST(Run, TraceFileHasTheTraceEventFormatsRequiredFields) {
 
 TEST(Run, BadWorkloadsAndUsage) {
   EXPECT_EQ(run_collsim("run --topology topologies/hgx-h100.yaml").exit_code, 2);
-  const auto r = run_collsim("run --topology topologies/h100-ib400-4node.yaml --workload "
-                             "tests/data/bad/workload_tp_across_nodes.yaml");
+  const auto r = run_collsim(
+      "run --topology topologies/h100-ib400-4node.yaml --workload "
+      "tests/data/bad/workload_tp_across_nodes.yaml");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("workload_tp_across_nodes.yaml:3:19: field 'parallelism.tp'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("NVLink domain"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  const auto typo = run_collsim("run --topology topologies/hgx-h100.yaml --workload workloads/llama3-70b.yaml "
-                                "--set-workload parallelism.tpp=2");
+  const auto typo = run_collsim(
+      "run --topology topologies/hgx-h100.yaml --workload workloads/llama3-70b.yaml "
+      "--set-workload parallelism.tpp=2");
   EXPECT_EQ(typo.exit_code, 2);
   EXPECT_NE(typo.err.find("did you mean 'tp'"), std::string::npos) << typo.err;
 }
@@ -379,7 +387,8 @@ TEST(Collective, PcieSwitchesDoNotHalveTheMultiNodeRing) {
     EXPECT_NEAR(busbw_of(with.out) / busbw_of(without.out), 1.0, 0.005) << fabric;
     // Nor double it: on a leaf-spine fabric two NICs of one PCIe switch
     // reach the same leaf, and one GPU's send must still use one NIC.
-    const std::string send = "collective -t " + file + " --op sendrecv --ranks 16 -b 512M -e 512M --proto Simple "
+    const std::string send = "collective -t " + file +
+                             " --op sendrecv --ranks 16 -b 512M -e 512M --proto Simple "
                              "--backend analytical --set cluster.nic=200Gb/s";
     const auto send_with = run_collsim(send), send_without = run_collsim(send + " --set cluster.host.pcie_switches=0");
     ASSERT_EQ(send_with.exit_code, 0) << send_with.err;

@@ -7,8 +7,8 @@
 #include "sim/collective/hier.h"
 #include "sim/collective/nvls.h"
 #include "sim/collective/rhd.h"
-#include "sim/collective/tree.h"
 #include "sim/collective/ring.h"
+#include "sim/collective/tree.h"
 #include "sim/engine/backend.h"
 #include "test_support.h"
 
@@ -89,8 +89,7 @@ links:
 TEST(SimGridExact, TwoFlowsIntoOneLinkEachGetHalf) {
   const topology::Network net(topology_from_text(kStar));
   const double bytes = 1e9;
-  const auto r = run(net, {transfers(3, {copy(0, 2, bytes, {}),
-                                         copy(1, 2, bytes, {})})});
+  const auto r = run(net, {transfers(3, {copy(0, 2, bytes, {}), copy(1, 2, bytes, {})})});
   // Both share sw->g2 at 50 GB/s each.
   EXPECT_NEAR(r[0].transfer_finish_s[0], 2e-6 + bytes / 50e9, 1e-12);
   EXPECT_NEAR(r[0].transfer_finish_s[1], 2e-6 + bytes / 50e9, 1e-12);
@@ -99,8 +98,7 @@ TEST(SimGridExact, TwoFlowsIntoOneLinkEachGetHalf) {
 TEST(SimGridExact, OppositeDirectionsDoNotInterfere) {
   const topology::Network net(topology_from_text(kStar));
   const double bytes = 1e9;
-  const auto r = run(net, {transfers(3, {copy(0, 1, bytes, {}),
-                                         copy(1, 0, bytes, {})})});
+  const auto r = run(net, {transfers(3, {copy(0, 1, bytes, {}), copy(1, 0, bytes, {})})});
   EXPECT_NEAR(r[0].transfer_finish_s[0], 2e-6 + bytes / 100e9, 1e-12);
   EXPECT_NEAR(r[0].transfer_finish_s[1], 2e-6 + bytes / 100e9, 1e-12);
 }
@@ -120,16 +118,14 @@ links:
   - {from: "g[2]", to: sw, rate: 100GB/s, latency: 1us, class: ideal}
 )"));
   const double S = 1e9, R = 100e9;
-  const auto r = run(net, {transfers(3, {copy(0, 2, S, {}),
-                                         copy(1, 2, S, {})})});
+  const auto r = run(net, {transfers(3, {copy(0, 2, S, {}), copy(1, 2, S, {})})});
   EXPECT_NEAR(r[0].transfer_finish_s[0], 2 * S / R - 2e-6, 1e-12);
   EXPECT_NEAR(r[0].transfer_finish_s[1], 2 * S / R + 1e-6, 1e-12);
 }
 
 TEST(SimGridExact, DependentTransferStartsWhenItsInputArrived) {
   const topology::Network net(topology_from_text(kStar));
-  const auto r = run(net, {transfers(3, {copy(0, 1, 1e9, {}),
-                                         copy(1, 2, 1e9, {0})})});
+  const auto r = run(net, {transfers(3, {copy(0, 1, 1e9, {}), copy(1, 2, 1e9, {0})})});
   EXPECT_NEAR(r[0].time_s, 2 * (2e-6 + 1e9 / 100e9), 1e-12);
 }
 
@@ -320,8 +316,8 @@ links:
   auto piped = collective::hier_allreduce(8, n, domain);
   ASSERT_TRUE(plain.ok() && piped.ok());
   const auto r = run(net, {*plain, *piped});
-  const double closed = 2 * ((g - 1) * a_in + (g - 1.0) / g * n * b_in) + 2 * (D - 1) * a_net +
-                        2.0 * (D - 1) / D * (n / g) * b_net;
+  const double closed =
+      2 * ((g - 1) * a_in + (g - 1.0) / g * n * b_in) + 2 * (D - 1) * a_net + 2.0 * (D - 1) / D * (n / g) * b_net;
   EXPECT_NEAR(r[0].time_s, closed, 1e-3 * closed);
   // Pipelined: the network phase (the slowest) hides most of the others.
   const double network_phase = 2 * (D - 1) * a_net + 2.0 * (D - 1) / D * (n / g) * b_net;

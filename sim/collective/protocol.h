@@ -15,10 +15,10 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/core/error.h"
-#include <string_view>
 
 namespace collsim::collective {
 

@@ -1,14 +1,14 @@
 #include "sim/engine/simgrid/dag_runner.h"
 
-#include "sim/engine/compact_cost.h"
-
-#include <simgrid/s4u.hpp>
 #include <xbt/log.h>
 
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <queue>
+#include <simgrid/s4u.hpp>
+
+#include "sim/engine/compact_cost.h"
 
 namespace sg4 = simgrid::s4u;
 
@@ -113,7 +113,7 @@ class DagRun {
   std::vector<std::vector<int>> dependents_;
   std::vector<double> finish_;
   std::vector<bool> completed_;
-  std::vector<int> parked_behind_;  // [t] = transfer waiting for t to finish, or -1
+  std::vector<int> parked_behind_;       // [t] = transfer waiting for t to finish, or -1
   using Timer = std::pair<double, int>;  // (start date, transfer)
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::vector<sg4::CommPtr> active_;
@@ -184,9 +184,8 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
   const auto& plan_links = *plan.links;
   std::vector<sg4::Link*> links(plan_links.size(), nullptr);
   for (std::size_t i = 0; i < plan_links.size(); ++i) {
-    links[i] = zone->create_link(plan_links[i].name + "#" + std::to_string(i), plan_links[i].rate_Bps)
-                   ->set_latency(0)
-                   ->seal();
+    links[i] =
+        zone->create_link(plan_links[i].name + "#" + std::to_string(i), plan_links[i].rate_Bps)->set_latency(0)->seal();
   }
   for (const auto& r : plan.routes) {
     std::vector<sg4::LinkInRoute> route;
@@ -199,7 +198,8 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
   std::vector<ScheduleResult> results;
   sg4::Actor::create("driver", hosts.front(), [&]() {
     for (const auto& s : plan.schedules) {
-      results.push_back(s.phases.empty() ? DagRun(s, hosts, plan.record_transfers).run() : run_aggregated(plan, s, hosts));
+      results.push_back(s.phases.empty() ? DagRun(s, hosts, plan.record_transfers).run()
+                                         : run_aggregated(plan, s, hosts));
       if (plan.on_progress) plan.on_progress(results.size(), plan.schedules.size());
     }
   });
