@@ -1,0 +1,294 @@
+// Routing on the merged graph (network.h): the per-pair search, its
+// full-BFS reference, NIC affinity turns at PCIe switches, ECMP by the
+// destination's index, and the route cache. Split from network.cc, which
+// builds the merged graph.
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
+#include <deque>
+#include <limits>
+
+#include "sim/topology/network.h"
+
+namespace collsim::topology {
+
+bool Network::turn_allowed(int via, int from, int to) const {
+  const auto& groups = port_group_[static_cast<std::size_t>(via)];
+  if (groups.empty()) return true;
+  auto a = groups.find(from), b = groups.find(to);
+  if (a == groups.end() || b == groups.end()) return true;  // not a GPU-NIC turn
+  const bool from_gpu = node_is_gpu_[static_cast<std::size_t>(from)],
+             to_gpu = node_is_gpu_[static_cast<std::size_t>(to)];
+  if (!from_gpu && !to_gpu) return false;  // NIC to NIC through the host: never a route
+  return from_gpu == to_gpu || a->second == b->second;
+}
+
+void Network::bfs(int src, bool affinity, std::vector<std::vector<Arc>>* parents_out,
+                  std::vector<int>* depth_out) const {
+  const auto states = static_cast<std::size_t>(affinity ? num_states_ : static_cast<int>(out_arcs_.size()));
+  auto& parents = *parents_out;
+  parents.assign(states, {});  // Arc{from state, link}
+  std::vector<int> local_depth;
+  std::vector<int>& depth = depth_out ? *depth_out : local_depth;
+  depth.assign(states, -1);
+  std::vector<double> width(states, 0);
+  const int start = endpoint_node_[src];
+  std::deque<int> queue{start};
+  depth[static_cast<std::size_t>(start)] = 0;
+  width[static_cast<std::size_t>(start)] = std::numeric_limits<double>::infinity();
+  while (!queue.empty()) {
+    const int su = queue.front();
+    queue.pop_front();
+    for_each_next(su, start, affinity, [&](int t, int link) {
+      const auto ut = static_cast<std::size_t>(su), tt = static_cast<std::size_t>(t);
+      if (depth[tt] < 0) {
+        depth[tt] = depth[ut] + 1;
+        queue.push_back(t);
+      }
+      if (depth[tt] != depth[ut] + 1) return;
+      const double w = std::min(width[ut], links_[static_cast<std::size_t>(link)].rate_Bps);
+      auto& p = parents[tt];
+      if (p.empty() || w > width[tt] * (1 + 1e-12)) {
+        p.assign(1, Arc{su, link});
+        width[tt] = w;
+      } else if (w >= width[tt] * (1 - 1e-12)) {
+        p.push_back(Arc{su, link});
+      }
+    });
+  }
+}
+
+template <typename F>
+void Network::for_each_next(int su, int start, bool affinity, F&& f) const {
+  const int u = affinity ? node_of_state(su) : su;
+  if (su != start && !node_forwards_[static_cast<std::size_t>(u)]) return;
+  const int via = affinity ? via_of_state(su) : -1;
+  for (const Arc& arc : out_arcs_[static_cast<std::size_t>(u)]) {
+    if (via >= 0 && !turn_allowed(u, via, arc.to)) continue;
+    f(affinity ? state_of(arc.to, u) : arc.to, arc.link);
+  }
+}
+
+template <typename F>
+void Network::for_each_prev(int t, int start, bool affinity, F&& f) const {
+  const int v = affinity ? node_of_state(t) : t;
+  const int entered_from = affinity ? via_of_state(t) : -1;
+  auto from_node = [&](int u, int link) {
+    const auto uu = static_cast<std::size_t>(u);
+    if (affinity && split_base_[uu] >= 0) {
+      const auto& arcs = out_arcs_[uu];
+      for (std::size_t k = 0; k < arcs.size(); ++k) {
+        if (k > 0 && arcs[k - 1].to == arcs[k].to) continue;  // parallel arcs share one entry state
+        if (!turn_allowed(u, arcs[k].to, v)) continue;
+        f(split_base_[uu] + static_cast<int>(k), link);
+      }
+    } else if (u == start || node_forwards_[uu]) {
+      f(u, link);
+    }
+  };
+  for (const Arc& arc : in_arcs_[static_cast<std::size_t>(v)]) {
+    if (entered_from >= 0 && arc.to != entered_from) continue;
+    from_node(arc.to, arc.link);
+  }
+}
+
+int Network::state_of(int node, int via) const {
+  const int base = split_base_[static_cast<std::size_t>(node)];
+  if (base < 0) return node;
+  const auto& arcs = out_arcs_[static_cast<std::size_t>(node)];  // sorted by target
+  const auto it = std::lower_bound(arcs.begin(), arcs.end(), via, [](const Arc& a, int v) { return a.to < v; });
+  return base + static_cast<int>(it - arcs.begin());
+}
+
+std::vector<int> Network::walk_back(int dst, const std::vector<std::vector<Arc>>& parents) const {
+  // ECMP, destination-based (D-mod-k, the static routing fat trees use):
+  // walking back from the destination, each choice among equal-cost
+  // predecessors takes digit `dst mod n` of the destination's index in a
+  // mixed radix of the choices met so far. Flows to different
+  // destinations spread over the paths (a shift pattern such as a ring's
+  // gets distinct uplinks), and a pair always takes the same path.
+  std::vector<int> path;
+  std::size_t digits = static_cast<std::size_t>(dst);
+  for (int v = endpoint_node_[dst]; !parents[static_cast<std::size_t>(v)].empty();) {
+    const auto& options = parents[static_cast<std::size_t>(v)];
+    const Arc& pick = options[digits % options.size()];
+    digits /= options.size();
+    path.push_back(pick.link);
+    v = pick.to;
+  }
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+std::vector<int> Network::reference_route(int src, int dst) const {
+  // BFS keeping, among equal-depth predecessors, those on the widest paths:
+  // all fewest-hop paths whose narrowest link is as wide as possible (so a
+  // PCIe detour never ties with NVLink). Every depth-d state is dequeued
+  // before any depth-(d+1) one, so width[u] is final when u expands.
+  // States are nodes, except that a PCIe switch with NIC affinity has one
+  // state per neighbour it is entered from (its allowed turns differ).
+  // A destination the affinity rule leaves unreachable (a fabric where
+  // only a sibling's NIC leads to it) is routed without the rule.
+  if (src == dst) return {};
+  std::vector<std::vector<Arc>> parents;
+  bfs(src, true, &parents, nullptr);
+  if (parents[static_cast<std::size_t>(endpoint_node_[dst])].empty()) bfs(src, false, &parents, nullptr);
+  return walk_back(dst, parents);
+}
+
+std::vector<int> Network::hops_to_gpus(int src) const {
+  std::vector<std::vector<Arc>> parents;
+  std::vector<int> depth, fallback;
+  bfs(src, true, &parents, &depth);
+  std::vector<int> hops(static_cast<std::size_t>(num_gpus_), -1);
+  for (int dst = 0; dst < num_gpus_; ++dst) {
+    const int d = depth[static_cast<std::size_t>(endpoint_node_[dst])];
+    if (d >= 0) {
+      hops[static_cast<std::size_t>(dst)] = d;
+      continue;
+    }
+    if (fallback.empty()) bfs(src, false, &parents, &fallback);
+    hops[static_cast<std::size_t>(dst)] = fallback[static_cast<std::size_t>(endpoint_node_[dst])];
+  }
+  return hops;
+}
+
+bool Network::route_pair(int src, int dst, bool affinity, std::vector<int>* out) const {
+  // 1. Level-synchronous bidirectional BFS, always growing the smaller
+  //    frontier, until a new layer touches the other side's ball. Both balls
+  //    were whole layers that did not meet one round earlier, so the
+  //    distance is d = a + b, and the states at forward depth a on
+  //    fewest-hop paths are exactly the new layer's meeting states.
+  // 2. The fewest-hop DAG: from the meeting layer, back through the
+  //    forward layers (states with a DAG successor one deeper) and out
+  //    through the backward layers (states with a DAG predecessor).
+  // 3. A BFS from src over DAG states only. Every predecessor at depth k-1
+  //    of a DAG state is itself on the DAG, so the states are discovered in
+  //    the full BFS's relative order with the same predecessor lists and
+  //    widths: the route equals reference_route(src, dst).
+  Scratch& S = scratch_;
+  const auto states = static_cast<std::size_t>(affinity ? num_states_ : static_cast<int>(out_arcs_.size()));
+  if (S.stamp_f.size() < states) {
+    S.stamp_f.assign(states, 0);
+    S.stamp_b.assign(states, 0);
+    S.stamp_dag.assign(states, 0);
+    S.dist_f.assign(states, 0);
+    S.dist_b.assign(states, 0);
+    S.width.assign(states, 0);
+    S.parents.assign(states, {});
+    S.epoch = 0;
+  }
+  if (S.epoch >= 0x7ffffff0u) {
+    std::fill(S.stamp_f.begin(), S.stamp_f.end(), 0);
+    std::fill(S.stamp_b.begin(), S.stamp_b.end(), 0);
+    std::fill(S.stamp_dag.begin(), S.stamp_dag.end(), 0);
+    S.epoch = 0;
+  }
+  // Stamps: `mark` = visited (forward, backward) or on the DAG; on the DAG
+  // and reached by step 3 = `mark` with the top bit set.
+  const std::uint32_t mark = ++S.epoch;
+  const int start = endpoint_node_[src], goal = endpoint_node_[dst];
+  auto at = [](auto& v, int i) -> auto& { return v[static_cast<std::size_t>(i)]; };
+  std::vector<std::vector<int>> layers_f{{start}}, layers_b{{goal}};
+  at(S.stamp_f, start) = mark;
+  at(S.dist_f, start) = 0;
+  at(S.stamp_b, goal) = mark;
+  at(S.dist_b, goal) = 0;
+  bool met = false, forward_last = true;
+  while (!met) {
+    const bool forward = layers_f.back().size() <= layers_b.back().size();
+    auto& layers = forward ? layers_f : layers_b;
+    auto& stamp_mine = forward ? S.stamp_f : S.stamp_b;
+    auto& stamp_other = forward ? S.stamp_b : S.stamp_f;
+    auto& dist = forward ? S.dist_f : S.dist_b;
+    const int depth = static_cast<int>(layers.size());
+    std::vector<int> next;
+    auto visit = [&](int t, int) {
+      if (at(stamp_mine, t) == mark) return;
+      at(stamp_mine, t) = mark;
+      at(dist, t) = depth;
+      next.push_back(t);
+      if (at(stamp_other, t) == mark) met = true;
+    };
+    for (int s : layers.back()) {
+      if (forward) {
+        for_each_next(s, start, affinity, visit);
+      } else {
+        for_each_prev(s, start, affinity, visit);
+      }
+    }
+    if (next.empty()) return false;
+    layers.push_back(std::move(next));
+    forward_last = forward;
+  }
+  const int a = static_cast<int>(layers_f.size()) - 1, b = static_cast<int>(layers_b.size()) - 1;
+  auto on_dag = [&](int s) { return at(S.stamp_dag, s) == mark; };
+  for (int s : forward_last ? layers_f.back() : layers_b.back()) {
+    if (at(S.stamp_f, s) == mark && at(S.stamp_b, s) == mark && at(S.dist_f, s) == a && at(S.dist_b, s) == b) {
+      at(S.stamp_dag, s) = mark;
+    }
+  }
+  for (int j = a - 1; j >= 0; --j) {
+    for (int s : layers_f[static_cast<std::size_t>(j)]) {
+      bool keep = false;
+      for_each_next(s, start, affinity, [&](int t, int) {
+        keep = keep || (on_dag(t) && at(S.stamp_f, t) == mark && at(S.dist_f, t) == j + 1);
+      });
+      if (keep) at(S.stamp_dag, s) = mark;
+    }
+  }
+  for (int k = b - 1; k >= 0; --k) {
+    for (int s : layers_b[static_cast<std::size_t>(k)]) {
+      bool keep = false;
+      for_each_prev(s, start, affinity, [&](int u, int) {
+        keep = keep || (on_dag(u) && at(S.stamp_b, u) == mark && at(S.dist_b, u) == k + 1);
+      });
+      if (keep) at(S.stamp_dag, s) = mark;
+    }
+  }
+  const int d = a + b;
+  auto dag_depth = [&](int s) { return at(S.stamp_f, s) == mark ? at(S.dist_f, s) : d - at(S.dist_b, s); };
+  // 3. Replay the BFS over the DAG.
+  const std::uint32_t reached = mark | 0x80000000u;
+  std::vector<int> queue{start};
+  at(S.stamp_dag, start) = reached;
+  at(S.parents, start).clear();
+  at(S.width, start) = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    const int su = queue[i];
+    const int du = dag_depth(su);
+    for_each_next(su, start, affinity, [&](int t, int link) {
+      const std::uint32_t st = at(S.stamp_dag, t);
+      if (st != mark && st != reached) return;  // off the DAG
+      if (dag_depth(t) != du + 1) return;
+      auto& p = at(S.parents, t);
+      if (st == mark) {
+        at(S.stamp_dag, t) = reached;
+        p.clear();
+        queue.push_back(t);
+      }
+      const double w = std::min(at(S.width, su), links_[static_cast<std::size_t>(link)].rate_Bps);
+      if (p.empty() || w > at(S.width, t) * (1 + 1e-12)) {
+        p.assign(1, Arc{su, link});
+        at(S.width, t) = w;
+      } else if (w >= at(S.width, t) * (1 - 1e-12)) {
+        p.push_back(Arc{su, link});
+      }
+    });
+  }
+  *out = walk_back(dst, S.parents);
+  return true;
+}
+
+const std::vector<int>& Network::route(int src, int dst) const {
+  assert(src >= 0 && src < num_endpoints() && dst >= 0 && dst < num_endpoints());
+  const std::uint64_t key =
+      static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(num_endpoints()) + static_cast<std::uint64_t>(dst);
+  auto [it, inserted] = route_cache_.try_emplace(key);
+  if (inserted && src != dst) {
+    if (!route_pair(src, dst, true, &it->second)) route_pair(src, dst, false, &it->second);
+  }
+  return it->second;
+}
+
+}  // namespace collsim::topology
