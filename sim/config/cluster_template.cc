@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sim/config/cluster_params.h"
 #include "sim/config/floor_reader.h"
 #include "sim/config/gpu_models.h"
 #include "sim/config/yaml_fields.h"
@@ -16,32 +17,9 @@ namespace collsim::config {
 
 namespace {
 
-// Latencies as the parser reads "250ns" (250 x 1e-9), so generated links
-// equal the hand-written files that say the same.
-constexpr double kNs = 1e-9;
-
-struct NodeBlock {
-  const char* name;
-  int gpus;
-  int nvswitches;
-  std::vector<int> lanes_per_switch;  // NVLink lanes from each GPU to each switch
-  double lane_rate_Bps;
-  const char* link_class;
-  double pcie_Bps;  // per direction, GPU <-> NIC
-  int default_nodes_per_rack;
-  int gpus_per_grace = 0;      // Grace CPUs on NVLink-C2C: one per this many GPUs; 0 = none modelled
-  const char* gpu_model = "";  // gpu_models.h; `cluster.gpu` overrides (an HGX H200 is an hgx-h100 board)
-};
-
-const std::vector<NodeBlock>& blocks() {
-  static const std::vector<NodeBlock> b{
-      {"hgx-h100", 8, 4, {5, 4, 4, 5}, 25e9, "nvlink4", 63e9, 4, 0, "h100"},
-      {"hgx-b200", 8, 2, {9, 9}, 50e9, "nvlink5", 63e9, 4, 0, "b200"},
-      {"dgx-a100", 8, 6, {2, 2, 2, 2, 2, 2}, 25e9, "nvlink3", 31e9, 4, 0, "a100"},
-      {"gb200-nvl72", 72, 18, std::vector<int>(18, 1), 50e9, "nvlink5", 63e9, 1, 2, "gb200"},
-  };
-  return b;
-}
+using cluster::kNs;
+using cluster::NodeBlock;
+using cluster::Params;
 
 // Flow-style YAML maps for generated entries.
 YAML::Node entry(std::initializer_list<std::pair<const char*, std::string>> fields) {
@@ -95,191 +73,9 @@ struct Generated {
   std::vector<GenLink> links;
 };
 
-struct Params {
-  const NodeBlock* block = nullptr;
-  int nodes = 1;
-  int domain_gpus = 0;
-  std::string nic = "400Gb/s";
-  std::string gpu_model;  // the block's, unless cluster.gpu names another
-  double nic_Bps = 50e9;
-  std::string fabric_kind;  // default: rail-optimized for 8-GPU nodes, leaf-spine for racks
-  int leaf_radix = 64;
-  int oversubscription = 1;
-  int planes = 1;
-  std::string cable = "fibre";
-  double fabric_latency_s = 150 * kNs;
-  int nodes_per_rack = 0;
-  int racks_per_row = 8;
-  int switches_per_rack = 16;
-  // Inside 8-GPU nodes: PCIe switches joining GPUs, NICs and the host CPUs
-  // (0 = each GPU wired straight to its NIC), and the host CPUs.
-  int pcie_switches = 0;
-  int cpus = 0;
-  // Where fabric switches stand: network-row (rows of their own after the
-  // compute rows), end-of-row (network racks at the end of each compute
-  // row), in-row (in the middle of each compute row).
-  std::string switch_placement = "network-row";
-};
-
-Expected<int> positive_int(const MapReader& m, std::string_view key, int fallback) {
-  if (!m.has(key)) return fallback;
-  auto v = m.integer(key);
-  if (!v) return v.error();
-  if (*v < 1) return m.error_at(key, fmt::format("expected a whole number >= 1, found {}", *v));
-  return static_cast<int>(*v);
-}
-
-Expected<Params> read_params(const MapReader& c) {
-  if (auto s = c.check({"node", "nodes", "domain_gpus", "gpu", "nic", "fabric", "layout", "host"}); !s) {
-    return s.error();
-  }
-  Params p;
-  auto node = c.scalar("node");
-  if (!node) return node.error();
-  std::vector<std::string_view> names;
-  for (const auto& b : blocks()) {
-    names.push_back(b.name);
-    if (*node == b.name) p.block = &b;
-  }
-  if (!p.block) {
-    std::string msg = fmt::format("unknown building block '{}'", *node);
-    if (auto near = closest_match(*node, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
-    return c.error_at("node", msg + "; expected hgx-h100, hgx-b200, dgx-a100 or gb200-nvl72");
-  }
-  p.gpu_model = p.block->gpu_model;
-  if (auto gpu = c.optional_scalar("gpu"); !gpu) {
-    return gpu.error();
-  } else if (*gpu) {
-    p.gpu_model = **gpu;  // checked against the file's gpu_models where the devices are made
-  }
-  auto nodes = positive_int(c, "nodes", 1);
-  if (!nodes) return nodes.error();
-  p.nodes = *nodes;
-  auto domain = positive_int(c, "domain_gpus", p.block->gpus);
-  if (!domain) return domain.error();
-  p.domain_gpus = *domain;
-  if (p.block->gpus % p.domain_gpus != 0) {
-    return c.error_at("domain_gpus", fmt::format("{} GPUs per node do not split into NVLink domains of {}",
-                                                 p.block->gpus, p.domain_gpus));
-  }
-  if (p.domain_gpus != p.block->gpus && std::string(p.block->name) != "gb200-nvl72") {
-    return c.error_at("domain_gpus", "only gb200-nvl72 racks can be partitioned into smaller NVLink domains");
-  }
-  if (auto nic = c.optional_scalar("nic"); !nic) {
-    return nic.error();
-  } else if (*nic) {
-    auto rate = units::parse_rate(**nic);
-    if (!rate) return c.error_at("nic", rate.error().message);
-    if (!(rate->bytes_per_s > 0)) return c.error_at("nic", "expected a positive rate");
-    p.nic = **nic;
-    p.nic_Bps = rate->bytes_per_s;
-  }
-  if (c.has("fabric")) {
-    MapReader f(c.child("fabric"), c.file(), c.field("fabric"));
-    if (auto s = f.check({"kind", "leaf_radix", "oversubscription", "planes", "cable", "latency"}); !s) {
-      return s.error();
-    }
-    if (auto kind = f.optional_scalar("kind"); !kind) {
-      return kind.error();
-    } else if (*kind) {
-      if (**kind != "rail-optimized" && **kind != "leaf-spine") {
-        return f.error_at("kind", fmt::format("expected rail-optimized or leaf-spine, found '{}'", **kind));
-      }
-      p.fabric_kind = **kind;
-    }
-    for (auto [key, out, fallback] : {std::tuple{"leaf_radix", &p.leaf_radix, 64},
-                                      {"oversubscription", &p.oversubscription, 1},
-                                      {"planes", &p.planes, 1}}) {
-      auto v = positive_int(f, key, fallback);
-      if (!v) return v.error();
-      *out = *v;
-    }
-    if ((p.leaf_radix % (p.oversubscription + 1)) != 0) {
-      return f.error_at("leaf_radix", fmt::format("{} ports do not split {}:1 into down- and up-ports", p.leaf_radix,
-                                                  p.oversubscription));
-    }
-    if (auto v = f.optional_scalar("cable"); !v) {
-      return v.error();
-    } else if (*v) {
-      p.cable = **v;
-    }
-    if (auto v = f.optional_scalar("latency"); !v) {
-      return v.error();
-    } else if (*v) {
-      auto d = units::parse_duration(**v);
-      if (!d) return f.error_at("latency", d.error().message);
-      if (!(d->seconds >= 0)) return f.error_at("latency", fmt::format("expected a latency >= 0, found '{}'", **v));
-      p.fabric_latency_s = d->seconds;
-    }
-  }
-  if (p.fabric_kind.empty()) p.fabric_kind = p.block->gpus == 8 ? "rail-optimized" : "leaf-spine";
-  // ASSUMPTION (the reference has no HGX PCIe tree; NOT FOUND): four PCIe
-  // switches per 8-GPU node, each joining 2 GPUs, their 2 NICs and one of 2
-  // host CPUs (switches 0-1 on CPU 0, 2-3 on CPU 1), as in NVIDIA's DGX H100
-  // block diagrams. Override with cluster.host.
-  if (p.block->gpus == 8) p.pcie_switches = 4, p.cpus = 2;
-  if (c.has("host")) {
-    MapReader h(c.child("host"), c.file(), c.field("host"));
-    if (p.block->gpus != 8) {
-      return c.error_at("host", fmt::format("{} has no PCIe host tree to describe (its CPUs are Grace on NVLink-C2C)",
-                                            p.block->name));
-    }
-    if (auto s = h.check({"pcie_switches", "cpus"}); !s) return s.error();
-    for (auto [key, out] : {std::pair{"pcie_switches", &p.pcie_switches}, {"cpus", &p.cpus}}) {
-      if (!h.has(key)) continue;
-      auto v = h.integer(key);
-      if (!v) return v.error();
-      if (*v < 0 || *v > 8) return h.error_at(key, fmt::format("expected 0 to 8, found {}", *v));
-      *out = static_cast<int>(*v);
-    }
-    // Without cpus given: 2 CPUs, or one per switch when there are fewer.
-    if (!h.has("cpus")) p.cpus = std::min(2, p.pcie_switches);
-    if (p.pcie_switches > 0 && 8 % p.pcie_switches != 0) {
-      return h.error_at("pcie_switches", fmt::format("8 GPUs do not split evenly over {} PCIe switches (1, 2, 4 or 8)",
-                                                     p.pcie_switches));
-    }
-    if (p.pcie_switches == 0 && p.cpus > 0) {
-      return h.error_at("cpus",
-                        "the host CPUs hang off the PCIe switches: with pcie_switches 0 there are none to model");
-    }
-    if (p.pcie_switches > 0 && (p.cpus == 0 || p.pcie_switches % p.cpus != 0)) {
-      return h.error_at("cpus", fmt::format("{} PCIe switches do not split evenly over {} CPUs (each switch has one "
-                                            "uplink)",
-                                            p.pcie_switches, p.cpus));
-    }
-  }
-  p.nodes_per_rack = p.block->default_nodes_per_rack;
-  if (c.has("layout")) {
-    MapReader l(c.child("layout"), c.file(), c.field("layout"));
-    if (auto s = l.check({"nodes_per_rack", "racks_per_row", "switches_per_rack", "switch_placement"}); !s) {
-      return s.error();
-    }
-    if (auto v = l.optional_scalar("switch_placement"); !v) {
-      return v.error();
-    } else if (*v) {
-      if (**v != "network-row" && **v != "end-of-row" && **v != "in-row") {
-        std::string msg = fmt::format("expected network-row, end-of-row or in-row, found '{}'", **v);
-        if (auto near = closest_match(**v, {"network-row", "end-of-row", "in-row"})) {
-          msg += fmt::format(" (did you mean '{}'?)", *near);
-        }
-        return l.error_at("switch_placement", msg);
-      }
-      p.switch_placement = **v;
-    }
-    for (auto [key, out] : {std::pair{"nodes_per_rack", &p.nodes_per_rack},
-                            {"racks_per_row", &p.racks_per_row},
-                            {"switches_per_rack", &p.switches_per_rack}}) {
-      auto v = positive_int(l, key, *out);
-      if (!v) return v.error();
-      *out = *v;
-    }
-  }
-  return p;
-}
-
 // Generates the cluster `c` describes.
 Status generate(const MapReader& c, Generated& out) {
-  auto params = read_params(c);
+  auto params = cluster::read_params(c);
   if (!params) return params.error();
   const Params& p = *params;
   const NodeBlock& b = *p.block;

@@ -1,0 +1,64 @@
+// The parameters of a `cluster:` section (cluster_template.h), read and
+// checked: the building block (a node's GPUs, NVSwitches, NVLink lanes and
+// GPU model) and every fabric, layout and host choice. Internal to
+// sim/config: cluster_template.cc generates the cluster from them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/config/yaml_fields.h"
+#include "sim/core/error.h"
+
+namespace collsim::config::cluster {
+
+// Latencies as the parser reads "250ns" (250 x 1e-9), so generated links
+// equal the hand-written files that say the same.
+inline constexpr double kNs = 1e-9;
+
+struct NodeBlock {
+  const char* name;
+  int gpus;
+  int nvswitches;
+  std::vector<int> lanes_per_switch;  // NVLink lanes from each GPU to each switch
+  double lane_rate_Bps;
+  const char* link_class;
+  double pcie_Bps;  // per direction, GPU <-> NIC
+  int default_nodes_per_rack;
+  int gpus_per_grace = 0;      // Grace CPUs on NVLink-C2C: one per this many GPUs; 0 = none modelled
+  const char* gpu_model = "";  // gpu_models.h; `cluster.gpu` overrides (an HGX H200 is an hgx-h100 board)
+};
+
+// The building blocks a template can stack (numbers: cluster_template.h).
+const std::vector<NodeBlock>& blocks();
+
+struct Params {
+  const NodeBlock* block = nullptr;
+  int nodes = 1;
+  int domain_gpus = 0;
+  std::string nic = "400Gb/s";
+  std::string gpu_model;  // the block's, unless cluster.gpu names another
+  double nic_Bps = 50e9;
+  std::string fabric_kind;  // default: rail-optimized for 8-GPU nodes, leaf-spine for racks
+  int leaf_radix = 64;
+  int oversubscription = 1;
+  int planes = 1;
+  std::string cable = "fibre";
+  double fabric_latency_s = 150 * kNs;
+  int nodes_per_rack = 0;
+  int racks_per_row = 8;
+  int switches_per_rack = 16;
+  // Inside 8-GPU nodes: PCIe switches joining GPUs, NICs and the host CPUs
+  // (0 = each GPU wired straight to its NIC), and the host CPUs.
+  int pcie_switches = 0;
+  int cpus = 0;
+  // Where fabric switches stand: network-row (rows of their own after the
+  // compute rows), end-of-row (network racks at the end of each compute
+  // row), in-row (in the middle of each compute row).
+  std::string switch_placement = "network-row";
+};
+
+// Reads `cluster:` (c) into Params. Errors name the field, with file:line:column.
+Expected<Params> read_params(const MapReader& c);
+
+}  // namespace collsim::config::cluster
