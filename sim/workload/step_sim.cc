@@ -19,8 +19,8 @@ struct Flow {
   double updated_at = 0;
   double started_at = 0;
   int version = 0;
-  double peak_demand = 0;                           // bytes/s on its busiest link, alone
-  std::vector<std::pair<int, double>> demand;       // link -> bytes/s alone
+  double peak_demand = 0;                      // bytes/s on its busiest link, alone
+  std::vector<std::pair<int, double>> demand;  // link -> bytes/s alone
   bool active = false;
 };
 
@@ -159,8 +159,10 @@ class Simulator {
       link_flows_[l].push_back(id);
       if (link_load_[l] + d > net_.links()[l].rate_Bps * (1 + kTolerance)) fits = false;
     }
-    if (fits) set_rate(id, 1.0);
-    else solve_component({id});
+    if (fits)
+      set_rate(id, 1.0);
+    else
+      solve_component({id});
   }
 
   void end_flow(int id) {
@@ -213,8 +215,10 @@ class Simulator {
     if (k < 0) return;
     auto& tl = r_.link_timeline[k];
     const double u = std::max(0.0, link_load_[l] / net_.links()[l].rate_Bps);
-    if (!tl.empty() && tl.back().first == now_) tl.back().second = u;
-    else tl.emplace_back(now_, u);
+    if (!tl.empty() && tl.back().first == now_)
+      tl.back().second = u;
+    else
+      tl.emplace_back(now_, u);
   }
 
   // Adds `rate` bytes/s over [t0, t1) to the group's bins, doubling the bin
@@ -251,8 +255,13 @@ class Simulator {
   // Max-min fair rates (bytes/s, each flow capped at its demand) for every
   // flow connected to `seeds` through shared links.
   void solve_component(const std::vector<int>& seeds) {
-    std::vector<int> comp;
-    std::vector<int> links;
+    // Scratch kept between calls (cleared, capacity reused): this runs at
+    // every flow start and end, and allocating afresh was a third of a
+    // large step's time.
+    std::vector<int>& comp = scratch_.comp;
+    std::vector<int>& links = scratch_.links;
+    comp.clear();
+    links.clear();
     ++mark_;
     if (link_mark_.size() < link_flows_.size()) {
       link_mark_.resize(link_flows_.size(), 0);
@@ -279,15 +288,22 @@ class Simulator {
       }
     }
     // Each link's flows with their weight (demand there / peak demand).
-    std::vector<std::vector<std::pair<int, double>>> on_link(links.size());
+    auto& on_link = scratch_.on_link;
+    if (on_link.size() < links.size()) on_link.resize(links.size());
+    for (std::size_t li = 0; li < links.size(); ++li) on_link[li].clear();
     for (std::size_t k = 0; k < comp.size(); ++k) {
       const Flow& f = flows_[comp[k]];
       for (auto [l, d] : f.demand) on_link[link_local_[l]].emplace_back(static_cast<int>(k), d / f.peak_demand);
     }
     // Progressive filling in x = rate x peak demand (bytes/s).
-    std::vector<double> x(comp.size(), 0);
-    std::vector<char> frozen(comp.size(), 0);
-    std::vector<double> residual(links.size()), weight(links.size());
+    std::vector<double>& x = scratch_.x;
+    std::vector<char>& frozen = scratch_.frozen;
+    std::vector<double>& residual = scratch_.residual;
+    std::vector<double>& weight = scratch_.weight;
+    x.assign(comp.size(), 0);
+    frozen.assign(comp.size(), 0);
+    residual.assign(links.size(), 0);
+    weight.assign(links.size(), 0);
     for (std::size_t li = 0; li < links.size(); ++li) residual[li] = net_.links()[links[li]].rate_Bps;
     std::size_t unfrozen = comp.size();
     while (unfrozen > 0) {
@@ -387,8 +403,10 @@ class Simulator {
     std::reverse(r_.critical_path.begin(), r_.critical_path.end());
     for (int op : r_.critical_path) {
       const double d = r_.finish_s[op] - r_.start_s[op];
-      if (g_.ops[op].kind == StepOp::Kind::kCompute) r_.critical_compute_s += d;
-      else r_.critical_s[static_cast<int>(g_.ops[op].group)] += d;
+      if (g_.ops[op].kind == StepOp::Kind::kCompute)
+        r_.critical_compute_s += d;
+      else
+        r_.critical_s[static_cast<int>(g_.ops[op].group)] += d;
     }
   }
 
@@ -404,17 +422,23 @@ class Simulator {
   std::vector<Flow> flows_;
   std::vector<std::vector<int>> link_flows_;
   std::vector<double> link_load_;
-  std::vector<int> tracked_;  // link -> index into options.track_links, or -1
+  std::vector<int> tracked_;                      // link -> index into options.track_links, or -1
   std::vector<double> group_load_, group_since_;  // per link group: bytes/s now, and since when
   std::vector<int> flow_mark_, link_mark_, link_local_;
   std::vector<int> free_flows_;  // slots of finished flows, reused
   int mark_ = 0;
+  struct Scratch {  // solve_component's working vectors, reused between calls
+    std::vector<int> comp, links;
+    std::vector<std::vector<std::pair<int, double>>> on_link;
+    std::vector<double> x, residual, weight;
+    std::vector<char> frozen;
+  } scratch_;
 };
 
 }  // namespace
 
-StepResult simulate_step(const StepGraph& graph, const std::vector<CommCost>& costs,
-                         const topology::Network& network, const StepSimOptions& options) {
+StepResult simulate_step(const StepGraph& graph, const std::vector<CommCost>& costs, const topology::Network& network,
+                         const StepSimOptions& options) {
   return Simulator(graph, costs, network, options).run();
 }
 
