@@ -1,0 +1,109 @@
+#include "sim/cli/study_checks.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <map>
+
+#include "sim/cli/collective_sweep.h"
+#include "sim/collective/ops.h"
+#include "sim/config/study_file.h"
+#include "sim/config/topology_file.h"
+#include "sim/config/yaml_fields.h"
+#include "sim/engine/backend.h"
+#include "sim/report/study_report.h"
+#include "sim/topology/network.h"
+#include "sim/units/units.h"
+#include "sim/workload/workload_spec.h"
+
+namespace collsim::cli {
+
+// Checks the study's run./collective. values, and that every topology./
+// workload. path names a field, before anything runs: mistakes there would
+// otherwise fail every point. Errors point at the value in the study file.
+Status check_study(const config::Study& study, const std::map<std::string, std::string>& files) {
+  // Every value each field takes: the base's, then each axis's.
+  std::map<std::string, std::vector<std::pair<std::string, SourceMark>>> values;
+  const auto& b = study.base;
+  const std::string prefix = study.kind == config::StudyKind::kRun ? "run." : "collective.";
+  auto base = [&](const char* f, const std::string& v) {
+    auto it = study.base_marks.find(prefix + f);
+    values[prefix + f].emplace_back(v, it != study.base_marks.end() ? it->second : study.declared_at);
+  };
+  if (!b.algo.empty()) base("algo", b.algo);
+  if (!b.proto.empty()) base("proto", b.proto);
+  base("backend", b.backend);
+  if (study.kind == config::StudyKind::kCollective) {
+    base("op", b.op), base("bytes", b.bytes), base("datatype", b.datatype), base("ranks", b.ranks);
+  }
+  for (const auto& a : study.axes)
+    for (std::size_t p = 0; p < a.paths.size(); ++p)
+      for (const auto& v : a.values) values[a.paths[p]].emplace_back(v[p], a.declared_at);
+
+  for (const auto& [path, list] : values) {
+    const std::string field = path.substr(path.find('.') + 1);
+    for (const auto& [v, mark] : list) {
+      std::string problem;
+      if (field == "algo") {
+        if (auto s = workload::check_comm_choice(v, "auto"); !s) problem = s.error().message;
+      } else if (field == "proto") {
+        if (auto s = workload::check_comm_choice("auto", v); !s) problem = s.error().message;
+      } else if (field == "backend") {
+        if (auto be = engine::make_backend(v); !be) problem = be.error().message;
+      } else if (field == "op") {
+        if (!collective::parse_op(v)) {
+          problem = fmt::format(
+              "unknown collective '{}': expected allreduce, allgather, reducescatter, alltoall, "
+              "broadcast, reduce or sendrecv",
+              v);
+        }
+      } else if (field == "datatype") {
+        if (auto t = datatype_size(v); !t) problem = t.error().message;
+      } else if (field == "bytes") {
+        auto n = units::parse_size_arg(v);
+        if (!n)
+          problem = n.error().message;
+        else if (!(n->count >= 1))
+          problem = fmt::format("expected at least 1 byte, found '{}'", v);
+      } else if (field == "ranks") {
+        char* end = nullptr;
+        const long r = std::strtol(v.c_str(), &end, 10);
+        if (v != "all" && (end == v.c_str() || *end != '\0' || r < 2)) {
+          problem = fmt::format("expected all or a whole number >= 2, found '{}'", v);
+        }
+      }
+      if (!problem.empty()) return Error{problem, path, mark};
+    }
+  }
+  // Paths into the topology and workload: does the first value's override
+  // name a field? (Other errors belong to the points that hit them.)
+  for (const auto& a : study.axes) {
+    for (std::size_t p = 0; p < a.paths.size(); ++p) {
+      const std::string& path = a.paths[p];
+      const bool topo = path.rfind("topology.", 0) == 0, work = path.rfind("workload.", 0) == 0;
+      if (!topo && !work) continue;
+      const std::string set = path.substr(path.find('.') + 1) + "=" + a.values.front()[p];
+      std::string message;
+      if (topo) {
+        auto sets = b.topology_sets;
+        sets.push_back(set);
+        if (auto spec = config::load_topology_text(files.at(b.topology), b.topology, sets); !spec) {
+          message = spec.error().message;
+        }
+      } else {
+        auto sets = b.workload_sets;
+        sets.push_back(set);
+        if (auto w = workload::load_workload_text(files.at(b.workload), b.workload, sets); !w)
+          message = w.error().message;
+      }
+      if (message.find("unknown key") != std::string::npos) {
+        return Error{fmt::format("{} does not name a field of {}: {}", path, topo ? b.topology : b.workload, message),
+                     path, a.declared_at};
+      }
+    }
+  }
+  return Ok{};
+}
+
+}  // namespace collsim::cli

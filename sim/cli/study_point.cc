@@ -1,0 +1,191 @@
+#include "sim/cli/study_point.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "sim/cli/collective_sweep.h"
+#include "sim/cli/step_run.h"
+#include "sim/collective/ops.h"
+#include "sim/config/study_file.h"
+#include "sim/config/topology_file.h"
+#include "sim/config/yaml_fields.h"
+#include "sim/engine/backend.h"
+#include "sim/report/study_report.h"
+#include "sim/topology/network.h"
+#include "sim/units/units.h"
+#include "sim/workload/workload_spec.h"
+
+namespace collsim::cli {
+
+namespace fs = std::filesystem;
+
+// FNV-1a, 64 bits: a stable key for a point's inputs (not for security).
+std::string hash_hex(std::string_view text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
+}
+
+// The collsim binary itself, hashed: results are reused only by the build
+// that computed them (a new build may model things differently).
+namespace {
+
+const std::string& binary_hash() {
+  static const std::string h = [] {
+    auto text = config::read_text_file("/proc/self/exe", "collsim binary");
+    return text ? hash_hex(*text) : std::string("unknown-binary");
+  }();
+  return h;
+}
+
+}  // namespace
+
+// Everything a point's result depends on, spelled out: the kind, the input
+// files' contents (not their names), every override and option.
+std::string point_inputs(const config::Study& study, const config::StudyBase& b,
+                         const std::map<std::string, std::string>& files) {
+  std::string s = fmt::format("collsim sweep point v1\nbinary {}\nkind {}\n", binary_hash(),
+                              study.kind == config::StudyKind::kRun ? "run" : "collective");
+  s += "topology file\n" + files.at(b.topology) + "\n";
+  for (const auto& x : b.topology_sets) s += "set " + x + "\n";
+  if (study.kind == config::StudyKind::kRun) {
+    s += "workload file\n" + files.at(b.workload) + "\n";
+    for (const auto& x : b.workload_sets) s += "set-workload " + x + "\n";
+    s += fmt::format("what_if {}\n", b.what_if);
+  } else {
+    s += fmt::format("op {}\nbytes {}\ndatatype {}\nranks {}\n", b.op, b.bytes, b.datatype, b.ranks);
+  }
+  s += fmt::format("algo {}\nproto {}\nbackend {}\n", b.algo, b.proto, b.backend);
+  return s;
+}
+
+report::StudyRow empty_row(const report::StudyTable& t, const Planned& p) {
+  report::StudyRow r;
+  r.index = p.point.index;
+  r.hash = p.hash;
+  r.axis_values = p.axis_values;
+  r.metrics.assign(t.metric_names.size(), NAN);
+  r.labels.assign(t.label_names.size(), "");
+  return r;
+}
+
+// Simulates one point (in a worker process).
+report::StudyRow evaluate(const config::Study& study, const report::StudyTable& t, const Planned& p,
+                          const std::map<std::string, std::string>& files) {
+  report::StudyRow row = empty_row(t, p);
+  if (!p.base) {
+    row.error = p.plan_error;
+    return row;
+  }
+  const config::StudyBase& b = *p.base;
+  auto error = [&](std::string message) {
+    row.error = std::move(message);
+    return row;
+  };
+  if (study.kind == config::StudyKind::kRun) {
+    StepRequest req;
+    req.topology_file = b.topology;
+    req.workload_file = b.workload;
+    req.topology_text = files.at(b.topology);  // what the hash was taken of
+    req.workload_text = files.at(b.workload);
+    req.topology_sets = b.topology_sets;
+    req.workload_sets = b.workload_sets;
+    if (!b.algo.empty()) req.algo = b.algo;
+    if (!b.proto.empty()) req.proto = b.proto;
+    req.backend = b.backend;
+    req.what_if = b.what_if;
+    const auto ran = run_step(req);
+    if (!ran) return error(ran.error().to_string());
+    const auto& run = *ran;
+    const auto& r = run->result;
+    double exposed = 0;
+    for (double e : r.exposed_s) exposed += e;
+    const double tokens = static_cast<double>(run->workload.batch.global) * run->workload.model.seq_len;
+    row.metrics = {r.step_time_s,
+                   tokens / r.step_time_s,
+                   r.compute_s,
+                   exposed,
+                   r.bubble_s,
+                   NAN,
+                   report::throughput(run->report).mfu};
+    if (!run->report.bottlenecks.empty()) {
+      const auto& top = run->report.bottlenecks.front();
+      row.metrics[5] = top.delta_pct;
+      row.labels[0] = fmt::format("{}: {}", top.resource, top.what_if);
+    }
+    row.ok = true;
+    return row;
+  }
+  auto spec = config::load_topology_text(files.at(b.topology), b.topology, b.topology_sets);
+  if (!spec) return error(spec.error().to_string());
+  auto topo = topology::build_topology(*spec);
+  if (!topo) return error(topo.error().to_string());
+  const topology::Network network(*topo);
+  auto op = collective::parse_op(b.op);
+  if (!op) return error(fmt::format("unknown collective.op '{}'", b.op));
+  auto type_size = datatype_size(b.datatype);
+  if (!type_size) return error(type_size.error().message);
+  auto bytes = units::parse_size_arg(b.bytes);
+  if (!bytes) return error(fmt::format("collective.bytes: {}", bytes.error().message));
+  auto backend = engine::make_backend(b.backend);
+  if (!backend) return error(backend.error().message);
+  SweepRequest req;
+  req.op = *op;
+  req.algo = b.algo;
+  req.proto = b.proto;
+  req.sizes = {std::floor(bytes->count)};
+  req.type_size = *type_size;
+  req.type_name = b.datatype;
+  req.ranks = network.num_gpus();
+  if (b.ranks != "all") {
+    char* end = nullptr;
+    const long n = std::strtol(b.ranks.c_str(), &end, 10);
+    if (end == b.ranks.c_str() || *end != '\0' || n < 2 || n > network.num_gpus()) {
+      return error(fmt::format("collective.ranks must be from 2 to {}, found '{}'", network.num_gpus(), b.ranks));
+    }
+    req.ranks = static_cast<int>(n);
+  }
+  auto rows = run_collective_sweep(req, network, **backend);
+  if (!rows) return error(rows.error().to_string());
+  const auto& r = rows->front();
+  row.metrics = {r.time_us, r.algbw_GBps, r.busbw_GBps};
+  row.labels = {r.algo, r.proto};
+  row.ok = true;
+  return row;
+}
+
+// A finished point's result (status, metrics, labels, error), or nothing
+// when absent or unreadable. Its index and axes come from the study, not
+// the file: points with equal inputs share one file.
+std::optional<report::StudyRow> read_point(const std::string& file, const report::StudyTable& t) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::nullopt;
+  try {
+    const YAML::Node n = YAML::LoadFile(file);
+    report::StudyRow r;
+    r.hash = n["hash"].as<std::string>();
+    r.ok = n["status"].as<std::string>() == "ok";
+    for (const auto& m : t.metric_names) {
+      const YAML::Node v = n["metrics"][m];
+      r.metrics.push_back(v && !v.IsNull() ? v.as<double>() : NAN);
+    }
+    for (const auto& l : t.label_names) r.labels.push_back(n["labels"][l].as<std::string>(""));
+    r.error = n["error"].as<std::string>("");
+    return r;
+  } catch (const YAML::Exception& e) {
+    std::fprintf(stderr, "collsim sweep: ignoring unreadable point file %s (%s); it will be simulated again\n",
+                 file.c_str(), e.what());
+    return std::nullopt;
+  }
+}
+
+std::string point_file(const std::string& out, const std::string& hash) { return out + "/points/" + hash + ".json"; }
+
+}  // namespace collsim::cli
