@@ -23,6 +23,7 @@
 #include "sim/config/topology_file.h"
 #include "sim/config/validation_file.h"
 #include "sim/engine/backend.h"
+#include "sim/engine/tuner.h"
 #include "sim/report/collective_table.h"
 #include "sim/report/html_report.h"
 #include "sim/topology/network.h"
@@ -148,15 +149,14 @@ int collective_command(const std::vector<std::string>& argv) {
                     "alltoall, broadcast, reduce, sendrecv",
                     args.get("op")));
   // Validate the algorithm and protocol names before loading anything.
-  if (const std::string algo = args.get("algo"); algo != "auto" && algo != "fastest") {
-    const auto known = collective::algorithms_for(*op);
-    if (std::find(known.begin(), known.end(), algo) == known.end()) {
-      return stop(fmt::format("--algo: no algorithm '{}' for {}; available: {}, auto, fastest", algo, args.get("op"),
-                              fmt::join(known, ", ")));
+  {
+    engine::TunerChoice choice;
+    choice.algorithm = args.get("algo");
+    choice.protocol = args.get("proto");
+    if (auto s = engine::check_choice(choice); !s && s.error().field == "protocol") {
+      return stop("--proto: " + s.error().message);
     }
-  }
-  if (const std::string proto = args.get("proto"); proto != "auto" && !collective::parse_protocol(proto)) {
-    return stop(fmt::format("--proto: unknown protocol '{}': expected auto, LL, LL128, Simple or none", proto));
+    if (auto a = engine::candidate_algorithms(*op, choice); !a) return stop("--algo: " + a.error().message);
   }
   auto type_size = datatype_size(args.get("datatype"));
   if (!type_size) return stop(type_size.error());

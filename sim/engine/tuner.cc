@@ -26,10 +26,9 @@ Status check_choice(const TunerChoice& choice) {
   return Ok{};
 }
 
-namespace {
+namespace {}  // namespace
 
-// The algorithms to try for `op`; an error for a named one the op lacks.
-Expected<std::vector<std::string>> algorithms_to_try(collective::Op op, const TunerChoice& choice) {
+Expected<std::vector<std::string>> candidate_algorithms(collective::Op op, const TunerChoice& choice) {
   if (choice.algorithm == "auto") return collective::nccl_algorithms_for(op);
   if (choice.algorithm == "fastest") return collective::algorithms_for(op);
   const auto all = collective::algorithms_for(op);
@@ -38,6 +37,8 @@ Expected<std::vector<std::string>> algorithms_to_try(collective::Op op, const Tu
   return make_error(fmt::format("no algorithm '{}' for {}; available: {}, auto, fastest", choice.algorithm,
                                 collective::op_name(op), fmt::join(all, ", ")));
 }
+
+namespace {
 
 // Why `s` is too costly to simulate on `backend` while choosing, or "".
 std::string guard(const collective::Schedule& s, int ranks, const TunerChoice& choice, const std::string& backend) {
@@ -74,7 +75,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
   out.skipped.resize(cases.size());
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const TuneCase& c = cases[i];
-    auto algos = algorithms_to_try(c.op, choice);
+    auto algos = candidate_algorithms(c.op, choice);
     if (!algos) return algos.error();
     const bool choosing_algorithm = algos->size() > 1;
     const bool choosing = choosing_algorithm || protos.size() > 1;

@@ -57,6 +57,9 @@ struct TunerChoice {
 std::vector<std::string> tuner_algorithm_names();
 // Known names? An Error whose field is "algorithm" or "protocol" otherwise.
 Status check_choice(const TunerChoice& choice);
+// The algorithms the tuner tries for `op` under `choice`; an error for a
+// named one the op lacks (unless named_algorithm_for_every_op).
+Expected<std::vector<std::string>> candidate_algorithms(collective::Op op, const TunerChoice& choice);
 
 // One collective to tune: its op, ranks, size and algorithm parameters
 // (root, NVLink domains, NVLS efficiency; the protocol is the tuner's).
