@@ -41,7 +41,7 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   }
 
   say("compiling the step");
-  auto graph = workload::compile_step(run->workload, network);
+  auto graph = workload::compile_step(run->workload, network, *gpu);
   if (!graph) return graph.error();
   run->graph = std::move(*graph);
   auto backend = engine::make_backend(req.backend);

@@ -12,6 +12,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
 #include "sim/cli/output.h"
+#include "sim/cli/validate_steps.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/validation_file.h"
 #include "sim/report/json.h"
@@ -23,7 +24,9 @@ namespace {
 
 const std::vector<OptionSpec>& validate_options() {
   static const std::vector<OptionSpec> specs{
-      {"file", "", true, "validation table", "tests/validation/cases.yaml"},
+      {"file", "", true,
+       "validation table (default: tests/validation/cases.yaml, or tests/validation/steps.yaml with --steps)", ""},
+      {"steps", "", false, "validate training steps (measured step times) instead of collectives", ""},
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"json", "", true,
@@ -147,7 +150,14 @@ int validate_command(const std::vector<std::string>& argv) {
   }
   const auto to_stdout = output_to_stdout(*parsed, {"json"});
   if (!to_stdout) return stop(to_stdout.error());
-  auto cases = config::load_validation_file(parsed->get("file"));
+  std::optional<std::string> json_out;
+  if (parsed->has("json")) json_out = parsed->get("json");
+  if (parsed->has("steps")) {
+    const std::string file = parsed->has("file") ? parsed->get("file") : "tests/validation/steps.yaml";
+    return validate_steps(file, parsed->has("backend") ? parsed->get("backend") : "analytical", json_out, *to_stdout);
+  }
+  const std::string file = parsed->has("file") ? parsed->get("file") : "tests/validation/cases.yaml";
+  auto cases = config::load_validation_file(file);
   if (!cases) return stop(cases.error());
   auto backend = engine::make_backend(parsed->get("backend"));
   if (!backend) return stop(backend.error());
@@ -160,7 +170,7 @@ int validate_command(const std::vector<std::string>& argv) {
     results.push_back(std::move(*r));
   }
   if (tty) std::fputs("\r\033[K", stderr);
-  if (!*to_stdout) std::fputs(to_text(results, parsed->get("file")).c_str(), stdout);
+  if (!*to_stdout) std::fputs(to_text(results, file).c_str(), stdout);
   if (parsed->has("json")) {
     if (auto s = write_output(parsed->get("json"), to_json(results)); !s) return stop(s.error());
   }

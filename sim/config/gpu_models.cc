@@ -33,6 +33,11 @@ const std::vector<std::string>& gpu_precisions() {
 //   HBM: datasheets; B200 and B300 as NVIDIA's DGX reference architectures
 //     quote them (usable 180 GB at 7.7 TB/s on DGX B200); GB200 as nvidia-smi
 //     reports it in MLPerf system descriptions (189,471 MiB).
+//   SMs: NVIDIA's A100 and H100 architecture whitepapers (108 on A100, 132
+//     on H100 SXM5; H200 is the same die).
+// ASSUMPTION (NOT FOUND in our sources): 148 SMs on every Blackwell GPU
+//   (B200, GB200, B300, GB300), as CUDA's device query is commonly reported
+//   to print for B200; it only sets GEMM wave quantisation.
 // ASSUMPTION (named): datasheet "GB" of HBM read as GiB (nvidia-smi's
 //   189,471 MiB for GB200's "186 GB" is 185 GiB: the datasheet figure is
 //   binary).
@@ -48,37 +53,44 @@ const std::vector<GpuModelSpec>& builtin_gpu_models() {
          {{"bf16", 312 * kT}, {"fp16", 312 * kT}, {"tf32", 156 * kT}},
          {{"bf16", 271.2 * kT}},
          80 * kGiB,
-         2.0 * kT},
+         2.0 * kT,
+         108},
         {"h100",
          {{"bf16", 989 * kT}, {"fp8", 1979 * kT}},
          {{"bf16", 794.5 * kT}, {"fp8", 1402.6 * kT}},
          80 * kGiB,
-         3.35 * kT},
+         3.35 * kT,
+         132},
         {"h200",
          {{"bf16", 989 * kT}, {"fp8", 1979 * kT}},
          {{"bf16", 794.5 * kT}, {"fp8", 1453.4 * kT}},
          141 * kGiB,
-         4.8 * kT},
+         4.8 * kT,
+         132},
         {"b200",
          {{"bf16", 2250 * kT}, {"fp8", 4500 * kT}, {"fp4", 9000 * kT}},
          {{"bf16", 1745.0 * kT}, {"fp8", 3432.5 * kT}},
          180 * kGiB,
-         7.7 * kT},
+         7.7 * kT,
+         148},
         {"gb200",
          {{"bf16", 2500 * kT}, {"fp8", 5000 * kT}, {"fp4", 10000 * kT}},
          {{"bf16", 1822.0 * kT}, {"fp8", 3615.6 * kT}},
          189471 * kMiB,
-         8.0 * kT},
+         8.0 * kT,
+         148},
         {"b300",
          {{"bf16", 2250 * kT}, {"fp8", 4500 * kT}, {"fp4", 13500 * kT}},
          {{"bf16", 1769.0 * kT}, {"fp8", 3353.3 * kT}},
          270 * kGiB,
-         7.7 * kT},
+         7.7 * kT,
+         148},
         {"gb300",
          {{"bf16", 2450 * kT}, {"fp8", 4900 * kT}, {"fp4", 14700 * kT}},
          {{"bf16", 2450 * kT * 1822.0 / 2500}, {"fp8", 4900 * kT * 3615.6 / 5000}},
          279 * kGiB,
-         8.0 * kT},
+         8.0 * kT,
+         148},
     };
     for (auto& g : m) {
       const double bf16 = g.peak_flop_per_s.at("bf16");
@@ -135,9 +147,9 @@ Status read_gpu_models(const MapReader& top, TopologySpec& spec) {
     MapReader entry(kv.second, top.file(), "gpu_models." + name);
     if (!kv.second.IsMap())
       return Error{"expected a map with peak, mamf, hbm_capacity, hbm_bandwidth", entry.path(), entry.mark()};
-    if (auto s = entry.check({"peak", "mamf", "hbm_capacity", "hbm_bandwidth"}); !s) return s;
+    if (auto s = entry.check({"peak", "mamf", "hbm_capacity", "hbm_bandwidth", "sms"}); !s) return s;
     const bool fresh = !spec.gpu_models.count(name);
-    GpuModelSpec m = fresh ? GpuModelSpec{name, {}, {}, 0, 0} : spec.gpu_models[name];
+    GpuModelSpec m = fresh ? GpuModelSpec{name, {}, {}, 0, 0, 0} : spec.gpu_models[name];
     if (auto s = read_rates(entry, "peak", m.peak_flop_per_s); !s) return s;
     if (auto s = read_rates(entry, "mamf", m.mamf_flop_per_s); !s) return s;
     if (entry.has("hbm_capacity")) {
@@ -158,6 +170,12 @@ Status read_gpu_models(const MapReader& top, TopologySpec& spec) {
         return entry.error_at("hbm_bandwidth", fmt::format("expected a positive rate, found '{}'", *text));
       }
       m.hbm_Bps = r->bytes_per_s;
+    }
+    if (entry.has("sms")) {
+      auto v = entry.integer("sms");
+      if (!v) return v.error();
+      if (*v < 1 || *v > 100000) return entry.error_at("sms", fmt::format("expected 1 to 100000 SMs, found {}", *v));
+      m.sms = static_cast<int>(*v);
     }
     if (!m.peak_flop_per_s.count("bf16")) {
       return entry.error_at(

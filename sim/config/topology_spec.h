@@ -35,6 +35,7 @@ struct GpuModelSpec {
   std::map<std::string, double> mamf_flop_per_s;  // achievable matmul ceiling (<= peak)
   double hbm_bytes = 0;
   double hbm_Bps = 0;
+  int sms = 0;  // streaming multiprocessors (GEMM wave quantisation); 0 = unknown
 };
 
 // Where racks stand and how cables run between them (docs/topology-format.md,

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "sim/config/yaml_fields.h"
+#include "sim/units/units.h"
 
 namespace collsim::config {
 
@@ -56,7 +57,92 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
   return c;
 }
 
+Expected<std::vector<std::string>> string_list(const MapReader& entry, const char* key) {
+  std::vector<std::string> out;
+  if (!entry.has(key)) return out;
+  const YAML::Node list = entry.child(key);
+  if (!list.IsSequence()) return entry.error_at(key, "expected a list of key=value overrides");
+  for (const auto& item : list) {
+    if (!item.IsScalar()) return entry.error_at(key, "expected a list of key=value overrides");
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+Expected<StepValidationCase> read_step_case(const MapReader& entry) {
+  if (auto s = entry.check({"name", "source", "topology", "topology_set", "workload", "workload_set", "step",
+                            "tokens_per_gpu_s", "fitted"});
+      !s) {
+    return s.error();
+  }
+  StepValidationCase c;
+  c.declared_at = entry.mark();
+  for (auto [key, target] : {std::pair{"name", &c.name}, {"source", &c.source}, {"topology", &c.topology},
+                             {"workload", &c.workload}}) {
+    auto v = entry.scalar(key);
+    if (!v) return v.error();
+    *target = *v;
+  }
+  for (auto [key, target] : {std::pair{"topology_set", &c.topology_set}, {"workload_set", &c.workload_set}}) {
+    auto v = string_list(entry, key);
+    if (!v) return v.error();
+    *target = std::move(*v);
+  }
+  const bool step = entry.has("step"), tokens = entry.has("tokens_per_gpu_s");
+  if (step == tokens) {
+    return Error{"expected exactly one of 'step' (a duration) or 'tokens_per_gpu_s'", entry.field("step"),
+                 entry.mark()};
+  }
+  if (step) {
+    auto text = entry.scalar("step");
+    if (!text) return text.error();
+    auto d = units::parse_duration(*text);
+    if (!d) return entry.error_at("step", d.error().message);
+    if (!(d->seconds > 0 && d->seconds < 1e6)) return entry.error_at("step", "expected a positive duration");
+    c.step_s = d->seconds;
+  } else {
+    auto v = positive_number(entry.child("tokens_per_gpu_s"), entry.file(), entry.field("tokens_per_gpu_s"));
+    if (!v) return v.error();
+    c.tokens_per_gpu_s = *v;
+  }
+  if (auto v = entry.optional_scalar("fitted"); !v) {
+    return v.error();
+  } else if (*v) {
+    if (**v != "true" && **v != "false") return entry.error_at("fitted", "expected true or false");
+    c.fitted = **v == "true";
+  }
+  return c;
+}
+
+YAML::Node load_root(const std::string& path, Status& status) {
+  try {
+    return YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    status = make_error(fmt::format("{}: cannot open validation file", path));
+  } catch (const YAML::ParserException& e) {
+    status = Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{path, e.mark.line + 1, e.mark.column + 1}};
+  }
+  return {};
+}
+
 }  // namespace
+
+Expected<std::vector<StepValidationCase>> load_step_validation_file(const std::string& path) {
+  Status status = Ok{};
+  const YAML::Node root = load_root(path, status);
+  if (!status) return status.error();
+  MapReader top(root, path, "");
+  if (auto s = top.check({"steps"}); !s) return s.error();
+  const YAML::Node list = top.child("steps");
+  if (!list.IsSequence() || list.size() == 0) return top.error_at("steps", "expected a non-empty list of steps");
+  std::vector<StepValidationCase> cases;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto c = read_step_case(MapReader(list[i], path, fmt::format("steps[{}]", i)));
+    if (!c) return c.error();
+    cases.push_back(std::move(*c));
+  }
+  return cases;
+}
 
 Expected<std::vector<ValidationCase>> load_validation_file(const std::string& path) {
   YAML::Node root;

@@ -9,6 +9,7 @@
 #include <set>
 #include <tuple>
 
+#include "sim/workload/kernels.h"
 #include "sim/workload/nearest_valid.h"
 
 namespace collsim::workload {
@@ -105,7 +106,7 @@ std::vector<Item> pipeline_order(int s, int pp, int v, int m) {
 
 class Compiler {
  public:
-  Compiler(const WorkloadSpec& w, const topology::Network& net) : w_(w), net_(net) {}
+  Compiler(const WorkloadSpec& w, const topology::Network& net, const StepGpu& gpu) : w_(w), net_(net), gpu_(gpu) {}
 
   Expected<StepGraph> run() {
     if (auto s = set_up(); !s) return s.error();
@@ -239,29 +240,42 @@ class Compiler {
       }
     }
     layers_per_chunk_ = w_.model.layers / (p.pp * p.virtual_stages);
-    // Per-GPU compute times and parameter shares.
+    // Per-GPU compute times of one micro-batch.
     const auto& cs = w_.compute;
     const auto& md = w_.model;
     const double tokens = 1.0 * b.micro * md.seq_len / (p.tp * p.cp);  // per GPU per micro-batch
-    const double attn_flops = 2 * g_.counts.attention_params_per_layer + 2.0 * md.seq_len * md.heads * md.head_dim;
+    const double scores = 2.0 * md.seq_len * md.heads * md.head_dim;    // attention core, per token
+    const double attn_flops = 2 * g_.counts.attention_params_per_layer + scores;
     const double dense_mlp_flops = g_.counts.dense_layer_flops_per_token - attn_flops;
     const double moe_mlp_flops = g_.counts.moe_layer_flops_per_token - attn_flops;
-    if (cs.layer_forward_s > 0) {
+    const bool selective = cs.recompute == Recompute::kSelective;
+    if (cs.by_kernel()) {
+      rates_ = GpuRates{gpu_.gemm_flop_per_s, gpu_.attention_flop_per_s, gpu_.hbm_Bps, gpu_.sms,
+                        w_.precision.compute == "fp8" || w_.precision.compute == "fp4"};
+      if (!(rates_.gemm_flop_per_s > 0 && rates_.attention_flop_per_s > 0 && rates_.hbm_Bps > 0)) {
+        return w_.error_at("compute",
+                           "compute is timed per kernel but the GPU model's rates are unknown (resolve_gpu_model "
+                           "first)");
+      }
+      const LayerCompute lc = layer_compute(w_, rates_);
+      attn_ = {lc.attention.fwd_s, lc.attention.bwd_s + (selective ? lc.attention.recompute_s : 0)};
+      mlp_ = {lc.mlp.fwd_s, lc.mlp.bwd_s};
+      moe_mlp_ = {lc.moe.fwd_s, lc.moe.bwd_s};
+      head_ = {lc.head.fwd_s, lc.head.bwd_s};
+    } else if (cs.layer_forward_s > 0) {
       // Measured per layer: split between attention and MLP in proportion to FLOPs.
       const double share = attn_flops / g_.counts.dense_layer_flops_per_token;
-      attn_fwd_s_ = cs.layer_forward_s * share;
-      mlp_fwd_s_ = moe_mlp_fwd_s_ = cs.layer_forward_s * (1 - share);
-      bwd_ratio_ = cs.layer_backward_s / cs.layer_forward_s;
-      head_fwd_s_ = 0;
+      const double ratio = cs.layer_backward_s / cs.layer_forward_s;
+      attn_ = {cs.layer_forward_s * share, cs.layer_forward_s * share * ratio};
+      mlp_ = moe_mlp_ = {cs.layer_forward_s * (1 - share), cs.layer_forward_s * (1 - share) * ratio};
+      if (selective) attn_.bwd += cs.layer_forward_s * scores / g_.counts.dense_layer_flops_per_token;
     } else {
       const double rate = cs.peak_flop_per_s * cs.mfu;
-      attn_fwd_s_ = attn_flops * tokens / rate;
-      mlp_fwd_s_ = dense_mlp_flops * tokens / rate;
-      moe_mlp_fwd_s_ = moe_mlp_flops * tokens / rate;
-      head_fwd_s_ = g_.counts.head_flops_per_token * tokens / rate;
-      bwd_ratio_ = 2.0;
+      attn_ = {attn_flops * tokens / rate, 2 * attn_flops * tokens / rate + (selective ? scores * tokens / rate : 0)};
+      mlp_ = {dense_mlp_flops * tokens / rate, 2 * dense_mlp_flops * tokens / rate};
+      moe_mlp_ = {moe_mlp_flops * tokens / rate, 2 * moe_mlp_flops * tokens / rate};
+      head_ = {g_.counts.head_flops_per_token * tokens / rate, 2 * g_.counts.head_flops_per_token * tokens / rate};
     }
-    if (cs.recompute) bwd_ratio_ += 1.0;
     // Activation sizes (nccl-tests size of each collective).
     const double act = w_.precision.activation_bytes;
     tp_bytes_ = 1.0 * b.micro * md.seq_len / p.cp * md.hidden * act;
@@ -427,24 +441,28 @@ class Compiler {
     if (g_.tp > 1) worker_comm(wk, ph, layer, micro, Group::kTp, sp() ? Op::kReduceScatter : Op::kAllReduce, tp_bytes_);
   }
 
+  // One layer's forward on worker wk's stream (in backward: a full recomputation).
+  void layer_forward(int wk, int layer, int micro, Phase ph) {
+    if (g_.cp > 1) worker_comm(wk, ph, layer, micro, Group::kCp, Op::kAllGather, cp_bytes_);
+    tp_before(wk, ph, layer, micro);
+    compute(wk, ph, layer, micro, attn_.fwd, ph == Phase::kForward ? "attention" : "recompute attention");
+    tp_after(wk, ph, layer, micro);
+    tp_before(wk, ph, layer, micro);
+    if (moe(layer) && g_.ep > 1) expert_alltoall(wk, ph, layer, micro, ph == Phase::kForward ? 0 : 2);
+    const bool fwd = ph == Phase::kForward;
+    compute(wk, ph, layer, micro, moe(layer) ? moe_mlp_.fwd : mlp_.fwd,
+            moe(layer) ? (fwd ? "experts" : "recompute experts") : (fwd ? "mlp" : "recompute mlp"));
+    if (moe(layer) && g_.ep > 1) expert_alltoall(wk, ph, layer, micro, fwd ? 1 : 3);
+    tp_after(wk, ph, layer, micro);
+  }
+
   void forward(int wk, int chunk, int micro) {
     const int nchunks = g_.pp * g_.virtual_stages;
     if (chunk > 0) receive(wk, true, chunk, micro);
     const int first = chunk * layers_per_chunk_;
-    for (int layer = first; layer < first + layers_per_chunk_; ++layer) {
-      const Phase ph = Phase::kForward;
-      if (g_.cp > 1) worker_comm(wk, ph, layer, micro, Group::kCp, Op::kAllGather, cp_bytes_);
-      tp_before(wk, ph, layer, micro);
-      compute(wk, ph, layer, micro, attn_fwd_s_, "attention");
-      tp_after(wk, ph, layer, micro);
-      tp_before(wk, ph, layer, micro);
-      if (moe(layer) && g_.ep > 1) expert_alltoall(wk, ph, layer, micro, 0);
-      compute(wk, ph, layer, micro, moe(layer) ? moe_mlp_fwd_s_ : mlp_fwd_s_, moe(layer) ? "experts" : "mlp");
-      if (moe(layer) && g_.ep > 1) expert_alltoall(wk, ph, layer, micro, 1);
-      tp_after(wk, ph, layer, micro);
-    }
+    for (int layer = first; layer < first + layers_per_chunk_; ++layer) layer_forward(wk, layer, micro, Phase::kForward);
     if (chunk == nchunks - 1) {
-      if (head_fwd_s_ > 0) compute(wk, Phase::kForward, -1, micro, head_fwd_s_, "head");
+      if (head_.fwd > 0) compute(wk, Phase::kForward, -1, micro, head_.fwd, "head");
     } else {
       send_from(wk, true, chunk, micro);
     }
@@ -454,20 +472,18 @@ class Compiler {
     const int nchunks = g_.pp * g_.virtual_stages;
     const bool last_micro = micro == g_.micro_batches - 1;
     if (chunk < nchunks - 1) receive(wk, false, chunk, micro);
-    if (chunk == nchunks - 1 && head_fwd_s_ > 0) {
-      compute(wk, Phase::kBackward, -1, micro, head_fwd_s_ * bwd_ratio_, "head");
-    }
+    if (chunk == nchunks - 1 && head_.bwd > 0) compute(wk, Phase::kBackward, -1, micro, head_.bwd, "head");
     const int first = chunk * layers_per_chunk_;
     for (int layer = first + layers_per_chunk_ - 1; layer >= first; --layer) {
       const Phase ph = Phase::kBackward;
+      if (w_.compute.recompute == Recompute::kFull) layer_forward(wk, layer, micro, ph);
       tp_before(wk, ph, layer, micro);
       if (moe(layer) && g_.ep > 1) expert_alltoall(wk, ph, layer, micro, 1);
-      compute(wk, ph, layer, micro, (moe(layer) ? moe_mlp_fwd_s_ : mlp_fwd_s_) * bwd_ratio_,
-              moe(layer) ? "experts" : "mlp");
+      compute(wk, ph, layer, micro, moe(layer) ? moe_mlp_.bwd : mlp_.bwd, moe(layer) ? "experts" : "mlp");
       if (moe(layer) && g_.ep > 1) expert_alltoall(wk, ph, layer, micro, 0);
       tp_after(wk, ph, layer, micro);
       tp_before(wk, ph, layer, micro);
-      compute(wk, ph, layer, micro, attn_fwd_s_ * bwd_ratio_, "attention");
+      compute(wk, ph, layer, micro, attn_.bwd, "attention");
       tp_after(wk, ph, layer, micro);
       if (g_.cp > 1) worker_comm(wk, ph, layer, micro, Group::kCp, Op::kReduceScatter, cp_bytes_);
       if (last_micro) grads_ready_[wk].push_back({layer, last_[wk]});
@@ -512,7 +528,7 @@ class Compiler {
       std::vector<int> bucket_of_entry;
       Bucket cur;
       int cur_chunk = -1;
-      double max_params = 0;
+      double max_params = 0, stage_dense = 0, stage_expert = 0;
       for (std::size_t e = 0; e < grads_ready_[w0].size(); ++e) {
         const int layer = grads_ready_[w0][e].first;
         const int chunk = layer / layers_per_chunk_;
@@ -523,6 +539,8 @@ class Compiler {
         cur_chunk = chunk;
         auto [dense, expert] = layer_params(layer);
         max_params += dense + expert;
+        stage_dense += dense;
+        stage_expert += expert;
         cur.layers.push_back(static_cast<int>(e));
         cur.dense_params += dense;
         cur.expert_params += expert;
@@ -597,7 +615,7 @@ class Compiler {
         o.kind = StepOp::Kind::kCompute;
         o.phase = Phase::kOptimizer;
         o.stage = s;
-        o.duration_s = w_.compute.optimizer_s;
+        o.duration_s = optimizer_s(stage_dense, stage_expert);
         o.what = "optimizer";
         if (dp_last >= 0) o.deps.push_back(dp_last);
         optimizer.push_back(on_stream(wk, std::move(o)));
@@ -608,13 +626,31 @@ class Compiler {
     }
   }
 
+  // The optimizer step of a stage whose GPUs hold these parameters: given,
+  // or (per-kernel compute) memory-bound over the local shard, which the
+  // distributed optimizer (ZeRO >= 1) splits over the data-parallel group.
+  double optimizer_s(double dense, double expert) const {
+    if (w_.compute.optimizer_s >= 0) return w_.compute.optimizer_s;
+    if (!w_.compute.by_kernel()) return 0;
+    if (w_.parallel.zero >= 1) {
+      dense /= 1.0 * g_.dp * g_.cp;
+      expert /= 1.0 * (g_.dp / g_.ep) * g_.cp;
+    }
+    return optimizer_time(dense + expert, rates_, w_.compute.kernels);
+  }
+
   const WorkloadSpec& w_;
   const topology::Network& net_;
+  const StepGpu& gpu_;
   StepGraph g_;
   std::function<int(int, int, int, int)> gpu_of_;
   int num_workers_ = 0;
   int layers_per_chunk_ = 1;
-  double attn_fwd_s_ = 0, mlp_fwd_s_ = 0, moe_mlp_fwd_s_ = 0, head_fwd_s_ = 0, bwd_ratio_ = 2;
+  struct FwdBwd {
+    double fwd = 0, bwd = 0;  // seconds per micro-batch on one GPU
+  };
+  FwdBwd attn_, mlp_, moe_mlp_, head_;
+  GpuRates rates_;
   double tp_bytes_ = 0, cp_bytes_ = 0, pp_bytes_ = 0, ep_bytes_ = 0;
   std::map<std::tuple<int, double, int, std::vector<int>>, int> call_index_;
   std::map<std::tuple<int, int, int, int, int, int>, int> ep_ops_;
@@ -636,8 +672,8 @@ class Compiler {
 
 }  // namespace
 
-Expected<StepGraph> compile_step(const WorkloadSpec& w, const topology::Network& network) {
-  Compiler c(w, network);
+Expected<StepGraph> compile_step(const WorkloadSpec& w, const topology::Network& network, const StepGpu& gpu) {
+  Compiler c(w, network, gpu);
   return c.run();
 }
 

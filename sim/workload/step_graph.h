@@ -77,6 +77,7 @@ struct StepGraph {
 // workload file's positions): degrees that do not multiply to the GPU count,
 // a global batch that does not split into micro-batches, a TP group that
 // spans NVLink domains without tp_across_nvlink_domains.
-Expected<StepGraph> compile_step(const WorkloadSpec& w, const topology::Network& network);
+// `gpu` (resolve_gpu_model) gives the rates when compute is timed per kernel.
+Expected<StepGraph> compile_step(const WorkloadSpec& w, const topology::Network& network, const StepGpu& gpu = {});
 
 }  // namespace collsim::workload

@@ -323,8 +323,22 @@ class Reader {
     return Ok{};
   }
 
+  // A number in (lo, hi] (or [lo, hi] with lo_inclusive); `fallback` when absent.
+  Expected<double> fraction(const MapReader& m, std::string_view key, double lo, double hi, double fallback) {
+    remember(m, key);
+    if (!m.has(key)) return fallback;
+    auto v = m.number(key);
+    if (!v) return v.error();
+    if (!(*v > lo && *v <= hi)) return m.error_at(key, fmt::format("expected a number in ({}, {}], found {}", lo, hi, *v));
+    return *v;
+  }
+
   Status compute(const MapReader& m) {
-    if (auto s = m.check({"peak", "mfu", "layer_forward", "layer_backward", "recompute", "optimizer"}); !s) return s;
+    if (auto s = m.check({"peak", "mfu", "layer_forward", "layer_backward", "recompute", "optimizer", "kernel_overhead",
+                          "gemm_k_half", "gemm_tile", "attention_efficiency", "hbm_efficiency", "fp8_cast_bytes",
+                          "optimizer_bytes", "attention"});
+        !s)
+      return s;
     auto& c = w_.compute;
     auto flops = [](std::string_view t) -> Expected<double> {
       auto r = units::parse_flop_rate(t);
@@ -336,27 +350,26 @@ class Reader {
       if (!r) return r.error();
       return r->seconds;
     };
-    const bool derived = m.has("peak") || m.has("mfu");
+    const bool derived = m.has("mfu");
     const bool measured = m.has("layer_forward") || m.has("layer_backward");
-    if (derived == measured) {
+    if (derived && measured) {
       return Error{
-          "expected either mfu (compute time from FLOPs at the GPU's peak, or at compute.peak) or layer_forward and "
-          "layer_backward "
-          "(measured per micro-batch), not both and not neither",
+          "expected at most one of mfu (compute time from FLOPs at the GPU's peak, or at compute.peak) and "
+          "layer_forward with layer_backward (measured per micro-batch); with neither, compute is timed per kernel "
+          "from the GPU model",
           m.path(), m.mark()};
     }
+    // Without a peak, the topology's GPU model gives it (resolve_gpu_model).
+    auto peak = quantity(m, "peak", flops, 0);
+    if (!peak) return peak.error();
+    c.peak_flop_per_s = *peak;
+    if (c.peak_flop_per_s > 0 && !(c.peak_flop_per_s < 1e20))
+      return m.error_at("peak", "expected a finite rate below 100 EFLOP/s");
     if (derived) {
-      // Without a peak, the topology's GPU model gives it (resolve_gpu_model).
-      auto peak = quantity(m, "peak", flops, 0);
-      if (!peak) return peak.error();
-      c.peak_flop_per_s = *peak;
-      remember(m, "mfu");
-      auto mfu = m.number("mfu");
+      auto mfu = fraction(m, "mfu", 0, 1, 0);
       if (!mfu) return mfu.error();
-      if (!(*mfu > 0 && *mfu <= 1))
-        return m.error_at("mfu", fmt::format("expected a fraction in (0, 1], found {}", *mfu));
       c.mfu = *mfu;
-    } else {
+    } else if (measured) {
       for (auto [key, target] :
            {std::pair{"layer_forward", &c.layer_forward_s}, {"layer_backward", &c.layer_backward_s}}) {
         if (!m.has(key)) return m.error_at(key, "missing: give both layer_forward and layer_backward");
@@ -365,17 +378,69 @@ class Reader {
         *target = *v;
       }
     }
-    auto rc = boolean(m, "recompute", false);
-    if (!rc) return rc.error();
-    c.recompute = *rc;
+    remember(m, "recompute");
+    if (auto v = m.optional_scalar("recompute"); !v) {
+      return v.error();
+    } else if (*v) {
+      const std::string r = **v;
+      if (r == "none" || r == "false")
+        c.recompute = Recompute::kNone;
+      else if (r == "selective")
+        c.recompute = Recompute::kSelective;
+      else if (r == "full" || r == "true")
+        c.recompute = Recompute::kFull;
+      else
+        return m.error_at("recompute", fmt::format("expected none, selective or full, found '{}'", r));
+    }
+    remember(m, "attention");
+    if (auto v = m.optional_scalar("attention"); !v) {
+      return v.error();
+    } else if (*v) {
+      if (**v != "flash" && **v != "unfused")
+        return m.error_at("attention", fmt::format("expected flash or unfused, found '{}'", **v));
+      c.attention = **v == "flash" ? AttentionKernel::kFlash : AttentionKernel::kUnfused;
+    }
     remember(m, "optimizer");
     if (auto v = m.optional_scalar("optimizer"); !v) {
       return v.error();
     } else if (*v) {
       auto d = units::parse_duration(**v);
       if (!d) return m.error_at("optimizer", d.error().message);
-      if (d->seconds < 0) return m.error_at("optimizer", "expected a duration of 0 or more");
+      if (!(d->seconds >= 0 && d->seconds < 1e6)) return m.error_at("optimizer", "expected a duration of 0 or more");
       c.optimizer_s = d->seconds;
+    }
+    auto& k = c.kernels;
+    auto overhead = quantity(m, "kernel_overhead", seconds, k.kernel_overhead_s);
+    if (!overhead) return overhead.error();
+    if (!(*overhead < 1)) return m.error_at("kernel_overhead", "expected a duration below 1 s");
+    k.kernel_overhead_s = *overhead;
+    for (auto [key, target, lo, hi] :
+         {std::tuple{"attention_efficiency", &k.attention_efficiency, 0.0, 1.0},
+          {"hbm_efficiency", &k.hbm_efficiency, 0.0, 1.0},
+          {"gemm_k_half", &k.gemm_k_half, -1.0, 1e6},
+          {"fp8_cast_bytes", &k.fp8_cast_bytes, -1.0, 64.0},
+          {"optimizer_bytes", &k.optimizer_bytes, -1.0, 1024.0}}) {
+      auto v = fraction(m, key, lo, hi, *target);
+      if (!v) return v.error();
+      if (*v < 0) return m.error_at(key, fmt::format("expected 0 or more, found {}", *v));
+      *target = *v;
+    }
+    remember(m, "gemm_tile");
+    if (m.has("gemm_tile")) {
+      const YAML::Node tile = m.child("gemm_tile");
+      auto bad = [&] { return m.error_at("gemm_tile", "expected [rows, columns] of one GEMM tile, e.g. [128, 256]"); };
+      if (!tile.IsSequence() || tile.size() != 2) return bad();
+      int dims[2];
+      for (int i = 0; i < 2; ++i) {
+        try {
+          dims[i] = tile[i].as<int>();
+        } catch (const YAML::Exception&) {
+          return bad();
+        }
+        if (dims[i] < 1 || dims[i] > 4096) return bad();
+      }
+      k.gemm_tile_m = dims[0];
+      k.gemm_tile_n = dims[1];
     }
     return Ok{};
   }
@@ -417,7 +482,7 @@ class Reader {
     auto name = top.scalar("name");
     if (!name) return name.error();
     w_.name = *name;
-    for (auto key : {"model", "parallelism", "batch", "compute"}) {
+    for (auto key : {"model", "parallelism", "batch"}) {
       if (!top.has(key)) return top.error_at(key, fmt::format("missing section '{}'", key));
     }
     auto section = [&](const char* key) { return MapReader(top.child(key), file, key); };
@@ -427,7 +492,9 @@ class Reader {
     if (top.has("precision")) {
       if (auto s = precision(section("precision")); !s) return s;
     }
-    if (auto s = compute(section("compute")); !s) return s;
+    if (top.has("compute")) {
+      if (auto s = compute(section("compute")); !s) return s;
+    }
     if (top.has("communication")) {
       if (auto s = communication(section("communication")); !s) return s;
     }

@@ -59,16 +59,61 @@ struct PrecisionSpec {
   std::string compute = "bf16";  // GEMM precision: whose peak the GPU model gives (config::gpu_precisions)
 };
 
+// How much of the forward pass the backward pass recomputes (Korthikanti et
+// al. 2022, "Reducing Activation Recomputation in Large Transformer Models"):
+// nothing, the attention core ("selective"), or every layer ("full": the
+// layer's forward, with its TP collectives, runs again before its backward).
+enum class Recompute { kNone, kSelective, kFull };
+const char* to_string(Recompute r);
+
+// Named defaults of the per-kernel compute model (kernels.h), each
+// overridable in the workload's compute: section. Fitted values say which
+// measurements they were fitted to (docs/validation.md, "Training steps").
+struct KernelParams {
+  // Gap between dependent kernels on one stream: launch, prologue, tail.
+  // ASSUMPTION, fitted (docs/validation.md).
+  double kernel_overhead_s = 4e-6;
+  // K at which a GEMM tile's fixed prologue and epilogue cost as much as its
+  // K loop (gemm_efficiency). ASSUMPTION, fitted.
+  double gemm_k_half = 128;
+  // Output tile of one SM's GEMM work: 128 x 256 is the largest tile of
+  // CUTLASS's Hopper and Blackwell kernels and of cuBLAS's heuristics for
+  // large bf16 GEMMs (NVIDIA CUTLASS docs). ASSUMPTION for every GPU.
+  int gemm_tile_m = 128, gemm_tile_n = 256;
+  // FlashAttention's share of the bf16 matmul ceiling, forward and backward
+  // (FlashAttention-2 reaches 50-73% of A100 peak, FlashAttention-3 about 75%
+  // of H100's: Dao 2023, Shah et al. 2024). ASSUMPTION, fitted.
+  double attention_efficiency = 0.55;
+  // Share of the HBM bandwidth a streaming kernel reaches. ASSUMPTION, fitted.
+  double hbm_efficiency = 0.8;
+  // Bytes moved per element cast to FP8 before a GEMM (read bf16, write fp8).
+  double fp8_cast_bytes = 3;
+  // Bytes an Adam step moves per local parameter: fp32 master weight, two
+  // moments and gradient read (16), master and moments written (12), the
+  // bf16 weight written (2), as Megatron-LM's distributed optimizer keeps them.
+  double optimizer_bytes = 30;
+};
+
+// How the attention core runs: FlashAttention (one fused kernel, the
+// causal half of the scores skipped) or unfused, as Megatron-LM ran it
+// before FlashAttention (QK^T and AV as batched GEMMs over the full score
+// matrix, with softmax and dropout as memory-bound kernels between them).
+enum class AttentionKernel { kFlash, kUnfused };
+
 struct ComputeSpec {
-  // Either derived from FLOPs (peak x mfu) or measured per layer. Peak 0:
-  // the topology's GPU model's dense peak at precision.compute
-  // (resolve_gpu_model).
+  // Three ways to time compute: per kernel from the GPU model (the
+  // default: neither mfu nor layer times given), from FLOPs at peak x mfu
+  // (an explicit override), or measured per layer. Peak 0: the topology's
+  // GPU model's dense peak at precision.compute (resolve_gpu_model).
   double peak_flop_per_s = 0;
   double mfu = 0;
   double layer_forward_s = 0;  // measured, per micro-batch on one GPU; 0 = derive
   double layer_backward_s = 0;
-  bool recompute = false;  // full activation recomputation: one more forward in backward
-  double optimizer_s = 0;  // the optimizer step after the gradients are reduced
+  Recompute recompute = Recompute::kNone;
+  AttentionKernel attention = AttentionKernel::kFlash;
+  double optimizer_s = -1;  // the optimizer step after the gradients are reduced; < 0: derived (kernels) or 0
+  KernelParams kernels;
+  bool by_kernel() const { return mfu <= 0 && layer_forward_s <= 0; }
 };
 
 struct CommSpec {
@@ -134,11 +179,19 @@ struct StepGpu {
   std::string model;                // empty: the topology names none
   double peak_flop_per_s = 0;       // 0: unknown
   bool peak_from_workload = false;  // compute.peak overrode the model's
+  // What the per-kernel compute model needs (kernels.h); zero without a model.
+  double gemm_flop_per_s = 0;       // matmul ceiling at precision.compute
+  double attention_flop_per_s = 0;  // matmul ceiling at bf16
+  double hbm_Bps = 0, hbm_bytes = 0;
+  int sms = 0;
 };
 // Fills w.compute.peak_flop_per_s from the GPUs' model when the workload
 // derives compute from FLOPs without a peak of its own, and returns the
-// GPUs' model and peak (for MFU). Errors (bad input): no model to take a
-// needed peak from, GPUs of different models, a precision the model lacks.
+// GPUs' model, peak (for MFU) and the rates the per-kernel compute model
+// uses. A precision without a measured ceiling gets the bf16 ceiling's
+// fraction of peak (ASSUMPTION, named in docs/workload-format.md). Errors
+// (bad input): no model to take a needed peak or rate from, GPUs of
+// different models, a precision the model lacks.
 Expected<StepGpu> resolve_gpu_model(WorkloadSpec& w, const config::TopologySpec& topology);
 
 // An algorithm name (auto, ring, tree, rhd, hier, nvls, direct) and an NCCL
