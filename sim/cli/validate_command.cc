@@ -27,6 +27,10 @@ const std::vector<OptionSpec>& validate_options() {
       {"file", "", true,
        "validation table (default: tests/validation/cases.yaml, or tests/validation/steps.yaml with --steps)", ""},
       {"steps", "", false, "validate training steps (measured step times) instead of collectives", ""},
+      {"set-workload", "", true,
+       "with --steps: override a field of every row's workload, after the row's own (repeatable), e.g. "
+       "compute.attention_efficiency=0.5",
+       ""},
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"json", "", true,
@@ -154,7 +158,8 @@ int validate_command(const std::vector<std::string>& argv) {
   if (parsed->has("json")) json_out = parsed->get("json");
   if (parsed->has("steps")) {
     const std::string file = parsed->has("file") ? parsed->get("file") : "tests/validation/steps.yaml";
-    return validate_steps(file, parsed->has("backend") ? parsed->get("backend") : "analytical", json_out, *to_stdout);
+    return validate_steps(file, parsed->has("backend") ? parsed->get("backend") : "analytical",
+                          parsed->all("set-workload"), json_out, *to_stdout);
   }
   const std::string file = parsed->has("file") ? parsed->get("file") : "tests/validation/cases.yaml";
   auto cases = config::load_validation_file(file);

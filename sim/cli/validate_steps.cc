@@ -77,8 +77,8 @@ std::string json(const std::vector<StepRow>& rows) {
 
 }  // namespace
 
-int validate_steps(const std::string& file, const std::string& backend, const std::optional<std::string>& json_out,
-                   bool to_stdout) {
+int validate_steps(const std::string& file, const std::string& backend, const std::vector<std::string>& workload_sets,
+                   const std::optional<std::string>& json_out, bool to_stdout) {
   auto stop = [](const Error& e) { return fail("validate", e); };
   auto cases = config::load_step_validation_file(file);
   if (!cases) return stop(cases.error());
@@ -92,6 +92,7 @@ int validate_steps(const std::string& file, const std::string& backend, const st
     req.workload_file = c.workload;
     req.topology_sets = c.topology_set;
     req.workload_sets = c.workload_set;
+    req.workload_sets.insert(req.workload_sets.end(), workload_sets.begin(), workload_sets.end());
     req.backend = backend;
     req.what_if = false;
     auto run = run_step(req);
@@ -103,9 +104,12 @@ int validate_steps(const std::string& file, const std::string& backend, const st
     const auto& r = **run;
     const auto tp = report::throughput(r.report);
     StepRow row{&c, r.report.gpus, c.step_s, r.result.step_time_s, 0, tp.mfu};
-    if (row.measured_s <= 0) {  // from the published throughput: the step's tokens over it
-      const double tokens = 1.0 * r.workload.batch.global * r.workload.model.seq_len;
-      row.measured_s = tokens / (c.tokens_per_gpu_s * r.report.gpus);
+    // From a published throughput: the step's tokens (or model FLOPs) over it.
+    const double tokens = 1.0 * r.workload.batch.global * r.workload.model.seq_len;
+    if (c.tokens_per_gpu_s > 0) row.measured_s = tokens / (c.tokens_per_gpu_s * r.report.gpus);
+    if (c.model_tflops_per_gpu > 0) {
+      row.measured_s =
+          tokens * workload::model_flops_per_token(r.workload.model) / (c.model_tflops_per_gpu * 1e12 * r.report.gpus);
     }
     row.error_pct = 100.0 * (row.simulated_s / row.measured_s - 1);
     rows.push_back(row);

@@ -71,7 +71,7 @@ Expected<std::vector<std::string>> string_list(const MapReader& entry, const cha
 
 Expected<StepValidationCase> read_step_case(const MapReader& entry) {
   if (auto s = entry.check({"name", "source", "topology", "topology_set", "workload", "workload_set", "step",
-                            "tokens_per_gpu_s", "fitted"});
+                            "tokens_per_gpu_s", "model_tflops_per_gpu", "fitted"});
       !s) {
     return s.error();
   }
@@ -88,10 +88,10 @@ Expected<StepValidationCase> read_step_case(const MapReader& entry) {
     if (!v) return v.error();
     *target = std::move(*v);
   }
-  const bool step = entry.has("step"), tokens = entry.has("tokens_per_gpu_s");
-  if (step == tokens) {
-    return Error{"expected exactly one of 'step' (a duration) or 'tokens_per_gpu_s'", entry.field("step"),
-                 entry.mark()};
+  const bool step = entry.has("step"), tokens = entry.has("tokens_per_gpu_s"), tflops = entry.has("model_tflops_per_gpu");
+  if (step + tokens + tflops != 1) {
+    return Error{"expected exactly one of 'step' (a duration), 'tokens_per_gpu_s' or 'model_tflops_per_gpu'",
+                 entry.field("step"), entry.mark()};
   }
   if (step) {
     auto text = entry.scalar("step");
@@ -101,9 +101,10 @@ Expected<StepValidationCase> read_step_case(const MapReader& entry) {
     if (!(d->seconds > 0 && d->seconds < 1e6)) return entry.error_at("step", "expected a positive duration");
     c.step_s = d->seconds;
   } else {
-    auto v = positive_number(entry.child("tokens_per_gpu_s"), entry.file(), entry.field("tokens_per_gpu_s"));
+    const char* key = tokens ? "tokens_per_gpu_s" : "model_tflops_per_gpu";
+    auto v = positive_number(entry.child(key), entry.file(), entry.field(key));
     if (!v) return v.error();
-    c.tokens_per_gpu_s = *v;
+    (tokens ? c.tokens_per_gpu_s : c.model_tflops_per_gpu) = *v;
   }
   if (auto v = entry.optional_scalar("fitted"); !v) {
     return v.error();

@@ -29,15 +29,18 @@ struct ValidationCase {
 Expected<std::vector<ValidationCase>> load_validation_file(const std::string& path);
 
 // A measured training step (tests/validation/steps.yaml): a topology and a
-// workload (files plus --set overrides) and what the run measured, either
-// its step time or its tokens per second per GPU.
+// workload (files plus --set overrides) and what the run measured: its step
+// time, its tokens per second per GPU, or its model TFLOP/s per GPU.
 struct StepValidationCase {
   std::string name;
   std::string source;
   std::string topology, workload;  // paths, relative to the current directory
   std::vector<std::string> topology_set, workload_set;
   double step_s = 0;            // measured step time; 0 when given as throughput
-  double tokens_per_gpu_s = 0;  // measured throughput; 0 when given as step time
+  double tokens_per_gpu_s = 0;  // measured throughput; 0 when given otherwise
+  // Measured model TFLOP/s per GPU (model FLOPs as workload::model_flops_per_token
+  // counts them); 0 when given otherwise.
+  double model_tflops_per_gpu = 0;
   bool fitted = false;          // a model parameter was fitted to this row
   SourceMark declared_at;
 };

@@ -75,12 +75,13 @@ class Block {
   // `groups` GEMMs of this shape in one kernel (grouped or batched GEMM).
   void linear(double m, double n, double k, double groups = 1) { gemms(m, n, k, groups, gpu_); }
 
-  // A batched GEMM between activations (unfused attention): bf16, no FP8 casts.
-  void batched(double m, double n, double k, double batch) {
-    GpuRates bf16 = gpu_;
-    bf16.gemm_flop_per_s = gpu_.attention_flop_per_s;
-    bf16.fp8 = false;
-    gemms(m, n, k, batch, bf16);
+  // A GEMM kept in bf16 under FP8 training: between activations (unfused
+  // attention, `batch` of them), or the output head.
+  void bf16(double m, double n, double k, double batch = 1) {
+    GpuRates rates = gpu_;
+    rates.gemm_flop_per_s = gpu_.attention_flop_per_s;
+    rates.fp8 = false;
+    gemms(m, n, k, batch, rates);
   }
 
   void gemms(double m, double n, double k, double groups, const GpuRates& gpu) {
@@ -178,10 +179,10 @@ LayerCompute layer_compute(const WorkloadSpec& w, const GpuRates& gpu) {
       const double heads = w.batch.micro * md.heads / t, sq = md.seq_len / c, sk = md.seq_len;
       const double scores = heads * sq * sk;
       b.begin_recomputed();
-      b.batched(sq, sk, md.head_dim, heads);
+      b.bf16(sq, sk, md.head_dim, heads);
       b.streaming(2 * scores * a, 3 * scores * a);
       b.streaming(scores * (2 * a + 1), scores * (2 * a + 1));
-      b.batched(sq, md.head_dim, sk, heads);
+      b.bf16(sq, md.head_dim, sk, heads);
       b.end_recomputed();
     }
     b.linear(T, h, q / t);  // output projection, row parallel
@@ -221,7 +222,10 @@ LayerCompute layer_compute(const WorkloadSpec& w, const GpuRates& gpu) {
   {
     Block b(gpu, p);
     norm(b, Tm);
-    b.linear(T, 1.0 * md.vocab / t, h);
+    // In bf16 even under FP8 training: Megatron-LM's output layer is not a
+    // Transformer Engine FP8 module (TE's guidance keeps the last layer in
+    // higher precision).
+    b.bf16(T, 1.0 * md.vocab / t, h);
     // Vocabulary-parallel cross-entropy in fp32 (Megatron-LM): the logits are
     // read twice (max and sum of exponentials) forward; the gradient is
     // written and read once backward.

@@ -17,6 +17,29 @@ namespace collsim::workload {
 
 bool is_moe_layer(const ModelSpec& m, int layer) { return m.experts > 0 && layer >= m.dense_layers; }
 
+std::vector<int> chunk_layer_counts(const ModelSpec& m, const ParallelSpec& p) {
+  const int v = p.virtual_stages;
+  const bool first = p.first_stage_layers > 0, last = p.last_stage_layers > 0 && p.pp > 1;
+  const int rest = m.layers - (first ? p.first_stage_layers : 0) - (last ? p.last_stage_layers : 0);
+  const int rest_stages = p.pp - first - last;
+  const int middle = rest_stages > 0 ? rest / rest_stages : 0;
+  std::vector<int> out(static_cast<std::size_t>(p.pp) * v);
+  for (int c = 0; c < p.pp * v; ++c) {
+    const int s = c % p.pp, j = c / p.pp;  // stage, and chunk of the stage
+    int n = middle;
+    if (s == 0 && first)
+      n = p.first_stage_layers;
+    else if (s == p.pp - 1 && last)
+      n = p.last_stage_layers;
+    // An uneven stage's chunks differ by at most one layer: the first
+    // stage's short chunks come first, the last stage's come last (the
+    // model's first and last chunks are the ones that lose a layer).
+    const int base = n / v, extra = n % v;
+    out[c] = base + (s == 0 && first ? j >= v - extra : j < extra);
+  }
+  return out;
+}
+
 ModelCounts count_model(const ModelSpec& m) {
   ModelCounts c;
   const double h = m.hidden, q = static_cast<double>(m.heads) * m.head_dim,

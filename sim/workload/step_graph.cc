@@ -239,7 +239,9 @@ class Compiler {
         }
       }
     }
-    layers_per_chunk_ = w_.model.layers / (p.pp * p.virtual_stages);
+    g_.chunk_layers = chunk_layer_counts(w_.model, p);
+    chunk_first_.assign(g_.chunk_layers.size() + 1, 0);
+    for (std::size_t c = 0; c < g_.chunk_layers.size(); ++c) chunk_first_[c + 1] = chunk_first_[c] + g_.chunk_layers[c];
     // Per-GPU compute times of one micro-batch.
     const auto& cs = w_.compute;
     const auto& md = w_.model;
@@ -416,6 +418,9 @@ class Compiler {
     auto& prev = forward ? last_send_fwd_[wk] : last_send_bwd_[wk];
     if (prev >= 0) g_.ops[id].deps.push_back(prev);  // FIFO on the connection
     prev = id;
+    // Without overlap the sender waits for its send (Megatron-LM before
+    // --overlap-p2p-communication: batched isend/irecv, then a wait).
+    if (!w_.comm.overlap_pp) last_[wk] = id;
   }
 
   void receive(int wk, bool forward, int chunk, int micro) {
@@ -459,8 +464,8 @@ class Compiler {
   void forward(int wk, int chunk, int micro) {
     const int nchunks = g_.pp * g_.virtual_stages;
     if (chunk > 0) receive(wk, true, chunk, micro);
-    const int first = chunk * layers_per_chunk_;
-    for (int layer = first; layer < first + layers_per_chunk_; ++layer) layer_forward(wk, layer, micro, Phase::kForward);
+    for (int layer = chunk_first_[chunk]; layer < chunk_first_[chunk + 1]; ++layer)
+      layer_forward(wk, layer, micro, Phase::kForward);
     if (chunk == nchunks - 1) {
       if (head_.fwd > 0) compute(wk, Phase::kForward, -1, micro, head_.fwd, "head");
     } else {
@@ -473,8 +478,7 @@ class Compiler {
     const bool last_micro = micro == g_.micro_batches - 1;
     if (chunk < nchunks - 1) receive(wk, false, chunk, micro);
     if (chunk == nchunks - 1 && head_.bwd > 0) compute(wk, Phase::kBackward, -1, micro, head_.bwd, "head");
-    const int first = chunk * layers_per_chunk_;
-    for (int layer = first + layers_per_chunk_ - 1; layer >= first; --layer) {
+    for (int layer = chunk_first_[chunk + 1] - 1; layer >= chunk_first_[chunk]; --layer) {
       const Phase ph = Phase::kBackward;
       if (w_.compute.recompute == Recompute::kFull) layer_forward(wk, layer, micro, ph);
       tp_before(wk, ph, layer, micro);
@@ -531,7 +535,8 @@ class Compiler {
       double max_params = 0, stage_dense = 0, stage_expert = 0;
       for (std::size_t e = 0; e < grads_ready_[w0].size(); ++e) {
         const int layer = grads_ready_[w0][e].first;
-        const int chunk = layer / layers_per_chunk_;
+        const int chunk =
+            static_cast<int>(std::upper_bound(chunk_first_.begin(), chunk_first_.end(), layer) - chunk_first_.begin());
         if (cur_chunk >= 0 && chunk != cur_chunk && !cur.layers.empty()) {
           buckets.push_back(cur);
           cur = Bucket{};
@@ -551,6 +556,8 @@ class Compiler {
       }
       if (!cur.layers.empty()) buckets.push_back(cur);
       g_.params_per_gpu_max = std::max(g_.params_per_gpu_max, max_params);
+      g_.stage_dense_params.push_back(stage_dense);
+      g_.stage_expert_params.push_back(stage_expert);
 
       // Data-parallel groups: per TP rank, every (CP rank, replica) for dense
       // weights, every (CP rank, expert-parallel block) for an expert's weights.
@@ -645,7 +652,7 @@ class Compiler {
   StepGraph g_;
   std::function<int(int, int, int, int)> gpu_of_;
   int num_workers_ = 0;
-  int layers_per_chunk_ = 1;
+  std::vector<int> chunk_first_;  // chunk c holds layers [chunk_first_[c], chunk_first_[c + 1])
   struct FwdBwd {
     double fwd = 0, bwd = 0;  // seconds per micro-batch on one GPU
   };

@@ -183,9 +183,36 @@ class Reader {
     return Ok{};
   }
 
+  // first_stage_layers / last_stage_layers: at least one layer per chunk,
+  // and the other stages' layers splitting evenly into their chunks.
+  Status check_uneven_stages(const MapReader& m) {
+    const auto& p = w_.parallel;
+    const int L = w_.model.layers, v = p.virtual_stages;
+    int rest = L, stages = p.pp;
+    for (auto [key, n] :
+         {std::pair{"first_stage_layers", p.first_stage_layers}, {"last_stage_layers", p.last_stage_layers}}) {
+      if (n == 0) continue;
+      if (p.pp < 2) return m.error_at(key, fmt::format("uneven stages need a pipeline: pp >= 2, found {}", p.pp));
+      if (n < v) {
+        return m.error_at(key, fmt::format("{} layers cannot fill virtual_stages = {} chunks of at least one layer; "
+                                           "expected {} or more",
+                                           n, v, v));
+      }
+      rest -= n;
+      --stages;
+    }
+    const char* key = p.last_stage_layers > 0 ? "last_stage_layers" : "first_stage_layers";
+    if (rest < 0 || (stages == 0 && rest != 0) || (stages > 0 && (rest < stages * v || rest % (stages * v) != 0))) {
+      return m.error_at(key, fmt::format("the other {} stages would hold {} of the {} layers, which do not split evenly "
+                                         "into {} x virtual_stages {} chunks of at least one layer",
+                                         stages, rest, L, stages, v));
+    }
+    return Ok{};
+  }
+
   Status parallelism(const MapReader& m) {
     if (auto s = m.check({"tp", "pp", "dp", "cp", "ep", "sequence_parallel", "virtual_stages", "zero", "order",
-                          "tp_across_nvlink_domains"});
+                          "tp_across_nvlink_domains", "first_stage_layers", "last_stage_layers"});
         !s) {
       return s;
     }
@@ -199,6 +226,12 @@ class Reader {
     auto dp = nonnegative_int(m, "dp", 0);
     if (!dp) return dp.error();
     p.dp = *dp;
+    for (auto [key, target] :
+         {std::pair{"first_stage_layers", &p.first_stage_layers}, {"last_stage_layers", &p.last_stage_layers}}) {
+      auto v = nonnegative_int(m, key, 0);
+      if (!v) return v.error();
+      *target = *v;
+    }
     auto sp = boolean(m, "sequence_parallel", p.tp > 1);
     if (!sp) return sp.error();
     p.sequence_parallel = *sp;
@@ -245,7 +278,9 @@ class Reader {
     }
     // Checks that need only the model (those that need the GPU count come later).
     const auto& md = w_.model;
-    if (md.layers % (p.pp * p.virtual_stages) != 0) {
+    if (p.first_stage_layers > 0 || p.last_stage_layers > 0) {
+      if (auto st = check_uneven_stages(m); !st) return st;
+    } else if (md.layers % (p.pp * p.virtual_stages) != 0) {
       // Name the nearest values of the field the error points at.
       const bool vs = m.has("virtual_stages");
       const int other = vs ? p.pp : p.virtual_stages;
@@ -253,7 +288,7 @@ class Reader {
                                         [&](long long v) { return md.layers % (v * other) == 0; });
       return m.error_at(vs ? "virtual_stages" : "pp",
                         fmt::format("layers ({}) must split evenly into pp x virtual_stages = {} x {} pipeline "
-                                    "chunks; nearest valid {}: {}",
+                                    "chunks; nearest valid {}: {} (or give first_stage_layers / last_stage_layers)",
                                     md.layers, p.pp, p.virtual_stages, vs ? "virtual_stages" : "pp", to_string(fit)));
     }
     if (p.virtual_stages > 1 && p.pp < 2) {
@@ -446,7 +481,7 @@ class Reader {
   }
 
   Status communication(const MapReader& m) {
-    if (auto s = m.check({"algorithm", "protocol", "dp_bucket", "overlap_dp"}); !s) return s;
+    if (auto s = m.check({"algorithm", "protocol", "dp_bucket", "overlap_dp", "overlap_pp"}); !s) return s;
     auto& c = w_.comm;
     for (auto [key, target] : {std::pair{"algorithm", &c.algorithm}, {"protocol", &c.protocol}}) {
       remember(m, key);
@@ -469,6 +504,9 @@ class Reader {
     auto ov = boolean(m, "overlap_dp", true);
     if (!ov) return ov.error();
     c.overlap_dp = *ov;
+    auto op = boolean(m, "overlap_pp", true);
+    if (!op) return op.error();
+    c.overlap_pp = *op;
     return Ok{};
   }
 

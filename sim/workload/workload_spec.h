@@ -44,6 +44,11 @@ struct ParallelSpec {
   int tp = 1, pp = 1, dp = 0 /* 0 = the rest of the GPUs */, cp = 1, ep = 1;
   bool sequence_parallel = true;  // TP with reduce-scatter/all-gather instead of all-reduce
   int virtual_stages = 1;         // interleaved 1F1B when > 1
+  // Layers on the first and last pipeline stage when they differ from the
+  // others (Megatron-LM's --decoder-first/last-pipeline-num-layers); 0: an
+  // even split. The other stages share the remaining layers evenly; with
+  // virtual stages, each of a stage's chunks gets an equal part of its layers.
+  int first_stage_layers = 0, last_stage_layers = 0;
   int zero = 1;                   // 0: gradient all-reduce; 1, 2: RS + param AG; 3: + per-layer AG
   std::vector<Dim> order{Dim::kTp, Dim::kCp, Dim::kDp, Dim::kPp};  // innermost first
   bool tp_across_domains = false;                                  // allow a TP group to span NVLink domains
@@ -72,18 +77,19 @@ const char* to_string(Recompute r);
 struct KernelParams {
   // Gap between dependent kernels on one stream: launch, prologue, tail.
   // ASSUMPTION, fitted (docs/validation.md).
-  double kernel_overhead_s = 4e-6;
+  double kernel_overhead_s = 8e-6;
   // K at which a GEMM tile's fixed prologue and epilogue cost as much as its
   // K loop (gemm_efficiency). ASSUMPTION, fitted.
-  double gemm_k_half = 128;
+  double gemm_k_half = 192;
   // Output tile of one SM's GEMM work: 128 x 256 is the largest tile of
   // CUTLASS's Hopper and Blackwell kernels and of cuBLAS's heuristics for
   // large bf16 GEMMs (NVIDIA CUTLASS docs). ASSUMPTION for every GPU.
   int gemm_tile_m = 128, gemm_tile_n = 256;
-  // FlashAttention's share of the bf16 matmul ceiling, forward and backward
-  // (FlashAttention-2 reaches 50-73% of A100 peak, FlashAttention-3 about 75%
-  // of H100's: Dao 2023, Shah et al. 2024). ASSUMPTION, fitted.
-  double attention_efficiency = 0.55;
+  // FlashAttention's share of the bf16 matmul ceiling, forward and backward,
+  // causal. ASSUMPTION, fitted: below what FlashAttention-2/3 reach on
+  // long non-causal benchmarks (50-75% of peak: Dao 2023, Shah et al. 2024);
+  // it also carries the context-parallel attention of the fitted rows.
+  double attention_efficiency = 0.30;
   // Share of the HBM bandwidth a streaming kernel reaches. ASSUMPTION, fitted.
   double hbm_efficiency = 0.8;
   // Bytes moved per element cast to FP8 before a GEMM (read bf16, write fp8).
@@ -121,6 +127,7 @@ struct CommSpec {
   std::string protocol = "auto";
   double dp_bucket_bytes = 80e6;  // Megatron-LM's default: 40M parameters x 2 bytes
   bool overlap_dp = true;         // gradient reduction overlaps the backward pass
+  bool overlap_pp = true;         // pipeline sends run beside compute (false: the sender waits for them)
 };
 
 struct WorkloadSpec {
@@ -164,6 +171,11 @@ ModelCounts count_model(const ModelSpec& m);
 double model_flops_per_token(const ModelSpec& m);
 
 bool is_moe_layer(const ModelSpec& m, int layer);
+
+// Layers of each of the pp x virtual_stages model chunks, in model order
+// (chunk c runs on stage c % pp). Precondition: the split was checked
+// (load_workload_* refuses one that does not divide).
+std::vector<int> chunk_layer_counts(const ModelSpec& m, const ParallelSpec& p);
 
 // Reads and validates a workload file (and --set overrides). Errors name
 // file:line:column and the field.
