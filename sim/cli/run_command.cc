@@ -14,6 +14,7 @@
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
 #include "sim/report/trace.h"
+#include "sim/workload/memory.h"
 
 namespace collsim::cli {
 
@@ -44,6 +45,12 @@ const std::vector<OptionSpec>& run_options() {
       {"trace-links", "", true, "busiest links with a utilisation counter in the trace", "8"},
       {"html", "", true,
        "write a self-contained HTML report (charts, timeline, link heat map, floor plan; '-': standard output)", ""},
+      {"memory", "", false,
+       "print the memory per GPU of every pipeline stage (weights, gradients, optimizer, activations) and stop "
+       "without simulating",
+       ""},
+      {"memory-check", "", true,
+       "on: a configuration that does not fit in the GPUs' HBM is an error (exit 2); off: simulate it anyway", "on"},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
@@ -69,6 +76,9 @@ int run_command(const std::vector<std::string>& argv) {
   if (!args.has("workload")) return stop("missing --workload FILE (e.g. workloads/llama3-405b.yaml)");
   const std::string what_if = args.get("what-if");
   if (what_if != "on" && what_if != "off") return stop(fmt::format("--what-if must be on or off, found '{}'", what_if));
+  const std::string memory_check = args.get("memory-check");
+  if (memory_check != "on" && memory_check != "off")
+    return stop(fmt::format("--memory-check must be on or off, found '{}'", memory_check));
   auto max_work = positive_number_option(args, "auto-max-work");
   if (!max_work) return stop(max_work.error());
   const auto to_stdout = output_to_stdout(args, {"json", "trace", "html"});
@@ -107,9 +117,26 @@ int run_command(const std::vector<std::string>& argv) {
   request.auto_max_work = *max_work;
   if (args.has("trace") || args.has("html")) request.track_links = trace_options.max_links;
   request.bin_link_groups = args.has("html");
+  request.memory_only = args.has("memory");
+  request.memory_check = memory_check == "on";
   auto ran = run_step(request, status);
   if (!ran) return stop(ran.error());
   const auto& run = *ran;
+  if (!run->simulated) {  // --memory
+    if (tty) std::fputs("\r\033[K", stderr);
+    const auto& plan = run->report.memory;
+    if (!*to_stdout) {
+      std::fputs(fmt::format("collsim run --memory: {} on {} ({} GPUs)\n{}{}", run->workload.name, run->spec.name,
+                             run->network->num_gpus(), workload::memory_text(plan),
+                             plan.fits() ? "" : "DOES NOT FIT in HBM\n")
+                     .c_str(),
+                 stdout);
+    }
+    if (args.has("json")) {
+      if (auto s = write_output(args.get("json"), report::memory_json(plan)); !s) return stop(s.error());
+    }
+    return kExitOk;
+  }
   const auto& graph = run->graph;
   const auto& network = *run->network;
   if (args.has("trace")) {

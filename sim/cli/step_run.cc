@@ -2,12 +2,50 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
 #include "sim/report/trace.h"
+#include "sim/units/units.h"
+#include "sim/workload/memory.h"
 #include "sim/workload/what_if.h"
 
 namespace collsim::cli {
+
+namespace {
+
+// The error for a configuration that does not fit: the peak stage, its
+// largest terms, and the changes that would make it fit.
+Error out_of_memory(const workload::WorkloadSpec& w, int dp, const workload::MemoryPlan& plan) {
+  const auto& s = plan.peak();
+  auto fmt_bytes = [](double b) { return units::format(units::Bytes{b}); };
+  std::vector<std::pair<double, std::string>> terms{{s.activations, "activations"},
+                                                    {s.optimizer, "optimizer states"},
+                                                    {s.weights, "weights"},
+                                                    {s.grads, "gradients"},
+                                                    {s.logits, "logits"}};
+  std::sort(terms.rbegin(), terms.rend());
+  std::string fixes;
+  for (const auto& f : workload::memory_fixes(w, dp, plan.capacity))
+    fixes += fmt::format("{}{} ({})", fixes.empty() ? "" : ", ", f.change, fmt_bytes(f.peak_bytes));
+  const std::string field = terms[0].second == "activations"
+                                ? (w.batch.micro > 1 ? "batch.micro" : "compute.recompute")
+                                : (terms[0].second == "optimizer states" || terms[0].second == "gradients"
+                                       ? "parallelism.zero"
+                                       : "parallelism.pp");
+  return w.error_at(
+      field, fmt::format("does not fit in memory: pipeline stage {} needs {} per GPU of {} HBM ({} {}, {} {}, {} {}, "
+                         "reserve {}); {}; or run with --memory-check off (collsim run --memory prints every stage)",
+                         s.stage, fmt_bytes(s.total()), fmt_bytes(plan.capacity), terms[0].second,
+                         fmt_bytes(terms[0].first), terms[1].second, fmt_bytes(terms[1].first), terms[2].second,
+                         fmt_bytes(terms[2].first), fmt_bytes(s.reserve),
+                         fixes.empty() ? "none of recompute, a higher ZeRO stage, micro-batch 1 or twice the pipeline "
+                                         "depth makes it fit: use more GPUs or GPUs with more HBM"
+                                       : "it fits with " + fixes));
+}
+
+}  // namespace
 
 Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
                                             const std::function<void(const std::string&)>& status) {
@@ -44,6 +82,12 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   auto graph = workload::compile_step(run->workload, network, *gpu);
   if (!graph) return graph.error();
   run->graph = std::move(*graph);
+  run->report.memory = workload::plan_memory(run->workload, run->graph.dp, gpu->hbm_bytes);
+  if (req.memory_only) {
+    run->report.gpu = *gpu;
+    return run;
+  }
+  if (req.memory_check && !run->report.memory.fits()) return out_of_memory(run->workload, run->graph.dp, run->report.memory);
   auto backend = engine::make_backend(req.backend);
   if (!backend) return backend.error();
 
@@ -69,7 +113,10 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
     return make_internal_error("the step's operations wait on each other in a cycle");
   }
 
+  workload::MemoryPlan memory = std::move(run->report.memory);
   run->report = report::summarise_step(run->workload, run->spec.name, run->graph, run->costs, run->result, network);
+  run->report.memory = std::move(memory);
+  run->simulated = true;
   run->report.cost_stats = stats;
   run->report.gpu = *gpu;
   if (req.what_if) {

@@ -34,6 +34,8 @@ struct StepRequest {
   double auto_max_work = 50e6;
   int track_links = 0;           // record utilisation timelines of this many busiest links
   bool bin_link_groups = false;  // record bytes over time per resource class (HTML heat map)
+  bool memory_only = false;      // stop after the memory plan (run->simulated stays false)
+  bool memory_check = true;      // a configuration that does not fit in HBM is an input error
 };
 
 // Everything a step's reports need. Held by pointer: its parts refer to
@@ -49,6 +51,7 @@ struct StepRun {
   workload::StepResult result;
   report::LinkGroups link_groups;  // when bin_link_groups
   report::StepReport report;
+  bool simulated = false;  // false: only the memory plan was made (StepRequest::memory_only)
 };
 
 // `status` is told what is happening (for a progress line); may be empty.

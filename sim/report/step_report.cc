@@ -153,6 +153,11 @@ std::string step_text(const StepReport& r) {
                                                           : r.gpu.model + " " + r.spec->precision.compute,
                                                       units::format(units::FlopRate{r.gpu.peak_flop_per_s}))));
   }
+  if (!r.memory.stages.empty()) {
+    std::string mem = workload::memory_text(r.memory);
+    if (!mem.empty() && mem.back() == '\n') mem.pop_back();
+    line(mem);
+  }
   std::string cp = fmt::format("compute {}", secs(res.critical_compute_s));
   for (Group gr : kShownGroups) {
     const double c = res.critical_s[static_cast<int>(gr)];
@@ -235,6 +240,10 @@ std::string step_json(const StepReport& r) {
     j.key("gpu_model").value(r.gpu.model);
     j.key("peak_flop_per_s").value(r.gpu.peak_flop_per_s);
   }
+  if (!r.memory.stages.empty()) {
+    j.key("memory");
+    write_memory_json(j, r.memory);
+  }
   j.key("compute_s").value(res.compute_s);
   j.key("exposed_comm_s").begin_object();
   for (Group gr : kShownGroups) j.key(to_string(gr)).value(res.exposed_s[static_cast<int>(gr)]);
@@ -303,6 +312,35 @@ std::string step_json(const StepReport& r) {
   }
   j.end_array();
   j.end_object();
+  return j.str() + "\n";
+}
+
+void write_memory_json(JsonWriter& j, const workload::MemoryPlan& plan) {
+  j.begin_object();
+  j.key("capacity_bytes").value(plan.capacity);  // 0: unknown
+  j.key("peak_bytes").value(plan.stages.empty() ? 0.0 : plan.peak().total());
+  j.key("peak_stage").value(static_cast<double>(plan.peak_stage));
+  j.key("fits").value(plan.fits());
+  j.key("stages").begin_array();
+  for (const auto& s : plan.stages) {
+    j.begin_object();
+    j.key("stage").value(static_cast<double>(s.stage));
+    j.key("total_bytes").value(s.total());
+    j.key("weights_bytes").value(s.weights);
+    j.key("grads_bytes").value(s.grads);
+    j.key("optimizer_bytes").value(s.optimizer);
+    j.key("activations_bytes").value(s.activations);
+    j.key("logits_bytes").value(s.logits);
+    j.key("reserve_bytes").value(s.reserve);
+    j.key("micro_batch_chunks_in_flight").value(static_cast<double>(s.in_flight));
+    j.end_object();
+  }
+  j.end_array().end_object();
+}
+
+std::string memory_json(const workload::MemoryPlan& plan) {
+  JsonWriter j;
+  write_memory_json(j, plan);
   return j.str() + "\n";
 }
 

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "sim/report/json.h"
 #include "sim/topology/network.h"
 #include "sim/workload/comm_costs.h"
+#include "sim/workload/memory.h"
 #include "sim/workload/step_graph.h"
 #include "sim/workload/step_sim.h"
 #include "sim/workload/what_if.h"
@@ -47,6 +49,7 @@ struct StepReport {
   std::vector<workload::WhatIf> bottlenecks;
   workload::CommCostStats cost_stats;
   workload::StepGpu gpu;  // the GPUs' model and peak (for MFU); peak 0 = unknown
+  workload::MemoryPlan memory;
 };
 
 // Throughput of a simulated step. model FLOPs: workload::model_flops_per_token.
@@ -65,5 +68,9 @@ StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string&
 
 std::string step_text(const StepReport& r);
 std::string step_json(const StepReport& r);
+
+// The memory plan alone as JSON: {"capacity_bytes", "peak_bytes", "peak_stage", "fits", "stages": [...]}.
+std::string memory_json(const workload::MemoryPlan& plan);
+void write_memory_json(JsonWriter& j, const workload::MemoryPlan& plan);
 
 }  // namespace collsim::report

@@ -17,6 +17,21 @@ namespace collsim::workload {
 
 bool is_moe_layer(const ModelSpec& m, int layer) { return m.experts > 0 && layer >= m.dense_layers; }
 
+LayerParams layer_params_per_gpu(const ModelSpec& m, const ModelCounts& c, int layer, int tp, int ep) {
+  LayerParams p;
+  p.dense = c.attention_params_per_layer / tp;
+  if (is_moe_layer(m, layer)) {
+    p.dense += c.shared_params_per_layer / tp;
+    p.expert = c.expert_params_per_layer / ep / tp;
+  } else {
+    p.dense += c.dense_mlp_params_per_layer / tp;
+  }
+  const double vocab_h = 1.0 * m.vocab * m.hidden / tp;
+  if (layer == 0) p.dense += vocab_h;
+  if (layer == m.layers - 1 && !m.tied_embeddings) p.dense += vocab_h;
+  return p;
+}
+
 std::vector<int> chunk_layer_counts(const ModelSpec& m, const ParallelSpec& p) {
   const int v = p.virtual_stages;
   const bool first = p.first_stage_layers > 0, last = p.last_stage_layers > 0 && p.pp > 1;

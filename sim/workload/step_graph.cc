@@ -501,22 +501,9 @@ class Compiler {
     double dense_params = 0, expert_params = 0;  // per GPU
   };
 
-  // Per-GPU parameters of one layer (dense part, expert part), with the
-  // embedding on the first layer and the output head on the last.
   std::pair<double, double> layer_params(int layer) const {
-    const auto& c = g_.counts;
-    const auto& md = w_.model;
-    double dense = c.attention_params_per_layer / g_.tp, expert = 0;
-    if (moe(layer)) {
-      dense += c.shared_params_per_layer / g_.tp;
-      expert = c.expert_params_per_layer / g_.ep / g_.tp;
-    } else {
-      dense += c.dense_mlp_params_per_layer / g_.tp;
-    }
-    const double vocab_h = 1.0 * md.vocab * md.hidden / g_.tp;
-    if (layer == 0) dense += vocab_h;
-    if (layer == md.layers - 1 && !md.tied_embeddings) dense += vocab_h;
-    return {dense, expert};
+    const LayerParams p = layer_params_per_gpu(w_.model, g_.counts, layer, g_.tp, g_.ep);
+    return {p.dense, p.expert};
   }
 
   void gradient_reduction() {
@@ -556,8 +543,7 @@ class Compiler {
       }
       if (!cur.layers.empty()) buckets.push_back(cur);
       g_.params_per_gpu_max = std::max(g_.params_per_gpu_max, max_params);
-      g_.stage_dense_params.push_back(stage_dense);
-      g_.stage_expert_params.push_back(stage_expert);
+
 
       // Data-parallel groups: per TP rank, every (CP rank, replica) for dense
       // weights, every (CP rank, expert-parallel block) for an expert's weights.

@@ -70,9 +70,6 @@ struct StepGraph {
   std::vector<StepOp> ops;
   ModelCounts counts;
   double params_per_gpu_max = 0;  // the largest stage's share, for the report
-  // Per pipeline stage, parameters held by each of its GPUs before any ZeRO
-  // sharding: dense (replicated over dp x cp) and expert (over dp/ep x cp).
-  std::vector<double> stage_dense_params, stage_expert_params;
   std::vector<int> chunk_layers;  // layers per model chunk (chunk_layer_counts)
   std::string label(int op) const;  // "stage 3 fwd layer 12 mb 5 attention"
 };

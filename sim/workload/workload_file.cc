@@ -480,6 +480,25 @@ class Reader {
     return Ok{};
   }
 
+  Status memory(const MapReader& m) {
+    if (auto s = m.check({"optimizer_state_bytes", "reserve"}); !s) return s;
+    auto& mem = w_.memory;
+    auto v = fraction(m, "optimizer_state_bytes", -1, 1024, mem.optimizer_state_bytes);
+    if (!v) return v.error();
+    if (*v < 0) return m.error_at("optimizer_state_bytes", fmt::format("expected 0 or more, found {}", *v));
+    mem.optimizer_state_bytes = *v;
+    remember(m, "reserve");
+    if (auto r = m.optional_scalar("reserve"); !r) {
+      return r.error();
+    } else if (*r) {
+      auto b = units::parse_bytes(**r);
+      if (!b) return m.error_at("reserve", b.error().message);
+      if (!(b->count >= 0 && b->count < 1e15)) return m.error_at("reserve", "expected a size of 0 or more");
+      mem.reserve_bytes = b->count;
+    }
+    return Ok{};
+  }
+
   Status communication(const MapReader& m) {
     if (auto s = m.check({"algorithm", "protocol", "dp_bucket", "overlap_dp", "overlap_pp"}); !s) return s;
     auto& c = w_.comm;
@@ -513,7 +532,8 @@ class Reader {
   Status read(const YAML::Node& root, const std::string& file) {
     MapReader top(root, file, "");
     if (auto s = top.check(
-            {"name", "description", "model", "parallelism", "batch", "precision", "compute", "communication"});
+            {"name", "description", "model", "parallelism", "batch", "precision", "compute", "communication",
+             "memory"});
         !s) {
       return s;
     }
@@ -535,6 +555,9 @@ class Reader {
     }
     if (top.has("communication")) {
       if (auto s = communication(section("communication")); !s) return s;
+    }
+    if (top.has("memory")) {
+      if (auto s = memory(section("memory")); !s) return s;
     }
     return Ok{};
   }

@@ -122,6 +122,17 @@ struct ComputeSpec {
   bool by_kernel() const { return mfu <= 0 && layer_forward_s <= 0; }
 };
 
+// Named defaults of the memory model (memory.h), overridable in the
+// workload's memory: section.
+struct MemorySpec {
+  // Optimizer state per parameter: fp32 master weight and Adam's two fp32
+  // moments (mixed-precision Adam: Rajbhandari et al. 2020, "ZeRO", section 3.1).
+  double optimizer_state_bytes = 12;
+  // HBM the model cannot use: CUDA context, NCCL and cuBLAS workspaces,
+  // allocator fragmentation. ASSUMPTION (NOT FOUND as one published figure).
+  double reserve_bytes = 4.0 * 1024 * 1024 * 1024;
+};
+
 struct CommSpec {
   std::string algorithm = "auto";  // for every collective; auto = fastest per collective
   std::string protocol = "auto";
@@ -139,6 +150,7 @@ struct WorkloadSpec {
   PrecisionSpec precision;
   ComputeSpec compute;
   CommSpec comm;
+  MemorySpec memory;
   // Where each field was written ("parallelism.tp" -> file:line:col), for
   // errors found later against the topology (a degree that does not divide
   // the GPU count).
@@ -171,6 +183,14 @@ ModelCounts count_model(const ModelSpec& m);
 double model_flops_per_token(const ModelSpec& m);
 
 bool is_moe_layer(const ModelSpec& m, int layer);
+
+// Parameters of one layer held by each GPU before any ZeRO sharding: dense
+// (replicated over dp x cp; the input embedding on layer 0, the output head
+// on the last layer unless tied) and expert (replicated over dp/ep x cp).
+struct LayerParams {
+  double dense = 0, expert = 0;
+};
+LayerParams layer_params_per_gpu(const ModelSpec& m, const ModelCounts& c, int layer, int tp, int ep);
 
 // Layers of each of the pp x virtual_stages model chunks, in model order
 // (chunk c runs on stage c % pp). Precondition: the split was checked

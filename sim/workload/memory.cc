@@ -1,0 +1,164 @@
+// Memory per pipeline stage (memory.h).
+#include "sim/workload/memory.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/units/units.h"
+
+namespace collsim::workload {
+
+namespace {
+
+// Micro-batch chunks whose forward ran and whose backward has not, at the
+// busiest moment of stage s's schedule (step_graph.cc pipeline_order): the
+// warm-up forwards plus the one in the steady state.
+int chunks_in_flight(int s, int pp, int v, int m) {
+  if (v == 1) return std::min(pp - s, m);
+  return std::min((pp - s - 1) * 2 + (v - 1) * pp + 1, m * v);
+}
+
+}  // namespace
+
+double layer_activation_bytes(const WorkloadSpec& w, int layer) {
+  const auto& md = w.model;
+  const auto& p = w.parallel;
+  const double t = p.tp, A = w.precision.activation_bytes;
+  const double tokens = 1.0 * w.batch.micro * md.seq_len / p.cp;
+  const double rep = p.sequence_parallel ? 1 / t : 1;  // outside the TP regions
+  const double h = md.hidden, q = 1.0 * md.heads * md.head_dim, kv = 1.0 * md.kv_heads * md.head_dim;
+  const double gated = md.mlp == Mlp::kSwiGlu ? 2 : 1;
+  // GEMM inputs kept for the weight gradients: in FP8 when the GEMMs are
+  // (Transformer Engine keeps the quantised input, one byte per element).
+  const bool fp8 = w.precision.compute == "fp8" || w.precision.compute == "fp4";
+  const double G = fp8 ? std::min(A, 1.0) : A;
+  if (w.compute.recompute == Recompute::kFull) return tokens * A * h * rep;  // the layer's input only
+  // Attention block: the norm's input and the QKV GEMM's input (replicated
+  // without SP), Q, K, V, the output projection's input, a dropout mask.
+  double per_token = rep * (A * h + G * h + h) + A * (q + 2 * kv) / t + G * q / t;
+  // The score matrix (softmax output, dropout mask and output), unless
+  // FlashAttention recomputes it or selective recomputation drops it.
+  if (w.compute.attention == AttentionKernel::kUnfused && w.compute.recompute == Recompute::kNone) {
+    per_token += (2 * A + 1) * (md.heads / t) * md.seq_len;
+  }
+  // MLP block: norm input, first GEMM's input, activation input, second
+  // GEMM's input, dropout mask; a MoE layer keeps its tokens' top_k copies.
+  per_token += rep * (A * h + G * h + h);
+  if (is_moe_layer(md, layer)) {
+    const double ef = md.expert_ffn_hidden / t;
+    per_token += md.top_k * (G * h + A * ef * gated + G * ef);
+    per_token += md.shared_experts * (A * ef * gated + G * ef);
+  } else {
+    per_token += A * md.ffn_hidden * gated / t + G * md.ffn_hidden / t;
+  }
+  return tokens * per_token;
+}
+
+MemoryPlan plan_memory(const WorkloadSpec& w, int dp, double hbm_bytes) {
+  const auto& md = w.model;
+  const auto& p = w.parallel;
+  const auto& mem = w.memory;
+  const ModelCounts counts = count_model(md);
+  const std::vector<int> chunks = chunk_layer_counts(md, p);
+  const int v = p.virtual_stages;
+  const int micro_batches = std::max(1, w.batch.global / (w.batch.micro * dp));
+  const double dense_shards = 1.0 * dp * p.cp, expert_shards = 1.0 * std::max(1, dp / p.ep) * p.cp;
+  MemoryPlan plan;
+  plan.capacity = hbm_bytes;
+  std::vector<int> first(chunks.size() + 1, 0);
+  for (std::size_t c = 0; c < chunks.size(); ++c) first[c + 1] = first[c] + chunks[c];
+  for (int s = 0; s < p.pp; ++s) {
+    StageMemory st;
+    st.stage = s;
+    double dense = 0, expert = 0, activations = 0, largest_layer = 0;
+    for (int j = 0; j < v; ++j) {
+      const int c = j * p.pp + s;
+      for (int l = first[c]; l < first[c + 1]; ++l) {
+        const LayerParams lp = layer_params_per_gpu(md, counts, l, p.tp, p.ep);
+        dense += lp.dense;
+        expert += lp.expert;
+        const double a = layer_activation_bytes(w, l);
+        activations += a;
+        if (w.compute.recompute == Recompute::kFull) {
+          WorkloadSpec whole = w;
+          whole.compute.recompute = Recompute::kNone;
+          largest_layer = std::max(largest_layer, layer_activation_bytes(whole, l));
+        }
+      }
+    }
+    const double params = dense + expert;
+    const double sharded = dense / dense_shards + expert / expert_shards;
+    st.weights = (p.zero >= 3 ? sharded : params) * w.precision.weight_bytes;
+    st.grads = (p.zero >= 2 ? sharded : params) * w.precision.grad_bytes;
+    st.optimizer = (p.zero >= 1 ? sharded : params) * mem.optimizer_state_bytes;
+    st.in_flight = chunks_in_flight(s, p.pp, v, micro_batches);
+    // Each chunk in flight holds its layers' activations (the stage's mean
+    // chunk); full recomputation also holds one whole layer while it reruns it.
+    st.activations = st.in_flight * activations / v + largest_layer;
+    if (s == p.pp - 1) st.logits = 1.0 * w.batch.micro * md.seq_len / p.cp * md.vocab / p.tp * 4;
+    st.reserve = mem.reserve_bytes;
+    plan.stages.push_back(st);
+  }
+  for (std::size_t s = 1; s < plan.stages.size(); ++s)
+    if (plan.stages[s].total() > plan.stages[plan.peak_stage].total()) plan.peak_stage = static_cast<int>(s);
+  return plan;
+}
+
+std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_bytes) {
+  std::vector<std::pair<std::string, WorkloadSpec>> tries;
+  auto add = [&](std::string change, auto edit) {
+    WorkloadSpec v = w;
+    edit(v);
+    tries.emplace_back(std::move(change), std::move(v));
+  };
+  if (w.compute.recompute != Recompute::kSelective && w.compute.recompute != Recompute::kFull)
+    add("compute.recompute=selective", [](WorkloadSpec& v) { v.compute.recompute = Recompute::kSelective; });
+  if (w.compute.recompute != Recompute::kFull)
+    add("compute.recompute=full", [](WorkloadSpec& v) { v.compute.recompute = Recompute::kFull; });
+  for (int z = w.parallel.zero + 1; z <= 3; ++z)
+    add(fmt::format("parallelism.zero={}", z), [z](WorkloadSpec& v) { v.parallel.zero = z; });
+  if (w.batch.micro > 1) add("batch.micro=1", [](WorkloadSpec& v) { v.batch.micro = 1; });
+  std::vector<MemoryFix> out;
+  for (const auto& [change, v] : tries) {
+    const MemoryPlan plan = plan_memory(v, dp, hbm_bytes);
+    if (plan.fits()) out.push_back({change, plan.peak().total()});
+  }
+  // A deeper pipeline (the same GPUs: dp halves) when the layers allow it.
+  const auto& p = w.parallel;
+  if (dp % 2 == 0 && p.first_stage_layers == 0 && p.last_stage_layers == 0 &&
+      w.model.layers % (2 * p.pp * p.virtual_stages) == 0) {
+    WorkloadSpec v = w;
+    v.parallel.pp *= 2;
+    if (v.parallel.dp > 0) v.parallel.dp /= 2;
+    const MemoryPlan plan = plan_memory(v, dp / 2, hbm_bytes);
+    if (plan.fits()) out.push_back({fmt::format("parallelism.pp={}", v.parallel.pp), plan.peak().total()});
+  }
+  return out;
+}
+
+std::string memory_text(const MemoryPlan& plan) {
+  auto gib = [](double b) { return units::format(units::Bytes{b}); };
+  auto line = [&](const StageMemory& s) {
+    return fmt::format(
+        "  stage {:>3}  {:>10}  weights {}, grads {}, optimizer {}, activations {} ({} micro-batch chunks){}, "
+        "reserve {}\n",
+        s.stage, gib(s.total()), gib(s.weights), gib(s.grads), gib(s.optimizer), gib(s.activations), s.in_flight,
+        s.logits > 0 ? ", logits " + gib(s.logits) : std::string(), gib(s.reserve));
+  };
+  const StageMemory& peak = plan.peak();
+  std::string out = fmt::format("memory per GPU  peak {} on stage {}{}\n", gib(peak.total()), peak.stage,
+                                plan.capacity > 0 ? fmt::format(" of {} HBM ({:.0f}%)", gib(plan.capacity),
+                                                                100 * peak.total() / plan.capacity)
+                                                  : std::string(" (HBM capacity unknown)"));
+  if (plan.stages.size() <= 8) {
+    for (const auto& s : plan.stages) out += line(s);
+  } else {
+    out += line(plan.stages.front());
+    if (plan.peak_stage != 0 && plan.peak_stage != static_cast<int>(plan.stages.size()) - 1) out += line(peak);
+    out += line(plan.stages.back());
+  }
+  return out;
+}
+
+}  // namespace collsim::workload
