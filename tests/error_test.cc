@@ -103,15 +103,15 @@ TEST(Run, WorkloadsThatDoNotFitNameTheNearestValidValues) {
   const std::vector<Case> cases{
       // 576 GPUs / (tp 8 x pp 4) = dp 18; 18 x 28 = 504 < 512 < 522 = 18 x 29.
       {"gb200-nvl72-8rack", "llama3-70b",
-       "workloads/llama3-70b.yaml:33:11: field 'batch.global': the global batch (512) must split into micro-batches "
+       "workloads/llama3-70b.yaml:32:11: field 'batch.global': the global batch (512) must split into micro-batches "
        "of 1 over dp = 18 replicas (a multiple of 18); nearest valid batch.global: 504 or 522"},
       // 8 GPUs / tp 8 = 1: only pp 1 fits.
       {"hgx-h100", "llama3-70b",
-       "workloads/llama3-70b.yaml:28:7: field 'parallelism.tp': tp x cp x pp = 8 x 1 x 4 = 32 does not divide the "
+       "workloads/llama3-70b.yaml:27:7: field 'parallelism.tp': tp x cp x pp = 8 x 1 x 4 = 32 does not divide the "
        "topology's 8 GPUs; nearest valid pp: 1"},
       // 32 GPUs / tp 8 = 4: pp 1, 2 or 4, of which 1 and 2 split 126 layers; no dp makes 8 x 9 x dp = 32.
       {"h100-ib400-4node", "llama3-405b",
-       "workloads/llama3-405b.yaml:32:7: field 'parallelism.dp': tp x cp x pp x dp = 8 x 1 x 9 x 8 = 576, but the "
+       "workloads/llama3-405b.yaml:31:7: field 'parallelism.dp': tp x cp x pp x dp = 8 x 1 x 9 x 8 = 576, but the "
        "topology has 32 GPUs; no dp fits pp = 9; with dp left out, nearest valid pp: 2"},
       // 72 GPUs / (8 x 9) = 1.
       {"gb200-nvl72", "llama3-405b", "but the topology has 72 GPUs; dp = 1 uses them all (or leave dp out)"},
