@@ -73,8 +73,8 @@ TEST(Kernels, LayerFlopsAreTwiceTheParametersPlusAttention) {
   // count_model's 2 x parameters + the causal attention scores (2 s q).
   for (const char* mlp : {"gelu", "swiglu"}) {
     for (int tp : {1, 8}) {
-      WorkloadSpec w = load(kGpt, {std::string("model.mlp=") + mlp, "parallelism.tp=" + std::to_string(tp),
-                                   "model.kv_heads=8"});
+      WorkloadSpec w =
+          load(kGpt, {std::string("model.mlp=") + mlp, "parallelism.tp=" + std::to_string(tp), "model.kv_heads=8"});
       const LayerCompute lc = layer_compute(w, h100());
       const ModelCounts c = count_model(w.model);
       const double tokens = 1.0 * w.batch.micro * w.model.seq_len;
@@ -170,7 +170,8 @@ TEST(Memory, AConfigurationThatDoesNotFitIsRefusedWithWhatWouldFit) {
   const auto oom = run_collsim(base);
   EXPECT_EQ(oom.exit_code, 2) << oom.err;
   EXPECT_NE(oom.err.find("does not fit in memory: pipeline stage 0"), std::string::npos) << oom.err;
-  EXPECT_NE(oom.err.find("it fits with compute.recompute=full (49.26 GiB), batch.micro=1"), std::string::npos) << oom.err;
+  EXPECT_NE(oom.err.find("it fits with compute.recompute=full (49.26 GiB), batch.micro=1"), std::string::npos)
+      << oom.err;
   EXPECT_EQ(std::count(oom.err.begin(), oom.err.end(), '\n'), 1) << oom.err;
   const auto memory = run_collsim(base + " --memory");
   EXPECT_EQ(memory.exit_code, 0) << memory.err;
@@ -219,8 +220,8 @@ batch: {global: 16, micro: 1}
 }
 
 TEST(Recompute, FullRecomputationRepeatsTheForwardsTensorParallelCollectives) {
-  auto net = topology::Network(collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) +
-                                                                     "/topologies/hgx-h100.yaml"));
+  auto net = topology::Network(
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
   const char* y = R"(
 name: r
 model: {layers: 4, hidden: 1024, ffn_hidden: 4096, heads: 8, vocab: 32000, seq_len: 1024}
@@ -252,8 +253,8 @@ TEST(StepErrors, PerKernelComputeNeedsAModelAndAPrecisionItHas) {
       "--set-workload parallelism.pp=1 --set-workload batch.global=2 --what-if off --backend analytical");
   EXPECT_EQ(none.exit_code, 2) << none.err;
   EXPECT_NE(none.err.find("compute is timed per kernel from the GPU model"), std::string::npos) << none.err;
-  const auto mode = run_collsim(
-      "run -t topologies/hgx-h100.yaml -w workloads/llama3-70b.yaml --set-workload compute.recompute=some");
+  const auto mode =
+      run_collsim("run -t topologies/hgx-h100.yaml -w workloads/llama3-70b.yaml --set-workload compute.recompute=some");
   EXPECT_EQ(mode.exit_code, 2);
   EXPECT_NE(mode.err.find("expected none, selective or full, found 'some'"), std::string::npos) << mode.err;
 }

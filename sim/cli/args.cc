@@ -1,8 +1,8 @@
 #include "sim/cli/args.h"
 
-#include <cstdlib>
-
 #include <fmt/format.h>
+
+#include <cstdlib>
 
 #include "sim/config/yaml_fields.h"
 

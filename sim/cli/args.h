@@ -42,5 +42,4 @@ std::string format_options_help(const std::vector<OptionSpec>& specs);
 // The option's value as a number > 0; error "--NAME must be a number > 0, found '...'".
 Expected<double> positive_number_option(const ParsedArgs& args, const std::string& name);
 
-
 }  // namespace collsim::cli

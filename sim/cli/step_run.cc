@@ -29,11 +29,11 @@ Error out_of_memory(const workload::WorkloadSpec& w, int dp, const workload::Mem
   std::string fixes;
   for (const auto& f : workload::memory_fixes(w, dp, plan.capacity))
     fixes += fmt::format("{}{} ({})", fixes.empty() ? "" : ", ", f.change, fmt_bytes(f.peak_bytes));
-  const std::string field = terms[0].second == "activations"
-                                ? (w.batch.micro > 1 ? "batch.micro" : "compute.recompute")
-                                : (terms[0].second == "optimizer states" || terms[0].second == "gradients"
-                                       ? "parallelism.zero"
-                                       : "parallelism.pp");
+  const std::string field =
+      terms[0].second == "activations"
+          ? (w.batch.micro > 1 ? "batch.micro" : "compute.recompute")
+          : (terms[0].second == "optimizer states" || terms[0].second == "gradients" ? "parallelism.zero"
+                                                                                     : "parallelism.pp");
   return w.error_at(
       field, fmt::format("does not fit in memory: pipeline stage {} needs {} per GPU of {} HBM ({} {}, {} {}, {} {}, "
                          "reserve {}); {}; or run with --memory-check off (collsim run --memory prints every stage)",
@@ -87,7 +87,8 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
     run->report.gpu = *gpu;
     return run;
   }
-  if (req.memory_check && !run->report.memory.fits()) return out_of_memory(run->workload, run->graph.dp, run->report.memory);
+  if (req.memory_check && !run->report.memory.fits())
+    return out_of_memory(run->workload, run->graph.dp, run->report.memory);
   auto backend = engine::make_backend(req.backend);
   if (!backend) return backend.error();
 

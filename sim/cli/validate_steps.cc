@@ -2,6 +2,8 @@
 // the step validation table (tests/validation/steps.yaml) and prints
 // measured vs simulated step time per row, with the mean |error| over the
 // rows a parameter was fitted to and over the held-out ones.
+#include "sim/cli/validate_steps.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -11,7 +13,6 @@
 #include "sim/cli/exit_code.h"
 #include "sim/cli/output.h"
 #include "sim/cli/step_run.h"
-#include "sim/cli/validate_steps.h"
 #include "sim/config/validation_file.h"
 #include "sim/report/json.h"
 
@@ -35,16 +36,15 @@ double mean_abs(const std::vector<StepRow>& rows, int fitted) {  // fitted: 1, 0
 }
 
 std::string text(const std::vector<StepRow>& rows, const std::string& file) {
-  std::string out = fmt::format("# collsim validate --steps: {} training steps from {} (error = simulated / measured - 1)\n",
-                                rows.size(), file);
+  std::string out = fmt::format(
+      "# collsim validate --steps: {} training steps from {} (error = simulated / measured - 1)\n", rows.size(), file);
   out += fmt::format("# {:<36} {:>6} {:>11} {:>11} {:>8} {:>6} {:>8}  {}\n", "step", "GPUs", "measured", "simulated",
                      "error", "MFU", "memory", "fitted");
   double worst = 0;
   for (const auto& r : rows) {
-    const std::string memory = r.memory_capacity > 0
-                                   ? fmt::format("{:.0f}%{}", 100 * r.memory_peak / r.memory_capacity,
-                                                 r.memory_peak > r.memory_capacity ? "!" : "")
-                                   : std::string("-");
+    const std::string memory = r.memory_capacity > 0 ? fmt::format("{:.0f}%{}", 100 * r.memory_peak / r.memory_capacity,
+                                                                   r.memory_peak > r.memory_capacity ? "!" : "")
+                                                     : std::string("-");
     out += fmt::format("  {:<36} {:>6} {:>10.3f}s {:>10.3f}s {:>+7.1f}% {:>5.1f}% {:>8}  {}\n", r.c->name, r.gpus,
                        r.measured_s, r.simulated_s, r.error_pct, r.mfu * 100, memory, r.c->fitted ? "yes" : "no");
     worst = std::max(worst, std::fabs(r.error_pct));
@@ -94,7 +94,8 @@ int validate_steps(const std::string& file, const std::string& backend, const st
   std::vector<StepRow> rows;
   for (std::size_t i = 0; i < cases->size(); ++i) {
     const auto& c = (*cases)[i];
-    if (tty) std::fprintf(stderr, "\rcollsim: validating step %zu of %zu (%s)\033[K", i + 1, cases->size(), c.name.c_str());
+    if (tty)
+      std::fprintf(stderr, "\rcollsim: validating step %zu of %zu (%s)\033[K", i + 1, cases->size(), c.name.c_str());
     StepRequest req;
     req.topology_file = c.topology;
     req.workload_file = c.workload;
@@ -112,7 +113,13 @@ int validate_steps(const std::string& file, const std::string& backend, const st
     }
     const auto& r = **run;
     const auto tp = report::throughput(r.report);
-    StepRow row{&c, r.report.gpus, c.step_s, r.result.step_time_s, 0, tp.mfu, r.report.memory.peak().total(),
+    StepRow row{&c,
+                r.report.gpus,
+                c.step_s,
+                r.result.step_time_s,
+                0,
+                tp.mfu,
+                r.report.memory.peak().total(),
                 r.report.memory.capacity};
     // From a published throughput: the step's tokens (or model FLOPs) over it.
     const double tokens = 1.0 * r.workload.batch.global * r.workload.model.seq_len;

@@ -8,7 +8,6 @@ namespace collsim::config {
 
 namespace {
 
-
 // A length field that must be >= 0 (or > 0 when `positive`).
 Status read_length_field(const MapReader& m, std::string_view key, double& out, bool positive) {
   if (!m.has(key)) return Ok{};

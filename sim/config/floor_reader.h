@@ -9,7 +9,6 @@ namespace collsim::config {
 
 constexpr double kRackUnit_m = 0.04445;  // EIA-310: 1U = 1.75 in
 
-
 // Each reads its key from the top-level map if present, into `spec`.
 Status read_floor(const MapReader& top, TopologySpec& spec);
 Status read_racks(const MapReader& top, TopologySpec& spec);

@@ -43,7 +43,7 @@ const std::vector<MediumSpec>& builtin_media() {
   // active copper (AEC) 7 m, active optical (AOC) 100 m, fibre with
   // transceivers 500 m, typical of 400G/800G parts. Override under media:.
   static const std::vector<MediumSpec> media{
-      {"fibre", 4.9e-9, 500.0}, {"aoc", 4.9e-9, 100.0}, {"aec", 4.4e-9, 7.0},
+      {"fibre", 4.9e-9, 500.0}, {"aoc", 4.9e-9, 100.0},  {"aec", 4.4e-9, 7.0},
       {"dac", 4.4e-9, 3.0},     {"copper", 4.4e-9, 3.0},
   };
   return media;

@@ -111,8 +111,9 @@ Status check_path(StudyKind kind, const std::string& path, const Error& where) {
   const std::string prefix = path.substr(0, dot);
   const std::string rest = dot == std::string::npos ? "" : path.substr(dot + 1);
   if (prefix == "topology" || (prefix == "workload" && kind == StudyKind::kRun)) {
-    if (rest.empty()) return bad(fmt::format("'{}' needs a field after it, e.g. {}.", path, prefix) +
-                                 (prefix == "topology" ? "cluster.nic" : "parallelism.pp"));
+    if (rest.empty())
+      return bad(fmt::format("'{}' needs a field after it, e.g. {}.", path, prefix) +
+                 (prefix == "topology" ? "cluster.nic" : "parallelism.pp"));
     return Ok{};
   }
   const bool run = kind == StudyKind::kRun;
@@ -137,18 +138,26 @@ Expected<bool> on_off(const std::string& text, const std::string& field, const S
 // Sets a run.*/collective.* field of the base.
 Status set_base_field(StudyBase& b, StudyKind kind, const std::string& field, const std::string& value,
                       const std::string& where_field, const SourceMark& where) {
-  if (field == "algo") b.algo = value;
-  else if (field == "proto") b.proto = value;
-  else if (field == "backend") b.backend = value;
+  if (field == "algo")
+    b.algo = value;
+  else if (field == "proto")
+    b.proto = value;
+  else if (field == "backend")
+    b.backend = value;
   else if (field == "what_if" && kind == StudyKind::kRun) {
     auto v = on_off(value, where_field, where);
     if (!v) return v.error();
     b.what_if = *v;
-  } else if (field == "op") b.op = value;
-  else if (field == "bytes") b.bytes = value;
-  else if (field == "datatype") b.datatype = value;
-  else if (field == "ranks") b.ranks = value;
-  else return Error{fmt::format("unknown field '{}'", field), where_field, where};
+  } else if (field == "op")
+    b.op = value;
+  else if (field == "bytes")
+    b.bytes = value;
+  else if (field == "datatype")
+    b.datatype = value;
+  else if (field == "ranks")
+    b.ranks = value;
+  else
+    return Error{fmt::format("unknown field '{}'", field), where_field, where};
   return Ok{};
 }
 
@@ -196,7 +205,8 @@ Expected<Study> load_study_file(const std::string& path) {
   st.name = name->value_or(std::filesystem::path(path).stem().string());
   // The name is the default results folder: a plain file name.
   if (st.name.empty() || st.name == "." || st.name == ".." || st.name.find_first_of("/\\") != std::string::npos) {
-    return top.error_at("name", fmt::format("expected a plain name (it names the results folder), found '{}'", st.name));
+    return top.error_at("name",
+                        fmt::format("expected a plain name (it names the results folder), found '{}'", st.name));
   }
   if (top.has("run") == top.has("collective")) {
     return Error{"a study has exactly one base: run (a training step) or collective", "run",
@@ -277,7 +287,8 @@ Expected<Study> load_study_file(const std::string& path) {
         zipped.paths.push_back(p);
         for (std::size_t k = 0; k < values->size(); ++k) zipped.values[k].push_back((*values)[k]);
       }
-      if (total > kMaxPoints) return Error{fmt::format("the grid has more than {} points", kMaxPoints), field, where.where};
+      if (total > kMaxPoints)
+        return Error{fmt::format("the grid has more than {} points", kMaxPoints), field, where.where};
     }
     if (!zipped.paths.empty()) {
       total *= zipped.values.size();
@@ -300,9 +311,12 @@ Expected<StudyBase> apply_point(const Study& study, const StudyPoint& point) {
   for (const auto& [p, v] : point.assignments) {
     const auto dot = p.find('.');
     const std::string prefix = p.substr(0, dot), rest = p.substr(dot + 1);
-    if (prefix == "topology") b.topology_sets.push_back(rest + "=" + v);
-    else if (prefix == "workload") b.workload_sets.push_back(rest + "=" + v);
-    else if (auto s = set_base_field(b, study.kind, rest, v, p, study.declared_at); !s) return s.error();
+    if (prefix == "topology")
+      b.topology_sets.push_back(rest + "=" + v);
+    else if (prefix == "workload")
+      b.workload_sets.push_back(rest + "=" + v);
+    else if (auto s = set_base_field(b, study.kind, rest, v, p, study.declared_at); !s)
+      return s.error();
   }
   return b;
 }

@@ -16,7 +16,7 @@ enum class StudyKind { kRun, kCollective };
 
 // The base simulation. Field names are those of the study file.
 struct StudyBase {
-  std::string topology;  // path, relative to the current directory
+  std::string topology;                    // path, relative to the current directory
   std::vector<std::string> topology_sets;  // "path=value", as --set
   // run
   std::string workload;

@@ -28,8 +28,8 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
   }
   ValidationCase c;
   c.declared_at = entry.mark();
-  for (auto [key, target] : {std::pair{"name", &c.name}, {"source", &c.source}, {"topology", &c.topology},
-                             {"op", &c.op}}) {
+  for (auto [key, target] :
+       {std::pair{"name", &c.name}, {"source", &c.source}, {"topology", &c.topology}, {"op", &c.op}}) {
     auto v = entry.scalar(key);
     if (!v) return v.error();
     *target = *v;
@@ -77,8 +77,8 @@ Expected<StepValidationCase> read_step_case(const MapReader& entry) {
   }
   StepValidationCase c;
   c.declared_at = entry.mark();
-  for (auto [key, target] : {std::pair{"name", &c.name}, {"source", &c.source}, {"topology", &c.topology},
-                             {"workload", &c.workload}}) {
+  for (auto [key, target] :
+       {std::pair{"name", &c.name}, {"source", &c.source}, {"topology", &c.topology}, {"workload", &c.workload}}) {
     auto v = entry.scalar(key);
     if (!v) return v.error();
     *target = *v;
@@ -88,7 +88,8 @@ Expected<StepValidationCase> read_step_case(const MapReader& entry) {
     if (!v) return v.error();
     *target = std::move(*v);
   }
-  const bool step = entry.has("step"), tokens = entry.has("tokens_per_gpu_s"), tflops = entry.has("model_tflops_per_gpu");
+  const bool step = entry.has("step"), tokens = entry.has("tokens_per_gpu_s"),
+             tflops = entry.has("model_tflops_per_gpu");
   if (step + tokens + tflops != 1) {
     return Error{"expected exactly one of 'step' (a duration), 'tokens_per_gpu_s' or 'model_tflops_per_gpu'",
                  entry.field("step"), entry.mark()};
@@ -121,7 +122,8 @@ YAML::Node load_root(const std::string& path, Status& status) {
   } catch (const YAML::BadFile&) {
     status = make_error(fmt::format("{}: cannot open validation file", path));
   } catch (const YAML::ParserException& e) {
-    status = Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{path, e.mark.line + 1, e.mark.column + 1}};
+    status =
+        Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{path, e.mark.line + 1, e.mark.column + 1}};
   }
   return {};
 }

@@ -41,7 +41,7 @@ struct StepValidationCase {
   // Measured model TFLOP/s per GPU (model FLOPs as workload::model_flops_per_token
   // counts them); 0 when given otherwise.
   double model_tflops_per_gpu = 0;
-  bool fitted = false;          // a model parameter was fitted to this row
+  bool fitted = false;  // a model parameter was fitted to this row
   SourceMark declared_at;
 };
 

@@ -1,13 +1,12 @@
 #include "sim/config/yaml_fields.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 namespace collsim::config {
 

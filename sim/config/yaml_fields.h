@@ -33,7 +33,7 @@ class MapReader {
   Expected<double> number(std::string_view key) const;
 
   YAML::Node child(std::string_view key) const { return node_[std::string(key)]; }
-  std::string field(std::string_view key) const;  // "links[3].rate"
+  std::string field(std::string_view key) const;   // "links[3].rate"
   SourceMark mark_of(std::string_view key) const;  // of the value, or of the map when absent
   SourceMark mark() const;
   const std::string& file() const { return file_; }

@@ -167,7 +167,7 @@ LayerCompute layer_compute(const WorkloadSpec& w, const GpuRates& gpu) {
   {
     Block b(gpu, p);
     norm(b, Tm);
-    b.linear(T, (q + 2 * kv) / t, h);                          // QKV, column parallel
+    b.linear(T, (q + 2 * kv) / t, h);                                 // QKV, column parallel
     b.streaming(2 * T * (q + kv) / t * a, 2 * T * (q + kv) / t * a);  // rotary on q and k
     if (w.compute.attention == AttentionKernel::kFlash) {
       // QK^T and AV: 2 x 2 x s_q x s_k x head_dim per head, half under the causal mask.
@@ -207,7 +207,7 @@ LayerCompute layer_compute(const WorkloadSpec& w, const GpuRates& gpu) {
     // router balances them, spread over experts / ep local experts.
     const double copies = T * md.top_k, local = 1.0 * md.experts / par.ep, ef = md.expert_ffn_hidden / t;
     b.streaming(2 * copies * h * a, 2 * copies * h * a);  // permute into expert order
-    b.linear(copies / local, gated * ef, h, local);      // grouped GEMMs, one group per local expert
+    b.linear(copies / local, gated * ef, h, local);       // grouped GEMMs, one group per local expert
     activation(b, copies, ef);
     b.linear(copies / local, h, ef, local);
     b.streaming(2 * copies * h * a, 2 * copies * h * a);  // unpermute and weight

@@ -29,7 +29,7 @@ struct GpuRates {
   double gemm_flop_per_s = 0;       // MAMF at the GEMM precision
   double attention_flop_per_s = 0;  // MAMF at bf16 (the attention core's precision)
   double hbm_Bps = 0;
-  int sms = 0;  // streaming multiprocessors: one GEMM tile each per wave
+  int sms = 0;       // streaming multiprocessors: one GEMM tile each per wave
   bool fp8 = false;  // GEMM inputs are cast to FP8 (casts are memory-bound kernels)
 };
 
@@ -48,10 +48,10 @@ double gemm_efficiency(double m, double n, double k, int sms, const KernelParams
 // One block of a layer (attention or MLP), one micro-batch, one GPU.
 struct BlockTime {
   double fwd_s = 0;
-  double bwd_s = 0;          // gradients of inputs and weights (no recomputation)
-  double recompute_s = 0;    // added to backward by the workload's recompute mode
-  double flops_fwd = 0;      // hardware FLOPs of the forward (for tests and the report)
-  double bytes_fwd = 0;      // memory-bound bytes of the forward
+  double bwd_s = 0;        // gradients of inputs and weights (no recomputation)
+  double recompute_s = 0;  // added to backward by the workload's recompute mode
+  double flops_fwd = 0;    // hardware FLOPs of the forward (for tests and the report)
+  double bytes_fwd = 0;    // memory-bound bytes of the forward
   int kernels_fwd = 0, kernels_bwd = 0;
 };
 

@@ -147,10 +147,10 @@ std::string memory_text(const MemoryPlan& plan) {
         s.logits > 0 ? ", logits " + gib(s.logits) : std::string(), gib(s.reserve));
   };
   const StageMemory& peak = plan.peak();
-  std::string out = fmt::format("memory per GPU  peak {} on stage {}{}\n", gib(peak.total()), peak.stage,
-                                plan.capacity > 0 ? fmt::format(" of {} HBM ({:.0f}%)", gib(plan.capacity),
-                                                                100 * peak.total() / plan.capacity)
-                                                  : std::string(" (HBM capacity unknown)"));
+  std::string out = fmt::format(
+      "memory per GPU  peak {} on stage {}{}\n", gib(peak.total()), peak.stage,
+      plan.capacity > 0 ? fmt::format(" of {} HBM ({:.0f}%)", gib(plan.capacity), 100 * peak.total() / plan.capacity)
+                        : std::string(" (HBM capacity unknown)"));
   if (plan.stages.size() <= 8) {
     for (const auto& s : plan.stages) out += line(s);
   } else {

@@ -51,14 +51,14 @@ struct StepOp {
   Group group = Group::kNone;  // comm only
   Phase phase = Phase::kForward;
   int stage = 0;
-  int layer = -1;  // -1 when not about one layer; a gradient bucket: its lowest layer
+  int layer = -1;       // -1 when not about one layer; a gradient bucket: its lowest layer
   int layer_count = 1;  // a gradient bucket covers layers [layer, layer + layer_count)
   int micro = -1;
-  double duration_s = 0;      // compute only
-  std::vector<int> calls;     // comm only: indices into StepGraph::calls
-  std::vector<int> deps;      // operations that must finish first
-  std::vector<int> workers;   // whose GPUs this occupies (for the report)
-  std::string what;           // short kind: "attention", "mlp", "head", "allgather", ...
+  double duration_s = 0;     // compute only
+  std::vector<int> calls;    // comm only: indices into StepGraph::calls
+  std::vector<int> deps;     // operations that must finish first
+  std::vector<int> workers;  // whose GPUs this occupies (for the report)
+  std::string what;          // short kind: "attention", "mlp", "head", "allgather", ...
 };
 
 struct StepGraph {
@@ -69,8 +69,8 @@ struct StepGraph {
   std::vector<CommCall> calls;
   std::vector<StepOp> ops;
   ModelCounts counts;
-  double params_per_gpu_max = 0;  // the largest stage's share, for the report
-  std::vector<int> chunk_layers;  // layers per model chunk (chunk_layer_counts)
+  double params_per_gpu_max = 0;    // the largest stage's share, for the report
+  std::vector<int> chunk_layers;    // layers per model chunk (chunk_layer_counts)
   std::string label(int op) const;  // "stage 3 fwd layer 12 mb 5 attention"
 };
 

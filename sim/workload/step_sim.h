@@ -22,7 +22,7 @@
 namespace collsim::workload {
 
 struct StepSimOptions {
-  double compute_scale = 1.0;  // multiply every compute time (0.5: compute twice as fast)
+  double compute_scale = 1.0;    // multiply every compute time (0.5: compute twice as fast)
   std::vector<int> track_links;  // network links whose utilisation over time to record
   // Bytes carried over time per link group (e.g. per resource class), in
   // `time_bins` equal bins covering the step: link_group[l] is link l's
@@ -34,7 +34,7 @@ struct StepSimOptions {
 
 // Bytes per link group in equal time bins from t = 0 (StepSimOptions::link_group).
 struct BinnedBytes {
-  double bin_s = 0;                       // width of every bin
+  double bin_s = 0;                        // width of every bin
   std::vector<std::vector<double>> bytes;  // [group][bin]
 };
 
@@ -50,14 +50,14 @@ struct StepResult {
   BinnedBytes group_bytes;  // when options.link_group was given
   // Per worker, then the mean over workers: compute + sum(exposed) + bubble = step time.
   double compute_s = 0, bubble_s = 0;
-  std::array<double, kGroupCount> exposed_s{};  // communication with no compute running, by group
-  std::array<double, kGroupCount> comm_s{};     // time with that group's communication running
-  std::array<double, kGroupCount> critical_s{}; // communication time on the critical path, by group
+  std::array<double, kGroupCount> exposed_s{};   // communication with no compute running, by group
+  std::array<double, kGroupCount> comm_s{};      // time with that group's communication running
+  std::array<double, kGroupCount> critical_s{};  // communication time on the critical path, by group
   double critical_compute_s = 0;
   double max_slowdown = 1.0;  // the largest (time under contention / time alone) of any collective
 };
 
-StepResult simulate_step(const StepGraph& graph, const std::vector<CommCost>& costs,
-                         const topology::Network& network, const StepSimOptions& options = {});
+StepResult simulate_step(const StepGraph& graph, const std::vector<CommCost>& costs, const topology::Network& network,
+                         const StepSimOptions& options = {});
 
 }  // namespace collsim::workload

@@ -104,10 +104,9 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
     std::string cls;
     auto t = rerun_network(scaled(topo, {resource}, options.speedup, &rates, &cls));
     if (!t) return t.error();
-    const std::string what =
-        rates.size() == 1 ? fmt::format("{} -> {}", rate_text(cls, *rates.begin()),
-                                        rate_text(cls, *rates.begin() * options.speedup))
-                          : fmt::format("{:g}x the rate", options.speedup);
+    const std::string what = rates.size() == 1 ? fmt::format("{} -> {}", rate_text(cls, *rates.begin()),
+                                                             rate_text(cls, *rates.begin() * options.speedup))
+                                               : fmt::format("{:g}x the rate", options.speedup);
     out.push_back(WhatIf{resource, what, seconds, *t, percent(*t, base)});
   }
 
@@ -164,8 +163,9 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
     auto t = rerun_network(changed);
     if (!t) return t.error();
     // Two directed edges per cable.
-    out.push_back(WhatIf{"cables", fmt::format("every cable {:g} m shorter ({} cables, {:.0f} m less)",
-                                               options.cable_cut_m, cables / 2, cut_total / 2),
+    out.push_back(WhatIf{"cables",
+                         fmt::format("every cable {:g} m shorter ({} cables, {:.0f} m less)", options.cable_cut_m,
+                                     cables / 2, cut_total / 2),
                          0, *t, percent(*t, base)});
   }
   std::stable_sort(out.begin(), out.end(), [](const WhatIf& a, const WhatIf& b) { return a.delta_pct < b.delta_pct; });

@@ -29,17 +29,17 @@ namespace collsim::workload {
 std::string resource_of(const std::string& link_class, config::DeviceKind a, config::DeviceKind b);
 
 struct WhatIf {
-  std::string resource;  // "infiniband nic-switch", "GPU compute", "cables"
-  std::string what_if;   // "400 Gb/s -> 800 Gb/s"
+  std::string resource;   // "infiniband nic-switch", "GPU compute", "cables"
+  std::string what_if;    // "400 Gb/s -> 800 Gb/s"
   double critical_s = 0;  // time the baseline's critical path spent on it
   double step_time_s = 0;
   double delta_pct = 0;  // (what-if - baseline) / baseline x 100
 };
 
 struct WhatIfOptions {
-  int max_link_classes = 4;     // the top link classes of the critical path to try
-  double cable_cut_m = 10;      // "cables 10 m shorter"
-  double speedup = 2;           // "twice as fast"
+  int max_link_classes = 4;  // the top link classes of the critical path to try
+  double cable_cut_m = 10;   // "cables 10 m shorter"
+  double speedup = 2;        // "twice as fast"
 };
 
 // Resource -> seconds of the critical path spent in collectives over it.

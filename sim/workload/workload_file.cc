@@ -203,9 +203,10 @@ class Reader {
     }
     const char* key = p.last_stage_layers > 0 ? "last_stage_layers" : "first_stage_layers";
     if (rest < 0 || (stages == 0 && rest != 0) || (stages > 0 && (rest < stages * v || rest % (stages * v) != 0))) {
-      return m.error_at(key, fmt::format("the other {} stages would hold {} of the {} layers, which do not split evenly "
-                                         "into {} x virtual_stages {} chunks of at least one layer",
-                                         stages, rest, L, stages, v));
+      return m.error_at(key,
+                        fmt::format("the other {} stages would hold {} of the {} layers, which do not split evenly "
+                                    "into {} x virtual_stages {} chunks of at least one layer",
+                                    stages, rest, L, stages, v));
     }
     return Ok{};
   }
@@ -364,7 +365,8 @@ class Reader {
     if (!m.has(key)) return fallback;
     auto v = m.number(key);
     if (!v) return v.error();
-    if (!(*v > lo && *v <= hi)) return m.error_at(key, fmt::format("expected a number in ({}, {}], found {}", lo, hi, *v));
+    if (!(*v > lo && *v <= hi))
+      return m.error_at(key, fmt::format("expected a number in ({}, {}], found {}", lo, hi, *v));
     return *v;
   }
 
@@ -449,12 +451,11 @@ class Reader {
     if (!overhead) return overhead.error();
     if (!(*overhead < 1)) return m.error_at("kernel_overhead", "expected a duration below 1 s");
     k.kernel_overhead_s = *overhead;
-    for (auto [key, target, lo, hi] :
-         {std::tuple{"attention_efficiency", &k.attention_efficiency, 0.0, 1.0},
-          {"hbm_efficiency", &k.hbm_efficiency, 0.0, 1.0},
-          {"gemm_k_half", &k.gemm_k_half, -1.0, 1e6},
-          {"fp8_cast_bytes", &k.fp8_cast_bytes, -1.0, 64.0},
-          {"optimizer_bytes", &k.optimizer_bytes, -1.0, 1024.0}}) {
+    for (auto [key, target, lo, hi] : {std::tuple{"attention_efficiency", &k.attention_efficiency, 0.0, 1.0},
+                                       {"hbm_efficiency", &k.hbm_efficiency, 0.0, 1.0},
+                                       {"gemm_k_half", &k.gemm_k_half, -1.0, 1e6},
+                                       {"fp8_cast_bytes", &k.fp8_cast_bytes, -1.0, 64.0},
+                                       {"optimizer_bytes", &k.optimizer_bytes, -1.0, 1024.0}}) {
       auto v = fraction(m, key, lo, hi, *target);
       if (!v) return v.error();
       if (*v < 0) return m.error_at(key, fmt::format("expected 0 or more, found {}", *v));
@@ -531,9 +532,8 @@ class Reader {
 
   Status read(const YAML::Node& root, const std::string& file) {
     MapReader top(root, file, "");
-    if (auto s = top.check(
-            {"name", "description", "model", "parallelism", "batch", "precision", "compute", "communication",
-             "memory"});
+    if (auto s = top.check({"name", "description", "model", "parallelism", "batch", "precision", "compute",
+                            "communication", "memory"});
         !s) {
       return s;
     }

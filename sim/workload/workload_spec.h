@@ -49,7 +49,7 @@ struct ParallelSpec {
   // even split. The other stages share the remaining layers evenly; with
   // virtual stages, each of a stage's chunks gets an equal part of its layers.
   int first_stage_layers = 0, last_stage_layers = 0;
-  int zero = 1;                   // 0: gradient all-reduce; 1, 2: RS + param AG; 3: + per-layer AG
+  int zero = 1;  // 0: gradient all-reduce; 1, 2: RS + param AG; 3: + per-layer AG
   std::vector<Dim> order{Dim::kTp, Dim::kCp, Dim::kDp, Dim::kPp};  // innermost first
   bool tp_across_domains = false;                                  // allow a TP group to span NVLink domains
 };
