@@ -147,8 +147,11 @@ memory: {reserve: 1GiB}
     const MemoryPlan plan = plan_memory(load(small, {"parallelism.zero=" + std::to_string(zero)}), 4, 80e9);
     ASSERT_EQ(plan.stages.size(), 2u);
     for (const auto& st : plan.stages) {
-      EXPECT_DOUBLE_EQ(st.weights, stage_params * 2 / (zero >= 3 ? 4 : 1));
-      EXPECT_DOUBLE_EQ(st.grads, stage_params * 2 / (zero >= 2 ? 4 : 1));
+      // ZeRO-3 also holds two gathered layers (the largest: the one with
+      // the embedding or head) and one layer's unreduced gradients.
+      const double largest = (layer + embed) / 2;
+      EXPECT_DOUBLE_EQ(st.weights, zero >= 3 ? (stage_params / 4 + 2 * largest) * 2 : stage_params * 2);
+      EXPECT_DOUBLE_EQ(st.grads, zero >= 2 ? (stage_params / 4 + (zero >= 3 ? largest : 0)) * 2 : stage_params * 2);
       EXPECT_DOUBLE_EQ(st.optimizer, stage_params * 12 / (zero >= 1 ? 4 : 1));
       EXPECT_DOUBLE_EQ(st.reserve, 1024.0 * 1024 * 1024);
     }
@@ -279,6 +282,59 @@ TEST(StepValidation, FittedPublishedStepsWithinTheirTargets) {
   }
   EXPECT_GE(n, 15);
   EXPECT_LT(sum / n, 5.0);
+}
+
+}  // namespace
+}  // namespace collsim::workload
+
+namespace collsim::workload {
+namespace {
+
+// ZeRO-3 (FSDP): every micro-batch gathers each layer's parameters in the
+// forward and again in the backward, and reduce-scatters its gradients;
+// the gather of the next layer runs while this one computes.
+TEST(Zero3, GathersEachLayerTwicePerMicroBatchAndReducesItsGradientsOnce) {
+  auto net = topology::Network(
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  const char* y = R"(
+name: z
+model: {layers: 6, hidden: 1024, ffn_hidden: 4096, heads: 8, vocab: 32000, seq_len: 1024, mlp: gelu}
+parallelism: {tp: 1, pp: 1, zero: 3}
+batch: {global: 24, micro: 1}
+compute: {layer_forward: 1ms, layer_backward: 2ms}
+)";
+  auto g = compile_step(load(y), net);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  const int micro = 24 / 8;
+  int gathers = 0, reduces = 0;
+  double gathered = 0;
+  for (const auto& op : g->ops) {
+    if (op.kind != StepOp::Kind::kComm || op.group != Group::kDp) continue;
+    if (op.phase == Phase::kParamGather) {
+      ++gathers;
+      for (int c : op.calls) gathered += g->calls[c].bytes;
+    }
+    reduces += op.phase == Phase::kGradReduce;
+  }
+  EXPECT_EQ(gathers, 2 * 6 * micro);
+  EXPECT_EQ(reduces, 6 * micro);
+  // Bytes gathered = 2 x micro-batches x every parameter in bf16 (the
+  // nccl-tests size of an all-gather is the gathered buffer).
+  const ModelCounts c = count_model(load(y).model);
+  EXPECT_NEAR(gathered, 2.0 * micro * c.total_params * 2, 1e-6 * gathered);
+  // A layer's forward compute waits for its gather; the gather of the next
+  // layer does not wait for this layer's compute (prefetch).
+  int prefetched = 0;
+  for (std::size_t i = 0; i < g->ops.size(); ++i) {
+    const auto& op = g->ops[i];
+    if (op.phase != Phase::kParamGather || op.layer <= 0) continue;
+    bool after_previous_compute = false;
+    for (int d : op.deps)
+      after_previous_compute |= g->ops[d].kind == StepOp::Kind::kCompute && g->ops[d].layer == op.layer - 1 &&
+                                g->ops[d].phase == Phase::kForward && g->ops[d].micro == op.micro;
+    prefetched += !after_previous_compute;
+  }
+  EXPECT_GT(prefetched, 0);
 }
 
 }  // namespace

@@ -71,13 +71,14 @@ MemoryPlan plan_memory(const WorkloadSpec& w, int dp, double hbm_bytes) {
   for (int s = 0; s < p.pp; ++s) {
     StageMemory st;
     st.stage = s;
-    double dense = 0, expert = 0, activations = 0, largest_layer = 0;
+    double dense = 0, expert = 0, activations = 0, largest_layer = 0, largest_params = 0;
     for (int j = 0; j < v; ++j) {
       const int c = j * p.pp + s;
       for (int l = first[c]; l < first[c + 1]; ++l) {
         const LayerParams lp = layer_params_per_gpu(md, counts, l, p.tp, p.ep);
         dense += lp.dense;
         expert += lp.expert;
+        largest_params = std::max(largest_params, lp.dense + lp.expert);
         const double a = layer_activation_bytes(w, l);
         activations += a;
         if (w.compute.recompute == Recompute::kFull) {
@@ -89,8 +90,11 @@ MemoryPlan plan_memory(const WorkloadSpec& w, int dp, double hbm_bytes) {
     }
     const double params = dense + expert;
     const double sharded = dense / dense_shards + expert / expert_shards;
-    st.weights = (p.zero >= 3 ? sharded : params) * w.precision.weight_bytes;
-    st.grads = (p.zero >= 2 ? sharded : params) * w.precision.grad_bytes;
+    // ZeRO-3 holds a layer's gathered parameters and the next one's
+    // (prefetched), and one layer's full gradients before they are
+    // reduce-scattered.
+    st.weights = (p.zero >= 3 ? sharded + 2 * largest_params : params) * w.precision.weight_bytes;
+    st.grads = (p.zero >= 2 ? sharded + (p.zero >= 3 ? largest_params : 0) : params) * w.precision.grad_bytes;
     st.optimizer = (p.zero >= 1 ? sharded : params) * mem.optimizer_state_bytes;
     st.in_flight = chunks_in_flight(s, p.pp, v, micro_batches);
     // Each chunk in flight holds its layers' activations (the stage's mean

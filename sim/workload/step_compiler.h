@@ -203,6 +203,10 @@ class Compiler {
       deps.push_back(pending_recv_[wk]);
       pending_recv_[wk] = -1;
     }
+    if (pending_params_[wk] >= 0) {  // ZeRO-3: the layer's gathered parameters
+      deps.push_back(pending_params_[wk]);
+      pending_params_[wk] = -1;
+    }
   }
 
   bool moe(int layer) const { return is_moe_layer(w_.model, layer); }
@@ -233,8 +237,10 @@ class Compiler {
   void forward(int wk, int chunk, int micro) {
     const int nchunks = g_.pp * g_.virtual_stages;
     if (chunk > 0) receive(wk, true, chunk, micro);
-    for (int layer = chunk_first_[chunk]; layer < chunk_first_[chunk + 1]; ++layer)
+    for (int layer = chunk_first_[chunk]; layer < chunk_first_[chunk + 1]; ++layer) {
+      need_params(wk, layer, micro, true, layer + 1 < chunk_first_[chunk + 1] ? layer + 1 : -1);
       layer_forward(wk, layer, micro, Phase::kForward);
+    }
     if (chunk == nchunks - 1) {
       if (head_.fwd > 0) compute(wk, Phase::kForward, -1, micro, head_.fwd, "head");
     } else {
@@ -249,6 +255,7 @@ class Compiler {
     if (chunk == nchunks - 1 && head_.bwd > 0) compute(wk, Phase::kBackward, -1, micro, head_.bwd, "head");
     for (int layer = chunk_first_[chunk + 1] - 1; layer >= chunk_first_[chunk]; --layer) {
       const Phase ph = Phase::kBackward;
+      need_params(wk, layer, micro, false, layer > chunk_first_[chunk] ? layer - 1 : -1);
       if (w_.compute.recompute == Recompute::kFull) layer_forward(wk, layer, micro, ph);
       tp_before(wk, ph, layer, micro);
       if (moe(layer) && g_.ep > 1) expert_alltoall(wk, ph, layer, micro, 1);
@@ -260,6 +267,7 @@ class Compiler {
       tp_after(wk, ph, layer, micro);
       if (g_.cp > 1) worker_comm(wk, ph, layer, micro, Group::kCp, Op::kReduceScatter, cp_bytes_);
       if (last_micro) grads_ready_[wk].push_back({layer, last_[wk]});
+      reduce_grads(wk, layer, micro);
     }
     if (chunk > 0) send_from(wk, false, chunk, micro);
   }
@@ -276,6 +284,20 @@ class Compiler {
   }
 
   void gradient_reduction();  // step_data_parallel.cc
+
+  // ---- ZeRO-3 (step_data_parallel.cc) --------------------------------------
+  // Data-parallel groups of stage s: per TP rank, every (CP rank, replica)
+  // for dense weights, every (CP rank, expert-parallel block) for experts'.
+  const std::vector<std::vector<int>>& dp_groups(int s, bool expert);
+  // The all-gather of a layer's parameters (which 0: forward, 1: backward)
+  // or reduce-scatter of its gradients (2) for one micro-batch, shared by
+  // the stage's workers; -1 when there is no data parallelism.
+  int zero3_op(int wk, int layer, int micro, int which);
+  // Before layer `layer` runs on wk: its parameters gathered (issued ahead
+  // while the previous layer ran), and the gather of `next` (-1: none) issued.
+  void need_params(int wk, int layer, int micro, bool forward, int next);
+  // After a layer's backward on wk: its gradients reduce-scattered.
+  void reduce_grads(int wk, int layer, int micro);
 
   double optimizer_s(double dense, double expert) const;  // step_data_parallel.cc
 
@@ -298,6 +320,13 @@ class Compiler {
   // Per worker: last operation on its compute stream, its last sends, a
   // pipeline receive waiting for the next operation, gradients ready.
   std::vector<int> last_, last_send_fwd_, last_send_bwd_, pending_recv_;
+  // ZeRO-3 per worker: the gather the next layer waits for, the gather
+  // issued ahead (its key and op), the last gradient reduce-scatter.
+  std::vector<int> pending_params_, prefetched_op_, last_reduce_;
+  std::vector<std::tuple<int, int, int>> prefetched_;
+  std::map<std::tuple<int, int, int, int>, int> zero3_ops_;  // (stage, layer, micro, which) -> op
+  std::map<std::pair<int, bool>, std::vector<std::vector<int>>> dp_groups_;
+  std::vector<int> last_zero3_;  // per stage and kind (gather, reduce): FIFO on its stream
   std::vector<std::vector<std::pair<int, int>>> grads_ready_;  // (layer, op) in backward order
 
  public:
@@ -306,6 +335,11 @@ class Compiler {
     last_send_fwd_.assign(num_workers_, -1);
     last_send_bwd_.assign(num_workers_, -1);
     pending_recv_.assign(num_workers_, -1);
+    pending_params_.assign(num_workers_, -1);
+    prefetched_op_.assign(num_workers_, -1);
+    last_reduce_.assign(num_workers_, -1);
+    prefetched_.assign(num_workers_, {-1, -1, -1});
+    last_zero3_.assign(2 * g_.pp, -1);
     grads_ready_.assign(num_workers_, {});
   }
 };

@@ -45,27 +45,8 @@ void Compiler::gradient_reduction() {
     if (!cur.layers.empty()) buckets.push_back(cur);
     g_.params_per_gpu_max = std::max(g_.params_per_gpu_max, max_params);
 
-    // Data-parallel groups: per TP rank, every (CP rank, replica) for dense
-    // weights, every (CP rank, expert-parallel block) for an expert's weights.
-    auto dp_groups = [&](bool expert) {
-      std::vector<std::vector<int>> groups;
-      for (int t = 0; t < g_.tp; ++t) {
-        for (int e = 0; e < (expert ? g_.ep : 1); ++e) {
-          std::vector<int> gs;
-          for (int cc = 0; cc < g_.cp; ++cc) {
-            if (!expert) {
-              for (int d = 0; d < g_.dp; ++d) gs.push_back(coord_gpu(worker_at(s, d), t, cc));
-            } else {
-              for (int blk = 0; blk < edp; ++blk) gs.push_back(coord_gpu(worker_at(s, blk * g_.ep + e), t, cc));
-            }
-          }
-          groups.push_back(gs);
-        }
-      }
-      return groups;
-    };
-    const auto dense_groups = dp_groups(false);
-    const auto expert_groups = dp_groups(true);
+    const auto dense_groups = dp_groups(s, false);
+    const auto expert_groups = dp_groups(s, true);
     std::vector<int> stage_workers;
     for (int d = 0; d < g_.dp; ++d) stage_workers.push_back(worker_at(s, d));
 
@@ -91,7 +72,9 @@ void Compiler::gradient_reduction() {
       if (dp_last >= 0) o.deps.push_back(dp_last);
       dp_last = new_op(std::move(o));
     };
-    for (const Bucket& b : buckets) {
+    const bool zero3 = w_.parallel.zero >= 3;  // gradients already reduce-scattered per layer
+    if (zero3) dp_last = last_zero3_[2 * s + 1];
+    for (const Bucket& b : zero3 ? std::vector<Bucket>{} : buckets) {
       std::vector<int> deps;
       for (int wk : stage_workers) {
         if (w_.comm.overlap_dp)
@@ -113,10 +96,89 @@ void Compiler::gradient_reduction() {
       if (dp_last >= 0) o.deps.push_back(dp_last);
       optimizer.push_back(on_stream(wk, std::move(o)));
     }
-    if (zero_sharded) {
+    if (zero_sharded && !zero3) {  // ZeRO-3 gathers parameters per layer when they are used
       for (const Bucket& b : buckets) dp_op(Phase::kParamGather, Op::kAllGather, b, optimizer, wb);
     }
   }
+}
+
+const std::vector<std::vector<int>>& Compiler::dp_groups(int s, bool expert) {
+  auto [it, inserted] = dp_groups_.try_emplace({s, expert});
+  if (!inserted) return it->second;
+  const int edp = g_.dp / g_.ep;
+  for (int t = 0; t < g_.tp; ++t) {
+    for (int e = 0; e < (expert ? g_.ep : 1); ++e) {
+      std::vector<int> gs;
+      for (int cc = 0; cc < g_.cp; ++cc) {
+        if (!expert) {
+          for (int d = 0; d < g_.dp; ++d) gs.push_back(coord_gpu(worker_at(s, d), t, cc));
+        } else {
+          for (int blk = 0; blk < edp; ++blk) gs.push_back(coord_gpu(worker_at(s, blk * g_.ep + e), t, cc));
+        }
+      }
+      it->second.push_back(gs);
+    }
+  }
+  return it->second;
+}
+
+int Compiler::zero3_op(int wk, int layer, int micro, int which) {
+  const int s = stage_of(wk);
+  auto [it, inserted] = zero3_ops_.try_emplace(std::make_tuple(s, layer, micro, which), -1);
+  if (!inserted) {
+    if (it->second >= 0) g_.ops[it->second].workers.push_back(wk);
+    return it->second;
+  }
+  const bool gather = which < 2;
+  const Op op = gather ? Op::kAllGather : Op::kReduceScatter;
+  StepOp o;
+  o.kind = StepOp::Kind::kComm;
+  o.group = Group::kDp;
+  o.phase = gather ? Phase::kParamGather : Phase::kGradReduce;
+  o.stage = s;
+  o.layer = layer;
+  o.micro = micro;
+  o.what = std::string(collective::op_name(op));
+  o.workers = {wk};
+  const double bytes_per_param = gather ? w_.precision.weight_bytes : w_.precision.grad_bytes;
+  auto [dense, expert] = layer_params(layer);
+  if (g_.dp * g_.cp > 1 && dense > 0)
+    for (const auto& gs : dp_groups(s, false)) o.calls.push_back(call(op, gs, dense * bytes_per_param, Group::kDp));
+  if ((g_.dp / g_.ep) * g_.cp > 1 && expert > 0)
+    for (const auto& gs : dp_groups(s, true)) o.calls.push_back(call(op, gs, expert * bytes_per_param, Group::kDp));
+  if (o.calls.empty()) return -1;
+  // One stream per stage for gathers and one for reductions: each runs
+  // after the previous one (the first worker to reach an op, worker 0 of
+  // the stage, orders them; every worker runs the same order).
+  int& prev = last_zero3_[2 * s + (gather ? 0 : 1)];
+  if (prev >= 0) o.deps.push_back(prev);
+  it->second = prev = new_op(std::move(o));
+  return it->second;
+}
+
+void Compiler::need_params(int wk, int layer, int micro, bool forward, int next) {
+  if (w_.parallel.zero < 3) return;
+  const int which = forward ? 0 : 1;
+  int id = prefetched_op_[wk];
+  if (prefetched_[wk] != std::make_tuple(layer, micro, which)) {  // not issued ahead: gather now
+    id = zero3_op(wk, layer, micro, which);
+    if (id >= 0 && last_[wk] >= 0) g_.ops[id].deps.push_back(last_[wk]);
+  }
+  pending_params_[wk] = id;
+  prefetched_[wk] = {-1, -1, -1};
+  prefetched_op_[wk] = -1;
+  if (next >= 0) {  // issued now: it runs while this layer computes
+    const int nid = zero3_op(wk, next, micro, which);
+    if (nid >= 0 && last_[wk] >= 0) g_.ops[nid].deps.push_back(last_[wk]);
+    prefetched_[wk] = {next, micro, which};
+    prefetched_op_[wk] = nid;
+  }
+}
+
+void Compiler::reduce_grads(int wk, int layer, int micro) {
+  if (w_.parallel.zero < 3) return;
+  const int id = zero3_op(wk, layer, micro, 2);
+  if (id >= 0) g_.ops[id].deps.push_back(last_[wk]);
 }
 
 // The optimizer step of a stage whose GPUs hold these parameters: given,

@@ -78,9 +78,6 @@ Status Compiler::set_up() {
                                    "({}); nearest valid batch.global: {}",
                                    g_.micro_batches, p.pp, to_string(nearest_multiples(b.global, step))));
   }
-  if (p.zero == 3) {
-    return w_.error_at("parallelism.zero", "ZeRO-3 (parameters gathered per layer) is not modelled yet: use 0, 1 or 2");
-  }
   g_.counts = count_model(w_.model);
 
   // Rank order: the first dimension of `order` varies fastest.
