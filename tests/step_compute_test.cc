@@ -339,3 +339,54 @@ compute: {layer_forward: 1ms, layer_backward: 2ms}
 
 }  // namespace
 }  // namespace collsim::workload
+
+namespace collsim::workload {
+namespace {
+
+// HBM bandwidth is a what-if like a link: doubling it speeds the step up by
+// at most the share of compute that is memory-bound, and not at all when
+// the GPU's HBM is already (nearly) infinitely fast.
+TEST(WhatIf, HbmBandwidthIsAWhatIfBoundedByTheMemoryBoundShare) {
+  auto delta = [](const std::string& extra) {
+    const auto r = run_collsim(
+        "run -t topologies/h100-ib400-4node.yaml -w workloads/llama3-70b.yaml "
+        "--set-workload batch.global=8 --set-workload compute.recompute=full --backend analytical --json - " +
+        extra);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto at = r.out.find("\"resource\":\"GPU HBM\"");
+    EXPECT_NE(at, std::string::npos) << r.out;
+    const auto d = r.out.find("\"delta_pct\":", at);
+    return std::stod(r.out.substr(d + 12));
+  };
+  const double normal = delta("");
+  EXPECT_LT(normal, -0.1);  // norms, activations, casts and the optimizer are memory-bound
+  EXPECT_GT(normal, -50.0);
+  EXPECT_GT(delta("--set 'gpu_models.h100.hbm_bandwidth=1000000TB/s'"), -0.01);
+}
+
+}  // namespace
+}  // namespace collsim::workload
+
+namespace collsim::workload {
+namespace {
+
+TEST(Reports, MemoryPerStageInTextJsonAndHtml) {
+  const std::string base =
+      "run -t topologies/h100-ib400-4node.yaml -w workloads/llama3-70b.yaml --set-workload batch.global=8 "
+      "--backend analytical --what-if off";
+  const auto text = run_collsim(base);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("memory per GPU  peak"), std::string::npos) << text.out;
+  const auto json = run_collsim(base + " --json -");
+  EXPECT_NE(json.out.find("\"memory\":{\"capacity_bytes\":85899345920"), std::string::npos) << json.out;
+  const auto html = run_collsim(base + " --html -");
+  const auto at = html.out.find("Memory per GPU, by pipeline stage");
+  ASSERT_NE(at, std::string::npos);
+  int rows = 0;
+  for (auto p = html.out.find("<tr><td>", at); p != std::string::npos; p = html.out.find("<tr><td>", p + 1)) ++rows;
+  EXPECT_EQ(rows, 4);  // pp 4
+  EXPECT_NE(html.out.find("peak memory per GPU"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace collsim::workload

@@ -121,8 +121,11 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   run->report.cost_stats = stats;
   run->report.gpu = *gpu;
   if (req.what_if) {
+    workload::WhatIfOptions options;
+    options.workload = &run->workload;
+    options.gpu = &run->report.gpu;
     auto what_ifs = workload::run_what_ifs(run->spec, run->topo, run->graph, run->costs, run->result, choice, **backend,
-                                           {}, [&](const std::string& r) { say("what if: " + r); });
+                                           options, [&](const std::string& r) { say("what if: " + r); });
     if (!what_ifs) return what_ifs.error();
     run->report.bottlenecks = std::move(*what_ifs);
   }

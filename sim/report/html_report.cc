@@ -245,6 +245,13 @@ std::string step_html(const StepHtmlInputs& in) {
   body += html_card("compute (per GPU)", fmt::format("{:.1f}%", T > 0 ? res.compute_s / T * 100 : 0), "compute-share");
   body += html_card("exposed communication", secs(exposed), "exposed-comm");
   body += html_card("bubble / idle", fmt::format("{:.1f}%", T > 0 ? res.bubble_s / T * 100 : 0), "bubble-share");
+  if (!r.memory.stages.empty()) {
+    const auto& m = r.memory;
+    body += html_card("peak memory per GPU",
+                      m.capacity > 0 ? fmt::format("{:.0f}% of HBM", 100 * m.peak().total() / m.capacity)
+                                     : units::format(units::Bytes{m.peak().total()}),
+                      "memory");
+  }
   if (!r.bottlenecks.empty()) {
     const auto& b = r.bottlenecks.front();
     body += html_card("best upgrade: " + b.resource, fmt::format("{:+.1f}%", b.delta_pct), "best-what-if");
@@ -298,6 +305,23 @@ std::string step_html(const StepHtmlInputs& in) {
                         l.utilisation * 100);
   }
   body += "</table>";
+  if (!r.memory.stages.empty()) {  // memory per pipeline stage
+    auto b = [](double x) { return units::format(units::Bytes{x}); };
+    body += fmt::format(
+        "<h2>Memory per GPU, by pipeline stage</h2><p class=\"sub\">HBM {} per GPU; activations of the "
+        "micro-batch chunks in flight at the stage's peak</p><table><tr><th>stage</th><th>total</th><th>weights</th>"
+        "<th>gradients</th><th>optimizer</th><th>activations</th><th>chunks in flight</th><th>logits</th>"
+        "<th>reserve</th></tr>",
+        r.memory.capacity > 0 ? b(r.memory.capacity) : std::string("unknown"));
+    for (const auto& st : r.memory.stages) {
+      body += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></"
+          "tr>",
+          st.stage, b(st.total()), b(st.weights), b(st.grads), b(st.optimizer), b(st.activations), st.in_flight,
+          b(st.logits), b(st.reserve));
+    }
+    body += "</table>";
+  }
   return html_page(fmt::format("collsim: {} on {}", r.workload, r.topology), body);
 }
 

@@ -93,6 +93,23 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
                          percent(t, base)});
   }
 
+  // HBM bandwidth: the kernels re-timed, the same collectives.
+  if (options.workload && options.gpu && options.workload->compute.by_kernel() && options.gpu->hbm_Bps > 0) {
+    if (on_start) on_start("GPU HBM");
+    StepGpu faster = *options.gpu;
+    faster.hbm_Bps *= options.speedup;
+    const topology::Network net(topo);
+    auto changed = compile_step(*options.workload, net, faster);
+    if (!changed) return changed.error();
+    if (changed->calls.size() != graph.calls.size() || changed->ops.size() != graph.ops.size())
+      return make_internal_error("the step compiled with faster HBM has other collectives");
+    const double t = simulate_step(*changed, costs, net).step_time_s;
+    out.push_back(WhatIf{"GPU HBM",
+                         fmt::format("{} -> {}", units::format(units::Rate{options.gpu->hbm_Bps}),
+                                     units::format(units::Rate{faster.hbm_Bps})),
+                         0, t, percent(t, base)});
+  }
+
   // Link classes on the critical path.
   const topology::Network base_net(topo);
   const auto resources = critical_resources(graph, costs, baseline, base_net);

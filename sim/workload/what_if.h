@@ -6,7 +6,9 @@
 // "pcie gpu-nic"), plus GPU compute and cable length. For the link classes
 // the critical path's collectives use (ranked by the time they spend on it),
 // the step is re-run with that class twice as fast; compute is re-run twice
-// as fast; and, when the critical path crosses cables, every cable 10 m
+// as fast; HBM bandwidth twice as fast when compute is timed per kernel
+// (memory-bound kernels and bandwidth-bound GEMMs speed up, the rest not);
+// and, when the critical path crosses cables, every cable 10 m
 // shorter (latency at the cable medium's delay per metre). Each what-if is a
 // full re-run: collectives re-costed on the changed network, the step
 // re-simulated with the same schedule.
@@ -40,6 +42,10 @@ struct WhatIfOptions {
   int max_link_classes = 4;  // the top link classes of the critical path to try
   double cable_cut_m = 10;   // "cables 10 m shorter"
   double speedup = 2;        // "twice as fast"
+  // With both set and compute timed per kernel: "GPU HBM" (the step
+  // recompiled with `speedup` x the HBM bandwidth, the same collectives).
+  const WorkloadSpec* workload = nullptr;
+  const StepGpu* gpu = nullptr;
 };
 
 // Resource -> seconds of the critical path spent in collectives over it.
