@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/config/gpu_models.h"
 #include "sim/config/overrides.h"
 #include "sim/config/yaml_fields.h"
 #include "sim/engine/tuner.h"
 #include "sim/units/units.h"
 #include "sim/workload/nearest_valid.h"
+#include "sim/workload/workload_reader.h"
 #include "sim/workload/workload_spec.h"
 
 namespace collsim::workload {
@@ -43,531 +43,274 @@ Error WorkloadSpec::error_at(const std::string& field, std::string message) cons
   return Error{std::move(message), field, it->second};
 }
 
-namespace {
+namespace detail {
 
-class Reader {
- public:
-  explicit Reader(WorkloadSpec& w) : w_(w) {}
-
-  // A positive whole number; `fallback` when absent and fallback > 0 (else required).
-  Expected<int> positive_int(const MapReader& m, std::string_view key, int fallback = 0) {
-    remember(m, key);
-    if (!m.has(key)) {
-      if (fallback > 0) return fallback;
-      return m.error_at(key, "missing: expected a positive whole number");
-    }
-    auto v = m.integer(key);
-    if (!v) return v.error();
-    if (*v <= 0 || *v > 1'000'000'000) {
-      return m.error_at(key, fmt::format("expected a positive whole number, found {}", *v));
-    }
-    return static_cast<int>(*v);
+Status Reader::model(const MapReader& m) {
+  if (auto s = m.check({"name", "layers", "hidden", "ffn_hidden", "heads", "kv_heads", "head_dim", "vocab", "seq_len",
+                        "mlp", "tied_embeddings", "experts", "top_k", "expert_ffn_hidden", "shared_experts",
+                        "dense_layers", "parameters"});
+      !s) {
+    return s;
   }
-  Expected<int> nonnegative_int(const MapReader& m, std::string_view key, int fallback) {
-    remember(m, key);
-    if (!m.has(key)) return fallback;
-    auto v = m.integer(key);
+  auto& md = w_.model;
+  if (auto v = m.optional_scalar("name"); !v)
+    return v.error();
+  else
+    md.name = v->value_or(w_.name);
+  for (auto [key, target] : {std::pair{"layers", &md.layers},
+                             {"hidden", &md.hidden},
+                             {"ffn_hidden", &md.ffn_hidden},
+                             {"heads", &md.heads},
+                             {"vocab", &md.vocab},
+                             {"seq_len", &md.seq_len}}) {
+    auto v = positive_int(m, key);
     if (!v) return v.error();
-    if (*v < 0 || *v > 1'000'000'000) return m.error_at(key, fmt::format("expected 0 or more, found {}", *v));
-    return static_cast<int>(*v);
+    *target = *v;
   }
-  Expected<bool> boolean(const MapReader& m, std::string_view key, bool fallback) {
-    remember(m, key);
-    auto v = m.optional_scalar(key);
-    if (!v) return v.error();
-    if (!*v) return fallback;
-    if (**v == "true") return true;
-    if (**v == "false") return false;
-    return m.error_at(key, fmt::format("expected true or false, found '{}'", **v));
+  auto kv = positive_int(m, "kv_heads", md.heads);
+  if (!kv) return kv.error();
+  md.kv_heads = *kv;
+  if (md.kv_heads > md.heads || md.heads % md.kv_heads != 0) {
+    return m.error_at("kv_heads", fmt::format("expected a divisor of heads ({}), found {}", md.heads, md.kv_heads));
   }
-  template <class Parse>
-  Expected<double> quantity(const MapReader& m, std::string_view key, Parse parse, double fallback) {
-    remember(m, key);
-    auto v = m.optional_scalar(key);
-    if (!v) return v.error();
-    if (!*v) return fallback;
-    auto q = parse(**v);
-    if (!q) return m.error_at(key, q.error().message);
-    if (!(*q > 0)) return m.error_at(key, fmt::format("expected a positive value, found '{}'", **v));
-    return *q;
+  if (!m.has("head_dim") && md.hidden % md.heads != 0) {
+    return m.error_at("heads",
+                      fmt::format("hidden ({}) is not a multiple of heads ({}); give head_dim", md.hidden, md.heads));
   }
-  Expected<double> precision(const MapReader& m, std::string_view key, double fallback) {
-    remember(m, key);
-    auto v = m.optional_scalar(key);
-    if (!v) return v.error();
-    if (!*v) return fallback;
-    static const std::vector<std::pair<std::string, double>> kTypes{{"fp32", 4}, {"tf32", 4}, {"bf16", 2},
-                                                                    {"fp16", 2}, {"fp8", 1},  {"fp4", 0.5}};
-    for (const auto& [name, bytes] : kTypes)
-      if (**v == name) return bytes;
-    return m.error_at(key, fmt::format("expected fp32, bf16, fp16, fp8 or fp4, found '{}'", **v));
-  }
-
-  Status model(const MapReader& m) {
-    if (auto s = m.check({"name", "layers", "hidden", "ffn_hidden", "heads", "kv_heads", "head_dim", "vocab", "seq_len",
-                          "mlp", "tied_embeddings", "experts", "top_k", "expert_ffn_hidden", "shared_experts",
-                          "dense_layers", "parameters"});
-        !s) {
-      return s;
-    }
-    auto& md = w_.model;
-    if (auto v = m.optional_scalar("name"); !v)
-      return v.error();
+  auto hd = positive_int(m, "head_dim", std::max(1, md.hidden / md.heads));
+  if (!hd) return hd.error();
+  md.head_dim = *hd;
+  if (auto v = m.optional_scalar("mlp"); !v) {
+    return v.error();
+  } else if (*v) {
+    if (**v == "swiglu")
+      md.mlp = Mlp::kSwiGlu;
+    else if (**v == "gelu")
+      md.mlp = Mlp::kGelu;
     else
-      md.name = v->value_or(w_.name);
-    for (auto [key, target] : {std::pair{"layers", &md.layers},
-                               {"hidden", &md.hidden},
-                               {"ffn_hidden", &md.ffn_hidden},
-                               {"heads", &md.heads},
-                               {"vocab", &md.vocab},
-                               {"seq_len", &md.seq_len}}) {
-      auto v = positive_int(m, key);
-      if (!v) return v.error();
-      *target = *v;
-    }
-    auto kv = positive_int(m, "kv_heads", md.heads);
-    if (!kv) return kv.error();
-    md.kv_heads = *kv;
-    if (md.kv_heads > md.heads || md.heads % md.kv_heads != 0) {
-      return m.error_at("kv_heads", fmt::format("expected a divisor of heads ({}), found {}", md.heads, md.kv_heads));
-    }
-    if (!m.has("head_dim") && md.hidden % md.heads != 0) {
-      return m.error_at("heads",
-                        fmt::format("hidden ({}) is not a multiple of heads ({}); give head_dim", md.hidden, md.heads));
-    }
-    auto hd = positive_int(m, "head_dim", std::max(1, md.hidden / md.heads));
-    if (!hd) return hd.error();
-    md.head_dim = *hd;
-    if (auto v = m.optional_scalar("mlp"); !v) {
-      return v.error();
-    } else if (*v) {
-      if (**v == "swiglu")
-        md.mlp = Mlp::kSwiGlu;
-      else if (**v == "gelu")
-        md.mlp = Mlp::kGelu;
-      else
-        return m.error_at("mlp", fmt::format("expected swiglu or gelu, found '{}'", **v));
-    }
-    auto tied = boolean(m, "tied_embeddings", false);
-    if (!tied) return tied.error();
-    md.tied_embeddings = *tied;
-    for (auto [key, target] : {std::pair{"experts", &md.experts},
-                               {"top_k", &md.top_k},
-                               {"expert_ffn_hidden", &md.expert_ffn_hidden},
-                               {"shared_experts", &md.shared_experts},
-                               {"dense_layers", &md.dense_layers}}) {
-      auto v = nonnegative_int(m, key, 0);
-      if (!v) return v.error();
-      *target = *v;
-    }
-    if (md.experts > 0) {
-      if (md.top_k < 1 || md.top_k > md.experts) {
-        return m.error_at("top_k", fmt::format("expected 1 to experts ({}), found {}", md.experts, md.top_k));
-      }
-      if (md.expert_ffn_hidden < 1) return m.error_at("expert_ffn_hidden", "a MoE model needs expert_ffn_hidden");
-      if (md.dense_layers >= md.layers) {
-        return m.error_at("dense_layers",
-                          fmt::format("expected fewer than layers ({}), found {}", md.layers, md.dense_layers));
-      }
-    } else {
-      for (auto key : {"top_k", "expert_ffn_hidden", "shared_experts", "dense_layers"}) {
-        if (m.has(key)) return m.error_at(key, "only for a mixture-of-experts model: set experts too");
-      }
-    }
-    if (m.has("parameters")) {
-      auto v = m.number("parameters");
-      if (!v) return v.error();
-      if (!(*v > 0)) return m.error_at("parameters", "expected a positive number of parameters, e.g. 70.6e9");
-      md.published_parameters = *v;
-    }
-    return Ok{};
+      return m.error_at("mlp", fmt::format("expected swiglu or gelu, found '{}'", **v));
   }
-
-  // first_stage_layers / last_stage_layers: at least one layer per chunk,
-  // and the other stages' layers splitting evenly into their chunks.
-  Status check_uneven_stages(const MapReader& m) {
-    const auto& p = w_.parallel;
-    const int L = w_.model.layers, v = p.virtual_stages;
-    int rest = L, stages = p.pp;
-    for (auto [key, n] :
-         {std::pair{"first_stage_layers", p.first_stage_layers}, {"last_stage_layers", p.last_stage_layers}}) {
-      if (n == 0) continue;
-      if (p.pp < 2) return m.error_at(key, fmt::format("uneven stages need a pipeline: pp >= 2, found {}", p.pp));
-      if (n < v) {
-        return m.error_at(key, fmt::format("{} layers cannot fill virtual_stages = {} chunks of at least one layer; "
-                                           "expected {} or more",
-                                           n, v, v));
-      }
-      rest -= n;
-      --stages;
-    }
-    const char* key = p.last_stage_layers > 0 ? "last_stage_layers" : "first_stage_layers";
-    if (rest < 0 || (stages == 0 && rest != 0) || (stages > 0 && (rest < stages * v || rest % (stages * v) != 0))) {
-      return m.error_at(key,
-                        fmt::format("the other {} stages would hold {} of the {} layers, which do not split evenly "
-                                    "into {} x virtual_stages {} chunks of at least one layer",
-                                    stages, rest, L, stages, v));
-    }
-    return Ok{};
-  }
-
-  Status parallelism(const MapReader& m) {
-    if (auto s = m.check({"tp", "pp", "dp", "cp", "ep", "sequence_parallel", "virtual_stages", "zero", "order",
-                          "tp_across_nvlink_domains", "first_stage_layers", "last_stage_layers"});
-        !s) {
-      return s;
-    }
-    auto& p = w_.parallel;
-    for (auto [key, target] :
-         {std::pair{"tp", &p.tp}, {"pp", &p.pp}, {"cp", &p.cp}, {"ep", &p.ep}, {"virtual_stages", &p.virtual_stages}}) {
-      auto v = positive_int(m, key, 1);
-      if (!v) return v.error();
-      *target = *v;
-    }
-    auto dp = nonnegative_int(m, "dp", 0);
-    if (!dp) return dp.error();
-    p.dp = *dp;
-    for (auto [key, target] :
-         {std::pair{"first_stage_layers", &p.first_stage_layers}, {"last_stage_layers", &p.last_stage_layers}}) {
-      auto v = nonnegative_int(m, key, 0);
-      if (!v) return v.error();
-      *target = *v;
-    }
-    auto sp = boolean(m, "sequence_parallel", p.tp > 1);
-    if (!sp) return sp.error();
-    p.sequence_parallel = *sp;
-    auto zero = nonnegative_int(m, "zero", 1);
-    if (!zero) return zero.error();
-    if (*zero > 3) return m.error_at("zero", fmt::format("expected 0, 1, 2 or 3, found {}", *zero));
-    p.zero = *zero;
-    auto across = boolean(m, "tp_across_nvlink_domains", false);
-    if (!across) return across.error();
-    p.tp_across_domains = *across;
-    remember(m, "order");
-    if (m.has("order")) {
-      const YAML::Node order = m.child("order");
-      const std::string expect = "expected a list of tp, dp, pp and optionally cp (each once, innermost first)";
-      if (!order.IsSequence() || order.size() < 3 || order.size() > 4) return m.error_at("order", expect);
-      p.order.clear();
-      for (const auto& item : order) {
-        const std::string name = item.IsScalar() ? item.Scalar() : "";
-        Dim d;
-        if (name == "tp")
-          d = Dim::kTp;
-        else if (name == "cp")
-          d = Dim::kCp;
-        else if (name == "dp")
-          d = Dim::kDp;
-        else if (name == "pp")
-          d = Dim::kPp;
-        else
-          return Error{fmt::format("{}, found '{}'", expect, name), m.field("order"), config::mark_of(item, m.file())};
-        if (std::find(p.order.begin(), p.order.end(), d) != p.order.end()) {
-          return Error{fmt::format("{}: '{}' appears twice", expect, name), m.field("order"),
-                       config::mark_of(item, m.file())};
-        }
-        p.order.push_back(d);
-      }
-      for (Dim d : {Dim::kTp, Dim::kDp, Dim::kPp}) {
-        if (std::find(p.order.begin(), p.order.end(), d) == p.order.end()) {
-          return m.error_at("order", fmt::format("{}: '{}' is missing", expect, to_string(d)));
-        }
-      }
-      if (p.order.size() == 3) {  // cp right after tp
-        p.order.insert(std::find(p.order.begin(), p.order.end(), Dim::kTp) + 1, Dim::kCp);
-      }
-    }
-    // Checks that need only the model (those that need the GPU count come later).
-    const auto& md = w_.model;
-    if (p.first_stage_layers > 0 || p.last_stage_layers > 0) {
-      if (auto st = check_uneven_stages(m); !st) return st;
-    } else if (md.layers % (p.pp * p.virtual_stages) != 0) {
-      // Name the nearest values of the field the error points at.
-      const bool vs = m.has("virtual_stages");
-      const int other = vs ? p.pp : p.virtual_stages;
-      const Nearest fit = nearest_where(vs ? p.virtual_stages : p.pp, md.layers / other,
-                                        [&](long long v) { return md.layers % (v * other) == 0; });
-      return m.error_at(vs ? "virtual_stages" : "pp",
-                        fmt::format("layers ({}) must split evenly into pp x virtual_stages = {} x {} pipeline "
-                                    "chunks; nearest valid {}: {} (or give first_stage_layers / last_stage_layers)",
-                                    md.layers, p.pp, p.virtual_stages, vs ? "virtual_stages" : "pp", to_string(fit)));
-    }
-    if (p.virtual_stages > 1 && p.pp < 2) {
-      return m.error_at(
-          "virtual_stages",
-          fmt::format("interleaving (virtual_stages {}) needs a pipeline: pp >= 2, found {}", p.virtual_stages, p.pp));
-    }
-    if (md.heads % p.tp != 0) {
-      const Nearest tp = nearest_where(p.tp, md.heads, [&](long long v) { return md.heads % v == 0; });
-      return m.error_at("tp", fmt::format("tp ({}) must divide the attention heads ({}); nearest valid tp: {}", p.tp,
-                                          md.heads, to_string(tp)));
-    }
-    if (p.sequence_parallel && md.seq_len % (p.tp * p.cp) != 0) {
-      return m.error_at("sequence_parallel",
-                        fmt::format("seq_len ({}) must be a multiple of tp x cp ({})", md.seq_len, p.tp * p.cp));
-    }
-    if (md.seq_len % p.cp != 0) {
-      const Nearest cp = nearest_where(p.cp, md.seq_len, [&](long long v) { return md.seq_len % v == 0; });
-      return m.error_at(
-          "cp", fmt::format("cp ({}) must divide seq_len ({}); nearest valid cp: {}", p.cp, md.seq_len, to_string(cp)));
-    }
-    if (p.ep > 1 && md.experts == 0) return m.error_at("ep", "expert parallelism needs a MoE model (model.experts)");
-    // ep divides the experts and, when dp is given, dp (expert-parallel
-    // groups are cut from the data-parallel dimension).
-    auto ep_fits = [&](long long v) { return md.experts % v == 0 && (p.dp == 0 || p.dp % v == 0); };
-    if (md.experts > 0 && md.experts % p.ep != 0) {
-      return m.error_at("ep", fmt::format("ep ({}) must divide the experts ({}); nearest valid ep: {}", p.ep,
-                                          md.experts, to_string(nearest_where(p.ep, md.experts, ep_fits))));
-    }
-    if (p.dp > 0 && p.dp % p.ep != 0) {
-      return m.error_at("ep", fmt::format("ep ({}) must divide dp ({}): expert-parallel groups are cut from the "
-                                          "data-parallel dimension; nearest valid ep: {}",
-                                          p.ep, p.dp, to_string(nearest_where(p.ep, p.dp, ep_fits))));
-    }
-    return Ok{};
-  }
-
-  Status batch(const MapReader& m) {
-    if (auto s = m.check({"global", "micro"}); !s) return s;
-    auto g = positive_int(m, "global");
-    if (!g) return g.error();
-    auto mi = positive_int(m, "micro", 1);
-    if (!mi) return mi.error();
-    w_.batch = BatchSpec{*g, *mi};
-    return Ok{};
-  }
-
-  Status precision(const MapReader& m) {
-    if (auto s = m.check({"weights", "grads", "activations", "compute"}); !s) return s;
-    auto wt = precision(m, "weights", 2);
-    if (!wt) return wt.error();
-    auto gr = precision(m, "grads", *wt);
-    if (!gr) return gr.error();
-    auto ac = precision(m, "activations", 2);
-    if (!ac) return ac.error();
-    w_.precision = PrecisionSpec{*wt, *gr, *ac};
-    remember(m, "compute");
-    if (auto v = m.optional_scalar("compute"); !v) {
-      return v.error();
-    } else if (*v) {
-      const auto& known = config::gpu_precisions();
-      if (std::find(known.begin(), known.end(), **v) == known.end()) {
-        return m.error_at("compute", fmt::format("expected tf32, fp16, bf16, fp8 or fp4, found '{}'", **v));
-      }
-      w_.precision.compute = **v;
-    }
-    return Ok{};
-  }
-
-  // A number in (lo, hi] (or [lo, hi] with lo_inclusive); `fallback` when absent.
-  Expected<double> fraction(const MapReader& m, std::string_view key, double lo, double hi, double fallback) {
-    remember(m, key);
-    if (!m.has(key)) return fallback;
-    auto v = m.number(key);
+  auto tied = boolean(m, "tied_embeddings", false);
+  if (!tied) return tied.error();
+  md.tied_embeddings = *tied;
+  for (auto [key, target] : {std::pair{"experts", &md.experts},
+                             {"top_k", &md.top_k},
+                             {"expert_ffn_hidden", &md.expert_ffn_hidden},
+                             {"shared_experts", &md.shared_experts},
+                             {"dense_layers", &md.dense_layers}}) {
+    auto v = nonnegative_int(m, key, 0);
     if (!v) return v.error();
-    if (!(*v > lo && *v <= hi))
-      return m.error_at(key, fmt::format("expected a number in ({}, {}], found {}", lo, hi, *v));
-    return *v;
+    *target = *v;
   }
-
-  Status compute(const MapReader& m) {
-    if (auto s = m.check({"peak", "mfu", "layer_forward", "layer_backward", "recompute", "optimizer", "kernel_overhead",
-                          "gemm_k_half", "gemm_tile", "attention_efficiency", "hbm_efficiency", "fp8_cast_bytes",
-                          "optimizer_bytes", "attention"});
-        !s)
-      return s;
-    auto& c = w_.compute;
-    auto flops = [](std::string_view t) -> Expected<double> {
-      auto r = units::parse_flop_rate(t);
-      if (!r) return r.error();
-      return r->flop_per_s;
-    };
-    auto seconds = [](std::string_view t) -> Expected<double> {
-      auto r = units::parse_duration(t);
-      if (!r) return r.error();
-      return r->seconds;
-    };
-    const bool derived = m.has("mfu");
-    const bool measured = m.has("layer_forward") || m.has("layer_backward");
-    if (derived && measured) {
-      return Error{
-          "expected at most one of mfu (compute time from FLOPs at the GPU's peak, or at compute.peak) and "
-          "layer_forward with layer_backward (measured per micro-batch); with neither, compute is timed per kernel "
-          "from the GPU model",
-          m.path(), m.mark()};
+  if (md.experts > 0) {
+    if (md.top_k < 1 || md.top_k > md.experts) {
+      return m.error_at("top_k", fmt::format("expected 1 to experts ({}), found {}", md.experts, md.top_k));
     }
-    // Without a peak, the topology's GPU model gives it (resolve_gpu_model).
-    auto peak = quantity(m, "peak", flops, 0);
-    if (!peak) return peak.error();
-    c.peak_flop_per_s = *peak;
-    if (c.peak_flop_per_s > 0 && !(c.peak_flop_per_s < 1e20))
-      return m.error_at("peak", "expected a finite rate below 100 EFLOP/s");
-    if (derived) {
-      auto mfu = fraction(m, "mfu", 0, 1, 0);
-      if (!mfu) return mfu.error();
-      c.mfu = *mfu;
-    } else if (measured) {
-      for (auto [key, target] :
-           {std::pair{"layer_forward", &c.layer_forward_s}, {"layer_backward", &c.layer_backward_s}}) {
-        if (!m.has(key)) return m.error_at(key, "missing: give both layer_forward and layer_backward");
-        auto v = quantity(m, key, seconds, 0);
-        if (!v) return v.error();
-        *target = *v;
-      }
+    if (md.expert_ffn_hidden < 1) return m.error_at("expert_ffn_hidden", "a MoE model needs expert_ffn_hidden");
+    if (md.dense_layers >= md.layers) {
+      return m.error_at("dense_layers",
+                        fmt::format("expected fewer than layers ({}), found {}", md.layers, md.dense_layers));
     }
-    remember(m, "recompute");
-    if (auto v = m.optional_scalar("recompute"); !v) {
-      return v.error();
-    } else if (*v) {
-      const std::string r = **v;
-      if (r == "none" || r == "false")
-        c.recompute = Recompute::kNone;
-      else if (r == "selective")
-        c.recompute = Recompute::kSelective;
-      else if (r == "full" || r == "true")
-        c.recompute = Recompute::kFull;
-      else
-        return m.error_at("recompute", fmt::format("expected none, selective or full, found '{}'", r));
+  } else {
+    for (auto key : {"top_k", "expert_ffn_hidden", "shared_experts", "dense_layers"}) {
+      if (m.has(key)) return m.error_at(key, "only for a mixture-of-experts model: set experts too");
     }
-    remember(m, "attention");
-    if (auto v = m.optional_scalar("attention"); !v) {
-      return v.error();
-    } else if (*v) {
-      if (**v != "flash" && **v != "unfused")
-        return m.error_at("attention", fmt::format("expected flash or unfused, found '{}'", **v));
-      c.attention = **v == "flash" ? AttentionKernel::kFlash : AttentionKernel::kUnfused;
-    }
-    remember(m, "optimizer");
-    if (auto v = m.optional_scalar("optimizer"); !v) {
-      return v.error();
-    } else if (*v) {
-      auto d = units::parse_duration(**v);
-      if (!d) return m.error_at("optimizer", d.error().message);
-      if (!(d->seconds >= 0 && d->seconds < 1e6)) return m.error_at("optimizer", "expected a duration of 0 or more");
-      c.optimizer_s = d->seconds;
-    }
-    auto& k = c.kernels;
-    auto overhead = quantity(m, "kernel_overhead", seconds, k.kernel_overhead_s);
-    if (!overhead) return overhead.error();
-    if (!(*overhead < 1)) return m.error_at("kernel_overhead", "expected a duration below 1 s");
-    k.kernel_overhead_s = *overhead;
-    for (auto [key, target, lo, hi] : {std::tuple{"attention_efficiency", &k.attention_efficiency, 0.0, 1.0},
-                                       {"hbm_efficiency", &k.hbm_efficiency, 0.0, 1.0},
-                                       {"gemm_k_half", &k.gemm_k_half, -1.0, 1e6},
-                                       {"fp8_cast_bytes", &k.fp8_cast_bytes, -1.0, 64.0},
-                                       {"optimizer_bytes", &k.optimizer_bytes, -1.0, 1024.0}}) {
-      auto v = fraction(m, key, lo, hi, *target);
-      if (!v) return v.error();
-      if (*v < 0) return m.error_at(key, fmt::format("expected 0 or more, found {}", *v));
-      *target = *v;
-    }
-    remember(m, "gemm_tile");
-    if (m.has("gemm_tile")) {
-      const YAML::Node tile = m.child("gemm_tile");
-      auto bad = [&] { return m.error_at("gemm_tile", "expected [rows, columns] of one GEMM tile, e.g. [128, 256]"); };
-      if (!tile.IsSequence() || tile.size() != 2) return bad();
-      int dims[2];
-      for (int i = 0; i < 2; ++i) {
-        try {
-          dims[i] = tile[i].as<int>();
-        } catch (const YAML::Exception&) {
-          return bad();
-        }
-        if (dims[i] < 1 || dims[i] > 4096) return bad();
-      }
-      k.gemm_tile_m = dims[0];
-      k.gemm_tile_n = dims[1];
-    }
-    return Ok{};
   }
-
-  Status memory(const MapReader& m) {
-    if (auto s = m.check({"optimizer_state_bytes", "reserve"}); !s) return s;
-    auto& mem = w_.memory;
-    auto v = fraction(m, "optimizer_state_bytes", -1, 1024, mem.optimizer_state_bytes);
+  if (m.has("parameters")) {
+    auto v = m.number("parameters");
     if (!v) return v.error();
-    if (*v < 0) return m.error_at("optimizer_state_bytes", fmt::format("expected 0 or more, found {}", *v));
-    mem.optimizer_state_bytes = *v;
-    remember(m, "reserve");
-    if (auto r = m.optional_scalar("reserve"); !r) {
-      return r.error();
-    } else if (*r) {
-      auto b = units::parse_bytes(**r);
-      if (!b) return m.error_at("reserve", b.error().message);
-      if (!(b->count >= 0 && b->count < 1e15)) return m.error_at("reserve", "expected a size of 0 or more");
-      mem.reserve_bytes = b->count;
-    }
-    return Ok{};
+    if (!(*v > 0)) return m.error_at("parameters", "expected a positive number of parameters, e.g. 70.6e9");
+    md.published_parameters = *v;
   }
+  return Ok{};
+}
 
-  Status communication(const MapReader& m) {
-    if (auto s = m.check({"algorithm", "protocol", "dp_bucket", "overlap_dp", "overlap_pp"}); !s) return s;
-    auto& c = w_.comm;
-    for (auto [key, target] : {std::pair{"algorithm", &c.algorithm}, {"protocol", &c.protocol}}) {
-      remember(m, key);
-      auto v = m.optional_scalar(key);
-      if (!v) return v.error();
-      if (*v) *target = **v;
+// first_stage_layers / last_stage_layers: at least one layer per chunk,
+// and the other stages' layers splitting evenly into their chunks.
+Status Reader::check_uneven_stages(const MapReader& m) {
+  const auto& p = w_.parallel;
+  const int L = w_.model.layers, v = p.virtual_stages;
+  int rest = L, stages = p.pp;
+  for (auto [key, n] :
+       {std::pair{"first_stage_layers", p.first_stage_layers}, {"last_stage_layers", p.last_stage_layers}}) {
+    if (n == 0) continue;
+    if (p.pp < 2) return m.error_at(key, fmt::format("uneven stages need a pipeline: pp >= 2, found {}", p.pp));
+    if (n < v) {
+      return m.error_at(key, fmt::format("{} layers cannot fill virtual_stages = {} chunks of at least one layer; "
+                                         "expected {} or more",
+                                         n, v, v));
     }
-    if (auto s = check_comm_choice(c.algorithm, c.protocol); !s) {
-      const bool algo = s.error().field == "algorithm";
-      return m.error_at(algo ? "algorithm" : "protocol", s.error().message);
-    }
-    auto bytes = [](std::string_view t) -> Expected<double> {
-      auto r = units::parse_bytes(t);
-      if (!r) return r.error();
-      return r->count;
-    };
-    auto b = quantity(m, "dp_bucket", bytes, c.dp_bucket_bytes);
-    if (!b) return b.error();
-    c.dp_bucket_bytes = *b;
-    auto ov = boolean(m, "overlap_dp", true);
-    if (!ov) return ov.error();
-    c.overlap_dp = *ov;
-    auto op = boolean(m, "overlap_pp", true);
-    if (!op) return op.error();
-    c.overlap_pp = *op;
-    return Ok{};
+    rest -= n;
+    --stages;
   }
-
-  Status read(const YAML::Node& root, const std::string& file) {
-    MapReader top(root, file, "");
-    if (auto s = top.check({"name", "description", "model", "parallelism", "batch", "precision", "compute",
-                            "communication", "memory"});
-        !s) {
-      return s;
-    }
-    auto name = top.scalar("name");
-    if (!name) return name.error();
-    w_.name = *name;
-    for (auto key : {"model", "parallelism", "batch"}) {
-      if (!top.has(key)) return top.error_at(key, fmt::format("missing section '{}'", key));
-    }
-    auto section = [&](const char* key) { return MapReader(top.child(key), file, key); };
-    if (auto s = model(section("model")); !s) return s;
-    if (auto s = parallelism(section("parallelism")); !s) return s;
-    if (auto s = batch(section("batch")); !s) return s;
-    if (top.has("precision")) {
-      if (auto s = precision(section("precision")); !s) return s;
-    }
-    if (top.has("compute")) {
-      if (auto s = compute(section("compute")); !s) return s;
-    }
-    if (top.has("communication")) {
-      if (auto s = communication(section("communication")); !s) return s;
-    }
-    if (top.has("memory")) {
-      if (auto s = memory(section("memory")); !s) return s;
-    }
-    return Ok{};
+  const char* key = p.last_stage_layers > 0 ? "last_stage_layers" : "first_stage_layers";
+  if (rest < 0 || (stages == 0 && rest != 0) || (stages > 0 && (rest < stages * v || rest % (stages * v) != 0))) {
+    return m.error_at(key, fmt::format("the other {} stages would hold {} of the {} layers, which do not split evenly "
+                                       "into {} x virtual_stages {} chunks of at least one layer",
+                                       stages, rest, L, stages, v));
   }
+  return Ok{};
+}
 
- private:
-  void remember(const MapReader& m, std::string_view key) { w_.marks[m.field(key)] = m.mark_of(key); }
-  WorkloadSpec& w_;
-};
+Status Reader::parallelism(const MapReader& m) {
+  if (auto s = m.check({"tp", "pp", "dp", "cp", "ep", "sequence_parallel", "virtual_stages", "zero", "order",
+                        "tp_across_nvlink_domains", "first_stage_layers", "last_stage_layers"});
+      !s) {
+    return s;
+  }
+  auto& p = w_.parallel;
+  for (auto [key, target] :
+       {std::pair{"tp", &p.tp}, {"pp", &p.pp}, {"cp", &p.cp}, {"ep", &p.ep}, {"virtual_stages", &p.virtual_stages}}) {
+    auto v = positive_int(m, key, 1);
+    if (!v) return v.error();
+    *target = *v;
+  }
+  auto dp = nonnegative_int(m, "dp", 0);
+  if (!dp) return dp.error();
+  p.dp = *dp;
+  for (auto [key, target] :
+       {std::pair{"first_stage_layers", &p.first_stage_layers}, {"last_stage_layers", &p.last_stage_layers}}) {
+    auto v = nonnegative_int(m, key, 0);
+    if (!v) return v.error();
+    *target = *v;
+  }
+  auto sp = boolean(m, "sequence_parallel", p.tp > 1);
+  if (!sp) return sp.error();
+  p.sequence_parallel = *sp;
+  auto zero = nonnegative_int(m, "zero", 1);
+  if (!zero) return zero.error();
+  if (*zero > 3) return m.error_at("zero", fmt::format("expected 0, 1, 2 or 3, found {}", *zero));
+  p.zero = *zero;
+  auto across = boolean(m, "tp_across_nvlink_domains", false);
+  if (!across) return across.error();
+  p.tp_across_domains = *across;
+  remember(m, "order");
+  if (m.has("order")) {
+    const YAML::Node order = m.child("order");
+    const std::string expect = "expected a list of tp, dp, pp and optionally cp (each once, innermost first)";
+    if (!order.IsSequence() || order.size() < 3 || order.size() > 4) return m.error_at("order", expect);
+    p.order.clear();
+    for (const auto& item : order) {
+      const std::string name = item.IsScalar() ? item.Scalar() : "";
+      Dim d;
+      if (name == "tp")
+        d = Dim::kTp;
+      else if (name == "cp")
+        d = Dim::kCp;
+      else if (name == "dp")
+        d = Dim::kDp;
+      else if (name == "pp")
+        d = Dim::kPp;
+      else
+        return Error{fmt::format("{}, found '{}'", expect, name), m.field("order"), config::mark_of(item, m.file())};
+      if (std::find(p.order.begin(), p.order.end(), d) != p.order.end()) {
+        return Error{fmt::format("{}: '{}' appears twice", expect, name), m.field("order"),
+                     config::mark_of(item, m.file())};
+      }
+      p.order.push_back(d);
+    }
+    for (Dim d : {Dim::kTp, Dim::kDp, Dim::kPp}) {
+      if (std::find(p.order.begin(), p.order.end(), d) == p.order.end()) {
+        return m.error_at("order", fmt::format("{}: '{}' is missing", expect, to_string(d)));
+      }
+    }
+    if (p.order.size() == 3) {  // cp right after tp
+      p.order.insert(std::find(p.order.begin(), p.order.end(), Dim::kTp) + 1, Dim::kCp);
+    }
+  }
+  // Checks that need only the model (those that need the GPU count come later).
+  const auto& md = w_.model;
+  if (p.first_stage_layers > 0 || p.last_stage_layers > 0) {
+    if (auto st = check_uneven_stages(m); !st) return st;
+  } else if (md.layers % (p.pp * p.virtual_stages) != 0) {
+    // Name the nearest values of the field the error points at.
+    const bool vs = m.has("virtual_stages");
+    const int other = vs ? p.pp : p.virtual_stages;
+    const Nearest fit = nearest_where(vs ? p.virtual_stages : p.pp, md.layers / other,
+                                      [&](long long v) { return md.layers % (v * other) == 0; });
+    return m.error_at(vs ? "virtual_stages" : "pp",
+                      fmt::format("layers ({}) must split evenly into pp x virtual_stages = {} x {} pipeline "
+                                  "chunks; nearest valid {}: {} (or give first_stage_layers / last_stage_layers)",
+                                  md.layers, p.pp, p.virtual_stages, vs ? "virtual_stages" : "pp", to_string(fit)));
+  }
+  if (p.virtual_stages > 1 && p.pp < 2) {
+    return m.error_at(
+        "virtual_stages",
+        fmt::format("interleaving (virtual_stages {}) needs a pipeline: pp >= 2, found {}", p.virtual_stages, p.pp));
+  }
+  if (md.heads % p.tp != 0) {
+    const Nearest tp = nearest_where(p.tp, md.heads, [&](long long v) { return md.heads % v == 0; });
+    return m.error_at("tp", fmt::format("tp ({}) must divide the attention heads ({}); nearest valid tp: {}", p.tp,
+                                        md.heads, to_string(tp)));
+  }
+  if (p.sequence_parallel && md.seq_len % (p.tp * p.cp) != 0) {
+    return m.error_at("sequence_parallel",
+                      fmt::format("seq_len ({}) must be a multiple of tp x cp ({})", md.seq_len, p.tp * p.cp));
+  }
+  if (md.seq_len % p.cp != 0) {
+    const Nearest cp = nearest_where(p.cp, md.seq_len, [&](long long v) { return md.seq_len % v == 0; });
+    return m.error_at(
+        "cp", fmt::format("cp ({}) must divide seq_len ({}); nearest valid cp: {}", p.cp, md.seq_len, to_string(cp)));
+  }
+  if (p.ep > 1 && md.experts == 0) return m.error_at("ep", "expert parallelism needs a MoE model (model.experts)");
+  // ep divides the experts and, when dp is given, dp (expert-parallel
+  // groups are cut from the data-parallel dimension).
+  auto ep_fits = [&](long long v) { return md.experts % v == 0 && (p.dp == 0 || p.dp % v == 0); };
+  if (md.experts > 0 && md.experts % p.ep != 0) {
+    return m.error_at("ep", fmt::format("ep ({}) must divide the experts ({}); nearest valid ep: {}", p.ep, md.experts,
+                                        to_string(nearest_where(p.ep, md.experts, ep_fits))));
+  }
+  if (p.dp > 0 && p.dp % p.ep != 0) {
+    return m.error_at("ep", fmt::format("ep ({}) must divide dp ({}): expert-parallel groups are cut from the "
+                                        "data-parallel dimension; nearest valid ep: {}",
+                                        p.ep, p.dp, to_string(nearest_where(p.ep, p.dp, ep_fits))));
+  }
+  return Ok{};
+}
 
-}  // namespace
+Status Reader::batch(const MapReader& m) {
+  if (auto s = m.check({"global", "micro"}); !s) return s;
+  auto g = positive_int(m, "global");
+  if (!g) return g.error();
+  auto mi = positive_int(m, "micro", 1);
+  if (!mi) return mi.error();
+  w_.batch = BatchSpec{*g, *mi};
+  return Ok{};
+}
+
+Status Reader::read(const YAML::Node& root, const std::string& file) {
+  MapReader top(root, file, "");
+  if (auto s = top.check(
+          {"name", "description", "model", "parallelism", "batch", "precision", "compute", "communication", "memory"});
+      !s) {
+    return s;
+  }
+  auto name = top.scalar("name");
+  if (!name) return name.error();
+  w_.name = *name;
+  for (auto key : {"model", "parallelism", "batch"}) {
+    if (!top.has(key)) return top.error_at(key, fmt::format("missing section '{}'", key));
+  }
+  auto section = [&](const char* key) { return MapReader(top.child(key), file, key); };
+  if (auto s = model(section("model")); !s) return s;
+  if (auto s = parallelism(section("parallelism")); !s) return s;
+  if (auto s = batch(section("batch")); !s) return s;
+  if (top.has("precision")) {
+    if (auto s = precision(section("precision")); !s) return s;
+  }
+  if (top.has("compute")) {
+    if (auto s = compute(section("compute")); !s) return s;
+  }
+  if (top.has("communication")) {
+    if (auto s = communication(section("communication")); !s) return s;
+  }
+  if (top.has("memory")) {
+    if (auto s = memory(section("memory")); !s) return s;
+  }
+  return Ok{};
+}
+
+}  // namespace detail
 
 Expected<WorkloadSpec> load_workload_text(const std::string& text, const std::string& file,
                                           const std::vector<std::string>& overrides) {
@@ -581,7 +324,7 @@ Expected<WorkloadSpec> load_workload_text(const std::string& text, const std::st
   WorkloadSpec w;
   w.file = file;
   try {
-    if (auto s = Reader(w).read(root, file); !s) return s.error();
+    if (auto s = detail::Reader(w).read(root, file); !s) return s.error();
   } catch (const YAML::Exception& e) {  // defensive: yaml-cpp throws on some malformed accesses
     return Error{fmt::format("malformed YAML: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
   }
