@@ -338,3 +338,49 @@ TEST(SimGridExact, UnknownBackendIsAnError) { EXPECT_FALSE(make_backend("ns3").o
 
 }  // namespace
 }  // namespace collsim::engine
+
+namespace collsim::engine {
+namespace {
+
+// Finite buffers: a connection keeps NCCL's buffer (Simple: 4 MiB) in
+// flight, so over a long link it moves window / round trip, round trip =
+// 2 x the route's latency + the protocol's step latency (plan.h). Both
+// backends, against the closed form; and a short link is not capped.
+TEST(FiniteBuffers, ALongLinkMovesAtMostTheWindowPerRoundTrip) {
+  for (const char* latency : {"500us", "1us"}) {
+    const auto topo = topology_from_text(std::string(R"(name: far
+devices:
+  - {name: g, kind: gpu, count: 2}
+  - {name: n, kind: nic, count: 2}
+  - {name: s, kind: switch}
+links:
+  - {from: g, to: n, pattern: zip, rate: 64GB/s, latency: 0s, class: pcie, efficiency: 1}
+  - {from: "n[0]", to: s, rate: 50GB/s, latency: 0s, class: infiniband, efficiency: 1}
+  - {from: "n[1]", to: s, rate: 50GB/s, class: infiniband, efficiency: 1, latency: )") +
+                                         latency + "}\n");
+    const topology::Network net(topo);
+    Schedule s = transfers(2, {copy(0, 1, 1e9, {})});
+    s.protocol = collective::Protocol::kSimple;
+    s.latency_family = collective::LatencyFamily::kRing;
+    const auto costs = collective::protocol_costs(collective::LatencyFamily::kRing, collective::Protocol::kSimple,
+                                                  collective::HopKind::kNet);
+    const double one_way = std::string(latency) == "500us" ? 500e-6 : 1e-6;
+    const double rtt = 2 * one_way + costs.step_latency_s;
+    const double rate = std::min(50e9, 4194304.0 / rtt);
+    const double expected = costs.launch_latency_s + one_way + costs.step_latency_s + 1e9 / rate;
+    for (const char* name : {"simgrid", "analytical"}) {
+      auto backend = make_backend(name);
+      ASSERT_TRUE(backend.ok());
+      auto r = (*backend)->run(net, {s}, RunOptions{});
+      ASSERT_TRUE(r.ok()) << r.error().to_string();
+      EXPECT_NEAR((*r)[0].time_s, expected, 1e-9 * expected) << name << " at " << latency;
+    }
+    if (std::string(latency) == "1us")
+      EXPECT_DOUBLE_EQ(rate, 50e9);  // the cluster's own cable: not capped
+    else
+      EXPECT_LT(rate, 5e9);  // 100 km: about 4 GB/s per connection
+  }
+}
+
+}  // namespace
+}  // namespace collsim::engine

@@ -1,11 +1,11 @@
 #include "sim/collective/protocol.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace collsim::collective {
 
@@ -24,6 +24,8 @@ constexpr std::array<std::array<double, 3>, 3> kHwNvls{{{0, 0, 25.0}, {0, 0, 0},
 // nccl-model.md protocol_structure: LL lines are 16 B with 8 B of data;
 // LL128 lines are 128 B with 120 B of data.
 constexpr std::array<double, 3> kPayload{0.5, 120.0 / 128.0, 1.0};
+// NCCL's default buffer per channel connection, in wire bytes (protocol.h).
+constexpr std::array<double, 3> kWindow{8.0 * 512 * 8 * 16, 120.0 * 640 * 8 * 8, 4194304.0};
 
 }  // namespace
 
@@ -36,11 +38,15 @@ ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind ho
   const int p = static_cast<int>(protocol) - 1;
   const int h = static_cast<int>(hop);
   switch (family) {
-    case LatencyFamily::kRing: return {kBaseRing[p] * kUs, kHwRing[h][p] * kUs, kPayload[p]};
-    case LatencyFamily::kTree: return {kBaseTree[p] * kUs, kHwTree[h][p] * kUs, kPayload[p]};
+    case LatencyFamily::kRing:
+      return {kBaseRing[p] * kUs, kHwRing[h][p] * kUs, kPayload[p], kWindow[p]};
+    case LatencyFamily::kTree:
+      return {kBaseTree[p] * kUs, kHwTree[h][p] * kUs, kPayload[p], kWindow[p]};
     // NCCL models NVLS latency as one intra-node latency for the whole
-    // collective, replacing the base: charge it once, at launch.
-    case LatencyFamily::kNvls: return {kHwNvls[h][p] * kUs, 0, kPayload[p]};
+    // collective, replacing the base: charge it once, at launch. NVLS moves
+    // data through multicast memory, not buffered connections: no window.
+    case LatencyFamily::kNvls:
+      return {kHwNvls[h][p] * kUs, 0, kPayload[p], 0};
   }
   return {};
 }
@@ -57,10 +63,14 @@ std::optional<Protocol> parse_protocol(std::string_view name) {
 
 std::string_view protocol_name(Protocol p) {
   switch (p) {
-    case Protocol::kNone: return "none";
-    case Protocol::kLL: return "LL";
-    case Protocol::kLL128: return "LL128";
-    case Protocol::kSimple: return "Simple";
+    case Protocol::kNone:
+      return "none";
+    case Protocol::kLL:
+      return "LL";
+    case Protocol::kLL128:
+      return "LL128";
+    case Protocol::kSimple:
+      return "Simple";
   }
   return "?";
 }

@@ -9,7 +9,13 @@
 //     network);
 //   - payload fraction: the share of each wire line that carries data
 //     (LL: 8 of 16 bytes; LL128: 120 of 128; Simple: all), so a transfer
-//     occupies its links for bytes / fraction.
+//     occupies its links for bytes / fraction;
+//   - window: the bytes one channel's connection keeps in flight, NCCL's
+//     per-protocol buffer (NCCL_STEPS = 8 slots; src/init.cc defaults:
+//     Simple 1 << 22 = 4 MiB; LL 8 lines/thread x 512 threads x 8 steps x
+//     16 B = 512 KiB; LL128 120 elements/thread x 640 threads x 8 steps x
+//     8 B = 4,915,200 B). A sender waits for the receiver to free a slot, so
+//     a connection moves at most window / round trip (plan.h).
 // Protocol::kNone charges nothing: the network alone, for studies and tests.
 #pragma once
 
@@ -31,6 +37,7 @@ struct ProtocolCosts {
   double launch_latency_s = 0;
   double step_latency_s = 0;
   double payload_fraction = 1.0;
+  double window_bytes = 0;  // wire bytes in flight per connection; 0 = unbounded
 };
 
 // Costs for `family` x `protocol` on a route of `hop` kind.

@@ -32,7 +32,8 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       double start = ready + t.route_latency_s;
       if (t.queue_after >= 0) start = std::max(start, finish[t.queue_after]);
       const auto route = static_cast<std::size_t>(t.route);
-      finish[i] = start + t.bytes / route_rate[route];
+      const double rate = t.max_rate_Bps > 0 ? std::min(route_rate[route], t.max_rate_Bps) : route_rate[route];
+      finish[i] = start + t.bytes / rate;
       makespan = std::max(makespan, finish[i]);
       for (int l : plan->routes[route].links) link_bytes[l] += t.bytes;
       r.bytes_sent += t.bytes;

@@ -75,7 +75,9 @@ PassTimes alpha_beta_times(const PlannedSchedule& s, const std::vector<double>& 
     for (const auto& pass : phase) {
       std::vector<double> c(pass.rank.size());
       for (std::size_t i = 0; i < c.size(); ++i) {
-        c[i] = pass.latency_s[i] + pass.slice_bytes[i] / route_rate[static_cast<std::size_t>(pass.route[i])];
+        double rate = route_rate[static_cast<std::size_t>(pass.route[i])];
+        if (i < pass.max_rate_Bps.size() && pass.max_rate_Bps[i] > 0) rate = std::min(rate, pass.max_rate_Bps[i]);
+        c[i] = pass.latency_s[i] + pass.slice_bytes[i] / rate;
       }
       times.back().push_back(std::move(c));
     }
@@ -120,7 +122,8 @@ void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& t
         sent[static_cast<std::size_t>(pass.rank[i])] = f[i];
         ready[static_cast<std::size_t>(pass.rank[(i + 1) % p])] = f[i];
         const double bytes = pass.slice_bytes[i] * pass.slices * pass.steps;
-        for (int l : plan.routes[static_cast<std::size_t>(pass.route[i])].links) link_bytes[static_cast<std::size_t>(l)] += bytes;
+        for (int l : plan.routes[static_cast<std::size_t>(pass.route[i])].links)
+          link_bytes[static_cast<std::size_t>(l)] += bytes;
         r.bytes_sent += bytes;
         r.bytes_received += bytes;
       }
@@ -128,6 +131,5 @@ void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& t
   }
   r.time_s = makespan;
 }
-
 
 }  // namespace collsim::engine::detail

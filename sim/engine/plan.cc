@@ -10,6 +10,11 @@
 
 namespace collsim::engine::detail {
 
+double window_rate_Bps(double window_bytes, double route_latency_s, double step_latency_s) {
+  const double rtt = 2 * route_latency_s + step_latency_s;
+  return window_bytes > 0 && rtt > 0 ? window_bytes / rtt : 0;
+}
+
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
                          const RunOptions& options, bool keep_compact) {
   Plan plan;
@@ -46,7 +51,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     // Resolves one transfer's hosts, route and protocol costs.
     struct Resolved {
       int src, dst, route;
-      double latency_s, payload_fraction;
+      double latency_s, payload_fraction, max_rate_Bps;
     };
     auto resolve = [&](int src_rank, int dst_rank) -> Expected<Resolved> {
       const int src = endpoint(src_rank), dst = endpoint(dst_rank);
@@ -68,8 +73,13 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       if (inserted) plan.routes.push_back(Plan::Route{src, dst, route});
       const auto costs = collective::protocol_costs(s.latency_family, s.protocol, hop_kind(network, route));
       planned.launch_latency_s = std::max(planned.launch_latency_s, costs.launch_latency_s);
-      return Resolved{src, dst, it->second, network.route_latency_s(route) + costs.step_latency_s,
-                      costs.payload_fraction};
+      const double wire_latency = network.route_latency_s(route);
+      return Resolved{src,
+                      dst,
+                      it->second,
+                      wire_latency + costs.step_latency_s,
+                      costs.payload_fraction,
+                      window_rate_Bps(costs.window_bytes, wire_latency, costs.step_latency_s)};
     };
     if (s.compact() && keep_compact) {
       for (const auto& phase : s.ring_phases) {
@@ -87,6 +97,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
             pp.route.push_back(r->route);
             pp.latency_s.push_back(r->latency_s);
             pp.slice_bytes.push_back(pass.block_bytes / pass.slices / r->payload_fraction);
+            pp.max_rate_Bps.push_back(r->max_rate_Bps);
           }
           planned.phases.back().push_back(std::move(pp));
         }
@@ -106,7 +117,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       auto r = resolve(t.src, t.dst);
       if (!r) return r.error();
       planned.transfers.push_back(PlannedTransfer{r->src, r->dst, t.bytes / r->payload_fraction, r->latency_s, t.deps,
-                                                  t.queue_after, r->route});
+                                                  t.queue_after, r->route, r->max_rate_Bps});
     }
     plan.schedules.push_back(std::move(planned));
   }

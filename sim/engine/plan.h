@@ -1,6 +1,7 @@
 // A run resolved for a backend: hosts (network endpoints), links, routes,
 // and each schedule's transfers with their protocol costs applied (bytes on
-// the wire, route latency + per-step latency, launch latency). Both backends
+// the wire, route latency + per-step latency, launch latency, the finite
+// buffer's rate cap). Both backends
 // run the same plan.
 #pragma once
 
@@ -20,8 +21,9 @@ struct PlannedTransfer {
   double bytes = 0;
   double route_latency_s = 0;
   std::vector<int> deps;
-  int queue_after = -1;  // see collective::Transfer::queue_after
-  int route = 0;         // index into Plan::routes
+  int queue_after = -1;     // see collective::Transfer::queue_after
+  int route = 0;            // index into Plan::routes
+  double max_rate_Bps = 0;  // finite buffers: window / round trip; 0 = the route's rate alone
 };
 
 // A compact ring pass (collective::RingPass) resolved per position.
@@ -29,10 +31,11 @@ struct PlannedPass {
   int steps = 0;
   int slices = 1;
   bool in_order = false;
-  std::vector<int> rank;            // per position
-  std::vector<int> route;           // position -> next position, into Plan::routes
-  std::vector<double> latency_s;    // route latency + protocol step latency
-  std::vector<double> slice_bytes;  // on the wire, per slice and step
+  std::vector<int> rank;             // per position
+  std::vector<int> route;            // position -> next position, into Plan::routes
+  std::vector<double> latency_s;     // route latency + protocol step latency
+  std::vector<double> slice_bytes;   // on the wire, per slice and step
+  std::vector<double> max_rate_Bps;  // per position, as PlannedTransfer::max_rate_Bps
 };
 
 struct PlannedSchedule {
@@ -57,6 +60,13 @@ struct Plan {
   bool record_transfers = false;
   std::function<void(std::size_t, std::size_t)> on_progress;  // may be empty
 };
+
+// A connection keeps at most the protocol's window in flight; the sender
+// learns a slot is free a round trip after sending into it, so a transfer
+// moves at most window / (2 x route latency + the protocol's step latency).
+// Over a cluster's own cables this is far above any link's rate; over a
+// long cable (a second building, another site) it caps throughput.
+double window_rate_Bps(double window_bytes, double route_latency_s, double step_latency_s);
 
 // Resolves ranks to hosts and routes, adds protocol costs, and checks every
 // transfer can be routed. Compact schedules stay compact when `keep_compact`

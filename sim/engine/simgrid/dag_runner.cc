@@ -33,6 +33,7 @@ class DagRun {
     finish_.assign(n, 0);
     completed_.assign(n, false);
     parked_behind_.assign(n, -1);
+    started_at_.assign(n, 0);
     for (std::size_t i = 0; i < n; ++i) {
       missing_deps_[i] = static_cast<int>(s_.transfers[i].deps.size());
       for (int d : s_.transfers[i].deps) dependents_[d].push_back(static_cast<int>(i));
@@ -54,7 +55,21 @@ class DagRun {
       active_ids_[k] = active_ids_.back();
       active_.pop_back();
       active_ids_.pop_back();
-      complete(id, sg4::Engine::get_clock());
+      // Finite buffers (plan.h window_rate_Bps): a transfer whose window
+      // allows less than the network gave it completes when the window
+      // would have let it. Named approximation: while it ran it took the
+      // network's share, so it may have slowed others a little more, and
+      // for less long, than a rate-capped flow would.
+      const auto& t = s_.transfers[id];
+      const double now = sg4::Engine::get_clock();
+      if (t.max_rate_Bps > 0) {
+        const double due = started_at_[id] + t.bytes / t.max_rate_Bps;
+        if (due > now + kDueSlack_s) {
+          timers_.emplace(due, -(id + 1));  // a completion, not a start
+          continue;
+        }
+      }
+      complete(id, now);
     }
     ScheduleResult r;
     r.time_s = sg4::Engine::get_clock() - t0;
@@ -74,7 +89,12 @@ class DagRun {
     const double now = sg4::Engine::get_clock();
     while (!timers_.empty() && timers_.top().first <= now + kDueSlack_s) {
       const int id = timers_.top().second;
+      const double due = timers_.top().first;
       timers_.pop();
+      if (id < 0) {  // a window-capped transfer's completion
+        complete(-id - 1, due);
+        continue;
+      }
       const int ahead = s_.transfers[id].queue_after;
       if (ahead >= 0 && !completed_[ahead]) {
         parked_behind_[ahead] = id;  // FIFO: starts when the one ahead finishes
@@ -92,6 +112,7 @@ class DagRun {
       complete(id, now);  // only the latency, already elapsed
       return;
     }
+    started_at_[id] = now;
     active_.push_back(sg4::Comm::sendto_async(hosts_[t.src_host], hosts_[t.dst_host], payload));
     active_ids_.push_back(id);
   }
@@ -114,7 +135,8 @@ class DagRun {
   std::vector<double> finish_;
   std::vector<bool> completed_;
   std::vector<int> parked_behind_;       // [t] = transfer waiting for t to finish, or -1
-  using Timer = std::pair<double, int>;  // (start date, transfer)
+  std::vector<double> started_at_;       // when each transfer's comm started
+  using Timer = std::pair<double, int>;  // (date, transfer to start; or -(transfer + 1) to complete)
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::vector<sg4::CommPtr> active_;
   std::vector<int> active_ids_;
@@ -149,8 +171,13 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
     }
     sg4::Comm::wait_all(comms);
     for (std::size_t k = 0; k < comms.size(); ++k) {
-      double& c = times.back()[owner[k].first][owner[k].second];
+      const auto& pass = phase[owner[k].first];
+      const std::size_t i = owner[k].second;
+      double& c = times.back()[owner[k].first][i];
       c = std::max(c, comms[k]->get_finish_time() - t0);
+      // Finite buffers (plan.h window_rate_Bps): no faster than the window allows.
+      if (i < pass.max_rate_Bps.size() && pass.max_rate_Bps[i] > 0)
+        c = std::max(c, pass.slice_bytes[i] / pass.max_rate_Bps[i]);
     }
     for (std::size_t pi = 0; pi < phase.size(); ++pi)
       for (std::size_t i = 0; i < phase[pi].rank.size(); ++i) times.back()[pi][i] += phase[pi].latency_s[i];
