@@ -256,6 +256,22 @@ TEST(StepErrors, PerKernelComputeNeedsAModelAndAPrecisionItHas) {
       "--set-workload parallelism.pp=1 --set-workload batch.global=2 --what-if off --backend analytical");
   EXPECT_EQ(none.exit_code, 2) << none.err;
   EXPECT_NE(none.err.find("compute is timed per kernel from the GPU model"), std::string::npos) << none.err;
+  // Kernel-model settings next to mfu would be silently unused.
+  const auto unused = run_collsim(
+      "run -t topologies/h100-ib400-4node.yaml -w workloads/llama3-70b.yaml --set-workload compute.mfu=0.4 "
+      "--set-workload compute.kernel_overhead=5us");
+  EXPECT_EQ(unused.exit_code, 2);
+  EXPECT_NE(unused.err.find("field 'compute.kernel_overhead'"), std::string::npos) << unused.err;
+  const auto tiny = run_collsim(
+      "run -t topologies/h100-ib400-4node.yaml -w workloads/llama3-70b.yaml --set-workload "
+      "compute.attention_efficiency=1e-300");
+  EXPECT_EQ(tiny.exit_code, 2) << tiny.err;
+  // --memory does not simulate: a report of the step cannot be written.
+  const auto html =
+      run_collsim("run -t topologies/h100-ib400-4node.yaml -w workloads/llama3-70b.yaml --memory --html /dev/null");
+  EXPECT_EQ(html.exit_code, 2) << html.err;
+  const auto stray = run_collsim("validate --set-workload compute.kernel_overhead=5us");
+  EXPECT_EQ(stray.exit_code, 2) << stray.err;
   const auto mode =
       run_collsim("run -t topologies/hgx-h100.yaml -w workloads/llama3-70b.yaml --set-workload compute.recompute=some");
   EXPECT_EQ(mode.exit_code, 2);
@@ -386,6 +402,33 @@ TEST(Reports, MemoryPerStageInTextJsonAndHtml) {
   for (auto p = html.out.find("<tr><td>", at); p != std::string::npos; p = html.out.find("<tr><td>", p + 1)) ++rows;
   EXPECT_EQ(rows, 4);  // pp 4
   EXPECT_NE(html.out.find("peak memory per GPU"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace collsim::workload
+
+namespace collsim::workload {
+namespace {
+
+// Every shipped workload, and every shipped study's configuration, fits in
+// the HBM of the topology it is shipped for (a study point that does not
+// fit fails).
+TEST(ShippedWorkloads, FitInTheirTopologiesMemory) {
+  const std::vector<std::string> runs{
+      "-t topologies/gb200-nvl72-8rack.yaml -w workloads/llama3-405b.yaml",
+      "-t topologies/gb200-nvl72-8rack.yaml -w workloads/deepseek-v3.yaml",
+      "-t topologies/h100-ib400-128node.yaml -w workloads/llama3-70b.yaml",
+      "-t topologies/h100-ib400-128node.yaml -w workloads/gpt3-175b.yaml",
+      "-t topologies/h100-ib400-16384node.yaml --set cluster.nodes=2048 -w workloads/llama3-405b-16k.yaml",
+      // examples/studies/nvl36-vs-nvl72.yaml
+      "-t topologies/gb200-nvl72-8rack.yaml -w workloads/llama3-405b.yaml --set cluster.domain_gpus=36 "
+      "--set-workload parallelism.tp=4 --set-workload parallelism.dp=16 --set-workload parallelism.zero=2",
+  };
+  for (const auto& args : runs) {
+    const auto r = run_collsim("run --memory --json - " + args);
+    EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
+    EXPECT_NE(r.out.find("\"fits\":true"), std::string::npos) << args << ": " << r.out.substr(0, 200);
+  }
 }
 
 }  // namespace

@@ -118,6 +118,8 @@ int run_command(const std::vector<std::string>& argv) {
   if (args.has("trace") || args.has("html")) request.track_links = trace_options.max_links;
   request.bin_link_groups = args.has("html");
   request.memory_only = args.has("memory");
+  if (request.memory_only && (args.has("html") || args.has("trace")))
+    return stop(make_error("--memory prints the memory plan without simulating: --html and --trace need a step"));
   request.memory_check = memory_check == "on";
   auto ran = run_step(request, status);
   if (!ran) return stop(ran.error());

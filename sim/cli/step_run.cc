@@ -34,15 +34,21 @@ Error out_of_memory(const workload::WorkloadSpec& w, int dp, const workload::Mem
           ? (w.batch.micro > 1 ? "batch.micro" : "compute.recompute")
           : (terms[0].second == "optimizer states" || terms[0].second == "gradients" ? "parallelism.zero"
                                                                                      : "parallelism.pp");
-  return w.error_at(
-      field, fmt::format("does not fit in memory: pipeline stage {} needs {} per GPU of {} HBM ({} {}, {} {}, {} {}, "
-                         "reserve {}); {}; or run with --memory-check off (collsim run --memory prints every stage)",
-                         s.stage, fmt_bytes(s.total()), fmt_bytes(plan.capacity), terms[0].second,
-                         fmt_bytes(terms[0].first), terms[1].second, fmt_bytes(terms[1].first), terms[2].second,
-                         fmt_bytes(terms[2].first), fmt_bytes(s.reserve),
-                         fixes.empty() ? "none of recompute, a higher ZeRO stage, micro-batch 1 or twice the pipeline "
-                                         "depth makes it fit: use more GPUs or GPUs with more HBM"
-                                       : "it fits with " + fixes));
+  // Point at a field the file has (the one to change may not be written).
+  std::string at = field;
+  for (const char* f : {"batch.micro", "parallelism.zero", "parallelism.pp", "parallelism.tp", "batch.global"})
+    if (!w.marks.count(at) || w.marks.at(at).line == 0) at = f;
+  std::string parts;
+  for (const auto& [bytes, name] : terms)
+    if (bytes > 0) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", name, fmt_bytes(bytes));
+  const Error e = w.error_at(
+      at, fmt::format("does not fit in memory: pipeline stage {} needs {} per GPU of {} HBM ({}, reserve {}); {}; or "
+                      "run with --memory-check off (collsim run --memory prints every stage)",
+                      s.stage, fmt_bytes(s.total()), fmt_bytes(plan.capacity), parts, fmt_bytes(s.reserve),
+                      fixes.empty() ? "none of recompute, a higher ZeRO stage, micro-batch 1 or twice the pipeline "
+                                      "depth makes it fit: use more GPUs or GPUs with more HBM"
+                                    : "it fits with " + fixes));
+  return e;
 }
 
 }  // namespace

@@ -32,7 +32,9 @@ const std::vector<OptionSpec>& validate_options() {
        "compute.attention_efficiency=0.5",
        ""},
       {"backend", "", true,
-       "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
+       "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md); default "
+       "simgrid, analytical with --steps",
+       ""},
       {"json", "", true,
        "also write the rows and summaries as JSON to this file ('-': to standard output, instead of "
        "the table)",
@@ -156,6 +158,8 @@ int validate_command(const std::vector<std::string>& argv) {
   if (!to_stdout) return stop(to_stdout.error());
   std::optional<std::string> json_out;
   if (parsed->has("json")) json_out = parsed->get("json");
+  if (!parsed->has("steps") && parsed->has("set-workload"))
+    return stop(make_error("--set-workload applies to training steps: use it with --steps"));
   if (parsed->has("steps")) {
     const std::string file = parsed->has("file") ? parsed->get("file") : "tests/validation/steps.yaml";
     return validate_steps(file, parsed->has("backend") ? parsed->get("backend") : "analytical",
@@ -164,7 +168,7 @@ int validate_command(const std::vector<std::string>& argv) {
   const std::string file = parsed->has("file") ? parsed->get("file") : "tests/validation/cases.yaml";
   auto cases = config::load_validation_file(file);
   if (!cases) return stop(cases.error());
-  auto backend = engine::make_backend(parsed->get("backend"));
+  auto backend = engine::make_backend(parsed->has("backend") ? parsed->get("backend") : "simgrid");
   if (!backend) return stop(backend.error());
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   std::vector<CaseResult> results;

@@ -49,8 +49,10 @@ std::string text(const std::vector<StepRow>& rows, const std::string& file) {
                        r.measured_s, r.simulated_s, r.error_pct, r.mfu * 100, memory, r.c->fitted ? "yes" : "no");
     worst = std::max(worst, std::fabs(r.error_pct));
   }
-  out += fmt::format("# mean |error|: {:.1f}% over all rows, {:.1f}% over the fitted ones, ", mean_abs(rows, -1),
-                     mean_abs(rows, 1));
+  const double fitted = mean_abs(rows, 1);
+  out += fmt::format(
+      "# mean |error|: {:.1f}% over all rows, {}, ", mean_abs(rows, -1),
+      std::isnan(fitted) ? std::string("no fitted rows") : fmt::format("{:.1f}% over the fitted ones", fitted));
   const double held = mean_abs(rows, 0);
   out += std::isnan(held) ? std::string("no held-out rows") : fmt::format("{:.1f}% held out", held);
   out += fmt::format("; worst {:.1f}%\n", worst);

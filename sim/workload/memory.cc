@@ -88,13 +88,17 @@ MemoryPlan plan_memory(const WorkloadSpec& w, int dp, double hbm_bytes) {
         }
       }
     }
+    // With tied embeddings and a pipeline, the last stage keeps its own copy
+    // of the output layer (Megatron-LM syncs its gradient with stage 0's).
+    if (md.tied_embeddings && p.pp > 1 && s == p.pp - 1) dense += 1.0 * md.vocab * md.hidden / p.tp;
     const double params = dense + expert;
     const double sharded = dense / dense_shards + expert / expert_shards;
     // ZeRO-3 holds a layer's gathered parameters and the next one's
     // (prefetched), and one layer's full gradients before they are
     // reduce-scattered.
-    st.weights = (p.zero >= 3 ? sharded + 2 * largest_params : params) * w.precision.weight_bytes;
-    st.grads = (p.zero >= 2 ? sharded + (p.zero >= 3 ? largest_params : 0) : params) * w.precision.grad_bytes;
+    const bool gathers = p.zero >= 3 && dense_shards > 1;  // with one replica nothing is gathered
+    st.weights = (p.zero >= 3 ? sharded + (gathers ? 2 * largest_params : 0) : params) * w.precision.weight_bytes;
+    st.grads = (p.zero >= 2 ? sharded + (gathers ? largest_params : 0) : params) * w.precision.grad_bytes;
     st.optimizer = (p.zero >= 1 ? sharded : params) * mem.optimizer_state_bytes;
     st.in_flight = chunks_in_flight(s, p.pp, v, micro_batches);
     // Each chunk in flight holds its layers' activations (the stage's mean
@@ -130,13 +134,17 @@ std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_by
   }
   // A deeper pipeline (the same GPUs: dp halves) when the layers allow it.
   const auto& p = w.parallel;
-  if (dp % 2 == 0 && p.first_stage_layers == 0 && p.last_stage_layers == 0 &&
+  if (dp % 2 == 0 && (dp / 2) % p.ep == 0 && p.first_stage_layers == 0 && p.last_stage_layers == 0 &&
       w.model.layers % (2 * p.pp * p.virtual_stages) == 0) {
     WorkloadSpec v = w;
     v.parallel.pp *= 2;
-    if (v.parallel.dp > 0) v.parallel.dp /= 2;
     const MemoryPlan plan = plan_memory(v, dp / 2, hbm_bytes);
-    if (plan.fits()) out.push_back({fmt::format("parallelism.pp={}", v.parallel.pp), plan.peak().total()});
+    if (plan.fits()) {
+      // The same GPUs: dp halves (named when the file sets it).
+      std::string change = fmt::format("parallelism.pp={}", v.parallel.pp);
+      if (p.dp > 0) change += fmt::format(" with parallelism.dp={}", dp / 2);
+      out.push_back({change, plan.peak().total()});
+    }
   }
   return out;
 }

@@ -35,6 +35,9 @@ Expected<StepGpu> resolve_gpu_model(WorkloadSpec& w, const config::TopologySpec&
     return gpu;
   }
   const auto& model = topology.gpu_models.at(gpu.model);
+  gpu.hbm_Bps = model.hbm_Bps;
+  gpu.hbm_bytes = model.hbm_bytes;
+  gpu.sms = model.sms;
   if (w.compute.peak_flop_per_s > 0 && !w.compute.by_kernel()) {  // the workload's own peak, taken as given
     gpu.peak_flop_per_s = w.compute.peak_flop_per_s;
     gpu.peak_from_workload = true;
@@ -59,9 +62,6 @@ Expected<StepGpu> resolve_gpu_model(WorkloadSpec& w, const config::TopologySpec&
   };
   gpu.gemm_flop_per_s = ceiling(w.precision.compute);
   gpu.attention_flop_per_s = ceiling("bf16");
-  gpu.hbm_Bps = model.hbm_Bps;
-  gpu.hbm_bytes = model.hbm_bytes;
-  gpu.sms = model.sms;
   if (w.compute.by_kernel() && !(gpu.hbm_Bps > 0)) {
     return w.error_at("compute", "the " + gpu.model +
                                      " GPU model has no hbm_bandwidth, which per-kernel compute needs; give it "

@@ -112,16 +112,27 @@ Status Reader::compute(const MapReader& m) {
   } else if (*v) {
     auto d = units::parse_duration(**v);
     if (!d) return m.error_at("optimizer", d.error().message);
-    if (!(d->seconds >= 0 && d->seconds < 1e6)) return m.error_at("optimizer", "expected a duration of 0 or more");
+    if (!(d->seconds >= 0 && d->seconds < 1e6)) return m.error_at("optimizer", "expected a duration from 0 to 1e6 s");
     c.optimizer_s = d->seconds;
   }
   auto& k = c.kernels;
+  if (!c.by_kernel()) {  // the kernel model's settings would be silently unused
+    for (const char* key : {"kernel_overhead", "gemm_k_half", "gemm_tile", "attention_efficiency", "hbm_efficiency",
+                            "fp8_cast_bytes", "optimizer_bytes", "attention"}) {
+      if (m.has(key)) {
+        return m.error_at(key, fmt::format("{} sets the per-kernel compute model, which {} replaces: give one or the "
+                                           "other",
+                                           key, derived ? "mfu" : "layer_forward/layer_backward"));
+      }
+    }
+  }
   auto overhead = quantity(m, "kernel_overhead", seconds, k.kernel_overhead_s);
   if (!overhead) return overhead.error();
   if (!(*overhead < 1)) return m.error_at("kernel_overhead", "expected a duration below 1 s");
   k.kernel_overhead_s = *overhead;
-  for (auto [key, target, lo, hi] : {std::tuple{"attention_efficiency", &k.attention_efficiency, 0.0, 1.0},
-                                     {"hbm_efficiency", &k.hbm_efficiency, 0.0, 1.0},
+  // Efficiencies below 1% are no GPU's: a typo, not a what-if.
+  for (auto [key, target, lo, hi] : {std::tuple{"attention_efficiency", &k.attention_efficiency, 0.0099, 1.0},
+                                     {"hbm_efficiency", &k.hbm_efficiency, 0.0099, 1.0},
                                      {"gemm_k_half", &k.gemm_k_half, -1.0, 1e6},
                                      {"fp8_cast_bytes", &k.fp8_cast_bytes, -1.0, 64.0},
                                      {"optimizer_bytes", &k.optimizer_bytes, -1.0, 1024.0}}) {

@@ -45,9 +45,12 @@ struct ParallelSpec {
   bool sequence_parallel = true;  // TP with reduce-scatter/all-gather instead of all-reduce
   int virtual_stages = 1;         // interleaved 1F1B when > 1
   // Layers on the first and last pipeline stage when they differ from the
-  // others (Megatron-LM's --decoder-first/last-pipeline-num-layers); 0: an
-  // even split. The other stages share the remaining layers evenly; with
-  // virtual stages, each of a stage's chunks gets an equal part of its layers.
+  // others (as Megatron-LM's --decoder-first/last-pipeline-num-layers); 0:
+  // an even split. The other stages share the remaining layers evenly. With
+  // virtual stages a stage's chunks differ by at most one layer, the model's
+  // first and last chunks being the short ones (Megatron-LM itself requires
+  // these counts to be multiples of virtual_stages; collsim does not, so
+  // Llama 3's 7-layer end stages can be interleaved).
   int first_stage_layers = 0, last_stage_layers = 0;
   int zero = 1;  // 0: gradient all-reduce; 1, 2: RS + param AG; 3: + per-layer AG
   std::vector<Dim> order{Dim::kTp, Dim::kCp, Dim::kDp, Dim::kPp};  // innermost first
