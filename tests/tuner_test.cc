@@ -152,3 +152,32 @@ TEST(Tuner, RunTakesTheProtocolNamesCollectiveTakes) {
 
 }  // namespace
 }  // namespace collsim::engine
+
+namespace collsim::engine {
+namespace {
+
+// NCCL's LL throughput limit (its tuning model's llMaxBws, Hopper: 141 GB/s
+// of bus bandwidth on one node, 45 on two): a large LL ring all-reduce
+// reaches it and no more, on both backends; Simple is not limited by it.
+TEST(ProtocolCaps, LlRingAllReduceReachesNcclsLlMaxBandwidth) {
+  struct Case {
+    const char* topology;
+    double cap_GBps;
+  };
+  for (const Case& c :
+       {Case{"topologies/hgx-h100.yaml", 141.0}, Case{"tests/validation/topologies/h100-ib400-2node.yaml", 45.0}}) {
+    for (const char* backend : {"analytical", "simgrid"}) {
+      const auto r = collsim::testing::run_collsim(std::string("collective -t ") + c.topology +
+                                                   " --algo ring --proto LL -b 1G -e 1G --json - --backend " + backend);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      const auto at = r.out.find("\"busbw_GBps\":");
+      ASSERT_NE(at, std::string::npos);
+      const double busbw = std::stod(r.out.substr(at + 13));
+      EXPECT_LE(busbw, c.cap_GBps * 1.0001) << c.topology << " " << backend;
+      EXPECT_GT(busbw, c.cap_GBps * 0.97) << c.topology << " " << backend;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace collsim::engine

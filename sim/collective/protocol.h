@@ -40,6 +40,16 @@ struct ProtocolCosts {
   double window_bytes = 0;  // wire bytes in flight per connection; 0 = unbounded
 };
 
+// NCCL's throughput limits of the LL and LL128 protocols on rings, from its
+// tuning model (NCCL 2.30.7 src/graph/tuning.cc: llMaxBws,
+// perChMaxRingLL128Bws): LL carries at most llMaxBw of payload per GPU
+// (flag polling, not the links, sets it), indexed by the GPU generation and
+// by whether the ring spans 1, 2, or 3 or more nodes; LL128 at most
+// perChMaxRingLL128Bw per channel. Returns the payload cap of one of the
+// ring's `channels` channels in bytes/s, 0 when there is none (Simple, a
+// GPU model collsim does not place in a generation).
+double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels);
+
 // Costs for `family` x `protocol` on a route of `hop` kind.
 ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind hop);
 // Whether NCCL implements the pair (NVLS runs only the Simple protocol).

@@ -4,11 +4,19 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <set>
 #include <unordered_map>
 
 #include "sim/collective/protocol.h"
 
 namespace collsim::engine::detail {
+
+namespace {
+
+// The smaller of two rate caps, 0 meaning none.
+double capped(double a, double b) { return a > 0 && b > 0 ? std::min(a, b) : std::max(a, b); }
+
+}  // namespace
 
 double window_rate_Bps(double window_bytes, double route_latency_s, double step_latency_s) {
   const double rtt = 2 * route_latency_s + step_latency_s;
@@ -48,6 +56,23 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     };
     PlannedSchedule planned;
     planned.ranks = s.ranks;
+    // LL / LL128 throughput limits on rings (protocol.h), per channel.
+    double protocol_cap = 0;
+    if (s.latency_family == collective::LatencyFamily::kRing && s.compact() &&
+        (s.protocol == collective::Protocol::kLL || s.protocol == collective::Protocol::kLL128)) {
+      std::set<int> domains;
+      std::string model;
+      for (int r = 0; r < s.ranks; ++r) {
+        const int e = endpoint(r);
+        if (e < 0 || e >= network.num_gpus()) continue;
+        domains.insert(network.nvlink_domain_of(e));
+        model = network.gpu_model(e);
+      }
+      const int channels = static_cast<int>(s.ring_phases.front().size());
+      protocol_cap =
+          collective::ring_protocol_cap_Bps(s.protocol, model, static_cast<int>(domains.size()), channels) /
+          collective::protocol_costs(s.latency_family, s.protocol, collective::HopKind::kNet).payload_fraction;
+    }
     // Resolves one transfer's hosts, route and protocol costs.
     struct Resolved {
       int src, dst, route;
@@ -79,7 +104,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
                       it->second,
                       wire_latency + costs.step_latency_s,
                       costs.payload_fraction,
-                      window_rate_Bps(costs.window_bytes, wire_latency, costs.step_latency_s)};
+                      capped(window_rate_Bps(costs.window_bytes, wire_latency, costs.step_latency_s), protocol_cap)};
     };
     if (s.compact() && keep_compact) {
       for (const auto& phase : s.ring_phases) {

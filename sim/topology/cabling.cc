@@ -25,7 +25,8 @@ Expected<double> cable_length_m(const config::TopologySpec& spec, const config::
   if (a.rack == b.rack) return std::fabs(a.height_m - b.height_m) + f.slack_m;
   const auto& ra = spec.racks[a.rack];
   const auto& rb = spec.racks[b.rack];
-  const double up = (f.rack_height_m - a.height_m + f.tray_above_rack_m) + (f.rack_height_m - b.height_m + f.tray_above_rack_m);
+  const double up =
+      (f.rack_height_m - a.height_m + f.tray_above_rack_m) + (f.rack_height_m - b.height_m + f.tray_above_rack_m);
   const double along = std::abs(ra.slot - rb.slot) * f.rack_pitch_m + std::abs(ra.row - rb.row) * f.row_pitch_m;
   return up + along + f.slack_m;
 }
@@ -34,12 +35,12 @@ Expected<double> link_latency_s(const config::TopologySpec& spec, const config::
   if (link.medium.empty()) return link.fixed_latency_s;
   const config::MediumSpec& m = spec.media.at(link.medium);
   if (length_m > m.reach_m) {
-    return Error{fmt::format("the {} cable from '{}' to '{}' would be {} long, beyond the {} reach of {} (use a "
-                             "longer-reach medium, or move the racks closer)",
-                             link.medium, spec.devices[link.a].name, spec.devices[link.b].name,
-                             units::format(units::Length{length_m}), link.medium,
-                             units::format(units::Length{m.reach_m})),
-                 "links.medium", link.declared_at};
+    return Error{
+        fmt::format("the {} cable from '{}' to '{}' would be {} long, beyond the {} reach of {} (use a "
+                    "longer-reach medium, or move the racks closer)",
+                    link.medium, spec.devices[link.a].name, spec.devices[link.b].name,
+                    units::format(units::Length{length_m}), link.medium, units::format(units::Length{m.reach_m})),
+        "links.medium", link.declared_at};
   }
   return link.fixed_latency_s + length_m * m.delay_s_per_m;
 }

@@ -242,6 +242,7 @@ Network::Network(const Topology& topo) {
   for (Vertex gpu : topo.gpus) {
     endpoints_.push_back(g[gpu].name);
     endpoint_node_.push_back(node_of[gpu]);
+    gpu_models_.push_back(g[gpu].model);
   }
   num_gpus_ = static_cast<int>(endpoints_.size());
   for (std::size_t m = 0; m < members.size(); ++m) {

@@ -47,8 +47,8 @@
 namespace collsim::topology {
 
 struct NetworkLink {
-  std::string name;         // "gpu0->nvswitch" (merged twins get a range name)
-  double rate_Bps = 0;      // effective: line rate x efficiency
+  std::string name;     // "gpu0->nvswitch" (merged twins get a range name)
+  double rate_Bps = 0;  // effective: line rate x efficiency
   double line_rate_Bps = 0;
   double latency_s = 0;
   std::string link_class;
@@ -84,6 +84,8 @@ class Network {
   // (its link class's nvls_efficiency; 0 = no in-switch reduction).
   double nvls_efficiency_near(int gpu) const;
   const std::vector<std::string>& endpoints() const { return endpoints_; }
+  // The GPU model GPU endpoint `gpu` names (gpu_models.h); empty when none.
+  const std::string& gpu_model(int gpu) const { return gpu_models_[static_cast<std::size_t>(gpu)]; }
   const std::vector<NetworkLink>& links() const { return links_; }
   int num_logical_switches() const { return num_logical_switches_; }
   // The merged graph's nodes: every device, twins merged into one.
@@ -123,8 +125,12 @@ class Network {
   void for_each_next(int state, int start, bool affinity, F&& f) const;
   template <typename F>
   void for_each_prev(int state, int start, bool affinity, F&& f) const;
-  int node_of_state(int s) const { return s < static_cast<int>(out_arcs_.size()) ? s : state_node_[static_cast<std::size_t>(s)]; }
-  int via_of_state(int s) const { return s < static_cast<int>(out_arcs_.size()) ? -1 : state_via_[static_cast<std::size_t>(s)]; }
+  int node_of_state(int s) const {
+    return s < static_cast<int>(out_arcs_.size()) ? s : state_node_[static_cast<std::size_t>(s)];
+  }
+  int via_of_state(int s) const {
+    return s < static_cast<int>(out_arcs_.size()) ? -1 : state_via_[static_cast<std::size_t>(s)];
+  }
   // Equal-cost widest predecessors from `src` (per routing state when
   // `affinity`, per node otherwise), and each state's depth if asked.
   void bfs(int src, bool affinity, std::vector<std::vector<Arc>>* parents, std::vector<int>* depth) const;
@@ -135,8 +141,8 @@ class Network {
   bool turn_allowed(int via, int from, int to) const;
 
   std::vector<std::string> endpoints_;
-  std::vector<int> endpoint_node_;          // endpoint -> node of the merged graph
-  std::vector<int> endpoint_of_node_;       // node -> its endpoint, or -1
+  std::vector<int> endpoint_node_;     // endpoint -> node of the merged graph
+  std::vector<int> endpoint_of_node_;  // node -> its endpoint, or -1
   std::vector<bool> node_forwards_;
   std::vector<bool> node_is_gpu_;
   // Per node: for a PCIe switch joining several GPUs and NICs, the affinity
@@ -144,12 +150,13 @@ class Network {
   std::vector<std::unordered_map<int, int>> port_group_;
   std::vector<int> split_base_;  // per node: first of its per-entry states, or -1
   int num_states_ = 0;
-  std::vector<std::vector<Arc>> out_arcs_;  // per node, sorted by target node
-  std::vector<std::vector<Arc>> in_arcs_;   // per node: Arc{from node, link}, sorted by source node
+  std::vector<std::vector<Arc>> out_arcs_;   // per node, sorted by target node
+  std::vector<std::vector<Arc>> in_arcs_;    // per node: Arc{from node, link}, sorted by source node
   std::vector<int> state_node_, state_via_;  // per routing state (plain states: the node, -1)
   std::vector<NetworkLink> links_;
   int num_logical_switches_ = 0;
   int num_gpus_ = 0;
+  std::vector<std::string> gpu_models_;  // per GPU endpoint
   // Routes asked for, keyed by src * num_endpoints + dst.
   mutable std::unordered_map<std::uint64_t, std::vector<int>> route_cache_;
   // Scratch of the per-pair search, sized to the states and reset by stamp.

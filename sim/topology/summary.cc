@@ -1,9 +1,9 @@
 #include "sim/topology/summary.h"
 
-#include <boost/graph/push_relabel_max_flow.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/graph/push_relabel_max_flow.hpp>
 #include <limits>
 
 namespace collsim::topology {
@@ -12,8 +12,8 @@ namespace {
 
 const std::vector<std::pair<double, std::string>>& bins() {
   static const std::vector<std::pair<double, std::string>> b{
-      {1, "0-1m"}, {2, "1-2m"}, {3, "2-3m"}, {5, "3-5m"}, {10, "5-10m"}, {20, "10-20m"}, {50, "20-50m"},
-      {std::numeric_limits<double>::infinity(), "50m+"}};
+      {1, "0-1m"},   {2, "1-2m"},    {3, "2-3m"},    {5, "3-5m"},
+      {10, "5-10m"}, {20, "10-20m"}, {50, "20-50m"}, {std::numeric_limits<double>::infinity(), "50m+"}};
   return b;
 }
 
@@ -141,8 +141,7 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
   }
   // A BFS per source GPU: exact up to kDiameterExactGpus sources, evenly
   // spread sources beyond (131,072 BFS over a 131,072-GPU fabric take hours).
-  const int sources =
-      s.gpus <= TopologySummary::kDiameterExactGpus ? s.gpus : TopologySummary::kDiameterSampledGpus;
+  const int sources = s.gpus <= TopologySummary::kDiameterExactGpus ? s.gpus : TopologySummary::kDiameterSampledGpus;
   for (int k = 0; k < sources; ++k) {
     const int a = static_cast<int>(static_cast<long long>(k) * s.gpus / sources);
     for (int h : net.hops_to_gpus(a)) s.diameter_hops = std::max(s.diameter_hops, h);

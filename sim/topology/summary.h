@@ -26,7 +26,7 @@ struct TopologySummary {
   static constexpr int kDiameterSampledGpus = 64;
   int gpus = 0;
   int nvlink_domains = 0;
-  double gpu_nvlink_Bps = 0;   // line rate from one GPU into its NVLink domain (GPU 0)
+  double gpu_nvlink_Bps = 0;  // line rate from one GPU into its NVLink domain (GPU 0)
   // Line rate from one GPU (GPU 0) toward the network: over each non-NVLink
   // hop, the narrower of that hop and what the next device sends on.
   double gpu_network_Bps = 0;

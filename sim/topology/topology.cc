@@ -38,7 +38,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.file = spec.file;
   topo.graph.m_vertices.reserve(spec.devices.size());
   for (const auto& d : spec.devices) {
-    const Vertex v = boost::add_vertex(Device{d.name, d.kind, d.declared_at}, topo.graph);
+    const Vertex v = boost::add_vertex(Device{d.name, d.kind, d.declared_at, d.model}, topo.graph);
     if (d.kind == config::DeviceKind::kGpu) topo.gpus.push_back(v);
   }
   for (std::size_t i = 0; i < spec.links.size(); ++i) {
@@ -51,7 +51,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
     }
     auto latency = link_latency_s(spec, l, length_m);
     if (!latency) return latency.error();
-    const Link dir{l.rate_Bps, l.efficiency,     *latency,  l.link_class,
+    const Link dir{l.rate_Bps,        l.efficiency,        *latency, l.link_class,
                    l.nvls_efficiency, static_cast<int>(i), length_m, l.medium};
     boost::add_edge(static_cast<Vertex>(l.a), static_cast<Vertex>(l.b), dir, topo.graph);
     boost::add_edge(static_cast<Vertex>(l.b), static_cast<Vertex>(l.a), dir, topo.graph);

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/graph/adjacency_list.hpp>
-
 #include <string>
 #include <vector>
 
@@ -17,6 +16,7 @@ struct Device {
   std::string name;
   config::DeviceKind kind = config::DeviceKind::kGpu;
   SourceMark declared_at;
+  std::string model;  // GPUs: the GPU model (gpu_models.h); empty when none is named
 };
 
 // One direction of a link (or bundle of lanes).
