@@ -15,17 +15,14 @@
 #include "sim/workload/step_graph.h"
 #include "sim/workload/workload_spec.h"
 #include "test_support.h"
+#include "workload_support.h"
 
 namespace collsim::workload {
 namespace {
 
 using collsim::testing::run_collsim;
 
-WorkloadSpec load(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  auto w = load_workload_text(yaml, "w.yaml", overrides);
-  EXPECT_TRUE(w.ok()) << w.error().to_string();
-  return *w;
-}
+using testing::load;
 
 // GPT-3 175B's shape (Brown et al. 2020, Table 2.1), Megatron's 51,200 vocabulary.
 const char* kGpt = R"(
