@@ -79,6 +79,12 @@ TEST(Kernels, LayerFlopsAreTwiceTheParametersPlusAttention) {
                   1e-9 * c.dense_layer_flops_per_token)
           << mlp << " tp " << tp;
       EXPECT_NEAR(lc.head.flops_fwd * tp / tokens, c.head_flops_per_token, 1e-9 * c.head_flops_per_token);
+      // The breakdown by kernel kind adds up to the block's forward + backward.
+      for (const BlockTime* b : {&lc.attention, &lc.mlp, &lc.head}) {
+        double sum = 0;
+        for (double x : b->by_kind) sum += x;
+        EXPECT_NEAR(sum, b->fwd_s + b->bwd_s, 1e-12 * sum);
+      }
     }
   }
 }

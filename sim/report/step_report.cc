@@ -10,6 +10,7 @@
 #include "sim/collective/ops.h"
 #include "sim/report/json.h"
 #include "sim/units/units.h"
+#include "sim/workload/kernels.h"
 
 namespace collsim::report {
 
@@ -153,6 +154,16 @@ std::string step_text(const StepReport& r) {
                                                           : r.gpu.model + " " + r.spec->precision.compute,
                                                       units::format(units::FlopRate{r.gpu.peak_flop_per_s}))));
   }
+  if (!g.layer_compute_by_kind.empty()) {  // where compute goes, per kernel kind
+    double total = 0;
+    for (double x : g.layer_compute_by_kind) total += x;
+    std::string parts;
+    for (int k = 0; k < workload::kKernelKinds; ++k) {
+      parts += fmt::format("{}{} {:.0f}%", parts.empty() ? "" : ", ", workload::kernel_kind_name(k),
+                           total > 0 ? 100 * g.layer_compute_by_kind[k] / total : 0.0);
+    }
+    line(fmt::format("compute kernels {} per layer and micro-batch (forward + backward): {}", secs(total), parts));
+  }
   if (!r.memory.stages.empty()) {
     std::string mem = workload::memory_text(r.memory);
     if (!mem.empty() && mem.back() == '\n') mem.pop_back();
@@ -239,6 +250,14 @@ std::string step_json(const StepReport& r) {
     j.key("mfu").value(tp.mfu);  // null when the peak is unknown
     j.key("gpu_model").value(r.gpu.model);
     j.key("peak_flop_per_s").value(r.gpu.peak_flop_per_s);
+  }
+  if (!g.layer_compute_by_kind.empty()) {
+    j.key("layer_compute_s").begin_object();  // one layer, one micro-batch, forward + backward
+    j.key("gemm").value(g.layer_compute_by_kind[workload::kGemmKernels]);
+    j.key("attention_core").value(g.layer_compute_by_kind[workload::kAttentionCore]);
+    j.key("memory_bound").value(g.layer_compute_by_kind[workload::kMemoryBound]);
+    j.key("kernel_overhead").value(g.layer_compute_by_kind[workload::kKernelOverhead]);
+    j.end_object();
   }
   if (!r.memory.stages.empty()) {
     j.key("memory");

@@ -15,6 +15,11 @@
 
 namespace collsim::workload {
 
+const char* kernel_kind_name(int kind) {
+  static const char* const names[kKernelKinds] = {"GEMMs", "attention core", "memory-bound", "kernel overhead"};
+  return kind >= 0 && kind < kKernelKinds ? names[kind] : "?";
+}
+
 const char* to_string(Recompute r) {
   switch (r) {
     case Recompute::kNone:
@@ -86,9 +91,12 @@ class Block {
 
   void gemms(double m, double n, double k, double groups, const GpuRates& gpu) {
     if (m <= 0 || n <= 0 || k <= 0) return;
-    t_.fwd_s += groups * (gemm_time(m, n, k, gpu, p_) - p_.kernel_overhead_s) + p_.kernel_overhead_s;
-    t_.bwd_s += groups * (gemm_time(m, k, n, gpu, p_) + gemm_time(k, n, m, gpu, p_) - 2 * p_.kernel_overhead_s) +
-                2 * p_.kernel_overhead_s;
+    const double fwd = groups * (gemm_time(m, n, k, gpu, p_) - p_.kernel_overhead_s);
+    const double bwd = groups * (gemm_time(m, k, n, gpu, p_) + gemm_time(k, n, m, gpu, p_) - 2 * p_.kernel_overhead_s);
+    t_.fwd_s += fwd + p_.kernel_overhead_s;
+    t_.bwd_s += bwd + 2 * p_.kernel_overhead_s;
+    t_.by_kind[kGemmKernels] += fwd + bwd;
+    t_.by_kind[kKernelOverhead] += 3 * p_.kernel_overhead_s;
     t_.flops_fwd += groups * 2 * m * n * k;
     ++t_.kernels_fwd;
     t_.kernels_bwd += 2;
@@ -104,6 +112,8 @@ class Block {
     const double fwd = flops / rate + p_.kernel_overhead_s;
     t_.fwd_s += fwd;
     t_.bwd_s += 2.5 * flops / rate + p_.kernel_overhead_s;
+    t_.by_kind[kAttentionCore] += 3.5 * flops / rate;
+    t_.by_kind[kKernelOverhead] += 2 * p_.kernel_overhead_s;
     t_.recompute_s += fwd;  // selective recomputation re-runs exactly this
     t_.flops_fwd += flops;
     ++t_.kernels_fwd;
@@ -126,12 +136,16 @@ class Block {
   void fwd_memory(double bytes) {
     if (bytes <= 0) return;
     t_.fwd_s += memory_time(bytes, gpu_, p_);
+    t_.by_kind[kMemoryBound] += memory_time(bytes, gpu_, p_) - p_.kernel_overhead_s;
+    t_.by_kind[kKernelOverhead] += p_.kernel_overhead_s;
     t_.bytes_fwd += bytes;
     ++t_.kernels_fwd;
   }
   void bwd_memory(double bytes) {
     if (bytes <= 0) return;
     t_.bwd_s += memory_time(bytes, gpu_, p_);
+    t_.by_kind[kMemoryBound] += memory_time(bytes, gpu_, p_) - p_.kernel_overhead_s;
+    t_.by_kind[kKernelOverhead] += p_.kernel_overhead_s;
     ++t_.kernels_bwd;
   }
 

@@ -45,6 +45,10 @@ double memory_time(double bytes, const GpuRates& gpu, const KernelParams& p);
 // Guide" (Deep Learning Performance docs), tile and wave quantisation.
 double gemm_efficiency(double m, double n, double k, int sms, const KernelParams& p);
 
+// Where a block's time goes, forward + backward (no recomputation).
+enum KernelKind { kGemmKernels, kAttentionCore, kMemoryBound, kKernelOverhead, kKernelKinds };
+const char* kernel_kind_name(int kind);  // "GEMMs", "attention core", "memory-bound", "kernel overhead"
+
 // One block of a layer (attention or MLP), one micro-batch, one GPU.
 struct BlockTime {
   double fwd_s = 0;
@@ -53,6 +57,7 @@ struct BlockTime {
   double flops_fwd = 0;    // hardware FLOPs of the forward (for tests and the report)
   double bytes_fwd = 0;    // memory-bound bytes of the forward
   int kernels_fwd = 0, kernels_bwd = 0;
+  double by_kind[kKernelKinds] = {};  // seconds, forward + backward
 };
 
 struct LayerCompute {

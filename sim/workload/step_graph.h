@@ -69,8 +69,11 @@ struct StepGraph {
   std::vector<CommCall> calls;
   std::vector<StepOp> ops;
   ModelCounts counts;
-  double params_per_gpu_max = 0;    // the largest stage's share, for the report
-  std::vector<int> chunk_layers;    // layers per model chunk (chunk_layer_counts)
+  double params_per_gpu_max = 0;  // the largest stage's share, for the report
+  std::vector<int> chunk_layers;  // layers per model chunk (chunk_layer_counts)
+  // Per-kernel compute only: one layer's forward + backward for one
+  // micro-batch on one GPU, by kernel kind (kernels.h KernelKind); empty otherwise.
+  std::vector<double> layer_compute_by_kind;
   std::string label(int op) const;  // "stage 3 fwd layer 12 mb 5 attention"
 };
 

@@ -145,6 +145,8 @@ Status Compiler::set_up() {
     mlp_ = {lc.mlp.fwd_s, lc.mlp.bwd_s};
     moe_mlp_ = {lc.moe.fwd_s, lc.moe.bwd_s};
     head_ = {lc.head.fwd_s, lc.head.bwd_s};
+    const BlockTime& mlp = w_.model.experts > 0 && w_.model.dense_layers == 0 ? lc.moe : lc.mlp;
+    for (int k = 0; k < kKernelKinds; ++k) g_.layer_compute_by_kind.push_back(lc.attention.by_kind[k] + mlp.by_kind[k]);
   } else if (cs.layer_forward_s > 0) {
     // Measured per layer: split between attention and MLP in proportion to FLOPs.
     const double share = attn_flops / g_.counts.dense_layer_flops_per_token;
