@@ -96,7 +96,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
                                 static_cast<std::uint64_t>(dst);
       auto [it, inserted] = route_index.try_emplace(key, static_cast<int>(plan.routes.size()));
       if (inserted) plan.routes.push_back(Plan::Route{src, dst, route});
-      const auto costs = collective::protocol_costs(s.latency_family, s.protocol, hop_kind(network, route));
+      const collective::HopKind kind = hop_kind(network, route);
+      const auto costs = collective::protocol_costs(s.latency_family, s.protocol, kind);
       planned.launch_latency_s = std::max(planned.launch_latency_s, costs.launch_latency_s);
       const double wire_latency = network.route_latency_s(route);
       return Resolved{src,
@@ -104,7 +105,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
                       it->second,
                       wire_latency + costs.step_latency_s,
                       costs.payload_fraction,
-                      capped(window_rate_Bps(costs.window_bytes, wire_latency, costs.step_latency_s), protocol_cap)};
+                      capped(kind == collective::HopKind::kNet
+                                 ? window_rate_Bps(costs.window_bytes, wire_latency, costs.step_latency_s)
+                                 : 0,
+                             protocol_cap)};
     };
     if (s.compact() && keep_compact) {
       for (const auto& phase : s.ring_phases) {

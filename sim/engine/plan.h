@@ -65,7 +65,12 @@ struct Plan {
 // learns a slot is free a round trip after sending into it, so a transfer
 // moves at most window / (2 x route latency + the protocol's step latency).
 // Over a cluster's own cables this is far above any link's rate; over a
-// long cable (a second building, another site) it caps throughput.
+// long cable (a second building, another site) it caps throughput. Applied
+// to routes through the network only: inside a node NCCL runs many channels
+// per GPU pair (collsim's transfers stand for several), so one buffer per
+// transfer would understate what NVLink and PCIe carry. ASSUMPTION: across
+// the network one transfer is one NCCL connection's buffer (a lower bound
+// when NCCL runs more channels per NIC).
 double window_rate_Bps(double window_bytes, double route_latency_s, double step_latency_s);
 
 // Resolves ranks to hosts and routes, adds protocol costs, and checks every
