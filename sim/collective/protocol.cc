@@ -30,19 +30,18 @@ constexpr std::array<double, 3> kWindow{8.0 * 512 * 8 * 16, 120.0 * 640 * 8 * 8,
 }  // namespace
 
 double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels) {
-  // Generations: 0 Ampere, 1 Hopper, 2 Blackwell (gpu_models.h names).
-  int gen = -1;
-  if (gpu_model == "a100") gen = 0;
-  if (gpu_model == "h100" || gpu_model == "h200") gen = 1;
-  if (gpu_model == "b200" || gpu_model == "gb200" || gpu_model == "b300" || gpu_model == "gb300") gen = 2;
-  if (gen < 0 || channels < 1) return 0;
-  constexpr double kG = 1e9;
-  constexpr std::array<std::array<double, 3>, 3> kLlMax{{{87.7, 22.5, 19.0}, {141.0, 45.0, 35.0}, {282.0, 90.0, 70.0}}};
-  constexpr std::array<double, 3> kLl128PerChannel{20.0, 36.7, 40.0};
-  const int n = nodes <= 1 ? 0 : nodes == 2 ? 1 : 2;
-  if (protocol == Protocol::kLL) return kLlMax[gen][n] * kG / channels;
-  if (protocol == Protocol::kLL128) return kLl128PerChannel[gen] * kG;
-  return 0;
+  if (protocol != Protocol::kLL || channels < 1) return 0;
+  // Single node: by GPU generation. Across nodes: by host CPU vendor
+  // (protocol.h), row 0 Intel or other, row 1 AMD; columns 2 nodes, more.
+  double one_node = 0;
+  bool amd_host = false;
+  if (gpu_model == "a100") one_node = 87.7, amd_host = true;
+  if (gpu_model == "h100" || gpu_model == "h200") one_node = 141.0;
+  if (gpu_model == "b200" || gpu_model == "gb200" || gpu_model == "b300" || gpu_model == "gb300") one_node = 282.0;
+  if (one_node == 0) return 0;
+  constexpr std::array<std::array<double, 2>, 2> kAcrossNodes{{{39.0, 20.4}, {22.5, 19.0}}};
+  const double cap = nodes <= 1 ? one_node : kAcrossNodes[amd_host ? 1 : 0][nodes == 2 ? 0 : 1];
+  return cap * 1e9 / channels;
 }
 
 bool protocol_supported(LatencyFamily family, Protocol protocol) {

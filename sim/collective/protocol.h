@@ -40,14 +40,18 @@ struct ProtocolCosts {
   double window_bytes = 0;  // wire bytes in flight per connection; 0 = unbounded
 };
 
-// NCCL's throughput limits of the LL and LL128 protocols on rings, from its
-// tuning model (NCCL 2.30.7 src/graph/tuning.cc: llMaxBws,
-// perChMaxRingLL128Bws): LL carries at most llMaxBw of payload per GPU
-// (flag polling, not the links, sets it), indexed by the GPU generation and
-// by whether the ring spans 1, 2, or 3 or more nodes; LL128 at most
-// perChMaxRingLL128Bw per channel. Returns the payload cap of one of the
-// ring's `channels` channels in bytes/s, 0 when there is none (Simple, a
-// GPU model collsim does not place in a generation).
+// NCCL's throughput limit of the LL protocol on rings, from its tuning
+// model (NCCL 2.30.7 src/graph/tuning.cc, llMaxBws): LL carries at most
+// llMaxBw of payload per GPU (flag polling, not the links, sets it). On one
+// node NCCL indexes it by GPU generation (Ampere 87.7, Hopper 141,
+// Blackwell 282 GB/s); across nodes by the host CPU's vendor (Intel or
+// other: 39.0 on 2 nodes, 20.4 on more; AMD: 22.5, 19.0). ASSUMPTION: the
+// host CPU of NVIDIA's DGX system for the GPU model (A100: AMD EPYC; H100,
+// H200, B200, B300: Intel Xeon; GB200, GB300: Grace, counted as "other").
+// Returns the payload cap of one of the ring's `channels` channels in
+// bytes/s, 0 when there is none (other protocols, a GPU model collsim does
+// not place). NCCL's LL128 limit (perChMaxRingLL128Bws, per NCCL channel)
+// is not applied: collsim's ring channels are not NCCL's channels.
 double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels);
 
 // Costs for `family` x `protocol` on a route of `hop` kind.

@@ -56,21 +56,26 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     };
     PlannedSchedule planned;
     planned.ranks = s.ranks;
-    // LL / LL128 throughput limits on rings (protocol.h), per channel.
+    // LL's throughput limit on rings (protocol.h), per channel. Nodes: the
+    // NVLink domains the ring spans, or one when no hop of it crosses the
+    // network (GPUs without an NVSwitch in one server).
     double protocol_cap = 0;
-    if (s.latency_family == collective::LatencyFamily::kRing && s.compact() &&
-        (s.protocol == collective::Protocol::kLL || s.protocol == collective::Protocol::kLL128)) {
+    if (s.algo == "ring" && s.compact() && !s.ring_phases.front().empty() && s.protocol == collective::Protocol::kLL) {
       std::set<int> domains;
       std::string model;
-      for (int r = 0; r < s.ranks; ++r) {
-        const int e = endpoint(r);
-        if (e < 0 || e >= network.num_gpus()) continue;
+      bool network_hop = false;
+      const auto& order = s.ring_phases.front().front().order;
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const int e = endpoint(order[i]), next = endpoint(order[(i + 1) % order.size()]);
+        if (e < 0 || e >= network.num_gpus() || next < 0 || next >= network.num_gpus() || e == next) continue;
         domains.insert(network.nvlink_domain_of(e));
-        model = network.gpu_model(e);
+        if (model.empty()) model = network.gpu_model(e);
+        network_hop |= hop_kind(network, network.route(e, next)) == collective::HopKind::kNet;
       }
+      const int nodes = network_hop ? std::max(2, static_cast<int>(domains.size())) : 1;
       const int channels = static_cast<int>(s.ring_phases.front().size());
       protocol_cap =
-          collective::ring_protocol_cap_Bps(s.protocol, model, static_cast<int>(domains.size()), channels) /
+          collective::ring_protocol_cap_Bps(s.protocol, model, nodes, channels) /
           collective::protocol_costs(s.latency_family, s.protocol, collective::HopKind::kNet).payload_fraction;
     }
     // Resolves one transfer's hosts, route and protocol costs.
