@@ -1,9 +1,12 @@
 #include "sim/engine/simgrid/dag_runner.h"
 
+#include <unistd.h>
 #include <xbt/log.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <queue>
 #include <simgrid/s4u.hpp>
@@ -22,8 +25,8 @@ constexpr double kDueSlack_s = 1e-15;
 
 class DagRun {
  public:
-  DagRun(const PlannedSchedule& s, const std::vector<sg4::Host*>& hosts, bool record)
-      : s_(s), hosts_(hosts), record_(record) {}
+  DagRun(const PlannedSchedule& s, const std::vector<sg4::Host*>& hosts, bool record, bool progress = false)
+      : s_(s), hosts_(hosts), record_(record), progress_(progress) {}
 
   ScheduleResult run() {
     const std::size_t n = s_.transfers.size();
@@ -70,7 +73,9 @@ class DagRun {
         }
       }
       complete(id, now);
+      if (progress_ && (done_ & 1023) == 0) report_progress(n);
     }
+    if (progress_ && shown_) std::fputs("\r\033[K", stderr);
     ScheduleResult r;
     r.time_s = sg4::Engine::get_clock() - t0;
     r.bytes_sent = bytes_sent_;
@@ -83,6 +88,16 @@ class DagRun {
   }
 
  private:
+  // On a terminal, at most once a second: how far the simulation is.
+  void report_progress(std::size_t n) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_shown_ < std::chrono::seconds(1)) return;
+    last_shown_ = now;
+    shown_ = true;
+    std::fprintf(stderr, "\r\033[Kcollsim: SimGrid: %zu of %zu transfers simulated", done_, n);
+    std::fflush(stderr);
+  }
+
   void schedule_start(int id, double ready_at) { timers_.emplace(ready_at + s_.transfers[id].route_latency_s, id); }
 
   void start_due_transfers() {
@@ -141,6 +156,8 @@ class DagRun {
   std::vector<sg4::CommPtr> active_;
   std::vector<int> active_ids_;
   std::size_t done_ = 0;
+  bool progress_ = false, shown_ = false;
+  std::chrono::steady_clock::time_point last_shown_ = std::chrono::steady_clock::now();
   double bytes_sent_ = 0;
   double bytes_received_ = 0;
 };
@@ -223,9 +240,10 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
   zone->seal();
 
   std::vector<ScheduleResult> results;
+  const bool progress = ::isatty(STDERR_FILENO) != 0;  // quiet in pipes and files
   sg4::Actor::create("driver", hosts.front(), [&]() {
     for (const auto& s : plan.schedules) {
-      results.push_back(s.phases.empty() ? DagRun(s, hosts, plan.record_transfers).run()
+      results.push_back(s.phases.empty() ? DagRun(s, hosts, plan.record_transfers, progress).run()
                                          : run_aggregated(plan, s, hosts));
       if (plan.on_progress) plan.on_progress(results.size(), plan.schedules.size());
     }
