@@ -226,8 +226,7 @@ batch: {global: 16, micro: 1}
 }
 
 TEST(Recompute, FullRecomputationRepeatsTheForwardsTensorParallelCollectives) {
-  auto net = topology::Network(
-      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  auto net = testing::shipped_network("hgx-h100.yaml");
   const char* y = R"(
 name: r
 model: {layers: 4, hidden: 1024, ffn_hidden: 4096, heads: 8, vocab: 32000, seq_len: 1024}
@@ -313,8 +312,7 @@ namespace {
 // forward and again in the backward, and reduce-scatters its gradients;
 // the gather of the next layer runs while this one computes.
 TEST(Zero3, GathersEachLayerTwicePerMicroBatchAndReducesItsGradientsOnce) {
-  auto net = topology::Network(
-      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml"));
+  auto net = testing::shipped_network("hgx-h100.yaml");
   const char* y = R"(
 name: z
 model: {layers: 6, hidden: 1024, ffn_hidden: 4096, heads: 8, vocab: 32000, seq_len: 1024, mlp: gelu}

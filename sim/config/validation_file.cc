@@ -116,38 +116,9 @@ Expected<StepValidationCase> read_step_case(const MapReader& entry) {
   return c;
 }
 
-YAML::Node load_root(const std::string& path, Status& status) {
-  try {
-    return YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    status = make_error(fmt::format("{}: cannot open validation file", path));
-  } catch (const YAML::ParserException& e) {
-    status =
-        Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{path, e.mark.line + 1, e.mark.column + 1}};
-  }
-  return {};
-}
-
-}  // namespace
-
-Expected<std::vector<StepValidationCase>> load_step_validation_file(const std::string& path) {
-  Status status = Ok{};
-  const YAML::Node root = load_root(path, status);
-  if (!status) return status.error();
-  MapReader top(root, path, "");
-  if (auto s = top.check({"steps"}); !s) return s.error();
-  const YAML::Node list = top.child("steps");
-  if (!list.IsSequence() || list.size() == 0) return top.error_at("steps", "expected a non-empty list of steps");
-  std::vector<StepValidationCase> cases;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    auto c = read_step_case(MapReader(list[i], path, fmt::format("steps[{}]", i)));
-    if (!c) return c.error();
-    cases.push_back(std::move(*c));
-  }
-  return cases;
-}
-
-Expected<std::vector<ValidationCase>> load_validation_file(const std::string& path) {
+// The file's top-level list `key` (e.g. "cases"), each entry read by `read`.
+template <class Case, class Read>
+Expected<std::vector<Case>> read_list(const std::string& path, const char* key, Read read) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -157,16 +128,27 @@ Expected<std::vector<ValidationCase>> load_validation_file(const std::string& pa
     return Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{path, e.mark.line + 1, e.mark.column + 1}};
   }
   MapReader top(root, path, "");
-  if (auto s = top.check({"cases"}); !s) return s.error();
-  const YAML::Node list = top.child("cases");
-  if (!list.IsSequence() || list.size() == 0) return top.error_at("cases", "expected a non-empty list of cases");
-  std::vector<ValidationCase> cases;
+  if (auto s = top.check({key}); !s) return s.error();
+  const YAML::Node list = top.child(key);
+  if (!list.IsSequence() || list.size() == 0)
+    return top.error_at(key, fmt::format("expected a non-empty list of {}", key));
+  std::vector<Case> cases;
   for (std::size_t i = 0; i < list.size(); ++i) {
-    auto c = read_case(MapReader(list[i], path, fmt::format("cases[{}]", i)));
+    auto c = read(MapReader(list[i], path, fmt::format("{}[{}]", key, i)));
     if (!c) return c.error();
     cases.push_back(std::move(*c));
   }
   return cases;
+}
+
+}  // namespace
+
+Expected<std::vector<StepValidationCase>> load_step_validation_file(const std::string& path) {
+  return read_list<StepValidationCase>(path, "steps", read_step_case);
+}
+
+Expected<std::vector<ValidationCase>> load_validation_file(const std::string& path) {
+  return read_list<ValidationCase>(path, "cases", read_case);
 }
 
 }  // namespace collsim::config

@@ -32,8 +32,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       double start = ready + t.route_latency_s;
       if (t.queue_after >= 0) start = std::max(start, finish[t.queue_after]);
       const auto route = static_cast<std::size_t>(t.route);
-      const double rate = t.max_rate_Bps > 0 ? std::min(route_rate[route], t.max_rate_Bps) : route_rate[route];
-      finish[i] = start + t.bytes / rate;
+      finish[i] = start + t.bytes / detail::capped_rate(route_rate[route], t.max_rate_Bps);
       makespan = std::max(makespan, finish[i]);
       for (int l : plan->routes[route].links) link_bytes[l] += t.bytes;
       r.bytes_sent += t.bytes;

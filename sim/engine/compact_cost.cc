@@ -75,9 +75,9 @@ PassTimes alpha_beta_times(const PlannedSchedule& s, const std::vector<double>& 
     for (const auto& pass : phase) {
       std::vector<double> c(pass.rank.size());
       for (std::size_t i = 0; i < c.size(); ++i) {
-        double rate = route_rate[static_cast<std::size_t>(pass.route[i])];
-        if (i < pass.max_rate_Bps.size() && pass.max_rate_Bps[i] > 0) rate = std::min(rate, pass.max_rate_Bps[i]);
-        c[i] = pass.latency_s[i] + pass.slice_bytes[i] / rate;
+        const double cap = i < pass.max_rate_Bps.size() ? pass.max_rate_Bps[i] : 0;
+        c[i] = pass.latency_s[i] +
+               pass.slice_bytes[i] / capped_rate(route_rate[static_cast<std::size_t>(pass.route[i])], cap);
       }
       times.back().push_back(std::move(c));
     }

@@ -73,6 +73,11 @@ struct Plan {
 // when NCCL runs more channels per NIC).
 double window_rate_Bps(double window_bytes, double route_latency_s, double step_latency_s);
 
+// A route's rate under a transfer's cap (PlannedTransfer::max_rate_Bps; 0 = none).
+inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {
+  return max_rate_Bps > 0 && max_rate_Bps < route_rate_Bps ? max_rate_Bps : route_rate_Bps;
+}
+
 // Resolves ranks to hosts and routes, adds protocol costs, and checks every
 // transfer can be routed. Compact schedules stay compact when `keep_compact`
 // (the backend costs ring passes itself), else they are expanded.

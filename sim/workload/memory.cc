@@ -64,6 +64,9 @@ MemoryPlan plan_memory(const WorkloadSpec& w, int dp, double hbm_bytes) {
   const int v = p.virtual_stages;
   const int micro_batches = std::max(1, w.batch.global / (w.batch.micro * dp));
   const double dense_shards = 1.0 * dp * p.cp, expert_shards = 1.0 * std::max(1, dp / p.ep) * p.cp;
+  // Full recomputation also holds one whole layer while it reruns it.
+  WorkloadSpec whole = w;
+  whole.compute.recompute = Recompute::kNone;
   MemoryPlan plan;
   plan.capacity = hbm_bytes;
   std::vector<int> first(chunks.size() + 1, 0);
@@ -81,11 +84,8 @@ MemoryPlan plan_memory(const WorkloadSpec& w, int dp, double hbm_bytes) {
         largest_params = std::max(largest_params, lp.dense + lp.expert);
         const double a = layer_activation_bytes(w, l);
         activations += a;
-        if (w.compute.recompute == Recompute::kFull) {
-          WorkloadSpec whole = w;
-          whole.compute.recompute = Recompute::kNone;
+        if (w.compute.recompute == Recompute::kFull)
           largest_layer = std::max(largest_layer, layer_activation_bytes(whole, l));
-        }
       }
     }
     // With tied embeddings and a pipeline, the last stage keeps its own copy
