@@ -180,5 +180,33 @@ TEST(ProtocolCaps, LlRingAllReduceReachesNcclsLlMaxBandwidth) {
   }
 }
 
+// NCCL's channels split a link statically (each is one CTA moving its share),
+// so a ring step's latency is paid on top of its data rather than hidden by
+// other channels' traffic: NCCL's own time model is latency + bytes / bw
+// (src/graph/tuning.cc, ncclTopoGetAlgoTime). On the 2-node H100 fabric, a
+// 16 MiB Simple all-reduce (30 steps of 16 ranks, at least 2 of them across
+// the network) takes at least the launch latency (8.4 us), 28 NVLink and 2
+// network step latencies (3.4 and 14 us, NCCL's hwLatencies) and its bytes
+// at the large-message rate; both backends agree.
+TEST(ChannelShares, RingStepLatencyAddsToTheDataTime) {
+  auto time_us = [](const std::string& backend, const char* size) {
+    const auto r = collsim::testing::run_collsim(
+        std::string("collective -t tests/validation/topologies/h100-ib400-2node.yaml --algo ring --proto Simple -b ") +
+        size + " -e " + size + " --json - --backend " + backend);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto at = r.out.find("\"time_us\":");
+    EXPECT_NE(at, std::string::npos) << r.out;
+    return at == std::string::npos ? 0.0 : std::stod(r.out.substr(at + 10));
+  };
+  const double launch_us = 8.4, nvlink_step_us = 3.4, net_step_us = 14.0, steps = 2 * (16 - 1), net_steps = 2;
+  const double per_byte_us = time_us("analytical", "8G") / (8.0 * (1 << 30));
+  const double floor_us =
+      launch_us + (steps - net_steps) * nvlink_step_us + net_steps * net_step_us + 16.0 * (1 << 20) * per_byte_us;
+  const double analytical = time_us("analytical", "16M"), simgrid = time_us("simgrid", "16M");
+  EXPECT_GE(analytical, floor_us);
+  EXPECT_GE(simgrid, 0.98 * floor_us);
+  EXPECT_NEAR(simgrid / analytical, 1.0, 0.03);
+}
+
 }  // namespace
 }  // namespace collsim::engine

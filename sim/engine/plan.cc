@@ -16,6 +16,39 @@ namespace {
 // The smaller of two rate caps, 0 meaning none.
 double capped(double a, double b) { return a > 0 && b > 0 ? std::min(a, b) : std::max(a, b); }
 
+// Each position of a phase's passes gets at most its channel's static share
+// of its busiest link: that link's rate over the slices of the phase's
+// passes that cross it in one step, per slice (PlannedPass::max_rate_Bps).
+void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>>& phases) {
+  std::vector<int> users(plan.links->size(), 0), touched;
+  for (auto& phase : phases) {
+    for (int l : touched) users[static_cast<std::size_t>(l)] = 0;
+    touched.clear();
+    for (const auto& pass : phase) {
+      if (pass.steps == 0) continue;
+      for (int route : pass.route) {
+        for (int l : plan.routes[static_cast<std::size_t>(route)].links) {
+          int& u = users[static_cast<std::size_t>(l)];
+          if (u == 0) touched.push_back(l);
+          u += pass.slices;
+        }
+      }
+    }
+    for (auto& pass : phase) {
+      if (pass.steps == 0) continue;
+      for (std::size_t i = 0; i < pass.route.size(); ++i) {
+        double share = 0;
+        for (int l : plan.routes[static_cast<std::size_t>(pass.route[i])].links) {
+          const double s =
+              (*plan.links)[static_cast<std::size_t>(l)].rate_Bps / std::max(1, users[static_cast<std::size_t>(l)]);
+          share = share > 0 ? std::min(share, s) : s;
+        }
+        pass.max_rate_Bps[i] = capped(pass.max_rate_Bps[i], share);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 double window_rate_Bps(double window_bytes, double route_latency_s, double step_latency_s) {
@@ -115,7 +148,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
                                  : 0,
                              protocol_cap)};
     };
-    if (s.compact() && keep_compact) {
+    if (s.compact()) {
       for (const auto& phase : s.ring_phases) {
         planned.phases.emplace_back();
         for (const auto& pass : phase) {
@@ -136,9 +169,27 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           planned.phases.back().push_back(std::move(pp));
         }
       }
-      plan.schedules.push_back(std::move(planned));
-      continue;
+      if (s.protocol != collective::Protocol::kNone) apply_channel_shares(plan, planned.phases);
+      if (keep_compact) {
+        plan.schedules.push_back(std::move(planned));
+        continue;
+      }
     }
+    // Expanded rings keep their channels' shares, per connection.
+    std::unordered_map<std::uint64_t, double> share_of_connection;
+    for (const auto& phase : planned.phases) {
+      for (const auto& pass : phase) {
+        for (std::size_t i = 0; i < pass.route.size(); ++i) {
+          const auto& route = plan.routes[static_cast<std::size_t>(pass.route[i])];
+          const std::uint64_t key =
+              static_cast<std::uint64_t>(route.src_host) * static_cast<std::uint64_t>(network.num_endpoints()) +
+              static_cast<std::uint64_t>(route.dst_host);
+          auto [it, inserted] = share_of_connection.try_emplace(key, pass.max_rate_Bps[i]);
+          if (!inserted) it->second = capped(it->second, pass.max_rate_Bps[i]);
+        }
+      }
+    }
+    planned.phases.clear();
     const collective::Schedule expanded = s.compact() ? collective::expand(s) : collective::Schedule{};
     const collective::Schedule& e = s.compact() ? expanded : s;
     planned.transfers.reserve(e.transfers.size());
@@ -150,8 +201,15 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       auto r = resolve(t.src, t.dst);
       if (!r) return r.error();
+      double cap = r->max_rate_Bps;
+      if (!share_of_connection.empty()) {
+        const std::uint64_t key =
+            static_cast<std::uint64_t>(r->src) * static_cast<std::uint64_t>(network.num_endpoints()) +
+            static_cast<std::uint64_t>(r->dst);
+        if (auto it = share_of_connection.find(key); it != share_of_connection.end()) cap = capped(cap, it->second);
+      }
       planned.transfers.push_back(PlannedTransfer{r->src, r->dst, t.bytes / r->payload_fraction, r->latency_s, t.deps,
-                                                  t.queue_after, r->route, r->max_rate_Bps});
+                                                  t.queue_after, r->route, cap});
     }
     plan.schedules.push_back(std::move(planned));
   }
