@@ -181,9 +181,10 @@ TEST(Validate, PublishedH100MeasurementsAreMatched) {
       // 5% from 1 GiB (it is optimistic by up to 18% at 64-256 MiB: docs/validation.md).
       double bound = 1e9;
       if (name.find("ring") != std::string::npos) bound = 10.0;  // single- and multi-node rings
-      // The 2-node curve: within 10% from 256 MiB; 26-66% optimistic from
-      // 1 to 32 MiB and 11-14% at 64-128 MiB (docs/validation.md), not bounded there.
-      if (name == "h100-2node-ring-curve") bound = bytes >= 268435456.0 ? 10.0 : 1e9;
+      // The 2-node curve: within 12% from 16 MiB (a step's latency adds to
+      // its data time: channel shares, docs/architecture.md); 27-52%
+      // optimistic from 1 to 8 MiB (docs/validation.md), not bounded there.
+      if (name == "h100-2node-ring-curve") bound = bytes >= 16777216.0 ? 12.0 : 1e9;
       if (name == "h100-8gpu-nvls" && bytes >= 536870912.0) bound = bytes >= 1073741824.0 ? 5.0 : 10.0;
       EXPECT_LT(std::fabs(err), bound) << name << " at " << bytes;
     }
