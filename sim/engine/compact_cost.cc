@@ -95,17 +95,7 @@ void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& t
     const std::vector<double> ready0 = ready, sent0 = sent;
     for (int l : touched) users[static_cast<std::size_t>(l)] = 0;
     touched.clear();
-    for (const auto& pass : phase) {
-      if (pass.steps == 0) continue;
-      for (int route : pass.route) {
-        for (int l : plan.routes[static_cast<std::size_t>(route)].links) {
-          int& u = users[static_cast<std::size_t>(l)];
-          if (u == 0) touched.push_back(l);
-          u += pass.slices;
-          r.shared_links |= u > 1;
-        }
-      }
-    }
+    r.shared_links |= count_step_link_users(plan, phase, users, touched);
     for (std::size_t pi = 0; pi < phase.size(); ++pi) {
       const auto& pass = phase[pi];
       if (pass.steps == 0) continue;

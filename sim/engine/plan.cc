@@ -24,16 +24,7 @@ void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>
   for (auto& phase : phases) {
     for (int l : touched) users[static_cast<std::size_t>(l)] = 0;
     touched.clear();
-    for (const auto& pass : phase) {
-      if (pass.steps == 0) continue;
-      for (int route : pass.route) {
-        for (int l : plan.routes[static_cast<std::size_t>(route)].links) {
-          int& u = users[static_cast<std::size_t>(l)];
-          if (u == 0) touched.push_back(l);
-          u += pass.slices;
-        }
-      }
-    }
+    count_step_link_users(plan, phase, users, touched);
     for (auto& pass : phase) {
       if (pass.steps == 0) continue;
       for (std::size_t i = 0; i < pass.route.size(); ++i) {
@@ -50,6 +41,23 @@ void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>
 }
 
 }  // namespace
+
+bool count_step_link_users(const Plan& plan, const std::vector<PlannedPass>& phase, std::vector<int>& users,
+                           std::vector<int>& touched) {
+  bool shared = false;
+  for (const auto& pass : phase) {
+    if (pass.steps == 0) continue;
+    for (int route : pass.route) {
+      for (int l : plan.routes[static_cast<std::size_t>(route)].links) {
+        int& u = users[static_cast<std::size_t>(l)];
+        if (u == 0) touched.push_back(l);
+        u += pass.slices;
+        shared |= u > 1;
+      }
+    }
+  }
+  return shared;
+}
 
 double window_rate_Bps(double window_bytes, double route_latency_s, double step_latency_s) {
   const double rtt = 2 * route_latency_s + step_latency_s;

@@ -73,6 +73,13 @@ struct Plan {
 // when NCCL runs more channels per NIC).
 double window_rate_Bps(double window_bytes, double route_latency_s, double step_latency_s);
 
+// How many transfers of one step of `phase` (every pass's slices) cross
+// each link: `users` (one entry per link, zero on entry) is filled and the
+// links it touched are appended to `touched`, so the caller can reset them.
+// Returns whether any link carries more than one.
+bool count_step_link_users(const Plan& plan, const std::vector<PlannedPass>& phase, std::vector<int>& users,
+                           std::vector<int>& touched);
+
 // A route's rate under a transfer's cap (PlannedTransfer::max_rate_Bps; 0 = none).
 inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {
   return max_rate_Bps > 0 && max_rate_Bps < route_rate_Bps ? max_rate_Bps : route_rate_Bps;
