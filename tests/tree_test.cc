@@ -43,5 +43,76 @@ TEST(DoubleBinaryTree, EachTreeCarriesHalfTheBufferOverEveryEdgeTwice) {
   EXPECT_NEAR(total, 2 * (p - 1) * 2 * n / 2, 1e-6 * n);
 }
 
+// NCCL's tree across domains: a chain in each domain, the double binary
+// tree between the domains' heads.
+std::vector<int> domains_of(const std::vector<int>& sizes) {
+  std::vector<int> out;
+  for (std::size_t d = 0; d < sizes.size(); ++d)
+    for (int i = 0; i < sizes[d]; ++i) out.push_back(static_cast<int>(d));
+  return out;
+}
+
+TEST(NcclTree, ComputesAnAllReduceOnEveryDomainShape) {
+  for (const auto& sizes : std::vector<std::vector<int>>{{8}, {4, 4}, {8, 8, 8}, {2, 2, 2, 2, 2}, {3, 1, 4}, {1, 1}}) {
+    const auto domains = domains_of(sizes);
+    const int p = static_cast<int>(domains.size());
+    for (double bytes : {1e3, 8.0 * 1048576}) {
+      const Status st = check_allreduce(tree_allreduce(p, bytes, domains));
+      EXPECT_TRUE(st.ok()) << p << " ranks: " << st.error().to_string();
+    }
+  }
+}
+
+TEST(NcclTree, OneRankPerDomainIsTheDoubleBinaryTree) {
+  std::vector<int> own{0, 1, 2, 3, 4, 5, 6, 7};
+  const Schedule a = tree_allreduce(8, 1e6, own), b = tree_allreduce(8, 1e6);
+  ASSERT_EQ(a.transfers.size(), b.transfers.size());
+  for (std::size_t i = 0; i < a.transfers.size(); ++i) {
+    EXPECT_EQ(a.transfers[i].src, b.transfers[i].src);
+    EXPECT_EQ(a.transfers[i].dst, b.transfers[i].dst);
+  }
+}
+
+// Bytes each rank sends to and receives from other domains.
+struct NetBytes {
+  std::vector<double> out, in;
+};
+NetBytes network_bytes(const Schedule& s, const std::vector<int>& domain) {
+  NetBytes b{std::vector<double>(s.ranks, 0), std::vector<double>(s.ranks, 0)};
+  for (const auto& t : s.transfers) {
+    if (t.src >= s.ranks || t.dst >= s.ranks || domain[t.src] == domain[t.dst]) continue;
+    b.out[t.src] += t.bytes;
+    b.in[t.dst] += t.bytes;
+  }
+  return b;
+}
+
+TEST(NcclTree, EveryNicCarriesTwiceItsShareEachWay) {
+  // A domain is an inner node (2 children, 1 parent) of one tree and a leaf
+  // of the other, and every GPU heads one channel of each tree: per GPU
+  // (3 + 1) x n / (2 g) = 2 n / g each way. Between two domains each tree
+  // has one edge: n / g each way (why NCCL doubles the inter-node bandwidth
+  // of its trees on two nodes). The root of tree 1 has one child: less.
+  const int g = 4;
+  const double n = 64.0 * 1048576;
+  for (int nd : {2, 7}) {
+    const auto domains = domains_of(std::vector<int>(nd, g));
+    const int p = nd * g;
+    const NetBytes b = network_bytes(tree_allreduce(p, n, domains), domains);
+    const double most = nd == 2 ? n / g : 2 * n / g;
+    double max_out = 0, max_in = 0, total = 0;
+    for (int r = 0; r < p; ++r) {
+      max_out = std::max(max_out, b.out[r]);
+      max_in = std::max(max_in, b.in[r]);
+      total += b.out[r];
+    }
+    EXPECT_NEAR(max_out, most, 1e-9 * n) << nd;
+    EXPECT_NEAR(max_in, most, 1e-9 * n) << nd;
+    // Each tree has nd - 1 edges between domains, crossed up and down by
+    // half the buffer: 2 (nd - 1) n bytes in all.
+    EXPECT_NEAR(total, 2.0 * (nd - 1) * n, 1e-9 * n) << nd;
+  }
+}
+
 }  // namespace
 }  // namespace collsim::collective

@@ -34,11 +34,13 @@ TEST(Tuner, AutoTriesWhatNcclRunsAndFastestTriesEverything) {
   TunerChoice choice;
   auto nccl = build_candidates({allreduce_over_nodes(1 << 30)}, choice, "analytical");
   ASSERT_TRUE(nccl.ok()) << nccl.error().to_string();
-  // NCCL's all-reduce algorithms are Ring, Tree and NVLS (NCCL_ALGO); NVLS
-  // needs one NVSwitch domain, so across nodes ring and tree remain.
+  // NCCL's all-reduce algorithms are Ring, Tree, NVLS and NVLSTree
+  // (NCCL_ALGO); NVLS needs one NVSwitch domain and both need switches that
+  // reduce, which these ranks lack: ring and tree remain.
   EXPECT_EQ(algorithms_of(*nccl), (std::set<std::string>{"ring", "tree"}));
-  ASSERT_EQ(nccl->skipped[0].size(), 1u);
+  ASSERT_EQ(nccl->skipped[0].size(), 2u);
   EXPECT_EQ(nccl->skipped[0][0].rfind("nvls: ", 0), 0u) << nccl->skipped[0][0];
+  EXPECT_EQ(nccl->skipped[0][1].rfind("nvlstree: ", 0), 0u) << nccl->skipped[0][1];
   choice.algorithm = "fastest";
   auto every = build_candidates({allreduce_over_nodes(1 << 30)}, choice, "analytical");
   ASSERT_TRUE(every.ok());

@@ -43,9 +43,9 @@ const std::vector<OptionSpec>& collective_options() {
        "allreduce"},
       // No short forms for --algo and --proto: nccl-tests uses -a (average) and -p (parallel init).
       {"algo", "", true,
-       "algorithm: ring, tree, rhd, hier, nvls (allreduce); ring (reducescatter, allgather, "
+       "algorithm: ring, tree, rhd, hier, nvls, nvlstree (allreduce); ring (reducescatter, allgather, "
        "broadcast, reduce); direct (alltoall, sendrecv); auto: the fastest per size of those NCCL runs for the op "
-       "(ring, tree, nvls for allreduce; not hier or rhd); fastest: the fastest of every algorithm",
+       "(ring, tree, nvls, nvlstree for allreduce; not hier or rhd); fastest: the fastest of every algorithm",
        "auto"},
       {"minbytes", "b", true, "smallest size; K/M/G are powers of two as in nccl-tests", "32M"},
       {"maxbytes", "e", true, "largest size", "32M"},

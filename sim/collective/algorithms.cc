@@ -15,10 +15,10 @@ namespace collsim::collective {
 
 const std::vector<AlgorithmInfo>& algorithm_table() {
   static const std::vector<AlgorithmInfo> table{
-      {Op::kAllReduce, "ring", true},  {Op::kAllReduce, "tree", true},  {Op::kAllReduce, "rhd", false},
-      {Op::kAllReduce, "hier", false}, {Op::kAllReduce, "nvls", true},  {Op::kReduceScatter, "ring", true},
-      {Op::kAllGather, "ring", true},  {Op::kBroadcast, "ring", true},  {Op::kReduce, "ring", true},
-      {Op::kAllToAll, "direct", true}, {Op::kSendRecv, "direct", true},
+      {Op::kAllReduce, "ring", true},     {Op::kAllReduce, "tree", true},  {Op::kAllReduce, "rhd", false},
+      {Op::kAllReduce, "hier", false},    {Op::kAllReduce, "nvls", true},  {Op::kAllReduce, "nvlstree", true},
+      {Op::kReduceScatter, "ring", true}, {Op::kAllGather, "ring", true},  {Op::kBroadcast, "ring", true},
+      {Op::kReduce, "ring", true},        {Op::kAllToAll, "direct", true}, {Op::kSendRecv, "direct", true},
   };
   return table;
 }
@@ -60,7 +60,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
                       : chain_reduce(ranks, bytes, params.root);
   }
   if (algo == "rhd" && op == Op::kAllReduce) return rhd_allreduce(ranks, bytes);
-  if (algo == "tree" && op == Op::kAllReduce) return tree_allreduce(ranks, bytes);
+  if (algo == "tree" && op == Op::kAllReduce) return tree_allreduce(ranks, bytes, params.domain_of_rank);
   if (algo == "hier" && op == Op::kAllReduce) {
     if (params.domain_of_rank.empty()) return make_error("hier needs the NVLink domain of every rank");
     return hier_allreduce(ranks, bytes, params.domain_of_rank);
@@ -75,6 +75,12 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
       return make_error("nvls needs GPUs on an NVSwitch that can reduce (a link class with nvls_efficiency > 0)");
     }
     return nvls_allreduce(ranks, bytes, params.nvls_efficiency);
+  }
+  if (algo == "nvlstree" && op == Op::kAllReduce) {
+    if (!(params.nvls_efficiency > 0)) {
+      return make_error("nvlstree needs GPUs on NVSwitches that can reduce (a link class with nvls_efficiency > 0)");
+    }
+    return nvls_tree_allreduce(ranks, bytes, params.nvls_efficiency, params.domain_of_rank);
   }
   if (algo == "direct") {
     if (op == Op::kAllToAll) return direct_alltoall(ranks, bytes);

@@ -1,9 +1,13 @@
 #include "sim/collective/nvls.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <tuple>
+
+#include "sim/collective/tree.h"
 
 namespace collsim::collective {
 
@@ -42,6 +46,109 @@ Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOp
       const int back = add(kBack, sw, c, c, slice, Action::kCopy, loads[c]);
       const int store = add(kStore, c, sw, c, slice, Action::kCopy, {back});
       for (int g = 0; g < ranks; ++g) add(kMulticast, sw, g, c, slice, Action::kCopy, {store});
+    }
+  }
+  return s;
+}
+
+Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficiency,
+                                       const std::vector<int>& domain_of_rank, const NvlsOptions& options) {
+  const auto domains = group_by_domain(domain_of_rank);
+  const int nd = static_cast<int>(domains.size());
+  if (nd < 2) return make_error("nvlstree joins several NVLink domains, and these ranks are in one (use nvls)");
+  const int g = static_cast<int>(domains.front().size());
+  for (const auto& d : domains) {
+    if (static_cast<int>(d.size()) != g) {
+      return make_error(
+          fmt::format("nvlstree needs the same number of ranks in every NVLink domain ({} and {})", g, d.size()));
+    }
+  }
+  const double half = bytes / g / 2;  // of a portion, on one tree
+  const int slices = piece_count(half, options.min_slice_bytes, options.max_slices);
+  Schedule s = empty_schedule("allreduce", "nvlstree", ranks, bytes, g * 2 * slices);  // (c, t, slice)
+  s.latency_family = LatencyFamily::kNvlsTree;
+  s.helper_ranks = nd;
+  for (const auto& d : domains) s.helper_near_rank.push_back(d.front());
+  const double piece = half / slices;
+  const double wire = piece / efficiency;  // through the switch
+
+  std::vector<std::vector<int>> parents{binary_tree_parents(nd), mirrored_tree_parents(nd)};
+  std::vector<std::vector<int>> leaves_first(2);
+  std::vector<std::vector<std::vector<int>>> children(2, std::vector<std::vector<int>>(nd));
+  for (int t = 0; t < 2; ++t) {
+    std::vector<int> depth(nd, 0);
+    for (int d = 0; d < nd; ++d) {
+      if (parents[t][d] >= 0) children[t][parents[t][d]].push_back(d);
+      for (int a = parents[t][d]; a >= 0; a = parents[t][a]) ++depth[d];
+      leaves_first[t].push_back(d);
+    }
+    std::stable_sort(leaves_first[t].begin(), leaves_first[t].end(), [&](int a, int b) { return depth[a] > depth[b]; });
+  }
+
+  // Streams: the NVLS stages and each tree's traffic queue apart.
+  enum Stream { kLoad, kBack, kStore, kMulticast, kTree0 };
+  QueuedAppender queued(s);
+  for (int slice = 0; slice < slices; ++slice) {
+    for (int c = 0; c < g; ++c) {
+      for (int t = 0; t < 2; ++t) {
+        const int chunk = (c * 2 + t) * slices + slice;
+        auto add = [&](int stream, int src, int dst, double b, Action action, std::vector<int> deps) {
+          Transfer x;
+          x.src = src;
+          x.dst = dst;
+          x.chunk = chunk;
+          x.bytes = b;
+          x.action = action;
+          x.deps = std::move(deps);
+          return queued.add(stream, std::move(x));
+        };
+        auto owner = [&](int d) { return domains[static_cast<std::size_t>(d)][static_cast<std::size_t>(c)]; };
+        // 1. each domain's sum of the portion, at its owner.
+        std::vector<int> back(nd);
+        for (int d = 0; d < nd; ++d) {
+          std::vector<int> loads;
+          for (int r : domains[static_cast<std::size_t>(d)])
+            loads.push_back(add(kLoad, r, ranks + d, wire, Action::kReduce, {}));
+          back[d] = add(kBack, ranks + d, owner(d), wire, Action::kCopy, loads);
+        }
+        // 2. the tree between the owners.
+        const auto& parent = parents[t];
+        std::vector<int> up(nd, -1), down(nd, -1);
+        int root = 0;
+        for (int d : leaves_first[t]) {
+          if (parent[d] < 0) {
+            root = d;
+            continue;
+          }
+          // The parent's owner adds into its domain's sum, so that must be there.
+          std::vector<int> deps{back[d], back[parent[d]]};
+          for (int k : children[t][d]) deps.push_back(up[k]);
+          up[d] = add(kTree0 + t, owner(d), owner(parent[d]), piece, Action::kReduce, deps);
+        }
+        std::vector<int> done(nd);  // the owner holds the result
+        for (auto it = leaves_first[t].rbegin(); it != leaves_first[t].rend(); ++it) {
+          const int d = *it;
+          std::vector<int> ready;
+          if (d == root) {
+            ready.push_back(back[d]);
+            for (int k : children[t][d]) ready.push_back(up[k]);
+          } else {
+            ready.push_back(down[d]);
+          }
+          std::vector<int> sent;  // the owner's sends down, which read what the multicast rewrites
+          for (int k : children[t][d]) {
+            down[k] = add(kTree0 + t, owner(d), owner(k), piece, Action::kCopy, ready);
+            sent.push_back(down[k]);
+          }
+          // 3. the multicast store to the domain (the owner included).
+          const int store = add(kStore, owner(d), ranks + d, wire, Action::kCopy, ready);
+          for (int r : domains[static_cast<std::size_t>(d)]) {
+            std::vector<int> deps{store};
+            if (r == owner(d)) deps.insert(deps.end(), sent.begin(), sent.end());
+            add(kMulticast, ranks + d, r, wire, Action::kCopy, deps);
+          }
+        }
+      }
     }
   }
   return s;

@@ -12,7 +12,10 @@
 // for bytes / efficiency.
 #pragma once
 
+#include <vector>
+
 #include "sim/collective/schedule.h"
+#include "sim/core/error.h"
 
 namespace collsim::collective {
 
@@ -29,5 +32,21 @@ struct NvlsOptions {
 
 // REQUIRES: ranks >= 1, bytes >= 0, 0 < efficiency <= 1.
 Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOptions& options = {});
+
+// NVLSTree (NCCL_ALGO NVLSTree): NVLS inside each NVLink domain, NCCL's
+// double binary tree between domains (tree.h). With g GPUs per domain, GPU
+// c of every domain owns portion c:
+//   1. its domain's switch reduce-loads portion c from the domain's g GPUs
+//      and returns the domain's sum to GPU c;
+//   2. the GPUs c of all domains all-reduce it over the double binary tree
+//      (half the portion on each tree), each over its own NIC;
+//   3. GPU c multicast-stores the result through its switch to the domain.
+// Each NIC carries n/g each way on two domains (NCCL doubles its NVLSTree
+// bandwidth there, src/graph/tuning.cc) and at most 2n/g beyond.
+// Helper rank ranks + d is domain d's switch (domains in order of their
+// first rank). REQUIRES: ranks >= 1, bytes >= 0, 0 < efficiency <= 1;
+// error unless there are at least two domains, all of the same size.
+Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficiency,
+                                       const std::vector<int>& domain_of_rank, const NvlsOptions& options = {});
 
 }  // namespace collsim::collective

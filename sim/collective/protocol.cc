@@ -21,6 +21,9 @@ constexpr std::array<double, 3> kBaseNvls{0, 0, 0};
 constexpr std::array<std::array<double, 3>, 3> kHwRing{{{0.6, 1.9, 3.4}, {1.0, 2.5, 5.7}, {2.7, 4.0, 14.0}}};
 constexpr std::array<std::array<double, 3>, 3> kHwTree{{{0.6, 1.25, 4.0}, {1.0, 1.9, 4.0}, {5.0, 8.5, 14.0}}};
 constexpr std::array<std::array<double, 3>, 3> kHwNvls{{{0, 0, 25.0}, {0, 0, 0}, {0, 0, 18.0}}};
+// NCCL 2.30.7 src/graph/tuning.cc hwLatencies, NVLSTree column: NVLink 25,
+// network 20.9 us (Simple only).
+constexpr std::array<std::array<double, 3>, 3> kHwNvlsTree{{{0, 0, 25.0}, {0, 0, 0}, {0, 0, 20.9}}};
 // nccl-model.md protocol_structure: LL lines are 16 B with 8 B of data;
 // LL128 lines are 128 B with 120 B of data.
 constexpr std::array<double, 3> kPayload{0.5, 120.0 / 128.0, 1.0};
@@ -45,7 +48,8 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 }
 
 bool protocol_supported(LatencyFamily family, Protocol protocol) {
-  return family != LatencyFamily::kNvls || protocol == Protocol::kSimple || protocol == Protocol::kNone;
+  const bool nvls = family == LatencyFamily::kNvls || family == LatencyFamily::kNvlsTree;
+  return !nvls || protocol == Protocol::kSimple || protocol == Protocol::kNone;
 }
 
 ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind hop) {
@@ -62,6 +66,12 @@ ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind ho
     // data through multicast memory, not buffered connections: no window.
     case LatencyFamily::kNvls:
       return {kHwNvls[h][p] * kUs, 0, kPayload[p], 0};
+    // NVLSTree: the in-node NVLS latency once (at launch) and the network
+    // latency per tree level, up and down (NCCL: intraLat + 2 log2(nNodes)
+    // interLat). Its network hops use buffered connections.
+    case LatencyFamily::kNvlsTree:
+      return {kHwNvlsTree[0][p] * kUs, hop == HopKind::kNet ? kHwNvlsTree[2][p] * kUs : 0, kPayload[p],
+              hop == HopKind::kNet ? kWindow[p] : 0};
   }
   return {};
 }

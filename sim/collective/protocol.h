@@ -30,7 +30,7 @@ namespace collsim::collective {
 
 enum class Protocol { kNone, kLL, kLL128, kSimple };
 // The latency table a schedule uses (NCCL's algorithm rows).
-enum class LatencyFamily { kRing, kTree, kNvls };
+enum class LatencyFamily { kRing, kTree, kNvls, kNvlsTree };
 enum class HopKind { kNvlink, kPcie, kNet };
 
 struct ProtocolCosts {

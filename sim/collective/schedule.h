@@ -73,6 +73,9 @@ struct Schedule {
   // In-network participants (the NVSwitch in NVLS) as ranks
   // ranks .. ranks + helper_ranks - 1: they start with no data and owe none.
   int helper_ranks = 0;
+  // Helper k is the NVSwitch next to rank helper_near_rank[k]; empty: every
+  // helper is the one next to rank 0.
+  std::vector<int> helper_near_rank;
   // Protocol costs the engine adds (protocol.h); kNone = the network alone.
   Protocol protocol = Protocol::kNone;
   LatencyFamily latency_family = LatencyFamily::kRing;

@@ -1,9 +1,7 @@
 #include "sim/collective/tree.h"
 
 #include <algorithm>
-#include <cmath>
-#include <map>
-#include <tuple>
+#include <numeric>
 
 namespace collsim::collective {
 
@@ -19,78 +17,128 @@ std::vector<int> binary_tree_parents(int ranks) {
   return parent;
 }
 
-Schedule tree_allreduce(int ranks, double bytes, const TreeOptions& options) {
-  const double half = bytes / 2;
-  const int slices = piece_count(half, options.min_slice_bytes, options.max_slices);
-  Schedule s = empty_schedule("allreduce", "tree", ranks, bytes, 2 * slices);  // tree t, slice j -> chunk t * slices + j
-  s.latency_family = LatencyFamily::kTree;
-  if (ranks < 2) return s;
-
-  // Tree 1 as built; tree 2 mirrored (even p) or shifted by one (odd p).
+std::vector<int> mirrored_tree_parents(int ranks) {
   const std::vector<int> base = binary_tree_parents(ranks);
   auto relabel = [&](int r) { return ranks % 2 == 0 ? ranks - 1 - r : (r + 1) % ranks; };
-  std::vector<std::vector<int>> parents{base, std::vector<int>(ranks, -1)};
-  for (int r = 0; r < ranks; ++r) parents[1][relabel(r)] = base[r] < 0 ? -1 : relabel(base[r]);
+  std::vector<int> out(ranks, -1);
+  for (int r = 0; r < ranks; ++r) out[relabel(r)] = base[r] < 0 ? -1 : relabel(base[r]);
+  return out;
+}
 
-  // FIFO per connection of each tree: the two trees are separate channels
-  // (their own buffers in NCCL), so one never waits behind the other.
+namespace {
+
+// One tree of the double binary tree over the domains: children lists, the
+// root, and the domains leaves first (by decreasing depth).
+struct DomainTree {
+  std::vector<int> parent;
+  std::vector<std::vector<int>> children;
+  int root = 0;
+  std::vector<int> leaves_first;
+};
+
+DomainTree domain_tree(const std::vector<int>& parent) {
+  const int n = static_cast<int>(parent.size());
+  DomainTree t;
+  t.parent = parent;
+  t.children.resize(n);
+  std::vector<int> depth(n, 0);
+  for (int d = 0; d < n; ++d) {
+    if (parent[d] < 0) {
+      t.root = d;
+    } else {
+      t.children[parent[d]].push_back(d);
+    }
+    for (int a = parent[d]; a >= 0; a = parent[a]) ++depth[d];
+  }
+  t.leaves_first.resize(n);
+  std::iota(t.leaves_first.begin(), t.leaves_first.end(), 0);
+  std::stable_sort(t.leaves_first.begin(), t.leaves_first.end(), [&](int a, int b) { return depth[a] > depth[b]; });
+  return t;
+}
+
+}  // namespace
+
+Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_of_rank, const TreeOptions& options) {
+  std::vector<std::vector<int>> domains =
+      domain_of_rank.empty() ? std::vector<std::vector<int>>{} : group_by_domain(domain_of_rank);
+  if (domains.empty()) {
+    domains.emplace_back(ranks);
+    std::iota(domains.front().begin(), domains.front().end(), 0);
+  }
+  const int nd = static_cast<int>(domains.size());
+  std::size_t widest = 0;
+  for (const auto& d : domains) widest = std::max(widest, d.size());
+  const int heads = static_cast<int>(widest);
+  const int channels = 2 * heads;  // (head c, tree t) -> channel 2 c + t
+  const int slices = piece_count(bytes / channels, options.min_slice_bytes, options.max_slices);
+  Schedule s =
+      empty_schedule("allreduce", "tree", ranks, bytes, channels * slices);  // chunk = channel * slices + slice
+  s.latency_family = LatencyFamily::kTree;
+  if (ranks < 2) return s;
+  const DomainTree trees[2] = {domain_tree(binary_tree_parents(nd)), domain_tree(mirrored_tree_parents(nd))};
+  const double piece = bytes / channels / slices;
+
+  // Connections are FIFO per channel (a channel has its own buffers in NCCL,
+  // so one never waits behind another).
   QueuedAppender queued(s);
-  int tree = 0;
-  auto add = [&](int src, int dst, int chunk, Action action, std::vector<int> deps) {
-    Transfer t;
-    t.src = src;
-    t.dst = dst;
-    t.chunk = chunk;
-    t.bytes = half / slices;
-    t.action = action;
-    t.deps = std::move(deps);
-    return queued.add(tree, std::move(t));
-  };
-
   for (int slice = 0; slice < slices; ++slice) {
-    for (tree = 0; tree < 2; ++tree) {
-      const auto& parent = parents[tree];
-      const int chunk = tree * slices + slice;
-      std::vector<std::vector<int>> children(ranks);
-      int root = -1;
-      for (int r = 0; r < ranks; ++r) {
-        if (parent[r] < 0) {
-          root = r;
-        } else {
-          children[parent[r]].push_back(r);
+    for (int head = 0; head < heads; ++head) {
+      for (int t = 0; t < 2; ++t) {
+        const int channel = 2 * head + t;
+        const int chunk = channel * slices + slice;
+        const DomainTree& tree = trees[t];
+        auto add = [&](int src, int dst, Action action, std::vector<int> deps) {
+          Transfer x;
+          x.src = src;
+          x.dst = dst;
+          x.chunk = chunk;
+          x.bytes = piece;
+          x.action = action;
+          x.deps = std::move(deps);
+          return queued.add(channel, std::move(x));
+        };
+        // Domain d's chain for this channel: position i holds rank chain(d, i).
+        auto chain = [&](int d, int i) {
+          const auto& m = domains[static_cast<std::size_t>(d)];
+          const std::size_t g = m.size();
+          return m[(static_cast<std::size_t>(head) + static_cast<std::size_t>(i)) % g];
+        };
+        auto size = [&](int d) { return static_cast<int>(domains[static_cast<std::size_t>(d)].size()); };
+
+        // Reduce: up each chain to its head, then from the head to the
+        // parent domain's head once every child domain's sum arrived.
+        std::vector<int> up(nd, -1);                // head of d -> parent's head
+        std::vector<std::vector<int>> at_head(nd);  // arrivals the head's sum waits for
+        for (int d : tree.leaves_first) {
+          int prev = -1;
+          for (int i = size(d) - 1; i >= 1; --i)
+            prev =
+                add(chain(d, i), chain(d, i - 1), Action::kReduce, prev < 0 ? std::vector<int>{} : std::vector{prev});
+          if (prev >= 0) at_head[d].push_back(prev);
+          for (int c : tree.children[d]) at_head[d].push_back(up[c]);
+          if (d != tree.root) up[d] = add(chain(d, 0), chain(tree.parent[d], 0), Action::kReduce, at_head[d]);
         }
-      }
-      // Reduce up: a rank sends once everything from its children arrived.
-      std::vector<int> up(ranks, -1);
-      std::vector<int> order;  // leaves first: ranks by decreasing depth
-      std::vector<int> depth(ranks, 0);
-      for (int r = 0; r < ranks; ++r)
-        for (int a = parent[r]; a >= 0; a = parent[a]) ++depth[r];
-      for (int r = 0; r < ranks; ++r) order.push_back(r);
-      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return depth[a] > depth[b]; });
-      for (int r : order) {
-        if (parent[r] < 0) continue;
-        std::vector<int> deps;
-        for (int c : children[r]) deps.push_back(up[c]);
-        up[r] = add(r, parent[r], chunk, Action::kReduce, deps);
-      }
-      // Broadcast down, from the root once its children's sums arrived.
-      std::vector<int> down(ranks, -1);
-      for (auto it = order.rbegin(); it != order.rend(); ++it) {
-        const int r = *it;
-        for (int c : children[r]) {
-          std::vector<int> deps;
-          if (r == root) {
-            for (int cc : children[r]) deps.push_back(up[cc]);
-          } else {
-            deps.push_back(down[r]);
-          }
-          down[c] = add(r, c, chunk, Action::kCopy, deps);
+        // Broadcast: from the root's head (once its sum is complete) down
+        // to the child domains' heads and down every chain.
+        std::vector<int> down(nd, -1);  // parent's head -> head of d
+        for (auto it = tree.leaves_first.rbegin(); it != tree.leaves_first.rend(); ++it) {
+          const int d = *it;
+          const std::vector<int> ready = d == tree.root ? at_head[d] : std::vector{down[d]};
+          for (int c : tree.children[d]) down[c] = add(chain(d, 0), chain(c, 0), Action::kCopy, ready);
+          int prev = -1;
+          for (int i = 1; i < size(d); ++i)
+            prev = add(chain(d, i - 1), chain(d, i), Action::kCopy, prev < 0 ? ready : std::vector{prev});
         }
       }
     }
   }
   return s;
+}
+
+Schedule tree_allreduce(int ranks, double bytes, const TreeOptions& options) {
+  std::vector<int> own(static_cast<std::size_t>(std::max(ranks, 0)));
+  std::iota(own.begin(), own.end(), 0);
+  return tree_allreduce(ranks, bytes, own, options);
 }
 
 }  // namespace collsim::collective

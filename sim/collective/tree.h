@@ -1,14 +1,29 @@
-// Double binary tree all-reduce (NCCL's "tree" algorithm): two binary trees
-// over the ranks, each all-reducing half of the buffer at once: a pipelined
-// reduce toward its root, then a pipelined broadcast back down. The second
-// tree is the first one mirrored (even p) or shifted by one rank (odd p), so
-// that most ranks that are inner nodes in one tree are leaves in the other
-// and the two halves load different links.
+// NCCL's tree all-reduce. Across NVLink domains (nodes) it is a chain inside
+// each domain plus a double binary tree between the domains:
+//   - each channel's chain runs through every GPU of a domain, starting at
+//     its head (local GPU c for channel c, so every NIC carries traffic);
+//     the heads are the ranks of the tree between domains;
+//   - reduce: partial sums flow up the chain to the head, which adds what
+//     its child domains' heads sent and passes the sum to its parent
+//     domain's head; broadcast: the result flows back down the same way;
+//   - every head GPU runs two channels, one on each of the double binary
+//     tree's two trees (NCCL duplicates its tree channels the same way), so
+//     a domain that is an inner node of one tree is a leaf of the other and
+//     every NIC carries 2n/g each way (n bytes, g GPUs per domain).
+// This is NCCL's tree with its plain pattern (parent and children on the
+// chain's head, NCCL_TOPO_PATTERN_TREE, src/graph/connect.cc, where
+// channel c + nChannels runs tree 1); NCCL's
+// balanced pattern moves one child to the chain's second GPU, which spreads
+// the same NIC load over the same GPUs. With one GPU per domain the chain
+// is one rank and this is the double binary tree over ranks; inside one
+// domain it is a chain (NCCL on one node).
 //
-// Tree shape: rank r's parent is found from its lowest set bit, as in NCCL's
-// binary tree: rank 0 is the root with one child, and the height is about
-// lg(p), so a small all-reduce costs about 2 lg(p) hops instead of the
-// ring's 2(p-1).
+// Tree shape between domains: domain d's parent is found from its lowest
+// set bit, as in NCCL's binary tree (src/graph/trees.cc): domain 0 is the
+// root with one child and the height is about lg(D). The second tree is
+// the first mirrored (even D) or shifted by one (odd D). A small all-reduce
+// costs 2((g-1) + lg D) hops, NCCL's tree latency model
+// (src/graph/tuning.cc: 2 ((nRanks/nNodes - 1) intraLat + log2(nNodes) interLat)).
 #pragma once
 
 #include <vector>
@@ -19,16 +34,25 @@ namespace collsim::collective {
 
 struct TreeOptions {
   // Named defaults: slices of at least 512 KiB (NCCL Simple's step,
-  // nccl-model.md protocol_structure), at most 64 per tree, bounding the flow
-  // count while keeping the pipeline fill small.
+  // src/init.cc: a 4 MiB buffer in 8 steps), at most 64 per channel,
+  // bounding the flow count while keeping the pipeline fill small.
   double min_slice_bytes = 512.0 * 1024;
   int max_slices = 64;
 };
 
 // parent[r] (-1 for the root) of the binary tree over ranks 0..p-1.
 std::vector<int> binary_tree_parents(int ranks);
+// The double binary tree's second tree: the first mirrored (even p) or
+// shifted by one rank (odd p).
+std::vector<int> mirrored_tree_parents(int ranks);
 
-// REQUIRES: ranks >= 1, bytes >= 0.
+// NCCL's tree over the domains of `domain_of_rank` (equal ids = one NVLink
+// domain; empty = all ranks in one). Domains may differ in size: channel c
+// starts domain d's chain at its local GPU c mod g_d.
+// REQUIRES: ranks >= 1, bytes >= 0, domain_of_rank empty or of size ranks.
+Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_of_rank,
+                        const TreeOptions& options = {});
+// The double binary tree over ranks (one rank per domain).
 Schedule tree_allreduce(int ranks, double bytes, const TreeOptions& options = {});
 
 }  // namespace collsim::collective

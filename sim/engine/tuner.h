@@ -7,7 +7,7 @@
 //
 // Candidates:
 //   algorithm "auto"     the algorithms NCCL would run for the op
-//                        (collective::nccl_algorithms_for: ring, tree, nvls
+//                        (collective::nccl_algorithms_for: ring, tree, nvls, nvlstree
 //                        for all-reduce), so results compare with nccl-tests;
 //   algorithm "fastest"  every algorithm collsim has for the op (adds hier
 //                        and rhd), for research comparisons;

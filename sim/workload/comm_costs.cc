@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
@@ -42,8 +43,14 @@ void append(std::string& key, T v) {
 Canonical canonical(const CommCall& c, const topology::Network& net) {
   Canonical out;
   out.endpoints = c.gpus;
-  const int helper = net.nvswitch_endpoint_near(c.gpus.front());
-  if (helper >= 0) out.endpoints.push_back(helper);
+  // Helpers (collective::Schedule::helper_ranks): the NVSwitch of each
+  // NVLink domain, domains in order of their first GPU (nvls has one,
+  // nvlstree one per domain).
+  std::unordered_set<int> seen;
+  for (int g : c.gpus) {
+    const int helper = net.nvswitch_endpoint_near(g);
+    if (helper >= 0 && seen.insert(helper).second) out.endpoints.push_back(helper);
+  }
   std::string& key = out.key;
   append(key, static_cast<int>(c.op));
   append(key, c.bytes);
