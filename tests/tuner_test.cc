@@ -212,3 +212,46 @@ TEST(ChannelShares, RingStepLatencyAddsToTheDataTime) {
 
 }  // namespace
 }  // namespace collsim::engine
+
+namespace collsim::engine {
+namespace {
+
+// Choosing on SimGrid simulates only the candidates whose analytical lower
+// bound could still win, and chooses what simulating all of them chooses.
+TEST(Tuner, PruningByTheAnalyticalBoundChoosesAsSimulatingEverything) {
+  const topology::Topology topo = collsim::testing::topology_from_file(
+      std::string(COLLSIM_SOURCE_DIR) + "/tests/validation/topologies/h100-ib400-2node.yaml");
+  const topology::Network net(topo);
+  std::vector<TuneCase> cases;
+  for (double bytes : {65536.0, 16.0 * 1048576, 256.0 * 1048576}) {
+    TuneCase c{collective::Op::kAllReduce, 16, bytes, {}};
+    c.params.nvls_efficiency = net.nvls_efficiency_near(0);
+    for (int r = 0; r < 16; ++r) c.params.domain_of_rank.push_back(net.nvlink_domain_of(r));
+    cases.push_back(c);
+  }
+  auto candidates = build_candidates(cases, TunerChoice{}, "simgrid");
+  ASSERT_TRUE(candidates.ok()) << candidates.error().to_string();
+  auto simgrid = make_backend("simgrid");
+  auto analytical = make_backend("analytical");
+  ASSERT_TRUE(simgrid.ok() && analytical.ok());
+  auto all = (*simgrid)->run(net, candidates->schedules, {});
+  auto bounds = (*analytical)->run(net, candidates->schedules, {});
+  auto pruned = run_candidates(*candidates, net, **simgrid, {});
+  ASSERT_TRUE(all.ok() && bounds.ok() && pruned.ok());
+  int skipped = 0;
+  for (std::size_t k = 0; k < all->size(); ++k) {
+    // The bound the pruning relies on.
+    EXPECT_LE((*bounds)[k].time_s, (*all)[k].time_s * (1 + 1e-9)) << candidates->schedules[k].algo;
+    skipped += (*pruned)[k].pruned ? 1 : 0;
+  }
+  EXPECT_GT(skipped, 0);
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const std::size_t a = fastest(*candidates, c, *all), b = fastest(*candidates, c, *pruned);
+    EXPECT_EQ(a, b) << cases[c].bytes;
+    EXPECT_FALSE((*pruned)[b].pruned);
+    EXPECT_NEAR((*all)[a].time_s, (*pruned)[b].time_s, 1e-9 * (*all)[a].time_s) << cases[c].bytes;
+  }
+}
+
+}  // namespace
+}  // namespace collsim::engine

@@ -35,7 +35,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   engine::RunOptions options;
   options.on_progress = on_progress;
   options.simgrid_aggregate_above = request.simgrid_aggregate_above;
-  auto results = backend.run(network, schedules, options);
+  auto results = engine::run_candidates(*candidates, network, backend, options);
   if (!results) return results.error();
 
   std::vector<report::CollectiveRow> rows;

@@ -46,6 +46,9 @@ struct ScheduleResult {
   bool shared_links = false;
   // SimGrid backend: simulated one step at a time (RunOptions::simgrid_aggregate_above).
   bool aggregated = false;
+  // Not simulated while choosing: time_s is the analytical lower bound,
+  // already above another candidate's time (tuner.h run_candidates).
+  bool pruned = false;
 };
 
 class Backend {

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "sim/collective/protocol.h"
+#include "sim/engine/analytical_backend.h"
 
 namespace collsim::engine {
 
@@ -117,6 +118,66 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     }
   }
   return out;
+}
+
+Expected<std::vector<ScheduleResult>> run_candidates(const Candidates& candidates, const topology::Network& network,
+                                                     Backend& backend, const RunOptions& options) {
+  const auto& schedules = candidates.schedules;
+  bool choosing = false;
+  for (const auto& of : candidates.of_case) choosing |= of.size() > 1;
+  if (backend.name() == "analytical" || !choosing) return backend.run(network, schedules, options);
+
+  RunOptions quiet = options;
+  quiet.on_progress = nullptr;
+  quiet.record_transfers = false;
+  AnalyticalBackend analytical;
+  auto bounds = analytical.run(network, schedules, quiet);
+  if (!bounds) return bounds.error();
+  std::vector<ScheduleResult> results = *bounds;
+  for (auto& r : results) r.pruned = true;
+
+  // Simulates `which` (indices into schedules) in one backend call.
+  std::size_t done = 0;
+  auto simulate = [&](const std::vector<std::size_t>& which, std::size_t total) -> Status {
+    if (which.empty()) return Ok{};
+    std::vector<collective::Schedule> subset;
+    RunOptions sub = options;
+    sub.rank_to_endpoint_per_schedule.clear();
+    for (std::size_t k : which) {
+      subset.push_back(schedules[k]);
+      if (!options.rank_to_endpoint_per_schedule.empty())
+        sub.rank_to_endpoint_per_schedule.push_back(options.rank_to_endpoint_per_schedule[k]);
+    }
+    if (options.on_progress) {
+      sub.on_progress = [&, base = done](std::size_t k, std::size_t) { options.on_progress(base + k, total); };
+    }
+    auto r = backend.run(network, subset, sub);
+    if (!r) return r.error();
+    for (std::size_t i = 0; i < which.size(); ++i) results[which[i]] = std::move((*r)[i]);
+    done += which.size();
+    return Ok{};
+  };
+  std::vector<std::size_t> first;
+  for (const auto& of : candidates.of_case) {
+    std::size_t lowest = of.front();
+    for (std::size_t k : of)
+      if ((*bounds)[k].time_s < (*bounds)[lowest].time_s) lowest = k;
+    first.push_back(lowest);
+  }
+  std::vector<std::size_t> second;
+  for (std::size_t c = 0; c < candidates.of_case.size(); ++c)
+    for (std::size_t k : candidates.of_case[c])
+      if (k != first[c]) second.push_back(k);
+  // Progress counts every candidate until the first round says how many remain.
+  if (auto st = simulate(first, first.size() + second.size()); !st) return st.error();
+  second.clear();
+  for (std::size_t c = 0; c < candidates.of_case.size(); ++c) {
+    const double best = results[first[c]].time_s;
+    for (std::size_t k : candidates.of_case[c])
+      if (k != first[c] && (*bounds)[k].time_s <= best) second.push_back(k);
+  }
+  if (auto st = simulate(second, first.size() + second.size()); !st) return st.error();
+  return results;
 }
 
 std::size_t fastest(const Candidates& candidates, std::size_t index, const std::vector<ScheduleResult>& results) {

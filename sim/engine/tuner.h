@@ -84,6 +84,18 @@ struct Candidates {
 Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const TunerChoice& choice,
                                       const std::string& backend);
 
+// Runs every candidate and returns one result per schedule, in order. On a
+// flow-level backend (SimGrid) a candidate whose analytical time is above
+// the best flow-level time of its case is not simulated: the analytical
+// backend is a lower bound of the flow-level time (no transfer beats its
+// route's rate, no link carries its bytes faster than its rate;
+// analytical_backend.h), so it cannot be the fastest. Its result is that
+// bound, with ScheduleResult::pruned set. Two backend calls: each case's
+// candidate with the lowest bound, then those whose bound is not above the
+// best of the first round. The choice is the same as simulating them all.
+Expected<std::vector<ScheduleResult>> run_candidates(const Candidates& candidates, const topology::Network& network,
+                                                     Backend& backend, const RunOptions& options);
+
 // The fastest of case `index`'s candidates (ties: the first listed).
 // REQUIRES: results[i] is schedules[i]'s result.
 std::size_t fastest(const Candidates& candidates, std::size_t index, const std::vector<ScheduleResult>& results);

@@ -135,7 +135,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
   options.rank_to_endpoint_per_schedule = std::move(maps);
   options.simgrid_aggregate_above = choice.simgrid_aggregate_above;
   options.on_progress = on_progress;
-  auto results = backend.run(network, schedules, options);
+  auto results = engine::run_candidates(*candidates, network, backend, options);
   if (!results) return results.error();
 
   // 3. The fastest candidate per wiring, and its bytes on each canonical link.
