@@ -1,18 +1,18 @@
 // The analytical backend against the SimGrid backend: identical where no two
 // transfers share a link at once, a lower bound on time everywhere (both of
 // its terms are: contention only slows), and close on the validation cases.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <limits>
 
 #include "sim/collective/algorithms.h"
 #include "sim/collective/hier.h"
 #include "sim/collective/ring.h"
 #include "sim/engine/analytical_backend.h"
-#include <fmt/format.h>
-#include <cmath>
-#include <limits>
 #include "sim/engine/backend.h"
-#include <yaml-cpp/yaml.h>
-
 #include "test_support.h"
 
 namespace collsim::engine {
@@ -59,7 +59,10 @@ TEST(Analytical, NeverSlowerThanSimGridAndExactForRingsOnOneSwitch) {
       for (std::size_t i = 0; i < schedules.size(); ++i) {
         const std::string what = std::string(file) + " " + schedules[i].op + " " + schedules[i].algo + " " +
                                  std::string(collective::protocol_name(schedules[i].protocol));
-        EXPECT_LE(a[i], s[i] * (1 + 1e-9)) << what;
+        // SimGrid's max-min solver settles rates to its own precision
+        // (maxmin/precision): a rate capped at a channel share comes out
+        // within 1e-7 of it.
+        EXPECT_LE(a[i], s[i] * (1 + 1e-6)) << what << " " << (a[i] / s[i] - 1);
         // A ring (and a pipelined chain) inside one NVLink domain never has two
         // transfers on one link at once: alpha-beta is exact there.
         if (std::string(file) == "hgx-h100.yaml" && schedules[i].algo == "ring") {
@@ -95,10 +98,12 @@ TEST(Analytical, MultiNodeRingsWithinTwoPercentOfSimGridFromOneGiB) {
 TEST(Analytical, TrainingStepAgreesWithSimGrid) {
   const auto sim = testing::run_collsim(
       "run --topology topologies/h100-ib400-4node.yaml --workload tests/data/workloads/small-4node.yaml "
-      "--what-if off --json " + ::testing::TempDir() + "s.json");
+      "--what-if off --json " +
+      ::testing::TempDir() + "s.json");
   const auto ana = testing::run_collsim(
       "run --topology topologies/h100-ib400-4node.yaml --workload tests/data/workloads/small-4node.yaml "
-      "--what-if off --backend analytical --json " + ::testing::TempDir() + "a.json");
+      "--what-if off --backend analytical --json " +
+      ::testing::TempDir() + "a.json");
   ASSERT_EQ(sim.exit_code, 0) << sim.err;
   ASSERT_EQ(ana.exit_code, 0) << ana.err;
   const double ts = YAML::LoadFile(::testing::TempDir() + "s.json")["step_time_s"].as<double>();
@@ -134,7 +139,8 @@ TEST(AnalyticalBackend, CompactRingsCostExactlyAsTheirTransfers) {
       {"gb200-nvl72-8rack.yaml", collective::Op::kAllReduce, "hier", 16.0 * 1048576},
   };
   for (const Case& c : cases) {
-    const topology::Network net(collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + c.topology));
+    const topology::Network net(
+        collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + c.topology));
     collective::AlgoParams params;
     for (int g = 0; g < net.num_gpus(); ++g) params.domain_of_rank.push_back(net.nvlink_domain_of(g));
     for (auto proto : {collective::Protocol::kNone, collective::Protocol::kSimple, collective::Protocol::kLL}) {
@@ -146,7 +152,8 @@ TEST(AnalyticalBackend, CompactRingsCostExactlyAsTheirTransfers) {
       auto a = backend.run(net, {*s}, compact);
       auto b = backend.run(net, {*s}, expanded);
       ASSERT_TRUE(a.ok() && b.ok());
-      const std::string what = fmt::format("{} {} {} {}", c.topology, c.algo, c.bytes, collective::protocol_name(proto));
+      const std::string what =
+          fmt::format("{} {} {} {}", c.topology, c.algo, c.bytes, collective::protocol_name(proto));
       EXPECT_NEAR((*a)[0].time_s, (*b)[0].time_s, 1e-10 * (*b)[0].time_s) << what;
       EXPECT_EQ((*a)[0].load_bound, (*b)[0].load_bound) << what;
       EXPECT_NEAR((*a)[0].bytes_sent, (*b)[0].bytes_sent, 1e-9 * (*b)[0].bytes_sent) << what;
@@ -203,7 +210,8 @@ namespace {
 // A shipped topology's network, and Simple-protocol parameters with every
 // GPU's NVLink domain (as the CLI passes them).
 topology::Network shipped(const std::string& file) {
-  return topology::Network(collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + file));
+  return topology::Network(
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + file));
 }
 collective::AlgoParams simple_params(const topology::Network& net) {
   collective::AlgoParams params;
@@ -245,7 +253,8 @@ TEST(SimGridAggregated, AgreesWithTheFullSimulationWhereStepsAreSymmetric) {
     ASSERT_TRUE(a.ok() && f.ok());
     EXPECT_TRUE((*a)[0].aggregated);
     EXPECT_FALSE((*f)[0].aggregated);
-    EXPECT_NEAR((*a)[0].time_s, (*f)[0].time_s, c.tolerance * (*f)[0].time_s) << c.topology << " " << c.algo << " " << c.bytes;
+    EXPECT_NEAR((*a)[0].time_s, (*f)[0].time_s, c.tolerance * (*f)[0].time_s)
+        << c.topology << " " << c.algo << " " << c.bytes;
     EXPECT_NEAR((*a)[0].bytes_sent, (*f)[0].bytes_sent, 1e-9 * (*f)[0].bytes_sent);
   }
 }
@@ -265,8 +274,8 @@ TEST(AnalyticalBackend, AgreesWithSimGridWithin2PercentOrSaysContended) {
   ASSERT_TRUE(simgrid.ok());
   AnalyticalBackend analytical;
   int agreed = 0, flagged = 0;
-  for (const char* file : {"gb200-nvl72.yaml", "hgx-h100.yaml", "hgx-b200.yaml", "dgx-a100.yaml", "h100-ib400-4node.yaml",
-                           "dgx-a100-hdr200-4node.yaml"}) {
+  for (const char* file : {"gb200-nvl72.yaml", "hgx-h100.yaml", "hgx-b200.yaml", "dgx-a100.yaml",
+                           "h100-ib400-4node.yaml", "dgx-a100-hdr200-4node.yaml"}) {
     const topology::Network net = shipped(file);
     const collective::AlgoParams params = simple_params(net);
     for (auto op : {collective::Op::kAllReduce, collective::Op::kAllGather, collective::Op::kReduceScatter}) {

@@ -2,6 +2,7 @@
 // nothing of its own (CM02 with its TCP factors off; architecture.md).
 #include <gtest/gtest.h>
 
+#include "sim/collective/algorithms.h"
 #include "sim/collective/chain.h"
 #include "sim/collective/direct.h"
 #include "sim/collective/hier.h"
@@ -363,6 +364,41 @@ links:
   for (const auto& r : big) {
     EXPECT_GE(r.time_s, n / g * b_net);
     EXPECT_LE(r.time_s, 1.1 * n / g * b_net);
+  }
+}
+
+TEST(ChannelShares, TreeChannelsSplitALinkStatically) {
+  // Two GPUs, one 10 GB/s link each to a switch (0.5 us per link). NCCL's
+  // tree on two ranks runs two channels: channel 0 reduces 1 -> 0 then
+  // broadcasts 0 -> 1, channel 1 the reverse, so each direction of each
+  // link carries two channels' connections, one after the other. Under a
+  // protocol each connection gets its static half (one CTA's share), so
+  // 1 MiB in one 512 KiB slice per channel costs NCCL's launch latency
+  // (8.4 us), two steps of route (1 us) and step latency (4 us, NVLink
+  // row, Simple), and twice 512 KiB at 5 GB/s: NCCL's own model gives the
+  // same 2n/R for a tree over two nodes (algbw = channels x per-channel bw
+  // x 0.5, src/graph/tuning.cc). Without the shares it would be n/R.
+  const auto topo = topology_from_text(R"(name: two
+devices:
+  - {name: g, kind: gpu, count: 2}
+  - {name: sw, kind: switch}
+links:
+  - {from: g, to: sw, rate: 10GB/s, latency: 500ns, class: ideal}
+)");
+  const topology::Network net(topo);
+  const double n = 1048576.0, rate = 10e9;
+  collective::AlgoParams params;
+  params.protocol = collective::Protocol::kSimple;
+  params.domain_of_rank = {0, 1};
+  auto s = collective::build_schedule(collective::Op::kAllReduce, "tree", 2, n, params);
+  ASSERT_TRUE(s.ok());
+  const double expected = 8.4e-6 + 2 * (1e-6 + 4.0e-6) + 2 * (n / 2) / (rate / 2);
+  for (const char* name : {"simgrid", "analytical"}) {
+    auto backend = make_backend(name);
+    ASSERT_TRUE(backend.ok());
+    auto r = (*backend)->run(net, {*s}, {});
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_NEAR((*r)[0].time_s, expected, 1e-6 * expected) << name;
   }
 }
 

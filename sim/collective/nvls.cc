@@ -124,6 +124,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
           std::vector<int> deps{back[d], back[parent[d]]};
           for (int k : children[t][d]) deps.push_back(up[k]);
           up[d] = add(kTree0 + t, owner(d), owner(parent[d]), piece, Action::kReduce, deps);
+          s.transfers[static_cast<std::size_t>(up[d])].channel = 2 * c + t;
         }
         std::vector<int> done(nd);  // the owner holds the result
         for (auto it = leaves_first[t].rbegin(); it != leaves_first[t].rend(); ++it) {
@@ -138,6 +139,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
           std::vector<int> sent;  // the owner's sends down, which read what the multicast rewrites
           for (int k : children[t][d]) {
             down[k] = add(kTree0 + t, owner(d), owner(k), piece, Action::kCopy, ready);
+            s.transfers[static_cast<std::size_t>(down[k])].channel = 2 * c + t;
             sent.push_back(down[k]);
           }
           // 3. the multicast store to the domain (the owner included).

@@ -10,13 +10,20 @@ const std::vector<Op>& all_ops() {
 
 std::string_view op_name(Op op) {
   switch (op) {
-    case Op::kAllReduce: return "allreduce";
-    case Op::kAllGather: return "allgather";
-    case Op::kReduceScatter: return "reducescatter";
-    case Op::kAllToAll: return "alltoall";
-    case Op::kBroadcast: return "broadcast";
-    case Op::kReduce: return "reduce";
-    case Op::kSendRecv: return "sendrecv";
+    case Op::kAllReduce:
+      return "allreduce";
+    case Op::kAllGather:
+      return "allgather";
+    case Op::kReduceScatter:
+      return "reducescatter";
+    case Op::kAllToAll:
+      return "alltoall";
+    case Op::kBroadcast:
+      return "broadcast";
+    case Op::kReduce:
+      return "reduce";
+    case Op::kSendRecv:
+      return "sendrecv";
   }
   return "?";
 }
@@ -30,13 +37,16 @@ std::optional<Op> parse_op(std::string_view name) {
 double busbw_factor(Op op, int ranks) {
   const double n = ranks;
   switch (op) {
-    case Op::kAllReduce: return 2.0 * (n - 1) / n;
+    case Op::kAllReduce:
+      return 2.0 * (n - 1) / n;
     case Op::kAllGather:
     case Op::kReduceScatter:
-    case Op::kAllToAll: return (n - 1) / n;
+    case Op::kAllToAll:
+      return (n - 1) / n;
     case Op::kBroadcast:
     case Op::kReduce:
-    case Op::kSendRecv: return 1.0;
+    case Op::kSendRecv:
+      return 1.0;
   }
   return 1.0;
 }

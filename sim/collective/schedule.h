@@ -33,6 +33,11 @@ struct Transfer {
   // transfer `queue_after` (an earlier one on the same src->dst connection)
   // has finished; its latency still overlaps. -1: no queueing.
   int queue_after = -1;
+  // The NCCL channel this transfer runs on, for channels that carry equal
+  // bytes on each of their connections (the tree's): under a protocol the
+  // engine caps each connection at its static share of its busiest link
+  // (engine/plan.h). -1: none (max-min sharing alone).
+  int channel = -1;
 };
 
 // A ring pass in compact form: `steps` steps around `order` (positions

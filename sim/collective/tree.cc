@@ -95,6 +95,7 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
           x.bytes = piece;
           x.action = action;
           x.deps = std::move(deps);
+          x.channel = channel;
           return queued.add(channel, std::move(x));
         };
         // Domain d's chain for this channel: position i holds rank chain(d, i).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "sim/collective/protocol.h"
@@ -38,6 +39,39 @@ void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>
       }
     }
   }
+}
+
+// Per transfer of `s` on a channel (collective::Transfer::channel): its
+// static share of its busiest link, the link's rate over the channel
+// connections (src, dst, channel) that cross it; 0 for the others. Empty
+// when no transfer names a channel.
+template <class Endpoint>
+std::vector<double> explicit_channel_shares(const topology::Network& network, const collective::Schedule& s,
+                                            Endpoint endpoint) {
+  std::unordered_map<int, int> users;  // link -> channel connections
+  std::set<std::tuple<int, int, int>> seen;
+  auto route_of = [&](const collective::Transfer& t) -> const std::vector<int>* {
+    const int a = endpoint(t.src), b = endpoint(t.dst);
+    if (a < 0 || b < 0 || a == b || a >= network.num_endpoints() || b >= network.num_endpoints()) return nullptr;
+    return &network.route(a, b);
+  };
+  for (const auto& t : s.transfers) {
+    if (t.channel < 0 || !seen.insert({t.src, t.dst, t.channel}).second) continue;
+    if (const auto* route = route_of(t))
+      for (int l : *route) ++users[l];
+  }
+  if (seen.empty()) return {};
+  std::vector<double> share(s.transfers.size(), 0.0);
+  for (std::size_t i = 0; i < s.transfers.size(); ++i) {
+    if (s.transfers[i].channel < 0) continue;
+    if (const auto* route = route_of(s.transfers[i])) {
+      for (int l : *route) {
+        const double r = network.links()[static_cast<std::size_t>(l)].rate_Bps / users[l];
+        share[i] = share[i] > 0 ? std::min(share[i], r) : r;
+      }
+    }
+  }
+  return share;
 }
 
 }  // namespace
@@ -205,6 +239,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     planned.phases.clear();
     const collective::Schedule expanded = s.compact() ? collective::expand(s) : collective::Schedule{};
     const collective::Schedule& e = s.compact() ? expanded : s;
+    // Explicit channels (the tree's) get the same static shares.
+    const std::vector<double> channel_share = s.protocol != collective::Protocol::kNone
+                                                  ? explicit_channel_shares(network, e, endpoint)
+                                                  : std::vector<double>{};
     planned.transfers.reserve(e.transfers.size());
     for (std::size_t i = 0; i < e.transfers.size(); ++i) {
       const auto& t = e.transfers[i];
@@ -221,6 +259,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
             static_cast<std::uint64_t>(r->dst);
         if (auto it = share_of_connection.find(key); it != share_of_connection.end()) cap = capped(cap, it->second);
       }
+      if (t.channel >= 0 && !channel_share.empty()) cap = capped(cap, channel_share[i]);
       planned.transfers.push_back(PlannedTransfer{r->src, r->dst, t.bytes / r->payload_fraction, r->latency_s, t.deps,
                                                   t.queue_after, r->route, cap});
     }
