@@ -285,11 +285,10 @@ TEST(SimGridExact, LargeTreeAllReduceIsBoundByItsBusiestUplink) {
   EXPECT_LE(r[0].time_s, 1.05 * 2 * n * beta);
 }
 
-TEST(SimGridExact, HierarchicalPhasesAddUpAndPipeliningHidesThem) {
-  // Two levels: D = 2 domains of g = 4 GPUs on their NVSwitch (100 GB/s,
-  // 0.5 us per link: a_in = 1 us), and one NIC per GPU on a spine
-  // (10 GB/s, 1 us per NIC link: a_net = 2 us). hier.h's closed form for one piece.
-  const auto topo = topology_from_text(R"(name: two-level
+// Two levels: D = 2 domains of g = 4 GPUs on their NVSwitch (100 GB/s,
+// 0.5 us per link: a_in = 1 us), and one NIC per GPU on a spine (10 GB/s,
+// 1 us per NIC link: a_net = 2 us).
+const char* const kTwoLevel = R"(name: two-level
 devices:
   - {name: a, kind: gpu, count: 4}
   - {name: asw, kind: nvswitch}
@@ -305,7 +304,11 @@ links:
   - {from: b, to: bnic, pattern: zip, rate: 1TB/s, latency: 0s, class: ideal}
   - {from: anic, to: spine, rate: 10GB/s, latency: 1us, class: ideal}
   - {from: bnic, to: spine, rate: 10GB/s, latency: 1us, class: ideal}
-)");
+)";
+
+TEST(SimGridExact, HierarchicalPhasesAddUpAndPipeliningHidesThem) {
+  // hier.h's closed form for one piece, on the two-level fabric.
+  const auto topo = topology_from_text(kTwoLevel);
   const topology::Network net(topo);
   std::vector<int> domain;
   for (int r = 0; r < 8; ++r) domain.push_back(net.nvlink_domain_of(r));
@@ -328,23 +331,7 @@ links:
 
 TEST(SimGridExact, NcclTreeAndNvlsTreeOnTwoDomains) {
   // The two-level fabric above, with NVSwitches that reduce.
-  const auto topo = topology_from_text(R"(name: two-level
-devices:
-  - {name: a, kind: gpu, count: 4}
-  - {name: asw, kind: nvswitch}
-  - {name: b, kind: gpu, count: 4}
-  - {name: bsw, kind: nvswitch}
-  - {name: anic, kind: nic, count: 4}
-  - {name: bnic, kind: nic, count: 4}
-  - {name: spine, kind: switch}
-links:
-  - {from: a, to: asw, rate: 100GB/s, latency: 500ns, class: ideal}
-  - {from: b, to: bsw, rate: 100GB/s, latency: 500ns, class: ideal}
-  - {from: a, to: anic, pattern: zip, rate: 1TB/s, latency: 0s, class: ideal}
-  - {from: b, to: bnic, pattern: zip, rate: 1TB/s, latency: 0s, class: ideal}
-  - {from: anic, to: spine, rate: 10GB/s, latency: 1us, class: ideal}
-  - {from: bnic, to: spine, rate: 10GB/s, latency: 1us, class: ideal}
-)");
+  const auto topo = topology_from_text(kTwoLevel);
   const topology::Network net(topo);
   std::vector<int> domain;
   for (int r = 0; r < 8; ++r) domain.push_back(net.nvlink_domain_of(r));

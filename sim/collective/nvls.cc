@@ -26,15 +26,13 @@ Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOp
   // loads while slice j is multicast: up- and downlinks are busy together.
   QueuedAppender queued(s);
   auto add = [&](Stage stage, int src, int dst, int chunk, int slice, Action action, std::vector<int> deps) {
-    Transfer t;
-    t.src = src;
-    t.dst = dst;
-    t.chunk = chunk;
-    t.slice = slice;
-    t.bytes = wire;
-    t.action = action;
-    t.deps = std::move(deps);
-    return queued.add(stage, std::move(t));
+    return queued.add(stage, Transfer{.src = src,
+                                      .dst = dst,
+                                      .bytes = wire,
+                                      .chunk = chunk,
+                                      .slice = slice,
+                                      .action = action,
+                                      .deps = std::move(deps)});
   };
   for (int slice = 0; slice < slices; ++slice) {
     // 1. reduce-load of every portion from every GPU.
@@ -72,18 +70,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
   const double piece = half / slices;
   const double wire = piece / efficiency;  // through the switch
 
-  std::vector<std::vector<int>> parents{binary_tree_parents(nd), mirrored_tree_parents(nd)};
-  std::vector<std::vector<int>> leaves_first(2);
-  std::vector<std::vector<std::vector<int>>> children(2, std::vector<std::vector<int>>(nd));
-  for (int t = 0; t < 2; ++t) {
-    std::vector<int> depth(nd, 0);
-    for (int d = 0; d < nd; ++d) {
-      if (parents[t][d] >= 0) children[t][parents[t][d]].push_back(d);
-      for (int a = parents[t][d]; a >= 0; a = parents[t][a]) ++depth[d];
-      leaves_first[t].push_back(d);
-    }
-    std::stable_sort(leaves_first[t].begin(), leaves_first[t].end(), [&](int a, int b) { return depth[a] > depth[b]; });
-  }
+  const TreeShape trees[2] = {tree_shape(binary_tree_parents(nd)), tree_shape(mirrored_tree_parents(nd))};
 
   // Streams: the NVLS stages and each tree's traffic queue apart.
   enum Stream { kLoad, kBack, kStore, kMulticast, kTree0 };
@@ -92,62 +79,55 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
     for (int c = 0; c < g; ++c) {
       for (int t = 0; t < 2; ++t) {
         const int chunk = (c * 2 + t) * slices + slice;
-        auto add = [&](int stream, int src, int dst, double b, Action action, std::vector<int> deps) {
-          Transfer x;
-          x.src = src;
-          x.dst = dst;
-          x.chunk = chunk;
-          x.bytes = b;
-          x.action = action;
-          x.deps = std::move(deps);
-          return queued.add(stream, std::move(x));
+        auto add = [&](int stream, int src, int dst, double b, Action action, std::vector<int> deps, int channel) {
+          return queued.add(stream, Transfer{.src = src,
+                                             .dst = dst,
+                                             .bytes = b,
+                                             .chunk = chunk,
+                                             .action = action,
+                                             .deps = std::move(deps),
+                                             .channel = channel});
         };
         auto owner = [&](int d) { return domains[static_cast<std::size_t>(d)][static_cast<std::size_t>(c)]; };
+        const int channel = 2 * c + t;  // the network tree's channel (channel shares)
         // 1. each domain's sum of the portion, at its owner.
         std::vector<int> back(nd);
         for (int d = 0; d < nd; ++d) {
           std::vector<int> loads;
           for (int r : domains[static_cast<std::size_t>(d)])
-            loads.push_back(add(kLoad, r, ranks + d, wire, Action::kReduce, {}));
-          back[d] = add(kBack, ranks + d, owner(d), wire, Action::kCopy, loads);
+            loads.push_back(add(kLoad, r, ranks + d, wire, Action::kReduce, {}, -1));
+          back[d] = add(kBack, ranks + d, owner(d), wire, Action::kCopy, loads, -1);
         }
         // 2. the tree between the owners.
-        const auto& parent = parents[t];
+        const TreeShape& tree = trees[t];
         std::vector<int> up(nd, -1), down(nd, -1);
-        int root = 0;
-        for (int d : leaves_first[t]) {
-          if (parent[d] < 0) {
-            root = d;
-            continue;
-          }
+        for (int d : tree.leaves_first) {
+          if (d == tree.root) continue;
           // The parent's owner adds into its domain's sum, so that must be there.
-          std::vector<int> deps{back[d], back[parent[d]]};
-          for (int k : children[t][d]) deps.push_back(up[k]);
-          up[d] = add(kTree0 + t, owner(d), owner(parent[d]), piece, Action::kReduce, deps);
-          s.transfers[static_cast<std::size_t>(up[d])].channel = 2 * c + t;
+          std::vector<int> deps{back[d], back[tree.parent[d]]};
+          for (int k : tree.children[d]) deps.push_back(up[k]);
+          up[d] = add(kTree0 + t, owner(d), owner(tree.parent[d]), piece, Action::kReduce, deps, channel);
         }
-        std::vector<int> done(nd);  // the owner holds the result
-        for (auto it = leaves_first[t].rbegin(); it != leaves_first[t].rend(); ++it) {
+        for (auto it = tree.leaves_first.rbegin(); it != tree.leaves_first.rend(); ++it) {
           const int d = *it;
-          std::vector<int> ready;
-          if (d == root) {
+          std::vector<int> ready;  // the owner holds the result
+          if (d == tree.root) {
             ready.push_back(back[d]);
-            for (int k : children[t][d]) ready.push_back(up[k]);
+            for (int k : tree.children[d]) ready.push_back(up[k]);
           } else {
             ready.push_back(down[d]);
           }
           std::vector<int> sent;  // the owner's sends down, which read what the multicast rewrites
-          for (int k : children[t][d]) {
-            down[k] = add(kTree0 + t, owner(d), owner(k), piece, Action::kCopy, ready);
-            s.transfers[static_cast<std::size_t>(down[k])].channel = 2 * c + t;
+          for (int k : tree.children[d]) {
+            down[k] = add(kTree0 + t, owner(d), owner(k), piece, Action::kCopy, ready, channel);
             sent.push_back(down[k]);
           }
           // 3. the multicast store to the domain (the owner included).
-          const int store = add(kStore, owner(d), ranks + d, wire, Action::kCopy, ready);
+          const int store = add(kStore, owner(d), ranks + d, wire, Action::kCopy, ready, -1);
           for (int r : domains[static_cast<std::size_t>(d)]) {
             std::vector<int> deps{store};
             if (r == owner(d)) deps.insert(deps.end(), sent.begin(), sent.end());
-            add(kMulticast, ranks + d, r, wire, Action::kCopy, deps);
+            add(kMulticast, ranks + d, r, wire, Action::kCopy, deps, -1);
           }
         }
       }

@@ -25,20 +25,9 @@ std::vector<int> mirrored_tree_parents(int ranks) {
   return out;
 }
 
-namespace {
-
-// One tree of the double binary tree over the domains: children lists, the
-// root, and the domains leaves first (by decreasing depth).
-struct DomainTree {
-  std::vector<int> parent;
-  std::vector<std::vector<int>> children;
-  int root = 0;
-  std::vector<int> leaves_first;
-};
-
-DomainTree domain_tree(const std::vector<int>& parent) {
+TreeShape tree_shape(const std::vector<int>& parent) {
   const int n = static_cast<int>(parent.size());
-  DomainTree t;
+  TreeShape t;
   t.parent = parent;
   t.children.resize(n);
   std::vector<int> depth(n, 0);
@@ -55,8 +44,6 @@ DomainTree domain_tree(const std::vector<int>& parent) {
   std::stable_sort(t.leaves_first.begin(), t.leaves_first.end(), [&](int a, int b) { return depth[a] > depth[b]; });
   return t;
 }
-
-}  // namespace
 
 Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_of_rank, const TreeOptions& options) {
   std::vector<std::vector<int>> domains =
@@ -75,7 +62,7 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
       empty_schedule("allreduce", "tree", ranks, bytes, channels * slices);  // chunk = channel * slices + slice
   s.latency_family = LatencyFamily::kTree;
   if (ranks < 2) return s;
-  const DomainTree trees[2] = {domain_tree(binary_tree_parents(nd)), domain_tree(mirrored_tree_parents(nd))};
+  const TreeShape trees[2] = {tree_shape(binary_tree_parents(nd)), tree_shape(mirrored_tree_parents(nd))};
   const double piece = bytes / channels / slices;
 
   // Connections are FIFO per channel (a channel has its own buffers in NCCL,
@@ -86,17 +73,15 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
       for (int t = 0; t < 2; ++t) {
         const int channel = 2 * head + t;
         const int chunk = channel * slices + slice;
-        const DomainTree& tree = trees[t];
+        const TreeShape& tree = trees[t];
         auto add = [&](int src, int dst, Action action, std::vector<int> deps) {
-          Transfer x;
-          x.src = src;
-          x.dst = dst;
-          x.chunk = chunk;
-          x.bytes = piece;
-          x.action = action;
-          x.deps = std::move(deps);
-          x.channel = channel;
-          return queued.add(channel, std::move(x));
+          return queued.add(channel, Transfer{.src = src,
+                                              .dst = dst,
+                                              .bytes = piece,
+                                              .chunk = chunk,
+                                              .action = action,
+                                              .deps = std::move(deps),
+                                              .channel = channel});
         };
         // Domain d's chain for this channel: position i holds rank chain(d, i).
         auto chain = [&](int d, int i) {

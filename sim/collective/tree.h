@@ -46,6 +46,17 @@ std::vector<int> binary_tree_parents(int ranks);
 // shifted by one rank (odd p).
 std::vector<int> mirrored_tree_parents(int ranks);
 
+// A tree given by its parents, with each node's children, the root, and
+// the nodes leaves first (by decreasing depth), the order a reduction up the
+// tree can run in. REQUIRES: exactly one parent is -1 and there is no cycle.
+struct TreeShape {
+  std::vector<int> parent;
+  std::vector<std::vector<int>> children;
+  int root = 0;
+  std::vector<int> leaves_first;
+};
+TreeShape tree_shape(const std::vector<int>& parent);
+
 // NCCL's tree over the domains of `domain_of_rank` (equal ids = one NVLink
 // domain; empty = all ranks in one). Domains may differ in size: channel c
 // starts domain d's chain at its local GPU c mod g_d.
