@@ -102,6 +102,22 @@ Expected<std::vector<double>> size_sweep(const ParsedArgs& args) {
   if (max->count < min->count) {
     return make_error(fmt::format("--maxbytes ({}) is smaller than --minbytes ({})", max->count, min->count));
   }
+  // Named limits: 1 PiB per rank (three orders of magnitude above any
+  // GPU's memory; counts stay exact in a double and in 64-bit integers),
+  // and 10,000 sizes (a sweep from 1 B to 1 PiB by 2 has 51).
+  constexpr double kMaxBytes = 1125899906842624.0;
+  constexpr double kMaxSizes = 10000;
+  if (max->count > kMaxBytes) {
+    return Error{
+        fmt::format("expected at most {:.0f} bytes (1 PiB), found {}", kMaxBytes, max->count), "--maxbytes", {}};
+  }
+  const double count = std::floor(std::log(max->count * (1 + 1e-12) / min->count) / std::log(factor)) + 1;
+  if (count > kMaxSizes) {
+    return Error{fmt::format("{} to {} by {} is {:.3g} sizes; at most {:.0f}", min->count, max->count, factor_text,
+                             count, kMaxSizes),
+                 "--stepfactor",
+                 {}};
+  }
   std::vector<double> sizes;
   for (double s = min->count; s <= max->count * (1 + 1e-12); s *= factor) sizes.push_back(std::floor(s));
   return sizes;
@@ -166,7 +182,7 @@ int collective_command(const std::vector<std::string>& argv) {
   }
   auto sizes = size_sweep(args);
   if (!sizes) return stop(sizes.error());
-  const auto to_stdout = output_to_stdout(args, {"json", "html"});
+  const auto to_stdout = output_to_stdout(args, {"json", "html"}, {args.get("topology")});
   if (!to_stdout) return stop(to_stdout.error());
 
   // The file's spec and device graph are dropped once the network is built

@@ -5,12 +5,38 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "sim/report/atomic_file.h"
 
 namespace collsim::cli {
 
-Expected<bool> output_to_stdout(const ParsedArgs& args, const std::vector<std::string>& options) {
+namespace {
+
+// Whether two paths name one file (the same inode, or the same path once
+// normalised when one does not exist yet).
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(a, b, ec) && !ec) return true;
+  const auto ca = std::filesystem::weakly_canonical(a, ec);
+  if (ec) return false;
+  const auto cb = std::filesystem::weakly_canonical(b, ec);
+  return !ec && ca == cb;
+}
+
+}  // namespace
+
+Expected<bool> output_to_stdout(const ParsedArgs& args, const std::vector<std::string>& options,
+                                const std::vector<std::string>& inputs) {
+  for (const auto& o : options) {
+    if (!args.has(o) || args.get(o) == "-") continue;
+    for (const auto& in : inputs) {
+      if (!in.empty() && same_file(args.get(o), in)) {
+        return Error{
+            fmt::format("'{}' is also an input; writing the output there would replace it", args.get(o)), "--" + o, {}};
+      }
+    }
+  }
   std::string first;
   for (const auto& o : options) {
     if (!args.has(o) || args.get(o) != "-") continue;

@@ -14,8 +14,10 @@
 namespace collsim::cli {
 
 // True when one of `options` was given the value "-"; an error naming both
-// options when two were.
-Expected<bool> output_to_stdout(const ParsedArgs& args, const std::vector<std::string>& options);
+// options when two were, or naming the option whose path is one of
+// `inputs` (the same file: writing the result would destroy the input).
+Expected<bool> output_to_stdout(const ParsedArgs& args, const std::vector<std::string>& options,
+                                const std::vector<std::string>& inputs = {});
 
 // Writes `content` to `path` atomically, or to standard output for "-".
 Status write_output(const std::string& path, const std::string& content);

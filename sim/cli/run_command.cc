@@ -28,7 +28,8 @@ const std::vector<OptionSpec>& run_options() {
       {"set-workload", "", true, "override a workload field, e.g. --set-workload parallelism.pp=4 (repeatable)", ""},
       {"algo", "", true,
        "algorithm for every collective that has it (overrides the workload's communication.algorithm): auto "
-       "(those NCCL runs, the default), fastest (every algorithm), or a name (ring, tree, rhd, hier, nvls, nvlstree, direct)",
+       "(those NCCL runs, the default), fastest (every algorithm), or a name (ring, tree, rhd, hier, nvls, nvlstree, "
+       "direct)",
        ""},
       {"proto", "", true, "protocol for every collective (overrides the workload's communication.protocol)", ""},
       {"what-if", "", true, "bottleneck what-ifs: on (re-simulate with each critical resource upgraded) or off", "on"},
@@ -81,7 +82,8 @@ int run_command(const std::vector<std::string>& argv) {
     return stop(fmt::format("--memory-check must be on or off, found '{}'", memory_check));
   auto max_work = positive_number_option(args, "auto-max-work");
   if (!max_work) return stop(max_work.error());
-  const auto to_stdout = output_to_stdout(args, {"json", "trace", "html"});
+  const auto to_stdout =
+      output_to_stdout(args, {"json", "trace", "html"}, {args.get("topology"), args.get("workload")});
   if (!to_stdout) return stop(to_stdout.error());
 
   report::TraceOptions trace_options;

@@ -48,7 +48,7 @@ int topo_command(const std::vector<std::string>& argv) {
   if (parsed->positional().size() != 1) {
     return stop(make_error("expected one topology file, e.g. collsim topo topologies/hgx-h100.yaml"));
   }
-  const auto to_stdout = output_to_stdout(*parsed, {"json", "dot", "expand", "svg"});
+  const auto to_stdout = output_to_stdout(*parsed, {"json", "dot", "expand", "svg"}, {parsed->positional().front()});
   if (!to_stdout) return stop(to_stdout.error());
   auto spec = config::load_topology_file(parsed->positional().front(), parsed->all("set"));
   if (!spec) return stop(spec.error());

@@ -154,7 +154,7 @@ int validate_command(const std::vector<std::string>& argv) {
     std::printf("usage: collsim validate [options]\n\n%s", format_options_help(validate_options()).c_str());
     return kExitOk;
   }
-  const auto to_stdout = output_to_stdout(*parsed, {"json"});
+  const auto to_stdout = output_to_stdout(*parsed, {"json"}, {parsed->has("file") ? parsed->get("file") : ""});
   if (!to_stdout) return stop(to_stdout.error());
   std::optional<std::string> json_out;
   if (parsed->has("json")) json_out = parsed->get("json");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <charconv>
 
 namespace collsim::config {
 
@@ -37,20 +38,40 @@ Expected<std::vector<std::string>> split_path(const std::string& path, const std
 }
 
 // A copy built in memory, so that it carries no file position: errors about
-// it then say it came from --set instead of pointing into the file.
-YAML::Node without_marks(const YAML::Node& n) {
-  if (n.IsScalar()) return YAML::Node(n.Scalar());
-  if (n.IsSequence()) {
-    YAML::Node out(YAML::NodeType::Sequence);
-    for (const auto& item : n) out.push_back(without_marks(item));
-    return out;
+// it then say it came from --set instead of pointing into the file. YAML
+// aliases share nodes, so a value can refer to itself (&a [*a]) or expand
+// exponentially (an alias bomb): the copy refuses more than kMaxDepth levels
+// or kMaxNodes nodes (named limits, far above any real value) instead of
+// recursing without end.
+constexpr int kMaxDepth = 64;
+constexpr long kMaxNodes = 100000;
+
+// Returns why the copy was refused, or "".
+std::string copy_without_marks(const YAML::Node& n, int depth, long& budget, YAML::Node& out) {
+  if (depth > kMaxDepth)
+    return fmt::format("the value nests deeper than {} levels (an alias that refers to itself?)", kMaxDepth);
+  if (--budget < 0) return fmt::format("the value has more than {} elements once its aliases are expanded", kMaxNodes);
+  if (n.IsScalar()) {
+    out = YAML::Node(n.Scalar());
+  } else if (n.IsSequence()) {
+    out = YAML::Node(YAML::NodeType::Sequence);
+    for (const auto& item : n) {
+      YAML::Node copy;
+      if (auto why = copy_without_marks(item, depth + 1, budget, copy); !why.empty()) return why;
+      out.push_back(copy);
+    }
+  } else if (n.IsMap()) {
+    out = YAML::Node(YAML::NodeType::Map);
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar()) return "a key of the value is not a plain name";
+      YAML::Node copy;
+      if (auto why = copy_without_marks(kv.second, depth + 1, budget, copy); !why.empty()) return why;
+      out[kv.first.Scalar()] = copy;
+    }
+  } else {
+    out = YAML::Node();
   }
-  if (n.IsMap()) {
-    YAML::Node out(YAML::NodeType::Map);
-    for (const auto& kv : n) out[kv.first.Scalar()] = without_marks(kv.second);
-    return out;
-  }
-  return YAML::Node();
+  return {};
 }
 
 }  // namespace
@@ -64,7 +85,10 @@ Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignm
     const std::string path = assignment.substr(0, eq);
     YAML::Node value;
     try {
-      value = without_marks(YAML::Load(assignment.substr(eq + 1)));
+      long budget = kMaxNodes;
+      if (auto why = copy_without_marks(YAML::Load(assignment.substr(eq + 1)), 0, budget, value); !why.empty()) {
+        return set_error(assignment, why);
+      }
     } catch (const YAML::Exception& e) {
       return set_error(assignment, fmt::format("the value is not valid YAML: {}", e.msg));
     }
@@ -81,9 +105,12 @@ Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignm
         if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) {
           return set_error(assignment, fmt::format("expected a list index like [3], found '{}'", part));
         }
-        const std::size_t index = std::stoul(digits);
-        if (!node.IsSequence() || index >= node.size()) {
-          return set_error(assignment, fmt::format("'{}' is not a list with an element {}", walked, index));
+        // All digits: parsing fails only on an index past size_t, never in any list.
+        std::size_t index = 0;
+        const bool parsed = std::from_chars(digits.data(), digits.data() + digits.size(), index).ec == std::errc{};
+        if (!parsed || !node.IsSequence() || index >= node.size()) {
+          return set_error(assignment, fmt::format("'{}' is not a list with an element {}",
+                                                   walked.empty() ? "the document" : walked, digits));
         }
         YAML::Node child = node[index];
         if (last) {

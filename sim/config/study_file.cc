@@ -71,7 +71,7 @@ Expected<std::vector<std::string>> range_values(const MapReader& r) {
   std::vector<std::string> out;
   for (int k = 0; k < static_cast<int>(count); ++k) {
     // 12 significant digits: no 0.30000000000000004, and no -0.
-    double x = std::stod(fmt::format("{:.12g}", v[0] + k * v[2]));
+    double x = std::strtod(fmt::format("{:.12g}", v[0] + k * v[2]).c_str(), nullptr);  // no throw on underflow
     if (x == 0) x = 0;
     out.push_back(fmt::format("{}{}", x, unit[0]));
   }

@@ -165,6 +165,18 @@ Status Reader::parallelism(const MapReader& m) {
     if (!v) return v.error();
     *target = *v;
   }
+  // Later checks multiply degrees in int (layers % (pp x virtual_stages),
+  // tp x cp x pp, ...): their product is bounded here, so none overflows.
+  constexpr long long kMaxDegreeProduct = 1LL << 24;  // 16,777,216: above any cluster collsim builds
+  long long product = 1;
+  for (auto [key, degree] :
+       {std::pair{"tp", p.tp}, {"cp", p.cp}, {"pp", p.pp}, {"ep", p.ep}, {"virtual_stages", p.virtual_stages}}) {
+    product *= degree;  // each <= 2^31 and the running product <= 2^24: no overflow
+    if (product > kMaxDegreeProduct) {
+      return m.error_at(key, fmt::format("tp x cp x pp x ep x virtual_stages reaches {} at '{}', above the limit of {}",
+                                         product, key, kMaxDegreeProduct));
+    }
+  }
   auto dp = nonnegative_int(m, "dp", 0);
   if (!dp) return dp.error();
   p.dp = *dp;

@@ -1,0 +1,97 @@
+// Bad input found by fuzzing and a tour of bad inputs (issue 21): each kind
+// of failure gets one clear line naming the flag or the field, and exit 2,
+// instead of a crash, a hang or a wrong answer. One row per example.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "sim/config/study_file.h"
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+using collsim::testing::run_collsim;
+
+struct BadRun {
+  std::string args;    // after `collsim`, from the project root
+  std::string expect;  // in the one line on stderr
+};
+
+void expect_one_clear_line(const BadRun& c) {
+  const auto r = run_collsim(c.args);
+  EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.args << "\n" << r.err;
+  EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\n" << r.err;
+}
+
+TEST(BadInput, NumbersTooLargeToParseAreErrorsNotCrashes) {
+  // Was: uncaught std::out_of_range from std::stoul, exit 134.
+  expect_one_clear_line({"topo topologies/hgx-h100.yaml --set '[99999999999999999999]='",
+                         "'the document' is not a list with an element 99999999999999999999"});
+  expect_one_clear_line({"topo topologies/hgx-h100.yaml --set 'links[99999999999999999999].rate=1GB/s'",
+                         "'links' is not a list with an element 99999999999999999999"});
+}
+
+TEST(BadInput, SelfReferringAndExplodingAliasesInASetValue) {
+  // Was: unbounded recursion (SIGSEGV), and gigabytes for an alias bomb.
+  expect_one_clear_line({"topo topologies/hgx-h100.yaml --set 'description=&a [*a]'", "nests deeper than 64 levels"});
+  std::string bomb = "[&a [1,1,1,1,1,1,1,1,1,1]";
+  for (char name = 'b'; name <= 'g'; ++name) {
+    bomb += std::string(", &") + name + " [";
+    for (int i = 0; i < 10; ++i) bomb += std::string(i ? "," : "") + "*" + static_cast<char>(name - 1);
+    bomb += "]";
+  }
+  bomb += "]";
+  expect_one_clear_line(
+      {"topo topologies/hgx-h100.yaml --set 'description=" + bomb + "'", "more than 100000 elements"});
+}
+
+TEST(BadInput, ParallelDegreesWhoseProductOverflows) {
+  // Was: 65536 x 65536 wrapped to 0 in int, then a division by zero (SIGFPE).
+  const std::string run =
+      "run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --backend analytical ";
+  expect_one_clear_line({run + "--set-workload parallelism.pp=65536 --set-workload parallelism.virtual_stages=65536",
+                         "field 'parallelism.virtual_stages': tp x cp x pp x ep x virtual_stages reaches"});
+  expect_one_clear_line(
+      {run + "--set-workload parallelism.tp=65536 --set-workload parallelism.cp=65536", "field 'parallelism.cp'"});
+}
+
+TEST(BadInput, CollectiveSizesPastTheLimitsAreRefusedBeforeRunning) {
+  // Was: -b 1e30 printed size -9223372036854775808 and busbw -76 GB/s with
+  // exit 0; -f 1.0000000001 built 2 x 10^11 sizes until out of memory.
+  expect_one_clear_line(
+      {"collective -t topologies/hgx-h100.yaml -b 1e30 -e 1e30", "field '--maxbytes': expected at most"});
+  expect_one_clear_line({"collective -t topologies/hgx-h100.yaml -b 1 -e 1G -f 1.0000000001",
+                         "field '--stepfactor': 1 to 1073741824 by 1.0000000001 is 2.08e+11 sizes; at most 10000"});
+}
+
+TEST(BadInput, AnOutputPathThatIsAnInputIsRefused) {
+  // Was: the result replaced the topology (or workload) file.
+  const std::string dir = ::testing::TempDir();
+  const std::string topo = dir + "collsim_out_over_in.yaml";
+  std::ifstream src(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml");
+  const std::string text((std::istreambuf_iterator<char>(src)), std::istreambuf_iterator<char>());
+  std::ofstream(topo) << text;
+  expect_one_clear_line({"collective -t " + topo + " --json " + topo + " -b 1M -e 1M", "field '--json'"});
+  expect_one_clear_line({"topo " + topo + " --svg " + dir + "./collsim_out_over_in.yaml", "field '--svg'"});
+  expect_one_clear_line(
+      {"run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --html "
+       "tests/data/workloads/small-4node.yaml",
+       "field '--html'"});
+  std::ifstream after(topo);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(after)), std::istreambuf_iterator<char>()), text);
+}
+
+TEST(BadInput, AStudyRangeOfSubnormalNumbersDoesNotThrow) {
+  // Was: std::stod threw std::out_of_range on 1e-320 (exit 134).
+  const std::string path = ::testing::TempDir() + "collsim_subnormal_study.yaml";
+  std::ofstream(path) << "collective:\n  topology: t.yaml\naxes:\n  topology.floor.slack: {from: 1e-320m, to: 1e-320m, "
+                         "step: 1e-320m}\n";
+  const auto st = config::load_study_file(path);
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+}
+
+}  // namespace
+}  // namespace collsim
