@@ -84,6 +84,21 @@ TEST(BadInput, AnOutputPathThatIsAnInputIsRefused) {
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(after)), std::istreambuf_iterator<char>()), text);
 }
 
+TEST(BadInput, CountsPastTheirRangeAreRefusedNotCutTo32Bits) {
+  // Was: nodes 4294967297 built one node, lanes 4294967297 one lane (exit
+  // 0); count 3000000000, nodes 1e9 and planes 1e8 ran out of memory.
+  const std::string cluster = "topo topologies/h100-ib400-128node.yaml --set ";
+  expect_one_clear_line(
+      {cluster + "cluster.nodes=4294967297", "field 'cluster.nodes': expected a whole number from 1 to 131072"});
+  expect_one_clear_line({cluster + "cluster.nodes=1000000000", "field 'cluster.nodes'"});
+  expect_one_clear_line({cluster + "cluster.fabric.planes=100000000",
+                         "field 'cluster.fabric.planes': expected a whole number from 1 to 64"});
+  expect_one_clear_line({"topo topologies/hgx-h100.yaml --set 'links[0].lanes=4294967297'",
+                         "field 'links[0].lanes': expected a lane count from 1 to 65536"});
+  expect_one_clear_line(
+      {"topo topologies/hgx-h100.yaml --set 'devices[0].count=3000000000'", "field 'devices[0].count'"});
+}
+
 TEST(BadInput, AStudyRangeOfSubnormalNumbersDoesNotThrow) {
   // Was: std::stod threw std::out_of_range on 1e-320 (exit 134).
   const std::string path = ::testing::TempDir() + "collsim_subnormal_study.yaml";

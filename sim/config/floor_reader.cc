@@ -52,10 +52,9 @@ Status read_racks(const MapReader& top, TopologySpec& spec) {
     rack.name = *name;
     rack.declared_at = entry.mark();
     for (auto [key, out] : {std::pair{"row", &rack.row}, {"slot", &rack.slot}}) {
-      auto v = entry.integer(key);
+      auto v = entry.integer_in(key, 0, 1 << 20, key == std::string_view("row") ? "a row" : "a slot");
       if (!v) return v.error();
-      if (*v < 0) return entry.error_at(key, fmt::format("expected a {} >= 0, found {}", key, *v));
-      *out = static_cast<int>(*v);
+      *out = *v;
     }
     for (const auto& other : spec.racks) {
       if (other.name == rack.name) return entry.error_at("name", fmt::format("rack '{}' is defined twice", rack.name));

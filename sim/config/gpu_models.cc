@@ -172,10 +172,9 @@ Status read_gpu_models(const MapReader& top, TopologySpec& spec) {
       m.hbm_Bps = r->bytes_per_s;
     }
     if (entry.has("sms")) {
-      auto v = entry.integer("sms");
+      auto v = entry.integer_in("sms", 1, 100000, "an SM count");
       if (!v) return v.error();
-      if (*v < 1 || *v > 100000) return entry.error_at("sms", fmt::format("expected 1 to 100000 SMs, found {}", *v));
-      m.sms = static_cast<int>(*v);
+      m.sms = *v;
     }
     if (!m.peak_flop_per_s.count("bf16")) {
       return entry.error_at(

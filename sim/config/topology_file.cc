@@ -109,10 +109,9 @@ class TopologyReader {
     if (auto s = entry.check({"name", "kind", "count", "ports", "rack", "u", "model"}); !s) return s;
     int ports = 0;
     if (entry.has("ports")) {
-      auto v = entry.integer("ports");
+      auto v = entry.integer_in("ports", 1, 1 << 20, "a port count");
       if (!v) return v.error();
-      if (*v < 1) return entry.error_at("ports", fmt::format("expected a port count of at least 1, found {}", *v));
-      ports = static_cast<int>(*v);
+      ports = *v;
     }
     int rack = -1;
     double height_m = -1;
@@ -149,9 +148,12 @@ class TopologyReader {
     }
     long long count = 1;
     if (entry.has("count")) {
-      auto c = entry.integer("count");
+      // Named limit: 4,194,304 devices in a file (the 131,072-GPU example
+      // has about 300,000), checked before any is made.
+      constexpr long long kMaxDevices = 1 << 22;
+      const long long room = kMaxDevices - static_cast<long long>(spec_.devices.size());
+      auto c = entry.integer_in("count", 1, std::max(1LL, room), "a device count (at most 4,194,304 devices in all)");
       if (!c) return c.error();
-      if (*c < 1) return entry.error_at("count", fmt::format("expected a count of at least 1, found {}", *c));
       count = *c;
     }
     if (groups_.count(*name)) {
@@ -255,10 +257,9 @@ class TopologyReader {
       return entry.error_at("rate", fmt::format("expected a positive rate, found {}", units::format(*rate)));
     }
     if (entry.has("lanes")) {
-      auto lanes = entry.integer("lanes");
+      auto lanes = entry.integer_in("lanes", 1, 1 << 16, "a lane count");
       if (!lanes) return lanes.error();
-      if (*lanes < 1) return entry.error_at("lanes", fmt::format("expected at least 1 lane, found {}", *lanes));
-      link.lanes = static_cast<int>(*lanes);
+      link.lanes = *lanes;
     }
     link.rate_Bps = rate->bytes_per_s * link.lanes;
 

@@ -110,6 +110,13 @@ Expected<std::string> MapReader::scalar(std::string_view key) const {
   return **v;
 }
 
+Expected<int> MapReader::integer_in(std::string_view key, long long lo, long long hi, std::string_view what) const {
+  auto v = integer(key);
+  if (!v) return v.error();
+  if (*v < lo || *v > hi) return error_at(key, fmt::format("expected {} from {} to {}, found {}", what, lo, hi, *v));
+  return static_cast<int>(*v);
+}
+
 Expected<long long> MapReader::integer(std::string_view key) const {
   auto text = scalar(key);
   if (!text) return text.error();

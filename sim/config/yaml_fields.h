@@ -30,6 +30,10 @@ class MapReader {
   // Empty when absent; error when present but not a scalar.
   Expected<std::optional<std::string>> optional_scalar(std::string_view key) const;
   Expected<long long> integer(std::string_view key) const;
+  // A whole number from lo to hi (what fits the int it is stored in, and
+  // the field's own range); the error names the range and what was found.
+  // `what` describes it ("a count", "a rack unit").
+  Expected<int> integer_in(std::string_view key, long long lo, long long hi, std::string_view what) const;
   Expected<double> number(std::string_view key) const;
 
   YAML::Node child(std::string_view key) const { return node_[std::string(key)]; }
