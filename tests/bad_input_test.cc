@@ -99,6 +99,33 @@ TEST(BadInput, CountsPastTheirRangeAreRefusedNotCutTo32Bits) {
       {"topo topologies/hgx-h100.yaml --set 'devices[0].count=3000000000'", "field 'devices[0].count'"});
 }
 
+TEST(BadInput, AKeyGivenTwiceNamesBothPlaces) {
+  // Was: yaml-cpp looked keys up by their first occurrence, so the second
+  // value was silently ignored (exit 0).
+  const std::string dir = ::testing::TempDir();
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + name) << text;
+    return dir + name;
+  };
+  const auto link = write("collsim_dup_link.yaml",
+                          "name: t\ndevices:\n  - {name: gpu, kind: gpu, count: 2}\n  - {name: sw, kind: switch}\n"
+                          "links:\n  - {from: gpu, to: sw, rate: 1GB/s, rate: 2GB/s, latency: 1us, class: ideal}\n");
+  expect_one_clear_line({"topo " + link,
+                         ":6:38: field 'links[0].rate': key 'rate' is given twice (first at line 6, "
+                         "column 25)"});
+  std::ifstream src(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-128node.yaml");
+  std::string cluster((std::istreambuf_iterator<char>(src)), std::istreambuf_iterator<char>());
+  cluster.replace(cluster.find("  nodes: 128\n"), 13, "  nodes: 128\n  nodes: 4\n");
+  expect_one_clear_line(
+      {"topo " + write("collsim_dup_nodes.yaml", cluster), "field 'cluster.nodes': key 'nodes' is given twice"});
+  const auto workload = write(
+      "collsim_dup_tp.yaml",
+      "name: w\nmodel: {layers: 8, hidden: 2048, ffn_hidden: 8192, heads: 16, vocab: 32000, seq_len: 4096}\n"
+      "parallelism: {tp: 8, tp: 4, pp: 2}\nbatch: {global: 16, micro: 1}\ncompute: {peak: 989TFLOP/s, mfu: 0.4}\n");
+  expect_one_clear_line({"run -t topologies/h100-ib400-4node.yaml --backend analytical -w " + workload,
+                         ":3:22: field 'parallelism.tp': key 'tp' is given twice (first at line 3, column 15)"});
+}
+
 TEST(BadInput, AStudyRangeOfSubnormalNumbersDoesNotThrow) {
   // Was: std::stod threw std::out_of_range on 1e-320 (exit 134).
   const std::string path = ::testing::TempDir() + "collsim_subnormal_study.yaml";

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <unordered_set>
 
 #include "sim/config/yaml_fields.h"
 
@@ -85,16 +86,15 @@ Expected<std::vector<std::string>> axis_values(const YAML::Node& node, const std
     return Error{"expected a non-empty list of values, or {from, to, step}", field, mark_of(node, file)};
   }
   std::vector<std::string> out;
+  std::unordered_set<std::string> seen;  // linear: an axis may have thousands of values
   for (std::size_t i = 0; i < node.size(); ++i) {
     if (!node[i].IsScalar()) {
       return Error{"expected a single value (a number, a size, a rate, a name)", fmt::format("{}[{}]", field, i),
                    mark_of(node[i], file)};
     }
-    for (const auto& earlier : out) {
-      if (earlier == node[i].Scalar()) {
-        return Error{fmt::format("'{}' is listed twice: every value is one point", earlier),
-                     fmt::format("{}[{}]", field, i), mark_of(node[i], file)};
-      }
+    if (!seen.insert(node[i].Scalar()).second) {
+      return Error{fmt::format("'{}' is listed twice: every value is one point", node[i].Scalar()),
+                   fmt::format("{}[{}]", field, i), mark_of(node[i], file)};
     }
     out.push_back(node[i].Scalar());
   }

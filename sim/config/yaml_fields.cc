@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 namespace collsim::config {
 
@@ -78,8 +79,17 @@ Status MapReader::check(const std::vector<std::string_view>& allowed) const {
   if (!node_.IsMap()) {
     return Error{"expected a map of key: value pairs", path_, mark()};
   }
+  // yaml-cpp keeps every pair of a map but looks keys up by the first:
+  // a key given twice would silently keep its first value.
+  std::unordered_map<std::string, YAML::Node> seen;
   for (const auto& kv : node_) {
     const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("<non-scalar key>");
+    if (auto [it, fresh] = seen.try_emplace(key, kv.first); !fresh) {
+      const SourceMark at = config::mark_of(it->second, file_);
+      return Error{
+          fmt::format("key '{}' is given twice (first at line {}, column {}); keep one", key, at.line, at.column),
+          field(key), config::mark_of(kv.first, file_)};
+    }
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string message = fmt::format("unknown key '{}'", key);
     if (auto near = closest_match(key, allowed)) {
