@@ -126,6 +126,23 @@ TEST(BadInput, AKeyGivenTwiceNamesBothPlaces) {
                          ":3:22: field 'parallelism.tp': key 'tp' is given twice (first at line 3, column 15)"});
 }
 
+TEST(BadInput, QuantitiesMustBeFiniteAndPhysical) {
+  // Was: a rate of 1e308 TB/s became inf and topo printed it; a 1e308 s
+  // latency aborted inside the engine; a peak of 1e-300 FLOP/s gave a step
+  // of inf s and -nan%.
+  expect_one_clear_line({"topo topologies/hgx-h100.yaml --set 'links[0].rate=1e308TB/s'",
+                         "field 'links[0].rate': '1e308TB/s' is inf B/s, outside the range of a rate"});
+  expect_one_clear_line({"collective -t topologies/hgx-h100.yaml --set 'links[0].latency=1e308s' -b 1M -e 1M",
+                         "field 'links[0].latency'"});
+  expect_one_clear_line({"collective -t topologies/hgx-h100.yaml --set 'links[0].latency=1000s' -b 1M -e 1M",
+                         "field 'links[0].latency': expected a latency from 0 to 1 s"});
+  const std::string run =
+      "run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --backend analytical ";
+  expect_one_clear_line(
+      {run + "--set-workload compute.peak=1e-300FLOP/s", "field 'compute.peak': '1e-300FLOP/s' is 1e-300 FLOP/s"});
+  expect_one_clear_line({run + "--set-workload compute.peak=1e400FLOP/s", "field 'compute.peak'"});
+}
+
 TEST(BadInput, AStudyRangeOfSubnormalNumbersDoesNotThrow) {
   // Was: std::stod threw std::out_of_range on 1e-320 (exit 134).
   const std::string path = ::testing::TempDir() + "collsim_subnormal_study.yaml";

@@ -265,8 +265,11 @@ class TopologyReader {
 
     auto latency = parse_field(entry, "latency", units::parse_duration);
     if (!latency) return latency.error();
-    if (latency->seconds < 0) {
-      return entry.error_at("latency", fmt::format("expected a latency >= 0, found {}", units::format(*latency)));
+    // Named limit: 1 s, the light time of 200,000 km of fibre; a link's own
+    // latency beyond that is a typo, not a cable.
+    if (latency->seconds < 0 || latency->seconds > 1.0) {
+      return entry.error_at("latency",
+                            fmt::format("expected a latency from 0 to 1 s, found {}", units::format(*latency)));
     }
     link.fixed_latency_s = latency->seconds;
     if (auto s = read_length(entry, link); !s) return s;

@@ -86,15 +86,35 @@ Expected<NumberAndUnit> split_number(std::string_view text, std::string_view wha
   return NumberAndUnit{value, trim(s.substr(pos))};
 }
 
+// The physical range of a kind of quantity, in base units: a value that is
+// not 0 must have a magnitude from `smallest` to `largest` (named limits,
+// far outside any real part, so that arithmetic on them stays finite: no
+// rate of 1e308 TB/s that becomes inf, no 1e-300 FLOP/s that makes a step
+// last forever).
+struct Range {
+  double smallest;
+  double largest;
+  const char* text;  // "from 1 B/s to 1 PB/s"
+  const char* base;  // the base unit
+};
+
 template <std::size_t N>
-Expected<double> parse_with(std::string_view text, const std::array<UnitScale, N>& units, std::string_view what) {
+Expected<double> parse_with(std::string_view text, const std::array<UnitScale, N>& units, std::string_view what,
+                            const Range& range) {
   auto split = split_number(text, what);
   if (!split) return split.error();
   if (split->unit.empty()) {
     return make_error(fmt::format("'{}' has no unit: expected {} with one of: {}", trim(text), what, unit_list(units)));
   }
   for (const auto& u : units) {
-    if (u.name == split->unit) return split->number * u.scale;
+    if (u.name != split->unit) continue;
+    const double v = split->number * u.scale;
+    const double magnitude = std::fabs(v);
+    if (v != 0 && !(magnitude >= range.smallest && magnitude <= range.largest)) {
+      return make_error(fmt::format("'{}' is {:g} {}, outside the range of {}: expected 0 or {}", trim(text), v,
+                                    range.base, what, range.text));
+    }
+    return v;
   }
   return make_error(fmt::format("unknown unit '{}' in '{}': expected {} with one of: {}", split->unit, trim(text), what,
                                 unit_list(units)));
@@ -133,6 +153,17 @@ std::string format_exact_with(double value, const std::array<UnitScale, N>& unit
   return fmt::format("{}{}", value, base->name);
 }
 
+// Named physical ranges (issue 21): a byte to an exabyte; 1 B/s to
+// 1 PB/s (a link or HBM: today's fastest are a few TB/s); 1 FLOP/s to
+// 1e21 FLOP/s (a GPU: today's reach 1e16); 1e-15 s to 1e9 s (a
+// femtosecond to 30 years: latencies, compute times, failure intervals);
+// 1 um to 1e7 m (cable lengths, floor distances).
+constexpr Range kSizeRange{1e-3, 1e18, "from 0.001 B to 1e18 B (an exabyte)", "B"};
+constexpr Range kRateRange{1.0, 1e15, "from 1 B/s to 1e15 B/s (1 PB/s)", "B/s"};
+constexpr Range kFlopRateRange{1.0, 1e21, "from 1 FLOP/s to 1e21 FLOP/s", "FLOP/s"};
+constexpr Range kDurationRange{1e-15, 1e9, "from 1e-15 s to 1e9 s (about 30 years)", "s"};
+constexpr Range kLengthRange{1e-6, 1e7, "from 1e-6 m to 1e7 m (10,000 km)", "m"};
+
 constexpr std::array kOrderedRateUnits{
     UnitScale{"B/s", 1.0},  UnitScale{"KB/s", 1e3},  UnitScale{"MB/s", 1e6},
     UnitScale{"GB/s", 1e9}, UnitScale{"TB/s", 1e12},
@@ -141,31 +172,31 @@ constexpr std::array kOrderedRateUnits{
 }  // namespace
 
 Expected<Bytes> parse_bytes(std::string_view text) {
-  auto v = parse_with(text, kByteUnits, "a size");
+  auto v = parse_with(text, kByteUnits, "a size", kSizeRange);
   if (!v) return v.error();
   return Bytes{*v};
 }
 
 Expected<Rate> parse_rate(std::string_view text) {
-  auto v = parse_with(text, kRateUnits, "a rate");
+  auto v = parse_with(text, kRateUnits, "a rate", kRateRange);
   if (!v) return v.error();
   return Rate{*v};
 }
 
 Expected<FlopRate> parse_flop_rate(std::string_view text) {
-  auto v = parse_with(text, kFlopRateUnits, "a compute rate");
+  auto v = parse_with(text, kFlopRateUnits, "a compute rate", kFlopRateRange);
   if (!v) return v.error();
   return FlopRate{*v};
 }
 
 Expected<Duration> parse_duration(std::string_view text) {
-  auto v = parse_with(text, kDurationUnits, "a duration");
+  auto v = parse_with(text, kDurationUnits, "a duration", kDurationRange);
   if (!v) return v.error();
   return Duration{*v};
 }
 
 Expected<Length> parse_length(std::string_view text) {
-  auto v = parse_with(text, kLengthUnits, "a length");
+  auto v = parse_with(text, kLengthUnits, "a length", kLengthRange);
   if (!v) return v.error();
   return Length{*v};
 }
