@@ -143,6 +143,15 @@ TEST(BadInput, QuantitiesMustBeFiniteAndPhysical) {
   expect_one_clear_line({run + "--set-workload compute.peak=1e400FLOP/s", "field 'compute.peak'"});
 }
 
+TEST(BadInput, AStepTooLargeToSimulateIsRefusedBeforeItIsBuilt) {
+  // Was: a billion micro-batches or layers ran for minutes, then out of memory.
+  const std::string run =
+      "run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --backend "
+      "analytical --what-if off --set-workload ";
+  expect_one_clear_line({run + "batch.global=1000000000", "field 'batch.global': this step has about"});
+  expect_one_clear_line({run + "model.layers=1000000000", "field 'model.layers': this step has about"});
+}
+
 TEST(BadInput, AStudyRangeOfSubnormalNumbersDoesNotThrow) {
   // Was: std::stod threw std::out_of_range on 1e-320 (exit 134).
   const std::string path = ::testing::TempDir() + "collsim_subnormal_study.yaml";

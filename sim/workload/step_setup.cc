@@ -78,6 +78,18 @@ Status Compiler::set_up() {
                                    "({}); nearest valid batch.global: {}",
                                    g_.micro_batches, p.pp, to_string(nearest_multiples(b.global, step))));
   }
+  // Size guard, before anything is built: the step simulation has about a
+  // dozen operations per layer, micro-batch and replica (forward, backward,
+  // their collectives and sends; 3.2 M for the 16,384-GPU Llama-3 405B
+  // step, 1.2 GB). Named limit: 3e7 operations, about 11 GB.
+  constexpr double kMaxStepOperations = 3e7;
+  const double operations = 12.0 * g_.dp * static_cast<double>(g_.micro_batches) * w_.model.layers;
+  if (operations > kMaxStepOperations) {
+    return w_.error_at(w_.model.layers >= g_.micro_batches ? "model.layers" : "batch.global",
+                       fmt::format("this step has about {:.2g} operations to simulate (12 x dp {} x {} micro-batches "
+                                   "x {} layers), above the limit of {:.0e}; use fewer micro-batches or layers",
+                                   operations, g_.dp, g_.micro_batches, w_.model.layers, kMaxStepOperations));
+  }
   g_.counts = count_model(w_.model);
 
   // Rank order: the first dimension of `order` varies fastest.
