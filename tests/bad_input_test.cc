@@ -152,6 +152,18 @@ TEST(BadInput, AStepTooLargeToSimulateIsRefusedBeforeItIsBuilt) {
   expect_one_clear_line({run + "model.layers=1000000000", "field 'model.layers': this step has about"});
 }
 
+TEST(BadInput, EmptyAndTooDeeplyNestedFilesSaySo) {
+  // Was: an empty file blamed "a --set value or a template expansion"; 600
+  // levels of nesting said "YAML syntax error: bad file".
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "collsim_empty.yaml") << "# nothing but a comment\n";
+  expect_one_clear_line({"topo " + dir + "collsim_empty.yaml", "collsim_empty.yaml:1:1: the file is empty"});
+  expect_one_clear_line({"run -t topologies/hgx-h100.yaml -w " + dir + "collsim_empty.yaml",
+                         "collsim_empty.yaml:1:1: the file is empty"});
+  std::ofstream(dir + "collsim_deep.yaml") << "a: " << std::string(600, '[') << std::string(600, ']') << "\n";
+  expect_one_clear_line({"topo " + dir + "collsim_deep.yaml", "the YAML nests deeper than the reader follows"});
+}
+
 TEST(BadInput, AStudyRangeOfSubnormalNumbersDoesNotThrow) {
   // Was: std::stod threw std::out_of_range on 1e-320 (exit 134).
   const std::string path = ::testing::TempDir() + "collsim_subnormal_study.yaml";

@@ -189,12 +189,9 @@ std::vector<StudyPoint> Study::points() const {
 Expected<Study> load_study_file(const std::string& path) {
   auto text = read_text_file(path, "study file");
   if (!text) return text.error();
-  YAML::Node root;
-  try {
-    root = YAML::Load(*text);
-  } catch (const YAML::ParserException& e) {
-    return Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{path, e.mark.line + 1, e.mark.column + 1}};
-  }
+  auto loaded = load_yaml(*text, path);
+  if (!loaded) return loaded.error();
+  const YAML::Node root = *loaded;
   Study st;
   st.file = path;
   st.declared_at = SourceMark{path, 1, 1};

@@ -394,12 +394,9 @@ namespace {
 // Parses, applies --set overrides and expands a cluster template.
 Expected<YAML::Node> prepared_yaml(const std::string& text, const std::string& file,
                                    const std::vector<std::string>& overrides, bool expand_always) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    return Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
-  }
+  auto loaded = load_yaml(text, file);
+  if (!loaded) return loaded.error();
+  YAML::Node root = *loaded;
   if (auto s = apply_overrides(root, overrides); !s) return s.error();
   try {
     const bool template_alone = root.IsMap() && root["cluster"] && !root["racks"] && !root["devices"] && !root["links"];

@@ -1,6 +1,7 @@
 #include "sim/config/yaml_fields.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 
 #include <algorithm>
 #include <charconv>
@@ -10,6 +11,21 @@
 #include <unordered_map>
 
 namespace collsim::config {
+
+Expected<YAML::Node> load_yaml(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    return Error{"the YAML nests deeper than the reader follows (about 500 levels of lists or maps)", "",
+                 SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
+  } catch (const YAML::ParserException& e) {
+    return Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
+  }
+  if (!root.IsDefined() || root.IsNull())
+    return Error{"the file is empty: no YAML document in it", "", SourceMark{file, 1, 1}};
+  return root;
+}
 
 SourceMark mark_of(const YAML::Node& node, const std::string& file) {
   const YAML::Mark m = node.Mark();

@@ -57,6 +57,12 @@ SourceMark mark_of(const YAML::Node& node, const std::string& file);
 // The whole file; error "PATH: cannot open WHAT" when it cannot be read.
 Expected<std::string> read_text_file(const std::string& path, const std::string& what);
 
+// Parses the YAML document in `text` (read from `file`). Errors, at their
+// position: a syntax error; nesting deeper than yaml-cpp reads (it says
+// "bad file"); an empty document (no map to read: "file:1:1: the file is
+// empty").
+Expected<YAML::Node> load_yaml(const std::string& text, const std::string& file);
+
 // The candidate closest to `word` by edit distance, if close enough to suggest.
 std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string_view>& candidates);
 

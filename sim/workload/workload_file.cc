@@ -326,12 +326,9 @@ Status Reader::read(const YAML::Node& root, const std::string& file) {
 
 Expected<WorkloadSpec> load_workload_text(const std::string& text, const std::string& file,
                                           const std::vector<std::string>& overrides) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    return Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
-  }
+  auto loaded = config::load_yaml(text, file);
+  if (!loaded) return loaded.error();
+  YAML::Node root = *loaded;
   if (auto s = config::apply_overrides(root, overrides); !s) return s.error();
   WorkloadSpec w;
   w.file = file;
