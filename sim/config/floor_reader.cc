@@ -39,8 +39,9 @@ Status read_floor(const MapReader& top, TopologySpec& spec) {
   return Ok{};
 }
 
-Status read_racks(const MapReader& top, TopologySpec& spec) {
+Status read_racks(const MapReader& top, TopologySpec& spec, std::unordered_map<std::string, int>& rack_of_name) {
   if (!top.has("racks")) return Ok{};
+  std::unordered_map<long long, int> rack_at;  // row << 21 | slot -> index
   const YAML::Node list = top.child("racks");
   if (!list.IsSequence()) return top.error_at("racks", "expected a list of {name, row, slot}");
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -56,13 +57,15 @@ Status read_racks(const MapReader& top, TopologySpec& spec) {
       if (!v) return v.error();
       *out = *v;
     }
-    for (const auto& other : spec.racks) {
-      if (other.name == rack.name) return entry.error_at("name", fmt::format("rack '{}' is defined twice", rack.name));
-      if (other.row == rack.row && other.slot == rack.slot) {
-        return entry.error_at("slot", fmt::format("rack '{}' stands in row {} slot {}, where rack '{}' already is "
-                                                  "(line {})",
-                                                  rack.name, rack.row, rack.slot, other.name, other.declared_at.line));
-      }
+    const int index = static_cast<int>(spec.racks.size());
+    if (!rack_of_name.try_emplace(rack.name, index).second) {
+      return entry.error_at("name", fmt::format("rack '{}' is defined twice", rack.name));
+    }
+    if (auto [it, fresh] = rack_at.try_emplace((static_cast<long long>(rack.row) << 21) | rack.slot, index); !fresh) {
+      const RackSpec& other = spec.racks[static_cast<std::size_t>(it->second)];
+      return entry.error_at("slot", fmt::format("rack '{}' stands in row {} slot {}, where rack '{}' already is "
+                                                "(line {})",
+                                                rack.name, rack.row, rack.slot, other.name, other.declared_at.line));
     }
     spec.racks.push_back(rack);
   }
@@ -96,7 +99,8 @@ Status read_media(const MapReader& top, TopologySpec& spec) {
   return Ok{};
 }
 
-Status read_placement(const MapReader& entry, const TopologySpec& spec, int& rack, double& height_m) {
+Status read_placement(const MapReader& entry, const TopologySpec& spec,
+                      const std::unordered_map<std::string, int>& rack_of_name, int& rack, double& height_m) {
   rack = -1;
   height_m = -1;
   if (!entry.has("rack")) {
@@ -105,8 +109,7 @@ Status read_placement(const MapReader& entry, const TopologySpec& spec, int& rac
   }
   auto name = entry.scalar("rack");
   if (!name) return name.error();
-  for (std::size_t i = 0; i < spec.racks.size(); ++i)
-    if (spec.racks[i].name == *name) rack = static_cast<int>(i);
+  if (auto it = rack_of_name.find(*name); it != rack_of_name.end()) rack = it->second;
   if (rack < 0) {
     std::vector<std::string_view> names;
     for (const auto& r : spec.racks) names.push_back(r.name);

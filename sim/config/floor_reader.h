@@ -2,6 +2,9 @@
 // and `media:`. Internal to sim/config (topology_file.cc calls these).
 #pragma once
 
+#include <string>
+#include <unordered_map>
+
 #include "sim/config/topology_spec.h"
 #include "sim/config/yaml_fields.h"
 
@@ -10,12 +13,15 @@ namespace collsim::config {
 constexpr double kRackUnit_m = 0.04445;  // EIA-310: 1U = 1.75 in
 
 // Each reads its key from the top-level map if present, into `spec`.
+// read_racks also fills `rack_of_name` (rack name -> index in spec.racks)
+// for read_placement: both run in linear time in the racks and devices.
 Status read_floor(const MapReader& top, TopologySpec& spec);
-Status read_racks(const MapReader& top, TopologySpec& spec);
+Status read_racks(const MapReader& top, TopologySpec& spec, std::unordered_map<std::string, int>& rack_of_name);
 Status read_media(const MapReader& top, TopologySpec& spec);
 
 // A device group's `rack:` and `u:` (rack unit from the bottom, 1-based;
 // 1U = 44.45 mm, EIA-310). Without `u` a device sits at the rack's mid-height.
-Status read_placement(const MapReader& entry, const TopologySpec& spec, int& rack, double& height_m);
+Status read_placement(const MapReader& entry, const TopologySpec& spec,
+                      const std::unordered_map<std::string, int>& rack_of_name, int& rack, double& height_m);
 
 }  // namespace collsim::config

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <unordered_map>
 
 #include "sim/config/cluster_template.h"
 #include "sim/config/floor_reader.h"
@@ -76,7 +77,7 @@ class TopologyReader {
     if (auto s = read_gpu_models(top, spec_); !s) return s.error();
     if (auto s = read_media(top, spec_); !s) return s.error();
     if (auto s = read_floor(top, spec_); !s) return s.error();
-    if (auto s = read_racks(top, spec_); !s) return s.error();
+    if (auto s = read_racks(top, spec_, rack_of_name_); !s) return s.error();
     if (auto s = read_link_classes(top, spec_); !s) return s.error();
     if (template_alone) {
       if (auto s = build_cluster_spec(root["cluster"], file_, spec_); !s) return s.error();
@@ -115,7 +116,7 @@ class TopologyReader {
     }
     int rack = -1;
     double height_m = -1;
-    if (auto s = read_placement(entry, spec_, rack, height_m); !s) return s;
+    if (auto s = read_placement(entry, spec_, rack_of_name_, rack, height_m); !s) return s;
     auto name = entry.scalar("name");
     if (!name) return name.error();
     if (name->empty() || name->find_first_of("[]{},: ") != std::string::npos) {
@@ -385,6 +386,7 @@ class TopologyReader {
   TopologySpec spec_;
   std::map<std::string, DeviceGroup> groups_;
   std::map<std::string, int> device_index_;
+  std::unordered_map<std::string, int> rack_of_name_;  // read_racks
 };
 
 }  // namespace
