@@ -143,6 +143,12 @@ TEST(BadInput, QuantitiesMustBeFiniteAndPhysical) {
   expect_one_clear_line({run + "--set-workload compute.peak=1e400FLOP/s", "field 'compute.peak'"});
 }
 
+TEST(BadInput, ARackHoldsAtMostFortyNodes) {
+  // Was: nodes_per_rack 1000000 put every node at U1 of one rack (exit 0).
+  expect_one_clear_line({"topo topologies/h100-ib400-128node.yaml --set cluster.layout.nodes_per_rack=1000000",
+                         "field 'cluster.layout.nodes_per_rack': expected a whole number from 1 to 40"});
+}
+
 TEST(BadInput, AStepTooLargeToSimulateIsRefusedBeforeItIsBuilt) {
   // Was: a billion micro-batches or layers ran for minutes, then out of memory.
   const std::string run =

@@ -171,10 +171,11 @@ Expected<Params> read_params(const MapReader& c) {
       }
       p.switch_placement = **v;
     }
-    for (auto [key, out] : {std::pair{"nodes_per_rack", &p.nodes_per_rack},
-                            {"racks_per_row", &p.racks_per_row},
-                            {"switches_per_rack", &p.switches_per_rack}}) {
-      auto v = positive_int(l, key, *out, kMaxPerRackOrRow);
+    // A node takes at least one of the rack units nodes are stacked over.
+    for (auto [key, out, max] : {std::tuple{"nodes_per_rack", &p.nodes_per_rack, 0LL + Params::kNodeRackUnits},
+                                 {"racks_per_row", &p.racks_per_row, kMaxPerRackOrRow},
+                                 {"switches_per_rack", &p.switches_per_rack, kMaxPerRackOrRow}}) {
+      auto v = positive_int(l, key, *out, max);
       if (!v) return v.error();
       *out = *v;
     }

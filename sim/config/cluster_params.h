@@ -37,6 +37,10 @@ struct Params {
   int nodes = 1;
   int domain_gpus = 0;
   std::string nic = "400Gb/s";
+  // Named assumption: a template stacks its nodes over the lowest 40 rack
+  // units of a rack (a 42U rack less 2U for the top-of-rack gear), each node
+  // spaced evenly, so a rack holds at most 40 nodes.
+  static constexpr int kNodeRackUnits = 40;
   std::string gpu_model;  // the block's, unless cluster.gpu names another
   double nic_Bps = 50e9;
   std::string fabric_kind;  // default: rail-optimized for 8-GPU nodes, leaf-spine for racks
@@ -45,7 +49,7 @@ struct Params {
   int planes = 1;
   std::string cable = "fibre";
   double fabric_latency_s = 150 * kNs;
-  int nodes_per_rack = 0;
+  int nodes_per_rack = 0;  // at most kNodeRackUnits: each node takes at least 1U
   int racks_per_row = 8;
   int switches_per_rack = 16;
   // Inside 8-GPU nodes: PCIe switches joining GPUs, NICs and the host CPUs

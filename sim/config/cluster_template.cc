@@ -91,7 +91,7 @@ Status generate(const MapReader& c, Generated& out) {
   for (int n = 0; n < p.nodes; ++n) {
     const std::string rack = fmt::format("rack{}", n / p.nodes_per_rack);
     // A node's GPUs, NICs and switches sit together; nodes stack up the rack.
-    const int u = 1 + (n % p.nodes_per_rack) * (40 / p.nodes_per_rack);
+    const int u = 1 + (n % p.nodes_per_rack) * (Params::kNodeRackUnits / p.nodes_per_rack);
     for (int d = 0; d < domains_per_node; ++d) {
       const std::string tag = domains_per_node == 1 ? fmt::format("n{}", n) : fmt::format("n{}d{}", n, d);
       out.devices.push_back({tag + "gpu", "gpu", p.domain_gpus, rack, u, 0, p.gpu_model});
