@@ -82,6 +82,10 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     const bool choosing = choosing_algorithm || protos.size() > 1;
     auto& skipped = out.skipped[i];
     for (const auto& algo : *algos) {
+      // NCCL disables NVLSTree on one node (src/graph/tuning.cc); so does a
+      // choice here, without listing it as skipped.
+      if (choosing_algorithm && algo == "nvlstree" && collective::group_by_domain(c.params.domain_of_rank).size() < 2)
+        continue;
       std::string refusal;  // the last reason one of this algorithm's candidates could not run
       bool any = false;
       for (auto proto : protos) {

@@ -14,7 +14,9 @@
 //   a name               that algorithm alone;
 //   protocol "auto"      LL, LL128 and Simple; or one name (any case).
 // A candidate that cannot run here (nvls across NVLink domains, LL on nvls)
-// is skipped under a choice, an error when it was the only one asked for.
+// is skipped under a choice, an error when it was the only one asked for;
+// nvlstree inside one domain is not a candidate at all (NCCL disables it on
+// one node).
 //
 // Simulation-cost guards, each for the backend it protects, applied only
 // while choosing among algorithms (a named algorithm always runs); every
