@@ -108,7 +108,8 @@ TEST_P(BadTopology, NamesFileLineColumnAndField) {
   EXPECT_NE(e.message.find(c.message), std::string::npos) << e.to_string();
 }
 
-constexpr const char* kHead = "name: t\ndevices:\n  - {name: gpu, kind: gpu, count: 2}\n  - {name: sw, kind: switch}\nlinks:\n";
+constexpr const char* kHead =
+    "name: t\ndevices:\n  - {name: gpu, kind: gpu, count: 2}\n  - {name: sw, kind: switch}\nlinks:\n";
 
 std::string with_link(const char* link) { return std::string(kHead) + link; }
 
@@ -119,7 +120,8 @@ const std::string kDangling = with_link("  - {from: gpu, to: sww, rate: 1GB/s, l
 const std::string kBadClass = with_link("  - {from: gpu, to: sw, rate: 1GB/s, latency: 0s, class: nvlnk4}\n");
 const std::string kBadIndex = with_link("  - {from: \"gpu[0-2]\", to: sw, rate: 1GB/s, latency: 0s, class: ideal}\n");
 const std::string kNoLatency = with_link("  - {from: gpu, to: sw, rate: 1GB/s, class: ideal}\n");
-const std::string kLengthNoMedium = with_link("  - {from: gpu, to: sw, rate: 1GB/s, latency: 0s, length: 3m, class: ideal}\n");
+const std::string kLengthNoMedium =
+    with_link("  - {from: gpu, to: sw, rate: 1GB/s, latency: 0s, length: 3m, class: ideal}\n");
 const std::string kSelfLoop = with_link("  - {from: sw, to: sw, rate: 1GB/s, latency: 0s, class: ideal}\n");
 
 INSTANTIATE_TEST_SUITE_P(
