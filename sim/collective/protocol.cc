@@ -16,7 +16,6 @@ constexpr double kUs = 1e-6;
 // Indexed [protocol - 1] = LL, LL128, Simple (nccl-model.md baseLatencies_us).
 constexpr std::array<double, 3> kBaseRing{6.6, 14.0, 8.4};
 constexpr std::array<double, 3> kBaseTree{6.8, 14.0, 8.4};
-constexpr std::array<double, 3> kBaseNvls{0, 0, 0};
 // nccl-model.md hwLatencies_us, [hop kind][protocol].
 constexpr std::array<std::array<double, 3>, 3> kHwRing{{{0.6, 1.9, 3.4}, {1.0, 2.5, 5.7}, {2.7, 4.0, 14.0}}};
 constexpr std::array<std::array<double, 3>, 3> kHwTree{{{0.6, 1.25, 4.0}, {1.0, 1.9, 4.0}, {5.0, 8.5, 14.0}}};
