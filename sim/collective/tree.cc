@@ -46,9 +46,8 @@ TreeShape tree_shape(const std::vector<int>& parent) {
 }
 
 Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_of_rank, const TreeOptions& options) {
-  std::vector<std::vector<int>> domains =
-      domain_of_rank.empty() ? std::vector<std::vector<int>>{} : group_by_domain(domain_of_rank);
-  if (domains.empty()) {
+  std::vector<std::vector<int>> domains = group_by_domain(domain_of_rank);
+  if (domains.empty()) {  // all ranks in one domain
     domains.emplace_back(ranks);
     std::iota(domains.front().begin(), domains.front().end(), 0);
   }

@@ -41,37 +41,37 @@ void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>
   }
 }
 
-// Per transfer of `s` on a channel (collective::Transfer::channel): its
-// static share of its busiest link, the link's rate over the channel
-// connections (src, dst, channel) that cross it; 0 for the others. Empty
-// when no transfer names a channel.
+// The tree's channels (collective::Transfer::channel) split links
+// statically too: each connection (source, destination) that carries a
+// channel gets at most its busiest link's rate over the channel
+// connections (src, dst, channel) crossing that link. Merged into
+// `share_of_connection` (key src_host * endpoints + dst_host), the map the
+// ring channels' shares already use.
 template <class Endpoint>
-std::vector<double> explicit_channel_shares(const topology::Network& network, const collective::Schedule& s,
-                                            Endpoint endpoint) {
+void add_explicit_channel_shares(const topology::Network& network, const collective::Schedule& s, Endpoint endpoint,
+                                 std::unordered_map<std::uint64_t, double>& share_of_connection) {
+  const auto hosts = static_cast<std::uint64_t>(network.num_endpoints());
   std::unordered_map<int, int> users;  // link -> channel connections
   std::set<std::tuple<int, int, int>> seen;
-  auto route_of = [&](const collective::Transfer& t) -> const std::vector<int>* {
-    const int a = endpoint(t.src), b = endpoint(t.dst);
-    if (a < 0 || b < 0 || a == b || a >= network.num_endpoints() || b >= network.num_endpoints()) return nullptr;
-    return &network.route(a, b);
-  };
+  std::unordered_map<std::uint64_t, const std::vector<int>*> route_of;  // connections that carry a channel
   for (const auto& t : s.transfers) {
-    if (t.channel < 0 || !seen.insert({t.src, t.dst, t.channel}).second) continue;
-    if (const auto* route = route_of(t))
-      for (int l : *route) ++users[l];
+    if (t.channel < 0) continue;
+    const int a = endpoint(t.src), b = endpoint(t.dst);
+    if (a < 0 || b < 0 || a == b || a >= network.num_endpoints() || b >= network.num_endpoints()) continue;
+    auto [it, fresh] = route_of.try_emplace(static_cast<std::uint64_t>(a) * hosts + static_cast<std::uint64_t>(b));
+    if (fresh) it->second = &network.route(a, b);
+    if (seen.insert({t.src, t.dst, t.channel}).second)
+      for (int l : *it->second) ++users[l];
   }
-  if (seen.empty()) return {};
-  std::vector<double> share(s.transfers.size(), 0.0);
-  for (std::size_t i = 0; i < s.transfers.size(); ++i) {
-    if (s.transfers[i].channel < 0) continue;
-    if (const auto* route = route_of(s.transfers[i])) {
-      for (int l : *route) {
-        const double r = network.links()[static_cast<std::size_t>(l)].rate_Bps / users[l];
-        share[i] = share[i] > 0 ? std::min(share[i], r) : r;
-      }
+  for (const auto& [key, route] : route_of) {
+    double share = 0;
+    for (int l : *route) {
+      const double r = network.links()[static_cast<std::size_t>(l)].rate_Bps / users[l];
+      share = share > 0 ? std::min(share, r) : r;
     }
+    auto [it, fresh] = share_of_connection.try_emplace(key, share);
+    if (!fresh) it->second = capped(it->second, share);
   }
-  return share;
 }
 
 }  // namespace
@@ -239,10 +239,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     planned.phases.clear();
     const collective::Schedule expanded = s.compact() ? collective::expand(s) : collective::Schedule{};
     const collective::Schedule& e = s.compact() ? expanded : s;
-    // Explicit channels (the tree's) get the same static shares.
-    const std::vector<double> channel_share = s.protocol != collective::Protocol::kNone
-                                                  ? explicit_channel_shares(network, e, endpoint)
-                                                  : std::vector<double>{};
+    if (s.protocol != collective::Protocol::kNone)
+      add_explicit_channel_shares(network, e, endpoint, share_of_connection);
     planned.transfers.reserve(e.transfers.size());
     for (std::size_t i = 0; i < e.transfers.size(); ++i) {
       const auto& t = e.transfers[i];
@@ -259,7 +257,6 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
             static_cast<std::uint64_t>(r->dst);
         if (auto it = share_of_connection.find(key); it != share_of_connection.end()) cap = capped(cap, it->second);
       }
-      if (t.channel >= 0 && !channel_share.empty()) cap = capped(cap, channel_share[i]);
       planned.transfers.push_back(PlannedTransfer{r->src, r->dst, t.bytes / r->payload_fraction, r->latency_s, t.deps,
                                                   t.queue_after, r->route, cap});
     }
