@@ -172,13 +172,9 @@ Expected<std::vector<ScheduleResult>> run_candidates(const Candidates& candidate
       if ((*bounds)[k].time_s < (*bounds)[lowest].time_s) lowest = k;
     first.push_back(lowest);
   }
-  std::vector<std::size_t> second;
-  for (std::size_t c = 0; c < candidates.of_case.size(); ++c)
-    for (std::size_t k : candidates.of_case[c])
-      if (k != first[c]) second.push_back(k);
   // Progress counts every candidate until the first round says how many remain.
-  if (auto st = simulate(first, first.size() + second.size()); !st) return st.error();
-  second.clear();
+  if (auto st = simulate(first, schedules.size()); !st) return st.error();
+  std::vector<std::size_t> second;
   for (std::size_t c = 0; c < candidates.of_case.size(); ++c) {
     const double best = results[first[c]].time_s;
     for (std::size_t k : candidates.of_case[c])
