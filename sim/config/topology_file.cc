@@ -153,7 +153,8 @@ class TopologyReader {
       // has about 300,000), checked before any is made.
       constexpr long long kMaxDevices = 1 << 22;
       const long long room = kMaxDevices - static_cast<long long>(spec_.devices.size());
-      auto c = entry.integer_in("count", 1, std::max(1LL, room), "a device count (at most 4,194,304 devices in all)");
+      auto c = entry.integer_in("count", 1, std::max(1LL, room),
+                                fmt::format("a device count (at most {} devices in all)", kMaxDevices));
       if (!c) return c.error();
       count = *c;
     }

@@ -119,15 +119,11 @@ Expected<StepValidationCase> read_step_case(const MapReader& entry) {
 // The file's top-level list `key` (e.g. "cases"), each entry read by `read`.
 template <class Case, class Read>
 Expected<std::vector<Case>> read_list(const std::string& path, const char* key, Read read) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return make_error(fmt::format("{}: cannot open validation file", path));
-  } catch (const YAML::ParserException& e) {
-    return Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{path, e.mark.line + 1, e.mark.column + 1}};
-  }
-  MapReader top(root, path, "");
+  auto text = read_text_file(path, "validation file");
+  if (!text) return text.error();
+  auto root = load_yaml(*text, path);
+  if (!root) return root.error();
+  MapReader top(*root, path, "");
   if (auto s = top.check({key}); !s) return s.error();
   const YAML::Node list = top.child(key);
   if (!list.IsSequence() || list.size() == 0)
