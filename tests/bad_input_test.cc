@@ -170,6 +170,25 @@ TEST(BadInput, EmptyAndTooDeeplyNestedFilesSaySo) {
   expect_one_clear_line({"topo " + dir + "collsim_deep.yaml", "the YAML nests deeper than the reader follows"});
 }
 
+TEST(BadInput, MessagesNameWhatTheUserWrote) {
+  // Was: "hgx-h100.yaml (a --set value or a template expansion): field
+  // 'cluster.node': missing required key 'node'", on a file with no cluster:.
+  expect_one_clear_line({"topo topologies/hgx-h100.yaml --set cluster.nic=800Gb/s",
+                         "--set cluster.nic=800Gb/s: field 'cluster.node': missing required key 'node' (the file "
+                         "has no 'cluster'"});
+  expect_one_clear_line({"topo topologies/hgx-h100.yaml --set 'links[0].rate=fast'",
+                         "--set links[0].rate=fast: field 'links[0].rate': expected a rate"});
+  // Was: "yaml: field 'cluster': malformed YAML: appending to a non-sequence", no line.
+  const std::string path = ::testing::TempDir() + "collsim_racks_map.yaml";
+  std::ofstream(path) << "name: t\nracks: {a: 1}\ncluster:\n  node: gb200-nvl72\n  nodes: 2\n  nic: 800Gb/s\n"
+                         "  fabric: {kind: leaf-spine, leaf_radix: 144, oversubscription: 1}\n";
+  expect_one_clear_line({"topo " + path, "collsim_racks_map.yaml:2:8: field 'racks': expected a list"});
+  // Was: "the value is not valid YAML: bad file" for 600 levels in a --set value.
+  expect_one_clear_line(
+      {"topo topologies/hgx-h100.yaml --set 'description=" + std::string(600, '[') + std::string(600, ']') + "'",
+       "the value nests deeper than"});
+}
+
 TEST(BadInput, AStudyRangeOfSubnormalNumbersDoesNotThrow) {
   // Was: std::stod threw std::out_of_range on 1e-320 (exit 134).
   const std::string path = ::testing::TempDir() + "collsim_subnormal_study.yaml";

@@ -339,6 +339,15 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
   if (!root.IsMap() || !root["cluster"]) return Ok{};
   Generated gen;
   if (auto s = generate(MapReader(root["cluster"], file, "cluster"), gen); !s) return s;
+  // The generated entries are appended to the file's own lists, if it has them.
+  for (const char* key : {"racks", "devices", "links"}) {
+    const YAML::Node own = root[key];
+    if (own && !own.IsNull() && !own.IsSequence()) {
+      return Error{fmt::format("expected a list (the cluster template appends its {} to it), found {}", key,
+                               own.IsMap() ? "a map" : "a single value"),
+                   key, mark_of(own, file)};
+    }
+  }
   YAML::Node racks = root["racks"] ? root["racks"] : YAML::Node(YAML::NodeType::Sequence);
   YAML::Node devices = root["devices"] ? root["devices"] : YAML::Node(YAML::NodeType::Sequence);
   YAML::Node links = root["links"] ? root["links"] : YAML::Node(YAML::NodeType::Sequence);

@@ -1,9 +1,12 @@
 #include "sim/config/overrides.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 
 #include <cctype>
 #include <charconv>
+
+#include "sim/config/yaml_fields.h"
 
 namespace collsim::config {
 
@@ -47,7 +50,7 @@ constexpr int kMaxDepth = 64;
 constexpr long kMaxNodes = 100000;
 
 // Returns why the copy was refused, or "".
-std::string copy_without_marks(const YAML::Node& n, int depth, long& budget, YAML::Node& out) {
+std::string copy_without_marks(const YAML::Node& n, const std::string& tag, int depth, long& budget, YAML::Node& out) {
   if (depth > kMaxDepth)
     return fmt::format("the value nests deeper than {} levels (an alias that refers to itself?)", kMaxDepth);
   if (--budget < 0) return fmt::format("the value has more than {} elements once its aliases are expanded", kMaxNodes);
@@ -57,7 +60,7 @@ std::string copy_without_marks(const YAML::Node& n, int depth, long& budget, YAM
     out = YAML::Node(YAML::NodeType::Sequence);
     for (const auto& item : n) {
       YAML::Node copy;
-      if (auto why = copy_without_marks(item, depth + 1, budget, copy); !why.empty()) return why;
+      if (auto why = copy_without_marks(item, tag, depth + 1, budget, copy); !why.empty()) return why;
       out.push_back(copy);
     }
   } else if (n.IsMap()) {
@@ -65,12 +68,13 @@ std::string copy_without_marks(const YAML::Node& n, int depth, long& budget, YAM
     for (const auto& kv : n) {
       if (!kv.first.IsScalar()) return "a key of the value is not a plain name";
       YAML::Node copy;
-      if (auto why = copy_without_marks(kv.second, depth + 1, budget, copy); !why.empty()) return why;
+      if (auto why = copy_without_marks(kv.second, tag, depth + 1, budget, copy); !why.empty()) return why;
       out[kv.first.Scalar()] = copy;
     }
   } else {
     out = YAML::Node();
   }
+  out.SetTag(tag);
   return {};
 }
 
@@ -86,9 +90,12 @@ Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignm
     YAML::Node value;
     try {
       long budget = kMaxNodes;
-      if (auto why = copy_without_marks(YAML::Load(assignment.substr(eq + 1)), 0, budget, value); !why.empty()) {
+      const std::string tag = std::string(kSetValueTag) + assignment;
+      if (auto why = copy_without_marks(YAML::Load(assignment.substr(eq + 1)), tag, 0, budget, value); !why.empty()) {
         return set_error(assignment, why);
       }
+    } catch (const YAML::DeepRecursion&) {
+      return set_error(assignment, fmt::format("the value nests deeper than {} levels", kMaxDepth));
     } catch (const YAML::Exception& e) {
       return set_error(assignment, fmt::format("the value is not valid YAML: {}", e.msg));
     }
@@ -125,6 +132,11 @@ Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignm
         if (last) {
           node[part] = value;
         } else {
+          if (!node[part]) {  // a map the file does not have: made here, and tagged so errors name this --set
+            YAML::Node created(YAML::NodeType::Map);
+            created.SetTag(std::string(kSetCreatedTag) + assignment);
+            node[part] = created;
+          }
           YAML::Node child = node[part];
           node.reset(child);
         }

@@ -30,8 +30,13 @@ Expected<YAML::Node> load_yaml(const std::string& text, const std::string& file)
 SourceMark mark_of(const YAML::Node& node, const std::string& file) {
   const YAML::Mark m = node.Mark();
   // yaml-cpp marks are 0-based; -1 for nodes built in memory: a value given
-  // with --set, or one a cluster template generated.
-  if (m.line < 0) return SourceMark{file + " (a --set value or a template expansion)", 0, 0};
+  // with --set (tagged by apply_overrides), or one a cluster template generated.
+  if (m.line < 0) {
+    const std::string& tag = node.Tag();
+    for (std::string_view prefix : {kSetValueTag, kSetCreatedTag})
+      if (tag.starts_with(prefix)) return SourceMark{"--set " + tag.substr(prefix.size()), 0, 0};
+    return SourceMark{file + " (a template expansion)", 0, 0};
+  }
   return SourceMark{file, m.line + 1, m.column + 1};
 }
 
@@ -130,7 +135,12 @@ Expected<std::optional<std::string>> MapReader::optional_scalar(std::string_view
 }
 
 Expected<std::string> MapReader::scalar(std::string_view key) const {
-  if (!has(key)) return Error{fmt::format("missing required key '{}'", key), field(key), mark()};
+  if (!has(key)) {
+    std::string message = fmt::format("missing required key '{}'", key);
+    if (node_.Tag().starts_with(kSetCreatedTag))
+      message += fmt::format(" (the file has no '{}': this --set made it)", path_);
+    return Error{message, field(key), mark()};
+  }
   auto v = optional_scalar(key);
   if (!v) return v.error();
   return **v;

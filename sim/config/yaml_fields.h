@@ -52,7 +52,16 @@ class MapReader {
   std::string path_;
 };
 
+// Where `node` came from: "file:line:column" when it was read from the file;
+// "--set ASSIGNMENT" when a --set value (or a study axis value) made it; else
+// "file (a template expansion)".
 SourceMark mark_of(const YAML::Node& node, const std::string& file);
+
+// The tags apply_overrides puts on the nodes it makes, followed by the
+// assignment: kSetValueTag on the value's nodes, kSetCreatedTag on a map it
+// had to create on the way to its key (the file did not have it).
+inline constexpr std::string_view kSetValueTag = "collsim-set-value:";
+inline constexpr std::string_view kSetCreatedTag = "collsim-set-created:";
 
 // The whole file; error "PATH: cannot open WHAT" when it cannot be read.
 Expected<std::string> read_text_file(const std::string& path, const std::string& what);

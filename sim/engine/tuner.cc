@@ -10,25 +10,6 @@
 
 namespace collsim::engine {
 
-std::vector<std::string> tuner_algorithm_names() {
-  std::vector<std::string> names{"auto", "fastest"};
-  for (const auto& a : collective::algorithm_table())
-    if (std::find(names.begin(), names.end(), a.name) == names.end()) names.emplace_back(a.name);
-  return names;
-}
-
-Status check_choice(const TunerChoice& choice) {
-  const auto names = tuner_algorithm_names();
-  if (std::find(names.begin(), names.end(), choice.algorithm) == names.end()) {
-    return Error{
-        fmt::format("unknown algorithm '{}': expected {}", choice.algorithm, fmt::join(names, ", ")), "algorithm", {}};
-  }
-  if (auto p = collective::protocol_candidates(choice.protocol); !p) return Error{p.error().message, "protocol", {}};
-  return Ok{};
-}
-
-namespace {}  // namespace
-
 Expected<std::vector<std::string>> candidate_algorithms(collective::Op op, const TunerChoice& choice) {
   if (choice.algorithm == "auto") return collective::nccl_algorithms_for(op);
   if (choice.algorithm == "fastest") return collective::algorithms_for(op);

@@ -6,7 +6,7 @@
 
 #include "sim/config/overrides.h"
 #include "sim/config/yaml_fields.h"
-#include "sim/engine/tuner.h"
+#include "sim/engine/tuner_choice.h"
 #include "sim/units/units.h"
 #include "sim/workload/nearest_valid.h"
 #include "sim/workload/workload_reader.h"

@@ -1,7 +1,7 @@
 // The workload file's precision, compute, memory and communication
 // sections (workload_reader.h).
 #include "sim/config/gpu_models.h"
-#include "sim/engine/tuner.h"
+#include "sim/engine/tuner_choice.h"
 #include "sim/workload/workload_reader.h"
 
 namespace collsim::workload::detail {
