@@ -2,6 +2,7 @@
 # One command from a fresh Debian 12 machine to a running collsim.
 #   scripts/quickstart.sh demo   install what is missing, build, run the default scenario
 #   scripts/quickstart.sh test   install what is missing, build, run the whole test suite
+#                                (and the fuzz harnesses for 30 s each when clang is installed)
 # Idempotent: packages already installed and an existing build are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,5 +40,16 @@ if [ "$mode" = demo ]; then
   # racks (576 GPUs): step time, where it goes, and what an upgrade would buy.
   exec build/collsim run --topology topologies/gb200-nvl72-8rack.yaml --workload workloads/llama3-405b.yaml
 else
-  exec ctest --test-dir build --output-on-failure -j"$jobs"
+  ctest --test-dir build --output-on-failure -j"$jobs"
+  # The readers' fuzz harnesses (tests/fuzz, docs/fuzzing.md), 30 s each,
+  # when clang is installed; COLLSIM_FUZZ_SECONDS=0 skips them.
+  fuzz_seconds=${COLLSIM_FUZZ_SECONDS:-30}
+  if [ "$fuzz_seconds" = 0 ]; then
+    echo "== fuzzing skipped (COLLSIM_FUZZ_SECONDS=0)" >&2
+  elif bash scripts/fuzz.sh --available; then
+    echo "== fuzzing the readers, ${fuzz_seconds} s each (scripts/fuzz.sh, build-fuzz/)" >&2
+    bash scripts/fuzz.sh "$fuzz_seconds"
+  else
+    echo "== fuzzing skipped: it needs clang and libclang-rt-14-dev (apt-get install clang libclang-rt-14-dev)" >&2
+  fi
 fi
