@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 
 #include "sim/config/study_file.h"
 #include "test_support.h"
@@ -183,10 +184,39 @@ TEST(BadInput, MessagesNameWhatTheUserWrote) {
   std::ofstream(path) << "name: t\nracks: {a: 1}\ncluster:\n  node: gb200-nvl72\n  nodes: 2\n  nic: 800Gb/s\n"
                          "  fabric: {kind: leaf-spine, leaf_radix: 144, oversubscription: 1}\n";
   expect_one_clear_line({"topo " + path, "collsim_racks_map.yaml:2:8: field 'racks': expected a list"});
+  // Was: "hgx-h100.yaml (a template expansion): field 'a': unknown key 'a'".
+  expect_one_clear_line({"topo topologies/hgx-h100.yaml --set a=1", "--set a=1: field 'a': unknown key 'a'"});
+  expect_one_clear_line(
+      {"run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml "
+       "--backend analytical --what-if off --set-workload batch.globall=1",
+       "--set-workload batch.globall=1: field 'batch.globall': unknown key"});
+  // Was: accepted, the second 'from' winning.
+  expect_one_clear_line(
+      {"topo topologies/hgx-h100.yaml --set 'links[0]={from: gpu, from: nic, to: nvswitch, rate: 1GB/s, "
+       "latency: 1ns, class: pcie}'",
+       "key 'from' is given twice in the value"});
+  // Was: "expected a single value, found a list or map" for an empty value.
+  expect_one_clear_line({"topo topologies/hgx-h100.yaml --set 'links[0].rate='", "expected a value, found none"});
   // Was: "the value is not valid YAML: bad file" for 600 levels in a --set value.
   expect_one_clear_line(
       {"topo topologies/hgx-h100.yaml --set 'description=" + std::string(600, '[') + std::string(600, ']') + "'",
        "the value nests deeper than"});
+}
+
+TEST(BadInput, AnExpandedTopologyCarriesNoInternalTags) {
+  // Was: --expand wrote the tags --set puts on its nodes (!<collsim-set-value:...>),
+  // cut short at the first '{' of a map value, and the file did not read back.
+  const std::string path = ::testing::TempDir() + "collsim_expanded.yaml";
+  const auto r = run_collsim(
+      "topo topologies/hgx-h100.yaml --set 'links[0]={from: nic, to: nvswitch, rate: 1GB/s, latency: 1ns, "
+      "class: pcie}' --set name=x --expand " +
+      path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find("collsim-set"), std::string::npos) << text.substr(0, 400);
+  const auto again = run_collsim("topo " + path);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
 TEST(BadInput, AStudyRangeOfSubnormalNumbersDoesNotThrow) {

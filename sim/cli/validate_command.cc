@@ -78,7 +78,12 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
   request.op = *op;
   request.algo = c.algo;
   request.proto = c.proto;
-  request.ranks = network.num_gpus();
+  request.ranks = c.ranks > 0 ? c.ranks : network.num_gpus();
+  if (request.ranks > network.num_gpus()) {
+    return Error{
+        fmt::format("case '{}': {} ranks, and {} has {} GPUs", c.name, request.ranks, c.topology, network.num_gpus()),
+        "ranks", c.declared_at};
+  }
   for (const auto& p : c.points) request.sizes.push_back(p.bytes);
   auto rows = run_collective_sweep(request, network, backend);
   if (!rows)

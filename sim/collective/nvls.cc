@@ -25,20 +25,23 @@ Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOp
   // Each stage's transfers queue in order on their connection, so slice j+1
   // loads while slice j is multicast: up- and downlinks are busy together.
   QueuedAppender queued(s);
-  auto add = [&](Stage stage, int src, int dst, int chunk, int slice, Action action, std::vector<int> deps) {
+  auto add = [&](Stage stage, int src, int dst, int chunk, int slice, Action action, std::vector<int> deps,
+                 bool addend = false) {
     return queued.add(stage, Transfer{.src = src,
                                       .dst = dst,
                                       .bytes = wire,
                                       .chunk = chunk,
                                       .slice = slice,
                                       .action = action,
-                                      .deps = std::move(deps)});
+                                      .deps = std::move(deps),
+                                      .switch_addend = addend});
   };
   for (int slice = 0; slice < slices; ++slice) {
-    // 1. reduce-load of every portion from every GPU.
+    // 1. reduce-load of every portion from every GPU; the switch adds all
+    // but the owner's own (the first input of the sum).
     std::vector<std::vector<int>> loads(ranks);
     for (int c = 0; c < ranks; ++c)
-      for (int g = 0; g < ranks; ++g) loads[c].push_back(add(kLoad, g, sw, c, slice, Action::kReduce, {}));
+      for (int g = 0; g < ranks; ++g) loads[c].push_back(add(kLoad, g, sw, c, slice, Action::kReduce, {}, g != c));
     for (int c = 0; c < ranks; ++c) {
       // 2. the sum to its owner; 3. the owner's multicast store to all.
       const int back = add(kBack, sw, c, c, slice, Action::kCopy, loads[c]);
@@ -79,14 +82,16 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
     for (int c = 0; c < g; ++c) {
       for (int t = 0; t < 2; ++t) {
         const int chunk = (c * 2 + t) * slices + slice;
-        auto add = [&](int stream, int src, int dst, double b, Action action, std::vector<int> deps, int channel) {
+        auto add = [&](int stream, int src, int dst, double b, Action action, std::vector<int> deps, int channel,
+                       bool addend = false) {
           return queued.add(stream, Transfer{.src = src,
                                              .dst = dst,
                                              .bytes = b,
                                              .chunk = chunk,
                                              .action = action,
                                              .deps = std::move(deps),
-                                             .channel = channel});
+                                             .channel = channel,
+                                             .switch_addend = addend});
         };
         auto owner = [&](int d) { return domains[static_cast<std::size_t>(d)][static_cast<std::size_t>(c)]; };
         const int channel = 2 * c + t;  // the network tree's channel (channel shares)
@@ -95,7 +100,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
         for (int d = 0; d < nd; ++d) {
           std::vector<int> loads;
           for (int r : domains[static_cast<std::size_t>(d)])
-            loads.push_back(add(kLoad, r, ranks + d, wire, Action::kReduce, {}, -1));
+            loads.push_back(add(kLoad, r, ranks + d, wire, Action::kReduce, {}, -1, r != owner(d)));
           back[d] = add(kBack, ranks + d, owner(d), wire, Action::kCopy, loads, -1);
         }
         // 2. the tree between the owners.

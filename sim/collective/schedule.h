@@ -38,6 +38,11 @@ struct Transfer {
   // engine caps each connection at its static share of its busiest link
   // (engine/plan.h). -1: none (max-min sharing alone).
   int channel = -1;
+  // In-switch reduction (NVLS): an input the switch adds to a sum it already
+  // holds (every reduce-load of an element but the first). Its bytes also
+  // pass the switch's reduction engines, which the engine caps at
+  // topology::Network::nvls_reduction_rate_Bps. dst is then a helper (the switch).
+  bool switch_addend = false;
 };
 
 // A ring pass in compact form: `steps` steps around `order` (positions

@@ -15,7 +15,14 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // NVLink5 (B200/GB200): no measurement in calibration.yaml. NCCL's model
       // SM100_NVLINK_BW 40.1 of 50 GB/s per link = 0.802 (nccl-model.md).
       // NVLS: NCCL's nvlsEfficiency, Blackwell 0.74 (nccl-model.md).
-      {"nvlink5", 0.802, 0.74},
+      // NVLS reduction throughput (nvls_reduction, docs/validation.md): the
+      // NVSwitch's reduction engines add 0.465 of the GPU-facing line rate in
+      // addends per second. FITTED to one measurement: NVLS all-reduce on one
+      // GB200 NVL72 rack, 72 GPUs, plateau 837 GB/s busbw at 4-8 GiB
+      // (coreweave/nccl-tests pull request 43). Not limiting on 8 GPUs (an
+      // 8-GPU B300 NVLS all-reduce reaches 845 GB/s busbw, NVIDIA/nccl issue
+      // 2140, and so does the link limit alone).
+      {"nvlink5", 0.802, 0.74, 0.465},
       // NVLink3 (A100): NCCL's SM80_NVLINK_BW 20.0 of 25 GB/s per link = 0.80.
       {"nvlink3", 0.80},
       // Scale-out NIC links: NCCL sustains 46-48 of 50 GB/s on a 400G NIC
@@ -56,7 +63,7 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
   for (const auto& kv : classes) {
     const std::string cls = kv.first.Scalar();
     MapReader entry(kv.second, top.file(), "link_classes." + cls);
-    if (auto s = entry.check({"efficiency", "nvls_efficiency"}); !s) return s;
+    if (auto s = entry.check({"efficiency", "nvls_efficiency", "nvls_reduction"}); !s) return s;
     // Start from the built-in class of that name, if any, so one field can be overridden alone.
     LinkClassSpec c = spec.link_classes.count(cls) ? spec.link_classes[cls] : LinkClassSpec{cls, 1.0, 0};
     if (entry.has("efficiency")) {
@@ -74,6 +81,16 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
         return entry.error_at("nvls_efficiency", fmt::format("expected a fraction in [0, 1], found {}", *eff));
       }
       c.nvls_efficiency = *eff;
+    }
+    if (entry.has("nvls_reduction")) {
+      auto f = entry.number("nvls_reduction");
+      if (!f) return f.error();
+      if (!(*f >= 0 && *f <= 100)) {
+        return entry.error_at(
+            "nvls_reduction",
+            fmt::format("expected a fraction of the line rate from 0 (not limited) to 100, found {}", *f));
+      }
+      c.nvls_reduction = *f;
     }
     spec.link_classes[cls] = c;
   }

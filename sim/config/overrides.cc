@@ -12,12 +12,21 @@ namespace collsim::config {
 
 namespace {
 
-Error set_error(const std::string& assignment, const std::string& message) {
-  return Error{message, "", SourceMark{"--set " + assignment, 0, 0}};
+// The flag and its assignment, as errors name them ("--set links[0].rate=x");
+// a long value is cut (an alias bomb would fill the terminal).
+std::string where(std::string_view flag, const std::string& assignment) {
+  constexpr std::size_t kShown = 120;
+  if (assignment.size() <= kShown) return fmt::format("{} {}", flag, assignment);
+  return fmt::format("{} {}... ({} characters)", flag, assignment.substr(0, kShown), assignment.size());
+}
+
+Error set_error(std::string_view flag, const std::string& assignment, const std::string& message) {
+  return Error{message, "", SourceMark{where(flag, assignment), 0, 0}};
 }
 
 // Splits "links[3].rate" into {"links", "[3]", "rate"}.
-Expected<std::vector<std::string>> split_path(const std::string& path, const std::string& assignment) {
+Expected<std::vector<std::string>> split_path(const std::string& path, std::string_view flag,
+                                              const std::string& assignment) {
   std::vector<std::string> parts;
   std::string current;
   for (std::size_t i = 0; i < path.size(); ++i) {
@@ -27,7 +36,7 @@ Expected<std::vector<std::string>> split_path(const std::string& path, const std
       current.clear();
       if (c == '[') {
         const auto close = path.find(']', i);
-        if (close == std::string::npos) return set_error(assignment, fmt::format("unclosed '[' in '{}'", path));
+        if (close == std::string::npos) return set_error(flag, assignment, fmt::format("unclosed '[' in '{}'", path));
         parts.push_back(path.substr(i, close - i + 1));
         i = close;
       }
@@ -36,7 +45,7 @@ Expected<std::vector<std::string>> split_path(const std::string& path, const std
     }
   }
   if (!current.empty()) parts.push_back(current);
-  if (parts.empty()) return set_error(assignment, "expected key.path=value");
+  if (parts.empty()) return set_error(flag, assignment, "expected key.path=value");
   return parts;
 }
 
@@ -67,6 +76,8 @@ std::string copy_without_marks(const YAML::Node& n, const std::string& tag, int 
     out = YAML::Node(YAML::NodeType::Map);
     for (const auto& kv : n) {
       if (!kv.first.IsScalar()) return "a key of the value is not a plain name";
+      if (out[kv.first.Scalar()])
+        return fmt::format("key '{}' is given twice in the value; keep one", kv.first.Scalar());
       YAML::Node copy;
       if (auto why = copy_without_marks(kv.second, tag, depth + 1, budget, copy); !why.empty()) return why;
       out[kv.first.Scalar()] = copy;
@@ -80,26 +91,42 @@ std::string copy_without_marks(const YAML::Node& n, const std::string& tag, int 
 
 }  // namespace
 
-Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignments) {
+void clear_override_tags(YAML::Node& root) {
+  const std::string& tag = root.Tag();
+  if (tag.starts_with(kSetValueTag) || tag.starts_with(kSetCreatedTag)) root.SetTag("");
+  if (root.IsSequence()) {
+    for (std::size_t i = 0; i < root.size(); ++i) {
+      YAML::Node item = root[i];
+      clear_override_tags(item);
+    }
+  } else if (root.IsMap()) {
+    for (auto kv : root) {
+      YAML::Node value = kv.second;
+      clear_override_tags(value);
+    }
+  }
+}
+
+Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignments, std::string_view flag) {
   for (const auto& assignment : assignments) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return set_error(assignment, fmt::format("expected key.path=value, found '{}'", assignment));
+      return set_error(flag, assignment, fmt::format("expected key.path=value, found '{}'", assignment));
     }
     const std::string path = assignment.substr(0, eq);
     YAML::Node value;
     try {
       long budget = kMaxNodes;
-      const std::string tag = std::string(kSetValueTag) + assignment;
+      const std::string tag = std::string(kSetValueTag) + where(flag, assignment);
       if (auto why = copy_without_marks(YAML::Load(assignment.substr(eq + 1)), tag, 0, budget, value); !why.empty()) {
-        return set_error(assignment, why);
+        return set_error(flag, assignment, why);
       }
     } catch (const YAML::DeepRecursion&) {
-      return set_error(assignment, fmt::format("the value nests deeper than {} levels", kMaxDepth));
+      return set_error(flag, assignment, fmt::format("the value nests deeper than {} levels", kMaxDepth));
     } catch (const YAML::Exception& e) {
-      return set_error(assignment, fmt::format("the value is not valid YAML: {}", e.msg));
+      return set_error(flag, assignment, fmt::format("the value is not valid YAML: {}", e.msg));
     }
-    auto parts = split_path(path, assignment);
+    auto parts = split_path(path, flag, assignment);
     if (!parts) return parts.error();
     // yaml-cpp nodes are handles: walking with copies edits the tree in place.
     YAML::Node node = root;
@@ -110,14 +137,15 @@ Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignm
       if (part.front() == '[') {
         const std::string digits = part.substr(1, part.size() - 2);
         if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) {
-          return set_error(assignment, fmt::format("expected a list index like [3], found '{}'", part));
+          return set_error(flag, assignment, fmt::format("expected a list index like [3], found '{}'", part));
         }
         // All digits: parsing fails only on an index past size_t, never in any list.
         std::size_t index = 0;
         const bool parsed = std::from_chars(digits.data(), digits.data() + digits.size(), index).ec == std::errc{};
         if (!parsed || !node.IsSequence() || index >= node.size()) {
-          return set_error(assignment, fmt::format("'{}' is not a list with an element {}",
-                                                   walked.empty() ? "the document" : walked, digits));
+          return set_error(
+              flag, assignment,
+              fmt::format("'{}' is not a list with an element {}", walked.empty() ? "the document" : walked, digits));
         }
         YAML::Node child = node[index];
         if (last) {
@@ -127,14 +155,14 @@ Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignm
         }
       } else {
         if (node.IsDefined() && !node.IsNull() && !node.IsMap()) {
-          return set_error(assignment, fmt::format("'{}' is not a map, so it has no key '{}'", walked, part));
+          return set_error(flag, assignment, fmt::format("'{}' is not a map, so it has no key '{}'", walked, part));
         }
         if (last) {
           node[part] = value;
         } else {
           if (!node[part]) {  // a map the file does not have: made here, and tagged so errors name this --set
             YAML::Node created(YAML::NodeType::Map);
-            created.SetTag(std::string(kSetCreatedTag) + assignment);
+            created.SetTag(std::string(kSetCreatedTag) + where(flag, assignment));
             node[part] = created;
           }
           YAML::Node child = node[part];

@@ -15,6 +15,13 @@
 
 namespace collsim::config {
 
-Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignments);
+// Removes the tags apply_overrides put on the nodes it made (yaml_fields.h
+// kSetValueTag, kSetCreatedTag), so that the tree can be written out as YAML
+// (collsim topo --expand) without them.
+void clear_override_tags(YAML::Node& root);
+
+// `flag` names where the assignments came from in errors ("--set",
+// "--set-workload").
+Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignments, std::string_view flag = "--set");
 
 }  // namespace collsim::config

@@ -290,6 +290,7 @@ class TopologyReader {
     link.link_class = *cls;
     link.efficiency = cls_it->second.efficiency;
     link.nvls_efficiency = cls_it->second.nvls_efficiency;
+    link.nvls_reduction = cls_it->second.nvls_reduction;
     if (entry.has("efficiency")) {
       auto eff = entry.number("efficiency");
       if (!eff) return eff.error();
@@ -437,6 +438,7 @@ Expected<std::string> expanded_topology_yaml(const std::string& path, const std:
   } catch (const YAML::Exception& e) {
     return Error{fmt::format("malformed YAML: {}", e.msg), "", SourceMark{path, e.mark.line + 1, e.mark.column + 1}};
   }
+  clear_override_tags(*root);
   YAML::Emitter out;
   out << *root;
   return fmt::format("# Expanded by collsim from {}\n{}\n", path, out.c_str());

@@ -69,6 +69,11 @@ struct LinkClassSpec {
   // For GPU<->NVSwitch links: the further fraction in-switch reduction (NVLS)
   // achieves; 0 = the switch cannot reduce.
   double nvls_efficiency = 0;
+  // For GPU<->NVSwitch links: the switch's reduction engines (NVLS) add at
+  // most this fraction of the line rate of the GPU links into the switch, in
+  // bytes of addends per second (every input of a reduced element but the
+  // first); 0 = not limited. See link_classes.cc for the fitted value.
+  double nvls_reduction = 0;
 };
 
 // One full-duplex cable (or bundle of `lanes` parallel links) between two
@@ -84,6 +89,7 @@ struct LinkSpec {
   std::string link_class;
   double efficiency = 1.0;     // resolved: link override, else its class's
   double nvls_efficiency = 0;  // its class's
+  double nvls_reduction = 0;   // its class's
   SourceMark declared_at;
 };
 

@@ -23,7 +23,8 @@ Expected<double> positive_number(const YAML::Node& node, const std::string& file
 }
 
 Expected<ValidationCase> read_case(const MapReader& entry) {
-  if (auto s = entry.check({"name", "source", "topology", "op", "algo", "proto", "busbw_GBps", "time_us"}); !s) {
+  if (auto s = entry.check({"name", "source", "topology", "op", "algo", "proto", "ranks", "busbw_GBps", "time_us"});
+      !s) {
     return s.error();
   }
   ValidationCase c;
@@ -38,6 +39,11 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
     auto v = entry.optional_scalar(key);
     if (!v) return v.error();
     if (*v) *target = **v;
+  }
+  if (entry.has("ranks")) {
+    auto ranks = entry.integer_in("ranks", 2, 1 << 24, "a rank count");
+    if (!ranks) return ranks.error();
+    c.ranks = *ranks;
   }
   const bool busbw = entry.has("busbw_GBps"), time = entry.has("time_us");
   if (busbw == time) {

@@ -21,6 +21,7 @@ struct ValidationCase {
   std::string op;
   std::string algo = "auto";
   std::string proto = "auto";
+  int ranks = 0;       // the first `ranks` GPUs of the topology (collsim collective --ranks); 0 = all
   std::string metric;  // "busbw_GBps" or "time_us"
   std::vector<ValidationPoint> points;
   SourceMark declared_at;

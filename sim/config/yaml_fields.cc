@@ -34,7 +34,7 @@ SourceMark mark_of(const YAML::Node& node, const std::string& file) {
   if (m.line < 0) {
     const std::string& tag = node.Tag();
     for (std::string_view prefix : {kSetValueTag, kSetCreatedTag})
-      if (tag.starts_with(prefix)) return SourceMark{"--set " + tag.substr(prefix.size()), 0, 0};
+      if (tag.starts_with(prefix)) return SourceMark{tag.substr(prefix.size()), 0, 0};
     return SourceMark{file + " (a template expansion)", 0, 0};
   }
   return SourceMark{file, m.line + 1, m.column + 1};
@@ -103,13 +103,17 @@ Status MapReader::check(const std::vector<std::string_view>& allowed) const {
   // yaml-cpp keeps every pair of a map but looks keys up by the first:
   // a key given twice would silently keep its first value.
   std::unordered_map<std::string, YAML::Node> seen;
+  // A key a --set added has no position of its own; its value names the --set.
+  auto key_mark = [&](const auto& kv) {
+    return config::mark_of(kv.first.Mark().line >= 0 ? kv.first : kv.second, file_);
+  };
   for (const auto& kv : node_) {
     const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("<non-scalar key>");
     if (auto [it, fresh] = seen.try_emplace(key, kv.first); !fresh) {
       const SourceMark at = config::mark_of(it->second, file_);
       return Error{
           fmt::format("key '{}' is given twice (first at line {}, column {}); keep one", key, at.line, at.column),
-          field(key), config::mark_of(kv.first, file_)};
+          field(key), key_mark(kv)};
     }
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string message = fmt::format("unknown key '{}'", key);
@@ -120,7 +124,7 @@ Status MapReader::check(const std::vector<std::string_view>& allowed) const {
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
       message += fmt::format("; expected one of: {}", list);
     }
-    return Error{message, field(key), config::mark_of(kv.first, file_)};
+    return Error{message, field(key), key_mark(kv)};
   }
   return Ok{};
 }
@@ -130,6 +134,7 @@ bool MapReader::has(std::string_view key) const { return node_.IsMap() && node_[
 Expected<std::optional<std::string>> MapReader::optional_scalar(std::string_view key) const {
   if (!has(key)) return std::optional<std::string>{};
   const YAML::Node v = node_[std::string(key)];
+  if (v.IsNull()) return error_at(key, "expected a value, found none");
   if (!v.IsScalar()) return error_at(key, "expected a single value, found a list or map");
   return std::optional<std::string>{v.Scalar()};
 }

@@ -57,9 +57,10 @@ class MapReader {
 // "file (a template expansion)".
 SourceMark mark_of(const YAML::Node& node, const std::string& file);
 
-// The tags apply_overrides puts on the nodes it makes, followed by the
-// assignment: kSetValueTag on the value's nodes, kSetCreatedTag on a map it
-// had to create on the way to its key (the file did not have it).
+// The tags apply_overrides puts on the nodes it makes, followed by the flag
+// and its assignment ("--set links[0].rate=x"): kSetValueTag on the value's
+// nodes, kSetCreatedTag on a map it had to create on the way to its key
+// (the file did not have it).
 inline constexpr std::string_view kSetValueTag = "collsim-set-value:";
 inline constexpr std::string_view kSetCreatedTag = "collsim-set-created:";
 

@@ -15,9 +15,9 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
   auto plan = detail::make_plan(network, schedules, options, /*keep_compact=*/!options.record_transfers);
   if (!plan) return plan.error();
   std::vector<double> route_rate(plan->routes.size());
-  for (std::size_t r = 0; r < plan->routes.size(); ++r) route_rate[r] = network.route_rate_Bps(plan->routes[r].links);
+  for (std::size_t r = 0; r < plan->routes.size(); ++r) route_rate[r] = plan->route_rate_Bps(r);
   std::vector<ScheduleResult> results;
-  std::vector<double> link_bytes(plan->links->size(), 0.0);
+  std::vector<double> link_bytes(plan->num_links(), 0.0);
   for (std::size_t si = 0; si < plan->schedules.size(); ++si) {
     const auto& s = plan->schedules[si];
     const std::size_t n = s.transfers.size();
@@ -45,7 +45,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     }
     double bound = 0;
     for (std::size_t l = 0; l < link_bytes.size(); ++l)
-      if (link_bytes[l] > 0) bound = std::max(bound, link_bytes[l] / (*plan->links)[l].rate_Bps);
+      if (link_bytes[l] > 0) bound = std::max(bound, link_bytes[l] / plan->link(l).rate_Bps);
     r.load_bound = bound > makespan;
     r.time_s = std::max(makespan, bound);
     if (options.record_transfers) r.transfer_finish_s = std::move(finish);

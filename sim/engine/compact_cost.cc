@@ -89,7 +89,7 @@ void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& t
                   ScheduleResult& r) {
   std::vector<double> ready(static_cast<std::size_t>(s.ranks), s.launch_latency_s), sent = ready;
   double makespan = s.launch_latency_s;
-  std::vector<int> users(plan.links->size(), 0), touched;  // transfers of one step per link
+  std::vector<int> users(plan.num_links(), 0), touched;  // transfers of one step per link
   for (std::size_t ph = 0; ph < s.phases.size(); ++ph) {
     const auto& phase = s.phases[ph];
     const std::vector<double> ready0 = ready, sent0 = sent;

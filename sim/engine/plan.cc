@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -21,7 +22,7 @@ double capped(double a, double b) { return a > 0 && b > 0 ? std::min(a, b) : std
 // of its busiest link: that link's rate over the slices of the phase's
 // passes that cross it in one step, per slice (PlannedPass::max_rate_Bps).
 void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>>& phases) {
-  std::vector<int> users(plan.links->size(), 0), touched;
+  std::vector<int> users(plan.num_links(), 0), touched;
   for (auto& phase : phases) {
     for (int l : touched) users[static_cast<std::size_t>(l)] = 0;
     touched.clear();
@@ -32,7 +33,7 @@ void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>
         double share = 0;
         for (int l : plan.routes[static_cast<std::size_t>(pass.route[i])].links) {
           const double s =
-              (*plan.links)[static_cast<std::size_t>(l)].rate_Bps / std::max(1, users[static_cast<std::size_t>(l)]);
+              plan.link(static_cast<std::size_t>(l)).rate_Bps / std::max(1, users[static_cast<std::size_t>(l)]);
           share = share > 0 ? std::min(share, s) : s;
         }
         pass.max_rate_Bps[i] = capped(pass.max_rate_Bps[i], share);
@@ -93,6 +94,12 @@ bool count_step_link_users(const Plan& plan, const std::vector<PlannedPass>& pha
   return shared;
 }
 
+double Plan::route_rate_Bps(std::size_t r) const {
+  double rate = std::numeric_limits<double>::infinity();
+  for (int l : routes[r].links) rate = std::min(rate, link(static_cast<std::size_t>(l)).rate_Bps);
+  return rate;
+}
+
 double window_rate_Bps(double window_bytes, double route_latency_s, double step_latency_s) {
   const double rtt = 2 * route_latency_s + step_latency_s;
   return window_bytes > 0 && rtt > 0 ? window_bytes / rtt : 0;
@@ -106,6 +113,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   plan.record_transfers = options.record_transfers;
   plan.on_progress = options.on_progress;
   std::unordered_map<std::uint64_t, int> route_index;  // src * endpoints + dst -> Plan::routes
+  // NVSwitch endpoint -> the host of its reduction engines (Plan::extra_host_names),
+  // and (source, engine host) -> Plan::routes.
+  std::unordered_map<int, int> engine_host;
+  std::unordered_map<std::uint64_t, int> engine_route_index;
   if (!options.rank_to_endpoint_per_schedule.empty() &&
       options.rank_to_endpoint_per_schedule.size() != schedules.size()) {
     return make_internal_error("one rank map per schedule expected");
@@ -163,7 +174,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       int src, dst, route;
       double latency_s, payload_fraction, max_rate_Bps;
     };
-    auto resolve = [&](int src_rank, int dst_rank) -> Expected<Resolved> {
+    auto resolve = [&](int src_rank, int dst_rank, bool addend = false) -> Expected<Resolved> {
       const int src = endpoint(src_rank), dst = endpoint(dst_rank);
       if (src < 0 || dst < 0 || src >= network.num_endpoints() || dst >= network.num_endpoints()) {
         if (src_rank >= s.ranks || dst_rank >= s.ranks) {
@@ -185,9 +196,41 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const auto costs = collective::protocol_costs(s.latency_family, s.protocol, kind);
       planned.launch_latency_s = std::max(planned.launch_latency_s, costs.launch_latency_s);
       const double wire_latency = network.route_latency_s(route);
+      int host = dst, route_id = it->second;
+      if (addend) {
+        // The switch's reduction engines, as a host one link past the switch.
+        const double rate = network.nvls_reduction_rate_Bps(dst);
+        const double efficiency = network.links()[static_cast<std::size_t>(route.back())].nvls_efficiency;
+        if (rate > 0 && efficiency > 0) {
+          auto [eh, fresh] = engine_host.try_emplace(dst, 0);
+          if (fresh) {
+            eh->second = static_cast<int>(plan.num_hosts());
+            plan.extra_host_names.push_back(network.endpoints()[static_cast<std::size_t>(dst)] + ":reduction");
+            topology::NetworkLink engines;
+            engines.name = plan.extra_host_names.back();
+            engines.line_rate_Bps = rate;
+            engines.rate_Bps = rate / efficiency;  // transfers carry bytes / NVLS efficiency
+            engines.link_class = "nvls-reduction";
+            engines.from_kind = engines.to_kind = config::DeviceKind::kNvSwitch;
+            plan.extra_links.push_back(std::move(engines));
+          }
+          host = eh->second;
+          const std::uint64_t ekey =
+              static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(network.num_endpoints()) +
+              static_cast<std::uint64_t>(dst);
+          auto [er, new_route] = engine_route_index.try_emplace(ekey, static_cast<int>(plan.routes.size()));
+          if (new_route) {
+            std::vector<int> links = route;
+            // One engine link per engine host, in the same order.
+            links.push_back(static_cast<int>(network.links().size()) + (host - network.num_endpoints()));
+            plan.routes.push_back(Plan::Route{src, host, std::move(links)});
+          }
+          route_id = er->second;
+        }
+      }
       return Resolved{src,
-                      dst,
-                      it->second,
+                      host,
+                      route_id,
                       wire_latency + costs.step_latency_s,
                       costs.payload_fraction,
                       capped(kind == collective::HopKind::kNet
@@ -248,10 +291,11 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         return make_internal_error(
             fmt::format("transfer {} queues after transfer {}, which is not before it", i, t.queue_after));
       }
-      auto r = resolve(t.src, t.dst);
+      auto r = resolve(t.src, t.dst, t.switch_addend && t.dst >= s.ranks);
       if (!r) return r.error();
       double cap = r->max_rate_Bps;
-      if (!share_of_connection.empty()) {
+      // Shares are per pair of network endpoints (not a switch's reduction engines).
+      if (!share_of_connection.empty() && r->dst < network.num_endpoints()) {
         const std::uint64_t key =
             static_cast<std::uint64_t>(r->src) * static_cast<std::uint64_t>(network.num_endpoints()) +
             static_cast<std::uint64_t>(r->dst);

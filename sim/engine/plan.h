@@ -50,6 +50,24 @@ struct Plan {
   // plan must not outlive the network.
   const std::vector<std::string>* host_names = nullptr;
   const std::vector<topology::NetworkLink>* links = nullptr;
+  // Resources the plan adds after the network's hosts and links: each
+  // NVSwitch's reduction engines (collective::Transfer::switch_addend), as a
+  // host "SWITCH:reduction" reached from the switch over a link of the
+  // engines' rate (Network::nvls_reduction_rate_Bps, scaled like the
+  // transfers' bytes by the NVLS efficiency). Host h >= host_names->size()
+  // is extra_host_names[h - host_names->size()]; links likewise.
+  std::vector<std::string> extra_host_names;
+  std::vector<topology::NetworkLink> extra_links;
+  std::size_t num_hosts() const { return host_names->size() + extra_host_names.size(); }
+  const std::string& host_name(std::size_t h) const {
+    return h < host_names->size() ? (*host_names)[h] : extra_host_names[h - host_names->size()];
+  }
+  std::size_t num_links() const { return links->size() + extra_links.size(); }
+  const topology::NetworkLink& link(std::size_t l) const {
+    return l < links->size() ? (*links)[l] : extra_links[l - links->size()];
+  }
+  // The smallest effective rate along route r.
+  double route_rate_Bps(std::size_t r) const;
   // One route per (src_host, dst_host) pair in use, as link indices into `links`.
   struct Route {
     int src_host, dst_host;

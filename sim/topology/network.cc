@@ -173,6 +173,7 @@ Network::Network(const Topology& topo) {
                                    l.latency_s,
                                    l.link_class,
                                    l.nvls_efficiency,
+                                   l.nvls_reduction,
                                    a,
                                    b,
                                    g[boost::source(*e, g)].kind,
@@ -268,6 +269,17 @@ double Network::nvls_efficiency_near(int gpu) const {
   if (sw < 0) return 0;
   const auto& r = route(gpu, sw);
   return r.size() == 1 ? links_[r.front()].nvls_efficiency : 0;
+}
+
+double Network::nvls_reduction_rate_Bps(int sw) const {
+  double rate = 0;
+  for (const Arc& in : in_arcs_[static_cast<std::size_t>(endpoint_node_[sw])]) {
+    if (!node_is_gpu_[static_cast<std::size_t>(in.to)]) continue;
+    const NetworkLink& l = links_[static_cast<std::size_t>(in.link)];
+    if (!(l.nvls_reduction > 0)) return 0;
+    rate += l.line_rate_Bps * l.nvls_reduction;
+  }
+  return rate;
 }
 
 double Network::route_latency_s(const std::vector<int>& route) const {

@@ -53,6 +53,7 @@ struct NetworkLink {
   double latency_s = 0;
   std::string link_class;
   double nvls_efficiency = 0;  // from the link class; 0 = no in-switch reduction
+  double nvls_reduction = 0;   // from the link class (config::LinkClassSpec); 0 = not limited
   int from_node = -1;          // nodes of the merged graph (see node_of_endpoint)
   int to_node = -1;
   // Kinds of the devices at its two ends (for naming resources in reports).
@@ -83,6 +84,10 @@ class Network {
   // NVLS efficiency of the link from GPU endpoint `gpu` to that NVSwitch
   // (its link class's nvls_efficiency; 0 = no in-switch reduction).
   double nvls_efficiency_near(int gpu) const;
+  // The in-switch reduction throughput of NVSwitch endpoint `sw`, in bytes
+  // of addends per second: each GPU link into it contributes its line rate
+  // times its class's nvls_reduction. 0 = not limited (a class without it).
+  double nvls_reduction_rate_Bps(int sw) const;
   const std::vector<std::string>& endpoints() const { return endpoints_; }
   // The GPU model GPU endpoint `gpu` names (gpu_models.h); empty when none.
   const std::string& gpu_model(int gpu) const { return gpu_models_[static_cast<std::size_t>(gpu)]; }

@@ -26,9 +26,10 @@ struct Link {
   double latency_s = 0;
   std::string link_class;
   double nvls_efficiency = 0;
-  int spec_index = -1;  // index into TopologySpec::links
-  double length_m = 0;  // of its cable; 0 when it is not a cable
-  std::string medium;   // empty when it is not a cable
+  double nvls_reduction = 0;  // config::LinkClassSpec::nvls_reduction
+  int spec_index = -1;        // index into TopologySpec::links
+  double length_m = 0;        // of its cable; 0 when it is not a cable
+  std::string medium;         // empty when it is not a cable
 };
 
 using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, Device, Link>;

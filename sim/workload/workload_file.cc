@@ -329,7 +329,7 @@ Expected<WorkloadSpec> load_workload_text(const std::string& text, const std::st
   auto loaded = config::load_yaml(text, file);
   if (!loaded) return loaded.error();
   YAML::Node root = *loaded;
-  if (auto s = config::apply_overrides(root, overrides); !s) return s.error();
+  if (auto s = config::apply_overrides(root, overrides, "--set-workload"); !s) return s.error();
   WorkloadSpec w;
   w.file = file;
   try {

@@ -203,11 +203,11 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
   }
   ScheduleResult r;
   r.aggregated = true;
-  std::vector<double> link_bytes(plan.links->size(), 0.0);
+  std::vector<double> link_bytes(plan.num_links(), 0.0);
   cost_compact(plan, s, times, link_bytes, r);
   r.shared_links = false;  // the simulated step shares them
   for (std::size_t l = 0; l < link_bytes.size(); ++l)
-    if (link_bytes[l] > 0) r.time_s = std::max(r.time_s, link_bytes[l] / (*plan.links)[l].rate_Bps);
+    if (link_bytes[l] > 0) r.time_s = std::max(r.time_s, link_bytes[l] / plan.link(l).rate_Bps);
   return r;
 }
 
@@ -228,12 +228,11 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
 
   auto* zone = sg4::create_full_zone("cluster");
   std::vector<sg4::Host*> hosts;
-  for (const auto& name : *plan.host_names) hosts.push_back(zone->create_host(name, 1e9));
-  const auto& plan_links = *plan.links;
-  std::vector<sg4::Link*> links(plan_links.size(), nullptr);
-  for (std::size_t i = 0; i < plan_links.size(); ++i) {
-    links[i] =
-        zone->create_link(plan_links[i].name + "#" + std::to_string(i), plan_links[i].rate_Bps)->set_latency(0)->seal();
+  for (std::size_t h = 0; h < plan.num_hosts(); ++h) hosts.push_back(zone->create_host(plan.host_name(h), 1e9));
+  std::vector<sg4::Link*> links(plan.num_links(), nullptr);
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    const auto& l = plan.link(i);
+    links[i] = zone->create_link(l.name + "#" + std::to_string(i), l.rate_Bps)->set_latency(0)->seal();
   }
   for (const auto& r : plan.routes) {
     std::vector<sg4::LinkInRoute> route;
