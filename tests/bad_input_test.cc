@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
@@ -201,6 +202,61 @@ TEST(BadInput, MessagesNameWhatTheUserWrote) {
   expect_one_clear_line(
       {"topo topologies/hgx-h100.yaml --set 'description=" + std::string(600, '[') + std::string(600, ']') + "'",
        "the value nests deeper than"});
+}
+
+TEST(BadInput, InputsPastTheSizeLimitAndDirectoriesAreRefusedBeforeReading) {
+  // Was: /dev/zero read until the memory ran out (23 GB); a 53 MB file of
+  // 1.3 M racks took 31 s and 4.7 GB; a directory was "the file is empty".
+  expect_one_clear_line(
+      {"topo /dev/zero", "larger than 32 MiB, the limit for an input file (set COLLSIM_MAX_INPUT_MB"});
+  expect_one_clear_line({"run -t topologies/hgx-h100.yaml -w /dev/zero", "larger than 32 MiB"});
+  expect_one_clear_line({"topo tests", "tests: is a directory, not a topology file"});
+  // The limit is the environment's to set.
+  const std::string big = ::testing::TempDir() + "collsim_big.yaml";
+  std::ofstream(big) << "# " << std::string(2 << 20, 'x')
+                     << "\nname: t\ndevices:\n  - {name: gpu, kind: gpu, count: 2}\n"
+                     << "  - {name: sw, kind: nvswitch}\nlinks:\n"
+                     << "  - {from: gpu, to: sw, rate: 100GB/s, latency: 0s, class: ideal}\n";
+  ::setenv("COLLSIM_MAX_INPUT_MB", "1", 1);
+  expect_one_clear_line({"topo " + big, "larger than 1 MiB"});
+  ::setenv("COLLSIM_MAX_INPUT_MB", "4", 1);
+  const auto raised = run_collsim("topo " + big);
+  EXPECT_EQ(raised.exit_code, 0) << raised.err;
+  ::unsetenv("COLLSIM_MAX_INPUT_MB");
+}
+
+TEST(BadInput, LongStringsInAnAliasBombAreBoundedToo) {
+  // Was: 10 KB strings doubled 17 times: refused only after 1.4 GB and 1 s
+  // (the element budget alone); the message echoed the whole value.
+  std::string bomb = "[&a0 [" + std::string(10000, 'x') + "]";
+  for (int i = 1; i < 18; ++i)
+    bomb += ", &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + "]";
+  bomb += "]";
+  expect_one_clear_line({"topo topologies/hgx-h100.yaml --set 'description=" + bomb + "'",
+                         "characters): the value has more than 16 MiB of text"});
+}
+
+TEST(BadInput, StudyPathsAndSizesAreCheckedBeforeAnyPointRuns) {
+  // Was: exit 1 with one failed point per value (a list index past the end),
+  // and 1e30 bytes came back "ok" with a negative bandwidth.
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "collsim_study_index.yaml")
+      << "collective:\n  topology: topologies/hgx-h100.yaml\n  op: allreduce\naxes:\n"
+         "  topology.links[99999999999999999999].rate: [1GB/s, 2GB/s]\n";
+  expect_one_clear_line({"sweep " + dir + "collsim_study_index.yaml -o " + dir + "collsim_study_out",
+                         "does not name a field of topologies/hgx-h100.yaml: 'links' is not a list with an element"});
+  std::ofstream(dir + "collsim_study_bytes.yaml")
+      << "collective:\n  topology: topologies/hgx-h100.yaml\n  op: allreduce\naxes:\n  collective.bytes: [1e30]\n";
+  expect_one_clear_line({"sweep " + dir + "collsim_study_bytes.yaml -o " + dir + "collsim_study_out",
+                         "field 'collective.bytes': expected a whole number of bytes from 1 to 1125899906842624"});
+}
+
+TEST(BadInput, AnMfuTooSmallToFinishIsRefused) {
+  // Was: mfu 1e-300 printed "step time inf s" and "-nan%" with exit 0.
+  expect_one_clear_line(
+      {"run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --backend "
+       "analytical --what-if off --set-workload compute.mfu=1e-300",
+       "field 'compute.mfu': expected a number in (0.001, 1]"});
 }
 
 TEST(BadInput, AnExpandedTopologyCarriesNoInternalTags) {

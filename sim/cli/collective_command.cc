@@ -102,10 +102,9 @@ Expected<std::vector<double>> size_sweep(const ParsedArgs& args) {
   if (max->count < min->count) {
     return make_error(fmt::format("--maxbytes ({}) is smaller than --minbytes ({})", max->count, min->count));
   }
-  // Named limits: 1 PiB per rank (three orders of magnitude above any
-  // GPU's memory; counts stay exact in a double and in 64-bit integers),
-  // and 10,000 sizes (a sweep from 1 B to 1 PiB by 2 has 51).
-  constexpr double kMaxBytes = 1125899906842624.0;
+  // Named limits: kMaxCollectiveBytes (collective_sweep.h) and 10,000
+  // sizes (a sweep from 1 B to 1 PiB by 2 has 51).
+  constexpr double kMaxBytes = kMaxCollectiveBytes;
   constexpr double kMaxSizes = 10000;
   if (max->count > kMaxBytes) {
     return Error{

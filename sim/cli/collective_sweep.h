@@ -31,6 +31,11 @@ struct SweepRequest {
   double simgrid_aggregate_above = 1e6;  // engine::RunOptions::simgrid_aggregate_above
 };
 
+// Named limit on a collective's size: 1 PiB per rank (three orders of
+// magnitude above any GPU's memory; counts stay exact in a double and in
+// 64-bit integers). `collsim collective -e` and a study's collective.bytes.
+inline constexpr double kMaxCollectiveBytes = 1125899906842624.0;
+
 // Bytes per element of an nccl-tests datatype name ("float" -> 4).
 Expected<int> datatype_size(const std::string& name);
 

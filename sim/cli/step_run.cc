@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
@@ -118,6 +119,11 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   run->result = workload::simulate_step(run->graph, run->costs, network, run->sim_options);
   if (!run->result.complete) {
     return make_internal_error("the step's operations wait on each other in a cycle");
+  }
+  // The inputs' ranges keep every time finite; a step that is not is a bug,
+  // never an answer.
+  if (!std::isfinite(run->result.step_time_s) || !(run->result.step_time_s >= 0)) {
+    return make_internal_error(fmt::format("the step time came out as {}", run->result.step_time_s));
   }
 
   workload::MemoryPlan memory = std::move(run->report.memory);

@@ -64,8 +64,9 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
         auto n = units::parse_size_arg(v);
         if (!n)
           problem = n.error().message;
-        else if (!(n->count >= 1))
-          problem = fmt::format("expected at least 1 byte, found '{}'", v);
+        else if (!(n->count >= 1) || !(n->count <= kMaxCollectiveBytes) || n->count != std::floor(n->count))
+          problem = fmt::format("expected a whole number of bytes from 1 to {:.0f} (1 PiB), found '{}'",
+                                kMaxCollectiveBytes, v);
       } else if (field == "ranks") {
         char* end = nullptr;
         const long r = std::strtol(v.c_str(), &end, 10);
@@ -97,7 +98,13 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
         if (auto w = workload::load_workload_text(files.at(b.workload), b.workload, sets); !w)
           message = w.error().message;
       }
-      if (message.find("unknown key") != std::string::npos) {
+      // The path's own mistakes (the value's belong to the points): a key
+      // the file does not take, or a list element or map it does not have.
+      bool bad_path = false;
+      for (const char* sign : {"unknown key", "is not a list with an element", "is not a map, so it has no key",
+                               "expected a list index", "unclosed '['"})
+        bad_path |= message.find(sign) != std::string::npos;
+      if (bad_path) {
         return Error{fmt::format("{} does not name a field of {}: {}", path, topo ? b.topology : b.workload, message),
                      path, a.declared_at};
       }

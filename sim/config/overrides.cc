@@ -57,19 +57,24 @@ Expected<std::vector<std::string>> split_path(const std::string& path, std::stri
 // recursing without end.
 constexpr int kMaxDepth = 64;
 constexpr long kMaxNodes = 100000;
+constexpr long kMaxTextBytes = 16L << 20;  // of scalar text, aliases expanded (long strings in a bomb)
 
 // Returns why the copy was refused, or "".
-std::string copy_without_marks(const YAML::Node& n, const std::string& tag, int depth, long& budget, YAML::Node& out) {
+std::string copy_without_marks(const YAML::Node& n, const std::string& tag, int depth, long& budget, long& text_budget,
+                               YAML::Node& out) {
   if (depth > kMaxDepth)
     return fmt::format("the value nests deeper than {} levels (an alias that refers to itself?)", kMaxDepth);
   if (--budget < 0) return fmt::format("the value has more than {} elements once its aliases are expanded", kMaxNodes);
   if (n.IsScalar()) {
+    text_budget -= static_cast<long>(n.Scalar().size());
+    if (text_budget < 0)
+      return fmt::format("the value has more than {} MiB of text once its aliases are expanded", kMaxTextBytes >> 20);
     out = YAML::Node(n.Scalar());
   } else if (n.IsSequence()) {
     out = YAML::Node(YAML::NodeType::Sequence);
     for (const auto& item : n) {
       YAML::Node copy;
-      if (auto why = copy_without_marks(item, tag, depth + 1, budget, copy); !why.empty()) return why;
+      if (auto why = copy_without_marks(item, tag, depth + 1, budget, text_budget, copy); !why.empty()) return why;
       out.push_back(copy);
     }
   } else if (n.IsMap()) {
@@ -79,7 +84,7 @@ std::string copy_without_marks(const YAML::Node& n, const std::string& tag, int 
       if (out[kv.first.Scalar()])
         return fmt::format("key '{}' is given twice in the value; keep one", kv.first.Scalar());
       YAML::Node copy;
-      if (auto why = copy_without_marks(kv.second, tag, depth + 1, budget, copy); !why.empty()) return why;
+      if (auto why = copy_without_marks(kv.second, tag, depth + 1, budget, text_budget, copy); !why.empty()) return why;
       out[kv.first.Scalar()] = copy;
     }
   } else {
@@ -116,9 +121,10 @@ Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignm
     const std::string path = assignment.substr(0, eq);
     YAML::Node value;
     try {
-      long budget = kMaxNodes;
+      long budget = kMaxNodes, text_budget = kMaxTextBytes;
       const std::string tag = std::string(kSetValueTag) + where(flag, assignment);
-      if (auto why = copy_without_marks(YAML::Load(assignment.substr(eq + 1)), tag, 0, budget, value); !why.empty()) {
+      if (auto why = copy_without_marks(YAML::Load(assignment.substr(eq + 1)), tag, 0, budget, text_budget, value);
+          !why.empty()) {
         return set_error(flag, assignment, why);
       }
     } catch (const YAML::DeepRecursion&) {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
@@ -182,12 +184,38 @@ Expected<double> MapReader::number(std::string_view key) const {
   return value;
 }
 
+std::size_t max_input_bytes() {
+  const char* env = std::getenv(kMaxInputEnv);
+  long long mib = kMaxInputMiB;
+  if (env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const long long v = std::strtoll(env, &end, 10);
+    if (end != env && *end == '\0' && v >= 1 && v <= (1LL << 20)) mib = v;
+  }
+  return static_cast<std::size_t>(mib) << 20;
+}
+
 Expected<std::string> read_text_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return make_error(fmt::format("{}: is a directory, not a {}", path, what));
+  std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(fmt::format("{}: cannot open {}", path, what));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  // Read at most the limit (and one byte more to tell): /dev/zero, a
+  // runaway pipe or a file far too large stop here, not at the memory's end.
+  const std::size_t limit = max_input_bytes();
+  std::string text;
+  std::vector<char> chunk(1 << 20);
+  while (in && text.size() <= limit) {
+    in.read(chunk.data(), static_cast<std::streamsize>(std::min(chunk.size(), limit + 1 - text.size())));
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  if (text.size() > limit) {
+    return make_error(fmt::format("{}: the {} is larger than {} MiB, the limit for an input file (set {} to raise it)",
+                                  path, what, limit >> 20, kMaxInputEnv));
+  }
+  if (in.bad()) return make_error(fmt::format("{}: cannot read {}", path, what));
+  return text;
 }
 
 }  // namespace collsim::config

@@ -64,7 +64,15 @@ SourceMark mark_of(const YAML::Node& node, const std::string& file);
 inline constexpr std::string_view kSetValueTag = "collsim-set-value:";
 inline constexpr std::string_view kSetCreatedTag = "collsim-set-created:";
 
-// The whole file; error "PATH: cannot open WHAT" when it cannot be read.
+// Named limit on an input file: 32 MiB, overridable in MiB with the
+// environment variable COLLSIM_MAX_INPUT_MB. The YAML reader takes about 100
+// times a file's size in memory (a 1.6 MB file of 40,000 racks: 177 MB), so
+// this bounds a read at a few GB; the largest shipped input is a few KB.
+inline constexpr long long kMaxInputMiB = 32;
+inline constexpr const char* kMaxInputEnv = "COLLSIM_MAX_INPUT_MB";
+
+// The whole file. Errors: "PATH: cannot open WHAT"; a directory; more than
+// the limit above (also what stops /dev/zero or an endless pipe).
 Expected<std::string> read_text_file(const std::string& path, const std::string& what);
 
 // Parses the YAML document in `text` (read from `file`). Errors, at their

@@ -72,7 +72,7 @@ Status Reader::compute(const MapReader& m) {
   if (c.peak_flop_per_s > 0 && !(c.peak_flop_per_s < 1e20))
     return m.error_at("peak", "expected a finite rate below 100 EFLOP/s");
   if (derived) {
-    auto mfu = fraction(m, "mfu", 0, 1, 0);
+    auto mfu = fraction(m, "mfu", 0.001, 1, 0);  // named floor: 0.1% (below it a step takes ages)
     if (!mfu) return mfu.error();
     c.mfu = *mfu;
   } else if (measured) {
