@@ -225,6 +225,20 @@ TEST(BadInput, InputsPastTheSizeLimitAndDirectoriesAreRefusedBeforeReading) {
   ::unsetenv("COLLSIM_MAX_INPUT_MB");
 }
 
+TEST(BadInput, TopologiesTooLargeToBuildAreRefusedBeforeBuilding) {
+  // Was: a full pattern between 4,000 GPUs and 4,000 switches ran out of
+  // memory; 131,072 NVL72 racks failed only after 7 s and 4.6 GB.
+  const std::string path = ::testing::TempDir() + "collsim_full_pattern.yaml";
+  std::ofstream(path) << "name: b\ndevices:\n  - {name: gpu, kind: gpu, count: 4000}\n"
+                         "  - {name: sw, kind: switch, count: 4000}\nlinks:\n"
+                         "  - {from: gpu, to: sw, rate: 1GB/s, latency: 1ns, class: ideal}\n";
+  expect_one_clear_line({"topo " + path,
+                         "field 'links[0].to': 'from' selects 4000 devices and 'to' 4000: 16000000 "
+                         "links, and a file holds at most 8388608"});
+  expect_one_clear_line({"topo topologies/gb200-nvl72-8rack.yaml --set cluster.nodes=131072",
+                         "field 'cluster.nodes': 131072 nodes of 72 GPUs make over 18874368 devices"});
+}
+
 TEST(BadInput, LongStringsInAnAliasBombAreBoundedToo) {
   // Was: 10 KB strings doubled 17 times: refused only after 1.4 GB and 1 s
   // (the element budget alone); the message echoed the whole value.

@@ -2,9 +2,9 @@
 // errors with positions), and the guarantees of a sweep: nothing lost and
 // nothing twice when it is killed and resumed, shards merged equal the
 // whole, a failing point is recorded while the others run.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,7 +80,8 @@ zip:
   // Assignments become --set overrides of the right file.
   auto b = config::apply_point(*st, points[1]);
   ASSERT_TRUE(b.ok());
-  EXPECT_EQ(b->topology_sets, (std::vector<std::string>{"cluster.nic=400Gb/s", "floor.slack=1m", "cluster.domain_gpus=72"}));
+  EXPECT_EQ(b->topology_sets,
+            (std::vector<std::string>{"cluster.nic=400Gb/s", "floor.slack=1m", "cluster.domain_gpus=72"}));
   EXPECT_EQ(b->workload_sets, (std::vector<std::string>{"parallelism.tp=8"}));
 }
 
@@ -90,15 +91,20 @@ TEST(StudyFile, BadStudiesNameFileLineAndField) {
     const char* expect;
   };
   const Case cases[] = {
-      {"collective:\n  topology: t.yaml\naxis:\n  collective.bytes: [1M]\n", ":3:1: field 'axis': unknown key 'axis' (did you mean 'axes'?)"},
+      {"collective:\n  topology: t.yaml\naxis:\n  collective.bytes: [1M]\n",
+       ":3:1: field 'axis': unknown key 'axis' (did you mean 'axes'?)"},
       {"axes:\n  collective.bytes: [1M]\n", "exactly one base"},
-      {"collective:\n  topology: t.yaml\naxes:\n  workload.parallelism.pp: [1]\n", ":4:3: field 'axes.workload.parallelism.pp': a path starts with topology. or collective."},
-      {"collective:\n  topology: t.yaml\naxes:\n  collective.byts: [1M]\n", "unknown field 'byts' of collective (did you mean 'bytes'?)"},
-      {"collective:\n  topology: t.yaml\nzip:\n  collective.bytes: [1M, 2M]\n  collective.algo: [ring]\n", ":5:20: field 'zip.collective.algo': zipped lists move together"},
+      {"collective:\n  topology: t.yaml\naxes:\n  workload.parallelism.pp: [1]\n",
+       ":4:3: field 'axes.workload.parallelism.pp': a path starts with topology. or collective."},
+      {"collective:\n  topology: t.yaml\naxes:\n  collective.byts: [1M]\n",
+       "unknown field 'byts' of collective (did you mean 'bytes'?)"},
+      {"collective:\n  topology: t.yaml\nzip:\n  collective.bytes: [1M, 2M]\n  collective.algo: [ring]\n",
+       ":5:20: field 'zip.collective.algo': zipped lists move together"},
       {"collective:\n  topology: t.yaml\naxes:\n  topology.floor.slack: {from: 1m, to: 5, step: 1m}\n", "same unit"},
       {"collective:\n  topology: t.yaml\naxes:\n  collective.bytes: []\n", "non-empty list"},
       {"collective:\n  topology: t.yaml\n", "at least one axis"},
-      {"run:\n  topology: t.yaml\n  workload: w.yaml\naxes:\n  run.what_if: [on, maybe]\n", "expected on or off, found 'maybe'"},
+      {"run:\n  topology: t.yaml\n  workload: w.yaml\naxes:\n  run.what_if: [on, maybe]\n",
+       "expected on or off, found 'maybe'"},
   };
   int k = 0;
   for (const auto& c : cases) {
@@ -299,12 +305,15 @@ TEST(StudyFile, RepeatedValuesAndBadNamesAreErrors) {
   EXPECT_NE(st.error().to_string().find(":4:30: field 'axes.collective.bytes[2]': '1M' is listed twice"),
             std::string::npos)
       << st.error().to_string();
-  path = write_study("tiny.yaml", "collective:\n  topology: t.yaml\naxes:\n  topology.floor.slack: {from: 1, to: 1.000000000001, step: 1e-13}\n");
+  path = write_study(
+      "tiny.yaml",
+      "collective:\n  topology: t.yaml\naxes:\n  topology.floor.slack: {from: 1, to: 1.000000000001, step: 1e-13}\n");
   st = config::load_study_file(path);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().to_string().find("too small"), std::string::npos) << st.error().to_string();
   for (const char* name : {"\"\"", "a/b", ".."}) {
-    path = write_study("name.yaml", std::string("name: ") + name + "\ncollective:\n  topology: t.yaml\naxes:\n  collective.bytes: [1M]\n");
+    path = write_study("name.yaml", std::string("name: ") + name +
+                                        "\ncollective:\n  topology: t.yaml\naxes:\n  collective.bytes: [1M]\n");
     st = config::load_study_file(path);
     ASSERT_FALSE(st.ok()) << name;
     EXPECT_NE(st.error().to_string().find("expected a plain name"), std::string::npos) << st.error().to_string();
@@ -317,14 +326,16 @@ TEST(Sweep, BadValuesStopTheStudyBeforeAnythingRuns) {
     const char* expect;
   };
   const Case cases[] = {
-      {"  collective.bytes: [1M, 0]\n", "field 'collective.bytes': expected at least 1 byte, found '0'"},
+      {"  collective.bytes: [1M, 0]\n",
+       "field 'collective.bytes': expected a whole number of bytes from 1 to 1125899906842624 (1 PiB), found '0'"},
       {"  collective.algo: [ring, rinng]\n", "unknown algorithm 'rinng'"},
       {"  collective.backend: [simgird]\n", "simgird"},
       {"  collective.op: [allreduce, alreduce]\n", "unknown collective 'alreduce'"},
       {"  topology.links[0].rat: [1GB/s]\n", "does not name a field of topologies/hgx-h100.yaml"},
   };
   for (const auto& c : cases) {
-    const auto study = write_study("badvalue.yaml", std::string("collective:\n  topology: topologies/hgx-h100.yaml\naxes:\n") + c.axes);
+    const auto study = write_study("badvalue.yaml",
+                                   std::string("collective:\n  topology: topologies/hgx-h100.yaml\naxes:\n") + c.axes);
     const auto dir = fresh_dir("badvalue");
     const auto r = run_collsim("sweep " + study + " --out " + dir);
     EXPECT_EQ(r.exit_code, 2) << c.axes;

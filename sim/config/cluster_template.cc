@@ -82,6 +82,14 @@ Status generate(const MapReader& c, Generated& out) {
   // PCIe Gen6 for NICs above 400 Gb/s (hardware.yaml: CX-8 800G is Gen6; gen6 x16 121 GB/s).
   const double pcie = p.nic_Bps > 50e9 ? 121e9 : b.pcie_Bps;
 
+  // Too large to build? Its GPUs and NICs alone against the device limit,
+  // before anything is made (131,072 NVL72 racks took 7 s and 4.6 GB to fail).
+  const double at_least = 2.0 * p.nodes * b.gpus;
+  if (at_least > static_cast<double>(kMaxDevices)) {
+    return c.error_at("nodes", fmt::format("{} nodes of {} GPUs make over {:.0f} devices (their GPUs and NICs alone); "
+                                           "a topology holds at most {}",
+                                           p.nodes, b.gpus, at_least, kMaxDevices));
+  }
   // Compute racks: nodes_per_rack per rack, racks_per_row per row.
   const int compute_racks = (p.nodes + p.nodes_per_rack - 1) / p.nodes_per_rack;
   const int compute_rows = (compute_racks + p.racks_per_row - 1) / p.racks_per_row;

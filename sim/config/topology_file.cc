@@ -149,9 +149,7 @@ class TopologyReader {
     }
     long long count = 1;
     if (entry.has("count")) {
-      // Named limit: 4,194,304 devices in a file (the 131,072-GPU example
-      // has about 300,000), checked before any is made.
-      constexpr long long kMaxDevices = 1 << 22;
+      // kMaxDevices (topology_spec.h), checked before any is made.
       const long long room = kMaxDevices - static_cast<long long>(spec_.devices.size());
       auto c = entry.integer_in("count", 1, std::max(1LL, room),
                                 fmt::format("a device count (at most {} devices in all)", kMaxDevices));
@@ -307,6 +305,14 @@ class TopologyReader {
       pattern = **p;
     }
     if (pattern == "full") {
+      // Checked before building: a full pattern between two large groups is
+      // refused at once instead of filling the memory (4,000 x 4,000 did).
+      const double count = static_cast<double>(from->size()) * static_cast<double>(to->size());
+      if (count + static_cast<double>(spec_.links.size()) > kMaxLinks) {
+        return entry.error_at("to", fmt::format("'from' selects {} devices and 'to' {}: {:.0f} links, and a file "
+                                                "holds at most {:.0f} in all (pattern: zip pairs them one to one)",
+                                                from->size(), to->size(), count, kMaxLinks));
+      }
       for (int a : *from)
         for (int b : *to)
           if (auto s = add_link(entry, link, a, b); !s) return s;
@@ -374,7 +380,14 @@ class TopologyReader {
     return Ok{};
   }
 
+  // Named limit: 8,388,608 links in a file (2^23; a 131,072-GPU cluster has
+  // about 3 million).
+  static constexpr double kMaxLinks = 1 << 23;
+
   Status add_link(const MapReader& entry, LinkSpec link, int a, int b) {
+    if (static_cast<double>(spec_.links.size()) >= kMaxLinks) {
+      return entry.error_at("from", fmt::format("more than {:.0f} links in the file", kMaxLinks));
+    }
     if (a == b) {
       return entry.error_at("to", fmt::format("link from '{}' to itself", spec_.devices[a].name));
     }

@@ -93,6 +93,11 @@ struct LinkSpec {
   SourceMark declared_at;
 };
 
+// Named limit: 4,194,304 devices in a topology (the 131,072-GPU example has
+// about 300,000), checked before any is made: a file's device counts, a
+// cluster template's nodes.
+inline constexpr long long kMaxDevices = 1 << 22;
+
 struct TopologySpec {
   std::string name;
   std::string file;

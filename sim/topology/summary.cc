@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/graph/push_relabel_max_flow.hpp>
 #include <limits>
+#include <map>
 
 namespace collsim::topology {
 
@@ -103,11 +104,14 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
   s.nvlink_domains = static_cast<int>(std::unique(domains.begin(), domains.end()) - domains.begin());
   if (!topo.gpus.empty()) {
     const Vertex gpu = topo.gpus.front();
-    for (auto [e, end] = boost::out_edges(gpu, g); e != end; ++e) {
-      const Vertex next = boost::target(*e, g);
+    // Parallel links to one neighbour add up first: each neighbour's onward
+    // links are then walked once (per link it was quadratic in the links).
+    std::map<Vertex, double> rate_to;
+    for (auto [e, end] = boost::out_edges(gpu, g); e != end; ++e) rate_to[boost::target(*e, g)] += g[*e].rate_Bps;
+    for (const auto& [next, rate] : rate_to) {
       const auto kind = g[next].kind;
       if (kind == config::DeviceKind::kNvSwitch || kind == config::DeviceKind::kGpu) {
-        s.gpu_nvlink_Bps += g[*e].rate_Bps;
+        s.gpu_nvlink_Bps += rate;
         continue;
       }
       if (kind == config::DeviceKind::kCpu) continue;  // NVLink-C2C or PCIe to a host CPU: not the network
@@ -136,7 +140,7 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
         for (auto [f, fend] = boost::out_edges(next, g); f != fend; ++f)
           if (boost::target(*f, g) != gpu) onward += g[*f].rate_Bps;
       }
-      s.gpu_network_Bps += std::min(g[*e].rate_Bps, onward);
+      s.gpu_network_Bps += std::min(rate, onward);
     }
   }
   // A BFS per source GPU: exact up to kDiameterExactGpus sources, evenly
