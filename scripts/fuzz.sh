@@ -49,7 +49,7 @@ printf 'description=[1, {a: 2}]' >"$out/corpus-set/list"
 for q in 1GiB 400Gb/s 250ns 3m 989TFLOP/s 32M; do printf '%s' "$q" >"$out/corpus-units/$(echo "$q" | tr '/' '_')"; done
 
 run_one() {  # run_one READER: fuzz it; its log in $out/fuzz_READER.log
-  (cd "$out" && ./"fuzz_$1" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  (cd "$out" && ./"fuzz_$1" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 "corpus-$1" >"fuzz_$1.log" 2>&1)
 }
 echo "fuzzing ${readers[*]} for ${seconds} s each, $(nproc) at a time" >&2

@@ -140,7 +140,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"unknown kind", "name: t\ndevices:\n  - {name: gpu, kind: gpux}\nlinks: []\n", 3, 23, "devices[0].kind",
                 "did you mean 'gpu'?"},
         BadCase{"zero count", "name: t\ndevices:\n  - {name: gpu, kind: gpu, count: 0}\n", 3, 35, "devices[0].count",
-                "from 1 to 4194304, found 0"},
+                "from 1 to 2097152, found 0"},
         BadCase{"negative nvls reduction", "name: t\nlink_classes: {ideal: {nvls_reduction: -1}}\ndevices: []\n", 2, 40,
                 "link_classes.ideal.nvls_reduction", "expected a fraction of the line rate"},
         BadCase{"unknown top-level key", "name: t\ndevice:\n  - {name: gpu, kind: gpu}\n", 2, 1, "device",

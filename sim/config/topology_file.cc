@@ -160,14 +160,17 @@ class TopologyReader {
       return entry.error_at("name", fmt::format("duplicate device group name '{}'", *name));
     }
     DeviceGroup group{*name, static_cast<int>(spec_.devices.size()), static_cast<int>(count)};
+    // A group of one is named as written; larger groups get an index suffix.
+    const bool indexed = entry.has("count");
+    const SourceMark declared_at = entry.mark_of("name");
+    device_index_.reserve(device_index_.size() + static_cast<std::size_t>(count));
+    spec_.devices.reserve(spec_.devices.size() + static_cast<std::size_t>(count));
     for (long long i = 0; i < count; ++i) {
-      // A group of one is named as written; larger groups get an index suffix.
-      std::string device_name = entry.has("count") ? fmt::format("{}{}", *name, i) : *name;
-      if (device_index_.count(device_name)) {
+      std::string device_name = indexed ? *name + std::to_string(i) : *name;
+      if (!device_index_.try_emplace(device_name, static_cast<int>(spec_.devices.size())).second) {
         return entry.error_at("name", fmt::format("device name '{}' is defined twice", device_name));
       }
-      device_index_[device_name] = static_cast<int>(spec_.devices.size());
-      spec_.devices.push_back(DeviceSpec{device_name, *kind, ports, rack, height_m, entry.mark_of("name"), model});
+      spec_.devices.push_back(DeviceSpec{std::move(device_name), *kind, ports, rack, height_m, declared_at, model});
     }
     groups_[*name] = group;
     return Ok{};
@@ -400,7 +403,7 @@ class TopologyReader {
   std::string file_;
   TopologySpec spec_;
   std::map<std::string, DeviceGroup> groups_;
-  std::map<std::string, int> device_index_;
+  std::unordered_map<std::string, int> device_index_;  // hashed: files may name millions of devices
   std::unordered_map<std::string, int> rack_of_name_;  // read_racks
 };
 
