@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 
 #include "sim/config/study_file.h"
 #include "test_support.h"
@@ -282,8 +281,7 @@ TEST(BadInput, AnExpandedTopologyCarriesNoInternalTags) {
       "class: pcie}' --set name=x --expand " +
       path);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::ifstream in(path);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = collsim::testing::read_file(path);
   EXPECT_EQ(text.find("collsim-set"), std::string::npos) << text.substr(0, 400);
   const auto again = run_collsim("topo " + path);
   EXPECT_EQ(again.exit_code, 0) << again.err;
