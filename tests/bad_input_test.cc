@@ -272,6 +272,14 @@ TEST(BadInput, AnMfuTooSmallToFinishIsRefused) {
        "field 'compute.mfu': expected a number in (0.001, 1]"});
 }
 
+TEST(BadInput, AnUnknownCommandAndAnOversizedNumberSayWhatTheyAre) {
+  // Was: the error line then the whole usage (13 lines); "expected a whole
+  // number, found '18446744073709551617'" as if it were malformed.
+  expect_one_clear_line({"bogus", "unknown command 'bogus'; expected run, sweep, collective, validate or topo"});
+  expect_one_clear_line({"topo topologies/gb200-nvl72-8rack.yaml --set cluster.nodes=18446744073709551617",
+                         "field 'cluster.nodes': '18446744073709551617' is too large"});
+}
+
 TEST(BadInput, AnExpandedTopologyCarriesNoInternalTags) {
   // Was: --expand wrote the tags --set puts on its nodes (!<collsim-set-value:...>),
   // cut short at the first '{' of a map value, and the file did not read back.

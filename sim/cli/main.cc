@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
     std::printf("collsim %s\n", COLLSIM_VERSION);  // CMakeLists.txt's project(VERSION)
     return kExitOk;
   }
-  const int code = fail("", collsim::make_error(fmt::format("unknown command '{}'", command)));
-  std::fprintf(stderr, "\n%s", kUsage);
-  return code;
+  // One line (the usage is `collsim --help`'s).
+  return fail("", collsim::make_error(fmt::format(
+                      "unknown command '{}'; expected run, sweep, collective, validate or topo (see collsim --help)",
+                      command)));
 }

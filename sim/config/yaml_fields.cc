@@ -166,6 +166,9 @@ Expected<long long> MapReader::integer(std::string_view key) const {
   long long value = 0;
   const std::string& s = *text;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec == std::errc::result_out_of_range && end == s.data() + s.size()) {
+    return error_at(key, fmt::format("'{}' is too large: expected a whole number of at most 64 bits", s));
+  }
   if (ec != std::errc() || end != s.data() + s.size()) {
     return error_at(key, fmt::format("expected a whole number, found '{}'", s));
   }
