@@ -280,6 +280,16 @@ TEST(BadInput, AnUnknownCommandAndAnOversizedNumberSayWhatTheyAre) {
                          "field 'cluster.nodes': '18446744073709551617' is too large"});
 }
 
+TEST(BadInput, ControlCharactersAndNonTextDescriptionsAreRefused) {
+  // Was: a NUL in a name was read as part of it, and description: took a
+  // list (even an alias bomb), both with exit 0.
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "collsim_nul.yaml", std::ios::binary) << std::string("name: a\0b\n", 10) << "devices: []\n";
+  expect_one_clear_line({"topo " + dir + "collsim_nul.yaml", "collsim_nul.yaml:1:8: a control character (byte 0x00)"});
+  expect_one_clear_line({"topo topologies/hgx-h100.yaml --set 'description=[1, {a: 2}]'",
+                         "field 'description': expected a single value, found a list or map"});
+}
+
 TEST(BadInput, AnExpandedTopologyCarriesNoInternalTags) {
   // Was: --expand wrote the tags --set puts on its nodes (!<collsim-set-value:...>),
   // cut short at the first '{' of a map value, and the file did not read back.

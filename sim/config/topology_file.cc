@@ -71,6 +71,7 @@ class TopologyReader {
     auto name = top.scalar("name");
     if (!name) return name.error();
     spec_.name = *name;
+    if (auto d = top.optional_scalar("description"); !d) return d.error();  // text, not a list or map
     for (const auto& c : builtin_link_classes()) spec_.link_classes[c.name] = c;
     for (const auto& m : builtin_media()) spec_.media[m.name] = m;
     for (const auto& g : builtin_gpu_models()) spec_.gpu_models[g.name] = g;

@@ -15,6 +15,21 @@
 namespace collsim::config {
 
 Expected<YAML::Node> load_yaml(const std::string& text, const std::string& file) {
+  // YAML allows no control characters but tab and line ends; yaml-cpp lets
+  // some through (a NUL in a name was read as part of it).
+  int line = 1, column = 1;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f) {
+      return Error{fmt::format("a control character (byte 0x{:02x}) in the file; expected text", u), "",
+                   SourceMark{file, line, column}};
+    }
+    if (c == '\n') {
+      ++line, column = 1;
+    } else {
+      ++column;
+    }
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);

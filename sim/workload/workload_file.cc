@@ -297,6 +297,7 @@ Status Reader::read(const YAML::Node& root, const std::string& file) {
       !s) {
     return s;
   }
+  if (auto d = top.optional_scalar("description"); !d) return d.error();  // text, not a list or map
   auto name = top.scalar("name");
   if (!name) return name.error();
   w_.name = *name;
