@@ -290,6 +290,14 @@ TEST(BadInput, ControlCharactersAndNonTextDescriptionsAreRefused) {
                          "field 'description': expected a single value, found a list or map"});
 }
 
+TEST(BadInput, TwoOutputsToOneFileAreRefused) {
+  // Was: --json F --html F wrote the JSON, then the HTML over it, exit 0.
+  const std::string out = ::testing::TempDir() + "collsim_one_output";
+  expect_one_clear_line(
+      {"collective -t topologies/hgx-h100.yaml -b 1M -e 1M --backend analytical --json " + out + " --html " + out,
+       "--json and --html both name"});
+}
+
 TEST(BadInput, AnExpandedTopologyCarriesNoInternalTags) {
   // Was: --expand wrote the tags --set puts on its nodes (!<collsim-set-value:...>),
   // cut short at the first '{' of a map value, and the file did not read back.

@@ -37,6 +37,19 @@ Expected<bool> output_to_stdout(const ParsedArgs& args, const std::vector<std::s
       }
     }
   }
+  // Two outputs to one file: the second would silently replace the first.
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const auto& a = options[i];
+    if (!args.has(a) || args.get(a) == "-") continue;
+    for (std::size_t j = i + 1; j < options.size(); ++j) {
+      const auto& b = options[j];
+      if (args.has(b) && args.get(b) != "-" && same_file(args.get(a), args.get(b))) {
+        return Error{fmt::format("--{} and --{} both name '{}'; give each output its own file", a, b, args.get(b)),
+                     "--" + b,
+                     {}};
+      }
+    }
+  }
   std::string first;
   for (const auto& o : options) {
     if (!args.has(o) || args.get(o) != "-") continue;

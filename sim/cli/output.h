@@ -14,8 +14,9 @@
 namespace collsim::cli {
 
 // True when one of `options` was given the value "-"; an error naming both
-// options when two were, or naming the option whose path is one of
-// `inputs` (the same file: writing the result would destroy the input).
+// options when two were or when two name the same file (the second would
+// replace the first), or naming the option whose path is one of `inputs`
+// (the same file: writing the result would destroy the input).
 Expected<bool> output_to_stdout(const ParsedArgs& args, const std::vector<std::string>& options,
                                 const std::vector<std::string>& inputs = {});
 
