@@ -113,8 +113,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   plan.record_transfers = options.record_transfers;
   plan.on_progress = options.on_progress;
   std::unordered_map<std::uint64_t, int> route_index;  // src * endpoints + dst -> Plan::routes
-  // NVSwitch endpoint -> the host of its reduction engines (Plan::extra_host_names),
-  // and (source, engine host) -> Plan::routes.
+  // NVSwitch endpoint -> the host of its reduction engines (Plan::extra_host_names;
+  // -1: not limited), and (source, switch) -> the route to its engines in Plan::routes.
   std::unordered_map<int, int> engine_host;
   std::unordered_map<std::uint64_t, int> engine_route_index;
   if (!options.rank_to_endpoint_per_schedule.empty() &&
@@ -198,12 +198,13 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const double wire_latency = network.route_latency_s(route);
       int host = dst, route_id = it->second;
       if (addend) {
-        // The switch's reduction engines, as a host one link past the switch.
-        const double rate = network.nvls_reduction_rate_Bps(dst);
-        const double efficiency = network.links()[static_cast<std::size_t>(route.back())].nvls_efficiency;
-        if (rate > 0 && efficiency > 0) {
-          auto [eh, fresh] = engine_host.try_emplace(dst, 0);
-          if (fresh) {
+        // The switch's reduction engines, as a host one link past the switch:
+        // made (or found to be unlimited, -1) once per switch.
+        auto [eh, fresh] = engine_host.try_emplace(dst, -1);
+        if (fresh) {
+          const double rate = network.nvls_reduction_rate_Bps(dst);
+          const double efficiency = network.links()[static_cast<std::size_t>(route.back())].nvls_efficiency;
+          if (rate > 0 && efficiency > 0) {
             eh->second = static_cast<int>(plan.num_hosts());
             plan.extra_host_names.push_back(network.endpoints()[static_cast<std::size_t>(dst)] + ":reduction");
             topology::NetworkLink engines;
@@ -214,6 +215,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
             engines.from_kind = engines.to_kind = config::DeviceKind::kNvSwitch;
             plan.extra_links.push_back(std::move(engines));
           }
+        }
+        if (eh->second >= 0) {
           host = eh->second;
           const std::uint64_t ekey =
               static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(network.num_endpoints()) +
