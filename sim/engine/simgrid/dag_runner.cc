@@ -3,13 +3,16 @@
 #include <unistd.h>
 #include <xbt/log.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <queue>
 #include <simgrid/s4u.hpp>
+#include <unordered_map>
 
 #include "sim/engine/compact_cost.h"
 
@@ -23,10 +26,40 @@ namespace {
 // few ulps away from the requested date.
 constexpr double kDueSlack_s = 1e-15;
 
+// Where a transfer to a host is put. Each host's mailbox has a permanent
+// receiver (a daemon actor on that host that only drains it) that accepts
+// every put at once, so a comm starts without a matching get and runs from the sender's
+// host to this one. Not Comm::sendto: SimGrid 3.32 detaches host-to-host
+// comms into one engine-wide list that every completion scans
+// (CommImpl::finish), so n concurrent transfers cost O(n^2): a 128-GPU
+// all-to-all (16,256 flows) spent 90% of its time in that scan.
+class Inboxes {
+ public:
+  explicit Inboxes(const std::vector<sg4::Host*>& hosts) : hosts_(hosts) {}
+  sg4::Mailbox* of(int host) {
+    sg4::Mailbox*& box = boxes_[host];
+    if (box == nullptr) {
+      box = sg4::Mailbox::by_name("to#" + std::to_string(host));
+      sg4::ActorPtr sink = sg4::Actor::create("sink", hosts_[host], [box]() {
+        for (;;) box->get<int>();  // frees delivered comms; never reads them
+      });
+      sink->daemonize();
+      box->set_receiver(sink);
+    }
+    return box;
+  }
+  static inline int payload = 0;  // what every put carries; nothing reads it
+
+ private:
+  const std::vector<sg4::Host*>& hosts_;
+  std::unordered_map<int, sg4::Mailbox*> boxes_;
+};
+
 class DagRun {
  public:
-  DagRun(const PlannedSchedule& s, const std::vector<sg4::Host*>& hosts, bool record, bool progress = false)
-      : s_(s), hosts_(hosts), record_(record), progress_(progress) {}
+  DagRun(const PlannedSchedule& s, const std::vector<sg4::Host*>& hosts, Inboxes& inboxes, bool record,
+         bool progress = false)
+      : s_(s), hosts_(hosts), inboxes_(inboxes), record_(record), progress_(progress) {}
 
   ScheduleResult run() {
     const std::size_t n = s_.transfers.size();
@@ -34,7 +67,7 @@ class DagRun {
     missing_deps_.resize(n);
     dependents_.resize(n);
     finish_.assign(n, 0);
-    completed_.assign(n, false);
+    flow_ended_.assign(n, false);
     parked_behind_.assign(n, -1);
     started_at_.assign(n, 0);
     for (std::size_t i = 0; i < n; ++i) {
@@ -85,7 +118,9 @@ class DagRun {
     std::fflush(stderr);
   }
 
-  void schedule_start(int id, double ready_at) { timers_.emplace(ready_at + s_.transfers[id].route_latency_s, id); }
+  // A transfer's flow starts as soon as it is ready and its route latency is
+  // paid after it (finish_transfer): see simgrid_backend.h.
+  void schedule_start(int id, double ready_at) { timers_.emplace(ready_at, id); }
 
   void start_due_transfers() {
     const double now = sg4::Engine::get_clock();
@@ -93,8 +128,8 @@ class DagRun {
       const int id = timers_.top().second;
       timers_.pop();
       const int ahead = s_.transfers[id].queue_after;
-      if (ahead >= 0 && !completed_[ahead]) {
-        parked_behind_[ahead] = id;  // FIFO: starts when the one ahead finishes
+      if (ahead >= 0 && !flow_ended_[ahead]) {
+        parked_behind_[ahead] = id;  // FIFO: starts when the one ahead's flow ends
         continue;
       }
       start(id, now);
@@ -105,14 +140,15 @@ class DagRun {
     const PlannedTransfer& t = s_.transfers[id];
     bytes_sent_ += t.bytes;
     const auto payload = static_cast<uint64_t>(std::llround(t.bytes));
-    if (payload == 0) {
-      complete(id, now);  // only the latency, already elapsed
+    started_at_[id] = now;
+    if (payload == 0 && t.route_latency_s <= 0) {
+      end_flow(id, now);
+      complete(id, now);
       return;
     }
-    started_at_[id] = now;
-    sg4::Actor::create("transfer", hosts_[t.src_host], [this, id, payload]() {
-      const PlannedTransfer& tr = s_.transfers[id];
-      sg4::Comm::sendto(hosts_[tr.src_host], hosts_[tr.dst_host], payload);
+    sg4::Mailbox* to = inboxes_.of(t.dst_host);
+    sg4::Actor::create("transfer", hosts_[t.src_host], [this, id, payload, to]() {
+      if (payload > 0) to->put(&Inboxes::payload, payload);
       finish_transfer(id);
     });
   }
@@ -125,19 +161,26 @@ class DagRun {
     // network's share, so it may have slowed others a little more, and
     // for less long, than a rate-capped flow would.
     const auto& t = s_.transfers[id];
-    if (t.max_rate_Bps > 0) {
-      const double due = started_at_[id] + t.bytes / t.max_rate_Bps;
-      if (due > sg4::Engine::get_clock() + kDueSlack_s) sg4::this_actor::sleep_until(due);
-    }
+    double flow_end = sg4::Engine::get_clock();
+    if (t.max_rate_Bps > 0) flow_end = std::max(flow_end, started_at_[id] + t.bytes / t.max_rate_Bps);
+    if (flow_end > sg4::Engine::get_clock() + kDueSlack_s) sg4::this_actor::sleep_until(flow_end);
+    end_flow(id, sg4::Engine::get_clock());
+    const double arrival = flow_end + t.route_latency_s;
+    if (arrival > sg4::Engine::get_clock() + kDueSlack_s) sg4::this_actor::sleep_until(arrival);
     complete(id, sg4::Engine::get_clock());
     if (progress_ && (done_ & 1023) == 0) report_progress(s_.transfers.size());
     wake_->notify_one();  // new starts may be due before the driver's timer
   }
 
+  // The last byte has left: a transfer queued behind this one on its
+  // connection starts now, its latency overlapping this one's.
+  void end_flow(int id, double at) {
+    flow_ended_[id] = true;
+    if (const int next = parked_behind_[id]; next >= 0) start(next, at);
+  }
+
   void complete(int id, double at) {
     finish_[id] = at;
-    completed_[id] = true;
-    if (const int next = parked_behind_[id]; next >= 0) start(next, at);
     bytes_received_ += s_.transfers[id].bytes;
     ++done_;
     for (int j : dependents_[id])
@@ -146,11 +189,12 @@ class DagRun {
 
   const PlannedSchedule& s_;
   const std::vector<sg4::Host*>& hosts_;
+  Inboxes& inboxes_;
   bool record_;
   std::vector<int> missing_deps_;
   std::vector<std::vector<int>> dependents_;
   std::vector<double> finish_;
-  std::vector<bool> completed_;
+  std::vector<bool> flow_ended_;
   std::vector<int> parked_behind_;       // [t] = transfer waiting for t to finish, or -1
   std::vector<double> started_at_;       // when each transfer's comm started
   using Timer = std::pair<double, int>;  // (date, transfer to start)
@@ -168,12 +212,21 @@ class DagRun {
 // simulated with all its flows started together; each position's contended
 // time (plus its latency) then drives the step recurrence (compact_cost.h).
 // The result is no lower than the busiest link's bytes over its rate.
-ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const std::vector<sg4::Host*>& hosts) {
+ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const std::vector<sg4::Host*>& hosts,
+                              Inboxes& inboxes) {
   PassTimes times;
   for (const auto& phase : s.phases) {
     times.emplace_back();
-    std::vector<sg4::CommPtr> comms;
-    std::vector<std::pair<std::size_t, std::size_t>> owner;  // (pass, position) of each comm
+    // The step's flows, grouped by source host: one actor per source puts
+    // its flows and waits for them (an actor's wait scans only its own
+    // comms; see Inboxes for why not Comm::sendto_async).
+    struct Flow {
+      int dst_host;
+      std::uint64_t bytes;
+      std::size_t pass, position;
+    };
+    std::map<int, std::vector<Flow>>
+        by_source;  // ordered: SimGrid's results depend on the order flows start (docs/performance.md)
     const double t0 = sg4::Engine::get_clock();
     for (std::size_t pi = 0; pi < phase.size(); ++pi) {
       const auto& pass = phase[pi];
@@ -182,24 +235,35 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
         const auto& route = plan.routes[static_cast<std::size_t>(pass.route[i])];
         const auto bytes = static_cast<std::uint64_t>(std::llround(pass.slice_bytes[i]));
         if (bytes == 0 || pass.steps == 0) continue;
-        for (int slice = 0; slice < pass.slices; ++slice) {
-          comms.push_back(sg4::Comm::sendto_async(hosts[route.src_host], hosts[route.dst_host], bytes));
-          owner.emplace_back(pi, i);
-        }
+        for (int slice = 0; slice < pass.slices; ++slice)
+          by_source[route.src_host].push_back(Flow{route.dst_host, bytes, pi, i});
       }
     }
-    sg4::Comm::wait_all(comms);
-    for (std::size_t k = 0; k < comms.size(); ++k) {
-      const auto& pass = phase[owner[k].first];
-      const std::size_t i = owner[k].second;
-      double& c = times.back()[owner[k].first][i];
-      c = std::max(c, comms[k]->get_finish_time() - t0);
-      // Finite buffers (plan.h window_rate_Bps): no faster than the window allows.
-      if (i < pass.max_rate_Bps.size() && pass.max_rate_Bps[i] > 0)
-        c = std::max(c, pass.slice_bytes[i] / pass.max_rate_Bps[i]);
+    std::vector<sg4::ActorPtr> senders;
+    auto& step_times = times.back();
+    for (auto& [src, flows] : by_source) {
+      senders.push_back(sg4::Actor::create("step", hosts[src], [&flows, &inboxes, &step_times, t0]() {
+        std::vector<sg4::CommPtr> comms;
+        comms.reserve(flows.size());
+        for (const Flow& f : flows) comms.push_back(inboxes.of(f.dst_host)->put_async(&Inboxes::payload, f.bytes));
+        sg4::Comm::wait_all(comms);
+        for (std::size_t k = 0; k < comms.size(); ++k) {
+          double& c = step_times[flows[k].pass][flows[k].position];
+          c = std::max(c, comms[k]->get_finish_time() - t0);
+        }
+      }));
     }
-    for (std::size_t pi = 0; pi < phase.size(); ++pi)
-      for (std::size_t i = 0; i < phase[pi].rank.size(); ++i) times.back()[pi][i] += phase[pi].latency_s[i];
+    for (auto& a : senders) a->join();
+    for (std::size_t pi = 0; pi < phase.size(); ++pi) {
+      const auto& pass = phase[pi];
+      for (std::size_t i = 0; i < pass.rank.size(); ++i) {
+        double& c = step_times[pi][i];
+        // Finite buffers (plan.h window_rate_Bps): no faster than the window allows.
+        if (i < pass.max_rate_Bps.size() && pass.max_rate_Bps[i] > 0)
+          c = std::max(c, pass.slice_bytes[i] / pass.max_rate_Bps[i]);
+        c += pass.latency_s[i];
+      }
+    }
   }
   ScheduleResult r;
   r.aggregated = true;
@@ -223,8 +287,16 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
   // Times down to picoseconds stay exact (default 1e-9 s would round a
   // 1 KiB transfer at 900 GB/s).
   sg4::Engine::set_config("surf/precision:1e-13");
-  // One short-lived actor per transfer in flight (dag_runner.cc): small stacks.
-  sg4::Engine::set_config("contexts/stack-size:256");
+  // One short-lived actor per transfer in flight: small stacks (KiB; the
+  // whole test suite ran with 8 and guard pages on). A guard page costs two
+  // memory maps per stack, and Linux allows 65,530 maps by default: past
+  // kMaxGuardedActors transfers in one schedule SimGrid aborted ("Failed to
+  // protect stack"), so those runs go without guard pages.
+  sg4::Engine::set_config("contexts/stack-size:16");
+  constexpr std::size_t kMaxGuardedActors = 30000;
+  std::size_t most_transfers = 0;
+  for (const auto& s : plan.schedules) most_transfers = std::max(most_transfers, s.transfers.size());
+  if (most_transfers > kMaxGuardedActors) sg4::Engine::set_config("contexts/guard-size:0");
 
   auto* zone = sg4::create_full_zone("cluster");
   std::vector<sg4::Host*> hosts;
@@ -245,9 +317,10 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
   std::vector<ScheduleResult> results;
   const bool progress = ::isatty(STDERR_FILENO) != 0;  // quiet in pipes and files
   sg4::Actor::create("driver", hosts.front(), [&]() {
+    Inboxes inboxes(hosts);
     for (const auto& s : plan.schedules) {
-      results.push_back(s.phases.empty() ? DagRun(s, hosts, plan.record_transfers, progress).run()
-                                         : run_aggregated(plan, s, hosts));
+      results.push_back(s.phases.empty() ? DagRun(s, hosts, inboxes, plan.record_transfers, progress).run()
+                                         : run_aggregated(plan, s, hosts, inboxes));
       if (plan.on_progress) plan.on_progress(results.size(), plan.schedules.size());
     }
   });

@@ -3,8 +3,25 @@
 // Exactness (measured on SimGrid 3.32): CM02 with cross-traffic and the TCP
 // window off, one SimGrid link per direction, gives size/rate + latency
 // exactly. CM02 weights a flow's share by its route latency, so the SimGrid
-// links get zero latency and each transfer starts `route latency` after it
-// became ready: uncontended times are identical, and flows share equally.
+// links get zero latency and collsim pays each route's latency itself: a
+// transfer's flow starts as soon as it is ready and it arrives `route
+// latency` after its last byte left (a transfer queued behind it on its
+// connection starts flowing then, so their latencies overlap). Uncontended
+// times are size/rate + latency exactly, and flows share equally.
+//
+// Latency after the flow, not before it (the choice until 2026-11-30): the
+// two are the same on idle links; with contention they differ by at most
+// the route latencies (microseconds against milliseconds of flow: 64-GPU
+// all-to-all of 128 MiB, 52.375 -> 52.367 GB/s busbw). Paid before, every
+// distinct route latency started its flows at a distinct instant, and each
+// instant re-solved the whole max-min system: a 128-GPU all-to-all took
+// 153 s. Paid after, transfers ready together start together: 1.2 s.
+//
+// Flows are mailbox puts to a permanent receiver on the destination host,
+// one short-lived actor per transfer in flight, with 16 KiB stacks
+// (dag_runner.cc: 8 KiB passed the whole test suite with guard pages on);
+// guard pages are dropped when a schedule keeps more transfers in flight
+// than the kernel's default map limit allows (65,530 maps, two per stack).
 //
 // Isolation: SimGrid allows one engine per process, configured once. Each
 // run() therefore forks a child that builds the platform, runs every schedule
