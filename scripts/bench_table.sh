@@ -62,3 +62,10 @@ for backend in analytical simgrid; do
 done
 row 16384 "training step, Llama-3 405B, Meta's TP8 PP16 DP128 (no what-ifs)" analytical run -t "$big" \
   --set cluster.nodes=2048 -w workloads/llama3-405b-16k.yaml --what-if off --backend analytical
+# All-to-all (direct, every pair at once): 32 and 128 HGX H100 nodes.
+for backend in analytical simgrid; do
+  for gpus in 256 1024; do
+    row "$gpus" "all-to-all 128 MiB" "$backend" collective -t topologies/h100-ib400-128node.yaml --ranks "$gpus" \
+      --op alltoall -b 128M -e 128M --backend "$backend"
+  done
+done

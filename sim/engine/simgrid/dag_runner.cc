@@ -11,6 +11,8 @@
 #include <functional>
 #include <map>
 #include <queue>
+#include <simgrid/kernel/routing/NetPoint.hpp>
+#include <simgrid/kernel/routing/NetZoneImpl.hpp>
 #include <simgrid/s4u.hpp>
 #include <unordered_map>
 
@@ -33,6 +35,32 @@ constexpr double kDueSlack_s = 1e-15;
 // comms into one engine-wide list that every completion scans
 // (CommImpl::finish), so n concurrent transfers cost O(n^2): a 128-GPU
 // all-to-all (16,256 flows) spent 90% of its time in that scan.
+// The plan's routes as a SimGrid zone, stored per routed pair. SimGrid's
+// full zone keeps a hosts x hosts table (8.6 GB of pointers for 32,768
+// GPUs, most of them empty); this keeps only the routes a plan uses.
+// Links carry no latency (collsim pays it: simgrid_backend.h).
+class PlanZone final : public simgrid::kernel::routing::NetZoneImpl {
+ public:
+  explicit PlanZone(const std::string& name) : NetZoneImpl(name) {}
+  void set_route(const sg4::Host* src, const sg4::Host* dst, const std::vector<sg4::Link*>& links) {
+    auto& route = routes_[key(src->get_netpoint(), dst->get_netpoint())];
+    route.clear();
+    for (sg4::Link* l : links) route.push_back(l->get_impl());
+  }
+
+ private:
+  using NetPoint = simgrid::kernel::routing::NetPoint;
+  static std::uint64_t key(const NetPoint* src, const NetPoint* dst) {
+    return (static_cast<std::uint64_t>(src->id()) << 32) | static_cast<std::uint64_t>(dst->id());
+  }
+  void get_local_route(const NetPoint* src, const NetPoint* dst, simgrid::kernel::routing::Route* into,
+                       double* /*latency: always 0*/) override {
+    const auto it = routes_.find(key(src, dst));
+    if (it != routes_.end()) into->link_list_.insert(into->link_list_.end(), it->second.begin(), it->second.end());
+  }
+  std::unordered_map<std::uint64_t, std::vector<simgrid::kernel::resource::StandardLinkImpl*>> routes_;
+};
+
 class Inboxes {
  public:
   explicit Inboxes(const std::vector<sg4::Host*>& hosts) : hosts_(hosts) {}
@@ -287,18 +315,21 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
   // Times down to picoseconds stay exact (default 1e-9 s would round a
   // 1 KiB transfer at 900 GB/s).
   sg4::Engine::set_config("surf/precision:1e-13");
-  // One short-lived actor per transfer in flight: small stacks (KiB; the
-  // whole test suite ran with 8 and guard pages on). A guard page costs two
-  // memory maps per stack, and Linux allows 65,530 maps by default: past
-  // kMaxGuardedActors transfers in one schedule SimGrid aborted ("Failed to
-  // protect stack"), so those runs go without guard pages.
+  // One short-lived actor per transfer in flight, and per host a mailbox
+  // receiver and (aggregated steps) a sender: small stacks (KiB; the whole
+  // test suite ran with 8 and guard pages on). A guard page costs two memory
+  // maps per stack, and Linux allows 65,530 maps by default: past
+  // kMaxGuardedActors actors SimGrid aborted ("Failed to protect stack"), so
+  // those runs go without guard pages.
   sg4::Engine::set_config("contexts/stack-size:16");
   constexpr std::size_t kMaxGuardedActors = 30000;
   std::size_t most_transfers = 0;
   for (const auto& s : plan.schedules) most_transfers = std::max(most_transfers, s.transfers.size());
+  most_transfers += 2 * plan.num_hosts();
   if (most_transfers > kMaxGuardedActors) sg4::Engine::set_config("contexts/guard-size:0");
 
-  auto* zone = sg4::create_full_zone("cluster");
+  auto* zone_impl = new PlanZone("cluster");  // the engine owns its root zone
+  sg4::NetZone* zone = zone_impl->get_iface();
   std::vector<sg4::Host*> hosts;
   for (std::size_t h = 0; h < plan.num_hosts(); ++h) hosts.push_back(zone->create_host(plan.host_name(h), 1e9));
   std::vector<sg4::Link*> links(plan.num_links(), nullptr);
@@ -306,11 +337,11 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
     const auto& l = plan.link(i);
     links[i] = zone->create_link(l.name + "#" + std::to_string(i), l.rate_Bps)->set_latency(0)->seal();
   }
+  std::vector<sg4::Link*> route;
   for (const auto& r : plan.routes) {
-    std::vector<sg4::LinkInRoute> route;
-    for (int l : r.links) route.emplace_back(links[l]);
-    zone->add_route(hosts[r.src_host]->get_netpoint(), hosts[r.dst_host]->get_netpoint(), nullptr, nullptr, route,
-                    false);
+    route.clear();
+    for (int l : r.links) route.push_back(links[l]);
+    zone_impl->set_route(hosts[r.src_host], hosts[r.dst_host], route);
   }
   zone->seal();
 
