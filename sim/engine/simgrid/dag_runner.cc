@@ -155,6 +155,11 @@ class DagRun {
     while (!timers_.empty() && timers_.top().first <= now + kDueSlack_s) {
       const int id = timers_.top().second;
       timers_.pop();
+      if (id < 0) {  // an arrival (finish_transfer)
+        complete(~id, now);
+        if (progress_ && (done_ & 1023) == 0) report_progress(s_.transfers.size());
+        continue;
+      }
       const int ahead = s_.transfers[id].queue_after;
       if (ahead >= 0 && !flow_ended_[ahead]) {
         parked_behind_[ahead] = id;  // FIFO: starts when the one ahead's flow ends
@@ -169,9 +174,9 @@ class DagRun {
     bytes_sent_ += t.bytes;
     const auto payload = static_cast<uint64_t>(std::llround(t.bytes));
     started_at_[id] = now;
-    if (payload == 0 && t.route_latency_s <= 0) {
+    if (payload == 0) {
       end_flow(id, now);
-      complete(id, now);
+      arrive(id, now + t.route_latency_s, now);
       return;
     }
     sg4::Mailbox* to = inboxes_.of(t.dst_host);
@@ -192,12 +197,21 @@ class DagRun {
     double flow_end = sg4::Engine::get_clock();
     if (t.max_rate_Bps > 0) flow_end = std::max(flow_end, started_at_[id] + t.bytes / t.max_rate_Bps);
     if (flow_end > sg4::Engine::get_clock() + kDueSlack_s) sg4::this_actor::sleep_until(flow_end);
-    end_flow(id, sg4::Engine::get_clock());
-    const double arrival = flow_end + t.route_latency_s;
-    if (arrival > sg4::Engine::get_clock() + kDueSlack_s) sg4::this_actor::sleep_until(arrival);
-    complete(id, sg4::Engine::get_clock());
+    const double now = sg4::Engine::get_clock();
+    end_flow(id, now);
+    arrive(id, flow_end + t.route_latency_s, now);
+    wake_->notify_one();  // new timers may be due before the driver's
+  }
+
+  // The transfer arrives at `arrival`: now, or from the driver's timer queue
+  // (an actor sleeping out each latency cost a sleep activity per transfer).
+  void arrive(int id, double arrival, double now) {
+    if (arrival > now + kDueSlack_s) {
+      timers_.emplace(arrival, ~id);
+      return;
+    }
+    complete(id, now);
     if (progress_ && (done_ & 1023) == 0) report_progress(s_.transfers.size());
-    wake_->notify_one();  // new starts may be due before the driver's timer
   }
 
   // The last byte has left: a transfer queued behind this one on its
@@ -225,7 +239,7 @@ class DagRun {
   std::vector<bool> flow_ended_;
   std::vector<int> parked_behind_;       // [t] = transfer waiting for t to finish, or -1
   std::vector<double> started_at_;       // when each transfer's comm started
-  using Timer = std::pair<double, int>;  // (date, transfer to start)
+  using Timer = std::pair<double, int>;  // (date, transfer to start, or ~transfer arriving)
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   sg4::MutexPtr mutex_;
   sg4::ConditionVariablePtr wake_;
@@ -241,9 +255,10 @@ class DagRun {
 // time (plus its latency) then drives the step recurrence (compact_cost.h).
 // The result is no lower than the busiest link's bytes over its rate.
 ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const std::vector<sg4::Host*>& hosts,
-                              Inboxes& inboxes) {
+                              Inboxes& inboxes, bool progress) {
   PassTimes times;
-  for (const auto& phase : s.phases) {
+  for (std::size_t k = 0; k < s.phases.size(); ++k) {
+    const auto& phase = s.phases[k];
     times.emplace_back();
     // The step's flows, grouped by source host: one actor per source puts
     // its flows and waits for them (an actor's wait scans only its own
@@ -267,6 +282,13 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
           by_source[route.src_host].push_back(Flow{route.dst_host, bytes, pi, i});
       }
     }
+    if (progress) {
+      std::size_t flows = 0;
+      for (const auto& [src, list] : by_source) flows += list.size();
+      std::fprintf(stderr, "\r\033[Kcollsim: SimGrid: phase %zu of %zu, one step of %zu flows (aggregated)", k + 1,
+                   s.phases.size(), flows);
+      std::fflush(stderr);
+    }
     std::vector<sg4::ActorPtr> senders;
     auto& step_times = times.back();
     for (auto& [src, flows] : by_source) {
@@ -282,6 +304,7 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
       }));
     }
     for (auto& a : senders) a->join();
+    if (progress) std::fputs("\r\033[K", stderr);
     for (std::size_t pi = 0; pi < phase.size(); ++pi) {
       const auto& pass = phase[pi];
       for (std::size_t i = 0; i < pass.rank.size(); ++i) {
@@ -351,7 +374,7 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
     Inboxes inboxes(hosts);
     for (const auto& s : plan.schedules) {
       results.push_back(s.phases.empty() ? DagRun(s, hosts, inboxes, plan.record_transfers, progress).run()
-                                         : run_aggregated(plan, s, hosts, inboxes));
+                                         : run_aggregated(plan, s, hosts, inboxes, progress));
       if (plan.on_progress) plan.on_progress(results.size(), plan.schedules.size());
     }
   });
