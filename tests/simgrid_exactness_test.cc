@@ -2,6 +2,8 @@
 // nothing of its own (CM02 with its TCP factors off; architecture.md).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "sim/collective/algorithms.h"
 #include "sim/collective/chain.h"
 #include "sim/collective/direct.h"
@@ -190,6 +192,21 @@ TEST(SimGridExact, AllToAllOfMoreTransfersThanGuardedStacksAllowMatchesItsClosed
   const double a2a = alpha + (p - 1.0) / p * n * beta;
   EXPECT_NEAR(results[0].time_s, a2a, 1e-6 * a2a);
   EXPECT_DOUBLE_EQ(results[0].bytes_sent, results[0].bytes_received);
+}
+
+TEST(SimGridExact, AScheduleThatWouldNotFitInMemoryIsRefusedBeforeItStarts) {
+  // 200 ranks: 39,800 transfers at once, about 0.8 GB at 20 KiB each; on a
+  // machine said to have 1 GB the guard (half of it) refuses, naming the
+  // analytical backend, as bad input rather than an internal failure.
+  ::setenv("COLLSIM_SIMGRID_MEMORY_GB", "1", 1);
+  const topology::Network net(topology_from_text(uniform_star(200)));
+  auto backend = make_backend("simgrid");
+  ASSERT_TRUE(backend.ok());
+  const auto r = (*backend)->run(net, {collective::direct_alltoall(200, 1e9)}, RunOptions{});
+  ::unsetenv("COLLSIM_SIMGRID_MEMORY_GB");
+  ASSERT_FALSE(r.ok());
+  EXPECT_FALSE(r.error().internal());
+  EXPECT_NE(r.error().to_string().find("--backend analytical"), std::string::npos) << r.error().to_string();
 }
 
 TEST(SimGridExact, QueuedTransfersWaitForTheOneAheadButOverlapItsLatency) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -77,13 +78,17 @@ Expected<std::vector<ScheduleResult>> receive_results(int fd, std::size_t count)
 // of an aggregated step (9,216-GPU ring, 663,552 flows: 1.9 GB). A schedule
 // whose first wave (transfers waiting for nothing) would need more than
 // half of this machine's memory is refused with what to use instead, rather
-// than killed by the kernel part way.
+// than killed by the kernel part way. COLLSIM_SIMGRID_MEMORY_GB replaces
+// the machine's memory in that check (a shared machine, a test).
 constexpr double kBytesPerTransferInFlight = 20 * 1024;
 constexpr double kBytesPerAggregatedFlow = 3 * 1024;
 constexpr double kMaxShareOfMemory = 0.5;
 
 Expected<bool> check_memory(const detail::Plan& plan) {
-  const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  if (const char* gb = std::getenv("COLLSIM_SIMGRID_MEMORY_GB"); gb != nullptr && std::atof(gb) > 0) {
+    memory = std::atof(gb) * 1e9;
+  }
   for (const auto& s : plan.schedules) {
     double wave = 0, per = kBytesPerTransferInFlight;
     if (s.phases.empty()) {
