@@ -103,12 +103,13 @@ int Network::state_of(int node, int via) const {
 std::vector<int> Network::walk_back(int dst, const std::vector<std::vector<Arc>>& parents) const {
   // ECMP, destination-based (D-mod-k, the static routing fat trees use):
   // walking back from the destination, each choice among equal-cost
-  // predecessors takes digit `dst mod n` of the destination's index in a
+  // predecessors takes digit `dst mod n` of the destination's number (GPUs
+  // numbered by the switch port their NIC uses: ecmp_index_) in a
   // mixed radix of the choices met so far. Flows to different
   // destinations spread over the paths (a shift pattern such as a ring's
   // gets distinct uplinks), and a pair always takes the same path.
   std::vector<int> path;
-  std::size_t digits = static_cast<std::size_t>(dst);
+  std::size_t digits = static_cast<std::size_t>(dst < num_gpus_ ? ecmp_index_[static_cast<std::size_t>(dst)] : dst);
   for (int v = endpoint_node_[dst]; !parents[static_cast<std::size_t>(v)].empty();) {
     const auto& options = parents[static_cast<std::size_t>(v)];
     const Arc& pick = options[digits % options.size()];
