@@ -28,13 +28,6 @@ namespace {
 // few ulps away from the requested date.
 constexpr double kDueSlack_s = 1e-15;
 
-// Where a transfer to a host is put. Each host's mailbox has a permanent
-// receiver (a daemon actor on that host that only drains it) that accepts
-// every put at once, so a comm starts without a matching get and runs from the sender's
-// host to this one. Not Comm::sendto: SimGrid 3.32 detaches host-to-host
-// comms into one engine-wide list that every completion scans
-// (CommImpl::finish), so n concurrent transfers cost O(n^2): a 128-GPU
-// all-to-all (16,256 flows) spent 90% of its time in that scan.
 // The plan's routes as a SimGrid zone, stored per routed pair. SimGrid's
 // full zone keeps a hosts x hosts table (8.6 GB of pointers for 32,768
 // GPUs, most of them empty); this keeps only the routes a plan uses.
@@ -61,6 +54,13 @@ class PlanZone final : public simgrid::kernel::routing::NetZoneImpl {
   std::unordered_map<std::uint64_t, std::vector<simgrid::kernel::resource::StandardLinkImpl*>> routes_;
 };
 
+// Where a transfer to a host is put. Each host's mailbox has a permanent
+// receiver (a daemon actor on that host that only drains it) that accepts
+// every put at once, so a comm starts without a matching get and runs from
+// the sender's host to this one. Not Comm::sendto: SimGrid 3.32 detaches host-to-host
+// comms into one engine-wide list that every completion scans
+// (CommImpl::finish), so n concurrent transfers cost O(n^2): a 128-GPU
+// all-to-all (16,256 flows) spent 90% of its time in that scan.
 class Inboxes {
  public:
   explicit Inboxes(const std::vector<sg4::Host*>& hosts) : hosts_(hosts) {}
@@ -104,9 +104,9 @@ class DagRun {
       if (missing_deps_[i] == 0) schedule_start(static_cast<int>(i), t0 + s_.launch_latency_s);
     }
     if (n == 0 && s_.launch_latency_s > 0) sg4::this_actor::sleep_for(s_.launch_latency_s);
-    // Each transfer runs in an actor of its own that sends and then reports
-    // its completion (finish_transfer); this driver only starts transfers
-    // when their timers are due. SimGrid 3.32 keeps the comms an actor has
+    // Each transfer runs in an actor of its own that puts its bytes and
+    // then hands its arrival to this driver's timers (finish_transfer);
+    // the driver starts transfers and completes arrivals when due. SimGrid 3.32 keeps the comms an actor has
     // in flight in a list it scans at every completion, and wait_any scans
     // every comm it waits for: one actor issuing and waiting on every
     // transfer made a 128-GPU all-to-all (16,256 concurrent flows) take
@@ -237,7 +237,7 @@ class DagRun {
   std::vector<std::vector<int>> dependents_;
   std::vector<double> finish_;
   std::vector<bool> flow_ended_;
-  std::vector<int> parked_behind_;       // [t] = transfer waiting for t to finish, or -1
+  std::vector<int> parked_behind_;       // [t] = transfer waiting for t's flow to end, or -1
   std::vector<double> started_at_;       // when each transfer's comm started
   using Timer = std::pair<double, int>;  // (date, transfer to start, or ~transfer arriving)
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
@@ -268,8 +268,9 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
       std::uint64_t bytes;
       std::size_t pass, position;
     };
-    std::map<int, std::vector<Flow>>
-        by_source;  // ordered: SimGrid's results depend on the order flows start (docs/performance.md)
+    // Ordered: SimGrid's results depend on the order flows start
+    // (docs/performance.md, "Order of flows").
+    std::map<int, std::vector<Flow>> by_source;
     const double t0 = sg4::Engine::get_clock();
     for (std::size_t pi = 0; pi < phase.size(); ++pi) {
       const auto& pass = phase[pi];
@@ -297,9 +298,9 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
         comms.reserve(flows.size());
         for (const Flow& f : flows) comms.push_back(inboxes.of(f.dst_host)->put_async(&Inboxes::payload, f.bytes));
         sg4::Comm::wait_all(comms);
-        for (std::size_t k = 0; k < comms.size(); ++k) {
-          double& c = step_times[flows[k].pass][flows[k].position];
-          c = std::max(c, comms[k]->get_finish_time() - t0);
+        for (std::size_t m = 0; m < comms.size(); ++m) {
+          double& c = step_times[flows[m].pass][flows[m].position];
+          c = std::max(c, comms[m]->get_finish_time() - t0);
         }
       }));
     }
