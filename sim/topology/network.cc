@@ -259,25 +259,17 @@ Network::Network(const Topology& topo) {
   for (std::size_t e = 0; e < endpoint_node_.size(); ++e)
     endpoint_of_node_[static_cast<std::size_t>(endpoint_node_[e])] = static_cast<int>(e);
 
-  // ECMP numbering (walk_back): GPUs in the order of the fabric switch their
-  // NIC is cabled to, then by index, as a fat tree's D-mod-k numbers hosts
-  // by switch port. Numbering by GPU index instead put every destination of
-  // a rail (GPU k of each 8-GPU node: indices k, k + 8, ...) on 1/8 of the
-  // paths into its leaf: a send/recv on 4,096 H100s ran at 5.9 GB/s instead
-  // of its NICs' 47.
+  // ECMP numbering (walk_back; why: network.h, ECMP): GPUs in the order of
+  // the fabric switch their NIC is cabled to, then by index. A GPU's NIC is
+  // a direct neighbour or one a PCIe switch lets it turn to (NIC affinity).
   auto kind_of = [&](int m) { return g[members[static_cast<std::size_t>(m)].front()].kind; };
   auto nic_of = [&](int gpu_node) {
     for (const Arc& a : out_arcs_[static_cast<std::size_t>(gpu_node)])
       if (kind_of(a.to) == config::DeviceKind::kNic) return a.to;
     for (const Arc& a : out_arcs_[static_cast<std::size_t>(gpu_node)]) {
       if (kind_of(a.to) != config::DeviceKind::kPcieSwitch) continue;
-      const auto& groups = port_group_[static_cast<std::size_t>(a.to)];
-      const auto mine = groups.find(gpu_node);
-      for (const Arc& b : out_arcs_[static_cast<std::size_t>(a.to)]) {
-        if (kind_of(b.to) != config::DeviceKind::kNic) continue;
-        const auto theirs = groups.find(b.to);
-        if (mine == groups.end() || (theirs != groups.end() && theirs->second == mine->second)) return b.to;
-      }
+      for (const Arc& b : out_arcs_[static_cast<std::size_t>(a.to)])
+        if (kind_of(b.to) == config::DeviceKind::kNic && turn_allowed(a.to, gpu_node, b.to)) return b.to;
     }
     return -1;
   };

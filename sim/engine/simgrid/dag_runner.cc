@@ -57,8 +57,8 @@ class PlanZone final : public simgrid::kernel::routing::NetZoneImpl {
 // Where a transfer to a host is put. Each host's mailbox has a permanent
 // receiver (a daemon actor on that host that only drains it) that accepts
 // every put at once, so a comm starts without a matching get and runs from
-// the sender's host to this one. Not Comm::sendto: SimGrid 3.32 detaches host-to-host
-// comms into one engine-wide list that every completion scans
+// the sender's host to this one. Not Comm::sendto: SimGrid 3.32 detaches
+// host-to-host comms into one engine-wide list that every completion scans
 // (CommImpl::finish), so n concurrent transfers cost O(n^2): a 128-GPU
 // all-to-all (16,256 flows) spent 90% of its time in that scan.
 class Inboxes {
@@ -106,11 +106,11 @@ class DagRun {
     if (n == 0 && s_.launch_latency_s > 0) sg4::this_actor::sleep_for(s_.launch_latency_s);
     // Each transfer runs in an actor of its own that puts its bytes and
     // then hands its arrival to this driver's timers (finish_transfer);
-    // the driver starts transfers and completes arrivals when due. SimGrid 3.32 keeps the comms an actor has
-    // in flight in a list it scans at every completion, and wait_any scans
-    // every comm it waits for: one actor issuing and waiting on every
-    // transfer made a 128-GPU all-to-all (16,256 concurrent flows) take
-    // 300 s, 84% of it in that scan.
+    // the driver starts transfers and completes arrivals when due. SimGrid
+    // 3.32 keeps the comms an actor has in flight in a list it scans at
+    // every completion, and wait_any scans every comm it waits for: one
+    // actor issuing and waiting on every transfer made a 128-GPU all-to-all
+    // (16,256 concurrent flows) take 300 s, 84% of it in that scan.
     mutex_ = sg4::Mutex::create();
     wake_ = sg4::ConditionVariable::create();
     while (done_ < n) {
@@ -157,7 +157,6 @@ class DagRun {
       timers_.pop();
       if (id < 0) {  // an arrival (finish_transfer)
         complete(~id, now);
-        if (progress_ && (done_ & 1023) == 0) report_progress(s_.transfers.size());
         continue;
       }
       const int ahead = s_.transfers[id].queue_after;
@@ -181,7 +180,7 @@ class DagRun {
     }
     sg4::Mailbox* to = inboxes_.of(t.dst_host);
     sg4::Actor::create("transfer", hosts_[t.src_host], [this, id, payload, to]() {
-      if (payload > 0) to->put(&Inboxes::payload, payload);
+      to->put(&Inboxes::payload, payload);
       finish_transfer(id);
     });
   }
@@ -211,7 +210,6 @@ class DagRun {
       return;
     }
     complete(id, now);
-    if (progress_ && (done_ & 1023) == 0) report_progress(s_.transfers.size());
   }
 
   // The last byte has left: a transfer queued behind this one on its
@@ -225,6 +223,7 @@ class DagRun {
     finish_[id] = at;
     bytes_received_ += s_.transfers[id].bytes;
     ++done_;
+    if (progress_ && (done_ & 1023) == 0) report_progress(s_.transfers.size());
     for (int j : dependents_[id])
       if (--missing_deps_[j] == 0) schedule_start(j, at);
   }
