@@ -50,7 +50,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFile{"disconnected_gpu.yaml", "disconnected_gpu.yaml:5:12", "field 'devices'",
                               "GPU 'lonely0' is disconnected"},
                       BadFile{"negative_rate.yaml", "negative_rate.yaml:7:31", "field 'links[0].rate'",
-                              "expected a positive rate, found -25 GB/s"}),
+                              "expected a positive rate, found -25 GB/s"},
+                      BadFile{"nccl_pxn.yaml", "nccl_pxn.yaml:3:13", "field 'nccl.pxn'",
+                              "expected true or false, found 'maybe'"}),
     [](const ::testing::TestParamInfo<BadFile>& info) {
       std::string name = info.param.file;
       return name.substr(0, name.find('.'));

@@ -107,17 +107,19 @@ TEST(MultiNode, AllToAllAcrossNodesRunsAtTheNicRateTimesNodesOverNodesMinusOne) 
 TEST(MultiNode, SendRecvAcrossRailsOfAThreeTierFabricRunsAtTheNicRate) {
   // 32 HGX H100 nodes, rail-optimized, 16-port switches (three tiers at
   // 1:1, non-blocking). nccl-tests' send/recv: rank r sends 1 GiB to r + 1,
-  // so each node's GPU 7 sends to the next node's GPU 0, rail 7 to rail 0,
-  // one flow per NIC each way: on a non-blocking fabric it runs at one
-  // NIC's rate, 50 GB/s x 0.94 (hardware.yaml). D-mod-k by GPU index put
-  // every rail-0 destination (indices 0, 8, 16, ...) on an eighth of the
-  // paths into its leaf: 5.9 GB/s.
-  for (const char* backend : {"analytical", "simgrid"}) {
-    const double busbw = collsim::testing::collective_busbw(
-        std::string("-t topologies/h100-ib400-512node.yaml --set cluster.nodes=32 --set cluster.fabric.leaf_radix=16 "
-                    "--op sendrecv -b 1G -e 1G --proto Simple --backend ") +
-        backend);
-    EXPECT_NEAR(busbw, 50 * 0.94, 0.01 * 50 * 0.94) << backend;
+  // so each node's GPU 7 sends to the next node's GPU 0, rail 7 to rail 0
+  // (without PXN, which would keep it on rail 0), one flow per NIC each
+  // way: on a non-blocking fabric it runs at one NIC's rate, 50 GB/s x 0.94
+  // (hardware.yaml). D-mod-k by GPU index put every rail-0 destination
+  // (indices 0, 8, 16, ...) on an eighth of the paths into its leaf: 5.9 GB/s.
+  for (const char* pxn : {"false", "true"}) {
+    for (const char* backend : {"analytical", "simgrid"}) {
+      const double busbw = collsim::testing::collective_busbw(
+          std::string("-t topologies/h100-ib400-512node.yaml --set cluster.nodes=32 --set cluster.fabric.leaf_radix=16 "
+                      "--op sendrecv -b 1G -e 1G --proto Simple --set nccl.pxn=") +
+          pxn + " --backend " + backend);
+      EXPECT_NEAR(busbw, 50 * 0.94, 0.01 * 50 * 0.94) << backend << " pxn " << pxn;
+    }
   }
 }
 

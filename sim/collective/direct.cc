@@ -4,6 +4,7 @@ namespace collsim::collective {
 
 Schedule direct_alltoall(int ranks, double bytes) {
   Schedule s = empty_schedule("alltoall", "direct", ranks, bytes, ranks * ranks);  // chunk src*p + dst
+  s.point_to_point = true;
   for (int src = 0; src < ranks; ++src) {
     // Start with the nearest peer to the right, as NCCL's p2p loops do, so
     // that not every rank targets rank 0 first.
@@ -23,6 +24,7 @@ Schedule direct_alltoall(int ranks, double bytes) {
 
 Schedule ring_sendrecv(int ranks, double bytes) {
   Schedule s = empty_schedule("sendrecv", "direct", ranks, bytes, ranks);  // chunk r = rank r's send buffer
+  s.point_to_point = true;
   if (ranks < 2) return s;
   for (int r = 0; r < ranks; ++r) {
     Transfer t;

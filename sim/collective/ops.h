@@ -19,4 +19,8 @@ const std::vector<Op>& all_ops();
 // reducescatter, alltoall: (n-1)/n; broadcast, reduce, sendrecv: 1.
 double busbw_factor(Op op, int ranks);
 
+// Whether NCCL runs `op` on its point-to-point transport (all-to-all and
+// send/recv are grouped sends and receives), where PXN applies.
+inline bool is_point_to_point(Op op) { return op == Op::kAllToAll || op == Op::kSendRecv; }
+
 }  // namespace collsim::collective

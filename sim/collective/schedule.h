@@ -89,6 +89,9 @@ struct Schedule {
   // Protocol costs the engine adds (protocol.h); kNone = the network alone.
   Protocol protocol = Protocol::kNone;
   LatencyFamily latency_family = LatencyFamily::kRing;
+  // NCCL's point-to-point transport (all-to-all, send/recv): its transfers
+  // take Network::p2p_route (PXN) instead of the collective route.
+  bool point_to_point = false;
   std::vector<Transfer> transfers;  // topologically ordered: deps point backwards
   // Compact form (rings): when not empty, `transfers` is empty and the
   // schedule is these ring passes, phase after phase; passes of one phase

@@ -23,4 +23,7 @@ const std::vector<MediumSpec>& builtin_media();
 // Reads the file's `link_classes:` (if any) over the built-ins in `spec`.
 Status read_link_classes(const MapReader& top, TopologySpec& spec);
 
+// Reads the file's `nccl:` settings (if any) over NCCL's defaults (NcclSpec).
+Status read_nccl_settings(const MapReader& top, TopologySpec& spec);
+
 }  // namespace collsim::config

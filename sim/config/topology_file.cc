@@ -59,11 +59,11 @@ class TopologyReader {
     // A template alone: its devices go straight into the spec.
     const bool template_alone = root["cluster"] && !root["racks"] && !root["devices"] && !root["links"];
     if (template_alone) {
-      if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "cluster"}); !s) {
+      if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl", "cluster"}); !s) {
         return s.error();
       }
-    } else if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "racks",
-                                   "devices", "links"});
+    } else if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl",
+                                   "racks", "devices", "links"});
                !s) {
       return s.error();
     }
@@ -80,6 +80,7 @@ class TopologyReader {
     if (auto s = read_floor(top, spec_); !s) return s.error();
     if (auto s = read_racks(top, spec_, rack_of_name_); !s) return s.error();
     if (auto s = read_link_classes(top, spec_); !s) return s.error();
+    if (auto s = read_nccl_settings(top, spec_); !s) return s.error();
     if (template_alone) {
       if (auto s = build_cluster_spec(root["cluster"], file_, spec_); !s) return s.error();
       if (auto s = check_port_budgets(); !s) return s.error();

@@ -99,6 +99,17 @@ struct LinkSpec {
 // devices takes 2.6 s and 900 MB.
 inline constexpr long long kMaxDevices = 1 << 21;
 
+// NCCL settings that change how traffic is routed (`nccl:` in a topology
+// file); each default is NCCL's own.
+struct NcclSpec {
+  // PXN (NCCL_PXN_DISABLE=0, NCCL_P2P_PXN_LEVEL=2, NCCL 2.12+ defaults):
+  // point-to-point traffic (all-to-all, send/recv) to a GPU in another
+  // NVLink domain crosses NVLink first, to the GPU of the sender's domain at
+  // the receiver's position, and leaves through that GPU's NIC: it stays on
+  // the receiver's rail (network.h, pxn_relay).
+  bool pxn = true;
+};
+
 struct TopologySpec {
   std::string name;
   std::string file;
@@ -109,6 +120,7 @@ struct TopologySpec {
   std::map<std::string, GpuModelSpec> gpu_models;     // built-ins merged with the file's
   FloorSpec floor;
   std::vector<RackSpec> racks;
+  NcclSpec nccl;
 };
 
 }  // namespace collsim::config

@@ -112,10 +112,12 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   plan.links = &network.links();
   plan.record_transfers = options.record_transfers;
   plan.on_progress = options.on_progress;
-  std::unordered_map<std::uint64_t, int> route_index;  // src * endpoints + dst -> Plan::routes
+  std::unordered_map<std::uint64_t, int> route_index;  // src host << 32 | dst host -> Plan::routes
+  std::unordered_map<int, int> pxn_host;               // GPU endpoint -> its ":pxn" host (relayed p2p sends)
   // NVSwitch endpoint -> the host of its reduction engines (Plan::extra_host_names;
-  // -1: not limited), and (source, switch) -> the route to its engines in Plan::routes.
-  std::unordered_map<int, int> engine_host;
+  // -1: not limited) and the link into them (into Plan::link), and
+  // (source, switch) -> the route to its engines in Plan::routes.
+  std::unordered_map<int, std::pair<int, int>> engine_host;
   std::unordered_map<std::uint64_t, int> engine_route_index;
   if (!options.rank_to_endpoint_per_schedule.empty() &&
       options.rank_to_endpoint_per_schedule.size() != schedules.size()) {
@@ -184,14 +186,23 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         return make_internal_error(fmt::format("rank {} or {} has no GPU in the rank map", src_rank, dst_rank));
       }
       if (src == dst) return make_internal_error(fmt::format("a transfer from rank {} to itself", src_rank));
-      const auto& route = network.route(src, dst);
+      // PXN: a relayed point-to-point route starts at the sender's own
+      // ":pxn" host, so that it and the sender's collective route to the same
+      // GPU (a step runs both) stay two routes of their own on every backend.
+      const bool relayed = s.point_to_point && network.pxn_relay(src, dst) >= 0;
+      const auto& route = relayed ? network.p2p_route(src, dst) : network.route(src, dst);
       if (route.empty()) {
         return make_error(fmt::format("no route from {} to {}", network.endpoints()[src], network.endpoints()[dst]));
       }
-      const std::uint64_t key = static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(network.num_endpoints()) +
-                                static_cast<std::uint64_t>(dst);
+      int from = src;
+      if (relayed) {
+        auto [ph, fresh] = pxn_host.try_emplace(src, static_cast<int>(plan.num_hosts()));
+        if (fresh) plan.extra_host_names.push_back(network.endpoints()[static_cast<std::size_t>(src)] + ":pxn");
+        from = ph->second;
+      }
+      const std::uint64_t key = (static_cast<std::uint64_t>(from) << 32) | static_cast<std::uint64_t>(dst);
       auto [it, inserted] = route_index.try_emplace(key, static_cast<int>(plan.routes.size()));
-      if (inserted) plan.routes.push_back(Plan::Route{src, dst, route});
+      if (inserted) plan.routes.push_back(Plan::Route{from, dst, route});
       const collective::HopKind kind = hop_kind(network, route);
       const auto costs = collective::protocol_costs(s.latency_family, s.protocol, kind);
       planned.launch_latency_s = std::max(planned.launch_latency_s, costs.launch_latency_s);
@@ -200,12 +211,12 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:
         // made (or found to be unlimited, -1) once per switch.
-        auto [eh, fresh] = engine_host.try_emplace(dst, -1);
+        auto [eh, fresh] = engine_host.try_emplace(dst, -1, -1);
         if (fresh) {
           const double rate = network.nvls_reduction_rate_Bps(dst);
           const double efficiency = network.links()[static_cast<std::size_t>(route.back())].nvls_efficiency;
           if (rate > 0 && efficiency > 0) {
-            eh->second = static_cast<int>(plan.num_hosts());
+            eh->second = {static_cast<int>(plan.num_hosts()), static_cast<int>(plan.num_links())};
             plan.extra_host_names.push_back(network.endpoints()[static_cast<std::size_t>(dst)] + ":reduction");
             topology::NetworkLink engines;
             engines.name = plan.extra_host_names.back();
@@ -216,22 +227,21 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
             plan.extra_links.push_back(std::move(engines));
           }
         }
-        if (eh->second >= 0) {
-          host = eh->second;
+        if (eh->second.first >= 0) {
+          host = eh->second.first;
           const std::uint64_t ekey =
               static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(network.num_endpoints()) +
               static_cast<std::uint64_t>(dst);
           auto [er, new_route] = engine_route_index.try_emplace(ekey, static_cast<int>(plan.routes.size()));
           if (new_route) {
             std::vector<int> links = route;
-            // One engine link per engine host, in the same order.
-            links.push_back(static_cast<int>(network.links().size()) + (host - network.num_endpoints()));
+            links.push_back(eh->second.second);
             plan.routes.push_back(Plan::Route{src, host, std::move(links)});
           }
           route_id = er->second;
         }
       }
-      return Resolved{src,
+      return Resolved{from,
                       host,
                       route_id,
                       wire_latency + costs.step_latency_s,

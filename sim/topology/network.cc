@@ -274,9 +274,11 @@ Network::Network(const Topology& topo) {
     return -1;
   };
   std::vector<std::pair<int, int>> by_port;  // (switch node the GPU's NIC is cabled to, or -1; GPU)
+  gpu_has_nic_.assign(static_cast<std::size_t>(num_gpus_), false);
   for (int e = 0; e < num_gpus_; ++e) {
     int sw = -1;
     if (const int nic = nic_of(endpoint_node_[static_cast<std::size_t>(e)]); nic >= 0) {
+      gpu_has_nic_[static_cast<std::size_t>(e)] = true;
       for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)])
         if (kind_of(a.to) == config::DeviceKind::kSwitch && (sw < 0 || a.to < sw)) sw = a.to;
     }
@@ -286,6 +288,45 @@ Network::Network(const Topology& topo) {
   ecmp_index_.assign(static_cast<std::size_t>(num_gpus_), 0);
   for (std::size_t i = 0; i < by_port.size(); ++i)
     ecmp_index_[static_cast<std::size_t>(by_port[i].second)] = static_cast<int>(i);
+
+  // PXN relays (pxn_relay): each GPU's position in its NVLink domain.
+  pxn_ = topo.pxn;
+  domain_position_.assign(static_cast<std::size_t>(num_gpus_), 0);
+  for (int e = 0; e < num_gpus_; ++e) {
+    auto& members_of_domain = domain_gpus_[nvlink_domain_of(e)];
+    domain_position_[static_cast<std::size_t>(e)] = static_cast<int>(members_of_domain.size());
+    members_of_domain.push_back(e);
+  }
+}
+
+int Network::pxn_relay(int src, int dst) const {
+  if (!pxn_ || src == dst || src < 0 || dst < 0 || src >= num_gpus_ || dst >= num_gpus_) return -1;
+  const int domain = nvlink_domain_of(src);
+  if (domain < 0 || domain == nvlink_domain_of(dst)) return -1;  // no NVSwitch, or no network between them
+  const auto& peers = domain_gpus_.at(domain);
+  const auto position = static_cast<std::size_t>(domain_position_[static_cast<std::size_t>(dst)]);
+  if (position >= peers.size()) return -1;
+  const int relay = peers[position];
+  return relay != src && gpu_has_nic_[static_cast<std::size_t>(relay)] ? relay : -1;
+}
+
+const std::vector<int>& Network::p2p_route(int src, int dst) const {
+  const int relay = pxn_relay(src, dst);
+  if (relay < 0) return route(src, dst);
+  const std::uint64_t key =
+      static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(num_endpoints()) + static_cast<std::uint64_t>(dst);
+  auto [it, inserted] = pxn_route_cache_.try_emplace(key);
+  if (inserted) {
+    const auto& to_relay = route(src, relay);
+    const auto& onward = route(relay, dst);
+    if (to_relay.empty() || onward.empty()) {
+      it->second = route(src, dst);
+    } else {
+      it->second = to_relay;
+      it->second.insert(it->second.end(), onward.begin(), onward.end());
+    }
+  }
+  return it->second;
 }
 
 int Network::nvswitch_endpoint_near(int gpu) const {

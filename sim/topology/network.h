@@ -22,11 +22,13 @@
 // of taking a sibling's NIC when that is a hop shorter or the ECMP choice;
 // and no route turns from one NIC to another through the host.
 // Without the rule a 4-node ring all-reduce behind PCIe switches fell from
-// 374 to 188 GB/s (two GPUs on one NIC). PXN (forwarding over NVLink to a
-// GPU on the destination's rail) is not modelled; where the rule leaves a
+// 374 to 188 GB/s (two GPUs on one NIC). Where the rule leaves a
 // destination unreachable (a fabric joining only same-rail NICs), that
 // route may use a sibling's NIC. NICs with such a pairing are never merged
 // as twins (one GPU would get both).
+// PXN (p2p_route): NCCL relays point-to-point traffic to another NVLink
+// domain through the sender-side GPU on the receiver's rail (see there);
+// collective routes (route) do not relay.
 // ECMP: where several fewest-hop paths remain after plane merging (which
 // already splits traffic exactly over twin switches), each (source,
 // destination) pair takes one of them, chosen from the destination's number
@@ -108,6 +110,21 @@ class Network {
   // restricted to them replays the full single-source BFS's order, so the
   // widest-path and ECMP choices are exactly reference_route()'s.
   const std::vector<int>& route(int src, int dst) const;
+  // The route of point-to-point traffic (all-to-all, send/recv) from GPU
+  // `src` to GPU `dst`: route(src, dst), or with PXN (config::NcclSpec::pxn,
+  // on by default as in NCCL) and a relay (pxn_relay), route(src, relay)
+  // then route(relay, dst): over NVLink to the relay, out through its NIC.
+  // NCCL 2.30.7 src/graph/search.cc ncclTopoGetNetDev, NCCL_P2P_PXN_LEVEL=2
+  // ("use PXN as much as possible"): the sender uses the NIC of its local
+  // GPU with the receiver's local index, through that GPU (the proxy rank),
+  // and the receiver its own NIC (src/transport/net.cc recvSetup). Cached.
+  const std::vector<int>& p2p_route(int src, int dst) const;
+  // The PXN relay of GPU `src` for GPU `dst`: the GPU of src's NVLink
+  // domain at dst's position in its own domain (positions in rank order; on
+  // 8-GPU nodes the local index, on the cluster templates the rail), when
+  // PXN is on, the domains differ, and that GPU exists, is not src and has
+  // a NIC; else -1.
+  int pxn_relay(int src, int dst) const;
   // The same route from a full BFS over the whole graph from `src` (the
   // original algorithm; O(graph) per call). For tests and checks.
   std::vector<int> reference_route(int src, int dst) const;
@@ -153,6 +170,10 @@ class Network {
   std::vector<int> endpoint_node_;     // endpoint -> node of the merged graph
   std::vector<int> endpoint_of_node_;  // node -> its endpoint, or -1
   std::vector<int> ecmp_index_;        // per GPU endpoint: its number for D-mod-k (network.cc)
+  bool pxn_ = true;                     // Topology::pxn
+  std::vector<bool> gpu_has_nic_;       // per GPU endpoint
+  std::vector<int> domain_position_;    // per GPU endpoint: its position in its NVLink domain
+  std::unordered_map<int, std::vector<int>> domain_gpus_;  // NVLink domain -> its GPUs, in rank order
   std::vector<bool> node_forwards_;
   std::vector<bool> node_is_gpu_;
   // Per node: for a PCIe switch joining several GPUs and NICs, the affinity
@@ -169,6 +190,7 @@ class Network {
   std::vector<std::string> gpu_models_;  // per GPU endpoint
   // Routes asked for, keyed by src * num_endpoints + dst.
   mutable std::unordered_map<std::uint64_t, std::vector<int>> route_cache_;
+  mutable std::unordered_map<std::uint64_t, std::vector<int>> pxn_route_cache_;  // relayed p2p routes only
   // Scratch of the per-pair search, sized to the states and reset by stamp.
   struct Scratch {
     std::vector<std::uint32_t> stamp_f, stamp_b, stamp_dag;

@@ -36,6 +36,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   Topology topo;
   topo.name = spec.name;
   topo.file = spec.file;
+  topo.pxn = spec.nccl.pxn;
   topo.graph.m_vertices.reserve(spec.devices.size());
   for (const auto& d : spec.devices) {
     const Vertex v = boost::add_vertex(Device{d.name, d.kind, d.declared_at, d.model}, topo.graph);

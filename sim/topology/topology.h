@@ -41,6 +41,7 @@ struct Topology {
   std::string file;
   Graph graph;
   std::vector<Vertex> gpus;  // in declaration order; rank i runs on gpus[i] by default
+  bool pxn = true;           // config::NcclSpec::pxn
 
   Topology() = default;
   Topology(const Topology&) = default;
@@ -52,13 +53,15 @@ struct Topology {
   // the lists swap, so swapping the two containers moves the graph. (A vecS
   // edge list would not do: its stored edges point at the container.) A
   // test checks a moved topology routes as the original.
-  Topology(Topology&& o) noexcept : name(std::move(o.name)), file(std::move(o.file)), gpus(std::move(o.gpus)) {
+  Topology(Topology&& o) noexcept
+      : name(std::move(o.name)), file(std::move(o.file)), gpus(std::move(o.gpus)), pxn(o.pxn) {
     take_graph(o.graph);
   }
   Topology& operator=(Topology&& o) noexcept {
     name = std::move(o.name);
     file = std::move(o.file);
     gpus = std::move(o.gpus);
+    pxn = o.pxn;
     take_graph(o.graph);
     return *this;
   }

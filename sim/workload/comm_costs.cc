@@ -72,7 +72,8 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   for (int i = 0; i < n; ++i) {
     for (int j = 0; j < n; ++j) {
       if (i == j) continue;
-      for (int l : net.route(out.endpoints[i], out.endpoints[j])) {
+      const int a = out.endpoints[i], b = out.endpoints[j];
+      for (int l : collective::is_point_to_point(c.op) ? net.p2p_route(a, b) : net.route(a, b)) {
         auto [it, ins] = canon.try_emplace(l, static_cast<int>(out.links.size()));
         if (ins) {
           out.links.push_back(l);
@@ -163,7 +164,8 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     bytes.assign(cn.links.size(), 0.0);
     auto& links = canon[static_cast<std::size_t>(reps[r])].links;  // grows for exact-keyed groups
     collective::for_each_connection_bytes(s, [&](int src, int dst, double payload) {
-      const auto& route = network.route(cn.endpoints[src], cn.endpoints[dst]);
+      const int a = cn.endpoints[src], b = cn.endpoints[dst];
+      const auto& route = s.point_to_point ? network.p2p_route(a, b) : network.route(a, b);
       const auto costs = collective::protocol_costs(s.latency_family, s.protocol, engine::hop_kind(network, route));
       for (int l : route) {
         auto [it, fresh] = canon_id.try_emplace(l, static_cast<int>(links.size()));

@@ -1,0 +1,80 @@
+// PXN: NCCL relays point-to-point traffic to another NVLink domain through
+// the sender-side GPU at the receiver's local index (NCCL 2.30.7
+// src/graph/search.cc ncclTopoGetNetDev, NCCL_P2P_PXN_LEVEL=2 by default).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "sim/config/topology_file.h"
+#include "sim/topology/network.h"
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+topology::Topology four_h100_nodes(const std::vector<std::string>& sets) {
+  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml", sets);
+  EXPECT_TRUE(spec.ok()) << spec.error().to_string();
+  auto topo = topology::build_topology(*spec);
+  EXPECT_TRUE(topo.ok()) << topo.error().to_string();
+  return std::move(*topo);
+}
+
+TEST(Pxn, RelayIsTheSendersLocalGpuAtTheReceiversIndex) {
+  const topology::Topology topo = four_h100_nodes({});
+  const topology::Network net(topo);
+  // GPU 3 of node 0 to GPU 5 of node 1 (endpoint 13): through GPU 5 of node 0.
+  EXPECT_EQ(net.pxn_relay(3, 13), 5);
+  std::vector<int> expected = net.route(3, 5);
+  const auto& onward = net.route(5, 13);
+  expected.insert(expected.end(), onward.begin(), onward.end());
+  EXPECT_EQ(net.p2p_route(3, 13), expected);
+  // The first leg is NVLink only: GPU -> NVSwitch -> GPU.
+  for (int l : net.route(3, 5)) EXPECT_EQ(net.links()[static_cast<std::size_t>(l)].link_class, "nvlink4");
+  // No relay inside a node, nor when the sender already sits at that index.
+  EXPECT_EQ(net.pxn_relay(3, 4), -1);
+  EXPECT_EQ(net.pxn_relay(5, 13), -1);
+  EXPECT_EQ(net.p2p_route(5, 13), net.route(5, 13));
+  EXPECT_EQ(net.p2p_route(3, 4), net.route(3, 4));
+}
+
+TEST(Pxn, OffMeansNcclPxnDisable) {
+  const topology::Topology topo = four_h100_nodes({"nccl.pxn=false"});
+  const topology::Network net(topo);
+  EXPECT_EQ(net.pxn_relay(3, 13), -1);
+  EXPECT_EQ(net.p2p_route(3, 13), net.route(3, 13));
+}
+
+TEST(Pxn, AllToAllStaysOnRailsOfAnOversubscribedFabric) {
+  // 6 HGX H100 nodes (48 GPUs), rail-optimized, 8-port leaves at 3:1 (6
+  // NICs down, 2 links up). Each GPU sends n/48 to each of 47 peers; 40
+  // are on other nodes, 35 of those on other rails.
+  //   PXN: all cross-node traffic leaves through the NIC on the receiver's
+  //   rail and stays in its leaf; each NIC carries 40 n/48 each way, at
+  //   50 GB/s x 0.94 (hardware.yaml): t = (40/48) n / 47 GB/s.
+  //   No PXN: each leaf sends its 6 NICs' cross-rail bytes, 6 x 35 n/48, up
+  //   2 links of 47 GB/s: t = (210/48) n / 94 GB/s, 2.6x longer.
+  const double n = 48.0 * 1024 * 1024, nic = 50e9 * 0.94;
+  const std::string args =
+      "-t topologies/h100-ib400-128node.yaml --set cluster.nodes=6 --set cluster.fabric.leaf_radix=8 "
+      "--set cluster.fabric.oversubscription=3 --op alltoall -b 48M -e 48M --proto Simple";
+  struct Case {
+    const char* pxn;
+    double time_s;
+  };
+  for (const Case& c : {Case{"true", 40.0 / 48 * n / nic}, Case{"false", 210.0 / 48 * n / (2 * nic)}}) {
+    for (const char* backend : {"analytical", "simgrid"}) {
+      const double busbw =
+          collsim::testing::collective_busbw(args + " --set nccl.pxn=" + c.pxn + " --backend " + backend);
+      ASSERT_GT(busbw, 0);
+      const double time_s = n * 47.0 / 48 / (busbw * 1e9);
+      // The closed form is the busiest link's load; flows and latency add a little.
+      EXPECT_GE(time_s, c.time_s * 0.999) << backend << " pxn " << c.pxn;
+      EXPECT_LE(time_s, c.time_s * 1.04) << backend << " pxn " << c.pxn;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace collsim
