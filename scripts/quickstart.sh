@@ -14,10 +14,11 @@ case "$mode" in
 esac
 
 packages=(cmake g++ make pkg-config libsimgrid-dev libboost-graph-dev libyaml-cpp-dev
-          libspdlog-dev libfmt-dev googletest libgtest-dev libbenchmark-dev)
-# The tests open the HTML reports in a real browser (headless) and run the
-# GNU parallel sweep example.
-if [ "$mode" = test ]; then packages+=(chromium parallel); fi
+          libspdlog-dev libfmt-dev googletest libgtest-dev libbenchmark-dev
+          pybind11-dev python3-dev)
+# The tests open the HTML reports in a real browser (headless), run the
+# GNU parallel sweep example and test the Python module with pytest.
+if [ "$mode" = test ]; then packages+=(chromium parallel python3-pytest); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,7 +33,9 @@ fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
 echo "== building (Release) in build/" >&2
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+# The Python module is built for Debian's python3 (the one python3-pytest
+# and pybind11-dev serve), not another python3 earlier on the PATH.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPYTHON_EXECUTABLE=/usr/bin/python3 >/dev/null
 cmake --build build -j"$jobs" >&2
 
 if [ "$mode" = demo ]; then

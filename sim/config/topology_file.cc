@@ -59,7 +59,9 @@ class TopologyReader {
     // A template alone: its devices go straight into the spec.
     const bool template_alone = root["cluster"] && !root["racks"] && !root["devices"] && !root["links"];
     if (template_alone) {
-      if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl", "cluster"}); !s) {
+      if (auto s =
+              top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl", "cluster"});
+          !s) {
         return s.error();
       }
     } else if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl",

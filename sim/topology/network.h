@@ -167,12 +167,12 @@ class Network {
   bool turn_allowed(int via, int from, int to) const;
 
   std::vector<std::string> endpoints_;
-  std::vector<int> endpoint_node_;     // endpoint -> node of the merged graph
-  std::vector<int> endpoint_of_node_;  // node -> its endpoint, or -1
-  std::vector<int> ecmp_index_;        // per GPU endpoint: its number for D-mod-k (network.cc)
-  bool pxn_ = true;                     // Topology::pxn
-  std::vector<bool> gpu_has_nic_;       // per GPU endpoint
-  std::vector<int> domain_position_;    // per GPU endpoint: its position in its NVLink domain
+  std::vector<int> endpoint_node_;                         // endpoint -> node of the merged graph
+  std::vector<int> endpoint_of_node_;                      // node -> its endpoint, or -1
+  std::vector<int> ecmp_index_;                            // per GPU endpoint: its number for D-mod-k (network.cc)
+  bool pxn_ = true;                                        // Topology::pxn
+  std::vector<bool> gpu_has_nic_;                          // per GPU endpoint
+  std::vector<int> domain_position_;                       // per GPU endpoint: its position in its NVLink domain
   std::unordered_map<int, std::vector<int>> domain_gpus_;  // NVLink domain -> its GPUs, in rank order
   std::vector<bool> node_forwards_;
   std::vector<bool> node_is_gpu_;

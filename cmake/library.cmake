@@ -1,0 +1,47 @@
+# libcollsim: the public C++ API (include/collsim/collsim.h) as a shared
+# library that carries collsim_core inside it, so a consumer needs only the
+# header and the library (SimGrid, yaml-cpp and fmt come along as the
+# shared libraries they already are).
+add_library(collsim_lib SHARED sim/api/collsim.cc)
+set_target_properties(collsim_lib PROPERTIES OUTPUT_NAME collsim EXPORT_NAME collsim VERSION ${PROJECT_VERSION}
+                                             SOVERSION ${PROJECT_VERSION_MAJOR})
+target_include_directories(collsim_lib PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+                                              $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+target_compile_options(collsim_lib PRIVATE ${COLLSIM_WARNINGS})
+target_compile_definitions(collsim_lib PRIVATE COLLSIM_VERSION="${PROJECT_VERSION}")
+target_link_libraries(collsim_lib PRIVATE collsim_core)
+add_library(collsim::collsim ALIAS collsim_lib)
+
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+install(TARGETS collsim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS collsim_lib EXPORT collsimTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES include/collsim/collsim.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/collsim)
+install(EXPORT collsimTargets NAMESPACE collsim:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/collsim)
+configure_package_config_file(cmake/collsimConfig.cmake.in ${CMAKE_BINARY_DIR}/collsimConfig.cmake
+                              INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/collsim)
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/collsimConfigVersion.cmake COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/collsimConfig.cmake ${CMAKE_BINARY_DIR}/collsimConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/collsim)
+# Relocatable: the prefix is found from the .pc file's own directory.
+file(RELATIVE_PATH COLLSIM_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+configure_file(cmake/collsim.pc.in ${CMAKE_BINARY_DIR}/collsim.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/collsim.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The Python module: build/python/collsim (PYTHONPATH=build/python), from
+# python/collsim/__init__.py and the pybind11 extension _collsim.
+option(COLLSIM_PYTHON "Build the Python module (pybind11-dev, python3-dev)" ON)
+if(COLLSIM_PYTHON)
+  find_package(pybind11 CONFIG QUIET)
+  if(pybind11_FOUND)
+    pybind11_add_module(collsim_python python/collsim_module.cc)
+    set_target_properties(collsim_python PROPERTIES OUTPUT_NAME _collsim
+                                                    LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/python/collsim)
+    target_compile_options(collsim_python PRIVATE ${COLLSIM_WARNINGS})
+    target_link_libraries(collsim_python PRIVATE collsim_lib)
+    configure_file(python/collsim/__init__.py ${CMAKE_BINARY_DIR}/python/collsim/__init__.py COPYONLY)
+    set(COLLSIM_PYTHON_BUILT ON)
+  else()
+    message(STATUS "pybind11 not found: no Python module (apt-get install pybind11-dev python3-dev)")
+  endif()
+endif()

@@ -1,0 +1,50 @@
+"""collsim from Python: simulate a collective or a training step.
+
+    import collsim
+    rows = collsim.run_collective("topologies/hgx-h100.yaml", sizes=[1 << 30])
+    step = collsim.run_step("topologies/gb200-nvl72-8rack.yaml", "workloads/llama3-70b.yaml",
+                            overrides=["cluster.nodes=4"], backend="analytical")
+
+Files and overrides are those of the command line (docs/topology-format.md,
+docs/workload-format.md); overrides are `--set` assignments, workload
+overrides `--set-workload` ones. Sizes are bytes per rank as nccl-tests
+prints them; times are seconds unless a key says _us; GB/s are 1e9 bytes/s.
+Bad input raises ValueError, a failed simulation RuntimeError.
+"""
+
+import json as _json
+
+from . import _collsim
+
+__all__ = ["version", "run_collective", "run_step"]
+
+
+def version():
+    """The version `collsim --version` prints."""
+    return _collsim.version()
+
+
+def run_collective(topology, op="allreduce", sizes=(32 << 20,), algo="auto", proto="auto",
+                   datatype="float", redop="sum", ranks=0, root=0, backend="simgrid", overrides=()):
+    """One collective over `sizes`, as `collsim collective` runs it.
+
+    Returns one dict per size: op, algo, proto, bytes, count, type, redop,
+    ranks, time_us, algbw_GBps, busbw_GBps, aggregated, not_simulated.
+    `ranks` 0 means every GPU of the topology.
+    """
+    return _collsim.run_collective(str(topology), op, [float(s) for s in sizes], algo, proto, datatype, redop,
+                                   int(ranks), int(root), backend, [str(o) for o in overrides])
+
+
+def run_step(topology, workload, overrides=(), workload_overrides=(), backend="simgrid", what_if=False,
+             memory_check=True):
+    """One training step, as `collsim run` simulates it.
+
+    Returns a dict: step_time_s, compute_s, bubble_s, exposed_communication_s,
+    tokens_per_s, mfu, peak_memory_bytes, hbm_capacity_bytes, gpus, and
+    `report`: the whole report as `collsim run --json` writes it.
+    """
+    result = _collsim.run_step(str(topology), str(workload), [str(o) for o in overrides],
+                               [str(o) for o in workload_overrides], backend, bool(what_if), bool(memory_check))
+    result["report"] = _json.loads(result.pop("json"))
+    return result

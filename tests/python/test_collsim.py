@@ -1,0 +1,108 @@
+"""The Python module (python/collsim) against the same oracles as the C++ tests.
+
+Run by ctest (tests/CMakeLists.txt) with PYTHONPATH=build/python from the
+source directory: python3 -m pytest tests/python
+"""
+
+import math
+import os
+import subprocess
+import sys
+import json
+
+import pytest
+
+import collsim
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def path(p):
+    return os.path.join(ROOT, p)
+
+
+def test_version_is_the_command_lines():
+    out = subprocess.run([os.environ.get("COLLSIM_BINARY", path("build/collsim")), "--version"],
+                         capture_output=True, text=True, check=True).stdout
+    assert collsim.version() in out
+
+
+def test_ring_allreduce_on_8_h100_reaches_the_published_busbw():
+    # NVIDIA's ~370 GB/s ring all-reduce busbw on 8 H100 (the NVLink4
+    # calibration, docs/validation.md), at 8 GiB with the Simple protocol.
+    rows = collsim.run_collective(path("topologies/hgx-h100.yaml"), sizes=[8 << 30], algo="ring",
+                                  proto="Simple")
+    assert len(rows) == 1
+    r = rows[0]
+    assert (r["op"], r["algo"], r["proto"], r["ranks"], r["type"]) == ("allreduce", "ring", "Simple", 8, "float")
+    assert r["count"] == (8 << 30) // 4
+    assert r["busbw_GBps"] == pytest.approx(370, rel=0.02)
+    # nccl-tests' definitions: algbw = size / time, busbw = algbw x 2(p-1)/p.
+    assert r["algbw_GBps"] == pytest.approx(r["bytes"] / (r["time_us"] * 1e3), rel=1e-9)
+    assert r["busbw_GBps"] == pytest.approx(r["algbw_GBps"] * 2 * 7 / 8, rel=1e-9)
+
+
+def test_closed_form_ring_without_protocol_costs():
+    # proto none: the links alone; ring all-reduce on p GPUs through one
+    # switch moves 2(p-1)/p x n per GPU at the link's effective rate, plus
+    # 2(p-1) hops of latency: 450 GB/s x 0.822 per GPU, 2 x 250 ns per hop.
+    n, p = float(1 << 30), 8
+    rate, hop = 450e9 * 0.822, 2 * 250e-9
+    expected_s = 2 * (p - 1) / p * n / rate + 2 * (p - 1) * hop
+    for backend in ("analytical", "simgrid"):
+        r = collsim.run_collective(path("topologies/hgx-h100.yaml"), sizes=[n], algo="ring", proto="none",
+                                   backend=backend)[0]
+        assert r["time_us"] * 1e-6 == pytest.approx(expected_s, rel=1e-3), backend
+
+
+def test_same_numbers_as_the_command_line(tmp_path):
+    out = tmp_path / "rows.json"
+    subprocess.run([os.environ.get("COLLSIM_BINARY", path("build/collsim")), "collective", "-t",
+                    path("topologies/h100-ib400-4node.yaml"), "--op", "alltoall", "-b", "1M", "-e", "16M", "-f", "4",
+                    "--backend", "analytical", "--json", str(out)], check=True, capture_output=True)
+    cli = json.loads(out.read_text())["results"]
+    api = collsim.run_collective(path("topologies/h100-ib400-4node.yaml"), op="alltoall",
+                                 sizes=[1 << 20, 4 << 20, 16 << 20], backend="analytical")
+    assert [r["bytes"] for r in api] == [r["bytes"] for r in cli]
+    for a, c in zip(api, cli):
+        assert a["time_us"] == pytest.approx(c["time_us"], rel=1e-9)
+
+
+def test_bad_input_raises_value_error_naming_file_line_column():
+    with pytest.raises(ValueError, match=r"negative_rate\.yaml:7:31: field 'links\[0\]\.rate'"):
+        collsim.run_collective(path("tests/data/bad/negative_rate.yaml"))
+    with pytest.raises(ValueError, match="op: unknown collective 'allreduse'"):
+        collsim.run_collective(path("topologies/hgx-h100.yaml"), op="allreduse")
+    with pytest.raises(ValueError, match="ranks"):
+        collsim.run_collective(path("topologies/hgx-h100.yaml"), ranks=9)
+    with pytest.raises(ValueError, match="unknown key"):
+        collsim.run_collective(path("topologies/hgx-h100.yaml"), overrides=["nccl.pxx=1"])
+
+
+def test_step_time_is_compute_plus_bubble_plus_exposed_communication():
+    # Conservation: per worker, compute + exposed communication + bubble =
+    # step time (sim/workload/step_sim.h), and the report says the same.
+    s = collsim.run_step(path("topologies/h100-ib400-4node.yaml"), path("tests/data/workloads/small-4node.yaml"),
+                         backend="analytical")
+    assert s["gpus"] == 32
+    assert s["step_time_s"] > 0
+    assert s["compute_s"] + s["bubble_s"] + s["exposed_communication_s"] == pytest.approx(s["step_time_s"],
+                                                                                          rel=1e-9)
+    assert s["report"]["step_time_s"] == pytest.approx(s["step_time_s"], rel=1e-12)
+    assert 0 < s["peak_memory_bytes"] <= s["hbm_capacity_bytes"]
+    assert 0 < s["mfu"] < 1 and not math.isnan(s["mfu"])
+
+
+def test_the_example_study_runs():
+    # examples/pxn_oversubscription.py: with PXN the all-to-all keeps the
+    # NICs' rate whatever the spine; without it, 7:1 costs more than 3:1.
+    out = subprocess.run([sys.executable,
+                          path("examples/pxn_oversubscription.py"), "--nodes", "8"],
+                         capture_output=True, text=True, check=True, env=dict(os.environ)).stdout
+    rows = [line.split() for line in out.splitlines() if line.strip().endswith(tuple("0123456789"))
+            and not line.startswith("#")]
+    assert [r[0] for r in rows] == ["1:1", "3:1", "7:1"]
+    on = [float(r[1]) for r in rows]
+    off = [float(r[2]) for r in rows]
+    assert max(on) == pytest.approx(min(on), rel=1e-3)
+    assert off[0] == pytest.approx(on[0], rel=1e-3) and off[2] < off[1] < off[0]
