@@ -2,6 +2,8 @@
 # library that carries collsim_core inside it, so a consumer needs only the
 # header and the library (SimGrid, yaml-cpp and fmt come along as the
 # shared libraries they already are).
+include(GNUInstallDirs)  # before the first use of CMAKE_INSTALL_*DIR
+include(CMakePackageConfigHelpers)
 add_library(collsim_lib SHARED sim/api/collsim.cc)
 set_target_properties(collsim_lib PROPERTIES OUTPUT_NAME collsim EXPORT_NAME collsim VERSION ${PROJECT_VERSION}
                                              SOVERSION ${PROJECT_VERSION_MAJOR})
@@ -12,8 +14,6 @@ target_compile_definitions(collsim_lib PRIVATE COLLSIM_VERSION="${PROJECT_VERSIO
 target_link_libraries(collsim_lib PRIVATE collsim_core)
 add_library(collsim::collsim ALIAS collsim_lib)
 
-include(GNUInstallDirs)
-include(CMakePackageConfigHelpers)
 install(TARGETS collsim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS collsim_lib EXPORT collsimTargets LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES include/collsim/collsim.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/collsim)

@@ -17,8 +17,9 @@ packages=(cmake g++ make pkg-config libsimgrid-dev libboost-graph-dev libyaml-cp
           libspdlog-dev libfmt-dev googletest libgtest-dev libbenchmark-dev
           pybind11-dev python3-dev)
 # The tests open the HTML reports in a real browser (headless), run the
-# GNU parallel sweep example and test the Python module with pytest.
-if [ "$mode" = test ]; then packages+=(chromium parallel python3-pytest); fi
+# GNU parallel sweep example, test the Python module with pytest and check
+# the C++ formatting (clang-format).
+if [ "$mode" = test ]; then packages+=(chromium parallel python3-pytest clang-format); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

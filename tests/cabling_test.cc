@@ -127,7 +127,8 @@ links:
   // A rack name that does not exist, and a rack unit above the rack.
   e = build_error("name: t\nracks: [{name: r0, row: 0, slot: 0}]\ndevices:\n  - {name: g, kind: gpu, rack: r9}\n");
   EXPECT_NE(e.message.find("no rack named 'r9'"), std::string::npos) << e.to_string();
-  e = build_error("name: t\nracks: [{name: r0, row: 0, slot: 0}]\ndevices:\n  - {name: g, kind: gpu, rack: r0, u: 99}\n");
+  e = build_error(
+      "name: t\nracks: [{name: r0, row: 0, slot: 0}]\ndevices:\n  - {name: g, kind: gpu, rack: r0, u: 99}\n");
   EXPECT_NE(e.message.find("expected a rack unit from 1 to 44"), std::string::npos) << e.to_string();
 }
 

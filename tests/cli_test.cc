@@ -87,7 +87,10 @@ TEST(Cli, HgxH100RingSweepPrintsNcclTestsColumnsAndJson) {
   EXPECT_NE(r.out.find("algbw"), std::string::npos);
   EXPECT_NE(r.out.find("busbw"), std::string::npos);
   // 1 MiB .. 8 GiB by doubling: 14 rows, each starting with the size in bytes.
-  const std::regex row(R"(\n +(\d+) +(\d+) +float +sum +ring +(LL|LL128|Simple) +[\d.]+ +[\d.]+ +[\d.]+)");
+  // nccl-tests' columns: size count type redop root, then time algbw busbw
+  // #wrong out of place and in place, then collsim's algo and proto.
+  const std::regex row(
+      R"(\n +(\d+) +(\d+) +float +sum +-1 +([\d.]+) +([\d.]+) +([\d.]+) +N/A +\3 +\4 +\5 +N/A +ring +(LL|LL128|Simple)(?=\n))");
   EXPECT_EQ(std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), row), std::sregex_iterator()), 14) << r.out;
 
   const YAML::Node doc = YAML::LoadFile(json);  // JSON is YAML
@@ -126,7 +129,7 @@ TEST(Cli, HgxH100RingSweepPrintsNcclTestsColumnsAndJson) {
 TEST(Cli, NcclTestsShortFlagsAndDatatypes) {
   const auto r = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 4M -f 2 -d half -o sum -n 20 -w 5 -c 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("1048576       524288     half"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n +1048576 +524288 +half +sum +-1 )"))) << r.out;
   EXPECT_NE(r.out.find("4194304"), std::string::npos) << r.out;
 }
 
@@ -368,13 +371,17 @@ TEST(Run, BadWorkloadsAndUsage) {
 namespace collsim {
 namespace {
 
-// busbw from the one data row of `collsim collective` (its last column).
+// busbw from the last data row of `collsim collective`: nccl-tests' eighth
+// column (size count type redop root time algbw busbw ...).
 double busbw_of(const std::string& out) {
   std::istringstream in(out);
   std::string line, last;
   while (std::getline(in, line))
     if (!line.empty() && line[0] != '#') last = line;
-  return std::stod(last.substr(last.find_last_of(' ') + 1));
+  std::istringstream fields(last);
+  std::string field;
+  for (int k = 0; k < 8; ++k) fields >> field;
+  return std::stod(field);
 }
 
 // The regression NIC affinity fixes: behind PCIe switches shared by two GPUs

@@ -69,14 +69,19 @@ Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std:
 }
 
 std::string format_options_help(const std::vector<OptionSpec>& specs) {
-  std::string out;
+  std::string out, grouped;
   for (const auto& s : specs) {
+    if (s.grouped) {
+      grouped += fmt::format("{}-{}", grouped.empty() ? "" : " ", s.short_name);
+      continue;
+    }
     std::string left = s.short_name.empty() ? "    " : fmt::format("-{}, ", s.short_name);
     left += "--" + s.name + (s.takes_value ? " VALUE" : "");
     out += fmt::format("  {:<28} {}", left, s.help);
     if (!s.default_value.empty()) out += fmt::format(" (default: {})", s.default_value);
     out += "\n";
   }
+  if (!grouped.empty()) out += fmt::format("  {:<28} accepted for nccl-tests compatibility; ignored\n", grouped);
   return out;
 }
 

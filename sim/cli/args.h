@@ -18,6 +18,9 @@ struct OptionSpec {
   bool takes_value = true;
   std::string help;
   std::string default_value;  // shown in --help; empty if none
+  // Accepted but not listed one by one: --help names the group of them in
+  // one line (nccl-tests' launch options, which a simulation ignores).
+  bool grouped = false;
 };
 
 class ParsedArgs {

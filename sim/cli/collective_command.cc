@@ -33,8 +33,44 @@ namespace collsim::cli {
 
 namespace {
 
+// nccl-tests' launch options that mean nothing to a simulation (threads,
+// GPUs per process, iterations, CUDA graphs, timing and memory reports...):
+// accepted with a value, as nccl-tests takes them, and ignored. Its -t
+// (threads) is not among them: here -t is --topology. NVIDIA/nccl-tests
+// src/common.cu, the long options table.
+constexpr const char* kIgnoredNcclTestsOptions[][2] = {
+    {"ngpus", "g"},
+    {"agg_iters", "m"},
+    {"run_cycles", "N"},
+    {"parallel_init", "p"},
+    {"blocking", "z"},
+    {"stream_null", "y"},
+    {"timeout", "T"},
+    {"cudagraph", "G"},
+    {"report_cputime", "C"},
+    {"report_timestamps", "S"},
+    {"average", "a"},
+    {"local_register", "R"},
+    {"cta_policy", "x"},
+    {"device_implementation", "D"},
+    {"device_cta_count", "V"},
+    {"memory", "M"},
+    {"unalign", "u"},
+    {"per_iter_timing", "I"},
+    {"per_iter_skip", "K"},
+};
+
+std::vector<OptionSpec> with_ignored_nccl_tests_options(std::vector<OptionSpec> specs) {
+  const OptionSpec help = specs.back();  // --help stays last
+  specs.pop_back();
+  for (const auto& [name, letter] : kIgnoredNcclTestsOptions)
+    specs.push_back({name, letter, true, "accepted for nccl-tests compatibility; ignored", "", true});
+  specs.push_back(help);
+  return specs;
+}
+
 const std::vector<OptionSpec>& collective_options() {
-  static const std::vector<OptionSpec> specs{
+  static const std::vector<OptionSpec> specs = with_ignored_nccl_tests_options({
       {"topology", "t", true, "topology YAML file", ""},
       {"set", "", true, "override a topology field, e.g. --set links[0].rate=800Gb/s (repeatable)", ""},
       {"op", "", true,
@@ -76,11 +112,15 @@ const std::vector<OptionSpec>& collective_options() {
        ""},
       {"validation", "", true, "validation table whose measurements of the same case the HTML report shows",
        "tests/validation/cases.yaml"},
+      {"output_file", "J", true,
+       "also write the rows in nccl-tests' own JSON schema to this file (as its -J; '-': to standard output)", ""},
+      {"stepbytes", "i", true, "without -f: add this many bytes between rows instead of multiplying (as nccl-tests)",
+       ""},
       {"iters", "n", true, "accepted for nccl-tests compatibility; a simulation needs one iteration", ""},
       {"warmup_iters", "w", true, "accepted for nccl-tests compatibility; ignored", ""},
       {"check", "c", true, "accepted for nccl-tests compatibility; ignored", ""},
       {"help", "h", false, "show this help", ""},
-  };
+  });
   return specs;
 }
 
@@ -109,6 +149,22 @@ Expected<std::vector<double>> size_sweep(const ParsedArgs& args) {
   if (max->count > kMaxBytes) {
     return Error{
         fmt::format("expected at most {:.0f} bytes (1 PiB), found {}", kMaxBytes, max->count), "--maxbytes", {}};
+  }
+  if (args.has("stepbytes") && !args.has("stepfactor")) {  // nccl-tests: -i adds, -f multiplies
+    auto step = units::parse_size_arg(args.get("stepbytes"));
+    if (!step) return Error{step.error().message, "--stepbytes", {}};
+    if (!(step->count >= 1))
+      return Error{fmt::format("expected at least 1 byte, found {}", step->count), "--stepbytes", {}};
+    const double steps = std::floor((max->count - min->count) / step->count) + 1;
+    if (steps > kMaxSizes) {
+      return Error{fmt::format("{} to {} in steps of {} is {:.3g} sizes; at most {:.0f}", min->count, max->count,
+                               step->count, steps, kMaxSizes),
+                   "--stepbytes",
+                   {}};
+    }
+    std::vector<double> sizes;
+    for (double k = 0; k < steps; ++k) sizes.push_back(std::floor(min->count + k * step->count));
+    return sizes;
   }
   const double count = std::floor(std::log(max->count * (1 + 1e-12) / min->count) / std::log(factor)) + 1;
   if (count > kMaxSizes) {
@@ -181,7 +237,7 @@ int collective_command(const std::vector<std::string>& argv) {
   }
   auto sizes = size_sweep(args);
   if (!sizes) return stop(sizes.error());
-  const auto to_stdout = output_to_stdout(args, {"json", "html"}, {args.get("topology")});
+  const auto to_stdout = output_to_stdout(args, {"json", "html", "output_file"}, {args.get("topology")});
   if (!to_stdout) return stop(to_stdout.error());
 
   // The file's spec and device graph are dropped once the network is built
@@ -263,6 +319,11 @@ int collective_command(const std::vector<std::string>& argv) {
   if (!*to_stdout) std::fputs(report::format_collective_table(header, *rows).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = write_output(args.get("json"), report::collective_json(header, *rows)); !s) {
+      return stop(s.error());
+    }
+  }
+  if (args.has("output_file")) {
+    if (auto s = write_output(args.get("output_file"), report::nccl_tests_json(header, *rows)); !s) {
       return stop(s.error());
     }
   }

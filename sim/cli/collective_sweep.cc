@@ -53,6 +53,8 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     r.count = counts[i];
     r.type = request.type_name;
     r.redop = reduces ? request.redop : "none";
+    const bool rooted = request.op == collective::Op::kBroadcast || request.op == collective::Op::kReduce;
+    r.root = rooted ? request.root : -1;
     r.ranks = request.ranks;
     r.time_us = t * 1e6;
     r.contended = (*results)[best].load_bound || (*results)[best].shared_links;

@@ -19,21 +19,42 @@ std::string sizes_where(const std::vector<CollectiveRow>& rows, bool CollectiveR
   return out;
 }
 
+// `v` right-aligned in `width` characters with two decimals, or fewer
+// (down to none, then an exponent) when it would not fit: nccl-tests' rule,
+// so columns split on spaces the same way.
+std::string fitted(double v, int width) {
+  for (int decimals = 2; decimals >= 0; --decimals) {
+    std::string s = fmt::format("{:>{}.{}f}", v, width, decimals);
+    if (static_cast<int>(s.size()) <= width) return s;
+  }
+  return fmt::format("{:>{}.{}e}", v, width, width >= 7 ? 1 : 0);
+}
+
 }  // namespace
 
 std::string format_collective_table(const CollectiveHeader& h, const std::vector<CollectiveRow>& rows) {
   std::string out;
   out += fmt::format("# collsim collective: {} (algorithm {}) on {} ranks of {}, backend {}\n", h.op, h.algo, h.ranks,
                      h.topology, h.backend);
-  out += "# algbw = size / time, busbw = algbw x nccl-tests' factor for the op; GB/s = 1e9 bytes/s\n#\n";
-  out += fmt::format("# {:>12} {:>12} {:>8} {:>6} {:>6} {:>6} {:>12} {:>8} {:>8}\n", "size", "count", "type", "redop",
-                     "algo", "proto", "time", "algbw", "busbw");
-  out += fmt::format("# {:>12} {:>12} {:>8} {:>6} {:>6} {:>6} {:>12} {:>8} {:>8}\n", "(B)", "(elements)", "", "", "",
-                     "", "(us)", "(GB/s)", "(GB/s)");
+  out +=
+      "# nccl-tests' columns; in-place = out-of-place (a simulation moves the same bytes), #wrong N/A (no data\n"
+      "# is checked); algbw = size / time, busbw = algbw x nccl-tests' factor for the op; GB/s = 1e9 bytes/s\n#\n";
+  std::string placement = fmt::format("# {:>10}  {:>12}  {:>8}  {:>6}  {:>6}  {:^29}  {:^29}", "", "", "", "", "",
+                                      "out-of-place", "in-place");
+  placement.erase(placement.find_last_not_of(' ') + 1);
+  out += placement + "\n";
+  out += fmt::format(
+      "# {:>10}  {:>12}  {:>8}  {:>6}  {:>6}  {:>7}  {:>6}  {:>6}  {:>6}  {:>7}  {:>6}  {:>6}  {:>6}  {:>6} {:>6}\n",
+      "size", "count", "type", "redop", "root", "time", "algbw", "busbw", "#wrong", "time", "algbw", "busbw", "#wrong",
+      "algo", "proto");
+  out += fmt::format("# {:>10}  {:>12}  {:>8}  {:>6}  {:>6}  {:>7}  {:>6}  {:>6}  {:>6}  {:>7}  {:>6}  {:>6}\n", "(B)",
+                     "(elements)", "", "", "", "(us)", "(GB/s)", "(GB/s)", "", "(us)", "(GB/s)", "(GB/s)");
   double busbw_sum = 0;
   for (const auto& r : rows) {
-    out += fmt::format("  {:>12.0f} {:>12} {:>8} {:>6} {:>6} {:>6} {:>12.2f} {:>8.2f} {:>8.2f}\n", r.bytes, r.count,
-                       r.type, r.redop, r.algo, r.proto, r.time_us, r.algbw_GBps, r.busbw_GBps);
+    const std::string measured =
+        fmt::format("{}  {}  {}     N/A", fitted(r.time_us, 7), fitted(r.algbw_GBps, 6), fitted(r.busbw_GBps, 6));
+    out += fmt::format("{:>12.0f}  {:>12}  {:>8}  {:>6}  {:>6}  {}  {}  {:>6} {:>6}\n", r.bytes, r.count, r.type,
+                       r.redop, r.root, measured, measured, r.algo, r.proto);
     busbw_sum += r.busbw_GBps;
   }
   if (!rows.empty()) {
@@ -87,6 +108,7 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     w.key("count").value(static_cast<double>(r.count));
     w.key("type").value(r.type);
     w.key("redop").value(r.redop);
+    w.key("root").value(static_cast<double>(r.root));
     w.key("ranks").value(static_cast<double>(r.ranks));
     w.key("time_us").value(r.time_us);
     w.key("algbw_GBps").value(r.algbw_GBps);
@@ -99,6 +121,54 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     w.end_object();
   }
   w.end_array();
+  w.end_object();
+  return w.str() + "\n";
+}
+
+std::string nccl_tests_json(const CollectiveHeader& h, const std::vector<CollectiveRow>& rows) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("config").begin_object();
+  w.key("ngpus").value(static_cast<double>(h.ranks));
+  w.key("minimum_bytes").value(rows.empty() ? 0.0 : rows.front().bytes);
+  w.key("maximum_bytes").value(rows.empty() ? 0.0 : rows.back().bytes);
+  w.key("iterations").value(1.0);
+  w.key("validation").value(0.0);
+  w.end_object();
+  w.key("results").begin_array();
+  double busbw_sum = 0;
+  for (const auto& r : rows) {
+    w.begin_object();
+    w.key("size").value(r.bytes);
+    w.key("count").value(static_cast<double>(r.count));
+    w.key("type").value(r.type);
+    w.key("redop").value(r.redop);
+    w.key("root").value(fmt::format("{:>6}", r.root));  // a padded string, as nccl-tests writes it
+    for (const char* placement : {"out_of_place", "in_place"}) {
+      w.key(placement).begin_object();
+      w.key("time").value(r.time_us);
+      w.key("alg_bw").value(r.algbw_GBps);
+      w.key("bus_bw").value(r.busbw_GBps);
+      w.key("nwrong").null();
+      w.end_object();
+    }
+    w.key("actual_iterations").value(1.0);
+    w.key("experiment_name").value("");
+    w.key("collsim").begin_object();
+    w.key("topology").value(h.topology);
+    w.key("backend").value(h.backend);
+    w.key("op").value(r.op);
+    w.key("algo").value(r.algo);
+    w.key("proto").value(r.proto);
+    w.end_object();
+    w.end_object();
+    busbw_sum += r.busbw_GBps;
+  }
+  w.end_array();
+  w.key("average_bus_bandwidth").begin_object();
+  w.key("bandwidth").value(rows.empty() ? 0.0 : busbw_sum / static_cast<double>(rows.size()));
+  w.key("okay").value("unchecked");
+  w.end_object();
   w.end_object();
   return w.str() + "\n";
 }

@@ -1,5 +1,7 @@
 // Results of a collective size sweep, printed the way nccl-tests prints them
-// (size, count, type, redop, time, algbw, busbw; GB = 1e9) and as JSON.
+// (size, count, type, redop, root, then time, algbw, busbw, #wrong out of
+// place and in place; GB = 1e9), with collsim's algorithm and protocol
+// after them, and as JSON.
 #pragma once
 
 #include <string>
@@ -15,6 +17,7 @@ struct CollectiveRow {
   long long count = 0;  // elements of `type`
   std::string type;     // "float", "half", ...
   std::string redop;    // "sum", or "none" for data movement only
+  int root = -1;        // broadcast and reduce; -1 for the others (as nccl-tests prints it)
   int ranks = 0;
   double time_us = 0;
   double algbw_GBps = 0;  // bytes / time
@@ -41,5 +44,11 @@ struct CollectiveHeader {
 std::string format_collective_table(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows);
 // {"topology":..., "backend":..., "results": [{"op","algo","bytes","ranks","time_us","algbw_GBps","busbw_GBps",...}]}
 std::string collective_json(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows);
+// The rows in nccl-tests' own JSON schema (its -J output: config, results
+// with size, count, type, redop, root, out_of_place and in_place {time,
+// alg_bw, bus_bw, nwrong}, average_bus_bandwidth), each result also
+// carrying a "collsim" object (topology, backend, op, algo, proto). nwrong
+// is null: no data is checked. NVIDIA/nccl-tests src/util.cu.
+std::string nccl_tests_json(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows);
 
 }  // namespace collsim::report

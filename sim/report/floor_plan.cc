@@ -79,7 +79,8 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
   int unplaced = 0;
   for (std::size_t i = 0; i < spec.links.size(); ++i) {
     const auto& l = spec.links[i];
-    const int ra = spec.devices[static_cast<std::size_t>(l.a)].rack, rb = spec.devices[static_cast<std::size_t>(l.b)].rack;
+    const int ra = spec.devices[static_cast<std::size_t>(l.a)].rack,
+              rb = spec.devices[static_cast<std::size_t>(l.b)].rack;
     const bool cable = !l.medium.empty();
     if (ra < 0 || rb < 0) {
       unplaced += cable ? 1 : 0;
@@ -116,8 +117,9 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
                               media, b.total_m, b.max_m);
     // A dark casing under the coloured line keeps idle (pale) bundles visible.
     const double width = 1.5 + std::log2(1.0 + b.cables);
-    out += fmt::format(R"(<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="#6b7080" stroke-width="{:.1f}" stroke-linecap="round"/>)",
-                       cx(ra), cy(ra), cx(rb), cy(rb), width + 2);
+    out += fmt::format(
+        R"(<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="#6b7080" stroke-width="{:.1f}" stroke-linecap="round"/>)",
+        cx(ra), cy(ra), cx(rb), cy(rb), width + 2);
     out += fmt::format(
         R"(<line class="cable" x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" stroke-width="{:.1f}" )"
         R"(stroke-linecap="round"><title>{}</title></line>)",
@@ -128,10 +130,14 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
     std::string what;
     for (const auto& [kind, n] : contents[r]) what += fmt::format("{}{} {}", what.empty() ? "" : ", ", n, kind);
     const Bundle& b = inside[r];
-    std::string title = fmt::format("{} (row {}, slot {}): {}", rack.name, rack.row, rack.slot, what.empty() ? "empty" : what);
-    if (by_util && b.cables > 0) title += fmt::format("; links inside: utilisation max {:.1f}%", b.max_util * 100);
-    else if (b.cables > 0) title += fmt::format("; {} cables inside, {:.1f} m", b.cables, b.total_m);
-    const std::string fill = by_util ? svg::heat_colour(b.max_util) : (contents[r].count("gpu") ? "#dbe7f3" : "#e8e3f1");
+    std::string title =
+        fmt::format("{} (row {}, slot {}): {}", rack.name, rack.row, rack.slot, what.empty() ? "empty" : what);
+    if (by_util && b.cables > 0)
+      title += fmt::format("; links inside: utilisation max {:.1f}%", b.max_util * 100);
+    else if (b.cables > 0)
+      title += fmt::format("; {} cables inside, {:.1f} m", b.cables, b.total_m);
+    const std::string fill =
+        by_util ? svg::heat_colour(b.max_util) : (contents[r].count("gpu") ? "#dbe7f3" : "#e8e3f1");
     out += fmt::format(
         R"(<rect class="rack" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}" stroke="#44475a" stroke-width="1"><title>{}</title></rect>)",
         cx(rack) - rack_w / 2, cy(rack) - rack_d / 2, rack_w, rack_d, fill, svg::escape(title));
@@ -142,23 +148,25 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
   }
   // Legend.
   const double ly = plan_h + 14;
-  out += fmt::format(R"(<text x="10" y="{:.0f}">{}</text>)", ly + 10,
-                     svg::escape(by_util ? "Cables between racks (one line per pair of racks, wider = more links), "
-                                           "coloured by the busiest link's utilisation over the step; racks by their "
-                                           "busiest link inside."
-                                         : fmt::format("Cables between racks (one line per pair of racks, wider = more "
-                                                       "cables), coloured by the longest cable's length (red = {:.1f} m).",
-                                                       longest)));
+  out +=
+      fmt::format(R"(<text x="10" y="{:.0f}">{}</text>)", ly + 10,
+                  svg::escape(by_util ? "Cables between racks (one line per pair of racks, wider = more links), "
+                                        "coloured by the busiest link's utilisation over the step; racks by their "
+                                        "busiest link inside."
+                                      : fmt::format("Cables between racks (one line per pair of racks, wider = more "
+                                                    "cables), coloured by the longest cable's length (red = {:.1f} m).",
+                                                    longest)));
   for (int i = 0; i <= 10; ++i) {
     out += fmt::format(R"(<rect x="{}" y="{:.0f}" width="30" height="12" fill="{}"/>)", 10 + i * 30, ly + 22,
                        svg::heat_colour(i / 10.0));
   }
-  out += fmt::format(R"(<text x="10" y="{:.0f}" class="small">{}</text><text x="{}" y="{:.0f}" class="small" text-anchor="end">{}</text>)",
-                     ly + 48, by_util ? "idle" : "0 m", 340, ly + 48,
-                     by_util ? "100%" : fmt::format("{:.1f} m", longest));
+  out += fmt::format(
+      R"(<text x="10" y="{:.0f}" class="small">{}</text><text x="{}" y="{:.0f}" class="small" text-anchor="end">{}</text>)",
+      ly + 48, by_util ? "idle" : "0 m", 340, ly + 48, by_util ? "100%" : fmt::format("{:.1f} m", longest));
   if (unplaced > 0) {
-    out += fmt::format(R"(<text x="360" y="{:.0f}" class="small">{} cables have an end outside any rack (not drawn).</text>)",
-                       ly + 48, unplaced);
+    out += fmt::format(
+        R"(<text x="360" y="{:.0f}" class="small">{} cables have an end outside any rack (not drawn).</text>)", ly + 48,
+        unplaced);
   }
   return out + "</svg>";
 }
@@ -226,7 +234,8 @@ std::string tiers_svg(const config::TopologySpec& spec, const topology::Topology
     const auto a = static_cast<std::size_t>(pair.first), b = static_cast<std::size_t>(pair.second);
     std::string classes;
     for (const auto& c : e.classes) classes += (classes.empty() ? "" : "/") + c;
-    const std::string label = fmt::format("{} x {} {}", e.links, units::format(units::Rate{e.rate_Bps / e.links}), classes);
+    const std::string label =
+        fmt::format("{} x {} {}", e.links, units::format(units::Rate{e.rate_Bps / e.links}), classes);
     if (a == b) {  // links inside a group (e.g. switch to switch in one tier)
       out += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle" class="small">{} (within)</text>)", gx[a],
                          gy[a] + box_h / 2 + 14, svg::escape(label));
@@ -239,8 +248,9 @@ std::string tiers_svg(const config::TopologySpec& spec, const topology::Topology
   }
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const auto& [t, kind] = groups[g];
-    out += fmt::format(R"(<rect class="device-group" x="{:.1f}" y="{:.1f}" width="{}" height="{}" rx="6" fill="{}" stroke="#44475a"/>)",
-                       gx[g] - box_w / 2, gy[g] - box_h / 2, box_w, box_h, kind == "gpu" ? "#dbe7f3" : "#eef0f4");
+    out += fmt::format(
+        R"(<rect class="device-group" x="{:.1f}" y="{:.1f}" width="{}" height="{}" rx="6" fill="{}" stroke="#44475a"/>)",
+        gx[g] - box_w / 2, gy[g] - box_h / 2, box_w, box_h, kind == "gpu" ? "#dbe7f3" : "#eef0f4");
     out += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle">{} x {}</text>)", gx[g], gy[g] - 3,
                        members[g], svg::escape(kind));
     out += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle" class="small">{}</text>)", gx[g], gy[g] + 14,
@@ -262,7 +272,8 @@ std::string topology_svg_document(const config::TopologySpec& spec, const topolo
       R"(<?xml version="1.0" encoding="UTF-8"?>)"
       "\n"
       R"(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{:.0f}" viewBox="0 0 {} {:.0f}" font-family="sans-serif" font-size="12">)"
-      "\n<style>.small{{font-size:10px}} .link{{stroke:#8a8fa3;stroke-width:1.5}} .edge-label{{paint-order:stroke;stroke:#fff;stroke-width:3px}}</style>\n",
+      "\n<style>.small{{font-size:10px}} .link{{stroke:#8a8fa3;stroke-width:1.5}} "
+      ".edge-label{{paint-order:stroke;stroke:#fff;stroke-width:3px}}</style>\n",
       kWidth, h1 + h2 + 70, kWidth, h1 + h2 + 70);
   out += fmt::format(R"(<text x="10" y="22" font-size="16">{}: floor plan and tiers</text>)", svg::escape(spec.name));
   out += fmt::format(R"~(<g transform="translate(0 34)">{}</g>)~", plan);

@@ -10,11 +10,21 @@ std::string json_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<int>(c));
@@ -82,6 +92,11 @@ JsonWriter& JsonWriter::value(double x) {
 JsonWriter& JsonWriter::value(bool b) {
   before_value();
   out_ += b ? "true" : "false";
+  return *this;
+}
+JsonWriter& JsonWriter::null() {
+  before_value();
+  out_ += "null";
   return *this;
 }
 

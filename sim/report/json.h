@@ -19,6 +19,7 @@ class JsonWriter {
   JsonWriter& value(const char* s) { return value(std::string_view(s)); }
   JsonWriter& value(double x);  // non-finite numbers are written as null
   JsonWriter& value(bool b);
+  JsonWriter& null();
   const std::string& str() const { return out_; }
 
  private:

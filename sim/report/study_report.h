@@ -14,19 +14,19 @@ struct StudyRow {
   std::string hash;
   std::vector<std::string> axis_values;  // in the study's axis_paths() order
   bool ok = false;
-  std::vector<double> metrics;           // in StudyTable::metric_names order (NaN: none)
-  std::vector<std::string> labels;       // in StudyTable::label_names order
-  std::string error;                     // when !ok
+  std::vector<double> metrics;      // in StudyTable::metric_names order (NaN: none)
+  std::vector<std::string> labels;  // in StudyTable::label_names order
+  std::string error;                // when !ok
 };
 
 struct StudyTable {
   std::string name, kind;  // kind: "run" or "collective"
   std::vector<std::string> axis_paths;
   std::vector<std::string> metric_names, label_names;
-  std::string primary;              // the metric the report plots and ranks by
-  bool lower_is_better = true;      // step time: lower; busbw: higher
-  int expected_points = 0;          // the whole study (rows may be fewer: a shard, an interrupted run)
-  std::vector<StudyRow> rows;       // by index
+  std::string primary;          // the metric the report plots and ranks by
+  bool lower_is_better = true;  // step time: lower; busbw: higher
+  int expected_points = 0;      // the whole study (rows may be fewer: a shard, an interrupted run)
+  std::vector<StudyRow> rows;   // by index
 };
 
 // The metrics and labels of each study kind, and its primary metric.

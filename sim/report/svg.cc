@@ -69,9 +69,10 @@ std::string short_number(double v) {
 }  // namespace
 
 std::string open_chart(const std::string& name, double height) {
-  return fmt::format(R"(<svg class="chart" data-chart="{}" xmlns="http://www.w3.org/2000/svg" width="{}" height="{:.0f}" )"
-                     R"(viewBox="0 0 {} {:.0f}" role="img">)",
-                     escape(name), kWidth, height, kWidth, height);
+  return fmt::format(
+      R"(<svg class="chart" data-chart="{}" xmlns="http://www.w3.org/2000/svg" width="{}" height="{:.0f}" )"
+      R"(viewBox="0 0 {} {:.0f}" role="img">)",
+      escape(name), kWidth, height, kWidth, height);
 }
 
 std::string escape(std::string_view s) {
@@ -79,15 +80,27 @@ std::string escape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
         // XML 1.0 allows no control characters but tab, newline and return.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') out += "\xEF\xBF\xBD";
-        else out += c;
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
+          out += "\xEF\xBF\xBD";
+        else
+          out += c;
     }
   }
   return out;
@@ -110,7 +123,8 @@ std::string heat_colour(double f) {
 
 std::string category_colour(int i) {
   // Okabe-Ito, a palette designed to stay distinct under colour blindness.
-  static const char* palette[] = {"#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#999999"};
+  static const char* palette[] = {"#0072b2", "#e69f00", "#009e73", "#cc79a7",
+                                  "#56b4e9", "#d55e00", "#f0e442", "#999999"};
   return palette[((i % 8) + 8) % 8];
 }
 
@@ -214,8 +228,9 @@ std::string line_chart(const std::string& name, const std::vector<Series>& serie
   out += fmt::format(R"(<line x1="{0}" x2="{1}" y1="{2}" y2="{2}" class="axis"/>)", left, right, bottom);
   out += fmt::format(R"(<line x1="{0}" x2="{0}" y1="{1}" y2="{2}" class="axis"/>)", left, top, bottom);
   out += text((left + right) / 2, plot_h - 14, axes.x_label, "middle", "axis-label");
-  out += fmt::format(R"~(<text x="14" y="{:.1f}" text-anchor="middle" class="axis-label" transform="rotate(-90 14 {:.1f})">{}</text>)~",
-                     (top + bottom) / 2, (top + bottom) / 2, escape(axes.y_label));
+  out += fmt::format(
+      R"~(<text x="14" y="{:.1f}" text-anchor="middle" class="axis-label" transform="rotate(-90 14 {:.1f})">{}</text>)~",
+      (top + bottom) / 2, (top + bottom) / 2, escape(axes.y_label));
   for (std::size_t k = 0; k < series.size(); ++k) {
     const auto& s = series[k];
     std::string pts;
@@ -230,8 +245,8 @@ std::string line_chart(const std::string& name, const std::vector<Series>& serie
       if (axes.log_x && !(x > 0)) continue;
       out += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="{}" fill="{}" stroke="{}"><title>{}</title></circle>)",
                          px(x), py(y), s.markers_only ? 5 : 3, s.markers_only ? "white" : s.colour, s.colour,
-                         escape(fmt::format("{}: {} -> {}", s.name,
-                                            axes.format_x ? axes.format_x(x) : short_number(x), short_number(y))));
+                         escape(fmt::format("{}: {} -> {}", s.name, axes.format_x ? axes.format_x(x) : short_number(x),
+                                            short_number(y))));
     }
     const double ly = plot_h + 6 + 20.0 * k;
     out += fmt::format(R"(<circle cx="{}" cy="{:.1f}" r="5" fill="{}" stroke="{}"/>)", left + 6, ly,
@@ -254,8 +269,8 @@ std::string heat_map(const std::string& name, const std::vector<HeatRow>& rows, 
     for (std::size_t i = 0; i < hr.values.size(); ++i) {
       const double x = kLabelWidth + (right - kLabelWidth) * i / n;
       out += rect(x, y, (right - kLabelWidth) / n + 0.3, row - 2, heat_colour(hr.values[i]),
-                  fmt::format("{}: {:.0f}% from {} to {}", hr.label, hr.values[i] * 100, format_seconds(t_end_s * i / n),
-                              format_seconds(t_end_s * (i + 1) / n)));
+                  fmt::format("{}: {:.0f}% from {} to {}", hr.label, hr.values[i] * 100,
+                              format_seconds(t_end_s * i / n), format_seconds(t_end_s * (i + 1) / n)));
     }
   }
   const double axis_y = top + row * rows.size() + 4;
@@ -328,8 +343,8 @@ std::string gantt(const std::string& name, const std::vector<GanttRow>& rows, do
         y_k -= h;
         out += rect(px(c * col_s), std::max(y, y_k), px(e * col_s) - px(c * col_s), h,
                     category_colour(static_cast<int>(k)),
-                    fmt::format("{}, {} to {}: {}", rows[r].label, format_seconds(c * col_s),
-                                format_seconds(e * col_s), title));
+                    fmt::format("{}, {} to {}: {}", rows[r].label, format_seconds(c * col_s), format_seconds(e * col_s),
+                                title));
       }
       c = e;
     }

@@ -1,0 +1,68 @@
+// collsim collective beside nccl-tests: its launch options, its -i size
+// steps and its -J JSON schema (NVIDIA/nccl-tests src/common.cu, src/util.cu).
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+using collsim::testing::run_collsim;
+
+TEST(NcclTestsCompat, LaunchOptionsAreAcceptedAndIgnored) {
+  const std::string base = "collective -t topologies/hgx-h100.yaml -b 1M -e 4M --backend analytical";
+  const auto plain = run_collsim(base);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  // The options nccl-tests' scripts pass: GPUs per thread, cycles,
+  // aggregation, blocking, CUDA graphs, iterations, checking.
+  const auto r = run_collsim(base + " -g 1 -N 1 -m 1 -z 0 -G 0 -a 1 -C 0 -n 20 -w 5 -c 1 -I 0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, plain.out);
+  // Not an nccl-tests option either: still an error.
+  EXPECT_EQ(run_collsim(base + " -q 1").exit_code, 2);
+}
+
+TEST(NcclTestsCompat, StepbytesAddsInsteadOfMultiplying) {
+  // nccl-tests -b 1M -e 4M -i 1M: 1, 2, 3, 4 MiB.
+  const auto r = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 4M -i 1M --backend analytical --json -");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const YAML::Node rows = YAML::Load(r.out)["results"];
+  ASSERT_EQ(rows.size(), 4u);
+  for (std::size_t k = 0; k < 4; ++k) EXPECT_EQ(rows[k]["bytes"].as<double>(), (k + 1) * 1048576.0);
+  EXPECT_EQ(run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 4M -i 0").exit_code, 2);
+}
+
+TEST(NcclTestsCompat, JsonInNcclTestsSchema) {
+  const auto r = run_collsim(
+      "collective -t topologies/hgx-h100.yaml --op broadcast -r 3 -b 1M -e 4M -f 2 --backend analytical -J -");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const YAML::Node doc = YAML::Load(r.out);  // JSON is YAML
+  const YAML::Node results = doc["results"];
+  ASSERT_EQ(results.size(), 3u);
+  double sum = 0;
+  for (const auto& row : results) {
+    // nccl-tests' keys: size, count, type, redop, root (a padded string),
+    // out_of_place and in_place with time (us), alg_bw, bus_bw (GB/s), nwrong.
+    const double size = row["size"].as<double>();
+    EXPECT_EQ(row["count"].as<double>(), size / 4);  // float
+    EXPECT_EQ(row["type"].as<std::string>(), "float");
+    EXPECT_EQ(row["redop"].as<std::string>(), "none");
+    EXPECT_EQ(row["root"].as<std::string>(), "     3");
+    for (const char* placement : {"out_of_place", "in_place"}) {
+      const YAML::Node p = row[placement];
+      // algbw = size / time; broadcast busbw = algbw (nccl-tests' PERFORMANCE.md).
+      EXPECT_NEAR(p["alg_bw"].as<double>(), size / (p["time"].as<double>() * 1e3), 1e-9 * size);
+      EXPECT_DOUBLE_EQ(p["bus_bw"].as<double>(), p["alg_bw"].as<double>());
+      EXPECT_TRUE(p["nwrong"].IsNull());
+    }
+    EXPECT_EQ(row["collsim"]["op"].as<std::string>(), "broadcast");
+    sum += row["out_of_place"]["bus_bw"].as<double>();
+  }
+  EXPECT_NEAR(doc["average_bus_bandwidth"]["bandwidth"].as<double>(), sum / 3, 1e-9 * sum);
+}
+
+}  // namespace
+}  // namespace collsim
