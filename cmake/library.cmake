@@ -45,3 +45,21 @@ if(COLLSIM_PYTHON)
     message(STATUS "pybind11 not found: no Python module (apt-get install pybind11-dev python3-dev)")
   endif()
 endif()
+
+# bash completion, and a man page generated from --help when help2man is
+# installed (Debian's help2man).
+install(FILES completions/collsim.bash DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions
+        RENAME collsim)
+find_program(COLLSIM_HELP2MAN help2man)
+if(COLLSIM_HELP2MAN)
+  add_custom_command(
+    OUTPUT ${CMAKE_BINARY_DIR}/collsim.1
+    COMMAND ${COLLSIM_HELP2MAN} --no-info --name "simulate the communication inside distributed training"
+            --output ${CMAKE_BINARY_DIR}/collsim.1 $<TARGET_FILE:collsim>
+    DEPENDS collsim
+    VERBATIM)
+  add_custom_target(collsim_man ALL DEPENDS ${CMAKE_BINARY_DIR}/collsim.1)
+  install(FILES ${CMAKE_BINARY_DIR}/collsim.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+else()
+  message(STATUS "help2man not found: no man page (apt-get install help2man)")
+endif()

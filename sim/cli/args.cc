@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <map>
 
 #include "sim/config/yaml_fields.h"
 
@@ -68,20 +69,97 @@ Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std:
   return out;
 }
 
+namespace {
+
+// What an option's value is, for --help: FILE, SIZE, N... (VALUE otherwise).
+std::string placeholder(const std::string& name) {
+  static const std::map<std::string, std::string> kinds{{"topology", "FILE"},
+                                                        {"workload", "FILE"},
+                                                        {"json", "FILE"},
+                                                        {"html", "FILE"},
+                                                        {"trace", "FILE"},
+                                                        {"validation", "FILE"},
+                                                        {"output_file", "FILE"},
+                                                        {"file", "FILE"},
+                                                        {"dot", "FILE"},
+                                                        {"expand", "FILE"},
+                                                        {"svg", "FILE"},
+                                                        {"out", "DIR"},
+                                                        {"minbytes", "SIZE"},
+                                                        {"maxbytes", "SIZE"},
+                                                        {"stepbytes", "SIZE"},
+                                                        {"stepfactor", "X"},
+                                                        {"ranks", "N"},
+                                                        {"root", "N"},
+                                                        {"jobs", "N"},
+                                                        {"iters", "N"},
+                                                        {"warmup_iters", "N"},
+                                                        {"trace-workers", "N"},
+                                                        {"trace-links", "N"},
+                                                        {"auto-max-work", "N"},
+                                                        {"simgrid-aggregate-above", "N"},
+                                                        {"set", "KEY=VALUE"},
+                                                        {"set-workload", "KEY=VALUE"},
+                                                        {"op", "OP"},
+                                                        {"redop", "OP"},
+                                                        {"algo", "ALGO"},
+                                                        {"proto", "PROTO"},
+                                                        {"backend", "NAME"},
+                                                        {"datatype", "TYPE"},
+                                                        {"shard", "I/N"},
+                                                        {"what-if", "on|off"},
+                                                        {"memory-check", "on|off"}};
+  const auto it = kinds.find(name);
+  return it == kinds.end() ? "VALUE" : it->second;
+}
+
+// `text` as lines of at most `width` characters, broken at spaces; a word
+// longer than a line stands alone.
+std::vector<std::string> wrapped(const std::string& text, std::size_t width) {
+  std::vector<std::string> lines{""};
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (!lines.back().empty() && lines.back().size() + 1 + word.size() > width) lines.emplace_back();
+    if (!lines.back().empty()) lines.back() += ' ';
+    lines.back() += word;
+    start = end + 1;
+  }
+  return lines;
+}
+
+}  // namespace
+
 std::string format_options_help(const std::vector<OptionSpec>& specs) {
+  // Two columns within 80: the option (up to 30 wide, alone on its line when
+  // longer) and its help, wrapped and indented.
+  constexpr std::size_t kLeft = 30, kWidth = 80;
   std::string out, grouped;
   for (const auto& s : specs) {
     if (s.grouped) {
       grouped += fmt::format("{}-{}", grouped.empty() ? "" : " ", s.short_name);
       continue;
     }
-    std::string left = s.short_name.empty() ? "    " : fmt::format("-{}, ", s.short_name);
-    left += "--" + s.name + (s.takes_value ? " VALUE" : "");
-    out += fmt::format("  {:<28} {}", left, s.help);
-    if (!s.default_value.empty()) out += fmt::format(" (default: {})", s.default_value);
-    out += "\n";
+    std::string left = s.short_name.empty() ? "      " : fmt::format("  -{}, ", s.short_name);
+    left += fmt::format("--{}{}{}", s.name, s.takes_value ? " " : "", s.takes_value ? placeholder(s.name) : "");
+    std::string help = s.help;
+    if (!s.default_value.empty()) help += fmt::format(" (default: {})", s.default_value);
+    const auto lines = wrapped(help, kWidth - kLeft - 1);
+    if (left.size() >= kLeft) {
+      out += left + "\n";
+      left.clear();
+    }
+    for (const auto& line : lines) {
+      out += fmt::format("{:<{}} {}\n", left, kLeft, line);
+      left.clear();
+    }
   }
-  if (!grouped.empty()) out += fmt::format("  {:<28} accepted for nccl-tests compatibility; ignored\n", grouped);
+  if (!grouped.empty()) {
+    out += "  nccl-tests' launch options, accepted and ignored:\n";
+    for (const auto& line : wrapped(grouped, kWidth - 4)) out += "    " + line + "\n";
+  }
   return out;
 }
 
