@@ -32,6 +32,11 @@ install(FILES ${CMAKE_BINARY_DIR}/collsim.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}
 # python/collsim/__init__.py and the pybind11 extension _collsim.
 option(COLLSIM_PYTHON "Build the Python module (pybind11-dev, python3-dev)" ON)
 if(COLLSIM_PYTHON)
+  # Debian's python3 (the one pybind11-dev and python3-pytest serve) unless
+  # one is named: another python3 first on the PATH (pyenv...) may lack them.
+  if(NOT DEFINED PYTHON_EXECUTABLE AND EXISTS /usr/bin/python3)
+    set(PYTHON_EXECUTABLE /usr/bin/python3)
+  endif()
   find_package(pybind11 CONFIG QUIET)
   if(pybind11_FOUND)
     pybind11_add_module(collsim_python python/collsim_module.cc)

@@ -26,7 +26,7 @@ if [ "${1:-}" = --available ]; then available; exit; fi
 
 seconds=${1:-30}
 readers=(topology workload study set units)
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOLLSIM_FUZZ=ON \
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOLLSIM_FUZZ=ON -DCOLLSIM_PYTHON=OFF \
   -DCOLLSIM_TESTS=OFF -DCOLLSIM_BENCH=OFF -DCOLLSIM_WERROR=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${readers[@]/#/fuzz_}" >/dev/null
 out=build-fuzz/fuzz

@@ -92,3 +92,36 @@ TEST(Run, HtmlTimelineShowsEveryStageOfANineStagePipeline) {
 
 }  // namespace
 }  // namespace collsim
+
+namespace collsim {
+namespace {
+
+// -v / --log-level: what the simulator decided, on standard error only; the
+// table on standard output is the same, and nothing is logged by default.
+TEST(Logging, VerboseTellsTheTunersChoiceOnStandardErrorOnly) {
+  const std::string args = "collective -t topologies/h100-ib400-4node.yaml -b 1M -e 1M --backend analytical";
+  const auto quiet = collsim::testing::run_collsim(args);
+  const auto verbose = collsim::testing::run_collsim("-v " + args);
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  ASSERT_EQ(verbose.exit_code, 0) << verbose.err;
+  EXPECT_TRUE(quiet.err.empty()) << quiet.err;
+  EXPECT_EQ(verbose.out, quiet.out);
+  // The choice, every candidate's time, and the candidate left out (NVLS across nodes).
+  EXPECT_NE(verbose.err.find("collsim: info: tuner: allreduce of 1048576 B on 32 ranks: chose "), std::string::npos)
+      << verbose.err;
+  EXPECT_NE(verbose.err.find("ring/LL128"), std::string::npos) << verbose.err;
+  EXPECT_NE(verbose.err.find("skipped nvls"), std::string::npos) << verbose.err;
+  // Point-to-point relays at debug; routes at trace.
+  const auto debug = collsim::testing::run_collsim(
+      "collective -t topologies/h100-ib400-4node.yaml --op alltoall -b 1M -e 1M --backend analytical --log-level "
+      "debug");
+  EXPECT_NE(debug.err.find("collsim: debug: pxn: n0gpu0 -> n1gpu1 relayed through n0gpu1"), std::string::npos)
+      << debug.err.substr(0, 400);
+  const auto bad = collsim::testing::run_collsim("--log-level=loud " + args);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--log-level must be trace, debug, info, warn, error or off, found 'loud'"), std::string::npos)
+      << bad.err;
+}
+
+}  // namespace
+}  // namespace collsim

@@ -10,6 +10,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
+#include "sim/core/log.h"
 
 namespace {
 
@@ -28,6 +29,12 @@ constexpr const char* kUsage =
     "               of materials\n"
     "  version      print collsim's version (also --version, -V)\n"
     "\n"
+    "global options (anywhere on the line):\n"
+    "  -v, -vv, -vvv         log what the simulator decides to standard error:\n"
+    "                        info (algorithm choices, skipped candidates,\n"
+    "                        aggregation), debug (PXN relays...), trace (routes)\n"
+    "  --log-level LEVEL     trace, debug, info, warn (the default), error or off\n"
+    "\n"
     "Run 'collsim <command> --help' for a command's options.\n";
 
 }  // namespace
@@ -41,12 +48,34 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 512 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
   mallopt(M_TOP_PAD, 256 * 1024 * 1024);
-  if (argc < 2) {
+  // Global options, anywhere on the line: -v (info), -vv (debug), -vvv
+  // (trace), --log-level LEVEL (sim/core/log.h). The rest goes to the command.
+  std::vector<std::string> words;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool verbose = a == "-v" || a == "-vv" || a == "-vvv";
+    const bool level_option = a == "--log-level" || a.rfind("--log-level=", 0) == 0;
+    if (!verbose && !level_option) {
+      words.push_back(a);
+      continue;
+    }
+    if (a == "--log-level" && i + 1 >= argc) return fail("", collsim::make_error("--log-level needs a value"));
+    const std::string level = a == "-v"            ? std::string("info")
+                              : a == "-vv"         ? std::string("debug")
+                              : a == "-vvv"        ? std::string("trace")
+                              : a == "--log-level" ? std::string(argv[++i])
+                                                   : a.substr(12);
+    if (!collsim::log::set_level(level)) {
+      return fail("", collsim::make_error(fmt::format(
+                          "--log-level must be trace, debug, info, warn, error or off, found '{}'", level)));
+    }
+  }
+  if (words.empty()) {
     std::fputs(kUsage, stderr);
     return exit_code(collsim::make_error("no command"));
   }
-  const std::string command = argv[1];
-  const std::vector<std::string> args(argv + 2, argv + argc);
+  const std::string command = words.front();
+  const std::vector<std::string> args(words.begin() + 1, words.end());
   if (command == "run") return run_command(args);
   if (command == "sweep") return sweep_command(args);
   if (command == "collective") return collective_command(args);

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "sim/collective/protocol.h"
+#include "sim/core/log.h"
 #include "sim/engine/analytical_backend.h"
 
 namespace collsim::engine {
@@ -170,6 +171,19 @@ std::size_t fastest(const Candidates& candidates, std::size_t index, const std::
   std::size_t best = of.front();
   for (std::size_t k : of)
     if (results[k].time_s < results[best].time_s) best = k;
+  if (log::enabled(spdlog::level::info)) {
+    const auto& s = candidates.schedules[best];
+    std::string all;
+    for (std::size_t k : of) {
+      const auto& c = candidates.schedules[k];
+      all += fmt::format("{}{}/{} {:.2f} us{}", all.empty() ? "" : ", ", c.algo, collective::protocol_name(c.protocol),
+                         results[k].time_s * 1e6, results[k].pruned ? " (bound, not simulated)" : "");
+    }
+    log::info("tuner: {} of {:.0f} B on {} ranks: chose {}/{} from {}", s.op, s.bytes, s.ranks, s.algo,
+              collective::protocol_name(s.protocol), all);
+    for (const auto& why : candidates.skipped[index])
+      log::info("tuner: {} of {:.0f} B: skipped {}", s.op, s.bytes, why);
+  }
   return best;
 }
 

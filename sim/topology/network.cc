@@ -12,6 +12,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "sim/core/log.h"
 #include "sim/topology/planes.h"
 
 namespace collsim::topology {
@@ -324,6 +325,8 @@ const std::vector<int>& Network::p2p_route(int src, int dst) const {
     } else {
       it->second = to_relay;
       it->second.insert(it->second.end(), onward.begin(), onward.end());
+      log::debug("pxn: {} -> {} relayed through {}", endpoints_[static_cast<std::size_t>(src)],
+                 endpoints_[static_cast<std::size_t>(dst)], endpoints_[static_cast<std::size_t>(relay)]);
     }
   }
   return it->second;

@@ -8,6 +8,7 @@
 #include <deque>
 #include <limits>
 
+#include "sim/core/log.h"
 #include "sim/topology/network.h"
 
 namespace collsim::topology {
@@ -288,6 +289,13 @@ const std::vector<int>& Network::route(int src, int dst) const {
   auto [it, inserted] = route_cache_.try_emplace(key);
   if (inserted && src != dst) {
     if (!route_pair(src, dst, true, &it->second)) route_pair(src, dst, false, &it->second);
+    if (log::enabled(spdlog::level::trace)) {
+      std::string hops;
+      for (int l : it->second)
+        hops += fmt::format("{}{}", hops.empty() ? "" : ", ", links_[static_cast<std::size_t>(l)].name);
+      log::trace("route: {} -> {}: {}", endpoints_[static_cast<std::size_t>(src)],
+                 endpoints_[static_cast<std::size_t>(dst)], hops.empty() ? "none" : hops);
+    }
   }
   return it->second;
 }

@@ -9,6 +9,7 @@
 
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
+#include "sim/core/log.h"
 #include "sim/engine/tuner.h"
 #include "sim/units/units.h"
 
@@ -192,6 +193,8 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     for (std::size_t k = 0; k < bytes.size(); ++k)
       if (bytes[k] > 0) out[i].link_bytes.emplace_back(links[k], bytes[k]);
   }
+  log::info("step: {} collective calls, {} distinct wirings, {} candidate schedules on the {} backend", calls.size(),
+            reps.size(), schedules.size(), backend.name());
   if (stats) *stats = CommCostStats{calls.size(), reps.size(), schedules.size(), std::move(skipped)};
   return out;
 }

@@ -13,6 +13,7 @@
 #include <exception>
 #include <map>
 
+#include "sim/core/log.h"
 #include "sim/engine/plan.h"
 #include "sim/engine/simgrid/dag_runner.h"
 
@@ -124,8 +125,16 @@ Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Networ
     any_aggregated |= s.compact() && s.transfer_count() > options.simgrid_aggregate_above && !options.record_transfers;
   if (any_aggregated) {
     explicit_copies = schedules;
-    for (auto& s : explicit_copies)
-      if (s.compact() && s.transfer_count() <= options.simgrid_aggregate_above) s = collective::expand(s);
+    for (auto& s : explicit_copies) {
+      if (s.compact() && s.transfer_count() <= options.simgrid_aggregate_above) {
+        s = collective::expand(s);
+      } else if (s.compact()) {
+        log::info(
+            "simgrid: {} ({}) of {:.0f} B on {} ranks: {:.3g} transfers, above --simgrid-aggregate-above {:.3g}: "
+            "one step at a time (aggregated)",
+            s.op, s.algo, s.bytes, s.ranks, s.transfer_count(), options.simgrid_aggregate_above);
+      }
+    }
     to_plan = &explicit_copies;
   }
   auto plan = detail::make_plan(network, *to_plan, options, /*keep_compact=*/any_aggregated);
