@@ -17,29 +17,24 @@
 // NIC affinity: at a PCIe switch joining several GPUs and NICs, a route may
 // turn between a GPU and a NIC only if they are paired (the k-th GPU with
 // the k-th NIC, in declaration order; shared or split in proportion when the
-// counts differ). A GPU's network traffic therefore leaves and arrives
-// through its own NIC, as NCCL places each GPU on its closest NIC, instead
-// of taking a sibling's NIC when that is a hop shorter or the ECMP choice;
-// and no route turns from one NIC to another through the host.
-// Without the rule a 4-node ring all-reduce behind PCIe switches fell from
-// 374 to 188 GB/s (two GPUs on one NIC). Where the rule leaves a
-// destination unreachable (a fabric joining only same-rail NICs), that
-// route may use a sibling's NIC. NICs with such a pairing are never merged
+// counts differ), so a GPU's network traffic leaves and arrives through its
+// own NIC, and no route turns from one NIC to another through the host.
+// Where the rule leaves a destination unreachable (rails that nothing
+// joins), that route may use a sibling's NIC. Paired NICs are never merged
 // as twins (one GPU would get both).
-// PXN (p2p_route): NCCL relays point-to-point traffic to another NVLink
-// domain through the sender-side GPU on the receiver's rail (see there);
-// collective routes (route) do not relay.
-// ECMP: where several fewest-hop paths remain after plane merging (which
-// already splits traffic exactly over twin switches), each (source,
-// destination) pair takes one of them, chosen from the destination's number
-// (D-mod-k, the static routing of fat trees): flows to different
-// destinations spread over the paths, a pair always takes the same one. On a
-// k = 8 three-tier fat tree a 128-GPU ring all-reduce reaches 310 GB/s busbw
-// with it, against 110 GB/s with a hash of the pair (collisions). GPUs are
-// numbered as D-mod-k numbers hosts, by the switch port their NIC is cabled
-// to: numbered by GPU index, the GPUs of one rail (k, k + 8, ... on 8-GPU
-// nodes) shared an eighth of the paths into their leaf (a send/recv on
-// 4,096 H100s: 5.9 GB/s instead of the NICs' 47).
+// ECMP: where several fewest-hop paths remain after plane merging, each
+// (source, destination) pair takes one, chosen from the destination's
+// number (D-mod-k, the static routing of fat trees); GPUs are numbered by
+// the switch their NIC is cabled to, then by index.
+// PXN (p2p_route): point-to-point traffic to another NVLink domain is
+// relayed through the sender-side GPU on the receiver's rail; collective
+// routes (route) do not relay.
+// Why each rule, and what it changed when it came in: docs/topology-format.md
+// ("Routing") and docs/architecture.md ("Routing").
+//
+// Threads: a Network is not thread-safe. route() and p2p_route() fill caches
+// and a scratch area inside a const object; use one Network per thread (the
+// SimGrid backend and the sweep's workers run in processes of their own).
 #pragma once
 
 #include <cstdint>

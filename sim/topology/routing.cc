@@ -13,6 +13,25 @@
 
 namespace collsim::topology {
 
+namespace {
+
+// One step of the widest fewest-hop search: the arc `via` reaches a state
+// whose equal-cost predecessors are `parents` and whose width (narrowest
+// rate from the source) is `width`. A wider path replaces them; an equally
+// wide one (within 1e-12) joins them, for ECMP.
+template <class Arc>
+void relax_widest(std::vector<Arc>& parents, double& width, const Arc& via, double width_before, double link_rate) {
+  const double w = std::min(width_before, link_rate);
+  if (parents.empty() || w > width * (1 + 1e-12)) {
+    parents.assign(1, via);
+    width = w;
+  } else if (w >= width * (1 - 1e-12)) {
+    parents.push_back(via);
+  }
+}
+
+}  // namespace
+
 bool Network::turn_allowed(int via, int from, int to) const {
   const auto& groups = port_group_[static_cast<std::size_t>(via)];
   if (groups.empty()) return true;
@@ -47,14 +66,7 @@ void Network::bfs(int src, bool affinity, std::vector<std::vector<Arc>>* parents
         queue.push_back(t);
       }
       if (depth[tt] != depth[ut] + 1) return;
-      const double w = std::min(width[ut], links_[static_cast<std::size_t>(link)].rate_Bps);
-      auto& p = parents[tt];
-      if (p.empty() || w > width[tt] * (1 + 1e-12)) {
-        p.assign(1, Arc{su, link});
-        width[tt] = w;
-      } else if (w >= width[tt] * (1 - 1e-12)) {
-        p.push_back(Arc{su, link});
-      }
+      relax_widest(parents[tt], width[tt], Arc{su, link}, width[ut], links_[static_cast<std::size_t>(link)].rate_Bps);
     });
   }
 }
@@ -269,13 +281,7 @@ bool Network::route_pair(int src, int dst, bool affinity, std::vector<int>* out)
         p.clear();
         queue.push_back(t);
       }
-      const double w = std::min(at(S.width, su), links_[static_cast<std::size_t>(link)].rate_Bps);
-      if (p.empty() || w > at(S.width, t) * (1 + 1e-12)) {
-        p.assign(1, Arc{su, link});
-        at(S.width, t) = w;
-      } else if (w >= at(S.width, t) * (1 - 1e-12)) {
-        p.push_back(Arc{su, link});
-      }
+      relax_widest(p, at(S.width, t), Arc{su, link}, at(S.width, su), links_[static_cast<std::size_t>(link)].rate_Bps);
     });
   }
   *out = walk_back(dst, S.parents);

@@ -1,7 +1,7 @@
 // Quantities with explicit units: parse what users write in files and on the
 // command line ("25GB/s", "400Gb/s", "250ns", "3m", "1GiB") and print them back.
 //
-// Conventions (DESIGN.md "Numbers"): GB/MB/KB are powers of ten, GiB/MiB/KiB
+// Conventions (docs/topology-format.md, "Units"): GB/MB/KB are powers of ten, GiB/MiB/KiB
 // powers of two; rates written in b/s are bits (400Gb/s = 50e9 bytes/s).
 // Internally everything is SI base units in doubles: bytes, bytes/s, seconds, metres.
 #pragma once
