@@ -34,6 +34,7 @@
 #include "sim/config/study_file.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/yaml_fields.h"
+#include "sim/core/subprocess.h"
 #include "sim/engine/backend.h"
 #include "sim/report/atomic_file.h"
 #include "sim/report/json.h"
@@ -60,9 +61,6 @@ const std::vector<OptionSpec>& sweep_options() {
   };
   return specs;
 }
-
-volatile sig_atomic_t g_interrupted = 0;  // the signal that asked us to stop, or 0
-void on_interrupt(int signo) { g_interrupted = signo; }
 
 // Prints the error and returns its exit code.
 int stop(const Error& error) { return fail("sweep", error); }
@@ -337,96 +335,57 @@ int sweep_command(const std::vector<std::string>& argv) {
   };
 
   if (!args.has("report") && !todo.empty()) {
-    // SIGINT/SIGTERM set a flag; they are blocked around fork so that a new
-    // worker never runs with the parent's handler, and the loop polls (a
-    // wait that a signal could slip past is avoided).
-    struct sigaction sa {};
-    sa.sa_handler = on_interrupt;
-    sigemptyset(&sa.sa_mask);
-    struct sigaction old_int {
-    }, old_term{};
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sigset_t stop_signals, previous;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    std::map<pid_t, std::size_t> running;
+    WorkerPool pool(jobs);
     std::size_t next = 0;
     bool killed = false;
+    // A worker's point, once it has ended: its result, or (it died without
+    // one: killed, out of memory, a crash) a failed row saying so, so the
+    // study goes on and the point is not lost silently.
+    auto finish = [&](std::size_t i, int status) {
+      auto row = read_point(point_file(out, plan[i].hash), table0);
+      if (!row && !WorkerPool::interrupted()) {
+        report::StudyRow r = empty_row(table0, plan[i]);
+        r.error = WIFSIGNALED(status) ? "the worker died: " + describe_exit(status)
+                                      : "the worker ended with " + describe_exit(status) + " without a result";
+        (void)report::write_file_atomically(point_file(out, plan[i].hash), report::study_row_json(table0, r) + "\n");
+        row = r;
+      }
+      if (!row) return;
+      ++finished;
+      if (!row->ok) {
+        ++failed;
+        if (tty) std::fputs("\r\033[K", stderr);
+        std::fprintf(stderr, "collsim sweep: point %d failed: %s\n", plan[i].point.index, row->error.c_str());
+      }
+    };
     progress(0);
     while (true) {
-      // Reap every worker that has finished.
-      int status = 0;
-      pid_t pid;
-      bool reaped = false;
-      while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-        auto it = running.find(pid);
-        if (it == running.end()) continue;
-        reaped = true;
-        const std::size_t i = it->second;
-        running.erase(it);
-        auto row = read_point(point_file(out, plan[i].hash), table0);
-        if (!row && !g_interrupted) {
-          // The worker died without a result (killed, out of memory, a
-          // crash): record that, so the study goes on and the point is
-          // not lost silently.
-          report::StudyRow r = empty_row(table0, plan[i]);
-          r.error =
-              WIFSIGNALED(status)
-                  ? fmt::format("the worker died: {} (signal {})", ::strsignal(WTERMSIG(status)), WTERMSIG(status))
-                  : fmt::format("the worker exited with code {} without a result", WEXITSTATUS(status));
-          (void)report::write_file_atomically(point_file(out, plan[i].hash), report::study_row_json(table0, r) + "\n");
-          row = r;
-        }
-        if (row) {
-          ++finished;
-          if (!row->ok) {
-            ++failed;
-            if (tty) std::fputs("\r\033[K", stderr);
-            std::fprintf(stderr, "collsim sweep: point %d failed: %s\n", plan[i].point.index, row->error.c_str());
-          }
-        }
-      }
-      if (g_interrupted && !killed) {
-        for (const auto& [p, k] : running) ::kill(-p, SIGTERM);  // the worker's whole group
+      bool changed = pool.reap(finish);
+      if (WorkerPool::interrupted() && !killed) {
+        pool.stop_all();
         killed = true;
       }
-      while (!g_interrupted && static_cast<int>(running.size()) < jobs && next < todo.size()) {
+      while (!WorkerPool::interrupted() && pool.has_room() && next < todo.size()) {
         const std::size_t i = todo[next++];
-        std::fflush(nullptr);
-        sigprocmask(SIG_BLOCK, &stop_signals, &previous);
-        const pid_t child = ::fork();
-        if (child == 0) {
-          // Its own process group, so that stopping it also stops the
-          // engine processes it forks.
-          ::setpgid(0, 0);
-          ::signal(SIGINT, SIG_DFL);
-          ::signal(SIGTERM, SIG_DFL);
-          sigprocmask(SIG_SETMASK, &previous, nullptr);
+        auto started_worker = pool.start(i, [&, i] {
           const auto row = evaluate(*study, table0, plan[i], files);
-          const bool written =
-              report::write_file_atomically(point_file(out, plan[i].hash), report::study_row_json(table0, row) + "\n")
-                  .ok();
-          std::fflush(nullptr);
-          ::_exit(written ? 0 : 3);
+          return report::write_file_atomically(point_file(out, plan[i].hash),
+                                               report::study_row_json(table0, row) + "\n")
+                         .ok()
+                     ? 0
+                     : 3;
+        });
+        if (!started_worker) {
+          pool.stop_all();
+          return stop(make_internal_error("cannot start a worker: " + started_worker.error().message));
         }
-        sigprocmask(SIG_SETMASK, &previous, nullptr);
-        if (child < 0) {
-          for (const auto& [p, k] : running) ::kill(-p, SIGTERM);
-          return stop(make_internal_error(fmt::format("cannot start a worker: {}", std::strerror(errno))));
-        }
-        ::setpgid(child, child);  // also here: no race with the child's own call
-        running[child] = i;
-        reaped = true;
+        changed = true;
       }
-      if (running.empty() && (next >= todo.size() || g_interrupted)) break;
-      if (reaped) progress(static_cast<int>(running.size()));
+      if (pool.running() == 0 && (next >= todo.size() || WorkerPool::interrupted())) break;
+      if (changed) progress(static_cast<int>(pool.running()));
       const timespec pause{0, 20'000'000};  // 20 ms; a signal ends it early
       ::nanosleep(&pause, nullptr);
     }
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
     if (tty) std::fputs("\r\033[K", stderr);
   }
 
@@ -436,9 +395,9 @@ int sweep_command(const std::vector<std::string>& argv) {
   std::printf("study %s%s: %d points here: %d simulated in %.1f s, %d reused; %s\n", study->name.c_str(),
               shards > 1 ? fmt::format(" (shard {}/{})", shard, shards).c_str() : "", shard_points, finished, wall,
               reused, summary(out, table).c_str());
-  if (g_interrupted) {
+  if (const int signo = WorkerPool::interrupted()) {
     std::fprintf(stderr, "collsim sweep: interrupted; run the same command again to simulate the remaining points\n");
-    return 128 + g_interrupted;
+    return 128 + signo;
   }
   int shard_failed = 0;
   for (const auto& r : table.rows)

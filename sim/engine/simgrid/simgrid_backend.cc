@@ -14,6 +14,7 @@
 #include <map>
 
 #include "sim/core/log.h"
+#include "sim/core/subprocess.h"
 #include "sim/engine/plan.h"
 #include "sim/engine/simgrid/dag_runner.h"
 
@@ -144,41 +145,32 @@ Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Networ
 
   int fds[2];
   if (::pipe(fds) != 0) return make_internal_error(fmt::format("pipe() failed: {}", std::strerror(errno)));
-  std::fflush(nullptr);  // the child must not flush the parent's buffered output again
-  const pid_t pid = ::fork();
-  if (pid < 0) return make_internal_error(fmt::format("fork() failed: {}", std::strerror(errno)));
-  if (pid == 0) {
-    // The child must never return into the caller's code (a test runner,
-    // the CLI): whatever happens, it ends here.
-    int code = 3;
+  // The engine runs in a child process of its own (SimGrid keeps global
+  // state; a crash there must not take the caller with it).
+  auto pid = start_child([&] {
+    ::close(fds[0]);
+    int code = 4;
     try {
-      ::close(fds[0]);
       const auto results = detail::run_plan_in_this_process(*plan);
       send_results(fds[1], results);
       code = results.size() == schedules.size() ? 0 : 3;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "collsim: SimGrid engine error: %s\n", e.what());
-      code = 4;
-    } catch (...) {
-      code = 4;
     }
     ::close(fds[1]);
-    std::fflush(nullptr);
-    ::_exit(code);
+    return code;
+  });
+  if (!pid) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return pid.error();
   }
   ::close(fds[1]);
   auto results = receive_results(fds[0], schedules.size());
   ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status)) {
-    return make_internal_error(
-        fmt::format("the SimGrid engine crashed (signal {}: {})", WTERMSIG(status), strsignal(WTERMSIG(status))));
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return make_internal_error(fmt::format("the SimGrid engine failed (exit code {})", WEXITSTATUS(status)));
-  }
+  const int status = wait_child(*pid);
+  if (WIFSIGNALED(status)) return make_internal_error("the SimGrid engine crashed (" + describe_exit(status) + ")");
+  if (!exited_cleanly(status)) return make_internal_error("the SimGrid engine failed (" + describe_exit(status) + ")");
   return results;
 }
 
