@@ -113,17 +113,16 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     double exposed = 0;
     for (double e : r.exposed_s) exposed += e;
     const double tokens = static_cast<double>(run->workload.batch.global) * run->workload.model.seq_len;
-    row.metrics = {r.step_time_s,
-                   tokens / r.step_time_s,
-                   r.compute_s,
-                   exposed,
-                   r.bubble_s,
-                   NAN,
-                   report::throughput(run->report).mfu};
+    report::set_metric(t, row, "step_time_s", r.step_time_s);
+    report::set_metric(t, row, "tokens_per_s", tokens / r.step_time_s);
+    report::set_metric(t, row, "compute_s", r.compute_s);
+    report::set_metric(t, row, "exposed_comm_s", exposed);
+    report::set_metric(t, row, "bubble_s", r.bubble_s);
+    report::set_metric(t, row, "mfu", report::throughput(run->report).mfu);
     if (!run->report.bottlenecks.empty()) {
       const auto& top = run->report.bottlenecks.front();
-      row.metrics[5] = top.delta_pct;
-      row.labels[0] = fmt::format("{}: {}", top.resource, top.what_if);
+      report::set_metric(t, row, "bottleneck_delta_pct", top.delta_pct);
+      report::set_label(t, row, "bottleneck", fmt::format("{}: {}", top.resource, top.what_if));
     }
     row.ok = true;
     return row;
@@ -160,8 +159,11 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
   auto rows = run_collective_sweep(req, network, **backend);
   if (!rows) return error(rows.error().to_string());
   const auto& r = rows->front();
-  row.metrics = {r.time_us, r.algbw_GBps, r.busbw_GBps};
-  row.labels = {r.algo, r.proto};
+  report::set_metric(t, row, "time_us", r.time_us);
+  report::set_metric(t, row, "algbw_GBps", r.algbw_GBps);
+  report::set_metric(t, row, "busbw_GBps", r.busbw_GBps);
+  report::set_label(t, row, "algo", r.algo);
+  report::set_label(t, row, "proto", r.proto);
   row.ok = true;
   return row;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -189,6 +190,24 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
     t.lower_is_better = false;
   }
   return t;
+}
+
+namespace {
+
+std::size_t position_of(const std::vector<std::string>& names, std::string_view name) {
+  const auto it = std::find(names.begin(), names.end(), name);
+  assert(it != names.end() && "a metric or label the study table does not have");
+  return static_cast<std::size_t>(it - names.begin());
+}
+
+}  // namespace
+
+void set_metric(const StudyTable& t, StudyRow& row, std::string_view name, double value) {
+  row.metrics[position_of(t.metric_names, name)] = value;
+}
+
+void set_label(const StudyTable& t, StudyRow& row, std::string_view name, std::string value) {
+  row.labels[position_of(t.label_names, name)] = std::move(value);
 }
 
 std::string study_csv(const StudyTable& t) {

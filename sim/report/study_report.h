@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,12 @@ struct StudyTable {
   int expected_points = 0;      // the whole study (rows may be fewer: a shard, an interrupted run)
   std::vector<StudyRow> rows;   // by index
 };
+
+// Sets the metric or label `name` of `row`, a row of `t` (its metrics and
+// labels sized to t's names): rows are filled by name, never by position.
+// REQUIRES: `name` is one of t.metric_names (t.label_names).
+void set_metric(const StudyTable& t, StudyRow& row, std::string_view name, double value);
+void set_label(const StudyTable& t, StudyRow& row, std::string_view name, std::string value);
 
 // The metrics and labels of each study kind, and its primary metric.
 StudyTable study_table_for(const std::string& name, const std::string& kind, std::vector<std::string> axis_paths);
