@@ -260,7 +260,7 @@ void place_racks(const Gen& g, const std::vector<SwitchGroup>& switches) {
   for (const auto& group : switches) {
     for (std::size_t i = 0; i < group.rows.size(); ++i, ++placed) {
       int rack = 0, slot_in_rack = 0;
-      if (p.switch_placement == "network-row") {
+      if (p.switch_placement == SwitchPlacement::kNetworkRow) {
         if (placed % p.switches_per_rack == 0) {
           const int k = placed / p.switches_per_rack;
           net_racks.push_back({fmt::format("net{}", k), g.compute_rows + k / p.racks_per_row, k % p.racks_per_row});
@@ -289,14 +289,14 @@ void place_racks(const Gen& g, const std::vector<SwitchGroup>& switches) {
     // In-row: the row's network racks stand in its middle; later racks shift along.
     const int in_row = net_racks_in_row[static_cast<std::size_t>(row)];
     const int racks_here = std::min(p.racks_per_row, g.compute_racks - row * p.racks_per_row);
-    if (p.switch_placement == "in-row" && slot >= racks_here / 2) slot += in_row;
+    if (p.switch_placement == SwitchPlacement::kInRow && slot >= racks_here / 2) slot += in_row;
     out.racks.push_back({fmt::format("rack{}", r), row, slot});
   }
   for (const auto& nr : net_racks) {
     int slot = nr.index_in_row;  // network-row: its slot in the network rows
-    if (p.switch_placement != "network-row") {
+    if (p.switch_placement != SwitchPlacement::kNetworkRow) {
       const int racks_here = std::min(p.racks_per_row, g.compute_racks - nr.row * p.racks_per_row);
-      slot = (p.switch_placement == "end-of-row" ? racks_here : racks_here / 2) + nr.index_in_row;
+      slot = (p.switch_placement == SwitchPlacement::kEndOfRow ? racks_here : racks_here / 2) + nr.index_in_row;
     }
     out.racks.push_back({nr.name, nr.row, slot});
   }

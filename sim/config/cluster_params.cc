@@ -169,7 +169,9 @@ Expected<Params> read_params(const MapReader& c) {
         }
         return l.error_at("switch_placement", msg);
       }
-      p.switch_placement = **v;
+      p.switch_placement = **v == "network-row"  ? SwitchPlacement::kNetworkRow
+                           : **v == "end-of-row" ? SwitchPlacement::kEndOfRow
+                                                 : SwitchPlacement::kInRow;
     }
     // A node takes at least one of the rack units nodes are stacked over.
     for (auto [key, out, max] : {std::tuple{"nodes_per_rack", &p.nodes_per_rack, 0LL + Params::kNodeRackUnits},

@@ -16,6 +16,11 @@ namespace collsim::config::cluster {
 // equal the hand-written files that say the same.
 inline constexpr double kNs = 1e-9;
 
+// Where fabric switches stand (`layout.switch_placement`): network-row
+// (rows of their own after the compute rows), end-of-row (network racks at
+// the end of each compute row), in-row (in the middle of each compute row).
+enum class SwitchPlacement { kNetworkRow, kEndOfRow, kInRow };
+
 struct NodeBlock {
   const char* name;
   int gpus;
@@ -56,10 +61,7 @@ struct Params {
   // (0 = each GPU wired straight to its NIC), and the host CPUs.
   int pcie_switches = 0;
   int cpus = 0;
-  // Where fabric switches stand: network-row (rows of their own after the
-  // compute rows), end-of-row (network racks at the end of each compute
-  // row), in-row (in the middle of each compute row).
-  std::string switch_placement = "network-row";
+  SwitchPlacement switch_placement = SwitchPlacement::kNetworkRow;
 };
 
 // Reads `cluster:` (c) into Params. Errors name the field, with file:line:column.

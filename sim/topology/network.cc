@@ -99,14 +99,14 @@ std::string merged_name(const Graph& g, const std::vector<Vertex>& twins) {
   return fmt::format("{}..{} ({} planes)", g[twins.front()].name, g[twins.back()].name, twins.size());
 }
 
-}  // namespace
-
-Network::Network(const Topology& topo) {
-  const Graph& g = topo.graph;
+// Groups forwarding devices into twin sets (each signature computed once,
+// neighbours named across fabric planes) and merges the twins that may be
+// merged: the merged graph's nodes as lists of original vertices, and each
+// vertex's node in `node_of`.
+std::vector<std::vector<Vertex>> merge_twins(const Graph& g, std::vector<int>& node_of) {
   const std::size_t n = boost::num_vertices(g);
-
-  // 1. Group forwarding devices into twin sets (each signature computed
-  //    once), neighbours named across fabric planes.
+  node_of.assign(n, -1);
+  std::vector<std::vector<Vertex>> members;  // merged node -> original vertices
   const std::vector<Vertex> rep = plane_representatives(g);
   std::map<Signature, int> set_of_signature;
   std::vector<std::vector<Vertex>> twin_list;
@@ -119,8 +119,6 @@ Network::Network(const Topology& topo) {
     twin_set[v] = it->second;
   }
   set_of_signature.clear();
-  std::vector<int> node_of(n, -1);
-  std::vector<std::vector<Vertex>> members;  // merged node -> original vertices
   auto new_node = [&](std::vector<Vertex> vs) {
     for (Vertex v : vs) node_of[v] = static_cast<int>(members.size());
     members.push_back(std::move(vs));
@@ -138,12 +136,27 @@ Network::Network(const Topology& topo) {
       new_node({v});
     }
   }
+  return members;
+}
+
+}  // namespace
+
+Network::Network(const Topology& topo) {
+  const Graph& g = topo.graph;
+  std::vector<int> node_of;
+  const auto members = merge_twins(g, node_of);
   for (const auto& m : members)
     if (config::forwards_traffic(g[m.front()].kind)) ++num_logical_switches_;
+  aggregate_links(g, members, node_of);
+  set_up_nic_affinity(g, members);
+  number_endpoints(topo, members, node_of);
+}
 
-  // 2. Aggregate edges between merged nodes: parallel links of equal
-  //    efficiency and class add their rates; a striped message arrives with
-  //    its slowest stripe, so the aggregate takes the largest latency.
+// Aggregates edges between merged nodes: parallel links of equal efficiency
+// and class add their rates; a striped message arrives with its slowest
+// stripe, so the aggregate takes the largest latency.
+void Network::aggregate_links(const Graph& g, const std::vector<std::vector<Vertex>>& members,
+                              const std::vector<int>& node_of) {
   // Links are keyed by (from node, to node, efficiency, class), found in a
   // hash map (a switch may have hundreds of thousands of arcs: a scan of
   // them per edge was quadratic, 12 s for 200,000 GPUs on one switch).
@@ -197,6 +210,10 @@ Network::Network(const Topology& topo) {
   for (auto& arcs : out_arcs_) {
     std::stable_sort(arcs.begin(), arcs.end(), [](const Arc& x, const Arc& y) { return x.to < y.to; });
   }
+}
+
+// NIC affinity at PCIe switches (network.h) and the routing states it needs.
+void Network::set_up_nic_affinity(const Graph& g, const std::vector<std::vector<Vertex>>& members) {
   // NIC affinity at PCIe switches: the k-th GPU (in node order) pairs with
   // the k-th NIC; with fewer NICs than GPUs, neighbouring GPUs share one
   // (k x NICs / GPUs), with more NICs, each GPU gets its share of them.
@@ -244,7 +261,13 @@ Network::Network(const Topology& topo) {
   for (std::size_t m = 0; m < members.size(); ++m)
     for (const Arc& arc : out_arcs_[m])
       in_arcs_[static_cast<std::size_t>(arc.to)].push_back(Arc{static_cast<int>(m), arc.link});
+}
 
+// Endpoints (GPUs in rank order, then the logical NVSwitches), their ECMP
+// numbers and their positions in their NVLink domains (PXN).
+void Network::number_endpoints(const Topology& topo, const std::vector<std::vector<Vertex>>& members,
+                               const std::vector<int>& node_of) {
+  const Graph& g = topo.graph;
   for (Vertex gpu : topo.gpus) {
     endpoints_.push_back(g[gpu].name);
     endpoint_node_.push_back(node_of[gpu]);

@@ -160,6 +160,13 @@ class Network {
   int state_of(int node, int via) const;
   // Whether a route may enter PCIe switch `via` from node `from` and leave to `to`.
   bool turn_allowed(int via, int from, int to) const;
+  // The constructor's steps (network.cc), on the merged nodes `members`
+  // (original vertices per node) and each vertex's node `node_of`.
+  void aggregate_links(const Graph& g, const std::vector<std::vector<Vertex>>& members,
+                       const std::vector<int>& node_of);
+  void set_up_nic_affinity(const Graph& g, const std::vector<std::vector<Vertex>>& members);
+  void number_endpoints(const Topology& topo, const std::vector<std::vector<Vertex>>& members,
+                        const std::vector<int>& node_of);
 
   std::vector<std::string> endpoints_;
   std::vector<int> endpoint_node_;                         // endpoint -> node of the merged graph
