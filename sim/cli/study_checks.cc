@@ -1,7 +1,6 @@
 #include "sim/cli/study_checks.h"
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include <cmath>
 #include <map>
