@@ -210,6 +210,63 @@ int merge(const ParsedArgs& args) {
 
 }  // namespace
 
+// --jobs and --shard: worker processes at once, and which slice of the points.
+struct RunSlice {
+  int jobs = 1;
+  int shard = 1, shards = 1;
+};
+Expected<RunSlice> read_run_slice(const ParsedArgs& args) {
+  RunSlice r;
+  r.jobs = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  if (args.has("jobs")) {
+    const std::string text = args.get("jobs");
+    char* end = nullptr;
+    const long j = std::strtol(text.c_str(), &end, 10);
+    if (end == text.c_str() || *end != '\0' || j < 1 || j > 4096) {
+      return make_error(fmt::format("--jobs must be a whole number from 1 to 4096, found '{}'", text));
+    }
+    r.jobs = static_cast<int>(j);
+  }
+  if (args.has("shard")) {
+    const std::string text = args.get("shard");
+    if (std::sscanf(text.c_str(), "%d/%d", &r.shard, &r.shards) != 2 || r.shards < 1 || r.shard < 1 ||
+        r.shard > r.shards || text != fmt::format("{}/{}", r.shard, r.shards)) {
+      return make_error(fmt::format("--shard must be i/N with 1 <= i <= N (e.g. 2/4), found '{}'", text));
+    }
+  }
+  return r;
+}
+
+// Every point of `study` with its inputs' hash (the key of its result
+// file), and the study's index (study.json).
+std::vector<Planned> plan_points(const config::Study& study, const std::map<std::string, std::string>& files,
+                                 StudyIndex& index) {
+  const std::string kind = study.kind == config::StudyKind::kRun ? "run" : "collective";
+  std::vector<Planned> plan;
+  index = StudyIndex{study.name, kind, "", study.axis_paths(), {}};
+  std::string all_hashes;
+  for (auto& point : study.points()) {
+    Planned p;
+    for (const auto& [path, value] : point.assignments) p.axis_values.push_back(value);
+    auto base = config::apply_point(study, point);
+    if (base) {
+      p.base = *base;
+      p.hash = hash_hex(point_inputs(study, *base, files));
+    } else {
+      p.plan_error = base.error().to_string();
+      std::string key = "invalid point\n";
+      for (const auto& [path, value] : point.assignments) key += path + "=" + value + "\n";
+      p.hash = hash_hex(key);
+    }
+    p.point = std::move(point);
+    index.points.push_back({p.point.index, p.hash, p.axis_values});
+    all_hashes += p.hash;
+    plan.push_back(std::move(p));
+  }
+  index.study_hash = hash_hex(kind + "\n" + all_hashes);
+  return plan;
+}
+
 int sweep_command(const std::vector<std::string>& argv) {
   auto parsed = parse_args(sweep_options(), argv);
   if (!parsed) return stop(parsed.error());
@@ -229,24 +286,9 @@ int sweep_command(const std::vector<std::string>& argv) {
   if (!study) return stop(study.error());
   const std::string out = args.has("out") ? args.get("out") : study->name;
 
-  int jobs = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  if (args.has("jobs")) {
-    const std::string text = args.get("jobs");
-    char* end = nullptr;
-    const long j = std::strtol(text.c_str(), &end, 10);
-    if (end == text.c_str() || *end != '\0' || j < 1 || j > 4096) {
-      return stop(fmt::format("--jobs must be a whole number from 1 to 4096, found '{}'", text));
-    }
-    jobs = static_cast<int>(j);
-  }
-  int shard = 1, shards = 1;
-  if (args.has("shard")) {
-    const std::string text = args.get("shard");
-    if (std::sscanf(text.c_str(), "%d/%d", &shard, &shards) != 2 || shards < 1 || shard < 1 || shard > shards ||
-        text != fmt::format("{}/{}", shard, shards)) {
-      return stop(fmt::format("--shard must be i/N with 1 <= i <= N (e.g. 2/4), found '{}'", text));
-    }
-  }
+  auto slice = read_run_slice(args);
+  if (!slice) return stop(slice.error());
+  const int jobs = slice->jobs, shard = slice->shard, shards = slice->shards;
 
   // The inputs every point reads, once; a missing file stops the study here.
   std::map<std::string, std::string> files;
@@ -260,29 +302,8 @@ int sweep_command(const std::vector<std::string>& argv) {
 
   if (auto s = check_study(*study, files); !s) return stop(s.error());
 
-  const std::string kind = study->kind == config::StudyKind::kRun ? "run" : "collective";
-  std::vector<Planned> plan;
-  StudyIndex index{study->name, kind, "", study->axis_paths(), {}};
-  std::string all_hashes;
-  for (auto& point : study->points()) {
-    Planned p;
-    for (const auto& [path, value] : point.assignments) p.axis_values.push_back(value);
-    auto base = config::apply_point(*study, point);
-    if (base) {
-      p.base = *base;
-      p.hash = hash_hex(point_inputs(*study, *base, files));
-    } else {
-      p.plan_error = base.error().to_string();
-      std::string key = "invalid point\n";
-      for (const auto& [path, value] : point.assignments) key += path + "=" + value + "\n";
-      p.hash = hash_hex(key);
-    }
-    p.point = std::move(point);
-    index.points.push_back({p.point.index, p.hash, p.axis_values});
-    all_hashes += p.hash;
-    plan.push_back(std::move(p));
-  }
-  index.study_hash = hash_hex(kind + "\n" + all_hashes);
+  StudyIndex index;
+  const std::vector<Planned> plan = plan_points(*study, files, index);
 
   if (auto s = create_points_dir(out); !s) return stop(s.error());
   std::error_code ec;
