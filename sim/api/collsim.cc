@@ -42,7 +42,7 @@ std::vector<CollectiveRow> run_collective(const CollectiveRequest& request) {
   if (auto a = engine::candidate_algorithms(*op, choice); !a) raise_input("algo: " + a.error().message);
   const int type_size = take(cli::datatype_size(request.datatype));
   const std::string& redop = request.redop;
-  if (redop != "sum" && redop != "prod" && redop != "min" && redop != "max" && redop != "avg")
+  if (!cli::known_redop(redop))
     raise_input(fmt::format("redop: expected sum, prod, min, max or avg, found '{}'", redop));
   for (double s : request.sizes) {
     if (!(s >= 1 && s <= cli::kMaxCollectiveBytes))

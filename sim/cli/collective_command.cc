@@ -232,7 +232,7 @@ int collective_command(const std::vector<std::string>& argv) {
   auto type_size = datatype_size(args.get("datatype"));
   if (!type_size) return stop(type_size.error());
   const std::string redop = args.get("redop");
-  if (redop != "sum" && redop != "prod" && redop != "min" && redop != "max" && redop != "avg") {
+  if (!known_redop(redop)) {
     return stop(fmt::format("unknown --redop '{}': expected sum, prod, min, max or avg", redop));
   }
   auto sizes = size_sweep(args);

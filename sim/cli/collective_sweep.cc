@@ -67,6 +67,10 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   return rows;
 }
 
+bool known_redop(const std::string& name) {
+  return name == "sum" || name == "prod" || name == "min" || name == "max" || name == "avg";
+}
+
 Expected<int> datatype_size(const std::string& name) {
   static const std::vector<std::pair<std::string, int>> types{
       {"int8", 1},  {"uint8", 1},  {"f8e4m3", 1}, {"f8e5m2", 1}, {"half", 2},   {"bfloat16", 2},

@@ -39,6 +39,9 @@ inline constexpr double kMaxCollectiveBytes = 1125899906842624.0;
 // Bytes per element of an nccl-tests datatype name ("float" -> 4).
 Expected<int> datatype_size(const std::string& name);
 
+// Whether `name` is one of nccl-tests' reductions (sum, prod, min, max, avg).
+bool known_redop(const std::string& name);
+
 // An explicitly requested algorithm or protocol that cannot run here is an
 // error; while choosing, such candidates are skipped and each row names them.
 Expected<std::vector<report::CollectiveRow>> run_collective_sweep(

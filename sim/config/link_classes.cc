@@ -102,17 +102,9 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
   if (auto s = nccl.check({"pxn"}); !s) return s;
-  if (nccl.has("pxn")) {
-    auto text = nccl.scalar("pxn");
-    if (!text) return text.error();
-    if (*text == "true" || *text == "on") {
-      spec.nccl.pxn = true;
-    } else if (*text == "false" || *text == "off") {
-      spec.nccl.pxn = false;
-    } else {
-      return nccl.error_at("pxn", fmt::format("expected true or false, found '{}'", *text));
-    }
-  }
+  auto pxn = nccl.boolean("pxn", spec.nccl.pxn);
+  if (!pxn) return pxn.error();
+  spec.nccl.pxn = *pxn;
   return Ok{};
 }
 

@@ -113,12 +113,9 @@ Expected<StepValidationCase> read_step_case(const MapReader& entry) {
     if (!v) return v.error();
     (tokens ? c.tokens_per_gpu_s : c.model_tflops_per_gpu) = *v;
   }
-  if (auto v = entry.optional_scalar("fitted"); !v) {
-    return v.error();
-  } else if (*v) {
-    if (**v != "true" && **v != "false") return entry.error_at("fitted", "expected true or false");
-    c.fitted = **v == "true";
-  }
+  auto fitted = entry.boolean("fitted", c.fitted);
+  if (!fitted) return fitted.error();
+  c.fitted = *fitted;
   return c;
 }
 

@@ -156,6 +156,15 @@ Expected<std::optional<std::string>> MapReader::optional_scalar(std::string_view
   return std::optional<std::string>{v.Scalar()};
 }
 
+Expected<bool> MapReader::boolean(std::string_view key, bool fallback) const {
+  auto v = optional_scalar(key);
+  if (!v) return v.error();
+  if (!*v) return fallback;
+  if (**v == "true") return true;
+  if (**v == "false") return false;
+  return error_at(key, fmt::format("expected true or false, found '{}'", **v));
+}
+
 Expected<std::string> MapReader::scalar(std::string_view key) const {
   if (!has(key)) {
     std::string message = fmt::format("missing required key '{}'", key);

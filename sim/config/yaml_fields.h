@@ -35,6 +35,8 @@ class MapReader {
   // `what` describes it ("a count", "a rack unit").
   Expected<int> integer_in(std::string_view key, long long lo, long long hi, std::string_view what) const;
   Expected<double> number(std::string_view key) const;
+  // true or false; `fallback` when absent; the error names what was found.
+  Expected<bool> boolean(std::string_view key, bool fallback) const;
 
   YAML::Node child(std::string_view key) const { return node_[std::string(key)]; }
   std::string field(std::string_view key) const;   // "links[3].rate"

@@ -46,12 +46,7 @@ class Reader {
   }
   Expected<bool> boolean(const MapReader& m, std::string_view key, bool fallback) {
     remember(m, key);
-    auto v = m.optional_scalar(key);
-    if (!v) return v.error();
-    if (!*v) return fallback;
-    if (**v == "true") return true;
-    if (**v == "false") return false;
-    return m.error_at(key, fmt::format("expected true or false, found '{}'", **v));
+    return m.boolean(key, fallback);
   }
   template <class Parse>
   Expected<double> quantity(const MapReader& m, std::string_view key, Parse parse, double fallback) {
