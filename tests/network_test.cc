@@ -302,6 +302,40 @@ TEST(Network, PerPairRoutesEqualTheFullBfsOnTemplateFabrics) {
 namespace collsim::topology {
 namespace {
 
+// Routes composed at host gateways (gateway.cc) must equal the full BFS for
+// every pair, in the order a ring asks for them (so the cache of DAGs
+// between gateways is reused), on a three-tier fabric whose pods differ,
+// with and without PCIe switches and with NICs split over two planes; and
+// the composition must actually be used (a test of the fast path, not only
+// of the fallback).
+TEST(Network, RoutesComposedAtGatewaysEqualTheFullBfsForEveryPair) {
+  const char* files[] = {
+      "name: t\ncluster: {node: hgx-h100, nodes: 16, fabric: {kind: rail-optimized, leaf_radix: 8}}\n",
+      "name: t\ncluster: {node: hgx-h100, nodes: 16, host: {pcie_switches: 0}, fabric: {kind: rail-optimized, "
+      "leaf_radix: 8}}\n",
+      "name: t\ncluster: {node: hgx-h100, nodes: 8, fabric: {kind: rail-optimized, leaf_radix: 8, planes: 2}}\n",
+  };
+  for (const char* text : files) {
+    const Network net(collsim::testing::topology_from_text(text));
+    const int n = net.num_endpoints();
+    for (int shift = 1; shift < n; ++shift) {
+      for (int a = 0; a < n; ++a) {
+        const int b = (a + shift) % n;
+        ASSERT_EQ(net.route(a, b), net.reference_route(a, b)) << text << a << " -> " << b;
+      }
+    }
+    const auto stats = net.route_stats();
+    EXPECT_GT(stats.composed, static_cast<long long>(n) * n / 2) << text;
+    EXPECT_GT(stats.in_host, 0) << text;
+  }
+}
+
+}  // namespace
+}  // namespace collsim::topology
+
+namespace collsim::topology {
+namespace {
+
 // Topology's move swaps the graph's containers (topology.h); a moved and
 // a copied topology must build the same network, and the moved-from one
 // must still be safe to destroy and reassign.

@@ -16,6 +16,7 @@
 #include "sim/cli/collective_sweep.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
+#include "sim/cli/exit_owned.h"
 #include "sim/cli/output.h"
 #include "sim/collective/algorithms.h"
 #include "sim/collective/ops.h"
@@ -241,9 +242,10 @@ int collective_command(const std::vector<std::string>& argv) {
   if (!to_stdout) return stop(to_stdout.error());
 
   // The file's spec and device graph are dropped once the network is built
-  // (at 131,072 GPUs they hold over a gigabyte the collectives never read).
+  // (at 131,072 GPUs they hold over a gigabyte the collectives never read);
+  // the network is kept until the process exits (exit_owned.h).
   std::string topology_name;
-  std::optional<topology::Network> built;
+  const topology::Network* built = nullptr;
   {
     auto spec = config::load_topology_file(args.get("topology"), args.all("set"));
     if (!spec) return stop(spec.error());
@@ -251,7 +253,7 @@ int collective_command(const std::vector<std::string>& argv) {
     if (!topo) return stop(topo.error());
     *spec = config::TopologySpec{};
     topology_name = topo->name;
-    built.emplace(*topo);
+    built = &keep_until_exit(std::make_unique<topology::Network>(*topo));
   }
   const topology::Network& network = *built;
 

@@ -9,6 +9,7 @@
 #include "sim/cli/args.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
+#include "sim/cli/exit_owned.h"
 #include "sim/cli/output.h"
 #include "sim/cli/step_run.h"
 #include "sim/report/html_report.h"
@@ -125,8 +126,8 @@ int run_command(const std::vector<std::string>& argv) {
   request.memory_check = memory_check == "on";
   auto ran = run_step(request, status);
   if (!ran) return stop(ran.error());
-  const auto& run = *ran;
-  if (!run->simulated) {  // --memory
+  const StepRun* run = &keep_until_exit(std::move(*ran));  // exit_owned.h
+  if (!run->simulated) {                                   // --memory
     if (tty) std::fputs("\r\033[K", stderr);
     const auto& plan = run->report.memory;
     if (!*to_stdout) {

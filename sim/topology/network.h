@@ -127,6 +127,14 @@ class Network {
   // for src itself, -1 where unreachable). The route lengths, without routes.
   std::vector<int> hops_to_gpus(int src) const;
 
+  // How route() found the routes it computed (diagnostics and tests):
+  // composed at gateways (gateway.cc) across the fabric, walked inside the
+  // source's host, or searched pair by pair.
+  struct RouteStats {
+    long long composed = 0, in_host = 0, searched = 0;
+  };
+  RouteStats route_stats() const { return route_stats_; }
+
   // The sum of latencies and the minimum effective rate along a route.
   double route_latency_s(const std::vector<int>& route) const;
   double route_rate_Bps(const std::vector<int>& route) const;
@@ -141,6 +149,50 @@ class Network {
   std::vector<int> walk_back(int dst, const std::vector<std::vector<Arc>>& parents) const;
   // Per-pair search (see route()); false if no route under `affinity`.
   bool route_pair(int src, int dst, bool affinity, std::vector<int>* out) const;
+  // The search behind it, between routing states: leaves the fewest-hop
+  // widest DAG's predecessors in scratch_.parents for the states in
+  // scratch_.queue (start first). false if `goal` is unreachable.
+  bool search_dag(int start, int goal, double start_width, bool affinity) const;
+  // A fresh stamp for the scratch arrays (sized on first use).
+  std::uint32_t new_mark() const;
+
+  // Gateways (gateway.cc): where every route of a GPU leaves (or enters) its
+  // host by one path, the route between two such GPUs is that path, the
+  // fewest-hop widest DAG between the two gateways (cached per gateway pair
+  // and walked with the destination's ECMP number), and the other path; a
+  // route that stays inside the host is walked over the full search's own
+  // predecessors there. Equal to route_pair's (proof in gateway.cc,
+  // checked against reference_route in tests/network_test.cc).
+  struct Gateway {
+    int state = -1;    // the gateway's routing state; -1: none
+    double width = 0;  // narrowest effective rate of the path
+    // Ranges of gateway_ints_: the path's links in travel order; the
+    // routing states within the gateway's depth, sorted; (inbound) the
+    // non-forwarding nodes one hop before them, sorted; (outbound) the same
+    // states in visit order, and per state the first of its equal-cost
+    // widest predecessors in gateway_arcs_ (one more entry closes the last).
+    std::size_t links_at = 0, links_n = 0, ball_at = 0, ball_n = 0, ends_at = 0, ends_n = 0, order_at = 0,
+                firsts_at = 0;
+  };
+  struct MiddleDag {          // a DAG between two gateways, predecessors per state
+    std::vector<int> states;  // sorted
+    std::vector<int> first;   // states.size() + 1 offsets into `parents`
+    std::vector<Arc> parents;
+  };
+  struct MiddleKey {
+    int from, to;
+    double width;
+    bool operator==(const MiddleKey&) const = default;
+  };
+  struct MiddleKeyHash {
+    std::size_t operator()(const MiddleKey& k) const {
+      return std::hash<std::uint64_t>()((static_cast<std::uint64_t>(k.from) << 32) ^ static_cast<std::uint32_t>(k.to)) ^
+             std::hash<double>()(k.width);
+    }
+  };
+  const Gateway& gateway(int gpu, bool outbound) const;
+  Gateway find_gateway(int gpu, bool outbound) const;
+  bool gateway_route(int src, int dst, std::vector<int>* out) const;
   // The states a route may move to from / come from, in the BFS's order.
   template <typename F>
   void for_each_next(int state, int start, bool affinity, F&& f) const;
@@ -193,12 +245,26 @@ class Network {
   // Routes asked for, keyed by src * num_endpoints + dst.
   mutable std::unordered_map<std::uint64_t, std::vector<int>> route_cache_;
   mutable std::unordered_map<std::uint64_t, std::vector<int>> pxn_route_cache_;  // relayed p2p routes only
+  mutable std::vector<Gateway> gateway_out_, gateway_in_;                        // per GPU, computed on first use
+  mutable std::vector<bool> gateway_known_;                                      // per GPU x 2 (out, in)
+  mutable std::vector<int> gateway_ints_;                                        // Gateway's ranges
+  mutable RouteStats route_stats_;
+  mutable std::vector<Arc> gateway_arcs_;
+  // Keyed by (source gateway state, destination gateway state, width).
+  mutable std::unordered_map<MiddleKey, MiddleDag, MiddleKeyHash> middle_cache_;
+  mutable std::size_t middle_cache_entries_ = 0;  // cleared past kMiddleCacheEntries (gateway.cc)
   // Scratch of the per-pair search, sized to the states and reset by stamp.
   struct Scratch {
     std::vector<std::uint32_t> stamp_f, stamp_b, stamp_dag;
     std::vector<int> dist_f, dist_b;
     std::vector<double> width;
     std::vector<std::vector<Arc>> parents;
+    std::vector<int> queue;  // search_dag's replay order
+    // find_gateway's search, per state in visit order.
+    std::vector<int> visited, paths;
+    std::vector<std::pair<std::size_t, int>> pred;
+    std::vector<double> widths;
+    std::vector<std::vector<Arc>> options;
     std::uint32_t epoch = 0;
   };
   mutable Scratch scratch_;

@@ -10,27 +10,9 @@
 
 #include "sim/core/log.h"
 #include "sim/topology/network.h"
+#include "sim/topology/routing_steps.h"
 
 namespace collsim::topology {
-
-namespace {
-
-// One step of the widest fewest-hop search: the arc `via` reaches a state
-// whose equal-cost predecessors are `parents` and whose width (narrowest
-// rate from the source) is `width`. A wider path replaces them; an equally
-// wide one (within 1e-12) joins them, for ECMP.
-template <class Arc>
-void relax_widest(std::vector<Arc>& parents, double& width, const Arc& via, double width_before, double link_rate) {
-  const double w = std::min(width_before, link_rate);
-  if (parents.empty() || w > width * (1 + 1e-12)) {
-    parents.assign(1, via);
-    width = w;
-  } else if (w >= width * (1 - 1e-12)) {
-    parents.push_back(via);
-  }
-}
-
-}  // namespace
 
 bool Network::turn_allowed(int via, int from, int to) const {
   const auto& groups = port_group_[static_cast<std::size_t>(via)];
@@ -66,42 +48,9 @@ void Network::bfs(int src, bool affinity, std::vector<std::vector<Arc>>* parents
         queue.push_back(t);
       }
       if (depth[tt] != depth[ut] + 1) return;
-      relax_widest(parents[tt], width[tt], Arc{su, link}, width[ut], links_[static_cast<std::size_t>(link)].rate_Bps);
+      routing_detail::relax_widest(parents[tt], width[tt], Arc{su, link}, width[ut],
+                                   links_[static_cast<std::size_t>(link)].rate_Bps);
     });
-  }
-}
-
-template <typename F>
-void Network::for_each_next(int su, int start, bool affinity, F&& f) const {
-  const int u = affinity ? node_of_state(su) : su;
-  if (su != start && !node_forwards_[static_cast<std::size_t>(u)]) return;
-  const int via = affinity ? via_of_state(su) : -1;
-  for (const Arc& arc : out_arcs_[static_cast<std::size_t>(u)]) {
-    if (via >= 0 && !turn_allowed(u, via, arc.to)) continue;
-    f(affinity ? state_of(arc.to, u) : arc.to, arc.link);
-  }
-}
-
-template <typename F>
-void Network::for_each_prev(int t, int start, bool affinity, F&& f) const {
-  const int v = affinity ? node_of_state(t) : t;
-  const int entered_from = affinity ? via_of_state(t) : -1;
-  auto from_node = [&](int u, int link) {
-    const auto uu = static_cast<std::size_t>(u);
-    if (affinity && split_base_[uu] >= 0) {
-      const auto& arcs = out_arcs_[uu];
-      for (std::size_t k = 0; k < arcs.size(); ++k) {
-        if (k > 0 && arcs[k - 1].to == arcs[k].to) continue;  // parallel arcs share one entry state
-        if (!turn_allowed(u, arcs[k].to, v)) continue;
-        f(split_base_[uu] + static_cast<int>(k), link);
-      }
-    } else if (u == start || node_forwards_[uu]) {
-      f(u, link);
-    }
-  };
-  for (const Arc& arc : in_arcs_[static_cast<std::size_t>(v)]) {
-    if (entered_from >= 0 && arc.to != entered_from) continue;
-    from_node(arc.to, arc.link);
   }
 }
 
@@ -167,21 +116,9 @@ std::vector<int> Network::hops_to_gpus(int src) const {
   return hops;
 }
 
-bool Network::route_pair(int src, int dst, bool affinity, std::vector<int>* out) const {
-  // 1. Level-synchronous bidirectional BFS, always growing the smaller
-  //    frontier, until a new layer touches the other side's ball. Both balls
-  //    were whole layers that did not meet one round earlier, so the
-  //    distance is d = a + b, and the states at forward depth a on
-  //    fewest-hop paths are exactly the new layer's meeting states.
-  // 2. The fewest-hop DAG: from the meeting layer, back through the
-  //    forward layers (states with a DAG successor one deeper) and out
-  //    through the backward layers (states with a DAG predecessor).
-  // 3. A BFS from src over DAG states only. Every predecessor at depth k-1
-  //    of a DAG state is itself on the DAG, so the states are discovered in
-  //    the full BFS's relative order with the same predecessor lists and
-  //    widths: the route equals reference_route(src, dst).
+std::uint32_t Network::new_mark() const {
   Scratch& S = scratch_;
-  const auto states = static_cast<std::size_t>(affinity ? num_states_ : static_cast<int>(out_arcs_.size()));
+  const auto states = static_cast<std::size_t>(num_states_);  // >= nodes: fits both modes
   if (S.stamp_f.size() < states) {
     S.stamp_f.assign(states, 0);
     S.stamp_b.assign(states, 0);
@@ -198,10 +135,28 @@ bool Network::route_pair(int src, int dst, bool affinity, std::vector<int>* out)
     std::fill(S.stamp_dag.begin(), S.stamp_dag.end(), 0);
     S.epoch = 0;
   }
+  return ++S.epoch;
+}
+
+bool Network::search_dag(int start, int goal, double start_width, bool affinity) const {
+  // From routing state `start` (reached over a path of narrowest rate
+  // `start_width`) to routing state `goal`:
+  // 1. Level-synchronous bidirectional BFS, always growing the smaller
+  //    frontier, until a new layer touches the other side's ball. Both balls
+  //    were whole layers that did not meet one round earlier, so the
+  //    distance is d = a + b, and the states at forward depth a on
+  //    fewest-hop paths are exactly the new layer's meeting states.
+  // 2. The fewest-hop DAG: from the meeting layer, back through the
+  //    forward layers (states with a DAG successor one deeper) and out
+  //    through the backward layers (states with a DAG predecessor).
+  // 3. A BFS from src over DAG states only. Every predecessor at depth k-1
+  //    of a DAG state is itself on the DAG, so the states are discovered in
+  //    the full BFS's relative order with the same predecessor lists and
+  //    widths: the route equals reference_route(src, dst).
+  Scratch& S = scratch_;
   // Stamps: `mark` = visited (forward, backward) or on the DAG; on the DAG
   // and reached by step 3 = `mark` with the top bit set.
-  const std::uint32_t mark = ++S.epoch;
-  const int start = endpoint_node_[src], goal = endpoint_node_[dst];
+  const std::uint32_t mark = new_mark();
   auto at = [](auto& v, int i) -> auto& { return v[static_cast<std::size_t>(i)]; };
   std::vector<std::vector<int>> layers_f{{start}}, layers_b{{goal}};
   at(S.stamp_f, start) = mark;
@@ -264,10 +219,11 @@ bool Network::route_pair(int src, int dst, bool affinity, std::vector<int>* out)
   auto dag_depth = [&](int s) { return at(S.stamp_f, s) == mark ? at(S.dist_f, s) : d - at(S.dist_b, s); };
   // 3. Replay the BFS over the DAG.
   const std::uint32_t reached = mark | 0x80000000u;
-  std::vector<int> queue{start};
+  std::vector<int>& queue = S.queue;
+  queue.assign(1, start);
   at(S.stamp_dag, start) = reached;
   at(S.parents, start).clear();
-  at(S.width, start) = std::numeric_limits<double>::infinity();
+  at(S.width, start) = start_width;
   for (std::size_t i = 0; i < queue.size(); ++i) {
     const int su = queue[i];
     const int du = dag_depth(su);
@@ -281,10 +237,17 @@ bool Network::route_pair(int src, int dst, bool affinity, std::vector<int>* out)
         p.clear();
         queue.push_back(t);
       }
-      relax_widest(p, at(S.width, t), Arc{su, link}, at(S.width, su), links_[static_cast<std::size_t>(link)].rate_Bps);
+      routing_detail::relax_widest(p, at(S.width, t), Arc{su, link}, at(S.width, su),
+                                   links_[static_cast<std::size_t>(link)].rate_Bps);
     });
   }
-  *out = walk_back(dst, S.parents);
+  return true;
+}
+
+bool Network::route_pair(int src, int dst, bool affinity, std::vector<int>* out) const {
+  if (!search_dag(endpoint_node_[src], endpoint_node_[dst], std::numeric_limits<double>::infinity(), affinity))
+    return false;
+  *out = walk_back(dst, scratch_.parents);
   return true;
 }
 
@@ -294,7 +257,11 @@ const std::vector<int>& Network::route(int src, int dst) const {
       static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(num_endpoints()) + static_cast<std::uint64_t>(dst);
   auto [it, inserted] = route_cache_.try_emplace(key);
   if (inserted && src != dst) {
-    if (!route_pair(src, dst, true, &it->second)) route_pair(src, dst, false, &it->second);
+    const bool composed = src < num_gpus_ && dst < num_gpus_ && gateway_route(src, dst, &it->second);
+    if (!composed) {
+      ++route_stats_.searched;
+      if (!route_pair(src, dst, true, &it->second)) route_pair(src, dst, false, &it->second);
+    }
     if (log::enabled(spdlog::level::trace)) {
       std::string hops;
       for (int l : it->second)
