@@ -73,12 +73,24 @@ Network::Gateway Network::find_gateway(int gpu, bool outbound) const {
   for (int depth = 1; depth <= kMaxGatewayDepth + 1; ++depth) {
     // Expand the states at depth - 1; the ones with a successor at `depth`
     // are the only ones a longer fewest-hop path can pass through there.
+    // Once the new level is past the frontier bound the search stops after
+    // this level, so its states are no longer recorded: only whether each
+    // state of this level has a successor there still counts.
     std::size_t productive = 0, last = 0;
+    bool overflow = false;
     for (std::size_t i = begin; i < end; ++i) {
       bool produced = false;
       auto step = [&](int t, int link) {
+        if (overflow) {
+          produced = produced || at(S.stamp_f, t) != mark || at(S.dist_f, t) == depth;
+          return;
+        }
         std::size_t j;
         if (at(S.stamp_f, t) != mark) {
+          if (visited.size() - end > kMaxGatewayFrontier) {
+            overflow = produced = true;
+            return;
+          }
           at(S.stamp_f, t) = mark;
           at(S.dist_f, t) = depth;
           j = visited.size();
@@ -117,7 +129,7 @@ Network::Gateway Network::find_gateway(int gpu, bool outbound) const {
     }
     begin = end;
     end = visited.size();
-    if (begin == end || end - begin > kMaxGatewayFrontier) break;
+    if (overflow || begin == end || end - begin > kMaxGatewayFrontier) break;
   }
   Gateway gw;
   if (ball_end == 0) return gw;

@@ -180,10 +180,16 @@ void Network::aggregate_links(const Graph& g, const std::vector<std::vector<Vert
   node_forwards_.assign(members.size(), false);
   for (std::size_t m = 0; m < members.size(); ++m)
     node_forwards_[m] = config::forwards_traffic(g[members[m].front()].kind);
+  const std::string* last_class = nullptr;
+  int last_class_id = -1;
   for (auto [e, end] = boost::edges(g); e != end; ++e) {
     const Link& l = g[*e];
     const int a = node_of[boost::source(*e, g)], b = node_of[boost::target(*e, g)];
-    const int cls = class_id.try_emplace(l.link_class, static_cast<int>(class_id.size())).first->second;
+    if (last_class == nullptr || l.link_class != *last_class) {  // edges come in runs of one class
+      last_class = &l.link_class;
+      last_class_id = class_id.try_emplace(l.link_class, static_cast<int>(class_id.size())).first->second;
+    }
+    const int cls = last_class_id;
     auto [found, fresh] = link_of_key.try_emplace(ArcKey{a, b, cls, l.efficiency}, static_cast<int>(links_.size()));
     const int id = found->second;
     if (fresh) {
@@ -235,8 +241,9 @@ void Network::set_up_nic_affinity(const Graph& g, const std::vector<std::vector<
     if (gpus.empty() || nics.empty() || (gpus.size() == 1 && nics.size() == 1)) continue;
     auto& groups = port_group_[m];
     const std::size_t G = gpus.size(), N = nics.size();
-    for (std::size_t k = 0; k < G; ++k) groups[gpus[k]] = static_cast<int>(N <= G ? k * N / G : k);
-    for (std::size_t j = 0; j < N; ++j) groups[nics[j]] = static_cast<int>(N <= G ? j : j * G / N);
+    for (std::size_t k = 0; k < G; ++k) groups.emplace_back(gpus[k], static_cast<int>(N <= G ? k * N / G : k));
+    for (std::size_t j = 0; j < N; ++j) groups.emplace_back(nics[j], static_cast<int>(N <= G ? j : j * G / N));
+    std::sort(groups.begin(), groups.end());
   }
   // Routing states: one per node, plus one per (PCIe switch with affinity,
   // arc into it) for the neighbour it is entered from.

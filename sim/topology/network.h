@@ -231,8 +231,8 @@ class Network {
   std::vector<bool> node_forwards_;
   std::vector<bool> node_is_gpu_;
   // Per node: for a PCIe switch joining several GPUs and NICs, the affinity
-  // group of each GPU and NIC neighbour (empty otherwise).
-  std::vector<std::unordered_map<int, int>> port_group_;
+  // group of each GPU and NIC neighbour, sorted by neighbour (empty otherwise).
+  std::vector<std::vector<std::pair<int, int>>> port_group_;
   std::vector<int> split_base_;  // per node: first of its per-entry states, or -1
   int num_states_ = 0;
   std::vector<std::vector<Arc>> out_arcs_;   // per node, sorted by target node

@@ -17,12 +17,16 @@ namespace collsim::topology {
 bool Network::turn_allowed(int via, int from, int to) const {
   const auto& groups = port_group_[static_cast<std::size_t>(via)];
   if (groups.empty()) return true;
-  auto a = groups.find(from), b = groups.find(to);
-  if (a == groups.end() || b == groups.end()) return true;  // not a GPU-NIC turn
+  auto find = [&](int node) {
+    const auto it = std::lower_bound(groups.begin(), groups.end(), std::pair<int, int>{node, -1});
+    return it != groups.end() && it->first == node ? it->second : -1;
+  };
+  const int a = find(from), b = find(to);
+  if (a < 0 || b < 0) return true;  // not a GPU-NIC turn
   const bool from_gpu = node_is_gpu_[static_cast<std::size_t>(from)],
              to_gpu = node_is_gpu_[static_cast<std::size_t>(to)];
   if (!from_gpu && !to_gpu) return false;  // NIC to NIC through the host: never a route
-  return from_gpu == to_gpu || a->second == b->second;
+  return from_gpu == to_gpu || a == b;
 }
 
 void Network::bfs(int src, bool affinity, std::vector<std::vector<Arc>>* parents_out,
@@ -100,18 +104,43 @@ std::vector<int> Network::reference_route(int src, int dst) const {
 }
 
 std::vector<int> Network::hops_to_gpus(int src) const {
-  std::vector<std::vector<Arc>> parents;
-  std::vector<int> depth, fallback;
-  bfs(src, true, &parents, &depth);
-  std::vector<int> hops(static_cast<std::size_t>(num_gpus_), -1);
-  for (int dst = 0; dst < num_gpus_; ++dst) {
-    const int d = depth[static_cast<std::size_t>(endpoint_node_[dst])];
-    if (d >= 0) {
-      hops[static_cast<std::size_t>(dst)] = d;
-      continue;
+  // bfs()'s depths without its predecessor lists (a plain BFS over the
+  // same steps: the depths are the same), in the scratch arrays.
+  Scratch& S = scratch_;
+  auto depths = [&](bool affinity) {
+    const std::uint32_t mark = new_mark();
+    const int start = endpoint_node_[src];
+    auto& queue = S.queue;
+    queue.assign(1, start);
+    S.stamp_f[static_cast<std::size_t>(start)] = mark;
+    S.dist_f[static_cast<std::size_t>(start)] = 0;
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      const int d = S.dist_f[static_cast<std::size_t>(queue[i])] + 1;
+      for_each_next(queue[i], start, affinity, [&](int t, int) {
+        if (S.stamp_f[static_cast<std::size_t>(t)] == mark) return;
+        S.stamp_f[static_cast<std::size_t>(t)] = mark;
+        S.dist_f[static_cast<std::size_t>(t)] = d;
+        queue.push_back(t);
+      });
     }
-    if (fallback.empty()) bfs(src, false, &parents, &fallback);
-    hops[static_cast<std::size_t>(dst)] = fallback[static_cast<std::size_t>(endpoint_node_[dst])];
+    return mark;
+  };
+  std::vector<int> hops(static_cast<std::size_t>(num_gpus_), -1);
+  std::vector<int> missing;
+  const std::uint32_t mark = depths(true);
+  for (int dst = 0; dst < num_gpus_; ++dst) {
+    const auto node = static_cast<std::size_t>(endpoint_node_[dst]);
+    if (S.stamp_f[node] == mark) {
+      hops[static_cast<std::size_t>(dst)] = S.dist_f[node];
+    } else {
+      missing.push_back(dst);
+    }
+  }
+  if (missing.empty()) return hops;
+  const std::uint32_t fallback = depths(false);
+  for (int dst : missing) {
+    const auto node = static_cast<std::size_t>(endpoint_node_[dst]);
+    if (S.stamp_f[node] == fallback) hops[static_cast<std::size_t>(dst)] = S.dist_f[node];
   }
   return hops;
 }
