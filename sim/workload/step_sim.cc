@@ -47,6 +47,8 @@ class Simulator {
     r_.link_bytes.assign(net_.links().size(), 0);
     link_flows_.assign(net_.links().size(), {});
     link_load_.assign(net_.links().size(), 0);
+    rate_.resize(net_.links().size());  // the links' rates, packed (hot in start and the solver)
+    for (std::size_t l = 0; l < rate_.size(); ++l) rate_[l] = net_.links()[l].rate_Bps;
     tracked_.assign(net_.links().size(), -1);
     r_.link_timeline.assign(opt_.track_links.size(), {});
     for (std::size_t k = 0; k < opt_.track_links.size(); ++k) tracked_[opt_.track_links[k]] = static_cast<int>(k);
@@ -121,7 +123,7 @@ class Simulator {
       f.started_at = t;
       f.active = true;
       for (auto [l, b] : cost.link_bytes) {
-        const double d = std::min(b / cost.time_s, net_.links()[l].rate_Bps);
+        const double d = std::min(b / cost.time_s, rate_[l]);
         if (!(d > 0)) continue;  // no bytes there (or a link without rate): no demand on it
         f.demand.emplace_back(l, d);
         f.peak_demand = std::max(f.peak_demand, d);
@@ -157,7 +159,7 @@ class Simulator {
     bool fits = true;
     for (auto [l, d] : f.demand) {
       link_flows_[l].push_back(id);
-      if (link_load_[l] + d > net_.links()[l].rate_Bps * (1 + kTolerance)) fits = false;
+      if (link_load_[l] + d > rate_[l] * (1 + kTolerance)) fits = false;
     }
     if (fits)
       set_rate(id, 1.0);
@@ -214,7 +216,7 @@ class Simulator {
     const int k = tracked_[l];
     if (k < 0) return;
     auto& tl = r_.link_timeline[k];
-    const double u = std::max(0.0, link_load_[l] / net_.links()[l].rate_Bps);
+    const double u = std::max(0.0, link_load_[l] / rate_[l]);
     if (!tl.empty() && tl.back().first == now_)
       tl.back().second = u;
     else
@@ -304,7 +306,7 @@ class Simulator {
     frozen.assign(comp.size(), 0);
     residual.assign(links.size(), 0);
     weight.assign(links.size(), 0);
-    for (std::size_t li = 0; li < links.size(); ++li) residual[li] = net_.links()[links[li]].rate_Bps;
+    for (std::size_t li = 0; li < links.size(); ++li) residual[li] = rate_[links[li]];
     std::size_t unfrozen = comp.size();
     while (unfrozen > 0) {
       double step = std::numeric_limits<double>::infinity();
@@ -328,7 +330,7 @@ class Simulator {
         }
       }
       for (std::size_t li = 0; li < links.size(); ++li) {
-        if (weight[li] > 0 && residual[li] <= net_.links()[links[li]].rate_Bps * kTolerance) {
+        if (weight[li] > 0 && residual[li] <= rate_[links[li]] * kTolerance) {
           for (auto [k, a] : on_link[li]) {
             if (!frozen[k]) {
               frozen[k] = 1;
@@ -422,6 +424,7 @@ class Simulator {
   std::vector<Flow> flows_;
   std::vector<std::vector<int>> link_flows_;
   std::vector<double> link_load_;
+  std::vector<double> rate_;                      // per link: NetworkLink::rate_Bps
   std::vector<int> tracked_;                      // link -> index into options.track_links, or -1
   std::vector<double> group_load_, group_since_;  // per link group: bytes/s now, and since when
   std::vector<int> flow_mark_, link_mark_, link_local_;
