@@ -36,7 +36,7 @@ struct Gen {
                                 .rate_Bps = p.nic_Bps / p.planes,  // a NIC's port in each plane
                                 .latency_s = p.fabric_latency_s,
                                 .medium = p.cable,
-                                .link_class = "infiniband"});
+                                .link_class = p.fabric_class});
   }
 };
 

@@ -82,7 +82,7 @@ Expected<Params> read_params(const MapReader& c) {
   }
   if (c.has("fabric")) {
     MapReader f(c.child("fabric"), c.file(), c.field("fabric"));
-    if (auto s = f.check({"kind", "leaf_radix", "oversubscription", "planes", "cable", "latency"}); !s) {
+    if (auto s = f.check({"kind", "leaf_radix", "oversubscription", "planes", "cable", "class", "latency"}); !s) {
       return s.error();
     }
     if (auto kind = f.optional_scalar("kind"); !kind) {
@@ -108,6 +108,14 @@ Expected<Params> read_params(const MapReader& c) {
       return v.error();
     } else if (*v) {
       p.cable = **v;
+    }
+    if (auto v = f.optional_scalar("class"); !v) {
+      return v.error();
+    } else if (*v) {
+      if (**v != "infiniband" && **v != "ethernet" && **v != "efa") {
+        return f.error_at("class", fmt::format("expected infiniband, ethernet or efa, found '{}'", **v));
+      }
+      p.fabric_class = **v;
     }
     if (auto v = f.optional_scalar("latency"); !v) {
       return v.error();

@@ -53,6 +53,7 @@ struct Params {
   int oversubscription = 1;
   int planes = 1;
   std::string cable = "fibre";
+  std::string fabric_class = "infiniband";  // link class of every fabric cable (link_classes.cc)
   double fabric_latency_s = 150 * kNs;
   int nodes_per_rack = 0;  // at most kNodeRackUnits: each node takes at least 1U
   int racks_per_row = 8;

@@ -16,6 +16,7 @@
 //       oversubscription: 1   # leaf down-ports per up-port
 //       planes: 1             # parallel copies of the fabric; each NIC has one port (nic / planes) in each
 //       cable: fibre          # medium of every fabric cable
+//       class: infiniband     # link class of every fabric cable: infiniband, ethernet (RoCE) or efa
 //       latency: 150ns        # fixed latency of each fabric link (half a switch traversal)
 //     layout:
 //       nodes_per_rack: 4     # compute racks; racks_per_row of them per row

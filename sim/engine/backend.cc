@@ -9,9 +9,17 @@ namespace collsim::engine {
 
 collective::HopKind hop_kind(const topology::Network& network, const std::vector<int>& route) {
   collective::HopKind kind = collective::HopKind::kNvlink;
+  // A network hop: a link of a scale-out class, or one that leaves a NIC
+  // for a fabric switch or another NIC, whatever its class is named (efa,
+  // a class of the file's own).
+  using config::DeviceKind;
   for (int l : route) {
-    const std::string& cls = network.links()[l].link_class;
-    if (cls == "infiniband" || cls == "ethernet") return collective::HopKind::kNet;
+    const auto& link = network.links()[l];
+    const std::string& cls = link.link_class;
+    const bool nic_cable = (link.from_kind == DeviceKind::kNic || link.to_kind == DeviceKind::kNic) &&
+                           (link.from_kind == DeviceKind::kSwitch || link.to_kind == DeviceKind::kSwitch ||
+                            link.from_kind == link.to_kind);
+    if (nic_cable || cls == "infiniband" || cls == "ethernet" || cls == "efa") return collective::HopKind::kNet;
     if (cls == "pcie") kind = collective::HopKind::kPcie;
   }
   return kind;
