@@ -126,6 +126,8 @@ Network::Gateway Network::find_gateway(int gpu, bool outbound) const {
     if (depth > 1 && productive == 1 && paths[last] == 1) {
       gate = last;
       ball_end = end;
+    } else if (ball_end > 0 && productive > 1) {
+      break;  // past the host: routes fan out here (a deeper gateway would only be reused more)
     }
     begin = end;
     end = visited.size();
