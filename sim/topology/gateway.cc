@@ -1,12 +1,12 @@
 // Gateways: routes composed at the edge of a host (network.h, "Gateways").
 //
 // Why the composed route is route_pair's. Take the forward search from GPU
-// `src` over routing states, as route_pair does. Let g be a state at depth
-// k that is the only forwarding state at depth k, reached by one path (one
-// arc per hop), and B_src the states at depth <= k. The k-th state of a
-// path longer than k hops is an intermediate one, so it forwards: it is g.
-// Every fewest-hop path to a state outside B_src therefore starts with the
-// one path to g. The same holds backward into `dst` (h, B_dst; `ends`
+// `src` over routing states, as route_pair does. Let g be the only state
+// at depth k with a successor at depth k + 1, reached by one path (one arc
+// per hop), and B_src the states at depth <= k. On a fewest-hop path
+// longer than k hops, the k-th state has its successor at depth k + 1: it
+// is g. Every fewest-hop path to a state outside B_src therefore starts
+// with the one path to g. The same holds backward into `dst` (h, B_dst; `ends`
 // over-approximates the non-forwarding nodes, such as `src`, that could
 // step into B_dst). If B_src and B_dst are disjoint and src is not in
 // `ends`, every fewest-hop src -> dst path is the prefix, a fewest-hop
@@ -19,7 +19,9 @@
 // from g does). Prefix and suffix offer one choice per hop, so D-mod-k
 // spends no digit there, and walking the middle from h back to g with the
 // destination's number picks what the full walk picks. If the two balls
-// share only g = h, every path is prefix + suffix.
+// share only g = h, every path is prefix + suffix. A destination inside
+// B_src is walked over the search's own predecessors: at depth <= k they
+// depend only on states at smaller depths, so they are bfs()'s.
 //
 // What it buys: on a three-tier fabric the DAG between two leaves in
 // different pods has every core switch on it; it is searched once per pair
@@ -36,8 +38,8 @@ namespace collsim::topology {
 namespace {
 
 // How far a gateway search looks: past this many hops, or once a level has
-// more forwarding states than this, the host is left behind (a leaf
-// switch's uplinks). Bounds only the work, not the result.
+// more states than this, the host is left behind (a leaf switch's
+// uplinks). Bounds only the work, not the result.
 constexpr int kMaxGatewayDepth = 8;
 constexpr std::size_t kMaxGatewayFrontier = 32;
 // Cached middle DAGs are dropped together past this many entries (states
