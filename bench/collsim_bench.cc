@@ -93,11 +93,16 @@ BENCHMARK(BM_CrossNodeRoutes512Node)->Unit(benchmark::kMillisecond);
 // The step simulation alone (collectives costed once, outside the loop):
 // Llama-3 405B on 576 GB200 GPUs, 1F1B over 64 micro-batches.
 void BM_StepSimulation405B(benchmark::State& state) {
+  auto spec = config::load_topology_file(source("topologies/gb200-nvl72-8rack.yaml"));
+  if (!spec) throw std::runtime_error(spec.error().to_string());
   const auto topo = load("topologies/gb200-nvl72-8rack.yaml");
   const topology::Network net(topo);
   auto w = workload::load_workload_file(source("workloads/llama3-405b.yaml"));
   if (!w) throw std::runtime_error(w.error().to_string());
-  auto graph = workload::compile_step(*w, net);
+  // Kernels are timed on the topology's GPU model (as `collsim run` does).
+  auto gpu = workload::resolve_gpu_model(*w, *spec);
+  if (!gpu) throw std::runtime_error(gpu.error().to_string());
+  auto graph = workload::compile_step(*w, net, *gpu);
   if (!graph) throw std::runtime_error(graph.error().to_string());
   auto backend = engine::make_backend("analytical");
   auto costs = workload::cost_calls(graph->calls, net, **backend, workload::CommChoice{});

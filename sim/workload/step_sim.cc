@@ -19,8 +19,10 @@ struct Flow {
   double updated_at = 0;
   double started_at = 0;
   int version = 0;
-  double peak_demand = 0;                      // bytes/s on its busiest link, alone
-  std::vector<std::pair<int, double>> demand;  // link -> bytes/s alone
+  double peak_demand = 0;  // bytes/s on its busiest link, alone
+  // link -> bytes/s alone: its collective's (Simulator::demand_of, shared
+  // by every flow of the same costed collective).
+  const std::vector<std::pair<int, double>>* demand = nullptr;
   bool active = false;
 };
 
@@ -50,6 +52,9 @@ class Simulator {
     rate_.resize(net_.links().size());  // the links' rates, packed (hot in start and the solver)
     for (std::size_t l = 0; l < rate_.size(); ++l) rate_[l] = net_.links()[l].rate_Bps;
     tracked_.assign(net_.links().size(), -1);
+    demand_.assign(costs_.size(), {});
+    peak_demand_.assign(costs_.size(), 0.0);
+    demand_known_.assign(costs_.size(), false);
     r_.link_timeline.assign(opt_.track_links.size(), {});
     for (std::size_t k = 0; k < opt_.track_links.size(); ++k) tracked_[opt_.track_links[k]] = static_cast<int>(k);
     if (!opt_.link_group.empty()) {
@@ -122,12 +127,8 @@ class Simulator {
       f.updated_at = t;
       f.started_at = t;
       f.active = true;
-      for (auto [l, b] : cost.link_bytes) {
-        const double d = std::min(b / cost.time_s, rate_[l]);
-        if (!(d > 0)) continue;  // no bytes there (or a link without rate): no demand on it
-        f.demand.emplace_back(l, d);
-        f.peak_demand = std::max(f.peak_demand, d);
-      }
+      f.demand = &demand_of(c);
+      f.peak_demand = peak_demand_[c];
       int id;
       if (!free_flows_.empty()) {
         id = free_flows_.back();
@@ -152,12 +153,28 @@ class Simulator {
     }
   }
 
+  // The per-link demand of costed collective `c` (bytes/s while it runs
+  // alone), computed on its first start; its peak in peak_demand_[c].
+  const std::vector<std::pair<int, double>>& demand_of(int c) {
+    auto& d = demand_[c];
+    if (demand_known_[c]) return d;
+    demand_known_[c] = true;
+    const CommCost& cost = costs_[c];
+    for (auto [l, b] : cost.link_bytes) {
+      const double x = std::min(b / cost.time_s, rate_[l]);
+      if (!(x > 0)) continue;  // no bytes there (or a link without rate): no demand on it
+      d.emplace_back(l, x);
+      peak_demand_[c] = std::max(peak_demand_[c], x);
+    }
+    return d;
+  }
+
   // ---- the fluid network ---------------------------------------------------
   void add_flow(int id) {
     Flow& f = flows_[id];
     f.rate = 0;  // not yet on any link
     bool fits = true;
-    for (auto [l, d] : f.demand) {
+    for (auto [l, d] : *f.demand) {
       link_flows_[l].push_back(id);
       if (link_load_[l] + d > rate_[l] * (1 + kTolerance)) fits = false;
     }
@@ -172,7 +189,7 @@ class Simulator {
     f.active = false;
     r_.max_slowdown = std::max(r_.max_slowdown, (now_ - f.started_at) / f.time_alone);
     std::vector<int> slowed;
-    for (auto [l, d] : f.demand) {
+    for (auto [l, d] : *f.demand) {
       change_load(l, -f.rate * d);
       auto& v = link_flows_[l];
       v.erase(std::find(v.begin(), v.end(), id));
@@ -180,7 +197,7 @@ class Simulator {
         if (flows_[o].rate < 1 - kTolerance) slowed.push_back(o);
     }
     const int op = f.op;
-    f.demand.clear();
+    f.demand = nullptr;
     free_flows_.push_back(id);
     if (!slowed.empty()) solve_component(slowed);
     if (--parts_left_[op] == 0) finish(op);
@@ -192,7 +209,7 @@ class Simulator {
     f.remaining -= (now_ - f.updated_at) * f.rate / f.time_alone;
     f.remaining = std::max(0.0, f.remaining);
     f.updated_at = now_;
-    for (auto [l, d] : f.demand) {
+    for (auto [l, d] : *f.demand) {
       change_load(l, (rate - f.rate) * d);
     }
     f.rate = rate;
@@ -276,7 +293,7 @@ class Simulator {
       comp.push_back(s);
     }
     for (std::size_t k = 0; k < comp.size(); ++k) {
-      for (auto [l, d] : flows_[comp[k]].demand) {
+      for (auto [l, d] : *flows_[comp[k]].demand) {
         if (link_mark_[l] == mark_) continue;
         link_mark_[l] = mark_;
         link_local_[l] = static_cast<int>(links.size());
@@ -295,7 +312,7 @@ class Simulator {
     for (std::size_t li = 0; li < links.size(); ++li) on_link[li].clear();
     for (std::size_t k = 0; k < comp.size(); ++k) {
       const Flow& f = flows_[comp[k]];
-      for (auto [l, d] : f.demand) on_link[link_local_[l]].emplace_back(static_cast<int>(k), d / f.peak_demand);
+      for (auto [l, d] : *f.demand) on_link[link_local_[l]].emplace_back(static_cast<int>(k), d / f.peak_demand);
     }
     // Progressive filling in x = rate x peak demand (bytes/s).
     std::vector<double>& x = scratch_.x;
@@ -423,6 +440,9 @@ class Simulator {
   std::vector<int> pending_, parts_left_, dep_start_, dependents_;
   std::vector<Flow> flows_;
   std::vector<std::vector<int>> link_flows_;
+  std::vector<std::vector<std::pair<int, double>>> demand_;  // per cost (demand_of)
+  std::vector<double> peak_demand_;
+  std::vector<bool> demand_known_;
   std::vector<double> link_load_;
   std::vector<double> rate_;                      // per link: NetworkLink::rate_Bps
   std::vector<int> tracked_;                      // link -> index into options.track_links, or -1
