@@ -248,6 +248,20 @@ axes:
   EXPECT_EQ(best, 1u);
   EXPECT_NE(html.find("<tr class=\"best\"><td>7</td><td>64M</td><td>nvls</td>"), std::string::npos)
       << "64 MiB NVLS has the highest busbw of these points";
+  // Each point's simulation time: in the report and the point files, never
+  // in results.csv / results.jsonl (compared run to run above).
+  EXPECT_NE(html.find("id=\"point-time\""), std::string::npos);
+  EXPECT_NE(html.find("<th>simulated in (s)</th>"), std::string::npos);
+  EXPECT_EQ(read_file(whole + "/results.jsonl").find("wall_s"), std::string::npos);
+  int timed = 0;
+  for (const auto& e : std::filesystem::directory_iterator(whole + "/points")) {
+    const std::string text = read_file(e.path().string());
+    const auto at = text.find("\"wall_s\":");
+    if (at == std::string::npos) continue;
+    EXPECT_GE(std::stod(text.substr(at + 9)), 0.0) << text;
+    ++timed;
+  }
+  EXPECT_GT(timed, 0);
 }
 
 TEST(Sweep, AFailingPointIsRecordedAndTheOthersRun) {

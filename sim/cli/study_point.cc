@@ -185,6 +185,7 @@ std::optional<report::StudyRow> read_point(const std::string& file, const report
     }
     for (const auto& l : t.label_names) r.labels.push_back(n["labels"][l].as<std::string>(""));
     r.error = n["error"].as<std::string>("");
+    if (const YAML::Node w = n["wall_s"]; w && !w.IsNull()) r.wall_s = w.as<double>();
     return r;
   } catch (const YAML::Exception& e) {
     std::fprintf(stderr, "collsim sweep: ignoring unreadable point file %s (%s); it will be simulated again\n",

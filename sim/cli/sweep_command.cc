@@ -389,9 +389,11 @@ int sweep_command(const std::vector<std::string>& argv) {
       while (!WorkerPool::interrupted() && pool.has_room() && next < todo.size()) {
         const std::size_t i = todo[next++];
         auto started_worker = pool.start(i, [&, i] {
-          const auto row = evaluate(*study, table0, plan[i], files);
+          const auto began = std::chrono::steady_clock::now();
+          auto row = evaluate(*study, table0, plan[i], files);
+          row.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
           return report::write_file_atomically(point_file(out, plan[i].hash),
-                                               report::study_row_json(table0, row) + "\n")
+                                               report::study_row_json(table0, row, true) + "\n")
                          .ok()
                      ? 0
                      : 3;

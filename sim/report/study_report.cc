@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <numeric>
 
 #include "sim/report/html_report.h"
 #include "sim/report/json.h"
@@ -228,7 +229,7 @@ std::string study_csv(const StudyTable& t) {
   return out;
 }
 
-std::string study_row_json(const StudyTable& t, const StudyRow& r) {
+std::string study_row_json(const StudyTable& t, const StudyRow& r, bool with_wall) {
   JsonWriter j;
   j.begin_object();
   j.key("index").value(static_cast<double>(r.index));
@@ -249,6 +250,7 @@ std::string study_row_json(const StudyTable& t, const StudyRow& r) {
     j.key(t.label_names[k]).value(r.labels[k]);
   j.end_object();
   j.key("error").value(r.error);
+  if (with_wall && std::isfinite(r.wall_s)) j.key("wall_s").value(r.wall_s);
   j.end_object();
   return j.str();
 }
@@ -288,6 +290,22 @@ std::string study_html(const StudyTable& t) {
         html_card(fmt::format("best {} ({} is better): {}", t.primary, t.lower_is_better ? "lower" : "higher", where),
                   format_metric(t.primary, b.metrics[m]), "best-point");
   }
+  std::vector<double> walls;
+  int slowest = -1;
+  for (const auto& r : t.rows) {
+    if (!std::isfinite(r.wall_s)) continue;
+    if (slowest < 0 || r.wall_s > t.rows[static_cast<std::size_t>(slowest)].wall_s)
+      slowest = static_cast<int>(&r - &t.rows[0]);
+    walls.push_back(r.wall_s);
+  }
+  if (!walls.empty()) {
+    std::sort(walls.begin(), walls.end());
+    const double total = std::accumulate(walls.begin(), walls.end(), 0.0);
+    body +=
+        html_card(fmt::format("simulation time per point: median of {} (slowest: point {}, {:.1f} s; {:.0f} s in all)",
+                              walls.size(), t.rows[static_cast<std::size_t>(slowest)].index, walls.back(), total),
+                  fmt::format("{:.1f} s", walls[walls.size() / 2]), "point-time");
+  }
   body += "</div>";
   if (ok > 0) {
     for (std::size_t x = 0; x < t.axis_paths.size(); ++x) body += axis_chart(t, x, best);
@@ -296,7 +314,7 @@ std::string study_html(const StudyTable& t) {
   for (const auto& p : t.axis_paths) body += fmt::format("<th>{}</th>", svg::escape(p));
   for (const auto& name : t.metric_names) body += fmt::format("<th>{}</th>", svg::escape(name));
   for (const auto& name : t.label_names) body += fmt::format("<th>{}</th>", svg::escape(name));
-  body += "</tr>";
+  body += "<th>simulated in (s)</th></tr>";
   for (std::size_t i = 0; i < t.rows.size(); ++i) {
     const auto& r = t.rows[i];
     body += static_cast<int>(i) == best ? "<tr class=\"best\">" : "<tr>";
@@ -304,14 +322,14 @@ std::string study_html(const StudyTable& t) {
     for (const auto& v : r.axis_values) body += fmt::format("<td>{}</td>", svg::escape(v));
     if (!r.ok) {
       body += fmt::format("<td class=\"error\" colspan=\"{}\">{}</td></tr>",
-                          t.metric_names.size() + t.label_names.size(), svg::escape(r.error));
+                          t.metric_names.size() + t.label_names.size() + 1, svg::escape(r.error));
       continue;
     }
     for (std::size_t k = 0; k < r.metrics.size(); ++k) {
       body += fmt::format("<td>{}</td>", svg::escape(format_metric(t.metric_names[k], r.metrics[k])));
     }
     for (const auto& l : r.labels) body += fmt::format("<td>{}</td>", svg::escape(l));
-    body += "</tr>";
+    body += std::isfinite(r.wall_s) ? fmt::format("<td>{:.2f}</td></tr>", r.wall_s) : "<td></td></tr>";
   }
   body += "</table>";
   return html_page(fmt::format("collsim study: {}", t.name), body);

@@ -3,6 +3,7 @@
 // self-contained HTML page with a chart per axis.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +19,10 @@ struct StudyRow {
   std::vector<double> metrics;      // in StudyTable::metric_names order (NaN: none)
   std::vector<std::string> labels;  // in StudyTable::label_names order
   std::string error;                // when !ok
+  // Seconds its worker took to simulate it (wall clock); NaN when not
+  // recorded. In the point file and the HTML report only, so that
+  // results.csv and results.jsonl stay the same from run to run.
+  double wall_s = NAN;
 };
 
 struct StudyTable {
@@ -44,6 +49,7 @@ std::string study_jsonl(const StudyTable& t);
 std::string study_html(const StudyTable& t);
 
 // One row as a JSON object (also the per-point file's content).
-std::string study_row_json(const StudyTable& t, const StudyRow& row);
+// With `with_wall`, also the row's wall_s (the point files).
+std::string study_row_json(const StudyTable& t, const StudyRow& row, bool with_wall = false);
 
 }  // namespace collsim::report
