@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "sim/config/link_classes.h"
 #include "sim/units/units.h"
 
 namespace collsim::config::cluster {
@@ -112,8 +113,8 @@ Expected<Params> read_params(const MapReader& c) {
     if (auto v = f.optional_scalar("class"); !v) {
       return v.error();
     } else if (*v) {
-      if (**v != "infiniband" && **v != "ethernet" && **v != "efa") {
-        return f.error_at("class", fmt::format("expected infiniband, ethernet or efa, found '{}'", **v));
+      if (!is_scale_out_class(**v)) {
+        return f.error_at("class", fmt::format("expected {}, found '{}'", kScaleOutClassNames, **v));
       }
       p.fabric_class = **v;
     }

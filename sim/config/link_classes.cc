@@ -49,6 +49,8 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
   return classes;
 }
 
+bool is_scale_out_class(std::string_view name) { return name == "infiniband" || name == "ethernet" || name == "efa"; }
+
 const std::vector<MediumSpec>& builtin_media() {
   // Fibre: SMF-28 group index 1.4682 / c = 4.9 ns/m (hardware.yaml
   // propagation.fibre_ns_per_m); AOCs are fibre too.

@@ -17,6 +17,12 @@ namespace collsim::config {
 // docs/validation.md for how each value was derived.
 const std::vector<LinkClassSpec>& builtin_link_classes();
 
+// The built-in scale-out classes (NIC ports and fabric cables): a template's
+// fabric.class takes one of them, their rates are written per port in
+// Gb/s, and a hop over one is a network hop (engine::hop_kind).
+bool is_scale_out_class(std::string_view name);
+inline constexpr const char* kScaleOutClassNames = "infiniband, ethernet or efa";
+
 // Cable media: propagation delay per metre and reach.
 const std::vector<MediumSpec>& builtin_media();
 

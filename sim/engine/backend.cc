@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/config/link_classes.h"
 #include "sim/engine/analytical_backend.h"
 #include "sim/engine/simgrid/simgrid_backend.h"
 
@@ -19,7 +20,7 @@ collective::HopKind hop_kind(const topology::Network& network, const std::vector
     const bool nic_cable = (link.from_kind == DeviceKind::kNic || link.to_kind == DeviceKind::kNic) &&
                            (link.from_kind == DeviceKind::kSwitch || link.to_kind == DeviceKind::kSwitch ||
                             link.from_kind == link.to_kind);
-    if (nic_cable || cls == "infiniband" || cls == "ethernet" || cls == "efa") return collective::HopKind::kNet;
+    if (nic_cable || config::is_scale_out_class(cls)) return collective::HopKind::kNet;
     if (cls == "pcie") kind = collective::HopKind::kPcie;
   }
   return kind;

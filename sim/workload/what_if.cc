@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "sim/config/link_classes.h"
 #include "sim/topology/network.h"
 #include "sim/units/units.h"
 
@@ -20,8 +21,7 @@ std::string resource_of(const std::string& link_class, config::DeviceKind a, con
 namespace {
 
 std::string rate_text(const std::string& link_class, double bytes_per_s) {
-  if (link_class == "infiniband" || link_class == "ethernet" || link_class == "efa")
-    return fmt::format("{:g} Gb/s", bytes_per_s * 8 / 1e9);
+  if (config::is_scale_out_class(link_class)) return fmt::format("{:g} Gb/s", bytes_per_s * 8 / 1e9);
   // Other classes are written per link in the topology (one NVLink, one x16 slot).
   return units::format(units::Rate{bytes_per_s}) + " per link";
 }
