@@ -291,11 +291,10 @@ std::string study_html(const StudyTable& t) {
                   format_metric(t.primary, b.metrics[m]), "best-point");
   }
   std::vector<double> walls;
-  int slowest = -1;
+  const StudyRow* slowest = nullptr;
   for (const auto& r : t.rows) {
     if (!std::isfinite(r.wall_s)) continue;
-    if (slowest < 0 || r.wall_s > t.rows[static_cast<std::size_t>(slowest)].wall_s)
-      slowest = static_cast<int>(&r - &t.rows[0]);
+    if (!slowest || r.wall_s > slowest->wall_s) slowest = &r;
     walls.push_back(r.wall_s);
   }
   if (!walls.empty()) {
@@ -303,7 +302,7 @@ std::string study_html(const StudyTable& t) {
     const double total = std::accumulate(walls.begin(), walls.end(), 0.0);
     body +=
         html_card(fmt::format("simulation time per point: median of {} (slowest: point {}, {:.1f} s; {:.0f} s in all)",
-                              walls.size(), t.rows[static_cast<std::size_t>(slowest)].index, walls.back(), total),
+                              walls.size(), slowest->index, walls.back(), total),
                   fmt::format("{:.1f} s", walls[walls.size() / 2]), "point-time");
   }
   body += "</div>";

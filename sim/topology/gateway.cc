@@ -197,22 +197,19 @@ bool Network::gateway_route(int src, int dst, std::vector<int>* out) const {
   const Gateway& up = gateway(src, true);
   if (up.state < 0) return false;
   auto ints = [&](std::size_t at, std::size_t n) { return std::span<const int>(gateway_ints_.data() + at, n); };
-  auto digits = static_cast<std::size_t>(ecmp_index_[static_cast<std::size_t>(dst)]);
   // Inside src's ball: bfs()'s own predecessors, walked as walk_back does.
   const auto order = ints(up.order_at, up.ball_n);
   const int dst_node = endpoint_node_[dst];
   if (std::find(order.begin(), order.end(), dst_node) != order.end()) {
     const auto firsts = ints(up.firsts_at, up.ball_n + 1);
     out->clear();
-    for (int v = dst_node;;) {
-      const auto k = static_cast<std::size_t>(std::find(order.begin(), order.end(), v) - order.begin());
-      const auto first = static_cast<std::size_t>(firsts[k]), n = static_cast<std::size_t>(firsts[k + 1]) - first;
-      if (n == 0) break;
-      const Arc& pick = gateway_arcs_[first + digits % n];
-      digits /= n;
-      out->push_back(pick.link);
-      v = pick.to;
-    }
+    walk_ecmp(
+        dst_node, ecmp_number(dst),
+        [&](int v) {
+          const auto k = static_cast<std::size_t>(std::find(order.begin(), order.end(), v) - order.begin());
+          return std::span<const Arc>(gateway_arcs_.data() + firsts[k], gateway_arcs_.data() + firsts[k + 1]);
+        },
+        out);
     std::reverse(out->begin(), out->end());
     ++route_stats_.in_host;
     return true;
@@ -270,15 +267,14 @@ bool Network::gateway_route(int src, int dst, std::vector<int>* out) const {
   const MiddleDag& dag = it->second;
   out->assign(up_links.begin(), up_links.end());
   const std::size_t middle_at = out->size();
-  for (int v = down.state; v != up.state;) {
-    const auto k =
-        static_cast<std::size_t>(std::lower_bound(dag.states.begin(), dag.states.end(), v) - dag.states.begin());
-    const auto first = static_cast<std::size_t>(dag.first[k]), n = static_cast<std::size_t>(dag.first[k + 1]) - first;
-    const Arc& pick = dag.parents[first + digits % n];
-    digits /= n;
-    out->push_back(pick.link);
-    v = pick.to;
-  }
+  walk_ecmp(
+      down.state, ecmp_number(dst),
+      [&](int v) {  // the DAG's start (up.state) has no predecessors: the walk ends there
+        const auto k =
+            static_cast<std::size_t>(std::lower_bound(dag.states.begin(), dag.states.end(), v) - dag.states.begin());
+        return std::span<const Arc>(dag.parents.data() + dag.first[k], dag.parents.data() + dag.first[k + 1]);
+      },
+      out);
   std::reverse(out->begin() + static_cast<std::ptrdiff_t>(middle_at), out->end());
   out->insert(out->end(), down_links.begin(), down_links.end());
   ++route_stats_.composed;

@@ -147,6 +147,17 @@ class Network {
   // Walks back from `dst` through `parents` (per routing state), taking the
   // ECMP choice of `dst`'s index at each fork.
   std::vector<int> walk_back(int dst, const std::vector<std::vector<Arc>>& parents) const;
+  // The D-mod-k walk itself (walk_back's comment): from routing state `v`
+  // back over `options_of(v)` (a std::span of equal-cost predecessors;
+  // empty where the walk ends), each fork taking the next digit of
+  // `digits`; appends the links, last hop first. routing_steps.h.
+  template <typename OptionsOf>
+  void walk_ecmp(int v, std::size_t digits, OptionsOf&& options_of, std::vector<int>* links) const;
+  // The number D-mod-k takes its digits from: a GPU's ecmp_index_, else
+  // the endpoint's index.
+  std::size_t ecmp_number(int dst) const {
+    return static_cast<std::size_t>(dst < num_gpus_ ? ecmp_index_[static_cast<std::size_t>(dst)] : dst);
+  }
   // Per-pair search (see route()); false if no route under `affinity`.
   bool route_pair(int src, int dst, bool affinity, std::vector<int>* out) const;
   // The search behind it, between routing states: leaves the fewest-hop

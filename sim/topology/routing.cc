@@ -75,14 +75,9 @@ std::vector<int> Network::walk_back(int dst, const std::vector<std::vector<Arc>>
   // destinations spread over the paths (a shift pattern such as a ring's
   // gets distinct uplinks), and a pair always takes the same path.
   std::vector<int> path;
-  std::size_t digits = static_cast<std::size_t>(dst < num_gpus_ ? ecmp_index_[static_cast<std::size_t>(dst)] : dst);
-  for (int v = endpoint_node_[dst]; !parents[static_cast<std::size_t>(v)].empty();) {
-    const auto& options = parents[static_cast<std::size_t>(v)];
-    const Arc& pick = options[digits % options.size()];
-    digits /= options.size();
-    path.push_back(pick.link);
-    v = pick.to;
-  }
+  walk_ecmp(
+      endpoint_node_[dst], ecmp_number(dst),
+      [&](int v) { return std::span<const Arc>(parents[static_cast<std::size_t>(v)]); }, &path);
   std::reverse(path.begin(), path.end());
   return path;
 }

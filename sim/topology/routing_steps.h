@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <span>
 #include <vector>
 
 #include "sim/topology/network.h"
@@ -61,6 +62,16 @@ void Network::for_each_prev(int t, int start, bool affinity, F&& f) const {
   for (const Arc& arc : in_arcs_[static_cast<std::size_t>(v)]) {
     if (entered_from >= 0 && arc.to != entered_from) continue;
     from_node(arc.to, arc.link);
+  }
+}
+
+template <typename OptionsOf>
+void Network::walk_ecmp(int v, std::size_t digits, OptionsOf&& options_of, std::vector<int>* links) const {
+  for (auto options = options_of(v); !options.empty(); options = options_of(v)) {
+    const Arc& pick = options[digits % options.size()];
+    digits /= options.size();
+    links->push_back(pick.link);
+    v = pick.to;
   }
 }
 
