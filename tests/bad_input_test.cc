@@ -238,6 +238,31 @@ TEST(BadInput, TopologiesTooLargeToBuildAreRefusedBeforeBuilding) {
                          "field 'cluster.nodes': 131072 nodes of 72 GPUs make over 18874368 devices"});
 }
 
+TEST(BadInput, TheDeviceLimitIsTheEnvironmentsToSet) {
+  // The fuzz harnesses lower it (a 100,000-node template read under the
+  // sanitizers took 1.5 GB, near libFuzzer's 2 GB); links follow at 4 per
+  // device. 2 nodes of hgx-h100: 16 GPUs and 16 NICs at least.
+  ::setenv("COLLSIM_MAX_DEVICES", "31", 1);
+  expect_one_clear_line({"topo topologies/h100-ib400-128node.yaml --set cluster.nodes=2",
+                         "2 nodes of 8 GPUs make over 32 devices (their GPUs and NICs alone); a topology holds at "
+                         "most 31 (COLLSIM_MAX_DEVICES raises it)"});
+  const std::string path = ::testing::TempDir() + "collsim_device_limit.yaml";
+  std::ofstream(path) << "name: b\ndevices:\n  - {name: gpu, kind: gpu, count: 10}\n"
+                         "  - {name: sw, kind: switch, count: 8}\nlinks:\n"
+                         "  - {from: gpu, to: sw, rate: 1GB/s, latency: 1ns, class: ideal}\n";
+  ::setenv("COLLSIM_MAX_DEVICES", "12", 1);
+  expect_one_clear_line({"topo " + path, "field 'devices[1].count': expected a device count (at most 12 devices"});
+  ::setenv("COLLSIM_MAX_DEVICES", "18", 1);  // 18 devices fit, 80 links > 4 x 18
+  expect_one_clear_line({"topo " + path, "10 devices and 'to' 8: 80 links, and a file holds at most 72"});
+  ::setenv("COLLSIM_MAX_DEVICES", "20", 1);  // fits: 80 <= 4 x 20 links
+  const auto fits = run_collsim("topo " + path);
+  EXPECT_EQ(fits.exit_code, 0) << fits.err;
+  ::setenv("COLLSIM_MAX_DEVICES", "not a number", 1);  // ignored: the default
+  const auto ignored = run_collsim("topo topologies/h100-ib400-4node.yaml");
+  EXPECT_EQ(ignored.exit_code, 0) << ignored.err;
+  ::unsetenv("COLLSIM_MAX_DEVICES");
+}
+
 TEST(BadInput, LongStringsInAnAliasBombAreBoundedToo) {
   // Was: 10 KB strings doubled 17 times: refused only after 1.4 GB and 1 s
   // (the element budget alone); the message echoed the whole value.

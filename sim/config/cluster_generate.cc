@@ -52,10 +52,11 @@ struct SwitchGroup {
 // before anything is made (131,072 NVL72 racks took 7 s and 4.6 GB to fail).
 Status check_device_limit(const Gen& g) {
   const double at_least = 2.0 * g.p.nodes * g.b.gpus;
-  if (at_least <= static_cast<double>(kMaxDevices)) return Ok{};
+  const long long limit = max_devices();
+  if (at_least <= static_cast<double>(limit)) return Ok{};
   return g.c.error_at("nodes", fmt::format("{} nodes of {} GPUs make over {:.0f} devices (their GPUs and NICs alone); "
-                                           "a topology holds at most {}",
-                                           g.p.nodes, g.b.gpus, at_least, kMaxDevices));
+                                           "a topology holds at most {} ({} raises it)",
+                                           g.p.nodes, g.b.gpus, at_least, limit, kMaxDevicesEnv));
 }
 
 // One NVLink domain of node `n`: GPUs, NVSwitches, NICs, the NVLinks, Grace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -153,10 +154,12 @@ class TopologyReader {
     }
     long long count = 1;
     if (entry.has("count")) {
-      // kMaxDevices (topology_spec.h), checked before any is made.
-      const long long room = kMaxDevices - static_cast<long long>(spec_.devices.size());
+      // max_devices() (topology_spec.h), checked before any is made.
+      const long long limit = max_devices();
+      const long long room = limit - static_cast<long long>(spec_.devices.size());
       auto c = entry.integer_in("count", 1, std::max(1LL, room),
-                                fmt::format("a device count (at most {} devices in all)", kMaxDevices));
+                                fmt::format("a device count (at most {} devices in all; {} raises it)", limit,
+                                            kMaxDevicesEnv));
       if (!c) return c.error();
       count = *c;
     }
@@ -315,10 +318,11 @@ class TopologyReader {
       // Checked before building: a full pattern between two large groups is
       // refused at once instead of filling the memory (4,000 x 4,000 did).
       const double count = static_cast<double>(from->size()) * static_cast<double>(to->size());
-      if (count + static_cast<double>(spec_.links.size()) > kMaxLinks) {
+      const auto limit = static_cast<double>(max_links());
+      if (count + static_cast<double>(spec_.links.size()) > limit) {
         return entry.error_at("to", fmt::format("'from' selects {} devices and 'to' {}: {:.0f} links, and a file "
                                                 "holds at most {:.0f} in all (pattern: zip pairs them one to one)",
-                                                from->size(), to->size(), count, kMaxLinks));
+                                                from->size(), to->size(), count, limit));
       }
       for (int a : *from)
         for (int b : *to)
@@ -387,13 +391,12 @@ class TopologyReader {
     return Ok{};
   }
 
-  // Named limit: 8,388,608 links in a file (2^23; a 131,072-GPU cluster has
-  // about 3 million).
-  static constexpr double kMaxLinks = 1 << 23;
-
+  // max_links() (topology_spec.h).
   Status add_link(const MapReader& entry, LinkSpec link, int a, int b) {
-    if (static_cast<double>(spec_.links.size()) >= kMaxLinks) {
-      return entry.error_at("from", fmt::format("more than {:.0f} links in the file", kMaxLinks));
+    if (static_cast<long long>(spec_.links.size()) >= max_links()) {
+      return entry.error_at("from", fmt::format("more than {} links in the file ({} raises the limit, {} links per "
+                                                "device)",
+                                                max_links(), kMaxDevicesEnv, kMaxLinksPerDevice));
     }
     if (a == b) {
       return entry.error_at("to", fmt::format("link from '{}' to itself", spec_.devices[a].name));
@@ -435,6 +438,16 @@ Expected<YAML::Node> prepared_yaml(const std::string& text, const std::string& f
 }
 
 }  // namespace
+
+long long max_devices() {
+  const char* env = std::getenv(kMaxDevicesEnv);
+  if (env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const long long v = std::strtoll(env, &end, 10);
+    if (end != env && *end == '\0' && v >= 1 && v <= (1LL << 26)) return v;
+  }
+  return kMaxDevices;
+}
 
 Expected<TopologySpec> load_topology_text(const std::string& text, const std::string& file,
                                           const std::vector<std::string>& overrides) {

@@ -96,8 +96,21 @@ struct LinkSpec {
 // Named limit: 2,097,152 devices in a topology (a million GPUs with their
 // NICs; the 131,072-GPU example has about 300,000), checked before any is
 // made: a file's device counts, a cluster template's nodes. Reading 2.17 M
-// devices takes 2.6 s and 900 MB.
+// devices takes 2.6 s and 900 MB. The environment variable
+// COLLSIM_MAX_DEVICES (a count, 1 to 2^26) lowers or raises it: the fuzz
+// harnesses lower it so that no input can outgrow libFuzzer's memory limit.
 inline constexpr long long kMaxDevices = 1 << 21;
+inline constexpr const char* kMaxDevicesEnv = "COLLSIM_MAX_DEVICES";
+// Named limit: links per device allowed in a file, 4 (8,388,608 links at the
+// default device limit; a 131,072-GPU cluster has about 3 million links for
+// 300,000 devices), counted before a full pattern is expanded.
+inline constexpr long long kMaxLinksPerDevice = 4;
+
+// The limits in force: kMaxDevices, or COLLSIM_MAX_DEVICES when it holds a
+// count in range (anything else is ignored); links: kMaxLinksPerDevice times
+// that.
+long long max_devices();
+inline long long max_links() { return kMaxLinksPerDevice * max_devices(); }
 
 // NCCL settings that change how traffic is routed (`nccl:` in a topology
 // file); each default is NCCL's own.
