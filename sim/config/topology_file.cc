@@ -157,9 +157,9 @@ class TopologyReader {
       // max_devices() (topology_spec.h), checked before any is made.
       const long long limit = max_devices();
       const long long room = limit - static_cast<long long>(spec_.devices.size());
-      auto c = entry.integer_in("count", 1, std::max(1LL, room),
-                                fmt::format("a device count (at most {} devices in all; {} raises it)", limit,
-                                            kMaxDevicesEnv));
+      auto c = entry.integer_in(
+          "count", 1, std::max(1LL, room),
+          fmt::format("a device count (at most {} devices in all; {} raises it)", limit, kMaxDevicesEnv));
       if (!c) return c.error();
       count = *c;
     }
