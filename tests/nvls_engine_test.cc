@@ -72,5 +72,28 @@ TEST(NvlsEngines, NvlsTreeReductionEnginesCapOnlyTheLoads) {
   EXPECT_NEAR(time_s[1], time_s[0], 1e-9 * time_s[0]);
 }
 
+// NVLSTree's pipeline fill (nvls.h, NCCL's chunks): on the 2-node H100
+// cluster of nccl-tests issue 309 (gj-aion's default-environment curve,
+// tests/validation/more-curves.yaml) the measured time trails the line
+// through its 1 and 2 GiB points by a constant: 2 T(1 GiB) - T(2 GiB) =
+// 2 x 4497 - 8767 = 227 us (T = 1.875 n / busbw, busbw 447.65 and 459.29
+// GB/s). Flow-level (the analytical backend is a bound without a fill).
+// Pieces that grew with the buffer (at most 32 per portion) gave a fill
+// proportional to n and an intercept of 71 us.
+TEST(NvlsTreeFill, TheTimeTrailsItsAsymptoteByAConstantAsMeasured) {
+  auto time_us = [](const char* size) {
+    const auto r = collsim::testing::run_collsim(
+        std::string("collective -t tests/validation/topologies/h100-ib400-2node.yaml --algo nvlstree -b ") + size +
+        " -e " + size + " --json - --backend simgrid");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto at = r.out.find("\"time_us\":");
+    EXPECT_NE(at, std::string::npos) << r.out;
+    return at == std::string::npos ? 0.0 : std::stod(r.out.substr(at + 10));
+  };
+  const double intercept_us = 2 * time_us("1G") - time_us("2G");
+  EXPECT_GT(intercept_us, 130);
+  EXPECT_LT(intercept_us, 300);
+}
+
 }  // namespace
 }  // namespace collsim::engine

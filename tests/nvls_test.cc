@@ -90,5 +90,58 @@ TEST(NvlsTree, EachGpuMovesNPlusNOverGThroughItsSwitchAndNOverGOverTwoNodes) {
   }
 }
 
+// NCCL 2.30's NVLSTree chunk (src/transport/nvls.cc ncclNvlsTuning and
+// ncclNvlsTreeSm100Tuning, src/enqueue.cc calcCollChunking), worked by hand.
+TEST(NvlsTree, ChunksAsNcclChoosesThem) {
+  constexpr double KiB = 1024, MiB = 1048576, GiB = 1073741824;
+  // H100, 2 nodes x 8: 16 channels x 8 heads = 128 chunks in flight, at
+  // most 128 KiB; 64 KiB below 4 x 128 x 128 KiB = 64 MiB, 32 KiB below
+  // 1 x 128 x 64 KiB = 8 MiB.
+  const auto h100 = nccl_nvls_tree_chunking("h100", 2, 8);
+  EXPECT_EQ(h100.channels, 16);
+  EXPECT_EQ(h100.max_chunk_bytes, 128 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(h100, GiB, 8), 128 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(h100, 64 * MiB, 8), 128 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(h100, 32 * MiB, 8), 64 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(h100, 8 * MiB, 8), 64 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(h100, 4 * MiB, 8), 32 * KiB);
+  // From 4 nodes NCCL caps the tree's chunk at 64 KiB; an unnamed model is
+  // taken as Hopper.
+  EXPECT_EQ(nccl_nvls_tree_chunking("h100", 4, 8).max_chunk_bytes, 64 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunking("", 2, 8).channels, 16);
+  // B200, 2 nodes x 8 (400G NIC behind a PCIe switch): 32 channels, 64 KiB.
+  const auto b200 = nccl_nvls_tree_chunking("b200", 2, 8);
+  EXPECT_EQ(b200.channels, 32);
+  EXPECT_EQ(b200.max_chunk_bytes, 64 * KiB);
+  // 64 KiB is not above the 64 KiB step, so the next halving comes below
+  // 1 x 256 x 64 KiB = 16 MiB.
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(b200, 32 * MiB, 8), 64 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(b200, 8 * MiB, 8), 32 * KiB);
+  // B300, 4 nodes x 8 (800G NIC): 24 channels and 256 KiB; 128 KiB below
+  // 16 x 192 x 256 KiB = 768 MiB, 64 KiB below 4 x 192 x 128 KiB = 96 MiB.
+  const auto b300 = nccl_nvls_tree_chunking("b300", 4, 8);
+  EXPECT_EQ(b300.channels, 24);
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(b300, GiB, 8), 256 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(b300, 512 * MiB, 8), 128 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(b300, 64 * MiB, 8), 64 * KiB);
+  // Two GB200 NVL72 racks: 72 GPUs per domain (16 or more): 64 KiB.
+  EXPECT_EQ(nccl_nvls_tree_chunking("gb200", 2, 72).max_chunk_bytes, 64 * KiB);
+}
+
+TEST(NvlsTree, PiecesStandForATreesChannelsChunks) {
+  // H100, 2 x 8, 1 GiB: a portion's half on one tree is 64 MiB, cut into
+  // pieces of 8 channels x 128 KiB = 1 MiB: 64 per (portion, tree).
+  std::vector<int> domains = domains_of(2, 8);
+  NvlsOptions options;
+  options.tree_chunking = nccl_nvls_tree_chunking("h100", 2, 8);
+  auto s = nvls_tree_allreduce(16, 1073741824.0, 0.85, domains, options);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->chunks, 8 * 2 * 64);
+  // The named bound: at most 256 pieces (8 GiB would need 512).
+  s = nvls_tree_allreduce(16, 8 * 1073741824.0, 0.85, domains, options);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->chunks, 8 * 2 * 256);
+}
+
 }  // namespace
 }  // namespace collsim::collective

@@ -20,6 +20,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   collective::AlgoParams params;
   params.root = request.root;
   params.nvls_efficiency = network.nvls_efficiency_near(0);
+  params.gpu_model = network.gpu_model(0);
   for (int r = 0; r < request.ranks; ++r) params.domain_of_rank.push_back(network.nvlink_domain_of(r));
   std::vector<engine::TuneCase> cases;
   std::vector<long long> counts;

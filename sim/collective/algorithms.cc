@@ -80,7 +80,11 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     if (!(params.nvls_efficiency > 0)) {
       return make_error("nvlstree needs GPUs on NVSwitches that can reduce (a link class with nvls_efficiency > 0)");
     }
-    return nvls_tree_allreduce(ranks, bytes, params.nvls_efficiency, params.domain_of_rank);
+    NvlsOptions options;
+    const auto domains = group_by_domain(params.domain_of_rank);
+    options.tree_chunking = nccl_nvls_tree_chunking(params.gpu_model, static_cast<int>(domains.size()),
+                                                    domains.empty() ? ranks : static_cast<int>(domains.front().size()));
+    return nvls_tree_allreduce(ranks, bytes, params.nvls_efficiency, params.domain_of_rank, options);
   }
   if (algo == "direct") {
     if (op == Op::kAllToAll) return direct_alltoall(ranks, bytes);

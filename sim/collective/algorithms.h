@@ -40,6 +40,9 @@ struct AlgoParams {
   // in one. Rings get one channel per GPU of a domain when there are several
   // (ring.h rings_over_domains); NVLS needs exactly one.
   std::vector<int> domain_of_rank;
+  // The GPU model of the ranks (gpu_models.h names; empty: none named), for
+  // NCCL's per-generation choices (nvls.h nccl_nvls_tree_chunking).
+  std::string gpu_model;
 };
 
 Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes,

@@ -11,6 +11,51 @@
 
 namespace collsim::collective {
 
+NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains, int gpus_per_domain) {
+  constexpr double kKiB = 1024;
+  const bool blackwell = gpu_model == "b200" || gpu_model == "gb200" || gpu_model == "b300" || gpu_model == "gb300";
+  NvlsTreeChunking out;
+  if (!blackwell) {  // NVLS_NCHANNELS_SM90; nvlsTreeMaxChunkSize: 64 KiB from 4 nodes, else the chunk
+    out.max_chunk_bytes = domains >= 4 ? 64 * kKiB : 128 * kKiB;
+    return out;
+  }
+  // ncclNvlsTreeSm100Tuning, with the NIC and path assumed (nvls.h).
+  const double nic_GBps = gpu_model == "b300" || gpu_model == "gb300" ? 100 : 50;
+  const bool pxb = true;
+  const int ppn = gpus_per_domain;
+  double chunk = 128 * kKiB, tree_max = 0;
+  out.channels = 32;  // NVLS_NCHANNELS_SM100, more than one node
+  if (domains == 2 && nic_GBps >= 48) {
+    tree_max = 128 * kKiB;
+    if (ppn <= 4) {
+      chunk = tree_max = 256 * kKiB;
+    } else if (ppn >= 16 || (ppn <= 8 && pxb && nic_GBps < 96)) {
+      tree_max = 64 * kKiB;
+    }
+  } else if (nic_GBps >= 96) {
+    if (ppn <= 8) {
+      out.channels = 24;
+      chunk = tree_max = 256 * kKiB;
+    } else {
+      tree_max = ppn < 32 ? 128 * kKiB : 64 * kKiB;
+    }
+  } else if (nic_GBps >= 48) {
+    out.channels = 24;
+    tree_max = pxb ? 64 * kKiB : 128 * kKiB;
+  }
+  if (tree_max == 0) tree_max = domains >= 4 ? 64 * kKiB : chunk;
+  out.max_chunk_bytes = std::min(chunk, tree_max);
+  return out;
+}
+
+double nccl_nvls_tree_chunk_bytes(const NvlsTreeChunking& chunking, double bytes, int gpus_per_domain) {
+  const double concurrent = static_cast<double>(chunking.channels) * gpus_per_domain;
+  double chunk = chunking.max_chunk_bytes;
+  for (auto [times, floor] : {std::pair{32.0, 262144.0}, {16.0, 131072.0}, {4.0, 65536.0}, {1.0, 32768.0}})
+    if (bytes < times * concurrent * chunk && chunk > floor) chunk = floor;
+  return chunk;
+}
+
 Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
   Schedule s = empty_schedule("allreduce", "nvls", ranks, bytes, ranks);
   s.helper_ranks = 1;
@@ -65,7 +110,9 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
     }
   }
   const double half = bytes / g / 2;  // of a portion, on one tree
-  const int slices = piece_count(half, options.min_slice_bytes, options.max_slices);
+  const double nccl_piece =
+      nccl_nvls_tree_chunk_bytes(options.tree_chunking, bytes, g) * options.tree_chunking.channels / 2.0;
+  const int slices = piece_count(half, nccl_piece, options.max_tree_slices);
   Schedule s = empty_schedule("allreduce", "nvlstree", ranks, bytes, g * 2 * slices);  // (c, t, slice)
   s.latency_family = LatencyFamily::kNvlsTree;
   s.helper_ranks = nd;

@@ -12,6 +12,7 @@
 // for bytes / efficiency.
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include "sim/collective/schedule.h"
@@ -19,15 +20,50 @@
 
 namespace collsim::collective {
 
+// NCCL's NVLSTree pipelining (NCCL 2.30: ncclNvlsTuning and
+// ncclNvlsTreeSm100Tuning in src/transport/nvls.cc, calcCollChunking in
+// src/enqueue.cc). NCCL runs `channels` CTAs; each moves its share of every
+// head's (GPU's) portion in chunks, so channels x heads chunks are in flight
+// at once, and the pipeline's fill and drain cost a few of those waves: the
+// constant ~200 us by which the measured 2-node H100 curve (64 MiB to
+// 8 GiB) trails its own asymptote. The chunk starts at the largest size and
+// halves (to 256, 128, 64, 32 KiB) while the buffer is smaller than 32, 16,
+// 4, 1 times channels x heads x chunk.
+struct NvlsTreeChunking {
+  int channels = 16;                  // NVLS_NCHANNELS_SM90
+  double max_chunk_bytes = 131072.0;  // min(nvlsChunkSize, nvlsTreeMaxChunkSize)
+};
+
+// NCCL's choice for `gpu_model` (gpu_models.h names) on `domains` NVLink
+// domains of `gpus_per_domain` GPUs: Hopper (and any model collsim does not
+// place) 16 channels and 128 KiB chunks, 64 KiB from 4 domains;
+// Blackwell by NCCL's SM100 table, which also reads the NIC rate and the
+// GPU-NIC path. ASSUMPTIONS (named, from NVIDIA's reference systems): the
+// NIC is a 400G ConnectX-7 (50 GB/s) for B200 and GB200 and an 800G
+// ConnectX-8 (100 GB/s) for B300 and GB300, reached through a PCIe switch
+// (PATH_PXB) as on HGX boards.
+NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains, int gpus_per_domain);
+
+// The chunk NCCL uses for an all-reduce of `bytes` per rank (see above).
+double nccl_nvls_tree_chunk_bytes(const NvlsTreeChunking& chunking, double bytes, int gpus_per_domain);
+
 // Pipelining: each portion is cut into slices and every stage's transfers
 // queue in order per connection, so loads of slice j+1 overlap the multicast
 // of slice j. The fill costs about 1/slices of the transfer time.
 struct NvlsOptions {
-  // Named defaults: slices of at least 512 KiB (NCCL Simple's step,
-  // nccl-model.md) and at most 32 per portion, bounding the flow count
-  // (2 p^2 x slices) while keeping the fill under ~3%.
+  // NVLS inside one domain. Named defaults: slices of at least 512 KiB
+  // (NCCL Simple's step, nccl-model.md) and at most 32 per portion,
+  // bounding the flow count (2 p^2 x slices) while keeping the fill under
+  // ~3%.
   double min_slice_bytes = 512.0 * 1024;
   int max_slices = 32;
+  // NVLSTree: a piece of one portion on one tree stands for NCCL's chunks
+  // of that tree's channels (half of them each): chunk x channels / 2.
+  // Named bound: at most 256 pieces per portion and tree (the flow count
+  // grows with them); at 8 GiB on 8 GPUs per domain that doubles NCCL's
+  // piece, a fill of about 0.5% of the time.
+  NvlsTreeChunking tree_chunking{};
+  int max_tree_slices = 256;
 };
 
 // REQUIRES: ranks >= 1, bytes >= 0, 0 < efficiency <= 1.

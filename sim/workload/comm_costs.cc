@@ -124,6 +124,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     engine::TuneCase tc{c.op, static_cast<int>(c.gpus.size()), c.bytes, {}};
     tc.params.root = c.root;
     tc.params.nvls_efficiency = network.nvls_efficiency_near(c.gpus.front());
+    tc.params.gpu_model = network.gpu_model(c.gpus.front());
     for (int g : c.gpus) tc.params.domain_of_rank.push_back(network.nvlink_domain_of(g));
     cases.push_back(std::move(tc));
   }
