@@ -104,7 +104,7 @@ const std::vector<OptionSpec>& collective_options() {
       {"simgrid-aggregate-above", "", true,
        "SimGrid backend: simulate ring schedules of more transfers than this one step at a time (an approximation: "
        "docs/performance.md); 0 = always, inf = never",
-       "1e6"},
+       fmt::format("{:g}", engine::kDefaultSimgridAggregateAbove)},
       {"json", "", true, "also write the rows as JSON to this file ('-': to standard output, instead of the table)",
        ""},
       {"html", "", true,

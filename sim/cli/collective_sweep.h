@@ -28,7 +28,7 @@ struct SweepRequest {
   int root = 0;
   // engine::TunerChoice::simgrid_max_work (`--auto-max-work`).
   double auto_max_work = 50e6;
-  double simgrid_aggregate_above = 1e6;  // engine::RunOptions::simgrid_aggregate_above
+  double simgrid_aggregate_above = engine::kDefaultSimgridAggregateAbove;  // engine::RunOptions'
 };
 
 // Named limit on a collective's size: 1 PiB per rank (three orders of

@@ -11,6 +11,7 @@
 
 #include "sim/collective/schedule.h"
 #include "sim/core/error.h"
+#include "sim/engine/tuner_choice.h"
 #include "sim/topology/network.h"
 
 namespace collsim::engine {
@@ -27,9 +28,9 @@ struct RunOptions {
   std::function<void(std::size_t, std::size_t)> on_progress;
   // SimGrid backend: a compact schedule (rings) standing for more transfers
   // than this is simulated one step at a time (aggregated, simgrid_backend.h)
-  // instead of transfer by transfer. Named default: 1 million, about 10 s of
-  // flow-level simulation on one core; 0 = always, infinity = never.
-  double simgrid_aggregate_above = 1e6;
+  // instead of transfer by transfer. Named default: tuner_choice.h
+  // kDefaultSimgridAggregateAbove; 0 = always, infinity = never.
+  double simgrid_aggregate_above = kDefaultSimgridAggregateAbove;
 };
 
 struct ScheduleResult {

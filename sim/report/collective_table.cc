@@ -72,8 +72,8 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   if (!aggregated.empty()) {
     out += fmt::format(
         "# aggregated: at {} bytes SimGrid simulated one step of the rings with all its flows and\n"
-        "#   repeated it (--simgrid-aggregate-above): within 4% of the full simulation on the\n"
-        "#   four clusters measured (docs/performance.md)\n",
+        "#   repeated it (--simgrid-aggregate-above): within 5% of the full simulation on the\n"
+        "#   clusters measured, mostly exact (docs/performance.md)\n",
         aggregated);
   }
   // Candidates the tuner did not simulate: each reason once, with its sizes.
