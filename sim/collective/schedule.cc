@@ -7,7 +7,7 @@
 namespace collsim::collective {
 
 int QueuedAppender::add(int stream, Transfer t) {
-  auto [it, first] = last_.try_emplace({stream, t.src, t.dst}, -1);
+  auto [it, first] = last_.try_emplace(IntTriple{stream, t.src, t.dst}, -1);
   t.queue_after = it->second;
   it->second = static_cast<int>(s_.transfers.size());
   s_.transfers.push_back(std::move(t));

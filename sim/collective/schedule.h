@@ -4,9 +4,12 @@
 // operation they claim.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/collective/protocol.h"
@@ -109,6 +112,21 @@ struct Schedule {
 // previous one of the same stream on the same connection. Streams are the
 // algorithm's independent channels (NVLS stages, the two trees, hier phases):
 // different streams never wait for each other.
+// Three ints as one hash key: (stream, src, dst) of a queued connection,
+// (src, dst, channel) of a channel's connection.
+struct IntTriple {
+  int a = 0, b = 0, c = 0;
+  bool operator==(const IntTriple&) const = default;
+};
+struct IntTripleHash {
+  std::size_t operator()(const IntTriple& k) const noexcept {
+    std::uint64_t h = static_cast<std::uint32_t>(k.a);
+    h = h * 0x9E3779B97F4A7C15ULL + static_cast<std::uint32_t>(k.b);
+    h = h * 0x9E3779B97F4A7C15ULL + static_cast<std::uint32_t>(k.c);
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
+
 class QueuedAppender {
  public:
   explicit QueuedAppender(Schedule& s) : s_(s) {}
@@ -117,7 +135,7 @@ class QueuedAppender {
 
  private:
   Schedule& s_;
-  std::map<std::tuple<int, int, int>, int> last_;  // (stream, src, dst) -> transfer
+  std::unordered_map<IntTriple, int, IntTripleHash> last_;  // (stream, src, dst) -> transfer
 };
 
 // The explicit form of `s` (a copy when it is already explicit). The

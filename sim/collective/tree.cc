@@ -63,6 +63,9 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
   if (ranks < 2) return s;
   const TreeShape trees[2] = {tree_shape(binary_tree_parents(nd)), tree_shape(mirrored_tree_parents(nd))};
   const double piece = bytes / channels / slices;
+  // Every slice of every channel goes up and down all ranks - 1 edges.
+  s.transfers.reserve(static_cast<std::size_t>(channels) * static_cast<std::size_t>(slices) * 2 *
+                      static_cast<std::size_t>(ranks - 1));
 
   // Connections are FIFO per channel (a channel has its own buffers in NCCL,
   // so one never waits behind another).

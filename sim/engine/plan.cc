@@ -8,6 +8,7 @@
 #include <set>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "sim/collective/protocol.h"
 
@@ -52,16 +53,16 @@ template <class Endpoint>
 void add_explicit_channel_shares(const topology::Network& network, const collective::Schedule& s, Endpoint endpoint,
                                  std::unordered_map<std::uint64_t, double>& share_of_connection) {
   const auto hosts = static_cast<std::uint64_t>(network.num_endpoints());
-  std::unordered_map<int, int> users;  // link -> channel connections
-  std::set<std::tuple<int, int, int>> seen;
-  std::unordered_map<std::uint64_t, const std::vector<int>*> route_of;  // connections that carry a channel
+  std::unordered_map<int, int> users;                                         // link -> channel connections
+  std::unordered_set<collective::IntTriple, collective::IntTripleHash> seen;  // (src, dst, channel)
+  std::unordered_map<std::uint64_t, const std::vector<int>*> route_of;        // connections that carry a channel
   for (const auto& t : s.transfers) {
     if (t.channel < 0) continue;
     const int a = endpoint(t.src), b = endpoint(t.dst);
     if (a < 0 || b < 0 || a == b || a >= network.num_endpoints() || b >= network.num_endpoints()) continue;
     auto [it, fresh] = route_of.try_emplace(static_cast<std::uint64_t>(a) * hosts + static_cast<std::uint64_t>(b));
     if (fresh) it->second = &network.route(a, b);
-    if (seen.insert({t.src, t.dst, t.channel}).second)
+    if (seen.insert(collective::IntTriple{t.src, t.dst, t.channel}).second)
       for (int l : *it->second) ++users[l];
   }
   for (const auto& [key, route] : route_of) {
@@ -298,14 +299,23 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     if (s.protocol != collective::Protocol::kNone)
       add_explicit_channel_shares(network, e, endpoint, share_of_connection);
     planned.transfers.reserve(e.transfers.size());
+    // A connection resolves the same way every time: once per (src, dst,
+    // addend), not once per transfer (a 4,096-GPU tree has 8.4 M).
+    std::unordered_map<collective::IntTriple, Resolved, collective::IntTripleHash> resolved;
     for (std::size_t i = 0; i < e.transfers.size(); ++i) {
       const auto& t = e.transfers[i];
       if (t.queue_after >= static_cast<int>(i)) {
         return make_internal_error(
             fmt::format("transfer {} queues after transfer {}, which is not before it", i, t.queue_after));
       }
-      auto r = resolve(t.src, t.dst, t.switch_addend && t.dst >= s.ranks);
-      if (!r) return r.error();
+      const bool addend = t.switch_addend && t.dst >= s.ranks;
+      auto known = resolved.find(collective::IntTriple{t.src, t.dst, addend ? 1 : 0});
+      if (known == resolved.end()) {
+        auto fresh = resolve(t.src, t.dst, addend);
+        if (!fresh) return fresh.error();
+        known = resolved.emplace(collective::IntTriple{t.src, t.dst, addend ? 1 : 0}, *fresh).first;
+      }
+      const Resolved* r = &known->second;
       double cap = r->max_rate_Bps;
       // Shares are per pair of network endpoints (not a switch's reduction engines).
       if (!share_of_connection.empty() && r->dst < network.num_endpoints()) {
