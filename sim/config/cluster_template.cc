@@ -158,6 +158,7 @@ Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, To
     link.efficiency = cls->second.efficiency;
     link.nvls_efficiency = cls->second.nvls_efficiency;
     link.nvls_reduction = cls->second.nvls_reduction;
+    link.step_latency_s = cls->second.step_latency_s;
     const std::vector<int> from = resolve(l.from), to = resolve(l.to);
     if (l.zip) {
       for (std::size_t i = 0; i < from.size(); ++i) {

@@ -299,6 +299,7 @@ class TopologyReader {
     link.efficiency = cls_it->second.efficiency;
     link.nvls_efficiency = cls_it->second.nvls_efficiency;
     link.nvls_reduction = cls_it->second.nvls_reduction;
+    link.step_latency_s = cls_it->second.step_latency_s;
     if (entry.has("efficiency")) {
       auto eff = entry.number("efficiency");
       if (!eff) return eff.error();

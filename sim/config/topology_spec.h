@@ -74,6 +74,11 @@ struct LinkClassSpec {
   // bytes of addends per second (every input of a reduced element but the
   // first); 0 = not limited. See link_classes.cc for the fitted value.
   double nvls_reduction = 0;
+  // For scale-out links: what the fabric's transport adds to each step of
+  // an NCCL connection over it, beyond NCCL's network step latencies
+  // (hwLatencies NET, measured on InfiniBand); 0 = nothing. See
+  // link_classes.cc for the fitted value.
+  double step_latency_s = 0;
 };
 
 // One full-duplex cable (or bundle of `lanes` parallel links) between two
@@ -90,6 +95,7 @@ struct LinkSpec {
   double efficiency = 1.0;     // resolved: link override, else its class's
   double nvls_efficiency = 0;  // its class's
   double nvls_reduction = 0;   // its class's
+  double step_latency_s = 0;   // its class's
   SourceMark declared_at;
 };
 

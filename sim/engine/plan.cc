@@ -208,6 +208,12 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const auto costs = collective::protocol_costs(s.latency_family, s.protocol, kind);
       planned.launch_latency_s = std::max(planned.launch_latency_s, costs.launch_latency_s);
       const double wire_latency = network.route_latency_s(route);
+      // The fabric's own step latency (a link class's step_latency: EFA),
+      // once per network step: the largest along the route.
+      double fabric_step_s = 0;
+      if (kind == collective::HopKind::kNet)
+        for (int l : route)
+          fabric_step_s = std::max(fabric_step_s, network.links()[static_cast<std::size_t>(l)].step_latency_s);
       int host = dst, route_id = it->second;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:
@@ -245,11 +251,11 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       return Resolved{from,
                       host,
                       route_id,
-                      wire_latency + costs.step_latency_s,
+                      wire_latency + costs.step_latency_s + fabric_step_s,
                       costs.payload_fraction,
-                      capped(kind == collective::HopKind::kNet
-                                 ? window_rate_Bps(costs.window_bytes, wire_latency, costs.step_latency_s)
-                                 : 0,
+                      capped(kind == collective::HopKind::kNet ? window_rate_Bps(costs.window_bytes, wire_latency,
+                                                                                 costs.step_latency_s + fabric_step_s)
+                                                               : 0,
                              protocol_cap)};
     };
     if (s.compact()) {

@@ -200,6 +200,7 @@ void Network::aggregate_links(const Graph& g, const std::vector<std::vector<Vert
                                    l.link_class,
                                    l.nvls_efficiency,
                                    l.nvls_reduction,
+                                   l.step_latency_s,
                                    a,
                                    b,
                                    g[boost::source(*e, g)].kind,

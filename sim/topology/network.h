@@ -55,6 +55,7 @@ struct NetworkLink {
   std::string link_class;
   double nvls_efficiency = 0;  // from the link class; 0 = no in-switch reduction
   double nvls_reduction = 0;   // from the link class (config::LinkClassSpec); 0 = not limited
+  double step_latency_s = 0;   // from the link class (config::LinkClassSpec); 0 = none
   int from_node = -1;          // nodes of the merged graph (see node_of_endpoint)
   int to_node = -1;
   // Kinds of the devices at its two ends (for naming resources in reports).

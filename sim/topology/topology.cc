@@ -52,8 +52,8 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
     }
     auto latency = link_latency_s(spec, l, length_m);
     if (!latency) return latency.error();
-    const Link dir{l.rate_Bps,       l.efficiency,        *latency, l.link_class, l.nvls_efficiency,
-                   l.nvls_reduction, static_cast<int>(i), length_m, l.medium};
+    const Link dir{l.rate_Bps,       l.efficiency,        *latency, l.link_class, l.nvls_efficiency, l.nvls_reduction,
+                   l.step_latency_s, static_cast<int>(i), length_m, l.medium};
     boost::add_edge(static_cast<Vertex>(l.a), static_cast<Vertex>(l.b), dir, topo.graph);
     boost::add_edge(static_cast<Vertex>(l.b), static_cast<Vertex>(l.a), dir, topo.graph);
   }

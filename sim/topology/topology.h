@@ -27,6 +27,7 @@ struct Link {
   std::string link_class;
   double nvls_efficiency = 0;
   double nvls_reduction = 0;  // config::LinkClassSpec::nvls_reduction
+  double step_latency_s = 0;  // config::LinkClassSpec::step_latency_s
   int spec_index = -1;        // index into TopologySpec::links
   double length_m = 0;        // of its cable; 0 when it is not a cable
   std::string medium;         // empty when it is not a cable
