@@ -209,9 +209,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       planned.launch_latency_s = std::max(planned.launch_latency_s, costs.launch_latency_s);
       const double wire_latency = network.route_latency_s(route);
       // The fabric's own step latency (a link class's step_latency: EFA),
-      // once per network step: the largest along the route.
+      // once per network step of an NCCL protocol: the largest along the
+      // route (Protocol::kNone is the bare network).
       double fabric_step_s = 0;
-      if (kind == collective::HopKind::kNet)
+      if (kind == collective::HopKind::kNet && s.protocol != collective::Protocol::kNone)
         for (int l : route)
           fabric_step_s = std::max(fabric_step_s, network.links()[static_cast<std::size_t>(l)].step_latency_s);
       int host = dst, route_id = it->second;
