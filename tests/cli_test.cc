@@ -196,6 +196,27 @@ TEST(Validate, PublishedH100MeasurementsAreMatched) {
     const double mean_large = c["mean_abs_error_pct_ge_64MiB"].as<double>();
     EXPECT_LT(mean_large, 10.0) << name;
   }
+  // The summaries pool the rows of every case of an op and of a fabric
+  // (the topology's scale-out link classes; one-node cases are "nvlink").
+  const YAML::Node root = YAML::LoadFile(json);
+  for (const char* by : {"by_op", "by_fabric"}) {
+    std::map<std::string, std::pair<double, int>> pooled;  // group -> sum of |error|, rows
+    for (const auto& c : cases) {
+      const std::string group = c[std::string(by) == "by_op" ? "op" : "fabric"].as<std::string>();
+      for (const auto& row : c["rows"]) {
+        pooled[group].first += std::fabs(row["error_pct"].as<double>());
+        ++pooled[group].second;
+      }
+    }
+    ASSERT_EQ(root[by].size(), pooled.size()) << by;
+    for (const auto& g : root[by]) {
+      const auto& [sum, rows] = pooled[g["name"].as<std::string>()];
+      EXPECT_EQ(g["rows"].as<int>(), rows);
+      EXPECT_NEAR(g["mean_abs_error_pct"].as<double>(), sum / rows, 1e-9);
+    }
+  }
+  EXPECT_EQ(cases[0]["fabric"].as<std::string>(), "nvlink");  // h100-8gpu-nvls: one HGX node
+  EXPECT_NE(r.out.find("# summary: mean |error| over the rows of every case in the group"), std::string::npos);
 }
 
 TEST(Validate, BadTableIsAClearError) {

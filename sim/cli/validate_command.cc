@@ -1,8 +1,10 @@
 // `collsim validate`: runs every case of the validation table and prints
-// measured vs simulated, the error per row, and the mean error per case.
+// measured vs simulated, the error per row, the mean error per case, and
+// the mean error pooled by op and by fabric.
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -13,6 +15,7 @@
 #include "sim/cli/exit_code.h"
 #include "sim/cli/output.h"
 #include "sim/cli/validate_steps.h"
+#include "sim/config/link_classes.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/validation_file.h"
 #include "sim/report/json.h"
@@ -56,6 +59,14 @@ struct CaseResult {
   const config::ValidationCase* c;
   std::vector<Row> rows;
   double mean_abs_error_pct = 0, mean_abs_error_pct_large = NAN;
+  std::string fabric;  // its topology's scale-out link classes ("infiniband", "efa"...), or "nvlink" (one node)
+};
+
+// The rows of every case in a group (an op, a fabric), pooled.
+struct GroupSummary {
+  std::string name;
+  int cases = 0;
+  std::vector<Row> rows;
 };
 
 double mean_abs(const std::vector<Row>& rows, double min_bytes) {
@@ -88,7 +99,12 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
   auto rows = run_collective_sweep(request, network, backend);
   if (!rows)
     return Error{fmt::format("case '{}': {}", c.name, rows.error().message), "", c.declared_at, rows.error().kind};
-  CaseResult result{&c, {}, 0, NAN};
+  CaseResult result{&c, {}, 0, NAN, ""};
+  std::map<std::string, bool> classes;  // sorted, once each
+  for (const auto& link : network.links())
+    if (config::is_scale_out_class(link.link_class)) classes[link.link_class] = true;
+  for (const auto& [name, used] : classes) result.fabric += (result.fabric.empty() ? "" : "+") + name;
+  if (result.fabric.empty()) result.fabric = "nvlink";
   for (std::size_t i = 0; i < c.points.size(); ++i) {
     const auto& r = (*rows)[i];
     const double simulated = c.metric == "time_us" ? r.time_us : r.busbw_GBps;
@@ -101,15 +117,49 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
   return result;
 }
 
+// Groups in order of first appearance, by op and by fabric.
+std::vector<GroupSummary> summarize(const std::vector<CaseResult>& results, bool by_op) {
+  std::vector<GroupSummary> groups;
+  for (const auto& r : results) {
+    const std::string& key = by_op ? r.c->op : r.fabric;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const GroupSummary& g) { return g.name == key; });
+    if (it == groups.end()) it = groups.insert(groups.end(), GroupSummary{key, 0, {}});
+    ++it->cases;
+    it->rows.insert(it->rows.end(), r.rows.begin(), r.rows.end());
+  }
+  return groups;
+}
+
+void write_groups(report::JsonWriter& w, const std::vector<GroupSummary>& groups) {
+  w.begin_array();
+  for (const auto& g : groups) {
+    w.begin_object();
+    w.key("name").value(g.name);
+    w.key("cases").value(static_cast<double>(g.cases));
+    w.key("rows").value(static_cast<double>(g.rows.size()));
+    w.key("mean_abs_error_pct").value(mean_abs(g.rows, 0));
+    w.key("mean_abs_error_pct_ge_64MiB").value(mean_abs(g.rows, kLargeBytes));
+    w.end_object();
+  }
+  w.end_array();
+}
+
 std::string to_json(const std::vector<CaseResult>& results) {
   report::JsonWriter w;
-  w.begin_object().key("cases").begin_array();
+  w.begin_object();
+  w.key("by_op");
+  write_groups(w, summarize(results, true));
+  w.key("by_fabric");
+  write_groups(w, summarize(results, false));
+  w.key("cases").begin_array();
   for (const auto& r : results) {
     w.begin_object();
     w.key("name").value(r.c->name);
     w.key("source").value(r.c->source);
     w.key("topology").value(r.c->topology);
     w.key("metric").value(r.c->metric);
+    w.key("op").value(r.c->op);
+    w.key("fabric").value(r.fabric);
     w.key("mean_abs_error_pct").value(r.mean_abs_error_pct);
     w.key("mean_abs_error_pct_ge_64MiB").value(r.mean_abs_error_pct_large);
     w.key("rows").begin_array();
@@ -145,6 +195,17 @@ std::string to_text(const std::vector<CaseResult>& results, const std::string& f
     if (!std::isnan(r.mean_abs_error_pct_large))
       out += fmt::format(", {:.1f}% from 64 MiB up", r.mean_abs_error_pct_large);
     out += "\n";
+  }
+  // Pooled over the rows of every case in a group.
+  out += "#\n# summary: mean |error| over the rows of every case in the group\n";
+  for (bool by_op : {true, false}) {
+    out += fmt::format("# {:<22} {:>5} {:>5} {:>10} {:>12}\n", by_op ? "op" : "fabric", "cases", "rows", "all sizes",
+                       "from 64 MiB");
+    for (const auto& g : summarize(results, by_op)) {
+      const double large = mean_abs(g.rows, kLargeBytes);
+      out += fmt::format("  {:<22} {:>5} {:>5} {:>9.1f}% {:>11}\n", g.name, g.cases, g.rows.size(), mean_abs(g.rows, 0),
+                         std::isnan(large) ? std::string("-") : fmt::format("{:.1f}%", large));
+    }
   }
   return out;
 }
