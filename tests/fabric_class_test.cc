@@ -62,14 +62,9 @@ TEST(FabricClass, EfaAllToAllMatchesPublishedP5MeasurementsItWasNotFittedTo) {
 // hops, and an EFA fabric got NVLink's latencies.
 TEST(FabricClass, NetworkStepsPayTheFabricsStepLatency) {
   auto time_us = [](const std::string& extra) {
-    const auto r = collsim::testing::run_collsim(
-        "collective -t tests/validation/topologies/h100-ib400-2node.yaml -b 8 -e 8 --algo ring --proto LL --json - "
-        "--backend analytical" +
+    return collsim::testing::collective_time_us(
+        "-t tests/validation/topologies/h100-ib400-2node.yaml -b 8 -e 8 --algo ring --proto LL --backend analytical" +
         extra);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    const auto at = r.out.find("\"time_us\":");
-    EXPECT_NE(at, std::string::npos) << r.out;
-    return at == std::string::npos ? 0.0 : std::stod(r.out.substr(at + 10));
   };
   const double ib = time_us(""), efa = time_us(" --set cluster.fabric.class=efa");
   EXPECT_NEAR(efa - ib, 4 * 55.0, 1e-3);

@@ -82,13 +82,9 @@ TEST(NvlsEngines, NvlsTreeReductionEnginesCapOnlyTheLoads) {
 // proportional to n and an intercept of 71 us.
 TEST(NvlsTreeFill, TheTimeTrailsItsAsymptoteByAConstantAsMeasured) {
   auto time_us = [](const char* size) {
-    const auto r = collsim::testing::run_collsim(
-        std::string("collective -t tests/validation/topologies/h100-ib400-2node.yaml --algo nvlstree -b ") + size +
-        " -e " + size + " --json - --backend simgrid");
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    const auto at = r.out.find("\"time_us\":");
-    EXPECT_NE(at, std::string::npos) << r.out;
-    return at == std::string::npos ? 0.0 : std::stod(r.out.substr(at + 10));
+    return collsim::testing::collective_time_us(
+        std::string("-t tests/validation/topologies/h100-ib400-2node.yaml --algo nvlstree -b ") + size + " -e " + size +
+        " --backend simgrid");
   };
   const double intercept_us = 2 * time_us("1G") - time_us("2G");
   EXPECT_GT(intercept_us, 130);

@@ -59,18 +59,24 @@ inline CommandResult run_collsim(const std::string& args) {
   return r;
 }
 
-// busbw (GB/s) of the first row of `collsim collective` run with `args`
-// (without --json), read from its JSON; 0 (and a test failure) if none.
-inline double collective_busbw(const std::string& args) {
+// A number field (`key`: "busbw_GBps", "time_us") of the first row of
+// `collsim collective` run with `args` (without --json), read from its
+// JSON; 0 (and a test failure) if none.
+inline double collective_field(const std::string& args, const std::string& key) {
   static int counter = 0;
   const std::string json =
-      ::testing::TempDir() + "busbw_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) + ".json";
+      ::testing::TempDir() + "row_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) + ".json";
   const CommandResult r = run_collsim("collective " + args + " --json " + json);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const std::string out = read_file(json);
-  const auto at = out.find("\"busbw_GBps\":");
+  const std::string quoted = "\"" + key + "\":";
+  const auto at = out.find(quoted);
   EXPECT_NE(at, std::string::npos) << out;
-  return at == std::string::npos ? 0.0 : std::stod(out.substr(at + 13));
+  return at == std::string::npos ? 0.0 : std::stod(out.substr(at + quoted.size()));
 }
+
+// busbw (GB/s) and time (us) of the first row (collective_field).
+inline double collective_busbw(const std::string& args) { return collective_field(args, "busbw_GBps"); }
+inline double collective_time_us(const std::string& args) { return collective_field(args, "time_us"); }
 
 }  // namespace collsim::testing

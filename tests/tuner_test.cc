@@ -192,13 +192,9 @@ TEST(ProtocolCaps, LlRingAllReduceReachesNcclsLlMaxBandwidth) {
 // at the large-message rate; both backends agree.
 TEST(ChannelShares, RingStepLatencyAddsToTheDataTime) {
   auto time_us = [](const std::string& backend, const char* size) {
-    const auto r = collsim::testing::run_collsim(
-        std::string("collective -t tests/validation/topologies/h100-ib400-2node.yaml --algo ring --proto Simple -b ") +
-        size + " -e " + size + " --json - --backend " + backend);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    const auto at = r.out.find("\"time_us\":");
-    EXPECT_NE(at, std::string::npos) << r.out;
-    return at == std::string::npos ? 0.0 : std::stod(r.out.substr(at + 10));
+    return collsim::testing::collective_time_us(
+        std::string("-t tests/validation/topologies/h100-ib400-2node.yaml --algo ring --proto Simple -b ") + size +
+        " -e " + size + " --backend " + backend);
   };
   const double launch_us = 8.4, nvlink_step_us = 3.4, net_step_us = 14.0, steps = 2 * (16 - 1), net_steps = 2;
   const double per_byte_us = time_us("analytical", "8G") / (8.0 * (1 << 30));

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <limits>
 #include <set>
-#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
