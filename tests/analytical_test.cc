@@ -121,7 +121,7 @@ namespace {
 // oracle is the same schedule expanded into its transfers and evaluated
 // transfer by transfer (record_transfers forces the expansion). Uneven rings:
 // NVLink and network hops in one ring, cables of different lengths.
-TEST(AnalyticalBackend, CompactRingsCostExactlyAsTheirTransfers) {
+TEST(AnalyticalBackend, CompactRingsAndPipelinedTreesCostExactlyAsTheirTransfers) {
   AnalyticalBackend backend;
   struct Case {
     const char* topology;
@@ -137,6 +137,8 @@ TEST(AnalyticalBackend, CompactRingsCostExactlyAsTheirTransfers) {
       {"h100-ib400-4node.yaml", collective::Op::kAllGather, "ring", 3e6},
       {"dgx-a100-hdr200-4node.yaml", collective::Op::kAllReduce, "ring", 1e8},
       {"gb200-nvl72-8rack.yaml", collective::Op::kAllReduce, "hier", 16.0 * 1048576},
+      {"h100-ib400-4node.yaml", collective::Op::kAllReduce, "tree", 64e6},  // 32 channels x 4 slices
+      {"dgx-a100-hdr200-4node.yaml", collective::Op::kAllReduce, "tree", 1e9},
   };
   for (const Case& c : cases) {
     const topology::Network net(
@@ -239,6 +241,8 @@ TEST(SimGridAggregated, AgreesWithTheFullSimulationWhereStepsAreSymmetric) {
       {"h100-ib400-4node.yaml", "hier", 8.0 * 1048576, 1e-9},
       {"h100-ib400-4node.yaml", "ring", 1073741824.0, 0.025},
       {"dgx-a100-hdr200-4node.yaml", "ring", 1073741824.0, 0.025},
+      {"h100-ib400-4node.yaml", "tree", 1073741824.0, 0.025},
+      {"dgx-a100-hdr200-4node.yaml", "tree", 1073741824.0, 0.025},
   };
   for (const Case& c : cases) {
     const topology::Network net = shipped(c.topology);

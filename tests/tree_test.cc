@@ -38,7 +38,7 @@ TEST(DoubleBinaryTree, EachTreeCarriesHalfTheBufferOverEveryEdgeTwice) {
   const double n = 64.0 * 1048576;
   const Schedule s = tree_allreduce(p, n);
   double total = 0;
-  for (const auto& t : s.transfers) total += t.bytes;
+  for (const auto& t : expand(s).transfers) total += t.bytes;
   // 2 trees x (p-1) edges x up and down x n/2 bytes.
   EXPECT_NEAR(total, 2 * (p - 1) * 2 * n / 2, 1e-6 * n);
 }
@@ -73,13 +73,36 @@ TEST(NcclTree, OneRankPerDomainIsTheDoubleBinaryTree) {
   }
 }
 
+// Pipelined, a tree is one slice repeated; expanded, it is exactly the
+// schedule written out slice by slice (the form every backend ran before).
+TEST(NcclTree, PipelinedFormExpandsToEverySliceWrittenOut) {
+  const auto domains = domains_of({4, 4, 4});
+  const double n = 64.0 * 1048576;
+  TreeOptions written;
+  written.pipelined = false;
+  const Schedule pipelined = tree_allreduce(12, n, domains);
+  const Schedule a = expand(pipelined), b = tree_allreduce(12, n, domains, written);
+  ASSERT_GT(pipelined.repeats, 1);
+  EXPECT_EQ(pipelined.transfer_count(), b.transfer_count());
+  EXPECT_NEAR(pipelined.total_bytes(), b.total_bytes(), 1e-9 * n);
+  EXPECT_EQ(a.repeats, 1);
+  ASSERT_EQ(a.transfers.size(), b.transfers.size());
+  for (std::size_t i = 0; i < a.transfers.size(); ++i) {
+    const Transfer &x = a.transfers[i], &y = b.transfers[i];
+    ASSERT_TRUE(x.src == y.src && x.dst == y.dst && x.bytes == y.bytes && x.chunk == y.chunk && x.action == y.action &&
+                x.deps == y.deps && x.queue_after == y.queue_after && x.channel == y.channel)
+        << "transfer " << i;
+  }
+  EXPECT_TRUE(check_allreduce(pipelined).ok());
+}
+
 // Bytes each rank sends to and receives from other domains.
 struct NetBytes {
   std::vector<double> out, in;
 };
 NetBytes network_bytes(const Schedule& s, const std::vector<int>& domain) {
   NetBytes b{std::vector<double>(s.ranks, 0), std::vector<double>(s.ranks, 0)};
-  for (const auto& t : s.transfers) {
+  for (const auto& t : expand(s).transfers) {
     if (t.src >= s.ranks || t.dst >= s.ranks || domain[t.src] == domain[t.dst]) continue;
     b.out[t.src] += t.bytes;
     b.in[t.dst] += t.bytes;

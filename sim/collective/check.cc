@@ -128,7 +128,8 @@ struct Piece {
 }  // namespace
 
 Status check_schedule(Op op, const Schedule& compact_or_explicit) {
-  if (compact_or_explicit.compact()) return check_schedule(op, expand(compact_or_explicit));
+  if (compact_or_explicit.compact() || compact_or_explicit.repeated())
+    return check_schedule(op, expand(compact_or_explicit));
   const Schedule& s = compact_or_explicit;
   const int p = s.ranks;
   const int everyone = p + s.helper_ranks;  // helpers (e.g. the NVSwitch) hold no data at first, owe none at the end

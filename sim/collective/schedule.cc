@@ -40,7 +40,7 @@ std::vector<std::vector<int>> group_by_domain(const std::vector<int>& domain_of_
 }
 
 double Schedule::transfer_count() const {
-  double n = static_cast<double>(transfers.size());
+  double n = static_cast<double>(transfers.size()) * std::max(1, repeats);
   for (const auto& phase : ring_phases)
     for (const RingPass& pass : phase) n += static_cast<double>(pass.order.size()) * pass.steps * pass.slices;
   return n;
@@ -114,6 +114,24 @@ void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& p
 }
 
 Schedule expand(const Schedule& s) {
+  if (s.repeated()) {
+    Schedule out = s;
+    out.repeats = 1;
+    out.repeat_chunk_step = 0;
+    const std::size_t n = s.transfers.size();
+    out.transfers.reserve(n * static_cast<std::size_t>(s.repeats));
+    for (int k = 1; k < s.repeats; ++k) {
+      const int base = k * static_cast<int>(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        Transfer t = s.transfers[i];
+        t.chunk += k * s.repeat_chunk_step;
+        for (int& d : t.deps) d += base;
+        t.queue_after = base - static_cast<int>(n) + static_cast<int>(i);
+        out.transfers.push_back(std::move(t));
+      }
+    }
+    return out;
+  }
   Schedule out = s;
   if (!s.compact()) return out;
   out.ring_phases.clear();

@@ -99,8 +99,21 @@ struct Schedule {
   // start from the ranks' state at the phase's start. expand() turns them
   // into the transfers they stand for, in pass, step, position, slice order.
   std::vector<std::vector<RingPass>> ring_phases;
+  // Pipelined form (trees): when above 1, `transfers` are one slice and the
+  // schedule is `repeats` copies of them, copy after copy. Copy k's
+  // transfer i carries chunk + k x repeat_chunk_step, its deps are copy k's,
+  // and it queues (Transfer::queue_after) behind copy k - 1's transfer i:
+  // every slice follows the same connections in the same order.
+  // REQUIRES when above 1: no ring_phases, and no transfer of a copy queues
+  // behind another of the same copy (queue_after == -1: one transfer per
+  // connection and stream in a slice). A backend may then cost the copies
+  // from one copy's flows (the pipeline recurrence, engine/compact_cost.h)
+  // instead of slices x transfers.
+  int repeats = 1;
+  int repeat_chunk_step = 0;
 
   bool compact() const { return !ring_phases.empty(); }
+  bool repeated() const { return repeats > 1; }
   // Transfers it has or stands for.
   double transfer_count() const;
   double total_bytes() const;
@@ -138,7 +151,8 @@ class QueuedAppender {
 
 // The explicit form of `s` (a copy when it is already explicit). The
 // transfers of `in_order` passes queue per connection and phase
-// (Transfer::queue_after); the others share their connections.
+// (Transfer::queue_after); the others share their connections. Repeated
+// schedules become their copies, in copy order.
 Schedule expand(const Schedule& s);
 // Appends the passes' transfers to `s` through `queued`, phase k on stream
 // `first_stream + k`, with fresh rank state (no dependency on earlier transfers).
@@ -148,7 +162,8 @@ void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& p
 // call per transfer (explicit) or per pass position (compact).
 template <typename F>
 void for_each_connection_bytes(const Schedule& s, F&& f) {
-  for (const auto& t : s.transfers) f(t.src, t.dst, t.bytes);
+  const double copies = s.repeats > 1 ? s.repeats : 1;
+  for (const auto& t : s.transfers) f(t.src, t.dst, t.bytes * copies);
   for (const auto& phase : s.ring_phases) {
     for (const RingPass& pass : phase) {
       const int p = static_cast<int>(pass.order.size());

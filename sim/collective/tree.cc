@@ -63,27 +63,39 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
   if (ranks < 2) return s;
   const TreeShape trees[2] = {tree_shape(binary_tree_parents(nd)), tree_shape(mirrored_tree_parents(nd))};
   const double piece = bytes / channels / slices;
-  // Every slice of every channel goes up and down all ranks - 1 edges.
-  s.transfers.reserve(static_cast<std::size_t>(channels) * static_cast<std::size_t>(slices) * 2 *
+  // Every slice of every channel goes up and down all ranks - 1 edges, the
+  // same edges in the same order: pipelined, one slice is written and
+  // repeated (its chunk is channel * slices + slice).
+  const int written = options.pipelined ? 1 : slices;
+  if (options.pipelined) {
+    s.repeats = slices;
+    s.repeat_chunk_step = 1;
+  }
+  s.transfers.reserve(static_cast<std::size_t>(channels) * static_cast<std::size_t>(written) * 2 *
                       static_cast<std::size_t>(ranks - 1));
 
   // Connections are FIFO per channel (a channel has its own buffers in NCCL,
-  // so one never waits behind another).
+  // so one never waits behind another); within one slice no channel uses a
+  // connection twice.
   QueuedAppender queued(s);
-  for (int slice = 0; slice < slices; ++slice) {
+  for (int slice = 0; slice < written; ++slice) {
     for (int head = 0; head < heads; ++head) {
       for (int t = 0; t < 2; ++t) {
         const int channel = 2 * head + t;
         const int chunk = channel * slices + slice;
         const TreeShape& tree = trees[t];
         auto add = [&](int src, int dst, Action action, std::vector<int> deps) {
-          return queued.add(channel, Transfer{.src = src,
-                                              .dst = dst,
-                                              .bytes = piece,
-                                              .chunk = chunk,
-                                              .action = action,
-                                              .deps = std::move(deps),
-                                              .channel = channel});
+          Transfer t{.src = src,
+                     .dst = dst,
+                     .bytes = piece,
+                     .chunk = chunk,
+                     .action = action,
+                     .deps = std::move(deps),
+                     .channel = channel};
+          if (!options.pipelined) return queued.add(channel, std::move(t));
+          // One slice uses each of a channel's connections once: nothing to queue behind.
+          s.transfers.push_back(std::move(t));
+          return static_cast<int>(s.transfers.size()) - 1;
         };
         // Domain d's chain for this channel: position i holds rank chain(d, i).
         auto chain = [&](int d, int i) {

@@ -38,6 +38,10 @@ struct TreeOptions {
   // bounding the flow count while keeping the pipeline fill small.
   double min_slice_bytes = 512.0 * 1024;
   int max_slices = 64;
+  // One slice's transfers repeated (Schedule::repeats), which backends cost
+  // without holding slices x transfers; false: every slice written out (the
+  // same transfers in the same order as expand() gives).
+  bool pipelined = true;
 };
 
 // parent[r] (-1 for the root) of the binary tree over ranks 0..p-1.

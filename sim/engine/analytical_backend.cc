@@ -25,7 +25,16 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     std::fill(link_bytes.begin(), link_bytes.end(), 0.0);
     ScheduleResult r;
     double makespan = s.launch_latency_s;
-    for (std::size_t i = 0; i < n; ++i) {
+    if (s.repeats > 1) {
+      std::vector<double> flow(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto& t = s.transfers[i];
+        flow[i] = t.bytes / detail::capped_rate(route_rate[static_cast<std::size_t>(t.route)], t.max_rate_Bps);
+      }
+      detail::cost_repeated(*plan, s, flow, flow, link_bytes, r);
+      makespan = r.time_s;
+    }
+    for (std::size_t i = 0; i < n && s.repeats == 1; ++i) {
       const auto& t = s.transfers[i];
       double ready = s.launch_latency_s;
       for (int d : t.deps) ready = std::max(ready, finish[d]);

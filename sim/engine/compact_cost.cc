@@ -122,4 +122,30 @@ void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& t
   r.time_s = makespan;
 }
 
+void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector<double>& alone_s,
+                   const std::vector<double>& period_s, std::vector<double>& link_bytes, ScheduleResult& r) {
+  const std::size_t n = s.transfers.size();
+  std::vector<double> finish(n, s.launch_latency_s), previous(n, s.launch_latency_s);
+  double makespan = s.launch_latency_s;
+  for (int k = 0; k < s.repeats; ++k) {
+    finish.swap(previous);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& t = s.transfers[i];
+      double ready = s.launch_latency_s;
+      for (int d : t.deps) ready = std::max(ready, finish[static_cast<std::size_t>(d)]);
+      finish[i] = k == 0 ? ready + t.route_latency_s + alone_s[i]
+                         : std::max(ready + t.route_latency_s + alone_s[i], previous[i] + period_s[i]);
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& t = s.transfers[i];
+    makespan = std::max(makespan, finish[i]);
+    const double bytes = t.bytes * s.repeats;
+    for (int l : plan.routes[static_cast<std::size_t>(t.route)].links) link_bytes[static_cast<std::size_t>(l)] += bytes;
+    r.bytes_sent += bytes;
+    r.bytes_received += bytes;
+  }
+  r.time_s = makespan;
+}
+
 }  // namespace collsim::engine::detail

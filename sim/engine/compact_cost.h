@@ -35,4 +35,19 @@ PassTimes alpha_beta_times(const PlannedSchedule& s, const std::vector<double>& 
 void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& times, std::vector<double>& link_bytes,
                   ScheduleResult& r);
 
+// A repeated schedule (PlannedSchedule::repeats > 1), given each
+// transfer's flow time alone on its route, `alone_s[i]`, and its period
+// `period_s[i]` (how long its flow takes while every copy's transfers run
+// at once, as a full pipeline keeps them; alone_s on an idle fabric):
+// copy k's transfer i finishes at
+//   max(ready + route latency + alone_s[i], copy k - 1's finish of i + period_s[i]),
+// ready being the launch latency or the latest of its deps in copy k. With
+// period_s = alone_s this is the expanded schedule's own rule (a transfer
+// starts after its deps' arrival and its connection's previous transfer),
+// in O(copies x (transfers + deps)) time and O(transfers) memory. Sets
+// r.time_s (the last finish), adds r.bytes_sent and r.bytes_received and
+// each link's bytes, over every copy.
+void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector<double>& alone_s,
+                   const std::vector<double>& period_s, std::vector<double>& link_bytes, ScheduleResult& r);
+
 }  // namespace collsim::engine::detail

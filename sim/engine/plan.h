@@ -40,6 +40,10 @@ struct PlannedPass {
 
 struct PlannedSchedule {
   std::vector<PlannedTransfer> transfers;
+  // Copies of `transfers` in a pipeline (collective::Schedule::repeats):
+  // copy k's transfer i waits for copy k's deps and queues behind copy
+  // k - 1's transfer i.
+  int repeats = 1;
   std::vector<std::vector<PlannedPass>> phases;  // compact schedules (then no transfers)
   int ranks = 0;
   double launch_latency_s = 0;  // before any transfer may start
@@ -104,8 +108,9 @@ inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {
 }
 
 // Resolves ranks to hosts and routes, adds protocol costs, and checks every
-// transfer can be routed. Compact schedules stay compact when `keep_compact`
-// (the backend costs ring passes itself), else they are expanded.
+// transfer can be routed. Compact and repeated schedules stay so when
+// `keep_compact` (the backend costs ring passes and pipelines itself), else
+// they are expanded.
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
                          const RunOptions& options, bool keep_compact = false);
 

@@ -31,6 +31,8 @@ std::string guard(const collective::Schedule& s, int ranks, const TunerChoice& c
       transfers = 0;
       for (const auto& phase : s.ring_phases)
         for (const auto& pass : phase) transfers += static_cast<double>(pass.order.size()) * pass.slices;
+    } else if (s.repeated() && transfers > choice.simgrid_aggregate_above) {  // one copy at a time
+      transfers = static_cast<double>(s.transfers.size());
     }
     const double work = transfers * ranks;
     if (work > choice.simgrid_max_work) {

@@ -249,71 +249,102 @@ class DagRun {
   double bytes_received_ = 0;
 };
 
+// One flow of a step simulated with all its flows at once; `slot` is what
+// its time is reported against.
+struct StepFlow {
+  int src_host, dst_host;
+  std::uint64_t bytes;
+  std::size_t slot;
+  double max_rate_Bps = 0;  // 0: none
+};
+
+// Starts every flow together and returns, per slot, the latest time (since
+// the start) any of its flows took. The flows are grouped by source host:
+// one actor per source puts its flows and waits for them (an actor's wait
+// scans only its own comms; see Inboxes for why not Comm::sendto_async),
+// in source order and, per source, in the given order (SimGrid's results
+// depend on the order flows start: docs/performance.md, "Order of flows").
+std::vector<double> simulate_together(const std::vector<StepFlow>& flows, std::size_t slots,
+                                      const std::vector<sg4::Host*>& hosts, Inboxes& inboxes) {
+  std::map<int, std::vector<const StepFlow*>> by_source;
+  for (const StepFlow& f : flows) {
+    by_source[f.src_host].push_back(&f);
+    inboxes.of(f.dst_host);
+  }
+  sg4::this_actor::yield();  // every inbox's receiver waits before the first put
+  std::vector<double> times(slots, 0.0);
+  const double t0 = sg4::Engine::get_clock();
+  std::vector<sg4::ActorPtr> senders;
+  for (auto& [src, list] : by_source) {
+    senders.push_back(sg4::Actor::create("step", hosts[src], [&list, &inboxes, &times, t0]() {
+      std::vector<sg4::CommPtr> comms;
+      comms.reserve(list.size());
+      for (const StepFlow* f : list) {
+        sg4::CommPtr c = inboxes.of(f->dst_host)->put_init(&Inboxes::payload, f->bytes);
+        if (f->max_rate_Bps > 0) c->set_rate(f->max_rate_Bps);
+        comms.push_back(c->start());
+      }
+      sg4::Comm::wait_all(comms);
+      for (std::size_t m = 0; m < comms.size(); ++m) {
+        double& c = times[list[m]->slot];
+        c = std::max(c, comms[m]->get_finish_time() - t0);
+      }
+    }));
+  }
+  for (auto& a : senders) a->join();
+  return times;
+}
+
+void show_step(bool progress, const char* what, std::size_t k, std::size_t of, std::size_t flows) {
+  if (!progress) return;
+  std::fprintf(stderr, "\r\033[Kcollsim: SimGrid: %s %zu of %zu, one step of %zu flows (aggregated)", what, k, of,
+               flows);
+  std::fflush(stderr);
+}
+
+// The result is no lower than the busiest link's bytes over its rate.
+void apply_load_bound(const Plan& plan, const std::vector<double>& link_bytes, ScheduleResult& r) {
+  for (std::size_t l = 0; l < link_bytes.size(); ++l)
+    if (link_bytes[l] > 0) r.time_s = std::max(r.time_s, link_bytes[l] / plan.link(l).rate_Bps);
+}
+
 // A compact schedule, aggregated: per phase, one step of every pass is
 // simulated with all its flows started together; each position's contended
 // time (plus its latency) then drives the step recurrence (compact_cost.h).
-// The result is no lower than the busiest link's bytes over its rate.
 ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const std::vector<sg4::Host*>& hosts,
                               Inboxes& inboxes, bool progress) {
   PassTimes times;
   for (std::size_t k = 0; k < s.phases.size(); ++k) {
     const auto& phase = s.phases[k];
-    times.emplace_back();
-    // The step's flows, grouped by source host: one actor per source puts
-    // its flows and waits for them (an actor's wait scans only its own
-    // comms; see Inboxes for why not Comm::sendto_async).
-    struct Flow {
-      int dst_host;
-      std::uint64_t bytes;
-      std::size_t pass, position;
-    };
-    // Ordered: SimGrid's results depend on the order flows start
-    // (docs/performance.md, "Order of flows").
-    std::map<int, std::vector<Flow>> by_source;
-    const double t0 = sg4::Engine::get_clock();
-    for (std::size_t pi = 0; pi < phase.size(); ++pi) {
-      const auto& pass = phase[pi];
-      times.back().emplace_back(pass.rank.size(), 0.0);
+    std::vector<StepFlow> flows;
+    std::vector<std::size_t> first_slot;  // per pass
+    std::size_t slots = 0;
+    for (const auto& pass : phase) {
+      first_slot.push_back(slots);
       for (std::size_t i = 0; i < pass.rank.size(); ++i) {
         const auto& route = plan.routes[static_cast<std::size_t>(pass.route[i])];
         const auto bytes = static_cast<std::uint64_t>(std::llround(pass.slice_bytes[i]));
         if (bytes == 0 || pass.steps == 0) continue;
         for (int slice = 0; slice < pass.slices; ++slice)
-          by_source[route.src_host].push_back(Flow{route.dst_host, bytes, pi, i});
+          flows.push_back(StepFlow{route.src_host, route.dst_host, bytes, slots + i});
       }
+      slots += pass.rank.size();
     }
-    if (progress) {
-      std::size_t flows = 0;
-      for (const auto& [src, list] : by_source) flows += list.size();
-      std::fprintf(stderr, "\r\033[Kcollsim: SimGrid: phase %zu of %zu, one step of %zu flows (aggregated)", k + 1,
-                   s.phases.size(), flows);
-      std::fflush(stderr);
-    }
-    std::vector<sg4::ActorPtr> senders;
-    auto& step_times = times.back();
-    for (auto& [src, flows] : by_source) {
-      senders.push_back(sg4::Actor::create("step", hosts[src], [&flows, &inboxes, &step_times, t0]() {
-        std::vector<sg4::CommPtr> comms;
-        comms.reserve(flows.size());
-        for (const Flow& f : flows) comms.push_back(inboxes.of(f.dst_host)->put_async(&Inboxes::payload, f.bytes));
-        sg4::Comm::wait_all(comms);
-        for (std::size_t m = 0; m < comms.size(); ++m) {
-          double& c = step_times[flows[m].pass][flows[m].position];
-          c = std::max(c, comms[m]->get_finish_time() - t0);
-        }
-      }));
-    }
-    for (auto& a : senders) a->join();
+    show_step(progress, "phase", k + 1, s.phases.size(), flows.size());
+    const std::vector<double> took = simulate_together(flows, slots, hosts, inboxes);
     if (progress) std::fputs("\r\033[K", stderr);
+    times.emplace_back();
     for (std::size_t pi = 0; pi < phase.size(); ++pi) {
       const auto& pass = phase[pi];
+      std::vector<double> c(took.begin() + static_cast<std::ptrdiff_t>(first_slot[pi]),
+                            took.begin() + static_cast<std::ptrdiff_t>(first_slot[pi] + pass.rank.size()));
       for (std::size_t i = 0; i < pass.rank.size(); ++i) {
-        double& c = step_times[pi][i];
         // Finite buffers (plan.h window_rate_Bps): no faster than the window allows.
         if (i < pass.max_rate_Bps.size() && pass.max_rate_Bps[i] > 0)
-          c = std::max(c, pass.slice_bytes[i] / pass.max_rate_Bps[i]);
-        c += pass.latency_s[i];
+          c[i] = std::max(c[i], pass.slice_bytes[i] / pass.max_rate_Bps[i]);
+        c[i] += pass.latency_s[i];
       }
+      times.back().push_back(std::move(c));
     }
   }
   ScheduleResult r;
@@ -321,8 +352,39 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
   std::vector<double> link_bytes(plan.num_links(), 0.0);
   cost_compact(plan, s, times, link_bytes, r);
   r.shared_links = false;  // the simulated step shares them
-  for (std::size_t l = 0; l < link_bytes.size(); ++l)
-    if (link_bytes[l] > 0) r.time_s = std::max(r.time_s, link_bytes[l] / plan.link(l).rate_Bps);
+  apply_load_bound(plan, link_bytes, r);
+  return r;
+}
+
+// A repeated schedule (a pipeline: trees), aggregated: one copy's transfers
+// are simulated with all their flows started together, as every edge of a
+// full pipeline carries a slice at once; each transfer's contended time
+// then drives the copies' recurrence (compact_cost.h, cost_repeated).
+ScheduleResult run_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector<sg4::Host*>& hosts,
+                            Inboxes& inboxes, bool progress) {
+  const std::size_t n = s.transfers.size();
+  std::vector<StepFlow> flows;
+  flows.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& t = s.transfers[i];
+    const auto bytes = static_cast<std::uint64_t>(std::llround(t.bytes));
+    if (bytes > 0) flows.push_back(StepFlow{t.src_host, t.dst_host, bytes, i, t.max_rate_Bps});
+  }
+  show_step(progress, "pipeline", 1, 1, flows.size());
+  std::vector<double> period = simulate_together(flows, n, hosts, inboxes);
+  if (progress) std::fputs("\r\033[K", stderr);
+  std::vector<double> alone(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& t = s.transfers[i];
+    alone[i] = t.bytes / capped_rate(plan.route_rate_Bps(static_cast<std::size_t>(t.route)), t.max_rate_Bps);
+    // Finite buffers (plan.h window_rate_Bps): no faster than the window allows.
+    if (t.max_rate_Bps > 0) period[i] = std::max(period[i], t.bytes / t.max_rate_Bps);
+  }
+  ScheduleResult r;
+  r.aggregated = true;
+  std::vector<double> link_bytes(plan.num_links(), 0.0);
+  cost_repeated(plan, s, alone, period, link_bytes, r);
+  apply_load_bound(plan, link_bytes, r);
   return r;
 }
 
@@ -373,8 +435,13 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
   sg4::Actor::create("driver", hosts.front(), [&]() {
     Inboxes inboxes(hosts);
     for (const auto& s : plan.schedules) {
-      results.push_back(s.phases.empty() ? DagRun(s, hosts, inboxes, plan.record_transfers, progress).run()
-                                         : run_aggregated(plan, s, hosts, inboxes, progress));
+      if (!s.phases.empty()) {
+        results.push_back(run_aggregated(plan, s, hosts, inboxes, progress));
+      } else if (s.repeats > 1) {
+        results.push_back(run_repeated(plan, s, hosts, inboxes, progress));
+      } else {
+        results.push_back(DagRun(s, hosts, inboxes, plan.record_transfers, progress).run());
+      }
       if (plan.on_progress) plan.on_progress(results.size(), plan.schedules.size());
     }
   });

@@ -93,7 +93,10 @@ Expected<bool> check_memory(const detail::Plan& plan) {
   }
   for (const auto& s : plan.schedules) {
     double wave = 0, per = kBytesPerTransferInFlight;
-    if (s.phases.empty()) {
+    if (s.repeats > 1) {  // one copy's flows at once
+      per = kBytesPerAggregatedFlow;
+      wave = static_cast<double>(s.transfers.size());
+    } else if (s.phases.empty()) {
       for (const auto& t : s.transfers) wave += t.deps.empty() && t.queue_after < 0 ? 1 : 0;
     } else {
       per = kBytesPerAggregatedFlow;
@@ -122,14 +125,16 @@ Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Networ
   std::vector<collective::Schedule> explicit_copies;
   const std::vector<collective::Schedule>* to_plan = &schedules;
   bool any_aggregated = false;
+  auto aggregable = [](const collective::Schedule& s) { return s.compact() || s.repeated(); };
   for (const auto& s : schedules)
-    any_aggregated |= s.compact() && s.transfer_count() > options.simgrid_aggregate_above && !options.record_transfers;
+    any_aggregated |=
+        aggregable(s) && s.transfer_count() > options.simgrid_aggregate_above && !options.record_transfers;
   if (any_aggregated) {
     explicit_copies = schedules;
     for (auto& s : explicit_copies) {
-      if (s.compact() && s.transfer_count() <= options.simgrid_aggregate_above) {
+      if (aggregable(s) && s.transfer_count() <= options.simgrid_aggregate_above) {
         s = collective::expand(s);
-      } else if (s.compact()) {
+      } else if (aggregable(s)) {
         log::info(
             "simgrid: {} ({}) of {:.0f} B on {} ranks: {:.3g} transfers, above --simgrid-aggregate-above {:.3g}: "
             "one step at a time (aggregated)",
