@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -318,29 +319,53 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     planned.transfers.reserve(e.transfers.size());
     // A connection resolves the same way every time: once per (src, dst,
     // addend), not once per transfer (a 4,096-GPU tree has 8.4 M).
-    std::unordered_map<collective::IntTriple, Resolved, collective::IntTripleHash> resolved;
-    for (std::size_t i = 0; i < e.transfers.size(); ++i) {
+    // Connections (src, dst, into a switch's reduction engines) are
+    // resolved once each, with their caps (the protocol's and the channel
+    // share), in order of first use (route and helper host numbering follow
+    // it). Grouped by sorting (a 9,216-GPU tree has 2.7 M transfers over
+    // far fewer connections; a hash lookup per transfer missed the cache).
+    const std::size_t n = e.transfers.size();
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> by_connection(n);  // (connection key, transfer)
+    for (std::size_t i = 0; i < n; ++i) {
       const auto& t = e.transfers[i];
       if (t.queue_after >= static_cast<int>(i) || (keep_repeats && t.queue_after >= 0)) {
         return make_internal_error(
             fmt::format("transfer {} queues after transfer {}, which is not before it in its copy", i, t.queue_after));
       }
       const bool addend = t.switch_addend && t.dst >= s.ranks;
-      auto known = resolved.find(collective::IntTriple{t.src, t.dst, addend ? 1 : 0});
-      if (known == resolved.end()) {
-        auto fresh = resolve(t.src, t.dst, addend);
-        if (!fresh) return fresh.error();
-        known = resolved.emplace(collective::IntTriple{t.src, t.dst, addend ? 1 : 0}, *fresh).first;
-      }
-      const Resolved* r = &known->second;
-      double cap = r->max_rate_Bps;
+      by_connection[i] = {(static_cast<std::uint64_t>(static_cast<std::uint32_t>(t.src)) << 33) |
+                              (static_cast<std::uint64_t>(static_cast<std::uint32_t>(t.dst)) << 1) | (addend ? 1U : 0U),
+                          static_cast<std::uint32_t>(i)};
+    }
+    std::sort(by_connection.begin(), by_connection.end());
+    std::vector<std::uint32_t> connection_of(n), first_use;  // per transfer; per connection
+    for (std::size_t k = 0; k < n; ++k) {
+      if (k == 0 || by_connection[k].first != by_connection[k - 1].first) first_use.push_back(by_connection[k].second);
+      connection_of[by_connection[k].second] = static_cast<std::uint32_t>(first_use.size() - 1);
+    }
+    std::vector<std::uint32_t> resolve_order(first_use.size());
+    std::iota(resolve_order.begin(), resolve_order.end(), 0U);
+    std::sort(resolve_order.begin(), resolve_order.end(),
+              [&](std::uint32_t x, std::uint32_t y) { return first_use[x] < first_use[y]; });
+    std::vector<Resolved> resolved(first_use.size());
+    for (std::uint32_t c : resolve_order) {
+      const auto& t = e.transfers[first_use[c]];
+      auto fresh = resolve(t.src, t.dst, t.switch_addend && t.dst >= s.ranks);
+      if (!fresh) return fresh.error();
       // Shares are per pair of network endpoints (not a switch's reduction engines).
-      if (!share_of_connection.empty() && r->dst < network.num_endpoints()) {
+      if (!share_of_connection.empty() && fresh->dst < network.num_endpoints()) {
         const std::uint64_t key =
-            static_cast<std::uint64_t>(r->src) * static_cast<std::uint64_t>(network.num_endpoints()) +
-            static_cast<std::uint64_t>(r->dst);
-        if (auto it = share_of_connection.find(key); it != share_of_connection.end()) cap = capped(cap, it->second);
+            static_cast<std::uint64_t>(fresh->src) * static_cast<std::uint64_t>(network.num_endpoints()) +
+            static_cast<std::uint64_t>(fresh->dst);
+        if (auto it = share_of_connection.find(key); it != share_of_connection.end())
+          fresh->max_rate_Bps = capped(fresh->max_rate_Bps, it->second);
       }
+      resolved[c] = *fresh;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& t = e.transfers[i];
+      const Resolved* r = &resolved[connection_of[i]];
+      const double cap = r->max_rate_Bps;
       planned.transfers.push_back(PlannedTransfer{r->src, r->dst, t.bytes / r->payload_fraction, r->latency_s, t.deps,
                                                   t.queue_after, r->route, cap});
     }
