@@ -223,9 +223,10 @@ collective::AlgoParams simple_params(const topology::Network& net) {
 }
 
 // SimGrid's aggregated mode (one step of every ring simulated with all its
-// flows, then the step recurrence) against the full transfer-by-transfer
-// simulation: equal on NVLink-only rings and one-piece hier, within 2.5%
-// where the network load decides (1 GiB across nodes).
+// flows, then the step recurrence; trees: one slice's flows, then the
+// pipeline recurrence) against the full transfer-by-transfer simulation:
+// equal on NVLink-only rings and one-piece hier, within 2.5% where the
+// network load decides (1 GiB across nodes), 4% for trees without a protocol.
 TEST(SimGridAggregated, AgreesWithTheFullSimulationWhereStepsAreSymmetric) {
   auto backend = make_backend("simgrid");
   ASSERT_TRUE(backend.ok());
@@ -234,6 +235,7 @@ TEST(SimGridAggregated, AgreesWithTheFullSimulationWhereStepsAreSymmetric) {
     const char* algo;
     double bytes;
     double tolerance;
+    collective::Protocol protocol = collective::Protocol::kSimple;
   };
   const Case cases[] = {
       {"gb200-nvl72.yaml", "ring", 1e6, 1e-9},
@@ -243,10 +245,16 @@ TEST(SimGridAggregated, AgreesWithTheFullSimulationWhereStepsAreSymmetric) {
       {"dgx-a100-hdr200-4node.yaml", "ring", 1073741824.0, 0.025},
       {"h100-ib400-4node.yaml", "tree", 1073741824.0, 0.025},
       {"dgx-a100-hdr200-4node.yaml", "tree", 1073741824.0, 0.025},
+      // Without a protocol no channel shares: one slice's flows are simulated
+      // together (3.0% and 2.5% fast on 2026-12-01: the fill runs at the
+      // uncontended rate).
+      {"h100-ib400-4node.yaml", "tree", 1073741824.0, 0.04, collective::Protocol::kNone},
+      {"dgx-a100-hdr200-4node.yaml", "tree", 1073741824.0, 0.04, collective::Protocol::kNone},
   };
   for (const Case& c : cases) {
     const topology::Network net = shipped(c.topology);
-    const collective::AlgoParams params = simple_params(net);
+    collective::AlgoParams params = simple_params(net);
+    params.protocol = c.protocol;
     auto s = collective::build_schedule(collective::Op::kAllReduce, c.algo, net.num_gpus(), c.bytes, params);
     ASSERT_TRUE(s.ok());
     RunOptions aggregated, full;

@@ -348,6 +348,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     std::sort(resolve_order.begin(), resolve_order.end(),
               [&](std::uint32_t x, std::uint32_t y) { return first_use[x] < first_use[y]; });
     std::vector<Resolved> resolved(first_use.size());
+    planned.at_channel_shares = s.protocol != collective::Protocol::kNone && n > 0;
     for (std::uint32_t c : resolve_order) {
       const auto& t = e.transfers[first_use[c]];
       auto fresh = resolve(t.src, t.dst, t.switch_addend && t.dst >= s.ranks);
@@ -357,13 +358,19 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         const std::uint64_t key =
             static_cast<std::uint64_t>(fresh->src) * static_cast<std::uint64_t>(network.num_endpoints()) +
             static_cast<std::uint64_t>(fresh->dst);
-        if (auto it = share_of_connection.find(key); it != share_of_connection.end())
+        if (auto it = share_of_connection.find(key); it != share_of_connection.end()) {
           fresh->max_rate_Bps = capped(fresh->max_rate_Bps, it->second);
+        } else {
+          planned.at_channel_shares = false;
+        }
+      } else {
+        planned.at_channel_shares = false;
       }
       resolved[c] = *fresh;
     }
     for (std::size_t i = 0; i < n; ++i) {
       const auto& t = e.transfers[i];
+      planned.at_channel_shares &= t.channel >= 0;
       const Resolved* r = &resolved[connection_of[i]];
       const double cap = r->max_rate_Bps;
       planned.transfers.push_back(PlannedTransfer{r->src, r->dst, t.bytes / r->payload_fraction, r->latency_s, t.deps,

@@ -44,6 +44,11 @@ struct PlannedSchedule {
   // copy k's transfer i waits for copy k's deps and queues behind copy
   // k - 1's transfer i.
   int repeats = 1;
+  // Every transfer runs at its channel's static share of its busiest link
+  // (an NCCL protocol, every transfer on a channel): the shares never
+  // oversubscribe a link, so max-min sharing gives each exactly its cap and
+  // a backend need not simulate their contention.
+  bool at_channel_shares = false;
   std::vector<std::vector<PlannedPass>> phases;  // compact schedules (then no transfers)
   int ranks = 0;
   double launch_latency_s = 0;  // before any transfer may start

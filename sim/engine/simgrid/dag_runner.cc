@@ -363,16 +363,20 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
 ScheduleResult run_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector<sg4::Host*>& hosts,
                             Inboxes& inboxes, bool progress) {
   const std::size_t n = s.transfers.size();
-  std::vector<StepFlow> flows;
-  flows.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& t = s.transfers[i];
-    const auto bytes = static_cast<std::uint64_t>(std::llround(t.bytes));
-    if (bytes > 0) flows.push_back(StepFlow{t.src_host, t.dst_host, bytes, i, t.max_rate_Bps});
+  // At their channel shares the flows never contend (plan.h): no need to simulate them.
+  std::vector<double> period(n, 0.0);
+  if (!s.at_channel_shares) {
+    std::vector<StepFlow> flows;
+    flows.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& t = s.transfers[i];
+      const auto bytes = static_cast<std::uint64_t>(std::llround(t.bytes));
+      if (bytes > 0) flows.push_back(StepFlow{t.src_host, t.dst_host, bytes, i, t.max_rate_Bps});
+    }
+    show_step(progress, "pipeline", 1, 1, flows.size());
+    period = simulate_together(flows, n, hosts, inboxes);
+    if (progress) std::fputs("\r\033[K", stderr);
   }
-  show_step(progress, "pipeline", 1, 1, flows.size());
-  std::vector<double> period = simulate_together(flows, n, hosts, inboxes);
-  if (progress) std::fputs("\r\033[K", stderr);
   std::vector<double> alone(n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto& t = s.transfers[i];

@@ -93,9 +93,9 @@ Expected<bool> check_memory(const detail::Plan& plan) {
   }
   for (const auto& s : plan.schedules) {
     double wave = 0, per = kBytesPerTransferInFlight;
-    if (s.repeats > 1) {  // one copy's flows at once
+    if (s.repeats > 1) {  // one copy's flows at once, unless they run at their channel shares
       per = kBytesPerAggregatedFlow;
-      wave = static_cast<double>(s.transfers.size());
+      wave = s.at_channel_shares ? 0 : static_cast<double>(s.transfers.size());
     } else if (s.phases.empty()) {
       for (const auto& t : s.transfers) wave += t.deps.empty() && t.queue_after < 0 ? 1 : 0;
     } else {
