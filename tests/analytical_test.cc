@@ -139,6 +139,8 @@ TEST(AnalyticalBackend, CompactRingsAndPipelinedTreesCostExactlyAsTheirTransfers
       {"gb200-nvl72-8rack.yaml", collective::Op::kAllReduce, "hier", 16.0 * 1048576},
       {"h100-ib400-4node.yaml", collective::Op::kAllReduce, "tree", 64e6},  // 32 channels x 4 slices
       {"dgx-a100-hdr200-4node.yaml", collective::Op::kAllReduce, "tree", 1e9},
+      {"h100-ib400-4node.yaml", collective::Op::kBroadcast, "ring", 64e6},  // chains: one slice repeated
+      {"dgx-a100-hdr200-4node.yaml", collective::Op::kReduce, "ring", 1e9},
   };
   for (const Case& c : cases) {
     const topology::Network net(

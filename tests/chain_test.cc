@@ -32,7 +32,7 @@ TEST(Chain, WrongRootOrMissingHopFails) {
 }
 
 TEST(Chain, SlicesQueueInOrderOnEachConnection) {
-  const Schedule s = chain_broadcast(4, 4.0 * 524288, 0);  // 4 slices, 3 hops
+  const Schedule s = expand(chain_broadcast(4, 4.0 * 524288, 0));  // 4 slices, 3 hops
   ASSERT_EQ(s.chunks, 4);
   for (std::size_t i = 0; i < s.transfers.size(); ++i) {
     const Transfer& t = s.transfers[i];
@@ -45,6 +45,25 @@ TEST(Chain, SlicesQueueInOrderOnEachConnection) {
       EXPECT_EQ(ahead.chunk, t.chunk - 1);
     }
   }
+}
+
+// Pipelined, a chain is one slice (every channel's hops) repeated;
+// expanded, it is the chain written out slice by slice.
+TEST(Chain, PipelinedFormExpandsToEverySliceWrittenOut) {
+  const std::vector<std::vector<int>> orders{{0, 1, 2, 3, 4, 5}, {3, 5, 1, 0, 2, 4}};
+  ChainOptions written;
+  written.pipelined = false;
+  const Schedule pipelined = chain_reduce_channels(6, 5.0 * 1048576, 2, orders);
+  const Schedule a = expand(pipelined), b = chain_reduce_channels(6, 5.0 * 1048576, 2, orders, written);
+  ASSERT_GT(pipelined.repeats, 1);
+  ASSERT_EQ(a.transfers.size(), b.transfers.size());
+  for (std::size_t i = 0; i < a.transfers.size(); ++i) {
+    const Transfer &x = a.transfers[i], &y = b.transfers[i];
+    ASSERT_TRUE(x.src == y.src && x.dst == y.dst && x.bytes == y.bytes && x.chunk == y.chunk && x.deps == y.deps &&
+                x.queue_after == y.queue_after)
+        << "transfer " << i;
+  }
+  EXPECT_TRUE(check_schedule(Op::kReduce, pipelined).ok());
 }
 
 TEST(Chain, SliceCountIsBounded) {
@@ -101,15 +120,21 @@ namespace collsim::collective {
 namespace {
 
 TEST(Chain, ChannelsKeepTheTransferCountBounded) {
-  // 72 channels over 576 ranks (eight NVL72 racks), 8 GiB: 256 slices per
-  // channel would be 10.6 M transfers; the named cap keeps it at 4 M.
+  // 72 channels over 576 ranks (eight NVL72 racks), 8 GiB: 228 slices of
+  // 512 KiB per channel would be 9.4 M transfers written out; the named cap
+  // keeps it at 4 M. Pipelined, one slice is held and all 228 are costed.
   std::vector<int> domain;
   for (int r = 0; r < 576; ++r) domain.push_back(r / 72);
   const auto orders = rings_over_domains(domain);
   ASSERT_EQ(orders.size(), 72u);
-  const Schedule s = chain_broadcast_channels(576, 8.0 * 1073741824, 0, orders);
+  ChainOptions written;
+  written.pipelined = false;
+  const Schedule s = chain_broadcast_channels(576, 8.0 * 1073741824, 0, orders, written);
   EXPECT_LE(s.transfers.size(), 4000000u);
   EXPECT_GE(s.transfers.size(), 72u * 575 * 96);  // 4e6 / (72 x 575) = 96 slices each
+  const Schedule pipelined = chain_broadcast_channels(576, 8.0 * 1073741824, 0, orders);
+  EXPECT_EQ(pipelined.transfers.size(), 72u * 575);
+  EXPECT_EQ(pipelined.repeats, 228);  // ceil(8 GiB / 72 / 512 KiB)
 }
 
 }  // namespace

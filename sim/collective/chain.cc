@@ -16,16 +16,25 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
   const int channels = static_cast<int>(hops.size());
   const double channel_bytes = bytes / channels;
   const double hops_total = std::max<double>(1, static_cast<double>(hops.size()) * hops.front().size());
-  const int fit = static_cast<int>(std::clamp(options.max_transfers / hops_total, 1.0, 1e9));
+  const int fit = options.pipelined ? options.max_slices
+                                    : static_cast<int>(std::clamp(options.max_transfers / hops_total, 1.0, 1e9));
   const int slices = piece_count(channel_bytes, options.min_slice_bytes, std::min(options.max_slices, fit));
   Schedule s = empty_schedule(op, "ring", ranks, bytes, channels * slices);
   s.root = root;
-  for (int c = 0; c < channels; ++c) {
-    const int base = static_cast<int>(s.transfers.size());
-    const int h_count = static_cast<int>(hops[c].size());
-    auto index = [&](int hop, int slice) { return base + slice * h_count + hop; };
-    // Slice-major order keeps deps and queue_after pointing backwards.
-    for (int slice = 0; slice < slices; ++slice) {
+  // Slice-major order keeps deps and queue_after pointing backwards; every
+  // slice crosses the same connections, so pipelined, one slice is written
+  // and repeated (Schedule::repeats).
+  const int written = options.pipelined ? 1 : slices;
+  if (options.pipelined && slices > 1) {
+    s.repeats = slices;
+    s.repeat_chunk_step = 1;
+  }
+  std::size_t per_slice = 0;
+  for (const auto& h : hops) per_slice += h.size();
+  s.transfers.reserve(per_slice * static_cast<std::size_t>(written));
+  for (int slice = 0; slice < written; ++slice) {
+    for (int c = 0; c < channels; ++c) {
+      const int h_count = static_cast<int>(hops[c].size());
       for (int hop = 0; hop < h_count; ++hop) {
         Transfer t;
         t.src = hops[c][hop].first;
@@ -33,8 +42,9 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
         t.bytes = channel_bytes / slices;
         t.chunk = c * slices + slice;
         t.action = action;
-        if (hop > 0) t.deps.push_back(index(hop - 1, slice));
-        if (slice > 0) t.queue_after = index(hop, slice - 1);
+        const int here = static_cast<int>(s.transfers.size());
+        if (hop > 0) t.deps.push_back(here - 1);
+        if (slice > 0) t.queue_after = here - static_cast<int>(per_slice);
         s.transfers.push_back(std::move(t));
       }
     }

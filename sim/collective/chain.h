@@ -18,10 +18,15 @@ struct ChainOptions {
   // simulated flows stays bounded; above 128 MiB slices grow instead.
   double min_slice_bytes = 512.0 * 1024;
   int max_slices = 256;
-  // Named default: at most this many transfers in all (channels x slices x
-  // hops, about 100 bytes each to hold); slices per channel shrink to fit,
-  // so 72 channels over 9,216 ranks stay within memory.
+  // Named default, when not pipelined: at most this many transfers in all
+  // (channels x slices x hops, about 100 bytes each to hold); slices per
+  // channel shrink to fit, so 72 channels over 9,216 ranks stay within memory.
   double max_transfers = 4e6;
+  // One slice's transfers repeated (Schedule::repeats), which backends cost
+  // without holding slices x transfers; max_transfers then does not apply.
+  // false: every slice written out (what expand() gives, when the slice
+  // counts agree).
+  bool pipelined = true;
 };
 
 // REQUIRES: ranks >= 1, 0 <= root < ranks, bytes >= 0.
