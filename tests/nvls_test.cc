@@ -77,7 +77,7 @@ TEST(NvlsTree, EachGpuMovesNPlusNOverGThroughItsSwitchAndNOverGOverTwoNodes) {
   ASSERT_TRUE(s.ok());
   const int p = nd * g;
   std::vector<double> up(p, 0), down(p, 0), net_out(p, 0), net_in(p, 0);
-  for (const auto& t : s->transfers) {
+  for (const auto& t : expand(*s).transfers) {
     if (t.dst >= p) up[t.src] += t.bytes * eff;
     if (t.src >= p) down[t.dst] += t.bytes * eff;
     if (t.src < p && t.dst < p) net_out[t.src] += t.bytes, net_in[t.dst] += t.bytes;
@@ -141,6 +141,27 @@ TEST(NvlsTree, PiecesStandForATreesChannelsChunks) {
   s = nvls_tree_allreduce(16, 8 * 1073741824.0, 0.85, domains, options);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->chunks, 8 * 2 * 256);
+}
+
+// Pipelined, NVLSTree is one slice repeated, its NVLS stages queueing on
+// shared connections within a slice; expanded, it is exactly the schedule
+// written out slice by slice.
+TEST(NvlsTree, PipelinedFormExpandsToEverySliceWrittenOut) {
+  NvlsOptions written;
+  written.pipelined = false;
+  auto pipelined = nvls_tree_allreduce(12, 64.0 * 1048576, 0.85, domains_of(3, 4));
+  auto b = nvls_tree_allreduce(12, 64.0 * 1048576, 0.85, domains_of(3, 4), written);
+  ASSERT_TRUE(pipelined.ok() && b.ok());
+  ASSERT_GT(pipelined->repeats, 1);
+  const Schedule a = expand(*pipelined);
+  ASSERT_EQ(a.transfers.size(), b->transfers.size());
+  for (std::size_t i = 0; i < a.transfers.size(); ++i) {
+    const Transfer &x = a.transfers[i], &y = b->transfers[i];
+    ASSERT_TRUE(x.src == y.src && x.dst == y.dst && x.bytes == y.bytes && x.chunk == y.chunk && x.deps == y.deps &&
+                x.queue_after == y.queue_after && x.channel == y.channel && x.switch_addend == y.switch_addend)
+        << "transfer " << i;
+  }
+  EXPECT_TRUE(check_allreduce(*pipelined).ok());
 }
 
 }  // namespace

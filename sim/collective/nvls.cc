@@ -122,10 +122,17 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
 
   const TreeShape trees[2] = {tree_shape(binary_tree_parents(nd)), tree_shape(mirrored_tree_parents(nd))};
 
-  // Streams: the NVLS stages and each tree's traffic queue apart.
+  // Streams: the NVLS stages and each tree's traffic queue apart. Every
+  // slice repeats the same transfers: pipelined, one is written and
+  // repeated (Schedule::repeats; its chunk is (c, t) * slices + slice).
   enum Stream { kLoad, kBack, kStore, kMulticast, kTree0 };
   QueuedAppender queued(s);
-  for (int slice = 0; slice < slices; ++slice) {
+  const int written = options.pipelined ? 1 : slices;
+  if (options.pipelined && slices > 1) {
+    s.repeats = slices;
+    s.repeat_chunk_step = 1;
+  }
+  for (int slice = 0; slice < written; ++slice) {
     for (int c = 0; c < g; ++c) {
       for (int t = 0; t < 2; ++t) {
         const int chunk = (c * 2 + t) * slices + slice;

@@ -64,6 +64,9 @@ struct NvlsOptions {
   // piece, a fill of about 0.5% of the time.
   NvlsTreeChunking tree_chunking{};
   int max_tree_slices = 256;
+  // NVLSTree: one slice's transfers repeated (Schedule::repeats); false:
+  // every slice written out (what expand() gives).
+  bool pipelined = true;
 };
 
 // REQUIRES: ranks >= 1, bytes >= 0, 0 < efficiency <= 1.

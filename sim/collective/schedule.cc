@@ -113,12 +113,26 @@ void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& p
   }
 }
 
+std::vector<int> queue_tails(const std::vector<Transfer>& transfers) {
+  const std::size_t n = transfers.size();
+  std::vector<int> next(n, -1), tail(n, -1);
+  for (std::size_t i = 0; i < n; ++i)
+    if (transfers[i].queue_after >= 0) next[static_cast<std::size_t>(transfers[i].queue_after)] = static_cast<int>(i);
+  std::vector<int> last(n);  // of the queue from i on (queue_after points backwards)
+  for (std::size_t i = n; i-- > 0;) {
+    last[i] = next[i] < 0 ? static_cast<int>(i) : last[static_cast<std::size_t>(next[i])];
+    if (transfers[i].queue_after < 0) tail[i] = last[i];
+  }
+  return tail;
+}
+
 Schedule expand(const Schedule& s) {
   if (s.repeated()) {
     Schedule out = s;
     out.repeats = 1;
     out.repeat_chunk_step = 0;
     const std::size_t n = s.transfers.size();
+    const std::vector<int> tail = queue_tails(s.transfers);
     out.transfers.reserve(n * static_cast<std::size_t>(s.repeats));
     for (int k = 1; k < s.repeats; ++k) {
       const int base = k * static_cast<int>(n);
@@ -126,7 +140,7 @@ Schedule expand(const Schedule& s) {
         Transfer t = s.transfers[i];
         t.chunk += k * s.repeat_chunk_step;
         for (int& d : t.deps) d += base;
-        t.queue_after = base - static_cast<int>(n) + static_cast<int>(i);
+        t.queue_after = t.queue_after >= 0 ? t.queue_after + base : base - static_cast<int>(n) + tail[i];
         out.transfers.push_back(std::move(t));
       }
     }

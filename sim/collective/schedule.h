@@ -99,16 +99,17 @@ struct Schedule {
   // start from the ranks' state at the phase's start. expand() turns them
   // into the transfers they stand for, in pass, step, position, slice order.
   std::vector<std::vector<RingPass>> ring_phases;
-  // Pipelined form (trees): when above 1, `transfers` are one slice and the
-  // schedule is `repeats` copies of them, copy after copy. Copy k's
-  // transfer i carries chunk + k x repeat_chunk_step, its deps are copy k's,
-  // and it queues (Transfer::queue_after) behind copy k - 1's transfer i:
-  // every slice follows the same connections in the same order.
-  // REQUIRES when above 1: no ring_phases, and no transfer of a copy queues
-  // behind another of the same copy (queue_after == -1: one transfer per
-  // connection and stream in a slice). A backend may then cost the copies
-  // from one copy's flows (the pipeline recurrence, engine/compact_cost.h)
-  // instead of slices x transfers.
+  // Pipelined form (trees, chains, NVLSTree): when above 1, `transfers` are
+  // one slice and the schedule is `repeats` copies of them, copy after
+  // copy: every slice follows the same connections in the same order.
+  // Copy k's transfer i carries chunk + k x repeat_chunk_step, its deps are
+  // copy k's, and it queues (Transfer::queue_after) behind copy k's
+  // queue_after or, heading its queue (-1), behind copy k - 1's last
+  // transfer of that queue (the transfers linked by queue_after), as a
+  // QueuedAppender writing slice after slice would. REQUIRES when above 1:
+  // no ring_phases. A backend may then cost the copies from one copy's
+  // flows (the pipeline recurrence, engine/compact_cost.h) instead of
+  // slices x transfers.
   int repeats = 1;
   int repeat_chunk_step = 0;
 
@@ -149,6 +150,9 @@ class QueuedAppender {
   std::unordered_map<IntTriple, int, IntTripleHash> last_;  // (stream, src, dst) -> transfer
 };
 
+// For each transfer heading its queue in a copy (queue_after == -1), the
+// last transfer of that queue (itself when alone); -1 for the others.
+std::vector<int> queue_tails(const std::vector<Transfer>& transfers);
 // The explicit form of `s` (a copy when it is already explicit). The
 // transfers of `in_order` passes queue per connection and phase
 // (Transfer::queue_after); the others share their connections. Repeated

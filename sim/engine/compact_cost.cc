@@ -125,6 +125,14 @@ void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& t
 void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector<double>& alone_s,
                    const std::vector<double>& period_s, std::vector<double>& link_bytes, ScheduleResult& r) {
   const std::size_t n = s.transfers.size();
+  // Where each transfer's connection was last used: earlier in its copy
+  // (queue_after), or, heading its queue, the previous copy's last of it.
+  std::vector<int> tail(n, -1), next(n, -1);
+  for (std::size_t i = 0; i < n; ++i)
+    if (s.transfers[i].queue_after >= 0)
+      next[static_cast<std::size_t>(s.transfers[i].queue_after)] = static_cast<int>(i);
+  for (std::size_t i = n; i-- > 0;)
+    tail[i] = next[i] < 0 ? static_cast<int>(i) : tail[static_cast<std::size_t>(next[i])];
   std::vector<double> finish(n, s.launch_latency_s), previous(n, s.launch_latency_s);
   double makespan = s.launch_latency_s;
   for (int k = 0; k < s.repeats; ++k) {
@@ -133,8 +141,12 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
       const auto& t = s.transfers[i];
       double ready = s.launch_latency_s;
       for (int d : t.deps) ready = std::max(ready, finish[static_cast<std::size_t>(d)]);
-      finish[i] = k == 0 ? ready + t.route_latency_s + alone_s[i]
-                         : std::max(ready + t.route_latency_s + alone_s[i], previous[i] + period_s[i]);
+      const double alone = ready + t.route_latency_s + alone_s[i];
+      if (t.queue_after >= 0) {
+        finish[i] = std::max(alone, finish[static_cast<std::size_t>(t.queue_after)] + period_s[i]);
+      } else {
+        finish[i] = k == 0 ? alone : std::max(alone, previous[static_cast<std::size_t>(tail[i])] + period_s[i]);
+      }
     }
   }
   for (std::size_t i = 0; i < n; ++i) {

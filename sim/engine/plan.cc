@@ -328,9 +328,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     std::vector<std::pair<std::uint64_t, std::uint32_t>> by_connection(n);  // (connection key, transfer)
     for (std::size_t i = 0; i < n; ++i) {
       const auto& t = e.transfers[i];
-      if (t.queue_after >= static_cast<int>(i) || (keep_repeats && t.queue_after >= 0)) {
+      if (t.queue_after >= static_cast<int>(i)) {
         return make_internal_error(
-            fmt::format("transfer {} queues after transfer {}, which is not before it in its copy", i, t.queue_after));
+            fmt::format("transfer {} queues after transfer {}, which is not before it", i, t.queue_after));
       }
       const bool addend = t.switch_addend && t.dst >= s.ranks;
       by_connection[i] = {(static_cast<std::uint64_t>(static_cast<std::uint32_t>(t.src)) << 33) |

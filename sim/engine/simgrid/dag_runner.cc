@@ -366,16 +366,27 @@ ScheduleResult run_repeated(const Plan& plan, const PlannedSchedule& s, const st
   // At their channel shares the flows never contend (plan.h): no need to simulate them.
   std::vector<double> period(n, 0.0);
   if (!s.at_channel_shares) {
+    // A queue of transfers in one copy (queue_after) shares its connection
+    // one after another: one flow of their bytes, each member's period its
+    // share of that flow's time.
+    std::vector<std::size_t> head(n);
+    std::vector<double> queue_bytes(n, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const int ahead = s.transfers[i].queue_after;
+      head[i] = ahead < 0 ? i : head[static_cast<std::size_t>(ahead)];
+      queue_bytes[head[i]] += s.transfers[i].bytes;
+    }
     std::vector<StepFlow> flows;
-    flows.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
       const auto& t = s.transfers[i];
-      const auto bytes = static_cast<std::uint64_t>(std::llround(t.bytes));
-      if (bytes > 0) flows.push_back(StepFlow{t.src_host, t.dst_host, bytes, i, t.max_rate_Bps});
+      const auto bytes = static_cast<std::uint64_t>(std::llround(queue_bytes[i]));
+      if (head[i] == i && bytes > 0) flows.push_back(StepFlow{t.src_host, t.dst_host, bytes, i, t.max_rate_Bps});
     }
     show_step(progress, "pipeline", 1, 1, flows.size());
-    period = simulate_together(flows, n, hosts, inboxes);
+    const std::vector<double> took = simulate_together(flows, n, hosts, inboxes);
     if (progress) std::fputs("\r\033[K", stderr);
+    for (std::size_t i = 0; i < n; ++i)
+      if (queue_bytes[head[i]] > 0) period[i] = took[head[i]] * s.transfers[i].bytes / queue_bytes[head[i]];
   }
   std::vector<double> alone(n);
   for (std::size_t i = 0; i < n; ++i) {
