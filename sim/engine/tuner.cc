@@ -8,6 +8,7 @@
 #include "sim/collective/protocol.h"
 #include "sim/core/log.h"
 #include "sim/engine/analytical_backend.h"
+#include "sim/engine/simgrid/simgrid_backend.h"
 
 namespace collsim::engine {
 
@@ -62,6 +63,12 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     const TuneCase& c = cases[i];
     auto algos = candidate_algorithms(c.op, choice);
     if (!algos) return algos.error();
+    // An all-to-all starts its p (p - 1) transfers at once: refused before
+    // they are built (4,096 ranks: 16.8 M) when SimGrid could not hold them.
+    if (backend == "simgrid" && c.op == collective::Op::kAllToAll) {
+      const double p = c.ranks;
+      if (auto fits = simgrid_fits_in_flight(p * (p - 1)); !fits) return fits.error();
+    }
     const bool choosing_algorithm = algos->size() > 1;
     const bool choosing = choosing_algorithm || protos.size() > 1;
     auto& skipped = out.skipped[i];

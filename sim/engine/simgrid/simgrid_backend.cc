@@ -75,24 +75,20 @@ Expected<std::vector<ScheduleResult>> receive_results(int fd, std::size_t count)
 }
 
 // Memory guard, before forking: SimGrid keeps an actor (a 16 KiB stack and
-// its comm) per transfer in flight, measured at about 20 KiB each (a 512-GPU
-// all-to-all, 261,632 transfers at once: 5.2 GB), and about 3 KiB per flow
-// of an aggregated step (9,216-GPU ring, 663,552 flows: 1.9 GB). A schedule
-// whose first wave (transfers waiting for nothing) would need more than
-// half of this machine's memory is refused with what to use instead, rather
-// than killed by the kernel part way. COLLSIM_SIMGRID_MEMORY_GB replaces
-// the machine's memory in that check (a shared machine, a test).
-constexpr double kBytesPerTransferInFlight = 20 * 1024;
+// its comm) per transfer in flight, measured at about 20 KiB each
+// (kSimGridBytesPerTransferInFlight: a 512-GPU all-to-all, 261,632
+// transfers at once: 5.2 GB), and about 3 KiB per flow of an aggregated
+// step (9,216-GPU ring, 663,552 flows: 1.9 GB). A schedule whose first wave
+// (transfers waiting for nothing) would need more than half of this
+// machine's memory is refused with what to use instead, rather than killed
+// by the kernel part way. COLLSIM_SIMGRID_MEMORY_GB replaces the machine's
+// memory in that check (a shared machine, a test).
 constexpr double kBytesPerAggregatedFlow = 3 * 1024;
 constexpr double kMaxShareOfMemory = 0.5;
 
 Expected<bool> check_memory(const detail::Plan& plan) {
-  double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
-  if (const char* gb = std::getenv("COLLSIM_SIMGRID_MEMORY_GB"); gb != nullptr && std::atof(gb) > 0) {
-    memory = std::atof(gb) * 1e9;
-  }
   for (const auto& s : plan.schedules) {
-    double wave = 0, per = kBytesPerTransferInFlight;
+    double wave = 0, per = kSimGridBytesPerTransferInFlight;
     if (s.repeats > 1) {  // one copy's flows at once, unless they run at their channel shares
       per = kBytesPerAggregatedFlow;
       wave = s.at_channel_shares ? 0 : static_cast<double>(s.transfers.size());
@@ -106,17 +102,26 @@ Expected<bool> check_memory(const detail::Plan& plan) {
         wave = std::max(wave, flows);
       }
     }
-    if (memory > 0 && wave * per > kMaxShareOfMemory * memory) {
-      return make_error(fmt::format(
-          "the SimGrid backend would keep {:.0f} transfers in flight at once, about {:.1f} GB of simulator memory "
-          "({:.0f} KiB each), more than half of this machine's {:.1f} GB; use --backend analytical, or fewer ranks",
-          wave, wave * per / 1e9, per / 1024, memory / 1e9));
-    }
+    if (auto fits = simgrid_fits_in_flight(wave, per); !fits) return fits.error();
   }
   return true;
 }
 
 }  // namespace
+
+Expected<bool> simgrid_fits_in_flight(double transfers, double bytes_each) {
+  double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  if (const char* gb = std::getenv("COLLSIM_SIMGRID_MEMORY_GB"); gb != nullptr && std::atof(gb) > 0) {
+    memory = std::atof(gb) * 1e9;
+  }
+  if (memory > 0 && transfers * bytes_each > kMaxShareOfMemory * memory) {
+    return make_error(fmt::format(
+        "the SimGrid backend would keep {:.0f} transfers in flight at once, about {:.1f} GB of simulator memory "
+        "({:.0f} KiB each), more than half of this machine's {:.1f} GB; use --backend analytical, or fewer ranks",
+        transfers, transfers * bytes_each / 1e9, bytes_each / 1024, memory / 1e9));
+  }
+  return true;
+}
 
 Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Network& network,
                                                           const std::vector<collective::Schedule>& schedules,

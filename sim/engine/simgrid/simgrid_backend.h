@@ -33,6 +33,15 @@
 
 namespace collsim::engine {
 
+// The memory guard run() applies before it forks: whether `transfers`
+// flows in flight at once, at `bytes_each` of simulator memory apiece, fit
+// in half of this machine's memory (COLLSIM_SIMGRID_MEMORY_GB replaces the
+// machine's figure); else an input error naming --backend analytical.
+// Callers that know a schedule's first wave before building it (an
+// all-to-all: p (p - 1) transfers at once) check it first.
+inline constexpr double kSimGridBytesPerTransferInFlight = 20 * 1024;
+Expected<bool> simgrid_fits_in_flight(double transfers, double bytes_each = kSimGridBytesPerTransferInFlight);
+
 class SimGridBackend final : public Backend {
  public:
   std::string name() const override { return "simgrid"; }
