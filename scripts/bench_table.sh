@@ -62,6 +62,17 @@ for backend in analytical simgrid; do
 done
 row 16384 "training step, Llama-3 405B, Meta's TP8 PP16 DP128 (no what-ifs)" analytical run -t "$big" \
   --set cluster.nodes=2048 -w workloads/llama3-405b-16k.yaml --what-if off --backend analytical
+# Pipelines (one slice repeated): NCCL's tree and NVLSTree across nodes.
+for backend in analytical simgrid; do
+  for t in "4096 topologies/h100-ib400-512node.yaml" "9216 topologies/gb200-nvl72-128rack.yaml"; do
+    set -- $t
+    gpus=$1; shift
+    for algo in tree nvlstree; do
+      row "$gpus" "all-reduce 1 GiB, $algo" "$backend" collective -t "$@" -b 1G -e 1G --algo "$algo" \
+        --proto Simple --backend "$backend"
+    done
+  done
+done
 # All-to-all (direct, every pair at once): 32 and 128 HGX H100 nodes.
 for backend in analytical simgrid; do
   for gpus in 256 1024; do
