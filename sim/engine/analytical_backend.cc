@@ -18,11 +18,24 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
   for (std::size_t r = 0; r < plan->routes.size(); ++r) route_rate[r] = plan->route_rate_Bps(r);
   std::vector<ScheduleResult> results;
   std::vector<double> link_bytes(plan->num_links(), 0.0);
+  // The routes a schedule used, to read and clear only their links (a step
+  // costs thousands of small schedules on a network of a million links).
+  std::vector<char> route_used(plan->routes.size(), 0);
+  std::vector<int> used;
+  auto use = [&](int route) {
+    if (!route_used[static_cast<std::size_t>(route)]) {
+      route_used[static_cast<std::size_t>(route)] = 1;
+      used.push_back(route);
+    }
+  };
   for (std::size_t si = 0; si < plan->schedules.size(); ++si) {
     const auto& s = plan->schedules[si];
     const std::size_t n = s.transfers.size();
     std::vector<double> finish(n, 0.0);
-    std::fill(link_bytes.begin(), link_bytes.end(), 0.0);
+    for (const auto& t : s.transfers) use(t.route);
+    for (const auto& phase : s.phases)
+      for (const auto& pass : phase)
+        for (int route : pass.route) use(route);
     ScheduleResult r;
     double makespan = s.launch_latency_s;
     if (s.repeats > 1) {
@@ -53,8 +66,17 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       makespan = r.time_s;
     }
     double bound = 0;
-    for (std::size_t l = 0; l < link_bytes.size(); ++l)
-      if (link_bytes[l] > 0) bound = std::max(bound, link_bytes[l] / plan->link(l).rate_Bps);
+    for (int route : used) {
+      for (int l : plan->routes[static_cast<std::size_t>(route)].links) {
+        double& b = link_bytes[static_cast<std::size_t>(l)];
+        if (b > 0) bound = std::max(bound, b / plan->link(static_cast<std::size_t>(l)).rate_Bps);
+      }
+    }
+    for (int route : used) {
+      route_used[static_cast<std::size_t>(route)] = 0;
+      for (int l : plan->routes[static_cast<std::size_t>(route)].links) link_bytes[static_cast<std::size_t>(l)] = 0;
+    }
+    used.clear();
     r.load_bound = bound > makespan;
     r.time_s = std::max(makespan, bound);
     if (options.record_transfers) r.transfer_finish_s = std::move(finish);
