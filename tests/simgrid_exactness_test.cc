@@ -13,7 +13,6 @@
 #include "sim/collective/ring.h"
 #include "sim/collective/tree.h"
 #include "sim/engine/backend.h"
-#include "sim/engine/tuner.h"
 #include "test_support.h"
 
 namespace collsim::engine {
@@ -208,25 +207,6 @@ TEST(SimGridExact, AScheduleThatWouldNotFitInMemoryIsRefusedBeforeItStarts) {
   ASSERT_FALSE(r.ok());
   EXPECT_FALSE(r.error().internal());
   EXPECT_NE(r.error().to_string().find("--backend analytical"), std::string::npos) << r.error().to_string();
-}
-
-TEST(SimGridExact, AnAllToAllThatWouldNotFitIsRefusedBeforeItIsBuilt) {
-  // 4,096 ranks: 16.8 M transfers at once (about 340 GB of simulator
-  // memory); refused from the rank count alone, before 16.8 M transfers are
-  // built, with the same message as the backend's own guard.
-  engine::TuneCase c;
-  c.op = collective::Op::kAllToAll;
-  c.ranks = 4096;
-  c.bytes = 1073741824.0;
-  engine::TunerChoice choice;
-  choice.algorithm = "direct";
-  ::setenv("COLLSIM_SIMGRID_MEMORY_GB", "64", 1);
-  const auto r = engine::build_candidates({c}, choice, "simgrid");
-  ::unsetenv("COLLSIM_SIMGRID_MEMORY_GB");
-  ASSERT_FALSE(r.ok());
-  EXPECT_FALSE(r.error().internal());
-  EXPECT_NE(r.error().to_string().find("16773120 transfers in flight"), std::string::npos) << r.error().to_string();
-  EXPECT_NE(r.error().to_string().find("--backend analytical"), std::string::npos);
 }
 
 TEST(SimGridExact, QueuedTransfersWaitForTheOneAheadButOverlapItsLatency) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "sim/cli/collective_sweep.h"
@@ -247,6 +248,25 @@ TEST(Tuner, PruningByTheAnalyticalBoundChoosesAsSimulatingEverything) {
     EXPECT_FALSE((*pruned)[b].pruned);
     EXPECT_NEAR((*all)[a].time_s, (*pruned)[b].time_s, 1e-9 * (*all)[a].time_s) << cases[c].bytes;
   }
+}
+
+TEST(Tuner, AnAllToAllSimGridCouldNotHoldIsRefusedBeforeItIsBuilt) {
+  // 4,096 ranks: 16.8 M transfers at once (about 340 GB of simulator
+  // memory); refused from the rank count alone, before 16.8 M transfers are
+  // built, with the same message as the backend's own guard.
+  TuneCase c;
+  c.op = Op::kAllToAll;
+  c.ranks = 4096;
+  c.bytes = 1073741824.0;
+  TunerChoice choice;
+  choice.algorithm = "direct";
+  ::setenv("COLLSIM_SIMGRID_MEMORY_GB", "64", 1);
+  const auto r = build_candidates({c}, choice, "simgrid");
+  ::unsetenv("COLLSIM_SIMGRID_MEMORY_GB");
+  ASSERT_FALSE(r.ok());
+  EXPECT_FALSE(r.error().internal());
+  EXPECT_NE(r.error().to_string().find("16773120 transfers in flight"), std::string::npos) << r.error().to_string();
+  EXPECT_NE(r.error().to_string().find("--backend analytical"), std::string::npos);
 }
 
 }  // namespace
