@@ -250,7 +250,7 @@ TEST(Tuner, PruningByTheAnalyticalBoundChoosesAsSimulatingEverything) {
   }
 }
 
-TEST(Tuner, AnAllToAllSimGridCouldNotHoldIsRefusedBeforeItIsBuilt) {
+TEST(Tuner, AnAllToAllTheBackendCouldNotHoldIsRefusedBeforeItIsBuilt) {
   // 4,096 ranks: 16.8 M transfers at once (about 340 GB of simulator
   // memory); refused from the rank count alone, before 16.8 M transfers are
   // built, with the same message as the backend's own guard.
@@ -267,6 +267,18 @@ TEST(Tuner, AnAllToAllSimGridCouldNotHoldIsRefusedBeforeItIsBuilt) {
   EXPECT_FALSE(r.error().internal());
   EXPECT_NE(r.error().to_string().find("16773120 transfers in flight"), std::string::npos) << r.error().to_string();
   EXPECT_NE(r.error().to_string().find("--backend analytical"), std::string::npos);
+  // The analytical backend holds them too: 9,216 ranks (84.9 M transfers,
+  // about 55 GB) are refused at once; 256 ranks build.
+  c.ranks = 9216;
+  ::setenv("COLLSIM_MEMORY_GB", "64", 1);
+  const auto a = build_candidates({c}, choice, "analytical");
+  c.ranks = 256;
+  const auto small = build_candidates({c}, choice, "analytical");
+  ::unsetenv("COLLSIM_MEMORY_GB");
+  ASSERT_FALSE(a.ok());
+  EXPECT_FALSE(a.error().internal());
+  EXPECT_NE(a.error().to_string().find("84925440 transfers"), std::string::npos) << a.error().to_string();
+  EXPECT_TRUE(small.ok());
 }
 
 }  // namespace

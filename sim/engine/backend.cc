@@ -1,6 +1,9 @@
 #include "sim/engine/backend.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include "sim/config/link_classes.h"
 #include "sim/engine/analytical_backend.h"
@@ -30,6 +33,13 @@ Expected<std::unique_ptr<Backend>> make_backend(const std::string& name) {
   if (name == "simgrid") return std::unique_ptr<Backend>(std::make_unique<SimGridBackend>());
   if (name == "analytical") return std::unique_ptr<Backend>(std::make_unique<AnalyticalBackend>());
   return make_error(fmt::format("unknown backend '{}': expected simgrid or analytical", name));
+}
+
+double guard_memory_bytes() {
+  for (const char* name : {"COLLSIM_MEMORY_GB", "COLLSIM_SIMGRID_MEMORY_GB"})
+    if (const char* gb = std::getenv(name); gb != nullptr && std::atof(gb) > 0) return std::atof(gb) * 1e9;
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0;
 }
 
 }  // namespace collsim::engine

@@ -71,4 +71,9 @@ collective::HopKind hop_kind(const topology::Network& network, const std::vector
 // analytical_backend.h). Error for an unknown name.
 Expected<std::unique_ptr<Backend>> make_backend(const std::string& name);
 
+// The memory the guards weigh requests against: this machine's, or
+// COLLSIM_MEMORY_GB (COLLSIM_SIMGRID_MEMORY_GB, its older name) when set to
+// a positive number (a shared machine, a test). Bytes; 0 if unknown.
+double guard_memory_bytes();
+
 }  // namespace collsim::engine

@@ -24,6 +24,11 @@ Expected<std::vector<std::string>> candidate_algorithms(collective::Op op, const
 
 namespace {
 
+// Peak memory per explicit transfer on the analytical backend, schedule and
+// plan together: measured, a 1,024-GPU all-to-all (1.05 M transfers) peaked
+// at 684 MB (docs/performance.md).
+constexpr double kAnalyticalBytesPerTransfer = 650;
+
 // Why `s` is too costly to simulate on `backend` while choosing, or "".
 std::string guard(const collective::Schedule& s, int ranks, const TunerChoice& choice, const std::string& backend) {
   if (backend == "simgrid") {
@@ -68,6 +73,17 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     if (backend == "simgrid" && c.op == collective::Op::kAllToAll) {
       const double p = c.ranks;
       if (auto fits = simgrid_fits_in_flight(p * (p - 1)); !fits) return fits.error();
+    }
+    // The analytical backend holds them too, with their plan: about
+    // kAnalyticalBytesPerTransfer each, within half the guard's memory.
+    if (backend == "analytical" && c.op == collective::Op::kAllToAll) {
+      const double p = c.ranks, need = p * (p - 1) * kAnalyticalBytesPerTransfer, memory = guard_memory_bytes();
+      if (memory > 0 && need > 0.5 * memory) {
+        return make_error(fmt::format(
+            "an all-to-all over {} ranks is {:.0f} transfers, about {:.1f} GB for the analytical backend to hold "
+            "({:.0f} bytes each), more than half of this machine's {:.1f} GB; use fewer ranks (--ranks)",
+            c.ranks, p * (p - 1), need / 1e9, kAnalyticalBytesPerTransfer, memory / 1e9));
+      }
     }
     const bool choosing_algorithm = algos->size() > 1;
     const bool choosing = choosing_algorithm || protos.size() > 1;

@@ -81,8 +81,8 @@ Expected<std::vector<ScheduleResult>> receive_results(int fd, std::size_t count)
 // step (9,216-GPU ring, 663,552 flows: 1.9 GB). A schedule whose first wave
 // (transfers waiting for nothing) would need more than half of this
 // machine's memory is refused with what to use instead, rather than killed
-// by the kernel part way. COLLSIM_SIMGRID_MEMORY_GB replaces the machine's
-// memory in that check (a shared machine, a test).
+// by the kernel part way (guard_memory_bytes: COLLSIM_MEMORY_GB replaces
+// the machine's memory).
 constexpr double kBytesPerAggregatedFlow = 3 * 1024;
 constexpr double kMaxShareOfMemory = 0.5;
 
@@ -110,10 +110,7 @@ Expected<bool> check_memory(const detail::Plan& plan) {
 }  // namespace
 
 Expected<bool> simgrid_fits_in_flight(double transfers, double bytes_each) {
-  double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
-  if (const char* gb = std::getenv("COLLSIM_SIMGRID_MEMORY_GB"); gb != nullptr && std::atof(gb) > 0) {
-    memory = std::atof(gb) * 1e9;
-  }
+  const double memory = guard_memory_bytes();
   if (memory > 0 && transfers * bytes_each > kMaxShareOfMemory * memory) {
     return make_error(fmt::format(
         "the SimGrid backend would keep {:.0f} transfers in flight at once, about {:.1f} GB of simulator memory "

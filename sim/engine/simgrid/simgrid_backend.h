@@ -35,8 +35,8 @@ namespace collsim::engine {
 
 // The memory guard run() applies before it forks: whether `transfers`
 // flows in flight at once, at `bytes_each` of simulator memory apiece, fit
-// in half of this machine's memory (COLLSIM_SIMGRID_MEMORY_GB replaces the
-// machine's figure); else an input error naming --backend analytical.
+// in half of guard_memory_bytes() (backend.h); else an input error naming
+// --backend analytical.
 // Callers that know a schedule's first wave before building it (an
 // all-to-all: p (p - 1) transfers at once) check it first.
 inline constexpr double kSimGridBytesPerTransferInFlight = 20 * 1024;
