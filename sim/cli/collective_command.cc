@@ -102,8 +102,8 @@ const std::vector<OptionSpec>& collective_options() {
        "this (a simulation-cost proxy)",
        "5e7"},
       {"simgrid-aggregate-above", "", true,
-       "SimGrid backend: simulate ring schedules of more transfers than this one step at a time (an approximation: "
-       "docs/performance.md); 0 = always, inf = never",
+       "SimGrid backend: simulate ring schedules of more transfers than this one step at a time, and trees, "
+       "chains and NVLSTree one slice at a time (an approximation: docs/performance.md); 0 = always, inf = never",
        fmt::format("{:g}", engine::kDefaultSimgridAggregateAbove)},
       {"json", "", true, "also write the rows as JSON to this file ('-': to standard output, instead of the table)",
        ""},

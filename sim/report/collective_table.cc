@@ -71,9 +71,10 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   const std::string aggregated = sizes_where(rows, &CollectiveRow::aggregated);
   if (!aggregated.empty()) {
     out += fmt::format(
-        "# aggregated: at {} bytes SimGrid simulated one step of the rings with all its flows and\n"
-        "#   repeated it (--simgrid-aggregate-above): within 5% of the full simulation on the\n"
-        "#   clusters measured, mostly exact (docs/performance.md)\n",
+        "# aggregated: at {} bytes SimGrid simulated one step of the rings (one slice of a tree,\n"
+        "#   chain or NVLSTree) with all its flows and repeated it (--simgrid-aggregate-above):\n"
+        "#   within 5% of the full simulation on the clusters measured, mostly exact\n"
+        "#   (docs/performance.md)\n",
         aggregated);
   }
   // Candidates the tuner did not simulate: each reason once, with its sizes.
