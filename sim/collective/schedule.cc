@@ -113,19 +113,6 @@ void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& p
   }
 }
 
-std::vector<int> queue_tails(const std::vector<Transfer>& transfers) {
-  const std::size_t n = transfers.size();
-  std::vector<int> next(n, -1), tail(n, -1);
-  for (std::size_t i = 0; i < n; ++i)
-    if (transfers[i].queue_after >= 0) next[static_cast<std::size_t>(transfers[i].queue_after)] = static_cast<int>(i);
-  std::vector<int> last(n);  // of the queue from i on (queue_after points backwards)
-  for (std::size_t i = n; i-- > 0;) {
-    last[i] = next[i] < 0 ? static_cast<int>(i) : last[static_cast<std::size_t>(next[i])];
-    if (transfers[i].queue_after < 0) tail[i] = last[i];
-  }
-  return tail;
-}
-
 Schedule expand(const Schedule& s) {
   if (s.repeated()) {
     Schedule out = s;

@@ -152,7 +152,20 @@ class QueuedAppender {
 
 // For each transfer heading its queue in a copy (queue_after == -1), the
 // last transfer of that queue (itself when alone); -1 for the others.
-std::vector<int> queue_tails(const std::vector<Transfer>& transfers);
+// Anything with an int `queue_after` pointing backwards (Transfer, the
+// engine's planned transfers).
+template <class T>
+std::vector<int> queue_tails(const std::vector<T>& transfers) {
+  const std::size_t n = transfers.size();
+  std::vector<int> next(n, -1), tail(n, -1), last(n);
+  for (std::size_t i = 0; i < n; ++i)
+    if (transfers[i].queue_after >= 0) next[static_cast<std::size_t>(transfers[i].queue_after)] = static_cast<int>(i);
+  for (std::size_t i = n; i-- > 0;) {  // last[i]: of the queue from i on
+    last[i] = next[i] < 0 ? static_cast<int>(i) : last[static_cast<std::size_t>(next[i])];
+    if (transfers[i].queue_after < 0) tail[i] = last[i];
+  }
+  return tail;
+}
 // The explicit form of `s` (a copy when it is already explicit). The
 // transfers of `in_order` passes queue per connection and phase
 // (Transfer::queue_after); the others share their connections. Repeated

@@ -31,7 +31,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
   for (std::size_t si = 0; si < plan->schedules.size(); ++si) {
     const auto& s = plan->schedules[si];
     const std::size_t n = s.transfers.size();
-    std::vector<double> finish(n, 0.0);
+    std::vector<double> finish(s.repeats > 1 ? 0 : n, 0.0);  // explicit schedules' (pipelines keep their own)
     for (const auto& t : s.transfers) use(t.route);
     for (const auto& phase : s.phases)
       for (const auto& pass : phase)

@@ -127,12 +127,7 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
   const std::size_t n = s.transfers.size();
   // Where each transfer's connection was last used: earlier in its copy
   // (queue_after), or, heading its queue, the previous copy's last of it.
-  std::vector<int> tail(n, -1), next(n, -1);
-  for (std::size_t i = 0; i < n; ++i)
-    if (s.transfers[i].queue_after >= 0)
-      next[static_cast<std::size_t>(s.transfers[i].queue_after)] = static_cast<int>(i);
-  for (std::size_t i = n; i-- > 0;)
-    tail[i] = next[i] < 0 ? static_cast<int>(i) : tail[static_cast<std::size_t>(next[i])];
+  const std::vector<int> tail = collective::queue_tails(s.transfers);
   std::vector<double> finish(n, s.launch_latency_s), previous(n, s.launch_latency_s);
   double makespan = s.launch_latency_s;
   for (int k = 0; k < s.repeats; ++k) {
