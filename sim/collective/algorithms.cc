@@ -7,6 +7,7 @@
 #include "sim/collective/direct.h"
 #include "sim/collective/hier.h"
 #include "sim/collective/nvls.h"
+#include "sim/collective/pat.h"
 #include "sim/collective/rhd.h"
 #include "sim/collective/ring.h"
 #include "sim/collective/tree.h"
@@ -15,10 +16,11 @@ namespace collsim::collective {
 
 const std::vector<AlgorithmInfo>& algorithm_table() {
   static const std::vector<AlgorithmInfo> table{
-      {Op::kAllReduce, "ring", true},     {Op::kAllReduce, "tree", true},  {Op::kAllReduce, "rhd", false},
-      {Op::kAllReduce, "hier", false},    {Op::kAllReduce, "nvls", true},  {Op::kAllReduce, "nvlstree", true},
-      {Op::kReduceScatter, "ring", true}, {Op::kAllGather, "ring", true},  {Op::kBroadcast, "ring", true},
-      {Op::kReduce, "ring", true},        {Op::kAllToAll, "direct", true}, {Op::kSendRecv, "direct", true},
+      {Op::kAllReduce, "ring", true},     {Op::kAllReduce, "tree", true},    {Op::kAllReduce, "rhd", false},
+      {Op::kAllReduce, "hier", false},    {Op::kAllReduce, "nvls", true},    {Op::kAllReduce, "nvlstree", true},
+      {Op::kReduceScatter, "ring", true}, {Op::kReduceScatter, "pat", true}, {Op::kAllGather, "ring", true},
+      {Op::kAllGather, "pat", true},      {Op::kBroadcast, "ring", true},    {Op::kReduce, "ring", true},
+      {Op::kAllToAll, "direct", true},    {Op::kSendRecv, "direct", true},
   };
   return table;
 }
@@ -85,6 +87,17 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     options.tree_chunking = nccl_nvls_tree_chunking(params.gpu_model, static_cast<int>(domains.size()),
                                                     domains.empty() ? ranks : static_cast<int>(domains.front().size()));
     return nvls_tree_allreduce(ranks, bytes, params.nvls_efficiency, params.domain_of_rank, options);
+  }
+  if (algo == "pat" && (op == Op::kAllGather || op == Op::kReduceScatter)) {
+    // NCCL enables PAT only with one GPU per node (src/graph/tuning.cc,
+    // ncclPatEnable: nNodes == nRanks); here, one rank per NVLink domain.
+    const auto domains = group_by_domain(params.domain_of_rank);
+    if (ranks > 1 && static_cast<int>(domains.size()) != ranks) {
+      return make_error(fmt::format(
+          "pat runs with one GPU per node (NCCL enables PAT only then), and these {} ranks share NVLink domains",
+          ranks));
+    }
+    return op == Op::kAllGather ? pat_allgather(ranks, bytes) : pat_reducescatter(ranks, bytes);
   }
   if (algo == "direct") {
     if (op == Op::kAllToAll) return direct_alltoall(ranks, bytes);

@@ -17,7 +17,7 @@ namespace collsim::collective {
 struct AlgorithmInfo {
   Op op;
   const char* name;  // as --algo takes it
-  // NCCL itself runs it for this op (NCCL_ALGO Ring, Tree, NVLS, NVLSTree; its
+  // NCCL itself runs it for this op (NCCL_ALGO Ring, Tree, NVLS, NVLSTree, PAT; its
   // point-to-point sends for all-to-all and send/recv). hier and rhd are
   // textbook algorithms NCCL does not run (research comparisons).
   bool nccl;

@@ -23,6 +23,14 @@ constexpr std::array<std::array<double, 3>, 3> kHwNvls{{{0, 0, 25.0}, {0, 0, 0},
 // NCCL 2.30.7 src/graph/tuning.cc hwLatencies, NVLSTree column: NVLink 25,
 // network 20.9 us (Simple only).
 constexpr std::array<std::array<double, 3>, 3> kHwNvlsTree{{{0, 0, 25.0}, {0, 0, 0}, {0, 0, 20.9}}};
+// NCCL 2.30.7 src/graph/tuning.cc, PAT (Simple only; protocol.h): base
+// latency, hwLatencies by hop kind (divided by 3.5 in its latency formula),
+// the per-rank linear term and the bandwidth factor.
+constexpr double kBasePat = 8.0;
+constexpr std::array<double, 3> kHwPat{4.0, 4.0, 14.0};
+constexpr double kPatLogDivisor = 3.5;
+constexpr double kPatPerRank = 2.8;
+constexpr double kPatBandwidthFactor = 0.75;
 // nccl-model.md protocol_structure: LL lines are 16 B with 8 B of data;
 // LL128 lines are 128 B with 120 B of data.
 constexpr std::array<double, 3> kPayload{0.5, 120.0 / 128.0, 1.0};
@@ -47,8 +55,9 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 }
 
 bool protocol_supported(LatencyFamily family, Protocol protocol) {
-  const bool nvls = family == LatencyFamily::kNvls || family == LatencyFamily::kNvlsTree;
-  return !nvls || protocol == Protocol::kSimple || protocol == Protocol::kNone;
+  const bool simple_only =
+      family == LatencyFamily::kNvls || family == LatencyFamily::kNvlsTree || family == LatencyFamily::kPat;
+  return !simple_only || protocol == Protocol::kSimple || protocol == Protocol::kNone;
 }
 
 ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind hop) {
@@ -71,6 +80,9 @@ ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind ho
     case LatencyFamily::kNvlsTree:
       return {kHwNvlsTree[0][p] * kUs, hop == HopKind::kNet ? kHwNvlsTree[2][p] * kUs : 0, kPayload[p],
               hop == HopKind::kNet ? kWindow[p] : 0};
+    case LatencyFamily::kPat:
+      return {kBasePat * kUs, kHwPat[static_cast<std::size_t>(h)] / kPatLogDivisor * kUs,
+              kPayload[p] * kPatBandwidthFactor, kWindow[p], kPatPerRank * kUs};
   }
   return {};
 }

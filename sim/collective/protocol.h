@@ -30,7 +30,7 @@ namespace collsim::collective {
 
 enum class Protocol { kNone, kLL, kLL128, kSimple };
 // The latency table a schedule uses (NCCL's algorithm rows).
-enum class LatencyFamily { kRing, kTree, kNvls, kNvlsTree };
+enum class LatencyFamily { kRing, kTree, kNvls, kNvlsTree, kPat };
 enum class HopKind { kNvlink, kPcie, kNet };
 
 struct ProtocolCosts {
@@ -38,6 +38,8 @@ struct ProtocolCosts {
   double step_latency_s = 0;
   double payload_fraction = 1.0;
   double window_bytes = 0;  // wire bytes in flight per connection; 0 = unbounded
+  // Added to the launch latency once per rank of the collective (PAT only).
+  double launch_latency_per_rank_s = 0;
 };
 
 // NCCL's throughput limit of the LL protocol on rings, from its tuning
@@ -56,7 +58,15 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 
 // Costs for `family` x `protocol` on a route of `hop` kind.
 ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind hop);
-// Whether NCCL implements the pair (NVLS runs only the Simple protocol).
+// PAT (pat.h) as NCCL 2.30.7 models it (src/graph/tuning.cc), Simple only:
+// launch baseLat 8 us plus nRanks x 2.8 us (NCCL: "still a linear part");
+// per network step hwLat 14 us / 3.5 (its log latency term,
+// log2(nNodes) x interLat / 3.5), NVLink and PCIe 4 us / 3.5; and the
+// busBw x 0.75 NCCL gives PAT against the ring, as the share of each
+// link's rate a PAT transfer gets (payload fraction 0.75). No mechanism is
+// modelled behind the 0.75 and the linear term: they are NCCL's own
+// figures, named here so `auto` weighs PAT against the ring as NCCL does.
+// Whether NCCL implements the pair (NVLS and PAT run only the Simple protocol).
 bool protocol_supported(LatencyFamily family, Protocol protocol);
 
 std::optional<Protocol> parse_protocol(std::string_view name);  // "LL", "LL128", "Simple", "none" (any case)

@@ -212,7 +212,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       if (inserted) plan.routes.push_back(Plan::Route{from, dst, route});
       const collective::HopKind kind = hop_kind(network, route);
       const auto costs = collective::protocol_costs(s.latency_family, s.protocol, kind);
-      planned.launch_latency_s = std::max(planned.launch_latency_s, costs.launch_latency_s);
+      planned.launch_latency_s =
+          std::max(planned.launch_latency_s, costs.launch_latency_s + costs.launch_latency_per_rank_s * s.ranks);
       const double wire_latency = network.route_latency_s(route);
       // The fabric's own step latency (a link class's step_latency: EFA),
       // once per network step of an NCCL protocol: the largest along the

@@ -29,6 +29,19 @@ namespace {
 // at 684 MB (docs/performance.md).
 constexpr double kAnalyticalBytesPerTransfer = 650;
 
+// Why p (p - 1) transfers held at once (an all-to-all, a PAT slice) are
+// too many for the analytical backend, or "".
+std::string analytical_too_big(int ranks, const char* what) {
+  const double p = ranks, need = p * (p - 1) * kAnalyticalBytesPerTransfer, memory = guard_memory_bytes();
+  if (memory > 0 && need > 0.5 * memory) {
+    return fmt::format(
+        "{} over {} ranks is {:.0f} transfers, about {:.1f} GB for the analytical backend to hold "
+        "({:.0f} bytes each), more than half of this machine's {:.1f} GB; use fewer ranks (--ranks)",
+        what, ranks, p * (p - 1), need / 1e9, kAnalyticalBytesPerTransfer, memory / 1e9);
+  }
+  return {};
+}
+
 // Why `s` is too costly to simulate on `backend` while choosing, or "".
 std::string guard(const collective::Schedule& s, int ranks, const TunerChoice& choice, const std::string& backend) {
   if (backend == "simgrid") {
@@ -77,13 +90,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     // The analytical backend holds them too, with their plan: about
     // kAnalyticalBytesPerTransfer each, within half the guard's memory.
     if (backend == "analytical" && c.op == collective::Op::kAllToAll) {
-      const double p = c.ranks, need = p * (p - 1) * kAnalyticalBytesPerTransfer, memory = guard_memory_bytes();
-      if (memory > 0 && need > 0.5 * memory) {
-        return make_error(fmt::format(
-            "an all-to-all over {} ranks is {:.0f} transfers, about {:.1f} GB for the analytical backend to hold "
-            "({:.0f} bytes each), more than half of this machine's {:.1f} GB; use fewer ranks (--ranks)",
-            c.ranks, p * (p - 1), need / 1e9, kAnalyticalBytesPerTransfer, memory / 1e9));
-      }
+      if (auto why = analytical_too_big(c.ranks, "an all-to-all"); !why.empty()) return make_error(why);
     }
     const bool choosing_algorithm = algos->size() > 1;
     const bool choosing = choosing_algorithm || protos.size() > 1;
@@ -93,6 +100,24 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       // choice here, without listing it as skipped.
       if (choosing_algorithm && algo == "nvlstree" && collective::group_by_domain(c.params.domain_of_rank).size() < 2)
         continue;
+      if (algo == "pat") {
+        // NCCL runs PAT only with one GPU per node (collective/pat.h): not
+        // a candidate otherwise. Its slice is p (p - 1) transfers, weighed
+        // before it is built, as an all-to-all's.
+        if (choosing_algorithm &&
+            static_cast<int>(collective::group_by_domain(c.params.domain_of_rank).size()) != c.ranks)
+          continue;
+        const double p = c.ranks;
+        std::string why;
+        if (backend == "analytical") why = analytical_too_big(c.ranks, "a PAT slice");
+        if (backend == "simgrid")
+          if (auto fits = simgrid_fits_in_flight(p * (p - 1)); !fits) why = fits.error().message;
+        if (!why.empty()) {
+          if (!choosing_algorithm) return make_error(why);
+          skipped.push_back(fmt::format("{}: {}", algo, why));
+          continue;
+        }
+      }
       std::string refusal;  // the last reason one of this algorithm's candidates could not run
       bool any = false;
       for (auto proto : protos) {

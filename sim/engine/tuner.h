@@ -8,7 +8,8 @@
 // Candidates:
 //   algorithm "auto"     the algorithms NCCL would run for the op
 //                        (collective::nccl_algorithms_for: ring, tree, nvls, nvlstree
-//                        for all-reduce), so results compare with nccl-tests;
+//                        for all-reduce; ring, pat for all-gather and
+//                        reduce-scatter), so results compare with nccl-tests;
 //   algorithm "fastest"  every algorithm collsim has for the op (adds hier
 //                        and rhd), for research comparisons;
 //   a name               that algorithm alone;
@@ -16,7 +17,8 @@
 // A candidate that cannot run here (nvls across NVLink domains, LL on nvls)
 // is skipped under a choice, an error when it was the only one asked for;
 // nvlstree inside one domain is not a candidate at all (NCCL disables it on
-// one node).
+// one node), nor is pat where two ranks share an NVLink domain (NCCL runs
+// PAT only with one GPU per node).
 //
 // Simulation-cost guards, each for the backend it protects, applied only
 // while choosing among algorithms (a named algorithm always runs); every
