@@ -15,7 +15,7 @@ esac
 
 packages=(cmake g++ make pkg-config libsimgrid-dev libboost-graph-dev libyaml-cpp-dev
           libspdlog-dev libfmt-dev googletest libgtest-dev libbenchmark-dev
-          pybind11-dev python3-dev help2man)
+          pybind11-dev python3-dev help2man libgoogle-perftools-dev)
 # The tests open the HTML reports in a real browser (headless), run the
 # GNU parallel sweep example, test the Python module with pytest and check
 # the C++ formatting (clang-format).

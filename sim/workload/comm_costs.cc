@@ -29,6 +29,13 @@ namespace {
 // keep sharing costings by wiring, which matters on the SimGrid backend.
 constexpr std::size_t kAllPairsKeyMaxGpus = 96;
 
+// Named default: the candidate schedules of a step are built and run in
+// batches that close once they hold this many explicit transfers, so memory
+// stays bounded however many wirings a step has (about 650 bytes each on
+// the analytical backend with its plan: some 650 MB, plus the last
+// wiring's). Results do not depend on it: every candidate is costed alone.
+constexpr double kBatchTransfers = 1e6;
+
 struct Canonical {
   std::string key;
   std::vector<int> links;      // canonical id -> network link (empty: filled when costed)
@@ -113,71 +120,93 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     canon.back().key.shrink_to_fit();
   }
 
-  // 2. Candidate schedules of every distinct wiring (the tuner's), all run
-  //    in one backend call. A named algorithm applies to the ops it
-  //    implements; the others keep their NCCL default.
+  // 2. Candidate schedules of every distinct wiring (the tuner's), run in
+  //    batches of about kBatchTransfers explicit transfers (one backend
+  //    call each, usually one in all). A named algorithm applies to the ops
+  //    it implements; the others keep their NCCL default.
   engine::TunerChoice tuner = choice;
   tuner.named_algorithm_for_every_op = true;
-  std::vector<engine::TuneCase> cases;
-  for (int rep : reps) {
+  auto tune_case = [&](int rep) {
     const CommCall& c = calls[static_cast<std::size_t>(rep)];
     engine::TuneCase tc{c.op, static_cast<int>(c.gpus.size()), c.bytes, {}};
     tc.params.root = c.root;
     tc.params.nvls_efficiency = network.nvls_efficiency_near(c.gpus.front());
     tc.params.gpu_model = network.gpu_model(c.gpus.front());
     for (int g : c.gpus) tc.params.domain_of_rank.push_back(network.nvlink_domain_of(g));
-    cases.push_back(std::move(tc));
-  }
-  auto candidates = engine::build_candidates(cases, tuner, backend.name());
-  if (!candidates) return candidates.error();
-  const auto& schedules = candidates->schedules;
-  std::vector<std::vector<int>> maps(schedules.size());
-  for (std::size_t r = 0; r < reps.size(); ++r)
-    for (std::size_t k : candidates->of_case[r]) maps[k] = canon[static_cast<std::size_t>(reps[r])].endpoints;
-  engine::RunOptions options;
-  options.rank_to_endpoint_per_schedule = std::move(maps);
-  options.simgrid_aggregate_above = choice.simgrid_aggregate_above;
-  options.on_progress = on_progress;
-  auto results = engine::run_candidates(*candidates, network, backend, options);
-  if (!results) return results.error();
-
-  // 3. The fastest candidate per wiring, and its bytes on each canonical link.
+    return tc;
+  };
   std::vector<CommCost> rep_cost(reps.size());
   std::vector<std::vector<double>> rep_canon_bytes(reps.size());
   std::vector<std::string> skipped;
-  for (std::size_t r = 0; r < reps.size(); ++r) {
-    const std::size_t best = engine::fastest(*candidates, r, *results);
-    const auto& s = schedules[best];
-    for (const auto& why : candidates->skipped[r]) {
-      const CommCall& c = calls[static_cast<std::size_t>(reps[r])];
-      std::string line = fmt::format("{} of {} over {} GPUs: {}", collective::op_name(c.op),
-                                     units::format(units::Bytes{c.bytes}), c.gpus.size(), why);
-      if (std::find(skipped.begin(), skipped.end(), line) == skipped.end()) skipped.push_back(std::move(line));
-    }
-    const Canonical& cn = canon[reps[r]];
-    CommCost& cost = rep_cost[r];
-    cost.time_s = (*results)[best].time_s;
-    cost.algo = s.algo;
-    cost.proto = std::string(collective::protocol_name(s.protocol));
-    cost.bytes_sent = s.total_bytes();
-    std::unordered_map<int, int> canon_id;
-    for (std::size_t k = 0; k < cn.links.size(); ++k) canon_id[cn.links[k]] = static_cast<int>(k);
-    auto& bytes = rep_canon_bytes[r];
-    bytes.assign(cn.links.size(), 0.0);
-    auto& links = canon[static_cast<std::size_t>(reps[r])].links;  // grows for exact-keyed groups
-    collective::for_each_connection_bytes(s, [&](int src, int dst, double payload) {
-      const int a = cn.endpoints[src], b = cn.endpoints[dst];
-      const auto& route = s.point_to_point ? network.p2p_route(a, b) : network.route(a, b);
-      const auto costs = collective::protocol_costs(s.latency_family, s.protocol, engine::hop_kind(network, route));
-      for (int l : route) {
-        auto [it, fresh] = canon_id.try_emplace(l, static_cast<int>(links.size()));
-        if (fresh) {
-          links.push_back(l);
-          bytes.push_back(0.0);
-        }
-        bytes[static_cast<std::size_t>(it->second)] += payload / costs.payload_fraction;
+  std::size_t simulated = 0;
+  for (std::size_t first = 0; first < reps.size();) {
+    engine::Candidates batch;
+    double transfers = 0;
+    std::size_t last = first;
+    for (; last < reps.size() && (last == first || transfers < kBatchTransfers); ++last) {
+      auto one = engine::build_candidates({tune_case(reps[last])}, tuner, backend.name());
+      if (!one) return one.error();
+      std::vector<std::size_t> of;
+      for (auto& sch : one->schedules) {
+        transfers += static_cast<double>(sch.transfers.size());
+        of.push_back(batch.schedules.size());
+        batch.schedules.push_back(std::move(sch));
       }
-    });
+      batch.of_case.push_back(std::move(of));
+      batch.skipped.push_back(std::move(one->skipped.front()));
+    }
+    const auto& schedules = batch.schedules;
+    std::vector<std::vector<int>> maps(schedules.size());
+    for (std::size_t r = first; r < last; ++r)
+      for (std::size_t k : batch.of_case[r - first]) maps[k] = canon[static_cast<std::size_t>(reps[r])].endpoints;
+    engine::RunOptions options;
+    options.rank_to_endpoint_per_schedule = std::move(maps);
+    options.simgrid_aggregate_above = choice.simgrid_aggregate_above;
+    if (on_progress) {  // schedules of this batch, scaled to the wirings done
+      options.on_progress = [&, first, last](std::size_t done, std::size_t total) {
+        on_progress(first + (last - first) * done / std::max<std::size_t>(total, 1), reps.size());
+      };
+    }
+    auto results = engine::run_candidates(batch, network, backend, options);
+    if (!results) return results.error();
+    simulated += schedules.size();
+
+    // 3. The fastest candidate per wiring, and its bytes on each canonical link.
+    for (std::size_t r = first; r < last; ++r) {
+      const std::size_t best = engine::fastest(batch, r - first, *results);
+      const auto& s = schedules[best];
+      for (const auto& why : batch.skipped[r - first]) {
+        const CommCall& c = calls[static_cast<std::size_t>(reps[r])];
+        std::string line = fmt::format("{} of {} over {} GPUs: {}", collective::op_name(c.op),
+                                       units::format(units::Bytes{c.bytes}), c.gpus.size(), why);
+        if (std::find(skipped.begin(), skipped.end(), line) == skipped.end()) skipped.push_back(std::move(line));
+      }
+      const Canonical& cn = canon[reps[r]];
+      CommCost& cost = rep_cost[r];
+      cost.time_s = (*results)[best].time_s;
+      cost.algo = s.algo;
+      cost.proto = std::string(collective::protocol_name(s.protocol));
+      cost.bytes_sent = s.total_bytes();
+      std::unordered_map<int, int> canon_id;
+      for (std::size_t k = 0; k < cn.links.size(); ++k) canon_id[cn.links[k]] = static_cast<int>(k);
+      auto& bytes = rep_canon_bytes[r];
+      bytes.assign(cn.links.size(), 0.0);
+      auto& links = canon[static_cast<std::size_t>(reps[r])].links;  // grows for exact-keyed groups
+      collective::for_each_connection_bytes(s, [&](int src, int dst, double payload) {
+        const int a = cn.endpoints[src], b = cn.endpoints[dst];
+        const auto& route = s.point_to_point ? network.p2p_route(a, b) : network.route(a, b);
+        const auto costs = collective::protocol_costs(s.latency_family, s.protocol, engine::hop_kind(network, route));
+        for (int l : route) {
+          auto [it, fresh] = canon_id.try_emplace(l, static_cast<int>(links.size()));
+          if (fresh) {
+            links.push_back(l);
+            bytes.push_back(0.0);
+          }
+          bytes[static_cast<std::size_t>(it->second)] += payload / costs.payload_fraction;
+        }
+      });
+    }
+    first = last;
   }
 
   // 4. Every call gets its wiring's cost on its own links.
@@ -195,8 +224,8 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
       if (bytes[k] > 0) out[i].link_bytes.emplace_back(links[k], bytes[k]);
   }
   log::info("step: {} collective calls, {} distinct wirings, {} candidate schedules on the {} backend", calls.size(),
-            reps.size(), schedules.size(), backend.name());
-  if (stats) *stats = CommCostStats{calls.size(), reps.size(), schedules.size(), std::move(skipped)};
+            reps.size(), simulated, backend.name());
+  if (stats) *stats = CommCostStats{calls.size(), reps.size(), simulated, std::move(skipped)};
   return out;
 }
 
