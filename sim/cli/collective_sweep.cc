@@ -4,6 +4,7 @@
 
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
+#include "sim/engine/sharp.h"
 #include "sim/engine/tuner.h"
 
 namespace collsim::cli {
@@ -22,6 +23,18 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   params.nvls_efficiency = network.nvls_efficiency_near(0);
   params.gpu_model = network.gpu_model(0);
   for (int r = 0; r < request.ranks; ++r) params.domain_of_rank.push_back(network.nvlink_domain_of(r));
+  // CollNet's aggregation trees, when the fabric's switches reduce (SHARP).
+  params.collnet_enabled = network.collnet_enabled();
+  if (request.op == collective::Op::kAllReduce) {
+    std::vector<int> gpus(static_cast<std::size_t>(request.ranks));
+    for (int r = 0; r < request.ranks; ++r) gpus[static_cast<std::size_t>(r)] = r;
+    if (auto trees = engine::collnet_params(network, gpus)) {
+      params.collnet = std::move(*trees);
+      params.collnet_unavailable.clear();
+    } else {
+      params.collnet_unavailable = trees.error().message;
+    }
+  }
   std::vector<engine::TuneCase> cases;
   std::vector<long long> counts;
   for (double size : request.sizes) {

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "sim/collective/chain.h"
+#include "sim/collective/collnet.h"
 #include "sim/collective/direct.h"
 #include "sim/collective/hier.h"
 #include "sim/collective/nvls.h"
@@ -20,7 +21,7 @@ const std::vector<AlgorithmInfo>& algorithm_table() {
       {Op::kAllReduce, "hier", false},    {Op::kAllReduce, "nvls", true},    {Op::kAllReduce, "nvlstree", true},
       {Op::kReduceScatter, "ring", true}, {Op::kReduceScatter, "pat", true}, {Op::kAllGather, "ring", true},
       {Op::kAllGather, "pat", true},      {Op::kBroadcast, "ring", true},    {Op::kReduce, "ring", true},
-      {Op::kAllToAll, "direct", true},    {Op::kSendRecv, "direct", true},
+      {Op::kAllToAll, "direct", true},    {Op::kSendRecv, "direct", true},   {Op::kAllReduce, "collnetdirect", true},
   };
   return table;
 }
@@ -87,6 +88,10 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     options.tree_chunking = nccl_nvls_tree_chunking(params.gpu_model, static_cast<int>(domains.size()),
                                                     domains.empty() ? ranks : static_cast<int>(domains.front().size()));
     return nvls_tree_allreduce(ranks, bytes, params.nvls_efficiency, params.domain_of_rank, options);
+  }
+  if (algo == "collnetdirect" && op == Op::kAllReduce) {
+    if (!params.collnet_unavailable.empty()) return make_error(params.collnet_unavailable);
+    return collnet_direct_allreduce(ranks, bytes, params.domain_of_rank, params.collnet);
   }
   if (algo == "pat" && (op == Op::kAllGather || op == Op::kReduceScatter)) {
     // NCCL enables PAT only with one GPU per node (src/graph/tuning.cc,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/collective/collnet.h"
 #include "sim/collective/ops.h"
 #include "sim/collective/schedule.h"
 #include "sim/core/error.h"
@@ -43,6 +44,12 @@ struct AlgoParams {
   // The GPU model of the ranks (gpu_models.h names; empty: none named), for
   // NCCL's per-generation choices (nvls.h nccl_nvls_tree_chunking).
   std::string gpu_model;
+  // CollNetDirect's aggregation trees (engine/sharp.h collnet_params), or
+  // why there are none (then collnetdirect cannot run); and whether NCCL's
+  // CollNet is enabled (config::NcclSpec::collnet: `auto` tries it only then).
+  CollNetParams collnet;
+  std::string collnet_unavailable = "collnetdirect needs the fabric's SHARP trees, which were not computed here";
+  bool collnet_enabled = false;
 };
 
 Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes,

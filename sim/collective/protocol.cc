@@ -31,6 +31,9 @@ constexpr std::array<double, 3> kHwPat{4.0, 4.0, 14.0};
 constexpr double kPatLogDivisor = 3.5;
 constexpr double kPatPerRank = 2.8;
 constexpr double kPatBandwidthFactor = 0.75;
+// NCCL 2.30.7 src/graph/tuning.cc, CollNetDirect Simple (protocol.h).
+constexpr double kCollNetNet = 31.0;
+constexpr double kCollNetNvlink = 3.7;
 // nccl-model.md protocol_structure: LL lines are 16 B with 8 B of data;
 // LL128 lines are 128 B with 120 B of data.
 constexpr std::array<double, 3> kPayload{0.5, 120.0 / 128.0, 1.0};
@@ -55,8 +58,8 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 }
 
 bool protocol_supported(LatencyFamily family, Protocol protocol) {
-  const bool simple_only =
-      family == LatencyFamily::kNvls || family == LatencyFamily::kNvlsTree || family == LatencyFamily::kPat;
+  const bool simple_only = family == LatencyFamily::kNvls || family == LatencyFamily::kNvlsTree ||
+                           family == LatencyFamily::kPat || family == LatencyFamily::kCollNet;
   return !simple_only || protocol == Protocol::kSimple || protocol == Protocol::kNone;
 }
 
@@ -79,6 +82,9 @@ ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind ho
     // interLat). Its network hops use buffered connections.
     case LatencyFamily::kNvlsTree:
       return {kHwNvlsTree[0][p] * kUs, hop == HopKind::kNet ? kHwNvlsTree[2][p] * kUs : 0, kPayload[p],
+              hop == HopKind::kNet ? kWindow[p] : 0};
+    case LatencyFamily::kCollNet:
+      return {kCollNetNet * kUs, hop == HopKind::kNet ? 0 : kCollNetNvlink * kUs, kPayload[p],
               hop == HopKind::kNet ? kWindow[p] : 0};
     case LatencyFamily::kPat:
       return {kBasePat * kUs, kHwPat[static_cast<std::size_t>(h)] / kPatLogDivisor * kUs,

@@ -30,7 +30,7 @@ namespace collsim::collective {
 
 enum class Protocol { kNone, kLL, kLL128, kSimple };
 // The latency table a schedule uses (NCCL's algorithm rows).
-enum class LatencyFamily { kRing, kTree, kNvls, kNvlsTree, kPat };
+enum class LatencyFamily { kRing, kTree, kNvls, kNvlsTree, kPat, kCollNet };
 enum class HopKind { kNvlink, kPcie, kNet };
 
 struct ProtocolCosts {
@@ -66,7 +66,13 @@ ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind ho
 // link's rate a PAT transfer gets (payload fraction 0.75). No mechanism is
 // modelled behind the 0.75 and the linear term: they are NCCL's own
 // figures, named here so `auto` weighs PAT against the ring as NCCL does.
-// Whether NCCL implements the pair (NVLS and PAT run only the Simple protocol).
+// CollNetDirect (collnet.h), Simple only: NCCL's network latency for it,
+// hwLat NET 31 us, once per collective at launch (its formula adds one
+// interLat; baseLat is 0), and hwLat NVLINK 3.7 us per NVLink transfer (the
+// formula's 2 x intraLat: reduce into the head and broadcast out of it).
+// Its 0.4 us per local GPU of "arity serialization" is left out.
+// Whether NCCL implements the pair (NVLS, PAT and CollNet run only the
+// Simple protocol).
 bool protocol_supported(LatencyFamily family, Protocol protocol);
 
 std::optional<Protocol> parse_protocol(std::string_view name);  // "LL", "LL128", "Simple", "none" (any case)

@@ -87,6 +87,9 @@ struct Schedule {
   // Helper k is the NVSwitch next to rank helper_near_rank[k]; empty: every
   // helper is the one next to rank 0.
   std::vector<int> helper_near_rank;
+  // Or, when not empty, helper k is network endpoint helper_endpoint[k]
+  // (a fabric switch that reduces: CollNet's aggregation tree, collnet.h).
+  std::vector<int> helper_endpoint;
   // Protocol costs the engine adds (protocol.h); kNone = the network alone.
   Protocol protocol = Protocol::kNone;
   LatencyFamily latency_family = LatencyFamily::kRing;

@@ -82,7 +82,9 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
   for (const auto& kv : classes) {
     const std::string cls = kv.first.Scalar();
     MapReader entry(kv.second, top.file(), "link_classes." + cls);
-    if (auto s = entry.check({"efficiency", "nvls_efficiency", "nvls_reduction", "step_latency"}); !s) return s;
+    if (auto s = entry.check({"efficiency", "nvls_efficiency", "nvls_reduction", "step_latency", "sharp_efficiency"});
+        !s)
+      return s;
     // Start from the built-in class of that name, if any, so one field can be overridden alone.
     LinkClassSpec c = spec.link_classes.count(cls) ? spec.link_classes[cls] : LinkClassSpec{cls, 1.0, 0};
     if (entry.has("efficiency")) {
@@ -100,6 +102,14 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
         return entry.error_at("nvls_efficiency", fmt::format("expected a fraction in [0, 1], found {}", *eff));
       }
       c.nvls_efficiency = *eff;
+    }
+    if (entry.has("sharp_efficiency")) {
+      auto eff = entry.number("sharp_efficiency");
+      if (!eff) return eff.error();
+      if (!(*eff >= 0 && *eff <= 1)) {
+        return entry.error_at("sharp_efficiency", fmt::format("expected a fraction in [0, 1], found {}", *eff));
+      }
+      c.sharp_efficiency = *eff;
     }
     if (entry.has("nvls_reduction")) {
       auto f = entry.number("nvls_reduction");
@@ -131,10 +141,13 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (!top.has("nccl")) return Ok{};
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
-  if (auto s = nccl.check({"pxn"}); !s) return s;
+  if (auto s = nccl.check({"pxn", "collnet"}); !s) return s;
   auto pxn = nccl.boolean("pxn", spec.nccl.pxn);
   if (!pxn) return pxn.error();
   spec.nccl.pxn = *pxn;
+  auto collnet = nccl.boolean("collnet", spec.nccl.collnet);
+  if (!collnet) return collnet.error();
+  spec.nccl.collnet = *collnet;
   return Ok{};
 }
 

@@ -79,6 +79,12 @@ struct LinkClassSpec {
   // (hwLatencies NET, measured on InfiniBand); 0 = nothing. See
   // link_classes.cc for the fitted value.
   double step_latency_s = 0;
+  // For scale-out links: switches joined by links of this class reduce in
+  // the network (InfiniBand SHARP, NCCL's CollNet), and a transfer into or
+  // out of the aggregation tree moves at this further fraction of its
+  // links' rate; 0 = the switches cannot reduce (every built-in class: a
+  // fabric has it only where it is declared).
+  double sharp_efficiency = 0;
 };
 
 // One full-duplex cable (or bundle of `lanes` parallel links) between two
@@ -127,6 +133,9 @@ struct NcclSpec {
   // the receiver's position, and leaves through that GPU's NIC: it stays on
   // the receiver's rail (network.h, pxn_relay).
   bool pxn = true;
+  // CollNet (NCCL_COLLNET_ENABLE=1; NCCL's default is 0): `auto` may run
+  // collnetdirect where the fabric's switches reduce (sharp_efficiency).
+  bool collnet = false;
 };
 
 struct TopologySpec {

@@ -145,8 +145,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     }
     auto endpoint = [&](int rank) -> int {
       const int gpu_of_rank0 = rank_map.empty() ? 0 : rank_map.front();
-      if (rank >= s.ranks) {  // helper: an NVSwitch
+      if (rank >= s.ranks) {  // helper: an NVSwitch, or a switch of the fabric's
         const auto k = static_cast<std::size_t>(rank - s.ranks);
+        if (!s.helper_endpoint.empty()) return k < s.helper_endpoint.size() ? s.helper_endpoint[k] : -1;
         if (k >= s.helper_near_rank.size()) return network.nvswitch_endpoint_near(gpu_of_rank0);
         const int near = s.helper_near_rank[k];
         return network.nvswitch_endpoint_near(rank_map.empty() ? near : rank_map[static_cast<std::size_t>(near)]);

@@ -100,6 +100,10 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       // choice here, without listing it as skipped.
       if (choosing_algorithm && algo == "nvlstree" && collective::group_by_domain(c.params.domain_of_rank).size() < 2)
         continue;
+      // NCCL runs CollNet only when it is enabled (NCCL_COLLNET_ENABLE=1;
+      // config::NcclSpec::collnet); then a fabric without SHARP trees is
+      // named among the skipped.
+      if (choosing_algorithm && algo == "collnetdirect" && !c.params.collnet_enabled) continue;
       if (algo == "pat") {
         // NCCL runs PAT only with one GPU per node (collective/pat.h): not
         // a candidate otherwise. Its slice is p (p - 1) transfers, weighed

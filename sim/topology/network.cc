@@ -148,6 +148,12 @@ Network::Network(const Topology& topo) {
   for (const auto& m : members)
     if (config::forwards_traffic(g[m.front()].kind)) ++num_logical_switches_;
   aggregate_links(g, members, node_of);
+  if (!topo.sharp_efficiency.empty()) {
+    for (auto& l : links_) {
+      const auto it = topo.sharp_efficiency.find(l.link_class);
+      if (it != topo.sharp_efficiency.end()) l.sharp_efficiency = it->second;
+    }
+  }
   set_up_nic_affinity(g, members);
   number_endpoints(topo, members, node_of);
 }
@@ -287,6 +293,19 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
     endpoints_.push_back(merged_name(g, members[m]));
     endpoint_node_.push_back(static_cast<int>(m));
   }
+  // Fabric switches that reduce (SHARP), after the NVSwitches.
+  first_sharp_endpoint_ = static_cast<int>(endpoints_.size());
+  collnet_ = topo.collnet;
+  if (!topo.sharp_efficiency.empty()) {
+    for (std::size_t m = 0; m < members.size(); ++m) {
+      if (g[members[m].front()].kind != config::DeviceKind::kSwitch) continue;
+      bool sharp = false;
+      for (const Arc& a : out_arcs_[m]) sharp |= links_[static_cast<std::size_t>(a.link)].sharp_efficiency > 0;
+      if (!sharp) continue;
+      endpoints_.push_back(merged_name(g, members[m]));
+      endpoint_node_.push_back(static_cast<int>(m));
+    }
+  }
   endpoint_of_node_.assign(members.size(), -1);
   for (std::size_t e = 0; e < endpoint_node_.size(); ++e)
     endpoint_of_node_[static_cast<std::size_t>(endpoint_node_[e])] = static_cast<int>(e);
@@ -366,7 +385,7 @@ const std::vector<int>& Network::p2p_route(int src, int dst) const {
 int Network::nvswitch_endpoint_near(int gpu) const {
   for (const Arc& arc : out_arcs_[endpoint_node_[gpu]]) {
     const int e = endpoint_of_node_[static_cast<std::size_t>(arc.to)];
-    if (e >= num_gpus_) return e;
+    if (e >= num_gpus_ && e < first_sharp_endpoint_) return e;
   }
   return -1;
 }

@@ -64,6 +64,7 @@ struct NetworkLink {
   // The file's links (TopologySpec::links indices) this one carries, in this
   // direction: several when twins were merged or parallel links aggregated.
   std::vector<int> spec_links;
+  double sharp_efficiency = 0;  // from the link class (config::LinkClassSpec); 0 = no in-network reduction
 };
 
 class Network {
@@ -72,8 +73,18 @@ class Network {
   explicit Network(const Topology& topo);
 
   // Endpoints are the GPUs (0 .. num_gpus()-1, in rank order) followed by
-  // the logical NVSwitches, which can take part in in-switch reductions.
+  // the logical NVSwitches, which can take part in in-switch reductions,
+  // then the logical fabric switches that reduce in the network (SHARP: a
+  // link of theirs has a class with sharp_efficiency > 0).
   int num_endpoints() const { return static_cast<int>(endpoints_.size()); }
+  // Whether endpoint `e` is a fabric switch that reduces (SHARP).
+  bool reduces_in_network(int e) const { return e >= first_sharp_endpoint_ && e < num_endpoints(); }
+  // The SHARP endpoint at node `node` of the merged graph, or -1.
+  int sharp_endpoint_of_node(int node) const {
+    const int e = endpoint_of_node_[static_cast<std::size_t>(node)];
+    return reduces_in_network(e) ? e : -1;
+  }
+  bool collnet_enabled() const { return collnet_; }  // Topology::collnet
   int num_gpus() const { return num_gpus_; }
   // The logical NVSwitch endpoint one hop from GPU endpoint `gpu`, or -1.
   int nvswitch_endpoint_near(int gpu) const;
@@ -237,6 +248,8 @@ class Network {
   std::vector<int> endpoint_of_node_;                      // node -> its endpoint, or -1
   std::vector<int> ecmp_index_;                            // per GPU endpoint: its number for D-mod-k (network.cc)
   bool pxn_ = true;                                        // Topology::pxn
+  bool collnet_ = false;                                   // Topology::collnet
+  int first_sharp_endpoint_ = 0;                           // endpoints from here on reduce in the network
   std::vector<bool> gpu_has_nic_;                          // per GPU endpoint
   std::vector<int> domain_position_;                       // per GPU endpoint: its position in its NVLink domain
   std::unordered_map<int, std::vector<int>> domain_gpus_;  // NVLink domain -> its GPUs, in rank order

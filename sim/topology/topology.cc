@@ -37,6 +37,9 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.name = spec.name;
   topo.file = spec.file;
   topo.pxn = spec.nccl.pxn;
+  topo.collnet = spec.nccl.collnet;
+  for (const auto& [name, cls] : spec.link_classes)
+    if (cls.sharp_efficiency > 0) topo.sharp_efficiency[name] = cls.sharp_efficiency;
   topo.graph.m_vertices.reserve(spec.devices.size());
   for (const auto& d : spec.devices) {
     const Vertex v = boost::add_vertex(Device{d.name, d.kind, d.declared_at, d.model}, topo.graph);

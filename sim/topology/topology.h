@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/graph/adjacency_list.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct Topology {
   Graph graph;
   std::vector<Vertex> gpus;  // in declaration order; rank i runs on gpus[i] by default
   bool pxn = true;           // config::NcclSpec::pxn
+  bool collnet = false;      // config::NcclSpec::collnet
+  // Link classes whose switches reduce in the network, with their
+  // config::LinkClassSpec::sharp_efficiency (only those above 0).
+  std::map<std::string, double> sharp_efficiency;
 
   Topology() = default;
   Topology(const Topology&) = default;
@@ -55,7 +60,12 @@ struct Topology {
   // edge list would not do: its stored edges point at the container.) A
   // test checks a moved topology routes as the original.
   Topology(Topology&& o) noexcept
-      : name(std::move(o.name)), file(std::move(o.file)), gpus(std::move(o.gpus)), pxn(o.pxn) {
+      : name(std::move(o.name)),
+        file(std::move(o.file)),
+        gpus(std::move(o.gpus)),
+        pxn(o.pxn),
+        collnet(o.collnet),
+        sharp_efficiency(std::move(o.sharp_efficiency)) {
     take_graph(o.graph);
   }
   Topology& operator=(Topology&& o) noexcept {
@@ -63,6 +73,8 @@ struct Topology {
     file = std::move(o.file);
     gpus = std::move(o.gpus);
     pxn = o.pxn;
+    collnet = o.collnet;
+    sharp_efficiency = std::move(o.sharp_efficiency);
     take_graph(o.graph);
     return *this;
   }

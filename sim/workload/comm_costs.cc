@@ -133,6 +133,10 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     tc.params.nvls_efficiency = network.nvls_efficiency_near(c.gpus.front());
     tc.params.gpu_model = network.gpu_model(c.gpus.front());
     for (int g : c.gpus) tc.params.domain_of_rank.push_back(network.nvlink_domain_of(g));
+    // A step's wirings share costings by shape, and CollNet's helpers are
+    // particular switches: not costed here yet.
+    tc.params.collnet_unavailable =
+        "training steps do not run collnetdirect yet (collsim collective --algo collnetdirect does)";
     return tc;
   };
   std::vector<CommCost> rep_cost(reps.size());
