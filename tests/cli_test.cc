@@ -39,24 +39,25 @@ TEST_P(CliBadTopology, OneClearMessageAndExitCode2) {
   EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, CliBadTopology,
-                         ::testing::Values(BadFile{"syntax_error.yaml", "syntax_error.yaml:", "", "YAML syntax error"},
-                                           BadFile{"unknown_key.yaml", "unknown_key.yaml:7:25", "field 'links[0].rat'",
-                                                   "did you mean 'rate'?"},
-                                           BadFile{"missing_unit.yaml", "missing_unit.yaml:7:31",
-                                                   "field 'links[0].rate'", "has no unit"},
-                                           BadFile{"dangling_endpoint.yaml", "dangling_endpoint.yaml:7:21",
-                                                   "field 'links[0].to'", "'swx' names no device or device group"},
-                                           BadFile{"disconnected_gpu.yaml", "disconnected_gpu.yaml:5:12",
-                                                   "field 'devices'", "GPU 'lonely0' is disconnected"},
-                                           BadFile{"negative_rate.yaml", "negative_rate.yaml:7:31",
-                                                   "field 'links[0].rate'", "expected a positive rate, found -25 GB/s"},
-                                           BadFile{"nccl_pxn.yaml", "nccl_pxn.yaml:3:13", "field 'nccl.pxn'",
-                                                   "expected true or false, found 'maybe'"}),
-                         [](const ::testing::TestParamInfo<BadFile>& info) {
-                           std::string name = info.param.file;
-                           return name.substr(0, name.find('.'));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Files, CliBadTopology,
+    ::testing::Values(
+        BadFile{"syntax_error.yaml", "syntax_error.yaml:", "", "YAML syntax error"},
+        BadFile{"unknown_key.yaml", "unknown_key.yaml:7:25", "field 'links[0].rat'", "did you mean 'rate'?"},
+        BadFile{"missing_unit.yaml", "missing_unit.yaml:7:31", "field 'links[0].rate'", "has no unit"},
+        BadFile{"dangling_endpoint.yaml", "dangling_endpoint.yaml:7:21", "field 'links[0].to'",
+                "'swx' names no device or device group"},
+        BadFile{"disconnected_gpu.yaml", "disconnected_gpu.yaml:5:12", "field 'devices'",
+                "GPU 'lonely0' is disconnected"},
+        BadFile{"negative_rate.yaml", "negative_rate.yaml:7:31", "field 'links[0].rate'",
+                "expected a positive rate, found -25 GB/s"},
+        BadFile{"nccl_pxn.yaml", "nccl_pxn.yaml:3:13", "field 'nccl.pxn'", "expected true or false, found 'maybe'"},
+        BadFile{"sharp_efficiency.yaml", "sharp_efficiency.yaml:3:47",
+                "field 'link_classes.infiniband.sharp_efficiency'", "expected a fraction in [0, 1], found 1.5"}),
+    [](const ::testing::TestParamInfo<BadFile>& info) {
+      std::string name = info.param.file;
+      return name.substr(0, name.find('.'));
+    });
 
 TEST(Cli, UsageErrorsExitWith2) {
   auto r = run_collsim("collective --topology topologies/hgx-h100.yaml --stepfactr 2");
