@@ -106,6 +106,7 @@ TEST(SharpTrees, RefusedWithoutSwitchesThatReduceOrWithUnequalNodes) {
 
 AlgoParams params_for(const topology::Network& net) {
   AlgoParams p;
+  p.nvls_efficiency = net.nvls_efficiency_near(0);
   for (int g = 0; g < net.num_gpus(); ++g) p.domain_of_rank.push_back(net.nvlink_domain_of(g));
   auto trees = engine::collnet_params(net, all_gpus(net));
   EXPECT_TRUE(trees.ok()) << trees.error().to_string();
@@ -123,10 +124,13 @@ TEST(CollNetDirect, ComputesAnAllReduce) {
     for (double bytes : {1e3 * nodes * g, 64.0 * 1048576}) {
       for (bool pipelined : {true, false}) {
         p.collnet.pipelined = pipelined;
-        auto s = build_schedule(Op::kAllReduce, "collnetdirect", net.num_gpus(), bytes, p);
-        ASSERT_TRUE(s.ok()) << s.error().to_string();
-        const Status st = check_allreduce(expand(*s));
-        EXPECT_TRUE(st.ok()) << nodes << "x" << g << " leaves " << leaves << ": " << st.error().to_string();
+        for (const char* algo : {"collnetdirect", "nvls"}) {
+          auto s = build_schedule(Op::kAllReduce, algo, net.num_gpus(), bytes, p);
+          ASSERT_TRUE(s.ok()) << algo << ": " << s.error().to_string();
+          const Status st = check_allreduce(expand(*s));
+          EXPECT_TRUE(st.ok()) << algo << " " << nodes << "x" << g << " leaves " << leaves << ": "
+                               << st.error().to_string();
+        }
       }
     }
   }
@@ -182,6 +186,32 @@ TEST(CollNetDirect, IdleFabricTimeIsTheBusierOfNvlinkAndTheNic) {
       EXPECT_LE(t, bound * 1.03) << backend << " g=" << g;  // the pipeline's fill: 64 slices
     }
   }
+}
+
+// NVLS with CollNet: NVLS's n (1 + 1/g) over each GPU's NVLink (at the
+// class's NVLS efficiency, 0.85 for nvlink4), n/g through each NIC.
+TEST(NvlsCollNet, IdleFabricTimeIsNvlsInsideTheNodeWhenTheNicKeepsUp) {
+  const double n = 1024.0 * 1048576;
+  const auto net = network_of(fabric(4, 4, 2, true));
+  auto s = build_schedule(Op::kAllReduce, "nvls", net.num_gpus(), n, params_for(net));
+  ASSERT_TRUE(s.ok()) << s.error().to_string();
+  const double nvlink = n * (1 + 1.0 / 4) / (100e9 * 0.85), nic = n / 4 / 25e9;
+  ASSERT_GT(nvlink, nic);
+  for (const char* backend : {"analytical", "simgrid"}) {
+    const double t = time_on(backend, net, *s);
+    EXPECT_GE(t, nvlink * (1 - 1e-6)) << backend;
+    // The pipeline's fill: 64 slices through load, the tree and the store
+    // (about 3/64 of the time at most).
+    EXPECT_LE(t, nvlink * 1.05) << backend;
+  }
+  // Without SHARP switches NVLS stays inside one domain, as in NCCL.
+  const auto plain = network_of(fabric(4, 4, 2, false));
+  AlgoParams p;
+  p.nvls_efficiency = plain.nvls_efficiency_near(0);
+  for (int g = 0; g < plain.num_gpus(); ++g) p.domain_of_rank.push_back(plain.nvlink_domain_of(g));
+  auto refused = build_schedule(Op::kAllReduce, "nvls", plain.num_gpus(), n, p);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("only with CollNet"), std::string::npos) << refused.error().message;
 }
 
 TEST(CollNetDirect, AutoRunsItOnlyWhenNcclsCollNetIsEnabled) {

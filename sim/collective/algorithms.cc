@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 #include "sim/collective/chain.h"
 #include "sim/collective/collnet.h"
 #include "sim/collective/direct.h"
@@ -40,6 +42,10 @@ std::vector<std::string> nccl_algorithms_for(Op op) {
   return out;
 }
 
+const char* const kNvlsAcrossDomains =
+    "nvls reduces inside one NVSwitch domain, and these ranks span several (across domains NCCL runs it only with "
+    "CollNet: fabric switches that reduce, a link class with sharp_efficiency, and nccl.collnet: true)";
+
 namespace {
 
 Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double bytes, const AlgoParams& params) {
@@ -69,15 +75,21 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     return hier_allreduce(ranks, bytes, params.domain_of_rank);
   }
   if (algo == "nvls" && op == Op::kAllReduce) {
-    for (int d : params.domain_of_rank) {
-      if (d != params.domain_of_rank.front()) {
-        return make_error("nvls reduces inside one NVSwitch domain, and these ranks span several");
-      }
-    }
     if (!(params.nvls_efficiency > 0)) {
       return make_error("nvls needs GPUs on an NVSwitch that can reduce (a link class with nvls_efficiency > 0)");
     }
-    return nvls_allreduce(ranks, bytes, params.nvls_efficiency);
+    bool several = false;
+    for (int d : params.domain_of_rank) several |= d != params.domain_of_rank.front();
+    if (!several) return nvls_allreduce(ranks, bytes, params.nvls_efficiency);
+    // Across domains NCCL runs NVLS only with CollNet: SHARP between them.
+    const auto& trees = params.collnet;
+    const bool switches =
+        !trees.domain_nvswitch.empty() &&
+        std::find(trees.domain_nvswitch.begin(), trees.domain_nvswitch.end(), -1) == trees.domain_nvswitch.end();
+    if (!params.collnet_unavailable.empty() || trees.rails.empty() || !switches) {
+      return make_error(kNvlsAcrossDomains);
+    }
+    return nvls_collnet_allreduce(ranks, bytes, params.domain_of_rank, params.nvls_efficiency, trees);
   }
   if (algo == "nvlstree" && op == Op::kAllReduce) {
     if (!(params.nvls_efficiency > 0)) {

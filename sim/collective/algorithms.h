@@ -52,6 +52,9 @@ struct AlgoParams {
   bool collnet_enabled = false;
 };
 
+// Why nvls cannot run across NVLink domains here (the tuner's and the builder's word).
+extern const char* const kNvlsAcrossDomains;
+
 Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes,
                                   const AlgoParams& params = {});
 

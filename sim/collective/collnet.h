@@ -37,7 +37,10 @@ struct CollNetRail {
 struct CollNetParams {
   std::vector<CollNetRail> rails;    // one per local GPU index; empty when one domain
   std::vector<int> helper_endpoint;  // per helper: its network endpoint (Schedule::helper_endpoint)
-  double efficiency = 1.0;           // the tree's links' sharp_efficiency: tree transfers carry bytes / it
+  // Per domain (group_by_domain order): its NVSwitch endpoint, -1 when it
+  // has none (NVLS with CollNet needs one everywhere).
+  std::vector<int> domain_nvswitch;
+  double efficiency = 1.0;  // the tree's links' sharp_efficiency: tree transfers carry bytes / it
   // Named defaults, as the tree's (tree.h): slices of at least 512 KiB, at
   // most 64 per portion, one slice repeated (false: written out).
   double min_slice_bytes = 512.0 * 1024;
@@ -49,5 +52,20 @@ struct CollNetParams {
 // several domains, one rail per local GPU index whose `entry` covers them.
 Schedule collnet_direct_allreduce(int ranks, double bytes, const std::vector<int>& domain_of_rank,
                                   const CollNetParams& params);
+
+// NVLS with CollNet (NCCL_ALGO NVLS across nodes, which NCCL runs only with
+// CollNet on: src/enqueue.cc): NVLS inside each NVLink domain, SHARP
+// between them. GPU c of each domain owns portion c:
+//   1. the domain's NVSwitch reduce-loads portion c from its g GPUs and
+//      returns the sum to GPU c (nvls.h);
+//   2. GPU c sends it up rail c's aggregation tree and gets the result
+//      back (as collnetdirect);
+//   3. GPU c multicast-stores the result through the NVSwitch to all g.
+// Per GPU over NVLink: n + n/g up and n/g + n down (NVLS's), through its NIC
+// n/g each way. NCCL's latency: NVLS's 25 us plus one network latency,
+// 18 us (protocol.h). REQUIRES: as collnet_direct_allreduce, several
+// domains, a domain_nvswitch for each, 0 < nvls_efficiency <= 1.
+Schedule nvls_collnet_allreduce(int ranks, double bytes, const std::vector<int>& domain_of_rank, double nvls_efficiency,
+                                const CollNetParams& params);
 
 }  // namespace collsim::collective

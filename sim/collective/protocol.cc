@@ -73,10 +73,12 @@ ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind ho
     case LatencyFamily::kTree:
       return {kBaseTree[p] * kUs, kHwTree[h][p] * kUs, kPayload[p], kWindow[p]};
     // NCCL models NVLS latency as one intra-node latency for the whole
-    // collective, replacing the base: charge it once, at launch. NVLS moves
-    // data through multicast memory, not buffered connections: no window.
+    // collective, replacing the base: charge it once, at launch; across
+    // nodes (NVLS with CollNet, collnet.h) plus one network latency (NCCL:
+    // intraLat + interLat when nNodes > 1). NVLS moves data through
+    // multicast memory, not buffered connections: no window.
     case LatencyFamily::kNvls:
-      return {kHwNvls[h][p] * kUs, 0, kPayload[p], 0};
+      return {(hop == HopKind::kNet ? kHwNvls[0][p] + kHwNvls[2][p] : kHwNvls[h][p]) * kUs, 0, kPayload[p], 0};
     // NVLSTree: the in-node NVLS latency once (at launch) and the network
     // latency per tree level, up and down (NCCL: intraLat + 2 log2(nNodes)
     // interLat). Its network hops use buffered connections.

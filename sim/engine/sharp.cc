@@ -35,6 +35,8 @@ Expected<collective::CollNetParams> collnet_params(const topology::Network& netw
     return make_error(fmt::format("NCCL runs collnetdirect with at most {} GPUs per node, and these have {}",
                                   kMaxCollNetDirectLocalGpus, g));
   }
+  for (const auto& d : domains)
+    out.domain_nvswitch.push_back(network.nvswitch_endpoint_near(gpus[static_cast<std::size_t>(d.front())]));
   const auto& links = network.links();
   const auto& names = network.endpoints();
   std::unordered_map<int, int> helper_of_endpoint;

@@ -104,6 +104,11 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       // config::NcclSpec::collnet); then a fabric without SHARP trees is
       // named among the skipped.
       if (choosing_algorithm && algo == "collnetdirect" && !c.params.collnet_enabled) continue;
+      if (choosing_algorithm && algo == "nvls" && !c.params.collnet_enabled &&
+          collective::group_by_domain(c.params.domain_of_rank).size() > 1) {
+        skipped.push_back(fmt::format("nvls: {}", collective::kNvlsAcrossDomains));
+        continue;
+      }
       if (algo == "pat") {
         // NCCL runs PAT only with one GPU per node (collective/pat.h): not
         // a candidate otherwise. Its slice is p (p - 1) transfers, weighed
