@@ -282,7 +282,7 @@ TEST(StepErrors, PerKernelComputeNeedsAModelAndAPrecisionItHas) {
 
 // The published steps the compute model was fitted to: every row within
 // 10% and the mean within 5% (issue targets); held-out rows are printed, not
-// asserted (docs/validation.md reports them).
+// asserted (docs/validation-steps.md reports them).
 TEST(StepValidation, FittedPublishedStepsWithinTheirTargets) {
   const auto r = run_collsim("validate --steps --json -");
   ASSERT_EQ(r.exit_code, 0) << r.err;

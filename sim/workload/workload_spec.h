@@ -76,7 +76,7 @@ const char* to_string(Recompute r);
 
 // Named defaults of the per-kernel compute model (kernels.h), each
 // overridable in the workload's compute: section. Fitted values say which
-// measurements they were fitted to (docs/validation.md, "Training steps").
+// measurements they were fitted to (docs/validation-steps.md).
 struct KernelParams {
   // Gap between dependent kernels on one stream: launch, prologue, tail.
   // ASSUMPTION, fitted (docs/validation.md).
