@@ -30,7 +30,7 @@ const std::vector<OptionSpec>& run_options() {
       {"algo", "", true,
        "algorithm for every collective that has it (overrides the workload's communication.algorithm): auto "
        "(those NCCL runs, the default), fastest (every algorithm), or a name (ring, tree, rhd, hier, nvls, nvlstree, "
-       "pat, direct)",
+       "collnetdirect, pat, direct)",
        ""},
       {"proto", "", true, "protocol for every collective (overrides the workload's communication.protocol)", ""},
       {"what-if", "", true, "bottleneck what-ifs: on (re-simulate with each critical resource upgraded) or off", "on"},

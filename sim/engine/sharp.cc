@@ -15,7 +15,7 @@ constexpr int kMaxCollNetDirectLocalGpus = 8;
 
 Expected<collective::CollNetParams> collnet_params(const topology::Network& network, const std::vector<int>& gpus) {
   collective::CollNetParams out;
-  if (network.num_endpoints() == 0 || !network.reduces_in_network(network.num_endpoints() - 1)) {
+  if (!network.has_sharp()) {
     return make_error(
         "collnetdirect needs fabric switches that reduce in the network (SHARP): give the fabric's link class a "
         "sharp_efficiency above 0");

@@ -85,6 +85,8 @@ class Network {
     return reduces_in_network(e) ? e : -1;
   }
   bool collnet_enabled() const { return collnet_; }  // Topology::collnet
+  // Whether some fabric switch reduces in the network.
+  bool has_sharp() const { return first_sharp_endpoint_ < num_endpoints(); }
   int num_gpus() const { return num_gpus_; }
   // The logical NVSwitch endpoint one hop from GPU endpoint `gpu`, or -1.
   int nvswitch_endpoint_near(int gpu) const;

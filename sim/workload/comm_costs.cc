@@ -10,6 +10,7 @@
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
 #include "sim/core/log.h"
+#include "sim/engine/sharp.h"
 #include "sim/engine/tuner.h"
 #include "sim/units/units.h"
 
@@ -48,6 +49,18 @@ void append(std::string& key, T v) {
   append(key, &v, sizeof v);
 }
 
+// Whether the call's all-reduce may run on the fabric's SHARP trees
+// (collnetdirect, or nvls across NVLink domains): then it is keyed by its
+// exact GPUs, since its helpers are particular switches whose routes the
+// canonical key does not hold.
+bool may_use_sharp(const CommCall& c, const topology::Network& net) {
+  if (c.op != collective::Op::kAllReduce || !net.has_sharp() || c.gpus.empty()) return false;
+  const int first = net.nvlink_domain_of(c.gpus.front());
+  for (int g : c.gpus)
+    if (net.nvlink_domain_of(g) != first) return true;
+  return false;
+}
+
 Canonical canonical(const CommCall& c, const topology::Network& net) {
   Canonical out;
   out.endpoints = c.gpus;
@@ -70,7 +83,7 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
     auto [it, ins] = dom.try_emplace(net.nvlink_domain_of(g), static_cast<int>(dom.size()));
     append(key, it->second);
   }
-  if (c.gpus.size() > kAllPairsKeyMaxGpus) {
+  if (c.gpus.size() > kAllPairsKeyMaxGpus || may_use_sharp(c, net)) {
     key += "exact";
     for (int e : out.endpoints) append(key, e);
     return out;
@@ -133,10 +146,16 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     tc.params.nvls_efficiency = network.nvls_efficiency_near(c.gpus.front());
     tc.params.gpu_model = network.gpu_model(c.gpus.front());
     for (int g : c.gpus) tc.params.domain_of_rank.push_back(network.nvlink_domain_of(g));
-    // A step's wirings share costings by shape, and CollNet's helpers are
-    // particular switches: not costed here yet.
-    tc.params.collnet_unavailable =
-        "training steps do not run collnetdirect yet (collsim collective --algo collnetdirect does)";
+    // CollNet's aggregation trees (engine/sharp.h), where the fabric reduces.
+    tc.params.collnet_enabled = network.collnet_enabled();
+    if (may_use_sharp(c, network)) {
+      if (auto trees = engine::collnet_params(network, c.gpus)) {
+        tc.params.collnet = std::move(*trees);
+        tc.params.collnet_unavailable.clear();
+      } else {
+        tc.params.collnet_unavailable = trees.error().message;
+      }
+    }
     return tc;
   };
   std::vector<CommCost> rep_cost(reps.size());
@@ -196,8 +215,15 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
       auto& bytes = rep_canon_bytes[r];
       bytes.assign(cn.links.size(), 0.0);
       auto& links = canon[static_cast<std::size_t>(reps[r])].links;  // grows for exact-keyed groups
+      // Ranks, then helpers: the fabric's switches (CollNet) by their own
+      // endpoints, else the NVSwitches in canonical order.
+      auto endpoint = [&](int r) {
+        const int helper = r - s.ranks;
+        return helper >= 0 && !s.helper_endpoint.empty() ? s.helper_endpoint[static_cast<std::size_t>(helper)]
+                                                         : cn.endpoints[static_cast<std::size_t>(r)];
+      };
       collective::for_each_connection_bytes(s, [&](int src, int dst, double payload) {
-        const int a = cn.endpoints[src], b = cn.endpoints[dst];
+        const int a = endpoint(src), b = endpoint(dst);
         const auto& route = s.point_to_point ? network.p2p_route(a, b) : network.route(a, b);
         const auto costs = collective::protocol_costs(s.latency_family, s.protocol, engine::hop_kind(network, route));
         for (int l : route) {

@@ -229,7 +229,7 @@ struct StepGpu {
 // different models, a precision the model lacks.
 Expected<StepGpu> resolve_gpu_model(WorkloadSpec& w, const config::TopologySpec& topology);
 
-// An algorithm name (auto, ring, tree, rhd, hier, nvls, nvlstree, pat, direct) and an NCCL
+// An algorithm name (auto, ring, tree, rhd, hier, nvls, nvlstree, collnetdirect, pat, direct) and an NCCL
 // protocol (auto, LL, LL128, Simple, none); the error's field says which is wrong.
 Status check_comm_choice(const std::string& algorithm, const std::string& protocol);
 
