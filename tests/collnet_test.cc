@@ -261,5 +261,20 @@ TEST(CollNetInSteps, DataParallelAllReduceUsesSharpWhenEnabled) {
   EXPECT_NE(on.out.find("dp    allreduce           4     204 MiB collnetdirect"), std::string::npos) << on.out;
 }
 
+// The step's what-ifs offer SHARP where the fabric is InfiniBand without it
+// and the step all-reduces across NVLink domains, and not once it has it.
+TEST(CollNetInSteps, WhatIfsOfferInNetworkReductionUntilTheFabricHasIt) {
+  const std::string step =
+      "run --topology topologies/h100-ib400-128node.yaml --set cluster.nodes=8 --workload "
+      "workloads/llama3-70b.yaml --set-workload parallelism.zero=0 --memory-check off --backend analytical";
+  const auto without = collsim::testing::run_collsim(step);
+  const auto with =
+      collsim::testing::run_collsim(step + " --set link_classes.infiniband.sharp_efficiency=1 --set nccl.collnet=true");
+  ASSERT_EQ(without.exit_code, 0) << without.err;
+  ASSERT_EQ(with.exit_code, 0) << with.err;
+  EXPECT_NE(without.out.find("in-network reduction: InfiniBand switches reduce"), std::string::npos) << without.out;
+  EXPECT_EQ(with.out.find("in-network reduction"), std::string::npos) << with.out;
+}
+
 }  // namespace
 }  // namespace collsim::collective

@@ -150,6 +150,30 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
     }
   }
 
+  // In-network reduction: an InfiniBand fabric whose switches do not reduce
+  // yet, under all-reduces across NVLink domains, re-run with SHARP on every
+  // infiniband switch and NCCL's CollNet enabled (ASSUMPTION: SHARP at the
+  // links' rate, sharp_efficiency 1).
+  {
+    bool spans = false;
+    for (const auto& call : graph.calls) {
+      if (call.op != collective::Op::kAllReduce || call.gpus.empty()) continue;
+      for (int gpu : call.gpus) spans |= base_net.nvlink_domain_of(gpu) != base_net.nvlink_domain_of(call.gpus.front());
+    }
+    bool infiniband = false;
+    for (const auto& l : base_net.links()) infiniband |= l.link_class == "infiniband";
+    if (spans && infiniband && !(base_net.has_sharp() && topo.collnet)) {
+      if (on_start) on_start("in-network reduction");
+      topology::Topology changed = topo;
+      changed.sharp_efficiency["infiniband"] = 1.0;
+      changed.collnet = true;
+      auto t = rerun_network(changed);
+      if (!t) return t.error();
+      out.push_back(WhatIf{"in-network reduction", "InfiniBand switches reduce (SHARP, NCCL CollNet on)", 0, *t,
+                           percent(*t, base)});
+    }
+  }
+
   // Cables, when the critical path crosses any.
   bool crosses_cable = false;
   {
