@@ -15,6 +15,7 @@
 #include "sim/engine/backend.h"
 #include "sim/engine/sharp.h"
 #include "sim/engine/tuner.h"
+#include "sim/topology/summary.h"
 #include "test_support.h"
 
 namespace collsim::collective {
@@ -91,6 +92,11 @@ TEST(SharpTrees, OneLeafIsTheRootAndLeavesHangOffTheSpine) {
     EXPECT_EQ(rail.parent[static_cast<std::size_t>(spine)], root);
   }
   EXPECT_EQ(q->helper_endpoint.size(), 5u);  // 4 leaves and the spine, shared by both rails
+  // `collsim topo` counts them, and says CollNet is off by default.
+  const auto topo = collsim::testing::topology_from_text(fabric(4, 2, 2, true));
+  const auto summary = topology::summarize(topo, topology::Network(topo));
+  EXPECT_EQ(summary.sharp_switches, 5);
+  EXPECT_FALSE(summary.collnet);
 }
 
 TEST(SharpTrees, RefusedWithoutSwitchesThatReduceOrWithUnequalNodes) {

@@ -45,6 +45,11 @@ std::string format_topology_summary(const topology::TopologySummary& s) {
     out += fmt::format("diameter     at least {} hops (GPU to GPU; routes from {} of the {} GPUs, evenly spread)\n",
                        s.diameter_hops, s.diameter_sources, s.gpus);
   }
+  if (s.sharp_switches > 0) {
+    out += fmt::format("in-network   {} logical {} (SHARP); NCCL CollNet {}\n", s.sharp_switches,
+                       s.sharp_switches == 1 ? "switch reduces" : "switches reduce",
+                       s.collnet ? "on (nccl.collnet)" : "off (nccl.collnet: false)");
+  }
   out += "checks       every GPU reaches every GPU; device names unique; racks one per slot; cables within reach\n";
   if (s.cables == 0) {
     out += "cables       none (no link has a medium)\n";
@@ -86,6 +91,8 @@ std::string topology_json(const topology::TopologySummary& s) {
   w.key("bisection_GBps").value(s.bisection_Bps / 1e9);
   w.key("diameter_hops").value(static_cast<double>(s.diameter_hops));
   w.key("diameter_sources").value(static_cast<double>(s.diameter_sources));
+  w.key("sharp_switches").value(static_cast<double>(s.sharp_switches));
+  w.key("collnet").value(s.collnet);
   w.key("cables").begin_object();
   w.key("count").value(static_cast<double>(s.cables));
   w.key("total_m").value(s.cable_total_m);

@@ -66,6 +66,8 @@ const std::vector<std::string>& cable_length_bins() {
 
 TopologySummary summarize(const Topology& topo, const Network& net) {
   TopologySummary s;
+  for (int e = net.num_gpus(); e < net.num_endpoints(); ++e) s.sharp_switches += net.reduces_in_network(e) ? 1 : 0;
+  s.collnet = net.collnet_enabled();
   s.name = topo.name;
   s.file = topo.file;
   const Graph& g = topo.graph;

@@ -46,6 +46,10 @@ struct TopologySummary {
   std::map<std::string, MediumTotals> cables_by_medium;
   std::map<std::string, int> cables_by_length_bin;  // "0-1m", "1-2m", ... "50m+"
   std::map<std::string, double> mean_cable_latency_s_by_class;
+  // In-network reduction: logical fabric switches that reduce (SHARP,
+  // Network::reduces_in_network) and whether NCCL's CollNet is on.
+  int sharp_switches = 0;
+  bool collnet = false;
 };
 
 TopologySummary summarize(const Topology& topo, const Network& network);
