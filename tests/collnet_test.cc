@@ -220,6 +220,19 @@ TEST(NvlsCollNet, IdleFabricTimeIsNvlsInsideTheNodeWhenTheNicKeepsUp) {
   EXPECT_NE(refused.error().message.find("only with CollNet"), std::string::npos) << refused.error().message;
 }
 
+// NCCL runs CollNetDirect with at most 8 GPUs per node; NVLS with CollNet
+// has no such limit (GB200 NVL72 racks over a SHARP fabric).
+TEST(CollNetDirect, AtMostEightGpusPerNodeWhereNvlsWithCollNetHasNoLimit) {
+  const auto net = network_of(fabric(2, 16, 1, true));
+  const AlgoParams p = params_for(net);
+  auto direct = build_schedule(Op::kAllReduce, "collnetdirect", net.num_gpus(), 64e6, p);
+  ASSERT_FALSE(direct.ok());
+  EXPECT_NE(direct.error().message.find("at most 8 GPUs per node"), std::string::npos) << direct.error().message;
+  auto nvls = build_schedule(Op::kAllReduce, "nvls", net.num_gpus(), 64e6, p);
+  ASSERT_TRUE(nvls.ok()) << nvls.error().to_string();
+  EXPECT_TRUE(check_allreduce(expand(*nvls)).ok());
+}
+
 TEST(CollNetDirect, AutoRunsItOnlyWhenNcclsCollNetIsEnabled) {
   for (bool enabled : {false, true}) {
     // 16 nodes of one GPU: a ring pays 2 (p-1) = 30 network steps where

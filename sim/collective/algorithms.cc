@@ -103,6 +103,13 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
   }
   if (algo == "collnetdirect" && op == Op::kAllReduce) {
     if (!params.collnet_unavailable.empty()) return make_error(params.collnet_unavailable);
+    // NCCL_MAX_DIRECT_ARITY + 1 (NCCL 2.30.7 src/include/device.h, src/enqueue.cc).
+    constexpr std::size_t kMaxLocalGpus = 8;
+    const auto domains = group_by_domain(params.domain_of_rank);
+    if (!domains.empty() && domains.front().size() > kMaxLocalGpus) {
+      return make_error(fmt::format("NCCL runs collnetdirect with at most {} GPUs per node, and these have {}",
+                                    kMaxLocalGpus, domains.front().size()));
+    }
     return collnet_direct_allreduce(ranks, bytes, params.domain_of_rank, params.collnet);
   }
   if (algo == "pat" && (op == Op::kAllGather || op == Op::kReduceScatter)) {

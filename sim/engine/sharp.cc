@@ -8,11 +8,6 @@
 
 namespace collsim::engine {
 
-namespace {
-// NCCL_MAX_DIRECT_ARITY + 1 (NCCL 2.30.7 src/include/device.h, src/enqueue.cc).
-constexpr int kMaxCollNetDirectLocalGpus = 8;
-}  // namespace
-
 Expected<collective::CollNetParams> collnet_params(const topology::Network& network, const std::vector<int>& gpus) {
   collective::CollNetParams out;
   if (!network.has_sharp()) {
@@ -30,10 +25,6 @@ Expected<collective::CollNetParams> collnet_params(const topology::Network& netw
       return make_error(
           fmt::format("collnetdirect needs the same number of GPUs in every NVLink domain ({} and {})", g, d.size()));
     }
-  }
-  if (g > static_cast<std::size_t>(kMaxCollNetDirectLocalGpus)) {
-    return make_error(fmt::format("NCCL runs collnetdirect with at most {} GPUs per node, and these have {}",
-                                  kMaxCollNetDirectLocalGpus, g));
   }
   for (const auto& d : domains)
     out.domain_nvswitch.push_back(network.nvswitch_endpoint_near(gpus[static_cast<std::size_t>(d.front())]));

@@ -19,9 +19,9 @@ namespace collsim::engine {
 
 // `gpus[r]`: the GPU endpoint of rank r. Errors (each a sentence naming what
 // is missing): no switch that reduces (a link class with sharp_efficiency >
-// 0), NVLink domains of different sizes or of more than 8 GPUs (NCCL runs
-// CollNetDirect with at most 8 local GPUs, src/enqueue.cc), a route between
-// two domains that crosses no switch, or a switch that does not reduce.
+// 0), NVLink domains of different sizes, a route between two domains that
+// crosses no switch, or a switch that does not reduce. (CollNetDirect's own
+// limit, 8 GPUs per node, is the builder's: NVLS with CollNet has none.)
 Expected<collective::CollNetParams> collnet_params(const topology::Network& network, const std::vector<int>& gpus);
 
 }  // namespace collsim::engine
