@@ -28,12 +28,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   if (request.op == collective::Op::kAllReduce) {
     std::vector<int> gpus(static_cast<std::size_t>(request.ranks));
     for (int r = 0; r < request.ranks; ++r) gpus[static_cast<std::size_t>(r)] = r;
-    if (auto trees = engine::collnet_params(network, gpus)) {
-      params.collnet = std::move(*trees);
-      params.collnet_unavailable.clear();
-    } else {
-      params.collnet_unavailable = trees.error().message;
-    }
+    engine::set_collnet(params, network, gpus);
   }
   std::vector<engine::TuneCase> cases;
   std::vector<long long> counts;

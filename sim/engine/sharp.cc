@@ -54,6 +54,7 @@ Expected<collective::CollNetParams> collnet_params(const topology::Network& netw
       std::vector<int> path;  // the switches from member to anchor
       for (int l : network.route(member, anchor)) {
         const auto& link = links[static_cast<std::size_t>(l)];
+        if (link.sharp_efficiency > 0) efficiency = std::min(efficiency, link.sharp_efficiency);
         if (link.to_kind != config::DeviceKind::kSwitch) continue;
         if (network.sharp_endpoint_of_node(link.to_node) < 0) {
           return make_error(
@@ -64,9 +65,6 @@ Expected<collective::CollNetParams> collnet_params(const topology::Network& netw
         }
         path.push_back(link.to_node);
       }
-      for (int l : network.route(member, anchor))
-        if (links[static_cast<std::size_t>(l)].sharp_efficiency > 0)
-          efficiency = std::min(efficiency, links[static_cast<std::size_t>(l)].sharp_efficiency);
       if (path.empty()) {
         return make_error(fmt::format("the route from {} to {} crosses no fabric switch to reduce in",
                                       names[static_cast<std::size_t>(member)],
@@ -89,6 +87,16 @@ Expected<collective::CollNetParams> collnet_params(const topology::Network& netw
   }
   out.efficiency = std::isfinite(efficiency) ? efficiency : 1.0;
   return out;
+}
+
+void set_collnet(collective::AlgoParams& params, const topology::Network& network, const std::vector<int>& gpus) {
+  params.collnet_enabled = network.collnet_enabled();
+  if (auto trees = collnet_params(network, gpus)) {
+    params.collnet = std::move(*trees);
+    params.collnet_unavailable.clear();
+  } else {
+    params.collnet_unavailable = trees.error().message;
+  }
 }
 
 }  // namespace collsim::engine

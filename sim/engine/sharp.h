@@ -11,6 +11,7 @@
 
 #include <vector>
 
+#include "sim/collective/algorithms.h"
 #include "sim/collective/collnet.h"
 #include "sim/core/error.h"
 #include "sim/topology/network.h"
@@ -23,5 +24,9 @@ namespace collsim::engine {
 // crosses no switch, or a switch that does not reduce. (CollNetDirect's own
 // limit, 8 GPUs per node, is the builder's: NVLS with CollNet has none.)
 Expected<collective::CollNetParams> collnet_params(const topology::Network& network, const std::vector<int>& gpus);
+
+// Sets params' collnet_enabled (the network's nccl.collnet) and either its
+// trees (collnet_params) or why there are none (collnet_unavailable).
+void set_collnet(collective::AlgoParams& params, const topology::Network& network, const std::vector<int>& gpus);
 
 }  // namespace collsim::engine

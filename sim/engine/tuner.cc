@@ -42,6 +42,17 @@ std::string analytical_too_big(int ranks, const char* what) {
   return {};
 }
 
+// Why `backend` cannot hold p (p - 1) transfers at once (an all-to-all's
+// first wave, a PAT slice), or "": SimGrid's in-flight memory, the
+// analytical backend's transfers and plan.
+std::string all_pairs_refusal(const std::string& backend, int ranks, const char* what) {
+  if (backend == "analytical") return analytical_too_big(ranks, what);
+  const double p = ranks;
+  if (backend == "simgrid")
+    if (auto fits = simgrid_fits_in_flight(p * (p - 1)); !fits) return fits.error().message;
+  return {};
+}
+
 // Why `s` is too costly to simulate on `backend` while choosing, or "".
 std::string guard(const collective::Schedule& s, int ranks, const TunerChoice& choice, const std::string& backend) {
   if (backend == "simgrid") {
@@ -82,15 +93,9 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     auto algos = candidate_algorithms(c.op, choice);
     if (!algos) return algos.error();
     // An all-to-all starts its p (p - 1) transfers at once: refused before
-    // they are built (4,096 ranks: 16.8 M) when SimGrid could not hold them.
-    if (backend == "simgrid" && c.op == collective::Op::kAllToAll) {
-      const double p = c.ranks;
-      if (auto fits = simgrid_fits_in_flight(p * (p - 1)); !fits) return fits.error();
-    }
-    // The analytical backend holds them too, with their plan: about
-    // kAnalyticalBytesPerTransfer each, within half the guard's memory.
-    if (backend == "analytical" && c.op == collective::Op::kAllToAll) {
-      if (auto why = analytical_too_big(c.ranks, "an all-to-all"); !why.empty()) return make_error(why);
+    // they are built (4,096 ranks: 16.8 M) when the backend could not hold them.
+    if (c.op == collective::Op::kAllToAll) {
+      if (auto why = all_pairs_refusal(backend, c.ranks, "an all-to-all"); !why.empty()) return make_error(why);
     }
     const bool choosing_algorithm = algos->size() > 1;
     const bool choosing = choosing_algorithm || protos.size() > 1;
@@ -116,12 +121,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
         if (choosing_algorithm &&
             static_cast<int>(collective::group_by_domain(c.params.domain_of_rank).size()) != c.ranks)
           continue;
-        const double p = c.ranks;
-        std::string why;
-        if (backend == "analytical") why = analytical_too_big(c.ranks, "a PAT slice");
-        if (backend == "simgrid")
-          if (auto fits = simgrid_fits_in_flight(p * (p - 1)); !fits) why = fits.error().message;
-        if (!why.empty()) {
+        if (const std::string why = all_pairs_refusal(backend, c.ranks, "a PAT slice"); !why.empty()) {
           if (!choosing_algorithm) return make_error(why);
           skipped.push_back(fmt::format("{}: {}", algo, why));
           continue;

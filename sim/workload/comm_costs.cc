@@ -148,14 +148,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     for (int g : c.gpus) tc.params.domain_of_rank.push_back(network.nvlink_domain_of(g));
     // CollNet's aggregation trees (engine/sharp.h), where the fabric reduces.
     tc.params.collnet_enabled = network.collnet_enabled();
-    if (may_use_sharp(c, network)) {
-      if (auto trees = engine::collnet_params(network, c.gpus)) {
-        tc.params.collnet = std::move(*trees);
-        tc.params.collnet_unavailable.clear();
-      } else {
-        tc.params.collnet_unavailable = trees.error().message;
-      }
-    }
+    if (may_use_sharp(c, network)) engine::set_collnet(tc.params, network, c.gpus);
     return tc;
   };
   std::vector<CommCost> rep_cost(reps.size());
