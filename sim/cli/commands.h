@@ -13,5 +13,6 @@ int validate_command(const std::vector<std::string>& args);
 int topo_command(const std::vector<std::string>& args);
 int run_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
+int goodput_command(const std::vector<std::string>& args);
 
 }  // namespace collsim::cli

@@ -20,6 +20,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  run          simulate one training step: step time, exposed communication,\n"
     "               bottlenecks\n"
+    "  goodput      what fraction of a training run trains: failures,\n"
+    "               checkpoints, restarts and spares, Monte-Carlo over runs\n"
     "  sweep        run a what-if study: many points over any parameters,\n"
     "               resumable, shardable\n"
     "  collective   time one collective over a range of sizes, printed like\n"
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
   if (command == "collective") return collective_command(args);
   if (command == "validate") return validate_command(args);
   if (command == "topo") return topo_command(args);
+  if (command == "goodput") return goodput_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
     return kExitOk;
@@ -92,7 +95,8 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   // One line (the usage is `collsim --help`'s).
-  return fail("", collsim::make_error(fmt::format(
-                      "unknown command '{}'; expected run, sweep, collective, validate or topo (see collsim --help)",
-                      command)));
+  return fail(
+      "", collsim::make_error(fmt::format(
+              "unknown command '{}'; expected run, sweep, goodput, collective, validate or topo (see collsim --help)",
+              command)));
 }

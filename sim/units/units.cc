@@ -33,7 +33,8 @@ constexpr std::array kFlopRateUnits{
     UnitScale{"PFLOP/s", 1e15}, UnitScale{"EFLOP/s", 1e18},
 };
 constexpr std::array kDurationUnits{
-    UnitScale{"s", 1.0}, UnitScale{"ms", 1e-3}, UnitScale{"us", 1e-6}, UnitScale{"ns", 1e-9}, UnitScale{"ps", 1e-12},
+    UnitScale{"s", 1.0},    UnitScale{"ms", 1e-3},  UnitScale{"us", 1e-6},  UnitScale{"ns", 1e-9},
+    UnitScale{"ps", 1e-12}, UnitScale{"min", 60.0}, UnitScale{"h", 3600.0}, UnitScale{"d", 86400.0},
 };
 constexpr std::array kLengthUnits{
     UnitScale{"m", 1.0},

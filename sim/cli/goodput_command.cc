@@ -1,0 +1,307 @@
+// `collsim goodput` (issue 17): the effective training time ratio of a whole
+// training run of a workload on a topology, Monte-Carlo over runs with the
+// cluster's failure clocks (sim/goodput/failure_rates.h), checkpoints and
+// restarts (sim/goodput/goodput.h). The step time is simulated (step_run.h)
+// or given.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/range/iterator_range.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "sim/cli/args.h"
+#include "sim/cli/commands.h"
+#include "sim/cli/exit_code.h"
+#include "sim/cli/exit_owned.h"
+#include "sim/cli/output.h"
+#include "sim/cli/step_run.h"
+#include "sim/goodput/goodput.h"
+#include "sim/report/goodput_report.h"
+#include "sim/units/units.h"
+
+namespace collsim::cli {
+
+namespace {
+
+// ASSUMPTION (named default): checkpoint storage bandwidth in proportion to
+// the job, at Llama 3's 2 TB/s sustained for 16,384 GPUs (Llama 3 paper,
+// section 3.3.4, as summarised secondarily), for writes and reads alike.
+constexpr double kStorageBpsPerGpu = 2e12 / 16384;
+
+const std::vector<OptionSpec>& goodput_options() {
+  static const std::vector<OptionSpec> specs{
+      {"topology", "t", true, "topology YAML file (its GPUs are the job's)", ""},
+      {"workload", "w", true, "workload YAML file (model size for the checkpoint, tokens per step)", ""},
+      {"set", "", true, "override a topology field (repeatable)", ""},
+      {"set-workload", "", true, "override a workload field (repeatable)", ""},
+      {"step-time", "", true, "a step's time (e.g. 5.2s) instead of simulating it", ""},
+      {"backend", "", true, "engine backend for the step: simgrid or analytical", "simgrid"},
+      {"days", "", true, "wall-clock length of each simulated run, in days (ignored with --tokens)", "30"},
+      {"tokens", "", true, "run until this many tokens are trained (e.g. 15.6e12) and report the time it takes", ""},
+      {"checkpoint-interval", "", true, "training time between checkpoints (e.g. 30min); auto: Daly's optimum", "auto"},
+      {"checkpoint-size", "", true,
+       "checkpoint bytes (e.g. 5TB); default: parameters x (weight bytes + optimizer state bytes)", ""},
+      {"storage-write", "", true, "checkpoint write bandwidth (default: 122 MB/s per GPU, Llama 3's 2 TB/s / 16,384)",
+       ""},
+      {"storage-read", "", true, "checkpoint read bandwidth (default: as --storage-write)", ""},
+      {"restart", "", true, "restart time after an interruption, checkpoint load excluded", "10min"},
+      {"spares", "", true, "spare units (a blast radius each), or unlimited", "unlimited"},
+      {"repair-time", "", true, "a failed unit's time away for repair", "48h"},
+      {"blast-radius", "", true,
+       "what a failed GPU, NIC or host takes out of service: host, domain (its NVLink domain), or auto (domain when "
+       "TP x CP spans hosts of a bigger NVLink domain)",
+       "auto"},
+      {"gpus-per-host", "", true, "GPUs per server (default by GPU model: GB200/GB300 trays 4, others 8)", ""},
+      {"failure-scale", "", true, "multiply every failure and planned-interruption rate (1 = Llama 3's fleet)", "1"},
+      {"planned", "", true, "planned interruptions (Llama 3's 47 in 54 days): on or off", "on"},
+      {"samples", "", true, "simulated runs", "1000"},
+      {"seed", "", true, "random seed (a whole number)", "1"},
+      {"what-if", "", true, "what-ifs (faster storage and restarts, fewer failures, spares): on or off", "on"},
+      {"json", "", true, "also write the report as JSON to this file ('-': standard output)", ""},
+      {"help", "h", false, "show this help", ""},
+  };
+  return specs;
+}
+
+int stop(const Error& error) { return fail("goodput", error); }
+int stop(const std::string& message) { return stop(make_error(message)); }
+
+Expected<double> duration_option(const ParsedArgs& args, const std::string& name, bool allow_zero) {
+  auto d = units::parse_duration(args.get(name));
+  if (!d) return make_error(fmt::format("--{}: {}", name, d.error().message));
+  if (d->seconds < 0 || (!allow_zero && d->seconds == 0))
+    return make_error(
+        fmt::format("--{} must be a duration {} 0, found '{}'", name, allow_zero ? ">=" : ">", args.get(name)));
+  return d->seconds;
+}
+
+Expected<long> whole_option(const ParsedArgs& args, const std::string& name, long lo, long hi) {
+  const std::string text = args.get(name);
+  char* e = nullptr;
+  const long v = std::strtol(text.c_str(), &e, 10);
+  if (e == text.c_str() || *e != '\0' || v < lo || v > hi)
+    return make_error(fmt::format("--{} must be a whole number from {} to {}, found '{}'", name, lo, hi, text));
+  return v;
+}
+
+Expected<double> rate_option(const ParsedArgs& args, const std::string& name) {
+  auto r = units::parse_rate(args.get(name));
+  if (!r) return make_error(fmt::format("--{}: {}", name, r.error().message));
+  if (r->bytes_per_s <= 0) return make_error(fmt::format("--{} must be a rate > 0, found '{}'", name, args.get(name)));
+  return r->bytes_per_s;
+}
+
+// The mean ETTR and median time to train of `p` with fewer samples (what-ifs).
+report::GoodputWhatIf what_if(std::string change, const goodput::GoodputParams& p) {
+  const auto r = goodput::simulate_goodput(p);
+  return {std::move(change), r.ettr.mean, r.wall_s.p50};
+}
+
+}  // namespace
+
+int goodput_command(const std::vector<std::string>& argv) {
+  auto parsed = parse_args(goodput_options(), argv);
+  if (!parsed) return stop(parsed.error());
+  const ParsedArgs& args = *parsed;
+  if (args.has("help")) {
+    std::printf("usage: collsim goodput --topology FILE --workload FILE [options]\n\n%s",
+                format_options_help(goodput_options()).c_str());
+    return kExitOk;
+  }
+  if (!args.positional().empty()) return stop(fmt::format("unexpected argument '{}'", args.positional()[0]));
+  if (!args.has("topology")) return stop("missing --topology FILE (e.g. topologies/gb200-nvl72-8rack.yaml)");
+  if (!args.has("workload")) return stop("missing --workload FILE (e.g. workloads/llama3-405b.yaml)");
+  for (const char* onoff : {"planned", "what-if"}) {
+    if (args.get(onoff) != "on" && args.get(onoff) != "off")
+      return stop(fmt::format("--{} must be on or off, found '{}'", onoff, args.get(onoff)));
+  }
+  goodput::GoodputParams p;
+  auto samples = whole_option(args, "samples", 1, 10'000'000);
+  if (!samples) return stop(samples.error());
+  p.samples = static_cast<int>(*samples);
+  auto seed = whole_option(args, "seed", 0, 1L << 62);
+  if (!seed) return stop(seed.error());
+  p.seed = static_cast<std::uint64_t>(*seed);
+  auto restart = duration_option(args, "restart", true);
+  if (!restart) return stop(restart.error());
+  p.restart_s = *restart;
+  auto repair = duration_option(args, "repair-time", true);
+  if (!repair) return stop(repair.error());
+  p.repair_s = *repair;
+  if (args.get("spares") != "unlimited") {
+    auto spares = whole_option(args, "spares", 0, 1'000'000);
+    if (!spares) return stop(make_error(spares.error().message + " or 'unlimited'"));
+    p.spares = static_cast<int>(*spares);
+  }
+  auto scale = positive_number_option(args, "failure-scale");
+  if (!scale) return stop(scale.error());
+  const std::string blast = args.get("blast-radius");
+  if (blast != "auto" && blast != "host" && blast != "domain")
+    return stop(fmt::format("--blast-radius must be auto, host or domain, found '{}'", blast));
+  double tokens = 0;
+  if (args.has("tokens")) {
+    auto t = positive_number_option(args, "tokens");
+    if (!t) return stop(t.error());
+    tokens = *t;
+  }
+  auto days = positive_number_option(args, "days");
+  if (!days) return stop(days.error());
+  if (*days > 36500) return stop(fmt::format("--days must be at most 36500, found '{}'", args.get("days")));
+
+  const auto to_stdout = output_to_stdout(args, {"json"}, {args.get("topology"), args.get("workload")});
+  if (!to_stdout) return stop(to_stdout.error());
+
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const auto started = std::chrono::steady_clock::now();
+  auto status = [&](const std::string& s) {
+    if (!tty) return;
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::fprintf(stderr, "\r\033[Kcollsim goodput [%.1f s]: %s", t, s.c_str());
+    std::fflush(stderr);
+  };
+
+  StepRequest request;
+  request.topology_file = args.get("topology");
+  request.workload_file = args.get("workload");
+  request.topology_sets = args.all("set");
+  request.workload_sets = args.all("set-workload");
+  request.backend = args.get("backend");
+  request.what_if = false;
+  request.memory_only = args.has("step-time");
+  auto ran = run_step(request, status);
+  if (!ran) return stop(ran.error());
+  const StepRun* run = &keep_until_exit(std::move(*ran));  // exit_owned.h
+  const auto& network = *run->network;
+  const auto& w = run->workload;
+
+  report::GoodputReport r;
+  r.workload = w.name;
+  r.topology = run->spec.name;
+  if (args.has("step-time")) {
+    auto step = duration_option(args, "step-time", false);
+    if (!step) return stop(step.error());
+    r.step_s = *step;
+    r.step_source = "given";
+  } else {
+    r.step_s = run->result.step_time_s;
+    r.step_source = fmt::format("simulated, {}", request.backend);
+  }
+  r.tokens_per_step = static_cast<double>(w.batch.global) * w.model.seq_len;
+
+  auto& c = r.counts;
+  c.gpus = network.num_gpus();
+  std::set<int> domains;
+  for (int g = 0; g < c.gpus; ++g) domains.insert(network.nvlink_domain_of(g));
+  c.gpus_per_domain = c.gpus / std::max<int>(1, static_cast<int>(domains.size()));
+  for (auto v : boost::make_iterator_range(boost::vertices(run->topo.graph))) {
+    if (run->topo.graph[v].kind == config::DeviceKind::kNic) ++c.nics;
+  }
+  if (args.has("gpus-per-host")) {
+    auto g = whole_option(args, "gpus-per-host", 1, 1'000'000);
+    if (!g) return stop(g.error());
+    c.gpus_per_host = static_cast<int>(*g);
+  } else {
+    c.gpus_per_host = goodput::default_gpus_per_host(run->topo.graph[run->topo.gpus.front()].model);
+  }
+  c.gpus_per_host = std::min(c.gpus_per_host, c.gpus);
+  c.hosts = (c.gpus + c.gpus_per_host - 1) / c.gpus_per_host;
+  const int nvlink_group = w.parallel.tp * w.parallel.cp;
+  const bool domain =
+      blast == "domain" || (blast == "auto" && c.gpus_per_domain > c.gpus_per_host && nvlink_group > c.gpus_per_host);
+  r.blast_radius = domain ? "NVLink domain" : "host";
+  r.unit_gpus = domain ? std::max(c.gpus_per_domain, c.gpus_per_host) : c.gpus_per_host;
+
+  r.parameters = workload::count_model(w.model).total_params;
+  r.checkpoint_bytes = r.parameters * (w.precision.weight_bytes + w.memory.optimizer_state_bytes);
+  if (args.has("checkpoint-size")) {
+    auto b = units::parse_bytes(args.get("checkpoint-size"));
+    if (!b) return stop(make_error("--checkpoint-size: " + b.error().message));
+    if (b->count <= 0)
+      return stop(fmt::format("--checkpoint-size must be > 0, found '{}'", args.get("checkpoint-size")));
+    r.checkpoint_bytes = b->count;
+  }
+  r.write_Bps = kStorageBpsPerGpu * c.gpus;
+  if (args.has("storage-write")) {
+    auto b = rate_option(args, "storage-write");
+    if (!b) return stop(b.error());
+    r.write_Bps = *b;
+  }
+  r.read_Bps = r.write_Bps;
+  if (args.has("storage-read")) {
+    auto b = rate_option(args, "storage-read");
+    if (!b) return stop(b.error());
+    r.read_Bps = *b;
+  }
+  p.step_s = r.step_s;
+  p.save_s = r.checkpoint_bytes / r.write_Bps;
+  p.load_s = r.checkpoint_bytes / r.read_Bps;
+  r.interval_source = "Daly";
+  if (args.get("checkpoint-interval") != "auto") {
+    auto i = duration_option(args, "checkpoint-interval", false);
+    if (!i) return stop(i.error());
+    p.interval_s = *i;
+    r.interval_source = "given";
+  }
+  r.tokens = tokens;
+  if (tokens > 0) {
+    p.target_train_s = std::ceil(tokens / r.tokens_per_step) * r.step_s;
+  } else {
+    p.horizon_s = *days * 86400;
+  }
+  p.causes = goodput::failure_causes(c, *scale);
+  p.planned_per_hour = args.get("planned") == "on" ? goodput::planned_rate_per_hour(*scale) : 0;
+  r.params = p;
+
+  r.result =
+      goodput::simulate_goodput(p, [&](int done, int total) { status(fmt::format("{} of {} runs", done, total)); });
+  if (args.get("what-if") == "on") {
+    status("what-ifs");
+    auto q = p;
+    q.samples = std::min(p.samples, 400);
+    auto faster = q;
+    faster.save_s /= 2;
+    faster.load_s /= 2;
+    r.what_ifs.push_back(what_if("checkpoint storage 2x faster", faster));
+    auto restart_fast = q;
+    restart_fast.restart_s /= 2;
+    r.what_ifs.push_back(what_if("restarts 2x faster", restart_fast));
+    auto fewer = q;
+    for (auto& cause : fewer.causes) cause.rate_per_hour /= 2;
+    fewer.planned_per_hour /= 2;
+    r.what_ifs.push_back(what_if("failure rates halved", fewer));
+    if (p.spares >= 0) {
+      auto more = q;
+      more.spares = std::max(1, 2 * p.spares);
+      r.what_ifs.push_back(what_if(fmt::format("{} spares", more.spares), more));
+      more.spares = -1;
+      r.what_ifs.push_back(what_if("unlimited spares", more));
+    } else {
+      // The fewest spares whose mean ETTR is within 0.5 points of unlimited.
+      const double target = what_if("", q).ettr - 0.005;
+      int lo = -1, hi = 1;  // ETTR(lo) < target <= ETTR(hi)
+      auto ettr_at = [&](int s) {
+        auto t = q;
+        t.spares = s;
+        return what_if("", t).ettr;
+      };
+      while (hi < 1'000'000 && ettr_at(hi) < target) lo = hi, hi *= 2;
+      while (hi - lo > 1) {
+        const int mid = (lo + hi) / 2;
+        (mid >= 0 && ettr_at(mid) >= target ? hi : lo) = mid;
+      }
+      r.spares_needed = hi;
+    }
+  }
+  if (tty) std::fputs("\r\033[K", stderr);
+  if (!*to_stdout) std::fputs(report::goodput_text(r).c_str(), stdout);
+  if (args.has("json")) {
+    if (auto s = write_output(args.get("json"), report::goodput_json(r)); !s) return stop(s.error());
+  }
+  return kExitOk;
+}
+
+}  // namespace collsim::cli
