@@ -50,12 +50,14 @@ std::string goodput_text(const GoodputReport& r) {
   for (double x : g.interruptions) unexpected += x;
   out += fmt::format("failures      one unexpected interruption every {} (MTBI); {:.1f} per run, {:.1f} planned\n",
                      human(g.mtbi_s), unexpected, g.planned);
-  out += fmt::format(
-      "checkpoint    {} ({:.4g} B parameters), save {} at {}, load {} at {}; every {} of training ({}; Young {}, "
-      "Daly {})\n",
-      units::format(units::Bytes{r.checkpoint_bytes}), r.parameters / 1e9, human(p.save_s),
-      units::format(units::Rate{r.write_Bps}), human(p.load_s), units::format(units::Rate{r.read_Bps}),
-      human(g.interval_s), r.interval_source, human(g.young_s), human(g.daly_s));
+  const std::string interval_why = r.interval_source == "given"
+                                       ? fmt::format("given; Daly's optimum {}", human(g.daly_s))
+                                       : fmt::format("Daly's optimum in whole steps; Young's {}", human(g.young_s));
+  out +=
+      fmt::format("checkpoint    {} ({:.4g} B parameters), save {} at {}, load {} at {}; every {} of training ({})\n",
+                  units::format(units::Bytes{r.checkpoint_bytes}), r.parameters / 1e9, human(p.save_s),
+                  units::format(units::Rate{r.write_Bps}), human(p.load_s), units::format(units::Rate{r.read_Bps}),
+                  human(g.interval_s), interval_why);
   out += fmt::format("restart       {}; spares {}, repair {}\n", human(p.restart_s),
                      p.spares < 0 ? std::string("unlimited") : fmt::format("{} x {} GPUs", p.spares, r.unit_gpus),
                      human(p.repair_s));
