@@ -5,7 +5,7 @@ _collsim() {
   local cur=${COMP_WORDS[COMP_CWORD]}
   local prog=${COMP_WORDS[0]}
   if [ "$COMP_CWORD" -eq 1 ]; then
-    mapfile -t COMPREPLY < <(compgen -W "run sweep collective validate topo version --help --version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "run sweep goodput collective validate topo version --help --version" -- "$cur")
     return
   fi
   local command=${COMP_WORDS[1]}
