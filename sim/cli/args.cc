@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "sim/config/failure_spec.h"
 #include "sim/config/yaml_fields.h"
 
 namespace collsim::cli {
@@ -99,6 +100,8 @@ std::string placeholder(const std::string& name) {
                                                         {"auto-max-work", "N"},
                                                         {"simgrid-aggregate-above", "N"},
                                                         {"set", "KEY=VALUE"},
+                                                        {"fail", "SELECTOR"},
+                                                        {"degrade", "SELECTOR"},
                                                         {"set-workload", "KEY=VALUE"},
                                                         {"op", "OP"},
                                                         {"redop", "OP"},
@@ -171,6 +174,10 @@ Expected<double> positive_number_option(const ParsedArgs& args, const std::strin
     return make_error(fmt::format("--{} must be a number > 0, found '{}'", name, text));
   }
   return v;
+}
+
+std::vector<std::string> topology_sets(const ParsedArgs& args) {
+  return config::with_failure_flags(args.all("set"), args.all("fail"), args.all("degrade"));
 }
 
 }  // namespace collsim::cli

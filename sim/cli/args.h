@@ -42,6 +42,10 @@ class ParsedArgs {
 Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std::vector<std::string>& args);
 std::string format_options_help(const std::vector<OptionSpec>& specs);
 
+// --set assignments followed by every --fail and --degrade selector, as
+// config::load_topology_file takes them (config/failure_spec.h).
+std::vector<std::string> topology_sets(const ParsedArgs& args);
+
 // The option's value as a number > 0; error "--NAME must be a number > 0, found '...'".
 Expected<double> positive_number_option(const ParsedArgs& args, const std::string& name);
 

@@ -74,6 +74,12 @@ const std::vector<OptionSpec>& collective_options() {
   static const std::vector<OptionSpec> specs = with_ignored_nccl_tests_options({
       {"topology", "t", true, "topology YAML file", ""},
       {"set", "", true, "override a topology field, e.g. --set links[0].rate=800Gb/s (repeatable)", ""},
+      {"fail", "", true,
+       "take links down: device=NAME, from=A,to=B or class=CLASS, with fraction=1% for a random share (repeatable; "
+       "docs/topology-format.md, Failures)",
+       ""},
+      {"degrade", "", true, "lower links' rate: a selector as for --fail with rate=50% or rate=400Gb/s (repeatable)",
+       ""},
       {"op", "", true,
        "collective, named like nccl-tests' binaries: allreduce, reducescatter, allgather, alltoall, "
        "broadcast, reduce, sendrecv",
@@ -194,7 +200,7 @@ Expected<std::vector<config::ValidationCase>> matching_measurements(const Parsed
   if (!args.has("validation") && !std::filesystem::exists(file, ec)) return out;
   auto cases = config::load_validation_file(file);
   if (!cases) return cases.error();
-  if (!args.all("set").empty() || !all_gpus) return out;  // a different cluster than the one measured
+  if (!topology_sets(args).empty() || !all_gpus) return out;  // a different cluster than the one measured
   for (auto& c : *cases) {
     if (collective::parse_op(c.op) != op) continue;
     if (!std::filesystem::equivalent(c.topology, args.get("topology"), ec) || ec) continue;
@@ -250,7 +256,7 @@ int collective_command(const std::vector<std::string>& argv) {
   std::string topology_name;
   const topology::Network* built = nullptr;
   {
-    auto spec = config::load_topology_file(args.get("topology"), args.all("set"));
+    auto spec = config::load_topology_file(args.get("topology"), topology_sets(args));
     if (!spec) return stop(spec.error());
     auto topo = topology::build_topology(*spec);
     if (!topo) return stop(topo.error());

@@ -37,6 +37,12 @@ const std::vector<OptionSpec>& goodput_options() {
       {"topology", "t", true, "topology YAML file (its GPUs are the job's)", ""},
       {"workload", "w", true, "workload YAML file (model size for the checkpoint, tokens per step)", ""},
       {"set", "", true, "override a topology field (repeatable)", ""},
+      {"fail", "", true,
+       "take links down: device=NAME, from=A,to=B or class=CLASS, with fraction=1% for a random share (repeatable; "
+       "docs/topology-format.md, Failures)",
+       ""},
+      {"degrade", "", true, "lower links' rate: a selector as for --fail with rate=50% or rate=400Gb/s (repeatable)",
+       ""},
       {"set-workload", "", true, "override a workload field (repeatable)", ""},
       {"step-time", "", true, "a step's time (e.g. 5.2s) instead of simulating it", ""},
       {"backend", "", true, "engine backend for the step: simgrid or analytical", "simgrid"},
@@ -167,7 +173,7 @@ int goodput_command(const std::vector<std::string>& argv) {
   StepRequest request;
   request.topology_file = args.get("topology");
   request.workload_file = args.get("workload");
-  request.topology_sets = args.all("set");
+  request.topology_sets = topology_sets(args);
   request.workload_sets = args.all("set-workload");
   request.backend = args.get("backend");
   request.what_if = false;

@@ -26,6 +26,12 @@ const std::vector<OptionSpec>& run_options() {
       {"topology", "t", true, "topology YAML file", ""},
       {"workload", "w", true, "workload YAML file (workloads/)", ""},
       {"set", "", true, "override a topology field, e.g. --set cluster.nic=800Gb/s (repeatable)", ""},
+      {"fail", "", true,
+       "take links down: device=NAME, from=A,to=B or class=CLASS, with fraction=1% for a random share (repeatable; "
+       "docs/topology-format.md, Failures)",
+       ""},
+      {"degrade", "", true, "lower links' rate: a selector as for --fail with rate=50% or rate=400Gb/s (repeatable)",
+       ""},
       {"set-workload", "", true, "override a workload field, e.g. --set-workload parallelism.pp=4 (repeatable)", ""},
       {"algo", "", true,
        "algorithm for every collective that has it (overrides the workload's communication.algorithm): auto "
@@ -111,7 +117,7 @@ int run_command(const std::vector<std::string>& argv) {
   StepRequest request;
   request.topology_file = args.get("topology");
   request.workload_file = args.get("workload");
-  request.topology_sets = args.all("set");
+  request.topology_sets = topology_sets(args);
   request.workload_sets = args.all("set-workload");
   if (args.has("algo")) request.algo = args.get("algo");
   if (args.has("proto")) request.proto = args.get("proto");

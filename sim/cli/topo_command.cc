@@ -22,6 +22,12 @@ namespace {
 const std::vector<OptionSpec>& topo_options() {
   static const std::vector<OptionSpec> specs{
       {"set", "", true, "override a topology field, e.g. --set floor.rack_pitch=0.8m (repeatable)", ""},
+      {"fail", "", true,
+       "take links down: device=NAME, from=A,to=B or class=CLASS, with fraction=1% for a random share (repeatable; "
+       "docs/topology-format.md, Failures)",
+       ""},
+      {"degrade", "", true, "lower links' rate: a selector as for --fail with rate=50% or rate=400Gb/s (repeatable)",
+       ""},
       // Any of these may be '-': that one goes to standard output instead of the summary.
       {"json", "", true, "also write the summary as JSON to this file ('-': standard output)", ""},
       {"dot", "", true, "write the device/link graph as Graphviz DOT to this file ('-': standard output)", ""},
@@ -50,19 +56,29 @@ int topo_command(const std::vector<std::string>& argv) {
   }
   const auto to_stdout = output_to_stdout(*parsed, {"json", "dot", "expand", "svg"}, {parsed->positional().front()});
   if (!to_stdout) return stop(to_stdout.error());
-  auto spec = config::load_topology_file(parsed->positional().front(), parsed->all("set"));
+  auto spec = config::load_topology_file(parsed->positional().front(), topology_sets(*parsed));
   if (!spec) return stop(spec.error());
   auto topo = topology::build_topology(*spec);
   if (!topo) return stop(topo.error());
   const topology::Network network(*topo);
-  const auto summary = topology::summarize(*topo, network);
+  auto summary = topology::summarize(*topo, network);
+  if (topo->failed.any()) {  // what the failures cost: the same topology without them
+    auto healthy_spec = *spec;
+    healthy_spec.failures.entries.clear();
+    auto healthy = topology::build_topology(healthy_spec);
+    if (!healthy) return stop(healthy.error());
+    const topology::Network healthy_network(*healthy);
+    const auto h = topology::summarize(*healthy, healthy_network);
+    summary.healthy_bisection_Bps = h.bisection_Bps;
+    summary.healthy_gpu_network_Bps = h.gpu_network_Bps;
+  }
   if (!*to_stdout) {
     std::fputs(report::format_topology_summary(summary).c_str(), stdout);
     std::fputs(report::format_gpu_models(*spec).c_str(), stdout);
   }
   std::string expanded;
   if (parsed->has("expand")) {
-    auto text = config::expanded_topology_yaml(parsed->positional().front(), parsed->all("set"));
+    auto text = config::expanded_topology_yaml(parsed->positional().front(), topology_sets(*parsed));
     if (!text) return stop(text.error());
     expanded = *text;
   }

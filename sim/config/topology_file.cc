@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "sim/config/cluster_template.h"
+#include "sim/config/failure_spec.h"
 #include "sim/config/floor_reader.h"
 #include "sim/config/gpu_models.h"
 #include "sim/config/link_classes.h"
@@ -60,13 +61,13 @@ class TopologyReader {
     // A template alone: its devices go straight into the spec.
     const bool template_alone = root["cluster"] && !root["racks"] && !root["devices"] && !root["links"];
     if (template_alone) {
-      if (auto s =
-              top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl", "cluster"});
+      if (auto s = top.check(
+              {"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl", "cluster", "failures"});
           !s) {
         return s.error();
       }
     } else if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl",
-                                   "racks", "devices", "links"});
+                                   "racks", "devices", "links", "failures"});
                !s) {
       return s.error();
     }
@@ -84,6 +85,7 @@ class TopologyReader {
     if (auto s = read_racks(top, spec_, rack_of_name_); !s) return s.error();
     if (auto s = read_link_classes(top, spec_); !s) return s.error();
     if (auto s = read_nccl_settings(top, spec_); !s) return s.error();
+    if (auto s = read_failures(top, spec_); !s) return s.error();
     if (template_alone) {
       if (auto s = build_cluster_spec(root["cluster"], file_, spec_); !s) return s.error();
       if (auto s = check_port_budgets(); !s) return s.error();
@@ -425,7 +427,15 @@ Expected<YAML::Node> prepared_yaml(const std::string& text, const std::string& f
   auto loaded = load_yaml(text, file);
   if (!loaded) return loaded.error();
   YAML::Node root = *loaded;
-  if (auto s = apply_overrides(root, overrides); !s) return s.error();
+  std::vector<std::string> sets;
+  for (const auto& o : overrides) {
+    if (!is_failure_flag(o)) sets.push_back(o);
+  }
+  if (auto s = apply_overrides(root, sets); !s) return s.error();
+  for (const auto& o : overrides) {  // --fail and --degrade append to what the file and --set say
+    if (!is_failure_flag(o)) continue;
+    if (auto s = apply_failure_flag(root, o); !s) return s.error();
+  }
   try {
     const bool template_alone = root.IsMap() && root["cluster"] && !root["racks"] && !root["devices"] && !root["links"];
     if (expand_always || !template_alone) {

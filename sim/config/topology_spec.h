@@ -3,6 +3,7 @@
 // file it came from. Units are SI (bytes/s, seconds, metres).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -138,6 +139,26 @@ struct NcclSpec {
   bool collnet = false;
 };
 
+// Failed and degraded parts (`failures:` in a topology file, or --fail and
+// --degrade; failure_spec.h): each entry selects links by a device (every
+// link it terminates), two devices (the links between them) or a link
+// class, optionally a random share of them, and takes them down or lowers
+// their rate. Applied when the topology is built (topology::build_topology).
+struct FailureSpec {
+  bool degrade = false;                      // false: the links are down
+  std::string device, from, to, link_class;  // one selector: device, from + to, or class
+  double fraction = 1.0;                     // share of the selected links, 0 to 1, drawn at random
+  double rate_share = 0;                     // degrade: the new rate as a share of the link's (0, 1], or
+  double rate_Bps = 0;                       //          the new rate (not above the link's)
+  SourceMark at;                             // the entry
+  SourceMark selector_at, rate_at;           // its selector's and its rate's values
+};
+
+struct FailuresSpec {
+  std::uint64_t seed = 1;  // for the random shares
+  std::vector<FailureSpec> entries;
+};
+
 struct TopologySpec {
   std::string name;
   std::string file;
@@ -149,6 +170,7 @@ struct TopologySpec {
   FloorSpec floor;
   std::vector<RackSpec> racks;
   NcclSpec nccl;
+  FailuresSpec failures;
 };
 
 }  // namespace collsim::config

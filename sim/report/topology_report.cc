@@ -1,6 +1,7 @@
 #include "sim/report/topology_report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <boost/graph/graphviz.hpp>
 #include <map>
@@ -50,6 +51,21 @@ std::string format_topology_summary(const topology::TopologySummary& s) {
                        s.sharp_switches == 1 ? "switch reduces" : "switches reduce",
                        s.collnet ? "on (nccl.collnet)" : "off (nccl.collnet: false)");
   }
+  if (s.failed.any()) {
+    const auto& f = s.failed;
+    out +=
+        fmt::format("failures     {} link{} down{}, {} degraded{}{}\n", f.links_down, f.links_down == 1 ? "" : "s",
+                    f.down_by_class.empty() ? "" : " (" + counts(f.down_by_class) + ")", f.links_degraded,
+                    f.degraded_by_class.empty() ? "" : " (" + counts(f.degraded_by_class) + ")",
+                    f.devices_down.empty() ? "" : fmt::format("; devices down: {}", fmt::join(f.devices_down, ", ")));
+    auto change = [](double now, double was) {
+      return was > 0 ? fmt::format("{:+.1f}%", 100 * (now / was - 1)) : std::string("-");
+    };
+    out += fmt::format("             bisection {} (healthy {}, {}); lowest GPU network {} at {} (healthy {}, {})\n",
+                       gbps(s.bisection_Bps), gbps(s.healthy_bisection_Bps),
+                       change(s.bisection_Bps, s.healthy_bisection_Bps), gbps(s.lowest_gpu_network_Bps), s.lowest_gpu,
+                       gbps(s.healthy_gpu_network_Bps), change(s.lowest_gpu_network_Bps, s.healthy_gpu_network_Bps));
+  }
   out += "checks       every GPU reaches every GPU; device names unique; racks one per slot; cables within reach\n";
   if (s.cables == 0) {
     out += "cables       none (no link has a medium)\n";
@@ -92,6 +108,18 @@ std::string topology_json(const topology::TopologySummary& s) {
   w.key("diameter_hops").value(static_cast<double>(s.diameter_hops));
   w.key("diameter_sources").value(static_cast<double>(s.diameter_sources));
   w.key("sharp_switches").value(static_cast<double>(s.sharp_switches));
+  if (s.failed.any()) {
+    w.key("failures").begin_object();
+    w.key("links_down").value(static_cast<double>(s.failed.links_down));
+    w.key("links_degraded").value(static_cast<double>(s.failed.links_degraded));
+    w.key("devices_down").begin_array();
+    for (const auto& d : s.failed.devices_down) w.value(d);
+    w.end_array();
+    w.key("bisection_Bps").value(s.bisection_Bps).key("healthy_bisection_Bps").value(s.healthy_bisection_Bps);
+    w.key("lowest_gpu").value(s.lowest_gpu).key("lowest_gpu_network_Bps").value(s.lowest_gpu_network_Bps);
+    w.key("healthy_gpu_network_Bps").value(s.healthy_gpu_network_Bps);
+    w.end_object();
+  }
   w.key("collnet").value(s.collnet);
   w.key("cables").begin_object();
   w.key("count").value(static_cast<double>(s.cables));

@@ -6,6 +6,7 @@
 #include <boost/graph/push_relabel_max_flow.hpp>
 #include <limits>
 #include <map>
+#include <tuple>
 
 namespace collsim::topology {
 
@@ -64,6 +65,55 @@ const std::vector<std::string>& cable_length_bins() {
   return names;
 }
 
+namespace {
+
+// Line rate from `gpu` into its NVLink domain and toward the network (per
+// direction), as TopologySummary describes them.
+std::pair<double, double> gpu_rates(const Graph& g, Vertex gpu) {
+  double nvlink = 0, network = 0;
+  // Parallel links to one neighbour add up first: each neighbour's onward
+  // links are then walked once (per link it was quadratic in the links).
+  std::map<Vertex, double> rate_to;
+  for (auto [e, end] = boost::out_edges(gpu, g); e != end; ++e) rate_to[boost::target(*e, g)] += g[*e].rate_Bps;
+  for (const auto& [next, rate] : rate_to) {
+    const auto kind = g[next].kind;
+    if (kind == config::DeviceKind::kNvSwitch || kind == config::DeviceKind::kGpu) {
+      nvlink += rate;
+      continue;
+    }
+    if (kind == config::DeviceKind::kCpu) continue;  // NVLink-C2C or PCIe to a host CPU: not the network
+    // Toward the network (PCIe -> NIC -> fabric): the narrower of this
+    // hop and what the next device sends on, back to the GPU excluded.
+    double onward = 0;
+    bool nics_here = false;
+    if (kind == config::DeviceKind::kPcieSwitch) {
+      // Behind a PCIe switch a GPU uses its share of the switch's NICs
+      // (network.h, NIC affinity): each NIC at the narrower of its PCIe
+      // port and its network ports, split over the switch's GPUs.
+      int gpus_here = 0;
+      for (auto [f, fend] = boost::out_edges(next, g); f != fend; ++f) {
+        const Vertex nic = boost::target(*f, g);
+        if (g[nic].kind == config::DeviceKind::kGpu) ++gpus_here;
+        if (g[nic].kind != config::DeviceKind::kNic) continue;
+        nics_here = true;
+        double out = 0;
+        for (auto [h, hend] = boost::out_edges(nic, g); h != hend; ++h)
+          if (boost::target(*h, g) != next) out += g[*h].rate_Bps;
+        onward += std::min(g[*f].rate_Bps, out);
+      }
+      onward /= std::max(1, gpus_here);
+    }
+    if (!nics_here) {  // no NIC right there (or no PCIe switch): what the next device sends on
+      for (auto [f, fend] = boost::out_edges(next, g); f != fend; ++f)
+        if (boost::target(*f, g) != gpu) onward += g[*f].rate_Bps;
+    }
+    network += std::min(rate, onward);
+  }
+  return {nvlink, network};
+}
+
+}  // namespace
+
 TopologySummary summarize(const Topology& topo, const Network& net) {
   TopologySummary s;
   for (int e = net.num_gpus(); e < net.num_endpoints(); ++e) s.sharp_switches += net.reduces_in_network(e) ? 1 : 0;
@@ -104,45 +154,17 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
   for (int i = 0; i < s.gpus; ++i) domains.push_back(net.nvlink_domain_of(i));
   std::sort(domains.begin(), domains.end());
   s.nvlink_domains = static_cast<int>(std::unique(domains.begin(), domains.end()) - domains.begin());
-  if (!topo.gpus.empty()) {
-    const Vertex gpu = topo.gpus.front();
-    // Parallel links to one neighbour add up first: each neighbour's onward
-    // links are then walked once (per link it was quadratic in the links).
-    std::map<Vertex, double> rate_to;
-    for (auto [e, end] = boost::out_edges(gpu, g); e != end; ++e) rate_to[boost::target(*e, g)] += g[*e].rate_Bps;
-    for (const auto& [next, rate] : rate_to) {
-      const auto kind = g[next].kind;
-      if (kind == config::DeviceKind::kNvSwitch || kind == config::DeviceKind::kGpu) {
-        s.gpu_nvlink_Bps += rate;
-        continue;
+  if (!topo.gpus.empty()) std::tie(s.gpu_nvlink_Bps, s.gpu_network_Bps) = gpu_rates(g, topo.gpus.front());
+  s.failed = topo.failed;
+  if (topo.failed.any()) {  // the GPU the failures hurt most
+    s.lowest_gpu_network_Bps = s.gpu_network_Bps;
+    s.lowest_gpu = topo.gpus.empty() ? "" : g[topo.gpus.front()].name;
+    for (Vertex gpu : topo.gpus) {
+      const double rate = gpu_rates(g, gpu).second;
+      if (rate < s.lowest_gpu_network_Bps) {
+        s.lowest_gpu_network_Bps = rate;
+        s.lowest_gpu = g[gpu].name;
       }
-      if (kind == config::DeviceKind::kCpu) continue;  // NVLink-C2C or PCIe to a host CPU: not the network
-      // Toward the network (PCIe -> NIC -> fabric): the narrower of this
-      // hop and what the next device sends on, back to the GPU excluded.
-      double onward = 0;
-      bool nics_here = false;
-      if (kind == config::DeviceKind::kPcieSwitch) {
-        // Behind a PCIe switch a GPU uses its share of the switch's NICs
-        // (network.h, NIC affinity): each NIC at the narrower of its PCIe
-        // port and its network ports, split over the switch's GPUs.
-        int gpus_here = 0;
-        for (auto [f, fend] = boost::out_edges(next, g); f != fend; ++f) {
-          const Vertex nic = boost::target(*f, g);
-          if (g[nic].kind == config::DeviceKind::kGpu) ++gpus_here;
-          if (g[nic].kind != config::DeviceKind::kNic) continue;
-          nics_here = true;
-          double out = 0;
-          for (auto [h, hend] = boost::out_edges(nic, g); h != hend; ++h)
-            if (boost::target(*h, g) != next) out += g[*h].rate_Bps;
-          onward += std::min(g[*f].rate_Bps, out);
-        }
-        onward /= std::max(1, gpus_here);
-      }
-      if (!nics_here) {  // no NIC right there (or no PCIe switch): what the next device sends on
-        for (auto [f, fend] = boost::out_edges(next, g); f != fend; ++f)
-          if (boost::target(*f, g) != gpu) onward += g[*f].rate_Bps;
-      }
-      s.gpu_network_Bps += std::min(rate, onward);
     }
   }
   // A BFS per source GPU: exact up to kDiameterExactGpus sources, evenly

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 
 #include "sim/topology/cabling.h"
+#include "sim/topology/failures.h"
 
 namespace collsim::topology {
 
@@ -45,8 +47,13 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
     const Vertex v = boost::add_vertex(Device{d.name, d.kind, d.declared_at, d.model}, topo.graph);
     if (d.kind == config::DeviceKind::kGpu) topo.gpus.push_back(v);
   }
+  auto failures = resolve_failures(spec);
+  if (!failures) return failures.error();
+  topo.failed = failures->summary;
   for (std::size_t i = 0; i < spec.links.size(); ++i) {
     const auto& l = spec.links[i];
+    const double rate_Bps = failures->rate_Bps[i];
+    if (rate_Bps <= 0) continue;  // down
     double length_m = 0;
     if (!l.medium.empty()) {
       auto len = cable_length_m(spec, l);
@@ -55,7 +62,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
     }
     auto latency = link_latency_s(spec, l, length_m);
     if (!latency) return latency.error();
-    const Link dir{l.rate_Bps,       l.efficiency,        *latency, l.link_class, l.nvls_efficiency, l.nvls_reduction,
+    const Link dir{rate_Bps,         l.efficiency,        *latency, l.link_class, l.nvls_efficiency, l.nvls_reduction,
                    l.step_latency_s, static_cast<int>(i), length_m, l.medium};
     boost::add_edge(static_cast<Vertex>(l.a), static_cast<Vertex>(l.b), dir, topo.graph);
     boost::add_edge(static_cast<Vertex>(l.b), static_cast<Vertex>(l.a), dir, topo.graph);
@@ -68,6 +75,16 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   for (Vertex gpu : topo.gpus) {
     if (!seen[gpu]) {
       const Device& d = topo.graph[gpu];
+      if (topo.failed.any()) {  // the failures cut it off: say so where they were given
+        const auto& first = spec.failures.entries.front();
+        const auto reached = std::count_if(topo.gpus.begin(), topo.gpus.end(), [&](Vertex v) { return seen[v]; });
+        return Error{fmt::format("after the failures ({} link{} down) GPUs '{}' and '{}' have no path left between "
+                                 "them ({} of {} GPUs reach '{}'): a collective over both cannot run",
+                                 topo.failed.links_down, topo.failed.links_down == 1 ? "" : "s",
+                                 topo.graph[topo.gpus.front()].name, d.name, reached, topo.gpus.size(),
+                                 topo.graph[topo.gpus.front()].name),
+                     first.degrade ? "failures.degrade" : "failures.fail", first.at};
+      }
       return Error{fmt::format("GPU '{}' is disconnected: no path to '{}' through switches or NICs", d.name,
                                topo.graph[topo.gpus.front()].name),
                    "devices", d.declared_at};

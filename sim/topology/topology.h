@@ -10,6 +10,7 @@
 
 #include "sim/config/topology_spec.h"
 #include "sim/core/error.h"
+#include "sim/topology/failures.h"
 
 namespace collsim::topology {
 
@@ -48,6 +49,7 @@ struct Topology {
   // Link classes whose switches reduce in the network, with their
   // config::LinkClassSpec::sharp_efficiency (only those above 0).
   std::map<std::string, double> sharp_efficiency;
+  FailureSummary failed;  // what config::FailuresSpec took down or degraded
 
   Topology() = default;
   Topology(const Topology&) = default;
@@ -65,7 +67,8 @@ struct Topology {
         gpus(std::move(o.gpus)),
         pxn(o.pxn),
         collnet(o.collnet),
-        sharp_efficiency(std::move(o.sharp_efficiency)) {
+        sharp_efficiency(std::move(o.sharp_efficiency)),
+        failed(std::move(o.failed)) {
     take_graph(o.graph);
   }
   Topology& operator=(Topology&& o) noexcept {
@@ -75,6 +78,7 @@ struct Topology {
     pxn = o.pxn;
     collnet = o.collnet;
     sharp_efficiency = std::move(o.sharp_efficiency);
+    failed = std::move(o.failed);
     take_graph(o.graph);
     return *this;
   }
