@@ -53,7 +53,16 @@ INSTANTIATE_TEST_SUITE_P(
                 "expected a positive rate, found -25 GB/s"},
         BadFile{"nccl_pxn.yaml", "nccl_pxn.yaml:3:13", "field 'nccl.pxn'", "expected true or false, found 'maybe'"},
         BadFile{"sharp_efficiency.yaml", "sharp_efficiency.yaml:3:47",
-                "field 'link_classes.infiniband.sharp_efficiency'", "expected a fraction in [0, 1], found 1.5"}),
+                "field 'link_classes.infiniband.sharp_efficiency'", "expected a fraction in [0, 1], found 1.5"},
+        BadFile{"failure_fraction.yaml", "failure_fraction.yaml:9:40", "field 'failures.fail[0].fraction'",
+                "expected a share from 0 to 100% (such as 1% or 0.01), found '150%'"},
+        BadFile{"failure_device.yaml", "failure_device.yaml:9:19", "field 'failures.fail[0].device'",
+                "no device named 'spine3'"},
+        BadFile{"failure_rate.yaml", "failure_rate.yaml:9:40", "field 'failures.degrade[0].rate'",
+                "a degraded rate of 50 GB/s is above the rate of the link from 'gpu0' to 'sw' (25 GB/s)"},
+        BadFile{"failure_seed.yaml", "failure_seed.yaml:9:9", "field 'failures.seed'", "expected a whole number"},
+        BadFile{"failure_cut.yaml", "failure_cut.yaml:9:10", "field 'failures.fail[0]'",
+                "GPUs 'gpu0' and 'gpu1' have no path left between them"}),
     [](const ::testing::TestParamInfo<BadFile>& info) {
       std::string name = info.param.file;
       return name.substr(0, name.find('.'));

@@ -71,6 +71,7 @@ int topo_command(const std::vector<std::string>& argv) {
     const auto h = topology::summarize(*healthy, healthy_network);
     summary.healthy_bisection_Bps = h.bisection_Bps;
     summary.healthy_gpu_network_Bps = h.gpu_network_Bps;
+    summary.healthy_gpu_nvlink_Bps = h.gpu_nvlink_Bps;
   }
   if (!*to_stdout) {
     std::fputs(report::format_topology_summary(summary).c_str(), stdout);

@@ -31,6 +31,9 @@ Status read_entry(const MapReader& entry, bool degrade, FailuresSpec& failures) 
   FailureSpec f;
   f.degrade = degrade;
   f.at = entry.mark();
+  f.path = entry.path();
+  for (const char* key : {"device", "from", "to", "class", "fraction", "rate"})
+    if (entry.has(key)) f.marks[key] = entry.mark_of(key);
   const int selectors =
       (entry.has("device") ? 1 : 0) + (entry.has("from") || entry.has("to") ? 1 : 0) + (entry.has("class") ? 1 : 0);
   if (selectors != 1) {
@@ -42,7 +45,6 @@ Status read_entry(const MapReader& entry, bool degrade, FailuresSpec& failures) 
     auto v = entry.scalar(key);
     if (!v) return v.error();
     *target = *v;
-    f.selector_at = entry.mark_of(key);
   }
   if (f.from.empty() != f.to.empty()) {
     return entry.error_at(f.from.empty() ? "to" : "from", "a link is selected by both of its devices: from and to");
@@ -59,7 +61,6 @@ Status read_entry(const MapReader& entry, bool degrade, FailuresSpec& failures) 
   } else {
     auto text = entry.scalar("rate");
     if (!text) return text.error();
-    f.rate_at = entry.mark_of("rate");
     if (!text->empty() && text->back() == '%') {
       auto share = parse_share(*text);
       if (!share || *share <= 0) {

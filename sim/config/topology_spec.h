@@ -150,8 +150,13 @@ struct FailureSpec {
   double fraction = 1.0;                     // share of the selected links, 0 to 1, drawn at random
   double rate_share = 0;                     // degrade: the new rate as a share of the link's (0, 1], or
   double rate_Bps = 0;                       //          the new rate (not above the link's)
+  std::string path;                          // "failures.fail[0]", for errors
   SourceMark at;                             // the entry
-  SourceMark selector_at, rate_at;           // its selector's and its rate's values
+  std::map<std::string, SourceMark> marks;   // of each field's value ("device", "from", "rate"...)
+  Error error_at(const std::string& key, std::string message) const {
+    const auto it = marks.find(key);
+    return Error{std::move(message), path + "." + key, it == marks.end() ? at : it->second};
+  }
 };
 
 struct FailuresSpec {

@@ -61,10 +61,16 @@ std::string format_topology_summary(const topology::TopologySummary& s) {
     auto change = [](double now, double was) {
       return was > 0 ? fmt::format("{:+.1f}%", 100 * (now / was - 1)) : std::string("-");
     };
-    out += fmt::format("             bisection {} (healthy {}, {}); lowest GPU network {} at {} (healthy {}, {})\n",
-                       gbps(s.bisection_Bps), gbps(s.healthy_bisection_Bps),
-                       change(s.bisection_Bps, s.healthy_bisection_Bps), gbps(s.lowest_gpu_network_Bps), s.lowest_gpu,
-                       gbps(s.healthy_gpu_network_Bps), change(s.lowest_gpu_network_Bps, s.healthy_gpu_network_Bps));
+    out += fmt::format("             bisection {} (healthy {}, {})\n", gbps(s.bisection_Bps),
+                       gbps(s.healthy_bisection_Bps), change(s.bisection_Bps, s.healthy_bisection_Bps));
+    out += fmt::format("             lowest per GPU: NVLink {} at {} (healthy {}, {})", gbps(s.lowest_gpu_nvlink_Bps),
+                       s.lowest_nvlink_gpu, gbps(s.healthy_gpu_nvlink_Bps),
+                       change(s.lowest_gpu_nvlink_Bps, s.healthy_gpu_nvlink_Bps));
+    if (s.healthy_gpu_network_Bps > 0) {
+      out += fmt::format(", network {} at {} (healthy {}, {})", gbps(s.lowest_gpu_network_Bps), s.lowest_network_gpu,
+                         gbps(s.healthy_gpu_network_Bps), change(s.lowest_gpu_network_Bps, s.healthy_gpu_network_Bps));
+    }
+    out += "\n";
   }
   out += "checks       every GPU reaches every GPU; device names unique; racks one per slot; cables within reach\n";
   if (s.cables == 0) {
@@ -116,7 +122,12 @@ std::string topology_json(const topology::TopologySummary& s) {
     for (const auto& d : s.failed.devices_down) w.value(d);
     w.end_array();
     w.key("bisection_Bps").value(s.bisection_Bps).key("healthy_bisection_Bps").value(s.healthy_bisection_Bps);
-    w.key("lowest_gpu").value(s.lowest_gpu).key("lowest_gpu_network_Bps").value(s.lowest_gpu_network_Bps);
+    w.key("lowest_nvlink_gpu").value(s.lowest_nvlink_gpu).key("lowest_gpu_nvlink_Bps").value(s.lowest_gpu_nvlink_Bps);
+    w.key("healthy_gpu_nvlink_Bps").value(s.healthy_gpu_nvlink_Bps);
+    w.key("lowest_network_gpu")
+        .value(s.lowest_network_gpu)
+        .key("lowest_gpu_network_Bps")
+        .value(s.lowest_gpu_network_Bps);
     w.key("healthy_gpu_network_Bps").value(s.healthy_gpu_network_Bps);
     w.end_object();
   }

@@ -13,46 +13,42 @@ namespace collsim::topology {
 
 namespace {
 
-Error entry_error(const config::FailureSpec& f, const SourceMark& at, std::string message) {
-  return Error{std::move(message), f.degrade ? "failures.degrade" : "failures.fail", at};
-}
-
 // The links an entry selects, before its random share.
 Expected<std::vector<std::size_t>> selected_links(const config::TopologySpec& spec, const config::FailureSpec& f,
                                                   const std::unordered_map<std::string, int>& index) {
   std::vector<std::size_t> links;
-  auto device = [&](const std::string& name) -> Expected<int> {
+  auto device = [&](const std::string& key, const std::string& name) -> Expected<int> {
     const auto it = index.find(name);
-    if (it == index.end()) return entry_error(f, f.selector_at, fmt::format("no device named '{}'", name));
+    if (it == index.end()) return f.error_at(key, fmt::format("no device named '{}'", name));
     return it->second;
   };
   if (!f.device.empty()) {
-    auto d = device(f.device);
+    auto d = device("device", f.device);
     if (!d) return d.error();
     const auto kind = spec.devices[static_cast<std::size_t>(*d)].kind;
     if (!f.degrade && (kind == config::DeviceKind::kGpu || kind == config::DeviceKind::kCpu)) {
-      return entry_error(f, f.selector_at,
-                         fmt::format("'{}' is a {}: a job runs on every GPU of the topology, so a failed GPU is not "
-                                     "modelled here (collsim goodput counts GPU failures); fail its NIC or links",
-                                     f.device, config::to_string(kind)));
+      return f.error_at("device",
+                        fmt::format("'{}' is a {}: a job runs on every GPU of the topology, so a failed GPU is not "
+                                    "modelled here (collsim goodput counts GPU failures); fail its NIC or links",
+                                    f.device, config::to_string(kind)));
     }
     for (std::size_t i = 0; i < spec.links.size(); ++i)
       if (spec.links[i].a == *d || spec.links[i].b == *d) links.push_back(i);
   } else if (!f.from.empty()) {
-    auto a = device(f.from);
+    auto a = device("from", f.from);
     if (!a) return a.error();
-    auto b = device(f.to);
+    auto b = device("to", f.to);
     if (!b) return b.error();
     for (std::size_t i = 0; i < spec.links.size(); ++i) {
       const auto& l = spec.links[i];
       if ((l.a == *a && l.b == *b) || (l.a == *b && l.b == *a)) links.push_back(i);
     }
-    if (links.empty()) return entry_error(f, f.selector_at, fmt::format("no link between '{}' and '{}'", f.from, f.to));
+    if (links.empty()) return f.error_at("to", fmt::format("no link between '{}' and '{}'", f.from, f.to));
   } else {
     if (!spec.link_classes.count(f.link_class)) {
       std::string known;
       for (const auto& [name, cls] : spec.link_classes) known += (known.empty() ? "" : ", ") + name;
-      return entry_error(f, f.selector_at, fmt::format("no link class '{}'; expected one of {}", f.link_class, known));
+      return f.error_at("class", fmt::format("no link class '{}'; expected one of {}", f.link_class, known));
     }
     for (std::size_t i = 0; i < spec.links.size(); ++i)
       if (spec.links[i].link_class == f.link_class) links.push_back(i);
@@ -91,8 +87,8 @@ Expected<LinkFailures> resolve_failures(const config::TopologySpec& spec) {
       if (f.degrade) {
         rate = f.rate_share > 0 ? l.rate_Bps * f.rate_share : f.rate_Bps;
         if (rate > l.rate_Bps * (1 + 1e-12)) {
-          return entry_error(
-              f, f.rate_at,
+          return f.error_at(
+              "rate",
               fmt::format("a degraded rate of {} is above the rate of the link from '{}' to '{}' ({})",
                           units::format(units::Rate{rate}), spec.devices[static_cast<std::size_t>(l.a)].name,
                           spec.devices[static_cast<std::size_t>(l.b)].name, units::format(units::Rate{l.rate_Bps})));

@@ -156,15 +156,16 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
   s.nvlink_domains = static_cast<int>(std::unique(domains.begin(), domains.end()) - domains.begin());
   if (!topo.gpus.empty()) std::tie(s.gpu_nvlink_Bps, s.gpu_network_Bps) = gpu_rates(g, topo.gpus.front());
   s.failed = topo.failed;
-  if (topo.failed.any()) {  // the GPU the failures hurt most
+  if (topo.failed.any()) {  // the GPUs the failures hurt most
+    s.lowest_gpu_nvlink_Bps = s.gpu_nvlink_Bps;
     s.lowest_gpu_network_Bps = s.gpu_network_Bps;
-    s.lowest_gpu = topo.gpus.empty() ? "" : g[topo.gpus.front()].name;
+    s.lowest_nvlink_gpu = s.lowest_network_gpu = topo.gpus.empty() ? "" : g[topo.gpus.front()].name;
     for (Vertex gpu : topo.gpus) {
-      const double rate = gpu_rates(g, gpu).second;
-      if (rate < s.lowest_gpu_network_Bps) {
-        s.lowest_gpu_network_Bps = rate;
-        s.lowest_gpu = g[gpu].name;
-      }
+      const auto [nvlink, network] = gpu_rates(g, gpu);
+      if (nvlink < s.lowest_gpu_nvlink_Bps)
+        std::tie(s.lowest_gpu_nvlink_Bps, s.lowest_nvlink_gpu) = std::pair{nvlink, g[gpu].name};
+      if (network < s.lowest_gpu_network_Bps)
+        std::tie(s.lowest_gpu_network_Bps, s.lowest_network_gpu) = std::pair{network, g[gpu].name};
     }
   }
   // A BFS per source GPU: exact up to kDiameterExactGpus sources, evenly

@@ -51,12 +51,12 @@ struct TopologySummary {
   int sharp_switches = 0;
   bool collnet = false;
   // Failed and degraded links (config::FailuresSpec); with any, the GPU
-  // whose network line rate (as gpu_network_Bps) fell lowest, and the
+  // whose NVLink and network line rates (as gpu_*_Bps) fell lowest, and the
   // healthy topology's figures (filled by the caller that built it).
   FailureSummary failed;
-  double lowest_gpu_network_Bps = 0;
-  std::string lowest_gpu;
-  double healthy_bisection_Bps = 0, healthy_gpu_network_Bps = 0;
+  double lowest_gpu_nvlink_Bps = 0, lowest_gpu_network_Bps = 0;
+  std::string lowest_nvlink_gpu, lowest_network_gpu;
+  double healthy_bisection_Bps = 0, healthy_gpu_nvlink_Bps = 0, healthy_gpu_network_Bps = 0;
 };
 
 TopologySummary summarize(const Topology& topo, const Network& network);

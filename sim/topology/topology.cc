@@ -83,7 +83,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
                                  topo.failed.links_down, topo.failed.links_down == 1 ? "" : "s",
                                  topo.graph[topo.gpus.front()].name, d.name, reached, topo.gpus.size(),
                                  topo.graph[topo.gpus.front()].name),
-                     first.degrade ? "failures.degrade" : "failures.fail", first.at};
+                     first.path, first.at};
       }
       return Error{fmt::format("GPU '{}' is disconnected: no path to '{}' through switches or NICs", d.name,
                                topo.graph[topo.gpus.front()].name),

@@ -1,0 +1,115 @@
+// Failed and degraded links (issue 17 item 1): routing around what is down
+// is the same as building the fabric without it, a degraded link carries
+// its new rate, random shares are sized and reproducible, and collsim topo
+// reports what was lost.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "sim/config/topology_file.h"
+#include "sim/topology/topology.h"
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+using testing::collective_time_us;
+using testing::run_collsim;
+
+const std::string kTwoSpines = "-t tests/data/failures/two_spines.yaml";
+const std::string kOneSpine = "-t tests/data/failures/one_spine.yaml";
+const std::string kAllToAll = " --op alltoall -b 64M -e 64M --backend ";
+
+TEST(Failures, ASpineDownRoutesLikeTheFabricBuiltWithoutIt) {
+  for (const std::string backend : {"analytical", "simgrid"}) {
+    const double healthy = collective_time_us(kTwoSpines + kAllToAll + backend);
+    const double down = collective_time_us(kTwoSpines + " --fail device=spine1" + kAllToAll + backend);
+    const double without = collective_time_us(kOneSpine + kAllToAll + backend);
+    EXPECT_DOUBLE_EQ(down, without) << backend;
+    // Half of every GPU's traffic crosses the spines, which now have half
+    // their capacity: the bandwidth part doubles (the fixed part, latency
+    // and launch, is the same, so a little under 2x).
+    EXPECT_GT(down / healthy, 1.95) << backend;
+    EXPECT_LE(down / healthy, 2.0 + 1e-9) << backend;
+  }
+}
+
+TEST(Failures, EveryUplinkAtHalfRateIsOneSpineAtFullRate) {
+  std::string degraded = kTwoSpines;
+  for (const char* leaf : {"leaf0", "leaf1"}) {
+    for (const char* spine : {"spine0", "spine1"})
+      degraded += std::string(" --degrade from=") + leaf + ",to=" + spine + ",rate=50%";
+  }
+  for (const std::string backend : {"analytical", "simgrid"}) {
+    EXPECT_DOUBLE_EQ(collective_time_us(degraded + kAllToAll + backend),
+                     collective_time_us(kOneSpine + kAllToAll + backend))
+        << backend;
+  }
+  // Absolute rates are the same as the share they come to (GPU links 50
+  // GB/s, uplinks 25), and a link degraded twice keeps the lower rate.
+  std::string absolute = kTwoSpines + " --degrade class=infiniband,rate=20GB/s";
+  for (const char* leaf : {"leaf0", "leaf1"}) {
+    for (const char* spine : {"spine0", "spine1"})
+      absolute += std::string(" --degrade from=") + leaf + ",to=" + spine + ",rate=10GB/s";
+  }
+  EXPECT_DOUBLE_EQ(collective_time_us(kTwoSpines + " --degrade class=infiniband,rate=40%" + kAllToAll + "analytical"),
+                   collective_time_us(absolute + kAllToAll + "analytical"));
+}
+
+// The links between leaves and spines left after failing a random share.
+std::set<std::string> cabled_uplinks(const std::vector<std::string>& sets) {
+  auto spec =
+      config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/tests/data/failures/two_spines.yaml", sets);
+  EXPECT_TRUE(spec.ok()) << spec.error().to_string();
+  auto topo = topology::build_topology(*spec);
+  EXPECT_TRUE(topo.ok()) << topo.error().to_string();
+  std::set<std::string> out;
+  for (auto [e, end] = boost::edges(topo->graph); e != end; ++e) {
+    const auto& a = topo->graph[boost::source(*e, topo->graph)].name;
+    const auto& b = topo->graph[boost::target(*e, topo->graph)].name;
+    if (a.starts_with("leaf") && b.starts_with("spine")) out.insert(a + "-" + b);
+  }
+  return out;
+}
+
+TEST(Failures, ARandomShareIsSizedAndReproducible) {
+  // 8 infiniband links (4 to GPUs, 4 uplinks): 25% is 2 of them; 50% of
+  // the uplinks selected through one spine (2 links) is 1.
+  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/tests/data/failures/two_spines.yaml",
+                                         {"failures={seed: 3, fail: [{class: infiniband, fraction: 25%}]}"});
+  ASSERT_TRUE(spec.ok()) << spec.error().to_string();
+  int built = 0;
+  for (int seed = 1; seed <= 12; ++seed) {
+    auto s = *spec;
+    s.failures.seed = static_cast<std::uint64_t>(seed);
+    auto topo = topology::build_topology(s);
+    if (!topo.ok()) continue;  // a draw that cuts a GPU off is refused (tested in cli_test)
+    ++built;
+    EXPECT_EQ(topo->failed.links_down, 2);
+  }
+  EXPECT_GT(built, 0);
+  std::set<std::string> seen;
+  const std::vector<std::string> half{"failures.seed=5", "failures.fail=[{device: spine0, fraction: 0.5}]"};
+  const auto once = cabled_uplinks(half);
+  EXPECT_EQ(once.size(), 3u);
+  EXPECT_EQ(cabled_uplinks(half), once);  // same seed, same links
+  for (int seed = 1; seed <= 8; ++seed)
+    seen.insert(*cabled_uplinks({"failures.seed=" + std::to_string(seed), half[1]}).begin());
+  EXPECT_EQ(seen.size(), 2u);  // the draw moves with the seed: both spine0 links are taken by some seed
+}
+
+TEST(Failures, TopoReportsWhatWasLost) {
+  const auto r = run_collsim("topo tests/data/failures/two_spines.yaml --fail device=spine1 --json -");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"links_down\":2"), std::string::npos) << r.out;
+  // Max flow between {gpu0, gpu1} and {gpu2, gpu3}: two 25 GB/s uplinks per
+  // leaf, one left.
+  EXPECT_NE(r.out.find("\"bisection_Bps\":25000000000,\"healthy_bisection_Bps\":50000000000"), std::string::npos)
+      << r.out;
+  const auto text = run_collsim("topo tests/data/failures/two_spines.yaml --degrade from=gpu3,to=leaf1,rate=20%");
+  EXPECT_NE(text.out.find("network 10 GB/s at gpu3 (healthy 50 GB/s, -80.0%)"), std::string::npos) << text.out;
+}
+
+}  // namespace
+}  // namespace collsim
