@@ -300,7 +300,8 @@ TEST(BadInput, AnMfuTooSmallToFinishIsRefused) {
 TEST(BadInput, AnUnknownCommandAndAnOversizedNumberSayWhatTheyAre) {
   // Was: the error line then the whole usage (13 lines); "expected a whole
   // number, found '18446744073709551617'" as if it were malformed.
-  expect_one_clear_line({"bogus", "unknown command 'bogus'; expected run, sweep, goodput, collective, validate or topo"});
+  expect_one_clear_line(
+      {"bogus", "unknown command 'bogus'; expected run, sweep, goodput, collective, validate or topo"});
   expect_one_clear_line({"topo topologies/gb200-nvl72-8rack.yaml --set cluster.nodes=18446744073709551617",
                          "field 'cluster.nodes': '18446744073709551617' is too large"});
 }
