@@ -5,6 +5,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <numeric>
+#include <random>
 
 #include "sim/cli/args.h"
 #include "sim/cli/commands.h"
@@ -15,7 +18,9 @@
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
 #include "sim/report/trace.h"
+#include "sim/units/units.h"
 #include "sim/workload/memory.h"
+#include "sim/workload/stragglers.h"
 
 namespace collsim::cli {
 
@@ -59,9 +64,120 @@ const std::vector<OptionSpec>& run_options() {
        ""},
       {"memory-check", "", true,
        "on: a configuration that does not fit in the GPUs' HBM is an error (exit 2); off: simulate it anyway", "on"},
+      {"stragglers", "", true,
+       "also simulate this many samples of the step with GPUs of uneven speed: step time p50/p90/p99 and where the "
+       "tail comes from (0: off)",
+       "0"},
+      {"jitter", "", true,
+       "with --stragglers: standard deviation of each GPU's compute time per sample (1.1%: Meta's 9% spread over "
+       "64,000 GPUs, read as a normal's range)",
+       "1.1%"},
+      {"slow", "", true, "with --stragglers: a persistently slow GPU, NAME=SPEED (e.g. n3gpu5=80%; repeatable)", ""},
+      {"slow-random", "", true, "with --stragglers: this many persistently slow GPUs drawn at random, at --slow-speed",
+       "0"},
+      {"slow-speed", "", true, "speed of the --slow-random GPUs", "80%"},
+      {"seed", "", true, "random seed of --stragglers and --slow-random (a whole number)", "1"},
+      {"straggler-model", "", true,
+       "frozen: each sample keeps the collectives' durations of the full-speed step (fast); exact: simulates every "
+       "sample again with links shared anew",
+       "frozen"},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
+}
+
+// --stragglers and its options; samples 0 when not asked.
+struct StragglerRequest {
+  int samples = 0;
+  workload::StragglerOptions options;
+  std::vector<std::pair<std::string, double>> slow;  // by name
+  int slow_random = 0;
+  double slow_speed = 0.8;
+};
+
+Expected<long> whole(const ParsedArgs& args, const std::string& name, long lo, long hi) {
+  const std::string text = args.get(name);
+  char* e = nullptr;
+  const long v = std::strtol(text.c_str(), &e, 10);
+  if (e == text.c_str() || *e != '\0' || v < lo || v > hi)
+    return make_error(fmt::format("--{} must be a whole number from {} to {}, found '{}'", name, lo, hi, text));
+  return v;
+}
+
+Expected<double> speed(const std::string& flag, const std::string& text) {
+  auto v = units::parse_share(text);
+  if (!v || *v <= 0)
+    return make_error(
+        fmt::format("{}: expected a speed above 0% and up to 100% (such as 80%), found '{}'", flag, text));
+  return *v;
+}
+
+Expected<StragglerRequest> straggler_request(const ParsedArgs& args) {
+  StragglerRequest r;
+  auto samples = whole(args, "stragglers", 0, 1'000'000);
+  if (!samples) return samples.error();
+  r.samples = static_cast<int>(*samples);
+  r.options.samples = r.samples;
+  auto jitter = units::parse_share(args.get("jitter"));
+  if (!jitter) return make_error("--jitter: " + jitter.error().message);
+  r.options.jitter = *jitter;
+  const std::string model = args.get("straggler-model");
+  if (model != "frozen" && model != "exact")
+    return make_error(fmt::format("--straggler-model must be frozen or exact, found '{}'", model));
+  r.options.exact = model == "exact";
+  auto seed = whole(args, "seed", 0, 1L << 62);
+  if (!seed) return seed.error();
+  r.options.seed = static_cast<std::uint64_t>(*seed);
+  auto random = whole(args, "slow-random", 0, 10'000'000);
+  if (!random) return random.error();
+  r.slow_random = static_cast<int>(*random);
+  auto slow_speed = speed("--slow-speed", args.get("slow-speed"));
+  if (!slow_speed) return slow_speed.error();
+  r.slow_speed = *slow_speed;
+  for (const auto& s : args.all("slow")) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return make_error(fmt::format("--slow: expected NAME=SPEED (such as n3gpu5=80%), found '{}'", s));
+    auto v = speed("--slow " + s, s.substr(eq + 1));
+    if (!v) return v.error();
+    r.slow.emplace_back(s.substr(0, eq), *v);
+  }
+  return r;
+}
+
+// Runs the Monte-Carlo and hangs its result on the step's report.
+Status run_stragglers(StragglerRequest& req, StepRun& run, const std::function<void(const std::string&)>& status) {
+  const auto& topo = run.topo;
+  std::map<std::string, int> index;
+  for (std::size_t i = 0; i < topo.gpus.size(); ++i) index[topo.graph[topo.gpus[i]].name] = static_cast<int>(i);
+  std::vector<std::string> names;
+  for (const auto& [name, v] : req.slow) {
+    const auto it = index.find(name);
+    if (it == index.end()) return make_error(fmt::format("--slow {}: no GPU named '{}'", name, name));
+    req.options.slow.emplace_back(it->second, v);
+    names.push_back(fmt::format("{} at {:.0f}%", name, 100 * v));
+  }
+  if (req.slow_random > static_cast<int>(topo.gpus.size()))
+    return make_error(fmt::format("--slow-random {} is more than the {} GPUs", req.slow_random, topo.gpus.size()));
+  std::mt19937_64 rng(req.options.seed ^ 0x5bd1e995ULL);
+  std::vector<int> order(topo.gpus.size());
+  std::iota(order.begin(), order.end(), 0);
+  for (int i = 0; i < req.slow_random; ++i) {
+    std::swap(order[static_cast<std::size_t>(i)],
+              order[std::uniform_int_distribution<std::size_t>(static_cast<std::size_t>(i), order.size() - 1)(rng)]);
+    const int g = order[static_cast<std::size_t>(i)];
+    req.options.slow.emplace_back(g, req.slow_speed);
+    names.push_back(
+        fmt::format("{} at {:.0f}%", topo.graph[topo.gpus[static_cast<std::size_t>(g)]].name, 100 * req.slow_speed));
+  }
+  static workload::StragglerResult result;  // lives as long as the report that points at it
+  result = workload::simulate_stragglers(
+      run.graph, run.costs, *run.network, run.sim_options, req.options,
+      [&](int done, int total) { status(fmt::format("stragglers: {} of {} samples", done, total)); });
+  run.report.stragglers = &result;
+  run.report.straggler_options = req.options;
+  run.report.slow_gpus = std::move(names);
+  return Ok{};
 }
 
 // Prints the error and returns its exit code.
@@ -130,10 +246,15 @@ int run_command(const std::vector<std::string>& argv) {
   if (request.memory_only && (args.has("html") || args.has("trace")))
     return stop(make_error("--memory prints the memory plan without simulating: --html and --trace need a step"));
   request.memory_check = memory_check == "on";
+  auto stragglers = straggler_request(args);
+  if (!stragglers) return stop(stragglers.error());
   auto ran = run_step(request, status);
   if (!ran) return stop(ran.error());
-  const StepRun* run = &keep_until_exit(std::move(*ran));  // exit_owned.h
-  if (!run->simulated) {                                   // --memory
+  StepRun* run = &keep_until_exit(std::move(*ran));  // exit_owned.h
+  if (stragglers->samples > 0 && run->simulated) {
+    if (auto s = run_stragglers(*stragglers, *run, status); !s) return stop(s.error());
+  }
+  if (!run->simulated) {  // --memory
     if (tty) std::fputs("\r\033[K", stderr);
     const auto& plan = run->report.memory;
     if (!*to_stdout) {

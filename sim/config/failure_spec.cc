@@ -12,20 +12,6 @@ namespace {
 
 constexpr char kFlagMark = '\x1f';  // starts (and ends the flag of) an overrides entry made by failure_flag
 
-// "1%" or a number from 0 to 1.
-Expected<double> parse_share(std::string_view text) {
-  std::string t(text);
-  const bool percent = !t.empty() && t.back() == '%';
-  if (percent) t.pop_back();
-  char* end = nullptr;
-  const double v = std::strtod(t.c_str(), &end);
-  const double share = percent ? v / 100 : v;
-  if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v) || share < 0 || share > 1) {
-    return make_error(fmt::format("expected a share from 0 to 100% (such as 1% or 0.01), found '{}'", text));
-  }
-  return share;
-}
-
 Status read_entry(const MapReader& entry, bool degrade, FailuresSpec& failures) {
   if (auto s = entry.check({"device", "from", "to", "class", "fraction", "rate"}); !s) return s;
   FailureSpec f;
@@ -52,7 +38,7 @@ Status read_entry(const MapReader& entry, bool degrade, FailuresSpec& failures) 
   if (entry.has("fraction")) {
     auto text = entry.scalar("fraction");
     if (!text) return text.error();
-    auto share = parse_share(*text);
+    auto share = units::parse_share(*text);
     if (!share) return entry.error_at("fraction", share.error().message);
     f.fraction = *share;
   }
@@ -62,7 +48,7 @@ Status read_entry(const MapReader& entry, bool degrade, FailuresSpec& failures) 
     auto text = entry.scalar("rate");
     if (!text) return text.error();
     if (!text->empty() && text->back() == '%') {
-      auto share = parse_share(*text);
+      auto share = units::parse_share(*text);
       if (!share || *share <= 0) {
         return entry.error_at("rate", fmt::format("expected a share of the link's rate above 0% and up to 100% "
                                                   "(0% is a failed link: use fail), found '{}'",

@@ -1,6 +1,7 @@
 #include "sim/report/step_report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -110,6 +111,40 @@ Throughput throughput(const StepReport& r) {
   return t;
 }
 
+namespace {
+
+std::string stragglers_text(const StepReport& r) {
+  const auto& s = *r.stragglers;
+  const auto& o = r.straggler_options;
+  auto rel = [&](double t) { return fmt::format("{:+.2f}%", 100 * (t / s.baseline_s - 1)); };
+  std::string out = fmt::format(
+      "\nstragglers ({} samples, each GPU's compute time x (1 + {:.2g}% x N(0,1)), seed {}; {})\n", s.samples.size(),
+      100 * o.jitter, o.seed, o.exact ? "every sample simulated" : "collectives frozen at their full-speed durations");
+  out += fmt::format("  every GPU at full speed    {:>10}\n", secs(s.baseline_s));
+  if (!r.slow_gpus.empty()) {
+    out += fmt::format("  slow GPUs alone            {:>10}  {}  ({})\n", secs(s.slow_only_s), rel(s.slow_only_s),
+                       fmt::join(r.slow_gpus, ", "));
+  }
+  for (auto [name, t] : {std::pair{"mean", s.mean_s},
+                         {"p50", s.p50_s},
+                         {"p90", s.p90_s},
+                         {"p99", s.p99_s},
+                         {"slowest sample", s.max_s}}) {
+    out += fmt::format("  {:<26} {:>10}  {}\n", name, secs(t), rel(t));
+  }
+  std::vector<std::string> stages;
+  int tail = 0;
+  for (int c : s.tail_by_stage) tail += c;
+  for (std::size_t k = 0; k < s.tail_by_stage.size(); ++k) {
+    if (s.tail_by_stage[k] > 0)
+      stages.push_back(fmt::format("stage {} {:.0f}%", k, 100.0 * s.tail_by_stage[k] / std::max(1, tail)));
+  }
+  out += fmt::format("  the tail's slowest GPU (samples from p90) by pipeline stage: {}\n", fmt::join(stages, ", "));
+  return out;
+}
+
+}  // namespace
+
 std::string step_text(const StepReport& r) {
   const auto& w = *r.spec;
   const auto& g = *r.graph;
@@ -218,6 +253,7 @@ std::string step_text(const StepReport& r) {
       line(fmt::format("  {:+7.1f}%  step {:>10}  {}: {}", b.delta_pct, secs(b.step_time_s), b.resource, b.what_if));
     }
   }
+  if (r.stragglers != nullptr) out += stragglers_text(r);
   return out;
 }
 
@@ -330,6 +366,26 @@ std::string step_json(const StepReport& r) {
     j.end_object();
   }
   j.end_array();
+  if (r.stragglers != nullptr) {
+    const auto& s = *r.stragglers;
+    j.key("stragglers").begin_object();
+    j.key("samples").value(static_cast<double>(s.samples.size()));
+    j.key("exact").value(r.straggler_options.exact);
+    j.key("jitter").value(r.straggler_options.jitter).key("seed").value(static_cast<double>(r.straggler_options.seed));
+    j.key("slow_gpus").begin_array();
+    for (const auto& g : r.slow_gpus) j.value(g);
+    j.end_array();
+    j.key("baseline_s").value(s.baseline_s).key("slow_only_s").value(s.slow_only_s);
+    j.key("mean_s").value(s.mean_s).key("p50_s").value(s.p50_s).key("p90_s").value(s.p90_s);
+    j.key("p99_s").value(s.p99_s).key("max_s").value(s.max_s);
+    j.key("tail_by_stage").begin_array();
+    for (int c : s.tail_by_stage) j.value(static_cast<double>(c));
+    j.end_array();
+    j.key("step_times_s").begin_array();
+    for (double t : s.samples) j.value(t);
+    j.end_array();
+    j.end_object();
+  }
   j.end_object();
   return j.str() + "\n";
 }

@@ -11,6 +11,7 @@
 #include "sim/workload/memory.h"
 #include "sim/workload/step_graph.h"
 #include "sim/workload/step_sim.h"
+#include "sim/workload/stragglers.h"
 #include "sim/workload/what_if.h"
 #include "sim/workload/workload_spec.h"
 
@@ -50,6 +51,12 @@ struct StepReport {
   workload::CommCostStats cost_stats;
   workload::StepGpu gpu;  // the GPUs' model and peak (for MFU); peak 0 = unknown
   workload::MemoryPlan memory;
+  // `collsim run --stragglers N`: the step with GPUs of uneven speed
+  // (stragglers.h); null when not asked. `slow_gpus` names the persistently
+  // slow ones with their speed.
+  const workload::StragglerResult* stragglers = nullptr;
+  workload::StragglerOptions straggler_options;
+  std::vector<std::string> slow_gpus;
 };
 
 // Throughput of a simulated step. model FLOPs: workload::model_flops_per_token.

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <utility>
 
 namespace collsim::units {
@@ -188,6 +189,19 @@ Expected<FlopRate> parse_flop_rate(std::string_view text) {
   auto v = parse_with(text, kFlopRateUnits, "a compute rate", kFlopRateRange);
   if (!v) return v.error();
   return FlopRate{*v};
+}
+
+Expected<double> parse_share(std::string_view text) {
+  std::string t(trim(text));
+  const bool percent = !t.empty() && t.back() == '%';
+  if (percent) t.pop_back();
+  char* end = nullptr;
+  const double v = std::strtod(t.c_str(), &end);
+  const double share = percent ? v / 100 : v;
+  if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v) || share < 0 || share > 1) {
+    return make_error(fmt::format("expected a share from 0 to 100% (such as 1% or 0.01), found '{}'", trim(text)));
+  }
+  return share;
 }
 
 Expected<Duration> parse_duration(std::string_view text) {

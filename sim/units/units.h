@@ -45,6 +45,10 @@ Expected<Bytes> parse_size_arg(std::string_view text);
 
 // Human-readable output with the unit chosen by magnitude: "1.5 GiB",
 // "450 GB/s", "250 ns", "3 m". Precision: up to 4 significant digits.
+// A share from 0 to 1, written as a percentage ("1%", "80%") or a number
+// ("0.01"); the error names what was expected and found.
+Expected<double> parse_share(std::string_view text);
+
 std::string format(Bytes b);
 std::string format(Rate r);
 std::string format(Duration d);

@@ -117,7 +117,13 @@ class Simulator {
     r_.start_s[op] = t;
     const StepOp& o = g_.ops[op];
     if (o.kind == StepOp::Kind::kCompute) {
-      push(t + o.duration_s * opt_.compute_scale, 0, op, 0);
+      double scale = opt_.compute_scale;
+      if (!opt_.worker_compute_scale.empty()) {
+        double worst = 0;
+        for (int w : o.workers) worst = std::max(worst, opt_.worker_compute_scale[static_cast<std::size_t>(w)]);
+        if (worst > 0) scale *= worst;
+      }
+      push(t + o.duration_s * scale, 0, op, 0);
       return;
     }
     parts_left_[op] = static_cast<int>(o.calls.size());

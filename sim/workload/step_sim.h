@@ -22,7 +22,11 @@
 namespace collsim::workload {
 
 struct StepSimOptions {
-  double compute_scale = 1.0;    // multiply every compute time (0.5: compute twice as fast)
+  double compute_scale = 1.0;  // multiply every compute time (0.5: compute twice as fast)
+  // Per worker (StepGraph::worker_gpus), a further multiplier of its
+  // compute times (stragglers.h); an operation on several workers takes the
+  // largest. Empty: 1 for all.
+  std::vector<double> worker_compute_scale;
   std::vector<int> track_links;  // network links whose utilisation over time to record
   // Bytes carried over time per link group (e.g. per resource class), in
   // `time_bins` equal bins covering the step: link_group[l] is link l's

@@ -1,0 +1,106 @@
+// Stragglers and jitter (issue 17 item 2, sim/workload/stragglers.h): a
+// synchronous step waits for its slowest GPU. Oracles: the 1F1B pipeline's
+// closed form with one slow stage, the expected maximum of normal draws,
+// and the full re-simulation for the frozen-collectives shortcut.
+#include "sim/workload/stragglers.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sim/engine/backend.h"
+#include "sim/workload/comm_costs.h"
+#include "sim/workload/step_graph.h"
+#include "sim/workload/step_sim.h"
+#include "workload_support.h"
+
+namespace collsim::workload {
+namespace {
+
+using testing::kSmall;
+using testing::load;
+using testing::shipped_network;
+
+std::vector<CommCost> free_network(const StepGraph& g) { return std::vector<CommCost>(g.calls.size()); }
+
+// The first GPU of a worker of `stage`.
+int gpu_of_stage(const StepGraph& g, int stage) {
+  for (std::size_t w = 0; w < g.worker_gpus.size(); ++w)
+    if (g.worker_stage[w] == stage) return g.worker_gpus[w].front();
+  return -1;
+}
+
+TEST(Stragglers, ASlowLastStageStretchesThePipelineByItsSlowness) {
+  // 1F1B, free network: the last stage computes forward and backward of
+  // every micro-batch back to back once the first arrives, so with its
+  // chunk t slowed k times the step is (p - 1) t + m k t (all layers at
+  // full speed: (m + p - 1) t, Narayanan et al. SC'21).
+  const auto net = shipped_network("hgx-h100.yaml");
+  auto w = load(kSmall, {"model.layers=16", "parallelism.pp=4", "batch.global=16"});
+  auto g = compile_step(w, net);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  const int p = 4, m = g->micro_batches;
+  const double t = 16.0 / p * 3e-3, k = 1 / 0.7;
+  for (bool exact : {false, true}) {
+    StragglerOptions o;
+    o.samples = 3;
+    o.jitter = 0;
+    o.exact = exact;
+    o.slow = {{gpu_of_stage(*g, p - 1), 0.7}};
+    const auto r = simulate_stragglers(*g, free_network(*g), net, {}, o);
+    EXPECT_NEAR(r.baseline_s, (m + p - 1) * t, 1e-9);
+    EXPECT_NEAR(r.slow_only_s, (p - 1) * t + m * k * t, 1e-9) << exact;
+    EXPECT_NEAR(r.p50_s, r.slow_only_s, 1e-9) << exact;  // no jitter: every sample is the slow GPU alone
+    EXPECT_EQ(r.tail_by_stage[p - 1], 3) << exact;
+  }
+}
+
+TEST(Stragglers, JitterCostsTheExpectedMaximumOfTheGpus) {
+  // Pure data parallelism on 8 GPUs, free network: the step is every
+  // replica's compute, and ends with the slowest. With multipliers 1 + s Z
+  // the mean step is compute x (1 + s E[max of 8 normals]), E = 1.42360
+  // (Tippett 1925, "On the extreme individuals and the range of samples
+  // taken from a normal population", Biometrika 17).
+  const auto net = shipped_network("hgx-h100.yaml");
+  auto w = load(kSmall);
+  auto g = compile_step(w, net);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  ASSERT_EQ(g->dp, 8);
+  StragglerOptions o;
+  o.samples = 4000;
+  o.jitter = 0.01;
+  const auto r = simulate_stragglers(*g, free_network(*g), net, {}, o);
+  const double compute = g->micro_batches * 8 * 3e-3;
+  EXPECT_NEAR(r.baseline_s, compute, 1e-12);
+  EXPECT_NEAR((r.mean_s / compute - 1) / 0.01, 1.42360, 0.03);
+  EXPECT_GT(r.p99_s, r.p90_s);
+  EXPECT_GT(r.p90_s, r.p50_s);
+}
+
+TEST(Stragglers, FrozenCollectivesFollowTheFullResimulation) {
+  // A step whose collectives share links (tensor parallelism inside the
+  // node, data parallelism across four of them): the shortcut against
+  // simulating every sample again, same draws.
+  const auto net = shipped_network("h100-ib400-4node.yaml");
+  auto w = load(kSmall, {"parallelism.tp=4", "parallelism.pp=2", "batch.global=32", "compute.layer_forward=0.2ms",
+                         "compute.layer_backward=0.4ms"});
+  auto g = compile_step(w, net);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  auto backend = engine::make_backend("analytical");
+  ASSERT_TRUE(backend.ok());
+  auto costs = cost_calls(g->calls, net, **backend, CommChoice{});
+  ASSERT_TRUE(costs.ok()) << costs.error().to_string();
+  StragglerOptions o;
+  o.samples = 20;
+  o.jitter = 0.05;
+  o.slow = {{5, 0.8}};
+  const auto frozen = simulate_stragglers(*g, *costs, net, {}, o);
+  o.exact = true;
+  const auto exact = simulate_stragglers(*g, *costs, net, {}, o);
+  EXPECT_GT(exact.mean_s, exact.baseline_s * 1.05);  // the stragglers matter here
+  for (std::size_t i = 0; i < exact.samples.size(); ++i)
+    EXPECT_NEAR(frozen.samples[i] / exact.samples[i], 1.0, 0.01) << i;
+}
+
+}  // namespace
+}  // namespace collsim::workload
