@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "sim/engine/backend.h"
 #include "sim/workload/comm_costs.h"
@@ -100,6 +102,30 @@ TEST(Stragglers, FrozenCollectivesFollowTheFullResimulation) {
   EXPECT_GT(exact.mean_s, exact.baseline_s * 1.05);  // the stragglers matter here
   for (std::size_t i = 0; i < exact.samples.size(); ++i)
     EXPECT_NEAR(frozen.samples[i] / exact.samples[i], 1.0, 0.01) << i;
+}
+
+TEST(Stragglers, RunReportsThemAndRefusesBadFlags) {
+  const std::string base =
+      "run -t topologies/hgx-h100.yaml -w workloads/llama3-70b.yaml --set-workload parallelism.pp=1 "
+      "--set-workload parallelism.tp=8 --set-workload batch.global=8 --set-workload compute.recompute=full "
+      "--backend analytical --what-if off --memory-check off ";
+  const auto ok = collsim::testing::run_collsim(base + "--stragglers 50 --slow gpu3=50% --json -");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("\"slow_gpus\":[\"gpu3 at 50%\"]"), std::string::npos) << ok.out.substr(0, 400);
+  for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
+           {"--stragglers -1", "--stragglers must be a whole number from 0"},
+           {"--stragglers 5 --jitter 200%", "--jitter: expected a share from 0 to 100%"},
+           {"--stragglers 5 --slow gpu3", "--slow: expected NAME=SPEED"},
+           {"--stragglers 5 --slow gpu3=0%", "expected a speed above 0%"},
+           {"--stragglers 5 --slow nope=80%", "--slow nope: no GPU named 'nope'"},
+           {"--stragglers 5 --slow-random 9", "--slow-random 9 is more than the 8 GPUs"},
+           {"--stragglers 5 --straggler-model fast", "--straggler-model must be frozen or exact"},
+       }) {
+    const auto r = collsim::testing::run_collsim(base + args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(expect), std::string::npos) << args << "\n" << r.err;
+  }
 }
 
 }  // namespace
