@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 
@@ -174,6 +175,34 @@ Expected<double> positive_number_option(const ParsedArgs& args, const std::strin
     return make_error(fmt::format("--{} must be a number > 0, found '{}'", name, text));
   }
   return v;
+}
+
+Expected<long> whole_number_option(const ParsedArgs& args, const std::string& name, long lo, long hi) {
+  const std::string text = args.get(name);
+  char* e = nullptr;
+  const long v = std::strtol(text.c_str(), &e, 10);
+  if (e == text.c_str() || *e != '\0' || v < lo || v > hi)
+    return make_error(fmt::format("--{} must be a whole number from {} to {}, found '{}'", name, lo, hi, text));
+  return v;
+}
+
+Status need_topology_and_workload(const ParsedArgs& args) {
+  if (!args.positional().empty()) return make_error(fmt::format("unexpected argument '{}'", args.positional()[0]));
+  if (!args.has("topology")) return make_error("missing --topology FILE (e.g. topologies/gb200-nvl72-8rack.yaml)");
+  if (!args.has("workload")) return make_error("missing --workload FILE (e.g. workloads/llama3-405b.yaml)");
+  return Ok{};
+}
+
+std::vector<OptionSpec> with_failure_options(std::vector<OptionSpec> specs) {
+  auto at = std::find_if(specs.begin(), specs.end(), [](const OptionSpec& o) { return o.name == "set"; });
+  if (at != specs.end()) ++at;
+  specs.insert(at, {{"fail", "", true,
+                     "take links down: device=NAME, from=A,to=B or class=CLASS, with fraction=1% for a random share "
+                     "(repeatable; docs/topology-format.md, Failures)",
+                     ""},
+                    {"degrade", "", true,
+                     "lower links' rate: a selector as for --fail with rate=50% or rate=400Gb/s (repeatable)", ""}});
+  return specs;
 }
 
 std::vector<std::string> topology_sets(const ParsedArgs& args) {

@@ -42,6 +42,17 @@ class ParsedArgs {
 Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std::vector<std::string>& args);
 std::string format_options_help(const std::vector<OptionSpec>& specs);
 
+// A whole number option from lo to hi; error "--NAME must be a whole number
+// from LO to HI, found '...'".
+Expected<long> whole_number_option(const ParsedArgs& args, const std::string& name, long lo, long hi);
+
+// Errors for a command run on a topology and a workload: a positional
+// argument, or --topology or --workload missing.
+Status need_topology_and_workload(const ParsedArgs& args);
+
+// `specs` with --fail and --degrade (topology_sets) after its --set.
+std::vector<OptionSpec> with_failure_options(std::vector<OptionSpec> specs);
+
 // --set assignments followed by every --fail and --degrade selector, as
 // config::load_topology_file takes them (config/failure_spec.h).
 std::vector<std::string> topology_sets(const ParsedArgs& args);

@@ -71,15 +71,9 @@ std::vector<OptionSpec> with_ignored_nccl_tests_options(std::vector<OptionSpec> 
 }
 
 const std::vector<OptionSpec>& collective_options() {
-  static const std::vector<OptionSpec> specs = with_ignored_nccl_tests_options({
+  static const std::vector<OptionSpec> specs = with_failure_options(with_ignored_nccl_tests_options({
       {"topology", "t", true, "topology YAML file", ""},
       {"set", "", true, "override a topology field, e.g. --set links[0].rate=800Gb/s (repeatable)", ""},
-      {"fail", "", true,
-       "take links down: device=NAME, from=A,to=B or class=CLASS, with fraction=1% for a random share (repeatable; "
-       "docs/topology-format.md, Failures)",
-       ""},
-      {"degrade", "", true, "lower links' rate: a selector as for --fail with rate=50% or rate=400Gb/s (repeatable)",
-       ""},
       {"op", "", true,
        "collective, named like nccl-tests' binaries: allreduce, reducescatter, allgather, alltoall, "
        "broadcast, reduce, sendrecv",
@@ -130,7 +124,7 @@ const std::vector<OptionSpec>& collective_options() {
       {"warmup_iters", "w", true, "accepted for nccl-tests compatibility; ignored", ""},
       {"check", "c", true, "accepted for nccl-tests compatibility; ignored", ""},
       {"help", "h", false, "show this help", ""},
-  });
+  }));
   return specs;
 }
 

@@ -4,11 +4,9 @@
 // restarts (sim/goodput/goodput.h). The step time is simulated (step_run.h)
 // or given.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <boost/range/iterator_range.hpp>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -33,16 +31,10 @@ namespace {
 constexpr double kStorageBpsPerGpu = 2e12 / 16384;
 
 const std::vector<OptionSpec>& goodput_options() {
-  static const std::vector<OptionSpec> specs{
+  static const std::vector<OptionSpec> specs = with_failure_options({
       {"topology", "t", true, "topology YAML file (its GPUs are the job's)", ""},
       {"workload", "w", true, "workload YAML file (model size for the checkpoint, tokens per step)", ""},
       {"set", "", true, "override a topology field (repeatable)", ""},
-      {"fail", "", true,
-       "take links down: device=NAME, from=A,to=B or class=CLASS, with fraction=1% for a random share (repeatable; "
-       "docs/topology-format.md, Failures)",
-       ""},
-      {"degrade", "", true, "lower links' rate: a selector as for --fail with rate=50% or rate=400Gb/s (repeatable)",
-       ""},
       {"set-workload", "", true, "override a workload field (repeatable)", ""},
       {"step-time", "", true, "a step's time (e.g. 5.2s) instead of simulating it", ""},
       {"backend", "", true, "engine backend for the step: simgrid or analytical", "simgrid"},
@@ -69,7 +61,7 @@ const std::vector<OptionSpec>& goodput_options() {
       {"what-if", "", true, "what-ifs (faster storage and restarts, fewer failures, spares): on or off", "on"},
       {"json", "", true, "also write the report as JSON to this file ('-': standard output)", ""},
       {"help", "h", false, "show this help", ""},
-  };
+  });
   return specs;
 }
 
@@ -83,15 +75,6 @@ Expected<double> duration_option(const ParsedArgs& args, const std::string& name
     return make_error(
         fmt::format("--{} must be a duration {} 0, found '{}'", name, allow_zero ? ">=" : ">", args.get(name)));
   return d->seconds;
-}
-
-Expected<long> whole_option(const ParsedArgs& args, const std::string& name, long lo, long hi) {
-  const std::string text = args.get(name);
-  char* e = nullptr;
-  const long v = std::strtol(text.c_str(), &e, 10);
-  if (e == text.c_str() || *e != '\0' || v < lo || v > hi)
-    return make_error(fmt::format("--{} must be a whole number from {} to {}, found '{}'", name, lo, hi, text));
-  return v;
 }
 
 Expected<double> rate_option(const ParsedArgs& args, const std::string& name) {
@@ -118,18 +101,16 @@ int goodput_command(const std::vector<std::string>& argv) {
                 format_options_help(goodput_options()).c_str());
     return kExitOk;
   }
-  if (!args.positional().empty()) return stop(fmt::format("unexpected argument '{}'", args.positional()[0]));
-  if (!args.has("topology")) return stop("missing --topology FILE (e.g. topologies/gb200-nvl72-8rack.yaml)");
-  if (!args.has("workload")) return stop("missing --workload FILE (e.g. workloads/llama3-405b.yaml)");
+  if (auto s = need_topology_and_workload(args); !s) return stop(s.error());
   for (const char* onoff : {"planned", "what-if"}) {
     if (args.get(onoff) != "on" && args.get(onoff) != "off")
       return stop(fmt::format("--{} must be on or off, found '{}'", onoff, args.get(onoff)));
   }
   goodput::GoodputParams p;
-  auto samples = whole_option(args, "samples", 1, 10'000'000);
+  auto samples = whole_number_option(args, "samples", 1, 10'000'000);
   if (!samples) return stop(samples.error());
   p.samples = static_cast<int>(*samples);
-  auto seed = whole_option(args, "seed", 0, 1L << 62);
+  auto seed = whole_number_option(args, "seed", 0, 1L << 62);
   if (!seed) return stop(seed.error());
   p.seed = static_cast<std::uint64_t>(*seed);
   auto restart = duration_option(args, "restart", true);
@@ -139,7 +120,7 @@ int goodput_command(const std::vector<std::string>& argv) {
   if (!repair) return stop(repair.error());
   p.repair_s = *repair;
   if (args.get("spares") != "unlimited") {
-    auto spares = whole_option(args, "spares", 0, 1'000'000);
+    auto spares = whole_number_option(args, "spares", 0, 1'000'000);
     if (!spares) return stop(make_error(spares.error().message + " or 'unlimited'"));
     p.spares = static_cast<int>(*spares);
   }
@@ -161,14 +142,7 @@ int goodput_command(const std::vector<std::string>& argv) {
   const auto to_stdout = output_to_stdout(args, {"json"}, {args.get("topology"), args.get("workload")});
   if (!to_stdout) return stop(to_stdout.error());
 
-  const bool tty = ::isatty(STDERR_FILENO) != 0;
-  const auto started = std::chrono::steady_clock::now();
-  auto status = [&](const std::string& s) {
-    if (!tty) return;
-    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::fprintf(stderr, "\r\033[Kcollsim goodput [%.1f s]: %s", t, s.c_str());
-    std::fflush(stderr);
-  };
+  const ProgressLine status("goodput");
 
   StepRequest request;
   request.topology_file = args.get("topology");
@@ -207,7 +181,7 @@ int goodput_command(const std::vector<std::string>& argv) {
     if (run->topo.graph[v].kind == config::DeviceKind::kNic) ++c.nics;
   }
   if (args.has("gpus-per-host")) {
-    auto g = whole_option(args, "gpus-per-host", 1, 1'000'000);
+    auto g = whole_number_option(args, "gpus-per-host", 1, 1'000'000);
     if (!g) return stop(g.error());
     c.gpus_per_host = static_cast<int>(*g);
   } else {
@@ -302,7 +276,7 @@ int goodput_command(const std::vector<std::string>& argv) {
       r.spares_needed = hi;
     }
   }
-  if (tty) std::fputs("\r\033[K", stderr);
+  status.clear();
   if (!*to_stdout) std::fputs(report::goodput_text(r).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = write_output(args.get("json"), report::goodput_json(r)); !s) return stop(s.error());

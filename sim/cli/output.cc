@@ -1,6 +1,7 @@
 #include "sim/cli/output.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -70,6 +71,20 @@ Status write_output(const std::string& path, const std::string& content) {
     return make_internal_error(fmt::format("cannot write to standard output: {}", std::strerror(err)));
   }
   return Ok{};
+}
+
+ProgressLine::ProgressLine(std::string command)
+    : command_(std::move(command)), tty_(::isatty(STDERR_FILENO) != 0), started_(std::chrono::steady_clock::now()) {}
+
+void ProgressLine::operator()(const std::string& what) const {
+  if (!tty_) return;
+  const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  std::fprintf(stderr, "\r\033[Kcollsim %s [%.1f s]: %s", command_.c_str(), t, what.c_str());
+  std::fflush(stderr);
+}
+
+void ProgressLine::clear() const {
+  if (tty_) std::fputs("\r\033[K", stderr);
 }
 
 }  // namespace collsim::cli

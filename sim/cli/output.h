@@ -5,6 +5,7 @@
 // exactly that document (e.g. `collsim run ... --json - | jq .step_time_s`).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,20 @@ namespace collsim::cli {
 // (the same file: writing the result would destroy the input).
 Expected<bool> output_to_stdout(const ParsedArgs& args, const std::vector<std::string>& options,
                                 const std::vector<std::string>& inputs = {});
+
+// A progress line on standard error when it is a terminal ("collsim run
+// [3.2 s]: costing collectives"), redrawn in place; nothing in a pipe.
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::string command);
+  void operator()(const std::string& what) const;
+  void clear() const;  // erases the line (before the report is printed)
+
+ private:
+  std::string command_;
+  bool tty_;
+  std::chrono::steady_clock::time_point started_;
+};
 
 // Writes `content` to `path` atomically, or to standard output for "-".
 Status write_output(const std::string& path, const std::string& content);

@@ -1,9 +1,7 @@
 // `collsim run`: one training step of a workload on a topology (step_run.h
 // does the work), printed, and written as JSON, trace or HTML.
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <map>
 #include <numeric>
@@ -27,16 +25,10 @@ namespace collsim::cli {
 namespace {
 
 const std::vector<OptionSpec>& run_options() {
-  static const std::vector<OptionSpec> specs{
+  static const std::vector<OptionSpec> specs = with_failure_options({
       {"topology", "t", true, "topology YAML file", ""},
       {"workload", "w", true, "workload YAML file (workloads/)", ""},
       {"set", "", true, "override a topology field, e.g. --set cluster.nic=800Gb/s (repeatable)", ""},
-      {"fail", "", true,
-       "take links down: device=NAME, from=A,to=B or class=CLASS, with fraction=1% for a random share (repeatable; "
-       "docs/topology-format.md, Failures)",
-       ""},
-      {"degrade", "", true, "lower links' rate: a selector as for --fail with rate=50% or rate=400Gb/s (repeatable)",
-       ""},
       {"set-workload", "", true, "override a workload field, e.g. --set-workload parallelism.pp=4 (repeatable)", ""},
       {"algo", "", true,
        "algorithm for every collective that has it (overrides the workload's communication.algorithm): auto "
@@ -82,7 +74,7 @@ const std::vector<OptionSpec>& run_options() {
        "sample again with links shared anew",
        "frozen"},
       {"help", "h", false, "show this help", ""},
-  };
+  });
   return specs;
 }
 
@@ -95,15 +87,6 @@ struct StragglerRequest {
   double slow_speed = 0.8;
 };
 
-Expected<long> whole(const ParsedArgs& args, const std::string& name, long lo, long hi) {
-  const std::string text = args.get(name);
-  char* e = nullptr;
-  const long v = std::strtol(text.c_str(), &e, 10);
-  if (e == text.c_str() || *e != '\0' || v < lo || v > hi)
-    return make_error(fmt::format("--{} must be a whole number from {} to {}, found '{}'", name, lo, hi, text));
-  return v;
-}
-
 Expected<double> speed(const std::string& flag, const std::string& text) {
   auto v = units::parse_share(text);
   if (!v || *v <= 0)
@@ -114,7 +97,7 @@ Expected<double> speed(const std::string& flag, const std::string& text) {
 
 Expected<StragglerRequest> straggler_request(const ParsedArgs& args) {
   StragglerRequest r;
-  auto samples = whole(args, "stragglers", 0, 1'000'000);
+  auto samples = whole_number_option(args, "stragglers", 0, 1'000'000);
   if (!samples) return samples.error();
   r.samples = static_cast<int>(*samples);
   r.options.samples = r.samples;
@@ -125,10 +108,10 @@ Expected<StragglerRequest> straggler_request(const ParsedArgs& args) {
   if (model != "frozen" && model != "exact")
     return make_error(fmt::format("--straggler-model must be frozen or exact, found '{}'", model));
   r.options.exact = model == "exact";
-  auto seed = whole(args, "seed", 0, 1L << 62);
+  auto seed = whole_number_option(args, "seed", 0, 1L << 62);
   if (!seed) return seed.error();
   r.options.seed = static_cast<std::uint64_t>(*seed);
-  auto random = whole(args, "slow-random", 0, 10'000'000);
+  auto random = whole_number_option(args, "slow-random", 0, 10'000'000);
   if (!random) return random.error();
   r.slow_random = static_cast<int>(*random);
   auto slow_speed = speed("--slow-speed", args.get("slow-speed"));
@@ -195,9 +178,7 @@ int run_command(const std::vector<std::string>& argv) {
                 format_options_help(run_options()).c_str());
     return kExitOk;
   }
-  if (!args.positional().empty()) return stop(fmt::format("unexpected argument '{}'", args.positional()[0]));
-  if (!args.has("topology")) return stop("missing --topology FILE (e.g. topologies/gb200-nvl72-8rack.yaml)");
-  if (!args.has("workload")) return stop("missing --workload FILE (e.g. workloads/llama3-405b.yaml)");
+  if (auto s = need_topology_and_workload(args); !s) return stop(s.error());
   const std::string what_if = args.get("what-if");
   if (what_if != "on" && what_if != "off") return stop(fmt::format("--what-if must be on or off, found '{}'", what_if));
   const std::string memory_check = args.get("memory-check");
@@ -221,14 +202,7 @@ int run_command(const std::vector<std::string>& argv) {
     *target = static_cast<int>(v);
   }
 
-  const auto started = std::chrono::steady_clock::now();
-  const bool tty = ::isatty(STDERR_FILENO) != 0;
-  auto status = [&](const std::string& s) {
-    if (!tty) return;
-    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::fprintf(stderr, "\r\033[Kcollsim run [%.1f s]: %s", t, s.c_str());
-    std::fflush(stderr);
-  };
+  const ProgressLine status("run");
 
   StepRequest request;
   request.topology_file = args.get("topology");
@@ -255,7 +229,7 @@ int run_command(const std::vector<std::string>& argv) {
     if (auto s = run_stragglers(*stragglers, *run, status); !s) return stop(s.error());
   }
   if (!run->simulated) {  // --memory
-    if (tty) std::fputs("\r\033[K", stderr);
+    status.clear();
     const auto& plan = run->report.memory;
     if (!*to_stdout) {
       std::fputs(
@@ -281,7 +255,7 @@ int run_command(const std::vector<std::string>& argv) {
                                 &network,     run->link_groups, run->sim_options.track_links};
     if (auto s = write_output(args.get("html"), report::step_html(html)); !s) return stop(s.error());
   }
-  if (tty) std::fputs("\r\033[K", stderr);
+  status.clear();
   if (!*to_stdout) std::fputs(report::step_text(run->report).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = write_output(args.get("json"), report::step_json(run->report)); !s) return stop(s.error());

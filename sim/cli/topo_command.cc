@@ -20,14 +20,8 @@ namespace collsim::cli {
 namespace {
 
 const std::vector<OptionSpec>& topo_options() {
-  static const std::vector<OptionSpec> specs{
+  static const std::vector<OptionSpec> specs = with_failure_options({
       {"set", "", true, "override a topology field, e.g. --set floor.rack_pitch=0.8m (repeatable)", ""},
-      {"fail", "", true,
-       "take links down: device=NAME, from=A,to=B or class=CLASS, with fraction=1% for a random share (repeatable; "
-       "docs/topology-format.md, Failures)",
-       ""},
-      {"degrade", "", true, "lower links' rate: a selector as for --fail with rate=50% or rate=400Gb/s (repeatable)",
-       ""},
       // Any of these may be '-': that one goes to standard output instead of the summary.
       {"json", "", true, "also write the summary as JSON to this file ('-': standard output)", ""},
       {"dot", "", true, "write the device/link graph as Graphviz DOT to this file ('-': standard output)", ""},
@@ -37,7 +31,7 @@ const std::vector<OptionSpec>& topo_options() {
        "standard output)",
        ""},
       {"help", "h", false, "show this help", ""},
-  };
+  });
   return specs;
 }
 
