@@ -60,6 +60,8 @@ const std::vector<OptionSpec>& goodput_options() {
       {"seed", "", true, "random seed (a whole number)", "1"},
       {"what-if", "", true, "what-ifs (faster storage and restarts, fewer failures, spares): on or off", "on"},
       {"json", "", true, "also write the report as JSON to this file ('-': standard output)", ""},
+      {"html", "", true,
+       "write a self-contained HTML report (time shares, ETTR distribution, causes, what-ifs, one run's timeline)", ""},
       {"help", "h", false, "show this help", ""},
   });
   return specs;
@@ -139,7 +141,7 @@ int goodput_command(const std::vector<std::string>& argv) {
   if (!days) return stop(days.error());
   if (*days > 36500) return stop(fmt::format("--days must be at most 36500, found '{}'", args.get("days")));
 
-  const auto to_stdout = output_to_stdout(args, {"json"}, {args.get("topology"), args.get("workload")});
+  const auto to_stdout = output_to_stdout(args, {"json", "html"}, {args.get("topology"), args.get("workload")});
   if (!to_stdout) return stop(to_stdout.error());
 
   const ProgressLine status("goodput");
@@ -280,6 +282,9 @@ int goodput_command(const std::vector<std::string>& argv) {
   if (!*to_stdout) std::fputs(report::goodput_text(r).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = write_output(args.get("json"), report::goodput_json(r)); !s) return stop(s.error());
+  }
+  if (args.has("html")) {
+    if (auto s = write_output(args.get("html"), report::goodput_html(r)); !s) return stop(s.error());
   }
   return kExitOk;
 }

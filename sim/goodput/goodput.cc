@@ -1,6 +1,7 @@
 #include "sim/goodput/goodput.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -27,7 +28,9 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct RunTotals {
-  double wall = 0, train = 0, checkpoint = 0, lost = 0, restart = 0, load = 0, wait = 0;
+  double wall = 0;
+  std::array<double, 6> time{};  // by RunState
+  double& operator[](RunState s) { return time[static_cast<std::size_t>(s)]; }
   std::vector<int> by_cause;
   int planned = 0;
   bool finished = true;
@@ -36,8 +39,14 @@ struct RunTotals {
 // One run's state: the clock, where its time went, the units in repair.
 class Run {
  public:
-  Run(const GoodputParams& p, const std::vector<double>& cumulative, double fail_rate, std::mt19937_64& rng)
-      : p_(p), cumulative_(cumulative), fail_rate_(fail_rate / 3600), plan_rate_(p.planned_per_hour / 3600), rng_(rng) {
+  Run(const GoodputParams& p, const std::vector<double>& cumulative, double fail_rate, std::mt19937_64& rng,
+      std::vector<RunSpan>* timeline)
+      : p_(p),
+        cumulative_(cumulative),
+        fail_rate_(fail_rate / 3600),
+        plan_rate_(p.planned_per_hour / 3600),
+        rng_(rng),
+        timeline_(timeline) {
     end_ = p.horizon_s > 0 ? p.horizon_s : kWallCapFactor * p.target_train_s;
     totals_.by_cause.assign(p.causes.size(), 0);
   }
@@ -55,9 +64,13 @@ class Run {
       double k = std::floor((std::min({next_fail, next_plan, end_}) - t_) / segment);
       if (to_target) k = std::min(k, std::ceil((p_.target_train_s - committed) / interval) - 1);
       if (k > 0) {
+        for (double j = 0; timeline_ != nullptr && j < k && timeline_->size() < kTimelineSpans; ++j) {
+          record(t_ + j * segment, t_ + j * segment + interval, RunState::kTrain);
+          record(t_ + j * segment + interval, t_ + (j + 1) * segment, RunState::kCheckpoint);
+        }
         t_ += k * segment;
-        totals_.train += k * interval;
-        totals_.checkpoint += k * p_.save_s;
+        totals_[RunState::kTrain] += k * interval;
+        totals_[RunState::kCheckpoint] += k * p_.save_s;
         committed += k * interval;
       }
       const double work = to_target ? std::min(interval, p_.target_train_s - committed) : interval;
@@ -66,18 +79,18 @@ class Run {
       const double fail = next_fail - t_, plan = next_plan - t_;
       const double hit = std::min(fail, plan);
       if (hit >= work + save || t_ + hit >= end_) {  // the segment completes (or the run ends first)
-        if (!spend(work, totals_.train) || !spend(save, totals_.checkpoint)) break;
+        if (!spend(work, RunState::kTrain) || !spend(save, RunState::kCheckpoint)) break;
         committed += work;
         if (last) break;
         continue;
       }
       if (plan < fail) {  // planned: finish the work done (and any save in progress) with a save
         const double done = std::min(hit, work);
-        if (!spend(done, totals_.train) || !spend(p_.save_s, totals_.checkpoint)) break;
+        if (!spend(done, RunState::kTrain) || !spend(p_.save_s, RunState::kCheckpoint)) break;
         committed += done;
         ++totals_.planned;
       } else {
-        if (!spend(hit, totals_.lost)) break;
+        if (!spend(hit, RunState::kLost)) break;
         if (!fail_part()) break;
       }
       if (!recover()) break;
@@ -94,16 +107,24 @@ class Run {
 
   // Advances the clock by d into `bucket`, up to the run's end; false when
   // the end was reached.
-  bool spend(double d, double& bucket) {
+  bool spend(double d, RunState state) {
     const double room = end_ - t_;
-    if (d >= room) {
-      bucket += room;
-      t_ = end_;
-      return false;
+    const double used = std::min(d, room);
+    record(t_, t_ + used, state);
+    totals_[state] += used;
+    t_ += used;
+    return d < room;
+  }
+
+  // The first run's timeline (GoodputResult::timeline), adjacent spans of
+  // one state merged, at most kTimelineSpans.
+  void record(double t0, double t1, RunState state) {
+    if (timeline_ == nullptr || !(t1 > t0)) return;
+    if (!timeline_->empty() && timeline_->back().state == state && timeline_->back().t1 == t0) {
+      timeline_->back().t1 = t1;
+    } else if (timeline_->size() < kTimelineSpans) {
+      timeline_->push_back({t0, t1, state});
     }
-    bucket += d;
-    t_ += d;
-    return true;
   }
 
   // An unexpected interruption now: counts its cause and, when a part of a
@@ -120,7 +141,7 @@ class Run {
     if (static_cast<int>(in_repair_.size()) <= p_.spares) return true;
     const double back = in_repair_.top();  // the first unit back replaces the failed one
     in_repair_.pop();
-    return spend(back - t_, totals_.wait);
+    return spend(back - t_, RunState::kWait);
   }
 
   // Restart and load; a failure during either starts them again.
@@ -128,9 +149,9 @@ class Run {
     for (;;) {
       const double fail = draw(fail_rate_);
       if (fail >= p_.restart_s + p_.load_s)
-        return spend(p_.restart_s, totals_.restart) && spend(p_.load_s, totals_.load);
-      if (!spend(std::min(fail, p_.restart_s), totals_.restart)) return false;
-      if (fail > p_.restart_s && !spend(fail - p_.restart_s, totals_.load)) return false;
+        return spend(p_.restart_s, RunState::kRestart) && spend(p_.load_s, RunState::kLoad);
+      if (!spend(std::min(fail, p_.restart_s), RunState::kRestart)) return false;
+      if (fail > p_.restart_s && !spend(fail - p_.restart_s, RunState::kLoad)) return false;
       if (!fail_part()) return false;
     }
   }
@@ -139,6 +160,7 @@ class Run {
   const std::vector<double>& cumulative_;
   double fail_rate_, plan_rate_;  // per second
   std::mt19937_64& rng_;
+  std::vector<RunSpan>* timeline_;
   double t_ = 0, end_ = 0;
   RunTotals totals_;
   std::priority_queue<double, std::vector<double>, std::greater<>> in_repair_;
@@ -178,17 +200,18 @@ GoodputResult simulate_goodput(const GoodputParams& p, const std::function<void(
   std::vector<double> walls;
   const int n = std::max(1, p.samples);
   for (int i = 0; i < n; ++i) {
-    Run run(p, cumulative, rate, rng);
+    Run run(p, cumulative, rate, rng, i == 0 ? &r.timeline : nullptr);
     const RunTotals t = run.go(r.interval_s);
-    r.ettr_samples.push_back(t.wall > 0 ? t.train / t.wall : 0);
+    const double train = t.time[0];
+    r.ettr_samples.push_back(t.wall > 0 ? train / t.wall : 0);
     if (p.horizon_s <= 0 && t.finished) walls.push_back(t.wall);
     if (!t.finished) ++r.unfinished;
-    r.train_s += t.train / n;
-    r.checkpoint_s += t.checkpoint / n;
-    r.lost_s += t.lost / n;
-    r.restart_s += t.restart / n;
-    r.load_s += t.load / n;
-    r.wait_s += t.wait / n;
+    r.train_s += t.time[0] / n;
+    r.checkpoint_s += t.time[1] / n;
+    r.lost_s += t.time[2] / n;
+    r.restart_s += t.time[3] / n;
+    r.load_s += t.time[4] / n;
+    r.wait_s += t.time[5] / n;
     for (std::size_t c = 0; c < t.by_cause.size(); ++c) r.interruptions[c] += static_cast<double>(t.by_cause[c]) / n;
     r.planned += static_cast<double>(t.planned) / n;
     if (progress && (i + 1) % 256 == 0) progress(i + 1, n);

@@ -67,6 +67,14 @@ struct GoodputParams {
   std::uint64_t seed = 1;
 };
 
+// Where a run's time goes, in the order GoodputResult lists the totals.
+enum class RunState { kTrain, kCheckpoint, kLost, kRestart, kLoad, kWait };
+struct RunSpan {
+  double t0 = 0, t1 = 0;
+  RunState state = RunState::kTrain;
+};
+inline constexpr std::size_t kTimelineSpans = 200000;  // of the first run, at most
+
 struct Quantiles {
   double mean = 0, p10 = 0, p50 = 0, p90 = 0;
 };
@@ -83,6 +91,7 @@ struct GoodputResult {
   std::vector<double> interruptions;  // mean per run, by cause (GoodputParams::causes' order)
   double planned = 0;                 // mean per run
   std::vector<double> ettr_samples;   // sorted, one per run
+  std::vector<RunSpan> timeline;      // the first run's, spans of one state merged
 };
 
 // A run to a token count stops, unfinished, after this many times its

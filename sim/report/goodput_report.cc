@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "sim/report/html_report.h"
 #include "sim/report/json.h"
+#include "sim/report/svg.h"
 #include "sim/units/units.h"
 
 namespace collsim::report {
@@ -166,6 +168,71 @@ std::string goodput_json(const GoodputReport& r) {
   if (r.spares_needed >= 0) w.key("spares_needed").value(r.spares_needed);
   w.end_object();
   return w.str() + "\n";
+}
+
+std::string goodput_html(const GoodputReport& r) {
+  const auto& p = r.params;
+  const auto& g = r.result;
+  std::string body = fmt::format("<h1>Goodput: {} on {}</h1>", svg::escape(r.workload), svg::escape(r.topology));
+  body += fmt::format(
+      "<p class=\"sub\">{} GPUs; {} simulated runs {}; failures at Llama 3's rates per part, checkpoints every {}, "
+      "{} restarts. Simulated by collsim (docs/goodput.md).</p>",
+      r.counts.gpus, p.samples, svg::escape(run_text(r)), human(g.interval_s), human(p.restart_s));
+  double unexpected = 0;
+  for (double x : g.interruptions) unexpected += x;
+  body += "<div class=\"cards\">";
+  body += html_card("mean ETTR", pct(g.ettr.mean), "ettr");
+  body += html_card("ETTR p10 - p90", fmt::format("{} - {}", pct(g.ettr.p10), pct(g.ettr.p90)), "ettr-spread");
+  body += html_card("mean time between interruptions", human(g.mtbi_s), "mtbi");
+  body += html_card("unexpected interruptions per run", fmt::format("{:.1f}", unexpected), "interruptions");
+  if (r.tokens > 0) body += html_card("time to train, median", human(g.wall_s.p50), "time-to-train");
+  body += "</div>";
+
+  body += "<h2>Where the time goes</h2>";
+  const std::vector<std::pair<const char*, double>> states{
+      {"training", g.train_s},   {"checkpoint saves", g.checkpoint_s}, {"lost work", g.lost_s},
+      {"restarts", g.restart_s}, {"checkpoint loads", g.load_s},       {"waiting for spares", g.wait_s}};
+  std::vector<svg::Part> parts;
+  for (std::size_t i = 0; i < states.size(); ++i)
+    parts.push_back({states[i].first, states[i].second, svg::category_colour(static_cast<int>(i))});
+  body += svg::stacked_bar("time", parts, [](double s) { return human(s); });
+
+  body += "<h2>The effective training time ratio over the runs</h2>";
+  svg::Series cdf{"share of runs at or below", {}, svg::category_colour(0), false};
+  const auto& e = g.ettr_samples;
+  const std::size_t step = std::max<std::size_t>(1, e.size() / 400);
+  for (std::size_t i = 0; i < e.size(); i += step)
+    cdf.points.emplace_back(100 * e[i], static_cast<double>(i + 1) / static_cast<double>(e.size()));
+  if (!e.empty()) cdf.points.emplace_back(100 * e.back(), 1.0);
+  svg::Axes axes;
+  axes.x_label = "ETTR (%)";
+  axes.y_label = "share of runs";
+  axes.format_x = [](double x) { return fmt::format("{:.1f}", x); };
+  body += svg::line_chart("ettr-cdf", {cdf}, axes);
+
+  body += "<h2>Interruptions by cause (mean per run)</h2>";
+  std::vector<svg::Bar> causes;
+  for (std::size_t i = 0; i < p.causes.size(); ++i) {
+    causes.push_back(
+        {p.causes[i].name, g.interruptions[i],
+         fmt::format("{}; Llama 3: {} in 54 days", goodput::part_name(p.causes[i].part), p.causes[i].llama3_count)});
+  }
+  body += svg::bar_chart("causes", causes, "");
+  if (!r.what_ifs.empty()) {
+    body += "<h2>What would help (change in mean ETTR, points)</h2>";
+    std::vector<svg::Bar> bars;
+    for (const auto& w : r.what_ifs) bars.push_back({w.change, 100 * (w.ettr - g.ettr.mean), pct(w.ettr)});
+    body += svg::bar_chart("what-if", bars, " pts");
+  }
+  if (!g.timeline.empty()) {
+    body += "<h2>One run, as it went</h2>";
+    std::vector<std::string> names;
+    for (const auto& [name, s] : states) names.push_back(name);
+    svg::GanttRow row{"run 1", {}};
+    for (const auto& span : g.timeline) row.boxes.push_back({span.t0, span.t1, static_cast<int>(span.state), ""});
+    body += svg::gantt("timeline", {row}, g.timeline.back().t1, names);
+  }
+  return html_page(fmt::format("collsim goodput: {} on {}", r.workload, r.topology), body);
 }
 
 }  // namespace collsim::report

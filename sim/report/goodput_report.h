@@ -36,5 +36,9 @@ struct GoodputReport {
 
 std::string goodput_text(const GoodputReport& r);
 std::string goodput_json(const GoodputReport& r);
+// A self-contained page: cards, where the time goes, the ETTR's
+// distribution, interruptions by cause, the what-ifs and the first run's
+// timeline (docs/goodput.md).
+std::string goodput_html(const GoodputReport& r);
 
 }  // namespace collsim::report

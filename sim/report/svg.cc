@@ -133,7 +133,9 @@ std::string format_seconds(double s) {
   if (a == 0) return "0";
   if (a < 1e-3) return fmt::format("{} us", short_number(s * 1e6));
   if (a < 1) return fmt::format("{} ms", short_number(s * 1e3));
-  return fmt::format("{} s", short_number(s));
+  if (a < 2 * 3600) return fmt::format("{} s", short_number(s));
+  if (a < 2 * 86400) return fmt::format("{} h", short_number(s / 3600));
+  return fmt::format("{} d", short_number(s / 86400));
 }
 
 std::string stacked_bar(const std::string& name, const std::vector<Part>& parts,

@@ -58,4 +58,13 @@ open_in_browser "$out/nvls.html" png
 open_in_browser "$out/topo.svg" dom
 expect_in "$out/topo.svg" 'data-chart="floor-plan"' 'data-chart="tiers"' '576 x gpu'
 
-echo "ok: step report ($step), collective report, topology drawing rendered in $("$browser" --version 2>/dev/null | head -1)"
+# 4. The goodput report.
+"$bin" goodput --topology topologies/gb200-nvl72-8rack.yaml --workload workloads/llama3-405b.yaml --step-time 17s \
+  --samples 200 --spares 1 --html "$out/goodput.html" >"$out/goodput.txt"
+ettr=$(awk '/^ETTR/ {print $3}' "$out/goodput.txt" | tr -d ,)
+[ -n "$ettr" ] || fail "no ETTR in the goodput text report"
+open_in_browser "$out/goodput.html" dom
+expect_in "$out/goodput.html" 'data-chart="time"' 'data-chart="ettr-cdf"' 'data-chart="causes"' 'data-chart="what-if"' \
+  'data-chart="timeline"' "<div class=\"v\">$ettr</div>"
+
+echo "ok: step report ($step), collective report, topology drawing, goodput report rendered in $("$browser" --version 2>/dev/null | head -1)"
