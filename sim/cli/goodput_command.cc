@@ -6,15 +6,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/range/iterator_range.hpp>
 #include <cmath>
 #include <cstdio>
-#include <set>
 
 #include "sim/cli/args.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
 #include "sim/cli/exit_owned.h"
+#include "sim/cli/goodput_plan.h"
 #include "sim/cli/output.h"
 #include "sim/cli/step_run.h"
 #include "sim/goodput/goodput.h"
@@ -24,11 +23,6 @@
 namespace collsim::cli {
 
 namespace {
-
-// ASSUMPTION (named default): checkpoint storage bandwidth in proportion to
-// the job, at Llama 3's 2 TB/s sustained for 16,384 GPUs (Llama 3 paper,
-// section 3.3.4, as summarised secondarily), for writes and reads alike.
-constexpr double kStorageBpsPerGpu = 2e12 / 16384;
 
 const std::vector<OptionSpec>& goodput_options() {
   static const std::vector<OptionSpec> specs = with_failure_options({
@@ -86,12 +80,6 @@ Expected<double> rate_option(const ParsedArgs& args, const std::string& name) {
   return r->bytes_per_s;
 }
 
-// The mean ETTR and median time to train of `p` with fewer samples (what-ifs).
-report::GoodputWhatIf what_if(std::string change, const goodput::GoodputParams& p) {
-  const auto r = goodput::simulate_goodput(p);
-  return {std::move(change), r.ettr.mean, r.wall_s.p50};
-}
-
 }  // namespace
 
 int goodput_command(const std::vector<std::string>& argv) {
@@ -108,44 +96,76 @@ int goodput_command(const std::vector<std::string>& argv) {
     if (args.get(onoff) != "on" && args.get(onoff) != "off")
       return stop(fmt::format("--{} must be on or off, found '{}'", onoff, args.get(onoff)));
   }
-  goodput::GoodputParams p;
+  GoodputInputs in;
   auto samples = whole_number_option(args, "samples", 1, 10'000'000);
   if (!samples) return stop(samples.error());
-  p.samples = static_cast<int>(*samples);
+  in.samples = static_cast<int>(*samples);
   auto seed = whole_number_option(args, "seed", 0, 1L << 62);
   if (!seed) return stop(seed.error());
-  p.seed = static_cast<std::uint64_t>(*seed);
+  in.seed = static_cast<std::uint64_t>(*seed);
   auto restart = duration_option(args, "restart", true);
   if (!restart) return stop(restart.error());
-  p.restart_s = *restart;
+  in.restart_s = *restart;
   auto repair = duration_option(args, "repair-time", true);
   if (!repair) return stop(repair.error());
-  p.repair_s = *repair;
+  in.repair_s = *repair;
   if (args.get("spares") != "unlimited") {
     auto spares = whole_number_option(args, "spares", 0, 1'000'000);
     if (!spares) return stop(make_error(spares.error().message + " or 'unlimited'"));
-    p.spares = static_cast<int>(*spares);
+    in.spares = static_cast<int>(*spares);
   }
   auto scale = positive_number_option(args, "failure-scale");
   if (!scale) return stop(scale.error());
-  const std::string blast = args.get("blast-radius");
-  if (blast != "auto" && blast != "host" && blast != "domain")
-    return stop(fmt::format("--blast-radius must be auto, host or domain, found '{}'", blast));
-  double tokens = 0;
+  in.failure_scale = *scale;
+  in.blast_radius = args.get("blast-radius");
+  if (in.blast_radius != "auto" && in.blast_radius != "host" && in.blast_radius != "domain")
+    return stop(fmt::format("--blast-radius must be auto, host or domain, found '{}'", in.blast_radius));
   if (args.has("tokens")) {
     auto t = positive_number_option(args, "tokens");
     if (!t) return stop(t.error());
-    tokens = *t;
+    in.tokens = *t;
   }
   auto days = positive_number_option(args, "days");
   if (!days) return stop(days.error());
   if (*days > 36500) return stop(fmt::format("--days must be at most 36500, found '{}'", args.get("days")));
+  in.days = *days;
+  if (args.has("step-time")) {
+    auto step = duration_option(args, "step-time", false);
+    if (!step) return stop(step.error());
+    in.step_s = *step;
+    in.step_source = "given";
+  } else {
+    in.step_source = fmt::format("simulated, {}", args.get("backend"));
+  }
+  if (args.has("gpus-per-host")) {
+    auto g = whole_number_option(args, "gpus-per-host", 1, 1'000'000);
+    if (!g) return stop(g.error());
+    in.gpus_per_host = static_cast<int>(*g);
+  }
+  if (args.has("checkpoint-size")) {
+    auto b = units::parse_bytes(args.get("checkpoint-size"));
+    if (!b) return stop(make_error("--checkpoint-size: " + b.error().message));
+    if (b->count <= 0)
+      return stop(fmt::format("--checkpoint-size must be > 0, found '{}'", args.get("checkpoint-size")));
+    in.checkpoint_bytes = b->count;
+  }
+  for (auto [name, target] : {std::pair{"storage-write", &in.write_Bps}, {"storage-read", &in.read_Bps}}) {
+    if (!args.has(name)) continue;
+    auto b = rate_option(args, name);
+    if (!b) return stop(b.error());
+    *target = *b;
+  }
+  if (args.get("checkpoint-interval") != "auto") {
+    auto i = duration_option(args, "checkpoint-interval", false);
+    if (!i) return stop(i.error());
+    in.interval_s = *i;
+  }
+  in.planned = args.get("planned") == "on";
 
   const auto to_stdout = output_to_stdout(args, {"json", "html"}, {args.get("topology"), args.get("workload")});
   if (!to_stdout) return stop(to_stdout.error());
 
   const ProgressLine status("goodput");
-
   StepRequest request;
   request.topology_file = args.get("topology");
   request.workload_file = args.get("workload");
@@ -153,130 +173,17 @@ int goodput_command(const std::vector<std::string>& argv) {
   request.workload_sets = args.all("set-workload");
   request.backend = args.get("backend");
   request.what_if = false;
-  request.memory_only = args.has("step-time");
+  request.memory_only = in.step_s.has_value();
   auto ran = run_step(request, status);
   if (!ran) return stop(ran.error());
   const StepRun* run = &keep_until_exit(std::move(*ran));  // exit_owned.h
-  const auto& network = *run->network;
-  const auto& w = run->workload;
 
-  report::GoodputReport r;
-  r.workload = w.name;
-  r.topology = run->spec.name;
-  if (args.has("step-time")) {
-    auto step = duration_option(args, "step-time", false);
-    if (!step) return stop(step.error());
-    r.step_s = *step;
-    r.step_source = "given";
-  } else {
-    r.step_s = run->result.step_time_s;
-    r.step_source = fmt::format("simulated, {}", request.backend);
-  }
-  r.tokens_per_step = static_cast<double>(w.batch.global) * w.model.seq_len;
-
-  auto& c = r.counts;
-  c.gpus = network.num_gpus();
-  std::set<int> domains;
-  for (int g = 0; g < c.gpus; ++g) domains.insert(network.nvlink_domain_of(g));
-  c.gpus_per_domain = c.gpus / std::max<int>(1, static_cast<int>(domains.size()));
-  for (auto v : boost::make_iterator_range(boost::vertices(run->topo.graph))) {
-    if (run->topo.graph[v].kind == config::DeviceKind::kNic) ++c.nics;
-  }
-  if (args.has("gpus-per-host")) {
-    auto g = whole_number_option(args, "gpus-per-host", 1, 1'000'000);
-    if (!g) return stop(g.error());
-    c.gpus_per_host = static_cast<int>(*g);
-  } else {
-    c.gpus_per_host = goodput::default_gpus_per_host(run->topo.graph[run->topo.gpus.front()].model);
-  }
-  c.gpus_per_host = std::min(c.gpus_per_host, c.gpus);
-  c.hosts = (c.gpus + c.gpus_per_host - 1) / c.gpus_per_host;
-  const int nvlink_group = w.parallel.tp * w.parallel.cp;
-  const bool domain =
-      blast == "domain" || (blast == "auto" && c.gpus_per_domain > c.gpus_per_host && nvlink_group > c.gpus_per_host);
-  r.blast_radius = domain ? "NVLink domain" : "host";
-  r.unit_gpus = domain ? std::max(c.gpus_per_domain, c.gpus_per_host) : c.gpus_per_host;
-
-  r.parameters = workload::count_model(w.model).total_params;
-  r.checkpoint_bytes = r.parameters * (w.precision.weight_bytes + w.memory.optimizer_state_bytes);
-  if (args.has("checkpoint-size")) {
-    auto b = units::parse_bytes(args.get("checkpoint-size"));
-    if (!b) return stop(make_error("--checkpoint-size: " + b.error().message));
-    if (b->count <= 0)
-      return stop(fmt::format("--checkpoint-size must be > 0, found '{}'", args.get("checkpoint-size")));
-    r.checkpoint_bytes = b->count;
-  }
-  r.write_Bps = kStorageBpsPerGpu * c.gpus;
-  if (args.has("storage-write")) {
-    auto b = rate_option(args, "storage-write");
-    if (!b) return stop(b.error());
-    r.write_Bps = *b;
-  }
-  r.read_Bps = r.write_Bps;
-  if (args.has("storage-read")) {
-    auto b = rate_option(args, "storage-read");
-    if (!b) return stop(b.error());
-    r.read_Bps = *b;
-  }
-  p.step_s = r.step_s;
-  p.save_s = r.checkpoint_bytes / r.write_Bps;
-  p.load_s = r.checkpoint_bytes / r.read_Bps;
-  r.interval_source = "Daly";
-  if (args.get("checkpoint-interval") != "auto") {
-    auto i = duration_option(args, "checkpoint-interval", false);
-    if (!i) return stop(i.error());
-    p.interval_s = *i;
-    r.interval_source = "given";
-  }
-  r.tokens = tokens;
-  if (tokens > 0) {
-    p.target_train_s = std::ceil(tokens / r.tokens_per_step) * r.step_s;
-  } else {
-    p.horizon_s = *days * 86400;
-  }
-  p.causes = goodput::failure_causes(c, *scale);
-  p.planned_per_hour = args.get("planned") == "on" ? goodput::planned_rate_per_hour(*scale) : 0;
-  r.params = p;
-
-  r.result =
-      goodput::simulate_goodput(p, [&](int done, int total) { status(fmt::format("{} of {} runs", done, total)); });
+  report::GoodputReport r = plan_goodput(*run, in);
+  r.result = goodput::simulate_goodput(r.params,
+                                       [&](int done, int total) { status(fmt::format("{} of {} runs", done, total)); });
   if (args.get("what-if") == "on") {
     status("what-ifs");
-    auto q = p;
-    q.samples = std::min(p.samples, 400);
-    auto faster = q;
-    faster.save_s /= 2;
-    faster.load_s /= 2;
-    r.what_ifs.push_back(what_if("checkpoint storage 2x faster", faster));
-    auto restart_fast = q;
-    restart_fast.restart_s /= 2;
-    r.what_ifs.push_back(what_if("restarts 2x faster", restart_fast));
-    auto fewer = q;
-    for (auto& cause : fewer.causes) cause.rate_per_hour /= 2;
-    fewer.planned_per_hour /= 2;
-    r.what_ifs.push_back(what_if("failure rates halved", fewer));
-    if (p.spares >= 0) {
-      auto more = q;
-      more.spares = std::max(1, 2 * p.spares);
-      r.what_ifs.push_back(what_if(fmt::format("{} spares", more.spares), more));
-      more.spares = -1;
-      r.what_ifs.push_back(what_if("unlimited spares", more));
-    } else {
-      // The fewest spares whose mean ETTR is within 0.5 points of unlimited.
-      const double target = what_if("", q).ettr - 0.005;
-      int lo = -1, hi = 1;  // ETTR(lo) < target <= ETTR(hi)
-      auto ettr_at = [&](int s) {
-        auto t = q;
-        t.spares = s;
-        return what_if("", t).ettr;
-      };
-      while (hi < 1'000'000 && ettr_at(hi) < target) lo = hi, hi *= 2;
-      while (hi - lo > 1) {
-        const int mid = (lo + hi) / 2;
-        (mid >= 0 && ettr_at(mid) >= target ? hi : lo) = mid;
-      }
-      r.spares_needed = hi;
-    }
+    add_goodput_what_ifs(r, 400);
   }
   status.clear();
   if (!*to_stdout) std::fputs(report::goodput_text(r).c_str(), stdout);
