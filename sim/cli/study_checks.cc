@@ -35,6 +35,10 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
   base("backend", b.backend);
   if (study.kind == config::StudyKind::kCollective) {
     base("op", b.op), base("bytes", b.bytes), base("datatype", b.datatype), base("ranks", b.ranks);
+  } else {
+    base("stragglers", b.stragglers), base("jitter", b.jitter), base("restart", b.restart), base("spares", b.spares);
+    base("failure_scale", b.failure_scale);
+    if (!b.storage_write.empty()) base("storage_write", b.storage_write);
   }
   for (const auto& a : study.axes)
     for (std::size_t p = 0; p < a.paths.size(); ++p)
@@ -66,6 +70,31 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
         else if (!(n->count >= 1) || !(n->count <= kMaxCollectiveBytes) || n->count != std::floor(n->count))
           problem = fmt::format("expected a whole number of bytes from 1 to {:.0f} (1 PiB), found '{}'",
                                 kMaxCollectiveBytes, v);
+      } else if (field == "stragglers" || (field == "spares" && v != "unlimited")) {
+        char* end = nullptr;
+        const long n = std::strtol(v.c_str(), &end, 10);
+        if (end == v.c_str() || *end != '\0' || n < 0 || n > 1'000'000)
+          problem = fmt::format("expected a whole number from 0 to 1000000{}, found '{}'",
+                                field == "spares" ? " or unlimited" : "", v);
+      } else if (field == "jitter") {
+        if (auto j = units::parse_share(v); !j) problem = j.error().message;
+      } else if (field == "restart") {
+        auto d = units::parse_duration(v);
+        if (!d)
+          problem = d.error().message;
+        else if (d->seconds < 0)
+          problem = fmt::format("expected a duration >= 0, found '{}'", v);
+      } else if (field == "storage_write") {
+        auto r = units::parse_rate(v);
+        if (!r)
+          problem = r.error().message;
+        else if (!(r->bytes_per_s > 0))
+          problem = fmt::format("expected a rate above 0, found '{}'", v);
+      } else if (field == "failure_scale") {
+        char* end = nullptr;
+        const double x = std::strtod(v.c_str(), &end);
+        if (end == v.c_str() || *end != '\0' || !(x > 0) || !std::isfinite(x))
+          problem = fmt::format("expected a number above 0, found '{}'", v);
       } else if (field == "ranks") {
         char* end = nullptr;
         const long r = std::strtol(v.c_str(), &end, 10);

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "sim/cli/collective_sweep.h"
+#include "sim/cli/goodput_plan.h"
 #include "sim/cli/step_run.h"
 #include "sim/collective/ops.h"
 #include "sim/config/study_file.h"
@@ -22,6 +23,7 @@
 #include "sim/report/study_report.h"
 #include "sim/topology/network.h"
 #include "sim/units/units.h"
+#include "sim/workload/stragglers.h"
 #include "sim/workload/workload_spec.h"
 
 namespace collsim::cli {
@@ -64,6 +66,11 @@ std::string point_inputs(const config::Study& study, const config::StudyBase& b,
     s += "workload file\n" + files.at(b.workload) + "\n";
     for (const auto& x : b.workload_sets) s += "set-workload " + x + "\n";
     s += fmt::format("what_if {}\n", b.what_if);
+    s += fmt::format("stragglers {} jitter {}\n", b.stragglers, b.jitter);
+    if (b.goodput) {
+      s += fmt::format("goodput restart {} spares {} storage_write {} failure_scale {}\n", b.restart, b.spares,
+                       b.storage_write, b.failure_scale);
+    }
   } else {
     s += fmt::format("op {}\nbytes {}\ndatatype {}\nranks {}\n", b.op, b.bytes, b.datatype, b.ranks);
   }
@@ -80,6 +87,46 @@ report::StudyRow empty_row(const report::StudyTable& t, const Planned& p) {
   r.labels.assign(t.label_names.size(), "");
   return r;
 }
+
+namespace {
+
+// run.stragglers and run.goodput (values checked by check_study).
+Status add_straggler_and_goodput_metrics(const config::StudyBase& b, const StepRun& run, const report::StudyTable& t,
+                                         report::StudyRow& row) {
+  const long samples = std::strtol(b.stragglers.c_str(), nullptr, 10);
+  if (samples > 0) {
+    workload::StragglerOptions o;
+    o.samples = static_cast<int>(samples);
+    auto jitter = units::parse_share(b.jitter);
+    if (!jitter) return jitter.error();
+    o.jitter = *jitter;
+    const auto s = workload::simulate_stragglers(run.graph, run.costs, *run.network, run.sim_options, o);
+    report::set_metric(t, row, "step_p50_s", s.p50_s);
+    report::set_metric(t, row, "step_p90_s", s.p90_s);
+    report::set_metric(t, row, "step_p99_s", s.p99_s);
+  }
+  if (!b.goodput) return Ok{};
+  GoodputInputs in;
+  in.samples = kStudyGoodputRuns;
+  auto restart = units::parse_duration(b.restart);
+  if (!restart) return restart.error();
+  in.restart_s = restart->seconds;
+  if (b.spares != "unlimited") in.spares = static_cast<int>(std::strtol(b.spares.c_str(), nullptr, 10));
+  if (!b.storage_write.empty()) {
+    auto w = units::parse_rate(b.storage_write);
+    if (!w) return w.error();
+    in.write_Bps = w->bytes_per_s;
+  }
+  in.failure_scale = std::strtod(b.failure_scale.c_str(), nullptr);
+  auto plan = plan_goodput(run, in);
+  const auto g = goodput::simulate_goodput(plan.params);
+  report::set_metric(t, row, "ettr", g.ettr.mean);
+  report::set_metric(t, row, "ettr_p10", g.ettr.p10);
+  report::set_metric(t, row, "effective_tokens_per_s", g.ettr.mean * plan.tokens_per_step / plan.step_s);
+  return Ok{};
+}
+
+}  // namespace
 
 // Simulates one point (in a worker process).
 report::StudyRow evaluate(const config::Study& study, const report::StudyTable& t, const Planned& p,
@@ -124,6 +171,7 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
       report::set_metric(t, row, "bottleneck_delta_pct", top.delta_pct);
       report::set_label(t, row, "bottleneck", fmt::format("{}: {}", top.resource, top.what_if));
     }
+    if (auto s = add_straggler_and_goodput_metrics(b, *run, t, row); !s) return error(s.error().to_string());
     row.ok = true;
     return row;
   }

@@ -16,7 +16,9 @@ namespace {
 
 constexpr int kMaxPoints = 1'000'000;
 
-const std::vector<std::string_view> kRunFields{"algo", "proto", "backend", "what_if"};
+const std::vector<std::string_view> kRunFields{"algo",       "proto",         "backend",      "what_if",
+                                               "stragglers", "jitter",        "goodput",      "restart",
+                                               "spares",     "storage_write", "failure_scale"};
 const std::vector<std::string_view> kCollectiveFields{"op", "algo", "proto", "bytes", "datatype", "ranks", "backend"};
 
 Expected<std::vector<std::string>> string_list(const MapReader& m, std::string_view key) {
@@ -144,11 +146,23 @@ Status set_base_field(StudyBase& b, StudyKind kind, const std::string& field, co
     b.proto = value;
   else if (field == "backend")
     b.backend = value;
-  else if (field == "what_if" && kind == StudyKind::kRun) {
+  else if ((field == "what_if" || field == "goodput") && kind == StudyKind::kRun) {
     auto v = on_off(value, where_field, where);
     if (!v) return v.error();
-    b.what_if = *v;
-  } else if (field == "op")
+    (field == "what_if" ? b.what_if : b.goodput) = *v;
+  } else if (kind == StudyKind::kRun && field == "stragglers")
+    b.stragglers = value;
+  else if (kind == StudyKind::kRun && field == "jitter")
+    b.jitter = value;
+  else if (kind == StudyKind::kRun && field == "restart")
+    b.restart = value;
+  else if (kind == StudyKind::kRun && field == "spares")
+    b.spares = value;
+  else if (kind == StudyKind::kRun && field == "storage_write")
+    b.storage_write = value;
+  else if (kind == StudyKind::kRun && field == "failure_scale")
+    b.failure_scale = value;
+  else if (field == "op")
     b.op = value;
   else if (field == "bytes")
     b.bytes = value;
@@ -294,10 +308,10 @@ Expected<Study> load_study_file(const std::string& path) {
     }
   }
   if (st.axes.empty()) return top.error_at("axes", "a study needs at least one axis (axes: or zip:)");
-  // run.what_if values must be on or off.
+  // run.what_if and run.goodput values must be on or off.
   for (const auto& a : st.axes)
     for (std::size_t p = 0; p < a.paths.size(); ++p)
-      if (a.paths[p] == "run.what_if")
+      if (a.paths[p] == "run.what_if" || a.paths[p] == "run.goodput")
         for (const auto& v : a.values)
           if (auto ok = on_off(v[p], a.paths[p], a.declared_at); !ok) return ok.error();
   return st;

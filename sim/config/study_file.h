@@ -25,6 +25,13 @@ struct StudyBase {
   std::string proto = "";  // likewise
   std::string backend = "simgrid";
   bool what_if = true;
+  // run: stragglers (workload/stragglers.h) and goodput (docs/goodput.md),
+  // as `collsim run --stragglers N --jitter X` and `collsim goodput`'s
+  // options; checked by check_study.
+  std::string stragglers = "0";  // samples; 0: off
+  std::string jitter = "1.1%";
+  bool goodput = false;
+  std::string restart = "10min", spares = "unlimited", storage_write = "", failure_scale = "1";
   // collective
   std::string op = "allreduce";
   std::string bytes = "1G";  // as nccl-tests' -b (K/M/G powers of two)
