@@ -59,7 +59,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"failure_device.yaml", "failure_device.yaml:9:19", "field 'failures.fail[0].device'",
                 "no device named 'spine3'"},
         BadFile{"failure_rate.yaml", "failure_rate.yaml:9:40", "field 'failures.degrade[0].rate'",
-                "a degraded rate of 50 GB/s is above the rate of the link from 'gpu0' to 'sw' (25 GB/s)"},
+                "a degraded rate of 50 GB/s is above the rate of a cable from 'gpu0' to 'sw' (25 GB/s)"},
         BadFile{"failure_seed.yaml", "failure_seed.yaml:9:9", "field 'failures.seed'", "expected a whole number"},
         BadFile{"failure_cut.yaml", "failure_cut.yaml:9:10", "field 'failures.fail[0]'",
                 "GPUs 'gpu0' and 'gpu1' have no path left between them"}),

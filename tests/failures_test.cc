@@ -4,6 +4,7 @@
 // reports what was lost.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -86,7 +87,7 @@ TEST(Failures, ARandomShareIsSizedAndReproducible) {
     auto topo = topology::build_topology(s);
     if (!topo.ok()) continue;  // a draw that cuts a GPU off is refused (tested in cli_test)
     ++built;
-    EXPECT_EQ(topo->failed.links_down, 2);
+    EXPECT_EQ(topo->failed.cables_down, 2);
   }
   EXPECT_GT(built, 0);
   std::set<std::string> seen;
@@ -99,10 +100,49 @@ TEST(Failures, ARandomShareIsSizedAndReproducible) {
   EXPECT_EQ(seen.size(), 2u);  // the draw moves with the seed: both spine0 links are taken by some seed
 }
 
+double bisection_GBps(const std::string& args) {
+  const auto r = run_collsim("topo tests/data/failures/two_spines.yaml " + args + " --json -");
+  EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.err;
+  const auto at = r.out.find("\"bisection_GBps\":");
+  return at == std::string::npos ? -1 : std::stod(r.out.substr(at + 17));
+}
+
+TEST(Failures, ALinkOfSeveralLanesFailsAndDegradesCableByCable) {
+  // The four uplinks as bundles of 2 cables of 25 GB/s: 100 GB/s between
+  // the leaves' halves (max flow at line rate).
+  std::string bundled;
+  for (int i = 4; i < 8; ++i) bundled += " --set links[" + std::to_string(i) + "].lanes=2";
+  EXPECT_DOUBLE_EQ(bisection_GBps(bundled), 100);
+  // An absolute rate is each cable's: 5 GB/s x 2 cables x 2 uplinks per leaf.
+  EXPECT_DOUBLE_EQ(bisection_GBps(bundled + " --degrade class=infiniband,tier=fabric,rate=5GB/s"), 20);
+  // Half of one uplink's 2 cables: that link carries 25 GB/s, the other 50.
+  EXPECT_DOUBLE_EQ(bisection_GBps(bundled + " --fail from=leaf0,to=spine0,fraction=50%"), 75);
+  // tier selects switch-to-switch links (fabric) or the rest (edge).
+  const auto edge = run_collsim(
+      "topo tests/data/failures/two_spines.yaml --degrade class=infiniband,tier=edge,rate=50% "
+      "--json -");
+  EXPECT_NE(edge.out.find("\"cables_degraded\":4"), std::string::npos) << edge.out;
+}
+
+TEST(Failures, ASelectionOfNothingIsAnError) {
+  for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
+           {"--degrade class=nvlink5,rate=50%", "no link of class 'nvlink5' in this topology"},
+           {"--fail class=infiniband,fraction=1%", "1% of the 8 selected cables is none: give at least 6.25%"},
+           {"--fail 'class=infiniband,tier=core'", "expected fabric (links between switches) or edge"},
+           {"--fail device=", "expected key=value pairs"},
+           {"--fail device=cpu0", "no device named 'cpu0'"},
+       }) {
+    const auto r = run_collsim("topo tests/data/failures/two_spines.yaml " + args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(expect), std::string::npos) << args << "\n" << r.err;
+  }
+}
+
 TEST(Failures, TopoReportsWhatWasLost) {
   const auto r = run_collsim("topo tests/data/failures/two_spines.yaml --fail device=spine1 --json -");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("\"links_down\":2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"cables_down\":2"), std::string::npos) << r.out;
   // Max flow between {gpu0, gpu1} and {gpu2, gpu3}: two 25 GB/s uplinks per
   // leaf, one left.
   EXPECT_NE(r.out.find("\"bisection_Bps\":25000000000,\"healthy_bisection_Bps\":50000000000"), std::string::npos)

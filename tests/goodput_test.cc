@@ -170,6 +170,11 @@ TEST(Goodput, CommandReportsAndRefusesBadInput) {
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("\"blast_radius\":\"NVLink domain\""), std::string::npos) << ok.out;  // TP 8 over 4-GPU trays
   EXPECT_NE(ok.out.find("\"hosts\":144"), std::string::npos) << ok.out;
+  // Runs that never reach the tokens count as longer than the cap, not as 0.
+  const auto stuck = run_collsim(base + "--what-if off --failure-scale 1000 --tokens 1e12");
+  ASSERT_EQ(stuck.exit_code, 0) << stuck.err;
+  EXPECT_NE(stuck.out.find("p50 > 938.2 d"), std::string::npos) << stuck.out;
+  EXPECT_NE(stuck.out.find("50 of 50 runs unfinished"), std::string::npos) << stuck.out;
   for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
            {"--spares -1", "--spares must be a whole number from 0"},
            {"--seed x", "--seed must be a whole number"},
@@ -178,6 +183,9 @@ TEST(Goodput, CommandReportsAndRefusesBadInput) {
            {"--blast-radius rack", "--blast-radius must be auto, host or domain, found 'rack'"},
            {"--storage-write 0GB/s", "--storage-write must be a rate > 0"},
            {"--planned maybe", "--planned must be on or off"},
+           {"--gpus-per-host 7", "--gpus-per-host 7 does not divide the 576 GPUs"},
+           {"--failure-scale 1e6", "more than the 2e+08 collsim simulates"},
+           {"--tokens 1e20", "each lasting up to 20x its training time"},
        }) {
     const auto r = run_collsim(base + args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;

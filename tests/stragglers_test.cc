@@ -120,6 +120,9 @@ TEST(Stragglers, RunReportsThemAndRefusesBadFlags) {
            {"--stragglers 5 --slow nope=80%", "--slow nope: no GPU named 'nope'"},
            {"--stragglers 5 --slow-random 9", "--slow-random 9 is more than the 8 GPUs"},
            {"--stragglers 5 --straggler-model fast", "--straggler-model must be frozen or exact"},
+           {"--slow gpu3=80%", "--slow applies to --stragglers N"},
+           {"--jitter 2%", "--jitter applies to --stragglers N"},
+           {"--stragglers 5 --slow gpu3=80% --slow gpu3=50%", "GPU 'gpu3' is given twice"},
        }) {
     const auto r = collsim::testing::run_collsim(base + args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;

@@ -368,6 +368,8 @@ TEST(Sweep, BadStragglerAndGoodputValuesStopTheStudy) {
       {"  run.restart: [5]\n", "field 'run.restart': '5' has no unit"},
       {"  run.goodput: [maybe]\n", "expected on or off, found 'maybe'"},
       {"  run.failure_scale: [0]\n", "field 'run.failure_scale': expected a number above 0"},
+      {"  run.spares: [0, 1]\n", "run.spares applies with run.goodput: on, which this study never sets"},
+      {"  run.jitter: [1%, 2%]\n", "run.jitter applies with run.stragglers above 0"},
   };
   for (const auto& [axes, expect] : cases) {
     const auto study =

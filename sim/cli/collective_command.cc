@@ -247,7 +247,7 @@ int collective_command(const std::vector<std::string>& argv) {
   // The file's spec and device graph are dropped once the network is built
   // (at 131,072 GPUs they hold over a gigabyte the collectives never read);
   // the network is kept until the process exits (exit_owned.h).
-  std::string topology_name;
+  std::string topology_name, failures;
   const topology::Network* built = nullptr;
   {
     auto spec = config::load_topology_file(args.get("topology"), topology_sets(args));
@@ -256,6 +256,7 @@ int collective_command(const std::vector<std::string>& argv) {
     if (!topo) return stop(topo.error());
     *spec = config::TopologySpec{};
     topology_name = topo->name;
+    if (topo->failed.any()) failures = topo->failed.text();
     built = &keep_until_exit(std::make_unique<topology::Network>(*topo));
   }
   const topology::Network& network = *built;
@@ -319,8 +320,8 @@ int collective_command(const std::vector<std::string>& argv) {
   }
   auto rows = run_collective_sweep(request, network, **backend, progress);
   if (!rows) return stop(rows.error());
-  const report::CollectiveHeader header{topology_name, (*backend)->name(), std::string(collective::op_name(*op)),
-                                        args.get("algo"), ranks};
+  const report::CollectiveHeader header{
+      topology_name, (*backend)->name(), std::string(collective::op_name(*op)), args.get("algo"), ranks, failures};
   if (!*to_stdout) std::fputs(report::format_collective_table(header, *rows).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = write_output(args.get("json"), report::collective_json(header, *rows)); !s) {

@@ -111,7 +111,9 @@ int goodput_command(const std::vector<std::string>& argv) {
   in.repair_s = *repair;
   if (args.get("spares") != "unlimited") {
     auto spares = whole_number_option(args, "spares", 0, 1'000'000);
-    if (!spares) return stop(make_error(spares.error().message + " or 'unlimited'"));
+    if (!spares)
+      return stop(fmt::format("--spares must be a whole number from 0 to 1000000 or unlimited, found '{}'",
+                              args.get("spares")));
     in.spares = static_cast<int>(*spares);
   }
   auto scale = positive_number_option(args, "failure-scale");
@@ -178,7 +180,9 @@ int goodput_command(const std::vector<std::string>& argv) {
   if (!ran) return stop(ran.error());
   const StepRun* run = &keep_until_exit(std::move(*ran));  // exit_owned.h
 
-  report::GoodputReport r = plan_goodput(*run, in);
+  auto planned = plan_goodput(*run, in);
+  if (!planned) return stop(planned.error());
+  report::GoodputReport& r = *planned;
   r.result = goodput::simulate_goodput(r.params,
                                        [&](int done, int total) { status(fmt::format("{} of {} runs", done, total)); });
   if (args.get("what-if") == "on") {

@@ -18,12 +18,16 @@ report::GoodputWhatIf what_if(std::string change, const goodput::GoodputParams& 
 
 }  // namespace
 
-report::GoodputReport plan_goodput(const StepRun& run, const GoodputInputs& in) {
+Expected<report::GoodputReport> plan_goodput(const StepRun& run, const GoodputInputs& in) {
   const auto& network = *run.network;
   const auto& w = run.workload;
   report::GoodputReport r;
   r.workload = w.name;
   r.topology = run.spec.name;
+  if (run.topo.failed.any()) {
+    r.failures =
+        run.topo.failed.text() + (in.step_s ? "; not used: the step's time is given" : "; in the step's simulation");
+  }
   r.step_s = in.step_s.value_or(run.result.step_time_s);
   r.step_source = in.step_source;
   r.tokens_per_step = static_cast<double>(w.batch.global) * w.model.seq_len;
@@ -35,6 +39,10 @@ report::GoodputReport plan_goodput(const StepRun& run, const GoodputInputs& in) 
   c.gpus_per_domain = c.gpus / std::max<int>(1, static_cast<int>(domains.size()));
   for (auto v : boost::make_iterator_range(boost::vertices(run.topo.graph))) {
     if (run.topo.graph[v].kind == config::DeviceKind::kNic) ++c.nics;
+  }
+  if (in.gpus_per_host && (*in.gpus_per_host > c.gpus || c.gpus % *in.gpus_per_host != 0)) {
+    return make_error(
+        fmt::format("--gpus-per-host {} does not divide the {} GPUs into whole servers", *in.gpus_per_host, c.gpus));
   }
   c.gpus_per_host = std::min(
       in.gpus_per_host.value_or(goodput::default_gpus_per_host(run.topo.graph[run.topo.gpus.front()].model)), c.gpus);
@@ -71,6 +79,14 @@ report::GoodputReport plan_goodput(const StepRun& run, const GoodputInputs& in) 
   }
   p.causes = goodput::failure_causes(c, in.failure_scale);
   p.planned_per_hour = in.planned ? goodput::planned_rate_per_hour(in.failure_scale) : 0;
+  if (const double events = goodput::expected_events(p); events > goodput::kMaxEvents) {
+    return make_error(fmt::format(
+        "{} run{} at this cluster's failure rate could meet up to {:.2g} interruptions ({}), more than the {:.0e} "
+        "collsim simulates: give fewer --samples, a shorter run (--days, --tokens) or a lower --failure-scale",
+        p.samples, p.samples == 1 ? "" : "s", events,
+        in.tokens > 0 ? "each lasting up to 20x its training time" : fmt::format("of {:g} days each", in.days),
+        goodput::kMaxEvents));
+  }
   return r;
 }
 

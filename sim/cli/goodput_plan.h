@@ -39,8 +39,10 @@ struct GoodputInputs {
 };
 
 // The report with everything but the results. Preconditions: `run` holds a
-// topology and workload (simulated unless in.step_s is set).
-report::GoodputReport plan_goodput(const StepRun& run, const GoodputInputs& in);
+// topology and workload (simulated unless in.step_s is set). Errors (named
+// by option): GPUs per host that do not divide the GPUs; a request beyond
+// goodput::kMaxEvents.
+Expected<report::GoodputReport> plan_goodput(const StepRun& run, const GoodputInputs& in);
 
 // Fills r.what_ifs (and r.spares_needed with unlimited spares), each with
 // at most `samples` runs.

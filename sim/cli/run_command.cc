@@ -101,6 +101,13 @@ Expected<StragglerRequest> straggler_request(const ParsedArgs& args) {
   if (!samples) return samples.error();
   r.samples = static_cast<int>(*samples);
   r.options.samples = r.samples;
+  if (r.samples == 0) {  // the straggler options mean nothing without samples: say so rather than ignore them
+    for (const char* name : {"jitter", "slow", "slow-random", "slow-speed", "straggler-model", "seed"}) {
+      if (args.has(name))
+        return make_error(
+            fmt::format("--{} applies to --stragglers N (samples of the step), which is not given", name));
+    }
+  }
   auto jitter = units::parse_share(args.get("jitter"));
   if (!jitter) return make_error("--jitter: " + jitter.error().message);
   r.options.jitter = *jitter;
@@ -123,6 +130,9 @@ Expected<StragglerRequest> straggler_request(const ParsedArgs& args) {
       return make_error(fmt::format("--slow: expected NAME=SPEED (such as n3gpu5=80%), found '{}'", s));
     auto v = speed("--slow " + s, s.substr(eq + 1));
     if (!v) return v.error();
+    for (const auto& [name, speed] : r.slow) {
+      if (name == s.substr(0, eq)) return make_error(fmt::format("--slow {}: GPU '{}' is given twice", s, name));
+    }
     r.slow.emplace_back(s.substr(0, eq), *v);
   }
   return r;

@@ -129,6 +129,7 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   workload::MemoryPlan memory = std::move(run->report.memory);
   run->report = report::summarise_step(run->workload, run->spec.name, run->graph, run->costs, run->result, network);
   run->report.memory = std::move(memory);
+  if (run->topo.failed.any()) run->report.failures = run->topo.failed.text();
   run->simulated = true;
   run->report.cost_stats = stats;
   run->report.gpu = *gpu;

@@ -105,6 +105,31 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
       if (!problem.empty()) return Error{problem, path, mark};
     }
   }
+  // Goodput and straggler fields do nothing unless goodput or stragglers are
+  // on somewhere in the study: say so rather than fill empty columns.
+  if (study.kind == config::StudyKind::kRun) {
+    auto given = [&](const std::string& field) -> const SourceMark* {
+      if (auto it = study.base_marks.find("run." + field); it != study.base_marks.end()) return &it->second;
+      for (const auto& a : study.axes)
+        for (const auto& path : a.paths)
+          if (path == "run." + field) return &a.declared_at;
+      return nullptr;
+    };
+    bool goodput = b.goodput, stragglers = b.stragglers != "0";
+    for (const auto& a : study.axes)
+      for (std::size_t p = 0; p < a.paths.size(); ++p)
+        for (const auto& v : a.values) {
+          goodput |= a.paths[p] == "run.goodput" && (v[p] == "on" || v[p] == "true");
+          stragglers |= a.paths[p] == "run.stragglers" && v[p] != "0";
+        }
+    for (const char* f : {"restart", "spares", "storage_write", "failure_scale"}) {
+      if (const SourceMark* at = given(f); at && !goodput)
+        return Error{fmt::format("run.{} applies with run.goodput: on, which this study never sets", f),
+                     std::string("run.") + f, *at};
+    }
+    if (const SourceMark* at = given("jitter"); at && !stragglers)
+      return Error{"run.jitter applies with run.stragglers above 0, which this study never sets", "run.jitter", *at};
+  }
   // Paths into the topology and workload: does the first value's override
   // name a field? (Other errors belong to the points that hit them.)
   for (const auto& a : study.axes) {

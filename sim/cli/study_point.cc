@@ -94,6 +94,7 @@ namespace {
 Status add_straggler_and_goodput_metrics(const config::StudyBase& b, const StepRun& run, const report::StudyTable& t,
                                          report::StudyRow& row) {
   const long samples = std::strtol(b.stragglers.c_str(), nullptr, 10);
+  std::optional<double> step_s;  // with stragglers: their mean step, which goodput then runs on
   if (samples > 0) {
     workload::StragglerOptions o;
     o.samples = static_cast<int>(samples);
@@ -104,10 +105,12 @@ Status add_straggler_and_goodput_metrics(const config::StudyBase& b, const StepR
     report::set_metric(t, row, "step_p50_s", s.p50_s);
     report::set_metric(t, row, "step_p90_s", s.p90_s);
     report::set_metric(t, row, "step_p99_s", s.p99_s);
+    step_s = s.mean_s;
   }
   if (!b.goodput) return Ok{};
   GoodputInputs in;
   in.samples = kStudyGoodputRuns;
+  in.step_s = step_s;
   auto restart = units::parse_duration(b.restart);
   if (!restart) return restart.error();
   in.restart_s = restart->seconds;
@@ -118,7 +121,9 @@ Status add_straggler_and_goodput_metrics(const config::StudyBase& b, const StepR
     in.write_Bps = w->bytes_per_s;
   }
   in.failure_scale = std::strtod(b.failure_scale.c_str(), nullptr);
-  auto plan = plan_goodput(run, in);
+  auto planned = plan_goodput(run, in);
+  if (!planned) return planned.error();
+  const auto& plan = *planned;
   const auto g = goodput::simulate_goodput(plan.params);
   report::set_metric(t, row, "ettr", g.ettr.mean);
   report::set_metric(t, row, "ettr_p10", g.ettr.p10);

@@ -64,6 +64,17 @@ int topo_command(const std::vector<std::string>& argv) {
     const topology::Network healthy_network(*healthy);
     const auto h = topology::summarize(*healthy, healthy_network);
     summary.healthy_bisection_Bps = h.bisection_Bps;
+    // The inventory is the cluster's as built: failed cables are still cables.
+    summary.devices_by_kind = h.devices_by_kind;
+    summary.links_by_class = h.links_by_class;
+    summary.lanes_by_class = h.lanes_by_class;
+    summary.cables = h.cables;
+    summary.cable_total_m = h.cable_total_m;
+    summary.cable_max_m = h.cable_max_m;
+    summary.longest_cable = h.longest_cable;
+    summary.cables_by_medium = h.cables_by_medium;
+    summary.cables_by_length_bin = h.cables_by_length_bin;
+    summary.mean_cable_latency_s_by_class = h.mean_cable_latency_s_by_class;
     summary.healthy_gpu_network_Bps = h.gpu_network_Bps;
     summary.healthy_gpu_nvlink_Bps = h.gpu_nvlink_Bps;
   }

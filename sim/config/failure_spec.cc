@@ -13,12 +13,12 @@ namespace {
 constexpr char kFlagMark = '\x1f';  // starts (and ends the flag of) an overrides entry made by failure_flag
 
 Status read_entry(const MapReader& entry, bool degrade, FailuresSpec& failures) {
-  if (auto s = entry.check({"device", "from", "to", "class", "fraction", "rate"}); !s) return s;
+  if (auto s = entry.check({"device", "from", "to", "class", "tier", "fraction", "rate"}); !s) return s;
   FailureSpec f;
   f.degrade = degrade;
   f.at = entry.mark();
   f.path = entry.path();
-  for (const char* key : {"device", "from", "to", "class", "fraction", "rate"})
+  for (const char* key : {"device", "from", "to", "class", "tier", "fraction", "rate"})
     if (entry.has(key)) f.marks[key] = entry.mark_of(key);
   const int selectors =
       (entry.has("device") ? 1 : 0) + (entry.has("from") || entry.has("to") ? 1 : 0) + (entry.has("class") ? 1 : 0);
@@ -30,10 +30,21 @@ Status read_entry(const MapReader& entry, bool degrade, FailuresSpec& failures) 
     if (!entry.has(key)) continue;
     auto v = entry.scalar(key);
     if (!v) return v.error();
+    if (v->empty())
+      return entry.error_at(
+          key, fmt::format("expected a {} name, found ''", key == std::string_view("class") ? "link class" : "device"));
     *target = *v;
   }
   if (f.from.empty() != f.to.empty()) {
     return entry.error_at(f.from.empty() ? "to" : "from", "a link is selected by both of its devices: from and to");
+  }
+  if (entry.has("tier")) {
+    auto tier = entry.scalar("tier");
+    if (!tier) return tier.error();
+    if (*tier != "fabric" && *tier != "edge")
+      return entry.error_at(
+          "tier", fmt::format("expected fabric (links between switches) or edge (the others), found '{}'", *tier));
+    f.tier = *tier;
   }
   if (entry.has("fraction")) {
     auto text = entry.scalar("fraction");
@@ -70,7 +81,7 @@ Status read_entry(const MapReader& entry, bool degrade, FailuresSpec& failures) 
 }  // namespace
 
 Status read_failures(const MapReader& top, TopologySpec& spec) {
-  if (!top.has("failures")) return Ok{};
+  if (!top.has("failures") || top.child("failures").IsNull()) return Ok{};  // absent or empty: none
   const YAML::Node node = top.child("failures");
   if (!node.IsMap()) return top.error_at("failures", "expected a map with fail, degrade and seed");
   MapReader failures(node, top.file(), "failures");

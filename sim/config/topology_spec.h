@@ -147,9 +147,10 @@ struct NcclSpec {
 struct FailureSpec {
   bool degrade = false;                      // false: the links are down
   std::string device, from, to, link_class;  // one selector: device, from + to, or class
+  std::string tier;                          // "", "fabric" (switch to switch) or "edge" (the others)
   double fraction = 1.0;                     // share of the selected links, 0 to 1, drawn at random
-  double rate_share = 0;                     // degrade: the new rate as a share of the link's (0, 1], or
-  double rate_Bps = 0;                       //          the new rate (not above the link's)
+  double rate_share = 0;                     // degrade: each cable's new rate as a share of its own, or
+  double rate_Bps = 0;                       //          each cable's new rate (not above its own)
   std::string path;                          // "failures.fail[0]", for errors
   SourceMark at;                             // the entry
   std::map<std::string, SourceMark> marks;   // of each field's value ("device", "from", "rate"...)

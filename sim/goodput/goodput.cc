@@ -171,7 +171,7 @@ Quantiles quantiles(std::vector<double>& v) {
   if (v.empty()) return q;
   std::sort(v.begin(), v.end());
   double sum = 0;
-  for (double x : v) sum += x;
+  for (double x : v) sum += x;  // infinite when a run never finished
   q.mean = sum / static_cast<double>(v.size());
   auto at = [&](double f) { return v[static_cast<std::size_t>(std::floor(f * static_cast<double>(v.size() - 1)))]; };
   q.p10 = at(0.1);
@@ -181,6 +181,13 @@ Quantiles quantiles(std::vector<double>& v) {
 }
 
 }  // namespace
+
+double expected_events(const GoodputParams& p) {
+  double per_hour = p.planned_per_hour;
+  for (const auto& c : p.causes) per_hour += c.rate_per_hour;
+  const double wall = p.horizon_s > 0 ? p.horizon_s : kWallCapFactor * p.target_train_s;
+  return per_hour / 3600 * wall * std::max(1, p.samples);
+}
 
 GoodputResult simulate_goodput(const GoodputParams& p, const std::function<void(int, int)>& progress) {
   GoodputResult r;
@@ -204,7 +211,7 @@ GoodputResult simulate_goodput(const GoodputParams& p, const std::function<void(
     const RunTotals t = run.go(r.interval_s);
     const double train = t.time[0];
     r.ettr_samples.push_back(t.wall > 0 ? train / t.wall : 0);
-    if (p.horizon_s <= 0 && t.finished) walls.push_back(t.wall);
+    if (p.horizon_s <= 0) walls.push_back(t.finished ? t.wall : kInf);  // unfinished: beyond the cap
     if (!t.finished) ++r.unfinished;
     r.train_s += t.time[0] / n;
     r.checkpoint_s += t.time[1] / n;

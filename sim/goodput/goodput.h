@@ -105,6 +105,15 @@ double daly_interval(double save_s, double mtbf_s);
 // `recovery_s` during which failures can also strike.
 double expected_segment_time(double segment_s, double recovery_s, double rate_per_s);
 
+// Named limit: interruptions simulated over all runs, 2e8 (about 20 s on
+// one core). expected_events() bounds a request from above; the CLI
+// refuses one beyond the limit instead of running for minutes.
+inline constexpr double kMaxEvents = 2e8;
+// Interruptions (unexpected and planned) all runs meet at most: their rate
+// times the longest a run may last (the horizon, or kWallCapFactor x the
+// training time to reach), times the runs.
+double expected_events(const GoodputParams& params);
+
 // Preconditions: as GoodputParams states (the CLI checks them); samples
 // >= 1. Deterministic for a seed. `progress(done, total)` is called now and
 // then when set.

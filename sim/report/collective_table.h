@@ -39,6 +39,7 @@ struct CollectiveHeader {
   std::string op;
   std::string algo;
   int ranks = 0;
+  std::string failures;  // topology::FailureSummary::text(); empty when none
 };
 
 std::string format_collective_table(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows);

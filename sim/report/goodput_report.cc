@@ -45,6 +45,7 @@ std::string goodput_text(const GoodputReport& r) {
                                 c.gpus, p.samples, run_text(r), p.seed);
   out += fmt::format("step          {} ({}), {} tokens per step\n", human(r.step_s), r.step_source,
                      tokens_text(r.tokens_per_step));
+  if (!r.failures.empty()) out += fmt::format("failures      {}\n", r.failures);
   out +=
       fmt::format("parts         {} GPUs, {} hosts of {}, {} NICs, NVLink domains of {}; blast radius {} ({} GPUs)\n",
                   c.gpus, c.hosts, c.gpus_per_host, c.nics, c.gpus_per_domain, r.blast_radius, r.unit_gpus);
@@ -67,9 +68,14 @@ std::string goodput_text(const GoodputReport& r) {
   out += fmt::format("ETTR          mean {}, p10 {}, p50 {}, p90 {} (effective training time / wall-clock time)\n",
                      pct(g.ettr.mean), pct(g.ettr.p10), pct(g.ettr.p50), pct(g.ettr.p90));
   if (r.tokens > 0) {
-    out += fmt::format("time to train mean {}, p10 {}, p50 {}, p90 {} ({} at 100%)", human(g.wall_s.mean),
-                       human(g.wall_s.p10), human(g.wall_s.p50), human(g.wall_s.p90), human(p.target_train_s));
-    out += g.unfinished > 0 ? fmt::format("; {} runs unfinished after {}x\n", g.unfinished, goodput::kWallCapFactor)
+    // A run still unfinished at the cap counts as longer than it.
+    auto wall = [&](double s) {
+      return std::isfinite(s) ? human(s) : "> " + human(goodput::kWallCapFactor * p.target_train_s);
+    };
+    out += fmt::format("time to train mean {}, p10 {}, p50 {}, p90 {} ({} at 100%)", wall(g.wall_s.mean),
+                       wall(g.wall_s.p10), wall(g.wall_s.p50), wall(g.wall_s.p90), human(p.target_train_s));
+    out += g.unfinished > 0 ? fmt::format("; {} of {} runs unfinished after {:g}x that\n", g.unfinished, p.samples,
+                                          goodput::kWallCapFactor)
                             : "\n";
   }
   const double wall = g.train_s + g.checkpoint_s + g.lost_s + g.restart_s + g.load_s + g.wait_s;
@@ -114,6 +120,7 @@ std::string goodput_json(const GoodputReport& r) {
   };
   w.begin_object();
   w.key("workload").value(r.workload).key("topology").value(r.topology);
+  if (!r.failures.empty()) w.key("failures").value(r.failures);
   w.key("samples").value(static_cast<double>(p.samples)).key("seed").value(static_cast<double>(p.seed));
   w.key("horizon_s").value(p.horizon_s).key("tokens").value(r.tokens);
   w.key("gpus").value(static_cast<double>(r.counts.gpus)).key("hosts").value(static_cast<double>(r.counts.hosts));
@@ -226,8 +233,7 @@ std::string goodput_html(const GoodputReport& r) {
   }
   if (!g.timeline.empty()) {
     body += "<h2>One run, as it went</h2>";
-    std::vector<std::string> names;
-    for (const auto& [name, s] : states) names.push_back(name);
+    const std::vector<std::string> names{"training", "saves", "lost work", "restarts", "loads", "waiting"};
     svg::GanttRow row{"run 1", {}};
     for (const auto& span : g.timeline) row.boxes.push_back({span.t0, span.t1, static_cast<int>(span.state), ""});
     body += svg::gantt("timeline", {row}, g.timeline.back().t1, names);

@@ -18,6 +18,7 @@ struct GoodputWhatIf {
 
 struct GoodputReport {
   std::string workload, topology;
+  std::string failures;  // the topology's failed and degraded cables, applied to the simulated step; empty: none
   goodput::ClusterCounts counts;
   std::string blast_radius;  // "host" or "NVLink domain"
   int unit_gpus = 0;         // GPUs in one blast radius

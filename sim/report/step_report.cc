@@ -139,7 +139,8 @@ std::string stragglers_text(const StepReport& r) {
     if (s.tail_by_stage[k] > 0)
       stages.push_back(fmt::format("stage {} {:.0f}%", k, 100.0 * s.tail_by_stage[k] / std::max(1, tail)));
   }
-  out += fmt::format("  the tail's slowest GPU (samples from p90) by pipeline stage: {}\n", fmt::join(stages, ", "));
+  if (o.jitter > 0 || !r.slow_gpus.empty())  // else every GPU is alike and no stage sets the tail
+    out += fmt::format("  the tail's slowest GPU (samples from p90) by pipeline stage: {}\n", fmt::join(stages, ", "));
   return out;
 }
 
@@ -153,6 +154,7 @@ std::string step_text(const StepReport& r) {
   std::string out;
   auto line = [&](const std::string& s) { out += s + "\n"; };
   line(fmt::format("collsim run: {} on {} ({} GPUs)", r.workload, r.topology, r.gpus));
+  if (!r.failures.empty()) line("  failures      " + r.failures);
   line(fmt::format(
       "  parallelism   tp {} x cp {} x pp {} x dp {} (ep {}); {} micro-batches of {} x {} tokens; {}; ZeRO-{}", g.tp,
       g.cp, g.pp, g.dp, g.ep, g.micro_batches, w.batch.micro, w.model.seq_len,
@@ -264,6 +266,7 @@ std::string step_json(const StepReport& r) {
   j.begin_object();
   j.key("workload").value(r.workload);
   j.key("topology").value(r.topology);
+  if (!r.failures.empty()) j.key("failures").value(r.failures);
   j.key("gpus").value(static_cast<double>(r.gpus));
   j.key("parallelism").begin_object();
   for (auto [k, v] : {std::pair{"tp", g.tp},

@@ -51,6 +51,7 @@ struct StepReport {
   workload::CommCostStats cost_stats;
   workload::StepGpu gpu;  // the GPUs' model and peak (for MFU); peak 0 = unknown
   workload::MemoryPlan memory;
+  std::string failures;  // the topology's failed and degraded cables (FailureSummary::text()); empty: none
   // `collsim run --stragglers N`: the step with GPUs of uneven speed
   // (stragglers.h); null when not asked. `slow_gpus` names the persistently
   // slow ones with their speed.

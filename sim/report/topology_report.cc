@@ -53,11 +53,7 @@ std::string format_topology_summary(const topology::TopologySummary& s) {
   }
   if (s.failed.any()) {
     const auto& f = s.failed;
-    out +=
-        fmt::format("failures     {} link{} down{}, {} degraded{}{}\n", f.links_down, f.links_down == 1 ? "" : "s",
-                    f.down_by_class.empty() ? "" : " (" + counts(f.down_by_class) + ")", f.links_degraded,
-                    f.degraded_by_class.empty() ? "" : " (" + counts(f.degraded_by_class) + ")",
-                    f.devices_down.empty() ? "" : fmt::format("; devices down: {}", fmt::join(f.devices_down, ", ")));
+    out += "failures     " + f.text() + "\n";
     auto change = [](double now, double was) {
       return was > 0 ? fmt::format("{:+.1f}%", 100 * (now / was - 1)) : std::string("-");
     };
@@ -116,8 +112,9 @@ std::string topology_json(const topology::TopologySummary& s) {
   w.key("sharp_switches").value(static_cast<double>(s.sharp_switches));
   if (s.failed.any()) {
     w.key("failures").begin_object();
+    w.key("cables_down").value(static_cast<double>(s.failed.cables_down));
+    w.key("cables_degraded").value(static_cast<double>(s.failed.cables_degraded));
     w.key("links_down").value(static_cast<double>(s.failed.links_down));
-    w.key("links_degraded").value(static_cast<double>(s.failed.links_degraded));
     w.key("devices_down").begin_array();
     for (const auto& d : s.failed.devices_down) w.value(d);
     w.end_array();

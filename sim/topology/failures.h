@@ -12,11 +12,16 @@
 namespace collsim::topology {
 
 // What the failures took, for reports (collsim topo).
+// Counted in cables: a link of `lanes` lanes is that many cables (ports),
+// each failed or degraded on its own.
 struct FailureSummary {
-  int links_down = 0, links_degraded = 0;
-  std::map<std::string, int> down_by_class, degraded_by_class;
-  std::vector<std::string> devices_down;  // selected by `device` in a fail entry
-  bool any() const { return links_down > 0 || links_degraded > 0; }
+  int cables_down = 0, cables_degraded = 0;
+  int links_down = 0;                                           // links with every cable down (left out of the graph)
+  std::map<std::string, int> down_by_class, degraded_by_class;  // cables
+  std::vector<std::string> devices_down;                        // every link of these is down
+  bool any() const { return cables_down > 0 || cables_degraded > 0; }
+  // "3 cables down (infiniband 3), 1 degraded (nvlink5 1); devices down: p0spine0"
+  std::string text() const;
 };
 
 struct LinkFailures {
@@ -24,12 +29,17 @@ struct LinkFailures {
   FailureSummary summary;
 };
 
-// Entries apply in order (fail, then degrade lists); a link degraded twice
-// keeps the lower rate; a random share takes round(fraction x selected)
-// links, drawn with the spec's seed and the entry's position. Errors, at
-// the entry's field: no such device or class; no link between the two
-// devices; a device that is a GPU or CPU (the job runs on every GPU: fail
-// its NIC or links); a degraded rate above a selected link's.
+// Entries apply in order (fail, then degrade lists). An entry selects links
+// (by device, device pair or class, narrowed by tier), then their cables
+// (each link's lanes), then a random share of the cables, round(fraction x
+// cables), drawn with the spec's seed and the entry's position. A failed
+// cable carries nothing; a degraded one carries the share of its rate or
+// the absolute rate given (per cable); a cable degraded twice keeps the
+// lower rate. Errors, at the entry's field: no such device or class; no
+// link between the two devices; an entry that selects no cable (a class or
+// tier the topology does not have, a share that rounds to none); a device
+// that is a GPU or CPU (the job runs on every GPU: fail its NIC or links);
+// a degraded rate above a selected cable's.
 Expected<LinkFailures> resolve_failures(const config::TopologySpec& spec);
 
 }  // namespace collsim::topology

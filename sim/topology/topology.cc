@@ -78,9 +78,9 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
       if (topo.failed.any()) {  // the failures cut it off: say so where they were given
         const auto& first = spec.failures.entries.front();
         const auto reached = std::count_if(topo.gpus.begin(), topo.gpus.end(), [&](Vertex v) { return seen[v]; });
-        return Error{fmt::format("after the failures ({} link{} down) GPUs '{}' and '{}' have no path left between "
+        return Error{fmt::format("after the failures ({} cable{} down) GPUs '{}' and '{}' have no path left between "
                                  "them ({} of {} GPUs reach '{}'): a collective over both cannot run",
-                                 topo.failed.links_down, topo.failed.links_down == 1 ? "" : "s",
+                                 topo.failed.cables_down, topo.failed.cables_down == 1 ? "" : "s",
                                  topo.graph[topo.gpus.front()].name, d.name, reached, topo.gpus.size(),
                                  topo.graph[topo.gpus.front()].name),
                      first.path, first.at};
