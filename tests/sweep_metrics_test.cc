@@ -1,0 +1,87 @@
+// Sweeps over stragglers and goodput (docs/sweeps.md): their fields are
+// checked before anything runs, and their metrics come out in every row.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sweep_support.h"
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::fresh_dir;
+using testing::read_file;
+using testing::rows_of;
+using testing::run_collsim;
+using testing::write_study;
+
+TEST(Sweep, BadStragglerAndGoodputValuesStopTheStudy) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"  run.spares: [1, -1]\n", "field 'run.spares': expected a whole number from 0 to 1000000 or unlimited"},
+      {"  run.jitter: [1%, 200%]\n", "field 'run.jitter': expected a share from 0 to 100%"},
+      {"  run.restart: [5]\n", "field 'run.restart': '5' has no unit"},
+      {"  run.goodput: [maybe]\n", "expected on or off, found 'maybe'"},
+      {"  run.failure_scale: [0]\n", "field 'run.failure_scale': expected a number above 0"},
+      {"  run.spares: [0, 1]\n", "run.spares applies with run.goodput: on, which this study never sets"},
+      {"  run.jitter: [1%, 2%]\n", "run.jitter applies with run.stragglers above 0"},
+  };
+  for (const auto& [axes, expect] : cases) {
+    const auto study =
+        write_study("badgoodput.yaml", std::string("run:\n  topology: topologies/hgx-h100.yaml\n  workload: "
+                                                   "workloads/llama3-70b.yaml\naxes:\n") +
+                                           axes);
+    const auto dir = fresh_dir("badgoodput");
+    const auto r = run_collsim("sweep " + study + " --out " + dir);
+    EXPECT_EQ(r.exit_code, 2) << axes;
+    EXPECT_NE(r.err.find(expect), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(study + ":5:3:"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir + "/points")) << "nothing ran";
+  }
+}
+
+TEST(Sweep, StragglersAndGoodputAreMetricsOfARunStudy) {
+  // Spares are the axis: none (every failed server waits 48 h for its
+  // repair) must train less of the time than unlimited ones.
+  const auto study = write_study("goodput.yaml", R"(run:
+  topology: topologies/h100-ib400-4node.yaml
+  workload: tests/data/workloads/small-4node.yaml
+  backend: analytical
+  what_if: off
+  goodput: on
+  stragglers: 50
+axes:
+  run.spares: [0, unlimited]
+)");
+  const auto dir = fresh_dir("goodput");
+  const auto r = run_collsim("sweep " + study + " --out " + dir + " --jobs 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string csv = read_file(dir + "/results.csv");
+  const std::string header = csv.substr(0, csv.find('\n'));
+  EXPECT_NE(header.find("step_p50_s,step_p90_s,step_p99_s,ettr,ettr_p10,effective_tokens_per_s"), std::string::npos)
+      << header;
+  const auto rows = rows_of(csv);
+  ASSERT_EQ(rows.size(), 2u);
+  auto field = [&](const std::string& row, const std::string& name) {
+    std::vector<std::string> names, values;
+    std::stringstream h(header), v(row);
+    for (std::string x; std::getline(h, x, ',');) names.push_back(x);
+    for (std::string x; std::getline(v, x, ',');) values.push_back(x);
+    const auto at = std::find(names.begin(), names.end(), name) - names.begin();
+    return std::stod(values.at(static_cast<std::size_t>(at)));
+  };
+  for (const auto& row : rows) {
+    EXPECT_GE(field(row, "step_p90_s"), field(row, "step_time_s")) << row;
+    EXPECT_GT(field(row, "ettr"), 0) << row;
+    EXPECT_LE(field(row, "ettr"), 1) << row;
+  }
+  EXPECT_LT(field(rows[0], "ettr"), field(rows[1], "ettr"));
+}
+
+}  // namespace
+}  // namespace collsim
