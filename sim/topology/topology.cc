@@ -78,12 +78,15 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
       if (topo.failed.any()) {  // the failures cut it off: say so where they were given
         const auto& first = spec.failures.entries.front();
         const auto reached = std::count_if(topo.gpus.begin(), topo.gpus.end(), [&](Vertex v) { return seen[v]; });
-        return Error{fmt::format("after the failures ({} cable{} down) GPUs '{}' and '{}' have no path left between "
-                                 "them ({} of {} GPUs reach '{}'): a collective over both cannot run",
-                                 topo.failed.cables_down, topo.failed.cables_down == 1 ? "" : "s",
-                                 topo.graph[topo.gpus.front()].name, d.name, reached, topo.gpus.size(),
-                                 topo.graph[topo.gpus.front()].name),
-                     first.path, first.at};
+        return Error{
+            fmt::format(
+                "after the failures ({} cable{} down) GPUs '{}' and '{}' have no path left between "
+                "them ({} of {} GPUs reach '{}'): a collective over both cannot run (a job whose GPU lost its only "
+                "NIC or NVLink stops and restarts elsewhere: collsim goodput counts that; --degrade "
+                "studies a slower part)",
+                topo.failed.cables_down, topo.failed.cables_down == 1 ? "" : "s", topo.graph[topo.gpus.front()].name,
+                d.name, reached, topo.gpus.size(), topo.graph[topo.gpus.front()].name),
+            first.path, first.at};
       }
       return Error{fmt::format("GPU '{}' is disconnected: no path to '{}' through switches or NICs", d.name,
                                topo.graph[topo.gpus.front()].name),
