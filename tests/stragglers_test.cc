@@ -104,6 +104,39 @@ TEST(Stragglers, FrozenCollectivesFollowTheFullResimulation) {
     EXPECT_NEAR(frozen.samples[i] / exact.samples[i], 1.0, 0.01) << i;
 }
 
+TEST(Stragglers, LinkJitterSlowsEachCollectiveByItsSlowestLink) {
+  // The contended step above with link jitter only: no sample is faster
+  // than the full-speed step, none slower than it times the largest
+  // multiplier a link could draw here (every op is stretched by at most
+  // that), and the frozen shortcut follows the re-simulation.
+  const auto net = shipped_network("h100-ib400-4node.yaml");
+  auto w = load(kSmall, {"parallelism.tp=4", "parallelism.pp=2", "batch.global=32", "compute.layer_forward=0.05ms",
+                         "compute.layer_backward=0.1ms"});
+  auto g = compile_step(w, net);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  auto backend = engine::make_backend("analytical");
+  ASSERT_TRUE(backend.ok());
+  auto costs = cost_calls(g->calls, net, **backend, CommChoice{});
+  ASSERT_TRUE(costs.ok()) << costs.error().to_string();
+  StragglerOptions o;
+  o.samples = 20;
+  o.jitter = 0;
+  o.link_jitter = 0.05;
+  const auto frozen = simulate_stragglers(*g, *costs, net, {}, o);
+  EXPECT_GT(frozen.mean_s, frozen.baseline_s * 1.02);  // the collectives matter here
+  for (double t : frozen.samples) {
+    EXPECT_GE(t, frozen.baseline_s * (1 - 1e-12));
+    EXPECT_LE(t, frozen.baseline_s * (1 + 6 * 0.05));  // 6 sigma: no link draws more (seeded)
+  }
+  o.exact = true;
+  const auto exact = simulate_stragglers(*g, *costs, net, {}, o);
+  for (std::size_t i = 0; i < exact.samples.size(); ++i)
+    EXPECT_NEAR(frozen.samples[i] / exact.samples[i], 1.0, 0.02) << i;
+  o.link_jitter = 0;  // and without it every sample is the full-speed step
+  o.exact = false;
+  for (double t : simulate_stragglers(*g, *costs, net, {}, o).samples) EXPECT_DOUBLE_EQ(t, frozen.baseline_s);
+}
+
 TEST(Stragglers, RunReportsThemAndRefusesBadFlags) {
   const std::string base =
       "run -t topologies/hgx-h100.yaml -w workloads/llama3-70b.yaml --set-workload parallelism.pp=1 "

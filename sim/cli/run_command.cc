@@ -64,6 +64,10 @@ const std::vector<OptionSpec>& run_options() {
        "with --stragglers: standard deviation of each GPU's compute time per sample (1.1%: Meta's 9% spread over "
        "64,000 GPUs, read as a normal's range)",
        "1.1%"},
+      {"link-jitter", "", true,
+       "with --stragglers: standard deviation of each link's time per sample (a collective runs at its slowest "
+       "link's pace; no published default)",
+       "0%"},
       {"slow", "", true, "with --stragglers: a persistently slow GPU, NAME=SPEED (e.g. n3gpu5=80%; repeatable)", ""},
       {"slow-random", "", true, "with --stragglers: this many persistently slow GPUs drawn at random, at --slow-speed",
        "0"},
@@ -102,7 +106,7 @@ Expected<StragglerRequest> straggler_request(const ParsedArgs& args) {
   r.samples = static_cast<int>(*samples);
   r.options.samples = r.samples;
   if (r.samples == 0) {  // the straggler options mean nothing without samples: say so rather than ignore them
-    for (const char* name : {"jitter", "slow", "slow-random", "slow-speed", "straggler-model", "seed"}) {
+    for (const char* name : {"jitter", "link-jitter", "slow", "slow-random", "slow-speed", "straggler-model", "seed"}) {
       if (args.has(name))
         return make_error(
             fmt::format("--{} applies to --stragglers N (samples of the step), which is not given", name));
@@ -111,6 +115,9 @@ Expected<StragglerRequest> straggler_request(const ParsedArgs& args) {
   auto jitter = units::parse_share(args.get("jitter"));
   if (!jitter) return make_error("--jitter: " + jitter.error().message);
   r.options.jitter = *jitter;
+  auto link_jitter = units::parse_share(args.get("link-jitter"));
+  if (!link_jitter) return make_error("--link-jitter: " + link_jitter.error().message);
+  r.options.link_jitter = *link_jitter;
   const std::string model = args.get("straggler-model");
   if (model != "frozen" && model != "exact")
     return make_error(fmt::format("--straggler-model must be frozen or exact, found '{}'", model));

@@ -117,9 +117,12 @@ std::string stragglers_text(const StepReport& r) {
   const auto& s = *r.stragglers;
   const auto& o = r.straggler_options;
   auto rel = [&](double t) { return fmt::format("{:+.2f}%", 100 * (t / s.baseline_s - 1)); };
-  std::string out = fmt::format(
-      "\nstragglers ({} samples, each GPU's compute time x (1 + {:.2g}% x N(0,1)), seed {}; {})\n", s.samples.size(),
-      100 * o.jitter, o.seed, o.exact ? "every sample simulated" : "collectives frozen at their full-speed durations");
+  std::string out =
+      fmt::format("\nstragglers ({} samples, each GPU's compute time x (1 + {:.2g}% x N(0,1)){}, seed {}; {})\n",
+                  s.samples.size(), 100 * o.jitter,
+                  o.link_jitter > 0 ? fmt::format(", each link's time x (1 + {:.2g}% x N(0,1))", 100 * o.link_jitter)
+                                    : std::string(),
+                  o.seed, o.exact ? "every sample simulated" : "collectives frozen at their full-speed durations");
   out += fmt::format("  every GPU at full speed    {:>10}\n", secs(s.baseline_s));
   if (!r.slow_gpus.empty()) {
     out += fmt::format("  slow GPUs alone            {:>10}  {}  ({})\n", secs(s.slow_only_s), rel(s.slow_only_s),
@@ -139,7 +142,7 @@ std::string stragglers_text(const StepReport& r) {
     if (s.tail_by_stage[k] > 0)
       stages.push_back(fmt::format("stage {} {:.0f}%", k, 100.0 * s.tail_by_stage[k] / std::max(1, tail)));
   }
-  if (o.jitter > 0 || !r.slow_gpus.empty())  // else every GPU is alike and no stage sets the tail
+  if (o.jitter > 0 || o.link_jitter > 0 || !r.slow_gpus.empty())  // else every GPU is alike and no stage sets the tail
     out += fmt::format("  the tail's slowest GPU (samples from p90) by pipeline stage: {}\n", fmt::join(stages, ", "));
   return out;
 }
@@ -374,6 +377,7 @@ std::string step_json(const StepReport& r) {
     j.key("stragglers").begin_object();
     j.key("samples").value(static_cast<double>(s.samples.size()));
     j.key("exact").value(r.straggler_options.exact);
+    j.key("link_jitter").value(r.straggler_options.link_jitter);
     j.key("jitter").value(r.straggler_options.jitter).key("seed").value(static_cast<double>(r.straggler_options.seed));
     j.key("slow_gpus").begin_array();
     for (const auto& g : r.slow_gpus) j.value(g);

@@ -63,6 +63,7 @@ class FrozenStep {
     for (std::size_t k = 0; k < order.size(); ++k) position[static_cast<std::size_t>(order[k])] = static_cast<int>(k);
     dep_start_.push_back(0);
     worker_start_.push_back(0);
+    call_start_.push_back(0);
     for (int op : order) {
       const StepOp& o = graph.ops[static_cast<std::size_t>(op)];
       for (int d : o.deps) deps_.push_back(position[static_cast<std::size_t>(d)]);
@@ -73,13 +74,17 @@ class FrozenStep {
       } else {
         duration_.push_back(baseline.finish_s[static_cast<std::size_t>(op)] -
                             baseline.start_s[static_cast<std::size_t>(op)]);
+        for (int c : o.calls) calls_.push_back(c);
       }
       worker_start_.push_back(static_cast<int>(workers_.size()));
+      call_start_.push_back(static_cast<int>(calls_.size()));
     }
     finish_.assign(order.size(), 0);
   }
 
-  double step_time(const std::vector<double>& worker_scale) {
+  // `call_scale`: per collective call, a multiplier of its time (link
+  // jitter); empty: none.
+  double step_time(const std::vector<double>& worker_scale, const std::vector<double>& call_scale) {
     double step = 0;
     const std::size_t n = duration_.size();
     for (std::size_t i = 0; i < n; ++i) {
@@ -87,6 +92,10 @@ class FrozenStep {
       for (int k = dep_start_[i]; k < dep_start_[i + 1]; ++k)
         start = std::max(start, finish_[static_cast<std::size_t>(deps_[static_cast<std::size_t>(k)])]);
       double scale = 1;
+      if (!call_scale.empty() && call_start_[i] < call_start_[i + 1]) {
+        for (int k = call_start_[i]; k < call_start_[i + 1]; ++k)
+          scale = std::max(scale, call_scale[static_cast<std::size_t>(calls_[static_cast<std::size_t>(k)])]);
+      }
       if (worker_start_[i] < worker_start_[i + 1]) {
         scale = 0;
         for (int k = worker_start_[i]; k < worker_start_[i + 1]; ++k)
@@ -99,7 +108,7 @@ class FrozenStep {
   }
 
  private:
-  std::vector<int> dep_start_, deps_, worker_start_, workers_;
+  std::vector<int> dep_start_, deps_, worker_start_, workers_, call_start_, calls_;
   std::vector<double> duration_, finish_;
 };
 
@@ -125,14 +134,43 @@ StragglerResult simulate_stragglers(const StepGraph& graph, const std::vector<Co
   std::normal_distribution<double> z(0.0, 1.0);
   std::vector<int> slowest_stage;
   std::vector<double> gpu(gpus);
+  // Link jitter: each used link's time multiplier per sample; a call runs
+  // at its slowest link's.
+  std::vector<int> used;  // links some call puts bytes on
+  std::vector<std::vector<int>> call_links(costs.size());
+  if (options.link_jitter > 0) {
+    std::vector<int> local(network.links().size(), -1);
+    for (std::size_t c = 0; c < costs.size(); ++c) {
+      for (auto [l, b] : costs[c].link_bytes) {
+        if (!(b > 0)) continue;
+        if (local[static_cast<std::size_t>(l)] < 0) {
+          local[static_cast<std::size_t>(l)] = static_cast<int>(used.size());
+          used.push_back(l);
+        }
+        call_links[c].push_back(local[static_cast<std::size_t>(l)]);
+      }
+    }
+  }
+  std::vector<double> link(used.size()), call_scale;
+  std::vector<CommCost> scaled;  // exact mode with link jitter: the costs with their times scaled
   const int n = std::max(1, options.samples);
   for (int s = 0; s < n; ++s) {
     for (std::size_t g = 0; g < gpus; ++g)
       gpu[g] = std::max(kMinMultiplier, 1 + options.jitter * z(rng)) * persistent[g];
     int worst = 0;
     auto scale = worker_scale(graph, gpu, &worst);
-    r.samples.push_back(options.exact ? step_time(graph, costs, network, base, std::move(scale))
-                                      : frozen.step_time(scale));
+    if (!used.empty()) {
+      for (auto& m : link) m = std::max(kMinMultiplier, 1 + options.link_jitter * z(rng));
+      call_scale.assign(costs.size(), 1.0);
+      for (std::size_t c = 0; c < costs.size(); ++c)
+        for (int k : call_links[c]) call_scale[c] = std::max(call_scale[c], link[static_cast<std::size_t>(k)]);
+      if (options.exact) {
+        scaled = costs;
+        for (std::size_t c = 0; c < costs.size(); ++c) scaled[c].time_s *= call_scale[c];
+      }
+    }
+    r.samples.push_back(options.exact ? step_time(graph, used.empty() ? costs : scaled, network, base, std::move(scale))
+                                      : frozen.step_time(scale, call_scale));
     slowest_stage.push_back(graph.worker_stage[static_cast<std::size_t>(worst)]);
     if (progress && (s + 1) % (options.exact ? 8 : 256) == 0) progress(s + 1, n);
   }

@@ -9,6 +9,9 @@
 // Per-GPU multiplier in one sample: max(kMinMultiplier, 1 + jitter x Z) /
 // speed, Z standard normal, drawn once per step (a GPU's clock, power and
 // thermal state over one step), speed < 1 for a persistently slow GPU.
+// With link_jitter, every link a collective uses draws a time multiplier
+// the same way, and each collective's time is multiplied by the largest of
+// its links' (frozen: its full-speed duration; exact: its time alone).
 //
 // Each sample is, by default, the step's DAG with its collectives frozen at
 // the durations they took in the full-speed simulation (contention as it
@@ -44,6 +47,10 @@ inline constexpr double kMinMultiplier = 0.5;
 struct StragglerOptions {
   int samples = 100;
   double jitter = kDefaultJitter;  // standard deviation of a GPU's compute-time multiplier, >= 0
+  // Standard deviation of each link's time multiplier per sample (its
+  // throughput's jitter); a collective runs at its slowest link's pace.
+  // No published figure found: 0 (off) unless given.
+  double link_jitter = 0;
   // Persistently slow GPUs: (GPU index, speed in (0, 1]).
   std::vector<std::pair<int, double>> slow;
   std::uint64_t seed = 1;
