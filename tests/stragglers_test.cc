@@ -79,26 +79,39 @@ TEST(Stragglers, JitterCostsTheExpectedMaximumOfTheGpus) {
   EXPECT_GT(r.p90_s, r.p50_s);
 }
 
+// A step whose collectives share links (tensor parallelism inside the node,
+// data parallelism across four of them), costed on the analytical backend,
+// with the given per-layer forward and backward times.
+struct ContendedStep {
+  ContendedStep(const std::string& forward, const std::string& backward)
+      : net(shipped_network("h100-ib400-4node.yaml")) {
+    auto w = load(kSmall, {"parallelism.tp=4", "parallelism.pp=2", "batch.global=32",
+                           "compute.layer_forward=" + forward, "compute.layer_backward=" + backward});
+    auto g = compile_step(w, net);
+    EXPECT_TRUE(g.ok()) << g.error().to_string();
+    graph = std::move(*g);
+    auto backend = engine::make_backend("analytical");
+    auto c = cost_calls(graph.calls, net, **backend, CommChoice{});
+    EXPECT_TRUE(c.ok()) << c.error().to_string();
+    costs = std::move(*c);
+  }
+  topology::Network net;
+  StepGraph graph;
+  std::vector<CommCost> costs;
+};
+
 TEST(Stragglers, FrozenCollectivesFollowTheFullResimulation) {
   // A step whose collectives share links (tensor parallelism inside the
   // node, data parallelism across four of them): the shortcut against
   // simulating every sample again, same draws.
-  const auto net = shipped_network("h100-ib400-4node.yaml");
-  auto w = load(kSmall, {"parallelism.tp=4", "parallelism.pp=2", "batch.global=32", "compute.layer_forward=0.2ms",
-                         "compute.layer_backward=0.4ms"});
-  auto g = compile_step(w, net);
-  ASSERT_TRUE(g.ok()) << g.error().to_string();
-  auto backend = engine::make_backend("analytical");
-  ASSERT_TRUE(backend.ok());
-  auto costs = cost_calls(g->calls, net, **backend, CommChoice{});
-  ASSERT_TRUE(costs.ok()) << costs.error().to_string();
+  const ContendedStep c("0.2ms", "0.4ms");
   StragglerOptions o;
   o.samples = 20;
   o.jitter = 0.05;
   o.slow = {{5, 0.8}};
-  const auto frozen = simulate_stragglers(*g, *costs, net, {}, o);
+  const auto frozen = simulate_stragglers(c.graph, c.costs, c.net, {}, o);
   o.exact = true;
-  const auto exact = simulate_stragglers(*g, *costs, net, {}, o);
+  const auto exact = simulate_stragglers(c.graph, c.costs, c.net, {}, o);
   EXPECT_GT(exact.mean_s, exact.baseline_s * 1.05);  // the stragglers matter here
   for (std::size_t i = 0; i < exact.samples.size(); ++i)
     EXPECT_NEAR(frozen.samples[i] / exact.samples[i], 1.0, 0.01) << i;
@@ -109,32 +122,24 @@ TEST(Stragglers, LinkJitterSlowsEachCollectiveByItsSlowestLink) {
   // than the full-speed step, none slower than it times the largest
   // multiplier a link could draw here (every op is stretched by at most
   // that), and the frozen shortcut follows the re-simulation.
-  const auto net = shipped_network("h100-ib400-4node.yaml");
-  auto w = load(kSmall, {"parallelism.tp=4", "parallelism.pp=2", "batch.global=32", "compute.layer_forward=0.05ms",
-                         "compute.layer_backward=0.1ms"});
-  auto g = compile_step(w, net);
-  ASSERT_TRUE(g.ok()) << g.error().to_string();
-  auto backend = engine::make_backend("analytical");
-  ASSERT_TRUE(backend.ok());
-  auto costs = cost_calls(g->calls, net, **backend, CommChoice{});
-  ASSERT_TRUE(costs.ok()) << costs.error().to_string();
+  const ContendedStep c("0.05ms", "0.1ms");
   StragglerOptions o;
   o.samples = 20;
   o.jitter = 0;
   o.link_jitter = 0.05;
-  const auto frozen = simulate_stragglers(*g, *costs, net, {}, o);
+  const auto frozen = simulate_stragglers(c.graph, c.costs, c.net, {}, o);
   EXPECT_GT(frozen.mean_s, frozen.baseline_s * 1.02);  // the collectives matter here
   for (double t : frozen.samples) {
     EXPECT_GE(t, frozen.baseline_s * (1 - 1e-12));
     EXPECT_LE(t, frozen.baseline_s * (1 + 6 * 0.05));  // 6 sigma: no link draws more (seeded)
   }
   o.exact = true;
-  const auto exact = simulate_stragglers(*g, *costs, net, {}, o);
+  const auto exact = simulate_stragglers(c.graph, c.costs, c.net, {}, o);
   for (std::size_t i = 0; i < exact.samples.size(); ++i)
     EXPECT_NEAR(frozen.samples[i] / exact.samples[i], 1.0, 0.02) << i;
   o.link_jitter = 0;  // and without it every sample is the full-speed step
   o.exact = false;
-  for (double t : simulate_stragglers(*g, *costs, net, {}, o).samples) EXPECT_DOUBLE_EQ(t, frozen.baseline_s);
+  for (double t : simulate_stragglers(c.graph, c.costs, c.net, {}, o).samples) EXPECT_DOUBLE_EQ(t, frozen.baseline_s);
 }
 
 TEST(Stragglers, RunReportsThemAndRefusesBadFlags) {
