@@ -42,6 +42,21 @@ const char* to_string(Phase p) {
   return "?";
 }
 
+Dependents dependents_of(const StepGraph& g) {
+  const std::size_t n = g.ops.size();
+  Dependents d;
+  d.start.assign(n + 1, 0);
+  for (const auto& op : g.ops)
+    for (int dep : op.deps) ++d.start[static_cast<std::size_t>(dep) + 1];
+  for (std::size_t i = 0; i < n; ++i) d.start[i + 1] += d.start[i];
+  d.of.assign(static_cast<std::size_t>(d.start[n]), 0);
+  std::vector<int> fill(d.start.begin(), d.start.end() - 1);
+  for (std::size_t i = 0; i < n; ++i)
+    for (int dep : g.ops[i].deps)
+      d.of[static_cast<std::size_t>(fill[static_cast<std::size_t>(dep)]++)] = static_cast<int>(i);
+  return d;
+}
+
 std::string StepGraph::label(int i) const {
   const StepOp& o = ops[i];
   std::string s = fmt::format("stage {} {}", o.stage, to_string(o.phase));

@@ -77,6 +77,13 @@ struct StepGraph {
   std::string label(int op) const;  // "stage 3 fwd layer 12 mb 5 attention"
 };
 
+// Every operation's dependents, in compressed form: those of op i are
+// of[start[i] .. start[i + 1]), in operation order.
+struct Dependents {
+  std::vector<int> start, of;
+};
+Dependents dependents_of(const StepGraph& g);
+
 // Compiles `w` for a cluster of `network.num_gpus()` GPUs. Errors (with the
 // workload file's positions): degrees that do not multiply to the GPU count,
 // a global batch that does not split into micro-batches, a TP group that

@@ -68,18 +68,10 @@ class Simulator {
     }
     pending_.assign(n, 0);
     parts_left_.assign(n, 0);
-    // Dependents, in compressed form.
-    std::vector<int> count(n + 1, 0);
-    for (std::size_t i = 0; i < n; ++i)
-      for (int d : g_.ops[i].deps) ++count[d + 1];
-    for (std::size_t i = 0; i < n; ++i) count[i + 1] += count[i];
-    dep_start_ = count;
-    dependents_.assign(count[n], 0);
-    std::vector<int> fill(count.begin(), count.end() - 1);
-    for (std::size_t i = 0; i < n; ++i) {
-      pending_[i] = static_cast<int>(g_.ops[i].deps.size());
-      for (int d : g_.ops[i].deps) dependents_[fill[d]++] = static_cast<int>(i);
-    }
+    auto dependents = dependents_of(g_);
+    dep_start_ = std::move(dependents.start);
+    dependents_ = std::move(dependents.of);
+    for (std::size_t i = 0; i < n; ++i) pending_[i] = static_cast<int>(g_.ops[i].deps.size());
     for (std::size_t i = 0; i < n; ++i)
       if (pending_[i] == 0) start(static_cast<int>(i), 0.0);
     while (!events_.empty()) {

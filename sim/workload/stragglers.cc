@@ -40,24 +40,17 @@ class FrozenStep {
  public:
   FrozenStep(const StepGraph& graph, const StepResult& baseline, double compute_scale) {
     const std::size_t n = graph.ops.size();
-    std::vector<int> pending(n, 0), count(n + 1, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      pending[i] = static_cast<int>(graph.ops[i].deps.size());
-      for (int d : graph.ops[i].deps) ++count[static_cast<std::size_t>(d) + 1];
-    }
-    for (std::size_t i = 0; i < n; ++i) count[i + 1] += count[i];
-    std::vector<int> dependents(static_cast<std::size_t>(count[n])), fill(count.begin(), count.end() - 1);
-    for (std::size_t i = 0; i < n; ++i)
-      for (int d : graph.ops[i].deps)
-        dependents[static_cast<std::size_t>(fill[static_cast<std::size_t>(d)]++)] = static_cast<int>(i);
+    const Dependents dependents = dependents_of(graph);
+    std::vector<int> pending(n, 0);
+    for (std::size_t i = 0; i < n; ++i) pending[i] = static_cast<int>(graph.ops[i].deps.size());
     std::vector<int> order;
     for (std::size_t i = 0; i < n; ++i)
       if (pending[i] == 0) order.push_back(static_cast<int>(i));
     for (std::size_t k = 0; k < order.size(); ++k) {  // Kahn's order: every op after its dependencies
       const auto op = static_cast<std::size_t>(order[k]);
-      for (int j = count[op]; j < count[op + 1]; ++j)
-        if (--pending[static_cast<std::size_t>(dependents[static_cast<std::size_t>(j)])] == 0)
-          order.push_back(dependents[static_cast<std::size_t>(j)]);
+      for (int j = dependents.start[op]; j < dependents.start[op + 1]; ++j)
+        if (--pending[static_cast<std::size_t>(dependents.of[static_cast<std::size_t>(j)])] == 0)
+          order.push_back(dependents.of[static_cast<std::size_t>(j)]);
     }
     std::vector<int> position(n, 0);
     for (std::size_t k = 0; k < order.size(); ++k) position[static_cast<std::size_t>(order[k])] = static_cast<int>(k);
