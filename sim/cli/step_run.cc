@@ -1,5 +1,7 @@
 #include "sim/cli/step_run.h"
 
+#include "sim/topology/bill_of_materials.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -133,6 +135,14 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   run->simulated = true;
   run->report.cost_stats = stats;
   run->report.gpu = *gpu;
+  // The cluster's energy and cost over the step: every GPU is the job's.
+  auto bill = topology::bill_of_materials(run->spec);
+  if (!bill) return bill.error();
+  run->report.bill = std::move(*bill);
+  run->report.energy_spec = run->spec.catalog.energy;
+  run->report.energy = topology::step_energy(run->report.bill, run->report.energy_spec, run->result.step_time_s,
+                                             run->result.compute_s);
+  run->report.has_energy = true;
   if (req.what_if) {
     workload::WhatIfOptions options;
     options.workload = &run->workload;

@@ -10,8 +10,10 @@
 #include "sim/cli/exit_code.h"
 #include "sim/cli/output.h"
 #include "sim/config/topology_file.h"
+#include "sim/report/bill_report.h"
 #include "sim/report/floor_plan.h"
 #include "sim/report/topology_report.h"
+#include "sim/topology/bill_of_materials.h"
 #include "sim/topology/network.h"
 #include "sim/topology/summary.h"
 
@@ -78,8 +80,12 @@ int topo_command(const std::vector<std::string>& argv) {
     summary.healthy_gpu_network_Bps = h.gpu_network_Bps;
     summary.healthy_gpu_nvlink_Bps = h.gpu_nvlink_Bps;
   }
+  // The bill is the cluster's as built: failed parts are still installed.
+  auto bill = topology::bill_of_materials(*spec);
+  if (!bill) return stop(bill.error());
   if (!*to_stdout) {
     std::fputs(report::format_topology_summary(summary).c_str(), stdout);
+    std::fputs(report::format_bill(*bill).c_str(), stdout);
     std::fputs(report::format_gpu_models(*spec).c_str(), stdout);
   }
   std::string expanded;
@@ -88,7 +94,7 @@ int topo_command(const std::vector<std::string>& argv) {
     if (!text) return stop(text.error());
     expanded = *text;
   }
-  for (auto [option, content] : {std::pair{"json", report::topology_json(summary)},
+  for (auto [option, content] : {std::pair{"json", report::topology_json(summary, *bill)},
                                  {"dot", parsed->has("dot") ? report::topology_dot(*topo) : ""},
                                  {"expand", expanded},
                                  {"svg", parsed->has("svg") ? report::topology_svg_document(*spec, *topo) : ""}}) {

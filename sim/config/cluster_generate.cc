@@ -70,7 +70,7 @@ void add_domain(const Gen& g, int n, int d) {
   const std::string tag = g.tag(n, d);
   auto& out = g.out;
   out.devices.push_back({tag + "gpu", "gpu", p.domain_gpus, rack, u, 0, p.gpu_model});
-  out.devices.push_back({tag + "nvswitch", "nvswitch", b.nvswitches, rack, u, 0});
+  out.devices.push_back({tag + "nvswitch", "nvswitch", b.nvswitches, rack, u, 0, "", b.nvswitch_part});
   out.devices.push_back({tag + "nic", "nic", p.domain_gpus, rack, u, 0});
   // NVLink: one entry per distinct lane count, to all switches with that count.
   std::vector<bool> done(b.nvswitches, false);
@@ -95,7 +95,7 @@ void add_domain(const Gen& g, int n, int d) {
     // direction (hardware.yaml nvlink_c2c, gb200_nvl72.grace_cpus_per_rack
     // 36: one per 2 GPUs). ASSUMPTION: 250ns C2C latency (NOT FOUND).
     const int graces = p.domain_gpus / b.gpus_per_grace;
-    out.devices.push_back({tag + "grace", "cpu", graces, rack, u, 0});
+    out.devices.push_back({tag + "grace", "cpu", graces, rack, u, 0, "", b.cpu_part});
     for (int k = 0; k < b.gpus_per_grace; ++k) {
       std::vector<int> gpus;
       for (int c = 0; c < graces; ++c) gpus.push_back(c * b.gpus_per_grace + k);
@@ -119,8 +119,8 @@ void add_domain(const Gen& g, int n, int d) {
   // GPU -> PCIe switch -> NIC: two hops of 250ns, keeping the 500ns
   // GPU-to-NIC assumption of the direct wiring; every port x16. Routing
   // keeps each GPU on its own NIC (network.h, "NIC affinity").
-  out.devices.push_back({tag + "pciesw", "pcie_switch", p.pcie_switches, rack, u, 0});
-  out.devices.push_back({tag + "cpu", "cpu", p.cpus, rack, u, 0});
+  out.devices.push_back({tag + "pciesw", "pcie_switch", p.pcie_switches, rack, u, 0, "", "pcie-switch"});
+  out.devices.push_back({tag + "cpu", "cpu", p.cpus, rack, u, 0, "", b.cpu_part});
   const int per = p.domain_gpus / p.pcie_switches;
   auto pcie = [&](GenSelector from, GenSelector to) {
     out.links.push_back(GenLink{.from = std::move(from),
@@ -291,7 +291,7 @@ void place_racks(const Gen& g, const std::vector<SwitchGroup>& switches) {
     const int in_row = net_racks_in_row[static_cast<std::size_t>(row)];
     const int racks_here = std::min(p.racks_per_row, g.compute_racks - row * p.racks_per_row);
     if (p.switch_placement == SwitchPlacement::kInRow && slot >= racks_here / 2) slot += in_row;
-    out.racks.push_back({fmt::format("rack{}", r), row, slot});
+    out.racks.push_back({fmt::format("rack{}", r), row, slot, g.b.liquid, g.b.rack_part});
   }
   for (const auto& nr : net_racks) {
     int slot = nr.index_in_row;  // network-row: its slot in the network rows

@@ -21,6 +21,8 @@ namespace collsim::config::cluster {
 struct GenRack {
   std::string name;
   int row, slot;
+  bool liquid = false;
+  std::string part = {};  // a rack-level catalog part; empty = none
 };
 struct GenDevices {
   std::string name;
@@ -30,6 +32,7 @@ struct GenDevices {
   int u;
   int ports;               // 0: no budget
   std::string model = {};  // GPUs: their model
+  std::string part = {};   // a catalog part; empty = matched by kind
 };
 // A group, a group's devices by index ("n0gpu[0,2]"), or one device by its
 // own name ("n0nic3": `device_name` with a single index).

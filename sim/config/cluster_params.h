@@ -32,6 +32,13 @@ struct NodeBlock {
   int default_nodes_per_rack;
   int gpus_per_grace = 0;      // Grace CPUs on NVLink-C2C: one per this many GPUs; 0 = none modelled
   const char* gpu_model = "";  // gpu_models.h; `cluster.gpu` overrides (an HGX H200 is an hgx-h100 board)
+  // Catalog parts (catalog/parts.yaml) of its host CPUs (what the node holds
+  // besides GPUs and NICs) and NVSwitches, and of each compute rack as a
+  // whole ("" = none); liquid-cooled racks get the catalog's liquid budget.
+  const char* cpu_part = "";
+  const char* nvswitch_part = "";
+  const char* rack_part = "";
+  bool liquid = false;
 };
 
 // The building blocks a template can stack (numbers: cluster_template.h).
@@ -52,7 +59,7 @@ struct Params {
   int leaf_radix = 64;
   int oversubscription = 1;
   int planes = 1;
-  std::string cable = "fibre";
+  std::string cable = "auto";  // config::kAutoMedium: the cheapest catalog cable that reaches
   std::string fabric_class = "infiniband";  // link class of every fabric cable (link_classes.cc)
   double fabric_latency_s = 150 * kNs;
   int nodes_per_rack = 0;  // at most kNodeRackUnits: each node takes at least 1U

@@ -54,7 +54,14 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
   YAML::Node devices = root["devices"] ? root["devices"] : YAML::Node(YAML::NodeType::Sequence);
   YAML::Node links = root["links"] ? root["links"] : YAML::Node(YAML::NodeType::Sequence);
   for (const auto& r : gen.racks) {
-    racks.push_back(entry({{"name", r.name}, {"row", std::to_string(r.row)}, {"slot", std::to_string(r.slot)}}));
+    YAML::Node n = entry({{"name", r.name}, {"row", std::to_string(r.row)}, {"slot", std::to_string(r.slot)}});
+    if (r.liquid) n["cooling"] = "liquid";
+    if (!r.part.empty()) {
+      YAML::Node parts(YAML::NodeType::Sequence);
+      parts.push_back(r.part);
+      n["parts"] = parts;
+    }
+    racks.push_back(n);
   }
   for (const auto& d : gen.devices) {
     YAML::Node n = entry({{"name", d.name}, {"kind", d.kind}});
@@ -63,6 +70,7 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
     n["rack"] = d.rack;
     n["u"] = std::to_string(d.u);
     if (!d.model.empty()) n["model"] = d.model;
+    if (!d.part.empty()) n["part"] = d.part;
     devices.push_back(n);
   }
   for (const auto& l : gen.links) {
@@ -90,7 +98,14 @@ Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, To
   std::unordered_map<std::string, int> rack_index;
   for (const auto& r : gen.racks) {
     rack_index.emplace(r.name, static_cast<int>(spec.racks.size()));
-    spec.racks.push_back(RackSpec{r.name, r.row, r.slot, at});
+    RackSpec rack;
+    rack.name = r.name;
+    rack.row = r.row;
+    rack.slot = r.slot;
+    rack.declared_at = at;
+    if (r.liquid) rack.cooling = "liquid";
+    if (!r.part.empty()) rack.parts.push_back(r.part);
+    spec.racks.push_back(std::move(rack));
   }
   struct Group {
     int first, count;
@@ -115,10 +130,13 @@ Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, To
     if (!d.model.empty()) {
       if (auto found = find_gpu_model(spec, d.model); !found) return c.error_at("gpu", found.error().message);
     }
+    if (!d.part.empty() && spec.catalog.find(d.part) == nullptr) {
+      return c.error_at("node", fmt::format("the catalog has no part '{}' (catalog/parts.yaml)", d.part));
+    }
     groups.emplace(d.name, Group{static_cast<int>(spec.devices.size()), std::max(1, d.count)});
     for (int i = 0; i < std::max(1, d.count); ++i) {
       spec.devices.push_back(DeviceSpec{d.count > 0 ? fmt::format("{}{}", d.name, i) : d.name, kind, d.ports, rack,
-                                        height_m, at, d.model});
+                                        height_m, at, d.model, d.part});
     }
   }
   auto resolve = [&](const GenSelector& sel) {
@@ -147,7 +165,9 @@ Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, To
     link.rate_Bps = l.rate_Bps * link.lanes;
     link.fixed_latency_s = l.latency_s;
     if (!l.medium.empty()) {
-      if (!spec.media.count(l.medium)) return c.error_at("fabric", fmt::format("unknown medium '{}'", l.medium));
+      if (!spec.media.count(l.medium) && l.medium != kAutoMedium) {
+        return c.error_at("fabric", fmt::format("unknown medium '{}'", l.medium));
+      }
       link.medium = l.medium;
     }
     const auto cls = spec.link_classes.find(l.link_class);

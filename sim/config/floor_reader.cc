@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "sim/units/units.h"
 
 namespace collsim::config {
@@ -22,7 +24,85 @@ Status read_length_field(const MapReader& m, std::string_view key, double& out, 
   return Ok{};
 }
 
+// A rack's `cooling` (air, liquid), `power_budget` and rack-level `parts`.
+Status read_rack_power(const MapReader& entry, const TopologySpec& spec, RackSpec& rack) {
+  if (entry.has("cooling")) {
+    auto c = entry.scalar("cooling");
+    if (!c) return c.error();
+    if (*c != "air" && *c != "liquid") {
+      return entry.error_at("cooling", fmt::format("expected air or liquid, found '{}'", *c));
+    }
+    rack.cooling = *c;
+  }
+  if (entry.has("power_budget")) {
+    auto t = entry.scalar("power_budget");
+    if (!t) return t.error();
+    double kw = 0;
+    std::size_t used = 0;
+    try {
+      kw = std::stod(*t, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || t->substr(used) != "kW" || !(kw > 0) || !std::isfinite(kw)) {
+      return entry.error_at("power_budget", fmt::format("expected a power > 0 in kW like 40kW, found '{}'", *t));
+    }
+    rack.budget_W = kw * 1e3;
+  }
+  if (!entry.has("parts")) return Ok{};
+  const YAML::Node list = entry.child("parts");
+  if (!list.IsSequence()) return entry.error_at("parts", "expected a list of catalog part names");
+  for (const auto& item : list) {
+    const std::string name = item.IsScalar() ? item.Scalar() : "";
+    const PartSpec* p = spec.catalog.find(name);
+    if (p == nullptr || p->kind != PartKind::kRack) {
+      return Error{fmt::format("expected a catalog part of kind rack, found '{}'", name), entry.field("parts"),
+                   mark_of(item, entry.file())};
+    }
+    rack.parts.push_back(name);
+  }
+  return Ok{};
+}
+
 }  // namespace
+
+Status read_cable(const MapReader& entry, const TopologySpec& spec, LinkSpec& link) {
+  if (entry.has("length") && !entry.has("medium")) {
+    return Error{"a link with 'length' needs 'medium' (auto, fibre, aoc, aec, dac or copper)", entry.field("medium"),
+                 entry.mark_of("length")};
+  }
+  if (!entry.has("medium")) return Ok{};
+  auto medium = entry.scalar("medium");
+  if (!medium) return medium.error();
+  if (!spec.media.count(*medium) && *medium != kAutoMedium) {
+    std::vector<std::string_view> names{kAutoMedium};
+    for (const auto& [n, m] : spec.media) names.push_back(n);
+    std::string msg = fmt::format("unknown medium '{}'", *medium);
+    if (auto near = closest_match(*medium, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
+    return entry.error_at("medium", msg + "; expected auto, fibre, aoc, aec, dac, copper or one defined under media:");
+  }
+  link.medium = *medium;
+  return read_length_field(entry, "length", link.length_m, false);
+}
+
+Expected<std::string> read_part_name(const MapReader& entry, const TopologySpec& spec, DeviceKind kind) {
+  if (!entry.has("part")) return std::string{};
+  auto name = entry.scalar("part");
+  if (!name) return name.error();
+  const PartSpec* p = spec.catalog.find(*name);
+  if (p == nullptr) {
+    std::vector<std::string_view> names;
+    for (const auto& q : spec.catalog.parts) names.push_back(q.name);
+    std::string msg = fmt::format("no part named '{}' in the catalog", *name);
+    if (auto near = closest_match(*name, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
+    return entry.error_at("part", msg + " (catalog/parts.yaml, or add it under catalog: parts:)");
+  }
+  if (std::string_view(to_string(p->kind)) != to_string(kind)) {
+    return entry.error_at("part", fmt::format("part '{}' is a {}, this device is a {}", *name, to_string(p->kind),
+                                              to_string(kind)));
+  }
+  return *name;
+}
 
 Status read_floor(const MapReader& top, TopologySpec& spec) {
   if (!top.has("floor")) return Ok{};
@@ -46,7 +126,7 @@ Status read_racks(const MapReader& top, TopologySpec& spec, std::unordered_map<s
   if (!list.IsSequence()) return top.error_at("racks", "expected a list of {name, row, slot}");
   for (std::size_t i = 0; i < list.size(); ++i) {
     MapReader entry(list[i], top.file(), fmt::format("racks[{}]", i));
-    if (auto s = entry.check({"name", "row", "slot"}); !s) return s;
+    if (auto s = entry.check({"name", "row", "slot", "cooling", "power_budget", "parts"}); !s) return s;
     RackSpec rack;
     auto name = entry.scalar("name");
     if (!name) return name.error();
@@ -67,6 +147,7 @@ Status read_racks(const MapReader& top, TopologySpec& spec, std::unordered_map<s
                                                 "(line {})",
                                                 rack.name, rack.row, rack.slot, other.name, other.declared_at.line));
     }
+    if (auto s = read_rack_power(entry, spec, rack); !s) return s;
     spec.racks.push_back(rack);
   }
   return Ok{};

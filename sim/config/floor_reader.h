@@ -19,6 +19,15 @@ Status read_floor(const MapReader& top, TopologySpec& spec);
 Status read_racks(const MapReader& top, TopologySpec& spec, std::unordered_map<std::string, int>& rack_of_name);
 Status read_media(const MapReader& top, TopologySpec& spec);
 
+// A link's `medium` (one of spec.media, or `auto`) and `length`: a medium
+// makes the link a cable; its length is given or comes from the floor plan
+// when both ends stand in racks (sim/topology/cabling.h).
+Status read_cable(const MapReader& entry, const TopologySpec& spec, LinkSpec& link);
+
+// A device group's `part:`: a catalog part of the device's kind (empty when
+// absent).
+Expected<std::string> read_part_name(const MapReader& entry, const TopologySpec& spec, DeviceKind kind);
+
 // A device group's `rack:` and `u:` (rack unit from the bottom, 1-based;
 // 1U = 44.45 mm, EIA-310). Without `u` a device sits at the rack's mid-height.
 Status read_placement(const MapReader& entry, const TopologySpec& spec,

@@ -62,12 +62,13 @@ class TopologyReader {
     const bool template_alone = root["cluster"] && !root["racks"] && !root["devices"] && !root["links"];
     if (template_alone) {
       if (auto s = top.check(
-              {"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl", "cluster", "failures"});
+              {"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl", "cluster", "failures",
+               "catalog"});
           !s) {
         return s.error();
       }
     } else if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl",
-                                   "racks", "devices", "links", "failures"});
+                                   "racks", "devices", "links", "failures", "catalog"});
                !s) {
       return s.error();
     }
@@ -79,6 +80,10 @@ class TopologyReader {
     for (const auto& c : builtin_link_classes()) spec_.link_classes[c.name] = c;
     for (const auto& m : builtin_media()) spec_.media[m.name] = m;
     for (const auto& g : builtin_gpu_models()) spec_.gpu_models[g.name] = g;
+    spec_.catalog = builtin_catalog();
+    if (top.has("catalog")) {
+      if (auto s = read_catalog(top.child("catalog"), file_, "catalog", spec_.catalog); !s) return s.error();
+    }
     if (auto s = read_gpu_models(top, spec_); !s) return s.error();
     if (auto s = read_media(top, spec_); !s) return s.error();
     if (auto s = read_floor(top, spec_); !s) return s.error();
@@ -114,7 +119,7 @@ class TopologyReader {
   }
 
   Status read_device_group(const MapReader& entry) {
-    if (auto s = entry.check({"name", "kind", "count", "ports", "rack", "u", "model"}); !s) return s;
+    if (auto s = entry.check({"name", "kind", "count", "ports", "rack", "u", "model", "part"}); !s) return s;
     int ports = 0;
     if (entry.has("ports")) {
       auto v = entry.integer_in("ports", 1, 1 << 20, "a port count");
@@ -154,6 +159,8 @@ class TopologyReader {
       if (auto found = find_gpu_model(spec_, *m); !found) return entry.error_at("model", found.error().message);
       model = *m;
     }
+    auto part = read_part_name(entry, spec_, *kind);
+    if (!part) return part.error();
     long long count = 1;
     if (entry.has("count")) {
       // max_devices() (topology_spec.h), checked before any is made.
@@ -179,7 +186,8 @@ class TopologyReader {
       if (!device_index_.try_emplace(device_name, static_cast<int>(spec_.devices.size())).second) {
         return entry.error_at("name", fmt::format("device name '{}' is defined twice", device_name));
       }
-      spec_.devices.push_back(DeviceSpec{std::move(device_name), *kind, ports, rack, height_m, declared_at, model});
+      spec_.devices.push_back(
+          DeviceSpec{std::move(device_name), *kind, ports, rack, height_m, declared_at, model, *part});
     }
     groups_[*name] = group;
     return Ok{};
@@ -284,7 +292,7 @@ class TopologyReader {
                             fmt::format("expected a latency from 0 to 1 s, found {}", units::format(*latency)));
     }
     link.fixed_latency_s = latency->seconds;
-    if (auto s = read_length(entry, link); !s) return s;
+    if (auto s = read_cable(entry, spec_, link); !s) return s;
 
     auto cls = entry.scalar("class");
     if (!cls) return cls.error();
@@ -340,35 +348,6 @@ class TopologyReader {
         if (auto s = add_link(entry, link, (*from)[i], (*to)[i]); !s) return s;
     } else {
       return entry.error_at("pattern", fmt::format("expected 'full' or 'zip', found '{}'", pattern));
-    }
-    return Ok{};
-  }
-
-  // `medium` makes the link a cable; its length is given (`length`) or comes
-  // from the floor plan when both ends stand in racks (sim/topology/cabling.h).
-  Status read_length(const MapReader& entry, LinkSpec& link) {
-    if (entry.has("length") && !entry.has("medium")) {
-      return Error{"a link with 'length' needs 'medium' (fibre, aoc, aec, dac or copper)", entry.field("medium"),
-                   entry.mark_of("length")};
-    }
-    if (!entry.has("medium")) return Ok{};
-    auto medium = entry.scalar("medium");
-    if (!medium) return medium.error();
-    if (!spec_.media.count(*medium)) {
-      std::vector<std::string_view> names;
-      for (const auto& [n, m] : spec_.media) names.push_back(n);
-      std::string msg = fmt::format("unknown medium '{}'", *medium);
-      if (auto near = closest_match(*medium, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
-      return entry.error_at("medium", msg + "; expected fibre, aoc, aec, dac, copper or one defined under media:");
-    }
-    link.medium = *medium;
-    if (entry.has("length")) {
-      auto length = parse_field(entry, "length", units::parse_length);
-      if (!length) return length.error();
-      if (length->metres < 0) {
-        return entry.error_at("length", fmt::format("expected a length >= 0, found {}", units::format(*length)));
-      }
-      link.length_m = length->metres;
     }
     return Ok{};
   }

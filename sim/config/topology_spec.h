@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/catalog.h"
 #include "sim/core/error.h"
 
 namespace collsim::config {
@@ -27,6 +28,10 @@ struct DeviceSpec {
   double height_m = -1;  // height above the floor in its rack
   SourceMark declared_at;
   std::string model;  // GPUs: a key of TopologySpec::gpu_models; empty = not given
+  // The catalog part it is (TopologySpec::catalog, a part of its kind);
+  // empty = matched by kind (GPUs by model, NICs and switches by port rate:
+  // topology/bill_of_materials.h).
+  std::string part;
 };
 
 // A GPU model (gpu_models.h): rates in FLOP/s by precision ("bf16", "fp8"...).
@@ -54,6 +59,9 @@ struct RackSpec {
   int row = 0;
   int slot = 0;
   SourceMark declared_at;
+  std::string cooling = "air";     // "air" or "liquid": picks the catalog's rack budget
+  double budget_W = -1;            // power budget of its IT load; -1 = the catalog's for its cooling
+  std::vector<std::string> parts;  // rack-level catalog parts (kind rack) it holds
 };
 
 // A cable medium: propagation delay per metre and the longest cable it allows.
@@ -97,7 +105,9 @@ struct LinkSpec {
   int lanes = 1;
   double fixed_latency_s = 0;  // serdes, switch traversal...; propagation comes from the cable
   double length_m = -1;        // given in the file; -1 = from the floor plan (when medium is set)
-  std::string medium;          // empty = no cable (on-board or in-package wiring)
+  // Empty = no cable (on-board or in-package wiring); kAutoMedium = the
+  // cheapest catalog cable that reaches (topology::CableChooser).
+  std::string medium;
   std::string link_class;
   double efficiency = 1.0;     // resolved: link override, else its class's
   double nvls_efficiency = 0;  // its class's
@@ -165,6 +175,10 @@ struct FailuresSpec {
   std::vector<FailureSpec> entries;
 };
 
+// A link's `medium: auto`: the cheapest catalog cable whose reach covers the
+// cable's length at its rate (cabling.h CableChooser).
+inline constexpr const char* kAutoMedium = "auto";
+
 struct TopologySpec {
   std::string name;
   std::string file;
@@ -177,6 +191,7 @@ struct TopologySpec {
   std::vector<RackSpec> racks;
   NcclSpec nccl;
   FailuresSpec failures;
+  Catalog catalog;  // built-in (catalog/parts.yaml) merged with the file's `catalog:`
 };
 
 }  // namespace collsim::config

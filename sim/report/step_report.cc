@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "sim/collective/ops.h"
+#include "sim/report/bill_report.h"
 #include "sim/report/json.h"
 #include "sim/units/units.h"
 #include "sim/workload/kernels.h"
@@ -194,6 +195,11 @@ std::string step_text(const StepReport& r) {
                                                           : r.gpu.model + " " + r.spec->precision.compute,
                                                       units::format(units::FlopRate{r.gpu.peak_flop_per_s}))));
   }
+  if (r.has_energy) {
+    const double tokens = throughput(r).tokens_per_s * T;
+    out += format_step_energy(r.energy, r.energy_spec, tokens);
+    if (!r.bill.unpriced.empty()) line("  (leaves out what the catalog does not price: collsim topo lists it)");
+  }
   if (!g.layer_compute_by_kind.empty()) {  // where compute goes, per kernel kind
     double total = 0;
     for (double x : g.layer_compute_by_kind) total += x;
@@ -292,6 +298,7 @@ std::string step_json(const StepReport& r) {
     j.key("mfu").value(tp.mfu);  // null when the peak is unknown
     j.key("gpu_model").value(r.gpu.model);
     j.key("peak_flop_per_s").value(r.gpu.peak_flop_per_s);
+    if (r.has_energy) write_step_energy_json(j, r.energy, r.energy_spec, tp.tokens_per_s * res.step_time_s);
   }
   if (!g.layer_compute_by_kind.empty()) {
     j.key("layer_compute_s").begin_object();  // one layer, one micro-batch, forward + backward

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/report/json.h"
+#include "sim/topology/bill_of_materials.h"
 #include "sim/topology/network.h"
 #include "sim/workload/comm_costs.h"
 #include "sim/workload/memory.h"
@@ -58,6 +59,12 @@ struct StepReport {
   const workload::StragglerResult* stragglers = nullptr;
   workload::StragglerOptions straggler_options;
   std::vector<std::string> slow_gpus;
+  // The whole cluster's energy and cost over the step (bill_of_materials.h),
+  // with the bill it was priced from; has_energy false: not computed.
+  bool has_energy = false;
+  topology::BillOfMaterials bill;
+  config::EnergySpec energy_spec;
+  topology::StepEnergy energy;
 };
 
 // Throughput of a simulated step. model FLOPs: workload::model_flops_per_token.

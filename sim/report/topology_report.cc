@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "sim/report/bill_report.h"
 #include "sim/report/json.h"
 #include "sim/units/units.h"
 
@@ -92,7 +93,7 @@ std::string format_topology_summary(const topology::TopologySummary& s) {
   return out;
 }
 
-std::string topology_json(const topology::TopologySummary& s) {
+std::string topology_json(const topology::TopologySummary& s, const topology::BillOfMaterials& bom) {
   JsonWriter w;
   w.begin_object();
   w.key("name").value(s.name);
@@ -146,6 +147,7 @@ std::string topology_json(const topology::TopologySummary& s) {
   for (const auto& [cls, lat] : s.mean_cable_latency_s_by_class) w.key(cls).value(lat * 1e9);
   w.end_object();
   w.end_object();
+  write_bill_json(w, bom);
   w.end_object();
   return w.str() + "\n";
 }

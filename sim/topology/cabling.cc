@@ -31,15 +31,51 @@ Expected<double> cable_length_m(const config::TopologySpec& spec, const config::
   return up + along + f.slack_m;
 }
 
-Expected<double> link_latency_s(const config::TopologySpec& spec, const config::LinkSpec& link, double length_m) {
-  if (link.medium.empty()) return link.fixed_latency_s;
-  const config::MediumSpec& m = spec.media.at(link.medium);
+CableChooser::CableChooser(const config::TopologySpec& spec) : spec_(spec) {
+  for (const auto& p : spec.catalog.parts) {
+    if (p.kind != config::PartKind::kCable) continue;
+    const auto m = spec.media.find(p.medium);
+    if (m != spec.media.end()) options_.push_back({&p, std::min(p.reach_m, m->second.reach_m)});
+  }
+}
+
+Expected<const config::PartSpec*> CableChooser::choose(const config::LinkSpec& link, double length_m) const {
+  const bool automatic = link.medium == config::kAutoMedium;
+  // `copper` is the built-in alias of `dac`, whose cables the catalog lists.
+  const std::string& medium = link.medium == "copper" ? std::string("dac") : link.medium;
+  const double lane_Bps = link.rate_Bps / link.lanes;
+  const config::PartSpec* best = nullptr;
+  double best_usd = 0, longest = 0;
+  for (const Option& o : options_) {
+    const config::PartSpec& p = *o.part;
+    // 1e-9: a rate written as 400Gb/s on both sides.
+    if (p.rate_Bps < lane_Bps * (1 - 1e-9) || (!automatic && p.medium != medium)) continue;
+    longest = std::max(longest, o.reach_m);
+    if (o.reach_m < length_m) continue;
+    const double usd = config::cable_usd(p, length_m);
+    if (best == nullptr || usd < best_usd) best = &p, best_usd = usd;
+  }
+  if (best != nullptr || (!automatic && longest == 0)) return best;
+  return Error{fmt::format("no {} in the catalog carries {} from '{}' to '{}' over {} ({}; add one under "
+                           "catalog: parts:, or move the racks closer)",
+                           automatic ? std::string("cable") : link.medium + " cable",
+                           units::format(units::Rate{lane_Bps}), spec_.devices[link.a].name,
+                           spec_.devices[link.b].name, units::format(units::Length{length_m}),
+                           longest > 0 ? "the longest at that rate reaches " + units::format(units::Length{longest})
+                                       : std::string("none is that fast")),
+               "links.medium", link.declared_at};
+}
+
+Expected<double> link_latency_s(const config::TopologySpec& spec, const config::LinkSpec& link, double length_m,
+                                const std::string& medium) {
+  if (medium.empty()) return link.fixed_latency_s;
+  const config::MediumSpec& m = spec.media.at(medium);
   if (length_m > m.reach_m) {
     return Error{
         fmt::format("the {} cable from '{}' to '{}' would be {} long, beyond the {} reach of {} (use a "
                     "longer-reach medium, or move the racks closer)",
-                    link.medium, spec.devices[link.a].name, spec.devices[link.b].name,
-                    units::format(units::Length{length_m}), link.medium, units::format(units::Length{m.reach_m})),
+                    medium, spec.devices[link.a].name, spec.devices[link.b].name,
+                    units::format(units::Length{length_m}), medium, units::format(units::Length{m.reach_m})),
         "links.medium", link.declared_at};
   }
   return link.fixed_latency_s + length_m * m.delay_s_per_m;

@@ -11,15 +11,44 @@
 // metre, and a cable longer than its medium's reach is an error.
 #pragma once
 
+#include <vector>
+
 #include "sim/config/topology_spec.h"
 #include "sim/core/error.h"
 
 namespace collsim::topology {
 
-// REQUIRES: link.medium names a medium of spec.media.
+// REQUIRES: link.medium is set.
 Expected<double> cable_length_m(const config::TopologySpec& spec, const config::LinkSpec& link);
 
-// The link's total latency (fixed + propagation), checking the reach.
-Expected<double> link_latency_s(const config::TopologySpec& spec, const config::LinkSpec& link, double length_m);
+// The catalog cable (spec.catalog) each of a link's lanes is, at a length:
+//   - medium `auto`: the cheapest cable, of any medium in spec.media, that
+//     carries one lane's rate and reaches (its own reach and its medium's);
+//     an error naming the link when none does;
+//   - a named medium: the cheapest cable of that medium that does; an error
+//     when the catalog has cables of that medium at that rate but none
+//     reaches; nullptr when it has none at that rate (the link is a cable
+//     the bill cannot price; link_latency_s still checks its medium's reach).
+// Built once per topology: it keeps the catalog's cables with their reach.
+// REQUIRES: `spec` outlives it.
+class CableChooser {
+ public:
+  explicit CableChooser(const config::TopologySpec& spec);
+  Expected<const config::PartSpec*> choose(const config::LinkSpec& link, double length_m) const;
+
+ private:
+  struct Option {
+    const config::PartSpec* part;
+    double reach_m;  // the part's, within its medium's
+  };
+  const config::TopologySpec& spec_;
+  std::vector<Option> options_;
+};
+
+// The link's total latency (fixed + propagation over `medium`, a medium of
+// spec.media: the link's, or its chosen cable's for `auto`), checking the
+// medium's reach.
+Expected<double> link_latency_s(const config::TopologySpec& spec, const config::LinkSpec& link, double length_m,
+                                const std::string& medium);
 
 }  // namespace collsim::topology

@@ -50,20 +50,25 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   auto failures = resolve_failures(spec);
   if (!failures) return failures.error();
   topo.failed = failures->summary;
+  const CableChooser cables(spec);
   for (std::size_t i = 0; i < spec.links.size(); ++i) {
     const auto& l = spec.links[i];
     const double rate_Bps = failures->rate_Bps[i];
     if (rate_Bps <= 0) continue;  // down
     double length_m = 0;
+    std::string medium = l.medium;
     if (!l.medium.empty()) {
       auto len = cable_length_m(spec, l);
       if (!len) return len.error();
       length_m = *len;
+      auto cable = cables.choose(l, length_m);
+      if (!cable) return cable.error();
+      if (*cable != nullptr) medium = (*cable)->medium;
     }
-    auto latency = link_latency_s(spec, l, length_m);
+    auto latency = link_latency_s(spec, l, length_m, medium);
     if (!latency) return latency.error();
     const Link dir{rate_Bps,         l.efficiency,        *latency, l.link_class, l.nvls_efficiency, l.nvls_reduction,
-                   l.step_latency_s, static_cast<int>(i), length_m, l.medium};
+                   l.step_latency_s, static_cast<int>(i), length_m, medium};
     boost::add_edge(static_cast<Vertex>(l.a), static_cast<Vertex>(l.b), dir, topo.graph);
     boost::add_edge(static_cast<Vertex>(l.b), static_cast<Vertex>(l.a), dir, topo.graph);
   }

@@ -1,0 +1,123 @@
+#include "sim/report/bill_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace collsim::report {
+
+namespace {
+
+std::string power(double watts) {
+  if (watts >= 1e6) return fmt::format("{:.2f} MW", watts / 1e6);
+  if (watts >= 1e3) return fmt::format("{:.1f} kW", watts / 1e3);
+  return fmt::format("{:.0f} W", watts);
+}
+
+std::string dollars(double usd) {
+  if (usd >= 1e9) return fmt::format("${:.2f}B", usd / 1e9);
+  if (usd >= 1e6) return fmt::format("${:.2f}M", usd / 1e6);
+  if (usd >= 1e3) return fmt::format("${:.1f}k", usd / 1e3);
+  return fmt::format("${:.2f}", usd);
+}
+
+}  // namespace
+
+std::string format_bill(const topology::BillOfMaterials& bom) {
+  std::string out = fmt::format("bill         {} of IT power, {} (catalog/parts.yaml prices; sources: --json)\n",
+                                power(bom.it_watts), dollars(bom.usd));
+  for (const auto& l : bom.lines) {
+    std::string what = fmt::format("{} x {}", l.count, config::to_string(l.kind));
+    if (l.kind == config::PartKind::kCable) what = fmt::format("{} cables, {:.0f} m", l.count, l.metres);
+    if (l.copper_cables > 0) what += fmt::format(" ({} copper cables)", l.copper_cables);
+    out += fmt::format("  {:<20} {:<28} {:>10} {:>10}\n", l.part, what, power(l.watts), dollars(l.usd));
+  }
+  if (!bom.unpriced.empty()) {
+    std::string list;
+    for (const auto& [k, n] : bom.unpriced) list += fmt::format("{}{} {}", list.empty() ? "" : ", ", n, k);
+    out += fmt::format("  unpriced: {} (no catalog part: give them part:, or add one under catalog: parts:)\n",
+                       list);
+  }
+  if (!bom.racks.empty()) {
+    const auto busiest = std::max_element(bom.racks.begin(), bom.racks.end(),
+                                          [](const auto& a, const auto& b) { return a.watts < b.watts; });
+    const auto over = std::count_if(bom.racks.begin(), bom.racks.end(), [](const auto& r) { return r.over_budget(); });
+    out += fmt::format("racks        {} racks; the busiest, {}, draws {} of its {} ({}-cooled) budget\n",
+                       bom.racks.size(), busiest->rack, power(busiest->watts), power(busiest->budget_W),
+                       busiest->cooling);
+    if (over > 0) {
+      out += fmt::format("  OVER BUDGET: {} rack{}:", over, over == 1 ? "" : "s");
+      int shown = 0;
+      for (const auto& r : bom.racks) {
+        if (!r.over_budget()) continue;
+        if (shown++ == 8) {
+          out += " ...";
+          break;
+        }
+        out += fmt::format(" {} {} of {};", r.rack, power(r.watts), power(r.budget_W));
+      }
+      out += "\n";
+    }
+  }
+  if (bom.unplaced_watts > 0) out += fmt::format("  outside any rack: {}\n", power(bom.unplaced_watts));
+  return out;
+}
+
+void write_bill_json(JsonWriter& w, const topology::BillOfMaterials& bom) {
+  w.key("bill").begin_object();
+  w.key("it_watts").value(bom.it_watts).key("usd").value(bom.usd);
+  w.key("gpu_watts").value(bom.gpu_watts).key("gpu_idle_watts").value(bom.gpu_idle_watts);
+  w.key("parts").begin_array();
+  for (const auto& l : bom.lines) {
+    w.begin_object().key("part").value(l.part).key("kind").value(config::to_string(l.kind));
+    w.key("count").value(static_cast<double>(l.count)).key("metres").value(l.metres);
+    w.key("watts").value(l.watts).key("usd").value(l.usd);
+    w.key("copper_cables").value(static_cast<double>(l.copper_cables)).key("source").value(l.source);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("unpriced").begin_object();
+  for (const auto& [k, n] : bom.unpriced) w.key(k).value(static_cast<double>(n));
+  w.end_object();
+  w.key("racks").begin_array();
+  for (const auto& r : bom.racks) {
+    w.begin_object().key("rack").value(r.rack).key("cooling").value(r.cooling);
+    w.key("watts").value(r.watts).key("budget_W").value(r.budget_W).key("over_budget").value(r.over_budget());
+    w.end_object();
+  }
+  w.end_array();
+  w.key("unplaced_watts").value(bom.unplaced_watts);
+  w.end_object();
+}
+
+std::string format_step_energy(const topology::StepEnergy& e, const config::EnergySpec& spec,
+                               double tokens_per_step) {
+  std::string out = fmt::format(
+      "energy       {:.3f} kWh per step at the facility (IT {:.3f} kWh x PUE {:g}; mean IT power {}; GPUs {:.0f}%)\n",
+      e.facility_J / 3.6e6, e.it_J / 3.6e6, spec.pue, power(e.mean_it_watts),
+      e.it_J > 0 ? 100 * e.gpu_J / e.it_J : 0);
+  out += fmt::format("cost         {} per step: energy {} at ${:g}/kWh + capital {} over {:g} years", dollars(e.usd),
+                     dollars(e.energy_usd), spec.usd_per_kwh, dollars(e.capital_usd), spec.depreciation_years);
+  if (tokens_per_step > 0) {
+    out += fmt::format("; {} and {:.3f} kWh per million tokens", dollars(e.usd / tokens_per_step * 1e6),
+                       e.facility_J / 3.6e6 / tokens_per_step * 1e6);
+  }
+  return out + "\n";
+}
+
+void write_step_energy_json(JsonWriter& w, const topology::StepEnergy& e, const config::EnergySpec& spec,
+                            double tokens_per_step) {
+  w.key("energy").begin_object();
+  w.key("gpu_J").value(e.gpu_J).key("other_J").value(e.other_J).key("it_J").value(e.it_J);
+  w.key("facility_J").value(e.facility_J).key("mean_it_watts").value(e.mean_it_watts);
+  w.key("pue").value(spec.pue).key("usd_per_kwh").value(spec.usd_per_kwh);
+  w.key("depreciation_years").value(spec.depreciation_years);
+  w.key("energy_usd").value(e.energy_usd).key("capital_usd").value(e.capital_usd).key("usd").value(e.usd);
+  if (tokens_per_step > 0) {
+    w.key("usd_per_million_tokens").value(e.usd / tokens_per_step * 1e6);
+    w.key("facility_kwh_per_million_tokens").value(e.facility_J / 3.6e6 / tokens_per_step * 1e6);
+  }
+  w.end_object();
+}
+
+}  // namespace collsim::report
