@@ -112,7 +112,22 @@ links:
   - {from: g, to: h, rate: 1GB/s, latency: 0s, medium: dac, class: ideal}
 )");
   EXPECT_EQ(e.where->line, 9);
-  EXPECT_NE(e.message.find("beyond the dac reach of 3 m"), std::string::npos) << e.to_string();
+  EXPECT_NE(e.message.find("no dac cable in the catalog carries 1 GB/s from 'g' to 'h' over 9.6 m (the longest at "
+                           "that rate reaches 3 m"),
+            std::string::npos)
+      << e.to_string();
+
+  // A medium the catalog has no cable of: its own reach still holds.
+  e = build_error(R"(name: t
+media:
+  hollowcore: {delay_per_m: 3.4ns, reach: 1km}
+devices:
+  - {name: g, kind: gpu, count: 2}
+links:
+  - {from: "g[0]", to: "g[1]", rate: 1GB/s, latency: 0s, length: 2km, medium: hollowcore, class: ideal}
+)");
+  EXPECT_EQ(e.where->line, 7);
+  EXPECT_NE(e.message.find("beyond the hollowcore reach of 1 km"), std::string::npos) << e.to_string();
 
   // A cable with neither a length nor placed ends.
   e = build_error(R"(name: t
@@ -133,7 +148,11 @@ links:
 }
 
 TEST(Cabling, MediaCanBeOverridden) {
+  // A longer copper reach needs a catalog cable that reaches too.
   const Topology t = collsim::testing::topology_from_text(R"(name: t
+catalog:
+  parts:
+    - {name: long-dac, kind: cable, medium: dac, rate: 10Gb/s, reach: 20m, power: 0W, price: 50, source: test}
 media:
   dac: {reach: 20m}
   hollowcore: {delay_per_m: 3.4ns, reach: 1km}

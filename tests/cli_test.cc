@@ -62,7 +62,16 @@ INSTANTIATE_TEST_SUITE_P(
                 "a degraded rate of 50 GB/s is above the rate of a cable from 'gpu0' to 'sw' (25 GB/s)"},
         BadFile{"failure_seed.yaml", "failure_seed.yaml:9:9", "field 'failures.seed'", "expected a whole number"},
         BadFile{"failure_cut.yaml", "failure_cut.yaml:9:10", "field 'failures.fail[0]'",
-                "GPUs 'gpu0' and 'gpu1' have no path left between them"}),
+                "GPUs 'gpu0' and 'gpu1' have no path left between them"},
+        BadFile{"catalog_no_price.yaml", "catalog_no_price.yaml:6:7", "field 'catalog.parts[1].price'",
+                "part 'my-nic' has no price (every part needs power, price and source)"},
+        BadFile{"catalog_negative_price.yaml", "catalog_negative_price.yaml:5:31", "field 'catalog.parts[0].price'",
+                "expected a price in US dollars >= 0, found -30000"},
+        BadFile{"cable_beyond_reach.yaml", "cable_beyond_reach.yaml:7:5", "field 'links.medium'",
+                "no dac cable in the catalog carries 100 GB/s from 'gpu0' to 'sw' over 2.5 m (the longest at that "
+                "rate reaches 2 m"},
+        BadFile{"unknown_part.yaml", "unknown_part.yaml:5:36", "field 'devices[1].part'",
+                "no part named 'quantum-2-qm970' in the catalog (did you mean 'quantum-2-qm9700'?)"}),
     [](const ::testing::TestParamInfo<BadFile>& info) {
       std::string name = info.param.file;
       return name.substr(0, name.find('.'));

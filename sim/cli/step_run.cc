@@ -1,7 +1,5 @@
 #include "sim/cli/step_run.h"
 
-#include "sim/topology/bill_of_materials.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
 #include "sim/report/trace.h"
+#include "sim/topology/bill_of_materials.h"
 #include "sim/units/units.h"
 #include "sim/workload/memory.h"
 #include "sim/workload/what_if.h"
@@ -140,8 +139,8 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   if (!bill) return bill.error();
   run->report.bill = std::move(*bill);
   run->report.energy_spec = run->spec.catalog.energy;
-  run->report.energy = topology::step_energy(run->report.bill, run->report.energy_spec, run->result.step_time_s,
-                                             run->result.compute_s);
+  run->report.energy =
+      topology::step_energy(run->report.bill, run->report.energy_spec, run->result.step_time_s, run->result.compute_s);
   run->report.has_energy = true;
   if (req.what_if) {
     workload::WhatIfOptions options;

@@ -171,6 +171,14 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     report::set_metric(t, row, "exposed_comm_s", exposed);
     report::set_metric(t, row, "bubble_s", r.bubble_s);
     report::set_metric(t, row, "mfu", report::throughput(run->report).mfu);
+    if (run->report.has_energy) {
+      const auto& e = run->report.energy;
+      report::set_metric(t, row, "it_power_kw", run->report.bill.it_watts / 1e3);
+      report::set_metric(t, row, "capex_usd", run->report.bill.usd);
+      report::set_metric(t, row, "kwh_per_step", e.facility_J / 3.6e6);
+      report::set_metric(t, row, "usd_per_step", e.usd);
+      report::set_metric(t, row, "usd_per_mtok", e.usd / tokens * 1e6);
+    }
     if (!run->report.bottlenecks.empty()) {
       const auto& top = run->report.bottlenecks.front();
       report::set_metric(t, row, "bottleneck_delta_pct", top.delta_pct);

@@ -13,14 +13,22 @@ extern const char* const kBuiltinCatalogText;  // catalog/parts.yaml (generated:
 
 const char* to_string(PartKind kind) {
   switch (kind) {
-    case PartKind::kGpu: return "gpu";
-    case PartKind::kCpu: return "cpu";
-    case PartKind::kNic: return "nic";
-    case PartKind::kNvSwitch: return "nvswitch";
-    case PartKind::kPcieSwitch: return "pcie_switch";
-    case PartKind::kSwitch: return "switch";
-    case PartKind::kCable: return "cable";
-    case PartKind::kRack: return "rack";
+    case PartKind::kGpu:
+      return "gpu";
+    case PartKind::kCpu:
+      return "cpu";
+    case PartKind::kNic:
+      return "nic";
+    case PartKind::kNvSwitch:
+      return "nvswitch";
+    case PartKind::kPcieSwitch:
+      return "pcie_switch";
+    case PartKind::kSwitch:
+      return "switch";
+    case PartKind::kCable:
+      return "cable";
+    case PartKind::kRack:
+      return "rack";
   }
   return "?";
 }
@@ -85,8 +93,8 @@ Status read_part(const MapReader& e, Catalog& into) {
       return e.error_at("kind", msg + "; expected gpu, cpu, nic, nvswitch, pcie_switch, switch, cable or rack");
     }
   }
-  for (auto [key, out] : {std::pair{"model", &p.model}, {"medium", &p.medium}, {"class", &p.fabric_class},
-                          {"source", &p.source}}) {
+  for (auto [key, out] :
+       {std::pair{"model", &p.model}, {"medium", &p.medium}, {"class", &p.fabric_class}, {"source", &p.source}}) {
     if (!e.has(key)) continue;
     auto v = e.scalar(key);
     if (!v) return v.error();

@@ -41,8 +41,8 @@ struct PartSpec {
   double watts = 0;
   // kGpu: the draw while not computing (communicating or waiting); -1 = watts.
   double idle_watts = -1;
-  double usd = 0;        // per part; kCable: per cable, both ends included
-  double usd_per_m = 0;  // kCable: fibre priced per metre on top of the ends (0 for whole assemblies)
+  double usd = 0;         // per part; kCable: per cable, both ends included
+  double usd_per_m = 0;   // kCable: fibre priced per metre on top of the ends (0 for whole assemblies)
   int copper_cables = 0;  // kRack: cables the part holds (the NVL72 NVLink spine's), for the bill
   std::string source;
   SourceMark declared_at;

@@ -59,7 +59,7 @@ struct Params {
   int leaf_radix = 64;
   int oversubscription = 1;
   int planes = 1;
-  std::string cable = "auto";  // config::kAutoMedium: the cheapest catalog cable that reaches
+  std::string cable = "auto";               // config::kAutoMedium: the cheapest catalog cable that reaches
   std::string fabric_class = "infiniband";  // link class of every fabric cable (link_classes.cc)
   double fabric_latency_s = 150 * kNs;
   int nodes_per_rack = 0;  // at most kNodeRackUnits: each node takes at least 1U

@@ -98,8 +98,8 @@ Expected<std::string> read_part_name(const MapReader& entry, const TopologySpec&
     return entry.error_at("part", msg + " (catalog/parts.yaml, or add it under catalog: parts:)");
   }
   if (std::string_view(to_string(p->kind)) != to_string(kind)) {
-    return entry.error_at("part", fmt::format("part '{}' is a {}, this device is a {}", *name, to_string(p->kind),
-                                              to_string(kind)));
+    return entry.error_at(
+        "part", fmt::format("part '{}' is a {}, this device is a {}", *name, to_string(p->kind), to_string(kind)));
   }
   return *name;
 }

@@ -65,12 +65,15 @@ const std::vector<MediumSpec>& builtin_media() {
   // ASSUMPTION (hardware.yaml: copper_dac_ns_per_m NOT FOUND): copper at
   // 4.4 ns/m, the mid-point of the 3.9-4.9 ns/m that velocity factors
   // 0.68-0.85 c give.
-  // ASSUMPTION (reach NOT FOUND in the reference): passive copper (DAC) 3 m,
-  // active copper (AEC) 7 m, active optical (AOC) 100 m, fibre with
-  // transceivers 500 m, typical of 400G/800G parts. Override under media:.
+  // Reach: the longest cable of the medium at any rate; a cable's own reach
+  // at its rate is its catalog part's (catalog/parts.yaml, cabling.h
+  // CableChooser). Passive copper 3 m (NVIDIA LinkX 400G DAC, 1-3 m); active
+  // copper 7 m (Credo AEC up to 7 m; NVIDIA's ACC 5 m); fibre with
+  // transceivers 2 km (NVIDIA MMS4X50-NM 2xFR4, 2023-11); AOC 100 m
+  // (ASSUMPTION: NOT FOUND). Override under media:.
   static const std::vector<MediumSpec> media{
-      {"fibre", 4.9e-9, 500.0}, {"aoc", 4.9e-9, 100.0},  {"aec", 4.4e-9, 7.0},
-      {"dac", 4.4e-9, 3.0},     {"copper", 4.4e-9, 3.0},
+      {"fibre", 4.9e-9, 2000.0}, {"aoc", 4.9e-9, 100.0},  {"aec", 4.4e-9, 7.0},
+      {"dac", 4.4e-9, 3.0},      {"copper", 4.4e-9, 3.0},
   };
   return media;
 }

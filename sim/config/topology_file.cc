@@ -61,9 +61,8 @@ class TopologyReader {
     // A template alone: its devices go straight into the spec.
     const bool template_alone = root["cluster"] && !root["racks"] && !root["devices"] && !root["links"];
     if (template_alone) {
-      if (auto s = top.check(
-              {"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl", "cluster", "failures",
-               "catalog"});
+      if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl", "cluster",
+                              "failures", "catalog"});
           !s) {
         return s.error();
       }

@@ -35,16 +35,15 @@ std::string format_bill(const topology::BillOfMaterials& bom) {
   if (!bom.unpriced.empty()) {
     std::string list;
     for (const auto& [k, n] : bom.unpriced) list += fmt::format("{}{} {}", list.empty() ? "" : ", ", n, k);
-    out += fmt::format("  unpriced: {} (no catalog part: give them part:, or add one under catalog: parts:)\n",
-                       list);
+    out += fmt::format("  unpriced: {} (no catalog part: give them part:, or add one under catalog: parts:)\n", list);
   }
   if (!bom.racks.empty()) {
     const auto busiest = std::max_element(bom.racks.begin(), bom.racks.end(),
                                           [](const auto& a, const auto& b) { return a.watts < b.watts; });
     const auto over = std::count_if(bom.racks.begin(), bom.racks.end(), [](const auto& r) { return r.over_budget(); });
-    out += fmt::format("racks        {} racks; the busiest, {}, draws {} of its {} ({}-cooled) budget\n",
-                       bom.racks.size(), busiest->rack, power(busiest->watts), power(busiest->budget_W),
-                       busiest->cooling);
+    out +=
+        fmt::format("racks        {} racks; the busiest, {}, draws {} of its {} ({}-cooled) budget\n", bom.racks.size(),
+                    busiest->rack, power(busiest->watts), power(busiest->budget_W), busiest->cooling);
     if (over > 0) {
       out += fmt::format("  OVER BUDGET: {} rack{}:", over, over == 1 ? "" : "s");
       int shown = 0;
@@ -90,12 +89,10 @@ void write_bill_json(JsonWriter& w, const topology::BillOfMaterials& bom) {
   w.end_object();
 }
 
-std::string format_step_energy(const topology::StepEnergy& e, const config::EnergySpec& spec,
-                               double tokens_per_step) {
+std::string format_step_energy(const topology::StepEnergy& e, const config::EnergySpec& spec, double tokens_per_step) {
   std::string out = fmt::format(
       "energy       {:.3f} kWh per step at the facility (IT {:.3f} kWh x PUE {:g}; mean IT power {}; GPUs {:.0f}%)\n",
-      e.facility_J / 3.6e6, e.it_J / 3.6e6, spec.pue, power(e.mean_it_watts),
-      e.it_J > 0 ? 100 * e.gpu_J / e.it_J : 0);
+      e.facility_J / 3.6e6, e.it_J / 3.6e6, spec.pue, power(e.mean_it_watts), e.it_J > 0 ? 100 * e.gpu_J / e.it_J : 0);
   out += fmt::format("cost         {} per step: energy {} at ${:g}/kWh + capital {} over {:g} years", dollars(e.usd),
                      dollars(e.energy_usd), spec.usd_per_kwh, dollars(e.capital_usd), spec.depreciation_years);
   if (tokens_per_step > 0) {

@@ -19,8 +19,7 @@ void write_bill_json(JsonWriter& w, const topology::BillOfMaterials& bom);
 
 // Energy and cost of one step and per million tokens (tokens_per_step 0:
 // none), as text lines and JSON fields "energy": {...}.
-std::string format_step_energy(const topology::StepEnergy& e, const config::EnergySpec& spec,
-                               double tokens_per_step);
+std::string format_step_energy(const topology::StepEnergy& e, const config::EnergySpec& spec, double tokens_per_step);
 void write_step_energy_json(JsonWriter& w, const topology::StepEnergy& e, const config::EnergySpec& spec,
                             double tokens_per_step);
 

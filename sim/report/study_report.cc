@@ -179,10 +179,27 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
   t.kind = kind;
   t.axis_paths = std::move(axis_paths);
   if (kind == "run") {
-    // The last six only with run.stragglers and run.goodput (empty otherwise).
-    t.metric_names = {
-        "step_time_s", "tokens_per_s", "compute_s",  "exposed_comm_s", "bubble_s", "bottleneck_delta_pct",  "mfu",
-        "step_p50_s",  "step_p90_s",   "step_p99_s", "ettr",           "ettr_p10", "effective_tokens_per_s"};
+    // step_p50_s to effective_tokens_per_s only with run.stragglers and
+    // run.goodput (empty otherwise); the last five from the catalog's prices
+    // (docs/power-and-cost.md).
+    t.metric_names = {"step_time_s",
+                      "tokens_per_s",
+                      "compute_s",
+                      "exposed_comm_s",
+                      "bubble_s",
+                      "bottleneck_delta_pct",
+                      "mfu",
+                      "step_p50_s",
+                      "step_p90_s",
+                      "step_p99_s",
+                      "ettr",
+                      "ettr_p10",
+                      "effective_tokens_per_s",
+                      "it_power_kw",
+                      "capex_usd",
+                      "kwh_per_step",
+                      "usd_per_step",
+                      "usd_per_mtok"};
     t.label_names = {"bottleneck"};
     t.primary = "step_time_s";
     t.lower_is_better = true;

@@ -15,10 +15,10 @@ using config::PartSpec;
 
 // What a device's links ask of its part.
 struct Demand {
-  int lanes = 0;              // ports taken
-  double lane_Bps = 0;        // the fastest lane
-  double cable_Bps = 0;       // its cables together (a NIC's ports)
-  std::string link_class;     // of its first cable
+  int lanes = 0;           // ports taken
+  double lane_Bps = 0;     // the fastest lane
+  double cable_Bps = 0;    // its cables together (a NIC's ports)
+  std::string link_class;  // of its first cable
 };
 
 // The cheapest part of `kind` that `accepts`.
@@ -42,7 +42,8 @@ const PartSpec* part_of(const config::TopologySpec& spec, const config::DeviceSp
       return nullptr;
     case DeviceKind::kNic:
       if (need.cable_Bps <= 0) return nullptr;
-      return cheapest(catalog, PartKind::kNic, [&](const PartSpec& p) { return p.rate_Bps >= need.cable_Bps * kSlack; });
+      return cheapest(catalog, PartKind::kNic,
+                      [&](const PartSpec& p) { return p.rate_Bps >= need.cable_Bps * kSlack; });
     case DeviceKind::kSwitch:
       return cheapest(catalog, PartKind::kSwitch, [&](const PartSpec& p) {
         return p.rate_Bps >= need.lane_Bps * kSlack && p.ports >= need.lanes &&

@@ -26,10 +26,10 @@ namespace collsim::topology {
 struct BomLine {
   std::string part;
   config::PartKind kind = config::PartKind::kGpu;
-  long long count = 0;     // devices, cables (lanes) or rack-level parts
-  double metres = 0;       // cables: their total length
-  double watts = 0;        // all of them (cables: both ends)
-  double usd = 0;          // all of them
+  long long count = 0;          // devices, cables (lanes) or rack-level parts
+  double metres = 0;            // cables: their total length
+  double watts = 0;             // all of them (cables: both ends)
+  double usd = 0;               // all of them
   long long copper_cables = 0;  // rack-level parts: the cables they hold
   std::string source;
 };
@@ -53,7 +53,7 @@ struct BillOfMaterials {
   // while not computing (their idle power); the rest draws it_watts -
   // gpu_watts whether the GPUs compute or not.
   double gpu_watts = 0, gpu_idle_watts = 0;
-  long long gpus = 0;  // GPUs with a part
+  long long gpus = 0;            // GPUs with a part
   std::vector<RackPower> racks;  // every rack, in file order
   double unplaced_watts = 0;     // devices and cable ends outside any rack
 };

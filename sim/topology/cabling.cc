@@ -56,14 +56,14 @@ Expected<const config::PartSpec*> CableChooser::choose(const config::LinkSpec& l
     if (best == nullptr || usd < best_usd) best = &p, best_usd = usd;
   }
   if (best != nullptr || (!automatic && longest == 0)) return best;
-  return Error{fmt::format("no {} in the catalog carries {} from '{}' to '{}' over {} ({}; add one under "
-                           "catalog: parts:, or move the racks closer)",
-                           automatic ? std::string("cable") : link.medium + " cable",
-                           units::format(units::Rate{lane_Bps}), spec_.devices[link.a].name,
-                           spec_.devices[link.b].name, units::format(units::Length{length_m}),
-                           longest > 0 ? "the longest at that rate reaches " + units::format(units::Length{longest})
-                                       : std::string("none is that fast")),
-               "links.medium", link.declared_at};
+  return Error{
+      fmt::format("no {} in the catalog carries {} from '{}' to '{}' over {} ({}; add one under "
+                  "catalog: parts:, or move the racks closer)",
+                  automatic ? std::string("cable") : link.medium + " cable", units::format(units::Rate{lane_Bps}),
+                  spec_.devices[link.a].name, spec_.devices[link.b].name, units::format(units::Length{length_m}),
+                  longest > 0 ? "the longest at that rate reaches " + units::format(units::Length{longest})
+                              : std::string("none is that fast")),
+      "links.medium", link.declared_at};
 }
 
 Expected<double> link_latency_s(const config::TopologySpec& spec, const config::LinkSpec& link, double length_m,
@@ -71,12 +71,11 @@ Expected<double> link_latency_s(const config::TopologySpec& spec, const config::
   if (medium.empty()) return link.fixed_latency_s;
   const config::MediumSpec& m = spec.media.at(medium);
   if (length_m > m.reach_m) {
-    return Error{
-        fmt::format("the {} cable from '{}' to '{}' would be {} long, beyond the {} reach of {} (use a "
-                    "longer-reach medium, or move the racks closer)",
-                    medium, spec.devices[link.a].name, spec.devices[link.b].name,
-                    units::format(units::Length{length_m}), medium, units::format(units::Length{m.reach_m})),
-        "links.medium", link.declared_at};
+    return Error{fmt::format("the {} cable from '{}' to '{}' would be {} long, beyond the {} reach of {} (use a "
+                             "longer-reach medium, or move the racks closer)",
+                             medium, spec.devices[link.a].name, spec.devices[link.b].name,
+                             units::format(units::Length{length_m}), medium, units::format(units::Length{m.reach_m})),
+                 "links.medium", link.declared_at};
   }
   return link.fixed_latency_s + length_m * m.delay_s_per_m;
 }

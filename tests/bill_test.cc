@@ -1,0 +1,215 @@
+// The bill of materials, cables by reach and a step's energy (issue 18,
+// sim/topology/bill_of_materials.h). Oracles: a two-rack layout priced by
+// hand, the catalog's own reach table, published rack power, and energy as
+// the integral of each GPU's power over the simulated step.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "sim/config/topology_file.h"
+#include "sim/engine/backend.h"
+#include "sim/topology/bill_of_materials.h"
+#include "sim/workload/comm_costs.h"
+#include "sim/workload/step_graph.h"
+#include "sim/workload/step_sim.h"
+#include "test_support.h"
+#include "workload_support.h"
+
+namespace collsim::topology {
+namespace {
+
+// Two racks in row 0: r0 (slot 0) holds 2 GPUs (u10) and their NICs
+// (u12); r1 (slot `leaf_slot`) the leaf (u40). Every part it uses is
+// priced here, so the bill does not move with the shipped catalog.
+// NIC-to-leaf cable, by the floor rules (docs/topology-format.md):
+//   heights (u - 0.5) x 44.45 mm: NIC 0.511175 m, leaf 1.755775 m;
+//   up (2 - 0.511175 + 0.3) + (2 - 1.755775 + 0.3) = 2.33305 m;
+//   along 3 slots x 0.6 m = 1.8 m; slack 1 m: 5.13305 m.
+std::string two_racks(int leaf_slot, const std::string& leaf_rack = "r1") {
+  return R"(name: two-racks
+catalog:
+  racks: {air: {budget: 50kW}}
+  parts:
+    - {name: h100-sxm, power: 500W, idle_power: 100W, price: 1000}
+    - {name: connectx-7, power: 20W, price: 100}
+    - {name: quantum-2-qm9700, power: 700W, price: 5000}
+    - {name: dac-400g, reach: 3m, power: 0.1W, price: 150}
+    - {name: acc-400g, reach: 5m, power: 1.5W, price: 400}
+    - {name: sr4-400g, reach: 50m, power: 8W, price: 1000, price_per_m: 2}
+    - {name: dr4-400g, reach: 100m, power: 9W, price: 1400, price_per_m: 1}
+    - {name: fr4-400g, reach: 2km, power: 9W, price: 2000, price_per_m: 1}
+racks:
+  - {name: r0, row: 0, slot: 0, power_budget: 1kW}
+  - {name: r1, row: 0, slot: )" +
+         std::to_string(leaf_slot) + R"(}
+devices:
+  - {name: gpu, kind: gpu, count: 2, model: h100, rack: r0, u: 10}
+  - {name: nic, kind: nic, count: 2, rack: r0, u: 12}
+  - {name: leaf, kind: switch, rack: )" +
+         leaf_rack + R"(, u: 40}
+links:
+  - {from: gpu, to: nic, pattern: zip, rate: 50GB/s, latency: 500ns, class: pcie}
+  - {from: nic, to: leaf, rate: 400Gb/s, latency: 150ns, medium: auto, class: infiniband}
+)";
+}
+
+config::TopologySpec spec_of(const std::string& yaml) {
+  auto spec = config::load_topology_text(yaml, "two-racks.yaml", {});
+  EXPECT_TRUE(spec.ok()) << spec.error().to_string();
+  return spec.ok() ? *spec : config::TopologySpec{};
+}
+
+const BomLine* line_of(const BillOfMaterials& b, const std::string& part) {
+  for (const auto& l : b.lines)
+    if (l.part == part) return &l;
+  return nullptr;
+}
+
+TEST(Bill, TwoRacksPricedByHand) {
+  const auto bom = bill_of_materials(spec_of(two_racks(3)));
+  ASSERT_TRUE(bom.ok()) << bom.error().to_string();
+  const double length = 5.13305;
+  // 5.13 m is past copper's 3 and 5 m: the cheapest that reaches is SR4.
+  const BomLine* cable = line_of(*bom, "sr4-400g");
+  ASSERT_NE(cable, nullptr);
+  EXPECT_EQ(cable->count, 2);
+  EXPECT_NEAR(cable->metres, 2 * length, 1e-9);
+  EXPECT_NEAR(cable->watts, 2 * 2 * 8.0, 1e-9);  // a transceiver at each end
+  EXPECT_NEAR(cable->usd, 2 * (1000 + 2 * length), 1e-9);
+  ASSERT_NE(line_of(*bom, "h100-sxm"), nullptr);
+  EXPECT_EQ(line_of(*bom, "h100-sxm")->count, 2);
+  // The NIC: the cheapest at least as fast as its 400G cable; the leaf: the
+  // cheapest InfiniBand switch with 2 ports of 400G (not the Ethernet one).
+  ASSERT_NE(line_of(*bom, "connectx-7"), nullptr);
+  ASSERT_NE(line_of(*bom, "quantum-2-qm9700"), nullptr);
+  EXPECT_TRUE(bom->unpriced.empty());
+  EXPECT_NEAR(bom->it_watts, 2 * 500 + 2 * 20 + 700 + 32, 1e-9);
+  EXPECT_NEAR(bom->usd, 2 * 1000 + 2 * 100 + 5000 + 2 * (1000 + 2 * length), 1e-9);
+  EXPECT_NEAR(bom->gpu_watts, 1000, 1e-9);
+  EXPECT_NEAR(bom->gpu_idle_watts, 200, 1e-9);
+  // Each rack carries its devices and the cable ends in it.
+  ASSERT_EQ(bom->racks.size(), 2u);
+  EXPECT_NEAR(bom->racks[0].watts, 1000 + 40 + 2 * 8, 1e-9);
+  EXPECT_NEAR(bom->racks[1].watts, 700 + 2 * 8, 1e-9);
+  EXPECT_TRUE(bom->racks[0].over_budget());        // its own 1 kW
+  EXPECT_DOUBLE_EQ(bom->racks[1].budget_W, 50e3);  // the catalog's air-cooled budget
+  EXPECT_FALSE(bom->racks[1].over_budget());
+}
+
+TEST(Bill, MovingARackChangesTheMedium) {
+  // 97 slots further: 63.33 m, past multimode's 50 m: single-mode DR4.
+  auto far = bill_of_materials(spec_of(two_racks(100)));
+  ASSERT_TRUE(far.ok());
+  ASSERT_NE(line_of(*far, "dr4-400g"), nullptr);
+  EXPECT_NEAR(line_of(*far, "dr4-400g")->usd, 2 * (1400 + 5.13305 + 97 * 0.6), 1e-9);
+  // In the same rack: |1.755775 - 0.511175| + 1 m slack = 2.2446 m of passive copper.
+  const auto near_spec = spec_of(two_racks(3, "r0"));
+  auto near = bill_of_materials(near_spec);
+  ASSERT_TRUE(near.ok());
+  ASSERT_NE(line_of(*near, "dac-400g"), nullptr);
+  EXPECT_NEAR(line_of(*near, "dac-400g")->metres, 2 * 2.2446, 1e-9);
+  // The latency follows the medium: copper's delay per metre, not fibre's.
+  auto topo = build_topology(near_spec);
+  ASSERT_TRUE(topo.ok());
+  for (auto [e, end] = boost::edges(topo->graph); e != end; ++e) {
+    const auto& l = topo->graph[*e];
+    if (l.length_m == 0) continue;
+    EXPECT_EQ(l.medium, "dac");
+    EXPECT_NEAR(l.latency_s, 150e-9 + 2.2446 * near_spec.media.at("dac").delay_s_per_m, 1e-15);
+  }
+}
+
+TEST(Bill, NoCableReachesIsAnErrorNamingTheLink) {
+  // 3,497 slots away: 2,103 m, past the longest single-mode optics (2 km).
+  auto spec = config::load_topology_text(two_racks(3500), "two-racks.yaml", {});
+  ASSERT_TRUE(spec.ok()) << spec.error().to_string();
+  auto topo = build_topology(*spec);
+  ASSERT_FALSE(topo.ok());
+  EXPECT_NE(topo.error().message.find("no cable in the catalog carries 50 GB/s from 'nic0' to 'leaf'"),
+            std::string::npos)
+      << topo.error().message;
+  EXPECT_NE(topo.error().message.find("the longest at that rate reaches 2 km"), std::string::npos)
+      << topo.error().message;
+}
+
+TEST(Bill, Gb200Nvl72RackAgainstNvidiasFigure) {
+  // The built-in catalog's parts, added up bottom-up for one NVL72 rack
+  // (72 GPUs at 1200 W, 36 Grace, 18 NVSwitch chips, 72 NICs, their cable
+  // ends), against the rack's published 120 kW (ServeTheHome, GTC 2024).
+  // Not modelled: BlueField DPUs, drives, fans, conversion losses: below it.
+  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/gb200-nvl72-8rack.yaml", {});
+  ASSERT_TRUE(spec.ok());
+  auto bom = bill_of_materials(*spec);
+  ASSERT_TRUE(bom.ok()) << bom.error().to_string();
+  const auto& rack0 = bom->racks.front();
+  EXPECT_EQ(rack0.cooling, "liquid");
+  EXPECT_NEAR(rack0.watts / 120e3, 1.0, 0.15) << rack0.watts;
+  EXPECT_FALSE(rack0.over_budget());
+  ASSERT_NE(line_of(*bom, "gb200-nvl72-rack"), nullptr);
+  EXPECT_EQ(line_of(*bom, "gb200-nvl72-rack")->copper_cables, 8 * 72 * 18 * 4);  // NVIDIA: 5,184 per rack
+  EXPECT_TRUE(bom->unpriced.empty());
+}
+
+TEST(Bill, StepEnergyIsThePowerIntegratedOverTheSimulatedStep) {
+  // A pipelined step on 4 HGX H100 nodes: each GPU draws P while one of its
+  // compute operations runs and its idle power otherwise; the rest of the
+  // cluster draws its power throughout. Integrate that over the simulated
+  // schedule, GPU by GPU, and compare with the closed form step_energy uses
+  // (the mean compute time).
+  const auto net = workload::testing::shipped_network("h100-ib400-4node.yaml");
+  auto w =
+      workload::testing::load(workload::testing::kSmall, {"parallelism.tp=4", "parallelism.pp=2", "batch.global=32"});
+  auto g = workload::compile_step(w, net);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  auto backend = engine::make_backend("analytical");
+  auto costs = workload::cost_calls(g->calls, net, **backend, workload::CommChoice{});
+  ASSERT_TRUE(costs.ok());
+  const auto r = workload::simulate_step(*g, *costs, net);
+  const double T = r.step_time_s;
+  const double P = 700, idle = 145, other = 12345, share = 0.9;
+  BillOfMaterials bom;
+  bom.gpus = g->gpus;
+  bom.gpu_watts = P * g->gpus;
+  bom.gpu_idle_watts = idle * g->gpus;
+  bom.it_watts = bom.gpu_watts + other;
+  bom.usd = 1e6;
+  config::EnergySpec spec;
+  spec.gpu_busy_share = share;
+  spec.pue = 1.25;
+  double gpu_J = 0;
+  for (std::size_t wk = 0; wk < g->worker_gpus.size(); ++wk) {
+    std::vector<std::pair<double, double>> busy;  // this worker's compute intervals
+    for (std::size_t i = 0; i < g->ops.size(); ++i) {
+      const auto& op = g->ops[i];
+      if (op.kind != workload::StepOp::Kind::kCompute) continue;
+      if (std::find(op.workers.begin(), op.workers.end(), static_cast<int>(wk)) == op.workers.end()) continue;
+      busy.emplace_back(r.start_s[i], r.finish_s[i]);
+    }
+    std::sort(busy.begin(), busy.end());
+    double on = 0, reach = 0;  // the union of the intervals
+    for (auto [a, b] : busy) {
+      a = std::max(a, reach);
+      if (b > a) on += b - a;
+      reach = std::max(reach, b);
+    }
+    gpu_J += static_cast<double>(g->worker_gpus[wk].size()) * (on * P * share + (T - on) * idle);
+  }
+  const auto e = step_energy(bom, spec, T, r.compute_s);
+  EXPECT_NEAR(e.gpu_J / gpu_J, 1.0, 1e-9);
+  EXPECT_NEAR(e.other_J, other * T, 1e-9 * other * T);
+  EXPECT_NEAR(e.facility_J, 1.25 * (gpu_J + other * T), 1e-6 * e.facility_J);
+  // Capital: $1M over 5 years, for T seconds.
+  EXPECT_NEAR(e.capital_usd, 1e6 * T / (5 * 365.25 * 86400), 1e-12);
+  EXPECT_NEAR(e.energy_usd, e.facility_J / 3.6e6 * spec.usd_per_kwh, 1e-12);
+}
+
+TEST(Bill, BuiltInCatalogReadsAndEveryEntryHasASource) {
+  auto c = config::read_builtin_catalog();
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  for (const auto& p : c->parts) EXPECT_FALSE(p.source.empty()) << p.name;
+  EXPECT_EQ(c->energy.sources.size(), 4u);
+}
+
+}  // namespace
+}  // namespace collsim::topology
