@@ -87,3 +87,18 @@ TEST(Units, ExactFormatReadsBackBitForBit) {
 
 }  // namespace
 }  // namespace collsim::units
+
+namespace collsim::units {
+namespace {
+
+TEST(Units, PowerInWattsKilowattsAndMegawatts) {
+  EXPECT_DOUBLE_EQ(parse_power("700W")->watts, 700);
+  EXPECT_DOUBLE_EQ(parse_power("10.2kW")->watts, 10200);
+  EXPECT_DOUBLE_EQ(parse_power("1.5 MW")->watts, 1.5e6);
+  EXPECT_DOUBLE_EQ(parse_power("0W")->watts, 0);
+  EXPECT_NE(parse_power("700").error().message.find("has no unit"), std::string::npos);
+  EXPECT_NE(parse_power("7kw").error().message.find("unknown unit 'kw'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace collsim::units

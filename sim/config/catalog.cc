@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-
 #include "sim/config/yaml_fields.h"
 #include "sim/units/units.h"
 
@@ -38,25 +36,27 @@ namespace {
 constexpr PartKind kAllPartKinds[] = {PartKind::kGpu,        PartKind::kCpu,    PartKind::kNic,   PartKind::kNvSwitch,
                                       PartKind::kPcieSwitch, PartKind::kSwitch, PartKind::kCable, PartKind::kRack};
 
-// "700W", "10.2kW", "1.5 MW": watts; >= 0.
+// A power field (units::parse_power), >= 0.
 Expected<double> parse_watts(const MapReader& m, std::string_view key) {
   auto text = m.scalar(key);
   if (!text) return text.error();
-  const std::string& s = *text;
-  double value = 0;
-  std::size_t used = 0;
-  try {
-    value = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  std::string unit = s.substr(used);
-  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
-  const double scale = unit == "W" ? 1 : unit == "kW" ? 1e3 : unit == "MW" ? 1e6 : -1;
-  if (used == 0 || scale < 0 || !std::isfinite(value) || value < 0) {
-    return m.error_at(key, fmt::format("expected a power >= 0 like 700W or 10.2kW, found '{}'", s));
-  }
-  return value * scale;
+  auto p = units::parse_power(*text);
+  if (!p) return m.error_at(key, p.error().message);
+  if (p->watts < 0) return m.error_at(key, fmt::format("expected a power >= 0, found '{}'", *text));
+  return p->watts;
+}
+
+// A rate or a length field, > 0.
+template <typename Parse>
+Status positive_field(const MapReader& e, std::string_view key, Parse&& parse, double& out) {
+  if (!e.has(key)) return Ok{};
+  auto t = e.scalar(key);
+  if (!t) return t.error();
+  auto v = parse(*t);
+  if (!v) return e.error_at(key, v.error().message);
+  if (!(*v > 0)) return e.error_at(key, fmt::format("expected a {} > 0, found '{}'", key, *t));
+  out = *v;
+  return Ok{};
 }
 
 Expected<double> non_negative(const MapReader& m, std::string_view key, std::string_view what) {
@@ -100,22 +100,18 @@ Status read_part(const MapReader& e, Catalog& into) {
     if (!v) return v.error();
     *out = *v;
   }
-  if (e.has("rate")) {
-    auto t = e.scalar("rate");
-    if (!t) return t.error();
-    auto r = units::parse_rate(*t);
-    if (!r) return e.error_at("rate", r.error().message);
-    if (!(r->bytes_per_s > 0)) return e.error_at("rate", fmt::format("expected a rate > 0, found '{}'", *t));
-    p.rate_Bps = r->bytes_per_s;
-  }
-  if (e.has("reach")) {
-    auto t = e.scalar("reach");
-    if (!t) return t.error();
-    auto r = units::parse_length(*t);
-    if (!r) return e.error_at("reach", r.error().message);
-    if (!(r->metres > 0)) return e.error_at("reach", fmt::format("expected a reach > 0, found '{}'", *t));
-    p.reach_m = r->metres;
-  }
+  auto rate = [](const std::string& t) -> Expected<double> {
+    auto r = units::parse_rate(t);
+    if (!r) return r.error();
+    return r->bytes_per_s;
+  };
+  auto length = [](const std::string& t) -> Expected<double> {
+    auto r = units::parse_length(t);
+    if (!r) return r.error();
+    return r->metres;
+  };
+  if (auto s = positive_field(e, "rate", rate, p.rate_Bps); !s) return s;
+  if (auto s = positive_field(e, "reach", length, p.reach_m); !s) return s;
   if (e.has("ports")) {
     auto v = e.integer_in("ports", 1, 1 << 16, "a port count");
     if (!v) return v.error();

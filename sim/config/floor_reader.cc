@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-
 #include "sim/units/units.h"
 
 namespace collsim::config {
@@ -37,17 +35,10 @@ Status read_rack_power(const MapReader& entry, const TopologySpec& spec, RackSpe
   if (entry.has("power_budget")) {
     auto t = entry.scalar("power_budget");
     if (!t) return t.error();
-    double kw = 0;
-    std::size_t used = 0;
-    try {
-      kw = std::stod(*t, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || t->substr(used) != "kW" || !(kw > 0) || !std::isfinite(kw)) {
-      return entry.error_at("power_budget", fmt::format("expected a power > 0 in kW like 40kW, found '{}'", *t));
-    }
-    rack.budget_W = kw * 1e3;
+    auto p = units::parse_power(*t);
+    if (!p) return entry.error_at("power_budget", p.error().message);
+    if (!(p->watts > 0)) return entry.error_at("power_budget", fmt::format("expected a power > 0, found '{}'", *t));
+    rack.budget_W = p->watts;
   }
   if (!entry.has("parts")) return Ok{};
   const YAML::Node list = entry.child("parts");

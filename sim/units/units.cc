@@ -165,6 +165,8 @@ constexpr Range kRateRange{1.0, 1e15, "from 1 B/s to 1e15 B/s (1 PB/s)", "B/s"};
 constexpr Range kFlopRateRange{1.0, 1e21, "from 1 FLOP/s to 1e21 FLOP/s", "FLOP/s"};
 constexpr Range kDurationRange{1e-15, 1e9, "from 1e-15 s to 1e9 s (about 30 years)", "s"};
 constexpr Range kLengthRange{1e-6, 1e7, "from 1e-6 m to 1e7 m (10,000 km)", "m"};
+constexpr std::array kPowerUnits{UnitScale{"W", 1.0}, UnitScale{"kW", 1e3}, UnitScale{"MW", 1e6}};
+constexpr Range kPowerRange{1e-3, 1e10, "from 1 mW to 10 GW", "W"};
 
 constexpr std::array kOrderedRateUnits{
     UnitScale{"B/s", 1.0},  UnitScale{"KB/s", 1e3},  UnitScale{"MB/s", 1e6},
@@ -214,6 +216,12 @@ Expected<Length> parse_length(std::string_view text) {
   auto v = parse_with(text, kLengthUnits, "a length", kLengthRange);
   if (!v) return v.error();
   return Length{*v};
+}
+
+Expected<Power> parse_power(std::string_view text) {
+  auto v = parse_with(text, kPowerUnits, "a power", kPowerRange);
+  if (!v) return v.error();
+  return Power{*v};
 }
 
 Expected<Bytes> parse_size_arg(std::string_view text) {

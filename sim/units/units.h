@@ -25,6 +25,9 @@ struct Duration {
 struct Length {
   double metres = 0;
 };
+struct Power {  // "700W", "10.2kW", "1.5MW"
+  double watts = 0;
+};
 struct FlopRate {  // floating-point operations per second: "989TFLOP/s"
   double flop_per_s = 0;
 };
@@ -37,6 +40,7 @@ Expected<Rate> parse_rate(std::string_view text);
 Expected<Duration> parse_duration(std::string_view text);
 Expected<Length> parse_length(std::string_view text);
 Expected<FlopRate> parse_flop_rate(std::string_view text);
+Expected<Power> parse_power(std::string_view text);
 
 // nccl-tests' size syntax for -b/-e: a bare number is bytes, and the suffixes
 // K, M, G (and KB/MB/GB... in our unit syntax) are accepted. nccl-tests treats
