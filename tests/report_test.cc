@@ -158,6 +158,11 @@ TEST(FloorPlan, OneShapePerRackAndOneLinePerPairOfRacksWithCables) {
   EXPECT_EQ(count_of(svg, "class=\"rack\""), spec->racks.size());
   EXPECT_EQ(count_of(svg, "class=\"cable\""), pairs.size());
   for (const auto& r : spec->racks) EXPECT_NE(svg.find(">" + r.name + "<"), std::string::npos) << r.name;
+  // Coloured by medium as built: compute racks reach the network row over
+  // optics (5-12 m, past copper's reach), and `auto` never shows.
+  EXPECT_NE(svg.find("class=\"medium-key\""), std::string::npos);
+  EXPECT_NE(svg.find(">fibre<"), std::string::npos);
+  EXPECT_EQ(svg.find("auto"), std::string::npos);
 }
 
 TEST(FloorPlan, ATopologyWithoutRacksSaysSo) {

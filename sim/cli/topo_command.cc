@@ -29,7 +29,7 @@ const std::vector<OptionSpec>& topo_options() {
       {"dot", "", true, "write the device/link graph as Graphviz DOT to this file ('-': standard output)", ""},
       {"expand", "", true, "write the fully expanded, explicit topology YAML to this file ('-': standard output)", ""},
       {"svg", "", true,
-       "draw the floor plan (cables by length) and the device tiers as SVG to this file ('-': "
+       "draw the floor plan (cables by medium) and the device tiers as SVG to this file ('-': "
        "standard output)",
        ""},
       {"help", "h", false, "show this help", ""},

@@ -16,21 +16,43 @@ namespace {
 
 constexpr double kWidth = 960;
 
-// Per file link: its cable length (0 when it is not a cable).
-std::vector<double> cable_lengths(const config::TopologySpec& spec, const topology::Topology& topo) {
-  std::vector<double> length(spec.links.size(), 0.0);
+// Per file link: its cable's length (0 when it is not a cable) and medium as
+// built (`auto` resolved; empty when it is not a cable or is down).
+struct Cables {
+  std::vector<double> length;
+  std::vector<std::string> medium;
+};
+Cables cables_of(const config::TopologySpec& spec, const topology::Topology& topo) {
+  Cables c{std::vector<double>(spec.links.size(), 0.0), std::vector<std::string>(spec.links.size())};
   for (auto [e, end] = boost::edges(topo.graph); e != end; ++e) {
     const auto& l = topo.graph[*e];
-    if (l.spec_index >= 0 && !l.medium.empty()) length[static_cast<std::size_t>(l.spec_index)] = l.length_m;
+    if (l.spec_index < 0 || l.medium.empty()) continue;
+    c.length[static_cast<std::size_t>(l.spec_index)] = l.length_m;
+    c.medium[static_cast<std::size_t>(l.spec_index)] = l.medium;
   }
-  return length;
+  return c;
 }
 
 struct Bundle {
   int cables = 0;
   double total_m = 0, max_m = 0, max_util = 0, sum_util = 0;
-  std::set<std::string> media;
+  std::map<std::string, int> media;  // cables per medium
+  // The medium most of its cables are.
+  std::string main_medium() const {
+    auto it =
+        std::max_element(media.begin(), media.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    return it == media.end() ? std::string() : it->first;
+  }
 };
+
+// Cables by medium: copper warm, optics cool; others grey.
+std::string medium_colour(const std::string& medium) {
+  if (medium == "dac" || medium == "copper") return "#e08a2c";
+  if (medium == "aec") return "#a2532d";
+  if (medium == "aoc") return "#8a63b8";
+  if (medium == "fibre") return "#2b7bba";
+  return "#8c8c8c";
+}
 
 }  // namespace
 
@@ -56,7 +78,8 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
     return svg::open_chart("floor-plan", 40) +
            R"(<text x="10" y="24">No floor plan: this topology places no device in a rack (docs/topology-format.md, "Floor plan").</text></svg>)";
   }
-  const auto length = cable_lengths(spec, topo);
+  const Cables built = cables_of(spec, topo);
+  const auto& length = built.length;
   const auto& floor = spec.floor;
   int max_slot = 0, max_row = 0;
   for (const auto& r : spec.racks) max_slot = std::max(max_slot, r.slot), max_row = std::max(max_row, r.row);
@@ -94,11 +117,14 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
     b.max_m = std::max(b.max_m, length[i]);
     b.max_util = std::max(b.max_util, u);
     b.sum_util += u;
-    if (cable) b.media.insert(l.medium);
+    if (cable && !built.medium[i].empty()) ++b.media[built.medium[i]];
     longest = std::max(longest, length[i]);
   }
+  std::set<std::string> drawn_media;
   auto colour_of = [&](const Bundle& b) {
-    return svg::heat_colour(by_util ? b.max_util : (longest > 0 ? b.max_m / longest : 0));
+    if (by_util) return svg::heat_colour(b.max_util);
+    drawn_media.insert(b.main_medium());
+    return medium_colour(b.main_medium());
   };
 
   std::string out = svg::open_chart(by_util ? "floor-plan-utilisation" : "floor-plan", height);
@@ -109,7 +135,7 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
     const auto& ra = spec.racks[static_cast<std::size_t>(pair.first)];
     const auto& rb = spec.racks[static_cast<std::size_t>(pair.second)];
     std::string media;
-    for (const auto& m : b.media) media += (media.empty() ? "" : ", ") + m;
+    for (const auto& [m, n] : b.media) media += fmt::format("{}{} {}", media.empty() ? "" : ", ", n, m);
     const std::string title =
         by_util ? fmt::format("{} - {}: {} links, utilisation max {:.1f}% mean {:.1f}%, longest {:.2f} m", ra.name,
                               rb.name, b.cables, b.max_util * 100, b.sum_util / b.cables * 100, b.max_m)
@@ -148,21 +174,32 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
   }
   // Legend.
   const double ly = plan_h + 14;
-  out +=
-      fmt::format(R"(<text x="10" y="{:.0f}">{}</text>)", ly + 10,
-                  svg::escape(by_util ? "Cables between racks (one line per pair of racks, wider = more links), "
-                                        "coloured by the busiest link's utilisation over the step; racks by their "
-                                        "busiest link inside."
-                                      : fmt::format("Cables between racks (one line per pair of racks, wider = more "
-                                                    "cables), coloured by the longest cable's length (red = {:.1f} m).",
-                                                    longest)));
-  for (int i = 0; i <= 10; ++i) {
-    out += fmt::format(R"(<rect x="{}" y="{:.0f}" width="30" height="12" fill="{}"/>)", 10 + i * 30, ly + 22,
-                       svg::heat_colour(i / 10.0));
-  }
   out += fmt::format(
-      R"(<text x="10" y="{:.0f}" class="small">{}</text><text x="{}" y="{:.0f}" class="small" text-anchor="end">{}</text>)",
-      ly + 48, by_util ? "idle" : "0 m", 340, ly + 48, by_util ? "100%" : fmt::format("{:.1f} m", longest));
+      R"(<text x="10" y="{:.0f}">{}</text>)", ly + 10,
+      svg::escape(by_util ? "Cables between racks (one line per pair of racks, wider = more links), "
+                            "coloured by the busiest link's utilisation over the step; racks by their "
+                            "busiest link inside."
+                          : fmt::format("Cables between racks (one line per pair of racks, wider = more cables), "
+                                        "coloured by the medium most of them are; the longest is {:.1f} m "
+                                        "(hover a line for its lengths).",
+                                        longest)));
+  if (by_util) {
+    for (int i = 0; i <= 10; ++i) {
+      out += fmt::format(R"(<rect x="{}" y="{:.0f}" width="30" height="12" fill="{}"/>)", 10 + i * 30, ly + 22,
+                         svg::heat_colour(i / 10.0));
+    }
+    out += fmt::format(
+        R"(<text x="10" y="{:.0f}" class="small">idle</text><text x="340" y="{:.0f}" class="small" text-anchor="end">100%</text>)",
+        ly + 48, ly + 48);
+  } else {
+    double x = 10;
+    for (const auto& m : drawn_media) {
+      out += fmt::format(R"(<rect class="medium-key" x="{:.0f}" y="{:.0f}" width="30" height="12" fill="{}"/>)", x,
+                         ly + 22, medium_colour(m));
+      out += fmt::format(R"(<text x="{:.0f}" y="{:.0f}" class="small">{}</text>)", x + 36, ly + 32, svg::escape(m));
+      x += 110;
+    }
+  }
   if (unplaced > 0) {
     out += fmt::format(
         R"(<text x="360" y="{:.0f}" class="small">{} cables have an end outside any rack (not drawn).</text>)", ly + 48,

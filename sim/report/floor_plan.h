@@ -22,7 +22,8 @@ namespace collsim::report {
 std::vector<double> cable_utilisation(const topology::Network& network, const std::vector<double>& link_bytes,
                                       double step_s, std::size_t spec_links);
 
-// `utilisation` empty: cables coloured by length. Otherwise one value per
+// `utilisation` empty: cables coloured by medium (as built, the commonest
+// in each bundle between two racks; lengths in each line's title). Otherwise one value per
 // file link. A topology without racks gets a short note instead of a plan.
 std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Topology& topo,
                            const std::vector<double>& utilisation = {});
