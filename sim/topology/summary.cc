@@ -127,19 +127,20 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
     if (boost::source(*e, g) > boost::target(*e, g)) continue;  // one direction per cable
     const Link& l = g[*e];
     ++s.links_by_class[l.link_class];
+    s.lanes_by_class[l.link_class] += l.lanes;
     if (l.medium.empty()) continue;
-    ++s.cables;
-    s.cable_total_m += l.length_m;
+    s.cables += l.lanes;  // a bundle of lanes is that many cables
+    s.cable_total_m += l.lanes * l.length_m;
     if (l.length_m > s.cable_max_m) {
       s.cable_max_m = l.length_m;
       s.longest_cable = fmt::format("{} - {}", g[boost::source(*e, g)].name, g[boost::target(*e, g)].name);
     }
     auto& m = s.cables_by_medium[l.medium];
-    ++m.count;
-    m.total_m += l.length_m;
+    m.count += l.lanes;
+    m.total_m += l.lanes * l.length_m;
     for (const auto& [limit, name] : bins()) {
       if (l.length_m < limit) {
-        ++s.cables_by_length_bin[name];
+        s.cables_by_length_bin[name] += l.lanes;
         break;
       }
     }

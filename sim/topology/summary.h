@@ -38,7 +38,7 @@ struct TopologySummary {
   // kDiameterExactGpus, else kDiameterSampledGpus spread evenly (then it is
   // a lower bound). Named defaults: exact to 4,096-GPU files in seconds.
   int diameter_sources = 0;
-  // Cables (links with a medium).
+  // Cables (links with a medium): one per lane, as the bill counts them.
   int cables = 0;
   double cable_total_m = 0;
   double cable_max_m = 0;

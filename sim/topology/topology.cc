@@ -67,8 +67,9 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
     }
     auto latency = link_latency_s(spec, l, length_m, medium);
     if (!latency) return latency.error();
-    const Link dir{rate_Bps,         l.efficiency,        *latency, l.link_class, l.nvls_efficiency, l.nvls_reduction,
-                   l.step_latency_s, static_cast<int>(i), length_m, medium};
+    const Link dir{rate_Bps,          l.efficiency,     *latency,         l.link_class,
+                   l.nvls_efficiency, l.nvls_reduction, l.step_latency_s, static_cast<int>(i),
+                   length_m,          medium,           l.lanes};
     boost::add_edge(static_cast<Vertex>(l.a), static_cast<Vertex>(l.b), dir, topo.graph);
     boost::add_edge(static_cast<Vertex>(l.b), static_cast<Vertex>(l.a), dir, topo.graph);
   }

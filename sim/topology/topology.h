@@ -33,6 +33,7 @@ struct Link {
   int spec_index = -1;        // index into TopologySpec::links
   double length_m = 0;        // of its cable; 0 when it is not a cable
   std::string medium;         // empty when it is not a cable
+  int lanes = 1;              // parallel cables (ports) the link stands for
 };
 
 using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, Device, Link>;
