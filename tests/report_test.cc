@@ -15,6 +15,7 @@
 #include "sim/report/floor_plan.h"
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
+#include "sim/report/study_report.h"
 #include "sim/units/units.h"
 #include "sim/workload/comm_costs.h"
 #include "sim/workload/step_graph.h"
@@ -163,6 +164,35 @@ TEST(FloorPlan, OneShapePerRackAndOneLinePerPairOfRacksWithCables) {
   EXPECT_NE(svg.find("class=\"medium-key\""), std::string::npos);
   EXPECT_NE(svg.find(">fibre<"), std::string::npos);
   EXPECT_EQ(svg.find("auto"), std::string::npos);
+}
+
+TEST(StudyReport, ParetoFrontOfStepTimeAndCost) {
+  // Points (step time, dollars per million tokens): A (1, 3) and B (2, 1)
+  // are on the front; C (2.5, 2.5) is beaten by B on both, D (1.5, 3.5) by
+  // A; E failed; F has no price.
+  auto t = report::study_table_for("s", "run", {"x"});
+  auto add = [&](const char* name, double step, double usd, bool ok = true) {
+    report::StudyRow r;
+    r.index = static_cast<int>(t.rows.size());
+    r.axis_values = {name};
+    r.ok = ok;
+    r.metrics.assign(t.metric_names.size(), NAN);
+    r.labels.assign(t.label_names.size(), "");
+    report::set_metric(t, r, "step_time_s", step);
+    report::set_metric(t, r, "usd_per_mtok", usd);
+    report::set_metric(t, r, "it_power_kw", 10);
+    t.rows.push_back(r);
+  };
+  add("A", 1, 3);
+  add("C", 2.5, 2.5);
+  add("B", 2, 1);
+  add("D", 1.5, 3.5);
+  add("E", 0.5, 0.5, false);
+  add("F", 0.7, NAN);
+  EXPECT_EQ(report::pareto_front(t, "step_time_s", "usd_per_mtok"), (std::vector<int>{0, 2}));
+  const std::string html = report::study_html(t);
+  EXPECT_NE(html.find("data-chart=\"pareto\""), std::string::npos);
+  EXPECT_NE(html.find("Cost against step time"), std::string::npos);
 }
 
 TEST(FloorPlan, ATopologyWithoutRacksSaysSo) {

@@ -71,6 +71,12 @@ std::string format_metric(const std::string& name, double v) {
 
 // One chart: the primary metric against axis path `x`, one series per
 // combination of the other axes' values.
+std::size_t position_of(const std::vector<std::string>& names, std::string_view name) {
+  const auto it = std::find(names.begin(), names.end(), name);
+  assert(it != names.end() && "a metric or label the study table does not have");
+  return static_cast<std::size_t>(it - names.begin());
+}
+
 std::string axis_chart(const StudyTable& t, std::size_t x, int best) {
   const auto m = static_cast<std::size_t>(std::find(t.metric_names.begin(), t.metric_names.end(), t.primary) -
                                           t.metric_names.begin());
@@ -171,7 +177,74 @@ std::string axis_chart(const StudyTable& t, std::size_t x, int best) {
   return out;
 }
 
+// Cost per million tokens against step time (run studies with prices): the
+// Pareto front drawn and listed, the dominated points faded.
+std::string pareto_chart(const StudyTable& t) {
+  const auto front = pareto_front(t, "step_time_s", "usd_per_mtok");
+  if (front.empty()) return "";
+  const auto xi = position_of(t.metric_names, "step_time_s"), yi = position_of(t.metric_names, "usd_per_mtok");
+  svg::Series faded{"dominated (another point is as fast and cheaper, or cheaper and as fast)", {}, "#c9c9c9", true};
+  svg::Series line{"Pareto front", {}, "#1b7837", false};
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& r = t.rows[i];
+    if (!r.ok || !std::isfinite(r.metrics[xi]) || !std::isfinite(r.metrics[yi])) continue;
+    const bool on = std::find(front.begin(), front.end(), static_cast<int>(i)) != front.end();
+    (on ? line : faded).points.emplace_back(r.metrics[xi], r.metrics[yi]);
+  }
+  if (faded.points.size() + line.points.size() < 2) return "";
+  std::sort(line.points.begin(), line.points.end());
+  svg::Axes axes;
+  axes.x_label = "step_time_s";
+  axes.y_label = "usd_per_mtok (dollars per million tokens)";
+  axes.format_x = [](double v) { return svg::format_seconds(v); };
+  std::string out =
+      "<h2>Cost against step time</h2><p class=\"sub\">Dollars per million tokens (capital over its depreciation "
+      "plus energy: docs/power-and-cost.md) against step time. The Pareto front: no other point is both as fast and "
+      "as cheap.</p>";
+  std::vector<svg::Series> series;
+  if (!faded.points.empty()) series.push_back(std::move(faded));
+  series.push_back(std::move(line));
+  out += svg::line_chart("pareto", series, axes);
+  out += "<table class=\"pareto\"><tr><th>#</th>";
+  for (const auto& p : t.axis_paths) out += fmt::format("<th>{}</th>", svg::escape(p));
+  out += "<th>step time</th><th>$ per million tokens</th><th>IT power (kW)</th></tr>";
+  const auto kw = position_of(t.metric_names, "it_power_kw");
+  for (int i : front) {
+    const auto& r = t.rows[static_cast<std::size_t>(i)];
+    out += fmt::format("<tr><td>{}</td>", r.index);
+    for (const auto& v : r.axis_values) out += fmt::format("<td>{}</td>", svg::escape(v));
+    out += fmt::format("<td>{}</td><td>{:.3f}</td><td>{:.0f}</td></tr>", svg::format_seconds(r.metrics[xi]),
+                       r.metrics[yi], r.metrics[kw]);
+  }
+  return out + "</table>";
+}
+
 }  // namespace
+
+std::vector<int> pareto_front(const StudyTable& t, std::string_view x_metric, std::string_view y_metric) {
+  const auto xi = position_of(t.metric_names, x_metric), yi = position_of(t.metric_names, y_metric);
+  std::vector<int> candidates;
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& r = t.rows[i];
+    if (r.ok && xi < r.metrics.size() && yi < r.metrics.size() && std::isfinite(r.metrics[xi]) &&
+        std::isfinite(r.metrics[yi]))
+      candidates.push_back(static_cast<int>(i));
+  }
+  auto x = [&](int i) { return t.rows[static_cast<std::size_t>(i)].metrics[xi]; };
+  auto y = [&](int i) { return t.rows[static_cast<std::size_t>(i)].metrics[yi]; };
+  // By x, then y: a row is on the front when it is cheaper than every row before it.
+  std::sort(candidates.begin(), candidates.end(),
+            [&](int a, int b) { return std::pair(x(a), y(a)) < std::pair(x(b), y(b)); });
+  std::vector<int> front;
+  double best_y = INFINITY;
+  for (int i : candidates) {
+    if (y(i) < best_y) {
+      front.push_back(i);
+      best_y = y(i);
+    }
+  }
+  return front;
+}
 
 StudyTable study_table_for(const std::string& name, const std::string& kind, std::vector<std::string> axis_paths) {
   StudyTable t;
@@ -211,16 +284,6 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
   }
   return t;
 }
-
-namespace {
-
-std::size_t position_of(const std::vector<std::string>& names, std::string_view name) {
-  const auto it = std::find(names.begin(), names.end(), name);
-  assert(it != names.end() && "a metric or label the study table does not have");
-  return static_cast<std::size_t>(it - names.begin());
-}
-
-}  // namespace
 
 void set_metric(const StudyTable& t, StudyRow& row, std::string_view name, double value) {
   row.metrics[position_of(t.metric_names, name)] = value;
@@ -327,6 +390,7 @@ std::string study_html(const StudyTable& t) {
   body += "</div>";
   if (ok > 0) {
     for (std::size_t x = 0; x < t.axis_paths.size(); ++x) body += axis_chart(t, x, best);
+    if (t.kind == "run") body += pareto_chart(t);
   }
   body += "<h2>All points</h2><table><tr><th>#</th>";
   for (const auto& p : t.axis_paths) body += fmt::format("<th>{}</th>", svg::escape(p));

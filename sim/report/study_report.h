@@ -44,6 +44,12 @@ void set_label(const StudyTable& t, StudyRow& row, std::string_view name, std::s
 // The metrics and labels of each study kind, and its primary metric.
 StudyTable study_table_for(const std::string& name, const std::string& kind, std::vector<std::string> axis_paths);
 
+// The rows (indices into t.rows, by the x metric) on the Pareto front of two
+// lower-is-better metrics (step time and cost per token, say): ok rows with
+// both values that no other such row matches or beats on both and beats on
+// one. Rows without both values are left out.
+std::vector<int> pareto_front(const StudyTable& t, std::string_view x_metric, std::string_view y_metric);
+
 std::string study_csv(const StudyTable& t);
 std::string study_jsonl(const StudyTable& t);
 std::string study_html(const StudyTable& t);
