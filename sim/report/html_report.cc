@@ -256,6 +256,14 @@ std::string step_html(const StepHtmlInputs& in) {
     const auto& b = r.bottlenecks.front();
     body += html_card("best upgrade: " + b.resource, fmt::format("{:+.1f}%", b.delta_pct), "best-what-if");
   }
+  if (r.has_energy) {  // docs/power-and-cost.md
+    body += html_card(fmt::format("energy per step (facility, PUE {:g})", r.energy_spec.pue),
+                      fmt::format("{:.2f} kWh", r.energy.facility_J / 3.6e6), "energy");
+    if (tokens > 0) {
+      body += html_card("cost per million tokens (capital + energy)",
+                        fmt::format("${:.3f}", r.energy.usd / tokens * 1e6), "cost-per-mtok");
+    }
+  }
   body += "</div>";
 
   // Where the time goes, per GPU (mean over GPUs).

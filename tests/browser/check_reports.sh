@@ -41,7 +41,8 @@ step=$(awk '/^step time/ {print $3 " " $4}' "$out/step.txt")
 [ -n "$step" ] || fail "no step time in the text report"
 open_in_browser "$out/step.html" dom
 expect_in "$out/step.html" 'data-chart="breakdown"' 'data-chart="timeline"' 'data-chart="link-heat-map"' \
-  'data-chart="what-if"' 'data-chart="floor-plan' "<div class=\"v\">$step</div>" '<rect'
+  'data-chart="what-if"' 'data-chart="floor-plan' "<div class=\"v\">$step</div>" '<rect' \
+  'cost per million tokens'
 open_in_browser "$out/step.html" png
 size=$(stat -c %s "$out/step.html.png")
 [ "$size" -gt 50000 ] || fail "the step report's screenshot is $size bytes: nothing rendered?"
@@ -56,7 +57,7 @@ open_in_browser "$out/nvls.html" png
 # 3. The topology drawing (an SVG document).
 "$bin" topo topologies/gb200-nvl72-8rack.yaml --svg "$out/topo.svg" >/dev/null
 open_in_browser "$out/topo.svg" dom
-expect_in "$out/topo.svg" 'data-chart="floor-plan"' 'data-chart="tiers"' '576 x gpu'
+expect_in "$out/topo.svg" 'data-chart="floor-plan"' 'data-chart="tiers"' '576 x gpu' 'class="medium-key"'
 
 # 4. The goodput report.
 "$bin" goodput --topology topologies/gb200-nvl72-8rack.yaml --workload workloads/llama3-405b.yaml --step-time 17s \
