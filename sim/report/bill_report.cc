@@ -37,13 +37,16 @@ std::string format_bill(const topology::BillOfMaterials& bom) {
     for (const auto& [k, n] : bom.unpriced) list += fmt::format("{}{} {}", list.empty() ? "" : ", ", n, k);
     out += fmt::format("  unpriced: {} (no catalog part: give them part:, or add one under catalog: parts:)\n", list);
   }
+  if (bom.no_hosts) {
+    out += "  no host CPUs in this topology: the hosts' own power and price (CPUs, memory, fans) are not counted\n";
+  }
   if (!bom.racks.empty()) {
     const auto busiest = std::max_element(bom.racks.begin(), bom.racks.end(),
                                           [](const auto& a, const auto& b) { return a.watts < b.watts; });
     const auto over = std::count_if(bom.racks.begin(), bom.racks.end(), [](const auto& r) { return r.over_budget(); });
-    out +=
-        fmt::format("racks        {} racks; the busiest, {}, draws {} of its {} ({}-cooled) budget\n", bom.racks.size(),
-                    busiest->rack, power(busiest->watts), power(busiest->budget_W), busiest->cooling);
+    out += fmt::format("racks        {} rack{}; the busiest, {}, draws {} of its {} ({}-cooled) budget\n",
+                       bom.racks.size(), bom.racks.size() == 1 ? "" : "s", busiest->rack, power(busiest->watts),
+                       power(busiest->budget_W), busiest->cooling);
     if (over > 0) {
       out += fmt::format("  OVER BUDGET: {} rack{}:", over, over == 1 ? "" : "s");
       int shown = 0;
@@ -85,7 +88,7 @@ void write_bill_json(JsonWriter& w, const topology::BillOfMaterials& bom) {
     w.end_object();
   }
   w.end_array();
-  w.key("unplaced_watts").value(bom.unplaced_watts);
+  w.key("unplaced_watts").value(bom.unplaced_watts).key("no_hosts").value(bom.no_hosts);
   w.end_object();
 }
 

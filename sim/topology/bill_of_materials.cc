@@ -100,8 +100,11 @@ Expected<BillOfMaterials> bill_of_materials(const config::TopologySpec& spec) {
       }
     }
   }
+  bool any_gpu = false, any_cpu = false;
   for (std::size_t i = 0; i < spec.devices.size(); ++i) {
     const auto& d = spec.devices[i];
+    any_gpu |= d.kind == DeviceKind::kGpu;
+    any_cpu |= d.kind == DeviceKind::kCpu;
     const PartSpec* p = part_of(spec, d, need[i]);
     if (p == nullptr) {
       ++bom.unpriced[device_kind_name(d.kind)];
@@ -118,6 +121,7 @@ Expected<BillOfMaterials> bill_of_materials(const config::TopologySpec& spec) {
       bom.gpu_idle_watts += p->idle_watts >= 0 ? p->idle_watts : p->watts;
     }
   }
+  bom.no_hosts = any_gpu && !any_cpu;
   // Cables: one per lane, powered at both ends.
   const CableChooser cables(spec);
   for (const auto& l : spec.links) {

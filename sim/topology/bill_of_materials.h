@@ -53,7 +53,10 @@ struct BillOfMaterials {
   // while not computing (their idle power); the rest draws it_watts -
   // gpu_watts whether the GPUs compute or not.
   double gpu_watts = 0, gpu_idle_watts = 0;
-  long long gpus = 0;            // GPUs with a part
+  long long gpus = 0;  // GPUs with a part
+  // GPUs but no CPU device: the hosts' own power and price (CPUs, memory,
+  // fans: the host share the templates' CPUs carry) are not in the bill.
+  bool no_hosts = false;
   std::vector<RackPower> racks;  // every rack, in file order
   double unplaced_watts = 0;     // devices and cable ends outside any rack
 };
