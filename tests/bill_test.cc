@@ -211,5 +211,37 @@ TEST(Bill, BuiltInCatalogReadsAndEveryEntryHasASource) {
   EXPECT_EQ(c->energy.sources.size(), 4u);
 }
 
+TEST(Bill, OpticsAndCopperAgainstNvidiasDatasheets) {
+  // Power per end and reach of the shipped cables against NVIDIA's LinkX
+  // datasheets: MMA4Z00-NS400 (400G SR4: 8 W typical, 50 m on OM4),
+  // MMS4X00-NS400 (400G DR4: 9 W, 100 m), MMA4Z00-NS-T (800G 2xSR4: 15 W),
+  // MMS4X00-NS-T (800G 2xDR4: 17 W, 100 m), MCP4Y10 (800G DAC: 0.1 W, 2 m),
+  // MCP7Y00 (400G DAC to 3 m), MMS4X50-NM (2xFR4: 2 km).
+  const auto& c = config::builtin_catalog();
+  struct Sheet {
+    const char* part;
+    double watts, reach_m;
+  };
+  for (const Sheet& s :
+       {Sheet{"sr4-400g", 8, 50}, Sheet{"dr4-400g", 9, 100}, Sheet{"sr8-800g", 15, 50}, Sheet{"dr8-800g", 17, 100},
+        Sheet{"dac-800g", 0.1, 2}, Sheet{"dac-400g", 0.1, 3}, Sheet{"fr8-800g", 17, 2000}}) {
+    const auto* p = c.find(s.part);
+    ASSERT_NE(p, nullptr) << s.part;
+    EXPECT_DOUBLE_EQ(p->watts, s.watts) << s.part;
+    EXPECT_DOUBLE_EQ(p->reach_m, s.reach_m) << s.part;
+  }
+  // And the systems the host shares were derived from add back up: an HGX
+  // H100 node to DGX H100's 10.2 kW and about $270k, an HGX B200 node to
+  // DGX B200's 14.3 kW (NVIDIA DGX user guides; SemiAnalysis, 2023-05).
+  auto node = [&](const char* gpu, const char* host, const char* nic) {
+    return std::pair{8 * c.find(gpu)->watts + 2 * c.find(host)->watts + 8 * c.find(nic)->watts,
+                     8 * c.find(gpu)->usd + 2 * c.find(host)->usd + 8 * c.find(nic)->usd};
+  };
+  EXPECT_DOUBLE_EQ(node("h100-sxm", "hgx-h100-host", "connectx-7").first, 10200);
+  EXPECT_DOUBLE_EQ(node("h100-sxm", "hgx-h100-host", "connectx-7").second, 270000);
+  EXPECT_DOUBLE_EQ(node("b200-sxm", "hgx-b200-host", "connectx-7").first, 14300);
+  EXPECT_DOUBLE_EQ(node("a100-sxm", "dgx-a100-host", "connectx-6").first, 6500);
+}
+
 }  // namespace
 }  // namespace collsim::topology
