@@ -85,12 +85,6 @@ TEST(Units, ExactFormatReadsBackBitForBit) {
   EXPECT_EQ(format_exact(Rate{50e9}), "50GB/s");  // the largest exact unit
 }
 
-}  // namespace
-}  // namespace collsim::units
-
-namespace collsim::units {
-namespace {
-
 TEST(Units, PowerInWattsKilowattsAndMegawatts) {
   EXPECT_DOUBLE_EQ(parse_power("700W")->watts, 700);
   EXPECT_DOUBLE_EQ(parse_power("10.2kW")->watts, 10200);
