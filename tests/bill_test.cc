@@ -133,6 +133,25 @@ TEST(Bill, NoCableReachesIsAnErrorNamingTheLink) {
       << topo.error().message;
 }
 
+TEST(Bill, AutoCablesFasterThanAnyInTheCatalogAreUnpricedFibre) {
+  // 3.2 Tb/s NICs (a what-if beyond the catalog): the topology still builds,
+  // its cables are fibre, and the bill says it could not price them.
+  std::string yaml = two_racks(3);
+  yaml.replace(yaml.find("rate: 400Gb/s"), 13, "rate: 3200Gb/s");
+  const auto spec = spec_of(yaml);
+  auto topo = build_topology(spec);
+  ASSERT_TRUE(topo.ok()) << topo.error().to_string();
+  for (auto [e, end] = boost::edges(topo->graph); e != end; ++e) {
+    if (topo->graph[*e].length_m > 0) {
+      EXPECT_EQ(topo->graph[*e].medium, "fibre");
+    }
+  }
+  auto bom = bill_of_materials(spec);
+  ASSERT_TRUE(bom.ok());
+  EXPECT_EQ(bom->unpriced.at("cable (fibre)"), 2);
+  EXPECT_EQ(bom->unpriced.at("nic"), 2);  // no catalog NIC is that fast either
+}
+
 TEST(Bill, Gb200Nvl72RackAgainstNvidiasFigure) {
   // The built-in catalog's parts, added up bottom-up for one NVL72 rack
   // (72 GPUs at 1200 W, 36 Grace, 18 NVSwitch chips, 72 NICs, their cable

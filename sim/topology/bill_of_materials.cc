@@ -131,7 +131,8 @@ Expected<BillOfMaterials> bill_of_materials(const config::TopologySpec& spec) {
     auto cable = cables.choose(l, *length);
     if (!cable) return cable.error();
     if (*cable == nullptr) {
-      bom.unpriced["cable (" + l.medium + ")"] += l.lanes;
+      bom.unpriced["cable (" + (l.medium == config::kAutoMedium ? std::string(kUnpricedAutoMedium) : l.medium) + ")"] +=
+          l.lanes;
       continue;
     }
     const PartSpec& p = **cable;

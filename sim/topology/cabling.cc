@@ -55,15 +55,15 @@ Expected<const config::PartSpec*> CableChooser::choose(const config::LinkSpec& l
     const double usd = config::cable_usd(p, length_m);
     if (best == nullptr || usd < best_usd) best = &p, best_usd = usd;
   }
-  if (best != nullptr || (!automatic && longest == 0)) return best;
-  return Error{
-      fmt::format("no {} in the catalog carries {} from '{}' to '{}' over {} ({}; add one under "
-                  "catalog: parts:, or move the racks closer)",
-                  automatic ? std::string("cable") : link.medium + " cable", units::format(units::Rate{lane_Bps}),
-                  spec_.devices[link.a].name, spec_.devices[link.b].name, units::format(units::Length{length_m}),
-                  longest > 0 ? "the longest at that rate reaches " + units::format(units::Length{longest})
-                              : std::string("none is that fast")),
-      "links.medium", link.declared_at};
+  // None at this rate at all: not priced, not an error (an `auto` cable is
+  // then fibre: topology.cc).
+  if (best != nullptr || longest == 0) return best;
+  return Error{fmt::format("no {} in the catalog carries {} from '{}' to '{}' over {} (the longest at that rate "
+                           "reaches {}; add one under catalog: parts:, or move the racks closer)",
+                           automatic ? std::string("cable") : link.medium + " cable",
+                           units::format(units::Rate{lane_Bps}), spec_.devices[link.a].name, spec_.devices[link.b].name,
+                           units::format(units::Length{length_m}), units::format(units::Length{longest})),
+               "links.medium", link.declared_at};
 }
 
 Expected<double> link_latency_s(const config::TopologySpec& spec, const config::LinkSpec& link, double length_m,

@@ -24,13 +24,16 @@ Expected<double> cable_length_m(const config::TopologySpec& spec, const config::
 // The catalog cable (spec.catalog) each of a link's lanes is, at a length:
 //   - medium `auto`: the cheapest cable, of any medium in spec.media, that
 //     carries one lane's rate and reaches (its own reach and its medium's);
-//     an error naming the link when none does;
-//   - a named medium: the cheapest cable of that medium that does; an error
-//     when the catalog has cables of that medium at that rate but none
-//     reaches; nullptr when it has none at that rate (the link is a cable
-//     the bill cannot price; link_latency_s still checks its medium's reach).
+//   - a named medium: the cheapest cable of that medium that does.
+// An error naming the link when the catalog has cables (of that medium) at
+// that rate but none reaches; nullptr when it has none at that rate (the
+// link is a cable the bill cannot price; an `auto` one is then fibre, and
+// link_latency_s still checks its medium's reach).
 // Built once per topology: it keeps the catalog's cables with their reach.
 // REQUIRES: `spec` outlives it.
+// What an `auto` cable is when no catalog cable is that fast.
+inline constexpr const char* kUnpricedAutoMedium = "fibre";
+
 class CableChooser {
  public:
   explicit CableChooser(const config::TopologySpec& spec);

@@ -64,6 +64,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
       auto cable = cables.choose(l, length_m);
       if (!cable) return cable.error();
       if (*cable != nullptr) medium = (*cable)->medium;
+      if (medium == config::kAutoMedium) medium = kUnpricedAutoMedium;
     }
     auto latency = link_latency_s(spec, l, length_m, medium);
     if (!latency) return latency.error();

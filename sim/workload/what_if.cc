@@ -199,8 +199,8 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
       const double cut = std::min(options.cable_cut_m, link.length_m);
       link.latency_s = std::max(0.0, link.latency_s - cut * medium->second.delay_s_per_m);
       link.length_m -= cut;
-      cut_total += cut;
-      ++cables;
+      cut_total += cut * link.lanes;  // a bundle of lanes is that many cables
+      cables += link.lanes;
     }
     auto t = rerun_network(changed);
     if (!t) return t.error();
