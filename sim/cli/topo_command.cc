@@ -1,5 +1,6 @@
 // `collsim topo FILE`: inspect a topology: counts, bandwidths, diameter,
-// checks and the cable bill of materials; --json, --dot, --expand and --svg
+// checks, the cable bill and the priced bill of materials with rack power
+// (docs/power-and-cost.md); --json, --dot, --expand and --svg
 // write files (or standard output for "-").
 #include <fmt/format.h>
 
