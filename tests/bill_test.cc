@@ -152,6 +152,27 @@ TEST(Bill, AutoCablesFasterThanAnyInTheCatalogAreUnpricedFibre) {
   EXPECT_EQ(bom->unpriced.at("nic"), 2);  // no catalog NIC is that fast either
 }
 
+TEST(Bill, CatalogErrorsNameTheEntry) {
+  // A cable of a medium that does not exist; a part whose kind changes to
+  // one its fields do not fit (a cable made a switch without ports).
+  auto error_of = [](const std::string& catalog) {
+    auto s =
+        config::load_topology_text("name: t\ncatalog:\n  parts:\n" + catalog +
+                                       "devices:\n  - {name: g, kind: gpu, count: 2}\n  - {name: s, kind: switch}\n"
+                                       "links:\n  - {from: g, to: s, rate: 1GB/s, latency: 0s, class: ideal}\n",
+                                   "t.yaml", {});
+    EXPECT_FALSE(s.ok());
+    return s.ok() ? std::string() : s.error().to_string();
+  };
+  EXPECT_NE(error_of("    - {name: x, kind: cable, medium: fbre, rate: 400Gb/s, reach: 9m, power: 1W, price: 9, "
+                     "source: t}\n")
+                .find("t.yaml:4:7: field 'catalog.parts.medium': cable 'x' has medium 'fbre', which is not a medium "
+                      "(did you mean 'fibre'?)"),
+            std::string::npos);
+  EXPECT_NE(error_of("    - {name: dac-400g, kind: switch}\n").find("switch part 'dac-400g' needs its port count"),
+            std::string::npos);
+}
+
 TEST(Bill, Gb200Nvl72RackAgainstNvidiasFigure) {
   // The built-in catalog's parts, added up bottom-up for one NVL72 rack
   // (72 GPUs at 1200 W, 36 Grace, 18 NVSwitch chips, 72 NICs, their cable

@@ -142,19 +142,20 @@ Status read_part(const MapReader& e, Catalog& into) {
                      e.field(key), e.mark()};
       }
     }
-    const bool cable = p.kind == PartKind::kCable;
-    if (cable && (p.medium.empty() || !(p.rate_Bps > 0) || !(p.reach_m > 0))) {
-      return e.error_at("medium", fmt::format("cable '{}' needs medium, rate and reach", p.name));
-    }
-    if (p.kind == PartKind::kGpu && p.model.empty()) {
-      return e.error_at("model", fmt::format("GPU part '{}' needs the GPU model it is (model: h100...)", p.name));
-    }
-    if ((p.kind == PartKind::kNic || p.kind == PartKind::kSwitch) && !(p.rate_Bps > 0)) {
-      return e.error_at("rate", fmt::format("{} part '{}' needs its port rate (rate:)", to_string(p.kind), p.name));
-    }
-    if (p.kind == PartKind::kSwitch && p.ports == 0) {
-      return e.error_at("ports", fmt::format("switch part '{}' needs its port count (ports:)", p.name));
-    }
+  }
+  // What its kind needs (an override may change the kind).
+  const bool cable = p.kind == PartKind::kCable;
+  if (cable && (p.medium.empty() || !(p.rate_Bps > 0) || !(p.reach_m > 0))) {
+    return e.error_at("medium", fmt::format("cable '{}' needs medium, rate and reach", p.name));
+  }
+  if (p.kind == PartKind::kGpu && p.model.empty()) {
+    return e.error_at("model", fmt::format("GPU part '{}' needs the GPU model it is (model: h100...)", p.name));
+  }
+  if ((p.kind == PartKind::kNic || p.kind == PartKind::kSwitch) && !(p.rate_Bps > 0)) {
+    return e.error_at("rate", fmt::format("{} part '{}' needs its port rate (rate:)", to_string(p.kind), p.name));
+  }
+  if (p.kind == PartKind::kSwitch && p.ports == 0) {
+    return e.error_at("ports", fmt::format("switch part '{}' needs its port count (ports:)", p.name));
   }
   if (old) {
     into.parts[static_cast<std::size_t>(into.index.at(p.name))] = std::move(p);

@@ -76,6 +76,19 @@ Status read_cable(const MapReader& entry, const TopologySpec& spec, LinkSpec& li
   return read_length_field(entry, "length", link.length_m, false);
 }
 
+Status check_catalog_media(const TopologySpec& spec) {
+  for (const auto& p : spec.catalog.parts) {
+    if (p.kind != PartKind::kCable || spec.media.count(p.medium)) continue;
+    std::vector<std::string_view> names;
+    for (const auto& [n, m] : spec.media) names.push_back(n);
+    std::string msg = fmt::format("cable '{}' has medium '{}', which is not a medium", p.name, p.medium);
+    if (auto near = closest_match(p.medium, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
+    return Error{msg + "; expected fibre, aoc, aec, dac or one defined under media:", "catalog.parts.medium",
+                 p.declared_at};
+  }
+  return Ok{};
+}
+
 Expected<std::string> read_part_name(const MapReader& entry, const TopologySpec& spec, DeviceKind kind) {
   if (!entry.has("part")) return std::string{};
   auto name = entry.scalar("part");

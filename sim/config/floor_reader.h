@@ -24,6 +24,9 @@ Status read_media(const MapReader& top, TopologySpec& spec);
 // when both ends stand in racks (sim/topology/cabling.h).
 Status read_cable(const MapReader& entry, const TopologySpec& spec, LinkSpec& link);
 
+// Every catalog cable's medium is one of spec.media (run after read_media).
+Status check_catalog_media(const TopologySpec& spec);
+
 // A device group's `part:`: a catalog part of the device's kind (empty when
 // absent).
 Expected<std::string> read_part_name(const MapReader& entry, const TopologySpec& spec, DeviceKind kind);

@@ -85,6 +85,7 @@ class TopologyReader {
     }
     if (auto s = read_gpu_models(top, spec_); !s) return s.error();
     if (auto s = read_media(top, spec_); !s) return s.error();
+    if (auto s = check_catalog_media(spec_); !s) return s.error();
     if (auto s = read_floor(top, spec_); !s) return s.error();
     if (auto s = read_racks(top, spec_, rack_of_name_); !s) return s.error();
     if (auto s = read_link_classes(top, spec_); !s) return s.error();
