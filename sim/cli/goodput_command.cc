@@ -168,12 +168,7 @@ int goodput_command(const std::vector<std::string>& argv) {
   if (!to_stdout) return stop(to_stdout.error());
 
   const ProgressLine status("goodput");
-  StepRequest request;
-  request.topology_file = args.get("topology");
-  request.workload_file = args.get("workload");
-  request.topology_sets = topology_sets(args);
-  request.workload_sets = args.all("set-workload");
-  request.backend = args.get("backend");
+  StepRequest request = step_request_from(args);
   request.what_if = false;
   request.memory_only = in.step_s.has_value();
   auto ran = run_step(request, status);

@@ -221,14 +221,9 @@ int run_command(const std::vector<std::string>& argv) {
 
   const ProgressLine status("run");
 
-  StepRequest request;
-  request.topology_file = args.get("topology");
-  request.workload_file = args.get("workload");
-  request.topology_sets = topology_sets(args);
-  request.workload_sets = args.all("set-workload");
+  StepRequest request = step_request_from(args);
   if (args.has("algo")) request.algo = args.get("algo");
   if (args.has("proto")) request.proto = args.get("proto");
-  request.backend = args.get("backend");
   request.what_if = what_if == "on";
   request.auto_max_work = *max_work;
   if (args.has("trace") || args.has("html")) request.track_links = trace_options.max_links;

@@ -154,4 +154,14 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   return run;
 }
 
+StepRequest step_request_from(const ParsedArgs& args) {
+  StepRequest request;
+  request.topology_file = args.get("topology");
+  request.workload_file = args.get("workload");
+  request.topology_sets = topology_sets(args);
+  request.workload_sets = args.all("set-workload");
+  request.backend = args.get("backend");
+  return request;
+}
+
 }  // namespace collsim::cli

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/cli/args.h"
 #include "sim/config/topology_spec.h"
 #include "sim/core/error.h"
 #include "sim/report/html_report.h"
@@ -53,6 +54,11 @@ struct StepRun {
   report::StepReport report;
   bool simulated = false;  // false: only the memory plan was made (StepRequest::memory_only)
 };
+
+// The request the step commands (`run`, `goodput`) start from: the files of
+// --topology and --workload, their --set/--fail/--degrade and --set-workload
+// overrides, and --backend.
+StepRequest step_request_from(const ParsedArgs& args);
 
 // `status` is told what is happening (for a progress line); may be empty.
 // The error's kind says whether the inputs or the simulation failed.

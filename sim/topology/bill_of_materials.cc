@@ -54,8 +54,6 @@ const PartSpec* part_of(const config::TopologySpec& spec, const config::DeviceSp
   }
 }
 
-const char* device_kind_name(DeviceKind k) { return config::to_string(k); }
-
 }  // namespace
 
 Expected<BillOfMaterials> bill_of_materials(const config::TopologySpec& spec) {
@@ -107,7 +105,7 @@ Expected<BillOfMaterials> bill_of_materials(const config::TopologySpec& spec) {
     any_cpu |= d.kind == DeviceKind::kCpu;
     const PartSpec* p = part_of(spec, d, need[i]);
     if (p == nullptr) {
-      ++bom.unpriced[device_kind_name(d.kind)];
+      ++bom.unpriced[config::to_string(d.kind)];
       continue;
     }
     BomLine& l = line(*p);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <string_view>
 
 #include "sim/units/units.h"
 
@@ -42,7 +43,7 @@ CableChooser::CableChooser(const config::TopologySpec& spec) : spec_(spec) {
 Expected<const config::PartSpec*> CableChooser::choose(const config::LinkSpec& link, double length_m) const {
   const bool automatic = link.medium == config::kAutoMedium;
   // `copper` is the built-in alias of `dac`, whose cables the catalog lists.
-  const std::string& medium = link.medium == "copper" ? std::string("dac") : link.medium;
+  const std::string_view medium = link.medium == "copper" ? std::string_view("dac") : std::string_view(link.medium);
   const double lane_Bps = link.rate_Bps / link.lanes;
   const config::PartSpec* best = nullptr;
   double best_usd = 0, longest = 0;
