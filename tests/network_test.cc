@@ -305,7 +305,8 @@ namespace {
 // Routes composed at host gateways (gateway.cc) must equal the full BFS for
 // every pair, in the order a ring asks for them (so the cache of DAGs
 // between gateways is reused), on a three-tier fabric whose pods differ,
-// with and without PCIe switches and with NICs split over two planes; and
+// with and without PCIe switches, with NICs split over two planes and
+// behind NVL72 racks' NVSwitches; and
 // the composition must actually be used (a test of the fast path, not only
 // of the fallback).
 TEST(Network, RoutesComposedAtGatewaysEqualTheFullBfsForEveryPair) {
@@ -314,6 +315,8 @@ TEST(Network, RoutesComposedAtGatewaysEqualTheFullBfsForEveryPair) {
       "name: t\ncluster: {node: hgx-h100, nodes: 16, host: {pcie_switches: 0}, fabric: {kind: rail-optimized, "
       "leaf_radix: 8}}\n",
       "name: t\ncluster: {node: hgx-h100, nodes: 8, fabric: {kind: rail-optimized, leaf_radix: 8, planes: 2}}\n",
+      // NVL72 racks: 71 GPUs one NVSwitch away from each GPU, before its leaf
+      "name: t\ncluster: {node: gb200-nvl72, nodes: 3, nic: 800Gb/s, fabric: {kind: leaf-spine, leaf_radix: 64}}\n",
   };
   for (const char* text : files) {
     const Network net(collsim::testing::topology_from_text(text));

@@ -128,7 +128,7 @@ struct Piece {
 }  // namespace
 
 Status check_schedule(Op op, const Schedule& compact_or_explicit) {
-  if (compact_or_explicit.compact() || compact_or_explicit.repeated())
+  if (compact_or_explicit.compact() || compact_or_explicit.repeated() || compact_or_explicit.all_pairs)
     return check_schedule(op, expand(compact_or_explicit));
   const Schedule& s = compact_or_explicit;
   const int p = s.ranks;

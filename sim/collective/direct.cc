@@ -5,20 +5,7 @@ namespace collsim::collective {
 Schedule direct_alltoall(int ranks, double bytes) {
   Schedule s = empty_schedule("alltoall", "direct", ranks, bytes, ranks * ranks);  // chunk src*p + dst
   s.point_to_point = true;
-  for (int src = 0; src < ranks; ++src) {
-    // Start with the nearest peer to the right, as NCCL's p2p loops do, so
-    // that not every rank targets rank 0 first.
-    for (int k = 1; k < ranks; ++k) {
-      const int dst = (src + k) % ranks;
-      Transfer t;
-      t.src = src;
-      t.dst = dst;
-      t.bytes = bytes / ranks;
-      t.chunk = src * ranks + dst;
-      t.action = Action::kCopy;
-      s.transfers.push_back(t);
-    }
-  }
+  s.all_pairs = true;  // expand() lists the transfers
   return s;
 }
 

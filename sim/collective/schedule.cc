@@ -41,6 +41,7 @@ std::vector<std::vector<int>> group_by_domain(const std::vector<int>& domain_of_
 
 double Schedule::transfer_count() const {
   double n = static_cast<double>(transfers.size()) * std::max(1, repeats);
+  if (all_pairs) n += static_cast<double>(ranks) * (ranks - 1);
   for (const auto& phase : ring_phases)
     for (const RingPass& pass : phase) n += static_cast<double>(pass.order.size()) * pass.steps * pass.slices;
   return n;
@@ -134,6 +135,23 @@ Schedule expand(const Schedule& s) {
     return out;
   }
   Schedule out = s;
+  if (s.all_pairs) {
+    out.all_pairs = false;
+    out.transfers.reserve(static_cast<std::size_t>(s.transfer_count()));
+    for (int src = 0; src < s.ranks; ++src) {
+      // Nearest peer to the right first, as NCCL's p2p loops go, so that
+      // not every rank targets rank 0 first.
+      for (int k = 1; k < s.ranks; ++k) {
+        Transfer t;
+        t.src = src;
+        t.dst = (src + k) % s.ranks;
+        t.bytes = s.bytes / s.ranks;
+        t.chunk = src * s.ranks + t.dst;
+        out.transfers.push_back(t);
+      }
+    }
+    return out;
+  }
   if (!s.compact()) return out;
   out.ring_phases.clear();
   out.transfers.reserve(static_cast<std::size_t>(s.transfer_count()));

@@ -115,6 +115,13 @@ struct Schedule {
   // slices x transfers.
   int repeats = 1;
   int repeat_chunk_step = 0;
+  // All-pairs form (direct all-to-all, direct.h): when true, `transfers` is
+  // empty and the schedule is every ordered pair (src, dst) of ranks,
+  // src != dst, sending bytes / ranks at once (chunk src x ranks + dst), no
+  // dependencies. Describes p (p - 1) transfers in O(1); the analytical
+  // backend costs it without listing them (engine/all_pairs_cost.h).
+  // REQUIRES when true: no ring_phases, repeats 1.
+  bool all_pairs = false;
 
   bool compact() const { return !ring_phases.empty(); }
   bool repeated() const { return repeats > 1; }
@@ -172,18 +179,22 @@ std::vector<int> queue_tails(const std::vector<T>& transfers) {
 // The explicit form of `s` (a copy when it is already explicit). The
 // transfers of `in_order` passes queue per connection and phase
 // (Transfer::queue_after); the others share their connections. Repeated
-// schedules become their copies, in copy order.
+// schedules become their copies, in copy order; all-pairs ones their
+// p (p - 1) transfers.
 Schedule expand(const Schedule& s);
 // Appends the passes' transfers to `s` through `queued`, phase k on stream
 // `first_stream + k`, with fresh rank state (no dependency on earlier transfers).
 void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& phases, int first_stream,
                         QueuedAppender& queued);
 // Every connection's bytes over the whole schedule: f(src, dst, bytes), one
-// call per transfer (explicit) or per pass position (compact).
+// call per transfer (explicit, all pairs) or per pass position (compact).
 template <typename F>
 void for_each_connection_bytes(const Schedule& s, F&& f) {
   const double copies = s.repeats > 1 ? s.repeats : 1;
   for (const auto& t : s.transfers) f(t.src, t.dst, t.bytes * copies);
+  if (s.all_pairs)
+    for (int src = 0; src < s.ranks; ++src)
+      for (int k = 1; k < s.ranks; ++k) f(src, (src + k) % s.ranks, s.bytes / s.ranks);
   for (const auto& phase : s.ring_phases) {
     for (const RingPass& pass : phase) {
       const int p = static_cast<int>(pass.order.size());

@@ -4,6 +4,7 @@
 #include <deque>
 #include <limits>
 
+#include "sim/engine/all_pairs_cost.h"
 #include "sim/engine/compact_cost.h"
 #include "sim/engine/plan.h"
 
@@ -12,7 +13,8 @@ namespace collsim::engine {
 Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Network& network,
                                                              const std::vector<collective::Schedule>& schedules,
                                                              const RunOptions& options) {
-  auto plan = detail::make_plan(network, schedules, options, /*keep_compact=*/!options.record_transfers);
+  auto plan = detail::make_plan(network, schedules, options, /*keep_compact=*/!options.record_transfers,
+                                /*keep_all_pairs=*/!options.record_transfers);
   if (!plan) return plan.error();
   std::vector<double> route_rate(plan->routes.size());
   for (std::size_t r = 0; r < plan->routes.size(); ++r) route_rate[r] = plan->route_rate_Bps(r);
@@ -30,6 +32,14 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
   };
   for (std::size_t si = 0; si < plan->schedules.size(); ++si) {
     const auto& s = plan->schedules[si];
+    if (s.all_pairs) {
+      auto r = detail::cost_all_pairs(network, schedules[si], detail::rank_map_of(options, si),
+                                      static_cast<bool>(options.on_progress));
+      if (!r) return r.error();
+      results.push_back(std::move(*r));
+      if (options.on_progress) options.on_progress(si + 1, plan->schedules.size());
+      continue;
+    }
     const std::size_t n = s.transfers.size();
     std::vector<double> finish(s.repeats > 1 ? 0 : n, 0.0);  // explicit schedules' (pipelines keep their own)
     for (const auto& t : s.transfers) use(t.route);

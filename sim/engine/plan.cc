@@ -112,8 +112,13 @@ double window_rate_Bps(double window_bytes, double route_latency_s, double step_
   return window_bytes > 0 && rtt > 0 ? window_bytes / rtt : 0;
 }
 
+const std::vector<int>& rank_map_of(const RunOptions& options, std::size_t si) {
+  return options.rank_to_endpoint_per_schedule.empty() ? options.rank_to_endpoint
+                                                       : options.rank_to_endpoint_per_schedule[si];
+}
+
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
-                         const RunOptions& options, bool keep_compact) {
+                         const RunOptions& options, bool keep_compact, bool keep_all_pairs) {
   Plan plan;
   plan.host_names = &network.endpoints();
   plan.links = &network.links();
@@ -132,9 +137,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   }
   for (std::size_t si = 0; si < schedules.size(); ++si) {
     const auto& s = schedules[si];
-    const std::vector<int>& rank_map = options.rank_to_endpoint_per_schedule.empty()
-                                           ? options.rank_to_endpoint
-                                           : options.rank_to_endpoint_per_schedule[si];
+    const std::vector<int>& rank_map = rank_map_of(options, si);
     if (rank_map.empty() && s.ranks > network.num_gpus()) {
       return make_error(
           fmt::format("{} needs {} ranks but the topology has {} GPUs", s.op, s.ranks, network.num_gpus()));
@@ -157,6 +160,11 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     };
     PlannedSchedule planned;
     planned.ranks = s.ranks;
+    if (s.all_pairs && keep_all_pairs) {
+      planned.all_pairs = true;
+      plan.schedules.push_back(std::move(planned));
+      continue;
+    }
     // LL's throughput limit on rings (protocol.h), per channel. Nodes: the
     // NVLink domains the ring spans, or one when no hop of it crosses the
     // network (GPUs without an NVSwitch in one server).
@@ -312,7 +320,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     // A kept pipeline plans one copy: every copy resolves the same way.
     const bool keep_repeats = keep_compact && s.repeated();
     if (keep_repeats) planned.repeats = s.repeats;
-    const bool to_expand = s.compact() || (s.repeated() && !keep_repeats);
+    const bool to_expand = s.compact() || s.all_pairs || (s.repeated() && !keep_repeats);
     const collective::Schedule expanded = to_expand ? collective::expand(s) : collective::Schedule{};
     const collective::Schedule& e = to_expand ? expanded : s;
     if (s.protocol != collective::Protocol::kNone)

@@ -52,6 +52,10 @@ struct PlannedSchedule {
   std::vector<std::vector<PlannedPass>> phases;  // compact schedules (then no transfers)
   int ranks = 0;
   double launch_latency_s = 0;  // before any transfer may start
+  // An all-pairs schedule (collective::Schedule::all_pairs) left for the
+  // backend to cost from the network (all_pairs_cost.h): no transfers,
+  // phases or routes planned.
+  bool all_pairs = false;
 };
 
 struct Plan {
@@ -115,8 +119,12 @@ inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {
 // Resolves ranks to hosts and routes, adds protocol costs, and checks every
 // transfer can be routed. Compact and repeated schedules stay so when
 // `keep_compact` (the backend costs ring passes and pipelines itself), else
-// they are expanded.
+// they are expanded; all-pairs schedules stay so when `keep_all_pairs`.
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
-                         const RunOptions& options, bool keep_compact = false);
+                         const RunOptions& options, bool keep_compact = false, bool keep_all_pairs = false);
+
+// The rank map schedule `si` runs with (RunOptions: per schedule, else the
+// shared one); empty = rank r is GPU r.
+const std::vector<int>& rank_map_of(const RunOptions& options, std::size_t si);
 
 }  // namespace collsim::engine::detail

@@ -38,8 +38,10 @@ namespace collsim::topology {
 namespace {
 
 // How far a gateway search looks: past this many hops, or once a level has
-// more states than this, the host is left behind (a leaf switch's
-// uplinks). Bounds only the work, not the result.
+// more states that forward than this, the host is left behind (a leaf
+// switch's uplinks). States that do not forward (the GPUs around an NVL72
+// rack's NVSwitch: 71 at depth 2) are never expanded and do not count.
+// Bounds only the work, not the result.
 constexpr int kMaxGatewayDepth = 8;
 constexpr std::size_t kMaxGatewayFrontier = 32;
 // Cached middle DAGs are dropped together past this many entries (states
@@ -78,7 +80,7 @@ Network::Gateway Network::find_gateway(int gpu, bool outbound) const {
     // Once the new level is past the frontier bound the search stops after
     // this level, so its states are no longer recorded: only whether each
     // state of this level has a successor there still counts.
-    std::size_t productive = 0, last = 0;
+    std::size_t productive = 0, last = 0, forwarding = 0;
     bool overflow = false;
     for (std::size_t i = begin; i < end; ++i) {
       bool produced = false;
@@ -89,7 +91,8 @@ Network::Gateway Network::find_gateway(int gpu, bool outbound) const {
         }
         std::size_t j;
         if (at(S.stamp_f, t) != mark) {
-          if (visited.size() - end > kMaxGatewayFrontier) {
+          const bool forwards = node_forwards_[static_cast<std::size_t>(node_of_state(t))];
+          if (forwards && ++forwarding > kMaxGatewayFrontier) {
             overflow = produced = true;
             return;
           }
@@ -133,7 +136,7 @@ Network::Gateway Network::find_gateway(int gpu, bool outbound) const {
     }
     begin = end;
     end = visited.size();
-    if (overflow || begin == end || end - begin > kMaxGatewayFrontier) break;
+    if (overflow || begin == end) break;
   }
   Gateway gw;
   if (ball_end == 0) return gw;

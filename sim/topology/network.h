@@ -119,6 +119,9 @@ class Network {
   // restricted to them replays the full single-source BFS's order, so the
   // widest-path and ECMP choices are exactly reference_route()'s.
   const std::vector<int>& route(int src, int dst) const;
+  // The same route, written to `out` and not kept (callers that visit
+  // millions of pairs once each, engine/all_pairs_cost.h).
+  void route_into(int src, int dst, std::vector<int>* out) const;
   // The route of point-to-point traffic (all-to-all, send/recv) from GPU
   // `src` to GPU `dst`: route(src, dst), or with PXN (config::NcclSpec::pxn,
   // on by default as in NCCL) and a relay (pxn_relay), route(src, relay)
@@ -134,6 +137,9 @@ class Network {
   // PXN is on, the domains differ, and that GPU exists, is not src and has
   // a NIC; else -1.
   int pxn_relay(int src, int dst) const;
+  // GPU `gpu`'s position in its NVLink domain (rank order), the position
+  // pxn_relay matches.
+  int domain_position(int gpu) const { return domain_position_[static_cast<std::size_t>(gpu)]; }
   // The same route from a full BFS over the whole graph from `src` (the
   // original algorithm; O(graph) per call). For tests and checks.
   std::vector<int> reference_route(int src, int dst) const;

@@ -280,21 +280,25 @@ const std::vector<int>& Network::route(int src, int dst) const {
   const std::uint64_t key =
       static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(num_endpoints()) + static_cast<std::uint64_t>(dst);
   auto [it, inserted] = route_cache_.try_emplace(key);
-  if (inserted && src != dst) {
-    const bool composed = src < num_gpus_ && dst < num_gpus_ && gateway_route(src, dst, &it->second);
-    if (!composed) {
-      ++route_stats_.searched;
-      if (!route_pair(src, dst, true, &it->second)) route_pair(src, dst, false, &it->second);
-    }
-    if (log::enabled(spdlog::level::trace)) {
-      std::string hops;
-      for (int l : it->second)
-        hops += fmt::format("{}{}", hops.empty() ? "" : ", ", links_[static_cast<std::size_t>(l)].name);
-      log::trace("route: {} -> {}: {}", endpoints_[static_cast<std::size_t>(src)],
-                 endpoints_[static_cast<std::size_t>(dst)], hops.empty() ? "none" : hops);
-    }
-  }
+  if (inserted && src != dst) route_into(src, dst, &it->second);
   return it->second;
+}
+
+void Network::route_into(int src, int dst, std::vector<int>* out) const {
+  assert(src >= 0 && src < num_endpoints() && dst >= 0 && dst < num_endpoints());
+  out->clear();
+  if (src == dst) return;
+  const bool composed = src < num_gpus_ && dst < num_gpus_ && gateway_route(src, dst, out);
+  if (!composed) {
+    ++route_stats_.searched;
+    if (!route_pair(src, dst, true, out)) route_pair(src, dst, false, out);
+  }
+  if (log::enabled(spdlog::level::trace)) {
+    std::string hops;
+    for (int l : *out) hops += fmt::format("{}{}", hops.empty() ? "" : ", ", links_[static_cast<std::size_t>(l)].name);
+    log::trace("route: {} -> {}: {}", endpoints_[static_cast<std::size_t>(src)],
+               endpoints_[static_cast<std::size_t>(dst)], hops.empty() ? "none" : hops);
+  }
 }
 
 }  // namespace collsim::topology

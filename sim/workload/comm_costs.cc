@@ -164,7 +164,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
       if (!one) return one.error();
       std::vector<std::size_t> of;
       for (auto& sch : one->schedules) {
-        transfers += static_cast<double>(sch.transfers.size());
+        transfers += sch.all_pairs ? sch.transfer_count() : static_cast<double>(sch.transfers.size());
         of.push_back(batch.schedules.size());
         batch.schedules.push_back(std::move(sch));
       }
