@@ -46,12 +46,14 @@ void BM_BuildClusterAndRingRoutes(benchmark::State& state) {
 }
 BENCHMARK(BM_BuildClusterAndRingRoutes)->Arg(16)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond);
 
-// One 1 GiB all-reduce, costed by a backend (0 analytical, 1 SimGrid).
-void collective(benchmark::State& state, const std::string& file, const std::string& algo) {
+// One 1 GiB collective (all-reduce unless named), costed by a backend (0 analytical, 1 SimGrid).
+void collective(benchmark::State& state, const std::string& file, const std::string& algo,
+                collective::Op op = collective::Op::kAllReduce) {
   const auto topo = load(file);
   const topology::Network net(topo);
   auto backend = engine::make_backend(state.range(0) == 0 ? "analytical" : "simgrid");
   cli::SweepRequest req;
+  req.op = op;
   req.algo = algo;
   req.proto = "Simple";
   req.sizes = {1073741824.0};
@@ -75,6 +77,17 @@ void BM_RingAllReduce512Node(benchmark::State& s) { collective(s, "topologies/h1
 void BM_HierAllReduce512Node(benchmark::State& s) { collective(s, "topologies/h100-ib400-512node.yaml", "hier"); }
 BENCHMARK(BM_RingAllReduce512Node)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_HierAllReduce512Node)->Arg(0)->Unit(benchmark::kMillisecond);
+
+// All-to-all in all-pairs form (engine/all_pairs_cost.h), analytical: 1,024
+// H100 (PXN relays on 8-GPU nodes) and 576 GB200 (72-GPU racks).
+void BM_AllToAll128Node(benchmark::State& s) {
+  collective(s, "topologies/h100-ib400-128node.yaml", "direct", collective::Op::kAllToAll);
+}
+void BM_AllToAll8Rack(benchmark::State& s) {
+  collective(s, "topologies/gb200-nvl72-8rack.yaml", "direct", collective::Op::kAllToAll);
+}
+BENCHMARK(BM_AllToAll128Node)->Arg(0)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AllToAll8Rack)->Arg(0)->Unit(benchmark::kMillisecond);
 
 // Per-pair routing alone: every GPU to the same GPU of the next node (a
 // cross-fabric route), on a fresh network each time (no cache).

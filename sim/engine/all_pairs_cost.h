@@ -33,7 +33,7 @@
 
 namespace collsim::engine::detail {
 
-// Route searches above which an all-to-all is refused: about 1 us each on
+// Route searches above which an all-to-all is refused: 1-2 us each on
 // the 2-core machine of docs/performance.md, so some minutes. 131,072 GPUs
 // in 16,384 NVLink domains would need 2.1 G.
 constexpr double kMaxAllPairsRouteSearches = 3e8;
