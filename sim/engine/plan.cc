@@ -125,6 +125,13 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   plan.record_transfers = options.record_transfers;
   plan.on_progress = options.on_progress;
   std::unordered_map<std::uint64_t, int> route_index;  // src host << 32 | dst host -> Plan::routes
+  // Per Plan::routes entry of a connection: its hop kind, wire latency and
+  // largest link-class step latency.
+  struct RouteFacts {
+    collective::HopKind kind = collective::HopKind::kNvlink;
+    double wire_latency_s = 0, step_s = 0;
+  };
+  std::vector<RouteFacts> facts;
   std::unordered_map<int, int> pxn_host;               // GPU endpoint -> its ":pxn" host (relayed p2p sends)
   // NVSwitch endpoint -> the host of its reduction engines (Plan::extra_host_names;
   // -1: not limited) and the link into them (into Plan::link), and
@@ -206,31 +213,41 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // ":pxn" host, so that it and the sender's collective route to the same
       // GPU (a step runs both) stay two routes of their own on every backend.
       const bool relayed = s.point_to_point && network.pxn_relay(src, dst) >= 0;
-      const auto& route = relayed ? network.p2p_route(src, dst) : network.route(src, dst);
-      if (route.empty()) {
-        return make_error(fmt::format("no route from {} to {}", network.endpoints()[src], network.endpoints()[dst]));
-      }
       int from = src;
       if (relayed) {
         auto [ph, fresh] = pxn_host.try_emplace(src, static_cast<int>(plan.num_hosts()));
         if (fresh) plan.extra_host_names.push_back(network.endpoints()[static_cast<std::size_t>(src)] + ":pxn");
         from = ph->second;
       }
+      // A connection's route and what its costs need of it, found once for
+      // every schedule (the protocol candidates of a 131,072-GPU ring
+      // resolve the same million connections).
       const std::uint64_t key = (static_cast<std::uint64_t>(from) << 32) | static_cast<std::uint64_t>(dst);
       auto [it, inserted] = route_index.try_emplace(key, static_cast<int>(plan.routes.size()));
-      if (inserted) plan.routes.push_back(Plan::Route{from, dst, route});
-      const collective::HopKind kind = hop_kind(network, route);
+      if (inserted) {
+        const auto& found = relayed ? network.p2p_route(src, dst) : network.route(src, dst);
+        if (found.empty()) {
+          route_index.erase(it);
+          return make_error(fmt::format("no route from {} to {}", network.endpoints()[src], network.endpoints()[dst]));
+        }
+        plan.routes.push_back(Plan::Route{from, dst, found});
+        RouteFacts f{hop_kind(network, found), network.route_latency_s(found), 0};
+        for (int l : found) f.step_s = std::max(f.step_s, network.links()[static_cast<std::size_t>(l)].step_latency_s);
+        if (facts.size() < plan.routes.size()) facts.resize(plan.routes.size());
+        facts[static_cast<std::size_t>(it->second)] = f;
+      }
+      const RouteFacts& f = facts[static_cast<std::size_t>(it->second)];
+      const std::vector<int>& route = plan.routes[static_cast<std::size_t>(it->second)].links;
+      const collective::HopKind kind = f.kind;
       const auto costs = collective::protocol_costs(s.latency_family, s.protocol, kind);
       planned.launch_latency_s =
           std::max(planned.launch_latency_s, costs.launch_latency_s + costs.launch_latency_per_rank_s * s.ranks);
-      const double wire_latency = network.route_latency_s(route);
+      const double wire_latency = f.wire_latency_s;
       // The fabric's own step latency (a link class's step_latency: EFA),
       // once per network step of an NCCL protocol: the largest along the
       // route (Protocol::kNone is the bare network).
-      double fabric_step_s = 0;
-      if (kind == collective::HopKind::kNet && s.protocol != collective::Protocol::kNone)
-        for (int l : route)
-          fabric_step_s = std::max(fabric_step_s, network.links()[static_cast<std::size_t>(l)].step_latency_s);
+      const double fabric_step_s =
+          kind == collective::HopKind::kNet && s.protocol != collective::Protocol::kNone ? f.step_s : 0;
       int host = dst, route_id = it->second;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:
