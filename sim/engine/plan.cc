@@ -132,7 +132,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     double wire_latency_s = 0, step_s = 0;
   };
   std::vector<RouteFacts> facts;
-  std::unordered_map<int, int> pxn_host;               // GPU endpoint -> its ":pxn" host (relayed p2p sends)
+  std::unordered_map<int, int> pxn_host;  // GPU endpoint -> its ":pxn" host (relayed p2p sends)
   // NVSwitch endpoint -> the host of its reduction engines (Plan::extra_host_names;
   // -1: not limited) and the link into them (into Plan::link), and
   // (source, switch) -> the route to its engines in Plan::routes.

@@ -49,6 +49,7 @@ class Simulator {
     r_.link_bytes.assign(net_.links().size(), 0);
     link_flows_.assign(net_.links().size(), {});
     link_load_.assign(net_.links().size(), 0);
+    link_demand_.assign(net_.links().size(), 0);
     rate_.resize(net_.links().size());  // the links' rates, packed (hot in start and the solver)
     for (std::size_t l = 0; l < rate_.size(); ++l) rate_[l] = net_.links()[l].rate_Bps;
     tracked_.assign(net_.links().size(), -1);
@@ -181,6 +182,7 @@ class Simulator {
     bool fits = true;
     for (auto [l, d] : *f.demand) {
       link_flows_[l].push_back(id);
+      link_demand_[l] += d;
       if (link_load_[l] + d > rate_[l] * (1 + kTolerance)) fits = false;
     }
     if (fits)
@@ -196,6 +198,7 @@ class Simulator {
     std::vector<int> slowed;
     for (auto [l, d] : *f.demand) {
       change_load(l, -f.rate * d);
+      link_demand_[l] -= d;
       auto& v = link_flows_[l];
       v.erase(std::find(v.begin(), v.end(), id));
       for (int o : v)
@@ -276,8 +279,15 @@ class Simulator {
     }
   }
 
+  // Whether link `l` can limit a flow: its flows' demands at full rate add
+  // up to more than its rate. A link that cannot is left out of max-min
+  // sharing (it binds no flow, so the rates are the same without it), and
+  // flows that share only such links do not affect each other: a step's
+  // collectives touch thousands of links each, few of them contended.
+  bool tight(int l) const { return link_demand_[l] > rate_[l] * (1 + kTolerance); }
+
   // Max-min fair rates (bytes/s, each flow capped at its demand) for every
-  // flow connected to `seeds` through shared links.
+  // flow connected to `seeds` through shared links that can limit them (tight).
   void solve_component(const std::vector<int>& seeds) {
     // Scratch kept between calls (cleared, capacity reused): this runs at
     // every flow start and end, and allocating afresh was a third of a
@@ -299,7 +309,7 @@ class Simulator {
     }
     for (std::size_t k = 0; k < comp.size(); ++k) {
       for (auto [l, d] : *flows_[comp[k]].demand) {
-        if (link_mark_[l] == mark_) continue;
+        if (link_mark_[l] == mark_ || !tight(l)) continue;
         link_mark_[l] = mark_;
         link_local_[l] = static_cast<int>(links.size());
         links.push_back(l);
@@ -317,7 +327,8 @@ class Simulator {
     for (std::size_t li = 0; li < links.size(); ++li) on_link[li].clear();
     for (std::size_t k = 0; k < comp.size(); ++k) {
       const Flow& f = flows_[comp[k]];
-      for (auto [l, d] : *f.demand) on_link[link_local_[l]].emplace_back(static_cast<int>(k), d / f.peak_demand);
+      for (auto [l, d] : *f.demand)
+        if (link_mark_[l] == mark_) on_link[link_local_[l]].emplace_back(static_cast<int>(k), d / f.peak_demand);
     }
     // Progressive filling in x = rate x peak demand (bytes/s).
     std::vector<double>& x = scratch_.x;
@@ -450,6 +461,7 @@ class Simulator {
   std::vector<bool> demand_known_;
   std::vector<double> starts_;  // per costed collective: how many ops started it
   std::vector<double> link_load_;
+  std::vector<double> link_demand_;               // per link: its flows' demands at full rate (bytes/s)
   std::vector<double> rate_;                      // per link: NetworkLink::rate_Bps
   std::vector<int> tracked_;                      // link -> index into options.track_links, or -1
   std::vector<double> group_load_, group_since_;  // per link group: bytes/s now, and since when
