@@ -250,6 +250,46 @@ TEST(Tuner, PruningByTheAnalyticalBoundChoosesAsSimulatingEverything) {
   }
 }
 
+// The analytical backend prunes its own candidates (RunOptions::choose_among):
+// a candidate whose link-load bound exceeds the best time found is not
+// costed. Oracle: costing every candidate. The choice and its time are the
+// same; a pruned candidate's reported bound lies between the best time and
+// its own full time.
+TEST(Tuner, AnalyticalPruningByTheLoadBoundChoosesAsCostingEverything) {
+  const topology::Network net(
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml"));
+  std::vector<TuneCase> cases;
+  for (auto op : {collective::Op::kAllReduce, collective::Op::kAllGather, collective::Op::kBroadcast}) {
+    for (double bytes : {65536.0, 16.0 * 1048576, 1024.0 * 1048576}) {
+      TuneCase c{op, 32, bytes, {}};
+      c.params.nvls_efficiency = net.nvls_efficiency_near(0);
+      for (int r = 0; r < 32; ++r) c.params.domain_of_rank.push_back(net.nvlink_domain_of(r));
+      cases.push_back(c);
+    }
+  }
+  auto candidates = build_candidates(cases, TunerChoice{}, "analytical");
+  ASSERT_TRUE(candidates.ok()) << candidates.error().to_string();
+  auto analytical = make_backend("analytical");
+  ASSERT_TRUE(analytical.ok());
+  auto all = (*analytical)->run(net, candidates->schedules, {});
+  auto pruned = run_candidates(*candidates, net, **analytical, {});
+  ASSERT_TRUE(all.ok() && pruned.ok());
+  int skipped = 0;
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const std::size_t a = fastest(*candidates, c, *all), b = fastest(*candidates, c, *pruned);
+    EXPECT_EQ(a, b) << c;
+    EXPECT_FALSE((*pruned)[b].pruned);
+    EXPECT_DOUBLE_EQ((*all)[a].time_s, (*pruned)[b].time_s) << c;
+    for (std::size_t k : candidates->of_case[c]) {
+      if (!(*pruned)[k].pruned) continue;
+      ++skipped;
+      EXPECT_GT((*pruned)[k].time_s, (*all)[a].time_s) << c;
+      EXPECT_LE((*pruned)[k].time_s, (*all)[k].time_s * (1 + 1e-12)) << c << " " << candidates->schedules[k].algo;
+    }
+  }
+  EXPECT_GT(skipped, 0);
+}
+
 TEST(Tuner, AnAllToAllSimGridCouldNotHoldIsRefusedBeforeItIsBuilt) {
   // 4,096 ranks: 16.8 M transfers at once (about 340 GB of simulator
   // memory); refused from the rank count alone, before 16.8 M transfers are

@@ -31,6 +31,13 @@ struct RunOptions {
   // instead of transfer by transfer. Named default: tuner_choice.h
   // kDefaultSimgridAggregateAbove; 0 = always, infinity = never.
   double simgrid_aggregate_above = kDefaultSimgridAggregateAbove;
+  // Analytical backend: lists of schedules (indices) of which only the
+  // fastest matters (a tuner's candidates for one case). In each list, in
+  // order of their link-load bounds (bytes on the busiest link / its rate,
+  // a lower bound of the analytical time), a schedule whose bound exceeds
+  // the best time found so far is not costed: ScheduleResult::pruned, time_s
+  // its bound. Schedules in no list are costed. Empty: cost every one.
+  std::vector<std::vector<std::size_t>> choose_among;
 };
 
 struct ScheduleResult {

@@ -176,7 +176,12 @@ Expected<std::vector<ScheduleResult>> run_candidates(const Candidates& candidate
   const auto& schedules = candidates.schedules;
   bool choosing = false;
   for (const auto& of : candidates.of_case) choosing |= of.size() > 1;
-  if (backend.name() == "analytical" || !choosing) return backend.run(network, schedules, options);
+  if (!choosing) return backend.run(network, schedules, options);
+  if (backend.name() == "analytical") {  // prunes by its own load bound (backend.h choose_among)
+    RunOptions choose = options;
+    choose.choose_among = candidates.of_case;
+    return backend.run(network, schedules, choose);
+  }
 
   RunOptions quiet = options;
   quiet.on_progress = nullptr;
