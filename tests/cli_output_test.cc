@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/cli/output.h"
 #include "test_support.h"
 
 namespace collsim {
@@ -125,3 +126,20 @@ TEST(Logging, VerboseTellsTheTunersChoiceOnStandardErrorOnly) {
 
 }  // namespace
 }  // namespace collsim
+
+namespace collsim::cli {
+namespace {
+
+// Progress counts: the time left is the time so far over the share done
+// (5 of 20 in 10 s: 30 s more); none in the first second, before any is
+// done, or once all are.
+TEST(Progress, TimeLeftIsTheRateSoFar) {
+  const auto now = std::chrono::steady_clock::now();
+  EXPECT_EQ(count_and_time_left(5, 20, now - std::chrono::seconds(10)), "5 of 20, ~30 s left");
+  EXPECT_EQ(count_and_time_left(0, 20, now - std::chrono::seconds(10)), "0 of 20");
+  EXPECT_EQ(count_and_time_left(20, 20, now - std::chrono::seconds(10)), "20 of 20");
+  EXPECT_EQ(count_and_time_left(5, 20, now), "5 of 20");
+}
+
+}  // namespace
+}  // namespace collsim::cli

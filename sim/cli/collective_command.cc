@@ -312,8 +312,9 @@ int collective_command(const std::vector<std::string>& argv) {
   // Progress on a terminal only; pipes and files get just the table.
   std::function<void(std::size_t, std::size_t)> progress;
   if (::isatty(STDERR_FILENO) != 0) {
-    progress = [](std::size_t done, std::size_t total) {
-      std::fprintf(stderr, "\rcollsim: simulated %zu of %zu candidate runs", done, total);
+    progress = [since = std::chrono::steady_clock::now()](std::size_t done, std::size_t total) {
+      std::fprintf(stderr, "\r\033[Kcollsim: candidate runs simulated: %s",
+                   count_and_time_left(done, total, since).c_str());
       if (done == total) std::fputs("\r\033[K", stderr);
       std::fflush(stderr);
     };

@@ -178,8 +178,9 @@ int goodput_command(const std::vector<std::string>& argv) {
   auto planned = plan_goodput(*run, in);
   if (!planned) return stop(planned.error());
   report::GoodputReport& r = *planned;
-  r.result = goodput::simulate_goodput(r.params,
-                                       [&](int done, int total) { status(fmt::format("{} of {} runs", done, total)); });
+  r.result = goodput::simulate_goodput(r.params, [&, since = std::chrono::steady_clock::now()](int done, int total) {
+    status("runs " + count_and_time_left(static_cast<std::size_t>(done), static_cast<std::size_t>(total), since));
+  });
   if (args.get("what-if") == "on") {
     status("what-ifs");
     add_goodput_what_ifs(r, 400);

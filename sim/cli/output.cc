@@ -83,6 +83,14 @@ void ProgressLine::operator()(const std::string& what) const {
   std::fflush(stderr);
 }
 
+std::string count_and_time_left(std::size_t done, std::size_t total, std::chrono::steady_clock::time_point since) {
+  std::string out = fmt::format("{} of {}", done, total);
+  const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+  if (done > 0 && done < total && t >= 1)
+    out += fmt::format(", ~{:.0f} s left", t / static_cast<double>(done) * static_cast<double>(total - done));
+  return out;
+}
+
 void ProgressLine::clear() const {
   if (tty_) std::fputs("\r\033[K", stderr);
 }

@@ -35,6 +35,11 @@ class ProgressLine {
   std::chrono::steady_clock::time_point started_;
 };
 
+// "3 of 40, ~12 s left": a stage's count and the time left at its rate
+// since `since` (the stage's start); no estimate in its first second or
+// once done.
+std::string count_and_time_left(std::size_t done, std::size_t total, std::chrono::steady_clock::time_point since);
+
 // Writes `content` to `path` atomically, or to standard output for "-".
 Status write_output(const std::string& path, const std::string& content);
 

@@ -173,7 +173,10 @@ Status run_stragglers(StragglerRequest& req, StepRun& run, const std::function<v
   static workload::StragglerResult result;  // lives as long as the report that points at it
   result = workload::simulate_stragglers(
       run.graph, run.costs, *run.network, run.sim_options, req.options,
-      [&](int done, int total) { status(fmt::format("stragglers: {} of {} samples", done, total)); });
+      [&, since = std::chrono::steady_clock::now()](int done, int total) {
+        status(fmt::format("stragglers: samples {}", count_and_time_left(static_cast<std::size_t>(done),
+                                                                         static_cast<std::size_t>(total), since)));
+      });
   run.report.stragglers = &result;
   run.report.straggler_options = req.options;
   run.report.slow_gpus = std::move(names);

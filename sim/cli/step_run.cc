@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
+#include "sim/cli/output.h"
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
 #include "sim/report/trace.h"
@@ -102,10 +104,11 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
 
   say(fmt::format("costing {} collectives on the {} engine", run->graph.calls.size(), (*backend)->name()));
   workload::CommCostStats stats;
-  auto costs = workload::cost_calls(run->graph.calls, network, **backend, choice, &stats,
-                                    [&](std::size_t done, std::size_t total) {
-                                      say(fmt::format("costing collectives: {} of {} candidate runs", done, total));
-                                    });
+  auto costs = workload::cost_calls(
+      run->graph.calls, network, **backend, choice, &stats,
+      [&, since = std::chrono::steady_clock::now()](std::size_t done, std::size_t total) {
+        say(fmt::format("costing collectives: candidate runs {}", count_and_time_left(done, total, since)));
+      });
   if (!costs) return costs.error();
   run->costs = std::move(*costs);
 
