@@ -92,6 +92,7 @@ std::string placeholder(const std::string& name) {
                                                         {"stepbytes", "SIZE"},
                                                         {"stepfactor", "X"},
                                                         {"ranks", "N"},
+                                                        {"placement", "SPEC"},
                                                         {"root", "N"},
                                                         {"jobs", "N"},
                                                         {"iters", "N"},

@@ -28,6 +28,7 @@
 #include "sim/report/collective_table.h"
 #include "sim/report/html_report.h"
 #include "sim/topology/network.h"
+#include "sim/topology/placement.h"
 #include "sim/units/units.h"
 
 namespace collsim::cli {
@@ -96,7 +97,11 @@ const std::vector<OptionSpec>& collective_options() {
        "float"},
       {"redop", "o", true, "reduction: sum, prod, min, max, avg (time does not depend on it)", "sum"},
       {"proto", "", true, "NCCL protocol: LL, LL128, Simple, none (links only), or auto: the fastest per size", "auto"},
-      {"ranks", "", true, "use the first N GPUs of the topology", "all"},
+      {"ranks", "", true, "use the first N GPUs of the topology (--placement packed:N)", "all"},
+      {"placement", "", true,
+       "which GPUs the ranks run on: all, packed:N, per-domain:K (K GPUs of every NVLink domain), spread:N "
+       "(round-robin over NVLink domains), random:N[:SEED], gpus:LIST (\"0-63,72-135\", in rank order)",
+       "all"},
       {"root", "r", true, "root rank for broadcast and reduce", "0"},
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
@@ -262,7 +267,19 @@ int collective_command(const std::vector<std::string>& argv) {
   const topology::Network& network = *built;
 
   int ranks = network.num_gpus();
-  if (args.get("ranks") != "all") {
+  std::vector<int> placed;  // rank -> GPU; empty: rank r on GPU r
+  std::string placement;
+  if (args.get("placement") != "all") {
+    if (args.get("ranks") != "all") return stop("--ranks and --placement both choose the GPUs: give one of them");
+    auto p = topology::place(network, args.get("placement"));
+    if (!p) return stop(p.error());
+    if (p->gpus.size() < 2) return stop("--placement: a collective needs at least 2 GPUs, found 1");
+    ranks = static_cast<int>(p->gpus.size());
+    if (!p->everything) {
+      placed = std::move(p->gpus);
+      placement = fmt::format("{} ({})", args.get("placement"), p->where);
+    }
+  } else if (args.get("ranks") != "all") {
     char* end = nullptr;
     const std::string text = args.get("ranks");
     const long n = std::strtol(text.c_str(), &end, 10);
@@ -296,6 +313,7 @@ int collective_command(const std::vector<std::string>& argv) {
   request.type_name = args.get("datatype");
   request.redop = redop;
   request.ranks = ranks;
+  request.gpus = placed;
   request.root = root;
   auto max_work = positive_number_option(args, "auto-max-work");
   if (!max_work) return stop(max_work.error());
@@ -322,7 +340,8 @@ int collective_command(const std::vector<std::string>& argv) {
   auto rows = run_collective_sweep(request, network, **backend, progress);
   if (!rows) return stop(rows.error());
   const report::CollectiveHeader header{
-      topology_name, (*backend)->name(), std::string(collective::op_name(*op)), args.get("algo"), ranks, failures};
+      topology_name, (*backend)->name(), std::string(collective::op_name(*op)), args.get("algo"), ranks,
+      failures,      placement};
   if (!*to_stdout) std::fputs(report::format_collective_table(header, *rows).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = write_output(args.get("json"), report::collective_json(header, *rows)); !s) {
@@ -335,7 +354,7 @@ int collective_command(const std::vector<std::string>& argv) {
     }
   }
   if (args.has("html")) {
-    auto reference = matching_measurements(args, *op, ranks == network.num_gpus());
+    auto reference = matching_measurements(args, *op, ranks == network.num_gpus() && placed.empty());
     if (!reference) return stop(reference.error());
     if (auto s = write_output(args.get("html"), report::collective_html(header, *rows, *reference)); !s) {
       return stop(s.error());

@@ -22,12 +22,13 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   params.root = request.root;
   params.nvls_efficiency = network.nvls_efficiency_near(0);
   params.gpu_model = network.gpu_model(0);
-  for (int r = 0; r < request.ranks; ++r) params.domain_of_rank.push_back(network.nvlink_domain_of(r));
+  auto gpu = [&](int r) { return request.gpus.empty() ? r : request.gpus[static_cast<std::size_t>(r)]; };
+  for (int r = 0; r < request.ranks; ++r) params.domain_of_rank.push_back(network.nvlink_domain_of(gpu(r)));
   // CollNet's aggregation trees, when the fabric's switches reduce (SHARP).
   params.collnet_enabled = network.collnet_enabled();
   if (request.op == collective::Op::kAllReduce) {
     std::vector<int> gpus(static_cast<std::size_t>(request.ranks));
-    for (int r = 0; r < request.ranks; ++r) gpus[static_cast<std::size_t>(r)] = r;
+    for (int r = 0; r < request.ranks; ++r) gpus[static_cast<std::size_t>(r)] = gpu(r);
     engine::set_collnet(params, network, gpus);
   }
   std::vector<engine::TuneCase> cases;
@@ -42,6 +43,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   const auto& schedules = candidates->schedules;
 
   engine::RunOptions options;
+  options.rank_to_endpoint = request.gpus;
   options.on_progress = on_progress;
   options.simgrid_aggregate_above = request.simgrid_aggregate_above;
   auto results = engine::run_candidates(*candidates, network, backend, options);

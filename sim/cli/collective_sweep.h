@@ -25,6 +25,8 @@ struct SweepRequest {
   std::string type_name = "float";
   std::string redop = "sum";
   int ranks = 0;
+  // Rank r runs on GPU gpus[r] (topology::place); empty: rank r on GPU r.
+  std::vector<int> gpus;
   int root = 0;
   // engine::TunerChoice::simgrid_max_work (`--auto-max-work`).
   double auto_max_work = 50e6;

@@ -36,6 +36,10 @@ const std::vector<OptionSpec>& run_options() {
        "collnetdirect, pat, direct)",
        ""},
       {"proto", "", true, "protocol for every collective (overrides the workload's communication.protocol)", ""},
+      {"placement", "", true,
+       "which GPUs the job runs on (its parallelism then multiplies to their count): all, packed:N, per-domain:K "
+       "(K GPUs of every NVLink domain: per-domain:64 on NVL72 racks), spread:N, random:N[:SEED], gpus:LIST",
+       "all"},
       {"what-if", "", true, "bottleneck what-ifs: on (re-simulate with each critical resource upgraded) or off", "on"},
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
@@ -226,6 +230,7 @@ int run_command(const std::vector<std::string>& argv) {
 
   StepRequest request = step_request_from(args);
   if (args.has("algo")) request.algo = args.get("algo");
+  request.placement = args.get("placement");
   if (args.has("proto")) request.proto = args.get("proto");
   request.what_if = what_if == "on";
   request.auto_max_work = *max_work;

@@ -11,6 +11,7 @@
 #include "sim/engine/backend.h"
 #include "sim/report/trace.h"
 #include "sim/topology/bill_of_materials.h"
+#include "sim/topology/placement.h"
 #include "sim/units/units.h"
 #include "sim/workload/memory.h"
 #include "sim/workload/what_if.h"
@@ -88,8 +89,19 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
     return make_error(fmt::format("--{}: {}", s.error().field == "algorithm" ? "algo" : "proto", s.error().message));
   }
 
+  std::vector<int> placed;  // rank -> GPU; empty: every GPU
+  std::string where;
+  if (req.placement != "all") {
+    auto p = topology::place(network, req.placement);
+    if (!p) return p.error();
+    if (!p->everything) {
+      placed = std::move(p->gpus);
+      where = fmt::format("{} ({})", req.placement, p->where);
+    }
+  }
+
   say("compiling the step");
-  auto graph = workload::compile_step(run->workload, network, *gpu);
+  auto graph = workload::compile_step(run->workload, network, *gpu, placed);
   if (!graph) return graph.error();
   run->graph = std::move(*graph);
   run->report.memory = workload::plan_memory(run->workload, run->graph.dp, gpu->hbm_bytes);
@@ -134,6 +146,7 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   run->report = report::summarise_step(run->workload, run->spec.name, run->graph, run->costs, run->result, network);
   run->report.memory = std::move(memory);
   if (run->topo.failed.any()) run->report.failures = run->topo.failed.text();
+  run->report.placement = where;
   run->simulated = true;
   run->report.cost_stats = stats;
   run->report.gpu = *gpu;

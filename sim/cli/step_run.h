@@ -33,10 +33,11 @@ struct StepRequest {
   std::string backend = "simgrid";
   bool what_if = true;
   double auto_max_work = 50e6;
-  int track_links = 0;           // record utilisation timelines of this many busiest links
-  bool bin_link_groups = false;  // record bytes over time per resource class (HTML heat map)
-  bool memory_only = false;      // stop after the memory plan (run->simulated stays false)
-  bool memory_check = true;      // a configuration that does not fit in HBM is an input error
+  int track_links = 0;            // record utilisation timelines of this many busiest links
+  bool bin_link_groups = false;   // record bytes over time per resource class (HTML heat map)
+  bool memory_only = false;       // stop after the memory plan (run->simulated stays false)
+  bool memory_check = true;       // a configuration that does not fit in HBM is an input error
+  std::string placement = "all";  // which GPUs the job runs on (topology::place)
 };
 
 // Everything a step's reports need. Held by pointer: its parts refer to

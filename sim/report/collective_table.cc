@@ -37,6 +37,7 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   out += fmt::format("# collsim collective: {} (algorithm {}) on {} ranks of {}, backend {}\n", h.op, h.algo, h.ranks,
                      h.topology, h.backend);
   if (!h.failures.empty()) out += fmt::format("# failures: {}\n", h.failures);
+  if (!h.placement.empty()) out += fmt::format("# placement: {}\n", h.placement);
   out +=
       "# nccl-tests' columns; in-place = out-of-place (a simulation moves the same bytes), #wrong N/A (no data\n"
       "# is checked); algbw = size / time, busbw = algbw x nccl-tests' factor for the op; GB/s = 1e9 bytes/s\n#\n";
@@ -101,6 +102,7 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
   w.key("topology").value(h.topology);
   w.key("backend").value(h.backend);
   if (!h.failures.empty()) w.key("failures").value(h.failures);
+  if (!h.placement.empty()) w.key("placement").value(h.placement);
   w.key("results").begin_array();
   for (const auto& r : rows) {
     w.begin_object();

@@ -40,6 +40,9 @@ struct CollectiveHeader {
   std::string algo;
   int ranks = 0;
   std::string failures;  // topology::FailureSummary::text(); empty when none
+  // Where the ranks run when not on every GPU (topology::Placement::where,
+  // with the placement asked for); empty otherwise.
+  std::string placement;
 };
 
 std::string format_collective_table(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows);

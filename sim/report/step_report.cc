@@ -159,6 +159,7 @@ std::string step_text(const StepReport& r) {
   auto line = [&](const std::string& s) { out += s + "\n"; };
   line(fmt::format("collsim run: {} on {} ({} GPUs)", r.workload, r.topology, r.gpus));
   if (!r.failures.empty()) line("  failures      " + r.failures);
+  if (!r.placement.empty()) line("  placement     " + r.placement);
   line(fmt::format(
       "  parallelism   tp {} x cp {} x pp {} x dp {} (ep {}); {} micro-batches of {} x {} tokens; {}; ZeRO-{}", g.tp,
       g.cp, g.pp, g.dp, g.ep, g.micro_batches, w.batch.micro, w.model.seq_len,
@@ -277,6 +278,7 @@ std::string step_json(const StepReport& r) {
   j.key("topology").value(r.topology);
   if (!r.failures.empty()) j.key("failures").value(r.failures);
   j.key("gpus").value(static_cast<double>(r.gpus));
+  if (!r.placement.empty()) j.key("placement").value(r.placement);
   j.key("parallelism").begin_object();
   for (auto [k, v] : {std::pair{"tp", g.tp},
                       {"cp", g.cp},

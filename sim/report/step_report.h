@@ -41,6 +41,7 @@ struct ResourceUse {
 struct StepReport {
   std::string workload, topology;
   int gpus = 0;
+  std::string placement;  // where the job runs when not on every GPU (topology::Placement::where); empty otherwise
   const workload::WorkloadSpec* spec = nullptr;
   const workload::StepGraph* graph = nullptr;
   const workload::StepResult* result = nullptr;

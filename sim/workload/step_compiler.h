@@ -34,7 +34,8 @@ std::vector<Item> pipeline_order(int s, int pp, int v, int m);
 
 class Compiler {
  public:
-  Compiler(const WorkloadSpec& w, const topology::Network& net, const StepGpu& gpu) : w_(w), net_(net), gpu_(gpu) {}
+  Compiler(const WorkloadSpec& w, const topology::Network& net, const StepGpu& gpu, const std::vector<int>& placement)
+      : w_(w), net_(net), gpu_(gpu), placement_(placement) {}
 
   Expected<StepGraph> run() {
     if (auto s = set_up(); !s) return s.error();
@@ -304,6 +305,7 @@ class Compiler {
   const WorkloadSpec& w_;
   const topology::Network& net_;
   const StepGpu& gpu_;
+  const std::vector<int>& placement_;  // rank -> GPU (compile_step); empty: rank r on GPU r
   StepGraph g_;
   std::function<int(int, int, int, int)> gpu_of_;
   int num_workers_ = 0;

@@ -105,8 +105,9 @@ std::vector<Item> pipeline_order(int s, int pp, int v, int m) {
 
 }  // namespace detail
 
-Expected<StepGraph> compile_step(const WorkloadSpec& w, const topology::Network& network, const StepGpu& gpu) {
-  detail::Compiler c(w, network, gpu);
+Expected<StepGraph> compile_step(const WorkloadSpec& w, const topology::Network& network, const StepGpu& gpu,
+                                 const std::vector<int>& placement) {
+  detail::Compiler c(w, network, gpu, placement);
   return c.run();
 }
 

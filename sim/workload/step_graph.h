@@ -84,11 +84,14 @@ struct Dependents {
 };
 Dependents dependents_of(const StepGraph& g);
 
-// Compiles `w` for a cluster of `network.num_gpus()` GPUs. Errors (with the
-// workload file's positions): degrees that do not multiply to the GPU count,
-// a global batch that does not split into micro-batches, a TP group that
-// spans NVLink domains without tp_across_nvlink_domains.
+// Compiles `w` for a cluster of `network.num_gpus()` GPUs, or for the GPUs
+// of `placement` (rank -> GPU endpoint, topology::place) when not empty.
+// Errors (with the workload file's positions): degrees that do not
+// multiply to the GPU count, a global batch that does not split into
+// micro-batches, a TP group that spans NVLink domains without
+// tp_across_nvlink_domains.
 // `gpu` (resolve_gpu_model) gives the rates when compute is timed per kernel.
-Expected<StepGraph> compile_step(const WorkloadSpec& w, const topology::Network& network, const StepGpu& gpu = {});
+Expected<StepGraph> compile_step(const WorkloadSpec& w, const topology::Network& network, const StepGpu& gpu = {},
+                                 const std::vector<int>& placement = {});
 
 }  // namespace collsim::workload

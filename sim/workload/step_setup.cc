@@ -29,7 +29,8 @@ std::string Compiler::pp_that_fits(int gpus) const {
 
 Status Compiler::set_up() {
   const auto& p = w_.parallel;
-  const int gpus = net_.num_gpus();
+  const int gpus = placement_.empty() ? net_.num_gpus() : static_cast<int>(placement_.size());
+  const char* whose = placement_.empty() ? "the topology has" : "the placement has";
   g_.gpus = gpus;
   g_.tp = p.tp;
   g_.cp = p.cp;
@@ -39,9 +40,10 @@ Status Compiler::set_up() {
   const long long fixed = 1LL * p.tp * p.cp * p.pp;
   if (p.dp == 0) {
     if (gpus % fixed != 0) {
-      return w_.error_at("parallelism.tp",
-                         fmt::format("tp x cp x pp = {} x {} x {} = {} does not divide the topology's {} GPUs; {}",
-                                     p.tp, p.cp, p.pp, fixed, gpus, pp_that_fits(gpus)));
+      return w_.error_at(
+          "parallelism.tp",
+          fmt::format("tp x cp x pp = {} x {} x {} = {} does not divide {} {} GPUs; {}", p.tp, p.cp, p.pp, fixed,
+                      placement_.empty() ? "the topology's" : "the placement's", gpus, pp_that_fits(gpus)));
     }
     g_.dp = static_cast<int>(gpus / fixed);
   } else {
@@ -50,9 +52,8 @@ Status Compiler::set_up() {
       const std::string fix = gpus % fixed == 0
                                   ? fmt::format("dp = {} uses them all (or leave dp out)", gpus / fixed)
                                   : fmt::format("no dp fits pp = {}; with dp left out, {}", p.pp, pp_that_fits(gpus));
-      return w_.error_at("parallelism.dp",
-                         fmt::format("tp x cp x pp x dp = {} x {} x {} x {} = {}, but the topology has {} GPUs; {}",
-                                     p.tp, p.cp, p.pp, p.dp, fixed * p.dp, gpus, fix));
+      return w_.error_at("parallelism.dp", fmt::format("tp x cp x pp x dp = {} x {} x {} x {} = {}, but {} {} GPUs; {}",
+                                                       p.tp, p.cp, p.pp, p.dp, fixed * p.dp, whose, gpus, fix));
     }
   }
   if (g_.dp % p.ep != 0) {
@@ -100,8 +101,10 @@ Status Compiler::set_up() {
     stride[d] = st;
     st *= size[d];
   }
-  gpu_of_ = [stride](int t, int c, int d, int s) {
-    return t * stride.at(Dim::kTp) + c * stride.at(Dim::kCp) + d * stride.at(Dim::kDp) + s * stride.at(Dim::kPp);
+  gpu_of_ = [stride, this](int t, int c, int d, int s) {
+    const int rank =
+        t * stride.at(Dim::kTp) + c * stride.at(Dim::kCp) + d * stride.at(Dim::kDp) + s * stride.at(Dim::kPp);
+    return placement_.empty() ? rank : placement_[static_cast<std::size_t>(rank)];
   };
   num_workers_ = p.pp * g_.dp;
   for (int s = 0; s < p.pp; ++s) {

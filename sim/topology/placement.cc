@@ -1,0 +1,128 @@
+#include "sim/topology/placement.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <random>
+#include <string_view>
+
+namespace collsim::topology {
+
+namespace {
+
+constexpr const char* kForms = "all, packed:N, per-domain:K, spread:N, random:N[:SEED] or gpus:LIST";
+
+// A whole number from `lo` to `hi`, or -1.
+long long whole(std::string_view text, long long lo, long long hi) {
+  long long v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) return -1;
+  return v;
+}
+
+// The GPUs of each NVLink domain, domains in order of their first GPU.
+std::vector<std::vector<int>> domains_of(const Network& network) {
+  std::map<int, std::size_t> index;
+  std::vector<std::vector<int>> out;
+  for (int g = 0; g < network.num_gpus(); ++g) {
+    auto [it, fresh] = index.try_emplace(network.nvlink_domain_of(g), out.size());
+    if (fresh) out.emplace_back();
+    out[it->second].push_back(g);
+  }
+  return out;
+}
+
+std::string describe(const Network& network, const std::vector<int>& gpus) {
+  std::map<int, int> per_domain;
+  for (int g : gpus) ++per_domain[network.nvlink_domain_of(g)];
+  int lo = gpus.empty() ? 0 : static_cast<int>(gpus.size()), hi = 0;
+  for (const auto& [domain, n] : per_domain) {
+    lo = std::min(lo, n);
+    hi = std::max(hi, n);
+  }
+  const std::string share = lo == hi ? fmt::format("{} in each of {} NVLink domains", lo, per_domain.size())
+                                     : fmt::format("in {} NVLink domains, {}-{} each", per_domain.size(), lo, hi);
+  return fmt::format("{} of {} GPUs: {}", gpus.size(), network.num_gpus(), share);
+}
+
+}  // namespace
+
+Expected<Placement> place(const Network& network, const std::string& spec) {
+  const int n_gpus = network.num_gpus();
+  const auto colon = spec.find(':');
+  const std::string form = spec.substr(0, colon);
+  const std::string_view arg =
+      colon == std::string::npos ? std::string_view() : std::string_view(spec).substr(colon + 1);
+  auto bad = [&](const std::string& why) { return make_error(fmt::format("--placement: {}, found '{}'", why, spec)); };
+  Placement p;
+  if (form == "all" && colon == std::string::npos) {
+    for (int g = 0; g < n_gpus; ++g) p.gpus.push_back(g);
+  } else if (form == "packed" || form == "spread" || form == "random") {
+    const std::string_view count = arg.substr(0, form == "random" ? arg.find(':') : std::string_view::npos);
+    const long long n = whole(count, 1, n_gpus);
+    if (n < 0) return bad(fmt::format("{}:N needs N a whole number from 1 to {} (the topology's GPUs)", form, n_gpus));
+    if (form == "packed") {
+      for (int g = 0; g < n; ++g) p.gpus.push_back(g);
+    } else if (form == "spread") {
+      const auto domains = domains_of(network);
+      for (std::size_t k = 0; static_cast<long long>(p.gpus.size()) < n; ++k)
+        for (const auto& d : domains)
+          if (k < d.size() && static_cast<long long>(p.gpus.size()) < n) p.gpus.push_back(d[k]);
+      std::sort(p.gpus.begin(), p.gpus.end());
+    } else {
+      long long seed = 1;
+      if (const auto second = arg.find(':'); second != std::string_view::npos) {
+        seed = whole(arg.substr(second + 1), 0, 1LL << 62);
+        if (seed < 0) return bad("random:N:SEED needs SEED a whole number >= 0");
+      }
+      std::vector<int> all(static_cast<std::size_t>(n_gpus));
+      for (int g = 0; g < n_gpus; ++g) all[static_cast<std::size_t>(g)] = g;
+      std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
+      std::shuffle(all.begin(), all.end(), rng);
+      p.gpus.assign(all.begin(), all.begin() + n);
+      std::sort(p.gpus.begin(), p.gpus.end());
+    }
+  } else if (form == "per-domain") {
+    const auto domains = domains_of(network);
+    std::size_t smallest = domains.empty() ? 0 : domains.front().size();
+    for (const auto& d : domains) smallest = std::min(smallest, d.size());
+    const long long k = whole(arg, 1, static_cast<long long>(smallest));
+    if (k < 0) {
+      return bad(
+          fmt::format("per-domain:K needs K a whole number from 1 to {} (the GPUs of the smallest of the {} "
+                      "NVLink domains)",
+                      smallest, domains.size()));
+    }
+    for (const auto& d : domains) p.gpus.insert(p.gpus.end(), d.begin(), d.begin() + k);
+    std::sort(p.gpus.begin(), p.gpus.end());
+  } else if (form == "gpus") {
+    std::vector<char> taken(static_cast<std::size_t>(n_gpus), 0);
+    for (std::string_view rest = arg; !rest.empty() || p.gpus.empty();) {
+      const auto comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      const auto dash = item.find('-');
+      const long long a = whole(item.substr(0, dash), 0, n_gpus - 1);
+      const long long b = dash == std::string_view::npos ? a : whole(item.substr(dash + 1), 0, n_gpus - 1);
+      if (a < 0 || b < a) {
+        return bad(fmt::format("gpus:LIST needs GPU numbers or ranges A-B (A <= B) from 0 to {}, separated by commas",
+                               n_gpus - 1));
+      }
+      for (long long g = a; g <= b; ++g) {
+        if (taken[static_cast<std::size_t>(g)]) return bad(fmt::format("GPU {} is listed twice", g));
+        taken[static_cast<std::size_t>(g)] = 1;
+        p.gpus.push_back(static_cast<int>(g));
+      }
+      if (comma == std::string_view::npos) break;
+    }
+  } else {
+    return bad(fmt::format("expected {}", kForms));
+  }
+  p.everything = static_cast<int>(p.gpus.size()) == n_gpus && std::is_sorted(p.gpus.begin(), p.gpus.end());
+  p.where = describe(network, p.gpus);
+  return p;
+}
+
+}  // namespace collsim::topology

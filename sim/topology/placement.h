@@ -1,0 +1,42 @@
+// Placement: which of a cluster's GPUs a job runs on, in rank order.
+//
+// Real runs rarely use every GPU: a benchmark on GB200 NVL72 racks commonly
+// uses 64 of each rack's 72 GPUs (16 of 18 compute trays), and a shared
+// cluster hands a job a subset. A placement names the subset:
+//   all              every GPU, in the topology's order (the default);
+//   packed:N         the first N GPUs (what --ranks N means);
+//   per-domain:K     the first K GPUs (by position) of every NVLink domain;
+//   spread:N         N GPUs taken round-robin over the NVLink domains (one
+//                    per domain, then a second per domain, ...);
+//   random:N[:SEED]  N GPUs drawn uniformly at random (seed 1 by default);
+//   gpus:LIST        the GPUs listed, in that order: numbers and ranges,
+//                    "0-63,72-135".
+// Ranks follow the GPUs' order in the topology (their index), except for
+// an explicit list, whose order is the rank order. NVLink domains are
+// Network::nvlink_domain_of's; GPUs are numbered as `collsim topo` lists
+// them (endpoint order).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+#include "sim/topology/network.h"
+
+namespace collsim::topology {
+
+struct Placement {
+  std::vector<int> gpus;  // rank -> GPU endpoint
+  // "512 of 576 GPUs: 64 in each of 8 NVLink domains" (or "... in 8 NVLink
+  // domains, 60-68 each" when uneven).
+  std::string where;
+  bool everything = false;  // every GPU, in order
+};
+
+// Errors (bad input): an unknown form, a count that is not a whole number
+// from 1 to the GPUs there are, a domain with fewer than K GPUs, a GPU
+// out of range or listed twice. The message names the form expected and
+// what was found.
+Expected<Placement> place(const Network& network, const std::string& spec);
+
+}  // namespace collsim::topology

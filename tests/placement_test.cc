@@ -1,0 +1,177 @@
+// Placement (sim/topology/placement.h): which GPUs a job's ranks run on.
+// Oracles: counting (GPUs per NVLink domain), the forms' own definitions,
+// and the ring all-reduce's closed form on an idle NVLink switch, whose
+// busbw does not depend on how many of the rack's GPUs take part.
+#include "sim/topology/placement.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "sim/cli/collective_sweep.h"
+#include "sim/config/topology_file.h"
+#include "sim/engine/backend.h"
+#include "sim/workload/step_graph.h"
+#include "sim/workload/workload_spec.h"
+#include "test_support.h"
+
+namespace collsim::topology {
+namespace {
+
+const Network& eight_racks() {
+  static const Network net(
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/gb200-nvl72-8rack.yaml"));
+  return net;
+}
+
+TEST(Placement, FormsPickTheGpusTheyName) {
+  const Network& net = eight_racks();  // 8 NVL72 racks: GPUs 72 d .. 72 d + 71 in domain d
+  auto all = place(net, "all");
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->everything);
+  EXPECT_EQ(all->gpus.size(), 576u);
+
+  // 64 of each rack's 72 GPUs (16 of 18 compute trays): the first 64 of each.
+  auto p64 = place(net, "per-domain:64");
+  ASSERT_TRUE(p64.ok());
+  EXPECT_FALSE(p64->everything);
+  ASSERT_EQ(p64->gpus.size(), 512u);
+  std::map<int, int> per_domain;
+  for (int g : p64->gpus) {
+    ++per_domain[net.nvlink_domain_of(g)];
+    EXPECT_LT(g % 72, 64) << g;
+  }
+  EXPECT_EQ(per_domain.size(), 8u);
+  for (const auto& [d, n] : per_domain) EXPECT_EQ(n, 64);
+  EXPECT_EQ(p64->where, "512 of 576 GPUs: 64 in each of 8 NVLink domains");
+
+  auto spread = place(net, "spread:10");  // one per rack, then a second in the first two racks
+  ASSERT_TRUE(spread.ok());
+  EXPECT_EQ(spread->gpus, (std::vector<int>{0, 1, 72, 73, 144, 216, 288, 360, 432, 504}));
+  EXPECT_EQ(spread->where, "10 of 576 GPUs: in 8 NVLink domains, 1-2 each");
+
+  auto packed = place(net, "packed:100");
+  ASSERT_TRUE(packed.ok());
+  EXPECT_EQ(packed->gpus.size(), 100u);
+  EXPECT_EQ(packed->gpus.back(), 99);
+
+  // Random: distinct, in topology order, the same for the same seed.
+  auto r1 = place(net, "random:50:7"), r2 = place(net, "random:50:7"), r3 = place(net, "random:50:8");
+  ASSERT_TRUE(r1.ok() && r2.ok() && r3.ok());
+  EXPECT_EQ(r1->gpus, r2->gpus);
+  EXPECT_NE(r1->gpus, r3->gpus);
+  EXPECT_EQ(std::set<int>(r1->gpus.begin(), r1->gpus.end()).size(), 50u);
+  EXPECT_TRUE(std::is_sorted(r1->gpus.begin(), r1->gpus.end()));
+
+  // An explicit list keeps its order: it is the rank order.
+  auto list = place(net, "gpus:75-77,3,500");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->gpus, (std::vector<int>{75, 76, 77, 3, 500}));
+}
+
+TEST(Placement, BadFormsNameWhatWasExpected) {
+  const Network& net = eight_racks();
+  const std::pair<const char*, const char*> cases[] = {
+      {"per-domain:73", "per-domain:K needs K a whole number from 1 to 72"},
+      {"packed:577", "packed:N needs N a whole number from 1 to 576"},
+      {"spread:0", "spread:N needs N a whole number from 1 to 576"},
+      {"random:5:x", "random:N:SEED needs SEED a whole number >= 0"},
+      {"gpus:0-3,2", "GPU 2 is listed twice"},
+      {"gpus:5-2", "gpus:LIST needs GPU numbers or ranges A-B (A <= B) from 0 to 575"},
+      {"gpus:", "gpus:LIST needs"},
+      {"first:4", "expected all, packed:N, per-domain:K, spread:N, random:N[:SEED] or gpus:LIST, found 'first:4'"},
+  };
+  for (const auto& [spec, message] : cases) {
+    auto p = place(net, spec);
+    ASSERT_FALSE(p.ok()) << spec;
+    EXPECT_FALSE(p.error().internal());
+    EXPECT_NE(p.error().message.find(message), std::string::npos) << p.error().message;
+  }
+}
+
+// A ring all-reduce inside one NVL72 rack on 64 of its 72 GPUs: on an idle
+// switch each GPU's link carries 2 (p - 1) / p x S, so busbw is the link's
+// effective rate whatever p is, less the ring's 2 (p - 1) steps of route
+// latency: t = 2 (p - 1) (S / p / B + a), busbw = 2 (p - 1) / p x S / t.
+// B = 18 NVLink 5 links x 50 GB/s x 0.802 (the nvlink5 class efficiency).
+TEST(Placement, SixtyFourOfSeventyTwoKeepThePerGpuBandwidth) {
+  const Network net(
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/gb200-nvl72.yaml"));
+  auto backend = engine::make_backend("analytical");
+  ASSERT_TRUE(backend.ok());
+  const double S = 1073741824.0, B = 18 * 50e9 * 0.802;
+  for (const char* spec : {"per-domain:64", "all"}) {
+    auto p = place(net, spec);
+    ASSERT_TRUE(p.ok());
+    cli::SweepRequest req;
+    req.algo = "ring";
+    req.proto = "none";
+    req.sizes = {S};
+    req.ranks = static_cast<int>(p->gpus.size());
+    req.gpus = p->gpus;
+    auto rows = cli::run_collective_sweep(req, net, **backend);
+    ASSERT_TRUE(rows.ok()) << rows.error().to_string();
+    const double n = req.ranks, a = net.route_latency_s(net.route(p->gpus[0], p->gpus[1]));
+    const double t = 2 * (n - 1) * (S / n / B + a);
+    EXPECT_NEAR(rows->front().busbw_GBps, 2 * (n - 1) / n * S / t / 1e9, 0.005 * B / 1e9) << spec;
+  }
+}
+
+// A training step on a placement: its ranks are the placed GPUs, in order,
+// and its parallelism must multiply to their count (the message says so).
+TEST(Placement, AStepRunsOnThePlacedGpus) {
+  const Network& net = eight_racks();
+  auto p = place(net, "per-domain:64");
+  ASSERT_TRUE(p.ok());
+  const std::string file = std::string(COLLSIM_SOURCE_DIR) + "/workloads/llama3-405b.yaml";
+  auto w = workload::load_workload_file(file, {"parallelism.pp=2", "parallelism.dp=32"});
+  ASSERT_TRUE(w.ok()) << w.error().to_string();
+  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/gb200-nvl72-8rack.yaml");
+  ASSERT_TRUE(spec.ok());
+  auto gpu = workload::resolve_gpu_model(*w, *spec);
+  ASSERT_TRUE(gpu.ok()) << gpu.error().to_string();
+  auto g = workload::compile_step(*w, net, *gpu, p->gpus);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  EXPECT_EQ(g->gpus, 512);
+  std::set<int> used;
+  for (const auto& gs : g->worker_gpus) used.insert(gs.begin(), gs.end());
+  EXPECT_EQ(used, std::set<int>(p->gpus.begin(), p->gpus.end()));
+  // The full layout does not fit 512 GPUs.
+  auto full = workload::load_workload_file(file);
+  ASSERT_TRUE(full.ok());
+  auto refused = workload::compile_step(*full, net, *gpu, p->gpus);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("= 576, but the placement has 512 GPUs"), std::string::npos)
+      << refused.error().message;
+}
+
+// On the command line: one line naming the flag, exit 2; the report says
+// where the job landed.
+TEST(Placement, CommandsNameThePlacementAndRefuseBadOnes) {
+  const auto bad = collsim::testing::run_collsim(
+      "collective -t topologies/gb200-nvl72-8rack.yaml --placement per-domain:80 -b 1M -e 1M --backend analytical");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err,
+            "collsim collective: error: --placement: per-domain:K needs K a whole number from 1 to 72 (the GPUs of the "
+            "smallest of the 8 NVLink domains), found 'per-domain:80'\n");
+  const auto both = collsim::testing::run_collsim(
+      "collective -t topologies/gb200-nvl72-8rack.yaml --placement spread:8 --ranks 8 -b 1M -e 1M");
+  EXPECT_EQ(both.exit_code, 2);
+  const auto ok = collsim::testing::run_collsim(
+      "collective -t topologies/gb200-nvl72-8rack.yaml --placement per-domain:64 -b 1M -e 1M --backend analytical");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("on 512 ranks"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("# placement: per-domain:64 (512 of 576 GPUs: 64 in each of 8 NVLink domains)"),
+            std::string::npos)
+      << ok.out;
+  const auto run = collsim::testing::run_collsim(
+      "run -t topologies/gb200-nvl72-8rack.yaml -w workloads/llama3-405b.yaml --placement random:3 --backend "
+      "analytical --what-if off");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("but the placement has 3 GPUs"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace collsim::topology
