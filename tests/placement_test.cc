@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -171,6 +173,41 @@ TEST(Placement, CommandsNameThePlacementAndRefuseBadOnes) {
       "analytical --what-if off");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("but the placement has 3 GPUs"), std::string::npos) << run.err;
+}
+
+// A placement is a study axis (run.placement, collective.placement): each
+// point runs where its value says; a form that does not exist is refused
+// before anything runs, with the file's position.
+TEST(Placement, IsAStudyAxis) {
+  const std::string dir = ::testing::TempDir() + "placement_study/";
+  std::filesystem::create_directories(dir);
+  const std::string study = R"(name: placement-nvl72
+collective:
+  topology: topologies/gb200-nvl72.yaml
+  op: allreduce
+  algo: ring
+  proto: none
+  bytes: 1G
+  backend: analytical
+axes:
+  collective.placement: [all, per-domain:64, packed:8]
+)";
+  {
+    std::ofstream(dir + "s.yaml") << study;
+    std::string bad = study;
+    bad.replace(bad.find("packed:8"), 8, "first:8");
+    std::ofstream(dir + "bad.yaml") << bad;
+  }
+  const auto r = collsim::testing::run_collsim("sweep " + dir + "s.yaml --out " + dir + "out");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string csv = collsim::testing::read_file(dir + "out/results.csv");
+  EXPECT_NE(csv.find("\n0,all,ok,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n1,per-domain:64,ok,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n2,packed:8,ok,"), std::string::npos) << csv;
+  const auto bad = collsim::testing::run_collsim("sweep " + dir + "bad.yaml --out " + dir + "out-bad");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.yaml:10:3: field 'collective.placement': expected all, packed:N"), std::string::npos)
+      << bad.err;
 }
 
 }  // namespace

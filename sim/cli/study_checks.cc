@@ -13,6 +13,7 @@
 #include "sim/engine/backend.h"
 #include "sim/report/study_report.h"
 #include "sim/topology/network.h"
+#include "sim/topology/placement.h"
 #include "sim/units/units.h"
 #include "sim/workload/workload_spec.h"
 
@@ -31,6 +32,7 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
     values[prefix + f].emplace_back(v, it != study.base_marks.end() ? it->second : study.declared_at);
   };
   if (!b.algo.empty()) base("algo", b.algo);
+  base("placement", b.placement);
   if (!b.proto.empty()) base("proto", b.proto);
   base("backend", b.backend);
   if (study.kind == config::StudyKind::kCollective) {
@@ -95,6 +97,10 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
         const double x = std::strtod(v.c_str(), &end);
         if (end == v.c_str() || *end != '\0' || !(x > 0) || !std::isfinite(x))
           problem = fmt::format("expected a number above 0, found '{}'", v);
+      } else if (field == "placement") {
+        if (!topology::placement_form_known(v)) {
+          problem = fmt::format("expected {}, found '{}'", topology::kPlacementForms, v);
+        }
       } else if (field == "ranks") {
         char* end = nullptr;
         const long r = std::strtol(v.c_str(), &end, 10);

@@ -22,6 +22,7 @@
 #include "sim/engine/backend.h"
 #include "sim/report/study_report.h"
 #include "sim/topology/network.h"
+#include "sim/topology/placement.h"
 #include "sim/units/units.h"
 #include "sim/workload/stragglers.h"
 #include "sim/workload/workload_spec.h"
@@ -75,6 +76,7 @@ std::string point_inputs(const config::Study& study, const config::StudyBase& b,
     s += fmt::format("op {}\nbytes {}\ndatatype {}\nranks {}\n", b.op, b.bytes, b.datatype, b.ranks);
   }
   s += fmt::format("algo {}\nproto {}\nbackend {}\n", b.algo, b.proto, b.backend);
+  if (b.placement != "all") s += fmt::format("placement {}\n", b.placement);  // keys of earlier studies stay
   return s;
 }
 
@@ -158,6 +160,7 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     if (!b.proto.empty()) req.proto = b.proto;
     req.backend = b.backend;
     req.what_if = b.what_if;
+    req.placement = b.placement;
     const auto ran = run_step(req);
     if (!ran) return error(ran.error().to_string());
     const auto& run = *ran;
@@ -216,6 +219,14 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
       return error(fmt::format("collective.ranks must be from 2 to {}, found '{}'", network.num_gpus(), b.ranks));
     }
     req.ranks = static_cast<int>(n);
+  }
+  if (b.placement != "all") {
+    if (b.ranks != "all") return error("collective.ranks and collective.placement both choose the GPUs: give one");
+    auto placed = topology::place(network, b.placement);
+    if (!placed) return error(placed.error().message);
+    if (placed->gpus.size() < 2) return error("collective.placement: a collective needs at least 2 GPUs, found 1");
+    req.ranks = static_cast<int>(placed->gpus.size());
+    if (!placed->everything) req.gpus = std::move(placed->gpus);
   }
   auto rows = run_collective_sweep(req, network, **backend);
   if (!rows) return error(rows.error().to_string());

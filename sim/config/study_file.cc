@@ -16,10 +16,11 @@ namespace {
 
 constexpr int kMaxPoints = 1'000'000;
 
-const std::vector<std::string_view> kRunFields{"algo",       "proto",         "backend",      "what_if",
-                                               "stragglers", "jitter",        "goodput",      "restart",
-                                               "spares",     "storage_write", "failure_scale"};
-const std::vector<std::string_view> kCollectiveFields{"op", "algo", "proto", "bytes", "datatype", "ranks", "backend"};
+const std::vector<std::string_view> kRunFields{"algo",       "proto",         "backend",       "what_if",
+                                               "stragglers", "jitter",        "goodput",       "restart",
+                                               "spares",     "storage_write", "failure_scale", "placement"};
+const std::vector<std::string_view> kCollectiveFields{"op",       "algo",  "proto",   "bytes",
+                                                      "datatype", "ranks", "backend", "placement"};
 
 Expected<std::vector<std::string>> string_list(const MapReader& m, std::string_view key) {
   std::vector<std::string> out;
@@ -170,6 +171,8 @@ Status set_base_field(StudyBase& b, StudyKind kind, const std::string& field, co
     b.datatype = value;
   else if (field == "ranks")
     b.ranks = value;
+  else if (field == "placement")
+    b.placement = value;
   else
     return Error{fmt::format("unknown field '{}'", field), where_field, where};
   return Ok{};

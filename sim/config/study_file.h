@@ -37,6 +37,7 @@ struct StudyBase {
   std::string bytes = "1G";  // as nccl-tests' -b (K/M/G powers of two)
   std::string datatype = "float";
   std::string ranks = "all";
+  std::string placement = "all";  // run and collective: which GPUs (topology::place)
 };
 
 // One dimension of the grid: a single path, or several zipped ones moving

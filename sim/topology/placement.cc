@@ -12,8 +12,6 @@ namespace collsim::topology {
 
 namespace {
 
-constexpr const char* kForms = "all, packed:N, per-domain:K, spread:N, random:N[:SEED] or gpus:LIST";
-
 // A whole number from `lo` to `hi`, or -1.
 long long whole(std::string_view text, long long lo, long long hi) {
   long long v = 0;
@@ -48,6 +46,13 @@ std::string describe(const Network& network, const std::vector<int>& gpus) {
 }
 
 }  // namespace
+
+bool placement_form_known(const std::string& spec) {
+  const std::string form = spec.substr(0, spec.find(':'));
+  if (spec == "all") return true;
+  return spec.find(':') != std::string::npos &&
+         (form == "packed" || form == "per-domain" || form == "spread" || form == "random" || form == "gpus");
+}
 
 Expected<Placement> place(const Network& network, const std::string& spec) {
   const int n_gpus = network.num_gpus();
@@ -118,7 +123,7 @@ Expected<Placement> place(const Network& network, const std::string& spec) {
       if (comma == std::string_view::npos) break;
     }
   } else {
-    return bad(fmt::format("expected {}", kForms));
+    return bad(fmt::format("expected {}", kPlacementForms));
   }
   p.everything = static_cast<int>(p.gpus.size()) == n_gpus && std::is_sorted(p.gpus.begin(), p.gpus.end());
   p.where = describe(network, p.gpus);

@@ -39,4 +39,9 @@ struct Placement {
 // what was found.
 Expected<Placement> place(const Network& network, const std::string& spec);
 
+// The forms, for messages; and whether `spec` names one (before a network
+// is at hand to check its numbers: a study's values).
+inline constexpr const char* kPlacementForms = "all, packed:N, per-domain:K, spread:N, random:N[:SEED] or gpus:LIST";
+bool placement_form_known(const std::string& spec);
+
 }  // namespace collsim::topology
