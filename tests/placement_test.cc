@@ -67,6 +67,14 @@ TEST(Placement, FormsPickTheGpusTheyName) {
   EXPECT_EQ(std::set<int>(r1->gpus.begin(), r1->gpus.end()).size(), 50u);
   EXPECT_TRUE(std::is_sorted(r1->gpus.begin(), r1->gpus.end()));
 
+  // Whole racks: every GPU of NVLink domains 1 and 3, in that order.
+  auto racks = place(net, "domains:3,1");
+  ASSERT_TRUE(racks.ok());
+  ASSERT_EQ(racks->gpus.size(), 144u);
+  EXPECT_EQ(racks->gpus.front(), 216);
+  EXPECT_EQ(racks->gpus[72], 72);
+  EXPECT_EQ(racks->where, "144 of 576 GPUs: 72 in each of 2 NVLink domains");
+
   // An explicit list keeps its order: it is the rank order.
   auto list = place(net, "gpus:75-77,3,500");
   ASSERT_TRUE(list.ok());
@@ -83,7 +91,11 @@ TEST(Placement, BadFormsNameWhatWasExpected) {
       {"gpus:0-3,2", "GPU 2 is listed twice"},
       {"gpus:5-2", "gpus:LIST needs GPU numbers or ranges A-B (A <= B) from 0 to 575"},
       {"gpus:", "gpus:LIST needs"},
-      {"first:4", "expected all, packed:N, per-domain:K, spread:N, random:N[:SEED] or gpus:LIST, found 'first:4'"},
+      {"domains:8", "domains:LIST needs NVLink domain numbers or ranges A-B (A <= B) from 0 to 7"},
+      {"domains:1,1", "NVLink domain 1 is listed twice"},
+      {"first:4",
+       "expected all, packed:N, per-domain:K, spread:N, random:N[:SEED], domains:LIST or gpus:LIST, found "
+       "'first:4'"},
   };
   for (const auto& [spec, message] : cases) {
     auto p = place(net, spec);

@@ -38,7 +38,8 @@ const std::vector<OptionSpec>& run_options() {
       {"proto", "", true, "protocol for every collective (overrides the workload's communication.protocol)", ""},
       {"placement", "", true,
        "which GPUs the job runs on (its parallelism then multiplies to their count): all, packed:N, per-domain:K "
-       "(K GPUs of every NVLink domain: per-domain:64 on NVL72 racks), spread:N, random:N[:SEED], gpus:LIST",
+       "(K GPUs of every NVLink domain: per-domain:64 on NVL72 racks), spread:N, random:N[:SEED], domains:LIST (whole "
+       "NVLink domains), gpus:LIST",
        "all"},
       {"what-if", "", true, "bottleneck what-ifs: on (re-simulate with each critical resource upgraded) or off", "on"},
       {"backend", "", true,

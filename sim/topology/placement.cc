@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
 #include <random>
 #include <string_view>
 
@@ -18,6 +19,24 @@ long long whole(std::string_view text, long long lo, long long hi) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) return -1;
   return v;
+}
+
+// "0-3,7": the numbers listed, in order, each from 0 to `max`; nullopt if
+// the list is empty or an item is not a number or a range A-B (A <= B).
+std::optional<std::vector<long long>> numbers(std::string_view list, long long max) {
+  std::vector<long long> out;
+  if (list.empty()) return std::nullopt;
+  for (std::string_view rest = list;;) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    const auto dash = item.find('-');
+    const long long a = whole(item.substr(0, dash), 0, max);
+    const long long b = dash == std::string_view::npos ? a : whole(item.substr(dash + 1), 0, max);
+    if (a < 0 || b < a) return std::nullopt;
+    for (long long v = a; v <= b; ++v) out.push_back(v);
+    if (comma == std::string_view::npos) return out;
+    rest = rest.substr(comma + 1);
+  }
 }
 
 // The GPUs of each NVLink domain, domains in order of their first GPU.
@@ -50,8 +69,8 @@ std::string describe(const Network& network, const std::vector<int>& gpus) {
 bool placement_form_known(const std::string& spec) {
   const std::string form = spec.substr(0, spec.find(':'));
   if (spec == "all") return true;
-  return spec.find(':') != std::string::npos &&
-         (form == "packed" || form == "per-domain" || form == "spread" || form == "random" || form == "gpus");
+  return spec.find(':') != std::string::npos && (form == "packed" || form == "per-domain" || form == "spread" ||
+                                                 form == "random" || form == "domains" || form == "gpus");
 }
 
 Expected<Placement> place(const Network& network, const std::string& spec) {
@@ -102,25 +121,33 @@ Expected<Placement> place(const Network& network, const std::string& spec) {
     }
     for (const auto& d : domains) p.gpus.insert(p.gpus.end(), d.begin(), d.begin() + k);
     std::sort(p.gpus.begin(), p.gpus.end());
+  } else if (form == "domains") {
+    const auto domains = domains_of(network);
+    const auto picked = numbers(arg, static_cast<long long>(domains.size()) - 1);
+    if (!picked) {
+      return bad(
+          fmt::format("domains:LIST needs NVLink domain numbers or ranges A-B (A <= B) from 0 to {}, "
+                      "separated by commas",
+                      domains.size() - 1));
+    }
+    std::vector<char> taken(domains.size(), 0);
+    for (long long d : *picked) {
+      if (taken[static_cast<std::size_t>(d)]) return bad(fmt::format("NVLink domain {} is listed twice", d));
+      taken[static_cast<std::size_t>(d)] = 1;
+      const auto& gs = domains[static_cast<std::size_t>(d)];
+      p.gpus.insert(p.gpus.end(), gs.begin(), gs.end());
+    }
   } else if (form == "gpus") {
+    const auto picked = numbers(arg, n_gpus - 1);
+    if (!picked) {
+      return bad(fmt::format("gpus:LIST needs GPU numbers or ranges A-B (A <= B) from 0 to {}, separated by commas",
+                             n_gpus - 1));
+    }
     std::vector<char> taken(static_cast<std::size_t>(n_gpus), 0);
-    for (std::string_view rest = arg; !rest.empty() || p.gpus.empty();) {
-      const auto comma = rest.find(',');
-      const std::string_view item = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      const auto dash = item.find('-');
-      const long long a = whole(item.substr(0, dash), 0, n_gpus - 1);
-      const long long b = dash == std::string_view::npos ? a : whole(item.substr(dash + 1), 0, n_gpus - 1);
-      if (a < 0 || b < a) {
-        return bad(fmt::format("gpus:LIST needs GPU numbers or ranges A-B (A <= B) from 0 to {}, separated by commas",
-                               n_gpus - 1));
-      }
-      for (long long g = a; g <= b; ++g) {
-        if (taken[static_cast<std::size_t>(g)]) return bad(fmt::format("GPU {} is listed twice", g));
-        taken[static_cast<std::size_t>(g)] = 1;
-        p.gpus.push_back(static_cast<int>(g));
-      }
-      if (comma == std::string_view::npos) break;
+    for (long long g : *picked) {
+      if (taken[static_cast<std::size_t>(g)]) return bad(fmt::format("GPU {} is listed twice", g));
+      taken[static_cast<std::size_t>(g)] = 1;
+      p.gpus.push_back(static_cast<int>(g));
     }
   } else {
     return bad(fmt::format("expected {}", kPlacementForms));

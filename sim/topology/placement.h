@@ -9,6 +9,9 @@
 //   spread:N         N GPUs taken round-robin over the NVLink domains (one
 //                    per domain, then a second per domain, ...);
 //   random:N[:SEED]  N GPUs drawn uniformly at random (seed 1 by default);
+//   domains:LIST     every GPU of the NVLink domains listed (whole racks
+//                    on NVL72, whole nodes on HGX), numbered in order of
+//                    their first GPU: "0-3,6";
 //   gpus:LIST        the GPUs listed, in that order: numbers and ranges,
 //                    "0-63,72-135".
 // Ranks follow the GPUs' order in the topology (their index), except for
@@ -41,7 +44,8 @@ Expected<Placement> place(const Network& network, const std::string& spec);
 
 // The forms, for messages; and whether `spec` names one (before a network
 // is at hand to check its numbers: a study's values).
-inline constexpr const char* kPlacementForms = "all, packed:N, per-domain:K, spread:N, random:N[:SEED] or gpus:LIST";
+inline constexpr const char* kPlacementForms =
+    "all, packed:N, per-domain:K, spread:N, random:N[:SEED], domains:LIST or gpus:LIST";
 bool placement_form_known(const std::string& spec);
 
 }  // namespace collsim::topology
