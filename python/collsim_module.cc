@@ -16,7 +16,7 @@ namespace {
 py::list run_collective(const std::string& topology, const std::string& op, const std::vector<double>& sizes,
                         const std::string& algo, const std::string& proto, const std::string& datatype,
                         const std::string& redop, int ranks, int root, const std::string& backend,
-                        const std::vector<std::string>& overrides) {
+                        const std::vector<std::string>& overrides, const std::string& placement) {
   CollectiveRequest r;
   r.topology = topology;
   r.topology_sets = overrides;
@@ -29,6 +29,7 @@ py::list run_collective(const std::string& topology, const std::string& op, cons
   r.ranks = ranks;
   r.root = root;
   r.backend = backend;
+  r.placement = placement;
   std::vector<collsim::api::CollectiveRow> rows;
   {
     py::gil_scoped_release unlocked;  // the simulation may take a while
@@ -57,7 +58,7 @@ py::list run_collective(const std::string& topology, const std::string& op, cons
 
 py::dict run_step(const std::string& topology, const std::string& workload, const std::vector<std::string>& overrides,
                   const std::vector<std::string>& workload_overrides, const std::string& backend, bool what_if,
-                  bool memory_check) {
+                  bool memory_check, const std::string& placement) {
   StepRequest r;
   r.topology = topology;
   r.workload = workload;
@@ -66,6 +67,7 @@ py::dict run_step(const std::string& topology, const std::string& workload, cons
   r.backend = backend;
   r.what_if = what_if;
   r.memory_check = memory_check;
+  r.placement = placement;
   collsim::api::StepResult s;
   {
     py::gil_scoped_release unlocked;
@@ -103,7 +105,8 @@ PYBIND11_MODULE(_collsim, m) {
   m.def("version", &collsim::api::version);
   m.def("run_collective", &run_collective, py::arg("topology"), py::arg("op"), py::arg("sizes"), py::arg("algo"),
         py::arg("proto"), py::arg("datatype"), py::arg("redop"), py::arg("ranks"), py::arg("root"), py::arg("backend"),
-        py::arg("overrides"));
+        py::arg("overrides"), py::arg("placement"));
   m.def("run_step", &run_step, py::arg("topology"), py::arg("workload"), py::arg("overrides"),
-        py::arg("workload_overrides"), py::arg("backend"), py::arg("what_if"), py::arg("memory_check"));
+        py::arg("workload_overrides"), py::arg("backend"), py::arg("what_if"), py::arg("memory_check"),
+        py::arg("placement"));
 }

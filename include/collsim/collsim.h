@@ -45,6 +45,9 @@ struct CollectiveRequest {
   int ranks = 0;                    // the first `ranks` GPUs; 0 = all
   int root = 0;                     // broadcast and reduce
   std::string backend = "simgrid";  // or "analytical"
+  // Which GPUs the ranks run on, as --placement: all, packed:N, per-domain:K,
+  // spread:N, random:N[:SEED], domains:LIST, gpus:LIST. Not with `ranks`.
+  std::string placement = "all";
 };
 
 // One row of the table `collsim collective` prints (nccl-tests' columns).
@@ -68,8 +71,9 @@ struct StepRequest {
   std::string topology, workload;                         // files (docs/topology-format.md, docs/workload-format.md)
   std::vector<std::string> topology_sets, workload_sets;  // --set, --set-workload
   std::string backend = "simgrid";                        // or "analytical"
-  bool what_if = false;      // re-simulate with each critical resource upgraded (slower; `collsim run` does)
-  bool memory_check = true;  // a plan that does not fit in HBM is an input error
+  bool what_if = false;           // re-simulate with each critical resource upgraded (slower; `collsim run` does)
+  bool memory_check = true;       // a plan that does not fit in HBM is an input error
+  std::string placement = "all";  // which GPUs the job runs on, as --placement
 };
 
 struct StepResult {

@@ -25,19 +25,20 @@ def version():
 
 
 def run_collective(topology, op="allreduce", sizes=(32 << 20,), algo="auto", proto="auto",
-                   datatype="float", redop="sum", ranks=0, root=0, backend="simgrid", overrides=()):
+                   datatype="float", redop="sum", ranks=0, root=0, backend="simgrid", overrides=(), placement="all"):
     """One collective over `sizes`, as `collsim collective` runs it.
 
     Returns one dict per size: op, algo, proto, bytes, count, type, redop,
     ranks, time_us, algbw_GBps, busbw_GBps, aggregated, not_simulated.
-    `ranks` 0 means every GPU of the topology.
+    `ranks` 0 means every GPU of the topology. `placement` chooses the GPUs
+    as `--placement` does ("per-domain:64", "spread:8", "gpus:0-7"...).
     """
     return _collsim.run_collective(str(topology), op, [float(s) for s in sizes], algo, proto, datatype, redop,
-                                   int(ranks), int(root), backend, [str(o) for o in overrides])
+                                   int(ranks), int(root), backend, [str(o) for o in overrides], str(placement))
 
 
 def run_step(topology, workload, overrides=(), workload_overrides=(), backend="simgrid", what_if=False,
-             memory_check=True):
+             memory_check=True, placement="all"):
     """One training step, as `collsim run` simulates it.
 
     Returns a dict: step_time_s, compute_s, bubble_s, exposed_communication_s,
@@ -45,6 +46,7 @@ def run_step(topology, workload, overrides=(), workload_overrides=(), backend="s
     `report`: the whole report as `collsim run --json` writes it.
     """
     result = _collsim.run_step(str(topology), str(workload), [str(o) for o in overrides],
-                               [str(o) for o in workload_overrides], backend, bool(what_if), bool(memory_check))
+                               [str(o) for o in workload_overrides], backend, bool(what_if), bool(memory_check),
+                               str(placement))
     result["report"] = _json.loads(result.pop("json"))
     return result

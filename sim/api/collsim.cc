@@ -13,6 +13,7 @@
 #include "sim/engine/backend.h"
 #include "sim/engine/tuner_choice.h"
 #include "sim/report/step_report.h"
+#include "sim/topology/placement.h"
 #include "sim/topology/topology.h"
 
 namespace collsim::api {
@@ -69,6 +70,15 @@ std::vector<CollectiveRow> run_collective(const CollectiveRequest& request) {
                             request.ranks));
   if (request.root < 0 || request.root >= sweep.ranks)
     raise_input(fmt::format("root: expected a rank from 0 to {}, found {}", sweep.ranks - 1, request.root));
+  if (request.placement != "all") {
+    if (request.ranks != 0) raise_input("ranks and placement both choose the GPUs: give one of them");
+    auto placed = take(topology::place(*network, request.placement));
+    if (placed.gpus.size() < 2) raise_input("placement: a collective needs at least 2 GPUs, found 1");
+    sweep.ranks = static_cast<int>(placed.gpus.size());
+    if (!placed.everything) sweep.gpus = std::move(placed.gpus);
+    if (request.root < 0 || request.root >= sweep.ranks)
+      raise_input(fmt::format("root: expected a rank from 0 to {}, found {}", sweep.ranks - 1, request.root));
+  }
   sweep.root = request.root;
   auto backend = take(engine::make_backend(request.backend));
   const auto rows = take(cli::run_collective_sweep(sweep, *network, *backend));
@@ -89,6 +99,7 @@ StepResult run_step(const StepRequest& request) {
   req.backend = request.backend;
   req.what_if = request.what_if;
   req.memory_check = request.memory_check;
+  req.placement = request.placement;
   const auto run = take(cli::run_step(req));
   const auto& res = run->result;
   StepResult out;

@@ -68,6 +68,22 @@ def test_same_numbers_as_the_command_line(tmp_path):
         assert a["time_us"] == pytest.approx(c["time_us"], rel=1e-9)
 
 
+def test_placement_matches_the_command_line(tmp_path):
+    # 64 of each NVL72 rack's 72 GPUs: the same rows as `--placement per-domain:64`.
+    out = tmp_path / "rows.json"
+    subprocess.run([os.environ.get("COLLSIM_BINARY", path("build/collsim")), "collective", "-t",
+                    path("topologies/gb200-nvl72-8rack.yaml"), "--placement", "per-domain:64", "-b", "64M", "-e",
+                    "64M", "--backend", "analytical", "--json", str(out)], check=True, capture_output=True)
+    cli = json.loads(out.read_text())
+    api = collsim.run_collective(path("topologies/gb200-nvl72-8rack.yaml"), sizes=[64 << 20], backend="analytical",
+                                 placement="per-domain:64")
+    assert cli["placement"].startswith("per-domain:64 (512 of 576 GPUs")
+    assert api[0]["ranks"] == 512
+    assert api[0]["time_us"] == pytest.approx(cli["results"][0]["time_us"], rel=1e-9)
+    with pytest.raises(ValueError, match="per-domain:K needs K"):
+        collsim.run_collective(path("topologies/gb200-nvl72-8rack.yaml"), placement="per-domain:80")
+
+
 def test_bad_input_raises_value_error_naming_file_line_column():
     with pytest.raises(ValueError, match=r"negative_rate\.yaml:7:31: field 'links\[0\]\.rate'"):
         collsim.run_collective(path("tests/data/bad/negative_rate.yaml"))
