@@ -244,6 +244,24 @@ TEST(Bill, StepEnergyIsThePowerIntegratedOverTheSimulatedStep) {
   EXPECT_NEAR(e.energy_usd, e.facility_J / 3.6e6 * spec.usd_per_kwh, 1e-12);
 }
 
+// A job placed on part of the cluster (topology/placement.h): its GPUs draw
+// busy power while computing and idle power otherwise; the others idle for
+// the whole step. 100 GPUs of 1 kW (100 W idle), 40 placed, busy 6 s of 10.
+TEST(Bill, GpusOutsideAPlacementIdleThroughTheStep) {
+  topology::BillOfMaterials bom;
+  bom.gpu_watts = 100 * 1000.0;
+  bom.gpu_idle_watts = 100 * 100.0;
+  bom.it_watts = bom.gpu_watts + 5000;  // 5 kW of everything else
+  config::EnergySpec spec;
+  spec.gpu_busy_share = 1.0;
+  spec.pue = 1.0;
+  const auto e = topology::step_energy(bom, spec, 10, 6, 0.4);
+  EXPECT_NEAR(e.gpu_J, 40 * (1000.0 * 6 + 100.0 * 4) + 60 * 100.0 * 10, 1e-6);
+  EXPECT_NEAR(e.other_J, 5000.0 * 10, 1e-6);
+  const auto whole = topology::step_energy(bom, spec, 10, 6);
+  EXPECT_NEAR(whole.gpu_J, 100 * (1000.0 * 6 + 100.0 * 4), 1e-6);
+}
+
 TEST(Bill, BuiltInCatalogReadsAndEveryEntryHasASource) {
   auto c = config::read_builtin_catalog();
   ASSERT_TRUE(c.ok()) << c.error().to_string();

@@ -155,8 +155,10 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   if (!bill) return bill.error();
   run->report.bill = std::move(*bill);
   run->report.energy_spec = run->spec.catalog.energy;
-  run->report.energy =
-      topology::step_energy(run->report.bill, run->report.energy_spec, run->result.step_time_s, run->result.compute_s);
+  // GPUs outside a placement idle through the step.
+  const double job_share = static_cast<double>(run->graph.gpus) / network.num_gpus();
+  run->report.energy = topology::step_energy(run->report.bill, run->report.energy_spec, run->result.step_time_s,
+                                             run->result.compute_s, job_share);
   run->report.has_energy = true;
   if (req.what_if) {
     workload::WhatIfOptions options;

@@ -165,10 +165,12 @@ Expected<BillOfMaterials> bill_of_materials(const config::TopologySpec& spec) {
   return bom;
 }
 
-StepEnergy step_energy(const BillOfMaterials& bom, const config::EnergySpec& energy, double step_s, double busy_s) {
+StepEnergy step_energy(const BillOfMaterials& bom, const config::EnergySpec& energy, double step_s, double busy_s,
+                       double job_gpu_share) {
   StepEnergy e;
-  const double busy = std::clamp(busy_s, 0.0, step_s);
-  e.gpu_J = bom.gpu_watts * energy.gpu_busy_share * busy + bom.gpu_idle_watts * (step_s - busy);
+  const double busy = std::clamp(busy_s, 0.0, step_s), share = std::clamp(job_gpu_share, 0.0, 1.0);
+  e.gpu_J = share * (bom.gpu_watts * energy.gpu_busy_share * busy + bom.gpu_idle_watts * (step_s - busy)) +
+            (1 - share) * bom.gpu_idle_watts * step_s;
   e.other_J = (bom.it_watts - bom.gpu_watts) * step_s;
   e.it_J = e.gpu_J + e.other_J;
   e.facility_J = e.it_J * energy.pue;

@@ -65,16 +65,20 @@ struct BillOfMaterials {
 // Errors: a cable no catalog part reaches (CableChooser::choose).
 Expected<BillOfMaterials> bill_of_materials(const config::TopologySpec& spec);
 
-// A training step's energy and cost on the whole cluster: every GPU draws
-// its part's power x energy.gpu_busy_share while computing (busy_s, the mean
-// over GPUs) and its idle power for the rest of step_s; everything else
-// draws its power throughout. Facility energy = IT energy x PUE. Capital:
-// the bill's price spread evenly over the depreciation period.
+// A training step's energy and cost on the whole cluster: every GPU of the
+// job draws its part's power x energy.gpu_busy_share while computing
+// (busy_s, the mean over the job's GPUs) and its idle power for the rest of
+// step_s; the job's share of the GPUs is `job_gpu_share` (a placement,
+// topology/placement.h; 1 = every GPU), the others idle throughout;
+// everything else draws its power throughout. Facility energy = IT energy x
+// PUE. Capital: the whole bill's price spread evenly over the depreciation
+// period (the cluster is bought whole, whatever part a job uses).
 struct StepEnergy {
   double gpu_J = 0, other_J = 0, it_J = 0, facility_J = 0;
   double mean_it_watts = 0;
   double energy_usd = 0, capital_usd = 0, usd = 0;
 };
-StepEnergy step_energy(const BillOfMaterials& bom, const config::EnergySpec& energy, double step_s, double busy_s);
+StepEnergy step_energy(const BillOfMaterials& bom, const config::EnergySpec& energy, double step_s, double busy_s,
+                       double job_gpu_share = 1.0);
 
 }  // namespace collsim::topology
