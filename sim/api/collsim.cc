@@ -13,7 +13,6 @@
 #include "sim/engine/backend.h"
 #include "sim/engine/tuner_choice.h"
 #include "sim/report/step_report.h"
-#include "sim/topology/placement.h"
 #include "sim/topology/topology.h"
 
 namespace collsim::api {
@@ -72,10 +71,7 @@ std::vector<CollectiveRow> run_collective(const CollectiveRequest& request) {
     raise_input(fmt::format("root: expected a rank from 0 to {}, found {}", sweep.ranks - 1, request.root));
   if (request.placement != "all") {
     if (request.ranks != 0) raise_input("ranks and placement both choose the GPUs: give one of them");
-    auto placed = take(topology::place(*network, request.placement));
-    if (placed.gpus.size() < 2) raise_input("placement: a collective needs at least 2 GPUs, found 1");
-    sweep.ranks = static_cast<int>(placed.gpus.size());
-    if (!placed.everything) sweep.gpus = std::move(placed.gpus);
+    take(cli::place_ranks(*network, request.placement, "placement", sweep));
     if (request.root < 0 || request.root >= sweep.ranks)
       raise_input(fmt::format("root: expected a rank from 0 to {}, found {}", sweep.ranks - 1, request.root));
   }

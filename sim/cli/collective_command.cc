@@ -28,7 +28,6 @@
 #include "sim/report/collective_table.h"
 #include "sim/report/html_report.h"
 #include "sim/topology/network.h"
-#include "sim/topology/placement.h"
 #include "sim/units/units.h"
 
 namespace collsim::cli {
@@ -268,18 +267,14 @@ int collective_command(const std::vector<std::string>& argv) {
   const topology::Network& network = *built;
 
   int ranks = network.num_gpus();
-  std::vector<int> placed;  // rank -> GPU; empty: rank r on GPU r
+  SweepRequest placed;  // the ranks and GPUs --placement chose
   std::string placement;
   if (args.get("placement") != "all") {
     if (args.get("ranks") != "all") return stop("--ranks and --placement both choose the GPUs: give one of them");
-    auto p = topology::place(network, args.get("placement"));
-    if (!p) return stop(p.error());
-    if (p->gpus.size() < 2) return stop("--placement: a collective needs at least 2 GPUs, found 1");
-    ranks = static_cast<int>(p->gpus.size());
-    if (!p->everything) {
-      placed = std::move(p->gpus);
-      placement = fmt::format("{} ({})", args.get("placement"), p->where);
-    }
+    auto where = place_ranks(network, args.get("placement"), "--placement", placed);
+    if (!where) return stop(where.error());
+    ranks = placed.ranks;
+    placement = *where;
   } else if (args.get("ranks") != "all") {
     char* end = nullptr;
     const std::string text = args.get("ranks");
@@ -314,7 +309,7 @@ int collective_command(const std::vector<std::string>& argv) {
   request.type_name = args.get("datatype");
   request.redop = redop;
   request.ranks = ranks;
-  request.gpus = placed;
+  request.gpus = std::move(placed.gpus);
   request.root = root;
   auto max_work = positive_number_option(args, "auto-max-work");
   if (!max_work) return stop(max_work.error());
@@ -355,7 +350,7 @@ int collective_command(const std::vector<std::string>& argv) {
     }
   }
   if (args.has("html")) {
-    auto reference = matching_measurements(args, *op, ranks == network.num_gpus() && placed.empty());
+    auto reference = matching_measurements(args, *op, ranks == network.num_gpus() && request.gpus.empty());
     if (!reference) return stop(reference.error());
     if (auto s = write_output(args.get("html"), report::collective_html(header, *rows, *reference)); !s) {
       return stop(s.error());

@@ -6,8 +6,20 @@
 #include "sim/collective/protocol.h"
 #include "sim/engine/sharp.h"
 #include "sim/engine/tuner.h"
+#include "sim/topology/placement.h"
 
 namespace collsim::cli {
+
+Expected<std::string> place_ranks(const topology::Network& network, const std::string& spec, const std::string& field,
+                                  SweepRequest& request) {
+  auto placed = topology::place(network, spec);
+  if (!placed) return placed.error();
+  if (placed->gpus.size() < 2) return make_error(fmt::format("{}: a collective needs at least 2 GPUs, found 1", field));
+  request.ranks = static_cast<int>(placed->gpus.size());
+  if (placed->everything) return std::string();
+  request.gpus = std::move(placed->gpus);
+  return fmt::format("{} ({})", spec, placed->where);
+}
 
 Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     const SweepRequest& request, const topology::Network& network, engine::Backend& backend,

@@ -44,6 +44,13 @@ Expected<int> datatype_size(const std::string& name);
 // Whether `name` is one of nccl-tests' reductions (sum, prod, min, max, avg).
 bool known_redop(const std::string& name);
 
+// Runs `request` on the GPUs of placement `spec` (topology::place): sets
+// request.ranks and request.gpus (left empty when the placement is every
+// GPU in order). Returns "SPEC (where the ranks landed)", or "" for every
+// GPU. Errors: place()'s, and fewer than 2 GPUs (`field` names the input).
+Expected<std::string> place_ranks(const topology::Network& network, const std::string& spec, const std::string& field,
+                                  SweepRequest& request);
+
 // An explicitly requested algorithm or protocol that cannot run here is an
 // error; while choosing, such candidates are skipped and each row names them.
 Expected<std::vector<report::CollectiveRow>> run_collective_sweep(

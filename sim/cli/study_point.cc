@@ -22,7 +22,6 @@
 #include "sim/engine/backend.h"
 #include "sim/report/study_report.h"
 #include "sim/topology/network.h"
-#include "sim/topology/placement.h"
 #include "sim/units/units.h"
 #include "sim/workload/stragglers.h"
 #include "sim/workload/workload_spec.h"
@@ -222,11 +221,8 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
   }
   if (b.placement != "all") {
     if (b.ranks != "all") return error("collective.ranks and collective.placement both choose the GPUs: give one");
-    auto placed = topology::place(network, b.placement);
-    if (!placed) return error(placed.error().message);
-    if (placed->gpus.size() < 2) return error("collective.placement: a collective needs at least 2 GPUs, found 1");
-    req.ranks = static_cast<int>(placed->gpus.size());
-    if (!placed->everything) req.gpus = std::move(placed->gpus);
+    if (auto placed = place_ranks(network, b.placement, "collective.placement", req); !placed)
+      return error(placed.error().message);
   }
   auto rows = run_collective_sweep(req, network, **backend);
   if (!rows) return error(rows.error().to_string());

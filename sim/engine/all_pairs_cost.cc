@@ -18,52 +18,22 @@ namespace {
 
 using collective::HopKind;
 
-// What a pair's time needs of its route, or of one leg of it.
-struct Leg {
-  double latency_s = 0;
-  double rate_Bps = std::numeric_limits<double>::infinity();
-  double step_s = 0;  // the largest link-class step latency on it (NetworkLink::step_latency_s)
-  HopKind kind = HopKind::kNvlink;
-};
-
-Leg leg_of(const topology::Network& network, const std::vector<int>& route) {
-  Leg leg;
-  for (int l : route) {
-    const auto& link = network.links()[static_cast<std::size_t>(l)];
-    leg.latency_s += link.latency_s;
-    leg.rate_Bps = std::min(leg.rate_Bps, link.rate_Bps);
-    leg.step_s = std::max(leg.step_s, link.step_latency_s);
-  }
-  leg.kind = hop_kind(network, route);
-  return leg;
-}
-
-// A route made of two legs: hop_kind's order (network over PCIe over NVLink) is the enum's.
-Leg join(const Leg& a, const Leg& b) {
-  return Leg{a.latency_s + b.latency_s, std::min(a.rate_Bps, b.rate_Bps), std::max(a.step_s, b.step_s),
-             std::max(a.kind, b.kind)};
-}
-
-// Each pair's time, as make_plan resolves a transfer and the analytical
-// backend runs it: route latency + protocol step latency (+ the fabric's
-// own step latency across the network), wire bytes at the route's rate
-// under the window cap.
+// Each pair's time, as make_plan resolves a transfer (transfer_timing) and
+// the analytical backend runs it: its latency, then its wire bytes at the
+// route's rate under the window cap.
 class PairCoster {
  public:
   explicit PairCoster(const collective::Schedule& s)
-      : block_bytes_(s.bytes / s.ranks), ranks_(s.ranks), bare_(s.protocol == collective::Protocol::kNone) {
+      : block_bytes_(s.bytes / s.ranks), ranks_(s.ranks), protocol_(s.protocol) {
     for (HopKind k : {HopKind::kNvlink, HopKind::kPcie, HopKind::kNet})
       costs_[static_cast<std::size_t>(k)] = collective::protocol_costs(s.latency_family, s.protocol, k);
   }
-  // Costs one pair over `leg`; returns its wire bytes.
-  double pair(const Leg& leg) {
-    const auto& c = costs_[static_cast<std::size_t>(leg.kind)];
-    const double fabric_step = leg.kind == HopKind::kNet && !bare_ ? leg.step_s : 0;
-    const double latency = leg.latency_s + c.step_latency_s + fabric_step;
+  // Costs one pair over `route`; returns its wire bytes.
+  double pair(const RouteFacts& route) {
+    const auto& c = costs_[static_cast<std::size_t>(route.kind)];
+    const TransferTiming timing = transfer_timing(route, c, protocol_);
     const double wire = block_bytes_ / c.payload_fraction;
-    const double cap =
-        leg.kind == HopKind::kNet ? window_rate_Bps(c.window_bytes, leg.latency_s, c.step_latency_s + fabric_step) : 0;
-    slowest_s_ = std::max(slowest_s_, latency + wire / capped_rate(leg.rate_Bps, cap));
+    slowest_s_ = std::max(slowest_s_, timing.latency_s + wire / capped_rate(route.rate_Bps, timing.max_rate_Bps));
     launch_s_ = std::max(launch_s_, c.launch_latency_s + c.launch_latency_per_rank_s * ranks_);
     sent_ += wire;
     return wire;
@@ -75,7 +45,7 @@ class PairCoster {
   std::array<collective::ProtocolCosts, 3> costs_;
   double block_bytes_;
   int ranks_;
-  bool bare_;
+  collective::Protocol protocol_;
   double slowest_s_ = 0, launch_s_ = 0, sent_ = 0;
 };
 
@@ -207,14 +177,14 @@ Expected<ScheduleResult> cost_all_pairs(const topology::Network& network, const 
       return make_error(fmt::format("no route from {} to {}", network.endpoints()[static_cast<std::size_t>(src)],
                                     network.endpoints()[static_cast<std::size_t>(dst)]));
     }
-    loads.add(straight, cost.pair(leg_of(network, straight)));
+    loads.add(straight, cost.pair(route_facts(network, straight)));
     return Ok{};
   };
 
   Progress progress(show_progress && searches > kProgressAboveSearches, members.size());
   const bool debug = log::enabled(spdlog::level::debug);
   std::vector<std::vector<int>> to_relay;  // per member of a domain: its leg to the relay
-  std::vector<Leg> leg;
+  std::vector<RouteFacts> leg;
   std::vector<double> leg_bytes;
   std::vector<char> relayed;
   for (std::size_t D = 0; D < members.size(); ++D) {
@@ -228,7 +198,7 @@ Expected<ScheduleResult> cost_all_pairs(const topology::Network& network, const 
       if (relay_at[D][j] == -2) continue;
       const int relay = relay_at[D][j];
       to_relay.resize(m.size());
-      leg.assign(m.size(), Leg{});
+      leg.assign(m.size(), RouteFacts{});
       leg_bytes.assign(m.size(), 0.0);
       relayed.assign(m.size(), 0);
       for (std::size_t k = 0; k < m.size() && relay >= 0; ++k) {
@@ -236,7 +206,7 @@ Expected<ScheduleResult> cost_all_pairs(const topology::Network& network, const 
         if (m[k] != relay) network.route_into(m[k], relay, &to_relay[k]);
         // A sender without a leg to the relay sends straight (Network::p2p_route).
         relayed[k] = m[k] == relay || !to_relay[k].empty();
-        if (relayed[k]) leg[k] = leg_of(network, to_relay[k]);
+        if (relayed[k]) leg[k] = route_facts(network, to_relay[k]);
       }
       for (int dst_rank : at_position[j]) {
         if (!outside(D, dst_rank)) continue;
@@ -248,7 +218,7 @@ Expected<ScheduleResult> cost_all_pairs(const topology::Network& network, const 
             if (auto ok = direct(a, d); !ok) return ok.error();
           continue;
         }
-        const Leg last = leg_of(network, route);
+        const RouteFacts last = route_facts(network, route);
         double sum = 0;
         for (std::size_t k = 0; k < m.size(); ++k) {
           if (!relayed[k]) continue;

@@ -112,6 +112,36 @@ double window_rate_Bps(double window_bytes, double route_latency_s, double step_
   return window_bytes > 0 && rtt > 0 ? window_bytes / rtt : 0;
 }
 
+RouteFacts route_facts(const topology::Network& network, const std::vector<int>& route) {
+  RouteFacts f;
+  for (int l : route) {
+    const auto& link = network.links()[static_cast<std::size_t>(l)];
+    f.latency_s += link.latency_s;
+    f.rate_Bps = std::min(f.rate_Bps, link.rate_Bps);
+    f.step_s = std::max(f.step_s, link.step_latency_s);
+  }
+  f.kind = hop_kind(network, route);
+  return f;
+}
+
+RouteFacts join(const RouteFacts& a, const RouteFacts& b) {
+  // hop_kind's order (network over PCIe over NVLink) is the enum's.
+  return RouteFacts{std::max(a.kind, b.kind), a.latency_s + b.latency_s, std::min(a.rate_Bps, b.rate_Bps),
+                    std::max(a.step_s, b.step_s)};
+}
+
+TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
+                               collective::Protocol protocol) {
+  const bool net = route.kind == collective::HopKind::kNet;
+  // The fabric's own step latency (a link class's step_latency: EFA), once
+  // per network step of an NCCL protocol: the largest along the route
+  // (Protocol::kNone is the bare network).
+  const double fabric_step_s = net && protocol != collective::Protocol::kNone ? route.step_s : 0;
+  return TransferTiming{
+      route.latency_s + costs.step_latency_s + fabric_step_s,
+      net ? window_rate_Bps(costs.window_bytes, route.latency_s, costs.step_latency_s + fabric_step_s) : 0};
+}
+
 const std::vector<int>& rank_map_of(const RunOptions& options, std::size_t si) {
   return options.rank_to_endpoint_per_schedule.empty() ? options.rank_to_endpoint
                                                        : options.rank_to_endpoint_per_schedule[si];
@@ -125,14 +155,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   plan.record_transfers = options.record_transfers;
   plan.on_progress = options.on_progress;
   std::unordered_map<std::uint64_t, int> route_index;  // src host << 32 | dst host -> Plan::routes
-  // Per Plan::routes entry of a connection: its hop kind, wire latency and
-  // largest link-class step latency.
-  struct RouteFacts {
-    collective::HopKind kind = collective::HopKind::kNvlink;
-    double wire_latency_s = 0, step_s = 0;
-  };
-  std::vector<RouteFacts> facts;
-  std::unordered_map<int, int> pxn_host;  // GPU endpoint -> its ":pxn" host (relayed p2p sends)
+  std::vector<RouteFacts> facts;                       // per Plan::routes entry of a connection
+  std::unordered_map<int, int> pxn_host;               // GPU endpoint -> its ":pxn" host (relayed p2p sends)
   // NVSwitch endpoint -> the host of its reduction engines (Plan::extra_host_names;
   // -1: not limited) and the link into them (into Plan::link), and
   // (source, switch) -> the route to its engines in Plan::routes.
@@ -231,23 +255,15 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           return make_error(fmt::format("no route from {} to {}", network.endpoints()[src], network.endpoints()[dst]));
         }
         plan.routes.push_back(Plan::Route{from, dst, found});
-        RouteFacts f{hop_kind(network, found), network.route_latency_s(found), 0};
-        for (int l : found) f.step_s = std::max(f.step_s, network.links()[static_cast<std::size_t>(l)].step_latency_s);
         if (facts.size() < plan.routes.size()) facts.resize(plan.routes.size());
-        facts[static_cast<std::size_t>(it->second)] = f;
+        facts[static_cast<std::size_t>(it->second)] = route_facts(network, found);
       }
       const RouteFacts& f = facts[static_cast<std::size_t>(it->second)];
       const std::vector<int>& route = plan.routes[static_cast<std::size_t>(it->second)].links;
-      const collective::HopKind kind = f.kind;
-      const auto costs = collective::protocol_costs(s.latency_family, s.protocol, kind);
+      const auto costs = collective::protocol_costs(s.latency_family, s.protocol, f.kind);
       planned.launch_latency_s =
           std::max(planned.launch_latency_s, costs.launch_latency_s + costs.launch_latency_per_rank_s * s.ranks);
-      const double wire_latency = f.wire_latency_s;
-      // The fabric's own step latency (a link class's step_latency: EFA),
-      // once per network step of an NCCL protocol: the largest along the
-      // route (Protocol::kNone is the bare network).
-      const double fabric_step_s =
-          kind == collective::HopKind::kNet && s.protocol != collective::Protocol::kNone ? f.step_s : 0;
+      const TransferTiming timing = transfer_timing(f, costs, s.protocol);
       int host = dst, route_id = it->second;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:
@@ -282,15 +298,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           route_id = er->second;
         }
       }
-      return Resolved{from,
-                      host,
-                      route_id,
-                      wire_latency + costs.step_latency_s + fabric_step_s,
-                      costs.payload_fraction,
-                      capped(kind == collective::HopKind::kNet ? window_rate_Bps(costs.window_bytes, wire_latency,
-                                                                                 costs.step_latency_s + fabric_step_s)
-                                                               : 0,
-                             protocol_cap)};
+      return Resolved{
+          from, host, route_id, timing.latency_s, costs.payload_fraction, capped(timing.max_rate_Bps, protocol_cap)};
     };
     if (s.compact()) {
       for (const auto& phase : s.ring_phases) {

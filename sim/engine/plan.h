@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,30 @@ double window_rate_Bps(double window_bytes, double route_latency_s, double step_
 // Returns whether any link carries more than one.
 bool count_step_link_users(const Plan& plan, const std::vector<PlannedPass>& phase, std::vector<int>& users,
                            std::vector<int>& touched);
+
+// What a transfer's costs need of its route: the protocol's view of it
+// (hop_kind), the sum of its links' latencies, its narrowest effective
+// rate and the largest link-class step latency on it
+// (NetworkLink::step_latency_s).
+struct RouteFacts {
+  collective::HopKind kind = collective::HopKind::kNvlink;
+  double latency_s = 0;
+  double rate_Bps = std::numeric_limits<double>::infinity();
+  double step_s = 0;
+};
+RouteFacts route_facts(const topology::Network& network, const std::vector<int>& route);
+// A route made of two: `a` then `b` (a relayed point-to-point route).
+RouteFacts join(const RouteFacts& a, const RouteFacts& b);
+
+// A transfer's latency (route latency + the protocol's step latency, + the
+// fabric's own step latency across the network under an NCCL protocol) and
+// its rate cap across the network (window_rate_Bps; 0 = none), as
+// make_plan resolves every transfer.
+struct TransferTiming {
+  double latency_s = 0, max_rate_Bps = 0;
+};
+TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
+                               collective::Protocol protocol);
 
 // A route's rate under a transfer's cap (PlannedTransfer::max_rate_Bps; 0 = none).
 inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {
