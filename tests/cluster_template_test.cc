@@ -1,6 +1,7 @@
 // Cluster templates against counts worked out by hand, and the expand round trip.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <fstream>
@@ -263,7 +264,9 @@ namespace {
 // read back as an explicit file. Every device, rack and link must be equal.
 // The spec of template file `text` built directly, and its `--expand` read back.
 std::pair<TopologySpec, TopologySpec> direct_and_read_back(const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/direct_spec.yaml";
+  // One file per process and call: ctest runs the tests that use it at once.
+  static int calls = 0;
+  const std::string path = fmt::format("{}/direct_spec_{}_{}.yaml", ::testing::TempDir(), ::getpid(), ++calls);
   {
     std::ofstream out(path);
     out << text;
