@@ -11,6 +11,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
 #include "sim/cli/exit_owned.h"
+#include "sim/cli/jobs_run.h"
 #include "sim/cli/output.h"
 #include "sim/cli/step_run.h"
 #include "sim/report/html_report.h"
@@ -41,6 +42,12 @@ const std::vector<OptionSpec>& run_options() {
        "(K GPUs of every NVLink domain: per-domain:64 on NVL72 racks), spread:N, random:N[:SEED], domains:LIST (whole "
        "NVLink domains), gpus:LIST",
        "all"},
+      {"job", "", true,
+       "run several jobs at once instead of --workload: WORKLOAD_FILE@PLACEMENT, one per job on GPUs of its own "
+       "(repeatable); reports each job's step time alone and together and the links where they met",
+       ""},
+      {"interference-steps", "", true,
+       "with --job: steps the longest job runs; the others repeat until they have run as long alone", "3"},
       {"what-if", "", true, "bottleneck what-ifs: on (re-simulate with each critical resource upgraded) or off", "on"},
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
@@ -192,6 +199,46 @@ Status run_stragglers(StragglerRequest& req, StepRun& run, const std::function<v
 int stop(const Error& error) { return fail("run", error); }
 int stop(const std::string& message) { return stop(make_error(message)); }
 
+// `collsim run --job A@P --job B@Q`: several jobs at once (jobs_run.h).
+int run_jobs_command(const ParsedArgs& args) {
+  if (!args.positional().empty()) return stop(fmt::format("unexpected argument '{}'", args.positional()[0]));
+  if (!args.has("topology")) return stop("missing --topology FILE (e.g. topologies/gb200-nvl72-8rack.yaml)");
+  for (const char* name : {"workload", "placement", "stragglers", "trace", "html", "memory"}) {
+    if (args.has(name))
+      return stop(
+          fmt::format("--{} applies to one job; with --job each job names its workload and placement "
+                      "(WORKLOAD_FILE@PLACEMENT), and the report is text or --json",
+                      name));
+  }
+  JobsRequest request;
+  request.base = step_request_from(args);
+  if (args.has("algo")) request.base.algo = args.get("algo");
+  if (args.has("proto")) request.base.proto = args.get("proto");
+  auto max_work = positive_number_option(args, "auto-max-work");
+  if (!max_work) return stop(max_work.error());
+  request.base.auto_max_work = *max_work;
+  request.base.memory_check = args.get("memory-check") != "off";
+  auto steps = whole_number_option(args, "interference-steps", 1, 1000);
+  if (!steps) return stop(steps.error());
+  request.steps = static_cast<int>(*steps);
+  for (const auto& text : args.all("job")) {
+    auto job = parse_job(text);
+    if (!job) return stop(job.error());
+    request.jobs.push_back(std::move(*job));
+  }
+  const auto to_stdout = output_to_stdout(args, {"json"}, {args.get("topology")});
+  if (!to_stdout) return stop(to_stdout.error());
+  const ProgressLine status("run");
+  auto result = run_jobs(request, status);
+  if (!result) return stop(result.error());
+  status.clear();
+  if (!*to_stdout) std::fputs(jobs_text(*result).c_str(), stdout);
+  if (args.has("json")) {
+    if (auto s = write_output(args.get("json"), jobs_json(*result)); !s) return stop(s.error());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_command(const std::vector<std::string>& argv) {
@@ -199,9 +246,15 @@ int run_command(const std::vector<std::string>& argv) {
   if (!parsed) return stop(parsed.error());
   const ParsedArgs& args = *parsed;
   if (args.has("help")) {
-    std::printf("usage: collsim run --topology FILE --workload FILE [options]\n\n%s",
-                format_options_help(run_options()).c_str());
+    std::printf(
+        "usage: collsim run --topology FILE --workload FILE [options]\n       collsim run --topology FILE --job "
+        "WORKLOAD_FILE@PLACEMENT --job ... [options]\n\n%s",
+        format_options_help(run_options()).c_str());
     return kExitOk;
+  }
+  if (args.has("job") || args.has("interference-steps")) {
+    if (!args.has("job")) return stop("--interference-steps applies to several jobs at once (--job)");
+    return run_jobs_command(args);
   }
   if (auto s = need_topology_and_workload(args); !s) return stop(s.error());
   const std::string what_if = args.get("what-if");

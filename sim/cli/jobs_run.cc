@@ -1,0 +1,211 @@
+#include "sim/cli/jobs_run.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numeric>
+
+#include "sim/report/json.h"
+#include "sim/workload/step_merge.h"
+
+namespace collsim::cli {
+
+Expected<JobRequest> parse_job(const std::string& text) {
+  const auto at = text.rfind('@');
+  if (at == std::string::npos || at == 0 || at + 1 == text.size()) {
+    return make_error(
+        fmt::format("--job: expected WORKLOAD_FILE@PLACEMENT (such as workloads/llama3-70b.yaml@domains:0-3), found "
+                    "'{}'",
+                    text));
+  }
+  return JobRequest{text.substr(0, at), text.substr(at + 1), text};
+}
+
+namespace {
+
+// The GPUs a job's workers occupy.
+std::vector<int> gpus_of(const workload::StepGraph& g) {
+  std::vector<int> out;
+  for (const auto& w : g.worker_gpus) out.insert(out.end(), w.begin(), w.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
+Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<void(const std::string&)>& status) {
+  auto say = [&](const std::string& s) {
+    if (status) status(s);
+  };
+  if (request.jobs.empty()) return make_error("--job: give at least one job (WORKLOAD_FILE@PLACEMENT)");
+  std::vector<std::unique_ptr<StepRun>> runs;
+  for (std::size_t j = 0; j < request.jobs.size(); ++j) {
+    const JobRequest& job = request.jobs[j];
+    StepRequest r = request.base;
+    r.workload_file = job.workload_file;
+    r.placement = job.placement;
+    r.what_if = false;
+    say(fmt::format("job {} of {}: {}", j + 1, request.jobs.size(), job.spec));
+    auto run = run_step(r, [&](const std::string& s) { say(fmt::format("job {}: {}", j + 1, s)); });
+    if (!run) {
+      Error e = run.error();
+      if (!e.where) e.message = fmt::format("--job {}: {}", job.spec, e.message);
+      return e;
+    }
+    runs.push_back(std::move(*run));
+  }
+
+  // Two jobs on one GPU: refused, naming the GPU and both jobs.
+  const topology::Network& network = *runs.front()->network;
+  std::vector<int> owner(static_cast<std::size_t>(network.num_gpus()), -1);
+  for (std::size_t j = 0; j < runs.size(); ++j) {
+    for (int g : gpus_of(runs[j]->graph)) {
+      int& o = owner[static_cast<std::size_t>(g)];
+      if (o >= 0) {
+        const auto& topo = runs.front()->topo;
+        return make_error(fmt::format(
+            "--job {}: GPU {} is also job {}'s (--job {}); jobs run on disjoint GPUs: give each a placement of its own "
+            "(domains:LIST or gpus:LIST)",
+            request.jobs[j].spec, topo.graph[topo.gpus[static_cast<std::size_t>(g)]].name, o + 1,
+            request.jobs[static_cast<std::size_t>(o)].spec));
+      }
+      o = static_cast<int>(j);
+    }
+  }
+
+  JobsResult out;
+  out.topology = runs.front()->spec.name;
+  out.backend = request.base.backend;
+  out.cluster_gpus = network.num_gpus();
+  double longest = 0;
+  for (const auto& run : runs) longest = std::max(longest, run->result.step_time_s);
+  std::vector<workload::JobStep> steps;
+  double ops = 0;
+  for (const auto& run : runs) {
+    const double alone = run->result.step_time_s;
+    int repeats = alone > 0 ? static_cast<int>(std::ceil(request.steps * longest / alone - 1e-6)) : request.steps;
+    repeats = std::max(1, repeats);
+    steps.push_back({&run->graph, &run->costs, repeats});
+    ops += static_cast<double>(repeats) * static_cast<double>(run->graph.ops.size());
+  }
+  if (ops > kMaxMergedOps) {  // cut every job's repeats by the same factor
+    const double f = kMaxMergedOps / ops;
+    for (auto& s : steps) s.repeats = std::max(1, static_cast<int>(std::floor(s.repeats * f)));
+    out.repeats_note = fmt::format(
+        "repeats cut to fit {:.0e} operations in one simulation (asked for {:.2g}): fewer phases are averaged",
+        kMaxMergedOps, ops);
+  }
+
+  say("merging the jobs' steps");
+  const workload::MergedSteps merged = workload::merge_steps(steps);
+  say(fmt::format("simulating {} jobs together ({} operations)", runs.size(), merged.graph.ops.size()));
+  const workload::StepResult together = workload::simulate_step(merged.graph, merged.costs, network);
+  if (!together.complete) return make_internal_error("the jobs' operations wait on each other in a cycle");
+  const auto finish = workload::repeat_finish_s(merged, together.finish_s, static_cast<int>(runs.size()));
+
+  for (std::size_t j = 0; j < runs.size(); ++j) {
+    const StepRun& run = *runs[j];
+    JobOutcome o;
+    o.spec = request.jobs[j].spec;
+    o.workload = run.workload.name;
+    o.where = run.report.placement.empty() ? fmt::format("all {} GPUs", network.num_gpus()) : run.report.placement;
+    o.gpus = run.graph.gpus;
+    o.alone_s = run.result.step_time_s;
+    o.repeats = steps[j].repeats;
+    o.first_together_s = finish[j].empty() ? 0 : finish[j].front();
+    o.together_s = finish[j].empty() ? 0 : finish[j].back() / o.repeats;
+    if (!std::isfinite(o.together_s))
+      return make_internal_error(fmt::format("job {}'s step time together came out as {}", j + 1, o.together_s));
+    out.jobs.push_back(o);
+  }
+
+  // Where they met: links two or more jobs use, by their summed utilisation alone.
+  const auto& links = network.links();
+  std::vector<std::pair<double, MetLink>> met;
+  for (std::size_t l = 0; l < links.size(); ++l) {
+    MetLink m{links[l].name, {}};
+    int users = 0;
+    double sum = 0;
+    for (const auto& run : runs) {
+      const auto& bytes = run->result.link_bytes;
+      const double b = l < bytes.size() ? bytes[l] : 0;
+      const double u = b > 0 && run->result.step_time_s > 0 ? b / (links[l].rate_Bps * run->result.step_time_s) : 0;
+      users += b > 0;
+      sum += u;
+      m.utilisation.push_back(u);
+    }
+    if (users >= 2) met.emplace_back(sum, std::move(m));
+  }
+  std::stable_sort(met.begin(), met.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t i = 0; i < met.size() && i < 10; ++i) out.met.push_back(std::move(met[i].second));
+  return out;
+}
+
+std::string jobs_text(const JobsResult& r) {
+  std::string s = fmt::format("collsim run: {} jobs at once on {} ({} GPUs), backend {}\n\n", r.jobs.size(), r.topology,
+                              r.cluster_gpus, r.backend);
+  s += fmt::format("{:>3}  {:<24} {:>6} {:>11} {:>13} {:>9} {:>7}\n", "job", "workload", "GPUs", "alone (s)",
+                   "together (s)", "slowdown", "steps");
+  for (std::size_t j = 0; j < r.jobs.size(); ++j) {
+    const auto& o = r.jobs[j];
+    s += fmt::format("{:>3}  {:<24} {:>6} {:>11.4f} {:>13.4f} {:>8.3f}x {:>7}\n", j + 1, o.workload, o.gpus, o.alone_s,
+                     o.together_s, o.alone_s > 0 ? o.together_s / o.alone_s : 1.0, o.repeats);
+  }
+  s += "\nwhere each job landed:\n";
+  for (std::size_t j = 0; j < r.jobs.size(); ++j)
+    s += fmt::format("  job {} (--job {}): {}\n", j + 1, r.jobs[j].spec, r.jobs[j].where);
+  s += "\n";
+  if (r.met.empty()) {
+    s += "the jobs share no link: they do not slow each other\n";
+  } else {
+    s += "where they met (links several jobs use, busiest first; each job's utilisation alone):\n";
+    for (const auto& m : r.met) {
+      std::string per;
+      for (std::size_t j = 0; j < m.utilisation.size(); ++j)
+        per += fmt::format("  job {} {:5.1f}%", j + 1, 100 * m.utilisation[j]);
+      s += fmt::format("  {:<40}{}\n", m.name, per);
+    }
+  }
+  s += fmt::format(
+      "\ntogether = mean step time over the job's repeats (steps column); the longest job runs {} steps and each "
+      "other job repeats until it has run as long alone\n",
+      r.jobs.empty() ? 0 : std::max_element(r.jobs.begin(), r.jobs.end(), [](const auto& a, const auto& b) {
+                             return a.alone_s < b.alone_s;
+                           })->repeats);
+  if (!r.repeats_note.empty()) s += "note: " + r.repeats_note + "\n";
+  return s;
+}
+
+std::string jobs_json(const JobsResult& r) {
+  report::JsonWriter w;
+  w.begin_object();
+  w.key("topology").value(r.topology).key("backend").value(r.backend);
+  w.key("cluster_gpus").value(static_cast<double>(r.cluster_gpus));
+  w.key("jobs").begin_array();
+  for (const auto& o : r.jobs) {
+    w.begin_object();
+    w.key("job").value(o.spec).key("workload").value(o.workload).key("placement").value(o.where);
+    w.key("gpus").value(static_cast<double>(o.gpus));
+    w.key("step_time_alone_s").value(o.alone_s).key("step_time_together_s").value(o.together_s);
+    w.key("first_step_together_s").value(o.first_together_s);
+    w.key("slowdown").value(o.alone_s > 0 ? o.together_s / o.alone_s : 1.0);
+    w.key("repeats").value(static_cast<double>(o.repeats));
+    w.end_object();
+  }
+  w.end_array();
+  w.key("met_links").begin_array();
+  for (const auto& m : r.met) {
+    w.begin_object().key("link").value(m.name).key("utilisation_alone").begin_array();
+    for (double u : m.utilisation) w.value(u);
+    w.end_array().end_object();
+  }
+  w.end_array();
+  if (!r.repeats_note.empty()) w.key("note").value(r.repeats_note);
+  w.end_object();
+  return w.str() + "\n";
+}
+
+}  // namespace collsim::cli

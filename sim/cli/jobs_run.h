@@ -1,0 +1,78 @@
+// Several training jobs on one cluster at once (issue 19):
+// `collsim run --topology T --job A.yaml@PLACEMENT --job B.yaml@PLACEMENT`.
+//
+// Each job is compiled and costed on its own GPUs (topology::place) and
+// simulated alone; then every job's step runs in one step simulation
+// (workload/step_merge.h), where collectives of different jobs share links
+// max-min fairly, as those of one job do. Reported per job: its step time
+// alone and together, the slowdown, and the links both jobs use (where they
+// met), with each job's utilisation of them alone.
+//
+// Repeats: the longest step runs `steps` times (kInterferenceSteps by
+// default) and every other job repeats its step until it has run at least
+// as long alone (ceil(steps x longest / its own)), so a short job meets
+// every phase of a long one. A job's time together is the mean over its
+// repeats. ASSUMPTION (named, `--interference-steps`): 3 steps average the
+// interference well enough; a job's last repeats may run after a shorter
+// neighbour has stopped, which makes its mean slowdown a lower bound.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/cli/step_run.h"
+#include "sim/core/error.h"
+
+namespace collsim::cli {
+
+inline constexpr int kInterferenceSteps = 3;
+// At most this many operations in the merged simulation (repeats are cut
+// to fit, and the cut is reported): about 1 KB each.
+inline constexpr double kMaxMergedOps = 2e7;
+
+struct JobRequest {
+  std::string workload_file;
+  std::string placement;  // topology::place's forms
+  std::string spec;       // as given: "A.yaml@packed:8"
+};
+
+// "FILE@PLACEMENT". Errors name the flag and what was found.
+Expected<JobRequest> parse_job(const std::string& text);
+
+struct JobsRequest {
+  StepRequest base;  // topology, overrides, backend, algorithm; workload and placement are the jobs'
+  std::vector<JobRequest> jobs;
+  int steps = kInterferenceSteps;
+};
+
+struct JobOutcome {
+  std::string spec, workload, where;
+  int gpus = 0;
+  double alone_s = 0;           // one step alone on the cluster
+  double together_s = 0;        // mean step time with the other jobs running
+  double first_together_s = 0;  // its first step with the others
+  int repeats = 1;
+};
+
+struct MetLink {
+  std::string name;
+  std::vector<double> utilisation;  // per job: bytes over (rate x its step time), alone
+};
+
+struct JobsResult {
+  std::string topology, backend;
+  int cluster_gpus = 0;
+  std::vector<JobOutcome> jobs;
+  std::vector<MetLink> met;  // links at least two jobs use, busiest first (at most 10)
+  std::string repeats_note;  // set when the repeats were cut to fit kMaxMergedOps
+};
+
+// Errors: a job's own (its files, its placement), two jobs on one GPU
+// (bad input), a simulation that does not finish (internal).
+Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<void(const std::string&)>& status = {});
+
+std::string jobs_text(const JobsResult& r);
+std::string jobs_json(const JobsResult& r);
+
+}  // namespace collsim::cli

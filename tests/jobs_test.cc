@@ -1,0 +1,190 @@
+// Several jobs on one cluster at once (issue 19). Oracles: the fluid
+// max-min schedule of two collectives on one link worked out by hand,
+// conservation of bytes, and jobs on GPUs that share no link not slowing
+// each other at all.
+#include <gtest/gtest.h>
+
+#include "sim/cli/jobs_run.h"
+#include "sim/workload/step_merge.h"
+#include "sim/workload/step_sim.h"
+#include "workload_support.h"
+
+namespace collsim::workload {
+namespace {
+
+using testing::kSmall;
+using testing::shipped_network;
+
+// A one-operation step: a collective whose cost says it loads `link` with
+// `share` x the link's rate for `time_s` seconds when alone.
+StepGraph one_collective(const std::vector<int>& gpus) {
+  StepGraph g;
+  g.gpus = static_cast<int>(gpus.size());
+  g.worker_gpus = {gpus};
+  g.worker_stage = {0};
+  g.calls = {CommCall{collective::Op::kAllReduce, gpus, 1e9, 0, Group::kDp}};
+  StepOp o;
+  o.kind = StepOp::Kind::kComm;
+  o.group = Group::kDp;
+  o.calls = {0};
+  o.workers = {0};
+  g.ops.push_back(o);
+  return g;
+}
+
+std::vector<CommCost> cost(int link, double rate, double share, double time_s) {
+  CommCost c;
+  c.time_s = time_s;
+  c.link_bytes = {{link, share * rate * time_s}};
+  return {c};
+}
+
+TEST(Jobs, TwoJobsOnOneLinkFollowTheHandWorkedMaxMinSchedule) {
+  const auto net = shipped_network("h100-ib400-4node.yaml");
+  const int link = 0;
+  const double rate = net.links()[link].rate_Bps;
+  // Job A fills the link for 1 s alone; job B needs half of it for 1 s.
+  const StepGraph a = one_collective({0, 8}), b = one_collective({16, 24});
+  const auto ca = cost(link, rate, 1.0, 1.0), cb = cost(link, rate, 0.5, 1.0);
+
+  // Together, once: max-min gives B its demand (0.5) and A the other half
+  // until B ends at 1 s; A then has half its bytes left at full rate: 1.5 s.
+  auto once = merge_steps({{&a, &ca, 1}, {&b, &cb, 1}});
+  auto r = simulate_step(once.graph, once.costs, net);
+  auto finish = repeat_finish_s(once, r.finish_s, 2);
+  EXPECT_NEAR(finish[0][0], 1.5, 1e-9);
+  EXPECT_NEAR(finish[1][0], 1.0, 1e-9);
+
+  // B twice: its second step (0.5 of the rate again) and A's last half
+  // (at 0.5 of the rate) both take 1 s more: A and B both end at 2 s.
+  auto twice = merge_steps({{&a, &ca, 1}, {&b, &cb, 2}});
+  r = simulate_step(twice.graph, twice.costs, net);
+  finish = repeat_finish_s(twice, r.finish_s, 2);
+  ASSERT_EQ(finish[1].size(), 2u);
+  EXPECT_NEAR(finish[0][0], 2.0, 1e-9);
+  EXPECT_NEAR(finish[1][0], 1.0, 1e-9);
+  EXPECT_NEAR(finish[1][1], 2.0, 1e-9);
+  // Conservation: the link carried A's bytes once and B's twice.
+  EXPECT_NEAR(r.link_bytes[link], rate * (1.0 + 2 * 0.5), 1e-6 * rate);
+  // A repeat waits for the previous one: B's second step starts at 1 s.
+  EXPECT_NEAR(r.start_s[2], 1.0, 1e-12);
+}
+
+TEST(Jobs, MergedGraphKeepsEveryJobsOperationsAndShiftsTheirIndices) {
+  const auto net = shipped_network("hgx-h100.yaml");
+  auto w = testing::load(kSmall, {"parallelism.tp=4"});
+  auto g = compile_step(w, net, {}, {0, 1, 2, 3});
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  const std::vector<CommCost> costs(g->calls.size());
+  auto m = merge_steps({{&*g, &costs, 2}, {&*g, &costs, 1}});
+  ASSERT_EQ(m.graph.ops.size(), 3 * g->ops.size());
+  ASSERT_EQ(m.graph.calls.size(), 2 * g->calls.size());
+  ASSERT_EQ(m.costs.size(), m.graph.calls.size());
+  ASSERT_EQ(m.graph.worker_gpus.size(), 2 * g->worker_gpus.size());
+  const std::size_t n = g->ops.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& first = m.graph.ops[i];
+    const auto& third = m.graph.ops[2 * n + i];  // job 2's copy
+    EXPECT_EQ(m.job_of_op[2 * n + i], 1);
+    for (std::size_t k = 0; k < first.calls.size(); ++k)
+      EXPECT_EQ(third.calls[k], first.calls[k] + static_cast<int>(g->calls.size()));
+    for (int d : third.deps) EXPECT_GE(d, static_cast<int>(2 * n));
+    for (int wk : third.workers) EXPECT_GE(wk, static_cast<int>(g->worker_gpus.size()));
+  }
+  // With a free network the two jobs' steps do not interact: job 1 runs
+  // its step twice back to back, job 2 once.
+  const auto alone = simulate_step(*g, costs, net);
+  const auto r = simulate_step(m.graph, m.costs, net);
+  const auto finish = repeat_finish_s(m, r.finish_s, 2);
+  EXPECT_NEAR(finish[0][1], 2 * alone.step_time_s, 1e-9 * alone.step_time_s);
+  EXPECT_NEAR(finish[1][0], alone.step_time_s, 1e-9 * alone.step_time_s);
+}
+
+cli::JobsRequest jobs_on_4_nodes(const std::vector<std::string>& placements) {
+  cli::JobsRequest req;
+  req.base.topology_file = std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml";
+  req.base.workload_file = "small.yaml";
+  req.base.workload_text = kSmall;
+  req.base.workload_sets = {"parallelism.tp=8", "parallelism.sequence_parallel=false"};
+  req.base.backend = "analytical";
+  for (const auto& p : placements) req.jobs.push_back({"small.yaml", p, "small.yaml@" + p});
+  return req;
+}
+
+TEST(Jobs, JobsOnGpusThatShareNoLinkDoNotSlowEachOther) {
+  // Two data-parallel jobs, nodes 0-1 and 2-3: each rail's leaf switch is
+  // a single switch, so their routes share no link.
+  auto r = cli::run_jobs(jobs_on_4_nodes({"domains:0-1", "domains:2-3"}));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->jobs.size(), 2u);
+  EXPECT_TRUE(r->met.empty());
+  for (const auto& j : r->jobs) {
+    EXPECT_EQ(j.gpus, 16);
+    EXPECT_GT(j.alone_s, 0);
+    EXPECT_NEAR(j.together_s / j.alone_s, 1.0, 1e-9) << j.spec;
+  }
+}
+
+TEST(Jobs, InterleavedJobsMeetOnTheSpineAndAreNeverFasterTogether) {
+  // 128 nodes, 3:1 oversubscribed leaves: job 1 on the even nodes, job 2
+  // on the odd ones, so both jobs' data-parallel rings cross the same
+  // leaf-spine links. Those links are reported with each job's
+  // utilisation alone, and sharing never speeds a job up.
+  std::string even, odd;
+  for (int n = 0; n < 128; ++n) {
+    std::string& list = n % 2 ? odd : even;
+    if (!list.empty()) list.push_back(',');
+    list.append(std::to_string(n));
+  }
+  cli::JobsRequest req;
+  req.base.topology_file = std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-128node.yaml";
+  req.base.topology_sets = {"cluster.fabric.oversubscription=3"};
+  req.base.workload_file = "small.yaml";
+  req.base.workload_text = kSmall;
+  req.base.workload_sets = {"parallelism.tp=8", "parallelism.sequence_parallel=false", "batch.global=64"};
+  req.base.backend = "analytical";
+  req.jobs = {{"small.yaml", "domains:" + even, "even"}, {"small.yaml", "domains:" + odd, "odd"}};
+  auto r = cli::run_jobs(req);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_FALSE(r->met.empty());
+  for (const auto& m : r->met) {
+    EXPECT_NE(m.name.find("spine"), std::string::npos) << m.name;
+    ASSERT_EQ(m.utilisation.size(), 2u);
+    for (double u : m.utilisation) {
+      EXPECT_GT(u, 0);
+      EXPECT_LE(u, 1 + 1e-9);
+    }
+  }
+  for (const auto& j : r->jobs) {
+    EXPECT_EQ(j.gpus, 512);
+    EXPECT_GE(j.together_s, j.alone_s * (1 - 1e-12)) << j.spec;
+  }
+}
+
+TEST(Jobs, TwoJobsOnOneGpuAreRefusedNamingTheGpuAndBothJobs) {
+  auto r = cli::run_jobs(jobs_on_4_nodes({"domains:0-1", "domains:1-2"}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_FALSE(r.error().internal());
+  EXPECT_NE(r.error().message.find("n1gpu0"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("small.yaml@domains:0-1"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("small.yaml@domains:1-2"), std::string::npos) << r.error().message;
+}
+
+TEST(Jobs, AJobIsFileAtPlacement) {
+  auto j = cli::parse_job("workloads/a.yaml@gpus:0-7");
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->workload_file, "workloads/a.yaml");
+  EXPECT_EQ(j->placement, "gpus:0-7");
+  for (const char* bad : {"workloads/a.yaml", "@packed:8", "a.yaml@"}) {
+    auto e = cli::parse_job(bad);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.error().message.find("WORKLOAD_FILE@PLACEMENT"), std::string::npos);
+  }
+  // A placement error names the job.
+  auto r = cli::run_jobs(jobs_on_4_nodes({"domains:0-1", "packed:99"}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("--job small.yaml@packed:99"), std::string::npos) << r.error().message;
+}
+
+}  // namespace
+}  // namespace collsim::workload
