@@ -348,5 +348,15 @@ TEST(BadInput, AStudyRangeOfSubnormalNumbersDoesNotThrow) {
   ASSERT_TRUE(st.ok()) << st.error().to_string();
 }
 
+TEST(BadInput, SeveralJobsAtOnce) {
+  const std::string t = "run -t topologies/h100-ib400-4node.yaml --backend analytical ";
+  expect_one_clear_line({t + "--job workloads/llama3-70b.yaml", "expected WORKLOAD_FILE@PLACEMENT"});
+  expect_one_clear_line({t + "--job workloads/llama3-70b.yaml@domains:0-3 --workload workloads/llama3-70b.yaml",
+                         "--workload applies to one job"});
+  expect_one_clear_line({t + "--job workloads/llama3-70b.yaml@nodes:2", "--job workloads/llama3-70b.yaml@nodes:2"});
+  expect_one_clear_line({t + "--interference-steps 2 -w workloads/llama3-70b.yaml", "--interference-steps applies"});
+  expect_one_clear_line({t + "--job workloads/llama3-70b.yaml@all --interference-steps 0", "interference-steps"});
+}
+
 }  // namespace
 }  // namespace collsim
