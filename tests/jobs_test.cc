@@ -68,6 +68,15 @@ TEST(Jobs, TwoJobsOnOneLinkFollowTheHandWorkedMaxMinSchedule) {
   EXPECT_NEAR(r.link_bytes[link], rate * (1.0 + 2 * 0.5), 1e-6 * rate);
   // A repeat waits for the previous one: B's second step starts at 1 s.
   EXPECT_NEAR(r.start_s[2], 1.0, 1e-12);
+
+  // B starting at 0.5 s: A alone moves half its bytes by then, then both
+  // run at half the rate (B's demand, and what is left for A): A's other
+  // half takes 1 s, and so does B. Both end at 1.5 s.
+  auto offset = merge_steps({{&a, &ca, 1, 0.0}, {&b, &cb, 1, 0.5}});
+  r = simulate_step(offset.graph, offset.costs, net);
+  finish = repeat_finish_s(offset, r.finish_s, 2);
+  EXPECT_NEAR(finish[0][0], 1.5, 1e-9);
+  EXPECT_NEAR(finish[1][0], 1.5, 1e-9);
 }
 
 TEST(Jobs, MergedGraphKeepsEveryJobsOperationsAndShiftsTheirIndices) {
@@ -175,7 +184,17 @@ TEST(Jobs, AJobIsFileAtPlacement) {
   ASSERT_TRUE(j.ok());
   EXPECT_EQ(j->workload_file, "workloads/a.yaml");
   EXPECT_EQ(j->placement, "gpus:0-7");
-  for (const char* bad : {"workloads/a.yaml", "@packed:8", "a.yaml@"}) {
+  EXPECT_EQ(j->start_s, 0);
+  j = cli::parse_job("a.yaml@domains:1@250ms");
+  ASSERT_TRUE(j.ok()) << j.error().message;
+  EXPECT_EQ(j->placement, "domains:1");
+  EXPECT_DOUBLE_EQ(j->start_s, 0.25);
+  for (const char* bad : {"a.yaml@domains:1@-1s", "a.yaml@domains:1@soon"}) {
+    auto e = cli::parse_job(bad);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.error().message.find("the start must be a time"), std::string::npos) << e.error().message;
+  }
+  for (const char* bad : {"workloads/a.yaml", "@packed:8", "a.yaml@", "a.yaml@@1s"}) {
     auto e = cli::parse_job(bad);
     ASSERT_FALSE(e.ok()) << bad;
     EXPECT_NE(e.error().message.find("WORKLOAD_FILE@PLACEMENT"), std::string::npos);

@@ -8,19 +8,31 @@
 #include <numeric>
 
 #include "sim/report/json.h"
+#include "sim/units/units.h"
 #include "sim/workload/step_merge.h"
 
 namespace collsim::cli {
 
 Expected<JobRequest> parse_job(const std::string& text) {
-  const auto at = text.rfind('@');
-  if (at == std::string::npos || at == 0 || at + 1 == text.size()) {
+  const auto bad = [&] {
     return make_error(
-        fmt::format("--job: expected WORKLOAD_FILE@PLACEMENT (such as workloads/llama3-70b.yaml@domains:0-3), found "
-                    "'{}'",
+        fmt::format("--job: expected WORKLOAD_FILE@PLACEMENT[@START] (such as workloads/llama3-70b.yaml@domains:0-3 "
+                    "or ...@domains:4-7@2s), found '{}'",
                     text));
+  };
+  const auto first = text.find('@');
+  if (first == std::string::npos || first == 0) return bad();
+  const auto second = text.find('@', first + 1);
+  JobRequest job{text.substr(0, first), text.substr(first + 1, second - first - 1), text, 0};
+  if (job.placement.empty()) return bad();
+  if (second != std::string::npos) {
+    auto start = units::parse_duration(text.substr(second + 1));
+    if (!start || !std::isfinite(start->seconds) || start->seconds < 0 || start->seconds > 1e9)
+      return make_error(fmt::format("--job {}: the start must be a time from 0 (such as 2s or 500ms), found '{}'", text,
+                                    text.substr(second + 1)));
+    job.start_s = start->seconds;
   }
-  return JobRequest{text.substr(0, at), text.substr(at + 1), text};
+  return job;
 }
 
 namespace {
@@ -88,7 +100,7 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
     const double alone = run->result.step_time_s;
     int repeats = alone > 0 ? static_cast<int>(std::ceil(request.steps * longest / alone - 1e-6)) : request.steps;
     repeats = std::max(1, repeats);
-    steps.push_back({&run->graph, &run->costs, repeats});
+    steps.push_back({&run->graph, &run->costs, repeats, request.jobs[steps.size()].start_s});
     ops += static_cast<double>(repeats) * static_cast<double>(run->graph.ops.size());
   }
   if (ops > kMaxMergedOps) {  // cut every job's repeats by the same factor
@@ -115,8 +127,9 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
     o.gpus = run.graph.gpus;
     o.alone_s = run.result.step_time_s;
     o.repeats = steps[j].repeats;
-    o.first_together_s = finish[j].empty() ? 0 : finish[j].front();
-    o.together_s = finish[j].empty() ? 0 : finish[j].back() / o.repeats;
+    o.start_s = request.jobs[j].start_s;
+    o.first_together_s = finish[j].empty() ? 0 : finish[j].front() - o.start_s;
+    o.together_s = finish[j].empty() ? 0 : (finish[j].back() - o.start_s) / o.repeats;
     if (!std::isfinite(o.together_s))
       return make_internal_error(fmt::format("job {}'s step time together came out as {}", j + 1, o.together_s));
     out.jobs.push_back(o);
@@ -156,7 +169,8 @@ std::string jobs_text(const JobsResult& r) {
   }
   s += "\nwhere each job landed:\n";
   for (std::size_t j = 0; j < r.jobs.size(); ++j)
-    s += fmt::format("  job {} (--job {}): {}\n", j + 1, r.jobs[j].spec, r.jobs[j].where);
+    s += fmt::format("  job {} (--job {}): {}{}\n", j + 1, r.jobs[j].spec, r.jobs[j].where,
+                     r.jobs[j].start_s > 0 ? fmt::format(", starting at {:g} s", r.jobs[j].start_s) : "");
   s += "\n";
   if (r.met.empty()) {
     s += "the jobs share no link: they do not slow each other\n";
@@ -191,6 +205,7 @@ std::string jobs_json(const JobsResult& r) {
     w.key("gpus").value(static_cast<double>(o.gpus));
     w.key("step_time_alone_s").value(o.alone_s).key("step_time_together_s").value(o.together_s);
     w.key("first_step_together_s").value(o.first_together_s);
+    w.key("start_s").value(o.start_s);
     w.key("slowdown").value(o.alone_s > 0 ? o.together_s / o.alone_s : 1.0);
     w.key("repeats").value(static_cast<double>(o.repeats));
     w.end_object();

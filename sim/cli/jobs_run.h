@@ -35,9 +35,11 @@ struct JobRequest {
   std::string workload_file;
   std::string placement;  // topology::place's forms
   std::string spec;       // as given: "A.yaml@packed:8"
+  double start_s = 0;     // when its first step starts (the others start at 0)
 };
 
-// "FILE@PLACEMENT". Errors name the flag and what was found.
+// "FILE@PLACEMENT[@START]" (START a time: "2s"; the file name must not
+// hold an '@'). Errors name the flag and what was found.
 Expected<JobRequest> parse_job(const std::string& text);
 
 struct JobsRequest {
@@ -52,6 +54,7 @@ struct JobOutcome {
   double alone_s = 0;           // one step alone on the cluster
   double together_s = 0;        // mean step time with the other jobs running
   double first_together_s = 0;  // its first step with the others
+  double start_s = 0;
   int repeats = 1;
 };
 

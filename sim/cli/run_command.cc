@@ -43,8 +43,9 @@ const std::vector<OptionSpec>& run_options() {
        "NVLink domains), gpus:LIST",
        "all"},
       {"job", "", true,
-       "run several jobs at once instead of --workload: WORKLOAD_FILE@PLACEMENT, one per job on GPUs of its own "
-       "(repeatable); reports each job's step time alone and together and the links where they met",
+       "run several jobs at once instead of --workload: WORKLOAD_FILE@PLACEMENT[@START], one per job on GPUs of its "
+       "own, START its first step's start time (default 0s) (repeatable); reports each job's step time alone and "
+       "together and the links where they met",
        ""},
       {"interference-steps", "", true,
        "with --job: steps the longest job runs; the others repeat until they have run as long alone", "3"},

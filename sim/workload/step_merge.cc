@@ -28,6 +28,15 @@ MergedSteps merge_steps(const std::vector<JobStep>& jobs) {
     for (const auto& op : g.ops)
       for (int d : op.deps) has_dependent[static_cast<std::size_t>(d)] = 1;
     std::vector<int> previous_sinks;
+    if (jobs[j].start_s > 0) {  // the start offset: a wait on no worker
+      StepOp wait;
+      wait.duration_s = jobs[j].start_s;
+      wait.what = "start offset";
+      previous_sinks.push_back(static_cast<int>(out.ops.size()));
+      out.ops.push_back(std::move(wait));
+      m.job_of_op.push_back(static_cast<int>(j));
+      m.repeat_of_op.push_back(0);
+    }
     for (int r = 0; r < std::max(1, jobs[j].repeats); ++r) {
       const int op_base = static_cast<int>(out.ops.size());
       for (const auto& op : g.ops) {

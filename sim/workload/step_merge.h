@@ -8,7 +8,8 @@
 // starts when every operation of repeat k is done (the next step begins
 // after the optimizer), so a short step runs several times while a long
 // one runs once and the interference is averaged over the jobs' phases.
-// Jobs start together at t = 0.
+// A job starts at its `start_s` (a compute operation of that length on no
+// worker comes first: its first repeat waits for it).
 #pragma once
 
 #include <vector>
@@ -30,6 +31,7 @@ struct JobStep {
   const StepGraph* graph = nullptr;
   const std::vector<CommCost>* costs = nullptr;  // costs->size() == graph->calls.size()
   int repeats = 1;                               // >= 1
+  double start_s = 0;                            // >= 0: when its first step starts
 };
 
 // REQUIRES: every job's graph is complete (deps index its own operations)
