@@ -3,6 +3,10 @@
 // conservation of bytes, and jobs on GPUs that share no link not slowing
 // each other at all.
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <set>
 
 #include "sim/cli/jobs_run.h"
 #include "sim/workload/step_merge.h"
@@ -168,6 +172,39 @@ TEST(Jobs, InterleavedJobsMeetOnTheSpineAndAreNeverFasterTogether) {
     EXPECT_EQ(j.gpus, 512);
     EXPECT_GE(j.together_s, j.alone_s * (1 - 1e-12)) << j.spec;
   }
+}
+
+TEST(Jobs, TheTraceHasAProcessPerJobAndALateJobStartsLate) {
+  auto req = jobs_on_4_nodes({"domains:0-1", "domains:2-3"});
+  req.jobs[1].start_s = 0.05;
+  req.trace = true;
+  req.trace_workers = 1;
+  auto r = cli::run_jobs(req);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  const YAML::Node trace = YAML::Load(r->trace);  // JSON is YAML
+  std::map<int, std::string> process;
+  std::map<int, double> first_us;
+  std::set<std::pair<int, int>> tracks;
+  for (const auto& e : trace["traceEvents"]) {
+    const int pid = e["pid"].as<int>();
+    const auto ph = e["ph"].as<std::string>();
+    if (ph == "M" && e["name"].as<std::string>() == "process_name") process[pid] = e["args"]["name"].as<std::string>();
+    if (ph == "X") {
+      const double ts = e["ts"].as<double>();
+      first_us[pid] = first_us.count(pid) ? std::min(first_us[pid], ts) : ts;
+      tracks.insert({pid, e["tid"].as<int>()});
+    }
+  }
+  // Two jobs and the busiest links' counters (no link is shared here).
+  ASSERT_EQ(process.size(), 3u);
+  EXPECT_EQ(process[3], "busiest links (utilisation)");
+  EXPECT_EQ(process[1].rfind("job 1: small on domains:0-1", 0), 0u) << process[1];
+  EXPECT_EQ(process[2].rfind("job 2: small on domains:2-3", 0), 0u) << process[2];
+  EXPECT_DOUBLE_EQ(first_us[1], 0.0);
+  EXPECT_NEAR(first_us[2], 0.05e6, 1e-6);
+  for (auto [pid, tid] : tracks) EXPECT_LE(tid, 4) << "one worker per job: tracks 1-4";
+  // The late job's step is unslowed and timed from its start.
+  EXPECT_NEAR(r->jobs[1].together_s / r->jobs[1].alone_s, 1.0, 1e-9);
 }
 
 TEST(Jobs, TwoJobsOnOneGpuAreRefusedNamingTheGpuAndBothJobs) {

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "sim/report/json.h"
+#include "sim/report/trace.h"
 #include "sim/units/units.h"
 #include "sim/workload/step_merge.h"
 
@@ -111,10 +112,42 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
         kMaxMergedOps, ops);
   }
 
+  // Where they met: links two or more jobs use, by their summed utilisation alone.
+  const auto& links = network.links();
+  std::vector<std::pair<double, std::pair<int, MetLink>>> met;
+  for (std::size_t l = 0; l < links.size(); ++l) {
+    MetLink m{links[l].name, {}};
+    int users = 0;
+    double sum = 0;
+    for (const auto& run : runs) {
+      const auto& bytes = run->result.link_bytes;
+      const double b = l < bytes.size() ? bytes[l] : 0;
+      const double u = b > 0 && run->result.step_time_s > 0 ? b / (links[l].rate_Bps * run->result.step_time_s) : 0;
+      users += b > 0;
+      sum += u;
+      m.utilisation.push_back(u);
+    }
+    if (users >= 2) met.push_back({sum, {static_cast<int>(l), std::move(m)}});
+  }
+  std::stable_sort(met.begin(), met.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<int> met_links;
+  for (std::size_t i = 0; i < met.size() && i < 10; ++i) {
+    met_links.push_back(met[i].second.first);
+    out.met.push_back(std::move(met[i].second.second));
+  }
+
   say("merging the jobs' steps");
   const workload::MergedSteps merged = workload::merge_steps(steps);
   say(fmt::format("simulating {} jobs together ({} operations)", runs.size(), merged.graph.ops.size()));
-  const workload::StepResult together = workload::simulate_step(merged.graph, merged.costs, network);
+  workload::StepSimOptions options;
+  if (request.trace) {
+    options.track_links = met_links;
+    if (options.track_links.empty())
+      options.track_links = report::busiest_links(merged.graph, merged.costs, network, request.trace_links);
+    if (static_cast<int>(options.track_links.size()) > request.trace_links)
+      options.track_links.resize(static_cast<std::size_t>(std::max(0, request.trace_links)));
+  }
+  const workload::StepResult together = workload::simulate_step(merged.graph, merged.costs, network, options);
   if (!together.complete) return make_internal_error("the jobs' operations wait on each other in a cycle");
   const auto finish = workload::repeat_finish_s(merged, together.finish_s, static_cast<int>(runs.size()));
 
@@ -135,25 +168,12 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
     out.jobs.push_back(o);
   }
 
-  // Where they met: links two or more jobs use, by their summed utilisation alone.
-  const auto& links = network.links();
-  std::vector<std::pair<double, MetLink>> met;
-  for (std::size_t l = 0; l < links.size(); ++l) {
-    MetLink m{links[l].name, {}};
-    int users = 0;
-    double sum = 0;
-    for (const auto& run : runs) {
-      const auto& bytes = run->result.link_bytes;
-      const double b = l < bytes.size() ? bytes[l] : 0;
-      const double u = b > 0 && run->result.step_time_s > 0 ? b / (links[l].rate_Bps * run->result.step_time_s) : 0;
-      users += b > 0;
-      sum += u;
-      m.utilisation.push_back(u);
-    }
-    if (users >= 2) met.emplace_back(sum, std::move(m));
+  if (request.trace) {
+    std::vector<std::string> names;
+    for (std::size_t j = 0; j < runs.size(); ++j)
+      names.push_back(fmt::format("job {}: {} on {}", j + 1, runs[j]->workload.name, out.jobs[j].where));
+    out.trace = report::jobs_trace_json(merged, together, names, network, options.track_links, request.trace_workers);
   }
-  std::stable_sort(met.begin(), met.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::size_t i = 0; i < met.size() && i < 10; ++i) out.met.push_back(std::move(met[i].second));
   return out;
 }
 

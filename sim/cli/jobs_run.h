@@ -46,6 +46,9 @@ struct JobsRequest {
   StepRequest base;  // topology, overrides, backend, algorithm; workload and placement are the jobs'
   std::vector<JobRequest> jobs;
   int steps = kInterferenceSteps;
+  bool trace = false;     // fill JobsResult::trace (report/trace.h jobs_trace_json)
+  int trace_links = 8;    // utilisation counters: the links where the jobs met, else the busiest
+  int trace_workers = 4;  // workers per job with tracks
 };
 
 struct JobOutcome {
@@ -69,6 +72,7 @@ struct JobsResult {
   std::vector<JobOutcome> jobs;
   std::vector<MetLink> met;  // links at least two jobs use, busiest first (at most 10)
   std::string repeats_note;  // set when the repeats were cut to fit kMaxMergedOps
+  std::string trace;         // Chrome Trace Event JSON of the jobs together, when asked
 };
 
 // Errors: a job's own (its files, its placement), two jobs on one GPU

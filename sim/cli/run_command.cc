@@ -59,7 +59,8 @@ const std::vector<OptionSpec>& run_options() {
       // Any of --json, --trace, --html may be '-': that one goes to standard output instead of the report text.
       {"json", "", true, "also write the report as JSON to this file ('-': standard output)", ""},
       {"trace", "", true, "write a Chrome Trace Event file (open it in ui.perfetto.dev or chrome://tracing)", ""},
-      {"trace-workers", "", true, "workers (stage x replica) with tracks in the trace", "16"},
+      {"trace-workers", "", true, "workers (stage x replica) with tracks in the trace (with --job: per job, default 4)",
+       "16"},
       {"trace-links", "", true, "busiest links with a utilisation counter in the trace", "8"},
       {"html", "", true,
        "write a self-contained HTML report (charts, timeline, link heat map, floor plan; '-': standard output)", ""},
@@ -204,11 +205,11 @@ int stop(const std::string& message) { return stop(make_error(message)); }
 int run_jobs_command(const ParsedArgs& args) {
   if (!args.positional().empty()) return stop(fmt::format("unexpected argument '{}'", args.positional()[0]));
   if (!args.has("topology")) return stop("missing --topology FILE (e.g. topologies/gb200-nvl72-8rack.yaml)");
-  for (const char* name : {"workload", "placement", "stragglers", "trace", "html", "memory"}) {
+  for (const char* name : {"workload", "placement", "stragglers", "html", "memory"}) {
     if (args.has(name))
       return stop(
           fmt::format("--{} applies to one job; with --job each job names its workload and placement "
-                      "(WORKLOAD_FILE@PLACEMENT), and the report is text or --json",
+                      "(WORKLOAD_FILE@PLACEMENT), and the report is text, --json or --trace",
                       name));
   }
   JobsRequest request;
@@ -222,12 +223,20 @@ int run_jobs_command(const ParsedArgs& args) {
   auto steps = whole_number_option(args, "interference-steps", 1, 1000);
   if (!steps) return stop(steps.error());
   request.steps = static_cast<int>(*steps);
+  request.trace = args.has("trace");
+  for (auto [name, target] :
+       {std::pair{"trace-workers", &request.trace_workers}, {"trace-links", &request.trace_links}}) {
+    if (!args.has(name)) continue;  // the jobs' own defaults (jobs_run.h): fewer workers per job
+    auto v = whole_number_option(args, name, 0, 1'000'000);
+    if (!v) return stop(v.error());
+    *target = static_cast<int>(*v);
+  }
   for (const auto& text : args.all("job")) {
     auto job = parse_job(text);
     if (!job) return stop(job.error());
     request.jobs.push_back(std::move(*job));
   }
-  const auto to_stdout = output_to_stdout(args, {"json"}, {args.get("topology")});
+  const auto to_stdout = output_to_stdout(args, {"json", "trace"}, {args.get("topology")});
   if (!to_stdout) return stop(to_stdout.error());
   const ProgressLine status("run");
   auto result = run_jobs(request, status);
@@ -236,6 +245,9 @@ int run_jobs_command(const ParsedArgs& args) {
   if (!*to_stdout) std::fputs(jobs_text(*result).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = write_output(args.get("json"), jobs_json(*result)); !s) return stop(s.error());
+  }
+  if (args.has("trace")) {
+    if (auto s = write_output(args.get("trace"), result->trace); !s) return stop(s.error());
   }
   return kExitOk;
 }

@@ -13,6 +13,7 @@
 #include "sim/topology/network.h"
 #include "sim/workload/comm_costs.h"
 #include "sim/workload/step_graph.h"
+#include "sim/workload/step_merge.h"
 #include "sim/workload/step_sim.h"
 
 namespace collsim::report {
@@ -30,5 +31,14 @@ std::vector<int> busiest_links(const workload::StepGraph& graph, const std::vect
 std::string step_trace_json(const workload::StepGraph& graph, const std::vector<workload::CommCost>& costs,
                             const workload::StepResult& result, const topology::Network& network,
                             const std::vector<int>& links, const TraceOptions& options = {});
+
+// Several jobs at once (workload/step_merge.h) simulated together: one
+// process per job, named `job_names[j]`, with the tracks above for each of
+// its first `max_workers_per_job` workers (tracks numbered worker x 4 +
+// track), and a counter track of utilisation for each of `links`
+// (StepSimOptions::track_links of the simulation that gave `r`).
+std::string jobs_trace_json(const workload::MergedSteps& merged, const workload::StepResult& r,
+                            const std::vector<std::string>& job_names, const topology::Network& network,
+                            const std::vector<int>& links, int max_workers_per_job = 4);
 
 }  // namespace collsim::report

@@ -17,6 +17,7 @@ MergedSteps merge_steps(const std::vector<JobStep>& jobs) {
     const auto& costs = *jobs[j].costs;
     out.gpus += g.gpus;
     const int worker_base = static_cast<int>(out.worker_gpus.size());
+    m.first_worker.push_back(worker_base);
     out.worker_gpus.insert(out.worker_gpus.end(), g.worker_gpus.begin(), g.worker_gpus.end());
     out.worker_stage.insert(out.worker_stage.end(), g.worker_stage.begin(), g.worker_stage.end());
     const int call_base = static_cast<int>(out.calls.size());

@@ -24,6 +24,7 @@ struct MergedSteps {
   std::vector<CommCost> costs;    // per call of `graph`
   std::vector<int> job_of_op;     // per operation of `graph`
   std::vector<int> repeat_of_op;  // per operation: which repeat of its job's step
+  std::vector<int> first_worker;  // per job: its first worker in `graph` (they are consecutive)
 };
 
 // One job's step: its graph and the cost of each of its calls.
