@@ -5,12 +5,17 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "sim/cli/jobs_run.h"
 #include "sim/workload/step_merge.h"
 #include "sim/workload/step_sim.h"
+#include "test_support.h"
 #include "workload_support.h"
 
 namespace collsim::workload {
@@ -120,7 +125,7 @@ cli::JobsRequest jobs_on_4_nodes(const std::vector<std::string>& placements) {
   req.base.workload_text = kSmall;
   req.base.workload_sets = {"parallelism.tp=8", "parallelism.sequence_parallel=false"};
   req.base.backend = "analytical";
-  for (const auto& p : placements) req.jobs.push_back({"small.yaml", p, "small.yaml@" + p});
+  for (const auto& p : placements) req.jobs.push_back({"small.yaml", p, "small.yaml@" + p, 0, std::nullopt});
   return req;
 }
 
@@ -156,7 +161,8 @@ TEST(Jobs, InterleavedJobsMeetOnTheSpineAndAreNeverFasterTogether) {
   req.base.workload_text = kSmall;
   req.base.workload_sets = {"parallelism.tp=8", "parallelism.sequence_parallel=false", "batch.global=64"};
   req.base.backend = "analytical";
-  req.jobs = {{"small.yaml", "domains:" + even, "even"}, {"small.yaml", "domains:" + odd, "odd"}};
+  req.jobs = {{"small.yaml", "domains:" + even, "even", 0, std::nullopt},
+              {"small.yaml", "domains:" + odd, "odd", 0, std::nullopt}};
   auto r = cli::run_jobs(req);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   ASSERT_FALSE(r->met.empty());
@@ -205,6 +211,64 @@ TEST(Jobs, TheTraceHasAProcessPerJobAndALateJobStartsLate) {
   for (auto [pid, tid] : tracks) EXPECT_LE(tid, 4) << "one worker per job: tracks 1-4";
   // The late job's step is unslowed and timed from its start.
   EXPECT_NEAR(r->jobs[1].together_s / r->jobs[1].alone_s, 1.0, 1e-9);
+}
+
+// A neighbour is a study field and axis (run.neighbours): each point runs
+// the study's job with its neighbours and reports its time together, alone
+// and the slowdowns; a bad neighbour is refused before anything runs.
+TEST(Jobs, NeighboursAreAStudyAxis) {
+  const std::string dir = ::testing::TempDir() + "neighbours_study/";
+  std::filesystem::create_directories(dir);
+  const std::string study = R"(name: neighbours
+run:
+  topology: topologies/h100-ib400-4node.yaml
+  workload: tests/data/workloads/small-4node.yaml
+  set_workload: [parallelism.pp=1]
+  placement: domains:0-1
+  backend: analytical
+  what_if: off
+axes:
+  run.neighbours: [none, tests/data/workloads/small-4node.yaml@domains:2-3]
+)";
+  {
+    std::ofstream(dir + "s.yaml") << study;
+    std::string bad = study;
+    bad.replace(bad.find("@domains:2-3"), 12, "");
+    std::ofstream(dir + "bad.yaml") << bad;
+  }
+  const auto r = collsim::testing::run_collsim("sweep " + dir + "s.yaml --out " + dir + "out");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string csv = collsim::testing::read_file(dir + "out/results.csv");
+  const auto header = csv.substr(0, csv.find('\n'));
+  EXPECT_NE(header.find(",step_time_alone_s,slowdown,neighbour_slowdown"), std::string::npos) << header;
+  // Alone (none) the new columns are empty; with the neighbour on nodes
+  // that share no link with the job's, the slowdowns are exactly 1 and the
+  // step time is the alone one.
+  std::vector<std::string> rows;
+  std::istringstream in(csv);
+  for (std::string line; std::getline(in, line);) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 3u) << csv;
+  EXPECT_EQ(rows[1].rfind("0,none,ok,", 0), 0u) << rows[1];
+  EXPECT_EQ(rows[2].rfind("1,tests/data/workloads/small-4node.yaml@domains:2-3,ok,", 0), 0u) << rows[2];
+  auto cells = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::istringstream in(line);
+    for (std::string c; std::getline(in, c, ',');) out.push_back(c);
+    return out;
+  };
+  const auto names = cells(rows[0]), alone = cells(rows[1]), with = cells(rows[2]);
+  auto at = [&](const std::vector<std::string>& row, const std::string& name) {
+    const auto k = static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+    return k < row.size() && !row[k].empty() ? std::stod(row[k]) : -1.0;
+  };
+  EXPECT_EQ(at(alone, "slowdown"), -1.0) << rows[1];
+  EXPECT_NEAR(at(with, "slowdown"), 1.0, 1e-9) << rows[2];
+  EXPECT_NEAR(at(with, "neighbour_slowdown"), 1.0, 1e-9) << rows[2];
+  EXPECT_NEAR(at(with, "step_time_s") / at(alone, "step_time_s"), 1.0, 1e-9);
+  EXPECT_NEAR(at(with, "step_time_alone_s") / at(alone, "step_time_s"), 1.0, 1e-12);
+  const auto bad = collsim::testing::run_collsim("sweep " + dir + "bad.yaml --out " + dir + "out-bad");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("expected WORKLOAD_FILE@PLACEMENT"), std::string::npos) << bad.err;
 }
 
 TEST(Jobs, TwoJobsOnOneGpuAreRefusedNamingTheGpuAndBothJobs) {

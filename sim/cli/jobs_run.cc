@@ -24,7 +24,7 @@ Expected<JobRequest> parse_job(const std::string& text) {
   const auto first = text.find('@');
   if (first == std::string::npos || first == 0) return bad();
   const auto second = text.find('@', first + 1);
-  JobRequest job{text.substr(0, first), text.substr(first + 1, second - first - 1), text, 0};
+  JobRequest job{text.substr(0, first), text.substr(first + 1, second - first - 1), text, 0, std::nullopt};
   if (job.placement.empty()) return bad();
   if (second != std::string::npos) {
     auto start = units::parse_duration(text.substr(second + 1));
@@ -59,6 +59,7 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
     const JobRequest& job = request.jobs[j];
     StepRequest r = request.base;
     r.workload_file = job.workload_file;
+    if (job.workload_text) r.workload_text = job.workload_text;
     r.placement = job.placement;
     r.what_if = false;
     say(fmt::format("job {} of {}: {}", j + 1, request.jobs.size(), job.spec));
@@ -210,6 +211,16 @@ std::string jobs_text(const JobsResult& r) {
                              return a.alone_s < b.alone_s;
                            })->repeats);
   if (!r.repeats_note.empty()) s += "note: " + r.repeats_note + "\n";
+  for (std::size_t j = 0; j < r.jobs.size(); ++j) {
+    const auto& o = r.jobs[j];
+    if (o.together_s < o.alone_s * (1 - 1e-3)) {
+      s += fmt::format(
+          "note: job {} ran {:.1f}% faster beside the others. Sharing links changed how its own concurrent "
+          "collectives divided their links (max-min sharing is not monotone: slowing one collective can speed "
+          "another on the critical path); no capacity was gained\n",
+          j + 1, 100 * (1 - o.together_s / o.alone_s));
+    }
+  }
   return s;
 }
 

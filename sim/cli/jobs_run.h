@@ -18,6 +18,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ struct JobRequest {
   std::string placement;  // topology::place's forms
   std::string spec;       // as given: "A.yaml@packed:8"
   double start_s = 0;     // when its first step starts (the others start at 0)
+  // The workload file's contents when read by the caller (a study hashes
+  // them); else StepRequest's workload_text, else the file is read.
+  std::optional<std::string> workload_text;
 };
 
 // "FILE@PLACEMENT[@START]" (START a time: "2s"; the file name must not

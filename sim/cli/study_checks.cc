@@ -6,6 +6,7 @@
 #include <map>
 
 #include "sim/cli/collective_sweep.h"
+#include "sim/cli/jobs_run.h"
 #include "sim/collective/ops.h"
 #include "sim/config/study_file.h"
 #include "sim/config/topology_file.h"
@@ -33,6 +34,7 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
   };
   if (!b.algo.empty()) base("algo", b.algo);
   base("placement", b.placement);
+  if (study.kind == config::StudyKind::kRun && !b.neighbours.empty()) base("neighbours", b.neighbours);
   if (!b.proto.empty()) base("proto", b.proto);
   base("backend", b.backend);
   if (study.kind == config::StudyKind::kCollective) {
@@ -97,6 +99,9 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
         const double x = std::strtod(v.c_str(), &end);
         if (end == v.c_str() || *end != '\0' || !(x > 0) || !std::isfinite(x))
           problem = fmt::format("expected a number above 0, found '{}'", v);
+      } else if (field == "neighbours") {
+        for (const auto& spec : config::study_neighbours(v))
+          if (auto job = parse_job(spec); !job) problem = job.error().message;
       } else if (field == "placement") {
         if (!topology::placement_form_known(v)) {
           problem = fmt::format("expected {}, found '{}'", topology::kPlacementForms, v);

@@ -14,6 +14,7 @@
 
 #include "sim/cli/collective_sweep.h"
 #include "sim/cli/goodput_plan.h"
+#include "sim/cli/jobs_run.h"
 #include "sim/cli/step_run.h"
 #include "sim/collective/ops.h"
 #include "sim/config/study_file.h"
@@ -76,6 +77,11 @@ std::string point_inputs(const config::Study& study, const config::StudyBase& b,
   }
   s += fmt::format("algo {}\nproto {}\nbackend {}\n", b.algo, b.proto, b.backend);
   if (b.placement != "all") s += fmt::format("placement {}\n", b.placement);  // keys of earlier studies stay
+  for (const auto& spec : config::study_neighbours(b.neighbours)) {
+    auto job = parse_job(spec);
+    s += "neighbour " + spec + "\n";
+    if (job && files.count(job->workload_file)) s += "neighbour workload file\n" + files.at(job->workload_file) + "\n";
+  }
   return s;
 }
 
@@ -147,6 +153,42 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     row.error = std::move(message);
     return row;
   };
+  if (study.kind == config::StudyKind::kRun && !config::study_neighbours(b.neighbours).empty()) {
+    // The study's job with its neighbours at once (jobs_run.h): its step
+    // time together, alone, and the slowdowns.
+    JobsRequest jr;
+    jr.base.topology_file = b.topology;
+    jr.base.topology_text = files.at(b.topology);
+    jr.base.topology_sets = b.topology_sets;
+    jr.base.workload_sets = b.workload_sets;
+    if (!b.algo.empty()) jr.base.algo = b.algo;
+    if (!b.proto.empty()) jr.base.proto = b.proto;
+    jr.base.backend = b.backend;
+    JobRequest own{b.workload, b.placement, b.workload + "@" + b.placement, 0, files.at(b.workload)};
+    jr.jobs.push_back(own);
+    for (const auto& spec : config::study_neighbours(b.neighbours)) {
+      auto job = parse_job(spec);
+      if (!job) return error(job.error().message);
+      job->workload_text = files.at(job->workload_file);
+      jr.jobs.push_back(*job);
+    }
+    const auto ran = run_jobs(jr);
+    if (!ran) return error(ran.error().to_string());
+    const auto& me = ran->jobs.front();
+    double worst = 0;  // the most slowed neighbour's slowdown (below 1: see jobs_run.cc's note)
+    for (std::size_t j = 1; j < ran->jobs.size(); ++j)
+      worst = std::max(worst, ran->jobs[j].together_s / ran->jobs[j].alone_s);
+    auto w = workload::load_workload_text(files.at(b.workload), b.workload, b.workload_sets);
+    if (!w) return error(w.error().to_string());
+    const double tokens = static_cast<double>(w->batch.global) * w->model.seq_len;
+    report::set_metric(t, row, "step_time_s", me.together_s);
+    report::set_metric(t, row, "tokens_per_s", tokens / me.together_s);
+    report::set_metric(t, row, "step_time_alone_s", me.alone_s);
+    report::set_metric(t, row, "slowdown", me.together_s / me.alone_s);
+    report::set_metric(t, row, "neighbour_slowdown", worst);
+    row.ok = true;
+    return row;
+  }
   if (study.kind == config::StudyKind::kRun) {
     StepRequest req;
     req.topology_file = b.topology;

@@ -27,6 +27,7 @@
 #include "sim/cli/collective_sweep.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
+#include "sim/cli/jobs_run.h"
 #include "sim/cli/step_run.h"
 #include "sim/cli/study_checks.h"
 #include "sim/cli/study_point.h"
@@ -298,6 +299,25 @@ int sweep_command(const std::vector<std::string>& argv) {
         f, study->kind == config::StudyKind::kRun && f == study->base.workload ? "workload file" : "topology file");
     if (!text) return stop(fmt::format("{} (named in {})", text.error().to_string(), study->file));
     files[f] = *text;
+  }
+
+  // run.neighbours' workload files (the base's and every axis value's).
+  if (study->kind == config::StudyKind::kRun) {
+    std::vector<std::string> values{study->base.neighbours};
+    for (const auto& a : study->axes)
+      for (std::size_t p = 0; p < a.paths.size(); ++p)
+        if (a.paths[p] == "run.neighbours")
+          for (const auto& v : a.values) values.push_back(v[p]);
+    for (const auto& v : values) {
+      for (const auto& spec : config::study_neighbours(v)) {
+        auto job = parse_job(spec);
+        if (!job) return stop(fmt::format("run.neighbours in {}: {}", study->file, job.error().message));
+        if (files.count(job->workload_file)) continue;
+        auto text = config::read_text_file(job->workload_file, "workload file");
+        if (!text) return stop(fmt::format("{} (a neighbour named in {})", text.error().to_string(), study->file));
+        files[job->workload_file] = *text;
+      }
+    }
   }
 
   if (auto s = check_study(*study, files); !s) return stop(s.error());

@@ -12,13 +12,27 @@
 
 namespace collsim::config {
 
+std::vector<std::string> study_neighbours(const std::string& value) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  while (from <= value.size()) {
+    const auto end = std::min(value.find(';', from), value.size());
+    std::string part = value.substr(from, end - from);
+    part.erase(0, part.find_first_not_of(" \t"));
+    part.erase(part.find_last_not_of(" \t") + 1);
+    if (!part.empty() && part != "none") out.push_back(part);
+    from = end + 1;
+  }
+  return out;
+}
+
 namespace {
 
 constexpr int kMaxPoints = 1'000'000;
 
-const std::vector<std::string_view> kRunFields{"algo",       "proto",         "backend",       "what_if",
-                                               "stragglers", "jitter",        "goodput",       "restart",
-                                               "spares",     "storage_write", "failure_scale", "placement"};
+const std::vector<std::string_view> kRunFields{"algo",          "proto",     "backend",   "what_if", "stragglers",
+                                               "jitter",        "goodput",   "restart",   "spares",  "storage_write",
+                                               "failure_scale", "placement", "neighbours"};
 const std::vector<std::string_view> kCollectiveFields{"op",       "algo",  "proto",   "bytes",
                                                       "datatype", "ranks", "backend", "placement"};
 
@@ -173,6 +187,8 @@ Status set_base_field(StudyBase& b, StudyKind kind, const std::string& field, co
     b.ranks = value;
   else if (field == "placement")
     b.placement = value;
+  else if (kind == StudyKind::kRun && field == "neighbours")
+    b.neighbours = value;
   else
     return Error{fmt::format("unknown field '{}'", field), where_field, where};
   return Ok{};

@@ -38,7 +38,13 @@ struct StudyBase {
   std::string datatype = "float";
   std::string ranks = "all";
   std::string placement = "all";  // run and collective: which GPUs (topology::place)
+  // run: other jobs on the cluster at the same time, "FILE@PLACEMENT[@START]"
+  // as `collsim run --job` takes, separated by ';'; "" or "none": alone.
+  std::string neighbours;
 };
+
+// run.neighbours split into its jobs ("" and "none": none).
+std::vector<std::string> study_neighbours(const std::string& value);
 
 // One dimension of the grid: a single path, or several zipped ones moving
 // together. values[k][p] is the value of paths[p] at step k.

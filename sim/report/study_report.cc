@@ -253,8 +253,9 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
   t.axis_paths = std::move(axis_paths);
   if (kind == "run") {
     // step_p50_s to effective_tokens_per_s only with run.stragglers and
-    // run.goodput (empty otherwise); the last five from the catalog's prices
-    // (docs/power-and-cost.md).
+    // run.goodput (empty otherwise); it_power_kw to usd_per_mtok from the
+    // catalog's prices (docs/power-and-cost.md); the last three only with
+    // run.neighbours (step_time_s is then the job's time with them).
     t.metric_names = {"step_time_s",
                       "tokens_per_s",
                       "compute_s",
@@ -272,7 +273,10 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
                       "capex_usd",
                       "kwh_per_step",
                       "usd_per_step",
-                      "usd_per_mtok"};
+                      "usd_per_mtok",
+                      "step_time_alone_s",
+                      "slowdown",
+                      "neighbour_slowdown"};
     t.label_names = {"bottleneck"};
     t.primary = "step_time_s";
     t.lower_is_better = true;
