@@ -348,6 +348,14 @@ TEST(BadInput, AStudyRangeOfSubnormalNumbersDoesNotThrow) {
   ASSERT_TRUE(st.ok()) << st.error().to_string();
 }
 
+TEST(BadInput, RacksOfFewerTrays) {
+  const std::string t = "topo topologies/gb200-nvl72-8rack.yaml --set cluster.node_gpus=";
+  expect_one_clear_line({t + "66", "expected whole compute trays of 4 GPUs (4 to 72), found 66"});
+  expect_one_clear_line({t + "76", "cluster.node_gpus"});
+  expect_one_clear_line({"topo topologies/h100-ib400-128node.yaml --set cluster.node_gpus=4",
+                         "only gb200-nvl72 racks take fewer compute trays"});
+}
+
 TEST(BadInput, SeveralJobsAtOnce) {
   const std::string t = "run -t topologies/h100-ib400-4node.yaml --backend analytical ";
   expect_one_clear_line({t + "--job workloads/llama3-70b.yaml", "expected WORKLOAD_FILE@PLACEMENT"});

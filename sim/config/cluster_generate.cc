@@ -312,7 +312,9 @@ Status generate(const MapReader& c, Generated& out) {
   auto params = cluster::read_params(c);
   if (!params) return params.error();
   const Params& p = *params;
-  Gen g{c, p, *p.block, out};
+  NodeBlock block = *p.block;  // with the node's GPUs (cluster.node_gpus)
+  block.gpus = p.node_gpus;
+  Gen g{c, p, block, out};
   // PCIe Gen6 for NICs above 400 Gb/s (hardware.yaml: CX-8 800G is Gen6; gen6 x16 121 GB/s).
   g.pcie_Bps = p.nic_Bps > 50e9 ? 121e9 : g.b.pcie_Bps;
   g.compute_racks = (p.nodes + p.nodes_per_rack - 1) / p.nodes_per_rack;

@@ -38,7 +38,7 @@ Expected<int> positive_int(const MapReader& m, std::string_view key, int fallbac
 }  // namespace
 
 Expected<Params> read_params(const MapReader& c) {
-  if (auto s = c.check({"node", "nodes", "domain_gpus", "gpu", "nic", "fabric", "layout", "host"}); !s) {
+  if (auto s = c.check({"node", "nodes", "node_gpus", "domain_gpus", "gpu", "nic", "fabric", "layout", "host"}); !s) {
     return s.error();
   }
   Params p;
@@ -63,14 +63,25 @@ Expected<Params> read_params(const MapReader& c) {
   auto nodes = positive_int(c, "nodes", 1, kMaxNodes);
   if (!nodes) return nodes.error();
   p.nodes = *nodes;
-  auto domain = positive_int(c, "domain_gpus", p.block->gpus, kMaxNodes);
+  p.node_gpus = p.block->gpus;
+  if (c.has("node_gpus")) {
+    if (std::string(p.block->name) != "gb200-nvl72")
+      return c.error_at("node_gpus", fmt::format("{} has {} GPUs; only gb200-nvl72 racks take fewer compute trays",
+                                                 p.block->name, p.block->gpus));
+    auto n = c.integer_in("node_gpus", 4, p.block->gpus, "a whole number");
+    if (!n) return n.error();
+    if (*n % 4 != 0)
+      return c.error_at("node_gpus", fmt::format("expected whole compute trays of 4 GPUs (4 to 72), found {}", *n));
+    p.node_gpus = static_cast<int>(*n);
+  }
+  auto domain = positive_int(c, "domain_gpus", p.node_gpus, kMaxNodes);
   if (!domain) return domain.error();
   p.domain_gpus = *domain;
-  if (p.block->gpus % p.domain_gpus != 0) {
-    return c.error_at("domain_gpus", fmt::format("{} GPUs per node do not split into NVLink domains of {}",
-                                                 p.block->gpus, p.domain_gpus));
+  if (p.node_gpus % p.domain_gpus != 0) {
+    return c.error_at("domain_gpus", fmt::format("{} GPUs per node do not split into NVLink domains of {}", p.node_gpus,
+                                                 p.domain_gpus));
   }
-  if (p.domain_gpus != p.block->gpus && std::string(p.block->name) != "gb200-nvl72") {
+  if (p.domain_gpus != p.node_gpus && std::string(p.block->name) != "gb200-nvl72") {
     return c.error_at("domain_gpus", "only gb200-nvl72 racks can be partitioned into smaller NVLink domains");
   }
   if (auto nic = c.optional_scalar("nic"); !nic) {

@@ -47,6 +47,10 @@ const std::vector<NodeBlock>& blocks();
 struct Params {
   const NodeBlock* block = nullptr;
   int nodes = 1;
+  // GPUs in each node: the block's, or for gb200-nvl72 fewer compute trays
+  // (4 GPUs each; NVIDIA's GB200 NVL72 has 18): `cluster.node_gpus: 64` is a
+  // rack of 16 trays, the 64-GPU NVLink domain benchmark runs use.
+  int node_gpus = 0;
   int domain_gpus = 0;
   std::string nic = "400Gb/s";
   // Named assumption: a template stacks its nodes over the lowest 40 rack
