@@ -209,6 +209,16 @@ TEST(Jobs, TheTraceHasAProcessPerJobAndALateJobStartsLate) {
   EXPECT_DOUBLE_EQ(first_us[1], 0.0);
   EXPECT_NEAR(first_us[2], 0.05e6, 1e-6);
   for (auto [pid, tid] : tracks) EXPECT_LE(tid, 4) << "one worker per job: tracks 1-4";
+  // The HTML report: a timeline row per job and a floor plan per job.
+  req.trace = false;
+  req.html = true;
+  auto h = cli::run_jobs(req);
+  ASSERT_TRUE(h.ok()) << h.error().to_string();
+  EXPECT_TRUE(h->trace.empty());
+  EXPECT_NE(h->html.find("data-chart=\"jobs-timeline\""), std::string::npos);
+  EXPECT_NE(h->html.find("job 2: small on domains:2-3"), std::string::npos);
+  EXPECT_NE(h->html.find("Floor plan, per job"), std::string::npos);
+  EXPECT_EQ(h->html.find("<script"), std::string::npos);
   // The late job's step is unslowed and timed from its start.
   EXPECT_NEAR(r->jobs[1].together_s / r->jobs[1].alone_s, 1.0, 1e-9);
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <numeric>
 
+#include "sim/report/html_report.h"
 #include "sim/report/json.h"
 #include "sim/report/trace.h"
 #include "sim/units/units.h"
@@ -169,11 +170,27 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
     out.jobs.push_back(o);
   }
 
-  if (request.trace) {
-    std::vector<std::string> names;
-    for (std::size_t j = 0; j < runs.size(); ++j)
-      names.push_back(fmt::format("job {}: {} on {}", j + 1, runs[j]->workload.name, out.jobs[j].where));
+  std::vector<std::string> names;
+  for (std::size_t j = 0; j < runs.size(); ++j)
+    names.push_back(fmt::format("job {}: {} on {}", j + 1, runs[j]->workload.name, out.jobs[j].where));
+  if (request.trace)
     out.trace = report::jobs_trace_json(merged, together, names, network, options.track_links, request.trace_workers);
+  if (request.html) {
+    report::JobsHtmlInputs h;
+    h.title = fmt::format("{} jobs at once on {}", runs.size(), out.topology);
+    h.job_labels = names;
+    for (std::size_t j = 0; j < runs.size(); ++j) {
+      h.alone_s.push_back(out.jobs[j].alone_s);
+      h.together_s.push_back(out.jobs[j].together_s);
+      h.alone_link_bytes.push_back(&runs[j]->result.link_bytes);
+    }
+    h.merged = &merged;
+    h.together = &together;
+    for (const auto& m : out.met) h.met.emplace_back(m.name, m.utilisation);
+    h.spec = &runs.front()->spec;
+    h.topo = &runs.front()->topo;
+    h.network = &network;
+    out.html = report::jobs_html(h);
   }
   return out;
 }

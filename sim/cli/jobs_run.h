@@ -53,6 +53,7 @@ struct JobsRequest {
   bool trace = false;     // fill JobsResult::trace (report/trace.h jobs_trace_json)
   int trace_links = 8;    // utilisation counters: the links where the jobs met, else the busiest
   int trace_workers = 4;  // workers per job with tracks
+  bool html = false;      // fill JobsResult::html (report/html_report.h jobs_html)
 };
 
 struct JobOutcome {
@@ -77,6 +78,7 @@ struct JobsResult {
   std::vector<MetLink> met;  // links at least two jobs use, busiest first (at most 10)
   std::string repeats_note;  // set when the repeats were cut to fit kMaxMergedOps
   std::string trace;         // Chrome Trace Event JSON of the jobs together, when asked
+  std::string html;          // the HTML report, when asked
 };
 
 // Errors: a job's own (its files, its placement), two jobs on one GPU

@@ -205,11 +205,11 @@ int stop(const std::string& message) { return stop(make_error(message)); }
 int run_jobs_command(const ParsedArgs& args) {
   if (!args.positional().empty()) return stop(fmt::format("unexpected argument '{}'", args.positional()[0]));
   if (!args.has("topology")) return stop("missing --topology FILE (e.g. topologies/gb200-nvl72-8rack.yaml)");
-  for (const char* name : {"workload", "placement", "stragglers", "html", "memory"}) {
+  for (const char* name : {"workload", "placement", "stragglers", "memory"}) {
     if (args.has(name))
       return stop(
           fmt::format("--{} applies to one job; with --job each job names its workload and placement "
-                      "(WORKLOAD_FILE@PLACEMENT), and the report is text, --json or --trace",
+                      "(WORKLOAD_FILE@PLACEMENT), and the report is text, --json, --trace or --html",
                       name));
   }
   JobsRequest request;
@@ -224,6 +224,7 @@ int run_jobs_command(const ParsedArgs& args) {
   if (!steps) return stop(steps.error());
   request.steps = static_cast<int>(*steps);
   request.trace = args.has("trace");
+  request.html = args.has("html");
   for (auto [name, target] :
        {std::pair{"trace-workers", &request.trace_workers}, {"trace-links", &request.trace_links}}) {
     if (!args.has(name)) continue;  // the jobs' own defaults (jobs_run.h): fewer workers per job
@@ -236,7 +237,7 @@ int run_jobs_command(const ParsedArgs& args) {
     if (!job) return stop(job.error());
     request.jobs.push_back(std::move(*job));
   }
-  const auto to_stdout = output_to_stdout(args, {"json", "trace"}, {args.get("topology")});
+  const auto to_stdout = output_to_stdout(args, {"json", "trace", "html"}, {args.get("topology")});
   if (!to_stdout) return stop(to_stdout.error());
   const ProgressLine status("run");
   auto result = run_jobs(request, status);
@@ -248,6 +249,9 @@ int run_jobs_command(const ParsedArgs& args) {
   }
   if (args.has("trace")) {
     if (auto s = write_output(args.get("trace"), result->trace); !s) return stop(s.error());
+  }
+  if (args.has("html")) {
+    if (auto s = write_output(args.get("html"), result->html); !s) return stop(s.error());
   }
   return kExitOk;
 }

@@ -63,13 +63,7 @@ std::string secs(double s) { return units::format(units::Duration{s}); }
 
 const std::array<Group, 5> kGroups{Group::kTp, Group::kCp, Group::kEp, Group::kPp, Group::kDp};
 
-// Gantt categories: 0 compute, then the groups in kGroups order.
-int category_of(const StepOp& o) {
-  if (o.kind == StepOp::Kind::kCompute) return 0;
-  for (std::size_t k = 0; k < kGroups.size(); ++k)
-    if (kGroups[k] == o.group) return static_cast<int>(k) + 1;
-  return 0;
-}
+int category_of(const StepOp& o) { return timeline_category(o); }
 
 // Which row of a worker an operation occupies: 0 compute stream (compute and
 // the blocking TP/CP/EP collectives), 1 pipeline, 2 data parallel.
@@ -128,8 +122,7 @@ std::string gantt_section(const StepReport& r, int max_stages) {
           {res.start_s[i], res.finish_s[i], category_of(o), ""});
     }
   }
-  std::vector<std::string> categories{"compute"};
-  for (Group gr : kGroups) categories.push_back(fmt::format("{} comm", workload::to_string(gr)));
+  const std::vector<std::string> categories = timeline_categories();
   std::string out = "<h2>Timeline</h2>";
   const std::string left_out =
       omitted ? fmt::format(" ({} not shown)", stage_range(omitted->first, omitted->second)) : "";
@@ -188,6 +181,19 @@ std::string floor_section(const StepHtmlInputs& in) {
 }
 
 }  // namespace
+
+int timeline_category(const workload::StepOp& o) {
+  if (o.kind == StepOp::Kind::kCompute) return 0;
+  for (std::size_t k = 0; k < kGroups.size(); ++k)
+    if (kGroups[k] == o.group) return static_cast<int>(k) + 1;
+  return 0;
+}
+
+std::vector<std::string> timeline_categories() {
+  std::vector<std::string> categories{"compute"};
+  for (Group gr : kGroups) categories.push_back(fmt::format("{} comm", workload::to_string(gr)));
+  return categories;
+}
 
 LinkGroups resource_groups(const topology::Network& network) {
   LinkGroups g;

@@ -12,6 +12,7 @@
 #include "sim/report/step_report.h"
 #include "sim/topology/network.h"
 #include "sim/topology/topology.h"
+#include "sim/workload/step_merge.h"
 
 namespace collsim::report {
 
@@ -42,6 +43,28 @@ std::string step_html(const StepHtmlInputs& in);
 // (validation cases on the same topology file and collective) as markers.
 std::string collective_html(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows,
                             const std::vector<config::ValidationCase>& reference);
+
+// Several jobs at once (cli/jobs_run.h): a table of each job's step time
+// alone and together, a timeline row per job (its first worker's compute
+// stream, every repeat), the links where they met, and a floor plan per job
+// coloured by its cables' utilisation alone.
+struct JobsHtmlInputs {
+  std::string title;                    // "2 jobs at once on gb200-nvl72-8rack"
+  std::vector<std::string> job_labels;  // "job 1: llama3-70b on gpus:0-255 (...)"
+  std::vector<double> alone_s, together_s;
+  const workload::MergedSteps* merged = nullptr;
+  const workload::StepResult* together = nullptr;                // of merged->graph
+  std::vector<const std::vector<double>*> alone_link_bytes;      // per job, per network link
+  std::vector<std::pair<std::string, std::vector<double>>> met;  // link name, each job's utilisation alone
+  const config::TopologySpec* spec = nullptr;
+  const topology::Topology* topo = nullptr;
+  const topology::Network* network = nullptr;
+};
+std::string jobs_html(const JobsHtmlInputs& in);
+
+// The step timeline's categories: 0 compute, then TP, CP, EP, PP, DP comm.
+int timeline_category(const workload::StepOp& o);
+std::vector<std::string> timeline_categories();
 
 // The page around a report's body: shared styles, no script, nothing external.
 std::string html_page(const std::string& title, const std::string& body);

@@ -1,0 +1,96 @@
+// The HTML report of several jobs at once (html_report.h jobs_html).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/report/floor_plan.h"
+#include "sim/report/html_report.h"
+#include "sim/report/svg.h"
+#include "sim/units/units.h"
+
+namespace collsim::report {
+
+namespace {
+
+std::string secs(double s) { return units::format(units::Duration{s}); }
+
+// One timeline row per job: its first worker's operations (its compute
+// stream, pipeline and data-parallel traffic in one row), every repeat.
+std::string timeline(const JobsHtmlInputs& in) {
+  const auto& m = *in.merged;
+  const auto& res = *in.together;
+  std::vector<svg::GanttRow> rows(in.job_labels.size());
+  for (std::size_t j = 0; j < rows.size(); ++j) rows[j].label = fmt::format("job {}", j + 1);
+  double end = 0;
+  for (std::size_t i = 0; i < m.graph.ops.size(); ++i) {
+    const auto& o = m.graph.ops[i];
+    const auto j = static_cast<std::size_t>(m.job_of_op[i]);
+    end = std::max(end, res.finish_s[i]);
+    if (j >= rows.size()) continue;
+    const int first = m.first_worker[j];
+    if (std::find(o.workers.begin(), o.workers.end(), first) == o.workers.end()) continue;
+    rows[j].boxes.push_back({res.start_s[i], res.finish_s[i], timeline_category(o), ""});
+  }
+  return "<h2>Timeline</h2><p class=\"sub\">One row per job: its first worker (stage 0, replica 0) through every "
+         "repeat of its step, together with the others. Each pixel column stacks the share of its time each "
+         "activity ran; blank is idle. Every operation is in the Perfetto trace (<code>--trace</code>).</p>" +
+         svg::gantt("jobs-timeline", rows, end, timeline_categories());
+}
+
+}  // namespace
+
+std::string jobs_html(const JobsHtmlInputs& in) {
+  std::string body = "<h1>" + svg::escape(in.title) + "</h1>";
+  double worst = 0;
+  std::size_t worst_job = 0;
+  for (std::size_t j = 0; j < in.alone_s.size(); ++j) {
+    const double s = in.alone_s[j] > 0 ? in.together_s[j] / in.alone_s[j] : 1.0;
+    if (s > worst) worst = s, worst_job = j;
+  }
+  body += "<div class=\"cards\">";
+  body += html_card("jobs", fmt::format("{}", in.job_labels.size()), "jobs");
+  body += html_card(fmt::format("largest slowdown (job {})", worst_job + 1), fmt::format("{:.3f}x", worst),
+                    "largest-slowdown");
+  body += html_card("links where they met", fmt::format("{}", in.met.size()), "met-links");
+  body += "</div>";
+
+  body +=
+      "<h2>Step time alone and together</h2><table><tr><th>job</th><th>alone</th><th>together</th>"
+      "<th>slowdown</th></tr>";
+  for (std::size_t j = 0; j < in.job_labels.size(); ++j) {
+    body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.3f}x</td></tr>", svg::escape(in.job_labels[j]),
+                        secs(in.alone_s[j]), secs(in.together_s[j]),
+                        in.alone_s[j] > 0 ? in.together_s[j] / in.alone_s[j] : 1.0);
+  }
+  body += "</table>";
+  body += timeline(in);
+
+  body += "<h2>Where they met</h2>";
+  if (in.met.empty()) {
+    body += "<p class=\"sub\">The jobs share no link: they do not slow each other.</p>";
+  } else {
+    body +=
+        "<p class=\"sub\">Links several jobs use, busiest first, with each job's utilisation of them alone.</p>"
+        "<table><tr><th>link</th>";
+    for (std::size_t j = 0; j < in.job_labels.size(); ++j) body += fmt::format("<th>job {}</th>", j + 1);
+    body += "</tr>";
+    for (const auto& [name, util] : in.met) {
+      body += "<tr><td>" + svg::escape(name) + "</td>";
+      for (double u : util) body += fmt::format("<td>{:.1f}%</td>", 100 * u);
+      body += "</tr>";
+    }
+    body += "</table>";
+  }
+
+  body +=
+      "<h2>Floor plan, per job</h2><p class=\"sub\">Racks where they stand (from above); each plan colours the "
+      "cables by one job's utilisation alone, so the cables two plans both colour are where the jobs can meet. "
+      "Hover a line or rack for its cables, lengths and utilisation.</p>";
+  for (std::size_t j = 0; j < in.job_labels.size() && j < in.alone_link_bytes.size(); ++j) {
+    const auto util = cable_utilisation(*in.network, *in.alone_link_bytes[j], in.alone_s[j], in.spec->links.size());
+    body += "<h3>" + svg::escape(in.job_labels[j]) + "</h3>" + floor_plan_svg(*in.spec, *in.topo, util);
+  }
+  return html_page(in.title, body);
+}
+
+}  // namespace collsim::report
