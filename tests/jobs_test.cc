@@ -15,6 +15,7 @@
 #include "sim/cli/jobs_run.h"
 #include "sim/workload/step_merge.h"
 #include "sim/workload/step_sim.h"
+#include "sweep_support.h"
 #include "test_support.h"
 #include "workload_support.h"
 
@@ -240,12 +241,7 @@ run:
 axes:
   run.neighbours: [none, tests/data/workloads/small-4node.yaml@domains:2-3]
 )";
-  {
-    std::ofstream(dir + "s.yaml") << study;
-    std::string bad = study;
-    bad.replace(bad.find("@domains:2-3"), 12, "");
-    std::ofstream(dir + "bad.yaml") << bad;
-  }
+  collsim::testing::write_study_and_broken(dir, study, "@domains:2-3", "");
   const auto r = collsim::testing::run_collsim("sweep " + dir + "s.yaml --out " + dir + "out");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string csv = collsim::testing::read_file(dir + "out/results.csv");

@@ -18,6 +18,7 @@
 #include "sim/engine/backend.h"
 #include "sim/workload/step_graph.h"
 #include "sim/workload/workload_spec.h"
+#include "sweep_support.h"
 #include "test_support.h"
 
 namespace collsim::topology {
@@ -205,12 +206,7 @@ collective:
 axes:
   collective.placement: [all, per-domain:64, packed:8]
 )";
-  {
-    std::ofstream(dir + "s.yaml") << study;
-    std::string bad = study;
-    bad.replace(bad.find("packed:8"), 8, "first:8");
-    std::ofstream(dir + "bad.yaml") << bad;
-  }
+  collsim::testing::write_study_and_broken(dir, study, "packed:8", "first:8");
   const auto r = collsim::testing::run_collsim("sweep " + dir + "s.yaml --out " + dir + "out");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string csv = collsim::testing::read_file(dir + "out/results.csv");

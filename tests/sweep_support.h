@@ -26,6 +26,17 @@ inline std::string fresh_dir(const std::string& name) {
   return dir;
 }
 
+// Writes `study` as DIR/s.yaml and, with its first `what` replaced by
+// `with`, as DIR/bad.yaml (a study to be refused).
+inline void write_study_and_broken(const std::string& dir, const std::string& study, const std::string& what,
+                                   const std::string& with) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "s.yaml") << study;
+  std::string bad = study;
+  bad.replace(bad.find(what), what.size(), with);
+  std::ofstream(dir + "bad.yaml") << bad;
+}
+
 // Rows of results.csv after the header.
 inline std::vector<std::string> rows_of(const std::string& csv) {
   std::vector<std::string> rows;
