@@ -364,6 +364,14 @@ TEST(BadInput, SeveralJobsAtOnce) {
   expect_one_clear_line({t + "--job workloads/llama3-70b.yaml@nodes:2", "--job workloads/llama3-70b.yaml@nodes:2"});
   expect_one_clear_line({t + "--interference-steps 2 -w workloads/llama3-70b.yaml", "--interference-steps applies"});
   expect_one_clear_line({t + "--job workloads/llama3-70b.yaml@all --interference-steps 0", "interference-steps"});
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "jobs_bad_start.yaml") << "jobs:\n  - {workload: w.yaml, placement: all, start: soon}\n";
+  expect_one_clear_line({t + "--jobs " + dir + "jobs_bad_start.yaml",
+                         "jobs_bad_start.yaml:2:47: field 'jobs[0].start': expected a time from 0"});
+  std::ofstream(dir + "jobs_no_list.yaml") << "jobs: 3\n";
+  expect_one_clear_line({t + "--jobs " + dir + "jobs_no_list.yaml", "field 'jobs': expected a list of jobs"});
+  std::ofstream(dir + "jobs_no_placement.yaml") << "jobs:\n  - {workload: w.yaml}\n";
+  expect_one_clear_line({t + "--jobs " + dir + "jobs_no_placement.yaml", "placement"});
 }
 
 }  // namespace

@@ -277,6 +277,30 @@ axes:
   EXPECT_NE(bad.err.find("expected WORKLOAD_FILE@PLACEMENT"), std::string::npos) << bad.err;
 }
 
+TEST(Jobs, AJobsFileListsWhatTheFlagsWouldGive) {
+  const std::string dir = ::testing::TempDir() + "jobs_file/";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "jobs.yaml") << "jobs:\n"
+                                      "  - {workload: tests/data/workloads/small-4node.yaml, placement: domains:0-1}\n"
+                                      "  - {workload: tests/data/workloads/small-4node.yaml, placement: domains:2-3, "
+                                      "start: 5ms}\n";
+  const std::string t = "run -t topologies/h100-ib400-4node.yaml --backend analytical --set-workload parallelism.pp=1 ";
+  const auto file = collsim::testing::run_collsim(t + "--jobs " + dir + "jobs.yaml --json " + dir + "file.json");
+  ASSERT_EQ(file.exit_code, 0) << file.err;
+  const auto flags =
+      collsim::testing::run_collsim(t +
+                                    "--job tests/data/workloads/small-4node.yaml@domains:0-1 "
+                                    "--job tests/data/workloads/small-4node.yaml@domains:2-3@5ms --json " +
+                                    dir + "flags.json");
+  ASSERT_EQ(flags.exit_code, 0) << flags.err;
+  const YAML::Node a = YAML::LoadFile(dir + "file.json"), b = YAML::LoadFile(dir + "flags.json");
+  ASSERT_EQ(a["jobs"].size(), 2u);
+  for (std::size_t j = 0; j < 2; ++j) {
+    EXPECT_EQ(a["jobs"][j]["step_time_together_s"].as<double>(), b["jobs"][j]["step_time_together_s"].as<double>());
+    EXPECT_EQ(a["jobs"][j]["start_s"].as<double>(), j == 0 ? 0.0 : 0.005);
+  }
+}
+
 TEST(Jobs, TwoJobsOnOneGpuAreRefusedNamingTheGpuAndBothJobs) {
   auto r = cli::run_jobs(jobs_on_4_nodes({"domains:0-1", "domains:1-2"}));
   ASSERT_FALSE(r.ok());

@@ -14,6 +14,7 @@
 #include "sim/cli/jobs_run.h"
 #include "sim/cli/output.h"
 #include "sim/cli/step_run.h"
+#include "sim/config/jobs_file.h"
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
 #include "sim/report/trace.h"
@@ -46,6 +47,10 @@ const std::vector<OptionSpec>& run_options() {
        "run several jobs at once instead of --workload: WORKLOAD_FILE@PLACEMENT[@START], one per job on GPUs of its "
        "own, START its first step's start time (default 0s) (repeatable); reports each job's step time alone and "
        "together and the links where they met",
+       ""},
+      {"jobs", "", true,
+       "run the jobs a jobs file lists at once (each with workload, placement and start; docs/workload-format.md), "
+       "as --job does",
        ""},
       {"interference-steps", "", true,
        "with --job: steps the longest job runs; the others repeat until they have run as long alone", "3"},
@@ -237,6 +242,16 @@ int run_jobs_command(const ParsedArgs& args) {
     if (!job) return stop(job.error());
     request.jobs.push_back(std::move(*job));
   }
+  if (args.has("jobs")) {
+    auto listed = config::load_jobs_file(args.get("jobs"));
+    if (!listed) return stop(listed.error());
+    for (const auto& e : *listed) {
+      request.jobs.push_back(JobRequest{
+          e.workload, e.placement,
+          fmt::format("{}@{}{}", e.workload, e.placement, e.start_s > 0 ? fmt::format("@{:g}s", e.start_s) : ""),
+          e.start_s, std::nullopt});
+    }
+  }
   const auto to_stdout = output_to_stdout(args, {"json", "trace", "html"}, {args.get("topology")});
   if (!to_stdout) return stop(to_stdout.error());
   const ProgressLine status("run");
@@ -269,8 +284,9 @@ int run_command(const std::vector<std::string>& argv) {
         format_options_help(run_options()).c_str());
     return kExitOk;
   }
-  if (args.has("job") || args.has("interference-steps")) {
-    if (!args.has("job")) return stop("--interference-steps applies to several jobs at once (--job)");
+  if (args.has("job") || args.has("jobs") || args.has("interference-steps")) {
+    if (!args.has("job") && !args.has("jobs"))
+      return stop("--interference-steps applies to several jobs at once (--job or --jobs)");
     return run_jobs_command(args);
   }
   if (auto s = need_topology_and_workload(args); !s) return stop(s.error());

@@ -1,0 +1,30 @@
+// A jobs file (`collsim run --jobs FILE`): the jobs that share a cluster at
+// once, each a workload file, the GPUs it runs on and when it starts, as
+// `--job WORKLOAD@PLACEMENT[@START]` takes them (cli/jobs_run.h):
+//
+//   jobs:
+//     - {workload: workloads/llama3-70b.yaml, placement: "gpus:0-255"}
+//     - {workload: workloads/deepseek-v3.yaml, placement: "gpus:288-543", start: 2s}
+//
+// Workload paths are relative to the current directory, as on the command
+// line. Placements are checked when the jobs are placed (topology::place).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace collsim::config {
+
+struct JobEntry {
+  std::string workload, placement;
+  double start_s = 0;
+  SourceMark at;  // the entry in the file
+};
+
+// Errors (file:line:column and the field): no `jobs` list, an entry without
+// workload or placement, an unknown key, a start that is not a time >= 0.
+Expected<std::vector<JobEntry>> load_jobs_file(const std::string& path);
+
+}  // namespace collsim::config
