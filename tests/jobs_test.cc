@@ -144,6 +144,22 @@ TEST(Jobs, JobsOnGpusThatShareNoLinkDoNotSlowEachOther) {
   }
 }
 
+TEST(Jobs, PoliciesPlaceEachJobOnTheGpusTheJobsBeforeItLeftFree) {
+  // Both jobs ask for topology-aware:16 on 4 nodes of 8: the first takes
+  // nodes 0-1, the second the two left, so nothing overlaps.
+  auto r = cli::run_jobs(jobs_on_4_nodes({"topology-aware:16", "topology-aware:16"}));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->jobs[0].where, "topology-aware:16 (16 of 32 GPUs: 8 in each of 2 NVLink domains)");
+  EXPECT_EQ(r->jobs[1].where, r->jobs[0].where);
+  EXPECT_TRUE(r->met.empty());
+  // A third job finds no GPU free.
+  auto full = cli::run_jobs(jobs_on_4_nodes({"topology-aware:16", "topology-aware:16", "packed:8"}));
+  ASSERT_FALSE(full.ok());
+  EXPECT_NE(full.error().message.find("--job small.yaml@packed:8"), std::string::npos) << full.error().message;
+  EXPECT_NE(full.error().message.find("no GPU is free: other jobs hold all 32"), std::string::npos)
+      << full.error().message;
+}
+
 TEST(Jobs, InterleavedJobsMeetOnTheSpineAndAreNeverFasterTogether) {
   // 128 nodes, 3:1 oversubscribed leaves: job 1 on the even nodes, job 2
   // on the odd ones, so both jobs' data-parallel rings cross the same

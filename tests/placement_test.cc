@@ -96,7 +96,8 @@ TEST(Placement, BadFormsNameWhatWasExpected) {
       {"domains:8", "domains:LIST needs NVLink domain numbers or ranges A-B (A <= B) from 0 to 7"},
       {"domains:1,1", "NVLink domain 1 is listed twice"},
       {"first:4",
-       "expected all, packed:N, per-domain:K, spread:N, random:N[:SEED], domains:LIST or gpus:LIST, found "
+       "expected all, packed:N, per-domain:K, spread:N, random:N[:SEED], topology-aware:N, domains:LIST or gpus:LIST, "
+       "found "
        "'first:4'"},
   };
   for (const auto& [spec, message] : cases) {
@@ -267,6 +268,44 @@ TEST(Placement, SixtyFourOfSeventyTwoIsARackOfSixteenTrays) {
   const double placed_s = step({}, "per-domain:64"), built_s = step({"cluster.node_gpus=64"}, "all");
   EXPECT_GT(placed_s, 0);
   EXPECT_NEAR(placed_s / built_s, 1.0, 2e-3) << placed_s << " vs " << built_s;
+}
+
+// topology-aware:N on 128 HGX nodes whose rails each have 4 leaves of 32
+// nodes (the file's own description): a job of 32 nodes lands under one
+// leaf group; with nodes 0-2 taken, 32 nodes go to the next whole group
+// (the first group no longer holds them) and 3 nodes to the group with
+// the fewest free GPUs that still holds them.
+TEST(Placement, TopologyAwareFillsLeavesAndSkipsBusyGpus) {
+  const Network net(
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-128node.yaml"));
+  auto range = [](int first, int count) {
+    std::vector<int> v(static_cast<std::size_t>(count));
+    for (int k = 0; k < count; ++k) v[static_cast<std::size_t>(k)] = first + k;
+    return v;
+  };
+  auto fresh = place(net, "topology-aware:256");
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+  EXPECT_EQ(fresh->gpus, range(0, 256));
+  std::vector<char> busy(static_cast<std::size_t>(net.num_gpus()), 0);
+  for (int g = 0; g < 24; ++g) busy[static_cast<std::size_t>(g)] = 1;
+  auto next = place(net, "topology-aware:256", busy);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->gpus, range(256, 256));
+  auto small = place(net, "topology-aware:24", busy);
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->gpus, range(24, 24));
+  // The policies take free GPUs only; a count above them says how many are free.
+  auto packed = place(net, "packed:8", busy);
+  ASSERT_TRUE(packed.ok());
+  EXPECT_EQ(packed->gpus, range(24, 8));
+  auto spread = place(net, "spread:2", busy);
+  ASSERT_TRUE(spread.ok());
+  EXPECT_EQ(spread->gpus, (std::vector<int>{24, 32}));
+  auto too_many = place(net, "topology-aware:1024", busy);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.error().message.find("from 1 to 1000 (the GPUs other jobs leave free, of 1024)"),
+            std::string::npos)
+      << too_many.error().message;
 }
 
 }  // namespace

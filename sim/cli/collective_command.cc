@@ -99,7 +99,8 @@ const std::vector<OptionSpec>& collective_options() {
       {"ranks", "", true, "use the first N GPUs of the topology (--placement packed:N)", "all"},
       {"placement", "", true,
        "which GPUs the ranks run on: all, packed:N, per-domain:K (K GPUs of every NVLink domain), spread:N "
-       "(round-robin over NVLink domains), random:N[:SEED], domains:LIST (whole NVLink domains), gpus:LIST "
+       "(round-robin over NVLink domains), random:N[:SEED], topology-aware:N (under as few leaves and NVLink "
+       "domains as hold N), domains:LIST (whole NVLink domains), gpus:LIST "
        "(\"0-63,72-135\", in rank order)",
        "all"},
       {"root", "r", true, "root rank for broadcast and reduce", "0"},

@@ -56,9 +56,11 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
   };
   if (request.jobs.empty()) return make_error("--job: give at least one job (WORKLOAD_FILE@PLACEMENT)");
   std::vector<std::unique_ptr<StepRun>> runs;
+  std::vector<char> busy;  // GPUs the jobs placed so far hold: policies place the next job on the others
   for (std::size_t j = 0; j < request.jobs.size(); ++j) {
     const JobRequest& job = request.jobs[j];
     StepRequest r = request.base;
+    r.busy_gpus = busy;
     r.workload_file = job.workload_file;
     if (job.workload_text) r.workload_text = job.workload_text;
     r.placement = job.placement;
@@ -70,6 +72,8 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
       if (!e.where) e.message = fmt::format("--job {}: {}", job.spec, e.message);
       return e;
     }
+    if (busy.empty()) busy.assign(static_cast<std::size_t>((*run)->network->num_gpus()), 0);
+    for (int g : gpus_of((*run)->graph)) busy[static_cast<std::size_t>(g)] = 1;
     runs.push_back(std::move(*run));
   }
 

@@ -40,8 +40,8 @@ const std::vector<OptionSpec>& run_options() {
       {"proto", "", true, "protocol for every collective (overrides the workload's communication.protocol)", ""},
       {"placement", "", true,
        "which GPUs the job runs on (its parallelism then multiplies to their count): all, packed:N, per-domain:K "
-       "(K GPUs of every NVLink domain: per-domain:64 on NVL72 racks), spread:N, random:N[:SEED], domains:LIST (whole "
-       "NVLink domains), gpus:LIST",
+       "(K GPUs of every NVLink domain: per-domain:64 on NVL72 racks), spread:N, random:N[:SEED], topology-aware:N "
+       "(under as few leaves and NVLink domains as hold N), domains:LIST (whole NVLink domains), gpus:LIST",
        "all"},
       {"job", "", true,
        "run several jobs at once instead of --workload: WORKLOAD_FILE@PLACEMENT[@START], one per job on GPUs of its "

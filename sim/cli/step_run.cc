@@ -92,7 +92,7 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   std::vector<int> placed;  // rank -> GPU; empty: every GPU
   std::string where;
   if (req.placement != "all") {
-    auto p = topology::place(network, req.placement);
+    auto p = topology::place(network, req.placement, req.busy_gpus);
     if (!p) return p.error();
     if (!p->everything) {
       placed = std::move(p->gpus);

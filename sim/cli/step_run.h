@@ -38,6 +38,7 @@ struct StepRequest {
   bool memory_only = false;       // stop after the memory plan (run->simulated stays false)
   bool memory_check = true;       // a configuration that does not fit in HBM is an input error
   std::string placement = "all";  // which GPUs the job runs on (topology::place)
+  std::vector<char> busy_gpus;    // per GPU, nonzero when another job holds it (topology::place); empty: none
 };
 
 // Everything a step's reports need. Held by pointer: its parts refer to

@@ -51,6 +51,55 @@ std::vector<std::vector<int>> domains_of(const Network& network) {
   return out;
 }
 
+// The first network switch on the route from `gpu` out of its NVLink
+// domain (its leaf), or -1 on a single domain.
+int leaf_of(const Network& network, int gpu) {
+  const int domain = network.nvlink_domain_of(gpu);
+  for (int other = 0; other < network.num_gpus(); other += 1) {
+    if (network.nvlink_domain_of(other) == domain) continue;
+    for (int l : network.route(gpu, other)) {
+      const auto& link = network.links()[static_cast<std::size_t>(l)];
+      if (link.to_kind == config::DeviceKind::kSwitch) return link.to_node;
+    }
+    return -1;
+  }
+  return -1;
+}
+
+// topology-aware:N over the free GPUs of `domains` (each its free GPUs).
+std::vector<int> topology_aware(const Network& network, const std::vector<std::vector<int>>& domains, long long n) {
+  std::map<int, std::vector<std::size_t>> by_leaf;  // leaf -> domains behind it
+  for (std::size_t d = 0; d < domains.size(); ++d)
+    if (!domains[d].empty()) by_leaf[leaf_of(network, domains[d].front())].push_back(d);
+  struct Group {
+    long long free = 0;
+    std::vector<std::size_t> domains;
+  };
+  std::vector<Group> groups;
+  for (auto& [leaf, ds] : by_leaf) {
+    Group g{0, ds};
+    for (std::size_t d : ds) g.free += static_cast<long long>(domains[d].size());
+    // The freest domains first, then in order: whole domains before partial ones.
+    std::stable_sort(g.domains.begin(), g.domains.end(),
+                     [&](std::size_t a, std::size_t b) { return domains[a].size() > domains[b].size(); });
+    groups.push_back(std::move(g));
+  }
+  // Best fit: the group with the fewest free GPUs that holds all n; else the freest first.
+  std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) { return a.free > b.free; });
+  std::size_t best = groups.size();
+  for (std::size_t k = 0; k < groups.size(); ++k)
+    if (groups[k].free >= n && (best == groups.size() || groups[k].free < groups[best].free)) best = k;
+  if (best < groups.size())
+    std::rotate(groups.begin(), groups.begin() + static_cast<long>(best), groups.begin() + static_cast<long>(best) + 1);
+  std::vector<int> out;
+  for (const auto& g : groups)
+    for (std::size_t d : g.domains)
+      for (int gpu : domains[d])
+        if (static_cast<long long>(out.size()) < n) out.push_back(gpu);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::string describe(const Network& network, const std::vector<int>& gpus) {
   std::map<int, int> per_domain;
   for (int g : gpus) ++per_domain[network.nvlink_domain_of(g)];
@@ -69,12 +118,24 @@ std::string describe(const Network& network, const std::vector<int>& gpus) {
 bool placement_form_known(const std::string& spec) {
   const std::string form = spec.substr(0, spec.find(':'));
   if (spec == "all") return true;
-  return spec.find(':') != std::string::npos && (form == "packed" || form == "per-domain" || form == "spread" ||
-                                                 form == "random" || form == "domains" || form == "gpus");
+  return spec.find(':') != std::string::npos &&
+         (form == "packed" || form == "per-domain" || form == "spread" || form == "random" || form == "domains" ||
+          form == "gpus" || form == "topology-aware");
 }
 
-Expected<Placement> place(const Network& network, const std::string& spec) {
+Expected<Placement> place(const Network& network, const std::string& spec, const std::vector<char>& busy) {
   const int n_gpus = network.num_gpus();
+  auto is_free = [&](int g) { return busy.empty() || !busy[static_cast<std::size_t>(g)]; };
+  std::vector<int> free;  // in order
+  for (int g = 0; g < n_gpus; ++g)
+    if (is_free(g)) free.push_back(g);
+  const int n_free = static_cast<int>(free.size());
+  // The free GPUs of each NVLink domain.
+  auto free_domains = [&] {
+    auto ds = domains_of(network);
+    for (auto& d : ds) d.erase(std::remove_if(d.begin(), d.end(), [&](int g) { return !is_free(g); }), d.end());
+    return ds;
+  };
   const auto colon = spec.find(':');
   const std::string form = spec.substr(0, colon);
   const std::string_view arg =
@@ -83,14 +144,22 @@ Expected<Placement> place(const Network& network, const std::string& spec) {
   Placement p;
   if (form == "all" && colon == std::string::npos) {
     for (int g = 0; g < n_gpus; ++g) p.gpus.push_back(g);
-  } else if (form == "packed" || form == "spread" || form == "random") {
+  } else if (form == "packed" || form == "spread" || form == "random" || form == "topology-aware") {
     const std::string_view count = arg.substr(0, form == "random" ? arg.find(':') : std::string_view::npos);
-    const long long n = whole(count, 1, n_gpus);
-    if (n < 0) return bad(fmt::format("{}:N needs N a whole number from 1 to {} (the topology's GPUs)", form, n_gpus));
+    const long long n = whole(count, 1, n_free);
+    if (n_free == 0) return bad(fmt::format("no GPU is free: other jobs hold all {}", n_gpus));
+    if (n < 0) {
+      return bad(n_free == n_gpus
+                     ? fmt::format("{}:N needs N a whole number from 1 to {} (the topology's GPUs)", form, n_gpus)
+                     : fmt::format("{}:N needs N a whole number from 1 to {} (the GPUs other jobs leave free, of {})",
+                                   form, n_free, n_gpus));
+    }
     if (form == "packed") {
-      for (int g = 0; g < n; ++g) p.gpus.push_back(g);
+      p.gpus.assign(free.begin(), free.begin() + n);
+    } else if (form == "topology-aware") {
+      p.gpus = topology_aware(network, free_domains(), n);
     } else if (form == "spread") {
-      const auto domains = domains_of(network);
+      const auto domains = free_domains();
       for (std::size_t k = 0; static_cast<long long>(p.gpus.size()) < n; ++k)
         for (const auto& d : domains)
           if (k < d.size() && static_cast<long long>(p.gpus.size()) < n) p.gpus.push_back(d[k]);
@@ -101,15 +170,16 @@ Expected<Placement> place(const Network& network, const std::string& spec) {
         seed = whole(arg.substr(second + 1), 0, 1LL << 62);
         if (seed < 0) return bad("random:N:SEED needs SEED a whole number >= 0");
       }
-      std::vector<int> all(static_cast<std::size_t>(n_gpus));
-      for (int g = 0; g < n_gpus; ++g) all[static_cast<std::size_t>(g)] = g;
+      std::vector<int> all = free;
       std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
       std::shuffle(all.begin(), all.end(), rng);
       p.gpus.assign(all.begin(), all.begin() + n);
       std::sort(p.gpus.begin(), p.gpus.end());
     }
   } else if (form == "per-domain") {
-    const auto domains = domains_of(network);
+    auto domains = free_domains();  // those with a free GPU
+    domains.erase(std::remove_if(domains.begin(), domains.end(), [](const auto& d) { return d.empty(); }),
+                  domains.end());
     std::size_t smallest = domains.empty() ? 0 : domains.front().size();
     for (const auto& d : domains) smallest = std::min(smallest, d.size());
     const long long k = whole(arg, 1, static_cast<long long>(smallest));

@@ -13,7 +13,16 @@
 //                    on NVL72, whole nodes on HGX), numbered in order of
 //                    their first GPU: "0-3,6";
 //   gpus:LIST        the GPUs listed, in that order: numbers and ranges,
-//                    "0-63,72-135".
+//                    "0-63,72-135";
+//   topology-aware:N N GPUs under as few leaf switches and NVLink domains
+//                    as can hold them: the fullest-fitting group of
+//                    domains behind one leaf (the first network switch on
+//                    their GPUs' routes out), filled domain by domain, the
+//                    freest domains first; when no leaf holds N, the leaves
+//                    with the most free GPUs first.
+// With other jobs on the cluster (`busy`), packed, spread, random,
+// per-domain and topology-aware take only free GPUs; the lists take what
+// they name (the caller refuses an overlap).
 // Ranks follow the GPUs' order in the topology (their index), except for
 // an explicit list, whose order is the rank order. NVLink domains are
 // Network::nvlink_domain_of's; GPUs are numbered as `collsim topo` lists
@@ -40,12 +49,13 @@ struct Placement {
 // from 1 to the GPUs there are, a domain with fewer than K GPUs, a GPU
 // out of range or listed twice. The message names the form expected and
 // what was found.
-Expected<Placement> place(const Network& network, const std::string& spec);
+// `busy`: per GPU, nonzero when another job holds it (empty: all free).
+Expected<Placement> place(const Network& network, const std::string& spec, const std::vector<char>& busy = {});
 
 // The forms, for messages; and whether `spec` names one (before a network
 // is at hand to check its numbers: a study's values).
 inline constexpr const char* kPlacementForms =
-    "all, packed:N, per-domain:K, spread:N, random:N[:SEED], domains:LIST or gpus:LIST";
+    "all, packed:N, per-domain:K, spread:N, random:N[:SEED], topology-aware:N, domains:LIST or gpus:LIST";
 bool placement_form_known(const std::string& spec);
 
 }  // namespace collsim::topology
