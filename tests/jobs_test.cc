@@ -235,6 +235,7 @@ TEST(Jobs, TheTraceHasAProcessPerJobAndALateJobStartsLate) {
   EXPECT_NE(h->html.find("data-chart=\"jobs-timeline\""), std::string::npos);
   EXPECT_NE(h->html.find("job 2: small on domains:2-3"), std::string::npos);
   EXPECT_NE(h->html.find("Floor plan, per job"), std::string::npos);
+
   EXPECT_EQ(h->html.find("<script"), std::string::npos);
   // The late job's step is unslowed and timed from its start.
   EXPECT_NEAR(r->jobs[1].together_s / r->jobs[1].alone_s, 1.0, 1e-9);
@@ -291,6 +292,23 @@ axes:
   const auto bad = collsim::testing::run_collsim("sweep " + dir + "bad.yaml --out " + dir + "out-bad");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("expected WORKLOAD_FILE@PLACEMENT"), std::string::npos) << bad.err;
+}
+
+TEST(Jobs, TheFloorPlanSaysWhoseTrafficEachCableCarries) {
+  // Two racks' worth of data-parallel jobs on the 8-rack GB200 cluster: each
+  // job's NICs cable to the fabric on their own, so the key names both jobs.
+  cli::JobsRequest req;
+  req.base.topology_file = std::string(COLLSIM_SOURCE_DIR) + "/topologies/gb200-nvl72-8rack.yaml";
+  req.base.workload_file = "small.yaml";
+  req.base.workload_text = kSmall;
+  req.base.workload_sets = {"parallelism.tp=8", "parallelism.sequence_parallel=false", "batch.global=18"};
+  req.base.backend = "analytical";
+  req.html = true;
+  req.jobs = {{"small.yaml", "domains:0-1", "a", 0, std::nullopt}, {"small.yaml", "domains:2-3", "b", 0, std::nullopt}};
+  auto r = cli::run_jobs(req);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_NE(r->html.find("data-chart=\"floor-plan-labels\""), std::string::npos);
+  for (const char* key : {">job 1</text>", ">job 2</text>"}) EXPECT_NE(r->html.find(key), std::string::npos) << key;
 }
 
 TEST(Jobs, AJobsFileListsWhatTheFlagsWouldGive) {

@@ -72,8 +72,20 @@ std::vector<double> cable_utilisation(const topology::Network& network, const st
 }
 
 std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Topology& topo,
-                           const std::vector<double>& utilisation) {
-  const bool by_util = !utilisation.empty();
+                           const std::vector<double>& utilisation, const std::vector<std::string>& labels) {
+  const bool by_label = !labels.empty();
+  const bool by_util = !utilisation.empty() && !by_label;
+  std::map<std::string, int> label_index;  // sorted: "job 1" < "job 2" < "shared"
+  for (const auto& l : labels)
+    if (!l.empty()) label_index.try_emplace(l, 0);
+  int next = 0;
+  for (auto& [l, k] : label_index) k = next++;
+  // A bundle of cables with different labels is "mixed" (its title counts them).
+  const std::string kMixed = "mixed: cables of several labels";
+  bool drew_mixed = false;
+  auto label_colour = [&](const std::string& l) {
+    return svg::category_colour(l == kMixed ? static_cast<int>(label_index.size()) : label_index[l]);
+  };
   if (spec.racks.empty()) {
     return svg::open_chart("floor-plan", 40) +
            R"(<text x="10" y="24">No floor plan: this topology places no device in a rack (docs/topology-format.md, "Floor plan").</text></svg>)";
@@ -111,23 +123,34 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
     }
     Bundle& b = ra == rb ? inside[static_cast<std::size_t>(ra)] : between[{std::min(ra, rb), std::max(ra, rb)}];
     if (!cable && !by_util) continue;  // on-board wiring: only its utilisation is of interest
+    if (by_label && labels[i].empty()) continue;
     const double u = by_util ? utilisation[i] : 0;
     ++b.cables;
     b.total_m += length[i];
     b.max_m = std::max(b.max_m, length[i]);
     b.max_util = std::max(b.max_util, u);
     b.sum_util += u;
-    if (cable && !built.medium[i].empty()) ++b.media[built.medium[i]];
+    if (by_label)
+      ++b.media[labels[i]];
+    else if (cable && !built.medium[i].empty())
+      ++b.media[built.medium[i]];
     longest = std::max(longest, length[i]);
   }
   std::set<std::string> drawn_media;
   auto colour_of = [&](const Bundle& b) {
     if (by_util) return svg::heat_colour(b.max_util);
+    if (by_label) {
+      if (b.media.size() > 1) drew_mixed = true;
+      return label_colour(b.media.size() > 1 ? kMixed : b.main_medium());
+    }
     drawn_media.insert(b.main_medium());
     return medium_colour(b.main_medium());
   };
 
-  std::string out = svg::open_chart(by_util ? "floor-plan-utilisation" : "floor-plan", height);
+  std::string out = svg::open_chart(by_label  ? "floor-plan-labels"
+                                    : by_util ? "floor-plan-utilisation"
+                                              : "floor-plan",
+                                    height);
   out += fmt::format(R"(<rect x="0" y="0" width="{}" height="{:.0f}" fill="#fbfbf8"/>)", kWidth, plan_h);
   // Bundles between racks under the racks; the width grows with the count.
   for (const auto& [pair, b] : between) {
@@ -137,10 +160,11 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
     std::string media;
     for (const auto& [m, n] : b.media) media += fmt::format("{}{} {}", media.empty() ? "" : ", ", n, m);
     const std::string title =
-        by_util ? fmt::format("{} - {}: {} links, utilisation max {:.1f}% mean {:.1f}%, longest {:.2f} m", ra.name,
-                              rb.name, b.cables, b.max_util * 100, b.sum_util / b.cables * 100, b.max_m)
-                : fmt::format("{} - {}: {} cables ({}), {:.1f} m in all, longest {:.2f} m", ra.name, rb.name, b.cables,
-                              media, b.total_m, b.max_m);
+        by_util    ? fmt::format("{} - {}: {} links, utilisation max {:.1f}% mean {:.1f}%, longest {:.2f} m", ra.name,
+                                 rb.name, b.cables, b.max_util * 100, b.sum_util / b.cables * 100, b.max_m)
+        : by_label ? fmt::format("{} - {}: {} cables carrying traffic ({})", ra.name, rb.name, b.cables, media)
+                   : fmt::format("{} - {}: {} cables ({}), {:.1f} m in all, longest {:.2f} m", ra.name, rb.name,
+                                 b.cables, media, b.total_m, b.max_m);
     // A dark casing under the coloured line keeps idle (pale) bundles visible.
     const double width = 1.5 + std::log2(1.0 + b.cables);
     out += fmt::format(
@@ -176,13 +200,15 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
   const double ly = plan_h + 14;
   out += fmt::format(
       R"(<text x="10" y="{:.0f}">{}</text>)", ly + 10,
-      svg::escape(by_util ? "Cables between racks (one line per pair of racks, wider = more links), "
-                            "coloured by the busiest link's utilisation over the step; racks by their "
-                            "busiest link inside."
-                          : fmt::format("Cables between racks (one line per pair of racks, wider = more cables), "
-                                        "coloured by the medium most of them are; the longest is {:.1f} m "
-                                        "(hover a line for its lengths).",
-                                        longest)));
+      svg::escape(by_label  ? "Cables between racks that carry traffic (one line per pair of racks, wider = more "
+                              "cables), coloured by whose traffic most of them carry."
+                  : by_util ? "Cables between racks (one line per pair of racks, wider = more links), "
+                              "coloured by the busiest link's utilisation over the step; racks by their "
+                              "busiest link inside."
+                            : fmt::format("Cables between racks (one line per pair of racks, wider = more cables), "
+                                          "coloured by the medium most of them are; the longest is {:.1f} m "
+                                          "(hover a line for its lengths).",
+                                          longest)));
   if (by_util) {
     for (int i = 0; i <= 10; ++i) {
       out += fmt::format(R"(<rect x="{}" y="{:.0f}" width="30" height="12" fill="{}"/>)", 10 + i * 30, ly + 22,
@@ -191,6 +217,17 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
     out += fmt::format(
         R"(<text x="10" y="{:.0f}" class="small">idle</text><text x="340" y="{:.0f}" class="small" text-anchor="end">100%</text>)",
         ly + 48, ly + 48);
+  } else if (by_label) {
+    double x = 10;
+    std::vector<std::string> keys;
+    for (const auto& [l, k] : label_index) keys.push_back(l);
+    if (drew_mixed) keys.push_back(kMixed);
+    for (const auto& l : keys) {
+      out += fmt::format(R"(<rect class="label-key" x="{:.0f}" y="{:.0f}" width="30" height="12" fill="{}"/>)", x,
+                         ly + 22, label_colour(l));
+      out += fmt::format(R"(<text x="{:.0f}" y="{:.0f}" class="small">{}</text>)", x + 36, ly + 32, svg::escape(l));
+      x += l == kMixed ? 240 : 110;
+    }
   } else {
     double x = 10;
     for (const auto& m : drawn_media) {

@@ -24,9 +24,11 @@ std::vector<double> cable_utilisation(const topology::Network& network, const st
 
 // `utilisation` empty: cables coloured by medium (as built, the commonest
 // in each bundle between two racks; lengths in each line's title). Otherwise one value per
-// file link. A topology without racks gets a short note instead of a plan.
+// file link. `labels` given (one per file link, "" = not drawn): cables
+// coloured by label (the commonest in each bundle: "job 1", "shared"),
+// with a key. A topology without racks gets a short note instead of a plan.
 std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Topology& topo,
-                           const std::vector<double>& utilisation = {});
+                           const std::vector<double>& utilisation = {}, const std::vector<std::string>& labels = {});
 
 std::string tiers_svg(const config::TopologySpec& spec, const topology::Topology& topo);
 

@@ -82,10 +82,30 @@ std::string jobs_html(const JobsHtmlInputs& in) {
     body += "</table>";
   }
 
+  // Whose traffic each cable carries: a job's, or several jobs' (shared).
+  const auto& links = in.network->links();
+  std::vector<int> user(in.spec->links.size(), -1);  // job index, -2 shared, -1 none
+  for (std::size_t j = 0; j < in.alone_link_bytes.size(); ++j) {
+    const auto& bytes = *in.alone_link_bytes[j];
+    for (std::size_t l = 0; l < links.size() && l < bytes.size(); ++l) {
+      if (!(bytes[l] > 0)) continue;
+      for (int f : links[l].spec_links) {
+        int& u = user[static_cast<std::size_t>(f)];
+        u = u == -1 || u == static_cast<int>(j) ? static_cast<int>(j) : -2;
+      }
+    }
+  }
+  std::vector<std::string> labels(user.size());
+  for (std::size_t f = 0; f < user.size(); ++f)
+    labels[f] = user[f] == -2 ? "shared" : user[f] >= 0 ? fmt::format("job {}", user[f] + 1) : "";
   body +=
-      "<h2>Floor plan, per job</h2><p class=\"sub\">Racks where they stand (from above); each plan colours the "
-      "cables by one job's utilisation alone, so the cables two plans both colour are where the jobs can meet. "
-      "Hover a line or rack for its cables, lengths and utilisation.</p>";
+      "<h2>Floor plan: whose traffic each cable carries</h2><p class=\"sub\">Racks where they stand (from "
+      "above); cables that carry one job's traffic in its colour, those several jobs use as shared, and a bundle "
+      "holding cables of different jobs as mixed. Hover a line for its cables.</p>" +
+      floor_plan_svg(*in.spec, *in.topo, {}, labels);
+  body +=
+      "<h2>Floor plan, per job</h2><p class=\"sub\">Each plan colours the cables by one job's utilisation "
+      "alone. Hover a line or rack for its cables, lengths and utilisation.</p>";
   for (std::size_t j = 0; j < in.job_labels.size() && j < in.alone_link_bytes.size(); ++j) {
     const auto util = cable_utilisation(*in.network, *in.alone_link_bytes[j], in.alone_s[j], in.spec->links.size());
     body += "<h3>" + svg::escape(in.job_labels[j]) + "</h3>" + floor_plan_svg(*in.spec, *in.topo, util);
