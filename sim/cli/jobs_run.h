@@ -29,8 +29,10 @@ namespace collsim::cli {
 
 inline constexpr int kInterferenceSteps = 3;
 // At most this many operations in the merged simulation (repeats are cut
-// to fit, and the cut is reported): about 1 KB each.
-inline constexpr double kMaxMergedOps = 2e7;
+// to fit, and the cut is reported): a step's operation takes about 400
+// bytes with its result (the 576-GPU Llama-3 405B step: 784 k operations,
+// 340 MB in all), so 5 M is about 2 GB.
+inline constexpr double kMaxMergedOps = 5e6;
 
 struct JobRequest {
   std::string workload_file;

@@ -57,6 +57,29 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   return cap * 1e9 / channels;
 }
 
+double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain) {
+  if (protocol == Protocol::kNone || gpus_per_domain < 1 || nodes < 1) return 0;
+  int arch = -1;  // Ampere, Hopper, Blackwell
+  if (gpu_model == "a100") arch = 0;
+  if (gpu_model == "h100" || gpu_model == "h200") arch = 1;
+  if (gpu_model == "b200" || gpu_model == "gb200" || gpu_model == "b300" || gpu_model == "gb300") arch = 2;
+  if (arch < 0) return 0;
+  constexpr std::array<std::array<double, 3>, 3> kPerChTree{
+      {{24.0, 23.6, 17.8}, {38.7, 41.4, 36.0}, {70.0, 42.8, 24.0}}};
+  constexpr std::array<std::array<double, 3>, 3> kPerChTreeLL128{
+      {{20.0, 20.0, 20.0}, {36.7, 36.7, 29.0}, {55.6, 31.67, 20.0}}};
+  const int column = nodes == 1 ? 0 : nodes == 2 ? 1 : 2;
+  const double channels = std::min(gpus_per_domain, 32);
+  double bus = channels * kPerChTree[static_cast<std::size_t>(arch)][static_cast<std::size_t>(column)];
+  if (protocol == Protocol::kLL128)
+    bus = std::min(bus, channels * kPerChTreeLL128[static_cast<std::size_t>(arch)][static_cast<std::size_t>(column)]);
+  if (protocol == Protocol::kLL) {
+    const double ll = ring_protocol_cap_Bps(protocol, gpu_model, nodes, 1) / 1e9;  // llMaxBw, GB/s
+    if (ll > 0) bus = std::min(bus, ll);
+  }
+  return 0.5 * bus * 1e9;
+}
+
 bool protocol_supported(LatencyFamily family, Protocol protocol) {
   const bool simple_only = family == LatencyFamily::kNvls || family == LatencyFamily::kNvlsTree ||
                            family == LatencyFamily::kPat || family == LatencyFamily::kCollNet;

@@ -56,6 +56,22 @@ struct ProtocolCosts {
 // is not applied: collsim's ring channels are not NCCL's channels.
 double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels);
 
+// NCCL's throughput limit of its tree all-reduce, from its tuning model
+// (NCCL 2.30.7 src/graph/tuning.cc): a tree channel carries at most
+// perChMaxTreeBw of bus bandwidth (Simple; Ampere 24.0 / 23.6 / 17.8,
+// Hopper 38.7 / 41.4 / 36.0, Blackwell 70.0 / 42.8 / 24.0 GB/s on 1, 2 and
+// 3+ nodes), LL128 also at most perChMaxTreeLL128Bw (Ampere 20 / 20 / 20,
+// Hopper 36.7 / 36.7 / 29.0, Blackwell 55.6 / 31.67 / 20.0), LL at most
+// llMaxBw in all (as ring_protocol_cap_Bps); NCCL's tree moves half its bus
+// bandwidth as algorithm bandwidth. The kernel, not the links, sets it: a
+// tree channel's threads both reduce up and broadcast down. ASSUMPTION:
+// NCCL runs min(GPUs per NVLink domain, 32) tree channels (one per NIC of
+// an 8-NIC node: its search does not duplicate channels below 50 GB/s
+// each on Hopper and later, src/graph/search.cc). Returns the cap on the
+// all-reduce's algorithm bandwidth (payload bytes/s of the whole
+// collective), 0 when there is none (a GPU model collsim does not place).
+double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain);
+
 // Costs for `family` x `protocol` on a route of `hop` kind.
 ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind hop);
 // PAT (pat.h) as NCCL 2.30.7 models it (src/graph/tuning.cc), Simple only:

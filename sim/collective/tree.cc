@@ -56,7 +56,11 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
   for (const auto& d : domains) widest = std::max(widest, d.size());
   const int heads = static_cast<int>(widest);
   const int channels = 2 * heads;  // (head c, tree t) -> channel 2 c + t
-  const int slices = piece_count(bytes / channels, options.min_slice_bytes, options.max_slices);
+  // Each slice of each channel goes up and down ranks - 1 edges.
+  const double per_slice = 2.0 * channels * std::max(1, ranks - 1);
+  const int most = std::clamp(static_cast<int>(std::min(1e9, options.max_slice_transfers / per_slice)),
+                              std::min(options.min_slices, options.max_slices), options.max_slices);
+  const int slices = piece_count(bytes / channels, options.min_slice_bytes, most);
   Schedule s =
       empty_schedule("allreduce", "tree", ranks, bytes, channels * slices);  // chunk = channel * slices + slice
   s.latency_family = LatencyFamily::kTree;

@@ -34,10 +34,16 @@ namespace collsim::collective {
 
 struct TreeOptions {
   // Named defaults: slices of at least 512 KiB (NCCL Simple's step,
-  // src/init.cc: a 4 MiB buffer in 8 steps), at most 64 per channel,
-  // bounding the flow count while keeping the pipeline fill small.
+  // src/init.cc: a 4 MiB buffer in 8 steps, and its tree chunk), at most
+  // max_slices per channel, fewer (down to min_slices) while the slices'
+  // transfers would exceed max_slice_transfers: NCCL's chunks keep its
+  // pipeline's fill negligible, and coarser slices make the fill a share
+  // of the time once each channel's rate is capped (protocol.h
+  // tree_protocol_cap_Bps: 64 slices cost 22% at 8 GiB on 4 B200 nodes).
   double min_slice_bytes = 512.0 * 1024;
-  int max_slices = 64;
+  int max_slices = 1024;
+  int min_slices = 64;
+  double max_slice_transfers = 4e6;
   // One slice's transfers repeated (Schedule::repeats), which backends cost
   // without holding slices x transfers; false: every slice written out (the
   // same transfers in the same order as expand() gives).

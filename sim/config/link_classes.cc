@@ -43,7 +43,7 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // in steps of 5: mean |error| 7.8% at 55, 7.9% at 50, 9.6% at 60),
       // whose time exceeds the bandwidth line by about 10 us per ring step
       // at every node count; with 8 GPUs per node one step in eight
-      // crosses EFA (docs/validation.md, AWS EFA).
+      // crosses EFA (docs/validation-efa.md).
       // Held out: the all-reduce and all-to-all curves of the same source.
       {"efa", 0.90, 0, 0, 55e-6},
       // PCIe Gen5 x16: NCCL models 48 of 63 GB/s (hardware.yaml pcie_x16_per_direction).

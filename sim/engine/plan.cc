@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <set>
 #include <unordered_map>
@@ -217,6 +218,29 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       protocol_cap =
           collective::ring_protocol_cap_Bps(s.protocol, model, nodes, channels) /
           collective::protocol_costs(s.latency_family, s.protocol, collective::HopKind::kNet).payload_fraction;
+    }
+    // NCCL's tree throughput (protocol.h tree_protocol_cap_Bps): the cap on
+    // the whole all-reduce, shared by its channels, each moving its share of
+    // the buffer through every hop at its channel's rate.
+    if (s.algo == "tree" && s.protocol != collective::Protocol::kNone && s.ranks > 1) {
+      std::map<int, int> per_domain;
+      std::string model;
+      for (int r = 0; r < s.ranks; ++r) {
+        const int e = endpoint(r);
+        if (e < 0 || e >= network.num_gpus()) continue;
+        ++per_domain[network.nvlink_domain_of(e)];
+        if (model.empty()) model = network.gpu_model(e);
+      }
+      int widest = 0;
+      for (const auto& [d, n] : per_domain) widest = std::max(widest, n);
+      const double cap =
+          collective::tree_protocol_cap_Bps(s.protocol, model, static_cast<int>(per_domain.size()), widest);
+      const int channels = 2 * widest;  // tree.h: two channels per GPU of the widest domain
+      if (cap > 0 && channels > 0) {
+        protocol_cap =
+            cap / channels /
+            collective::protocol_costs(s.latency_family, s.protocol, collective::HopKind::kNet).payload_fraction;
+      }
     }
     // Resolves one transfer's hosts, route and protocol costs.
     struct Resolved {
