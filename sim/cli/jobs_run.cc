@@ -56,7 +56,8 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
   };
   if (request.jobs.empty()) return make_error("--job: give at least one job (WORKLOAD_FILE@PLACEMENT)");
   std::vector<std::unique_ptr<StepRun>> runs;
-  std::vector<char> busy;  // GPUs the jobs placed so far hold: policies place the next job on the others
+  std::vector<int> owner;  // per GPU: the job placed on it so far, or -1
+  std::vector<char> busy;  // owner >= 0, as topology::place takes it: policies place the next job on the others
   for (std::size_t j = 0; j < request.jobs.size(); ++j) {
     const JobRequest& job = request.jobs[j];
     StepRequest r = request.base;
@@ -72,28 +73,26 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
       if (!e.where) e.message = fmt::format("--job {}: {}", job.spec, e.message);
       return e;
     }
-    if (busy.empty()) busy.assign(static_cast<std::size_t>((*run)->network->num_gpus()), 0);
-    for (int g : gpus_of((*run)->graph)) busy[static_cast<std::size_t>(g)] = 1;
-    runs.push_back(std::move(*run));
-  }
-
-  // Two jobs on one GPU: refused, naming the GPU and both jobs.
-  const topology::Network& network = *runs.front()->network;
-  std::vector<int> owner(static_cast<std::size_t>(network.num_gpus()), -1);
-  for (std::size_t j = 0; j < runs.size(); ++j) {
-    for (int g : gpus_of(runs[j]->graph)) {
+    // Two jobs on one GPU (a list naming another job's): refused, naming
+    // the GPU and both jobs, before the next job is costed.
+    if (owner.empty()) owner.assign(static_cast<std::size_t>((*run)->network->num_gpus()), -1);
+    if (busy.empty()) busy.assign(owner.size(), 0);
+    for (int g : gpus_of((*run)->graph)) {
       int& o = owner[static_cast<std::size_t>(g)];
       if (o >= 0) {
-        const auto& topo = runs.front()->topo;
+        const auto& topo = (*run)->topo;
         return make_error(fmt::format(
             "--job {}: GPU {} is also job {}'s (--job {}); jobs run on disjoint GPUs: give each a placement of its own "
             "(domains:LIST or gpus:LIST)",
-            request.jobs[j].spec, topo.graph[topo.gpus[static_cast<std::size_t>(g)]].name, o + 1,
+            job.spec, topo.graph[topo.gpus[static_cast<std::size_t>(g)]].name, o + 1,
             request.jobs[static_cast<std::size_t>(o)].spec));
       }
       o = static_cast<int>(j);
+      busy[static_cast<std::size_t>(g)] = 1;
     }
+    runs.push_back(std::move(*run));
   }
+  const topology::Network& network = *runs.front()->network;
 
   JobsResult out;
   out.topology = runs.front()->spec.name;
@@ -165,6 +164,7 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
     o.where = run.report.placement.empty() ? fmt::format("all {} GPUs", network.num_gpus()) : run.report.placement;
     o.gpus = run.graph.gpus;
     o.alone_s = run.result.step_time_s;
+    o.tokens_per_step = static_cast<double>(run.workload.batch.global) * run.workload.model.seq_len;
     o.repeats = steps[j].repeats;
     o.start_s = request.jobs[j].start_s;
     o.first_together_s = finish[j].empty() ? 0 : finish[j].front() - o.start_s;

@@ -64,6 +64,7 @@ struct JobOutcome {
   double alone_s = 0;           // one step alone on the cluster
   double together_s = 0;        // mean step time with the other jobs running
   double first_together_s = 0;  // its first step with the others
+  double tokens_per_step = 0;   // global batch x sequence length
   double start_s = 0;
   int repeats = 1;
 };

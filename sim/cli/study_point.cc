@@ -178,11 +178,8 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     double worst = 0;  // the most slowed neighbour's slowdown (below 1: see jobs_run.cc's note)
     for (std::size_t j = 1; j < ran->jobs.size(); ++j)
       worst = std::max(worst, ran->jobs[j].together_s / ran->jobs[j].alone_s);
-    auto w = workload::load_workload_text(files.at(b.workload), b.workload, b.workload_sets);
-    if (!w) return error(w.error().to_string());
-    const double tokens = static_cast<double>(w->batch.global) * w->model.seq_len;
     report::set_metric(t, row, "step_time_s", me.together_s);
-    report::set_metric(t, row, "tokens_per_s", tokens / me.together_s);
+    report::set_metric(t, row, "tokens_per_s", me.tokens_per_step / me.together_s);
     report::set_metric(t, row, "step_time_alone_s", me.alone_s);
     report::set_metric(t, row, "slowdown", me.together_s / me.alone_s);
     report::set_metric(t, row, "neighbour_slowdown", worst);

@@ -55,7 +55,7 @@ std::vector<std::vector<int>> domains_of(const Network& network) {
 // domain (its leaf), or -1 on a single domain.
 int leaf_of(const Network& network, int gpu) {
   const int domain = network.nvlink_domain_of(gpu);
-  for (int other = 0; other < network.num_gpus(); other += 1) {
+  for (int other = 0; other < network.num_gpus(); ++other) {
     if (network.nvlink_domain_of(other) == domain) continue;
     for (int l : network.route(gpu, other)) {
       const auto& link = network.links()[static_cast<std::size_t>(l)];
