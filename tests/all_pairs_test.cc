@@ -73,6 +73,12 @@ TEST(AllPairs, CostsExactlyAsItsTransfers) {
       {"topologies/h100-ib400-128node.yaml", {"cluster.nodes=3", "cluster.fabric.class=efa"}, 1, true},
       {"topologies/dgx-a100-hdr200-4node.yaml", {}, 1, false},
       {"topologies/gb200-nvl72-8rack.yaml", {}, 5, false},
+      // Several leaves per rail on two and three tiers: relays grouped by
+      // their leaf (topology/exit_routes.h), routes walked through the
+      // spines and cores.
+      {"topologies/h100-ib400-128node.yaml", {"cluster.nodes=12", "cluster.fabric.leaf_radix=8"}, 1, false},
+      {"topologies/h100-ib400-16384node.yaml", {"cluster.nodes=16", "cluster.fabric.leaf_radix=8"}, 1, false},
+      {"topologies/h100-ib400-16384node.yaml", {"cluster.nodes=16", "cluster.fabric.leaf_radix=8"}, 3, true},
       {no_nvswitch, {}, 1, true},
   };
   AnalyticalBackend backend;
@@ -118,21 +124,23 @@ TEST(AllPairs, NicLoadIsTheClosedForm) {
   EXPECT_NEAR((*r)[0].time_s, 24 * S / 32 / (50e9 * 0.94), 1e-3 * (*r)[0].time_s);
 }
 
-// The work is counted before any route is searched: one route per
-// destination and sending domain with PXN, plus each sender's leg to its
-// relay and the pairs inside domains; one per pair without PXN. Over the
-// limit, one clear error (bad input: exit 2 from the CLI).
+// The work is counted before any route is searched: with PXN each
+// sender's leg to its relay, the pairs inside domains, and one walk per
+// destination and exit group (the relays at its position that leave
+// through one switch); one search per pair without PXN. Over the limit,
+// one clear error (bad input: exit 2 from the CLI).
 TEST(AllPairs, TooManyRouteSearchesAreRefusedBeforeAnyIsMade) {
-  // 4 nodes of 8: inside nodes 4 x 8 x 7 = 224; per (node, position) with
-  // PXN 3 destinations (that position in the other nodes) and 8 legs to
-  // the relay: 4 x 8 x 11 = 352. In all 576.
+  // 4 nodes of 8 on one leaf per rail: inside nodes 4 x 8 x 7 = 224; per
+  // (node, position) 8 legs to the relay: 4 x 8 x 8 = 256; per position
+  // one exit group (the rail's leaf) and 4 destinations: 8 x 4 = 32. In
+  // all 512.
   const topology::Network pxn(load("topologies/h100-ib400-4node.yaml", {}));
   const collective::Schedule s = collective::direct_alltoall(32, 1e6);
-  EXPECT_TRUE(detail::cost_all_pairs(pxn, s, {}, false, 576).ok());
-  const auto refused = detail::cost_all_pairs(pxn, s, {}, false, 575);
+  EXPECT_TRUE(detail::cost_all_pairs(pxn, s, {}, false, 512).ok());
+  const auto refused = detail::cost_all_pairs(pxn, s, {}, false, 511);
   ASSERT_FALSE(refused.ok());
   EXPECT_FALSE(refused.error().internal());
-  EXPECT_NE(refused.error().message.find("an all-to-all over 32 ranks in 4 NVLink domains needs about 5.8e+02 route "
+  EXPECT_NE(refused.error().message.find("an all-to-all over 32 ranks in 4 NVLink domains needs about 5.1e+02 route "
                                          "searches"),
             std::string::npos)
       << refused.error().message;

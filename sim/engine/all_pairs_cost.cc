@@ -7,77 +7,27 @@
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <span>
 #include <unordered_map>
 
 #include "sim/core/log.h"
+#include "sim/engine/all_pairs_parts.h"
 #include "sim/engine/plan.h"
+#include "sim/topology/exit_routes.h"
 
 namespace collsim::engine::detail {
 
 namespace {
 
-using collective::HopKind;
-
-// Each pair's time, as make_plan resolves a transfer (transfer_timing) and
-// the analytical backend runs it: its latency, then its wire bytes at the
-// route's rate under the window cap.
-class PairCoster {
- public:
-  explicit PairCoster(const collective::Schedule& s)
-      : block_bytes_(s.bytes / s.ranks), ranks_(s.ranks), protocol_(s.protocol) {
-    for (HopKind k : {HopKind::kNvlink, HopKind::kPcie, HopKind::kNet})
-      costs_[static_cast<std::size_t>(k)] = collective::protocol_costs(s.latency_family, s.protocol, k);
-  }
-  // Costs one pair over `route`; returns its wire bytes.
-  double pair(const RouteFacts& route) {
-    const auto& c = costs_[static_cast<std::size_t>(route.kind)];
-    const TransferTiming timing = transfer_timing(route, c, protocol_);
-    const double wire = block_bytes_ / c.payload_fraction;
-    slowest_s_ = std::max(slowest_s_, timing.latency_s + wire / capped_rate(route.rate_Bps, timing.max_rate_Bps));
-    launch_s_ = std::max(launch_s_, c.launch_latency_s + c.launch_latency_per_rank_s * ranks_);
-    sent_ += wire;
-    return wire;
-  }
-  double makespan_s() const { return launch_s_ + slowest_s_; }
-  double bytes_sent() const { return sent_; }
-
- private:
-  std::array<collective::ProtocolCosts, 3> costs_;
-  double block_bytes_;
-  int ranks_;
-  collective::Protocol protocol_;
-  double slowest_s_ = 0, launch_s_ = 0, sent_ = 0;
-};
-
-// Bytes per link, and the busiest link's bytes / rate.
-class LinkLoads {
- public:
-  explicit LinkLoads(const topology::Network& network) : network_(network), bytes_(network.links().size(), 0.0) {}
-  void add(const std::vector<int>& route, double bytes) {
-    for (int l : route) {
-      double& b = bytes_[static_cast<std::size_t>(l)];
-      if (b == 0) touched_.push_back(l);
-      b += bytes;
-    }
-  }
-  double bound_s() const {
-    double bound = 0;
-    for (int l : touched_)
-      bound =
-          std::max(bound, bytes_[static_cast<std::size_t>(l)] / network_.links()[static_cast<std::size_t>(l)].rate_Bps);
-    return bound;
-  }
-
- private:
-  const topology::Network& network_;
-  std::vector<double> bytes_;
-  std::vector<int> touched_;
-};
+using all_pairs::LinkFacts;
+using all_pairs::LinkLoads;
+using all_pairs::PairCoster;
+using all_pairs::RelayedSenders;
 
 // Above this many, a terminal shows progress (a few seconds of work).
 constexpr double kProgressAboveSearches = 5e6;
 
-// "collsim: all-to-all: D of N NVLink domains costed, about T s left" on
+// "collsim: all-to-all: G of N sender groups costed, about T s left" on
 // standard error, redrawn at most once a second; erased when done.
 class Progress {
  public:
@@ -89,7 +39,7 @@ class Progress {
     last_ = now;
     drawn_ = true;
     const double spent = std::chrono::duration<double>(now - started_).count();
-    std::fprintf(stderr, "\r\033[Kcollsim: all-to-all: %zu of %zu NVLink domains costed, about %.0f s left", done,
+    std::fprintf(stderr, "\r\033[Kcollsim: all-to-all: %zu of %zu sender groups costed, about %.0f s left", done,
                  total_, spent * static_cast<double>(total_ - done) / static_cast<double>(done));
     std::fflush(stderr);
   }
@@ -135,19 +85,16 @@ Expected<ScheduleResult> cost_all_pairs(const topology::Network& network, const 
   }
 
   // Each domain's relay per destination position (-1: every member sends
-  // straight; -2: no destination there), and the route searches they make.
-  // Every member relays through the same GPU (pxn_relay depends on the
-  // sender's domain and the receiver's position), the relay itself sending
-  // straight: pxn_relay(relay, d) is -1.
+  // straight; -2: no destination there). Every member relays through the
+  // same GPU (pxn_relay depends on the sender's domain and the receiver's
+  // position), the relay itself sending straight: pxn_relay(relay, d) is -1.
   auto outside = [&](std::size_t D, int r) { return domain_of[static_cast<std::size_t>(r)] != static_cast<int>(D); };
   std::vector<std::vector<int>> relay_at(members.size());
-  double searches = 0;
+  double searches = 0;  // route searches and walks, counted before any is made
   for (std::size_t D = 0; D < members.size(); ++D) {
     const auto& m = members[D];
     searches += static_cast<double>(m.size()) * (static_cast<double>(m.size()) - 1);
     relay_at[D].assign(at_position.size(), -2);
-    std::vector<char> own(at_position.size(), 0);  // positions this domain has a rank at
-    for (int g : m) own[static_cast<std::size_t>(network.domain_position(g))] = 1;
     for (std::size_t j = 0; j < at_position.size(); ++j) {
       const auto& ranks = at_position[j];
       const auto first = std::find_if(ranks.begin(), ranks.end(), [&](int r) { return outside(D, r); });
@@ -156,89 +103,134 @@ Expected<ScheduleResult> cost_all_pairs(const topology::Network& network, const 
       int relay = network.pxn_relay(m[0], d0);
       if (relay < 0 && m.size() > 1 && network.pxn_relay(m[1], d0) == m[0]) relay = m[0];
       relay_at[D][j] = relay;
-      const double there = static_cast<double>(ranks.size()) - own[j];  // destinations outside the domain
-      searches += relay >= 0 ? there + static_cast<double>(m.size()) : there * static_cast<double>(m.size());
+      const double there =
+          static_cast<double>(std::count_if(ranks.begin(), ranks.end(), [&](int r) { return outside(D, r); }));
+      searches += relay >= 0 ? static_cast<double>(m.size()) : there * static_cast<double>(m.size());
     }
+  }
+  // With relays, one walk per destination and exit group of the relays at
+  // its position (topology/exit_routes.h), or per relay where a relay has
+  // no gateway.
+  auto relays_at = [&](std::size_t j, std::vector<int>* relays, std::vector<std::size_t>* domains) {
+    relays->clear();
+    domains->clear();
+    for (std::size_t D = 0; D < members.size(); ++D) {
+      if (relay_at[D][j] < 0) continue;
+      relays->push_back(relay_at[D][j]);
+      domains->push_back(D);
+    }
+  };
+  std::vector<int> relays;
+  std::vector<std::size_t> relay_domains;
+  std::size_t group_count = 0;
+  for (std::size_t j = 0; j < at_position.size(); ++j) {
+    relays_at(j, &relays, &relay_domains);
+    if (relays.empty()) continue;
+    const topology::ExitRoutes exits(network, relays);
+    double walkers = exits.num_groups();
+    for (std::size_t i = 0; i < relays.size(); ++i) walkers += exits.group_of(static_cast<int>(i)) < 0 ? 1 : 0;
+    searches += walkers * static_cast<double>(at_position[j].size());
+    group_count += static_cast<std::size_t>(exits.num_groups());
   }
   if (searches > max_route_searches) {
     return make_error(fmt::format(
         "an all-to-all over {} ranks in {} NVLink domains needs about {:.2g} route searches on the analytical "
-        "backend (one per destination and sending domain with PXN, one per pair without), above the {:.2g} "
-        "it runs (minutes); use fewer ranks (--ranks)",
+        "backend (one per destination and group of relays leaving through one switch with PXN, one per pair "
+        "without), above the {:.2g} it runs (minutes); use fewer ranks (--ranks)",
         p, members.size(), searches, max_route_searches));
   }
 
   PairCoster cost(s);
   LinkLoads loads(network);
-  std::vector<int> route, straight;
+  const LinkFacts link_facts(network);
+  std::vector<int> route, straight, tail;
   auto direct = [&](int src, int dst) -> Status {
     network.route_into(src, dst, &straight);
     if (straight.empty()) {
       return make_error(fmt::format("no route from {} to {}", network.endpoints()[static_cast<std::size_t>(src)],
                                     network.endpoints()[static_cast<std::size_t>(dst)]));
     }
-    loads.add(straight, cost.pair(route_facts(network, straight)));
+    loads.add(straight, cost.pair(link_facts.of(straight)));
     return Ok{};
   };
-
-  Progress progress(show_progress && searches > kProgressAboveSearches, members.size());
-  const bool debug = log::enabled(spdlog::level::debug);
-  std::vector<std::vector<int>> to_relay;  // per member of a domain: its leg to the relay
-  std::vector<RouteFacts> leg;
-  std::vector<double> leg_bytes;
-  std::vector<char> relayed;
-  for (std::size_t D = 0; D < members.size(); ++D) {
-    progress.at(D);
-    const auto& m = members[D];
-    for (int a : m)
-      for (int b : m)
+  for (std::size_t D = 0; D < members.size(); ++D)
+    for (int a : members[D])
+      for (int b : members[D])
         if (a != b)
           if (auto ok = direct(a, b); !ok) return ok.error();
-    for (std::size_t j = 0; j < at_position.size(); ++j) {
-      if (relay_at[D][j] == -2) continue;
-      const int relay = relay_at[D][j];
-      to_relay.resize(m.size());
-      leg.assign(m.size(), RouteFacts{});
-      leg_bytes.assign(m.size(), 0.0);
-      relayed.assign(m.size(), 0);
-      for (std::size_t k = 0; k < m.size() && relay >= 0; ++k) {
-        to_relay[k].clear();
-        if (m[k] != relay) network.route_into(m[k], relay, &to_relay[k]);
-        // A sender without a leg to the relay sends straight (Network::p2p_route).
-        relayed[k] = m[k] == relay || !to_relay[k].empty();
-        if (relayed[k]) leg[k] = route_facts(network, to_relay[k]);
+
+  Progress progress(show_progress && searches > kProgressAboveSearches, group_count);
+  std::size_t groups_done = 0;
+  const bool debug = log::enabled(spdlog::level::debug);
+  for (std::size_t j = 0; j < at_position.size(); ++j) {
+    // Domains whose members send straight to every destination here.
+    for (std::size_t D = 0; D < members.size(); ++D) {
+      if (relay_at[D][j] != -1) continue;
+      for (int dst_rank : at_position[j])
+        if (outside(D, dst_rank))
+          for (int a : members[D])
+            if (auto ok = direct(a, gpu[static_cast<std::size_t>(dst_rank)]); !ok) return ok.error();
+    }
+    relays_at(j, &relays, &relay_domains);
+    if (relays.empty()) continue;
+    const topology::ExitRoutes exits(network, relays);
+    RelayedSenders senders(network, link_facts, exits, relays, relay_domains, members);
+    // One relay's destinations route by route (the per-pair form).
+    auto each_pair = [&](std::size_t i, int d) -> Status {
+      const auto& m = members[relay_domains[i]];
+      const int relay = relays[i];
+      network.route_into(relay, d, &route);
+      if (route.empty()) {
+        for (int a : m)
+          if (auto ok = direct(a, d); !ok) return ok;
+        return Ok{};
       }
-      for (int dst_rank : at_position[j]) {
-        if (!outside(D, dst_rank)) continue;
-        const int d = gpu[static_cast<std::size_t>(dst_rank)];
-        if (relay >= 0) network.route_into(relay, d, &route);
-        const bool onward = relay >= 0 && !route.empty();
-        if (!onward) {
-          for (int a : m)
-            if (auto ok = direct(a, d); !ok) return ok.error();
+      const RouteFacts last = link_facts.of(route);
+      double sum = 0;
+      for (std::size_t k = 0; k < m.size(); ++k) {
+        if (!senders.relayed(i, k)) {
+          if (auto ok = direct(m[k], d); !ok) return ok;
           continue;
         }
-        const RouteFacts last = route_facts(network, route);
-        double sum = 0;
-        for (std::size_t k = 0; k < m.size(); ++k) {
-          if (!relayed[k]) continue;
-          if (debug && m[k] != relay) {  // as Network::p2p_route logs it
-            log::debug("pxn: {} -> {} relayed through {}", network.endpoints()[static_cast<std::size_t>(m[k])],
-                       network.endpoints()[static_cast<std::size_t>(d)],
-                       network.endpoints()[static_cast<std::size_t>(relay)]);
-          }
-          const double wire = cost.pair(join(leg[k], last));
-          leg_bytes[k] += wire;
-          sum += wire;
+        if (debug && m[k] != relay) {  // as Network::p2p_route logs it
+          log::debug("pxn: {} -> {} relayed through {}", network.endpoints()[static_cast<std::size_t>(m[k])],
+                     network.endpoints()[static_cast<std::size_t>(d)],
+                     network.endpoints()[static_cast<std::size_t>(relay)]);
         }
-        loads.add(route, sum);
-        for (std::size_t k = 0; k < m.size(); ++k)
-          if (!relayed[k])
-            if (auto ok = direct(m[k], d); !ok) return ok.error();
+        const double wire = cost.pair(join(senders.leg(i, k), last));
+        senders.add_leg_bytes(i, k, wire);
+        sum += wire;
       }
-      for (std::size_t k = 0; k < m.size(); ++k)
-        if (relayed[k]) loads.add(to_relay[k], leg_bytes[k]);
+      loads.add(route, sum);
+      return Ok{};
+    };
+    std::vector<int> member_of_domain(members.size(), -1);
+    for (std::size_t i = 0; i < relays.size(); ++i) member_of_domain[relay_domains[i]] = static_cast<int>(i);
+    for (std::size_t i = 0; i < relays.size(); ++i) {
+      if (exits.group_of(static_cast<int>(i)) >= 0) continue;
+      for (int dst_rank : at_position[j])
+        if (outside(relay_domains[i], dst_rank))
+          if (auto ok = each_pair(i, gpu[static_cast<std::size_t>(dst_rank)]); !ok) return ok.error();
     }
+    for (int g = 0; g < exits.num_groups(); ++g) {
+      progress.at(groups_done++);
+      for (int dst_rank : at_position[j]) {
+        const int d = gpu[static_cast<std::size_t>(dst_rank)];
+        const int own = member_of_domain[static_cast<std::size_t>(domain_of[static_cast<std::size_t>(dst_rank)])];
+        const int excluded = own >= 0 && exits.group_of(own) == g ? own : -1;
+        if (debug || !exits.tail_into(g, d, excluded, &tail)) {
+          for (int i : exits.members(g))
+            if (i != excluded)
+              if (auto ok = each_pair(static_cast<std::size_t>(i), d); !ok) return ok.error();
+          continue;
+        }
+        loads.add(tail, senders.send_group(g, excluded, tail, cost));
+        for (auto [i, k] : senders.straight(g))
+          if (static_cast<int>(i) != excluded)
+            if (auto ok = direct(members[relay_domains[i]][k], d); !ok) return ok.error();
+      }
+    }
+    senders.add_legs_and_prefixes(&loads);
   }
   progress.done();
   ScheduleResult r;

@@ -12,13 +12,20 @@
 //
 // What changes is how the pairs are visited. With PXN (Network::pxn_relay)
 // every GPU of an NVLink domain sends to GPU d of another domain through
-// one relay, the domain's GPU at d's position, so the route relay -> d is
-// found once per (domain, d) and carries the whole domain's blocks, and
-// each sender's leg to its relay once per (sender, relay). Without a relay
-// (PXN off, no NVSwitch) each pair's route is found once. Routes across
-// the network are not cached (Network::route_into): memory stays
-// O(links + p x domain size). Work: O(p x domains) route searches with PXN
-// (O(p^2) without), O(p^2) arithmetic.
+// one relay, the domain's GPU at d's position, so the relay's route to d
+// carries the whole domain's blocks, and each sender's leg to its relay is
+// found once per (sender, relay). Relays whose routes leave their hosts
+// through the same switch (an exit group, topology/exit_routes.h: on a
+// rail-optimized fabric the relays of one rail under one leaf) share
+// everything after that switch, so the rest of the route to d is walked
+// once per (exit group, d), and the group's senders are costed together:
+// senders whose routes start alike (the same leg and prefix facts but for
+// the prefix's latency) are costed as the one with the longest. Without a
+// relay (PXN off, no NVSwitch) each pair's route is found once. Routes
+// across the network are not cached (Network::route_into): memory stays
+// O(links + states + p x domain size). Work: O(p x exit groups) walks with
+// PXN (O(p^2) route searches without), plus one breadth-first search per
+// exit group, grown to its farthest destination.
 //
 // A test checks time, bound and bytes against the expanded schedule's,
 // transfer by transfer, on fabrics with and without PXN.
@@ -33,9 +40,11 @@
 
 namespace collsim::engine::detail {
 
-// Route searches above which an all-to-all is refused: 1-2 us each on
-// the 2-core machine of docs/performance.md, so some minutes. 131,072 GPUs
-// in 16,384 NVLink domains would need 2.1 G.
+// Route searches and walks above which an all-to-all is refused: 1-3 us
+// each on the 2-core machine of docs/performance.md, so some minutes.
+// 131,072 H100s (16,384 nodes, 256 leaves per rail) need 35 M: 8 rails x
+// 256 exit groups x 16,384 destinations, and the legs and pairs inside
+// nodes; searched pair by pair it would be 2.1 G.
 constexpr double kMaxAllPairsRouteSearches = 3e8;
 
 // REQUIRES: s.all_pairs; rank_map empty (rank r is GPU r) or one GPU

@@ -245,10 +245,21 @@ bool Network::gateway_route(int src, int dst, std::vector<int>* out) const {
   }
   if (shared != 0) return false;
 
-  const MiddleKey key{up.state, down.state, up.width};
+  out->assign(up_links.begin(), up_links.end());
+  if (!middle_into(up.state, down.state, up.width, dst, out)) {
+    out->clear();
+    return false;
+  }
+  out->insert(out->end(), down_links.begin(), down_links.end());
+  ++route_stats_.composed;
+  return true;
+}
+
+bool Network::middle_into(int from, int to, double width, int dst, std::vector<int>* out) const {
+  const MiddleKey key{from, to, width};
   auto it = middle_cache_.find(key);
   if (it == middle_cache_.end()) {
-    if (!search_dag(up.state, down.state, up.width, true)) return false;
+    if (!search_dag(from, to, width, true)) return false;
     MiddleDag dag;
     dag.states = scratch_.queue;
     std::sort(dag.states.begin(), dag.states.end());
@@ -268,19 +279,16 @@ bool Network::gateway_route(int src, int dst, std::vector<int>* out) const {
   }
   // D-mod-k over the middle, as walk_back does over a whole route.
   const MiddleDag& dag = it->second;
-  out->assign(up_links.begin(), up_links.end());
   const std::size_t middle_at = out->size();
   walk_ecmp(
-      down.state, ecmp_number(dst),
-      [&](int v) {  // the DAG's start (up.state) has no predecessors: the walk ends there
+      to, ecmp_number(dst),
+      [&](int v) {  // the DAG's start (`from`) has no predecessors: the walk ends there
         const auto k =
             static_cast<std::size_t>(std::lower_bound(dag.states.begin(), dag.states.end(), v) - dag.states.begin());
         return std::span<const Arc>(dag.parents.data() + dag.first[k], dag.parents.data() + dag.first[k + 1]);
       },
       out);
   std::reverse(out->begin() + static_cast<std::ptrdiff_t>(middle_at), out->end());
-  out->insert(out->end(), down_links.begin(), down_links.end());
-  ++route_stats_.composed;
   return true;
 }
 

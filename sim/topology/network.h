@@ -224,6 +224,11 @@ class Network {
   const Gateway& gateway(int gpu, bool outbound) const;
   Gateway find_gateway(int gpu, bool outbound) const;
   bool gateway_route(int src, int dst, std::vector<int>* out) const;
+  // Appends the fewest-hop widest DAG's D-mod-k walk from gateway state
+  // `from` to gateway state `to` (searched with `width`) for destination
+  // `dst`, in travel order; false if `to` is unreachable. Cached per key.
+  bool middle_into(int from, int to, double width, int dst, std::vector<int>* out) const;
+  friend class ExitRoutes;  // exit_routes.h: routes of many sources at once
   // The states a route may move to from / come from, in the BFS's order.
   template <typename F>
   void for_each_next(int state, int start, bool affinity, F&& f) const;

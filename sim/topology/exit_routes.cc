@@ -1,0 +1,148 @@
+#include "sim/topology/exit_routes.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "sim/topology/routing_steps.h"
+
+namespace collsim::topology {
+
+ExitRoutes::ExitRoutes(const Network& network, const std::vector<int>& sources)
+    : network_(network), group_of_(sources.size(), -1) {
+  std::map<std::pair<int, double>, int> group_at;  // (gateway state, width) -> group
+  prefix_at_.assign(sources.size(), 0);
+  prefix_n_.assign(sources.size(), 0);
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    const Network::Gateway& up = network.gateway(sources[i], true);
+    if (up.state < 0) continue;
+    auto [it, fresh] = group_at.try_emplace({up.state, up.width}, static_cast<int>(groups_.size()));
+    if (fresh) {
+      groups_.emplace_back();
+      exit_state_.push_back(up.state);
+      exit_width_.push_back(up.width);
+    }
+    group_of_[i] = it->second;
+    groups_[static_cast<std::size_t>(it->second)].push_back(static_cast<int>(i));
+    prefix_at_[i] = static_cast<int>(prefix_links_.size());
+    prefix_n_[i] = static_cast<int>(up.links_n);
+    const auto at = network.gateway_ints_.begin() + static_cast<std::ptrdiff_t>(up.links_at);
+    prefix_links_.insert(prefix_links_.end(), at, at + static_cast<std::ptrdiff_t>(up.links_n));
+  }
+  // Every state of a member's outbound ball but its gateway, and the
+  // member's own node, marked with the member (kShared: several).
+  mark_.assign(static_cast<std::size_t>(network.num_states_), -1);
+  auto mark = [&](int state, int i) {
+    int& m = mark_[static_cast<std::size_t>(state)];
+    m = (m == -1 || m == i) ? i : kShared;
+  };
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    const int g = group_of_[i];
+    if (g < 0) continue;
+    const Network::Gateway& up = network.gateway(sources[i], true);
+    for (std::size_t k = 0; k < up.ball_n; ++k) {
+      const int s = network.gateway_ints_[up.ball_at + k];
+      if (s != exit_state_[static_cast<std::size_t>(g)]) mark(s, static_cast<int>(i));
+    }
+    mark(network.endpoint_node_[static_cast<std::size_t>(sources[i])], static_cast<int>(i));
+  }
+}
+
+std::span<const int> ExitRoutes::prefix(int i) const {
+  const auto k = static_cast<std::size_t>(i);
+  return {prefix_links_.data() + prefix_at_[k], static_cast<std::size_t>(prefix_n_[k])};
+}
+
+bool ExitRoutes::tail_into(int g, int dst, int excluded, std::vector<int>* tail) const {
+  tail->clear();
+  const Network::Gateway& down = network_.gateway(dst, false);
+  if (down.state < 0) return false;
+  const int exit = exit_state_[static_cast<std::size_t>(g)];
+  auto clashes = [&](int state) {
+    const int m = mark_[static_cast<std::size_t>(state)];
+    return m == kShared || (m >= 0 && m != excluded && group_of_[static_cast<std::size_t>(m)] == g);
+  };
+  // dst inside a member's ball: that member's route stays in its host.
+  if (clashes(network_.endpoint_node_[static_cast<std::size_t>(dst)])) return false;
+  bool meets_exit = false;
+  for (std::size_t k = 0; k < down.ball_n; ++k) {
+    const int s = network_.gateway_ints_[down.ball_at + k];
+    if (s == exit) {
+      meets_exit = true;
+    } else if (clashes(s)) {
+      return false;
+    }
+  }
+  for (std::size_t k = 0; k < down.ends_n; ++k)
+    if (clashes(network_.gateway_ints_[down.ends_at + k])) return false;
+  // The balls now share the gateway or nothing, for every member alike
+  // (Network::gateway_route's two composed cases).
+  if (meets_exit) {
+    if (down.state != exit) return false;
+  } else {
+    if (!reach(g, down.state)) return false;
+    // D-mod-k over the search, as Network::middle_into walks its DAG.
+    network_.walk_ecmp(
+        down.state, network_.ecmp_number(dst),
+        [&](int v) {  // the gateway has no predecessors: the walk ends there
+          const auto& p = search_.parents[static_cast<std::size_t>(v)];
+          return std::span<const Network::Arc>(p.data(), p.size());
+        },
+        tail);
+    std::reverse(tail->begin(), tail->end());
+  }
+  const auto at = network_.gateway_ints_.begin() + static_cast<std::ptrdiff_t>(down.links_at);
+  tail->insert(tail->end(), at, at + static_cast<std::ptrdiff_t>(down.links_n));
+  ++network_.route_stats_.composed;
+  return true;
+}
+
+bool ExitRoutes::reach(int g, int goal) const {
+  Search& S = search_;
+  const auto states = static_cast<std::size_t>(network_.num_states_);
+  if (S.stamp.size() < states) {
+    S.stamp.assign(states, 0);
+    S.depth.assign(states, 0);
+    S.width.assign(states, 0);
+    S.parents.assign(states, {});
+  }
+  auto at = [](auto& v, int i) -> auto& { return v[static_cast<std::size_t>(i)]; };
+  const int start = exit_state_[static_cast<std::size_t>(g)];
+  if (S.group != g) {
+    S.group = g;
+    ++S.mark;
+    S.queue.assign(1, start);
+    at(S.stamp, start) = S.mark;
+    at(S.depth, start) = 0;
+    at(S.width, start) = exit_width_[static_cast<std::size_t>(g)];
+    at(S.parents, start).clear();
+    S.level_begin = 0;
+    S.level_end = 1;
+  }
+  // Levels are expanded whole, so every state reached has all its
+  // predecessors (they are one level up).
+  while (at(S.stamp, goal) != S.mark) {
+    if (S.level_begin == S.level_end) return false;
+    for (std::size_t i = S.level_begin; i < S.level_end; ++i) {
+      const int su = S.queue[i];
+      const int du = at(S.depth, su);
+      network_.for_each_next(su, start, true, [&](int t, int link) {
+        if (at(S.stamp, t) != S.mark) {
+          at(S.stamp, t) = S.mark;
+          at(S.depth, t) = du + 1;
+          at(S.parents, t).clear();
+          S.queue.push_back(t);
+        } else if (at(S.depth, t) != du + 1) {
+          return;
+        }
+        routing_detail::relax_widest(at(S.parents, t), at(S.width, t), Network::Arc{su, link}, at(S.width, su),
+                                     network_.links_[static_cast<std::size_t>(link)].rate_Bps);
+      });
+    }
+    S.level_begin = S.level_end;
+    S.level_end = S.queue.size();
+  }
+  return true;
+}
+
+}  // namespace collsim::topology
