@@ -126,11 +126,10 @@ Expected<ScheduleResult> cost_all_pairs(const topology::Network& network, const 
   for (std::size_t j = 0; j < at_position.size(); ++j) {
     relays_at(j, &relays, &relay_domains);
     if (relays.empty()) continue;
-    const topology::ExitRoutes exits(network, relays);
-    double walkers = exits.num_groups();
-    for (std::size_t i = 0; i < relays.size(); ++i) walkers += exits.group_of(static_cast<int>(i)) < 0 ? 1 : 0;
-    searches += walkers * static_cast<double>(at_position[j].size());
-    group_count += static_cast<std::size_t>(exits.num_groups());
+    std::size_t ungrouped = 0;
+    const std::size_t groups = topology::ExitRoutes::count_groups(network, relays, &ungrouped);
+    searches += static_cast<double>(groups + ungrouped) * static_cast<double>(at_position[j].size());
+    group_count += groups;
   }
   if (searches > max_route_searches) {
     return make_error(fmt::format(

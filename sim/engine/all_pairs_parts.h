@@ -133,19 +133,22 @@ class RelayedSenders {
         exits_(exits),
         straight_(static_cast<std::size_t>(exits.num_groups())),
         group_heads_(static_cast<std::size_t>(exits.num_groups())) {
+    std::vector<int> route;
     for (std::size_t i = 0; i < relays.size(); ++i) {
       const auto& m = members[domains[i]];
-      base_.push_back(to_relay_.size());
+      base_.push_back(leg_at_.size());
       const int g = exits.group_of(static_cast<int>(i));
       RouteFacts pf;
       if (g >= 0) pf = facts.of(exits.prefix(static_cast<int>(i)));
       for (std::size_t k = 0; k < m.size(); ++k) {
-        to_relay_.emplace_back();
-        if (m[k] != relays[i]) network.route_into(m[k], relays[i], &to_relay_.back());
+        leg_at_.push_back(leg_links_.size());
+        route.clear();
+        if (m[k] != relays[i]) network.route_into(m[k], relays[i], &route);
+        leg_links_.insert(leg_links_.end(), route.begin(), route.end());
         // A sender without a leg to the relay sends straight (Network::p2p_route).
-        const bool relayed = m[k] == relays[i] || !to_relay_.back().empty();
+        const bool relayed = m[k] == relays[i] || !route.empty();
         relayed_.push_back(relayed ? 1 : 0);
-        leg_.push_back(relayed ? facts.of(to_relay_.back()) : RouteFacts{});
+        leg_.push_back(relayed ? facts.of(route) : RouteFacts{});
         leg_bytes_.push_back(0);
         excl_.push_back(0);
         head_.push_back(-1);
@@ -157,7 +160,8 @@ class RelayedSenders {
         head_.back() = head_of(g, pf, leg_.back(), static_cast<int>(i));
       }
     }
-    base_.push_back(to_relay_.size());
+    base_.push_back(leg_at_.size());
+    leg_at_.push_back(leg_links_.size());
   }
   bool relayed(std::size_t i, std::size_t k) const { return relayed_[base_[i] + k] != 0; }
   const RouteFacts& leg(std::size_t i, std::size_t k) const { return leg_[base_[i] + k]; }
@@ -208,7 +212,8 @@ class RelayedSenders {
       for (std::size_t ik = base_[i]; ik < base_[i + 1]; ++ik) {
         if (!relayed_[ik]) continue;
         const double grouped = head_[ik] >= 0 ? head_total_[static_cast<std::size_t>(head_[ik])] - excl_[ik] : 0.0;
-        loads->add(to_relay_[ik], leg_bytes_[ik] + grouped);
+        loads->add(std::span<const int>(leg_links_.data() + leg_at_[ik], leg_at_[ik + 1] - leg_at_[ik]),
+                   leg_bytes_[ik] + grouped);
         through_prefix += grouped;
       }
       if (exits_.group_of(static_cast<int>(i)) >= 0 && through_prefix > 0)
@@ -257,8 +262,9 @@ class RelayedSenders {
 
   const LinkFacts& facts_;
   const topology::ExitRoutes& exits_;
-  std::vector<std::size_t> base_;  // per relay: its members' first index below; one more closes the last
-  std::vector<std::vector<int>> to_relay_;
+  std::vector<std::size_t> base_;    // per relay: its members' first index below; one more closes the last
+  std::vector<std::size_t> leg_at_;  // per sender: its leg's first link in leg_links_; one more closes the last
+  std::vector<int> leg_links_;
   std::vector<char> relayed_;
   std::vector<RouteFacts> leg_;
   std::vector<double> leg_bytes_;  // bytes routed pair by pair

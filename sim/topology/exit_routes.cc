@@ -8,8 +8,45 @@
 
 namespace collsim::topology {
 
+struct ExitRoutes::Storage {
+  std::uint32_t epoch = 0;  // the last stamp handed out
+  bool lent = false;
+  std::vector<std::uint32_t> mark_stamp, stamp;  // per state: a mark's, a search's
+  std::vector<int> mark, depth;
+  std::vector<double> width;
+  std::vector<std::vector<Network::Arc>> parents;  // equal-cost widest predecessors, in the search's order
+  void fit(std::size_t states) {
+    if (mark.size() >= states && epoch < 0xfffffff0u) return;
+    mark_stamp.assign(states, 0);
+    stamp.assign(states, 0);
+    mark.assign(states, -1);
+    depth.assign(states, 0);
+    width.assign(states, 0);
+    parents.resize(states);
+    epoch = 0;
+  }
+};
+
+ExitRoutes::Storage& ExitRoutes::thread_storage() {
+  thread_local Storage storage;
+  return storage;
+}
+
+ExitRoutes::~ExitRoutes() {
+  if (!own_) storage_->lent = false;
+}
+
 ExitRoutes::ExitRoutes(const Network& network, const std::vector<int>& sources)
     : network_(network), group_of_(sources.size(), -1) {
+  if (thread_storage().lent) {
+    own_ = std::make_unique<Storage>();
+    storage_ = own_.get();
+  } else {
+    storage_ = &thread_storage();
+    storage_->lent = true;
+  }
+  storage_->fit(static_cast<std::size_t>(network.num_states_));
+  id_ = ++storage_->epoch;
   std::map<std::pair<int, double>, int> group_at;  // (gateway state, width) -> group
   prefix_at_.assign(sources.size(), 0);
   prefix_n_.assign(sources.size(), 0);
@@ -31,10 +68,15 @@ ExitRoutes::ExitRoutes(const Network& network, const std::vector<int>& sources)
   }
   // Every state of a member's outbound ball but its gateway, and the
   // member's own node, marked with the member (kShared: several).
-  mark_.assign(static_cast<std::size_t>(network.num_states_), -1);
-  auto mark = [&](int state, int i) {
-    int& m = mark_[static_cast<std::size_t>(state)];
-    m = (m == -1 || m == i) ? i : kShared;
+  Storage& S = *storage_;
+  auto mark_state = [&](int state, int i) {
+    const auto k = static_cast<std::size_t>(state);
+    if (S.mark_stamp[k] != id_) {
+      S.mark_stamp[k] = id_;
+      S.mark[k] = i;
+    } else if (S.mark[k] != i) {
+      S.mark[k] = kShared;
+    }
   };
   for (std::size_t i = 0; i < sources.size(); ++i) {
     const int g = group_of_[i];
@@ -42,10 +84,30 @@ ExitRoutes::ExitRoutes(const Network& network, const std::vector<int>& sources)
     const Network::Gateway& up = network.gateway(sources[i], true);
     for (std::size_t k = 0; k < up.ball_n; ++k) {
       const int s = network.gateway_ints_[up.ball_at + k];
-      if (s != exit_state_[static_cast<std::size_t>(g)]) mark(s, static_cast<int>(i));
+      if (s != exit_state_[static_cast<std::size_t>(g)]) mark_state(s, static_cast<int>(i));
     }
-    mark(network.endpoint_node_[static_cast<std::size_t>(sources[i])], static_cast<int>(i));
+    mark_state(network.endpoint_node_[static_cast<std::size_t>(sources[i])], static_cast<int>(i));
   }
+}
+
+std::size_t ExitRoutes::count_groups(const Network& network, const std::vector<int>& sources, std::size_t* ungrouped) {
+  std::vector<std::pair<int, double>> exits;
+  *ungrouped = 0;
+  for (int src : sources) {
+    const Network::Gateway& up = network.gateway(src, true);
+    if (up.state < 0) {
+      ++*ungrouped;
+    } else {
+      exits.emplace_back(up.state, up.width);
+    }
+  }
+  std::sort(exits.begin(), exits.end());
+  return static_cast<std::size_t>(std::unique(exits.begin(), exits.end()) - exits.begin());
+}
+
+int ExitRoutes::mark(int s) const {
+  const auto k = static_cast<std::size_t>(s);
+  return storage_->mark_stamp[k] == id_ ? storage_->mark[k] : -1;
 }
 
 std::span<const int> ExitRoutes::prefix(int i) const {
@@ -59,7 +121,7 @@ bool ExitRoutes::tail_into(int g, int dst, int excluded, std::vector<int>* tail)
   if (down.state < 0) return false;
   const int exit = exit_state_[static_cast<std::size_t>(g)];
   auto clashes = [&](int state) {
-    const int m = mark_[static_cast<std::size_t>(state)];
+    const int m = mark(state);
     return m == kShared || (m >= 0 && m != excluded && group_of_[static_cast<std::size_t>(m)] == g);
   };
   // dst inside a member's ball: that member's route stays in its host.
@@ -85,7 +147,7 @@ bool ExitRoutes::tail_into(int g, int dst, int excluded, std::vector<int>* tail)
     network_.walk_ecmp(
         down.state, network_.ecmp_number(dst),
         [&](int v) {  // the gateway has no predecessors: the walk ends there
-          const auto& p = search_.parents[static_cast<std::size_t>(v)];
+          const auto& p = storage_->parents[static_cast<std::size_t>(v)];
           return std::span<const Network::Arc>(p.data(), p.size());
         },
         tail);
@@ -98,40 +160,33 @@ bool ExitRoutes::tail_into(int g, int dst, int excluded, std::vector<int>* tail)
 }
 
 bool ExitRoutes::reach(int g, int goal) const {
-  Search& S = search_;
-  const auto states = static_cast<std::size_t>(network_.num_states_);
-  if (S.stamp.size() < states) {
-    S.stamp.assign(states, 0);
-    S.depth.assign(states, 0);
-    S.width.assign(states, 0);
-    S.parents.assign(states, {});
-  }
+  Storage& S = *storage_;
   auto at = [](auto& v, int i) -> auto& { return v[static_cast<std::size_t>(i)]; };
   const int start = exit_state_[static_cast<std::size_t>(g)];
-  if (S.group != g) {
-    S.group = g;
-    ++S.mark;
-    S.queue.assign(1, start);
-    at(S.stamp, start) = S.mark;
+  if (search_group_ != g) {
+    search_group_ = g;
+    search_id_ = ++S.epoch;
+    queue_.assign(1, start);
+    at(S.stamp, start) = search_id_;
     at(S.depth, start) = 0;
     at(S.width, start) = exit_width_[static_cast<std::size_t>(g)];
     at(S.parents, start).clear();
-    S.level_begin = 0;
-    S.level_end = 1;
+    level_begin_ = 0;
+    level_end_ = 1;
   }
   // Levels are expanded whole, so every state reached has all its
   // predecessors (they are one level up).
-  while (at(S.stamp, goal) != S.mark) {
-    if (S.level_begin == S.level_end) return false;
-    for (std::size_t i = S.level_begin; i < S.level_end; ++i) {
-      const int su = S.queue[i];
+  while (at(S.stamp, goal) != search_id_) {
+    if (level_begin_ == level_end_) return false;
+    for (std::size_t i = level_begin_; i < level_end_; ++i) {
+      const int su = queue_[i];
       const int du = at(S.depth, su);
       network_.for_each_next(su, start, true, [&](int t, int link) {
-        if (at(S.stamp, t) != S.mark) {
-          at(S.stamp, t) = S.mark;
+        if (at(S.stamp, t) != search_id_) {
+          at(S.stamp, t) = search_id_;
           at(S.depth, t) = du + 1;
           at(S.parents, t).clear();
-          S.queue.push_back(t);
+          queue_.push_back(t);
         } else if (at(S.depth, t) != du + 1) {
           return;
         }
@@ -139,8 +194,8 @@ bool ExitRoutes::reach(int g, int goal) const {
                                      network_.links_[static_cast<std::size_t>(link)].rate_Bps);
       });
     }
-    S.level_begin = S.level_end;
-    S.level_end = S.queue.size();
+    level_begin_ = level_end_;
+    level_end_ = queue_.size();
   }
   return true;
 }

@@ -35,6 +35,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -46,6 +47,13 @@ class ExitRoutes {
  public:
   // `sources`: GPU endpoints (repeats allowed, each its own member).
   ExitRoutes(const Network& network, const std::vector<int>& sources);
+  ~ExitRoutes();
+  ExitRoutes(const ExitRoutes&) = delete;
+  ExitRoutes& operator=(const ExitRoutes&) = delete;
+
+  // The groups `sources` would form, and (`ungrouped`) how many sources
+  // have no gateway, without building them.
+  static std::size_t count_groups(const Network& network, const std::vector<int>& sources, std::size_t* ungrouped);
 
   int num_groups() const { return static_cast<int>(groups_.size()); }
   // Indices into `sources` of group g's members, in order.
@@ -65,31 +73,34 @@ class ExitRoutes {
   bool tail_into(int g, int dst, int excluded, std::vector<int>* tail) const;
 
  private:
+  // Per-state arrays (sized to the network's routing states), stamped so
+  // that nothing is cleared between uses: one per thread, lent to one
+  // ExitRoutes at a time (another alive at once brings its own), so the
+  // many small all-to-alls of a training step do not each allocate them.
+  struct Storage;
+  static Storage& thread_storage();
   static constexpr int kShared = -2;  // a state in the balls of several sources
   const Network& network_;
+  std::unique_ptr<Storage> own_;  // when the thread's storage is lent out
+  Storage* storage_;
+  std::uint32_t id_ = 0;  // this instance's stamp for its marks
   std::vector<int> group_of_;
   std::vector<std::vector<int>> groups_;
   std::vector<int> exit_state_;     // per group
   std::vector<double> exit_width_;  // per group
   std::vector<int> prefix_at_, prefix_n_;
   std::vector<int> prefix_links_;
-  std::vector<int> mark_;  // per routing state: the source whose ball holds it, kShared, or -1
+  // The source whose ball holds routing state s, kShared, or -1.
+  int mark(int s) const;
 
   // Grows the search from group g's gateway (restarted when g changes)
   // until routing state `goal` is reached with all its predecessors;
   // false if it cannot be.
   bool reach(int g, int goal) const;
-  struct Search {
-    int group = -1;
-    std::uint32_t mark = 0;
-    std::vector<std::uint32_t> stamp;  // per state: == mark once reached
-    std::vector<int> depth;
-    std::vector<double> width;
-    std::vector<std::vector<Network::Arc>> parents;  // equal-cost widest predecessors, in the search's order
-    std::vector<int> queue;
-    std::size_t level_begin = 0, level_end = 0;  // queue range of the deepest level, not yet expanded
-  };
-  mutable Search search_;
+  mutable int search_group_ = -1;
+  mutable std::uint32_t search_id_ = 0;                  // the search's stamp
+  mutable std::vector<int> queue_;                       // states in the search's order
+  mutable std::size_t level_begin_ = 0, level_end_ = 0;  // queue range of the deepest level, not yet expanded
 };
 
 }  // namespace collsim::topology
