@@ -283,10 +283,11 @@ TEST(Tuner, PruningByTheAnalyticalBoundChoosesAsSimulatingEverything) {
 }
 
 // The analytical backend prunes its own candidates (RunOptions::choose_among):
-// a candidate whose link-load bound exceeds the best time found is not
-// costed. Oracle: costing every candidate. The choice and its time are the
-// same; a pruned candidate's reported bound lies between the best time and
-// its own full time.
+// a candidate whose lower bound (its links' loads, or its transfers' chain
+// without queueing: a pipeline's fill, copies and drain) exceeds the best
+// time found is not costed. Oracle: costing every candidate. The choice and
+// its time are the same; a pruned candidate's reported bound lies between
+// the best time and its own full time.
 TEST(Tuner, AnalyticalPruningByTheLoadBoundChoosesAsCostingEverything) {
   const topology::Network net(
       collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml"));

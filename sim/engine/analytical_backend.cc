@@ -88,8 +88,17 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     if (options.record_transfers) r.transfer_finish_s = std::move(finish);
     return r;
   };
-  // A schedule's link-load bound (the time's second term above) without
-  // its chain: each link's bytes over the whole schedule / its rate.
+  // A schedule's lower bound, cheaper than its cost: each link's bytes over
+  // the whole schedule / its rate (the time's second term above), and for
+  // transfers their chain without queueing behind one another: copy 0 of
+  // transfer i cannot finish before its deps' copy 0 and its own latency and
+  // flow time (pre), its last copy not before copies - 1 more flow times
+  // (a repeated schedule's copies of a transfer queue on its connection,
+  // compact_cost.h; a protocol's cap, such as the tree's per channel, sets
+  // the flow time), and what depends on it in the last copy not before
+  // that (post). O(transfers + deps); a pipeline's fill, its copies and its
+  // drain.
+  std::vector<double> pre, post;
   std::vector<double> bound_bytes(plan->num_links(), 0.0);
   std::vector<int> touched;
   auto load_bound = [&](std::size_t si) {
@@ -102,12 +111,31 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       }
     };
     const double copies = std::max(1, s.repeats);
-    for (const auto& t : s.transfers) add(t.route, t.bytes * copies);
+    const std::size_t n = s.transfers.size();
+    pre.assign(n, 0.0);
+    post.assign(n, 0.0);
+    auto flow_s = [&](const detail::PlannedTransfer& t) {
+      return t.bytes / detail::capped_rate(route_rate[static_cast<std::size_t>(t.route)], t.max_rate_Bps);
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& t = s.transfers[i];
+      add(t.route, t.bytes * copies);
+      double ready = s.launch_latency_s;
+      for (int d : t.deps) ready = std::max(ready, pre[static_cast<std::size_t>(d)]);
+      pre[i] = ready + t.route_latency_s + flow_s(t);
+    }
+    double serial = 0;
+    for (std::size_t i = n; i-- > 0;) {
+      const auto& t = s.transfers[i];
+      const double through = t.route_latency_s + flow_s(t) + post[i];
+      for (int d : t.deps) post[static_cast<std::size_t>(d)] = std::max(post[static_cast<std::size_t>(d)], through);
+      serial = std::max(serial, pre[i] + (copies - 1) * flow_s(t) + post[i]);
+    }
     for (const auto& phase : s.phases)
       for (const auto& pass : phase)
         for (std::size_t i = 0; i < pass.route.size(); ++i)
           add(pass.route[i], pass.slice_bytes[i] * pass.slices * pass.steps);
-    double bound = 0;
+    double bound = serial;
     for (int l : touched) {
       bound =
           std::max(bound, bound_bytes[static_cast<std::size_t>(l)] / plan->link(static_cast<std::size_t>(l)).rate_Bps);
