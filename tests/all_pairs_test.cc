@@ -109,6 +109,35 @@ TEST(AllPairs, CostsExactlyAsItsTransfers) {
   }
 }
 
+// A tuner's protocol candidates are costed together (one walk of the
+// routes, all_pairs_cost.h): each result equals the schedule's own run,
+// and a schedule of other bytes in the same call is costed apart.
+TEST(AllPairs, ProtocolCandidatesCostedTogetherEqualEachAlone) {
+  const topology::Network net(
+      load("topologies/h100-ib400-16384node.yaml", {"cluster.nodes=16", "cluster.fabric.leaf_radix=8"}));
+  AnalyticalBackend backend;
+  for (double bytes : {4096.0 * 128, 64e6}) {
+    std::vector<collective::Schedule> batch;
+    for (auto proto : {collective::Protocol::kLL, collective::Protocol::kLL128, collective::Protocol::kSimple}) {
+      batch.push_back(collective::direct_alltoall(128, bytes));
+      batch.back().protocol = proto;
+    }
+    batch.push_back(collective::direct_alltoall(128, 2 * bytes));
+    auto together = backend.run(net, batch, {});
+    ASSERT_TRUE(together.ok()) << together.error().to_string();
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      auto alone = backend.run(net, {batch[k]}, {});
+      ASSERT_TRUE(alone.ok());
+      EXPECT_NEAR((*together)[k].time_s, (*alone)[0].time_s, 1e-12 * (*alone)[0].time_s) << bytes << " " << k;
+      EXPECT_EQ((*together)[k].load_bound, (*alone)[0].load_bound) << bytes << " " << k;
+      EXPECT_NEAR((*together)[k].bytes_sent, (*alone)[0].bytes_sent, 1e-12 * (*alone)[0].bytes_sent);
+    }
+    if (bytes > 1e6) {
+      EXPECT_GT((*together)[0].time_s, (*together)[2].time_s);  // LL: twice the wire bytes
+    }
+  }
+}
+
 // Closed form on an idle rail-optimised fabric with PXN: every cross-node
 // block leaves through the NIC on the receiver's rail, so each NIC carries
 // its node's blocks for that rail: (nodes - 1) x 8 blocks of S / p. With

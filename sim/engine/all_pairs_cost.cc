@@ -60,6 +60,17 @@ class Progress {
 Expected<ScheduleResult> cost_all_pairs(const topology::Network& network, const collective::Schedule& s,
                                         const std::vector<int>& rank_map, bool show_progress,
                                         double max_route_searches) {
+  auto r = cost_all_pairs(network, std::vector<const collective::Schedule*>{&s}, rank_map, show_progress,
+                          max_route_searches);
+  if (!r) return r.error();
+  return std::move(r->front());
+}
+
+Expected<std::vector<ScheduleResult>> cost_all_pairs(const topology::Network& network,
+                                                     const std::vector<const collective::Schedule*>& same,
+                                                     const std::vector<int>& rank_map, bool show_progress,
+                                                     double max_route_searches) {
+  const collective::Schedule& s = *same.front();
   const int p = s.ranks;
   std::vector<int> gpu(static_cast<std::size_t>(p));
   for (int r = 0; r < p; ++r) {
@@ -139,7 +150,7 @@ Expected<ScheduleResult> cost_all_pairs(const topology::Network& network, const 
         p, members.size(), searches, max_route_searches));
   }
 
-  PairCoster cost(s);
+  PairCoster cost(same);
   LinkLoads loads(network);
   const LinkFacts link_facts(network);
   std::vector<int> route, straight, tail;
@@ -232,12 +243,16 @@ Expected<ScheduleResult> cost_all_pairs(const topology::Network& network, const 
     senders.add_legs_and_prefixes(&loads);
   }
   progress.done();
-  ScheduleResult r;
-  const double makespan = cost.makespan_s(), bound = loads.bound_s();
-  r.load_bound = bound > makespan;
-  r.time_s = std::max(makespan, bound);
-  r.bytes_sent = r.bytes_received = cost.bytes_sent();
-  return r;
+  std::vector<ScheduleResult> results(same.size());
+  const double payload_bound = loads.bound_s();
+  for (std::size_t k = 0; k < same.size(); ++k) {
+    ScheduleResult& r = results[k];
+    const double makespan = cost.makespan_s(k), bound = cost.wire_bytes(k, payload_bound);
+    r.load_bound = bound > makespan;
+    r.time_s = std::max(makespan, bound);
+    r.bytes_sent = r.bytes_received = cost.wire_bytes(k, cost.payload_sent());
+  }
+  return results;
 }
 
 }  // namespace collsim::engine::detail

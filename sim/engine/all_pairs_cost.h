@@ -56,5 +56,15 @@ constexpr double kMaxAllPairsRouteSearches = 3e8;
 Expected<ScheduleResult> cost_all_pairs(const topology::Network& network, const collective::Schedule& s,
                                         const std::vector<int>& rank_map, bool show_progress = false,
                                         double max_route_searches = kMaxAllPairsRouteSearches);
+// The same for schedules that differ only in their protocol (a tuner's
+// candidates), at the cost of one: their routes and payload are the same,
+// a protocol changes the pairs' times and its wire bytes are the payload
+// over its payload fraction. One result per schedule, in order.
+// REQUIRES: `same` not empty; every schedule all_pairs with the first's
+// ranks, bytes and latency family.
+Expected<std::vector<ScheduleResult>> cost_all_pairs(const topology::Network& network,
+                                                     const std::vector<const collective::Schedule*>& same,
+                                                     const std::vector<int>& rank_map, bool show_progress = false,
+                                                     double max_route_searches = kMaxAllPairsRouteSearches);
 
 }  // namespace collsim::engine::detail

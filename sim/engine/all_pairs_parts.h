@@ -22,38 +22,56 @@ using collective::HopKind;
 
 // Each pair's time, as make_plan resolves a transfer (transfer_timing) and
 // the analytical backend runs it: its latency, then its wire bytes at the
-// route's rate under the window cap.
+// route's rate under the window cap; for several protocols at once (the
+// same routes and bytes; a protocol's wire bytes are the payload over its
+// payload fraction, whatever the hop). Bytes are counted as payload: a
+// protocol's wire bytes, link loads included, are payload / its fraction.
 class PairCoster {
  public:
-  explicit PairCoster(const collective::Schedule& s)
-      : block_bytes_(s.bytes / s.ranks), ranks_(s.ranks), protocol_(s.protocol) {
-    for (HopKind k : {HopKind::kNvlink, HopKind::kPcie, HopKind::kNet})
-      costs_[static_cast<std::size_t>(k)] = collective::protocol_costs(s.latency_family, s.protocol, k);
+  // REQUIRES: every schedule of `same` has the ranks, bytes and latency
+  // family of the first.
+  explicit PairCoster(const std::vector<const collective::Schedule*>& same)
+      : block_bytes_(same.front()->bytes / same.front()->ranks), ranks_(same.front()->ranks) {
+    for (const collective::Schedule* s : same) {
+      auto& p = protocols_.emplace_back();
+      p.protocol = s->protocol;
+      for (HopKind k : {HopKind::kNvlink, HopKind::kPcie, HopKind::kNet})
+        p.costs[static_cast<std::size_t>(k)] = collective::protocol_costs(s->latency_family, s->protocol, k);
+    }
   }
   // Costs `count` pairs over routes with the facts `route`; returns one
-  // pair's wire bytes.
+  // pair's payload bytes.
   double pair(const RouteFacts& route, double count = 1) {
-    const auto& c = costs_[static_cast<std::size_t>(route.kind)];
-    const TransferTiming timing = transfer_timing(route, c, protocol_);
-    const double wire = block_bytes_ / c.payload_fraction;
-    slowest_s_ = std::max(slowest_s_, timing.latency_s + wire / capped_rate(route.rate_Bps, timing.max_rate_Bps));
-    launch_s_ = std::max(launch_s_, c.launch_latency_s + c.launch_latency_per_rank_s * ranks_);
-    sent_ += count * wire;
-    return wire;
+    for (auto& p : protocols_) {
+      const auto& c = p.costs[static_cast<std::size_t>(route.kind)];
+      const TransferTiming timing = transfer_timing(route, c, p.protocol);
+      const double wire = block_bytes_ / c.payload_fraction;
+      p.slowest_s = std::max(p.slowest_s, timing.latency_s + wire / capped_rate(route.rate_Bps, timing.max_rate_Bps));
+      p.launch_s = std::max(p.launch_s, c.launch_latency_s + c.launch_latency_per_rank_s * ranks_);
+    }
+    sent_ += count * block_bytes_;
+    return block_bytes_;
   }
-  // One pair's wire bytes over routes with the facts `route`.
-  double wire(const RouteFacts& route) const {
-    return block_bytes_ / costs_[static_cast<std::size_t>(route.kind)].payload_fraction;
+  // One pair's payload bytes.
+  double wire(const RouteFacts&) const { return block_bytes_; }
+  std::size_t protocols() const { return protocols_.size(); }
+  double makespan_s(std::size_t p) const { return protocols_[p].launch_s + protocols_[p].slowest_s; }
+  // Protocol p's wire bytes for `payload` bytes.
+  double wire_bytes(std::size_t p, double payload) const {
+    return payload / protocols_[p].costs[static_cast<std::size_t>(HopKind::kNet)].payload_fraction;
   }
-  double makespan_s() const { return launch_s_ + slowest_s_; }
-  double bytes_sent() const { return sent_; }
+  double payload_sent() const { return sent_; }
 
  private:
-  std::array<collective::ProtocolCosts, 3> costs_;
+  struct Protocol {
+    collective::Protocol protocol{};
+    std::array<collective::ProtocolCosts, 3> costs;
+    double slowest_s = 0, launch_s = 0;
+  };
+  std::vector<Protocol> protocols_;
   double block_bytes_;
   int ranks_;
-  collective::Protocol protocol_;
-  double slowest_s_ = 0, launch_s_ = 0, sent_ = 0;
+  double sent_ = 0;
 };
 
 // Bytes per link, and the busiest link's bytes / rate.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
+#include <optional>
 
 #include "sim/engine/all_pairs_cost.h"
 #include "sim/engine/compact_cost.h"
@@ -29,13 +30,33 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       used.push_back(route);
     }
   };
+  // All-pairs schedules that differ only in their protocol (a tuner's
+  // candidates) are costed together, at the cost of one (all_pairs_cost.h).
+  std::vector<std::optional<ScheduleResult>> all_pairs_done(schedules.size());
+  auto cost_all_pairs = [&](std::size_t si) -> Expected<ScheduleResult> {
+    if (!all_pairs_done[si]) {
+      const auto& a = schedules[si];
+      const auto& map = detail::rank_map_of(options, si);
+      std::vector<std::size_t> which;
+      std::vector<const collective::Schedule*> same;
+      for (std::size_t sj = si; sj < schedules.size(); ++sj) {
+        const auto& b = schedules[sj];
+        if (all_pairs_done[sj] || !b.all_pairs || b.ranks != a.ranks || b.bytes != a.bytes ||
+            b.latency_family != a.latency_family || detail::rank_map_of(options, sj) != map)
+          continue;
+        which.push_back(sj);
+        same.push_back(&b);
+      }
+      auto r = detail::cost_all_pairs(network, same, map, static_cast<bool>(options.on_progress));
+      if (!r) return r.error();
+      for (std::size_t k = 0; k < which.size(); ++k) all_pairs_done[which[k]] = std::move((*r)[k]);
+    }
+    return *all_pairs_done[si];
+  };
   // One schedule's time, alone on the network.
   auto cost = [&](std::size_t si) -> Expected<ScheduleResult> {
     const auto& s = plan->schedules[si];
-    if (s.all_pairs) {
-      return detail::cost_all_pairs(network, schedules[si], detail::rank_map_of(options, si),
-                                    static_cast<bool>(options.on_progress));
-    }
+    if (s.all_pairs) return cost_all_pairs(si);
     const std::size_t n = s.transfers.size();
     std::vector<double> finish(s.repeats > 1 ? 0 : n, 0.0);  // explicit schedules' (pipelines keep their own)
     for (const auto& t : s.transfers) use(t.route);
