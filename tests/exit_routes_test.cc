@@ -56,19 +56,23 @@ TEST(ExitRoutes, PrefixAndTailAreTheRouteOfEveryMember) {
       for (int g = 0; g < exits.num_groups(); ++g) {
         const auto& members = exits.members(g);
         for (int dst = 0; dst < net.num_gpus(); ++dst) {
-          int excluded = -1;
+          int own = -1;
           for (int i : members)
-            if (net.nvlink_domain_of(sources[static_cast<std::size_t>(i)]) == net.nvlink_domain_of(dst)) excluded = i;
-          ++pairs;
-          if (!exits.tail_into(g, dst, excluded, &tail)) continue;
-          ++answered;
-          for (int i : members) {
-            const int src = sources[static_cast<std::size_t>(i)];
-            if (i == excluded) continue;
-            const auto prefix = exits.prefix(i);
-            composed.assign(prefix.begin(), prefix.end());
-            composed.insert(composed.end(), tail.begin(), tail.end());
-            ASSERT_EQ(composed, net.route(src, dst)) << c.file << ": GPU " << src << " -> " << dst;
+            if (net.nvlink_domain_of(sources[static_cast<std::size_t>(i)]) == net.nvlink_domain_of(dst)) own = i;
+          // Also with nobody excluded: then a destination in a member's own
+          // host must not be answered for the group (its route stays there).
+          for (int excluded : {own, -1}) {
+            if (excluded == own) ++pairs;
+            if (!exits.tail_into(g, dst, excluded, &tail)) continue;
+            if (excluded == own) ++answered;
+            for (int i : members) {
+              const int src = sources[static_cast<std::size_t>(i)];
+              if (i == excluded || src == dst) continue;
+              const auto prefix = exits.prefix(i);
+              composed.assign(prefix.begin(), prefix.end());
+              composed.insert(composed.end(), tail.begin(), tail.end());
+              ASSERT_EQ(composed, net.route(src, dst)) << c.file << ": GPU " << src << " -> " << dst;
+            }
           }
         }
       }

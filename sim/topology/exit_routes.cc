@@ -1,6 +1,7 @@
 #include "sim/topology/exit_routes.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <utility>
 
@@ -8,21 +9,37 @@
 
 namespace collsim::topology {
 
+// What a destination's inbound ball meets, found once per destination
+// and read for every group: the sources whose balls it touches and the
+// groups whose gateway it holds (two of each at most; more: `many`).
+struct ExitRoutes::Meets {
+  std::array<int, 2> sources{-1, -1}, exits{-1, -1};
+  bool shared = false, many = false;
+};
+
 struct ExitRoutes::Storage {
   std::uint32_t epoch = 0;  // the last stamp handed out
   bool lent = false;
-  std::vector<std::uint32_t> mark_stamp, stamp;  // per state: a mark's, a search's
-  std::vector<int> mark, depth;
+  std::vector<std::uint32_t> mark_stamp, stamp, exit_stamp;  // per state: a mark's, a search's, an exit's
+  std::vector<int> mark, depth, exit_group;
   std::vector<double> width;
   std::vector<std::vector<Network::Arc>> parents;  // equal-cost widest predecessors, in the search's order
-  void fit(std::size_t states) {
-    if (mark.size() >= states && epoch < 0xfffffff0u) return;
+  std::vector<std::uint32_t> meets_stamp;          // per GPU
+  std::vector<Meets> meets;
+  void fit(std::size_t states, std::size_t gpus) {
+    if (mark.size() >= states && meets.size() >= gpus && epoch < 0xfffffff0u) return;
+    states = std::max(states, mark.size());
+    gpus = std::max(gpus, meets.size());
     mark_stamp.assign(states, 0);
     stamp.assign(states, 0);
+    exit_stamp.assign(states, 0);
     mark.assign(states, -1);
     depth.assign(states, 0);
+    exit_group.assign(states, -1);
     width.assign(states, 0);
     parents.resize(states);
+    meets_stamp.assign(gpus, 0);
+    meets.assign(gpus, Meets{});
     epoch = 0;
   }
 };
@@ -45,7 +62,7 @@ ExitRoutes::ExitRoutes(const Network& network, const std::vector<int>& sources)
     storage_ = &thread_storage();
     storage_->lent = true;
   }
-  storage_->fit(static_cast<std::size_t>(network.num_states_));
+  storage_->fit(static_cast<std::size_t>(network.num_states_), static_cast<std::size_t>(network.num_gpus()));
   id_ = ++storage_->epoch;
   std::map<std::pair<int, double>, int> group_at;  // (gateway state, width) -> group
   prefix_at_.assign(sources.size(), 0);
@@ -88,6 +105,49 @@ ExitRoutes::ExitRoutes(const Network& network, const std::vector<int>& sources)
     }
     mark_state(network.endpoint_node_[static_cast<std::size_t>(sources[i])], static_cast<int>(i));
   }
+  for (std::size_t g = 0; g < exit_state_.size(); ++g) {  // a state that is two groups' gateway: kShared
+    const auto k = static_cast<std::size_t>(exit_state_[g]);
+    const bool fresh = S.exit_stamp[k] != id_;
+    S.exit_stamp[k] = id_;
+    S.exit_group[k] = fresh ? static_cast<int>(g) : kShared;
+  }
+}
+
+const ExitRoutes::Meets& ExitRoutes::meets(int dst) const {
+  Storage& S = *storage_;
+  const auto d = static_cast<std::size_t>(dst);
+  if (S.meets_stamp[d] == id_) return S.meets[d];
+  S.meets_stamp[d] = id_;
+  Meets& m = S.meets[d];
+  m = Meets{};
+  auto add = [&](std::array<int, 2>& to, int x) {
+    if (to[0] == x || to[1] == x) return;
+    if (to[0] < 0) {
+      to[0] = x;
+    } else if (to[1] < 0) {
+      to[1] = x;
+    } else {
+      m.many = true;
+    }
+  };
+  auto touch = [&](int state) {
+    const int who = mark(state);
+    if (who == kShared) m.shared = true;
+    if (who >= 0) add(m.sources, who);
+  };
+  const Network::Gateway& down = network_.gateway(dst, false);
+  touch(network_.endpoint_node_[d]);
+  for (std::size_t k = 0; k < down.ball_n; ++k) {
+    const int s = network_.gateway_ints_[down.ball_at + k];
+    touch(s);
+    const auto ks = static_cast<std::size_t>(s);
+    if (S.exit_stamp[ks] == id_) {
+      if (S.exit_group[ks] == kShared) m.many = true;
+      add(m.exits, S.exit_group[ks]);
+    }
+  }
+  for (std::size_t k = 0; k < down.ends_n; ++k) touch(network_.gateway_ints_[down.ends_at + k]);
+  return m;
 }
 
 std::size_t ExitRoutes::count_groups(const Network& network, const std::vector<int>& sources, std::size_t* ungrouped) {
@@ -120,13 +180,20 @@ bool ExitRoutes::tail_into(int g, int dst, int excluded, std::vector<int>* tail)
   const Network::Gateway& down = network_.gateway(dst, false);
   if (down.state < 0) return false;
   const int exit = exit_state_[static_cast<std::size_t>(g)];
+  bool meets_exit = false;
+  const Meets& summary = meets(dst);
+  if (!summary.many) {  // what the ball checks below find, read from the destination's summary
+    if (summary.shared) return false;
+    for (int who : summary.sources)
+      if (who >= 0 && who != excluded && group_of_[static_cast<std::size_t>(who)] == g) return false;
+    return composed_tail(g, dst, summary.exits[0] == g || summary.exits[1] == g, tail);
+  }
   auto clashes = [&](int state) {
-    const int m = mark(state);
-    return m == kShared || (m >= 0 && m != excluded && group_of_[static_cast<std::size_t>(m)] == g);
+    const int who = mark(state);
+    return who == kShared || (who >= 0 && who != excluded && group_of_[static_cast<std::size_t>(who)] == g);
   };
   // dst inside a member's ball: that member's route stays in its host.
   if (clashes(network_.endpoint_node_[static_cast<std::size_t>(dst)])) return false;
-  bool meets_exit = false;
   for (std::size_t k = 0; k < down.ball_n; ++k) {
     const int s = network_.gateway_ints_[down.ball_at + k];
     if (s == exit) {
@@ -137,8 +204,14 @@ bool ExitRoutes::tail_into(int g, int dst, int excluded, std::vector<int>* tail)
   }
   for (std::size_t k = 0; k < down.ends_n; ++k)
     if (clashes(network_.gateway_ints_[down.ends_at + k])) return false;
-  // The balls now share the gateway or nothing, for every member alike
+  return composed_tail(g, dst, meets_exit, tail);
+}
+
+bool ExitRoutes::composed_tail(int g, int dst, bool meets_exit, std::vector<int>* tail) const {
+  // The balls share the gateway or nothing, for every member alike
   // (Network::gateway_route's two composed cases).
+  const Network::Gateway& down = network_.gateway(dst, false);
+  const int exit = exit_state_[static_cast<std::size_t>(g)];
   if (meets_exit) {
     if (down.state != exit) return false;
   } else {

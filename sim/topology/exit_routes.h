@@ -78,7 +78,13 @@ class ExitRoutes {
   // ExitRoutes at a time (another alive at once brings its own), so the
   // many small all-to-alls of a training step do not each allocate them.
   struct Storage;
+  struct Meets;
   static Storage& thread_storage();
+  // Destination `dst`'s summary (computed on first use).
+  const Meets& meets(int dst) const;
+  // The tail once the checks passed: meets_exit when dst's ball holds
+  // group g's gateway.
+  bool composed_tail(int g, int dst, bool meets_exit, std::vector<int>* tail) const;
   static constexpr int kShared = -2;  // a state in the balls of several sources
   const Network& network_;
   std::unique_ptr<Storage> own_;  // when the thread's storage is lent out
