@@ -18,7 +18,8 @@
 // member's outbound ball, other than the group's gateway itself, and dst is
 // not in one. Elsewhere it returns false and the caller routes each member
 // (Network::route_into); the routes are the same either way, which
-// tests/all_pairs_test.cc checks transfer by transfer.
+// tests/exit_routes_test.cc checks route by route and
+// tests/all_pairs_test.cc transfer by transfer.
 //
 // The middle: Network searches a DAG per pair of gateways (gateway.cc).
 // Here one breadth-first search from the group's gateway, grown level by
@@ -46,6 +47,8 @@ namespace collsim::topology {
 class ExitRoutes {
  public:
   // `sources`: GPU endpoints (repeats allowed, each its own member).
+  // REQUIRES: every source in [0, network.num_gpus()); `network` outlives
+  // this object.
   ExitRoutes(const Network& network, const std::vector<int>& sources);
   ~ExitRoutes();
   ExitRoutes(const ExitRoutes&) = delete;
@@ -69,7 +72,7 @@ class ExitRoutes {
   // `excluded` (-1: none; a member with no route to `dst` wanted) takes to
   // GPU `dst` after its prefix, and returns true; returns false where that
   // is not the same for all of them or not composed at gateways (route
-  // each member).
+  // each member). REQUIRES: 0 <= g < num_groups(), dst a GPU endpoint.
   bool tail_into(int g, int dst, int excluded, std::vector<int>* tail) const;
 
  private:
