@@ -114,9 +114,12 @@ Expected<std::vector<ScheduleResult>> cost_all_pairs(const topology::Network& ne
       int relay = network.pxn_relay(m[0], d0);
       if (relay < 0 && m.size() > 1 && network.pxn_relay(m[1], d0) == m[0]) relay = m[0];
       relay_at[D][j] = relay;
-      const double there =
-          static_cast<double>(std::count_if(ranks.begin(), ranks.end(), [&](int r) { return outside(D, r); }));
-      searches += relay >= 0 ? static_cast<double>(m.size()) : there * static_cast<double>(m.size());
+      if (relay >= 0) {  // each member's leg to the relay (the walks are counted per exit group below)
+        searches += static_cast<double>(m.size());
+      } else {  // each member to each destination there outside the domain
+        const auto there = std::count_if(ranks.begin(), ranks.end(), [&](int r) { return outside(D, r); });
+        searches += static_cast<double>(there) * static_cast<double>(m.size());
+      }
     }
   }
   // With relays, one walk per destination and exit group of the relays at

@@ -53,7 +53,7 @@ class PairCoster {
     return block_bytes_;
   }
   // One pair's payload bytes.
-  double wire(const RouteFacts&) const { return block_bytes_; }
+  double payload_bytes() const { return block_bytes_; }
   std::size_t protocols() const { return protocols_.size(); }
   double makespan_s(std::size_t p) const { return protocols_[p].launch_s + protocols_[p].slowest_s; }
   // Protocol p's wire bytes for `payload` bytes.
@@ -191,34 +191,28 @@ class RelayedSenders {
 
   // Costs every relayed sender of group g (but those of relay `excluded`,
   // -1 for none) to one destination over its head then `tail`; returns the
-  // bytes `tail` carries.
+  // payload bytes `tail` carries.
   double send_group(int g, int excluded, const std::vector<int>& tail, PairCoster& cost) {
     const RouteFacts tail_facts = facts_.of(tail);
+    const double payload = cost.payload_bytes();  // the same for every pair
     double sum = 0;
-    const auto& heads = group_heads_[static_cast<std::size_t>(g)];
-    wire_.resize(heads.size());
-    for (std::size_t x = 0; x < heads.size(); ++x) {
-      const auto h = static_cast<std::size_t>(heads[x]);
+    for (int h_index : group_heads_[static_cast<std::size_t>(g)]) {
+      const auto h = static_cast<std::size_t>(h_index);
       RouteFacts prefix = head_prefix_[h];
       prefix.latency_s = excluded == longest_[h] ? second_s_[h] : prefix.latency_s;
-      const RouteFacts full = join(head_leg_[h], join(prefix, tail_facts));
       double n = head_count_[h];
       if (excluded >= 0) {
         const auto e = static_cast<std::size_t>(excluded);
-        for (std::size_t ik = base_[e]; ik < base_[e + 1]; ++ik) n -= head_[ik] == heads[x] ? 1 : 0;
+        for (std::size_t ik = base_[e]; ik < base_[e + 1]; ++ik) n -= head_[ik] == h_index ? 1 : 0;
       }
-      wire_[x] = cost.wire(full);
-      if (n > 0) cost.pair(full, n);
-      head_total_[h] += wire_[x];
-      sum += n * wire_[x];
+      if (n > 0) cost.pair(join(head_leg_[h], join(prefix, tail_facts)), n);
+      head_total_[h] += payload;
+      sum += n * payload;
     }
     if (excluded >= 0) {
       const auto e = static_cast<std::size_t>(excluded);
-      for (std::size_t ik = base_[e]; ik < base_[e + 1]; ++ik) {
-        if (head_[ik] < 0) continue;
-        const auto x = std::find(heads.begin(), heads.end(), head_[ik]) - heads.begin();
-        excl_[ik] += wire_[static_cast<std::size_t>(x)];
-      }
+      for (std::size_t ik = base_[e]; ik < base_[e + 1]; ++ik)
+        if (head_[ik] >= 0) excl_[ik] += payload;
     }
     return sum;
   }
@@ -294,7 +288,6 @@ class RelayedSenders {
   std::vector<int> longest_;                        // per head: the relay whose prefix that is
   std::vector<double> second_s_;                    // per head: the longest of the other relays' prefixes
   std::vector<double> head_count_, head_total_;     // senders; bytes one sender sent grouped
-  std::vector<double> wire_;
 };
 
 }  // namespace collsim::engine::detail::all_pairs
