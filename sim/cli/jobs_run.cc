@@ -7,10 +7,10 @@
 #include <memory>
 #include <numeric>
 
+#include "sim/config/jobs_file.h"
 #include "sim/report/html_report.h"
 #include "sim/report/json.h"
 #include "sim/report/trace.h"
-#include "sim/units/units.h"
 #include "sim/workload/step_merge.h"
 
 namespace collsim::cli {
@@ -28,11 +28,11 @@ Expected<JobRequest> parse_job(const std::string& text) {
   JobRequest job{text.substr(0, first), text.substr(first + 1, second - first - 1), text, 0, std::nullopt};
   if (job.placement.empty()) return bad();
   if (second != std::string::npos) {
-    auto start = units::parse_duration(text.substr(second + 1));
-    if (!start || !std::isfinite(start->seconds) || start->seconds < 0 || start->seconds > 1e9)
+    const auto start = config::parse_job_start(text.substr(second + 1));
+    if (!start)
       return make_error(fmt::format("--job {}: the start must be a time from 0 (such as 2s or 500ms), found '{}'", text,
                                     text.substr(second + 1)));
-    job.start_s = start->seconds;
+    job.start_s = *start;
   }
   return job;
 }

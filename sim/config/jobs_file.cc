@@ -9,6 +9,12 @@
 
 namespace collsim::config {
 
+std::optional<double> parse_job_start(const std::string& text) {
+  auto d = units::parse_duration(text);
+  if (!d || !std::isfinite(d->seconds) || d->seconds < 0 || d->seconds > 1e9) return std::nullopt;
+  return d->seconds;
+}
+
 Expected<std::vector<JobEntry>> load_jobs_file(const std::string& path) {
   auto text = read_text_file(path, "jobs file");
   if (!text) return text.error();
@@ -34,10 +40,10 @@ Expected<std::vector<JobEntry>> load_jobs_file(const std::string& path) {
     auto start = m.optional_scalar("start");
     if (!start) return start.error();
     if (*start) {
-      auto d = units::parse_duration(**start);
-      if (!d || !std::isfinite(d->seconds) || d->seconds < 0 || d->seconds > 1e9)
+      const auto seconds = parse_job_start(**start);
+      if (!seconds)
         return m.error_at("start", fmt::format("expected a time from 0 (such as 2s or 500ms), found '{}'", **start));
-      e.start_s = d->seconds;
+      e.start_s = *seconds;
     }
     out.push_back(std::move(e));
   }

@@ -10,6 +10,7 @@
 // line. Placements are checked when the jobs are placed (topology::place).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct JobEntry {
   double start_s = 0;
   SourceMark at;  // the entry in the file
 };
+
+// A job's start (`start:` here, @START after --job): seconds, or none when
+// `text` is not a time from 0 to 1e9 s (such as 2s or 500ms).
+std::optional<double> parse_job_start(const std::string& text);
 
 // Errors (file:line:column and the field): no `jobs` list, an entry without
 // workload or placement, an unknown key, a start that is not a time >= 0.
