@@ -82,7 +82,7 @@ for backend in analytical simgrid; do
 done
 # All-to-all at 1 GiB in all-pairs form (analytical): 4,096 H100, 9,216
 # GB200, 8,192, 16,384 and 32,768 H100 (1,024 to 4,096 nodes of the big
-# fabric). 131,072 takes about 40 s (docs/performance-alltoall.md): not here.
+# fabric). 131,072 takes about 30 s (docs/performance-alltoall.md): not here.
 row 4096 "all-to-all 1 GiB" analytical collective -t topologies/h100-ib400-512node.yaml --op alltoall -b 1G -e 1G \
   --backend analytical
 row 9216 "all-to-all 1 GiB" analytical collective -t topologies/gb200-nvl72-128rack.yaml --op alltoall -b 1G -e 1G \
