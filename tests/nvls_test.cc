@@ -164,5 +164,41 @@ TEST(NvlsTree, PipelinedFormExpandsToEverySliceWrittenOut) {
   EXPECT_TRUE(check_allreduce(*pipelined).ok());
 }
 
+// Every transfer queues behind the previous one on its connection and
+// stream (the NVLS stages, each tree), checked by brute force against the
+// written-out schedule: its streams read off each transfer (to the switch:
+// a load reduces, a store copies; from it: the sum back follows loads, a
+// multicast follows a store; between owners: the tree is the channel's
+// parity), over interleaved domains so that owners are not contiguous.
+TEST(NvlsTree, EveryTransferQueuesBehindTheLastOnItsConnection) {
+  NvlsOptions written;
+  written.pipelined = false;
+  written.max_tree_slices = 3;
+  const int ranks = 15;
+  std::vector<int> domains(ranks);
+  for (int r = 0; r < ranks; ++r) domains[static_cast<std::size_t>(r)] = r % 5;
+  auto s = nvls_tree_allreduce(ranks, 64.0 * 1048576, 0.85, domains, written);
+  ASSERT_TRUE(s.ok());
+  const auto& ts = s->transfers;
+  auto stream = [&](const Transfer& t) {
+    if (t.dst >= ranks) return t.action == Action::kReduce ? 0 : 1;
+    if (t.src >= ranks) return ts[static_cast<std::size_t>(t.deps.front())].action == Action::kReduce ? 2 : 3;
+    return 4 + t.channel % 2;
+  };
+  int queued = 0;
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    int expected = -1;
+    for (std::size_t j = i; j-- > 0;) {
+      if (ts[j].src == ts[i].src && ts[j].dst == ts[i].dst && stream(ts[j]) == stream(ts[i])) {
+        expected = static_cast<int>(j);
+        break;
+      }
+    }
+    ASSERT_EQ(ts[i].queue_after, expected) << "transfer " << i;
+    queued += expected >= 0;
+  }
+  EXPECT_GT(queued, static_cast<int>(ts.size()) / 2);  // slices, portions and trees share connections
+}
+
 }  // namespace
 }  // namespace collsim::collective

@@ -122,30 +122,51 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
 
   const TreeShape trees[2] = {tree_shape(binary_tree_parents(nd)), tree_shape(mirrored_tree_parents(nd))};
 
-  // Streams: the NVLS stages and each tree's traffic queue apart. Every
-  // slice repeats the same transfers: pipelined, one is written and
+  // Streams: the NVLS stages and each tree's traffic queue apart, each
+  // connection (stream, src, dst) behind its previous transfer. Indexed
+  // here, not hashed (QueuedAppender): a load's is its rank's (its
+  // switch is its domain's), a multicast's its receiver's, a sum's back
+  // and a store's their (domain, portion)'s, and a tree edge's its
+  // (portion, tree, domain, direction)'s: owners differ per portion.
+  // Every slice repeats the same transfers: pipelined, one is written and
   // repeated (Schedule::repeats; its chunk is (c, t) * slices + slice).
-  enum Stream { kLoad, kBack, kStore, kMulticast, kTree0 };
-  QueuedAppender queued(s);
+  const auto per_domain = static_cast<std::size_t>(nd) * static_cast<std::size_t>(g);
+  std::vector<int> last_load(static_cast<std::size_t>(ranks), -1), last_multicast(last_load);
+  std::vector<int> last_back(per_domain, -1), last_store(per_domain, -1), last_tree(4 * per_domain, -1);
   const int written = options.pipelined ? 1 : slices;
   if (options.pipelined && slices > 1) {
     s.repeats = slices;
     s.repeat_chunk_step = 1;
   }
+  // Per slice, portion and tree: each domain's loads, sum back, store and
+  // multicast, and each tree edge up and down.
+  s.transfers.reserve(static_cast<std::size_t>(written) * static_cast<std::size_t>(g) * 2 *
+                      (static_cast<std::size_t>(nd) * (2 * static_cast<std::size_t>(g) + 2) + 2 * (nd - 1)));
   for (int slice = 0; slice < written; ++slice) {
     for (int c = 0; c < g; ++c) {
       for (int t = 0; t < 2; ++t) {
         const int chunk = (c * 2 + t) * slices + slice;
-        auto add = [&](int stream, int src, int dst, double b, Action action, std::vector<int> deps, int channel,
+        auto add = [&](int& last, int src, int dst, double b, Action action, std::vector<int> deps, int channel,
                        bool addend = false) {
-          return queued.add(stream, Transfer{.src = src,
-                                             .dst = dst,
-                                             .bytes = b,
-                                             .chunk = chunk,
-                                             .action = action,
-                                             .deps = std::move(deps),
-                                             .channel = channel,
-                                             .switch_addend = addend});
+          return append_queued(s, last,
+                               Transfer{.src = src,
+                                        .dst = dst,
+                                        .bytes = b,
+                                        .chunk = chunk,
+                                        .action = action,
+                                        .deps = std::move(deps),
+                                        .channel = channel,
+                                        .switch_addend = addend});
+        };
+        auto at = [&](std::vector<int>& last, int d) -> int& {
+          return last[static_cast<std::size_t>(d) * static_cast<std::size_t>(g) + static_cast<std::size_t>(c)];
+        };
+        auto edge = [&](int d, int direction) -> int& {
+          return last_tree[((static_cast<std::size_t>(c) * 2 + static_cast<std::size_t>(t)) *
+                                static_cast<std::size_t>(nd) +
+                            static_cast<std::size_t>(d)) *
+                               2 +
+                           static_cast<std::size_t>(direction)];
         };
         auto owner = [&](int d) { return domains[static_cast<std::size_t>(d)][static_cast<std::size_t>(c)]; };
         const int channel = 2 * c + t;  // the network tree's channel (channel shares)
@@ -154,8 +175,9 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
         for (int d = 0; d < nd; ++d) {
           std::vector<int> loads;
           for (int r : domains[static_cast<std::size_t>(d)])
-            loads.push_back(add(kLoad, r, ranks + d, wire, Action::kReduce, {}, -1, r != owner(d)));
-          back[d] = add(kBack, ranks + d, owner(d), wire, Action::kCopy, loads, -1);
+            loads.push_back(add(last_load[static_cast<std::size_t>(r)], r, ranks + d, wire, Action::kReduce, {}, -1,
+                                r != owner(d)));
+          back[d] = add(at(last_back, d), ranks + d, owner(d), wire, Action::kCopy, loads, -1);
         }
         // 2. the tree between the owners.
         const TreeShape& tree = trees[t];
@@ -165,7 +187,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
           // The parent's owner adds into its domain's sum, so that must be there.
           std::vector<int> deps{back[d], back[tree.parent[d]]};
           for (int k : tree.children[d]) deps.push_back(up[k]);
-          up[d] = add(kTree0 + t, owner(d), owner(tree.parent[d]), piece, Action::kReduce, deps, channel);
+          up[d] = add(edge(d, 0), owner(d), owner(tree.parent[d]), piece, Action::kReduce, deps, channel);
         }
         for (auto it = tree.leaves_first.rbegin(); it != tree.leaves_first.rend(); ++it) {
           const int d = *it;
@@ -178,15 +200,15 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
           }
           std::vector<int> sent;  // the owner's sends down, which read what the multicast rewrites
           for (int k : tree.children[d]) {
-            down[k] = add(kTree0 + t, owner(d), owner(k), piece, Action::kCopy, ready, channel);
+            down[k] = add(edge(k, 1), owner(d), owner(k), piece, Action::kCopy, ready, channel);
             sent.push_back(down[k]);
           }
           // 3. the multicast store to the domain (the owner included).
-          const int store = add(kStore, owner(d), ranks + d, wire, Action::kCopy, ready, -1);
+          const int store = add(at(last_store, d), owner(d), ranks + d, wire, Action::kCopy, ready, -1);
           for (int r : domains[static_cast<std::size_t>(d)]) {
             std::vector<int> deps{store};
             if (r == owner(d)) deps.insert(deps.end(), sent.begin(), sent.end());
-            add(kMulticast, ranks + d, r, wire, Action::kCopy, deps, -1);
+            add(last_multicast[static_cast<std::size_t>(r)], ranks + d, r, wire, Action::kCopy, deps, -1);
           }
         }
       }
