@@ -173,6 +173,49 @@ TEST(AnalyticalBackend, CompactRingsAndPipelinedTreesCostExactlyAsTheirTransfers
   }
 }
 
+// Schedules with the same transfers (a tuner's protocol candidates, in a
+// row or apart) are planned from one analysis of their connections, channel
+// shares and deps (plan.cc): each result equals the schedule run alone, with
+// its own protocol's costs; a schedule of other bytes between them is
+// planned apart.
+TEST(AnalyticalBackend, ProtocolCandidatesPlannedTogetherEqualEachAlone) {
+  AnalyticalBackend backend;
+  const topology::Network net(
+      collsim::testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml"));
+  collective::AlgoParams params;
+  params.nvls_efficiency = net.nvls_efficiency_near(0);
+  for (int g = 0; g < net.num_gpus(); ++g) params.domain_of_rank.push_back(net.nvlink_domain_of(g));
+  std::vector<collective::Schedule> batch;
+  for (const char* algo : {"tree", "nvlstree", "hier"}) {
+    for (double bytes : {64e6, 3e5}) {
+      for (auto proto : {collective::Protocol::kNone, collective::Protocol::kLL, collective::Protocol::kLL128,
+                         collective::Protocol::kSimple}) {
+        params.protocol = proto;
+        auto s = collective::build_schedule(collective::Op::kAllReduce, algo, net.num_gpus(), bytes, params);
+        if (s) batch.push_back(std::move(*s));
+      }
+    }
+  }
+  ASSERT_GE(batch.size(), 12U);
+  for (const bool record : {false, true}) {
+    RunOptions options;
+    options.record_transfers = record;  // explicit pipelines kept, or written out
+    auto together = backend.run(net, batch, options);
+    ASSERT_TRUE(together.ok()) << together.error().to_string();
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      auto alone = backend.run(net, {batch[k]}, options);
+      ASSERT_TRUE(alone.ok());
+      const std::string what = fmt::format("{} {} {} record {}", batch[k].algo, batch[k].bytes,
+                                           collective::protocol_name(batch[k].protocol), record);
+      EXPECT_EQ((*together)[k].time_s, (*alone)[0].time_s) << what;
+      EXPECT_EQ((*together)[k].load_bound, (*alone)[0].load_bound) << what;
+      EXPECT_EQ((*together)[k].bytes_sent, (*alone)[0].bytes_sent) << what;
+    }
+  }
+  // The protocols differ: LL moves twice Simple's wire bytes.
+  EXPECT_GT(backend.run(net, {batch[1]}, {})->at(0).bytes_sent, backend.run(net, {batch[3]}, {})->at(0).bytes_sent);
+}
+
 // The same on a ring whose hops all differ (cable lengths 1..8 m), where a
 // slow hop makes ranks drift apart: the closed form must follow every
 // position's own start and hop time, for in-order (hier) and plain passes.

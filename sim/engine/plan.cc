@@ -83,6 +83,83 @@ void add_explicit_channel_shares(const topology::Network& network, const collect
   }
 }
 
+// Whether two explicit schedules have the same transfers as far as a plan
+// is concerned (all but their bytes, read per transfer), between the same
+// helpers: then they plan to the same connections, shares and deps.
+bool same_transfers(const collective::Schedule& a, const collective::Schedule& b) {
+  if (a.ranks != b.ranks || a.helper_ranks != b.helper_ranks || a.helper_near_rank != b.helper_near_rank ||
+      a.helper_endpoint != b.helper_endpoint || a.point_to_point != b.point_to_point ||
+      a.transfers.size() != b.transfers.size())
+    return false;
+  for (std::size_t i = 0; i < a.transfers.size(); ++i) {
+    const auto &x = a.transfers[i], &y = b.transfers[i];
+    if (x.src != y.src || x.dst != y.dst || x.queue_after != y.queue_after || x.channel != y.channel ||
+        x.switch_addend != y.switch_addend || x.deps != y.deps)
+      return false;
+  }
+  return true;
+}
+
+// What planning an explicit schedule finds that its protocol does not
+// change: each transfer's connection (src, dst, into a switch's reduction
+// engines), the connections in order of first use, the channels' static
+// shares per connection (under a protocol) and the deps, packed.
+struct PlanBody {
+  const collective::Schedule* schedule = nullptr;  // reusable for this one's twins; null: not reusable
+  const std::vector<int>* rank_map = nullptr;
+  bool under_protocol = false;
+  std::vector<std::uint32_t> connection_of, first_use, resolve_order;  // per transfer; per connection (2)
+  std::unordered_map<std::uint64_t, double> shares;
+  std::shared_ptr<std::vector<int>> deps;
+  std::vector<std::uint32_t> dep_begin;  // per transfer, and the end
+  std::string error;                     // an internal error, or ""
+};
+
+template <class Endpoint>
+PlanBody plan_body(const topology::Network& network, const collective::Schedule& e, Endpoint endpoint,
+                   bool under_protocol, std::unordered_map<std::uint64_t, double> ring_shares) {
+  PlanBody b;
+  b.under_protocol = under_protocol;
+  b.shares = std::move(ring_shares);
+  if (under_protocol) add_explicit_channel_shares(network, e, endpoint, b.shares);
+  // Connections are resolved once each, in order of first use (route and
+  // helper host numbering follow it). Grouped by sorting (a 9,216-GPU tree
+  // has 2.7 M transfers over far fewer connections; a hash lookup per
+  // transfer missed the cache).
+  const std::size_t n = e.transfers.size();
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> by_connection(n);  // (connection key, transfer)
+  b.deps = std::make_shared<std::vector<int>>();
+  b.dep_begin.resize(n + 1);
+  std::size_t total_deps = 0;
+  for (const auto& t : e.transfers) total_deps += t.deps.size();
+  b.deps->reserve(total_deps);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& t = e.transfers[i];
+    if (t.queue_after >= static_cast<int>(i)) {
+      b.error = fmt::format("transfer {} queues after transfer {}, which is not before it", i, t.queue_after);
+      return b;
+    }
+    const bool addend = t.switch_addend && t.dst >= e.ranks;
+    by_connection[i] = {(static_cast<std::uint64_t>(static_cast<std::uint32_t>(t.src)) << 33) |
+                            (static_cast<std::uint64_t>(static_cast<std::uint32_t>(t.dst)) << 1) | (addend ? 1U : 0U),
+                        static_cast<std::uint32_t>(i)};
+    b.dep_begin[i] = static_cast<std::uint32_t>(b.deps->size());
+    b.deps->insert(b.deps->end(), t.deps.begin(), t.deps.end());
+  }
+  b.dep_begin[n] = static_cast<std::uint32_t>(b.deps->size());
+  std::sort(by_connection.begin(), by_connection.end());
+  b.connection_of.resize(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (k == 0 || by_connection[k].first != by_connection[k - 1].first) b.first_use.push_back(by_connection[k].second);
+    b.connection_of[by_connection[k].second] = static_cast<std::uint32_t>(b.first_use.size() - 1);
+  }
+  b.resolve_order.resize(b.first_use.size());
+  std::iota(b.resolve_order.begin(), b.resolve_order.end(), 0U);
+  std::sort(b.resolve_order.begin(), b.resolve_order.end(),
+            [&](std::uint32_t x, std::uint32_t y) { return b.first_use[x] < b.first_use[y]; });
+  return b;
+}
+
 }  // namespace
 
 bool count_step_link_users(const Plan& plan, const std::vector<PlannedPass>& phase, std::vector<int>& users,
@@ -163,6 +240,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   // (source, switch) -> the route to its engines in Plan::routes.
   std::unordered_map<int, std::pair<int, int>> engine_host;
   std::unordered_map<std::uint64_t, int> engine_route_index;
+  PlanBody body;  // of the last explicit schedule planned
   if (!options.rank_to_endpoint_per_schedule.empty() &&
       options.rank_to_endpoint_per_schedule.size() != schedules.size()) {
     return make_internal_error("one rank map per schedule expected");
@@ -353,7 +431,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
     }
     // Expanded rings keep their channels' shares, per connection.
-    std::unordered_map<std::uint64_t, double> share_of_connection;
+    std::unordered_map<std::uint64_t, double> ring_shares;
     for (const auto& phase : planned.phases) {
       for (const auto& pass : phase) {
         for (std::size_t i = 0; i < pass.route.size(); ++i) {
@@ -361,7 +439,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           const std::uint64_t key =
               static_cast<std::uint64_t>(route.src_host) * static_cast<std::uint64_t>(network.num_endpoints()) +
               static_cast<std::uint64_t>(route.dst_host);
-          auto [it, inserted] = share_of_connection.try_emplace(key, pass.max_rate_Bps[i]);
+          auto [it, inserted] = ring_shares.try_emplace(key, pass.max_rate_Bps[i]);
           if (!inserted) it->second = capped(it->second, pass.max_rate_Bps[i]);
         }
       }
@@ -373,41 +451,23 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     const bool to_expand = s.compact() || s.all_pairs || (s.repeated() && !keep_repeats);
     const collective::Schedule expanded = to_expand ? collective::expand(s) : collective::Schedule{};
     const collective::Schedule& e = to_expand ? expanded : s;
-    if (s.protocol != collective::Protocol::kNone)
-      add_explicit_channel_shares(network, e, endpoint, share_of_connection);
-    planned.transfers.reserve(e.transfers.size());
-    // Connections (src, dst, into a switch's reduction engines) are
-    // resolved once each, with their caps (the protocol's and the channel
-    // share), in order of first use (route and helper host numbering follow
-    // it). Grouped by sorting (a 9,216-GPU tree has 2.7 M transfers over
-    // far fewer connections; a hash lookup per transfer missed the cache).
-    const std::size_t n = e.transfers.size();
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> by_connection(n);  // (connection key, transfer)
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& t = e.transfers[i];
-      if (t.queue_after >= static_cast<int>(i)) {
-        return make_internal_error(
-            fmt::format("transfer {} queues after transfer {}, which is not before it", i, t.queue_after));
-      }
-      const bool addend = t.switch_addend && t.dst >= s.ranks;
-      by_connection[i] = {(static_cast<std::uint64_t>(static_cast<std::uint32_t>(t.src)) << 33) |
-                              (static_cast<std::uint64_t>(static_cast<std::uint32_t>(t.dst)) << 1) | (addend ? 1U : 0U),
-                          static_cast<std::uint32_t>(i)};
+    const bool under_protocol = s.protocol != collective::Protocol::kNone;
+    // What does not depend on the protocol (connections, channel shares,
+    // deps) is kept from the schedule planned before when this one has the
+    // same transfers (the next protocol candidate).
+    if (to_expand || body.schedule == nullptr || body.under_protocol != under_protocol || *body.rank_map != rank_map ||
+        !same_transfers(*body.schedule, s)) {
+      body = plan_body(network, e, endpoint, under_protocol, std::move(ring_shares));
+      if (!body.error.empty()) return make_internal_error(body.error);
+      body.schedule = to_expand ? nullptr : &s;
+      body.rank_map = &rank_map;
     }
-    std::sort(by_connection.begin(), by_connection.end());
-    std::vector<std::uint32_t> connection_of(n), first_use;  // per transfer; per connection
-    for (std::size_t k = 0; k < n; ++k) {
-      if (k == 0 || by_connection[k].first != by_connection[k - 1].first) first_use.push_back(by_connection[k].second);
-      connection_of[by_connection[k].second] = static_cast<std::uint32_t>(first_use.size() - 1);
-    }
-    std::vector<std::uint32_t> resolve_order(first_use.size());
-    std::iota(resolve_order.begin(), resolve_order.end(), 0U);
-    std::sort(resolve_order.begin(), resolve_order.end(),
-              [&](std::uint32_t x, std::uint32_t y) { return first_use[x] < first_use[y]; });
-    std::vector<Resolved> resolved(first_use.size());
-    planned.at_channel_shares = s.protocol != collective::Protocol::kNone && n > 0;
-    for (std::uint32_t c : resolve_order) {
-      const auto& t = e.transfers[first_use[c]];
+    planned.dep_storage = body.deps;
+    const auto& share_of_connection = body.shares;
+    std::vector<Resolved> resolved(body.first_use.size());
+    planned.at_channel_shares = under_protocol && !e.transfers.empty();
+    for (std::uint32_t c : body.resolve_order) {
+      const auto& t = e.transfers[body.first_use[c]];
       auto fresh = resolve(t.src, t.dst, t.switch_addend && t.dst >= s.ranks);
       if (!fresh) return fresh.error();
       // Shares are per pair of network endpoints (not a switch's reduction engines).
@@ -425,13 +485,18 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       resolved[c] = *fresh;
     }
+    const std::size_t n = e.transfers.size();
+    planned.transfers.reserve(n);
+    const int* deps = body.deps->data();
     for (std::size_t i = 0; i < n; ++i) {
       const auto& t = e.transfers[i];
       planned.at_channel_shares &= t.channel >= 0;
-      const Resolved* r = &resolved[connection_of[i]];
-      const double cap = r->max_rate_Bps;
-      planned.transfers.push_back(PlannedTransfer{r->src, r->dst, t.bytes / r->payload_fraction, r->latency_s, t.deps,
-                                                  t.queue_after, r->route, cap});
+      const Resolved* r = &resolved[body.connection_of[i]];
+      const auto first = static_cast<std::size_t>(body.dep_begin[i]);
+      planned.transfers.push_back(
+          PlannedTransfer{r->src, r->dst, t.bytes / r->payload_fraction, r->latency_s,
+                          std::span<const int>(deps + first, static_cast<std::size_t>(body.dep_begin[i + 1]) - first),
+                          t.queue_after, r->route, r->max_rate_Bps});
     }
     plan.schedules.push_back(std::move(planned));
   }

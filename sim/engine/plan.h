@@ -7,6 +7,8 @@
 
 #include <functional>
 #include <limits>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,10 +23,10 @@ struct PlannedTransfer {
   int dst_host = 0;
   double bytes = 0;
   double route_latency_s = 0;
-  std::vector<int> deps;
-  int queue_after = -1;     // see collective::Transfer::queue_after
-  int route = 0;            // index into Plan::routes
-  double max_rate_Bps = 0;  // finite buffers: window / round trip; 0 = the route's rate alone
+  std::span<const int> deps;  // into PlannedSchedule::dep_storage
+  int queue_after = -1;       // see collective::Transfer::queue_after
+  int route = 0;              // index into Plan::routes
+  double max_rate_Bps = 0;    // finite buffers: window / round trip; 0 = the route's rate alone
 };
 
 // A compact ring pass (collective::RingPass) resolved per position.
@@ -41,6 +43,11 @@ struct PlannedPass {
 
 struct PlannedSchedule {
   std::vector<PlannedTransfer> transfers;
+  // Every transfer's deps, one after another (PlannedTransfer::deps view
+  // it), shared by the plans of schedules with the same transfers: a
+  // tuner's protocol candidates, 4.2 M transfers each for a tree over
+  // 131,072 GPUs.
+  std::shared_ptr<const std::vector<int>> dep_storage;
   // Copies of `transfers` in a pipeline (collective::Schedule::repeats):
   // copy k's transfer i waits for copy k's deps and queues behind copy
   // k - 1's transfer i.
