@@ -152,10 +152,17 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       for (int d : t.deps) post[static_cast<std::size_t>(d)] = std::max(post[static_cast<std::size_t>(d)], through);
       serial = std::max(serial, pre[i] + (copies - 1) * flow_s(t) + post[i]);
     }
-    for (const auto& phase : s.phases)
-      for (const auto& pass : phase)
+    // A compact schedule's passes: no pass ends before its slowest chain
+    // of steps from the launch (compact_cost.h pass_chain_bound).
+    const auto pass_times = s.phases.empty() ? detail::PassTimes{} : detail::alpha_beta_times(s, route_rate);
+    for (std::size_t ph = 0; ph < s.phases.size(); ++ph) {
+      for (std::size_t pi = 0; pi < s.phases[ph].size(); ++pi) {
+        const auto& pass = s.phases[ph][pi];
         for (std::size_t i = 0; i < pass.route.size(); ++i)
           add(pass.route[i], pass.slice_bytes[i] * pass.slices * pass.steps);
+        serial = std::max(serial, s.launch_latency_s + detail::pass_chain_bound(pass, pass_times[ph][pi]));
+      }
+    }
     double bound = serial;
     for (int l : touched) {
       bound =

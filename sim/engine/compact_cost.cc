@@ -68,6 +68,18 @@ std::vector<double> last_step_finish(const PlannedPass& pass, const std::vector<
   return f;
 }
 
+double pass_chain_bound(const PlannedPass& pass, const std::vector<double>& c) {
+  const std::size_t p = c.size();
+  if (p == 0 || pass.steps <= 0) return 0;
+  const auto S = static_cast<std::size_t>(pass.steps);
+  std::vector<double> prefix(2 * p + 1, 0.0);
+  for (std::size_t k = 0; k < 2 * p; ++k) prefix[k + 1] = prefix[k] + c[k % p];
+  const std::size_t q = S / p, r = S % p;
+  double window = 0;
+  for (std::size_t end = p; end < 2 * p; ++end) window = std::max(window, prefix[end] - prefix[end - r]);
+  return static_cast<double>(q) * prefix[p] + window;
+}
+
 PassTimes alpha_beta_times(const PlannedSchedule& s, const std::vector<double>& route_rate) {
   PassTimes times;
   for (const auto& phase : s.phases) {

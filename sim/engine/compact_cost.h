@@ -30,6 +30,11 @@ using PassTimes = std::vector<std::vector<std::vector<double>>>;
 // Uncontended times: route latency (+ protocol step latency) + slice bytes / route rate.
 PassTimes alpha_beta_times(const PlannedSchedule& s, const std::vector<double>& route_rate);
 
+// A lower bound on any pass's last step, from its start: the slowest
+// chain of `steps` consecutive positions (times `c`, one slice), as a plain
+// pass runs it (an in-order pass only waits longer). O(p).
+double pass_chain_bound(const PlannedPass& pass, const std::vector<double>& c);
+
 // Sets r.time_s (the chain) and r.shared_links (some link carries more than
 // one transfer of a step), adds r.bytes_sent/received and each link's bytes.
 void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& times, std::vector<double>& link_bytes,
