@@ -157,7 +157,36 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
   }
   dep_begin[n] = static_cast<int>(deps.size());
   std::vector<double> finish(n, s.launch_latency_s), previous(n, s.launch_latency_s);
-  for (int k = 0; k < s.repeats; ++k) {
+  const bool one_per_connection =
+      std::all_of(s.transfers.begin(), s.transfers.end(), [](const auto& t) { return t.queue_after < 0; });
+  if (one_per_connection) {
+    // Each transfer is its connection's only one in a copy (trees, chains):
+    // a path through the copies follows deps within a copy and moves to the
+    // next copy only at one transfer (its connection), gaining its period.
+    // The longest takes all copies - 1 moves at the transfer of longest
+    // period on a chain of deps: the last finish is the largest
+    // pre(i) + (copies - 1) x period(i) + post(i), pre and post being the
+    // chains up to and including i and after it in one copy. O(transfers +
+    // deps) instead of copies times that; equal to the recurrence below.
+    std::vector<double>& pre = finish;
+    std::vector<double>& post = previous;
+    std::fill(post.begin(), post.end(), 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      double ready = s.launch_latency_s;
+      for (int d = dep_begin[i]; d < dep_begin[i + 1]; ++d)
+        ready = std::max(ready, pre[deps[static_cast<std::size_t>(d)]]);
+      pre[i] = ready + own[i];
+    }
+    for (std::size_t i = n; i-- > 0;) {
+      const double through = own[i] + post[i];
+      for (int d = dep_begin[i]; d < dep_begin[i + 1]; ++d) {
+        double& p = post[static_cast<std::size_t>(deps[static_cast<std::size_t>(d)])];
+        p = std::max(p, through);
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) pre[i] += (s.repeats - 1) * period_s[i] + post[i];
+  }
+  for (int k = 0; k < s.repeats && !one_per_connection; ++k) {
     finish.swap(previous);
     const double* __restrict prev = previous.data();
     double* __restrict f = finish.data();

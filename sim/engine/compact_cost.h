@@ -49,7 +49,8 @@ void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& t
 // ready being the launch latency or the latest of its deps in copy k. With
 // period_s = alone_s this is the expanded schedule's own rule (a transfer
 // starts after its deps' arrival and its connection's previous transfer),
-// in O(copies x (transfers + deps)) time and O(transfers) memory. Sets
+// in O(copies x (transfers + deps)) time and O(transfers) memory; when no
+// connection carries two transfers of a copy, in O(transfers + deps). Sets
 // r.time_s (the last finish), adds r.bytes_sent and r.bytes_received and
 // each link's bytes, over every copy.
 void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector<double>& alone_s,
