@@ -50,6 +50,7 @@ class Simulator {
     link_flows_.assign(net_.links().size(), {});
     link_load_.assign(net_.links().size(), 0);
     link_demand_.assign(net_.links().size(), 0);
+    link_slowed_.assign(net_.links().size(), 0);
     rate_.resize(net_.links().size());  // the links' rates, packed (hot in start and the solver)
     for (std::size_t l = 0; l < rate_.size(); ++l) rate_[l] = net_.links()[l].rate_Bps;
     tracked_.assign(net_.links().size(), -1);
@@ -178,10 +179,11 @@ class Simulator {
   // ---- the fluid network ---------------------------------------------------
   void add_flow(int id) {
     Flow& f = flows_[id];
-    f.rate = 0;  // not yet on any link
+    f.rate = 0;  // not yet on any link: slowed (below full rate) until set_rate
     bool fits = true;
     for (auto [l, d] : *f.demand) {
       link_flows_[l].push_back(id);
+      ++link_slowed_[l];
       link_demand_[l] += d;
       if (link_load_[l] + d > rate_[l] * (1 + kTolerance)) fits = false;
     }
@@ -196,13 +198,16 @@ class Simulator {
     f.active = false;
     r_.max_slowdown = std::max(r_.max_slowdown, (now_ - f.started_at) / f.time_alone);
     std::vector<int> slowed;
+    const bool was_slowed = slowed_at(f.rate);
     for (auto [l, d] : *f.demand) {
       change_load(l, -f.rate * d);
       link_demand_[l] -= d;
+      if (was_slowed) --link_slowed_[l];
       auto& v = link_flows_[l];
       v.erase(std::find(v.begin(), v.end(), id));
+      if (link_slowed_[l] == 0) continue;  // no flow here for this one's end to speed up
       for (int o : v)
-        if (flows_[o].rate < 1 - kTolerance) slowed.push_back(o);
+        if (slowed_at(flows_[o].rate)) slowed.push_back(o);
     }
     const int op = f.op;
     f.demand = nullptr;
@@ -217,8 +222,10 @@ class Simulator {
     f.remaining -= (now_ - f.updated_at) * f.rate / f.time_alone;
     f.remaining = std::max(0.0, f.remaining);
     f.updated_at = now_;
+    const int slowed_change = (slowed_at(rate) ? 1 : 0) - (slowed_at(f.rate) ? 1 : 0);
     for (auto [l, d] : *f.demand) {
       change_load(l, (rate - f.rate) * d);
+      link_slowed_[l] += slowed_change;
     }
     f.rate = rate;
     ++f.version;
@@ -284,6 +291,9 @@ class Simulator {
   // sharing (it binds no flow, so the rates are the same without it), and
   // flows that share only such links do not affect each other: a step's
   // collectives touch thousands of links each, few of them contended.
+  // A flow below its full rate (one that a flow ending may speed up).
+  static bool slowed_at(double rate) { return rate < 1 - kTolerance; }
+
   bool tight(int l) const { return link_demand_[l] > rate_[l] * (1 + kTolerance); }
 
   // Max-min fair rates (bytes/s, each flow capped at its demand) for every
@@ -462,6 +472,7 @@ class Simulator {
   std::vector<double> starts_;  // per costed collective: how many ops started it
   std::vector<double> link_load_;
   std::vector<double> link_demand_;               // per link: its flows' demands at full rate (bytes/s)
+  std::vector<int> link_slowed_;                  // per link: its flows below full rate (slowed_at)
   std::vector<double> rate_;                      // per link: NetworkLink::rate_Bps
   std::vector<int> tracked_;                      // link -> index into options.track_links, or -1
   std::vector<double> group_load_, group_since_;  // per link group: bytes/s now, and since when
