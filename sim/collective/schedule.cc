@@ -144,6 +144,39 @@ void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& p
   }
 }
 
+const Schedule& body_of(const std::vector<Schedule>& list, std::size_t k) {
+  const int of = list[k].transfers_of;
+  return of >= 0 ? list[static_cast<std::size_t>(of)] : list[k];
+}
+
+Schedule materialize(const std::vector<Schedule>& list, std::size_t k) {
+  if (list[k].transfers_of < 0) return list[k];
+  Schedule out = body_of(list, k);
+  out.protocol = list[k].protocol;
+  return out;
+}
+
+Schedule protocol_variant(const Schedule& s, int index, Protocol protocol) {
+  Schedule out;
+  out.op = s.op;
+  out.algo = s.algo;
+  out.ranks = s.ranks;
+  out.bytes = s.bytes;
+  out.chunks = s.chunks;
+  out.root = s.root;
+  out.helper_ranks = s.helper_ranks;
+  out.helper_near_rank = s.helper_near_rank;
+  out.helper_endpoint = s.helper_endpoint;
+  out.protocol = protocol;
+  out.latency_family = s.latency_family;
+  out.point_to_point = s.point_to_point;
+  out.repeats = s.repeats;
+  out.repeat_chunk_step = s.repeat_chunk_step;
+  out.all_pairs = s.all_pairs;
+  out.transfers_of = s.transfers_of >= 0 ? s.transfers_of : index;
+  return out;
+}
+
 Schedule expand(const Schedule& s) {
   if (s.repeated()) {
     Schedule out = s;

@@ -122,6 +122,13 @@ struct Schedule {
   // backend costs it without listing them (engine/all_pairs_cost.h).
   // REQUIRES when true: no ring_phases, repeats 1.
   bool all_pairs = false;
+  // A protocol candidate that shares an earlier schedule's transfers: that
+  // schedule's index in the same list (it differs only in `protocol`), its
+  // own `transfers` and `ring_phases` being empty; -1: none. A tuner lists
+  // an algorithm's protocols this way (a tree over 131,072 GPUs is 4.2 M
+  // transfers, 300 MB, per copy); backends read such a list through
+  // body_of() or materialize().
+  int transfers_of = -1;
 
   bool compact() const { return !ring_phases.empty(); }
   bool repeated() const { return repeats > 1; }
@@ -206,6 +213,14 @@ std::vector<int> queue_tails(const std::vector<T>& transfers) {
 // schedules become their copies, in copy order; all-pairs ones their
 // p (p - 1) transfers.
 Schedule expand(const Schedule& s);
+
+// The schedule whose transfers and ring phases list[k] runs: list[k] itself,
+// or the one it shares them with (Schedule::transfers_of).
+const Schedule& body_of(const std::vector<Schedule>& list, std::size_t k);
+// list[k] with its own transfers and ring phases (a copy of a shared body).
+Schedule materialize(const std::vector<Schedule>& list, std::size_t k);
+// A protocol candidate of `s` sharing its transfers, s being list[index].
+Schedule protocol_variant(const Schedule& s, int index, Protocol protocol);
 // Appends the passes' transfers to `s` through `queued`, phase k on stream
 // `first_stream + k`, with fresh rank state (no dependency on earlier transfers).
 void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& phases, int first_stream,

@@ -246,15 +246,18 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     return make_internal_error("one rank map per schedule expected");
   }
   for (std::size_t si = 0; si < schedules.size(); ++si) {
-    const auto& s = schedules[si];
+    // A protocol candidate sharing another's transfers plans them under its
+    // own protocol (collective::Schedule::transfers_of).
+    const auto& s = collective::body_of(schedules, si);
+    const collective::Protocol protocol = schedules[si].protocol;
     const std::vector<int>& rank_map = rank_map_of(options, si);
     if (rank_map.empty() && s.ranks > network.num_gpus()) {
       return make_error(
           fmt::format("{} needs {} ranks but the topology has {} GPUs", s.op, s.ranks, network.num_gpus()));
     }
-    if (!collective::protocol_supported(s.latency_family, s.protocol)) {
+    if (!collective::protocol_supported(s.latency_family, protocol)) {
       return make_error(
-          fmt::format("{} ({}) does not run the {} protocol", s.op, s.algo, collective::protocol_name(s.protocol)));
+          fmt::format("{} ({}) does not run the {} protocol", s.op, s.algo, collective::protocol_name(protocol)));
     }
     auto endpoint = [&](int rank) -> int {
       const int gpu_of_rank0 = rank_map.empty() ? 0 : rank_map.front();
@@ -279,7 +282,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     // NVLink domains the ring spans, or one when no hop of it crosses the
     // network (GPUs without an NVSwitch in one server).
     double protocol_cap = 0;
-    if (s.algo == "ring" && s.compact() && !s.ring_phases.front().empty() && s.protocol == collective::Protocol::kLL) {
+    if (s.algo == "ring" && s.compact() && !s.ring_phases.front().empty() && protocol == collective::Protocol::kLL) {
       std::set<int> domains;
       std::string model;
       bool network_hop = false;
@@ -293,14 +296,13 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       const int nodes = network_hop ? std::max(2, static_cast<int>(domains.size())) : 1;
       const int channels = static_cast<int>(s.ring_phases.front().size());
-      protocol_cap =
-          collective::ring_protocol_cap_Bps(s.protocol, model, nodes, channels) /
-          collective::protocol_costs(s.latency_family, s.protocol, collective::HopKind::kNet).payload_fraction;
+      protocol_cap = collective::ring_protocol_cap_Bps(protocol, model, nodes, channels) /
+                     collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
     }
     // NCCL's tree throughput (protocol.h tree_protocol_cap_Bps): the cap on
     // the whole all-reduce, shared by its channels, each moving its share of
     // the buffer through every hop at its channel's rate.
-    if (s.algo == "tree" && s.protocol != collective::Protocol::kNone && s.ranks > 1) {
+    if (s.algo == "tree" && protocol != collective::Protocol::kNone && s.ranks > 1) {
       std::map<int, int> per_domain;
       std::string model;
       for (int r = 0; r < s.ranks; ++r) {
@@ -312,12 +314,12 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       int widest = 0;
       for (const auto& [d, n] : per_domain) widest = std::max(widest, n);
       const double cap =
-          collective::tree_protocol_cap_Bps(s.protocol, model, static_cast<int>(per_domain.size()), widest);
+          collective::tree_protocol_cap_Bps(protocol, model, static_cast<int>(per_domain.size()), widest);
       const int channels = 2 * widest;  // tree.h: two channels per GPU of the widest domain
       if (cap > 0 && channels > 0) {
         protocol_cap =
             cap / channels /
-            collective::protocol_costs(s.latency_family, s.protocol, collective::HopKind::kNet).payload_fraction;
+            collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
       }
     }
     // Resolves one transfer's hosts, route and protocol costs.
@@ -362,10 +364,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       const RouteFacts& f = facts[static_cast<std::size_t>(it->second)];
       const std::vector<int>& route = plan.routes[static_cast<std::size_t>(it->second)].links;
-      const auto costs = collective::protocol_costs(s.latency_family, s.protocol, f.kind);
+      const auto costs = collective::protocol_costs(s.latency_family, protocol, f.kind);
       planned.launch_latency_s =
           std::max(planned.launch_latency_s, costs.launch_latency_s + costs.launch_latency_per_rank_s * s.ranks);
-      const TransferTiming timing = transfer_timing(f, costs, s.protocol);
+      const TransferTiming timing = transfer_timing(f, costs, protocol);
       int host = dst, route_id = it->second;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:
@@ -424,7 +426,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           planned.phases.back().push_back(std::move(pp));
         }
       }
-      if (s.protocol != collective::Protocol::kNone) apply_channel_shares(plan, planned.phases);
+      if (protocol != collective::Protocol::kNone) apply_channel_shares(plan, planned.phases);
       if (keep_compact) {
         plan.schedules.push_back(std::move(planned));
         continue;
@@ -451,12 +453,12 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     const bool to_expand = s.compact() || s.all_pairs || (s.repeated() && !keep_repeats);
     const collective::Schedule expanded = to_expand ? collective::expand(s) : collective::Schedule{};
     const collective::Schedule& e = to_expand ? expanded : s;
-    const bool under_protocol = s.protocol != collective::Protocol::kNone;
+    const bool under_protocol = protocol != collective::Protocol::kNone;
     // What does not depend on the protocol (connections, channel shares,
     // deps) is kept from the schedule planned before when this one has the
     // same transfers (the next protocol candidate).
     if (to_expand || body.schedule == nullptr || body.under_protocol != under_protocol || *body.rank_map != rank_map ||
-        !same_transfers(*body.schedule, s)) {
+        (body.schedule != &s && !same_transfers(*body.schedule, s))) {
       body = plan_body(network, e, endpoint, under_protocol, std::move(ring_shares));
       if (!body.error.empty()) return make_internal_error(body.error);
       body.schedule = to_expand ? nullptr : &s;

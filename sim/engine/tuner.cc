@@ -131,7 +131,21 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       }
       std::string refusal;  // the last reason one of this algorithm's candidates could not run
       bool any = false;
+      int body = -1;  // this algorithm's first candidate: the others share its transfers
       for (auto proto : protos) {
+        if (body >= 0) {
+          // An algorithm's transfers do not depend on the protocol
+          // (collective::build_schedule): a candidate per protocol shares
+          // them (Schedule::transfers_of).
+          const auto& first = out.schedules[static_cast<std::size_t>(body)];
+          if (!collective::protocol_supported(first.latency_family, proto)) {
+            refusal = fmt::format("{} runs only the Simple protocol, not {}", algo, collective::protocol_name(proto));
+            continue;
+          }
+          out.of_case[i].push_back(out.schedules.size());
+          out.schedules.push_back(collective::protocol_variant(first, body, proto));
+          continue;
+        }
         collective::AlgoParams params = c.params;
         params.protocol = proto;
         auto s = collective::build_schedule(c.op, algo, c.ranks, c.bytes, params);
@@ -147,6 +161,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
           }
         }
         out.of_case[i].push_back(out.schedules.size());
+        if (!s->transfers.empty() || s->compact()) body = static_cast<int>(out.schedules.size());
         out.schedules.push_back(std::move(*s));
         any = true;
       }
@@ -200,7 +215,7 @@ Expected<std::vector<ScheduleResult>> run_candidates(const Candidates& candidate
     RunOptions sub = options;
     sub.rank_to_endpoint_per_schedule.clear();
     for (std::size_t k : which) {
-      subset.push_back(schedules[k]);
+      subset.push_back(collective::materialize(schedules, k));
       if (!options.rank_to_endpoint_per_schedule.empty())
         sub.rank_to_endpoint_per_schedule.push_back(options.rank_to_endpoint_per_schedule[k]);
     }

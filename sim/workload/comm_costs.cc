@@ -163,8 +163,10 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
       auto one = engine::build_candidates({tune_case(reps[last])}, tuner, backend.name());
       if (!one) return one.error();
       std::vector<std::size_t> of;
+      const auto base = static_cast<int>(batch.schedules.size());
       for (auto& sch : one->schedules) {
         transfers += sch.all_pairs ? sch.transfer_count() : static_cast<double>(sch.transfers.size());
+        if (sch.transfers_of >= 0) sch.transfers_of += base;  // its index in the batch
         of.push_back(batch.schedules.size());
         batch.schedules.push_back(std::move(sch));
       }
@@ -190,7 +192,10 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     // 3. The fastest candidate per wiring, and its bytes on each canonical link.
     for (std::size_t r = first; r < last; ++r) {
       const std::size_t best = engine::fastest(batch, r - first, *results);
-      const auto& s = schedules[best];
+      // The chosen candidate's protocol, over its transfers (its own, or the
+      // ones it shares with another protocol's candidate).
+      const collective::Protocol protocol = schedules[best].protocol;
+      const auto& s = collective::body_of(schedules, best);
       for (const auto& why : batch.skipped[r - first]) {
         const CommCall& c = calls[static_cast<std::size_t>(reps[r])];
         std::string line = fmt::format("{} of {} over {} GPUs: {}", collective::op_name(c.op),
@@ -201,7 +206,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
       CommCost& cost = rep_cost[r];
       cost.time_s = (*results)[best].time_s;
       cost.algo = s.algo;
-      cost.proto = std::string(collective::protocol_name(s.protocol));
+      cost.proto = std::string(collective::protocol_name(protocol));
       cost.bytes_sent = s.total_bytes();
       std::unordered_map<int, int> canon_id;
       for (std::size_t k = 0; k < cn.links.size(); ++k) canon_id[cn.links[k]] = static_cast<int>(k);
@@ -218,7 +223,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
       collective::for_each_connection_bytes(s, [&](int src, int dst, double payload) {
         const int a = endpoint(src), b = endpoint(dst);
         const auto& route = s.point_to_point ? network.p2p_route(a, b) : network.route(a, b);
-        const auto costs = collective::protocol_costs(s.latency_family, s.protocol, engine::hop_kind(network, route));
+        const auto costs = collective::protocol_costs(s.latency_family, protocol, engine::hop_kind(network, route));
         for (int l : route) {
           auto [it, fresh] = canon_id.try_emplace(l, static_cast<int>(links.size()));
           if (fresh) {

@@ -123,6 +123,13 @@ Expected<bool> simgrid_fits_in_flight(double transfers, double bytes_each) {
 Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Network& network,
                                                           const std::vector<collective::Schedule>& schedules,
                                                           const RunOptions& options) {
+  // Protocol candidates that share another's transfers get their own copy.
+  for (const auto& s : schedules) {
+    if (s.transfers_of < 0) continue;
+    std::vector<collective::Schedule> own;
+    for (std::size_t k = 0; k < schedules.size(); ++k) own.push_back(collective::materialize(schedules, k));
+    return run(network, own, options);
+  }
   // Compact schedules stay compact (aggregated) only above the threshold.
   std::vector<collective::Schedule> explicit_copies;
   const std::vector<collective::Schedule>* to_plan = &schedules;
