@@ -157,6 +157,9 @@ Schedule materialize(const std::vector<Schedule>& list, std::size_t k) {
 }
 
 Schedule protocol_variant(const Schedule& s, int index, Protocol protocol) {
+  // Every field but the transfers and ring phases is copied below: a new
+  // field changes the size (on LP64 targets) and must be copied too.
+  static_assert(sizeof(void*) != 8 || sizeof(Schedule) == 224, "copy Schedule's new field in protocol_variant");
   Schedule out;
   out.op = s.op;
   out.algo = s.algo;
