@@ -73,6 +73,14 @@ for backend in analytical simgrid; do
     done
   done
 done
+# The same at 131,072 GPUs (analytical), and the tuner's default there:
+# every algorithm under every protocol, the fastest reported.
+for algo in tree nvlstree; do
+  row 131072 "all-reduce 1 GiB, $algo" analytical collective -t "$big" -b 1G -e 1G --algo "$algo" --proto Simple \
+    --backend analytical
+done
+row 131072 "all-reduce 1 GiB, auto (every algorithm and protocol)" analytical collective -t "$big" -b 1G -e 1G \
+  --backend analytical
 # All-to-all (direct, every pair at once): 32 and 128 HGX H100 nodes.
 for backend in analytical simgrid; do
   for gpus in 256 1024; do
