@@ -1,6 +1,7 @@
 #include "sim/engine/compact_cost.h"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <limits>
 
@@ -186,7 +187,56 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
     }
     for (std::size_t i = 0; i < n; ++i) pre[i] += (s.repeats - 1) * period_s[i] + post[i];
   }
+  // Steady state, checked every few copies with both sides of the answer:
+  // no transfer's finish grows by more per copy than the most any grew in
+  // the last copy (the copies' map is monotone and moves by at most a
+  // uniform shift of its input), so the last copy ends by
+  //   upper = the latest finish now + copies left x that growth;
+  // and a path that circles one connection's queue once per copy left
+  // (gaining its transfers' periods) and then runs on within the last
+  // copy (`after`: the longest path from a transfer to its copy's end)
+  // ends at
+  //   lower = the queue's last finish now + copies left x the queue's
+  //           periods + after.
+  // When the two meet (the slowest queue sets the pace and the latest
+  // finish comes from it), that is the time, without the copies left.
+  std::vector<double> after, cycle;
+  double extra = 0;  // what the copies not run add
   for (int k = 0; k < s.repeats && !one_per_connection; ++k) {
+    if (k >= 3 && (k & 3) == 3) {
+      if (after.empty()) {
+        after.assign(n, 0.0);
+        cycle.assign(n, 0.0);
+        for (std::size_t i = n; i-- > 0;) {
+          const double through = own[i] + after[i];
+          for (int d = dep_begin[i]; d < dep_begin[i + 1]; ++d) {
+            double& a = after[static_cast<std::size_t>(deps[static_cast<std::size_t>(d)])];
+            a = std::max(a, through);
+          }
+          if (behind[i] >= 0) {
+            double& a = after[static_cast<std::size_t>(behind[i])];
+            a = std::max(a, period_s[i] + after[i]);
+          }
+        }
+        for (std::size_t i = 0; i < n; ++i)
+          cycle[i] = period_s[i] + (behind[i] >= 0 ? cycle[static_cast<std::size_t>(behind[i])] : 0.0);
+      }
+      const double left = s.repeats - k;
+      double growth = 0, latest = 0, lower = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        growth = std::max(growth, finish[i] - previous[i]);
+        latest = std::max(latest, finish[i]);
+        if (behind[i] < 0) {  // a queue's head: its last transfer is -1 - behind
+          const auto last = static_cast<std::size_t>(-1 - behind[i]);
+          lower = std::max(lower, finish[last] + left * cycle[last] + after[last]);
+        }
+      }
+      const double upper = latest + left * growth;
+      if (upper - lower <= 1e-14 * upper) {
+        extra = upper - latest;
+        break;
+      }
+    }
     finish.swap(previous);
     const double* __restrict prev = previous.data();
     double* __restrict f = finish.data();
@@ -212,7 +262,7 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
     r.bytes_sent += bytes;
     r.bytes_received += bytes;
   }
-  r.time_s = makespan;
+  r.time_s = makespan + extra;
 }
 
 }  // namespace collsim::engine::detail
