@@ -7,16 +7,12 @@
 
 #include <cmath>
 #include <limits>
-#include <memory>
-#include <random>
-#include <span>
 
 #include "sim/collective/algorithms.h"
 #include "sim/collective/hier.h"
 #include "sim/collective/ring.h"
 #include "sim/engine/analytical_backend.h"
 #include "sim/engine/backend.h"
-#include "sim/engine/compact_cost.h"
 #include "test_support.h"
 
 namespace collsim::engine {
@@ -218,135 +214,6 @@ TEST(AnalyticalBackend, ProtocolCandidatesPlannedTogetherEqualEachAlone) {
   }
   // The protocols differ: LL moves twice Simple's wire bytes.
   EXPECT_GT(backend.run(net, {batch[1]}, {})->at(0).bytes_sent, backend.run(net, {batch[3]}, {})->at(0).bytes_sent);
-}
-
-// A pipeline whose connections carry one transfer per copy is costed in
-// closed form (compact_cost.h): against the copies' recurrence written out
-// (copy k's transfer i finishes at max(its deps' finish in copy k + own
-// time, copy k - 1's finish of i + its period)), on random DAGs whose
-// periods differ from their times alone (as SimGrid's measured ones do).
-TEST(CostRepeated, OneTransferPerConnectionEqualsTheCopiesRecurrence) {
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<double> u(0.1, 2.0);
-  for (int trial = 0; trial < 20; ++trial) {
-    detail::Plan plan;
-    const std::vector<std::string> hosts{"a"};
-    const std::vector<topology::NetworkLink> links;
-    plan.host_names = &hosts;
-    plan.links = &links;
-    plan.routes.push_back({0, 0, {}});
-    detail::PlannedSchedule s;
-    s.repeats = 2 + trial % 7;
-    s.launch_latency_s = 0.5;
-    const int n = 30;
-    auto storage = std::make_shared<std::vector<int>>();
-    std::vector<std::pair<std::size_t, std::size_t>> spans;
-    for (int i = 0; i < n; ++i) {
-      const std::size_t first = storage->size();
-      for (int d = 0; d < i; ++d)
-        if (u(rng) < 0.4) storage->push_back(d);
-      spans.emplace_back(first, storage->size() - first);
-    }
-    s.dep_storage = storage;
-    std::vector<double> alone(n), period(n);
-    for (int i = 0; i < n; ++i) {
-      detail::PlannedTransfer t;
-      t.bytes = 1;
-      t.route_latency_s = u(rng);
-      t.deps = std::span<const int>(storage->data() + spans[static_cast<std::size_t>(i)].first,
-                                    spans[static_cast<std::size_t>(i)].second);
-      s.transfers.push_back(t);
-      alone[static_cast<std::size_t>(i)] = u(rng);
-      period[static_cast<std::size_t>(i)] = u(rng);
-    }
-    std::vector<double> finish(n), previous(n), link_bytes;
-    double expected = 0;
-    for (int k = 0; k < s.repeats; ++k) {
-      previous = finish;
-      for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
-        double ready = s.launch_latency_s;
-        for (int d : s.transfers[i].deps) ready = std::max(ready, finish[static_cast<std::size_t>(d)]);
-        finish[i] = ready + s.transfers[i].route_latency_s + alone[i];
-        if (k > 0) finish[i] = std::max(finish[i], previous[i] + period[i]);
-        expected = std::max(expected, finish[i]);
-      }
-    }
-    ScheduleResult r;
-    detail::cost_repeated(plan, s, alone, period, link_bytes, r);
-    EXPECT_NEAR(r.time_s, expected, 1e-12 * expected) << trial;
-    EXPECT_DOUBLE_EQ(r.bytes_sent, n * s.repeats);
-  }
-}
-
-// With connections that carry several transfers of a copy (NVLSTree's
-// stages), the copies run until the pace is set (compact_cost.cc, steady
-// state): against the recurrence written out over every copy, on random
-// DAGs and queues, from 2 to 200 copies, sometimes with one slow
-// connection that sets the pace, sometimes with none.
-TEST(CostRepeated, SharedConnectionsEqualTheCopiesRecurrence) {
-  std::mt19937 rng(11);
-  std::uniform_real_distribution<double> u(0.1, 2.0);
-  for (int trial = 0; trial < 60; ++trial) {
-    detail::Plan plan;
-    const std::vector<std::string> hosts{"a"};
-    const std::vector<topology::NetworkLink> links;
-    plan.host_names = &hosts;
-    plan.links = &links;
-    plan.routes.push_back({0, 0, {}});
-    detail::PlannedSchedule s;
-    s.repeats = 2 + (trial * 37) % 199;
-    s.launch_latency_s = 0.25;
-    const int n = 40, connections = 6;
-    auto storage = std::make_shared<std::vector<int>>();
-    std::vector<std::pair<std::size_t, std::size_t>> spans;
-    for (int i = 0; i < n; ++i) {
-      const std::size_t first = storage->size();
-      for (int d = std::max(0, i - 6); d < i; ++d)
-        if (u(rng) < 0.5) storage->push_back(d);
-      spans.emplace_back(first, storage->size() - first);
-    }
-    s.dep_storage = storage;
-    std::vector<int> last_on(connections, -1), head_of(connections, -1);
-    std::vector<double> alone(n), period(n);
-    for (int i = 0; i < n; ++i) {
-      detail::PlannedTransfer t;
-      t.bytes = 1;
-      t.route_latency_s = u(rng);
-      const auto at = static_cast<std::size_t>(i);
-      t.deps = std::span<const int>(storage->data() + spans[at].first, spans[at].second);
-      const bool paced = trial % 3 == 0;  // connection 0 slow, and the copy's last transfer on it
-      const auto c = paced && i == n - 1
-                         ? std::size_t{0}
-                         : static_cast<std::size_t>(std::uniform_int_distribution<int>(0, connections - 1)(rng));
-      t.queue_after = last_on[c];
-      last_on[c] = i;
-      s.transfers.push_back(t);
-      alone[at] = u(rng);
-      period[at] = alone[at] * (paced && c == 0 ? 20.0 : 1.0);
-    }
-    // The rule (compact_cost.h), copy by copy: a transfer heading its queue
-    // waits for the previous copy's last transfer of it.
-    const std::vector<int> tail = collective::queue_tails(s.transfers);
-    std::vector<double> finish(n, s.launch_latency_s), previous(n), link_bytes;
-    double expected = 0;
-    for (int k = 0; k < s.repeats; ++k) {
-      previous = finish;
-      for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
-        const auto& t = s.transfers[i];
-        double ready = s.launch_latency_s;
-        for (int d : t.deps) ready = std::max(ready, finish[static_cast<std::size_t>(d)]);
-        finish[i] = ready + t.route_latency_s + alone[i];
-        if (t.queue_after >= 0)
-          finish[i] = std::max(finish[i], finish[static_cast<std::size_t>(t.queue_after)] + period[i]);
-        else if (k > 0)
-          finish[i] = std::max(finish[i], previous[static_cast<std::size_t>(tail[i])] + period[i]);
-        expected = std::max(expected, finish[i]);
-      }
-    }
-    ScheduleResult r;
-    detail::cost_repeated(plan, s, alone, period, link_bytes, r);
-    EXPECT_NEAR(r.time_s, expected, 1e-12 * expected) << trial << " copies " << s.repeats;
-  }
 }
 
 // The same on a ring whose hops all differ (cable lengths 1..8 m), where a

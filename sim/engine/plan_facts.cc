@@ -1,0 +1,75 @@
+// What a plan's transfers need of their routes: route facts and timing,
+// the rank map, the rate along a route, and a ring step's link users
+// (plan.h).
+#include <algorithm>
+#include <limits>
+
+#include "sim/collective/protocol.h"
+#include "sim/engine/plan.h"
+
+namespace collsim::engine::detail {
+
+bool count_step_link_users(const Plan& plan, const std::vector<PlannedPass>& phase, std::vector<int>& users,
+                           std::vector<int>& touched) {
+  bool shared = false;
+  for (const auto& pass : phase) {
+    if (pass.steps == 0) continue;
+    for (int route : pass.route) {
+      for (int l : plan.routes[static_cast<std::size_t>(route)].links) {
+        int& u = users[static_cast<std::size_t>(l)];
+        if (u == 0) touched.push_back(l);
+        u += pass.slices;
+        shared |= u > 1;
+      }
+    }
+  }
+  return shared;
+}
+
+double Plan::route_rate_Bps(std::size_t r) const {
+  double rate = std::numeric_limits<double>::infinity();
+  for (int l : routes[r].links) rate = std::min(rate, link(static_cast<std::size_t>(l)).rate_Bps);
+  return rate;
+}
+
+double window_rate_Bps(double window_bytes, double route_latency_s, double step_latency_s) {
+  const double rtt = 2 * route_latency_s + step_latency_s;
+  return window_bytes > 0 && rtt > 0 ? window_bytes / rtt : 0;
+}
+
+RouteFacts route_facts(const topology::Network& network, const std::vector<int>& route) {
+  RouteFacts f;
+  for (int l : route) {
+    const auto& link = network.links()[static_cast<std::size_t>(l)];
+    f.latency_s += link.latency_s;
+    f.rate_Bps = std::min(f.rate_Bps, link.rate_Bps);
+    f.step_s = std::max(f.step_s, link.step_latency_s);
+  }
+  f.kind = hop_kind(network, route);
+  return f;
+}
+
+RouteFacts join(const RouteFacts& a, const RouteFacts& b) {
+  // hop_kind's order (network over PCIe over NVLink) is the enum's.
+  return RouteFacts{std::max(a.kind, b.kind), a.latency_s + b.latency_s, std::min(a.rate_Bps, b.rate_Bps),
+                    std::max(a.step_s, b.step_s)};
+}
+
+TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
+                               collective::Protocol protocol) {
+  const bool net = route.kind == collective::HopKind::kNet;
+  // The fabric's own step latency (a link class's step_latency: EFA), once
+  // per network step of an NCCL protocol: the largest along the route
+  // (Protocol::kNone is the bare network).
+  const double fabric_step_s = net && protocol != collective::Protocol::kNone ? route.step_s : 0;
+  return TransferTiming{
+      route.latency_s + costs.step_latency_s + fabric_step_s,
+      net ? window_rate_Bps(costs.window_bytes, route.latency_s, costs.step_latency_s + fabric_step_s) : 0};
+}
+
+const std::vector<int>& rank_map_of(const RunOptions& options, std::size_t si) {
+  return options.rank_to_endpoint_per_schedule.empty() ? options.rank_to_endpoint
+                                                       : options.rank_to_endpoint_per_schedule[si];
+}
+
+}  // namespace collsim::engine::detail
