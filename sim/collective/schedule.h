@@ -126,7 +126,7 @@ struct Schedule {
   // schedule's index in the same list (it differs only in `protocol`), its
   // own `transfers` and `ring_phases` being empty; -1: none. A tuner lists
   // an algorithm's protocols this way (a tree over 131,072 GPUs is 4.2 M
-  // transfers, 300 MB, per copy); backends read such a list through
+  // transfers, about 350 MB, per copy); backends read such a list through
   // body_of() or materialize().
   int transfers_of = -1;
 
