@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -173,11 +174,11 @@ TEST(AnalyticalBackend, CompactRingsAndPipelinedTreesCostExactlyAsTheirTransfers
   }
 }
 
-// Schedules with the same transfers (a tuner's protocol candidates, in a
-// row or apart) are planned from one analysis of their connections, channel
-// shares and deps (plan.cc): each result equals the schedule run alone, with
-// its own protocol's costs; a schedule of other bytes between them is
-// planned apart.
+// Protocol candidates that share an algorithm's transfers
+// (Schedule::transfers_of, as the tuner lists them) are planned from one
+// analysis of their connections, channel shares and deps (plan.cc): each
+// result equals the schedule built with its protocol and run alone; the
+// candidates of other bytes between them are planned apart.
 TEST(AnalyticalBackend, ProtocolCandidatesPlannedTogetherEqualEachAlone) {
   AnalyticalBackend backend;
   const topology::Network net(
@@ -185,35 +186,44 @@ TEST(AnalyticalBackend, ProtocolCandidatesPlannedTogetherEqualEachAlone) {
   collective::AlgoParams params;
   params.nvls_efficiency = net.nvls_efficiency_near(0);
   for (int g = 0; g < net.num_gpus(); ++g) params.domain_of_rank.push_back(net.nvlink_domain_of(g));
-  std::vector<collective::Schedule> batch;
+  std::vector<collective::Schedule> batch, own;  // sharing; each built with its protocol
   for (const char* algo : {"tree", "nvlstree", "hier"}) {
     for (double bytes : {64e6, 3e5}) {
+      int body = -1;
       for (auto proto : {collective::Protocol::kNone, collective::Protocol::kLL, collective::Protocol::kLL128,
                          collective::Protocol::kSimple}) {
         params.protocol = proto;
         auto s = collective::build_schedule(collective::Op::kAllReduce, algo, net.num_gpus(), bytes, params);
-        if (s) batch.push_back(std::move(*s));
+        if (!s) continue;
+        if (body < 0) {
+          body = static_cast<int>(batch.size());
+          batch.push_back(*s);
+        } else {
+          batch.push_back(collective::protocol_variant(batch[static_cast<std::size_t>(body)], body, proto));
+        }
+        own.push_back(std::move(*s));
       }
     }
   }
   ASSERT_GE(batch.size(), 12U);
+  ASSERT_GE(std::count_if(batch.begin(), batch.end(), [](const auto& s) { return s.transfers_of >= 0; }), 8);
   for (const bool record : {false, true}) {
     RunOptions options;
     options.record_transfers = record;  // explicit pipelines kept, or written out
     auto together = backend.run(net, batch, options);
     ASSERT_TRUE(together.ok()) << together.error().to_string();
     for (std::size_t k = 0; k < batch.size(); ++k) {
-      auto alone = backend.run(net, {batch[k]}, options);
+      auto alone = backend.run(net, {own[k]}, options);
       ASSERT_TRUE(alone.ok());
-      const std::string what = fmt::format("{} {} {} record {}", batch[k].algo, batch[k].bytes,
-                                           collective::protocol_name(batch[k].protocol), record);
+      const std::string what = fmt::format("{} {} {} record {}", own[k].algo, own[k].bytes,
+                                           collective::protocol_name(own[k].protocol), record);
       EXPECT_EQ((*together)[k].time_s, (*alone)[0].time_s) << what;
       EXPECT_EQ((*together)[k].load_bound, (*alone)[0].load_bound) << what;
       EXPECT_EQ((*together)[k].bytes_sent, (*alone)[0].bytes_sent) << what;
     }
   }
   // The protocols differ: LL moves twice Simple's wire bytes.
-  EXPECT_GT(backend.run(net, {batch[1]}, {})->at(0).bytes_sent, backend.run(net, {batch[3]}, {})->at(0).bytes_sent);
+  EXPECT_GT(backend.run(net, {own[1]}, {})->at(0).bytes_sent, backend.run(net, {own[3]}, {})->at(0).bytes_sent);
 }
 
 // The same on a ring whose hops all differ (cable lengths 1..8 m), where a

@@ -156,26 +156,15 @@ Schedule materialize(const std::vector<Schedule>& list, std::size_t k) {
   return out;
 }
 
-Schedule protocol_variant(const Schedule& s, int index, Protocol protocol) {
-  // Every field but the transfers and ring phases is copied below: a new
-  // field changes the size (on LP64 targets) and must be copied too.
-  static_assert(sizeof(void*) != 8 || sizeof(Schedule) == 224, "copy Schedule's new field in protocol_variant");
-  Schedule out;
-  out.op = s.op;
-  out.algo = s.algo;
-  out.ranks = s.ranks;
-  out.bytes = s.bytes;
-  out.chunks = s.chunks;
-  out.root = s.root;
-  out.helper_ranks = s.helper_ranks;
-  out.helper_near_rank = s.helper_near_rank;
-  out.helper_endpoint = s.helper_endpoint;
+Schedule protocol_variant(Schedule& s, int index, Protocol protocol) {
+  // Every field but the transfers and ring phases: those are set aside
+  // while the rest is copied, then put back.
+  std::vector<Transfer> transfers = std::move(s.transfers);
+  std::vector<std::vector<RingPass>> phases = std::move(s.ring_phases);
+  Schedule out = s;
+  s.transfers = std::move(transfers);
+  s.ring_phases = std::move(phases);
   out.protocol = protocol;
-  out.latency_family = s.latency_family;
-  out.point_to_point = s.point_to_point;
-  out.repeats = s.repeats;
-  out.repeat_chunk_step = s.repeat_chunk_step;
-  out.all_pairs = s.all_pairs;
   out.transfers_of = s.transfers_of >= 0 ? s.transfers_of : index;
   return out;
 }

@@ -219,8 +219,9 @@ Schedule expand(const Schedule& s);
 const Schedule& body_of(const std::vector<Schedule>& list, std::size_t k);
 // list[k] with its own transfers and ring phases (a copy of a shared body).
 Schedule materialize(const std::vector<Schedule>& list, std::size_t k);
-// A protocol candidate of `s` sharing its transfers, s being list[index].
-Schedule protocol_variant(const Schedule& s, int index, Protocol protocol);
+// A protocol candidate of `s` sharing its transfers, s being list[index]
+// (s is left as it was).
+Schedule protocol_variant(Schedule& s, int index, Protocol protocol);
 // Appends the passes' transfers to `s` through `queued`, phase k on stream
 // `first_stream + k`, with fresh rank state (no dependency on earlier transfers).
 void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& phases, int first_stream,

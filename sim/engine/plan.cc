@@ -83,23 +83,6 @@ void add_explicit_channel_shares(const topology::Network& network, const collect
   }
 }
 
-// Whether two explicit schedules have the same transfers as far as a plan
-// is concerned (all but their bytes, read per transfer), between the same
-// helpers: then they plan to the same connections, shares and deps.
-bool same_transfers(const collective::Schedule& a, const collective::Schedule& b) {
-  if (a.ranks != b.ranks || a.helper_ranks != b.helper_ranks || a.helper_near_rank != b.helper_near_rank ||
-      a.helper_endpoint != b.helper_endpoint || a.point_to_point != b.point_to_point ||
-      a.transfers.size() != b.transfers.size())
-    return false;
-  for (std::size_t i = 0; i < a.transfers.size(); ++i) {
-    const auto &x = a.transfers[i], &y = b.transfers[i];
-    if (x.src != y.src || x.dst != y.dst || x.queue_after != y.queue_after || x.channel != y.channel ||
-        x.switch_addend != y.switch_addend || x.deps != y.deps)
-      return false;
-  }
-  return true;
-}
-
 // What planning an explicit schedule finds that its protocol does not
 // change: each transfer's connection (src, dst, into a switch's reduction
 // engines), the connections in order of first use, the channels' static
@@ -392,10 +375,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     const collective::Schedule& e = to_expand ? expanded : s;
     const bool under_protocol = protocol != collective::Protocol::kNone;
     // What does not depend on the protocol (connections, channel shares,
-    // deps) is kept from the schedule planned before when this one has the
-    // same transfers (the next protocol candidate).
-    if (to_expand || body.schedule == nullptr || body.under_protocol != under_protocol || *body.rank_map != rank_map ||
-        (body.schedule != &s && !same_transfers(*body.schedule, s))) {
+    // deps) is kept from the schedule planned before when this one shares
+    // its transfers (the next protocol candidate, Schedule::transfers_of).
+    if (to_expand || body.schedule != &s || body.under_protocol != under_protocol || *body.rank_map != rank_map) {
       body = plan_body(network, e, endpoint, under_protocol, std::move(ring_shares));
       if (!body.error.empty()) return make_internal_error(body.error);
       body.schedule = to_expand ? nullptr : &s;

@@ -137,7 +137,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
           // An algorithm's transfers do not depend on the protocol
           // (collective::build_schedule): a candidate per protocol shares
           // them (Schedule::transfers_of).
-          const auto& first = out.schedules[static_cast<std::size_t>(body)];
+          auto& first = out.schedules[static_cast<std::size_t>(body)];
           if (!collective::protocol_supported(first.latency_family, proto)) {
             refusal = fmt::format("{} runs only the Simple protocol, not {}", algo, collective::protocol_name(proto));
             continue;
