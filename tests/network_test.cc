@@ -125,7 +125,7 @@ links:
       if (a == b) continue;
       const auto& r = net.route(a, b);
       ASSERT_EQ(r.size(), 2u);
-      first_hops.insert(net.links()[r[0]].name);
+      first_hops.insert(net.link_name(r[0]));
       EXPECT_EQ(net.links()[r[0]].to_node, net.links()[r[1]].from_node);
     }
   }
@@ -156,11 +156,11 @@ TEST(Network, GpusBehindPcieSwitchesUseTheirOwnNics) {
       ASSERT_GE(r.size(), 6u);
       const std::string out = fmt::format("n{}pciesw{}->n{}nic{}", a / 8, (a % 8) / 2, a / 8, a % 8);
       const std::string in = fmt::format("n{}nic{}->n{}pciesw{}", b / 8, b % 8, b / 8, (b % 8) / 2);
-      EXPECT_EQ(net.links()[r[1]].name, out) << a << " -> " << b;
-      EXPECT_EQ(net.links()[r[r.size() - 2]].name, in) << a << " -> " << b;
+      EXPECT_EQ(net.link_name(r[1]), out) << a << " -> " << b;
+      EXPECT_EQ(net.link_name(r[r.size() - 2]), in) << a << " -> " << b;
       for (int l : r) {  // never NIC to NIC through the host
-        EXPECT_EQ(net.links()[l].name.find("pciesw" + std::to_string((a % 8) / 2) + "->n" + std::to_string(a / 8) +
-                                           "nic" + std::to_string(a % 8 ^ 1)),
+        EXPECT_EQ(net.link_name(l).find("pciesw" + std::to_string((a % 8) / 2) + "->n" + std::to_string(a / 8) + "nic" +
+                                        std::to_string(a % 8 ^ 1)),
                   std::string::npos);
       }
     }
@@ -189,9 +189,9 @@ links:
   for (int src : {0, 1}) {
     const auto& r = net.route(src, 3);
     ASSERT_EQ(r.size(), 6u);
-    EXPECT_EQ(net.links()[r[1]].name, "asw->anic");
-    EXPECT_EQ(net.links()[r[4]].name, "bnic->bsw");
-    EXPECT_EQ(net.links()[r[5]].name, "bsw->b1");
+    EXPECT_EQ(net.link_name(r[1]), "asw->anic");
+    EXPECT_EQ(net.link_name(r[4]), "bnic->bsw");
+    EXPECT_EQ(net.link_name(r[5]), "bsw->b1");
   }
 }
 
@@ -232,16 +232,16 @@ TEST(Network, PairedNicsAreNotMergedAndEveryGpuStaysReachable) {
   const Network net(leaf);
   const auto& r = net.route(0, 8);
   ASSERT_GE(r.size(), 4u);
-  EXPECT_EQ(net.links()[r[1]].name, "n0pciesw0->n0nic0");  // not a merged "n0nic0..n0nic1"
+  EXPECT_EQ(net.link_name(r[1]), "n0pciesw0->n0nic0");  // not a merged "n0nic0..n0nic1"
   EXPECT_DOUBLE_EQ(net.links()[r[1]].line_rate_Bps, 63e9);
 
   const Topology rails = collsim::testing::topology_from_text(kRailOnlyYaml);
   const Network rn(rails);
   // Same rail: the GPU's own NIC. Across rails only a sibling's NIC leads there.
-  EXPECT_EQ(rn.links()[rn.route(0, 2)[1]].name, "n0psw->n0nic0");
+  EXPECT_EQ(rn.link_name(rn.route(0, 2)[1]), "n0psw->n0nic0");
   const auto& across = rn.route(0, 3);
   ASSERT_FALSE(across.empty());
-  EXPECT_EQ(rn.links()[across.back()].name, "n1psw->n1gpu1");
+  EXPECT_EQ(rn.link_name(across.back()), "n1psw->n1gpu1");
 }
 
 }  // namespace
@@ -381,7 +381,7 @@ cluster: {{node: {}, nodes: 4, nic: 400Gb/s, fabric: {{kind: leaf-spine, leaf_ra
         const auto& link = net.links()[static_cast<std::size_t>(l)];
         if (link.link_class == "infiniband" &&
             (link.from_kind == config::DeviceKind::kNic || link.to_kind == config::DeviceKind::kNic)) {
-          EXPECT_DOUBLE_EQ(link.line_rate_Bps, 50e9) << node << " planes " << planes << " " << link.name;
+          EXPECT_DOUBLE_EQ(link.line_rate_Bps, 50e9) << node << " planes " << planes << " " << net.link_name(l);
         }
       }
       // 400 Gb/s x 0.94 (hardware.yaml nics.nccl_achievable_per_400G_nic).

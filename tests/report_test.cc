@@ -133,8 +133,8 @@ TEST(FloorPlan, CableUtilisationIsBytesOverCapacityForTheBusierDirection) {
     if (net.links()[l].link_class == "infiniband" && net.links()[l].from_kind == config::DeviceKind::kNic)
       up = static_cast<int>(l);
   ASSERT_GE(up, 0);
-  ASSERT_EQ(net.links()[static_cast<std::size_t>(up)].spec_links.size(), 1u);
-  const int cable = net.links()[static_cast<std::size_t>(up)].spec_links.front();
+  ASSERT_EQ(net.spec_links(up).size(), 1u);
+  const int cable = net.spec_links(up).front();
   std::vector<double> bytes(net.links().size(), 0.0);
   const double step = 2.0;
   bytes[static_cast<std::size_t>(up)] = 0.25 * net.links()[static_cast<std::size_t>(up)].rate_Bps * step;

@@ -121,7 +121,7 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
   const auto& links = network.links();
   std::vector<std::pair<double, std::pair<int, MetLink>>> met;
   for (std::size_t l = 0; l < links.size(); ++l) {
-    MetLink m{links[l].name, {}};
+    MetLink m{network.link_name(static_cast<int>(l)), {}};
     int users = 0;
     double sum = 0;
     for (const auto& run : runs) {

@@ -150,6 +150,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   Plan plan;
   plan.host_names = &network.endpoints();
   plan.links = &network.links();
+  plan.network = &network;
   plan.record_transfers = options.record_transfers;
   plan.on_progress = options.on_progress;
   std::unordered_map<std::uint64_t, int> route_index;  // src host << 32 | dst host -> Plan::routes
@@ -300,12 +301,12 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
             eh->second = {static_cast<int>(plan.num_hosts()), static_cast<int>(plan.num_links())};
             plan.extra_host_names.push_back(network.endpoints()[static_cast<std::size_t>(dst)] + ":reduction");
             topology::NetworkLink engines;
-            engines.name = plan.extra_host_names.back();
             engines.line_rate_Bps = rate;
             engines.rate_Bps = rate / efficiency;  // transfers carry bytes / NVLS efficiency
             engines.link_class = "nvls-reduction";
             engines.from_kind = engines.to_kind = config::DeviceKind::kNvSwitch;
             plan.extra_links.push_back(std::move(engines));
+            plan.extra_link_names.push_back(plan.extra_host_names.back());
           }
         }
         if (eh->second.first >= 0) {

@@ -71,6 +71,7 @@ struct Plan {
   // plan must not outlive the network.
   const std::vector<std::string>* host_names = nullptr;
   const std::vector<topology::NetworkLink>* links = nullptr;
+  const topology::Network* network = nullptr;  // whose links `links` are
   // Resources the plan adds after the network's hosts and links: each
   // NVSwitch's reduction engines (collective::Transfer::switch_addend), as a
   // host "SWITCH:reduction" reached from the switch over a link of the
@@ -79,6 +80,7 @@ struct Plan {
   // is extra_host_names[h - host_names->size()]; links likewise.
   std::vector<std::string> extra_host_names;
   std::vector<topology::NetworkLink> extra_links;
+  std::vector<std::string> extra_link_names;  // per extra link
   std::size_t num_hosts() const { return host_names->size() + extra_host_names.size(); }
   const std::string& host_name(std::size_t h) const {
     return h < host_names->size() ? (*host_names)[h] : extra_host_names[h - host_names->size()];
@@ -86,6 +88,10 @@ struct Plan {
   std::size_t num_links() const { return links->size() + extra_links.size(); }
   const topology::NetworkLink& link(std::size_t l) const {
     return l < links->size() ? (*links)[l] : extra_links[l - links->size()];
+  }
+  // Link l's name: the network's (Network::link_name), or the added one's.
+  std::string link_name(std::size_t l) const {
+    return l < links->size() ? network->link_name(static_cast<int>(l)) : extra_link_names[l - links->size()];
   }
   // The smallest effective rate along route r.
   double route_rate_Bps(std::size_t r) const;

@@ -60,8 +60,8 @@ Expected<collective::CollNetParams> collnet_params(const topology::Network& netw
           return make_error(
               fmt::format("the route from {} to {} crosses a switch that does not reduce (link {}: "
                           "its class {} has no sharp_efficiency)",
-                          names[static_cast<std::size_t>(member)], names[static_cast<std::size_t>(anchor)], link.name,
-                          link.link_class));
+                          names[static_cast<std::size_t>(member)], names[static_cast<std::size_t>(anchor)],
+                          network.link_name(l), link.link_class));
         }
         path.push_back(link.to_node);
       }

@@ -66,7 +66,8 @@ std::vector<double> cable_utilisation(const topology::Network& network, const st
     // Merged twins and parallel links carry shares in proportion to their
     // rates, so each runs at the aggregate's utilisation.
     const double util = link_bytes[l] / (links[l].rate_Bps * step_s);
-    for (int s : links[l].spec_links) u[static_cast<std::size_t>(s)] = std::max(u[static_cast<std::size_t>(s)], util);
+    for (int s : network.spec_links(static_cast<int>(l)))
+      u[static_cast<std::size_t>(s)] = std::max(u[static_cast<std::size_t>(s)], util);
   }
   return u;
 }

@@ -161,7 +161,7 @@ std::string heat_section(const StepHtmlInputs& in) {
         if (overlap > 0) v[static_cast<std::size_t>(b)] += u * overlap / bin;
       }
     }
-    rows.push_back({net.links()[static_cast<std::size_t>(in.tracked_links[k])].name, std::move(v)});
+    rows.push_back({net.link_name(in.tracked_links[k]), std::move(v)});
   }
   std::string out = "<h2>Link utilisation over time</h2>";
   out += fmt::format(

@@ -89,7 +89,7 @@ std::string jobs_html(const JobsHtmlInputs& in) {
     const auto& bytes = *in.alone_link_bytes[j];
     for (std::size_t l = 0; l < links.size() && l < bytes.size(); ++l) {
       if (!(bytes[l] > 0)) continue;
-      for (int f : links[l].spec_links) {
+      for (int f : in.network->spec_links(static_cast<int>(l))) {
         int& u = user[static_cast<std::size_t>(f)];
         u = u == -1 || u == static_cast<int>(j) ? static_cast<int>(j) : -2;
       }

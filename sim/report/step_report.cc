@@ -75,7 +75,8 @@ StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string&
     ru.bytes += result.link_bytes[l];
     ru.mean_utilisation += u;
     ru.max_utilisation = std::max(ru.max_utilisation, u);
-    if (result.link_bytes[l] > 0) links.push_back(LinkUse{link.name, res, result.link_bytes[l], u});
+    if (result.link_bytes[l] > 0)
+      links.push_back(LinkUse{network.link_name(static_cast<int>(l)), res, result.link_bytes[l], u});
   }
   for (auto& [name, ru] : by_resource) {
     ru.mean_utilisation /= ru.links;

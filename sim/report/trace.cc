@@ -73,7 +73,7 @@ void link_counters(JsonWriter& j, const workload::StepResult& r, const topology:
   for (std::size_t k = 0; k < r.link_timeline.size() && k < links.size(); ++k) {
     for (auto [t, u] : r.link_timeline[k]) {
       j.begin_object();
-      j.key("name").value(network.links()[links[k]].name);
+      j.key("name").value(network.link_name(links[k]));
       j.key("ph").value("C");
       j.key("ts").value(t * 1e6);
       j.key("pid").value(static_cast<double>(pid));

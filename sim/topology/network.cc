@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <cstdint>
@@ -163,25 +164,31 @@ Network::Network(const Topology& topo) {
 // stripe, so the aggregate takes the largest latency.
 void Network::aggregate_links(const Graph& g, const std::vector<std::vector<Vertex>>& members,
                               const std::vector<int>& node_of) {
-  // Links are keyed by (from node, to node, efficiency, class), found in a
-  // hash map (a switch may have hundreds of thousands of arcs: a scan of
-  // them per edge was quadratic, 12 s for 200,000 GPUs on one switch).
+  node_names_.clear();
+  node_names_.reserve(members.size());
+  for (const auto& m : members) node_names_.push_back(merged_name(g, m));
+  // Links are keyed by (from node, to node, class, efficiency) and found in
+  // an open-addressed table of link ids (a switch may have hundreds of
+  // thousands of arcs: a scan of them per edge was quadratic, 12 s for
+  // 200,000 GPUs on one switch; a node-based hash map cost a second at
+  // 131,072 GPUs).
   std::unordered_map<std::string, int> class_id;
-  struct ArcKey {
-    int from, to, cls;
-    double efficiency;
-    bool operator==(const ArcKey&) const = default;
+  std::vector<int> link_class_id;
+  std::vector<double> link_efficiency;
+  const std::size_t edges = boost::num_edges(g);
+  std::size_t capacity = 16;
+  while (capacity < 2 * edges) capacity *= 2;
+  const int shift = 64 - std::countr_zero(capacity);
+  std::vector<int> table(capacity, -1);
+  auto home = [&](int a, int b, int cls, double eff) {
+    std::uint64_t h = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) ^ static_cast<std::uint32_t>(b);
+    h = (h ^ (static_cast<std::uint64_t>(cls) << 17) ^ std::bit_cast<std::uint64_t>(eff)) * 0x9e3779b97f4a7c15ULL;
+    return static_cast<std::size_t>(h >> shift);
   };
-  struct ArcKeyHash {
-    std::size_t operator()(const ArcKey& k) const {
-      std::size_t h = std::hash<long long>()((static_cast<long long>(k.from) << 32) ^ static_cast<unsigned>(k.to));
-      h ^= std::hash<int>()(k.cls) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-      return h ^ (std::hash<double>()(k.efficiency) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
-    }
-  };
-  std::unordered_map<ArcKey, int, ArcKeyHash> link_of_key;
-  link_of_key.reserve(boost::num_edges(g));
-  links_.reserve(boost::num_edges(g));
+  std::vector<std::pair<int, int>> spec_of_link;  // (link, TopologySpec::links index), in edge order
+  links_.clear();
+  links_.reserve(edges);
+  spec_of_link.reserve(edges);
   out_arcs_.assign(members.size(), {});
   node_forwards_.assign(members.size(), false);
   for (std::size_t m = 0; m < members.size(); ++m)
@@ -196,33 +203,48 @@ void Network::aggregate_links(const Graph& g, const std::vector<std::vector<Vert
       last_class_id = class_id.try_emplace(l.link_class, static_cast<int>(class_id.size())).first->second;
     }
     const int cls = last_class_id;
-    auto [found, fresh] = link_of_key.try_emplace(ArcKey{a, b, cls, l.efficiency}, static_cast<int>(links_.size()));
-    const int id = found->second;
-    if (fresh) {
-      links_.push_back(NetworkLink{fmt::format("{}->{}", merged_name(g, members[a]), merged_name(g, members[b])),
-                                   0,
-                                   0,
-                                   l.latency_s,
-                                   l.link_class,
-                                   l.nvls_efficiency,
-                                   l.nvls_reduction,
-                                   l.step_latency_s,
-                                   a,
-                                   b,
-                                   g[boost::source(*e, g)].kind,
-                                   g[boost::target(*e, g)].kind,
-                                   {}});
+    std::size_t slot = home(a, b, cls, l.efficiency);
+    int id = -1;
+    for (;; slot = (slot + 1) & (capacity - 1)) {
+      const int at = table[slot];
+      if (at < 0) break;
+      const NetworkLink& k = links_[static_cast<std::size_t>(at)];
+      if (k.from_node == a && k.to_node == b && link_class_id[static_cast<std::size_t>(at)] == cls &&
+          link_efficiency[static_cast<std::size_t>(at)] == l.efficiency) {
+        id = at;
+        break;
+      }
+    }
+    if (id < 0) {
+      id = static_cast<int>(links_.size());
+      table[slot] = id;
+      links_.push_back(NetworkLink{0, 0, l.latency_s, l.link_class, l.nvls_efficiency, l.nvls_reduction,
+                                   l.step_latency_s, a, b, g[boost::source(*e, g)].kind, g[boost::target(*e, g)].kind});
+      link_class_id.push_back(cls);
+      link_efficiency.push_back(l.efficiency);
       out_arcs_[a].push_back(Arc{b, id});
     }
     NetworkLink& link = links_[static_cast<std::size_t>(id)];
     link.line_rate_Bps += l.rate_Bps;
     link.latency_s = std::max(link.latency_s, l.latency_s);
     link.rate_Bps += l.rate_Bps * l.efficiency;
-    if (l.spec_index >= 0) link.spec_links.push_back(l.spec_index);
+    if (l.spec_index >= 0) spec_of_link.emplace_back(id, l.spec_index);
   }
+  // spec_links as one array per link, each in edge order (a counting sort).
+  spec_link_first_.assign(links_.size() + 1, 0);
+  for (const auto& [link, spec] : spec_of_link) ++spec_link_first_[static_cast<std::size_t>(link) + 1];
+  for (std::size_t i = 1; i < spec_link_first_.size(); ++i) spec_link_first_[i] += spec_link_first_[i - 1];
+  spec_link_ids_.assign(spec_of_link.size(), -1);
+  std::vector<std::size_t> next(spec_link_first_.begin(), spec_link_first_.end() - 1);
+  for (const auto& [link, spec] : spec_of_link) spec_link_ids_[next[static_cast<std::size_t>(link)]++] = spec;
   for (auto& arcs : out_arcs_) {
     std::stable_sort(arcs.begin(), arcs.end(), [](const Arc& x, const Arc& y) { return x.to < y.to; });
   }
+}
+
+std::string Network::link_name(int l) const {
+  const NetworkLink& link = links_[static_cast<std::size_t>(l)];
+  return node_name(link.from_node) + "->" + node_name(link.to_node);
 }
 
 // NIC affinity at PCIe switches (network.h) and the routing states it needs.
@@ -290,7 +312,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   num_gpus_ = static_cast<int>(endpoints_.size());
   for (std::size_t m = 0; m < members.size(); ++m) {
     if (g[members[m].front()].kind != config::DeviceKind::kNvSwitch) continue;
-    endpoints_.push_back(merged_name(g, members[m]));
+    endpoints_.push_back(node_names_[m]);
     endpoint_node_.push_back(static_cast<int>(m));
   }
   // Fabric switches that reduce (SHARP), after the NVSwitches.
@@ -302,7 +324,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
       bool sharp = false;
       for (const Arc& a : out_arcs_[m]) sharp |= links_[static_cast<std::size_t>(a.link)].sharp_efficiency > 0;
       if (!sharp) continue;
-      endpoints_.push_back(merged_name(g, members[m]));
+      endpoints_.push_back(node_names_[m]);
       endpoint_node_.push_back(static_cast<int>(m));
     }
   }

@@ -38,6 +38,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -47,8 +48,11 @@
 
 namespace collsim::topology {
 
+// A link of the merged graph, in one direction. Its name and the file's
+// links it carries are kept by the Network (link_name, spec_links): at
+// 131,072 GPUs there are 2.5 M links, and a string and a list per link cost
+// a second and 200 MB to build.
 struct NetworkLink {
-  std::string name;     // "gpu0->nvswitch" (merged twins get a range name)
   double rate_Bps = 0;  // effective: line rate x efficiency
   double line_rate_Bps = 0;
   double latency_s = 0;
@@ -61,9 +65,6 @@ struct NetworkLink {
   // Kinds of the devices at its two ends (for naming resources in reports).
   config::DeviceKind from_kind = config::DeviceKind::kGpu;
   config::DeviceKind to_kind = config::DeviceKind::kGpu;
-  // The file's links (TopologySpec::links indices) this one carries, in this
-  // direction: several when twins were merged or parallel links aggregated.
-  std::vector<int> spec_links;
   double sharp_efficiency = 0;  // from the link class (config::LinkClassSpec); 0 = no in-network reduction
 };
 
@@ -107,6 +108,19 @@ class Network {
   // The GPU model GPU endpoint `gpu` names (gpu_models.h); empty when none.
   const std::string& gpu_model(int gpu) const { return gpu_models_[static_cast<std::size_t>(gpu)]; }
   const std::vector<NetworkLink>& links() const { return links_; }
+  // Link `l`'s name, "gpu0->nvswitch" (merged twins get a range name,
+  // "a..b (4 planes)"). REQUIRES: 0 <= l < links().size().
+  std::string link_name(int l) const;
+  // The name of node `node` of the merged graph (node_name: a device's, or
+  // a range for merged twins).
+  const std::string& node_name(int node) const { return node_names_[static_cast<std::size_t>(node)]; }
+  // The file's links (TopologySpec::links indices) link `l` carries, in
+  // its direction: several when twins were merged or parallel links
+  // aggregated; none for links the file did not declare one by one.
+  std::span<const int> spec_links(int l) const {
+    const auto at = spec_link_first_[static_cast<std::size_t>(l)];
+    return {spec_link_ids_.data() + at, spec_link_first_[static_cast<std::size_t>(l) + 1] - at};
+  }
   int num_logical_switches() const { return num_logical_switches_; }
   // The merged graph's nodes: every device, twins merged into one.
   int num_nodes() const { return static_cast<int>(out_arcs_.size()); }
@@ -277,6 +291,10 @@ class Network {
   std::vector<std::vector<Arc>> in_arcs_;    // per node: Arc{from node, link}, sorted by source node
   std::vector<int> state_node_, state_via_;  // per routing state (plain states: the node, -1)
   std::vector<NetworkLink> links_;
+  std::vector<std::string> node_names_;  // per node of the merged graph
+  // spec_links(l) is spec_link_ids_[spec_link_first_[l] .. spec_link_first_[l + 1]).
+  std::vector<std::size_t> spec_link_first_;
+  std::vector<int> spec_link_ids_;
   int num_logical_switches_ = 0;
   int num_gpus_ = 0;
   std::vector<std::string> gpu_models_;  // per GPU endpoint

@@ -295,7 +295,7 @@ void Network::route_into(int src, int dst, std::vector<int>* out) const {
   }
   if (log::enabled(spdlog::level::trace)) {
     std::string hops;
-    for (int l : *out) hops += fmt::format("{}{}", hops.empty() ? "" : ", ", links_[static_cast<std::size_t>(l)].name);
+    for (int l : *out) hops += fmt::format("{}{}", hops.empty() ? "" : ", ", link_name(l));
     log::trace("route: {} -> {}: {}", endpoints_[static_cast<std::size_t>(src)],
                endpoints_[static_cast<std::size_t>(dst)], hops.empty() ? "none" : hops);
   }

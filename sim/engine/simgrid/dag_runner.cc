@@ -435,7 +435,7 @@ std::vector<ScheduleResult> run_plan_in_this_process(const Plan& plan) {
   std::vector<sg4::Link*> links(plan.num_links(), nullptr);
   for (std::size_t i = 0; i < links.size(); ++i) {
     const auto& l = plan.link(i);
-    links[i] = zone->create_link(l.name + "#" + std::to_string(i), l.rate_Bps)->set_latency(0)->seal();
+    links[i] = zone->create_link(plan.link_name(i) + "#" + std::to_string(i), l.rate_Bps)->set_latency(0)->seal();
   }
   std::vector<sg4::Link*> route;
   for (const auto& r : plan.routes) {
