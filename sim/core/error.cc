@@ -9,9 +9,9 @@ namespace collsim {
 std::string Error::to_string() const {
   std::string out;
   if (where && where->line > 0) {
-    out += fmt::format("{}:{}:{}: ", where->file, where->line, where->column);
+    out += fmt::format("{}:{}:{}: ", where->file.str(), where->line, where->column);
   } else if (where) {
-    out += where->file + ": ";  // not from a file position (e.g. a --set value)
+    out += where->file.str() + ": ";  // not from a file position (e.g. a --set value)
   }
   if (!field.empty()) out += fmt::format("field '{}': ", field);
   out += message;
