@@ -7,41 +7,13 @@
 
 namespace collsim::collective {
 
-// The slot a key starts probing from: the hash's top bits after a
-// Fibonacci multiply (the low bits of IntTripleHash follow the low bits of
-// the ints alone).
-std::size_t QueuedAppender::home(const IntTriple& key) const {
-  return static_cast<std::size_t>((IntTripleHash{}(key)*0x9E3779B97F4A7C15ULL) >> shift_);
-}
-
-void QueuedAppender::grow() {
-  std::vector<Slot> old(std::max<std::size_t>(64, 2 * slots_.size()));
-  old.swap(slots_);
-  shift_ = 64 - std::countr_zero(slots_.size());
-  const std::size_t mask = slots_.size() - 1;
-  for (const Slot& o : old) {
-    if (o.last < 0) continue;
-    std::size_t h = home(o.key);
-    while (slots_[h].last >= 0) h = (h + 1) & mask;
-    slots_[h] = o;
-  }
-}
-
 int QueuedAppender::add(int stream, Transfer t) {
-  if (2 * (used_ + 1) > slots_.size()) grow();
-  const IntTriple key{stream, t.src, t.dst};
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t h = home(key);
-  while (slots_[h].last >= 0 && !(slots_[h].key == key)) h = (h + 1) & mask;
-  Slot& slot = slots_[h];
-  if (slot.last < 0) {
-    slot.key = key;
-    ++used_;
-  }
-  t.queue_after = slot.last;
-  slot.last = static_cast<int>(s_.transfers.size());
+  const int next = static_cast<int>(s_.transfers.size());
+  auto [last, fresh] = last_.try_emplace(IntTriple{stream, t.src, t.dst}, next);
+  t.queue_after = fresh ? -1 : *last;
+  *last = next;
   s_.transfers.push_back(std::move(t));
-  return slot.last;
+  return next;
 }
 
 Schedule empty_schedule(std::string op, std::string algo, int ranks, double bytes, int chunks) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sim/collective/protocol.h"
+#include "sim/core/flat_index.h"
 
 namespace collsim::collective {
 
@@ -148,11 +149,11 @@ struct IntTriple {
   bool operator==(const IntTriple&) const = default;
 };
 struct IntTripleHash {
-  std::size_t operator()(const IntTriple& k) const noexcept {
+  std::uint64_t operator()(const IntTriple& k) const noexcept {
     std::uint64_t h = static_cast<std::uint32_t>(k.a);
     h = h * 0x9E3779B97F4A7C15ULL + static_cast<std::uint32_t>(k.b);
     h = h * 0x9E3779B97F4A7C15ULL + static_cast<std::uint32_t>(k.c);
-    return static_cast<std::size_t>(h ^ (h >> 29));
+    return h ^ (h >> 29);
   }
 };
 
@@ -163,21 +164,10 @@ class QueuedAppender {
   int add(int stream, Transfer t);
 
  private:
-  // (stream, src, dst) -> the last transfer on it, open addressing with
-  // linear probing: a slot's key and value share a cache line, so a lookup
-  // costs one miss where std::unordered_map's buckets and nodes cost three
-  // (an NVLSTree slice over 131,072 GPUs adds 5.2 M transfers on 1 M
-  // connections). Empty slots hold value -1.
-  struct Slot {
-    IntTriple key;
-    int last = -1;
-  };
+  // (stream, src, dst) -> the last transfer on it (an NVLSTree slice over
+  // 131,072 GPUs adds 5.2 M transfers on 1 M connections).
   Schedule& s_;
-  std::vector<Slot> slots_;  // size a power of two, at most half full
-  std::size_t used_ = 0;
-  int shift_ = 64;  // 64 - log2(slots_.size())
-  std::size_t home(const IntTriple& key) const;
-  void grow();
+  FlatIndex<IntTriple, IntTripleHash> last_;
 };
 
 // Appends `t` queued behind the transfer `last` holds (-1: none) and makes

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "sim/collective/protocol.h"
+#include "sim/core/flat_index.h"
 
 namespace collsim::engine::detail {
 
@@ -153,7 +154,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   plan.network = &network;
   plan.record_transfers = options.record_transfers;
   plan.on_progress = options.on_progress;
-  std::unordered_map<std::uint64_t, int> route_index;  // src host << 32 | dst host -> Plan::routes
+  FlatIndex<std::uint64_t, IdentityHash> route_index;  // src host << 32 | dst host -> Plan::routes
   std::vector<RouteFacts> facts;                       // per Plan::routes entry of a connection
   std::unordered_map<int, int> pxn_host;               // GPU endpoint -> its ":pxn" host (relayed p2p sends)
   // NVSwitch endpoint -> the host of its reduction engines (Plan::extra_host_names;
@@ -272,24 +273,24 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // every schedule (the protocol candidates of a 131,072-GPU ring
       // resolve the same million connections).
       const std::uint64_t key = (static_cast<std::uint64_t>(from) << 32) | static_cast<std::uint64_t>(dst);
-      auto [it, inserted] = route_index.try_emplace(key, static_cast<int>(plan.routes.size()));
+      const auto [index, inserted] = route_index.try_emplace(key, static_cast<int>(plan.routes.size()));
+      const int route_at = *index;
       if (inserted) {
         const auto& found = relayed ? network.p2p_route(src, dst) : network.route(src, dst);
-        if (found.empty()) {
-          route_index.erase(it);
+        if (found.empty()) {  // the plan stops here
           return make_error(fmt::format("no route from {} to {}", network.endpoints()[src], network.endpoints()[dst]));
         }
         plan.routes.push_back(Plan::Route{from, dst, found});
         if (facts.size() < plan.routes.size()) facts.resize(plan.routes.size());
-        facts[static_cast<std::size_t>(it->second)] = route_facts(network, found);
+        facts[static_cast<std::size_t>(route_at)] = route_facts(network, found);
       }
-      const RouteFacts& f = facts[static_cast<std::size_t>(it->second)];
-      const std::vector<int>& route = plan.routes[static_cast<std::size_t>(it->second)].links;
+      const RouteFacts& f = facts[static_cast<std::size_t>(route_at)];
+      const std::vector<int>& route = plan.routes[static_cast<std::size_t>(route_at)].links;
       const auto costs = collective::protocol_costs(s.latency_family, protocol, f.kind);
       planned.launch_latency_s =
           std::max(planned.launch_latency_s, costs.launch_latency_s + costs.launch_latency_per_rank_s * s.ranks);
       const TransferTiming timing = transfer_timing(f, costs, protocol);
-      int host = dst, route_id = it->second;
+      int host = dst, route_id = route_at;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:
         // made (or found to be unlimited, -1) once per switch.
