@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "sim/collective/algorithms.h"
 #include "sim/collective/hier.h"
@@ -224,6 +225,37 @@ TEST(AnalyticalBackend, ProtocolCandidatesPlannedTogetherEqualEachAlone) {
   }
   // The protocols differ: LL moves twice Simple's wire bytes.
   EXPECT_GT(backend.run(net, {own[1]}, {})->at(0).bytes_sent, backend.run(net, {own[3]}, {})->at(0).bytes_sent);
+
+  // Chosen among (as the tuner does, their transfers deferred until costed,
+  // plan.h DeferredTransfers): the fastest is costed and equals itself
+  // alone; every candidate skipped reports a bound no higher than its cost
+  // alone, and above the fastest's time.
+  RunOptions choose;
+  choose.choose_among.emplace_back(batch.size());
+  std::iota(choose.choose_among[0].begin(), choose.choose_among[0].end(), std::size_t{0});
+  auto chosen = backend.run(net, batch, choose);
+  ASSERT_TRUE(chosen.ok()) << chosen.error().to_string();
+  double fastest_alone = std::numeric_limits<double>::infinity(), fastest_chosen = fastest_alone;
+  int skipped = 0;
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    const double alone = backend.run(net, {own[k]}, {})->at(0).time_s;
+    fastest_alone = std::min(fastest_alone, alone);
+    const auto& r = (*chosen)[k];
+    if (r.pruned) {
+      ++skipped;
+      EXPECT_LE(r.time_s, alone * (1 + 1e-12)) << k;
+    } else {
+      EXPECT_EQ(r.time_s, alone) << k;
+      fastest_chosen = std::min(fastest_chosen, r.time_s);
+    }
+  }
+  EXPECT_EQ(fastest_chosen, fastest_alone);
+  EXPECT_GT(skipped, 0);
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    if ((*chosen)[k].pruned) {
+      EXPECT_GT((*chosen)[k].time_s, fastest_chosen) << k;
+    }
+  }
 }
 
 // The same on a ring whose hops all differ (cable lengths 1..8 m), where a

@@ -15,7 +15,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
                                                              const std::vector<collective::Schedule>& schedules,
                                                              const RunOptions& options) {
   auto plan = detail::make_plan(network, schedules, options, /*keep_compact=*/!options.record_transfers,
-                                /*keep_all_pairs=*/!options.record_transfers);
+                                /*keep_all_pairs=*/!options.record_transfers, /*defer_candidates=*/true);
   if (!plan) return plan.error();
   std::vector<double> route_rate(plan->routes.size());
   for (std::size_t r = 0; r < plan->routes.size(); ++r) route_rate[r] = plan->route_rate_Bps(r);
@@ -53,10 +53,13 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     }
     return *all_pairs_done[si];
   };
-  // One schedule's time, alone on the network.
+  // One schedule's time, alone on the network. A candidate's deferred
+  // transfers are built for it and dropped after (plan.h DeferredTransfers).
   auto cost = [&](std::size_t si) -> Expected<ScheduleResult> {
-    const auto& s = plan->schedules[si];
+    auto& s = plan->schedules[si];
     if (s.all_pairs) return cost_all_pairs(si);
+    const bool deferred = s.deferred.schedule != nullptr;
+    detail::build_transfers(s);
     const std::size_t n = s.transfers.size();
     std::vector<double> finish(s.repeats > 1 ? 0 : n, 0.0);  // explicit schedules' (pipelines keep their own)
     for (const auto& t : s.transfers) use(t.route);
@@ -107,6 +110,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     r.load_bound = bound > makespan;
     r.time_s = std::max(makespan, bound);
     if (options.record_transfers) r.transfer_finish_s = std::move(finish);
+    if (deferred) detail::drop_transfers(s);
     return r;
   };
   // A schedule's lower bound, cheaper than its cost: each link's bytes over
@@ -132,14 +136,14 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       }
     };
     const double copies = std::max(1, s.repeats);
-    const std::size_t n = s.transfers.size();
+    const std::size_t n = s.num_transfers();
     pre.assign(n, 0.0);
     post.assign(n, 0.0);
     auto flow_s = [&](const detail::PlannedTransfer& t) {
       return t.bytes / detail::capped_rate(route_rate[static_cast<std::size_t>(t.route)], t.max_rate_Bps);
     };
     for (std::size_t i = 0; i < n; ++i) {
-      const auto& t = s.transfers[i];
+      const detail::PlannedTransfer t = s.transfer(i);
       add(t.route, t.bytes * copies);
       double ready = s.launch_latency_s;
       for (int d : t.deps) ready = std::max(ready, pre[static_cast<std::size_t>(d)]);
@@ -147,7 +151,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     }
     double serial = 0;
     for (std::size_t i = n; i-- > 0;) {
-      const auto& t = s.transfers[i];
+      const detail::PlannedTransfer t = s.transfer(i);
       const double through = t.route_latency_s + flow_s(t) + post[i];
       for (int d : t.deps) post[static_cast<std::size_t>(d)] = std::max(post[static_cast<std::size_t>(d)], through);
       serial = std::max(serial, pre[i] + (copies - 1) * flow_s(t) + post[i]);

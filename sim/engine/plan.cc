@@ -92,11 +92,13 @@ struct PlanBody {
   const collective::Schedule* schedule = nullptr;  // reusable for this one's twins; null: not reusable
   const std::vector<int>* rank_map = nullptr;
   bool under_protocol = false;
-  std::vector<std::uint32_t> connection_of, first_use, resolve_order;  // per transfer; per connection (2)
+  std::shared_ptr<std::vector<std::uint32_t>> connection_of;  // per transfer
+  std::vector<std::uint32_t> first_use, resolve_order;        // per connection
   std::unordered_map<std::uint64_t, double> shares;
   std::shared_ptr<std::vector<int>> deps;
-  std::vector<std::uint32_t> dep_begin;  // per transfer, and the end
-  std::string error;                     // an internal error, or ""
+  std::shared_ptr<std::vector<std::uint32_t>> dep_begin;  // per transfer, and the end
+  bool all_on_channels = true;                            // every transfer has a channel (Transfer::channel)
+  std::string error;                                      // an internal error, or ""
 };
 
 template <class Endpoint>
@@ -113,7 +115,8 @@ PlanBody plan_body(const topology::Network& network, const collective::Schedule&
   const std::size_t n = e.transfers.size();
   std::vector<std::pair<std::uint64_t, std::uint32_t>> by_connection(n);  // (connection key, transfer)
   b.deps = std::make_shared<std::vector<int>>();
-  b.dep_begin.resize(n + 1);
+  b.dep_begin = std::make_shared<std::vector<std::uint32_t>>(n + 1);
+  auto& dep_begin = *b.dep_begin;
   std::size_t total_deps = 0;
   for (const auto& t : e.transfers) total_deps += t.deps.size();
   b.deps->reserve(total_deps);
@@ -127,15 +130,17 @@ PlanBody plan_body(const topology::Network& network, const collective::Schedule&
     by_connection[i] = {(static_cast<std::uint64_t>(static_cast<std::uint32_t>(t.src)) << 33) |
                             (static_cast<std::uint64_t>(static_cast<std::uint32_t>(t.dst)) << 1) | (addend ? 1U : 0U),
                         static_cast<std::uint32_t>(i)};
-    b.dep_begin[i] = static_cast<std::uint32_t>(b.deps->size());
+    dep_begin[i] = static_cast<std::uint32_t>(b.deps->size());
     b.deps->insert(b.deps->end(), t.deps.begin(), t.deps.end());
+    b.all_on_channels &= t.channel >= 0;
   }
-  b.dep_begin[n] = static_cast<std::uint32_t>(b.deps->size());
+  dep_begin[n] = static_cast<std::uint32_t>(b.deps->size());
   std::sort(by_connection.begin(), by_connection.end());
-  b.connection_of.resize(n);
+  b.connection_of = std::make_shared<std::vector<std::uint32_t>>(n);
+  auto& connection_of = *b.connection_of;
   for (std::size_t k = 0; k < n; ++k) {
     if (k == 0 || by_connection[k].first != by_connection[k - 1].first) b.first_use.push_back(by_connection[k].second);
-    b.connection_of[by_connection[k].second] = static_cast<std::uint32_t>(b.first_use.size() - 1);
+    connection_of[by_connection[k].second] = static_cast<std::uint32_t>(b.first_use.size() - 1);
   }
   b.resolve_order.resize(b.first_use.size());
   std::iota(b.resolve_order.begin(), b.resolve_order.end(), 0U);
@@ -147,7 +152,7 @@ PlanBody plan_body(const topology::Network& network, const collective::Schedule&
 }  // namespace
 
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
-                         const RunOptions& options, bool keep_compact, bool keep_all_pairs) {
+                         const RunOptions& options, bool keep_compact, bool keep_all_pairs, bool defer_candidates) {
   Plan plan;
   plan.host_names = &network.endpoints();
   plan.links = &network.links();
@@ -163,6 +168,14 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   std::unordered_map<int, std::pair<int, int>> engine_host;
   std::unordered_map<std::uint64_t, int> engine_route_index;
   PlanBody body;  // of the last explicit schedule planned
+  // Schedules whose transfers stay deferred: candidates among others.
+  std::vector<char> deferrable(schedules.size(), 0);
+  if (defer_candidates && !options.record_transfers) {
+    for (const auto& list : options.choose_among)
+      if (list.size() > 1)
+        for (std::size_t si : list)
+          if (si < deferrable.size()) deferrable[si] = 1;
+  }
   if (!options.rank_to_endpoint_per_schedule.empty() &&
       options.rank_to_endpoint_per_schedule.size() != schedules.size()) {
     return make_internal_error("one rank map per schedule expected");
@@ -245,10 +258,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
     }
     // Resolves one transfer's hosts, route and protocol costs.
-    struct Resolved {
-      int src, dst, route;
-      double latency_s, payload_fraction, max_rate_Bps;
-    };
+    using Resolved = DeferredTransfers::Connection;
     auto resolve = [&](int src_rank, int dst_rank, bool addend = false) -> Expected<Resolved> {
       const int src = endpoint(src_rank), dst = endpoint(dst_rank);
       if (src < 0 || dst < 0 || src >= network.num_endpoints() || dst >= network.num_endpoints()) {
@@ -408,22 +418,38 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       resolved[c] = *fresh;
     }
-    const std::size_t n = e.transfers.size();
-    planned.transfers.reserve(n);
-    const int* deps = body.deps->data();
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& t = e.transfers[i];
-      planned.at_channel_shares &= t.channel >= 0;
-      const Resolved* r = &resolved[body.connection_of[i]];
-      const auto first = static_cast<std::size_t>(body.dep_begin[i]);
-      planned.transfers.push_back(
-          PlannedTransfer{r->src, r->dst, t.bytes / r->payload_fraction, r->latency_s,
-                          std::span<const int>(deps + first, static_cast<std::size_t>(body.dep_begin[i + 1]) - first),
-                          t.queue_after, r->route, r->max_rate_Bps});
-    }
+    planned.at_channel_shares &= body.all_on_channels;
+    planned.deferred = DeferredTransfers{&e, body.connection_of, body.dep_begin, std::move(resolved)};
+    if (to_expand || !deferrable[si]) build_transfers(planned);  // `expanded` ends with this iteration
     plan.schedules.push_back(std::move(planned));
   }
   return plan;
 }
+
+PlannedTransfer PlannedSchedule::transfer(std::size_t i) const {
+  if (!deferred.schedule) return transfers[i];
+  const auto& t = deferred.schedule->transfers[i];
+  const auto& c = deferred.connections[(*deferred.connection_of)[i]];
+  const auto first = (*deferred.dep_begin)[i];
+  return PlannedTransfer{c.src,
+                         c.dst,
+                         t.bytes / c.payload_fraction,
+                         c.latency_s,
+                         std::span<const int>(dep_storage->data() + first, (*deferred.dep_begin)[i + 1] - first),
+                         t.queue_after,
+                         c.route,
+                         c.max_rate_Bps};
+}
+
+void build_transfers(PlannedSchedule& s) {
+  if (!s.deferred.schedule) return;
+  const std::size_t n = s.num_transfers();
+  s.transfers.clear();
+  s.transfers.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) s.transfers.push_back(s.transfer(i));
+  s.deferred = DeferredTransfers{};
+}
+
+void drop_transfers(PlannedSchedule& s) { std::vector<PlannedTransfer>().swap(s.transfers); }
 
 }  // namespace collsim::engine::detail

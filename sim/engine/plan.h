@@ -5,6 +5,7 @@
 // run the same plan.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -41,8 +42,31 @@ struct PlannedPass {
   std::vector<double> max_rate_Bps;  // per position, as PlannedTransfer::max_rate_Bps
 };
 
+// A schedule's transfers left unbuilt (make_plan's defer_candidates): each
+// is built from the schedule's own transfer, its connection as resolved
+// (hosts, route, protocol costs) and its deps. A tuner's candidates are
+// bounded in this form and only those costed are built: at 131,072 GPUs a
+// tree's protocol candidates were 4.2 M planned transfers (235 MB) each,
+// and writing them was most of the default all-reduce's time.
+struct DeferredTransfers {
+  struct Connection {
+    int src = 0, dst = 0, route = 0;  // hosts, and the index into Plan::routes
+    double latency_s = 0, payload_fraction = 1, max_rate_Bps = 0;
+  };
+  const collective::Schedule* schedule = nullptr;  // the caller's (outlives the plan); null: nothing deferred
+  std::shared_ptr<const std::vector<std::uint32_t>> connection_of;  // per transfer, into `connections`
+  std::shared_ptr<const std::vector<std::uint32_t>> dep_begin;      // per transfer and the end, into dep_storage
+  std::vector<Connection> connections;
+};
+
 struct PlannedSchedule {
+  // Built, unless deferred (then empty: num_transfers and transfer read
+  // the deferred form; build_transfers builds them).
   std::vector<PlannedTransfer> transfers;
+  DeferredTransfers deferred;
+  std::size_t num_transfers() const { return deferred.schedule ? deferred.connection_of->size() : transfers.size(); }
+  // Transfer i, built or deferred. REQUIRES: i < num_transfers().
+  PlannedTransfer transfer(std::size_t i) const;
   // Every transfer's deps, one after another (PlannedTransfer::deps view
   // it), shared by the plans of schedules with the same transfers: a
   // tuner's protocol candidates, 4.2 M transfers each for a tree over
@@ -158,8 +182,18 @@ inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {
 // transfer can be routed. Compact and repeated schedules stay so when
 // `keep_compact` (the backend costs ring passes and pipelines itself), else
 // they are expanded; all-pairs schedules stay so when `keep_all_pairs`.
+// With `defer_candidates`, the transfers of explicit schedules that are
+// among several candidates (RunOptions::choose_among) and need no
+// expanding are left deferred (DeferredTransfers) unless
+// RunOptions::record_transfers.
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
-                         const RunOptions& options, bool keep_compact = false, bool keep_all_pairs = false);
+                         const RunOptions& options, bool keep_compact = false, bool keep_all_pairs = false,
+                         bool defer_candidates = false);
+
+// Builds a deferred schedule's transfers (PlannedSchedule::transfers), or
+// drops built ones to free their memory (a schedule costed and done with).
+void build_transfers(PlannedSchedule& s);
+void drop_transfers(PlannedSchedule& s);
 
 // The rank map schedule `si` runs with (RunOptions: per schedule, else the
 // shared one); empty = rank r is GPU r.
