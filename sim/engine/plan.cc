@@ -430,15 +430,8 @@ PlannedTransfer PlannedSchedule::transfer(std::size_t i) const {
   if (!deferred.schedule) return transfers[i];
   const auto& t = deferred.schedule->transfers[i];
   const auto& c = deferred.connections[(*deferred.connection_of)[i]];
-  const auto first = (*deferred.dep_begin)[i];
-  return PlannedTransfer{c.src,
-                         c.dst,
-                         t.bytes / c.payload_fraction,
-                         c.latency_s,
-                         std::span<const int>(dep_storage->data() + first, (*deferred.dep_begin)[i + 1] - first),
-                         t.queue_after,
-                         c.route,
-                         c.max_rate_Bps};
+  return PlannedTransfer{c.src,   c.dst,         t.bytes / c.payload_fraction, c.latency_s, deps_of(i), t.queue_after,
+                         c.route, c.max_rate_Bps};
 }
 
 void build_transfers(PlannedSchedule& s) {

@@ -67,6 +67,12 @@ struct PlannedSchedule {
   std::size_t num_transfers() const { return deferred.schedule ? deferred.connection_of->size() : transfers.size(); }
   // Transfer i, built or deferred. REQUIRES: i < num_transfers().
   PlannedTransfer transfer(std::size_t i) const;
+  // Its deps alone (transfer(i).deps, without building the rest).
+  std::span<const int> deps_of(std::size_t i) const {
+    if (!deferred.schedule) return transfers[i].deps;
+    const auto first = (*deferred.dep_begin)[i];
+    return {dep_storage->data() + first, (*deferred.dep_begin)[i + 1] - first};
+  }
   // Every transfer's deps, one after another (PlannedTransfer::deps view
   // it), shared by the plans of schedules with the same transfers: a
   // tuner's protocol candidates, 4.2 M transfers each for a tree over
