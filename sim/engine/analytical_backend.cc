@@ -59,7 +59,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     auto& s = plan->schedules[si];
     if (s.all_pairs) return cost_all_pairs(si);
     const bool deferred = s.deferred.schedule != nullptr;
-    detail::build_transfers(s);
+    if (deferred) detail::build_transfers(s);
     const std::size_t n = s.transfers.size();
     std::vector<double> finish(s.repeats > 1 ? 0 : n, 0.0);  // explicit schedules' (pipelines keep their own)
     for (const auto& t : s.transfers) use(t.route);

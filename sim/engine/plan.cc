@@ -420,7 +420,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     }
     planned.at_channel_shares &= body.all_on_channels;
     planned.deferred = DeferredTransfers{&e, body.connection_of, body.dep_begin, std::move(resolved)};
-    if (to_expand || !deferrable[si]) build_transfers(planned);  // `expanded` ends with this iteration
+    if (to_expand || !deferrable[si]) {
+      build_transfers(planned);
+      planned.deferred = DeferredTransfers{};  // `expanded` ends with this iteration
+    }
     plan.schedules.push_back(std::move(planned));
   }
   return plan;
@@ -440,7 +443,6 @@ void build_transfers(PlannedSchedule& s) {
   s.transfers.clear();
   s.transfers.reserve(n);
   for (std::size_t i = 0; i < n; ++i) s.transfers.push_back(s.transfer(i));
-  s.deferred = DeferredTransfers{};
 }
 
 void drop_transfers(PlannedSchedule& s) { std::vector<PlannedTransfer>().swap(s.transfers); }

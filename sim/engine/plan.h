@@ -60,8 +60,8 @@ struct DeferredTransfers {
 };
 
 struct PlannedSchedule {
-  // Built, unless deferred (then empty: num_transfers and transfer read
-  // the deferred form; build_transfers builds them).
+  // Built, unless deferred (then empty until build_transfers; num_transfers
+  // and transfer read the deferred form either way).
   std::vector<PlannedTransfer> transfers;
   DeferredTransfers deferred;
   std::size_t num_transfers() const { return deferred.schedule ? deferred.connection_of->size() : transfers.size(); }
@@ -196,8 +196,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
                          const RunOptions& options, bool keep_compact = false, bool keep_all_pairs = false,
                          bool defer_candidates = false);
 
-// Builds a deferred schedule's transfers (PlannedSchedule::transfers), or
-// drops built ones to free their memory (a schedule costed and done with).
+// Builds a deferred schedule's transfers (PlannedSchedule::transfers; the
+// deferred form stays, so they can be dropped and built again), or drops
+// built ones to free their memory (a schedule costed and done with).
 void build_transfers(PlannedSchedule& s);
 void drop_transfers(PlannedSchedule& s);
 
