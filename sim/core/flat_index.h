@@ -39,10 +39,6 @@ class FlatIndex {
   // The value at `key`, or -1.
   int find(const Key& key) const { return slots_.empty() ? -1 : slots_[probe(key)].value; }
   std::size_t size() const { return used_; }
-  // Room for `n` keys without growing.
-  void reserve(std::size_t n) {
-    while (slots_.size() < 2 * n) grow();
-  }
 
  private:
   struct Slot {

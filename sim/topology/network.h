@@ -111,8 +111,8 @@ class Network {
   // Link `l`'s name, "gpu0->nvswitch" (merged twins get a range name,
   // "a..b (4 planes)"). REQUIRES: 0 <= l < links().size().
   std::string link_name(int l) const;
-  // The name of node `node` of the merged graph (node_name: a device's, or
-  // a range for merged twins).
+  // The name of node `node` of the merged graph: its device's, or a range
+  // for merged twins.
   const std::string& node_name(int node) const { return node_names_[static_cast<std::size_t>(node)]; }
   // The file's links (TopologySpec::links indices) link `l` carries, in
   // its direction: several when twins were merged or parallel links
