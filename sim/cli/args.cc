@@ -101,6 +101,7 @@ std::string placeholder(const std::string& name) {
                                                         {"trace-links", "N"},
                                                         {"auto-max-work", "N"},
                                                         {"simgrid-aggregate-above", "N"},
+                                                        {"nccl", "VERSION"},
                                                         {"set", "KEY=VALUE"},
                                                         {"fail", "SELECTOR"},
                                                         {"degrade", "SELECTOR"},

@@ -114,6 +114,9 @@ const std::vector<OptionSpec>& collective_options() {
        "SimGrid backend: simulate ring schedules of more transfers than this one step at a time, and trees, "
        "chains and NVLSTree one slice at a time (an approximation: docs/performance.md); 0 = always, inf = never",
        fmt::format("{:g}", engine::kDefaultSimgridAggregateAbove)},
+      {"nccl", "", true,
+       "the NCCL release to model (2.27, 2.27.3-1...): its tuning tables, e.g. the tree's per-channel throughput",
+       collective::to_string(collective::kDefaultNcclRelease)},
       {"json", "", true, "also write the rows as JSON to this file ('-': to standard output, instead of the table)",
        ""},
       {"html", "", true,
@@ -324,6 +327,9 @@ int collective_command(const std::vector<std::string>& argv) {
     }
     request.simgrid_aggregate_above = v;
   }
+  auto nccl = collective::parse_nccl_release(args.get("nccl"));
+  if (!nccl) return stop(fmt::format("--nccl: {}", nccl.error().message));
+  request.nccl = *nccl;
   // Progress on a terminal only; pipes and files get just the table.
   std::function<void(std::size_t, std::size_t)> progress;
   if (::isatty(STDERR_FILENO) != 0) {
@@ -337,8 +343,14 @@ int collective_command(const std::vector<std::string>& argv) {
   auto rows = run_collective_sweep(request, network, **backend, progress);
   if (!rows) return stop(rows.error());
   const report::CollectiveHeader header{
-      topology_name, (*backend)->name(), std::string(collective::op_name(*op)), args.get("algo"), ranks,
-      failures,      placement};
+      topology_name,
+      (*backend)->name(),
+      std::string(collective::op_name(*op)),
+      args.get("algo"),
+      ranks,
+      failures,
+      placement,
+      request.nccl == collective::kDefaultNcclRelease ? std::string() : collective::to_string(request.nccl)};
   if (!*to_stdout) std::fputs(report::format_collective_table(header, *rows).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = write_output(args.get("json"), report::collective_json(header, *rows)); !s) {

@@ -58,6 +58,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   options.rank_to_endpoint = request.gpus;
   options.on_progress = on_progress;
   options.simgrid_aggregate_above = request.simgrid_aggregate_above;
+  options.nccl = request.nccl;
   auto results = engine::run_candidates(*candidates, network, backend, options);
   if (!results) return results.error();
 

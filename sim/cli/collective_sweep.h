@@ -31,6 +31,7 @@ struct SweepRequest {
   // engine::TunerChoice::simgrid_max_work (`--auto-max-work`).
   double auto_max_work = 50e6;
   double simgrid_aggregate_above = engine::kDefaultSimgridAggregateAbove;  // engine::RunOptions'
+  collective::NcclRelease nccl = collective::kDefaultNcclRelease;          // `--nccl`
 };
 
 // Named limit on a collective's size: 1 PiB per rank (three orders of

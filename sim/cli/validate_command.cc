@@ -89,6 +89,7 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
   request.op = *op;
   request.algo = c.algo;
   request.proto = c.proto;
+  request.nccl = c.nccl;
   request.ranks = c.ranks > 0 ? c.ranks : network.num_gpus();
   if (request.ranks > network.num_gpus()) {
     return Error{

@@ -57,17 +57,44 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   return cap * 1e9 / channels;
 }
 
-double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain) {
+Expected<NcclRelease> parse_nccl_release(std::string_view text) {
+  // MAJOR.MINOR, then optionally .PATCH and -PACKAGE (NCCL's tags: 2.27.3-1).
+  NcclRelease r{-1, -1};
+  std::size_t i = 0;
+  auto number = [&](int& out) {
+    const std::size_t start = i;
+    long v = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - start < 4) v = v * 10 + (text[i++] - '0');
+    if (i == start) return false;
+    out = static_cast<int>(v);
+    return true;
+  };
+  int patch = 0, package = 0;
+  bool ok = number(r.major) && i < text.size() && text[i++] == '.' && number(r.minor);
+  if (ok && i < text.size() && text[i] == '.') ok = (++i, number(patch));
+  if (ok && i < text.size() && text[i] == '-') ok = (++i, number(package));
+  ok = ok && i == text.size();
+  if (!ok) return make_error(fmt::format("expected an NCCL release such as 2.27 or 2.27.3-1, found '{}'", text));
+  if (r.major != 2 || r.minor < 18)
+    return make_error(fmt::format("NCCL {}.{}: collsim has NCCL's tuning tables from 2.18 on", r.major, r.minor));
+  return r;
+}
+
+std::string to_string(NcclRelease release) { return fmt::format("{}.{}", release.major, release.minor); }
+
+double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
+                             NcclRelease release) {
   if (protocol == Protocol::kNone || gpus_per_domain < 1 || nodes < 1) return 0;
-  int arch = -1;  // Ampere, Hopper, Blackwell
+  int arch = -1;  // Ampere, Hopper, Blackwell (NCCL 2.28 on), Blackwell (NCCL 2.25-2.27)
   if (gpu_model == "a100") arch = 0;
   if (gpu_model == "h100" || gpu_model == "h200") arch = 1;
   if (gpu_model == "b200" || gpu_model == "gb200" || gpu_model == "b300" || gpu_model == "gb300") arch = 2;
   if (arch < 0) return 0;
-  constexpr std::array<std::array<double, 3>, 3> kPerChTree{
-      {{24.0, 23.6, 17.8}, {38.7, 41.4, 36.0}, {70.0, 42.8, 24.0}}};
-  constexpr std::array<std::array<double, 3>, 3> kPerChTreeLL128{
-      {{20.0, 20.0, 20.0}, {36.7, 36.7, 29.0}, {55.6, 31.67, 20.0}}};
+  if (arch == 2 && release.major == 2 && release.minor < 28) arch = 3;
+  constexpr std::array<std::array<double, 3>, 4> kPerChTree{
+      {{24.0, 23.6, 17.8}, {38.7, 41.4, 36.0}, {70.0, 42.8, 24.0}, {2 * 38.7, 2 * 41.4, 2 * 36.0}}};
+  constexpr std::array<std::array<double, 3>, 4> kPerChTreeLL128{
+      {{20.0, 20.0, 20.0}, {36.7, 36.7, 29.0}, {55.6, 31.67, 20.0}, {2 * 36.7, 2 * 36.7, 2 * 29.0}}};
   const int column = nodes == 1 ? 0 : nodes == 2 ? 1 : 2;
   const double channels = std::min(gpus_per_domain, 32);
   double bus = channels * kPerChTree[static_cast<std::size_t>(arch)][static_cast<std::size_t>(column)];

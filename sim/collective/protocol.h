@@ -56,21 +56,43 @@ struct ProtocolCosts {
 // is not applied: collsim's ring channels are not NCCL's channels.
 double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels);
 
+// The NCCL release a run models (`--nccl`): it selects the tuning tables
+// that changed between releases (tree_protocol_cap_Bps). Named default
+// kDefaultNcclRelease, 2.30 (the newest release read, 2.30.7).
+struct NcclRelease {
+  int major = 2;
+  int minor = 30;
+  friend bool operator==(const NcclRelease&, const NcclRelease&) = default;
+};
+inline constexpr NcclRelease kDefaultNcclRelease{2, 30};
+// "2.27", "2.27.3" or "2.27.3-1" (patch and package number ignored).
+// Error (kind kBadInput) for anything else, or a release before 2.18
+// (the oldest whose tables are here).
+Expected<NcclRelease> parse_nccl_release(std::string_view text);
+std::string to_string(NcclRelease release);
+
 // NCCL's throughput limit of its tree all-reduce, from its tuning model
-// (NCCL 2.30.7 src/graph/tuning.cc): a tree channel carries at most
-// perChMaxTreeBw of bus bandwidth (Simple; Ampere 24.0 / 23.6 / 17.8,
-// Hopper 38.7 / 41.4 / 36.0, Blackwell 70.0 / 42.8 / 24.0 GB/s on 1, 2 and
-// 3+ nodes), LL128 also at most perChMaxTreeLL128Bw (Ampere 20 / 20 / 20,
-// Hopper 36.7 / 36.7 / 29.0, Blackwell 55.6 / 31.67 / 20.0), LL at most
-// llMaxBw in all (as ring_protocol_cap_Bps); NCCL's tree moves half its bus
-// bandwidth as algorithm bandwidth. The kernel, not the links, sets it: a
-// tree channel's threads both reduce up and broadcast down. ASSUMPTION:
-// NCCL runs min(GPUs per NVLink domain, 32) tree channels (one per NIC of
-// an 8-NIC node: its search does not duplicate channels below 50 GB/s
-// each on Hopper and later, src/graph/search.cc). Returns the cap on the
-// all-reduce's algorithm bandwidth (payload bytes/s of the whole
+// (src/graph/tuning.cc): a tree channel carries at most perChMaxTreeBw of
+// bus bandwidth (Simple; Ampere 24.0 / 23.6 / 17.8, Hopper 38.7 / 41.4 /
+// 36.0 GB/s on 1, 2 and 3+ nodes, the same in every release from 2.18.3 to
+// 2.30.7; Blackwell 70.0 / 42.8 / 24.0 from NCCL 2.28.3 on, 2 x 38.7 /
+// 2 x 41.4 / 2 x 36.0 in 2.25.1-2.27.7), LL128 also at most
+// perChMaxTreeLL128Bw (Ampere 20 / 20 / 20, Hopper 36.7 / 36.7 / 29.0;
+// Blackwell 55.6 / 31.67 / 20.0 from 2.28.3, 2 x 36.7 / 2 x 36.7 / 2 x 29.0
+// before), LL at most llMaxBw in all (as ring_protocol_cap_Bps); NCCL's
+// tree moves half its bus bandwidth as algorithm bandwidth. The kernel, not
+// the links, sets it: a tree channel's threads both reduce up and broadcast
+// down. Measured trees follow each release's table: 8 B200s per node under
+// NCCL 2.29.7 stop at 191-193 GB/s on 4 and 8 nodes (8 x 24.0), GB200
+// partitions of 4 and 8 GPUs on three racks under NCCL 2.27.3 reach their
+// NICs' 234 and 486 GB/s (tests/validation/gb200-partitions.yaml).
+// ASSUMPTION: NCCL runs min(GPUs per NVLink domain, 32) tree channels (one
+// per NIC of an 8-NIC node: its search does not duplicate channels below
+// 50 GB/s each on Hopper and later, src/graph/search.cc). Returns the cap
+// on the all-reduce's algorithm bandwidth (payload bytes/s of the whole
 // collective), 0 when there is none (a GPU model collsim does not place).
-double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain);
+double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
+                             NcclRelease release = kDefaultNcclRelease);
 
 // Costs for `family` x `protocol` on a route of `hop` kind.
 ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind hop);

@@ -23,7 +23,8 @@ Expected<double> positive_number(const YAML::Node& node, const std::string& file
 }
 
 Expected<ValidationCase> read_case(const MapReader& entry) {
-  if (auto s = entry.check({"name", "source", "topology", "op", "algo", "proto", "ranks", "busbw_GBps", "time_us"});
+  if (auto s =
+          entry.check({"name", "source", "topology", "op", "algo", "proto", "ranks", "nccl", "busbw_GBps", "time_us"});
       !s) {
     return s.error();
   }
@@ -44,6 +45,13 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
     auto ranks = entry.integer_in("ranks", 2, 1 << 24, "a rank count");
     if (!ranks) return ranks.error();
     c.ranks = *ranks;
+  }
+  if (entry.has("nccl")) {
+    auto text = entry.scalar("nccl");
+    if (!text) return text.error();
+    auto release = collective::parse_nccl_release(*text);
+    if (!release) return entry.error_at("nccl", release.error().message);
+    c.nccl = *release;
   }
   const bool busbw = entry.has("busbw_GBps"), time = entry.has("time_us");
   if (busbw == time) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/collective/protocol.h"
 #include "sim/core/error.h"
 
 namespace collsim::config {
@@ -21,7 +22,10 @@ struct ValidationCase {
   std::string op;
   std::string algo = "auto";
   std::string proto = "auto";
-  int ranks = 0;       // the first `ranks` GPUs of the topology (collsim collective --ranks); 0 = all
+  int ranks = 0;  // the first `ranks` GPUs of the topology (collsim collective --ranks); 0 = all
+  // The NCCL release the measurement ran (`nccl: 2.27.3`): its tuning tables
+  // apply (collective::NcclRelease); the named default when not given.
+  collective::NcclRelease nccl = collective::kDefaultNcclRelease;
   std::string metric;  // "busbw_GBps" or "time_us"
   std::vector<ValidationPoint> points;
   SourceMark declared_at;

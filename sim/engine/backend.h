@@ -38,6 +38,9 @@ struct RunOptions {
   // the best time found so far is not costed: ScheduleResult::pruned, time_s
   // its bound. Schedules in no list are costed. Empty: cost every one.
   std::vector<std::vector<std::size_t>> choose_among;
+  // The NCCL release whose tuning tables apply (collective::NcclRelease:
+  // the tree's per-channel throughput).
+  collective::NcclRelease nccl = collective::kDefaultNcclRelease;
 };
 
 struct ScheduleResult {

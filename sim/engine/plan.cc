@@ -249,7 +249,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       int widest = 0;
       for (const auto& [d, n] : per_domain) widest = std::max(widest, n);
       const double cap =
-          collective::tree_protocol_cap_Bps(protocol, model, static_cast<int>(per_domain.size()), widest);
+          collective::tree_protocol_cap_Bps(protocol, model, static_cast<int>(per_domain.size()), widest, options.nccl);
       const int channels = 2 * widest;  // tree.h: two channels per GPU of the widest domain
       if (cap > 0 && channels > 0) {
         protocol_cap =

@@ -38,6 +38,7 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
                      h.topology, h.backend);
   if (!h.failures.empty()) out += fmt::format("# failures: {}\n", h.failures);
   if (!h.placement.empty()) out += fmt::format("# placement: {}\n", h.placement);
+  if (!h.nccl.empty()) out += fmt::format("# NCCL release modelled: {}\n", h.nccl);
   out +=
       "# nccl-tests' columns; in-place = out-of-place (a simulation moves the same bytes), #wrong N/A (no data\n"
       "# is checked); algbw = size / time, busbw = algbw x nccl-tests' factor for the op; GB/s = 1e9 bytes/s\n#\n";
@@ -103,6 +104,7 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
   w.key("backend").value(h.backend);
   if (!h.failures.empty()) w.key("failures").value(h.failures);
   if (!h.placement.empty()) w.key("placement").value(h.placement);
+  if (!h.nccl.empty()) w.key("nccl").value(h.nccl);
   w.key("results").begin_array();
   for (const auto& r : rows) {
     w.begin_object();

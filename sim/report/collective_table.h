@@ -43,6 +43,8 @@ struct CollectiveHeader {
   // Where the ranks run when not on every GPU (topology::Placement::where,
   // with the placement asked for); empty otherwise.
   std::string placement;
+  // The NCCL release modelled (`--nccl`) when not the default; empty otherwise.
+  std::string nccl;
 };
 
 std::string format_collective_table(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows);
