@@ -8,6 +8,7 @@
 
 #include "sim/collective/protocol.h"
 #include "test_support.h"
+#include "workload_support.h"
 
 namespace {
 
@@ -105,6 +106,18 @@ TEST(NcclRelease, BadReleaseIsOneLineAndExit2) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--nccl: expected an NCCL release such as 2.27 or 2.27.3-1, found '2.x'"), std::string::npos)
       << r.err;
+}
+
+// A workload names its release under communication (`nccl: 2.27`); a bad
+// one is an error at its line and column.
+TEST(NcclRelease, WorkloadNamesItsRelease) {
+  using collsim::workload::testing::kSmall;
+  EXPECT_EQ(collsim::workload::testing::load(kSmall).comm.nccl, collsim::collective::kDefaultNcclRelease);
+  EXPECT_EQ(collsim::workload::testing::load(kSmall, {"communication.nccl=2.27.3-1"}).comm.nccl, (NcclRelease{2, 27}));
+  auto bad = collsim::workload::load_workload_text(kSmall, "w.yaml", {"communication.nccl=2.x"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "communication.nccl");
+  EXPECT_NE(bad.error().message.find("expected an NCCL release"), std::string::npos) << bad.error().message;
 }
 
 }  // namespace

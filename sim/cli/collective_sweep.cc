@@ -29,6 +29,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   choice.protocol = request.proto;
   choice.simgrid_max_work = request.auto_max_work;
   choice.simgrid_aggregate_above = request.simgrid_aggregate_above;
+  choice.nccl = request.nccl;
 
   collective::AlgoParams params;
   params.root = request.root;

@@ -85,6 +85,7 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
   choice.algorithm = req.algo.value_or(run->workload.comm.algorithm);
   choice.protocol = req.proto.value_or(run->workload.comm.protocol);
   choice.simgrid_max_work = req.auto_max_work;
+  choice.nccl = run->workload.comm.nccl;
   if (auto s = workload::check_comm_choice(choice.algorithm, choice.protocol); !s) {
     return make_error(fmt::format("--{}: {}", s.error().field == "algorithm" ? "algo" : "proto", s.error().message));
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/collective/protocol.h"
 #include "sim/core/error.h"
 
 namespace collsim::engine {
@@ -32,6 +33,8 @@ struct TunerChoice {
   double simgrid_max_work = 5e7;
   double analytical_max_transfers = 2e7;
   double simgrid_aggregate_above = kDefaultSimgridAggregateAbove;  // RunOptions', for the guard's count
+  // The NCCL release modelled (RunOptions::nccl).
+  collective::NcclRelease nccl = collective::kDefaultNcclRelease;
 };
 
 // Every algorithm name the tuner takes, "auto" and "fastest" first.

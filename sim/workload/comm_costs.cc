@@ -180,6 +180,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     engine::RunOptions options;
     options.rank_to_endpoint_per_schedule = std::move(maps);
     options.simgrid_aggregate_above = choice.simgrid_aggregate_above;
+    options.nccl = choice.nccl;
     if (on_progress) {  // schedules of this batch, scaled to the wirings done
       options.on_progress = [&, first, last](std::size_t done, std::size_t total) {
         on_progress(first + (last - first) * done / std::max<std::size_t>(total, 1), reps.size());

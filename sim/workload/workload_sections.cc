@@ -181,7 +181,7 @@ Status Reader::memory(const MapReader& m) {
 }
 
 Status Reader::communication(const MapReader& m) {
-  if (auto s = m.check({"algorithm", "protocol", "dp_bucket", "overlap_dp", "overlap_pp"}); !s) return s;
+  if (auto s = m.check({"algorithm", "protocol", "nccl", "dp_bucket", "overlap_dp", "overlap_pp"}); !s) return s;
   auto& c = w_.comm;
   for (auto [key, target] : {std::pair{"algorithm", &c.algorithm}, {"protocol", &c.protocol}}) {
     remember(m, key);
@@ -192,6 +192,14 @@ Status Reader::communication(const MapReader& m) {
   if (auto s = check_comm_choice(c.algorithm, c.protocol); !s) {
     const bool algo = s.error().field == "algorithm";
     return m.error_at(algo ? "algorithm" : "protocol", s.error().message);
+  }
+  remember(m, "nccl");
+  if (auto v = m.optional_scalar("nccl"); !v) {
+    return v.error();
+  } else if (*v) {
+    auto release = collective::parse_nccl_release(**v);
+    if (!release) return m.error_at("nccl", release.error().message);
+    c.nccl = *release;
   }
   auto bytes = [](std::string_view t) -> Expected<double> {
     auto r = units::parse_bytes(t);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/collective/protocol.h"
 #include "sim/config/topology_spec.h"
 #include "sim/core/error.h"
 
@@ -142,6 +143,8 @@ struct CommSpec {
   double dp_bucket_bytes = 80e6;  // Megatron-LM's default: 40M parameters x 2 bytes
   bool overlap_dp = true;         // gradient reduction overlaps the backward pass
   bool overlap_pp = true;         // pipeline sends run beside compute (false: the sender waits for them)
+  // The NCCL release modelled (`nccl: 2.27`): its tuning tables (collective::NcclRelease).
+  collective::NcclRelease nccl = collective::kDefaultNcclRelease;
 };
 
 struct WorkloadSpec {
