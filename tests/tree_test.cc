@@ -96,6 +96,32 @@ TEST(NcclTree, PipelinedFormExpandsToEverySliceWrittenOut) {
   EXPECT_TRUE(check_allreduce(pipelined).ok());
 }
 
+// NCCL's tree moves 512 KiB chunks (Simple) over at most 32 channels per
+// tree; collsim runs two channels per GPU of a domain, so on a 72-GPU
+// NVL72 chain its slices shrink by 32 / 72 and a pipeline stage holds
+// NCCL's 2 x 32 x 512 KiB across all channels. At 8 GPUs per domain the
+// slices are NCCL's 512 KiB. Written out slice by slice, the slices stay
+// fewer: at most max_slice_transfers transfers (or min_slices per channel).
+TEST(NcclTree, SlicesHoldNcclsBytesInFlightPerStage) {
+  const double chunk = 512.0 * 1024;
+  {
+    const Schedule s = tree_allreduce(144, 16.0 * (1LL << 30), domains_of({72, 72}));
+    const int channels = 2 * 72;
+    ASSERT_GT(s.repeats, 1);
+    EXPECT_NEAR(s.transfers.front().bytes * channels, 2 * 32 * chunk, 0.01 * chunk);
+    EXPECT_NEAR(s.transfers.front().bytes * channels * s.repeats, 16.0 * (1LL << 30), 1e-9 * (1LL << 30));
+  }
+  {
+    const Schedule s = tree_allreduce(24, 1.0 * (1LL << 30), domains_of({8, 8, 8}));
+    EXPECT_EQ(s.transfers.front().bytes, chunk);
+  }
+  TreeOptions written;
+  written.pipelined = false;
+  const Schedule w = tree_allreduce(144, 16.0 * (1LL << 30), domains_of({72, 72}), written);
+  const double per_slice = 2.0 * 144 * 143;
+  EXPECT_LE(static_cast<double>(w.transfers.size()), written.max_slice_transfers + per_slice);
+}
+
 // Bytes each rank sends to and receives from other domains.
 struct NetBytes {
   std::vector<double> out, in;

@@ -58,9 +58,12 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
   const int channels = 2 * heads;  // (head c, tree t) -> channel 2 c + t
   // Each slice of each channel goes up and down ranks - 1 edges.
   const double per_slice = 2.0 * channels * std::max(1, ranks - 1);
-  const int most = std::clamp(static_cast<int>(std::min(1e9, options.max_slice_transfers / per_slice)),
-                              std::min(options.min_slices, options.max_slices), options.max_slices);
-  const int slices = piece_count(bytes / channels, options.min_slice_bytes, most);
+  const int most = options.pipelined
+                       ? options.max_slices
+                       : std::clamp(static_cast<int>(std::min(1e9, options.max_slice_transfers / per_slice)),
+                                    std::min(options.min_slices, options.max_slices), options.max_slices);
+  const double share = std::min(1.0, static_cast<double>(std::max(1, options.nccl_tree_channels)) / heads);
+  const int slices = piece_count(bytes / channels, options.min_slice_bytes * share, most);
   Schedule s =
       empty_schedule("allreduce", "tree", ranks, bytes, channels * slices);  // chunk = channel * slices + slice
   s.latency_family = LatencyFamily::kTree;

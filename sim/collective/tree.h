@@ -33,14 +33,21 @@
 namespace collsim::collective {
 
 struct TreeOptions {
-  // Named defaults: slices of at least 512 KiB (NCCL Simple's step,
-  // src/init.cc: a 4 MiB buffer in 8 steps, and its tree chunk), at most
-  // max_slices per channel, fewer (down to min_slices) while the slices'
-  // transfers would exceed max_slice_transfers: NCCL's chunks keep its
-  // pipeline's fill negligible, and coarser slices make the fill a share
-  // of the time once each channel's rate is capped (protocol.h
-  // tree_protocol_cap_Bps: 64 slices cost 22% at 8 GiB on 4 B200 nodes).
+  // Named defaults: NCCL Simple's tree chunk of 512 KiB (src/init.cc: a
+  // 4 MiB buffer in 8 steps; src/enqueue.cc keeps one step per chunk for
+  // the tree), so that the pipeline fills as NCCL's does. NCCL runs at most
+  // nccl_tree_channels channels per tree (protocol.h
+  // tree_protocol_cap_Bps's ASSUMPTION); collsim runs one per GPU of the
+  // widest domain, so above that its slices shrink by nccl_tree_channels /
+  // GPUs: the bytes in flight per pipeline stage, and with them the fill,
+  // stay NCCL's (a 72-GPU NVL72 chain: 228 KiB slices). At most max_slices
+  // per channel. Written out (not pipelined), also fewer, down to
+  // min_slices, while the slices' transfers would exceed
+  // max_slice_transfers (memory); coarser slices make the fill a share of
+  // the time once each channel's rate is capped (64 slices cost 22% at
+  // 8 GiB on 4 B200 nodes).
   double min_slice_bytes = 512.0 * 1024;
+  int nccl_tree_channels = 32;
   int max_slices = 1024;
   int min_slices = 64;
   double max_slice_transfers = 4e6;
