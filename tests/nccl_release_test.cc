@@ -18,11 +18,13 @@ using collsim::collective::Protocol;
 using collsim::collective::tree_protocol_cap_Bps;
 
 TEST(NcclRelease, ParsesNcclsVersionForms) {
-  for (const char* text : {"2.27", "2.27.3", "2.27.3-1"}) {
+  for (const char* text : {"2.27.3", "2.27.3-1"}) {
     auto r = parse_nccl_release(text);
     ASSERT_TRUE(r) << text;
-    EXPECT_EQ(*r, (NcclRelease{2, 27})) << text;
+    EXPECT_EQ(*r, (NcclRelease{2, 27, 3})) << text;
   }
+  EXPECT_EQ(*parse_nccl_release("2.27"), (NcclRelease{2, 27, 0}));
+  EXPECT_EQ(collsim::collective::to_string(*parse_nccl_release("2.28.9-1")), "2.28.9");
   for (const char* text : {"", "2", "2.", "2.x", "2.27.", "2.27.3-", "v2.27", "2.27 ", "3.0", "2.17", "99999.1"}) {
     auto r = parse_nccl_release(text);
     ASSERT_FALSE(r) << text;
@@ -36,7 +38,7 @@ TEST(NcclRelease, ParsesNcclsVersionForms) {
 // every release from 2.18.3. Half of it is algorithm bandwidth, over
 // min(GPUs per domain, 32) channels.
 TEST(NcclRelease, SelectsTheReleasesTreeTable) {
-  const NcclRelease r227{2, 27}, r228{2, 28}, r230{2, 30};
+  const NcclRelease r227{2, 27, 3}, r228{2, 28, 3}, r230{2, 30, 7};
   EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "gb200", 3, 4, r227), 0.5 * 4 * 72.0e9);
   EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "gb200", 3, 4, r228), 0.5 * 4 * 24.0e9);
   EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "b200", 2, 8, r227), 0.5 * 8 * 82.8e9);
@@ -113,7 +115,8 @@ TEST(NcclRelease, BadReleaseIsOneLineAndExit2) {
 TEST(NcclRelease, WorkloadNamesItsRelease) {
   using collsim::workload::testing::kSmall;
   EXPECT_EQ(collsim::workload::testing::load(kSmall).comm.nccl, collsim::collective::kDefaultNcclRelease);
-  EXPECT_EQ(collsim::workload::testing::load(kSmall, {"communication.nccl=2.27.3-1"}).comm.nccl, (NcclRelease{2, 27}));
+  EXPECT_EQ(collsim::workload::testing::load(kSmall, {"communication.nccl=2.27.3-1"}).comm.nccl,
+            (NcclRelease{2, 27, 3}));
   auto bad = collsim::workload::load_workload_text(kSmall, "w.yaml", {"communication.nccl=2.x"});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().field, "communication.nccl");

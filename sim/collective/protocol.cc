@@ -69,9 +69,10 @@ Expected<NcclRelease> parse_nccl_release(std::string_view text) {
     out = static_cast<int>(v);
     return true;
   };
-  int patch = 0, package = 0;
+  int package = 0;
+  r.patch = 0;
   bool ok = number(r.major) && i < text.size() && text[i++] == '.' && number(r.minor);
-  if (ok && i < text.size() && text[i] == '.') ok = (++i, number(patch));
+  if (ok && i < text.size() && text[i] == '.') ok = (++i, number(r.patch));
   if (ok && i < text.size() && text[i] == '-') ok = (++i, number(package));
   ok = ok && i == text.size();
   if (!ok) return make_error(fmt::format("expected an NCCL release such as 2.27 or 2.27.3-1, found '{}'", text));
@@ -80,7 +81,9 @@ Expected<NcclRelease> parse_nccl_release(std::string_view text) {
   return r;
 }
 
-std::string to_string(NcclRelease release) { return fmt::format("{}.{}", release.major, release.minor); }
+std::string to_string(NcclRelease release) {
+  return fmt::format("{}.{}.{}", release.major, release.minor, release.patch);
+}
 
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
                              NcclRelease release) {
@@ -90,7 +93,7 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   if (gpu_model == "h100" || gpu_model == "h200") arch = 1;
   if (gpu_model == "b200" || gpu_model == "gb200" || gpu_model == "b300" || gpu_model == "gb300") arch = 2;
   if (arch < 0) return 0;
-  if (arch == 2 && release.major == 2 && release.minor < 28) arch = 3;
+  if (arch == 2 && release < NcclRelease{2, 28, 0}) arch = 3;
   constexpr std::array<std::array<double, 3>, 4> kPerChTree{
       {{24.0, 23.6, 17.8}, {38.7, 41.4, 36.0}, {70.0, 42.8, 24.0}, {2 * 38.7, 2 * 41.4, 2 * 36.0}}};
   constexpr std::array<std::array<double, 3>, 4> kPerChTreeLL128{

@@ -19,6 +19,7 @@
 // Protocol::kNone charges nothing: the network alone, for studies and tests.
 #pragma once
 
+#include <compare>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,20 +57,23 @@ struct ProtocolCosts {
 // is not applied: collsim's ring channels are not NCCL's channels.
 double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels);
 
-// The NCCL release a run models (`--nccl`): it selects the tuning tables
-// that changed between releases (tree_protocol_cap_Bps). Named default
-// kDefaultNcclRelease, 2.30 (the newest release read, 2.30.7).
+// The NCCL release a run models (`--nccl`): it selects the tuning values
+// whose change between releases measurements follow (tree_protocol_cap_Bps;
+// not protocol_costs' latencies). Named default kDefaultNcclRelease, 2.30.7 (the
+// newest release read).
 struct NcclRelease {
   int major = 2;
   int minor = 30;
-  friend bool operator==(const NcclRelease&, const NcclRelease&) = default;
+  int patch = 7;
+  friend auto operator<=>(const NcclRelease&, const NcclRelease&) = default;
 };
-inline constexpr NcclRelease kDefaultNcclRelease{2, 30};
-// "2.27", "2.27.3" or "2.27.3-1" (patch and package number ignored).
-// Error (kind kBadInput) for anything else, or a release before 2.18
-// (the oldest whose tables are here).
+inline constexpr NcclRelease kDefaultNcclRelease{2, 30, 7};
+// "2.27", "2.27.3" or "2.27.3-1" (the package number ignored; without a
+// patch number, the release's first: 2.27 is 2.27.0). Error (kind
+// kBadInput) for anything else, or a release before 2.18 (the oldest whose
+// tables are here).
 Expected<NcclRelease> parse_nccl_release(std::string_view text);
-std::string to_string(NcclRelease release);
+std::string to_string(NcclRelease release);  // "2.27.3"
 
 // NCCL's throughput limit of its tree all-reduce, from its tuning model
 // (src/graph/tuning.cc): a tree channel carries at most perChMaxTreeBw of
@@ -94,7 +98,12 @@ std::string to_string(NcclRelease release);
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
                              NcclRelease release = kDefaultNcclRelease);
 
-// Costs for `family` x `protocol` on a route of `hop` kind.
+// Costs for `family` x `protocol` on a route of `hop` kind: NCCL 2.30.7's
+// values whatever the release modelled. NCCL raised NVLSTree's network
+// hwLatency from 14 to 20.9 us in 2.28.9, and the 2-node B200 curve measured
+// under NCCL 2.26.2 (tests/validation/more-curves.yaml) fits the newer
+// value: with 14 us its 1-2 MiB rows go from +47/+32% to +78/+57%. A
+// latency estimate that improved is not a behaviour that changed.
 ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind hop);
 // PAT (pat.h) as NCCL 2.30.7 models it (src/graph/tuning.cc), Simple only:
 // launch baseLat 8 us plus nRanks x 2.8 us (NCCL: "still a linear part");
