@@ -79,7 +79,7 @@ Schedule collnet_direct_allreduce(int ranks, double bytes, const std::vector<int
   for (int slice = 0; slice < written; ++slice) {
     for (int c = 0; c < g; ++c) {
       const int chunk = c * slices + slice;
-      auto add = [&](int src, int dst, double b, Action action, std::vector<int> deps) {
+      auto add = [&](int src, int dst, double b, Action action, DepList deps) {
         return queued.add(c, Transfer{.src = src,
                                       .dst = dst,
                                       .bytes = b,
@@ -139,8 +139,7 @@ Schedule nvls_collnet_allreduce(int ranks, double bytes, const std::vector<int>&
   for (int slice = 0; slice < written; ++slice) {
     for (int c = 0; c < g; ++c) {
       const int chunk = c * slices + slice;
-      auto add = [&](int stream, int src, int dst, double b, Action action, std::vector<int> deps,
-                     bool addend = false) {
+      auto add = [&](int stream, int src, int dst, double b, Action action, DepList deps, bool addend = false) {
         return queued.add(stream, Transfer{.src = src,
                                            .dst = dst,
                                            .bytes = b,
@@ -167,7 +166,7 @@ Schedule nvls_collnet_allreduce(int ranks, double bytes, const std::vector<int>&
       }
       const std::vector<int> ready =
           up_and_down(params.rails[static_cast<std::size_t>(c)], ranks + nd, owners, after, tree_piece,
-                      [&](int src, int dst, double b, Action action, std::vector<int> deps) {
+                      [&](int src, int dst, double b, Action action, DepList deps) {
                         return add(kRail0 + c, src, dst, b, action, std::move(deps));
                       });
       // 3. The multicast store of the result to the domain.

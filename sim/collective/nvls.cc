@@ -146,7 +146,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
     for (int c = 0; c < g; ++c) {
       for (int t = 0; t < 2; ++t) {
         const int chunk = (c * 2 + t) * slices + slice;
-        auto add = [&](int& last, int src, int dst, double b, Action action, std::vector<int> deps, int channel,
+        auto add = [&](int& last, int src, int dst, double b, Action action, DepList deps, int channel,
                        bool addend = false) {
           return append_queued(s, last,
                                Transfer{.src = src,
@@ -185,7 +185,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
         for (int d : tree.leaves_first) {
           if (d == tree.root) continue;
           // The parent's owner adds into its domain's sum, so that must be there.
-          std::vector<int> deps{back[d], back[tree.parent[d]]};
+          DepList deps{back[d], back[tree.parent[d]]};
           for (int k : tree.children[d]) deps.push_back(up[k]);
           up[d] = add(edge(d, 0), owner(d), owner(tree.parent[d]), piece, Action::kReduce, deps, channel);
         }
@@ -206,8 +206,9 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
           // 3. the multicast store to the domain (the owner included).
           const int store = add(at(last_store, d), owner(d), ranks + d, wire, Action::kCopy, ready, -1);
           for (int r : domains[static_cast<std::size_t>(d)]) {
-            std::vector<int> deps{store};
-            if (r == owner(d)) deps.insert(deps.end(), sent.begin(), sent.end());
+            DepList deps{store};
+            if (r == owner(d))
+              for (int k : sent) deps.push_back(k);
             add(last_multicast[static_cast<std::size_t>(r)], ranks + d, r, wire, Action::kCopy, deps, -1);
           }
         }

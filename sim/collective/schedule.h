@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sim/collective/protocol.h"
+#include "sim/core/dep_list.h"
 #include "sim/core/flat_index.h"
 
 namespace collsim::collective {
@@ -30,7 +31,7 @@ struct Transfer {
   int slice = 0;        // which slice of that chunk (pipelining)
   Action action = Action::kCopy;
   // Indices of transfers that must have arrived before this one can start.
-  std::vector<int> deps;
+  DepList deps;
   // FIFO on a connection: this transfer's bytes enter the network only after
   // transfer `queue_after` (an earlier one on the same src->dst connection)
   // has finished; its latency still overlaps. -1: no queueing.

@@ -91,7 +91,7 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
         const int channel = 2 * head + t;
         const int chunk = channel * slices + slice;
         const TreeShape& tree = trees[t];
-        auto add = [&](int src, int dst, Action action, std::vector<int> deps) {
+        auto add = [&](int src, int dst, Action action, DepList deps) {
           Transfer t{.src = src,
                      .dst = dst,
                      .bytes = piece,
@@ -119,8 +119,7 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
         for (int d : tree.leaves_first) {
           int prev = -1;
           for (int i = size(d) - 1; i >= 1; --i)
-            prev =
-                add(chain(d, i), chain(d, i - 1), Action::kReduce, prev < 0 ? std::vector<int>{} : std::vector{prev});
+            prev = add(chain(d, i), chain(d, i - 1), Action::kReduce, prev < 0 ? DepList{} : DepList{prev});
           if (prev >= 0) at_head[d].push_back(prev);
           for (int c : tree.children[d]) at_head[d].push_back(up[c]);
           if (d != tree.root) up[d] = add(chain(d, 0), chain(tree.parent[d], 0), Action::kReduce, at_head[d]);
@@ -130,11 +129,11 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
         std::vector<int> down(nd, -1);  // parent's head -> head of d
         for (auto it = tree.leaves_first.rbegin(); it != tree.leaves_first.rend(); ++it) {
           const int d = *it;
-          const std::vector<int> ready = d == tree.root ? at_head[d] : std::vector{down[d]};
+          const DepList ready = d == tree.root ? DepList(at_head[d]) : DepList{down[d]};
           for (int c : tree.children[d]) down[c] = add(chain(d, 0), chain(c, 0), Action::kCopy, ready);
           int prev = -1;
           for (int i = 1; i < size(d); ++i)
-            prev = add(chain(d, i - 1), chain(d, i), Action::kCopy, prev < 0 ? ready : std::vector{prev});
+            prev = add(chain(d, i - 1), chain(d, i), Action::kCopy, prev < 0 ? ready : DepList{prev});
         }
       }
     }
