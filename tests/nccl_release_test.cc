@@ -4,9 +4,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "sim/collective/protocol.h"
+#include "sweep_support.h"
 #include "test_support.h"
 #include "workload_support.h"
 
@@ -100,6 +103,49 @@ TEST(NcclRelease, PublishedGB200PartitionMeasurementsAreMatched) {
     const double bound = name.find("tree") != std::string::npos ? 4.0 : 7.0;
     for (const auto& row : c["rows"]) EXPECT_LT(std::fabs(row["error_pct"].as<double>()), bound) << name;
   }
+}
+
+// A collective study sweeps the release (collective.nccl): its two points
+// are the two releases' trees, and each point's key names its release, so
+// a result of one is never taken for the other.
+TEST(NcclRelease, StudiesSweepTheRelease) {
+  using collsim::testing::fresh_dir;
+  using collsim::testing::rows_of;
+  using collsim::testing::write_study;
+  const auto study = write_study("nccl_study.yaml", R"(collective:
+  topology: tests/validation/topologies/gb200-nvl4x3-ib400.yaml
+  algo: tree
+  proto: Simple
+  bytes: 16G
+  backend: analytical
+axes:
+  collective.nccl: [2.27.3, 2.30.7]
+)");
+  const auto dir = fresh_dir("nccl_study");
+  const auto r = collsim::testing::run_collsim("sweep " + study + " --out " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(dir + "/results.csv");
+  const std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto header = csv.substr(0, csv.find('\n'));
+  const auto rows = rows_of(csv);
+  ASSERT_EQ(rows.size(), 2u) << csv;
+  // The busbw column, by its name in the header.
+  auto column = [](const std::string& line, std::size_t k) {
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < k; ++i) from = line.find(',', from) + 1;
+    return line.substr(from, line.find(',', from) - from);
+  };
+  std::size_t k = 0;
+  while (column(header, k) != "busbw_GBps") {
+    ASSERT_LT(k, 64u) << header;
+    ++k;
+  }
+  const double old_release = std::stod(column(rows[0], k)), newest = std::stod(column(rows[1], k));
+  EXPECT_NEAR(old_release,
+              busbw_of("-t tests/validation/topologies/gb200-nvl4x3-ib400.yaml --algo tree --proto Simple "
+                       "-b 16G -e 16G --backend analytical --nccl 2.27.3"),
+              0.01);
+  EXPECT_GT(old_release, 2 * newest);
 }
 
 TEST(NcclRelease, BadReleaseIsOneLineAndExit2) {

@@ -329,6 +329,7 @@ TEST(Sweep, BadValuesStopTheStudyBeforeAnythingRuns) {
       {"  collective.algo: [ring, rinng]\n", "unknown algorithm 'rinng'"},
       {"  collective.backend: [simgird]\n", "simgird"},
       {"  collective.op: [allreduce, alreduce]\n", "unknown collective 'alreduce'"},
+      {"  collective.nccl: [2.27.3, 2.x]\n", "expected an NCCL release such as 2.27 or 2.27.3-1, found '2.x'"},
       {"  topology.links[0].rat: [1GB/s]\n", "does not name a field of topologies/hgx-h100.yaml"},
   };
   for (const auto& c : cases) {

@@ -8,6 +8,7 @@
 #include "sim/cli/collective_sweep.h"
 #include "sim/cli/jobs_run.h"
 #include "sim/collective/ops.h"
+#include "sim/collective/protocol.h"
 #include "sim/config/study_file.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/yaml_fields.h"
@@ -39,6 +40,7 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
   base("backend", b.backend);
   if (study.kind == config::StudyKind::kCollective) {
     base("op", b.op), base("bytes", b.bytes), base("datatype", b.datatype), base("ranks", b.ranks);
+    if (!b.nccl.empty()) base("nccl", b.nccl);
   } else {
     base("stragglers", b.stragglers), base("jitter", b.jitter), base("restart", b.restart), base("spares", b.spares);
     base("failure_scale", b.failure_scale);
@@ -106,6 +108,8 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
         if (!topology::placement_form_known(v)) {
           problem = fmt::format("expected {}, found '{}'", topology::kPlacementForms, v);
         }
+      } else if (field == "nccl") {
+        if (auto release = collective::parse_nccl_release(v); !release) problem = release.error().message;
       } else if (field == "ranks") {
         char* end = nullptr;
         const long r = std::strtol(v.c_str(), &end, 10);

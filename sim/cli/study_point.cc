@@ -17,6 +17,7 @@
 #include "sim/cli/jobs_run.h"
 #include "sim/cli/step_run.h"
 #include "sim/collective/ops.h"
+#include "sim/collective/protocol.h"
 #include "sim/config/study_file.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/yaml_fields.h"
@@ -77,6 +78,7 @@ std::string point_inputs(const config::Study& study, const config::StudyBase& b,
   }
   s += fmt::format("algo {}\nproto {}\nbackend {}\n", b.algo, b.proto, b.backend);
   if (b.placement != "all") s += fmt::format("placement {}\n", b.placement);  // keys of earlier studies stay
+  if (!b.nccl.empty()) s += fmt::format("nccl {}\n", b.nccl);                 // likewise
   for (const auto& spec : config::study_neighbours(b.neighbours)) {
     auto job = parse_job(spec);
     s += "neighbour " + spec + "\n";
@@ -247,6 +249,11 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
   req.algo = b.algo;
   req.proto = b.proto;
   req.sizes = {std::floor(bytes->count)};
+  if (!b.nccl.empty()) {
+    auto release = collective::parse_nccl_release(b.nccl);
+    if (!release) return error(fmt::format("collective.nccl: {}", release.error().message));
+    req.nccl = *release;
+  }
   req.type_size = *type_size;
   req.type_name = b.datatype;
   req.ranks = network.num_gpus();

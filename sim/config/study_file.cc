@@ -33,8 +33,8 @@ constexpr int kMaxPoints = 1'000'000;
 const std::vector<std::string_view> kRunFields{"algo",          "proto",     "backend",   "what_if", "stragglers",
                                                "jitter",        "goodput",   "restart",   "spares",  "storage_write",
                                                "failure_scale", "placement", "neighbours"};
-const std::vector<std::string_view> kCollectiveFields{"op",       "algo",  "proto",   "bytes",
-                                                      "datatype", "ranks", "backend", "placement"};
+const std::vector<std::string_view> kCollectiveFields{"op",    "algo",    "proto",     "bytes", "datatype",
+                                                      "ranks", "backend", "placement", "nccl"};
 
 Expected<std::vector<std::string>> string_list(const MapReader& m, std::string_view key) {
   std::vector<std::string> out;
@@ -187,6 +187,8 @@ Status set_base_field(StudyBase& b, StudyKind kind, const std::string& field, co
     b.ranks = value;
   else if (field == "placement")
     b.placement = value;
+  else if (kind == StudyKind::kCollective && field == "nccl")
+    b.nccl = value;
   else if (kind == StudyKind::kRun && field == "neighbours")
     b.neighbours = value;
   else

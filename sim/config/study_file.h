@@ -38,6 +38,7 @@ struct StudyBase {
   std::string datatype = "float";
   std::string ranks = "all";
   std::string placement = "all";  // run and collective: which GPUs (topology::place)
+  std::string nccl;               // collective: the NCCL release modelled (`--nccl`); "": the named default
   // run: other jobs on the cluster at the same time, "FILE@PLACEMENT[@START]"
   // as `collsim run --job` takes, separated by ';'; "" or "none": alone.
   std::string neighbours;
