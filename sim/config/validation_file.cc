@@ -46,13 +46,9 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
     if (!ranks) return ranks.error();
     c.ranks = *ranks;
   }
-  if (entry.has("nccl")) {
-    auto text = entry.scalar("nccl");
-    if (!text) return text.error();
-    auto release = collective::parse_nccl_release(*text);
-    if (!release) return entry.error_at("nccl", release.error().message);
-    c.nccl = *release;
-  }
+  auto nccl = entry.parsed("nccl", collective::parse_nccl_release, c.nccl);
+  if (!nccl) return nccl.error();
+  c.nccl = *nccl;
   const bool busbw = entry.has("busbw_GBps"), time = entry.has("time_us");
   if (busbw == time) {
     return Error{"expected exactly one of 'busbw_GBps' or 'time_us' (a map of size in bytes: value)",

@@ -37,6 +37,17 @@ class MapReader {
   Expected<double> number(std::string_view key) const;
   // true or false; `fallback` when absent; the error names what was found.
   Expected<bool> boolean(std::string_view key, bool fallback) const;
+  // The scalar of `key` read by `parse` (text -> Expected<T>), `fallback`
+  // when absent; parse's error message is reported at the key's value.
+  template <class T, class Parse>
+  Expected<T> parsed(std::string_view key, Parse parse, T fallback) const {
+    auto text = optional_scalar(key);
+    if (!text) return text.error();
+    if (!*text) return fallback;
+    auto value = parse(**text);
+    if (!value) return error_at(key, value.error().message);
+    return *value;
+  }
 
   YAML::Node child(std::string_view key) const { return node_[std::string(key)]; }
   std::string field(std::string_view key) const;   // "links[3].rate"

@@ -194,13 +194,9 @@ Status Reader::communication(const MapReader& m) {
     return m.error_at(algo ? "algorithm" : "protocol", s.error().message);
   }
   remember(m, "nccl");
-  if (auto v = m.optional_scalar("nccl"); !v) {
-    return v.error();
-  } else if (*v) {
-    auto release = collective::parse_nccl_release(**v);
-    if (!release) return m.error_at("nccl", release.error().message);
-    c.nccl = *release;
-  }
+  auto nccl = m.parsed("nccl", collective::parse_nccl_release, c.nccl);
+  if (!nccl) return nccl.error();
+  c.nccl = *nccl;
   auto bytes = [](std::string_view t) -> Expected<double> {
     auto r = units::parse_bytes(t);
     if (!r) return r.error();
