@@ -107,11 +107,14 @@ TEST(Logging, VerboseTellsTheTunersChoiceOnStandardErrorOnly) {
   ASSERT_EQ(verbose.exit_code, 0) << verbose.err;
   EXPECT_TRUE(quiet.err.empty()) << quiet.err;
   EXPECT_EQ(verbose.out, quiet.out);
-  // The choice, every candidate's time, and the candidate left out (NVLS across nodes).
+  // The choice and NCCL's predicted time of every pair it weighed (`auto`).
   EXPECT_NE(verbose.err.find("collsim: info: tuner: allreduce of 1048576 B on 32 ranks: chose "), std::string::npos)
       << verbose.err;
+  EXPECT_NE(verbose.err.find("NCCL's model predicts tree/LL128 "), std::string::npos) << verbose.err;
   EXPECT_NE(verbose.err.find("ring/LL128"), std::string::npos) << verbose.err;
-  EXPECT_NE(verbose.err.find("skipped nvls"), std::string::npos) << verbose.err;
+  // `tuned` simulates NCCL's algorithms and names the one left out (NVLS across nodes).
+  const auto tuned = collsim::testing::run_collsim("-v " + args + " --algo tuned");
+  EXPECT_NE(tuned.err.find("skipped nvls"), std::string::npos) << tuned.err;
   // Point-to-point relays at debug; routes at trace.
   const auto debug = collsim::testing::run_collsim(
       "collective -t topologies/h100-ib400-4node.yaml --op alltoall -b 1M -e 1M --backend analytical --log-level "

@@ -4,6 +4,7 @@
 
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
+#include "sim/engine/nccl_system.h"
 #include "sim/engine/sharp.h"
 #include "sim/engine/tuner.h"
 #include "sim/topology/placement.h"
@@ -31,19 +32,13 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   choice.simgrid_aggregate_above = request.simgrid_aggregate_above;
   choice.nccl = request.nccl;
 
-  collective::AlgoParams params;
-  params.root = request.root;
-  params.nvls_efficiency = network.nvls_efficiency_near(0);
-  params.gpu_model = network.gpu_model(0);
   auto gpu = [&](int r) { return request.gpus.empty() ? r : request.gpus[static_cast<std::size_t>(r)]; };
-  for (int r = 0; r < request.ranks; ++r) params.domain_of_rank.push_back(network.nvlink_domain_of(gpu(r)));
+  std::vector<int> gpus(static_cast<std::size_t>(request.ranks));
+  for (int r = 0; r < request.ranks; ++r) gpus[static_cast<std::size_t>(r)] = gpu(r);
+  collective::AlgoParams params = engine::placement_params(network, gpus);
+  params.root = request.root;
   // CollNet's aggregation trees, when the fabric's switches reduce (SHARP).
-  params.collnet_enabled = network.collnet_enabled();
-  if (request.op == collective::Op::kAllReduce) {
-    std::vector<int> gpus(static_cast<std::size_t>(request.ranks));
-    for (int r = 0; r < request.ranks; ++r) gpus[static_cast<std::size_t>(r)] = gpu(r);
-    engine::set_collnet(params, network, gpus);
-  }
+  if (request.op == collective::Op::kAllReduce) engine::set_collnet(params, network, gpus);
   std::vector<engine::TuneCase> cases;
   std::vector<long long> counts;
   for (double size : request.sizes) {

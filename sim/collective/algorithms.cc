@@ -69,7 +69,11 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
                       : chain_reduce(ranks, bytes, params.root);
   }
   if (algo == "rhd" && op == Op::kAllReduce) return rhd_allreduce(ranks, bytes);
-  if (algo == "tree" && op == Op::kAllReduce) return tree_allreduce(ranks, bytes, params.domain_of_rank);
+  if (algo == "tree" && op == Op::kAllReduce) {
+    TreeOptions options;
+    options.protocol = params.protocol;
+    return tree_allreduce(ranks, bytes, params.domain_of_rank, options);
+  }
   if (algo == "hier" && op == Op::kAllReduce) {
     if (params.domain_of_rank.empty()) return make_error("hier needs the NVLink domain of every rank");
     return hier_allreduce(ranks, bytes, params.domain_of_rank);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/collective/collnet.h"
+#include "sim/collective/nccl_tuner.h"
 #include "sim/collective/ops.h"
 #include "sim/collective/schedule.h"
 #include "sim/core/error.h"
@@ -50,6 +51,12 @@ struct AlgoParams {
   CollNetParams collnet;
   std::string collnet_unavailable = "collnetdirect needs the fabric's SHARP trees, which were not computed here";
   bool collnet_enabled = false;
+  // NCCL's NVLS enabled (config::NcclSpec::nvls): a choice skips nvls and
+  // nvlstree otherwise.
+  bool nvls_enabled = true;
+  // NCCL's view of the ranks' nodes, for `auto`'s choice (nccl_tuner.h); a
+  // GPU model NCCL's tables lack: the tuner simulates every candidate.
+  NcclSystem nccl_system;
 };
 
 // Why nvls cannot run across NVLink domains here (the tuner's and the builder's word).

@@ -85,24 +85,30 @@ std::string to_string(NcclRelease release) {
   return fmt::format("{}.{}.{}", release.major, release.minor, release.patch);
 }
 
-double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
-                             NcclRelease release) {
-  if (protocol == Protocol::kNone || gpus_per_domain < 1 || nodes < 1) return 0;
+NcclTreeChannelCaps nccl_tree_channel_caps(std::string_view gpu_model, int nodes, NcclRelease release) {
   int arch = -1;  // Ampere, Hopper, Blackwell (NCCL 2.28 on), Blackwell (NCCL 2.25-2.27)
   if (gpu_model == "a100") arch = 0;
   if (gpu_model == "h100" || gpu_model == "h200") arch = 1;
   if (gpu_model == "b200" || gpu_model == "gb200" || gpu_model == "b300" || gpu_model == "gb300") arch = 2;
-  if (arch < 0) return 0;
+  if (arch < 0 || nodes < 1) return {};
   if (arch == 2 && release < NcclRelease{2, 28, 0}) arch = 3;
   constexpr std::array<std::array<double, 3>, 4> kPerChTree{
       {{24.0, 23.6, 17.8}, {38.7, 41.4, 36.0}, {70.0, 42.8, 24.0}, {2 * 38.7, 2 * 41.4, 2 * 36.0}}};
   constexpr std::array<std::array<double, 3>, 4> kPerChTreeLL128{
       {{20.0, 20.0, 20.0}, {36.7, 36.7, 29.0}, {55.6, 31.67, 20.0}, {2 * 36.7, 2 * 36.7, 2 * 29.0}}};
-  const int column = nodes == 1 ? 0 : nodes == 2 ? 1 : 2;
+  const auto a = static_cast<std::size_t>(arch);
+  const std::size_t column = nodes == 1 ? 0 : nodes == 2 ? 1 : 2;
+  return {kPerChTree[a][column], kPerChTreeLL128[a][column]};
+}
+
+double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
+                             NcclRelease release) {
+  if (protocol == Protocol::kNone || gpus_per_domain < 1 || nodes < 1) return 0;
+  const NcclTreeChannelCaps caps = nccl_tree_channel_caps(gpu_model, nodes, release);
+  if (caps.simple == 0) return 0;
   const double channels = std::min(gpus_per_domain, 32);
-  double bus = channels * kPerChTree[static_cast<std::size_t>(arch)][static_cast<std::size_t>(column)];
-  if (protocol == Protocol::kLL128)
-    bus = std::min(bus, channels * kPerChTreeLL128[static_cast<std::size_t>(arch)][static_cast<std::size_t>(column)]);
+  double bus = channels * caps.simple;
+  if (protocol == Protocol::kLL128) bus = std::min(bus, channels * caps.ll128);
   if (protocol == Protocol::kLL) {
     const double ll = ring_protocol_cap_Bps(protocol, gpu_model, nodes, 1) / 1e9;  // llMaxBw, GB/s
     if (ll > 0) bus = std::min(bus, ll);

@@ -98,6 +98,17 @@ std::string to_string(NcclRelease release);  // "2.27.3"
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
                              NcclRelease release = kDefaultNcclRelease);
 
+// The per-channel tables behind tree_protocol_cap_Bps, in GB/s of bus
+// bandwidth (NCCL's perChMaxTreeBws and perChMaxTreeLL128Bws for the GPU
+// model's generation, `nodes` and `release`); zeros for a model collsim does
+// not place or nodes < 1.
+struct NcclTreeChannelCaps {
+  double simple = 0;
+  double ll128 = 0;
+};
+NcclTreeChannelCaps nccl_tree_channel_caps(std::string_view gpu_model, int nodes,
+                                           NcclRelease release = kDefaultNcclRelease);
+
 // Costs for `family` x `protocol` on a route of `hop` kind: NCCL 2.30.7's
 // values whatever the release modelled. NCCL raised NVLSTree's network
 // hwLatency from 14 to 20.9 us in 2.28.9, and the 2-node B200 curve measured

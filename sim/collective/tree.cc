@@ -1,6 +1,7 @@
 #include "sim/collective/tree.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace collsim::collective {
@@ -63,7 +64,18 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
                        : std::clamp(static_cast<int>(std::min(1e9, options.max_slice_transfers / per_slice)),
                                     std::min(options.min_slices, options.max_slices), options.max_slices);
   const double share = std::min(1.0, static_cast<double>(std::max(1, options.nccl_tree_channels)) / heads);
-  const int slices = piece_count(bytes / channels, options.min_slice_bytes * share, most);
+  // The pipeline unit: NCCL's chunk for the protocol (tree.h).
+  double slice_bytes = options.min_slice_bytes * share;
+  if (options.protocol == Protocol::kLL) slice_bytes = options.ll_chunk_bytes;
+  if (options.protocol == Protocol::kLL128) {
+    slice_bytes = options.ll128_chunk_bytes;
+    const double ppn = static_cast<double>(ranks) / nd;
+    const double steps = 1 + std::floor(std::log2(nd)) + 0.1 * ppn;
+    const double per_channel = bytes / channels;
+    while (std::floor(per_channel / slice_bytes) < steps * 64 / ppn && slice_bytes > 131072) slice_bytes /= 2;
+    while (std::floor(per_channel / slice_bytes) < steps * 16 / ppn && slice_bytes > 32768) slice_bytes /= 2;
+  }
+  const int slices = piece_count(bytes / channels, slice_bytes, most);
   Schedule s =
       empty_schedule("allreduce", "tree", ranks, bytes, channels * slices);  // chunk = channel * slices + slice
   s.latency_family = LatencyFamily::kTree;

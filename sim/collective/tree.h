@@ -47,6 +47,17 @@ struct TreeOptions {
   // the time once each channel's rate is capped (64 slices cost 22% at
   // 8 GiB on 4 B200 nodes).
   double min_slice_bytes = 512.0 * 1024;
+  // The protocol the schedule is built for: LL and LL128 pipeline in NCCL's
+  // own chunks for them (src/enqueue.cc), not Simple's 512 KiB. LL: half its
+  // 64 KiB step (32 KiB of data). LL128: its step's data, 576,000 B, halved
+  // while a channel's bytes hold fewer than 64 (then 16) x (1 + log2(nodes)
+  // + 0.1 x GPUs per node) / (GPUs per node) chunks, down to 128 KiB (then
+  // 32 KiB); a channel here is one of collsim's (two per GPU of a domain).
+  // On two H100 nodes at 1-2 MiB, rows NCCL's model runs as tree LL128,
+  // this takes collsim from -46/-67% to +1/-5% (docs/validation.md).
+  Protocol protocol = Protocol::kNone;
+  double ll_chunk_bytes = 32768;
+  double ll128_chunk_bytes = 576000;
   int nccl_tree_channels = 32;
   int max_slices = 1024;
   int min_slices = 64;

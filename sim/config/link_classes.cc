@@ -144,13 +144,16 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (!top.has("nccl")) return Ok{};
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
-  if (auto s = nccl.check({"pxn", "collnet"}); !s) return s;
+  if (auto s = nccl.check({"pxn", "collnet", "nvls"}); !s) return s;
   auto pxn = nccl.boolean("pxn", spec.nccl.pxn);
   if (!pxn) return pxn.error();
   spec.nccl.pxn = *pxn;
   auto collnet = nccl.boolean("collnet", spec.nccl.collnet);
   if (!collnet) return collnet.error();
   spec.nccl.collnet = *collnet;
+  auto nvls = nccl.boolean("nvls", spec.nccl.nvls);
+  if (!nvls) return nvls.error();
+  spec.nccl.nvls = *nvls;
   return Ok{};
 }
 

@@ -147,6 +147,10 @@ struct NcclSpec {
   // CollNet (NCCL_COLLNET_ENABLE=1; NCCL's default is 0): `auto` may run
   // collnetdirect where the fabric's switches reduce (sharp_efficiency).
   bool collnet = false;
+  // NVLS (NCCL_NVLS_ENABLE, default on where NVSwitches reduce): false, as
+  // NCCL_NVLS_ENABLE=0, and a choice (`auto`, `tuned`, `fastest`) runs
+  // neither nvls nor nvlstree; naming one still runs it.
+  bool nvls = true;
 };
 
 // Failed and degraded parts (`failures:` in a topology file, or --fail and

@@ -152,7 +152,8 @@ PlanBody plan_body(const topology::Network& network, const collective::Schedule&
 }  // namespace
 
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
-                         const RunOptions& options, bool keep_compact, bool keep_all_pairs, bool defer_candidates) {
+                         const RunOptions& options, bool keep_compact_all, bool keep_all_pairs, bool defer_candidates,
+                         double keep_compact_above) {
   Plan plan;
   plan.host_names = &network.endpoints();
   plan.links = &network.links();
@@ -186,6 +187,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     const auto& s = collective::body_of(schedules, si);
     const collective::Protocol protocol = schedules[si].protocol;
     const std::vector<int>& rank_map = rank_map_of(options, si);
+    const bool keep_compact = keep_compact_all && s.transfer_count() > keep_compact_above;
     if (rank_map.empty() && s.ranks > network.num_gpus()) {
       return make_error(
           fmt::format("{} needs {} ranks but the topology has {} GPUs", s.op, s.ranks, network.num_gpus()));

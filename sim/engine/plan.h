@@ -186,15 +186,17 @@ inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {
 
 // Resolves ranks to hosts and routes, adds protocol costs, and checks every
 // transfer can be routed. Compact and repeated schedules stay so when
-// `keep_compact` (the backend costs ring passes and pipelines itself), else
-// they are expanded; all-pairs schedules stay so when `keep_all_pairs`.
+// `keep_compact` (the backend costs ring passes and pipelines itself) and
+// they have more transfers than `keep_compact_above`, else they are
+// expanded here (a ring keeping its channels' shares and protocol caps);
+// all-pairs schedules stay so when `keep_all_pairs`.
 // With `defer_candidates`, the transfers of explicit schedules that are
 // among several candidates (RunOptions::choose_among) and need no
 // expanding are left deferred (DeferredTransfers) unless
 // RunOptions::record_transfers.
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
                          const RunOptions& options, bool keep_compact = false, bool keep_all_pairs = false,
-                         bool defer_candidates = false);
+                         bool defer_candidates = false, double keep_compact_above = -1);
 
 // Builds a deferred schedule's transfers (PlannedSchedule::transfers; the
 // deferred form stays, so they can be dropped and built again), or drops

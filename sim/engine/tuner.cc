@@ -4,7 +4,10 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <tuple>
+#include <utility>
 
+#include "sim/collective/nccl_tuner.h"
 #include "sim/collective/protocol.h"
 #include "sim/core/log.h"
 #include "sim/engine/analytical_backend.h"
@@ -13,12 +16,12 @@
 namespace collsim::engine {
 
 Expected<std::vector<std::string>> candidate_algorithms(collective::Op op, const TunerChoice& choice) {
-  if (choice.algorithm == "auto") return collective::nccl_algorithms_for(op);
+  if (choice.algorithm == "auto" || choice.algorithm == "tuned") return collective::nccl_algorithms_for(op);
   if (choice.algorithm == "fastest") return collective::algorithms_for(op);
   const auto all = collective::algorithms_for(op);
   if (std::find(all.begin(), all.end(), choice.algorithm) != all.end()) return std::vector{choice.algorithm};
   if (choice.named_algorithm_for_every_op) return std::vector{collective::nccl_algorithms_for(op).front()};
-  return make_error(fmt::format("no algorithm '{}' for {}; available: {}, auto, fastest", choice.algorithm,
+  return make_error(fmt::format("no algorithm '{}' for {}; available: {}, auto, tuned, fastest", choice.algorithm,
                                 collective::op_name(op), fmt::join(all, ", ")));
 }
 
@@ -79,6 +82,44 @@ std::string guard(const collective::Schedule& s, int ranks, const TunerChoice& c
   return {};
 }
 
+// `auto`'s candidates as NCCL orders them (collective/nccl_tuner.h): the
+// pairs NCCL's model would run for the case, by its predicted time, fastest
+// first. Empty where NCCL's model does not cover the case (a GPU model it
+// lacks, all-to-all, send/recv): then every candidate is simulated.
+std::vector<std::pair<std::string, collective::Protocol>> nccl_order(const TuneCase& c,
+                                                                     const std::vector<std::string>& algos,
+                                                                     const std::vector<collective::Protocol>& protos,
+                                                                     collective::NcclRelease release,
+                                                                     std::string* predicted) {
+  std::vector<std::tuple<double, std::string, collective::Protocol>> timed;
+  const auto& sys = c.params.nccl_system;
+  const auto graphs = collective::nccl_graphs(sys);
+  log::debug(
+      "NCCL's view: {} x {} ranks on {} nodes, NVLink {:.1f} GB/s, {} NICs of {:.1f} GB/s; graphs ring {} x {}/{}, "
+      "tree {} x {}/{}, nvls {} x {}/{}",
+      sys.gpu_model, sys.ranks, sys.nodes, sys.nvlink_GBps, sys.nics, sys.nic_GBps, graphs.ring.channels,
+      graphs.ring.bw_intra, graphs.ring.bw_inter, graphs.tree.channels, graphs.tree.bw_intra, graphs.tree.bw_inter,
+      graphs.nvls.channels, graphs.nvls.bw_intra, graphs.nvls.bw_inter);
+  for (const auto& algo : algos) {
+    for (auto proto : protos) {
+      const double t =
+          collective::nccl_predicted_time_us(c.op, algo, proto, c.bytes, c.params.nccl_system, graphs, release);
+      if (t >= 0) timed.emplace_back(t, algo, proto);
+      log::debug("NCCL's model: {} {} of {:.0f} bytes over {} ranks: {:.1f} us", algo, collective::protocol_name(proto),
+                 c.bytes, c.ranks, t);
+    }
+  }
+  std::stable_sort(timed.begin(), timed.end(),
+                   [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+  std::vector<std::pair<std::string, collective::Protocol>> out;
+  for (auto& [t, algo, proto] : timed) {
+    *predicted += fmt::format("{}{}/{} {:.2f} us", predicted->empty() ? "" : ", ", algo,
+                              collective::protocol_name(proto), t);
+    out.emplace_back(std::move(algo), proto);
+  }
+  return out;
+}
+
 }  // namespace
 
 Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const TunerChoice& choice,
@@ -88,6 +129,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
   Candidates out;
   out.of_case.resize(cases.size());
   out.skipped.resize(cases.size());
+  out.nccl_model.resize(cases.size());
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const TuneCase& c = cases[i];
     auto algos = candidate_algorithms(c.op, choice);
@@ -102,7 +144,31 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     const bool choosing_algorithm = algos->size() > 1;
     const bool choosing = choosing_algorithm || protos.size() > 1;
     auto& skipped = out.skipped[i];
-    for (const auto& algo : *algos) {
+    // `auto`: what NCCL's own model picks, simulated alone; a pair that
+    // cannot run here gives way to NCCL's next (named among the skipped).
+    std::vector<std::pair<std::string, collective::Protocol>> order;
+    if (choice.algorithm == "auto") order = nccl_order(c, *algos, protos, choice.nccl, &out.nccl_model[i]);
+    for (const auto& [algo, proto] : order) {
+      const std::string name = fmt::format("{} {}", algo, collective::protocol_name(proto));
+      if (algo == "pat") {
+        if (const std::string why = all_pairs_refusal(backend, c.ranks, "a PAT slice"); !why.empty()) {
+          skipped.push_back(fmt::format("{}: {}", name, why));
+          continue;
+        }
+      }
+      collective::AlgoParams params = c.params;
+      params.protocol = proto;
+      auto s = collective::build_schedule(c.op, algo, c.ranks, c.bytes, params);
+      std::string why = s ? guard(*s, c.ranks, choice, backend) : s.error().message;
+      if (!why.empty()) {
+        skipped.push_back(fmt::format("{}: {}", name, why));
+        continue;
+      }
+      out.of_case[i].push_back(out.schedules.size());
+      out.schedules.push_back(std::move(*s));
+      break;
+    }
+    for (const auto& algo : order.empty() ? *algos : std::vector<std::string>{}) {
       // NCCL disables NVLSTree on one node (src/graph/tuning.cc); so does a
       // choice here, without listing it as skipped.
       if (choosing_algorithm && algo == "nvlstree" && collective::group_by_domain(c.params.domain_of_rank).size() < 2)
@@ -111,6 +177,8 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       // config::NcclSpec::collnet); then a fabric without SHARP trees is
       // named among the skipped.
       if (choosing_algorithm && algo == "collnetdirect" && !c.params.collnet_enabled) continue;
+      // NCCL_NVLS_ENABLE=0 (config::NcclSpec::nvls): neither runs.
+      if (choosing_algorithm && (algo == "nvls" || algo == "nvlstree") && !c.params.nvls_enabled) continue;
       if (choosing_algorithm && algo == "nvls" && !c.params.collnet_enabled &&
           collective::group_by_domain(c.params.domain_of_rank).size() > 1) {
         skipped.push_back(fmt::format("nvls: {}", collective::kNvlsAcrossDomains));
@@ -133,9 +201,10 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       bool any = false;
       int body = -1;  // this algorithm's first candidate: the others share its transfers
       for (auto proto : protos) {
-        if (body >= 0) {
+        if (body >= 0 && algo != "tree") {
           // An algorithm's transfers do not depend on the protocol
-          // (collective::build_schedule): a candidate per protocol shares
+          // (collective::build_schedule), but for the tree's slices
+          // (tree.h TreeOptions::protocol): a candidate per protocol shares
           // them (Schedule::transfers_of).
           auto& first = out.schedules[static_cast<std::size_t>(body)];
           if (!collective::protocol_supported(first.latency_family, proto)) {
@@ -262,6 +331,8 @@ std::size_t fastest(const Candidates& candidates, std::size_t index, const std::
     }
     log::info("tuner: {} of {:.0f} B on {} ranks: chose {}/{} from {}", s.op, s.bytes, s.ranks, s.algo,
               collective::protocol_name(s.protocol), all);
+    if (index < candidates.nccl_model.size() && !candidates.nccl_model[index].empty())
+      log::info("tuner: {} of {:.0f} B: NCCL's model predicts {}", s.op, s.bytes, candidates.nccl_model[index]);
     for (const auto& why : candidates.skipped[index])
       log::info("tuner: {} of {:.0f} B: skipped {}", s.op, s.bytes, why);
   }

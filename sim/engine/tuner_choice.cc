@@ -11,7 +11,7 @@
 namespace collsim::engine {
 
 std::vector<std::string> tuner_algorithm_names() {
-  std::vector<std::string> names{"auto", "fastest"};
+  std::vector<std::string> names{"auto", "tuned", "fastest"};
   for (const auto& a : collective::algorithm_table())
     if (std::find(names.begin(), names.end(), a.name) == names.end()) names.emplace_back(a.name);
   return names;

@@ -318,6 +318,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   // Fabric switches that reduce (SHARP), after the NVSwitches.
   first_sharp_endpoint_ = static_cast<int>(endpoints_.size());
   collnet_ = topo.collnet;
+  nvls_ = topo.nvls;
   if (!topo.sharp_efficiency.empty()) {
     for (std::size_t m = 0; m < members.size(); ++m) {
       if (g[members[m].front()].kind != config::DeviceKind::kSwitch) continue;
@@ -348,12 +349,16 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   };
   std::vector<std::pair<int, int>> by_port;  // (switch node the GPU's NIC is cabled to, or -1; GPU)
   gpu_has_nic_.assign(static_cast<std::size_t>(num_gpus_), false);
+  gpu_nic_rate_Bps_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   for (int e = 0; e < num_gpus_; ++e) {
     int sw = -1;
     if (const int nic = nic_of(endpoint_node_[static_cast<std::size_t>(e)]); nic >= 0) {
       gpu_has_nic_[static_cast<std::size_t>(e)] = true;
-      for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)])
-        if (kind_of(a.to) == config::DeviceKind::kSwitch && (sw < 0 || a.to < sw)) sw = a.to;
+      for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)]) {
+        if (kind_of(a.to) != config::DeviceKind::kSwitch) continue;
+        if (sw < 0 || a.to < sw) sw = a.to;
+        gpu_nic_rate_Bps_[static_cast<std::size_t>(e)] += links_[static_cast<std::size_t>(a.link)].line_rate_Bps;
+      }
     }
     by_port.emplace_back(sw, e);
   }
@@ -410,6 +415,15 @@ int Network::nvswitch_endpoint_near(int gpu) const {
     if (e >= num_gpus_ && e < first_sharp_endpoint_) return e;
   }
   return -1;
+}
+
+double Network::nvlink_line_rate_Bps(int gpu) const {
+  double rate = 0;
+  for (const Arc& arc : out_arcs_[endpoint_node_[gpu]]) {
+    const int e = endpoint_of_node_[static_cast<std::size_t>(arc.to)];
+    if (e >= num_gpus_ && e < first_sharp_endpoint_) rate += links_[static_cast<std::size_t>(arc.link)].line_rate_Bps;
+  }
+  return rate;
 }
 
 double Network::nvls_efficiency_near(int gpu) const {

@@ -86,6 +86,7 @@ class Network {
     return reduces_in_network(e) ? e : -1;
   }
   bool collnet_enabled() const { return collnet_; }  // Topology::collnet
+  bool nvls_enabled() const { return nvls_; }        // Topology::nvls
   // Whether some fabric switch reduces in the network.
   bool has_sharp() const { return first_sharp_endpoint_ < num_endpoints(); }
   int num_gpus() const { return num_gpus_; }
@@ -97,6 +98,12 @@ class Network {
     const int sw = nvswitch_endpoint_near(gpu);
     return sw >= 0 ? sw : -1 - gpu;
   }
+  // Line rate of GPU endpoint `gpu`'s NVLinks to its NVSwitch (merged planes
+  // summed), bytes/s per direction; 0 without one.
+  double nvlink_line_rate_Bps(int gpu) const;
+  // Line rate of the network ports of GPU endpoint `gpu`'s own NIC (the one
+  // its traffic leaves through, NIC affinity), bytes/s; 0 without one.
+  double nic_line_rate_Bps(int gpu) const { return gpu_nic_rate_Bps_[static_cast<std::size_t>(gpu)]; }
   // NVLS efficiency of the link from GPU endpoint `gpu` to that NVSwitch
   // (its link class's nvls_efficiency; 0 = no in-switch reduction).
   double nvls_efficiency_near(int gpu) const;
@@ -276,8 +283,10 @@ class Network {
   std::vector<int> ecmp_index_;                            // per GPU endpoint: its number for D-mod-k (network.cc)
   bool pxn_ = true;                                        // Topology::pxn
   bool collnet_ = false;                                   // Topology::collnet
+  bool nvls_ = true;                                       // Topology::nvls
   int first_sharp_endpoint_ = 0;                           // endpoints from here on reduce in the network
   std::vector<bool> gpu_has_nic_;                          // per GPU endpoint
+  std::vector<double> gpu_nic_rate_Bps_;                   // per GPU endpoint (nic_line_rate_Bps)
   std::vector<int> domain_position_;                       // per GPU endpoint: its position in its NVLink domain
   std::unordered_map<int, std::vector<int>> domain_gpus_;  // NVLink domain -> its GPUs, in rank order
   std::vector<bool> node_forwards_;

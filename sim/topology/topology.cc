@@ -40,6 +40,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.file = spec.file;
   topo.pxn = spec.nccl.pxn;
   topo.collnet = spec.nccl.collnet;
+  topo.nvls = spec.nccl.nvls;
   for (const auto& [name, cls] : spec.link_classes)
     if (cls.sharp_efficiency > 0) topo.sharp_efficiency[name] = cls.sharp_efficiency;
   topo.graph.m_vertices.reserve(spec.devices.size());

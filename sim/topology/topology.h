@@ -47,6 +47,7 @@ struct Topology {
   std::vector<Vertex> gpus;  // in declaration order; rank i runs on gpus[i] by default
   bool pxn = true;           // config::NcclSpec::pxn
   bool collnet = false;      // config::NcclSpec::collnet
+  bool nvls = true;          // config::NcclSpec::nvls
   // Link classes whose switches reduce in the network, with their
   // config::LinkClassSpec::sharp_efficiency (only those above 0).
   std::map<std::string, double> sharp_efficiency;
@@ -68,6 +69,7 @@ struct Topology {
         gpus(std::move(o.gpus)),
         pxn(o.pxn),
         collnet(o.collnet),
+        nvls(o.nvls),
         sharp_efficiency(std::move(o.sharp_efficiency)),
         failed(std::move(o.failed)) {
     take_graph(o.graph);
@@ -78,6 +80,7 @@ struct Topology {
     gpus = std::move(o.gpus);
     pxn = o.pxn;
     collnet = o.collnet;
+    nvls = o.nvls;
     sharp_efficiency = std::move(o.sharp_efficiency);
     failed = std::move(o.failed);
     take_graph(o.graph);

@@ -10,6 +10,7 @@
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
 #include "sim/core/log.h"
+#include "sim/engine/nccl_system.h"
 #include "sim/engine/sharp.h"
 #include "sim/engine/tuner.h"
 #include "sim/units/units.h"
@@ -78,6 +79,11 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   append(key, c.root);
   append(key, static_cast<int>(c.gpus.size()));
   append(key, net.nvls_efficiency_near(c.gpus.front()));
+  // What NCCL's choice (`auto`) reads of the nodes (engine/nccl_system.h).
+  const collective::NcclSystem nccl = engine::nccl_system(net, c.gpus);
+  append(key, nccl.nics);
+  append(key, nccl.nic_GBps);
+  append(key, nccl.nvlink_GBps);
   std::unordered_map<int, int> dom;
   for (int g : c.gpus) {
     auto [it, ins] = dom.try_emplace(net.nvlink_domain_of(g), static_cast<int>(dom.size()));
@@ -141,13 +147,9 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
   tuner.named_algorithm_for_every_op = true;
   auto tune_case = [&](int rep) {
     const CommCall& c = calls[static_cast<std::size_t>(rep)];
-    engine::TuneCase tc{c.op, static_cast<int>(c.gpus.size()), c.bytes, {}};
+    engine::TuneCase tc{c.op, static_cast<int>(c.gpus.size()), c.bytes, engine::placement_params(network, c.gpus)};
     tc.params.root = c.root;
-    tc.params.nvls_efficiency = network.nvls_efficiency_near(c.gpus.front());
-    tc.params.gpu_model = network.gpu_model(c.gpus.front());
-    for (int g : c.gpus) tc.params.domain_of_rank.push_back(network.nvlink_domain_of(g));
     // CollNet's aggregation trees (engine/sharp.h), where the fabric reduces.
-    tc.params.collnet_enabled = network.collnet_enabled();
     if (may_use_sharp(c, network)) engine::set_collnet(tc.params, network, c.gpus);
     return tc;
   };

@@ -130,29 +130,22 @@ Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Networ
     for (std::size_t k = 0; k < schedules.size(); ++k) own.push_back(collective::materialize(schedules, k));
     return run(network, own, options);
   }
-  // Compact schedules stay compact (aggregated) only above the threshold.
-  std::vector<collective::Schedule> explicit_copies;
-  const std::vector<collective::Schedule>* to_plan = &schedules;
+  // Compact schedules stay compact (aggregated) only above the threshold;
+  // make_plan expands the others (an expanded ring keeps its channels'
+  // shares and its protocol's cap).
   bool any_aggregated = false;
   auto aggregable = [](const collective::Schedule& s) { return s.compact() || s.repeated(); };
-  for (const auto& s : schedules)
-    any_aggregated |=
-        aggregable(s) && s.transfer_count() > options.simgrid_aggregate_above && !options.record_transfers;
-  if (any_aggregated) {
-    explicit_copies = schedules;
-    for (auto& s : explicit_copies) {
-      if (aggregable(s) && s.transfer_count() <= options.simgrid_aggregate_above) {
-        s = collective::expand(s);
-      } else if (aggregable(s)) {
-        log::info(
-            "simgrid: {} ({}) of {:.0f} B on {} ranks: {:.3g} transfers, above --simgrid-aggregate-above {:.3g}: "
-            "one step at a time (aggregated)",
-            s.op, s.algo, s.bytes, s.ranks, s.transfer_count(), options.simgrid_aggregate_above);
-      }
-    }
-    to_plan = &explicit_copies;
+  for (const auto& s : schedules) {
+    if (!aggregable(s) || s.transfer_count() <= options.simgrid_aggregate_above || options.record_transfers) continue;
+    any_aggregated = true;
+    log::info(
+        "simgrid: {} ({}) of {:.0f} B on {} ranks: {:.3g} transfers, above --simgrid-aggregate-above {:.3g}: "
+        "one step at a time (aggregated)",
+        s.op, s.algo, s.bytes, s.ranks, s.transfer_count(), options.simgrid_aggregate_above);
   }
-  auto plan = detail::make_plan(network, *to_plan, options, /*keep_compact=*/any_aggregated);
+  auto plan = detail::make_plan(network, schedules, options, /*keep_compact_all=*/any_aggregated,
+                                /*keep_all_pairs=*/false, /*defer_candidates=*/false,
+                                /*keep_compact_above=*/options.simgrid_aggregate_above);
   if (!plan) return plan.error();
   if (schedules.empty()) return std::vector<ScheduleResult>{};
   if (auto fits = check_memory(*plan); !fits) return fits.error();

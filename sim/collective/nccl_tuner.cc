@@ -1,0 +1,272 @@
+#include "sim/collective/nccl_tuner.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <span>
+
+namespace collsim::collective {
+
+namespace {
+
+// NCCL 2.30.7 src/graph/search.cc: the per-channel speeds (GB/s) its search
+// tries, inside one node and across nodes, per GPU generation.
+constexpr std::array<double, 13> kIntra{40, 30, 20, 18, 15, 12, 10, 9, 7, 6, 5, 4, 3};
+constexpr std::array<double, 19> kInter{48, 30, 28, 24, 20, 18, 15, 12, 10, 9, 7, 6, 5, 4, 3, 2.4, 1.2, 0.24, 0.12};
+constexpr std::array<double, 11> kIntraSm90{60, 50, 40, 30, 24, 20, 15, 12, 11, 6, 3};
+constexpr std::array<double, 17> kInterSm90{48, 45, 42, 40, 30, 24, 22, 20, 17.5, 15, 12, 6, 3, 2.4, 1.2, 0.24, 0.12};
+constexpr std::array<double, 12> kIntraSm100{90, 80, 70, 60, 50, 45, 40, 30, 24, 20, 19, 18};
+constexpr std::array<double, 20> kInterSm100{96, 86, 80, 48, 45.1, 42, 40, 30, 24, 22,
+                                             20, 17.5, 15, 12, 6, 3, 2.4, 1.2, 0.24, 0.12};
+// NCCL's channel limits (src/include/device.h MAXCHANNELS 64; rings and
+// trees search at most half, src/init.cc; NVLS heads at most
+// NCCL_MAX_NVLS_ARITY 32; CollNet Direct heads NCCL_MAX_DIRECT_ARITY + 1).
+constexpr int kMaxRingChannels = 32;
+constexpr int kMaxNvlsChannels = 32;
+constexpr int kMaxDirectChannels = 8;
+// ASSUMPTION (named kPciGBps): the GPU-to-NIC PCIe path as NCCL rates it,
+// x16 Gen4 (Volta, Ampere) 24 GB/s and Gen5 (Hopper, Blackwell) 48 GB/s
+// (NCCL's topology dump on an H20 node: "PCI[48.0] - GPU", NVIDIA/nccl issue
+// 1189), and the same figure for a node without NVLink.
+double pci_GBps(NcclArch arch) { return arch == NcclArch::kHopper || arch == NcclArch::kBlackwell ? 48.0 : 24.0; }
+
+std::span<const double> speeds(NcclArch arch, bool inter) {
+  if (arch == NcclArch::kBlackwell) return inter ? std::span<const double>(kInterSm100) : kIntraSm100;
+  if (arch == NcclArch::kHopper) return inter ? std::span<const double>(kInterSm90) : kIntraSm90;
+  return inter ? std::span<const double>(kInter) : kIntra;
+}
+
+int floor_div(double a, double b) { return b > 0 ? static_cast<int>(std::floor(a / b + 1e-9)) : 0; }
+
+// ncclTopoDupChannels: twice the channels at half the speed.
+void dup_channels(NcclGraph& g, NcclArch arch) {
+  if (g.channels == 0 || g.bw_intra < 25.0) return;
+  if (arch >= NcclArch::kHopper && g.bw_intra < 50.0 && g.channels > 4) return;
+  const int dup = std::min(2 * g.channels, kMaxRingChannels);
+  const int div = (dup + g.channels - 1) / g.channels;
+  g.bw_intra /= div;
+  g.bw_inter /= div;
+  g.channels = dup;
+}
+
+}  // namespace
+
+NcclArch nccl_arch(std::string_view m) {
+  if (m == "v100") return NcclArch::kVolta;
+  if (m == "a100") return NcclArch::kAmpere;
+  if (m == "h100" || m == "h200") return NcclArch::kHopper;
+  if (m == "b200" || m == "b300" || m == "gb200" || m == "gb300") return NcclArch::kBlackwell;
+  return NcclArch::kUnknown;
+}
+
+NcclGraphs nccl_graphs(const NcclSystem& s) {
+  NcclGraphs out;
+  const NcclArch arch = nccl_arch(s.gpu_model);
+  if (arch == NcclArch::kUnknown || s.ranks < 2) return out;
+  const bool inter = s.nodes > 1;
+  const int ppn = std::max(1, s.ranks / std::max(1, s.nodes));
+  const double nvl = s.nvlink_GBps > 0 ? s.nvlink_GBps : pci_GBps(arch);
+  const auto sp = speeds(arch, inter);
+  // The per-channel limit a search starts under: the GPU's path to a NIC
+  // across nodes, to a peer inside one.
+  const double max_bw = inter ? std::min(s.nic_GBps, pci_GBps(arch)) : nvl;
+
+  // Ring: the speed with the most channels x speed (search.cc pass 1).
+  auto ring_channels = [&](double v) {
+    int n = kMaxRingChannels;
+    if (ppn > 1) n = std::min(n, floor_div(nvl * (inter ? ppn / (ppn - 1.0) : 1.0), v));
+    if (inter) n = std::min(n, s.nics * floor_div(s.nic_GBps, v));
+    return n;
+  };
+  NcclGraph ring;
+  for (double v : sp) {
+    if (v > max_bw + 1e-9) continue;
+    if (ring.channels > 0 && v / ring.bw_inter <= 0.49) break;
+    const int n = ring_channels(v);
+    if (n >= 1 && n * v > ring.channels * ring.bw_inter + 1e-9) ring = {n, v, v};
+    if (ring.channels * ring.bw_inter >= std::max(nvl, pci_GBps(arch)) - 1e-9) break;
+  }
+  if (ring.channels == 0) return out;
+  const double ring_speed = ring.bw_inter;
+  dup_channels(ring, arch);
+  out.ring = ring;
+
+  // Tree: the ring's channels; on two nodes the in-node speed rises while
+  // below twice the network's and NVLink holds it (search.cc pass 2).
+  out.tree = ring;
+  if (inter && s.nodes <= 2) {
+    for (auto it = sp.rbegin(); it != sp.rend(); ++it) {
+      const double v = *it;
+      if (v <= out.tree.bw_intra) continue;
+      if (out.tree.bw_intra >= 2 * out.tree.bw_inter || out.tree.channels * v > nvl + 1e-9) break;
+      out.tree.bw_intra = v;
+    }
+  }
+
+  // NVLS: every channel costs every GPU's NVLink v, its head's 2 v.
+  if (arch >= NcclArch::kHopper && s.nvswitch && s.nvls && ppn > 1) {
+    const int n = inter ? std::min({kMaxNvlsChannels, ppn, s.nics}) : std::min(kMaxNvlsChannels, ppn);
+    for (double v : sp) {
+      if (n < 1 || v > max_bw + 1e-9 || (n + 1) * v > nvl + 1e-9) continue;
+      out.nvls = {n, v, v};
+      break;
+    }
+    // Pass 2 raises the network speed alone, below twice the in-node one,
+    // as far as the NIC holds it (inside one node nothing holds it back).
+    for (auto it = sp.rbegin(); out.nvls.channels > 0 && it != sp.rend(); ++it) {
+      const double v = *it;
+      if (v <= out.nvls.bw_inter) continue;
+      if (out.nvls.bw_inter >= 2 * out.nvls.bw_intra || (inter && v > max_bw + 1e-9)) break;
+      out.nvls.bw_inter = v;
+    }
+  }
+  if (s.collnet && inter && s.nics > 0)
+    out.collnet = {std::min(kMaxDirectChannels, s.nics), ring_speed, ring_speed};
+  return out;
+}
+
+namespace {
+
+enum Algo { kTree, kRing, kCollNetDirect, kNvls, kNvlsTree, kPat, kNone };
+
+Algo algo_of(std::string_view name) {
+  if (name == "tree") return kTree;
+  if (name == "ring") return kRing;
+  if (name == "collnetdirect") return kCollNetDirect;
+  if (name == "nvls") return kNvls;
+  if (name == "nvlstree") return kNvlsTree;
+  if (name == "pat") return kPat;
+  return kNone;
+}
+
+// NCCL 2.30.7 src/graph/tuning.cc (tuner constants), [algorithm][protocol]
+// in the order above; protocols LL, LL128, Simple.
+using Table = std::array<std::array<double, 3>, 6>;
+constexpr Table kBaseLat{{{6.8, 14.0, 8.4}, {6.6, 14.0, 8.4}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {8.0, 8.0, 8.0}}};
+constexpr std::array<Table, 3> kHwLat{{
+    {{{0.6, 1.25, 4.0}, {0.6, 1.9, 3.4}, {0, 0, 3.7}, {0, 0, 25}, {0, 0, 25}, {0, 0, 4.0}}},   // NVLink
+    {{{1.0, 1.9, 4.0}, {1.0, 2.5, 5.7}, {0, 0, 3.7}, {0, 0, 0}, {0, 0, 0}, {0, 0, 4.0}}},      // PCI
+    {{{5.0, 8.5, 14}, {2.7, 4.0, 14.0}, {0, 0, 31}, {0, 0, 18}, {0, 0, 20.9}, {0, 0, 14}}},  // network
+}};
+// perChMaxRingLL128Bws, perChMaxNVLSTreeBws and nvlsEfficiency by
+// generation (Volta, Ampere, Hopper, Blackwell).
+constexpr std::array<double, 4> kRingLL128{20.0, 20.0, 36.7, 40.0};
+constexpr std::array<std::array<double, 3>, 4> kNvlsTreeCh{
+    {{26.5, 18.5, 10.0}, {24.0, 23.6, 17.8}, {0.0, 57.7, 45.5}, {0.0, 96.0, 80.0}}};
+constexpr std::array<double, 4> kNvlsEfficiency{0.0, 0.0, 0.85, 0.74};
+// treeCorrectionFactor[protocol][log2(bytes / 64)], 64 B to 256 MiB.
+constexpr std::array<std::array<double, 24>, 3> kTreeCorrection{{
+    {1.0, 1.0, 1.0, 1.0, .9, .8, .7, .7, .7, .7, .6, .5, .4, .4, .5, .6, .7, .8, .9, 1.0, 1.0, 1.0, 1.0, 1.0},
+    {1.0, 1.0, 1.0, 1.0, 1.0, .9, .8, .8, .8, .7, .6, .6, .6, .6, .6, .6, .8, .9, .9, .9, .9, 1.0, 1.0, 1.0},
+    {.9, .9, .9, .9, .9, .9, .9, .8, .7, .6, .6, .5, .5, .5, .5, .6, .7, .8, .7, .7, .8, .9, .9, .9},
+}};
+
+int log2i(double n) { return n >= 1 ? static_cast<int>(std::floor(std::log2(n))) : -1; }
+
+}  // namespace
+
+double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protocol, double bytes,
+                              const NcclSystem& s, const NcclGraphs& graphs, NcclRelease release) {
+  const NcclArch arch = nccl_arch(s.gpu_model);
+  const Algo a = algo_of(algo_name);
+  if (arch == NcclArch::kUnknown || a == kNone || protocol == Protocol::kNone || s.ranks < 2) return -1;
+  const bool allreduce = op == Op::kAllReduce;
+  const bool gather = op == Op::kAllGather || op == Op::kReduceScatter;
+  const bool bcast = op == Op::kBroadcast || op == Op::kReduce;
+  if (!allreduce && !gather && !bcast) return -1;
+  if (bcast && a != kRing) return -1;
+  if (gather && a != kRing && a != kPat) return -1;  // NVLS and CollNet gathers: not collsim's
+  if (allreduce && a == kPat) return -1;
+  const bool simple = protocol == Protocol::kSimple;
+  if ((a == kNvls || a == kNvlsTree || a == kPat || a == kCollNetDirect) && !simple) return -1;
+  const int nodes = std::max(1, s.nodes), ranks = s.ranks;
+  const double ppn = static_cast<double>(ranks) / nodes;
+  if (a == kNvlsTree && nodes == 1) return -1;                      // disabled on one node
+  if (a == kNvls && nodes > 1 && !s.collnet) return -1;             // across nodes only with CollNet
+  if (a == kCollNetDirect && (!s.collnet || nodes == 1)) return -1;  // NCCL_COLLNET_ENABLE
+  if (a == kPat && ppn != 1) return -1;                             // PAT: one GPU per node
+
+  const NcclGraph& g = a == kRing ? graphs.ring
+                       : a == kTree || a == kPat ? graphs.tree
+                       : a == kCollNetDirect     ? graphs.collnet
+                                                 : graphs.nvls;
+  if (g.channels == 0) return -1;
+  const auto ai = static_cast<std::size_t>(arch) - 1;  // Volta 0 .. Blackwell 3
+  const auto p = static_cast<std::size_t>(protocol) - 1;
+  const int nsteps = allreduce ? 2 * (ranks - 1) : gather ? ranks - 1 : ranks;
+  const std::size_t column = nodes == 1 ? 0 : nodes == 2 ? 1 : 2;
+
+  // Bandwidth (ncclTopoTuneModel).
+  double bw = nodes <= 2 || a == kCollNetDirect ? g.bw_intra : g.bw_inter;
+  if (a == kNvls || a == kNvlsTree) {
+    if (g.channels < 2) return -1;
+    double intra = g.bw_intra * kNvlsEfficiency[ai] * (g.channels - 1) / g.channels;
+    intra *= allreduce ? 2.0 : (ppn - 1) / ppn;
+    const double inter_bw = g.bw_inter * (nodes <= 2 && a == kNvlsTree ? 2 : 1);
+    bw = std::min({intra, inter_bw, a == kNvlsTree ? kNvlsTreeCh[ai][column] : std::numeric_limits<double>::max()});
+  }
+  double bus = g.channels * bw;
+  const double ll_max = ring_protocol_cap_Bps(Protocol::kLL, s.gpu_model, nodes, 1) / 1e9;
+  const NcclTreeChannelCaps tree_caps = nccl_tree_channel_caps(s.gpu_model, nodes, release);
+  if (a == kRing && protocol == Protocol::kLL) bus = std::min(ll_max, bus * 0.5);
+  if (a == kRing && protocol == Protocol::kLL128) bus = std::min(bus * 0.92, g.channels * kRingLL128[ai]);
+  if (a == kTree && allreduce) bus = std::min(bus * 0.92, g.channels * tree_caps.simple);
+  if (a == kTree && protocol == Protocol::kLL) bus = std::min(bus / 3.8, ll_max);
+  if (a == kTree && protocol == Protocol::kLL128)
+    bus = std::min(bus * (nodes == 1 ? 7.0 / 9.0 : 120.0 / 128.0), g.channels * tree_caps.ll128);
+  if (a == kPat) bus *= 0.75;
+  if (a == kCollNetDirect) {
+    double factor = ppn / g.channels;  // GPUs per NIC
+    factor -= (factor - 1) / 2;
+    bus /= factor;
+    if (arch >= NcclArch::kHopper) bus *= 0.85;
+  }
+  if (!(a != kRing && gather)) bus *= a == kRing || a == kNvls || a == kNvlsTree ? double(ranks) / nsteps : 0.5;
+  if (!(bus > 0)) return -1;
+
+  // Latency.
+  const std::size_t intra_hw = s.nvlink_GBps > 0 ? 0 : 1;
+  const auto ax = static_cast<std::size_t>(a);
+  double intra_lat = kHwLat[intra_hw][ax][p];
+  const double inter_lat = ppn == 1 ? kHwLat[2][kTree][p] : kHwLat[2][ax][p];  // IB reports no latency of its own
+  double lat = kBaseLat[ax][p];
+  const bool amd = s.gpu_model == "a100";
+  if (a == kRing) {
+    if (bcast) {
+      // ASSUMPTION: one node's channels are all alike (sameChannels), so one
+      // hop latency; across nodes they are not, so one per step.
+      const std::size_t hw = nodes == 1 ? intra_hw : 2;
+      const double step = kHwLat[hw][simple ? kTree : kRing][p];
+      lat += nodes == 1 ? kHwLat[hw][kRing][p] : nsteps * step;
+    } else {
+      double net_overhead = 0;
+      if (nodes > 1) net_overhead = (amd ? 2.0 : 1.0) * (simple ? 3 : 1);
+      intra_lat = std::max(intra_lat, net_overhead);
+      const int inter_steps = nodes == 1 ? 0 : allreduce ? 2 * (nodes - 1) : nodes - 1;
+      lat += (nsteps - inter_steps) * intra_lat + inter_steps * inter_lat;
+    }
+  } else if (a == kTree) {
+    if (allreduce) lat += 2 * ((ranks / nodes - 1) * intra_lat + log2i(nodes) * inter_lat);
+  } else if (a == kCollNetDirect) {
+    lat += 2 * (std::min(1, ranks / nodes - 1) * intra_lat + (ranks / nodes - 1) * 0.4) + inter_lat;
+  } else if (a == kNvls) {
+    lat = intra_lat + (nodes > 1 ? inter_lat : 0);
+  } else if (a == kNvlsTree) {
+    lat += intra_lat + 2 * log2i(nodes) * inter_lat;
+  } else if (a == kPat) {
+    lat += log2i(nodes) * (inter_lat / 3.5) + ranks * 2.8;
+  }
+
+  // Time (ncclTopoGetAlgoTime), one operation.
+  const int log_size = log2i(std::floor(bytes / 64));
+  const bool x86 = s.gpu_model != "gb200" && s.gpu_model != "gb300";
+  if (allreduce && log_size >= 0 &&
+      ((a == kTree && log_size < 23) || (a == kNvlsTree && log_size < 24 && arch == NcclArch::kBlackwell && x86)))
+    bus *= kTreeCorrection[p][static_cast<std::size_t>(log_size)];
+  if (a == kRing && simple && nodes > 1 && allreduce && bytes / (graphs.ring.channels * double(ranks)) >= 64)
+    lat *= arch == NcclArch::kVolta ? 1.9 : 1.4;  // NCCL: "plateau effect of ring"
+  return lat + bytes / (1000 * bus);
+}
+
+}  // namespace collsim::collective

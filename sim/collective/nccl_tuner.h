@@ -1,0 +1,98 @@
+// NCCL's own choice of algorithm and protocol (issue 16): the cost model
+// NCCL evaluates at every collective call (NCCL 2.30.7 src/graph/tuning.cc,
+// ncclTopoTuneModel and ncclTopoGetAlgoTime) and the per-node graphs its
+// topology search feeds it (src/graph/search.cc, ncclTopoCompute). nccl-
+// tests run with NCCL's defaults measure what this model picks, which is
+// not always what is fastest: on three GB200 partitions of 4 GPUs NCCL runs
+// the ring at 197 GB/s where its tree reaches 234 (NVIDIA/nccl issue 1801).
+// So `auto` (engine/tuner.h) simulates NCCL's pick, and `fastest` the best
+// collsim finds.
+//
+// The model is NCCL's, term for term: per (algorithm, protocol) a latency
+// (base + per-hop terms) and a bus bandwidth (graph channels x per-channel
+// bandwidth, with NCCL's protocol factors and per-channel caps), turned into
+// a time for `bytes`; the smallest time wins. Its inputs are NCCL's graph
+// search results, which collsim estimates from the node (nccl_graphs); the
+// estimate is an ASSUMPTION, documented there.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "sim/collective/ops.h"
+#include "sim/collective/protocol.h"
+
+namespace collsim::collective {
+
+enum class NcclArch { kUnknown, kVolta, kAmpere, kHopper, kBlackwell };
+// By the GPU model's generation (gpu_models.h names): a100 Ampere; h100, h200
+// Hopper; b200, b300, gb200, gb300 Blackwell; anything else kUnknown.
+NcclArch nccl_arch(std::string_view gpu_model);
+
+// What NCCL's topology search sees of the ranks of one communicator: every
+// node alike (NCCL's node is an NVLink domain, MNNVL racks included).
+struct NcclSystem {
+  // The GPU model (gpu_models.h names). Its generation picks NCCL's tables;
+  // one NCCL does not know (nccl_arch kUnknown) leaves no model, and the
+  // tuner simulates every candidate instead. The host CPU follows it
+  // (ring_protocol_cap_Bps's ASSUMPTION: AMD x86 under A100, Arm Grace
+  // under GB200 and GB300, Intel x86 otherwise): NCCL's LL bandwidth, its
+  // network overhead and its NVLSTree correction depend on it.
+  std::string gpu_model;
+  int nodes = 1;  // NVLink domains the ranks span
+  int ranks = 1;
+  // Per GPU, in GB/s as NCCL counts them: its NVLinks x NCCL's per-link
+  // figure (src/graph/topo.h: SM80 20.0, SM90 20.6, SM100 40.1 GB/s; so 18
+  // H100 links are 370.8, 18 Blackwell links 721.8), 0 without NVLink.
+  double nvlink_GBps = 0;
+  bool nvswitch = false;  // the GPUs of a node share an NVSwitch
+  bool nvls = false;      // that NVSwitch reduces and NCCL's NVLS is enabled
+  // Per node: NICs of the node's ranks, and each one's rate as NCCL reads it
+  // (port speed in Mb/s / 8000: 400 Gb/s is 50 GB/s).
+  int nics = 0;
+  double nic_GBps = 0;
+  bool collnet = false;  // NCCL_COLLNET_ENABLE=1 and the fabric reduces (SHARP)
+};
+
+// One NCCL graph (struct ncclTopoGraph): channels and per-channel bandwidth
+// inside the node and across nodes, in GB/s.
+struct NcclGraph {
+  int channels = 0;  // 0: NCCL found none (the algorithm does not run)
+  double bw_intra = 0;
+  double bw_inter = 0;
+};
+struct NcclGraphs {
+  NcclGraph ring, tree, nvls, collnet;
+};
+
+// ASSUMPTION (named nccl_graphs; NCCL's search explores real paths, this
+// counts capacities): NCCL's search for each graph, reduced to the limits it
+// meets on a node whose GPUs share NVSwitches and whose NICs each serve one
+// GPU. A speed s is tried from NCCL's per-generation speed arrays
+// (search.cc: sm90/sm100 intra and inter) downwards, from the first not
+// above the node's per-channel limit (the NIC across nodes, NVLink inside
+// one); at s it fits channels = min(32, NVLink / s, NICs x floor(NIC / s))
+// (a ring channel crosses each GPU's NVLink once and one NIC), keeps the
+// speed with the most total bandwidth, and stops once that reaches the
+// GPU's NVLink. NCCL then doubles channels at half speed when s >= 25, unless
+// Hopper or later with s < 50 on more than 4 channels (ncclTopoDupChannels).
+// The tree has the ring's channels; on 2 nodes its in-node speed rises to
+// the fastest below twice the network's that NVLink holds (search.cc pass
+// 2). NVLS: one channel per GPU on one node (at most 32), one per NIC head
+// across nodes, each costing every GPU's NVLink s (its head 2 s); pass 2
+// then raises its network speed alone while below twice s and, across
+// nodes, within the NIC. CollNet
+// (Direct): one channel per NIC, at most 8, at the ring's speed.
+NcclGraphs nccl_graphs(const NcclSystem& system);
+
+// NCCL's predicted time in microseconds of `algo` ("ring", "tree", "nvls",
+// "nvlstree", "collnetdirect", "pat") with `protocol` for `op` on `bytes`,
+// or a negative value where NCCL would not run the pair (no graph, a
+// protocol it disables, NVLSTree on one node, CollNet not enabled, PAT with
+// more than one GPU per node, an op NCCL's model does not cover). NCCL's
+// 2.30.7 latencies throughout; the tree's per-channel caps follow `release`
+// (tree_protocol_cap_Bps).
+double nccl_predicted_time_us(Op op, std::string_view algo, Protocol protocol, double bytes, const NcclSystem& system,
+                              const NcclGraphs& graphs, NcclRelease release = kDefaultNcclRelease);
+
+}  // namespace collsim::collective

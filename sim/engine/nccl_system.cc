@@ -1,0 +1,48 @@
+#include "sim/engine/nccl_system.h"
+
+#include <cmath>
+#include <unordered_set>
+
+namespace collsim::engine {
+
+collective::NcclSystem nccl_system(const topology::Network& network, const std::vector<int>& gpus) {
+  collective::NcclSystem s;
+  const int first = gpus.front();
+  s.gpu_model = network.gpu_model(first);
+  s.ranks = static_cast<int>(gpus.size());
+  std::unordered_set<int> domains;
+  const int home = network.nvlink_domain_of(first);
+  for (int g : gpus) {
+    domains.insert(network.nvlink_domain_of(g));
+    if (network.nvlink_domain_of(g) != home || !(network.nic_line_rate_Bps(g) > 0)) continue;
+    ++s.nics;
+    if (s.nic_GBps == 0) s.nic_GBps = network.nic_line_rate_Bps(g) / 1e9;
+  }
+  s.nodes = static_cast<int>(domains.size());
+  s.nvswitch = network.nvswitch_endpoint_near(first) >= 0;
+  s.nvls = network.nvls_enabled() && network.nvls_efficiency_near(first) > 0;
+  // NCCL's per-link NVLink figures (src/graph/topo.h SM70/SM80 20.0, SM90
+  // 20.6, SM100 40.1 GB/s) against each generation's per-link line rate.
+  const auto arch = collective::nccl_arch(s.gpu_model);
+  const double per_link = arch == collective::NcclArch::kBlackwell ? 50e9 : 25e9;
+  const double nccl_per_link = arch == collective::NcclArch::kBlackwell ? 40.1
+                               : arch == collective::NcclArch::kHopper  ? 20.6
+                                                                        : 20.0;
+  s.nvlink_GBps = std::round(network.nvlink_line_rate_Bps(first) / per_link) * nccl_per_link;
+  s.collnet = network.collnet_enabled() && network.has_sharp();
+  return s;
+}
+
+collective::AlgoParams placement_params(const topology::Network& network, const std::vector<int>& gpus) {
+  collective::AlgoParams params;
+  params.nvls_efficiency = network.nvls_efficiency_near(gpus.front());
+  params.gpu_model = network.gpu_model(gpus.front());
+  params.domain_of_rank.reserve(gpus.size());
+  for (int g : gpus) params.domain_of_rank.push_back(network.nvlink_domain_of(g));
+  params.collnet_enabled = network.collnet_enabled();
+  params.nvls_enabled = network.nvls_enabled();
+  params.nccl_system = nccl_system(network, gpus);
+  return params;
+}
+
+}  // namespace collsim::engine

@@ -1,0 +1,27 @@
+// What a collective's ranks are on the network, as the tuner and the
+// schedule builders need it: their NVLink domains, GPU model, NVLS
+// efficiency, and NCCL's view of their nodes (collective/nccl_tuner.h).
+#pragma once
+
+#include <vector>
+
+#include "sim/collective/algorithms.h"
+#include "sim/collective/nccl_tuner.h"
+#include "sim/topology/network.h"
+
+namespace collsim::engine {
+
+// NCCL's view of the nodes of `gpus` (GPU endpoints, one per rank; REQUIRES
+// non-empty): the GPU model of the first, the NVLink domains spanned, the
+// first domain's NICs and their rate (its first GPU with a NIC), and the
+// GPUs' NVLink rate in NCCL's units (links x NCCL's per-link figure, the
+// links counted from the line rate at NVLink's per-link rate: 25 GB/s for
+// V100, A100 and H100, 50 GB/s for Blackwell).
+collective::NcclSystem nccl_system(const topology::Network& network, const std::vector<int>& gpus);
+
+// The parameters every algorithm takes from where its ranks sit: domains,
+// GPU model, NVLS efficiency, NCCL's view (nccl_system) and whether CollNet
+// is enabled; root, protocol and CollNet's trees are left to the caller.
+collective::AlgoParams placement_params(const topology::Network& network, const std::vector<int>& gpus);
+
+}  // namespace collsim::engine

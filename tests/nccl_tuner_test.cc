@@ -1,0 +1,149 @@
+// NCCL's own choice (collective/nccl_tuner.h): its graph search reduced to
+// the node's limits, its cost model term for term, and `auto` running what
+// that model picks. Expected values are worked by hand from NCCL 2.30.7's
+// rules (src/graph/search.cc, src/graph/tuning.cc), quoted beside each.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "sim/collective/nccl_tuner.h"
+#include "test_support.h"
+
+namespace {
+
+using collsim::collective::nccl_graphs;
+using collsim::collective::nccl_predicted_time_us;
+using collsim::collective::NcclSystem;
+using collsim::collective::Op;
+using collsim::collective::Protocol;
+
+NcclSystem dgx_h100(int nodes) {
+  NcclSystem s;
+  s.gpu_model = "h100";
+  s.nodes = nodes;
+  s.ranks = 8 * nodes;
+  s.nvlink_GBps = 18 * 20.6;  // 370.8
+  s.nvswitch = true;
+  s.nvls = true;
+  s.nics = 8;
+  s.nic_GBps = 50;  // 400 Gb/s
+  return s;
+}
+
+// One H100 node: rings at 60 GB/s fit 6 channels in 370.8 (360), which no
+// slower speed beats before falling below 0.49 x 60; doubled at half speed
+// (60 >= 50) to 12 x 30. NVLS: 8 heads, each costing every GPU 40 (its
+// head 80), 9 x 40 = 360 <= 370.8 (50 would need 450); its network speed
+// then rises to the array's top, 60 (below 2 x 40).
+TEST(NcclGraphs, OneH100Node) {
+  const auto g = nccl_graphs(dgx_h100(1));
+  EXPECT_EQ(g.ring.channels, 12);
+  EXPECT_DOUBLE_EQ(g.ring.bw_intra, 30);
+  EXPECT_EQ(g.tree.channels, 12);
+  EXPECT_EQ(g.nvls.channels, 8);
+  EXPECT_DOUBLE_EQ(g.nvls.bw_intra, 40);
+  EXPECT_DOUBLE_EQ(g.nvls.bw_inter, 60);
+  EXPECT_EQ(g.collnet.channels, 0);
+}
+
+// Across H100 nodes the path to a NIC allows 48 (PCIe Gen5 as NCCL rates
+// it): one ring channel per NIC, 8 x 48 = 384 >= 370.8 ends the search, and
+// Hopper keeps 8 channels under 50 GB/s undoubled. On two nodes the tree's
+// in-node speed cannot rise (48 is the array's top). NVLS heads: one per
+// NIC, 9 x 40 <= 370.8, the network speed rising to 48 within the NIC.
+TEST(NcclGraphs, H100NodesOnInfiniBand) {
+  for (int nodes : {2, 4}) {
+    const auto g = nccl_graphs(dgx_h100(nodes));
+    EXPECT_EQ(g.ring.channels, 8) << nodes;
+    EXPECT_DOUBLE_EQ(g.ring.bw_inter, 48) << nodes;
+    EXPECT_DOUBLE_EQ(g.tree.bw_intra, 48) << nodes;
+    EXPECT_EQ(g.nvls.channels, 8) << nodes;
+    EXPECT_DOUBLE_EQ(g.nvls.bw_intra, 40) << nodes;
+    EXPECT_DOUBLE_EQ(g.nvls.bw_inter, 48) << nodes;
+  }
+}
+
+// GB200 partitions of 4 GPUs (NVIDIA/nccl issue 1801's first system, NVLS
+// off, so no NVLS graph): 4
+// NICs of 50 give 4 ring channels at 48 (192, short of NVLink's 721.8; 2
+// per NIC at 24 only ties it), and Blackwell doubles 4 channels: 8 x 24.
+TEST(NcclGraphs, Gb200PartitionsOfFour) {
+  NcclSystem s;
+  s.gpu_model = "gb200";
+  s.nodes = 3;
+  s.ranks = 12;
+  s.nvlink_GBps = 18 * 40.1;
+  s.nvswitch = true;
+  s.nics = 4;
+  s.nic_GBps = 50;
+  const auto g = nccl_graphs(s);
+  EXPECT_EQ(g.ring.channels, 8);
+  EXPECT_DOUBLE_EQ(g.ring.bw_inter, 24);
+  // ncclTopoTuneModel on 3 nodes: ring Simple busBw 8 x 24 = 192, algbw x
+  // 12 / 22; tree Simple min(0.92 x 192, 8 x 24) x 0.5. So NCCL runs the
+  // ring at 16 GiB though its tree is faster there (issue 1801).
+  // Tree: min(0.92 x 192, 8 x 24.0) x 0.5.
+  const double bytes = 16.0 * (1 << 30);
+  const double ring = nccl_predicted_time_us(Op::kAllReduce, "ring", Protocol::kSimple, bytes, s, g);
+  const double tree = nccl_predicted_time_us(Op::kAllReduce, "tree", Protocol::kSimple, bytes, s, g);
+  // 22 steps, 4 across nodes; in-node steps at max(3.4, net overhead 3 x 1);
+  // the ring's plateau factor 1.4.
+  const double ring_lat = (8.4 + 18 * 3.4 + 4 * 14.0) * 1.4;
+  EXPECT_NEAR(ring, ring_lat + bytes / (1000 * 192.0 * 12 / 22), 1e-6 * ring);
+  const double tree_lat = 8.4 + 2 * ((4 - 1) * 4.0 + 1 * 14.0);  // log2(3) = 1 level
+  EXPECT_NEAR(tree, tree_lat + bytes / (1000 * 0.5 * 0.92 * 192.0), 1e-6 * tree);
+  EXPECT_LT(ring, tree);
+}
+
+// ncclTopoTuneModel and ncclTopoGetAlgoTime on one H100 node, 1 GiB:
+//   ring Simple: 8.4 + 14 x 3.4 us; 12 x 30 GB/s x 8 / 14;
+//   tree Simple: 8.4 + 2 x 7 x 4.0 us; min(0.92 x 360, 12 x 38.7) x 0.5
+//     (no correction factor above 256 MiB);
+//   NVLS: 25 us; 8 x min(40 x 0.85 x 7 / 8 x 2, 60) x 8 / 14;
+//   ring LL: 6.6 + 14 x 0.6 us; min(141, 0.5 x 360) x 8 / 14.
+TEST(NcclModel, TimesOnOneH100NodeAreNcclsFormula) {
+  const auto s = dgx_h100(1);
+  const auto g = nccl_graphs(s);
+  const double b = 1 << 30;
+  auto t = [&](const char* algo, Protocol p) { return nccl_predicted_time_us(Op::kAllReduce, algo, p, b, s, g); };
+  EXPECT_NEAR(t("ring", Protocol::kSimple), 8.4 + 14 * 3.4 + b / (1000 * 360.0 * 8 / 14), 1e-3);
+  EXPECT_NEAR(t("tree", Protocol::kSimple), 8.4 + 2 * 7 * 4.0 + b / (1000 * 0.92 * 360 * 0.5), 1e-3);
+  EXPECT_NEAR(t("nvls", Protocol::kSimple), 25 + b / (1000 * 8 * 59.5 * 8 / 14), 1e-3);
+  EXPECT_NEAR(t("ring", Protocol::kLL), 6.6 + 14 * 0.6 + b / (1000 * 141.0 * 8 / 14), 1e-3);
+  // Pairs NCCL does not run.
+  EXPECT_LT(t("nvls", Protocol::kLL128), 0);
+  EXPECT_LT(t("nvlstree", Protocol::kSimple), 0);  // one node
+  EXPECT_LT(t("collnetdirect", Protocol::kSimple), 0);
+  EXPECT_LT(nccl_predicted_time_us(Op::kAllToAll, "direct", Protocol::kSimple, b, s, g), 0);
+  // Its tree correction at 1 MiB (log2(2^20 / 64) = 14: Simple 0.5).
+  const double mb = 1 << 20;
+  EXPECT_NEAR(nccl_predicted_time_us(Op::kAllReduce, "tree", Protocol::kSimple, mb, s, g),
+              8.4 + 2 * 7 * 4.0 + mb / (1000 * 0.92 * 360 * 0.5 * 0.5), 1e-6);
+}
+
+std::string algo_at(const std::string& args) {
+  const auto r = collsim::testing::run_collsim("collective " + args + " --json -");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto at = r.out.find("\"algo\":");
+  if (at == std::string::npos) return "";
+  const auto q = r.out.find('"', at + 7);
+  return r.out.substr(q + 1, r.out.find('"', q + 1) - q - 1);
+}
+
+// `auto` simulates NCCL's pick; `tuned` the fastest of NCCL's algorithms.
+// On the GB200 partitions at 16 GiB under NCCL 2.27.3 they differ as NCCL
+// and its tree did (NVIDIA/nccl issue 1801).
+TEST(NcclChoice, AutoRunsWhatNcclPicksAndTunedTheFastest) {
+  const std::string run =
+      "-t tests/validation/topologies/gb200-nvl4x3-ib400.yaml --op allreduce -b 16G -e 16G --backend analytical "
+      "--nccl 2.27.3";
+  EXPECT_EQ(algo_at(run), "ring");
+  EXPECT_EQ(algo_at(run + " --algo tuned"), "tree");
+  // One H100 node: NVLS from mid sizes, LL at 64 KiB (6.6 + 8.4 us of
+  // latency against NVLS's 25).
+  EXPECT_EQ(algo_at("-t topologies/hgx-h100.yaml -b 256M -e 256M"), "nvls");
+  EXPECT_EQ(algo_at("-t topologies/hgx-h100.yaml -b 64K -e 64K"), "ring");
+}
+
+}  // namespace
