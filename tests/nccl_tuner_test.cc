@@ -2,12 +2,13 @@
 // the node's limits, its cost model term for term, and `auto` running what
 // that model picks. Expected values are worked by hand from NCCL 2.30.7's
 // rules (src/graph/search.cc, src/graph/tuning.cc), quoted beside each.
+#include "sim/collective/nccl_tuner.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
 
-#include "sim/collective/nccl_tuner.h"
 #include "test_support.h"
 
 namespace {

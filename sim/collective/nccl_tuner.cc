@@ -17,8 +17,8 @@ constexpr std::array<double, 19> kInter{48, 30, 28, 24, 20, 18, 15, 12, 10, 9, 7
 constexpr std::array<double, 11> kIntraSm90{60, 50, 40, 30, 24, 20, 15, 12, 11, 6, 3};
 constexpr std::array<double, 17> kInterSm90{48, 45, 42, 40, 30, 24, 22, 20, 17.5, 15, 12, 6, 3, 2.4, 1.2, 0.24, 0.12};
 constexpr std::array<double, 12> kIntraSm100{90, 80, 70, 60, 50, 45, 40, 30, 24, 20, 19, 18};
-constexpr std::array<double, 20> kInterSm100{96, 86, 80, 48, 45.1, 42, 40, 30, 24, 22,
-                                             20, 17.5, 15, 12, 6, 3, 2.4, 1.2, 0.24, 0.12};
+constexpr std::array<double, 20> kInterSm100{96, 86,   80, 48, 45.1, 42, 40,  30,  24,   22,
+                                             20, 17.5, 15, 12, 6,    3,  2.4, 1.2, 0.24, 0.12};
 // NCCL's channel limits (src/include/device.h MAXCHANNELS 64; rings and
 // trees search at most half, src/init.cc; NVLS heads at most
 // NCCL_MAX_NVLS_ARITY 32; CollNet Direct heads NCCL_MAX_DIRECT_ARITY + 1).
@@ -121,8 +121,7 @@ NcclGraphs nccl_graphs(const NcclSystem& s) {
       out.nvls.bw_inter = v;
     }
   }
-  if (s.collnet && inter && s.nics > 0)
-    out.collnet = {std::min(kMaxDirectChannels, s.nics), ring_speed, ring_speed};
+  if (s.collnet && inter && s.nics > 0) out.collnet = {std::min(kMaxDirectChannels, s.nics), ring_speed, ring_speed};
   return out;
 }
 
@@ -145,9 +144,9 @@ Algo algo_of(std::string_view name) {
 using Table = std::array<std::array<double, 3>, 6>;
 constexpr Table kBaseLat{{{6.8, 14.0, 8.4}, {6.6, 14.0, 8.4}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {8.0, 8.0, 8.0}}};
 constexpr std::array<Table, 3> kHwLat{{
-    {{{0.6, 1.25, 4.0}, {0.6, 1.9, 3.4}, {0, 0, 3.7}, {0, 0, 25}, {0, 0, 25}, {0, 0, 4.0}}},   // NVLink
-    {{{1.0, 1.9, 4.0}, {1.0, 2.5, 5.7}, {0, 0, 3.7}, {0, 0, 0}, {0, 0, 0}, {0, 0, 4.0}}},      // PCI
-    {{{5.0, 8.5, 14}, {2.7, 4.0, 14.0}, {0, 0, 31}, {0, 0, 18}, {0, 0, 20.9}, {0, 0, 14}}},  // network
+    {{{0.6, 1.25, 4.0}, {0.6, 1.9, 3.4}, {0, 0, 3.7}, {0, 0, 25}, {0, 0, 25}, {0, 0, 4.0}}},  // NVLink
+    {{{1.0, 1.9, 4.0}, {1.0, 2.5, 5.7}, {0, 0, 3.7}, {0, 0, 0}, {0, 0, 0}, {0, 0, 4.0}}},     // PCI
+    {{{5.0, 8.5, 14}, {2.7, 4.0, 14.0}, {0, 0, 31}, {0, 0, 18}, {0, 0, 20.9}, {0, 0, 14}}},   // network
 }};
 // perChMaxRingLL128Bws, perChMaxNVLSTreeBws and nvlsEfficiency by
 // generation (Volta, Ampere, Hopper, Blackwell).
@@ -166,8 +165,8 @@ int log2i(double n) { return n >= 1 ? static_cast<int>(std::floor(std::log2(n)))
 
 }  // namespace
 
-double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protocol, double bytes,
-                              const NcclSystem& s, const NcclGraphs& graphs, NcclRelease release) {
+double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protocol, double bytes, const NcclSystem& s,
+                              const NcclGraphs& graphs, NcclRelease release) {
   const NcclArch arch = nccl_arch(s.gpu_model);
   const Algo a = algo_of(algo_name);
   if (arch == NcclArch::kUnknown || a == kNone || protocol == Protocol::kNone || s.ranks < 2) return -1;
@@ -182,12 +181,12 @@ double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protoc
   if ((a == kNvls || a == kNvlsTree || a == kPat || a == kCollNetDirect) && !simple) return -1;
   const int nodes = std::max(1, s.nodes), ranks = s.ranks;
   const double ppn = static_cast<double>(ranks) / nodes;
-  if (a == kNvlsTree && nodes == 1) return -1;                      // disabled on one node
-  if (a == kNvls && nodes > 1 && !s.collnet) return -1;             // across nodes only with CollNet
+  if (a == kNvlsTree && nodes == 1) return -1;                       // disabled on one node
+  if (a == kNvls && nodes > 1 && !s.collnet) return -1;              // across nodes only with CollNet
   if (a == kCollNetDirect && (!s.collnet || nodes == 1)) return -1;  // NCCL_COLLNET_ENABLE
-  if (a == kPat && ppn != 1) return -1;                             // PAT: one GPU per node
+  if (a == kPat && ppn != 1) return -1;                              // PAT: one GPU per node
 
-  const NcclGraph& g = a == kRing ? graphs.ring
+  const NcclGraph& g = a == kRing                ? graphs.ring
                        : a == kTree || a == kPat ? graphs.tree
                        : a == kCollNetDirect     ? graphs.collnet
                                                  : graphs.nvls;

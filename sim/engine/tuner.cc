@@ -113,8 +113,8 @@ std::vector<std::pair<std::string, collective::Protocol>> nccl_order(const TuneC
                    [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
   std::vector<std::pair<std::string, collective::Protocol>> out;
   for (auto& [t, algo, proto] : timed) {
-    *predicted += fmt::format("{}{}/{} {:.2f} us", predicted->empty() ? "" : ", ", algo,
-                              collective::protocol_name(proto), t);
+    *predicted +=
+        fmt::format("{}{}/{} {:.2f} us", predicted->empty() ? "" : ", ", algo, collective::protocol_name(proto), t);
     out.emplace_back(std::move(algo), proto);
   }
   return out;
