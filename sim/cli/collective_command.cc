@@ -82,10 +82,10 @@ const std::vector<OptionSpec>& collective_options() {
       {"algo", "", true,
        "algorithm: ring, tree, rhd, hier, nvls, nvlstree, collnetdirect (allreduce; collnetdirect where the "
        "fabric's switches reduce: a link class with sharp_efficiency); ring, pat (reducescatter, allgather; pat "
-       "with one GPU per node); ring (broadcast, reduce); direct (alltoall, sendrecv); auto: the fastest per size of "
-       "those NCCL runs for the op (ring, tree, nvls, nvlstree for allreduce, and collnetdirect with nccl.collnet: "
-       "true; ring and, at one GPU per node, pat for allgather and reducescatter; not hier or rhd); fastest: the "
-       "fastest of every algorithm",
+       "with one GPU per node); ring (broadcast, reduce); direct (alltoall, sendrecv); auto: what NCCL's own cost "
+       "model picks per size, simulated; tuned: the fastest per size of those NCCL runs for the op (ring, tree, "
+       "nvls, nvlstree for allreduce, and collnetdirect with nccl.collnet: true; ring and, at one GPU per node, pat "
+       "for allgather and reducescatter; not hier or rhd); fastest: the fastest of every algorithm",
        "auto"},
       {"minbytes", "b", true, "smallest size; K/M/G are powers of two as in nccl-tests", "32M"},
       {"maxbytes", "e", true, "largest size", "32M"},
@@ -95,7 +95,9 @@ const std::vector<OptionSpec>& collective_options() {
        "uint64, f8e4m3, f8e5m2",
        "float"},
       {"redop", "o", true, "reduction: sum, prod, min, max, avg (time does not depend on it)", "sum"},
-      {"proto", "", true, "NCCL protocol: LL, LL128, Simple, none (links only), or auto: the fastest per size", "auto"},
+      {"proto", "", true, "NCCL protocol: LL, LL128, Simple, none (links only), or auto: NCCL's choice under --algo auto, else "
+       "the fastest per size",
+       "auto"},
       {"ranks", "", true, "use the first N GPUs of the topology (--placement packed:N)", "all"},
       {"placement", "", true,
        "which GPUs the ranks run on: all, packed:N, per-domain:K (K GPUs of every NVLink domain), spread:N "

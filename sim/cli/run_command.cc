@@ -34,8 +34,8 @@ const std::vector<OptionSpec>& run_options() {
       {"set-workload", "", true, "override a workload field, e.g. --set-workload parallelism.pp=4 (repeatable)", ""},
       {"algo", "", true,
        "algorithm for every collective that has it (overrides the workload's communication.algorithm): auto "
-       "(those NCCL runs, the default), fastest (every algorithm), or a name (ring, tree, rhd, hier, nvls, nvlstree, "
-       "collnetdirect, pat, direct)",
+       "(NCCL's own choice, the default), tuned (the fastest of those NCCL runs), fastest (every algorithm), or a "
+       "name (ring, tree, rhd, hier, nvls, nvlstree, collnetdirect, pat, direct)",
        ""},
       {"proto", "", true, "protocol for every collective (overrides the workload's communication.protocol)", ""},
       {"placement", "", true,
