@@ -1,6 +1,6 @@
 // One collective over a range of sizes on one network: the tuner's candidate
 // schedules for every size (engine/tuner.h) run on the backend in one go, and
-// the fastest per size is kept. Shared by `collsim collective` and
+// the tuner's pick per size is kept. Shared by `collsim collective` and
 // `collsim validate`.
 #pragma once
 

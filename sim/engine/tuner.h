@@ -1,15 +1,17 @@
-// The tuner: which algorithm and protocol run a collective. Like NCCL's
-// tuner it picks per operation and size, but by simulation instead of a cost
-// formula: every candidate (algorithm x protocol) is built, all of them run
-// on the backend in one call, and the fastest is kept. `collsim collective`,
-// `collsim validate` and a training step's collectives (`collsim run`,
-// `collsim sweep`) all choose through here.
+// The tuner: which algorithm and protocol run a collective, per operation
+// and size. `collsim collective`, `collsim validate` and a training step's
+// collectives (`collsim run`, `collsim sweep`) all choose through here.
 //
 // Candidates:
-//   algorithm "auto"     the algorithms NCCL would run for the op
+//   algorithm "auto"     NCCL's own choice: the pair NCCL's cost model
+//                        predicts fastest (collective/nccl_tuner.h), alone;
+//                        where that model does not apply (all-to-all,
+//                        send/recv, a GPU model it lacks), as "tuned";
+//   algorithm "tuned"    the algorithms NCCL would run for the op
 //                        (collective::nccl_algorithms_for: ring, tree, nvls, nvlstree
 //                        for all-reduce; ring, pat for all-gather and
-//                        reduce-scatter), so results compare with nccl-tests;
+//                        reduce-scatter), built and run in one backend
+//                        call, the fastest kept: NCCL with a perfect tuner;
 //   algorithm "fastest"  every algorithm collsim has for the op (adds hier
 //                        and rhd), for research comparisons;
 //   a name               that algorithm alone;
