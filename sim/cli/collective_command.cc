@@ -95,7 +95,8 @@ const std::vector<OptionSpec>& collective_options() {
        "uint64, f8e4m3, f8e5m2",
        "float"},
       {"redop", "o", true, "reduction: sum, prod, min, max, avg (time does not depend on it)", "sum"},
-      {"proto", "", true, "NCCL protocol: LL, LL128, Simple, none (links only), or auto: NCCL's choice under --algo auto, else "
+      {"proto", "", true,
+       "NCCL protocol: LL, LL128, Simple, none (links only), or auto: NCCL's choice under --algo auto, else "
        "the fastest per size",
        "auto"},
       {"ranks", "", true, "use the first N GPUs of the topology (--placement packed:N)", "all"},
