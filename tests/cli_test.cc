@@ -52,6 +52,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"negative_rate.yaml", "negative_rate.yaml:7:31", "field 'links[0].rate'",
                 "expected a positive rate, found -25 GB/s"},
         BadFile{"nccl_pxn.yaml", "nccl_pxn.yaml:3:13", "field 'nccl.pxn'", "expected true or false, found 'maybe'"},
+        BadFile{"nccl_nvls.yaml", "nccl_nvls.yaml:3:14", "field 'nccl.nvls'", "expected true or false, found 'maybe'"},
         BadFile{"sharp_efficiency.yaml", "sharp_efficiency.yaml:3:47",
                 "field 'link_classes.infiniband.sharp_efficiency'", "expected a fraction in [0, 1], found 1.5"},
         BadFile{"failure_fraction.yaml", "failure_fraction.yaml:9:40", "field 'failures.fail[0].fraction'",
