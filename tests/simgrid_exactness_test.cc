@@ -272,7 +272,7 @@ links:
   const double bound = n * (1 + 1.0 / 8) / B;
   EXPECT_GE(r[0].time_s, bound * (1 - 1e-9));
   EXPECT_LE(r[0].time_s, bound * 1.05);
-  // NCCL's NVLS latency on NVLink, Simple: 25 us once (nccl-model.md hwLatencies NVLINK NVLS).
+  // NCCL's NVLS latency on NVLink, Simple: 25 us once (NCCL tuning.cc hwLat NVLINK NVLS).
   EXPECT_NEAR(r[1].time_s - r[0].time_s, 25e-6, 1e-9);
 }
 

@@ -13,8 +13,8 @@
 namespace collsim::collective {
 
 struct ChainOptions {
-  // Named defaults: slices of NCCL Simple's 512 KiB step (nccl-model.md
-  // protocol_structure), but at most 256 per message so that the number of
+  // Named defaults: slices of NCCL Simple's 512 KiB step (NCCL src/init.cc:
+  // a 4 MiB buffer in 8 steps), but at most 256 per message so that the number of
   // simulated flows stays bounded; above 128 MiB slices grow instead.
   double min_slice_bytes = 512.0 * 1024;
   int max_slices = 256;

@@ -52,7 +52,7 @@ double nccl_nvls_tree_chunk_bytes(const NvlsTreeChunking& chunking, double bytes
 // of slice j. The fill costs about 1/slices of the transfer time.
 struct NvlsOptions {
   // NVLS inside one domain. Named defaults: slices of at least 512 KiB
-  // (NCCL Simple's step, nccl-model.md) and at most 32 per portion,
+  // (NCCL Simple's step, src/init.cc) and at most 32 per portion,
   // bounding the flow count (2 p^2 x slices) while keeping the fill under
   // ~3%.
   double min_slice_bytes = 512.0 * 1024;

@@ -13,10 +13,10 @@ namespace {
 
 constexpr double kUs = 1e-6;
 
-// Indexed [protocol - 1] = LL, LL128, Simple (nccl-model.md baseLatencies_us).
+// Indexed [protocol - 1] = LL, LL128, Simple (NCCL tuning.cc baseLat).
 constexpr std::array<double, 3> kBaseRing{6.6, 14.0, 8.4};
 constexpr std::array<double, 3> kBaseTree{6.8, 14.0, 8.4};
-// nccl-model.md hwLatencies_us, [hop kind][protocol].
+// NCCL tuning.cc hwLat, [hop kind][protocol].
 constexpr std::array<std::array<double, 3>, 3> kHwRing{{{0.6, 1.9, 3.4}, {1.0, 2.5, 5.7}, {2.7, 4.0, 14.0}}};
 constexpr std::array<std::array<double, 3>, 3> kHwTree{{{0.6, 1.25, 4.0}, {1.0, 1.9, 4.0}, {5.0, 8.5, 14.0}}};
 constexpr std::array<std::array<double, 3>, 3> kHwNvls{{{0, 0, 25.0}, {0, 0, 0}, {0, 0, 18.0}}};
@@ -34,7 +34,7 @@ constexpr double kPatBandwidthFactor = 0.75;
 // NCCL 2.30.7 src/graph/tuning.cc, CollNetDirect Simple (protocol.h).
 constexpr double kCollNetNet = 31.0;
 constexpr double kCollNetNvlink = 3.7;
-// nccl-model.md protocol_structure: LL lines are 16 B with 8 B of data;
+// NCCL src/include/device.h: LL lines are 16 B with 8 B of data;
 // LL128 lines are 128 B with 120 B of data.
 constexpr std::array<double, 3> kPayload{0.5, 120.0 / 128.0, 1.0};
 // NCCL's default buffer per channel connection, in wire bytes (protocol.h).

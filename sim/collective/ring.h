@@ -21,7 +21,7 @@ namespace collsim::collective {
 
 struct RingOptions {
   // Slices of at least min_slice_bytes (NCCL Simple's 512 KiB step,
-  // nccl-model.md protocol_structure), at most max_slices per chunk.
+  // NCCL src/init.cc), at most max_slices per chunk.
   // Default 1: the slices of one step start together on one connection and
   // share it equally, so under this model they always finish together and
   // slicing changes no result, only the simulation's cost (a test checks

@@ -11,12 +11,12 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // NVLink4 (H100): ring all-reduce peaks near 370 GB/s busbw on 450 GB/s
       // per direction (calibration.yaml h100_8gpu_ring, sjeaugey in
       // nccl-tests #212): 370/450 = 0.822. NCCL's own model agrees:
-      // SM90_NVLINK_BW 20.6 of 25 GB/s per link = 0.824 (nccl-model.md).
-      // NVLS: NCCL's nvlsEfficiency, Hopper 0.85 (nccl-model.md).
+      // SM90_NVLINK_BW 20.6 of 25 GB/s per link = 0.824 (NCCL src/graph/topo.h).
+      // NVLS: NCCL's nvlsEfficiency, Hopper 0.85 (NCCL tuning.cc).
       {"nvlink4", 0.822, 0.85},
       // NVLink5 (B200/GB200): no measurement in calibration.yaml. NCCL's model
-      // SM100_NVLINK_BW 40.1 of 50 GB/s per link = 0.802 (nccl-model.md).
-      // NVLS: NCCL's nvlsEfficiency, Blackwell 0.74 (nccl-model.md).
+      // SM100_NVLINK_BW 40.1 of 50 GB/s per link = 0.802 (NCCL src/graph/topo.h).
+      // NVLS: NCCL's nvlsEfficiency, Blackwell 0.74 (NCCL tuning.cc).
       // NVLS reduction throughput (nvls_reduction, docs/validation.md): the
       // NVSwitch's reduction engines add 0.465 of the GPU-facing line rate in
       // addends per second. FITTED to one measurement: NVLS all-reduce on one
