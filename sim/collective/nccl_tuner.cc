@@ -68,6 +68,15 @@ NcclGraphs nccl_graphs(const NcclSystem& s) {
   const int ppn = std::max(1, s.ranks / std::max(1, s.nodes));
   const double nvl = s.nvlink_GBps > 0 ? s.nvlink_GBps : pci_GBps(arch);
   const auto sp = speeds(arch, inter);
+  // Search pass 2: `speed` rises through the array while below twice `other`
+  // and `holds` the next speed.
+  auto raise = [&](double& speed, double other, auto holds) {
+    for (auto it = sp.rbegin(); it != sp.rend(); ++it) {
+      if (*it <= speed) continue;
+      if (speed >= 2 * other || !holds(*it)) break;
+      speed = *it;
+    }
+  };
   // The per-channel limit a search starts under: the GPU's path to a NIC
   // across nodes, to a peer inside one.
   const double max_bw = inter ? std::min(s.nic_GBps, pci_GBps(arch)) : nvl;
@@ -95,14 +104,8 @@ NcclGraphs nccl_graphs(const NcclSystem& s) {
   // Tree: the ring's channels; on two nodes the in-node speed rises while
   // below twice the network's and NVLink holds it (search.cc pass 2).
   out.tree = ring;
-  if (inter && s.nodes <= 2) {
-    for (auto it = sp.rbegin(); it != sp.rend(); ++it) {
-      const double v = *it;
-      if (v <= out.tree.bw_intra) continue;
-      if (out.tree.bw_intra >= 2 * out.tree.bw_inter || out.tree.channels * v > nvl + 1e-9) break;
-      out.tree.bw_intra = v;
-    }
-  }
+  if (inter && s.nodes <= 2)
+    raise(out.tree.bw_intra, out.tree.bw_inter, [&](double v) { return out.tree.channels * v <= nvl + 1e-9; });
 
   // NVLS: every channel costs every GPU's NVLink v, its head's 2 v.
   if (arch >= NcclArch::kHopper && s.nvswitch && s.nvls && ppn > 1) {
@@ -114,12 +117,8 @@ NcclGraphs nccl_graphs(const NcclSystem& s) {
     }
     // Pass 2 raises the network speed alone, below twice the in-node one,
     // as far as the NIC holds it (inside one node nothing holds it back).
-    for (auto it = sp.rbegin(); out.nvls.channels > 0 && it != sp.rend(); ++it) {
-      const double v = *it;
-      if (v <= out.nvls.bw_inter) continue;
-      if (out.nvls.bw_inter >= 2 * out.nvls.bw_intra || (inter && v > max_bw + 1e-9)) break;
-      out.nvls.bw_inter = v;
-    }
+    if (out.nvls.channels > 0)
+      raise(out.nvls.bw_inter, out.nvls.bw_intra, [&](double v) { return !inter || v <= max_bw + 1e-9; });
   }
   if (s.collnet && inter && s.nics > 0) out.collnet = {std::min(kMaxDirectChannels, s.nics), ring_speed, ring_speed};
   return out;

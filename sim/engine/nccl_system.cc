@@ -13,8 +13,9 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   std::unordered_set<int> domains;
   const int home = network.nvlink_domain_of(first);
   for (int g : gpus) {
-    domains.insert(network.nvlink_domain_of(g));
-    if (network.nvlink_domain_of(g) != home || !(network.nic_line_rate_Bps(g) > 0)) continue;
+    const int domain = network.nvlink_domain_of(g);
+    domains.insert(domain);
+    if (domain != home || !(network.nic_line_rate_Bps(g) > 0)) continue;
     ++s.nics;
     if (s.nic_GBps == 0) s.nic_GBps = network.nic_line_rate_Bps(g) / 1e9;
   }

@@ -113,8 +113,9 @@ std::vector<std::pair<std::string, collective::Protocol>> nccl_order(const TuneC
                    [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
   std::vector<std::pair<std::string, collective::Protocol>> out;
   for (auto& [t, algo, proto] : timed) {
-    *predicted +=
-        fmt::format("{}{}/{} {:.2f} us", predicted->empty() ? "" : ", ", algo, collective::protocol_name(proto), t);
+    if (predicted)
+      *predicted +=
+          fmt::format("{}{}/{} {:.2f} us", predicted->empty() ? "" : ", ", algo, collective::protocol_name(proto), t);
     out.emplace_back(std::move(algo), proto);
   }
   return out;
@@ -147,7 +148,9 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     // `auto`: what NCCL's own model picks, simulated alone; a pair that
     // cannot run here gives way to NCCL's next (named among the skipped).
     std::vector<std::pair<std::string, collective::Protocol>> order;
-    if (choice.algorithm == "auto") order = nccl_order(c, *algos, protos, choice.nccl, &out.nccl_model[i]);
+    // NCCL's predictions as text only for the log (fastest() prints them).
+    std::string* predicted = log::enabled(spdlog::level::info) ? &out.nccl_model[i] : nullptr;
+    if (choice.algorithm == "auto") order = nccl_order(c, *algos, protos, choice.nccl, predicted);
     for (const auto& [algo, proto] : order) {
       const std::string name = fmt::format("{} {}", algo, collective::protocol_name(proto));
       if (algo == "pat") {

@@ -66,8 +66,9 @@ struct Candidates {
   // Per case: algorithms not simulated and why, one line each
   // ("tree: 6.1e+07 transfers x ranks to simulate, above 5e+07").
   std::vector<std::vector<std::string>> skipped;
-  // Per case under `auto`: NCCL's predicted time of each pair it would run,
-  // fastest first ("tree/LL128 60.41 us, ..."); empty without NCCL's model.
+  // Per case under `auto`, when info logging is on: NCCL's predicted time of
+  // each pair it would run, fastest first ("tree/LL128 60.41 us, ..."); empty
+  // otherwise.
   std::vector<std::string> nccl_model;
 };
 
