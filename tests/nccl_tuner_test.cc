@@ -15,6 +15,7 @@ namespace {
 
 using collsim::collective::nccl_graphs;
 using collsim::collective::nccl_predicted_time_us;
+using collsim::collective::NcclRelease;
 using collsim::collective::NcclSystem;
 using collsim::collective::Op;
 using collsim::collective::Protocol;
@@ -66,9 +67,11 @@ TEST(NcclGraphs, H100NodesOnInfiniBand) {
 }
 
 // GB200 partitions of 4 GPUs (NVIDIA/nccl issue 1801's first system, NVLS
-// off, so no NVLS graph): 4
-// NICs of 50 give 4 ring channels at 48 (192, short of NVLink's 721.8; 2
-// per NIC at 24 only ties it), and Blackwell doubles 4 channels: 8 x 24.
+// off, so no NVLS graph) under that issue's NCCL 2.27.3, whose sm100
+// network array starts at 47.9: 4 NICs of 50 give 4 ring channels at 47.9
+// (191.6, short of NVLink's 721.8), then 2 per NIC at 24 give 192 and win;
+// 24 < 25 is not duplicated: 8 x 24. (Under 2.30.7 the array's 48 gives
+// 4 x 48, which ties 8 x 24, and Blackwell doubles 4 channels: 8 x 24 too.)
 TEST(NcclGraphs, Gb200PartitionsOfFour) {
   NcclSystem s;
   s.gpu_model = "gb200";
@@ -95,6 +98,42 @@ TEST(NcclGraphs, Gb200PartitionsOfFour) {
   const double tree_lat = 8.4 + 2 * ((4 - 1) * 4.0 + 1 * 14.0);  // log2(3) = 1 level
   EXPECT_NEAR(tree, tree_lat + bytes / (1000 * 0.5 * 0.92 * 192.0), 1e-6 * tree);
   EXPECT_LT(ring, tree);
+}
+
+// Two HGX B200 nodes, 8 NICs of 50 GB/s (the 2-node B200 curve of
+// tests/validation/more-curves.yaml, NCCL 2.26.2). Both releases find 8 ring
+// channels at 48 (PCIe's 48 bounds the path to a NIC; 8 x 48 = 384 and no
+// slower speed reaches more before 0.49 x 48; Hopper and later keep 8
+// channels under 50 undoubled). The tree's two-node pass 2 raises its
+// in-node speed through the network array while below 2 x 48 and 8 x speed
+// fits NVLink's 721.8: 2.26.2's array tops at 48, so it stays 48; 2.30.7's
+// holds 80 and 86 (688), not 96 (768).
+TEST(NcclGraphs, B200TwoNodesFollowTheRelease) {
+  NcclSystem s = dgx_h100(2);
+  s.gpu_model = "b200";
+  s.nvlink_GBps = 18 * 40.1;
+  const NcclRelease r2262{2, 26, 2};
+  const auto old_graphs = nccl_graphs(s, r2262);
+  const auto new_graphs = nccl_graphs(s);
+  EXPECT_EQ(old_graphs.ring.channels, 8);
+  EXPECT_DOUBLE_EQ(old_graphs.ring.bw_inter, 48);
+  EXPECT_EQ(new_graphs.ring.channels, 8);
+  EXPECT_DOUBLE_EQ(old_graphs.tree.bw_intra, 48);
+  EXPECT_DOUBLE_EQ(new_graphs.tree.bw_intra, 86);
+
+  // NCCL 2.26.2's model at 1 GiB (its tuning.cc): NVLSTree busBw 8 x
+  // min(48, 48), algbw x 5/6, latency 25 + 2 x log2(2) x 14 us; tree
+  // Simple min(0.92 x 384, 8 x 82.8) x 0.5, latency 8.4 + 2 (7 x 4.0 + 14);
+  // ring Simple 384 x 16 / 30. NVLSTree is fastest: what the measured
+  // 677 GB/s at 1 GiB needs (a tree at 8 x 48 could not reach it).
+  const double b = 1 << 30;
+  auto t = [&](const char* algo) {
+    return nccl_predicted_time_us(Op::kAllReduce, algo, Protocol::kSimple, b, s, old_graphs, r2262);
+  };
+  EXPECT_NEAR(t("nvlstree"), 25 + 2 * 14 + b / (1000 * 384.0 * 5 / 6), 1e-6 * b / 320e3);
+  EXPECT_NEAR(t("tree"), 8.4 + 2 * (7 * 4.0 + 14) + b / (1000 * 0.92 * 384 * 0.5), 1e-6 * b / 176e3);
+  EXPECT_LT(t("nvlstree"), t("tree"));
+  EXPECT_LT(t("nvlstree"), t("ring"));
 }
 
 // ncclTopoTuneModel and ncclTopoGetAlgoTime on one H100 node, 1 GiB:

@@ -10,15 +10,6 @@ namespace collsim::collective {
 
 namespace {
 
-// NCCL 2.30.7 src/graph/search.cc: the per-channel speeds (GB/s) its search
-// tries, inside one node and across nodes, per GPU generation.
-constexpr std::array<double, 13> kIntra{40, 30, 20, 18, 15, 12, 10, 9, 7, 6, 5, 4, 3};
-constexpr std::array<double, 19> kInter{48, 30, 28, 24, 20, 18, 15, 12, 10, 9, 7, 6, 5, 4, 3, 2.4, 1.2, 0.24, 0.12};
-constexpr std::array<double, 11> kIntraSm90{60, 50, 40, 30, 24, 20, 15, 12, 11, 6, 3};
-constexpr std::array<double, 17> kInterSm90{48, 45, 42, 40, 30, 24, 22, 20, 17.5, 15, 12, 6, 3, 2.4, 1.2, 0.24, 0.12};
-constexpr std::array<double, 12> kIntraSm100{90, 80, 70, 60, 50, 45, 40, 30, 24, 20, 19, 18};
-constexpr std::array<double, 20> kInterSm100{96, 86,   80, 48, 45.1, 42, 40,  30,  24,   22,
-                                             20, 17.5, 15, 12, 6,    3,  2.4, 1.2, 0.24, 0.12};
 // NCCL's channel limits (src/include/device.h MAXCHANNELS 64; rings and
 // trees search at most half, src/init.cc; NVLS heads at most
 // NCCL_MAX_NVLS_ARITY 32; CollNet Direct heads NCCL_MAX_DIRECT_ARITY + 1).
@@ -30,12 +21,6 @@ constexpr int kMaxDirectChannels = 8;
 // (NCCL's topology dump on an H20 node: "PCI[48.0] - GPU", NVIDIA/nccl issue
 // 1189), and the same figure for a node without NVLink.
 double pci_GBps(NcclArch arch) { return arch == NcclArch::kHopper || arch == NcclArch::kBlackwell ? 48.0 : 24.0; }
-
-std::span<const double> speeds(NcclArch arch, bool inter) {
-  if (arch == NcclArch::kBlackwell) return inter ? std::span<const double>(kInterSm100) : kIntraSm100;
-  if (arch == NcclArch::kHopper) return inter ? std::span<const double>(kInterSm90) : kIntraSm90;
-  return inter ? std::span<const double>(kInter) : kIntra;
-}
 
 int floor_div(double a, double b) { return b > 0 ? static_cast<int>(std::floor(a / b + 1e-9)) : 0; }
 
@@ -52,22 +37,15 @@ void dup_channels(NcclGraph& g, NcclArch arch) {
 
 }  // namespace
 
-NcclArch nccl_arch(std::string_view m) {
-  if (m == "v100") return NcclArch::kVolta;
-  if (m == "a100") return NcclArch::kAmpere;
-  if (m == "h100" || m == "h200") return NcclArch::kHopper;
-  if (m == "b200" || m == "b300" || m == "gb200" || m == "gb300") return NcclArch::kBlackwell;
-  return NcclArch::kUnknown;
-}
-
-NcclGraphs nccl_graphs(const NcclSystem& s) {
+NcclGraphs nccl_graphs(const NcclSystem& s, NcclRelease release) {
   NcclGraphs out;
   const NcclArch arch = nccl_arch(s.gpu_model);
   if (arch == NcclArch::kUnknown || s.ranks < 2) return out;
   const bool inter = s.nodes > 1;
   const int ppn = std::max(1, s.ranks / std::max(1, s.nodes));
   const double nvl = s.nvlink_GBps > 0 ? s.nvlink_GBps : pci_GBps(arch);
-  const auto sp = speeds(arch, inter);
+  const NcclTables tables = nccl_tables(arch, release);
+  const auto sp = inter ? tables.speeds_inter : tables.speeds_intra;
   // Search pass 2: `speed` rises through the array while below twice `other`
   // and `holds` the next speed.
   auto raise = [&](double& speed, double other, auto holds) {
@@ -147,12 +125,6 @@ constexpr std::array<Table, 3> kHwLat{{
     {{{1.0, 1.9, 4.0}, {1.0, 2.5, 5.7}, {0, 0, 3.7}, {0, 0, 0}, {0, 0, 0}, {0, 0, 4.0}}},     // PCI
     {{{5.0, 8.5, 14}, {2.7, 4.0, 14.0}, {0, 0, 31}, {0, 0, 18}, {0, 0, 20.9}, {0, 0, 14}}},   // network
 }};
-// perChMaxRingLL128Bws, perChMaxNVLSTreeBws and nvlsEfficiency by
-// generation (Volta, Ampere, Hopper, Blackwell).
-constexpr std::array<double, 4> kRingLL128{20.0, 20.0, 36.7, 40.0};
-constexpr std::array<std::array<double, 3>, 4> kNvlsTreeCh{
-    {{26.5, 18.5, 10.0}, {24.0, 23.6, 17.8}, {0.0, 57.7, 45.5}, {0.0, 96.0, 80.0}}};
-constexpr std::array<double, 4> kNvlsEfficiency{0.0, 0.0, 0.85, 0.74};
 // treeCorrectionFactor[protocol][log2(bytes / 64)], 64 B to 256 MiB.
 constexpr std::array<std::array<double, 24>, 3> kTreeCorrection{{
     {1.0, 1.0, 1.0, 1.0, .9, .8, .7, .7, .7, .7, .6, .5, .4, .4, .5, .6, .7, .8, .9, 1.0, 1.0, 1.0, 1.0, 1.0},
@@ -190,29 +162,32 @@ double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protoc
                        : a == kCollNetDirect     ? graphs.collnet
                                                  : graphs.nvls;
   if (g.channels == 0) return -1;
-  const auto ai = static_cast<std::size_t>(arch) - 1;  // Volta 0 .. Blackwell 3
+  const NcclTables t = nccl_tables(arch, release);
   const auto p = static_cast<std::size_t>(protocol) - 1;
   const int nsteps = allreduce ? 2 * (ranks - 1) : gather ? ranks - 1 : ranks;
-  const std::size_t column = nodes == 1 ? 0 : nodes == 2 ? 1 : 2;
+  const std::size_t column = nccl_node_column(nodes);
 
   // Bandwidth (ncclTopoTuneModel).
   double bw = nodes <= 2 || a == kCollNetDirect ? g.bw_intra : g.bw_inter;
   if (a == kNvls || a == kNvlsTree) {
-    if (g.channels < 2) return -1;
-    double intra = g.bw_intra * kNvlsEfficiency[ai] * (g.channels - 1) / g.channels;
-    intra *= allreduce ? 2.0 : (ppn - 1) / ppn;
-    const double inter_bw = g.bw_inter * (nodes <= 2 && a == kNvlsTree ? 2 : 1);
-    bw = std::min({intra, inter_bw, a == kNvlsTree ? kNvlsTreeCh[ai][column] : std::numeric_limits<double>::max()});
+    if (t.nvls_efficiency_model) {
+      if (g.channels < 2) return -1;
+      double intra = g.bw_intra * t.nvls_efficiency * (g.channels - 1) / g.channels;
+      intra *= allreduce ? 2.0 : (ppn - 1) / ppn;
+      const double inter_bw = g.bw_inter * (nodes <= 2 && a == kNvlsTree ? 2 : 1);
+      bw = std::min({intra, inter_bw, a == kNvlsTree ? t.nvls_tree[column] : std::numeric_limits<double>::max()});
+    } else {
+      bw = std::min(g.bw_intra, a == kNvlsTree && nodes > 2 ? g.bw_inter / 2 : g.bw_inter);
+    }
   }
   double bus = g.channels * bw;
-  const double ll_max = ring_protocol_cap_Bps(Protocol::kLL, s.gpu_model, nodes, 1) / 1e9;
-  const NcclTreeChannelCaps tree_caps = nccl_tree_channel_caps(s.gpu_model, nodes, release);
+  const double ll_max = ll_max_GBps(s.gpu_model, nodes, release);
   if (a == kRing && protocol == Protocol::kLL) bus = std::min(ll_max, bus * 0.5);
-  if (a == kRing && protocol == Protocol::kLL128) bus = std::min(bus * 0.92, g.channels * kRingLL128[ai]);
-  if (a == kTree && allreduce) bus = std::min(bus * 0.92, g.channels * tree_caps.simple);
+  if (a == kRing && protocol == Protocol::kLL128) bus = std::min(bus * 0.92, g.channels * t.ring_ll128[column]);
+  if (a == kTree && allreduce) bus = std::min(bus * 0.92, g.channels * t.tree[column]);
   if (a == kTree && protocol == Protocol::kLL) bus = std::min(bus / 3.8, ll_max);
   if (a == kTree && protocol == Protocol::kLL128)
-    bus = std::min(bus * (nodes == 1 ? 7.0 / 9.0 : 120.0 / 128.0), g.channels * tree_caps.ll128);
+    bus = std::min(bus * (nodes == 1 ? 7.0 / 9.0 : 120.0 / 128.0), g.channels * t.tree_ll128[column]);
   if (a == kPat) bus *= 0.75;
   if (a == kCollNetDirect) {
     double factor = ppn / g.channels;  // GPUs per NIC
@@ -220,16 +195,22 @@ double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protoc
     bus /= factor;
     if (arch >= NcclArch::kHopper) bus *= 0.85;
   }
-  if (!(a != kRing && gather)) bus *= a == kRing || a == kNvls || a == kNvlsTree ? double(ranks) / nsteps : 0.5;
+  const bool nvls_family = a == kNvls || a == kNvlsTree;
+  if (!(a != kRing && gather))
+    bus *= a == kRing                               ? double(ranks) / nsteps
+           : nvls_family && t.nvls_efficiency_model ? double(ranks) / nsteps
+           : nvls_family                            ? 5.0 / 6.0
+                                                    : 0.5;
   if (!(bus > 0)) return -1;
 
   // Latency.
   const std::size_t intra_hw = s.nvlink_GBps > 0 ? 0 : 1;
   const auto ax = static_cast<std::size_t>(a);
   double intra_lat = kHwLat[intra_hw][ax][p];
-  const double inter_lat = ppn == 1 ? kHwLat[2][kTree][p] : kHwLat[2][ax][p];  // IB reports no latency of its own
+  double inter_lat = ppn == 1 ? kHwLat[2][kTree][p] : kHwLat[2][ax][p];  // IB reports no latency of its own
+  if (a == kNvlsTree && ppn != 1) inter_lat = t.nvls_tree_net_latency_us;
   double lat = kBaseLat[ax][p];
-  const bool amd = s.gpu_model == "a100";
+  const bool amd = nccl_host(s.gpu_model) == NcclHost::kAmd;
   if (a == kRing) {
     if (bcast) {
       // ASSUMPTION: one node's channels are all alike (sameChannels), so one
@@ -258,9 +239,10 @@ double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protoc
 
   // Time (ncclTopoGetAlgoTime), one operation.
   const int log_size = log2i(std::floor(bytes / 64));
-  const bool x86 = s.gpu_model != "gb200" && s.gpu_model != "gb300";
+  const bool x86 = nccl_host(s.gpu_model) != NcclHost::kArm;
+  const bool nvls_tree_correction = t.nvls_tree_correction && arch == NcclArch::kBlackwell && x86;
   if (allreduce && log_size >= 0 &&
-      ((a == kTree && log_size < 23) || (a == kNvlsTree && log_size < 24 && arch == NcclArch::kBlackwell && x86)))
+      ((a == kTree && log_size < 23) || (a == kNvlsTree && log_size < 24 && nvls_tree_correction)))
     bus *= kTreeCorrection[p][static_cast<std::size_t>(log_size)];
   if (a == kRing && simple && nodes > 1 && allreduce && bytes / (graphs.ring.channels * double(ranks)) >= 64)
     lat *= arch == NcclArch::kVolta ? 1.9 : 1.4;  // NCCL: "plateau effect of ring"

@@ -19,15 +19,11 @@
 #include <string>
 #include <string_view>
 
+#include "sim/collective/nccl_tables.h"
 #include "sim/collective/ops.h"
 #include "sim/collective/protocol.h"
 
 namespace collsim::collective {
-
-enum class NcclArch { kUnknown, kVolta, kAmpere, kHopper, kBlackwell };
-// By the GPU model's generation (gpu_models.h names): a100 Ampere; h100, h200
-// Hopper; b200, b300, gb200, gb300 Blackwell; anything else kUnknown.
-NcclArch nccl_arch(std::string_view gpu_model);
 
 // What NCCL's topology search sees of the ranks of one communicator: every
 // node alike (NCCL's node is an NVLink domain, MNNVL racks included).
@@ -35,8 +31,7 @@ struct NcclSystem {
   // The GPU model (gpu_models.h names). Its generation picks NCCL's tables;
   // one NCCL does not know (nccl_arch kUnknown) leaves no model, and the
   // tuner simulates every candidate instead. The host CPU follows it
-  // (ring_protocol_cap_Bps's ASSUMPTION: AMD x86 under A100, Arm Grace
-  // under GB200 and GB300, Intel x86 otherwise): NCCL's LL bandwidth, its
+  // (nccl_tables.h, ASSUMPTION nccl_host): NCCL's LL bandwidth, its
   // network overhead and its NVLSTree correction depend on it.
   std::string gpu_model;
   int nodes = 1;  // NVLink domains the ranks span
@@ -68,8 +63,8 @@ struct NcclGraphs {
 // ASSUMPTION (named nccl_graphs; NCCL's search explores real paths, this
 // counts capacities): NCCL's search for each graph, reduced to the limits it
 // meets on a node whose GPUs share NVSwitches and whose NICs each serve one
-// GPU. A speed s is tried from NCCL's per-generation speed arrays
-// (search.cc: sm90/sm100 intra and inter) downwards, from the first not
+// GPU. A speed s is tried from NCCL's per-generation speed arrays of
+// `release` (search.cc: sm90/sm100 intra and inter; nccl_tables.h) downwards, from the first not
 // above the node's per-channel limit (the NIC across nodes, NVLink inside
 // one); at s it fits channels = min(32, NVLink / s, NICs x floor(NIC / s))
 // (a ring channel crosses each GPU's NVLink once and one NIC), keeps the
@@ -83,15 +78,17 @@ struct NcclGraphs {
 // then raises its network speed alone while below twice s and, across
 // nodes, within the NIC. CollNet
 // (Direct): one channel per NIC, at most 8, at the ring's speed.
-NcclGraphs nccl_graphs(const NcclSystem& system);
+NcclGraphs nccl_graphs(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
 
 // NCCL's predicted time in microseconds of `algo` ("ring", "tree", "nvls",
 // "nvlstree", "collnetdirect", "pat") with `protocol` for `op` on `bytes`,
 // or a negative value where NCCL would not run the pair (no graph, a
 // protocol it disables, NVLSTree on one node, CollNet not enabled, PAT with
-// more than one GPU per node, an op NCCL's model does not cover). NCCL's
-// 2.30.7 latencies throughout; the tree's per-channel caps follow `release`
-// (tree_protocol_cap_Bps).
+// more than one GPU per node, an op NCCL's model does not cover). The
+// formula is 2.30.7's; the tables it reads (per-channel caps, NVLSTree's
+// network latency and size correction) and the NVLS bandwidth model (before
+// 2.28.3: min(in-node, network) x 5/6) follow `release` (nccl_tables.h).
+// `graphs` should come from nccl_graphs under the same release.
 double nccl_predicted_time_us(Op op, std::string_view algo, Protocol protocol, double bytes, const NcclSystem& system,
                               const NcclGraphs& graphs, NcclRelease release = kDefaultNcclRelease);
 

@@ -7,6 +7,8 @@
 #include <cctype>
 #include <string>
 
+#include "sim/collective/nccl_tables.h"
+
 namespace collsim::collective {
 
 namespace {
@@ -44,17 +46,7 @@ constexpr std::array<double, 3> kWindow{8.0 * 512 * 8 * 16, 120.0 * 640 * 8 * 8,
 
 double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels) {
   if (protocol != Protocol::kLL || channels < 1) return 0;
-  // Single node: by GPU generation. Across nodes: by host CPU vendor
-  // (protocol.h), row 0 Intel or other, row 1 AMD; columns 2 nodes, more.
-  double one_node = 0;
-  bool amd_host = false;
-  if (gpu_model == "a100") one_node = 87.7, amd_host = true;
-  if (gpu_model == "h100" || gpu_model == "h200") one_node = 141.0;
-  if (gpu_model == "b200" || gpu_model == "gb200" || gpu_model == "b300" || gpu_model == "gb300") one_node = 282.0;
-  if (one_node == 0) return 0;
-  constexpr std::array<std::array<double, 2>, 2> kAcrossNodes{{{39.0, 20.4}, {22.5, 19.0}}};
-  const double cap = nodes <= 1 ? one_node : kAcrossNodes[amd_host ? 1 : 0][nodes == 2 ? 0 : 1];
-  return cap * 1e9 / channels;
+  return ll_max_GBps(gpu_model, nodes) * 1e9 / channels;
 }
 
 Expected<NcclRelease> parse_nccl_release(std::string_view text) {
@@ -86,19 +78,11 @@ std::string to_string(NcclRelease release) {
 }
 
 NcclTreeChannelCaps nccl_tree_channel_caps(std::string_view gpu_model, int nodes, NcclRelease release) {
-  int arch = -1;  // Ampere, Hopper, Blackwell (NCCL 2.28 on), Blackwell (NCCL 2.25-2.27)
-  if (gpu_model == "a100") arch = 0;
-  if (gpu_model == "h100" || gpu_model == "h200") arch = 1;
-  if (gpu_model == "b200" || gpu_model == "gb200" || gpu_model == "b300" || gpu_model == "gb300") arch = 2;
-  if (arch < 0 || nodes < 1) return {};
-  if (arch == 2 && release < NcclRelease{2, 28, 0}) arch = 3;
-  constexpr std::array<std::array<double, 3>, 4> kPerChTree{
-      {{24.0, 23.6, 17.8}, {38.7, 41.4, 36.0}, {70.0, 42.8, 24.0}, {2 * 38.7, 2 * 41.4, 2 * 36.0}}};
-  constexpr std::array<std::array<double, 3>, 4> kPerChTreeLL128{
-      {{20.0, 20.0, 20.0}, {36.7, 36.7, 29.0}, {55.6, 31.67, 20.0}, {2 * 36.7, 2 * 36.7, 2 * 29.0}}};
-  const auto a = static_cast<std::size_t>(arch);
-  const std::size_t column = nodes == 1 ? 0 : nodes == 2 ? 1 : 2;
-  return {kPerChTree[a][column], kPerChTreeLL128[a][column]};
+  const NcclArch arch = nccl_arch(gpu_model);
+  if (arch == NcclArch::kUnknown || nodes < 1) return {};
+  const NcclTables t = nccl_tables(arch, release);
+  const std::size_t column = nccl_node_column(nodes);
+  return {t.tree[column], t.tree_ll128[column]};
 }
 
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
@@ -110,7 +94,7 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   double bus = channels * caps.simple;
   if (protocol == Protocol::kLL128) bus = std::min(bus, channels * caps.ll128);
   if (protocol == Protocol::kLL) {
-    const double ll = ring_protocol_cap_Bps(protocol, gpu_model, nodes, 1) / 1e9;  // llMaxBw, GB/s
+    const double ll = ll_max_GBps(gpu_model, nodes, release);
     if (ll > 0) bus = std::min(bus, ll);
   }
   return 0.5 * bus * 1e9;

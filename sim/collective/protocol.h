@@ -44,13 +44,10 @@ struct ProtocolCosts {
 };
 
 // NCCL's throughput limit of the LL protocol on rings, from its tuning
-// model (NCCL 2.30.7 src/graph/tuning.cc, llMaxBws): LL carries at most
-// llMaxBw of payload per GPU (flag polling, not the links, sets it). On one
-// node NCCL indexes it by GPU generation (Ampere 87.7, Hopper 141,
-// Blackwell 282 GB/s); across nodes by the host CPU's vendor (Intel or
-// other: 39.0 on 2 nodes, 20.4 on more; AMD: 22.5, 19.0). ASSUMPTION: the
-// host CPU of NVIDIA's DGX system for the GPU model (A100: AMD EPYC; H100,
-// H200, B200, B300: Intel Xeon; GB200, GB300: Grace, counted as "other").
+// model (src/graph/tuning.cc, llMaxBws): LL carries at most llMaxBw of
+// payload per GPU (flag polling, not the links, sets it); nccl_tables.h
+// ll_max_GBps gives the values, by GPU generation in one node and by the host
+// CPU (its ASSUMPTION nccl_host) across nodes.
 // Returns the payload cap of one of the ring's `channels` channels in
 // bytes/s, 0 when there is none (other protocols, a GPU model collsim does
 // not place). NCCL's LL128 limit (perChMaxRingLL128Bws, per NCCL channel)
@@ -83,7 +80,8 @@ std::string to_string(NcclRelease release);  // "2.27.3"
 // 2 x 41.4 / 2 x 36.0 in 2.25.1-2.27.7), LL128 also at most
 // perChMaxTreeLL128Bw (Ampere 20 / 20 / 20, Hopper 36.7 / 36.7 / 29.0;
 // Blackwell 55.6 / 31.67 / 20.0 from 2.28.3, 2 x 36.7 / 2 x 36.7 / 2 x 29.0
-// before), LL at most llMaxBw in all (as ring_protocol_cap_Bps); NCCL's
+// before; nccl_tables.h holds every release's values), LL at most llMaxBw
+// in all (as ring_protocol_cap_Bps); NCCL's
 // tree moves half its bus bandwidth as algorithm bandwidth. The kernel, not
 // the links, sets it: a tree channel's threads both reduce up and broadcast
 // down. Measured trees follow each release's table: 8 B200s per node under

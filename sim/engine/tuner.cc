@@ -93,7 +93,7 @@ std::vector<std::pair<std::string, collective::Protocol>> nccl_order(const TuneC
                                                                      std::string* predicted) {
   std::vector<std::tuple<double, std::string, collective::Protocol>> timed;
   const auto& sys = c.params.nccl_system;
-  const auto graphs = collective::nccl_graphs(sys);
+  const auto graphs = collective::nccl_graphs(sys, release);
   log::debug(
       "NCCL's view: {} x {} ranks on {} nodes, NVLink {:.1f} GB/s, {} NICs of {:.1f} GB/s; graphs ring {} x {}/{}, "
       "tree {} x {}/{}, nvls {} x {}/{}",
