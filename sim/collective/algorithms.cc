@@ -137,6 +137,8 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
 
 }  // namespace
 
+bool transfers_depend_on_protocol(const std::string& algo) { return algo == "tree"; }
+
 Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes, const AlgoParams& params) {
   if (params.root < 0 || params.root >= ranks) {
     return make_error(fmt::format("root {} is not a rank (0-{})", params.root, ranks - 1));

@@ -26,6 +26,12 @@ struct AlgorithmInfo {
 };
 const std::vector<AlgorithmInfo>& algorithm_table();
 
+// Whether `algo`'s transfers depend on the protocol it is built for: the
+// tree pipelines in NCCL's chunk of each protocol (tree.h
+// TreeOptions::protocol); every other algorithm moves the same transfers
+// whatever the protocol, so one build serves all its protocol candidates.
+bool transfers_depend_on_protocol(const std::string& algo);
+
 // Algorithm names for `op`, in order of preference (first = default).
 std::vector<std::string> algorithms_for(Op op);
 // The subset NCCL would run for `op` (the tuner's default candidates), in

@@ -104,6 +104,21 @@ NcclTables nccl_tables(NcclArch arch, NcclRelease r) {
   return t;
 }
 
+double nccl_nvlink_GBps_per_link(NcclArch arch) {
+  switch (arch) {
+    case NcclArch::kUnknown:
+      return 0;
+    case NcclArch::kVolta:
+    case NcclArch::kAmpere:
+      return 20.0;
+    case NcclArch::kHopper:
+      return 20.6;
+    case NcclArch::kBlackwell:
+      return 40.1;
+  }
+  return 0;
+}
+
 double ll_max_GBps(std::string_view gpu_model, int nodes, NcclRelease release) {
   const NcclArch arch = nccl_arch(gpu_model);
   if (arch == NcclArch::kUnknown) return 0;

@@ -73,6 +73,10 @@ struct NcclTables {
 // All zeros (and empty speed arrays) for kUnknown.
 NcclTables nccl_tables(NcclArch arch, NcclRelease release = kDefaultNcclRelease);
 
+// NCCL's bandwidth of one NVLink, GB/s (src/graph/topo.h: SM70 and SM80
+// 20.0, SM90 20.6, SM100 40.1); 0 for kUnknown.
+double nccl_nvlink_GBps_per_link(NcclArch arch);
+
 // The column of a per-channel table for `nodes` (1, 2, 3+).
 inline std::size_t nccl_node_column(int nodes) { return nodes <= 1 ? 0 : nodes == 2 ? 1 : 2; }
 

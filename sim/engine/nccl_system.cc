@@ -22,14 +22,13 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   s.nodes = static_cast<int>(domains.size());
   s.nvswitch = network.nvswitch_endpoint_near(first) >= 0;
   s.nvls = network.nvls_enabled() && network.nvls_efficiency_near(first) > 0;
-  // NCCL's per-link NVLink figures (src/graph/topo.h SM70/SM80 20.0, SM90
-  // 20.6, SM100 40.1 GB/s) against each generation's per-link line rate.
+  // NCCL's per-link NVLink figure (nccl_tables.h) times the links: the GPU's
+  // NVLink line rate over one link's (NVLink 5, Blackwell: 50 GB/s each way;
+  // NVLink 3 and 4: 25 GB/s).
   const auto arch = collective::nccl_arch(s.gpu_model);
   const double per_link = arch == collective::NcclArch::kBlackwell ? 50e9 : 25e9;
-  const double nccl_per_link = arch == collective::NcclArch::kBlackwell ? 40.1
-                               : arch == collective::NcclArch::kHopper  ? 20.6
-                                                                        : 20.0;
-  s.nvlink_GBps = std::round(network.nvlink_line_rate_Bps(first) / per_link) * nccl_per_link;
+  s.nvlink_GBps =
+      std::round(network.nvlink_line_rate_Bps(first) / per_link) * collective::nccl_nvlink_GBps_per_link(arch);
   s.collnet = network.collnet_enabled() && network.has_sharp();
   return s;
 }

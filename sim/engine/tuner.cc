@@ -82,6 +82,22 @@ std::string guard(const collective::Schedule& s, int ranks, const TunerChoice& c
   return {};
 }
 
+// One candidate: PAT's slice weighed before it is built (as an all-to-all's),
+// the schedule built for `proto`, then, when `guarded`, weighed against the
+// backend's cost guard. The error's message says why it cannot run here.
+Expected<collective::Schedule> build_candidate(const TuneCase& c, const std::string& algo, collective::Protocol proto,
+                                               const TunerChoice& choice, const std::string& backend, bool guarded) {
+  if (algo == "pat") {
+    if (std::string why = all_pairs_refusal(backend, c.ranks, "a PAT slice"); !why.empty()) return make_error(why);
+  }
+  collective::AlgoParams params = c.params;
+  params.protocol = proto;
+  auto s = collective::build_schedule(c.op, algo, c.ranks, c.bytes, params);
+  if (!s || !guarded) return s;
+  if (std::string why = guard(*s, c.ranks, choice, backend); !why.empty()) return make_error(why);
+  return s;
+}
+
 // `auto`'s candidates as NCCL orders them (collective/nccl_tuner.h): the
 // pairs NCCL's model would run for the case, by its predicted time, fastest
 // first. Empty where NCCL's model does not cover the case (a GPU model it
@@ -152,19 +168,9 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     std::string* predicted = log::enabled(spdlog::level::info) ? &out.nccl_model[i] : nullptr;
     if (choice.algorithm == "auto") order = nccl_order(c, *algos, protos, choice.nccl, predicted);
     for (const auto& [algo, proto] : order) {
-      const std::string name = fmt::format("{} {}", algo, collective::protocol_name(proto));
-      if (algo == "pat") {
-        if (const std::string why = all_pairs_refusal(backend, c.ranks, "a PAT slice"); !why.empty()) {
-          skipped.push_back(fmt::format("{}: {}", name, why));
-          continue;
-        }
-      }
-      collective::AlgoParams params = c.params;
-      params.protocol = proto;
-      auto s = collective::build_schedule(c.op, algo, c.ranks, c.bytes, params);
-      std::string why = s ? guard(*s, c.ranks, choice, backend) : s.error().message;
-      if (!why.empty()) {
-        skipped.push_back(fmt::format("{}: {}", name, why));
+      auto s = build_candidate(c, algo, proto, choice, backend, true);
+      if (!s) {
+        skipped.push_back(fmt::format("{} {}: {}", algo, collective::protocol_name(proto), s.error().message));
         continue;
       }
       out.of_case[i].push_back(out.schedules.size());
@@ -187,28 +193,18 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
         skipped.push_back(fmt::format("nvls: {}", collective::kNvlsAcrossDomains));
         continue;
       }
-      if (algo == "pat") {
-        // NCCL runs PAT only with one GPU per node (collective/pat.h): not
-        // a candidate otherwise. Its slice is p (p - 1) transfers, weighed
-        // before it is built, as an all-to-all's.
-        if (choosing_algorithm &&
-            static_cast<int>(collective::group_by_domain(c.params.domain_of_rank).size()) != c.ranks)
-          continue;
-        if (const std::string why = all_pairs_refusal(backend, c.ranks, "a PAT slice"); !why.empty()) {
-          if (!choosing_algorithm) return make_error(why);
-          skipped.push_back(fmt::format("{}: {}", algo, why));
-          continue;
-        }
-      }
+      // NCCL runs PAT only with one GPU per node (collective/pat.h): not a
+      // candidate otherwise.
+      if (choosing_algorithm && algo == "pat" &&
+          static_cast<int>(collective::group_by_domain(c.params.domain_of_rank).size()) != c.ranks)
+        continue;
       std::string refusal;  // the last reason one of this algorithm's candidates could not run
       bool any = false;
       int body = -1;  // this algorithm's first candidate: the others share its transfers
       for (auto proto : protos) {
-        if (body >= 0 && algo != "tree") {
-          // An algorithm's transfers do not depend on the protocol
-          // (collective::build_schedule), but for the tree's slices
-          // (tree.h TreeOptions::protocol): a candidate per protocol shares
-          // them (Schedule::transfers_of).
+        if (body >= 0 && !collective::transfers_depend_on_protocol(algo)) {
+          // A candidate per protocol shares the first one's transfers
+          // (Schedule::transfers_of).
           auto& first = out.schedules[static_cast<std::size_t>(body)];
           if (!collective::protocol_supported(first.latency_family, proto)) {
             refusal = fmt::format("{} runs only the Simple protocol, not {}", algo, collective::protocol_name(proto));
@@ -218,19 +214,11 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
           out.schedules.push_back(collective::protocol_variant(first, body, proto));
           continue;
         }
-        collective::AlgoParams params = c.params;
-        params.protocol = proto;
-        auto s = collective::build_schedule(c.op, algo, c.ranks, c.bytes, params);
+        auto s = build_candidate(c, algo, proto, choice, backend, choosing_algorithm);
         if (!s) {
           if (!choosing) return s.error();
           refusal = s.error().message;
           continue;
-        }
-        if (choosing_algorithm) {
-          if (std::string why = guard(*s, c.ranks, choice, backend); !why.empty()) {
-            refusal = why;
-            continue;
-          }
         }
         out.of_case[i].push_back(out.schedules.size());
         if (!s->transfers.empty() || s->compact()) body = static_cast<int>(out.schedules.size());
