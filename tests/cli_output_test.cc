@@ -146,3 +146,22 @@ TEST(Progress, TimeLeftIsTheRateSoFar) {
 
 }  // namespace
 }  // namespace collsim::cli
+
+// The executable's heap on huge pages (sim/cli/heap_pages.h) changes where
+// tcmalloc maps memory, never a result: a collective sweep and a training
+// step print the same bytes with it off (COLLSIM_HUGE_PAGES=0) and on.
+TEST(Heap, HugePagesChangeNoResult) {
+  const std::vector<std::string> commands = {
+      "collective -t topologies/hgx-h100.yaml --op allreduce -b 1M -e 64M --json -",
+      "run -t topologies/h100-ib400-4node.yaml -w workloads/llama3-70b.yaml --backend analytical --json -"};
+  for (const auto& command : commands) {
+    ::setenv("COLLSIM_HUGE_PAGES", "0", 1);
+    const auto off = collsim::testing::run_collsim(command);
+    ::unsetenv("COLLSIM_HUGE_PAGES");
+    const auto on = collsim::testing::run_collsim(command);
+    EXPECT_EQ(off.exit_code, 0) << off.err;
+    EXPECT_EQ(on.exit_code, 0) << on.err;
+    EXPECT_FALSE(on.out.empty()) << command;
+    EXPECT_EQ(off.out, on.out) << command;
+  }
+}

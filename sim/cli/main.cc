@@ -10,6 +10,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
+#include "sim/cli/heap_pages.h"
 #include "sim/core/log.h"
 
 namespace {
@@ -43,6 +44,7 @@ constexpr const char* kUsage =
 
 int main(int argc, char** argv) {
   using namespace collsim::cli;
+  use_huge_pages_for_heap();
   // Big clusters build and drop millions of small objects; glibc's default
   // hands freed memory back to the kernel and faults it in again (a third
   // of a 131,072-GPU run went to page faults). Keep it for reuse instead:
