@@ -126,6 +126,18 @@ TEST(NvlsTree, ChunksAsNcclChoosesThem) {
   EXPECT_EQ(nccl_nvls_tree_chunk_bytes(b300, 64 * MiB, 8), 64 * KiB);
   // Two GB200 NVL72 racks: 72 GPUs per domain (16 or more): 64 KiB.
   EXPECT_EQ(nccl_nvls_tree_chunking("gb200", 2, 72).max_chunk_bytes, 64 * KiB);
+  // Before NCCL 2.30.3 Blackwell took Hopper's rule with 32 channels
+  // (2.26.2 src/enqueue.cc and src/transport/nvls.cc): B200 on 2 nodes
+  // 128 KiB, halved to 64 KiB below 4 x 256 x 128 KiB = 128 MiB; 64 KiB
+  // from 4 nodes.
+  const collsim::collective::NcclRelease r2262{2, 26, 2};
+  const auto b200_2262 = nccl_nvls_tree_chunking("b200", 2, 8, r2262);
+  EXPECT_EQ(b200_2262.channels, 32);
+  EXPECT_EQ(b200_2262.max_chunk_bytes, 128 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(b200_2262, 128 * MiB, 8), 128 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunk_bytes(b200_2262, 64 * MiB, 8), 64 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunking("b200", 4, 8, r2262).max_chunk_bytes, 64 * KiB);
+  EXPECT_EQ(nccl_nvls_tree_chunking("b300", 4, 8, {2, 30, 2}).channels, 32);
 }
 
 TEST(NvlsTree, PiecesStandForATreesChannelsChunks) {

@@ -101,8 +101,9 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     }
     NvlsOptions options;
     const auto domains = group_by_domain(params.domain_of_rank);
-    options.tree_chunking = nccl_nvls_tree_chunking(params.gpu_model, static_cast<int>(domains.size()),
-                                                    domains.empty() ? ranks : static_cast<int>(domains.front().size()));
+    options.tree_chunking =
+        nccl_nvls_tree_chunking(params.gpu_model, static_cast<int>(domains.size()),
+                                domains.empty() ? ranks : static_cast<int>(domains.front().size()), params.nccl);
     return nvls_tree_allreduce(ranks, bytes, params.nvls_efficiency, params.domain_of_rank, options);
   }
   if (algo == "collnetdirect" && op == Op::kAllReduce) {

@@ -60,6 +60,9 @@ struct AlgoParams {
   // NCCL's NVLS enabled (config::NcclSpec::nvls): a choice skips nvls and
   // nvlstree otherwise.
   bool nvls_enabled = true;
+  // The NCCL release modelled (`--nccl`): its per-size choices where they
+  // changed between releases (nvls.h nccl_nvls_tree_chunking).
+  NcclRelease nccl = kDefaultNcclRelease;
   // NCCL's view of the ranks' nodes, for `auto`'s choice (nccl_tuner.h); a
   // GPU model NCCL's tables lack: the tuner simulates every candidate.
   NcclSystem nccl_system;

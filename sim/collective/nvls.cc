@@ -7,15 +7,20 @@
 #include <map>
 #include <tuple>
 
+#include "sim/collective/nccl_tables.h"
 #include "sim/collective/tree.h"
 
 namespace collsim::collective {
 
-NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains, int gpus_per_domain) {
+NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains, int gpus_per_domain,
+                                         NcclRelease release) {
   constexpr double kKiB = 1024;
-  const bool blackwell = gpu_model == "b200" || gpu_model == "gb200" || gpu_model == "b300" || gpu_model == "gb300";
+  const bool blackwell = nccl_arch(gpu_model) == NcclArch::kBlackwell;
   NvlsTreeChunking out;
-  if (!blackwell) {  // NVLS_NCHANNELS_SM90; nvlsTreeMaxChunkSize: 64 KiB from 4 nodes, else the chunk
+  // NVLS_NCHANNELS_SM90 (SM100 before 2.30.3); nvlsTreeMaxChunkSize: 64 KiB
+  // from 4 nodes, else the chunk.
+  if (!blackwell || release < NcclRelease{2, 30, 3}) {
+    if (blackwell) out.channels = 32;
     out.max_chunk_bytes = domains >= 4 ? 64 * kKiB : 128 * kKiB;
     return out;
   }

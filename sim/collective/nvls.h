@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/collective/protocol.h"
 #include "sim/collective/schedule.h"
 #include "sim/core/error.h"
 
@@ -35,14 +36,16 @@ struct NvlsTreeChunking {
 };
 
 // NCCL's choice for `gpu_model` (gpu_models.h names) on `domains` NVLink
-// domains of `gpus_per_domain` GPUs: Hopper (and any model collsim does not
-// place) 16 channels and 128 KiB chunks, 64 KiB from 4 domains;
-// Blackwell by NCCL's SM100 table, which also reads the NIC rate and the
-// GPU-NIC path. ASSUMPTIONS (named, from NVIDIA's reference systems): the
-// NIC is a 400G ConnectX-7 (50 GB/s) for B200 and GB200 and an 800G
-// ConnectX-8 (100 GB/s) for B300 and GB300, reached through a PCIe switch
-// (PATH_PXB) as on HGX boards.
-NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains, int gpus_per_domain);
+// domains of `gpus_per_domain` GPUs under `release`: Hopper (and any model
+// collsim does not place) 16 channels and 128 KiB chunks, 64 KiB from 4
+// domains; Blackwell the same rule with 32 channels (NVLS_NCHANNELS_SM100)
+// before NCCL 2.30.3, and from 2.30.3 NCCL's SM100 table, which also reads
+// the NIC rate and the GPU-NIC path. ASSUMPTIONS (named, from NVIDIA's
+// reference systems): the NIC is a 400G ConnectX-7 (50 GB/s) for B200 and
+// GB200 and an 800G ConnectX-8 (100 GB/s) for B300 and GB300, reached
+// through a PCIe switch (PATH_PXB) as on HGX boards.
+NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains, int gpus_per_domain,
+                                         NcclRelease release = kDefaultNcclRelease);
 
 // The chunk NCCL uses for an all-reduce of `bytes` per rank (see above).
 double nccl_nvls_tree_chunk_bytes(const NvlsTreeChunking& chunking, double bytes, int gpus_per_domain);

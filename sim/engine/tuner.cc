@@ -92,6 +92,7 @@ Expected<collective::Schedule> build_candidate(const TuneCase& c, const std::str
   }
   collective::AlgoParams params = c.params;
   params.protocol = proto;
+  params.nccl = choice.nccl;
   auto s = collective::build_schedule(c.op, algo, c.ranks, c.bytes, params);
   if (!s || !guarded) return s;
   if (std::string why = guard(*s, c.ranks, choice, backend); !why.empty()) return make_error(why);
