@@ -49,6 +49,25 @@ TEST(NcclGraphs, OneH100Node) {
   EXPECT_EQ(g.collnet.channels, 0);
 }
 
+// A node of 8 H800s (NVLink cut to 8 links: 8 x 20.6 = 164.8 GB/s as NCCL
+// counts them): rings at 40 fit 4 channels (160), which 30, 24 and 20
+// (8 x 20 = 160) do not beat before 15 falls below 0.49 x 40; 4 channels
+// are doubled at half speed: 8 x 20. NCCL's own log of such a node (NVIDIA/
+// nccl issue 892, 2023) reads "16 coll channels": its execution channels
+// are twice its search channels (NVIDIA/nccl issue 1041). The same under
+// the oldest speed array read (2.18.3, without 50) and the newest.
+TEST(NcclGraphs, H800NodeMatchesItsLog) {
+  NcclSystem s = dgx_h100(1);
+  s.nvlink_GBps = 8 * 20.6;
+  s.nvls = false;
+  for (const NcclRelease release : {NcclRelease{2, 18, 3}, collsim::collective::kDefaultNcclRelease}) {
+    const auto g = nccl_graphs(s, release);
+    EXPECT_EQ(2 * g.ring.channels, 16) << to_string(release);
+    EXPECT_DOUBLE_EQ(g.ring.bw_intra, 20) << to_string(release);
+    EXPECT_EQ(g.nvls.channels, 0) << to_string(release);
+  }
+}
+
 // Across H100 nodes the path to a NIC allows 48 (PCIe Gen5 as NCCL rates
 // it): one ring channel per NIC, 8 x 48 = 384 >= 370.8 ends the search, and
 // Hopper keeps 8 channels under 50 GB/s undoubled. On two nodes the tree's
