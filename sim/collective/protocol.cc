@@ -44,9 +44,10 @@ constexpr std::array<double, 3> kWindow{8.0 * 512 * 8 * 16, 120.0 * 640 * 8 * 8,
 
 }  // namespace
 
-double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels) {
+double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels,
+                             NcclRelease release) {
   if (protocol != Protocol::kLL || channels < 1) return 0;
-  return ll_max_GBps(gpu_model, nodes) * 1e9 / channels;
+  return ll_max_GBps(gpu_model, nodes, release) * 1e9 / channels;
 }
 
 Expected<NcclRelease> parse_nccl_release(std::string_view text) {

@@ -43,21 +43,10 @@ struct ProtocolCosts {
   double launch_latency_per_rank_s = 0;
 };
 
-// NCCL's throughput limit of the LL protocol on rings, from its tuning
-// model (src/graph/tuning.cc, llMaxBws): LL carries at most llMaxBw of
-// payload per GPU (flag polling, not the links, sets it); nccl_tables.h
-// ll_max_GBps gives the values, by GPU generation in one node and by the host
-// CPU (its ASSUMPTION nccl_host) across nodes.
-// Returns the payload cap of one of the ring's `channels` channels in
-// bytes/s, 0 when there is none (other protocols, a GPU model collsim does
-// not place). NCCL's LL128 limit (perChMaxRingLL128Bws, per NCCL channel)
-// is not applied: collsim's ring channels are not NCCL's channels.
-double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels);
-
 // The NCCL release a run models (`--nccl`): it selects the tuning values
-// whose change between releases measurements follow (tree_protocol_cap_Bps;
-// not protocol_costs' latencies). Named default kDefaultNcclRelease, 2.30.7 (the
-// newest release read).
+// whose change between releases measurements follow (the caps below and
+// nccl_tables.h; not protocol_costs' latencies). Named default
+// kDefaultNcclRelease, 2.30.7 (the newest release read).
 struct NcclRelease {
   int major = 2;
   int minor = 30;
@@ -71,6 +60,18 @@ inline constexpr NcclRelease kDefaultNcclRelease{2, 30, 7};
 // tables are here).
 Expected<NcclRelease> parse_nccl_release(std::string_view text);
 std::string to_string(NcclRelease release);  // "2.27.3"
+
+// NCCL's throughput limit of the LL protocol on rings, from its tuning
+// model (src/graph/tuning.cc, llMaxBws): LL carries at most llMaxBw of
+// payload per GPU (flag polling, not the links, sets it); nccl_tables.h
+// ll_max_GBps gives `release`'s values, by GPU generation in one node and by
+// the host CPU (its ASSUMPTION nccl_host) across nodes.
+// Returns the payload cap of one of the ring's `channels` channels in
+// bytes/s, 0 when there is none (other protocols, a GPU model collsim does
+// not place). NCCL's LL128 limit (perChMaxRingLL128Bws, per NCCL channel)
+// is not applied: collsim's ring channels are not NCCL's channels.
+double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels,
+                             NcclRelease release);
 
 // NCCL's throughput limit of its tree all-reduce, from its tuning model
 // (src/graph/tuning.cc): a tree channel carries at most perChMaxTreeBw of

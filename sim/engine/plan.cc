@@ -233,7 +233,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       const int nodes = network_hop ? std::max(2, static_cast<int>(domains.size())) : 1;
       const int channels = static_cast<int>(s.ring_phases.front().size());
-      protocol_cap = collective::ring_protocol_cap_Bps(protocol, model, nodes, channels) /
+      protocol_cap = collective::ring_protocol_cap_Bps(protocol, model, nodes, channels, options.nccl) /
                      collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
     }
     // NCCL's tree throughput (protocol.h tree_protocol_cap_Bps): the cap on
