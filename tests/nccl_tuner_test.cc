@@ -205,4 +205,33 @@ TEST(NcclChoice, AutoRunsWhatNcclPicksAndTunedTheFastest) {
   EXPECT_EQ(algo_at("-t topologies/hgx-h100.yaml -b 64K -e 64K"), "ring");
 }
 
+// One algorithm named and the protocol left to `auto` is NCCL_ALGO set,
+// NCCL_PROTO not: NCCL's model picks the protocol among that algorithm's,
+// as it would, not the simulation's fastest. Two H100 nodes, ring, 128 MiB:
+// NCCL's formula puts Simple first (8.4 us + 14 x 3.4 + 2 x network
+// latency, 16 channels at full speed, against LL128's 0.92 of it), while
+// collsim's LL128 ring simulates faster.
+TEST(NcclChoice, ANamedAlgorithmTakesTheProtocolNcclsModelPicks) {
+  const std::string run =
+      "collective -t tests/validation/topologies/h100-ib400-2node.yaml --op allreduce --algo ring -b 128M -e 128M "
+      "--backend analytical --json -";
+  auto field = [](const std::string& out, const std::string& key) {
+    const auto at = out.find("\"" + key + "\":");
+    EXPECT_NE(at, std::string::npos) << out;
+    const auto from = at + key.size() + 3;
+    return out.substr(from, out.find_first_of(",}", from) - from);
+  };
+  const auto chosen = collsim::testing::run_collsim(run);
+  ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+  EXPECT_EQ(field(chosen.out, "proto"), "\"Simple\"");
+  const auto s = dgx_h100(2);
+  const auto g = nccl_graphs(s);
+  const double b = 128 << 20;
+  EXPECT_LT(nccl_predicted_time_us(Op::kAllReduce, "ring", Protocol::kSimple, b, s, g),
+            nccl_predicted_time_us(Op::kAllReduce, "ring", Protocol::kLL128, b, s, g));
+  const auto ll128 = collsim::testing::run_collsim(run + " --proto LL128");
+  ASSERT_EQ(ll128.exit_code, 0) << ll128.err;
+  EXPECT_LT(std::stod(field(ll128.out, "time_us")), std::stod(field(chosen.out, "time_us")));
+}
+
 }  // namespace

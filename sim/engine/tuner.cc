@@ -164,10 +164,16 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     auto& skipped = out.skipped[i];
     // `auto`: what NCCL's own model picks, simulated alone; a pair that
     // cannot run here gives way to NCCL's next (named among the skipped).
+    // One algorithm named with `--proto auto` is NCCL_ALGO set and
+    // NCCL_PROTO not: NCCL's model picks the protocol (src/enqueue.cc,
+    // topoGetAlgoInfo, over the algorithm's row of its cost table).
     std::vector<std::pair<std::string, collective::Protocol>> order;
     // NCCL's predictions as text only for the log (fastest() prints them).
     std::string* predicted = log::enabled(spdlog::level::info) ? &out.nccl_model[i] : nullptr;
-    if (choice.algorithm == "auto") order = nccl_order(c, *algos, protos, choice.nccl, predicted);
+    const bool nccl_picks_protocol =
+        !choosing_algorithm && protos.size() > 1 && choice.algorithm != "tuned" && choice.algorithm != "fastest";
+    if (choice.algorithm == "auto" || nccl_picks_protocol)
+      order = nccl_order(c, *algos, protos, choice.nccl, predicted);
     for (const auto& [algo, proto] : order) {
       auto s = build_candidate(c, algo, proto, choice, backend, true);
       if (!s) {
