@@ -63,6 +63,43 @@ double busbw_of(const std::string& args) {
   return std::stod(r.out.substr(at + 13));
 }
 
+// NCCL's perChMaxNVLSTreeBws (src/graph/tuning.cc), in its model from
+// 2.28.3: Hopper 57.7 / 45.5 GB/s per channel on 2 / 3+ nodes, Blackwell
+// 96.0 / 43.1 (2.28.3), 43.8 (2.28.9, 2.29.7), 80.0 (2.30.3); bus bandwidth,
+// to algorithm bandwidth x ranks / (2 (ranks - 1)).
+TEST(NcclRelease, SelectsTheReleasesNvlsTreeCap) {
+  using collsim::collective::nvls_tree_protocol_cap_Bps;
+  const NcclRelease r227{2, 27, 7}, r283{2, 28, 3}, r297{2, 29, 7}, r307{2, 30, 7};
+  EXPECT_DOUBLE_EQ(nvls_tree_protocol_cap_Bps("b200", 4, 8, 32, r297), 8 * 43.8e9 * 32 / 62);
+  EXPECT_DOUBLE_EQ(nvls_tree_protocol_cap_Bps("b200", 4, 8, 32, r283), 8 * 43.1e9 * 32 / 62);
+  EXPECT_DOUBLE_EQ(nvls_tree_protocol_cap_Bps("b200", 4, 8, 32, r307), 8 * 80.0e9 * 32 / 62);
+  EXPECT_DOUBLE_EQ(nvls_tree_protocol_cap_Bps("b200", 2, 8, 16, r297), 8 * 96.0e9 * 16 / 30);
+  EXPECT_DOUBLE_EQ(nvls_tree_protocol_cap_Bps("h100", 2, 8, 16, r307), 8 * 57.7e9 * 16 / 30);
+  EXPECT_DOUBLE_EQ(nvls_tree_protocol_cap_Bps("h100", 8, 8, 64, r307), 8 * 45.5e9 * 64 / 126);
+  EXPECT_EQ(nvls_tree_protocol_cap_Bps("b200", 4, 8, 32, r227), 0);  // not in NCCL's model before 2.28.3
+  EXPECT_EQ(nvls_tree_protocol_cap_Bps("h100", 1, 8, 8, r307), 0);   // one node: no NVLSTree
+  EXPECT_EQ(nvls_tree_protocol_cap_Bps("mi300x", 2, 8, 16, r307), 0);
+}
+
+// Two H100 nodes, NVLSTree, 8 GiB on an idle fabric: the NICs allow
+// 2 (p-1)/p x g x 0.94 x 50 GB/s = 705 GB/s (each carries n/g each way on
+// two nodes) and NVLS inside the node ~519, so under NCCL 2.30 the kernel's
+// cap binds:
+// busbw 8 x 57.7 = 461.6 GB/s less the pipeline's fill; under 2.27 (no
+// cap in NCCL's model) the node's NVLS does. Measured on such clusters
+// under NCCL's defaults: 466.7 GB/s (nccl-tests issue 309) and 467.5
+// (Nebius), tests/validation/more-curves.yaml.
+TEST(NcclRelease, NvlsTreeAcrossNodesStopsAtTheReleasesCap) {
+  const std::string run =
+      "-t tests/validation/topologies/h100-ib400-2node.yaml --op allreduce --algo nvlstree -b 8G -e 8G";
+  for (const char* backend : {"analytical", "simgrid"}) {
+    const double capped = busbw_of(run + " --backend " + backend);
+    EXPECT_LE(capped, 8 * 57.7 * (1 + 1e-6)) << backend;
+    EXPECT_GE(capped, 0.97 * 8 * 57.7) << backend;
+    EXPECT_GT(busbw_of(run + " --nccl 2.27 --backend " + backend), 500) << backend;
+  }
+}
+
 // Three GB200 partitions of g GPUs joined by InfiniBand (400G NICs at the
 // `infiniband` class's 0.94). Under NCCL 2.27 the double binary tree over
 // three nodes is NIC-bound: in one tree a node is the middle of a chain of

@@ -274,8 +274,10 @@ TEST(Tuner, PruningByTheAnalyticalBoundChoosesAsSimulatingEverything) {
   ASSERT_TRUE(all.ok() && bounds.ok() && pruned.ok());
   int skipped = 0;
   for (std::size_t k = 0; k < all->size(); ++k) {
-    // The bound the pruning relies on.
-    EXPECT_LE((*bounds)[k].time_s, (*all)[k].time_s * (1 + 1e-9)) << candidates->schedules[k].algo;
+    // The bound the pruning relies on, to its slack (tuner.cc kBoundSlack:
+    // SimGrid settles rates to about 1e-7 of themselves, and where a rate
+    // cap binds, as NVLSTree's here, bound and flow time coincide).
+    EXPECT_LE((*bounds)[k].time_s, (*all)[k].time_s * (1 + 1e-6)) << candidates->schedules[k].algo;
     skipped += (*pruned)[k].pruned ? 1 : 0;
   }
   EXPECT_GT(skipped, 0);

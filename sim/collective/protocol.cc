@@ -101,6 +101,18 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   return 0.5 * bus * 1e9;
 }
 
+double nvls_tree_protocol_cap_Bps(std::string_view gpu_model, int nodes, int gpus_per_domain, int ranks,
+                                  NcclRelease release) {
+  const NcclArch arch = nccl_arch(gpu_model);
+  if (arch == NcclArch::kUnknown || nodes < 2 || gpus_per_domain < 1 || ranks < 2) return 0;
+  const NcclTables t = nccl_tables(arch, release);
+  if (!t.nvls_efficiency_model) return 0;  // NCCL's model has no NVLSTree cap before 2.28.3
+  const double per_channel = t.nvls_tree[nccl_node_column(nodes)];
+  if (per_channel <= 0) return 0;
+  const double bus = std::min(gpus_per_domain, 32) * per_channel;
+  return bus * ranks / (2.0 * (ranks - 1)) * 1e9;
+}
+
 bool protocol_supported(LatencyFamily family, Protocol protocol) {
   const bool simple_only = family == LatencyFamily::kNvls || family == LatencyFamily::kNvlsTree ||
                            family == LatencyFamily::kPat || family == LatencyFamily::kCollNet;

@@ -97,6 +97,20 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
                              NcclRelease release = kDefaultNcclRelease);
 
+// NCCL's throughput limit of NVLSTree (NCCL 2.28.3 on, src/graph/tuning.cc
+// perChMaxNVLSTreeBws, in the release's tables: Hopper 57.7 / 45.5 GB/s of
+// bus bandwidth per channel on 2 / 3+ nodes; Blackwell 96.0 / 43.1 from
+// 2.28.3, 96.0 / 43.8 from 2.28.9, 96.0 / 80.0 from 2.30.3). Like the tree's
+// (above), the kernel sets it: a channel's threads run the tree between
+// nodes. Same ASSUMPTION on channels: min(GPUs per NVLink domain, 32).
+// Returns the cap on the all-reduce's algorithm bandwidth (payload bytes/s;
+// NCCL's bus-to-algorithm ratio ranks / (2 (ranks - 1))), 0 when there is
+// none (one node, a release before 2.28.3, a GPU model collsim does not
+// place). Measured: 8 B200s per node under 2.29.7 stop at 274-291 GB/s on
+// 4 to 32 nodes (b200-points.yaml), under this cap's 350.
+double nvls_tree_protocol_cap_Bps(std::string_view gpu_model, int nodes, int gpus_per_domain, int ranks,
+                                  NcclRelease release = kDefaultNcclRelease);
+
 // The per-channel tables behind tree_protocol_cap_Bps, in GB/s of bus
 // bandwidth (NCCL's perChMaxTreeBws and perChMaxTreeLL128Bws for the GPU
 // model's generation, `nodes` and `release`); zeros for a model collsim does

@@ -239,7 +239,11 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     // NCCL's tree throughput (protocol.h tree_protocol_cap_Bps): the cap on
     // the whole all-reduce, shared by its channels, each moving its share of
     // the buffer through every hop at its channel's rate.
-    if (s.algo == "tree" && protocol != collective::Protocol::kNone && s.ranks > 1) {
+    // NVLSTree's (protocol.h nvls_tree_protocol_cap_Bps) caps the transfers
+    // of its trees between domains alike; its NVLS stages inside a domain
+    // are not the tree kernel's.
+    bool cap_network_only = false;
+    if ((s.algo == "tree" || s.algo == "nvlstree") && protocol != collective::Protocol::kNone && s.ranks > 1) {
       std::map<int, int> per_domain;
       std::string model;
       for (int r = 0; r < s.ranks; ++r) {
@@ -250,9 +254,14 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       int widest = 0;
       for (const auto& [d, n] : per_domain) widest = std::max(widest, n);
-      const double cap =
-          collective::tree_protocol_cap_Bps(protocol, model, static_cast<int>(per_domain.size()), widest, options.nccl);
-      const int channels = 2 * widest;  // tree.h: two channels per GPU of the widest domain
+      const int domains = static_cast<int>(per_domain.size());
+      cap_network_only = s.algo == "nvlstree";
+      const double cap = cap_network_only
+                             ? collective::nvls_tree_protocol_cap_Bps(model, domains, widest, s.ranks, options.nccl)
+                             : collective::tree_protocol_cap_Bps(protocol, model, domains, widest, options.nccl);
+      // tree.h: two channels per GPU of the widest domain; nvls.h: each GPU's
+      // portion on two trees.
+      const int channels = 2 * widest;
       if (cap > 0 && channels > 0) {
         protocol_cap =
             cap / channels /
@@ -336,8 +345,13 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           route_id = er->second;
         }
       }
-      return Resolved{
-          from, host, route_id, timing.latency_s, costs.payload_fraction, capped(timing.max_rate_Bps, protocol_cap)};
+      const bool cap_here = !cap_network_only || f.kind == collective::HopKind::kNet;
+      return Resolved{from,
+                      host,
+                      route_id,
+                      timing.latency_s,
+                      costs.payload_fraction,
+                      cap_here ? capped(timing.max_rate_Bps, protocol_cap) : timing.max_rate_Bps};
     };
     if (s.compact()) {
       for (const auto& phase : s.ring_phases) {
