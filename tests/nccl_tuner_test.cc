@@ -232,6 +232,12 @@ TEST(NcclChoice, ANamedAlgorithmTakesTheProtocolNcclsModelPicks) {
   const auto ll128 = collsim::testing::run_collsim(run + " --proto LL128");
   ASSERT_EQ(ll128.exit_code, 0) << ll128.err;
   EXPECT_LT(std::stod(field(ll128.out, "time_us")), std::stod(field(chosen.out, "time_us")));
+  // A named algorithm always runs: SimGrid's guard on `auto`'s candidates
+  // (--auto-max-work) does not refuse NCCL's protocol for it.
+  const auto guarded = collsim::testing::run_collsim(
+      "collective -t topologies/hgx-h100.yaml --algo ring -b 1M -e 1M --backend simgrid --auto-max-work 1 --json -");
+  ASSERT_EQ(guarded.exit_code, 0) << guarded.err;
+  EXPECT_NE(field(guarded.out, "proto"), "\"Simple\"");  // NCCL's pick at 1 MiB in one node: LL or LL128
 }
 
 }  // namespace

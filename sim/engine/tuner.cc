@@ -175,7 +175,8 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     if (choice.algorithm == "auto" || nccl_picks_protocol)
       order = nccl_order(c, *algos, protos, choice.nccl, predicted);
     for (const auto& [algo, proto] : order) {
-      auto s = build_candidate(c, algo, proto, choice, backend, true);
+      // A named algorithm always runs: only `auto`'s picks meet the guard.
+      auto s = build_candidate(c, algo, proto, choice, backend, choice.algorithm == "auto");
       if (!s) {
         skipped.push_back(fmt::format("{} {}: {}", algo, collective::protocol_name(proto), s.error().message));
         continue;
