@@ -42,6 +42,10 @@ constexpr std::array<double, 3> kPayload{0.5, 120.0 / 128.0, 1.0};
 // NCCL's default buffer per channel connection, in wire bytes (protocol.h).
 constexpr std::array<double, 3> kWindow{8.0 * 512 * 8 * 16, 120.0 * 640 * 8 * 8, 4194304.0};
 
+// protocol.h's ASSUMPTION for the tree's and NVLSTree's caps: NCCL runs
+// min(GPUs per NVLink domain, 32) channels of them.
+double nccl_tree_channels(int gpus_per_domain) { return std::min(gpus_per_domain, 32); }
+
 }  // namespace
 
 double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels,
@@ -91,7 +95,7 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   if (protocol == Protocol::kNone || gpus_per_domain < 1 || nodes < 1) return 0;
   const NcclTreeChannelCaps caps = nccl_tree_channel_caps(gpu_model, nodes, release);
   if (caps.simple == 0) return 0;
-  const double channels = std::min(gpus_per_domain, 32);
+  const double channels = nccl_tree_channels(gpus_per_domain);
   double bus = channels * caps.simple;
   if (protocol == Protocol::kLL128) bus = std::min(bus, channels * caps.ll128);
   if (protocol == Protocol::kLL) {
@@ -109,7 +113,7 @@ double nvls_tree_protocol_cap_Bps(std::string_view gpu_model, int nodes, int gpu
   if (!t.nvls_efficiency_model) return 0;  // NCCL's model has no NVLSTree cap before 2.28.3
   const double per_channel = t.nvls_tree[nccl_node_column(nodes)];
   if (per_channel <= 0) return 0;
-  const double bus = std::min(gpus_per_domain, 32) * per_channel;
+  const double bus = nccl_tree_channels(gpus_per_domain) * per_channel;
   return bus * ranks / (2.0 * (ranks - 1)) * 1e9;
 }
 
