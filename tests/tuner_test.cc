@@ -3,6 +3,8 @@
 // one tuner behind `collsim collective` and a training step's collectives.
 #include "sim/engine/tuner.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -65,6 +67,41 @@ TEST(Tuner, TheSimGridGuardSkipsOnlyOnSimGridAndNamesWhatItSkips) {
   // A named algorithm always runs.
   choice.algorithm = "ring";
   EXPECT_TRUE(build_candidates({allreduce_over_nodes(1 << 30)}, choice, "simgrid").ok());
+}
+
+// A ring SimGrid aggregates is simulated one step of every pass at a time
+// (engine/simgrid/dag_runner.cc, run_aggregated): its flows start together
+// whatever the ranks, so the guard weighs that step's flows (x 30), not
+// every transfer x ranks; the same ring simulated in full is still refused.
+TEST(Tuner, TheSimGridGuardWeighsAnAggregatedRingByOneStep) {
+  collective::AlgoParams params = allreduce_over_nodes(1 << 30).params;
+  params.protocol = collective::Protocol::kSimple;
+  auto ring = collective::build_schedule(Op::kAllReduce, "ring", 64, 1 << 30, params);
+  ASSERT_TRUE(ring.ok());
+  ASSERT_TRUE(ring->compact());
+  double step_flows = 0;  // the flows run_aggregated starts together
+  for (const auto& phase : ring->ring_phases)
+    for (const auto& pass : phase) step_flows += static_cast<double>(pass.order.size()) * pass.slices;
+  ASSERT_GT(ring->transfer_count() * 64, step_flows * 30 * 10);  // room between the two counts
+  TunerChoice choice;
+  choice.protocol = "Simple";
+  choice.simgrid_max_work = step_flows * 30 * 1.01;
+  choice.simgrid_aggregate_above = 0;  // every ring aggregated
+  auto aggregated = build_candidates({allreduce_over_nodes(1 << 30)}, choice, "simgrid");
+  ASSERT_TRUE(aggregated.ok()) << aggregated.error().to_string();
+  EXPECT_TRUE(algorithms_of(*aggregated).count("ring"));
+  choice.simgrid_max_work = step_flows * 30 * 0.99;
+  auto just_above = build_candidates({allreduce_over_nodes(1 << 30)}, choice, "simgrid");
+  const std::string why =
+      just_above.ok() ? fmt::format("{}", fmt::join(just_above->skipped[0], "; ")) : just_above.error().message;
+  EXPECT_FALSE(just_above.ok() && algorithms_of(*just_above).count("ring")) << why;
+  EXPECT_NE(why.find("one step at a time"), std::string::npos) << why;
+  choice.simgrid_max_work = step_flows * 30 * 1.01;
+  choice.simgrid_aggregate_above = 1e12;  // simulated in full: every transfer x ranks
+  auto full = build_candidates({allreduce_over_nodes(1 << 30)}, choice, "simgrid");
+  const std::string full_why = full.ok() ? fmt::format("{}", fmt::join(full->skipped[0], "; ")) : full.error().message;
+  EXPECT_FALSE(full.ok() && algorithms_of(*full).count("ring")) << full_why;
+  EXPECT_NE(full_why.find("x 64 ranks"), std::string::npos) << full_why;
 }
 
 TEST(Tuner, ErrorsSuggestOnlyTheOpsOwnAlgorithms) {

@@ -56,20 +56,51 @@ std::string all_pairs_refusal(const std::string& backend, int ranks, const char*
   return {};
 }
 
+// SimGrid's work for a schedule it simulates one step (a ring) or one
+// pipeline copy (a tree) at a time, in the guard's unit (one transfer x
+// ranks of an explicit schedule: about 1 us on the machine of
+// docs/performance.md, where a 1,024-GPU tree all-reduce's 131 k transfers
+// x 1,024 took 140 s). Its flows start together and are solved together,
+// about 30 us each, whatever the ranks (measured there, 2026-12-03: rings
+// of 1 GiB, 32,768 flows per step on 4,096 H100s in 1.0-1.3 s, 663,552 on
+// 9,216 GB200s in 17-18 s; the broadcast's pipeline, 663,480, in 7.5 s).
+// A pipeline whose every transfer runs at its channel's share is not
+// simulated at all (engine/plan.h, at_channel_shares): only planned, about
+// 1 us a transfer (the 9,216-GPU tree's 2.65 M in 1.5 s).
+// ASSUMPTION (measured on one machine, not a sourced fact): the two weights.
+constexpr double kWorkPerAggregatedFlow = 30;
+constexpr double kWorkPerPlannedTransfer = 1;
+
+// Estimated SimGrid work for `s` (above), and how it was counted.
+double simgrid_work(const collective::Schedule& s, int ranks, double aggregate_above, std::string* how) {
+  const double transfers = s.transfer_count();
+  if (s.compact() && transfers > aggregate_above) {  // one step of every pass at a time
+    double flows = 0;
+    for (const auto& phase : s.ring_phases)
+      for (const auto& pass : phase) flows += static_cast<double>(pass.order.size()) * pass.slices;
+    *how = fmt::format("one step at a time: {:.3g} flows x {:g}", flows, kWorkPerAggregatedFlow);
+    return flows * kWorkPerAggregatedFlow;
+  }
+  if (s.repeated() && transfers > aggregate_above) {  // one pipeline copy at a time
+    const auto copy = static_cast<double>(s.transfers.size());
+    const bool on_channels = s.protocol != collective::Protocol::kNone &&
+                             std::all_of(s.transfers.begin(), s.transfers.end(),
+                                         [](const collective::Transfer& t) { return t.channel >= 0; });
+    const double weight = on_channels ? kWorkPerPlannedTransfer : kWorkPerAggregatedFlow;
+    *how = fmt::format("one pipeline copy at a time: {:.3g} transfers x {:g}", copy, weight);
+    return copy * weight;
+  }
+  *how = fmt::format("{:.3g} transfers x {} ranks", transfers, ranks);
+  return transfers * ranks;
+}
+
 // Why `s` is too costly to simulate on `backend` while choosing, or "".
 std::string guard(const collective::Schedule& s, int ranks, const TunerChoice& choice, const std::string& backend) {
   if (backend == "simgrid") {
-    double transfers = s.transfer_count();
-    if (s.compact() && transfers > choice.simgrid_aggregate_above) {  // simulated one step at a time
-      transfers = 0;
-      for (const auto& phase : s.ring_phases)
-        for (const auto& pass : phase) transfers += static_cast<double>(pass.order.size()) * pass.slices;
-    } else if (s.repeated() && transfers > choice.simgrid_aggregate_above) {  // one copy at a time
-      transfers = static_cast<double>(s.transfers.size());
-    }
-    const double work = transfers * ranks;
+    std::string how;
+    const double work = simgrid_work(s, ranks, choice.simgrid_aggregate_above, &how);
     if (work > choice.simgrid_max_work) {
-      return fmt::format("{:.2g} transfers x ranks to simulate on SimGrid, above --auto-max-work {:g}", work,
+      return fmt::format("{:.2g} units of SimGrid work ({}), above --auto-max-work {:g}", work, how,
                          choice.simgrid_max_work);
     }
   } else if (backend == "analytical") {

@@ -25,11 +25,14 @@
 // Simulation-cost guards, each for the backend it protects, applied only
 // while choosing among algorithms (a named algorithm always runs); every
 // skipped candidate is reported with its reason:
-//   simgrid     transfers x ranks above `simgrid_max_work` (its time per
-//               transfer grows with the ranks: a 1,024-GPU tree all-reduce,
-//               131 k transfers, took 140 s; a 72-GPU NVLS, 331 k, seconds);
-//               a ring it simulates one step at a time (above
-//               `simgrid_aggregate_above` transfers) counts one step's;
+//   simgrid     work above `simgrid_max_work`, in units of one explicit
+//               transfer x ranks (its time per transfer grows with the
+//               ranks: a 1,024-GPU tree all-reduce, 131 k transfers, took
+//               140 s; a 72-GPU NVLS, 331 k, seconds); a ring it simulates
+//               one step at a time (above `simgrid_aggregate_above`
+//               transfers) counts one step's flows x 30, a pipeline one
+//               copy's transfers x 30, or x 1 when every transfer runs at
+//               its channel's share (planned, not simulated: tuner.cc);
 //   analytical  explicit transfers above `analytical_max_transfers` (memory:
 //               about 100 bytes each); compact rings cost O(ranks), never skipped.
 #pragma once
@@ -64,7 +67,7 @@ struct Candidates {
   std::vector<collective::Schedule> schedules;    // every case's, to run in one backend call
   std::vector<std::vector<std::size_t>> of_case;  // per case: indices into schedules, never empty
   // Per case: algorithms not simulated and why, one line each
-  // ("tree: 6.1e+07 transfers x ranks to simulate, above 5e+07").
+  // ("tree: 6.1e+07 units of SimGrid work (...), above --auto-max-work 5e+07").
   std::vector<std::vector<std::string>> skipped;
   // Per case under `auto`, when info logging is on: NCCL's predicted time of
   // each pair it would run, fastest first ("tree/LL128 60.41 us, ..."); empty
