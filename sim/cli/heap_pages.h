@@ -15,6 +15,16 @@ namespace collsim::cli {
 // no transparent huge pages (madvise then has no effect). ASSUMPTION (named
 // COLLSIM_HUGE_PAGES, overridable): on unless the environment sets
 // COLLSIM_HUGE_PAGES=0.
+//
+// With it, memory the program frees is kept for its next allocations
+// instead of being given back to the system (tcmalloc's release rate 0): a
+// page given back and touched again faults again, in 4 KiB pieces of what
+// was a huge page. The 131,072-GPU analytical tree all-reduce gave back and
+// re-touched about 500 MB (the network's build scratch, then the
+// schedules'): 31,000 faults and 5.2-5.9 s, against 4,700 and 4.2-4.3 s
+// kept, its peak RSS 1.38 GB to 1.59 GB (docs/performance.md).
+// ASSUMPTION (overridable): release rate 0 unless the environment sets
+// TCMALLOC_RELEASE_RATE (tcmalloc's own variable) or COLLSIM_HUGE_PAGES=0.
 void use_huge_pages_for_heap();
 
 }  // namespace collsim::cli
