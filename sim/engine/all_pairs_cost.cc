@@ -156,7 +156,11 @@ Expected<std::vector<ScheduleResult>> cost_all_pairs(const topology::Network& ne
   PairCoster cost(same);
   LinkLoads loads(network);
   const LinkFacts link_facts(network);
-  std::vector<int> route, straight, tail;
+  std::vector<int> route, straight;
+  topology::ExitRoutes::TailParts parts;
+  std::vector<double> chain_bytes;      // per chain of the group being costed
+  std::vector<RouteFacts> chain_facts;  // per chain of the group being costed
+  std::vector<RouteFacts> tails;        // the group's tails, the longest of each kind, rate and step
   auto direct = [&](int src, int dst) -> Status {
     network.route_into(src, dst, &straight);
     if (straight.empty()) {
@@ -225,24 +229,74 @@ Expected<std::vector<ScheduleResult>> cost_all_pairs(const topology::Network& ne
         if (outside(relay_domains[i], dst_rank))
           if (auto ok = each_pair(i, gpu[static_cast<std::size_t>(dst_rank)]); !ok) return ok.error();
     }
+    // A tail's loads by part (ExitRoutes::TailParts): the links picked per
+    // destination at once, each chain's once per group, each destination's
+    // path into its host once per position.
+    const auto& dsts = at_position[j];
+    std::vector<double> into_bytes(dsts.size(), 0.0);
+    std::vector<RouteFacts> into_facts(dsts.size());
+    std::vector<std::span<const int>> into_links(dsts.size());
+    std::vector<char> into_known(dsts.size(), 0);
     for (int g = 0; g < exits.num_groups(); ++g) {
       progress.at(groups_done++);
-      for (int dst_rank : at_position[j]) {
+      chain_bytes.clear();
+      chain_facts.clear();
+      tails.clear();
+      const double per_destination = senders.send_group_bytes(g, 0, cost);  // nobody excluded
+      double destinations = 0;
+      for (std::size_t x = 0; x < dsts.size(); ++x) {
+        const int dst_rank = dsts[x];
         const int d = gpu[static_cast<std::size_t>(dst_rank)];
         const int own = member_of_domain[static_cast<std::size_t>(domain_of[static_cast<std::size_t>(dst_rank)])];
         const int excluded = own >= 0 && exits.group_of(own) == g ? own : -1;
-        if (debug || !exits.tail_into(g, d, excluded, &tail)) {
+        if (debug || !exits.tail_parts(g, d, excluded, &parts)) {
           for (int i : exits.members(g))
             if (i != excluded)
               if (auto ok = each_pair(static_cast<std::size_t>(i), d); !ok) return ok.error();
           continue;
         }
-        loads.add(tail, senders.send_group(g, excluded, tail, cost));
+        if (!into_known[x]) {
+          into_known[x] = 1;
+          into_links[x] = parts.into;
+          into_facts[x] = link_facts.of(parts.into);
+        }
+        RouteFacts tail_facts = join(link_facts.of(parts.chosen), into_facts[x]);
+        if (parts.chain >= 0) {
+          const auto c = static_cast<std::size_t>(parts.chain);
+          while (chain_facts.size() <= c) {
+            chain_facts.push_back(link_facts.of(exits.chain_links(static_cast<int>(chain_facts.size()))));
+            chain_bytes.push_back(0);
+          }
+          tail_facts = join(chain_facts[c], tail_facts);
+        }
+        double sum = per_destination;
+        if (excluded >= 0) {
+          sum = senders.send_group(g, excluded, tail_facts, cost);
+        } else {  // timed below, with the longest of the tails alike but for latency
+          ++destinations;
+          auto alike = std::find_if(tails.begin(), tails.end(), [&](const RouteFacts& t) {
+            return t.kind == tail_facts.kind && t.rate_Bps == tail_facts.rate_Bps && t.step_s == tail_facts.step_s;
+          });
+          if (alike == tails.end()) {
+            tails.push_back(tail_facts);
+          } else {
+            alike->latency_s = std::max(alike->latency_s, tail_facts.latency_s);
+          }
+        }
+        loads.add(parts.chosen, sum);
+        if (parts.chain >= 0) chain_bytes[static_cast<std::size_t>(parts.chain)] += sum;
+        into_bytes[x] += sum;
         for (auto [i, k] : senders.straight(g))
           if (static_cast<int>(i) != excluded)
             if (auto ok = direct(members[relay_domains[i]][k], d); !ok) return ok.error();
       }
+      for (std::size_t c = 0; c < chain_bytes.size(); ++c)
+        if (chain_bytes[c] > 0) loads.add(exits.chain_links(static_cast<int>(c)), chain_bytes[c]);
+      senders.send_group_bytes(g, destinations, cost);
+      for (const RouteFacts& t : tails) senders.time_group(g, t, cost);
     }
+    for (std::size_t x = 0; x < dsts.size(); ++x)
+      if (into_bytes[x] > 0) loads.add(into_links[x], into_bytes[x]);
     senders.add_legs_and_prefixes(&loads);
   }
   progress.done();

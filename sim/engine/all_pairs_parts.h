@@ -39,8 +39,8 @@ class PairCoster {
         p.costs[static_cast<std::size_t>(k)] = collective::protocol_costs(s->latency_family, s->protocol, k);
     }
   }
-  // Costs `count` pairs over routes with the facts `route`; returns one
-  // pair's payload bytes.
+  // Costs `count` pairs over routes with the facts `route` (0: times one,
+  // its bytes counted apart with count()); returns one pair's payload bytes.
   double pair(const RouteFacts& route, double count = 1) {
     for (auto& p : protocols_) {
       const auto& c = p.costs[static_cast<std::size_t>(route.kind)];
@@ -52,6 +52,8 @@ class PairCoster {
     sent_ += count * block_bytes_;
     return block_bytes_;
   }
+  // Counts `pairs` pairs' bytes (their times costed with pair(route, 0)).
+  void count(double pairs) { sent_ += pairs * block_bytes_; }
   // One pair's payload bytes.
   double payload_bytes() const { return block_bytes_; }
   std::size_t protocols() const { return protocols_.size(); }
@@ -190,10 +192,9 @@ class RelayedSenders {
   }
 
   // Costs every relayed sender of group g (but those of relay `excluded`,
-  // -1 for none) to one destination over its head then `tail`; returns the
-  // payload bytes `tail` carries.
-  double send_group(int g, int excluded, const std::vector<int>& tail, PairCoster& cost) {
-    const RouteFacts tail_facts = facts_.of(tail);
+  // -1 for none) to one destination over its head then a tail with the
+  // facts `tail_facts`; returns the payload bytes the tail carries.
+  double send_group(int g, int excluded, const RouteFacts& tail_facts, PairCoster& cost) {
     const double payload = cost.payload_bytes();  // the same for every pair
     double sum = 0;
     for (int h_index : group_heads_[static_cast<std::size_t>(g)]) {
@@ -215,6 +216,30 @@ class RelayedSenders {
         if (head_[ik] >= 0) excl_[ik] += payload;
     }
     return sum;
+  }
+
+  // send_group with nobody excluded, for `destinations` destinations at
+  // once, in two parts: their bytes (returns what the tail to each
+  // carries) ...
+  double send_group_bytes(int g, double destinations, PairCoster& cost) {
+    const double payload = cost.payload_bytes();
+    double senders = 0;
+    for (int h : group_heads_[static_cast<std::size_t>(g)]) {
+      head_total_[static_cast<std::size_t>(h)] += destinations * payload;
+      senders += head_count_[static_cast<std::size_t>(h)];
+    }
+    cost.count(destinations * senders);
+    return senders * payload;
+  }
+  // ... and the time to one destination over a tail with the facts
+  // `tail_facts`: a pair's time grows with its route's latency, so one
+  // call with the longest of tails that differ only in latency costs them
+  // all.
+  void time_group(int g, const RouteFacts& tail_facts, PairCoster& cost) const {
+    for (int h_index : group_heads_[static_cast<std::size_t>(g)]) {
+      const auto h = static_cast<std::size_t>(h_index);
+      cost.pair(join(head_leg_[h], join(head_prefix_[h], tail_facts)), 0);
+    }
   }
 
   // Loads each sender's leg and each relay's prefix with what they carried.

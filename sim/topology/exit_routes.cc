@@ -21,7 +21,11 @@ struct ExitRoutes::Storage {
   std::uint32_t epoch = 0;  // the last stamp handed out
   bool lent = false;
   std::vector<std::uint32_t> mark_stamp, stamp, exit_stamp;  // per state: a mark's, a search's, an exit's
+  std::vector<std::uint32_t> pulled;       // per state: the search that found its predecessors from its in-arcs
+  std::vector<std::uint32_t> chain_stamp;  // per state: the search its chain was found in
+  std::vector<int> chain;                  // per state: ExitRoutes::chain_of's answer
   std::vector<int> mark, depth, exit_group;
+  std::vector<int> order;  // per state: its place in the search's queue
   std::vector<double> width;
   std::vector<std::vector<Network::Arc>> parents;  // equal-cost widest predecessors, in the search's order
   std::vector<std::uint32_t> meets_stamp;          // per GPU
@@ -33,6 +37,10 @@ struct ExitRoutes::Storage {
     mark_stamp.assign(states, 0);
     stamp.assign(states, 0);
     exit_stamp.assign(states, 0);
+    pulled.assign(states, 0);
+    chain_stamp.assign(states, 0);
+    chain.assign(states, -1);
+    order.assign(states, 0);
     mark.assign(states, -1);
     depth.assign(states, 0);
     exit_group.assign(states, -1);
@@ -177,16 +185,38 @@ std::span<const int> ExitRoutes::prefix(int i) const {
 
 bool ExitRoutes::tail_into(int g, int dst, int excluded, std::vector<int>* tail) const {
   tail->clear();
+  TailParts& parts = scratch_parts_;
+  if (!tail_parts(g, dst, excluded, &parts)) return false;
+  if (parts.chain >= 0) {
+    const auto chain = chain_links(parts.chain);
+    tail->insert(tail->end(), chain.begin(), chain.end());
+  }
+  tail->insert(tail->end(), parts.chosen.rbegin(), parts.chosen.rend());
+  tail->insert(tail->end(), parts.into.begin(), parts.into.end());
+  return true;
+}
+
+bool ExitRoutes::tail_parts(int g, int dst, int excluded, TailParts* parts) const {
+  parts->chosen.clear();
+  parts->chain = -1;
+  parts->into = {};
+  bool meets_exit = false;
+  if (!composes(g, dst, excluded, &meets_exit)) return false;
+  return composed_parts(g, dst, meets_exit, parts);
+}
+
+bool ExitRoutes::composes(int g, int dst, int excluded, bool* meets_exit) const {
   const Network::Gateway& down = network_.gateway(dst, false);
   if (down.state < 0) return false;
   const int exit = exit_state_[static_cast<std::size_t>(g)];
-  bool meets_exit = false;
+  *meets_exit = false;
   const Meets& summary = meets(dst);
   if (!summary.many) {  // what the ball checks below find, read from the destination's summary
     if (summary.shared) return false;
     for (int who : summary.sources)
       if (who >= 0 && who != excluded && group_of_[static_cast<std::size_t>(who)] == g) return false;
-    return composed_tail(g, dst, summary.exits[0] == g || summary.exits[1] == g, tail);
+    *meets_exit = summary.exits[0] == g || summary.exits[1] == g;
+    return true;
   }
   auto clashes = [&](int state) {
     const int who = mark(state);
@@ -197,17 +227,17 @@ bool ExitRoutes::tail_into(int g, int dst, int excluded, std::vector<int>* tail)
   for (std::size_t k = 0; k < down.ball_n; ++k) {
     const int s = network_.gateway_ints_[down.ball_at + k];
     if (s == exit) {
-      meets_exit = true;
+      *meets_exit = true;
     } else if (clashes(s)) {
       return false;
     }
   }
   for (std::size_t k = 0; k < down.ends_n; ++k)
     if (clashes(network_.gateway_ints_[down.ends_at + k])) return false;
-  return composed_tail(g, dst, meets_exit, tail);
+  return true;
 }
 
-bool ExitRoutes::composed_tail(int g, int dst, bool meets_exit, std::vector<int>* tail) const {
+bool ExitRoutes::composed_parts(int g, int dst, bool meets_exit, TailParts* parts) const {
   // The balls share the gateway or nothing, for every member alike
   // (Network::gateway_route's two composed cases).
   const Network::Gateway& down = network_.gateway(dst, false);
@@ -216,20 +246,73 @@ bool ExitRoutes::composed_tail(int g, int dst, bool meets_exit, std::vector<int>
     if (down.state != exit) return false;
   } else {
     if (!reach(g, down.state)) return false;
-    // D-mod-k over the search, as Network::middle_into walks its DAG.
-    network_.walk_ecmp(
-        down.state, network_.ecmp_number(dst),
-        [&](int v) {  // the gateway has no predecessors: the walk ends there
-          const auto& p = storage_->parents[static_cast<std::size_t>(v)];
-          return std::span<const Network::Arc>(p.data(), p.size());
-        },
-        tail);
-    std::reverse(tail->begin(), tail->end());
+    // D-mod-k over the search, as Network::middle_into walks its DAG: a
+    // pick at every state with several predecessors, until the rest is
+    // one path (where the walk would only ever take the first).
+    std::size_t digits = network_.ecmp_number(dst);
+    int v = down.state;
+    int chain = chain_of(v);
+    while (chain < 0) {
+      const auto& options = storage_->parents[static_cast<std::size_t>(v)];
+      const Network::Arc& pick = options[digits % options.size()];
+      digits /= options.size();
+      parts->chosen.push_back(pick.link);
+      v = pick.to;
+      chain = chain_of(v);
+    }
+    parts->chain = chain;
   }
-  const auto at = network_.gateway_ints_.begin() + static_cast<std::ptrdiff_t>(down.links_at);
-  tail->insert(tail->end(), at, at + static_cast<std::ptrdiff_t>(down.links_n));
+  parts->into = {network_.gateway_ints_.data() + down.links_at, down.links_n};
   ++network_.route_stats_.composed;
   return true;
+}
+
+int ExitRoutes::chain_of(int v) const {
+  Storage& S = *storage_;
+  auto at = [](auto& a, int i) -> auto& { return a[static_cast<std::size_t>(i)]; };
+  // Climb while one predecessor leads on and the answer is not known.
+  climb_.clear();
+  int u = v;
+  int known = -1;
+  while (at(S.chain_stamp, u) != search_id_) {
+    const auto& options = at(S.parents, u);
+    if (u == queue_.front()) {  // the search's start: the empty chain
+      at(S.chain_stamp, u) = search_id_;
+      at(S.chain, u) = static_cast<int>(chain_at_.size());
+      chain_at_.push_back(static_cast<int>(chain_links_.size()));
+      chain_n_.push_back(0);
+      break;
+    }
+    if (options.size() != 1) {
+      at(S.chain_stamp, u) = search_id_;
+      at(S.chain, u) = -1;
+      break;
+    }
+    climb_.push_back(u);
+    u = options.front().to;
+  }
+  known = at(S.chain, u);
+  // Back down: each state's chain is its predecessor's and one link.
+  for (auto it = climb_.rbegin(); it != climb_.rend(); ++it) {
+    const int w = *it;
+    at(S.chain_stamp, w) = search_id_;
+    if (known >= 0) {
+      const auto k = static_cast<std::size_t>(known);
+      const int from = chain_at_[k], n = chain_n_[k];
+      known = static_cast<int>(chain_at_.size());
+      chain_at_.push_back(static_cast<int>(chain_links_.size()));
+      chain_n_.push_back(n + 1);
+      for (int i = 0; i < n; ++i) chain_links_.push_back(chain_links_[static_cast<std::size_t>(from + i)]);
+      chain_links_.push_back(at(S.parents, w).front().link);
+    }
+    at(S.chain, w) = known;
+  }
+  return at(S.chain, v);
+}
+
+std::span<const int> ExitRoutes::chain_links(int chain) const {
+  const auto k = static_cast<std::size_t>(chain);
+  return {chain_links_.data() + chain_at_[k], static_cast<std::size_t>(chain_n_[k])};
 }
 
 bool ExitRoutes::reach(int g, int goal) const {
@@ -242,6 +325,10 @@ bool ExitRoutes::reach(int g, int goal) const {
     queue_.assign(1, start);
     at(S.stamp, start) = search_id_;
     at(S.depth, start) = 0;
+    at(S.order, start) = 0;
+    chain_at_.clear();
+    chain_n_.clear();
+    chain_links_.clear();
     at(S.width, start) = exit_width_[static_cast<std::size_t>(g)];
     at(S.parents, start).clear();
     level_begin_ = 0;
@@ -250,7 +337,9 @@ bool ExitRoutes::reach(int g, int goal) const {
   // Levels are expanded whole, so every state reached has all its
   // predecessors (they are one level up).
   while (at(S.stamp, goal) != search_id_) {
+    if (at(S.pulled, goal) == search_id_) return true;
     if (level_begin_ == level_end_) return false;
+    if (pull(goal)) return true;
     for (std::size_t i = level_begin_; i < level_end_; ++i) {
       const int su = queue_[i];
       const int du = at(S.depth, su);
@@ -259,6 +348,7 @@ bool ExitRoutes::reach(int g, int goal) const {
           at(S.stamp, t) = search_id_;
           at(S.depth, t) = du + 1;
           at(S.parents, t).clear();
+          at(S.order, t) = static_cast<int>(queue_.size());
           queue_.push_back(t);
         } else if (at(S.depth, t) != du + 1) {
           return;
@@ -270,6 +360,31 @@ bool ExitRoutes::reach(int g, int goal) const {
     level_begin_ = level_end_;
     level_end_ = queue_.size();
   }
+  return true;
+}
+
+bool ExitRoutes::pull(int goal) const {
+  Storage& S = *storage_;
+  auto at = [](auto& v, int i) -> auto& { return v[static_cast<std::size_t>(i)]; };
+  const int start = queue_.front();
+  const int level = at(S.depth, queue_[level_begin_]);
+  // Every state within `level` hops is stamped and `goal` is not, so it
+  // lies one level further if a state of the deepest level steps to it.
+  // Expanding that level would relax those steps in queue order, and each
+  // state's in its order of out-arcs, which its in-arcs keep (network.h).
+  pulled_.clear();
+  network_.for_each_prev(goal, start, true, [&](int su, int link) {
+    if (at(S.stamp, su) == search_id_ && at(S.depth, su) == level)
+      pulled_.push_back({at(S.order, su), Network::Arc{su, link}});
+  });
+  if (pulled_.empty()) return false;
+  std::stable_sort(pulled_.begin(), pulled_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto& parents = at(S.parents, goal);
+  parents.clear();
+  for (const auto& [place, arc] : pulled_)
+    routing_detail::relax_widest(parents, at(S.width, goal), arc, at(S.width, arc.to),
+                                 network_.links_[static_cast<std::size_t>(arc.link)].rate_Bps);
+  at(S.pulled, goal) = search_id_;
   return true;
 }
 

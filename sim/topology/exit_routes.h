@@ -75,6 +75,25 @@ class ExitRoutes {
   // each member). REQUIRES: 0 <= g < num_groups(), dst a GPU endpoint.
   bool tail_into(int g, int dst, int excluded, std::vector<int>* tail) const;
 
+  // The same tail in three parts, for callers that add loads per part
+  // (engine/all_pairs_cost.cc): in travel order, chain_links(chain) from
+  // the gateway (none when chain is -1: dst's own gateway is the group's),
+  // then `chosen` read backwards (the links D-mod-k picked where a state
+  // has several predecessors, nearest dst first), then `into`, dst's path
+  // from its inbound gateway. Every route from the gateway to the chain's
+  // end is that one path, so the chains of a group are few (on a
+  // three-tier fabric one per aggregation switch) and shared by many
+  // destinations. A chain's number is valid until the next call for
+  // another group; numbers count from 0 (num_chains()).
+  struct TailParts {
+    std::vector<int> chosen;
+    int chain = -1;
+    std::span<const int> into;
+  };
+  bool tail_parts(int g, int dst, int excluded, TailParts* parts) const;
+  std::span<const int> chain_links(int chain) const;
+  int num_chains() const { return static_cast<int>(chain_at_.size()); }
+
  private:
   // Per-state arrays (sized to the network's routing states), stamped so
   // that nothing is cleared between uses: one per thread, lent to one
@@ -85,9 +104,17 @@ class ExitRoutes {
   static Storage& thread_storage();
   // Destination `dst`'s summary (computed on first use).
   const Meets& meets(int dst) const;
-  // The tail once the checks passed: meets_exit when dst's ball holds
+  // The checks of tail_into; then meets_exit says whether dst's ball holds
   // group g's gateway.
-  bool composed_tail(int g, int dst, bool meets_exit, std::vector<int>* tail) const;
+  bool composes(int g, int dst, int excluded, bool* meets_exit) const;
+  // The parts once the checks passed.
+  bool composed_parts(int g, int dst, bool meets_exit, TailParts* parts) const;
+  // The chain from the search's start to state v (its number), or -1 when
+  // some state on the way has several predecessors.
+  int chain_of(int v) const;
+  mutable std::vector<int> chain_at_, chain_n_, chain_links_;  // per chain: first link, count; the links
+  mutable std::vector<int> climb_;                             // chain_of's scratch
+  mutable TailParts scratch_parts_;
   static constexpr int kShared = -2;  // a state in the balls of several sources
   const Network& network_;
   std::unique_ptr<Storage> own_;  // when the thread's storage is lent out
@@ -106,6 +133,13 @@ class ExitRoutes {
   // until routing state `goal` is reached with all its predecessors;
   // false if it cannot be.
   bool reach(int g, int goal) const;
+  // Finds `goal`'s predecessors from its in-arcs when they all lie in the
+  // search's deepest level, so that level need not be expanded (on a
+  // three-tier fabric: every aggregation switch's down-links, for the
+  // leaves of other pods); the same predecessors, in the same order, as
+  // expanding it would give. false if none lies there.
+  bool pull(int goal) const;
+  mutable std::vector<std::pair<int, Network::Arc>> pulled_;  // (queue place, arc)
   mutable int search_group_ = -1;
   mutable std::uint32_t search_id_ = 0;                  // the search's stamp
   mutable std::vector<int> queue_;                       // states in the search's order
