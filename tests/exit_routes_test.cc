@@ -81,5 +81,51 @@ TEST(ExitRoutes, PrefixAndTailAreTheRouteOfEveryMember) {
   }
 }
 
+// The tail in parts (what the all-to-all loads per part): the group's
+// chain, the picked links read backwards, then the path into the host, is
+// the route after the prefix; and on a three-tier fat tree the parts are
+// shared as they should be: the chains of a group are its search's
+// single-path states (its gateway, and every aggregation and core switch
+// it reaches), fewer than its destinations, and D-mod-k picks one link per
+// destination (at its leaf, among the pod's aggregation switches), never
+// more.
+TEST(ExitRoutes, TailPartsComposeTheRouteAndAreShared) {
+  const Network net =
+      network_of("topologies/h100-ib400-16384node.yaml", {"cluster.nodes=16", "cluster.fabric.leaf_radix=8"});
+  std::vector<int> sources;
+  for (int g = 0; g < net.num_gpus(); ++g)
+    if (net.domain_position(g) == 0) sources.push_back(g);
+  const ExitRoutes exits(net, sources);
+  ASSERT_GE(exits.num_groups(), 4);
+  ExitRoutes::TailParts parts;
+  std::vector<int> composed;
+  for (int g = 0; g < exits.num_groups(); ++g) {
+    const int i = exits.members(g).front();
+    const int src = sources[static_cast<std::size_t>(i)];
+    int answered = 0;
+    std::size_t most_chosen = 0;
+    for (int dst = 0; dst < net.num_gpus(); ++dst) {
+      if (net.nvlink_domain_of(dst) == net.nvlink_domain_of(src)) continue;
+      if (!exits.tail_parts(g, dst, -1, &parts)) continue;
+      ++answered;
+      most_chosen = std::max(most_chosen, parts.chosen.size());
+      const auto prefix = exits.prefix(i);
+      composed.assign(prefix.begin(), prefix.end());
+      if (parts.chain >= 0) {
+        const auto chain = exits.chain_links(parts.chain);
+        composed.insert(composed.end(), chain.begin(), chain.end());
+      }
+      composed.insert(composed.end(), parts.chosen.rbegin(), parts.chosen.rend());
+      composed.insert(composed.end(), parts.into.begin(), parts.into.end());
+      ASSERT_EQ(composed, net.route(src, dst)) << "GPU " << src << " -> " << dst;
+    }
+    // Here 96 destinations answered and 37 chains: the gateway, the pod's 4
+    // aggregation switches, 4 cores and the 28 aggregation switches of the
+    // other pods; at 131,072 GPUs about 2,200 for 16,384 destinations.
+    EXPECT_GT(answered, 2 * exits.num_chains()) << "group " << g << ": " << answered << " destinations";
+    EXPECT_LE(most_chosen, 1u) << "group " << g;
+  }
+}
+
 }  // namespace
 }  // namespace collsim::topology
