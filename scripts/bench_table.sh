@@ -74,12 +74,12 @@ for backend in analytical simgrid; do
   done
 done
 # The same at 131,072 GPUs (analytical), and the tuner's default there:
-# every algorithm under every protocol, the fastest reported.
+# what NCCL's model would run (NVLSTree there).
 for algo in tree nvlstree; do
   row 131072 "all-reduce 1 GiB, $algo" analytical collective -t "$big" -b 1G -e 1G --algo "$algo" --proto Simple \
     --backend analytical
 done
-row 131072 "all-reduce 1 GiB, auto (every algorithm and protocol)" analytical collective -t "$big" -b 1G -e 1G \
+row 131072 "all-reduce 1 GiB, auto (NCCL's choice)" analytical collective -t "$big" -b 1G -e 1G \
   --backend analytical
 # All-to-all (direct, every pair at once): 32 and 128 HGX H100 nodes.
 for backend in analytical simgrid; do
@@ -89,13 +89,13 @@ for backend in analytical simgrid; do
   done
 done
 # All-to-all at 1 GiB in all-pairs form (analytical): 4,096 H100, 9,216
-# GB200, 8,192, 16,384 and 32,768 H100 (1,024 to 4,096 nodes of the big
-# fabric). 131,072 takes about 30 s (docs/performance-alltoall.md): not here.
+# GB200, 8,192, 16,384, 32,768 and 131,072 H100 (1,024 to 16,384 nodes of
+# the big fabric).
 row 4096 "all-to-all 1 GiB" analytical collective -t topologies/h100-ib400-512node.yaml --op alltoall -b 1G -e 1G \
   --backend analytical
 row 9216 "all-to-all 1 GiB" analytical collective -t topologies/gb200-nvl72-128rack.yaml --op alltoall -b 1G -e 1G \
   --backend analytical
-for nodes in 1024 2048 4096; do
+for nodes in 1024 2048 4096 16384; do
   row $((nodes * 8)) "all-to-all 1 GiB" analytical collective -t "$big" --set cluster.nodes=$nodes --op alltoall \
     -b 1G -e 1G --backend analytical
 done
