@@ -199,7 +199,7 @@ void Network::aggregate_links(const Graph& g, const std::vector<std::vector<Vert
     const Link& l = g[*e];
     const int a = node_of[boost::source(*e, g)], b = node_of[boost::target(*e, g)];
     if (last_class == nullptr || l.link_class != *last_class) {  // edges come in runs of one class
-      last_class = &l.link_class;
+      last_class = &l.link_class.str();
       last_class_id = class_id.try_emplace(l.link_class, static_cast<int>(class_id.size())).first->second;
     }
     const int cls = last_class_id;

@@ -56,7 +56,7 @@ struct NetworkLink {
   double rate_Bps = 0;  // effective: line rate x efficiency
   double line_rate_Bps = 0;
   double latency_s = 0;
-  std::string link_class;
+  LinkLabel link_class;
   double nvls_efficiency = 0;  // from the link class; 0 = no in-switch reduction
   double nvls_reduction = 0;   // from the link class (config::LinkClassSpec); 0 = not limited
   double step_latency_s = 0;   // from the link class (config::LinkClassSpec); 0 = none

@@ -11,6 +11,7 @@
 #include "sim/config/topology_spec.h"
 #include "sim/core/error.h"
 #include "sim/topology/failures.h"
+#include "sim/topology/link_label.h"
 
 namespace collsim::topology {
 
@@ -26,13 +27,13 @@ struct Link {
   double rate_Bps = 0;      // line rate of the bundle in this direction
   double efficiency = 1.0;  // achievable fraction for collective traffic
   double latency_s = 0;
-  std::string link_class;
+  LinkLabel link_class;
   double nvls_efficiency = 0;
   double nvls_reduction = 0;  // config::LinkClassSpec::nvls_reduction
   double step_latency_s = 0;  // config::LinkClassSpec::step_latency_s
   int spec_index = -1;        // index into TopologySpec::links
   double length_m = 0;        // of its cable; 0 when it is not a cable
-  std::string medium;         // empty when it is not a cable
+  LinkLabel medium;           // empty when it is not a cable
   int lanes = 1;              // parallel cables (ports) the link stands for
 };
 
