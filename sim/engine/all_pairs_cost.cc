@@ -242,7 +242,7 @@ Expected<std::vector<ScheduleResult>> cost_all_pairs(const topology::Network& ne
       chain_bytes.clear();
       chain_facts.clear();
       tails.clear();
-      const double per_destination = senders.send_group_bytes(g, 0, cost);  // nobody excluded
+      const double per_destination = senders.group_bytes(g, cost);  // nobody excluded
       double destinations = 0;
       for (std::size_t x = 0; x < dsts.size(); ++x) {
         const int dst_rank = dsts[x];

@@ -219,17 +219,13 @@ class RelayedSenders {
   }
 
   // send_group with nobody excluded, for `destinations` destinations at
-  // once, in two parts: their bytes (returns what the tail to each
-  // carries) ...
-  double send_group_bytes(int g, double destinations, PairCoster& cost) {
-    const double payload = cost.payload_bytes();
-    double senders = 0;
-    for (int h : group_heads_[static_cast<std::size_t>(g)]) {
-      head_total_[static_cast<std::size_t>(h)] += destinations * payload;
-      senders += head_count_[static_cast<std::size_t>(h)];
-    }
-    cost.count(destinations * senders);
-    return senders * payload;
+  // once, in three parts: the payload bytes the tail to each carries ...
+  double group_bytes(int g, const PairCoster& cost) const { return senders(g) * cost.payload_bytes(); }
+  // ... their bytes counted ...
+  void send_group_bytes(int g, double destinations, PairCoster& cost) {
+    for (int h : group_heads_[static_cast<std::size_t>(g)])
+      head_total_[static_cast<std::size_t>(h)] += destinations * cost.payload_bytes();
+    cost.count(destinations * senders(g));
   }
   // ... and the time to one destination over a tail with the facts
   // `tail_facts`: a pair's time grows with its route's latency, so one
@@ -259,6 +255,12 @@ class RelayedSenders {
   }
 
  private:
+  // Group g's relayed senders.
+  double senders(int g) const {
+    double n = 0;
+    for (int h : group_heads_[static_cast<std::size_t>(g)]) n += head_count_[static_cast<std::size_t>(h)];
+    return n;
+  }
   static bool same_but_latency(const RouteFacts& a, const RouteFacts& b) {
     return a.kind == b.kind && a.rate_Bps == b.rate_Bps && a.step_s == b.step_s;
   }

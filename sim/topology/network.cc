@@ -10,6 +10,7 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 
@@ -193,13 +194,13 @@ void Network::aggregate_links(const Graph& g, const std::vector<std::vector<Vert
   node_forwards_.assign(members.size(), false);
   for (std::size_t m = 0; m < members.size(); ++m)
     node_forwards_[m] = config::forwards_traffic(g[members[m].front()].kind);
-  const std::string* last_class = nullptr;
+  std::optional<LinkLabel> last_class;
   int last_class_id = -1;
   for (auto [e, end] = boost::edges(g); e != end; ++e) {
     const Link& l = g[*e];
     const int a = node_of[boost::source(*e, g)], b = node_of[boost::target(*e, g)];
-    if (last_class == nullptr || l.link_class != *last_class) {  // edges come in runs of one class
-      last_class = &l.link_class.str();
+    if (!last_class || l.link_class != *last_class) {  // edges come in runs of one class
+      last_class = l.link_class;
       last_class_id = class_id.try_emplace(l.link_class, static_cast<int>(class_id.size())).first->second;
     }
     const int cls = last_class_id;
