@@ -84,7 +84,11 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     }
     bool several = false;
     for (int d : params.domain_of_rank) several |= d != params.domain_of_rank.front();
-    if (!several) return nvls_allreduce(ranks, bytes, params.nvls_efficiency);
+    if (!several) {
+      NvlsOptions options;
+      options.chunking = nccl_nvls_chunking(params.gpu_model, params.nvls_chunk_cost_s, params.nccl);
+      return nvls_allreduce(ranks, bytes, params.nvls_efficiency, options);
+    }
     // Across domains NCCL runs NVLS only with CollNet: SHARP between them.
     const auto& trees = params.collnet;
     const bool switches =

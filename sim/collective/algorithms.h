@@ -43,6 +43,7 @@ std::vector<std::string> nccl_algorithms_for(Op op);
 struct AlgoParams {
   int root = 0;                         // broadcast and reduce
   double nvls_efficiency = 0;           // of the GPU<->NVSwitch links; 0 = no in-switch reduction
+  double nvls_chunk_cost_s = 0;         // of the same links (nvls.h NvlsChunking); 0 = none
   Protocol protocol = Protocol::kNone;  // costs the engine adds (protocol.h)
   // NVLink domain of each rank (any id; equal = same NVSwitch); empty = all
   // in one. Rings get one channel per GPU of a domain when there are several

@@ -61,11 +61,34 @@ double nccl_nvls_tree_chunk_bytes(const NvlsTreeChunking& chunking, double bytes
   return chunk;
 }
 
+NvlsChunking nccl_nvls_chunking(std::string_view gpu_model, double chunk_cost_s, NcclRelease release) {
+  NvlsChunking out;
+  if (nccl_arch(gpu_model) == NcclArch::kBlackwell) out.channels = release < NcclRelease{2, 27, 0} ? 32 : 24;
+  out.chunk_cost_s = chunk_cost_s;
+  return out;
+}
+
+double nccl_nvls_chunk_bytes(const NvlsChunking& chunking, double bytes, int heads) {
+  const double concurrent = static_cast<double>(chunking.channels) * heads;
+  double chunk = chunking.max_chunk_bytes;
+  for (auto [times, floor] : {std::pair{64.0, 65536.0}, {8.0, 32768.0}, {2.0, 16384.0}})
+    if (bytes < times * concurrent * chunk && chunk > floor) chunk = floor;
+  return chunk;
+}
+
+double nvls_chunk_overhead_s(const NvlsChunking& chunking, double bytes, int heads) {
+  if (!(chunking.chunk_cost_s > 0) || heads < 2 || chunking.channels < 1) return 0;
+  const double chunk = nccl_nvls_chunk_bytes(chunking, bytes, heads);
+  const double per_channel = bytes / chunking.channels;
+  return chunking.chunk_cost_s * std::max(0.0, per_channel / chunk - per_channel / chunking.max_chunk_bytes);
+}
+
 Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
   Schedule s = empty_schedule("allreduce", "nvls", ranks, bytes, ranks);
   s.helper_ranks = 1;
   s.latency_family = LatencyFamily::kNvls;
   if (ranks < 2) return s;
+  s.chunk_overhead_s = nvls_chunk_overhead_s(options.chunking, bytes, ranks);
   const int sw = ranks;
   const double portion = bytes / ranks;
   const int slices = piece_count(portion, options.min_slice_bytes, options.max_slices);

@@ -50,6 +50,33 @@ NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains
 // The chunk NCCL uses for an all-reduce of `bytes` per rank (see above).
 double nccl_nvls_tree_chunk_bytes(const NvlsTreeChunking& chunking, double bytes, int gpus_per_domain);
 
+// NCCL's NVLS chunks inside one NVLink domain (NCCL 2.18.5 to 2.30.7,
+// calcCollChunking in src/enqueue.cc; channels from src/transport/nvls.cc):
+// `channels` CTAs each take one chunk of every head's (GPU's) portion in
+// turn. The chunk starts at 128 KiB (nvlsChunkSize) and drops to 64, 32,
+// 16 KiB while the buffer is smaller than 64, 8, 2 times channels x heads
+// x chunk. Each chunk smaller than 128 KiB costs its channel
+// `chunk_cost_s` beyond its bytes (the link class's nvls_chunk_cost: a
+// physical parameter, fitted, config/link_classes.cc; the links' NVLS
+// efficiency, NCCL's nvlsEfficiency, stands for the 128 KiB chunks of its
+// plateau), and the channels pay it together:
+//   overhead = chunk_cost_s x bytes / channels x (1 / chunk - 1 / 128 KiB).
+struct NvlsChunking {
+  int channels = 16;  // NVLS_NCHANNELS_SM90
+  double max_chunk_bytes = 131072.0;
+  double chunk_cost_s = 0;
+};
+
+// NCCL's channels for NVLS inside one domain of `gpu_model` (gpu_models.h
+// names) under `release`: Hopper (and any model collsim does not place) 16;
+// Blackwell 32 (NVLS_NCHANNELS_SM100), 24 from NCCL 2.27 (NVLS_NCHANNELS_SM100_NVL).
+NvlsChunking nccl_nvls_chunking(std::string_view gpu_model, double chunk_cost_s,
+                                NcclRelease release = kDefaultNcclRelease);
+// The chunk NCCL uses for an all-reduce of `bytes` per rank on `heads` GPUs.
+double nccl_nvls_chunk_bytes(const NvlsChunking& chunking, double bytes, int heads);
+// The overhead above, in seconds; 0 without a cost.
+double nvls_chunk_overhead_s(const NvlsChunking& chunking, double bytes, int heads);
+
 // Pipelining: each portion is cut into slices and every stage's transfers
 // queue in order per connection, so loads of slice j+1 overlap the multicast
 // of slice j. The fill costs about 1/slices of the transfer time.
@@ -67,6 +94,8 @@ struct NvlsOptions {
   // piece, a fill of about 0.5% of the time.
   NvlsTreeChunking tree_chunking{};
   int max_tree_slices = 256;
+  // NVLS inside one domain: NCCL's chunks and what they cost (above).
+  NvlsChunking chunking{};
   // NVLSTree: one slice's transfers repeated (Schedule::repeats); false:
   // every slice written out (what expand() gives).
   bool pipelined = true;

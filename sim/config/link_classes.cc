@@ -13,7 +13,13 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // nccl-tests #212): 370/450 = 0.822. NCCL's own model agrees:
       // SM90_NVLINK_BW 20.6 of 25 GB/s per link = 0.824 (NCCL src/graph/topo.h).
       // NVLS: NCCL's nvlsEfficiency, Hopper 0.85 (NCCL tuning.cc).
-      {"nvlink4", 0.822, 0.85},
+      // NVLS chunk cost: each chunk smaller than NCCL's largest NVLS chunk
+      // (128 KiB) costs an NVLS channel 1.0 us more than its bytes. FITTED
+      // to one curve, the Azure ND H100 v5 NVLS all-reduce from 1 MiB to
+      // 8 GiB (NCCL 2.18.5; grid 0.40-1.30 us: mean |error| 4.7% at 0.95-1.05,
+      // 6.8% at 0.6, 5.3% at 1.3); held out: the same curve measured by
+      // Together under NCCL 2.26.2 (docs/validation.md, "NVLS chunks").
+      {"nvlink4", 0.822, 0.85, 0, 0, 0, 1.0e-6},
       // NVLink5 (B200/GB200): no measurement in calibration.yaml. NCCL's model
       // SM100_NVLINK_BW 40.1 of 50 GB/s per link = 0.802 (NCCL src/graph/topo.h).
       // NVLS: NCCL's nvlsEfficiency, Blackwell 0.74 (NCCL tuning.cc).
@@ -23,7 +29,10 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // GB200 NVL72 rack, 72 GPUs, plateau 837 GB/s busbw at 4-8 GiB
       // (coreweave/nccl-tests pull request 43). Not limiting on 8 GPUs (an
       // 8-GPU B300 NVLS all-reduce reaches 845 GB/s busbw, NVIDIA/nccl issue
-      // 2140, and so does the link limit alone).
+      // 2140, and so does the link limit alone). NVLS chunk cost: none
+      // (NOT FOUND: the NVL72 rack's ramp asks for one, its two-rack NVLSTree
+      // plateau argues against the engine rate that would then be fitted;
+      // docs/validation.md, "NVLS chunks").
       {"nvlink5", 0.802, 0.74, 0.465},
       // NVLink3 (A100): NCCL's SM80_NVLINK_BW 20.0 of 25 GB/s per link = 0.80.
       {"nvlink3", 0.80},
@@ -85,7 +94,8 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
   for (const auto& kv : classes) {
     const std::string cls = kv.first.Scalar();
     MapReader entry(kv.second, top.file(), "link_classes." + cls);
-    if (auto s = entry.check({"efficiency", "nvls_efficiency", "nvls_reduction", "step_latency", "sharp_efficiency"});
+    if (auto s = entry.check(
+            {"efficiency", "nvls_efficiency", "nvls_reduction", "nvls_chunk_cost", "step_latency", "sharp_efficiency"});
         !s)
       return s;
     // Start from the built-in class of that name, if any, so one field can be overridden alone.
@@ -134,6 +144,17 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
                               fmt::format("expected a latency from 0 to 10 ms, found {}", units::format(*d)));
       }
       c.step_latency_s = d->seconds;
+    }
+    if (entry.has("nvls_chunk_cost")) {
+      auto text = entry.scalar("nvls_chunk_cost");
+      if (!text) return text.error();
+      auto d = units::parse_duration(*text);
+      if (!d) return entry.error_at("nvls_chunk_cost", d.error().message);
+      if (!(d->seconds >= 0 && d->seconds <= 1e-4)) {
+        return entry.error_at("nvls_chunk_cost",
+                              fmt::format("expected a time per chunk from 0 to 100 us, found {}", units::format(*d)));
+      }
+      c.nvls_chunk_cost_s = d->seconds;
     }
     spec.link_classes[cls] = c;
   }

@@ -94,6 +94,11 @@ struct LinkClassSpec {
   // links' rate; 0 = the switches cannot reduce (every built-in class: a
   // fabric has it only where it is declared).
   double sharp_efficiency = 0;
+  // For GPU<->NVSwitch links: what each NVLS chunk smaller than NCCL's
+  // largest (128 KiB) costs one NVLS channel, in seconds per chunk
+  // (collective/nvls.h NvlsChunking); 0 = nothing. See link_classes.cc for
+  // the fitted value.
+  double nvls_chunk_cost_s = 0;
 };
 
 // One full-duplex cable (or bundle of `lanes` parallel links) between two

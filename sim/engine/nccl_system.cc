@@ -36,6 +36,7 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
 collective::AlgoParams placement_params(const topology::Network& network, const std::vector<int>& gpus) {
   collective::AlgoParams params;
   params.nvls_efficiency = network.nvls_efficiency_near(gpus.front());
+  params.nvls_chunk_cost_s = network.nvls_chunk_cost_near(gpus.front());
   params.gpu_model = network.gpu_model(gpus.front());
   params.domain_of_rank.reserve(gpus.size());
   for (int g : gpus) params.domain_of_rank.push_back(network.nvlink_domain_of(g));

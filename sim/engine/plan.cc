@@ -308,8 +308,11 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const RouteFacts& f = facts[static_cast<std::size_t>(route_at)];
       const std::vector<int>& route = plan.routes[static_cast<std::size_t>(route_at)].links;
       const auto costs = collective::protocol_costs(s.latency_family, protocol, f.kind);
-      planned.launch_latency_s =
-          std::max(planned.launch_latency_s, costs.launch_latency_s + costs.launch_latency_per_rank_s * s.ranks);
+      // The schedule's chunk overhead (collective::Schedule::chunk_overhead_s)
+      // is paid with the launch, under a protocol.
+      const double overhead = protocol == collective::Protocol::kNone ? 0 : s.chunk_overhead_s;
+      planned.launch_latency_s = std::max(
+          planned.launch_latency_s, overhead + costs.launch_latency_s + costs.launch_latency_per_rank_s * s.ranks);
       const TransferTiming timing = transfer_timing(f, costs, protocol);
       int host = dst, route_id = route_at;
       if (addend) {

@@ -320,6 +320,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   first_sharp_endpoint_ = static_cast<int>(endpoints_.size());
   collnet_ = topo.collnet;
   nvls_ = topo.nvls;
+  nvls_chunk_cost_s_.insert(topo.nvls_chunk_cost_s.begin(), topo.nvls_chunk_cost_s.end());
   if (!topo.sharp_efficiency.empty()) {
     for (std::size_t m = 0; m < members.size(); ++m) {
       if (g[members[m].front()].kind != config::DeviceKind::kSwitch) continue;
@@ -432,6 +433,16 @@ double Network::nvls_efficiency_near(int gpu) const {
   if (sw < 0) return 0;
   const auto& r = route(gpu, sw);
   return r.size() == 1 ? links_[r.front()].nvls_efficiency : 0;
+}
+
+double Network::nvls_chunk_cost_near(int gpu) const {
+  if (nvls_chunk_cost_s_.empty()) return 0;
+  const int sw = nvswitch_endpoint_near(gpu);
+  if (sw < 0) return 0;
+  const auto& r = route(gpu, sw);
+  if (r.size() != 1) return 0;
+  const auto it = nvls_chunk_cost_s_.find(links_[r.front()].link_class.str());
+  return it == nvls_chunk_cost_s_.end() ? 0 : it->second;
 }
 
 double Network::nvls_reduction_rate_Bps(int sw) const {

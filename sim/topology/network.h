@@ -38,6 +38,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -111,6 +112,10 @@ class Network {
   // of addends per second: each GPU link into it contributes its line rate
   // times its class's nvls_reduction. 0 = not limited (a class without it).
   double nvls_reduction_rate_Bps(int sw) const;
+  // What an NVLS chunk smaller than NCCL's largest costs a channel, in
+  // seconds, on the link from GPU endpoint `gpu` to its NVSwitch (its link
+  // class's nvls_chunk_cost_s); 0 without an NVSwitch or a cost.
+  double nvls_chunk_cost_near(int gpu) const;
   const std::vector<std::string>& endpoints() const { return endpoints_; }
   // The GPU model GPU endpoint `gpu` names (gpu_models.h); empty when none.
   const std::string& gpu_model(int gpu) const { return gpu_models_[static_cast<std::size_t>(gpu)]; }
@@ -278,17 +283,18 @@ class Network {
                         const std::vector<int>& node_of);
 
   std::vector<std::string> endpoints_;
-  std::vector<int> endpoint_node_;                         // endpoint -> node of the merged graph
-  std::vector<int> endpoint_of_node_;                      // node -> its endpoint, or -1
-  std::vector<int> ecmp_index_;                            // per GPU endpoint: its number for D-mod-k (network.cc)
-  bool pxn_ = true;                                        // Topology::pxn
-  bool collnet_ = false;                                   // Topology::collnet
-  bool nvls_ = true;                                       // Topology::nvls
-  int first_sharp_endpoint_ = 0;                           // endpoints from here on reduce in the network
-  std::vector<bool> gpu_has_nic_;                          // per GPU endpoint
-  std::vector<double> gpu_nic_rate_Bps_;                   // per GPU endpoint (nic_line_rate_Bps)
-  std::vector<int> domain_position_;                       // per GPU endpoint: its position in its NVLink domain
-  std::unordered_map<int, std::vector<int>> domain_gpus_;  // NVLink domain -> its GPUs, in rank order
+  std::vector<int> endpoint_node_;     // endpoint -> node of the merged graph
+  std::vector<int> endpoint_of_node_;  // node -> its endpoint, or -1
+  std::vector<int> ecmp_index_;        // per GPU endpoint: its number for D-mod-k (network.cc)
+  bool pxn_ = true;                    // Topology::pxn
+  bool collnet_ = false;               // Topology::collnet
+  bool nvls_ = true;                   // Topology::nvls
+  std::map<std::string, double, std::less<>> nvls_chunk_cost_s_;  // Topology::nvls_chunk_cost_s
+  int first_sharp_endpoint_ = 0;                                  // endpoints from here on reduce in the network
+  std::vector<bool> gpu_has_nic_;                                 // per GPU endpoint
+  std::vector<double> gpu_nic_rate_Bps_;                          // per GPU endpoint (nic_line_rate_Bps)
+  std::vector<int> domain_position_;                              // per GPU endpoint: its position in its NVLink domain
+  std::unordered_map<int, std::vector<int>> domain_gpus_;         // NVLink domain -> its GPUs, in rank order
   std::vector<bool> node_forwards_;
   std::vector<bool> node_is_gpu_;
   // Per node: for a PCIe switch joining several GPUs and NICs, the affinity

@@ -41,8 +41,10 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.pxn = spec.nccl.pxn;
   topo.collnet = spec.nccl.collnet;
   topo.nvls = spec.nccl.nvls;
-  for (const auto& [name, cls] : spec.link_classes)
+  for (const auto& [name, cls] : spec.link_classes) {
     if (cls.sharp_efficiency > 0) topo.sharp_efficiency[name] = cls.sharp_efficiency;
+    if (cls.nvls_chunk_cost_s > 0) topo.nvls_chunk_cost_s[name] = cls.nvls_chunk_cost_s;
+  }
   topo.graph.m_vertices.reserve(spec.devices.size());
   for (const auto& d : spec.devices) {
     const Vertex v = boost::add_vertex(Device{d.name, d.kind, d.declared_at, d.model}, topo.graph);

@@ -52,6 +52,9 @@ struct Topology {
   // Link classes whose switches reduce in the network, with their
   // config::LinkClassSpec::sharp_efficiency (only those above 0).
   std::map<std::string, double> sharp_efficiency;
+  // Link classes whose NVLS chunks cost time, with their
+  // config::LinkClassSpec::nvls_chunk_cost_s (only those above 0).
+  std::map<std::string, double> nvls_chunk_cost_s;
   FailureSummary failed;  // what config::FailuresSpec took down or degraded
 
   Topology() = default;
@@ -72,6 +75,7 @@ struct Topology {
         collnet(o.collnet),
         nvls(o.nvls),
         sharp_efficiency(std::move(o.sharp_efficiency)),
+        nvls_chunk_cost_s(std::move(o.nvls_chunk_cost_s)),
         failed(std::move(o.failed)) {
     take_graph(o.graph);
   }
@@ -83,6 +87,7 @@ struct Topology {
     collnet = o.collnet;
     nvls = o.nvls;
     sharp_efficiency = std::move(o.sharp_efficiency);
+    nvls_chunk_cost_s = std::move(o.nvls_chunk_cost_s);
     failed = std::move(o.failed);
     take_graph(o.graph);
     return *this;

@@ -79,6 +79,7 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   append(key, c.root);
   append(key, static_cast<int>(c.gpus.size()));
   append(key, net.nvls_efficiency_near(c.gpus.front()));
+  append(key, net.nvls_chunk_cost_near(c.gpus.front()));
   // What NCCL's choice (`auto`) reads of the nodes (engine/nccl_system.h).
   const collective::NcclSystem nccl = engine::nccl_system(net, c.gpus);
   append(key, nccl.nics);
