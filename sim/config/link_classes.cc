@@ -18,12 +18,12 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // to one curve, the Azure ND H100 v5 NVLS all-reduce from 1 MiB to
       // 8 GiB (NCCL 2.18.5; grid 0.40-1.30 us: mean |error| 4.7% at 0.95-1.05,
       // 6.8% at 0.6, 5.3% at 1.3); held out: the same curve measured by
-      // Together under NCCL 2.26.2 (docs/validation.md, "NVLS chunks").
+      // Together under NCCL 2.26.2 (docs/validation-nvls.md, "NVLS chunks").
       {"nvlink4", 0.822, 0.85, 0, 0, 0, 1.0e-6},
       // NVLink5 (B200/GB200): no measurement in calibration.yaml. NCCL's model
       // SM100_NVLINK_BW 40.1 of 50 GB/s per link = 0.802 (NCCL src/graph/topo.h).
       // NVLS: NCCL's nvlsEfficiency, Blackwell 0.74 (NCCL tuning.cc).
-      // NVLS reduction throughput (nvls_reduction, docs/validation.md): the
+      // NVLS reduction throughput (nvls_reduction, docs/validation-nvls.md): the
       // NVSwitch's reduction engines add 0.465 of the GPU-facing line rate in
       // addends per second. FITTED to one measurement: NVLS all-reduce on one
       // GB200 NVL72 rack, 72 GPUs, plateau 837 GB/s busbw at 4-8 GiB
@@ -32,7 +32,7 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // 2140, and so does the link limit alone). NVLS chunk cost: none
       // (NOT FOUND: the NVL72 rack's ramp asks for one, its two-rack NVLSTree
       // plateau argues against the engine rate that would then be fitted;
-      // docs/validation.md, "NVLS chunks").
+      // docs/validation-nvls.md, "NVLS chunks").
       {"nvlink5", 0.802, 0.74, 0.465},
       // NVLink3 (A100): NCCL's SM80_NVLINK_BW 20.0 of 25 GB/s per link = 0.80.
       {"nvlink3", 0.80},
