@@ -62,9 +62,10 @@ TEST(Analytical, NeverSlowerThanSimGridAndExactForRingsOnOneSwitch) {
         const std::string what = std::string(file) + " " + schedules[i].op + " " + schedules[i].algo + " " +
                                  std::string(collective::protocol_name(schedules[i].protocol));
         // SimGrid's max-min solver settles rates to its own precision
-        // (maxmin/precision): a rate capped at a channel share comes out
-        // within 1e-7 of it.
-        EXPECT_LE(a[i], s[i] * (1 + 1e-6)) << what << " " << (a[i] / s[i] - 1);
+        // (maxmin/precision, 1e-5 by default): a rate capped at a channel
+        // share comes out within about 1e-7 of it, eight multicasts out of
+        // one switch port within 2e-6 (NVLS all-gather).
+        EXPECT_LE(a[i], s[i] * (1 + 1e-5)) << what << " " << (a[i] / s[i] - 1);
         // A ring (and a pipelined chain) inside one NVLink domain never has two
         // transfers on one link at once: alpha-beta is exact there.
         if (std::string(file) == "hgx-h100.yaml" && schedules[i].algo == "ring") {

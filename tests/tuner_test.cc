@@ -110,7 +110,7 @@ TEST(Tuner, ErrorsSuggestOnlyTheOpsOwnAlgorithms) {
   TuneCase rs{Op::kReduceScatter, 64, 1 << 20, {}};
   auto r = build_candidates({rs}, choice, "simgrid");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("available: ring, pat, auto, tuned, fastest"), std::string::npos)
+  EXPECT_NE(r.error().message.find("available: ring, pat, nvls, auto, tuned, fastest"), std::string::npos)
       << r.error().message;
   // A training step names one algorithm for all its collectives: the ops
   // without it keep their NCCL default.

@@ -81,11 +81,12 @@ const std::vector<OptionSpec>& collective_options() {
       // No short forms for --algo and --proto: nccl-tests uses -a (average) and -p (parallel init).
       {"algo", "", true,
        "algorithm: ring, tree, rhd, hier, nvls, nvlstree, collnetdirect (allreduce; collnetdirect where the "
-       "fabric's switches reduce: a link class with sharp_efficiency); ring, pat (reducescatter, allgather; pat "
-       "with one GPU per node); ring (broadcast, reduce); direct (alltoall, sendrecv); auto: what NCCL's own cost "
+       "fabric's switches reduce: a link class with sharp_efficiency); ring, nvls, pat (reducescatter, allgather; "
+       "nvls inside one NVLink domain, pat with one GPU per node); ring (broadcast, reduce); direct (alltoall, "
+       "sendrecv); auto: what NCCL's own cost "
        "model picks per size, simulated; tuned: the fastest per size of those NCCL runs for the op (ring, tree, "
-       "nvls, nvlstree for allreduce, and collnetdirect with nccl.collnet: true; ring and, at one GPU per node, pat "
-       "for allgather and reducescatter; not hier or rhd); fastest: the fastest of every algorithm",
+       "nvls, nvlstree for allreduce, and collnetdirect with nccl.collnet: true; ring, nvls and, at one GPU per "
+       "node, pat for allgather and reducescatter; not hier or rhd); fastest: the fastest of every algorithm",
        "auto"},
       {"minbytes", "b", true, "smallest size; K/M/G are powers of two as in nccl-tests", "32M"},
       {"maxbytes", "e", true, "largest size", "32M"},

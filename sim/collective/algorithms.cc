@@ -24,6 +24,7 @@ const std::vector<AlgorithmInfo>& algorithm_table() {
       {Op::kReduceScatter, "ring", true}, {Op::kReduceScatter, "pat", true}, {Op::kAllGather, "ring", true},
       {Op::kAllGather, "pat", true},      {Op::kBroadcast, "ring", true},    {Op::kReduce, "ring", true},
       {Op::kAllToAll, "direct", true},    {Op::kSendRecv, "direct", true},   {Op::kAllReduce, "collnetdirect", true},
+      {Op::kReduceScatter, "nvls", true}, {Op::kAllGather, "nvls", true},
   };
   return table;
 }
@@ -98,6 +99,23 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
       return make_error(kNvlsAcrossDomains);
     }
     return nvls_collnet_allreduce(ranks, bytes, params.domain_of_rank, params.nvls_efficiency, trees);
+  }
+  if (algo == "nvls" && (op == Op::kReduceScatter || op == Op::kAllGather)) {
+    if (!(params.nvls_efficiency > 0)) {
+      return make_error("nvls needs GPUs on an NVSwitch that can reduce (a link class with nvls_efficiency > 0)");
+    }
+    for (int d : params.domain_of_rank) {
+      if (d != params.domain_of_rank.front()) {
+        return make_error(fmt::format(
+            "nvls {} runs inside one NVSwitch domain, and these ranks span several (collsim joins domains with "
+            "NVLS only for all-reduce: nvlstree, or nvls with CollNet)",
+            op_name(op)));
+      }
+    }
+    NvlsOptions options;
+    options.chunking = nccl_nvls_chunking(params.gpu_model, params.nvls_chunk_cost_s, params.nccl);
+    return op == Op::kReduceScatter ? nvls_reducescatter(ranks, bytes, params.nvls_efficiency, options)
+                                    : nvls_allgather(ranks, bytes, params.nvls_efficiency, options);
   }
   if (algo == "nvlstree" && op == Op::kAllReduce) {
     if (!(params.nvls_efficiency > 0)) {

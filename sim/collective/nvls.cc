@@ -125,6 +125,58 @@ Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOp
   return s;
 }
 
+namespace {
+
+// One half of NVLS (nvls_allreduce's stages 1-2 or 3-4) for `op`.
+Schedule nvls_half(const char* op, bool reduce, int ranks, double bytes, double efficiency,
+                   const NvlsOptions& options) {
+  Schedule s = empty_schedule(op, "nvls", ranks, bytes, ranks);
+  s.helper_ranks = 1;
+  s.latency_family = LatencyFamily::kNvls;
+  if (ranks < 2) return s;
+  s.chunk_overhead_s = nvls_chunk_overhead_s(options.chunking, bytes, ranks);
+  const int sw = ranks;
+  const double portion = bytes / ranks;
+  const int slices = piece_count(portion, options.min_slice_bytes, options.max_slices);
+  const double wire = portion / slices / efficiency;
+  enum Stage { kLoad, kBack, kStore, kMulticast };
+  QueuedAppender queued(s);
+  auto add = [&](Stage stage, int src, int dst, int chunk, int slice, Action action, std::vector<int> deps,
+                 bool addend = false) {
+    return queued.add(stage, Transfer{.src = src,
+                                      .dst = dst,
+                                      .bytes = wire,
+                                      .chunk = chunk,
+                                      .slice = slice,
+                                      .action = action,
+                                      .deps = std::move(deps),
+                                      .switch_addend = addend});
+  };
+  for (int slice = 0; slice < slices; ++slice) {
+    for (int c = 0; c < ranks; ++c) {
+      if (reduce) {
+        std::vector<int> loads;
+        for (int g = 0; g < ranks; ++g) loads.push_back(add(kLoad, g, sw, c, slice, Action::kReduce, {}, g != c));
+        add(kBack, sw, c, c, slice, Action::kCopy, loads);
+      } else {
+        const int store = add(kStore, c, sw, c, slice, Action::kCopy, {});
+        for (int g = 0; g < ranks; ++g) add(kMulticast, sw, g, c, slice, Action::kCopy, {store});
+      }
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+Schedule nvls_reducescatter(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
+  return nvls_half("reducescatter", true, ranks, bytes, efficiency, options);
+}
+
+Schedule nvls_allgather(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
+  return nvls_half("allgather", false, ranks, bytes, efficiency, options);
+}
+
 Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficiency,
                                        const std::vector<int>& domain_of_rank, const NvlsOptions& options) {
   const auto domains = group_by_domain(domain_of_rank);

@@ -104,6 +104,21 @@ struct NvlsOptions {
 // REQUIRES: ranks >= 1, bytes >= 0, 0 < efficiency <= 1.
 Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOptions& options = {});
 
+// NVLS reduce-scatter and all-gather inside one domain (NCCL runs them from
+// 2.19), the two halves of nvls_allreduce, `bytes` being the whole buffer
+// (nccl-tests' size) and portion c rank c's part:
+//   reduce-scatter: the switch reduce-loads portion c from every GPU and
+//     returns the sum to GPU c (per GPU n up, n/p down);
+//   all-gather: GPU c stores its portion once and the switch multicasts it
+//     to all p GPUs, GPU c included (n/p up, n down).
+// So on an idle switch both take n / (B x efficiency) where a ring takes
+// (p-1)/p n / B: NVLS moves less in all but more through its busiest
+// direction (NCCL's maintainer, NVIDIA/nccl issues 1083 and 1506). NCCL's
+// chunks and their cost as for the all-reduce (NvlsOptions::chunking).
+// REQUIRES: ranks >= 1, bytes >= 0, 0 < efficiency <= 1.
+Schedule nvls_reducescatter(int ranks, double bytes, double efficiency, const NvlsOptions& options = {});
+Schedule nvls_allgather(int ranks, double bytes, double efficiency, const NvlsOptions& options = {});
+
 // NVLSTree (NCCL_ALGO NVLSTree): NVLS inside each NVLink domain, NCCL's
 // double binary tree between domains (tree.h). With g GPUs per domain, GPU
 // c of every domain owns portion c:

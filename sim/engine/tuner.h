@@ -9,7 +9,7 @@
 //                        send/recv, a GPU model it lacks), as "tuned";
 //   algorithm "tuned"    the algorithms NCCL would run for the op
 //                        (collective::nccl_algorithms_for: ring, tree, nvls, nvlstree
-//                        for all-reduce; ring, pat for all-gather and
+//                        for all-reduce; ring, nvls, pat for all-gather and
 //                        reduce-scatter), built and run in one backend
 //                        call, the fastest kept: NCCL with a perfect tuner;
 //   algorithm "fastest"  every algorithm collsim has for the op (adds hier
