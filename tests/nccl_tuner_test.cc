@@ -181,14 +181,7 @@ TEST(NcclModel, TimesOnOneH100NodeAreNcclsFormula) {
               8.4 + 2 * 7 * 4.0 + mb / (1000 * 0.92 * 360 * 0.5 * 0.5), 1e-6);
 }
 
-std::string algo_at(const std::string& args) {
-  const auto r = collsim::testing::run_collsim("collective " + args + " --json -");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  const auto at = r.out.find("\"algo\":");
-  if (at == std::string::npos) return "";
-  const auto q = r.out.find('"', at + 7);
-  return r.out.substr(q + 1, r.out.find('"', q + 1) - q - 1);
-}
+std::string algo_at(const std::string& args) { return collsim::testing::collective_algo(args); }
 
 // `auto` simulates NCCL's pick; `tuned` the fastest of NCCL's algorithms.
 // On the GB200 partitions at 16 GiB under NCCL 2.27.3 they differ as NCCL

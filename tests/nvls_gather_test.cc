@@ -77,14 +77,7 @@ links:
   }
 }
 
-std::string algo_at(const std::string& args) {
-  const auto r = collsim::testing::run_collsim("collective " + args + " --json -");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  const auto at = r.out.find("\"algo\":");
-  if (at == std::string::npos) return "";
-  const auto q = r.out.find('"', at + 7);
-  return r.out.substr(q + 1, r.out.find('"', q + 1) - q - 1);
-}
+std::string algo_at(const std::string& args) { return collsim::testing::collective_algo(args); }
 
 // NCCL's model (src/graph/tuning.cc) weighs NVLS's 25 us latency and
 // (p-1)/p x 0.85 of the NVLink bandwidth against the ring's p - 1 steps: on

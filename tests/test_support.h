@@ -75,6 +75,17 @@ inline double collective_field(const std::string& args, const std::string& key) 
   return at == std::string::npos ? 0.0 : std::stod(out.substr(at + quoted.size()));
 }
 
+// The algorithm `collsim collective` ran for the first row (its JSON's
+// "algo"); empty (and a test failure) if it did not run.
+inline std::string collective_algo(const std::string& args) {
+  const CommandResult r = run_collsim("collective " + args + " --json -");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto at = r.out.find("\"algo\":");
+  if (at == std::string::npos) return "";
+  const auto q = r.out.find('"', at + 7);
+  return r.out.substr(q + 1, r.out.find('"', q + 1) - q - 1);
+}
+
 // busbw (GB/s) and time (us) of the first row (collective_field).
 inline double collective_busbw(const std::string& args) { return collective_field(args, "busbw_GBps"); }
 inline double collective_time_us(const std::string& args) { return collective_field(args, "time_us"); }

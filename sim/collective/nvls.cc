@@ -83,98 +83,93 @@ double nvls_chunk_overhead_s(const NvlsChunking& chunking, double bytes, int hea
   return chunking.chunk_cost_s * std::max(0.0, per_channel / chunk - per_channel / chunking.max_chunk_bytes);
 }
 
-Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
-  Schedule s = empty_schedule("allreduce", "nvls", ranks, bytes, ranks);
-  s.helper_ranks = 1;
-  s.latency_family = LatencyFamily::kNvls;
-  if (ranks < 2) return s;
-  s.chunk_overhead_s = nvls_chunk_overhead_s(options.chunking, bytes, ranks);
-  const int sw = ranks;
-  const double portion = bytes / ranks;
-  const int slices = piece_count(portion, options.min_slice_bytes, options.max_slices);
-  const double wire = portion / slices / efficiency;
+namespace {
 
+// What NVLS's schedules in one domain share: the switch as helper rank p,
+// NCCL's chunk cost, each portion cut into slices, and each stage's
+// transfers queued in order on their connection, so slice j + 1 loads
+// while slice j is multicast (up- and downlinks busy together).
+class NvlsStages {
+ public:
   enum Stage { kLoad, kBack, kStore, kMulticast };
-  // Each stage's transfers queue in order on their connection, so slice j+1
-  // loads while slice j is multicast: up- and downlinks are busy together.
-  QueuedAppender queued(s);
-  auto add = [&](Stage stage, int src, int dst, int chunk, int slice, Action action, std::vector<int> deps,
-                 bool addend = false) {
-    return queued.add(stage, Transfer{.src = src,
-                                      .dst = dst,
-                                      .bytes = wire,
-                                      .chunk = chunk,
-                                      .slice = slice,
-                                      .action = action,
-                                      .deps = std::move(deps),
-                                      .switch_addend = addend});
-  };
-  for (int slice = 0; slice < slices; ++slice) {
+  NvlsStages(const char* op, int ranks, double bytes, double efficiency, const NvlsOptions& options)
+      : s_(empty_schedule(op, "nvls", ranks, bytes, ranks)), queued_(s_) {
+    s_.helper_ranks = 1;
+    s_.latency_family = LatencyFamily::kNvls;
+    if (ranks < 2) return;
+    s_.chunk_overhead_s = nvls_chunk_overhead_s(options.chunking, bytes, ranks);
+    const double portion = bytes / ranks;
+    slices_ = piece_count(portion, options.min_slice_bytes, options.max_slices);
+    wire_ = portion / slices_ / efficiency;
+  }
+  int slices() const { return slices_; }  // 0 below two ranks: nothing to move
+  int add(Stage stage, int src, int dst, int chunk, int slice, Action action, std::vector<int> deps,
+          bool addend = false) {
+    return queued_.add(stage, Transfer{.src = src,
+                                       .dst = dst,
+                                       .bytes = wire_,
+                                       .chunk = chunk,
+                                       .slice = slice,
+                                       .action = action,
+                                       .deps = std::move(deps),
+                                       .switch_addend = addend});
+  }
+  Schedule take() { return std::move(s_); }
+
+ private:
+  Schedule s_;
+  QueuedAppender queued_;
+  int slices_ = 0;
+  double wire_ = 0;
+};
+
+}  // namespace
+
+Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
+  using Stage = NvlsStages::Stage;
+  NvlsStages b("allreduce", ranks, bytes, efficiency, options);
+  const int sw = ranks;
+  for (int slice = 0; slice < b.slices(); ++slice) {
     // 1. reduce-load of every portion from every GPU; the switch adds all
     // but the owner's own (the first input of the sum).
     std::vector<std::vector<int>> loads(ranks);
     for (int c = 0; c < ranks; ++c)
-      for (int g = 0; g < ranks; ++g) loads[c].push_back(add(kLoad, g, sw, c, slice, Action::kReduce, {}, g != c));
+      for (int g = 0; g < ranks; ++g)
+        loads[c].push_back(b.add(Stage::kLoad, g, sw, c, slice, Action::kReduce, {}, g != c));
     for (int c = 0; c < ranks; ++c) {
       // 2. the sum to its owner; 3. the owner's multicast store to all.
-      const int back = add(kBack, sw, c, c, slice, Action::kCopy, loads[c]);
-      const int store = add(kStore, c, sw, c, slice, Action::kCopy, {back});
-      for (int g = 0; g < ranks; ++g) add(kMulticast, sw, g, c, slice, Action::kCopy, {store});
+      const int back = b.add(Stage::kBack, sw, c, c, slice, Action::kCopy, loads[c]);
+      const int store = b.add(Stage::kStore, c, sw, c, slice, Action::kCopy, {back});
+      for (int g = 0; g < ranks; ++g) b.add(Stage::kMulticast, sw, g, c, slice, Action::kCopy, {store});
     }
   }
-  return s;
+  return b.take();
 }
-
-namespace {
-
-// One half of NVLS (nvls_allreduce's stages 1-2 or 3-4) for `op`.
-Schedule nvls_half(const char* op, bool reduce, int ranks, double bytes, double efficiency,
-                   const NvlsOptions& options) {
-  Schedule s = empty_schedule(op, "nvls", ranks, bytes, ranks);
-  s.helper_ranks = 1;
-  s.latency_family = LatencyFamily::kNvls;
-  if (ranks < 2) return s;
-  s.chunk_overhead_s = nvls_chunk_overhead_s(options.chunking, bytes, ranks);
-  const int sw = ranks;
-  const double portion = bytes / ranks;
-  const int slices = piece_count(portion, options.min_slice_bytes, options.max_slices);
-  const double wire = portion / slices / efficiency;
-  enum Stage { kLoad, kBack, kStore, kMulticast };
-  QueuedAppender queued(s);
-  auto add = [&](Stage stage, int src, int dst, int chunk, int slice, Action action, std::vector<int> deps,
-                 bool addend = false) {
-    return queued.add(stage, Transfer{.src = src,
-                                      .dst = dst,
-                                      .bytes = wire,
-                                      .chunk = chunk,
-                                      .slice = slice,
-                                      .action = action,
-                                      .deps = std::move(deps),
-                                      .switch_addend = addend});
-  };
-  for (int slice = 0; slice < slices; ++slice) {
-    for (int c = 0; c < ranks; ++c) {
-      if (reduce) {
-        std::vector<int> loads;
-        for (int g = 0; g < ranks; ++g) loads.push_back(add(kLoad, g, sw, c, slice, Action::kReduce, {}, g != c));
-        add(kBack, sw, c, c, slice, Action::kCopy, loads);
-      } else {
-        const int store = add(kStore, c, sw, c, slice, Action::kCopy, {});
-        for (int g = 0; g < ranks; ++g) add(kMulticast, sw, g, c, slice, Action::kCopy, {store});
-      }
-    }
-  }
-  return s;
-}
-
-}  // namespace
 
 Schedule nvls_reducescatter(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
-  return nvls_half("reducescatter", true, ranks, bytes, efficiency, options);
+  using Stage = NvlsStages::Stage;
+  NvlsStages b("reducescatter", ranks, bytes, efficiency, options);
+  for (int slice = 0; slice < b.slices(); ++slice) {
+    for (int c = 0; c < ranks; ++c) {
+      std::vector<int> loads;
+      for (int g = 0; g < ranks; ++g)
+        loads.push_back(b.add(Stage::kLoad, g, ranks, c, slice, Action::kReduce, {}, g != c));
+      b.add(Stage::kBack, ranks, c, c, slice, Action::kCopy, loads);
+    }
+  }
+  return b.take();
 }
 
 Schedule nvls_allgather(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
-  return nvls_half("allgather", false, ranks, bytes, efficiency, options);
+  using Stage = NvlsStages::Stage;
+  NvlsStages b("allgather", ranks, bytes, efficiency, options);
+  for (int slice = 0; slice < b.slices(); ++slice) {
+    for (int c = 0; c < ranks; ++c) {
+      const int store = b.add(Stage::kStore, c, ranks, c, slice, Action::kCopy, {});
+      for (int g = 0; g < ranks; ++g) b.add(Stage::kMulticast, ranks, g, c, slice, Action::kCopy, {store});
+    }
+  }
+  return b.take();
 }
 
 Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficiency,
