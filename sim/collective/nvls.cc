@@ -102,6 +102,8 @@ class NvlsStages {
     slices_ = piece_count(portion, options.min_slice_bytes, options.max_slices);
     wire_ = portion / slices_ / efficiency;
   }
+  NvlsStages(const NvlsStages&) = delete;  // queued_ refers to s_
+  NvlsStages& operator=(const NvlsStages&) = delete;
   int slices() const { return slices_; }  // 0 below two ranks: nothing to move
   int add(Stage stage, int src, int dst, int chunk, int slice, Action action, std::vector<int> deps,
           bool addend = false) {
