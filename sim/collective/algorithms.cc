@@ -79,7 +79,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     if (params.domain_of_rank.empty()) return make_error("hier needs the NVLink domain of every rank");
     return hier_allreduce(ranks, bytes, params.domain_of_rank);
   }
-  if (algo == "nvls" && op == Op::kAllReduce) {
+  if (algo == "nvls" && (op == Op::kAllReduce || op == Op::kReduceScatter || op == Op::kAllGather)) {
     if (!(params.nvls_efficiency > 0)) {
       return make_error("nvls needs GPUs on an NVSwitch that can reduce (a link class with nvls_efficiency > 0)");
     }
@@ -88,7 +88,15 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     if (!several) {
       NvlsOptions options;
       options.chunking = nccl_nvls_chunking(params.gpu_model, params.nvls_chunk_cost_s, params.nccl);
+      if (op == Op::kReduceScatter) return nvls_reducescatter(ranks, bytes, params.nvls_efficiency, options);
+      if (op == Op::kAllGather) return nvls_allgather(ranks, bytes, params.nvls_efficiency, options);
       return nvls_allreduce(ranks, bytes, params.nvls_efficiency, options);
+    }
+    if (op != Op::kAllReduce) {
+      return make_error(
+          fmt::format("nvls {} runs inside one NVSwitch domain, and these ranks span several (collsim joins domains "
+                      "with NVLS only for all-reduce: nvlstree, or nvls with CollNet)",
+                      op_name(op)));
     }
     // Across domains NCCL runs NVLS only with CollNet: SHARP between them.
     const auto& trees = params.collnet;
@@ -99,23 +107,6 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
       return make_error(kNvlsAcrossDomains);
     }
     return nvls_collnet_allreduce(ranks, bytes, params.domain_of_rank, params.nvls_efficiency, trees);
-  }
-  if (algo == "nvls" && (op == Op::kReduceScatter || op == Op::kAllGather)) {
-    if (!(params.nvls_efficiency > 0)) {
-      return make_error("nvls needs GPUs on an NVSwitch that can reduce (a link class with nvls_efficiency > 0)");
-    }
-    for (int d : params.domain_of_rank) {
-      if (d != params.domain_of_rank.front()) {
-        return make_error(fmt::format(
-            "nvls {} runs inside one NVSwitch domain, and these ranks span several (collsim joins domains with "
-            "NVLS only for all-reduce: nvlstree, or nvls with CollNet)",
-            op_name(op)));
-      }
-    }
-    NvlsOptions options;
-    options.chunking = nccl_nvls_chunking(params.gpu_model, params.nvls_chunk_cost_s, params.nccl);
-    return op == Op::kReduceScatter ? nvls_reducescatter(ranks, bytes, params.nvls_efficiency, options)
-                                    : nvls_allgather(ranks, bytes, params.nvls_efficiency, options);
   }
   if (algo == "nvlstree" && op == Op::kAllReduce) {
     if (!(params.nvls_efficiency > 0)) {

@@ -134,28 +134,22 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
       }
       c.nvls_reduction = *f;
     }
-    if (entry.has("step_latency")) {
-      auto text = entry.scalar("step_latency");
+    // A duration field from 0 to `max_s` (`expected` names the range), into `out`.
+    auto read_duration = [&entry](const char* key, double max_s, const char* expected, double& out) -> Status {
+      if (!entry.has(key)) return Ok{};
+      auto text = entry.scalar(key);
       if (!text) return text.error();
       auto d = units::parse_duration(*text);
-      if (!d) return entry.error_at("step_latency", d.error().message);
-      if (!(d->seconds >= 0 && d->seconds <= 0.01)) {
-        return entry.error_at("step_latency",
-                              fmt::format("expected a latency from 0 to 10 ms, found {}", units::format(*d)));
+      if (!d) return entry.error_at(key, d.error().message);
+      if (!(d->seconds >= 0 && d->seconds <= max_s)) {
+        return entry.error_at(key, fmt::format("expected {}, found {}", expected, units::format(*d)));
       }
-      c.step_latency_s = d->seconds;
-    }
-    if (entry.has("nvls_chunk_cost")) {
-      auto text = entry.scalar("nvls_chunk_cost");
-      if (!text) return text.error();
-      auto d = units::parse_duration(*text);
-      if (!d) return entry.error_at("nvls_chunk_cost", d.error().message);
-      if (!(d->seconds >= 0 && d->seconds <= 1e-4)) {
-        return entry.error_at("nvls_chunk_cost",
-                              fmt::format("expected a time per chunk from 0 to 100 us, found {}", units::format(*d)));
-      }
-      c.nvls_chunk_cost_s = d->seconds;
-    }
+      out = d->seconds;
+      return Ok{};
+    };
+    if (auto st = read_duration("step_latency", 0.01, "a latency from 0 to 10 ms", c.step_latency_s); !st) return st;
+    if (auto st = read_duration("nvls_chunk_cost", 1e-4, "a time per chunk from 0 to 100 us", c.nvls_chunk_cost_s); !st)
+      return st;
     spec.link_classes[cls] = c;
   }
   return Ok{};

@@ -428,20 +428,23 @@ double Network::nvlink_line_rate_Bps(int gpu) const {
   return rate;
 }
 
-double Network::nvls_efficiency_near(int gpu) const {
+int Network::nvswitch_link_of(int gpu) const {
   const int sw = nvswitch_endpoint_near(gpu);
-  if (sw < 0) return 0;
+  if (sw < 0) return -1;
   const auto& r = route(gpu, sw);
-  return r.size() == 1 ? links_[r.front()].nvls_efficiency : 0;
+  return r.size() == 1 ? r.front() : -1;
+}
+
+double Network::nvls_efficiency_near(int gpu) const {
+  const int l = nvswitch_link_of(gpu);
+  return l < 0 ? 0 : links_[static_cast<std::size_t>(l)].nvls_efficiency;
 }
 
 double Network::nvls_chunk_cost_near(int gpu) const {
   if (nvls_chunk_cost_s_.empty()) return 0;
-  const int sw = nvswitch_endpoint_near(gpu);
-  if (sw < 0) return 0;
-  const auto& r = route(gpu, sw);
-  if (r.size() != 1) return 0;
-  const auto it = nvls_chunk_cost_s_.find(links_[r.front()].link_class.str());
+  const int l = nvswitch_link_of(gpu);
+  if (l < 0) return 0;
+  const auto it = nvls_chunk_cost_s_.find(links_[static_cast<std::size_t>(l)].link_class.str());
   return it == nvls_chunk_cost_s_.end() ? 0 : it->second;
 }
 

@@ -282,6 +282,10 @@ class Network {
   void number_endpoints(const Topology& topo, const std::vector<std::vector<Vertex>>& members,
                         const std::vector<int>& node_of);
 
+  // The one link from GPU endpoint `gpu` to its NVSwitch, or -1 (no
+  // NVSwitch, or not one hop away).
+  int nvswitch_link_of(int gpu) const;
+
   std::vector<std::string> endpoints_;
   std::vector<int> endpoint_node_;     // endpoint -> node of the merged graph
   std::vector<int> endpoint_of_node_;  // node -> its endpoint, or -1
