@@ -142,8 +142,8 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     return op == Op::kAllGather ? pat_allgather(ranks, bytes) : pat_reducescatter(ranks, bytes);
   }
   if (algo == "direct") {
-    if (op == Op::kAllToAll) return direct_alltoall(ranks, bytes);
-    if (op == Op::kSendRecv) return ring_sendrecv(ranks, bytes);
+    if (op == Op::kAllToAll) return direct_alltoall(ranks, bytes, params.domain_of_rank, params.p2p);
+    if (op == Op::kSendRecv) return ring_sendrecv(ranks, bytes, params.domain_of_rank, params.p2p);
   }
   return make_error(fmt::format("no algorithm '{}' for {}; available: {}, auto", algo, op_name(op),
                                 fmt::join(algorithms_for(op), ", ")));

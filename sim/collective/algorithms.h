@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/collective/collnet.h"
+#include "sim/collective/direct.h"
 #include "sim/collective/nccl_tuner.h"
 #include "sim/collective/ops.h"
 #include "sim/collective/schedule.h"
@@ -64,6 +65,9 @@ struct AlgoParams {
   // The NCCL release modelled (`--nccl`): its per-size choices where they
   // changed between releases (nvls.h nccl_nvls_tree_chunking).
   NcclRelease nccl = kDefaultNcclRelease;
+  // NCCL's point-to-point split and its proxy's cost per operation (direct.h),
+  // for all-to-all and send/recv.
+  NcclP2pSetup p2p;
   // NCCL's view of the ranks' nodes, for `auto`'s choice (nccl_tuner.h); a
   // GPU model NCCL's tables lack: the tuner simulates every candidate.
   NcclSystem nccl_system;

@@ -1,18 +1,77 @@
 #include "sim/collective/direct.h"
 
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
 namespace collsim::collective {
 
-Schedule direct_alltoall(int ranks, double bytes) {
+namespace {
+
+int pow2_up(int v) {
+  int p = 1;
+  while (p < v) p *= 2;
+  return p;
+}
+
+// What a rank's proxy spends on `messages` network sends and receives of
+// `peer_bytes` each: one operation per part of each.
+double proxy_overhead_s(double peer_bytes, int messages, int ranks, const NcclP2pSetup& p2p) {
+  if (!(p2p.op_cost_s > 0) || messages <= 0) return 0;
+  return p2p.op_cost_s * messages * nccl_p2p_net_parts(peer_bytes, ranks, p2p);
+}
+
+}  // namespace
+
+int nccl_p2p_channels_per_net_peer(int ranks, const NcclP2pSetup& setup) {
+  const int channels = std::max(1, setup.channels);
+  int per_peer = setup.channels_per_net_peer;
+  if (per_peer <= 0) {
+    per_peer = 2;
+    while (per_peer * ranks > channels * 4 && per_peer > 1) per_peer /= 2;
+    per_peer = std::max(1, per_peer);  // the GPU's NICs: one in collsim's view
+  }
+  return std::min(pow2_up(per_peer), pow2_up(channels));
+}
+
+int nccl_p2p_net_parts(double bytes, int ranks, const NcclP2pSetup& setup) {
+  if (!(bytes > 0)) return 1;
+  const int max_parts = nccl_p2p_channels_per_net_peer(ranks, setup);
+  int min_parts = max_parts;
+  while (min_parts * ranks > std::max(1, setup.channels) && min_parts > 1) min_parts /= 2;
+  const double chunk = std::max(2.0, setup.net_chunk_bytes);
+  const double min_part = std::floor(chunk / 2), max_part = chunk;
+  int parts = static_cast<int>(std::min<double>(min_parts, std::ceil(bytes / min_part)));
+  double part = std::max(min_part, std::ceil(bytes / parts));
+  while (part > max_part && parts <= max_parts / 2) {
+    parts *= 2;
+    part = std::ceil(bytes / parts);
+  }
+  return parts;
+}
+
+Schedule direct_alltoall(int ranks, double bytes, const std::vector<int>& domain_of_rank, const NcclP2pSetup& p2p) {
   Schedule s = empty_schedule("alltoall", "direct", ranks, bytes, ranks * ranks);  // chunk src*p + dst
   s.point_to_point = true;
   s.all_pairs = true;  // expand() lists the transfers
+  if (static_cast<int>(domain_of_rank.size()) == ranks && ranks > 1) {
+    std::unordered_map<int, int> size_of;
+    for (int d : domain_of_rank) ++size_of[d];
+    int smallest = ranks;
+    for (const auto& [d, n] : size_of) smallest = std::min(smallest, n);
+    s.chunk_overhead_s = proxy_overhead_s(bytes / ranks, 2 * (ranks - smallest), ranks, p2p);  // send and receive
+  }
   return s;
 }
 
-Schedule ring_sendrecv(int ranks, double bytes) {
+Schedule ring_sendrecv(int ranks, double bytes, const std::vector<int>& domain_of_rank, const NcclP2pSetup& p2p) {
   Schedule s = empty_schedule("sendrecv", "direct", ranks, bytes, ranks);  // chunk r = rank r's send buffer
   s.point_to_point = true;
   if (ranks < 2) return s;
+  const bool domains = static_cast<int>(domain_of_rank.size()) == ranks;
+  auto remote = [&](int a, int b) {
+    return domains && domain_of_rank[static_cast<std::size_t>(a)] != domain_of_rank[static_cast<std::size_t>(b)];
+  };
   for (int r = 0; r < ranks; ++r) {
     Transfer t;
     t.src = r;
@@ -21,6 +80,10 @@ Schedule ring_sendrecv(int ranks, double bytes) {
     t.chunk = r;
     t.action = Action::kCopy;
     s.transfers.push_back(t);
+    // Rank r's proxy sends to r + 1 and receives from r - 1 where they are
+    // in other nodes.
+    const int messages = (remote(r, t.dst) ? 1 : 0) + (remote(r, (r + ranks - 1) % ranks) ? 1 : 0);
+    s.chunk_overhead_s = std::max(s.chunk_overhead_s, proxy_overhead_s(bytes, messages, ranks, p2p));
   }
   return s;
 }

@@ -4,13 +4,50 @@
 //     in all-pairs form (Schedule::all_pairs); expand() lists the transfers.
 //   send/recv: as nccl-tests' sendrecv, rank r sends S bytes to r+1 and
 //     receives from r-1, all at once.
+//
+// NCCL's proxy operations (issue 16 item 4). NCCL splits each point-to-
+// point message to a peer in another node into parts, one per channel, and
+// its proxy thread runs one network operation per part and direction
+// (NCCL 2.27.7 src/enqueue.cc: scheduleP2pTasksToPlan, addP2pToPlan). A
+// link class's `p2p_op_cost` is what one such operation costs the rank
+// beyond its bytes, paid once per collective (Schedule::chunk_overhead_s):
+// ops x cost. FITTED for `efa` (docs/validation-efa.md); 0 elsewhere.
 #pragma once
+
+#include <vector>
 
 #include "sim/collective/schedule.h"
 
 namespace collsim::collective {
 
-Schedule direct_alltoall(int ranks, double bytes);
-Schedule ring_sendrecv(int ranks, double bytes);
+// What NCCL's point-to-point split reads (config::NcclSpec).
+struct NcclP2pSetup {
+  // p2pnChannels: NCCL's channels for point-to-point (ASSUMPTION
+  // nccl_p2p_channels, default 32; config::NcclSpec::p2p_channels).
+  int channels = 32;
+  // p2pnChannelsPerPeer for peers across the network: NCCL_NCHANNELS_PER_NET_PEER
+  // when set, else 0 for NCCL's rule (src/graph/paths.cc ncclTopoGetNchannels:
+  // 2, halved while 2 x ranks > 4 x channels, at least the GPU's NICs; collsim
+  // counts one NIC per GPU), rounded up to a power of two.
+  int channels_per_net_peer = 0;
+  // NCCL_P2P_NET_CHUNKSIZE in bytes (NCCL's default 128 KiB, src/init.cc).
+  double net_chunk_bytes = 131072;
+  double op_cost_s = 0;  // the ranks' network link class's p2p_op_cost; 0 = none
+};
+
+// p2pnChannelsPerPeer for a communicator of `ranks` (above).
+int nccl_p2p_channels_per_net_peer(int ranks, const NcclP2pSetup& setup);
+// The parts (channels) NCCL splits a message of `bytes` to one network peer
+// into: nChannelsMin = channels per peer halved while x ranks > channels,
+// min(nChannelsMin, ceil(bytes / (chunk / 2))) parts, doubled while a part
+// exceeds one chunk and the parts stay within the channels per peer
+// (src/enqueue.cc addP2pToPlan). 1 for 0 bytes.
+int nccl_p2p_net_parts(double bytes, int ranks, const NcclP2pSetup& setup);
+
+// `domain_of_rank` as AlgoParams (empty: one NVLink domain, no network peer).
+Schedule direct_alltoall(int ranks, double bytes, const std::vector<int>& domain_of_rank = {},
+                         const NcclP2pSetup& p2p = {});
+Schedule ring_sendrecv(int ranks, double bytes, const std::vector<int>& domain_of_rank = {},
+                       const NcclP2pSetup& p2p = {});
 
 }  // namespace collsim::collective

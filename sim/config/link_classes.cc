@@ -53,8 +53,13 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // whose time exceeds the bandwidth line by about 10 us per ring step
       // at every node count; with 8 GPUs per node one step in eight
       // crosses EFA (docs/validation-efa.md).
-      // Held out: the all-reduce and all-to-all curves of the same source.
-      {"efa", 0.90, 0, 0, 55e-6},
+      // Held out: the all-reduce curves of the same source.
+      // Proxy operation cost (p2p_op_cost): each network operation of
+      // NCCL's proxy for a point-to-point part costs the rank 2.5 us.
+      // FITTED to the all-to-all curves of the same source on 2, 4 and 8
+      // nodes (32 MiB-2 GiB); held out: its 16- and 32-node all-to-all
+      // curves (docs/validation-efa.md, "All-to-all and NCCL's proxy").
+      {"efa", 0.90, 0, 0, 55e-6, 0, 0, 2.5e-6},
       // PCIe Gen5 x16: NCCL models 48 of 63 GB/s (hardware.yaml pcie_x16_per_direction).
       {"pcie", 48.0 / 63.0},
       // NVLink-C2C (Grace<->GPU): measured 201 GB/s H2D of 450 GB/s
@@ -94,8 +99,8 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
   for (const auto& kv : classes) {
     const std::string cls = kv.first.Scalar();
     MapReader entry(kv.second, top.file(), "link_classes." + cls);
-    if (auto s = entry.check(
-            {"efficiency", "nvls_efficiency", "nvls_reduction", "nvls_chunk_cost", "step_latency", "sharp_efficiency"});
+    if (auto s = entry.check({"efficiency", "nvls_efficiency", "nvls_reduction", "nvls_chunk_cost", "step_latency",
+                              "sharp_efficiency", "p2p_op_cost"});
         !s)
       return s;
     // Start from the built-in class of that name, if any, so one field can be overridden alone.
@@ -150,6 +155,8 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
     if (auto st = read_duration("step_latency", 0.01, "a latency from 0 to 10 ms", c.step_latency_s); !st) return st;
     if (auto st = read_duration("nvls_chunk_cost", 1e-4, "a time per chunk from 0 to 100 us", c.nvls_chunk_cost_s); !st)
       return st;
+    if (auto st = read_duration("p2p_op_cost", 1e-4, "a time per operation from 0 to 100 us", c.p2p_op_cost_s); !st)
+      return st;
     spec.link_classes[cls] = c;
   }
   return Ok{};
@@ -159,7 +166,9 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (!top.has("nccl")) return Ok{};
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
-  if (auto s = nccl.check({"pxn", "collnet", "nvls"}); !s) return s;
+  if (auto s = nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize"});
+      !s)
+    return s;
   auto pxn = nccl.boolean("pxn", spec.nccl.pxn);
   if (!pxn) return pxn.error();
   spec.nccl.pxn = *pxn;
@@ -169,6 +178,25 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   auto nvls = nccl.boolean("nvls", spec.nccl.nvls);
   if (!nvls) return nvls.error();
   spec.nccl.nvls = *nvls;
+  if (nccl.has("p2p_channels")) {
+    auto v = nccl.integer_in("p2p_channels", 1, 64, "NCCL's point-to-point channels, 1 to 64");
+    if (!v) return v.error();
+    spec.nccl.p2p_channels = *v;
+  }
+  if (nccl.has("nchannels_per_net_peer")) {
+    auto v = nccl.integer_in("nchannels_per_net_peer", 0, 64, "channels per network peer, 0 (NCCL's rule) to 64");
+    if (!v) return v.error();
+    spec.nccl.nchannels_per_net_peer = *v;
+  }
+  if (nccl.has("p2p_net_chunksize")) {
+    auto text = nccl.scalar("p2p_net_chunksize");
+    if (!text) return text.error();
+    auto b = units::parse_size_arg(*text);  // bytes, or nccl-tests' 512K
+    if (!b) return nccl.error_at("p2p_net_chunksize", b.error().message);
+    if (!(b->count >= 2 && b->count <= 64.0 * 1024 * 1024))
+      return nccl.error_at("p2p_net_chunksize", fmt::format("expected a size from 2 B to 64 MiB, found {}", *text));
+    spec.nccl.p2p_net_chunksize = b->count;
+  }
   return Ok{};
 }
 

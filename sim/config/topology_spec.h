@@ -99,6 +99,11 @@ struct LinkClassSpec {
   // (collective/nvls.h NvlsChunking); 0 = nothing. See link_classes.cc for
   // the fitted value.
   double nvls_chunk_cost_s = 0;
+  // For scale-out links: what one network operation of NCCL's proxy (one
+  // part of a point-to-point message, one direction) costs the rank beyond
+  // its bytes, paid once per all-to-all or send/recv (collective/direct.h);
+  // 0 = nothing. See link_classes.cc for the fitted value.
+  double p2p_op_cost_s = 0;
 };
 
 // One full-duplex cable (or bundle of `lanes` parallel links) between two
@@ -156,6 +161,17 @@ struct NcclSpec {
   // NCCL_NVLS_ENABLE=0, and a choice (`auto`, `tuned`, `fastest`) runs
   // neither nvls nor nvlstree; naming one still runs it.
   bool nvls = true;
+  // NCCL's point-to-point split (collective/direct.h NcclP2pSetup):
+  // p2p_channels is its p2pnChannels (ASSUMPTION nccl_p2p_channels: 32, the
+  // channels NCCL opens on 8-NIC nodes; not found as a published figure,
+  // and the split depends on it only through its nChannelsMin);
+  // nchannels_per_net_peer is NCCL_NCHANNELS_PER_NET_PEER (0: NCCL's rule,
+  // counting one NIC per GPU; a node whose GPUs each have several NICs
+  // modelled as one port states NCCL's count here); p2p_net_chunksize is
+  // NCCL_P2P_NET_CHUNKSIZE in bytes (NCCL's default 128 KiB).
+  int p2p_channels = 32;
+  int nchannels_per_net_peer = 0;
+  double p2p_net_chunksize = 131072;
 };
 
 // Failed and degraded parts (`failures:` in a topology file, or --fail and

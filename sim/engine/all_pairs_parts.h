@@ -35,6 +35,9 @@ class PairCoster {
     for (const collective::Schedule* s : same) {
       auto& p = protocols_.emplace_back();
       p.protocol = s->protocol;
+      // The schedule's proxy operations (collective/direct.h), with the
+      // launch under a protocol, as plan.cc pays them.
+      p.overhead_s = s->protocol == collective::Protocol::kNone ? 0 : s->chunk_overhead_s;
       for (HopKind k : {HopKind::kNvlink, HopKind::kPcie, HopKind::kNet})
         p.costs[static_cast<std::size_t>(k)] = collective::protocol_costs(s->latency_family, s->protocol, k);
     }
@@ -47,7 +50,7 @@ class PairCoster {
       const TransferTiming timing = transfer_timing(route, c, p.protocol);
       const double wire = block_bytes_ / c.payload_fraction;
       p.slowest_s = std::max(p.slowest_s, timing.latency_s + wire / capped_rate(route.rate_Bps, timing.max_rate_Bps));
-      p.launch_s = std::max(p.launch_s, c.launch_latency_s + c.launch_latency_per_rank_s * ranks_);
+      p.launch_s = std::max(p.launch_s, p.overhead_s + c.launch_latency_s + c.launch_latency_per_rank_s * ranks_);
     }
     sent_ += count * block_bytes_;
     return block_bytes_;
@@ -58,6 +61,8 @@ class PairCoster {
   double payload_bytes() const { return block_bytes_; }
   std::size_t protocols() const { return protocols_.size(); }
   double makespan_s(std::size_t p) const { return protocols_[p].launch_s + protocols_[p].slowest_s; }
+  // Protocol p's proxy operations, paid before any transfer (collective/direct.h).
+  double overhead_s(std::size_t p) const { return protocols_[p].overhead_s; }
   // Protocol p's wire bytes for `payload` bytes.
   double wire_bytes(std::size_t p, double payload) const {
     return payload / protocols_[p].costs[static_cast<std::size_t>(HopKind::kNet)].payload_fraction;
@@ -68,7 +73,7 @@ class PairCoster {
   struct Protocol {
     collective::Protocol protocol{};
     std::array<collective::ProtocolCosts, 3> costs;
-    double slowest_s = 0, launch_s = 0;
+    double slowest_s = 0, launch_s = 0, overhead_s = 0;
   };
   std::vector<Protocol> protocols_;
   double block_bytes_;

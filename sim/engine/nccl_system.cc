@@ -37,6 +37,10 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   collective::AlgoParams params;
   params.nvls_efficiency = network.nvls_efficiency_near(gpus.front());
   params.nvls_chunk_cost_s = network.nvls_chunk_cost_near(gpus.front());
+  params.p2p.channels = network.nccl_p2p_channels();
+  params.p2p.channels_per_net_peer = network.nccl_nchannels_per_net_peer();
+  params.p2p.net_chunk_bytes = network.nccl_p2p_net_chunksize();
+  params.p2p.op_cost_s = network.p2p_op_cost_of(gpus.front());
   params.gpu_model = network.gpu_model(gpus.front());
   params.domain_of_rank.reserve(gpus.size());
   for (int g : gpus) params.domain_of_rank.push_back(network.nvlink_domain_of(g));

@@ -321,6 +321,9 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   collnet_ = topo.collnet;
   nvls_ = topo.nvls;
   nvls_chunk_cost_s_.insert(topo.nvls_chunk_cost_s.begin(), topo.nvls_chunk_cost_s.end());
+  p2p_channels_ = topo.p2p_channels;
+  nchannels_per_net_peer_ = topo.nchannels_per_net_peer;
+  p2p_net_chunksize_ = topo.p2p_net_chunksize;
   if (!topo.sharp_efficiency.empty()) {
     for (std::size_t m = 0; m < members.size(); ++m) {
       if (g[members[m].front()].kind != config::DeviceKind::kSwitch) continue;
@@ -352,6 +355,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   std::vector<std::pair<int, int>> by_port;  // (switch node the GPU's NIC is cabled to, or -1; GPU)
   gpu_has_nic_.assign(static_cast<std::size_t>(num_gpus_), false);
   gpu_nic_rate_Bps_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
+  if (!topo.p2p_op_cost_s.empty()) gpu_p2p_op_cost_s_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   for (int e = 0; e < num_gpus_; ++e) {
     int sw = -1;
     if (const int nic = nic_of(endpoint_node_[static_cast<std::size_t>(e)]); nic >= 0) {
@@ -359,7 +363,12 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
       for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)]) {
         if (kind_of(a.to) != config::DeviceKind::kSwitch) continue;
         if (sw < 0 || a.to < sw) sw = a.to;
-        gpu_nic_rate_Bps_[static_cast<std::size_t>(e)] += links_[static_cast<std::size_t>(a.link)].line_rate_Bps;
+        const NetworkLink& port = links_[static_cast<std::size_t>(a.link)];
+        gpu_nic_rate_Bps_[static_cast<std::size_t>(e)] += port.line_rate_Bps;
+        if (gpu_p2p_op_cost_s_.empty()) continue;
+        if (const auto it = topo.p2p_op_cost_s.find(port.link_class.str()); it != topo.p2p_op_cost_s.end())
+          gpu_p2p_op_cost_s_[static_cast<std::size_t>(e)] =
+              std::max(gpu_p2p_op_cost_s_[static_cast<std::size_t>(e)], it->second);
       }
     }
     by_port.emplace_back(sw, e);

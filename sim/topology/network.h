@@ -116,6 +116,15 @@ class Network {
   // seconds, on the link from GPU endpoint `gpu` to its NVSwitch (its link
   // class's nvls_chunk_cost_s); 0 without an NVSwitch or a cost.
   double nvls_chunk_cost_near(int gpu) const;
+  // What one network operation of NCCL's proxy costs GPU endpoint `gpu`: the
+  // largest p2p_op_cost_s of its NIC's network links' classes; 0 without.
+  double p2p_op_cost_of(int gpu) const {
+    return gpu_p2p_op_cost_s_.empty() ? 0 : gpu_p2p_op_cost_s_[static_cast<std::size_t>(gpu)];
+  }
+  // NCCL's point-to-point split settings (Topology, config::NcclSpec).
+  int nccl_p2p_channels() const { return p2p_channels_; }
+  int nccl_nchannels_per_net_peer() const { return nchannels_per_net_peer_; }
+  double nccl_p2p_net_chunksize() const { return p2p_net_chunksize_; }
   const std::vector<std::string>& endpoints() const { return endpoints_; }
   // The GPU model GPU endpoint `gpu` names (gpu_models.h); empty when none.
   const std::string& gpu_model(int gpu) const { return gpu_models_[static_cast<std::size_t>(gpu)]; }
@@ -297,6 +306,10 @@ class Network {
   int first_sharp_endpoint_ = 0;                                  // endpoints from here on reduce in the network
   std::vector<bool> gpu_has_nic_;                                 // per GPU endpoint
   std::vector<double> gpu_nic_rate_Bps_;                          // per GPU endpoint (nic_line_rate_Bps)
+  std::vector<double> gpu_p2p_op_cost_s_;                         // per GPU endpoint, or empty (p2p_op_cost_of)
+  int p2p_channels_ = 32;                                         // Topology::p2p_channels
+  int nchannels_per_net_peer_ = 0;                                // Topology::nchannels_per_net_peer
+  double p2p_net_chunksize_ = 131072;                             // Topology::p2p_net_chunksize
   std::vector<int> domain_position_;                              // per GPU endpoint: its position in its NVLink domain
   std::unordered_map<int, std::vector<int>> domain_gpus_;         // NVLink domain -> its GPUs, in rank order
   std::vector<bool> node_forwards_;

@@ -41,9 +41,13 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.pxn = spec.nccl.pxn;
   topo.collnet = spec.nccl.collnet;
   topo.nvls = spec.nccl.nvls;
+  topo.p2p_channels = spec.nccl.p2p_channels;
+  topo.nchannels_per_net_peer = spec.nccl.nchannels_per_net_peer;
+  topo.p2p_net_chunksize = spec.nccl.p2p_net_chunksize;
   for (const auto& [name, cls] : spec.link_classes) {
     if (cls.sharp_efficiency > 0) topo.sharp_efficiency[name] = cls.sharp_efficiency;
     if (cls.nvls_chunk_cost_s > 0) topo.nvls_chunk_cost_s[name] = cls.nvls_chunk_cost_s;
+    if (cls.p2p_op_cost_s > 0) topo.p2p_op_cost_s[name] = cls.p2p_op_cost_s;
   }
   topo.graph.m_vertices.reserve(spec.devices.size());
   for (const auto& d : spec.devices) {

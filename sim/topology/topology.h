@@ -55,6 +55,13 @@ struct Topology {
   // Link classes whose NVLS chunks cost time, with their
   // config::LinkClassSpec::nvls_chunk_cost_s (only those above 0).
   std::map<std::string, double> nvls_chunk_cost_s;
+  // Link classes whose proxy operations cost time, with their
+  // config::LinkClassSpec::p2p_op_cost_s (only those above 0), and NCCL's
+  // point-to-point split (config::NcclSpec).
+  std::map<std::string, double> p2p_op_cost_s;
+  int p2p_channels = 32;
+  int nchannels_per_net_peer = 0;
+  double p2p_net_chunksize = 131072;
   FailureSummary failed;  // what config::FailuresSpec took down or degraded
 
   Topology() = default;
@@ -76,6 +83,10 @@ struct Topology {
         nvls(o.nvls),
         sharp_efficiency(std::move(o.sharp_efficiency)),
         nvls_chunk_cost_s(std::move(o.nvls_chunk_cost_s)),
+        p2p_op_cost_s(std::move(o.p2p_op_cost_s)),
+        p2p_channels(o.p2p_channels),
+        nchannels_per_net_peer(o.nchannels_per_net_peer),
+        p2p_net_chunksize(o.p2p_net_chunksize),
         failed(std::move(o.failed)) {
     take_graph(o.graph);
   }
@@ -88,6 +99,10 @@ struct Topology {
     nvls = o.nvls;
     sharp_efficiency = std::move(o.sharp_efficiency);
     nvls_chunk_cost_s = std::move(o.nvls_chunk_cost_s);
+    p2p_op_cost_s = std::move(o.p2p_op_cost_s);
+    p2p_channels = o.p2p_channels;
+    nchannels_per_net_peer = o.nchannels_per_net_peer;
+    p2p_net_chunksize = o.p2p_net_chunksize;
     failed = std::move(o.failed);
     take_graph(o.graph);
     return *this;

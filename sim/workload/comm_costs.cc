@@ -80,6 +80,10 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   append(key, static_cast<int>(c.gpus.size()));
   append(key, net.nvls_efficiency_near(c.gpus.front()));
   append(key, net.nvls_chunk_cost_near(c.gpus.front()));
+  append(key, net.p2p_op_cost_of(c.gpus.front()));
+  append(key, net.nccl_p2p_channels());
+  append(key, net.nccl_nchannels_per_net_peer());
+  append(key, net.nccl_p2p_net_chunksize());
   // What NCCL's choice (`auto`) reads of the nodes (engine/nccl_system.h).
   const collective::NcclSystem nccl = engine::nccl_system(net, c.gpus);
   append(key, nccl.nics);
