@@ -66,7 +66,12 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
   const double share = std::min(1.0, static_cast<double>(std::max(1, options.nccl_tree_channels)) / heads);
   // The pipeline unit: NCCL's chunk for the protocol (tree.h).
   double slice_bytes = options.min_slice_bytes * share;
-  if (options.protocol == Protocol::kLL) slice_bytes = options.ll_chunk_bytes;
+  // LL's unit shrinks with collsim's channels beyond NCCL's, as Simple's
+  // slices do: a channel's share of LL's throughput limit shrinks with them,
+  // and a hop's unit should take the time NCCL's takes.
+  if (options.protocol == Protocol::kLL)
+    slice_bytes =
+        options.ll_line_bytes * std::min(1.0, static_cast<double>(std::max(1, options.nccl_tree_channels)) / channels);
   if (options.protocol == Protocol::kLL128) {
     slice_bytes = options.ll128_chunk_bytes;
     const double ppn = static_cast<double>(ranks) / nd;

@@ -47,16 +47,27 @@ struct TreeOptions {
   // the time once each channel's rate is capped (64 slices cost 22% at
   // 8 GiB on 4 B200 nodes).
   double min_slice_bytes = 512.0 * 1024;
-  // The protocol the schedule is built for: LL and LL128 pipeline in NCCL's
-  // own chunks for them (src/enqueue.cc), not Simple's 512 KiB. LL: half its
-  // 64 KiB step (32 KiB of data). LL128: its step's data, 576,000 B, halved
+  // The protocol the schedule is built for: LL and LL128 pipeline finer than
+  // Simple's 512 KiB. LL: a receiver forwards each 8-byte line as soon as
+  // its flag arrives (src/device/prims_ll.h LLGenericOp: every thread reads
+  // one line, reduces it and stores it to the next peer), so the pipeline's
+  // unit is a warp's 32 lines, 256 B of data (ll_line_bytes), not its
+  // 32 KiB chunk: a hop adds its latency and one unit, and LL's throughput
+  // limit (protocol.h, llMaxBw) sets the pace, as in NCCL's model.
+  // APPROXIMATION: across the network NCCL's proxy sends a whole step once
+  // the GPU has written it, which this makes cut-through too (at most one
+  // chunk's transfer per network hop optimistic). In whole chunks, a small
+  // LL tree crossed every hop store-and-forward at LL's per-channel rate:
+  // 128 KiB on four H100 nodes took 279 us where 256 KiB (LL128) took 119
+  // (NCCL's model: 61 us).
+  // LL128: its step's data, 576,000 B, halved
   // while a channel's bytes hold fewer than 64 (then 16) x (1 + log2(nodes)
   // + 0.1 x GPUs per node) / (GPUs per node) chunks, down to 128 KiB (then
   // 32 KiB); a channel here is one of collsim's (two per GPU of a domain).
   // On two H100 nodes at 1-2 MiB, rows NCCL's model runs as tree LL128,
   // this takes collsim from -46/-67% to +1/-5% (docs/validation.md).
   Protocol protocol = Protocol::kNone;
-  double ll_chunk_bytes = 32768;
+  double ll_line_bytes = 256;
   double ll128_chunk_bytes = 576000;
   int nccl_tree_channels = 32;
   int max_slices = 1024;
