@@ -64,5 +64,27 @@ TEST(NcclTestsCompat, JsonInNcclTestsSchema) {
   EXPECT_NEAR(doc["average_bus_bandwidth"]["bandwidth"].as<double>(), sum / 3, 1e-9 * sum);
 }
 
+TEST(NcclTestsCompat, GathersAndScattersCountPerRankAsNcclTests) {
+  // nccl-tests' setupArgs and getCollByteCount (src/common.cu,
+  // src/all_gather.cu...): the count printed is one rank's, and the size
+  // is rounded down to a multiple of the ranks' elements. 8 ranks of
+  // floats: 1 MiB is 32,768 each; 1000 B is 250 floats, 31 each, 992 B.
+  for (const char* op : {"allgather", "reducescatter", "alltoall"}) {
+    const auto r = run_collsim(std::string("collective -t topologies/hgx-h100.yaml --backend analytical -J - --op ") +
+                               op + " -b 1000 -e 1048576 -i 1047576");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const YAML::Node rows = YAML::Load(r.out)["results"];
+    ASSERT_EQ(rows.size(), 2u) << op;
+    EXPECT_EQ(rows[0]["size"].as<double>(), 992) << op;
+    EXPECT_EQ(rows[0]["count"].as<double>(), 31) << op;
+    EXPECT_EQ(rows[1]["size"].as<double>(), 1048576) << op;
+    EXPECT_EQ(rows[1]["count"].as<double>(), 32768) << op;
+  }
+  // All-reduce passes the whole buffer.
+  const auto ar = run_collsim("collective -t topologies/hgx-h100.yaml --backend analytical -J - -b 1000 -e 1000");
+  ASSERT_EQ(ar.exit_code, 0) << ar.err;
+  EXPECT_EQ(YAML::Load(ar.out)["results"][0]["count"].as<double>(), 250);
+}
+
 }  // namespace
 }  // namespace collsim

@@ -41,10 +41,18 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   if (request.op == collective::Op::kAllReduce) engine::set_collnet(params, network, gpus);
   std::vector<engine::TuneCase> cases;
   std::vector<long long> counts;
+  // nccl-tests' count column (its setupArgs and each test's
+  // getCollByteCount): the elements one rank passes to NCCL, so for
+  // all-gather, reduce-scatter and all-to-all count / ranks, the size then
+  // rounded down to a multiple of ranks elements.
+  const bool per_rank = request.op == collective::Op::kAllGather || request.op == collective::Op::kReduceScatter ||
+                        request.op == collective::Op::kAllToAll;
   for (double size : request.sizes) {
     const long long count = static_cast<long long>(size) / request.type_size;
-    counts.push_back(count);
-    cases.push_back({request.op, request.ranks, static_cast<double>(count) * request.type_size, params});
+    const long long each = per_rank ? count / std::max(1, request.ranks) : count;
+    counts.push_back(each);
+    const double elements = per_rank ? static_cast<double>(each) * request.ranks : static_cast<double>(count);
+    cases.push_back({request.op, request.ranks, elements * request.type_size, params});
   }
   auto candidates = engine::build_candidates(cases, choice, backend.name());
   if (!candidates) return candidates.error();

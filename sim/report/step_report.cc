@@ -228,7 +228,8 @@ std::string step_text(const StepReport& r) {
                      res.max_slowdown));
   }
   line("");
-  line("collectives per step (the 8 costliest)");
+  line(r.collectives.size() > 8 ? std::string("collectives per step (the 8 costliest)")
+                                : fmt::format("collectives per step ({})", r.collectives.size()));
   line(fmt::format("  {:<5} {:<14} {:>6} {:>11} {:>6} {:>7} {:>8} {:>11} {:>11}", "group", "op", "ranks", "size",
                    "algo", "proto", "count", "alone", "as run"));
   for (std::size_t i = 0; i < r.collectives.size() && i < 8; ++i) {
