@@ -76,5 +76,28 @@ TEST(Pxn, AllToAllStaysOnRailsOfAnOversubscribedFabric) {
   }
 }
 
+// Rings with nccl.cross_nic 0 (NCCL's ring graph, crossNic 0 by PXN): each
+// channel leaves a node through the NIC it entered by, so its network hops
+// stay in their rail's leaf and the spines' taper costs nothing; with
+// cross_nic 1 every hop between nodes changes rail and crosses the spines.
+// 6 nodes, 8-port leaves: at 3:1 a leaf's 6 NICs share 2 uplinks.
+TEST(Pxn, RailAlignedRingsDoNotNeedTheSpines) {
+  const std::string args =
+      "-t topologies/h100-ib400-128node.yaml --set cluster.nodes=6 --set cluster.fabric.leaf_radix=8 "
+      "--algo ring -b 1G -e 1G --proto Simple";
+  for (const char* backend : {"analytical", "simgrid"}) {
+    auto busbw = [&](const std::string& cross_nic, const std::string& over) {
+      return collsim::testing::collective_busbw(args + " --backend " + backend + " --set nccl.cross_nic=" + cross_nic +
+                                                " --set cluster.fabric.oversubscription=" + over);
+    };
+    const double aligned = busbw("0", "1");
+    ASSERT_GT(aligned, 0);
+    EXPECT_NEAR(busbw("0", "3"), aligned, 0.001 * aligned) << backend;
+    EXPECT_NEAR(busbw("2", "3"), aligned, 0.001 * aligned) << backend;  // NCCL's default, as 0
+    // Cross-rail rings: 6 NICs' hops per leaf up 2 uplinks of the same rate.
+    EXPECT_LT(busbw("1", "3"), 0.5 * busbw("1", "1")) << backend;
+  }
+}
+
 }  // namespace
 }  // namespace collsim

@@ -56,18 +56,25 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     const auto orders =
         params.domain_of_rank.empty() ? std::vector<std::vector<int>>{} : rings_over_domains(params.domain_of_rank);
     const bool channels = orders.size() > 1;
+    // Each channel leaves a domain through the NIC it entered by (ring.h,
+    // Schedule::pxn_between_domains).
+    auto rail_aligned = [channels, &params](Schedule s) {
+      s.pxn_between_domains = channels && params.rail_aligned_rings;
+      return s;
+    };
     if (op == Op::kAllReduce)
-      return channels ? ring_allreduce_channels(ranks, bytes, orders) : ring_allreduce(ranks, bytes);
+      return rail_aligned(channels ? ring_allreduce_channels(ranks, bytes, orders) : ring_allreduce(ranks, bytes));
     if (op == Op::kReduceScatter)
-      return channels ? ring_reducescatter_channels(ranks, bytes, orders) : ring_reducescatter(ranks, bytes);
+      return rail_aligned(channels ? ring_reducescatter_channels(ranks, bytes, orders)
+                                   : ring_reducescatter(ranks, bytes));
     if (op == Op::kAllGather)
-      return channels ? ring_allgather_channels(ranks, bytes, orders) : ring_allgather(ranks, bytes);
+      return rail_aligned(channels ? ring_allgather_channels(ranks, bytes, orders) : ring_allgather(ranks, bytes));
     if (op == Op::kBroadcast)
-      return channels ? chain_broadcast_channels(ranks, bytes, params.root, orders)
-                      : chain_broadcast(ranks, bytes, params.root);
+      return rail_aligned(channels ? chain_broadcast_channels(ranks, bytes, params.root, orders)
+                                   : chain_broadcast(ranks, bytes, params.root));
     if (op == Op::kReduce)
-      return channels ? chain_reduce_channels(ranks, bytes, params.root, orders)
-                      : chain_reduce(ranks, bytes, params.root);
+      return rail_aligned(channels ? chain_reduce_channels(ranks, bytes, params.root, orders)
+                                   : chain_reduce(ranks, bytes, params.root));
   }
   if (algo == "rhd" && op == Op::kAllReduce) return rhd_allreduce(ranks, bytes);
   if (algo == "tree" && op == Op::kAllReduce) {

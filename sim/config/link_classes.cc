@@ -166,7 +166,8 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (!top.has("nccl")) return Ok{};
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
-  if (auto s = nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize"});
+  if (auto s = nccl.check(
+          {"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize", "cross_nic"});
       !s)
     return s;
   auto pxn = nccl.boolean("pxn", spec.nccl.pxn);
@@ -187,6 +188,11 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
     auto v = nccl.integer_in("nchannels_per_net_peer", 0, 64, "channels per network peer, 0 (NCCL's rule) to 64");
     if (!v) return v.error();
     spec.nccl.nchannels_per_net_peer = *v;
+  }
+  if (nccl.has("cross_nic")) {
+    auto v = nccl.integer_in("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default, as 0 here)");
+    if (!v) return v.error();
+    spec.nccl.cross_nic = *v;
   }
   if (nccl.has("p2p_net_chunksize")) {
     auto text = nccl.scalar("p2p_net_chunksize");

@@ -171,6 +171,18 @@ struct NcclSpec {
   // NCCL_P2P_NET_CHUNKSIZE in bytes (NCCL's default 128 KiB).
   int p2p_channels = 32;
   int nchannels_per_net_peer = 0;
+  // NCCL_CROSS_NIC for rings across nodes: 0, each channel leaves a node
+  // through the NIC it entered by (rail-aligned: the last GPU reaches that
+  // NIC over NVLink by PXN, collective::Schedule::pxn_between_domains); 1,
+  // through the last GPU's own NIC, on another rail. NCCL's default (2)
+  // behaves as 0 where PXN paths exist (NCCL 2.27.7 src/graph/search.cc:
+  // every path type up to PXN is tried before cross-NIC rings; logs print
+  // "Pattern 4, crossNic 0 ... type NVL/PXN"). ASSUMPTION nccl_cross_nic:
+  // collsim's default is 1, because with the NVLink efficiency fitted to
+  // one node's ring (0.822) the relay's extra NVLink load caps two-node
+  // rings at 367 GB/s where 392 was measured (docs/topology-format.md,
+  // Routing); set 0 for fabrics whose spines are oversubscribed or failed.
+  int cross_nic = 1;
   double p2p_net_chunksize = 131072;
 };
 

@@ -46,6 +46,7 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   for (int g : gpus) params.domain_of_rank.push_back(network.nvlink_domain_of(g));
   params.collnet_enabled = network.collnet_enabled();
   params.nvls_enabled = network.nvls_enabled();
+  params.rail_aligned_rings = network.rail_aligned_rings();
   params.nccl_system = nccl_system(network, gpus);
   return params;
 }

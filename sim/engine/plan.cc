@@ -283,7 +283,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // PXN: a relayed point-to-point route starts at the sender's own
       // ":pxn" host, so that it and the sender's collective route to the same
       // GPU (a step runs both) stay two routes of their own on every backend.
-      const bool relayed = s.point_to_point && network.pxn_relay(src, dst) >= 0;
+      const bool relayed = (s.point_to_point || s.pxn_between_domains) && network.pxn_relay(src, dst) >= 0;
       int from = src;
       if (relayed) {
         auto [ph, fresh] = pxn_host.try_emplace(src, static_cast<int>(plan.num_hosts()));

@@ -88,6 +88,8 @@ class Network {
   }
   bool collnet_enabled() const { return collnet_; }  // Topology::collnet
   bool nvls_enabled() const { return nvls_; }        // Topology::nvls
+  // Rings leave each domain through the NIC they entered by (Topology::rail_aligned_rings).
+  bool rail_aligned_rings() const { return rail_aligned_rings_; }
   // Whether some fabric switch reduces in the network.
   bool has_sharp() const { return first_sharp_endpoint_ < num_endpoints(); }
   int num_gpus() const { return num_gpus_; }
@@ -302,6 +304,7 @@ class Network {
   bool pxn_ = true;                    // Topology::pxn
   bool collnet_ = false;               // Topology::collnet
   bool nvls_ = true;                   // Topology::nvls
+  bool rail_aligned_rings_ = false;    // Topology::rail_aligned_rings
   std::map<std::string, double, std::less<>> nvls_chunk_cost_s_;  // Topology::nvls_chunk_cost_s
   int first_sharp_endpoint_ = 0;                                  // endpoints from here on reduce in the network
   std::vector<bool> gpu_has_nic_;                                 // per GPU endpoint

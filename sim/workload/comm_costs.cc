@@ -105,7 +105,7 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
     for (int j = 0; j < n; ++j) {
       if (i == j) continue;
       const int a = out.endpoints[i], b = out.endpoints[j];
-      for (int l : collective::is_point_to_point(c.op) ? net.p2p_route(a, b) : net.route(a, b)) {
+      auto visit = [&](int l) {
         auto [it, ins] = canon.try_emplace(l, static_cast<int>(out.links.size()));
         if (ins) {
           out.links.push_back(l);
@@ -117,7 +117,14 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
           key += ']';
         }
         append(key, it->second);
-      }
+      };
+      // Point-to-point ops take the PXN route, and so may rings across
+      // domains (collective::Schedule::pxn_between_domains): their relayed
+      // links are in the key too.
+      const bool p2p = collective::is_point_to_point(c.op);
+      for (int l : p2p ? net.p2p_route(a, b) : net.route(a, b)) visit(l);
+      if (!p2p && net.rail_aligned_rings() && net.pxn_relay(a, b) >= 0)
+        for (int l : net.p2p_route(a, b)) visit(l);
       key += ';';
     }
   }
@@ -230,7 +237,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
       };
       collective::for_each_connection_bytes(s, [&](int src, int dst, double payload) {
         const int a = endpoint(src), b = endpoint(dst);
-        const auto& route = s.point_to_point ? network.p2p_route(a, b) : network.route(a, b);
+        const auto& route = s.point_to_point || s.pxn_between_domains ? network.p2p_route(a, b) : network.route(a, b);
         const auto costs = collective::protocol_costs(s.latency_family, protocol, engine::hop_kind(network, route));
         for (int l : route) {
           auto [it, fresh] = canon_id.try_emplace(l, static_cast<int>(links.size()));
