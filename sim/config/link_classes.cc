@@ -170,30 +170,27 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
           {"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize", "cross_nic"});
       !s)
     return s;
-  auto pxn = nccl.boolean("pxn", spec.nccl.pxn);
-  if (!pxn) return pxn.error();
-  spec.nccl.pxn = *pxn;
-  auto collnet = nccl.boolean("collnet", spec.nccl.collnet);
-  if (!collnet) return collnet.error();
-  spec.nccl.collnet = *collnet;
-  auto nvls = nccl.boolean("nvls", spec.nccl.nvls);
-  if (!nvls) return nvls.error();
-  spec.nccl.nvls = *nvls;
-  if (nccl.has("p2p_channels")) {
-    auto v = nccl.integer_in("p2p_channels", 1, 64, "NCCL's point-to-point channels, 1 to 64");
+  // Each setting, when given, into its field of spec.nccl.
+  auto flag = [&nccl](const char* key, bool& out) -> Status {
+    auto v = nccl.boolean(key, out);
     if (!v) return v.error();
-    spec.nccl.p2p_channels = *v;
-  }
-  if (nccl.has("nchannels_per_net_peer")) {
-    auto v = nccl.integer_in("nchannels_per_net_peer", 0, 64, "channels per network peer, 0 (NCCL's rule) to 64");
+    out = *v;
+    return Ok{};
+  };
+  auto whole = [&nccl](const char* key, long long lo, long long hi, const char* what, int& out) -> Status {
+    if (!nccl.has(key)) return Ok{};
+    auto v = nccl.integer_in(key, lo, hi, what);
     if (!v) return v.error();
-    spec.nccl.nchannels_per_net_peer = *v;
-  }
-  if (nccl.has("cross_nic")) {
-    auto v = nccl.integer_in("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default, as 0 here)");
-    if (!v) return v.error();
-    spec.nccl.cross_nic = *v;
-  }
+    out = *v;
+    return Ok{};
+  };
+  for (auto st :
+       {flag("pxn", spec.nccl.pxn), flag("collnet", spec.nccl.collnet), flag("nvls", spec.nccl.nvls),
+        whole("p2p_channels", 1, 64, "NCCL's point-to-point channels, 1 to 64", spec.nccl.p2p_channels),
+        whole("nchannels_per_net_peer", 0, 64, "channels per network peer, 0 (NCCL's rule) to 64",
+              spec.nccl.nchannels_per_net_peer),
+        whole("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default, as 0 here)", spec.nccl.cross_nic)})
+    if (!st) return st;
   if (nccl.has("p2p_net_chunksize")) {
     auto text = nccl.scalar("p2p_net_chunksize");
     if (!text) return text.error();
