@@ -324,6 +324,19 @@ TEST(BadInput, TwoOutputsToOneFileAreRefused) {
        "--json and --html both name"});
 }
 
+TEST(BadInput, AnOutputThatCannotBeWrittenIsRefusedBeforeTheRun) {
+  // Was: found after the simulation (3 s of a `run` wasted, the table
+  // printed, then exit 2).
+  const std::string missing = ::testing::TempDir() + "collsim_no_such_dir/x.json";
+  expect_one_clear_line({"collective -t topologies/hgx-h100.yaml -b 1M -e 1M --json " + missing,
+                         "cannot write '" + missing + "': directory"});
+  expect_one_clear_line({"run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --html " +
+                             ::testing::TempDir(),
+                         "it is a directory"});
+  const auto r = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 1M --json " + missing);
+  EXPECT_TRUE(r.out.empty()) << r.out;  // nothing ran
+}
+
 TEST(BadInput, AnExpandedTopologyCarriesNoInternalTags) {
   // Was: --expand wrote the tags --set puts on its nodes (!<collsim-set-value:...>),
   // cut short at the first '{' of a map value, and the file did not read back.

@@ -25,12 +25,29 @@ bool same_file(const std::string& a, const std::string& b) {
   return !ec && ca == cb;
 }
 
+// Why `path` cannot be written (atomically: a temporary file in its
+// directory, then renamed), or "" when it can as far as can be told before
+// the run: its directory exists and is writable, and it is not a directory.
+std::string unwritable(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return "it is a directory";
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (!std::filesystem::is_directory(dir, ec)) return fmt::format("directory '{}' does not exist", dir.string());
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return fmt::format("directory '{}': {}", dir.string(), std::strerror(errno));
+  return "";
+}
+
 }  // namespace
 
 Expected<bool> output_to_stdout(const ParsedArgs& args, const std::vector<std::string>& options,
                                 const std::vector<std::string>& inputs) {
   for (const auto& o : options) {
     if (!args.has(o) || args.get(o) == "-") continue;
+    // Found before the run, not after it (a long run's result would be lost).
+    if (const std::string why = unwritable(args.get(o)); !why.empty())
+      return Error{fmt::format("cannot write '{}': {}", args.get(o), why), "--" + o, {}};
     for (const auto& in : inputs) {
       if (!in.empty() && same_file(args.get(o), in)) {
         return Error{

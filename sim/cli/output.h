@@ -17,7 +17,10 @@ namespace collsim::cli {
 // True when one of `options` was given the value "-"; an error naming both
 // options when two were or when two name the same file (the second would
 // replace the first), or naming the option whose path is one of `inputs`
-// (the same file: writing the result would destroy the input).
+// (the same file: writing the result would destroy the input), or naming
+// an option whose file cannot be written (no such directory, a directory
+// without write permission, a directory named as the file), so that a run
+// does not end in an error after all its work.
 Expected<bool> output_to_stdout(const ParsedArgs& args, const std::vector<std::string>& options,
                                 const std::vector<std::string>& inputs = {});
 
