@@ -9,6 +9,7 @@
 
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
+#include "sim/report/bill_report.h"
 #include "sim/topology/bill_of_materials.h"
 #include "sim/workload/comm_costs.h"
 #include "sim/workload/step_graph.h"
@@ -299,6 +300,24 @@ TEST(Bill, OpticsAndCopperAgainstNvidiasDatasheets) {
   EXPECT_DOUBLE_EQ(node("h100-sxm", "hgx-h100-host", "connectx-7").second, 270000);
   EXPECT_DOUBLE_EQ(node("b200-sxm", "hgx-b200-host", "connectx-7").first, 14300);
   EXPECT_DOUBLE_EQ(node("a100-sxm", "dgx-a100-host", "connectx-6").first, 6500);
+}
+
+// The energy line keeps its digits for a small step: 0.25 Wh (900 J) is not
+// "0.000 kWh", and a fraction of a cent is not "$0.00".
+TEST(Bill, SmallStepsKeepTheirDigits) {
+  StepEnergy e;
+  e.facility_J = 900;  // 0.25 Wh
+  e.it_J = 720;        // 0.2 Wh
+  e.usd = 0.00035;
+  e.energy_usd = 0.000022;
+  e.capital_usd = 0.000328;
+  const std::string text = report::format_step_energy(e, config::EnergySpec{}, 0);
+  EXPECT_NE(text.find("energy       0.25 Wh per step"), std::string::npos) << text;
+  EXPECT_NE(text.find("IT 0.2 Wh"), std::string::npos) << text;
+  EXPECT_NE(text.find("$0.00035 per step"), std::string::npos) << text;
+  EXPECT_NE(text.find("energy $0.000022"), std::string::npos) << text;
+  e.facility_J = 3.6e6 * 4.252;
+  EXPECT_NE(report::format_step_energy(e, config::EnergySpec{}, 0).find("4.252 kWh per step"), std::string::npos);
 }
 
 }  // namespace

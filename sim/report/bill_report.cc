@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace collsim::report {
 
@@ -18,7 +19,15 @@ std::string dollars(double usd) {
   if (usd >= 1e9) return fmt::format("${:.2f}B", usd / 1e9);
   if (usd >= 1e6) return fmt::format("${:.2f}M", usd / 1e6);
   if (usd >= 1e3) return fmt::format("${:.1f}k", usd / 1e3);
+  // A small step's fraction of a cent, to two significant digits, not $0.00.
+  if (usd > 0 && usd < 0.01) return fmt::format("${:.{}f}", usd, 1 - static_cast<int>(std::floor(std::log10(usd))));
   return fmt::format("${:.2f}", usd);
+}
+
+// Energy in joules as kWh, or Wh below one kWh (a small step's is not 0.000 kWh).
+std::string energy(double joules) {
+  const double kwh = joules / 3.6e6;
+  return kwh >= 1 || kwh == 0 ? fmt::format("{:.3f} kWh", kwh) : fmt::format("{:.3g} Wh", kwh * 1e3);
 }
 
 }  // namespace
@@ -94,13 +103,13 @@ void write_bill_json(JsonWriter& w, const topology::BillOfMaterials& bom) {
 
 std::string format_step_energy(const topology::StepEnergy& e, const config::EnergySpec& spec, double tokens_per_step) {
   std::string out = fmt::format(
-      "energy       {:.3f} kWh per step at the facility (IT {:.3f} kWh x PUE {:g}; mean IT power {}; GPUs {:.0f}%)\n",
-      e.facility_J / 3.6e6, e.it_J / 3.6e6, spec.pue, power(e.mean_it_watts), e.it_J > 0 ? 100 * e.gpu_J / e.it_J : 0);
+      "energy       {} per step at the facility (IT {} x PUE {:g}; mean IT power {}; GPUs {:.0f}%)\n",
+      energy(e.facility_J), energy(e.it_J), spec.pue, power(e.mean_it_watts), e.it_J > 0 ? 100 * e.gpu_J / e.it_J : 0);
   out += fmt::format("cost         {} per step: energy {} at ${:g}/kWh + capital {} over {:g} years", dollars(e.usd),
                      dollars(e.energy_usd), spec.usd_per_kwh, dollars(e.capital_usd), spec.depreciation_years);
   if (tokens_per_step > 0) {
-    out += fmt::format("; {} and {:.3f} kWh per million tokens", dollars(e.usd / tokens_per_step * 1e6),
-                       e.facility_J / 3.6e6 / tokens_per_step * 1e6);
+    out += fmt::format("; {} and {} per million tokens", dollars(e.usd / tokens_per_step * 1e6),
+                       energy(e.facility_J / tokens_per_step * 1e6));
   }
   return out + "\n";
 }
