@@ -1,18 +1,13 @@
 #include "sim/collective/direct.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <unordered_map>
 
 namespace collsim::collective {
 
 namespace {
-
-int pow2_up(int v) {
-  int p = 1;
-  while (p < v) p *= 2;
-  return p;
-}
 
 // What a rank's proxy spends on `messages` network sends and receives of
 // `peer_bytes` each: one operation per part of each.
@@ -31,7 +26,8 @@ int nccl_p2p_channels_per_net_peer(int ranks, const NcclP2pSetup& setup) {
     while (per_peer * ranks > channels * 4 && per_peer > 1) per_peer /= 2;
     per_peer = std::max(1, per_peer);  // the GPU's NICs: one in collsim's view
   }
-  return std::min(pow2_up(per_peer), pow2_up(channels));
+  return static_cast<int>(
+      std::min(std::bit_ceil(static_cast<unsigned>(per_peer)), std::bit_ceil(static_cast<unsigned>(channels))));
 }
 
 int nccl_p2p_net_parts(double bytes, int ranks, const NcclP2pSetup& setup) {

@@ -116,6 +116,22 @@ class NvlsStages {
                                        .deps = std::move(deps),
                                        .switch_addend = addend});
   }
+  // Portion c's reduce-load from every GPU (the switch adds all but the
+  // owner's own, the first input of the sum), for reduce_to_owner.
+  std::vector<int> load_portion(int c, int slice) {
+    std::vector<int> loads;
+    for (int g = 0; g < s_.ranks; ++g) loads.push_back(add(kLoad, g, s_.ranks, c, slice, Action::kReduce, {}, g != c));
+    return loads;
+  }
+  // The sum of portion c, once `loads` arrived, back to its owner.
+  int reduce_to_owner(int c, int slice, std::vector<int> loads) {
+    return add(kBack, s_.ranks, c, c, slice, Action::kCopy, std::move(loads));
+  }
+  // The owner's multicast store of portion c, after `deps`, to every GPU.
+  void multicast(int c, int slice, std::vector<int> deps) {
+    const int store = add(kStore, c, s_.ranks, c, slice, Action::kCopy, std::move(deps));
+    for (int g = 0; g < s_.ranks; ++g) add(kMulticast, s_.ranks, g, c, slice, Action::kCopy, {store});
+  }
   Schedule take() { return std::move(s_); }
 
  private:
@@ -128,49 +144,28 @@ class NvlsStages {
 }  // namespace
 
 Schedule nvls_allreduce(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
-  using Stage = NvlsStages::Stage;
   NvlsStages b("allreduce", ranks, bytes, efficiency, options);
-  const int sw = ranks;
   for (int slice = 0; slice < b.slices(); ++slice) {
-    // 1. reduce-load of every portion from every GPU; the switch adds all
-    // but the owner's own (the first input of the sum).
+    // 1. every portion's reduce-load; 2. each sum to its owner; 3. the
+    // owner's multicast store to all.
     std::vector<std::vector<int>> loads(ranks);
-    for (int c = 0; c < ranks; ++c)
-      for (int g = 0; g < ranks; ++g)
-        loads[c].push_back(b.add(Stage::kLoad, g, sw, c, slice, Action::kReduce, {}, g != c));
-    for (int c = 0; c < ranks; ++c) {
-      // 2. the sum to its owner; 3. the owner's multicast store to all.
-      const int back = b.add(Stage::kBack, sw, c, c, slice, Action::kCopy, loads[c]);
-      const int store = b.add(Stage::kStore, c, sw, c, slice, Action::kCopy, {back});
-      for (int g = 0; g < ranks; ++g) b.add(Stage::kMulticast, sw, g, c, slice, Action::kCopy, {store});
-    }
+    for (int c = 0; c < ranks; ++c) loads[c] = b.load_portion(c, slice);
+    for (int c = 0; c < ranks; ++c) b.multicast(c, slice, {b.reduce_to_owner(c, slice, std::move(loads[c]))});
   }
   return b.take();
 }
 
 Schedule nvls_reducescatter(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
-  using Stage = NvlsStages::Stage;
   NvlsStages b("reducescatter", ranks, bytes, efficiency, options);
-  for (int slice = 0; slice < b.slices(); ++slice) {
-    for (int c = 0; c < ranks; ++c) {
-      std::vector<int> loads;
-      for (int g = 0; g < ranks; ++g)
-        loads.push_back(b.add(Stage::kLoad, g, ranks, c, slice, Action::kReduce, {}, g != c));
-      b.add(Stage::kBack, ranks, c, c, slice, Action::kCopy, loads);
-    }
-  }
+  for (int slice = 0; slice < b.slices(); ++slice)
+    for (int c = 0; c < ranks; ++c) b.reduce_to_owner(c, slice, b.load_portion(c, slice));
   return b.take();
 }
 
 Schedule nvls_allgather(int ranks, double bytes, double efficiency, const NvlsOptions& options) {
-  using Stage = NvlsStages::Stage;
   NvlsStages b("allgather", ranks, bytes, efficiency, options);
-  for (int slice = 0; slice < b.slices(); ++slice) {
-    for (int c = 0; c < ranks; ++c) {
-      const int store = b.add(Stage::kStore, c, ranks, c, slice, Action::kCopy, {});
-      for (int g = 0; g < ranks; ++g) b.add(Stage::kMulticast, ranks, g, c, slice, Action::kCopy, {store});
-    }
-  }
+  for (int slice = 0; slice < b.slices(); ++slice)
+    for (int c = 0; c < ranks; ++c) b.multicast(c, slice, {});
   return b.take();
 }
 
