@@ -85,6 +85,54 @@ TEST(NcclGraphs, H100NodesOnInfiniBand) {
   }
 }
 
+// NCCL_CROSS_NIC (search.cc: ncclTopoCompute tries a ring that leaves each
+// node by the NIC it entered by, then, under 2, one that leaves by another;
+// ncclTopoCompareGraphs keeps a graph only if strictly better). On 2 H100
+// nodes with 8 NICs of 400 Gb/s, at 48 the same NIC fits floor(370.8 / 48)
+// = 7 channels (336: the last GPU reaches the NIC over NVLink, PXN), another
+// NIC floor(370.8 x 8/7 / 48) = 8 (384): NCCL's default crosses. With 0,
+// 45 fits min(floor(370.8 / 45), 8 NICs) = 8 (360), which 24 (15 x 24) only
+// ties: 8 x 45. With 200 Gb/s NICs the first speed is 24, where both fit 8
+// (one per NIC), and on B200s (721.8) 48 fits 8 either way: the same NIC.
+TEST(NcclGraphs, RingsCrossNicsOnlyWhereThatFindsBandwidth) {
+  using collsim::collective::rings_keep_their_nic;
+  NcclSystem s = dgx_h100(2);
+  auto ring = [&](int cross_nic) {
+    s.cross_nic = cross_nic;
+    return nccl_graphs(s).ring;
+  };
+  for (int cross_nic : {1, 2}) {
+    const auto r = ring(cross_nic);
+    EXPECT_EQ(r.channels, 8) << cross_nic;
+    EXPECT_DOUBLE_EQ(r.bw_inter, 48) << cross_nic;
+    EXPECT_TRUE(r.cross_nic) << cross_nic;
+    EXPECT_FALSE(rings_keep_their_nic(s)) << cross_nic;
+  }
+  const auto same = ring(0);
+  EXPECT_EQ(same.channels, 8);
+  EXPECT_DOUBLE_EQ(same.bw_inter, 45);
+  EXPECT_FALSE(same.cross_nic);
+  EXPECT_TRUE(rings_keep_their_nic(s));
+
+  s.cross_nic = 2;
+  s.nic_GBps = 25;
+  const auto slow = nccl_graphs(s).ring;
+  EXPECT_EQ(slow.channels, 8);
+  EXPECT_DOUBLE_EQ(slow.bw_inter, 24);
+  EXPECT_TRUE(rings_keep_their_nic(s));
+
+  s.nic_GBps = 50;
+  s.gpu_model = "b200";
+  s.nvlink_GBps = 18 * 40.1;
+  EXPECT_EQ(nccl_graphs(s).ring.channels, 8);
+  EXPECT_TRUE(rings_keep_their_nic(s));
+  // A GPU NCCL's tables lack: no graph, so the default crosses (as 1).
+  s.gpu_model = "unknown-gpu";
+  EXPECT_FALSE(rings_keep_their_nic(s));
+  s.cross_nic = 0;
+  EXPECT_TRUE(rings_keep_their_nic(s));
+}
+
 // GB200 partitions of 4 GPUs (NVIDIA/nccl issue 1801's first system, NVLS
 // off, so no NVLS graph) under that issue's NCCL 2.27.3, whose sm100
 // network array starts at 47.9: 4 NICs of 50 give 4 ring channels at 47.9

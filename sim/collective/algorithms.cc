@@ -59,7 +59,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     // Each channel leaves a domain through the NIC it entered by (ring.h,
     // Schedule::pxn_between_domains).
     auto rail_aligned = [channels, &params](Schedule s) {
-      s.pxn_between_domains = channels && params.rail_aligned_rings;
+      s.pxn_between_domains = channels && rings_keep_their_nic(params.nccl_system, params.nccl);
       return s;
     };
     if (op == Op::kAllReduce)

@@ -62,9 +62,6 @@ struct AlgoParams {
   // NCCL's NVLS enabled (config::NcclSpec::nvls): a choice skips nvls and
   // nvlstree otherwise.
   bool nvls_enabled = true;
-  // Rings across domains leave each through the NIC they entered by
-  // (config::NcclSpec::cross_nic; Schedule::pxn_between_domains).
-  bool rail_aligned_rings = false;
   // The NCCL release modelled (`--nccl`): its per-size choices where they
   // changed between releases (nvls.h nccl_nvls_tree_chunking).
   NcclRelease nccl = kDefaultNcclRelease;

@@ -59,19 +59,27 @@ NcclGraphs nccl_graphs(const NcclSystem& s, NcclRelease release) {
   // across nodes, to a peer inside one.
   const double max_bw = inter ? std::min(s.nic_GBps, pci_GBps(arch)) : nvl;
 
-  // Ring: the speed with the most channels x speed (search.cc pass 1).
-  auto ring_channels = [&](double v) {
+  // Ring: the speed with the most channels x speed (search.cc pass 1). A
+  // channel that leaves by another NIC spares its last GPU's NVLink.
+  auto ring_channels = [&](double v, bool cross) {
     int n = kMaxRingChannels;
-    if (ppn > 1) n = std::min(n, floor_div(nvl * (inter ? ppn / (ppn - 1.0) : 1.0), v));
+    if (ppn > 1) n = std::min(n, floor_div(nvl * (cross ? ppn / (ppn - 1.0) : 1.0), v));
     if (inter) n = std::min(n, s.nics * floor_div(s.nic_GBps, v));
     return n;
   };
+  // NCCL_CROSS_NIC: the same NIC first (not with 1), then another (not
+  // with 0, nor inside one node); a graph is kept only if strictly better.
+  const bool same_nic = !inter || s.cross_nic != 1;
+  const bool other_nic = inter && s.cross_nic != 0;
   NcclGraph ring;
   for (double v : sp) {
     if (v > max_bw + 1e-9) continue;
     if (ring.channels > 0 && v / ring.bw_inter <= 0.49) break;
-    const int n = ring_channels(v);
-    if (n >= 1 && n * v > ring.channels * ring.bw_inter + 1e-9) ring = {n, v, v};
+    for (const bool cross : {false, true}) {
+      if (!(cross ? other_nic : same_nic)) continue;
+      const int n = ring_channels(v, cross);
+      if (n >= 1 && n * v > ring.channels * ring.bw_inter + 1e-9) ring = {n, v, v, cross};
+    }
     if (ring.channels * ring.bw_inter >= std::max(nvl, pci_GBps(arch)) - 1e-9) break;
   }
   if (ring.channels == 0) return out;
@@ -82,6 +90,7 @@ NcclGraphs nccl_graphs(const NcclSystem& s, NcclRelease release) {
   // Tree: the ring's channels; on two nodes the in-node speed rises while
   // below twice the network's and NVLink holds it (search.cc pass 2).
   out.tree = ring;
+  out.tree.cross_nic = false;  // trees are symmetric (search.cc)
   if (inter && s.nodes <= 2)
     raise(out.tree.bw_intra, out.tree.bw_inter, [&](double v) { return out.tree.channels * v <= nvl + 1e-9; });
 
@@ -100,6 +109,12 @@ NcclGraphs nccl_graphs(const NcclSystem& s, NcclRelease release) {
   }
   if (s.collnet && inter && s.nics > 0) out.collnet = {std::min(kMaxDirectChannels, s.nics), ring_speed, ring_speed};
   return out;
+}
+
+bool rings_keep_their_nic(const NcclSystem& system, NcclRelease release) {
+  if (system.cross_nic != 2) return system.cross_nic == 0;
+  const NcclGraph ring = nccl_graphs(system, release).ring;
+  return ring.channels > 0 && !ring.cross_nic;
 }
 
 namespace {

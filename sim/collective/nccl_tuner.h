@@ -47,6 +47,10 @@ struct NcclSystem {
   int nics = 0;
   double nic_GBps = 0;
   bool collnet = false;  // NCCL_COLLNET_ENABLE=1 and the fabric reduces (SHARP)
+  // NCCL_CROSS_NIC (config::NcclSpec::cross_nic): may a ring channel leave a
+  // node by another NIC than it entered by? 0 never, 1 always, 2 (NCCL's
+  // default) only where that finds more bandwidth (nccl_graphs).
+  int cross_nic = 2;
 };
 
 // One NCCL graph (struct ncclTopoGraph): channels and per-channel bandwidth
@@ -55,30 +59,50 @@ struct NcclGraph {
   int channels = 0;  // 0: NCCL found none (the algorithm does not run)
   double bw_intra = 0;
   double bw_inter = 0;
+  // Rings across nodes: each channel leaves a node by another NIC than it
+  // entered by (NCCL's graph crossNic 1 or 2) rather than by the same NIC,
+  // which its last GPU reaches over NVLink (PXN).
+  bool cross_nic = false;
 };
 struct NcclGraphs {
   NcclGraph ring, tree, nvls, collnet;
 };
 
 // ASSUMPTION (named nccl_graphs; NCCL's search explores real paths, this
-// counts capacities): NCCL's search for each graph, reduced to the limits it
-// meets on a node whose GPUs share NVSwitches and whose NICs each serve one
-// GPU. A speed s is tried from NCCL's per-generation speed arrays of
-// `release` (search.cc: sm90/sm100 intra and inter; nccl_tables.h) downwards, from the first not
-// above the node's per-channel limit (the NIC across nodes, NVLink inside
-// one); at s it fits channels = min(32, NVLink / s, NICs x floor(NIC / s))
-// (a ring channel crosses each GPU's NVLink once and one NIC), keeps the
-// speed with the most total bandwidth, and stops once that reaches the
-// GPU's NVLink. NCCL then doubles channels at half speed when s >= 25, unless
-// Hopper or later with s < 50 on more than 4 channels (ncclTopoDupChannels).
-// The tree has the ring's channels; on 2 nodes its in-node speed rises to
-// the fastest below twice the network's that NVLink holds (search.cc pass
-// 2). NVLS: one channel per GPU on one node (at most 32), one per NIC head
-// across nodes, each costing every GPU's NVLink s (its head 2 s); pass 2
-// then raises its network speed alone while below twice s and, across
-// nodes, within the NIC. CollNet
+// counts capacities): NCCL's search for each graph, reduced to the limits
+// it meets on a node whose GPUs share NVSwitches and whose NICs each serve
+// one GPU. A speed s is tried from NCCL's per-generation speed arrays of
+// `release` (search.cc: sm90/sm100 intra and inter; nccl_tables.h)
+// downwards, from the first not above the node's per-channel limit (the
+// NIC across nodes, NVLink inside one); at s it fits channels = min(32,
+// NVLink / s, NICs x floor(NIC / s)) (a ring channel crosses each GPU's
+// NVLink once and one NIC), keeps the speed with the most total bandwidth,
+// and stops once that reaches the GPU's NVLink. Across nodes a ring
+// channel that leaves by the NIC it entered by reaches it from its last
+// GPU over NVLink (PXN), so it crosses every GPU's NVLink; one that leaves
+// by its last GPU's own NIC spares that GPU's, and fits NVLink x G / (G -
+// 1) / s channels (G GPUs per node). NCCL_CROSS_NIC 2 tries the first,
+// then the second, at each speed, keeping a graph only if it has strictly
+// more bandwidth (search.cc: the crossNic retry in ncclTopoCompute,
+// ncclTopoCompareGraphs): on 8 H100s with 8 NICs of 400 Gb/s crossing wins
+// (8 x 48 against 7 x 48 and 8 x 45); with 200 Gb/s NICs or on Blackwell
+// it buys nothing and rings keep their NIC. NCCL then doubles channels at
+// half speed when s >= 25, unless Hopper or later with s < 50 on more than
+// 4 channels (ncclTopoDupChannels). The tree has the ring's channels; on 2
+// nodes its in-node speed rises to the fastest below twice the network's
+// that NVLink holds (search.cc pass 2). NVLS: one channel per GPU on one
+// node (at most 32), one per NIC head across nodes, each costing every
+// GPU's NVLink s (its head 2 s); pass 2 then raises its network speed
+// alone while below twice s and, across nodes, within the NIC. CollNet
 // (Direct): one channel per NIC, at most 8, at the ring's speed.
 NcclGraphs nccl_graphs(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
+
+// Whether rings across nodes leave each node by the NIC they entered by
+// (rail-aligned; collective::Schedule::pxn_between_domains): NCCL_CROSS_NIC
+// 0 yes, 1 no, 2 as NCCL's ring graph for `system` has it. Where NCCL's
+// tables lack the GPU (no graph), 2 crosses NICs, as 1: a named default,
+// nccl_cross_nic_unknown_gpu.
+bool rings_keep_their_nic(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
 
 // NCCL's predicted time in microseconds of `algo` ("ring", "tree", "nvls",
 // "nvlstree", "collnetdirect", "pat") with `protocol` for `op` on `bytes`,

@@ -104,11 +104,11 @@ struct Schedule {
   // NCCL's point-to-point transport (all-to-all, send/recv): its transfers
   // take Network::p2p_route (PXN) instead of the collective route.
   bool point_to_point = false;
-  // Rings across NVLink domains with config::NcclSpec::cross_nic 0 (NCCL's
-  // own rings on nodes with a NIC per GPU: its ring graph's crossNic 0,
-  // reached by PXN): each channel leaves a node through the NIC it entered
-  // by, so a transfer to another domain takes Network::p2p_route, over
-  // NVLink to the GPU on the receiver's rail and out of its NIC.
+  // Rings across NVLink domains that keep their rail (NCCL's ring graph
+  // with crossNic 0, reached by PXN; nccl_tuner.h rings_keep_their_nic):
+  // each channel leaves a node through the NIC it entered by, so a transfer
+  // to another domain takes Network::p2p_route, over NVLink to the GPU on
+  // the receiver's rail and out of its NIC.
   bool pxn_between_domains = false;
   std::vector<Transfer> transfers;  // topologically ordered: deps point backwards
   // Compact form (rings): when not empty, `transfers` is empty and the

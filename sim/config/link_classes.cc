@@ -184,12 +184,11 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
     out = *v;
     return Ok{};
   };
-  for (auto st :
-       {flag("pxn", spec.nccl.pxn), flag("collnet", spec.nccl.collnet), flag("nvls", spec.nccl.nvls),
-        whole("p2p_channels", 1, 64, "NCCL's point-to-point channels, 1 to 64", spec.nccl.p2p_channels),
-        whole("nchannels_per_net_peer", 0, 64, "channels per network peer, 0 (NCCL's rule) to 64",
-              spec.nccl.nchannels_per_net_peer),
-        whole("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default, as 0 here)", spec.nccl.cross_nic)})
+  for (auto st : {flag("pxn", spec.nccl.pxn), flag("collnet", spec.nccl.collnet), flag("nvls", spec.nccl.nvls),
+                  whole("p2p_channels", 1, 64, "NCCL's point-to-point channels, 1 to 64", spec.nccl.p2p_channels),
+                  whole("nchannels_per_net_peer", 0, 64, "channels per network peer, 0 (NCCL's rule) to 64",
+                        spec.nccl.nchannels_per_net_peer),
+                  whole("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default)", spec.nccl.cross_nic)})
     if (!st) return st;
   if (nccl.has("p2p_net_chunksize")) {
     auto text = nccl.scalar("p2p_net_chunksize");

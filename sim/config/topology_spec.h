@@ -174,15 +174,12 @@ struct NcclSpec {
   // NCCL_CROSS_NIC for rings across nodes: 0, each channel leaves a node
   // through the NIC it entered by (rail-aligned: the last GPU reaches that
   // NIC over NVLink by PXN, collective::Schedule::pxn_between_domains); 1,
-  // through the last GPU's own NIC, on another rail. NCCL's default (2)
-  // behaves as 0 where PXN paths exist (NCCL 2.27.7 src/graph/search.cc:
-  // every path type up to PXN is tried before cross-NIC rings; logs print
-  // "Pattern 4, crossNic 0 ... type NVL/PXN"). ASSUMPTION nccl_cross_nic:
-  // collsim's default is 1, because with the NVLink efficiency fitted to
-  // one node's ring (0.822) the relay's extra NVLink load caps two-node
-  // rings at 367 GB/s where 392 was measured (docs/topology-format.md,
-  // Routing); set 0 for fabrics whose spines are oversubscribed or failed.
-  int cross_nic = 1;
+  // through the last GPU's own NIC, on another rail; 2 (NCCL's default),
+  // as NCCL's ring search decides: the same NIC unless crossing finds more
+  // bandwidth, which it does where the relay's NVLink hop is the limit, as
+  // on 8 H100s with 8 NICs of 400 Gb/s (collective/nccl_tuner.h
+  // rings_keep_their_nic; NCCL 2.27.7 src/graph/search.cc).
+  int cross_nic = 2;
   double p2p_net_chunksize = 131072;
 };
 

@@ -30,6 +30,7 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   s.nvlink_GBps =
       std::round(network.nvlink_line_rate_Bps(first) / per_link) * collective::nccl_nvlink_GBps_per_link(arch);
   s.collnet = network.collnet_enabled() && network.has_sharp();
+  s.cross_nic = network.nccl_cross_nic();
   return s;
 }
 
@@ -46,7 +47,6 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   for (int g : gpus) params.domain_of_rank.push_back(network.nvlink_domain_of(g));
   params.collnet_enabled = network.collnet_enabled();
   params.nvls_enabled = network.nvls_enabled();
-  params.rail_aligned_rings = network.rail_aligned_rings();
   params.nccl_system = nccl_system(network, gpus);
   return params;
 }

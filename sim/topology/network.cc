@@ -320,7 +320,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   first_sharp_endpoint_ = static_cast<int>(endpoints_.size());
   collnet_ = topo.collnet;
   nvls_ = topo.nvls;
-  rail_aligned_rings_ = topo.rail_aligned_rings;
+  cross_nic_ = topo.cross_nic;
   nvls_chunk_cost_s_.insert(topo.nvls_chunk_cost_s.begin(), topo.nvls_chunk_cost_s.end());
   p2p_channels_ = topo.p2p_channels;
   nchannels_per_net_peer_ = topo.nchannels_per_net_peer;

@@ -88,8 +88,9 @@ class Network {
   }
   bool collnet_enabled() const { return collnet_; }  // Topology::collnet
   bool nvls_enabled() const { return nvls_; }        // Topology::nvls
-  // Rings leave each domain through the NIC they entered by (Topology::rail_aligned_rings).
-  bool rail_aligned_rings() const { return rail_aligned_rings_; }
+  // NCCL_CROSS_NIC (Topology::cross_nic): 0, 1 or 2; whether a communicator's
+  // rings keep their NIC is collective::rings_keep_their_nic's answer.
+  int nccl_cross_nic() const { return cross_nic_; }
   // Whether some fabric switch reduces in the network.
   bool has_sharp() const { return first_sharp_endpoint_ < num_endpoints(); }
   int num_gpus() const { return num_gpus_; }
@@ -304,7 +305,7 @@ class Network {
   bool pxn_ = true;                    // Topology::pxn
   bool collnet_ = false;               // Topology::collnet
   bool nvls_ = true;                   // Topology::nvls
-  bool rail_aligned_rings_ = false;    // Topology::rail_aligned_rings
+  int cross_nic_ = 2;                  // Topology::cross_nic
   std::map<std::string, double, std::less<>> nvls_chunk_cost_s_;  // Topology::nvls_chunk_cost_s
   int first_sharp_endpoint_ = 0;                                  // endpoints from here on reduce in the network
   std::vector<bool> gpu_has_nic_;                                 // per GPU endpoint

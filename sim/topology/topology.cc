@@ -44,7 +44,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.p2p_channels = spec.nccl.p2p_channels;
   topo.nchannels_per_net_peer = spec.nccl.nchannels_per_net_peer;
   topo.p2p_net_chunksize = spec.nccl.p2p_net_chunksize;
-  topo.rail_aligned_rings = spec.nccl.cross_nic != 1;
+  topo.cross_nic = spec.nccl.cross_nic;
   for (const auto& [name, cls] : spec.link_classes) {
     if (cls.sharp_efficiency > 0) topo.sharp_efficiency[name] = cls.sharp_efficiency;
     if (cls.nvls_chunk_cost_s > 0) topo.nvls_chunk_cost_s[name] = cls.nvls_chunk_cost_s;

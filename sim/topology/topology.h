@@ -62,8 +62,8 @@ struct Topology {
   int p2p_channels = 32;
   int nchannels_per_net_peer = 0;
   double p2p_net_chunksize = 131072;
-  bool rail_aligned_rings = false;  // config::NcclSpec::cross_nic 0 or 2
-  FailureSummary failed;            // what config::FailuresSpec took down or degraded
+  int cross_nic = 2;      // config::NcclSpec::cross_nic (NCCL_CROSS_NIC)
+  FailureSummary failed;  // what config::FailuresSpec took down or degraded
 
   Topology() = default;
   Topology(const Topology&) = default;
@@ -88,7 +88,7 @@ struct Topology {
         p2p_channels(o.p2p_channels),
         nchannels_per_net_peer(o.nchannels_per_net_peer),
         p2p_net_chunksize(o.p2p_net_chunksize),
-        rail_aligned_rings(o.rail_aligned_rings),
+        cross_nic(o.cross_nic),
         failed(std::move(o.failed)) {
     take_graph(o.graph);
   }
@@ -105,7 +105,7 @@ struct Topology {
     p2p_channels = o.p2p_channels;
     nchannels_per_net_peer = o.nchannels_per_net_peer;
     p2p_net_chunksize = o.p2p_net_chunksize;
-    rail_aligned_rings = o.rail_aligned_rings;
+    cross_nic = o.cross_nic;
     failed = std::move(o.failed);
     take_graph(o.graph);
     return *this;

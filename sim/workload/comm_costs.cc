@@ -123,7 +123,7 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
       // links are in the key too.
       const bool p2p = collective::is_point_to_point(c.op);
       for (int l : p2p ? net.p2p_route(a, b) : net.route(a, b)) visit(l);
-      if (!p2p && net.rail_aligned_rings() && net.pxn_relay(a, b) >= 0)
+      if (!p2p && net.nccl_cross_nic() != 1 && net.pxn_relay(a, b) >= 0)
         for (int l : net.p2p_route(a, b)) visit(l);
       key += ';';
     }
