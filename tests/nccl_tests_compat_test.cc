@@ -86,5 +86,23 @@ TEST(NcclTestsCompat, GathersAndScattersCountPerRankAsNcclTests) {
   EXPECT_EQ(YAML::Load(ar.out)["results"][0]["count"].as<double>(), 250);
 }
 
+// nccl-tests -b 1 on floats passes count 0; NCCL discards an empty
+// collective (NCCL 2.27.7 src/enqueue.cc, "Empty collectives can be
+// discarded"), so it takes no time and runs no algorithm. One element does.
+TEST(NcclTestsCompat, EmptyCollectivesCostNothing) {
+  for (const char* backend : {"analytical", "simgrid"}) {
+    const auto r =
+        run_collsim(std::string("collective -t topologies/hgx-h100.yaml -b 1 -e 4 -f 4 -J - --backend ") + backend);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const YAML::Node rows = YAML::Load(r.out)["results"];
+    ASSERT_EQ(rows.size(), 2u) << backend;
+    EXPECT_EQ(rows[0]["count"].as<double>(), 0) << backend;
+    EXPECT_EQ(rows[0]["out_of_place"]["time"].as<double>(), 0) << backend;
+    EXPECT_EQ(rows[0]["collsim"]["algo"].as<std::string>(), "none") << backend;
+    EXPECT_EQ(rows[1]["count"].as<double>(), 1) << backend;
+    EXPECT_GT(rows[1]["out_of_place"]["time"].as<double>(), 1) << backend;  // microseconds
+  }
+}
+
 }  // namespace
 }  // namespace collsim

@@ -212,8 +212,11 @@ TEST(HtmlReport, StepPageHasEveryChartAndNothingExternal) {
   const auto& r = s.result;
   auto rep = s.report;
   rep.bottlenecks.push_back({"GPU compute", "2x faster", 1.0, r.step_time_s * 0.6, -40.0});
+  rep.has_energy = true;
+  rep.energy.facility_J = 900;  // 0.25 Wh: the card keeps its digits, not "0.00 kWh"
   const report::StepHtmlInputs in{&rep, &s.spec, &s.topo, s.network.get(), s.link_groups, {}};
   const std::string html = report::step_html(in);
+  EXPECT_NE(html.find(">0.25 Wh<"), std::string::npos);
   for (const char* chart : {"breakdown", "timeline", "link-heat-map", "what-if", "floor-plan"}) {
     EXPECT_NE(html.find(std::string("data-chart=\"") + chart), std::string::npos) << chart;
   }

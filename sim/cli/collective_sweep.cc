@@ -72,7 +72,6 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   for (std::size_t i = 0; i < request.sizes.size(); ++i) {
     const std::size_t best = engine::fastest(*candidates, i, *results);
     const auto& s = schedules[best];
-    const double t = (*results)[best].time_s;
     report::CollectiveRow r;
     r.op = s.op;
     r.algo = s.algo;
@@ -84,10 +83,20 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     const bool rooted = request.op == collective::Op::kBroadcast || request.op == collective::Op::kReduce;
     r.root = rooted ? request.root : -1;
     r.ranks = request.ranks;
-    r.time_us = t * 1e6;
+    r.time_us = (*results)[best].time_s * 1e6;
     r.contended = (*results)[best].load_bound || (*results)[best].shared_links;
     r.aggregated = (*results)[best].aggregated;
     r.skipped = candidates->skipped[i];
+    // NCCL discards an empty collective before choosing anything (NCCL
+    // 2.27.7 src/enqueue.cc, "Empty collectives can be discarded"): a size
+    // of no element (count 0) costs nothing and runs no algorithm.
+    if (!(s.bytes > 0) && !collective::is_point_to_point(request.op)) {
+      r.algo = r.proto = "none";
+      r.time_us = 0;
+      r.contended = r.aggregated = false;
+      r.skipped.clear();
+    }
+    const double t = r.time_us * 1e-6;
     r.algbw_GBps = t > 0 ? s.bytes / t / 1e9 : 0;
     r.busbw_GBps = r.algbw_GBps * collective::busbw_factor(request.op, request.ranks);
     rows.push_back(r);

@@ -24,13 +24,12 @@ std::string dollars(double usd) {
   return fmt::format("${:.2f}", usd);
 }
 
-// Energy in joules as kWh, or Wh below one kWh (a small step's is not 0.000 kWh).
-std::string energy(double joules) {
+}  // namespace
+
+std::string energy_text(double joules) {
   const double kwh = joules / 3.6e6;
   return kwh >= 1 || kwh == 0 ? fmt::format("{:.3f} kWh", kwh) : fmt::format("{:.3g} Wh", kwh * 1e3);
 }
-
-}  // namespace
 
 std::string format_bill(const topology::BillOfMaterials& bom) {
   std::string out = fmt::format("bill         {} of IT power, {} (catalog/parts.yaml prices; sources: --json)\n",
@@ -102,14 +101,15 @@ void write_bill_json(JsonWriter& w, const topology::BillOfMaterials& bom) {
 }
 
 std::string format_step_energy(const topology::StepEnergy& e, const config::EnergySpec& spec, double tokens_per_step) {
-  std::string out = fmt::format(
-      "energy       {} per step at the facility (IT {} x PUE {:g}; mean IT power {}; GPUs {:.0f}%)\n",
-      energy(e.facility_J), energy(e.it_J), spec.pue, power(e.mean_it_watts), e.it_J > 0 ? 100 * e.gpu_J / e.it_J : 0);
+  std::string out =
+      fmt::format("energy       {} per step at the facility (IT {} x PUE {:g}; mean IT power {}; GPUs {:.0f}%)\n",
+                  energy_text(e.facility_J), energy_text(e.it_J), spec.pue, power(e.mean_it_watts),
+                  e.it_J > 0 ? 100 * e.gpu_J / e.it_J : 0);
   out += fmt::format("cost         {} per step: energy {} at ${:g}/kWh + capital {} over {:g} years", dollars(e.usd),
                      dollars(e.energy_usd), spec.usd_per_kwh, dollars(e.capital_usd), spec.depreciation_years);
   if (tokens_per_step > 0) {
     out += fmt::format("; {} and {} per million tokens", dollars(e.usd / tokens_per_step * 1e6),
-                       energy(e.facility_J / tokens_per_step * 1e6));
+                       energy_text(e.facility_J / tokens_per_step * 1e6));
   }
   return out + "\n";
 }

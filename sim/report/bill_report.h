@@ -17,6 +17,10 @@ std::string format_bill(const topology::BillOfMaterials& bom);
 // cooling, watts, budget_W, over_budget}...], "unplaced_watts"}
 void write_bill_json(JsonWriter& w, const topology::BillOfMaterials& bom);
 
+// Energy in joules as text: kWh, or Wh below one kWh (a small step's is not
+// 0.000 kWh).
+std::string energy_text(double joules);
+
 // Energy and cost of one step and per million tokens (tokens_per_step 0:
 // none), as text lines and JSON fields "energy": {...}.
 std::string format_step_energy(const topology::StepEnergy& e, const config::EnergySpec& spec, double tokens_per_step);

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "sim/collective/ops.h"
+#include "sim/report/bill_report.h"
 #include "sim/report/floor_plan.h"
 #include "sim/report/svg.h"
 #include "sim/units/units.h"
@@ -264,7 +265,7 @@ std::string step_html(const StepHtmlInputs& in) {
   }
   if (r.has_energy) {  // docs/power-and-cost.md
     body += html_card(fmt::format("energy per step (facility, PUE {:g})", r.energy_spec.pue),
-                      fmt::format("{:.2f} kWh", r.energy.facility_J / 3.6e6), "energy");
+                      energy_text(r.energy.facility_J), "energy");
     if (tokens > 0) {
       body += html_card("cost per million tokens (capital + energy)",
                         fmt::format("${:.3f}", r.energy.usd / tokens * 1e6), "cost-per-mtok");
