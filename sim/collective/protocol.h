@@ -89,9 +89,10 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 // NCCL 2.29.7 stop at 191-193 GB/s on 4 and 8 nodes (8 x 24.0), GB200
 // partitions of 4 and 8 GPUs on three racks under NCCL 2.27.3 reach their
 // NICs' 234 and 486 GB/s (tests/validation/gb200-partitions.yaml).
-// ASSUMPTION: NCCL runs min(GPUs per NVLink domain, 32) tree channels (one
-// per NIC of an 8-NIC node: its search does not duplicate channels below
-// 50 GB/s each on Hopper and later, src/graph/search.cc). Returns the cap
+// ASSUMPTION: NCCL's tree graph has min(GPUs per NVLink domain, 32)
+// channels (one per NIC of an 8-NIC node: its search does not duplicate
+// channels below 50 GB/s each on Hopper and later, src/graph/search.cc),
+// each run once on each of the two trees (src/graph/connect.cc). Returns the cap
 // on the all-reduce's algorithm bandwidth (payload bytes/s of the whole
 // collective), 0 when there is none (a GPU model collsim does not place).
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,

@@ -68,7 +68,13 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
   double slice_bytes = options.min_slice_bytes * share;
   // LL's unit shrinks with collsim's channels beyond NCCL's, as Simple's
   // slices do: a channel's share of LL's throughput limit shrinks with them,
-  // and a hop's unit should take the time NCCL's takes.
+  // and a hop's unit should take the time NCCL's takes. APPROXIMATION: it
+  // counts collsim's channels of both trees against NCCL's 32, where NCCL
+  // has 32 per tree (src/graph/connect.cc connectTrees), so above 16 GPUs
+  // per domain the unit is half the time-equivalent one. Kept: on 576
+  // GB200s the equivalent unit (114 B, not 57) takes 16-64 KiB from 323-328
+  // to 441-446 us, further from NCCL's own model (124-133 us), and no
+  // measurement decides.
   if (options.protocol == Protocol::kLL)
     slice_bytes =
         options.ll_line_bytes * std::min(1.0, static_cast<double>(std::max(1, options.nccl_tree_channels)) / channels);
