@@ -109,8 +109,10 @@ double nvls_tree_protocol_cap_Bps(std::string_view gpu_model, int nodes, int gpu
                                   NcclRelease release) {
   const NcclArch arch = nccl_arch(gpu_model);
   if (arch == NcclArch::kUnknown || nodes < 2 || gpus_per_domain < 1 || ranks < 2) return 0;
-  const NcclTables t = nccl_tables(arch, release);
-  if (!t.nvls_efficiency_model) return 0;  // NCCL's model has no NVLSTree cap before 2.28.3
+  // Before 2.28.3 NCCL's model had no NVLSTree cap, but its kernel had the
+  // limit: the first release's table stands for it (protocol.h).
+  const NcclRelease first_table{2, 28, 3};
+  const NcclTables t = nccl_tables(arch, release < first_table ? first_table : release);
   const double per_channel = t.nvls_tree[nccl_node_column(nodes)];
   if (per_channel <= 0) return 0;
   const double bus = nccl_tree_channels(gpus_per_domain) * per_channel;

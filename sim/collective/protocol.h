@@ -104,10 +104,13 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 // 2.28.3, 96.0 / 43.8 from 2.28.9, 96.0 / 80.0 from 2.30.3). Like the tree's
 // (above), the kernel sets it: a channel's threads run the tree between
 // nodes. Same ASSUMPTION on channels: min(GPUs per NVLink domain, 32).
-// Returns the cap on the all-reduce's algorithm bandwidth (payload bytes/s;
-// NCCL's bus-to-algorithm ratio ranks / (2 (ranks - 1))), 0 when there is
-// none (one node, a release before 2.28.3, a GPU model collsim does not
-// place). Measured: 8 B200s per node under 2.29.7 stop at 274-291 GB/s on
+// Before 2.28.3 NCCL's model had no such table, but the kernel had the
+// limit: two 2-node H100 clusters measured before 2.28.3 existed (nccl-tests
+// issue 309, 2025-06-18; dstack pull request 2604, 2025-05-07) stop at
+// 466.7 and 467.5 GB/s, at 8 x 57.7; so earlier releases take 2.28.3's
+// table. Returns the cap on the all-reduce's algorithm bandwidth (payload
+// bytes/s; NCCL's bus-to-algorithm ratio ranks / (2 (ranks - 1))), 0 when
+// there is none (one node, a GPU model collsim does not place). Measured: 8 B200s per node under 2.29.7 stop at 274-291 GB/s on
 // 4 to 32 nodes (b200-points.yaml), under this cap's 350.
 double nvls_tree_protocol_cap_Bps(std::string_view gpu_model, int nodes, int gpus_per_domain, int ranks,
                                   NcclRelease release = kDefaultNcclRelease);
