@@ -1,7 +1,10 @@
 // What a user sees outside the tables: `--json -` (and the other output
 // options) on standard output, `collsim --version`, and the step timeline of
 // the HTML report.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -57,6 +60,46 @@ TEST(StdoutOutputs, TwoOutputsCannotShareStandardOutput) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--json and --dot both name '-'"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+// An output option naming a pipe or a symbolic link: the pipe is written
+// (renaming a file over it would replace it, and its reader would get
+// nothing; so would a device such as /dev/null), and the link keeps
+// pointing at the file that receives the output.
+TEST(FileOutputs, PipesAreWrittenAndLinksFollowed) {
+  const std::string dir = ::testing::TempDir() + "collsim_outputs_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string args = "collective -t topologies/hgx-h100.yaml -b 1M -e 1M --backend analytical --json ";
+  const std::string fifo = dir + "/pipe.json";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // Opened first and without blocking, so the writer's open succeeds; the
+  // small document fits in the pipe's buffer.
+  const int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(fd, 0);
+  const auto r = run_collsim(args + fifo);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+  ASSERT_FALSE(got.empty());
+  EXPECT_NE(YAML::Load(got)["results"].size(), 0u);
+
+  const std::string target = dir + "/target.json", link = dir + "/link.json";
+  std::filesystem::remove(target);
+  std::filesystem::remove(link);
+  {
+    std::FILE* f = std::fopen(target.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fclose(f);
+  }
+  std::filesystem::create_symlink(target, link);
+  const auto l = run_collsim(args + link);
+  EXPECT_EQ(l.exit_code, 0) << l.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_GT(std::filesystem::file_size(target), 0u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Version, PrintsTheProjectVersionFromCMakeLists) {

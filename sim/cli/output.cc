@@ -31,6 +31,14 @@ bool same_file(const std::string& a, const std::string& b) {
 std::string unwritable(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return "it is a directory";
+  // A device or pipe is written in place (report/atomic_file.h).
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    return ::access(path.c_str(), W_OK) == 0 ? "" : std::strerror(errno);
+  // A symbolic link: the file it names is replaced, in that file's directory.
+  if (std::filesystem::is_symlink(path, ec)) {
+    const auto target = std::filesystem::canonical(path, ec);
+    if (!ec) return unwritable(target.string());
+  }
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (dir.empty()) dir = ".";
   if (!std::filesystem::is_directory(dir, ec)) return fmt::format("directory '{}' does not exist", dir.string());

@@ -1,5 +1,9 @@
 // Outputs are never half-written: content goes to a temporary file in the
-// same directory, which is then renamed over the target.
+// same directory, which is then renamed over the target (over the file a
+// symbolic link names, not the link). A target that is not a regular file
+// (a device such as /dev/null, a FIFO, a shell's /dev/fd/N) is written in
+// place instead: renaming over it would replace the device. A failed write
+// (ENOSPC on /dev/full) is an error.
 #pragma once
 
 #include <string>
