@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/config/topology_file.h"
 #include "sim/topology/topology.h"
@@ -72,6 +74,36 @@ std::set<std::string> cabled_uplinks(const std::vector<std::string>& sets) {
     if (a.starts_with("leaf") && b.starts_with("spine")) out.insert(a + "-" + b);
   }
   return out;
+}
+
+// A GPU stripes its NVLink traffic over every NVSwitch chip, so a degraded
+// or failed NVLink costs the GPU that link's share of its rate, no more:
+// one HGX H100 GPU's 5-lane bundle (125 of 450 GB/s) at 50% leaves it
+// 387.5 GB/s, down 325, and an 8 GiB ring (bound by the slowest GPU's
+// NVLink) takes 450 / 387.5 and 450 / 325 of its time. Before, the chips
+// stopped merging and each GPU pair got one chip: the bundle at 99% cut
+// the ring from 352 to 101 GB/s. The analytical backend is the link bound;
+// on SimGrid the ring's other transfers share the slow GPU's links with
+// the ones its chain waits for, up to 20% slower (never faster). A link of
+// a GPU outside the ranks costs them nothing.
+TEST(Failures, AnNvlinkCostsItsGpuItsShareOfTheStripes) {
+  const std::string ring = " --op allreduce --algo ring --proto Simple -b 8G -e 8G --backend ";
+  const std::string hgx = "-t topologies/hgx-h100.yaml";
+  const std::vector<std::pair<std::string, double>> cases{{" --degrade from=gpu0,to=nvswitch0,rate=99%", 448.75},
+                                                          {" --degrade from=gpu0,to=nvswitch0,rate=50%", 387.5},
+                                                          {" --fail from=gpu0,to=nvswitch0", 325}};
+  for (const std::string backend : {"analytical", "simgrid"}) {
+    const double healthy = collective_time_us(hgx + ring + backend);
+    for (const auto& [what, left] : cases) {
+      const double ratio = collective_time_us(hgx + what + ring + backend) / healthy;
+      EXPECT_GE(ratio, 450 / left * 0.995) << backend << what;  // the fixed latency is not slowed
+      EXPECT_LE(ratio, 450 / left * (backend == "analytical" ? 1.0 : 1.21)) << backend << what;
+    }
+    const std::string rack = "-t topologies/gb200-nvl72.yaml --ranks 8";
+    EXPECT_DOUBLE_EQ(collective_time_us(rack + " --fail from=gpu40,to=nvswitch0" + ring + backend),
+                     collective_time_us(rack + ring + backend))
+        << backend;
+  }
 }
 
 TEST(Failures, ARandomShareIsSizedAndReproducible) {

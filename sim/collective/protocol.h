@@ -110,8 +110,9 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 // 466.7 and 467.5 GB/s, at 8 x 57.7; so earlier releases take 2.28.3's
 // table. Returns the cap on the all-reduce's algorithm bandwidth (payload
 // bytes/s; NCCL's bus-to-algorithm ratio ranks / (2 (ranks - 1))), 0 when
-// there is none (one node, a GPU model collsim does not place). Measured: 8 B200s per node under 2.29.7 stop at 274-291 GB/s on
-// 4 to 32 nodes (b200-points.yaml), under this cap's 350.
+// there is none (one node, a GPU model collsim does not place).
+// Measured: 8 B200s per node under 2.29.7 stop at 274-291 GB/s on 4 to 32
+// nodes (b200-points.yaml), under this cap's 350.
 double nvls_tree_protocol_cap_Bps(std::string_view gpu_model, int nodes, int gpus_per_domain, int ranks,
                                   NcclRelease release = kDefaultNcclRelease);
 

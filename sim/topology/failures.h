@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "sim/config/topology_spec.h"
@@ -19,6 +20,10 @@ struct FailureSummary {
   int links_down = 0;                                           // links with every cable down (left out of the graph)
   std::map<std::string, int> down_by_class, degraded_by_class;  // cables
   std::vector<std::string> devices_down;                        // every link of these is down
+  // The links left out of the graph: (device, device, efficiency, class),
+  // devices as TopologySpec::devices indices. Plane merging (network.h)
+  // still counts them, so that NVSwitch chips stay one striped plane.
+  std::vector<std::tuple<int, int, double, std::string>> links_left_out;
   bool any() const { return cables_down > 0 || cables_degraded > 0; }
   // "3 cables down (infiniband 3), 1 degraded (nvlink5 1); devices down: p0spine0"
   std::string text() const;

@@ -30,14 +30,21 @@ struct Signature {
   bool operator<(const Signature& o) const { return std::tie(kind, ports) < std::tie(o.kind, o.ports); }
 };
 
+// Ports of a vertex whose links failed: (neighbour, efficiency, class).
+using LeftOut = std::vector<std::vector<std::tuple<Vertex, double, std::string>>>;
+
 // Neighbours are named by their plane representative (planes.h), so a
-// switch and its counterparts in the other planes have one signature.
-Signature signature_of(const Graph& g, Vertex v, const std::vector<Vertex>& rep) {
+// switch and its counterparts in the other planes have one signature. An
+// NVSwitch's failed links count too: a GPU stripes over every NVSwitch chip
+// it still reaches, so chips stay twins when one loses a GPU.
+Signature signature_of(const Graph& g, Vertex v, const std::vector<Vertex>& rep, const LeftOut& left_out = {}) {
   Signature s{g[v].kind, {}};
   for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
     const Link& l = g[*e];
     s.ports.emplace_back(rep[boost::target(*e, g)], l.efficiency, l.link_class);
   }
+  if (g[v].kind == config::DeviceKind::kNvSwitch && v < left_out.size())
+    for (const auto& [nb, eff, cls] : left_out[v]) s.ports.emplace_back(rep[nb], eff, cls);
   std::sort(s.ports.begin(), s.ports.end());
   s.ports.erase(std::unique(s.ports.begin(), s.ports.end()), s.ports.end());
   return s;
@@ -104,18 +111,30 @@ std::string merged_name(const Graph& g, const std::vector<Vertex>& twins) {
 // Groups forwarding devices into twin sets (each signature computed once,
 // neighbours named across fabric planes) and merges the twins that may be
 // merged: the merged graph's nodes as lists of original vertices, and each
-// vertex's node in `node_of`.
-std::vector<std::vector<Vertex>> merge_twins(const Graph& g, std::vector<int>& node_of) {
+// vertex's node in `node_of`. NVSwitch twins always merge: a GPU stripes
+// its NVLink traffic over every chip in proportion to its links' rates, so
+// a degraded or failed link lowers the merged link's summed rate instead of
+// leaving each GPU pair one chip (which cut an 8-H100 ring from 352 to 101
+// GB/s for one link at 99%).
+std::vector<std::vector<Vertex>> merge_twins(const Graph& g, const FailureSummary& failed, std::vector<int>& node_of) {
   const std::size_t n = boost::num_vertices(g);
   node_of.assign(n, -1);
   std::vector<std::vector<Vertex>> members;  // merged node -> original vertices
   const std::vector<Vertex> rep = plane_representatives(g);
+  LeftOut left_out(failed.links_left_out.empty() ? 0 : n);
+  for (const auto& [a, b, eff, cls] : failed.links_left_out) {
+    const auto va = static_cast<Vertex>(a), vb = static_cast<Vertex>(b);
+    if (va >= n || vb >= n) continue;
+    left_out[va].emplace_back(vb, eff, cls);
+    left_out[vb].emplace_back(va, eff, cls);
+  }
   std::map<Signature, int> set_of_signature;
   std::vector<std::vector<Vertex>> twin_list;
   std::vector<int> twin_set(n, -1);
   for (Vertex v = 0; v < n; ++v) {
     if (!config::forwards_traffic(g[v].kind)) continue;
-    auto [it, fresh] = set_of_signature.try_emplace(signature_of(g, v, rep), static_cast<int>(twin_list.size()));
+    auto [it, fresh] =
+        set_of_signature.try_emplace(signature_of(g, v, rep, left_out), static_cast<int>(twin_list.size()));
     if (fresh) twin_list.emplace_back();
     twin_list[static_cast<std::size_t>(it->second)].push_back(v);
     twin_set[v] = it->second;
@@ -132,7 +151,8 @@ std::vector<std::vector<Vertex>> merge_twins(const Graph& g, std::vector<int>& n
       continue;
     }
     const auto& twins = twin_list[static_cast<std::size_t>(twin_set[v])];
-    if (twins.size() > 1 && shares_are_proportional(g, twins, rep) && !has_nic_affinity(g, v)) {
+    const bool striped = g[v].kind == config::DeviceKind::kNvSwitch;
+    if (twins.size() > 1 && (striped || shares_are_proportional(g, twins, rep)) && !has_nic_affinity(g, v)) {
       new_node(twins);
     } else {
       new_node({v});
@@ -146,7 +166,7 @@ std::vector<std::vector<Vertex>> merge_twins(const Graph& g, std::vector<int>& n
 Network::Network(const Topology& topo) {
   const Graph& g = topo.graph;
   std::vector<int> node_of;
-  const auto members = merge_twins(g, node_of);
+  const auto members = merge_twins(g, topo.failed, node_of);
   for (const auto& m : members)
     if (config::forwards_traffic(g[m.front()].kind)) ++num_logical_switches_;
   aggregate_links(g, members, node_of);

@@ -62,7 +62,10 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   for (std::size_t i = 0; i < spec.links.size(); ++i) {
     const auto& l = spec.links[i];
     const double rate_Bps = failures->rate_Bps[i];
-    if (rate_Bps <= 0) continue;  // down
+    if (rate_Bps <= 0) {  // down
+      topo.failed.links_left_out.emplace_back(l.a, l.b, l.efficiency, l.link_class);
+      continue;
+    }
     double length_m = 0;
     std::string medium = l.medium;
     if (!l.medium.empty()) {
