@@ -78,7 +78,7 @@ TEST(NcclRelease, SelectsTheReleasesNvlsTreeCap) {
   EXPECT_DOUBLE_EQ(nvls_tree_protocol_cap_Bps("h100", 8, 8, 64, r307), 8 * 45.5e9 * 64 / 126);
   // Not in NCCL's model before 2.28.3, but in its kernel: 2.28.3's table.
   EXPECT_DOUBLE_EQ(nvls_tree_protocol_cap_Bps("b200", 4, 8, 32, r227), 8 * 43.1e9 * 32 / 62);
-  EXPECT_EQ(nvls_tree_protocol_cap_Bps("h100", 1, 8, 8, r307), 0);   // one node: no NVLSTree
+  EXPECT_EQ(nvls_tree_protocol_cap_Bps("h100", 1, 8, 8, r307), 0);  // one node: no NVLSTree
   EXPECT_EQ(nvls_tree_protocol_cap_Bps("mi300x", 2, 8, 16, r307), 0);
 }
 
