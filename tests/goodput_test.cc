@@ -178,7 +178,11 @@ TEST(Goodput, CommandReportsAndRefusesBadInput) {
   for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
            {"--spares -1", "--spares must be a whole number from 0"},
            {"--seed x", "--seed must be a whole number"},
-           {"--days 0", "--days must be a number > 0"},
+           {"--days 0", "--days must be a finite number > 0"},
+           {"--failure-scale inf", "--failure-scale must be a finite number > 0"},
+           // A run by time must finish a step and a checkpoint save.
+           {"--days 0.0001", "a step takes 17 s, longer than the whole run (0.0001 days)"},
+           {"--storage-write 1MB/s", "a checkpoint save takes"},
            {"--restart 5", "--restart: '5' has no unit"},
            {"--blast-radius rack", "--blast-radius must be auto, host or domain, found 'rack'"},
            {"--storage-write 0GB/s", "--storage-write must be a rate > 0"},

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 
@@ -173,8 +174,8 @@ Expected<double> positive_number_option(const ParsedArgs& args, const std::strin
   const std::string text = args.get(name);
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || *end != '\0' || !(v > 0)) {
-    return make_error(fmt::format("--{} must be a number > 0, found '{}'", name, text));
+  if (end == text.c_str() || *end != '\0' || !(v > 0) || !std::isfinite(v)) {
+    return make_error(fmt::format("--{} must be a finite number > 0, found '{}'", name, text));
   }
   return v;
 }

@@ -57,7 +57,7 @@ std::vector<OptionSpec> with_failure_options(std::vector<OptionSpec> specs);
 // config::load_topology_file takes them (config/failure_spec.h).
 std::vector<std::string> topology_sets(const ParsedArgs& args);
 
-// The option's value as a number > 0; error "--NAME must be a number > 0, found '...'".
+// The option's value as a finite number > 0; error "--NAME must be a finite number > 0, found '...'".
 Expected<double> positive_number_option(const ParsedArgs& args, const std::string& name);
 
 }  // namespace collsim::cli

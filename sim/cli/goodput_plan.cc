@@ -7,6 +7,8 @@
 #include <cmath>
 #include <set>
 
+#include "sim/units/units.h"
+
 namespace collsim::cli {
 
 namespace {
@@ -76,6 +78,21 @@ Expected<report::GoodputReport> plan_goodput(const StepRun& run, const GoodputIn
     p.target_train_s = std::ceil(in.tokens / r.tokens_per_step) * r.step_s;
   } else {
     p.horizon_s = in.days * 86400;
+  }
+  // A run by time must finish a step and a checkpoint save, or its time
+  // shares count unfinished work as training.
+  if (p.horizon_s > 0 && p.step_s > p.horizon_s) {
+    return make_error(fmt::format(
+        "a step takes {}, longer than the whole run ({:g} days): no step would finish; give a longer --days or "
+        "check --step-time",
+        units::format(units::Duration{p.step_s}), in.days));
+  }
+  if (p.horizon_s > 0 && p.save_s > p.horizon_s) {
+    return make_error(
+        fmt::format("a checkpoint save takes {} ({} at {}/s), longer than the whole run ({:g} days): give a faster "
+                    "--storage-write, a smaller --checkpoint-size or a longer --days",
+                    units::format(units::Duration{p.save_s}), units::format(units::Bytes{r.checkpoint_bytes}),
+                    units::format(units::Bytes{r.write_Bps}), in.days));
   }
   p.causes = goodput::failure_causes(c, in.failure_scale);
   p.planned_per_hour = in.planned ? goodput::planned_rate_per_hour(in.failure_scale) : 0;
