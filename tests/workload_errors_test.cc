@@ -199,6 +199,21 @@ TEST(WorkloadErrors, UnknownAlgorithmOrProtocolIsAnError) {
   EXPECT_TRUE(load_workload_text(kSmall, "w.yaml", {"communication.algorithm=fastest"}).ok());
 }
 
+// An algorithm the workload names and its ranks cannot run (NVLS for a
+// reduce-scatter across nodes) is refused at the workload's field and
+// where it was given (here --set-workload); named by --algo, at the flag.
+TEST(WorkloadErrors, AnAlgorithmTheRanksCannotRunPointsAtItsField) {
+  const std::string run =
+      "run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --backend analytical ";
+  const auto r = collsim::testing::run_collsim(run + "--set-workload communication.algorithm=nvls");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("field 'communication.algorithm': nvls"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--set-workload communication.algorithm=nvls: "), std::string::npos) << r.err;
+  const auto f = collsim::testing::run_collsim(run + "--algo nvls");
+  EXPECT_EQ(f.exit_code, 2) << f.err;
+  EXPECT_EQ(f.err.find("communication.algorithm"), std::string::npos) << f.err;
+}
+
 TEST(WorkloadErrors, ExpertParallelismNeedsExperts) {
   auto e = load_workload_text(kSmall, "w.yaml", {"parallelism.ep=2"});
   ASSERT_FALSE(e.ok());

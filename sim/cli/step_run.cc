@@ -122,7 +122,18 @@ Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
       [&, since = std::chrono::steady_clock::now()](std::size_t done, std::size_t total) {
         say(fmt::format("costing collectives: candidate runs {}", count_and_time_left(done, total, since)));
       });
-  if (!costs) return costs.error();
+  if (!costs) {
+    // An algorithm or protocol the workload named and these ranks cannot run:
+    // the error points at the workload's field.
+    const Error& e = costs.error();
+    if (!e.internal() && !e.where && e.field.empty()) {
+      if (!req.algo && run->workload.comm.algorithm != "auto")
+        return run->workload.error_at("communication.algorithm", e.message);
+      if (!req.proto && run->workload.comm.protocol != "auto")
+        return run->workload.error_at("communication.protocol", e.message);
+    }
+    return e;
+  }
   run->costs = std::move(*costs);
 
   say(fmt::format("simulating the step ({} operations)", run->graph.ops.size()));
