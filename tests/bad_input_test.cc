@@ -316,6 +316,20 @@ TEST(BadInput, ControlCharactersAndNonTextDescriptionsAreRefused) {
                          "field 'description': expected a single value, found a list or map"});
 }
 
+TEST(BadInput, TabsAndReversedRangesSayWhatTheyAre) {
+  // Was: "illegal block entry" for a tab, and "index range 1-0 is outside
+  // group 'gpu' (indices 0-1)" for a reversed range.
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "collsim_tab.yaml") << "name: two\ndevices:\n\t- {name: gpu, kind: gpu, count: 2}\n";
+  expect_one_clear_line(
+      {"topo " + dir + "collsim_tab.yaml", "collsim_tab.yaml:3:1: YAML syntax error: a tab in the indentation"});
+  std::ofstream(dir + "collsim_reversed.yaml")
+      << "name: two\ndevices:\n  - {name: gpu, kind: gpu, count: 2}\n  - {name: sw, kind: switch}\n"
+         "links:\n  - {from: \"gpu[1-0]\", to: sw, rate: 50GB/s, class: infiniband}\n";
+  expect_one_clear_line({"topo " + dir + "collsim_reversed.yaml",
+                         "field 'links[0].from': index range 1-0 is reversed: write the lower index first (0-1)"});
+}
+
 TEST(BadInput, TwoOutputsToOneFileAreRefused) {
   // Was: --json F --html F wrote the JSON, then the HTML over it, exit 0.
   const std::string out = ::testing::TempDir() + "collsim_one_output";

@@ -228,7 +228,11 @@ class TopologyReader {
       if (in >> dash) {
         if (dash != '-' || !(in >> hi)) return bad_index(entry, key, sel);
       }
-      if (lo < 0 || hi >= g.count || lo > hi) {
+      if (lo > hi) {
+        return entry.error_at(
+            key, fmt::format("index range {}-{} is reversed: write the lower index first ({}-{})", lo, hi, hi, lo));
+      }
+      if (lo < 0 || hi >= g.count) {
         return entry.error_at(
             key, fmt::format("index range {}-{} is outside group '{}' (indices 0-{})", lo, hi, g.name, g.count - 1));
       }

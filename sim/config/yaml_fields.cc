@@ -37,6 +37,17 @@ Expected<YAML::Node> load_yaml(const std::string& text, const std::string& file)
     return Error{"the YAML nests deeper than the reader follows (about 500 levels of lists or maps)", "",
                  SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
   } catch (const YAML::ParserException& e) {
+    // A tab in a line's indentation: YAML indents with spaces only.
+    std::istringstream lines(text);
+    std::string at;
+    for (int i = 0; i <= e.mark.line && std::getline(lines, at); ++i) {
+    }
+    const auto indent = at.find_first_not_of(" \t");
+    const auto tab = at.substr(0, indent).find('\t');
+    if (tab != std::string::npos) {
+      return Error{"YAML syntax error: a tab in the indentation (YAML indents with spaces)", "",
+                   SourceMark{file, e.mark.line + 1, static_cast<int>(tab) + 1}};
+    }
     return Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
   }
   if (!root.IsDefined() || root.IsNull())
