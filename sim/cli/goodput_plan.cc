@@ -125,7 +125,7 @@ void add_goodput_what_ifs(report::GoodputReport& r, int samples) {
   if (p.spares >= 0) {
     auto more = q;
     more.spares = std::max(1, 2 * p.spares);
-    r.what_ifs.push_back(what_if(fmt::format("{} spares", more.spares), more));
+    r.what_ifs.push_back(what_if(fmt::format("{} spare{}", more.spares, more.spares == 1 ? "" : "s"), more));
     more.spares = -1;
     r.what_ifs.push_back(what_if("unlimited spares", more));
     return;
