@@ -163,6 +163,7 @@ TEST(Failures, ASelectionOfNothingIsAnError) {
            {"--fail 'class=infiniband,tier=core'", "expected fabric (links between switches) or edge"},
            {"--fail device=", "expected key=value pairs"},
            {"--fail device=cpu0", "no device named 'cpu0'"},
+           {"--degrade from=lef0,to=spine0,rate=50%", "no device named 'lef0' (did you mean 'leaf0'?)"},
        }) {
     const auto r = run_collsim("topo tests/data/failures/two_spines.yaml " + args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;

@@ -9,6 +9,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "sim/config/yaml_fields.h"
 #include "sim/units/units.h"
 
 namespace collsim::topology {
@@ -21,7 +22,14 @@ Expected<std::vector<std::size_t>> selected_links(const config::TopologySpec& sp
   std::vector<std::size_t> links;
   auto device = [&](const std::string& key, const std::string& name) -> Expected<int> {
     const auto it = index.find(name);
-    if (it == index.end()) return f.error_at(key, fmt::format("no device named '{}'", name));
+    if (it == index.end()) {
+      std::vector<std::string_view> names;
+      names.reserve(spec.devices.size());
+      for (const auto& d : spec.devices) names.emplace_back(d.name);
+      std::string msg = fmt::format("no device named '{}'", name);
+      if (auto near = config::closest_match(name, names)) msg += fmt::format(" (did you mean '{}'?)", *near);
+      return f.error_at(key, msg);
+    }
     return it->second;
   };
   if (!f.device.empty()) {
