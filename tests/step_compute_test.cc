@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 #include <random>
 
@@ -186,6 +188,27 @@ TEST(Memory, AConfigurationThatDoesNotFitIsRefusedWithWhatWouldFit) {
   const auto anyway = run_collsim(base + " --memory-check off --json -");
   EXPECT_EQ(anyway.exit_code, 0) << anyway.err;
   EXPECT_NE(anyway.out.find("\"fits\":false"), std::string::npos) << anyway.out;
+}
+
+// When no parallelism change helps, the error names the cause: a reserve
+// larger than the HBM, or one micro-batch's activations (its sequence).
+// Both were blamed on batch.micro, already 1.
+TEST(Memory, WhatNoParallelismFixesIsBlamedOnItsCause) {
+  const std::string dir = ::testing::TempDir();
+  const std::string small = std::string(COLLSIM_SOURCE_DIR) + "/tests/data/workloads/small-4node.yaml";
+  std::ifstream in(small);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(dir + "collsim_reserve.yaml") << text << "memory: {reserve: 100GiB}\n";
+  std::string long_seq = text;
+  long_seq.replace(long_seq.find("seq_len: 4096"), 13, "seq_len: 1000000000");
+  std::ofstream(dir + "collsim_seq.yaml") << long_seq;
+  for (const auto& [file, field] : std::vector<std::pair<std::string, std::string>>{
+           {"collsim_reserve.yaml", "field 'memory.reserve': does not fit in memory"},
+           {"collsim_seq.yaml", "field 'model.seq_len': does not fit in memory"}}) {
+    const auto r = run_collsim("run -t topologies/h100-ib400-4node.yaml --backend analytical -w " + dir + file);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(field), std::string::npos) << r.err;
+  }
 }
 
 TEST(Pipeline, UnevenStagesSplitAsMegatronDoes) {

@@ -34,11 +34,18 @@ Error out_of_memory(const workload::WorkloadSpec& w, int dp, const workload::Mem
   std::string fixes;
   for (const auto& f : workload::memory_fixes(w, dp, plan.capacity))
     fixes += fmt::format("{}{} ({})", fixes.empty() ? "" : ", ", f.change, fmt_bytes(f.peak_bytes));
-  const std::string field =
+  std::string field =
       terms[0].second == "activations"
           ? (w.batch.micro > 1 ? "batch.micro" : "compute.recompute")
           : (terms[0].second == "optimizer states" || terms[0].second == "gradients" ? "parallelism.zero"
                                                                                      : "parallelism.pp");
+  // Causes no parallelism fixes: a reserve as large as the HBM, or
+  // activations of one micro-batch that no recompute brings down.
+  if (s.reserve >= plan.capacity) {
+    field = "memory.reserve";
+  } else if (fixes.empty() && terms[0].second == "activations" && w.batch.micro == 1) {
+    field = "model.seq_len";
+  }
   // Point at a field the file has (the one to change may not be written).
   std::string at = field;
   for (const char* f : {"batch.micro", "parallelism.zero", "parallelism.pp", "parallelism.tp", "batch.global"})
