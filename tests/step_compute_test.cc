@@ -209,6 +209,13 @@ TEST(Memory, WhatNoParallelismFixesIsBlamedOnItsCause) {
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find(field), std::string::npos) << r.err;
   }
+  // Given with --set-workload: the flag is its place.
+  const auto flag = run_collsim(
+      "run -t topologies/h100-ib400-4node.yaml --backend analytical -w tests/data/workloads/small-4node.yaml "
+      "--set-workload model.seq_len=1000000000");
+  EXPECT_EQ(flag.exit_code, 2) << flag.err;
+  EXPECT_NE(flag.err.find("--set-workload model.seq_len=1000000000: field 'model.seq_len'"), std::string::npos)
+      << flag.err;
 }
 
 TEST(Pipeline, UnevenStagesSplitAsMegatronDoes) {

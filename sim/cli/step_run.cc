@@ -48,8 +48,13 @@ Error out_of_memory(const workload::WorkloadSpec& w, int dp, const workload::Mem
   }
   // Point at a field the file has (the one to change may not be written).
   std::string at = field;
+  // A value given with --set-workload has its flag as its place (line 0).
+  auto placed = [&w](const std::string& f) {
+    const auto it = w.marks.find(f);
+    return it != w.marks.end() && (it->second.line > 0 || it->second.file.str().starts_with("--"));
+  };
   for (const char* f : {"batch.micro", "parallelism.zero", "parallelism.pp", "parallelism.tp", "batch.global"})
-    if (!w.marks.count(at) || w.marks.at(at).line == 0) at = f;
+    if (!placed(at)) at = f;
   std::string parts;
   for (const auto& [bytes, name] : terms)
     if (bytes > 0) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", name, fmt_bytes(bytes));
