@@ -28,17 +28,14 @@ bool same_file(const std::string& a, const std::string& b) {
 // Why `path` cannot be written (atomically: a temporary file in its
 // directory, then renamed), or "" when it can as far as can be told before
 // the run: its directory exists and is writable, and it is not a directory.
-std::string unwritable(const std::string& path) {
+std::string unwritable(const std::string& given) {
+  // A device or pipe is written in place; a symbolic link's file is
+  // replaced, in that file's directory (report/atomic_file.h).
+  const report::OutputTarget target = report::output_target(given);
+  const std::string& path = target.path;
+  if (target.in_place) return ::access(path.c_str(), W_OK) == 0 ? "" : std::strerror(errno);
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return "it is a directory";
-  // A device or pipe is written in place (report/atomic_file.h).
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
-    return ::access(path.c_str(), W_OK) == 0 ? "" : std::strerror(errno);
-  // A symbolic link: the file it names is replaced, in that file's directory.
-  if (std::filesystem::is_symlink(path, ec)) {
-    const auto target = std::filesystem::canonical(path, ec);
-    if (!ec) return unwritable(target.string());
-  }
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (dir.empty()) dir = ".";
   if (!std::filesystem::is_directory(dir, ec)) return fmt::format("directory '{}' does not exist", dir.string());

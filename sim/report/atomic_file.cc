@@ -33,18 +33,23 @@ Status write_in_place(const std::string& path, const std::string& content) {
 
 }  // namespace
 
-Status write_file_atomically(const std::string& path_in, const std::string& content) {
-  std::string path = path_in;
+OutputTarget output_target(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) {
-    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return write_in_place(path, content);
-    // A symbolic link to a file: replace the file it names, not the link.
-    std::error_code ec;
-    if (std::filesystem::is_symlink(path, ec)) {
-      const auto target = std::filesystem::canonical(path, ec);
-      if (!ec) path = target.string();
-    }
+  if (::stat(path.c_str(), &st) != 0) return {path, false};
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return {path, true};
+  // A symbolic link to a file: replace the file it names, not the link.
+  std::error_code ec;
+  if (std::filesystem::is_symlink(path, ec)) {
+    const auto target = std::filesystem::canonical(path, ec);
+    if (!ec) return {target.string(), false};
   }
+  return {path, false};
+}
+
+Status write_file_atomically(const std::string& path_in, const std::string& content) {
+  const OutputTarget target = output_target(path_in);
+  if (target.in_place) return write_in_place(target.path, content);
+  const std::string& path = target.path;
   const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) return write_error(path_in, errno);

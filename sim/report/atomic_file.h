@@ -14,4 +14,13 @@ namespace collsim::report {
 
 Status write_file_atomically(const std::string& path, const std::string& content);
 
+// Where write_file_atomically puts `path`'s content: the file a symbolic
+// link names (or `path` itself), and whether it is written in place (an
+// existing target that is neither a regular file nor a directory).
+struct OutputTarget {
+  std::string path;
+  bool in_place = false;
+};
+OutputTarget output_target(const std::string& path);
+
 }  // namespace collsim::report
