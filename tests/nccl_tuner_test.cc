@@ -281,4 +281,41 @@ TEST(NcclChoice, ANamedAlgorithmTakesTheProtocolNcclsModelPicks) {
   EXPECT_NE(field(guarded.out, "proto"), "\"Simple\"");  // NCCL's pick at 1 MiB in one node: LL or LL128
 }
 
+// NCCL turns NVLS off with 2 GPUs or fewer in a node before 2.28.7
+// (src/transport/nvls.cc, ncclNvlsInit: "gpuCount <= 2"), and only with
+// fewer than 2 from 2.28.7 ("gpuCount < 2"). Measured under NCCL 2.23.4
+// with NCCL_ALGO=NVLS on 2 of 8 H100s: 365-370 GB/s busbw (NVIDIA/nccl issue
+// 1455), the ring's; NVLS moving n (1 + 1/p) per GPU could not exceed 2/3 of
+// the links' rate there. So the search finds no NVLS graph, `auto` runs
+// what remains, and a forced nvls or nvlstree is refused, naming why.
+TEST(NcclGraphs, NvlsNeedsThreeGpusPerNodeBefore2_28_7) {
+  const NcclRelease older{2, 23, 4};
+  const NcclRelease newer{2, 28, 7};
+  NcclSystem s = dgx_h100(1);
+  s.ranks = 2;
+  EXPECT_EQ(nccl_graphs(s, older).nvls.channels, 0);
+  EXPECT_GT(nccl_graphs(s, newer).nvls.channels, 0);
+  s.ranks = 3;
+  EXPECT_GT(nccl_graphs(s, older).nvls.channels, 0);
+  s = dgx_h100(2);
+  s.ranks = 4;  // 2 per node
+  EXPECT_EQ(nccl_graphs(s, older).nvls.channels, 0);
+
+  const std::string two = "-t topologies/hgx-h100.yaml --ranks 2 -b 2G -e 2G --nccl 2.23.4";
+  EXPECT_NE(collsim::testing::collective_algo(two), "nvls");
+  EXPECT_NEAR(collsim::testing::collective_busbw(two), 367.5, 0.03 * 367.5);
+  const auto forced = collsim::testing::run_collsim("collective " + two + " --algo nvls");
+  EXPECT_EQ(forced.exit_code, 2);
+  EXPECT_NE(forced.err.find("before 2.28.7"), std::string::npos) << forced.err;
+  const auto tree = collsim::testing::run_collsim(
+      "collective -t tests/validation/topologies/h100-ib400-2node.yaml --placement per-domain:2 --algo nvlstree "
+      "-b 64M -e 64M --nccl 2.27");
+  EXPECT_EQ(tree.exit_code, 2);
+  EXPECT_NE(tree.err.find("these have 2"), std::string::npos) << tree.err;
+  const auto newer_nvls = collsim::testing::run_collsim(
+      "collective -t topologies/hgx-h100.yaml --ranks 2 -b 2G -e "
+      "2G --nccl 2.28.7 --algo nvls --json -");
+  EXPECT_EQ(newer_nvls.exit_code, 0) << newer_nvls.err;
+}
+
 }  // namespace

@@ -49,6 +49,20 @@ const char* const kNvlsAcrossDomains =
 
 namespace {
 
+// Why NCCL would not run NVLS on these ranks, or "" (nvls.h
+// nccl_nvls_min_gpus): too few of them in some NVLink domain.
+std::string nvls_too_few_gpus(const std::string& algo, int ranks, const AlgoParams& params) {
+  const int needed = nccl_nvls_min_gpus(params.nccl);
+  int fewest = ranks;
+  for (const auto& domain : group_by_domain(params.domain_of_rank))
+    fewest = std::min(fewest, static_cast<int>(domain.size()));
+  if (fewest >= needed) return "";
+  return fmt::format(
+      "{} needs {} or more GPUs in each NVLink domain under NCCL {} (NCCL {} NVLS with fewer), and these have {}{}",
+      algo, needed, to_string(params.nccl), needed == 3 ? "before 2.28.7 turns off" : "turns off", fewest,
+      needed == 3 ? "; with NCCL_ALGO=NVLS it runs its model's choice of the others: --algo auto" : "");
+}
+
 Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double bytes, const AlgoParams& params) {
   if (algo == "ring") {
     // Across NVLink domains every ring op runs on the same channels, one
@@ -90,6 +104,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     if (!(params.nvls_efficiency > 0)) {
       return make_error("nvls needs GPUs on an NVSwitch that can reduce (a link class with nvls_efficiency > 0)");
     }
+    if (auto why = nvls_too_few_gpus(algo, ranks, params); !why.empty()) return make_error(why);
     bool several = false;
     for (int d : params.domain_of_rank) several |= d != params.domain_of_rank.front();
     if (!several) {
@@ -119,6 +134,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     if (!(params.nvls_efficiency > 0)) {
       return make_error("nvlstree needs GPUs on NVSwitches that can reduce (a link class with nvls_efficiency > 0)");
     }
+    if (auto why = nvls_too_few_gpus(algo, ranks, params); !why.empty()) return make_error(why);
     NvlsOptions options;
     const auto domains = group_by_domain(params.domain_of_rank);
     options.tree_chunking =

@@ -6,6 +6,8 @@
 #include <limits>
 #include <span>
 
+#include "sim/collective/nvls.h"
+
 namespace collsim::collective {
 
 namespace {
@@ -95,7 +97,7 @@ NcclGraphs nccl_graphs(const NcclSystem& s, NcclRelease release) {
     raise(out.tree.bw_intra, out.tree.bw_inter, [&](double v) { return out.tree.channels * v <= nvl + 1e-9; });
 
   // NVLS: every channel costs every GPU's NVLink v, its head's 2 v.
-  if (arch >= NcclArch::kHopper && s.nvswitch && s.nvls && ppn > 1) {
+  if (arch >= NcclArch::kHopper && s.nvswitch && s.nvls && ppn >= nccl_nvls_min_gpus(release)) {
     const int n = inter ? std::min({kMaxNvlsChannels, ppn, s.nics}) : std::min(kMaxNvlsChannels, ppn);
     for (double v : sp) {
       if (n < 1 || v > max_bw + 1e-9 || (n + 1) * v > nvl + 1e-9) continue;

@@ -12,6 +12,8 @@
 
 namespace collsim::collective {
 
+int nccl_nvls_min_gpus(NcclRelease release) { return release < NcclRelease{2, 28, 7} ? 3 : 2; }
+
 NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains, int gpus_per_domain,
                                          NcclRelease release) {
   constexpr double kKiB = 1024;

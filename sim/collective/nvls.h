@@ -77,6 +77,16 @@ double nccl_nvls_chunk_bytes(const NvlsChunking& chunking, double bytes, int hea
 // The overhead above, in seconds; 0 without a cost.
 double nvls_chunk_overhead_s(const NvlsChunking& chunking, double bytes, int heads);
 
+// The fewest GPUs of one communicator in an NVLink domain (NCCL's node, or
+// its MNNVL clique) with which NCCL enables NVLS at all (NVLS, NVLSTree and
+// NVLS with CollNet; src/transport/nvls.cc, ncclNvlsInit): 3 before NCCL
+// 2.28.7 (it turns NVLS off for "gpuCount <= 2", 2.18.3 to 2.28.3), 2 from
+// 2.28.7 ("gpuCount < 2"). With NCCL_ALGO=NVLS on 2 GPUs an older NCCL runs
+// its model's fastest other algorithm instead: 2 H100s under NCCL 2.23.4
+// reach the ring's 367 GB/s (NVIDIA/nccl issue 1455), where NVLS would give
+// 2/3 of it.
+int nccl_nvls_min_gpus(NcclRelease release = kDefaultNcclRelease);
+
 // Pipelining: each portion is cut into slices and every stage's transfers
 // queue in order per connection, so loads of slice j+1 overlap the multicast
 // of slice j. The fill costs about 1/slices of the transfer time.
