@@ -225,6 +225,8 @@ links:
                                          "t.yaml");
   ASSERT_FALSE(spec.ok());
   EXPECT_EQ(spec.error().where->line, 4);
+  EXPECT_EQ(spec.error().where->column, 37);  // the port count itself
+  EXPECT_EQ(spec.error().field, "devices[1].ports");
   EXPECT_NE(spec.error().message.find("'sw' has 6 ports but its links use 8"), std::string::npos)
       << spec.error().to_string();
   // Exactly at the budget is fine; so is every generated fabric switch.

@@ -104,10 +104,10 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     if (!(params.nvls_efficiency > 0)) {
       return make_error("nvls needs GPUs on an NVSwitch that can reduce (a link class with nvls_efficiency > 0)");
     }
-    if (auto why = nvls_too_few_gpus(algo, ranks, params); !why.empty()) return make_error(why);
     bool several = false;
     for (int d : params.domain_of_rank) several |= d != params.domain_of_rank.front();
     if (!several) {
+      if (auto why = nvls_too_few_gpus(algo, ranks, params); !why.empty()) return make_error(why);
       NvlsOptions options;
       options.chunking = nccl_nvls_chunking(params.gpu_model, params.nvls_chunk_cost_s, params.nccl);
       if (op == Op::kReduceScatter) return nvls_reducescatter(ranks, bytes, params.nvls_efficiency, options);
@@ -128,6 +128,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     if (!params.collnet_unavailable.empty() || trees.rails.empty() || !switches) {
       return make_error(kNvlsAcrossDomains);
     }
+    if (auto why = nvls_too_few_gpus(algo, ranks, params); !why.empty()) return make_error(why);
     return nvls_collnet_allreduce(ranks, bytes, params.domain_of_rank, params.nvls_efficiency, trees);
   }
   if (algo == "nvlstree" && op == Op::kAllReduce) {

@@ -49,6 +49,8 @@ struct DeviceGroup {
   std::string name;
   int first = 0;  // index of its first device in TopologySpec::devices
   int count = 0;
+  std::string ports_field;  // "devices[i].ports", for errors about its budget
+  SourceMark ports_at;      // where the port count is (or the entry)
 };
 
 class TopologyReader {
@@ -175,7 +177,8 @@ class TopologyReader {
     if (groups_.count(*name)) {
       return entry.error_at("name", fmt::format("duplicate device group name '{}'", *name));
     }
-    DeviceGroup group{*name, static_cast<int>(spec_.devices.size()), static_cast<int>(count)};
+    DeviceGroup group{*name, static_cast<int>(spec_.devices.size()), static_cast<int>(count), entry.path() + ".ports",
+                      entry.mark_of("ports")};
     // A group of one is named as written; larger groups get an index suffix.
     const bool indexed = entry.has("count");
     const SourceMark declared_at = entry.mark_of("name");
@@ -366,12 +369,16 @@ class TopologyReader {
         last_link[d] = static_cast<int>(i);
       }
     }
+    std::vector<const DeviceGroup*> group_of(spec_.devices.size(), nullptr);
+    for (const auto& entry : groups_)
+      for (int d = entry.second.first; d < entry.second.first + entry.second.count; ++d) group_of[d] = &entry.second;
     for (std::size_t d = 0; d < spec_.devices.size(); ++d) {
       const DeviceSpec& dev = spec_.devices[d];
       if (dev.ports > 0 && used[d] > dev.ports) {
+        const DeviceGroup* group = group_of[d];
         return Error{fmt::format("'{}' has {} ports but its links use {} (the last one is declared at line {})",
                                  dev.name, dev.ports, used[d], spec_.links[last_link[d]].declared_at.line),
-                     "devices.ports", dev.declared_at};
+                     group ? group->ports_field : "devices.ports", group ? group->ports_at : dev.declared_at};
       }
     }
     return Ok{};
