@@ -82,10 +82,12 @@ std::set<std::string> cabled_uplinks(const std::vector<std::string>& sets) {
 // 387.5 GB/s, down 325, and an 8 GiB ring (bound by the slowest GPU's
 // NVLink) takes 450 / 387.5 and 450 / 325 of its time. Before, the chips
 // stopped merging and each GPU pair got one chip: the bundle at 99% cut
-// the ring from 352 to 101 GB/s. The analytical backend is the link bound;
-// on SimGrid the ring's other transfers share the slow GPU's links with
-// the ones its chain waits for, up to 20% slower (never faster). A link of
-// a GPU outside the ranks costs them nothing.
+// the ring from 352 to 101 GB/s. The analytical backend is the link bound.
+// On SimGrid each channel connection is a FIFO (NCCL's steps move in
+// order), so the slow GPU's links never carry two steps at once and the
+// ring meets the bound within 1%; it was up to 20% slower when later steps
+// shared those links with the ones the chain waited for. A link of a GPU
+// outside the ranks costs them nothing.
 TEST(Failures, AnNvlinkCostsItsGpuItsShareOfTheStripes) {
   const std::string ring = " --op allreduce --algo ring --proto Simple -b 8G -e 8G --backend ";
   const std::string hgx = "-t topologies/hgx-h100.yaml";
@@ -97,7 +99,7 @@ TEST(Failures, AnNvlinkCostsItsGpuItsShareOfTheStripes) {
     for (const auto& [what, left] : cases) {
       const double ratio = collective_time_us(hgx + what + ring + backend) / healthy;
       EXPECT_GE(ratio, 450 / left * 0.995) << backend << what;  // the fixed latency is not slowed
-      EXPECT_LE(ratio, 450 / left * (backend == "analytical" ? 1.0 : 1.21)) << backend << what;
+      EXPECT_LE(ratio, 450 / left * (backend == "analytical" ? 1.0 : 1.01)) << backend << what;
     }
     const std::string rack = "-t topologies/gb200-nvl72.yaml --ranks 8";
     EXPECT_DOUBLE_EQ(collective_time_us(rack + " --fail from=gpu40,to=nvswitch0" + ring + backend),

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "sim/collective/check.h"
 
@@ -76,6 +78,31 @@ TEST(RingAllReduce, EachSliceWaitsOnlyForTheSameSliceFromTheLeft) {
       EXPECT_EQ(before.slice, t.slice);
     }
   }
+}
+
+// NCCL moves a channel connection's steps in order (NCCL_STEPS slots on
+// one FIFO). With fifo_rings every transfer after a connection's first
+// queues behind the previous step's on the same connection of the same
+// channel (the same slice lane), never behind another channel's; the
+// default expansion queues nothing.
+TEST(RingAllReduce, FifoRingsQueueEachStepBehindTheLastOnItsChannelConnection) {
+  const std::vector<std::vector<int>> orders{{0, 1, 2, 3}, {1, 2, 3, 0}};  // two channels share every connection
+  const Schedule compact = ring_allreduce_channels(4, 8e6, orders);
+  const Schedule plain = expand(compact);
+  for (const auto& t : plain.transfers) EXPECT_EQ(t.queue_after, -1);
+  const Schedule fifo = expand(compact, /*fifo_rings=*/true);
+  ASSERT_EQ(fifo.transfers.size(), plain.transfers.size());
+  std::map<std::tuple<int, int, int>, int> last;  // (channel, src, dst) -> last transfer
+  for (std::size_t i = 0; i < fifo.transfers.size(); ++i) {
+    const Transfer& t = fifo.transfers[i];
+    const int channel = t.chunk / 4;  // chunk c * ranks + i is chunk i of channel c
+    const auto key = std::make_tuple(channel, t.src, t.dst);
+    const auto it = last.find(key);
+    EXPECT_EQ(t.queue_after, it == last.end() ? -1 : it->second) << i;
+    last[key] = static_cast<int>(i);
+  }
+  EXPECT_EQ(last.size(), 2u * 4);
+  EXPECT_TRUE(check_allreduce(fifo).ok());
 }
 
 TEST(RingAllReduce, OneRankHasNothingToSend) { EXPECT_TRUE(expand(ring_allreduce(1, 1e6)).transfers.empty()); }

@@ -62,7 +62,7 @@ int mod(int a, int m) { return ((a % m) + m) % m; }
 }  // namespace
 
 void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& phases, int first_stream,
-                        QueuedAppender& queued) {
+                        QueuedAppender& queued, bool fifo_rings) {
   // Per rank: its last arrival and its own last send so far (-1: none).
   std::vector<int> ready(static_cast<std::size_t>(s.ranks), -1), sent(static_cast<std::size_t>(s.ranks), -1);
   for (std::size_t ph = 0; ph < phases.size(); ++ph) {
@@ -97,7 +97,12 @@ void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& p
             int id;
             if (pass.in_order) {  // one FIFO per connection and phase, as NCCL's per-peer queues
               id = queued.add(first_stream + static_cast<int>(ph), std::move(t));
-            } else {  // slices and channels share their connection max-min fairly
+            } else {
+              // With fifo_rings one FIFO per connection of the pass: a
+              // step's bytes wait for the previous step's (slices of one
+              // step still share it); else slices, steps and channels
+              // share their connection max-min fairly.
+              if (fifo_rings && step > 0) t.queue_after = prev[static_cast<std::size_t>(pos * slices + slice)];
               id = static_cast<int>(s.transfers.size());
               s.transfers.push_back(std::move(t));
             }
@@ -141,7 +146,7 @@ Schedule protocol_variant(Schedule& s, int index, Protocol protocol) {
   return out;
 }
 
-Schedule expand(const Schedule& s) {
+Schedule expand(const Schedule& s, bool fifo_rings) {
   if (s.repeated()) {
     Schedule out = s;
     out.repeats = 1;
@@ -183,7 +188,7 @@ Schedule expand(const Schedule& s) {
   out.ring_phases.clear();
   out.transfers.reserve(static_cast<std::size_t>(s.transfer_count()));
   QueuedAppender queued(out);
-  append_ring_phases(out, s.ring_phases, 0, queued);
+  append_ring_phases(out, s.ring_phases, 0, queued, fifo_rings);
   return out;
 }
 

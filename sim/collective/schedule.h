@@ -212,10 +212,14 @@ std::vector<int> queue_tails(const std::vector<T>& transfers) {
 }
 // The explicit form of `s` (a copy when it is already explicit). The
 // transfers of `in_order` passes queue per connection and phase
-// (Transfer::queue_after); the others share their connections. Repeated
-// schedules become their copies, in copy order; all-pairs ones their
-// p (p - 1) transfers.
-Schedule expand(const Schedule& s);
+// (Transfer::queue_after). Those of the other passes queue per connection
+// of their pass when `fifo_rings` (an NCCL channel's connection moves its
+// steps' bytes in order, their latencies overlapping: a slowed link never
+// carries two steps of one channel at once), else share their connections
+// max-min fairly (what the compact passes' closed form costs exactly,
+// engine/compact_cost.h). Repeated schedules become their copies, in copy
+// order; all-pairs ones their p (p - 1) transfers.
+Schedule expand(const Schedule& s, bool fifo_rings = false);
 
 // The schedule whose transfers and ring phases list[k] runs: list[k] itself,
 // or the one it shares them with (Schedule::transfers_of).
@@ -226,9 +230,10 @@ Schedule materialize(const std::vector<Schedule>& list, std::size_t k);
 // (s is left as it was).
 Schedule protocol_variant(Schedule& s, int index, Protocol protocol);
 // Appends the passes' transfers to `s` through `queued`, phase k on stream
-// `first_stream + k`, with fresh rank state (no dependency on earlier transfers).
+// `first_stream + k`, with fresh rank state (no dependency on earlier
+// transfers); `fifo_rings` as for expand.
 void append_ring_phases(Schedule& s, const std::vector<std::vector<RingPass>>& phases, int first_stream,
-                        QueuedAppender& queued);
+                        QueuedAppender& queued, bool fifo_rings = false);
 // Every connection's bytes over the whole schedule: f(src, dst, bytes), one
 // call per transfer (explicit, all pairs) or per pass position (compact).
 template <typename F>

@@ -153,7 +153,7 @@ PlanBody plan_body(const topology::Network& network, const collective::Schedule&
 
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
                          const RunOptions& options, bool keep_compact_all, bool keep_all_pairs, bool defer_candidates,
-                         double keep_compact_above) {
+                         double keep_compact_above, bool fifo_rings) {
   Plan plan;
   plan.host_names = &network.endpoints();
   plan.links = &network.links();
@@ -402,7 +402,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     const bool keep_repeats = keep_compact && s.repeated();
     if (keep_repeats) planned.repeats = s.repeats;
     const bool to_expand = s.compact() || s.all_pairs || (s.repeated() && !keep_repeats);
-    const collective::Schedule expanded = to_expand ? collective::expand(s) : collective::Schedule{};
+    const collective::Schedule expanded = to_expand ? collective::expand(s, fifo_rings) : collective::Schedule{};
     const collective::Schedule& e = to_expand ? expanded : s;
     const bool under_protocol = protocol != collective::Protocol::kNone;
     // What does not depend on the protocol (connections, channel shares,

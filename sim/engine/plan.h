@@ -193,10 +193,11 @@ inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {
 // With `defer_candidates`, the transfers of explicit schedules that are
 // among several candidates (RunOptions::choose_among) and need no
 // expanding are left deferred (DeferredTransfers) unless
-// RunOptions::record_transfers.
+// RunOptions::record_transfers. Rings it expands queue per channel
+// connection when `fifo_rings` (collective::expand).
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
                          const RunOptions& options, bool keep_compact = false, bool keep_all_pairs = false,
-                         bool defer_candidates = false, double keep_compact_above = -1);
+                         bool defer_candidates = false, double keep_compact_above = -1, bool fifo_rings = false);
 
 // Builds a deferred schedule's transfers (PlannedSchedule::transfers; the
 // deferred form stays, so they can be dropped and built again), or drops

@@ -132,7 +132,8 @@ Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Networ
   }
   // Compact schedules stay compact (aggregated) only above the threshold;
   // make_plan expands the others (an expanded ring keeps its channels'
-  // shares and its protocol's cap).
+  // shares and its protocol's cap, and each channel connection is a FIFO:
+  // collective::expand's fifo_rings).
   bool any_aggregated = false;
   auto aggregable = [](const collective::Schedule& s) { return s.compact() || s.repeated(); };
   for (const auto& s : schedules) {
@@ -145,7 +146,7 @@ Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Networ
   }
   auto plan = detail::make_plan(network, schedules, options, /*keep_compact_all=*/any_aggregated,
                                 /*keep_all_pairs=*/false, /*defer_candidates=*/false,
-                                /*keep_compact_above=*/options.simgrid_aggregate_above);
+                                /*keep_compact_above=*/options.simgrid_aggregate_above, /*fifo_rings=*/true);
   if (!plan) return plan.error();
   if (schedules.empty()) return std::vector<ScheduleResult>{};
   if (auto fits = check_memory(*plan); !fits) return fits.error();
