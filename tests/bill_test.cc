@@ -132,6 +132,12 @@ TEST(Bill, NoCableReachesIsAnErrorNamingTheLink) {
       << topo.error().message;
   EXPECT_NE(topo.error().message.find("the longest at that rate reaches 2 km"), std::string::npos)
       << topo.error().message;
+  // The length came from the floor plan: the error says from where, so a
+  // pitch overridden with --set is found.
+  EXPECT_NE(topo.error().message.find("the floor plan's route from rack 'r0' (row 0, slot 0) to 'r1' (row 0, slot "
+                                      "3500) at floor.rack_pitch 60 cm and floor.row_pitch 2.4 m"),
+            std::string::npos)
+      << topo.error().message;
 }
 
 TEST(Bill, AutoCablesFasterThanAnyInTheCatalogAreUnpricedFibre) {

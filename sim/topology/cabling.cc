@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "sim/units/units.h"
@@ -32,6 +33,27 @@ Expected<double> cable_length_m(const config::TopologySpec& spec, const config::
   return up + along + f.slack_m;
 }
 
+namespace {
+
+// Where a length taken from the floor plan came from, for errors about it:
+// the two racks and the floor's pitches; "" for a length given in the file
+// or inside one rack.
+std::string floor_route_note(const config::TopologySpec& spec, const config::LinkSpec& link) {
+  if (link.length_m >= 0) return "";
+  const auto& a = spec.devices[link.a];
+  const auto& b = spec.devices[link.b];
+  if (a.rack < 0 || b.rack < 0 || a.rack == b.rack) return "";
+  const auto& ra = spec.racks[static_cast<std::size_t>(a.rack)];
+  const auto& rb = spec.racks[static_cast<std::size_t>(b.rack)];
+  return fmt::format(
+      "; the length is the floor plan's route from rack '{}' (row {}, slot {}) to '{}' (row {}, slot "
+      "{}) at floor.rack_pitch {} and floor.row_pitch {}",
+      ra.name, ra.row, ra.slot, rb.name, rb.row, rb.slot, units::format(units::Length{spec.floor.rack_pitch_m}),
+      units::format(units::Length{spec.floor.row_pitch_m}));
+}
+
+}  // namespace
+
 CableChooser::CableChooser(const config::TopologySpec& spec) : spec_(spec) {
   for (const auto& p : spec.catalog.parts) {
     if (p.kind != config::PartKind::kCable) continue;
@@ -59,12 +81,13 @@ Expected<const config::PartSpec*> CableChooser::choose(const config::LinkSpec& l
   // None at this rate at all: not priced, not an error (an `auto` cable is
   // then fibre: topology.cc).
   if (best != nullptr || longest == 0) return best;
-  return Error{fmt::format("no {} in the catalog carries {} from '{}' to '{}' over {} (the longest at that rate "
-                           "reaches {}; add one under catalog: parts:, or move the racks closer)",
-                           automatic ? std::string("cable") : link.medium + " cable",
-                           units::format(units::Rate{lane_Bps}), spec_.devices[link.a].name, spec_.devices[link.b].name,
-                           units::format(units::Length{length_m}), units::format(units::Length{longest})),
-               "links.medium", link.declared_at};
+  return Error{
+      fmt::format("no {} in the catalog carries {} from '{}' to '{}' over {} (the longest at that rate "
+                  "reaches {}; add one under catalog: parts:, or move the racks closer{})",
+                  automatic ? std::string("cable") : link.medium + " cable", units::format(units::Rate{lane_Bps}),
+                  spec_.devices[link.a].name, spec_.devices[link.b].name, units::format(units::Length{length_m}),
+                  units::format(units::Length{longest}), floor_route_note(spec_, link)),
+      "links.medium", link.declared_at};
 }
 
 Expected<double> link_latency_s(const config::TopologySpec& spec, const config::LinkSpec& link, double length_m,
@@ -73,9 +96,10 @@ Expected<double> link_latency_s(const config::TopologySpec& spec, const config::
   const config::MediumSpec& m = spec.media.at(medium);
   if (length_m > m.reach_m) {
     return Error{fmt::format("the {} cable from '{}' to '{}' would be {} long, beyond the {} reach of {} (use a "
-                             "longer-reach medium, or move the racks closer)",
+                             "longer-reach medium, or move the racks closer{})",
                              medium, spec.devices[link.a].name, spec.devices[link.b].name,
-                             units::format(units::Length{length_m}), medium, units::format(units::Length{m.reach_m})),
+                             units::format(units::Length{length_m}), medium, units::format(units::Length{m.reach_m}),
+                             floor_route_note(spec, link)),
                  "links.medium", link.declared_at};
   }
   return link.fixed_latency_s + length_m * m.delay_s_per_m;
