@@ -239,6 +239,17 @@ TEST(Jobs, TheTraceHasAProcessPerJobAndALateJobStartsLate) {
   EXPECT_EQ(h->html.find("<script"), std::string::npos);
   // The late job's step is unslowed and timed from its start.
   EXPECT_NEAR(r->jobs[1].together_s / r->jobs[1].alone_s, 1.0, 1e-9);
+  // Started once job 1's steps are over, the two never overlap: said, as
+  // together then measures nothing. Started at 0.05 s they do overlap.
+  const double job1_end = r->jobs[0].start_s + r->jobs[0].together_s * r->jobs[0].repeats;
+  ASSERT_GT(job1_end, 0.05);
+  EXPECT_TRUE(r->overlap_note.empty()) << r->overlap_note;
+  req.html = false;
+  req.jobs[1].start_s = 1e9;
+  auto late = cli::run_jobs(req);
+  ASSERT_TRUE(late.ok()) << late.error().to_string();
+  EXPECT_NE(late->overlap_note.find("job 2 from 1e+09 s"), std::string::npos) << late->overlap_note;
+  EXPECT_NE(cli::jobs_text(*late).find("overlap no other job's steps"), std::string::npos);
 }
 
 // A neighbour is a study field and axis (run.neighbours): each point runs

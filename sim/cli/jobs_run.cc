@@ -1,6 +1,7 @@
 #include "sim/cli/jobs_run.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -174,6 +175,23 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
     out.jobs.push_back(o);
   }
 
+  // A job whose steps overlap no other job's (a start after the others
+  // ended, or theirs after it ended) measures nothing together.
+  std::vector<std::string> alone_jobs;
+  for (std::size_t j = 0; j < out.jobs.size() && out.jobs.size() > 1; ++j) {
+    const double begin = out.jobs[j].start_s, end = finish[j].empty() ? begin : finish[j].back();
+    bool meets = false;
+    for (std::size_t k = 0; k < out.jobs.size() && !meets; ++k)
+      meets = k != j && !finish[k].empty() && out.jobs[k].start_s < end && begin < finish[k].back();
+    if (!meets) alone_jobs.push_back(fmt::format("job {} from {:g} s for {:.3g} s", j + 1, begin, end - begin));
+  }
+  if (!alone_jobs.empty()) {
+    out.overlap_note = fmt::format(
+        "{} overlap{} no other job's steps: together equals alone there (a start set with --job ...@START or a "
+        "jobs file's start leaves nothing to share)",
+        fmt::join(alone_jobs, "; "), alone_jobs.size() == 1 ? "s" : "");
+  }
+
   std::vector<std::string> names;
   for (std::size_t j = 0; j < runs.size(); ++j)
     names.push_back(fmt::format("job {}: {} on {}", j + 1, runs[j]->workload.name, out.jobs[j].where));
@@ -232,6 +250,7 @@ std::string jobs_text(const JobsResult& r) {
                              return a.alone_s < b.alone_s;
                            })->repeats);
   if (!r.repeats_note.empty()) s += "note: " + r.repeats_note + "\n";
+  if (!r.overlap_note.empty()) s += "note: " + r.overlap_note + "\n";
   for (std::size_t j = 0; j < r.jobs.size(); ++j) {
     const auto& o = r.jobs[j];
     if (o.together_s < o.alone_s * (1 - 1e-3)) {
@@ -271,6 +290,7 @@ std::string jobs_json(const JobsResult& r) {
   }
   w.end_array();
   if (!r.repeats_note.empty()) w.key("note").value(r.repeats_note);
+  if (!r.overlap_note.empty()) w.key("overlap_note").value(r.overlap_note);
   w.end_object();
   return w.str() + "\n";
 }

@@ -80,8 +80,11 @@ struct JobsResult {
   std::vector<JobOutcome> jobs;
   std::vector<MetLink> met;  // links at least two jobs use, busiest first (at most 10)
   std::string repeats_note;  // set when the repeats were cut to fit kMaxMergedOps
-  std::string trace;         // Chrome Trace Event JSON of the jobs together, when asked
-  std::string html;          // the HTML report, when asked
+  // Set when a job's steps (from its start to its last step's end) overlap
+  // no other job's: its start leaves nothing to interfere with.
+  std::string overlap_note;
+  std::string trace;  // Chrome Trace Event JSON of the jobs together, when asked
+  std::string html;   // the HTML report, when asked
 };
 
 // Errors: a job's own (its files, its placement), two jobs on one GPU
