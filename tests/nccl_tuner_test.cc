@@ -306,12 +306,18 @@ TEST(NcclGraphs, NvlsNeedsThreeGpusPerNodeBefore2_28_7) {
   EXPECT_NEAR(collsim::testing::collective_busbw(two), 367.5, 0.03 * 367.5);
   const auto forced = collsim::testing::run_collsim("collective " + two + " --algo nvls");
   EXPECT_EQ(forced.exit_code, 2);
-  EXPECT_NE(forced.err.find("before 2.28.7"), std::string::npos) << forced.err;
+  EXPECT_NE(forced.err.find("these have 2 (NCCL before 2.28.7 turns off NVLS"), std::string::npos) << forced.err;
   const auto tree = collsim::testing::run_collsim(
       "collective -t tests/validation/topologies/h100-ib400-2node.yaml --placement per-domain:2 --algo nvlstree "
       "-b 64M -e 64M --nccl 2.27");
   EXPECT_EQ(tree.exit_code, 2);
   EXPECT_NE(tree.err.find("these have 2"), std::string::npos) << tree.err;
+  // Domains of different sizes keep the builder's own reason.
+  const auto uneven = collsim::testing::run_collsim(
+      "collective -t tests/validation/topologies/h100-ib400-2node.yaml --placement gpus:0-5,8-9 --algo nvlstree "
+      "-b 64M -e 64M --nccl 2.23.4");
+  EXPECT_EQ(uneven.exit_code, 2);
+  EXPECT_NE(uneven.err.find("same number of ranks in every NVLink domain"), std::string::npos) << uneven.err;
   const auto newer_nvls = collsim::testing::run_collsim(
       "collective -t topologies/hgx-h100.yaml --ranks 2 -b 2G -e "
       "2G --nccl 2.28.7 --algo nvls --json -");

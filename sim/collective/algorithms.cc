@@ -50,17 +50,20 @@ const char* const kNvlsAcrossDomains =
 namespace {
 
 // Why NCCL would not run NVLS on these ranks, or "" (nvls.h
-// nccl_nvls_min_gpus): too few of them in some NVLink domain.
+// nccl_nvls_min_gpus): too few of them in each NVLink domain. Domains of
+// different sizes are left to the builders, which refuse them with their
+// own reason (nccl_tuner.h's system has every node alike).
 std::string nvls_too_few_gpus(const std::string& algo, int ranks, const AlgoParams& params) {
+  const auto domains = group_by_domain(params.domain_of_rank);
+  const int per_domain = domains.empty() ? ranks : static_cast<int>(domains.front().size());
+  for (const auto& domain : domains)
+    if (static_cast<int>(domain.size()) != per_domain) return "";
   const int needed = nccl_nvls_min_gpus(params.nccl);
-  int fewest = ranks;
-  for (const auto& domain : group_by_domain(params.domain_of_rank))
-    fewest = std::min(fewest, static_cast<int>(domain.size()));
-  if (fewest >= needed) return "";
+  if (per_domain >= needed) return "";
   return fmt::format(
-      "{} needs {} or more GPUs in each NVLink domain under NCCL {} (NCCL {} NVLS with fewer), and these have {}{}",
-      algo, needed, to_string(params.nccl), needed == 3 ? "before 2.28.7 turns off" : "turns off", fewest,
-      needed == 3 ? "; with NCCL_ALGO=NVLS it runs its model's choice of the others: --algo auto" : "");
+      "{} needs {} or more GPUs in each NVLink domain under NCCL {}, and these have {} (NCCL {} NVLS with fewer "
+      "and runs its model's choice of the other algorithms)",
+      algo, needed, to_string(params.nccl), per_domain, needed == 3 ? "before 2.28.7 turns off" : "turns off");
 }
 
 Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double bytes, const AlgoParams& params) {

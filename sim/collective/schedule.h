@@ -213,9 +213,10 @@ std::vector<int> queue_tails(const std::vector<T>& transfers) {
 // The explicit form of `s` (a copy when it is already explicit). The
 // transfers of `in_order` passes queue per connection and phase
 // (Transfer::queue_after). Those of the other passes queue per connection
-// of their pass when `fifo_rings` (an NCCL channel's connection moves its
-// steps' bytes in order, their latencies overlapping: a slowed link never
-// carries two steps of one channel at once), else share their connections
+// and slice lane of their pass when `fifo_rings` (an NCCL channel's
+// connection moves its steps' bytes in order, their latencies overlapping:
+// with one slice per step, the rings' default, a slowed link never carries
+// two steps of one channel at once), else share their connections
 // max-min fairly (what the compact passes' closed form costs exactly,
 // engine/compact_cost.h). Repeated schedules become their copies, in copy
 // order; all-pairs ones their p (p - 1) transfers.
