@@ -20,6 +20,19 @@ using collsim::collective::NcclSystem;
 using collsim::collective::Op;
 using collsim::collective::Protocol;
 
+// Nodes of `gpus` GPUs on an NVSwitch, `nics` NICs of `nic_GBps` each.
+NcclSystem switched_nodes(std::string model, int nodes, int gpus, double nvlink_GBps, int nics, double nic_GBps) {
+  NcclSystem s;
+  s.gpu_model = std::move(model);
+  s.nodes = nodes;
+  s.ranks = gpus * nodes;
+  s.nvlink_GBps = nvlink_GBps;
+  s.nvswitch = true;
+  s.nics = nics;
+  s.nic_GBps = nic_GBps;
+  return s;
+}
+
 NcclSystem dgx_h100(int nodes) {
   NcclSystem s;
   s.gpu_model = "h100";
@@ -140,14 +153,7 @@ TEST(NcclGraphs, RingsCrossNicsOnlyWhereThatFindsBandwidth) {
 // 24 < 25 is not duplicated: 8 x 24. (Under 2.30.7 the array's 48 gives
 // 4 x 48, which ties 8 x 24, and Blackwell doubles 4 channels: 8 x 24 too.)
 TEST(NcclGraphs, Gb200PartitionsOfFour) {
-  NcclSystem s;
-  s.gpu_model = "gb200";
-  s.nodes = 3;
-  s.ranks = 12;
-  s.nvlink_GBps = 18 * 40.1;
-  s.nvswitch = true;
-  s.nics = 4;
-  s.nic_GBps = 50;
+  const NcclSystem s = switched_nodes("gb200", 3, 4, 18 * 40.1, 4, 50);
   const auto g = nccl_graphs(s);
   EXPECT_EQ(g.ring.channels, 8);
   EXPECT_DOUBLE_EQ(g.ring.bw_inter, 24);
@@ -248,13 +254,13 @@ TEST(NcclChoice, AutoRunsWhatNcclPicksAndTunedTheFastest) {
 
 // One algorithm named and the protocol left to `auto` is NCCL_ALGO set,
 // NCCL_PROTO not: NCCL's model picks the protocol among that algorithm's,
-// as it would, not the simulation's fastest. Two H100 nodes, ring, 128 MiB:
-// NCCL's formula puts Simple first (8.4 us + 14 x 3.4 + 2 x network
-// latency, 16 channels at full speed, against LL128's 0.92 of it), while
-// collsim's LL128 ring simulates faster.
+// as it would, not the simulation's fastest. Four DGX A100 nodes (32
+// ranks), ring, 512 KiB: NCCL's formula puts LL128 first (LL's latency is
+// lower, but its bandwidth is LL's per-GPU cap), while collsim's LL ring
+// simulates faster (the steps are latency-bound).
 TEST(NcclChoice, ANamedAlgorithmTakesTheProtocolNcclsModelPicks) {
   const std::string run =
-      "collective -t tests/validation/topologies/h100-ib400-2node.yaml --op allreduce --algo ring -b 128M -e 128M "
+      "collective -t topologies/dgx-a100-hdr200-4node.yaml --op allreduce --algo ring -b 512K -e 512K "
       "--backend analytical --json -";
   auto field = [](const std::string& out, const std::string& key) {
     const auto at = out.find("\"" + key + "\":");
@@ -264,15 +270,15 @@ TEST(NcclChoice, ANamedAlgorithmTakesTheProtocolNcclsModelPicks) {
   };
   const auto chosen = collsim::testing::run_collsim(run);
   ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
-  EXPECT_EQ(field(chosen.out, "proto"), "\"Simple\"");
-  const auto s = dgx_h100(2);
+  EXPECT_EQ(field(chosen.out, "proto"), "\"LL128\"");
+  const NcclSystem s = switched_nodes("a100", 4, 8, 12 * 20.0, 8, 25);  // 8 x 200 Gb/s
   const auto g = nccl_graphs(s);
-  const double b = 128 << 20;
-  EXPECT_LT(nccl_predicted_time_us(Op::kAllReduce, "ring", Protocol::kSimple, b, s, g),
-            nccl_predicted_time_us(Op::kAllReduce, "ring", Protocol::kLL128, b, s, g));
-  const auto ll128 = collsim::testing::run_collsim(run + " --proto LL128");
-  ASSERT_EQ(ll128.exit_code, 0) << ll128.err;
-  EXPECT_LT(std::stod(field(ll128.out, "time_us")), std::stod(field(chosen.out, "time_us")));
+  const double b = 512 << 10;
+  EXPECT_LT(nccl_predicted_time_us(Op::kAllReduce, "ring", Protocol::kLL128, b, s, g),
+            nccl_predicted_time_us(Op::kAllReduce, "ring", Protocol::kLL, b, s, g));
+  const auto ll = collsim::testing::run_collsim(run + " --proto LL");
+  ASSERT_EQ(ll.exit_code, 0) << ll.err;
+  EXPECT_LT(std::stod(field(ll.out, "time_us")), std::stod(field(chosen.out, "time_us")));
   // A named algorithm always runs: SimGrid's guard on `auto`'s candidates
   // (--auto-max-work) does not refuse NCCL's protocol for it.
   const auto guarded = collsim::testing::run_collsim(

@@ -40,6 +40,8 @@ class PairCoster {
       p.overhead_s = s->protocol == collective::Protocol::kNone ? 0 : s->chunk_overhead_s;
       for (HopKind k : {HopKind::kNvlink, HopKind::kPcie, HopKind::kNet})
         p.costs[static_cast<std::size_t>(k)] = collective::protocol_costs(s->latency_family, s->protocol, k);
+      // Point-to-point pairs are not NCCL ring steps (plan.cc).
+      for (auto& c : p.costs) c.ring_step = false;
     }
   }
   // Costs `count` pairs over routes with the facts `route` (0: times one,

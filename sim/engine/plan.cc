@@ -188,6 +188,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     const collective::Protocol protocol = schedules[si].protocol;
     const std::vector<int>& rank_map = rank_map_of(options, si);
     const bool keep_compact = keep_compact_all && s.transfer_count() > keep_compact_above;
+    // Only NCCL's rings pay the fabric's ring step latency, not the other
+    // schedules of the ring latency family (direct, rhd, hier).
+    const bool nccl_ring = s.algo == "ring";
     if (rank_map.empty() && s.ranks > network.num_gpus()) {
       return make_error(
           fmt::format("{} needs {} ranks but the topology has {} GPUs", s.op, s.ranks, network.num_gpus()));
@@ -307,7 +310,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       const RouteFacts& f = facts[static_cast<std::size_t>(route_at)];
       const std::vector<int>& route = plan.routes[static_cast<std::size_t>(route_at)].links;
-      const auto costs = collective::protocol_costs(s.latency_family, protocol, f.kind);
+      auto costs = collective::protocol_costs(s.latency_family, protocol, f.kind);
+      costs.ring_step = costs.ring_step && nccl_ring;
       // The schedule's chunk overhead (collective::Schedule::chunk_overhead_s)
       // is paid with the launch, under a protocol.
       const double overhead = protocol == collective::Protocol::kNone ? 0 : s.chunk_overhead_s;

@@ -164,6 +164,7 @@ struct RouteFacts {
   double latency_s = 0;
   double rate_Bps = std::numeric_limits<double>::infinity();
   double step_s = 0;
+  double ring_step_s = 0;  // the largest NetworkLink::ring_step_latency_s along it
 };
 RouteFacts route_facts(const topology::Network& network, const std::vector<int>& route);
 // A route made of two: `a` then `b` (a relayed point-to-point route).

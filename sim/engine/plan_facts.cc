@@ -44,6 +44,7 @@ RouteFacts route_facts(const topology::Network& network, const std::vector<int>&
     f.latency_s += link.latency_s;
     f.rate_Bps = std::min(f.rate_Bps, link.rate_Bps);
     f.step_s = std::max(f.step_s, link.step_latency_s);
+    f.ring_step_s = std::max(f.ring_step_s, link.ring_step_latency_s);
   }
   f.kind = hop_kind(network, route);
   return f;
@@ -52,7 +53,7 @@ RouteFacts route_facts(const topology::Network& network, const std::vector<int>&
 RouteFacts join(const RouteFacts& a, const RouteFacts& b) {
   // hop_kind's order (network over PCIe over NVLink) is the enum's.
   return RouteFacts{std::max(a.kind, b.kind), a.latency_s + b.latency_s, std::min(a.rate_Bps, b.rate_Bps),
-                    std::max(a.step_s, b.step_s)};
+                    std::max(a.step_s, b.step_s), std::max(a.ring_step_s, b.ring_step_s)};
 }
 
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
@@ -61,7 +62,10 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
   // The fabric's own step latency (a link class's step_latency: EFA), once
   // per network step of an NCCL protocol: the largest along the route
   // (Protocol::kNone is the bare network).
-  const double fabric_step_s = net && protocol != collective::Protocol::kNone ? route.step_s : 0;
+  // A ring step under LL/LL128 adds its fabric's ring step latency
+  // (config::LinkClassSpec::ring_step_latency_s).
+  const double fabric_step_s =
+      net && protocol != collective::Protocol::kNone ? route.step_s + (costs.ring_step ? route.ring_step_s : 0) : 0;
   return TransferTiming{
       route.latency_s + costs.step_latency_s + fabric_step_s,
       net ? window_rate_Bps(costs.window_bytes, route.latency_s, costs.step_latency_s + fabric_step_s) : 0};

@@ -27,10 +27,12 @@ Network::Network(const Topology& topo) {
   for (const auto& m : members)
     if (config::forwards_traffic(g[m.front()].kind)) ++num_logical_switches_;
   aggregate_links(g, members, node_of);
-  if (!topo.sharp_efficiency.empty()) {
+  if (!topo.sharp_efficiency.empty() || !topo.ring_step_latency_s.empty()) {
     for (auto& l : links_) {
-      const auto it = topo.sharp_efficiency.find(l.link_class);
-      if (it != topo.sharp_efficiency.end()) l.sharp_efficiency = it->second;
+      if (const auto it = topo.sharp_efficiency.find(l.link_class); it != topo.sharp_efficiency.end())
+        l.sharp_efficiency = it->second;
+      if (const auto it = topo.ring_step_latency_s.find(l.link_class); it != topo.ring_step_latency_s.end())
+        l.ring_step_latency_s = it->second;
     }
   }
   set_up_nic_affinity(g, members);

@@ -66,7 +66,8 @@ struct NetworkLink {
   // Kinds of the devices at its two ends (for naming resources in reports).
   config::DeviceKind from_kind = config::DeviceKind::kGpu;
   config::DeviceKind to_kind = config::DeviceKind::kGpu;
-  double sharp_efficiency = 0;  // from the link class (config::LinkClassSpec); 0 = no in-network reduction
+  double sharp_efficiency = 0;     // from the link class (config::LinkClassSpec); 0 = no in-network reduction
+  double ring_step_latency_s = 0;  // from the link class (config::LinkClassSpec); 0 = none
 };
 
 class Network {

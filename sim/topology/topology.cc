@@ -49,6 +49,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
     if (cls.sharp_efficiency > 0) topo.sharp_efficiency[name] = cls.sharp_efficiency;
     if (cls.nvls_chunk_cost_s > 0) topo.nvls_chunk_cost_s[name] = cls.nvls_chunk_cost_s;
     if (cls.p2p_op_cost_s > 0) topo.p2p_op_cost_s[name] = cls.p2p_op_cost_s;
+    if (cls.ring_step_latency_s > 0) topo.ring_step_latency_s[name] = cls.ring_step_latency_s;
   }
   topo.graph.m_vertices.reserve(spec.devices.size());
   for (const auto& d : spec.devices) {

@@ -59,6 +59,9 @@ struct Topology {
   // config::LinkClassSpec::p2p_op_cost_s (only those above 0), and NCCL's
   // point-to-point split (config::NcclSpec).
   std::map<std::string, double> p2p_op_cost_s;
+  // Link classes whose ring steps under LL/LL128 cost time, with their
+  // config::LinkClassSpec::ring_step_latency_s (only those above 0).
+  std::map<std::string, double> ring_step_latency_s;
   int p2p_channels = 32;
   int nchannels_per_net_peer = 0;
   double p2p_net_chunksize = 131072;
@@ -85,6 +88,7 @@ struct Topology {
         sharp_efficiency(std::move(o.sharp_efficiency)),
         nvls_chunk_cost_s(std::move(o.nvls_chunk_cost_s)),
         p2p_op_cost_s(std::move(o.p2p_op_cost_s)),
+        ring_step_latency_s(std::move(o.ring_step_latency_s)),
         p2p_channels(o.p2p_channels),
         nchannels_per_net_peer(o.nchannels_per_net_peer),
         p2p_net_chunksize(o.p2p_net_chunksize),
@@ -102,6 +106,7 @@ struct Topology {
     sharp_efficiency = std::move(o.sharp_efficiency);
     nvls_chunk_cost_s = std::move(o.nvls_chunk_cost_s);
     p2p_op_cost_s = std::move(o.p2p_op_cost_s);
+    ring_step_latency_s = std::move(o.ring_step_latency_s);
     p2p_channels = o.p2p_channels;
     nchannels_per_net_peer = o.nchannels_per_net_peer;
     p2p_net_chunksize = o.p2p_net_chunksize;
