@@ -249,7 +249,7 @@ TEST(Placement, SixtyFourOfSeventyTwoIsARackOfSixteenTrays) {
   // The ring only: NVLS across the racks differs (902.5 against 848.6 GB/s
   // at 1 GiB) because the switch's reduction engines are modelled in
   // proportion to the GPU links attached to it (nvls_reduction), so 16
-  // trays get 64/72 of the engines that 64 of 72 GPUs share (docs/validation.md).
+  // trays get 64/72 of the engines that 64 of 72 GPUs share (docs/validation-nvls.md).
   const double placed = busbw({}, "per-domain:64", "ring"), built = busbw({"cluster.node_gpus=64"}, "all", "ring");
   EXPECT_GT(placed, 0);
   EXPECT_NEAR(placed / built, 1.0, 1e-3) << placed << " vs " << built;
