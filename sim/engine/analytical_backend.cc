@@ -14,8 +14,10 @@ namespace collsim::engine {
 Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Network& network,
                                                              const std::vector<collective::Schedule>& schedules,
                                                              const RunOptions& options) {
-  auto plan = detail::make_plan(network, schedules, options, /*keep_compact=*/!options.record_transfers,
-                                /*keep_all_pairs=*/!options.record_transfers, /*defer_candidates=*/true);
+  auto plan = detail::make_plan(network, schedules, options,
+                                {.keep_compact = !options.record_transfers,
+                                 .keep_all_pairs = !options.record_transfers,
+                                 .defer_candidates = true});
   if (!plan) return plan.error();
   std::vector<double> route_rate(plan->routes.size());
   for (std::size_t r = 0; r < plan->routes.size(); ++r) route_rate[r] = plan->route_rate_Bps(r);

@@ -152,8 +152,10 @@ PlanBody plan_body(const topology::Network& network, const collective::Schedule&
 }  // namespace
 
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
-                         const RunOptions& options, bool keep_compact_all, bool keep_all_pairs, bool defer_candidates,
-                         double keep_compact_above, bool fifo_rings) {
+                         const RunOptions& options, const PlanChoices& choices) {
+  const bool keep_compact_all = choices.keep_compact, keep_all_pairs = choices.keep_all_pairs;
+  const bool defer_candidates = choices.defer_candidates, fifo_rings = choices.fifo_rings;
+  const double keep_compact_above = choices.keep_compact_above;
   Plan plan;
   plan.host_names = &network.endpoints();
   plan.links = &network.links();

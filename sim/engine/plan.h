@@ -185,20 +185,27 @@ inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {
   return max_rate_Bps > 0 && max_rate_Bps < route_rate_Bps ? max_rate_Bps : route_rate_Bps;
 }
 
+// What a backend asks of make_plan; the defaults expand everything.
+struct PlanChoices {
+  // Compact and repeated schedules stay so when `keep_compact` (the backend
+  // costs ring passes and pipelines itself) and they have more transfers
+  // than `keep_compact_above`, else they are expanded (a ring keeping its
+  // channels' shares and protocol caps).
+  bool keep_compact = false;
+  double keep_compact_above = -1;
+  bool keep_all_pairs = false;  // all-pairs schedules stay so
+  // The transfers of explicit schedules that are among several candidates
+  // (RunOptions::choose_among) and need no expanding are left deferred
+  // (DeferredTransfers) unless RunOptions::record_transfers.
+  bool defer_candidates = false;
+  // Rings it expands queue per channel connection (collective::expand).
+  bool fifo_rings = false;
+};
+
 // Resolves ranks to hosts and routes, adds protocol costs, and checks every
-// transfer can be routed. Compact and repeated schedules stay so when
-// `keep_compact` (the backend costs ring passes and pipelines itself) and
-// they have more transfers than `keep_compact_above`, else they are
-// expanded here (a ring keeping its channels' shares and protocol caps);
-// all-pairs schedules stay so when `keep_all_pairs`.
-// With `defer_candidates`, the transfers of explicit schedules that are
-// among several candidates (RunOptions::choose_among) and need no
-// expanding are left deferred (DeferredTransfers) unless
-// RunOptions::record_transfers. Rings it expands queue per channel
-// connection when `fifo_rings` (collective::expand).
+// transfer can be routed, as `choices` asks.
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
-                         const RunOptions& options, bool keep_compact = false, bool keep_all_pairs = false,
-                         bool defer_candidates = false, double keep_compact_above = -1, bool fifo_rings = false);
+                         const RunOptions& options, const PlanChoices& choices = {});
 
 // Builds a deferred schedule's transfers (PlannedSchedule::transfers; the
 // deferred form stays, so they can be dropped and built again), or drops

@@ -144,9 +144,9 @@ Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Networ
         "one step at a time (aggregated)",
         s.op, s.algo, s.bytes, s.ranks, s.transfer_count(), options.simgrid_aggregate_above);
   }
-  auto plan = detail::make_plan(network, schedules, options, /*keep_compact_all=*/any_aggregated,
-                                /*keep_all_pairs=*/false, /*defer_candidates=*/false,
-                                /*keep_compact_above=*/options.simgrid_aggregate_above, /*fifo_rings=*/true);
+  auto plan = detail::make_plan(
+      network, schedules, options,
+      {.keep_compact = any_aggregated, .keep_compact_above = options.simgrid_aggregate_above, .fifo_rings = true});
   if (!plan) return plan.error();
   if (schedules.empty()) return std::vector<ScheduleResult>{};
   if (auto fits = check_memory(*plan); !fits) return fits.error();
