@@ -81,14 +81,15 @@ TEST(FabricClass, NetworkStepsPayTheFabricsStepLatency) {
 // A ring step under LL or LL128 that crosses InfiniBand or RoCE costs the
 // class's ring step latency (12 us, link_classes.cc) beyond NCCL's table:
 // the 8-byte ring all-reduce above crosses the network 4 times on its
-// critical path. Simple rings, trees and all-to-all do not pay it. Held
+// critical path. NCCL's broadcast runs on the ring and pays it; Simple
+// rings, trees, point-to-point and collsim's rhd and hier do not. Held
 // out from its fit (the 2-node H100 ring curve, 1-64 MiB): a ring
 // all-reduce of 8 bytes on 2 DGX A100 nodes (16 ranks, 8 x 200G HDR each)
 // takes 93.1 us (NVIDIA/nccl issue 812, NCCL 2.16.5, NCCL_ALGO=Ring); 53.6
 // us without it.
 TEST(FabricClass, RingNetworkStepsPayTheRingStepLatency) {
-  auto time_us = [](const std::string& args) {
-    return collsim::testing::collective_time_us(args + " --backend analytical");
+  auto time_us = [](const std::string& args, const char* backend = "analytical") {
+    return collsim::testing::collective_time_us(args + " --backend " + backend);
   };
   const std::string two = "-t tests/validation/topologies/h100-ib400-2node.yaml -b 8 -e 8";
   const std::string off = " --set link_classes.infiniband.ring_step_latency=0us";
@@ -98,11 +99,19 @@ TEST(FabricClass, RingNetworkStepsPayTheRingStepLatency) {
   }
   const std::string halved = two + " --algo ring --proto LL --set link_classes.infiniband.ring_step_latency=6us";
   EXPECT_NEAR(time_us(two + " --algo ring --proto LL") - time_us(halved), 4 * 6.0, 1e-3);
-  for (const std::string& other : std::vector<std::string>{
-           two + " --algo ring --proto Simple", two + " --algo tree --proto LL", two + " --algo tree --proto LL128",
-           "-t tests/validation/topologies/h100-ib400-2node.yaml -b 1M -e 1M --op alltoall "
-           "--algo direct --proto LL"}) {
-    EXPECT_NEAR(time_us(other), time_us(other + off), 1e-9) << other;
+  // RoCE's class has it too.
+  const std::string roce = two + " --algo ring --proto LL --set cluster.fabric.class=ethernet";
+  EXPECT_NEAR(time_us(roce) - time_us(roce + " --set link_classes.ethernet.ring_step_latency=0us"), 4 * 12.0, 1e-3);
+  const std::string broadcast = two + " --op broadcast --algo ring --proto LL";
+  EXPECT_GE(time_us(broadcast) - time_us(broadcast + off), 12.0 - 1e-3);
+  const std::string mib = "-t tests/validation/topologies/h100-ib400-2node.yaml -b 1M -e 1M";
+  for (const char* backend : {"analytical", "simgrid"}) {
+    for (const std::string& other : std::vector<std::string>{
+             two + " --algo ring --proto Simple", two + " --algo tree --proto LL", two + " --algo tree --proto LL128",
+             two + " --algo rhd --proto LL", two + " --algo hier --proto LL",
+             mib + " --op alltoall --algo direct --proto LL", mib + " --op sendrecv --algo direct --proto LL"}) {
+      EXPECT_NEAR(time_us(other, backend), time_us(other + off, backend), 1e-9) << other << " " << backend;
+    }
   }
   const double a100 = collsim::testing::collective_time_us(
       "-t topologies/dgx-a100-hdr200-4node.yaml --ranks 16 -b 8 -e 8 --algo ring --proto LL --backend simgrid");

@@ -43,7 +43,8 @@ struct ProtocolCosts {
   double launch_latency_per_rank_s = 0;
   // A ring under LL or LL128: its network steps pay the link class's
   // ring_step_latency (config::LinkClassSpec) too. The engine clears it for
-  // schedules of the ring family that are not NCCL's rings (plan.cc).
+  // schedules of the ring family that are not NCCL's rings (plan.cc) and
+  // for point-to-point pairs (all_pairs_parts.h).
   bool ring_step = false;
 };
 

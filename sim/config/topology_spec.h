@@ -105,9 +105,9 @@ struct LinkClassSpec {
   // 0 = nothing. See link_classes.cc for the fitted value.
   double p2p_op_cost_s = 0;
   // For scale-out links: what each step of an NCCL ring under LL or LL128
-  // that crosses a link of this class costs beyond NCCL's ring network step
-  // latency (hwLatencies NET ring: 2.7 and 4.0 us) and step_latency; 0 =
-  // nothing. Not charged to trees, NVLSTree or Simple (see link_classes.cc
+  // that crosses a link of this class costs, in seconds, beyond NCCL's ring
+  // network step latency (hwLatencies NET ring: 2.7 and 4.0 us) and
+  // step_latency; 0 = nothing. Not charged to trees, NVLSTree or Simple (see link_classes.cc
   // for the fitted value and why).
   double ring_step_latency_s = 0;
 };

@@ -110,7 +110,8 @@ class LinkLoads {
 
 // Each link's facts as route_facts() reads them, in compact arrays (the
 // hop kind's class test compares strings): a route's facts are then the
-// same up to the order its latencies are added in (a few ulps).
+// same up to the order its latencies are added in (a few ulps). All but
+// ring_step_s, which point-to-point pairs never pay (PairCoster).
 class LinkFacts {
  public:
   explicit LinkFacts(const topology::Network& network) {

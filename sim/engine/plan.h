@@ -171,7 +171,8 @@ RouteFacts route_facts(const topology::Network& network, const std::vector<int>&
 RouteFacts join(const RouteFacts& a, const RouteFacts& b);
 
 // A transfer's latency (route latency + the protocol's step latency, + the
-// fabric's own step latency across the network under an NCCL protocol) and
+// fabric's own step latency across the network under an NCCL protocol, and
+// its ring step latency for an NCCL ring's step under LL/LL128) and
 // its rate cap across the network (window_rate_Bps; 0 = none), as
 // make_plan resolves every transfer.
 struct TransferTiming {
