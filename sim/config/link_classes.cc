@@ -43,13 +43,13 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // and 4.0 us). FITTED to one curve, the 2-node H100 ring all-reduce
       // of nccl-tests issue 309 at 1-64 MiB (LL128; grid 10-14 us: mean
       // |error| 7.2% at 10, 6.9% at 11, 6.6% at 12, 7.0% at 13, 8.0% at
-      // 14; 27.1% without it). NCCL's broadcast and reduce run on the ring
-      // too and pay it (not measured). Held out: the 2-node B200 RoCE all-gather at 1-8 MiB
-      // (Google Cloud A4) and the 2-node DGX A100 ring at 8 bytes (93 us,
-      // NVIDIA/nccl issue 812); docs/validation.md, "Ring network steps".
-      // Trees and NVLSTree do not pay it: their measured small-size curves
-      // are at or below collsim's already (the same cost there would make
-      // the 8-node H100 tree at 1-2 MiB 43-46% slow).
+      // 14; 27.1% without it). Held out: the 2-node B200 RoCE all-gather at
+      // 1-8 MiB (Google Cloud A4) and the 2-node DGX A100 ring at 8 bytes
+      // (93 us, NVIDIA/nccl issue 812); docs/validation.md, "Ring network
+      // steps". NCCL's broadcast and reduce run on the ring too and pay it
+      // (not measured). Trees and NVLSTree do not: their measured small-size
+      // curves are at or below collsim's already (the same cost there would
+      // make the 8-node H100 tree at 1-2 MiB 43-46% slow).
       {"infiniband", 0.94, 0, 0, 0, 0, 0, 0, 12e-6},
       {"ethernet", 0.94, 0, 0, 0, 0, 0, 0, 12e-6},
       // AWS EFA: one EFA NIC carries about 0.89 of its line rate in NCCL.

@@ -107,8 +107,8 @@ struct LinkClassSpec {
   // For scale-out links: what each step of an NCCL ring under LL or LL128
   // that crosses a link of this class costs, in seconds, beyond NCCL's ring
   // network step latency (hwLatencies NET ring: 2.7 and 4.0 us) and
-  // step_latency; 0 = nothing. Not charged to trees, NVLSTree or Simple (see link_classes.cc
-  // for the fitted value and why).
+  // step_latency; 0 = nothing. Not charged to trees, NVLSTree, Simple or
+  // point-to-point (see link_classes.cc for the fitted value and why).
   double ring_step_latency_s = 0;
 };
 
