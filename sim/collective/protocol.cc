@@ -131,7 +131,7 @@ ProtocolCosts protocol_costs(LatencyFamily family, Protocol protocol, HopKind ho
   const int h = static_cast<int>(hop);
   switch (family) {
     case LatencyFamily::kRing:
-      return {kBaseRing[p] * kUs, kHwRing[h][p] * kUs, kPayload[p], kWindow[p], 0, protocol != Protocol::kSimple};
+      return {kBaseRing[p] * kUs, kHwRing[h][p] * kUs, kPayload[p], kWindow[p]};
     case LatencyFamily::kTree:
       return {kBaseTree[p] * kUs, kHwTree[h][p] * kUs, kPayload[p], kWindow[p]};
     // NCCL models NVLS latency as one intra-node latency for the whole

@@ -41,10 +41,9 @@ struct ProtocolCosts {
   double window_bytes = 0;  // wire bytes in flight per connection; 0 = unbounded
   // Added to the launch latency once per rank of the collective (PAT only).
   double launch_latency_per_rank_s = 0;
-  // A ring under LL or LL128: its network steps pay the link class's
-  // ring_step_latency (config::LinkClassSpec) too. The engine clears it for
-  // schedules of the ring family that are not NCCL's rings (plan.cc) and
-  // for point-to-point pairs (all_pairs_parts.h).
+  // An NCCL ring under LL or LL128: its network steps pay the link class's
+  // ring_step_latency (config::LinkClassSpec) too. protocol_costs leaves it
+  // false; the engine sets it from the schedule (engine/plan.cc).
   bool ring_step = false;
 };
 

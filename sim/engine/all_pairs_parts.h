@@ -40,8 +40,6 @@ class PairCoster {
       p.overhead_s = s->protocol == collective::Protocol::kNone ? 0 : s->chunk_overhead_s;
       for (HopKind k : {HopKind::kNvlink, HopKind::kPcie, HopKind::kNet})
         p.costs[static_cast<std::size_t>(k)] = collective::protocol_costs(s->latency_family, s->protocol, k);
-      // Point-to-point pairs are not NCCL ring steps (plan.cc).
-      for (auto& c : p.costs) c.ring_step = false;
     }
   }
   // Costs `count` pairs over routes with the facts `route` (0: times one,
@@ -111,7 +109,7 @@ class LinkLoads {
 // Each link's facts as route_facts() reads them, in compact arrays (the
 // hop kind's class test compares strings): a route's facts are then the
 // same up to the order its latencies are added in (a few ulps). All but
-// ring_step_s, which point-to-point pairs never pay (PairCoster).
+// ring_step_s, which point-to-point pairs never pay (ProtocolCosts::ring_step).
 class LinkFacts {
  public:
   explicit LinkFacts(const topology::Network& network) {

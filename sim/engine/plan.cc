@@ -153,9 +153,6 @@ PlanBody plan_body(const topology::Network& network, const collective::Schedule&
 
 Expected<Plan> make_plan(const topology::Network& network, const std::vector<collective::Schedule>& schedules,
                          const RunOptions& options, const PlanChoices& choices) {
-  const bool keep_compact_all = choices.keep_compact, keep_all_pairs = choices.keep_all_pairs;
-  const bool defer_candidates = choices.defer_candidates, fifo_rings = choices.fifo_rings;
-  const double keep_compact_above = choices.keep_compact_above;
   Plan plan;
   plan.host_names = &network.endpoints();
   plan.links = &network.links();
@@ -173,7 +170,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   PlanBody body;  // of the last explicit schedule planned
   // Schedules whose transfers stay deferred: candidates among others.
   std::vector<char> deferrable(schedules.size(), 0);
-  if (defer_candidates && !options.record_transfers) {
+  if (choices.defer_candidates && !options.record_transfers) {
     for (const auto& list : options.choose_among)
       if (list.size() > 1)
         for (std::size_t si : list)
@@ -189,10 +186,11 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     const auto& s = collective::body_of(schedules, si);
     const collective::Protocol protocol = schedules[si].protocol;
     const std::vector<int>& rank_map = rank_map_of(options, si);
-    const bool keep_compact = keep_compact_all && s.transfer_count() > keep_compact_above;
-    // Only NCCL's rings pay the fabric's ring step latency, not the other
-    // schedules of the ring latency family (direct, rhd, hier).
-    const bool nccl_ring = s.algo == "ring";
+    const bool keep_compact = choices.keep_compact && s.transfer_count() > choices.keep_compact_above;
+    // Only NCCL's rings under LL/LL128 pay the fabric's ring step latency,
+    // not the other schedules of the ring latency family (direct, rhd, hier).
+    const bool ring_step =
+        s.algo == "ring" && (protocol == collective::Protocol::kLL || protocol == collective::Protocol::kLL128);
     if (rank_map.empty() && s.ranks > network.num_gpus()) {
       return make_error(
           fmt::format("{} needs {} ranks but the topology has {} GPUs", s.op, s.ranks, network.num_gpus()));
@@ -215,7 +213,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     };
     PlannedSchedule planned;
     planned.ranks = s.ranks;
-    if (s.all_pairs && keep_all_pairs) {
+    if (s.all_pairs && choices.keep_all_pairs) {
       planned.all_pairs = true;
       plan.schedules.push_back(std::move(planned));
       continue;
@@ -313,7 +311,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const RouteFacts& f = facts[static_cast<std::size_t>(route_at)];
       const std::vector<int>& route = plan.routes[static_cast<std::size_t>(route_at)].links;
       auto costs = collective::protocol_costs(s.latency_family, protocol, f.kind);
-      costs.ring_step = costs.ring_step && nccl_ring;
+      costs.ring_step = ring_step;
       // The schedule's chunk overhead (collective::Schedule::chunk_overhead_s)
       // is paid with the launch, under a protocol.
       const double overhead = protocol == collective::Protocol::kNone ? 0 : s.chunk_overhead_s;
@@ -408,7 +406,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     const bool keep_repeats = keep_compact && s.repeated();
     if (keep_repeats) planned.repeats = s.repeats;
     const bool to_expand = s.compact() || s.all_pairs || (s.repeated() && !keep_repeats);
-    const collective::Schedule expanded = to_expand ? collective::expand(s, fifo_rings) : collective::Schedule{};
+    const collective::Schedule expanded =
+        to_expand ? collective::expand(s, choices.fifo_rings) : collective::Schedule{};
     const collective::Schedule& e = to_expand ? expanded : s;
     const bool under_protocol = protocol != collective::Protocol::kNone;
     // What does not depend on the protocol (connections, channel shares,
