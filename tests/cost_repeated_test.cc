@@ -63,15 +63,17 @@ struct Pipeline {
     double last = 0;
     for (int k = 0; k < s.repeats; ++k) {
       previous = finish;
+      // The last copy is the remainder: its flows and periods scale.
+      const double scale = k + 1 == s.repeats ? s.last_copy_fraction : 1.0;
       for (std::size_t i = 0; i < n; ++i) {
         const auto& t = s.transfers[i];
         double ready = s.launch_latency_s;
         for (int d : t.deps) ready = std::max(ready, finish[static_cast<std::size_t>(d)]);
-        finish[i] = ready + t.route_latency_s + alone[i];
+        finish[i] = ready + t.route_latency_s + scale * alone[i];
         if (t.queue_after >= 0)
-          finish[i] = std::max(finish[i], finish[static_cast<std::size_t>(t.queue_after)] + period[i]);
+          finish[i] = std::max(finish[i], finish[static_cast<std::size_t>(t.queue_after)] + scale * period[i]);
         else if (k > 0)
-          finish[i] = std::max(finish[i], previous[static_cast<std::size_t>(tail[i])] + period[i]);
+          finish[i] = std::max(finish[i], previous[static_cast<std::size_t>(tail[i])] + scale * period[i]);
         last = std::max(last, finish[i]);
       }
     }
@@ -92,11 +94,12 @@ struct Pipeline {
 TEST(CostRepeated, OneTransferPerConnectionEqualsTheCopiesRecurrence) {
   std::mt19937 rng(7);
   for (int trial = 0; trial < 20; ++trial) {
-    const Pipeline p(rng, 30, 2 + trial % 7, 30, 0.4);
+    Pipeline p(rng, 30, 2 + trial % 7, 30, 0.4);
+    if (trial % 2) p.s.last_copy_fraction = 0.05 + 0.045 * trial;  // a remainder, 0.10 to 0.90
     const double expected = p.recurrence();
     const ScheduleResult r = p.cost();
     EXPECT_NEAR(r.time_s, expected, 1e-12 * expected) << trial;
-    EXPECT_DOUBLE_EQ(r.bytes_sent, 30.0 * p.s.repeats);
+    EXPECT_DOUBLE_EQ(r.bytes_sent, 30.0 * (p.s.repeats - 1 + p.s.last_copy_fraction));
   }
 }
 
@@ -109,6 +112,7 @@ TEST(CostRepeated, SharedConnectionsEqualTheCopiesRecurrence) {
   const int n = 40, connections = 6;
   for (int trial = 0; trial < 60; ++trial) {
     Pipeline p(rng, n, 2 + (trial * 37) % 199, 6, 0.5);
+    if (trial % 2) p.s.last_copy_fraction = 0.25;  // a remainder after the whole copies
     const bool paced = trial % 3 == 0;
     std::vector<int> last_on(connections, -1);
     for (int i = 0; i < n; ++i) {

@@ -18,7 +18,8 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
   const double hops_total = std::max<double>(1, static_cast<double>(hops.size()) * hops.front().size());
   const int fit = options.pipelined ? options.max_slices
                                     : static_cast<int>(std::clamp(options.max_transfers / hops_total, 1.0, 1e9));
-  const int slices = piece_count(channel_bytes, options.min_slice_bytes, std::min(options.max_slices, fit));
+  const ChunkPieces pieces = chunk_pieces(channel_bytes, options.min_slice_bytes, std::min(options.max_slices, fit));
+  const int slices = pieces.count;
   Schedule s = empty_schedule(op, "ring", ranks, bytes, channels * slices);
   s.root = root;
   // Slice-major order keeps deps and queue_after pointing backwards; every
@@ -28,6 +29,7 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
   if (options.pipelined && slices > 1) {
     s.repeats = slices;
     s.repeat_chunk_step = 1;
+    s.last_copy_fraction = pieces.last_fraction();  // whole chunks, then the remainder
   }
   std::size_t per_slice = 0;
   for (const auto& h : hops) per_slice += h.size();
@@ -39,7 +41,7 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
         Transfer t;
         t.src = hops[c][hop].first;
         t.dst = hops[c][hop].second;
-        t.bytes = channel_bytes / slices;
+        t.bytes = options.pipelined || slice + 1 < slices ? pieces.piece : pieces.last;
         t.chunk = c * slices + slice;
         t.action = action;
         const int here = static_cast<int>(s.transfers.size());

@@ -60,23 +60,25 @@ Schedule collnet_direct_allreduce(int ranks, double bytes, const std::vector<int
   }
   const int g = static_cast<int>(domains.front().size());
   const int nd = static_cast<int>(domains.size());
-  const int slices = piece_count(bytes / std::max(g, 1), params.min_slice_bytes, params.max_slices);
+  const ChunkPieces pieces = chunk_pieces(bytes / std::max(g, 1), params.min_slice_bytes, params.max_slices);
+  const int slices = pieces.count;  // whole chunks and the remainder
   Schedule s = empty_schedule("allreduce", "collnetdirect", ranks, bytes, g * slices);  // chunk c * slices + slice
   s.latency_family = LatencyFamily::kCollNet;
   if (ranks < 2) return s;
   s.helper_ranks = static_cast<int>(params.helper_endpoint.size());
   s.helper_endpoint = params.helper_endpoint;
-  const double piece = bytes / g / slices;
-  const double tree_piece = piece / params.efficiency;
   const int written = params.pipelined ? 1 : slices;
   if (params.pipelined) {
     s.repeats = slices;
     s.repeat_chunk_step = 1;
+    if (slices > 1) s.last_copy_fraction = pieces.last_fraction();
   }
   // Each connection carries one transfer per slice and rail: a rail's
   // copies queue behind each other, rails apart.
   QueuedAppender queued(s);
   for (int slice = 0; slice < written; ++slice) {
+    const double piece = params.pipelined || slice + 1 < slices ? pieces.piece : pieces.last;
+    const double tree_piece = piece / params.efficiency;
     for (int c = 0; c < g; ++c) {
       const int chunk = c * slices + slice;
       auto add = [&](int src, int dst, double b, Action action, DepList deps) {
@@ -119,24 +121,26 @@ Schedule nvls_collnet_allreduce(int ranks, double bytes, const std::vector<int>&
   const auto domains = group_by_domain(domain_of_rank);
   const int nd = static_cast<int>(domains.size());
   const int g = static_cast<int>(domains.front().size());
-  const int slices = piece_count(bytes / g, params.min_slice_bytes, params.max_slices);
+  const ChunkPieces pieces = chunk_pieces(bytes / g, params.min_slice_bytes, params.max_slices);
+  const int slices = pieces.count;                                             // whole chunks and the remainder
   Schedule s = empty_schedule("allreduce", "nvls", ranks, bytes, g * slices);  // chunk c * slices + slice
   s.latency_family = LatencyFamily::kNvls;
   // Helpers: the domains' NVSwitches, then the fabric's switches.
   s.helper_ranks = nd + static_cast<int>(params.helper_endpoint.size());
   s.helper_endpoint = params.domain_nvswitch;
   s.helper_endpoint.insert(s.helper_endpoint.end(), params.helper_endpoint.begin(), params.helper_endpoint.end());
-  const double piece = bytes / g / slices;
-  const double wire = piece / nvls_efficiency, tree_piece = piece / params.efficiency;
   const int written = params.pipelined ? 1 : slices;
   if (params.pipelined) {
     s.repeats = slices;
     s.repeat_chunk_step = 1;
+    if (slices > 1) s.last_copy_fraction = pieces.last_fraction();
   }
   // Streams: the NVLS stages queue apart, and each rail's tree apart.
   enum Stream { kLoad, kBack, kStore, kMulticast, kRail0 };
   QueuedAppender queued(s);
   for (int slice = 0; slice < written; ++slice) {
+    const double piece = params.pipelined || slice + 1 < slices ? pieces.piece : pieces.last;
+    const double wire = piece / nvls_efficiency, tree_piece = piece / params.efficiency;
     for (int c = 0; c < g; ++c) {
       const int chunk = c * slices + slice;
       auto add = [&](int stream, int src, int dst, double b, Action action, DepList deps, bool addend = false) {

@@ -186,13 +186,12 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
   const double half = bytes / g / 2;  // of a portion, on one tree
   const double nccl_piece =
       nccl_nvls_tree_chunk_bytes(options.tree_chunking, bytes, g) * options.tree_chunking.channels / 2.0;
-  const int slices = piece_count(half, nccl_piece, options.max_tree_slices);
+  const ChunkPieces pieces = chunk_pieces(half, nccl_piece, options.max_tree_slices);  // whole chunks, remainder
+  const int slices = pieces.count;
   Schedule s = empty_schedule("allreduce", "nvlstree", ranks, bytes, g * 2 * slices);  // (c, t, slice)
   s.latency_family = LatencyFamily::kNvlsTree;
   s.helper_ranks = nd;
   for (const auto& d : domains) s.helper_near_rank.push_back(d.front());
-  const double piece = half / slices;
-  const double wire = piece / efficiency;  // through the switch
 
   const TreeShape trees[2] = {tree_shape(binary_tree_parents(nd)), tree_shape(mirrored_tree_parents(nd))};
 
@@ -211,12 +210,16 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
   if (options.pipelined && slices > 1) {
     s.repeats = slices;
     s.repeat_chunk_step = 1;
+    s.last_copy_fraction = pieces.last_fraction();
   }
   // Per slice, portion and tree: each domain's loads, sum back, store and
   // multicast, and each tree edge up and down.
   s.transfers.reserve(static_cast<std::size_t>(written) * static_cast<std::size_t>(g) * 2 *
                       (static_cast<std::size_t>(nd) * (2 * static_cast<std::size_t>(g) + 2) + 2 * (nd - 1)));
   for (int slice = 0; slice < written; ++slice) {
+    // Pipelined, the written slice is a whole chunk (the last copy scales it).
+    const double piece = options.pipelined || slice + 1 < slices ? pieces.piece : pieces.last;
+    const double wire = piece / efficiency;  // through the switch
     for (int c = 0; c < g; ++c) {
       for (int t = 0; t < 2; ++t) {
         const int chunk = (c * 2 + t) * slices + slice;

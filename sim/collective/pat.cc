@@ -22,7 +22,8 @@ Schedule pat(Kind kind, int ranks, double bytes, const PatOptions& options) {
   const bool gather = kind == Kind::kAllGather;
   const int p = std::max(ranks, 1);
   const double block = bytes / p;
-  const int slices = piece_count(block, options.min_slice_bytes, options.max_slices);
+  const ChunkPieces pieces = chunk_pieces(block, options.min_slice_bytes, options.max_slices);
+  const int slices = pieces.count;  // whole chunks and the remainder
   Schedule s = empty_schedule(gather ? "allgather" : "reducescatter", "pat", ranks, bytes, slices * p);
   s.latency_family = LatencyFamily::kPat;
   if (ranks < 2) return s;
@@ -31,10 +32,10 @@ Schedule pat(Kind kind, int ranks, double bytes, const PatOptions& options) {
   if (options.pipelined) {
     s.repeats = slices;
     s.repeat_chunk_step = p;
+    if (slices > 1) s.last_copy_fraction = pieces.last_fraction();
   }
   s.transfers.reserve(static_cast<std::size_t>(written) * static_cast<std::size_t>(p) *
                       static_cast<std::size_t>(p - 1));
-  const double piece = block / slices;
   // The offsets each dimension carries, in the order a rank sends them.
   std::vector<std::vector<int>> offsets(static_cast<std::size_t>(D));
   for (int k = 0; k < D; ++k) {
@@ -68,7 +69,7 @@ Schedule pat(Kind kind, int ranks, double bytes, const PatOptions& options) {
           Transfer t;
           t.src = r;
           t.dst = gather ? (r + distance) % p : ((r - distance) % p + p) % p;
-          t.bytes = piece;
+          t.bytes = options.pipelined || slice + 1 < slices ? pieces.piece : pieces.last;
           t.chunk = slice * p + owner;
           t.action = gather ? Action::kCopy : Action::kReduce;
           if (gather) {

@@ -30,6 +30,26 @@ int piece_count(double bytes, double min_piece_bytes, int max_pieces) {
   return std::clamp(static_cast<int>(std::ceil(bytes / min_piece_bytes)), 1, std::max(1, max_pieces));
 }
 
+ChunkPieces chunk_pieces(double bytes, double chunk_bytes, int max_pieces) {
+  const double whole = bytes / chunk_bytes;
+  ChunkPieces p;
+  const double count = std::max(1.0, std::ceil(whole * (1 - 1e-9)));
+  if (count > std::max(1, max_pieces)) {
+    p.count = std::max(1, max_pieces);
+    p.piece = p.last = bytes / p.count;
+    return p;
+  }
+  p.count = static_cast<int>(count);
+  if (p.count == 1) {
+    p.piece = p.last = bytes;
+    return p;
+  }
+  p.piece = chunk_bytes;
+  p.last = bytes - (p.count - 1) * chunk_bytes;
+  if (p.last >= chunk_bytes) p.piece = p.last = bytes / p.count;  // a hair above whole chunks: equal
+  return p;
+}
+
 std::vector<std::vector<int>> group_by_domain(const std::vector<int>& domain_of_rank) {
   std::unordered_map<int, std::size_t> group_of;  // domain id -> index in members
   std::vector<std::vector<int>> members;
@@ -154,11 +174,13 @@ Schedule expand(const Schedule& s, bool fifo_rings) {
     const std::size_t n = s.transfers.size();
     const std::vector<int> tail = queue_tails(s.transfers);
     out.transfers.reserve(n * static_cast<std::size_t>(s.repeats));
+    out.last_copy_fraction = 1;
     for (int k = 1; k < s.repeats; ++k) {
       const int base = k * static_cast<int>(n);
       for (std::size_t i = 0; i < n; ++i) {
         Transfer t = s.transfers[i];
         t.chunk += k * s.repeat_chunk_step;
+        if (k + 1 == s.repeats) t.bytes *= s.last_copy_fraction;  // the remainder
         for (int& d : t.deps) d += base;
         t.queue_after = t.queue_after >= 0 ? t.queue_after + base : base - static_cast<int>(n) + tail[i];
         out.transfers.push_back(std::move(t));

@@ -86,13 +86,16 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
     while (std::floor(per_channel / slice_bytes) < steps * 64 / ppn && slice_bytes > 131072) slice_bytes /= 2;
     while (std::floor(per_channel / slice_bytes) < steps * 16 / ppn && slice_bytes > 32768) slice_bytes /= 2;
   }
-  const int slices = piece_count(bytes / channels, slice_bytes, most);
+  // Whole chunks and the remainder (schedule.h chunk_pieces): a size just
+  // above a whole number of chunks adds a small piece, not a pipeline of
+  // finer ones.
+  const ChunkPieces pieces = chunk_pieces(bytes / channels, slice_bytes, most);
+  const int slices = pieces.count;
   Schedule s =
       empty_schedule("allreduce", "tree", ranks, bytes, channels * slices);  // chunk = channel * slices + slice
   s.latency_family = LatencyFamily::kTree;
   if (ranks < 2) return s;
   const TreeShape trees[2] = {tree_shape(binary_tree_parents(nd)), tree_shape(mirrored_tree_parents(nd))};
-  const double piece = bytes / channels / slices;
   // Every slice of every channel goes up and down all ranks - 1 edges, the
   // same edges in the same order: pipelined, one slice is written and
   // repeated (its chunk is channel * slices + slice).
@@ -100,6 +103,7 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
   if (options.pipelined) {
     s.repeats = slices;
     s.repeat_chunk_step = 1;
+    if (slices > 1) s.last_copy_fraction = pieces.last_fraction();
   }
   s.transfers.reserve(static_cast<std::size_t>(channels) * static_cast<std::size_t>(written) * 2 *
                       static_cast<std::size_t>(ranks - 1));
@@ -117,7 +121,7 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
         auto add = [&](int src, int dst, Action action, DepList deps) {
           Transfer t{.src = src,
                      .dst = dst,
-                     .bytes = piece,
+                     .bytes = options.pipelined || slice + 1 < slices ? pieces.piece : pieces.last,
                      .chunk = chunk,
                      .action = action,
                      .deps = std::move(deps),

@@ -119,11 +119,12 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
   // the whole schedule / its rate (the time's second term above), and for
   // transfers their chain without queueing behind one another: copy 0 of
   // transfer i cannot finish before its deps' copy 0 and its own latency and
-  // flow time (pre), its last copy not before copies - 1 more flow times
-  // (a repeated schedule's copies of a transfer queue on its connection,
-  // compact_cost.h; a protocol's cap, such as the tree's per channel, sets
-  // the flow time), and what depends on it in the last copy not before
-  // that (post). O(transfers + deps); a pipeline's fill, its copies and its
+  // flow time (pre), its last copy not before copies - 2 more flow times
+  // and the last copy's own (a repeated schedule's copies of a transfer
+  // queue on its connection, compact_cost.h; a protocol's cap, such as the
+  // tree's per channel, sets the flow time; the last copy may be a
+  // remainder), and what depends on it in the last copy not before that
+  // (post). O(transfers + deps); a pipeline's fill, its copies and its
   // drain.
   // Bytes are summed per route first, then spread over its links (a tree
   // over 131,072 GPUs sends 4.2 M transfers over far fewer routes).
@@ -138,6 +139,9 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       b += bytes;
     };
     const double copies = std::max(1, s.repeats);
+    // The last copy of a pipeline is the remainder (plan.h
+    // last_copy_fraction): its bytes and flow times scale by it.
+    const double last = s.repeats > 1 ? s.last_copy_fraction : 1.0;
     const std::size_t n = s.num_transfers();
     pre.assign(n, 0.0);
     post.assign(n, 0.0);
@@ -145,7 +149,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     own.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       const detail::PlannedTransfer t = s.transfer(i);
-      add(t.route, t.bytes * copies);
+      add(t.route, t.bytes * (copies - 1 + last));
       flow[i] = t.bytes / detail::capped_rate(route_rate[static_cast<std::size_t>(t.route)], t.max_rate_Bps);
       own[i] = t.route_latency_s + flow[i];
       double ready = s.launch_latency_s;
@@ -154,10 +158,10 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     }
     double serial = 0;
     for (std::size_t i = n; i-- > 0;) {
-      const double through = own[i] + post[i];
+      const double through = own[i] - (1 - last) * flow[i] + post[i];  // in the last copy
       for (int d : s.deps_of(i))
         post[static_cast<std::size_t>(d)] = std::max(post[static_cast<std::size_t>(d)], through);
-      serial = std::max(serial, pre[i] + (copies - 1) * flow[i] + post[i]);
+      serial = std::max(serial, pre[i] + (copies - 2 + last) * flow[i] + post[i]);
     }
     // A compact schedule's passes: no pass ends before its slowest chain
     // of steps from the launch (compact_cost.h pass_chain_bound).

@@ -157,35 +157,40 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
     deps.insert(deps.end(), t.deps.begin(), t.deps.end());
   }
   dep_begin[n] = static_cast<int>(deps.size());
+  // The last copy is the channel's remainder (last_copy_fraction of every
+  // transfer's bytes): its flows and periods scale by it, its latencies do
+  // not. Copies 0 .. whole - 1 are identical.
+  const double last = s.last_copy_fraction;
+  const int whole = last < 1 ? s.repeats - 1 : s.repeats;
   std::vector<double> finish(n, s.launch_latency_s), previous(n, s.launch_latency_s);
   const bool one_per_connection =
       std::all_of(s.transfers.begin(), s.transfers.end(), [](const auto& t) { return t.queue_after < 0; });
+  // Copy 0, then (`moves` > 0) the copy `moves` later: a transfer finishes
+  // after its deps in its copy and its own time, or `moves` periods after
+  // the copy before reached it. `from` and `into` may be the same vector.
+  auto copy_pass = [&](const std::vector<double>& from, std::vector<double>& into, double moves) {
+    for (std::size_t i = 0; i < n; ++i) {
+      double ready = s.launch_latency_s;
+      for (int d = dep_begin[i]; d < dep_begin[i + 1]; ++d)
+        ready = std::max(ready, into[static_cast<std::size_t>(deps[static_cast<std::size_t>(d)])]);
+      into[i] = moves > 0 ? std::max(ready + own[i], from[i] + moves * period_s[i]) : ready + own[i];
+    }
+  };
   if (one_per_connection) {
     // Each transfer is its connection's only one in a copy (trees, chains):
     // a path through the copies follows deps within a copy and moves to the
     // next copy only at one transfer (its connection), gaining its period.
-    // The longest takes all copies - 1 moves at the transfer of longest
-    // period on a chain of deps: the last finish is the largest
-    // pre(i) + (copies - 1) x period(i) + post(i), pre and post being the
-    // chains up to and including i and after it in one copy. O(transfers +
-    // deps) instead of copies times that; equal to the recurrence below.
-    std::vector<double>& pre = finish;
-    std::vector<double>& post = previous;
-    std::fill(post.begin(), post.end(), 0.0);
-    for (std::size_t i = 0; i < n; ++i) {
-      double ready = s.launch_latency_s;
-      for (int d = dep_begin[i]; d < dep_begin[i + 1]; ++d)
-        ready = std::max(ready, pre[deps[static_cast<std::size_t>(d)]]);
-      pre[i] = ready + own[i];
+    // Among identical copies the longest makes all its moves at one
+    // transfer (the total is linear in how they are spread, so one of
+    // longest period on its chain), so the last whole copy's finishes come
+    // from two passes, in O(transfers + deps) instead of copies times that:
+    // copy 0, then every transfer either whole - 1 periods after copy 0
+    // reached it or after its deps. Equal to the recurrence below.
+    copy_pass(finish, finish, 0);
+    if (whole > 1) {
+      copy_pass(finish, previous, whole - 1);
+      finish.swap(previous);
     }
-    for (std::size_t i = n; i-- > 0;) {
-      const double through = own[i] + post[i];
-      for (int d = dep_begin[i]; d < dep_begin[i + 1]; ++d) {
-        double& p = post[static_cast<std::size_t>(deps[static_cast<std::size_t>(d)])];
-        p = std::max(p, through);
-      }
-    }
-    for (std::size_t i = 0; i < n; ++i) pre[i] += (s.repeats - 1) * period_s[i] + post[i];
   }
   // Steady state, checked every few copies with both sides of the answer:
   // no transfer's finish grows by more per copy than the most any grew in
@@ -202,7 +207,7 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
   // finish comes from it), that is the time, without the copies left.
   std::vector<double> after, cycle;
   double extra = 0;  // what the copies not run add
-  for (int k = 0; k < s.repeats && !one_per_connection; ++k) {
+  for (int k = 0; k < whole && !one_per_connection; ++k) {
     if (k >= 3 && (k & 3) == 3) {
       if (after.empty()) {
         after.assign(n, 0.0);
@@ -221,14 +226,14 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
         for (std::size_t i = 0; i < n; ++i)
           cycle[i] = period_s[i] + (behind[i] >= 0 ? cycle[static_cast<std::size_t>(behind[i])] : 0.0);
       }
-      const double left = s.repeats - k;
+      const double left = whole - k;
       double growth = 0, latest = 0, lower = 0;
       for (std::size_t i = 0; i < n; ++i) {
         growth = std::max(growth, finish[i] - previous[i]);
         latest = std::max(latest, finish[i]);
         if (behind[i] < 0) {  // a queue's head: its last transfer is -1 - behind
-          const auto last = static_cast<std::size_t>(-1 - behind[i]);
-          lower = std::max(lower, finish[last] + left * cycle[last] + after[last]);
+          const auto last_of_queue = static_cast<std::size_t>(-1 - behind[i]);
+          lower = std::max(lower, finish[last_of_queue] + left * cycle[last_of_queue] + after[last_of_queue]);
         }
       }
       const double upper = latest + left * growth;
@@ -254,10 +259,26 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
     }
   }
   double makespan = s.launch_latency_s;
+  for (std::size_t i = 0; i < n; ++i) makespan = std::max(makespan, finish[i]);
+  if (last < 1) {
+    // The remainder, after the last whole copy: its flows and periods
+    // scale by `last`. After a steady state cut short, it runs from the
+    // copy reached, and what the copies not run add (`extra`) shifts it
+    // too: exact when every transfer's finish moves by the same per copy.
+    std::vector<double>& rest = previous;
+    for (std::size_t i = 0; i < n; ++i) {
+      double ready = s.launch_latency_s;
+      for (int d = dep_begin[i]; d < dep_begin[i + 1]; ++d)
+        ready = std::max(ready, rest[static_cast<std::size_t>(deps[static_cast<std::size_t>(d)])]);
+      const int b = behind[i];
+      const double before = b >= 0 ? rest[static_cast<std::size_t>(b)] : finish[static_cast<std::size_t>(-1 - b)];
+      rest[i] = std::max(ready + own[i] - (1 - last) * alone_s[i], before + last * period_s[i]);
+      makespan = std::max(makespan, rest[i]);
+    }
+  }
   for (std::size_t i = 0; i < n; ++i) {
     const auto& t = s.transfers[i];
-    makespan = std::max(makespan, finish[i]);
-    const double bytes = t.bytes * s.repeats;
+    const double bytes = t.bytes * (whole + (last < 1 ? last : 0));
     for (int l : plan.routes[static_cast<std::size_t>(t.route)].links) link_bytes[static_cast<std::size_t>(l)] += bytes;
     r.bytes_sent += bytes;
     r.bytes_received += bytes;

@@ -404,7 +404,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     planned.phases.clear();
     // A kept pipeline plans one copy: every copy resolves the same way.
     const bool keep_repeats = keep_compact && s.repeated();
-    if (keep_repeats) planned.repeats = s.repeats;
+    if (keep_repeats) {
+      planned.repeats = s.repeats;
+      planned.last_copy_fraction = s.last_copy_fraction;
+    }
     const bool to_expand = s.compact() || s.all_pairs || (s.repeated() && !keep_repeats);
     const collective::Schedule expanded =
         to_expand ? collective::expand(s, choices.fifo_rings) : collective::Schedule{};

@@ -82,6 +82,9 @@ struct PlannedSchedule {
   // copy k's transfer i waits for copy k's deps and queues behind copy
   // k - 1's transfer i.
   int repeats = 1;
+  // The last copy carries this share of every transfer's bytes (the
+  // channel's remainder; collective::Schedule::last_copy_fraction), in (0, 1].
+  double last_copy_fraction = 1;
   // Every transfer runs at its channel's static share of its busiest link
   // (an NCCL protocol, every transfer on a channel): the shares never
   // oversubscribe a link, so max-min sharing gives each exactly its cap and
