@@ -129,5 +129,30 @@ TEST(CostRepeated, SharedConnectionsEqualTheCopiesRecurrence) {
   }
 }
 
+// A remainder after a steady state cut short: t3 finishes last when the
+// whole copies are cut but grows more slowly than t0's queue, so shifting
+// every finish by the queue's growth ran the remainder too late (21.1475
+// against the recurrence's 21.125; found in review).
+TEST(CostRepeated, ARemainderAfterACutSteadyStateEqualsTheRecurrence) {
+  std::mt19937 rng(1);
+  for (int copies : {12, 21, 60}) {
+    Pipeline p(rng, 4, copies, 0, 0.0);
+    const double latency[4] = {0, 0, 0, 0.97}, flow[4] = {1, 0, 0.9, 0.99};
+    auto storage = std::make_shared<std::vector<int>>(std::vector<int>{1});  // t2 after t1
+    p.s.dep_storage = storage;
+    p.s.launch_latency_s = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+      auto& t = p.s.transfers[i];
+      t.route_latency_s = latency[i];
+      t.deps = i == 2 ? std::span<const int>(storage->data(), 1) : std::span<const int>();
+      t.queue_after = i == 1 ? 0 : -1;
+      p.alone[i] = p.period[i] = flow[i];
+    }
+    p.s.last_copy_fraction = 0.25;
+    const double expected = p.recurrence();
+    EXPECT_NEAR(p.cost().time_s, expected, 1e-12 * expected) << copies << " copies";
+  }
+}
+
 }  // namespace
 }  // namespace collsim::engine

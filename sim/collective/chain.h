@@ -2,8 +2,9 @@
 // along root -> root+1 -> ... -> root-1 (broadcast) or root+1 -> ... -> root
 // (reduce), cut into slices; each rank forwards a slice as soon as it has it,
 // and slices queue in order on each connection (FIFO), so the chain fills
-// like a pipeline. On an idle uniform chain of p-1 hops with m slices of
-// s = n/m bytes the time is (p-1)(a + s b) + (m-1) s b.
+// like a pipeline. Slices are NCCL's whole chunks of C bytes and then the
+// remainder (schedule.h chunk_pieces); on an idle uniform chain of p-1 hops
+// the time is (p-1)(a + C b) + (n - C) b (n >= C).
 #pragma once
 
 #include <vector>

@@ -41,8 +41,8 @@ struct CollNetParams {
   // has none (NVLS with CollNet needs one everywhere).
   std::vector<int> domain_nvswitch;
   double efficiency = 1.0;  // the tree's links' sharp_efficiency: tree transfers carry bytes / it
-  // Named defaults, as the tree's (tree.h): slices of at least 512 KiB, at
-  // most 64 per portion, one slice repeated (false: written out).
+  // Named defaults, as the tree's (tree.h): slices of 512 KiB and the
+  // remainder, at most 64 per portion, one slice repeated (false: written out).
   double min_slice_bytes = 512.0 * 1024;
   int max_slices = 64;
   bool pipelined = true;

@@ -36,8 +36,8 @@
 namespace collsim::collective {
 
 struct PatOptions {
-  // Named defaults, as the tree's (tree.h): slices of at least 512 KiB
-  // (NCCL Simple's step: a 4 MiB buffer in 8 steps, src/init.cc) and at most
+  // Named defaults, as the tree's (tree.h): slices of 512 KiB and the
+  // remainder (NCCL Simple's step: a 4 MiB buffer in 8 steps, src/init.cc) and at most
   // 64 per block, bounding the transfers (p (p-1) per slice) while keeping
   // the pipeline fill about 1/slices of the time.
   double min_slice_bytes = 512.0 * 1024;

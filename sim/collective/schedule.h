@@ -116,7 +116,7 @@ struct Schedule {
   // start from the ranks' state at the phase's start. expand() turns them
   // into the transfers they stand for, in pass, step, position, slice order.
   std::vector<std::vector<RingPass>> ring_phases;
-  // Pipelined form (trees, chains, NVLSTree): when above 1, `transfers` are
+  // Pipelined form (trees, chains, NVLSTree, CollNet, PAT): when above 1, `transfers` are
   // one slice and the schedule is `repeats` copies of them, copy after
   // copy: every slice follows the same connections in the same order.
   // Copy k's transfer i carries chunk + k x repeat_chunk_step, its deps are
@@ -135,8 +135,8 @@ struct Schedule {
   // last one holding the remainder; src/device/all_reduce.h), so copies
   // 0 .. repeats - 2 are whole chunks and the last the remainder. A size a
   // little above a whole number of chunks then costs a little more, not a
-  // pipeline of finer pieces (which, cut evenly, made 8.5 MiB on a tree of
-  // 8 H100 nodes 39% faster than 8 MiB).
+  // pipeline of finer pieces (which, cut evenly, made 8.3 MiB on a tree of
+  // 8 H100 nodes 39% faster than 7.8 MiB).
   double last_copy_fraction = 1;
   // All-pairs form (direct all-to-all, direct.h): when true, `transfers` is
   // empty and the schedule is every ordered pair (src, dst) of ranks,

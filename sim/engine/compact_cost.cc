@@ -192,6 +192,23 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
       finish.swap(previous);
     }
   }
+  // The remainder copy after the last whole copy, whose finishes are
+  // `base`: its flows and periods scale by `last`, its latencies do not.
+  // Writes its finishes to `rest` and returns the latest.
+  auto remainder = [&](const std::vector<double>& base, std::vector<double>& rest) {
+    double latest = s.launch_latency_s;
+    rest.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      double ready = s.launch_latency_s;
+      for (int d = dep_begin[i]; d < dep_begin[i + 1]; ++d)
+        ready = std::max(ready, rest[static_cast<std::size_t>(deps[static_cast<std::size_t>(d)])]);
+      const int b = behind[i];
+      const double before = b >= 0 ? rest[static_cast<std::size_t>(b)] : base[static_cast<std::size_t>(-1 - b)];
+      rest[i] = std::max(ready + own[i] - (1 - last) * alone_s[i], before + last * period_s[i]);
+      latest = std::max(latest, rest[i]);
+    }
+    return latest;
+  };
   // Steady state, checked every few copies with both sides of the answer:
   // no transfer's finish grows by more per copy than the most any grew in
   // the last copy (the copies' map is monotone and moves by at most a
@@ -205,8 +222,14 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
   //           periods + after.
   // When the two meet (the slowest queue sets the pace and the latest
   // finish comes from it), that is the time, without the copies left.
-  std::vector<double> after, cycle;
-  double extra = 0;  // what the copies not run add
+  // With a remainder to run after them, the last whole copy's finishes are
+  // bounded too: each transfer's at most `that growth` per copy left above
+  // its finish now, and at least its queue's periods per copy left (a
+  // queue's member waits for the previous copy's tail and its own
+  // periods). The remainder run from both must meet as well.
+  std::vector<double> after, cycle, high, low, rest_high, rest_low;
+  double extra = 0;       // what the copies not run add
+  double cut_short = -1;  // the makespan, when copies and remainder were cut short
   for (int k = 0; k < whole && !one_per_connection; ++k) {
     if (k >= 3 && (k & 3) == 3) {
       if (after.empty()) {
@@ -238,8 +261,21 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
       }
       const double upper = latest + left * growth;
       if (upper - lower <= 1e-14 * upper) {
-        extra = upper - latest;
-        break;
+        if (last >= 1) {
+          extra = upper - latest;
+          break;
+        }
+        high.resize(n);
+        low.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          high[i] = finish[i] + left * growth;
+          low[i] = finish[i] + left * cycle[static_cast<std::size_t>(tail[i])];
+        }
+        const double most = remainder(high, rest_high), least = remainder(low, rest_low);
+        if (most - least <= 1e-14 * most) {
+          cut_short = std::max(upper, most);
+          break;
+        }
       }
     }
     finish.swap(previous);
@@ -260,21 +296,10 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
   }
   double makespan = s.launch_latency_s;
   for (std::size_t i = 0; i < n; ++i) makespan = std::max(makespan, finish[i]);
-  if (last < 1) {
-    // The remainder, after the last whole copy: its flows and periods
-    // scale by `last`. After a steady state cut short, it runs from the
-    // copy reached, and what the copies not run add (`extra`) shifts it
-    // too: exact when every transfer's finish moves by the same per copy.
-    std::vector<double>& rest = previous;
-    for (std::size_t i = 0; i < n; ++i) {
-      double ready = s.launch_latency_s;
-      for (int d = dep_begin[i]; d < dep_begin[i + 1]; ++d)
-        ready = std::max(ready, rest[static_cast<std::size_t>(deps[static_cast<std::size_t>(d)])]);
-      const int b = behind[i];
-      const double before = b >= 0 ? rest[static_cast<std::size_t>(b)] : finish[static_cast<std::size_t>(-1 - b)];
-      rest[i] = std::max(ready + own[i] - (1 - last) * alone_s[i], before + last * period_s[i]);
-      makespan = std::max(makespan, rest[i]);
-    }
+  if (cut_short >= 0) {
+    makespan = cut_short;
+  } else if (last < 1) {
+    makespan = std::max(makespan, remainder(finish, previous));
   }
   for (std::size_t i = 0; i < n; ++i) {
     const auto& t = s.transfers[i];

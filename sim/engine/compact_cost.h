@@ -46,13 +46,16 @@ void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& t
 // at once, as a full pipeline keeps them; alone_s on an idle fabric):
 // copy k's transfer i finishes at
 //   max(ready + route latency + alone_s[i], copy k - 1's finish of i + period_s[i]),
-// ready being the launch latency or the latest of its deps in copy k. With
+// ready being the launch latency or the latest of its deps in copy k; in
+// the last copy, when it is a remainder (last_copy_fraction f < 1),
+// alone_s[i] and period_s[i] scale by f (route latencies do not). With
 // period_s = alone_s this is the expanded schedule's own rule (a transfer
 // starts after its deps' arrival and its connection's previous transfer),
 // in O(copies x (transfers + deps)) time and O(transfers) memory; when no
 // connection carries two transfers of a copy, in O(transfers + deps); and
 // once one connection's queue sets the pace of every later copy (bounds
-// from above and below meet within 1e-14), the copies left are added
+// from above and below meet within 1e-14, and so do the remainder's run
+// from the last whole copy's bounded finishes), the copies left are added
 // without running them. Sets
 // r.time_s (the last finish), adds r.bytes_sent and r.bytes_received and
 // each link's bytes, over every copy.
