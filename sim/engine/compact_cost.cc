@@ -267,9 +267,11 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
         }
         high.resize(n);
         low.resize(n);
+        std::vector<int> queue_tail(n);  // the last transfer of i's queue (tail: heads only)
         for (std::size_t i = 0; i < n; ++i) {
+          queue_tail[i] = behind[i] >= 0 ? queue_tail[static_cast<std::size_t>(behind[i])] : -1 - behind[i];
           high[i] = finish[i] + left * growth;
-          low[i] = finish[i] + left * cycle[static_cast<std::size_t>(tail[i])];
+          low[i] = finish[i] + left * cycle[static_cast<std::size_t>(queue_tail[i])];
         }
         const double most = remainder(high, rest_high), least = remainder(low, rest_low);
         if (most - least <= 1e-14 * most) {
