@@ -41,7 +41,7 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
         Transfer t;
         t.src = hops[c][hop].first;
         t.dst = hops[c][hop].second;
-        t.bytes = options.pipelined || slice + 1 < slices ? pieces.piece : pieces.last;
+        t.bytes = pieces.slice_bytes(slice, options.pipelined);
         t.chunk = c * slices + slice;
         t.action = action;
         const int here = static_cast<int>(s.transfers.size());

@@ -71,13 +71,13 @@ Schedule collnet_direct_allreduce(int ranks, double bytes, const std::vector<int
   if (params.pipelined) {
     s.repeats = slices;
     s.repeat_chunk_step = 1;
-    if (slices > 1) s.last_copy_fraction = pieces.last_fraction();
+    s.last_copy_fraction = pieces.last_fraction();
   }
   // Each connection carries one transfer per slice and rail: a rail's
   // copies queue behind each other, rails apart.
   QueuedAppender queued(s);
   for (int slice = 0; slice < written; ++slice) {
-    const double piece = params.pipelined || slice + 1 < slices ? pieces.piece : pieces.last;
+    const double piece = pieces.slice_bytes(slice, params.pipelined);
     const double tree_piece = piece / params.efficiency;
     for (int c = 0; c < g; ++c) {
       const int chunk = c * slices + slice;
@@ -133,13 +133,13 @@ Schedule nvls_collnet_allreduce(int ranks, double bytes, const std::vector<int>&
   if (params.pipelined) {
     s.repeats = slices;
     s.repeat_chunk_step = 1;
-    if (slices > 1) s.last_copy_fraction = pieces.last_fraction();
+    s.last_copy_fraction = pieces.last_fraction();
   }
   // Streams: the NVLS stages queue apart, and each rail's tree apart.
   enum Stream { kLoad, kBack, kStore, kMulticast, kRail0 };
   QueuedAppender queued(s);
   for (int slice = 0; slice < written; ++slice) {
-    const double piece = params.pipelined || slice + 1 < slices ? pieces.piece : pieces.last;
+    const double piece = pieces.slice_bytes(slice, params.pipelined);
     const double wire = piece / nvls_efficiency, tree_piece = piece / params.efficiency;
     for (int c = 0; c < g; ++c) {
       const int chunk = c * slices + slice;

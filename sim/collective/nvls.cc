@@ -217,8 +217,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
   s.transfers.reserve(static_cast<std::size_t>(written) * static_cast<std::size_t>(g) * 2 *
                       (static_cast<std::size_t>(nd) * (2 * static_cast<std::size_t>(g) + 2) + 2 * (nd - 1)));
   for (int slice = 0; slice < written; ++slice) {
-    // Pipelined, the written slice is a whole chunk (the last copy scales it).
-    const double piece = options.pipelined || slice + 1 < slices ? pieces.piece : pieces.last;
+    const double piece = pieces.slice_bytes(slice, options.pipelined);
     const double wire = piece / efficiency;  // through the switch
     for (int c = 0; c < g; ++c) {
       for (int t = 0; t < 2; ++t) {

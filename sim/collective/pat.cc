@@ -32,7 +32,7 @@ Schedule pat(Kind kind, int ranks, double bytes, const PatOptions& options) {
   if (options.pipelined) {
     s.repeats = slices;
     s.repeat_chunk_step = p;
-    if (slices > 1) s.last_copy_fraction = pieces.last_fraction();
+    s.last_copy_fraction = pieces.last_fraction();
   }
   s.transfers.reserve(static_cast<std::size_t>(written) * static_cast<std::size_t>(p) *
                       static_cast<std::size_t>(p - 1));
@@ -69,7 +69,7 @@ Schedule pat(Kind kind, int ranks, double bytes, const PatOptions& options) {
           Transfer t;
           t.src = r;
           t.dst = gather ? (r + distance) % p : ((r - distance) % p + p) % p;
-          t.bytes = options.pipelined || slice + 1 < slices ? pieces.piece : pieces.last;
+          t.bytes = pieces.slice_bytes(slice, options.pipelined);
           t.chunk = slice * p + owner;
           t.action = gather ? Action::kCopy : Action::kReduce;
           if (gather) {

@@ -280,6 +280,10 @@ struct ChunkPieces {
   double last = 0;
   // last / piece: Schedule::last_copy_fraction when pipelined.
   double last_fraction() const { return piece > 0 ? last / piece : 1.0; }
+  // The bytes of written slice `slice`: pipelined, the one slice written is
+  // a whole piece (the last copy scales it); written out, the last slice is
+  // the remainder.
+  double slice_bytes(int slice, bool pipelined) const { return pipelined || slice + 1 < count ? piece : last; }
 };
 ChunkPieces chunk_pieces(double bytes, double chunk_bytes, int max_pieces);
 

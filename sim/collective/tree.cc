@@ -103,7 +103,7 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
   if (options.pipelined) {
     s.repeats = slices;
     s.repeat_chunk_step = 1;
-    if (slices > 1) s.last_copy_fraction = pieces.last_fraction();
+    s.last_copy_fraction = pieces.last_fraction();
   }
   s.transfers.reserve(static_cast<std::size_t>(channels) * static_cast<std::size_t>(written) * 2 *
                       static_cast<std::size_t>(ranks - 1));
@@ -121,7 +121,7 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
         auto add = [&](int src, int dst, Action action, DepList deps) {
           Transfer t{.src = src,
                      .dst = dst,
-                     .bytes = options.pipelined || slice + 1 < slices ? pieces.piece : pieces.last,
+                     .bytes = pieces.slice_bytes(slice, options.pipelined),
                      .chunk = chunk,
                      .action = action,
                      .deps = std::move(deps),
