@@ -227,7 +227,7 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
   // its finish now, and at least its queue's periods per copy left (a
   // queue's member waits for the previous copy's tail and its own
   // periods). The remainder run from both must meet as well.
-  std::vector<double> after, cycle, high, low, rest_high, rest_low;
+  std::vector<double> after, cycle, queue_cycle, high, low, rest_high, rest_low;
   double extra = 0;       // what the copies not run add
   double cut_short = -1;  // the makespan, when copies and remainder were cut short
   for (int k = 0; k < whole && !one_per_connection; ++k) {
@@ -248,6 +248,14 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
         }
         for (std::size_t i = 0; i < n; ++i)
           cycle[i] = period_s[i] + (behind[i] >= 0 ? cycle[static_cast<std::size_t>(behind[i])] : 0.0);
+        if (last < 1) {  // each transfer's whole queue's periods (queue_tails names the tail for heads only)
+          std::vector<int> queue_tail(n);
+          queue_cycle.resize(n);
+          for (std::size_t i = 0; i < n; ++i) {
+            queue_tail[i] = behind[i] >= 0 ? queue_tail[static_cast<std::size_t>(behind[i])] : -1 - behind[i];
+            queue_cycle[i] = cycle[static_cast<std::size_t>(queue_tail[i])];
+          }
+        }
       }
       const double left = whole - k;
       double growth = 0, latest = 0, lower = 0;
@@ -267,11 +275,9 @@ void cost_repeated(const Plan& plan, const PlannedSchedule& s, const std::vector
         }
         high.resize(n);
         low.resize(n);
-        std::vector<int> queue_tail(n);  // the last transfer of i's queue (tail: heads only)
         for (std::size_t i = 0; i < n; ++i) {
-          queue_tail[i] = behind[i] >= 0 ? queue_tail[static_cast<std::size_t>(behind[i])] : -1 - behind[i];
           high[i] = finish[i] + left * growth;
-          low[i] = finish[i] + left * cycle[static_cast<std::size_t>(queue_tail[i])];
+          low[i] = finish[i] + left * queue_cycle[i];
         }
         const double most = remainder(high, rest_high), least = remainder(low, rest_low);
         if (most - least <= 1e-14 * most) {
