@@ -9,6 +9,7 @@
 #include <numeric>
 #include <string>
 
+#include "engine_support.h"
 #include "sim/collective/chain.h"
 #include "sim/collective/check.h"
 #include "sim/collective/nvls.h"
@@ -19,6 +20,7 @@
 namespace collsim::collective {
 namespace {
 
+using collsim::testing::run_schedules;
 using collsim::testing::topology_from_file;
 using collsim::testing::topology_from_text;
 
@@ -89,15 +91,6 @@ TEST(ChunkPieces, PipelinedRemainderExpandsToTheScheduleWrittenOut) {
   EXPECT_TRUE(check_schedule(Op::kAllReduce, tree).ok());
 }
 
-std::vector<engine::ScheduleResult> run(const std::string& backend_name, const topology::Network& net,
-                                        const std::vector<Schedule>& schedules) {
-  auto backend = engine::make_backend(backend_name);
-  EXPECT_TRUE(backend.ok());
-  auto results = (*backend)->run(net, schedules, engine::RunOptions{});
-  EXPECT_TRUE(results.ok()) << results.error().to_string();
-  return results.ok() ? *results : std::vector<engine::ScheduleResult>(schedules.size());
-}
-
 // A chain of H hops at one rate B and latency a per hop, fed k whole
 // chunks C and a remainder r (n = k C + r): a proportionate flow shop,
 //   t = H a + n / B + (H - 1) C / B,
@@ -117,7 +110,7 @@ links:
   for (const char* backend : {"simgrid", "analytical"}) {
     const Schedule s = chain_broadcast(4, n, 0);
     ASSERT_EQ(s.repeats, 3);
-    const auto r = run(backend, net, {s});
+    const auto r = run_schedules(backend, net, {s});
     EXPECT_NEAR(r[0].time_s, expected, 1e-12) << backend;
     EXPECT_NEAR(r[0].bytes_sent, H * n, 1e-3) << backend;
   }
@@ -147,7 +140,7 @@ TEST(ChunkRemainder, TimeNeverFallsAsTheBufferGrows) {
   }
   for (const char* backend : {"simgrid", "analytical"}) {
     for (const auto* list : {&trees, &nvls_trees}) {
-      const auto r = run(backend, net, *list);
+      const auto r = run_schedules(backend, net, *list);
       for (std::size_t i = 1; i < r.size(); ++i) {
         if (sizes[i] < sizes[i - 1]) continue;
         const double slack = std::string(backend) == "simgrid" ? 1e-3 : 1e-12;

@@ -3,6 +3,7 @@
 // on both backends.
 #include <gtest/gtest.h>
 
+#include "engine_support.h"
 #include "sim/collective/nvls.h"
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
@@ -11,16 +12,8 @@
 namespace collsim::engine {
 namespace {
 
+using collsim::testing::run_schedules;
 using collsim::testing::topology_from_text;
-
-std::vector<ScheduleResult> run(const std::string& backend_name, const topology::Network& net,
-                                const std::vector<collective::Schedule>& schedules) {
-  auto backend = make_backend(backend_name);
-  EXPECT_TRUE(backend.ok());
-  auto results = (*backend)->run(net, schedules, RunOptions{});
-  EXPECT_TRUE(results.ok()) << results.error().to_string();
-  return results.ok() ? *results : std::vector<ScheduleResult>(schedules.size());
-}
 
 TEST(NvlsEngines, NvlsIsBoundByTheSwitchReductionEngines) {
   // The switch adds p - 1 inputs per reduced element, n (p - 1) bytes in all,
@@ -38,10 +31,10 @@ links:
 )"));
   ASSERT_DOUBLE_EQ(net.nvls_reduction_rate_Bps(4), 100e9);
   const double bound = 3 * n / 100e9;
-  const auto simulated = run("simgrid", net, {collective::nvls_allreduce(4, n, 1.0)});
+  const auto simulated = run_schedules("simgrid", net, {collective::nvls_allreduce(4, n, 1.0)});
   EXPECT_GE(simulated[0].time_s, bound * (1 - 1e-9));
   EXPECT_LE(simulated[0].time_s, bound * 1.05);
-  const auto analytical = run("analytical", net, {collective::nvls_allreduce(4, n, 1.0)});
+  const auto analytical = run_schedules("analytical", net, {collective::nvls_allreduce(4, n, 1.0)});
   EXPECT_NEAR(analytical[0].time_s, bound, 1e-9 * bound);
 }
 
@@ -67,7 +60,7 @@ TEST(NvlsEngines, NvlsTreeReductionEnginesCapOnlyTheLoads) {
     ASSERT_TRUE(topo.ok());
     const topology::Network net(*topo);
     EXPECT_EQ(net.nvls_reduction_rate_Bps(16) > 0, with_engines == 1);
-    time_s[with_engines] = run("analytical", net, {*schedule})[0].time_s;
+    time_s[with_engines] = run_schedules("analytical", net, {*schedule})[0].time_s;
   }
   EXPECT_NEAR(time_s[1], time_s[0], 1e-9 * time_s[0]);
 }
