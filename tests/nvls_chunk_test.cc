@@ -64,7 +64,10 @@ TEST(NvlsChunks, EachChunkBelow128KiBCostsItsChannel) {
   EXPECT_NEAR(nvls_chunk_overhead_s(h100, 64 * MiB, 8), 32e-6, 1e-15);
   EXPECT_EQ(nvls_chunk_overhead_s(h100, GiB, 8), 0);
   EXPECT_EQ(nvls_chunk_overhead_s(nccl_nvls_chunking("h100", 0), MiB, 8), 0);  // no cost
-  // The schedule carries it; NVLSTree (its own chunks) does not.
+  // The schedule carries it, and NVLSTree its own chunks' (NCCL's rule,
+  // enqueue.cc calcCollChunking: 16 channels x 4 heads = 64 at once, 8 MiB
+  // under 4 x 64 x 128 KiB: 64 KiB chunks): 512 KiB per channel, 8 - 4
+  // chunks, 4 us.
   collective::AlgoParams params;
   params.nvls_efficiency = 0.85;
   params.nvls_chunk_cost_s = 1e-6;
@@ -75,7 +78,24 @@ TEST(NvlsChunks, EachChunkBelow128KiBCostsItsChannel) {
   params.domain_of_rank = {0, 0, 0, 0, 1, 1, 1, 1};
   auto tree = collective::build_schedule(collective::Op::kAllReduce, "nvlstree", 8, 8 * MiB, params);
   ASSERT_TRUE(tree.ok()) << tree.error().to_string();
-  EXPECT_EQ(tree->chunk_overhead_s, 0);
+  EXPECT_NEAR(tree->chunk_overhead_s, 4e-6, 1e-15);
+}
+
+// NVLSTree's NVLS stages pay the same cost per chunk (nvls.h
+// nvls_tree_chunk_overhead_s): NCCL caps its chunk at 64 KiB from 4 nodes,
+// so 8 H100 nodes pay at 512 MiB, 2 us x 32 MiB per channel x (1 / 64 KiB
+// - 1 / 128 KiB) = 512 us, where 2 nodes at 1 GiB (128 KiB chunks) pay
+// nothing; on both backends.
+TEST(NvlsChunks, NvlsTreePaysForItsChunksBelow128KiB) {
+  for (const char* backend : {"simgrid", "analytical"}) {
+    auto time_us = [&](const std::string& nodes, const std::string& size, const std::string& cost) {
+      return testing::collective_time_us(
+          "-t tests/validation/topologies/h100-ib400-" + nodes + "node.yaml --algo nvlstree --nccl 2.27.3 -b " + size +
+          " -e " + size + " --backend " + backend + " --set link_classes.nvlink4.nvls_chunk_cost=" + cost);
+    };
+    EXPECT_NEAR(time_us("8", "512M", "2us") - time_us("8", "512M", "0s"), 512.0, 0.02) << backend;
+    EXPECT_NEAR(time_us("2", "1G", "2us"), time_us("2", "1G", "0s"), 0.02) << backend;
+  }
 }
 
 // Through the CLI, on both backends: the link class's cost (nvlink4, the

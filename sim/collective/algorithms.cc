@@ -144,6 +144,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     options.tree_chunking =
         nccl_nvls_tree_chunking(params.gpu_model, static_cast<int>(domains.size()),
                                 domains.empty() ? ranks : static_cast<int>(domains.front().size()), params.nccl);
+    options.chunking.chunk_cost_s = params.nvls_chunk_cost_s;
     return nvls_tree_allreduce(ranks, bytes, params.nvls_efficiency, params.domain_of_rank, options);
   }
   if (algo == "collnetdirect" && op == Op::kAllReduce) {

@@ -63,6 +63,14 @@ double nccl_nvls_tree_chunk_bytes(const NvlsTreeChunking& chunking, double bytes
   return chunk;
 }
 
+double nvls_tree_chunk_overhead_s(const NvlsTreeChunking& chunking, double chunk_cost_s, double bytes,
+                                  int gpus_per_domain) {
+  if (!(chunk_cost_s > 0) || !(bytes > 0) || chunking.channels < 1) return 0;
+  const double chunk = nccl_nvls_tree_chunk_bytes(chunking, bytes, gpus_per_domain);
+  const double per_channel = bytes / chunking.channels;
+  return chunk_cost_s * std::max(0.0, per_channel / chunk - per_channel / NvlsChunking{}.max_chunk_bytes);
+}
+
 NvlsChunking nccl_nvls_chunking(std::string_view gpu_model, double chunk_cost_s, NcclRelease release) {
   NvlsChunking out;
   if (nccl_arch(gpu_model) == NcclArch::kBlackwell) out.channels = release < NcclRelease{2, 27, 0} ? 32 : 24;
@@ -190,6 +198,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
   const int slices = pieces.count;
   Schedule s = empty_schedule("allreduce", "nvlstree", ranks, bytes, g * 2 * slices);  // (c, t, slice)
   s.latency_family = LatencyFamily::kNvlsTree;
+  s.chunk_overhead_s = nvls_tree_chunk_overhead_s(options.tree_chunking, options.chunking.chunk_cost_s, bytes, g);
   s.helper_ranks = nd;
   for (const auto& d : domains) s.helper_near_rank.push_back(d.front());
 

@@ -50,6 +50,17 @@ NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains
 // The chunk NCCL uses for an all-reduce of `bytes` per rank (see above).
 double nccl_nvls_tree_chunk_bytes(const NvlsTreeChunking& chunking, double bytes, int gpus_per_domain);
 
+// What NVLSTree's chunks cost beyond their bytes, in seconds: each channel
+// runs every chunk through the same NVLS stages as NVLS inside one domain,
+// so a chunk smaller than NVLS's 128 KiB costs it `chunk_cost_s` (the link
+// class's nvls_chunk_cost, NvlsChunking below), and the channels pay it
+// together: chunk_cost_s x bytes / channels x (1 / chunk - 1 / 128 KiB),
+// with the chunk above. NCCL caps NVLSTree's chunk at 64 KiB from 4 domains
+// (every release from 2.19.3; Hopper still in 2.30), so large buffers pay
+// it there. 0 without a cost or for chunks of 128 KiB and more.
+double nvls_tree_chunk_overhead_s(const NvlsTreeChunking& chunking, double chunk_cost_s, double bytes,
+                                  int gpus_per_domain);
+
 // NCCL's NVLS chunks inside one NVLink domain (NCCL 2.18.5 to 2.30.7,
 // calcCollChunking in src/enqueue.cc; channels from src/transport/nvls.cc):
 // `channels` CTAs each take one chunk of every head's (GPU's) portion in
@@ -104,7 +115,8 @@ struct NvlsOptions {
   // piece, a fill of about 0.5% of the time.
   NvlsTreeChunking tree_chunking{};
   int max_tree_slices = 256;
-  // NVLS inside one domain: NCCL's chunks and what they cost (above).
+  // NVLS inside one domain: NCCL's chunks and what they cost (above);
+  // NVLSTree reads its chunk_cost_s (nvls_tree_chunk_overhead_s).
   NvlsChunking chunking{};
   // NVLSTree: one slice's transfers repeated (Schedule::repeats); false:
   // every slice written out (what expand() gives).

@@ -19,6 +19,9 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // 8 GiB (NCCL 2.18.5; grid 0.40-1.30 us: mean |error| 4.7% at 0.95-1.05,
       // 6.8% at 0.6, 5.3% at 1.3); held out: the same curve measured by
       // Together under NCCL 2.26.2 (docs/validation-nvls.md, "NVLS chunks").
+      // NVLSTree's NVLS stages pay it too (its chunk is 64 KiB from 4
+      // nodes); held out: the 8-node H100 curve of nccl-tests issue 309,
+      // 64-512 MiB from +14..+22% to +8..+16% (docs/validation-more-curves.md).
       {"nvlink4", 0.822, 0.85, 0, 0, 0, 1.0e-6},
       // NVLink5 (B200/GB200): no measurement in calibration.yaml. NCCL's model
       // SM100_NVLINK_BW 40.1 of 50 GB/s per link = 0.802 (NCCL src/graph/topo.h).
