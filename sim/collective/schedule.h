@@ -96,9 +96,10 @@ struct Schedule {
   Protocol protocol = Protocol::kNone;
   LatencyFamily latency_family = LatencyFamily::kRing;
   // Time the collective spends beyond its bytes on its chunks (NVLS and
-  // NVLSTree: nvls.h NvlsChunking, nvls_tree_chunk_overhead_s) or its proxy's network operations (all-to-all,
-  // send/recv: direct.h), paid once before any transfer under a protocol (the engine adds it to the launch latency); 0
-  // = none, and nothing under Protocol::kNone.
+  // NVLSTree: nvls.h NvlsChunking, nvls_tree_chunk_overhead_s) or its
+  // proxy's network operations (all-to-all, send/recv: direct.h), paid once
+  // before any transfer under a protocol (the engine adds it to the launch
+  // latency); 0 = none, and nothing under Protocol::kNone.
   double chunk_overhead_s = 0;
   // NCCL's point-to-point transport (all-to-all, send/recv): its transfers
   // take Network::p2p_route (PXN) instead of the collective route.
