@@ -81,6 +81,48 @@ TEST(NvlsChunks, EachChunkBelow128KiBCostsItsChannel) {
   EXPECT_NEAR(tree->chunk_overhead_s, 4e-6, 1e-15);
 }
 
+// NCCL_NVLS_CHUNKSIZE and NCCL_NVLSTREE_MAX_CHUNKSIZE (`nccl:`), as AWS's
+// plugin sets them on p5 (512 KiB): NCCL starts from these chunks and
+// halves them by the same rules (enqueue.cc calcCollChunking). NVLSTree on
+// 8 nodes at 512 MiB: 512 MiB < 32 x (16 x 8) x 512 KiB, so 256 KiB chunks,
+// which cost nothing (the default's 64 KiB cost 512 us at 2 us); NVLS on
+// one node at 1 GiB: 1 GiB < 64 x 128 x 512 KiB, so 64 KiB chunks, 1 GiB /
+// 16 x (1 / 64 KiB - 1 / 128 KiB) = 512 chunks' cost, where the default's
+// 128 KiB cost nothing. On both backends (the NVLS overhead on SimGrid
+// only: the analytical backend's load bound, which leaves out the launch
+// latency, absorbs part of an overhead this large).
+TEST(NvlsChunks, NcclsChunkSizeSettingsChangeTheChunks) {
+  const std::string plugin = " --set nccl.nvls_chunksize=512K --set nccl.nvlstree_max_chunksize=512K";
+  for (const char* backend : {"simgrid", "analytical"}) {
+    auto time_us = [&](const std::string& args, const std::string& cost) {
+      return testing::collective_time_us(args + " --nccl 2.27.3 --backend " + backend +
+                                         " --set link_classes.nvlink4.nvls_chunk_cost=" + cost);
+    };
+    const std::string tree = "-t tests/validation/topologies/h100-ib400-8node.yaml --algo nvlstree -b 512M -e 512M";
+    EXPECT_NEAR(time_us(tree + plugin, "2us"), time_us(tree + plugin, "0s"), 0.02) << backend;
+    const std::string nvls = "-t topologies/hgx-h100.yaml --algo nvls --proto Simple -b 1G -e 1G";
+    if (std::string(backend) == "simgrid") {
+      EXPECT_NEAR(time_us(nvls + plugin, "2us") - time_us(nvls + plugin, "0s"), 1024.0, 0.02) << backend;
+    }
+    EXPECT_NEAR(time_us(nvls, "2us"), time_us(nvls, "0s"), 0.02) << backend;
+  }
+  const std::string base =
+      "name: t\ndevices:\n  - {name: g, kind: gpu, count: 2}\n  - {name: sw, kind: switch}\nlinks:\n"
+      "  - {from: g, to: sw, rate: 100GB/s, latency: 0s, class: nvlink4}\n";
+  for (const char* bad : {"nccl: {nvls_chunksize: 1K}\n", "nccl: {nvlstree_max_chunksize: 128M}\n"}) {
+    auto spec = config::load_topology_text(base + bad, "t.yaml");
+    ASSERT_FALSE(spec.ok()) << bad;
+    EXPECT_NE(spec.error().to_string().find("expected a size from 4 KiB to 64 MiB"), std::string::npos)
+        << spec.error().to_string();
+    EXPECT_NE(spec.error().to_string().find("t.yaml:"), std::string::npos) << spec.error().to_string();
+  }
+  auto fine =
+      config::load_topology_text(base + "nccl: {nvls_chunksize: 512K, nvlstree_max_chunksize: 262144}\n", "t.yaml");
+  ASSERT_TRUE(fine.ok()) << fine.error().to_string();
+  EXPECT_DOUBLE_EQ(fine->nccl.nvls_chunksize, 524288);
+  EXPECT_DOUBLE_EQ(fine->nccl.nvlstree_max_chunksize, 262144);
+}
+
 // NVLSTree's NVLS stages pay the same cost per chunk (nvls.h
 // nvls_tree_chunk_overhead_s): NCCL caps its chunk at 64 KiB from 4 nodes,
 // so 8 H100 nodes pay at 512 MiB, 2 us x 32 MiB per channel x (1 / 64 KiB

@@ -42,9 +42,13 @@ std::vector<std::string> nccl_algorithms_for(Op op);
 // Builds `algo` for `op`; "auto" picks the default. Error for an algorithm
 // that does not exist for this op (listing the ones that do).
 struct AlgoParams {
-  int root = 0;                         // broadcast and reduce
-  double nvls_efficiency = 0;           // of the GPU<->NVSwitch links; 0 = no in-switch reduction
-  double nvls_chunk_cost_s = 0;         // of the same links (nvls.h NvlsChunking); 0 = none
+  int root = 0;                  // broadcast and reduce
+  double nvls_efficiency = 0;    // of the GPU<->NVSwitch links; 0 = no in-switch reduction
+  double nvls_chunk_cost_s = 0;  // of the same links (nvls.h NvlsChunking); 0 = none
+  // NCCL_NVLS_CHUNKSIZE and NCCL_NVLSTREE_MAX_CHUNKSIZE in bytes
+  // (config::NcclSpec; 0 for the latter = NCCL's rule).
+  double nvls_chunk_bytes = 131072;
+  double nvlstree_max_chunk_bytes = 0;
   Protocol protocol = Protocol::kNone;  // costs the engine adds (protocol.h)
   // NVLink domain of each rank (any id; equal = same NVSwitch); empty = all
   // in one. Rings get one channel per GPU of a domain when there are several

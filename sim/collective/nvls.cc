@@ -68,7 +68,7 @@ double nvls_tree_chunk_overhead_s(const NvlsTreeChunking& chunking, double chunk
   if (!(chunk_cost_s > 0) || !(bytes > 0) || chunking.channels < 1) return 0;
   const double chunk = nccl_nvls_tree_chunk_bytes(chunking, bytes, gpus_per_domain);
   const double per_channel = bytes / chunking.channels;
-  return chunk_cost_s * std::max(0.0, per_channel / chunk - per_channel / NvlsChunking{}.max_chunk_bytes);
+  return chunk_cost_s * std::max(0.0, per_channel / chunk - per_channel / kNvlsCostFreeChunk);
 }
 
 NvlsChunking nccl_nvls_chunking(std::string_view gpu_model, double chunk_cost_s, NcclRelease release) {
@@ -90,7 +90,7 @@ double nvls_chunk_overhead_s(const NvlsChunking& chunking, double bytes, int hea
   if (!(chunking.chunk_cost_s > 0) || heads < 2 || chunking.channels < 1) return 0;
   const double chunk = nccl_nvls_chunk_bytes(chunking, bytes, heads);
   const double per_channel = bytes / chunking.channels;
-  return chunking.chunk_cost_s * std::max(0.0, per_channel / chunk - per_channel / chunking.max_chunk_bytes);
+  return chunking.chunk_cost_s * std::max(0.0, per_channel / chunk - per_channel / kNvlsCostFreeChunk);
 }
 
 namespace {

@@ -72,6 +72,9 @@ double nvls_tree_chunk_overhead_s(const NvlsTreeChunking& chunking, double chunk
 // efficiency, NCCL's nvlsEfficiency, stands for the 128 KiB chunks of its
 // plateau), and the channels pay it together:
 //   overhead = chunk_cost_s x bytes / channels x (1 / chunk - 1 / 128 KiB).
+// NCCL's default NVLS chunk (nvlsChunkSize, 128 KiB): the links' NVLS
+// efficiency stands for it, so chunks of it and larger cost nothing more.
+inline constexpr double kNvlsCostFreeChunk = 131072.0;
 struct NvlsChunking {
   int channels = 16;  // NVLS_NCHANNELS_SM90
   double max_chunk_bytes = 131072.0;

@@ -186,8 +186,8 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (!top.has("nccl")) return Ok{};
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
-  if (auto s = nccl.check(
-          {"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize", "cross_nic"});
+  if (auto s = nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
+                           "cross_nic", "nvls_chunksize", "nvlstree_max_chunksize"});
       !s)
     return s;
   // Each setting, when given, into its field of spec.nccl.
@@ -210,15 +210,22 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
                         spec.nccl.nchannels_per_net_peer),
                   whole("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default)", spec.nccl.cross_nic)})
     if (!st) return st;
-  if (nccl.has("p2p_net_chunksize")) {
-    auto text = nccl.scalar("p2p_net_chunksize");
+  // A size in bytes (or nccl-tests' 512K) from `lo` to 64 MiB.
+  auto size = [&nccl](const char* key, double lo, const char* lo_text, double& out) -> Status {
+    if (!nccl.has(key)) return Ok{};
+    auto text = nccl.scalar(key);
     if (!text) return text.error();
-    auto b = units::parse_size_arg(*text);  // bytes, or nccl-tests' 512K
-    if (!b) return nccl.error_at("p2p_net_chunksize", b.error().message);
-    if (!(b->count >= 2 && b->count <= 64.0 * 1024 * 1024))
-      return nccl.error_at("p2p_net_chunksize", fmt::format("expected a size from 2 B to 64 MiB, found {}", *text));
-    spec.nccl.p2p_net_chunksize = b->count;
-  }
+    auto b = units::parse_size_arg(*text);
+    if (!b) return nccl.error_at(key, b.error().message);
+    if (!(b->count >= lo && b->count <= 64.0 * 1024 * 1024))
+      return nccl.error_at(key, fmt::format("expected a size from {} to 64 MiB, found {}", lo_text, *text));
+    out = b->count;
+    return Ok{};
+  };
+  for (auto st : {size("p2p_net_chunksize", 2, "2 B", spec.nccl.p2p_net_chunksize),
+                  size("nvls_chunksize", 4096, "4 KiB", spec.nccl.nvls_chunksize),
+                  size("nvlstree_max_chunksize", 4096, "4 KiB", spec.nccl.nvlstree_max_chunksize)})
+    if (!st) return st;
   return Ok{};
 }
 

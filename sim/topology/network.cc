@@ -204,6 +204,8 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   p2p_channels_ = topo.p2p_channels;
   nchannels_per_net_peer_ = topo.nchannels_per_net_peer;
   p2p_net_chunksize_ = topo.p2p_net_chunksize;
+  nvls_chunksize_ = topo.nvls_chunksize;
+  nvlstree_max_chunksize_ = topo.nvlstree_max_chunksize;
   if (!topo.sharp_efficiency.empty()) {
     for (std::size_t m = 0; m < members.size(); ++m) {
       if (g[members[m].front()].kind != config::DeviceKind::kSwitch) continue;

@@ -44,6 +44,8 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.p2p_channels = spec.nccl.p2p_channels;
   topo.nchannels_per_net_peer = spec.nccl.nchannels_per_net_peer;
   topo.p2p_net_chunksize = spec.nccl.p2p_net_chunksize;
+  topo.nvls_chunksize = spec.nccl.nvls_chunksize;
+  topo.nvlstree_max_chunksize = spec.nccl.nvlstree_max_chunksize;
   topo.cross_nic = spec.nccl.cross_nic;
   for (const auto& [name, cls] : spec.link_classes) {
     if (cls.sharp_efficiency > 0) topo.sharp_efficiency[name] = cls.sharp_efficiency;

@@ -65,8 +65,10 @@ struct Topology {
   int p2p_channels = 32;
   int nchannels_per_net_peer = 0;
   double p2p_net_chunksize = 131072;
-  int cross_nic = 2;      // config::NcclSpec::cross_nic (NCCL_CROSS_NIC)
-  FailureSummary failed;  // what config::FailuresSpec took down or degraded
+  double nvls_chunksize = 131072;     // config::NcclSpec::nvls_chunksize
+  double nvlstree_max_chunksize = 0;  // config::NcclSpec::nvlstree_max_chunksize
+  int cross_nic = 2;                  // config::NcclSpec::cross_nic (NCCL_CROSS_NIC)
+  FailureSummary failed;              // what config::FailuresSpec took down or degraded
 
   Topology() = default;
   Topology(const Topology&) = default;
@@ -92,6 +94,8 @@ struct Topology {
         p2p_channels(o.p2p_channels),
         nchannels_per_net_peer(o.nchannels_per_net_peer),
         p2p_net_chunksize(o.p2p_net_chunksize),
+        nvls_chunksize(o.nvls_chunksize),
+        nvlstree_max_chunksize(o.nvlstree_max_chunksize),
         cross_nic(o.cross_nic),
         failed(std::move(o.failed)) {
     take_graph(o.graph);
@@ -110,6 +114,8 @@ struct Topology {
     p2p_channels = o.p2p_channels;
     nchannels_per_net_peer = o.nchannels_per_net_peer;
     p2p_net_chunksize = o.p2p_net_chunksize;
+    nvls_chunksize = o.nvls_chunksize;
+    nvlstree_max_chunksize = o.nvlstree_max_chunksize;
     cross_nic = o.cross_nic;
     failed = std::move(o.failed);
     take_graph(o.graph);

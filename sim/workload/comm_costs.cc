@@ -84,6 +84,8 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   append(key, net.nccl_p2p_channels());
   append(key, net.nccl_nchannels_per_net_peer());
   append(key, net.nccl_p2p_net_chunksize());
+  append(key, net.nccl_nvls_chunksize());
+  append(key, net.nccl_nvlstree_max_chunksize());
   // What NCCL's choice (`auto`) reads of the nodes (engine/nccl_system.h).
   const collective::NcclSystem nccl = engine::nccl_system(net, c.gpus);
   append(key, nccl.nics);
