@@ -112,8 +112,8 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     if (!several) {
       if (auto why = nvls_too_few_gpus(algo, ranks, params); !why.empty()) return make_error(why);
       NvlsOptions options;
-      options.chunking = nccl_nvls_chunking(params.gpu_model, params.nvls_chunk_cost_s, params.nccl);
-      options.chunking.max_chunk_bytes = params.nvls_chunk_bytes;
+      options.chunking =
+          nccl_nvls_chunking(params.gpu_model, params.nvls_chunk_cost_s, params.nccl, params.nvls_chunk_settings);
       if (op == Op::kReduceScatter) return nvls_reducescatter(ranks, bytes, params.nvls_efficiency, options);
       if (op == Op::kAllGather) return nvls_allgather(ranks, bytes, params.nvls_efficiency, options);
       return nvls_allreduce(ranks, bytes, params.nvls_efficiency, options);
@@ -142,19 +142,10 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     if (auto why = nvls_too_few_gpus(algo, ranks, params); !why.empty()) return make_error(why);
     NvlsOptions options;
     const auto domains = group_by_domain(params.domain_of_rank);
-    options.tree_chunking =
-        nccl_nvls_tree_chunking(params.gpu_model, static_cast<int>(domains.size()),
-                                domains.empty() ? ranks : static_cast<int>(domains.front().size()), params.nccl);
+    options.tree_chunking = nccl_nvls_tree_chunking(params.gpu_model, static_cast<int>(domains.size()),
+                                                    domains.empty() ? ranks : static_cast<int>(domains.front().size()),
+                                                    params.nccl, params.nvls_chunk_settings);
     options.chunking.chunk_cost_s = params.nvls_chunk_cost_s;
-    // NCCL_NVLS_CHUNKSIZE / NCCL_NVLSTREE_MAX_CHUNKSIZE, where set, replace
-    // the chunk and its cap (enqueue.cc: min(nvlsChunkSize, max), the max
-    // 64 KiB from 4 nodes unless set).
-    if (params.nvls_chunk_bytes != NvlsChunking{}.max_chunk_bytes || params.nvlstree_max_chunk_bytes > 0) {
-      const double cap = params.nvlstree_max_chunk_bytes > 0 ? params.nvlstree_max_chunk_bytes
-                         : domains.size() >= 4               ? 65536.0
-                                                             : params.nvls_chunk_bytes;
-      options.tree_chunking.max_chunk_bytes = std::min(params.nvls_chunk_bytes, cap);
-    }
     return nvls_tree_allreduce(ranks, bytes, params.nvls_efficiency, params.domain_of_rank, options);
   }
   if (algo == "collnetdirect" && op == Op::kAllReduce) {

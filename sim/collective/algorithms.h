@@ -9,6 +9,7 @@
 #include "sim/collective/collnet.h"
 #include "sim/collective/direct.h"
 #include "sim/collective/nccl_tuner.h"
+#include "sim/collective/nvls.h"
 #include "sim/collective/ops.h"
 #include "sim/collective/schedule.h"
 #include "sim/core/error.h"
@@ -46,9 +47,8 @@ struct AlgoParams {
   double nvls_efficiency = 0;    // of the GPU<->NVSwitch links; 0 = no in-switch reduction
   double nvls_chunk_cost_s = 0;  // of the same links (nvls.h NvlsChunking); 0 = none
   // NCCL_NVLS_CHUNKSIZE and NCCL_NVLSTREE_MAX_CHUNKSIZE in bytes
-  // (config::NcclSpec; 0 for the latter = NCCL's rule).
-  double nvls_chunk_bytes = 131072;
-  double nvlstree_max_chunk_bytes = 0;
+  // (config::NcclSpec, nvls.h NvlsChunkSettings); 0 = NCCL's own.
+  NvlsChunkSettings nvls_chunk_settings{};
   Protocol protocol = Protocol::kNone;  // costs the engine adds (protocol.h)
   // NVLink domain of each rank (any id; equal = same NVSwitch); empty = all
   // in one. Rings get one channel per GPU of a domain when there are several

@@ -15,40 +15,42 @@ namespace collsim::collective {
 int nccl_nvls_min_gpus(NcclRelease release) { return release < NcclRelease{2, 28, 7} ? 3 : 2; }
 
 NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains, int gpus_per_domain,
-                                         NcclRelease release) {
+                                         NcclRelease release, NvlsChunkSettings settings) {
   constexpr double kKiB = 1024;
   const bool blackwell = nccl_arch(gpu_model) == NcclArch::kBlackwell;
   NvlsTreeChunking out;
-  // NVLS_NCHANNELS_SM90 (SM100 before 2.30.3); nvlsTreeMaxChunkSize: 64 KiB
-  // from 4 nodes, else the chunk.
-  if (!blackwell || release < NcclRelease{2, 30, 3}) {
-    if (blackwell) out.channels = 32;
-    out.max_chunk_bytes = domains >= 4 ? 64 * kKiB : 128 * kKiB;
-    return out;
-  }
-  // ncclNvlsTreeSm100Tuning, with the NIC and path assumed (nvls.h).
+  // NVLS_NCHANNELS_SM90 (SM100: 32 before 2.30.3); nvlsTreeMaxChunkSize
+  // (tree_max, 0 = unset): 64 KiB from 4 nodes, else the chunk (below).
+  double chunk = 128 * kKiB, tree_max = 0;
+  if (blackwell) out.channels = 32;  // NVLS_NCHANNELS_SM100, more than one node
+  // ncclNvlsTreeSm100Tuning (from 2.30.3), with the NIC and path assumed (nvls.h).
   const double nic_GBps = gpu_model == "b300" || gpu_model == "gb300" ? 100 : 50;
   const bool pxb = true;
   const int ppn = gpus_per_domain;
-  double chunk = 128 * kKiB, tree_max = 0;
-  out.channels = 32;  // NVLS_NCHANNELS_SM100, more than one node
-  if (domains == 2 && nic_GBps >= 48) {
-    tree_max = 128 * kKiB;
-    if (ppn <= 4) {
-      chunk = tree_max = 256 * kKiB;
-    } else if (ppn >= 16 || (ppn <= 8 && pxb && nic_GBps < 96)) {
-      tree_max = 64 * kKiB;
-    }
-  } else if (nic_GBps >= 96) {
-    if (ppn <= 8) {
+  if (blackwell && release >= NcclRelease{2, 30, 3}) {
+    if (domains == 2 && nic_GBps >= 48) {
+      tree_max = 128 * kKiB;
+      if (ppn <= 4) {
+        chunk = tree_max = 256 * kKiB;
+      } else if (ppn >= 16 || (ppn <= 8 && pxb && nic_GBps < 96)) {
+        tree_max = 64 * kKiB;
+      }
+    } else if (nic_GBps >= 96) {
+      if (ppn <= 8) {
+        out.channels = 24;
+        chunk = tree_max = 256 * kKiB;
+      } else {
+        tree_max = ppn < 32 ? 128 * kKiB : 64 * kKiB;
+      }
+    } else if (nic_GBps >= 48) {
       out.channels = 24;
-      chunk = tree_max = 256 * kKiB;
-    } else {
-      tree_max = ppn < 32 ? 128 * kKiB : 64 * kKiB;
+      tree_max = pxb ? 64 * kKiB : 128 * kKiB;
     }
-  } else if (nic_GBps >= 48) {
-    out.channels = 24;
-    tree_max = pxb ? 64 * kKiB : 128 * kKiB;
+  }
+  // NCCL_NVLS_CHUNKSIZE / NCCL_NVLSTREE_MAX_CHUNKSIZE, where set.
+  if (settings.nvls_chunk_bytes > 0 || settings.tree_max_chunk_bytes > 0) {
+    chunk = settings.nvls_chunk_bytes > 0 ? settings.nvls_chunk_bytes : 128 * kKiB;
+    tree_max = settings.tree_max_chunk_bytes;
   }
   if (tree_max == 0) tree_max = domains >= 4 ? 64 * kKiB : chunk;
   out.max_chunk_bytes = std::min(chunk, tree_max);
@@ -71,8 +73,10 @@ double nvls_tree_chunk_overhead_s(const NvlsTreeChunking& chunking, double chunk
   return chunk_cost_s * std::max(0.0, per_channel / chunk - per_channel / kNvlsCostFreeChunk);
 }
 
-NvlsChunking nccl_nvls_chunking(std::string_view gpu_model, double chunk_cost_s, NcclRelease release) {
+NvlsChunking nccl_nvls_chunking(std::string_view gpu_model, double chunk_cost_s, NcclRelease release,
+                                NvlsChunkSettings settings) {
   NvlsChunking out;
+  if (settings.nvls_chunk_bytes > 0) out.max_chunk_bytes = settings.nvls_chunk_bytes;
   if (nccl_arch(gpu_model) == NcclArch::kBlackwell) out.channels = release < NcclRelease{2, 27, 0} ? 32 : 24;
   out.chunk_cost_s = chunk_cost_s;
   return out;

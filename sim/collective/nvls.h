@@ -30,6 +30,13 @@ namespace collsim::collective {
 // 8 GiB) trails its own asymptote. The chunk starts at the largest size and
 // halves (to 256, 128, 64, 32 KiB) while the buffer is smaller than 32, 16,
 // 4, 1 times channels x heads x chunk.
+// NCCL_NVLS_CHUNKSIZE and NCCL_NVLSTREE_MAX_CHUNKSIZE in bytes
+// (config::NcclSpec); 0 = NCCL's own choice.
+struct NvlsChunkSettings {
+  double nvls_chunk_bytes = 0;
+  double tree_max_chunk_bytes = 0;
+};
+
 struct NvlsTreeChunking {
   int channels = 16;                  // NVLS_NCHANNELS_SM90
   double max_chunk_bytes = 131072.0;  // min(nvlsChunkSize, nvlsTreeMaxChunkSize)
@@ -44,8 +51,11 @@ struct NvlsTreeChunking {
 // reference systems): the NIC is a 400G ConnectX-7 (50 GB/s) for B200 and
 // GB200 and an 800G ConnectX-8 (100 GB/s) for B300 and GB300, reached
 // through a PCIe switch (PATH_PXB) as on HGX boards.
+// `settings`, where given, replace NCCL's chunk and cap (its channels stay):
+// the chunk is min(nvls chunk, cap), the cap 64 KiB from 4 domains unless
+// set (src/enqueue.cc calcCollChunking).
 NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains, int gpus_per_domain,
-                                         NcclRelease release = kDefaultNcclRelease);
+                                         NcclRelease release = kDefaultNcclRelease, NvlsChunkSettings settings = {});
 
 // The chunk NCCL uses for an all-reduce of `bytes` per rank (see above).
 double nccl_nvls_tree_chunk_bytes(const NvlsTreeChunking& chunking, double bytes, int gpus_per_domain);
@@ -84,8 +94,9 @@ struct NvlsChunking {
 // NCCL's channels for NVLS inside one domain of `gpu_model` (gpu_models.h
 // names) under `release`: Hopper (and any model collsim does not place) 16;
 // Blackwell 32 (NVLS_NCHANNELS_SM100), 24 from NCCL 2.27 (NVLS_NCHANNELS_SM100_NVL).
+// `settings.nvls_chunk_bytes`, where given, replaces the 128 KiB start.
 NvlsChunking nccl_nvls_chunking(std::string_view gpu_model, double chunk_cost_s,
-                                NcclRelease release = kDefaultNcclRelease);
+                                NcclRelease release = kDefaultNcclRelease, NvlsChunkSettings settings = {});
 // The chunk NCCL uses for an all-reduce of `bytes` per rank on `heads` GPUs.
 double nccl_nvls_chunk_bytes(const NvlsChunking& chunking, double bytes, int heads);
 // The overhead above, in seconds; 0 without a cost.

@@ -187,11 +187,12 @@ struct NcclSpec {
   // rings_keep_their_nic; NCCL 2.27.7 src/graph/search.cc).
   int cross_nic = 2;
   double p2p_net_chunksize = 131072;
-  // NCCL_NVLS_CHUNKSIZE, NVLS's largest chunk in bytes (NCCL's default 128
-  // KiB), and NCCL_NVLSTREE_MAX_CHUNKSIZE, NVLSTree's (0: NCCL's rule, 64
-  // KiB from 4 nodes; collective/nvls.h). AWS's network plugin sets both to
-  // 512 KiB on p5 nodes (aws-ofi-nccl 1.16.3, src/platform-aws.cpp).
-  double nvls_chunksize = 131072;
+  // NCCL_NVLS_CHUNKSIZE, NVLS's largest chunk in bytes, and
+  // NCCL_NVLSTREE_MAX_CHUNKSIZE, NVLSTree's; 0 = NCCL's own (128 KiB, and
+  // for NVLSTree 64 KiB from 4 nodes; collective/nvls.h). AWS's network
+  // plugin sets both to 512 KiB on p5 nodes (aws-ofi-nccl 1.16.3,
+  // src/platform-aws.cpp).
+  double nvls_chunksize = 0;
   double nvlstree_max_chunksize = 0;
 };
 

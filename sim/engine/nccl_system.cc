@@ -41,8 +41,7 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   params.p2p.channels = network.nccl_p2p_channels();
   params.p2p.channels_per_net_peer = network.nccl_nchannels_per_net_peer();
   params.p2p.net_chunk_bytes = network.nccl_p2p_net_chunksize();
-  params.nvls_chunk_bytes = network.nccl_nvls_chunksize();
-  params.nvlstree_max_chunk_bytes = network.nccl_nvlstree_max_chunksize();
+  params.nvls_chunk_settings = {network.nccl_nvls_chunksize(), network.nccl_nvlstree_max_chunksize()};
   params.p2p.op_cost_s = network.p2p_op_cost_of(gpus.front());
   params.gpu_model = network.gpu_model(gpus.front());
   params.domain_of_rank.reserve(gpus.size());

@@ -129,7 +129,7 @@ class Network {
   int nccl_p2p_channels() const { return p2p_channels_; }
   int nccl_nchannels_per_net_peer() const { return nchannels_per_net_peer_; }
   double nccl_p2p_net_chunksize() const { return p2p_net_chunksize_; }
-  // NCCL_NVLS_CHUNKSIZE and NCCL_NVLSTREE_MAX_CHUNKSIZE (0: NCCL's rule).
+  // NCCL_NVLS_CHUNKSIZE and NCCL_NVLSTREE_MAX_CHUNKSIZE (0: NCCL's own).
   double nccl_nvls_chunksize() const { return nvls_chunksize_; }
   double nccl_nvlstree_max_chunksize() const { return nvlstree_max_chunksize_; }
   const std::vector<std::string>& endpoints() const { return endpoints_; }
@@ -318,7 +318,7 @@ class Network {
   int p2p_channels_ = 32;                                         // Topology::p2p_channels
   int nchannels_per_net_peer_ = 0;                                // Topology::nchannels_per_net_peer
   double p2p_net_chunksize_ = 131072;                             // Topology::p2p_net_chunksize
-  double nvls_chunksize_ = 131072;                                // Topology::nvls_chunksize
+  double nvls_chunksize_ = 0;                                     // Topology::nvls_chunksize
   double nvlstree_max_chunksize_ = 0;                             // Topology::nvlstree_max_chunksize
   std::vector<int> domain_position_;                              // per GPU endpoint: its position in its NVLink domain
   std::unordered_map<int, std::vector<int>> domain_gpus_;         // NVLink domain -> its GPUs, in rank order

@@ -65,7 +65,7 @@ struct Topology {
   int p2p_channels = 32;
   int nchannels_per_net_peer = 0;
   double p2p_net_chunksize = 131072;
-  double nvls_chunksize = 131072;     // config::NcclSpec::nvls_chunksize
+  double nvls_chunksize = 0;          // config::NcclSpec::nvls_chunksize
   double nvlstree_max_chunksize = 0;  // config::NcclSpec::nvlstree_max_chunksize
   int cross_nic = 2;                  // config::NcclSpec::cross_nic (NCCL_CROSS_NIC)
   FailureSummary failed;              // what config::FailuresSpec took down or degraded
