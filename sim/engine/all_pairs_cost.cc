@@ -304,9 +304,9 @@ Expected<std::vector<ScheduleResult>> cost_all_pairs(const topology::Network& ne
   const double payload_bound = loads.bound_s();
   for (std::size_t k = 0; k < same.size(); ++k) {
     ScheduleResult& r = results[k];
-    // The proxy's operations come before any byte moves, so they precede
-    // the busiest link's bytes too.
-    const double makespan = cost.makespan_s(k), bound = cost.overhead_s(k) + cost.wire_bytes(k, payload_bound);
+    // The launch and the proxy's operations come before any byte moves, so
+    // they precede the busiest link's bytes too.
+    const double makespan = cost.makespan_s(k), bound = cost.launch_s(k) + cost.wire_bytes(k, payload_bound);
     r.load_bound = bound > makespan;
     r.time_s = std::max(makespan, bound);
     r.bytes_sent = r.bytes_received = cost.wire_bytes(k, cost.payload_sent());

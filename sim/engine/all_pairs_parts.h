@@ -61,8 +61,9 @@ class PairCoster {
   double payload_bytes() const { return block_bytes_; }
   std::size_t protocols() const { return protocols_.size(); }
   double makespan_s(std::size_t p) const { return protocols_[p].launch_s + protocols_[p].slowest_s; }
-  // Protocol p's proxy operations, paid before any transfer (collective/direct.h).
-  double overhead_s(std::size_t p) const { return protocols_[p].overhead_s; }
+  // Protocol p's launch: its launch latency and proxy operations
+  // (collective/direct.h), paid before any transfer.
+  double launch_s(std::size_t p) const { return protocols_[p].launch_s; }
   // Protocol p's wire bytes for `payload` bytes.
   double wire_bytes(std::size_t p, double payload) const {
     return payload / protocols_[p].costs[static_cast<std::size_t>(HopKind::kNet)].payload_fraction;

@@ -109,6 +109,9 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       for (int l : plan->routes[static_cast<std::size_t>(route)].links) link_bytes[static_cast<std::size_t>(l)] = 0;
     }
     used.clear();
+    // No link carries a byte before the launch (its latency and the
+    // chunk overhead plan.cc adds to it), so the bound starts there too.
+    bound += s.launch_latency_s;
     r.load_bound = bound > makespan;
     r.time_s = std::max(makespan, bound);
     if (options.record_transfers) r.transfer_finish_s = std::move(finish);
@@ -186,8 +189,8 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     routes_touched.clear();
     double bound = serial;
     for (int l : touched) {
-      bound =
-          std::max(bound, bound_bytes[static_cast<std::size_t>(l)] / plan->link(static_cast<std::size_t>(l)).rate_Bps);
+      bound = std::max(bound, s.launch_latency_s + bound_bytes[static_cast<std::size_t>(l)] /
+                                                       plan->link(static_cast<std::size_t>(l)).rate_Bps);
       bound_bytes[static_cast<std::size_t>(l)] = 0;
     }
     touched.clear();
