@@ -127,3 +127,20 @@ TEST(MultiNode, SendRecvAcrossRailsOfAThreeTierFabricRunsAtTheNicRate) {
 
 }  // namespace
 }  // namespace collsim
+
+TEST(MultiNode, AFasterNodeNeverSlowsTheRing) {
+  // NCCL keeps the weakest rank's graphs (src/init.cc), so a faster NVLink
+  // on one node changes nothing it decides; that node's own links only get
+  // faster. Node 0's GPU<->NVSwitch links at 30 and 50 GB/s a lane (25 as
+  // shipped), on both backends: the time never grows. Before NCCL's view
+  // took the weakest node, node 0 alone set it: 5,541 -> 5,859 us at 30.
+  for (const char* backend : {"analytical", "simgrid"}) {
+    auto time_us = [&](const std::string& rate) {
+      return collsim::testing::collective_time_us(
+          "-t topologies/h100-ib400-4node.yaml --algo ring -b 1G -e 1G --backend " + std::string(backend) +
+          (rate.empty() ? "" : " --set links[0].rate=" + rate));
+    };
+    const double shipped = time_us("");
+    for (const char* rate : {"30GB/s", "50GB/s"}) EXPECT_LE(time_us(rate), shipped * (1 + 1e-9)) << backend << rate;
+  }
+}

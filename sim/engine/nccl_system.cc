@@ -1,7 +1,8 @@
 #include "sim/engine/nccl_system.h"
 
+#include <algorithm>
 #include <cmath>
-#include <unordered_set>
+#include <unordered_map>
 
 namespace collsim::engine {
 
@@ -10,16 +11,32 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   const int first = gpus.front();
   s.gpu_model = network.gpu_model(first);
   s.ranks = static_cast<int>(gpus.size());
-  std::unordered_set<int> domains;
-  const int home = network.nvlink_domain_of(first);
+  // Per domain: its ranks' NICs and the slowest one's rate; every rank's
+  // NVLink. NCCL searches each node's graphs and then keeps the smallest
+  // channel count and bandwidths over all ranks (src/init.cc, the graphs'
+  // allgather), so the view is the weakest node's, never the first's.
+  struct Node {
+    int nics = 0;
+    double nic_GBps = 0;
+  };
+  std::unordered_map<int, Node> nodes;
+  double nvlink_Bps = -1;
   for (int g : gpus) {
-    const int domain = network.nvlink_domain_of(g);
-    domains.insert(domain);
-    if (domain != home || !(network.nic_line_rate_Bps(g) > 0)) continue;
-    ++s.nics;
-    if (s.nic_GBps == 0) s.nic_GBps = network.nic_line_rate_Bps(g) / 1e9;
+    Node& node = nodes[network.nvlink_domain_of(g)];
+    const double rate = network.nvlink_line_rate_Bps(g);
+    nvlink_Bps = nvlink_Bps < 0 ? rate : std::min(nvlink_Bps, rate);
+    const double nic = network.nic_line_rate_Bps(g) / 1e9;
+    if (!(nic > 0)) continue;
+    ++node.nics;
+    node.nic_GBps = node.nic_GBps == 0 ? nic : std::min(node.nic_GBps, nic);
   }
-  s.nodes = static_cast<int>(domains.size());
+  s.nodes = static_cast<int>(nodes.size());
+  bool first_node = true;
+  for (const auto& [domain, node] : nodes) {
+    s.nics = first_node ? node.nics : std::min(s.nics, node.nics);
+    if (node.nic_GBps > 0) s.nic_GBps = s.nic_GBps == 0 ? node.nic_GBps : std::min(s.nic_GBps, node.nic_GBps);
+    first_node = false;
+  }
   s.nvswitch = network.nvswitch_endpoint_near(first) >= 0;
   s.nvls = network.nvls_enabled() && network.nvls_efficiency_near(first) > 0;
   // NCCL's per-link NVLink figure (nccl_tables.h) times the links: the GPU's
@@ -27,8 +44,7 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   // NVLink 3 and 4: 25 GB/s).
   const auto arch = collective::nccl_arch(s.gpu_model);
   const double per_link = arch == collective::NcclArch::kBlackwell ? 50e9 : 25e9;
-  s.nvlink_GBps =
-      std::round(network.nvlink_line_rate_Bps(first) / per_link) * collective::nccl_nvlink_GBps_per_link(arch);
+  s.nvlink_GBps = std::round(nvlink_Bps / per_link) * collective::nccl_nvlink_GBps_per_link(arch);
   s.collnet = network.collnet_enabled() && network.has_sharp();
   s.cross_nic = network.nccl_cross_nic();
   return s;

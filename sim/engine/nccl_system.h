@@ -12,11 +12,12 @@
 namespace collsim::engine {
 
 // NCCL's view of the nodes of `gpus` (GPU endpoints, one per rank; REQUIRES
-// non-empty): the GPU model of the first, the NVLink domains spanned, the
-// first domain's NICs and their rate (its first GPU with a NIC), and the
-// GPUs' NVLink rate in NCCL's units (links x NCCL's per-link figure, the
-// links counted from the line rate at NVLink's per-link rate: 25 GB/s for
-// V100, A100 and H100, 50 GB/s for Blackwell).
+// non-empty): the GPU model of the first, the NVLink domains spanned, and,
+// as NCCL keeps the weakest rank's graphs, the fewest NICs of any domain's
+// ranks, the slowest of those NICs, and the slowest GPU's NVLink rate in
+// NCCL's units (links x NCCL's per-link figure, the links counted from the
+// line rate at NVLink's per-link rate: 25 GB/s for V100, A100 and H100, 50
+// GB/s for Blackwell).
 collective::NcclSystem nccl_system(const topology::Network& network, const std::vector<int>& gpus);
 
 // The parameters every algorithm takes from where its ranks sit: domains,
