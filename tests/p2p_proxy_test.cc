@@ -112,6 +112,29 @@ TEST(P2pProxy, InfiniBandPaysTheProxyAsEfaDoes) {
   EXPECT_GT(busbw(" --set link_classes.infiniband.p2p_op_cost=0s"), 1.3 * measured);
 }
 
+// `auto`'s protocol for point-to-point is NCCL's rule (src/enqueue.cc
+// addP2pToPlan): LL while a peer's message is at most 16 KiB x the channels
+// per peer, Simple above, never LL128; the same on both backends (each
+// backend's fastest used to differ). 32 ranks: 2 channels per peer, so LL
+// up to 32 KiB a peer: an all-to-all of 1 MiB (32 KiB a peer) runs LL, of
+// 2 MiB Simple; a send/recv of 32 KiB LL, of 64 KiB Simple. 72 ranks: one
+// channel per peer (2 x 72 > 4 x 32), so 16 KiB.
+TEST(P2pProxy, AutoRunsNcclsPointToPointProtocol) {
+  for (const char* backend : {"analytical", "simgrid"}) {
+    auto proto = [&](const std::string& topo, const std::string& op, const std::string& size) {
+      return testing::collective_text(
+          "-t topologies/" + topo + ".yaml --op " + op + " -b " + size + " -e " + size + " --backend " + backend,
+          "proto");
+    };
+    EXPECT_EQ(proto("h100-ib400-4node", "alltoall", "1M"), "LL") << backend;
+    EXPECT_EQ(proto("h100-ib400-4node", "alltoall", "2M"), "Simple") << backend;
+    EXPECT_EQ(proto("h100-ib400-4node", "sendrecv", "32K"), "LL") << backend;
+    EXPECT_EQ(proto("h100-ib400-4node", "sendrecv", "64K"), "Simple") << backend;
+    EXPECT_EQ(proto("gb200-nvl72", "alltoall", "1152K"), "LL") << backend;      // 16 KiB a peer
+    EXPECT_EQ(proto("gb200-nvl72", "alltoall", "2304K"), "Simple") << backend;  // 32 KiB a peer
+  }
+}
+
 TEST(P2pProxy, SettingsAreCheckedWhereTheyAreRead) {
   const std::string base =
       "name: t\ndevices:\n  - {name: g, kind: gpu, count: 2}\n  - {name: sw, kind: switch}\nlinks:\n"

@@ -75,16 +75,19 @@ inline double collective_field(const std::string& args, const std::string& key) 
   return at == std::string::npos ? 0.0 : std::stod(out.substr(at + quoted.size()));
 }
 
-// The algorithm `collsim collective` ran for the first row (its JSON's
-// "algo"); empty (and a test failure) if it did not run.
-inline std::string collective_algo(const std::string& args) {
+// A text field (`key`: "algo", "proto") of the first row `collsim
+// collective` ran; empty (and a test failure) if it did not run.
+inline std::string collective_text(const std::string& args, const std::string& key) {
   const CommandResult r = run_collsim("collective " + args + " --json -");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const auto at = r.out.find("\"algo\":");
+  const std::string quoted = "\"" + key + "\":";
+  const auto at = r.out.find(quoted);
   if (at == std::string::npos) return "";
-  const auto q = r.out.find('"', at + 7);
+  const auto q = r.out.find('"', at + quoted.size());
   return r.out.substr(q + 1, r.out.find('"', q + 1) - q - 1);
 }
+// The algorithm the first row ran (its JSON's "algo").
+inline std::string collective_algo(const std::string& args) { return collective_text(args, "algo"); }
 
 // busbw (GB/s) and time (us) of the first row (collective_field).
 inline double collective_busbw(const std::string& args) { return collective_field(args, "busbw_GBps"); }

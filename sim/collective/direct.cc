@@ -30,6 +30,11 @@ int nccl_p2p_channels_per_net_peer(int ranks, const NcclP2pSetup& setup) {
       std::min(std::bit_ceil(static_cast<unsigned>(per_peer)), std::bit_ceil(static_cast<unsigned>(channels))));
 }
 
+Protocol nccl_p2p_protocol(double peer_bytes, int ranks, const NcclP2pSetup& setup) {
+  return peer_bytes <= kNcclP2pLLThresholdBytes * nccl_p2p_channels_per_net_peer(ranks, setup) ? Protocol::kLL
+                                                                                               : Protocol::kSimple;
+}
+
 int nccl_p2p_net_parts(double bytes, int ranks, const NcclP2pSetup& setup) {
   if (!(bytes > 0)) return 1;
   const int max_parts = nccl_p2p_channels_per_net_peer(ranks, setup);

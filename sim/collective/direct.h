@@ -43,6 +43,13 @@ int nccl_p2p_channels_per_net_peer(int ranks, const NcclP2pSetup& setup);
 // exceeds one chunk and the parts stay within the channels per peer
 // (src/enqueue.cc addP2pToPlan). 1 for 0 bytes.
 int nccl_p2p_net_parts(double bytes, int ranks, const NcclP2pSetup& setup);
+// NCCL's protocol for a point-to-point message of `peer_bytes` to one peer
+// (src/enqueue.cc addP2pToPlan): LL while it is at most NCCL_P2P_LL_THRESHOLD
+// (16 KiB, kNcclP2pLLThresholdBytes) x the channels per peer, else Simple;
+// never LL128. What `auto` runs for an all-to-all (bytes / ranks a peer) and
+// a send/recv (bytes).
+inline constexpr double kNcclP2pLLThresholdBytes = 16384;
+Protocol nccl_p2p_protocol(double peer_bytes, int ranks, const NcclP2pSetup& setup);
 
 // `domain_of_rank` as AlgoParams (empty: one NVLink domain, no network peer).
 Schedule direct_alltoall(int ranks, double bytes, const std::vector<int>& domain_of_rank = {},

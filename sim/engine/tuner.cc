@@ -7,6 +7,7 @@
 #include <tuple>
 #include <utility>
 
+#include "sim/collective/direct.h"
 #include "sim/collective/nccl_tuner.h"
 #include "sim/collective/protocol.h"
 #include "sim/core/log.h"
@@ -205,6 +206,14 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
         !choosing_algorithm && protos.size() > 1 && choice.algorithm != "tuned" && choice.algorithm != "fastest";
     if (choice.algorithm == "auto" || nccl_picks_protocol)
       order = nccl_order(c, *algos, protos, choice.nccl, predicted);
+    // Point-to-point: NCCL's own rule, not its cost model (direct.h).
+    const bool p2p = c.op == collective::Op::kAllToAll || c.op == collective::Op::kSendRecv;
+    if (p2p && (choice.algorithm == "auto" || nccl_picks_protocol) && protos.size() > 1 && algos->size() == 1) {
+      const double peer_bytes = c.op == collective::Op::kAllToAll ? c.bytes / std::max(1, c.ranks) : c.bytes;
+      const auto proto = collective::nccl_p2p_protocol(peer_bytes, c.ranks, c.params.p2p);
+      order = {{algos->front(), proto}};
+      if (proto != collective::Protocol::kSimple) order.emplace_back(algos->front(), collective::Protocol::kSimple);
+    }
     for (const auto& [algo, proto] : order) {
       // A named algorithm always runs: only `auto`'s picks meet the guard.
       auto s = build_candidate(c, algo, proto, choice, backend, choice.algorithm == "auto");
