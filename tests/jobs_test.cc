@@ -379,6 +379,15 @@ TEST(Jobs, AJobIsFileAtPlacement) {
   auto r = cli::run_jobs(jobs_on_4_nodes({"domains:0-1", "packed:99"}));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("--job small.yaml@packed:99"), std::string::npos) << r.error().message;
+  // So does an error placed in a file two jobs share: 288 GPUs of NVL72
+  // racks give dp 9 for Llama 3 70B (TP 8, PP 4), which its batch of 512
+  // does not split into.
+  const auto placed = collsim::testing::run_collsim(
+      "run -t topologies/gb200-nvl72-8rack.yaml --backend analytical --job workloads/llama3-70b.yaml@gpus:0-255 "
+      "--job workloads/llama3-70b.yaml@domains:4-7");
+  EXPECT_EQ(placed.exit_code, 2);
+  EXPECT_NE(placed.err.find("llama3-70b.yaml:"), std::string::npos) << placed.err;
+  EXPECT_NE(placed.err.find("(--job workloads/llama3-70b.yaml@domains:4-7)"), std::string::npos) << placed.err;
 }
 
 }  // namespace

@@ -71,7 +71,10 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
     auto run = run_step(r, [&](const std::string& s) { say(fmt::format("job {}: {}", j + 1, s)); });
     if (!run) {
       Error e = run.error();
-      if (!e.where) e.message = fmt::format("--job {}: {}", job.spec, e.message);
+      // Which job failed: the flag first, or after a file's place (two
+      // jobs may read the same file).
+      e.message = e.where ? fmt::format("{} (--job {})", e.message, job.spec)
+                          : fmt::format("--job {}: {}", job.spec, e.message);
       return e;
     }
     // Two jobs on one GPU (a list naming another job's): refused, naming
