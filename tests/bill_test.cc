@@ -269,6 +269,24 @@ TEST(Bill, GpusOutsideAPlacementIdleThroughTheStep) {
   EXPECT_NEAR(whole.gpu_J, 100 * (1000.0 * 6 + 100.0 * 4), 1e-6);
 }
 
+// A topology without host CPUs (a hand-written file) leaves the hosts' power
+// and price out: a step's energy says so, in the text and the JSON, as
+// `topo`'s bill does; a template cluster, which has them, says nothing.
+TEST(Bill, AStepsEnergyWithoutHostsSaysSo) {
+  BillOfMaterials bom;
+  bom.gpu_watts = 1000;
+  bom.it_watts = 1200;
+  bom.usd = 1e5;
+  config::EnergySpec spec;
+  for (bool no_hosts : {true, false}) {
+    bom.no_hosts = no_hosts;
+    const auto e = step_energy(bom, spec, 1.0, 0.5);
+    EXPECT_EQ(e.no_hosts, no_hosts);
+    const std::string text = report::format_step_energy(e, spec, 0);
+    EXPECT_EQ(text.find("no host CPUs") != std::string::npos, no_hosts) << text;
+  }
+}
+
 TEST(Bill, BuiltInCatalogReadsAndEveryEntryHasASource) {
   auto c = config::read_builtin_catalog();
   ASSERT_TRUE(c.ok()) << c.error().to_string();

@@ -9,6 +9,9 @@ namespace collsim::report {
 
 namespace {
 
+constexpr const char* kNoHostsNote =
+    "no host CPUs in this topology: the hosts' own power and price (CPUs, memory, fans) are not counted";
+
 std::string power(double watts) {
   if (watts >= 1e6) return fmt::format("{:.2f} MW", watts / 1e6);
   if (watts >= 1e3) return fmt::format("{:.1f} kW", watts / 1e3);
@@ -45,9 +48,7 @@ std::string format_bill(const topology::BillOfMaterials& bom) {
     for (const auto& [k, n] : bom.unpriced) list += fmt::format("{}{} {}", list.empty() ? "" : ", ", n, k);
     out += fmt::format("  unpriced: {} (no catalog part: give them part:, or add one under catalog: parts:)\n", list);
   }
-  if (bom.no_hosts) {
-    out += "  no host CPUs in this topology: the hosts' own power and price (CPUs, memory, fans) are not counted\n";
-  }
+  if (bom.no_hosts) out += fmt::format("  {}\n", kNoHostsNote);
   if (!bom.racks.empty()) {
     const auto busiest = std::max_element(bom.racks.begin(), bom.racks.end(),
                                           [](const auto& a, const auto& b) { return a.watts < b.watts; });
@@ -111,7 +112,9 @@ std::string format_step_energy(const topology::StepEnergy& e, const config::Ener
     out += fmt::format("; {} and {} per million tokens", dollars(e.usd / tokens_per_step * 1e6),
                        energy_text(e.facility_J / tokens_per_step * 1e6));
   }
-  return out + "\n";
+  out += "\n";
+  if (e.no_hosts) out += fmt::format("             {}\n", kNoHostsNote);
+  return out;
 }
 
 void write_step_energy_json(JsonWriter& w, const topology::StepEnergy& e, const config::EnergySpec& spec,
@@ -122,6 +125,7 @@ void write_step_energy_json(JsonWriter& w, const topology::StepEnergy& e, const 
   w.key("pue").value(spec.pue).key("usd_per_kwh").value(spec.usd_per_kwh);
   w.key("depreciation_years").value(spec.depreciation_years);
   w.key("energy_usd").value(e.energy_usd).key("capital_usd").value(e.capital_usd).key("usd").value(e.usd);
+  w.key("no_hosts").value(e.no_hosts);
   if (tokens_per_step > 0) {
     w.key("usd_per_million_tokens").value(e.usd / tokens_per_step * 1e6);
     w.key("facility_kwh_per_million_tokens").value(e.facility_J / 3.6e6 / tokens_per_step * 1e6);

@@ -180,6 +180,7 @@ StepEnergy step_energy(const BillOfMaterials& bom, const config::EnergySpec& ene
   e.energy_usd = e.facility_J / kJoulesPerKwh * energy.usd_per_kwh;
   e.capital_usd = bom.usd / (energy.depreciation_years * kSecondsPerYear) * step_s;
   e.usd = e.energy_usd + e.capital_usd;
+  e.no_hosts = bom.no_hosts;
   return e;
 }
 

@@ -77,6 +77,8 @@ struct StepEnergy {
   double gpu_J = 0, other_J = 0, it_J = 0, facility_J = 0;
   double mean_it_watts = 0;
   double energy_usd = 0, capital_usd = 0, usd = 0;
+  // BillOfMaterials::no_hosts: the hosts' power and price are not in it.
+  bool no_hosts = false;
 };
 StepEnergy step_energy(const BillOfMaterials& bom, const config::EnergySpec& energy, double step_s, double busy_s,
                        double job_gpu_share = 1.0);
