@@ -28,11 +28,15 @@ TEST(NcclRelease, ParsesNcclsVersionForms) {
   }
   EXPECT_EQ(*parse_nccl_release("2.27"), (NcclRelease{2, 27, 0}));
   EXPECT_EQ(collsim::collective::to_string(*parse_nccl_release("2.28.9-1")), "2.28.9");
-  for (const char* text : {"", "2", "2.", "2.x", "2.27.", "2.27.3-", "v2.27", "2.27 ", "3.0", "2.17", "99999.1"}) {
+  EXPECT_TRUE(parse_nccl_release("2.30.7"));  // the newest read
+  for (const char* text : {"", "2", "2.", "2.x", "2.27.", "2.27.3-", "v2.27", "2.27 ", "3.0", "2.17", "99999.1",
+                           "2.30.8", "2.31", "2.99"}) {
     auto r = parse_nccl_release(text);
     ASSERT_FALSE(r) << text;
     EXPECT_EQ(r.error().kind, collsim::ErrorKind::kBadInput);
   }
+  // Outside the tables' range, the message names it.
+  EXPECT_NE(parse_nccl_release("2.99").error().message.find("from 2.18 to 2.30.7"), std::string::npos);
 }
 
 // NCCL's perChMaxTreeBws for Blackwell (src/graph/tuning.cc): 2 x 38.7 /

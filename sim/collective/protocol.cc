@@ -73,8 +73,11 @@ Expected<NcclRelease> parse_nccl_release(std::string_view text) {
   if (ok && i < text.size() && text[i] == '-') ok = (++i, number(package));
   ok = ok && i == text.size();
   if (!ok) return make_error(fmt::format("expected an NCCL release such as 2.27 or 2.27.3-1, found '{}'", text));
-  if (r.major != 2 || r.minor < 18)
-    return make_error(fmt::format("NCCL {}.{}: collsim has NCCL's tuning tables from 2.18 on", r.major, r.minor));
+  // Outside the releases read, an answer would be another release's tables
+  // under this one's name: refused, naming the range.
+  if (r.major != 2 || r.minor < 18 || kDefaultNcclRelease < r)
+    return make_error(fmt::format("NCCL {}: collsim has NCCL's tuning tables from 2.18 to {} (the newest read)", text,
+                                  to_string(kDefaultNcclRelease)));
   return r;
 }
 

@@ -61,7 +61,7 @@ inline constexpr NcclRelease kDefaultNcclRelease{2, 30, 7};
 // "2.27", "2.27.3" or "2.27.3-1" (the package number ignored; without a
 // patch number, the release's first: 2.27 is 2.27.0). Error (kind
 // kBadInput) for anything else, or a release before 2.18 (the oldest whose
-// tables are here).
+// tables are here) or after kDefaultNcclRelease (the newest).
 Expected<NcclRelease> parse_nccl_release(std::string_view text);
 std::string to_string(NcclRelease release);  // "2.27.3"
 
