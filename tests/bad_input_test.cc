@@ -83,6 +83,11 @@ TEST(BadInput, AnOutputPathThatIsAnInputIsRefused) {
        "field '--html'"});
   std::ifstream after(topo);
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(after)), std::istreambuf_iterator<char>()), text);
+  // An empty path too, before the run (was: the whole table, then "cannot write ''").
+  const auto empty = run_collsim("collective -t topologies/hgx-h100.yaml --json ''");
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_EQ(empty.out, "");
+  EXPECT_NE(empty.err.find("field '--json': cannot write '': expected a file name"), std::string::npos) << empty.err;
 }
 
 TEST(BadInput, CountsPastTheirRangeAreRefusedNotCutTo32Bits) {

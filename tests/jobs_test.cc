@@ -346,6 +346,24 @@ TEST(Jobs, AJobsFileListsWhatTheFlagsWouldGive) {
   }
 }
 
+// Two placements of one job alone within 4e-7 of each other (an
+// oversubscribed fabric): both run the longest's 3 steps (one ran 4).
+TEST(Jobs, JobsAlmostAsLongAsTheLongestRunItsSteps) {
+  const auto r = collsim::testing::run_collsim(
+      "run -t topologies/gb200-nvl72-8rack.yaml --backend analytical --what-if off "
+      "--set cluster.fabric.oversubscription=3 --job workloads/llama3-70b.yaml@gpus:0-255 "
+      "--job workloads/llama3-70b.yaml@gpus:288-543 --json -");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::size_t at = 0;
+  int jobs = 0;
+  while ((at = r.out.find("\"repeats\":", at)) != std::string::npos) {
+    at += 10;
+    EXPECT_EQ(std::stod(r.out.substr(at)), 3) << r.out;
+    ++jobs;
+  }
+  EXPECT_EQ(jobs, 2);
+}
+
 TEST(Jobs, TwoJobsOnOneGpuAreRefusedNamingTheGpuAndBothJobs) {
   auto r = cli::run_jobs(jobs_on_4_nodes({"domains:0-1", "domains:1-2"}));
   ASSERT_FALSE(r.ok());

@@ -139,7 +139,8 @@ std::vector<std::string> wrapped(const std::string& text, std::size_t width) {
 
 }  // namespace
 
-std::string format_options_help(const std::vector<OptionSpec>& specs) {
+std::string format_options_help(const std::vector<OptionSpec>& specs,
+                                const std::map<std::string, std::string>& value_names) {
   // Two columns within 80: the option (up to 30 wide, alone on its line when
   // longer) and its help, wrapped and indented.
   constexpr std::size_t kLeft = 30, kWidth = 80;
@@ -150,7 +151,9 @@ std::string format_options_help(const std::vector<OptionSpec>& specs) {
       continue;
     }
     std::string left = s.short_name.empty() ? "      " : fmt::format("  -{}, ", s.short_name);
-    left += fmt::format("--{}{}{}", s.name, s.takes_value ? " " : "", s.takes_value ? placeholder(s.name) : "");
+    const auto named = value_names.find(s.name);
+    const std::string value = named != value_names.end() ? named->second : placeholder(s.name);
+    left += fmt::format("--{}{}{}", s.name, s.takes_value ? " " : "", s.takes_value ? value : "");
     std::string help = s.help;
     if (!s.default_value.empty()) help += fmt::format(" (default: {})", s.default_value);
     const auto lines = wrapped(help, kWidth - kLeft - 1);

@@ -40,7 +40,10 @@ class ParsedArgs {
 };
 
 Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std::vector<std::string>& args);
-std::string format_options_help(const std::vector<OptionSpec>& specs);
+// `value_names`: a value's name in this command where it is not the one its
+// option has in every command (run's --jobs FILE, sweep's --jobs N).
+std::string format_options_help(const std::vector<OptionSpec>& specs,
+                                const std::map<std::string, std::string>& value_names = {});
 
 // A whole number option from lo to hi; error "--NAME must be a whole number
 // from LO to HI, found '...'".

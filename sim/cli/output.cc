@@ -29,6 +29,7 @@ bool same_file(const std::string& a, const std::string& b) {
 // directory, then renamed), or "" when it can as far as can be told before
 // the run: its directory exists and is writable, and it is not a directory.
 std::string unwritable(const std::string& given) {
+  if (given.empty()) return "expected a file name (or - for standard output), found an empty one";
   // A device or pipe is written in place; a symbolic link's file is
   // replaced, in that file's directory (report/atomic_file.h).
   const report::OutputTarget target = report::output_target(given);

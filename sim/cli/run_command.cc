@@ -281,7 +281,7 @@ int run_command(const std::vector<std::string>& argv) {
     std::printf(
         "usage: collsim run --topology FILE --workload FILE [options]\n       collsim run --topology FILE --job "
         "WORKLOAD_FILE@PLACEMENT --job ... [options]\n\n%s",
-        format_options_help(run_options()).c_str());
+        format_options_help(run_options(), {{"jobs", "FILE"}}).c_str());
     return kExitOk;
   }
   if (args.has("job") || args.has("jobs") || args.has("interference-steps")) {
