@@ -27,6 +27,15 @@ void expect_one_clear_line(const BadRun& c) {
   EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\n" << r.err;
 }
 
+TEST(BadInput, AnErrorInAWorkloadChangedBySetWorkloadNamesTheChange) {
+  // Was: blamed on a field of the file with no word of the override.
+  const std::string run = "run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml ";
+  expect_one_clear_line({run + "--set-workload model.layers=10000",
+                         "(the file as changed by --set-workload "
+                         "model.layers=10000)"});
+  expect_one_clear_line({run + "--set-workload model.seq_len=1", "changed by --set-workload model.seq_len=1"});
+}
+
 TEST(BadInput, NumbersTooLargeToParseAreErrorsNotCrashes) {
   // Was: uncaught std::out_of_range from std::stoul, exit 134.
   expect_one_clear_line({"topo topologies/hgx-h100.yaml --set '[99999999999999999999]='",
