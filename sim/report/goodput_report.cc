@@ -79,7 +79,7 @@ std::string goodput_text(const GoodputReport& r) {
                             : "\n";
   }
   const double wall = g.train_s + g.checkpoint_s + g.lost_s + g.restart_s + g.load_s + g.wait_s;
-  out += "where the time goes (mean per run)\n";
+  out += "where the time goes (mean per run; shares of the mean wall-clock time, so training is not the mean ETTR)\n";
   for (auto [name, s] : {std::pair{"training", g.train_s},
                          {"checkpoint saves", g.checkpoint_s},
                          {"lost work", g.lost_s},
