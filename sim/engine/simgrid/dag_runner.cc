@@ -302,10 +302,12 @@ void show_step(bool progress, const char* what, std::size_t k, std::size_t of, s
   std::fflush(stderr);
 }
 
-// The result is no lower than the busiest link's bytes over its rate.
-void apply_load_bound(const Plan& plan, const std::vector<double>& link_bytes, ScheduleResult& r) {
+// The result is no lower than the launch (no byte moves before it) plus the
+// busiest link's bytes over its rate, as on the analytical backend.
+void apply_load_bound(const Plan& plan, const PlannedSchedule& s, const std::vector<double>& link_bytes,
+                      ScheduleResult& r) {
   for (std::size_t l = 0; l < link_bytes.size(); ++l)
-    if (link_bytes[l] > 0) r.time_s = std::max(r.time_s, link_bytes[l] / plan.link(l).rate_Bps);
+    if (link_bytes[l] > 0) r.time_s = std::max(r.time_s, s.launch_latency_s + link_bytes[l] / plan.link(l).rate_Bps);
 }
 
 // A compact schedule, aggregated: per phase, one step of every pass is
@@ -352,7 +354,7 @@ ScheduleResult run_aggregated(const Plan& plan, const PlannedSchedule& s, const 
   std::vector<double> link_bytes(plan.num_links(), 0.0);
   cost_compact(plan, s, times, link_bytes, r);
   r.shared_links = false;  // the simulated step shares them
-  apply_load_bound(plan, link_bytes, r);
+  apply_load_bound(plan, s, link_bytes, r);
   return r;
 }
 
@@ -399,7 +401,7 @@ ScheduleResult run_repeated(const Plan& plan, const PlannedSchedule& s, const st
   r.aggregated = true;
   std::vector<double> link_bytes(plan.num_links(), 0.0);
   cost_repeated(plan, s, alone, period, link_bytes, r);
-  apply_load_bound(plan, link_bytes, r);
+  apply_load_bound(plan, s, link_bytes, r);
   return r;
 }
 
