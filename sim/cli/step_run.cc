@@ -68,33 +68,6 @@ Error out_of_memory(const workload::WorkloadSpec& w, int dp, const workload::Mem
   return e;
 }
 
-}  // namespace
-
-namespace {
-
-Expected<std::unique_ptr<StepRun>> run_step_as_given(const StepRequest& req,
-                                                     const std::function<void(const std::string&)>& status);
-
-}  // namespace
-
-// An error placed in the workload file while --set-workload changed it may
-// come from the changes (10,000 layers that no longer fit, blamed on the
-// field to change): it names them.
-Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
-                                            const std::function<void(const std::string&)>& status) {
-  auto run = run_step_as_given(req, status);
-  if (run || req.workload_sets.empty()) return run;
-  Error e = run.error();
-  if (e.where && e.where->file.str() == req.workload_file && !e.internal()) {
-    std::string sets;
-    for (const auto& x : req.workload_sets) sets += fmt::format("{}--set-workload {}", sets.empty() ? "" : " ", x);
-    e.message += fmt::format(" (the file as changed by {})", sets);
-  }
-  return e;
-}
-
-namespace {
-
 Expected<std::unique_ptr<StepRun>> run_step_as_given(const StepRequest& req,
                                                      const std::function<void(const std::string&)>& status) {
   auto say = [&](const std::string& s) {
@@ -222,6 +195,22 @@ Expected<std::unique_ptr<StepRun>> run_step_as_given(const StepRequest& req,
 }
 
 }  // namespace
+
+// An error placed in the workload file while --set-workload changed it may
+// come from the changes (10,000 layers that no longer fit, blamed on the
+// field to change): it names them.
+Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
+                                            const std::function<void(const std::string&)>& status) {
+  auto run = run_step_as_given(req, status);
+  if (run || req.workload_sets.empty()) return run;
+  Error e = run.error();
+  if (e.where && e.where->file.str() == req.workload_file && !e.internal()) {
+    std::string sets;
+    for (const auto& x : req.workload_sets) sets += fmt::format("{}--set-workload {}", sets.empty() ? "" : " ", x);
+    e.message += fmt::format(" (the file as changed by {})", sets);
+  }
+  return e;
+}
 
 StepRequest step_request_from(const ParsedArgs& args) {
   StepRequest request;

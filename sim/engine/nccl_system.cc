@@ -15,28 +15,19 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   // NVLink. NCCL searches each node's graphs and then keeps the smallest
   // channel count and bandwidths over all ranks (src/init.cc, the graphs'
   // allgather), so the view is the weakest node's, never the first's.
-  struct Node {
-    int nics = 0;
-    double nic_GBps = 0;
-  };
-  std::unordered_map<int, Node> nodes;
-  double nvlink_Bps = -1;
+  std::unordered_map<int, int> nics_of_domain;
+  double nvlink_Bps = network.nvlink_line_rate_Bps(first);
   for (int g : gpus) {
-    Node& node = nodes[network.nvlink_domain_of(g)];
-    const double rate = network.nvlink_line_rate_Bps(g);
-    nvlink_Bps = nvlink_Bps < 0 ? rate : std::min(nvlink_Bps, rate);
+    int& nics = nics_of_domain[network.nvlink_domain_of(g)];
+    nvlink_Bps = std::min(nvlink_Bps, network.nvlink_line_rate_Bps(g));
     const double nic = network.nic_line_rate_Bps(g) / 1e9;
     if (!(nic > 0)) continue;
-    ++node.nics;
-    node.nic_GBps = node.nic_GBps == 0 ? nic : std::min(node.nic_GBps, nic);
+    ++nics;
+    s.nic_GBps = s.nic_GBps == 0 ? nic : std::min(s.nic_GBps, nic);
   }
-  s.nodes = static_cast<int>(nodes.size());
-  bool first_node = true;
-  for (const auto& [domain, node] : nodes) {
-    s.nics = first_node ? node.nics : std::min(s.nics, node.nics);
-    if (node.nic_GBps > 0) s.nic_GBps = s.nic_GBps == 0 ? node.nic_GBps : std::min(s.nic_GBps, node.nic_GBps);
-    first_node = false;
-  }
+  s.nodes = static_cast<int>(nics_of_domain.size());
+  s.nics = nics_of_domain.begin()->second;
+  for (const auto& [domain, nics] : nics_of_domain) s.nics = std::min(s.nics, nics);
   s.nvswitch = network.nvswitch_endpoint_near(first) >= 0;
   s.nvls = network.nvls_enabled() && network.nvls_efficiency_near(first) > 0;
   // NCCL's per-link NVLink figure (nccl_tables.h) times the links: the GPU's

@@ -204,8 +204,6 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     std::string* predicted = log::enabled(spdlog::level::info) ? &out.nccl_model[i] : nullptr;
     const bool nccl_picks_protocol =
         !choosing_algorithm && protos.size() > 1 && choice.algorithm != "tuned" && choice.algorithm != "fastest";
-    if (choice.algorithm == "auto" || nccl_picks_protocol)
-      order = nccl_order(c, *algos, protos, choice.nccl, predicted);
     // Point-to-point: NCCL's own rule, not its cost model (direct.h).
     const bool p2p = c.op == collective::Op::kAllToAll || c.op == collective::Op::kSendRecv;
     if (p2p && (choice.algorithm == "auto" || nccl_picks_protocol) && protos.size() > 1 && algos->size() == 1) {
@@ -213,6 +211,8 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       const auto proto = collective::nccl_p2p_protocol(peer_bytes, c.ranks, c.params.p2p);
       order = {{algos->front(), proto}};
       if (proto != collective::Protocol::kSimple) order.emplace_back(algos->front(), collective::Protocol::kSimple);
+    } else if (choice.algorithm == "auto" || nccl_picks_protocol) {
+      order = nccl_order(c, *algos, protos, choice.nccl, predicted);
     }
     for (const auto& [algo, proto] : order) {
       // A named algorithm always runs: only `auto`'s picks meet the guard.
