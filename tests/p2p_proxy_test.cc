@@ -76,8 +76,10 @@ TEST(P2pProxy, TheScheduleCarriesOperationsTimesTheCost) {
 // Through the CLI, on both backends, on 2 AWS p5 nodes (16 ranks; the file
 // states NCCL's 4 channels per network peer and AWS's 512 KiB chunks): 8
 // network peers each way. 1 MiB: 64 KiB per peer, 1 part: 16 operations;
-// 32 MiB and 2 GiB: 4 parts, 64 operations; with NCCL's own rule (one NIC
-// per GPU, 2 channels per peer) 32 MiB is 2 parts: 32 operations.
+// 32 MiB and 2 GiB: 4 parts, 64 operations. With NCCL's own rule (one NIC
+// per GPU) 2.29 and later give the same 4 channels per peer (ceil(48 GB/s /
+// 14), 16 ranks in 2 rounds of 8 within 32 channels); 2.28 gave 2, so 32 MiB
+// was 2 parts: 32 operations.
 TEST(P2pProxy, TheLinkClassCostAddsToTheAllToAllOnBothBackends) {
   for (const char* backend : {"simgrid", "analytical"}) {
     auto time_us = [&](const std::string& size, const std::string& extra) {
@@ -90,7 +92,9 @@ TEST(P2pProxy, TheLinkClassCostAddsToTheAllToAllOnBothBackends) {
     EXPECT_NEAR(time_us("32M", two) - time_us("32M", none), 128.0, 0.02) << backend;
     EXPECT_NEAR(time_us("2G", two) - time_us("2G", none), 128.0, 0.02) << backend;
     const std::string rule = " --set nccl.nchannels_per_net_peer=0";
-    EXPECT_NEAR(time_us("32M", two + rule) - time_us("32M", none + rule), 64.0, 0.02) << backend;
+    EXPECT_NEAR(time_us("32M", two + rule) - time_us("32M", none + rule), 128.0, 0.02) << backend;
+    const std::string rule_228 = rule + " --nccl 2.28.9";
+    EXPECT_NEAR(time_us("32M", two + rule_228) - time_us("32M", none + rule_228), 64.0, 0.02) << backend;
     EXPECT_NEAR(time_us("32M", two + " --proto none"), time_us("32M", none + " --proto none"), 0.02) << backend;
   }
 }
@@ -113,23 +117,29 @@ TEST(P2pProxy, InfiniBandPaysTheProxyAsEfaDoes) {
 }
 
 // `auto`'s protocol for point-to-point is NCCL's rule (src/enqueue.cc
-// addP2pToPlan): LL while a peer's message is at most 16 KiB x the channels
-// per peer, Simple above, never LL128; the same on both backends (each
-// backend's fastest used to differ). 32 ranks: 2 channels per peer, so LL
-// up to 32 KiB a peer: an all-to-all of 1 MiB (32 KiB a peer) runs LL, of
-// 2 MiB Simple; a send/recv of 32 KiB LL, of 64 KiB Simple. 72 ranks: one
-// channel per peer (2 x 72 > 4 x 32), so 16 KiB.
+// addP2pToPlan): LL while a peer's message is at most 16 KiB x its parts
+// (2.29 on; a part holds at least 64 KiB, so in effect 16 KiB), Simple
+// above, never LL128; the same on both backends (each backend's fastest
+// used to differ). 32 ranks: an all-to-all of 512 KiB (16 KiB a peer) runs
+// LL, of 1 MiB Simple; a send/recv of 16 KiB LL, of 32 KiB Simple. 72
+// ranks in one rack alike. Before 2.29 the bound was 16 KiB x the channels
+// per peer: 2 at 32 ranks, so 32 KiB.
 TEST(P2pProxy, AutoRunsNcclsPointToPointProtocol) {
   for (const char* backend : {"analytical", "simgrid"}) {
-    auto proto = [&](const std::string& topo, const std::string& op, const std::string& size) {
-      return testing::collective_text(
-          "-t topologies/" + topo + ".yaml --op " + op + " -b " + size + " -e " + size + " --backend " + backend,
-          "proto");
+    auto proto = [&](const std::string& topo, const std::string& op, const std::string& size,
+                     const std::string& extra = "") {
+      return testing::collective_text("-t topologies/" + topo + ".yaml --op " + op + " -b " + size + " -e " + size +
+                                          " --backend " + backend + extra,
+                                      "proto");
     };
-    EXPECT_EQ(proto("h100-ib400-4node", "alltoall", "1M"), "LL") << backend;
-    EXPECT_EQ(proto("h100-ib400-4node", "alltoall", "2M"), "Simple") << backend;
-    EXPECT_EQ(proto("h100-ib400-4node", "sendrecv", "32K"), "LL") << backend;
-    EXPECT_EQ(proto("h100-ib400-4node", "sendrecv", "64K"), "Simple") << backend;
+    EXPECT_EQ(proto("h100-ib400-4node", "alltoall", "512K"), "LL") << backend;
+    EXPECT_EQ(proto("h100-ib400-4node", "alltoall", "1M"), "Simple") << backend;
+    EXPECT_EQ(proto("h100-ib400-4node", "sendrecv", "16K"), "LL") << backend;
+    EXPECT_EQ(proto("h100-ib400-4node", "sendrecv", "32K"), "Simple") << backend;
+    EXPECT_EQ(proto("h100-ib400-4node", "alltoall", "1M", " --nccl 2.28.9"), "LL") << backend;
+    EXPECT_EQ(proto("h100-ib400-4node", "alltoall", "2M", " --nccl 2.28.9"), "Simple") << backend;
+    EXPECT_EQ(proto("h100-ib400-4node", "sendrecv", "32K", " --nccl 2.28.9"), "LL") << backend;
+    EXPECT_EQ(proto("h100-ib400-4node", "sendrecv", "64K", " --nccl 2.28.9"), "Simple") << backend;
     EXPECT_EQ(proto("gb200-nvl72", "alltoall", "1152K"), "LL") << backend;      // 16 KiB a peer
     EXPECT_EQ(proto("gb200-nvl72", "alltoall", "2304K"), "Simple") << backend;  // 32 KiB a peer
   }
@@ -144,7 +154,9 @@ TEST(P2pProxy, SettingsAreCheckedWhereTheyAreRead) {
   };
   for (const Bad& bad : {Bad{"link_classes:\n  efa: {p2p_op_cost: 1ms}\n", "expected a time per operation"},
                          Bad{"link_classes:\n  efa: {p2p_op_cost: 3}\n", "has no unit"},
-                         Bad{"nccl: {p2p_channels: 0}\n", "p2p_channels"},
+                         Bad{"nccl: {p2p_channels: 65}\n", "p2p_channels"},
+                         Bad{"nccl: {p2p_per_channel_net_bw: -1}\n", "expected GB/s from 0"},
+                         Bad{"nccl: {p2p_per_channel_net_bw: fast}\n", "p2p_per_channel_net_bw"},
                          Bad{"nccl: {nchannels_per_net_peer: -1}\n", "nchannels_per_net_peer"},
                          Bad{"nccl: {p2p_net_chunksize: 1}\n", "expected a size from 2 B to 64 MiB"},
                          Bad{"nccl: {p2p_net_chunksize: lots}\n", "p2p_net_chunksize"},

@@ -16,23 +16,38 @@ double proxy_overhead_s(double peer_bytes, int messages, int ranks, const NcclP2
   return p2p.op_cost_s * messages * nccl_p2p_net_parts(peer_bytes, ranks, p2p);
 }
 
+// The rate a message of `peer_bytes` to a network peer moves at: its parts,
+// one channel each, x a channel's network rate; 0 = no limit.
+double p2p_net_cap_Bps(double peer_bytes, int ranks, const NcclP2pSetup& p2p) {
+  if (!(p2p.channel_net_Bps > 0)) return 0;
+  return p2p.channel_net_Bps * nccl_p2p_net_parts(peer_bytes, ranks, p2p);
+}
+
 }  // namespace
 
 int nccl_p2p_channels_per_net_peer(int ranks, const NcclP2pSetup& setup) {
-  const int channels = std::max(1, setup.channels);
+  const int channels = static_cast<int>(std::bit_ceil(static_cast<unsigned>(std::max(1, setup.channels))));
   int per_peer = setup.channels_per_net_peer;
-  if (per_peer <= 0) {
-    per_peer = 2;
-    while (per_peer * ranks > channels * 4 && per_peer > 1) per_peer /= 2;
-    per_peer = std::max(1, per_peer);  // the GPU's NICs: one in collsim's view
+  if (per_peer > 0) return std::min(static_cast<int>(std::bit_ceil(static_cast<unsigned>(per_peer))), channels);
+  if (setup.bandwidth_rule) {
+    // NCCL truncates the bandwidth to whole GB/s; without a NIC it keeps 2.
+    const int net = static_cast<int>(setup.net_GBps);
+    per_peer = net > 0 ? std::max(1, (net + kNcclP2pChannelNetGBps - 1) / kNcclP2pChannelNetGBps) : 2;
+    per_peer = static_cast<int>(std::bit_ceil(static_cast<unsigned>(per_peer)));
+    if (setup.nodes <= 1) return std::min(per_peer, channels);
+    const int rounds = (ranks + kNcclP2pPeersPerBatch - 1) / kNcclP2pPeersPerBatch;
+    while (per_peer * rounds > channels && per_peer > 1) per_peer /= 2;
+    return per_peer;
   }
-  return static_cast<int>(
-      std::min(std::bit_ceil(static_cast<unsigned>(per_peer)), std::bit_ceil(static_cast<unsigned>(channels))));
+  per_peer = 2;
+  while (per_peer * ranks > channels * 4 && per_peer > 1) per_peer /= 2;
+  return std::min(per_peer, channels);  // at least the GPU's NICs: one in collsim's view
 }
 
 Protocol nccl_p2p_protocol(double peer_bytes, int ranks, const NcclP2pSetup& setup) {
-  return peer_bytes <= kNcclP2pLLThresholdBytes * nccl_p2p_channels_per_net_peer(ranks, setup) ? Protocol::kLL
-                                                                                               : Protocol::kSimple;
+  const int channels = setup.bandwidth_rule ? nccl_p2p_net_parts(peer_bytes, ranks, setup)
+                                            : nccl_p2p_channels_per_net_peer(ranks, setup);
+  return peer_bytes <= kNcclP2pLLThresholdBytes * channels ? Protocol::kLL : Protocol::kSimple;
 }
 
 int nccl_p2p_net_parts(double bytes, int ranks, const NcclP2pSetup& setup) {
@@ -62,6 +77,7 @@ Schedule direct_alltoall(int ranks, double bytes, const std::vector<int>& domain
     for (const auto& [d, n] : size_of) smallest = std::min(smallest, n);
     s.chunk_overhead_s = proxy_overhead_s(bytes / ranks, 2 * (ranks - smallest), ranks, p2p);  // send and receive
   }
+  s.p2p_net_cap_Bps = p2p_net_cap_Bps(bytes / ranks, ranks, p2p);
   return s;
 }
 
@@ -86,6 +102,7 @@ Schedule ring_sendrecv(int ranks, double bytes, const std::vector<int>& domain_o
     const int messages = (remote(r, t.dst) ? 1 : 0) + (remote(r, (r + ranks - 1) % ranks) ? 1 : 0);
     s.chunk_overhead_s = std::max(s.chunk_overhead_s, proxy_overhead_s(bytes, messages, ranks, p2p));
   }
+  s.p2p_net_cap_Bps = p2p_net_cap_Bps(bytes, ranks, p2p);
   return s;
 }
 

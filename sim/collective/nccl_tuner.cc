@@ -113,6 +113,20 @@ NcclGraphs nccl_graphs(const NcclSystem& s, NcclRelease release) {
   return out;
 }
 
+NcclP2pSetup resolve_p2p_setup(NcclP2pSetup given, const NcclSystem& system, NcclRelease release) {
+  const NcclArch arch = nccl_arch(system.gpu_model);
+  if (given.channels <= 0) {
+    const NcclGraph ring = nccl_graphs(system, release).ring;
+    int channels = 2 * ring.channels;
+    if (arch >= NcclArch::kHopper && system.nodes > 1 && ring.bw_intra > 45.0 && channels < 16) channels *= 2;
+    given.channels = ring.channels > 0 ? std::min(channels, 2 * kMaxRingChannels) : 32;
+  }
+  given.bandwidth_rule = release >= NcclRelease{2, 29, 0};
+  given.net_GBps = std::min(system.nic_GBps, pci_GBps(arch));
+  given.nodes = system.nodes;
+  return given;
+}
+
 bool rings_keep_their_nic(const NcclSystem& system, NcclRelease release) {
   if (system.cross_nic != 2) return system.cross_nic == 0;
   const NcclGraph ring = nccl_graphs(system, release).ring;

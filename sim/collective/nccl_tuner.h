@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "sim/collective/direct.h"
 #include "sim/collective/nccl_tables.h"
 #include "sim/collective/ops.h"
 #include "sim/collective/protocol.h"
@@ -103,6 +104,16 @@ NcclGraphs nccl_graphs(const NcclSystem& system, NcclRelease release = kDefaultN
 // tables lack the GPU (no graph), 2 crosses NICs, as 1: a named default,
 // nccl_cross_nic_unknown_gpu.
 bool rings_keep_their_nic(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
+
+// NCCL's point-to-point setup for `system` under `release`: `given`
+// (config::NcclSpec's) with its p2pnChannels, when 0, NCCL's: the
+// communicator's channels, the ring graph's doubled (src/graph/connect.cc
+// ncclTopoPostset; doubled again on Hopper and later across nodes while
+// under 16 at a ring speed above 45 GB/s), at most 64, a power of two (32
+// where NCCL's tables lack the GPU: ASSUMPTION nccl_p2p_channels); and the
+// channels-per-peer rule of the release (2.29 on: bandwidth_rule, over
+// min(NIC, PCIe)), across the system's nodes.
+NcclP2pSetup resolve_p2p_setup(NcclP2pSetup given, const NcclSystem& system, NcclRelease release);
 
 // NCCL's predicted time in microseconds of `algo` ("ring", "tree", "nvls",
 // "nvlstree", "collnetdirect", "pat") with `protocol` for `op` on `bytes`,

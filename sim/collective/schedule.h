@@ -104,6 +104,10 @@ struct Schedule {
   // NCCL's point-to-point transport (all-to-all, send/recv): its transfers
   // take Network::p2p_route (PXN) instead of the collective route.
   bool point_to_point = false;
+  // A point-to-point transfer through the network moves at most this rate:
+  // its message's NCCL channels (parts) x one channel's network rate
+  // (direct.h NcclP2pSetup::channel_net_Bps); 0 = the route's rate alone.
+  double p2p_net_cap_Bps = 0;
   // Rings across NVLink domains that keep their rail (NCCL's ring graph
   // with crossNic 0, reached by PXN; nccl_tuner.h rings_keep_their_nic):
   // each channel leaves a node through the NIC it entered by, so a transfer

@@ -192,7 +192,7 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
   if (auto s = nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
-                           "cross_nic", "nvls_chunksize", "nvlstree_max_chunksize"});
+                           "p2p_per_channel_net_bw", "cross_nic", "nvls_chunksize", "nvlstree_max_chunksize"});
       !s)
     return s;
   // Each setting, when given, into its field of spec.nccl.
@@ -209,12 +209,22 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
     out = *v;
     return Ok{};
   };
-  for (auto st : {flag("pxn", spec.nccl.pxn), flag("collnet", spec.nccl.collnet), flag("nvls", spec.nccl.nvls),
-                  whole("p2p_channels", 1, 64, "NCCL's point-to-point channels, 1 to 64", spec.nccl.p2p_channels),
-                  whole("nchannels_per_net_peer", 0, 64, "channels per network peer, 0 (NCCL's rule) to 64",
-                        spec.nccl.nchannels_per_net_peer),
-                  whole("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default)", spec.nccl.cross_nic)})
+  for (auto st :
+       {flag("pxn", spec.nccl.pxn), flag("collnet", spec.nccl.collnet), flag("nvls", spec.nccl.nvls),
+        whole("p2p_channels", 0, 64, "NCCL's point-to-point channels, 0 (NCCL's) to 64", spec.nccl.p2p_channels),
+        whole("nchannels_per_net_peer", 0, 64, "channels per network peer, 0 (NCCL's rule) to 64",
+              spec.nccl.nchannels_per_net_peer),
+        whole("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default)", spec.nccl.cross_nic)})
     if (!st) return st;
+  if (nccl.has("p2p_per_channel_net_bw")) {
+    auto v = nccl.number("p2p_per_channel_net_bw");
+    if (!v) return v.error();
+    if (!(*v >= 0 && *v <= 1e4)) {
+      return nccl.error_at("p2p_per_channel_net_bw",
+                           fmt::format("expected GB/s from 0 (no limit) to 10000, found {}", *v));
+    }
+    spec.nccl.p2p_per_channel_net_GBps = *v;
+  }
   // A size in bytes (or nccl-tests' 512K) from `lo` to 64 MiB.
   auto size = [&nccl](const char* key, double lo, const char* lo_text, double& out) -> Status {
     if (!nccl.has(key)) return Ok{};

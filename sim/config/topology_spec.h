@@ -168,15 +168,18 @@ struct NcclSpec {
   // neither nvls nor nvlstree; naming one still runs it.
   bool nvls = true;
   // NCCL's point-to-point split (collective/direct.h NcclP2pSetup):
-  // p2p_channels is its p2pnChannels (ASSUMPTION nccl_p2p_channels: 32, the
-  // channels NCCL opens on 8-NIC nodes; not found as a published figure,
-  // and the split depends on it only through its nChannelsMin);
+  // p2p_channels is its p2pnChannels (0: NCCL's, from its ring graph,
+  // collective/nccl_tuner.h resolve_p2p_setup);
   // nchannels_per_net_peer is NCCL_NCHANNELS_PER_NET_PEER (0: NCCL's rule,
   // counting one NIC per GPU; a node whose GPUs each have several NICs
   // modelled as one port states NCCL's count here); p2p_net_chunksize is
-  // NCCL_P2P_NET_CHUNKSIZE in bytes (NCCL's default 128 KiB).
-  int p2p_channels = 32;
+  // NCCL_P2P_NET_CHUNKSIZE in bytes (NCCL's default 128 KiB);
+  // p2p_per_channel_net_bw is NCCL_P2P_PER_CHANNEL_NET_BW in GB/s, what one
+  // point-to-point channel carries through the network (NCCL 2.29.2's
+  // default 14, src/graph/paths.cc; 0: no limit).
+  int p2p_channels = 0;
   int nchannels_per_net_peer = 0;
+  double p2p_per_channel_net_GBps = 14;
   // NCCL_CROSS_NIC for rings across nodes: 0, each channel leaves a node
   // through the NIC it entered by (rail-aligned: the last GPU reaches that
   // NIC over NVLink by PXN, collective::Schedule::pxn_between_domains); 1,

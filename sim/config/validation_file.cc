@@ -23,8 +23,8 @@ Expected<double> positive_number(const YAML::Node& node, const std::string& file
 }
 
 Expected<ValidationCase> read_case(const MapReader& entry) {
-  if (auto s =
-          entry.check({"name", "source", "topology", "op", "algo", "proto", "ranks", "nccl", "busbw_GBps", "time_us"});
+  if (auto s = entry.check(
+          {"name", "source", "topology", "op", "algo", "proto", "ranks", "placement", "nccl", "busbw_GBps", "time_us"});
       !s) {
     return s.error();
   }
@@ -36,7 +36,7 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
     if (!v) return v.error();
     *target = *v;
   }
-  for (auto [key, target] : {std::pair{"algo", &c.algo}, {"proto", &c.proto}}) {
+  for (auto [key, target] : {std::pair{"algo", &c.algo}, {"proto", &c.proto}, {"placement", &c.placement}}) {
     auto v = entry.optional_scalar(key);
     if (!v) return v.error();
     if (*v) *target = **v;
@@ -45,6 +45,8 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
     auto ranks = entry.integer_in("ranks", 2, 1 << 24, "a rank count");
     if (!ranks) return ranks.error();
     c.ranks = *ranks;
+    if (entry.has("placement"))
+      return entry.error_at("placement", "expected 'ranks' or 'placement', not both (both choose the GPUs)");
   }
   auto nccl = entry.parsed("nccl", collective::parse_nccl_release, c.nccl);
   if (!nccl) return nccl.error();

@@ -23,6 +23,9 @@ struct ValidationCase {
   std::string algo = "auto";
   std::string proto = "auto";
   int ranks = 0;  // the first `ranks` GPUs of the topology (collsim collective --ranks); 0 = all
+  // Or the GPUs of a placement (collsim collective --placement, e.g.
+  // "per-domain:4"); empty = `ranks`. At most one of the two is given.
+  std::string placement;
   // The NCCL release the measurement ran (`nccl: 2.27.3`): its tuning tables
   // apply (collective::NcclRelease); the named default when not given.
   collective::NcclRelease nccl = collective::kDefaultNcclRelease;

@@ -38,6 +38,8 @@ class PairCoster {
       // The schedule's proxy operations (collective/direct.h), with the
       // launch under a protocol, as plan.cc pays them.
       p.overhead_s = s->protocol == collective::Protocol::kNone ? 0 : s->chunk_overhead_s;
+      // And its channels' rate through the network (Schedule::p2p_net_cap_Bps).
+      p.net_cap_Bps = s->protocol == collective::Protocol::kNone ? 0 : s->p2p_net_cap_Bps;
       for (HopKind k : {HopKind::kNvlink, HopKind::kPcie, HopKind::kNet})
         p.costs[static_cast<std::size_t>(k)] = collective::protocol_costs(s->latency_family, s->protocol, k);
     }
@@ -49,7 +51,12 @@ class PairCoster {
       const auto& c = p.costs[static_cast<std::size_t>(route.kind)];
       const TransferTiming timing = transfer_timing(route, c, p.protocol);
       const double wire = block_bytes_ / c.payload_fraction;
-      p.slowest_s = std::max(p.slowest_s, timing.latency_s + wire / capped_rate(route.rate_Bps, timing.max_rate_Bps));
+      double cap = timing.max_rate_Bps;
+      if (route.kind == HopKind::kNet && p.net_cap_Bps > 0) {
+        const double channels = p.net_cap_Bps / c.payload_fraction;
+        cap = cap > 0 ? std::min(cap, channels) : channels;
+      }
+      p.slowest_s = std::max(p.slowest_s, timing.latency_s + wire / capped_rate(route.rate_Bps, cap));
       p.launch_s = std::max(p.launch_s, p.overhead_s + c.launch_latency_s + c.launch_latency_per_rank_s * ranks_);
     }
     sent_ += count * block_bytes_;
@@ -74,7 +81,7 @@ class PairCoster {
   struct Protocol {
     collective::Protocol protocol{};
     std::array<collective::ProtocolCosts, 3> costs;
-    double slowest_s = 0, launch_s = 0, overhead_s = 0;
+    double slowest_s = 0, launch_s = 0, overhead_s = 0, net_cap_Bps = 0;
   };
   std::vector<Protocol> protocols_;
   double block_bytes_;

@@ -208,7 +208,8 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     const bool p2p = c.op == collective::Op::kAllToAll || c.op == collective::Op::kSendRecv;
     if (p2p && (choice.algorithm == "auto" || nccl_picks_protocol) && protos.size() > 1 && algos->size() == 1) {
       const double peer_bytes = c.op == collective::Op::kAllToAll ? c.bytes / std::max(1, c.ranks) : c.bytes;
-      const auto proto = collective::nccl_p2p_protocol(peer_bytes, c.ranks, c.params.p2p);
+      const auto proto = collective::nccl_p2p_protocol(
+          peer_bytes, c.ranks, collective::resolve_p2p_setup(c.params.p2p, c.params.nccl_system, choice.nccl));
       order = {{algos->front(), proto}};
       if (proto != collective::Protocol::kSimple) order.emplace_back(algos->front(), collective::Protocol::kSimple);
     } else if (choice.algorithm == "auto" || nccl_picks_protocol) {

@@ -128,6 +128,7 @@ class Network {
   // NCCL's point-to-point split settings (Topology, config::NcclSpec).
   int nccl_p2p_channels() const { return p2p_channels_; }
   int nccl_nchannels_per_net_peer() const { return nchannels_per_net_peer_; }
+  double nccl_p2p_per_channel_net_GBps() const { return p2p_per_channel_net_GBps_; }
   double nccl_p2p_net_chunksize() const { return p2p_net_chunksize_; }
   // NCCL_NVLS_CHUNKSIZE and NCCL_NVLSTREE_MAX_CHUNKSIZE (0: NCCL's own).
   double nccl_nvls_chunksize() const { return nvls_chunksize_; }
@@ -315,8 +316,9 @@ class Network {
   std::vector<bool> gpu_has_nic_;                                 // per GPU endpoint
   std::vector<double> gpu_nic_rate_Bps_;                          // per GPU endpoint (nic_line_rate_Bps)
   std::vector<double> gpu_p2p_op_cost_s_;                         // per GPU endpoint, or empty (p2p_op_cost_of)
-  int p2p_channels_ = 32;                                         // Topology::p2p_channels
+  int p2p_channels_ = 0;                                          // Topology::p2p_channels
   int nchannels_per_net_peer_ = 0;                                // Topology::nchannels_per_net_peer
+  double p2p_per_channel_net_GBps_ = 14;                          // Topology::p2p_per_channel_net_GBps
   double p2p_net_chunksize_ = 131072;                             // Topology::p2p_net_chunksize
   double nvls_chunksize_ = 0;                                     // Topology::nvls_chunksize
   double nvlstree_max_chunksize_ = 0;                             // Topology::nvlstree_max_chunksize

@@ -62,8 +62,9 @@ struct Topology {
   // Link classes whose ring steps under LL/LL128 cost time, with their
   // config::LinkClassSpec::ring_step_latency_s (only those above 0).
   std::map<std::string, double> ring_step_latency_s;
-  int p2p_channels = 32;
+  int p2p_channels = 0;
   int nchannels_per_net_peer = 0;
+  double p2p_per_channel_net_GBps = 14;  // config::NcclSpec::p2p_per_channel_net_GBps
   double p2p_net_chunksize = 131072;
   double nvls_chunksize = 0;          // config::NcclSpec::nvls_chunksize
   double nvlstree_max_chunksize = 0;  // config::NcclSpec::nvlstree_max_chunksize
@@ -93,6 +94,7 @@ struct Topology {
         ring_step_latency_s(std::move(o.ring_step_latency_s)),
         p2p_channels(o.p2p_channels),
         nchannels_per_net_peer(o.nchannels_per_net_peer),
+        p2p_per_channel_net_GBps(o.p2p_per_channel_net_GBps),
         p2p_net_chunksize(o.p2p_net_chunksize),
         nvls_chunksize(o.nvls_chunksize),
         nvlstree_max_chunksize(o.nvlstree_max_chunksize),
@@ -113,6 +115,7 @@ struct Topology {
     ring_step_latency_s = std::move(o.ring_step_latency_s);
     p2p_channels = o.p2p_channels;
     nchannels_per_net_peer = o.nchannels_per_net_peer;
+    p2p_per_channel_net_GBps = o.p2p_per_channel_net_GBps;
     p2p_net_chunksize = o.p2p_net_chunksize;
     nvls_chunksize = o.nvls_chunksize;
     nvlstree_max_chunksize = o.nvlstree_max_chunksize;

@@ -83,6 +83,7 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   append(key, net.p2p_op_cost_of(c.gpus.front()));
   append(key, net.nccl_p2p_channels());
   append(key, net.nccl_nchannels_per_net_peer());
+  append(key, net.nccl_p2p_per_channel_net_GBps());
   append(key, net.nccl_p2p_net_chunksize());
   append(key, net.nccl_nvls_chunksize());
   append(key, net.nccl_nvlstree_max_chunksize());
