@@ -76,6 +76,26 @@ TEST(P2pChannels, TheCommunicatorsChannelsAreTheRingGraphsDoubled) {
   EXPECT_EQ(collective::resolve_p2p_setup(NcclP2pSetup{0}, s, {2, 29, 2}).channels, 32);
 }
 
+// From 2.29, NCCL doubles the network chunk on Grace-hosted Blackwell (GB200,
+// GB300: 4 GPUs a host; src/init.cc computeBuffSizes), across nodes only.
+TEST(P2pChannels, GraceBlackwellDoublesTheNetworkChunkFrom229) {
+  collective::NcclSystem s;
+  s.gpu_model = "gb200";
+  s.nodes = 2;
+  s.ranks = 144;
+  s.nvlink_GBps = 721.8;
+  s.nvswitch = true;
+  s.nics = 72;
+  s.nic_GBps = 50;
+  EXPECT_EQ(collective::resolve_p2p_setup(NcclP2pSetup{}, s, {2, 29, 2}).net_chunk_bytes, 262144);
+  EXPECT_EQ(collective::resolve_p2p_setup(NcclP2pSetup{}, s, {2, 28, 9}).net_chunk_bytes, 131072);
+  s.nodes = 1;
+  EXPECT_EQ(collective::resolve_p2p_setup(NcclP2pSetup{}, s, {2, 29, 2}).net_chunk_bytes, 131072);
+  s.nodes = 2;
+  s.gpu_model = "b200";  // an x86 host
+  EXPECT_EQ(collective::resolve_p2p_setup(NcclP2pSetup{}, s, {2, 29, 2}).net_chunk_bytes, 131072);
+}
+
 // Closed form: one GPU on each of 4 H100 nodes sends 1 GiB to the next,
 // through one 400G NIC (47 GB/s, hardware.yaml's 0.94). Under NCCL 2.28.9
 // a peer gets 2 channels of 14 GB/s: 28 GB/s; with one channel, 14; with

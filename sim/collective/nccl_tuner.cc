@@ -124,6 +124,12 @@ NcclP2pSetup resolve_p2p_setup(NcclP2pSetup given, const NcclSystem& system, Ncc
   given.bandwidth_rule = release >= NcclRelease{2, 29, 0};
   given.net_GBps = std::min(system.nic_GBps, pci_GBps(arch));
   given.nodes = system.nodes;
+  // From 2.29, across nodes of Grace-hosted Blackwell (4 GPUs a host), the
+  // point-to-point chunk is twice NCCL_P2P_NET_CHUNKSIZE (src/init.cc
+  // computeBuffSizes, "GBx platforms ... increase the ratio").
+  if (given.bandwidth_rule && system.nodes > 1 && arch == NcclArch::kBlackwell &&
+      nccl_host(system.gpu_model) == NcclHost::kArm)
+    given.net_chunk_bytes *= 2;
   return given;
 }
 

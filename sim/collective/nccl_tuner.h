@@ -112,7 +112,8 @@ bool rings_keep_their_nic(const NcclSystem& system, NcclRelease release = kDefau
 // under 16 at a ring speed above 45 GB/s), at most 64, a power of two (32
 // where NCCL's tables lack the GPU: ASSUMPTION nccl_p2p_channels); and the
 // channels-per-peer rule of the release (2.29 on: bandwidth_rule, over
-// min(NIC, PCIe)), across the system's nodes.
+// min(NIC, PCIe)), across the system's nodes; from 2.29 a Grace-hosted
+// Blackwell's network chunk doubled (src/init.cc computeBuffSizes).
 NcclP2pSetup resolve_p2p_setup(NcclP2pSetup given, const NcclSystem& system, NcclRelease release);
 
 // NCCL's predicted time in microseconds of `algo` ("ring", "tree", "nvls",
