@@ -43,6 +43,19 @@ TEST(P2pChannels, PerNetworkPeerFollowNccl229sBandwidthRule) {
   // No NIC known: NCCL keeps 2. Inside one node nothing is halved.
   EXPECT_EQ(nccl_p2p_channels_per_net_peer(16, nccl_229(16, 2, 0)), 2);
   EXPECT_EQ(nccl_p2p_channels_per_net_peer(80, nccl_229(16, 1)), 4);
+  // NCCL_P2P_PER_CHANNEL_NET_BW sets the count too: 7 GB/s, ceil(48 / 7) = 7,
+  // rounded up to 8; 8 x 2 = 16 fits.
+  NcclP2pSetup seven = nccl_229(16, 2);
+  seven.channel_net_Bps = 7e9;
+  EXPECT_EQ(nccl_p2p_channels_per_net_peer(16, seven), 8);
+  // At least the NICs NCCL counts per GPU (4 EFA NICs on AWS p5), then
+  // halved with scale as any count; before 2.29 never below them.
+  NcclP2pSetup p5 = nccl_229(16, 8, 48);
+  p5.net_count = 4;
+  EXPECT_EQ(nccl_p2p_channels_per_net_peer(16, p5), 4);
+  EXPECT_EQ(nccl_p2p_channels_per_net_peer(64, p5), 2);
+  p5.bandwidth_rule = false;
+  EXPECT_EQ(nccl_p2p_channels_per_net_peer(256, p5), 4);
   // NCCL_NCHANNELS_PER_NET_PEER still wins.
   NcclP2pSetup set = nccl_229(16, 10);
   set.channels_per_net_peer = 8;
@@ -164,8 +177,11 @@ TEST(P2pChannels, AValidationCasePlacesItsRanks) {
   write("    placement: per-domain:one\n");
   r = testing::run_collsim("validate --backend analytical --file " + file);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("placed_cases.yaml:2:5"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("placement"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("placed_cases.yaml:7:16: field 'cases[0].placement'"), std::string::npos) << r.err;
+  write("    placement: ''\n");
+  r = testing::run_collsim("validate --backend analytical --file " + file);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("expected a placement such as per-domain:4, found ''"), std::string::npos) << r.err;
   write("    ranks: 8\n    placement: per-domain:1\n");
   r = testing::run_collsim("validate --backend analytical --file " + file);
   EXPECT_EQ(r.exit_code, 2);

@@ -76,10 +76,10 @@ TEST(P2pProxy, TheScheduleCarriesOperationsTimesTheCost) {
 // Through the CLI, on both backends, on 2 AWS p5 nodes (16 ranks; the file
 // states NCCL's 4 channels per network peer and AWS's 512 KiB chunks): 8
 // network peers each way. 1 MiB: 64 KiB per peer, 1 part: 16 operations;
-// 32 MiB and 2 GiB: 4 parts, 64 operations. With NCCL's own rule (one NIC
-// per GPU) 2.29 and later give the same 4 channels per peer (ceil(48 GB/s /
-// 14), 16 ranks in 2 rounds of 8 within 32 channels); 2.28 gave 2, so 32 MiB
-// was 2 parts: 32 operations.
+// 32 MiB and 2 GiB: 4 parts, 64 operations. Counting one NIC per GPU,
+// 2.29 and later give the same 4 channels per peer (ceil(48 GB/s / 14), 16
+// ranks in 2 rounds of 8 within 16 channels); 2.28 gave 2, so 32 MiB was 2
+// parts: 32 operations.
 TEST(P2pProxy, TheLinkClassCostAddsToTheAllToAllOnBothBackends) {
   for (const char* backend : {"simgrid", "analytical"}) {
     auto time_us = [&](const std::string& size, const std::string& extra) {
@@ -91,7 +91,7 @@ TEST(P2pProxy, TheLinkClassCostAddsToTheAllToAllOnBothBackends) {
     EXPECT_NEAR(time_us("1M", two) - time_us("1M", none), 32.0, 0.02) << backend;
     EXPECT_NEAR(time_us("32M", two) - time_us("32M", none), 128.0, 0.02) << backend;
     EXPECT_NEAR(time_us("2G", two) - time_us("2G", none), 128.0, 0.02) << backend;
-    const std::string rule = " --set nccl.nchannels_per_net_peer=0";
+    const std::string rule = " --set nccl.nics_per_gpu=1";
     EXPECT_NEAR(time_us("32M", two + rule) - time_us("32M", none + rule), 128.0, 0.02) << backend;
     const std::string rule_228 = rule + " --nccl 2.28.9";
     EXPECT_NEAR(time_us("32M", two + rule_228) - time_us("32M", none + rule_228), 64.0, 0.02) << backend;
@@ -155,7 +155,8 @@ TEST(P2pProxy, SettingsAreCheckedWhereTheyAreRead) {
   for (const Bad& bad : {Bad{"link_classes:\n  efa: {p2p_op_cost: 1ms}\n", "expected a time per operation"},
                          Bad{"link_classes:\n  efa: {p2p_op_cost: 3}\n", "has no unit"},
                          Bad{"nccl: {p2p_channels: 65}\n", "p2p_channels"},
-                         Bad{"nccl: {p2p_per_channel_net_bw: -1}\n", "expected GB/s from 0"},
+                         Bad{"nccl: {p2p_per_channel_net_bw: -1}\n", "expected whole GB/s per channel"},
+                         Bad{"nccl: {nics_per_gpu: 0}\n", "nics_per_gpu"},
                          Bad{"nccl: {p2p_per_channel_net_bw: fast}\n", "p2p_per_channel_net_bw"},
                          Bad{"nccl: {nchannels_per_net_peer: -1}\n", "nchannels_per_net_peer"},
                          Bad{"nccl: {p2p_net_chunksize: 1}\n", "expected a size from 2 B to 64 MiB"},

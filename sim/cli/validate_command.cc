@@ -97,7 +97,7 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
       // topology::place names the flag; here the field is named already.
       std::string why = placed.error().message;
       if (why.rfind("--placement: ", 0) == 0) why.erase(0, 13);
-      return Error{fmt::format("case '{}': {}", c.name, why), "placement", c.declared_at, placed.error().kind};
+      return Error{fmt::format("case '{}': {}", c.name, why), c.placement_field, c.placement_at, placed.error().kind};
     }
   } else if (request.ranks > network.num_gpus()) {
     return Error{

@@ -29,10 +29,15 @@ int nccl_p2p_channels_per_net_peer(int ranks, const NcclP2pSetup& setup) {
   const int channels = static_cast<int>(std::bit_ceil(static_cast<unsigned>(std::max(1, setup.channels))));
   int per_peer = setup.channels_per_net_peer;
   if (per_peer > 0) return std::min(static_cast<int>(std::bit_ceil(static_cast<unsigned>(per_peer))), channels);
+  const int nics = std::max(1, setup.net_count);
   if (setup.bandwidth_rule) {
     // NCCL truncates the bandwidth to whole GB/s; without a NIC it keeps 2.
+    // NCCL_P2P_PER_CHANNEL_NET_BW sets the count as well as the limit (0,
+    // no limit, counts with NCCL's 14).
     const int net = static_cast<int>(setup.net_GBps);
-    per_peer = net > 0 ? std::max(1, (net + kNcclP2pChannelNetGBps - 1) / kNcclP2pChannelNetGBps) : 2;
+    const int per_channel =
+        setup.channel_net_Bps >= 1e9 ? static_cast<int>(setup.channel_net_Bps / 1e9) : kNcclP2pChannelNetGBps;
+    per_peer = net > 0 ? std::max(nics, (net + per_channel - 1) / per_channel) : 2;
     per_peer = static_cast<int>(std::bit_ceil(static_cast<unsigned>(per_peer)));
     if (setup.nodes <= 1) return std::min(per_peer, channels);
     const int rounds = (ranks + kNcclP2pPeersPerBatch - 1) / kNcclP2pPeersPerBatch;
@@ -41,7 +46,8 @@ int nccl_p2p_channels_per_net_peer(int ranks, const NcclP2pSetup& setup) {
   }
   per_peer = 2;
   while (per_peer * ranks > channels * 4 && per_peer > 1) per_peer /= 2;
-  return std::min(per_peer, channels);  // at least the GPU's NICs: one in collsim's view
+  per_peer = static_cast<int>(std::bit_ceil(static_cast<unsigned>(std::max(per_peer, nics))));
+  return std::min(per_peer, channels);  // at least the GPU's NICs
 }
 
 Protocol nccl_p2p_protocol(double peer_bytes, int ranks, const NcclP2pSetup& setup) {

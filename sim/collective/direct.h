@@ -31,16 +31,19 @@ struct NcclP2pSetup {
   // p2pnChannelsPerPeer for peers across the network: NCCL_NCHANNELS_PER_NET_PEER
   // when set, else 0 for NCCL's rule (src/graph/paths.cc ncclTopoGetNchannels),
   // rounded up to a power of two. Before 2.29: 2, halved while 2 x ranks >
-  // 4 x channels, at least the GPU's NICs (collsim counts one NIC per GPU).
-  // From 2.29 (bandwidth_rule): enough channels of NCCL_P2P_PER_CHANNEL_NET_BW
-  // (14 GB/s) to carry the GPU's network bandwidth, ceil(net_GBps / 14), at
-  // least one per NIC, then across nodes halved while it x ceil(ranks / 8)
+  // 4 x channels, at least the GPU's NICs (net_count). From 2.29
+  // (bandwidth_rule): enough channels of NCCL_P2P_PER_CHANNEL_NET_BW (14
+  // GB/s; channel_net_Bps when set) to carry the GPU's network bandwidth,
+  // ceil(net_GBps / 14), at least net_count, then across nodes halved while it x ceil(ranks / 8)
   // exceeds the channels, so every peer fits one round. bandwidth_rule also
   // selects 2.29's protocol rule (nccl_p2p_protocol).
   int channels_per_net_peer = 0;
   // NCCL_P2P_NET_CHUNKSIZE in bytes (NCCL's default 128 KiB, src/init.cc).
   double net_chunk_bytes = 131072;
   double op_cost_s = 0;  // the ranks' network link class's p2p_op_cost; 0 = none
+  // The NICs NCCL counts for a GPU (those at its closest distance): the
+  // rules' least channels per peer (config::NcclSpec::nics_per_gpu).
+  int net_count = 1;
   bool bandwidth_rule = false;
   double net_GBps = 0;  // NCCL's GPU-to-NIC path bandwidth (min of the NIC and PCIe)
   int nodes = 1;        // NVLink domains the ranks span

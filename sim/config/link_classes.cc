@@ -192,7 +192,8 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
   if (auto s = nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
-                           "p2p_per_channel_net_bw", "cross_nic", "nvls_chunksize", "nvlstree_max_chunksize"});
+                           "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize",
+                           "nvlstree_max_chunksize"});
       !s)
     return s;
   // Each setting, when given, into its field of spec.nccl.
@@ -211,20 +212,17 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   };
   for (auto st :
        {flag("pxn", spec.nccl.pxn), flag("collnet", spec.nccl.collnet), flag("nvls", spec.nccl.nvls),
-        whole("p2p_channels", 0, 64, "NCCL's point-to-point channels, 0 (NCCL's) to 64", spec.nccl.p2p_channels),
+        whole("p2p_channels", 0, 64, "NCCL's point-to-point channels (0: NCCL's own)", spec.nccl.p2p_channels),
         whole("nchannels_per_net_peer", 0, 64, "channels per network peer, 0 (NCCL's rule) to 64",
               spec.nccl.nchannels_per_net_peer),
+        whole("nics_per_gpu", 1, 64, "the NICs NCCL counts per GPU", spec.nccl.nics_per_gpu),
         whole("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default)", spec.nccl.cross_nic)})
     if (!st) return st;
-  if (nccl.has("p2p_per_channel_net_bw")) {
-    auto v = nccl.number("p2p_per_channel_net_bw");
-    if (!v) return v.error();
-    if (!(*v >= 0 && *v <= 1e4)) {
-      return nccl.error_at("p2p_per_channel_net_bw",
-                           fmt::format("expected GB/s from 0 (no limit) to 10000, found {}", *v));
-    }
-    spec.nccl.p2p_per_channel_net_GBps = *v;
-  }
+  // NCCL_P2P_PER_CHANNEL_NET_BW: whole GB/s, as NCCL reads it.
+  int per_channel = static_cast<int>(spec.nccl.p2p_per_channel_net_GBps);
+  if (auto st = whole("p2p_per_channel_net_bw", 0, 10000, "whole GB/s per channel (0: no limit)", per_channel); !st)
+    return st;
+  spec.nccl.p2p_per_channel_net_GBps = per_channel;
   // A size in bytes (or nccl-tests' 512K) from `lo` to 64 MiB.
   auto size = [&nccl](const char* key, double lo, const char* lo_text, double& out) -> Status {
     if (!nccl.has(key)) return Ok{};

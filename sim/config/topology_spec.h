@@ -179,6 +179,11 @@ struct NcclSpec {
   // default 14, src/graph/paths.cc; 0: no limit).
   int p2p_channels = 0;
   int nchannels_per_net_peer = 0;
+  // The NICs NCCL counts for each GPU (its closest ones; NCCL's netCount in
+  // src/graph/paths.cc ncclTopoGetNchannels): 1, or where a GPU's several
+  // NICs are modelled as one port (AWS p5: 4 EFA NICs) their number. NCCL
+  // gives a network peer at least that many channels.
+  int nics_per_gpu = 1;
   double p2p_per_channel_net_GBps = 14;
   // NCCL_CROSS_NIC for rings across nodes: 0, each channel leaves a node
   // through the NIC it entered by (rail-aligned: the last GPU reaches that

@@ -48,6 +48,11 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
     if (entry.has("placement"))
       return entry.error_at("placement", "expected 'ranks' or 'placement', not both (both choose the GPUs)");
   }
+  if (entry.has("placement")) {
+    if (c.placement.empty()) return entry.error_at("placement", "expected a placement such as per-domain:4, found ''");
+    c.placement_at = entry.mark_of("placement");
+    c.placement_field = entry.field("placement");
+  }
   auto nccl = entry.parsed("nccl", collective::parse_nccl_release, c.nccl);
   if (!nccl) return nccl.error();
   c.nccl = *nccl;

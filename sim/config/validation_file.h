@@ -26,6 +26,8 @@ struct ValidationCase {
   // Or the GPUs of a placement (collsim collective --placement, e.g.
   // "per-domain:4"); empty = `ranks`. At most one of the two is given.
   std::string placement;
+  SourceMark placement_at;      // where the file gives it
+  std::string placement_field;  // "cases[3].placement"
   // The NCCL release the measurement ran (`nccl: 2.27.3`): its tuning tables
   // apply (collective::NcclRelease); the named default when not given.
   collective::NcclRelease nccl = collective::kDefaultNcclRelease;

@@ -49,6 +49,7 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   params.p2p.channels_per_net_peer = network.nccl_nchannels_per_net_peer();
   params.p2p.net_chunk_bytes = network.nccl_p2p_net_chunksize();
   params.p2p.channel_net_Bps = network.nccl_p2p_per_channel_net_GBps() * 1e9;
+  params.p2p.net_count = network.nccl_nics_per_gpu();
   params.nvls_chunk_settings = {network.nccl_nvls_chunksize(), network.nccl_nvlstree_max_chunksize()};
   params.p2p.op_cost_s = network.p2p_op_cost_of(gpus.front());
   params.gpu_model = network.gpu_model(gpus.front());

@@ -204,6 +204,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   p2p_channels_ = topo.p2p_channels;
   nchannels_per_net_peer_ = topo.nchannels_per_net_peer;
   p2p_per_channel_net_GBps_ = topo.p2p_per_channel_net_GBps;
+  nics_per_gpu_ = topo.nics_per_gpu;
   p2p_net_chunksize_ = topo.p2p_net_chunksize;
   nvls_chunksize_ = topo.nvls_chunksize;
   nvlstree_max_chunksize_ = topo.nvlstree_max_chunksize;

@@ -65,6 +65,7 @@ struct Topology {
   int p2p_channels = 0;
   int nchannels_per_net_peer = 0;
   double p2p_per_channel_net_GBps = 14;  // config::NcclSpec::p2p_per_channel_net_GBps
+  int nics_per_gpu = 1;                  // config::NcclSpec::nics_per_gpu
   double p2p_net_chunksize = 131072;
   double nvls_chunksize = 0;          // config::NcclSpec::nvls_chunksize
   double nvlstree_max_chunksize = 0;  // config::NcclSpec::nvlstree_max_chunksize
@@ -95,6 +96,7 @@ struct Topology {
         p2p_channels(o.p2p_channels),
         nchannels_per_net_peer(o.nchannels_per_net_peer),
         p2p_per_channel_net_GBps(o.p2p_per_channel_net_GBps),
+        nics_per_gpu(o.nics_per_gpu),
         p2p_net_chunksize(o.p2p_net_chunksize),
         nvls_chunksize(o.nvls_chunksize),
         nvlstree_max_chunksize(o.nvlstree_max_chunksize),
@@ -116,6 +118,7 @@ struct Topology {
     p2p_channels = o.p2p_channels;
     nchannels_per_net_peer = o.nchannels_per_net_peer;
     p2p_per_channel_net_GBps = o.p2p_per_channel_net_GBps;
+    nics_per_gpu = o.nics_per_gpu;
     p2p_net_chunksize = o.p2p_net_chunksize;
     nvls_chunksize = o.nvls_chunksize;
     nvlstree_max_chunksize = o.nvlstree_max_chunksize;
