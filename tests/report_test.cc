@@ -301,6 +301,27 @@ TEST(HtmlReport, CollectivePageShowsTheSameCasesPublishedMeasurements) {
   EXPECT_NE(r.err.find("no/such/file.yaml"), std::string::npos) << r.err;
 }
 
+// Measurements on other GPUs of the same cluster are not this case's: the
+// 10-node send/recv on all 80 GPUs shows the 8-GPU-a-node run only, and
+// --placement per-domain:1 the case with that placement.
+TEST(HtmlReport, CollectivePageMatchesTheMeasurementsGpus) {
+  const std::string html = ::testing::TempDir() + "sendrecv.html";
+  const std::string base =
+      "collective -t tests/validation/topologies/h100-ib400-10node.yaml --op sendrecv -b 1G -e 1G --nccl 2.29.2 "
+      "--backend analytical --validation tests/validation/h100-10node-curves.yaml --html " +
+      html;
+  for (const auto& [extra, shown] :
+       {std::pair<std::string, std::string>{"", "g8"}, {" --placement per-domain:1", "g1"}}) {
+    auto r = run_collsim(base + extra);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string page = read_file(html);
+    for (const char* g : {"g1", "g2", "g4", "g8"}) {
+      const bool present = page.find(std::string("measured: h100-10node-") + g + "-sendrecv") != std::string::npos;
+      EXPECT_EQ(present, g == shown) << extra << " " << g;
+    }
+  }
+}
+
 TEST(TopoSvg, DrawsTiersAndFloorPlan) {
   const std::string svg = ::testing::TempDir() + "topo.svg";
   auto r = run_collsim("topo topologies/gb200-nvl72-8rack.yaml --svg " + svg);

@@ -196,20 +196,29 @@ Expected<std::vector<double>> size_sweep(const ParsedArgs& args) {
 }
 
 // Published measurements of this very case: validation cases on the same
-// topology file (unmodified by --set) and collective, over all its GPUs. The
-// default table is optional (collsim may run outside the source tree); a
-// table named explicitly must load.
+// topology file (unmodified by --set) and collective, on the same GPUs:
+// every GPU, the same first N (`--ranks`, a case's `ranks`) or the same
+// placement as written (`--placement`, a case's `placement`). The default
+// table is optional (collsim may run outside the source tree); a table
+// named explicitly must load.
 Expected<std::vector<config::ValidationCase>> matching_measurements(const ParsedArgs& args, collective::Op op,
-                                                                    bool all_gpus) {
+                                                                    int num_gpus) {
   std::vector<config::ValidationCase> out;
   const std::string file = args.get("validation");
   std::error_code ec;
   if (!args.has("validation") && !std::filesystem::exists(file, ec)) return out;
   auto cases = config::load_validation_file(file);
   if (!cases) return cases.error();
-  if (!topology_sets(args).empty() || !all_gpus) return out;  // a different cluster than the one measured
+  if (!topology_sets(args).empty()) return out;  // a different cluster than the one measured
+  const std::string placement = args.get("placement") == "all" ? "" : args.get("placement");
+  const std::string ranks = args.get("ranks") == "all" ? "" : args.get("ranks");
   for (auto& c : *cases) {
     if (collective::parse_op(c.op) != op) continue;
+    const bool every_gpu = c.placement.empty() && (c.ranks == 0 || c.ranks == num_gpus);
+    const bool same_gpus = placement.empty()
+                               ? (ranks.empty() ? every_gpu : c.placement.empty() && std::to_string(c.ranks) == ranks)
+                               : c.placement == placement;
+    if (!same_gpus) continue;
     if (!std::filesystem::equivalent(c.topology, args.get("topology"), ec) || ec) continue;
     out.push_back(std::move(c));
   }
@@ -367,7 +376,7 @@ int collective_command(const std::vector<std::string>& argv) {
     }
   }
   if (args.has("html")) {
-    auto reference = matching_measurements(args, *op, ranks == network.num_gpus() && request.gpus.empty());
+    auto reference = matching_measurements(args, *op, network.num_gpus());
     if (!reference) return stop(reference.error());
     if (auto s = write_output(args.get("html"), report::collective_html(header, *rows, *reference)); !s) {
       return stop(s.error());
