@@ -174,6 +174,9 @@ TEST(P2pChannels, AValidationCasePlacesItsRanks) {
   auto r = testing::run_collsim("validate --backend analytical --file " + file);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("24.86        28.00"), std::string::npos) << r.out;
+  r = testing::run_collsim("validate --backend analytical --json - --file " + file);
+  EXPECT_NE(r.out.find("\"placement\":\"per-domain:1\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"nccl\":\"2.29.2\""), std::string::npos) << r.out;
   write("    placement: per-domain:one\n");
   r = testing::run_collsim("validate --backend analytical --file " + file);
   EXPECT_EQ(r.exit_code, 2);

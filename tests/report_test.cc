@@ -315,6 +315,7 @@ TEST(HtmlReport, CollectivePageMatchesTheMeasurementsGpus) {
     auto r = run_collsim(base + extra);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const std::string page = read_file(html);
+    EXPECT_NE(page.find("(tests/validation/h100-10node-curves.yaml, with sources)"), std::string::npos);
     for (const char* g : {"g1", "g2", "g4", "g8"}) {
       const bool present = page.find(std::string("measured: h100-10node-") + g + "-sendrecv") != std::string::npos;
       EXPECT_EQ(present, g == shown) << extra << " " << g;

@@ -378,7 +378,9 @@ int collective_command(const std::vector<std::string>& argv) {
   if (args.has("html")) {
     auto reference = matching_measurements(args, *op, network.num_gpus());
     if (!reference) return stop(reference.error());
-    if (auto s = write_output(args.get("html"), report::collective_html(header, *rows, *reference)); !s) {
+    if (auto s =
+            write_output(args.get("html"), report::collective_html(header, *rows, *reference, args.get("validation")));
+        !s) {
       return stop(s.error());
     }
   }

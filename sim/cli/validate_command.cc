@@ -168,6 +168,10 @@ std::string to_json(const std::vector<CaseResult>& results) {
     w.key("topology").value(r.c->topology);
     w.key("metric").value(r.c->metric);
     w.key("op").value(r.c->op);
+    // The GPUs it ran on: a placement, or the first `ranks` (0: every GPU).
+    if (!r.c->placement.empty()) w.key("placement").value(r.c->placement);
+    w.key("ranks").value(static_cast<double>(r.c->ranks));
+    w.key("nccl").value(collective::to_string(r.c->nccl));
     w.key("fabric").value(r.fabric);
     w.key("mean_abs_error_pct").value(r.mean_abs_error_pct);
     w.key("mean_abs_error_pct_ge_64MiB").value(r.mean_abs_error_pct_large);

@@ -206,10 +206,21 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
         !choosing_algorithm && protos.size() > 1 && choice.algorithm != "tuned" && choice.algorithm != "fastest";
     // Point-to-point: NCCL's own rule, not its cost model (direct.h).
     const bool p2p = c.op == collective::Op::kAllToAll || c.op == collective::Op::kSendRecv;
+    const double peer_bytes = c.op == collective::Op::kAllToAll ? c.bytes / std::max(1, c.ranks) : c.bytes;
+    const auto p2p_setup =
+        p2p ? collective::resolve_p2p_setup(c.params.p2p, c.params.nccl_system, choice.nccl) : c.params.p2p;
+    if (p2p && predicted && c.params.nccl_system.nodes > 1) {
+      log::info(
+          "tuner: {} of {:.0f} B on {} ranks: {} point-to-point channels, {} per network peer, {} for "
+          "this message, {} through the network",
+          collective::op_name(c.op), c.bytes, c.ranks, p2p_setup.channels,
+          collective::nccl_p2p_channels_per_net_peer(c.ranks, p2p_setup),
+          collective::nccl_p2p_net_parts(peer_bytes, c.ranks, p2p_setup),
+          p2p_setup.channel_net_Bps > 0 ? fmt::format("at most {:g} GB/s each", p2p_setup.channel_net_Bps / 1e9)
+                                        : std::string("no limit on each"));
+    }
     if (p2p && (choice.algorithm == "auto" || nccl_picks_protocol) && protos.size() > 1 && algos->size() == 1) {
-      const double peer_bytes = c.op == collective::Op::kAllToAll ? c.bytes / std::max(1, c.ranks) : c.bytes;
-      const auto proto = collective::nccl_p2p_protocol(
-          peer_bytes, c.ranks, collective::resolve_p2p_setup(c.params.p2p, c.params.nccl_system, choice.nccl));
+      const auto proto = collective::nccl_p2p_protocol(peer_bytes, c.ranks, p2p_setup);
       order = {{algos->front(), proto}};
       if (proto != collective::Protocol::kSimple) order.emplace_back(algos->front(), collective::Protocol::kSimple);
     } else if (choice.algorithm == "auto" || nccl_picks_protocol) {

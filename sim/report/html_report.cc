@@ -341,7 +341,7 @@ std::string step_html(const StepHtmlInputs& in) {
 }
 
 std::string collective_html(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows,
-                            const std::vector<config::ValidationCase>& reference) {
+                            const std::vector<config::ValidationCase>& reference, const std::string& reference_file) {
   std::string body = fmt::format("<h1>{} on {}</h1>", svg::escape(header.op), svg::escape(header.topology));
   body += fmt::format(
       "<p class=\"sub\">{} ranks, algorithm {}, {} backend. Bus bandwidth as nccl-tests defines it "
@@ -378,10 +378,11 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
     series.push_back(std::move(s));
   }
   body += "<h2>Bus bandwidth against message size</h2>";
-  body += series.size() == 1
-              ? "<p class=\"sub\">No published measurement of this case is in the validation table.</p>"
-              : "<p class=\"sub\">Open circles: published measurements of this case (tests/validation/cases.yaml, "
-                "with sources).</p>";
+  body += series.size() == 1 ? "<p class=\"sub\">No published measurement of this case is in the validation table.</p>"
+                             : fmt::format(
+                                   "<p class=\"sub\">Open circles: published measurements of this case ({}, with "
+                                   "sources).</p>",
+                                   svg::escape(reference_file));
   svg::Axes axes{"message size (bytes, log scale)",
                  "busbw (GB/s)",
                  true,

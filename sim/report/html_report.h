@@ -40,9 +40,11 @@ struct StepHtmlInputs {
 std::string step_html(const StepHtmlInputs& in);
 
 // The busbw-vs-size curve, and the published measurements of `reference`
-// (validation cases on the same topology file and collective) as markers.
+// (validation cases of the file `reference_file` on the same topology file,
+// collective and GPUs) as markers.
 std::string collective_html(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows,
-                            const std::vector<config::ValidationCase>& reference);
+                            const std::vector<config::ValidationCase>& reference,
+                            const std::string& reference_file = "tests/validation/cases.yaml");
 
 // Several jobs at once (cli/jobs_run.h): a table of each job's step time
 // alone and together, a timeline row per job (its first worker's compute
