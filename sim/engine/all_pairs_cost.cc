@@ -164,8 +164,7 @@ Expected<std::vector<ScheduleResult>> cost_all_pairs(const topology::Network& ne
   auto direct = [&](int src, int dst) -> Status {
     network.route_into(src, dst, &straight);
     if (straight.empty()) {
-      return make_error(fmt::format("no route from {} to {}", network.endpoints()[static_cast<std::size_t>(src)],
-                                    network.endpoints()[static_cast<std::size_t>(dst)]));
+      return make_error(network.no_route_message(src, dst));
     }
     loads.add(straight, cost.pair(link_facts.of(straight)));
     return Ok{};

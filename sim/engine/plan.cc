@@ -302,7 +302,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       if (inserted) {
         const auto& found = relayed ? network.p2p_route(src, dst) : network.route(src, dst);
         if (found.empty()) {  // the plan stops here
-          return make_error(fmt::format("no route from {} to {}", network.endpoints()[src], network.endpoints()[dst]));
+          return make_error(network.no_route_message(src, dst));
         }
         plan.routes.push_back(Plan::Route{from, dst, found});
         if (facts.size() < plan.routes.size()) facts.resize(plan.routes.size());

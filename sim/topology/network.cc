@@ -205,6 +205,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   nchannels_per_net_peer_ = topo.nchannels_per_net_peer;
   p2p_per_channel_net_GBps_ = topo.p2p_per_channel_net_GBps;
   nics_per_gpu_ = topo.nics_per_gpu;
+  if (topo.failed.any()) failures_text_ = topo.failed.text();
   p2p_net_chunksize_ = topo.p2p_net_chunksize;
   nvls_chunksize_ = topo.nvls_chunksize;
   nvlstree_max_chunksize_ = topo.nvlstree_max_chunksize;
@@ -362,6 +363,20 @@ double Network::route_rate_Bps(const std::vector<int>& route) const {
   double rate = std::numeric_limits<double>::infinity();
   for (int l : route) rate = std::min(rate, links_[l].rate_Bps);
   return rate;
+}
+
+std::string Network::no_route_message(int src, int dst) const {
+  std::string text = fmt::format("no route from {} to {}", endpoints_[static_cast<std::size_t>(src)],
+                                 endpoints_[static_cast<std::size_t>(dst)]);
+  // A GPU whose own NIC is down has no path to other nodes: routes never
+  // pass through another GPU or a CPU, and NCCL's move to another NIC is
+  // not modelled.
+  if (!failures_text_.empty())
+    text += fmt::format(
+        ": the failures ({}) cut every path; routes never cross a GPU or a CPU, and a GPU whose NIC is down does "
+        "not move to another NIC",
+        failures_text_);
+  return text;
 }
 
 }  // namespace collsim::topology

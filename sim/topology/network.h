@@ -130,6 +130,9 @@ class Network {
   int nccl_nchannels_per_net_peer() const { return nchannels_per_net_peer_; }
   double nccl_p2p_per_channel_net_GBps() const { return p2p_per_channel_net_GBps_; }
   int nccl_nics_per_gpu() const { return nics_per_gpu_; }
+  // "no route from A to B", with the failures that may have cut it
+  // (Topology::failed) when there are any.
+  std::string no_route_message(int src, int dst) const;
   double nccl_p2p_net_chunksize() const { return p2p_net_chunksize_; }
   // NCCL_NVLS_CHUNKSIZE and NCCL_NVLSTREE_MAX_CHUNKSIZE (0: NCCL's own).
   double nccl_nvls_chunksize() const { return nvls_chunksize_; }
@@ -321,6 +324,7 @@ class Network {
   int nchannels_per_net_peer_ = 0;                                // Topology::nchannels_per_net_peer
   double p2p_per_channel_net_GBps_ = 14;                          // Topology::p2p_per_channel_net_GBps
   int nics_per_gpu_ = 1;                                          // Topology::nics_per_gpu
+  std::string failures_text_;                                     // Topology::failed.text(), "" without failures
   double p2p_net_chunksize_ = 131072;                             // Topology::p2p_net_chunksize
   double nvls_chunksize_ = 0;                                     // Topology::nvls_chunksize
   double nvlstree_max_chunksize_ = 0;                             // Topology::nvlstree_max_chunksize
