@@ -14,8 +14,13 @@ namespace collsim::cli {
 Expected<std::string> place_ranks(const topology::Network& network, const std::string& spec, const std::string& field,
                                   SweepRequest& request) {
   auto placed = topology::place(network, spec);
-  if (!placed) return placed.error();
-  if (placed->gpus.size() < 2) return make_error(fmt::format("{}: a collective needs at least 2 GPUs, found 1", field));
+  if (!placed) {
+    Error e = placed.error();
+    if (!field.empty()) e.message = field + ": " + e.message;
+    return e;
+  }
+  if (placed->gpus.size() < 2)
+    return make_error(fmt::format("{}a collective needs at least 2 GPUs, found 1", field.empty() ? "" : field + ": "));
   request.ranks = static_cast<int>(placed->gpus.size());
   if (placed->everything) return std::string();
   request.gpus = std::move(placed->gpus);

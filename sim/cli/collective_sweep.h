@@ -48,7 +48,8 @@ bool known_redop(const std::string& name);
 // Runs `request` on the GPUs of placement `spec` (topology::place): sets
 // request.ranks and request.gpus (left empty when the placement is every
 // GPU in order). Returns "SPEC (where the ranks landed)", or "" for every
-// GPU. Errors: place()'s, and fewer than 2 GPUs (`field` names the input).
+// GPU. Errors: place()'s, and fewer than 2 GPUs, each message led by
+// `field` (the input's name; "" where the error names it already).
 Expected<std::string> place_ranks(const topology::Network& network, const std::string& spec, const std::string& field,
                                   SweepRequest& request);
 

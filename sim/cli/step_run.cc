@@ -104,7 +104,11 @@ Expected<std::unique_ptr<StepRun>> run_step_as_given(const StepRequest& req,
   std::string where;
   if (req.placement != "all") {
     auto p = topology::place(network, req.placement, req.busy_gpus);
-    if (!p) return p.error();
+    if (!p) {
+      Error e = p.error();
+      e.message = "--placement: " + e.message;
+      return e;
+    }
     if (!p->everything) {
       placed = std::move(p->gpus);
       where = fmt::format("{} ({})", req.placement, p->where);

@@ -92,12 +92,10 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
   request.nccl = c.nccl;
   request.ranks = c.ranks > 0 ? c.ranks : network.num_gpus();
   if (!c.placement.empty()) {
-    auto placed = place_ranks(network, c.placement, "placement", request);
+    auto placed = place_ranks(network, c.placement, "", request);
     if (!placed) {
-      // topology::place names the flag; here the field is named already.
-      std::string why = placed.error().message;
-      if (why.rfind("--placement: ", 0) == 0) why.erase(0, 13);
-      return Error{fmt::format("case '{}': {}", c.name, why), c.placement_field, c.placement_at, placed.error().kind};
+      return Error{fmt::format("case '{}': {}", c.name, placed.error().message), c.placement_field, c.placement_at,
+                   placed.error().kind};
     }
   } else if (request.ranks > network.num_gpus()) {
     return Error{

@@ -140,7 +140,7 @@ Expected<Placement> place(const Network& network, const std::string& spec, const
   const std::string form = spec.substr(0, colon);
   const std::string_view arg =
       colon == std::string::npos ? std::string_view() : std::string_view(spec).substr(colon + 1);
-  auto bad = [&](const std::string& why) { return make_error(fmt::format("--placement: {}, found '{}'", why, spec)); };
+  auto bad = [&](const std::string& why) { return make_error(fmt::format("{}, found '{}'", why, spec)); };
   Placement p;
   if (form == "all" && colon == std::string::npos) {
     for (int g = 0; g < n_gpus; ++g) p.gpus.push_back(g);
