@@ -38,8 +38,9 @@ class PairCoster {
       // The schedule's proxy operations (collective/direct.h), with the
       // launch under a protocol, as plan.cc pays them.
       p.overhead_s = s->protocol == collective::Protocol::kNone ? 0 : s->chunk_overhead_s;
-      // And its channels' rate through the network (Schedule::p2p_net_cap_Bps).
-      p.net_cap_Bps = s->protocol == collective::Protocol::kNone ? 0 : s->p2p_net_cap_Bps;
+      // And its channels' rate through the network (Schedule::p2p_net_cap_Bps;
+      // transfer_timing applies it).
+      p.net_cap_Bps = s->p2p_net_cap_Bps;
       for (HopKind k : {HopKind::kNvlink, HopKind::kPcie, HopKind::kNet})
         p.costs[static_cast<std::size_t>(k)] = collective::protocol_costs(s->latency_family, s->protocol, k);
     }
@@ -49,14 +50,9 @@ class PairCoster {
   double pair(const RouteFacts& route, double count = 1) {
     for (auto& p : protocols_) {
       const auto& c = p.costs[static_cast<std::size_t>(route.kind)];
-      const TransferTiming timing = transfer_timing(route, c, p.protocol);
+      const TransferTiming timing = transfer_timing(route, c, p.protocol, p.net_cap_Bps);
       const double wire = block_bytes_ / c.payload_fraction;
-      double cap = timing.max_rate_Bps;
-      if (route.kind == HopKind::kNet && p.net_cap_Bps > 0) {
-        const double channels = p.net_cap_Bps / c.payload_fraction;
-        cap = cap > 0 ? std::min(cap, channels) : channels;
-      }
-      p.slowest_s = std::max(p.slowest_s, timing.latency_s + wire / capped_rate(route.rate_Bps, cap));
+      p.slowest_s = std::max(p.slowest_s, timing.latency_s + wire / capped_rate(route.rate_Bps, timing.max_rate_Bps));
       p.launch_s = std::max(p.launch_s, p.overhead_s + c.launch_latency_s + c.launch_latency_per_rank_s * ranks_);
     }
     sent_ += count * block_bytes_;

@@ -317,7 +317,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const double overhead = protocol == collective::Protocol::kNone ? 0 : s.chunk_overhead_s;
       planned.launch_latency_s = std::max(
           planned.launch_latency_s, overhead + costs.launch_latency_s + costs.launch_latency_per_rank_s * s.ranks);
-      const TransferTiming timing = transfer_timing(f, costs, protocol);
+      const TransferTiming timing = transfer_timing(f, costs, protocol, s.point_to_point ? s.p2p_net_cap_Bps : 0);
       int host = dst, route_id = route_at;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:
@@ -352,13 +352,13 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           route_id = er->second;
         }
       }
-      const bool net = f.kind == collective::HopKind::kNet;
-      double max_rate = !cap_network_only || net ? capped(timing.max_rate_Bps, protocol_cap) : timing.max_rate_Bps;
-      // A point-to-point message's NCCL channels through the network
-      // (collective::Schedule::p2p_net_cap_Bps), in payload bytes.
-      if (s.point_to_point && net && protocol != collective::Protocol::kNone && s.p2p_net_cap_Bps > 0)
-        max_rate = capped(max_rate, s.p2p_net_cap_Bps / costs.payload_fraction);
-      return Resolved{from, host, route_id, timing.latency_s, costs.payload_fraction, max_rate};
+      const bool cap_here = !cap_network_only || f.kind == collective::HopKind::kNet;
+      return Resolved{from,
+                      host,
+                      route_id,
+                      timing.latency_s,
+                      costs.payload_fraction,
+                      cap_here ? capped(timing.max_rate_Bps, protocol_cap) : timing.max_rate_Bps};
     };
     if (s.compact()) {
       for (const auto& phase : s.ring_phases) {
