@@ -196,7 +196,8 @@ Expected<std::vector<double>> size_sweep(const ParsedArgs& args) {
 }
 
 // Published measurements of this very case: validation cases on the same
-// topology file (unmodified by --set) and collective, on the same GPUs:
+// topology file with the same --set overrides (a case's topology_set) and
+// collective, on the same GPUs:
 // every GPU, the same first N (`--ranks`, a case's `ranks`) or the same
 // placement as written (`--placement`, a case's `placement`). The default
 // table is optional (collsim may run outside the source tree); a table
@@ -209,7 +210,6 @@ Expected<std::vector<config::ValidationCase>> matching_measurements(const Parsed
   if (!args.has("validation") && !std::filesystem::exists(file, ec)) return out;
   auto cases = config::load_validation_file(file);
   if (!cases) return cases.error();
-  if (!topology_sets(args).empty()) return out;  // a different cluster than the one measured
   const std::string placement = args.get("placement") == "all" ? "" : args.get("placement");
   const std::string ranks = args.get("ranks") == "all" ? "" : args.get("ranks");
   for (auto& c : *cases) {
@@ -218,7 +218,8 @@ Expected<std::vector<config::ValidationCase>> matching_measurements(const Parsed
     const bool same_gpus = placement.empty()
                                ? (ranks.empty() ? every_gpu : c.placement.empty() && std::to_string(c.ranks) == ranks)
                                : c.placement == placement;
-    if (!same_gpus) continue;
+    // A different cluster than the one measured: other --set overrides.
+    if (!same_gpus || c.topology_set != topology_sets(args)) continue;
     if (!std::filesystem::equivalent(c.topology, args.get("topology"), ec) || ec) continue;
     out.push_back(std::move(c));
   }

@@ -80,7 +80,7 @@ double mean_abs(const std::vector<Row>& rows, double min_bytes) {
 Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& backend) {
   auto op = collective::parse_op(c.op);
   if (!op) return Error{fmt::format("unknown op '{}'", c.op), "op", c.declared_at};
-  auto spec = config::load_topology_file(c.topology);
+  auto spec = config::load_topology_file(c.topology, c.topology_set);
   if (!spec) return spec.error();
   auto topo = topology::build_topology(*spec);
   if (!topo) return topo.error();

@@ -75,8 +75,16 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     const bool channels = orders.size() > 1;
     // Each channel leaves a domain through the NIC it entered by (ring.h,
     // Schedule::pxn_between_domains).
-    auto rail_aligned = [channels, &params](Schedule s) {
+    // NCCL's ring channels (nccl_ring_channels) shared out over these,
+    // each at most one NCCL channel's rate through the network.
+    const int nccl_channels = params.nccl_system.nodes > 1 && params.ring_channel_net_Bps > 0
+                                  ? nccl_ring_channels(params.nccl_system, params.nccl)
+                                  : 0;
+    auto rail_aligned = [channels, nccl_channels, &orders, &params](Schedule s) {
       s.pxn_between_domains = channels && rings_keep_their_nic(params.nccl_system, params.nccl);
+      if (nccl_channels > 0)
+        s.ring_net_cap_Bps =
+            params.ring_channel_net_Bps * nccl_channels / static_cast<double>(std::max<std::size_t>(1, orders.size()));
       return s;
     };
     if (op == Op::kAllReduce)

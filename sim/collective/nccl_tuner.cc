@@ -113,14 +113,37 @@ NcclGraphs nccl_graphs(const NcclSystem& s, NcclRelease release) {
   return out;
 }
 
-NcclP2pSetup resolve_p2p_setup(NcclP2pSetup given, const NcclSystem& system, NcclRelease release) {
-  const NcclArch arch = nccl_arch(system.gpu_model);
-  if (given.channels <= 0) {
-    const NcclGraph ring = nccl_graphs(system, release).ring;
-    int channels = 2 * ring.channels;
-    if (arch >= NcclArch::kHopper && system.nodes > 1 && ring.bw_intra > 45.0 && channels < 16) channels *= 2;
-    given.channels = ring.channels > 0 ? std::min(channels, 2 * kMaxRingChannels) : 32;
+int nccl_ring_channels(const NcclSystem& s, NcclRelease release) {
+  const NcclArch arch = nccl_arch(s.gpu_model);
+  const NcclGraph ring = nccl_graphs(s, release).ring;
+  if (ring.channels == 0) return 0;
+  constexpr int kMaxChannels = 2 * kMaxRingChannels;  // MAXCHANNELS
+  int n = std::min(2 * ring.channels, kMaxChannels);
+  if (s.nodes > 1 && ring.bw_intra > 45.0) {
+    if (release < NcclRelease{2, 20, 3}) {
+      if (arch == NcclArch::kHopper && 2 * n <= kMaxChannels) n *= 2;
+    } else if ((arch == NcclArch::kHopper || (arch > NcclArch::kHopper && release >= NcclRelease{2, 25, 1})) &&
+               n < 16) {
+      n *= 2;
+    }
   }
+  const int ppn = std::max(1, s.ranks / std::max(1, s.nodes));
+  const bool nvls = arch >= NcclArch::kHopper && s.nvswitch && s.nvls && ppn >= nccl_nvls_min_gpus(release);
+  if (nvls && release >= NcclRelease{2, 20, 3} && release < NcclRelease{2, 28, 0})
+    n = std::max(n, arch != NcclArch::kBlackwell                     ? 16    // NVLS_NCHANNELS_SM90
+                    : s.nodes > 1 || release < NcclRelease{2, 27, 0} ? 32    // NVLS_NCHANNELS_SM100
+                                                                     : 24);  // NVLS_NCHANNELS_SM100_NVL
+  return std::min(std::max(n, s.min_channels), kMaxChannels);
+}
+
+NcclP2pSetup resolve_p2p_setup(NcclP2pSetup given, const NcclSystem& system, NcclRelease release) {
+  if (given.channels <= 0) {
+    const int ring = nccl_ring_channels(system, release);
+    int pow2 = 1;
+    while (pow2 < ring) pow2 *= 2;
+    given.channels = ring > 0 ? pow2 : 32;
+  }
+  const NcclArch arch = nccl_arch(system.gpu_model);
   given.bandwidth_rule = release >= NcclRelease{2, 29, 0};
   given.net_GBps = std::min(system.nic_GBps, pci_GBps(arch));
   given.nodes = system.nodes;

@@ -52,6 +52,9 @@ struct NcclSystem {
   // node by another NIC than it entered by? 0 never, 1 always, 2 (NCCL's
   // default) only where that finds more bandwidth (nccl_graphs).
   int cross_nic = 2;
+  // NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS (config::NcclSpec::min_channels): the
+  // fewest channels the communicator keeps; 0, NCCL's default, sets none.
+  int min_channels = 0;
 };
 
 // One NCCL graph (struct ncclTopoGraph): channels and per-channel bandwidth
@@ -105,12 +108,22 @@ NcclGraphs nccl_graphs(const NcclSystem& system, NcclRelease release = kDefaultN
 // nccl_cross_nic_unknown_gpu.
 bool rings_keep_their_nic(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
 
+// The communicator's channels (comm->nChannels), which ring collectives run
+// on, for `system` under `release` (src/graph/connect.cc ncclTopoPostset):
+// the ring graph's (nccl_graphs) doubled; across nodes doubled again while
+// 2 x channels <= 64 on Hopper before 2.20.3, while under 16 on Hopper from
+// 2.20.3 and on Hopper and later from 2.25.1, each at a ring speed above
+// 45 GB/s; from 2.20.3 to 2.27.x at least NVLS's channels where NCCL runs
+// NVLS (16 on Hopper, 32 on Blackwell across nodes; the step is gone from
+// 2.28.3); at least NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS
+// (system.min_channels); at most 64. 0 where NCCL's tables lack the GPU.
+int nccl_ring_channels(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
+
 // NCCL's point-to-point setup for `system` under `release`: `given`
 // (config::NcclSpec's) with its p2pnChannels, when 0, NCCL's: the
-// communicator's channels, the ring graph's doubled (src/graph/connect.cc
-// ncclTopoPostset; doubled again on Hopper and later across nodes while
-// under 16 at a ring speed above 45 GB/s), at most 64, a power of two (32
-// where NCCL's tables lack the GPU: ASSUMPTION nccl_p2p_channels); and the
+// communicator's channels (nccl_ring_channels) rounded up to a power of
+// two (src/graph/paths.cc ncclTopoComputeP2pChannels; 32 where NCCL's
+// tables lack the GPU: ASSUMPTION nccl_p2p_channels); and the
 // channels-per-peer rule of the release (2.29 on: bandwidth_rule, over
 // min(NIC, PCIe)), across the system's nodes; from 2.29 a Grace-hosted
 // Blackwell's network chunk doubled (src/init.cc computeBuffSizes).

@@ -54,6 +54,8 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   return ll_max_GBps(gpu_model, nodes, release) * 1e9 / channels;
 }
 
+double ring_channel_net_GBps(double setting) { return setting >= 0 ? setting : kRingChannelNetGBps; }
+
 Expected<NcclRelease> parse_nccl_release(std::string_view text) {
   // MAJOR.MINOR, then optionally .PATCH and -PACKAGE (NCCL's tags: 2.27.3-1).
   NcclRelease r{-1, -1};

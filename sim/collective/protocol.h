@@ -12,7 +12,8 @@
 //     occupies its links for bytes / fraction;
 //   - window: the bytes one channel's connection keeps in flight, NCCL's
 //     per-protocol buffer (NCCL_STEPS = 8 slots; src/init.cc defaults:
-//     Simple 1 << 22 = 4 MiB; LL 8 lines/thread x 512 threads x 8 steps x
+//     Simple 1 << 22 = 4 MiB, or NCCL_BUFFSIZE (config::NcclSpec::buffsize);
+//     LL 8 lines/thread x 512 threads x 8 steps x
 //     16 B = 512 KiB; LL128 120 elements/thread x 640 threads x 8 steps x
 //     8 B = 4,915,200 B). A sender waits for the receiver to free a slot, so
 //     a connection moves at most window / round trip (plan.h).
@@ -76,6 +77,34 @@ std::string to_string(NcclRelease release);  // "2.27.3"
 // is not applied: collsim's ring channels are not NCCL's channels.
 double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels,
                              NcclRelease release);
+
+// What one NCCL ring channel moves through the network under Simple, in
+// GB/s: `setting` (config::NcclSpec::ring_channel_net_GBps) when 0 or more
+// (0: no limit), else the named default kRingChannelNetGBps, for NCCL's
+// default buffer; the rate scales with NCCL_BUFFSIZE. A ring channel keeps
+// its buffer, 8 steps, in flight: a window, as the window above, whose
+// round trip here is the ring's own (~210 us at 4 MiB and 20 GB/s: a step
+// crossing the network, and the receiver reducing it and sending it on
+// before its slot frees). Through the network a ring channel falls short
+// of its share of the NIC where NCCL runs 2 channels per NIC (8 GPUs with
+// a NIC each: 16 channels from NCCL 2.20.3, collective/nccl_tuner.h
+// nccl_ring_channels), not where it runs 3 or more.
+// ASSUMPTION (named kRingChannelNetGBps, fitted): 20 GB/s, fitted to one
+// cluster, 10 nodes of 8 H100s with 8 x 400G InfiniBand under NCCL 2.29.2
+// (github.com/xxrjun/nccl-tests-cluster, example-cluster01, run
+// 20260129-180219): all-reduce, all-gather and reduce-scatter stop at
+// 314-324 GB/s of busbw from 4 GiB (19.6-20.3 GB/s per channel), while 1,
+// 2 and 4 GPUs a node (4 channels per NIC) reach 49 GB/s per NIC. Held
+// out: 8 B200s a node on 2 to 32 nodes under NCCL 2.29.7 (21.5 down to
+// 19.0 per channel), 2 and 8 H100 nodes with NCCL_MIN_CTAS=24 (3 channels
+// per NIC) reaching 392 GB/s, and GB200 partitions of 4 and 8 GPUs under
+// NCCL 2.27.3 (NVIDIA/nccl issue 1801), whose 16 and 32 channels (4 per
+// NIC: 2.27.3's Blackwell speeds start at 47.9, so 24 GB/s channels win)
+// reach their NICs.
+inline constexpr double kRingChannelNetGBps = 20.0;
+// NCCL_BUFFSIZE's default (src/init.cc DEFAULT_BUFFSIZE), bytes.
+inline constexpr double kNcclDefaultBuffsize = 4194304.0;
+double ring_channel_net_GBps(double setting);
 
 // NCCL's throughput limit of its tree all-reduce, from its tuning model
 // (src/graph/tuning.cc): a tree channel carries at most perChMaxTreeBw of

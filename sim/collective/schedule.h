@@ -108,6 +108,11 @@ struct Schedule {
   // its message's NCCL channels (parts) x one channel's network rate
   // (direct.h NcclP2pSetup::channel_net_Bps); 0 = the route's rate alone.
   double p2p_net_cap_Bps = 0;
+  // A ring channel's transfer through the network under Simple moves at
+  // most this payload rate: the NCCL ring channels it stands for
+  // (nccl_tuner.h nccl_ring_channels over the schedule's channels) x one
+  // NCCL channel's rate (protocol.h ring_channel_net_GBps); 0 = none.
+  double ring_net_cap_Bps = 0;
   // Rings across NVLink domains that keep their rail (NCCL's ring graph
   // with crossNic 0, reached by PXN; nccl_tuner.h rings_keep_their_nic):
   // each channel leaves a node through the NIC it entered by, so a transfer

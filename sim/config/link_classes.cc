@@ -193,7 +193,7 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
   if (auto s = nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
                            "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize",
-                           "nvlstree_max_chunksize"});
+                           "nvlstree_max_chunksize", "min_channels", "ring_channel_net_bw", "buffsize"});
       !s)
     return s;
   // Each setting, when given, into its field of spec.nccl.
@@ -216,13 +216,23 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
         whole("nchannels_per_net_peer", 0, 64, "channels per network peer, 0 (NCCL's rule) to 64",
               spec.nccl.nchannels_per_net_peer),
         whole("nics_per_gpu", 1, 64, "the NICs NCCL counts per GPU", spec.nccl.nics_per_gpu),
-        whole("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default)", spec.nccl.cross_nic)})
+        whole("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default)", spec.nccl.cross_nic),
+        whole("min_channels", 0, 64, "NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS: 0 (NCCL's) to 64", spec.nccl.min_channels)})
     if (!st) return st;
   // NCCL_P2P_PER_CHANNEL_NET_BW: whole GB/s, as NCCL reads it.
   int per_channel = static_cast<int>(spec.nccl.p2p_per_channel_net_GBps);
   if (auto st = whole("p2p_per_channel_net_bw", 0, 10000, "whole GB/s per channel (0: no limit)", per_channel); !st)
     return st;
   spec.nccl.p2p_per_channel_net_GBps = per_channel;
+  if (nccl.has("ring_channel_net_bw")) {
+    auto v = nccl.number("ring_channel_net_bw");
+    if (!v) return v.error();
+    if (!(*v >= 0 && *v <= 10000)) {
+      return nccl.error_at("ring_channel_net_bw",
+                           fmt::format("expected GB/s per ring channel from 0 (no limit) to 10000, found {}", *v));
+    }
+    spec.nccl.ring_channel_net_GBps = *v;
+  }
   // A size in bytes (or nccl-tests' 512K) from `lo` to 64 MiB.
   auto size = [&nccl](const char* key, double lo, const char* lo_text, double& out) -> Status {
     if (!nccl.has(key)) return Ok{};
@@ -237,7 +247,8 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   };
   for (auto st : {size("p2p_net_chunksize", 2, "2 B", spec.nccl.p2p_net_chunksize),
                   size("nvls_chunksize", 4096, "4 KiB", spec.nccl.nvls_chunksize),
-                  size("nvlstree_max_chunksize", 4096, "4 KiB", spec.nccl.nvlstree_max_chunksize)})
+                  size("nvlstree_max_chunksize", 4096, "4 KiB", spec.nccl.nvlstree_max_chunksize),
+                  size("buffsize", 65536, "64 KiB", spec.nccl.buffsize)})
     if (!st) return st;
   return Ok{};
 }

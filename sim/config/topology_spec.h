@@ -185,6 +185,19 @@ struct NcclSpec {
   // gives a network peer at least that many channels.
   int nics_per_gpu = 1;
   double p2p_per_channel_net_GBps = 14;
+  // NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS: the fewest channels NCCL's
+  // communicator keeps, so the fewest its rings run (0, NCCL's default:
+  // its own count, collective/nccl_tuner.h nccl_ring_channels).
+  int min_channels = 0;
+  // What one NCCL ring channel moves through the network under Simple, in
+  // GB/s at NCCL's default buffer (collective/protocol.h
+  // ring_channel_net_GBps); -1: the named default, 0: no limit.
+  double ring_channel_net_GBps = -1;
+  // NCCL_BUFFSIZE in bytes: each channel connection's Simple buffer, 8
+  // steps of an eighth (NCCL's default 4 MiB, src/init.cc). It is the
+  // window Simple keeps in flight (collective/protocol.h), and a ring
+  // channel's network rate scales with it (ring_channel_net_GBps).
+  double buffsize = 4194304;
   // NCCL_CROSS_NIC for rings across nodes: 0, each channel leaves a node
   // through the NIC it entered by (rail-aligned: the last GPU reaches that
   // NIC over NVLink by PXN, collective::Schedule::pxn_between_domains); 1,

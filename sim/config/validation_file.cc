@@ -22,9 +22,21 @@ Expected<double> positive_number(const YAML::Node& node, const std::string& file
   return value;
 }
 
+Expected<std::vector<std::string>> string_list(const MapReader& entry, const char* key) {
+  std::vector<std::string> out;
+  if (!entry.has(key)) return out;
+  const YAML::Node list = entry.child(key);
+  if (!list.IsSequence()) return entry.error_at(key, "expected a list of key=value overrides");
+  for (const auto& item : list) {
+    if (!item.IsScalar()) return entry.error_at(key, "expected a list of key=value overrides");
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
 Expected<ValidationCase> read_case(const MapReader& entry) {
-  if (auto s = entry.check(
-          {"name", "source", "topology", "op", "algo", "proto", "ranks", "placement", "nccl", "busbw_GBps", "time_us"});
+  if (auto s = entry.check({"name", "source", "topology", "topology_set", "op", "algo", "proto", "ranks", "placement",
+                            "nccl", "busbw_GBps", "time_us"});
       !s) {
     return s.error();
   }
@@ -36,6 +48,9 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
     if (!v) return v.error();
     *target = *v;
   }
+  auto sets = string_list(entry, "topology_set");
+  if (!sets) return sets.error();
+  c.topology_set = std::move(*sets);
   for (auto [key, target] : {std::pair{"algo", &c.algo}, {"proto", &c.proto}, {"placement", &c.placement}}) {
     auto v = entry.optional_scalar(key);
     if (!v) return v.error();
@@ -72,18 +87,6 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
     c.points.push_back(ValidationPoint{*bytes, *value});
   }
   return c;
-}
-
-Expected<std::vector<std::string>> string_list(const MapReader& entry, const char* key) {
-  std::vector<std::string> out;
-  if (!entry.has(key)) return out;
-  const YAML::Node list = entry.child(key);
-  if (!list.IsSequence()) return entry.error_at(key, "expected a list of key=value overrides");
-  for (const auto& item : list) {
-    if (!item.IsScalar()) return entry.error_at(key, "expected a list of key=value overrides");
-    out.push_back(item.Scalar());
-  }
-  return out;
 }
 
 Expected<StepValidationCase> read_step_case(const MapReader& entry) {

@@ -19,6 +19,9 @@ struct ValidationCase {
   std::string name;
   std::string source;
   std::string topology;  // path, relative to the current directory
+  // --set overrides of the topology for the cluster as measured, such as
+  // the NCCL settings it ran with ("nccl.min_channels=24").
+  std::vector<std::string> topology_set;
   std::string op;
   std::string algo = "auto";
   std::string proto = "auto";

@@ -38,6 +38,7 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   s.nvlink_GBps = std::round(nvlink_Bps / per_link) * collective::nccl_nvlink_GBps_per_link(arch);
   s.collnet = network.collnet_enabled() && network.has_sharp();
   s.cross_nic = network.nccl_cross_nic();
+  s.min_channels = network.nccl_min_channels();
   return s;
 }
 
@@ -50,6 +51,9 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   params.p2p.net_chunk_bytes = network.nccl_p2p_net_chunksize();
   params.p2p.channel_net_Bps = network.nccl_p2p_per_channel_net_GBps() * 1e9;
   params.p2p.net_count = network.nccl_nics_per_gpu();
+  // A ring channel's network rate scales with its buffer (protocol.h).
+  params.ring_channel_net_Bps = collective::ring_channel_net_GBps(network.nccl_ring_channel_net_GBps()) * 1e9 *
+                                network.nccl_buffsize() / collective::kNcclDefaultBuffsize;
   params.nvls_chunk_settings = {network.nccl_nvls_chunksize(), network.nccl_nvlstree_max_chunksize()};
   params.p2p.op_cost_s = network.p2p_op_cost_of(gpus.front());
   params.gpu_model = network.gpu_model(gpus.front());

@@ -312,12 +312,20 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const std::vector<int>& route = plan.routes[static_cast<std::size_t>(route_at)].links;
       auto costs = collective::protocol_costs(s.latency_family, protocol, f.kind);
       costs.ring_step = ring_step;
+      // Simple's window is NCCL_BUFFSIZE (protocol.h).
+      if (protocol == collective::Protocol::kSimple)
+        costs.window_bytes *= network.nccl_buffsize() / collective::kNcclDefaultBuffsize;
       // The schedule's chunk overhead (collective::Schedule::chunk_overhead_s)
       // is paid with the launch, under a protocol.
       const double overhead = protocol == collective::Protocol::kNone ? 0 : s.chunk_overhead_s;
       planned.launch_latency_s = std::max(
           planned.launch_latency_s, overhead + costs.launch_latency_s + costs.launch_latency_per_rank_s * s.ranks);
-      const TransferTiming timing = transfer_timing(f, costs, protocol, s.point_to_point ? s.p2p_net_cap_Bps : 0);
+      // The NCCL channels behind the transfer, through the network: a
+      // point-to-point message's, or a ring channel's under Simple.
+      const double net_cap = s.point_to_point                            ? s.p2p_net_cap_Bps
+                             : protocol == collective::Protocol::kSimple ? s.ring_net_cap_Bps
+                                                                         : 0;
+      const TransferTiming timing = transfer_timing(f, costs, protocol, net_cap);
       int host = dst, route_id = route_at;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:

@@ -177,14 +177,15 @@ RouteFacts join(const RouteFacts& a, const RouteFacts& b);
 // fabric's own step latency across the network under an NCCL protocol, and
 // its ring step latency for an NCCL ring's step under LL/LL128) and
 // its rate cap across the network (window_rate_Bps, and under an NCCL
-// protocol a point-to-point message's channels, `p2p_net_cap_Bps` of
-// payload: collective::Schedule::p2p_net_cap_Bps; 0 = none), as make_plan
-// resolves every transfer.
+// protocol the NCCL channels the transfer stands for, `net_cap_Bps` of
+// payload: collective::Schedule::p2p_net_cap_Bps for a point-to-point
+// message, ring_net_cap_Bps for a ring channel under Simple; 0 = none), as
+// make_plan resolves every transfer.
 struct TransferTiming {
   double latency_s = 0, max_rate_Bps = 0;
 };
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
-                               collective::Protocol protocol, double p2p_net_cap_Bps = 0);
+                               collective::Protocol protocol, double net_cap_Bps = 0);
 
 // A route's rate under a transfer's cap (PlannedTransfer::max_rate_Bps; 0 = none).
 inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {

@@ -57,7 +57,7 @@ RouteFacts join(const RouteFacts& a, const RouteFacts& b) {
 }
 
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
-                               collective::Protocol protocol, double p2p_net_cap_Bps) {
+                               collective::Protocol protocol, double net_cap_Bps) {
   const bool net = route.kind == collective::HopKind::kNet;
   // The fabric's own step latency (a link class's step_latency: EFA), once
   // per network step of an NCCL protocol: the largest along the route
@@ -68,9 +68,10 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
       net && protocol != collective::Protocol::kNone ? route.step_s + (costs.ring_step ? route.ring_step_s : 0) : 0;
   double max_rate =
       net ? window_rate_Bps(costs.window_bytes, route.latency_s, costs.step_latency_s + fabric_step_s) : 0;
-  // A point-to-point message's channels through the network, in wire bytes.
-  if (net && protocol != collective::Protocol::kNone && p2p_net_cap_Bps > 0) {
-    const double channels = p2p_net_cap_Bps / costs.payload_fraction;
+  // The NCCL channels a transfer stands for, through the network, in wire
+  // bytes.
+  if (net && protocol != collective::Protocol::kNone && net_cap_Bps > 0) {
+    const double channels = net_cap_Bps / costs.payload_fraction;
     max_rate = max_rate > 0 ? std::min(max_rate, channels) : channels;
   }
   return TransferTiming{route.latency_s + costs.step_latency_s + fabric_step_s, max_rate};

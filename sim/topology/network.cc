@@ -204,6 +204,9 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   p2p_channels_ = topo.p2p_channels;
   nchannels_per_net_peer_ = topo.nchannels_per_net_peer;
   p2p_per_channel_net_GBps_ = topo.p2p_per_channel_net_GBps;
+  min_channels_ = topo.min_channels;
+  ring_channel_net_GBps_ = topo.ring_channel_net_GBps;
+  buffsize_ = topo.buffsize;
   nics_per_gpu_ = topo.nics_per_gpu;
   if (topo.failed.any()) failures_text_ = topo.failed.text();
   p2p_net_chunksize_ = topo.p2p_net_chunksize;

@@ -129,6 +129,10 @@ class Network {
   int nccl_p2p_channels() const { return p2p_channels_; }
   int nccl_nchannels_per_net_peer() const { return nchannels_per_net_peer_; }
   double nccl_p2p_per_channel_net_GBps() const { return p2p_per_channel_net_GBps_; }
+  // NCCL_MIN_NCHANNELS and the ring channel's network rate (Topology).
+  int nccl_min_channels() const { return min_channels_; }
+  double nccl_ring_channel_net_GBps() const { return ring_channel_net_GBps_; }
+  double nccl_buffsize() const { return buffsize_; }  // NCCL_BUFFSIZE, bytes
   int nccl_nics_per_gpu() const { return nics_per_gpu_; }
   // "no route from A to B", with the failures that may have cut it
   // (Topology::failed) when there are any.
@@ -323,6 +327,9 @@ class Network {
   int p2p_channels_ = 0;                                          // Topology::p2p_channels
   int nchannels_per_net_peer_ = 0;                                // Topology::nchannels_per_net_peer
   double p2p_per_channel_net_GBps_ = 14;                          // Topology::p2p_per_channel_net_GBps
+  int min_channels_ = 0;                                          // Topology::min_channels
+  double ring_channel_net_GBps_ = -1;                             // Topology::ring_channel_net_GBps
+  double buffsize_ = 4194304;                                     // Topology::buffsize
   int nics_per_gpu_ = 1;                                          // Topology::nics_per_gpu
   std::string failures_text_;                                     // Topology::failed.text(), "" without failures
   double p2p_net_chunksize_ = 131072;                             // Topology::p2p_net_chunksize

@@ -44,6 +44,9 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.p2p_channels = spec.nccl.p2p_channels;
   topo.nchannels_per_net_peer = spec.nccl.nchannels_per_net_peer;
   topo.p2p_per_channel_net_GBps = spec.nccl.p2p_per_channel_net_GBps;
+  topo.min_channels = spec.nccl.min_channels;
+  topo.ring_channel_net_GBps = spec.nccl.ring_channel_net_GBps;
+  topo.buffsize = spec.nccl.buffsize;
   topo.nics_per_gpu = spec.nccl.nics_per_gpu;
   topo.p2p_net_chunksize = spec.nccl.p2p_net_chunksize;
   topo.nvls_chunksize = spec.nccl.nvls_chunksize;

@@ -65,6 +65,9 @@ struct Topology {
   int p2p_channels = 0;
   int nchannels_per_net_peer = 0;
   double p2p_per_channel_net_GBps = 14;  // config::NcclSpec::p2p_per_channel_net_GBps
+  int min_channels = 0;                  // config::NcclSpec::min_channels
+  double ring_channel_net_GBps = -1;     // config::NcclSpec::ring_channel_net_GBps
+  double buffsize = 4194304;             // config::NcclSpec::buffsize (NCCL_BUFFSIZE)
   int nics_per_gpu = 1;                  // config::NcclSpec::nics_per_gpu
   double p2p_net_chunksize = 131072;
   double nvls_chunksize = 0;          // config::NcclSpec::nvls_chunksize
@@ -96,6 +99,9 @@ struct Topology {
         p2p_channels(o.p2p_channels),
         nchannels_per_net_peer(o.nchannels_per_net_peer),
         p2p_per_channel_net_GBps(o.p2p_per_channel_net_GBps),
+        min_channels(o.min_channels),
+        ring_channel_net_GBps(o.ring_channel_net_GBps),
+        buffsize(o.buffsize),
         nics_per_gpu(o.nics_per_gpu),
         p2p_net_chunksize(o.p2p_net_chunksize),
         nvls_chunksize(o.nvls_chunksize),
@@ -118,6 +124,9 @@ struct Topology {
     p2p_channels = o.p2p_channels;
     nchannels_per_net_peer = o.nchannels_per_net_peer;
     p2p_per_channel_net_GBps = o.p2p_per_channel_net_GBps;
+    min_channels = o.min_channels;
+    ring_channel_net_GBps = o.ring_channel_net_GBps;
+    buffsize = o.buffsize;
     nics_per_gpu = o.nics_per_gpu;
     p2p_net_chunksize = o.p2p_net_chunksize;
     nvls_chunksize = o.nvls_chunksize;

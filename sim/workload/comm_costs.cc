@@ -84,6 +84,9 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   append(key, net.nccl_p2p_channels());
   append(key, net.nccl_nchannels_per_net_peer());
   append(key, net.nccl_p2p_per_channel_net_GBps());
+  append(key, net.nccl_min_channels());
+  append(key, net.nccl_ring_channel_net_GBps());
+  append(key, net.nccl_buffsize());
   append(key, net.nccl_nics_per_gpu());
   append(key, net.nccl_p2p_net_chunksize());
   append(key, net.nccl_nvls_chunksize());
