@@ -103,6 +103,16 @@ TEST(NcclRingChannels, PlateauIsChannelsPerNicTimesTheirRate) {
   EXPECT_DOUBLE_EQ(ring_busbw(1, ""), ring_busbw(1, "--set nccl.ring_channel_net_bw=0"));
 }
 
+TEST(NcclRingChannels, VerboseRunsNameThem) {
+  const std::string file = ::testing::TempDir() + "ring_channels_verbose.yaml";
+  std::ofstream(file) << "name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 400Gb/s}\n";
+  const auto r = testing::run_collsim("collective -t " + file + " --algo ring -b 1G -e 1G -v");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("16 NCCL ring channels, 2 per NIC, at most 20 GB/s each through the network under Simple"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(NcclRingChannels, BadSettingsNameTheirField) {
   const std::string file = ::testing::TempDir() + "ring_channels_bad.yaml";
   std::ofstream(file) << "name: t\ncluster: {node: hgx-h100, nodes: 2}\nnccl: {ring_channel_net_bw: -3}\n";

@@ -219,6 +219,22 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
           p2p_setup.channel_net_Bps > 0 ? fmt::format("at most {:g} GB/s each", p2p_setup.channel_net_Bps / 1e9)
                                         : std::string("no limit on each"));
     }
+    // Rings across nodes: NCCL's ring channels and what each carries
+    // through the network under Simple (protocol.h ring_channel_net_GBps).
+    const bool rings = std::find(algos->begin(), algos->end(), "ring") != algos->end();
+    if (!p2p && rings && predicted && c.params.nccl_system.nodes > 1) {
+      const int channels = collective::nccl_ring_channels(c.params.nccl_system, choice.nccl);
+      if (channels > 0 && c.params.nccl_system.nics > 0) {
+        log::info(
+            "tuner: {} of {:.0f} B on {} ranks: {} NCCL ring channels, {:g} per NIC, {} through the network under "
+            "Simple",
+            collective::op_name(c.op), c.bytes, c.ranks, channels,
+            static_cast<double>(channels) / c.params.nccl_system.nics,
+            c.params.ring_channel_net_Bps > 0
+                ? fmt::format("at most {:g} GB/s each", c.params.ring_channel_net_Bps / 1e9)
+                : std::string("no limit on each"));
+      }
+    }
     if (p2p && (choice.algorithm == "auto" || nccl_picks_protocol) && protos.size() > 1 && algos->size() == 1) {
       const auto proto = collective::nccl_p2p_protocol(peer_bytes, c.ranks, p2p_setup);
       order = {{algos->front(), proto}};
