@@ -130,9 +130,8 @@ int nccl_ring_channels(const NcclSystem& s, NcclRelease release) {
   const int ppn = std::max(1, s.ranks / std::max(1, s.nodes));
   const bool nvls = arch >= NcclArch::kHopper && s.nvswitch && s.nvls && ppn >= nccl_nvls_min_gpus(release);
   if (nvls && release >= NcclRelease{2, 20, 3} && release < NcclRelease{2, 28, 0})
-    n = std::max(n, arch != NcclArch::kBlackwell                     ? 16    // NVLS_NCHANNELS_SM90
-                    : s.nodes > 1 || release < NcclRelease{2, 27, 0} ? 32    // NVLS_NCHANNELS_SM100
-                                                                     : 24);  // NVLS_NCHANNELS_SM100_NVL
+    n = std::max(n, s.nodes > 1 ? nccl_nvls_tree_chunking(s.gpu_model, s.nodes, ppn, release).channels
+                                : nccl_nvls_chunking(s.gpu_model, 0, release).channels);
   return std::min(std::max(n, s.min_channels), kMaxChannels);
 }
 
