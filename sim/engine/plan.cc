@@ -312,8 +312,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const std::vector<int>& route = plan.routes[static_cast<std::size_t>(route_at)].links;
       auto costs = collective::protocol_costs(s.latency_family, protocol, f.kind);
       costs.ring_step = ring_step;
-      // Simple's window is NCCL_BUFFSIZE (protocol.h).
-      if (protocol == collective::Protocol::kSimple)
+      // A collective's Simple window is NCCL_BUFFSIZE (protocol.h); point-to-
+      // point connections keep their own chunks, as all_pairs_parts.h does.
+      if (protocol == collective::Protocol::kSimple && !s.point_to_point)
         costs.window_bytes *= network.nccl_buffsize() / collective::kNcclDefaultBuffsize;
       // The schedule's chunk overhead (collective::Schedule::chunk_overhead_s)
       // is paid with the launch, under a protocol.
