@@ -12,7 +12,7 @@
 //     occupies its links for bytes / fraction;
 //   - window: the bytes one channel's connection keeps in flight, NCCL's
 //     per-protocol buffer (NCCL_STEPS = 8 slots; src/init.cc defaults:
-//     Simple 1 << 22 = 4 MiB, or NCCL_BUFFSIZE (config::NcclSpec::buffsize);
+//     Simple 1 << 22 = 4 MiB, or NCCL_BUFFSIZE for collectives (config::NcclSpec::buffsize);
 //     LL 8 lines/thread x 512 threads x 8 steps x
 //     16 B = 512 KiB; LL128 120 elements/thread x 640 threads x 8 steps x
 //     8 B = 4,915,200 B). A sender waits for the receiver to free a slot, so
