@@ -3,7 +3,8 @@
 // (collective/protocol.h ring_channel_net_GBps): the channel counts worked
 // out by hand from NCCL's src/graph/connect.cc ncclTopoPostset of each
 // release, and the ring's plateau on an idle fabric against its closed
-// form, NCCL channels per NIC x the per-channel rate, on both backends.
+// form, NCCL channels per NIC x queue pairs x the rate per queue pair, on
+// both backends.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -68,19 +69,21 @@ TEST(NcclRingChannels, FollowNcclsPostsetByRelease) {
   EXPECT_EQ(nccl_ring_channels(unknown, NcclRelease{2, 29, 2}), 0);
 }
 
-TEST(NcclRingChannels, RateIsTheNamedDefaultUnlessSet) {
+TEST(NcclRingChannels, RateIsTheQueuePairsUnlessSet) {
   using collective::ring_channel_net_GBps;
-  EXPECT_DOUBLE_EQ(ring_channel_net_GBps(-1), collective::kRingChannelNetGBps);
-  EXPECT_DOUBLE_EQ(ring_channel_net_GBps(0), 0);
-  EXPECT_DOUBLE_EQ(ring_channel_net_GBps(30), 30);
+  EXPECT_DOUBLE_EQ(ring_channel_net_GBps(-1, 20, 1), 20);
+  EXPECT_DOUBLE_EQ(ring_channel_net_GBps(-1, 20, 2), 40);
+  EXPECT_DOUBLE_EQ(ring_channel_net_GBps(-1, 0, 4), 0);  // a class without queue pairs
+  EXPECT_DOUBLE_EQ(ring_channel_net_GBps(0, 20, 2), 0);
+  EXPECT_DOUBLE_EQ(ring_channel_net_GBps(30, 20, 2), 30);
 }
 
-// busbw of a ring all-reduce of 4 GiB on `nodes` H100 nodes, `extra`
-// appended to the command line.
-double ring_busbw(int nodes, const std::string& extra) {
-  const std::string file = ::testing::TempDir() + "ring_channels_" + std::to_string(nodes) + ".yaml";
+// busbw of a ring all-reduce of 4 GiB on `nodes` H100 nodes whose fabric
+// is of link class `cls`, `extra` appended to the command line.
+double ring_busbw(int nodes, const std::string& extra, const std::string& cls = "infiniband") {
+  const std::string file = ::testing::TempDir() + "ring_channels_" + std::to_string(nodes) + cls + ".yaml";
   std::ofstream(file) << "name: t\ncluster: {node: hgx-h100, nodes: " << nodes
-                      << ", nic: 400Gb/s, fabric: {kind: rail-optimized}}\n";
+                      << ", nic: 400Gb/s, fabric: {kind: rail-optimized, class: " << cls << "}}\n";
   return testing::collective_busbw("-t " + file + " --op allreduce --algo ring --proto Simple -b 4G -e 4G " + extra);
 }
 
@@ -97,8 +100,17 @@ TEST(NcclRingChannels, PlateauIsChannelsPerNicTimesTheirRate) {
   // No limit: the NICs' 8 x 47; NCCL_MIN_CTAS=24 (3 per NIC) alike.
   EXPECT_NEAR(ring_busbw(4, "--set nccl.ring_channel_net_bw=0"), 8 * 47, 8 * 47 * 0.01);
   EXPECT_NEAR(ring_busbw(4, "--set nccl.min_channels=24"), 8 * 47, 8 * 47 * 0.01);
-  // The rate scales with NCCL_BUFFSIZE: 2 MiB halves it, 8 x 2 x 10.
-  EXPECT_NEAR(ring_busbw(4, "--set nccl.buffsize=2M"), 160, 160 * 0.01);
+  // Two queue pairs per connection (NCCL_IB_QPS_PER_CONNECTION=2): 2 x 2 x
+  // 20 = 80 a NIC, so the NIC's 47 binds again.
+  EXPECT_NEAR(ring_busbw(4, "--set nccl.ib_qps_per_connection=2"), 8 * 47, 8 * 47 * 0.01);
+  // The class's rate per queue pair: 10 GB/s halves the plateau, 8 x 2 x 10;
+  // RoCE (ethernet) has InfiniBand's; EFA has none: its NICs' 8 x 400 Gb/s x
+  // 0.89 bind.
+  EXPECT_NEAR(ring_busbw(4, "--set link_classes.infiniband.qp_bw=10"), 160, 160 * 0.01);
+  EXPECT_NEAR(ring_busbw(4, "", "ethernet"), 320, 320 * 0.01);
+  EXPECT_NEAR(ring_busbw(4, "", "efa"), 8 * 50 * 0.89, 8 * 50 * 0.89 * 0.01);
+  // NCCL_BUFFSIZE does not move it (a larger window only).
+  EXPECT_NEAR(ring_busbw(4, "--set nccl.buffsize=8M"), 320, 320 * 0.01);
   // Inside one node nothing crosses the network.
   EXPECT_DOUBLE_EQ(ring_busbw(1, ""), ring_busbw(1, "--set nccl.ring_channel_net_bw=0"));
 }
@@ -131,6 +143,14 @@ TEST(NcclRingChannels, BadSettingsNameTheirField) {
                                          "nccl.min_channels=65");
   EXPECT_EQ(many.exit_code, 2);
   EXPECT_NE(many.err.find("min_channels"), std::string::npos) << many.err;
+  const auto qps = testing::run_collsim("collective -t " + file +
+                                        " --set nccl.ring_channel_net_bw=1 --set nccl.ib_qps_per_connection=0");
+  EXPECT_EQ(qps.exit_code, 2);
+  EXPECT_NE(qps.err.find("ib_qps_per_connection"), std::string::npos) << qps.err;
+  const auto rate = testing::run_collsim("collective -t " + file +
+                                         " --set nccl.ring_channel_net_bw=1 --set link_classes.infiniband.qp_bw=-1");
+  EXPECT_EQ(rate.exit_code, 2);
+  EXPECT_NE(rate.err.find("qp_bw"), std::string::npos) << rate.err;
 }
 
 }  // namespace

@@ -54,7 +54,9 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   return ll_max_GBps(gpu_model, nodes, release) * 1e9 / channels;
 }
 
-double ring_channel_net_GBps(double setting) { return setting >= 0 ? setting : kRingChannelNetGBps; }
+double ring_channel_net_GBps(double setting, double qp_rate_GBps, int qps) {
+  return setting >= 0 ? setting : qp_rate_GBps * std::max(1, qps);
+}
 
 Expected<NcclRelease> parse_nccl_release(std::string_view text) {
   // MAJOR.MINOR, then optionally .PATCH and -PACKAGE (NCCL's tags: 2.27.3-1).

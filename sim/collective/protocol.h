@@ -80,31 +80,38 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 
 // What one NCCL ring channel moves through the network under Simple, in
 // GB/s: `setting` (config::NcclSpec::ring_channel_net_GBps) when 0 or more
-// (0: no limit), else the named default kRingChannelNetGBps, for NCCL's
-// default buffer; the rate scales with NCCL_BUFFSIZE. A ring channel keeps
-// its buffer, 8 steps, in flight: a window, as the window above, whose
-// round trip here is the ring's own (~210 us at 4 MiB and 20 GB/s: a step
-// crossing the network, and the receiver reducing it and sending it on
-// before its slot frees). Through the network a ring channel falls short
-// of its share of the NIC where NCCL runs 2 channels per NIC (8 GPUs with
-// a NIC each: 16 channels from NCCL 2.20.3, collective/nccl_tuner.h
-// nccl_ring_channels), not where it runs 3 or more.
-// ASSUMPTION (named kRingChannelNetGBps, fitted): 20 GB/s, fitted to one
-// cluster, 10 nodes of 8 H100s with 8 x 400G InfiniBand under NCCL 2.29.2
-// (github.com/xxrjun/nccl-tests-cluster, example-cluster01, run
-// 20260129-180219): all-reduce, all-gather and reduce-scatter stop at
-// 314-324 GB/s of busbw from 4 GiB (19.6-20.3 GB/s per channel), while 1,
-// 2 and 4 GPUs a node (4 channels per NIC) reach 49 GB/s per NIC. Held
-// out: 8 B200s a node on 2 to 32 nodes under NCCL 2.29.7 (21.5 down to
-// 19.0 per channel), 2 and 8 H100 nodes with NCCL_MIN_CTAS=24 (3 channels
-// per NIC) reaching 392 GB/s, and GB200 partitions of 4 and 8 GPUs under
-// NCCL 2.27.3 (NVIDIA/nccl issue 1801), whose 16 and 32 channels (4 per
-// NIC: 2.27.3's Blackwell speeds start at 47.9, so 24 GB/s channels win)
-// reach their NICs.
-inline constexpr double kRingChannelNetGBps = 20.0;
+// (0: no limit), else `qp_rate_GBps` (its NIC link class's qp_rate_GBps,
+// config/link_classes.cc; 0: not limited) times `qps`
+// (NCCL_IB_QPS_PER_CONNECTION, config::NcclSpec::ib_qps_per_connection).
+// Each network connection of NCCL's InfiniBand verbs transport posts its
+// messages on its queue pairs in turn (src/transport/net_ib), and one queue
+// pair of a ring channel falls short of its share of a 400G NIC: where NCCL
+// runs 2 channels per NIC (8 GPUs with a NIC each: 16 channels from NCCL
+// 2.20.3, collective/nccl_tuner.h nccl_ring_channels) with one queue pair
+// each, the rings stop near 2 x 8 x 20 = 320 GB/s of busbw; 3 or more
+// channels per NIC, or 2 queue pairs per connection, reach the NIC. NCCL
+// documents the setting for multi-level fabrics that need several queue
+// pairs for routing entropy; collsim does not model the routing and keeps
+// one rate per queue pair. Measured (the 20 GB/s is fitted to the first,
+// link_classes.cc):
+// - 10 x 8 H100, NCCL 2.29.2, defaults: 314-324 GB/s from 4 GiB, while 1,
+//   2 and 4 GPUs a node (4 channels per NIC) reach 49 GB/s per NIC
+//   (xxrjun/nccl-tests-cluster, run 20260129-180219);
+// - 2 to 32 x 8 B200, NCCL 2.29.7, defaults: 345 down to 304 GB/s
+//   (togethercomputer/together-nccl-tests, use3a-ss report of 2026-05-02);
+// - 4 x 8 B200, NCCL 2.30.7: 307 GB/s with defaults, 384 with
+//   NCCL_IB_QPS_PER_CONNECTION=2 (and NCCL_IB_AR_THRESHOLD=0, which only
+//   moves messages under 8 KiB); the same cluster under NCCL 2.28.9 and
+//   those settings held 388-390 GB/s from 2 to 64 nodes (together-nccl-tests,
+//   flapping-airplanes reports of 2026-05-12 and 2026-07-11);
+// - 2 and 8 x 8 H100 with NCCL_MIN_CTAS=24 and 2 queue pairs: 392 GB/s
+//   (nccl-tests issue 309); GB200 partitions of 4 and 8 GPUs under NCCL
+//   2.27.3, 4 channels per NIC (2.27.3's Blackwell speeds start at 47.9,
+//   so 24 GB/s channels win), reach their NICs (NVIDIA/nccl issue 1801).
+// EFA (aws-ofi-nccl over libfabric, no verbs queue pairs) has no rate.
+double ring_channel_net_GBps(double setting, double qp_rate_GBps, int qps);
 // NCCL_BUFFSIZE's default (src/init.cc DEFAULT_BUFFSIZE), bytes.
 inline constexpr double kNcclDefaultBuffsize = 4194304.0;
-double ring_channel_net_GBps(double setting);
 
 // NCCL's throughput limit of its tree all-reduce, from its tuning model
 // (src/graph/tuning.cc): a tree channel carries at most perChMaxTreeBw of

@@ -5,6 +5,21 @@
 #include "sim/units/units.h"
 
 namespace collsim::config {
+namespace {
+
+// A rate under `key` of `map`, GB/s per `per_what` from 0 (no limit) to
+// 10000, into `out`; absent leaves `out` alone.
+Status read_GBps(const MapReader& map, const char* key, const char* per_what, double& out) {
+  if (!map.has(key)) return Ok{};
+  auto v = map.number(key);
+  if (!v) return v.error();
+  if (!(*v >= 0 && *v <= 10000))
+    return map.error_at(key, fmt::format("expected GB/s per {} from 0 (no limit) to 10000, found {}", per_what, *v));
+  out = *v;
+  return Ok{};
+}
+
+}  // namespace
 
 const std::vector<LinkClassSpec>& builtin_link_classes() {
   static const std::vector<LinkClassSpec> classes{
@@ -55,8 +70,22 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // make the 8-node H100 tree at 1-2 MiB 43-46% slow).
       // Proxy operation cost (p2p_op_cost): 2.5 us, as on EFA (below):
       // NCCL's proxy, not the fabric's transport, runs each operation.
-      {"infiniband", 0.94, 0, 0, 0, 0, 0, 2.5e-6, 12e-6},
-      {"ethernet", 0.94, 0, 0, 0, 0, 0, 2.5e-6, 12e-6},
+      // Queue pair rate (qp_bw): one queue pair of an NCCL ring channel's
+      // network connection moves at most 20 GB/s under Simple. FITTED to
+      // one cluster, 10 nodes of 8 H100s with 8 x 400G InfiniBand under
+      // NCCL 2.29.2 and NCCL's defaults (github.com/xxrjun/nccl-tests-cluster,
+      // example-cluster01, run 20260129-180219): all-reduce, all-gather and
+      // reduce-scatter stop at 314-324 GB/s of busbw from 4 GiB, 16 ring
+      // channels of one queue pair (19.6-20.3 GB/s each), while 1, 2 and 4
+      // GPUs a node (4 channels per NIC) reach 49 GB/s per NIC. Held out:
+      // a B200 cluster whose 4-node ring went from 307 to 384 GB/s with
+      // NCCL_IB_QPS_PER_CONNECTION=2 and nothing else about the rings
+      // changed (togethercomputer/together-nccl-tests, 2026-07-11 report,
+      // tests/validation/b200-qps.yaml), and the rest of
+      // collective/protocol.h ring_channel_net_GBps. RoCE takes the same
+      // value (not measured apart).
+      {"infiniband", 0.94, 0, 0, 0, 0, 0, 2.5e-6, 12e-6, 20.0},
+      {"ethernet", 0.94, 0, 0, 0, 0, 0, 2.5e-6, 12e-6, 20.0},
       // AWS EFA: one EFA NIC carries about 0.89 of its line rate in NCCL.
       // FITTED to two plateaus: ring all-reduce at 8 GiB on 4 and 8 AWS
       // p5.48xlarge nodes (8 H100, 32 x 100G EFA each), 356.99 and 355.36
@@ -123,7 +152,7 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
     const std::string cls = kv.first.Scalar();
     MapReader entry(kv.second, top.file(), "link_classes." + cls);
     if (auto s = entry.check({"efficiency", "nvls_efficiency", "nvls_reduction", "nvls_chunk_cost", "step_latency",
-                              "sharp_efficiency", "p2p_op_cost", "ring_step_latency"});
+                              "sharp_efficiency", "p2p_op_cost", "ring_step_latency", "qp_bw"});
         !s)
       return s;
     // Start from the built-in class of that name, if any, so one field can be overridden alone.
@@ -182,6 +211,7 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
       return st;
     if (auto st = read_duration("p2p_op_cost", 1e-4, "a time per operation from 0 to 100 us", c.p2p_op_cost_s); !st)
       return st;
+    if (auto st = read_GBps(entry, "qp_bw", "queue pair", c.qp_rate_GBps); !st) return st;
     spec.link_classes[cls] = c;
   }
   return Ok{};
@@ -191,9 +221,10 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (!top.has("nccl")) return Ok{};
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
-  if (auto s = nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
-                           "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize",
-                           "nvlstree_max_chunksize", "min_channels", "ring_channel_net_bw", "buffsize"});
+  if (auto s =
+          nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
+                      "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize", "nvlstree_max_chunksize",
+                      "min_channels", "ring_channel_net_bw", "ib_qps_per_connection", "buffsize"});
       !s)
     return s;
   // Each setting, when given, into its field of spec.nccl.
@@ -217,22 +248,16 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
               spec.nccl.nchannels_per_net_peer),
         whole("nics_per_gpu", 1, 64, "the NICs NCCL counts per GPU", spec.nccl.nics_per_gpu),
         whole("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default)", spec.nccl.cross_nic),
-        whole("min_channels", 0, 64, "NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS: 0 (NCCL's) to 64", spec.nccl.min_channels)})
+        whole("min_channels", 0, 64, "NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS: 0 (NCCL's) to 64", spec.nccl.min_channels),
+        whole("ib_qps_per_connection", 1, 128, "NCCL_IB_QPS_PER_CONNECTION: 1 (NCCL's default) to 128",
+              spec.nccl.ib_qps_per_connection)})
     if (!st) return st;
   // NCCL_P2P_PER_CHANNEL_NET_BW: whole GB/s, as NCCL reads it.
   int per_channel = static_cast<int>(spec.nccl.p2p_per_channel_net_GBps);
   if (auto st = whole("p2p_per_channel_net_bw", 0, 10000, "whole GB/s per channel (0: no limit)", per_channel); !st)
     return st;
   spec.nccl.p2p_per_channel_net_GBps = per_channel;
-  if (nccl.has("ring_channel_net_bw")) {
-    auto v = nccl.number("ring_channel_net_bw");
-    if (!v) return v.error();
-    if (!(*v >= 0 && *v <= 10000)) {
-      return nccl.error_at("ring_channel_net_bw",
-                           fmt::format("expected GB/s per ring channel from 0 (no limit) to 10000, found {}", *v));
-    }
-    spec.nccl.ring_channel_net_GBps = *v;
-  }
+  if (auto st = read_GBps(nccl, "ring_channel_net_bw", "ring channel", spec.nccl.ring_channel_net_GBps); !st) return st;
   // A size in bytes (or nccl-tests' 512K) from `lo` to 64 MiB.
   auto size = [&nccl](const char* key, double lo, const char* lo_text, double& out) -> Status {
     if (!nccl.has(key)) return Ok{};

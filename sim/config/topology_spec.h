@@ -110,6 +110,13 @@ struct LinkClassSpec {
   // step_latency; 0 = nothing. Not charged to trees, NVLSTree, Simple or
   // point-to-point (see link_classes.cc for the fitted value and why).
   double ring_step_latency_s = 0;
+  // For scale-out links of NCCL's InfiniBand verbs transport (InfiniBand,
+  // RoCE): what one queue pair of an NCCL ring channel's network connection
+  // moves under Simple, in GB/s; a channel has NCCL_IB_QPS_PER_CONNECTION
+  // of them (NcclSpec::ib_qps_per_connection). 0 = not limited (EFA, whose
+  // libfabric transport has no verbs queue pairs). See link_classes.cc for
+  // the fitted value.
+  double qp_rate_GBps = 0;
 };
 
 // One full-duplex cable (or bundle of `lanes` parallel links) between two
@@ -190,13 +197,17 @@ struct NcclSpec {
   // its own count, collective/nccl_tuner.h nccl_ring_channels).
   int min_channels = 0;
   // What one NCCL ring channel moves through the network under Simple, in
-  // GB/s at NCCL's default buffer (collective/protocol.h
-  // ring_channel_net_GBps); -1: the named default, 0: no limit.
+  // GB/s (collective/protocol.h ring_channel_net_GBps); -1: its NIC link
+  // class's qp_rate_GBps x ib_qps_per_connection, 0: no limit.
   double ring_channel_net_GBps = -1;
+  // NCCL_IB_QPS_PER_CONNECTION: the queue pairs of each network connection
+  // of NCCL's InfiniBand verbs transport (NCCL's default 1,
+  // src/transport/net_ib). A ring channel's network rate is its link
+  // class's qp_rate_GBps times this.
+  int ib_qps_per_connection = 1;
   // NCCL_BUFFSIZE in bytes: each channel connection's Simple buffer, 8
   // steps of an eighth (NCCL's default 4 MiB, src/init.cc). It is the
-  // window Simple keeps in flight (collective/protocol.h), and a ring
-  // channel's network rate scales with it (ring_channel_net_GBps).
+  // window Simple keeps in flight for collectives (collective/protocol.h).
   double buffsize = 4194304;
   // NCCL_CROSS_NIC for rings across nodes: 0, each channel leaves a node
   // through the NIC it entered by (rail-aligned: the last GPU reaches that

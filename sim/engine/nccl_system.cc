@@ -51,9 +51,16 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   params.p2p.net_chunk_bytes = network.nccl_p2p_net_chunksize();
   params.p2p.channel_net_Bps = network.nccl_p2p_per_channel_net_GBps() * 1e9;
   params.p2p.net_count = network.nccl_nics_per_gpu();
-  // A ring channel's network rate scales with its buffer (protocol.h).
-  params.ring_channel_net_Bps = collective::ring_channel_net_GBps(network.nccl_ring_channel_net_GBps()) * 1e9 *
-                                network.nccl_buffsize() / collective::kNcclDefaultBuffsize;
+  // A ring channel's network rate: its queue pairs' (protocol.h), the
+  // slowest class among the placement's NICs.
+  double qp_rate_GBps = 0;
+  for (int g : gpus) {
+    const double r = network.qp_rate_GBps_of(g);
+    if (r > 0) qp_rate_GBps = qp_rate_GBps > 0 ? std::min(qp_rate_GBps, r) : r;
+  }
+  params.ring_channel_net_Bps = collective::ring_channel_net_GBps(network.nccl_ring_channel_net_GBps(), qp_rate_GBps,
+                                                                  network.nccl_ib_qps_per_connection()) *
+                                1e9;
   params.nvls_chunk_settings = {network.nccl_nvls_chunksize(), network.nccl_nvlstree_max_chunksize()};
   params.p2p.op_cost_s = network.p2p_op_cost_of(gpus.front());
   params.gpu_model = network.gpu_model(gpus.front());

@@ -206,6 +206,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   p2p_per_channel_net_GBps_ = topo.p2p_per_channel_net_GBps;
   min_channels_ = topo.min_channels;
   ring_channel_net_GBps_ = topo.ring_channel_net_GBps;
+  ib_qps_per_connection_ = topo.ib_qps_per_connection;
   buffsize_ = topo.buffsize;
   nics_per_gpu_ = topo.nics_per_gpu;
   if (topo.failed.any()) failures_text_ = topo.failed.text();
@@ -244,6 +245,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   gpu_has_nic_.assign(static_cast<std::size_t>(num_gpus_), false);
   gpu_nic_rate_Bps_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   if (!topo.p2p_op_cost_s.empty()) gpu_p2p_op_cost_s_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
+  if (!topo.qp_rate_GBps.empty()) gpu_qp_rate_GBps_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   for (int e = 0; e < num_gpus_; ++e) {
     int sw = -1;
     if (const int nic = nic_of(endpoint_node_[static_cast<std::size_t>(e)]); nic >= 0) {
@@ -253,6 +255,12 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
         if (sw < 0 || a.to < sw) sw = a.to;
         const NetworkLink& port = links_[static_cast<std::size_t>(a.link)];
         gpu_nic_rate_Bps_[static_cast<std::size_t>(e)] += port.line_rate_Bps;
+        if (!gpu_qp_rate_GBps_.empty()) {
+          if (const auto it = topo.qp_rate_GBps.find(port.link_class.str()); it != topo.qp_rate_GBps.end()) {
+            double& rate = gpu_qp_rate_GBps_[static_cast<std::size_t>(e)];
+            rate = rate > 0 ? std::min(rate, it->second) : it->second;
+          }
+        }
         if (gpu_p2p_op_cost_s_.empty()) continue;
         if (const auto it = topo.p2p_op_cost_s.find(port.link_class.str()); it != topo.p2p_op_cost_s.end())
           gpu_p2p_op_cost_s_[static_cast<std::size_t>(e)] =

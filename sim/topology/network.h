@@ -125,6 +125,12 @@ class Network {
   double p2p_op_cost_of(int gpu) const {
     return gpu_p2p_op_cost_s_.empty() ? 0 : gpu_p2p_op_cost_s_[static_cast<std::size_t>(gpu)];
   }
+  // What one queue pair of an NCCL ring channel's network connection from
+  // GPU endpoint `gpu` moves under Simple, GB/s: the smallest qp_rate_GBps
+  // of its NIC's network links' classes; 0 = not limited.
+  double qp_rate_GBps_of(int gpu) const {
+    return gpu_qp_rate_GBps_.empty() ? 0 : gpu_qp_rate_GBps_[static_cast<std::size_t>(gpu)];
+  }
   // NCCL's point-to-point split settings (Topology, config::NcclSpec).
   int nccl_p2p_channels() const { return p2p_channels_; }
   int nccl_nchannels_per_net_peer() const { return nchannels_per_net_peer_; }
@@ -132,7 +138,8 @@ class Network {
   // NCCL_MIN_NCHANNELS and the ring channel's network rate (Topology).
   int nccl_min_channels() const { return min_channels_; }
   double nccl_ring_channel_net_GBps() const { return ring_channel_net_GBps_; }
-  double nccl_buffsize() const { return buffsize_; }  // NCCL_BUFFSIZE, bytes
+  int nccl_ib_qps_per_connection() const { return ib_qps_per_connection_; }  // NCCL_IB_QPS_PER_CONNECTION
+  double nccl_buffsize() const { return buffsize_; }                         // NCCL_BUFFSIZE, bytes
   int nccl_nics_per_gpu() const { return nics_per_gpu_; }
   // "no route from A to B", with the failures that may have cut it
   // (Topology::failed) when there are any.
@@ -324,11 +331,13 @@ class Network {
   std::vector<bool> gpu_has_nic_;                                 // per GPU endpoint
   std::vector<double> gpu_nic_rate_Bps_;                          // per GPU endpoint (nic_line_rate_Bps)
   std::vector<double> gpu_p2p_op_cost_s_;                         // per GPU endpoint, or empty (p2p_op_cost_of)
+  std::vector<double> gpu_qp_rate_GBps_;                          // per GPU endpoint, or empty (qp_rate_GBps_of)
   int p2p_channels_ = 0;                                          // Topology::p2p_channels
   int nchannels_per_net_peer_ = 0;                                // Topology::nchannels_per_net_peer
   double p2p_per_channel_net_GBps_ = 14;                          // Topology::p2p_per_channel_net_GBps
   int min_channels_ = 0;                                          // Topology::min_channels
   double ring_channel_net_GBps_ = -1;                             // Topology::ring_channel_net_GBps
+  int ib_qps_per_connection_ = 1;                                 // Topology::ib_qps_per_connection
   double buffsize_ = 4194304;                                     // Topology::buffsize
   int nics_per_gpu_ = 1;                                          // Topology::nics_per_gpu
   std::string failures_text_;                                     // Topology::failed.text(), "" without failures

@@ -46,6 +46,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.p2p_per_channel_net_GBps = spec.nccl.p2p_per_channel_net_GBps;
   topo.min_channels = spec.nccl.min_channels;
   topo.ring_channel_net_GBps = spec.nccl.ring_channel_net_GBps;
+  topo.ib_qps_per_connection = spec.nccl.ib_qps_per_connection;
   topo.buffsize = spec.nccl.buffsize;
   topo.nics_per_gpu = spec.nccl.nics_per_gpu;
   topo.p2p_net_chunksize = spec.nccl.p2p_net_chunksize;
@@ -57,6 +58,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
     if (cls.nvls_chunk_cost_s > 0) topo.nvls_chunk_cost_s[name] = cls.nvls_chunk_cost_s;
     if (cls.p2p_op_cost_s > 0) topo.p2p_op_cost_s[name] = cls.p2p_op_cost_s;
     if (cls.ring_step_latency_s > 0) topo.ring_step_latency_s[name] = cls.ring_step_latency_s;
+    if (cls.qp_rate_GBps > 0) topo.qp_rate_GBps[name] = cls.qp_rate_GBps;
   }
   topo.graph.m_vertices.reserve(spec.devices.size());
   for (const auto& d : spec.devices) {

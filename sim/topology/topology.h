@@ -62,11 +62,15 @@ struct Topology {
   // Link classes whose ring steps under LL/LL128 cost time, with their
   // config::LinkClassSpec::ring_step_latency_s (only those above 0).
   std::map<std::string, double> ring_step_latency_s;
+  // Link classes whose queue pairs limit a ring channel, with their
+  // config::LinkClassSpec::qp_rate_GBps (only those above 0).
+  std::map<std::string, double> qp_rate_GBps;
   int p2p_channels = 0;
   int nchannels_per_net_peer = 0;
   double p2p_per_channel_net_GBps = 14;  // config::NcclSpec::p2p_per_channel_net_GBps
   int min_channels = 0;                  // config::NcclSpec::min_channels
   double ring_channel_net_GBps = -1;     // config::NcclSpec::ring_channel_net_GBps
+  int ib_qps_per_connection = 1;         // config::NcclSpec::ib_qps_per_connection
   double buffsize = 4194304;             // config::NcclSpec::buffsize (NCCL_BUFFSIZE)
   int nics_per_gpu = 1;                  // config::NcclSpec::nics_per_gpu
   double p2p_net_chunksize = 131072;
@@ -96,11 +100,13 @@ struct Topology {
         nvls_chunk_cost_s(std::move(o.nvls_chunk_cost_s)),
         p2p_op_cost_s(std::move(o.p2p_op_cost_s)),
         ring_step_latency_s(std::move(o.ring_step_latency_s)),
+        qp_rate_GBps(std::move(o.qp_rate_GBps)),
         p2p_channels(o.p2p_channels),
         nchannels_per_net_peer(o.nchannels_per_net_peer),
         p2p_per_channel_net_GBps(o.p2p_per_channel_net_GBps),
         min_channels(o.min_channels),
         ring_channel_net_GBps(o.ring_channel_net_GBps),
+        ib_qps_per_connection(o.ib_qps_per_connection),
         buffsize(o.buffsize),
         nics_per_gpu(o.nics_per_gpu),
         p2p_net_chunksize(o.p2p_net_chunksize),
@@ -121,11 +127,13 @@ struct Topology {
     nvls_chunk_cost_s = std::move(o.nvls_chunk_cost_s);
     p2p_op_cost_s = std::move(o.p2p_op_cost_s);
     ring_step_latency_s = std::move(o.ring_step_latency_s);
+    qp_rate_GBps = std::move(o.qp_rate_GBps);
     p2p_channels = o.p2p_channels;
     nchannels_per_net_peer = o.nchannels_per_net_peer;
     p2p_per_channel_net_GBps = o.p2p_per_channel_net_GBps;
     min_channels = o.min_channels;
     ring_channel_net_GBps = o.ring_channel_net_GBps;
+    ib_qps_per_connection = o.ib_qps_per_connection;
     buffsize = o.buffsize;
     nics_per_gpu = o.nics_per_gpu;
     p2p_net_chunksize = o.p2p_net_chunksize;
