@@ -1,5 +1,5 @@
 // NCCL's ring channels across nodes (collective/nccl_tuner.h
-// nccl_ring_channels) and what one carries through the network under Simple
+// nccl_ring_channels) and what one carries through the network
 // (collective/protocol.h ring_channel_net_GBps): the channel counts worked
 // out by hand from NCCL's src/graph/connect.cc ncclTopoPostset of each
 // release, and the ring's plateau on an idle fabric against its closed
@@ -120,7 +120,7 @@ TEST(NcclRingChannels, VerboseRunsNameThem) {
   std::ofstream(file) << "name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 400Gb/s}\n";
   const auto r = testing::run_collsim("collective -t " + file + " --algo ring -b 1G -e 1G -v");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("16 NCCL ring channels, 2 per NIC, at most 20 GB/s each through the network under Simple"),
+  EXPECT_NE(r.err.find("16 NCCL ring channels, 2 per NIC, at most 20 GB/s each through the network (wire bytes)"),
             std::string::npos)
       << r.err;
 }

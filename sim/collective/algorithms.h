@@ -72,8 +72,8 @@ struct AlgoParams {
   // NCCL's point-to-point split and its proxy's cost per operation (direct.h),
   // for all-to-all and send/recv.
   NcclP2pSetup p2p;
-  // What one NCCL ring channel moves through the network under Simple
-  // (protocol.h ring_channel_net_GBps), bytes/s; 0: no limit.
+  // What one NCCL ring channel moves through the network, wire bytes/s
+  // (protocol.h ring_channel_net_GBps); 0: no limit.
   double ring_channel_net_Bps = 0;
   // NCCL's view of the ranks' nodes, for `auto`'s choice (nccl_tuner.h); a
   // GPU model NCCL's tables lack: the tuner simulates every candidate.

@@ -78,19 +78,21 @@ std::string to_string(NcclRelease release);  // "2.27.3"
 double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels,
                              NcclRelease release);
 
-// What one NCCL ring channel moves through the network under Simple, in
-// GB/s: `setting` (config::NcclSpec::ring_channel_net_GBps) when 0 or more
-// (0: no limit), else `qp_rate_GBps` (its NIC link class's qp_rate_GBps,
+// What one NCCL ring channel moves through the network, in GB/s of wire
+// bytes under any protocol (its payload share of them: Simple all, LL128 120
+// of 128, LL half; engine/plan_facts.cc transfer_timing): `setting`
+// (config::NcclSpec::ring_channel_net_GBps) when 0 or more (0: no limit),
+// else `qp_rate_GBps` (its NIC link class's qp_rate_GBps,
 // config/link_classes.cc; 0: not limited) times `qps`
 // (NCCL_IB_QPS_PER_CONNECTION, config::NcclSpec::ib_qps_per_connection).
 // Each network connection of NCCL's InfiniBand verbs transport posts its
 // messages on its queue pairs in turn (src/transport/net_ib), and one queue
 // pair of a ring channel falls short of its share of a 400G NIC: where NCCL
-// runs 2 channels per NIC (8 GPUs with a NIC each: 16 channels from NCCL
-// 2.20.3, collective/nccl_tuner.h nccl_ring_channels) with one queue pair
-// each, the rings stop near 2 x 8 x 20 = 320 GB/s of busbw; 3 or more
-// channels per NIC, or 2 queue pairs per connection, reach the NIC. NCCL
-// documents the setting for multi-level fabrics that need several queue
+// runs 2 channels per NIC under Simple (8 GPUs with a NIC each: 16 channels
+// from NCCL 2.20.3, collective/nccl_tuner.h nccl_ring_channels) with one
+// queue pair each, the rings stop near 2 x 8 x 20 = 320 GB/s of busbw; 3 or
+// more channels per NIC, or 2 queue pairs per connection, reach the NIC.
+// NCCL documents the setting for multi-level fabrics that need several queue
 // pairs for routing entropy; collsim does not model the routing and keeps
 // one rate per queue pair. Measured (the 20 GB/s is fitted to the first,
 // link_classes.cc):

@@ -108,8 +108,8 @@ struct Schedule {
   // its message's NCCL channels (parts) x one channel's network rate
   // (direct.h NcclP2pSetup::channel_net_Bps); 0 = the route's rate alone.
   double p2p_net_cap_Bps = 0;
-  // A ring channel's transfer through the network under Simple moves at
-  // most this payload rate: the NCCL ring channels it stands for
+  // A ring channel's transfer through the network moves at most this rate
+  // of wire bytes, under any protocol: the NCCL ring channels it stands for
   // (nccl_tuner.h nccl_ring_channels over the schedule's channels) x one
   // NCCL channel's rate (protocol.h ring_channel_net_GBps); 0 = none.
   double ring_net_cap_Bps = 0;

@@ -71,7 +71,7 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // Proxy operation cost (p2p_op_cost): 2.5 us, as on EFA (below):
       // NCCL's proxy, not the fabric's transport, runs each operation.
       // Queue pair rate (qp_bw): one queue pair of an NCCL ring channel's
-      // network connection moves at most 20 GB/s under Simple. FITTED to
+      // network connection moves at most 20 GB/s of wire bytes. FITTED to
       // one cluster, 10 nodes of 8 H100s with 8 x 400G InfiniBand under
       // NCCL 2.29.2 and NCCL's defaults (github.com/xxrjun/nccl-tests-cluster,
       // example-cluster01, run 20260129-180219): all-reduce, all-gather and

@@ -112,7 +112,7 @@ struct LinkClassSpec {
   double ring_step_latency_s = 0;
   // For scale-out links of NCCL's InfiniBand verbs transport (InfiniBand,
   // RoCE): what one queue pair of an NCCL ring channel's network connection
-  // moves under Simple, in GB/s; a channel has NCCL_IB_QPS_PER_CONNECTION
+  // moves, in GB/s of wire bytes; a channel has NCCL_IB_QPS_PER_CONNECTION
   // of them (NcclSpec::ib_qps_per_connection). 0 = not limited (EFA, whose
   // libfabric transport has no verbs queue pairs). See link_classes.cc for
   // the fitted value.
@@ -196,8 +196,8 @@ struct NcclSpec {
   // communicator keeps, so the fewest its rings run (0, NCCL's default:
   // its own count, collective/nccl_tuner.h nccl_ring_channels).
   int min_channels = 0;
-  // What one NCCL ring channel moves through the network under Simple, in
-  // GB/s (collective/protocol.h ring_channel_net_GBps); -1: its NIC link
+  // What one NCCL ring channel moves through the network, in GB/s of wire
+  // bytes (collective/protocol.h ring_channel_net_GBps); -1: its NIC link
   // class's qp_rate_GBps x ib_qps_per_connection, 0: no limit.
   double ring_channel_net_GBps = -1;
   // NCCL_IB_QPS_PER_CONNECTION: the queue pairs of each network connection

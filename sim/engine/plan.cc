@@ -322,10 +322,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       planned.launch_latency_s = std::max(
           planned.launch_latency_s, overhead + costs.launch_latency_s + costs.launch_latency_per_rank_s * s.ranks);
       // The NCCL channels behind the transfer, through the network: a
-      // point-to-point message's, or a ring channel's under Simple.
-      const double net_cap = s.point_to_point                            ? s.p2p_net_cap_Bps
-                             : protocol == collective::Protocol::kSimple ? s.ring_net_cap_Bps
-                                                                         : 0;
+      // point-to-point message's, or a ring channel's (its wire rate, so
+      // its payload's under the protocol: protocol.h ring_channel_net_GBps).
+      const double net_cap = s.point_to_point ? s.p2p_net_cap_Bps : s.ring_net_cap_Bps * costs.payload_fraction;
       const TransferTiming timing = transfer_timing(f, costs, protocol, net_cap);
       int host = dst, route_id = route_at;
       if (addend) {

@@ -179,7 +179,8 @@ RouteFacts join(const RouteFacts& a, const RouteFacts& b);
 // its rate cap across the network (window_rate_Bps, and under an NCCL
 // protocol the NCCL channels the transfer stands for, `net_cap_Bps` of
 // payload: collective::Schedule::p2p_net_cap_Bps for a point-to-point
-// message, ring_net_cap_Bps for a ring channel under Simple; 0 = none), as
+// message, ring_net_cap_Bps x the protocol's payload share for a ring
+// channel; 0 = none), as
 // make_plan resolves every transfer.
 struct TransferTiming {
   double latency_s = 0, max_rate_Bps = 0;

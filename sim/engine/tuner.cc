@@ -220,14 +220,14 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
                                         : std::string("no limit on each"));
     }
     // Rings across nodes: NCCL's ring channels and what each carries
-    // through the network under Simple (protocol.h ring_channel_net_GBps).
+    // through the network (protocol.h ring_channel_net_GBps).
     const bool rings = std::find(algos->begin(), algos->end(), "ring") != algos->end();
     if (!p2p && rings && predicted && c.params.nccl_system.nodes > 1) {
       const int channels = collective::nccl_ring_channels(c.params.nccl_system, choice.nccl);
       if (channels > 0 && c.params.nccl_system.nics > 0) {
         log::info(
-            "tuner: {} of {:.0f} B on {} ranks: {} NCCL ring channels, {:g} per NIC, {} through the network under "
-            "Simple",
+            "tuner: {} of {:.0f} B on {} ranks: {} NCCL ring channels, {:g} per NIC, {} through the network (wire "
+            "bytes)",
             collective::op_name(c.op), c.bytes, c.ranks, channels,
             static_cast<double>(channels) / c.params.nccl_system.nics,
             c.params.ring_channel_net_Bps > 0

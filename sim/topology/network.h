@@ -126,7 +126,7 @@ class Network {
     return gpu_p2p_op_cost_s_.empty() ? 0 : gpu_p2p_op_cost_s_[static_cast<std::size_t>(gpu)];
   }
   // What one queue pair of an NCCL ring channel's network connection from
-  // GPU endpoint `gpu` moves under Simple, GB/s: the smallest qp_rate_GBps
+  // GPU endpoint `gpu` moves, GB/s of wire bytes: the smallest qp_rate_GBps
   // of its NIC's network links' classes; 0 = not limited.
   double qp_rate_GBps_of(int gpu) const {
     return gpu_qp_rate_GBps_.empty() ? 0 : gpu_qp_rate_GBps_[static_cast<std::size_t>(gpu)];
