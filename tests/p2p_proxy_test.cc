@@ -161,7 +161,7 @@ TEST(P2pProxy, SettingsAreCheckedWhereTheyAreRead) {
                          Bad{"nccl: {nchannels_per_net_peer: -1}\n", "nchannels_per_net_peer"},
                          Bad{"nccl: {p2p_net_chunksize: 1}\n", "expected a size from 2 B to 64 MiB"},
                          Bad{"nccl: {p2p_net_chunksize: lots}\n", "p2p_net_chunksize"},
-                         Bad{"nccl: {cross_nic: 3}\n", "NCCL_CROSS_NIC: 0, 1 or 2"}}) {
+                         Bad{"nccl: {cross_nic: 3}\n", "NCCL_CROSS_NIC (2: NCCL's default) from 0 to 2"}}) {
     auto spec = config::load_topology_text(base + bad.yaml, "t.yaml");
     ASSERT_FALSE(spec.ok()) << bad.yaml;
     EXPECT_NE(spec.error().to_string().find(bad.expected), std::string::npos) << spec.error().to_string();

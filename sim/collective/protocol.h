@@ -99,13 +99,19 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 // - 10 x 8 H100, NCCL 2.29.2, defaults: 314-324 GB/s from 4 GiB, while 1,
 //   2 and 4 GPUs a node (4 channels per NIC) reach 49 GB/s per NIC
 //   (xxrjun/nccl-tests-cluster, run 20260129-180219);
-// - 2 to 32 x 8 B200, NCCL 2.29.7, defaults: 345 down to 304 GB/s
-//   (togethercomputer/together-nccl-tests, use3a-ss report of 2026-05-02);
-// - 4 x 8 B200, NCCL 2.30.7: 307 GB/s with defaults, 384 with
-//   NCCL_IB_QPS_PER_CONNECTION=2 (and NCCL_IB_AR_THRESHOLD=0, which only
-//   moves messages under 8 KiB); the same cluster under NCCL 2.28.9 and
+// - 2 to 32 x 8 B200, NCCL 2.29.7, no IB setting in the job script:
+//   345 down to 304 GB/s (togethercomputer/together-nccl-tests,
+//   baselines/use3a-ss/2026-05-02_nccl_collective_scaling_report.md and
+//   benchmarks/B200/collective-scaling/submit_all.sh at 0492bede);
+// - 4 x 8 B200, NCCL 2.30.7: 307 GB/s with NCCL's settings, 384 with
+//   NCCL_IB_QPS_PER_CONNECTION=2 and four more settings added at once
+//   (NCCL_IB_AR_THRESHOLD=0, which only moves messages under 8 KiB,
+//   NCCL_IB_SPLIT_DATA_ON_QPS=0, NCCL_IB_PCI_RELAXED_ORDERING=1,
+//   NCCL_IGNORE_CPU_AFFINITY=1); the same cluster under NCCL 2.28.9 and
 //   those settings held 388-390 GB/s from 2 to 64 nodes (together-nccl-tests,
-//   flapping-airplanes reports of 2026-05-12 and 2026-07-11);
+//   baselines/flapping-airplanes/2026-07-11_nccl_collective_scaling_report.md
+//   at 5fa38e7b and 2026-05-12_nccl_collective_scaling_report.md at
+//   6fd65d19; tests/validation/b200-qps.yaml);
 // - 2 and 8 x 8 H100 with NCCL_MIN_CTAS=24 and 2 queue pairs: 392 GB/s
 //   (nccl-tests issue 309); GB200 partitions of 4 and 8 GPUs under NCCL
 //   2.27.3, 4 channels per NIC (2.27.3's Blackwell speeds start at 47.9,

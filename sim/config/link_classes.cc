@@ -78,12 +78,16 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // reduce-scatter stop at 314-324 GB/s of busbw from 4 GiB, 16 ring
       // channels of one queue pair (19.6-20.3 GB/s each), while 1, 2 and 4
       // GPUs a node (4 channels per NIC) reach 49 GB/s per NIC. Held out:
-      // a B200 cluster whose 4-node ring went from 307 to 384 GB/s with
-      // NCCL_IB_QPS_PER_CONNECTION=2 and nothing else about the rings
-      // changed (togethercomputer/together-nccl-tests, 2026-07-11 report,
-      // tests/validation/b200-qps.yaml), and the rest of
-      // collective/protocol.h ring_channel_net_GBps. RoCE takes the same
-      // value (not measured apart).
+      // the B200 rings of collective/protocol.h ring_channel_net_GBps run
+      // with NCCL's settings (2-32 nodes, -7.2..+5.8%; 4 nodes of another
+      // cluster, +3.6..+4.4%). Why per queue pair: that second cluster's
+      // 4-node rings went from 307 to 384 GB/s when its run added
+      // NCCL_IB_QPS_PER_CONNECTION=2 with four other settings
+      // (tests/validation/b200-qps.yaml; the reading was chosen after
+      // seeing it). RoCE takes the same value, not measured apart: Google
+      // Cloud A4's all-gather (more-curves.yaml) reaches 363-366 GB/s where
+      // collsim stops at 320, and its gIB plugin's environment is reported
+      // by users to set 4 queue pairs, which the source does not state.
       {"infiniband", 0.94, 0, 0, 0, 0, 0, 2.5e-6, 12e-6, 20.0},
       {"ethernet", 0.94, 0, 0, 0, 0, 0, 2.5e-6, 12e-6, 20.0},
       // AWS EFA: one EFA NIC carries about 0.89 of its line rate in NCCL.
@@ -244,12 +248,12 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   for (auto st :
        {flag("pxn", spec.nccl.pxn), flag("collnet", spec.nccl.collnet), flag("nvls", spec.nccl.nvls),
         whole("p2p_channels", 0, 64, "NCCL's point-to-point channels (0: NCCL's own)", spec.nccl.p2p_channels),
-        whole("nchannels_per_net_peer", 0, 64, "channels per network peer, 0 (NCCL's rule) to 64",
+        whole("nchannels_per_net_peer", 0, 64, "channels per network peer (0: NCCL's rule)",
               spec.nccl.nchannels_per_net_peer),
         whole("nics_per_gpu", 1, 64, "the NICs NCCL counts per GPU", spec.nccl.nics_per_gpu),
-        whole("cross_nic", 0, 2, "NCCL_CROSS_NIC: 0, 1 or 2 (NCCL's default)", spec.nccl.cross_nic),
-        whole("min_channels", 0, 64, "NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS: 0 (NCCL's) to 64", spec.nccl.min_channels),
-        whole("ib_qps_per_connection", 1, 128, "NCCL_IB_QPS_PER_CONNECTION: 1 (NCCL's default) to 128",
+        whole("cross_nic", 0, 2, "NCCL_CROSS_NIC (2: NCCL's default)", spec.nccl.cross_nic),
+        whole("min_channels", 0, 64, "NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS (0: NCCL's count)", spec.nccl.min_channels),
+        whole("ib_qps_per_connection", 1, 128, "NCCL_IB_QPS_PER_CONNECTION (NCCL's default 1)",
               spec.nccl.ib_qps_per_connection)})
     if (!st) return st;
   // NCCL_P2P_PER_CHANNEL_NET_BW: whole GB/s, as NCCL reads it.
