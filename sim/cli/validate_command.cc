@@ -81,7 +81,7 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
   auto op = collective::parse_op(c.op);
   if (!op) return Error{fmt::format("unknown op '{}'", c.op), "op", c.declared_at};
   auto spec = config::load_topology_file(c.topology, c.topology_set);
-  if (!spec) return spec.error();
+  if (!spec) return config::at_set_list(spec.error(), c.topology_set, c.topology_set_at);
   auto topo = topology::build_topology(*spec);
   if (!topo) return topo.error();
   const topology::Network network(*topo);

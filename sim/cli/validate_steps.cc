@@ -109,7 +109,8 @@ int validate_steps(const std::string& file, const std::string& backend, const st
     req.memory_check = false;  // a published run did fit: report collsim's plan, do not refuse it
     auto run = run_step(req);
     if (!run) {
-      Error e = run.error();
+      Error e = config::at_set_list(config::at_set_list(run.error(), c.topology_set, c.topology_set_at), c.workload_set,
+                                    c.workload_set_at);
       e.message = fmt::format("step '{}': {}", c.name, e.message);
       return stop(e);
     }

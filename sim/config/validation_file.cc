@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
+#include <tuple>
 
 #include "sim/config/yaml_fields.h"
 #include "sim/units/units.h"
@@ -51,6 +53,7 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
   auto sets = string_list(entry, "topology_set");
   if (!sets) return sets.error();
   c.topology_set = std::move(*sets);
+  c.topology_set_at = {entry.mark_of("topology_set"), entry.field("topology_set")};
   for (auto [key, target] : {std::pair{"algo", &c.algo}, {"proto", &c.proto}, {"placement", &c.placement}}) {
     auto v = entry.optional_scalar(key);
     if (!v) return v.error();
@@ -103,10 +106,12 @@ Expected<StepValidationCase> read_step_case(const MapReader& entry) {
     if (!v) return v.error();
     *target = *v;
   }
-  for (auto [key, target] : {std::pair{"topology_set", &c.topology_set}, {"workload_set", &c.workload_set}}) {
+  for (auto [key, target, at] : {std::tuple{"topology_set", &c.topology_set, &c.topology_set_at},
+                                 {"workload_set", &c.workload_set, &c.workload_set_at}}) {
     auto v = string_list(entry, key);
     if (!v) return v.error();
     *target = std::move(*v);
+    *at = {entry.mark_of(key), entry.field(key)};
   }
   const bool step = entry.has("step"), tokens = entry.has("tokens_per_gpu_s"),
              tflops = entry.has("model_tflops_per_gpu");
@@ -158,6 +163,21 @@ Expected<std::vector<Case>> read_list(const std::string& path, const char* key, 
 
 Expected<std::vector<StepValidationCase>> load_step_validation_file(const std::string& path) {
   return read_list<StepValidationCase>(path, "steps", read_step_case);
+}
+
+Error at_set_list(Error e, const std::vector<std::string>& entries, const SetList& list) {
+  // "--set a=b" or "--set-workload a=b" (config/overrides.cc).
+  if (!e.where || e.where->line > 0) return e;
+  const std::string& flag = e.where->file.str();
+  const std::size_t space = flag.find(' ');
+  if (flag.rfind("--set", 0) != 0 || space == std::string::npos) return e;
+  const std::string entry = flag.substr(space + 1);
+  if (std::find(entries.begin(), entries.end(), entry) == entries.end()) return e;
+  const std::string inner = e.field.empty() ? e.message : fmt::format("field '{}': {}", e.field, e.message);
+  e.message = fmt::format("entry '{}': {}", entry, inner);
+  e.field = list.field;
+  e.where = list.at;
+  return e;
 }
 
 Expected<std::vector<ValidationCase>> load_validation_file(const std::string& path) {

@@ -15,6 +15,18 @@ struct ValidationPoint {
   double measured = 0;  // in the case's metric
 };
 
+// Where a case's list of --set overrides (topology_set, workload_set) sits
+// in its file, so an error one of its entries causes can point there.
+struct SetList {
+  SourceMark at;      // of the list, or of the case when the list is absent
+  std::string field;  // "cases[3].topology_set"
+};
+
+// `e` pointing at `list` (its field, its file position) when one of
+// `entries` caused it (an error about a --set or --set-workload override
+// names the flag and the assignment); any other error unchanged.
+Error at_set_list(Error e, const std::vector<std::string>& entries, const SetList& list);
+
 struct ValidationCase {
   std::string name;
   std::string source;
@@ -22,6 +34,7 @@ struct ValidationCase {
   // --set overrides of the topology for the cluster as measured, such as
   // the NCCL settings it ran with ("nccl.min_channels=24").
   std::vector<std::string> topology_set;
+  SetList topology_set_at;  // where the file gives it, for errors its entries cause
   std::string op;
   std::string algo = "auto";
   std::string proto = "auto";
@@ -49,8 +62,9 @@ struct StepValidationCase {
   std::string source;
   std::string topology, workload;  // paths, relative to the current directory
   std::vector<std::string> topology_set, workload_set;
-  double step_s = 0;            // measured step time; 0 when given as throughput
-  double tokens_per_gpu_s = 0;  // measured throughput; 0 when given otherwise
+  SetList topology_set_at, workload_set_at;  // for errors their entries cause
+  double step_s = 0;                         // measured step time; 0 when given as throughput
+  double tokens_per_gpu_s = 0;               // measured throughput; 0 when given otherwise
   // Measured model TFLOP/s per GPU (model FLOPs as workload::model_flops_per_token
   // counts them); 0 when given otherwise.
   double model_tflops_per_gpu = 0;
