@@ -259,25 +259,27 @@ TEST(Validate, BadTableIsAClearError) {
 // A bad entry of a case's topology_set (or a step's workload_set) names the
 // case's file, line and list, and the entry, not a --set flag nobody typed.
 TEST(Validate, BadSetEntryPointsIntoTheFile) {
-  const std::string bad = ::testing::TempDir() + "bad_set_cases.yaml";
-  std::ofstream(bad) << "cases:\n  - name: x\n    source: y\n    topology: topologies/h100-ib400-4node.yaml\n"
-                        "    topology_set: [nccl.ib_qps_per_connection=0]\n    op: allreduce\n"
-                        "    busbw_GBps: {1073741824: 300}\n";
-  const auto r = run_collsim("validate --file " + bad);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("bad_set_cases.yaml:5:19: field 'cases[0].topology_set': entry "
-                       "'nccl.ib_qps_per_connection=0': field 'nccl.ib_qps_per_connection': expected"),
-            std::string::npos)
-      << r.err;
-  const std::string steps = ::testing::TempDir() + "bad_set_steps.yaml";
-  std::ofstream(steps) << "steps:\n  - name: x\n    source: y\n    topology: tests/validation/steps/selene.yaml\n"
-                          "    topology_set: [cluster.nodes=1]\n    workload: tests/validation/steps/gpt-22b.yaml\n"
-                          "    workload_set: [parallelism.tp=0]\n    step: 1s\n";
-  const auto s = run_collsim("validate --steps --file " + steps);
-  EXPECT_EQ(s.exit_code, 2);
-  EXPECT_NE(s.err.find("bad_set_steps.yaml:7:19: field 'steps[0].workload_set': step 'x': entry 'parallelism.tp=0'"),
-            std::string::npos)
-      << s.err;
+  // `text` as file `name`, validated with `flags`: exit 2 and `expected` in the message.
+  auto expect_error = [](const std::string& name, const std::string& text, const std::string& flags,
+                         const std::string& expected) {
+    const std::string file = ::testing::TempDir() + name;
+    std::ofstream(file) << text;
+    const auto r = run_collsim("validate " + flags + " --file " + file);
+    EXPECT_EQ(r.exit_code, 2) << name;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+  };
+  expect_error("bad_set_cases.yaml",
+               "cases:\n  - name: x\n    source: y\n    topology: topologies/h100-ib400-4node.yaml\n"
+               "    topology_set: [nccl.ib_qps_per_connection=0]\n    op: allreduce\n"
+               "    busbw_GBps: {1073741824: 300}\n",
+               "",
+               "bad_set_cases.yaml:5:19: field 'cases[0].topology_set': entry "
+               "'nccl.ib_qps_per_connection=0': field 'nccl.ib_qps_per_connection': expected");
+  expect_error("bad_set_steps.yaml",
+               "steps:\n  - name: x\n    source: y\n    topology: tests/validation/steps/selene.yaml\n"
+               "    topology_set: [cluster.nodes=1]\n    workload: tests/validation/steps/gpt-22b.yaml\n"
+               "    workload_set: [parallelism.tp=0]\n    step: 1s\n",
+               "--steps", "bad_set_steps.yaml:7:19: field 'steps[0].workload_set': step 'x': entry 'parallelism.tp=0'");
 }
 
 }  // namespace
