@@ -76,12 +76,12 @@ TEST(FiniteBuffers, ALongLinkMovesAtMostTheWindowPerRoundTrip) {
 }
 
 // An NCCL ring's step under LL128 over InfiniBand also pays the class's
-// ring step latency (12 us, link_classes.cc), in its latency and in its
+// ring step latency (8 us, link_classes.cc), in its latency and in its
 // round trip; LL128's window is 4,915,200 wire bytes, 120 of 128 payload.
 TEST(FiniteBuffers, ARingStepUnderLl128PaysItsRingStepLatencyInTheRoundTrip) {
   const auto costs =
       collective::protocol_costs(collective::LatencyFamily::kRing, Protocol::kLL128, collective::HopKind::kNet);
-  const double step = costs.step_latency_s + 12e-6;
+  const double step = costs.step_latency_s + 8e-6;
   const double rate = std::min(50e9, 4915200.0 / (2 * 500e-6 + step));
   expect_time(far_pair("500us"), one_transfer(Protocol::kLL128, "ring"),
               costs.launch_latency_s + 500e-6 + step + 1e9 * 128 / 120 / rate);

@@ -2,9 +2,9 @@
 // nccl_ring_channels) and what one carries through the network
 // (collective/protocol.h ring_channel_net_GBps): the channel counts worked
 // out by hand from NCCL's src/graph/connect.cc ncclTopoPostset of each
-// release, and the ring's plateau on an idle fabric against its closed
-// form, NCCL channels per NIC x queue pairs x the rate per queue pair, on
-// both backends.
+// release, NCCL's messages per ring step (slices, slots), and the ring on
+// an idle fabric against its closed form, NCCL channels x what a channel's
+// queue pairs move between their message costs, on both backends.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -87,32 +87,92 @@ double ring_busbw(int nodes, const std::string& extra, const std::string& cls = 
   return testing::collective_busbw("-t " + file + " --op allreduce --algo ring --proto Simple -b 4G -e 4G " + extra);
 }
 
+TEST(NcclRingChannels, MessagesFollowNcclsSlicesAndSlots) {
+  using collective::Protocol;
+  using collective::ring_step_messages;
+  const double simple = 4194304;  // NCCL's Simple buffer: 8 slots of 512 KiB
+  // Simple: chunks of 4 slots (2 MiB) in 2 slices each, a slice at least
+  // 1/16 slot (32 KiB): 13 MB is 6 chunks and a 0.42 MB rest, 14 messages.
+  EXPECT_EQ(ring_step_messages(Protocol::kSimple, 13421772.8, simple), 14);
+  EXPECT_EQ(ring_step_messages(Protocol::kSimple, 2097152, simple), 2);
+  EXPECT_EQ(ring_step_messages(Protocol::kSimple, 100000, simple), 2);
+  EXPECT_EQ(ring_step_messages(Protocol::kSimple, 32768, simple), 1);
+  EXPECT_EQ(ring_step_messages(Protocol::kSimple, 0, simple), 1);
+  // NCCL_BUFFSIZE=8M doubles the slices.
+  EXPECT_EQ(ring_step_messages(Protocol::kSimple, 13421772.8, 2 * simple), 8);
+  // LL128 and LL: one slot a message (4,915,200 / 8 and 524,288 / 8 B).
+  EXPECT_EQ(ring_step_messages(Protocol::kLL128, 614400, 4915200), 1);
+  EXPECT_EQ(ring_step_messages(Protocol::kLL128, 614401, 4915200), 2);
+  EXPECT_EQ(ring_step_messages(Protocol::kLL, 200000, 524288), 4);
+  // The rate: D / (D / R + m x cost / qps); nothing without a cost.
+  using collective::ring_channel_message_rate_Bps;
+  EXPECT_DOUBLE_EQ(ring_channel_message_rate_Bps(Protocol::kSimple, 2097152, simple, 20e9, 0, 1), 20e9);
+  EXPECT_NEAR(ring_channel_message_rate_Bps(Protocol::kSimple, 2097152, simple, 20e9, 5e-6, 1),
+              2097152 / (2097152 / 20e9 + 2 * 5e-6), 1);
+  EXPECT_NEAR(ring_channel_message_rate_Bps(Protocol::kSimple, 2097152, simple, 20e9, 5e-6, 2),
+              2097152 / (2097152 / 20e9 + 5e-6), 1);
+}
+
+// Time of an op at `bytes` from its busbw (nccl-tests: all-gather and
+// reduce-scatter busbw = S / t x (p - 1) / p; all-reduce twice that).
+double op_time_s(double bytes, int ranks, double busbw_GBps, bool allreduce) {
+  return bytes * (allreduce ? 2.0 : 1.0) * (ranks - 1) / ranks / (busbw_GBps * 1e9);
+}
+
 TEST(NcclRingChannels, PlateauIsChannelsPerNicTimesTheirRate) {
-  // 8 GPUs a node: 16 NCCL channels, 2 per NIC at 20 GB/s = 40 a NIC, under
-  // the NIC's 47 (400 Gb/s x 0.94): busbw 8 x 40 = 320, less the ring's
-  // steps. Both backends.
+  // 8 GPUs a node: 16 NCCL channels, 2 per NIC, each 1 queue pair at 23.5
+  // GB/s whose 1 MiB messages cost 7 us: a 4 GiB all-reduce on 4 nodes
+  // moves 8 MiB a step per channel (32 ranks), 8 messages, so a channel
+  // carries 8 MiB / (8 MiB / 23.5 GB/s + 8 x 7 us), busbw 16 x that, less
+  // the ring's steps. Both backends.
+  const double step = 4294967296.0 / 32 / 16;
+  const double channel_GBps = step / (step / 23.5e9 + 8 * 7e-6) / 1e9;
   for (const char* backend : {"simgrid", "analytical"}) {
     const double busbw = ring_busbw(4, std::string("--backend ") + backend);
-    EXPECT_NEAR(busbw, 320, 320 * 0.01) << backend;
+    EXPECT_NEAR(busbw, 16 * channel_GBps, 16 * channel_GBps * 0.01) << backend;
   }
   // 4 GPUs a node: 16 channels, 4 per NIC: the NIC's 47 binds, 4 x 47.
   EXPECT_NEAR(ring_busbw(4, "--placement per-domain:4"), 4 * 47, 4 * 47 * 0.01);
   // No limit: the NICs' 8 x 47; NCCL_MIN_CTAS=24 (3 per NIC) alike.
   EXPECT_NEAR(ring_busbw(4, "--set nccl.ring_channel_net_bw=0"), 8 * 47, 8 * 47 * 0.01);
   EXPECT_NEAR(ring_busbw(4, "--set nccl.min_channels=24"), 8 * 47, 8 * 47 * 0.01);
-  // Two queue pairs per connection (NCCL_IB_QPS_PER_CONNECTION=2): 2 x 2 x
-  // 20 = 80 a NIC, so the NIC's 47 binds again.
+  // Without the message cost the 2 x 23.5 a NIC reach its 47.
+  EXPECT_NEAR(ring_busbw(4, "--set link_classes.infiniband.qp_msg_cost=0us"), 8 * 47, 8 * 47 * 0.01);
+  // Two queue pairs per connection (NCCL_IB_QPS_PER_CONNECTION=2) take the
+  // messages in turn: 2 x 8 MiB / (8 MiB / 23.5 + 8 x 7 us) a channel, more
+  // than the NIC's share, so the NIC's 47 binds again.
   EXPECT_NEAR(ring_busbw(4, "--set nccl.ib_qps_per_connection=2"), 8 * 47, 8 * 47 * 0.01);
-  // The class's rate per queue pair: 10 GB/s halves the plateau, 8 x 2 x 10;
-  // RoCE (ethernet) has InfiniBand's; EFA has none: its NICs' 8 x 400 Gb/s x
-  // 0.89 bind.
-  EXPECT_NEAR(ring_busbw(4, "--set link_classes.infiniband.qp_bw=10"), 160, 160 * 0.01);
+  // The class's rate per queue pair: 10 GB/s, no cost: 8 x 2 x 10. RoCE
+  // (ethernet) keeps 20 GB/s and no cost: 8 x 2 x 20; EFA has neither: its
+  // NICs' 8 x 400 Gb/s x 0.89 bind.
+  EXPECT_NEAR(ring_busbw(4, "--set link_classes.infiniband.qp_bw=10 --set link_classes.infiniband.qp_msg_cost=0us"),
+              160, 160 * 0.01);
   EXPECT_NEAR(ring_busbw(4, "", "ethernet"), 320, 320 * 0.01);
   EXPECT_NEAR(ring_busbw(4, "", "efa"), 8 * 50 * 0.89, 8 * 50 * 0.89 * 0.01);
-  // NCCL_BUFFSIZE does not move it (a larger window only).
-  EXPECT_NEAR(ring_busbw(4, "--set nccl.buffsize=8M"), 320, 320 * 0.01);
+  // NCCL_BUFFSIZE=8M: 2 MiB messages, half as many (4 a step).
+  const double fewer = step / (step / 23.5e9 + 4 * 7e-6) / 1e9;
+  EXPECT_NEAR(ring_busbw(4, "--set nccl.buffsize=8M"), 16 * fewer, 16 * fewer * 0.01);
   // Inside one node nothing crosses the network.
   EXPECT_DOUBLE_EQ(ring_busbw(1, ""), ring_busbw(1, "--set nccl.ring_channel_net_bw=0"));
+}
+
+TEST(NcclRingChannels, MessageCostIsPaidOncePerMessageAndStep) {
+  // A 1 GiB all-gather on 4 nodes (32 ranks): each of the 31 steps moves
+  // 2 MiB per channel, one chunk of 2 slices (Simple). Every connection
+  // carries its steps one after another at its rate, with or without the
+  // cost, so the cost adds 31 steps x 2 messages x 7 us to the time.
+  const std::string file = ::testing::TempDir() + "ring_channels_msg.yaml";
+  std::ofstream(file) << "name: t\ncluster: {node: hgx-h100, nodes: 4, nic: 400Gb/s, fabric: {kind: "
+                         "rail-optimized, class: infiniband}}\n";
+  const std::string run = "-t " + file + " --op allgather --algo ring --proto Simple -b 1G -e 1G ";
+  const double bytes = 1073741824;
+  for (const char* backend : {"simgrid", "analytical"}) {
+    const std::string b = std::string("--backend ") + backend;
+    const double with = op_time_s(bytes, 32, testing::collective_busbw(run + b), false);
+    const double without = op_time_s(
+        bytes, 32, testing::collective_busbw(run + b + " --set link_classes.infiniband.qp_msg_cost=0us"), false);
+    EXPECT_NEAR(with - without, 31 * 2 * 7e-6, 31 * 2 * 7e-6 * 0.05) << backend;
+  }
 }
 
 TEST(NcclRingChannels, VerboseRunsNameThem) {
@@ -120,7 +180,8 @@ TEST(NcclRingChannels, VerboseRunsNameThem) {
   std::ofstream(file) << "name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 400Gb/s}\n";
   const auto r = testing::run_collsim("collective -t " + file + " --algo ring -b 1G -e 1G -v");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("16 NCCL ring channels, 2 per NIC, at most 20 GB/s each through the network (wire bytes)"),
+  EXPECT_NE(r.err.find("16 NCCL ring channels, 2 per NIC, at most 23.5 GB/s each through the network (wire bytes); "
+                       "each network message costs a channel 7 us"),
             std::string::npos)
       << r.err;
 }

@@ -80,11 +80,20 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     const int nccl_channels = params.nccl_system.nodes > 1 && params.ring_channel_net_Bps > 0
                                   ? nccl_ring_channels(params.nccl_system, params.nccl)
                                   : 0;
-    auto rail_aligned = [channels, nccl_channels, &orders, &params](Schedule s) {
+    auto rail_aligned = [channels, nccl_channels, &orders, &params, op, ranks, bytes](Schedule s) {
       s.pxn_between_domains = channels && rings_keep_their_nic(params.nccl_system, params.nccl);
-      if (nccl_channels > 0)
+      if (nccl_channels > 0) {
         s.ring_net_cap_Bps =
             params.ring_channel_net_Bps * nccl_channels / static_cast<double>(std::max<std::size_t>(1, orders.size()));
+        // Every step of a ring all-reduce, reduce-scatter or all-gather moves
+        // each rank's S / ranks, split over the channels. Broadcast and reduce
+        // (chains of other chunk steps) keep the rate alone: not measured.
+        if (op == Op::kAllReduce || op == Op::kReduceScatter || op == Op::kAllGather) {
+          s.ring_channel_step_bytes = bytes / std::max(1, ranks) / nccl_channels;
+          s.ring_channel_Bps = params.ring_channel_net_Bps;
+          s.ring_channel_msg_cost_s = params.ring_channel_msg_cost_s;
+        }
+      }
       return s;
     };
     if (op == Op::kAllReduce)

@@ -75,6 +75,10 @@ struct AlgoParams {
   // What one NCCL ring channel moves through the network, wire bytes/s
   // (protocol.h ring_channel_net_GBps); 0: no limit.
   double ring_channel_net_Bps = 0;
+  // What each network message of a ring channel costs it: the link class's
+  // qp_msg_cost over the connection's queue pairs (protocol.h
+  // ring_channel_message_rate_Bps); 0: nothing.
+  double ring_channel_msg_cost_s = 0;
   // NCCL's view of the ranks' nodes, for `auto`'s choice (nccl_tuner.h); a
   // GPU model NCCL's tables lack: the tuner simulates every candidate.
   NcclSystem nccl_system;

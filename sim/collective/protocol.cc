@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <string>
 
 #include "sim/collective/nccl_tables.h"
@@ -56,6 +57,26 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 
 double ring_channel_net_GBps(double setting, double qp_rate_GBps, int qps) {
   return setting >= 0 ? setting : qp_rate_GBps * std::max(1, qps);
+}
+
+double ring_step_messages(Protocol protocol, double wire_bytes, double window_bytes) {
+  const double slot = window_bytes / 8;  // NCCL_STEPS
+  if (!(wire_bytes > 0) || !(slot > 0)) return 1;
+  if (protocol != Protocol::kSimple) return std::max(1.0, std::ceil(wire_bytes / slot));
+  const double chunk = 4 * slot;  // 2 slices of 2 slots
+  const double full = std::floor(wire_bytes / chunk);
+  const double rest = wire_bytes - full * chunk;
+  // A chunk's slices are half of it each, at least slot / 16: a rest up to
+  // that is one slice.
+  const double last = rest > 0 ? (rest <= slot / 16 ? 1 : 2) : 0;
+  return std::max(1.0, 2 * full + last);
+}
+
+double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, double window_bytes, double channel_Bps,
+                                     double qp_msg_cost_s, int qps) {
+  if (!(qp_msg_cost_s > 0) || !(channel_Bps > 0) || !(wire_bytes > 0) || !(window_bytes > 0)) return channel_Bps;
+  const double messages = ring_step_messages(protocol, wire_bytes, window_bytes);
+  return channel_Bps * wire_bytes / (wire_bytes + messages * qp_msg_cost_s / std::max(1, qps) * channel_Bps);
 }
 
 Expected<NcclRelease> parse_nccl_release(std::string_view text) {

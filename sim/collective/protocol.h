@@ -118,6 +118,36 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 //   so 24 GB/s channels win), reach their NICs (NVIDIA/nccl issue 1801).
 // EFA (aws-ofi-nccl over libfabric, no verbs queue pairs) has no rate.
 double ring_channel_net_GBps(double setting, double qp_rate_GBps, int qps);
+
+// The network messages NCCL's proxy posts for `wire_bytes` of one ring
+// channel's step (at least 1): NCCL_STEPS = 8 slots of window / 8 bytes
+// (ProtocolCosts::window_bytes). Simple moves a step in chunks of 4 slots
+// cut in 2 slices, one message each, a slice at least 1/16 of a slot
+// (NCCL 2.29.2 src/device/prims_simple.h, ALLREDUCE/ALLGATHER/
+// REDUCESCATTER_CHUNKSTEPS 4 and SLICESTEPS 2 in src/include/collectives.h;
+// the proxy sends a slice at once, src/transport/net.cc); LL and LL128 send
+// one slot per message. So the default 4 MiB buffer sends 1 MiB messages.
+// REQUIRES: window_bytes > 0.
+double ring_step_messages(Protocol protocol, double wire_bytes, double window_bytes);
+
+// What one NCCL ring channel's network connection moves when every message
+// costs its queue pair `qp_msg_cost_s` beyond its bytes: `channel_Bps` (the
+// channel's rate, ring_channel_net_GBps, wire bytes/s) x D / (D + m x cost /
+// qps x channel_Bps), for D = `wire_bytes` a step in m = ring_step_messages
+// messages. The connection's `qps` queue pairs take its messages in turn
+// (NCCL_IB_SPLIT_DATA_ON_QPS=0, NCCL's default from 2.20.3: src/transport/
+// net_ib, ncclIbCommBaseGetQpForRequest), each handling its own one after
+// another, so they pay the cost side by side. Returns channel_Bps when
+// the cost, the rate or the bytes are 0.
+// The cost is the link class's qp_msg_cost (config/link_classes.cc: 7 us on
+// InfiniBand, FITTED to one 10-node H100 cluster's all-gather,
+// reduce-scatter and ring all-reduce from 32 MiB to 16 GiB, where the
+// rings run 16 channels of 1 queue pair: 79 steps of 26 KB to 13 MB per
+// channel); it is what bends those curves (all-gather at 256 MiB: 150
+// GB/s measured, 2 x 105 KB messages a step) and holds their plateau near
+// 2 x 8 x 20 GB/s.
+double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, double window_bytes, double channel_Bps,
+                                     double qp_msg_cost_s, int qps);
 // NCCL_BUFFSIZE's default (src/init.cc DEFAULT_BUFFSIZE), bytes.
 inline constexpr double kNcclDefaultBuffsize = 4194304.0;
 

@@ -113,6 +113,15 @@ struct Schedule {
   // (nccl_tuner.h nccl_ring_channels over the schedule's channels) x one
   // NCCL channel's rate (protocol.h ring_channel_net_GBps); 0 = none.
   double ring_net_cap_Bps = 0;
+  // Where each network message of an NCCL ring channel costs its queue pair
+  // time (protocol.h ring_channel_message_rate_Bps), what the engine needs
+  // to lower ring_net_cap_Bps for the protocol it runs: the payload bytes
+  // one NCCL channel moves a ring step, one NCCL channel's rate (wire
+  // bytes/s), and the cost per message over its queue pairs (the link
+  // class's qp_msg_cost / NCCL_IB_QPS_PER_CONNECTION); 0 = none.
+  double ring_channel_step_bytes = 0;
+  double ring_channel_Bps = 0;
+  double ring_channel_msg_cost_s = 0;
   // Rings across NVLink domains that keep their rail (NCCL's ring graph
   // with crossNic 0, reached by PXN; nccl_tuner.h rings_keep_their_nic):
   // each channel leaves a node through the NIC it entered by, so a transfer

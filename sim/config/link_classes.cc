@@ -68,27 +68,44 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // (not measured). Trees and NVLSTree do not: their measured small-size
       // curves are at or below collsim's already (the same cost there would
       // make the 8-node H100 tree at 1-2 MiB 43-46% slow).
+      // On InfiniBand it is 8 us since 2026-12-04, refitted to the same
+      // curve with the message cost below, which those LL128 steps pay too
+      // (3.5 us a message over its 2 queue pairs): mean |error| over the
+      // whole curve 9.5% at 0, 5.1% at 4, 4.1% at 6, 3.8% at 8, 4.7% at 10,
+      // 6.2% at 12. RoCE keeps 12 us (no message cost there, below).
       // Proxy operation cost (p2p_op_cost): 2.5 us, as on EFA (below):
       // NCCL's proxy, not the fabric's transport, runs each operation.
-      // Queue pair rate (qp_bw): one queue pair of an NCCL ring channel's
-      // network connection moves at most 20 GB/s of wire bytes. FITTED to
-      // one cluster, 10 nodes of 8 H100s with 8 x 400G InfiniBand under
-      // NCCL 2.29.2 and NCCL's defaults (github.com/xxrjun/nccl-tests-cluster,
-      // example-cluster01, run 20260129-180219): all-reduce, all-gather and
-      // reduce-scatter stop at 314-324 GB/s of busbw from 4 GiB, 16 ring
-      // channels of one queue pair (19.6-20.3 GB/s each), while 1, 2 and 4
-      // GPUs a node (4 channels per NIC) reach 49 GB/s per NIC. Held out:
-      // the B200 rings of collective/protocol.h ring_channel_net_GBps run
-      // with NCCL's settings (2-32 nodes, -7.2..+5.8%; 4 nodes of another
-      // cluster, +3.6..+4.4%). Why per queue pair: that second cluster's
-      // 4-node rings went from 307 to 384 GB/s when its run added
-      // NCCL_IB_QPS_PER_CONNECTION=2 with four other settings
-      // (tests/validation/b200-qps.yaml; the reading was chosen after
-      // seeing it). RoCE takes the same value, not measured apart: Google
-      // Cloud A4's all-gather (more-curves.yaml) reaches 363-366 GB/s where
-      // collsim stops at 320, and its gIB plugin's environment is reported
-      // by users to set 4 queue pairs, which the source does not state.
-      {"infiniband", 0.94, 0, 0, 0, 0, 0, 2.5e-6, 12e-6, 20.0},
+      // Queue pair rate (qp_bw) and message cost (qp_msg_cost): one queue
+      // pair of an NCCL ring channel's network connection moves at most
+      // 23.5 GB/s of wire bytes, and each message it carries (a 1 MiB
+      // Simple slice under NCCL's 4 MiB buffer, one LL128 slot) costs it
+      // 7 us beyond its bytes (collective/protocol.h
+      // ring_channel_message_rate_Bps). FITTED together to one cluster, 10
+      // nodes of 8 H100s with 8 x 400G InfiniBand under NCCL 2.29.2 and
+      // NCCL's defaults (github.com/xxrjun/nccl-tests-cluster,
+      // example-cluster01, run 20260129-180219): its all-gather,
+      // reduce-scatter and all-reduce curves from 32 MiB to 16 GiB, 16 ring
+      // channels of one queue pair (grid of 2026-12-04, mean |error|
+      // all-reduce / all-gather / reduce-scatter: 5.3 / 3.3 / 3.6% at 7 us
+      // and 23.5; 5.5 / 2.7 / 5.3% at 6.5 us; 5.6 / 5.3 / 4.1% at 7.5 us;
+      // 24.2% and 30.1% for the two rings before, with a rate of 20 and no
+      // cost). The rate alone (23.5 is the NIC's share of two channels)
+      // binds nowhere measured; the cost holds those rings near 320 GB/s of
+      // busbw at every size from 4 GiB and bends them from 1 GiB down.
+      // Held out: the B200 rings run with NCCL's settings (2-32 nodes, 4
+      // nodes of another cluster), and where 2 queue pairs take the
+      // messages in turn (docs/validation-more-curves.md). Why per queue
+      // pair: that second cluster's 4-node rings went from 307 to 384 GB/s
+      // when its run added NCCL_IB_QPS_PER_CONNECTION=2 with four other
+      // settings (tests/validation/b200-qps.yaml; the reading was chosen
+      // after seeing it).
+      // RoCE (ethernet) keeps the earlier rate of 20 GB/s and no message
+      // cost: the only RoCE curves found run Google's gIB plugin (Cloud
+      // A4, more-curves.yaml), whose all-gather reaches 363-366 GB/s where
+      // collsim stops at 320 (its environment is reported by users to set
+      // 4 queue pairs, which the source does not state), and which the
+      // InfiniBand cost makes worse (12.7% to 21.7% mean |error|).
+      {"infiniband", 0.94, 0, 0, 0, 0, 0, 2.5e-6, 8e-6, 23.5, 7e-6},
       {"ethernet", 0.94, 0, 0, 0, 0, 0, 2.5e-6, 12e-6, 20.0},
       // AWS EFA: one EFA NIC carries about 0.89 of its line rate in NCCL.
       // FITTED to two plateaus: ring all-reduce at 8 GiB on 4 and 8 AWS
@@ -156,7 +173,7 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
     const std::string cls = kv.first.Scalar();
     MapReader entry(kv.second, top.file(), "link_classes." + cls);
     if (auto s = entry.check({"efficiency", "nvls_efficiency", "nvls_reduction", "nvls_chunk_cost", "step_latency",
-                              "sharp_efficiency", "p2p_op_cost", "ring_step_latency", "qp_bw"});
+                              "sharp_efficiency", "p2p_op_cost", "ring_step_latency", "qp_bw", "qp_msg_cost"});
         !s)
       return s;
     // Start from the built-in class of that name, if any, so one field can be overridden alone.
@@ -216,6 +233,8 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
     if (auto st = read_duration("p2p_op_cost", 1e-4, "a time per operation from 0 to 100 us", c.p2p_op_cost_s); !st)
       return st;
     if (auto st = read_GBps(entry, "qp_bw", "queue pair", c.qp_rate_GBps); !st) return st;
+    if (auto st = read_duration("qp_msg_cost", 1e-3, "a time per message from 0 to 1 ms", c.qp_msg_cost_s); !st)
+      return st;
     spec.link_classes[cls] = c;
   }
   return Ok{};

@@ -117,6 +117,12 @@ struct LinkClassSpec {
   // libfabric transport has no verbs queue pairs). See link_classes.cc for
   // the fitted value.
   double qp_rate_GBps = 0;
+  // For the same links: what each network message of an NCCL ring channel
+  // (a Simple slice, an LL or LL128 slot) costs the queue pair that carries
+  // it, beyond its bytes, in seconds (collective/protocol.h
+  // ring_channel_message_rate_Bps). 0 = nothing. See link_classes.cc for the
+  // fitted value.
+  double qp_msg_cost_s = 0;
 };
 
 // One full-duplex cable (or bundle of `lanes` parallel links) between two

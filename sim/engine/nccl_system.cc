@@ -53,11 +53,15 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   params.p2p.net_count = network.nccl_nics_per_gpu();
   // A ring channel's network rate: its queue pairs' (protocol.h), the
   // slowest class among the placement's NICs.
+  // Each of its network messages costs a queue pair the largest class cost.
   double qp_rate_GBps = 0;
+  double qp_msg_cost_s = 0;
   for (int g : gpus) {
     const double r = network.qp_rate_GBps_of(g);
     if (r > 0) qp_rate_GBps = qp_rate_GBps > 0 ? std::min(qp_rate_GBps, r) : r;
+    qp_msg_cost_s = std::max(qp_msg_cost_s, network.qp_msg_cost_of(g));
   }
+  params.ring_channel_msg_cost_s = qp_msg_cost_s / std::max(1, network.nccl_ib_qps_per_connection());
   params.ring_channel_net_Bps = collective::ring_channel_net_GBps(network.nccl_ring_channel_net_GBps(), qp_rate_GBps,
                                                                   network.nccl_ib_qps_per_connection()) *
                                 1e9;

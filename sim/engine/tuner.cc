@@ -227,12 +227,15 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       if (channels > 0 && c.params.nccl_system.nics > 0) {
         log::info(
             "tuner: {} of {:.0f} B on {} ranks: {} NCCL ring channels, {:g} per NIC, {} through the network (wire "
-            "bytes)",
+            "bytes){}",
             collective::op_name(c.op), c.bytes, c.ranks, channels,
             static_cast<double>(channels) / c.params.nccl_system.nics,
             c.params.ring_channel_net_Bps > 0
                 ? fmt::format("at most {:g} GB/s each", c.params.ring_channel_net_Bps / 1e9)
-                : std::string("no limit on each"));
+                : std::string("no limit on each"),
+            c.params.ring_channel_msg_cost_s > 0
+                ? fmt::format("; each network message costs a channel {:g} us", c.params.ring_channel_msg_cost_s * 1e6)
+                : std::string());
       }
     }
     if (p2p && (choice.algorithm == "auto" || nccl_picks_protocol) && protos.size() > 1 && algos->size() == 1) {

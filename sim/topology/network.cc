@@ -246,6 +246,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   gpu_nic_rate_Bps_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   if (!topo.p2p_op_cost_s.empty()) gpu_p2p_op_cost_s_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   if (!topo.qp_rate_GBps.empty()) gpu_qp_rate_GBps_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
+  if (!topo.qp_msg_cost_s.empty()) gpu_qp_msg_cost_s_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   for (int e = 0; e < num_gpus_; ++e) {
     int sw = -1;
     if (const int nic = nic_of(endpoint_node_[static_cast<std::size_t>(e)]); nic >= 0) {
@@ -260,6 +261,11 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
             double& rate = gpu_qp_rate_GBps_[static_cast<std::size_t>(e)];
             rate = rate > 0 ? std::min(rate, it->second) : it->second;
           }
+        }
+        if (!gpu_qp_msg_cost_s_.empty()) {
+          if (const auto it = topo.qp_msg_cost_s.find(port.link_class.str()); it != topo.qp_msg_cost_s.end())
+            gpu_qp_msg_cost_s_[static_cast<std::size_t>(e)] =
+                std::max(gpu_qp_msg_cost_s_[static_cast<std::size_t>(e)], it->second);
         }
         if (gpu_p2p_op_cost_s_.empty()) continue;
         if (const auto it = topo.p2p_op_cost_s.find(port.link_class.str()); it != topo.p2p_op_cost_s.end())

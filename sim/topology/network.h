@@ -131,6 +131,11 @@ class Network {
   double qp_rate_GBps_of(int gpu) const {
     return gpu_qp_rate_GBps_.empty() ? 0 : gpu_qp_rate_GBps_[static_cast<std::size_t>(gpu)];
   }
+  // What each network message of such a connection costs its queue pair,
+  // seconds: the largest qp_msg_cost_s of those classes; 0 = nothing.
+  double qp_msg_cost_of(int gpu) const {
+    return gpu_qp_msg_cost_s_.empty() ? 0 : gpu_qp_msg_cost_s_[static_cast<std::size_t>(gpu)];
+  }
   // NCCL's point-to-point split settings (Topology, config::NcclSpec).
   int nccl_p2p_channels() const { return p2p_channels_; }
   int nccl_nchannels_per_net_peer() const { return nchannels_per_net_peer_; }
@@ -331,6 +336,7 @@ class Network {
   std::vector<bool> gpu_has_nic_;                                 // per GPU endpoint
   std::vector<double> gpu_nic_rate_Bps_;                          // per GPU endpoint (nic_line_rate_Bps)
   std::vector<double> gpu_p2p_op_cost_s_;                         // per GPU endpoint, or empty (p2p_op_cost_of)
+  std::vector<double> gpu_qp_msg_cost_s_;                         // per GPU endpoint, or empty (qp_msg_cost_of)
   std::vector<double> gpu_qp_rate_GBps_;                          // per GPU endpoint, or empty (qp_rate_GBps_of)
   int p2p_channels_ = 0;                                          // Topology::p2p_channels
   int nchannels_per_net_peer_ = 0;                                // Topology::nchannels_per_net_peer
