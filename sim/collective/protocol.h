@@ -90,12 +90,14 @@ double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 // pair of a ring channel falls short of its share of a 400G NIC: where NCCL
 // runs 2 channels per NIC under Simple (8 GPUs with a NIC each: 16 channels
 // from NCCL 2.20.3, collective/nccl_tuner.h nccl_ring_channels) with one
-// queue pair each, the rings stop near 2 x 8 x 20 = 320 GB/s of busbw; 3 or
-// more channels per NIC, or 2 queue pairs per connection, reach the NIC.
+// queue pair each, the rings stop near 2 x 8 x 20 = 320 GB/s of busbw
+// (since 2026-12-04 a rate of 23.5 less a cost per message,
+// ring_channel_message_rate_Bps below, gives that 20); 3 or more channels
+// per NIC, or 2 queue pairs per connection, reach the NIC.
 // NCCL documents the setting for multi-level fabrics that need several queue
 // pairs for routing entropy; collsim does not model the routing and keeps
-// one rate per queue pair. Measured (the 20 GB/s is fitted to the first,
-// link_classes.cc):
+// one rate per queue pair. Measured (the rate and the cost per message are
+// fitted to the first, link_classes.cc):
 // - 10 x 8 H100, NCCL 2.29.2, defaults: 314-324 GB/s from 4 GiB, while 1,
 //   2 and 4 GPUs a node (4 channels per NIC) reach 49 GB/s per NIC
 //   (xxrjun/nccl-tests-cluster, run 20260129-180219);
