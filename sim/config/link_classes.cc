@@ -89,7 +89,8 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // all-reduce / all-gather / reduce-scatter: 5.3 / 3.3 / 3.6% at 7 us
       // and 23.5; 5.5 / 2.7 / 5.3% at 6.5 us; 5.6 / 5.3 / 4.1% at 7.5 us;
       // 24.2% and 30.1% for the two rings before, with a rate of 20 and no
-      // cost). The rate alone (23.5 is the NIC's share of two channels)
+      // cost; all with the ring step latency at 12 us, and 5.3 / 3.2 / 3.7%
+      // after its refit to 8 us, above). The rate alone (23.5 is the NIC's share of two channels)
       // binds nowhere measured; the cost holds those rings near 320 GB/s of
       // busbw at every size from 4 GiB and bends them from 1 GiB down.
       // Held out: the B200 rings run with NCCL's settings (2-32 nodes, 4
