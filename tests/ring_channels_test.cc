@@ -104,12 +104,13 @@ TEST(NcclRingChannels, MessagesFollowNcclsSlicesAndSlots) {
   EXPECT_EQ(ring_step_messages(Protocol::kLL128, 614400, 4915200), 1);
   EXPECT_EQ(ring_step_messages(Protocol::kLL128, 614401, 4915200), 2);
   EXPECT_EQ(ring_step_messages(Protocol::kLL, 200000, 524288), 4);
-  // The rate: D / (D / R + m x cost / qps); nothing without a cost.
+  // The rate: D / (D / R + m x cost); nothing without a cost. A queue
+  // pair's 5 us over 2 queue pairs is 2.5 us a message.
   using collective::ring_channel_message_rate_Bps;
-  EXPECT_DOUBLE_EQ(ring_channel_message_rate_Bps(Protocol::kSimple, 2097152, simple, 20e9, 0, 1), 20e9);
-  EXPECT_NEAR(ring_channel_message_rate_Bps(Protocol::kSimple, 2097152, simple, 20e9, 5e-6, 1),
+  EXPECT_DOUBLE_EQ(ring_channel_message_rate_Bps(Protocol::kSimple, 2097152, simple, 20e9, 0), 20e9);
+  EXPECT_NEAR(ring_channel_message_rate_Bps(Protocol::kSimple, 2097152, simple, 20e9, 5e-6),
               2097152 / (2097152 / 20e9 + 2 * 5e-6), 1);
-  EXPECT_NEAR(ring_channel_message_rate_Bps(Protocol::kSimple, 2097152, simple, 20e9, 5e-6, 2),
+  EXPECT_NEAR(ring_channel_message_rate_Bps(Protocol::kSimple, 2097152, simple, 20e9, 5e-6 / 2),
               2097152 / (2097152 / 20e9 + 5e-6), 1);
 }
 

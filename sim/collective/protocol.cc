@@ -73,10 +73,10 @@ double ring_step_messages(Protocol protocol, double wire_bytes, double window_by
 }
 
 double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, double window_bytes, double channel_Bps,
-                                     double qp_msg_cost_s, int qps) {
-  if (!(qp_msg_cost_s > 0) || !(channel_Bps > 0) || !(wire_bytes > 0) || !(window_bytes > 0)) return channel_Bps;
+                                     double msg_cost_s) {
+  if (!(msg_cost_s > 0) || !(channel_Bps > 0) || !(wire_bytes > 0) || !(window_bytes > 0)) return channel_Bps;
   const double messages = ring_step_messages(protocol, wire_bytes, window_bytes);
-  return channel_Bps * wire_bytes / (wire_bytes + messages * qp_msg_cost_s / std::max(1, qps) * channel_Bps);
+  return channel_Bps * wire_bytes / (wire_bytes + messages * msg_cost_s * channel_Bps);
 }
 
 Expected<NcclRelease> parse_nccl_release(std::string_view text) {

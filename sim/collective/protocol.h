@@ -133,15 +133,17 @@ double ring_channel_net_GBps(double setting, double qp_rate_GBps, int qps);
 double ring_step_messages(Protocol protocol, double wire_bytes, double window_bytes);
 
 // What one NCCL ring channel's network connection moves when every message
-// costs its queue pair `qp_msg_cost_s` beyond its bytes: `channel_Bps` (the
-// channel's rate, ring_channel_net_GBps, wire bytes/s) x D / (D + m x cost /
-// qps x channel_Bps), for D = `wire_bytes` a step in m = ring_step_messages
-// messages. The connection's `qps` queue pairs take its messages in turn
-// (NCCL_IB_SPLIT_DATA_ON_QPS=0, NCCL's default from 2.20.3: src/transport/
-// net_ib, ncclIbCommBaseGetQpForRequest), each handling its own one after
-// another, so they pay the cost side by side. Returns channel_Bps when
-// the cost, the rate or the bytes are 0.
-// The cost is the link class's qp_msg_cost (config/link_classes.cc: 7 us on
+// costs it `msg_cost_s` beyond its bytes: `channel_Bps` (the channel's rate,
+// ring_channel_net_GBps, wire bytes/s) x D / (D + m x cost x channel_Bps),
+// for D = `wire_bytes` a step in m = ring_step_messages messages. The cost
+// is a queue pair's over the connection's queue pairs
+// (NCCL_IB_QPS_PER_CONNECTION; engine/nccl_system.cc placement_params
+// divides): they take its messages in turn (NCCL_IB_SPLIT_DATA_ON_QPS=0,
+// NCCL's default from 2.20.3: src/transport/net_ib,
+// ncclIbCommBaseGetQpForRequest), each handling its own one after another,
+// so they pay the cost side by side. Returns channel_Bps when the cost,
+// the rate or the bytes are 0.
+// A queue pair's cost is the link class's qp_msg_cost (config/link_classes.cc: 7 us on
 // InfiniBand, FITTED to one 10-node H100 cluster's all-gather,
 // reduce-scatter and ring all-reduce from 32 MiB to 16 GiB, where the
 // rings run 16 channels of 1 queue pair: 79 steps of 26 KB to 13 MB per
@@ -149,7 +151,7 @@ double ring_step_messages(Protocol protocol, double wire_bytes, double window_by
 // GB/s measured, 2 x 105 KB messages a step) and holds their plateau near
 // 2 x 8 x 20 GB/s.
 double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, double window_bytes, double channel_Bps,
-                                     double qp_msg_cost_s, int qps);
+                                     double msg_cost_s);
 // NCCL_BUFFSIZE's default (src/init.cc DEFAULT_BUFFSIZE), bytes.
 inline constexpr double kNcclDefaultBuffsize = 4194304.0;
 

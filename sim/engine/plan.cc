@@ -330,7 +330,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       if (!s.point_to_point && s.ring_channel_msg_cost_s > 0 && protocol != collective::Protocol::kNone) {
         const double rate = collective::ring_channel_message_rate_Bps(
             protocol, s.ring_channel_step_bytes / costs.payload_fraction, costs.window_bytes, s.ring_channel_Bps,
-            s.ring_channel_msg_cost_s, 1);
+            s.ring_channel_msg_cost_s);
         net_cap *= rate / s.ring_channel_Bps;
       }
       const TransferTiming timing = transfer_timing(f, costs, protocol, net_cap);
