@@ -247,6 +247,14 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   if (!topo.p2p_op_cost_s.empty()) gpu_p2p_op_cost_s_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   if (!topo.qp_rate_GBps.empty()) gpu_qp_rate_GBps_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   if (!topo.qp_msg_cost_s.empty()) gpu_qp_msg_cost_s_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
+  // The largest cost of the port's link class in `by_class` into GPU e's
+  // entry of `per_gpu` (left empty when no class has one).
+  auto keep_largest = [](const std::map<std::string, double>& by_class, std::vector<double>& per_gpu,
+                         const NetworkLink& port, int e) {
+    if (per_gpu.empty()) return;
+    if (const auto it = by_class.find(port.link_class.str()); it != by_class.end())
+      per_gpu[static_cast<std::size_t>(e)] = std::max(per_gpu[static_cast<std::size_t>(e)], it->second);
+  };
   for (int e = 0; e < num_gpus_; ++e) {
     int sw = -1;
     if (const int nic = nic_of(endpoint_node_[static_cast<std::size_t>(e)]); nic >= 0) {
@@ -262,15 +270,8 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
             rate = rate > 0 ? std::min(rate, it->second) : it->second;
           }
         }
-        if (!gpu_qp_msg_cost_s_.empty()) {
-          if (const auto it = topo.qp_msg_cost_s.find(port.link_class.str()); it != topo.qp_msg_cost_s.end())
-            gpu_qp_msg_cost_s_[static_cast<std::size_t>(e)] =
-                std::max(gpu_qp_msg_cost_s_[static_cast<std::size_t>(e)], it->second);
-        }
-        if (gpu_p2p_op_cost_s_.empty()) continue;
-        if (const auto it = topo.p2p_op_cost_s.find(port.link_class.str()); it != topo.p2p_op_cost_s.end())
-          gpu_p2p_op_cost_s_[static_cast<std::size_t>(e)] =
-              std::max(gpu_p2p_op_cost_s_[static_cast<std::size_t>(e)], it->second);
+        keep_largest(topo.qp_msg_cost_s, gpu_qp_msg_cost_s_, port, e);
+        keep_largest(topo.p2p_op_cost_s, gpu_p2p_op_cost_s_, port, e);
       }
     }
     by_port.emplace_back(sw, e);
