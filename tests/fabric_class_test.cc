@@ -135,7 +135,7 @@ TEST(FabricClass, RingNetworkStepsPayTheRingStepLatency) {
 }
 
 TEST(FabricClass, StepLatencyIsCheckedWhereItIsRead) {
-  for (const std::string key : {"step_latency", "ring_step_latency"}) {
+  for (const std::string key : {"step_latency", "ring_step_latency", "plugin_latency"}) {
     const std::string base =
         "name: t\ncluster: {node: hgx-h100, nodes: 2, fabric: {class: efa}}\nlink_classes:\n  efa: {" + key + ": ";
     const std::string column = fmt::format("t.yaml:4:{}:", 11 + key.size());
@@ -151,18 +151,36 @@ TEST(FabricClass, StepLatencyIsCheckedWhereItIsRead) {
   }
 }
 
-// Held out from the step latency's fit (the all-gather curves): nccl-tests
-// all_reduce_perf on 4 and 8 AWS p5.48xlarge nodes, 152.41 GB/s busbw at
-// 64 MiB and 232.09 at 256 MiB out of place (crazyguitar/aws-gpu-
-// communication-benchmark data/nccl_all_reduce.csv, NCCL 2.27.7,
-// 2025-10-14). Without the step latency collsim gave +62.6% and +31.5%.
-TEST(FabricClass, EfaMidSizeAllReduceMatchesMeasurementsItWasNotFittedTo) {
-  const double four = collsim::testing::collective_busbw(
-      "-t tests/validation/topologies/h100-p5-efa-4node.yaml -b 64M -e 64M --backend simgrid");
-  EXPECT_NEAR(four / 152.41, 1.0, 0.10) << four;
-  const double eight = collsim::testing::collective_busbw(
-      "-t tests/validation/topologies/h100-p5-efa-8node.yaml -b 256M -e 256M --backend simgrid");
-  EXPECT_NEAR(eight / 232.09, 1.0, 0.10) << eight;
+// AWS's network plugin reports 75 us of latency to NCCL on p5 (link class
+// plugin_latency, aws-ofi-nccl src/platform-aws.cpp), which NCCL's model
+// pays per network step and twice under Simple, so NCCL keeps the ring
+// all-gather under LL128 up to 8 MiB per rank and switches to Simple at 16
+// MiB per rank on 4 and 8 p5 nodes: where the measured curves dip, as a
+// Simple ring starts slower than LL128 ends (215.4-224.5 GB/s there, after
+// 253.36 and 261.26 GB/s at 8 MiB per rank; crazyguitar/aws-gpu-
+// communication-benchmark data/nccl_all_gather.csv, NCCL 2.27.7,
+// 2025-10-14, AWS's tuner plugin not covering all-gather on p5). Held out:
+// the latency is the plugin's, not fitted. Without it NCCL's model (and
+// collsim) ran Simple from 4 MiB per rank. The LL128 rows themselves come
+// within 10% (EFA's step latency was fitted to these curves).
+TEST(FabricClass, EfaAllGatherKeepsLl128WhereNcclOverEfaDoes) {
+  struct Row {
+    const char* topology;
+    const char* size;
+    const char* proto;
+    double measured;  // busbw, GB/s; 0: not checked
+  };
+  for (const Row& r :
+       {Row{"h100-p5-efa-4node.yaml", "256M", "LL128", 253.36}, Row{"h100-p5-efa-4node.yaml", "512M", "Simple", 0},
+        Row{"h100-p5-efa-8node.yaml", "512M", "LL128", 261.26}, Row{"h100-p5-efa-8node.yaml", "1G", "Simple", 0}}) {
+    const std::string args = std::string("-t tests/validation/topologies/") + r.topology +
+                             " --op allgather --nccl 2.27.7 -b " + r.size + " -e " + r.size + " --backend simgrid";
+    EXPECT_EQ(collsim::testing::collective_text(args, "proto"), r.proto) << args;
+    if (r.measured == 0) continue;
+    EXPECT_NEAR(collsim::testing::collective_busbw(args) / r.measured, 1.0, 0.10) << args;
+    const std::string without = args + " --set link_classes.efa.plugin_latency=0us";
+    EXPECT_EQ(collsim::testing::collective_text(without, "proto"), "Simple") << without;
+  }
 }
 
 }  // namespace

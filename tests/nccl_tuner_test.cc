@@ -331,3 +331,26 @@ TEST(NcclGraphs, NvlsNeedsThreeGpusPerNodeBefore2_28_7) {
 }
 
 }  // namespace
+
+// The network plugin's own latency (NCCL's graph latencyInter, from
+// ncclNetProperties_t latency; AWS's plugin reports 75 us on p5): NCCL's
+// model adds it to every network step, and once more under Simple for the
+// flush (src/graph/tuning.cc: interLat += latencyInter; if Simple, again).
+// A ring all-gather on 4 nodes has nodes - 1 = 3 network steps, so the
+// plugin's 75 us adds 3 x 75 = 225 us to LL128 and 3 x 150 = 450 us to
+// Simple; the bandwidth terms do not move.
+TEST(NcclModel, PluginLatencyIsPaidPerNetworkStepAndTwiceUnderSimple) {
+  NcclSystem s = dgx_h100(4);
+  const auto g = nccl_graphs(s);
+  const double bytes = 512.0 * (1 << 20);
+  auto t = [&](Protocol p) { return nccl_predicted_time_us(Op::kAllGather, "ring", p, bytes, s, g); };
+  const double ll128 = t(Protocol::kLL128), simple = t(Protocol::kSimple);
+  s.net_latency_us = 75;
+  EXPECT_NEAR(t(Protocol::kLL128) - ll128, 225, 1e-6);
+  EXPECT_NEAR(t(Protocol::kSimple) - simple, 450, 1e-6);
+  // Tree all-reduce: 2 x log2(4) = 4 network steps.
+  s.net_latency_us = 0;
+  const double tree = nccl_predicted_time_us(Op::kAllReduce, "tree", Protocol::kLL128, bytes, s, g);
+  s.net_latency_us = 75;
+  EXPECT_NEAR(nccl_predicted_time_us(Op::kAllReduce, "tree", Protocol::kLL128, bytes, s, g) - tree, 4 * 75, 1e-6);
+}

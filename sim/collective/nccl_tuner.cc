@@ -267,8 +267,10 @@ double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protoc
   const std::size_t intra_hw = s.nvlink_GBps > 0 ? 0 : 1;
   const auto ax = static_cast<std::size_t>(a);
   double intra_lat = kHwLat[intra_hw][ax][p];
-  double inter_lat = ppn == 1 ? kHwLat[2][kTree][p] : kHwLat[2][ax][p];  // IB reports no latency of its own
+  double inter_lat = ppn == 1 ? kHwLat[2][kTree][p] : kHwLat[2][ax][p];
   if (a == kNvlsTree && ppn != 1) inter_lat = t.nvls_tree_net_latency_us;
+  // The plugin's own latency (graph latencyInter), and Simple's flush.
+  inter_lat += s.net_latency_us * (simple ? 2 : 1);
   double lat = kBaseLat[ax][p];
   const bool amd = nccl_host(s.gpu_model) == NcclHost::kAmd;
   if (a == kRing) {

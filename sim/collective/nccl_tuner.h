@@ -55,6 +55,11 @@ struct NcclSystem {
   // NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS (config::NcclSpec::min_channels): the
   // fewest channels the communicator keeps; 0, NCCL's default, sets none.
   int min_channels = 0;
+  // The latency the network plugin reports for the NICs, in us
+  // (ncclNetProperties_t latency; config::LinkClassSpec::plugin_latency_s):
+  // NCCL's graph takes its NIC's (latencyInter) and its model adds it to each
+  // network step, and once more under Simple. 0: NCCL's InfiniBand transport.
+  double net_latency_us = 0;
 };
 
 // One NCCL graph (struct ncclTopoGraph): channels and per-channel bandwidth

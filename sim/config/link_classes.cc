@@ -133,7 +133,14 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // InfiniBand and RoCE take the same value (above): held out on a
       // 10-node H100 InfiniBand all-to-all, 10.5% to 1.9% mean |error|
       // (tests/validation/h100-10node-curves.yaml).
-      {"efa", 0.89, 0, 0, 55e-6, 0, 0, 2.5e-6},
+      // Plugin latency (plugin_latency): AWS's network plugin reports 75 us
+      // to NCCL on p5 and p5e (aws-ofi-nccl 1.16.3 src/platform-aws.cpp,
+      // the p5/p5e platform entry, and its default for platforms it does
+      // not list; 35 us on p5en and p6), where NCCL's InfiniBand transport
+      // reports 0 (src/transport/net_ib.cc). NCCL's model adds it to each
+      // network step, twice under Simple, so NCCL keeps LL128 to larger
+      // sizes over EFA. A sourced value, not fitted.
+      {"efa", 0.89, 0, 0, 55e-6, 0, 0, 2.5e-6, 0, 0, 0, 75e-6},
       // PCIe Gen5 x16: NCCL models 48 of 63 GB/s (hardware.yaml pcie_x16_per_direction).
       {"pcie", 48.0 / 63.0},
       // NVLink-C2C (Grace<->GPU): measured 201 GB/s H2D of 450 GB/s
@@ -174,7 +181,8 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
     const std::string cls = kv.first.Scalar();
     MapReader entry(kv.second, top.file(), "link_classes." + cls);
     if (auto s = entry.check({"efficiency", "nvls_efficiency", "nvls_reduction", "nvls_chunk_cost", "step_latency",
-                              "sharp_efficiency", "p2p_op_cost", "ring_step_latency", "qp_bw", "qp_msg_cost"});
+                              "sharp_efficiency", "p2p_op_cost", "ring_step_latency", "qp_bw", "qp_msg_cost",
+                              "plugin_latency"});
         !s)
       return s;
     // Start from the built-in class of that name, if any, so one field can be overridden alone.
@@ -235,6 +243,8 @@ Status read_link_classes(const MapReader& top, TopologySpec& spec) {
       return st;
     if (auto st = read_GBps(entry, "qp_bw", "queue pair", c.qp_rate_GBps); !st) return st;
     if (auto st = read_duration("qp_msg_cost", 1e-3, "a time per message from 0 to 1 ms", c.qp_msg_cost_s); !st)
+      return st;
+    if (auto st = read_duration("plugin_latency", 0.01, "a latency from 0 to 10 ms", c.plugin_latency_s); !st)
       return st;
     spec.link_classes[cls] = c;
   }

@@ -123,6 +123,14 @@ struct LinkClassSpec {
   // ring_channel_message_rate_Bps). 0 = nothing. See link_classes.cc for the
   // fitted value.
   double qp_msg_cost_s = 0;
+  // For scale-out links: the latency the fabric's NCCL network plugin
+  // reports to NCCL (ncclNetProperties_t latency, in seconds here), which
+  // NCCL's tuning model adds to each network step of every algorithm and,
+  // as a flush, once more under Simple (src/graph/tuning.cc); it moves
+  // NCCL's algorithm and protocol choice, not any simulated time. 0 = none,
+  // as NCCL's own InfiniBand and socket transports report. See
+  // link_classes.cc for the sourced values.
+  double plugin_latency_s = 0;
 };
 
 // One full-duplex cable (or bundle of `lanes` parallel links) between two

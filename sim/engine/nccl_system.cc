@@ -23,6 +23,7 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
     const double nic = network.nic_line_rate_Bps(g) / 1e9;
     if (!(nic > 0)) continue;
     ++nics;
+    s.net_latency_us = std::max(s.net_latency_us, network.plugin_latency_of(g) * 1e6);
     s.nic_GBps = s.nic_GBps == 0 ? nic : std::min(s.nic_GBps, nic);
   }
   s.nodes = static_cast<int>(nics_of_domain.size());

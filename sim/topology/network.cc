@@ -247,6 +247,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   if (!topo.p2p_op_cost_s.empty()) gpu_p2p_op_cost_s_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   if (!topo.qp_rate_GBps.empty()) gpu_qp_rate_GBps_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   if (!topo.qp_msg_cost_s.empty()) gpu_qp_msg_cost_s_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
+  if (!topo.plugin_latency_s.empty()) gpu_plugin_latency_s_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   // The largest cost of the port's link class in `by_class` into GPU e's
   // entry of `per_gpu` (left empty when no class has one).
   auto keep_largest = [](const std::map<std::string, double>& by_class, std::vector<double>& per_gpu,
@@ -272,6 +273,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
         }
         keep_largest(topo.qp_msg_cost_s, gpu_qp_msg_cost_s_, port, e);
         keep_largest(topo.p2p_op_cost_s, gpu_p2p_op_cost_s_, port, e);
+        keep_largest(topo.plugin_latency_s, gpu_plugin_latency_s_, port, e);
       }
     }
     by_port.emplace_back(sw, e);

@@ -136,6 +136,12 @@ class Network {
   double qp_msg_cost_of(int gpu) const {
     return gpu_qp_msg_cost_s_.empty() ? 0 : gpu_qp_msg_cost_s_[static_cast<std::size_t>(gpu)];
   }
+  // The latency NCCL's network plugin reports for GPU endpoint `gpu`'s NIC,
+  // seconds (config::LinkClassSpec::plugin_latency_s): the largest of its
+  // network links' classes; 0 = none.
+  double plugin_latency_of(int gpu) const {
+    return gpu_plugin_latency_s_.empty() ? 0 : gpu_plugin_latency_s_[static_cast<std::size_t>(gpu)];
+  }
   // NCCL's point-to-point split settings (Topology, config::NcclSpec).
   int nccl_p2p_channels() const { return p2p_channels_; }
   int nccl_nchannels_per_net_peer() const { return nchannels_per_net_peer_; }
@@ -338,6 +344,7 @@ class Network {
   std::vector<double> gpu_p2p_op_cost_s_;                         // per GPU endpoint, or empty (p2p_op_cost_of)
   std::vector<double> gpu_qp_msg_cost_s_;                         // per GPU endpoint, or empty (qp_msg_cost_of)
   std::vector<double> gpu_qp_rate_GBps_;                          // per GPU endpoint, or empty (qp_rate_GBps_of)
+  std::vector<double> gpu_plugin_latency_s_;                      // per GPU endpoint, or empty (plugin_latency_of)
   int p2p_channels_ = 0;                                          // Topology::p2p_channels
   int nchannels_per_net_peer_ = 0;                                // Topology::nchannels_per_net_peer
   double p2p_per_channel_net_GBps_ = 14;                          // Topology::p2p_per_channel_net_GBps

@@ -60,6 +60,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
     if (cls.ring_step_latency_s > 0) topo.ring_step_latency_s[name] = cls.ring_step_latency_s;
     if (cls.qp_rate_GBps > 0) topo.qp_rate_GBps[name] = cls.qp_rate_GBps;
     if (cls.qp_msg_cost_s > 0) topo.qp_msg_cost_s[name] = cls.qp_msg_cost_s;
+    if (cls.plugin_latency_s > 0) topo.plugin_latency_s[name] = cls.plugin_latency_s;
   }
   topo.graph.m_vertices.reserve(spec.devices.size());
   for (const auto& d : spec.devices) {

@@ -67,6 +67,8 @@ struct Topology {
   std::map<std::string, double> qp_rate_GBps;
   // config::LinkClassSpec::qp_msg_cost_s (only those above 0).
   std::map<std::string, double> qp_msg_cost_s;
+  // config::LinkClassSpec::plugin_latency_s (only those above 0).
+  std::map<std::string, double> plugin_latency_s;
   int p2p_channels = 0;
   int nchannels_per_net_peer = 0;
   double p2p_per_channel_net_GBps = 14;  // config::NcclSpec::p2p_per_channel_net_GBps
@@ -104,6 +106,7 @@ struct Topology {
         ring_step_latency_s(std::move(o.ring_step_latency_s)),
         qp_rate_GBps(std::move(o.qp_rate_GBps)),
         qp_msg_cost_s(std::move(o.qp_msg_cost_s)),
+        plugin_latency_s(std::move(o.plugin_latency_s)),
         p2p_channels(o.p2p_channels),
         nchannels_per_net_peer(o.nchannels_per_net_peer),
         p2p_per_channel_net_GBps(o.p2p_per_channel_net_GBps),
@@ -132,6 +135,7 @@ struct Topology {
     ring_step_latency_s = std::move(o.ring_step_latency_s);
     qp_rate_GBps = std::move(o.qp_rate_GBps);
     qp_msg_cost_s = std::move(o.qp_msg_cost_s);
+    plugin_latency_s = std::move(o.plugin_latency_s);
     p2p_channels = o.p2p_channels;
     nchannels_per_net_peer = o.nchannels_per_net_peer;
     p2p_per_channel_net_GBps = o.p2p_per_channel_net_GBps;

@@ -89,6 +89,7 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   append(key, net.nccl_ib_qps_per_connection());
   append(key, net.qp_rate_GBps_of(c.gpus.front()));
   append(key, net.qp_msg_cost_of(c.gpus.front()));
+  append(key, net.plugin_latency_of(c.gpus.front()));
   append(key, net.nccl_buffsize());
   append(key, net.nccl_nics_per_gpu());
   append(key, net.nccl_p2p_net_chunksize());
