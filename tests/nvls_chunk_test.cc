@@ -175,5 +175,26 @@ TEST(NvlsChunks, TheCostIsCheckedWhereItIsRead) {
   EXPECT_DOUBLE_EQ(fine->link_classes.at("nvlink4").nvls_chunk_cost_s, 500e-9);
 }
 
+// NCCL_MIN_CTAS raises NVLS's channels too (src/transport/nvls.cc:
+// nvlsChannels = max(minCTAs, min(maxCTAs, NVLS_NCHANNELS))), where
+// NCCL_MIN_NCHANNELS only raises the rings'. On 8 H100s a 32 MiB NVLS
+// all-reduce then runs 24 channels instead of 16, and only its chunk cost
+// moves (the NVLS rates are per GPU, not per channel): the difference of
+// the two overheads above, at nvlink4's 1 us.
+TEST(NvlsChunks, MinCtasRaisesNvlsChannelsAndMinNchannelsDoesNot) {
+  auto time_us = [](const std::string& extra) {
+    return testing::collective_time_us("-t topologies/hgx-h100.yaml --algo nvls -b 32M -e 32M --backend analytical" +
+                                       extra);
+  };
+  const double base = time_us("");
+  EXPECT_NEAR(time_us(" --set nccl.min_channels=24"), base, 1e-9);
+  auto h100 = nccl_nvls_chunking("h100", 1e-6);
+  const double sixteen = nvls_chunk_overhead_s(h100, 32 * MiB, 8);
+  h100.channels = 24;
+  const double twenty_four = nvls_chunk_overhead_s(h100, 32 * MiB, 8);
+  EXPECT_GT(sixteen - twenty_four, 1e-6);
+  EXPECT_NEAR(time_us(" --set nccl.min_ctas=24") - base, (twenty_four - sixteen) * 1e6, 1e-3);
+}
+
 }  // namespace
 }  // namespace collsim

@@ -44,12 +44,16 @@ TEST(NcclRingChannels, FollowNcclsPostsetByRelease) {
   // 1 GPU a node: 1 channel at 48 split into 2 at 24, doubled: 4 (the
   // 24 GB/s speed is not above 45, so no Hopper doubling).
   EXPECT_EQ(nccl_ring_channels(h100(10, 1), NcclRelease{2, 29, 2}), 4);
-  // NCCL_MIN_CTAS / NCCL_MIN_NCHANNELS raises it, MAXCHANNELS (64) caps it.
+  // NCCL_MIN_NCHANNELS and NCCL_MIN_CTAS raise it (src/graph/connect.cc:
+  // max(ncclMinNchannels(), minCTAs)), MAXCHANNELS (64) caps it.
   collective::NcclSystem tuned = h100(2, 8);
   tuned.min_channels = 24;
   EXPECT_EQ(nccl_ring_channels(tuned, NcclRelease{2, 27, 3}), 24);
   tuned.min_channels = 100;
   EXPECT_EQ(nccl_ring_channels(tuned, NcclRelease{2, 27, 3}), 64);
+  tuned.min_channels = 0;
+  tuned.min_ctas = 24;
+  EXPECT_EQ(nccl_ring_channels(tuned, NcclRelease{2, 27, 3}), 24);
   // 2.20.3-2.27.x: at least NVLS's channels where NVLS runs: 32 on
   // Blackwell across nodes; from 2.28.3 no longer.
   collective::NcclSystem b200 = h100(2, 8);
@@ -205,6 +209,9 @@ TEST(NcclRingChannels, BadSettingsNameTheirField) {
                                          "nccl.min_channels=65");
   EXPECT_EQ(many.exit_code, 2);
   EXPECT_NE(many.err.find("min_channels"), std::string::npos) << many.err;
+  const auto ctas = testing::run_collsim("collective -t " + file + " --set nccl.min_ctas=-1");
+  EXPECT_EQ(ctas.exit_code, 2);
+  EXPECT_NE(ctas.err.find("min_ctas"), std::string::npos) << ctas.err;
   const auto qps = testing::run_collsim("collective -t " + file +
                                         " --set nccl.ring_channel_net_bw=1 --set nccl.ib_qps_per_connection=0");
   EXPECT_EQ(qps.exit_code, 2);

@@ -132,7 +132,7 @@ int nccl_ring_channels(const NcclSystem& s, NcclRelease release) {
   if (nvls && release >= NcclRelease{2, 20, 3} && release < NcclRelease{2, 28, 0})
     n = std::max(n, s.nodes > 1 ? nccl_nvls_tree_chunking(s.gpu_model, s.nodes, ppn, release).channels
                                 : nccl_nvls_chunking(s.gpu_model, 0, release).channels);
-  return std::min(std::max(n, s.min_channels), kMaxChannels);
+  return std::min(std::max({n, s.min_channels, s.min_ctas}), kMaxChannels);
 }
 
 NcclP2pSetup resolve_p2p_setup(NcclP2pSetup given, const NcclSystem& system, NcclRelease release) {

@@ -52,9 +52,12 @@ struct NcclSystem {
   // node by another NIC than it entered by? 0 never, 1 always, 2 (NCCL's
   // default) only where that finds more bandwidth (nccl_graphs).
   int cross_nic = 2;
-  // NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS (config::NcclSpec::min_channels): the
+  // NCCL_MIN_NCHANNELS (config::NcclSpec::min_channels): the
   // fewest channels the communicator keeps; 0, NCCL's default, sets none.
   int min_channels = 0;
+  // NCCL_MIN_CTAS (config::NcclSpec::min_ctas): the same floor for the
+  // rings, and for the NVLS and NVLSTree channels (collective/algorithms.cc).
+  int min_ctas = 0;
   // The latency the network plugin reports for the NICs, in us
   // (ncclNetProperties_t latency; config::LinkClassSpec::plugin_latency_s):
   // NCCL's graph takes its NIC's (latencyInter) and its model adds it to each
@@ -121,7 +124,8 @@ bool rings_keep_their_nic(const NcclSystem& system, NcclRelease release = kDefau
 // 45 GB/s; from 2.20.3 to 2.27.x at least NVLS's channels where NCCL runs
 // NVLS (16 on Hopper, 32 on Blackwell across nodes; the step is gone from
 // 2.28.3); at least NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS
-// (system.min_channels); at most 64. 0 where NCCL's tables lack the GPU.
+// (system.min_channels, system.min_ctas); at most 64. 0 where NCCL's tables
+// lack the GPU.
 int nccl_ring_channels(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
 
 // NCCL's point-to-point setup for `system` under `release`: `given`

@@ -36,7 +36,8 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // Together under NCCL 2.26.2 (docs/validation-nvls.md, "NVLS chunks").
       // NVLSTree's NVLS stages pay it too (its chunk is 64 KiB from 4
       // nodes); held out: the 8-node H100 curve of nccl-tests issue 309,
-      // 64-512 MiB from +14..+22% to +8..+16% (docs/validation-more-curves.md).
+      // 64-512 MiB from +14..+22% to +8..+16% (docs/validation-more-curves.md;
+      // -4..+7% since its NCCL_MIN_CTAS=24 gives NVLSTree 24 channels).
       {"nvlink4", 0.822, 0.85, 0, 0, 0, 1.0e-6},
       // NVLink5 (B200/GB200): no measurement in calibration.yaml. NCCL's model
       // SM100_NVLINK_BW 40.1 of 50 GB/s per link = 0.802 (NCCL src/graph/topo.h).
@@ -258,7 +259,7 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (auto s =
           nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
                       "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize", "nvlstree_max_chunksize",
-                      "min_channels", "ring_channel_net_bw", "ib_qps_per_connection", "buffsize"});
+                      "min_channels", "min_ctas", "ring_channel_net_bw", "ib_qps_per_connection", "buffsize"});
       !s)
     return s;
   // Each setting, when given, into its field of spec.nccl.
@@ -282,7 +283,8 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
               spec.nccl.nchannels_per_net_peer),
         whole("nics_per_gpu", 1, 64, "the NICs NCCL counts per GPU", spec.nccl.nics_per_gpu),
         whole("cross_nic", 0, 2, "NCCL_CROSS_NIC (2: NCCL's default)", spec.nccl.cross_nic),
-        whole("min_channels", 0, 64, "NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS (0: NCCL's count)", spec.nccl.min_channels),
+        whole("min_channels", 0, 64, "NCCL_MIN_NCHANNELS (0: NCCL's count)", spec.nccl.min_channels),
+        whole("min_ctas", 0, 64, "NCCL_MIN_CTAS (0: NCCL's count)", spec.nccl.min_ctas),
         whole("ib_qps_per_connection", 1, 128, "NCCL_IB_QPS_PER_CONNECTION (NCCL's default 1)",
               spec.nccl.ib_qps_per_connection)})
     if (!st) return st;

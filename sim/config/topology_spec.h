@@ -206,10 +206,14 @@ struct NcclSpec {
   // gives a network peer at least that many channels.
   int nics_per_gpu = 1;
   double p2p_per_channel_net_GBps = 14;
-  // NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS: the fewest channels NCCL's
-  // communicator keeps, so the fewest its rings run (0, NCCL's default:
-  // its own count, collective/nccl_tuner.h nccl_ring_channels).
+  // NCCL_MIN_NCHANNELS: the fewest channels NCCL's communicator keeps, so
+  // the fewest its rings run (0, NCCL's default: its own count,
+  // collective/nccl_tuner.h nccl_ring_channels).
   int min_channels = 0;
+  // NCCL_MIN_CTAS: the same floor for the rings, and for NVLS and NVLSTree
+  // too (src/transport/nvls.cc: nvlsChannels = max(minCTAs, min(maxCTAs,
+  // NVLS_NCHANNELS))); 0, NCCL's default, sets none.
+  int min_ctas = 0;
   // What one NCCL ring channel moves through the network, in GB/s of wire
   // bytes (collective/protocol.h ring_channel_net_GBps); -1: its NIC link
   // class's qp_rate_GBps x ib_qps_per_connection, 0: no limit.

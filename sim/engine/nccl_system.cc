@@ -40,6 +40,7 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   s.collnet = network.collnet_enabled() && network.has_sharp();
   s.cross_nic = network.nccl_cross_nic();
   s.min_channels = network.nccl_min_channels();
+  s.min_ctas = network.nccl_min_ctas();
   return s;
 }
 

@@ -146,8 +146,10 @@ class Network {
   int nccl_p2p_channels() const { return p2p_channels_; }
   int nccl_nchannels_per_net_peer() const { return nchannels_per_net_peer_; }
   double nccl_p2p_per_channel_net_GBps() const { return p2p_per_channel_net_GBps_; }
-  // NCCL_MIN_NCHANNELS and the ring channel's network rate (Topology).
+  // NCCL_MIN_NCHANNELS, NCCL_MIN_CTAS and the ring channel's network rate
+  // (Topology).
   int nccl_min_channels() const { return min_channels_; }
+  int nccl_min_ctas() const { return min_ctas_; }
   double nccl_ring_channel_net_GBps() const { return ring_channel_net_GBps_; }
   int nccl_ib_qps_per_connection() const { return ib_qps_per_connection_; }  // NCCL_IB_QPS_PER_CONNECTION
   double nccl_buffsize() const { return buffsize_; }                         // NCCL_BUFFSIZE, bytes
@@ -349,6 +351,7 @@ class Network {
   int nchannels_per_net_peer_ = 0;                                // Topology::nchannels_per_net_peer
   double p2p_per_channel_net_GBps_ = 14;                          // Topology::p2p_per_channel_net_GBps
   int min_channels_ = 0;                                          // Topology::min_channels
+  int min_ctas_ = 0;                                              // Topology::min_ctas
   double ring_channel_net_GBps_ = -1;                             // Topology::ring_channel_net_GBps
   int ib_qps_per_connection_ = 1;                                 // Topology::ib_qps_per_connection
   double buffsize_ = 4194304;                                     // Topology::buffsize

@@ -45,6 +45,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.nchannels_per_net_peer = spec.nccl.nchannels_per_net_peer;
   topo.p2p_per_channel_net_GBps = spec.nccl.p2p_per_channel_net_GBps;
   topo.min_channels = spec.nccl.min_channels;
+  topo.min_ctas = spec.nccl.min_ctas;
   topo.ring_channel_net_GBps = spec.nccl.ring_channel_net_GBps;
   topo.ib_qps_per_connection = spec.nccl.ib_qps_per_connection;
   topo.buffsize = spec.nccl.buffsize;

@@ -73,6 +73,7 @@ struct Topology {
   int nchannels_per_net_peer = 0;
   double p2p_per_channel_net_GBps = 14;  // config::NcclSpec::p2p_per_channel_net_GBps
   int min_channels = 0;                  // config::NcclSpec::min_channels
+  int min_ctas = 0;                      // config::NcclSpec::min_ctas
   double ring_channel_net_GBps = -1;     // config::NcclSpec::ring_channel_net_GBps
   int ib_qps_per_connection = 1;         // config::NcclSpec::ib_qps_per_connection
   double buffsize = 4194304;             // config::NcclSpec::buffsize (NCCL_BUFFSIZE)
@@ -111,6 +112,7 @@ struct Topology {
         nchannels_per_net_peer(o.nchannels_per_net_peer),
         p2p_per_channel_net_GBps(o.p2p_per_channel_net_GBps),
         min_channels(o.min_channels),
+        min_ctas(o.min_ctas),
         ring_channel_net_GBps(o.ring_channel_net_GBps),
         ib_qps_per_connection(o.ib_qps_per_connection),
         buffsize(o.buffsize),
@@ -140,6 +142,7 @@ struct Topology {
     nchannels_per_net_peer = o.nchannels_per_net_peer;
     p2p_per_channel_net_GBps = o.p2p_per_channel_net_GBps;
     min_channels = o.min_channels;
+    min_ctas = o.min_ctas;
     ring_channel_net_GBps = o.ring_channel_net_GBps;
     ib_qps_per_connection = o.ib_qps_per_connection;
     buffsize = o.buffsize;
