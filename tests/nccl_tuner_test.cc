@@ -339,11 +339,16 @@ TEST(NcclGraphs, NvlsNeedsThreeGpusPerNodeBefore2_28_7) {
 // A ring all-gather on 4 nodes has nodes - 1 = 3 network steps, so the
 // plugin's 75 us adds 3 x 75 = 225 us to LL128 and 3 x 150 = 450 us to
 // Simple; the bandwidth terms do not move.
+// NCCL's model time of a ring all-gather of `bytes` on `s`, in us.
+double ring_allgather_us(const NcclSystem& s, Protocol p, double bytes) {
+  return nccl_predicted_time_us(Op::kAllGather, "ring", p, bytes, s, nccl_graphs(s));
+}
+
 TEST(NcclModel, PluginLatencyIsPaidPerNetworkStepAndTwiceUnderSimple) {
   NcclSystem s = dgx_h100(4);
   const auto g = nccl_graphs(s);
   const double bytes = 512.0 * (1 << 20);
-  auto t = [&](Protocol p) { return nccl_predicted_time_us(Op::kAllGather, "ring", p, bytes, s, g); };
+  auto t = [&](Protocol p) { return ring_allgather_us(s, p, bytes); };
   const double ll128 = t(Protocol::kLL128), simple = t(Protocol::kSimple);
   s.net_latency_us = 75;
   EXPECT_NEAR(t(Protocol::kLL128) - ll128, 225, 1e-6);
@@ -353,4 +358,30 @@ TEST(NcclModel, PluginLatencyIsPaidPerNetworkStepAndTwiceUnderSimple) {
   const double tree = nccl_predicted_time_us(Op::kAllReduce, "tree", Protocol::kLL128, bytes, s, g);
   s.net_latency_us = 75;
   EXPECT_NEAR(nccl_predicted_time_us(Op::kAllReduce, "tree", Protocol::kLL128, bytes, s, g) - tree, 4 * 75, 1e-6);
+}
+
+// The host CPU NCCL reads (nccl: {host_cpu}; AWS p5 hosts are AMD EPYC)
+// replaces the GPU model's (ASSUMPTION nccl_host: Intel under H100). NCCL's
+// ring pays max(NVLink's step latency, its network overhead) on each step
+// that stays in a node, the overhead 1 us on Intel and 2 us on AMD, times
+// 3 under Simple (src/graph/tuning.cc getNetOverhead). A ring all-gather on
+// 4 nodes x 8 H100 has 31 steps, 3 across the network: 28 in-node steps
+// of max(3.4, 6) instead of max(3.4, 3) under Simple (+72.8 us) and of
+// max(1.9, 2) instead of max(1.9, 1) under LL128 (+2.8 us).
+TEST(NcclModel, AHostCpuSettingReplacesTheGpuModelsHost) {
+  NcclSystem s = dgx_h100(4);
+  auto t = [&](Protocol p) { return ring_allgather_us(s, p, 64.0 * (1 << 20)); };
+  const double simple = t(Protocol::kSimple), ll128 = t(Protocol::kLL128);
+  s.host_cpu = collsim::collective::NcclHost::kIntel;
+  EXPECT_DOUBLE_EQ(t(Protocol::kSimple), simple);
+  s.host_cpu = collsim::collective::NcclHost::kAmd;
+  EXPECT_NEAR(t(Protocol::kSimple) - simple, 28 * 2.6, 1e-6);
+  EXPECT_NEAR(t(Protocol::kLL128) - ll128, 28 * 0.1, 1e-6);
+  // From a topology: accepted by name, anything else refused with the field.
+  const std::string run = "collective -t topologies/h100-ib400-4node.yaml -b 1M -e 1M --backend analytical";
+  EXPECT_EQ(collsim::testing::run_collsim(run + " --set nccl.host_cpu=amd").exit_code, 0);
+  const auto bad = collsim::testing::run_collsim(run + " --set nccl.host_cpu=sparc");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("nccl.host_cpu"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("expected intel, amd or arm, found 'sparc'"), std::string::npos) << bad.err;
 }

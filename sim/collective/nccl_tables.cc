@@ -119,11 +119,20 @@ double nccl_nvlink_GBps_per_link(NcclArch arch) {
   return 0;
 }
 
-double ll_max_GBps(std::string_view gpu_model, int nodes, NcclRelease release) {
+NcclHost nccl_host(std::string_view gpu_model, std::optional<NcclHost> host) {
+  return host ? *host : nccl_host(gpu_model);
+}
+
+std::optional<NcclHost> nccl_host_setting(int host_cpu) {
+  if (host_cpu < 0 || host_cpu > 2) return std::nullopt;
+  return static_cast<NcclHost>(host_cpu);
+}
+
+double ll_max_GBps(std::string_view gpu_model, int nodes, NcclRelease release, std::optional<NcclHost> host) {
   const NcclArch arch = nccl_arch(gpu_model);
   if (arch == NcclArch::kUnknown) return 0;
   if (nodes <= 1) return nccl_tables(arch, release).ll_max_one_node;
-  const bool amd = nccl_host(gpu_model) == NcclHost::kAmd;
+  const bool amd = nccl_host(gpu_model, host) == NcclHost::kAmd;
   if (nodes == 2) return amd ? 22.5 : 39.0;
   return amd ? 19.0 : 20.4;
 }

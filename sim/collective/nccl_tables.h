@@ -20,6 +20,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -37,9 +38,13 @@ NcclArch nccl_arch(std::string_view gpu_model);
 // overhead and its NVLSTree size correction depend on it). ASSUMPTION (named
 // nccl_host): the CPU of NVIDIA's DGX system for the GPU model: AMD EPYC under
 // A100 (DGX A100), Arm Grace under GB200 and GB300, Intel Xeon otherwise
-// (DGX H100, H200, B200, B300).
+// (DGX H100, H200, B200, B300). A topology sets another with `nccl:
+// {host_cpu}` (AWS p5: AMD EPYC), which `host` carries where given.
 enum class NcclHost { kIntel, kAmd, kArm };
 NcclHost nccl_host(std::string_view gpu_model);
+NcclHost nccl_host(std::string_view gpu_model, std::optional<NcclHost> host);
+// Network::nccl_host_cpu's number (-1 none, else NcclHost's order) as a host.
+std::optional<NcclHost> nccl_host_setting(int host_cpu);
 
 // One generation's tables under one release. Per-channel caps are in GB/s of
 // bus bandwidth, columns 1 node, 2 nodes, 3 or more (NCCL's N1/N2/N4).
@@ -83,6 +88,7 @@ inline std::size_t nccl_node_column(int nodes) { return nodes <= 1 ? 0 : nodes =
 // llMaxBws for `nodes` (GB/s, whole GPU): the generation's value in one node,
 // across nodes the host's (Intel or Arm: 39.0 on 2 nodes, 20.4 on more; AMD:
 // 22.5, 19.0). 0 for an unknown model.
-double ll_max_GBps(std::string_view gpu_model, int nodes, NcclRelease release = kDefaultNcclRelease);
+double ll_max_GBps(std::string_view gpu_model, int nodes, NcclRelease release = kDefaultNcclRelease,
+                   std::optional<NcclHost> host = std::nullopt);
 
 }  // namespace collsim::collective

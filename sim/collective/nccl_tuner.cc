@@ -150,7 +150,7 @@ NcclP2pSetup resolve_p2p_setup(NcclP2pSetup given, const NcclSystem& system, Ncc
   // point-to-point chunk is twice NCCL_P2P_NET_CHUNKSIZE (src/init.cc
   // computeBuffSizes, "GBx platforms ... increase the ratio").
   if (given.bandwidth_rule && system.nodes > 1 && arch == NcclArch::kBlackwell &&
-      nccl_host(system.gpu_model) == NcclHost::kArm)
+      nccl_host(system.gpu_model, system.host_cpu) == NcclHost::kArm)
     given.net_chunk_bytes *= 2;
   return given;
 }
@@ -241,7 +241,7 @@ double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protoc
     }
   }
   double bus = g.channels * bw;
-  const double ll_max = ll_max_GBps(s.gpu_model, nodes, release);
+  const double ll_max = ll_max_GBps(s.gpu_model, nodes, release, s.host_cpu);
   if (a == kRing && protocol == Protocol::kLL) bus = std::min(ll_max, bus * 0.5);
   if (a == kRing && protocol == Protocol::kLL128) bus = std::min(bus * 0.92, g.channels * t.ring_ll128[column]);
   if (a == kTree && allreduce) bus = std::min(bus * 0.92, g.channels * t.tree[column]);
@@ -272,7 +272,7 @@ double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protoc
   // The plugin's own latency (graph latencyInter), and Simple's flush.
   inter_lat += s.net_latency_us * (simple ? 2 : 1);
   double lat = kBaseLat[ax][p];
-  const bool amd = nccl_host(s.gpu_model) == NcclHost::kAmd;
+  const bool amd = nccl_host(s.gpu_model, s.host_cpu) == NcclHost::kAmd;
   if (a == kRing) {
     if (bcast) {
       // ASSUMPTION: one node's channels are all alike (sameChannels), so one
@@ -301,7 +301,7 @@ double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protoc
 
   // Time (ncclTopoGetAlgoTime), one operation.
   const int log_size = log2i(std::floor(bytes / 64));
-  const bool x86 = nccl_host(s.gpu_model) != NcclHost::kArm;
+  const bool x86 = nccl_host(s.gpu_model, s.host_cpu) != NcclHost::kArm;
   const bool nvls_tree_correction = t.nvls_tree_correction && arch == NcclArch::kBlackwell && x86;
   if (allreduce && log_size >= 0 &&
       ((a == kTree && log_size < 23) || (a == kNvlsTree && log_size < 24 && nvls_tree_correction)))

@@ -58,6 +58,9 @@ struct NcclSystem {
   // NCCL_MIN_CTAS (config::NcclSpec::min_ctas): the same floor for the
   // rings, and for the NVLS and NVLSTree channels (collective/algorithms.cc).
   int min_ctas = 0;
+  // The host CPU where a topology sets it (nccl: {host_cpu}); none: the GPU
+  // model's (nccl_tables.h nccl_host).
+  std::optional<NcclHost> host_cpu;
   // The latency the network plugin reports for the NICs, in us
   // (ncclNetProperties_t latency; config::LinkClassSpec::plugin_latency_s):
   // NCCL's graph takes its NIC's (latencyInter) and its model adds it to each

@@ -50,9 +50,9 @@ double nccl_tree_channels(int gpus_per_domain) { return std::min(gpus_per_domain
 }  // namespace
 
 double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels,
-                             NcclRelease release) {
+                             NcclRelease release, std::optional<NcclHost> host) {
   if (protocol != Protocol::kLL || channels < 1) return 0;
-  return ll_max_GBps(gpu_model, nodes, release) * 1e9 / channels;
+  return ll_max_GBps(gpu_model, nodes, release, host) * 1e9 / channels;
 }
 
 double ring_channel_net_GBps(double setting, double qp_rate_GBps, int qps) {
@@ -119,7 +119,7 @@ NcclTreeChannelCaps nccl_tree_channel_caps(std::string_view gpu_model, int nodes
 }
 
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
-                             NcclRelease release) {
+                             NcclRelease release, std::optional<NcclHost> host) {
   if (protocol == Protocol::kNone || gpus_per_domain < 1 || nodes < 1) return 0;
   const NcclTreeChannelCaps caps = nccl_tree_channel_caps(gpu_model, nodes, release);
   if (caps.simple == 0) return 0;
@@ -127,7 +127,7 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   double bus = channels * caps.simple;
   if (protocol == Protocol::kLL128) bus = std::min(bus, channels * caps.ll128);
   if (protocol == Protocol::kLL) {
-    const double ll = ll_max_GBps(gpu_model, nodes, release);
+    const double ll = ll_max_GBps(gpu_model, nodes, release, host);
     if (ll > 0) bus = std::min(bus, ll);
   }
   return 0.5 * bus * 1e9;

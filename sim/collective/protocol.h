@@ -30,6 +30,8 @@
 
 namespace collsim::collective {
 
+enum class NcclHost;  // nccl_tables.h: the host CPU NCCL reads
+
 enum class Protocol { kNone, kLL, kLL128, kSimple };
 // The latency table a schedule uses (NCCL's algorithm rows).
 enum class LatencyFamily { kRing, kTree, kNvls, kNvlsTree, kPat, kCollNet };
@@ -76,7 +78,7 @@ std::string to_string(NcclRelease release);  // "2.27.3"
 // not place). NCCL's LL128 limit (perChMaxRingLL128Bws, per NCCL channel)
 // is not applied: collsim's ring channels are not NCCL's channels.
 double ring_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int channels,
-                             NcclRelease release);
+                             NcclRelease release, std::optional<NcclHost> host = std::nullopt);
 
 // What one NCCL ring channel moves through the network, in GB/s of wire
 // bytes under any protocol (its payload share of them: Simple all, LL128 120
@@ -178,7 +180,7 @@ inline constexpr double kNcclDefaultBuffsize = 4194304.0;
 // on the all-reduce's algorithm bandwidth (payload bytes/s of the whole
 // collective), 0 when there is none (a GPU model collsim does not place).
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
-                             NcclRelease release = kDefaultNcclRelease);
+                             NcclRelease release = kDefaultNcclRelease, std::optional<NcclHost> host = std::nullopt);
 
 // NCCL's throughput limit of NVLSTree (NCCL 2.28.3 on, src/graph/tuning.cc
 // perChMaxNVLSTreeBws, in the release's tables: Hopper 57.7 / 45.5 GB/s of

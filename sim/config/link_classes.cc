@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
+#include <string>
+
 #include "sim/units/units.h"
 
 namespace collsim::config {
@@ -256,10 +260,10 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (!top.has("nccl")) return Ok{};
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
-  if (auto s =
-          nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
-                      "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize", "nvlstree_max_chunksize",
-                      "min_channels", "min_ctas", "ring_channel_net_bw", "ib_qps_per_connection", "buffsize"});
+  if (auto s = nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
+                           "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize",
+                           "nvlstree_max_chunksize", "min_channels", "min_ctas", "ring_channel_net_bw",
+                           "ib_qps_per_connection", "buffsize", "host_cpu"});
       !s)
     return s;
   // Each setting, when given, into its field of spec.nccl.
@@ -293,6 +297,15 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (auto st = whole("p2p_per_channel_net_bw", 0, 10000, "whole GB/s per channel (0: no limit)", per_channel); !st)
     return st;
   spec.nccl.p2p_per_channel_net_GBps = per_channel;
+  if (nccl.has("host_cpu")) {
+    auto text = nccl.scalar("host_cpu");
+    if (!text) return text.error();
+    const std::string cpus[] = {"intel", "amd", "arm"};
+    const auto it = std::find(std::begin(cpus), std::end(cpus), *text);
+    if (it == std::end(cpus))
+      return nccl.error_at("host_cpu", fmt::format("expected intel, amd or arm, found '{}'", *text));
+    spec.nccl.host_cpu = static_cast<int>(it - std::begin(cpus));
+  }
   if (auto st = read_GBps(nccl, "ring_channel_net_bw", "ring channel", spec.nccl.ring_channel_net_GBps); !st) return st;
   // A size in bytes (or nccl-tests' 512K) from `lo` to 64 MiB.
   auto size = [&nccl](const char* key, double lo, const char* lo_text, double& out) -> Status {

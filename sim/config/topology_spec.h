@@ -214,6 +214,10 @@ struct NcclSpec {
   // too (src/transport/nvls.cc: nvlsChannels = max(minCTAs, min(maxCTAs,
   // NVLS_NCHANNELS))); 0, NCCL's default, sets none.
   int min_ctas = 0;
+  // The host CPU NCCL reads (collective/nccl_tables.h NcclHost): -1, the
+  // default, leaves the GPU model's (ASSUMPTION nccl_host); 0 Intel, 1 AMD,
+  // 2 Arm.
+  int host_cpu = -1;
   // What one NCCL ring channel moves through the network, in GB/s of wire
   // bytes (collective/protocol.h ring_channel_net_GBps); -1: its NIC link
   // class's qp_rate_GBps x ib_qps_per_connection, 0: no limit.

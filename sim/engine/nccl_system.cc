@@ -41,6 +41,7 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   s.cross_nic = network.nccl_cross_nic();
   s.min_channels = network.nccl_min_channels();
   s.min_ctas = network.nccl_min_ctas();
+  s.host_cpu = collective::nccl_host_setting(network.nccl_host_cpu());
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "sim/collective/nccl_tables.h"
 #include "sim/collective/protocol.h"
 #include "sim/core/flat_index.h"
 
@@ -236,7 +237,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       const int nodes = network_hop ? std::max(2, static_cast<int>(domains.size())) : 1;
       const int channels = static_cast<int>(s.ring_phases.front().size());
-      protocol_cap = collective::ring_protocol_cap_Bps(protocol, model, nodes, channels, options.nccl) /
+      protocol_cap = collective::ring_protocol_cap_Bps(protocol, model, nodes, channels, options.nccl,
+                                                       collective::nccl_host_setting(network.nccl_host_cpu())) /
                      collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
     }
     // NCCL's tree throughput (protocol.h tree_protocol_cap_Bps): the cap on
@@ -259,9 +261,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       for (const auto& [d, n] : per_domain) widest = std::max(widest, n);
       const int domains = static_cast<int>(per_domain.size());
       cap_network_only = s.algo == "nvlstree";
-      const double cap = cap_network_only
-                             ? collective::nvls_tree_protocol_cap_Bps(model, domains, widest, s.ranks, options.nccl)
-                             : collective::tree_protocol_cap_Bps(protocol, model, domains, widest, options.nccl);
+      const double cap =
+          cap_network_only ? collective::nvls_tree_protocol_cap_Bps(model, domains, widest, s.ranks, options.nccl)
+                           : collective::tree_protocol_cap_Bps(protocol, model, domains, widest, options.nccl,
+                                                               collective::nccl_host_setting(network.nccl_host_cpu()));
       // tree.h: two channels per GPU of the widest domain; nvls.h: each GPU's
       // portion on two trees.
       const int channels = 2 * widest;

@@ -206,6 +206,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   p2p_per_channel_net_GBps_ = topo.p2p_per_channel_net_GBps;
   min_channels_ = topo.min_channels;
   min_ctas_ = topo.min_ctas;
+  host_cpu_ = topo.host_cpu;
   ring_channel_net_GBps_ = topo.ring_channel_net_GBps;
   ib_qps_per_connection_ = topo.ib_qps_per_connection;
   buffsize_ = topo.buffsize;

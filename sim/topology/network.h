@@ -150,6 +150,9 @@ class Network {
   // (Topology).
   int nccl_min_channels() const { return min_channels_; }
   int nccl_min_ctas() const { return min_ctas_; }
+  // The host CPU NCCL reads (config::NcclSpec::host_cpu): -1 the GPU model's,
+  // 0 Intel, 1 AMD, 2 Arm (collective::NcclHost's order).
+  int nccl_host_cpu() const { return host_cpu_; }
   double nccl_ring_channel_net_GBps() const { return ring_channel_net_GBps_; }
   int nccl_ib_qps_per_connection() const { return ib_qps_per_connection_; }  // NCCL_IB_QPS_PER_CONNECTION
   double nccl_buffsize() const { return buffsize_; }                         // NCCL_BUFFSIZE, bytes
@@ -352,6 +355,7 @@ class Network {
   double p2p_per_channel_net_GBps_ = 14;                          // Topology::p2p_per_channel_net_GBps
   int min_channels_ = 0;                                          // Topology::min_channels
   int min_ctas_ = 0;                                              // Topology::min_ctas
+  int host_cpu_ = -1;                                             // Topology::host_cpu
   double ring_channel_net_GBps_ = -1;                             // Topology::ring_channel_net_GBps
   int ib_qps_per_connection_ = 1;                                 // Topology::ib_qps_per_connection
   double buffsize_ = 4194304;                                     // Topology::buffsize

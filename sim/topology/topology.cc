@@ -46,6 +46,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.p2p_per_channel_net_GBps = spec.nccl.p2p_per_channel_net_GBps;
   topo.min_channels = spec.nccl.min_channels;
   topo.min_ctas = spec.nccl.min_ctas;
+  topo.host_cpu = spec.nccl.host_cpu;
   topo.ring_channel_net_GBps = spec.nccl.ring_channel_net_GBps;
   topo.ib_qps_per_connection = spec.nccl.ib_qps_per_connection;
   topo.buffsize = spec.nccl.buffsize;

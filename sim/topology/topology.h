@@ -74,6 +74,7 @@ struct Topology {
   double p2p_per_channel_net_GBps = 14;  // config::NcclSpec::p2p_per_channel_net_GBps
   int min_channels = 0;                  // config::NcclSpec::min_channels
   int min_ctas = 0;                      // config::NcclSpec::min_ctas
+  int host_cpu = -1;                     // config::NcclSpec::host_cpu
   double ring_channel_net_GBps = -1;     // config::NcclSpec::ring_channel_net_GBps
   int ib_qps_per_connection = 1;         // config::NcclSpec::ib_qps_per_connection
   double buffsize = 4194304;             // config::NcclSpec::buffsize (NCCL_BUFFSIZE)
@@ -113,6 +114,7 @@ struct Topology {
         p2p_per_channel_net_GBps(o.p2p_per_channel_net_GBps),
         min_channels(o.min_channels),
         min_ctas(o.min_ctas),
+        host_cpu(o.host_cpu),
         ring_channel_net_GBps(o.ring_channel_net_GBps),
         ib_qps_per_connection(o.ib_qps_per_connection),
         buffsize(o.buffsize),
@@ -143,6 +145,7 @@ struct Topology {
     p2p_per_channel_net_GBps = o.p2p_per_channel_net_GBps;
     min_channels = o.min_channels;
     min_ctas = o.min_ctas;
+    host_cpu = o.host_cpu;
     ring_channel_net_GBps = o.ring_channel_net_GBps;
     ib_qps_per_connection = o.ib_qps_per_connection;
     buffsize = o.buffsize;
