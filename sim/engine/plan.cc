@@ -169,6 +169,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   std::unordered_map<int, std::pair<int, int>> engine_host;
   std::unordered_map<std::uint64_t, int> engine_route_index;
   PlanBody body;  // of the last explicit schedule planned
+  // The host CPU NCCL reads, where the topology sets one (its LL caps below).
+  const auto host_cpu = collective::nccl_host_setting(network.nccl_host_cpu());
   // Schedules whose transfers stay deferred: candidates among others.
   std::vector<char> deferrable(schedules.size(), 0);
   if (choices.defer_candidates && !options.record_transfers) {
@@ -237,8 +239,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       const int nodes = network_hop ? std::max(2, static_cast<int>(domains.size())) : 1;
       const int channels = static_cast<int>(s.ring_phases.front().size());
-      protocol_cap = collective::ring_protocol_cap_Bps(protocol, model, nodes, channels, options.nccl,
-                                                       collective::nccl_host_setting(network.nccl_host_cpu())) /
+      protocol_cap = collective::ring_protocol_cap_Bps(protocol, model, nodes, channels, options.nccl, host_cpu) /
                      collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
     }
     // NCCL's tree throughput (protocol.h tree_protocol_cap_Bps): the cap on
@@ -262,9 +263,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const int domains = static_cast<int>(per_domain.size());
       cap_network_only = s.algo == "nvlstree";
       const double cap =
-          cap_network_only ? collective::nvls_tree_protocol_cap_Bps(model, domains, widest, s.ranks, options.nccl)
-                           : collective::tree_protocol_cap_Bps(protocol, model, domains, widest, options.nccl,
-                                                               collective::nccl_host_setting(network.nccl_host_cpu()));
+          cap_network_only
+              ? collective::nvls_tree_protocol_cap_Bps(model, domains, widest, s.ranks, options.nccl)
+              : collective::tree_protocol_cap_Bps(protocol, model, domains, widest, options.nccl, host_cpu);
       // tree.h: two channels per GPU of the widest domain; nvls.h: each GPU's
       // portion on two trees.
       const int channels = 2 * widest;
