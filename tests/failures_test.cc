@@ -174,18 +174,6 @@ TEST(Failures, ASelectionOfNothingIsAnError) {
   }
 }
 
-// A GPU whose NIC is down is cut off from other nodes (routes never cross a
-// GPU or a CPU; NCCL's move to another NIC is not modelled): the error says
-// so and names the failure instead of a bare "no route".
-TEST(Failures, AGpuCutOffByItsNicSaysWhichFailure) {
-  const auto r = testing::run_collsim(
-      "collective -t topologies/h100-ib400-4node.yaml --op allreduce -b 1M -e 1M --backend analytical "
-      "--fail device=n0nic7");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("the failures (2 cables down"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("devices down: n0nic7) cut every path"), std::string::npos) << r.err;
-}
-
 TEST(Failures, TopoReportsWhatWasLost) {
   const auto r = run_collsim("topo tests/data/failures/two_spines.yaml --fail device=spine1 --json -");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -385,3 +385,16 @@ TEST(NcclModel, AHostCpuSettingReplacesTheGpuModelsHost) {
   EXPECT_NE(bad.err.find("nccl.host_cpu"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("expected intel, amd or arm, found 'sparc'"), std::string::npos) << bad.err;
 }
+
+// A NIC down (tests/nic_failover_test.cc): NCCL's ring search finds one
+// channel per NIC it sees (7 at 48 GB/s: search.cc), the communicator keeps
+// the fewest over the nodes (init.cc), doubles them, and on Hopper across
+// nodes doubles again below 16 (src/graph/connect.cc): 7 -> 14 -> 28
+// channels, 4 per NIC, where 8 NICs give 16, 2 per NIC.
+TEST(NcclGraphs, SevenNicsRunTwiceTheChannelsPerNic) {
+  NcclSystem s = dgx_h100(4);
+  EXPECT_EQ(collsim::collective::nccl_ring_channels(s), 16);
+  s.nics = 7;
+  EXPECT_EQ(nccl_graphs(s).ring.channels, 7);
+  EXPECT_EQ(collsim::collective::nccl_ring_channels(s), 28);
+}

@@ -3,9 +3,11 @@
 // src/graph/search.cc ncclTopoGetNetDev, NCCL_P2P_PXN_LEVEL=2 by default).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "sim/config/failure_spec.h"
 #include "sim/config/topology_file.h"
 #include "sim/topology/network.h"
 #include "test_support.h"
@@ -111,6 +113,36 @@ TEST(Pxn, RailAlignedRingsDoNotNeedTheSpines) {
     ASSERT_GT(full, 0);
     EXPECT_NEAR(slow_nics("3"), full, 0.001 * full) << backend;
   }
+}
+
+// GPU 3 of node 0 (endpoint 3) lost its NIC's cable. Its send to GPU 5 of
+// node 1 (endpoint 13) goes as any PXN send: over NVLink to GPU 5 of node
+// 0, out of its NIC. Its receive from GPU 5 of node 1 comes in on the
+// sender's rail, through GPU 5 of node 0's NIC, then over NVLink; from the
+// sender on its own (dead) rail, through the next GPU's (4).
+// (tests/nic_failover_test.cc: what it costs.)
+TEST(Pxn, AGpuOffTheNetworkCrossesThroughAnNvlinkPeersNic) {
+  const topology::Topology topo = four_h100_nodes({config::failure_flag("--fail", "from=n0nic3,to=ib")});
+  const topology::Network net(topo);
+  EXPECT_FALSE(net.on_network(3));
+  EXPECT_TRUE(net.on_network(4));
+  EXPECT_TRUE(net.needs_stand_in(3, 13));
+  EXPECT_TRUE(net.needs_stand_in(13, 3));
+  EXPECT_FALSE(net.needs_stand_in(3, 5));  // one node: NVLink only
+  EXPECT_TRUE(net.route(3, 13).empty());   // no path of its own
+  std::vector<int> expected = net.route(3, 5);
+  const auto& onward = net.route(5, 13);
+  expected.insert(expected.end(), onward.begin(), onward.end());
+  EXPECT_EQ(net.p2p_route(3, 13), expected);
+  std::vector<int> in = net.route(13, 5);
+  const auto& last = net.route(5, 3);
+  in.insert(in.end(), last.begin(), last.end());
+  EXPECT_EQ(net.p2p_route(13, 3), in);
+  const auto& own_rail = net.p2p_route(11, 3);  // GPU 3 of node 1
+  ASSERT_FALSE(own_rail.empty());
+  for (int l : net.route(4, 3)) EXPECT_EQ(net.links()[static_cast<std::size_t>(l)].link_class, "nvlink4");
+  const auto& tail = net.route(4, 3);
+  EXPECT_TRUE(std::equal(tail.rbegin(), tail.rend(), own_rail.rbegin()));
 }
 
 }  // namespace

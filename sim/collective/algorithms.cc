@@ -70,18 +70,25 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
   if (algo == "ring") {
     // Across NVLink domains every ring op runs on the same channels, one
     // per GPU of a domain, so that every NIC carries traffic (ring.h).
-    const auto orders =
-        params.domain_of_rank.empty() ? std::vector<std::vector<int>>{} : rings_over_domains(params.domain_of_rank);
-    const bool channels = orders.size() > 1;
     // Each channel leaves a domain through the NIC it entered by (ring.h,
     // Schedule::pxn_between_domains).
+    const bool keep_nic = rings_keep_their_nic(params.nccl_system, params.nccl);
+    const auto orders =
+        params.domain_of_rank.empty()
+            ? std::vector<std::vector<int>>{}
+            : rings_over_domains(params.domain_of_rank, params.rank_on_network, !keep_nic || !params.pxn);
+    // One channel is the identity ring, unless failed NICs left it (ring.h).
+    const auto domains = group_by_domain(params.domain_of_rank);
+    std::size_t per_domain = domains.empty() ? 0 : domains.front().size();
+    for (const auto& d : domains) per_domain = std::min(per_domain, d.size());
+    const bool channels = orders.size() > 1 || (domains.size() > 1 && per_domain > 1);
     // NCCL's ring channels (nccl_ring_channels) shared out over these,
     // each at most one NCCL channel's rate through the network.
     const int nccl_channels = params.nccl_system.nodes > 1 && params.ring_channel_net_Bps > 0
                                   ? nccl_ring_channels(params.nccl_system, params.nccl)
                                   : 0;
-    auto rail_aligned = [channels, nccl_channels, &orders, &params, op, ranks, bytes](Schedule s) {
-      s.pxn_between_domains = channels && rings_keep_their_nic(params.nccl_system, params.nccl);
+    auto rail_aligned = [channels, keep_nic, nccl_channels, &orders, &params, op, ranks, bytes](Schedule s) {
+      s.pxn_between_domains = channels && keep_nic;
       if (nccl_channels > 0) {
         s.ring_net_cap_Bps =
             params.ring_channel_net_Bps * nccl_channels / static_cast<double>(std::max<std::size_t>(1, orders.size()));
@@ -114,6 +121,8 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
   if (algo == "tree" && op == Op::kAllReduce) {
     TreeOptions options;
     options.protocol = params.protocol;
+    if (!params.rank_on_network.empty())
+      options.head_positions = networked_positions(params.domain_of_rank, params.rank_on_network, false);
     return tree_allreduce(ranks, bytes, params.domain_of_rank, options);
   }
   if (algo == "hier" && op == Op::kAllReduce) {

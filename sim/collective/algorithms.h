@@ -54,6 +54,12 @@ struct AlgoParams {
   // in one. Rings get one channel per GPU of a domain when there are several
   // (ring.h rings_over_domains); NVLS needs exactly one.
   std::vector<int> domain_of_rank;
+  // Per rank: its GPU reaches the fabric through a NIC of its own
+  // (topology::Network::on_network; empty: all do), and whether NCCL's PXN
+  // is on (config::NcclSpec::pxn). Rings across domains keep channels only
+  // where they can leave and enter through live NICs (ring.h).
+  std::vector<char> rank_on_network;
+  bool pxn = true;
   // The GPU model of the ranks (gpu_models.h names; empty: none named), for
   // NCCL's per-generation choices (nvls.h nccl_nvls_tree_chunking).
   std::string gpu_model;

@@ -104,13 +104,31 @@ Schedule ring_allgather_channels(int ranks, double bytes, const std::vector<std:
   return half_ring_channels("allgather", ranks, bytes, orders, false, options);
 }
 
-std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank) {
+std::vector<std::size_t> networked_positions(const std::vector<int>& domain_of_rank,
+                                             const std::vector<char>& on_network, bool exit_needs_nic) {
   const auto members = group_by_domain(domain_of_rank);
-  std::size_t per_domain = members.front().size();
+  std::size_t per_domain = members.empty() ? domain_of_rank.size() : members.front().size();
   for (const auto& m : members) per_domain = std::min(per_domain, m.size());
+  auto networked = [&](const std::vector<int>& m, std::size_t k) {
+    return on_network.size() != domain_of_rank.size() || on_network[static_cast<std::size_t>(m[k % m.size()])];
+  };
+  std::vector<std::size_t> kept;
+  for (std::size_t c = 0; c < per_domain && members.size() > 1; ++c) {
+    bool keep = true;
+    for (const auto& m : members) keep = keep && networked(m, c) && (!exit_needs_nic || networked(m, c + m.size() - 1));
+    if (keep) kept.push_back(c);
+  }
+  if (kept.empty())
+    for (std::size_t c = 0; c < per_domain; ++c) kept.push_back(c);
+  return kept;
+}
+
+std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank,
+                                                 const std::vector<char>& on_network, bool exit_needs_nic) {
+  const auto members = group_by_domain(domain_of_rank);
   if (members.size() == 1) return {identity(static_cast<int>(domain_of_rank.size()))};
   std::vector<std::vector<int>> orders;
-  for (std::size_t c = 0; c < per_domain; ++c) {
+  for (const std::size_t c : networked_positions(domain_of_rank, on_network, exit_needs_nic)) {
     std::vector<int> order;
     for (const auto& m : members) {
       const std::size_t g = m.size();

@@ -44,7 +44,21 @@ Schedule ring_allreduce_channels(int ranks, double bytes, const std::vector<std:
 // so the hops between domains leave from a different GPU (and its NIC) in
 // every channel and all NICs carry traffic. A single domain gives the one
 // identity ring. `domain_of_rank[r]` is any id shared by ranks of a domain.
-std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank);
+// `on_network[r]` (empty: every rank) says whether rank r's GPU has a NIC
+// with a live port: a channel enters every domain at the same position
+// (where its hop from the previous domain arrives, PXN sends back out of the
+// same NIC: Schedule::pxn_between_domains), so only the positions on the
+// network in every domain keep a channel, as NCCL's ring search finds
+// channels only through the NICs it sees; with `exit_needs_nic` (no PXN
+// back to the entry's NIC) the GPU before that position must be on it too.
+// When no position qualifies, every channel is kept (and its routes fail).
+std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank,
+                                                 const std::vector<char>& on_network = {}, bool exit_needs_nic = false);
+// The positions rings_over_domains keeps a channel at, in order: 0 to the
+// smallest domain's size - 1 but those off the network (above); all of them
+// when none qualifies or there is one domain.
+std::vector<std::size_t> networked_positions(const std::vector<int>& domain_of_rank,
+                                             const std::vector<char>& on_network, bool exit_needs_nic);
 Schedule ring_reducescatter(int ranks, double bytes, const RingOptions& options = {});
 Schedule ring_allgather(int ranks, double bytes, const RingOptions& options = {});
 

@@ -77,6 +77,12 @@ struct TreeOptions {
   // without holding slices x transfers; false: every slice written out (the
   // same transfers in the same order as expand() gives).
   bool pipelined = true;
+  // The positions in each domain whose GPU heads a pair of channels (the
+  // GPU that crosses the network for them); empty: every position of the
+  // widest domain. Failed NICs leave out the positions without one
+  // (ring.h networked_positions), as NCCL's trees take its ring graph's
+  // channels and with them the NICs it sees.
+  std::vector<std::size_t> head_positions;
 };
 
 // parent[r] (-1 for the root) of the binary tree over ranks 0..p-1.

@@ -73,6 +73,9 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   params.gpu_model = network.gpu_model(gpus.front());
   params.domain_of_rank.reserve(gpus.size());
   for (int g : gpus) params.domain_of_rank.push_back(network.nvlink_domain_of(g));
+  if (std::any_of(gpus.begin(), gpus.end(), [&](int g) { return !network.on_network(g); }))
+    for (int g : gpus) params.rank_on_network.push_back(network.on_network(g) ? 1 : 0);
+  params.pxn = network.pxn_enabled();
   params.collnet_enabled = network.collnet_enabled();
   params.nvls_enabled = network.nvls_enabled();
   params.nccl_system = nccl_system(network, gpus);

@@ -21,30 +21,6 @@ namespace {
 // The smaller of two rate caps, 0 meaning none.
 double capped(double a, double b) { return a > 0 && b > 0 ? std::min(a, b) : std::max(a, b); }
 
-// Each position of a phase's passes gets at most its channel's static share
-// of its busiest link: that link's rate over the slices of the phase's
-// passes that cross it in one step, per slice (PlannedPass::max_rate_Bps).
-void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>>& phases) {
-  std::vector<int> users(plan.num_links(), 0), touched;
-  for (auto& phase : phases) {
-    for (int l : touched) users[static_cast<std::size_t>(l)] = 0;
-    touched.clear();
-    count_step_link_users(plan, phase, users, touched);
-    for (auto& pass : phase) {
-      if (pass.steps == 0) continue;
-      for (std::size_t i = 0; i < pass.route.size(); ++i) {
-        double share = 0;
-        for (int l : plan.routes[static_cast<std::size_t>(pass.route[i])].links) {
-          const double s =
-              plan.link(static_cast<std::size_t>(l)).rate_Bps / std::max(1, users[static_cast<std::size_t>(l)]);
-          share = share > 0 ? std::min(share, s) : s;
-        }
-        pass.max_rate_Bps[i] = capped(pass.max_rate_Bps[i], share);
-      }
-    }
-  }
-}
-
 // The tree's channels (collective::Transfer::channel) split links
 // statically too: each connection (source, destination) that carries a
 // channel gets at most its busiest link's rate over the channel
@@ -216,7 +192,20 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     };
     PlannedSchedule planned;
     planned.ranks = s.ranks;
-    if (s.all_pairs && choices.keep_all_pairs) {
+    // The all-pairs cost relays every member of a domain alike: across
+    // domains, a GPU off the network (Network::needs_stand_in) takes the
+    // listed transfers.
+    auto stand_ins = [&] {
+      bool off = false, across = false;
+      for (int r = 0; r < s.ranks; ++r) {
+        const int g = endpoint(r), g0 = endpoint(0);
+        if (g < 0 || g >= network.num_gpus()) continue;
+        off |= !network.on_network(g);
+        across |= network.nvlink_domain_of(g) != network.nvlink_domain_of(g0);
+      }
+      return off && across;
+    };
+    if (s.all_pairs && choices.keep_all_pairs && !stand_ins()) {
       planned.all_pairs = true;
       plan.schedules.push_back(std::move(planned));
       continue;
@@ -290,7 +279,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // PXN: a relayed point-to-point route starts at the sender's own
       // ":pxn" host, so that it and the sender's collective route to the same
       // GPU (a step runs both) stay two routes of their own on every backend.
-      const bool relayed = (s.point_to_point || s.pxn_between_domains) && network.pxn_relay(src, dst) >= 0;
+      // A GPU off the network crosses it through a peer's NIC, whatever the
+      // algorithm (Network::stand_in_route).
+      const bool relayed = network.needs_stand_in(src, dst) ||
+                           ((s.point_to_point || s.pxn_between_domains) && network.pxn_relay(src, dst) >= 0);
       int from = src;
       if (relayed) {
         auto [ph, fresh] = pxn_host.try_emplace(src, static_cast<int>(plan.num_hosts()));

@@ -157,6 +157,11 @@ double window_rate_Bps(double window_bytes, double route_latency_s, double step_
 // Returns whether any link carries more than one.
 bool count_step_link_users(const Plan& plan, const std::vector<PlannedPass>& phase, std::vector<int>& users,
                            std::vector<int>& touched);
+// Each position of a phase's passes gets at most its channel's static share
+// of its busiest link: that link's rate over the slices of the phase's
+// passes that cross it in one step, per slice (PlannedPass::max_rate_Bps,
+// 0 meaning no cap).
+void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>>& phases);
 
 // What a transfer's costs need of its route: the protocol's view of it
 // (hop_kind), the sum of its links' latencies, its narrowest effective

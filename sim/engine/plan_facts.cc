@@ -26,6 +26,28 @@ bool count_step_link_users(const Plan& plan, const std::vector<PlannedPass>& pha
   return shared;
 }
 
+void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>>& phases) {
+  std::vector<int> users(plan.num_links(), 0), touched;
+  for (auto& phase : phases) {
+    for (int l : touched) users[static_cast<std::size_t>(l)] = 0;
+    touched.clear();
+    count_step_link_users(plan, phase, users, touched);
+    for (auto& pass : phase) {
+      if (pass.steps == 0) continue;
+      for (std::size_t i = 0; i < pass.route.size(); ++i) {
+        double share = 0;
+        for (int l : plan.routes[static_cast<std::size_t>(pass.route[i])].links) {
+          const double s =
+              plan.link(static_cast<std::size_t>(l)).rate_Bps / std::max(1, users[static_cast<std::size_t>(l)]);
+          share = share > 0 ? std::min(share, s) : s;
+        }
+        pass.max_rate_Bps[i] = pass.max_rate_Bps[i] > 0 && share > 0 ? std::min(pass.max_rate_Bps[i], share)
+                                                                     : std::max(pass.max_rate_Bps[i], share);
+      }
+    }
+  }
+}
+
 double Plan::route_rate_Bps(std::size_t r) const {
   double rate = std::numeric_limits<double>::infinity();
   for (int l : routes[r].links) rate = std::min(rate, link(static_cast<std::size_t>(l)).rate_Bps);

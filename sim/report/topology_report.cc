@@ -66,6 +66,7 @@ std::string format_topology_summary(const topology::TopologySummary& s) {
     if (s.healthy_gpu_network_Bps > 0) {
       out += fmt::format(", network {} at {} (healthy {}, {})", gbps(s.lowest_gpu_network_Bps), s.lowest_network_gpu,
                          gbps(s.healthy_gpu_network_Bps), change(s.lowest_gpu_network_Bps, s.healthy_gpu_network_Bps));
+      if (!(s.lowest_gpu_network_Bps > 0)) out += ": it crosses the network through an NVLink peer's NIC";
     }
     out += "\n";
   }

@@ -261,7 +261,13 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   for (int e = 0; e < num_gpus_; ++e) {
     int sw = -1;
     if (const int nic = nic_of(endpoint_node_[static_cast<std::size_t>(e)]); nic >= 0) {
-      gpu_has_nic_[static_cast<std::size_t>(e)] = true;
+      // A NIC whose every port to the fabric is down (failures) leaves its
+      // GPU off the network (on_network).
+      for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)]) {
+        const auto kind = kind_of(a.to);
+        if (kind == config::DeviceKind::kSwitch || kind == config::DeviceKind::kNic)
+          gpu_has_nic_[static_cast<std::size_t>(e)] = true;
+      }
       for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)]) {
         if (kind_of(a.to) != config::DeviceKind::kSwitch) continue;
         if (sw < 0 || a.to < sw) sw = a.to;
@@ -306,13 +312,40 @@ int Network::pxn_relay(int src, int dst) const {
   return relay != src && gpu_has_nic_[static_cast<std::size_t>(relay)] ? relay : -1;
 }
 
+int Network::network_stand_in(int gpu, int position) const {
+  if (gpu < 0 || gpu >= num_gpus_ || gpu_has_nic_[static_cast<std::size_t>(gpu)]) return gpu;
+  const int domain = nvlink_domain_of(gpu);
+  if (domain < 0) return -1;
+  const auto& peers = domain_gpus_.at(domain);
+  const int n = static_cast<int>(peers.size());
+  if (position >= 0 && position < n && gpu_has_nic_[static_cast<std::size_t>(peers[position])])
+    return peers[static_cast<std::size_t>(position)];
+  const int own = domain_position_[static_cast<std::size_t>(gpu)];
+  for (int k = 1; k < n; ++k) {
+    const int peer = peers[static_cast<std::size_t>((own + k) % n)];
+    if (gpu_has_nic_[static_cast<std::size_t>(peer)]) return peer;
+  }
+  return -1;
+}
+
+bool Network::needs_stand_in(int src, int dst) const {
+  if (src < 0 || dst < 0 || src >= num_gpus_ || dst >= num_gpus_ || src == dst) return false;
+  const int domain = nvlink_domain_of(src), other = nvlink_domain_of(dst);
+  if (domain < 0 || other < 0 || domain == other) return false;  // no NVLink peer to stand in, or no network between
+  return !gpu_has_nic_[static_cast<std::size_t>(src)] || !gpu_has_nic_[static_cast<std::size_t>(dst)];
+}
+
 const std::vector<int>& Network::p2p_route(int src, int dst) const {
   const int relay = pxn_relay(src, dst);
-  if (relay < 0) return route(src, dst);
+  if (relay < 0 && !needs_stand_in(src, dst)) return route(src, dst);
   const std::uint64_t key =
       static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(num_endpoints()) + static_cast<std::uint64_t>(dst);
   auto [it, inserted] = pxn_route_cache_.try_emplace(key);
   if (inserted) {
+    if (needs_stand_in(src, dst)) {
+      it->second = stand_in_route(src, dst);
+      return it->second;
+    }
     const auto& to_relay = route(src, relay);
     const auto& onward = route(relay, dst);
     if (to_relay.empty() || onward.empty()) {
@@ -325,6 +358,31 @@ const std::vector<int>& Network::p2p_route(int src, int dst) const {
     }
   }
   return it->second;
+}
+
+std::vector<int> Network::stand_in_route(int src, int dst) const {
+  // The receiver's stand-in: the peer on the sender's rail (its position),
+  // so that a GPU's incoming traffic spreads over its peers' NICs as NCCL
+  // spreads a NIC-less GPU's channels over the NICs equally near it
+  // (src/graph/search.cc ncclTopoGetLocalNet). The sender's: with PXN the
+  // GPU on the receiving NIC's rail (pxn_relay), as for any send.
+  const int to = network_stand_in(dst, domain_position_[static_cast<std::size_t>(src)]);
+  if (to < 0) return {};
+  int from = network_stand_in(src, pxn_ ? domain_position_[static_cast<std::size_t>(to)] : -1);
+  if (from == src && to != dst)
+    if (const int relay = pxn_relay(src, to); relay >= 0) from = relay;
+  if (from < 0) return {};
+  std::vector<int> out;
+  for (const auto& [a, b] : {std::pair{src, from}, std::pair{from, to}, std::pair{to, dst}}) {
+    if (a == b) continue;
+    const auto& leg = route(a, b);
+    if (leg.empty()) return {};
+    out.insert(out.end(), leg.begin(), leg.end());
+  }
+  log::debug("failover: {} -> {} through the NICs of {} and {}", endpoints_[static_cast<std::size_t>(src)],
+             endpoints_[static_cast<std::size_t>(dst)], endpoints_[static_cast<std::size_t>(from)],
+             endpoints_[static_cast<std::size_t>(to)]);
+  return out;
 }
 
 int Network::nvswitch_endpoint_near(int gpu) const {
@@ -390,13 +448,12 @@ double Network::route_rate_Bps(const std::vector<int>& route) const {
 std::string Network::no_route_message(int src, int dst) const {
   std::string text = fmt::format("no route from {} to {}", endpoints_[static_cast<std::size_t>(src)],
                                  endpoints_[static_cast<std::size_t>(dst)]);
-  // A GPU whose own NIC is down has no path to other nodes: routes never
-  // pass through another GPU or a CPU, and NCCL's move to another NIC is
-  // not modelled.
+  // A GPU whose own NIC is down reaches other nodes only through an NVLink
+  // peer's NIC (stand_in_route); routes never pass through a CPU.
   if (!failures_text_.empty())
     text += fmt::format(
-        ": the failures ({}) cut every path; routes never cross a GPU or a CPU, and a GPU whose NIC is down does "
-        "not move to another NIC",
+        ": the failures ({}) cut every path; routes never cross a CPU, and a GPU whose NIC is down crosses the "
+        "network only through the NIC of a GPU of its NVLink domain",
         failures_text_);
   return text;
 }

@@ -199,7 +199,8 @@ class Network {
   // The route of point-to-point traffic (all-to-all, send/recv) from GPU
   // `src` to GPU `dst`: route(src, dst), or with PXN (config::NcclSpec::pxn,
   // on by default as in NCCL) and a relay (pxn_relay), route(src, relay)
-  // then route(relay, dst): over NVLink to the relay, out through its NIC.
+  // then route(relay, dst): over NVLink to the relay, out through its NIC;
+  // between two domains with either GPU off the network, stand_in_route.
   // NCCL 2.30.7 src/graph/search.cc ncclTopoGetNetDev, NCCL_P2P_PXN_LEVEL=2
   // ("use PXN as much as possible"): the sender uses the NIC of its local
   // GPU with the receiver's local index, through that GPU (the proxy rank),
@@ -211,6 +212,27 @@ class Network {
   // PXN is on, the domains differ, and that GPU exists, is not src and has
   // a NIC; else -1.
   int pxn_relay(int src, int dst) const;
+  // Whether GPU `gpu` reaches the fabric through a NIC of its own: false
+  // when it has none, or when every port of its NIC to the fabric is down
+  // (failures).
+  bool on_network(int gpu) const { return gpu_has_nic_[static_cast<std::size_t>(gpu)]; }
+  bool pxn_enabled() const { return pxn_; }  // config::NcclSpec::pxn
+  // A GPU off the network (a failed NIC or its cable) sends and receives
+  // through a peer of its NVLink domain that is on it, reached over NVLink
+  // (NCCL finds no NIC of its own and takes the nearest one, by PXN for a
+  // send; a receive it would bring through host memory, modelled as the
+  // same NVLink path). network_stand_in(gpu, position) is `gpu` when it is
+  // on the network, else the peer at `position` in its domain when that one
+  // is (-1: none preferred), else the next one on the network after `gpu`'s
+  // own position, else -1. needs_stand_in(src, dst): src and dst are in
+  // two different NVLink domains and one of them is off the network; then
+  // p2p_route is stand_in_route: dst's stand-in at src's position (the
+  // sender's rail), src's at that one's position with PXN on (for a sender
+  // on the network, its PXN relay), then src to its stand-in over NVLink,
+  // across, and over NVLink to dst (empty when a leg has no route).
+  int network_stand_in(int gpu, int position) const;
+  bool needs_stand_in(int src, int dst) const;
+  std::vector<int> stand_in_route(int src, int dst) const;
   // GPU `gpu`'s position in its NVLink domain (rank order), the position
   // pxn_relay matches.
   int domain_position(int gpu) const { return domain_position_[static_cast<std::size_t>(gpu)]; }

@@ -13,20 +13,31 @@ namespace collsim::topology {
 namespace {
 
 // Vertices reachable from `source` when only forwarding devices may be transited.
+// Which devices a path from `source` reaches. Switches, NICs and PCIe
+// switches forward; a GPU forwards only between its NVSwitch and its NIC
+// side (Network::stand_in_route: a GPU whose NIC is down crosses the network
+// through an NVLink peer's NIC), so each device is visited once per side it
+// is entered from.
 std::vector<bool> reachable_from(const Graph& g, Vertex source) {
-  std::vector<bool> seen(boost::num_vertices(g), false);
-  std::deque<Vertex> queue{source};
+  const std::size_t n = boost::num_vertices(g);
+  std::vector<bool> seen(n, false), entered(2 * n, false);  // entered[2 v + from an NVSwitch]
+  std::deque<std::pair<Vertex, bool>> queue{{source, false}};
   seen[source] = true;
   while (!queue.empty()) {
-    const Vertex u = queue.front();
+    const auto [u, from_nvswitch] = queue.front();
     queue.pop_front();
-    if (u != source && !config::forwards_traffic(g[u].kind)) continue;
+    const auto kind = g[u].kind;
+    const bool gpu = kind == config::DeviceKind::kGpu && u != source;
+    if (!gpu && u != source && !config::forwards_traffic(kind)) continue;
     for (auto [e, end] = boost::out_edges(u, g); e != end; ++e) {
       const Vertex v = boost::target(*e, g);
-      if (!seen[v]) {
-        seen[v] = true;
-        queue.push_back(v);
-      }
+      const bool nvswitch_side = g[v].kind == config::DeviceKind::kNvSwitch;
+      if (gpu && nvswitch_side == from_nvswitch) continue;  // through the GPU, from one side to the other
+      const bool via = kind == config::DeviceKind::kNvSwitch;
+      if (entered[2 * v + (via ? 1 : 0)]) continue;
+      entered[2 * v + (via ? 1 : 0)] = true;
+      seen[v] = true;
+      queue.emplace_back(v, via);
     }
   }
   return seen;
@@ -113,9 +124,9 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
         return Error{
             fmt::format(
                 "after the failures ({} cable{} down) GPUs '{}' and '{}' have no path left between "
-                "them ({} of {} GPUs reach '{}'): a collective over both cannot run (a job whose GPU lost its only "
-                "NIC or NVLink stops and restarts elsewhere: collsim goodput counts that; --degrade "
-                "studies a slower part)",
+                "them ({} of {} GPUs reach '{}', a GPU without a NIC through an NVLink peer's): a collective over "
+                "both cannot run (a job whose GPU is cut off stops and restarts elsewhere: collsim goodput counts "
+                "that; --degrade studies a slower part)",
                 topo.failed.cables_down, topo.failed.cables_down == 1 ? "" : "s", topo.graph[topo.gpus.front()].name,
                 d.name, reached, topo.gpus.size(), topo.graph[topo.gpus.front()].name),
             first.path, first.at};

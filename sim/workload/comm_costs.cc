@@ -135,7 +135,7 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
       // domains (collective::Schedule::pxn_between_domains): their relayed
       // links are in the key too.
       const bool p2p = collective::is_point_to_point(c.op);
-      for (int l : p2p ? net.p2p_route(a, b) : net.route(a, b)) visit(l);
+      for (int l : p2p || net.needs_stand_in(a, b) ? net.p2p_route(a, b) : net.route(a, b)) visit(l);
       if (!p2p && net.nccl_cross_nic() != 1 && net.pxn_relay(a, b) >= 0)
         for (int l : net.p2p_route(a, b)) visit(l);
       key += ';';
@@ -250,7 +250,9 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
       };
       collective::for_each_connection_bytes(s, [&](int src, int dst, double payload) {
         const int a = endpoint(src), b = endpoint(dst);
-        const auto& route = s.point_to_point || s.pxn_between_domains ? network.p2p_route(a, b) : network.route(a, b);
+        const auto& route = s.point_to_point || s.pxn_between_domains || network.needs_stand_in(a, b)
+                                ? network.p2p_route(a, b)
+                                : network.route(a, b);
         const auto costs = collective::protocol_costs(s.latency_family, protocol, engine::hop_kind(network, route));
         for (int l : route) {
           auto [it, fresh] = canon_id.try_emplace(l, static_cast<int>(links.size()));

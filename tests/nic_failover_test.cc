@@ -1,0 +1,94 @@
+// A GPU whose NIC is down (a failed NIC or its cable) crosses the network
+// through an NVLink peer's NIC, and NCCL's rings and trees keep only the
+// channels of the NICs left (issue 16 item 3, NIC choice on nodes with fewer
+// NICs than GPUs; Network::stand_in_route, ring.h rings_over_domains).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "sim/collective/ring.h"
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+using testing::collective_busbw;
+using testing::collective_time_us;
+
+const std::string kFourNodes = "-t topologies/h100-ib400-4node.yaml ";
+// A 400G NIC carries 47 GB/s (50 x 0.94: hardware.yaml
+// nics.nccl_achievable_per_400G_nic).
+constexpr double kNicGBps = 50 * 0.94;
+
+// Rings keep the positions on the network in every domain; without PXN
+// back to the entry's NIC the GPU before each kept position must be on it
+// too (it sends out of its own NIC).
+TEST(NicFailover, RingsKeepThePositionsWithNicsInEveryDomain) {
+  const std::vector<int> domain = {0, 0, 0, 0, 1, 1, 1, 1};
+  std::vector<char> on(8, 1);
+  on[1] = 0;  // domain 0, position 1
+  on[6] = 0;  // domain 1, position 2
+  EXPECT_EQ(collective::networked_positions(domain, on, false), (std::vector<std::size_t>{0, 3}));
+  EXPECT_EQ(collective::networked_positions(domain, on, true), (std::vector<std::size_t>{0}));
+  const auto orders = collective::rings_over_domains(domain, on, false);
+  ASSERT_EQ(orders.size(), 2u);
+  EXPECT_EQ(orders[1], (std::vector<int>{3, 0, 1, 2, 7, 4, 5, 6}));
+  on[6] = 1;
+  EXPECT_EQ(collective::networked_positions(domain, on, true), (std::vector<std::size_t>{0, 3}));
+  EXPECT_EQ(collective::networked_positions(domain, {}, false), (std::vector<std::size_t>{0, 1, 2, 3}));
+}
+
+// With NIC 3 of node 0 down the ring runs on the 7 rails left, each NIC
+// carrying its channels at line rate (4 NCCL channels of about 20 GB/s per
+// NIC, more than the NIC's 47): 7 x 47 GB/s of busbw, where the healthy
+// ring is held by its 2 queue pairs per NIC (325). Before, the topology was
+// refused. Two NICs down on different rails of two nodes leave the 6 rails
+// live on every node (NCCL would cross rails to keep 7; collsim keeps each
+// channel on one rail).
+TEST(NicFailover, ARingRunsOnTheNicsLeft) {
+  for (const std::string backend : {"analytical", "simgrid"}) {
+    const std::string args = "--op allreduce --algo ring -b 1G -e 1G --backend " + backend;
+    const double one = collective_busbw(kFourNodes + args + " --fail device=n0nic3");
+    EXPECT_NEAR(one / (7 * kNicGBps), 1.0, 0.02) << backend;
+    const double two = collective_busbw(kFourNodes + args + " --fail device=n0nic3 --fail device=n2nic5");
+    EXPECT_NEAR(two / (6 * kNicGBps), 1.0, 0.02) << backend;
+  }
+}
+
+// All-to-all, one NIC down (NIC-bound: the bandwidth part is the busiest
+// NIC's bytes). Each NIC healthy carries, each way, 24 of every GPU's 32
+// parts (3 other nodes x 8 GPUs). GPU 3's incoming 24 parts arrive on the
+// senders' rails: 3 more on each of the 7 NICs, 3 more again on NIC 4 for
+// rail 3. Outgoing, the 7 other GPUs send to rail 3 from their own NICs (3
+// parts each) and GPU 3 through NIC 4: NIC 4 carries 30 parts each way,
+// 1.25 x 24.
+TEST(NicFailover, AllToAllSpreadsTheLostNicsBytesOverItsPeers) {
+  for (const std::string backend : {"analytical", "simgrid"}) {
+    const std::string args = "--op alltoall -b 1G -e 1G --backend " + backend;
+    const double healthy = collective_time_us(kFourNodes + args);
+    const double down = collective_time_us(kFourNodes + args + " --fail from=n0nic3,to=ib");
+    EXPECT_NEAR(down / healthy, 1.25, 0.015) << backend;
+  }
+}
+
+// Every algorithm runs; a tree keeps the heads with NICs. A GPU with no
+// NVLink peer left on the network is still refused, naming the failure.
+TEST(NicFailover, EveryAlgorithmRunsAndANodeWithoutNicsIsRefused) {
+  for (const char* algo : {"tree", "nvlstree", "ring"}) {
+    const auto r =
+        testing::run_collsim("collective " + kFourNodes + "--op allreduce -b 64M -e 64M --backend analytical --algo " +
+                             algo + " --fail device=n0nic3 --fail device=n1nic0");
+    EXPECT_EQ(r.exit_code, 0) << algo << r.err;
+  }
+  std::string all;
+  for (int k = 0; k < 8; ++k) all += " --fail device=n0nic" + std::to_string(k);
+  const auto r =
+      testing::run_collsim("collective " + kFourNodes + "--op allreduce -b 1M -e 1M --backend analytical" + all);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("have no path left between them"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--fail device=n0nic0"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace collsim
