@@ -72,6 +72,19 @@ TEST(NicFailover, AllToAllSpreadsTheLostNicsBytesOverItsPeers) {
   }
 }
 
+// NVLSTree's portions go to the GPUs with a NIC (NCCL's NVLS heads, one per
+// NIC): 7 owners on 7 NICs, each portion n/7 where it was n/8, so each NIC
+// carries 8/7 of its healthy bytes over the tree: busbw x 7/8 where the
+// NICs bind (4 H100 nodes at 1 GiB).
+TEST(NicFailover, NvlsTreeSplitsOverTheNicsLeft) {
+  for (const std::string backend : {"analytical", "simgrid"}) {
+    const std::string args = "--op allreduce --algo nvlstree -b 1G -e 1G --backend " + backend;
+    const double healthy = collective_busbw(kFourNodes + args);
+    const double down = collective_busbw(kFourNodes + args + " --fail device=n0nic3");
+    EXPECT_NEAR(down / healthy, 7.0 / 8, 0.02) << backend;
+  }
+}
+
 // Every algorithm runs; a tree keeps the heads with NICs. A GPU with no
 // NVLink peer left on the network is still refused, naming the failure.
 TEST(NicFailover, EveryAlgorithmRunsAndANodeWithoutNicsIsRefused) {

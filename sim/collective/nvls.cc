@@ -195,12 +195,18 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
           fmt::format("nvlstree needs the same number of ranks in every NVLink domain ({} and {})", g, d.size()));
     }
   }
-  const double half = bytes / g / 2;  // of a portion, on one tree
+  // The portions' owners (NvlsOptions::owner_positions).
+  const int owners = options.owner_positions.empty() ? g : static_cast<int>(options.owner_positions.size());
+  auto position = [&](int c) {
+    return options.owner_positions.empty() ? static_cast<std::size_t>(c)
+                                           : options.owner_positions[static_cast<std::size_t>(c)];
+  };
+  const double half = bytes / owners / 2;  // of a portion, on one tree
   const double nccl_piece =
       nccl_nvls_tree_chunk_bytes(options.tree_chunking, bytes, g) * options.tree_chunking.channels / 2.0;
   const ChunkPieces pieces = chunk_pieces(half, nccl_piece, options.max_tree_slices);  // whole chunks, remainder
   const int slices = pieces.count;
-  Schedule s = empty_schedule("allreduce", "nvlstree", ranks, bytes, g * 2 * slices);  // (c, t, slice)
+  Schedule s = empty_schedule("allreduce", "nvlstree", ranks, bytes, owners * 2 * slices);  // (c, t, slice)
   s.latency_family = LatencyFamily::kNvlsTree;
   s.chunk_overhead_s = nvls_tree_chunk_overhead_s(options.tree_chunking, options.chunking.chunk_cost_s, bytes, g);
   s.helper_ranks = nd;
@@ -232,7 +238,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
   for (int slice = 0; slice < written; ++slice) {
     const double piece = pieces.slice_bytes(slice, options.pipelined);
     const double wire = piece / efficiency;  // through the switch
-    for (int c = 0; c < g; ++c) {
+    for (int c = 0; c < owners; ++c) {
       for (int t = 0; t < 2; ++t) {
         const int chunk = (c * 2 + t) * slices + slice;
         auto add = [&](int& last, int src, int dst, double b, Action action, DepList deps, int channel,
@@ -257,7 +263,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
                                2 +
                            static_cast<std::size_t>(direction)];
         };
-        auto owner = [&](int d) { return domains[static_cast<std::size_t>(d)][static_cast<std::size_t>(c)]; };
+        auto owner = [&](int d) { return domains[static_cast<std::size_t>(d)][position(c)]; };
         const int channel = 2 * c + t;  // the network tree's channel (channel shares)
         // 1. each domain's sum of the portion, at its owner.
         std::vector<int> back(nd);
