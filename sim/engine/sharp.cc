@@ -26,6 +26,15 @@ Expected<collective::CollNetParams> collnet_params(const topology::Network& netw
           fmt::format("collnetdirect needs the same number of GPUs in every NVLink domain ({} and {})", g, d.size()));
     }
   }
+  // APPROXIMATION: every GPU heads a rail here; NCCL would give a NIC-less
+  // GPU's share to the GPUs with NICs (not modelled).
+  for (int gpu : gpus) {
+    if (!network.on_network(gpu)) {
+      return make_error(fmt::format(
+          "collnetdirect needs every GPU's own NIC here, and {}'s is down (collsim does not re-choose CollNet's heads)",
+          network.endpoints()[static_cast<std::size_t>(gpu)]));
+    }
+  }
   for (const auto& d : domains)
     out.domain_nvswitch.push_back(network.nvswitch_endpoint_near(gpus[static_cast<std::size_t>(d.front())]));
   const auto& links = network.links();
