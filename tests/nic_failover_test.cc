@@ -85,7 +85,8 @@ TEST(NicFailover, NvlsTreeSplitsOverTheNicsLeft) {
   }
 }
 
-// Every algorithm runs; a tree keeps the heads with NICs. A GPU with no
+// Every algorithm runs; a tree keeps the heads with NICs; collnetdirect,
+// whose heads are not re-chosen, is refused naming the GPU. A GPU with no
 // NVLink peer left on the network is still refused, naming the failure.
 TEST(NicFailover, EveryAlgorithmRunsAndANodeWithoutNicsIsRefused) {
   for (const char* algo : {"tree", "nvlstree", "ring"}) {
@@ -94,6 +95,12 @@ TEST(NicFailover, EveryAlgorithmRunsAndANodeWithoutNicsIsRefused) {
                              algo + " --fail device=n0nic3 --fail device=n1nic0");
     EXPECT_EQ(r.exit_code, 0) << algo << r.err;
   }
+  const auto collnet = testing::run_collsim(
+      "collective " + kFourNodes +
+      "--op allreduce --algo collnetdirect -b 64M -e 64M --backend analytical --fail device=n0nic3 --set "
+      "link_classes.infiniband.sharp_efficiency=1.0 --set nccl.collnet=true");
+  EXPECT_EQ(collnet.exit_code, 2);
+  EXPECT_NE(collnet.err.find("n0gpu3's is down"), std::string::npos) << collnet.err;
   std::string all;
   for (int k = 0; k < 8; ++k) all += " --fail device=n0nic" + std::to_string(k);
   const auto r =
