@@ -5,9 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/collective/ring.h"
+#include "sim/config/failure_spec.h"
+#include "sim/config/topology_file.h"
+#include "sim/engine/nccl_system.h"
+#include "sim/topology/network.h"
 #include "test_support.h"
 
 namespace collsim {
@@ -69,6 +74,30 @@ TEST(NicFailover, AllToAllSpreadsTheLostNicsBytesOverItsPeers) {
     const double healthy = collective_time_us(kFourNodes + args);
     const double down = collective_time_us(kFourNodes + args + " --fail from=n0nic3,to=ib");
     EXPECT_NEAR(down / healthy, 1.25, 0.015) << backend;
+  }
+}
+
+// Two GPUs share each NIC (4 a node, tests/data/failures/): NCCL's graph
+// holds each NIC once, so the ring runs on 4 NICs, each at 47 GB/s (188
+// busbw), and with one NIC down on 3 (141).
+TEST(NicFailover, SharedNicsCountOnce) {
+  for (const auto& [sets, nics] : std::vector<std::pair<std::vector<std::string>, int>>{
+           {{}, 4}, {{config::failure_flag("--fail", "device=n0nic1")}, 3}}) {
+    auto spec = config::load_topology_file(
+        std::string(COLLSIM_SOURCE_DIR) + "/tests/data/failures/shared_nic_2node.yaml", sets);
+    ASSERT_TRUE(spec.ok()) << spec.error().to_string();
+    auto topo = topology::build_topology(*spec);
+    ASSERT_TRUE(topo.ok()) << topo.error().to_string();
+    const topology::Network net(*topo);
+    std::vector<int> gpus(16);
+    for (int g = 0; g < 16; ++g) gpus[static_cast<std::size_t>(g)] = g;
+    EXPECT_EQ(engine::nccl_system(net, gpus).nics, nics);
+  }
+  const std::string shared = "-t tests/data/failures/shared_nic_2node.yaml ";
+  for (const std::string backend : {"analytical", "simgrid"}) {
+    const std::string args = "--op allreduce --algo ring -b 1G -e 1G --backend " + backend;
+    EXPECT_NEAR(collective_busbw(shared + args) / (4 * kNicGBps), 1.0, 0.02) << backend;
+    EXPECT_NEAR(collective_busbw(shared + args + " --fail device=n0nic1") / (3 * kNicGBps), 1.0, 0.02) << backend;
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace collsim::engine {
 
@@ -15,13 +16,17 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   // NVLink. NCCL searches each node's graphs and then keeps the smallest
   // channel count and bandwidths over all ranks (src/init.cc, the graphs'
   // allgather), so the view is the weakest node's, never the first's.
+  // NICs two GPUs share (behind one PCIe switch) count once, as NCCL's
+  // graph holds each NET once.
   std::unordered_map<int, int> nics_of_domain;
+  std::unordered_set<int> counted;
   double nvlink_Bps = network.nvlink_line_rate_Bps(first);
   for (int g : gpus) {
     int& nics = nics_of_domain[network.nvlink_domain_of(g)];
     nvlink_Bps = std::min(nvlink_Bps, network.nvlink_line_rate_Bps(g));
     const double nic = network.nic_line_rate_Bps(g) / 1e9;
     if (!(nic > 0)) continue;
+    if (!counted.insert(network.nic_of_gpu(g)).second) continue;
     ++nics;
     s.net_latency_us = std::max(s.net_latency_us, network.plugin_latency_of(g) * 1e6);
     s.nic_GBps = s.nic_GBps == 0 ? nic : std::min(s.nic_GBps, nic);

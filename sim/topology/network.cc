@@ -246,6 +246,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   std::vector<std::pair<int, int>> by_port;  // (switch node the GPU's NIC is cabled to, or -1; GPU)
   gpu_has_nic_.assign(static_cast<std::size_t>(num_gpus_), false);
   gpu_nic_rate_Bps_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
+  gpu_nic_.assign(static_cast<std::size_t>(num_gpus_), -1);
   if (!topo.p2p_op_cost_s.empty()) gpu_p2p_op_cost_s_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   if (!topo.qp_rate_GBps.empty()) gpu_qp_rate_GBps_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
   if (!topo.qp_msg_cost_s.empty()) gpu_qp_msg_cost_s_.assign(static_cast<std::size_t>(num_gpus_), 0.0);
@@ -261,6 +262,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   for (int e = 0; e < num_gpus_; ++e) {
     int sw = -1;
     if (const int nic = nic_of(endpoint_node_[static_cast<std::size_t>(e)]); nic >= 0) {
+      gpu_nic_[static_cast<std::size_t>(e)] = nic;
       // A NIC whose every port to the fabric is down (failures) leaves its
       // GPU off the network (on_network).
       for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)]) {

@@ -217,6 +217,9 @@ class Network {
   // (failures).
   bool on_network(int gpu) const { return gpu_has_nic_[static_cast<std::size_t>(gpu)]; }
   bool pxn_enabled() const { return pxn_; }  // config::NcclSpec::pxn
+  // The node of GPU `gpu`'s own NIC (a neighbour, or one behind its PCIe
+  // switch), -1 without one: GPUs that share a NIC give the same.
+  int nic_of_gpu(int gpu) const { return gpu_nic_[static_cast<std::size_t>(gpu)]; }
   // A GPU off the network (a failed NIC or its cable) sends and receives
   // through a peer of its NVLink domain that is on it, reached over NVLink
   // (NCCL finds no NIC of its own and takes the nearest one, by PXN for a
@@ -367,6 +370,7 @@ class Network {
   std::map<std::string, double, std::less<>> nvls_chunk_cost_s_;  // Topology::nvls_chunk_cost_s
   int first_sharp_endpoint_ = 0;                                  // endpoints from here on reduce in the network
   std::vector<bool> gpu_has_nic_;                                 // per GPU endpoint
+  std::vector<int> gpu_nic_;                                      // per GPU endpoint (nic_of_gpu)
   std::vector<double> gpu_nic_rate_Bps_;                          // per GPU endpoint (nic_line_rate_Bps)
   std::vector<double> gpu_p2p_op_cost_s_;                         // per GPU endpoint, or empty (p2p_op_cost_of)
   std::vector<double> gpu_qp_msg_cost_s_;                         // per GPU endpoint, or empty (qp_msg_cost_of)
