@@ -60,9 +60,10 @@ Schedule collnet_direct_allreduce(int ranks, double bytes, const std::vector<int
   }
   const int g = static_cast<int>(domains.front().size());
   const int nd = static_cast<int>(domains.size());
-  const ChunkPieces pieces = chunk_pieces(bytes / std::max(g, 1), params.min_slice_bytes, params.max_slices);
+  const int owners = params.positions.empty() ? g : static_cast<int>(params.positions.size());
+  const ChunkPieces pieces = chunk_pieces(bytes / std::max(owners, 1), params.min_slice_bytes, params.max_slices);
   const int slices = pieces.count;  // whole chunks and the remainder
-  Schedule s = empty_schedule("allreduce", "collnetdirect", ranks, bytes, g * slices);  // chunk c * slices + slice
+  Schedule s = empty_schedule("allreduce", "collnetdirect", ranks, bytes, owners * slices);  // chunk c * slices + slice
   s.latency_family = LatencyFamily::kCollNet;
   if (ranks < 2) return s;
   s.helper_ranks = static_cast<int>(params.helper_endpoint.size());
@@ -79,8 +80,9 @@ Schedule collnet_direct_allreduce(int ranks, double bytes, const std::vector<int
   for (int slice = 0; slice < written; ++slice) {
     const double piece = pieces.slice_bytes(slice, params.pipelined);
     const double tree_piece = piece / params.efficiency;
-    for (int c = 0; c < g; ++c) {
+    for (int c = 0; c < owners; ++c) {
       const int chunk = c * slices + slice;
+      const int at = params.positions.empty() ? c : static_cast<int>(params.positions[static_cast<std::size_t>(c)]);
       auto add = [&](int src, int dst, double b, Action action, DepList deps) {
         return queued.add(c, Transfer{.src = src,
                                       .dst = dst,
@@ -90,26 +92,26 @@ Schedule collnet_direct_allreduce(int ranks, double bytes, const std::vector<int
                                       .deps = std::move(deps),
                                       .switch_addend = false});
       };
-      // 1. Each domain's portion c into its GPU c.
+      // 1. Each domain's portion c into its GPU `at`.
       std::vector<std::vector<int>> at_head(static_cast<std::size_t>(nd));
       std::vector<int> owner;
       for (int d = 0; d < nd; ++d) {
         const auto& m = domains[static_cast<std::size_t>(d)];
-        owner.push_back(m[static_cast<std::size_t>(c)]);
+        owner.push_back(m[static_cast<std::size_t>(at)]);
         for (int j = 0; j < g; ++j)
-          if (j != c) at_head[static_cast<std::size_t>(d)].push_back(add(m[j], m[c], piece, Action::kReduce, {}));
+          if (j != at) at_head[static_cast<std::size_t>(d)].push_back(add(m[j], m[at], piece, Action::kReduce, {}));
       }
       // 2. Up the aggregation tree and back down.
       const std::vector<int> ready =
           nd > 1 ? up_and_down(params.rails[static_cast<std::size_t>(c)], ranks, owner, at_head, tree_piece, add)
                  : std::vector<int>{};
-      // 3. The result from each GPU c to the rest of its domain.
+      // 3. The result from each GPU `at` to the rest of its domain.
       for (int d = 0; d < nd; ++d) {
         const auto& m = domains[static_cast<std::size_t>(d)];
         const std::vector<int> have =
             nd > 1 ? std::vector{ready[static_cast<std::size_t>(d)]} : at_head[static_cast<std::size_t>(d)];
         for (int j = 0; j < g; ++j)
-          if (j != c) add(m[c], m[j], piece, Action::kCopy, have);
+          if (j != at) add(m[at], m[j], piece, Action::kCopy, have);
       }
     }
   }
@@ -121,9 +123,10 @@ Schedule nvls_collnet_allreduce(int ranks, double bytes, const std::vector<int>&
   const auto domains = group_by_domain(domain_of_rank);
   const int nd = static_cast<int>(domains.size());
   const int g = static_cast<int>(domains.front().size());
-  const ChunkPieces pieces = chunk_pieces(bytes / g, params.min_slice_bytes, params.max_slices);
-  const int slices = pieces.count;                                             // whole chunks and the remainder
-  Schedule s = empty_schedule("allreduce", "nvls", ranks, bytes, g * slices);  // chunk c * slices + slice
+  const int owners = params.positions.empty() ? g : static_cast<int>(params.positions.size());
+  const ChunkPieces pieces = chunk_pieces(bytes / owners, params.min_slice_bytes, params.max_slices);
+  const int slices = pieces.count;                                                  // whole chunks and the remainder
+  Schedule s = empty_schedule("allreduce", "nvls", ranks, bytes, owners * slices);  // chunk c * slices + slice
   s.latency_family = LatencyFamily::kNvls;
   // Helpers: the domains' NVSwitches, then the fabric's switches.
   s.helper_ranks = nd + static_cast<int>(params.helper_endpoint.size());
@@ -141,8 +144,10 @@ Schedule nvls_collnet_allreduce(int ranks, double bytes, const std::vector<int>&
   for (int slice = 0; slice < written; ++slice) {
     const double piece = pieces.slice_bytes(slice, params.pipelined);
     const double wire = piece / nvls_efficiency, tree_piece = piece / params.efficiency;
-    for (int c = 0; c < g; ++c) {
+    for (int c = 0; c < owners; ++c) {
       const int chunk = c * slices + slice;
+      const std::size_t at =
+          params.positions.empty() ? static_cast<std::size_t>(c) : params.positions[static_cast<std::size_t>(c)];
       auto add = [&](int stream, int src, int dst, double b, Action action, DepList deps, bool addend = false) {
         return queued.add(stream, Transfer{.src = src,
                                            .dst = dst,
@@ -152,8 +157,8 @@ Schedule nvls_collnet_allreduce(int ranks, double bytes, const std::vector<int>&
                                            .deps = std::move(deps),
                                            .switch_addend = addend});
       };
-      auto owner = [&](int d) { return domains[static_cast<std::size_t>(d)][static_cast<std::size_t>(c)]; };
-      // 1. Each domain's sum of portion c, at its GPU c.
+      auto owner = [&](int d) { return domains[static_cast<std::size_t>(d)][at]; };
+      // 1. Each domain's sum of portion c, at its GPU `at`.
       std::vector<int> back(static_cast<std::size_t>(nd));
       for (int d = 0; d < nd; ++d) {
         std::vector<int> loads;

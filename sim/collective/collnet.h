@@ -35,7 +35,11 @@ struct CollNetRail {
 };
 
 struct CollNetParams {
-  std::vector<CollNetRail> rails;    // one per local GPU index; empty when one domain
+  std::vector<CollNetRail> rails;  // one per local GPU index; empty when one domain
+  // The local index of each rail's GPU, which owns its portion; empty: rail
+  // c is GPU c's. Failed NICs leave out the GPUs without one (NCCL's heads,
+  // one per NIC; engine/sharp.h).
+  std::vector<std::size_t> positions;
   std::vector<int> helper_endpoint;  // per helper: its network endpoint (Schedule::helper_endpoint)
   // Per domain (group_by_domain order): its NVSwitch endpoint, -1 when it
   // has none (NVLS with CollNet needs one everywhere).
@@ -49,7 +53,8 @@ struct CollNetParams {
 };
 
 // REQUIRES: ranks >= 1, bytes >= 0, every domain the same size, and, with
-// several domains, one rail per local GPU index whose `entry` covers them.
+// several domains, one rail per local GPU index (or per entry of
+// `positions`) whose `entry` covers them.
 Schedule collnet_direct_allreduce(int ranks, double bytes, const std::vector<int>& domain_of_rank,
                                   const CollNetParams& params);
 

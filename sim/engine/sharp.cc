@@ -26,22 +26,23 @@ Expected<collective::CollNetParams> collnet_params(const topology::Network& netw
           fmt::format("collnetdirect needs the same number of GPUs in every NVLink domain ({} and {})", g, d.size()));
     }
   }
-  // APPROXIMATION: every GPU heads a rail here; NCCL would give a NIC-less
-  // GPU's share to the GPUs with NICs (not modelled).
-  for (int gpu : gpus) {
-    if (!network.on_network(gpu)) {
-      return make_error(fmt::format(
-          "collnetdirect needs every GPU's own NIC here, and {}'s is down (collsim does not re-choose CollNet's heads)",
-          network.endpoints()[static_cast<std::size_t>(gpu)]));
-    }
+  // A rail per local index whose GPU has a NIC in every domain (failed
+  // NICs: CollNetParams::positions), as NCCL's heads are one per NIC.
+  std::vector<std::size_t> kept;
+  for (std::size_t c = 0; c < g; ++c) {
+    bool on = true;
+    for (const auto& d : domains) on = on && network.on_network(gpus[static_cast<std::size_t>(d[c])]);
+    if (on) kept.push_back(c);
   }
+  if (kept.empty()) return make_error("collnetdirect needs a local GPU index with a live NIC on every node");
+  if (kept.size() < g) out.positions = kept;
   for (const auto& d : domains)
     out.domain_nvswitch.push_back(network.nvswitch_endpoint_near(gpus[static_cast<std::size_t>(d.front())]));
   const auto& links = network.links();
   const auto& names = network.endpoints();
   std::unordered_map<int, int> helper_of_endpoint;
   double efficiency = std::numeric_limits<double>::infinity();
-  for (std::size_t c = 0; c < g; ++c) {
+  for (const std::size_t c : kept) {
     collective::CollNetRail rail;
     std::unordered_map<int, int> index_of_node;  // merged-graph node -> tree switch
     auto switch_at = [&](int node) -> int {
