@@ -197,8 +197,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     // listed transfers.
     auto stand_ins = [&] {
       bool off = false, across = false;
+      const int g0 = endpoint(0);
       for (int r = 0; r < s.ranks; ++r) {
-        const int g = endpoint(r), g0 = endpoint(0);
+        const int g = endpoint(r);
         if (g < 0 || g >= network.num_gpus()) continue;
         off |= !network.on_network(g);
         across |= network.nvlink_domain_of(g) != network.nvlink_domain_of(g0);

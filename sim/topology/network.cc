@@ -366,7 +366,7 @@ std::vector<int> Network::stand_in_route(int src, int dst) const {
   // The receiver's stand-in: the peer on the sender's rail (its position),
   // so that a GPU's incoming traffic spreads over its peers' NICs as NCCL
   // spreads a NIC-less GPU's channels over the NICs equally near it
-  // (src/graph/search.cc ncclTopoGetLocalNet). The sender's: with PXN the
+  // (src/graph/topo.cc ncclTopoGetLocalNet). The sender's: with PXN the
   // GPU on the receiving NIC's rail (pxn_relay), as for any send.
   const int to = network_stand_in(dst, domain_position_[static_cast<std::size_t>(src)]);
   if (to < 0) return {};

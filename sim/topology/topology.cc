@@ -12,7 +12,6 @@ namespace collsim::topology {
 
 namespace {
 
-// Vertices reachable from `source` when only forwarding devices may be transited.
 // Which devices a path from `source` reaches. Switches, NICs and PCIe
 // switches forward; a GPU forwards only between its NVSwitch and its NIC
 // side (Network::stand_in_route: a GPU whose NIC is down crosses the network
