@@ -82,7 +82,7 @@ Schedule collnet_direct_allreduce(int ranks, double bytes, const std::vector<int
     const double tree_piece = piece / params.efficiency;
     for (int c = 0; c < owners; ++c) {
       const int chunk = c * slices + slice;
-      const int at = params.positions.empty() ? c : static_cast<int>(params.positions[static_cast<std::size_t>(c)]);
+      const int at = static_cast<int>(kept_position(params.positions, c));
       auto add = [&](int src, int dst, double b, Action action, DepList deps) {
         return queued.add(c, Transfer{.src = src,
                                       .dst = dst,
@@ -146,8 +146,7 @@ Schedule nvls_collnet_allreduce(int ranks, double bytes, const std::vector<int>&
     const double wire = piece / nvls_efficiency, tree_piece = piece / params.efficiency;
     for (int c = 0; c < owners; ++c) {
       const int chunk = c * slices + slice;
-      const std::size_t at =
-          params.positions.empty() ? static_cast<std::size_t>(c) : params.positions[static_cast<std::size_t>(c)];
+      const std::size_t at = kept_position(params.positions, c);
       auto add = [&](int stream, int src, int dst, double b, Action action, DepList deps, bool addend = false) {
         return queued.add(stream, Transfer{.src = src,
                                            .dst = dst,

@@ -197,10 +197,6 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
   }
   // The portions' owners (NvlsOptions::owner_positions).
   const int owners = options.owner_positions.empty() ? g : static_cast<int>(options.owner_positions.size());
-  auto position = [&](int c) {
-    return options.owner_positions.empty() ? static_cast<std::size_t>(c)
-                                           : options.owner_positions[static_cast<std::size_t>(c)];
-  };
   const double half = bytes / owners / 2;  // of a portion, on one tree
   const double nccl_piece =
       nccl_nvls_tree_chunk_bytes(options.tree_chunking, bytes, g) * options.tree_chunking.channels / 2.0;
@@ -263,7 +259,9 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
                                2 +
                            static_cast<std::size_t>(direction)];
         };
-        auto owner = [&](int d) { return domains[static_cast<std::size_t>(d)][position(c)]; };
+        auto owner = [&](int d) {
+          return domains[static_cast<std::size_t>(d)][kept_position(options.owner_positions, c)];
+        };
         const int channel = 2 * c + t;  // the network tree's channel (channel shares)
         // 1. each domain's sum of the portion, at its owner.
         std::vector<int> back(nd);

@@ -118,8 +118,6 @@ std::vector<std::size_t> networked_positions(const std::vector<int>& domain_of_r
     for (const auto& m : members) keep = keep && networked(m, c) && (!exit_needs_nic || networked(m, c + m.size() - 1));
     if (keep) kept.push_back(c);
   }
-  if (kept.empty())
-    for (std::size_t c = 0; c < per_domain; ++c) kept.push_back(c);
   return kept;
 }
 
@@ -127,8 +125,13 @@ std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_
                                                  const std::vector<char>& on_network, bool exit_needs_nic) {
   const auto members = group_by_domain(domain_of_rank);
   if (members.size() == 1) return {identity(static_cast<int>(domain_of_rank.size()))};
+  std::size_t per_domain = members.front().size();
+  for (const auto& m : members) per_domain = std::min(per_domain, m.size());
+  std::vector<std::size_t> kept = networked_positions(domain_of_rank, on_network, exit_needs_nic);
+  if (kept.empty())  // no position qualifies: every one (its routes take stand-ins)
+    for (std::size_t c = 0; c < per_domain; ++c) kept.push_back(c);
   std::vector<std::vector<int>> orders;
-  for (const std::size_t c : networked_positions(domain_of_rank, on_network, exit_needs_nic)) {
+  for (const std::size_t c : kept) {
     std::vector<int> order;
     for (const auto& m : members) {
       const std::size_t g = m.size();

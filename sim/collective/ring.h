@@ -51,12 +51,14 @@ Schedule ring_allreduce_channels(int ranks, double bytes, const std::vector<std:
 // network in every domain keep a channel, as NCCL's ring search finds
 // channels only through the NICs it sees; with `exit_needs_nic` (no PXN
 // back to the entry's NIC) the GPU before that position must be on it too.
-// When no position qualifies, every channel is kept (and its routes fail).
+// When no position qualifies, every channel is kept (its routes take
+// stand-ins: topology::Network::stand_in_route).
 std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank,
                                                  const std::vector<char>& on_network = {}, bool exit_needs_nic = false);
 // The positions rings_over_domains keeps a channel at, in order: 0 to the
-// smallest domain's size - 1 but those off the network (above); all of them
-// when none qualifies or there is one domain.
+// smallest domain's size - 1 but those off the network (above); none when
+// none qualifies or there is one domain (callers keep every position then,
+// or refuse).
 std::vector<std::size_t> networked_positions(const std::vector<int>& domain_of_rank,
                                              const std::vector<char>& on_network, bool exit_needs_nic);
 Schedule ring_reducescatter(int ranks, double bytes, const RingOptions& options = {});

@@ -308,5 +308,10 @@ ChunkPieces chunk_pieces(double bytes, double chunk_bytes, int max_pieces);
 // Ranks grouped by domain id: ranks in rank order inside a group, groups in
 // order of their first rank.
 std::vector<std::vector<int>> group_by_domain(const std::vector<int>& domain_of_rank);
+// The k-th of `positions`, the positions in each domain that keep a channel
+// or head (ring.h networked_positions); empty: every position, so k itself.
+inline std::size_t kept_position(const std::vector<std::size_t>& positions, int k) {
+  return positions.empty() ? static_cast<std::size_t>(k) : positions[static_cast<std::size_t>(k)];
+}
 
 }  // namespace collsim::collective

@@ -6,6 +6,8 @@
 #include <limits>
 #include <unordered_map>
 
+#include "sim/collective/ring.h"
+
 namespace collsim::engine {
 
 Expected<collective::CollNetParams> collnet_params(const topology::Network& network, const std::vector<int>& gpus) {
@@ -28,12 +30,9 @@ Expected<collective::CollNetParams> collnet_params(const topology::Network& netw
   }
   // A rail per local index whose GPU has a NIC in every domain (failed
   // NICs: CollNetParams::positions), as NCCL's heads are one per NIC.
-  std::vector<std::size_t> kept;
-  for (std::size_t c = 0; c < g; ++c) {
-    bool on = true;
-    for (const auto& d : domains) on = on && network.on_network(gpus[static_cast<std::size_t>(d[c])]);
-    if (on) kept.push_back(c);
-  }
+  std::vector<char> on_network;
+  for (int gpu : gpus) on_network.push_back(network.on_network(gpu) ? 1 : 0);
+  const auto kept = collective::networked_positions(domain_of_rank, on_network, false);
   if (kept.empty()) return make_error("collnetdirect needs a local GPU index with a live NIC on every node");
   if (kept.size() < g) out.positions = kept;
   for (const auto& d : domains)
