@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "sim/config/topology_file.h"
 #include "sim/topology/network.h"
@@ -23,8 +24,9 @@ inline topology::Topology topology_from_text(const std::string& yaml) {
   return *topo;
 }
 
-inline topology::Topology topology_from_file(const std::string& path) {
-  auto spec = config::load_topology_file(path);
+// `sets`: --set overrides and failure flags (config::failure_flag), as the CLI's.
+inline topology::Topology topology_from_file(const std::string& path, const std::vector<std::string>& sets = {}) {
+  auto spec = config::load_topology_file(path, sets);
   EXPECT_TRUE(spec.ok()) << spec.error().to_string();
   auto topo = topology::build_topology(*spec);
   EXPECT_TRUE(topo.ok()) << topo.error().to_string();

@@ -54,10 +54,11 @@ struct AlgoParams {
   // in one. Rings get one channel per GPU of a domain when there are several
   // (ring.h rings_over_domains); NVLS needs exactly one.
   std::vector<int> domain_of_rank;
-  // Per rank: its GPU reaches the fabric through a NIC of its own
-  // (topology::Network::on_network; empty: all do), and whether NCCL's PXN
-  // is on (config::NcclSpec::pxn). Rings across domains keep channels only
-  // where they can leave and enter through live NICs (ring.h).
+  // Per rank: its GPU reaches the fabric through a NIC of its own and is
+  // the first rank on that NIC (engine/nccl_system.h nic_owners; empty: all
+  // are), and whether NCCL's PXN is on (config::NcclSpec::pxn). Rings
+  // across domains enter and leave them only there (ring.h); trees, NVLSTree
+  // and CollNet keep their heads there.
   std::vector<char> rank_on_network;
   bool pxn = true;
   // The GPU model of the ranks (gpu_models.h names; empty: none named), for

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace collsim::collective {
 
@@ -125,21 +126,44 @@ std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_
                                                  const std::vector<char>& on_network, bool exit_needs_nic) {
   const auto members = group_by_domain(domain_of_rank);
   if (members.size() == 1) return {identity(static_cast<int>(domain_of_rank.size()))};
-  std::size_t per_domain = members.front().size();
-  for (const auto& m : members) per_domain = std::min(per_domain, m.size());
-  std::vector<std::size_t> kept = networked_positions(domain_of_rank, on_network, exit_needs_nic);
-  if (kept.empty())  // no position qualifies: every one (its routes take stand-ins)
-    for (std::size_t c = 0; c < per_domain; ++c) kept.push_back(c);
+  auto networked = [&](const std::vector<int>& m, std::size_t k) {
+    return on_network.size() != domain_of_rank.size() || on_network[static_cast<std::size_t>(m[k % m.size()])];
+  };
+  // Each domain's entry positions, in order: channel c enters every domain
+  // at its c-th (ring.h).
+  std::vector<std::vector<std::size_t>> entries(members.size());
+  std::size_t channels = members.front().size();
+  for (std::size_t d = 0; d < members.size(); ++d) {
+    const auto& m = members[d];
+    for (std::size_t c = 0; c < m.size(); ++c)
+      if (networked(m, c) && (!exit_needs_nic || networked(m, c + m.size() - 1))) entries[d].push_back(c);
+    channels = std::min(channels, entries[d].size());
+  }
+  if (channels == 0) {  // no domain has a qualifying position: every one (its routes take stand-ins)
+    channels = members.front().size();
+    for (std::size_t d = 0; d < members.size(); ++d) {
+      channels = std::min(channels, members[d].size());
+      entries[d].resize(members[d].size());
+      std::iota(entries[d].begin(), entries[d].end(), std::size_t{0});
+    }
+  }
   std::vector<std::vector<int>> orders;
-  for (const std::size_t c : kept) {
+  for (std::size_t c = 0; c < channels; ++c) {
     std::vector<int> order;
-    for (const auto& m : members) {
-      const std::size_t g = m.size();
-      for (std::size_t k = 0; k < g; ++k) order.push_back(m[(c + k) % g]);
+    for (std::size_t d = 0; d < members.size(); ++d) {
+      const auto& m = members[d];
+      for (std::size_t k = 0; k < m.size(); ++k) order.push_back(m[(entries[d][c] + k) % m.size()]);
     }
     orders.push_back(std::move(order));
   }
   return orders;
+}
+
+std::vector<int> ring_exit_relays(const std::vector<int>& domain_of_rank) {
+  std::vector<int> exit(domain_of_rank.size(), -1);
+  for (const auto& m : group_by_domain(domain_of_rank))
+    for (std::size_t k = 0; k < m.size(); ++k) exit[static_cast<std::size_t>(m[k])] = m[(k + 1) % m.size()];
+  return exit;
 }
 
 }  // namespace collsim::collective

@@ -45,20 +45,31 @@ Schedule ring_allreduce_channels(int ranks, double bytes, const std::vector<std:
 // every channel and all NICs carry traffic. A single domain gives the one
 // identity ring. `domain_of_rank[r]` is any id shared by ranks of a domain.
 // `on_network[r]` (empty: every rank) says whether rank r's GPU has a NIC
-// with a live port: a channel enters every domain at the same position
-// (where its hop from the previous domain arrives, PXN sends back out of the
-// same NIC: Schedule::pxn_between_domains), so only the positions on the
-// network in every domain keep a channel, as NCCL's ring search finds
-// channels only through the NICs it sees; with `exit_needs_nic` (no PXN
-// back to the entry's NIC) the GPU before that position must be on it too.
-// When no position qualifies, every channel is kept (its routes take
-// stand-ins: topology::Network::stand_in_route).
+// with a live port. A channel enters a domain at a GPU on the network and
+// leaves it through that GPU's NIC (PXN: Schedule::pxn_between_domains and
+// exit_relay); with `exit_needs_nic` (no PXN back to the entry's NIC) the
+// GPU before the entry must be on the network too. As NCCL's ring graph,
+// searched per node through the NICs it sees: channel c enters each domain
+// at that domain's c-th qualifying position, and there are as many
+// channels as the domain with the fewest has. Where two domains lost NICs at
+// different positions, a channel's hop between them leaves by one rail and
+// arrives by another (across the fabric's spines), as NCCL's does (NCCL
+// 2.30.7 src/init.cc takes the fewest channels of any node; each rank's
+// channel c uses its own node's graph, src/graph/search.cc). When a domain
+// has no qualifying position, every channel is kept at every position (its
+// routes take stand-ins: topology::Network::stand_in_route).
 std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank,
                                                  const std::vector<char>& on_network = {}, bool exit_needs_nic = false);
-// The positions rings_over_domains keeps a channel at, in order: 0 to the
-// smallest domain's size - 1 but those off the network (above); none when
-// none qualifies or there is one domain (callers keep every position then,
-// or refuse).
+// For rings_over_domains' rings under PXN: per rank, the rank whose NIC its
+// sends to the next domain leave by, the channel's entry into its own
+// domain: the next of its domain's members (ranks in order, cyclically).
+// Every channel rotates the same members, so it is the same in all.
+std::vector<int> ring_exit_relays(const std::vector<int>& domain_of_rank);
+// The positions on the network in every domain, in order: 0 to the
+// smallest domain's size - 1 but those off the network in some domain (as
+// rings_over_domains' test, with `exit_needs_nic`); none when none
+// qualifies or there is one domain (callers keep every position then, or
+// refuse). Trees, NVLSTree and CollNet keep their heads there.
 std::vector<std::size_t> networked_positions(const std::vector<int>& domain_of_rank,
                                              const std::vector<char>& on_network, bool exit_needs_nic);
 Schedule ring_reducescatter(int ranks, double bytes, const RingOptions& options = {});

@@ -128,6 +128,12 @@ struct Schedule {
   // to another domain takes Network::p2p_route, over NVLink to the GPU on
   // the receiver's rail and out of its NIC.
   bool pxn_between_domains = false;
+  // With it and PXN on (rings, ring.h ring_exit_relays): per rank, the rank
+  // whose NIC its sends to another domain leave by, its channel's entry
+  // into its own domain (Network::exit_route); empty: Network::p2p_route's
+  // relay, the GPU on the receiver's rail. The two differ only where
+  // domains lost NICs at different positions.
+  std::vector<int> exit_relay;
   std::vector<Transfer> transfers;  // topologically ordered: deps point backwards
   // Compact form (rings): when not empty, `transfers` is empty and the
   // schedule is these ring passes, phase after phase; passes of one phase

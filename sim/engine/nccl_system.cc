@@ -50,6 +50,14 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   return s;
 }
 
+std::vector<char> nic_owners(const topology::Network& network, const std::vector<int>& gpus) {
+  std::vector<char> out;
+  out.reserve(gpus.size());
+  std::unordered_set<int> claimed;
+  for (int g : gpus) out.push_back(network.on_network(g) && claimed.insert(network.nic_of_gpu(g)).second ? 1 : 0);
+  return out;
+}
+
 collective::AlgoParams placement_params(const topology::Network& network, const std::vector<int>& gpus) {
   collective::AlgoParams params;
   params.nvls_efficiency = network.nvls_efficiency_near(gpus.front());
@@ -78,8 +86,8 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   params.gpu_model = network.gpu_model(gpus.front());
   params.domain_of_rank.reserve(gpus.size());
   for (int g : gpus) params.domain_of_rank.push_back(network.nvlink_domain_of(g));
-  if (std::any_of(gpus.begin(), gpus.end(), [&](int g) { return !network.on_network(g); }))
-    for (int g : gpus) params.rank_on_network.push_back(network.on_network(g) ? 1 : 0);
+  if (auto owners = nic_owners(network, gpus); std::count(owners.begin(), owners.end(), 0) > 0)
+    params.rank_on_network = std::move(owners);
   params.pxn = network.pxn_enabled();
   params.collnet_enabled = network.collnet_enabled();
   params.nvls_enabled = network.nvls_enabled();

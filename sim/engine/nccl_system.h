@@ -20,6 +20,13 @@ namespace collsim::engine {
 // GB/s for Blackwell).
 collective::NcclSystem nccl_system(const topology::Network& network, const std::vector<int>& gpus);
 
+// Per GPU of `gpus`: 1 when it is on the network (Network::on_network) and
+// the first of `gpus` on its NIC (Network::nic_of_gpu), else 0. NCCL's
+// graph holds each NIC once and its ring and tree channels enter a node at
+// one GPU per NIC: two GPUs behind one PCIe switch sharing a NIC (by
+// design, or because the other's failed) give it one channel, not two.
+std::vector<char> nic_owners(const topology::Network& network, const std::vector<int>& gpus);
+
 // The parameters every algorithm takes from where its ranks sit: domains,
 // GPU model, NVLS efficiency, NCCL's view (nccl_system) and whether CollNet
 // is enabled; root, protocol and CollNet's trees are left to the caller.

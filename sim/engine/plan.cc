@@ -138,7 +138,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   plan.on_progress = options.on_progress;
   FlatIndex<std::uint64_t, IdentityHash> route_index;  // src host << 32 | dst host -> Plan::routes
   std::vector<RouteFacts> facts;                       // per Plan::routes entry of a connection
-  std::unordered_map<int, int> pxn_host;               // GPU endpoint -> its ":pxn" host (relayed p2p sends)
+  // (GPU endpoint, exit GPU or -1) -> its ":via:" or ":pxn" host (relayed sends)
+  std::unordered_map<std::uint64_t, int> pxn_host;
   // NVSwitch endpoint -> the host of its reduction engines (Plan::extra_host_names;
   // -1: not limited) and the link into them (into Plan::link), and
   // (source, switch) -> the route to its engines in Plan::routes.
@@ -281,13 +282,19 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // ":pxn" host, so that it and the sender's collective route to the same
       // GPU (a step runs both) stay two routes of their own on every backend.
       // A GPU off the network crosses it through a peer's NIC, whatever the
-      // algorithm (Network::stand_in_route).
-      const bool relayed = network.needs_stand_in(src, dst) ||
+      // algorithm (Network::stand_in_route). A ring channel leaves its domain
+      // by its entry's NIC (Network::exit_via), from a host per exit.
+      const int exit_gpu = src_rank < static_cast<int>(s.exit_relay.size()) ? endpoint(s.exit_relay[src_rank]) : -1;
+      const int via = network.exit_via(src, exit_gpu, dst);
+      const bool relayed = via >= 0 || network.needs_stand_in(src, dst) ||
                            ((s.point_to_point || s.pxn_between_domains) && network.pxn_relay(src, dst) >= 0);
       int from = src;
       if (relayed) {
-        auto [ph, fresh] = pxn_host.try_emplace(src, static_cast<int>(plan.num_hosts()));
-        if (fresh) plan.extra_host_names.push_back(network.endpoints()[static_cast<std::size_t>(src)] + ":pxn");
+        const auto& names = network.endpoints();
+        auto [ph, fresh] =
+            pxn_host.try_emplace((static_cast<std::uint64_t>(src) << 32) | static_cast<std::uint32_t>(via),
+                                 static_cast<int>(plan.num_hosts()));
+        if (fresh) plan.extra_host_names.push_back(names[src] + (via < 0 ? ":pxn" : ":via:" + names[via]));
         from = ph->second;
       }
       // A connection's route and what its costs need of it, found once for
@@ -297,7 +304,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const auto [index, inserted] = route_index.try_emplace(key, static_cast<int>(plan.routes.size()));
       const int route_at = *index;
       if (inserted) {
-        const auto& found = relayed ? network.p2p_route(src, dst) : network.route(src, dst);
+        const auto& found = via >= 0 ? network.exit_route(src, via, dst)
+                                     : (relayed ? network.p2p_route(src, dst) : network.route(src, dst));
         if (found.empty()) {  // the plan stops here
           return make_error(network.no_route_message(src, dst));
         }

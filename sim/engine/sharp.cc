@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "sim/collective/ring.h"
+#include "sim/engine/nccl_system.h"
 
 namespace collsim::engine {
 
@@ -30,9 +31,7 @@ Expected<collective::CollNetParams> collnet_params(const topology::Network& netw
   }
   // A rail per local index whose GPU has a NIC in every domain (failed
   // NICs: CollNetParams::positions), as NCCL's heads are one per NIC.
-  std::vector<char> on_network;
-  for (int gpu : gpus) on_network.push_back(network.on_network(gpu) ? 1 : 0);
-  const auto kept = collective::networked_positions(domain_of_rank, on_network, false);
+  const auto kept = collective::networked_positions(domain_of_rank, nic_owners(network, gpus), false);
   if (kept.empty()) return make_error("collnetdirect needs a local GPU index with a live NIC on every node");
   if (kept.size() < g) out.positions = kept;
   for (const auto& d : domains)

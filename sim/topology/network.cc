@@ -362,6 +362,31 @@ const std::vector<int>& Network::p2p_route(int src, int dst) const {
   return it->second;
 }
 
+int Network::exit_via(int src, int exit, int dst) const {
+  if (exit < 0 || exit >= num_gpus_ || exit == src || src < 0 || src >= num_gpus_ || dst < 0 || dst >= num_gpus_)
+    return -1;
+  const int domain = nvlink_domain_of(src);
+  if (domain < 0 || domain != nvlink_domain_of(exit) || domain == nvlink_domain_of(dst)) return -1;
+  if (!gpu_has_nic_[static_cast<std::size_t>(exit)] || !gpu_has_nic_[static_cast<std::size_t>(dst)]) return -1;
+  if (exit == pxn_relay(src, dst)) return -1;  // p2p_route's own relay: the same route
+  return exit_route(src, exit, dst).empty() ? -1 : exit;
+}
+
+const std::vector<int>& Network::exit_route(int src, int exit, int dst) const {
+  auto [it, inserted] = exit_route_cache_.try_emplace({src, exit, dst});
+  if (inserted) {
+    const auto& to_exit = route(src, exit);
+    const auto& onward = route(exit, dst);
+    if (!to_exit.empty() && !onward.empty()) {
+      it->second = to_exit;
+      it->second.insert(it->second.end(), onward.begin(), onward.end());
+      log::debug("ring: {} -> {} leaves through the NIC of {}", endpoints_[static_cast<std::size_t>(src)],
+                 endpoints_[static_cast<std::size_t>(dst)], endpoints_[static_cast<std::size_t>(exit)]);
+    }
+  }
+  return it->second;
+}
+
 std::vector<int> Network::stand_in_route(int src, int dst) const {
   // The receiver's stand-in: the peer on the sender's rail (its position),
   // so that a GPU's incoming traffic spreads over its peers' NICs as NCCL

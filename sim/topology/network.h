@@ -37,6 +37,7 @@
 // SimGrid backend and the sweep's workers run in processes of their own).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <span>
@@ -206,6 +207,18 @@ class Network {
   // GPU with the receiver's local index, through that GPU (the proxy rank),
   // and the receiver its own NIC (src/transport/net.cc recvSetup). Cached.
   const std::vector<int>& p2p_route(int src, int dst) const;
+  // A ring channel's hop from GPU `src` to GPU `dst` in another NVLink
+  // domain that leaves src's domain through the NIC of GPU `exit`, the
+  // channel's entry there (collective::Schedule::exit_relay):
+  // exit_via(src, exit, dst) is `exit` when that is not p2p_route's relay,
+  // is not src, both it and dst are on the network and the route through
+  // it exists; else -1, and the hop takes p2p_route.
+  // exit_route(src, exit, dst) is then route(src, exit) and route(exit,
+  // dst): over NVLink, out of exit's NIC and across to dst's, through the
+  // fabric's spines when their rails differ (NCCL's ring graph keeps each
+  // node's own NICs per channel). Cached.
+  int exit_via(int src, int exit, int dst) const;
+  const std::vector<int>& exit_route(int src, int exit, int dst) const;
   // The PXN relay of GPU `src` for GPU `dst`: the GPU of src's NVLink
   // domain at dst's position in its own domain (positions in rank order; on
   // 8-GPU nodes the local index, on the cluster templates the rail), when
@@ -413,6 +426,7 @@ class Network {
   // Routes asked for, keyed by src * num_endpoints + dst.
   mutable std::unordered_map<std::uint64_t, std::vector<int>> route_cache_;
   mutable std::unordered_map<std::uint64_t, std::vector<int>> pxn_route_cache_;  // relayed p2p routes only
+  mutable std::map<std::array<int, 3>, std::vector<int>> exit_route_cache_;      // (src, exit, dst)
   mutable std::vector<Gateway> gateway_out_, gateway_in_;                        // per GPU, computed on first use
   mutable std::vector<bool> gateway_known_;                                      // per GPU x 2 (out, in)
   mutable std::vector<int> gateway_ints_;                                        // Gateway's ranges

@@ -107,7 +107,11 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
     auto [it, ins] = dom.try_emplace(net.nvlink_domain_of(g), static_cast<int>(dom.size()));
     append(key, it->second);
   }
-  if (c.gpus.size() > kAllPairsKeyMaxGpus || may_use_sharp(c, net)) {
+  // A GPU off the network moves rings' channels and routes (ring.h
+  // rings_over_domains, Network::exit_route): such calls are keyed exactly.
+  const bool off_network =
+      dom.size() > 1 && std::any_of(c.gpus.begin(), c.gpus.end(), [&](int g) { return !net.on_network(g); });
+  if (c.gpus.size() > kAllPairsKeyMaxGpus || may_use_sharp(c, net) || off_network) {
     key += "exact";
     for (int e : out.endpoints) append(key, e);
     return out;
@@ -250,7 +254,10 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
       };
       collective::for_each_connection_bytes(s, [&](int src, int dst, double payload) {
         const int a = endpoint(src), b = endpoint(dst);
-        const auto& route = s.point_to_point || s.pxn_between_domains || network.needs_stand_in(a, b)
+        const auto at = static_cast<std::size_t>(src);
+        const int via = at < s.exit_relay.size() ? network.exit_via(a, endpoint(s.exit_relay[at]), b) : -1;
+        const auto& route = via >= 0 ? network.exit_route(a, via, b)
+                            : s.point_to_point || s.pxn_between_domains || network.needs_stand_in(a, b)
                                 ? network.p2p_route(a, b)
                                 : network.route(a, b);
         const auto costs = collective::protocol_costs(s.latency_family, protocol, engine::hop_kind(network, route));
