@@ -58,7 +58,12 @@ TEST(NicFailover, RingsEnterEachDomainAtItsOwnPositionsOnTheNetwork) {
   EXPECT_EQ(own_exit[1], (std::vector<int>{3, 0, 1, 2, 5, 6, 7, 4}));
   // Each rank's sends to the next domain leave through the next rank of its own.
   EXPECT_EQ(collective::ring_exit_relays(domain), (std::vector<int>{1, 2, 3, 0, 5, 6, 7, 4}));
-  // Trees keep their heads where every domain is on the network.
+  // Trees and NVLSTree put their heads at the same entries, per domain.
+  using Entries = std::vector<std::vector<std::size_t>>;
+  EXPECT_EQ(collective::network_entries(domain, on, false), (Entries{{0, 2, 3}, {0, 1, 3}}));
+  EXPECT_EQ(collective::network_entries(domain, on, true), (Entries{{0, 3}, {0, 1}}));
+  EXPECT_EQ(collective::network_entries(domain, {}, false), Entries{});
+  // CollNet keeps its rails where every domain is on the network.
   EXPECT_EQ(collective::networked_positions(domain, on, false), (std::vector<std::size_t>{0, 3}));
   EXPECT_EQ(collective::networked_positions(domain, on, true), (std::vector<std::size_t>{0}));
   EXPECT_EQ(collective::networked_positions(domain, {}, false), (std::vector<std::size_t>{0, 1, 2, 3}));
@@ -180,14 +185,23 @@ TEST(NicFailover, SharedNicsCountOnce) {
 // NVLSTree's portions go to the GPUs with a NIC (NCCL's NVLS heads, one per
 // NIC): 7 owners on 7 NICs, each portion n/7 where it was n/8, so each NIC
 // carries 8/7 of its healthy bytes over the tree: busbw x 7/8 where the
-// NICs bind (4 H100 nodes at 1 GiB).
-TEST(NicFailover, NvlsTreeSplitsOverTheNicsLeft) {
+// NICs bind (4 H100 nodes at 1 GiB). Two NICs down at different positions
+// on two nodes leave 7 on each, and each node's owners sit at its own:
+// x 7/8 again (x 6/8 when owners kept the positions live on every node).
+// The tree's heads follow the same NICs: two down cost what one does.
+TEST(NicFailover, NvlsTreeAndTreeSplitOverEachNodesNicsLeft) {
   for (const std::string backend : {"analytical", "simgrid"}) {
     const std::string args = "--op allreduce --algo nvlstree -b 1G -e 1G --backend " + backend;
     const double healthy = collective_busbw(kFourNodes + args);
     const double down = collective_busbw(kFourNodes + args + " --fail device=n0nic3");
     EXPECT_NEAR(down / healthy, 7.0 / 8, 0.02) << backend;
+    const double two = collective_busbw(kFourNodes + args + " --fail device=n0nic3 --fail device=n2nic5");
+    EXPECT_NEAR(two / healthy, 7.0 / 8, 0.02) << backend;
   }
+  const std::string tree = "--op allreduce --algo tree --proto Simple -b 1G -e 1G --backend analytical";
+  const double one = collective_busbw(kFourNodes + tree + " --fail device=n0nic3");
+  EXPECT_LT(one, collective_busbw(kFourNodes + tree));
+  EXPECT_NEAR(collective_busbw(kFourNodes + tree + " --fail device=n0nic3 --fail device=n2nic5") / one, 1.0, 0.01);
 }
 
 // Every algorithm runs; trees and CollNet keep the heads with NICs. A GPU with no

@@ -122,8 +122,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
   if (algo == "tree" && op == Op::kAllReduce) {
     TreeOptions options;
     options.protocol = params.protocol;
-    if (!params.rank_on_network.empty())
-      options.head_positions = networked_positions(params.domain_of_rank, params.rank_on_network, false);
+    options.head_positions = network_entries(params.domain_of_rank, params.rank_on_network, false);
     return tree_allreduce(ranks, bytes, params.domain_of_rank, options);
   }
   if (algo == "hier" && op == Op::kAllReduce) {
@@ -176,8 +175,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
                                                     params.nccl, params.nvls_chunk_settings);
     options.tree_chunking.channels = std::max(options.tree_chunking.channels, params.nccl_system.min_ctas);
     options.chunking.chunk_cost_s = params.nvls_chunk_cost_s;
-    if (!params.rank_on_network.empty())
-      options.owner_positions = networked_positions(params.domain_of_rank, params.rank_on_network, false);
+    options.owner_positions = network_entries(params.domain_of_rank, params.rank_on_network, false);
     return nvls_tree_allreduce(ranks, bytes, params.nvls_efficiency, params.domain_of_rank, options);
   }
   if (algo == "collnetdirect" && op == Op::kAllReduce) {

@@ -196,7 +196,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
     }
   }
   // The portions' owners (NvlsOptions::owner_positions).
-  const int owners = options.owner_positions.empty() ? g : static_cast<int>(options.owner_positions.size());
+  const int owners = options.owner_positions.empty() ? g : static_cast<int>(options.owner_positions.front().size());
   const double half = bytes / owners / 2;  // of a portion, on one tree
   const double nccl_piece =
       nccl_nvls_tree_chunk_bytes(options.tree_chunking, bytes, g) * options.tree_chunking.channels / 2.0;
@@ -260,7 +260,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
                            static_cast<std::size_t>(direction)];
         };
         auto owner = [&](int d) {
-          return domains[static_cast<std::size_t>(d)][kept_position(options.owner_positions, c)];
+          return domains[static_cast<std::size_t>(d)][kept_position(options.owner_positions, d, c)];
         };
         const int channel = 2 * c + t;  // the network tree's channel (channel shares)
         // 1. each domain's sum of the portion, at its owner.

@@ -135,11 +135,12 @@ struct NvlsOptions {
   // NVLSTree: one slice's transfers repeated (Schedule::repeats); false:
   // every slice written out (what expand() gives).
   bool pipelined = true;
-  // NVLSTree: the positions in each domain whose GPU owns a portion and
-  // sends it over the network (NCCL's NVLS heads, one per NIC); empty: every
-  // GPU. Failed NICs leave out the positions without one (ring.h
-  // networked_positions): fewer, larger portions.
-  std::vector<std::size_t> owner_positions;
+  // NVLSTree: per domain, the positions whose GPU owns a portion and sends
+  // it over the network (NCCL's NVLS heads, one per NIC), [d][c] for
+  // portion c, the same count in every domain; empty: every GPU. Failed
+  // NICs leave out the positions without one (ring.h network_entries):
+  // fewer, larger portions, each domain's owners at its own NICs.
+  std::vector<std::vector<std::size_t>> owner_positions;
 };
 
 // REQUIRES: ranks >= 1, bytes >= 0, 0 < efficiency <= 1.

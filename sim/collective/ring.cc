@@ -122,15 +122,13 @@ std::vector<std::size_t> networked_positions(const std::vector<int>& domain_of_r
   return kept;
 }
 
-std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank,
-                                                 const std::vector<char>& on_network, bool exit_needs_nic) {
+std::vector<std::vector<std::size_t>> network_entries(const std::vector<int>& domain_of_rank,
+                                                      const std::vector<char>& on_network, bool exit_needs_nic) {
   const auto members = group_by_domain(domain_of_rank);
-  if (members.size() == 1) return {identity(static_cast<int>(domain_of_rank.size()))};
+  if (members.size() < 2 || on_network.size() != domain_of_rank.size()) return {};
   auto networked = [&](const std::vector<int>& m, std::size_t k) {
-    return on_network.size() != domain_of_rank.size() || on_network[static_cast<std::size_t>(m[k % m.size()])];
+    return on_network[static_cast<std::size_t>(m[k % m.size()])] != 0;
   };
-  // Each domain's entry positions, in order: channel c enters every domain
-  // at its c-th (ring.h).
   std::vector<std::vector<std::size_t>> entries(members.size());
   std::size_t channels = members.front().size();
   for (std::size_t d = 0; d < members.size(); ++d) {
@@ -139,16 +137,26 @@ std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_
       if (networked(m, c) && (!exit_needs_nic || networked(m, c + m.size() - 1))) entries[d].push_back(c);
     channels = std::min(channels, entries[d].size());
   }
-  if (channels == 0) {  // no domain has a qualifying position: every one (its routes take stand-ins)
-    channels = members.front().size();
-    for (std::size_t d = 0; d < members.size(); ++d) {
-      channels = std::min(channels, members[d].size());
-      entries[d].resize(members[d].size());
-      std::iota(entries[d].begin(), entries[d].end(), std::size_t{0});
-    }
+  if (channels == 0) return {};
+  for (auto& e : entries) e.resize(channels);
+  return entries;
+}
+
+std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank,
+                                                 const std::vector<char>& on_network, bool exit_needs_nic) {
+  const auto members = group_by_domain(domain_of_rank);
+  if (members.size() == 1) return {identity(static_cast<int>(domain_of_rank.size()))};
+  // Channel c enters domain d at entries[d][c]; with none qualifying, at
+  // every position (its routes take stand-ins).
+  auto entries = network_entries(domain_of_rank, on_network, exit_needs_nic);
+  if (entries.empty()) {
+    std::size_t per_domain = members.front().size();
+    for (const auto& m : members) per_domain = std::min(per_domain, m.size());
+    entries.assign(members.size(), std::vector<std::size_t>(per_domain));
+    for (auto& e : entries) std::iota(e.begin(), e.end(), std::size_t{0});
   }
   std::vector<std::vector<int>> orders;
-  for (std::size_t c = 0; c < channels; ++c) {
+  for (std::size_t c = 0; c < entries.front().size(); ++c) {
     std::vector<int> order;
     for (std::size_t d = 0; d < members.size(); ++d) {
       const auto& m = members[d];

@@ -60,6 +60,15 @@ Schedule ring_allreduce_channels(int ranks, double bytes, const std::vector<std:
 // routes take stand-ins: topology::Network::stand_in_route).
 std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank,
                                                  const std::vector<char>& on_network = {}, bool exit_needs_nic = false);
+// Per domain (group_by_domain's order), the positions on the network, in
+// order (as rings_over_domains' test, with `exit_needs_nic`), each list cut
+// to the shortest one's length: channel c enters domain d at [d][c], and
+// trees and NVLSTree put their c-th head there (NCCL's graphs take each
+// node's own NICs). Empty when every rank is on the network
+// (`on_network` empty), when there is one domain, or when some domain has
+// no such position (callers use every position then, or refuse).
+std::vector<std::vector<std::size_t>> network_entries(const std::vector<int>& domain_of_rank,
+                                                      const std::vector<char>& on_network, bool exit_needs_nic);
 // For rings_over_domains' rings under PXN: per rank, the rank whose NIC its
 // sends to the next domain leave by, the channel's entry into its own
 // domain: the next of its domain's members (ranks in order, cyclically).
@@ -69,7 +78,7 @@ std::vector<int> ring_exit_relays(const std::vector<int>& domain_of_rank);
 // smallest domain's size - 1 but those off the network in some domain (as
 // rings_over_domains' test, with `exit_needs_nic`); none when none
 // qualifies or there is one domain (callers keep every position then, or
-// refuse). Trees, NVLSTree and CollNet keep their heads there.
+// refuse). CollNet keeps its rails there.
 std::vector<std::size_t> networked_positions(const std::vector<int>& domain_of_rank,
                                              const std::vector<char>& on_network, bool exit_needs_nic);
 Schedule ring_reducescatter(int ranks, double bytes, const RingOptions& options = {});

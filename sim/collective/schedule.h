@@ -319,5 +319,11 @@ std::vector<std::vector<int>> group_by_domain(const std::vector<int>& domain_of_
 inline std::size_t kept_position(const std::vector<std::size_t>& positions, int k) {
   return positions.empty() ? static_cast<std::size_t>(k) : positions[static_cast<std::size_t>(k)];
 }
+// The same per domain: domain d's k-th of `positions` (ring.h
+// network_entries); empty: k.
+inline std::size_t kept_position(const std::vector<std::vector<std::size_t>>& positions, int d, int k) {
+  return positions.empty() ? static_cast<std::size_t>(k)
+                           : positions[static_cast<std::size_t>(d)][static_cast<std::size_t>(k)];
+}
 
 }  // namespace collsim::collective

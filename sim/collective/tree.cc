@@ -55,8 +55,8 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
   const int nd = static_cast<int>(domains.size());
   std::size_t widest = 0;
   for (const auto& d : domains) widest = std::max(widest, d.size());
-  const int heads =
-      options.head_positions.empty() ? static_cast<int>(widest) : static_cast<int>(options.head_positions.size());
+  const int heads = options.head_positions.empty() ? static_cast<int>(widest)
+                                                   : static_cast<int>(options.head_positions.front().size());
   const int channels = 2 * heads;  // (head c, tree t) -> channel 2 c + t
   // Each slice of each channel goes up and down ranks - 1 edges.
   const double per_slice = 2.0 * channels * std::max(1, ranks - 1);
@@ -136,7 +136,7 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
         auto chain = [&](int d, int i) {
           const auto& m = domains[static_cast<std::size_t>(d)];
           const std::size_t g = m.size();
-          return m[(kept_position(options.head_positions, head) + static_cast<std::size_t>(i)) % g];
+          return m[(kept_position(options.head_positions, d, head) + static_cast<std::size_t>(i)) % g];
         };
         auto size = [&](int d) { return static_cast<int>(domains[static_cast<std::size_t>(d)].size()); };
 

@@ -77,12 +77,14 @@ struct TreeOptions {
   // without holding slices x transfers; false: every slice written out (the
   // same transfers in the same order as expand() gives).
   bool pipelined = true;
-  // The positions in each domain whose GPU heads a pair of channels (the
-  // GPU that crosses the network for them); empty: every position of the
-  // widest domain. Failed NICs leave out the positions without one
-  // (ring.h networked_positions), as NCCL's trees take its ring graph's
-  // channels and with them the NICs it sees.
-  std::vector<std::size_t> head_positions;
+  // Per domain, the positions whose GPU heads a pair of channels (the GPU
+  // that crosses the network for them), [d][c] for channel pair c, the same
+  // count in every domain; empty: every position of the widest domain.
+  // Failed NICs leave out the positions without one (ring.h
+  // network_entries), as NCCL's trees take each node's graph and with it
+  // the NICs it sees: a tree edge between two domains' c-th heads changes
+  // rails where their NICs sit at different positions.
+  std::vector<std::vector<std::size_t>> head_positions;
 };
 
 // parent[r] (-1 for the root) of the binary tree over ranks 0..p-1.
