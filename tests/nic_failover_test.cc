@@ -139,11 +139,27 @@ TEST(NicFailover, AStepsRingRunsOnTheNicsLeft) {
 // graph holds that NIC once: one channel, not two. On the generated 10-node
 // cluster (4 PCIe switches of 2 GPUs and 2 NICs per node) the ring keeps 7
 // x 47 GB/s with n0nic3 down; with both GPUs' channels on n0nic2 it was
-// held to half a NIC per channel (188).
+// held to half a NIC per channel (188). With n2nic5 down too, the channels
+// between nodes 0 to 2 change rails through the fabric's spines (one leaf
+// per rail, 1:1): 7 x 47 again.
 TEST(NicFailover, ASiblingsNicCarriesOneChannel) {
-  const std::string cluster = "-t tests/validation/topologies/h100-ib400-10node.yaml ";
-  const double busbw = collective_busbw(cluster + "--op allreduce --algo ring -b 4G -e 4G --fail device=n0nic3");
-  EXPECT_NEAR(busbw / (7 * kNicGBps), 1.0, 0.02);
+  const std::string cluster = "-t tests/validation/topologies/h100-ib400-10node.yaml --op allreduce --algo ring ";
+  const double one = collective_busbw(cluster + "-b 4G -e 4G --fail device=n0nic3");
+  EXPECT_NEAR(one / (7 * kNicGBps), 1.0, 0.02);
+  const double two = collective_busbw(cluster + "-b 4G -e 4G --fail device=n0nic3 --fail device=n2nic5");
+  EXPECT_NEAR(two / (7 * kNicGBps), 1.0, 0.02);
+}
+
+// A healthy cluster keeps PXN's routes whatever the placement: the ring's
+// hops leave by the entry GPU's NIC only where NICs are missing.
+TEST(NicFailover, HealthyRingsKeepPxnsRoutes) {
+  const std::string ring = "collective " + kFourNodes + "--op allreduce --algo ring -b 1M -e 1M -vv ";
+  const auto healthy = testing::run_collsim(ring + "--placement gpus:0-3,12-15,16-19,28-31");
+  ASSERT_EQ(healthy.exit_code, 0) << healthy.err;
+  EXPECT_EQ(healthy.err.find("leaves through the NIC of"), std::string::npos) << healthy.err;
+  const auto failed = testing::run_collsim(ring + "--fail device=n0nic3 --fail device=n2nic5");
+  ASSERT_EQ(failed.exit_code, 0) << failed.err;
+  EXPECT_NE(failed.err.find("leaves through the NIC of"), std::string::npos);
 }
 
 // All-to-all, one NIC down (NIC-bound: the bandwidth part is the busiest

@@ -89,7 +89,10 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
                                   : 0;
     auto rail_aligned = [channels, keep_nic, nccl_channels, &orders, &params, op, ranks, bytes](Schedule s) {
       s.pxn_between_domains = channels && keep_nic;
-      if (s.pxn_between_domains && params.pxn) s.exit_relay = ring_exit_relays(params.domain_of_rank);
+      // Only where NICs are missing (healthy, PXN's relay is the entry GPU on
+      // every template; a placement whose rank order is not the NICs' keeps it).
+      if (s.pxn_between_domains && params.pxn && !params.rank_on_network.empty())
+        s.exit_relay = ring_exit_relays(params.domain_of_rank);
       if (nccl_channels > 0) {
         s.ring_net_cap_Bps =
             params.ring_channel_net_Bps * nccl_channels / static_cast<double>(std::max<std::size_t>(1, orders.size()));

@@ -45,8 +45,9 @@ Schedule ring_allreduce_channels(int ranks, double bytes, const std::vector<std:
 // every channel and all NICs carry traffic. A single domain gives the one
 // identity ring. `domain_of_rank[r]` is any id shared by ranks of a domain.
 // `on_network[r]` (empty: every rank) says whether rank r's GPU has a NIC
-// with a live port. A channel enters a domain at a GPU on the network and
-// leaves it through that GPU's NIC (PXN: Schedule::pxn_between_domains and
+// with a live port and is the first rank on it (engine/nccl_system.h
+// nic_owners). A channel enters a domain at such a GPU and leaves it
+// through that GPU's NIC (PXN: Schedule::pxn_between_domains and
 // exit_relay); with `exit_needs_nic` (no PXN back to the entry's NIC) the
 // GPU before the entry must be on the network too. As NCCL's ring graph,
 // searched per node through the NICs it sees: channel c enters each domain

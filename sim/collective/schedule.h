@@ -128,11 +128,12 @@ struct Schedule {
   // to another domain takes Network::p2p_route, over NVLink to the GPU on
   // the receiver's rail and out of its NIC.
   bool pxn_between_domains = false;
-  // With it and PXN on (rings, ring.h ring_exit_relays): per rank, the rank
+  // With it and PXN on, where some rank has no NIC of its own (rings, ring.h
+  // ring_exit_relays; AlgoParams::rank_on_network): per rank, the rank
   // whose NIC its sends to another domain leave by, its channel's entry
   // into its own domain (Network::exit_route); empty: Network::p2p_route's
-  // relay, the GPU on the receiver's rail. The two differ only where
-  // domains lost NICs at different positions.
+  // relay, the GPU on the receiver's rail. The two differ where domains
+  // lost NICs at different positions.
   std::vector<int> exit_relay;
   std::vector<Transfer> transfers;  // topologically ordered: deps point backwards
   // Compact form (rings): when not empty, `transfers` is empty and the
@@ -314,8 +315,8 @@ ChunkPieces chunk_pieces(double bytes, double chunk_bytes, int max_pieces);
 // Ranks grouped by domain id: ranks in rank order inside a group, groups in
 // order of their first rank.
 std::vector<std::vector<int>> group_by_domain(const std::vector<int>& domain_of_rank);
-// The k-th of `positions`, the positions in each domain that keep a channel
-// or head (ring.h networked_positions); empty: every position, so k itself.
+// The k-th of `positions`, the positions kept in every domain (CollNet's
+// rails, ring.h networked_positions); empty: every position, so k itself.
 inline std::size_t kept_position(const std::vector<std::size_t>& positions, int k) {
   return positions.empty() ? static_cast<std::size_t>(k) : positions[static_cast<std::size_t>(k)];
 }

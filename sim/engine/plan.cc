@@ -257,8 +257,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           cap_network_only
               ? collective::nvls_tree_protocol_cap_Bps(model, domains, widest, s.ranks, options.nccl)
               : collective::tree_protocol_cap_Bps(protocol, model, domains, widest, options.nccl, host_cpu);
-      // tree.h: two channels per GPU of the widest domain; nvls.h: each GPU's
-      // portion on two trees.
+      // Per channel (tree.h: two per GPU of the widest domain; nvls.h: each
+      // GPU's portion on two trees); fewer heads, fewer NICs: fewer channels.
       const int channels = 2 * widest;
       if (cap > 0 && channels > 0) {
         protocol_cap =

@@ -212,7 +212,8 @@ class Network {
   // channel's entry there (collective::Schedule::exit_relay):
   // exit_via(src, exit, dst) is `exit` when that is not p2p_route's relay,
   // is not src, both it and dst are on the network and the route through
-  // it exists; else -1, and the hop takes p2p_route.
+  // it exists; else -1, and the hop takes p2p_route. It does not check
+  // PXN: callers ask only with it on (the exit is reached over NVLink).
   // exit_route(src, exit, dst) is then route(src, exit) and route(exit,
   // dst): over NVLink, out of exit's NIC and across to dst's, through the
   // fabric's spines when their rails differ (NCCL's ring graph keeps each
