@@ -34,6 +34,14 @@ std::vector<int> identity(int p) {
 
 Schedule empty_ring(const char* op, int ranks, double bytes) { return empty_schedule(op, "ring", ranks, bytes, ranks); }
 
+// Whether a channel may enter the domain of members `m` at position c: its
+// GPU on the network, and with `exit_needs_nic` the one before it too
+// (ring.h rings_over_domains). REQUIRES: on_network has every rank.
+bool can_enter(const std::vector<int>& m, std::size_t c, const std::vector<char>& on_network, bool exit_needs_nic) {
+  auto on = [&](std::size_t k) { return on_network[static_cast<std::size_t>(m[k % m.size()])] != 0; };
+  return on(c) && (!exit_needs_nic || on(c + m.size() - 1));
+}
+
 }  // namespace
 
 Schedule ring_allreduce(int ranks, double bytes, const RingOptions& options) {
@@ -110,13 +118,11 @@ std::vector<std::size_t> networked_positions(const std::vector<int>& domain_of_r
   const auto members = group_by_domain(domain_of_rank);
   std::size_t per_domain = members.empty() ? domain_of_rank.size() : members.front().size();
   for (const auto& m : members) per_domain = std::min(per_domain, m.size());
-  auto networked = [&](const std::vector<int>& m, std::size_t k) {
-    return on_network.size() != domain_of_rank.size() || on_network[static_cast<std::size_t>(m[k % m.size()])];
-  };
+  const bool every = on_network.size() != domain_of_rank.size();
   std::vector<std::size_t> kept;
   for (std::size_t c = 0; c < per_domain && members.size() > 1; ++c) {
     bool keep = true;
-    for (const auto& m : members) keep = keep && networked(m, c) && (!exit_needs_nic || networked(m, c + m.size() - 1));
+    for (const auto& m : members) keep = keep && (every || can_enter(m, c, on_network, exit_needs_nic));
     if (keep) kept.push_back(c);
   }
   return kept;
@@ -126,15 +132,12 @@ std::vector<std::vector<std::size_t>> network_entries(const std::vector<int>& do
                                                       const std::vector<char>& on_network, bool exit_needs_nic) {
   const auto members = group_by_domain(domain_of_rank);
   if (members.size() < 2 || on_network.size() != domain_of_rank.size()) return {};
-  auto networked = [&](const std::vector<int>& m, std::size_t k) {
-    return on_network[static_cast<std::size_t>(m[k % m.size()])] != 0;
-  };
   std::vector<std::vector<std::size_t>> entries(members.size());
   std::size_t channels = members.front().size();
   for (std::size_t d = 0; d < members.size(); ++d) {
     const auto& m = members[d];
     for (std::size_t c = 0; c < m.size(); ++c)
-      if (networked(m, c) && (!exit_needs_nic || networked(m, c + m.size() - 1))) entries[d].push_back(c);
+      if (can_enter(m, c, on_network, exit_needs_nic)) entries[d].push_back(c);
     channels = std::min(channels, entries[d].size());
   }
   if (channels == 0) return {};
