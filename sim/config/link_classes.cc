@@ -107,10 +107,10 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // after seeing it).
       // RoCE (ethernet) keeps the earlier rate of 20 GB/s and no message
       // cost: the only RoCE curves found run Google's gIB plugin (Cloud
-      // A4, more-curves.yaml), whose all-gather reaches 363-366 GB/s where
-      // collsim stops at 320 (its environment is reported by users to set
-      // 4 queue pairs, which the source does not state), and which the
-      // InfiniBand cost makes worse (12.7% to 21.7% mean |error|).
+      // A4, more-curves.yaml), whose all-gather reaches 363-366 GB/s, NIC-
+      // bound under the 4 queue pairs its environment sets (Google's A4
+      // blueprint), and which the InfiniBand cost made worse with one
+      // queue pair (12.7% to 21.7% mean |error|).
       {"infiniband", 0.94, 0, 0, 0, 0, 0, 2.5e-6, 8e-6, 23.5, 7e-6},
       {"ethernet", 0.94, 0, 0, 0, 0, 0, 2.5e-6, 12e-6, 20.0},
       // AWS EFA: one EFA NIC carries about 0.89 of its line rate in NCCL.
