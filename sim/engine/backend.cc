@@ -11,6 +11,13 @@
 
 namespace collsim::engine {
 
+const std::vector<int>& connection_route(const topology::Network& network, const collective::Schedule& s, int src,
+                                         int via, int dst) {
+  if (via >= 0) return network.exit_route(src, via, dst);
+  return s.point_to_point || s.pxn_between_domains || network.needs_stand_in(src, dst) ? network.p2p_route(src, dst)
+                                                                                       : network.route(src, dst);
+}
+
 collective::HopKind hop_kind(const topology::Network& network, const std::vector<int>& route) {
   collective::HopKind kind = collective::HopKind::kNvlink;
   // A network hop: a link of a scale-out class, or one that leaves a NIC

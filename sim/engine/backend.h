@@ -77,6 +77,15 @@ class Backend {
 // link (infiniband, ethernet), else PCIe if any link is, else NVLink.
 collective::HopKind hop_kind(const topology::Network& network, const std::vector<int>& route);
 
+// The route a connection of `s` takes from GPU endpoint `src` to `dst`:
+// out of the NIC of `via` when that is a GPU (Network::exit_via of the
+// sender's Schedule::exit_relay; -1: none, Network::exit_route), else
+// Network::p2p_route (PXN's relay or a stand-in's NIC) for point-to-point
+// messages, rings between domains and GPUs off the network, else the
+// direct route. make_plan and the step's cost of calls both route by it.
+const std::vector<int>& connection_route(const topology::Network& network, const collective::Schedule& s, int src,
+                                         int via, int dst);
+
 // "simgrid" (flow-level, max-min fair sharing) or "analytical" (closed form,
 // analytical_backend.h). Error for an unknown name.
 Expected<std::unique_ptr<Backend>> make_backend(const std::string& name);

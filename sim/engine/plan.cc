@@ -304,8 +304,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const auto [index, inserted] = route_index.try_emplace(key, static_cast<int>(plan.routes.size()));
       const int route_at = *index;
       if (inserted) {
-        const auto& found = via >= 0 ? network.exit_route(src, via, dst)
-                                     : (relayed ? network.p2p_route(src, dst) : network.route(src, dst));
+        const auto& found = connection_route(network, s, src, via, dst);
         if (found.empty()) {  // the plan stops here
           return make_error(network.no_route_message(src, dst));
         }

@@ -256,10 +256,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
         const int a = endpoint(src), b = endpoint(dst);
         const auto at = static_cast<std::size_t>(src);
         const int via = at < s.exit_relay.size() ? network.exit_via(a, endpoint(s.exit_relay[at]), b) : -1;
-        const auto& route = via >= 0 ? network.exit_route(a, via, b)
-                            : s.point_to_point || s.pxn_between_domains || network.needs_stand_in(a, b)
-                                ? network.p2p_route(a, b)
-                                : network.route(a, b);
+        const auto& route = engine::connection_route(network, s, a, via, b);
         const auto costs = collective::protocol_costs(s.latency_family, protocol, engine::hop_kind(network, route));
         for (int l : route) {
           auto [it, fresh] = canon_id.try_emplace(l, static_cast<int>(links.size()));
