@@ -1,6 +1,7 @@
 // Finite buffers (issue 16 item 5): a connection keeps NCCL's buffer in
 // flight, so over a long link it moves at most window / round trip, round
-// trip = 2 x the route's latency + the protocol's step latencies
+// trip = 2 x the route's latency + the protocol's step latencies, and an
+// NCCL ring's Simple connection its channels' slots per cycle
 // (engine/plan.h). Both backends, against the closed form.
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 #include "sim/collective/protocol.h"
 #include "sim/collective/schedule.h"
 #include "sim/engine/backend.h"
+#include "sim/engine/plan.h"
 #include "test_support.h"
 
 namespace collsim::engine {
@@ -85,6 +87,59 @@ TEST(FiniteBuffers, ARingStepUnderLl128PaysItsRingStepLatencyInTheRoundTrip) {
   const double rate = std::min(50e9, 4915200.0 / (2 * 500e-6 + step));
   expect_time(far_pair("500us"), one_transfer(Protocol::kLL128, "ring"),
               costs.launch_latency_s + 500e-6 + step + 1e9 * 128 / 120 / rate);
+}
+
+// NCCL's Simple slots (engine/plan.h simple_ring_slot_rate_Bps), by hand:
+// 4 slices a channel, each half of min(chunk = buffer / 2, step), held for
+// the data's step, the credit's way back and the slice's arrival and drain.
+TEST(FiniteBuffers, SimpleRingSlotsHoldHalfAChunkForARoundTrip) {
+  // 8 MiB steps under the 4 MiB buffer: 1 MiB slices; 2 channels share 44.5
+  // GB/s (22.25 each); 71 us out, 57 us back: 128 + 2 x 47.13 = 222.25 us,
+  // 2 x 4 x 1 MiB / 222.25 us = 37.74 GB/s.
+  using detail::simple_ring_slot_rate_Bps;
+  const double full = simple_ring_slot_rate_Bps(8388608, 2, 4194304, 71e-6, 57e-6, 44.5e9);
+  EXPECT_NEAR(full, 2 * 4 * 1048576 / (128e-6 + 2 * 1048576 / 22.25e9), 1);
+  EXPECT_NEAR(full / 1e9, 37.74, 0.01);
+  // A 256 KiB step fills each slice with 128 KiB: 4 x 128 KiB a channel.
+  EXPECT_NEAR(simple_ring_slot_rate_Bps(262144, 2, 4194304, 71e-6, 57e-6, 44.5e9),
+              2 * 4 * 131072 / (128e-6 + 2 * 131072 / 22.25e9), 1);
+  // NCCL_BUFFSIZE=8M: 2 MiB slices, more than the link.
+  EXPECT_GT(simple_ring_slot_rate_Bps(8388608, 2, 8388608, 71e-6, 57e-6, 44.5e9), 44.5e9);
+  // Nothing to cap without bytes, channels, a buffer or a rate.
+  EXPECT_EQ(simple_ring_slot_rate_Bps(0, 2, 4194304, 71e-6, 57e-6, 44.5e9), 0);
+  EXPECT_EQ(simple_ring_slot_rate_Bps(8388608, 0, 4194304, 71e-6, 57e-6, 44.5e9), 0);
+  EXPECT_EQ(simple_ring_slot_rate_Bps(8388608, 2, 4194304, 71e-6, 57e-6, 0), 0);
+}
+
+// A ring's transfer under Simple takes the slots' cap in place of the
+// window (both backends): over the 1 us cable a 64 KiB step per channel
+// (32 KiB slices) on 2 channels, 25 GB/s each, goes out in 1 + 14 us
+// (NCCL's Simple network step) and its credit back in 1 us (no fabric step
+// latency on this class); an 8 MiB step is not capped there. Over 100 km the
+// slots of both channels move more than one buffer per round trip
+// (window_rate_Bps's single connection). LL128 keeps its window.
+TEST(FiniteBuffers, ASimpleRingTransferMovesItsChannelsSlotsPerCycle) {
+  const auto costs =
+      collective::protocol_costs(collective::LatencyFamily::kRing, Protocol::kSimple, collective::HopKind::kNet);
+  ASSERT_DOUBLE_EQ(costs.step_latency_s, 14e-6);
+  auto ring = [](Protocol protocol, double step) {
+    auto s = one_transfer(protocol, "ring");
+    s.ring_channel_step_bytes = step;
+    s.ring_channels_per_transfer = 2;
+    return s;
+  };
+  const double small = 2 * 4 * 32768 / (15e-6 + 1e-6 + 2 * 32768 / 25e9);
+  EXPECT_NEAR(small / 1e9, 14.08, 0.01);
+  expect_time(far_pair("1us"), ring(Protocol::kSimple, 65536), costs.launch_latency_s + 15e-6 + 1e9 / small);
+  expect_time(far_pair("1us"), ring(Protocol::kSimple, 8388608), costs.launch_latency_s + 15e-6 + 1e9 / 50e9);
+  const double far = 2 * 4 * 1048576 / (514e-6 + 500e-6 + 2 * 1048576 / 25e9);
+  EXPECT_GT(far, 4194304 / (2 * 500e-6 + 14e-6));
+  expect_time(far_pair("500us"), ring(Protocol::kSimple, 8388608), costs.launch_latency_s + 514e-6 + 1e9 / far);
+  const auto ll128 =
+      collective::protocol_costs(collective::LatencyFamily::kRing, Protocol::kLL128, collective::HopKind::kNet);
+  const double step = ll128.step_latency_s + 8e-6;
+  expect_time(far_pair("500us"), ring(Protocol::kLL128, 65536),
+              ll128.launch_latency_s + 500e-6 + step + 1e9 * 128 / 120 / std::min(50e9, 4915200.0 / (1e-3 + step)));
 }
 
 }  // namespace

@@ -84,23 +84,27 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     const bool channels = orders.size() > 1 || (domains.size() > 1 && per_domain > 1);
     // NCCL's ring channels (nccl_ring_channels) shared out over these,
     // each at most one NCCL channel's rate through the network.
-    const int nccl_channels = params.nccl_system.nodes > 1 && params.ring_channel_net_Bps > 0
-                                  ? nccl_ring_channels(params.nccl_system, params.nccl)
-                                  : 0;
-    auto rail_aligned = [channels, keep_nic, nccl_channels, &orders, &params, op, ranks, bytes](Schedule s) {
+    const int all_channels = params.nccl_system.nodes > 1 ? nccl_ring_channels(params.nccl_system, params.nccl) : 0;
+    const int nccl_channels = params.ring_channel_net_Bps > 0 ? all_channels : 0;
+    auto rail_aligned = [channels, keep_nic, all_channels, nccl_channels, &orders, &params, op, ranks,
+                         bytes](Schedule s) {
       s.pxn_between_domains = channels && keep_nic;
       // Only where NICs are missing (healthy, PXN's relay is the entry GPU on
       // every template; a placement whose rank order is not the NICs' keeps it).
       if (s.pxn_between_domains && params.pxn && !params.rank_on_network.empty())
         s.exit_relay = ring_exit_relays(params.domain_of_rank);
+      // Every step of a ring all-reduce, reduce-scatter or all-gather moves
+      // each rank's S / ranks, split over the channels. Broadcast and reduce
+      // (chains of other chunk steps) keep their rates: not measured.
+      const bool stepped = op == Op::kAllReduce || op == Op::kReduceScatter || op == Op::kAllGather;
+      if (all_channels > 0 && stepped) {
+        s.ring_channel_step_bytes = bytes / std::max(1, ranks) / all_channels;
+        s.ring_channels_per_transfer = all_channels / static_cast<double>(std::max<std::size_t>(1, orders.size()));
+      }
       if (nccl_channels > 0) {
         s.ring_net_cap_Bps =
             params.ring_channel_net_Bps * nccl_channels / static_cast<double>(std::max<std::size_t>(1, orders.size()));
-        // Every step of a ring all-reduce, reduce-scatter or all-gather moves
-        // each rank's S / ranks, split over the channels. Broadcast and reduce
-        // (chains of other chunk steps) keep the rate alone: not measured.
-        if (op == Op::kAllReduce || op == Op::kReduceScatter || op == Op::kAllGather) {
-          s.ring_channel_step_bytes = bytes / std::max(1, ranks) / nccl_channels;
+        if (stepped) {
           s.ring_channel_Bps = params.ring_channel_net_Bps;
           s.ring_channel_msg_cost_s = params.ring_channel_msg_cost_s;
         }

@@ -122,6 +122,12 @@ struct Schedule {
   double ring_channel_step_bytes = 0;
   double ring_channel_Bps = 0;
   double ring_channel_msg_cost_s = 0;
+  // The NCCL ring channels one transfer of a ring across nodes stands for
+  // (nccl_ring_channels over the schedule's channels), with
+  // ring_channel_step_bytes set for every ring all-reduce, reduce-scatter
+  // and all-gather across nodes: what Simple's slots need
+  // (engine/plan.h simple_ring_slot_rate_Bps); 0 = not such a ring.
+  double ring_channels_per_transfer = 0;
   // Rings across NVLink domains that keep their rail (NCCL's ring graph
   // with crossNic 0, reached by PXN; nccl_tuner.h rings_keep_their_nic):
   // each channel leaves a node through the NIC it entered by, so a transfer

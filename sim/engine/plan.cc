@@ -337,7 +337,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
             s.ring_channel_msg_cost_s);
         net_cap *= rate / s.ring_channel_Bps;
       }
-      const TransferTiming timing = transfer_timing(f, costs, protocol, net_cap);
+      const RingSlots slots{s.ring_channel_step_bytes, s.ring_channels_per_transfer};
+      const TransferTiming timing =
+          transfer_timing(f, costs, protocol, net_cap, s.ring_channels_per_transfer > 0 ? &slots : nullptr);
       int host = dst, route_id = route_at;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:

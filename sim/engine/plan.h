@@ -187,11 +187,47 @@ RouteFacts join(const RouteFacts& a, const RouteFacts& b);
 // message, ring_net_cap_Bps x the protocol's payload share for a ring
 // channel; 0 = none), as
 // make_plan resolves every transfer.
+// A ring transfer across nodes under Simple takes its cap from NCCL's slots
+// (simple_ring_slot_rate_Bps) instead of window_rate_Bps, given `slots`.
 struct TransferTiming {
   double latency_s = 0, max_rate_Bps = 0;
 };
+struct RingSlots {
+  double step_bytes = 0, channels = 0;  // collective::Schedule::ring_channel_step_bytes, ring_channels_per_transfer
+};
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
-                               collective::Protocol protocol, double net_cap_Bps = 0);
+                               collective::Protocol protocol, double net_cap_Bps = 0, const RingSlots* slots = nullptr);
+
+// What an NCCL ring's connection across the network moves under Simple,
+// whose slots hold less than its buffer while a channel's step is small.
+// Each channel keeps 4 slices in flight: NCCL_STEPS = 8 slots of
+// NCCL_BUFFSIZE / 8, a slice taking SLICESTEPS = 2 of them
+// (src/include/collectives.h). A slice is half of a chunk, and a chunk is
+// CHUNKSTEPS = 4 slots or, when less is left of the channel's part, what is
+// left (src/device/all_gather.h, all_reduce.h, reduce_scatter.h: nelem =
+// min(chunk, rest)), so a ring step of `step_bytes` per channel fills each
+// slice with min(buffer / 2, step) / 2. The receiver's proxy posts a slot
+// again only once its GPU has drained it (src/transport/net.cc
+// recvProxyProgress: posted < done + NCCL_STEPS), and the sender writes
+// into it only once that post has reached it, so a slice's slot is held
+// for the data's network step, the slice's arrival and drain at one
+// channel's rate r, and the post's way back:
+//   cycle = data latency + credit latency + 2 x slice / r,
+//   one channel <= 4 x slice / cycle,
+// and the transfer moves at most `channels` x that. `data_latency_s` is the
+// transfer's latency (route, protocol and fabric step latencies);
+// `credit_latency_s` the route's and the fabric's own step latency (the
+// link class's step_latency: a posted receive is a message through the
+// network and its plugin, but not a Simple data step, so NCCL's protocol
+// latency is not paid twice); `rate_Bps` what the transfer's channels share
+// (r = rate / channels); `window_bytes` NCCL_BUFFSIZE. With full slots this
+// is window_rate_Bps's window over a round trip that also counts the
+// slice's own time. LL and LL128 are not capped so: their GPU reads lines
+// as they land (a flag in every line) and waits for no completion.
+// Returns 0 (no cap) when the bytes, channels, window or rate are not
+// positive.
+double simple_ring_slot_rate_Bps(double step_bytes, double channels, double window_bytes, double data_latency_s,
+                                 double credit_latency_s, double rate_Bps);
 
 // A route's rate under a transfer's cap (PlannedTransfer::max_rate_Bps; 0 = none).
 inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {

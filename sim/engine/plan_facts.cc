@@ -78,8 +78,16 @@ RouteFacts join(const RouteFacts& a, const RouteFacts& b) {
                     std::max(a.step_s, b.step_s), std::max(a.ring_step_s, b.ring_step_s)};
 }
 
+double simple_ring_slot_rate_Bps(double step_bytes, double channels, double window_bytes, double data_latency_s,
+                                 double credit_latency_s, double rate_Bps) {
+  if (!(step_bytes > 0) || !(channels > 0) || !(window_bytes > 0) || !(rate_Bps > 0)) return 0;
+  const double slice = std::min(window_bytes / 2, step_bytes) / 2;
+  const double cycle = data_latency_s + credit_latency_s + 2 * slice / (rate_Bps / channels);
+  return channels * 4 * slice / cycle;
+}
+
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
-                               collective::Protocol protocol, double net_cap_Bps) {
+                               collective::Protocol protocol, double net_cap_Bps, const RingSlots* slots) {
   const bool net = route.kind == collective::HopKind::kNet;
   // The fabric's own step latency (a link class's step_latency: EFA), once
   // per network step of an NCCL protocol: the largest along the route
@@ -88,15 +96,22 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
   // (config::LinkClassSpec::ring_step_latency_s).
   const double fabric_step_s =
       net && protocol != collective::Protocol::kNone ? route.step_s + (costs.ring_step ? route.ring_step_s : 0) : 0;
-  double max_rate =
-      net ? window_rate_Bps(costs.window_bytes, route.latency_s, costs.step_latency_s + fabric_step_s) : 0;
+  const double latency = route.latency_s + costs.step_latency_s + fabric_step_s;
+  double max_rate = 0;
+  if (net && slots && protocol == collective::Protocol::kSimple) {
+    const double rate = net_cap_Bps > 0 ? std::min(route.rate_Bps, net_cap_Bps) : route.rate_Bps;
+    max_rate = simple_ring_slot_rate_Bps(slots->step_bytes, slots->channels, costs.window_bytes, latency,
+                                         route.latency_s + route.step_s, rate);
+  } else if (net) {
+    max_rate = window_rate_Bps(costs.window_bytes, route.latency_s, costs.step_latency_s + fabric_step_s);
+  }
   // The NCCL channels a transfer stands for, through the network, in wire
   // bytes.
   if (net && protocol != collective::Protocol::kNone && net_cap_Bps > 0) {
     const double channels = net_cap_Bps / costs.payload_fraction;
     max_rate = max_rate > 0 ? std::min(max_rate, channels) : channels;
   }
-  return TransferTiming{route.latency_s + costs.step_latency_s + fabric_step_s, max_rate};
+  return TransferTiming{latency, max_rate};
 }
 
 const std::vector<int>& rank_map_of(const RunOptions& options, std::size_t si) {
