@@ -90,8 +90,9 @@ TEST(FiniteBuffers, ARingStepUnderLl128PaysItsRingStepLatencyInTheRoundTrip) {
 }
 
 // NCCL's Simple slots (engine/plan.h simple_ring_slot_rate_Bps), by hand:
-// 4 slices a channel, each half of min(chunk = buffer / 2, step), held for
-// the data's step, the credit's way back and the slice's arrival and drain.
+// 4 slices a channel, each half of min(chunk = buffer / 2, step) but at
+// least buffer / 128, held for the data's step, the credit's way back and
+// the slice's arrival and drain.
 TEST(FiniteBuffers, SimpleRingSlotsHoldHalfAChunkForARoundTrip) {
   // 8 MiB steps under the 4 MiB buffer: 1 MiB slices; 2 channels share 44.5
   // GB/s (22.25 each); 71 us out, 57 us back: 128 + 2 x 47.13 = 222.25 us,
@@ -103,6 +104,13 @@ TEST(FiniteBuffers, SimpleRingSlotsHoldHalfAChunkForARoundTrip) {
   // A 256 KiB step fills each slice with 128 KiB: 4 x 128 KiB a channel.
   EXPECT_NEAR(simple_ring_slot_rate_Bps(262144, 2, 4194304, 71e-6, 57e-6, 44.5e9),
               2 * 4 * 131072 / (128e-6 + 2 * 131072 / 22.25e9), 1);
+  // A 16 KiB step is below a slice's floor (4 MiB / 128 = 32 KiB): one slice
+  // carries the whole chunk, so its slot is held for 2 x 16 KiB / r.
+  EXPECT_NEAR(simple_ring_slot_rate_Bps(16384, 2, 4194304, 71e-6, 57e-6, 44.5e9),
+              2 * 2 * 16384 / (128e-6 + 2 * 16384 / 22.25e9), 1);
+  // Half a channel per transfer: half a channel's slots, at the route's rate.
+  EXPECT_NEAR(simple_ring_slot_rate_Bps(262144, 0.5, 4194304, 71e-6, 57e-6, 44.5e9),
+              0.5 * 4 * 131072 / (128e-6 + 2 * 131072 / 44.5e9), 1);
   // NCCL_BUFFSIZE=8M: 2 MiB slices, more than the link.
   EXPECT_GT(simple_ring_slot_rate_Bps(8388608, 2, 8388608, 71e-6, 57e-6, 44.5e9), 44.5e9);
   // Nothing to cap without bytes, channels, a buffer or a rate.

@@ -118,6 +118,35 @@ TEST(NcclRingChannels, MessagesFollowNcclsSlicesAndSlots) {
               2097152 / (2097152 / 20e9 + 5e-6), 1);
 }
 
+// Where a Simple ring's step per channel is below its chunk, NCCL's slots
+// hold only what the step puts in them (engine/plan.h
+// simple_ring_slot_rate_Bps). On 2 p5 nodes under AWS's 8 MiB buffer, a 256
+// MiB all-gather moves 256 MiB / 16 ranks / 16 channels = 1 MiB a channel a
+// step: 512 KiB slices, held 14 + 55 + 55 us (plus the route's) and 2 x 512
+// KiB at 22.25 GB/s, 2 channels to a NIC: at most 8 x 2 x 2 x 1 MiB / cycle
+// of busbw, the ring's latencies taking up to 12% more. All-reduce and
+// reduce-scatter move the same 1 MiB a step; 4 nodes at 512 MiB too. From
+// 4 MiB a step (1 GiB) the slots are full and the NICs bind. Both backends.
+TEST(NcclRingChannels, SimpleSlotsHoldWhatAStepPutsInThem) {
+  const double cycle = 124e-6 + 2 * 524288 / 22.25e9;
+  const double slots = 8 * 2 * 2 * 1048576 / cycle / 1e9;  // 196.1 GB/s
+  auto busbw = [](int nodes, const char* op, const char* size, const char* backend) {
+    return testing::collective_busbw(std::string("-t tests/validation/topologies/h100-p5-efa-") +
+                                     std::to_string(nodes) + "node.yaml --algo ring --proto Simple --op " + op +
+                                     " -b " + size + " -e " + size + " --backend " + backend);
+  };
+  for (const char* backend : {"analytical", "simgrid"}) {
+    for (const char* op : {"allgather", "reducescatter", "allreduce"}) {
+      const double b = busbw(2, op, "256M", backend);
+      EXPECT_LE(b, slots) << op << " " << backend;
+      EXPECT_GE(b, 0.88 * slots) << op << " " << backend;
+    }
+    EXPECT_NEAR(busbw(4, "allgather", "512M", backend), busbw(2, "allgather", "256M", backend), 0.05 * slots)
+        << backend;
+    EXPECT_GT(busbw(2, "allgather", "2G", backend), 0.97 * 8 * 50 * 0.89) << backend;
+  }
+}
+
 // Time of an op at `bytes` from its busbw (nccl-tests: all-gather and
 // reduce-scatter busbw = S / t x (p - 1) / p; all-reduce twice that).
 double op_time_s(double bytes, int ranks, double busbw_GBps, bool allreduce) {
@@ -154,8 +183,8 @@ TEST(NcclRingChannels, PlateauIsChannelsPerNicTimesTheirRate) {
   // channels x 4 MiB a cycle of 14 + 55 + 55 us and 2 x 1 MiB at 22.25 GB/s
   // (engine/plan.h simple_ring_slot_rate_Bps; the route's own microsecond
   // and the ring's steps within 3%). AWS's plugin sets NCCL_BUFFSIZE=8M on
-  // every EFA platform (aws-ofi-nccl src/platform-aws.cpp): 2 MiB slices,
-  // and the NICs' 8 x 400 Gb/s x 0.89 bind.
+  // p4d, p5 and p6 (aws-ofi-nccl src/platform-aws.cpp): 2 MiB slices, and
+  // the NICs' 8 x 400 Gb/s x 0.89 bind.
   EXPECT_NEAR(ring_busbw(4, "--set link_classes.infiniband.qp_bw=10 --set link_classes.infiniband.qp_msg_cost=0us"),
               160, 160 * 0.01);
   EXPECT_NEAR(ring_busbw(4, "", "ethernet"), 320, 320 * 0.01);

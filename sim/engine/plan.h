@@ -202,30 +202,36 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
 // whose slots hold less than its buffer while a channel's step is small.
 // Each channel keeps 4 slices in flight: NCCL_STEPS = 8 slots of
 // NCCL_BUFFSIZE / 8, a slice taking SLICESTEPS = 2 of them
-// (src/include/collectives.h). A slice is half of a chunk, and a chunk is
-// CHUNKSTEPS = 4 slots or, when less is left of the channel's part, what is
-// left (src/device/all_gather.h, all_reduce.h, reduce_scatter.h: nelem =
-// min(chunk, rest)), so a ring step of `step_bytes` per channel fills each
-// slice with min(buffer / 2, step) / 2. The receiver's proxy posts a slot
-// again only once its GPU has drained it (src/transport/net.cc
+// (src/include/collectives.h), 2 slices a chunk. A chunk is CHUNKSTEPS = 4
+// slots or, when less is left of the channel's part, what is left
+// (src/device/all_gather.h, all_reduce.h, reduce_scatter.h: nelem =
+// min(chunk, rest)), so a ring step of `step_bytes` per channel puts c =
+// min(buffer / 2, step) in a chunk, and its first slice takes half of it,
+// at least buffer / 128 (src/device/prims_simple.h genericOp: sliceSize =
+// max(nelem / 2, stepSize / 16)), at most all of it. The receiver's proxy
+// posts a slot again only once its GPU has drained it (src/transport/net.cc
 // recvProxyProgress: posted < done + NCCL_STEPS), and the sender writes
-// into it only once that post has reached it, so a slice's slot is held
-// for the data's network step, the slice's arrival and drain at one
-// channel's rate r, and the post's way back:
+// into it only once that post has reached it, so a slot is held for the
+// data's network step, the slice's arrival and drain at one channel's
+// rate r, and the post's way back (ASSUMPTION: arrival and drain each at
+// r, the channel's share of the route, after any cost per message):
 //   cycle = data latency + credit latency + 2 x slice / r,
-//   one channel <= 4 x slice / cycle,
-// and the transfer moves at most `channels` x that. `data_latency_s` is the
-// transfer's latency (route, protocol and fabric step latencies);
-// `credit_latency_s` the route's and the fabric's own step latency (the
-// link class's step_latency: a posted receive is a message through the
-// network and its plugin, but not a Simple data step, so NCCL's protocol
-// latency is not paid twice); `rate_Bps` what the transfer's channels share
-// (r = rate / channels); `window_bytes` NCCL_BUFFSIZE. With full slots this
-// is window_rate_Bps's window over a round trip that also counts the
-// slice's own time. LL and LL128 are not capped so: their GPU reads lines
-// as they land (a flag in every line) and waits for no completion.
-// Returns 0 (no cap) when the bytes, channels, window or rate are not
-// positive.
+//   one channel <= 2 chunks / cycle,
+// and the transfer moves at most `channels` x that (r = `rate_Bps` over
+// `channels`, at most the rate itself). `data_latency_s` is the transfer's
+// latency (route, protocol and fabric step latencies); `credit_latency_s`
+// the route's and the fabric's own step latency (the link class's
+// step_latency: a posted receive is a message through the network and its
+// plugin, but not a Simple data step, so NCCL's protocol latency is not
+// paid twice); `window_bytes` NCCL_BUFFSIZE. With full chunks each channel
+// moves its buffer per round trip, as window_rate_Bps's one connection
+// does, but its round trip also pays the fabric's step latency coming back
+// and the slice's own time. LL and LL128 keep the window: their GPU reads
+// each line as it lands (a flag in every line) rather than after the
+// proxy has seen the whole slice arrive, and this cycle applied to them
+// made the 16- and 32-node EFA all-gather curves 20% slow
+// (docs/validation-efa.md). Returns 0 (no cap) when the bytes, channels,
+// window or rate are not positive.
 double simple_ring_slot_rate_Bps(double step_bytes, double channels, double window_bytes, double data_latency_s,
                                  double credit_latency_s, double rate_Bps);
 

@@ -81,9 +81,14 @@ RouteFacts join(const RouteFacts& a, const RouteFacts& b) {
 double simple_ring_slot_rate_Bps(double step_bytes, double channels, double window_bytes, double data_latency_s,
                                  double credit_latency_s, double rate_Bps) {
   if (!(step_bytes > 0) || !(channels > 0) || !(window_bytes > 0) || !(rate_Bps > 0)) return 0;
-  const double slice = std::min(window_bytes / 2, step_bytes) / 2;
-  const double cycle = data_latency_s + credit_latency_s + 2 * slice / (rate_Bps / channels);
-  return channels * 4 * slice / cycle;
+  // A chunk's bytes, and its first (larger) slice: half of them, at least
+  // window / 128 (a slice's floor, prims_simple.h), at most all of them.
+  const double chunk = std::min(window_bytes / 2, step_bytes);
+  const double slice = std::min(chunk, std::max(chunk / 2, window_bytes / 128));
+  // A transfer standing for less than one channel moves at most the route.
+  const double channel_Bps = rate_Bps / std::max(1.0, channels);
+  const double cycle = data_latency_s + credit_latency_s + 2 * slice / channel_Bps;
+  return channels * 2 * chunk / cycle;
 }
 
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
