@@ -400,5 +400,28 @@ TEST(Collective, AnalyticalRowsSetByLinkLoadAreMarkedContended) {
   EXPECT_FALSE(YAML::LoadFile(json)["results"][0]["contended"].as<bool>());
 }
 
+// Where NCCL's buffer holds the transfers (Simple's slots on 2 p5 nodes: 512
+// KiB slices at 256 MiB; engine/plan.h simple_ring_slot_rate_Bps) the table
+// and the JSON say so, on both backends; at 1 GiB AWS's 8 MiB buffer gives
+// 2 MiB slices, enough, and NCCL's own 4 MiB gives 1 MiB ones, not enough.
+TEST(Collective, RowsHeldByNcclsBufferAreMarkedBufferBound) {
+  const std::string json = ::testing::TempDir() + "buffer_bound.json";
+  const std::string args =
+      "collective -t tests/validation/topologies/h100-p5-efa-2node.yaml --op allgather "
+      "--algo ring --proto Simple -b 256M -e 1G -f 4 --json " +
+      json;
+  for (const char* backend : {"analytical", "simgrid"}) {
+    auto r = run_collsim(args + " --backend " + backend);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("# buffer-bound: at 268435456 bytes NCCL's buffer"), std::string::npos) << r.out;
+    const auto results = YAML::LoadFile(json)["results"];
+    EXPECT_TRUE(results[0]["buffer_bound"].as<bool>()) << backend;
+    EXPECT_FALSE(results[1]["buffer_bound"].as<bool>()) << backend;
+    r = run_collsim(args + " --backend " + backend + " --set nccl.buffsize=4M");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("# buffer-bound: at 268435456, 1073741824 bytes"), std::string::npos) << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace collsim

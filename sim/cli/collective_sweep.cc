@@ -91,6 +91,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     r.time_us = (*results)[best].time_s * 1e6;
     r.contended = (*results)[best].load_bound || (*results)[best].shared_links;
     r.aggregated = (*results)[best].aggregated;
+    r.buffer_bound = (*results)[best].buffer_bound;
     r.skipped = candidates->skipped[i];
     // NCCL discards an empty collective before choosing anything (NCCL
     // 2.27.7 src/enqueue.cc, "Empty collectives can be discarded"): a size
@@ -98,7 +99,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     if (!(s.bytes > 0) && !collective::is_point_to_point(request.op)) {
       r.algo = r.proto = "none";
       r.time_us = 0;
-      r.contended = r.aggregated = false;
+      r.contended = r.aggregated = r.buffer_bound = false;
       r.skipped.clear();
     }
     const double t = r.time_us * 1e-6;

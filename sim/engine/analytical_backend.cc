@@ -69,6 +69,7 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
       for (const auto& pass : phase)
         for (int route : pass.route) use(route);
     ScheduleResult r;
+    r.buffer_bound = s.buffer_bound;
     double makespan = s.launch_latency_s;
     if (s.repeats > 1) {
       std::vector<double> flow(n);

@@ -57,6 +57,10 @@ struct ScheduleResult {
   bool shared_links = false;
   // SimGrid backend: simulated one step at a time (RunOptions::simgrid_aggregate_above).
   bool aggregated = false;
+  // NCCL's buffer (its window, or Simple's slots on a ring across nodes)
+  // held some transfer through the network below its links' rate
+  // (detail::TransferTiming::buffer_bound): NCCL_BUFFSIZE moves the time.
+  bool buffer_bound = false;
   // Not simulated while choosing: time_s is the analytical lower bound,
   // already above another candidate's time (tuner.h run_candidates).
   bool pruned = false;

@@ -329,8 +329,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // point-to-point message's, or a ring channel's (its wire rate, so
       // its payload's under the protocol: protocol.h ring_channel_net_GBps).
       double net_cap = s.point_to_point ? s.p2p_net_cap_Bps : s.ring_net_cap_Bps * costs.payload_fraction;
-      // Less where each network message costs the ring channel's queue
-      // pairs time: the same share of every NCCL channel it stands for.
+      // Less where each network message costs its ring channel's queue pairs time (protocol.h).
       if (!s.point_to_point && s.ring_channel_msg_cost_s > 0 && protocol != collective::Protocol::kNone) {
         const double rate = collective::ring_channel_message_rate_Bps(
             protocol, s.ring_channel_step_bytes / costs.payload_fraction, costs.window_bytes, s.ring_channel_Bps,
@@ -340,6 +339,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const RingSlots slots{s.ring_channel_step_bytes, s.ring_channels_per_transfer};
       const TransferTiming timing =
           transfer_timing(f, costs, protocol, net_cap, s.ring_channels_per_transfer > 0 ? &slots : nullptr);
+      planned.buffer_bound |= timing.buffer_bound;
       int host = dst, route_id = route_at;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:

@@ -90,6 +90,8 @@ struct PlannedSchedule {
   // oversubscribe a link, so max-min sharing gives each exactly its cap and
   // a backend need not simulate their contention.
   bool at_channel_shares = false;
+  // Some transfer's cap is NCCL's buffer (TransferTiming::buffer_bound).
+  bool buffer_bound = false;
   std::vector<std::vector<PlannedPass>> phases;  // compact schedules (then no transfers)
   int ranks = 0;
   double launch_latency_s = 0;  // before any transfer may start
@@ -191,6 +193,9 @@ RouteFacts join(const RouteFacts& a, const RouteFacts& b);
 // (simple_ring_slot_rate_Bps) instead of window_rate_Bps, given `slots`.
 struct TransferTiming {
   double latency_s = 0, max_rate_Bps = 0;
+  // The window or Simple's slots, not the route or the channels, set the
+  // cap, below the route's rate: NCCL's buffer holds the transfer back.
+  bool buffer_bound = false;
 };
 struct RingSlots {
   double step_bytes = 0, channels = 0;  // collective::Schedule::ring_channel_step_bytes, ring_channels_per_transfer

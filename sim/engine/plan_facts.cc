@@ -103,20 +103,24 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
       net && protocol != collective::Protocol::kNone ? route.step_s + (costs.ring_step ? route.ring_step_s : 0) : 0;
   const double latency = route.latency_s + costs.step_latency_s + fabric_step_s;
   double max_rate = 0;
+  // What the route and the NCCL channels allow (wire bytes), which the
+  // buffer may cut.
+  const double open_rate =
+      net_cap_Bps > 0 ? std::min(route.rate_Bps, net_cap_Bps / costs.payload_fraction) : route.rate_Bps;
   if (net && slots && protocol == collective::Protocol::kSimple) {
-    const double rate = net_cap_Bps > 0 ? std::min(route.rate_Bps, net_cap_Bps) : route.rate_Bps;
     max_rate = simple_ring_slot_rate_Bps(slots->step_bytes, slots->channels, costs.window_bytes, latency,
-                                         route.latency_s + route.step_s, rate);
+                                         route.latency_s + route.step_s, open_rate);
   } else if (net) {
     max_rate = window_rate_Bps(costs.window_bytes, route.latency_s, costs.step_latency_s + fabric_step_s);
   }
+  const bool buffer_bound = max_rate > 0 && max_rate < open_rate;
   // The NCCL channels a transfer stands for, through the network, in wire
   // bytes.
   if (net && protocol != collective::Protocol::kNone && net_cap_Bps > 0) {
     const double channels = net_cap_Bps / costs.payload_fraction;
     max_rate = max_rate > 0 ? std::min(max_rate, channels) : channels;
   }
-  return TransferTiming{latency, max_rate};
+  return TransferTiming{latency, max_rate, buffer_bound};
 }
 
 const std::vector<int>& rank_map_of(const RunOptions& options, std::size_t si) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
 #include <utility>
 
 #include "sim/report/json.h"
@@ -63,23 +64,25 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   if (!rows.empty()) {
     out += fmt::format("# Avg bus bandwidth    : {:.3f}\n", busbw_sum / static_cast<double>(rows.size()));
   }
-  const std::string contended = sizes_where(rows, &CollectiveRow::contended);
-  if (!contended.empty()) {
-    out += fmt::format(
-        "# contended: at {} bytes the schedule's transfers share links (at once, or the busiest\n"
-        "#   link's load set the time): the closed form is least certain there and the\n"
-        "#   flow-level SimGrid backend may be slower (docs/architecture.md)\n",
-        contended);
-  }
-  const std::string aggregated = sizes_where(rows, &CollectiveRow::aggregated);
-  if (!aggregated.empty()) {
-    out += fmt::format(
-        "# aggregated: at {} bytes SimGrid simulated one step of the rings (one slice of a tree,\n"
-        "#   chain or NVLSTree) with all its flows and repeated it (--simgrid-aggregate-above):\n"
-        "#   within 5% of the full simulation on the clusters measured, mostly exact\n"
-        "#   (docs/performance.md)\n",
-        aggregated);
-  }
+  // A note for the sizes where a row's flag is set (one {} for them).
+  auto note = [&](bool CollectiveRow::*flag, std::string_view text) {
+    const std::string sizes = sizes_where(rows, flag);
+    if (!sizes.empty()) out += fmt::format(fmt::runtime(text), sizes);
+  };
+  note(&CollectiveRow::contended,
+       "# contended: at {} bytes the schedule's transfers share links (at once, or the busiest\n"
+       "#   link's load set the time): the closed form is least certain there and the\n"
+       "#   flow-level SimGrid backend may be slower (docs/architecture.md)\n");
+  note(&CollectiveRow::aggregated,
+       "# aggregated: at {} bytes SimGrid simulated one step of the rings (one slice of a tree,\n"
+       "#   chain or NVLSTree) with all its flows and repeated it (--simgrid-aggregate-above):\n"
+       "#   within 5% of the full simulation on the clusters measured, mostly exact\n"
+       "#   (docs/performance.md)\n");
+  note(&CollectiveRow::buffer_bound,
+       "# buffer-bound: at {} bytes NCCL's buffer held transfers across the network below\n"
+       "#   their links' rate, a round trip per slot (Simple's slots on a ring, or the window\n"
+       "#   over a long route); a larger NCCL_BUFFSIZE (--set nccl.buffsize=) helps where a\n"
+       "#   step fills its slots (docs/validation.md, Finite buffers)\n");
   // Candidates the tuner did not simulate: each reason once, with its sizes.
   std::vector<std::pair<std::string, std::string>> skipped;  // reason, sizes
   for (const auto& r : rows) {
@@ -122,6 +125,7 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     w.key("busbw_GBps").value(r.busbw_GBps);
     w.key("contended").value(r.contended);
     w.key("aggregated").value(r.aggregated);
+    w.key("buffer_bound").value(r.buffer_bound);
     w.key("skipped").begin_array();
     for (const auto& why : r.skipped) w.value(why);
     w.end_array();

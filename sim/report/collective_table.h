@@ -29,6 +29,9 @@ struct CollectiveRow {
   bool contended = false;
   // SimGrid backend: simulated one step at a time (engine::RunOptions::simgrid_aggregate_above).
   bool aggregated = false;
+  // NCCL's buffer held a transfer through the network below its links'
+  // rate (engine::ScheduleResult::buffer_bound).
+  bool buffer_bound = false;
   // Algorithms the tuner did not simulate at this size, "name: why" each.
   std::vector<std::string> skipped;
 };

@@ -179,6 +179,11 @@ Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Networ
   const int status = wait_child(*pid);
   if (WIFSIGNALED(status)) return make_internal_error("the SimGrid engine crashed (" + describe_exit(status) + ")");
   if (!exited_cleanly(status)) return make_internal_error("the SimGrid engine failed (" + describe_exit(status) + ")");
+  // What the plan knew before the run: its buffers' caps.
+  if (results) {
+    for (std::size_t i = 0; i < results->size() && i < plan->schedules.size(); ++i)
+      (*results)[i].buffer_bound = plan->schedules[i].buffer_bound;
+  }
   return results;
 }
 
