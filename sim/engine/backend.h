@@ -59,7 +59,8 @@ struct ScheduleResult {
   bool aggregated = false;
   // NCCL's buffer (its window, or Simple's slots on a ring across nodes)
   // held some transfer through the network below its links' rate
-  // (detail::TransferTiming::buffer_bound): NCCL_BUFFSIZE moves the time.
+  // (detail::TransferTiming::buffer_bound); a larger NCCL_BUFFSIZE helps
+  // where a step fills its slots.
   bool buffer_bound = false;
   // Not simulated while choosing: time_s is the analytical lower bound,
   // already above another candidate's time (tuner.h run_candidates).
