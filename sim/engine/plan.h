@@ -150,7 +150,8 @@ struct Plan {
 // per GPU pair (collsim's transfers stand for several), so one buffer per
 // transfer would understate what NVLink and PCIe carry. ASSUMPTION: across
 // the network one transfer is one NCCL connection's buffer (a lower bound
-// when NCCL runs more channels per NIC).
+// when NCCL runs more channels per NIC). A ring across nodes under Simple
+// counts its NCCL channels' slots instead (simple_ring_slot_rate_Bps).
 double window_rate_Bps(double window_bytes, double route_latency_s, double step_latency_s);
 
 // How many transfers of one step of `phase` (every pass's slices) cross
