@@ -80,12 +80,13 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
     slice_bytes =
         options.ll_line_bytes * std::min(1.0, static_cast<double>(std::max(1, options.nccl_tree_channels)) / channels);
   if (options.protocol == Protocol::kLL128) {
-    slice_bytes = options.ll128_chunk_bytes;
+    double chunk = options.ll128_chunk_bytes;
     const double ppn = static_cast<double>(ranks) / nd;
     const double steps = 1 + std::floor(std::log2(nd)) + 0.1 * ppn;
-    const double per_channel = bytes / channels;
-    while (std::floor(per_channel / slice_bytes) < steps * 64 / ppn && slice_bytes > 131072) slice_bytes /= 2;
-    while (std::floor(per_channel / slice_bytes) < steps * 16 / ppn && slice_bytes > 32768) slice_bytes /= 2;
+    const double per_channel = bytes / (channels * share);  // over NCCL's channels
+    while (std::floor(per_channel / chunk) < steps * 64 / ppn && chunk > 131072) chunk /= 2;
+    while (std::floor(per_channel / chunk) < steps * 16 / ppn && chunk > 32768) chunk /= 2;
+    slice_bytes = std::min(chunk, options.ll128_pass_bytes) * share;
   }
   // Whole chunks and the remainder (schedule.h chunk_pieces): a size just
   // above a whole number of chunks adds a small piece, not a pipeline of
