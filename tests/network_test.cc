@@ -27,7 +27,7 @@ TEST(Network, Nvl72SwitchChipsMergeIntoOnePlaneOf900GBps) {
   // 18 links x 50 GB/s per direction = 900 GB/s (hardware.yaml nvlink5_per_gpu_per_direction).
   EXPECT_DOUBLE_EQ(net.links()[route[0]].line_rate_Bps, 900e9);
   EXPECT_DOUBLE_EQ(net.links()[route[1]].line_rate_Bps, 900e9);
-  EXPECT_NEAR(net.route_rate_Bps(route), 900e9 * 0.802, 1.0);
+  EXPECT_NEAR(net.route_rate_Bps(route), 900e9 * 0.76, 1.0);  // the nvlink5 class efficiency
 }
 
 TEST(Network, HgxH100UnevenLaneSplitStillGives450GBpsPerGpu) {

@@ -43,8 +43,16 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // 64-512 MiB from +14..+22% to +8..+16% (docs/validation-more-curves.md;
       // -4..+7% since its NCCL_MIN_CTAS=24 gives NVLSTree 24 channels).
       {"nvlink4", 0.822, 0.85, 0, 0, 0, 1.0e-6},
-      // NVLink5 (B200/GB200): no measurement in calibration.yaml. NCCL's model
-      // SM100_NVLINK_BW 40.1 of 50 GB/s per link = 0.802 (NCCL src/graph/topo.h).
+      // NVLink5 (B200/GB200/B300): 0.76 of the line rate. FITTED (2026-12-05)
+      // to two ring plateaus on 8-GPU boards: B200 ring all-gather 673.6 GB/s
+      // busbw at 16 GiB (tests/validation/b200-points.yaml, NCCL 2.29.7) and
+      // B300 ring all-reduce 695 GB/s (NVIDIA/nccl issue 2140, NCCL 2.30.4;
+      // compared at 8 GiB), which ask for 0.750 and 0.774: +1.4 and -1.9% at
+      // 0.76, their middle. NCCL's own model, SM100_NVLINK_BW 40.1 of 50 GB/s
+      // per link = 0.802 (NCCL src/graph/topo.h), made them +7.0 and +3.6%.
+      // Held out: all-to-all inside a GB200 NVL72 rack (64 GPUs, Oracle
+      // Cloud, tests/validation/cloud-curves.yaml): +27/+16% at 0.802,
+      // +21/+10% at 0.76.
       // NVLS: NCCL's nvlsEfficiency, Blackwell 0.74 (NCCL tuning.cc).
       // NVLS reduction throughput (nvls_reduction, docs/validation-nvls.md): the
       // NVSwitch's reduction engines add 0.465 of the GPU-facing line rate in
@@ -56,7 +64,7 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // (NOT FOUND: the NVL72 rack's ramp asks for one, its two-rack NVLSTree
       // plateau argues against the engine rate that would then be fitted;
       // docs/validation-nvls.md, "NVLS chunks").
-      {"nvlink5", 0.802, 0.74, 0.465},
+      {"nvlink5", 0.76, 0.74, 0.465},
       // NVLink3 (A100): NCCL's SM80_NVLINK_BW 20.0 of 25 GB/s per link = 0.80.
       {"nvlink3", 0.80},
       // Scale-out NIC links: NCCL sustains 46-48 of 50 GB/s on a 400G NIC
