@@ -65,31 +65,33 @@ TEST(TreeLL, SmallTreesStreamOnBothBackends) {
 }
 
 // LL128 (TreeOptions::ll128_pass_bytes): NCCL's chunk (src/enqueue.cc
-// calcCollChunking, halved by hand below) moves hop to hop in passes of its
-// 20 warps' 1,920 B each (src/device/prims_ll128.h), so the unit is
-// min(chunk, 38,400 B), scaled by NCCL's channels over collsim's.
+// calcCollChunking, halved by hand below, then rounded down to grains of
+// 1,920 B) moves hop to hop in passes of the reduce's 14 warps, 1,920 B
+// each (src/device/prims_ll128.h, all_reduce.h runTreeSplit), so the unit
+// is min(chunk, 26,880 B), scaled by NCCL's channels over collsim's.
 TEST(TreeLL128, PipelinesInWarpPassesOfNcclsChunk) {
   collective::TreeOptions ll128;
   ll128.protocol = Protocol::kLL128;
   // 4 nodes of 8: 16 channels, NCCL's too. nsteps = 1 + 2 + 0.8 = 3.8.
   // 64 MiB: 4 MiB a channel; 576,000 halves to 72,000 (fewer than
-  // 3.8 x 64 / 8 chunks until 131,072 is passed), which holds 58 >= 7.6:
-  // the pass, 38,400 B, is the unit.
+  // 3.8 x 64 / 8 chunks until 131,072 is passed), which holds 58 >= 7.6;
+  // 71,040 in grains: the pass, 26,880 B, is the unit.
   const auto big = collective::tree_allreduce(32, 64.0 * 1048576, four_nodes_of_eight(), ll128);
-  EXPECT_DOUBLE_EQ(big.transfers.front().bytes, 38400);
+  EXPECT_DOUBLE_EQ(big.transfers.front().bytes, 26880);
   // 1 MiB: 64 KiB a channel; 72,000 then 36,000, 18,000 (fewer than 7.6
-  // chunks until 32,768 is passed): the chunk, under a pass.
+  // chunks until 32,768 is passed), 17,280 in grains: under a pass.
   const auto small = collective::tree_allreduce(32, 1048576, four_nodes_of_eight(), ll128);
-  EXPECT_DOUBLE_EQ(small.transfers.front().bytes, 18000);
+  EXPECT_DOUBLE_EQ(small.transfers.front().bytes, 17280);
   // Two 64-GPU NVLink domains: 128 of collsim's channels against NCCL's 64
-  // (2 x 32). nsteps = 1 + 1 + 6.4 = 8.4. 64 MiB is 1 MiB per NCCL
-  // channel: 72,000 (7 < 8.4 chunks until 131,072 is passed; 14 >= 2.1),
-  // so the unit is 38,400 x 64 / 128. Counted over collsim's channels (512
-  // KiB) the chunk stayed 72,000 and was the unit.
+  // (2 x 32). nsteps = 1 + 1 + 6.4 = 8.4. 8 MiB is 128 KiB per NCCL
+  // channel: 72,000 (1 < 8.4 chunks until 131,072 is passed), then 36,000
+  // (1 < 2.1; 3 >= 2.1), 34,560 in grains, so the unit is 26,880 x 64 /
+  // 128. Counted over collsim's channels (64 KiB) the chunk fell to 18,000
+  // (17,280) and the unit was 8,640.
   std::vector<int> racks(128);
   for (int r = 0; r < 128; ++r) racks[static_cast<std::size_t>(r)] = r / 64;
-  const auto deep = collective::tree_allreduce(128, 64.0 * 1048576, racks, ll128);
-  EXPECT_DOUBLE_EQ(deep.transfers.front().bytes, 19200);
+  const auto deep = collective::tree_allreduce(128, 8.0 * 1048576, racks, ll128);
+  EXPECT_DOUBLE_EQ(deep.transfers.front().bytes, 13440);
 }
 
 }  // namespace

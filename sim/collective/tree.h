@@ -67,20 +67,26 @@ struct TreeOptions {
   // over NCCL's channels (2 x min(GPUs per domain, nccl_tree_channels)).
   // On two H100 nodes at 1-2 MiB, rows NCCL's model runs as tree LL128,
   // this takes collsim from -46/-67% to +1/-5% (docs/validation.md).
+  // NCCL then rounds the chunk down to whole grains of 1,920 B
+  // (ncclProtoGrainSize, src/include/device.h; calcCollChunking).
   // A hop moves a chunk in passes, not whole: each of LL128's warps reads,
   // reduces and forwards its own 2 KiB of lines (1,920 B of data) as soon
   // as their flags arrive (src/device/prims_ll128.h, WireWordPerSlice), so
-  // a chunk larger than one pass of all the warps (NCCL_LL128_MAX_NTHREADS
-  // 640 = 20 warps: ll128_pass_bytes, 38,400 B) flows on after its first
-  // pass. The unit is min(chunk, pass), scaled like Simple's by NCCL's
-  // channels over collsim's. Same APPROXIMATION across the network as LL's
-  // (above): NCCL's proxy sends a whole chunk. On a 128-GPU tree over two
-  // NVL72 racks (64-GPU chains) whole chunks made collsim 55-86% slow at
-  // 1-256 MiB (docs/validation-cloud.md).
+  // a chunk larger than one pass of the warps flows on after its first
+  // pass. The tree gives 70% of its 640 threads to the reduce (14 warps,
+  // 26,880 B a pass: ll128_pass_bytes) and 30% to the broadcast (6 warps,
+  // 11,520 B; src/device/all_reduce.h runTreeSplit). APPROXIMATION: one
+  // unit for both directions, the reduce's. The unit is min(chunk, pass),
+  // scaled like Simple's by NCCL's channels over collsim's. Same
+  // APPROXIMATION across the network as LL's (above): NCCL's proxy sends a
+  // whole chunk. On a 128-GPU tree over two NVL72 racks (64-GPU chains)
+  // whole chunks made collsim 55-86% slow at 1-256 MiB
+  // (docs/validation-cloud.md).
   Protocol protocol = Protocol::kNone;
   double ll_line_bytes = 256;
   double ll128_chunk_bytes = 576000;
-  double ll128_pass_bytes = 38400;
+  double ll128_grain_bytes = 1920;
+  double ll128_pass_bytes = 26880;
   int nccl_tree_channels = 32;
   int max_slices = 1024;
   int min_slices = 64;

@@ -50,9 +50,10 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // compared at 8 GiB), which ask for 0.750 and 0.774: +1.4 and -1.9% at
       // 0.76, their middle. NCCL's own model, SM100_NVLINK_BW 40.1 of 50 GB/s
       // per link = 0.802 (NCCL src/graph/topo.h), made them +7.0 and +3.6%.
-      // Held out: all-to-all inside a GB200 NVL72 rack (64 GPUs, Oracle
-      // Cloud, tests/validation/cloud-curves.yaml): +27/+16% at 0.802,
-      // +21/+10% at 0.76.
+      // Not fitted to (they pointed the same way): all-to-all inside a
+      // GB200 NVL72 rack (64 GPUs, Oracle Cloud,
+      // tests/validation/cloud-curves.yaml): +27/+16% at 0.802, +21/+10%
+      // at 0.76.
       // NVLS: NCCL's model, nvlsEfficiency 0.74 (Blackwell, NCCL tuning.cc)
       // of its NVLink bandwidth (0.802 above): 0.593 of the line rate. NVLS
       // keeps it: the ring fit above says nothing of NVLS's multimem path,
