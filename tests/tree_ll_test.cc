@@ -64,7 +64,7 @@ TEST(TreeLL, SmallTreesStreamOnBothBackends) {
   }
 }
 
-// LL128 (TreeOptions::ll128_pass_bytes): NCCL's chunk (src/enqueue.cc
+// LL128 (TreeOptions::ll128_pass_warps): NCCL's chunk (src/enqueue.cc
 // calcCollChunking, halved by hand below, then rounded down to grains of
 // 1,920 B) moves hop to hop in passes of the reduce's 14 warps, 1,920 B
 // each (src/device/prims_ll128.h, all_reduce.h runTreeSplit), so the unit

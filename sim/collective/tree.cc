@@ -88,7 +88,7 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
     while (std::floor(per_channel / chunk) < steps * 16 / ppn && chunk > 32768) chunk /= 2;
     if (options.ll128_grain_bytes > 0)
       chunk = std::max(1.0, std::floor(chunk / options.ll128_grain_bytes)) * options.ll128_grain_bytes;
-    slice_bytes = std::min(chunk, options.ll128_pass_bytes) * share;
+    slice_bytes = std::min(chunk, options.ll128_pass_warps * options.ll128_grain_bytes) * share;
   }
   // Whole chunks and the remainder (schedule.h chunk_pieces): a size just
   // above a whole number of chunks adds a small piece, not a pipeline of

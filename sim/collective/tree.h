@@ -74,8 +74,8 @@ struct TreeOptions {
   // as their flags arrive (src/device/prims_ll128.h, WireWordPerSlice), so
   // a chunk larger than one pass of the warps flows on after its first
   // pass. The tree gives 70% of its 640 threads to the reduce (14 warps,
-  // 26,880 B a pass: ll128_pass_bytes) and 30% to the broadcast (6 warps,
-  // 11,520 B; src/device/all_reduce.h runTreeSplit). APPROXIMATION: one
+  // 26,880 B a pass: ll128_pass_warps x ll128_grain_bytes) and 30% to the
+  // broadcast (6 warps, 11,520 B; src/device/all_reduce.h runTreeSplit). APPROXIMATION: one
   // unit for both directions, the reduce's. The unit is min(chunk, pass),
   // scaled like Simple's by NCCL's channels over collsim's. Same
   // APPROXIMATION across the network as LL's (above): NCCL's proxy sends a
@@ -86,7 +86,7 @@ struct TreeOptions {
   double ll_line_bytes = 256;
   double ll128_chunk_bytes = 576000;
   double ll128_grain_bytes = 1920;
-  double ll128_pass_bytes = 26880;
+  int ll128_pass_warps = 14;
   int nccl_tree_channels = 32;
   int max_slices = 1024;
   int min_slices = 64;

@@ -26,6 +26,8 @@ Status read_GBps(const MapReader& map, const char* key, const char* per_what, do
 }  // namespace
 
 const std::vector<LinkClassSpec>& builtin_link_classes() {
+  // NVLink5: the fitted efficiency and NCCL's model bandwidth (below).
+  constexpr double kNvlink5Efficiency = 0.76, kNcclSm100NvlinkShare = 0.802;  // 40.1 of 50 GB/s
   static const std::vector<LinkClassSpec> classes{
       // NVLink4 (H100): ring all-reduce peaks near 370 GB/s busbw on 450 GB/s
       // per direction (calibration.yaml h100_8gpu_ring, sjeaugey in
@@ -70,7 +72,7 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // (NOT FOUND: the NVL72 rack's ramp asks for one, its two-rack NVLSTree
       // plateau argues against the engine rate that would then be fitted;
       // docs/validation-nvls.md, "NVLS chunks").
-      {"nvlink5", 0.76, 0.74 * 0.802 / 0.76, 0.465},
+      {"nvlink5", kNvlink5Efficiency, 0.74 * kNcclSm100NvlinkShare / kNvlink5Efficiency, 0.465},
       // NVLink3 (A100): NCCL's SM80_NVLINK_BW 20.0 of 25 GB/s per link = 0.80.
       {"nvlink3", 0.80},
       // Scale-out NIC links: NCCL sustains 46-48 of 50 GB/s on a 400G NIC
