@@ -129,6 +129,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
   if (algo == "tree" && op == Op::kAllReduce) {
     TreeOptions options;
     options.protocol = params.protocol;
+    options.min_slice_bytes = params.nccl_buffsize / kNcclSteps;
     options.head_positions = network_entries(params.domain_of_rank, params.rank_on_network, false);
     return tree_allreduce(ranks, bytes, params.domain_of_rank, options);
   }

@@ -86,6 +86,9 @@ struct AlgoParams {
   // qp_msg_cost over the connection's queue pairs (protocol.h
   // ring_channel_message_rate_Bps); 0: nothing.
   double ring_channel_msg_cost_s = 0;
+  // NCCL_BUFFSIZE in bytes (config::NcclSpec::buffsize): the Simple tree's
+  // chunk is one slot of it (tree.h).
+  double nccl_buffsize = kNcclDefaultBuffsize;
   // NCCL's view of the ranks' nodes, for `auto`'s choice (nccl_tuner.h); a
   // GPU model NCCL's tables lack: the tuner simulates every candidate.
   NcclSystem nccl_system;

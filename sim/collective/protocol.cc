@@ -133,6 +133,18 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   return 0.5 * bus * 1e9;
 }
 
+std::optional<double> tree_chain_channel_Bps(Protocol protocol, std::string_view gpu_model, int gpus_per_domain,
+                                             NcclRelease release, double setting_GBps) {
+  if (protocol == Protocol::kNone || protocol == Protocol::kLL || gpus_per_domain < 1) return std::nullopt;
+  double per_cta = setting_GBps;
+  if (per_cta < 0) {
+    const NcclTreeChannelCaps caps = nccl_tree_channel_caps(gpu_model, 1, release);
+    if (caps.simple == 0) return std::nullopt;
+    per_cta = 0.5 * (protocol == Protocol::kLL128 ? std::min(caps.simple, caps.ll128) : caps.simple);
+  }
+  return per_cta * 1e9 * nccl_tree_channels(gpus_per_domain) / gpus_per_domain;
+}
+
 double nvls_tree_protocol_cap_Bps(std::string_view gpu_model, int nodes, int gpus_per_domain, int ranks,
                                   NcclRelease release) {
   const NcclArch arch = nccl_arch(gpu_model);

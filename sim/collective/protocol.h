@@ -156,6 +156,8 @@ double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, doubl
                                      double msg_cost_s);
 // NCCL_BUFFSIZE's default (src/init.cc DEFAULT_BUFFSIZE), bytes.
 inline constexpr double kNcclDefaultBuffsize = 4194304.0;
+// The slots a connection's buffer is cut into (src/include/device.h NCCL_STEPS).
+inline constexpr int kNcclSteps = 8;
 
 // NCCL's throughput limit of its tree all-reduce, from its tuning model
 // (src/graph/tuning.cc): a tree channel carries at most perChMaxTreeBw of
@@ -181,6 +183,29 @@ inline constexpr double kNcclDefaultBuffsize = 4194304.0;
 // collective), 0 when there is none (a GPU model collsim does not place).
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
                              NcclRelease release = kDefaultNcclRelease, std::optional<NcclHost> host = std::nullopt);
+
+// What one of a tree's channels moves alone along its chain inside an
+// NVLink domain, payload bytes/s each way per GPU of the widest domain
+// (tree.h: collsim runs two channels per GPU, NCCL min(GPUs, 32) of them
+// per tree, so it is scaled by NCCL's channels over collsim's): the rate of
+// a tree's hops inside a domain (engine/plan.cc), where
+// tree_protocol_cap_Bps's limit across nodes is paid on the network hops.
+// NCCL's model gives a tree its graph's G channels x perChMaxTreeBw (LL128
+// also at most perChMaxTreeLL128Bw) of bus bandwidth on one node, half of
+// it algorithm bandwidth, and runs each graph channel on two CTAs, one per
+// tree (src/graph/connect.cc): perCh / 4 each while all of them run and
+// share the links. ASSUMPTION: alone, one CTA moves perCh / 2 (the
+// channel's bus bandwidth over its two directions). Chosen on the two-rack
+// GB200 curve (tests/validation/cloud-curves.yaml, 64-GPU chains, where a
+// small all-reduce keeps few hops busy): its 1-16 MiB rows under LL128
+// imply about 29 GB/s a CTA (Blackwell's perCh / 2: 27.8), its 1 GiB row
+// under Simple with 2 MiB chunks about 38 (35); perCh / 4 left those rows
+// 26-34% slow. `setting_GBps` (config::NcclSpec::tree_chain_channel_GBps)
+// replaces perCh / 2 when 0 or more (0: no limit, returned as 0). LL keeps
+// its per-GPU limit across nodes (tree_protocol_cap_Bps): nullopt, as for
+// kNone or, without a setting, a GPU model collsim does not place.
+std::optional<double> tree_chain_channel_Bps(Protocol protocol, std::string_view gpu_model, int gpus_per_domain,
+                                             NcclRelease release = kDefaultNcclRelease, double setting_GBps = -1);
 
 // NCCL's throughput limit of NVLSTree (NCCL 2.28.3 on, src/graph/tuning.cc
 // perChMaxNVLSTreeBws, in the release's tables: Hopper 57.7 / 45.5 GB/s of

@@ -169,6 +169,14 @@ struct Schedule {
   // pipeline of finer pieces (which, cut evenly, made 8.3 MiB on a tree of
   // 8 H100 nodes 39% faster than 7.8 MiB).
   double last_copy_fraction = 1;
+  // A tree's pipeline (tree.h): the hops a slice crosses one after another
+  // (pipeline_depth) and the slices each channel sends, a remainder
+  // counting as its share of one (pipeline_slices). While a slice crosses
+  // a hop of a deep chain the other hops of its channel wait, so at most
+  // min(1, slices / depth) of a link's tree connections are busy at once
+  // (engine/plan.cc, channel shares). 0: not a tree.
+  int pipeline_depth = 0;
+  double pipeline_slices = 0;
   // All-pairs form (direct all-to-all, direct.h): when true, `transfers` is
   // empty and the schedule is every ordered pair (src, dst) of ranks,
   // src != dst, sending bytes / ranks at once (chunk src x ranks + dst), no

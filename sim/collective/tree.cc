@@ -100,6 +100,15 @@ Schedule tree_allreduce(int ranks, double bytes, const std::vector<int>& domain_
   s.latency_family = LatencyFamily::kTree;
   if (ranks < 2) return s;
   const TreeShape trees[2] = {tree_shape(binary_tree_parents(nd)), tree_shape(mirrored_tree_parents(nd))};
+  // Up the deepest chain and tree edge, then down again.
+  int height = 0;
+  for (const TreeShape& tree : trees) {
+    int h = 0;
+    for (int a = tree.leaves_first.front(); tree.parent[a] >= 0; a = tree.parent[a]) ++h;
+    height = std::max(height, h);
+  }
+  s.pipeline_depth = 2 * (static_cast<int>(widest) - 1 + height);
+  s.pipeline_slices = pieces.count - 1 + pieces.last_fraction();
   // Every slice of every channel goes up and down all ranks - 1 edges, the
   // same edges in the same order: pipelined, one slice is written and
   // repeated (its chunk is channel * slices + slice).

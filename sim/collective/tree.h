@@ -33,9 +33,10 @@
 namespace collsim::collective {
 
 struct TreeOptions {
-  // Named defaults: NCCL Simple's tree chunk of 512 KiB (src/init.cc: a
-  // 4 MiB buffer in 8 steps; src/enqueue.cc keeps one step per chunk for
-  // the tree), so that the pipeline fills as NCCL's does. NCCL runs at most
+  // Named defaults: NCCL Simple's tree chunk, one of the 8 steps of
+  // NCCL_BUFFSIZE (512 KiB of the default 4 MiB, src/init.cc; src/enqueue.cc
+  // keeps one step per chunk for the tree; build_schedule sets it from
+  // AlgoParams::nccl_buffsize), so that the pipeline fills as NCCL's does. NCCL runs at most
   // nccl_tree_channels channels per tree (protocol.h
   // tree_protocol_cap_Bps's ASSUMPTION); collsim runs one per GPU of the
   // widest domain, so above that its slices shrink by nccl_tree_channels /

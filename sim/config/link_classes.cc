@@ -279,7 +279,7 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (auto s = nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
                            "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize",
                            "nvlstree_max_chunksize", "min_channels", "min_ctas", "ring_channel_net_bw",
-                           "ib_qps_per_connection", "buffsize", "host_cpu"});
+                           "tree_chain_channel_bw", "ib_qps_per_connection", "buffsize", "host_cpu"});
       !s)
     return s;
   // Each setting, when given, into its field of spec.nccl.
@@ -323,6 +323,8 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
     spec.nccl.host_cpu = static_cast<int>(it - std::begin(cpus));
   }
   if (auto st = read_GBps(nccl, "ring_channel_net_bw", "ring channel", spec.nccl.ring_channel_net_GBps); !st) return st;
+  if (auto st = read_GBps(nccl, "tree_chain_channel_bw", "tree channel", spec.nccl.tree_chain_channel_GBps); !st)
+    return st;
   // A size in bytes (or nccl-tests' 512K) from `lo` to 64 MiB.
   auto size = [&nccl](const char* key, double lo, const char* lo_text, double& out) -> Status {
     if (!nccl.has(key)) return Ok{};

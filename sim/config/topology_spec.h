@@ -222,6 +222,11 @@ struct NcclSpec {
   // bytes (collective/protocol.h ring_channel_net_GBps); -1: its NIC link
   // class's qp_rate_GBps x ib_qps_per_connection, 0: no limit.
   double ring_channel_net_GBps = -1;
+  // What one tree channel (CTA) moves alone along its chain inside an
+  // NVLink domain, GB/s of payload each way (collective/protocol.h
+  // tree_chain_channel_Bps); -1: half NCCL's one-node per-channel tree bus
+  // bandwidth for the GPU generation and protocol, 0: no limit.
+  double tree_chain_channel_GBps = -1;
   // NCCL_IB_QPS_PER_CONNECTION: the queue pairs of each network connection
   // of NCCL's InfiniBand verbs transport (NCCL's default 1,
   // src/transport/net_ib). A ring channel's network rate is its link

@@ -62,6 +62,7 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   collective::AlgoParams params;
   params.nvls_efficiency = network.nvls_efficiency_near(gpus.front());
   params.nvls_chunk_cost_s = network.nvls_chunk_cost_near(gpus.front());
+  params.nccl_buffsize = network.nccl_buffsize();
   params.p2p.channels = network.nccl_p2p_channels();
   params.p2p.channels_per_net_peer = network.nccl_nchannels_per_net_peer();
   params.p2p.net_chunk_bytes = network.nccl_p2p_net_chunksize();

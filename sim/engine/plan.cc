@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -21,46 +22,6 @@ namespace {
 // The smaller of two rate caps, 0 meaning none.
 double capped(double a, double b) { return a > 0 && b > 0 ? std::min(a, b) : std::max(a, b); }
 
-// The tree's channels (collective::Transfer::channel) split links
-// statically too: each connection (source, destination) that carries a
-// channel gets at most its busiest link's rate over the channel
-// connections (src, dst, channel) crossing that link. Merged into
-// `share_of_connection` (key src_host * endpoints + dst_host), the map the
-// ring channels' shares already use.
-template <class Endpoint>
-void add_explicit_channel_shares(const topology::Network& network, const collective::Schedule& s, Endpoint endpoint,
-                                 std::unordered_map<std::uint64_t, double>& share_of_connection) {
-  const auto hosts = static_cast<std::uint64_t>(network.num_endpoints());
-  // (connection key, channel) of every channel transfer, sorted: each
-  // connection's channels side by side (a 9,216-GPU tree has 2.7 M).
-  std::vector<std::pair<std::uint64_t, int>> uses;
-  uses.reserve(s.transfers.size());
-  for (const auto& t : s.transfers) {
-    if (t.channel < 0) continue;
-    const int a = endpoint(t.src), b = endpoint(t.dst);
-    if (a < 0 || b < 0 || a == b || a >= network.num_endpoints() || b >= network.num_endpoints()) continue;
-    uses.emplace_back(static_cast<std::uint64_t>(a) * hosts + static_cast<std::uint64_t>(b), t.channel);
-  }
-  std::sort(uses.begin(), uses.end());
-  uses.erase(std::unique(uses.begin(), uses.end()), uses.end());
-  std::vector<int> users(network.links().size(), 0);                      // link -> channel connections
-  std::vector<std::pair<std::uint64_t, const std::vector<int>*>> routes;  // connections that carry a channel
-  for (const auto& [key, channel] : uses) {
-    if (routes.empty() || routes.back().first != key)
-      routes.emplace_back(key, &network.route(static_cast<int>(key / hosts), static_cast<int>(key % hosts)));
-    for (int l : *routes.back().second) ++users[static_cast<std::size_t>(l)];
-  }
-  for (const auto& [key, route] : routes) {
-    double share = 0;
-    for (int l : *route) {
-      const double r = network.links()[static_cast<std::size_t>(l)].rate_Bps / users[static_cast<std::size_t>(l)];
-      share = share > 0 ? std::min(share, r) : r;
-    }
-    auto [it, fresh] = share_of_connection.try_emplace(key, share);
-    if (!fresh) it->second = capped(it->second, share);
-  }
-}
-
 // What planning an explicit schedule finds that its protocol does not
 // change: each transfer's connection (src, dst, into a switch's reduction
 // engines), the connections in order of first use, the channels' static
@@ -69,6 +30,7 @@ struct PlanBody {
   const collective::Schedule* schedule = nullptr;  // reusable for this one's twins; null: not reusable
   const std::vector<int>* rank_map = nullptr;
   bool under_protocol = false;
+  double nvlink_busy = 1;                                     // add_explicit_channel_shares's
   std::shared_ptr<std::vector<std::uint32_t>> connection_of;  // per transfer
   std::vector<std::uint32_t> first_use, resolve_order;        // per connection
   std::unordered_map<std::uint64_t, double> shares;
@@ -80,11 +42,12 @@ struct PlanBody {
 
 template <class Endpoint>
 PlanBody plan_body(const topology::Network& network, const collective::Schedule& e, Endpoint endpoint,
-                   bool under_protocol, std::unordered_map<std::uint64_t, double> ring_shares) {
+                   bool under_protocol, double nvlink_busy, std::unordered_map<std::uint64_t, double> ring_shares) {
   PlanBody b;
   b.under_protocol = under_protocol;
+  b.nvlink_busy = nvlink_busy;
   b.shares = std::move(ring_shares);
-  if (under_protocol) add_explicit_channel_shares(network, e, endpoint, b.shares);
+  if (under_protocol) add_explicit_channel_shares(network, e, endpoint, nvlink_busy, b.shares);
   // Connections are resolved once each, in order of first use (route and
   // helper host numbering follow it). Grouped by sorting (a 9,216-GPU tree
   // has 2.7 M transfers over far fewer connections; a hash lookup per
@@ -238,8 +201,11 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     // the buffer through every hop at its channel's rate.
     // NVLSTree's (protocol.h nvls_tree_protocol_cap_Bps) caps the transfers
     // of its trees between domains alike; its NVLS stages inside a domain
-    // are not the tree kernel's.
+    // are not the tree kernel's. A tree's hops inside a domain run at a
+    // channel's own rate on its chain (protocol.h tree_chain_channel_Bps;
+    // 0: none): only the hops through the network pay the limit across nodes.
     bool cap_network_only = false;
+    std::optional<double> chain_cap;
     if ((s.algo == "tree" || s.algo == "nvlstree") && protocol != collective::Protocol::kNone && s.ranks > 1) {
       std::map<int, int> per_domain;
       std::string model;
@@ -260,10 +226,13 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // Per channel (tree.h: two per GPU of the widest domain; nvls.h: each
       // GPU's portion on two trees); fewer heads, fewer NICs: fewer channels.
       const int channels = 2 * widest;
-      if (cap > 0 && channels > 0) {
-        protocol_cap =
-            cap / channels /
-            collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
+      const double payload =
+          collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
+      if (cap > 0 && channels > 0) protocol_cap = cap / channels / payload;
+      if (!cap_network_only) {
+        chain_cap = collective::tree_chain_channel_Bps(protocol, model, widest, options.nccl,
+                                                       network.nccl_tree_chain_channel_GBps());
+        if (chain_cap) *chain_cap /= payload;
       }
     }
     // Resolves one transfer's hosts, route and protocol costs.
@@ -374,13 +343,12 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           route_id = er->second;
         }
       }
-      const bool cap_here = !cap_network_only || f.kind == collective::HopKind::kNet;
-      return Resolved{from,
-                      host,
-                      route_id,
-                      timing.latency_s,
-                      costs.payload_fraction,
-                      cap_here ? capped(timing.max_rate_Bps, protocol_cap) : timing.max_rate_Bps};
+      const bool through_net = f.kind == collective::HopKind::kNet;
+      const bool in_domain = src < network.num_gpus() && dst < network.num_gpus() &&
+                             network.nvlink_domain_of(src) == network.nvlink_domain_of(dst);
+      const double cap = cap_network_only ? (through_net ? protocol_cap : 0)
+                                          : (in_domain ? chain_cap.value_or(protocol_cap) : protocol_cap);
+      return Resolved{from, host, route_id, timing.latency_s, costs.payload_fraction, capped(timing.max_rate_Bps, cap)};
     };
     if (s.compact()) {
       for (const auto& phase : s.ring_phases) {
@@ -438,8 +406,13 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     // What does not depend on the protocol (connections, channel shares,
     // deps) is kept from the schedule planned before when this one shares
     // its transfers (the next protocol candidate, Schedule::transfers_of).
-    if (to_expand || body.schedule != &s || body.under_protocol != under_protocol || *body.rank_map != rank_map) {
-      body = plan_body(network, e, endpoint, under_protocol, std::move(ring_shares));
+    // A tree's slices keep at most slices / depth of its chains' hops busy at once.
+    const double nvlink_busy = s.algo == "tree" && s.pipeline_depth > 0 && s.pipeline_slices > 0
+                                   ? std::min(1.0, s.pipeline_slices / s.pipeline_depth)
+                                   : 1.0;
+    if (to_expand || body.schedule != &s || body.under_protocol != under_protocol || *body.rank_map != rank_map ||
+        body.nvlink_busy != nvlink_busy) {
+      body = plan_body(network, e, endpoint, under_protocol, nvlink_busy, std::move(ring_shares));
       if (!body.error.empty()) return make_internal_error(body.error);
       body.schedule = to_expand ? nullptr : &s;
       body.rank_map = &rank_map;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/core/error.h"
@@ -88,7 +89,9 @@ struct PlannedSchedule {
   // Every transfer runs at its channel's static share of its busiest link
   // (an NCCL protocol, every transfer on a channel): the shares never
   // oversubscribe a link, so max-min sharing gives each exactly its cap and
-  // a backend need not simulate their contention.
+  // a backend need not simulate their contention. (A tree's shares inside a
+  // domain count the connections busy at once, add_explicit_channel_shares:
+  // those of a full pipeline would oversubscribe, and it has none.)
   bool at_channel_shares = false;
   // Some transfer's cap is NCCL's buffer (TransferTiming::buffer_bound).
   bool buffer_bound = false;
@@ -165,6 +168,19 @@ bool count_step_link_users(const Plan& plan, const std::vector<PlannedPass>& pha
 // passes that cross it in one step, per slice (PlannedPass::max_rate_Bps,
 // 0 meaning no cap).
 void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>>& phases);
+// The same for explicit schedules' channels (collective::Transfer::channel:
+// a tree's, NVLSTree's network tree): each connection (source, destination)
+// that carries a channel gets at most its busiest link's rate over the
+// channel connections (src, dst, channel) crossing that link, merged into
+// `share_of_connection` (key src_host * endpoints + dst_host; the smaller
+// where the rings put one already). A connection that stays inside an
+// NVLink domain counts as `nvlink_busy` of one (in (0, 1]): the share of
+// the time it is busy in a pipeline deeper than its slices
+// (collective::Schedule::pipeline_depth), so of its link's connections
+// busy at once. `endpoint` maps a rank to its network endpoint (-1: none).
+void add_explicit_channel_shares(const topology::Network& network, const collective::Schedule& s,
+                                 const std::function<int(int)>& endpoint, double nvlink_busy,
+                                 std::unordered_map<std::uint64_t, double>& share_of_connection);
 
 // What a transfer's costs need of its route: the protocol's view of it
 // (hop_kind), the sum of its links' latencies, its narrowest effective

@@ -1,8 +1,9 @@
 // What a plan's transfers need of their routes: route facts and timing,
-// the rank map, the rate along a route, and a ring step's link users
-// (plan.h).
+// the rank map, the rate along a route, a ring step's link users and the
+// channels' shares (plan.h).
 #include <algorithm>
 #include <limits>
+#include <unordered_map>
 
 #include "sim/collective/protocol.h"
 #include "sim/engine/plan.h"
@@ -24,6 +25,50 @@ bool count_step_link_users(const Plan& plan, const std::vector<PlannedPass>& pha
     }
   }
   return shared;
+}
+
+void add_explicit_channel_shares(const topology::Network& network, const collective::Schedule& s,
+                                 const std::function<int(int)>& endpoint, double nvlink_busy,
+                                 std::unordered_map<std::uint64_t, double>& share_of_connection) {
+  const auto hosts = static_cast<std::uint64_t>(network.num_endpoints());
+  // (connection key, channel) of every channel transfer, sorted: each
+  // connection's channels side by side (a 9,216-GPU tree has 2.7 M).
+  std::vector<std::pair<std::uint64_t, int>> uses;
+  uses.reserve(s.transfers.size());
+  for (const auto& t : s.transfers) {
+    if (t.channel < 0) continue;
+    const int a = endpoint(t.src), b = endpoint(t.dst);
+    if (a < 0 || b < 0 || a == b || a >= network.num_endpoints() || b >= network.num_endpoints()) continue;
+    uses.emplace_back(static_cast<std::uint64_t>(a) * hosts + static_cast<std::uint64_t>(b), t.channel);
+  }
+  std::sort(uses.begin(), uses.end());
+  uses.erase(std::unique(uses.begin(), uses.end()), uses.end());
+  std::vector<double> users(network.links().size(), 0.0);  // link -> channel connections busy at once
+  struct Used {
+    std::uint64_t key;
+    const std::vector<int>* route;
+    double weight;
+  };
+  std::vector<Used> routes;  // connections that carry a channel
+  for (const auto& [key, channel] : uses) {
+    if (routes.empty() || routes.back().key != key) {
+      const int a = static_cast<int>(key / hosts), b = static_cast<int>(key % hosts);
+      const auto& route = network.route(a, b);
+      const bool inside = nvlink_busy < 1 && a < network.num_gpus() && b < network.num_gpus() &&
+                          network.nvlink_domain_of(a) == network.nvlink_domain_of(b);
+      routes.push_back({key, &route, inside ? nvlink_busy : 1.0});
+    }
+    for (int l : *routes.back().route) users[static_cast<std::size_t>(l)] += routes.back().weight;
+  }
+  for (const auto& [key, route, weight] : routes) {
+    double share = 0;
+    for (int l : *route) {
+      const double r = network.links()[static_cast<std::size_t>(l)].rate_Bps / users[static_cast<std::size_t>(l)];
+      share = share > 0 ? std::min(share, r) : r;
+    }
+    auto [it, fresh] = share_of_connection.try_emplace(key, share);
+    if (!fresh) it->second = std::min(it->second > 0 ? it->second : share, share);
+  }
 }
 
 void apply_channel_shares(const Plan& plan, std::vector<std::vector<PlannedPass>>& phases) {

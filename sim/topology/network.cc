@@ -208,6 +208,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   min_ctas_ = topo.min_ctas;
   host_cpu_ = topo.host_cpu;
   ring_channel_net_GBps_ = topo.ring_channel_net_GBps;
+  tree_chain_channel_GBps_ = topo.tree_chain_channel_GBps;
   ib_qps_per_connection_ = topo.ib_qps_per_connection;
   buffsize_ = topo.buffsize;
   nics_per_gpu_ = topo.nics_per_gpu;

@@ -155,8 +155,9 @@ class Network {
   // 0 Intel, 1 AMD, 2 Arm (collective::NcclHost's order).
   int nccl_host_cpu() const { return host_cpu_; }
   double nccl_ring_channel_net_GBps() const { return ring_channel_net_GBps_; }
-  int nccl_ib_qps_per_connection() const { return ib_qps_per_connection_; }  // NCCL_IB_QPS_PER_CONNECTION
-  double nccl_buffsize() const { return buffsize_; }                         // NCCL_BUFFSIZE, bytes
+  double nccl_tree_chain_channel_GBps() const { return tree_chain_channel_GBps_; }  // config::NcclSpec's
+  int nccl_ib_qps_per_connection() const { return ib_qps_per_connection_; }         // NCCL_IB_QPS_PER_CONNECTION
+  double nccl_buffsize() const { return buffsize_; }                                // NCCL_BUFFSIZE, bytes
   int nccl_nics_per_gpu() const { return nics_per_gpu_; }
   // "no route from A to B", with the failures that may have cut it
   // (Topology::failed) when there are any.
@@ -397,6 +398,7 @@ class Network {
   int min_ctas_ = 0;                                              // Topology::min_ctas
   int host_cpu_ = -1;                                             // Topology::host_cpu
   double ring_channel_net_GBps_ = -1;                             // Topology::ring_channel_net_GBps
+  double tree_chain_channel_GBps_ = -1;                           // Topology::tree_chain_channel_GBps
   int ib_qps_per_connection_ = 1;                                 // Topology::ib_qps_per_connection
   double buffsize_ = 4194304;                                     // Topology::buffsize
   int nics_per_gpu_ = 1;                                          // Topology::nics_per_gpu

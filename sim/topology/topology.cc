@@ -58,6 +58,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.min_ctas = spec.nccl.min_ctas;
   topo.host_cpu = spec.nccl.host_cpu;
   topo.ring_channel_net_GBps = spec.nccl.ring_channel_net_GBps;
+  topo.tree_chain_channel_GBps = spec.nccl.tree_chain_channel_GBps;
   topo.ib_qps_per_connection = spec.nccl.ib_qps_per_connection;
   topo.buffsize = spec.nccl.buffsize;
   topo.nics_per_gpu = spec.nccl.nics_per_gpu;

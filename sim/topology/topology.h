@@ -76,6 +76,7 @@ struct Topology {
   int min_ctas = 0;                      // config::NcclSpec::min_ctas
   int host_cpu = -1;                     // config::NcclSpec::host_cpu
   double ring_channel_net_GBps = -1;     // config::NcclSpec::ring_channel_net_GBps
+  double tree_chain_channel_GBps = -1;   // config::NcclSpec::tree_chain_channel_GBps
   int ib_qps_per_connection = 1;         // config::NcclSpec::ib_qps_per_connection
   double buffsize = 4194304;             // config::NcclSpec::buffsize (NCCL_BUFFSIZE)
   int nics_per_gpu = 1;                  // config::NcclSpec::nics_per_gpu
@@ -116,6 +117,7 @@ struct Topology {
         min_ctas(o.min_ctas),
         host_cpu(o.host_cpu),
         ring_channel_net_GBps(o.ring_channel_net_GBps),
+        tree_chain_channel_GBps(o.tree_chain_channel_GBps),
         ib_qps_per_connection(o.ib_qps_per_connection),
         buffsize(o.buffsize),
         nics_per_gpu(o.nics_per_gpu),
@@ -147,6 +149,7 @@ struct Topology {
     min_ctas = o.min_ctas;
     host_cpu = o.host_cpu;
     ring_channel_net_GBps = o.ring_channel_net_GBps;
+    tree_chain_channel_GBps = o.tree_chain_channel_GBps;
     ib_qps_per_connection = o.ib_qps_per_connection;
     buffsize = o.buffsize;
     nics_per_gpu = o.nics_per_gpu;
