@@ -134,15 +134,19 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 }
 
 std::optional<double> tree_chain_channel_Bps(Protocol protocol, std::string_view gpu_model, int gpus_per_domain,
-                                             NcclRelease release, double setting_GBps) {
-  if (protocol == Protocol::kNone || protocol == Protocol::kLL || gpus_per_domain < 1) return std::nullopt;
+                                             double busy, NcclRelease release, double setting_GBps) {
+  if (protocol == Protocol::kNone || protocol == Protocol::kLL || gpus_per_domain < 1 || !(busy > 0))
+    return std::nullopt;
   double per_cta = setting_GBps;
   if (per_cta < 0) {
     const NcclTreeChannelCaps caps = nccl_tree_channel_caps(gpu_model, 1, release);
     if (caps.simple == 0) return std::nullopt;
     per_cta = 0.5 * (protocol == Protocol::kLL128 ? std::min(caps.simple, caps.ll128) : caps.simple);
   }
-  return per_cta * 1e9 * nccl_tree_channels(gpus_per_domain) / gpus_per_domain;
+  // The busy CTAs of a graph channel share its perCh / 2: all of them run
+  // at perCh / 4, at most half of them at perCh / 2 (per_cta) each.
+  const double shared = std::min(1.0, 0.5 / std::min(busy, 1.0));
+  return per_cta * shared * 1e9 * nccl_tree_channels(gpus_per_domain) / gpus_per_domain;
 }
 
 double nvls_tree_protocol_cap_Bps(std::string_view gpu_model, int nodes, int gpus_per_domain, int ranks,

@@ -184,28 +184,32 @@ inline constexpr int kNcclSteps = 8;
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
                              NcclRelease release = kDefaultNcclRelease, std::optional<NcclHost> host = std::nullopt);
 
-// What one of a tree's channels moves alone along its chain inside an
-// NVLink domain, payload bytes/s each way per GPU of the widest domain
-// (tree.h: collsim runs two channels per GPU, NCCL min(GPUs, 32) of them
-// per tree, so it is scaled by NCCL's channels over collsim's): the rate of
-// a tree's hops inside a domain (engine/plan.cc), where
-// tree_protocol_cap_Bps's limit across nodes is paid on the network hops.
-// NCCL's model gives a tree its graph's G channels x perChMaxTreeBw (LL128
-// also at most perChMaxTreeLL128Bw) of bus bandwidth on one node, half of
-// it algorithm bandwidth, and runs each graph channel on two CTAs, one per
-// tree (src/graph/connect.cc): perCh / 4 each while all of them run and
-// share the links. ASSUMPTION: alone, one CTA moves perCh / 2 (the
-// channel's bus bandwidth over its two directions). Chosen on the two-rack
-// GB200 curve (tests/validation/cloud-curves.yaml, 64-GPU chains, where a
-// small all-reduce keeps few hops busy): its 1-16 MiB rows under LL128
-// imply about 29 GB/s a CTA (Blackwell's perCh / 2: 27.8), its 1 GiB row
-// under Simple with 2 MiB chunks about 38 (35); perCh / 4 left those rows
+// What one of a tree's channels moves along its chain inside an NVLink
+// domain while `busy` (in (0, 1]; collective::Schedule::pipeline_busy) of
+// the chain's connections run at once, payload bytes/s each way per GPU of
+// the widest domain (tree.h: collsim runs two channels per GPU, NCCL
+// min(GPUs, 32) of them per tree, so it is scaled by NCCL's channels over
+// collsim's): the rate of a tree's hops inside a domain (engine/plan.cc),
+// where tree_protocol_cap_Bps's limit across nodes is paid on the network
+// hops. NCCL's model gives a tree at most its graph's G channels x
+// perChMaxTreeBw (LL128 also at most perChMaxTreeLL128Bw) of bus bandwidth
+// on one node, half of it algorithm bandwidth (src/graph/tuning.cc), and
+// runs each graph channel on two CTAs, one per tree (src/graph/connect.cc):
+// perCh / 4 each while all of them run. ASSUMPTION: the busy CTAs of a
+// graph channel share its perCh / 2, so while at most half of them run
+// (a pipeline of few slices through a deep chain), one moves perCh / 2;
+// perCh / (4 busy) above. Chosen on the two-rack GB200 curve
+// (tests/validation/cloud-curves.yaml, 64-GPU chains, where a small
+// all-reduce keeps few hops busy): its 1-16 MiB rows under LL128 imply
+// about 29 GB/s a CTA (Blackwell's perCh / 2: 27.8), its 1 GiB row under
+// Simple with NCCL's 2 MiB chunks about 38 (35); perCh / 4 left those rows
 // 26-34% slow. `setting_GBps` (config::NcclSpec::tree_chain_channel_GBps)
 // replaces perCh / 2 when 0 or more (0: no limit, returned as 0). LL keeps
 // its per-GPU limit across nodes (tree_protocol_cap_Bps): nullopt, as for
 // kNone or, without a setting, a GPU model collsim does not place.
 std::optional<double> tree_chain_channel_Bps(Protocol protocol, std::string_view gpu_model, int gpus_per_domain,
-                                             NcclRelease release = kDefaultNcclRelease, double setting_GBps = -1);
+                                             double busy = 1, NcclRelease release = kDefaultNcclRelease,
+                                             double setting_GBps = -1);
 
 // NCCL's throughput limit of NVLSTree (NCCL 2.28.3 on, src/graph/tuning.cc
 // perChMaxNVLSTreeBws, in the release's tables: Hopper 57.7 / 45.5 GB/s of

@@ -4,6 +4,7 @@
 // operation they claim.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -177,6 +178,10 @@ struct Schedule {
   // (engine/plan.cc, channel shares). 0: not a tree.
   int pipeline_depth = 0;
   double pipeline_slices = 0;
+  // min(1, pipeline_slices / pipeline_depth); 1 when either is unset.
+  double pipeline_busy() const {
+    return pipeline_depth > 0 && pipeline_slices > 0 ? std::min(1.0, pipeline_slices / pipeline_depth) : 1.0;
+  }
   // All-pairs form (direct all-to-all, direct.h): when true, `transfers` is
   // empty and the schedule is every ordered pair (src, dst) of ranks,
   // src != dst, sending bytes / ranks at once (chunk src x ranks + dst), no

@@ -49,7 +49,7 @@ struct TreeOptions {
   // 8 GiB on 4 B200 nodes).
   double min_slice_bytes = 512.0 * 1024;
   // The protocol the schedule is built for: LL and LL128 pipeline finer than
-  // Simple's 512 KiB. LL: a receiver forwards each 8-byte line as soon as
+  // Simple's chunk. LL: a receiver forwards each 8-byte line as soon as
   // its flag arrives (src/device/prims_ll.h LLGenericOp: every thread reads
   // one line, reduces it and stores it to the next peer), so the pipeline's
   // unit is a warp's 32 lines, 256 B of data (ll_line_bytes), not its

@@ -230,7 +230,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
       if (cap > 0 && channels > 0) protocol_cap = cap / channels / payload;
       if (!cap_network_only) {
-        chain_cap = collective::tree_chain_channel_Bps(protocol, model, widest, options.nccl,
+        chain_cap = collective::tree_chain_channel_Bps(protocol, model, widest, s.pipeline_busy(), options.nccl,
                                                        network.nccl_tree_chain_channel_GBps());
         if (chain_cap) *chain_cap /= payload;
       }
@@ -407,9 +407,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     // deps) is kept from the schedule planned before when this one shares
     // its transfers (the next protocol candidate, Schedule::transfers_of).
     // A tree's slices keep at most slices / depth of its chains' hops busy at once.
-    const double nvlink_busy = s.algo == "tree" && s.pipeline_depth > 0 && s.pipeline_slices > 0
-                                   ? std::min(1.0, s.pipeline_slices / s.pipeline_depth)
-                                   : 1.0;
+    const double nvlink_busy = s.algo == "tree" ? s.pipeline_busy() : 1.0;
     if (to_expand || body.schedule != &s || body.under_protocol != under_protocol || *body.rank_map != rank_map ||
         body.nvlink_busy != nvlink_busy) {
       body = plan_body(network, e, endpoint, under_protocol, nvlink_busy, std::move(ring_shares));

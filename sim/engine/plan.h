@@ -89,9 +89,14 @@ struct PlannedSchedule {
   // Every transfer runs at its channel's static share of its busiest link
   // (an NCCL protocol, every transfer on a channel): the shares never
   // oversubscribe a link, so max-min sharing gives each exactly its cap and
-  // a backend need not simulate their contention. (A tree's shares inside a
-  // domain count the connections busy at once, add_explicit_channel_shares:
-  // those of a full pipeline would oversubscribe, and it has none.)
+  // a backend need not simulate their contention. APPROXIMATION: a tree's
+  // shares inside a domain count each connection by the pipeline's busy
+  // share (add_explicit_channel_shares), exact where the chains' hops run in
+  // step; while a few slices are on one chain, not on the tree's edges
+  // between domains, a GPU port can carry up to (g - 1 + h) / g times its
+  // shares (g GPUs a domain, h the tree's height), which is not simulated.
+  // On the GPUs collsim places, the tree's rate per channel (protocol.h
+  // tree_chain_channel_Bps) is usually below those shares.
   bool at_channel_shares = false;
   // Some transfer's cap is NCCL's buffer (TransferTiming::buffer_bound).
   bool buffer_bound = false;
