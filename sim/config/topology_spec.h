@@ -222,8 +222,9 @@ struct NcclSpec {
   // bytes (collective/protocol.h ring_channel_net_GBps); -1: its NIC link
   // class's qp_rate_GBps x ib_qps_per_connection, 0: no limit.
   double ring_channel_net_GBps = -1;
-  // What one tree channel (CTA) moves alone along its chain inside an
-  // NVLink domain, GB/s of payload each way (collective/protocol.h
+  // What one NCCL tree channel (CTA) moves along its chain inside an NVLink
+  // domain while at most half the chain's connections are busy (half that
+  // when all are), GB/s of payload each way (collective/protocol.h
   // tree_chain_channel_Bps); -1: half NCCL's one-node per-channel tree bus
   // bandwidth for the GPU generation and protocol, 0: no limit.
   double tree_chain_channel_GBps = -1;

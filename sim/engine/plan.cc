@@ -202,8 +202,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     // NVLSTree's (protocol.h nvls_tree_protocol_cap_Bps) caps the transfers
     // of its trees between domains alike; its NVLS stages inside a domain
     // are not the tree kernel's. A tree's hops inside a domain run at a
-    // channel's own rate on its chain (protocol.h tree_chain_channel_Bps;
-    // 0: none): only the hops through the network pay the limit across nodes.
+    // channel's own rate on its chain (protocol.h tree_chain_channel_Bps; 0:
+    // no limit; none for the GPU: the limit across nodes): only the hops
+    // through the network pay the limit across nodes.
     bool cap_network_only = false;
     std::optional<double> chain_cap;
     if ((s.algo == "tree" || s.algo == "nvlstree") && protocol != collective::Protocol::kNone && s.ranks > 1) {
