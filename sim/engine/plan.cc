@@ -345,10 +345,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         }
       }
       const bool through_net = f.kind == collective::HopKind::kNet;
-      const bool in_domain = src < network.num_gpus() && dst < network.num_gpus() &&
-                             network.nvlink_domain_of(src) == network.nvlink_domain_of(dst);
-      const double cap = cap_network_only ? (through_net ? protocol_cap : 0)
-                                          : (in_domain ? chain_cap.value_or(protocol_cap) : protocol_cap);
+      const double cap = cap_network_only                       ? (through_net ? protocol_cap : 0)
+                         : network.same_nvlink_domain(src, dst) ? chain_cap.value_or(protocol_cap)
+                                                                : protocol_cap;
       return Resolved{from, host, route_id, timing.latency_s, costs.payload_fraction, capped(timing.max_rate_Bps, cap)};
     };
     if (s.compact()) {

@@ -54,8 +54,7 @@ void add_explicit_channel_shares(const topology::Network& network, const collect
     if (routes.empty() || routes.back().key != key) {
       const int a = static_cast<int>(key / hosts), b = static_cast<int>(key % hosts);
       const auto& route = network.route(a, b);
-      const bool inside = nvlink_busy < 1 && a < network.num_gpus() && b < network.num_gpus() &&
-                          network.nvlink_domain_of(a) == network.nvlink_domain_of(b);
+      const bool inside = nvlink_busy < 1 && network.same_nvlink_domain(a, b);
       routes.push_back({key, &route, inside ? nvlink_busy : 1.0});
     }
     for (int l : *routes.back().route) users[static_cast<std::size_t>(l)] += routes.back().weight;

@@ -104,6 +104,10 @@ class Network {
     const int sw = nvswitch_endpoint_near(gpu);
     return sw >= 0 ? sw : -1 - gpu;
   }
+  // Whether endpoints `a` and `b` are both GPUs of one NVLink domain.
+  bool same_nvlink_domain(int a, int b) const {
+    return a >= 0 && b >= 0 && a < num_gpus_ && b < num_gpus_ && nvlink_domain_of(a) == nvlink_domain_of(b);
+  }
   // Line rate of GPU endpoint `gpu`'s NVLinks to its NVSwitch (merged planes
   // summed), bytes/s per direction; 0 without one.
   double nvlink_line_rate_Bps(int gpu) const;
