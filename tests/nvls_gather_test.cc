@@ -57,13 +57,7 @@ TEST(NvlsGather, EachGpuMovesNOneWayAndNOverPTheOther) {
 // fill stays under about 1/32 (both backends).
 TEST(NvlsGather, IdleSwitchTimeIsTheBusiestDirectionsBytes) {
   const double B = 100e9, n = 1073741824.0;
-  const topology::Network net(collsim::testing::topology_from_text(R"(name: nvswitch
-devices:
-  - {name: g, kind: gpu, count: 8}
-  - {name: sw, kind: nvswitch}
-links:
-  - {from: g, to: sw, rate: 100GB/s, latency: 0s, class: ideal}
-)"));
+  const topology::Network net(collsim::testing::one_nvswitch(8));
   for (const char* name : {"simgrid", "analytical"}) {
     auto backend = engine::make_backend(name);
     ASSERT_TRUE(backend.ok());

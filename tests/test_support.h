@@ -24,6 +24,18 @@ inline topology::Topology topology_from_text(const std::string& yaml) {
   return *topo;
 }
 
+// `gpus` GPUs on one NVSwitch, each over one `rate` link of the `ideal`
+// class (no derating), no latency; `nvls_reduction` > 0 bounds the
+// switch's reduction engines (config::LinkClassSpec::nvls_reduction).
+inline topology::Topology one_nvswitch(int gpus, const std::string& rate = "100GB/s", double nvls_reduction = 0) {
+  std::string yaml = "name: one-nvswitch\n";
+  if (nvls_reduction > 0) yaml += "link_classes: {ideal: {nvls_reduction: " + std::to_string(nvls_reduction) + "}}\n";
+  yaml += "devices:\n  - {name: g, kind: gpu, count: " + std::to_string(gpus) +
+          "}\n  - {name: sw, kind: nvswitch}\nlinks:\n  - {from: g, to: sw, rate: " + rate +
+          ", latency: 0s, class: ideal}\n";
+  return topology_from_text(yaml);
+}
+
 // `sets`: --set overrides and failure flags (config::failure_flag), as the CLI's.
 inline topology::Topology topology_from_file(const std::string& path, const std::vector<std::string>& sets = {}) {
   auto spec = config::load_topology_file(path, sets);

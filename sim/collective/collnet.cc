@@ -130,6 +130,7 @@ Schedule nvls_collnet_allreduce(int ranks, double bytes, const std::vector<int>&
   s.latency_family = LatencyFamily::kNvls;
   // Helpers: the domains' NVSwitches, then the fabric's switches.
   s.helper_ranks = nd + static_cast<int>(params.helper_endpoint.size());
+  if (g > 1) s.switch_inputs = g;  // every load passes the engines (Schedule::switch_inputs)
   s.helper_endpoint = params.domain_nvswitch;
   s.helper_endpoint.insert(s.helper_endpoint.end(), params.helper_endpoint.begin(), params.helper_endpoint.end());
   const int written = params.pipelined ? 1 : slices;
@@ -162,7 +163,7 @@ Schedule nvls_collnet_allreduce(int ranks, double bytes, const std::vector<int>&
       for (int d = 0; d < nd; ++d) {
         std::vector<int> loads;
         for (int r : domains[static_cast<std::size_t>(d)])
-          loads.push_back(add(kLoad, r, ranks + d, wire, Action::kReduce, {}, r != owner(d)));
+          loads.push_back(add(kLoad, r, ranks + d, wire, Action::kReduce, {}, g > 1));
         back[static_cast<std::size_t>(d)] = add(kBack, ranks + d, owner(d), wire, Action::kCopy, loads);
       }
       // 2. Up rail c's tree and back down.

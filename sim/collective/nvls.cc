@@ -112,6 +112,7 @@ class NvlsStages {
     s_.latency_family = LatencyFamily::kNvls;
     if (ranks < 2) return;
     s_.chunk_overhead_s = nvls_chunk_overhead_s(options.chunking, bytes, ranks);
+    s_.switch_inputs = ranks;  // every load passes the engines (Schedule::switch_inputs)
     const double portion = bytes / ranks;
     slices_ = piece_count(portion, options.min_slice_bytes, options.max_slices);
     wire_ = portion / slices_ / efficiency;
@@ -130,11 +131,11 @@ class NvlsStages {
                                        .deps = std::move(deps),
                                        .switch_addend = addend});
   }
-  // Portion c's reduce-load from every GPU (the switch adds all but the
-  // owner's own, the first input of the sum), for reduce_to_owner.
+  // Portion c's reduce-load from every GPU, each an input of the switch's
+  // sum (Schedule::switch_inputs), for reduce_to_owner.
   std::vector<int> load_portion(int c, int slice) {
     std::vector<int> loads;
-    for (int g = 0; g < s_.ranks; ++g) loads.push_back(add(kLoad, g, s_.ranks, c, slice, Action::kReduce, {}, g != c));
+    for (int g = 0; g < s_.ranks; ++g) loads.push_back(add(kLoad, g, s_.ranks, c, slice, Action::kReduce, {}, true));
     return loads;
   }
   // The sum of portion c, once `loads` arrived, back to its owner.
@@ -206,6 +207,7 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
   s.latency_family = LatencyFamily::kNvlsTree;
   s.chunk_overhead_s = nvls_tree_chunk_overhead_s(options.tree_chunking, options.chunking.chunk_cost_s, bytes, g);
   s.helper_ranks = nd;
+  if (g > 1) s.switch_inputs = g;  // every load passes the engines (Schedule::switch_inputs)
   for (const auto& d : domains) s.helper_near_rank.push_back(d.front());
 
   const TreeShape trees[2] = {tree_shape(binary_tree_parents(nd)), tree_shape(mirrored_tree_parents(nd))};
@@ -268,8 +270,8 @@ Expected<Schedule> nvls_tree_allreduce(int ranks, double bytes, double efficienc
         for (int d = 0; d < nd; ++d) {
           std::vector<int> loads;
           for (int r : domains[static_cast<std::size_t>(d)])
-            loads.push_back(add(last_load[static_cast<std::size_t>(r)], r, ranks + d, wire, Action::kReduce, {}, -1,
-                                r != owner(d)));
+            loads.push_back(
+                add(last_load[static_cast<std::size_t>(r)], r, ranks + d, wire, Action::kReduce, {}, -1, g > 1));
           back[d] = add(at(last_back, d), ranks + d, owner(d), wire, Action::kCopy, loads, -1);
         }
         // 2. the tree between the owners.

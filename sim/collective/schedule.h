@@ -42,10 +42,12 @@ struct Transfer {
   // engine caps each connection at its static share of its busiest link
   // (engine/plan.h). -1: none (max-min sharing alone).
   int channel = -1;
-  // In-switch reduction (NVLS): an input the switch adds to a sum it already
-  // holds (every reduce-load of an element but the first). Its bytes also
+  // In-switch reduction (NVLS): an input of a sum the switch reduces (every
+  // reduce-load where Schedule::switch_inputs is set; else every reduce-load
+  // of an element but the first, an input added to a sum). Its bytes also
   // pass the switch's reduction engines, which the engine caps at
-  // topology::Network::nvls_reduction_rate_Bps. dst is then a helper (the switch).
+  // topology::Network::nvls_reduction_rate_Bps (scaled as
+  // Schedule::switch_inputs says). dst is then a helper (the switch).
   bool switch_addend = false;
 };
 
@@ -93,6 +95,17 @@ struct Schedule {
   // Or, when not empty, helper k is network endpoint helper_endpoint[k]
   // (a fabric switch that reduces: CollNet's aggregation tree, collnet.h).
   std::vector<int> helper_endpoint;
+  // NVLS reductions: how many inputs each element's sum takes at a switch
+  // (the GPUs of its NVLink domain). Every reduce-load then passes the
+  // switch's reduction engines (Transfer::switch_addend) and the engines
+  // take `switch_inputs` inputs for `switch_inputs` - 1 adds: the engine
+  // scales their rate (in adds) by switch_inputs / (switch_inputs - 1).
+  // Nothing in the hardware singles out one input as the sum's first, so
+  // the adds are spread evenly over the inputs, and no load skips the
+  // engines to run ahead of the others (which cost SimGrid's max-min
+  // sharing 3% on an 8-GPU board where the engines and links bind
+  // together). 0: only the transfers flagged pass, at the engines' rate.
+  int switch_inputs = 0;
   // Protocol costs the engine adds (protocol.h); kNone = the network alone.
   Protocol protocol = Protocol::kNone;
   LatencyFamily latency_family = LatencyFamily::kRing;

@@ -316,7 +316,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         // made (or found to be unlimited, -1) once per switch.
         auto [eh, fresh] = engine_host.try_emplace(dst, -1, -1);
         if (fresh) {
-          const double rate = network.nvls_reduction_rate_Bps(dst);
+          // In adds per second; where every input passes (Schedule::switch_inputs),
+          // an input is (inputs - 1) / inputs of an add.
+          const double inputs = s.switch_inputs;
+          const double rate = network.nvls_reduction_rate_Bps(dst) * (inputs > 1 ? inputs / (inputs - 1) : 1.0);
           const double efficiency = network.links()[static_cast<std::size_t>(route.back())].nvls_efficiency;
           if (rate > 0 && efficiency > 0) {
             eh->second = {static_cast<int>(plan.num_hosts()), static_cast<int>(plan.num_links())};
