@@ -80,8 +80,9 @@ struct LinkClassSpec {
   double nvls_efficiency = 0;
   // For GPU<->NVSwitch links: the switch's reduction engines (NVLS) add at
   // most this fraction of the line rate of the GPU links into the switch, in
-  // bytes of addends per second (every input of a reduced element but the
-  // first); 0 = not limited. See link_classes.cc for the fitted value.
+  // bytes of adds per second (p - 1 per reduced element of p inputs, spread
+  // over the inputs: collective::Schedule::switch_inputs); 0 = not limited.
+  // See link_classes.cc for the fitted value.
   double nvls_reduction = 0;
   // For scale-out links: what the fabric's transport adds to each step of
   // an NCCL connection over it, beyond NCCL's network step latencies

@@ -118,7 +118,7 @@ class Network {
   // (its link class's nvls_efficiency; 0 = no in-switch reduction).
   double nvls_efficiency_near(int gpu) const;
   // The in-switch reduction throughput of NVSwitch endpoint `sw`, in bytes
-  // of addends per second: each GPU link into it contributes its line rate
+  // of adds per second: each GPU link into it contributes its line rate
   // times its class's nvls_reduction. 0 = not limited (a class without it).
   double nvls_reduction_rate_Bps(int sw) const;
   // What an NVLS chunk smaller than NCCL's largest costs a channel, in
