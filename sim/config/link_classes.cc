@@ -26,7 +26,7 @@ Status read_GBps(const MapReader& map, const char* key, const char* per_what, do
 }  // namespace
 
 const std::vector<LinkClassSpec>& builtin_link_classes() {
-  // NVLink5: the fitted efficiency and NCCL's model bandwidth (below).
+  // NVLink5: the fitted link efficiency (below).
   constexpr double kNvlink5Efficiency = 0.76;
   static const std::vector<LinkClassSpec> classes{
       // NVLink4 (H100): ring all-reduce peaks near 370 GB/s busbw on 450 GB/s
