@@ -91,6 +91,24 @@ TEST(NvlsEngines, EveryLoadIsAnInputAndTheAddsAreConserved) {
   for (auto [sw, a] : tree_adds) EXPECT_NEAR(a, 3 * n / efficiency, 1e-9 * n) << "switch " << sw;
 }
 
+TEST(NvlsEngines, SchedulesOfDifferentSizesOnOneSwitchEachKeepTheirEngines) {
+  // One plan, two NVLS all-reduces on one switch whose engines bind: 8 and
+  // 4 GPUs, so their inputs are 7/8 and 3/4 of an add. Each takes (p - 1) n
+  // / R (R = 0.25 x 8 x 100 GB/s = 200 GB/s of adds), alone or planned with
+  // the other (the engines, scaled per input count, were once made for the
+  // first schedule only and reused by the second).
+  const double n = 1073741824.0;
+  const topology::Network net(collsim::testing::one_nvswitch(8, "100GB/s", 0.25));
+  for (const char* backend : {"analytical", "simgrid"}) {
+    const auto both =
+        run_schedules(backend, net, {collective::nvls_allreduce(8, n, 1.0), collective::nvls_allreduce(4, n, 1.0)});
+    const auto small = run_schedules(backend, net, {collective::nvls_allreduce(4, n, 1.0)});
+    EXPECT_NEAR(both[1].time_s, small[0].time_s, 1e-9 * small[0].time_s) << backend;
+    EXPECT_GE(small[0].time_s, 3 * n / 200e9 * (1 - 1e-9)) << backend;
+    EXPECT_GE(both[0].time_s, 7 * n / 200e9 * (1 - 1e-9)) << backend;
+  }
+}
+
 TEST(NvlsEngines, LinksAndEnginesBindingTogetherStayNearTheirBound) {
   // 8 GPUs whose links (n (1 + 1/p) / B each way) and engines ((p - 1) n /
   // R) bind at the same time: R = 7 / 1.125 B, nvls_reduction = R / (8 B).

@@ -103,10 +103,13 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   std::vector<RouteFacts> facts;                       // per Plan::routes entry of a connection
   // (GPU endpoint, exit GPU or -1) -> its ":via:" or ":pxn" host (relayed sends)
   std::unordered_map<std::uint64_t, int> pxn_host;
-  // NVSwitch endpoint -> the host of its reduction engines (Plan::extra_host_names;
-  // -1: not limited) and the link into them (into Plan::link), and
-  // (source, switch) -> the route to its engines in Plan::routes.
-  std::unordered_map<int, std::pair<int, int>> engine_host;
+  // (NVSwitch endpoint, Schedule::switch_inputs) -> the host of its reduction
+  // engines (Plan::extra_host_names; -1: not limited) and the link into them
+  // (into Plan::link), and (source, engines' host) -> the route to them in
+  // Plan::routes. Schedules that count their inputs differently scale the
+  // engines differently, so each count has its own host: every schedule runs
+  // alone, so they never share the engines at once.
+  std::unordered_map<std::uint64_t, std::pair<int, int>> engine_host;
   std::unordered_map<std::uint64_t, int> engine_route_index;
   PlanBody body;  // of the last explicit schedule planned
   // The host CPU NCCL reads, where the topology sets one (its LL caps below).
@@ -313,17 +316,20 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       int host = dst, route_id = route_at;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:
-        // made (or found to be unlimited, -1) once per switch.
-        auto [eh, fresh] = engine_host.try_emplace(dst, -1, -1);
+        // made (or found to be unlimited, -1) once per switch and input count.
+        const auto inputs = static_cast<std::uint64_t>(std::max(s.switch_inputs, 0));
+        const std::uint64_t key = (static_cast<std::uint64_t>(dst) << 24) | std::min<std::uint64_t>(inputs, 0xFFFFFF);
+        auto [eh, fresh] = engine_host.try_emplace(key, -1, -1);
         if (fresh) {
           // In adds per second; where every input passes (Schedule::switch_inputs),
           // an input is (inputs - 1) / inputs of an add.
-          const double inputs = s.switch_inputs;
-          const double rate = network.nvls_reduction_rate_Bps(dst) * (inputs > 1 ? inputs / (inputs - 1) : 1.0);
+          const double n = static_cast<double>(inputs);
+          const double rate = network.nvls_reduction_rate_Bps(dst) * (n > 1 ? n / (n - 1) : 1.0);
           const double efficiency = network.links()[static_cast<std::size_t>(route.back())].nvls_efficiency;
           if (rate > 0 && efficiency > 0) {
             eh->second = {static_cast<int>(plan.num_hosts()), static_cast<int>(plan.num_links())};
-            plan.extra_host_names.push_back(network.endpoints()[static_cast<std::size_t>(dst)] + ":reduction");
+            plan.extra_host_names.push_back(network.endpoints()[static_cast<std::size_t>(dst)] + ":reduction" +
+                                            (inputs > 1 ? fmt::format(":{}", inputs) : std::string()));
             topology::NetworkLink engines;
             engines.line_rate_Bps = rate;
             engines.rate_Bps = rate / efficiency;  // transfers carry bytes / NVLS efficiency
@@ -336,8 +342,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         if (eh->second.first >= 0) {
           host = eh->second.first;
           const std::uint64_t ekey =
-              static_cast<std::uint64_t>(src) * static_cast<std::uint64_t>(network.num_endpoints()) +
-              static_cast<std::uint64_t>(dst);
+              (static_cast<std::uint64_t>(static_cast<std::uint32_t>(src)) << 32) | static_cast<std::uint32_t>(host);
           auto [er, new_route] = engine_route_index.try_emplace(ekey, static_cast<int>(plan.routes.size()));
           if (new_route) {
             std::vector<int> links = route;
