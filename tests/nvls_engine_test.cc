@@ -60,10 +60,12 @@ TEST(NvlsEngines, NvlsTreeReductionEnginesCapOnlyTheLoads) {
 }
 
 TEST(NvlsEngines, EveryLoadIsAnInputAndTheAddsAreConserved) {
-  // A sum of p inputs takes p - 1 adds, whichever input comes first: every
-  // reduce-load passes the engines (collective::Schedule::switch_inputs),
-  // each (p - 1) / p of an add, so the adds per switch total (p - 1) x the
-  // buffer (in wire bytes, buffer / efficiency), as the engines must do.
+  // The schedules' side (the engines' side, their rate scaled by p / (p - 1),
+  // is checked against the closed form below): a sum of p inputs takes
+  // p - 1 adds, whichever input comes first. Every reduce-load and nothing
+  // else is flagged to pass the engines, the schedule counts p inputs, and
+  // the flagged bytes are p x the buffer per switch (in wire bytes, buffer /
+  // efficiency), so (p - 1) / p of them are (p - 1) x the buffer.
   const double n = 1 << 30, efficiency = 0.85;
   auto adds = [&](const collective::Schedule& s) {  // per switch
     std::map<int, double> inputs;
@@ -91,6 +93,27 @@ TEST(NvlsEngines, EveryLoadIsAnInputAndTheAddsAreConserved) {
   for (auto [sw, a] : tree_adds) EXPECT_NEAR(a, 3 * n / efficiency, 1e-9 * n) << "switch " << sw;
 }
 
+TEST(NvlsEngines, BindingEnginesTakeTheirAddsAtEverySize) {
+  // p GPUs of B = 100 GB/s on one switch whose engines add R = 0.05 x 8 x
+  // 100 = 40 GB/s (the switch has 8 ports whichever p use it): all-reduce
+  // and reduce-scatter both take p - 1 adds per element, t = (p - 1) n / R,
+  // above their links' n (1 + 1/p) / B and n / B for every p >= 2.
+  const double n = 1073741824.0, R = 40e9;
+  const topology::Network net(collsim::testing::one_nvswitch(8, "100GB/s", 0.05));
+  for (int p : {2, 3, 8}) {
+    const double bound = (p - 1) * n / R;
+    const auto analytical = run_schedules(
+        "analytical", net, {collective::nvls_allreduce(p, n, 1.0), collective::nvls_reducescatter(p, n, 1.0)});
+    for (const auto& x : analytical) EXPECT_NEAR(x.time_s, bound, 1e-6 * bound) << p << " GPUs";
+    const auto simulated = run_schedules(
+        "simgrid", net, {collective::nvls_allreduce(p, n, 1.0), collective::nvls_reducescatter(p, n, 1.0)});
+    for (const auto& x : simulated) {
+      EXPECT_GE(x.time_s, bound * (1 - 1e-9)) << p << " GPUs";
+      EXPECT_LE(x.time_s, bound * 1.05) << p << " GPUs";
+    }
+  }
+}
+
 TEST(NvlsEngines, SchedulesOfDifferentSizesOnOneSwitchEachKeepTheirEngines) {
   // One plan, two NVLS all-reduces on one switch whose engines bind: 8 and
   // 4 GPUs, so their inputs are 7/8 and 3/4 of an add. Each takes (p - 1) n
@@ -100,12 +123,17 @@ TEST(NvlsEngines, SchedulesOfDifferentSizesOnOneSwitchEachKeepTheirEngines) {
   const double n = 1073741824.0;
   const topology::Network net(collsim::testing::one_nvswitch(8, "100GB/s", 0.25));
   for (const char* backend : {"analytical", "simgrid"}) {
-    const auto both =
-        run_schedules(backend, net, {collective::nvls_allreduce(8, n, 1.0), collective::nvls_allreduce(4, n, 1.0)});
-    const auto small = run_schedules(backend, net, {collective::nvls_allreduce(4, n, 1.0)});
-    EXPECT_NEAR(both[1].time_s, small[0].time_s, 1e-9 * small[0].time_s) << backend;
-    EXPECT_GE(small[0].time_s, 3 * n / 200e9 * (1 - 1e-9)) << backend;
-    EXPECT_GE(both[0].time_s, 7 * n / 200e9 * (1 - 1e-9)) << backend;
+    const auto big = collective::nvls_allreduce(8, n, 1.0), small = collective::nvls_allreduce(4, n, 1.0);
+    const double alone[2] = {run_schedules(backend, net, {big})[0].time_s,
+                             run_schedules(backend, net, {small})[0].time_s};
+    EXPECT_GE(alone[0], 7 * n / 200e9 * (1 - 1e-9)) << backend;
+    EXPECT_GE(alone[1], 3 * n / 200e9 * (1 - 1e-9)) << backend;
+    const auto big_first = run_schedules(backend, net, {big, small});
+    const auto small_first = run_schedules(backend, net, {small, big});
+    EXPECT_NEAR(big_first[0].time_s, alone[0], 1e-6 * alone[0]) << backend;
+    EXPECT_NEAR(big_first[1].time_s, alone[1], 1e-6 * alone[1]) << backend;
+    EXPECT_NEAR(small_first[0].time_s, alone[1], 1e-6 * alone[1]) << backend;
+    EXPECT_NEAR(small_first[1].time_s, alone[0], 1e-6 * alone[0]) << backend;
   }
 }
 

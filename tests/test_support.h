@@ -1,6 +1,7 @@
 // Shared helpers for tests: build networks from YAML text, run the CLI.
 #pragma once
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -29,7 +30,7 @@ inline topology::Topology topology_from_text(const std::string& yaml) {
 // switch's reduction engines (config::LinkClassSpec::nvls_reduction).
 inline topology::Topology one_nvswitch(int gpus, const std::string& rate = "100GB/s", double nvls_reduction = 0) {
   std::string yaml = "name: one-nvswitch\n";
-  if (nvls_reduction > 0) yaml += "link_classes: {ideal: {nvls_reduction: " + std::to_string(nvls_reduction) + "}}\n";
+  if (nvls_reduction > 0) yaml += fmt::format("link_classes: {{ideal: {{nvls_reduction: {:.17g}}}}}\n", nvls_reduction);
   yaml += "devices:\n  - {name: g, kind: gpu, count: " + std::to_string(gpus) +
           "}\n  - {name: sw, kind: nvswitch}\nlinks:\n  - {from: g, to: sw, rate: " + rate +
           ", latency: 0s, class: ideal}\n";

@@ -63,7 +63,7 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // NVL72 rack (2 trays, Oracle Cloud, NCCL 2.27.3, 856 and 892 GB/s
       // busbw at 4 and 8 GiB; tests/validation/cloud-curves.yaml), whose
       // mean |error| is 4.7, 2.4, 1.9, 2.0, 2.0, 2.4, 3.6% at 0.80, 0.82,
-      // 0.83, 0.84, 0.85, 0.86, 0.87 (6.9% at 0.781); 0.85 is in the flat
+      // 0.83, 0.84, 0.85, 0.86, 0.87 (7.0% at 0.781); 0.85 is in the flat
       // optimum and is NCCL's Hopper value. Held out: 8 B300s on one board,
       // 845 GB/s (NVIDIA/nccl issue 2140; -7.7% before, -2.9% now, the
       // engines below binding), and 8 B200s, '830+' (NVIDIA/nccl issue 1807).

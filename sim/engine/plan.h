@@ -119,7 +119,10 @@ struct Plan {
   // NVSwitch's reduction engines (collective::Transfer::switch_addend), as a
   // host "SWITCH:reduction" reached from the switch over a link of the
   // engines' rate (Network::nvls_reduction_rate_Bps, scaled like the
-  // transfers' bytes by the NVLS efficiency). Host h >= host_names->size()
+  // transfers' bytes by the NVLS efficiency, and by p / (p - 1) for a
+  // schedule whose p inputs all pass, collective::Schedule::switch_inputs:
+  // one host per switch and p, "SWITCH:reduction:P", as each schedule
+  // runs alone). Host h >= host_names->size()
   // is extra_host_names[h - host_names->size()]; links likewise.
   std::vector<std::string> extra_host_names;
   std::vector<topology::NetworkLink> extra_links;
