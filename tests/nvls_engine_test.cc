@@ -9,6 +9,9 @@
 #include "sim/collective/nvls.h"
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
+#include "sim/workload/comm_costs.h"
+#include "sim/workload/step_graph.h"
+#include "sim/workload/step_sim.h"
 #include "test_support.h"
 
 namespace collsim::engine {
@@ -154,6 +157,51 @@ TEST(NvlsEngines, LinksAndEnginesBindingTogetherStayNearTheirBound) {
   const auto simulated = run_schedules("simgrid", net, {collective::nvls_allreduce(8, n, 1.0)});
   EXPECT_GE(simulated[0].time_s, bound * (1 - 1e-9));
   EXPECT_LE(simulated[0].time_s, bound * 1.05);
+}
+
+TEST(NvlsEngines, ConcurrentNvlsReductionsOfAStepShareTheirSwitchsEngines) {
+  // 16 GPUs of 100 GB/s on one switch whose engines add R = 0.5 x 16 x 100
+  // = 800 GB/s. One NVLS all-reduce over 8 of them is link-bound alone
+  // (1.125 n / B, its 7 n adds at 622 GB/s); two over disjoint halves at
+  // once need 14 n of adds, more than the engines give in that time, so the
+  // step takes 14 n / R (the engines' work conserved), 1.56 x each alone.
+  // Before, each ran at its time alone: the engines were not a resource of
+  // the step (workload/step_sim.h).
+  const double n = 1073741824.0, B = 100e9, R = 800e9;
+  const topology::Network net(collsim::testing::one_nvswitch(16, "100GB/s", 0.5));
+  std::vector<int> lo(8), hi(8);
+  for (int i = 0; i < 8; ++i) lo[static_cast<std::size_t>(i)] = i, hi[static_cast<std::size_t>(i)] = 8 + i;
+  workload::StepGraph g;
+  g.gpus = 16;
+  g.worker_gpus = {lo, hi};
+  g.worker_stage = {0, 0};
+  g.calls = {workload::CommCall{collective::Op::kAllReduce, lo, n, 0, workload::Group::kTp},
+             workload::CommCall{collective::Op::kAllReduce, hi, n, 0, workload::Group::kTp}};
+  for (int c = 0; c < 2; ++c) {
+    workload::StepOp o;
+    o.kind = workload::StepOp::Kind::kComm;
+    o.group = workload::Group::kTp;
+    o.calls = {c};
+    o.workers = {c};
+    g.ops.push_back(o);
+  }
+  auto backend = engine::make_backend("analytical");
+  ASSERT_TRUE(backend.ok());
+  workload::CommChoice choice;
+  choice.algorithm = "nvls";
+  choice.protocol = "none";
+  auto costs = workload::cost_calls(g.calls, net, **backend, choice);
+  ASSERT_TRUE(costs.ok()) << costs.error().to_string();
+  for (const auto& c : *costs) {
+    EXPECT_NEAR(c.time_s, 1.125 * n / B, 1e-6 * n / B);
+    ASSERT_EQ(c.engine_adds.size(), 1U);
+    EXPECT_NEAR(c.engine_adds[0].second, 7 * n, 1e-9 * n);
+  }
+  const auto both = workload::simulate_step(g, *costs, net);
+  EXPECT_NEAR(both.step_time_s, 14 * n / R, 1e-3 * 14 * n / R);
+  g.ops.pop_back();  // one alone: the links bind, not the engines
+  const auto one = workload::simulate_step(g, *costs, net);
+  EXPECT_NEAR(one.step_time_s, 1.125 * n / B, 1e-3 * n / B);
 }
 
 // NVLSTree's pipeline fill (nvls.h, NCCL's chunks): on the 2-node H100

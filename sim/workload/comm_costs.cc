@@ -185,6 +185,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
   };
   std::vector<CommCost> rep_cost(reps.size());
   std::vector<std::vector<double>> rep_canon_bytes(reps.size());
+  std::vector<double> rep_adds(reps.size(), 0.0);  // bytes of adds per NVSwitch (CommCost::engine_adds)
   std::vector<std::string> skipped;
   std::size_t simulated = 0;
   for (std::size_t first = 0; first < reps.size();) {
@@ -241,6 +242,11 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
       cost.algo = s.algo;
       cost.proto = std::string(collective::protocol_name(protocol));
       cost.bytes_sent = s.total_bytes();
+      // Adds per switch of an NVLS reduction (the engines' side of
+      // collective::Schedule::switch_inputs); its switches are the call's.
+      rep_adds[r] = s.switch_inputs > 1 && (s.op == "allreduce" || s.op == "reducescatter")
+                        ? (s.switch_inputs - 1) * s.bytes
+                        : 0.0;
       std::unordered_map<int, int> canon_id;
       for (std::size_t k = 0; k < cn.links.size(); ++k) canon_id[cn.links[k]] = static_cast<int>(k);
       auto& bytes = rep_canon_bytes[r];
@@ -280,6 +286,15 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     out[i].algo = rep_cost[r].algo;
     out[i].proto = rep_cost[r].proto;
     out[i].bytes_sent = rep_cost[r].bytes_sent;
+    if (rep_adds[r] > 0) {
+      for (int g : calls[i].gpus) {
+        const int sw = network.nvswitch_endpoint_near(g);
+        if (sw < 0 || network.nvls_reduction_rate_Bps(sw) <= 0) continue;
+        auto& adds = out[i].engine_adds;
+        if (std::none_of(adds.begin(), adds.end(), [&](const auto& a) { return a.first == sw; }))
+          adds.emplace_back(sw, rep_adds[r]);
+      }
+    }
     const auto& bytes = rep_canon_bytes[r];
     // Exact-keyed groups have the representative's GPUs, hence its links.
     const auto& links = canon[i].links.empty() ? canon[static_cast<std::size_t>(reps[r])].links : canon[i].links;

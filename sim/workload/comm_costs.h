@@ -27,6 +27,12 @@ struct CommCost {
   std::string algo, proto;
   std::vector<std::pair<int, double>> link_bytes;  // network link -> bytes on the wire
   double bytes_sent = 0;                           // payload all ranks send, summed
+  // NVSwitch endpoint -> the bytes of adds its reduction engines make for
+  // this collective (an NVLS reduction: (p - 1) x the buffer per switch,
+  // collective::Schedule::switch_inputs), at the engines' rate
+  // (Network::nvls_reduction_rate_Bps): concurrent collectives in one
+  // NVLink domain share them as they share links (step_sim.h).
+  std::vector<std::pair<int, double>> engine_adds;
 };
 
 // The tuner's choice (engine/tuner.h); a named algorithm is used wherever

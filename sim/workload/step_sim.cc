@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <queue>
+#include <unordered_map>
 
 namespace collsim::workload {
 
@@ -47,13 +48,24 @@ class Simulator {
     r_.finish_s.assign(n, -1);
     r_.binding.assign(n, -1);
     r_.link_bytes.assign(net_.links().size(), 0);
-    link_flows_.assign(net_.links().size(), {});
-    link_load_.assign(net_.links().size(), 0);
-    link_demand_.assign(net_.links().size(), 0);
-    link_slowed_.assign(net_.links().size(), 0);
-    rate_.resize(net_.links().size());  // the links' rates, packed (hot in start and the solver)
-    for (std::size_t l = 0; l < rate_.size(); ++l) rate_[l] = net_.links()[l].rate_Bps;
-    tracked_.assign(net_.links().size(), -1);
+    // Resources: the network's links, then each NVSwitch's reduction engines
+    // that some collective uses (CommCost::engine_adds), at their rate in adds.
+    std::vector<double> engine_rate;
+    for (const auto& cost : costs_) {
+      for (auto [sw, adds] : cost.engine_adds) {
+        auto [it, fresh] = engine_slot_.try_emplace(sw, static_cast<int>(net_.links().size() + engine_rate.size()));
+        if (fresh) engine_rate.push_back(net_.nvls_reduction_rate_Bps(sw));
+      }
+    }
+    const std::size_t resources = net_.links().size() + engine_rate.size();
+    link_flows_.assign(resources, {});
+    link_load_.assign(resources, 0);
+    link_demand_.assign(resources, 0);
+    link_slowed_.assign(resources, 0);
+    rate_.resize(resources);  // the resources' rates, packed (hot in start and the solver)
+    for (std::size_t l = 0; l < net_.links().size(); ++l) rate_[l] = net_.links()[l].rate_Bps;
+    std::copy(engine_rate.begin(), engine_rate.end(), rate_.begin() + static_cast<std::ptrdiff_t>(net_.links().size()));
+    tracked_.assign(resources, -1);
     demand_.assign(costs_.size(), {});
     peak_demand_.assign(costs_.size(), 0.0);
     demand_known_.assign(costs_.size(), false);
@@ -173,6 +185,15 @@ class Simulator {
       d.emplace_back(l, x);
       peak_demand_[c] = std::max(peak_demand_[c], x);
     }
+    // The engines' demand (adds/s) joins the sharing but not the peak: a
+    // collective counts as one flow in bytes per second on its links.
+    for (auto [sw, adds] : cost.engine_adds) {
+      const int l = engine_slot_.at(sw);
+      const double x = std::min(adds / cost.time_s, rate_[l]);
+      if (x > 0) d.emplace_back(l, x);
+    }
+    if (!(peak_demand_[c] > 0))
+      for (auto [l, x] : d) peak_demand_[c] = std::max(peak_demand_[c], x);
     return d;
   }
 
@@ -239,7 +260,7 @@ class Simulator {
   // bytes of its group.
   void change_load(int l, double delta) {
     link_load_[l] += delta;
-    if (!opt_.link_group.empty() && opt_.link_group[l] >= 0) {
+    if (static_cast<std::size_t>(l) < opt_.link_group.size() && opt_.link_group[l] >= 0) {
       const int grp = opt_.link_group[l];
       add_group_bytes(grp, group_since_[grp], now_, group_load_[grp]);
       group_since_[grp] = now_;
@@ -471,9 +492,10 @@ class Simulator {
   std::vector<bool> demand_known_;
   std::vector<double> starts_;  // per costed collective: how many ops started it
   std::vector<double> link_load_;
-  std::vector<double> link_demand_;               // per link: its flows' demands at full rate (bytes/s)
-  std::vector<int> link_slowed_;                  // per link: its flows below full rate (slowed_at)
-  std::vector<double> rate_;                      // per link: NetworkLink::rate_Bps
+  std::vector<double> link_demand_;  // per link: its flows' demands at full rate (bytes/s)
+  std::vector<int> link_slowed_;     // per link: its flows below full rate (slowed_at)
+  std::vector<double> rate_;         // per link: NetworkLink::rate_Bps; then per NVSwitch's engines (engine_slot_)
+  std::unordered_map<int, int> engine_slot_;      // NVSwitch endpoint -> its engines' resource (after the links)
   std::vector<int> tracked_;                      // link -> index into options.track_links, or -1
   std::vector<double> group_load_, group_since_;  // per link group: bytes/s now, and since when
   std::vector<int> flow_mark_, link_mark_, link_local_;
