@@ -6,6 +6,8 @@
 #include <queue>
 #include <unordered_map>
 
+#include "sim/workload/step_account.h"
+
 namespace collsim::workload {
 
 namespace {
@@ -112,7 +114,7 @@ class Simulator {
     }
     if (!r_.complete) return std::move(r_);
     if (!opt_.link_group.empty()) cover_step(r_.step_time_s);
-    account();
+    account_step(g_, r_);
     return std::move(r_);
   }
 
@@ -409,70 +411,6 @@ class Simulator {
       Flow& f = flows_[comp[k]];
       const double rate = std::min(1.0, x[k] / f.peak_demand);
       if (std::abs(rate - f.rate) > kTolerance || f.rate == 0) set_rate(comp[k], rate);
-    }
-  }
-
-  // ---- accounting ----------------------------------------------------------
-  void account() {
-    const int workers = static_cast<int>(g_.worker_gpus.size());
-    struct Mark {
-      double t;
-      int delta;  // +1 start, -1 end
-      int cls;    // 0 = compute, 1 + group
-    };
-    std::vector<std::vector<Mark>> marks(workers);
-    for (std::size_t i = 0; i < g_.ops.size(); ++i) {
-      const StepOp& o = g_.ops[i];
-      if (r_.finish_s[i] <= r_.start_s[i]) continue;
-      const int cls = o.kind == StepOp::Kind::kCompute ? 0 : 1 + static_cast<int>(o.group);
-      for (int w : o.workers) {
-        marks[w].push_back({r_.start_s[i], +1, cls});
-        marks[w].push_back({r_.finish_s[i], -1, cls});
-      }
-    }
-    for (auto& m : marks) {
-      std::sort(m.begin(), m.end(), [](const Mark& a, const Mark& b) { return a.t < b.t; });
-      std::array<int, kGroupCount + 1> active{};
-      double prev = 0;
-      for (const Mark& k : m) {
-        const double dt = k.t - prev;
-        if (dt > 0) {
-          int groups = 0;
-          for (int c = 1; c <= kGroupCount; ++c) groups += active[c] > 0;
-          for (int c = 1; c <= kGroupCount; ++c)
-            if (active[c] > 0) r_.comm_s[c - 1] += dt;
-          if (active[0] > 0) {
-            r_.compute_s += dt;
-          } else if (groups > 0) {
-            for (int c = 1; c <= kGroupCount; ++c)
-              if (active[c] > 0) r_.exposed_s[c - 1] += dt / groups;
-          } else {
-            r_.bubble_s += dt;
-          }
-        }
-        active[k.cls] += k.delta;
-        prev = k.t;
-      }
-      r_.bubble_s += r_.step_time_s - prev;
-    }
-    const double inv = workers > 0 ? 1.0 / workers : 0;
-    r_.compute_s *= inv;
-    r_.bubble_s *= inv;
-    for (auto& v : r_.exposed_s) v *= inv;
-    for (auto& v : r_.comm_s) v *= inv;
-
-    // Critical path: back from the last operation to finish along the dependency that finished last.
-    int last = -1;
-    for (std::size_t i = 0; i < g_.ops.size(); ++i)
-      if (last < 0 || r_.finish_s[i] > r_.finish_s[last]) last = static_cast<int>(i);
-    for (int op = last; op >= 0; op = r_.binding[op]) r_.critical_path.push_back(op);
-    std::reverse(r_.critical_path.begin(), r_.critical_path.end());
-    for (int op : r_.critical_path) {
-      const double d = r_.finish_s[op] - r_.start_s[op];
-      if (g_.ops[op].kind == StepOp::Kind::kCompute)
-        r_.critical_compute_s += d;
-      else
-        r_.critical_s[static_cast<int>(g_.ops[op].group)] += d;
     }
   }
 
