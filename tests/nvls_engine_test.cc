@@ -83,6 +83,8 @@ TEST(NvlsEngines, EveryLoadIsAnInputAndTheAddsAreConserved) {
   };
   const auto one = collective::nvls_allreduce(8, n, efficiency);
   EXPECT_EQ(one.switch_inputs, 8);
+  EXPECT_NEAR(one.switch_adds(), 7 * n, 1e-9 * n);  // what a step's engines are charged (CommCost::engine_adds)
+  EXPECT_EQ(collective::nvls_allgather(8, n, efficiency).switch_inputs, 0);  // no reductions
   const auto one_adds = adds(one);
   ASSERT_EQ(one_adds.size(), 1U);
   EXPECT_NEAR(one_adds.at(8), 7 * n / efficiency, 1e-9 * n);

@@ -112,7 +112,6 @@ class NvlsStages {
     s_.latency_family = LatencyFamily::kNvls;
     if (ranks < 2) return;
     s_.chunk_overhead_s = nvls_chunk_overhead_s(options.chunking, bytes, ranks);
-    s_.switch_inputs = ranks;  // every load passes the engines (Schedule::switch_inputs)
     const double portion = bytes / ranks;
     slices_ = piece_count(portion, options.min_slice_bytes, options.max_slices);
     wire_ = portion / slices_ / efficiency;
@@ -134,6 +133,7 @@ class NvlsStages {
   // Portion c's reduce-load from every GPU, each an input of the switch's
   // sum (Schedule::switch_inputs), for reduce_to_owner.
   std::vector<int> load_portion(int c, int slice) {
+    s_.switch_inputs = s_.ranks;  // every load passes the engines
     std::vector<int> loads;
     for (int g = 0; g < s_.ranks; ++g) loads.push_back(add(kLoad, g, s_.ranks, c, slice, Action::kReduce, {}, true));
     return loads;

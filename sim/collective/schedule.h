@@ -104,8 +104,13 @@ struct Schedule {
   // the adds are spread evenly over the inputs, and no load skips the
   // engines to run ahead of the others (which cost SimGrid's max-min
   // sharing 3% on an 8-GPU board where the engines and links bind
-  // together). 0: only the transfers flagged pass, at the engines' rate.
+  // together). 0: only the transfers flagged pass, at the engines' rate (and
+  // a schedule without reductions, as NVLS's all-gather).
   int switch_inputs = 0;
+  // The bytes of adds each of its switches makes: (switch_inputs - 1) x the
+  // buffer (every element of it summed over switch_inputs inputs); 0 when
+  // switch_inputs is not set.
+  double switch_adds() const { return switch_inputs > 1 ? (switch_inputs - 1) * bytes : 0.0; }
   // Protocol costs the engine adds (protocol.h); kNone = the network alone.
   Protocol protocol = Protocol::kNone;
   LatencyFamily latency_family = LatencyFamily::kRing;

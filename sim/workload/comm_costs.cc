@@ -242,11 +242,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
       cost.algo = s.algo;
       cost.proto = std::string(collective::protocol_name(protocol));
       cost.bytes_sent = s.total_bytes();
-      // Adds per switch of an NVLS reduction (the engines' side of
-      // collective::Schedule::switch_inputs); its switches are the call's.
-      rep_adds[r] = s.switch_inputs > 1 && (s.op == "allreduce" || s.op == "reducescatter")
-                        ? (s.switch_inputs - 1) * s.bytes
-                        : 0.0;
+      rep_adds[r] = s.switch_adds();  // per switch of an NVLS reduction: the call's switches
       std::unordered_map<int, int> canon_id;
       for (std::size_t k = 0; k < cn.links.size(); ++k) canon_id[cn.links[k]] = static_cast<int>(k);
       auto& bytes = rep_canon_bytes[r];
