@@ -74,6 +74,20 @@ inline CommandResult run_collsim(const std::string& args) {
   return r;
 }
 
+// A 2-node H100 topology file whose line 3 sets `field: -3` under `nccl:`:
+// `collsim collective` on it must exit 2 naming the line, the field and
+// what it found. Returns the file (valid with `--set nccl.FIELD=...`).
+inline std::string expect_nccl_setting_refused(const std::string& field) {
+  const std::string file = ::testing::TempDir() + field + "_bad.yaml";
+  std::ofstream(file) << "name: t\ncluster: {node: hgx-h100, nodes: 2}\nnccl: {" << field << ": -3}\n";
+  const auto bad = run_collsim("collective -t " + file);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(":3:"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find(field), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("found -3"), std::string::npos) << bad.err;
+  return file;
+}
+
 // A number field (`key`: "busbw_GBps", "time_us") of the first row of
 // `collsim collective` run with `args` (without --json), read from its
 // JSON; 0 (and a test failure) if none.
