@@ -51,6 +51,15 @@ py::list run_collective(const std::string& topology, const std::string& op, cons
     d["busbw_GBps"] = row.busbw_GBps;
     d["aggregated"] = row.aggregated;
     d["not_simulated"] = row.not_simulated;
+    py::list busiest;
+    for (const auto& b : row.busiest) {
+      py::dict one;
+      one["resource"] = b.resource;
+      one["where"] = b.where;
+      one["share"] = b.share;
+      busiest.append(one);
+    }
+    d["busiest"] = busiest;
     out.append(d);
   }
   return out;

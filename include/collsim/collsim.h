@@ -62,6 +62,16 @@ struct CollectiveRow {
   double busbw_GBps = 0;                   // algbw x nccl-tests' factor for the op
   bool aggregated = false;                 // SimGrid simulated ring steps one at a time (docs/performance.md)
   std::vector<std::string> not_simulated;  // "algorithm: why", candidates the tuner skipped
+  // What binds (the table's `# busiest`): per class of resource ("nvlink5
+  // gpu-nvswitch", "nvswitch reduction engines"), the one busy longest
+  // (`where`: a link or NVSwitch), busy for `share` of time_us (0-1),
+  // busiest first, at most 3; empty where nothing moves or the schedule is
+  // too large to read (more than 4 million connections).
+  struct Busy {
+    std::string resource, where;
+    double share = 0;
+  };
+  std::vector<Busy> busiest;
 };
 
 std::vector<CollectiveRow> run_collective(const CollectiveRequest& request);

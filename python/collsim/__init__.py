@@ -29,7 +29,9 @@ def run_collective(topology, op="allreduce", sizes=(32 << 20,), algo="auto", pro
     """One collective over `sizes`, as `collsim collective` runs it.
 
     Returns one dict per size: op, algo, proto, bytes, count, type, redop,
-    ranks, time_us, algbw_GBps, busbw_GBps, aggregated, not_simulated.
+    ranks, time_us, algbw_GBps, busbw_GBps, aggregated, not_simulated, and
+    busiest: what binds, a list of {resource, where, share} (the table's
+    `# busiest`).
     `ranks` 0 means every GPU of the topology. `placement` chooses the GPUs
     as `--placement` does ("per-domain:64", "spread:8", "gpus:0-7"...).
     """

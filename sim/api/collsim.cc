@@ -80,8 +80,10 @@ std::vector<CollectiveRow> run_collective(const CollectiveRequest& request) {
   const auto rows = take(cli::run_collective_sweep(sweep, *network, *backend));
   std::vector<CollectiveRow> out;
   for (const auto& r : rows) {
+    std::vector<CollectiveRow::Busy> busiest;
+    for (const auto& b : r.busiest) busiest.push_back({b.resource, b.where, b.share});
     out.push_back(CollectiveRow{r.op, r.algo, r.proto, r.bytes, r.count, r.type, r.redop, r.ranks, r.time_us,
-                                r.algbw_GBps, r.busbw_GBps, r.aggregated, r.skipped});
+                                r.algbw_GBps, r.busbw_GBps, r.aggregated, r.skipped, std::move(busiest)});
   }
   return out;
 }

@@ -2,14 +2,62 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
 #include "sim/engine/nccl_system.h"
+#include "sim/engine/schedule_loads.h"
 #include "sim/engine/sharp.h"
 #include "sim/engine/tuner.h"
 #include "sim/topology/placement.h"
+#include "sim/workload/what_if.h"
 
 namespace collsim::cli {
+
+namespace {
+
+// The busiest resource of each class while list[k] runs alone for time_s
+// on ranks placed by rank_map (report::CollectiveRow::busiest): every
+// link's wire bytes over its effective rate, and each NVSwitch's adds of an
+// NVLS reduction over its engines' rate.
+std::vector<report::CollectiveRow::Busy> busiest_resources(const topology::Network& network,
+                                                           const std::vector<collective::Schedule>& list, std::size_t k,
+                                                           const std::vector<int>& rank_map, double time_s) {
+  const collective::Schedule& s = collective::body_of(list, k);
+  struct Class {
+    std::string where;
+    double busy_s = 0;
+  };
+  std::map<std::string, Class> classes;
+  auto offer = [&](std::string resource, std::string where, double busy_s) {
+    Class& c = classes[std::move(resource)];
+    if (busy_s > c.busy_s) c = {std::move(where), busy_s};
+  };
+  auto endpoint = [&](int rank) { return engine::rank_endpoint(network, s, rank_map, rank); };
+  engine::for_each_link_bytes(network, s, list[k].protocol, endpoint, [&](int l, double bytes) {
+    const auto& link = network.links()[static_cast<std::size_t>(l)];
+    if (link.rate_Bps > 0)
+      offer(workload::resource_of(link.link_class, link.from_kind, link.to_kind), network.link_name(l),
+            bytes / link.rate_Bps);
+  });
+  if (const double adds = s.switch_adds(); adds > 0) {
+    for (int r = 0; r < s.ranks; ++r) {
+      const int gpu = endpoint(r);
+      const int sw = gpu >= 0 ? network.nvswitch_endpoint_near(gpu) : -1;
+      const double rate = sw >= 0 ? network.nvls_reduction_rate_Bps(sw) : 0;
+      if (rate > 0) offer("nvswitch reduction engines", network.endpoints()[static_cast<std::size_t>(sw)], adds / rate);
+    }
+  }
+  std::vector<report::CollectiveRow::Busy> out;
+  for (auto& [resource, c] : classes) out.push_back({resource, std::move(c.where), c.busy_s / time_s});
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.share > b.share; });
+  if (out.size() > report::kBusiestShown) out.resize(report::kBusiestShown);
+  return out;
+}
+
+}  // namespace
 
 Expected<std::string> place_ranks(const topology::Network& network, const std::string& spec, const std::string& field,
                                   SweepRequest& request) {
@@ -103,6 +151,12 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
       r.skipped.clear();
     }
     const double t = r.time_us * 1e-6;
+    if (t > 0 && s.bytes > 0) {
+      if (engine::connection_visits(collective::body_of(schedules, best)) > kBusiestMaxConnections)
+        r.busiest_skipped = true;
+      else
+        r.busiest = busiest_resources(network, schedules, best, request.gpus, t);
+    }
     r.algbw_GBps = t > 0 ? s.bytes / t / 1e9 : 0;
     r.busbw_GBps = r.algbw_GBps * collective::busbw_factor(request.op, request.ranks);
     rows.push_back(r);

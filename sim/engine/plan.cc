@@ -14,6 +14,7 @@
 #include "sim/collective/nccl_tables.h"
 #include "sim/collective/protocol.h"
 #include "sim/core/flat_index.h"
+#include "sim/engine/schedule_loads.h"
 
 namespace collsim::engine::detail {
 
@@ -145,18 +146,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       return make_error(
           fmt::format("{} ({}) does not run the {} protocol", s.op, s.algo, collective::protocol_name(protocol)));
     }
-    auto endpoint = [&](int rank) -> int {
-      const int gpu_of_rank0 = rank_map.empty() ? 0 : rank_map.front();
-      if (rank >= s.ranks) {  // helper: an NVSwitch, or a switch of the fabric's
-        const auto k = static_cast<std::size_t>(rank - s.ranks);
-        if (!s.helper_endpoint.empty()) return k < s.helper_endpoint.size() ? s.helper_endpoint[k] : -1;
-        if (k >= s.helper_near_rank.size()) return network.nvswitch_endpoint_near(gpu_of_rank0);
-        const int near = s.helper_near_rank[k];
-        return network.nvswitch_endpoint_near(rank_map.empty() ? near : rank_map[static_cast<std::size_t>(near)]);
-      }
-      if (rank_map.empty()) return rank;
-      return rank < static_cast<int>(rank_map.size()) ? rank_map[rank] : -1;
-    };
+    auto endpoint = [&](int rank) { return rank_endpoint(network, s, rank_map, rank); };
     PlannedSchedule planned;
     planned.ranks = s.ranks;
     // The all-pairs cost relays every member of a domain alike: across

@@ -83,6 +83,23 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
        "#   their links' rate, a round trip per slot (Simple's slots on a ring, or the window\n"
        "#   over a long route); a larger NCCL_BUFFSIZE (--set nccl.buffsize=) helps where a\n"
        "#   step fills its slots (docs/validation.md, Finite buffers)\n");
+  // What binds at each size.
+  const bool any_busy = std::any_of(rows.begin(), rows.end(),
+                                    [](const CollectiveRow& r) { return !r.busiest.empty() || r.busiest_skipped; });
+  if (any_busy) {
+    out +=
+        "# busiest: per class of resource, the one busy longest (its wire bytes, or an NVSwitch's\n"
+        "#   adds, over its rate) as a share of the time; near 100% it binds, well below latency,\n"
+        "#   a protocol's cap or NCCL's buffer does\n";
+    for (const auto& r : rows) {
+      if (r.busiest.empty() && !r.busiest_skipped) continue;
+      std::string line = fmt::format("# {:>10.0f}", r.bytes);
+      if (r.busiest_skipped) line += "  not read: more connections than collsim routes for it (4 million)";
+      for (const auto& b : r.busiest)
+        line += fmt::format("  {:>3.0f}% {} ({})", std::min(b.share, 9.99) * 100, b.resource, b.where);
+      out += line + "\n";
+    }
+  }
   // Candidates the tuner did not simulate: each reason once, with its sizes.
   std::vector<std::pair<std::string, std::string>> skipped;  // reason, sizes
   for (const auto& r : rows) {
@@ -129,6 +146,16 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     w.key("skipped").begin_array();
     for (const auto& why : r.skipped) w.value(why);
     w.end_array();
+    w.key("busiest").begin_array();
+    for (const auto& b : r.busiest) {
+      w.begin_object();
+      w.key("resource").value(b.resource);
+      w.key("where").value(b.where);
+      w.key("share").value(b.share);
+      w.end_object();
+    }
+    w.end_array();
+    if (r.busiest_skipped) w.key("busiest_skipped").value(true);
     w.end_object();
   }
   w.end_array();

@@ -4,6 +4,7 @@
 // after them, and as JSON.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,23 @@ struct CollectiveRow {
   bool buffer_bound = false;
   // Algorithms the tuner did not simulate at this size, "name: why" each.
   std::vector<std::string> skipped;
+  // What binds: the busiest resource of each class (a link class between
+  // two kinds of device, "nvlink5 gpu-nvswitch", or an NVSwitch's reduction
+  // engines), busiest first, at most kBusiestShown. Each is busy for its
+  // bytes (on the wire) or adds over its rate (a link's effective rate; the
+  // engines' nvls_reduction rate), `share` of the row's time: near 1 it
+  // binds, well below 1 latency, a protocol's cap or a buffer does. Empty
+  // at size 0 and where busiest_skipped.
+  struct Busy {
+    std::string resource;  // the class
+    std::string where;     // the link ("gpu0->nvswitch0"), or the NVSwitch
+    double share = 0;      // busy time / the row's time, in [0, 1] up to rounding
+  };
+  std::vector<Busy> busiest;
+  bool busiest_skipped = false;  // the schedule has more connections than are read (collective_sweep.h)
 };
+
+inline constexpr std::size_t kBusiestShown = 3;
 
 struct CollectiveHeader {
   std::string topology;  // name

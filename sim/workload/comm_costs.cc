@@ -11,6 +11,7 @@
 #include "sim/collective/protocol.h"
 #include "sim/core/log.h"
 #include "sim/engine/nccl_system.h"
+#include "sim/engine/schedule_loads.h"
 #include "sim/engine/sharp.h"
 #include "sim/engine/tuner.h"
 #include "sim/units/units.h"
@@ -255,20 +256,13 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
         return helper >= 0 && !s.helper_endpoint.empty() ? s.helper_endpoint[static_cast<std::size_t>(helper)]
                                                          : cn.endpoints[static_cast<std::size_t>(r)];
       };
-      collective::for_each_connection_bytes(s, [&](int src, int dst, double payload) {
-        const int a = endpoint(src), b = endpoint(dst);
-        const auto at = static_cast<std::size_t>(src);
-        const int via = at < s.exit_relay.size() ? network.exit_via(a, endpoint(s.exit_relay[at]), b) : -1;
-        const auto& route = engine::connection_route(network, s, a, via, b);
-        const auto costs = collective::protocol_costs(s.latency_family, protocol, engine::hop_kind(network, route));
-        for (int l : route) {
-          auto [it, fresh] = canon_id.try_emplace(l, static_cast<int>(links.size()));
-          if (fresh) {
-            links.push_back(l);
-            bytes.push_back(0.0);
-          }
-          bytes[static_cast<std::size_t>(it->second)] += payload / costs.payload_fraction;
+      engine::for_each_link_bytes(network, s, protocol, endpoint, [&](int l, double wire) {
+        auto [it, fresh] = canon_id.try_emplace(l, static_cast<int>(links.size()));
+        if (fresh) {
+          links.push_back(l);
+          bytes.push_back(0.0);
         }
+        bytes[static_cast<std::size_t>(it->second)] += wire;
       });
     }
     first = last;

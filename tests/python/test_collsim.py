@@ -66,6 +66,9 @@ def test_same_numbers_as_the_command_line(tmp_path):
     assert [r["bytes"] for r in api] == [r["bytes"] for r in cli]
     for a, c in zip(api, cli):
         assert a["time_us"] == pytest.approx(c["time_us"], rel=1e-9)
+        assert [(b["resource"], b["where"]) for b in a["busiest"]] == [(b["resource"], b["where"]) for b in c["busiest"]]
+        assert [b["share"] for b in a["busiest"]] == pytest.approx([b["share"] for b in c["busiest"]], rel=1e-9)
+    assert api[-1]["busiest"], "what binds is named"
 
 
 def test_placement_matches_the_command_line(tmp_path):
