@@ -201,9 +201,15 @@ TEST(NvlsEngines, ConcurrentNvlsReductionsOfAStepShareTheirSwitchsEngines) {
   }
   const auto both = workload::simulate_step(g, *costs, net);
   EXPECT_NEAR(both.step_time_s, 14 * n / R, 1e-3 * 14 * n / R);
+  // The step's report reads the engines' adds (conserved: both calls').
+  ASSERT_EQ(both.engine_adds.size(), 1U);
+  EXPECT_EQ(both.engine_adds[0].first, 16);  // the switch, after the 16 GPUs
+  EXPECT_NEAR(both.engine_adds[0].second, 14 * n, 1e-9 * n);
   g.ops.pop_back();  // one alone: the links bind, not the engines
   const auto one = workload::simulate_step(g, *costs, net);
   EXPECT_NEAR(one.step_time_s, 1.125 * n / B, 1e-3 * n / B);
+  ASSERT_EQ(one.engine_adds.size(), 1U);
+  EXPECT_NEAR(one.engine_adds[0].second, 7 * n, 1e-9 * n);
 }
 
 // NVLSTree's pipeline fill (nvls.h, NCCL's chunks): on the 2-node H100

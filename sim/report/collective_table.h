@@ -53,6 +53,11 @@ struct CollectiveRow {
 
 inline constexpr std::size_t kBusiestShown = 3;
 
+// The resource name of NVSwitches' reduction engines (NVLS) beside the link
+// classes, here and in a step's link-use tables (step_report.h): busy for
+// their adds at topology::Network::nvls_reduction_rate_Bps.
+inline constexpr const char* kEngineResource = "nvswitch reduction engines";
+
 struct CollectiveHeader {
   std::string topology;  // name
   std::string backend;

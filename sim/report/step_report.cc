@@ -78,6 +78,18 @@ StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string&
     if (result.link_bytes[l] > 0)
       links.push_back(LinkUse{network.link_name(static_cast<int>(l)), res, result.link_bytes[l], u});
   }
+  // NVSwitches' reduction engines (NVLS), a resource beside the links.
+  for (auto [sw, adds] : result.engine_adds) {
+    const double rate = network.nvls_reduction_rate_Bps(sw);
+    const double u = T > 0 && rate > 0 ? adds / (rate * T) : 0;
+    auto& ru = by_resource[kEngineResource];
+    ru.resource = kEngineResource;
+    ++ru.links;
+    ru.bytes += adds;
+    ru.mean_utilisation += u;
+    ru.max_utilisation = std::max(ru.max_utilisation, u);
+    if (adds > 0) links.push_back(LinkUse{network.endpoints()[static_cast<std::size_t>(sw)], kEngineResource, adds, u});
+  }
   for (auto& [name, ru] : by_resource) {
     ru.mean_utilisation /= ru.links;
     r.resources.push_back(ru);
@@ -254,8 +266,9 @@ std::string step_text(const StepReport& r) {
   line("link use over the step (by resource)");
   for (const auto& ru : r.resources) {
     if (ru.bytes <= 0) continue;
-    line(fmt::format("  {:<32} {:>5} links  mean {:>5.1f}%  max {:>5.1f}%", ru.resource, ru.links,
-                     ru.mean_utilisation * 100, ru.max_utilisation * 100));
+    const bool engines = ru.resource == kEngineResource;
+    line(fmt::format("  {:<32} {:>5} {}  mean {:>5.1f}%  max {:>5.1f}%", ru.resource, ru.links,
+                     engines ? "switches" : "links", ru.mean_utilisation * 100, ru.max_utilisation * 100));
   }
   line("busiest links");
   for (const auto& l : r.busiest_links)

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/report/collective_table.h"
 #include "sim/report/json.h"
 #include "sim/topology/bill_of_materials.h"
 #include "sim/topology/network.h"
@@ -27,6 +28,8 @@ struct CollectiveSummary {
   double time_mean_s = 0;   // each, as it ran (contention included)
 };
 
+// In the link-use tables, kEngineResource (collective_table.h) stands for
+// NVSwitches' reduction engines: `links` counts switches, bytes are adds.
 struct LinkUse {
   std::string name, resource;
   double bytes = 0, utilisation = 0;

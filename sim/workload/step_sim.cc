@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <queue>
 #include <unordered_map>
 
@@ -108,6 +109,10 @@ class Simulator {
     for (std::size_t c = 0; c < costs_.size(); ++c)
       if (starts_[c] > 0)
         for (auto [l, b] : costs_[c].link_bytes) r_.link_bytes[l] += b * starts_[c];
+    std::map<int, double> adds;
+    for (std::size_t c = 0; c < costs_.size(); ++c)
+      for (auto [sw, a] : costs_[c].engine_adds) adds[sw] += a * starts_[c];
+    r_.engine_adds.assign(adds.begin(), adds.end());
     for (std::size_t i = 0; i < n; ++i) {
       if (r_.finish_s[i] < 0) r_.complete = false;
       r_.step_time_s = std::max(r_.step_time_s, r_.finish_s[i]);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <utility>
 #include <vector>
 
 #include "sim/topology/network.h"
@@ -49,6 +50,10 @@ struct StepResult {
   std::vector<int> binding;               // per operation: the dependency that finished last, or -1
   std::vector<int> critical_path;         // operations, in time order
   std::vector<double> link_bytes;         // per network link, the whole step
+  // Per NVSwitch (endpoint) whose reduction engines some NVLS reduction of
+  // the step used: the adds they made over the whole step (bytes; their
+  // rate is Network::nvls_reduction_rate_Bps). Ordered by endpoint.
+  std::vector<std::pair<int, double>> engine_adds;
   // Per tracked link (options.track_links): (time, utilisation) at each change.
   std::vector<std::vector<std::pair<double, double>>> link_timeline;
   BinnedBytes group_bytes;  // when options.link_group was given
