@@ -3,6 +3,7 @@
 // on both backends.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "engine_support.h"
@@ -12,6 +13,7 @@
 #include "sim/workload/comm_costs.h"
 #include "sim/workload/step_graph.h"
 #include "sim/workload/step_sim.h"
+#include "sim/workload/what_if.h"
 #include "test_support.h"
 
 namespace collsim::engine {
@@ -170,7 +172,8 @@ TEST(NvlsEngines, ConcurrentNvlsReductionsOfAStepShareTheirSwitchsEngines) {
   // Before, each ran at its time alone: the engines were not a resource of
   // the step (workload/step_sim.h).
   const double n = 1073741824.0, B = 100e9, R = 800e9;
-  const topology::Network net(collsim::testing::one_nvswitch(16, "100GB/s", 0.5));
+  const auto topo = collsim::testing::one_nvswitch(16, "100GB/s", 0.5);
+  const topology::Network net(topo);
   std::vector<int> lo(8), hi(8);
   for (int i = 0; i < 8; ++i) lo[static_cast<std::size_t>(i)] = i, hi[static_cast<std::size_t>(i)] = 8 + i;
   workload::StepGraph g;
@@ -205,6 +208,14 @@ TEST(NvlsEngines, ConcurrentNvlsReductionsOfAStepShareTheirSwitchsEngines) {
   ASSERT_EQ(both.engine_adds.size(), 1U);
   EXPECT_EQ(both.engine_adds[0].first, 16);  // the switch, after the 16 GPUs
   EXPECT_NEAR(both.engine_adds[0].second, 14 * n, 1e-9 * n);
+  // What would help: engines twice as fast take 14 n / 2R, under the links'
+  // 1.125 n / B, so the step becomes link-bound: 1.125 n / B.
+  auto what_ifs = workload::run_what_ifs(config::TopologySpec{}, topo, g, *costs, both, choice, **backend);
+  ASSERT_TRUE(what_ifs.ok()) << what_ifs.error().to_string();
+  const auto engines = std::find_if(what_ifs->begin(), what_ifs->end(),
+                                    [](const auto& w) { return w.resource == workload::kEngineResource; });
+  ASSERT_NE(engines, what_ifs->end());
+  EXPECT_NEAR(engines->step_time_s, 1.125 * n / B, 1e-3 * n / B);
   g.ops.pop_back();  // one alone: the links bind, not the engines
   const auto one = workload::simulate_step(g, *costs, net);
   EXPECT_NEAR(one.step_time_s, 1.125 * n / B, 1e-3 * n / B);

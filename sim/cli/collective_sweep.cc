@@ -47,7 +47,7 @@ std::vector<report::CollectiveRow::Busy> busiest_resources(const topology::Netwo
       const int gpu = endpoint(r);
       const int sw = gpu >= 0 ? network.nvswitch_endpoint_near(gpu) : -1;
       const double rate = sw >= 0 ? network.nvls_reduction_rate_Bps(sw) : 0;
-      if (rate > 0) offer(report::kEngineResource, network.endpoints()[static_cast<std::size_t>(sw)], adds / rate);
+      if (rate > 0) offer(workload::kEngineResource, network.endpoints()[static_cast<std::size_t>(sw)], adds / rate);
     }
   }
   std::vector<report::CollectiveRow::Busy> out;

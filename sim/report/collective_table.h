@@ -37,7 +37,7 @@ struct CollectiveRow {
   std::vector<std::string> skipped;
   // What binds: the busiest resource of each class (a link class between
   // two kinds of device, "nvlink5 gpu-nvswitch", or an NVSwitch's reduction
-  // engines), busiest first, at most kBusiestShown. Each is busy for its
+  // engines, workload::kEngineResource), busiest first, at most kBusiestShown. Each is busy for its
   // bytes (on the wire) or adds over its rate (a link's effective rate; the
   // engines' nvls_reduction rate), `share` of the row's time: near 1 it
   // binds, well below 1 latency, a protocol's cap or a buffer does. Empty
@@ -52,11 +52,6 @@ struct CollectiveRow {
 };
 
 inline constexpr std::size_t kBusiestShown = 3;
-
-// The resource name of NVSwitches' reduction engines (NVLS) beside the link
-// classes, here and in a step's link-use tables (step_report.h): busy for
-// their adds at topology::Network::nvls_reduction_rate_Bps.
-inline constexpr const char* kEngineResource = "nvswitch reduction engines";
 
 struct CollectiveHeader {
   std::string topology;  // name

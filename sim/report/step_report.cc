@@ -82,13 +82,14 @@ StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string&
   for (auto [sw, adds] : result.engine_adds) {
     const double rate = network.nvls_reduction_rate_Bps(sw);
     const double u = T > 0 && rate > 0 ? adds / (rate * T) : 0;
-    auto& ru = by_resource[kEngineResource];
-    ru.resource = kEngineResource;
+    auto& ru = by_resource[workload::kEngineResource];
+    ru.resource = workload::kEngineResource;
     ++ru.links;
     ru.bytes += adds;
     ru.mean_utilisation += u;
     ru.max_utilisation = std::max(ru.max_utilisation, u);
-    if (adds > 0) links.push_back(LinkUse{network.endpoints()[static_cast<std::size_t>(sw)], kEngineResource, adds, u});
+    if (adds > 0)
+      links.push_back(LinkUse{network.endpoints()[static_cast<std::size_t>(sw)], workload::kEngineResource, adds, u});
   }
   for (auto& [name, ru] : by_resource) {
     ru.mean_utilisation /= ru.links;
@@ -266,7 +267,7 @@ std::string step_text(const StepReport& r) {
   line("link use over the step (by resource)");
   for (const auto& ru : r.resources) {
     if (ru.bytes <= 0) continue;
-    const bool engines = ru.resource == kEngineResource;
+    const bool engines = ru.resource == workload::kEngineResource;
     line(fmt::format("  {:<32} {:>5} {}  mean {:>5.1f}%  max {:>5.1f}%", ru.resource, ru.links,
                      engines ? "switches" : "links", ru.mean_utilisation * 100, ru.max_utilisation * 100));
   }

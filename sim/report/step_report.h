@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "sim/report/collective_table.h"
 #include "sim/report/json.h"
 #include "sim/topology/bill_of_materials.h"
 #include "sim/topology/network.h"
@@ -28,7 +27,7 @@ struct CollectiveSummary {
   double time_mean_s = 0;   // each, as it ran (contention included)
 };
 
-// In the link-use tables, kEngineResource (collective_table.h) stands for
+// In the link-use tables, workload::kEngineResource (what_if.h) stands for
 // NVSwitches' reduction engines: `links` counts switches, bytes are adds.
 struct LinkUse {
   std::string name, resource;

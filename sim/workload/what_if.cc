@@ -128,6 +128,29 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
     out.push_back(WhatIf{resource, what, seconds, *t, percent(*t, base)});
   }
 
+  // NVSwitches' reduction engines, when a collective on the critical path
+  // reduces in them (NVLS): their rate (nvls_reduction) x the speed-up.
+  {
+    double seconds = 0;
+    for (int op : baseline.critical_path) {
+      const StepOp& o = graph.ops[op];
+      if (o.kind != StepOp::Kind::kComm) continue;
+      const bool reduces = std::any_of(o.calls.begin(), o.calls.end(),
+                                       [&](int c) { return !costs[static_cast<std::size_t>(c)].engine_adds.empty(); });
+      if (reduces) seconds += baseline.finish_s[op] - baseline.start_s[op];
+    }
+    if (seconds > 0) {
+      if (on_start) on_start(kEngineResource);
+      topology::Topology changed = topo;
+      for (auto [e, end] = boost::edges(changed.graph); e != end; ++e)
+        changed.graph[*e].nvls_reduction *= options.speedup;
+      auto t = rerun_network(changed);
+      if (!t) return t.error();
+      out.push_back(WhatIf{kEngineResource, fmt::format("{:g}x the adds per second (nvls_reduction)", options.speedup),
+                           seconds, *t, percent(*t, base)});
+    }
+  }
+
   // The whole scale-out path at once (PCIe to the NIC, NIC, fabric): its
   // classes are often co-bottlenecks, so upgrading one alone buys nothing.
   {

@@ -33,6 +33,11 @@ namespace collsim::workload {
 // "infiniband nic-switch": a link's class and the kinds at its ends (sorted).
 std::string resource_of(const std::string& link_class, config::DeviceKind a, config::DeviceKind b);
 
+// NVSwitches' reduction engines (NVLS), named beside the link classes (the
+// step's link use and what-ifs, `collective`'s busiest): busy for their adds
+// at topology::Network::nvls_reduction_rate_Bps.
+inline constexpr const char* kEngineResource = "nvswitch reduction engines";
+
 struct WhatIf {
   std::string resource;   // "infiniband nic-switch", "GPU compute", "cables"
   std::string what_if;    // "400 Gb/s -> 800 Gb/s"
