@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/collective/direct.h"
 #include "sim/collective/ring.h"
 #include "sim/engine/schedule_loads.h"
 #include "test_support.h"
@@ -49,15 +50,22 @@ Row first_row(const std::string& args) {
     if (at == std::string::npos || at > end) break;
     b.where = text_after(r.out, at, "where");
     at = r.out.find("\"share\":", at);
+    if (at == std::string::npos) {
+      ADD_FAILURE() << "no share after " << b.resource << ": " << r.out;
+      break;
+    }
     b.share = std::stod(r.out.substr(at + 8));
     row.busiest.push_back(b);
   }
   return row;
 }
 
+// A file of this test's own (ctest runs each test as a process of its own,
+// in parallel).
 std::string one_switch_file(int gpus, double nvls_reduction) {
-  const std::string file = ::testing::TempDir() + "busiest_" + std::to_string(gpus) + "_" +
-                           std::to_string(static_cast<int>(nvls_reduction * 100)) + ".yaml";
+  const std::string file = ::testing::TempDir() + "busiest_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+                           std::to_string(gpus) + ".yaml";
   std::string yaml = "name: one-switch\n";
   if (nvls_reduction > 0) yaml += "link_classes: {ideal: {nvls_reduction: " + std::to_string(nvls_reduction) + "}}\n";
   yaml += "devices:\n  - {name: g, kind: gpu, count: " + std::to_string(gpus) +
@@ -126,6 +134,32 @@ TEST(BusiestResource, LinkBytesAreConserved) {
       net, s, collective::Protocol::kLL, [&](int r) { return engine::rank_endpoint(net, s, identity, r); },
       [&](int, double bytes) { ll_total += bytes; });
   EXPECT_NEAR(ll_total, 2 * total, 1e-9 * total);
+}
+
+TEST(BusiestResource, AllToAllAcrossNodesPutsEachRemoteBlockOnOneUplink) {
+  // 2 x 8 H100s, one 400G NIC each: every rank sends n / 16 to each of the
+  // 8 ranks of the other node, 8 n across in all; each such block leaves
+  // through exactly one NIC (its own, or by PXN the one on the receiver's
+  // rail) and enters through one, whatever the relay: the NICs' uplinks
+  // carry 8 n, and so do their downlinks. Explicit pairs (all_pairs).
+  const double n = 1 << 24;
+  const auto topo = testing::topology_from_file(std::string(COLLSIM_SOURCE_DIR) +
+                                                "/tests/validation/topologies/h100-ib400-2node.yaml");
+  const topology::Network net(topo);
+  std::vector<int> domain(16);
+  for (int r = 0; r < 16; ++r) domain[static_cast<std::size_t>(r)] = r / 8;
+  const auto s = collective::direct_alltoall(16, n, domain);
+  double up = 0, down = 0;
+  const std::vector<int> identity;
+  engine::for_each_link_bytes(
+      net, s, collective::Protocol::kSimple, [&](int r) { return engine::rank_endpoint(net, s, identity, r); },
+      [&](int l, double bytes) {
+        const auto& link = net.links()[static_cast<std::size_t>(l)];
+        if (link.from_kind == config::DeviceKind::kNic && link.to_kind == config::DeviceKind::kSwitch) up += bytes;
+        if (link.from_kind == config::DeviceKind::kSwitch && link.to_kind == config::DeviceKind::kNic) down += bytes;
+      });
+  EXPECT_NEAR(up, 8 * n, 1e-9 * n);
+  EXPECT_NEAR(down, 8 * n, 1e-9 * n);
 }
 
 TEST(BusiestResource, TableNamesTheBusiestPerSize) {

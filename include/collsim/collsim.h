@@ -66,7 +66,8 @@ struct CollectiveRow {
   // gpu-nvswitch", "nvswitch reduction engines"), the one busy longest
   // (`where`: a link or NVSwitch), busy for `share` of time_us (0-1),
   // busiest first, at most 3; empty where nothing moves or the schedule is
-  // too large to read (more than 4 million connections).
+  // too large to read (the table says which: above 4 million connections,
+  // or an all-to-all of more than 100,000 pairs, about 300 GPUs).
   struct Busy {
     std::string resource, where;
     double share = 0;

@@ -43,9 +43,8 @@ std::vector<report::CollectiveRow::Busy> busiest_resources(const topology::Netwo
             bytes / link.rate_Bps);
   });
   if (const double adds = s.switch_adds(); adds > 0) {
-    for (int r = 0; r < s.ranks; ++r) {
-      const int gpu = endpoint(r);
-      const int sw = gpu >= 0 ? network.nvswitch_endpoint_near(gpu) : -1;
+    for (int k = 0; k < s.helper_ranks; ++k) {  // the switches the plan reduces in (NVLS: one per domain)
+      const int sw = endpoint(s.ranks + k);
       const double rate = sw >= 0 ? network.nvls_reduction_rate_Bps(sw) : 0;
       if (rate > 0) offer(workload::kEngineResource, network.endpoints()[static_cast<std::size_t>(sw)], adds / rate);
     }
@@ -152,7 +151,9 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     }
     const double t = r.time_us * 1e-6;
     if (t > 0 && s.bytes > 0) {
-      if (engine::connection_visits(collective::body_of(schedules, best)) > kBusiestMaxConnections)
+      const auto& body = collective::body_of(schedules, best);
+      const double pairs = body.all_pairs ? static_cast<double>(body.ranks) * (body.ranks - 1) : 0;
+      if (engine::connection_visits(body) > report::kBusiestMaxConnections || pairs > report::kBusiestMaxPairs)
         r.busiest_skipped = true;
       else
         r.busiest = busiest_resources(network, schedules, best, request.gpus, t);

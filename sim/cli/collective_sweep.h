@@ -53,12 +53,6 @@ bool known_redop(const std::string& name);
 Expected<std::string> place_ranks(const topology::Network& network, const std::string& spec, const std::string& field,
                                   SweepRequest& request);
 
-// Named limit: a row's busiest resources (report::CollectiveRow::busiest)
-// are read from the chosen schedule's connections, each routed once; above
-// this many (an all-to-all over 2,000 GPUs, a tree's slices over 100,000)
-// they are not, and the row says so. About a second of routing at the limit.
-inline constexpr double kBusiestMaxConnections = 4e6;
-
 // An explicitly requested algorithm or protocol that cannot run here is an
 // error; while choosing, such candidates are skipped and each row names them.
 Expected<std::vector<report::CollectiveRow>> run_collective_sweep(

@@ -37,22 +37,35 @@ void for_each_link_bytes(const topology::Network& network, const collective::Sch
     if (a < 0 || b < 0 || a == b || a >= network.num_endpoints() || b >= network.num_endpoints()) return;
     const auto at = static_cast<std::size_t>(src_rank);
     const int via = at < s.exit_relay.size() ? network.exit_via(a, endpoint(s.exit_relay[at]), b) : -1;
-    // One key per sender and receiver: a sender's exit depends on its rank
-    // and the receiver alone.
+    // One key per sender and receiver: each GPU endpoint is one rank's
+    // (placement refuses a GPU twice), and a sender's exit depends on its
+    // rank and the receiver alone (helpers, which may share a switch, have
+    // no exit).
     const std::uint64_t key = (static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint32_t>(b);
     auto [it, fresh] = index.try_emplace(key, connections.size());
     if (fresh) connections.push_back({a, via, b, 0.0});
     connections[it->second].payload += payload;
   });
-  std::unordered_map<int, double> link_bytes;
+  // Links in the order the connections first reach them (deterministic:
+  // the step's straggler jitter draws per link in this order).
+  std::vector<int> links;
+  std::vector<double> bytes;
+  std::unordered_map<int, std::size_t> slot;
   for (const auto& c : connections) {
     const auto& route = connection_route(network, s, c.src, c.via, c.dst);
     if (route.empty()) continue;
     const auto costs = collective::protocol_costs(s.latency_family, protocol, hop_kind(network, route));
-    for (int l : route) link_bytes[l] += c.payload / costs.payload_fraction;
+    for (int l : route) {
+      auto [it, fresh] = slot.try_emplace(l, links.size());
+      if (fresh) {
+        links.push_back(l);
+        bytes.push_back(0.0);
+      }
+      bytes[it->second] += c.payload / costs.payload_fraction;
+    }
   }
-  for (const auto& [link, bytes] : link_bytes)
-    if (bytes > 0) f(link, bytes);
+  for (std::size_t k = 0; k < links.size(); ++k)
+    if (bytes[k] > 0) f(links[k], bytes[k]);
 }
 
 double connection_visits(const collective::Schedule& s) {

@@ -17,7 +17,8 @@ namespace collsim::engine {
 // a rank below s.ranks on rank_map[rank] (empty: endpoint `rank`); a helper
 // (rank >= s.ranks) on its Schedule::helper_endpoint, else on the NVSwitch
 // next to its Schedule::helper_near_rank's GPU, else on the one next to rank
-// 0's. -1 where there is none (no such rank in the map, no NVSwitch).
+// 0's. -1 where there is none (a rank outside a non-empty map, no
+// NVSwitch); with an empty map a rank below s.ranks is returned unchecked.
 int rank_endpoint(const topology::Network& network, const collective::Schedule& s, const std::vector<int>& rank_map,
                   int rank);
 
@@ -27,9 +28,14 @@ int rank_endpoint(const topology::Network& network, const collective::Schedule& 
 // protocol's payload share on its route (LL's and LL128's flags), on the
 // route make_plan gives it (connection_route, with the sender's
 // Schedule::exit_relay). `endpoint(rank)` places ranks and helpers (as
-// rank_endpoint). Each link is reported once, in no particular order;
-// connections whose ends have no endpoint or no route are left out.
-// O(connections) route lookups, each distinct connection once.
+// rank_endpoint), distinct ranks on distinct GPU endpoints. Each link is
+// reported once, in the order the connections first reach it; connections
+// whose ends have no endpoint or no route are left out. O(connections) map
+// updates and a route lookup per distinct connection (each cached by the
+// Network: a memory cost on large all-pairs schedules).
+// REQUIRES: `s` holds its own transfers and ring phases (a tuner's protocol
+// variant: pass collective::body_of(list, k) and the variant's protocol),
+// and `protocol` runs on s.latency_family (collective::protocol_supported).
 void for_each_link_bytes(const topology::Network& network, const collective::Schedule& s, collective::Protocol protocol,
                          const std::function<int(int)>& endpoint, const std::function<void(int, double)>& f);
 

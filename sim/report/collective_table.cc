@@ -89,12 +89,15 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   if (any_busy) {
     out +=
         "# busiest: per class of resource, the one busy longest (its wire bytes, or an NVSwitch's\n"
-        "#   adds, over its rate) as a share of the time; near 100% it binds, well below latency,\n"
-        "#   a protocol's cap or NCCL's buffer does\n";
+        "#   adds, over its rate) as a share of the time; near 100% it binds; well below, something\n"
+        "#   else does: latency, NCCL's per-channel caps (network channels, queue pairs, the tree),\n"
+        "#   its buffer, chunk costs, a pipeline's fill, or links shared unevenly\n";
     for (const auto& r : rows) {
       if (r.busiest.empty() && !r.busiest_skipped) continue;
       std::string line = fmt::format("# {:>10.0f}", r.bytes);
-      if (r.busiest_skipped) line += "  not read: more connections than collsim routes for it (4 million)";
+      if (r.busiest_skipped)
+        line += fmt::format("  not read: more connections than collsim routes for it ({:g}, all-to-all {:g} pairs)",
+                            kBusiestMaxConnections, kBusiestMaxPairs);
       for (const auto& b : r.busiest)
         line += fmt::format("  {:>3.0f}% {} ({})", std::min(b.share, 9.99) * 100, b.resource, b.where);
       out += line + "\n";

@@ -48,10 +48,22 @@ struct CollectiveRow {
     double share = 0;      // busy time / the row's time, in [0, 1] up to rounding
   };
   std::vector<Busy> busiest;
-  bool busiest_skipped = false;  // the schedule has more connections than are read (collective_sweep.h)
+  bool busiest_skipped = false;  // the schedule has more connections than kBusiestMaxConnections
 };
 
 inline constexpr std::size_t kBusiestShown = 3;
+
+// Named limits: a row's busiest resources are read from the chosen
+// schedule's connections (engine::connection_visits), each distinct one
+// routed once. Rings' and trees' routes are the plan's, already cached: up
+// to kBusiestMaxConnections visits (a ring over 9,216 GPUs adds 4% to its
+// run). An all-to-all's pairs are not routed by its cost (legs and
+// prefixes, all_pairs_cost.h): each is a route search and a cached route,
+// so at most kBusiestMaxPairs of them (about 300 GPUs: 0.5 s and 170 MB at
+// a million pairs, measured 2026-12-05). Above either the row says so
+// (busiest_skipped).
+inline constexpr double kBusiestMaxConnections = 4e6;
+inline constexpr double kBusiestMaxPairs = 1e5;
 
 struct CollectiveHeader {
   std::string topology;  // name

@@ -111,7 +111,8 @@ class Simulator {
         for (auto [l, b] : costs_[c].link_bytes) r_.link_bytes[l] += b * starts_[c];
     std::map<int, double> adds;
     for (std::size_t c = 0; c < costs_.size(); ++c)
-      for (auto [sw, a] : costs_[c].engine_adds) adds[sw] += a * starts_[c];
+      if (starts_[c] > 0)
+        for (auto [sw, a] : costs_[c].engine_adds) adds[sw] += a * starts_[c];
     r_.engine_adds.assign(adds.begin(), adds.end());
     for (std::size_t i = 0; i < n; ++i) {
       if (r_.finish_s[i] < 0) r_.complete = false;
