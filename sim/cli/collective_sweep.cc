@@ -43,8 +43,8 @@ std::vector<report::CollectiveRow::Busy> busiest_resources(const topology::Netwo
             bytes / link.rate_Bps);
   });
   if (const double adds = s.switch_adds(); adds > 0) {
-    for (int k = 0; k < s.helper_ranks; ++k) {  // the switches the plan reduces in (NVLS: one per domain)
-      const int sw = endpoint(s.ranks + k);
+    for (int h = 0; h < s.helper_ranks; ++h) {  // the switches the plan reduces in (NVLS: one per domain)
+      const int sw = endpoint(s.ranks + h);
       const double rate = sw >= 0 ? network.nvls_reduction_rate_Bps(sw) : 0;
       if (rate > 0) offer(workload::kEngineResource, network.endpoints()[static_cast<std::size_t>(sw)], adds / rate);
     }
