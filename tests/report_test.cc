@@ -285,6 +285,10 @@ TEST(HtmlReport, CollectivePageShowsTheSameCasesPublishedMeasurements) {
   EXPECT_NE(page.find("measured: h100-8gpu-nvls"), std::string::npos);
   EXPECT_EQ(count_of(page, "fill=\"white\""), 14u + 1u);
   EXPECT_EQ(page.find("h100-8gpu-ring"), std::string::npos) << "ring measurements on an NVLS curve";
+  // What binds, per size, with link names escaped ("gpu0->nvswitch0").
+  EXPECT_NE(page.find("<th>busiest (share of the time)</th>"), std::string::npos);
+  EXPECT_NE(page.find("nvlink4 gpu-nvswitch ("), std::string::npos);
+  EXPECT_NE(page.find("-&gt;"), std::string::npos);
 
   // Another cluster (--set) is not the measured one: no markers.
   r = run_collsim(

@@ -391,11 +391,17 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
   body += svg::line_chart("busbw", series, axes);
   body +=
       "<h2>Results</h2><table><tr><th>size</th><th>algo</th><th>proto</th><th>time</th><th>algbw (GB/s)</th>"
-      "<th>busbw (GB/s)</th></tr>";
+      "<th>busbw (GB/s)</th><th>busiest (share of the time)</th></tr>";
   for (const auto& row : rows) {
-    body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{:.2f}</td></tr>",
-                        units::format(units::Bytes{row.bytes}), row.algo, row.proto, secs(row.time_us * 1e-6),
-                        row.algbw_GBps, row.busbw_GBps);
+    // What binds (CollectiveRow::busiest): the busiest resource of each class.
+    std::string busiest = row.busiest_skipped ? "not read (too many connections)" : "";
+    for (const auto& b : row.busiest)
+      busiest += fmt::format("{}{:.0f}% {} ({})", busiest.empty() ? "" : "<br>", std::min(b.share, 9.99) * 100,
+                             svg::escape(b.resource), svg::escape(b.where));
+    body +=
+        fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{:.2f}</td><td>{}</td></tr>",
+                    units::format(units::Bytes{row.bytes}), row.algo, row.proto, secs(row.time_us * 1e-6),
+                    row.algbw_GBps, row.busbw_GBps, busiest);
   }
   body += "</table>";
   return html_page(fmt::format("collsim: {} on {}", header.op, header.topology), body);
