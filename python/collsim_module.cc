@@ -60,6 +60,7 @@ py::list run_collective(const std::string& topology, const std::string& op, cons
       busiest.append(one);
     }
     d["busiest"] = busiest;
+    d["busiest_skipped"] = row.busiest_skipped;
     out.append(d);
   }
   return out;

@@ -173,5 +173,18 @@ TEST(BusiestResource, TableNamesTheBusiestPerSize) {
   EXPECT_EQ(r.out.find("#          0  "), std::string::npos) << r.out;  // size 0 moves nothing
 }
 
+TEST(BusiestResource, LargeAllToAllsAreNotReadAndSaySo) {
+  // 320 ranks: 102,080 pairs, above report::kBusiestMaxPairs (each pair
+  // would be a route search): the row says it was not read.
+  const std::string args =
+      "collective -t topologies/h100-ib400-128node.yaml --op alltoall --ranks 320 -b 1G -e 1G "
+      "--backend analytical";
+  const auto text = testing::run_collsim(args);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("not read: more connections than collsim routes for it"), std::string::npos) << text.out;
+  const auto json = testing::run_collsim(args + " --json -");
+  EXPECT_NE(json.out.find("\"busiest\":[],\"busiest_skipped\":true"), std::string::npos) << json.out;
+}
+
 }  // namespace
 }  // namespace collsim

@@ -73,6 +73,7 @@ struct CollectiveRow {
     double share = 0;
   };
   std::vector<Busy> busiest;
+  bool busiest_skipped = false;  // not read: the schedule is above those limits
 };
 
 std::vector<CollectiveRow> run_collective(const CollectiveRequest& request);

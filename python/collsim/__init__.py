@@ -31,7 +31,8 @@ def run_collective(topology, op="allreduce", sizes=(32 << 20,), algo="auto", pro
     Returns one dict per size: op, algo, proto, bytes, count, type, redop,
     ranks, time_us, algbw_GBps, busbw_GBps, aggregated, not_simulated, and
     busiest: what binds, a list of {resource, where, share} (the table's
-    `# busiest`).
+    `# busiest`), and busiest_skipped: True where the schedule was too large
+    to read (an all-to-all over about 300 GPUs).
     `ranks` 0 means every GPU of the topology. `placement` chooses the GPUs
     as `--placement` does ("per-domain:64", "spread:8", "gpus:0-7"...).
     """

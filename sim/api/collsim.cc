@@ -83,7 +83,8 @@ std::vector<CollectiveRow> run_collective(const CollectiveRequest& request) {
     std::vector<CollectiveRow::Busy> busiest;
     for (const auto& b : r.busiest) busiest.push_back({b.resource, b.where, b.share});
     out.push_back(CollectiveRow{r.op, r.algo, r.proto, r.bytes, r.count, r.type, r.redop, r.ranks, r.time_us,
-                                r.algbw_GBps, r.busbw_GBps, r.aggregated, r.skipped, std::move(busiest)});
+                                r.algbw_GBps, r.busbw_GBps, r.aggregated, r.skipped, std::move(busiest),
+                                r.busiest_skipped});
   }
   return out;
 }

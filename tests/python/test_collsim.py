@@ -69,6 +69,7 @@ def test_same_numbers_as_the_command_line(tmp_path):
         assert [(b["resource"], b["where"]) for b in a["busiest"]] == [(b["resource"], b["where"]) for b in c["busiest"]]
         assert [b["share"] for b in a["busiest"]] == pytest.approx([b["share"] for b in c["busiest"]], rel=1e-9)
     assert api[-1]["busiest"], "what binds is named"
+    assert not any(r["busiest_skipped"] for r in api)
 
 
 def test_placement_matches_the_command_line(tmp_path):
