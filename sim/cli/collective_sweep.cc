@@ -18,14 +18,14 @@ namespace collsim::cli {
 
 namespace {
 
-// The busiest resource of each class while list[k] runs alone for time_s
-// on ranks placed by rank_map (report::CollectiveRow::busiest): every
-// link's wire bytes over its effective rate, and each NVSwitch's adds of an
-// NVLS reduction over its engines' rate.
+// The busiest resource of each class while schedule body `s` runs alone
+// under `protocol` for time_s on ranks placed by rank_map
+// (report::CollectiveRow::busiest): every link's wire bytes over its
+// effective rate, and each NVSwitch's adds of an NVLS reduction over its
+// engines' rate.
 std::vector<report::CollectiveRow::Busy> busiest_resources(const topology::Network& network,
-                                                           const std::vector<collective::Schedule>& list, std::size_t k,
+                                                           const collective::Schedule& s, collective::Protocol protocol,
                                                            const std::vector<int>& rank_map, double time_s) {
-  const collective::Schedule& s = collective::body_of(list, k);
   struct Class {
     std::string where;
     double busy_s = 0;
@@ -36,7 +36,7 @@ std::vector<report::CollectiveRow::Busy> busiest_resources(const topology::Netwo
     if (busy_s > c.busy_s) c = {std::move(where), busy_s};
   };
   auto endpoint = [&](int rank) { return engine::rank_endpoint(network, s, rank_map, rank); };
-  engine::for_each_link_bytes(network, s, list[k].protocol, endpoint, [&](int l, double bytes) {
+  engine::for_each_link_bytes(network, s, protocol, endpoint, [&](int l, double bytes) {
     const auto& link = network.links()[static_cast<std::size_t>(l)];
     if (link.rate_Bps > 0)
       offer(workload::resource_of(link.link_class, link.from_kind, link.to_kind), network.link_name(l),
@@ -156,7 +156,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
       if (engine::connection_visits(body) > report::kBusiestMaxConnections || pairs > report::kBusiestMaxPairs)
         r.busiest_skipped = true;
       else
-        r.busiest = busiest_resources(network, schedules, best, request.gpus, t);
+        r.busiest = busiest_resources(network, body, s.protocol, request.gpus, t);
     }
     r.algbw_GBps = t > 0 ? s.bytes / t / 1e9 : 0;
     r.busbw_GBps = r.algbw_GBps * collective::busbw_factor(request.op, request.ranks);

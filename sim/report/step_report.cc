@@ -65,31 +65,28 @@ StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string&
   const double T = result.step_time_s;
   std::map<std::string, ResourceUse> by_resource;
   std::vector<LinkUse> links;
-  for (std::size_t l = 0; l < network.links().size(); ++l) {
-    const auto& link = network.links()[l];
-    const std::string res = workload::resource_of(link.link_class, link.from_kind, link.to_kind);
-    const double u = T > 0 ? result.link_bytes[l] / (link.rate_Bps * T) : 0;
+  // One link (or one NVSwitch's reduction engines) of resource class `res`.
+  auto use = [&](const std::string& res, std::string name, double bytes, double u) {
     auto& ru = by_resource[res];
     ru.resource = res;
     ++ru.links;
-    ru.bytes += result.link_bytes[l];
+    ru.bytes += bytes;
     ru.mean_utilisation += u;
     ru.max_utilisation = std::max(ru.max_utilisation, u);
-    if (result.link_bytes[l] > 0)
-      links.push_back(LinkUse{network.link_name(static_cast<int>(l)), res, result.link_bytes[l], u});
+    if (bytes > 0) links.push_back(LinkUse{std::move(name), res, bytes, u});
+  };
+  for (std::size_t l = 0; l < network.links().size(); ++l) {
+    const auto& link = network.links()[l];
+    const double bytes = result.link_bytes[l];
+    use(workload::resource_of(link.link_class, link.from_kind, link.to_kind),
+        bytes > 0 ? network.link_name(static_cast<int>(l)) : std::string(), bytes,
+        T > 0 ? bytes / (link.rate_Bps * T) : 0);
   }
   // NVSwitches' reduction engines (NVLS), a resource beside the links.
   for (auto [sw, adds] : result.engine_adds) {
     const double rate = network.nvls_reduction_rate_Bps(sw);
-    const double u = T > 0 && rate > 0 ? adds / (rate * T) : 0;
-    auto& ru = by_resource[workload::kEngineResource];
-    ru.resource = workload::kEngineResource;
-    ++ru.links;
-    ru.bytes += adds;
-    ru.mean_utilisation += u;
-    ru.max_utilisation = std::max(ru.max_utilisation, u);
-    if (adds > 0)
-      links.push_back(LinkUse{network.endpoints()[static_cast<std::size_t>(sw)], workload::kEngineResource, adds, u});
+    use(workload::kEngineResource, network.endpoints()[static_cast<std::size_t>(sw)], adds,
+        T > 0 && rate > 0 ? adds / (rate * T) : 0);
   }
   for (auto& [name, ru] : by_resource) {
     ru.mean_utilisation /= ru.links;
