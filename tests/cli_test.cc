@@ -423,5 +423,30 @@ TEST(Collective, RowsHeldByNcclsBufferAreMarkedBufferBound) {
   }
 }
 
+// NCCL weighs NVLS only for the reductions its kernels have
+// (ncclNvlsSupported, src/include/device.h): a product or an average of
+// floats on 8 H100s runs the ring NCCL would, and naming nvls for it is an
+// input error; an all-gather reduces nothing and still runs NVLS.
+TEST(Collective, NvlsOnlyForTheReductionsNcclRunsOnIt) {
+  const std::string base = "collective -t topologies/hgx-h100.yaml -b 1G -e 1G";
+  const auto sum = run_collsim(base);
+  ASSERT_EQ(sum.exit_code, 0) << sum.err;
+  EXPECT_NE(sum.out.find(" nvls Simple"), std::string::npos) << sum.out;
+  for (const char* other : {" -o prod", " -o avg", " -o max", " -d int8"}) {
+    const auto r = run_collsim(base + other);
+    ASSERT_EQ(r.exit_code, 0) << other << r.err;
+    EXPECT_EQ(r.out.find(" nvls "), std::string::npos) << other << r.out;
+    EXPECT_NE(r.out.find(" ring "), std::string::npos) << other << r.out;
+  }
+  const auto half_max = run_collsim(base + " -d half -o max");
+  EXPECT_NE(half_max.out.find(" nvls Simple"), std::string::npos) << half_max.out;
+  const auto forced = run_collsim(base + " -o prod --algo nvls");
+  EXPECT_EQ(forced.exit_code, 2);
+  EXPECT_NE(forced.err.find("--algo: nvls cannot reduce prod on float"), std::string::npos) << forced.err;
+  const auto gather = run_collsim(base + " --op allgather -d int8 --algo nvls");
+  ASSERT_EQ(gather.exit_code, 0) << gather.err;
+  EXPECT_NE(gather.out.find(" nvls Simple"), std::string::npos) << gather.out;
+}
+
 }  // namespace
 }  // namespace collsim

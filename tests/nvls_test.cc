@@ -212,5 +212,20 @@ TEST(NvlsTree, EveryTransferQueuesBehindTheLastOnItsConnection) {
   EXPECT_GT(queued, static_cast<int>(ts.size()) / 2);  // slices, portions and trees share connections
 }
 
+// NCCL's ncclNvlsSupported (src/include/device.h, 2.18 to 2.30.7): the
+// switch sums float and double; sums, mins and maxes half, bfloat16 and
+// 32/64-bit integers; reduces no 8-bit type, and no prod or avg at all.
+TEST(Nvls, ReducesOnlyWhatNcclsKernelsReduce) {
+  for (const char* type : {"float", "double"}) {
+    EXPECT_TRUE(nccl_nvls_reduces("sum", type)) << type;
+    for (const char* op : {"prod", "min", "max", "avg"}) EXPECT_FALSE(nccl_nvls_reduces(op, type)) << op;
+  }
+  for (const char* type : {"half", "bfloat16", "int32", "uint32", "int64", "uint64"}) {
+    for (const char* op : {"sum", "min", "max"}) EXPECT_TRUE(nccl_nvls_reduces(op, type)) << op << type;
+    for (const char* op : {"prod", "avg"}) EXPECT_FALSE(nccl_nvls_reduces(op, type)) << op << type;
+  }
+  for (const char* type : {"int8", "uint8", "f8e4m3", "f8e5m2"}) EXPECT_FALSE(nccl_nvls_reduces("sum", type)) << type;
+}
+
 }  // namespace
 }  // namespace collsim::collective

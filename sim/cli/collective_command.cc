@@ -95,7 +95,10 @@ const std::vector<OptionSpec>& collective_options() {
        "element type: float, half, bfloat16, double, int8, uint8, int32, uint32, int64, "
        "uint64, f8e4m3, f8e5m2",
        "float"},
-      {"redop", "o", true, "reduction: sum, prod, min, max, avg (time does not depend on it)", "sum"},
+      {"redop", "o", true,
+       "reduction: sum, prod, min, max, avg (the time depends on it only through NVLS, which NCCL runs for sum of "
+       "float and double, and sum, min or max of half, bfloat16 and 32/64-bit integers)",
+       "sum"},
       {"proto", "", true,
        "NCCL protocol: LL, LL128, Simple, none (links only), or auto: NCCL's choice under --algo auto, else "
        "the fastest per size",
@@ -262,6 +265,8 @@ int collective_command(const std::vector<std::string>& argv) {
   if (!known_redop(redop)) {
     return stop(fmt::format("unknown --redop '{}': expected sum, prod, min, max or avg", redop));
   }
+  if (auto nvls = nvls_may_reduce(*op, args.get("algo"), redop, args.get("datatype"), "--algo"); !nvls)
+    return stop(nvls.error());
   auto sizes = size_sweep(args);
   if (!sizes) return stop(sizes.error());
   const auto to_stdout = output_to_stdout(args, {"json", "html", "output_file"}, {args.get("topology")});

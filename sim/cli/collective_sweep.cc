@@ -6,6 +6,7 @@
 #include <map>
 
 #include "sim/collective/algorithms.h"
+#include "sim/collective/nvls.h"
 #include "sim/collective/protocol.h"
 #include "sim/engine/nccl_system.h"
 #include "sim/engine/schedule_loads.h"
@@ -89,6 +90,10 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   for (int r = 0; r < request.ranks; ++r) gpus[static_cast<std::size_t>(r)] = gpu(r);
   collective::AlgoParams params = engine::placement_params(network, gpus);
   params.root = request.root;
+  // NCCL weighs NVLS only for the reductions and types its kernels have.
+  auto nvls_reduces = nvls_may_reduce(request.op, request.algo, request.redop, request.type_name, "algorithm");
+  if (!nvls_reduces) return nvls_reduces.error();
+  if (!*nvls_reduces) params.nvls_enabled = params.nccl_system.nvls = false;
   // CollNet's aggregation trees, when the fabric's switches reduce (SHARP).
   if (request.op == collective::Op::kAllReduce) engine::set_collnet(params, network, gpus);
   std::vector<engine::TuneCase> cases;
@@ -163,6 +168,21 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     rows.push_back(r);
   }
   return rows;
+}
+
+Expected<bool> nvls_may_reduce(collective::Op op, const std::string& algo, const std::string& redop,
+                               const std::string& type, const std::string& field) {
+  const bool reduces =
+      op == collective::Op::kAllReduce || op == collective::Op::kReduceScatter || op == collective::Op::kReduce;
+  if (!reduces || collective::nccl_nvls_reduces(redop, type)) return true;
+  if (algo == "nvls" || algo == "nvlstree") {
+    return make_error(fmt::format(
+        "{}: {} cannot reduce {} on {}: NCCL's NVLS kernels sum float and double, and sum, min or max half, "
+        "bfloat16 and 32- and 64-bit integers (NCCL src/include/device.h, ncclNvlsSupported); expected another "
+        "algorithm, or one of those reductions and types",
+        field, algo, redop, type));
+  }
+  return false;
 }
 
 bool known_redop(const std::string& name) {

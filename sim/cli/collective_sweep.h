@@ -45,6 +45,14 @@ Expected<int> datatype_size(const std::string& name);
 // Whether `name` is one of nccl-tests' reductions (sum, prod, min, max, avg).
 bool known_redop(const std::string& name);
 
+// Whether `op`'s reduction runs on NVLS: false where NCCL's NVLS kernels
+// cannot reduce `redop` on `type` (collective::nccl_nvls_reduces); an
+// all-gather, which reduces nothing, always may. An error when `algo`
+// names nvls or nvlstree and they cannot ("--algo nvls: ..."), led by
+// `field` (the flag or the study's field).
+Expected<bool> nvls_may_reduce(collective::Op op, const std::string& algo, const std::string& redop,
+                               const std::string& type, const std::string& field);
+
 // Runs `request` on the GPUs of placement `spec` (topology::place): sets
 // request.ranks and request.gpus (left empty when the placement is every
 // GPU in order). Returns "SPEC (where the ranks landed)", or "" for every

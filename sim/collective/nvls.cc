@@ -14,6 +14,14 @@ namespace collsim::collective {
 
 int nccl_nvls_min_gpus(NcclRelease release) { return release < NcclRelease{2, 28, 7} ? 3 : 2; }
 
+bool nccl_nvls_reduces(std::string_view redop, std::string_view type) {
+  if (type == "float" || type == "double") return redop == "sum";
+  if (type == "half" || type == "bfloat16" || type == "int32" || type == "uint32" || type == "int64" ||
+      type == "uint64")
+    return redop == "sum" || redop == "min" || redop == "max";
+  return false;
+}
+
 NvlsTreeChunking nccl_nvls_tree_chunking(std::string_view gpu_model, int domains, int gpus_per_domain,
                                          NcclRelease release, NvlsChunkSettings settings) {
   constexpr double kKiB = 1024;

@@ -112,6 +112,17 @@ double nvls_chunk_overhead_s(const NvlsChunking& chunking, double bytes, int hea
 // 2/3 of it.
 int nccl_nvls_min_gpus(NcclRelease release = kDefaultNcclRelease);
 
+// Whether NCCL's NVLS kernels (NVLS and NVLSTree) can reduce `redop` on
+// elements of `type` (nccl-tests' names: sum, prod, min, max, avg; float,
+// half, bfloat16, int32...): the switch's multimem reductions sum float and
+// double, and sum, min or max half, bfloat16 and 32- and 64-bit integers;
+// nothing else (prod; avg, which NCCL runs as a pre-multiplied or
+// post-divided sum; 8-bit integers and FP8). Source: ncclNvlsSupported in
+// NCCL's src/include/device.h (2.18 to 2.30.7), which NCCL consults before
+// it weighs NVLS for an all-reduce, reduce-scatter or reduce
+// (src/enqueue.cc); an all-gather reduces nothing and always may.
+bool nccl_nvls_reduces(std::string_view redop, std::string_view type);
+
 // Pipelining: each portion is cut into slices and every stage's transfers
 // queue in order per connection, so loads of slice j+1 overlap the multicast
 // of slice j. The fill costs about 1/slices of the transfer time.
