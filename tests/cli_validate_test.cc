@@ -110,5 +110,23 @@ TEST(Validate, BadSetEntryPointsIntoTheFile) {
                "--steps", "bad_set_steps.yaml:7:19: field 'steps[0].workload_set': step 'x': entry 'parallelism.tp=0'");
 }
 
+// A case's topology path is relative to the current directory; one that is
+// not there names the case's line, not only the path.
+TEST(Validate, AMissingTopologyNamesTheCase) {
+  const std::string file = ::testing::TempDir() + "missing_topology.yaml";
+  std::ofstream(file) << "cases:\n  - name: x\n    source: y\n    topology: no/such/topology.yaml\n"
+                         "    op: allreduce\n    busbw_GBps: {1048576: 10}\n";
+  const auto r = run_collsim("validate --file " + file);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("missing_topology.yaml:4:15: field 'cases[0].topology': case 'x': expected a topology file, "
+                       "found no file 'no/such/topology.yaml' from the current directory"),
+            std::string::npos)
+      << r.err;
+  // `collective --validation` without --html would read nothing.
+  const auto v = run_collsim("collective -t topologies/hgx-h100.yaml --validation " + file);
+  EXPECT_EQ(v.exit_code, 2);
+  EXPECT_NE(v.err.find("--validation: only the HTML report reads the table"), std::string::npos) << v.err;
+}
+
 }  // namespace
 }  // namespace collsim

@@ -243,6 +243,8 @@ int collective_command(const std::vector<std::string>& argv) {
   if (!args.positional().empty()) return stop(fmt::format("unexpected argument '{}'", args.positional()[0]));
   if (!args.has("topology")) return stop("missing --topology FILE (e.g. topologies/hgx-h100.yaml)");
 
+  if (args.has("validation") && !args.has("html"))
+    return stop("--validation: only the HTML report reads the table; expected --html FILE with it, found none");
   auto op = collective::parse_op(args.get("op"));
   if (!op)
     return stop(

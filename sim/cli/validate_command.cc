@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 #include "sim/cli/args.h"
@@ -80,6 +81,15 @@ double mean_abs(const std::vector<Row>& rows, double min_bytes) {
 Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& backend) {
   auto op = collective::parse_op(c.op);
   if (!op) return Error{fmt::format("unknown op '{}'", c.op), "op", c.declared_at};
+  // A case's topology path is relative to the current directory (the
+  // shipped files': the repository's root), not to the case's file.
+  if (std::error_code ec; !std::filesystem::is_regular_file(c.topology, ec)) {
+    return Error{fmt::format("case '{}': expected a topology file, found no file '{}' from the current directory "
+                             "(paths in a validation file are relative to it: the shipped files run from the "
+                             "repository's root)",
+                             c.name, c.topology),
+                 c.topology_field, c.topology_at};
+  }
   auto spec = config::load_topology_file(c.topology, c.topology_set);
   if (!spec) return config::at_set_list(spec.error(), c.topology_set, c.topology_set_at);
   auto topo = topology::build_topology(*spec);

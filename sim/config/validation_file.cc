@@ -54,6 +54,8 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
   if (!sets) return sets.error();
   c.topology_set = std::move(*sets);
   c.topology_set_at = {entry.mark_of("topology_set"), entry.field("topology_set")};
+  c.topology_at = entry.mark_of("topology");
+  c.topology_field = entry.field("topology");
   for (auto [key, target] : {std::pair{"algo", &c.algo}, {"proto", &c.proto}, {"placement", &c.placement}}) {
     auto v = entry.optional_scalar(key);
     if (!v) return v.error();

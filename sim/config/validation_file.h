@@ -30,7 +30,9 @@ Error at_set_list(Error e, const std::vector<std::string>& entries, const SetLis
 struct ValidationCase {
   std::string name;
   std::string source;
-  std::string topology;  // path, relative to the current directory
+  std::string topology;        // path, relative to the current directory
+  SourceMark topology_at;      // where the file gives it
+  std::string topology_field;  // "cases[3].topology"
   // --set overrides of the topology for the cluster as measured, such as
   // the NCCL settings it ran with ("nccl.min_channels=24").
   std::vector<std::string> topology_set;
