@@ -310,6 +310,24 @@ TEST(StepErrors, PerKernelComputeNeedsAModelAndAPrecisionItHas) {
   EXPECT_NE(mode.err.find("expected none, selective or full, found 'some'"), std::string::npos) << mode.err;
 }
 
+// A named algorithm runs only where an op has it: a step whose collectives
+// are all-gathers, reduce-scatters and broadcasts runs no NVLSTree, and
+// `run --algo nvlstree` says so instead of reporting rings silently.
+TEST(StepErrors, AnAlgorithmNoCollectiveRunsIsNamed) {
+  const std::string base =
+      "run -t topologies/h100-ib400-4node.yaml -w workloads/llama3-70b.yaml --backend analytical "
+      "--what-if off --algo ";
+  const auto none = run_collsim(base + "nvlstree");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.err.find("--algo nvlstree: no collective of this step runs it (its ops: allgather, broadcast, "
+                          "reducescatter)"),
+            std::string::npos)
+      << none.err;
+  const auto ring = run_collsim(base + "ring");
+  ASSERT_EQ(ring.exit_code, 0) << ring.err;
+  EXPECT_EQ(ring.err.find("no collective of this step runs it"), std::string::npos) << ring.err;
+}
+
 // The published steps the compute model was fitted to: every row within
 // 10% and the mean within 5% (issue targets); held-out rows are printed, not
 // asserted (docs/validation-steps.md reports them).

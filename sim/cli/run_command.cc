@@ -1,11 +1,14 @@
 // `collsim run`: one training step of a workload on a topology (step_run.h
 // does the work), printed, and written as JSON, trace or HTML.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "sim/cli/args.h"
 #include "sim/cli/commands.h"
@@ -15,6 +18,7 @@
 #include "sim/cli/output.h"
 #include "sim/cli/step_run.h"
 #include "sim/config/jobs_file.h"
+#include "sim/core/log.h"
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
 #include "sim/report/trace.h"
@@ -332,6 +336,18 @@ int run_command(const std::vector<std::string>& argv) {
   auto ran = run_step(request, status);
   if (!ran) return stop(ran.error());
   StepRun* run = &keep_until_exit(std::move(*ran));  // exit_owned.h
+  // A named algorithm runs where an op has it; the others keep NCCL's
+  // default. Say so when it ran nowhere.
+  if (const std::string algo = request.algo.value_or("auto");
+      run->simulated && algo != "auto" && algo != "tuned" && algo != "fastest") {
+    const auto& calls = run->report.collectives;
+    if (!calls.empty() && std::none_of(calls.begin(), calls.end(), [&](const auto& c) { return c.algo == algo; })) {
+      std::set<std::string> ops;
+      for (const auto& c : calls) ops.insert(c.op);
+      log::warn("--algo {}: no collective of this step runs it (its ops: {}); each ran NCCL's default for its op", algo,
+                fmt::join(ops, ", "));
+    }
+  }
   if (stragglers->samples > 0 && run->simulated) {
     if (auto s = run_stragglers(*stragglers, *run, status); !s) return stop(s.error());
   }

@@ -22,6 +22,10 @@ bool set_level(const std::string& name);
 inline bool enabled(spdlog::level::level_enum level) { return get().should_log(level); }
 
 template <class... Args>
+void warn(fmt::format_string<Args...> format, Args&&... args) {
+  get().warn(format, std::forward<Args>(args)...);
+}
+template <class... Args>
 void info(fmt::format_string<Args...> format, Args&&... args) {
   get().info(format, std::forward<Args>(args)...);
 }
