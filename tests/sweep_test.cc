@@ -331,6 +331,8 @@ TEST(Sweep, BadValuesStopTheStudyBeforeAnythingRuns) {
       {"  collective.op: [allreduce, alreduce]\n", "unknown collective 'alreduce'"},
       {"  collective.nccl: [2.27.3, 2.x]\n", "expected an NCCL release such as 2.27 or 2.27.3-1, found '2.x'"},
       {"  topology.links[0].rat: [1GB/s]\n", "does not name a field of topologies/hgx-h100.yaml"},
+      // A section the file does not have: its devices are written out.
+      {"  topology.cluster.nic: [400Gb/s]\n", "topology.cluster.nic does not name a field of topologies/hgx-h100.yaml"},
   };
   for (const auto& c : cases) {
     const auto study = write_study("badvalue.yaml",

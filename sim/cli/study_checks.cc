@@ -167,10 +167,11 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
           message = w.error().message;
       }
       // The path's own mistakes (the value's belong to the points): a key
-      // the file does not take, or a list element or map it does not have.
+      // the file does not take, a list element or map it does not have, or
+      // a section it lacks (`cluster.nic` on a file of explicit devices).
       bool bad_path = false;
       for (const char* sign : {"unknown key", "is not a list with an element", "is not a map, so it has no key",
-                               "expected a list index", "unclosed '['"})
+                               "expected a list index", "unclosed '['", "(the file has no '"})
         bad_path |= message.find(sign) != std::string::npos;
       if (bad_path) {
         return Error{fmt::format("{} does not name a field of {}: {}", path, topo ? b.topology : b.workload, message),
