@@ -107,7 +107,7 @@ TEST(Run, WorkloadsThatDoNotFitNameTheNearestValidValues) {
        "of 1 over dp = 18 replicas (a multiple of 18); nearest valid batch.global: 504 or 522"},
       // 8 GPUs / tp 8 = 1: only pp 1 fits.
       {"hgx-h100", "llama3-70b",
-       "workloads/llama3-70b.yaml:27:7: field 'parallelism.tp': tp x cp x pp = 8 x 1 x 4 = 32 does not divide the "
+       "workloads/llama3-70b.yaml:28:7: field 'parallelism.pp': tp x cp x pp = 8 x 1 x 4 = 32 does not divide the "
        "topology's 8 GPUs; nearest valid pp: 1"},
       // 32 GPUs / tp 8 = 4: pp 1, 2 or 4, of which 1 and 2 split 126 layers; no dp makes 8 x 9 x dp = 32.
       {"h100-ib400-4node", "llama3-405b",

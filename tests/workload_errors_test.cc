@@ -43,8 +43,9 @@ Error compile_error(const std::vector<std::string>& overrides) {
 
 TEST(WorkloadErrors, DegreesThatDoNotFillTheGpusNameTheNearestPipelineDepths) {
   // 24 layers, pp 3: 3 does not divide 8. Depths dividing 8 (and 24): 1, 2, 4, 8.
+  // Blamed on pp, the field to change.
   auto e = compile_error({"model.layers=24", "parallelism.pp=3"});
-  EXPECT_EQ(e.field, "parallelism.tp");
+  EXPECT_EQ(e.field, "parallelism.pp");
   EXPECT_NE(e.message.find("= 3 does not divide the topology's 8 GPUs; nearest valid pp: 2 or 4"), std::string::npos)
       << e.message;
   // dp given as 2: 3 x 2 = 6 GPUs, and no dp fills 8 with pp 3.
@@ -54,6 +55,7 @@ TEST(WorkloadErrors, DegreesThatDoNotFillTheGpusNameTheNearestPipelineDepths) {
       << e.message;
   // cp 3 (seq_len 2304 = 3 x 768): no depth helps, 3 does not divide 8.
   e = compile_error({"model.seq_len=2304", "parallelism.cp=3"});
+  EXPECT_EQ(e.field, "parallelism.tp");
   EXPECT_NE(e.message.find("; no pp fits: tp x cp = 3 does not divide 8 either"), std::string::npos) << e.message;
 }
 

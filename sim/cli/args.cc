@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include "sim/config/failure_spec.h"
 #include "sim/config/yaml_fields.h"
@@ -61,13 +62,23 @@ Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std:
       out.values_[spec->name].push_back("true");
       continue;
     }
+    std::string value;
     if (inline_value) {
-      out.values_[spec->name].push_back(*inline_value);
+      value = *inline_value;
     } else if (i + 1 < args.size()) {
-      out.values_[spec->name].push_back(args[++i]);
+      value = args[++i];
     } else {
       return make_error(fmt::format("option '{}' needs a value", arg));
     }
+    // Options read once (all but the repeatable ones, ParsedArgs::all)
+    // take one value: a second, different one would be silently dropped.
+    static const std::set<std::string> kRepeatable{"set", "set-workload", "fail", "degrade", "job", "slow"};
+    auto& given = out.values_[spec->name];
+    if (!given.empty() && !kRepeatable.count(spec->name) && given.back() != value) {
+      return make_error(
+          fmt::format("option '--{}' given twice, '{}' then '{}': expected it once", spec->name, given.back(), value));
+    }
+    given.push_back(std::move(value));
   }
   return out;
 }

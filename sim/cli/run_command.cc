@@ -355,11 +355,11 @@ int run_command(const std::vector<std::string>& argv) {
     status.clear();
     const auto& plan = run->report.memory;
     if (!*to_stdout) {
-      std::fputs(
-          fmt::format("collsim run --memory: {} on {} ({} GPUs)\n{}{}", run->workload.name, run->spec.name,
-                      run->network->num_gpus(), workload::memory_text(plan), plan.fits() ? "" : "DOES NOT FIT in HBM\n")
-              .c_str(),
-          stdout);
+      std::fputs(fmt::format("collsim run --memory: {} on {} ({} GPUs)\n{}{}", run->workload.name, run->spec.name,
+                             run->network->num_gpus(), workload::memory_text(plan, true),
+                             plan.fits() ? "" : "DOES NOT FIT in HBM\n")
+                     .c_str(),
+                 stdout);
     }
     if (args.has("json")) {
       if (auto s = write_output(args.get("json"), report::memory_json(plan)); !s) return stop(s.error());

@@ -108,8 +108,9 @@ std::string describe(const Network& network, const std::vector<int>& gpus) {
     lo = std::min(lo, n);
     hi = std::max(hi, n);
   }
-  const std::string share = lo == hi ? fmt::format("{} in each of {} NVLink domains", lo, per_domain.size())
-                                     : fmt::format("in {} NVLink domains, {}-{} each", per_domain.size(), lo, hi);
+  const std::string share = per_domain.size() == 1 ? std::string("in one NVLink domain")
+                            : lo == hi ? fmt::format("{} in each of {} NVLink domains", lo, per_domain.size())
+                                       : fmt::format("in {} NVLink domains, {}-{} each", per_domain.size(), lo, hi);
   return fmt::format("{} of {} GPUs: {}", gpus.size(), network.num_gpus(), share);
 }
 

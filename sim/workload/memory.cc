@@ -149,21 +149,21 @@ std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_by
   return out;
 }
 
-std::string memory_text(const MemoryPlan& plan) {
+std::string memory_text(const MemoryPlan& plan, bool every_stage) {
   auto gib = [](double b) { return units::format(units::Bytes{b}); };
   auto line = [&](const StageMemory& s) {
     return fmt::format(
-        "  stage {:>3}  {:>10}  weights {}, grads {}, optimizer {}, activations {} ({} micro-batch chunks){}, "
+        "  stage {:>3}  {:>10}  weights {}, grads {}, optimizer {}, activations {} ({} micro-batch chunk{}){}, "
         "reserve {}\n",
         s.stage, gib(s.total()), gib(s.weights), gib(s.grads), gib(s.optimizer), gib(s.activations), s.in_flight,
-        s.logits > 0 ? ", logits " + gib(s.logits) : std::string(), gib(s.reserve));
+        s.in_flight == 1 ? "" : "s", s.logits > 0 ? ", logits " + gib(s.logits) : std::string(), gib(s.reserve));
   };
   const StageMemory& peak = plan.peak();
   std::string out = fmt::format(
       "memory per GPU  peak {} on stage {}{}\n", gib(peak.total()), peak.stage,
       plan.capacity > 0 ? fmt::format(" of {} HBM ({:.0f}%)", gib(plan.capacity), 100 * peak.total() / plan.capacity)
                         : std::string(" (HBM capacity unknown)"));
-  if (plan.stages.size() <= 8) {
+  if (every_stage || plan.stages.size() <= 8) {
     for (const auto& s : plan.stages) out += line(s);
   } else {
     out += line(plan.stages.front());

@@ -58,8 +58,10 @@ struct MemoryFix {
 };
 std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_bytes);
 
-// The breakdown as text lines ("stage 0: weights 12.3 GiB, ..."), the
-// peak stage first, then every stage when there are few.
-std::string memory_text(const MemoryPlan& plan);
+// The breakdown as text lines ("stage 0: weights 12.3 GiB, ..."): the
+// peak first, then a line per pipeline stage with `every_stage` (`run
+// --memory`) or up to 8 stages, else the first, the peak's and the last
+// (the step report).
+std::string memory_text(const MemoryPlan& plan, bool every_stage = false);
 
 }  // namespace collsim::workload

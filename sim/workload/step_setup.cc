@@ -40,10 +40,12 @@ Status Compiler::set_up() {
   const long long fixed = 1LL * p.tp * p.cp * p.pp;
   if (p.dp == 0) {
     if (gpus % fixed != 0) {
+      // Blamed on the field to change: pp where a depth fits, else tp.
+      const std::string fix = pp_that_fits(gpus);
       return w_.error_at(
-          "parallelism.tp",
+          fix.rfind("nearest valid pp", 0) == 0 ? "parallelism.pp" : "parallelism.tp",
           fmt::format("tp x cp x pp = {} x {} x {} = {} does not divide {} {} GPUs; {}", p.tp, p.cp, p.pp, fixed,
-                      placement_.empty() ? "the topology's" : "the placement's", gpus, pp_that_fits(gpus)));
+                      placement_.empty() ? "the topology's" : "the placement's", gpus, fix));
     }
     g_.dp = static_cast<int>(gpus / fixed);
   } else {
