@@ -448,5 +448,15 @@ TEST(Collective, NvlsOnlyForTheReductionsNcclRunsOnIt) {
   EXPECT_NE(gather.out.find(" nvls Simple"), std::string::npos) << gather.out;
 }
 
+// `topo` takes its file as the argument or, like every other command, as -t.
+TEST(Topo, TakesTheFileAsTheArgumentOrAsT) {
+  const auto arg = run_collsim("topo topologies/hgx-h100.yaml --expand -");
+  const auto flag = run_collsim("topo -t topologies/hgx-h100.yaml --expand -");
+  ASSERT_EQ(arg.exit_code, 0) << arg.err;
+  ASSERT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_EQ(arg.out, flag.out);
+  EXPECT_EQ(run_collsim("topo topologies/hgx-h100.yaml -t topologies/hgx-h100.yaml").exit_code, 2);
+}
+
 }  // namespace
 }  // namespace collsim

@@ -24,6 +24,7 @@ namespace {
 
 const std::vector<OptionSpec>& topo_options() {
   static const std::vector<OptionSpec> specs = with_failure_options({
+      {"topology", "t", true, "the topology YAML file, as every other command takes it (or as the one argument)", ""},
       {"set", "", true, "override a topology field, e.g. --set floor.rack_pitch=0.8m (repeatable)", ""},
       // Any of these may be '-': that one goes to standard output instead of the summary.
       {"json", "", true, "also write the summary as JSON to this file ('-': standard output)", ""},
@@ -45,15 +46,19 @@ int topo_command(const std::vector<std::string>& argv) {
   auto parsed = parse_args(topo_options(), argv);
   if (!parsed) return stop(parsed.error());
   if (parsed->has("help")) {
-    std::printf("usage: collsim topo FILE [options]\n\n%s", format_options_help(topo_options()).c_str());
+    std::printf("usage: collsim topo FILE [options]\n       collsim topo -t FILE [options]\n\n%s",
+                format_options_help(topo_options()).c_str());
     return kExitOk;
   }
-  if (parsed->positional().size() != 1) {
+  // The file as the argument or as -t (both: one of them).
+  const std::size_t given = parsed->positional().size() + (parsed->has("topology") ? 1 : 0);
+  if (given != 1) {
     return stop(make_error("expected one topology file, e.g. collsim topo topologies/hgx-h100.yaml"));
   }
-  const auto to_stdout = output_to_stdout(*parsed, {"json", "dot", "expand", "svg"}, {parsed->positional().front()});
+  const std::string file = parsed->has("topology") ? parsed->get("topology") : parsed->positional().front();
+  const auto to_stdout = output_to_stdout(*parsed, {"json", "dot", "expand", "svg"}, {file});
   if (!to_stdout) return stop(to_stdout.error());
-  auto spec = config::load_topology_file(parsed->positional().front(), topology_sets(*parsed));
+  auto spec = config::load_topology_file(file, topology_sets(*parsed));
   if (!spec) return stop(spec.error());
   auto topo = topology::build_topology(*spec);
   if (!topo) return stop(topo.error());
@@ -91,7 +96,7 @@ int topo_command(const std::vector<std::string>& argv) {
   }
   std::string expanded;
   if (parsed->has("expand")) {
-    auto text = config::expanded_topology_yaml(parsed->positional().front(), topology_sets(*parsed));
+    auto text = config::expanded_topology_yaml(file, topology_sets(*parsed));
     if (!text) return stop(text.error());
     expanded = *text;
   }
