@@ -32,15 +32,7 @@ Expected<YAML::Node> load_yaml(const std::string& text, const std::string& file)
   }
   YAML::Node root;
   try {
-    // Every document, so that a second one (after "---") is an error, not
-    // silently left out.
-    std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    for (std::size_t d = 1; d < documents.size(); ++d) {
-      if (documents[d].IsDefined() && !documents[d].IsNull()) {
-        return Error{"a second YAML document in the file (after '---'); expected one", "", mark_of(documents[d], file)};
-      }
-    }
-    if (!documents.empty()) root = documents.front();
+    root = YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {
     return Error{"the YAML nests deeper than the reader follows (about 500 levels of lists or maps)", "",
                  SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
