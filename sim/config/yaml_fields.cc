@@ -50,8 +50,22 @@ Expected<YAML::Node> load_yaml(const std::string& text, const std::string& file)
     }
     return Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
   }
-  if (!root.IsDefined() || root.IsNull())
+  if (!root.IsDefined() || root.IsNull()) {
+    // Text that is not comments, but that the reader took as no document
+    // (a line starting with a stray ',' ends it): say where.
+    std::istringstream lines(text);
+    std::string at;
+    for (int n = 1; std::getline(lines, at); ++n) {
+      const auto first = at.find_first_not_of(" \t\r");
+      if (first == std::string::npos || at[first] == '#') continue;
+      if (at.compare(first, 3, "---") == 0 || at.compare(first, 3, "...") == 0) continue;
+      return Error{
+          "no YAML document starts here: expected the file's map of fields, found text the reader ends "
+          "the document at",
+          "", SourceMark{file, n, static_cast<int>(first) + 1}};
+    }
     return Error{"the file is empty: no YAML document in it", "", SourceMark{file, 1, 1}};
+  }
   return root;
 }
 
