@@ -124,8 +124,6 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   if (!results) return results.error();
 
   std::vector<report::CollectiveRow> rows;
-  const bool reduces = request.op == collective::Op::kAllReduce || request.op == collective::Op::kReduceScatter ||
-                       request.op == collective::Op::kReduce;
   for (std::size_t i = 0; i < request.sizes.size(); ++i) {
     const std::size_t best = engine::fastest(*candidates, i, *results);
     const auto& s = schedules[best];
@@ -136,7 +134,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     r.bytes = s.bytes;
     r.count = counts[i];
     r.type = request.type_name;
-    r.redop = reduces ? request.redop : "none";
+    r.redop = collective::reduces(request.op) ? request.redop : "none";
     const bool rooted = request.op == collective::Op::kBroadcast || request.op == collective::Op::kReduce;
     r.root = rooted ? request.root : -1;
     r.ranks = request.ranks;
@@ -172,9 +170,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
 
 Expected<bool> nvls_may_reduce(collective::Op op, const std::string& algo, const std::string& redop,
                                const std::string& type, const std::string& field) {
-  const bool reduces =
-      op == collective::Op::kAllReduce || op == collective::Op::kReduceScatter || op == collective::Op::kReduce;
-  if (!reduces || collective::nccl_nvls_reduces(redop, type)) return true;
+  if (!collective::reduces(op) || collective::nccl_nvls_reduces(redop, type)) return true;
   if (algo == "nvls" || algo == "nvlstree") {
     return make_error(fmt::format(
         "{}: {} cannot reduce {} on {}: NCCL's NVLS kernels sum float and double, and sum, min or max half, "

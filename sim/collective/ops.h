@@ -23,4 +23,7 @@ double busbw_factor(Op op, int ranks);
 // send/recv are grouped sends and receives), where PXN applies.
 inline bool is_point_to_point(Op op) { return op == Op::kAllToAll || op == Op::kSendRecv; }
 
+// Whether `op` reduces (takes a reduction operator: nccl-tests' redop column).
+inline bool reduces(Op op) { return op == Op::kAllReduce || op == Op::kReduceScatter || op == Op::kReduce; }
+
 }  // namespace collsim::collective

@@ -54,7 +54,12 @@ class Compiler {
   }
 
  private:
-  std::string pp_that_fits(int gpus) const;  // step_setup.cc
+  // The pipeline depths that would fill `gpus` as text, and whether any does.
+  struct PipelineFit {
+    std::string text;
+    bool found = false;
+  };
+  PipelineFit pp_that_fits(int gpus) const;  // step_setup.cc
 
   Status set_up();  // step_setup.cc
 

@@ -13,18 +13,18 @@ namespace collsim::workload::detail {
 // ---- set-up: degrees, rank order, groups --------------------------------
 // "nearest valid pp: 2 or 4": the pipeline depths that would fill `gpus`
 // with whole replicas (dp left to the rest) and split the layers evenly.
-std::string Compiler::pp_that_fits(int gpus) const {
+Compiler::PipelineFit Compiler::pp_that_fits(int gpus) const {
   const auto& p = w_.parallel;
   const long long tp_cp = 1LL * p.tp * p.cp;
   if (gpus % tp_cp != 0) {
-    return fmt::format("no pp fits: tp x cp = {} does not divide {} either", tp_cp, gpus);
+    return {fmt::format("no pp fits: tp x cp = {} does not divide {} either", tp_cp, gpus)};
   }
   const Nearest pp = nearest_where(p.pp, gpus / tp_cp, [&](long long v) {
     return (gpus / tp_cp) % v == 0 && w_.model.layers % (v * p.virtual_stages) == 0 &&
            (p.virtual_stages == 1 || v >= 2);
   });
-  if (!pp.any()) return fmt::format("no pp splits the {} layers and divides {} / (tp x cp)", w_.model.layers, gpus);
-  return fmt::format("nearest valid pp: {}", to_string(pp));
+  if (!pp.any()) return {fmt::format("no pp splits the {} layers and divides {} / (tp x cp)", w_.model.layers, gpus)};
+  return {fmt::format("nearest valid pp: {}", to_string(pp)), true};
 }
 
 Status Compiler::set_up() {
@@ -41,19 +41,19 @@ Status Compiler::set_up() {
   if (p.dp == 0) {
     if (gpus % fixed != 0) {
       // Blamed on the field to change: pp where a depth fits, else tp.
-      const std::string fix = pp_that_fits(gpus);
+      const PipelineFit fix = pp_that_fits(gpus);
       return w_.error_at(
-          fix.rfind("nearest valid pp", 0) == 0 ? "parallelism.pp" : "parallelism.tp",
+          fix.found ? "parallelism.pp" : "parallelism.tp",
           fmt::format("tp x cp x pp = {} x {} x {} = {} does not divide {} {} GPUs; {}", p.tp, p.cp, p.pp, fixed,
-                      placement_.empty() ? "the topology's" : "the placement's", gpus, fix));
+                      placement_.empty() ? "the topology's" : "the placement's", gpus, fix.text));
     }
     g_.dp = static_cast<int>(gpus / fixed);
   } else {
     g_.dp = p.dp;
     if (fixed * p.dp != gpus) {
-      const std::string fix = gpus % fixed == 0
-                                  ? fmt::format("dp = {} uses them all (or leave dp out)", gpus / fixed)
-                                  : fmt::format("no dp fits pp = {}; with dp left out, {}", p.pp, pp_that_fits(gpus));
+      const std::string fix =
+          gpus % fixed == 0 ? fmt::format("dp = {} uses them all (or leave dp out)", gpus / fixed)
+                            : fmt::format("no dp fits pp = {}; with dp left out, {}", p.pp, pp_that_fits(gpus).text);
       return w_.error_at("parallelism.dp", fmt::format("tp x cp x pp x dp = {} x {} x {} x {} = {}, but {} {} GPUs; {}",
                                                        p.tp, p.cp, p.pp, p.dp, fixed * p.dp, whose, gpus, fix));
     }
