@@ -8,11 +8,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <map>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "sim/cli/args.h"
 #include "sim/cli/output.h"
 #include "test_support.h"
 
@@ -185,6 +188,48 @@ TEST(Progress, TimeLeftIsTheRateSoFar) {
   EXPECT_EQ(count_and_time_left(0, 20, now - std::chrono::seconds(10)), "0 of 20");
   EXPECT_EQ(count_and_time_left(20, 20, now - std::chrono::seconds(10)), "20 of 20");
   EXPECT_EQ(count_and_time_left(5, 20, now), "5 of 20");
+}
+
+// Which options may be given twice is one field (OptionSpec::repeatable):
+// the parser keeps every value of those, refuses a second different value
+// of any other, and --help says which are which.
+TEST(Options, RepeatableIsOneFieldForParserAndHelp) {
+  const std::vector<cli::OptionSpec> specs{{"set", "", true, "override a field", "", false, true},
+                                           {"topology", "t", true, "topology YAML file", ""}};
+  auto twice = cli::parse_args(specs, {"--set", "a=1", "--set=b=2", "-t", "x.yaml", "--topology", "x.yaml"});
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(twice->all("set"), (std::vector<std::string>{"a=1", "b=2"}));
+  EXPECT_EQ(twice->get("topology"), "x.yaml");
+  auto differ = cli::parse_args(specs, {"-t", "x.yaml", "--topology", "y.yaml"});
+  ASSERT_FALSE(differ.ok());
+  EXPECT_NE(differ.error().message.find("option '--topology' given twice"), std::string::npos);
+  const std::string help = cli::format_options_help(specs);
+  EXPECT_NE(help.find("override a field (repeatable)"), std::string::npos) << help;
+  EXPECT_EQ(help.find("topology YAML file (repeatable)"), std::string::npos) << help;
+  // Every command's help marks the options its code reads every value of.
+  // An option's block runs from its line to the next line starting with '-'.
+  for (const char* command : {"run", "collective", "goodput", "topo", "validate"}) {
+    const auto r = collsim::testing::run_collsim(std::string(command) + " --help");
+    std::map<std::string, std::string> block;
+    std::string current;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      const auto first = line.find_first_not_of(' ');
+      if (first != std::string::npos && line[first] == '-') {
+        const auto long_at = line.find("--");
+        current = long_at == std::string::npos ? "" : line.substr(long_at, line.find(' ', long_at) - long_at);
+      }
+      if (!current.empty()) block[current] += line;
+    }
+    int marked = 0;
+    for (const auto& [name, text] : block) {
+      const bool repeatable = name == "--set" || name == "--set-workload" || name == "--fail" || name == "--degrade" ||
+                              name == "--job" || name == "--slow";
+      EXPECT_EQ(text.find("(repeatable)") != std::string::npos, repeatable) << command << " " << name;
+      marked += repeatable;
+    }
+    EXPECT_GT(marked, 0) << command;
+  }
 }
 
 }  // namespace

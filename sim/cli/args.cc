@@ -72,9 +72,8 @@ Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std:
     }
     // Options read once (all but the repeatable ones, ParsedArgs::all)
     // take one value: a second, different one would be silently dropped.
-    static const std::set<std::string> kRepeatable{"set", "set-workload", "fail", "degrade", "job", "slow"};
     auto& given = out.values_[spec->name];
-    if (!given.empty() && !kRepeatable.count(spec->name) && given.back() != value) {
+    if (!given.empty() && !spec->repeatable && given.back() != value) {
       return make_error(
           fmt::format("option '--{}' given twice, '{}' then '{}': expected it once", spec->name, given.back(), value));
     }
@@ -166,6 +165,7 @@ std::string format_options_help(const std::vector<OptionSpec>& specs,
     const std::string value = named != value_names.end() ? named->second : placeholder(s.name);
     left += fmt::format("--{}{}{}", s.name, s.takes_value ? " " : "", s.takes_value ? value : "");
     std::string help = s.help;
+    if (s.repeatable) help += " (repeatable)";
     if (!s.default_value.empty()) help += fmt::format(" (default: {})", s.default_value);
     const auto lines = wrapped(help, kWidth - kLeft - 1);
     if (left.size() >= kLeft) {
@@ -214,11 +214,11 @@ std::vector<OptionSpec> with_failure_options(std::vector<OptionSpec> specs) {
   auto at = std::find_if(specs.begin(), specs.end(), [](const OptionSpec& o) { return o.name == "set"; });
   if (at != specs.end()) ++at;
   specs.insert(at, {{"fail", "", true,
-                     "take links down: device=NAME, from=A,to=B or class=CLASS, with fraction=1% for a random share "
-                     "(repeatable; docs/topology-format.md, Failures)",
-                     ""},
-                    {"degrade", "", true,
-                     "lower links' rate: a selector as for --fail with rate=50% or rate=400Gb/s (repeatable)", ""}});
+                     "take links down: device=NAME, from=A,to=B or class=CLASS, with fraction=1% for a random share; "
+                     "docs/topology-format.md, Failures",
+                     "", false, true},
+                    {"degrade", "", true, "lower links' rate: a selector as for --fail with rate=50% or rate=400Gb/s",
+                     "", false, true}});
   return specs;
 }
 

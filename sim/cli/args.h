@@ -21,6 +21,9 @@ struct OptionSpec {
   // Accepted but not listed one by one: --help names the group of them in
   // one line (nccl-tests' launch options, which a simulation ignores).
   bool grouped = false;
+  // May be given more than once (ParsedArgs::all reads every value); --help
+  // says so. Any other option given twice with different values is an error.
+  bool repeatable = false;
 };
 
 class ParsedArgs {

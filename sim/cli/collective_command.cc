@@ -73,7 +73,7 @@ std::vector<OptionSpec> with_ignored_nccl_tests_options(std::vector<OptionSpec> 
 const std::vector<OptionSpec>& collective_options() {
   static const std::vector<OptionSpec> specs = with_failure_options(with_ignored_nccl_tests_options({
       {"topology", "t", true, "topology YAML file", ""},
-      {"set", "", true, "override a topology field, e.g. --set links[0].rate=800Gb/s (repeatable)", ""},
+      {"set", "", true, "override a topology field, e.g. --set links[0].rate=800Gb/s", "", false, true},
       {"op", "", true,
        "collective, named like nccl-tests' binaries: allreduce, reducescatter, allgather, alltoall, "
        "broadcast, reduce, sendrecv",

@@ -28,8 +28,8 @@ const std::vector<OptionSpec>& goodput_options() {
   static const std::vector<OptionSpec> specs = with_failure_options({
       {"topology", "t", true, "topology YAML file (its GPUs are the job's)", ""},
       {"workload", "w", true, "workload YAML file (model size for the checkpoint, tokens per step)", ""},
-      {"set", "", true, "override a topology field (repeatable)", ""},
-      {"set-workload", "", true, "override a workload field (repeatable)", ""},
+      {"set", "", true, "override a topology field", "", false, true},
+      {"set-workload", "", true, "override a workload field", "", false, true},
       {"step-time", "", true, "a step's time (e.g. 5.2s) instead of simulating it", ""},
       {"backend", "", true, "engine backend for the step: simgrid or analytical", "simgrid"},
       {"days", "", true, "wall-clock length of each simulated run, in days (ignored with --tokens)", "30"},

@@ -34,8 +34,8 @@ const std::vector<OptionSpec>& run_options() {
   static const std::vector<OptionSpec> specs = with_failure_options({
       {"topology", "t", true, "topology YAML file", ""},
       {"workload", "w", true, "workload YAML file (workloads/)", ""},
-      {"set", "", true, "override a topology field, e.g. --set cluster.nic=800Gb/s (repeatable)", ""},
-      {"set-workload", "", true, "override a workload field, e.g. --set-workload parallelism.pp=4 (repeatable)", ""},
+      {"set", "", true, "override a topology field, e.g. --set cluster.nic=800Gb/s", "", false, true},
+      {"set-workload", "", true, "override a workload field, e.g. --set-workload parallelism.pp=4", "", false, true},
       {"algo", "", true,
        "algorithm for every collective that has it (overrides the workload's communication.algorithm): auto "
        "(NCCL's own choice, the default), tuned (the fastest of those NCCL runs), fastest (every algorithm), or a "
@@ -49,9 +49,9 @@ const std::vector<OptionSpec>& run_options() {
        "all"},
       {"job", "", true,
        "run several jobs at once instead of --workload: WORKLOAD_FILE@PLACEMENT[@START], one per job on GPUs of its "
-       "own, START its first step's start time (default 0s) (repeatable); reports each job's step time alone and "
-       "together and the links where they met",
-       ""},
+       "own, START its first step's start time (default 0s); reports each job's step time alone and together and "
+       "the links where they met",
+       "", false, true},
       {"jobs", "", true,
        "run the jobs a jobs file lists at once (each with workload, placement and start; docs/workload-format.md), "
        "as --job does",
@@ -91,7 +91,7 @@ const std::vector<OptionSpec>& run_options() {
        "with --stragglers: standard deviation of each link's time per sample (a collective runs at its slowest "
        "link's pace; no published default)",
        "0%"},
-      {"slow", "", true, "with --stragglers: a persistently slow GPU, NAME=SPEED (e.g. n3gpu5=80%; repeatable)", ""},
+      {"slow", "", true, "with --stragglers: a persistently slow GPU, NAME=SPEED (e.g. n3gpu5=80%)", "", false, true},
       {"slow-random", "", true, "with --stragglers: this many persistently slow GPUs drawn at random, at --slow-speed",
        "0"},
       {"slow-speed", "", true, "speed of the --slow-random GPUs", "80%"},

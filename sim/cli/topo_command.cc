@@ -25,7 +25,7 @@ namespace {
 const std::vector<OptionSpec>& topo_options() {
   static const std::vector<OptionSpec> specs = with_failure_options({
       {"topology", "t", true, "the topology YAML file, as every other command takes it (or as the one argument)", ""},
-      {"set", "", true, "override a topology field, e.g. --set floor.rack_pitch=0.8m (repeatable)", ""},
+      {"set", "", true, "override a topology field, e.g. --set floor.rack_pitch=0.8m", "", false, true},
       // Any of these may be '-': that one goes to standard output instead of the summary.
       {"json", "", true, "also write the summary as JSON to this file ('-': standard output)", ""},
       {"dot", "", true, "write the device/link graph as Graphviz DOT to this file ('-': standard output)", ""},

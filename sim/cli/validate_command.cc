@@ -32,9 +32,9 @@ const std::vector<OptionSpec>& validate_options() {
        "validation table (default: tests/validation/cases.yaml, or tests/validation/steps.yaml with --steps)", ""},
       {"steps", "", false, "validate training steps (measured step times) instead of collectives", ""},
       {"set-workload", "", true,
-       "with --steps: override a field of every row's workload, after the row's own (repeatable), e.g. "
+       "with --steps: override a field of every row's workload, after the row's own, e.g. "
        "compute.attention_efficiency=0.5",
-       ""},
+       "", false, true},
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md); default "
        "simgrid, analytical with --steps",
