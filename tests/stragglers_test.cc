@@ -150,6 +150,26 @@ TEST(Stragglers, RunReportsThemAndRefusesBadFlags) {
   const auto ok = collsim::testing::run_collsim(base + "--stragglers 50 --slow gpu3=50% --json -");
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("\"slow_gpus\":[\"gpu3 at 50%\"]"), std::string::npos) << ok.out.substr(0, 400);
+  // Many slow GPUs: the text names 8 and counts the rest (was one line
+  // naming every GPU); the JSON lists all of them.
+  auto on_four_nodes = base;
+  on_four_nodes.replace(on_four_nodes.find("hgx-h100"), 8, "h100-ib400-4node");
+  const auto many = collsim::testing::run_collsim(on_four_nodes + "--stragglers 5 --slow-random 20");
+  ASSERT_EQ(many.exit_code, 0) << many.err;
+  EXPECT_NE(many.out.find("(20 slow GPUs: "), std::string::npos) << many.out;
+  EXPECT_NE(many.out.find("at 80%, ... 12 more in --json)"), std::string::npos) << many.out;
+  const auto listed = collsim::testing::run_collsim(on_four_nodes + "--stragglers 5 --slow-random 20 --json -");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const auto at = listed.out.find("\"slow_gpus\":[");
+  ASSERT_NE(at, std::string::npos);
+  const std::string array = listed.out.substr(at, listed.out.find(']', at) - at);
+  EXPECT_EQ(std::count(array.begin(), array.end(), ','), 19) << array;
+  const auto all = collsim::testing::run_collsim(base +
+                                                 "--stragglers 5 --slow gpu0=50% --slow gpu1=50% --slow gpu2=50% "
+                                                 "--slow gpu3=50% --slow gpu4=50% --slow gpu5=50% --slow gpu6=50% "
+                                                 "--slow gpu7=60%");
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_NE(all.out.find("gpu6 at 50%, gpu7 at 60%)"), std::string::npos) << all.out;
   for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
            {"--stragglers -1", "--stragglers must be a whole number from 0"},
            {"--stragglers 5 --jitter 200%", "--jitter: expected a share from 0 to 100%"},

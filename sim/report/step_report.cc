@@ -137,8 +137,15 @@ std::string stragglers_text(const StepReport& r) {
                   o.seed, o.exact ? "every sample simulated" : "collectives frozen at their full-speed durations");
   out += fmt::format("  every GPU at full speed    {:>10}\n", secs(s.baseline_s));
   if (!r.slow_gpus.empty()) {
-    out += fmt::format("  slow GPUs alone            {:>10}  {}  ({})\n", secs(s.slow_only_s), rel(s.slow_only_s),
-                       fmt::join(r.slow_gpus, ", "));
+    // A long draw (--slow-random 500) names the first few; --json lists all.
+    constexpr std::size_t kNamed = 8;
+    const std::size_t named = std::min(r.slow_gpus.size(), kNamed);
+    std::string names = fmt::format("{}", fmt::join(r.slow_gpus.begin(), r.slow_gpus.begin() + named, ", "));
+    if (named < r.slow_gpus.size())
+      names =
+          fmt::format("{} slow GPUs: {}, ... {} more in --json", r.slow_gpus.size(), names, r.slow_gpus.size() - named);
+    out +=
+        fmt::format("  slow GPUs alone            {:>10}  {}  ({})\n", secs(s.slow_only_s), rel(s.slow_only_s), names);
   }
   for (auto [name, t] : {std::pair{"mean", s.mean_s},
                          {"p50", s.p50_s},
