@@ -225,6 +225,10 @@ TEST(BadInput, MessagesNameWhatTheUserWrote) {
        "key 'from' is given twice in the value"});
   // Was: "expected a single value, found a list or map" for an empty value.
   expect_one_clear_line({"topo topologies/hgx-h100.yaml --set 'links[0].rate='", "expected a value, found none"});
+  // Was: field 'links.medium' for a template's fabric cable (and for every
+  // entry of a file's links: list, without its index).
+  expect_one_clear_line({"topo topologies/h100-ib400-128node.yaml --set cluster.fabric.cable=dac",
+                         "field 'cluster.fabric.cable': no dac cable in the catalog carries 50 GB/s"});
   // Was: "the value is not valid YAML: bad file" for 600 levels in a --set value.
   expect_one_clear_line(
       {"topo topologies/hgx-h100.yaml --set 'description=" + std::string(600, '[') + std::string(600, ']') + "'",

@@ -115,6 +115,7 @@ class TopologyReader {
     }
     for (std::size_t i = 0; i < list.size(); ++i) {
       MapReader entry(list[i], file_, fmt::format("{}[{}]", key, i));
+      entry_index_ = static_cast<int>(i);
       if (auto s = (this->*reader)(entry); !s) return s;
     }
     return Ok{};
@@ -278,6 +279,7 @@ class TopologyReader {
 
     LinkSpec link;
     link.declared_at = entry.mark();
+    link.entry = entry_index_;
     auto rate = parse_field(entry, "rate", units::parse_rate);
     if (!rate) return rate.error();
     if (!(rate->bytes_per_s > 0)) {
@@ -401,6 +403,7 @@ class TopologyReader {
   }
 
   std::string file_;
+  int entry_index_ = -1;  // read_list's entry being read
   TopologySpec spec_;
   std::map<std::string, DeviceGroup> groups_;
   std::unordered_map<std::string, int> device_index_;  // hashed: files may name millions of devices

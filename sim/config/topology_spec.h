@@ -141,6 +141,9 @@ struct LinkSpec {
   int b = -1;
   double rate_Bps = 0;
   int lanes = 1;
+  // The entry of the file's `links:` list it came from (errors name
+  // links[entry]); -1: made by a cluster template (its fabric).
+  int entry = -1;
   double fixed_latency_s = 0;  // serdes, switch traversal...; propagation comes from the cable
   double length_m = -1;        // given in the file; -1 = from the floor plan (when medium is set)
   // Empty = no cable (on-board or in-package wiring); kAutoMedium = the

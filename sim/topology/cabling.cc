@@ -62,6 +62,16 @@ CableChooser::CableChooser(const config::TopologySpec& spec) : spec_(spec) {
   }
 }
 
+namespace {
+
+// The field that chose a link's cable: its entry's `medium`, or the cluster
+// template's fabric cable.
+std::string medium_field(const config::LinkSpec& link) {
+  return link.entry >= 0 ? fmt::format("links[{}].medium", link.entry) : std::string("cluster.fabric.cable");
+}
+
+}  // namespace
+
 Expected<const config::PartSpec*> CableChooser::choose(const config::LinkSpec& link, double length_m) const {
   const bool automatic = link.medium == config::kAutoMedium;
   // `copper` is the built-in alias of `dac`, whose cables the catalog lists.
@@ -87,7 +97,7 @@ Expected<const config::PartSpec*> CableChooser::choose(const config::LinkSpec& l
                   automatic ? std::string("cable") : link.medium + " cable", units::format(units::Rate{lane_Bps}),
                   spec_.devices[link.a].name, spec_.devices[link.b].name, units::format(units::Length{length_m}),
                   units::format(units::Length{longest}), floor_route_note(spec_, link)),
-      "links.medium", link.declared_at};
+      medium_field(link), link.declared_at};
 }
 
 Expected<double> link_latency_s(const config::TopologySpec& spec, const config::LinkSpec& link, double length_m,
@@ -100,7 +110,7 @@ Expected<double> link_latency_s(const config::TopologySpec& spec, const config::
                              medium, spec.devices[link.a].name, spec.devices[link.b].name,
                              units::format(units::Length{length_m}), medium, units::format(units::Length{m.reach_m}),
                              floor_route_note(spec, link)),
-                 "links.medium", link.declared_at};
+                 medium_field(link), link.declared_at};
   }
   return link.fixed_latency_s + length_m * m.delay_s_per_m;
 }
