@@ -199,6 +199,20 @@ cluster:
   EXPECT_EQ(s.links_by_class.at("infiniband"), 128 + 32 * 4 + 32 * 4);
   EXPECT_DOUBLE_EQ(s.bisection_Bps, 64 * 50e9);
   EXPECT_EQ(s.diameter_hops, 8);
+  // Half the pods: the aggregation switches' 16 x 4 up-links fill 64 / k = 8
+  // cores (was 16 half-empty ones), 2 lanes from each aggregation switch to
+  // each core of its group; same bisection and hops.
+  const auto half = summary_of(R"(name: t
+cluster:
+  node: hgx-h100
+  nodes: 8
+  fabric: {kind: leaf-spine, leaf_radix: 8}
+  host: {pcie_switches: 0}
+)");
+  EXPECT_EQ(half.devices_by_kind.at("switch"), 16 + 16 + 8);
+  EXPECT_EQ(half.links_by_class.at("infiniband"), 64 + 16 * 4 + 16 * 2);  // the last: bundles of 2 cables
+  EXPECT_DOUBLE_EQ(half.bisection_Bps, 32 * 50e9);
+  EXPECT_EQ(half.diameter_hops, 8);
   // Past k pods the core layer runs out of ports: a clear error.
   auto spec = config::load_topology_text(
       "name: t\ncluster: {node: hgx-h100, nodes: 40, fabric: {kind: leaf-spine, leaf_radix: 8}}\n", "t.yaml");

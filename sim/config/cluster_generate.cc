@@ -170,8 +170,14 @@ std::vector<int> rows_in_turn(const Gen& g, int count) {
 
 // Three tiers (a k-ary fat tree generalised): pods of radix/2 leaves; each
 // pod has one aggregation switch per leaf up-port, each leaf one link to
-// each; aggregation switch j of every pod has radix/2 up-links, one to each
-// core of core group j; a core has one port per pod.
+// each; aggregation switch j of every pod has radix/2 up-links into core
+// group j. A group holds as few cores as its pods x radix/2 up-links need
+// at the core's radix, each aggregation switch of the group reaching each
+// of them with the same number of lanes (the count dividing radix/2, as two
+// tiers do): with radix pods that is the textbook (radix/2)^2 cores of one
+// port per pod; with fewer pods the cores fill their ports with parallel
+// links instead of standing mostly empty (4 pods of radix 64 took 1,024
+// cores of 4 used ports each; now 64 full ones).
 Status add_three_tiers(const Gen& g, int plane, int n_leaves, int uplinks, const std::vector<int>& leaf_rows,
                        std::vector<SwitchGroup>& switches) {
   const int half = g.p.leaf_radix / 2;
@@ -192,14 +198,17 @@ Status add_three_tiers(const Gen& g, int plane, int n_leaves, int uplinks, const
   for (int a = 0; a < pods * uplinks; ++a)
     agg_rows.push_back(leaf_rows[static_cast<std::size_t>((a / uplinks) * half)]);
   switches.push_back({agg, agg_rows});
-  switches.push_back({core, rows_in_turn(g, uplinks * half)});
+  int per_group = (pods * half + g.p.leaf_radix - 1) / g.p.leaf_radix;
+  while (half % per_group != 0) ++per_group;
+  const int lanes = half / per_group;
+  switches.push_back({core, rows_in_turn(g, uplinks * per_group)});
   for (int l = 0; l < n_leaves; ++l)
     for (int j = 0; j < uplinks; ++j)
       g.cable(fmt::format("{}{}", leaf, l), fmt::format("{}{}", agg, (l / half) * uplinks + j));
   for (int pod = 0; pod < pods; ++pod)
     for (int j = 0; j < uplinks; ++j)
-      for (int k = 0; k < half; ++k)
-        g.cable(fmt::format("{}{}", agg, pod * uplinks + j), fmt::format("{}{}", core, j * half + k));
+      for (int k = 0; k < per_group; ++k)
+        g.cable(fmt::format("{}{}", agg, pod * uplinks + j), fmt::format("{}{}", core, j * per_group + k), lanes);
   return Ok{};
 }
 
