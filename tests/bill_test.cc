@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 
+#include "sim/config/gpu_models.h"
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
 #include "sim/report/bill_report.h"
@@ -292,6 +293,13 @@ TEST(Bill, BuiltInCatalogReadsAndEveryEntryHasASource) {
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   for (const auto& p : c->parts) EXPECT_FALSE(p.source.empty()) << p.name;
   EXPECT_EQ(c->energy.sources.size(), 4u);
+  // Every built-in GPU model has its part (B300 and GB300 had none: a
+  // cluster of them drew 0 W for its GPUs in run and sweep).
+  for (const auto& g : config::builtin_gpu_models()) {
+    EXPECT_TRUE(std::any_of(c->parts.begin(), c->parts.end(), [&](const config::PartSpec& p) {
+      return p.kind == config::PartKind::kGpu && p.model == g.name;
+    })) << g.name;
+  }
 }
 
 TEST(Bill, OpticsAndCopperAgainstNvidiasDatasheets) {

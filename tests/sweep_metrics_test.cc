@@ -83,5 +83,31 @@ axes:
   EXPECT_LT(field(rows[0], "ettr"), field(rows[1], "ettr"));
 }
 
+// A point whose cluster has parts the catalog does not price (3.2 Tb/s NICs
+// and their cables) gets no energy or cost, and says what is missing; was
+// priced with them as 0 W and $0, so cheaper than the 400G point.
+TEST(Sweep, UnpricedPartsLeaveTheCostEmptyAndNamed) {
+  const auto study = write_study("unpriced.yaml", R"(run:
+  topology: topologies/h100-ib400-128node.yaml
+  workload: tests/data/workloads/small-4node.yaml
+  backend: analytical
+  what_if: off
+  set: ["cluster.nodes=4"]
+axes:
+  topology.cluster.nic: [400Gb/s, 3200Gb/s]
+)");
+  const auto dir = fresh_dir("unpriced");
+  const auto r = run_collsim("sweep " + study + " --out " + dir + " --jobs 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(read_file(dir + "/results.jsonl"));
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_NE(rows[0].find("\"unpriced\":\"\""), std::string::npos) << rows[0];
+  EXPECT_EQ(rows[0].find("\"usd_per_mtok\":null"), std::string::npos) << rows[0];
+  EXPECT_NE(rows[1].find("\"unpriced\":\"64 cable (fibre), 32 nic, 9 switch\""), std::string::npos) << rows[1];
+  EXPECT_NE(rows[1].find("\"usd_per_mtok\":null"), std::string::npos) << rows[1];
+}
+
 }  // namespace
 }  // namespace collsim

@@ -214,7 +214,11 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     report::set_metric(t, row, "exposed_comm_s", exposed);
     report::set_metric(t, row, "bubble_s", r.bubble_s);
     report::set_metric(t, row, "mfu", report::throughput(run->report).mfu);
-    if (run->report.has_energy) {
+    // Energy and cost with parts the catalog does not price would rank the
+    // point as cheaper than it is: left empty, the label says why.
+    if (run->report.has_energy && !run->report.bill.unpriced.empty()) {
+      report::set_label(t, row, "unpriced", report::unpriced_list(run->report.bill));
+    } else if (run->report.has_energy) {
       const auto& e = run->report.energy;
       report::set_metric(t, row, "it_power_kw", run->report.bill.it_watts / 1e3);
       report::set_metric(t, row, "capex_usd", run->report.bill.usd);

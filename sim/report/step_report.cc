@@ -123,6 +123,19 @@ Throughput throughput(const StepReport& r) {
   return t;
 }
 
+std::string unpriced_list(const topology::BillOfMaterials& bill) {
+  std::string list;
+  for (const auto& [kind, n] : bill.unpriced) list += fmt::format("{}{} {}", list.empty() ? "" : ", ", n, kind);
+  return list;
+}
+
+std::string unpriced_note(const topology::BillOfMaterials& bill) {
+  return fmt::format(
+      "NOT COUNTED: {} without a catalog part (0 W, $0 above; add parts under catalog: parts:, "
+      "docs/power-and-cost.md)",
+      unpriced_list(bill));
+}
+
 namespace {
 
 std::string stragglers_text(const StepReport& r) {
@@ -217,7 +230,7 @@ std::string step_text(const StepReport& r) {
   if (r.has_energy) {
     const double tokens = throughput(r).tokens_per_s * T;
     out += format_step_energy(r.energy, r.energy_spec, tokens);
-    if (!r.bill.unpriced.empty()) line("  (leaves out what the catalog does not price: collsim topo lists it)");
+    if (!r.bill.unpriced.empty()) line("  " + unpriced_note(r.bill));
   }
   if (!g.layer_compute_by_kind.empty()) {  // where compute goes, per kernel kind
     double total = 0;

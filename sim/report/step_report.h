@@ -79,6 +79,12 @@ struct Throughput {
 };
 Throughput throughput(const StepReport& r);
 
+// The parts a bill leaves out, "1024 gpu, 64 cable (fibre)" (empty: none),
+// and the line a report's energy and cost print for them: "NOT COUNTED:
+// 1024 gpu without a catalog part (0 W, $0 above; ...)".
+std::string unpriced_list(const topology::BillOfMaterials& bill);
+std::string unpriced_note(const topology::BillOfMaterials& bill);
+
 // Fills the summaries from a simulated step.
 StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string& topology_name,
                           const workload::StepGraph& graph, const std::vector<workload::CommCost>& costs,

@@ -277,7 +277,7 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
                       "step_time_alone_s",
                       "slowdown",
                       "neighbour_slowdown"};
-    t.label_names = {"bottleneck"};
+    t.label_names = {"bottleneck", "unpriced"};
     t.primary = "step_time_s";
     t.lower_is_better = true;
   } else {
