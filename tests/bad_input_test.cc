@@ -321,6 +321,26 @@ TEST(BadInput, StudyPathsAndSizesAreCheckedBeforeAnyPointRuns) {
                          "field 'collective.bytes': expected a whole number of bytes from 1 to 1125899906842624"});
 }
 
+// Was: accepted, the report printing an MFU above 100% (a unit slip:
+// 0.1ms for 1ms). This model's layer is 77.31 GFLOP per GPU forward at tp 8:
+// 151.0 MFLOP a token (2 x 67.1 M parameters, 4 x 2048^2 + 3 x 2048 x 8192
+// with SwiGLU, plus 2 x 4096 x 2048 for the attention scores) over 512
+// tokens per GPU; 50 us is 1.546 PFLOP/s, beyond an H100's 989 TFLOP/s.
+TEST(BadInput, LayerTimesFasterThanTheGpuCanComputeAreRefused) {
+  const std::string path = ::testing::TempDir() + "collsim_fast_layers.yaml";
+  std::ofstream(path) << "name: fast\nmodel: {layers: 8, hidden: 2048, ffn_hidden: 8192, heads: 16, vocab: 32000, "
+                         "seq_len: 4096, mlp: swiglu}\nparallelism: {tp: 8, pp: 2, zero: 1}\n"
+                         "batch: {global: 16, micro: 1}\ncompute: {layer_forward: 50us, layer_backward: 300us}\n";
+  const std::string run = "run -t topologies/h100-ib400-4node.yaml --backend analytical --what-if off -w " + path;
+  expect_one_clear_line({run,
+                         ":5:26: field 'compute.layer_forward': 50 us per layer and micro-batch is 1.546 PFLOP/s "
+                         "per GPU (77.31 GFLOP"});
+  const std::string faster = " --set-workload compute.layer_forward=100us";
+  expect_one_clear_line({run + faster + " --set-workload compute.layer_backward=100us",
+                         "field 'compute.layer_backward': 100 us per layer and micro-batch is 1.546 PFLOP/s"});
+  EXPECT_EQ(run_collsim(run + faster).exit_code, 0);  // 773 and 515 TFLOP/s: possible
+}
+
 TEST(BadInput, AnMfuTooSmallToFinishIsRefused) {
   // Was: mfu 1e-300 printed "step time inf s" and "-nan%" with exit 0.
   expect_one_clear_line(

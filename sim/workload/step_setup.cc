@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 
+#include "sim/units/units.h"
 #include "sim/workload/nearest_valid.h"
 #include "sim/workload/step_compiler.h"
 
@@ -165,6 +167,20 @@ Status Compiler::set_up() {
     const BlockTime& mlp = w_.model.experts > 0 && w_.model.dense_layers == 0 ? lc.moe : lc.mlp;
     for (int k = 0; k < kKernelKinds; ++k) g_.layer_compute_by_kind.push_back(lc.attention.by_kind[k] + mlp.by_kind[k]);
   } else if (cs.layer_forward_s > 0) {
+    // A measured time faster than the GPU's peak allows is a unit or a
+    // layout slip (MFU came out above 100%): refused, naming the rate it implies.
+    const double layer_flops = g_.counts.dense_layer_flops_per_token * tokens;  // forward, per GPU
+    for (auto [field, seconds, flops] : {std::tuple{"compute.layer_forward", cs.layer_forward_s, layer_flops},
+                                         std::tuple{"compute.layer_backward", cs.layer_backward_s, 2 * layer_flops}}) {
+      if (gpu_.peak_flop_per_s > 0 && seconds > 0 && flops / seconds > gpu_.peak_flop_per_s) {
+        return w_.error_at(
+            field, fmt::format("{} per layer and micro-batch is {} per GPU ({:.4g} GFLOP of this model's layer on "
+                               "each GPU at tp {} x cp {}), above the GPU's peak of {}: check the unit and the "
+                               "layout it was measured with",
+                               units::format(units::Duration{seconds}), units::format(units::FlopRate{flops / seconds}),
+                               flops / 1e9, p.tp, p.cp, units::format(units::FlopRate{gpu_.peak_flop_per_s})));
+      }
+    }
     // Measured per layer: split between attention and MLP in proportion to FLOPs.
     const double share = attn_flops / g_.counts.dense_layer_flops_per_token;
     const double ratio = cs.layer_backward_s / cs.layer_forward_s;
