@@ -270,6 +270,15 @@ TEST(Bill, GpusOutsideAPlacementIdleThroughTheStep) {
   EXPECT_NEAR(whole.gpu_J, 100 * (1000.0 * 6 + 100.0 * 4), 1e-6);
 }
 
+// Energies print in Wh below a kWh and never in exponent form (999.6 Wh
+// printed as "1e+03 Wh").
+TEST(Bill, EnergyTextKeepsItsUnitReadable) {
+  EXPECT_EQ(report::energy_text(0.513 * 3600), "0.513 Wh");
+  EXPECT_EQ(report::energy_text(843 * 3600), "843 Wh");
+  EXPECT_EQ(report::energy_text(999.6 * 3600), "1.000 kWh");
+  EXPECT_EQ(report::energy_text(1010 * 3600), "1.010 kWh");
+}
+
 // A topology without host CPUs (a hand-written file) leaves the hosts' power
 // and price out: a step's energy says so, in the text and the JSON, as
 // `topo`'s bill does; a template cluster, which has them, says nothing.

@@ -31,7 +31,8 @@ std::string dollars(double usd) {
 
 std::string energy_text(double joules) {
   const double kwh = joules / 3.6e6;
-  return kwh >= 1 || kwh == 0 ? fmt::format("{:.3f} kWh", kwh) : fmt::format("{:.3g} Wh", kwh * 1e3);
+  // From 999.5 Wh on in kWh: "{:.3g}" would print 999.6 Wh as "1e+03 Wh".
+  return kwh >= 0.9995 || kwh == 0 ? fmt::format("{:.3f} kWh", kwh) : fmt::format("{:.3g} Wh", kwh * 1e3);
 }
 
 std::string format_bill(const topology::BillOfMaterials& bom) {
