@@ -84,7 +84,10 @@ TEST(StudyFile, BadStudiesNameFileLineAndField) {
        "unknown field 'byts' of collective (did you mean 'bytes'?)"},
       {"collective:\n  topology: t.yaml\nzip:\n  collective.bytes: [1M, 2M]\n  collective.algo: [ring]\n",
        ":5:20: field 'zip.collective.algo': zipped lists move together"},
-      {"collective:\n  topology: t.yaml\naxes:\n  topology.floor.slack: {from: 1m, to: 5, step: 1m}\n", "same unit"},
+      {"collective:\n  topology: t.yaml\naxes:\n  topology.floor.slack: {from: 1m, to: 5, step: 1m}\n",
+       ":4:40: field 'axes.topology.floor.slack.to': from, to and step must have the same unit"},  // was: .step
+      {"collective:\n  topology: t.yaml\naxes:\n  topology.floor.slack: {from: 1m, to: 5m, step: 1cm}\n",
+       "field 'axes.topology.floor.slack.step': from, to and step must have the same unit"},
       {"collective:\n  topology: t.yaml\naxes:\n  collective.bytes: []\n", "non-empty list"},
       {"collective:\n  topology: t.yaml\n", "at least one axis"},
       {"run:\n  topology: t.yaml\n  workload: w.yaml\naxes:\n  run.what_if: [on, maybe]\n",

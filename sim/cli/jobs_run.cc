@@ -40,6 +40,9 @@ Expected<JobRequest> parse_job(const std::string& text) {
 
 namespace {
 
+// "1 job", "3 jobs".
+std::string jobs_count(std::size_t n) { return fmt::format("{} job{}", n, n == 1 ? "" : "s"); }
+
 // The GPUs a job's workers occupy.
 std::vector<int> gpus_of(const workload::StepGraph& g) {
   std::vector<int> out;
@@ -150,7 +153,7 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
 
   say("merging the jobs' steps");
   const workload::MergedSteps merged = workload::merge_steps(steps);
-  say(fmt::format("simulating {} jobs together ({} operations)", runs.size(), merged.graph.ops.size()));
+  say(fmt::format("simulating {} together ({} operations)", jobs_count(runs.size()), merged.graph.ops.size()));
   workload::StepSimOptions options;
   if (request.trace) {
     options.track_links = met_links;
@@ -205,7 +208,7 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
     out.trace = report::jobs_trace_json(merged, together, names, network, options.track_links, request.trace_workers);
   if (request.html) {
     report::JobsHtmlInputs h;
-    h.title = fmt::format("{} jobs at once on {}", runs.size(), out.topology);
+    h.title = fmt::format("{} at once on {}", jobs_count(runs.size()), out.topology);
     h.job_labels = names;
     for (std::size_t j = 0; j < runs.size(); ++j) {
       h.alone_s.push_back(out.jobs[j].alone_s);
@@ -224,8 +227,8 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
 }
 
 std::string jobs_text(const JobsResult& r) {
-  std::string s = fmt::format("collsim run: {} jobs at once on {} ({} GPUs), backend {}\n\n", r.jobs.size(), r.topology,
-                              r.cluster_gpus, r.backend);
+  std::string s = fmt::format("collsim run: {} at once on {} ({} GPUs), backend {}\n\n", jobs_count(r.jobs.size()),
+                              r.topology, r.cluster_gpus, r.backend);
   s += fmt::format("{:>3}  {:<24} {:>6} {:>11} {:>13} {:>9} {:>7}\n", "job", "workload", "GPUs", "alone (s)",
                    "together (s)", "slowdown", "steps");
   for (std::size_t j = 0; j < r.jobs.size(); ++j) {

@@ -75,8 +75,9 @@ Expected<std::vector<std::string>> range_values(const MapReader& r) {
     }
   }
   if (unit[0] != unit[1] || (!unit[2].empty() && unit[2] != unit[0])) {
-    return r.error_at("step", fmt::format("from, to and step must have the same unit, found '{}', '{}' and '{}'",
-                                          unit[0], unit[1], unit[2]));
+    return r.error_at(
+        unit[0] != unit[1] ? "to" : "step",
+        fmt::format("from, to and step must have the same unit, found '{}', '{}' and '{}'", unit[0], unit[1], unit[2]));
   }
   if (!(v[2] > 0)) return r.error_at("step", fmt::format("expected a step > 0, found {}", v[2]));
   if (v[1] < v[0]) return r.error_at("to", fmt::format("expected to >= from ({}), found {}", v[0], v[1]));
