@@ -451,6 +451,18 @@ TEST(BadInput, SeveralJobsAtOnce) {
   expect_one_clear_line({t + "--jobs " + dir + "jobs_no_list.yaml", "field 'jobs': expected a list of jobs"});
   std::ofstream(dir + "jobs_no_placement.yaml") << "jobs:\n  - {workload: w.yaml}\n";
   expect_one_clear_line({t + "--jobs " + dir + "jobs_no_placement.yaml", "placement"});
+  // An unreadable workload and a bad placement name the jobs file's entry
+  // (were '--job w.yaml@...: ...' with no place); a swapped pair of letters
+  // gets a "did you mean".
+  std::ofstream(dir + "jobs_bad_entries.yaml") << "jobs:\n  - {workload: nope.yaml, placement: all}\n";
+  expect_one_clear_line({t + "--jobs " + dir + "jobs_bad_entries.yaml",
+                         "jobs_bad_entries.yaml:2:16: field 'jobs[0].workload': nope.yaml: cannot open"});
+  std::ofstream(dir + "jobs_bad_entries.yaml")
+      << "jobs:\n  - {workload: tests/data/workloads/small-4node.yaml, placement: bogus:16}\n";
+  expect_one_clear_line({t + "--jobs " + dir + "jobs_bad_entries.yaml",
+                         "jobs_bad_entries.yaml:2:66: field 'jobs[0].placement': expected all, packed:N"});
+  std::ofstream(dir + "jobs_bad_entries.yaml") << "jobs:\n  - {workload: w.yaml, placement: all, strat: 1s}\n";
+  expect_one_clear_line({t + "--jobs " + dir + "jobs_bad_entries.yaml", "unknown key 'strat' (did you mean 'start'?)"});
 }
 
 }  // namespace

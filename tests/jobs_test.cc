@@ -126,7 +126,8 @@ cli::JobsRequest jobs_on_4_nodes(const std::vector<std::string>& placements) {
   req.base.workload_text = kSmall;
   req.base.workload_sets = {"parallelism.tp=8", "parallelism.sequence_parallel=false"};
   req.base.backend = "analytical";
-  for (const auto& p : placements) req.jobs.push_back({"small.yaml", p, "small.yaml@" + p, 0, std::nullopt});
+  for (const auto& p : placements)
+    req.jobs.push_back({"small.yaml", p, "small.yaml@" + p, 0, std::nullopt, std::nullopt});
   return req;
 }
 
@@ -178,8 +179,8 @@ TEST(Jobs, InterleavedJobsMeetOnTheSpineAndAreNeverFasterTogether) {
   req.base.workload_text = kSmall;
   req.base.workload_sets = {"parallelism.tp=8", "parallelism.sequence_parallel=false", "batch.global=64"};
   req.base.backend = "analytical";
-  req.jobs = {{"small.yaml", "domains:" + even, "even", 0, std::nullopt},
-              {"small.yaml", "domains:" + odd, "odd", 0, std::nullopt}};
+  req.jobs = {{"small.yaml", "domains:" + even, "even", 0, std::nullopt, std::nullopt},
+              {"small.yaml", "domains:" + odd, "odd", 0, std::nullopt, std::nullopt}};
   auto r = cli::run_jobs(req);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   ASSERT_FALSE(r->met.empty());
@@ -315,7 +316,8 @@ TEST(Jobs, TheFloorPlanSaysWhoseTrafficEachCableCarries) {
   req.base.workload_sets = {"parallelism.tp=8", "parallelism.sequence_parallel=false", "batch.global=18"};
   req.base.backend = "analytical";
   req.html = true;
-  req.jobs = {{"small.yaml", "domains:0-1", "a", 0, std::nullopt}, {"small.yaml", "domains:2-3", "b", 0, std::nullopt}};
+  req.jobs = {{"small.yaml", "domains:0-1", "a", 0, std::nullopt, std::nullopt},
+              {"small.yaml", "domains:2-3", "b", 0, std::nullopt, std::nullopt}};
   auto r = cli::run_jobs(req);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_NE(r->html.find("data-chart=\"floor-plan-labels\""), std::string::npos);

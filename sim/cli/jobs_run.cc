@@ -26,7 +26,8 @@ Expected<JobRequest> parse_job(const std::string& text) {
   const auto first = text.find('@');
   if (first == std::string::npos || first == 0) return bad();
   const auto second = text.find('@', first + 1);
-  JobRequest job{text.substr(0, first), text.substr(first + 1, second - first - 1), text, 0, std::nullopt};
+  JobRequest job{text.substr(0, first), text.substr(first + 1, second - first - 1), text, 0, std::nullopt,
+                 std::nullopt};
   if (job.placement.empty()) return bad();
   if (second != std::string::npos) {
     const auto start = config::parse_job_start(text.substr(second + 1));
@@ -74,9 +75,19 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
     auto run = run_step(r, [&](const std::string& s) { say(fmt::format("job {}: {}", j + 1, s)); });
     if (!run) {
       Error e = run.error();
+      if (job.entry && !e.where) {
+        // A jobs file's entry: the placement's field when the placement
+        // failed (its errors start with the flag's name), else the workload's.
+        const std::string_view flag = "--placement: ";
+        const bool placement = e.message.rfind(flag, 0) == 0;
+        if (placement) e.message.erase(0, flag.size());
+        e.field = job.entry->field + (placement ? ".placement" : ".workload");
+        e.where = placement ? job.entry->placement_at : job.entry->workload_at;
+        return e;
+      }
       // Which job failed: the flag first, or after a file's place (two
       // jobs may read the same file).
-      e.message = e.where ? fmt::format("{} (--job {})", e.message, job.spec)
+      e.message = e.where ? fmt::format("{} ({})", e.message, job.entry ? job.entry->field : "--job " + job.spec)
                           : fmt::format("--job {}: {}", job.spec, e.message);
       return e;
     }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "sim/cli/step_run.h"
+#include "sim/config/jobs_file.h"
 #include "sim/core/error.h"
 
 namespace collsim::cli {
@@ -42,6 +43,9 @@ struct JobRequest {
   // The workload file's contents when read by the caller (a study hashes
   // them); else StepRequest's workload_text, else the file is read.
   std::optional<std::string> workload_text;
+  // From a jobs file (--jobs): the entry, whose place an error without one
+  // of its own names (an unreadable workload, a bad placement).
+  std::optional<config::JobEntry> entry;
 };
 
 // "FILE@PLACEMENT[@START]" (START a time: "2s"; the file name must not

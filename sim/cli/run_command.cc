@@ -253,7 +253,7 @@ int run_jobs_command(const ParsedArgs& args) {
       request.jobs.push_back(JobRequest{
           e.workload, e.placement,
           fmt::format("{}@{}{}", e.workload, e.placement, e.start_s > 0 ? fmt::format("@{:g}s", e.start_s) : ""),
-          e.start_s, std::nullopt});
+          e.start_s, std::nullopt, e});
     }
   }
   const auto to_stdout = output_to_stdout(args, {"json", "trace", "html"}, {args.get("topology")});

@@ -166,7 +166,7 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     if (!b.algo.empty()) jr.base.algo = b.algo;
     if (!b.proto.empty()) jr.base.proto = b.proto;
     jr.base.backend = b.backend;
-    JobRequest own{b.workload, b.placement, b.workload + "@" + b.placement, 0, files.at(b.workload)};
+    JobRequest own{b.workload, b.placement, b.workload + "@" + b.placement, 0, files.at(b.workload), std::nullopt};
     jr.jobs.push_back(own);
     for (const auto& spec : config::study_neighbours(b.neighbours)) {
       auto job = parse_job(spec);

@@ -31,6 +31,9 @@ Expected<std::vector<JobEntry>> load_jobs_file(const std::string& path) {
     if (auto s = m.check({"workload", "placement", "start"}); !s) return s.error();
     JobEntry e;
     e.at = mark_of(list[i], path);
+    e.workload_at = m.mark_of("workload");
+    e.placement_at = m.mark_of("placement");
+    e.field = fmt::format("jobs[{}]", i);
     auto w = m.scalar("workload");
     if (!w) return w.error();
     e.workload = *w;

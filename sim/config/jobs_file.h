@@ -21,7 +21,9 @@ namespace collsim::config {
 struct JobEntry {
   std::string workload, placement;
   double start_s = 0;
-  SourceMark at;  // the entry in the file
+  SourceMark at;                         // the entry in the file
+  SourceMark workload_at, placement_at;  // its fields' values
+  std::string field;                     // "jobs[i]"
 };
 
 // A job's start (`start:` here, @START after --job): seconds, or none when
