@@ -293,6 +293,26 @@ TEST(WorkloadWhatIf, NicStarvedClusterNamesTheNicFirst) {
     }
 }
 
+// Data parallelism alone over 4 H100 nodes: NCCL's ring runs 2 channels per
+// 400G NIC of one queue pair each, 2 x 23.5 GB/s < the NIC's 50 GB/s
+// (collective/protocol.h ring_channel_net_GBps), so an 800G NIC buys nothing
+// and a second queue pair per connection (a setting) does.
+TEST(WorkloadComm, QueuePairsAreAWhatIfWhereTheyBind) {
+  const auto r = collsim::testing::run_collsim(
+      "run -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --backend analytical "
+      "--set-workload parallelism.pp=1 --set-workload parallelism.tp=1 --set-workload batch.global=32");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto delta = [&](const std::string& what) {
+    const auto at = r.out.find(what);
+    EXPECT_NE(at, std::string::npos) << what << "\n" << r.out;
+    if (at == std::string::npos) return 0.0;
+    const auto line = r.out.rfind('\n', at) + 1;
+    return std::stod(r.out.substr(line, r.out.find('%', line) - line));
+  };
+  EXPECT_LT(delta("NCCL queue pairs: 1 -> 2 per connection"), -2);
+  EXPECT_GT(delta("infiniband nic-switch: 400 Gb/s -> 800 Gb/s"), -0.5);
+}
+
 // ---- bad input -------------------------------------------------------------
 
 // Expert weights are replicated over the dp/ep expert-parallel blocks and the

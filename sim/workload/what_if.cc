@@ -173,6 +173,30 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
     }
   }
 
+  // NCCL's queue pairs: where a ring channel's network rate is its queue
+  // pairs' (collective/protocol.h ring_channel_net_GBps: the NIC link
+  // class's qp_rate_GBps per queue pair), a faster NIC can buy nothing while
+  // a setting does. Tried when the critical path leaves the NVLink domain.
+  {
+    const bool network_on_path = std::any_of(resources.begin(), resources.end(), [](const auto& r) {
+      return r.first.rfind("nvlink", 0) != 0 && r.first.rfind("c2c", 0) != 0 && r.first != kEngineResource;
+    });
+    if (network_on_path && !topo.qp_rate_GBps.empty() && topo.ring_channel_net_GBps < 0 &&
+        topo.ib_qps_per_connection < 16) {
+      if (on_start) on_start("NCCL queue pairs");
+      topology::Topology changed = topo;
+      changed.ib_qps_per_connection *= 2;
+      auto t = rerun_network(changed);
+      if (!t) return t.error();
+      out.push_back(
+          WhatIf{"NCCL queue pairs",
+                 fmt::format("{} -> {} per connection (NCCL_IB_QPS_PER_CONNECTION, a setting: "
+                             "--set nccl.ib_qps_per_connection={})",
+                             topo.ib_qps_per_connection, changed.ib_qps_per_connection, changed.ib_qps_per_connection),
+                 0, *t, percent(*t, base)});
+    }
+  }
+
   // In-network reduction: an InfiniBand fabric whose switches do not reduce
   // yet, under all-reduces across NVLink domains, re-run with SHARP on every
   // infiniband switch and NCCL's CollNet enabled (ASSUMPTION: SHARP at the

@@ -8,7 +8,9 @@
 // the step is re-run with that class twice as fast; compute is re-run twice
 // as fast; HBM bandwidth twice as fast when compute is timed per kernel
 // (memory-bound kernels and bandwidth-bound GEMMs speed up, the rest not);
-// SHARP on an InfiniBand fabric whose switches do not reduce yet, when the
+// twice NCCL's queue pairs per network connection (a setting, where a ring
+// channel's network rate is its queue pairs'), when the critical path leaves
+// the NVLink domain; SHARP on an InfiniBand fabric whose switches do not reduce yet, when the
 // step all-reduces across NVLink domains (in-network reduction, NCCL's
 // CollNet; collective/collnet.h);
 // and, when the critical path crosses cables, every cable 10 m
