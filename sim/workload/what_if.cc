@@ -20,16 +20,17 @@ std::string resource_of(const std::string& link_class, config::DeviceKind a, con
 
 namespace {
 
+// A rate per lane: one cable (one port) of a scale-out class, one NVLink
+// or x16 slot of the others (a link of 18 lanes is 18 cables or NVLinks).
 std::string rate_text(const std::string& link_class, double bytes_per_s) {
   if (config::is_scale_out_class(link_class)) return fmt::format("{:g} Gb/s", bytes_per_s * 8 / 1e9);
-  // Other classes are written per link in the topology (one NVLink, one x16 slot).
   return units::format(units::Rate{bytes_per_s}) + " per link";
 }
 
 double percent(double x, double base) { return base > 0 ? (x - base) / base * 100 : 0; }
 
 // A copy of `topo` with the rate of every link of the `resources` classes
-// multiplied by `factor`; `rates` gets their original rates.
+// multiplied by `factor`; `rates` gets their original rates per lane.
 topology::Topology scaled(const topology::Topology& topo, const std::set<std::string>& resources, double factor,
                           std::set<double>* rates = nullptr, std::string* link_class = nullptr) {
   topology::Topology changed = topo;
@@ -38,7 +39,7 @@ topology::Topology scaled(const topology::Topology& topo, const std::set<std::st
     auto& link = changed.graph[*e];
     if (!resources.count(resource_of(link.link_class, g[boost::source(*e, g)].kind, g[boost::target(*e, g)].kind)))
       continue;
-    if (rates) rates->insert(link.rate_Bps);
+    if (rates) rates->insert(link.rate_Bps / std::max(1, link.lanes));
     if (link_class) *link_class = link.link_class;
     link.rate_Bps *= factor;
   }
