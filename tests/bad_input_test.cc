@@ -197,6 +197,16 @@ TEST(BadInput, EmptyAndTooDeeplyNestedFilesSaySo) {
   // empty"); read with every document (YAML::LoadAll) it grew past 8 GB.
   expect_one_clear_line({"topo tests/data/bad/stray-comma-ends-document.yaml",
                          "stray-comma-ends-document.yaml:6:1: no YAML document starts here"});
+  // Was ignored: a second document (two files pasted into one). A leading
+  // '---', a closing '...' and an empty document after it still pass.
+  const std::string cluster = "cluster: {node: hgx-h100, nodes: 1}\n";
+  std::ofstream(dir + "collsim_two_docs.yaml") << "name: a\n" << cluster << "---\n# b\nname: b\n" << cluster;
+  expect_one_clear_line({"topo " + dir + "collsim_two_docs.yaml",
+                         "collsim_two_docs.yaml:5:1: a second YAML document (after line 3) starts here"});
+  std::ofstream(dir + "collsim_two_docs.yaml") << "name: a\n" << cluster << "...\nname: b\n";
+  expect_one_clear_line({"topo " + dir + "collsim_two_docs.yaml", ":4:1: a second YAML document (after line 3)"});
+  std::ofstream(dir + "collsim_one_doc.yaml") << "# header\n---\nname: a\n" << cluster << "...\n---\n";
+  EXPECT_EQ(run_collsim("topo " + dir + "collsim_one_doc.yaml").exit_code, 0);
 }
 
 TEST(BadInput, MessagesNameWhatTheUserWrote) {

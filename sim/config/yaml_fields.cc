@@ -66,6 +66,33 @@ Expected<YAML::Node> load_yaml(const std::string& text, const std::string& file)
     }
     return Error{"the file is empty: no YAML document in it", "", SourceMark{file, 1, 1}};
   }
+  // A second document (content after a '---' that follows content, or after
+  // '...') would be silently ignored: Load reads the first. Found by its
+  // markers, which YAML allows only at the start of a line (not by
+  // yaml-cpp's LoadAll, which runs away on some malformed input). An empty
+  // document after the first is harmless and passes.
+  std::istringstream lines(text);
+  std::string at;
+  bool content = false;
+  int second_at = 0;  // the line of the marker that ends the first document
+  for (int n = 1; std::getline(lines, at); ++n) {
+    const auto marker = [&](std::string_view m) {
+      return at.compare(0, 3, m) == 0 && (at.size() == 3 || at[3] == ' ' || at[3] == '\t' || at[3] == '\r');
+    };
+    if (marker("---") || marker("...")) {
+      if (content && second_at == 0) second_at = n;
+      continue;
+    }
+    const auto first = at.find_first_not_of(" \t\r");
+    if (first == std::string::npos || at[first] == '#' || at[first] == '%') continue;
+    if (second_at > 0) {
+      return Error{fmt::format("a second YAML document (after line {}) starts here; expected one document per "
+                               "file (collsim reads no more)",
+                               second_at),
+                   "", SourceMark{file, n, static_cast<int>(first) + 1}};
+    }
+    content = true;
+  }
   return root;
 }
 
