@@ -260,6 +260,30 @@ TEST(ClusterTemplate, SwitchPlacementMovesTheFabricSwitchesAndTheirCables) {
     EXPECT_NEAR(l_row - l_end, (r * pitch + aisle) - (4 - r) * pitch, 1e-9) << r;
     EXPECT_NEAR(l_end - l_in, (4 - r) * pitch - std::abs(2 - in_row_slot[r]) * pitch, 1e-9) << r;
   }
+  // Three tiers, rail-optimized, end of row: a pod (one rail's 4 leaves, one
+  // a row) spans rows 0-3, and each aggregation switch stands in its leaves'
+  // median row (was its first leaf's: every one in row 0).
+  auto spec = config::load_topology_text(
+      "name: t\ncluster: {node: hgx-h100, nodes: 16, fabric: {kind: rail-optimized, leaf_radix: 8},\n"
+      "  layout: {nodes_per_rack: 1, racks_per_row: 4, switch_placement: end-of-row}}\n",
+      "t.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.error().to_string();
+  auto row_of = [&](int d) { return spec->racks[static_cast<std::size_t>(spec->devices[d].rack)].row; };
+  int aggs = 0;
+  for (std::size_t d = 0; d < spec->devices.size(); ++d) {
+    if (spec->devices[d].name.find("agg") == std::string::npos) continue;
+    std::vector<int> leaf_rows;
+    for (const auto& l : spec->links) {
+      const int other = l.a == static_cast<int>(d) ? l.b : l.b == static_cast<int>(d) ? l.a : -1;
+      if (other >= 0 && spec->devices[other].name.find("leaf") != std::string::npos) leaf_rows.push_back(row_of(other));
+    }
+    ASSERT_EQ(leaf_rows.size(), 4u) << spec->devices[d].name;
+    std::sort(leaf_rows.begin(), leaf_rows.end());
+    EXPECT_EQ(row_of(static_cast<int>(d)), leaf_rows[1]) << spec->devices[d].name;  // the lower median
+    EXPECT_EQ(leaf_rows, (std::vector<int>{0, 1, 2, 3})) << spec->devices[d].name;
+    ++aggs;
+  }
+  EXPECT_EQ(aggs, 32);
   // The bad value is a clear error with a suggestion.
   auto e = config::load_topology_text("name: t\ncluster: {node: hgx-h100, layout: {switch_placement: end-of-rows}}\n",
                                       "t.yaml");

@@ -42,7 +42,7 @@ struct Gen {
 
 // Fabric switches of one kind and each one's home row (where end-of-row and
 // in-row placement put it): a leaf's is its first NIC's row, an aggregation
-// switch's its pod's first leaf's, spines and cores take the rows in turn.
+// switch's its pod's median leaf row, spines and cores take the rows in turn.
 struct SwitchGroup {
   std::string name;
   std::vector<int> rows;
@@ -194,9 +194,18 @@ Status add_three_tiers(const Gen& g, int plane, int n_leaves, int uplinks, const
   }
   const std::string leaf = fmt::format("p{}leaf", plane), agg = fmt::format("p{}agg", plane),
                     core = fmt::format("p{}core", plane);
+  // An aggregation switch cables to every leaf of its pod: it stands in the
+  // pod's median leaf row, which minimises its cables' run along the rows (a
+  // rail-optimized pod spans every row; its first leaf's row put all of them
+  // in row 0, and end-of-row placement then lengthened the cables).
+  std::vector<int> pod_row(static_cast<std::size_t>(pods));
+  for (int pod = 0; pod < pods; ++pod) {
+    std::vector<int> rows(leaf_rows.begin() + pod * half, leaf_rows.begin() + std::min(n_leaves, (pod + 1) * half));
+    std::nth_element(rows.begin(), rows.begin() + (rows.size() - 1) / 2, rows.end());
+    pod_row[static_cast<std::size_t>(pod)] = rows[(rows.size() - 1) / 2];
+  }
   std::vector<int> agg_rows;
-  for (int a = 0; a < pods * uplinks; ++a)
-    agg_rows.push_back(leaf_rows[static_cast<std::size_t>((a / uplinks) * half)]);
+  for (int a = 0; a < pods * uplinks; ++a) agg_rows.push_back(pod_row[static_cast<std::size_t>(a / uplinks)]);
   switches.push_back({agg, agg_rows});
   int per_group = (pods * half + g.p.leaf_radix - 1) / g.p.leaf_radix;
   while (half % per_group != 0) ++per_group;
