@@ -215,7 +215,9 @@ namespace {
 // NCCL's LL throughput limit (its tuning model's llMaxBws: 141 GB/s of bus
 // bandwidth on one Hopper node; 39 across two nodes of Intel hosts, as a
 // DGX H100's): a large LL ring all-reduce reaches it and no more, on both
-// backends.
+// backends. NCCL's model caps every ring collective so, broadcast and reduce
+// included (they ran at 145 GB/s under LL on 4 nodes, above it); their
+// chains fill over every hop, so they come within 10% of it.
 TEST(ProtocolCaps, LlRingAllReduceReachesNcclsLlMaxBandwidth) {
   struct Case {
     const char* topology;
@@ -223,15 +225,19 @@ TEST(ProtocolCaps, LlRingAllReduceReachesNcclsLlMaxBandwidth) {
   };
   for (const Case& c :
        {Case{"topologies/hgx-h100.yaml", 141.0}, Case{"tests/validation/topologies/h100-ib400-2node.yaml", 39.0}}) {
-    for (const char* backend : {"analytical", "simgrid"}) {
-      const auto r = collsim::testing::run_collsim(std::string("collective -t ") + c.topology +
-                                                   " --algo ring --proto LL -b 1G -e 1G --json - --backend " + backend);
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-      const auto at = r.out.find("\"busbw_GBps\":");
-      ASSERT_NE(at, std::string::npos);
-      const double busbw = std::stod(r.out.substr(at + 13));
-      EXPECT_LE(busbw, c.cap_GBps * 1.0001) << c.topology << " " << backend;
-      EXPECT_GT(busbw, c.cap_GBps * 0.97) << c.topology << " " << backend;
+    for (const char* op : {"allreduce", "broadcast", "reduce"}) {
+      for (const char* backend : {"analytical", "simgrid"}) {
+        const auto r =
+            collsim::testing::run_collsim(std::string("collective -t ") + c.topology + " --op " + op +
+                                          " --algo ring --proto LL -b 1G -e 1G --json - --backend " + backend);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const auto at = r.out.find("\"busbw_GBps\":");
+        ASSERT_NE(at, std::string::npos);
+        const double busbw = std::stod(r.out.substr(at + 13));
+        EXPECT_LE(busbw, c.cap_GBps * 1.0001) << c.topology << " " << op << " " << backend;
+        EXPECT_GT(busbw, c.cap_GBps * (std::string(op) == "allreduce" ? 0.97 : 0.9))
+            << c.topology << " " << op << " " << backend;
+      }
     }
   }
 }

@@ -22,6 +22,7 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
   const int slices = pieces.count;
   Schedule s = empty_schedule(op, "ring", ranks, bytes, channels * slices);
   s.root = root;
+  s.chain_channels = channels;
   // Slice-major order keeps deps and queue_after pointing backwards; every
   // slice crosses the same connections, so pipelined, one slice is written
   // and repeated (Schedule::repeats).

@@ -147,6 +147,9 @@ struct Schedule {
   // and all-gather across nodes: what Simple's slots need
   // (engine/plan.h simple_ring_slot_rate_Bps); 0 = not such a ring.
   double ring_channels_per_transfer = 0;
+  // A ring broadcast's or reduce's chains (chain.h), one per channel: the
+  // count LL's throughput limit is shared over (engine/plan.cc); 0 = not a chain.
+  int chain_channels = 0;
   // Rings across NVLink domains that keep their rail (NCCL's ring graph
   // with crossNic 0, reached by PXN; nccl_tuner.h rings_keep_their_nic):
   // each channel leaves a node through the NIC it entered by, so a transfer

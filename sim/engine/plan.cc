@@ -188,6 +188,21 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const int channels = static_cast<int>(s.ring_phases.front().size());
       protocol_cap = collective::ring_protocol_cap_Bps(protocol, model, nodes, channels, options.nccl, host_cpu) /
                      collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
+    } else if (s.algo == "ring" && s.chain_channels > 0 && protocol == collective::Protocol::kLL) {
+      // A ring broadcast or reduce (its channels' chains): NCCL's model caps
+      // every ring collective under LL alike (src/graph/tuning.cc, llMaxBw).
+      std::set<int> domains;
+      std::string model;
+      for (int r = 0; r < s.ranks; ++r) {
+        const int e = endpoint(r);
+        if (e < 0 || e >= network.num_gpus()) continue;
+        domains.insert(network.nvlink_domain_of(e));
+        if (model.empty()) model = network.gpu_model(e);
+      }
+      const int nodes = static_cast<int>(domains.size());
+      protocol_cap =
+          collective::ring_protocol_cap_Bps(protocol, model, nodes, s.chain_channels, options.nccl, host_cpu) /
+          collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
     }
     // NCCL's tree throughput (protocol.h tree_protocol_cap_Bps): the cap on
     // the whole all-reduce, shared by its channels, each moving its share of
