@@ -235,6 +235,11 @@ TEST(BadInput, MessagesNameWhatTheUserWrote) {
        "key 'from' is given twice in the value"});
   // Was: "expected a single value, found a list or map" for an empty value.
   expect_one_clear_line({"topo topologies/hgx-h100.yaml --set 'links[0].rate='", "expected a value, found none"});
+  // Was: "1: cannot open topology file" for nccl-tests' -t (threads).
+  expect_one_clear_line({"collective -t 1 -g 8 -b 1M -e 1M", "-t/--topology: expected a topology file, found '1'"});
+  // Was: field 'links.length' without the entry's index.
+  expect_one_clear_line(
+      {"topo topologies/hgx-h100.yaml --set 'links[0].medium=fibre'", "field 'links[0].length': the cable from"});
   // Was: field 'links.medium' for a template's fabric cable (and for every
   // entry of a file's links: list, without its index).
   expect_one_clear_line({"topo topologies/h100-ib400-128node.yaml --set cluster.fabric.cable=dac",

@@ -280,7 +280,18 @@ int collective_command(const std::vector<std::string>& argv) {
   std::string topology_name, failures;
   const topology::Network* built = nullptr;
   {
-    auto spec = config::load_topology_file(args.get("topology"), topology_sets(args));
+    const std::string path = args.get("topology");
+    std::error_code ec;
+    // nccl-tests' -t is threads per process; here it names the topology.
+    if (!path.empty() && path.find_first_not_of("0123456789") == std::string::npos &&
+        !std::filesystem::exists(path, ec)) {
+      return stop(
+          fmt::format("-t/--topology: expected a topology file, found '{}' (nccl-tests' -t, threads per "
+                      "process, has no counterpart: collsim runs one rank per GPU; -g is accepted and "
+                      "ignored)",
+                      path));
+    }
+    auto spec = config::load_topology_file(path, topology_sets(args));
     if (!spec) return stop(spec.error());
     auto topo = topology::build_topology(*spec);
     if (!topo) return stop(topo.error());

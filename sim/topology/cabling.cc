@@ -20,7 +20,8 @@ Expected<double> cable_length_m(const config::TopologySpec& spec, const config::
       return Error{fmt::format("the cable from '{}' to '{}' needs a length: give 'length:', or place '{}' in a rack "
                                "(rack: under its device group)",
                                a.name, b.name, d->name),
-                   "links.length", link.declared_at};
+                   link.entry >= 0 ? fmt::format("links[{}].length", link.entry) : std::string("links.length"),
+                   link.declared_at};
     }
   }
   const config::FloorSpec& f = spec.floor;
