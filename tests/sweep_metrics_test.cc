@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -107,6 +108,49 @@ axes:
   EXPECT_EQ(rows[0].find("\"usd_per_mtok\":null"), std::string::npos) << rows[0];
   EXPECT_NE(rows[1].find("\"unpriced\":\"64 cable (fibre), 32 nic, 9 switch\""), std::string::npos) << rows[1];
   EXPECT_NE(rows[1].find("\"usd_per_mtok\":null"), std::string::npos) << rows[1];
+}
+
+// A layout study: each point's switches, cables and metres are what `topo`
+// counts for the same file and layout (was: no cabling or cost columns, so
+// a study over switch placement printed three identical rows).
+TEST(Sweep, CollectiveStudiesCarryTheCablingAndTheBill) {
+  const auto study = write_study("layouts.yaml", R"(collective:
+  topology: topologies/h100-ib400-128node.yaml
+  op: allreduce
+  bytes: 1M
+  backend: analytical
+axes:
+  topology.cluster.layout.switch_placement: [network-row, end-of-row]
+)");
+  const auto dir = fresh_dir("layouts");
+  const auto r = run_collsim("sweep " + study + " --out " + dir + " --jobs 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(read_file(dir + "/results.jsonl"));
+  std::vector<double> metres;
+  for (const char* placement : {"network-row", "end-of-row"}) {
+    std::string row;
+    ASSERT_TRUE(static_cast<bool>(std::getline(lines, row)));
+    auto metric = [&](const std::string& name) {
+      const auto at = row.find("\"" + name + "\":");
+      EXPECT_NE(at, std::string::npos) << name << " " << row;
+      return at == std::string::npos ? -1.0 : std::stod(row.substr(at + name.size() + 3));
+    };
+    const auto topo = run_collsim(std::string("topo topologies/h100-ib400-128node.yaml --set "
+                                              "cluster.layout.switch_placement=") +
+                                  placement);
+    ASSERT_EQ(topo.exit_code, 0) << topo.err;
+    const auto at = topo.out.find("\ncables       ");
+    ASSERT_NE(at, std::string::npos) << topo.out;
+    long long cables = 0;
+    double total = 0;
+    ASSERT_EQ(std::sscanf(topo.out.c_str() + at, "\ncables %lld, %lf m", &cables, &total), 2);
+    EXPECT_EQ(metric("cables"), static_cast<double>(cables)) << placement;
+    EXPECT_NEAR(metric("cable_m"), total, 0.05) << placement;
+    EXPECT_EQ(metric("switches"), 48) << placement;  // 32 leaves (4 a rail) and 16 spines
+    EXPECT_GT(metric("capex_usd"), 0) << placement;
+    metres.push_back(metric("cable_m"));
+  }
+  EXPECT_LT(metres[1], metres[0]);  // switches at the row's end: shorter runs
 }
 
 }  // namespace

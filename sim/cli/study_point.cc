@@ -23,7 +23,9 @@
 #include "sim/config/yaml_fields.h"
 #include "sim/engine/backend.h"
 #include "sim/report/study_report.h"
+#include "sim/topology/bill_of_materials.h"
 #include "sim/topology/network.h"
+#include "sim/topology/summary.h"
 #include "sim/units/units.h"
 #include "sim/workload/stragglers.h"
 #include "sim/workload/workload_spec.h"
@@ -98,6 +100,14 @@ report::StudyRow empty_row(const report::StudyTable& t, const Planned& p) {
 }
 
 namespace {
+
+// The cabling columns of either study kind (topology::cable_totals).
+void set_cable_metrics(const report::StudyTable& t, report::StudyRow& row, const topology::CableTotals& c) {
+  report::set_metric(t, row, "switches", static_cast<double>(c.switches));
+  report::set_metric(t, row, "cables", static_cast<double>(c.cables));
+  report::set_metric(t, row, "cable_m", c.metres);
+  report::set_metric(t, row, "longest_cable_m", c.longest_m);
+}
 
 // run.stragglers and run.goodput (values checked by check_study).
 Status add_straggler_and_goodput_metrics(const config::StudyBase& b, const StepRun& run, const report::StudyTable& t,
@@ -226,6 +236,7 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
       report::set_metric(t, row, "usd_per_step", e.usd);
       report::set_metric(t, row, "usd_per_mtok", e.usd / tokens * 1e6);
     }
+    set_cable_metrics(t, row, topology::cable_totals(run->topo));
     if (!run->report.bottlenecks.empty()) {
       const auto& top = run->report.bottlenecks.front();
       report::set_metric(t, row, "bottleneck_delta_pct", top.delta_pct);
@@ -282,6 +293,14 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
   report::set_metric(t, row, "busbw_GBps", r.busbw_GBps);
   report::set_label(t, row, "algo", r.algo);
   report::set_label(t, row, "proto", r.proto);
+  set_cable_metrics(t, row, topology::cable_totals(*topo));
+  // The cluster's price and power (topo's bill), where every part is priced.
+  auto bill = topology::bill_of_materials(*spec);
+  if (!bill) return error(bill.error().to_string());
+  if (bill->unpriced.empty()) {
+    report::set_metric(t, row, "it_power_kw", bill->it_watts / 1e3);
+    report::set_metric(t, row, "capex_usd", bill->usd);
+  }
   row.ok = true;
   return row;
 }

@@ -274,6 +274,10 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
                       "kwh_per_step",
                       "usd_per_step",
                       "usd_per_mtok",
+                      "switches",
+                      "cables",
+                      "cable_m",
+                      "longest_cable_m",
                       "step_time_alone_s",
                       "slowdown",
                       "neighbour_slowdown"};
@@ -281,7 +285,8 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
     t.primary = "step_time_s";
     t.lower_is_better = true;
   } else {
-    t.metric_names = {"time_us", "algbw_GBps", "busbw_GBps"};
+    t.metric_names = {"time_us",  "algbw_GBps", "busbw_GBps", "it_power_kw",    "capex_usd",
+                      "switches", "cables",     "cable_m",    "longest_cable_m"};
     t.label_names = {"algo", "proto"};
     t.primary = "busbw_GBps";
     t.lower_is_better = false;

@@ -181,4 +181,18 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
   return s;
 }
 
+CableTotals cable_totals(const Topology& topo) {
+  CableTotals t;
+  const Graph& g = topo.graph;
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) t.switches += g[*v].kind == config::DeviceKind::kSwitch;
+  for (auto [e, end] = boost::edges(g); e != end; ++e) {
+    const Link& l = g[*e];
+    if (boost::source(*e, g) > boost::target(*e, g) || l.medium.empty()) continue;  // one direction per cable
+    t.cables += l.lanes;
+    t.metres += l.lanes * l.length_m;
+    t.longest_m = std::max(t.longest_m, l.length_m);
+  }
+  return t;
+}
+
 }  // namespace collsim::topology

@@ -61,6 +61,15 @@ struct TopologySummary {
 
 TopologySummary summarize(const Topology& topo, const Network& network);
 
+// What a cabling study compares, without summarize's max flow: the fabric
+// switches (devices of kind switch), the cables (one per lane of a link with
+// a medium, as the bill counts them) and their metres.
+struct CableTotals {
+  long long switches = 0, cables = 0;
+  double metres = 0, longest_m = 0;
+};
+CableTotals cable_totals(const Topology& topo);
+
 // The length bins of the bill of materials, in order.
 const std::vector<std::string>& cable_length_bins();
 
