@@ -193,13 +193,15 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // every ring collective under LL alike (src/graph/tuning.cc, llMaxBw).
       std::set<int> domains;
       std::string model;
+      bool network_hop = false;
       for (int r = 0; r < s.ranks; ++r) {
-        const int e = endpoint(r);
-        if (e < 0 || e >= network.num_gpus()) continue;
+        const int e = endpoint(r), next = endpoint((r + 1) % s.ranks);
+        if (e < 0 || e >= network.num_gpus() || next < 0 || next >= network.num_gpus() || e == next) continue;
         domains.insert(network.nvlink_domain_of(e));
         if (model.empty()) model = network.gpu_model(e);
+        network_hop |= hop_kind(network, network.route(e, next)) == collective::HopKind::kNet;
       }
-      const int nodes = static_cast<int>(domains.size());
+      const int nodes = network_hop ? std::max(2, static_cast<int>(domains.size())) : 1;
       protocol_cap =
           collective::ring_protocol_cap_Bps(protocol, model, nodes, s.chain_channels, options.nccl, host_cpu) /
           collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
