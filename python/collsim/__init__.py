@@ -13,6 +13,7 @@ Bad input raises ValueError, a failed simulation RuntimeError.
 """
 
 import json as _json
+import numbers as _numbers
 
 from . import _collsim
 
@@ -36,8 +37,14 @@ def run_collective(topology, op="allreduce", sizes=(32 << 20,), algo="auto", pro
     `ranks` 0 means every GPU of the topology. `placement` chooses the GPUs
     as `--placement` does ("per-domain:64", "spread:8", "gpus:0-7"...).
     """
-    return _collsim.run_collective(str(topology), op, [float(s) for s in sizes], algo, proto, datatype, redop,
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, _numbers.Real):
+            raise ValueError(f"sizes: expected numbers of bytes (such as 1 << 20), found {s!r}")
+    rows = _collsim.run_collective(str(topology), op, [float(s) for s in sizes], algo, proto, datatype, redop,
                                    int(ranks), int(root), backend, [str(o) for o in overrides], str(placement))
+    for row in rows:  # whole bytes, as the command line's JSON has them
+        row["bytes"] = int(row["bytes"])
+    return rows
 
 
 def run_step(topology, workload, overrides=(), workload_overrides=(), backend="simgrid", what_if=False,

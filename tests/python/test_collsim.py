@@ -64,6 +64,7 @@ def test_same_numbers_as_the_command_line(tmp_path):
     api = collsim.run_collective(path("topologies/h100-ib400-4node.yaml"), op="alltoall",
                                  sizes=[1 << 20, 4 << 20, 16 << 20], backend="analytical")
     assert [r["bytes"] for r in api] == [r["bytes"] for r in cli]
+    assert all(isinstance(r["bytes"], int) for r in api)  # was a float
     for a, c in zip(api, cli):
         assert a["time_us"] == pytest.approx(c["time_us"], rel=1e-9)
         assert [(b["resource"], b["where"]) for b in a["busiest"]] == [(b["resource"], b["where"]) for b in c["busiest"]]
@@ -97,6 +98,9 @@ def test_bad_input_raises_value_error_naming_file_line_column():
         collsim.run_collective(path("topologies/hgx-h100.yaml"), ranks=9)
     with pytest.raises(ValueError, match="unknown key"):
         collsim.run_collective(path("topologies/hgx-h100.yaml"), overrides=["nccl.pxx=1"])
+    # Was: "could not convert string to float: '1M'", naming no argument.
+    with pytest.raises(ValueError, match=r"sizes: expected numbers of bytes .* found '1M'"):
+        collsim.run_collective(path("topologies/hgx-h100.yaml"), sizes=["1M"])
 
 
 def test_step_time_is_compute_plus_bubble_plus_exposed_communication():
