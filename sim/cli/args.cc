@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
-#include <set>
 
 #include "sim/config/failure_spec.h"
 #include "sim/config/yaml_fields.h"

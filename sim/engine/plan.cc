@@ -168,43 +168,36 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       plan.schedules.push_back(std::move(planned));
       continue;
     }
-    // LL's throughput limit on rings (protocol.h), per channel. Nodes: the
-    // NVLink domains the ring spans, or one when no hop of it crosses the
-    // network (GPUs without an NVSwitch in one server).
+    // LL's throughput limit on rings (protocol.h), per channel: a ring
+    // all-reduce, reduce-scatter or all-gather (its passes, one per channel)
+    // or a ring broadcast or reduce (its channels' chains; NCCL's model caps
+    // every ring collective under LL alike, src/graph/tuning.cc llMaxBw).
+    // Nodes: the NVLink domains the ring spans, or one when no hop of it
+    // crosses the network (GPUs without an NVSwitch in one server).
     double protocol_cap = 0;
-    if (s.algo == "ring" && s.compact() && !s.ring_phases.front().empty() && protocol == collective::Protocol::kLL) {
+    const bool passes = s.algo == "ring" && s.compact() && !s.ring_phases.front().empty();
+    const int ring_channels = passes             ? static_cast<int>(s.ring_phases.front().size())
+                              : s.algo == "ring" ? s.chain_channels
+                                                 : 0;
+    if (ring_channels > 0 && protocol == collective::Protocol::kLL) {
+      // The ranks in ring order: the first pass's, or rank order (a chain's ring).
+      const std::size_t p = passes ? s.ring_phases.front().front().order.size() : static_cast<std::size_t>(s.ranks);
+      auto rank_at = [&](std::size_t i) {
+        return passes ? s.ring_phases.front().front().order[i % p] : static_cast<int>(i % p);
+      };
       std::set<int> domains;
       std::string model;
       bool network_hop = false;
-      const auto& order = s.ring_phases.front().front().order;
-      for (std::size_t i = 0; i < order.size(); ++i) {
-        const int e = endpoint(order[i]), next = endpoint(order[(i + 1) % order.size()]);
+      for (std::size_t i = 0; i < p; ++i) {
+        const int e = endpoint(rank_at(i)), next = endpoint(rank_at(i + 1));
         if (e < 0 || e >= network.num_gpus() || next < 0 || next >= network.num_gpus() || e == next) continue;
         domains.insert(network.nvlink_domain_of(e));
         if (model.empty()) model = network.gpu_model(e);
         network_hop |= hop_kind(network, network.route(e, next)) == collective::HopKind::kNet;
       }
       const int nodes = network_hop ? std::max(2, static_cast<int>(domains.size())) : 1;
-      const int channels = static_cast<int>(s.ring_phases.front().size());
-      protocol_cap = collective::ring_protocol_cap_Bps(protocol, model, nodes, channels, options.nccl, host_cpu) /
+      protocol_cap = collective::ring_protocol_cap_Bps(protocol, model, nodes, ring_channels, options.nccl, host_cpu) /
                      collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
-    } else if (s.algo == "ring" && s.chain_channels > 0 && protocol == collective::Protocol::kLL) {
-      // A ring broadcast or reduce (its channels' chains): NCCL's model caps
-      // every ring collective under LL alike (src/graph/tuning.cc, llMaxBw).
-      std::set<int> domains;
-      std::string model;
-      bool network_hop = false;
-      for (int r = 0; r < s.ranks; ++r) {
-        const int e = endpoint(r), next = endpoint((r + 1) % s.ranks);
-        if (e < 0 || e >= network.num_gpus() || next < 0 || next >= network.num_gpus() || e == next) continue;
-        domains.insert(network.nvlink_domain_of(e));
-        if (model.empty()) model = network.gpu_model(e);
-        network_hop |= hop_kind(network, network.route(e, next)) == collective::HopKind::kNet;
-      }
-      const int nodes = network_hop ? std::max(2, static_cast<int>(domains.size())) : 1;
-      protocol_cap =
-          collective::ring_protocol_cap_Bps(protocol, model, nodes, s.chain_channels, options.nccl, host_cpu) /
-          collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
     }
     // NCCL's tree throughput (protocol.h tree_protocol_cap_Bps): the cap on
     // the whole all-reduce, shared by its channels, each moving its share of
