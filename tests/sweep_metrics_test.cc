@@ -110,6 +110,33 @@ axes:
   EXPECT_NE(rows[1].find("\"usd_per_mtok\":null"), std::string::npos) << rows[1];
 }
 
+// The same in a collective study: its power and capex columns stay empty
+// for the 3.2T point, whose NICs and cables the catalog does not price, and
+// the point names them (was: empty columns and no reason).
+TEST(Sweep, CollectiveStudiesNameUnpricedParts) {
+  const auto study = write_study("unpriced-collective.yaml", R"(collective:
+  topology: topologies/h100-ib400-128node.yaml
+  op: allreduce
+  bytes: 1M
+  backend: analytical
+  set: ["cluster.nodes=4"]
+axes:
+  topology.cluster.nic: [400Gb/s, 3200Gb/s]
+)");
+  const auto dir = fresh_dir("unpriced-collective");
+  const auto r = run_collsim("sweep " + study + " --out " + dir + " --jobs 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(read_file(dir + "/results.jsonl"));
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_NE(rows[0].find("\"unpriced\":\"\""), std::string::npos) << rows[0];
+  EXPECT_EQ(rows[0].find("\"capex_usd\":null"), std::string::npos) << rows[0];
+  EXPECT_NE(rows[1].find("\"unpriced\":\"64 cable (fibre), 32 nic, 9 switch\""), std::string::npos) << rows[1];
+  EXPECT_NE(rows[1].find("\"capex_usd\":null"), std::string::npos) << rows[1];
+  EXPECT_NE(rows[1].find("\"it_power_kw\":null"), std::string::npos) << rows[1];
+}
+
 // A layout study: each point's switches, cables and metres are what `topo`
 // counts for the same file and layout (was: no cabling or cost columns, so
 // a study over switch placement printed three identical rows).

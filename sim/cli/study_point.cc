@@ -300,6 +300,8 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
   if (bill->unpriced.empty()) {
     report::set_metric(t, row, "it_power_kw", bill->it_watts / 1e3);
     report::set_metric(t, row, "capex_usd", bill->usd);
+  } else {
+    report::set_label(t, row, "unpriced", report::unpriced_list(*bill));
   }
   row.ok = true;
   return row;

@@ -287,7 +287,7 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
   } else {
     t.metric_names = {"time_us",  "algbw_GBps", "busbw_GBps", "it_power_kw",    "capex_usd",
                       "switches", "cables",     "cable_m",    "longest_cable_m"};
-    t.label_names = {"algo", "proto"};
+    t.label_names = {"algo", "proto", "unpriced"};
     t.primary = "busbw_GBps";
     t.lower_is_better = false;
   }
