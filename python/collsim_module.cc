@@ -16,7 +16,8 @@ namespace {
 py::list run_collective(const std::string& topology, const std::string& op, const std::vector<double>& sizes,
                         const std::string& algo, const std::string& proto, const std::string& datatype,
                         const std::string& redop, int ranks, int root, const std::string& backend,
-                        const std::vector<std::string>& overrides, const std::string& placement) {
+                        const std::vector<std::string>& overrides, const std::string& placement,
+                        const std::string& nccl) {
   CollectiveRequest r;
   r.topology = topology;
   r.topology_sets = overrides;
@@ -30,6 +31,7 @@ py::list run_collective(const std::string& topology, const std::string& op, cons
   r.root = root;
   r.backend = backend;
   r.placement = placement;
+  r.nccl = nccl;
   std::vector<collsim::api::CollectiveRow> rows;
   {
     py::gil_scoped_release unlocked;  // the simulation may take a while
@@ -115,7 +117,7 @@ PYBIND11_MODULE(_collsim, m) {
   m.def("version", &collsim::api::version);
   m.def("run_collective", &run_collective, py::arg("topology"), py::arg("op"), py::arg("sizes"), py::arg("algo"),
         py::arg("proto"), py::arg("datatype"), py::arg("redop"), py::arg("ranks"), py::arg("root"), py::arg("backend"),
-        py::arg("overrides"), py::arg("placement"));
+        py::arg("overrides"), py::arg("placement"), py::arg("nccl"));
   m.def("run_step", &run_step, py::arg("topology"), py::arg("workload"), py::arg("overrides"),
         py::arg("workload_overrides"), py::arg("backend"), py::arg("what_if"), py::arg("memory_check"),
         py::arg("placement"));

@@ -48,6 +48,9 @@ struct CollectiveRequest {
   // Which GPUs the ranks run on, as --placement: all, packed:N, per-domain:K,
   // spread:N, random:N[:SEED], domains:LIST, gpus:LIST. Not with `ranks`.
   std::string placement = "all";
+  // The NCCL release to model, as --nccl ("2.27", "2.27.3-1"): its tuning
+  // tables. Empty = collsim's default release (`collsim collective --help`).
+  std::string nccl;
 };
 
 // One row of the table `collsim collective` prints (nccl-tests' columns).

@@ -26,7 +26,7 @@ def version():
 
 
 def run_collective(topology, op="allreduce", sizes=(32 << 20,), algo="auto", proto="auto",
-                   datatype="float", redop="sum", ranks=0, root=0, backend="simgrid", overrides=(), placement="all"):
+                   datatype="float", redop="sum", ranks=0, root=0, backend="simgrid", overrides=(), placement="all", nccl=None):
     """One collective over `sizes`, as `collsim collective` runs it.
 
     Returns one dict per size: op, algo, proto, bytes, count, type, redop,
@@ -36,12 +36,15 @@ def run_collective(topology, op="allreduce", sizes=(32 << 20,), algo="auto", pro
     to read (an all-to-all over about 300 GPUs).
     `ranks` 0 means every GPU of the topology. `placement` chooses the GPUs
     as `--placement` does ("per-domain:64", "spread:8", "gpus:0-7"...).
+    `nccl` is the NCCL release to model, as `--nccl` ("2.27", "2.29.2");
+    None models collsim's default release.
     """
     for s in sizes:
         if isinstance(s, bool) or not isinstance(s, _numbers.Real):
             raise ValueError(f"sizes: expected numbers of bytes (such as 1 << 20), found {s!r}")
     rows = _collsim.run_collective(str(topology), op, [float(s) for s in sizes], algo, proto, datatype, redop,
-                                   int(ranks), int(root), backend, [str(o) for o in overrides], str(placement))
+                                   int(ranks), int(root), backend, [str(o) for o in overrides], str(placement),
+                                   "" if nccl is None else str(nccl))
     for row in rows:  # whole bytes, as the command line's JSON has them
         row["bytes"] = int(row["bytes"])
     return rows

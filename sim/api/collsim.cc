@@ -9,6 +9,7 @@
 
 #include "sim/cli/collective_sweep.h"
 #include "sim/cli/step_run.h"
+#include "sim/collective/protocol.h"
 #include "sim/config/topology_file.h"
 #include "sim/engine/backend.h"
 #include "sim/engine/tuner_choice.h"
@@ -76,6 +77,11 @@ std::vector<CollectiveRow> run_collective(const CollectiveRequest& request) {
       raise_input(fmt::format("root: expected a rank from 0 to {}, found {}", sweep.ranks - 1, request.root));
   }
   sweep.root = request.root;
+  if (!request.nccl.empty()) {
+    auto nccl = collective::parse_nccl_release(request.nccl);
+    if (!nccl) raise_input("nccl: " + nccl.error().message);
+    sweep.nccl = *nccl;
+  }
   auto backend = take(engine::make_backend(request.backend));
   const auto rows = take(cli::run_collective_sweep(sweep, *network, *backend));
   std::vector<CollectiveRow> out;

@@ -89,6 +89,27 @@ def test_placement_matches_the_command_line(tmp_path):
         collsim.run_collective(path("topologies/gb200-nvl72-8rack.yaml"), placement="per-domain:80")
 
 
+def test_nccl_release_matches_the_command_line(tmp_path):
+    # B200 tree all-reduce on 4 nodes: NCCL 2.28.3 on holds a tree channel to
+    # 24.0 GB/s of busbw on 3+ nodes, 2.25.1-2.27.7 to 2 x 36.0
+    # (src/graph/tuning.cc perChMaxTreeBw); 8 channels here.
+    topo = path("tests/validation/topologies/b200-ib400-4node.yaml")
+    busbw = {}
+    for release in ("2.27.7", "2.29.2"):
+        out = tmp_path / f"{release}.json"
+        subprocess.run([os.environ.get("COLLSIM_BINARY", path("build/collsim")), "collective", "-t", topo, "--algo",
+                        "tree", "-b", "1G", "-e", "1G", "--nccl", release, "--backend", "analytical", "--json",
+                        str(out)], check=True, capture_output=True)
+        cli = json.loads(out.read_text())["results"][0]
+        api = collsim.run_collective(topo, sizes=[1 << 30], algo="tree", backend="analytical", nccl=release)[0]
+        assert api["time_us"] == pytest.approx(cli["time_us"], rel=1e-9), release
+        busbw[release] = api["busbw_GBps"]
+    assert busbw["2.29.2"] <= 8 * 24.0
+    assert busbw["2.27.7"] > 8 * 24.0
+    with pytest.raises(ValueError, match="nccl: "):
+        collsim.run_collective(topo, nccl="2.x")
+
+
 def test_bad_input_raises_value_error_naming_file_line_column():
     with pytest.raises(ValueError, match=r"negative_rate\.yaml:7:31: field 'links\[0\]\.rate'"):
         collsim.run_collective(path("tests/data/bad/negative_rate.yaml"))
