@@ -4,6 +4,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "test_support.h"
 
@@ -33,6 +35,20 @@ TEST(NcclTestsCompat, StepbytesAddsInsteadOfMultiplying) {
   ASSERT_EQ(rows.size(), 4u);
   for (std::size_t k = 0; k < 4; ++k) EXPECT_EQ(rows[k]["bytes"].as<double>(), (k + 1) * 1048576.0);
   EXPECT_EQ(run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 4M -i 0").exit_code, 2);
+}
+
+// The redop column as nccl-tests prints it: the op for all-reduce and for
+// sendrecv (a sendrecv_perf log of NCCL 2.29.2 reads "double sum -1":
+// xxrjun/nccl-tests-cluster, example-cluster01 nccl_N10_G8.log), `none` for
+// all-gather and all-to-all.
+TEST(NcclTestsCompat, RedopColumnAsNcclTestsPrintsIt) {
+  for (const auto& [op, redop] : std::vector<std::pair<std::string, std::string>>{
+           {"allreduce", "sum"}, {"sendrecv", "sum"}, {"allgather", "none"}, {"alltoall", "none"}}) {
+    const auto r = run_collsim("collective -t topologies/hgx-h100.yaml --op " + op +
+                               " -b 1M -e 1M --backend analytical --json -");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(YAML::Load(r.out)["results"][0]["redop"].as<std::string>(), redop) << op;
+  }
 }
 
 TEST(NcclTestsCompat, JsonInNcclTestsSchema) {

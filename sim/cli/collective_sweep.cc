@@ -134,7 +134,11 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     r.bytes = s.bytes;
     r.count = counts[i];
     r.type = request.type_name;
-    r.redop = collective::reduces(request.op) ? request.redop : "none";
+    // nccl-tests prints the reduction op for the reducing collectives and
+    // for sendrecv, whose test loops over ops like them (its sendrecv.cu);
+    // `none` for the rest.
+    const bool prints_op = collective::reduces(request.op) || request.op == collective::Op::kSendRecv;
+    r.redop = prints_op ? request.redop : "none";
     const bool rooted = request.op == collective::Op::kBroadcast || request.op == collective::Op::kReduce;
     r.root = rooted ? request.root : -1;
     r.ranks = request.ranks;
