@@ -44,8 +44,8 @@ TEST(NcclTestsCompat, StepbytesAddsInsteadOfMultiplying) {
 TEST(NcclTestsCompat, RedopColumnAsNcclTestsPrintsIt) {
   for (const auto& [op, redop] : std::vector<std::pair<std::string, std::string>>{
            {"allreduce", "sum"}, {"sendrecv", "sum"}, {"allgather", "none"}, {"alltoall", "none"}}) {
-    const auto r = run_collsim("collective -t topologies/hgx-h100.yaml --op " + op +
-                               " -b 1M -e 1M --backend analytical --json -");
+    const auto r =
+        run_collsim("collective -t topologies/hgx-h100.yaml --op " + op + " -b 1M -e 1M --backend analytical --json -");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(YAML::Load(r.out)["results"][0]["redop"].as<std::string>(), redop) << op;
   }
