@@ -4,6 +4,7 @@
 #include "sim/goodput/goodput.h"
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cmath>
@@ -163,6 +164,24 @@ TEST(Goodput, RunToATargetWithoutFailuresTakesTheWorkAndItsSaves) {
   EXPECT_NEAR(r.ettr.mean, 10500 / 10800.0, 1e-12);
 }
 
+// --failure-scale 0, a failure-free baseline (was refused): no interruption;
+// with checkpoints every hour, ETTR is an hour over an hour and a save.
+TEST(Goodput, FailureScaleZeroIsAFailureFreeBaseline) {
+  const std::string base =
+      "goodput -t topologies/h100-ib400-4node.yaml -w tests/data/workloads/small-4node.yaml --step-time 1s "
+      "--samples 5 --what-if off --failure-scale 0 ";
+  const auto none = run_collsim(base);
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("failures      none (failure rates scaled to 0)"), std::string::npos) << none.out;
+  EXPECT_NE(none.out.find("ETTR          mean 100.00%"), std::string::npos) << none.out;
+  const auto hourly = run_collsim(base + "--checkpoint-interval 1h --json -");
+  ASSERT_EQ(hourly.exit_code, 0) << hourly.err;
+  const YAML::Node j = YAML::Load(hourly.out);
+  const double save_s = j["save_s"].as<double>();
+  EXPECT_GT(save_s, 0);
+  EXPECT_NEAR(j["ettr"]["mean"].as<double>(), 3600 / (3600 + save_s), 1e-4);
+}
+
 TEST(Goodput, CommandReportsAndRefusesBadInput) {
   const std::string base =
       "goodput -t topologies/gb200-nvl72-8rack.yaml -w workloads/llama3-405b.yaml --step-time 17s --samples 50 ";
@@ -179,7 +198,8 @@ TEST(Goodput, CommandReportsAndRefusesBadInput) {
            {"--spares -1", "--spares must be a whole number from 0"},
            {"--seed x", "--seed must be a whole number"},
            {"--days 0", "--days must be a finite number > 0"},
-           {"--failure-scale inf", "--failure-scale must be a finite number > 0"},
+           {"--failure-scale inf", "--failure-scale must be a finite number >= 0"},
+           {"--failure-scale -1", "--failure-scale must be a finite number >= 0"},
            // A run by time must finish a step and a checkpoint save.
            {"--days 0.0001", "a step takes 17 s, longer than the whole run (0.0001 days)"},
            {"--storage-write 1MB/s", "a checkpoint save takes"},

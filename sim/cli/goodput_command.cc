@@ -48,7 +48,7 @@ const std::vector<OptionSpec>& goodput_options() {
        "TP x CP spans hosts of a bigger NVLink domain)",
        "auto"},
       {"gpus-per-host", "", true, "GPUs per server (default by GPU model: GB200/GB300 trays 4, others 8)", ""},
-      {"failure-scale", "", true, "multiply every failure and planned-interruption rate (1 = Llama 3's fleet)", "1"},
+      {"failure-scale", "", true, "multiply every failure and planned-interruption rate (1 = Llama 3's fleet; 0 = none)", "1"},
       {"planned", "", true, "planned interruptions (Llama 3's 47 in 54 days): on or off", "on"},
       {"samples", "", true, "simulated runs", "1000"},
       {"seed", "", true, "random seed (a whole number)", "1"},
@@ -116,9 +116,13 @@ int goodput_command(const std::vector<std::string>& argv) {
                               args.get("spares")));
     in.spares = static_cast<int>(*spares);
   }
-  auto scale = positive_number_option(args, "failure-scale");
-  if (!scale) return stop(scale.error());
-  in.failure_scale = *scale;
+  // 0 is a failure-free baseline: no interruptions, one checkpoint a run.
+  const std::string scale_text = args.get("failure-scale");
+  char* scale_end = nullptr;
+  const double scale = std::strtod(scale_text.c_str(), &scale_end);
+  if (scale_end == scale_text.c_str() || *scale_end != '\0' || !(scale >= 0) || !std::isfinite(scale))
+    return stop(fmt::format("--failure-scale must be a finite number >= 0, found '{}'", scale_text));
+  in.failure_scale = scale;
   in.blast_radius = args.get("blast-radius");
   if (in.blast_radius != "auto" && in.blast_radius != "host" && in.blast_radius != "domain")
     return stop(fmt::format("--blast-radius must be auto, host or domain, found '{}'", in.blast_radius));

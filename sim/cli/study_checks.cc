@@ -99,8 +99,8 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
       } else if (field == "failure_scale") {
         char* end = nullptr;
         const double x = std::strtod(v.c_str(), &end);
-        if (end == v.c_str() || *end != '\0' || !(x > 0) || !std::isfinite(x))
-          problem = fmt::format("expected a number above 0, found '{}'", v);
+        if (end == v.c_str() || *end != '\0' || !(x >= 0) || !std::isfinite(x))
+          problem = fmt::format("expected a number >= 0, found '{}'", v);
       } else if (field == "neighbours") {
         for (const auto& spec : config::study_neighbours(v))
           if (auto job = parse_job(spec); !job) problem = job.error().message;

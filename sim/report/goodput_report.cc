@@ -51,11 +51,16 @@ std::string goodput_text(const GoodputReport& r) {
                   c.gpus, c.hosts, c.gpus_per_host, c.nics, c.gpus_per_domain, r.blast_radius, r.unit_gpus);
   double unexpected = 0;
   for (double x : g.interruptions) unexpected += x;
-  out += fmt::format("failures      one unexpected interruption every {} (MTBI); {:.1f} per run, {:.1f} planned\n",
-                     human(g.mtbi_s), unexpected, g.planned);
-  const std::string interval_why = r.interval_source == "given"
-                                       ? fmt::format("given; Daly's optimum {}", human(g.daly_s))
-                                       : fmt::format("Daly's optimum in whole steps; Young's {}", human(g.young_s));
+  if (std::isfinite(g.mtbi_s)) {
+    out += fmt::format("failures      one unexpected interruption every {} (MTBI); {:.1f} per run, {:.1f} planned\n",
+                       human(g.mtbi_s), unexpected, g.planned);
+  } else {  // --failure-scale 0
+    out += fmt::format("failures      none (failure rates scaled to 0); {:.1f} planned\n", g.planned);
+  }
+  const std::string interval_why =
+      r.interval_source == "given" ? fmt::format("given; Daly's optimum {}", human(g.daly_s))
+      : !std::isfinite(g.mtbi_s)   ? std::string("no failures: none needed")
+                                   : fmt::format("Daly's optimum in whole steps; Young's {}", human(g.young_s));
   out +=
       fmt::format("checkpoint    {} ({:.4g} B parameters), save {} at {}, load {} at {}; every {} of training ({})\n",
                   units::format(units::Bytes{r.checkpoint_bytes}), r.parameters / 1e9, human(p.save_s),
