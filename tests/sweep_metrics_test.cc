@@ -28,7 +28,7 @@ TEST(Sweep, BadStragglerAndGoodputValuesStopTheStudy) {
       {"  run.jitter: [1%, 200%]\n", "field 'run.jitter': expected a share from 0 to 100%"},
       {"  run.restart: [5]\n", "field 'run.restart': '5' has no unit"},
       {"  run.goodput: [maybe]\n", "expected on or off, found 'maybe'"},
-      {"  run.failure_scale: [0]\n", "field 'run.failure_scale': expected a number above 0"},
+      {"  run.failure_scale: [-1]\n", "field 'run.failure_scale': expected a number >= 0"},
       {"  run.spares: [0, 1]\n", "run.spares applies with run.goodput: on, which this study never sets"},
       {"  run.jitter: [1%, 2%]\n", "run.jitter applies with run.stragglers above 0"},
   };
