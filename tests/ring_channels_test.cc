@@ -217,6 +217,28 @@ TEST(NcclRingChannels, MessageCostIsPaidOncePerMessageAndStep) {
   }
 }
 
+// LL's messages leave from host memory and pay no message cost; LL128's,
+// from GPU memory, do (collective/protocol.h pays_message_cost). Measured:
+// a 64 KiB ring all-gather (LL) on 4 x 8 H100 takes 59.5 us (NCCL 2.24.3,
+// ZiyanIshani/vpbenchmarking results/nccl/nccl_multinode/
+// nccl_allgather_20260224_225706.txt); 31 LL messages at 7 us each on a
+// channel's connection gave 236 us. The rest of the gap is the ring step
+// latency (8 us a network step, fitted on LL128 at 2 nodes; open).
+TEST(NcclRingChannels, LlMessagesPayNoMessageCost) {
+  const std::string run = "-t topologies/h100-ib400-4node.yaml --op allgather --algo ring --nccl 2.24.3 -b 64K -e 64K ";
+  const std::string off = " --set link_classes.infiniband.qp_msg_cost=0us";
+  for (const char* backend : {"simgrid", "analytical"}) {
+    const std::string b = std::string("--backend ") + backend;
+    const double ll = testing::collective_time_us(run + "--proto LL " + b);
+    EXPECT_DOUBLE_EQ(ll, testing::collective_time_us(run + "--proto LL " + b + off)) << backend;
+    EXPECT_GT(testing::collective_time_us(run + "--proto LL128 " + b),
+              testing::collective_time_us(run + "--proto LL128 " + b + off) + 50)
+        << backend;
+    EXPECT_LT(ll / 59.51, 1.6) << backend;  // was 4.0
+    EXPECT_GT(ll / 59.51, 1.0) << backend;
+  }
+}
+
 TEST(NcclRingChannels, VerboseRunsNameThem) {
   const std::string file = ::testing::TempDir() + "ring_channels_verbose.yaml";
   std::ofstream(file) << "name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 400Gb/s}\n";

@@ -154,6 +154,20 @@ double ring_step_messages(Protocol protocol, double wire_bytes, double window_by
 // 2 x 8 x 20 GB/s.
 double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, double window_bytes, double channel_Bps,
                                      double msg_cost_s);
+// Whether a ring channel's network messages under `protocol` pay the
+// message cost above: Simple's and LL128's, which the sending NIC reads
+// from GPU memory (GPUDirect RDMA), do; LL's, which NCCL keeps in host
+// memory on the sending side (src/transport/net.cc, sendProxyConnect: every
+// protocol's buffer but LL's on the GPU when GDR is on), and the bare
+// network's (kNone), do not. The split is an ASSUMPTION read from one
+// measured curve: a ring all-gather on 4 x 8 H100 under NCCL 2.24.3 takes
+// 50-75 us from 512 B to 512 KiB (LL; 31 ring steps), where a 7 us cost
+// per message gives 236 us (tests/validation/public-ramps.yaml
+// h100-4node-allgather-small); the 10-node H100 curves' LL128 rows at
+// 32-128 MiB need the cost (28-82% fast without it).
+inline bool pays_message_cost(Protocol protocol) {
+  return protocol == Protocol::kSimple || protocol == Protocol::kLL128;
+}
 // NCCL_BUFFSIZE's default (src/init.cc DEFAULT_BUFFSIZE), bytes.
 inline constexpr double kNcclDefaultBuffsize = 4194304.0;
 // The slots a connection's buffer is cut into (src/include/device.h NCCL_STEPS).

@@ -105,7 +105,8 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // Queue pair rate (qp_bw) and message cost (qp_msg_cost): one queue
       // pair of an NCCL ring channel's network connection moves at most
       // 23.5 GB/s of wire bytes, and each message it carries (a 1 MiB
-      // Simple slice under NCCL's 4 MiB buffer, one LL128 slot) costs it
+      // Simple slice under NCCL's 4 MiB buffer, one LL128 slot; not LL's,
+      // sent from host memory: collective/protocol.h pays_message_cost) costs it
       // 7 us beyond its bytes (collective/protocol.h
       // ring_channel_message_rate_Bps). FITTED together to one cluster, 10
       // nodes of 8 H100s with 8 x 400G InfiniBand under NCCL 2.29.2 and

@@ -302,8 +302,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // point-to-point message's, or a ring channel's (its wire rate, so
       // its payload's under the protocol: protocol.h ring_channel_net_GBps).
       double net_cap = s.point_to_point ? s.p2p_net_cap_Bps : s.ring_net_cap_Bps * costs.payload_fraction;
-      // Less where each network message costs its ring channel's queue pairs time (protocol.h).
-      if (!s.point_to_point && s.ring_channel_msg_cost_s > 0 && protocol != collective::Protocol::kNone) {
+      // Less where each network message costs its ring channel's queue pairs
+      // time (protocol.h): Simple's and LL128's, sent from GPU memory; LL's
+      // leave from host memory and do not pay it.
+      if (!s.point_to_point && s.ring_channel_msg_cost_s > 0 && collective::pays_message_cost(protocol)) {
         const double rate = collective::ring_channel_message_rate_Bps(
             protocol, s.ring_channel_step_bytes / costs.payload_fraction, costs.window_bytes, s.ring_channel_Bps,
             s.ring_channel_msg_cost_s);
