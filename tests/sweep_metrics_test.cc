@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sweep_support.h"
@@ -86,55 +87,33 @@ axes:
 
 // A point whose cluster has parts the catalog does not price (3.2 Tb/s NICs
 // and their cables) gets no energy or cost, and says what is missing; was
-// priced with them as 0 W and $0, so cheaper than the 400G point.
+// priced with them as 0 W and $0, so cheaper than the 400G point. The same
+// in a collective study, whose power and capex columns stay empty (was:
+// empty and no reason).
 TEST(Sweep, UnpricedPartsLeaveTheCostEmptyAndNamed) {
-  const auto study = write_study("unpriced.yaml", R"(run:
-  topology: topologies/h100-ib400-128node.yaml
-  workload: tests/data/workloads/small-4node.yaml
-  backend: analytical
-  what_if: off
-  set: ["cluster.nodes=4"]
-axes:
-  topology.cluster.nic: [400Gb/s, 3200Gb/s]
-)");
-  const auto dir = fresh_dir("unpriced");
-  const auto r = run_collsim("sweep " + study + " --out " + dir + " --jobs 1");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::istringstream lines(read_file(dir + "/results.jsonl"));
-  std::vector<std::string> rows;
-  for (std::string line; std::getline(lines, line);) rows.push_back(line);
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_NE(rows[0].find("\"unpriced\":\"\""), std::string::npos) << rows[0];
-  EXPECT_EQ(rows[0].find("\"usd_per_mtok\":null"), std::string::npos) << rows[0];
-  EXPECT_NE(rows[1].find("\"unpriced\":\"64 cable (fibre), 32 nic, 9 switch\""), std::string::npos) << rows[1];
-  EXPECT_NE(rows[1].find("\"usd_per_mtok\":null"), std::string::npos) << rows[1];
-}
-
-// The same in a collective study: its power and capex columns stay empty
-// for the 3.2T point, whose NICs and cables the catalog does not price, and
-// the point names them (was: empty columns and no reason).
-TEST(Sweep, CollectiveStudiesNameUnpricedParts) {
-  const auto study = write_study("unpriced-collective.yaml", R"(collective:
-  topology: topologies/h100-ib400-128node.yaml
-  op: allreduce
-  bytes: 1M
-  backend: analytical
-  set: ["cluster.nodes=4"]
-axes:
-  topology.cluster.nic: [400Gb/s, 3200Gb/s]
-)");
-  const auto dir = fresh_dir("unpriced-collective");
-  const auto r = run_collsim("sweep " + study + " --out " + dir + " --jobs 1");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::istringstream lines(read_file(dir + "/results.jsonl"));
-  std::vector<std::string> rows;
-  for (std::string line; std::getline(lines, line);) rows.push_back(line);
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_NE(rows[0].find("\"unpriced\":\"\""), std::string::npos) << rows[0];
-  EXPECT_EQ(rows[0].find("\"capex_usd\":null"), std::string::npos) << rows[0];
-  EXPECT_NE(rows[1].find("\"unpriced\":\"64 cable (fibre), 32 nic, 9 switch\""), std::string::npos) << rows[1];
-  EXPECT_NE(rows[1].find("\"capex_usd\":null"), std::string::npos) << rows[1];
-  EXPECT_NE(rows[1].find("\"it_power_kw\":null"), std::string::npos) << rows[1];
+  const std::pair<const char*, const char*> studies[] = {
+      {"run:\n  topology: topologies/h100-ib400-128node.yaml\n  workload: tests/data/workloads/small-4node.yaml\n"
+       "  backend: analytical\n  what_if: off\n",
+       "\"usd_per_mtok\":null"},
+      {"collective:\n  topology: topologies/h100-ib400-128node.yaml\n  op: allreduce\n  bytes: 1M\n"
+       "  backend: analytical\n",
+       "\"capex_usd\":null"}};
+  for (const auto& [base, empty] : studies) {
+    const auto study = write_study("unpriced.yaml", std::string(base) +
+                                                        "  set: [\"cluster.nodes=4\"]\naxes:\n"
+                                                        "  topology.cluster.nic: [400Gb/s, 3200Gb/s]\n");
+    const auto dir = fresh_dir("unpriced");
+    const auto r = run_collsim("sweep " + study + " --out " + dir + " --jobs 1");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::istringstream lines(read_file(dir + "/results.jsonl"));
+    std::vector<std::string> rows;
+    for (std::string line; std::getline(lines, line);) rows.push_back(line);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_NE(rows[0].find("\"unpriced\":\"\""), std::string::npos) << rows[0];
+    EXPECT_EQ(rows[0].find(empty), std::string::npos) << rows[0];
+    EXPECT_NE(rows[1].find("\"unpriced\":\"64 cable (fibre), 32 nic, 9 switch\""), std::string::npos) << rows[1];
+    EXPECT_NE(rows[1].find(empty), std::string::npos) << rows[1];
+  }
 }
 
 // A layout study: each point's switches, cables and metres are what `topo`
