@@ -118,12 +118,14 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
                                    : ring_reducescatter(ranks, bytes));
     if (op == Op::kAllGather)
       return rail_aligned(channels ? ring_allgather_channels(ranks, bytes, orders) : ring_allgather(ranks, bytes));
+    ChainOptions chain;
+    chain.protocol = params.protocol;
     if (op == Op::kBroadcast)
-      return rail_aligned(channels ? chain_broadcast_channels(ranks, bytes, params.root, orders)
-                                   : chain_broadcast(ranks, bytes, params.root));
+      return rail_aligned(channels ? chain_broadcast_channels(ranks, bytes, params.root, orders, chain)
+                                   : chain_broadcast(ranks, bytes, params.root, chain));
     if (op == Op::kReduce)
-      return rail_aligned(channels ? chain_reduce_channels(ranks, bytes, params.root, orders)
-                                   : chain_reduce(ranks, bytes, params.root));
+      return rail_aligned(channels ? chain_reduce_channels(ranks, bytes, params.root, orders, chain)
+                                   : chain_reduce(ranks, bytes, params.root, chain));
   }
   if (algo == "rhd" && op == Op::kAllReduce) return rhd_allreduce(ranks, bytes);
   if (algo == "tree" && op == Op::kAllReduce) {
@@ -219,7 +221,9 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
 
 }  // namespace
 
-bool transfers_depend_on_protocol(const std::string& algo) { return algo == "tree"; }
+bool transfers_depend_on_protocol(Op op, const std::string& algo) {
+  return algo == "tree" || (algo == "ring" && (op == Op::kBroadcast || op == Op::kReduce));
+}
 
 Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, double bytes, const AlgoParams& params) {
   if (params.root < 0 || params.root >= ranks) {

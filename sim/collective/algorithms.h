@@ -28,11 +28,12 @@ struct AlgorithmInfo {
 };
 const std::vector<AlgorithmInfo>& algorithm_table();
 
-// Whether `algo`'s transfers depend on the protocol it is built for: the
-// tree pipelines in NCCL's chunk of each protocol (tree.h
-// TreeOptions::protocol); every other algorithm moves the same transfers
+// Whether `algo`'s transfers for `op` depend on the protocol it is built
+// for: the tree and the ring's broadcast and reduce chains pipeline in
+// NCCL's unit of each protocol (tree.h TreeOptions::protocol, chain.h
+// ChainOptions::protocol); every other algorithm moves the same transfers
 // whatever the protocol, so one build serves all its protocol candidates.
-bool transfers_depend_on_protocol(const std::string& algo);
+bool transfers_depend_on_protocol(Op op, const std::string& algo);
 
 // Algorithm names for `op`, in order of preference (first = default).
 std::vector<std::string> algorithms_for(Op op);

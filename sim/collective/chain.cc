@@ -18,7 +18,10 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
   const double hops_total = std::max<double>(1, static_cast<double>(hops.size()) * hops.front().size());
   const int fit = options.pipelined ? options.max_slices
                                     : static_cast<int>(std::clamp(options.max_transfers / hops_total, 1.0, 1e9));
-  const ChunkPieces pieces = chunk_pieces(channel_bytes, options.min_slice_bytes, std::min(options.max_slices, fit));
+  const double unit = options.protocol == Protocol::kLL      ? options.ll_line_bytes
+                      : options.protocol == Protocol::kLL128 ? options.ll128_pass_bytes
+                                                             : options.min_slice_bytes;
+  const ChunkPieces pieces = chunk_pieces(channel_bytes, unit, std::min(options.max_slices, fit));
   const int slices = pieces.count;
   Schedule s = empty_schedule(op, "ring", ranks, bytes, channels * slices);
   s.root = root;

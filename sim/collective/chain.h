@@ -9,6 +9,7 @@
 
 #include <vector>
 
+#include "sim/collective/protocol.h"
 #include "sim/collective/schedule.h"
 
 namespace collsim::collective {
@@ -23,6 +24,20 @@ struct ChainOptions {
   // (channels x slices x hops, about 100 bytes each to hold); slices per
   // channel shrink to fit, so 72 channels over 9,216 ranks stay within memory.
   double max_transfers = 4e6;
+  // The protocol the chain is built for. Simple forwards whole slices (its
+  // step, above); LL and LL128 forward as their lines' flags arrive, so a
+  // hop adds its latency and one unit, not a whole slice, and the chain's
+  // throughput limit (LL's llMaxBw, plan.cc) sets the pace. LL: a warp's 32
+  // lines of 8 data bytes, 256 B (src/device/prims_ll.h, as tree.h's
+  // ll_line_bytes). LL128: one pass of its 20 warps (640 threads,
+  // NCCL_LL128_MAX_NTHREADS) of 1,920 B each (src/device/prims_ll128.h),
+  // 38,400 B. APPROXIMATION: across the network NCCL's proxy sends a whole
+  // step once written (as for the tree). Whole slices made a 1 MiB LL
+  // broadcast on 4 H100 nodes take 1,678 us, 12x the all-gather of the
+  // same bytes (134 us), growing with the chain's length.
+  Protocol protocol = Protocol::kNone;
+  double ll_line_bytes = 256;
+  double ll128_pass_bytes = 20 * 1920.0;
   // One slice's transfers repeated (Schedule::repeats), which backends cost
   // without holding slices x transfers; max_transfers then does not apply.
   // false: every slice written out (what expand() gives, when the slice

@@ -281,7 +281,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       bool any = false;
       int body = -1;  // this algorithm's first candidate: the others share its transfers
       for (auto proto : protos) {
-        if (body >= 0 && !collective::transfers_depend_on_protocol(algo)) {
+        if (body >= 0 && !collective::transfers_depend_on_protocol(c.op, algo)) {
           // A candidate per protocol shares the first one's transfers
           // (Schedule::transfers_of).
           auto& first = out.schedules[static_cast<std::size_t>(body)];
