@@ -105,6 +105,22 @@ TEST(ClusterTemplate, Nvl72RackPartitionsIntoSmallerNvlinkDomains) {
   EXPECT_DOUBLE_EQ(halves.gpu_network_Bps, 100e9);  // 800 Gb/s behind a PCIe Gen6 hop of 121 GB/s
 }
 
+// An 800G NIC sits behind PCIe Gen6 (hardware.yaml nics.connectx8), but a
+// GPU's own link stays at its generation: an H100 on Gen5 x16 (63 GB/s per
+// direction, hardware.yaml pcie_x16_per_direction) holds what it sends
+// through the network to 63 GB/s, not the NIC's 100; Blackwell's reaches
+// Gen6. Was: the H100's link built at Gen6 (121 GB/s).
+TEST(ClusterTemplate, GpuPcieStaysAtItsGeneration) {
+  const auto h100 = summary_of("name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 800Gb/s}\n");
+  EXPECT_DOUBLE_EQ(h100.gpu_network_Bps, 63e9);
+  const auto h100_400 = summary_of("name: t\ncluster: {node: hgx-h100, nodes: 2}\n");
+  EXPECT_DOUBLE_EQ(h100_400.gpu_network_Bps, 50e9);
+  const auto b200 = summary_of("name: t\ncluster: {node: hgx-b200, nodes: 2, nic: 800Gb/s}\n");
+  EXPECT_DOUBLE_EQ(b200.gpu_network_Bps, 100e9);
+  const auto a100 = summary_of("name: t\ncluster: {node: dgx-a100, nodes: 2, nic: 400Gb/s}\n");
+  EXPECT_DOUBLE_EQ(a100.gpu_network_Bps, 31e9);  // Gen4
+}
+
 std::set<std::tuple<std::string, std::string, double, double>> edges_of(const Topology& t) {
   std::set<std::tuple<std::string, std::string, double, double>> out;
   for (auto [e, end] = boost::edges(t.graph); e != end; ++e) {

@@ -15,7 +15,8 @@ struct Gen {
   const Params& p;
   const NodeBlock& b;
   Generated& out;
-  double pcie_Bps = 0;  // GPU and NIC PCIe links
+  double pcie_Bps = 0;      // NIC (and PCIe switch to CPU) links
+  double gpu_pcie_Bps = 0;  // GPU links: at most the GPU's own generation
   int compute_racks = 0, compute_rows = 0, domains_per_node = 0;
 
   // "n3" or, with several NVLink domains per node, "n3d1".
@@ -111,7 +112,7 @@ void add_domain(const Gen& g, int n, int d) {
     out.links.push_back(GenLink{.from = {tag + "gpu"},
                                 .to = {tag + "nic"},
                                 .zip = true,
-                                .rate_Bps = g.pcie_Bps,
+                                .rate_Bps = g.gpu_pcie_Bps,
                                 .latency_s = 500 * kNs,
                                 .link_class = "pcie"});
     return;
@@ -122,10 +123,10 @@ void add_domain(const Gen& g, int n, int d) {
   out.devices.push_back({tag + "pciesw", "pcie_switch", p.pcie_switches, rack, u, 0, "", "pcie-switch"});
   out.devices.push_back({tag + "cpu", "cpu", p.cpus, rack, u, 0, "", b.cpu_part});
   const int per = p.domain_gpus / p.pcie_switches;
-  auto pcie = [&](GenSelector from, GenSelector to) {
+  auto pcie = [&](GenSelector from, GenSelector to, double rate_Bps) {
     out.links.push_back(GenLink{.from = std::move(from),
                                 .to = std::move(to),
-                                .rate_Bps = g.pcie_Bps,
+                                .rate_Bps = rate_Bps,
                                 .latency_s = 250 * kNs,
                                 .link_class = "pcie"});
   };
@@ -133,8 +134,9 @@ void add_domain(const Gen& g, int n, int d) {
     std::vector<int> members;
     for (int k = 0; k < per; ++k) members.push_back(sw * per + k);
     const GenSelector to{tag + "pciesw", {sw}};
-    for (const char* kind : {"gpu", "nic"}) pcie({tag + kind, members}, to);
-    pcie(to, {tag + "cpu", {sw / (p.pcie_switches / p.cpus)}});
+    pcie({tag + "gpu", members}, to, g.gpu_pcie_Bps);
+    pcie({tag + "nic", members}, to, g.pcie_Bps);
+    pcie(to, {tag + "cpu", {sw / (p.pcie_switches / p.cpus)}}, g.pcie_Bps);
   }
 }
 
@@ -333,8 +335,11 @@ Status generate(const MapReader& c, Generated& out) {
   NodeBlock block = *p.block;  // with the node's GPUs (cluster.node_gpus)
   block.gpus = p.node_gpus;
   Gen g{c, p, block, out};
-  // PCIe Gen6 for NICs above 400 Gb/s (hardware.yaml: CX-8 800G is Gen6; gen6 x16 121 GB/s).
+  // PCIe Gen6 for NICs above 400 Gb/s (hardware.yaml: CX-8 800G is Gen6;
+  // gen6 x16 121 GB/s), and for the GPUs too where theirs reaches Gen6
+  // (NodeBlock::gpu_pcie_gen6): an H100 stays on Gen5 behind an 800G NIC.
   g.pcie_Bps = p.nic_Bps > 50e9 ? 121e9 : g.b.pcie_Bps;
+  g.gpu_pcie_Bps = g.b.gpu_pcie_gen6 ? g.pcie_Bps : std::min(g.pcie_Bps, g.b.pcie_Bps);
   g.compute_racks = (p.nodes + p.nodes_per_rack - 1) / p.nodes_per_rack;
   g.compute_rows = (g.compute_racks + p.racks_per_row - 1) / p.racks_per_row;
   g.domains_per_node = g.b.gpus / p.domain_gpus;

@@ -13,10 +13,10 @@ namespace collsim::config::cluster {
 const std::vector<NodeBlock>& blocks() {
   static const std::vector<NodeBlock> b{
       {"hgx-h100", 8, 4, {5, 4, 4, 5}, 25e9, "nvlink4", 63e9, 4, 0, "h100", "hgx-h100-host", "hgx-nvswitch"},
-      {"hgx-b200", 8, 2, {9, 9}, 50e9, "nvlink5", 63e9, 4, 0, "b200", "hgx-b200-host", "hgx-nvswitch"},
+      {"hgx-b200", 8, 2, {9, 9}, 50e9, "nvlink5", 63e9, 4, 0, "b200", "hgx-b200-host", "hgx-nvswitch", "", false, true},
       {"dgx-a100", 8, 6, {2, 2, 2, 2, 2, 2}, 25e9, "nvlink3", 31e9, 4, 0, "a100", "dgx-a100-host", "hgx-nvswitch"},
       {"gb200-nvl72", 72, 18, std::vector<int>(18, 1), 50e9, "nvlink5", 63e9, 1, 2, "gb200", "grace", "nvl72-nvswitch",
-       "gb200-nvl72-rack", true},
+       "gb200-nvl72-rack", true, true},
   };
   return b;
 }

@@ -39,6 +39,12 @@ struct NodeBlock {
   const char* nvswitch_part = "";
   const char* rack_part = "";
   bool liquid = false;
+  // Whether the GPUs' own PCIe x16 link reaches Gen6 (121 GB/s per
+  // direction): Blackwell's does (two 256 GB/s PCIe Gen6 host links,
+  // glennklockwood.com/garden/processors/B200, from NVIDIA's Blackwell
+  // material); Hopper's stops at Gen5 (63 GB/s) and Ampere's at Gen4
+  // (31 GB/s), whatever the NIC behind them.
+  bool gpu_pcie_gen6 = false;
 };
 
 // The building blocks a template can stack (numbers: cluster_template.h).

@@ -30,6 +30,7 @@
 //   gb200-nvl72: 72 GPUs per rack, 18 NVSwitch chips, one NVLink5 link of 50 GB/s
 //     from each GPU to each chip; 36 Grace CPUs, each on NVLink-C2C (450 GB/s
 //     per direction) to 2 GPUs; NIC behind PCIe Gen5 x16, Gen6 above 400 Gb/s
+//     (the GPUs' own links too on Blackwell; Hopper and Ampere GPUs keep theirs)
 //     (hardware.yaml nics.connectx8: 800G on PCIe Gen6)
 // Everything else (switch latency, rack layout, cable medium) is a named,
 // documented default above, overridable in the file or with --set.
