@@ -85,6 +85,15 @@ TEST(Cli, UsageErrorsExitWith2) {
   r = run_collsim("collective --topology topologies/hgx-h100.yaml --op allreduse");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown --op 'allreduse'"), std::string::npos) << r.err;
+  // nccl-tests' binary names read as the ops they run.
+  const std::string json = " -b 1M -e 1M --backend analytical --json -";
+  for (const char* name : {"all_reduce_perf", "all_reduce", "reduce_scatter_perf_mpi", "sendrecv_perf"}) {
+    r = run_collsim(std::string("collective --topology topologies/hgx-h100.yaml --op ") + name + json);
+    EXPECT_EQ(r.exit_code, 0) << name << " " << r.err;
+  }
+  EXPECT_NE(run_collsim("collective --topology topologies/hgx-h100.yaml --op all_reduce_perf" + json)
+                .out.find("\"op\":\"allreduce\""),
+            std::string::npos);
   r = run_collsim("collective --topology topologies/hgx-h100.yaml -b 8G -e 1M");
   EXPECT_EQ(r.exit_code, 2);
   r = run_collsim("collective --topology no/such/file.yaml");

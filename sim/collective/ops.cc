@@ -1,5 +1,7 @@
 #include "sim/collective/ops.h"
 
+#include <string>
+
 namespace collsim::collective {
 
 const std::vector<Op>& all_ops() {
@@ -29,8 +31,17 @@ std::string_view op_name(Op op) {
 }
 
 std::optional<Op> parse_op(std::string_view name) {
+  for (std::string_view suffix : {"_perf_mpi", "_perf"}) {
+    if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix) {
+      name.remove_suffix(suffix.size());
+      break;
+    }
+  }
+  std::string plain;
+  for (char c : name)
+    if (c != '_') plain += c;
   for (Op op : all_ops())
-    if (op_name(op) == name) return op;
+    if (op_name(op) == plain) return op;
   return std::nullopt;
 }
 

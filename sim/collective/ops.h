@@ -11,7 +11,10 @@ namespace collsim::collective {
 
 enum class Op { kAllReduce, kAllGather, kReduceScatter, kAllToAll, kBroadcast, kReduce, kSendRecv };
 
-std::optional<Op> parse_op(std::string_view name);  // nccl-tests binary names: "allreduce", ...
+// An op by name: "allreduce", ..., or as nccl-tests names its binary
+// ("all_reduce_perf", "all_reduce_perf_mpi", "all_reduce": the suffix and
+// underscores dropped). Nothing for other names.
+std::optional<Op> parse_op(std::string_view name);
 std::string_view op_name(Op op);
 const std::vector<Op>& all_ops();
 
