@@ -52,10 +52,12 @@ std::string goodput_text(const GoodputReport& r) {
   double unexpected = 0;
   for (double x : g.interruptions) unexpected += x;
   if (std::isfinite(g.mtbi_s)) {
-    out += fmt::format("failures      one unexpected interruption every {} (MTBI); {:.1f} per run, {:.1f} planned\n",
-                       human(g.mtbi_s), unexpected, g.planned);
+    out += fmt::format(
+        "failures      one unexpected interruption every {} (MTBI); per run {:.1f} unexpected + {:.1f} planned\n",
+        human(g.mtbi_s), unexpected, g.planned);
   } else {  // --failure-scale 0
-    out += fmt::format("failures      none (failure rates scaled to 0); {:.1f} planned\n", g.planned);
+    out += fmt::format("failures      none (failure rates scaled to 0); per run 0 unexpected + {:.1f} planned\n",
+                       g.planned);
   }
   const std::string interval_why =
       r.interval_source == "given" ? fmt::format("given; Daly's optimum {}", human(g.daly_s))
