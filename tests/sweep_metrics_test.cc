@@ -81,6 +81,10 @@ axes:
     EXPECT_GE(field(row, "step_p90_s"), field(row, "step_time_s")) << row;
     EXPECT_GT(field(row, "ettr"), 0) << row;
     EXPECT_LE(field(row, "ettr"), 1) << row;
+    // A trained token's cost: every hour of the run is paid, lost ones too.
+    EXPECT_NEAR(field(row, "usd_per_effective_mtok"), field(row, "usd_per_mtok") / field(row, "ettr"),
+                1e-3 * field(row, "usd_per_effective_mtok"))
+        << row;
   }
   EXPECT_LT(field(rows[0], "ettr"), field(rows[1], "ettr"));
 }

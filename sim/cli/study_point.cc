@@ -243,6 +243,13 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
       report::set_label(t, row, "bottleneck", fmt::format("{}: {}", top.resource, top.what_if));
     }
     if (auto s = add_straggler_and_goodput_metrics(b, *run, t, row); !s) return error(s.error().to_string());
+    // ASSUMPTION (named usd_per_effective_mtok): energy and capital accrue
+    // over the whole wall-clock time, the time lost to failures included,
+    // so a trained token costs usd_per_mtok / ETTR.
+    const double usd = report::metric_of(t, row, "usd_per_mtok");
+    const double ettr = report::metric_of(t, row, "ettr");
+    if (std::isfinite(usd) && std::isfinite(ettr) && ettr > 0)
+      report::set_metric(t, row, "usd_per_effective_mtok", usd / ettr);
     row.ok = true;
     return row;
   }

@@ -254,7 +254,8 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
   if (kind == "run") {
     // step_p50_s to effective_tokens_per_s only with run.stragglers and
     // run.goodput (empty otherwise); it_power_kw to usd_per_mtok from the
-    // catalog's prices (docs/power-and-cost.md); the last three only with
+    // catalog's prices (docs/power-and-cost.md), usd_per_effective_mtok
+    // with run.goodput too (usd_per_mtok / ettr); the last three only with
     // run.neighbours (step_time_s is then the job's time with them).
     t.metric_names = {"step_time_s",
                       "tokens_per_s",
@@ -274,6 +275,7 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
                       "kwh_per_step",
                       "usd_per_step",
                       "usd_per_mtok",
+                      "usd_per_effective_mtok",
                       "switches",
                       "cables",
                       "cable_m",
@@ -296,6 +298,10 @@ StudyTable study_table_for(const std::string& name, const std::string& kind, std
 
 void set_metric(const StudyTable& t, StudyRow& row, std::string_view name, double value) {
   row.metrics[position_of(t.metric_names, name)] = value;
+}
+
+double metric_of(const StudyTable& t, const StudyRow& row, std::string_view name) {
+  return row.metrics[position_of(t.metric_names, name)];
 }
 
 void set_label(const StudyTable& t, StudyRow& row, std::string_view name, std::string value) {

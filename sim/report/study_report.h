@@ -40,6 +40,8 @@ struct StudyTable {
 // REQUIRES: `name` is one of t.metric_names (t.label_names).
 void set_metric(const StudyTable& t, StudyRow& row, std::string_view name, double value);
 void set_label(const StudyTable& t, StudyRow& row, std::string_view name, std::string value);
+// The metric `name` of `row` (NaN: not set). REQUIRES: as set_metric.
+double metric_of(const StudyTable& t, const StudyRow& row, std::string_view name);
 
 // The metrics and labels of each study kind, and its primary metric.
 StudyTable study_table_for(const std::string& name, const std::string& kind, std::vector<std::string> axis_paths);
