@@ -213,4 +213,17 @@ TEST(NcclRelease, WorkloadNamesItsRelease) {
   EXPECT_NE(bad.error().message.find("expected an NCCL release"), std::string::npos) << bad.error().message;
 }
 
+// NCCL has Blackwell kernels from 2.25.1 (its makefiles/common.mk adds
+// sm_100 then): an older release on a Blackwell cluster is modelled, with a
+// warning saying how; Hopper and 2.25.1 on Blackwell get none.
+TEST(NcclRelease, WarnsOfAReleaseBeforeBlackwellKernels) {
+  const std::string run = "collective -b 1M -e 1M --backend analytical ";
+  const auto old = collsim::testing::run_collsim(run + "-t topologies/gb200-nvl72.yaml --nccl 2.18");
+  EXPECT_EQ(old.exit_code, 0) << old.err;
+  EXPECT_NE(old.err.find("warning: --nccl 2.18.0: NCCL has Blackwell kernels from 2.25.1"), std::string::npos)
+      << old.err;
+  for (const char* quiet : {"-t topologies/gb200-nvl72.yaml --nccl 2.25.1", "-t topologies/hgx-h100.yaml --nccl 2.18"})
+    EXPECT_EQ(collsim::testing::run_collsim(run + quiet).err.find("warning"), std::string::npos) << quiet;
+}
+
 }  // namespace

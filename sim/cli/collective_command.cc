@@ -19,10 +19,12 @@
 #include "sim/cli/exit_owned.h"
 #include "sim/cli/output.h"
 #include "sim/collective/algorithms.h"
+#include "sim/collective/nccl_tables.h"
 #include "sim/collective/ops.h"
 #include "sim/collective/protocol.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/validation_file.h"
+#include "sim/core/log.h"
 #include "sim/engine/backend.h"
 #include "sim/engine/tuner.h"
 #include "sim/report/collective_table.h"
@@ -362,6 +364,15 @@ int collective_command(const std::vector<std::string>& argv) {
   auto nccl = collective::parse_nccl_release(args.get("nccl"));
   if (!nccl) return stop(fmt::format("--nccl: {}", nccl.error().message));
   request.nccl = *nccl;
+  // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/
+  // common.mk); an older release runs there only through its Hopper PTX,
+  // and collsim then reads Hopper's search tables (collective/nccl_tables.h).
+  if (*nccl < collective::NcclRelease{2, 25, 1} && network.num_gpus() > 0 &&
+      collective::nccl_arch(network.gpu_model(0)) == collective::NcclArch::kBlackwell)
+    log::warn(
+        "--nccl {}: NCCL has Blackwell kernels from 2.25.1; an older release runs there only through its "
+        "Hopper PTX, and collsim reads Hopper's search tables for it",
+        collective::to_string(*nccl));
   // Progress on a terminal only; pipes and files get just the table.
   std::function<void(std::size_t, std::size_t)> progress;
   if (::isatty(STDERR_FILENO) != 0) {
