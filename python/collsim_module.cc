@@ -47,6 +47,7 @@ py::list run_collective(const std::string& topology, const std::string& op, cons
     d["count"] = row.count;
     d["type"] = row.datatype;
     d["redop"] = row.redop;
+    d["root"] = row.root;
     d["ranks"] = row.ranks;
     d["time_us"] = row.time_us;
     d["algbw_GBps"] = row.algbw_GBps;

@@ -77,6 +77,7 @@ struct CollectiveRow {
   };
   std::vector<Busy> busiest;
   bool busiest_skipped = false;  // not read: the schedule is above those limits
+  int root = -1;                 // broadcast and reduce: the root rank; -1 otherwise (nccl-tests' column)
 };
 
 std::vector<CollectiveRow> run_collective(const CollectiveRequest& request);

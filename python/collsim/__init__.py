@@ -30,7 +30,7 @@ def run_collective(topology, op="allreduce", sizes=(32 << 20,), algo="auto", pro
     """One collective over `sizes`, as `collsim collective` runs it.
 
     Returns one dict per size: op, algo, proto, bytes, count, type, redop,
-    ranks, time_us, algbw_GBps, busbw_GBps, aggregated, not_simulated, and
+    root (-1 but for broadcast and reduce), ranks, time_us, algbw_GBps, busbw_GBps, aggregated, not_simulated, and
     busiest: what binds, a list of {resource, where, share} (the table's
     `# busiest`), and busiest_skipped: True where the schedule was too large
     to read (an all-to-all over about 300 GPUs).

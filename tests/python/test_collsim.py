@@ -35,6 +35,9 @@ def test_ring_allreduce_on_8_h100_reaches_the_published_busbw():
     assert len(rows) == 1
     r = rows[0]
     assert (r["op"], r["algo"], r["proto"], r["ranks"], r["type"]) == ("allreduce", "ring", "Simple", 8, "float")
+    assert r["root"] == -1  # nccl-tests' column: a root only for broadcast and reduce
+    assert collsim.run_collective(path("topologies/hgx-h100.yaml"), op="broadcast", root=3,
+                                  backend="analytical")[0]["root"] == 3
     assert r["count"] == (8 << 30) // 4
     assert r["busbw_GBps"] == pytest.approx(370, rel=0.02)
     # nccl-tests' definitions: algbw = size / time, busbw = algbw x 2(p-1)/p.
