@@ -183,14 +183,27 @@ std::string format_options_help(const std::vector<OptionSpec>& specs,
   return out;
 }
 
-Expected<double> positive_number_option(const ParsedArgs& args, const std::string& name) {
+namespace {
+
+Expected<double> finite_number_option(const ParsedArgs& args, const std::string& name, bool zero_allowed) {
   const std::string text = args.get(name);
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || *end != '\0' || !(v > 0) || !std::isfinite(v)) {
-    return make_error(fmt::format("--{} must be a finite number > 0, found '{}'", name, text));
+  if (end == text.c_str() || *end != '\0' || !(zero_allowed ? v >= 0 : v > 0) || !std::isfinite(v)) {
+    return make_error(
+        fmt::format("--{} must be a finite number {} 0, found '{}'", name, zero_allowed ? ">=" : ">", text));
   }
   return v;
+}
+
+}  // namespace
+
+Expected<double> positive_number_option(const ParsedArgs& args, const std::string& name) {
+  return finite_number_option(args, name, false);
+}
+
+Expected<double> nonnegative_number_option(const ParsedArgs& args, const std::string& name) {
+  return finite_number_option(args, name, true);
 }
 
 Expected<long> whole_number_option(const ParsedArgs& args, const std::string& name, long lo, long hi) {

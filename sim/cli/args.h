@@ -65,5 +65,7 @@ std::vector<std::string> topology_sets(const ParsedArgs& args);
 
 // The option's value as a finite number > 0; error "--NAME must be a finite number > 0, found '...'".
 Expected<double> positive_number_option(const ParsedArgs& args, const std::string& name);
+// The same where 0 is allowed (">= 0" in the error).
+Expected<double> nonnegative_number_option(const ParsedArgs& args, const std::string& name);
 
 }  // namespace collsim::cli

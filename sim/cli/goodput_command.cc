@@ -117,13 +117,10 @@ int goodput_command(const std::vector<std::string>& argv) {
                               args.get("spares")));
     in.spares = static_cast<int>(*spares);
   }
-  // 0 is a failure-free baseline: no interruptions, one checkpoint a run.
-  const std::string scale_text = args.get("failure-scale");
-  char* scale_end = nullptr;
-  const double scale = std::strtod(scale_text.c_str(), &scale_end);
-  if (scale_end == scale_text.c_str() || *scale_end != '\0' || !(scale >= 0) || !std::isfinite(scale))
-    return stop(fmt::format("--failure-scale must be a finite number >= 0, found '{}'", scale_text));
-  in.failure_scale = scale;
+  // 0 is a failure-free baseline: no interruptions, no checkpoint needed.
+  auto scale = nonnegative_number_option(args, "failure-scale");
+  if (!scale) return stop(scale.error());
+  in.failure_scale = *scale;
   in.blast_radius = args.get("blast-radius");
   if (in.blast_radius != "auto" && in.blast_radius != "host" && in.blast_radius != "domain")
     return stop(fmt::format("--blast-radius must be auto, host or domain, found '{}'", in.blast_radius));

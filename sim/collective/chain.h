@@ -36,8 +36,8 @@ struct ChainOptions {
   // broadcast on 4 H100 nodes take 1,678 us, 12x the all-gather of the
   // same bytes (134 us), growing with the chain's length.
   Protocol protocol = Protocol::kNone;
-  double ll_line_bytes = 256;
-  double ll128_pass_bytes = 20 * 1920.0;
+  double ll_line_bytes = kLlWarpDataBytes;
+  double ll128_pass_bytes = 20 * kLl128GrainBytes;
   // One slice's transfers repeated (Schedule::repeats), which backends cost
   // without holding slices x transfers; max_transfers then does not apply.
   // false: every slice written out (what expand() gives, when the slice

@@ -168,6 +168,12 @@ double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, doubl
 inline bool pays_message_cost(Protocol protocol) {
   return protocol == Protocol::kSimple || protocol == Protocol::kLL128;
 }
+// LL and LL128 forward data as their lines' flags arrive, in these units
+// (tree.h and chain.h pipeline in them): a warp's 32 LL lines of 8 data
+// bytes (src/device/prims_ll.h), and one LL128 warp's 2 KiB of lines, 1,920
+// B of data (ncclProtoGrainSize, src/include/device.h; prims_ll128.h).
+inline constexpr double kLlWarpDataBytes = 256;
+inline constexpr double kLl128GrainBytes = 1920;
 // NCCL_BUFFSIZE's default (src/init.cc DEFAULT_BUFFSIZE), bytes.
 inline constexpr double kNcclDefaultBuffsize = 4194304.0;
 // The slots a connection's buffer is cut into (src/include/device.h NCCL_STEPS).

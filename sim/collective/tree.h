@@ -84,9 +84,9 @@ struct TreeOptions {
   // whole chunks made collsim 55-86% slow at 1-256 MiB
   // (docs/validation-cloud.md).
   Protocol protocol = Protocol::kNone;
-  double ll_line_bytes = 256;
+  double ll_line_bytes = kLlWarpDataBytes;
   double ll128_chunk_bytes = 576000;
-  double ll128_grain_bytes = 1920;
+  double ll128_grain_bytes = kLl128GrainBytes;
   int ll128_pass_warps = 14;
   int nccl_tree_channels = 32;
   int max_slices = 1024;
