@@ -1,8 +1,10 @@
 #include "sim/config/cluster_params.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 #include "sim/config/link_classes.h"
@@ -33,6 +35,29 @@ constexpr long long kMaxPerRackOrRow = 1 << 16;
 Expected<int> positive_int(const MapReader& m, std::string_view key, int fallback, long long max) {
   if (!m.has(key)) return fallback;
   return m.integer_in(key, 1, max, "a whole number");
+}
+
+// Every port speed Ethernet and InfiniBand sell (25, 50, 100, 200, 400, 800
+// Gb/s) is a whole number of 25 Gb/s (IEEE 802.3by's 25GBASE lane, the
+// smallest in use), so a NIC splits into planes whose ports are such a
+// multiple: a 400G NIC into 1, 2, 4, 8 or 16, not 3 (133.3G ports no switch
+// or cable is made for, which the bill of materials would price as the next
+// faster part).
+constexpr double kPortSpeedQuantumBps = 25e9 / 8;
+
+Status check_plane_ports(const MapReader& f, double nic_Bps, int planes) {
+  auto whole_quanta = [&](int n) {
+    const double q = nic_Bps / n / kPortSpeedQuantumBps;
+    return q >= 1 - 1e-9 && std::abs(q - std::round(q)) < 1e-6;
+  };
+  if (planes == 1 || whole_quanta(planes)) return Ok{};
+  std::vector<std::string> fits;
+  for (int n = 1; n <= kMaxPlanes; ++n)
+    if (whole_quanta(n)) fits.push_back(std::to_string(n));
+  return f.error_at("planes", fmt::format("{} planes split a {:g} Gb/s NIC into {:.4g} Gb/s ports; a port is a whole "
+                                          "number of 25 Gb/s lanes, so expected {}",
+                                          planes, nic_Bps * 8 / 1e9, nic_Bps * 8 / 1e9 / planes,
+                                          fits.empty() ? std::string("1") : fmt::format("{}", fmt::join(fits, ", "))));
 }
 
 }  // namespace
@@ -113,6 +138,7 @@ Expected<Params> read_params(const MapReader& c) {
       if (!v) return v.error();
       *out = *v;
     }
+    if (auto s = check_plane_ports(f, p.nic_Bps, p.planes); !s) return s.error();
     if ((p.leaf_radix % (p.oversubscription + 1)) != 0) {
       return f.error_at("leaf_radix", fmt::format("{} ports do not split {}:1 into down- and up-ports", p.leaf_radix,
                                                   p.oversubscription));
