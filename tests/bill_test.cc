@@ -199,6 +199,33 @@ TEST(Bill, Gb200Nvl72RackAgainstNvidiasFigure) {
   EXPECT_TRUE(bom->unpriced.empty());
 }
 
+// Switch ports bought and used: every cable takes one port at each switch
+// end (conservation). 100 NVL72 racks, one 800G NIC per GPU, 1:1 on
+// 144-port switches: 100 leaves (72 down, 72 up) and 72 spines, one lane
+// from each leaf (the spine count divides the leaves' 72 up-ports): 7,200
+// NIC cables and 7,200 leaf-spine cables take 7,200 + 2 x 7,200 ports of
+// 172 x 144, and the 72 spines each use 100.
+TEST(Bill, SwitchPortsUsedAreTheCablesEndsOnSwitches) {
+  auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/gb200-nvl72-128rack.yaml",
+                                         {"cluster.nodes=100"});
+  ASSERT_TRUE(spec.ok()) << spec.error().to_string();
+  auto bom = bill_of_materials(*spec);
+  ASSERT_TRUE(bom.ok()) << bom.error().to_string();
+  const BomLine* switches = nullptr;
+  for (const auto& l : bom->lines)
+    if (l.kind == config::PartKind::kSwitch) switches = &l;
+  ASSERT_NE(switches, nullptr);
+  EXPECT_EQ(switches->count, 172);
+  EXPECT_EQ(switches->ports, 172 * 144);
+  EXPECT_EQ(switches->ports_used, 7200 + 2 * 7200);
+  EXPECT_EQ(switches->with_spare_ports, 72);
+  EXPECT_EQ(switches->fewest_used, 100);
+  EXPECT_NE(report::format_bill(*bom).find("ports 21600 of 24768 used (87%); 72 switches with spare ports, the "
+                                           "emptiest using 100 of 144"),
+            std::string::npos)
+      << report::format_bill(*bom);
+}
+
 TEST(Bill, StepEnergyIsThePowerIntegratedOverTheSimulatedStep) {
   // A pipelined step on 4 HGX H100 nodes: each GPU draws P while one of its
   // compute operations runs and its idle power otherwise; the rest of the

@@ -305,13 +305,15 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // Less where each network message costs its ring channel's queue pairs
       // time (protocol.h): Simple's and LL128's, sent from GPU memory; LL's
       // leave from host memory and do not pay it.
+      RingSlots slots{s.ring_channel_step_bytes, s.ring_channels_per_transfer};
       if (!s.point_to_point && s.ring_channel_msg_cost_s > 0 && collective::pays_message_cost(protocol)) {
         const double rate = collective::ring_channel_message_rate_Bps(
             protocol, s.ring_channel_step_bytes / costs.payload_fraction, costs.window_bytes, s.ring_channel_Bps,
             s.ring_channel_msg_cost_s);
-        net_cap *= rate / s.ring_channel_Bps;
+        slots.msg_rate_factor = rate / s.ring_channel_Bps;
+        slots.msg_cost_s = s.ring_channel_msg_cost_s;
+        net_cap *= slots.msg_rate_factor;
       }
-      const RingSlots slots{s.ring_channel_step_bytes, s.ring_channels_per_transfer};
       const TransferTiming timing =
           transfer_timing(f, costs, protocol, net_cap, s.ring_channels_per_transfer > 0 ? &slots : nullptr);
       planned.buffer_bound |= timing.buffer_bound;

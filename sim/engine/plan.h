@@ -224,6 +224,11 @@ struct TransferTiming {
 };
 struct RingSlots {
   double step_bytes = 0, channels = 0;  // collective::Schedule::ring_channel_step_bytes, ring_channels_per_transfer
+  // The cost each network message (a slice) costs its channel, seconds, and
+  // the share of the channels' rate left after it
+  // (collective::ring_channel_message_rate_Bps over the channel's rate; 1 =
+  // none), which `net_cap_Bps` already carries.
+  double msg_cost_s = 0, msg_rate_factor = 1;
 };
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
                                collective::Protocol protocol, double net_cap_Bps = 0, const RingSlots* slots = nullptr);
@@ -244,8 +249,10 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
 // into it only once that post has reached it, so a slot is held for the
 // data's network step, the slice's arrival and drain at one channel's
 // rate r, and the post's way back (ASSUMPTION: arrival and drain each at
-// r, the channel's share of the route, after any cost per message):
-//   cycle = data latency + credit latency + 2 x slice / r,
+// r, the channel's share of the route, each paying the channel's cost per
+// network message, `msg_cost_s`: collective/protocol.h
+// ring_channel_message_rate_Bps; a slice is one message):
+//   cycle = data latency + credit latency + 2 x (slice / r + msg_cost),
 //   one channel <= 2 chunks / cycle,
 // and the transfer moves at most `channels` x that (r = `rate_Bps` over
 // `channels`, at most the rate itself). `data_latency_s` is the transfer's
@@ -262,8 +269,12 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
 // made the 16- and 32-node EFA all-gather curves 20% slow
 // (docs/validation-efa.md). Returns 0 (no cap) when the bytes, channels,
 // window or rate are not positive.
+// (Until 2026-12-06 r was the rate after the message cost, so the cycle
+// paid it scaled by slice / step: twice as much at a step of 36 KiB as at
+// 32 or 64 KiB under the 4 MiB buffer, and a 4-node H100 all-gather took
+// 713 us at 18 MiB, 544 us at 16 and at 32 MiB.)
 double simple_ring_slot_rate_Bps(double step_bytes, double channels, double window_bytes, double data_latency_s,
-                                 double credit_latency_s, double rate_Bps);
+                                 double credit_latency_s, double rate_Bps, double msg_cost_s = 0);
 
 // A route's rate under a transfer's cap (PlannedTransfer::max_rate_Bps; 0 = none).
 inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {

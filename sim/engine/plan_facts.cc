@@ -123,7 +123,7 @@ RouteFacts join(const RouteFacts& a, const RouteFacts& b) {
 }
 
 double simple_ring_slot_rate_Bps(double step_bytes, double channels, double window_bytes, double data_latency_s,
-                                 double credit_latency_s, double rate_Bps) {
+                                 double credit_latency_s, double rate_Bps, double msg_cost_s) {
   if (!(step_bytes > 0) || !(channels > 0) || !(window_bytes > 0) || !(rate_Bps > 0)) return 0;
   // A chunk's bytes, and its first (larger) slice: half of them, at least
   // window / 128 (a slice's floor, prims_simple.h), at most all of them.
@@ -131,7 +131,7 @@ double simple_ring_slot_rate_Bps(double step_bytes, double channels, double wind
   const double slice = std::min(chunk, std::max(chunk / 2, window_bytes / 128));
   // A transfer standing for less than one channel moves at most the route.
   const double channel_Bps = rate_Bps / std::max(1.0, channels);
-  const double cycle = data_latency_s + credit_latency_s + 2 * slice / channel_Bps;
+  const double cycle = data_latency_s + credit_latency_s + 2 * (slice / channel_Bps + std::max(0.0, msg_cost_s));
   return channels * 2 * chunk / cycle;
 }
 
@@ -152,8 +152,14 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
   const double open_rate =
       net_cap_Bps > 0 ? std::min(route.rate_Bps, net_cap_Bps / costs.payload_fraction) : route.rate_Bps;
   if (net && slots && protocol == collective::Protocol::kSimple) {
+    // The slices move at the channels' rate before their message cost,
+    // which the cycle pays per slice.
+    const double slice_rate =
+        net_cap_Bps > 0 && slots->msg_rate_factor > 0
+            ? std::min(route.rate_Bps, net_cap_Bps / slots->msg_rate_factor / costs.payload_fraction)
+            : open_rate;
     max_rate = simple_ring_slot_rate_Bps(slots->step_bytes, slots->channels, costs.window_bytes, latency,
-                                         route.latency_s + route.step_s, open_rate);
+                                         route.latency_s + route.step_s, slice_rate, slots->msg_cost_s);
   } else if (net) {
     max_rate = window_rate_Bps(costs.window_bytes, route.latency_s, costs.step_latency_s + fabric_step_s);
   }

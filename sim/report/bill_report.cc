@@ -43,6 +43,14 @@ std::string format_bill(const topology::BillOfMaterials& bom) {
     if (l.kind == config::PartKind::kCable) what = fmt::format("{} cables, {:.0f} m", l.count, l.metres);
     if (l.copper_cables > 0) what += fmt::format(" ({} copper cables)", l.copper_cables);
     out += fmt::format("  {:<20} {:<28} {:>10} {:>10}\n", l.part, what, power(l.watts), dollars(l.usd));
+    if (l.ports > 0) {
+      out += fmt::format("    ports {} of {} used ({:.0f}%)", l.ports_used, l.ports, 100.0 * l.ports_used / l.ports);
+      if (l.with_spare_ports > 0) {
+        out += fmt::format("; {} switch{} with spare ports, the emptiest using {} of {}", l.with_spare_ports,
+                           l.with_spare_ports == 1 ? "" : "es", l.fewest_used, l.ports / l.count);
+      }
+      out += "\n";
+    }
   }
   if (!bom.unpriced.empty()) {
     std::string list;
@@ -85,6 +93,10 @@ void write_bill_json(JsonWriter& w, const topology::BillOfMaterials& bom) {
     w.key("count").value(static_cast<double>(l.count)).key("metres").value(l.metres);
     w.key("watts").value(l.watts).key("usd").value(l.usd);
     w.key("copper_cables").value(static_cast<double>(l.copper_cables)).key("source").value(l.source);
+    if (l.ports > 0) {
+      w.key("ports").value(static_cast<double>(l.ports)).key("ports_used").value(static_cast<double>(l.ports_used));
+      w.key("with_spare_ports").value(static_cast<double>(l.with_spare_ports));
+    }
     w.end_object();
   }
   w.end_array();

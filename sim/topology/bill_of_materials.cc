@@ -113,6 +113,15 @@ Expected<BillOfMaterials> bill_of_materials(const config::TopologySpec& spec) {
     l.watts += p->watts;
     l.usd += p->usd;
     add_power(d.rack, p->watts);
+    if (d.kind == DeviceKind::kSwitch && p->ports > 0) {
+      const long long used = need[i].lanes;
+      l.ports += p->ports;
+      l.ports_used += used;
+      if (used < p->ports) {
+        l.fewest_used = l.with_spare_ports == 0 ? used : std::min(l.fewest_used, used);
+        ++l.with_spare_ports;
+      }
+    }
     if (d.kind == DeviceKind::kGpu) {
       ++bom.gpus;
       bom.gpu_watts += p->watts;

@@ -31,6 +31,11 @@ struct BomLine {
   double watts = 0;             // all of them (cables: both ends)
   double usd = 0;               // all of them
   long long copper_cables = 0;  // rack-level parts: the cables they hold
+  // Switches: the ports bought (the part's port count each), those their
+  // links' lanes take, the switches that leave some unused, and the fewest
+  // ports one of them uses (a spine tier sized to divide the leaves'
+  // up-ports can leave a third of its ports empty: priced all the same).
+  long long ports = 0, ports_used = 0, with_spare_ports = 0, fewest_used = 0;
   std::string source;
 };
 
