@@ -236,6 +236,8 @@ Expected<Schedule> build_schedule(Op op, const std::string& algo, int ranks, dou
     return make_error(fmt::format("{} runs only the Simple protocol, not {}", chosen, protocol_name(params.protocol)));
   }
   s->protocol = params.protocol;
+  if (chosen == "tree" && params.nccl_system.ranks > 1)
+    s->nccl_tree_graph_channels = nccl_graphs(params.nccl_system, params.nccl).tree.channels;
   return s;
 }
 

@@ -119,11 +119,11 @@ NcclTreeChannelCaps nccl_tree_channel_caps(std::string_view gpu_model, int nodes
 }
 
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
-                             NcclRelease release, std::optional<NcclHost> host) {
+                             NcclRelease release, std::optional<NcclHost> host, int graph_channels) {
   if (protocol == Protocol::kNone || gpus_per_domain < 1 || nodes < 1) return 0;
   const NcclTreeChannelCaps caps = nccl_tree_channel_caps(gpu_model, nodes, release);
   if (caps.simple == 0) return 0;
-  const double channels = nccl_tree_channels(gpus_per_domain);
+  const double channels = std::max(graph_channels, static_cast<int>(nccl_tree_channels(gpus_per_domain)));
   double bus = channels * caps.simple;
   if (protocol == Protocol::kLL128) bus = std::min(bus, channels * caps.ll128);
   if (protocol == Protocol::kLL) {

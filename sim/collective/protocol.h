@@ -195,14 +195,24 @@ inline constexpr int kNcclSteps = 8;
 // NCCL 2.29.7 stop at 191-193 GB/s on 4 and 8 nodes (8 x 24.0), GB200
 // partitions of 4 and 8 GPUs on three racks under NCCL 2.27.3 reach their
 // NICs' 234 and 486 GB/s (tests/validation/gb200-partitions.yaml).
-// ASSUMPTION: NCCL's tree graph has min(GPUs per NVLink domain, 32)
-// channels (one per NIC of an 8-NIC node: its search does not duplicate
-// channels below 50 GB/s each on Hopper and later, src/graph/search.cc),
-// each run once on each of the two trees (src/graph/connect.cc). Returns the cap
+// The channels, each run once on each of the two trees
+// (src/graph/connect.cc), are the more of NCCL's tree graph's,
+// `graph_channels` (nccl_tuner.h nccl_graphs, as NCCL's model counts them;
+// 0: unknown), and the ASSUMPTION min(GPUs per NVLink domain, 32). On
+// 8-GPU nodes with 8 NICs of 400G both are 8 (NCCL's search does not
+// duplicate channels below 50 GB/s each on Hopper and later,
+// src/graph/search.cc); with 800G NICs the graph's run at 96 GB/s and are
+// duplicated to 16, so the tree's limit doubles with the NIC as NCCL's
+// model has it (it did not: 4 GiB on 16 B200 nodes took 46 ms at 400G and
+// at 800G, where NCCL's model gives 22.5). On an NVL72 rack collsim's
+// search model finds 16 channels and the assumption 32, which the two-rack
+// GB200 curve wants (tests/validation/cloud-curves.yaml: 16 leaves its
+// tree rows 17.3% off on average, 32 13.7%). Returns the cap
 // on the all-reduce's algorithm bandwidth (payload bytes/s of the whole
 // collective), 0 when there is none (a GPU model collsim does not place).
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,
-                             NcclRelease release = kDefaultNcclRelease, std::optional<NcclHost> host = std::nullopt);
+                             NcclRelease release = kDefaultNcclRelease, std::optional<NcclHost> host = std::nullopt,
+                             int graph_channels = 0);
 
 // What one of a tree's channels moves along its chain inside an NVLink
 // domain while `busy` (in (0, 1]; collective::Schedule::pipeline_busy) of

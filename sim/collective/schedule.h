@@ -147,6 +147,11 @@ struct Schedule {
   // and all-gather across nodes: what Simple's slots need
   // (engine/plan.h simple_ring_slot_rate_Bps); 0 = not such a ring.
   double ring_channels_per_transfer = 0;
+  // The channels of NCCL's tree graph (nccl_tuner.h nccl_graphs, before
+  // its duplication over the two trees) for a tree, when NCCL's view of the
+  // nodes is known: what its throughput limit is counted over (protocol.h
+  // tree_protocol_cap_Bps); 0 = unknown.
+  int nccl_tree_graph_channels = 0;
   // A ring broadcast's or reduce's chains (chain.h), one per channel: the
   // count LL's throughput limit is shared over (engine/plan.cc); 0 = not a chain.
   int chain_channels = 0;

@@ -223,10 +223,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       for (const auto& [d, n] : per_domain) widest = std::max(widest, n);
       const int domains = static_cast<int>(per_domain.size());
       cap_network_only = s.algo == "nvlstree";
-      const double cap =
-          cap_network_only
-              ? collective::nvls_tree_protocol_cap_Bps(model, domains, widest, s.ranks, options.nccl)
-              : collective::tree_protocol_cap_Bps(protocol, model, domains, widest, options.nccl, host_cpu);
+      const double cap = cap_network_only
+                             ? collective::nvls_tree_protocol_cap_Bps(model, domains, widest, s.ranks, options.nccl)
+                             : collective::tree_protocol_cap_Bps(protocol, model, domains, widest, options.nccl,
+                                                                 host_cpu, s.nccl_tree_graph_channels);
       // Per channel (tree.h: two per GPU of the widest domain; nvls.h: each
       // GPU's portion on two trees); fewer heads, fewer NICs: fewer channels.
       const int channels = 2 * widest;
