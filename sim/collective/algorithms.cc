@@ -94,20 +94,25 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
       if (s.pxn_between_domains && params.pxn && !params.rank_on_network.empty())
         s.exit_relay = ring_exit_relays(params.domain_of_rank);
       // Every step of a ring all-reduce, reduce-scatter or all-gather moves
-      // each rank's S / ranks, split over the channels. Broadcast and reduce
-      // (chains of other chunk steps) keep their rates: not measured.
+      // each rank's S / ranks, split over the channels. A broadcast's or
+      // reduce's chain moves each channel's S / channels through every hop,
+      // in messages of one slot (protocol.h ring_step_messages), which pay
+      // the same cost (2026-12-06: its 4-node H100 plateaus, 286 GB/s
+      // measured, held out, are 16 channels x 23.5 GB/s x 22.3 / (22.3 + 7)
+      // us per 512 KiB message; without it 349).
       const bool stepped = op == Op::kAllReduce || op == Op::kReduceScatter || op == Op::kAllGather;
       if (all_channels > 0 && stepped) {
         s.ring_channel_step_bytes = bytes / std::max(1, ranks) / all_channels;
         s.ring_channels_per_transfer = all_channels / static_cast<double>(std::max<std::size_t>(1, orders.size()));
+      } else if (all_channels > 0) {
+        s.ring_channel_step_bytes = bytes / all_channels;
+        s.ring_slots_per_message = 1;
       }
       if (nccl_channels > 0) {
         s.ring_net_cap_Bps =
             params.ring_channel_net_Bps * nccl_channels / static_cast<double>(std::max<std::size_t>(1, orders.size()));
-        if (stepped) {
-          s.ring_channel_Bps = params.ring_channel_net_Bps;
-          s.ring_channel_msg_cost_s = params.ring_channel_msg_cost_s;
-        }
+        s.ring_channel_Bps = params.ring_channel_net_Bps;
+        s.ring_channel_msg_cost_s = params.ring_channel_msg_cost_s;
       }
       return s;
     };

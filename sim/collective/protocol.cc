@@ -59,10 +59,10 @@ double ring_channel_net_GBps(double setting, double qp_rate_GBps, int qps) {
   return setting >= 0 ? setting : qp_rate_GBps * std::max(1, qps);
 }
 
-double ring_step_messages(Protocol protocol, double wire_bytes, double window_bytes) {
+double ring_step_messages(Protocol protocol, double wire_bytes, double window_bytes, int slots_per_message) {
   const double slot = window_bytes / 8;  // NCCL_STEPS
   if (!(wire_bytes > 0) || !(slot > 0)) return 1;
-  if (protocol != Protocol::kSimple) return std::max(1.0, std::ceil(wire_bytes / slot));
+  if (protocol != Protocol::kSimple || slots_per_message == 1) return std::max(1.0, std::ceil(wire_bytes / slot));
   const double chunk = 4 * slot;  // 2 slices of 2 slots
   const double full = std::floor(wire_bytes / chunk);
   const double rest = wire_bytes - full * chunk;
@@ -73,9 +73,9 @@ double ring_step_messages(Protocol protocol, double wire_bytes, double window_by
 }
 
 double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, double window_bytes, double channel_Bps,
-                                     double msg_cost_s) {
+                                     double msg_cost_s, int slots_per_message) {
   if (!(msg_cost_s > 0) || !(channel_Bps > 0) || !(wire_bytes > 0) || !(window_bytes > 0)) return channel_Bps;
-  const double messages = ring_step_messages(protocol, wire_bytes, window_bytes);
+  const double messages = ring_step_messages(protocol, wire_bytes, window_bytes, slots_per_message);
   return channel_Bps * wire_bytes / (wire_bytes + messages * msg_cost_s * channel_Bps);
 }
 

@@ -131,8 +131,11 @@ double ring_channel_net_GBps(double setting, double qp_rate_GBps, int qps);
 // REDUCESCATTER_CHUNKSTEPS 4 and SLICESTEPS 2 in src/include/collectives.h;
 // the proxy sends a slice at once, src/transport/net.cc); LL and LL128 send
 // one slot per message. So the default 4 MiB buffer sends 1 MiB messages.
+// Broadcast and reduce move a chunk of one slot in one slice
+// (BROADCAST_/REDUCE_CHUNKSTEPS and SLICESTEPS 1): `slots_per_message` 1
+// (512 KiB messages under Simple's 4 MiB), where the ring steps' is 2.
 // REQUIRES: window_bytes > 0.
-double ring_step_messages(Protocol protocol, double wire_bytes, double window_bytes);
+double ring_step_messages(Protocol protocol, double wire_bytes, double window_bytes, int slots_per_message = 2);
 
 // What one NCCL ring channel's network connection moves when every message
 // costs it `msg_cost_s` beyond its bytes: `channel_Bps` (the channel's rate,
@@ -153,7 +156,7 @@ double ring_step_messages(Protocol protocol, double wire_bytes, double window_by
 // GB/s measured, 2 x 105 KB messages a step) and holds their plateau near
 // 2 x 8 x 20 GB/s.
 double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, double window_bytes, double channel_Bps,
-                                     double msg_cost_s);
+                                     double msg_cost_s, int slots_per_message = 2);
 // Whether a ring channel's network messages under `protocol` pay the
 // message cost above: Simple's and LL128's, which the sending NIC reads
 // from GPU memory (GPUDirect RDMA), do; LL's, which NCCL keeps in host

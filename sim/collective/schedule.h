@@ -141,6 +141,11 @@ struct Schedule {
   double ring_channel_step_bytes = 0;
   double ring_channel_Bps = 0;
   double ring_channel_msg_cost_s = 0;
+  // The slots of NCCL's buffer one such message takes under Simple
+  // (protocol.h ring_step_messages): 2 for a ring step, 1 for a broadcast's
+  // or reduce's chain, whose step (ring_channel_step_bytes) is then all a
+  // channel carries.
+  int ring_slots_per_message = 2;
   // The NCCL ring channels one transfer of a ring across nodes stands for
   // (nccl_ring_channels over the schedule's channels), with
   // ring_channel_step_bytes set for every ring all-reduce, reduce-scatter

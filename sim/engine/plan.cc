@@ -309,7 +309,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       if (!s.point_to_point && s.ring_channel_msg_cost_s > 0 && collective::pays_message_cost(protocol)) {
         const double rate = collective::ring_channel_message_rate_Bps(
             protocol, s.ring_channel_step_bytes / costs.payload_fraction, costs.window_bytes, s.ring_channel_Bps,
-            s.ring_channel_msg_cost_s);
+            s.ring_channel_msg_cost_s, s.ring_slots_per_message);
         slots.msg_rate_factor = rate / s.ring_channel_Bps;
         slots.msg_cost_s = s.ring_channel_msg_cost_s;
         net_cap *= slots.msg_rate_factor;
