@@ -128,6 +128,20 @@ TEST(BadInput, PlanesThatSplitANicIntoNoStandardPortAreRefused) {
   EXPECT_EQ(two.exit_code, 0) << two.err;
 }
 
+// A template's fabric cable that no catalog cable makes names where the
+// cable was chosen: the file's `cable:` value or the --set flag (was: the
+// template's `node:` line, 3:3, for both).
+TEST(BadInput, AFabricCableThatReachesNoRackNamesItsValue) {
+  const std::string file = ::testing::TempDir() + "collsim_dac_fabric.yaml";
+  std::ofstream(file) << "name: t\ncluster:\n  node: hgx-b200\n  nodes: 64\n"
+                         "  fabric: {kind: rail-optimized, leaf_radix: 64, cable: dac}\n";
+  expect_one_clear_line({"topo -t " + file, file + ":5:57: field 'cluster.fabric.cable': no dac cable"});
+  expect_one_clear_line({"topo -t topologies/h100-ib400-128node.yaml --set cluster.fabric.cable=dac",
+                         "--set cluster.fabric.cable=dac: field 'cluster.fabric.cable': no dac cable"});
+  expect_one_clear_line({"topo -t topologies/h100-ib400-128node.yaml --set cluster.fabric.cable=dacc",
+                         "--set cluster.fabric.cable=dacc: field 'cluster.fabric.cable': unknown medium 'dacc'"});
+}
+
 TEST(BadInput, AKeyGivenTwiceNamesBothPlaces) {
   // Was: yaml-cpp looked keys up by their first occurrence, so the second
   // value was silently ignored (exit 0).

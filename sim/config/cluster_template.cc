@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -158,15 +159,21 @@ Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, To
     total_links += l.zip ? from : from * to;
   }
   spec.links.reserve(total_links);
+  // A fabric cable's errors (no cable reaches, an unknown medium) point at
+  // `fabric.cable`: its value, or the fabric map (or the cluster) without one.
+  std::optional<MapReader> fabric;
+  if (c.has("fabric")) fabric.emplace(c.child("fabric"), file, c.field("fabric"));
+  const SourceMark cable_at = fabric ? fabric->mark_of("cable") : at;
   for (const auto& l : gen.links) {
     LinkSpec link;
-    link.declared_at = at;
+    link.declared_at = l.medium.empty() ? at : cable_at;
     link.lanes = std::max(1, l.lanes);
     link.rate_Bps = l.rate_Bps * link.lanes;
     link.fixed_latency_s = l.latency_s;
     if (!l.medium.empty()) {
       if (!spec.media.count(l.medium) && l.medium != kAutoMedium) {
-        return c.error_at("fabric", fmt::format("unknown medium '{}'", l.medium));
+        return fabric ? fabric->error_at("cable", fmt::format("unknown medium '{}'", l.medium))
+                      : c.error_at("fabric", fmt::format("unknown medium '{}'", l.medium));
       }
       link.medium = l.medium;
     }
