@@ -7,6 +7,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "test_support.h"
 
@@ -160,6 +161,38 @@ TEST(Cli, NcclTestsShortFlagsAndDatatypes) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n +1048576 +524288 +half +sum +-1 )"))) << r.out;
   EXPECT_NE(r.out.find("4194304"), std::string::npos) << r.out;
+}
+
+// nccl-tests' `all`: -d all runs its 12 types, -o all its 5 reductions
+// (sum, prod, max, min, avg) for an op that reduces, -r all every root of a
+// rooted op, each over the whole size sweep in nccl-tests' order (type,
+// then reduction, then root, then size); an op without one keeps one.
+TEST(Cli, AllTypesReductionsAndRootsInNcclTestsOrder) {
+  auto rows = [](const std::string& out) {
+    std::vector<std::string> r;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty() && line[0] == ' ') r.push_back(line);
+    return r;
+  };
+  const auto all = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 2M -d all -o all --backend analytical");
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const auto a = rows(all.out);
+  ASSERT_EQ(a.size(), 12u * 5 * 2);
+  EXPECT_TRUE(std::regex_search(a[0], std::regex(R"(^ +1048576 +1048576 +int8 +sum +-1 )"))) << a[0];
+  EXPECT_TRUE(std::regex_search(a[1], std::regex(R"(^ +2097152 +2097152 +int8 +sum )"))) << a[1];
+  EXPECT_TRUE(std::regex_search(a[2], std::regex(R"(^ +1048576 +1048576 +int8 +prod )"))) << a[2];
+  EXPECT_TRUE(std::regex_search(a[10], std::regex(R"(^ +1048576 +1048576 +uint8 +sum )"))) << a[10];
+  EXPECT_TRUE(std::regex_search(a.back(), std::regex(R"(^ +2097152 +2097152 +f8e5m2 +avg )"))) << a.back();
+  const auto roots = run_collsim("collective -t topologies/hgx-h100.yaml --op broadcast -b 1M -e 1M -r all -o all");
+  ASSERT_EQ(roots.exit_code, 0) << roots.err;
+  const auto b = rows(roots.out);
+  ASSERT_EQ(b.size(), 8u);
+  for (std::size_t k = 0; k < b.size(); ++k)
+    EXPECT_TRUE(std::regex_search(b[k], std::regex(" float +none +" + std::to_string(k) + " "))) << b[k];
+  const auto gather = run_collsim("collective -t topologies/hgx-h100.yaml --op allgather -b 1M -e 1M -o all -r all");
+  ASSERT_EQ(gather.exit_code, 0) << gather.err;
+  EXPECT_EQ(rows(gather.out).size(), 1u) << gather.out;
 }
 
 TEST(Cli, EveryImplementedOpRunsWithNcclTestsBusbwFactors) {

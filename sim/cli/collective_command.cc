@@ -95,11 +95,12 @@ const std::vector<OptionSpec>& collective_options() {
       {"stepfactor", "f", true, "multiply the size by this between rows", "2"},
       {"datatype", "d", true,
        "element type: float, half, bfloat16, double, int8, uint8, int32, uint32, int64, "
-       "uint64, f8e4m3, f8e5m2",
+       "uint64, f8e4m3, f8e5m2, or all (each in turn, as nccl-tests)",
        "float"},
       {"redop", "o", true,
-       "reduction: sum, prod, min, max, avg (the time depends on it only through NVLS, which NCCL runs for sum of "
-       "float and double, and sum, min or max of half, bfloat16 and 32/64-bit integers)",
+       "reduction: sum, prod, min, max, avg, or all (each in turn, as nccl-tests) (the time depends on it only "
+       "through NVLS, which NCCL runs for sum of float and double, and sum, min or max of half, bfloat16 and "
+       "32/64-bit integers)",
        "sum"},
       {"proto", "", true,
        "NCCL protocol: LL, LL128, Simple, none (links only), or auto: NCCL's choice under --algo auto, else "
@@ -112,7 +113,7 @@ const std::vector<OptionSpec>& collective_options() {
        "domains as hold N), domains:LIST (whole NVLink domains), gpus:LIST "
        "(\"0-63,72-135\", in rank order)",
        "all"},
-      {"root", "r", true, "root rank for broadcast and reduce", "0"},
+      {"root", "r", true, "root rank for broadcast and reduce, or all (each in turn, as nccl-tests)", "0"},
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"auto-max-work", "", true,
@@ -263,14 +264,27 @@ int collective_command(const std::vector<std::string>& argv) {
     }
     if (auto a = engine::candidate_algorithms(*op, choice); !a) return stop("--algo: " + a.error().message);
   }
-  auto type_size = datatype_size(args.get("datatype"));
-  if (!type_size) return stop(type_size.error());
-  const std::string redop = args.get("redop");
-  if (!known_redop(redop)) {
-    return stop(fmt::format("unknown --redop '{}': expected sum, prod, min, max or avg", redop));
+  // nccl-tests' `all` (-d all, -o all): every type, and every reduction
+  // where the op takes one, in nccl-tests' order (its src/common.cu
+  // test_types and test_ops; each test's RunTest loops types, then
+  // reductions, then roots).
+  std::vector<std::string> types{args.get("datatype")}, redops{args.get("redop")};
+  if (types.front() == "all")
+    types = {"int8", "uint8", "int32",  "uint32",   "int64",  "uint64",
+             "half", "float", "double", "bfloat16", "f8e4m3", "f8e5m2"};
+  const bool takes_redop = collective::reduces(*op) || *op == collective::Op::kSendRecv;
+  if (redops.front() == "all")
+    redops =
+        takes_redop ? std::vector<std::string>{"sum", "prod", "max", "min", "avg"} : std::vector<std::string>{"sum"};
+  for (const auto& type : types) {
+    if (auto type_size = datatype_size(type); !type_size) return stop(type_size.error());
+    for (const auto& redop : redops) {
+      if (!known_redop(redop)) {
+        return stop(fmt::format("unknown --redop '{}': expected sum, prod, min, max, avg or all", redop));
+      }
+      if (auto nvls = nvls_may_reduce(*op, args.get("algo"), redop, type, "--algo"); !nvls) return stop(nvls.error());
+    }
   }
-  if (auto nvls = nvls_may_reduce(*op, args.get("algo"), redop, args.get("datatype"), "--algo"); !nvls)
-    return stop(nvls.error());
   auto sizes = size_sweep(args);
   if (!sizes) return stop(sizes.error());
   const auto to_stdout = output_to_stdout(args, {"json", "html", "output_file"}, {args.get("topology")});
@@ -324,15 +338,18 @@ int collective_command(const std::vector<std::string>& argv) {
     ranks = static_cast<int>(n);
   }
 
-  int root = 0;
-  {
+  // -r all: every rank in turn, for the ops that have a root.
+  std::vector<int> roots;
+  if (const std::string text = args.get("root"); text == "all") {
+    const bool rooted = *op == collective::Op::kBroadcast || *op == collective::Op::kReduce;
+    for (int r = 0; r < (rooted ? ranks : 1); ++r) roots.push_back(r);
+  } else {
     char* end = nullptr;
-    const std::string text = args.get("root");
     const long r = std::strtol(text.c_str(), &end, 10);
     if (end == text.c_str() || *end != '\0' || r < 0 || r >= ranks) {
-      return stop(fmt::format("--root must be a rank from 0 to {}, found '{}'", ranks - 1, text));
+      return stop(fmt::format("--root must be a rank from 0 to {} or all, found '{}'", ranks - 1, text));
     }
-    root = static_cast<int>(r);
+    roots.push_back(static_cast<int>(r));
   }
 
   auto backend = engine::make_backend(args.get("backend"));
@@ -343,12 +360,8 @@ int collective_command(const std::vector<std::string>& argv) {
   request.algo = args.get("algo");
   request.proto = args.get("proto");
   request.sizes = *sizes;
-  request.type_size = *type_size;
-  request.type_name = args.get("datatype");
-  request.redop = redop;
   request.ranks = ranks;
   request.gpus = std::move(placed.gpus);
-  request.root = root;
   auto max_work = positive_number_option(args, "auto-max-work");
   if (!max_work) return stop(max_work.error());
   request.auto_max_work = *max_work;
@@ -383,8 +396,20 @@ int collective_command(const std::vector<std::string>& argv) {
       std::fflush(stderr);
     };
   }
-  auto rows = run_collective_sweep(request, network, **backend, progress);
-  if (!rows) return stop(rows.error());
+  Expected<std::vector<report::CollectiveRow>> rows = std::vector<report::CollectiveRow>{};
+  for (const auto& type : types) {
+    for (const auto& redop : redops) {
+      for (int root : roots) {
+        request.type_name = type;
+        request.type_size = *datatype_size(type);
+        request.redop = redop;
+        request.root = root;
+        auto more = run_collective_sweep(request, network, **backend, progress);
+        if (!more) return stop(more.error());
+        rows->insert(rows->end(), std::make_move_iterator(more->begin()), std::make_move_iterator(more->end()));
+      }
+    }
+  }
   const report::CollectiveHeader header{
       topology_name,
       (*backend)->name(),
