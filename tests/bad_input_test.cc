@@ -114,16 +114,18 @@ TEST(BadInput, CountsPastTheirRangeAreRefusedNotCutTo32Bits) {
       {"topo topologies/hgx-h100.yaml --set 'devices[0].count=3000000000'", "field 'devices[0].count'"});
 }
 
-// A NIC splits into planes of whole standard ports (25 Gb/s multiples):
+// A NIC splits into planes whose ports are a speed switches are sold at:
 // 3 planes on a 400G NIC made 133.3G ports, and the bill of materials priced
 // them as the next faster switch ports and cables (exit 0).
 TEST(BadInput, PlanesThatSplitANicIntoNoStandardPortAreRefused) {
   const std::string cluster = "topo topologies/h100-ib400-128node.yaml --set ";
   expect_one_clear_line({cluster + "cluster.fabric.planes=3",
-                         "field 'cluster.fabric.planes': 3 planes split a 400 Gb/s NIC into 133.3 Gb/s ports; a port "
-                         "is a whole number of 25 Gb/s lanes, so expected 1, 2, 4, 8, 16"});
+                         "field 'cluster.fabric.planes': 3 planes split the 400 Gb/s NIC (cluster.nic) into 133.3 "
+                         "Gb/s ports, a speed no switch port is sold at (10, 25, 40, 50, 56, 100, 200, 400, 800, "
+                         "1600 Gb/s); expected 1, 2, 4, 8, 10, 16, 40 planes"});
   expect_one_clear_line(
-      {cluster + "cluster.nic=800Gb/s --set cluster.fabric.planes=64", "800 Gb/s NIC into 12.5 Gb/s ports"});
+      {cluster + "cluster.nic=800Gb/s --set cluster.fabric.planes=64", "800 Gb/s NIC (cluster.nic) into 12.5 Gb/s"});
+  expect_one_clear_line({cluster + "cluster.nic=375Gb/s --set cluster.fabric.planes=3", "into 125 Gb/s ports"});
   const auto two = run_collsim(cluster + "cluster.fabric.planes=2");
   EXPECT_EQ(two.exit_code, 0) << two.err;
 }

@@ -4,10 +4,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 
+#include "sim/config/validation_file.h"
 #include "test_support.h"
 
 namespace collsim {
@@ -126,6 +128,34 @@ TEST(Validate, AMissingTopologyNamesTheCase) {
   const auto v = run_collsim("collective -t topologies/hgx-h100.yaml --validation " + file);
   EXPECT_EQ(v.exit_code, 2);
   EXPECT_NE(v.err.find("--validation: only the HTML report reads the table"), std::string::npos) << v.err;
+}
+
+}  // namespace
+}  // namespace collsim
+
+namespace collsim {
+namespace {
+
+// Every shipped validation table reads, and names a topology file that
+// exists, a source and at least one measurement per case: a table only run
+// by hand (`collsim validate --file`) is checked here for what a typo
+// would break.
+TEST(Validate, EveryShippedTableReads) {
+  const std::string dir = std::string(COLLSIM_SOURCE_DIR) + "/tests/validation/";
+  int tables = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() != ".yaml" || name == "steps.yaml") continue;
+    ++tables;
+    const auto cases = config::load_validation_file(entry.path().string());
+    ASSERT_TRUE(cases.ok()) << name << ": " << cases.error().to_string();
+    EXPECT_FALSE(cases->empty()) << name;
+    for (const auto& c : *cases) {
+      EXPECT_TRUE(std::filesystem::exists(std::string(COLLSIM_SOURCE_DIR) + "/" + c.topology)) << name << " " << c.name;
+      EXPECT_FALSE(c.source.empty()) << name << " " << c.name;
+    }
+  }
+  EXPECT_GE(tables, 10);
 }
 
 }  // namespace

@@ -344,7 +344,7 @@ TEST(ClusterTemplate, DirectSpecEqualsTheExpandedFileReadBack) {
       "layout: {switch_placement: end-of-row}}\n",
       "name: t\nlink_classes: {infiniband: {efficiency: 0.5}}\ncluster: {node: dgx-a100, nodes: 5}\n",
       "name: t\ncluster: {node: hgx-b200, nodes: 3, host: {pcie_switches: 2, cpus: 1}}\n",
-      "name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 375Gb/s, fabric: {planes: 3, latency: 0.1us}}\n",
+      "name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 1200Gb/s, fabric: {planes: 3, latency: 0.1us}}\n",
   };
   for (const char* text : templates) {
     const auto [a, b] = direct_and_read_back(text);
@@ -379,28 +379,29 @@ TEST(ClusterTemplate, DirectSpecEqualsTheExpandedFileReadBack) {
 namespace collsim::config {
 namespace {
 
-// Quantities stay numbers from the template to the spec: a 375 Gb/s NIC over
-// 3 planes has 3 ports of exactly 46.875e9 / 3 B/s, summing to the NIC's
-// 46.875 GB/s (conservation), whether built directly or through `topo
-// --expand`'s YAML read back (which once printed 4 significant digits:
-// 3 x 15.63 GB/s).
+// Quantities stay numbers from the template to the spec: a 1.2 Tb/s NIC over
+// 3 planes has 3 ports of exactly 150e9 / 3 B/s (400G), summing to the NIC's
+// 150 GB/s (conservation), whether built directly or through `topo
+// --expand`'s YAML read back (which once printed 4 significant digits: 3 x
+// 16.67 GB/s for a 400G NIC over 3 planes, a split refused since: a plane's
+// port is a speed switches are sold at).
 TEST(ClusterTemplate, NicRateSplitOverPlanesStaysExact) {
   const auto [direct, read_back] =
-      direct_and_read_back("name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 375Gb/s, fabric: {planes: 3}}\n");
+      direct_and_read_back("name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 1200Gb/s, fabric: {planes: 3}}\n");
   for (const TopologySpec* spec : {&direct, &read_back}) {
     std::vector<double> per_nic(spec->devices.size(), 0.0);
     int ports = 0;
     for (const LinkSpec& l : spec->links) {
       if (spec->devices[static_cast<std::size_t>(l.a)].kind != DeviceKind::kNic || l.link_class != "infiniband")
         continue;
-      EXPECT_DOUBLE_EQ(l.rate_Bps, 46.875e9 / 3);
+      EXPECT_DOUBLE_EQ(l.rate_Bps, 150e9 / 3);
       per_nic[static_cast<std::size_t>(l.a)] += l.rate_Bps;
       ++ports;
     }
     EXPECT_EQ(ports, 3 * 16);
     for (std::size_t d = 0; d < per_nic.size(); ++d) {
       if (spec->devices[d].kind == DeviceKind::kNic) {
-        EXPECT_NEAR(per_nic[d], 46.875e9, 1e-6) << spec->devices[d].name;
+        EXPECT_NEAR(per_nic[d], 150e9, 1e-6) << spec->devices[d].name;
       }
     }
   }

@@ -119,13 +119,13 @@ TEST(FiniteBuffers, SimpleRingSlotsHoldHalfAChunkForARoundTrip) {
   EXPECT_EQ(simple_ring_slot_rate_Bps(8388608, 2, 4194304, 71e-6, 57e-6, 0), 0);
 }
 
-// Each slice in the cycle pays the channel's cost per network message
+// A slice's arrival and its drain each pay the channel's cost per message
 // (collective/protocol.h ring_channel_message_rate_Bps) on top of its bytes
 // at the channel's own rate: cycle = 128 us + 2 x (slice / 22.25 GB/s + 7
 // us). Under the 4 MiB buffer a step of 32 to 64 KiB has 32 KiB slices (the
 // floor), so a channel's step takes the same half cycle at 32, 36 and 64
 // KiB; the cost scaled by slice / step once made 36 KiB slower than 64.
-TEST(FiniteBuffers, SimpleRingSlotsPayTheMessageCostOncePerSlice) {
+TEST(FiniteBuffers, SimpleRingSlotsPayTheMessageCostOnArrivalAndDrain) {
   using detail::simple_ring_slot_rate_Bps;
   const double cycle = 128e-6 + 2 * (32768 / 22.25e9 + 7e-6);
   for (double step : {32768.0, 36864.0, 65536.0}) {

@@ -57,10 +57,13 @@ TEST(NcclRelease, SelectsTheReleasesTreeTable) {
     EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "h100", 4, 8, r), 0.5 * 8 * 36.0e9);
   }
   EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "gb200", 3, 4), 0.5 * 4 * 24.0e9);  // the default: 2.30
-  // Over NCCL's tree graph's channels where they are more: 16 on 8 B200s
-  // with 800G NICs (96 GB/s channels, duplicated: src/graph/search.cc).
+  // Across nodes over NCCL's tree graph's channels where they are more: 16
+  // on 8 B200s with 800G NICs (two 48 GB/s channels a NIC); on one node
+  // min(GPUs, 32) alone.
   EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "b200", 4, 8, r230, std::nullopt, 16), 0.5 * 16 * 24.0e9);
   EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "b200", 4, 8, r230, std::nullopt, 8), 0.5 * 8 * 24.0e9);
+  EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "gb200", 2, 72, r230, std::nullopt, 16), 0.5 * 32 * 42.8e9);
+  EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "b200", 1, 8, r230, std::nullopt, 16), 0.5 * 8 * 70.0e9);
 }
 
 double busbw_of(const std::string& args) {
@@ -74,8 +77,8 @@ double busbw_of(const std::string& args) {
 // End to end: the tree's limit on 16 B200 nodes is its graph's channels x
 // Blackwell's 24.0 GB/s of bus bandwidth (NCCL's model, src/graph/
 // tuning.cc): 8 x 24 = 192 GB/s with 400G NICs (measured 191-193 on 4-32
-// nodes, b200-points.yaml), 16 x 24 = 384 with 800G, whose channels NCCL
-// duplicates; the tree took 185 GB/s at both.
+// nodes, b200-points.yaml), 16 x 24 = 384 with 800G, each NIC carrying two
+// 48 GB/s channels; the tree took 185 GB/s at both.
 TEST(NcclRelease, TheTreesLimitDoublesWithItsGraphsChannels) {
   const std::string base =
       "-t tests/validation/topologies/b200-ib400-16node.yaml --algo tree --proto Simple -b 4G -e 4G --backend "

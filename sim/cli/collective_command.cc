@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -254,10 +255,13 @@ int collective_command(const std::vector<std::string>& argv) {
         fmt::format("unknown --op '{}': expected one of allreduce, allgather, reducescatter, "
                     "alltoall, broadcast, reduce, sendrecv",
                     args.get("op")));
+  // NCCL_ALGO's names read in any case (Ring, NVLSTree), as the protocol's do.
+  std::string algo = args.get("algo");
+  std::transform(algo.begin(), algo.end(), algo.begin(), [](unsigned char c) { return std::tolower(c); });
   // Validate the algorithm and protocol names before loading anything.
   {
     engine::TunerChoice choice;
-    choice.algorithm = args.get("algo");
+    choice.algorithm = algo;
     choice.protocol = args.get("proto");
     if (auto s = engine::check_choice(choice); !s && s.error().field == "protocol") {
       return stop("--proto: " + s.error().message);
@@ -265,24 +269,26 @@ int collective_command(const std::vector<std::string>& argv) {
     if (auto a = engine::candidate_algorithms(*op, choice); !a) return stop("--algo: " + a.error().message);
   }
   // nccl-tests' `all` (-d all, -o all): every type, and every reduction
-  // where the op takes one, in nccl-tests' order (its src/common.cu
-  // test_types and test_ops; each test's RunTest loops types, then
-  // reductions, then roots).
+  // where the op takes one, in nccl-tests' order (collective_sweep.h; each
+  // test's RunTest loops types, then reductions, then roots). fp8 joins
+  // below, once the GPU is known.
+  const bool all_types = args.get("datatype") == "all";
   std::vector<std::string> types{args.get("datatype")}, redops{args.get("redop")};
-  if (types.front() == "all")
-    types = {"int8", "uint8", "int32",  "uint32",   "int64",  "uint64",
-             "half", "float", "double", "bfloat16", "f8e4m3", "f8e5m2"};
-  const bool takes_redop = collective::reduces(*op) || *op == collective::Op::kSendRecv;
+  if (all_types) {
+    types.clear();
+    for (const auto& [name, size] : nccl_tests_datatypes())
+      if (name.rfind("f8", 0) != 0) types.push_back(name);
+  }
   if (redops.front() == "all")
-    redops =
-        takes_redop ? std::vector<std::string>{"sum", "prod", "max", "min", "avg"} : std::vector<std::string>{"sum"};
+    redops = collective::takes_redop(*op) ? nccl_tests_redops() : std::vector<std::string>{"sum"};
   for (const auto& type : types) {
     if (auto type_size = datatype_size(type); !type_size) return stop(type_size.error());
     for (const auto& redop : redops) {
       if (!known_redop(redop)) {
-        return stop(fmt::format("unknown --redop '{}': expected sum, prod, min, max, avg or all", redop));
+        return stop(
+            fmt::format("unknown --redop '{}': expected {} or all", redop, fmt::join(nccl_tests_redops(), ", ")));
       }
-      if (auto nvls = nvls_may_reduce(*op, args.get("algo"), redop, type, "--algo"); !nvls) return stop(nvls.error());
+      if (auto nvls = nvls_may_reduce(*op, algo, redop, type, "--algo"); !nvls) return stop(nvls.error());
     }
   }
   auto sizes = size_sweep(args);
@@ -341,8 +347,7 @@ int collective_command(const std::vector<std::string>& argv) {
   // -r all: every rank in turn, for the ops that have a root.
   std::vector<int> roots;
   if (const std::string text = args.get("root"); text == "all") {
-    const bool rooted = *op == collective::Op::kBroadcast || *op == collective::Op::kReduce;
-    for (int r = 0; r < (rooted ? ranks : 1); ++r) roots.push_back(r);
+    for (int r = 0; r < (collective::rooted(*op) ? ranks : 1); ++r) roots.push_back(r);
   } else {
     char* end = nullptr;
     const long r = std::strtol(text.c_str(), &end, 10);
@@ -352,12 +357,30 @@ int collective_command(const std::vector<std::string>& argv) {
     roots.push_back(static_cast<int>(r));
   }
 
+  // -d all's fp8 types where nccl-tests runs them: NCCL has them from 2.24,
+  // on Hopper and later GPUs (NCCL refuses fp8 below sm_90).
+  auto nccl = collective::parse_nccl_release(args.get("nccl"));
+  if (!nccl) return stop(fmt::format("--nccl: {}", nccl.error().message));
+  if (all_types && !(*nccl < collective::NcclRelease{2, 24, 0}) && network.num_gpus() > 0 &&
+      collective::nccl_arch(network.gpu_model(0)) >= collective::NcclArch::kHopper) {
+    types.push_back("f8e4m3");
+    types.push_back("f8e5m2");
+  }
+  // At most as many rows as sizes (size_sweep's 10,000): -r all on a large
+  // cluster times every root.
+  constexpr double kMaxRows = 10000;
+  if (const double n = static_cast<double>(types.size() * redops.size() * roots.size() * sizes->size()); n > kMaxRows) {
+    return stop(fmt::format(
+        "-d/-o/-r: {} types x {} reductions x {} roots x {} sizes is {:.0f} rows; at most {:.0f} (give one root, "
+        "type or reduction, or fewer sizes)",
+        types.size(), redops.size(), roots.size(), sizes->size(), n, kMaxRows));
+  }
   auto backend = engine::make_backend(args.get("backend"));
   if (!backend) return stop(backend.error());
 
   SweepRequest request;
   request.op = *op;
-  request.algo = args.get("algo");
+  request.algo = algo;
   request.proto = args.get("proto");
   request.sizes = *sizes;
   request.ranks = ranks;
@@ -374,8 +397,6 @@ int collective_command(const std::vector<std::string>& argv) {
     }
     request.simgrid_aggregate_above = v;
   }
-  auto nccl = collective::parse_nccl_release(args.get("nccl"));
-  if (!nccl) return stop(fmt::format("--nccl: {}", nccl.error().message));
   request.nccl = *nccl;
   // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/
   // common.mk); an older release runs there only through its Hopper PTX,
@@ -414,7 +435,7 @@ int collective_command(const std::vector<std::string>& argv) {
       topology_name,
       (*backend)->name(),
       std::string(collective::op_name(*op)),
-      args.get("algo"),
+      algo,
       ranks,
       failures,
       placement,

@@ -1,6 +1,7 @@
 #include "sim/cli/collective_sweep.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
@@ -134,13 +135,10 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     r.bytes = s.bytes;
     r.count = counts[i];
     r.type = request.type_name;
-    // nccl-tests prints the reduction op for the reducing collectives and
-    // for sendrecv, whose test loops over ops like them (its sendrecv.cu);
-    // `none` for the rest.
-    const bool prints_op = collective::reduces(request.op) || request.op == collective::Op::kSendRecv;
-    r.redop = prints_op ? request.redop : "none";
-    const bool rooted = request.op == collective::Op::kBroadcast || request.op == collective::Op::kReduce;
-    r.root = rooted ? request.root : -1;
+    // nccl-tests prints the reduction op where the op takes one, `none`
+    // for the rest, and -1 for the root of an op without one.
+    r.redop = collective::takes_redop(request.op) ? request.redop : "none";
+    r.root = collective::rooted(request.op) ? request.root : -1;
     r.ranks = request.ranks;
     r.time_us = (*results)[best].time_s * 1e6;
     r.contended = (*results)[best].load_bound || (*results)[best].shared_links;
@@ -185,21 +183,30 @@ Expected<bool> nvls_may_reduce(collective::Op op, const std::string& algo, const
   return false;
 }
 
+const std::vector<std::string>& nccl_tests_redops() {
+  static const std::vector<std::string> ops{"sum", "prod", "max", "min", "avg", "mulsum"};
+  return ops;
+}
+
 bool known_redop(const std::string& name) {
-  return name == "sum" || name == "prod" || name == "min" || name == "max" || name == "avg";
+  const auto& ops = nccl_tests_redops();
+  return std::find(ops.begin(), ops.end(), name) != ops.end();
+}
+
+const std::vector<std::pair<std::string, int>>& nccl_tests_datatypes() {
+  static const std::vector<std::pair<std::string, int>> types{
+      {"int8", 1}, {"uint8", 1}, {"int32", 4},  {"uint32", 4},   {"int64", 8},  {"uint64", 8},
+      {"half", 2}, {"float", 4}, {"double", 8}, {"bfloat16", 2}, {"f8e4m3", 1}, {"f8e5m2", 1},
+  };
+  return types;
 }
 
 Expected<int> datatype_size(const std::string& name) {
-  static const std::vector<std::pair<std::string, int>> types{
-      {"int8", 1},  {"uint8", 1},  {"f8e4m3", 1}, {"f8e5m2", 1}, {"half", 2},   {"bfloat16", 2},
-      {"int32", 4}, {"uint32", 4}, {"float", 4},  {"int64", 8},  {"uint64", 8}, {"double", 8},
-  };
-  for (const auto& [n, size] : types)
+  for (const auto& [n, size] : nccl_tests_datatypes())
     if (n == name) return size;
-  return make_error(
-      fmt::format("unknown datatype '{}': expected one of int8, uint8, f8e4m3, f8e5m2, half, "
-                  "bfloat16, int32, uint32, float, int64, uint64, double",
-                  name));
+  std::vector<std::string> names;
+  for (const auto& t : nccl_tests_datatypes()) names.push_back(t.first);
+  return make_error(fmt::format("unknown datatype '{}': expected one of {}", name, fmt::join(names, ", ")));
 }
 
 }  // namespace collsim::cli

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/collective/ops.h"
@@ -41,6 +42,11 @@ inline constexpr double kMaxCollectiveBytes = 1125899906842624.0;
 
 // Bytes per element of an nccl-tests datatype name ("float" -> 4).
 Expected<int> datatype_size(const std::string& name);
+// nccl-tests' element types with their sizes in bytes, and its reductions,
+// in its own order (its src/common.cu test_types and test_opnames, NCCL
+// 2.24 and later: fp8 from there): what -d all and -o all run.
+const std::vector<std::pair<std::string, int>>& nccl_tests_datatypes();
+const std::vector<std::string>& nccl_tests_redops();
 
 // Whether `name` is one of nccl-tests' reductions (sum, prod, min, max, avg).
 bool known_redop(const std::string& name);

@@ -28,5 +28,11 @@ inline bool is_point_to_point(Op op) { return op == Op::kAllToAll || op == Op::k
 
 // Whether `op` reduces (takes a reduction operator: nccl-tests' redop column).
 inline bool reduces(Op op) { return op == Op::kAllReduce || op == Op::kReduceScatter || op == Op::kReduce; }
+// Whether nccl-tests prints (and, with -o all, loops over) a reduction for
+// `op`: the reducing collectives and sendrecv, whose test loops over ops
+// like them (its sendrecv.cu).
+inline bool takes_redop(Op op) { return reduces(op) || op == Op::kSendRecv; }
+// Whether `op` has a root (nccl-tests' root column; -r all loops over it).
+inline bool rooted(Op op) { return op == Op::kBroadcast || op == Op::kReduce; }
 
 }  // namespace collsim::collective

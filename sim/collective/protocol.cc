@@ -123,7 +123,8 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   if (protocol == Protocol::kNone || gpus_per_domain < 1 || nodes < 1) return 0;
   const NcclTreeChannelCaps caps = nccl_tree_channel_caps(gpu_model, nodes, release);
   if (caps.simple == 0) return 0;
-  const double channels = std::max(graph_channels, static_cast<int>(nccl_tree_channels(gpus_per_domain)));
+  const double floor = nccl_tree_channels(gpus_per_domain);
+  const double channels = nodes > 1 ? std::max<double>(graph_channels, floor) : floor;
   double bus = channels * caps.simple;
   if (protocol == Protocol::kLL128) bus = std::min(bus, channels * caps.ll128);
   if (protocol == Protocol::kLL) {

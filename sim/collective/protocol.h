@@ -199,18 +199,19 @@ inline constexpr int kNcclSteps = 8;
 // partitions of 4 and 8 GPUs on three racks under NCCL 2.27.3 reach their
 // NICs' 234 and 486 GB/s (tests/validation/gb200-partitions.yaml).
 // The channels, each run once on each of the two trees
-// (src/graph/connect.cc), are the more of NCCL's tree graph's,
+// (src/graph/connect.cc), are across nodes the more of NCCL's tree graph's,
 // `graph_channels` (nccl_tuner.h nccl_graphs, as NCCL's model counts them;
-// 0: unknown), and the ASSUMPTION min(GPUs per NVLink domain, 32). On
-// 8-GPU nodes with 8 NICs of 400G both are 8 (NCCL's search does not
-// duplicate channels below 50 GB/s each on Hopper and later,
-// src/graph/search.cc); with 800G NICs the graph's run at 96 GB/s and are
-// duplicated to 16, so the tree's limit doubles with the NIC as NCCL's
-// model has it (it did not: 4 GiB on 16 B200 nodes took 46 ms at 400G and
-// at 800G, where NCCL's model gives 22.5). On an NVL72 rack collsim's
-// search model finds 16 channels and the assumption 32, which the two-rack
-// GB200 curve wants (tests/validation/cloud-curves.yaml: 16 leaves its
-// tree rows 17.3% off on average, 32 13.7%). Returns the cap
+// 0: unknown), and the ASSUMPTION min(GPUs per NVLink domain, 32), which
+// alone counts on one node. On 8-GPU nodes with 8 NICs of 400G both are 8
+// (one 48 GB/s channel a NIC; NCCL's search does not duplicate more than 4
+// channels below 50 GB/s on Hopper and later, src/graph/search.cc); with
+// 800G NICs the graph has 16 (a NIC carries two 48 GB/s channels), so the
+// tree's limit doubles with the NIC as NCCL's model has it (it did not: 4
+// GiB on 16 B200 nodes took 46 ms at 400G and at 800G, where NCCL's model
+// gives 22.5). On an NVL72 rack collsim's search model finds 16 channels
+// and the assumption 32, which the two-rack GB200 curve wants
+// (tests/validation/cloud-curves.yaml: 16 leaves its tree rows 17.3% off
+// on average, 32 13.7%). Returns the cap
 // on the all-reduce's algorithm bandwidth (payload bytes/s of the whole
 // collective), 0 when there is none (a GPU model collsim does not place).
 double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int nodes, int gpus_per_domain,

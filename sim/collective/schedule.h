@@ -142,15 +142,17 @@ struct Schedule {
   double ring_channel_Bps = 0;
   double ring_channel_msg_cost_s = 0;
   // The slots of NCCL's buffer one such message takes under Simple
-  // (protocol.h ring_step_messages): 2 for a ring step, 1 for a broadcast's
-  // or reduce's chain, whose step (ring_channel_step_bytes) is then all a
-  // channel carries.
+  // (protocol.h ring_step_messages; NCCL's SLICESTEPS): 2 for a ring step,
+  // 1 for a broadcast's or reduce's chain, whose step
+  // (ring_channel_step_bytes) is then all a channel carries. Only 1 and 2
+  // are meaningful (any other value counts as 2).
   int ring_slots_per_message = 2;
   // The NCCL ring channels one transfer of a ring across nodes stands for
-  // (nccl_ring_channels over the schedule's channels), with
-  // ring_channel_step_bytes set for every ring all-reduce, reduce-scatter
-  // and all-gather across nodes: what Simple's slots need
-  // (engine/plan.h simple_ring_slot_rate_Bps); 0 = not such a ring.
+  // (nccl_ring_channels over the schedule's channels), for every ring
+  // all-reduce, reduce-scatter and all-gather across nodes: what Simple's
+  // slots need (engine/plan.h simple_ring_slot_rate_Bps); 0 = not such a
+  // ring (a broadcast's or reduce's chain sets ring_channel_step_bytes but
+  // not this: it keeps the window).
   double ring_channels_per_transfer = 0;
   // The channels of NCCL's tree graph (nccl_tuner.h nccl_graphs, before
   // its duplication over the two trees) for a tree, when NCCL's view of the

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <tuple>
 
@@ -37,27 +38,28 @@ Expected<int> positive_int(const MapReader& m, std::string_view key, int fallbac
   return m.integer_in(key, 1, max, "a whole number");
 }
 
-// Every port speed Ethernet and InfiniBand sell (25, 50, 100, 200, 400, 800
-// Gb/s) is a whole number of 25 Gb/s (IEEE 802.3by's 25GBASE lane, the
-// smallest in use), so a NIC splits into planes whose ports are such a
-// multiple: a 400G NIC into 1, 2, 4, 8 or 16, not 3 (133.3G ports no switch
-// or cable is made for, which the bill of materials would price as the next
-// faster part).
-constexpr double kPortSpeedQuantumBps = 25e9 / 8;
+// The port speeds Ethernet and InfiniBand switches and cables are sold at
+// (IEEE 802.3's 10 to 800 Gb/s rates, InfiniBand's FDR 56, and the
+// 1.6T generation), Gb/s. A NIC split into planes has one port of nic /
+// planes in each, which must be one of these: a 400G NIC as 1, 2, 4, 8 or
+// 16 planes (400, 200, 100, 50, 25G), not 3 (133.3G ports, which the bill of
+// materials would price as the next faster switch and cables).
+constexpr std::array<double, 10> kPortSpeedsGbps{10, 25, 40, 50, 56, 100, 200, 400, 800, 1600};
 
 Status check_plane_ports(const MapReader& f, double nic_Bps, int planes) {
-  auto whole_quanta = [&](int n) {
-    const double q = nic_Bps / n / kPortSpeedQuantumBps;
-    return q >= 1 - 1e-9 && std::abs(q - std::round(q)) < 1e-6;
+  auto standard = [&](int n) {
+    const double gbps = nic_Bps * 8 / 1e9 / n;
+    return std::any_of(kPortSpeedsGbps.begin(), kPortSpeedsGbps.end(),
+                       [&](double s) { return std::abs(gbps - s) < 1e-6 * s; });
   };
-  if (planes == 1 || whole_quanta(planes)) return Ok{};
-  std::vector<std::string> fits;
-  for (int n = 1; n <= kMaxPlanes; ++n)
-    if (whole_quanta(n)) fits.push_back(std::to_string(n));
-  return f.error_at("planes", fmt::format("{} planes split a {:g} Gb/s NIC into {:.4g} Gb/s ports; a port is a whole "
-                                          "number of 25 Gb/s lanes, so expected {}",
+  if (planes == 1 || standard(planes)) return Ok{};
+  std::vector<std::string> fits{"1"};
+  for (int n = 2; n <= kMaxPlanes; ++n)
+    if (standard(n)) fits.push_back(std::to_string(n));
+  return f.error_at("planes", fmt::format("{} planes split the {:g} Gb/s NIC (cluster.nic) into {:.4g} Gb/s ports, "
+                                          "a speed no switch port is sold at ({} Gb/s); expected {} planes",
                                           planes, nic_Bps * 8 / 1e9, nic_Bps * 8 / 1e9 / planes,
-                                          fits.empty() ? std::string("1") : fmt::format("{}", fmt::join(fits, ", "))));
+                                          fmt::join(kPortSpeedsGbps, ", "), fmt::join(fits, ", ")));
 }
 
 }  // namespace

@@ -96,6 +96,7 @@ void write_bill_json(JsonWriter& w, const topology::BillOfMaterials& bom) {
     if (l.ports > 0) {
       w.key("ports").value(static_cast<double>(l.ports)).key("ports_used").value(static_cast<double>(l.ports_used));
       w.key("with_spare_ports").value(static_cast<double>(l.with_spare_ports));
+      if (l.with_spare_ports > 0) w.key("fewest_ports_used").value(static_cast<double>(l.fewest_used));
     }
     w.end_object();
   }
