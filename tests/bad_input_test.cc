@@ -13,19 +13,8 @@
 namespace collsim {
 namespace {
 
+using collsim::testing::expect_one_clear_line;
 using collsim::testing::run_collsim;
-
-struct BadRun {
-  std::string args;    // after `collsim`, from the project root
-  std::string expect;  // in the one line on stderr
-};
-
-void expect_one_clear_line(const BadRun& c) {
-  const auto r = run_collsim(c.args);
-  EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.args << "\n" << r.err;
-  EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\n" << r.err;
-}
 
 TEST(BadInput, AnErrorInAWorkloadChangedBySetWorkloadNamesTheChange) {
   // Was: blamed on a field of the file with no word of the override.
@@ -112,36 +101,6 @@ TEST(BadInput, CountsPastTheirRangeAreRefusedNotCutTo32Bits) {
                          "field 'links[0].lanes': expected a lane count from 1 to 65536"});
   expect_one_clear_line(
       {"topo topologies/hgx-h100.yaml --set 'devices[0].count=3000000000'", "field 'devices[0].count'"});
-}
-
-// A NIC splits into planes whose ports are a speed switches are sold at:
-// 3 planes on a 400G NIC made 133.3G ports, and the bill of materials priced
-// them as the next faster switch ports and cables (exit 0).
-TEST(BadInput, PlanesThatSplitANicIntoNoStandardPortAreRefused) {
-  const std::string cluster = "topo topologies/h100-ib400-128node.yaml --set ";
-  expect_one_clear_line({cluster + "cluster.fabric.planes=3",
-                         "field 'cluster.fabric.planes': 3 planes split the 400 Gb/s NIC (cluster.nic) into 133.3 "
-                         "Gb/s ports, a speed no switch port is sold at (10, 25, 40, 50, 56, 100, 200, 400, 800, "
-                         "1600 Gb/s); expected 1, 2, 4, 8, 10, 16, 40 planes"});
-  expect_one_clear_line(
-      {cluster + "cluster.nic=800Gb/s --set cluster.fabric.planes=64", "800 Gb/s NIC (cluster.nic) into 12.5 Gb/s"});
-  expect_one_clear_line({cluster + "cluster.nic=375Gb/s --set cluster.fabric.planes=3", "into 125 Gb/s ports"});
-  const auto two = run_collsim(cluster + "cluster.fabric.planes=2");
-  EXPECT_EQ(two.exit_code, 0) << two.err;
-}
-
-// A template's fabric cable that no catalog cable makes names where the
-// cable was chosen: the file's `cable:` value or the --set flag (was: the
-// template's `node:` line, 3:3, for both).
-TEST(BadInput, AFabricCableThatReachesNoRackNamesItsValue) {
-  const std::string file = ::testing::TempDir() + "collsim_dac_fabric.yaml";
-  std::ofstream(file) << "name: t\ncluster:\n  node: hgx-b200\n  nodes: 64\n"
-                         "  fabric: {kind: rail-optimized, leaf_radix: 64, cable: dac}\n";
-  expect_one_clear_line({"topo -t " + file, file + ":5:57: field 'cluster.fabric.cable': no dac cable"});
-  expect_one_clear_line({"topo -t topologies/h100-ib400-128node.yaml --set cluster.fabric.cable=dac",
-                         "--set cluster.fabric.cable=dac: field 'cluster.fabric.cable': no dac cable"});
-  expect_one_clear_line({"topo -t topologies/h100-ib400-128node.yaml --set cluster.fabric.cable=dacc",
-                         "--set cluster.fabric.cable=dacc: field 'cluster.fabric.cable': unknown medium 'dacc'"});
 }
 
 TEST(BadInput, AKeyGivenTwiceNamesBothPlaces) {

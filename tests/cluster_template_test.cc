@@ -409,3 +409,42 @@ TEST(ClusterTemplate, NicRateSplitOverPlanesStaysExact) {
 
 }  // namespace
 }  // namespace collsim::config
+
+namespace collsim::config {
+namespace {
+
+using testing::expect_one_clear_line;
+using testing::run_collsim;
+
+// A NIC splits into planes whose ports are a speed switches are sold at:
+// 3 planes on a 400G NIC made 133.3G ports, and the bill of materials priced
+// them as the next faster switch ports and cables (exit 0).
+TEST(ClusterTemplateErrors, PlanesThatSplitANicIntoNoStandardPortAreRefused) {
+  const std::string cluster = "topo topologies/h100-ib400-128node.yaml --set ";
+  expect_one_clear_line({cluster + "cluster.fabric.planes=3",
+                         "field 'cluster.fabric.planes': 3 planes split the 400 Gb/s NIC (cluster.nic) into 133.3 "
+                         "Gb/s ports, a speed no switch port is sold at (10, 25, 40, 50, 56, 100, 200, 400, 800, "
+                         "1600 Gb/s); expected 1, 2, 4, 8, 10, 16, 40 planes"});
+  expect_one_clear_line(
+      {cluster + "cluster.nic=800Gb/s --set cluster.fabric.planes=64", "800 Gb/s NIC (cluster.nic) into 12.5 Gb/s"});
+  expect_one_clear_line({cluster + "cluster.nic=375Gb/s --set cluster.fabric.planes=3", "into 125 Gb/s ports"});
+  const auto two = run_collsim(cluster + "cluster.fabric.planes=2");
+  EXPECT_EQ(two.exit_code, 0) << two.err;
+}
+
+// A template's fabric cable that no catalog cable makes names where the
+// cable was chosen: the file's `cable:` value or the --set flag (was: the
+// template's `node:` line, 3:3, for both).
+TEST(ClusterTemplateErrors, AFabricCableThatReachesNoRackNamesItsValue) {
+  const std::string file = ::testing::TempDir() + "collsim_dac_fabric.yaml";
+  std::ofstream(file) << "name: t\ncluster:\n  node: hgx-b200\n  nodes: 64\n"
+                         "  fabric: {kind: rail-optimized, leaf_radix: 64, cable: dac}\n";
+  expect_one_clear_line({"topo -t " + file, file + ":5:57: field 'cluster.fabric.cable': no dac cable"});
+  expect_one_clear_line({"topo -t topologies/h100-ib400-128node.yaml --set cluster.fabric.cable=dac",
+                         "--set cluster.fabric.cable=dac: field 'cluster.fabric.cable': no dac cable"});
+  expect_one_clear_line({"topo -t topologies/h100-ib400-128node.yaml --set cluster.fabric.cable=dacc",
+                         "--set cluster.fabric.cable=dacc: field 'cluster.fabric.cable': unknown medium 'dacc'"});
+}
+
+}  // namespace
+}  // namespace collsim::config

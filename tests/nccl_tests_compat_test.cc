@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <regex>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -118,6 +120,48 @@ TEST(NcclTestsCompat, EmptyCollectivesCostNothing) {
     EXPECT_EQ(rows[1]["count"].as<double>(), 1) << backend;
     EXPECT_GT(rows[1]["out_of_place"]["time"].as<double>(), 1) << backend;  // microseconds
   }
+}
+
+// nccl-tests' `all`: -d all runs its 12 types (fp8 from NCCL 2.24 on Hopper
+// and later), -o all its 6 reductions (sum, prod, max, min, avg, mulsum)
+// for an op that reduces, -r all every root of a
+// rooted op, each over the whole size sweep in nccl-tests' order (type,
+// then reduction, then root, then size); an op without one keeps one.
+TEST(NcclTestsCompat, AllTypesReductionsAndRootsInNcclTestsOrder) {
+  auto rows = [](const std::string& out) {
+    std::vector<std::string> r;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty() && line[0] == ' ') r.push_back(line);
+    return r;
+  };
+  const auto all = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 2M -d all -o all --backend analytical");
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const auto a = rows(all.out);
+  ASSERT_EQ(a.size(), 12u * 6 * 2);
+  EXPECT_TRUE(std::regex_search(a[0], std::regex(R"(^ +1048576 +1048576 +int8 +sum +-1 )"))) << a[0];
+  EXPECT_TRUE(std::regex_search(a[1], std::regex(R"(^ +2097152 +2097152 +int8 +sum )"))) << a[1];
+  EXPECT_TRUE(std::regex_search(a[2], std::regex(R"(^ +1048576 +1048576 +int8 +prod )"))) << a[2];
+  EXPECT_TRUE(std::regex_search(a[12], std::regex(R"(^ +1048576 +1048576 +uint8 +sum )"))) << a[12];
+  EXPECT_TRUE(std::regex_search(a.back(), std::regex(R"(^ +2097152 +2097152 +f8e5m2 +mulsum )"))) << a.back();
+  // No fp8 on an A100 (NCCL refuses it below sm_90): 10 types.
+  const auto ampere = run_collsim("collective -t topologies/dgx-a100.yaml -b 1M -e 1M -d all --backend analytical");
+  ASSERT_EQ(ampere.exit_code, 0) << ampere.err;
+  EXPECT_EQ(rows(ampere.out).size(), 10u);
+  // A bound on the rows: every root of 16,384 x 8 ranks is far too many.
+  const auto huge = run_collsim(
+      "collective -t topologies/h100-ib400-16384node.yaml --op broadcast -r all -b 1M -e 1M --backend analytical");
+  EXPECT_EQ(huge.exit_code, 2);
+  EXPECT_NE(huge.err.find("131072 roots x 1 sizes is 131072 rows; at most 10000"), std::string::npos) << huge.err;
+  const auto roots = run_collsim("collective -t topologies/hgx-h100.yaml --op broadcast -b 1M -e 1M -r all -o all");
+  ASSERT_EQ(roots.exit_code, 0) << roots.err;
+  const auto b = rows(roots.out);
+  ASSERT_EQ(b.size(), 8u);
+  for (std::size_t k = 0; k < b.size(); ++k)
+    EXPECT_TRUE(std::regex_search(b[k], std::regex(" float +none +" + std::to_string(k) + " "))) << b[k];
+  const auto gather = run_collsim("collective -t topologies/hgx-h100.yaml --op allgather -b 1M -e 1M -o all -r all");
+  ASSERT_EQ(gather.exit_code, 0) << gather.err;
+  EXPECT_EQ(rows(gather.out).size(), 1u) << gather.out;
 }
 
 }  // namespace

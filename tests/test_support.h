@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -72,6 +73,20 @@ inline CommandResult run_collsim(const std::string& args) {
   r.out = read_file(base + ".out");
   r.err = read_file(base + ".err");
   return r;
+}
+
+// A run that must fail on bad input: `args` after `collsim`, from the
+// project root, and what its one line on standard error must contain.
+struct BadRun {
+  std::string args;
+  std::string expect;
+};
+// Exit 2 and exactly one line on standard error, containing `c.expect`.
+inline void expect_one_clear_line(const BadRun& c) {
+  const auto r = run_collsim(c.args);
+  EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.args << "\n" << r.err;
+  EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\n" << r.err;
 }
 
 // A 2-node H100 topology file whose line 3 sets `field: -3` under `nccl:`:
