@@ -99,7 +99,7 @@ const std::vector<OptionSpec>& collective_options() {
        "uint64, f8e4m3, f8e5m2, or all (each in turn, as nccl-tests)",
        "float"},
       {"redop", "o", true,
-       "reduction: sum, prod, min, max, avg, or all (each in turn, as nccl-tests) (the time depends on it only "
+       "reduction: sum, prod, min, max, avg, mulsum, or all (each in turn, as nccl-tests) (the time depends on it only "
        "through NVLS, which NCCL runs for sum of float and double, and sum, min or max of half, bfloat16 and "
        "32/64-bit integers)",
        "sum"},

@@ -206,7 +206,8 @@ Expected<int> datatype_size(const std::string& name) {
     if (n == name) return size;
   std::vector<std::string> names;
   for (const auto& t : nccl_tests_datatypes()) names.push_back(t.first);
-  return make_error(fmt::format("unknown datatype '{}': expected one of {}", name, fmt::join(names, ", ")));
+  return make_error(
+      fmt::format("unknown datatype '{}': expected one of {} (or all, with -d)", name, fmt::join(names, ", ")));
 }
 
 }  // namespace collsim::cli
