@@ -361,8 +361,9 @@ int collective_command(const std::vector<std::string>& argv) {
   // on Hopper and later GPUs (NCCL refuses fp8 below sm_90).
   auto nccl = collective::parse_nccl_release(args.get("nccl"));
   if (!nccl) return stop(fmt::format("--nccl: {}", nccl.error().message));
-  if (all_types && !(*nccl < collective::NcclRelease{2, 24, 0}) && network.num_gpus() > 0 &&
-      collective::nccl_arch(network.gpu_model(0)) >= collective::NcclArch::kHopper) {
+  const collective::NcclArch arch =
+      network.num_gpus() > 0 ? collective::nccl_arch(network.gpu_model(0)) : collective::NcclArch::kUnknown;
+  if (all_types && !(*nccl < collective::NcclRelease{2, 24, 0}) && arch >= collective::NcclArch::kHopper) {
     types.push_back("f8e4m3");
     types.push_back("f8e5m2");
   }
@@ -401,8 +402,7 @@ int collective_command(const std::vector<std::string>& argv) {
   // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/
   // common.mk); an older release runs there only through its Hopper PTX,
   // and collsim then reads Hopper's search tables (collective/nccl_tables.h).
-  if (*nccl < collective::NcclRelease{2, 25, 1} && network.num_gpus() > 0 &&
-      collective::nccl_arch(network.gpu_model(0)) == collective::NcclArch::kBlackwell)
+  if (*nccl < collective::NcclRelease{2, 25, 1} && arch == collective::NcclArch::kBlackwell)
     log::warn(
         "--nccl {}: NCCL has Blackwell kernels from 2.25.1; an older release runs there only through its "
         "Hopper PTX, and collsim reads Hopper's search tables for it",
@@ -417,7 +417,7 @@ int collective_command(const std::vector<std::string>& argv) {
       std::fflush(stderr);
     };
   }
-  Expected<std::vector<report::CollectiveRow>> rows = std::vector<report::CollectiveRow>{};
+  std::vector<report::CollectiveRow> rows;
   for (const auto& type : types) {
     for (const auto& redop : redops) {
       for (int root : roots) {
@@ -427,7 +427,7 @@ int collective_command(const std::vector<std::string>& argv) {
         request.root = root;
         auto more = run_collective_sweep(request, network, **backend, progress);
         if (!more) return stop(more.error());
-        rows->insert(rows->end(), std::make_move_iterator(more->begin()), std::make_move_iterator(more->end()));
+        rows.insert(rows.end(), std::make_move_iterator(more->begin()), std::make_move_iterator(more->end()));
       }
     }
   }
@@ -440,14 +440,14 @@ int collective_command(const std::vector<std::string>& argv) {
       failures,
       placement,
       request.nccl == collective::kDefaultNcclRelease ? std::string() : collective::to_string(request.nccl)};
-  if (!*to_stdout) std::fputs(report::format_collective_table(header, *rows).c_str(), stdout);
+  if (!*to_stdout) std::fputs(report::format_collective_table(header, rows).c_str(), stdout);
   if (args.has("json")) {
-    if (auto s = write_output(args.get("json"), report::collective_json(header, *rows)); !s) {
+    if (auto s = write_output(args.get("json"), report::collective_json(header, rows)); !s) {
       return stop(s.error());
     }
   }
   if (args.has("output_file")) {
-    if (auto s = write_output(args.get("output_file"), report::nccl_tests_json(header, *rows)); !s) {
+    if (auto s = write_output(args.get("output_file"), report::nccl_tests_json(header, rows)); !s) {
       return stop(s.error());
     }
   }
@@ -455,7 +455,7 @@ int collective_command(const std::vector<std::string>& argv) {
     auto reference = matching_measurements(args, *op, network.num_gpus());
     if (!reference) return stop(reference.error());
     if (auto s =
-            write_output(args.get("html"), report::collective_html(header, *rows, *reference, args.get("validation")));
+            write_output(args.get("html"), report::collective_html(header, rows, *reference, args.get("validation")));
         !s) {
       return stop(s.error());
     }

@@ -172,8 +172,8 @@ Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, To
     link.fixed_latency_s = l.latency_s;
     if (!l.medium.empty()) {
       if (!spec.media.count(l.medium) && l.medium != kAutoMedium) {
-        return fabric ? fabric->error_at("cable", fmt::format("unknown medium '{}'", l.medium))
-                      : c.error_at("fabric", fmt::format("unknown medium '{}'", l.medium));
+        const std::string why = fmt::format("unknown medium '{}'", l.medium);
+        return fabric ? fabric->error_at("cable", why) : c.error_at("fabric", why);
       }
       link.medium = l.medium;
     }
