@@ -436,6 +436,21 @@ TEST(Collective, RowsHeldByNcclsBufferAreMarkedBufferBound) {
   }
 }
 
+// A message smaller than one window of NCCL's buffer never waits for a
+// credit (it is all in flight at once), so small rows are never called
+// buffer-bound, on InfiniBand or EFA, for a chain or a tree (they were, at
+// 8 B to 512 KiB, where the window's rate merely sat below the link's).
+TEST(Collective, MessagesWithinOneWindowAreNeverBufferBound) {
+  for (const char* topo : {"topologies/h100-ib400-4node.yaml", "topologies/aws-p5-efa-16node.yaml"}) {
+    for (const char* op : {"broadcast", "allreduce", "allgather"}) {
+      const auto r = run_collsim(std::string("collective -t ") + topo + " --op " + op +
+                                 " -b 8 -e 32K -f 64 --backend analytical");
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_EQ(r.out.find("# buffer-bound"), std::string::npos) << topo << " " << op << "\n" << r.out;
+    }
+  }
+}
+
 // NCCL weighs NVLS only for the reductions its kernels have
 // (ncclNvlsSupported, src/include/device.h): a product or an average of
 // floats on 8 H100s runs the ring NCCL would, and naming nvls for it is an

@@ -241,7 +241,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     }
     // Resolves one transfer's hosts, route and protocol costs.
     using Resolved = DeferredTransfers::Connection;
-    auto resolve = [&](int src_rank, int dst_rank, bool addend = false) -> Expected<Resolved> {
+    auto resolve = [&](int src_rank, int dst_rank, double payload_bytes, bool addend = false) -> Expected<Resolved> {
       const int src = endpoint(src_rank), dst = endpoint(dst_rank);
       if (src < 0 || dst < 0 || src >= network.num_endpoints() || dst >= network.num_endpoints()) {
         if (src_rank >= s.ranks || dst_rank >= s.ranks) {
@@ -316,7 +316,14 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       const TransferTiming timing =
           transfer_timing(f, costs, protocol, net_cap, s.ring_channels_per_transfer > 0 ? &slots : nullptr);
-      planned.buffer_bound |= timing.buffer_bound;
+      // Outside Simple's ring slots (whose cycle recycles them step after
+      // step), the buffer binds only a transfer that needs more than one
+      // window of an NCCL channel in flight: an 8-byte message never waits
+      // for a credit.
+      const bool slot_cycle = protocol == collective::Protocol::kSimple && s.ring_channels_per_transfer > 0;
+      const double channel_wire_bytes =
+          payload_bytes / costs.payload_fraction / std::max(1.0, s.ring_channels_per_transfer);
+      planned.buffer_bound |= timing.buffer_bound && (slot_cycle || channel_wire_bytes > costs.window_bytes);
       int host = dst, route_id = route_at;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:
@@ -373,7 +380,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           pp.rank = pass.order;
           const std::size_t p = pass.order.size();
           for (std::size_t i = 0; i < p; ++i) {
-            auto r = resolve(pass.order[i], pass.order[(i + 1) % p]);
+            auto r = resolve(pass.order[i], pass.order[(i + 1) % p], pass.block_bytes / pass.slices);
             if (!r) return r.error();
             pp.route.push_back(r->route);
             pp.latency_s.push_back(r->latency_s);
@@ -433,7 +440,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     planned.at_channel_shares = under_protocol && !e.transfers.empty();
     for (std::uint32_t c : body.resolve_order) {
       const auto& t = e.transfers[body.first_use[c]];
-      auto fresh = resolve(t.src, t.dst, t.switch_addend && t.dst >= s.ranks);
+      auto fresh = resolve(t.src, t.dst, t.bytes, t.switch_addend && t.dst >= s.ranks);
       if (!fresh) return fresh.error();
       // Shares are per pair of network endpoints (not a switch's reduction engines).
       if (!share_of_connection.empty() && fresh->dst < network.num_endpoints()) {
