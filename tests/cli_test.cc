@@ -443,8 +443,8 @@ TEST(Collective, RowsHeldByNcclsBufferAreMarkedBufferBound) {
 TEST(Collective, MessagesWithinOneWindowAreNeverBufferBound) {
   for (const char* topo : {"topologies/h100-ib400-4node.yaml", "topologies/aws-p5-efa-16node.yaml"}) {
     for (const char* op : {"broadcast", "allreduce", "allgather"}) {
-      const auto r = run_collsim(std::string("collective -t ") + topo + " --op " + op +
-                                 " -b 8 -e 32K -f 64 --backend analytical");
+      const auto r =
+          run_collsim(std::string("collective -t ") + topo + " --op " + op + " -b 8 -e 32K -f 64 --backend analytical");
       ASSERT_EQ(r.exit_code, 0) << r.err;
       EXPECT_EQ(r.out.find("# buffer-bound"), std::string::npos) << topo << " " << op << "\n" << r.out;
     }
