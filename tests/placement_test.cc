@@ -190,6 +190,19 @@ TEST(Placement, CommandsNameThePlacementAndRefuseBadOnes) {
   EXPECT_NE(run.err.find("but the placement has 3 GPUs"), std::string::npos) << run.err;
 }
 
+// The what-ifs re-run the placed step: the HBM one recompiles it on the
+// same 512 GPUs (it recompiled on all 576, a data-parallel degree of 18 the
+// batch does not split into, and the run was lost with exit 2; on H100 it
+// was an internal error).
+TEST(Placement, WhatIfsKeepThePlacement) {
+  const auto run = collsim::testing::run_collsim(
+      "run -t topologies/gb200-nvl72-8rack.yaml -w workloads/llama3-70b.yaml --placement per-domain:64 --backend "
+      "analytical");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("512 of 576 GPUs"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("GPU HBM: 8 TB/s -> 16 TB/s"), std::string::npos) << run.out;
+}
+
 // A placement is a study axis (run.placement, collective.placement): each
 // point runs where its value says; a form that does not exist is refused
 // before anything runs, with the file's position.

@@ -190,6 +190,7 @@ Expected<std::unique_ptr<StepRun>> run_step_as_given(const StepRequest& req,
     workload::WhatIfOptions options;
     options.workload = &run->workload;
     options.gpu = &run->report.gpu;
+    options.placement = &placed;
     auto what_ifs = workload::run_what_ifs(run->spec, run->topo, run->graph, run->costs, run->result, choice, **backend,
                                            options, [&](const std::string& r) { say("what if: " + r); });
     if (!what_ifs) return what_ifs.error();

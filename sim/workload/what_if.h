@@ -56,6 +56,9 @@ struct WhatIfOptions {
   // recompiled with `speedup` x the HBM bandwidth, the same collectives).
   const WorkloadSpec* workload = nullptr;
   const StepGpu* gpu = nullptr;
+  // The GPUs the step was compiled for (compile_step's placement), which
+  // the recompiled step keeps; null or empty: every GPU.
+  const std::vector<int>* placement = nullptr;
 };
 
 // Resource -> seconds of the critical path spent in collectives over it.
