@@ -101,8 +101,8 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
     StepGpu faster = *options.gpu;
     faster.hbm_Bps *= options.speedup;
     const topology::Network net(topo);
-    auto changed = compile_step(*options.workload, net, faster,
-                                options.placement ? *options.placement : std::vector<int>{});
+    auto changed =
+        compile_step(*options.workload, net, faster, options.placement ? *options.placement : std::vector<int>{});
     if (!changed) return changed.error();
     if (changed->calls.size() != graph.calls.size() || changed->ops.size() != graph.ops.size())
       return make_internal_error("the step compiled with faster HBM has other collectives");
