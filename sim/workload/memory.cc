@@ -98,7 +98,14 @@ MemoryPlan plan_memory(const WorkloadSpec& w, int dp, double hbm_bytes) {
     // reduce-scattered.
     const bool gathers = p.zero >= 3 && dense_shards > 1;  // with one replica nothing is gathered
     st.weights = (p.zero >= 3 ? sharded + (gathers ? 2 * largest_params : 0) : params) * w.precision.weight_bytes;
-    st.grads = (p.zero >= 2 ? sharded + (gathers ? largest_params : 0) : params) * w.precision.grad_bytes;
+    // ZeRO-1 and 2 reduce the gradients once, after the last micro-batch
+    // (step_data_parallel.cc, as Megatron-LM's distributed optimizer), so
+    // with gradient accumulation every gradient stays until then; only
+    // without it (one micro-batch a step) does ZeRO-2 keep its shard alone.
+    // DeepSpeed's stage 2, which reduce-scatters every micro-batch, is not
+    // modelled: it was charged ZeRO-1's traffic with ZeRO-3's gradients.
+    const bool grads_sharded = p.zero >= 3 || (p.zero == 2 && micro_batches == 1);
+    st.grads = (grads_sharded ? sharded + (gathers ? largest_params : 0) : params) * w.precision.grad_bytes;
     st.optimizer = (p.zero >= 1 ? sharded : params) * mem.optimizer_state_bytes;
     st.in_flight = chunks_in_flight(s, p.pp, v, micro_batches);
     // Each chunk in flight holds its layers' activations (the stage's mean
