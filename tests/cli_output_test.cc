@@ -2,6 +2,7 @@
 // options) on standard output, `collsim --version`, and the step timeline of
 // the HTML report.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -230,6 +231,27 @@ TEST(Options, RepeatableIsOneFieldForParserAndHelp) {
     }
     EXPECT_GT(marked, 0) << command;
   }
+}
+
+// A row says what NCCL's own cost model predicted for the pair `auto` ran
+// (the time -v prints for it), and 0 where the model chose nothing: on 8
+// GB200 racks with NVLS off NCCL's model picks ring LL128 at 1 GiB, which
+// collsim runs at twice that time.
+TEST(StdoutOutputs, JsonRowsCarryNcclsPredictionForAutosPick) {
+  const std::string base =
+      "collective -t topologies/gb200-nvl72-8rack.yaml --set nccl.nvls=false -b 1G -e 1G "
+      "--backend analytical --json - ";
+  const auto picked = run_collsim("-v " + base);
+  ASSERT_EQ(picked.exit_code, 0) << picked.err;
+  const auto row = YAML::Load(picked.out)["results"][0];
+  EXPECT_EQ(row["algo"].as<std::string>() + "/" + row["proto"].as<std::string>(), "ring/LL128");
+  const double predicted = row["nccl_model_us"].as<double>();
+  EXPECT_NE(picked.err.find(fmt::format("NCCL's model predicts ring/LL128 {:.2f} us", predicted)), std::string::npos)
+      << picked.err;
+  EXPECT_GT(row["time_us"].as<double>(), 1.5 * predicted);
+  const auto named = run_collsim(base + "--algo ring --proto LL128");
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_EQ(YAML::Load(named.out)["results"][0]["nccl_model_us"].as<double>(), 0);
 }
 
 }  // namespace

@@ -145,6 +145,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     r.aggregated = (*results)[best].aggregated;
     r.buffer_bound = (*results)[best].buffer_bound;
     r.skipped = candidates->skipped[i];
+    r.nccl_model_us = candidates->nccl_predicted_us[i];
     // NCCL discards an empty collective before choosing anything (NCCL
     // 2.27.7 src/enqueue.cc, "Empty collectives can be discarded"): a size
     // of no element (count 0) costs nothing and runs no algorithm.
@@ -152,6 +153,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
       r.algo = r.proto = "none";
       r.time_us = 0;
       r.contended = r.aggregated = r.buffer_bound = false;
+      r.nccl_model_us = 0;
       r.skipped.clear();
     }
     const double t = r.time_us * 1e-6;

@@ -139,7 +139,8 @@ std::vector<std::pair<std::string, collective::Protocol>> nccl_order(const TuneC
                                                                      const std::vector<std::string>& algos,
                                                                      const std::vector<collective::Protocol>& protos,
                                                                      collective::NcclRelease release,
-                                                                     std::string* predicted) {
+                                                                     std::string* predicted,
+                                                                     std::vector<double>* times_us) {
   std::vector<std::tuple<double, std::string, collective::Protocol>> timed;
   const auto& sys = c.params.nccl_system;
   const auto graphs = collective::nccl_graphs(sys, release);
@@ -162,6 +163,7 @@ std::vector<std::pair<std::string, collective::Protocol>> nccl_order(const TuneC
                    [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
   std::vector<std::pair<std::string, collective::Protocol>> out;
   for (auto& [t, algo, proto] : timed) {
+    if (times_us) times_us->push_back(t);
     if (predicted)
       *predicted +=
           fmt::format("{}{}/{} {:.2f} us", predicted->empty() ? "" : ", ", algo, collective::protocol_name(proto), t);
@@ -180,6 +182,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
   out.of_case.resize(cases.size());
   out.skipped.resize(cases.size());
   out.nccl_model.resize(cases.size());
+  out.nccl_predicted_us.resize(cases.size(), 0.0);
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const TuneCase& c = cases[i];
     auto algos = candidate_algorithms(c.op, choice);
@@ -200,6 +203,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     // NCCL_PROTO not: NCCL's model picks the protocol (src/enqueue.cc,
     // topoGetAlgoInfo, over the algorithm's row of its cost table).
     std::vector<std::pair<std::string, collective::Protocol>> order;
+    std::vector<double> order_us;  // NCCL's predicted time of each of `order` (its model's pairs only)
     // NCCL's predictions as text only for the log (fastest() prints them).
     std::string* predicted = log::enabled(spdlog::level::info) ? &out.nccl_model[i] : nullptr;
     const bool nccl_picks_protocol =
@@ -243,9 +247,10 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       order = {{algos->front(), proto}};
       if (proto != collective::Protocol::kSimple) order.emplace_back(algos->front(), collective::Protocol::kSimple);
     } else if (choice.algorithm == "auto" || nccl_picks_protocol) {
-      order = nccl_order(c, *algos, protos, choice.nccl, predicted);
+      order = nccl_order(c, *algos, protos, choice.nccl, predicted, &order_us);
     }
-    for (const auto& [algo, proto] : order) {
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const auto& [algo, proto] = order[k];
       // A named algorithm always runs: only `auto`'s picks meet the guard.
       auto s = build_candidate(c, algo, proto, choice, backend, choice.algorithm == "auto");
       if (!s) {
@@ -254,6 +259,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       }
       out.of_case[i].push_back(out.schedules.size());
       out.schedules.push_back(std::move(*s));
+      if (k < order_us.size()) out.nccl_predicted_us[i] = order_us[k];
       break;
     }
     for (const auto& algo : order.empty() ? *algos : std::vector<std::string>{}) {

@@ -73,6 +73,10 @@ struct Candidates {
   // each pair it would run, fastest first ("tree/LL128 60.41 us, ..."); empty
   // otherwise.
   std::vector<std::string> nccl_model;
+  // Per case where NCCL's cost model made the choice (`auto`, or NCCL
+  // picking a named algorithm's protocol): its predicted time of the pair
+  // it picked, in us; 0 otherwise (point-to-point's rule, `tuned`).
+  std::vector<double> nccl_predicted_us;
 };
 
 // REQUIRES: `backend` is a Backend::name(). Errors: unknown names, a named

@@ -146,6 +146,7 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     w.key("contended").value(r.contended);
     w.key("aggregated").value(r.aggregated);
     w.key("buffer_bound").value(r.buffer_bound);
+    w.key("nccl_model_us").value(r.nccl_model_us);
     w.key("skipped").begin_array();
     for (const auto& why : r.skipped) w.value(why);
     w.end_array();

@@ -33,6 +33,11 @@ struct CollectiveRow {
   // NCCL's buffer held a transfer through the network below its links'
   // rate (engine::ScheduleResult::buffer_bound).
   bool buffer_bound = false;
+  // Where NCCL's own cost model chose the algorithm and protocol (`auto`):
+  // its predicted time for them, in us; 0 otherwise. collsim's time for
+  // the same pair differs from it where the model leaves something out
+  // (docs/nccl-choice.md); JSON only.
+  double nccl_model_us = 0;
   // Algorithms the tuner did not simulate at this size, "name: why" each.
   std::vector<std::string> skipped;
   // What binds: the busiest resource of each class (a link class between
