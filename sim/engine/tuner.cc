@@ -135,12 +135,9 @@ Expected<collective::Schedule> build_candidate(const TuneCase& c, const std::str
 // pairs NCCL's model would run for the case, by its predicted time, fastest
 // first. Empty where NCCL's model does not cover the case (a GPU model it
 // lacks, all-to-all, send/recv): then every candidate is simulated.
-std::vector<std::pair<std::string, collective::Protocol>> nccl_order(const TuneCase& c,
-                                                                     const std::vector<std::string>& algos,
-                                                                     const std::vector<collective::Protocol>& protos,
-                                                                     collective::NcclRelease release,
-                                                                     std::string* predicted,
-                                                                     std::vector<double>* times_us) {
+std::vector<std::pair<std::string, collective::Protocol>> nccl_order(
+    const TuneCase& c, const std::vector<std::string>& algos, const std::vector<collective::Protocol>& protos,
+    collective::NcclRelease release, std::string* predicted, std::vector<double>* times_us) {
   std::vector<std::tuple<double, std::string, collective::Protocol>> timed;
   const auto& sys = c.params.nccl_system;
   const auto graphs = collective::nccl_graphs(sys, release);
