@@ -446,5 +446,17 @@ TEST(ClusterTemplateErrors, AFabricCableThatReachesNoRackNamesItsValue) {
                          "--set cluster.fabric.cable=dacc: field 'cluster.fabric.cable': unknown medium 'dacc'"});
 }
 
+// A leaf that does not split at the asked ratio names what the user
+// changed: the --set flag that set either number (was: the file's
+// leaf_radix line for both).
+TEST(ClusterTemplateErrors, ALeafRatioThatDoesNotSplitNamesTheFlagThatSetIt) {
+  const std::string cluster = "topo -t topologies/h100-ib400-128node.yaml --set ";
+  expect_one_clear_line({cluster + "cluster.fabric.oversubscription=4",
+                         "--set cluster.fabric.oversubscription=4: field 'cluster.fabric.oversubscription': 64 ports "
+                         "do not split 4:1 into down- and up-ports"});
+  expect_one_clear_line({cluster + "cluster.fabric.leaf_radix=63",
+                         "--set cluster.fabric.leaf_radix=63: field 'cluster.fabric.leaf_radix': 63 ports"});
+}
+
 }  // namespace
 }  // namespace collsim::config

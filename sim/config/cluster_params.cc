@@ -142,8 +142,15 @@ Expected<Params> read_params(const MapReader& c) {
     }
     if (auto s = check_plane_ports(f, p.nic_Bps, p.planes); !s) return s.error();
     if ((p.leaf_radix % (p.oversubscription + 1)) != 0) {
-      return f.error_at("leaf_radix", fmt::format("{} ports do not split {}:1 into down- and up-ports", p.leaf_radix,
-                                                  p.oversubscription));
+      // Blame the one a --set changed (its mark has no line), else the ratio
+      // where the file gives one.
+      auto from_set = [&f](const char* key) { return f.has(key) && f.mark_of(key).line == 0; };
+      const char* blamed = from_set("oversubscription") ? "oversubscription"
+                           : from_set("leaf_radix")     ? "leaf_radix"
+                           : f.has("oversubscription")  ? "oversubscription"
+                                                        : "leaf_radix";
+      return f.error_at(
+          blamed, fmt::format("{} ports do not split {}:1 into down- and up-ports", p.leaf_radix, p.oversubscription));
     }
     if (auto v = f.optional_scalar("cable"); !v) {
       return v.error();
