@@ -197,6 +197,10 @@ TEST(Memory, AConfigurationThatDoesNotFitIsRefusedWithWhatWouldFit) {
   const auto anyway = run_collsim(base + " --memory-check off --json -");
   EXPECT_EQ(anyway.exit_code, 0) << anyway.err;
   EXPECT_NE(anyway.out.find("\"fits\":false"), std::string::npos) << anyway.out;
+  // The table says so too, where it gives the share of the HBM.
+  const auto table = run_collsim(base + " --memory-check off");
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("%: DOES NOT FIT)"), std::string::npos) << table.out;
 }
 
 // When no parallelism change helps, the error names the cause: a reserve

@@ -168,7 +168,8 @@ std::string memory_text(const MemoryPlan& plan, bool every_stage) {
   const StageMemory& peak = plan.peak();
   std::string out = fmt::format(
       "memory per GPU  peak {} on stage {}{}\n", gib(peak.total()), peak.stage,
-      plan.capacity > 0 ? fmt::format(" of {} HBM ({:.0f}%)", gib(plan.capacity), 100 * peak.total() / plan.capacity)
+      plan.capacity > 0 ? fmt::format(" of {} HBM ({:.0f}%{})", gib(plan.capacity), 100 * peak.total() / plan.capacity,
+                                      plan.fits() ? "" : ": DOES NOT FIT")
                         : std::string(" (HBM capacity unknown)"));
   if (every_stage || plan.stages.size() <= 8) {
     for (const auto& s : plan.stages) out += line(s);
