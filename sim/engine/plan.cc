@@ -324,21 +324,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const double channel_wire_bytes =
           payload_bytes / costs.payload_fraction / std::max(1.0, s.ring_channels_per_transfer);
       planned.buffer_bound |= timing.buffer_bound && (slot_cycle || channel_wire_bytes > costs.window_bytes);
-      // A chain's network message holds its queue pair for the message cost
-      // before the next GPU sees it, so every network hop of a broadcast's
-      // or reduce's chain adds the cost to the pipeline's fill. The rate
-      // above charges each slice only its share of the message's cost,
-      // which, where a message is many slices, made a larger broadcast
-      // faster (16 H100 nodes, LL128: 634 us at 256 KiB, 551 at 4 MiB): the
-      // rest of the cost is latency.
-      double latency_s = timing.latency_s;
-      if (s.chain_channels > 0 && slots.msg_cost_s > 0 && f.kind == collective::HopKind::kNet &&
-          s.ring_channel_step_bytes > 0 && s.bytes > 0) {
-        const double messages = collective::ring_step_messages(
-            protocol, s.ring_channel_step_bytes / costs.payload_fraction, costs.window_bytes, s.ring_slots_per_message);
-        const double share = payload_bytes * s.chain_channels * messages / s.bytes;
-        latency_s += slots.msg_cost_s * std::max(0.0, 1 - share);
-      }
+      const double latency_s =
+          timing.latency_s + (f.kind == collective::HopKind::kNet
+                                  ? chain_message_latency_s(s, protocol, costs, payload_bytes, slots.msg_cost_s)
+                                  : 0);
       int host = dst, route_id = route_at;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:

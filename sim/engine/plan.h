@@ -233,6 +233,17 @@ struct RingSlots {
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
                                collective::Protocol protocol, double net_cap_Bps = 0, const RingSlots* slots = nullptr);
 
+// The latency a network hop of a broadcast's or reduce's chain adds for
+// its message cost (`msg_cost_s`, seconds; RingSlots::msg_cost_s), beyond
+// the share of it the channel's rate charges a transfer of `payload_bytes`:
+// a message holds its queue pair for the cost before the next GPU sees it,
+// so each network hop adds the whole cost to the pipeline's fill, where the
+// rate charges each slice only its share (which, where a message is many
+// slices, made a larger broadcast faster: 16 H100 nodes, LL128, 634 us at
+// 256 KiB, 551 at 4 MiB). 0 for any schedule but a chain across nodes.
+double chain_message_latency_s(const collective::Schedule& s, collective::Protocol protocol,
+                               const collective::ProtocolCosts& costs, double payload_bytes, double msg_cost_s);
+
 // What an NCCL ring's connection across the network moves under Simple,
 // whose slots hold less than its buffer while a channel's step is small.
 // Each channel keeps 4 slices in flight: NCCL_STEPS = 8 slots of

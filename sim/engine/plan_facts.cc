@@ -135,6 +135,17 @@ double simple_ring_slot_rate_Bps(double step_bytes, double channels, double wind
   return channels * 2 * chunk / cycle;
 }
 
+double chain_message_latency_s(const collective::Schedule& s, collective::Protocol protocol,
+                               const collective::ProtocolCosts& costs, double payload_bytes, double msg_cost_s) {
+  if (!(s.chain_channels > 0) || !(msg_cost_s > 0) || !(s.ring_channel_step_bytes > 0) || !(s.bytes > 0)) return 0;
+  // The messages of one NCCL channel, and the share of one this transfer
+  // carries for each of the NCCL channels it stands for.
+  const double messages = collective::ring_step_messages(protocol, s.ring_channel_step_bytes / costs.payload_fraction,
+                                                         costs.window_bytes, s.ring_slots_per_message);
+  const double share = payload_bytes * s.chain_channels * messages / s.bytes;
+  return msg_cost_s * std::max(0.0, 1 - share);
+}
+
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
                                collective::Protocol protocol, double net_cap_Bps, const RingSlots* slots) {
   const bool net = route.kind == collective::HopKind::kNet;
