@@ -315,15 +315,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         net_cap *= slots.msg_rate_factor;
       }
       const TransferTiming timing =
-          transfer_timing(f, costs, protocol, net_cap, s.ring_channels_per_transfer > 0 ? &slots : nullptr);
-      // Outside Simple's ring slots (whose cycle recycles them step after
-      // step), the buffer binds only a transfer that needs more than one
-      // window of an NCCL channel in flight: an 8-byte message never waits
-      // for a credit.
-      const bool slot_cycle = protocol == collective::Protocol::kSimple && s.ring_channels_per_transfer > 0;
-      const double channel_wire_bytes =
-          payload_bytes / costs.payload_fraction / std::max(1.0, s.ring_channels_per_transfer);
-      planned.buffer_bound |= timing.buffer_bound && (slot_cycle || channel_wire_bytes > costs.window_bytes);
+          transfer_timing(f, costs, protocol, net_cap, s.ring_channels_per_transfer > 0 ? &slots : nullptr,
+                          payload_bytes / costs.payload_fraction / std::max(1.0, s.ring_channels_per_transfer));
+      planned.buffer_bound |= timing.buffer_bound;
       const double latency_s =
           timing.latency_s + (f.kind == collective::HopKind::kNet
                                   ? chain_message_latency_s(s, protocol, costs, payload_bytes, slots.msg_cost_s)

@@ -219,7 +219,9 @@ RouteFacts join(const RouteFacts& a, const RouteFacts& b);
 struct TransferTiming {
   double latency_s = 0, max_rate_Bps = 0;
   // The window or Simple's slots, not the route or the channels, set the
-  // cap, below the route's rate: NCCL's buffer holds the transfer back.
+  // cap, below the route's rate, and the transfer fills them (Simple's ring
+  // slots, or more than one window of an NCCL channel in flight): NCCL's
+  // buffer holds the transfer back.
   bool buffer_bound = false;
 };
 struct RingSlots {
@@ -230,8 +232,11 @@ struct RingSlots {
   // none), which `net_cap_Bps` already carries.
   double msg_cost_s = 0, msg_rate_factor = 1;
 };
+// `channel_wire_bytes`: what one NCCL channel of the transfer puts on the
+// wire (unknown: infinity), for TransferTiming::buffer_bound.
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
-                               collective::Protocol protocol, double net_cap_Bps = 0, const RingSlots* slots = nullptr);
+                               collective::Protocol protocol, double net_cap_Bps = 0, const RingSlots* slots = nullptr,
+                               double channel_wire_bytes = std::numeric_limits<double>::infinity());
 
 // The latency a network hop of a broadcast's or reduce's chain adds for
 // its message cost (`msg_cost_s`, seconds; RingSlots::msg_cost_s), beyond

@@ -147,7 +147,8 @@ double chain_message_latency_s(const collective::Schedule& s, collective::Protoc
 }
 
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
-                               collective::Protocol protocol, double net_cap_Bps, const RingSlots* slots) {
+                               collective::Protocol protocol, double net_cap_Bps, const RingSlots* slots,
+                               double channel_wire_bytes) {
   const bool net = route.kind == collective::HopKind::kNet;
   // The fabric's own step latency (a link class's step_latency: EFA), once
   // per network step of an NCCL protocol: the largest along the route
@@ -158,11 +159,13 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
       net && protocol != collective::Protocol::kNone ? route.step_s + (costs.ring_step ? route.ring_step_s : 0) : 0;
   const double latency = route.latency_s + costs.step_latency_s + fabric_step_s;
   double max_rate = 0;
+  bool slot_cycle = false;
   // What the route and the NCCL channels allow (wire bytes), which the
   // buffer may cut.
   const double open_rate =
       net_cap_Bps > 0 ? std::min(route.rate_Bps, net_cap_Bps / costs.payload_fraction) : route.rate_Bps;
   if (net && slots && protocol == collective::Protocol::kSimple) {
+    slot_cycle = true;
     // The slices move at the channels' rate before their message cost,
     // which the cycle pays per slice.
     const double slice_rate =
@@ -174,7 +177,11 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
   } else if (net) {
     max_rate = window_rate_Bps(costs.window_bytes, route.latency_s, costs.step_latency_s + fabric_step_s);
   }
-  const bool buffer_bound = max_rate > 0 && max_rate < open_rate;
+  // Simple's ring slots are recycled step after step; a window binds only
+  // a transfer needing more than one of it in flight per NCCL channel (an
+  // 8-byte message never waits for a credit).
+  const bool buffer_bound =
+      max_rate > 0 && max_rate < open_rate && (slot_cycle || channel_wire_bytes > costs.window_bytes);
   // The NCCL channels a transfer stands for, through the network, in wire
   // bytes.
   if (net && protocol != collective::Protocol::kNone && net_cap_Bps > 0) {
