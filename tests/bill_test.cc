@@ -181,6 +181,29 @@ TEST(Bill, CatalogErrorsNameTheEntry) {
             std::string::npos);
 }
 
+// The shipped air-cooled templates stack 4 nodes a rack, as NVIDIA's
+// reference layouts do (four DGX B300 to a standard rack, about 56 kW:
+// NVIDIA DGX SuperPOD B300 XDR reference architecture): the catalog's
+// default air budget must hold such a rack, which 40 kW did not (4 HGX
+// H100 nodes drew 41.1 kW, 4 HGX B200 57.5).
+TEST(Bill, ShippedAirCooledTemplatesFitTheDefaultRackBudget) {
+  for (const char* file : {"h100-ib400-128node.yaml", "aws-p5-efa-16node.yaml", "gcp-a4-roce-16node.yaml"}) {
+    auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/" + file, {});
+    ASSERT_TRUE(spec.ok()) << file;
+    auto bom = bill_of_materials(*spec);
+    ASSERT_TRUE(bom.ok()) << bom.error().to_string();
+    ASSERT_FALSE(bom->racks.empty()) << file;
+    double busiest = 0;
+    for (const auto& rack : bom->racks) {
+      EXPECT_EQ(rack.cooling, "air") << file << " " << rack.rack;
+      EXPECT_FALSE(rack.over_budget()) << file << " " << rack.rack << ": " << rack.watts << " W of " << rack.budget_W;
+      busiest = std::max(busiest, rack.watts);
+    }
+    // A compute rack holds four nodes of 8 GPUs at 700-1000 W each.
+    EXPECT_GT(busiest, 4 * 8 * 700.0) << file;
+  }
+}
+
 TEST(Bill, Gb200Nvl72RackAgainstNvidiasFigure) {
   // The built-in catalog's parts, added up bottom-up for one NVL72 rack
   // (72 GPUs at 1200 W, 36 Grace, 18 NVSwitch chips, 72 NICs, their cable
