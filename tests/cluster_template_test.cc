@@ -432,6 +432,21 @@ TEST(ClusterTemplateErrors, PlanesThatSplitANicIntoNoStandardPortAreRefused) {
   EXPECT_EQ(two.exit_code, 0) << two.err;
 }
 
+// With one plane the NIC's port is a switch port: a typo (400GB/s, a 3.2
+// Tb/s NIC) built a fabric the bill left unpriced, and 300Gb/s was priced
+// as 400G parts (both exit 0).
+TEST(ClusterTemplateErrors, ANicAtASpeedNoPortIsSoldAtIsRefused) {
+  const std::string cluster = "topo topologies/h100-ib400-128node.yaml --set ";
+  expect_one_clear_line({cluster + "cluster.nic=400GB/s",
+                         "--set cluster.nic=400GB/s: field 'cluster.nic': expected a NIC at a speed switch ports are "
+                         "sold at (10, 25, 40, 50, 56, 100, 200, 400, 800, 1600 Gb/s), or cluster.fabric.planes "
+                         "splitting it into such ports; found 400GB/s (3200 Gb/s)"});
+  expect_one_clear_line({cluster + "cluster.nic=300Gb/s", "found 300Gb/s (300 Gb/s)"});
+  // Split into sold ports, another speed is fine: 1.2 Tb/s as 3 x 400G.
+  const auto planes = run_collsim(cluster + "cluster.nic=1200Gb/s --set cluster.fabric.planes=3");
+  EXPECT_EQ(planes.exit_code, 0) << planes.err;
+}
+
 // A template's fabric cable that no catalog cable makes names where the
 // cable was chosen: the file's `cable:` value or the --set flag (was: the
 // template's `node:` line, 3:3, for both).

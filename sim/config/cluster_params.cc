@@ -46,12 +46,14 @@ Expected<int> positive_int(const MapReader& m, std::string_view key, int fallbac
 // materials would price as the next faster switch and cables).
 constexpr std::array<double, 10> kPortSpeedsGbps{10, 25, 40, 50, 56, 100, 200, 400, 800, 1600};
 
+bool sold_port_speed(double port_Bps) {
+  const double gbps = port_Bps * 8 / 1e9;
+  return std::any_of(kPortSpeedsGbps.begin(), kPortSpeedsGbps.end(),
+                     [&](double s) { return std::abs(gbps - s) < 1e-6 * s; });
+}
+
 Status check_plane_ports(const MapReader& f, double nic_Bps, int planes) {
-  auto standard = [&](int n) {
-    const double gbps = nic_Bps * 8 / 1e9 / n;
-    return std::any_of(kPortSpeedsGbps.begin(), kPortSpeedsGbps.end(),
-                       [&](double s) { return std::abs(gbps - s) < 1e-6 * s; });
-  };
+  auto standard = [&](int n) { return sold_port_speed(nic_Bps / n); };
   if (planes == 1 || standard(planes)) return Ok{};
   std::vector<std::string> fits{"1"};
   for (int n = 2; n <= kMaxPlanes; ++n)
@@ -173,6 +175,14 @@ Expected<Params> read_params(const MapReader& c) {
       if (!(d->seconds >= 0)) return f.error_at("latency", fmt::format("expected a latency >= 0, found '{}'", **v));
       p.fabric_latency_s = d->seconds;
     }
+  }
+  // One plane: the NIC's own port is a switch port, so it too must be a
+  // speed sold (a typo such as 400GB/s, 3.2 Tb/s, built a fabric the
+  // bill could not price, and 300Gb/s was priced as 400G).
+  if (p.planes == 1 && !sold_port_speed(p.nic_Bps)) {
+    return c.error_at("nic", fmt::format("expected a NIC at a speed switch ports are sold at ({} Gb/s), or "
+                                         "cluster.fabric.planes splitting it into such ports; found {} ({:.4g} Gb/s)",
+                                         fmt::join(kPortSpeedsGbps, ", "), p.nic, p.nic_Bps * 8 / 1e9));
   }
   if (p.fabric_kind.empty()) p.fabric_kind = p.block->gpus == 8 ? "rail-optimized" : "leaf-spine";
   // ASSUMPTION (the reference has no HGX PCIe tree; NOT FOUND): four PCIe
