@@ -432,6 +432,27 @@ TEST(ClusterTemplateErrors, PlanesThatSplitANicIntoNoStandardPortAreRefused) {
   EXPECT_EQ(two.exit_code, 0) << two.err;
 }
 
+// Nodes must fit the 40 rack units a template stacks them over, at their
+// DGX height unless layout.node_units says otherwise (was: 40 HGX H100
+// nodes, 320U, in one rack, exit 0, cables laid as if each took 1U).
+TEST(ClusterTemplateErrors, NodesTallerThanTheirRackAreRefused) {
+  const std::string h100 = "topo topologies/h100-ib400-128node.yaml --set cluster.layout.";
+  expect_one_clear_line({h100 + "nodes_per_rack=40",
+                         "--set cluster.layout.nodes_per_rack=40: field 'cluster.layout.nodes_per_rack': expected "
+                         "nodes that fit the 40U a rack stacks them over: at most 5 nodes of 8U (layout.node_units, 8U "
+                         "by default for hgx-h100), found 40 nodes per rack (320U)"});
+  expect_one_clear_line({h100 + "node_units=11",
+                         "at most 3 nodes of 11U (layout.node_units, 8U by default for hgx-h100), "
+                         "found 4 nodes per rack (44U)"});
+  // DGX B200 is 10U (NVIDIA DGX B200 User Guide): 4 a rack, not 5.
+  expect_one_clear_line(
+      {"topo topologies/gcp-a4-roce-16node.yaml --set cluster.layout.nodes_per_rack=5", "at most 4 nodes of 10U"});
+  // A 6U chassis (layout.node_units) takes 6 H100 nodes a rack.
+  const auto six = run_collsim(h100 + "nodes_per_rack=6 --set cluster.layout.node_units=6");
+  EXPECT_EQ(six.exit_code, 0) << six.err;
+  EXPECT_NE(six.out.find("25 racks"), std::string::npos) << six.out;  // 22 of 6 nodes (128) + 3 network racks
+}
+
 // With one plane the NIC's port is a switch port: a typo (400GB/s, a 3.2
 // Tb/s NIC) built a fabric the bill left unpriced, and 300Gb/s was priced
 // as 400G parts (both exit 0).

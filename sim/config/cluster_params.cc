@@ -14,13 +14,16 @@
 namespace collsim::config::cluster {
 
 const std::vector<NodeBlock>& blocks() {
+  // One building block a row.
+  // clang-format off
   static const std::vector<NodeBlock> b{
-      {"hgx-h100", 8, 4, {5, 4, 4, 5}, 25e9, "nvlink4", 63e9, 4, 0, "h100", "hgx-h100-host", "hgx-nvswitch"},
-      {"hgx-b200", 8, 2, {9, 9}, 50e9, "nvlink5", 63e9, 4, 0, "b200", "hgx-b200-host", "hgx-nvswitch", "", false, true},
-      {"dgx-a100", 8, 6, {2, 2, 2, 2, 2, 2}, 25e9, "nvlink3", 31e9, 4, 0, "a100", "dgx-a100-host", "hgx-nvswitch"},
-      {"gb200-nvl72", 72, 18, std::vector<int>(18, 1), 50e9, "nvlink5", 63e9, 1, 2, "gb200", "grace", "nvl72-nvswitch",
-       "gb200-nvl72-rack", true, true},
+      {"hgx-h100", 8, 4, {5, 4, 4, 5}, 25e9, "nvlink4", 63e9, 4, 8, 0, "h100", "hgx-h100-host", "hgx-nvswitch"},
+      {"hgx-b200", 8, 2, {9, 9}, 50e9, "nvlink5", 63e9, 4, 10, 0, "b200", "hgx-b200-host", "hgx-nvswitch", "", false, true},
+      {"dgx-a100", 8, 6, {2, 2, 2, 2, 2, 2}, 25e9, "nvlink3", 31e9, 4, 6, 0, "a100", "dgx-a100-host", "hgx-nvswitch"},
+      {"gb200-nvl72", 72, 18, std::vector<int>(18, 1), 50e9, "nvlink5", 63e9, 1, Params::kNodeRackUnits, 2, "gb200",
+       "grace", "nvl72-nvswitch", "gb200-nvl72-rack", true, true},
   };
+  // clang-format on
   return b;
 }
 
@@ -220,9 +223,11 @@ Expected<Params> read_params(const MapReader& c) {
     }
   }
   p.nodes_per_rack = p.block->default_nodes_per_rack;
+  p.node_units = p.block->rack_units;
   if (c.has("layout")) {
     MapReader l(c.child("layout"), c.file(), c.field("layout"));
-    if (auto s = l.check({"nodes_per_rack", "racks_per_row", "switches_per_rack", "switch_placement"}); !s) {
+    if (auto s = l.check({"nodes_per_rack", "node_units", "racks_per_row", "switches_per_rack", "switch_placement"});
+        !s) {
       return s.error();
     }
     if (auto v = l.optional_scalar("switch_placement"); !v) {
@@ -241,11 +246,24 @@ Expected<Params> read_params(const MapReader& c) {
     }
     // A node takes at least one of the rack units nodes are stacked over.
     for (auto [key, out, max] : {std::tuple{"nodes_per_rack", &p.nodes_per_rack, 0LL + Params::kNodeRackUnits},
+                                 {"node_units", &p.node_units, 0LL + Params::kNodeRackUnits},
                                  {"racks_per_row", &p.racks_per_row, kMaxPerRackOrRow},
                                  {"switches_per_rack", &p.switches_per_rack, kMaxPerRackOrRow}}) {
       auto v = positive_int(l, key, *out, max);
       if (!v) return v.error();
       *out = *v;
+    }
+    // The nodes must fit the rack units they are stacked over (40 nodes of
+    // 8U each, 320U, were accepted). Blame what a --set changed, else
+    // nodes_per_rack.
+    if (p.nodes_per_rack * p.node_units > Params::kNodeRackUnits) {
+      const bool units_set = l.has("node_units") && (l.mark_of("node_units").line == 0 || !l.has("nodes_per_rack"));
+      return l.error_at(
+          units_set ? "node_units" : "nodes_per_rack",
+          fmt::format("expected nodes that fit the {}U a rack stacks them over: at most {} nodes of {}U "
+                      "(layout.node_units, {}U by default for {}), found {} nodes per rack ({}U)",
+                      Params::kNodeRackUnits, Params::kNodeRackUnits / p.node_units, p.node_units, p.block->rack_units,
+                      p.block->name, p.nodes_per_rack, p.nodes_per_rack * p.node_units));
     }
   }
   return p;

@@ -30,6 +30,10 @@ struct NodeBlock {
   const char* link_class;
   double pcie_Bps;  // per direction, GPU <-> NIC
   int default_nodes_per_rack;
+  // Rack units one node takes (layout.node_units' default): NVIDIA's DGX
+  // of the board, DGX H100 8U, DGX B200 10U (DGX B200 User Guide), DGX A100
+  // 6U; a GB200 NVL72 node is its whole rack (Params::kNodeRackUnits).
+  int rack_units;
   int gpus_per_grace = 0;      // Grace CPUs on NVLink-C2C: one per this many GPUs; 0 = none modelled
   const char* gpu_model = "";  // gpu_models.h; `cluster.gpu` overrides (an HGX H200 is an hgx-h100 board)
   // Catalog parts (catalog/parts.yaml) of its host CPUs (what the node holds
@@ -72,7 +76,8 @@ struct Params {
   std::string cable = "auto";               // config::kAutoMedium: the cheapest catalog cable that reaches
   std::string fabric_class = "infiniband";  // link class of every fabric cable (link_classes.cc)
   double fabric_latency_s = 150 * kNs;
-  int nodes_per_rack = 0;  // at most kNodeRackUnits: each node takes at least 1U
+  int nodes_per_rack = 0;  // at most kNodeRackUnits / node_units
+  int node_units = 0;      // rack units per node (NodeBlock::rack_units unless set)
   int racks_per_row = 8;
   int switches_per_rack = 16;
   // Inside 8-GPU nodes: PCIe switches joining GPUs, NICs and the host CPUs

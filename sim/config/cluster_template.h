@@ -20,6 +20,7 @@
 //       latency: 150ns        # fixed latency of each fabric link (half a switch traversal)
 //     layout:
 //       nodes_per_rack: 4     # compute racks; racks_per_row of them per row
+//       node_units: 8         # rack units per node (the DGX's: H100 8, B200 10, A100 6); 40U per rack
 //       racks_per_row: 8
 //       switches_per_rack: 16 # network racks, in their own row after the compute rows
 //
