@@ -4,6 +4,7 @@
 // concurrent collectives.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -291,6 +292,12 @@ TEST(WorkloadWhatIf, NicStarvedClusterNamesTheNicFirst) {
     if (x.resource == "GPU compute") {
       EXPECT_GT(x.delta_pct, what_ifs->front().delta_pct);
     }
+  // The file's 32 NIC cables are 10 m each: a 10 m cut takes all of them to
+  // 0 m, and says so (was: "10 m shorter" alone).
+  const auto cables =
+      std::find_if(what_ifs->begin(), what_ifs->end(), [](const auto& x) { return x.resource == "cables"; });
+  ASSERT_NE(cables, what_ifs->end());
+  EXPECT_EQ(cables->what_if, "every cable 10 m shorter (32 cables, 320 m less; 32 of them now 0 m long)");
 }
 
 // Data parallelism alone over 4 H100 nodes: NCCL's ring runs 2 channels per

@@ -239,7 +239,7 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
     if (on_start) on_start("cables");
     topology::Topology changed = topo;
     double cut_total = 0;
-    int cables = 0;
+    int cables = 0, to_zero = 0;  // directed edges, two per cable
     for (auto [e, end] = boost::edges(changed.graph); e != end; ++e) {
       auto& link = changed.graph[*e];
       if (link.medium.empty() || link.length_m <= 0) continue;
@@ -250,13 +250,18 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
       link.length_m -= cut;
       cut_total += cut * link.lanes;  // a bundle of lanes is that many cables
       cables += link.lanes;
+      if (link.length_m <= 0) to_zero += link.lanes;
     }
     auto t = rerun_network(changed);
     if (!t) return t.error();
-    // Two directed edges per cable.
+    // Two directed edges per cable. A cable shorter than the cut loses all
+    // its length (and propagation delay): said, as "10 m shorter" read as
+    // if every cable kept some (8 GB200 racks: 6,275 of 6,496 m went).
     out.push_back(WhatIf{"cables",
-                         fmt::format("every cable {:g} m shorter ({} cables, {:.0f} m less)", options.cable_cut_m,
-                                     cables / 2, cut_total / 2),
+                         fmt::format("every cable {:g} m shorter ({} cables, {:.0f} m less{})", options.cable_cut_m,
+                                     cables / 2, cut_total / 2,
+                                     to_zero > 0 ? fmt::format("; {} of them now 0 m long", to_zero / 2)
+                                                 : std::string()),
                          0, *t, percent(*t, base)});
   }
   std::stable_sort(out.begin(), out.end(), [](const WhatIf& a, const WhatIf& b) { return a.delta_pct < b.delta_pct; });
