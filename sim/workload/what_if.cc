@@ -257,12 +257,11 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
     // Two directed edges per cable. A cable shorter than the cut loses all
     // its length (and propagation delay): said, as "10 m shorter" read as
     // if every cable kept some (8 GB200 racks: 6,275 of 6,496 m went).
-    out.push_back(WhatIf{"cables",
-                         fmt::format("every cable {:g} m shorter ({} cables, {:.0f} m less{})", options.cable_cut_m,
-                                     cables / 2, cut_total / 2,
-                                     to_zero > 0 ? fmt::format("; {} of them now 0 m long", to_zero / 2)
-                                                 : std::string()),
-                         0, *t, percent(*t, base)});
+    out.push_back(WhatIf{
+        "cables",
+        fmt::format("every cable {:g} m shorter ({} cables, {:.0f} m less{})", options.cable_cut_m, cables / 2,
+                    cut_total / 2, to_zero > 0 ? fmt::format("; {} of them now 0 m long", to_zero / 2) : std::string()),
+        0, *t, percent(*t, base)});
   }
   std::stable_sort(out.begin(), out.end(), [](const WhatIf& a, const WhatIf& b) { return a.delta_pct < b.delta_pct; });
   return out;
