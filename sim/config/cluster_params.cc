@@ -154,8 +154,18 @@ Expected<Params> read_params(const MapReader& c) {
                            : from_set("leaf_radix")     ? "leaf_radix"
                            : f.has("oversubscription")  ? "oversubscription"
                                                         : "leaf_radix";
+      // What would: the ratios this radix splits into, and radixes near it
+      // that split at this ratio (2:1 on 64 ports: 63 or 66).
+      std::vector<int> ratios;
+      for (int r = 1; r < p.leaf_radix && ratios.size() < 8; ++r)
+        if (p.leaf_radix % (r + 1) == 0) ratios.push_back(r);
+      const int step = p.oversubscription + 1;
+      const int below = p.leaf_radix / step * step, above = below + step;
       return f.error_at(
-          blamed, fmt::format("{} ports do not split {}:1 into down- and up-ports", p.leaf_radix, p.oversubscription));
+          blamed, fmt::format("{} ports do not split {}:1 into down- and up-ports; expected a ratio r with r + 1 "
+                              "dividing the radix ({}:1 on {} ports) or a radix that {} + 1 divides ({}{})",
+                              p.leaf_radix, p.oversubscription, fmt::join(ratios, ":1, "), p.leaf_radix,
+                              p.oversubscription, below > 0 ? fmt::format("{} or ", below) : std::string(), above));
     }
     if (auto v = f.optional_scalar("cable"); !v) {
       return v.error();
