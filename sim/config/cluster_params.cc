@@ -270,9 +270,10 @@ Expected<Params> read_params(const MapReader& c) {
       const bool units_set = l.has("node_units") && (l.mark_of("node_units").line == 0 || !l.has("nodes_per_rack"));
       return l.error_at(
           units_set ? "node_units" : "nodes_per_rack",
-          fmt::format("expected nodes that fit the {}U a rack stacks them over: at most {} nodes of {}U "
+          fmt::format("expected nodes that fit the {}U a rack stacks them over: at most {} node{} of {}U "
                       "(layout.node_units, {}U by default for {}), found {} nodes per rack ({}U)",
-                      Params::kNodeRackUnits, Params::kNodeRackUnits / p.node_units, p.node_units, p.block->rack_units,
+                      Params::kNodeRackUnits, Params::kNodeRackUnits / p.node_units,
+                      Params::kNodeRackUnits / p.node_units == 1 ? "" : "s", p.node_units, p.block->rack_units,
                       p.block->name, p.nodes_per_rack, p.nodes_per_rack * p.node_units));
     }
   }

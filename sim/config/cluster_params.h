@@ -31,8 +31,9 @@ struct NodeBlock {
   double pcie_Bps;  // per direction, GPU <-> NIC
   int default_nodes_per_rack;
   // Rack units one node takes (layout.node_units' default): NVIDIA's DGX
-  // of the board, DGX H100 8U, DGX B200 10U (DGX B200 User Guide), DGX A100
-  // 6U; a GB200 NVL72 node is its whole rack (Params::kNodeRackUnits).
+  // of the board, DGX H100 8U, DGX B200 10U, DGX A100 6U (their NVIDIA
+  // user guides' mechanical specifications); a GB200 NVL72 node is its
+  // whole rack (Params::kNodeRackUnits).
   int rack_units;
   int gpus_per_grace = 0;      // Grace CPUs on NVLink-C2C: one per this many GPUs; 0 = none modelled
   const char* gpu_model = "";  // gpu_models.h; `cluster.gpu` overrides (an HGX H200 is an hgx-h100 board)
