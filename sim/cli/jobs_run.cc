@@ -133,9 +133,12 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
   if (ops > kMaxMergedOps) {  // cut every job's repeats by the same factor
     const double f = kMaxMergedOps / ops;
     for (auto& s : steps) s.repeats = std::max(1, static_cast<int>(std::floor(s.repeats * f)));
+    // Say which steps were asked for: a larger --interference-steps can run
+    // no more steps than a smaller one once cut.
     out.repeats_note = fmt::format(
-        "repeats cut to fit {:.0e} operations in one simulation (asked for {:.2g}): fewer phases are averaged",
-        kMaxMergedOps, ops);
+        "repeats cut to fit {:.0e} operations in one simulation (--interference-steps {} asked for {:.2g}): fewer "
+        "phases are averaged, and more steps would not run more",
+        kMaxMergedOps, request.steps, ops);
   }
 
   // Where they met: links two or more jobs use, by their summed utilisation alone.
