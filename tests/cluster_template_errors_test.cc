@@ -34,12 +34,13 @@ TEST(ClusterTemplateErrors, PlanesThatSplitANicIntoNoStandardPortAreRefused) {
 // nodes, 320U, in one rack, exit 0, cables laid as if each took 1U).
 TEST(ClusterTemplateErrors, NodesTallerThanTheirRackAreRefused) {
   const std::string h100 = "topo topologies/h100-ib400-128node.yaml --set cluster.layout.";
-  expect_one_clear_line({h100 + "nodes_per_rack=40",
-                         "--set cluster.layout.nodes_per_rack=40: field 'cluster.layout.nodes_per_rack': expected "
-                         "nodes that fit the 40U a rack stacks them over: at most 5 nodes of 8U (layout.node_units, 8U "
-                         "by default for hgx-h100), found 40 nodes per rack (320U)"});
+  expect_one_clear_line(
+      {h100 + "nodes_per_rack=40",
+       "--set cluster.layout.nodes_per_rack=40: field 'cluster.layout.nodes_per_rack': expected "
+       "nodes that fit the 40U a rack stacks them over: at most 5 nodes of 8U (cluster.layout.node_units, "
+       "8U by default for hgx-h100), found 40 nodes per rack (320U)"});
   expect_one_clear_line({h100 + "node_units=11",
-                         "at most 3 nodes of 11U (layout.node_units, 8U by default for hgx-h100), "
+                         "at most 3 nodes of 11U (cluster.layout.node_units, 8U by default for hgx-h100), "
                          "found 4 nodes per rack (44U)"});
   // DGX B200 is 10U (NVIDIA DGX B200 User Guide): 4 a rack, not 5.
   expect_one_clear_line(
@@ -48,6 +49,13 @@ TEST(ClusterTemplateErrors, NodesTallerThanTheirRackAreRefused) {
   const auto six = run_collsim(h100 + "nodes_per_rack=6 --set cluster.layout.node_units=6");
   EXPECT_EQ(six.exit_code, 0) << six.err;
   EXPECT_NE(six.out.find("25 racks"), std::string::npos) << six.out;  // 22 of 6 nodes (128) + 3 network racks
+  // A GB200 NVL72 node is a whole rack: neither a height nor two a rack
+  // (was: node_units 10 put 4 NVL72 racks, 413 kW, in one).
+  const std::string nvl72 = "topo topologies/gb200-nvl72-8rack.yaml --set cluster.layout.";
+  expect_one_clear_line({nvl72 + "node_units=10",
+                         "field 'cluster.layout.node_units': a gb200-nvl72 node is a whole rack: expected no "
+                         "node_units, found 10"});
+  expect_one_clear_line({nvl72 + "nodes_per_rack=2", "a gb200-nvl72 node is a whole rack: expected 1, found 2"});
 }
 
 // With one plane the NIC's port is a switch port: a typo (400GB/s, a 3.2
@@ -58,8 +66,8 @@ TEST(ClusterTemplateErrors, ANicAtASpeedNoPortIsSoldAtIsRefused) {
   expect_one_clear_line({cluster + "cluster.nic=400GB/s",
                          "--set cluster.nic=400GB/s: field 'cluster.nic': expected a NIC at a speed switch ports are "
                          "sold at (10, 25, 40, 50, 56, 100, 200, 400, 800, 1600 Gb/s), or cluster.fabric.planes "
-                         "splitting it into such ports; found 400GB/s (3200 Gb/s)"});
-  expect_one_clear_line({cluster + "cluster.nic=300Gb/s", "found 300Gb/s (300 Gb/s)"});
+                         "splitting it into such ports (2, 4, 8, 16, 32, 64 planes); found 400GB/s (3200 Gb/s)"});
+  expect_one_clear_line({cluster + "cluster.nic=300Gb/s", "(3, 6, 12, 30 planes); found 300Gb/s (300 Gb/s)"});
   // Split into sold ports, another speed is fine: 1.2 Tb/s as 3 x 400G.
   const auto planes = run_collsim(cluster + "cluster.nic=1200Gb/s --set cluster.fabric.planes=3");
   EXPECT_EQ(planes.exit_code, 0) << planes.err;

@@ -133,11 +133,11 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
   if (ops > kMaxMergedOps) {  // cut every job's repeats by the same factor
     const double f = kMaxMergedOps / ops;
     for (auto& s : steps) s.repeats = std::max(1, static_cast<int>(std::floor(s.repeats * f)));
-    // Say which steps were asked for: a larger --interference-steps can run
-    // no more steps than a smaller one once cut.
+    // Say which steps were asked for: once cut, a larger
+    // --interference-steps may run no more steps than a smaller one.
     out.repeats_note = fmt::format(
-        "repeats cut to fit {:.0e} operations in one simulation (--interference-steps {} asked for {:.2g}): fewer "
-        "phases are averaged, and more steps would not run more",
+        "repeats cut to fit {:.0e} operations in one simulation (--interference-steps {} asked for {:.2g} "
+        "operations): fewer phases are averaged, and the steps column, not the option, says how many ran",
         kMaxMergedOps, request.steps, ops);
   }
 

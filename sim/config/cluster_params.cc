@@ -156,16 +156,18 @@ Expected<Params> read_params(const MapReader& c) {
                                                         : "leaf_radix";
       // What would: the ratios this radix splits into, and radixes near it
       // that split at this ratio (2:1 on 64 ports: 63 or 66).
-      std::vector<int> ratios;
-      for (int r = 1; r < p.leaf_radix && ratios.size() < 8; ++r)
-        if (p.leaf_radix % (r + 1) == 0) ratios.push_back(r);
+      std::vector<std::string> ratios;
+      for (int r = 1; r < p.leaf_radix; ++r)
+        if (p.leaf_radix % (r + 1) == 0) ratios.push_back(fmt::format("{}:1", r));
       const int step = p.oversubscription + 1;
       const int below = p.leaf_radix / step * step, above = below + step;
-      return f.error_at(
-          blamed, fmt::format("{} ports do not split {}:1 into down- and up-ports; expected a ratio r with r + 1 "
-                              "dividing the radix ({}:1 on {} ports) or a radix that {} + 1 divides ({}{})",
-                              p.leaf_radix, p.oversubscription, fmt::join(ratios, ":1, "), p.leaf_radix,
-                              p.oversubscription, below > 0 ? fmt::format("{} or ", below) : std::string(), above));
+      return f.error_at(blamed,
+                        fmt::format("{} port{} not split {}:1 into down- and up-ports; expected a ratio r with r + 1 "
+                                    "dividing the radix ({} on {} port{}) or a radix that {} + 1 divides ({}{})",
+                                    p.leaf_radix, p.leaf_radix == 1 ? " does" : "s do", p.oversubscription,
+                                    ratios.empty() ? std::string("none") : fmt::format("{}", fmt::join(ratios, ", ")),
+                                    p.leaf_radix, p.leaf_radix == 1 ? "" : "s", p.oversubscription,
+                                    below > 0 ? fmt::format("{} or ", below) : std::string(), above));
     }
     if (auto v = f.optional_scalar("cable"); !v) {
       return v.error();
@@ -193,9 +195,16 @@ Expected<Params> read_params(const MapReader& c) {
   // speed sold (a typo such as 400GB/s, 3.2 Tb/s, built a fabric the
   // bill could not price, and 300Gb/s was priced as 400G).
   if (p.planes == 1 && !sold_port_speed(p.nic_Bps)) {
-    return c.error_at("nic", fmt::format("expected a NIC at a speed switch ports are sold at ({} Gb/s), or "
-                                         "cluster.fabric.planes splitting it into such ports; found {} ({:.4g} Gb/s)",
-                                         fmt::join(kPortSpeedsGbps, ", "), p.nic, p.nic_Bps * 8 / 1e9));
+    std::vector<int> fits;  // plane counts that would split it into sold ports
+    for (int n = 2; n <= kMaxPlanes; ++n)
+      if (sold_port_speed(p.nic_Bps / n)) fits.push_back(n);
+    return c.error_at(
+        "nic",
+        fmt::format("expected a NIC at a speed switch ports are sold at ({} Gb/s), or "
+                    "cluster.fabric.planes splitting it into such ports ({}); found {} ({:.4g} Gb/s)",
+                    fmt::join(kPortSpeedsGbps, ", "),
+                    fits.empty() ? std::string("no plane count does") : fmt::format("{} planes", fmt::join(fits, ", ")),
+                    p.nic, p.nic_Bps * 8 / 1e9));
   }
   if (p.fabric_kind.empty()) p.fabric_kind = p.block->gpus == 8 ? "rail-optimized" : "leaf-spine";
   // ASSUMPTION (the reference has no HGX PCIe tree; NOT FOUND): four PCIe
@@ -263,6 +272,14 @@ Expected<Params> read_params(const MapReader& c) {
       if (!v) return v.error();
       *out = *v;
     }
+    // A rack-scale block (gb200-nvl72) is its own rack: one a rack, no height.
+    const bool rack_scale = p.block->rack_units == Params::kNodeRackUnits;
+    if (rack_scale && l.has("node_units"))
+      return l.error_at("node_units", fmt::format("a {} node is a whole rack: expected no node_units, found {}",
+                                                  p.block->name, p.node_units));
+    if (rack_scale && p.nodes_per_rack > 1)
+      return l.error_at("nodes_per_rack", fmt::format("a {} node is a whole rack: expected 1, found {}", p.block->name,
+                                                      p.nodes_per_rack));
     // The nodes must fit the rack units they are stacked over (40 nodes of
     // 8U each, 320U, were accepted). Blame what a --set changed, else
     // nodes_per_rack.
@@ -271,7 +288,7 @@ Expected<Params> read_params(const MapReader& c) {
       return l.error_at(
           units_set ? "node_units" : "nodes_per_rack",
           fmt::format("expected nodes that fit the {}U a rack stacks them over: at most {} node{} of {}U "
-                      "(layout.node_units, {}U by default for {}), found {} nodes per rack ({}U)",
+                      "(cluster.layout.node_units, {}U by default for {}), found {} nodes per rack ({}U)",
                       Params::kNodeRackUnits, Params::kNodeRackUnits / p.node_units,
                       Params::kNodeRackUnits / p.node_units == 1 ? "" : "s", p.node_units, p.block->rack_units,
                       p.block->name, p.nodes_per_rack, p.nodes_per_rack * p.node_units));
