@@ -55,12 +55,20 @@ bool sold_port_speed(double port_Bps) {
                      [&](double s) { return std::abs(gbps - s) < 1e-6 * s; });
 }
 
+// The plane counts, 1 to kMaxPlanes, that split a NIC of `nic_Bps` into
+// ports of a sold speed.
+std::vector<int> planes_into_sold_ports(double nic_Bps) {
+  std::vector<int> out;
+  for (int n = 1; n <= kMaxPlanes; ++n)
+    if (sold_port_speed(nic_Bps / n)) out.push_back(n);
+  return out;
+}
+
+// One plane is checked with the NIC (read_params), which a typo there
+// would otherwise blame on `planes`.
 Status check_plane_ports(const MapReader& f, double nic_Bps, int planes) {
-  auto standard = [&](int n) { return sold_port_speed(nic_Bps / n); };
-  if (planes == 1 || standard(planes)) return Ok{};
-  std::vector<std::string> fits{"1"};
-  for (int n = 2; n <= kMaxPlanes; ++n)
-    if (standard(n)) fits.push_back(std::to_string(n));
+  if (planes == 1 || sold_port_speed(nic_Bps / planes)) return Ok{};
+  const std::vector<int> fits = planes_into_sold_ports(nic_Bps);
   return f.error_at("planes", fmt::format("{} planes split the {:g} Gb/s NIC (cluster.nic) into {:.4g} Gb/s ports, "
                                           "a speed no switch port is sold at ({} Gb/s); expected {} planes",
                                           planes, nic_Bps * 8 / 1e9, nic_Bps * 8 / 1e9 / planes,
@@ -195,9 +203,7 @@ Expected<Params> read_params(const MapReader& c) {
   // speed sold (a typo such as 400GB/s, 3.2 Tb/s, built a fabric the
   // bill could not price, and 300Gb/s was priced as 400G).
   if (p.planes == 1 && !sold_port_speed(p.nic_Bps)) {
-    std::vector<int> fits;  // plane counts that would split it into sold ports
-    for (int n = 2; n <= kMaxPlanes; ++n)
-      if (sold_port_speed(p.nic_Bps / n)) fits.push_back(n);
+    const std::vector<int> fits = planes_into_sold_ports(p.nic_Bps);
     return c.error_at(
         "nic",
         fmt::format("expected a NIC at a speed switch ports are sold at ({} Gb/s), or "
