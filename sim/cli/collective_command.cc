@@ -119,7 +119,7 @@ const std::vector<OptionSpec>& collective_options() {
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"auto-max-work", "", true,
        "SimGrid backend, with --algo auto or fastest: skip (and name) candidates whose estimated work exceeds this "
-       "(explicit transfers x ranks, about 1 us each; one aggregated step's flows x 30)",
+       "(units of about 1 us: explicit transfers x 20, an all-to-all's x 100; one aggregated step's flows x 30)",
        "5e7"},
       {"simgrid-aggregate-above", "", true,
        "SimGrid backend: simulate ring schedules of more transfers than this one step at a time, and trees, "

@@ -57,23 +57,33 @@ std::string all_pairs_refusal(const std::string& backend, int ranks, const char*
   return {};
 }
 
-// SimGrid's work for a schedule it simulates one step (a ring) or one
-// pipeline copy (a tree) at a time, in the guard's unit (one transfer x
-// ranks of an explicit schedule: about 1 us on the machine of
-// docs/performance.md, where a 1,024-GPU tree all-reduce's 131 k transfers
-// x 1,024 took 140 s). Its flows start together and are solved together,
-// about 30 us each, whatever the ranks (measured there, 2026-12-03: rings
-// of 1 GiB, 32,768 flows per step on 4,096 H100s in 1.0-1.3 s, 663,552 on
-// 9,216 GB200s in 17-18 s; the broadcast's pipeline, 663,480, in 7.5 s).
-// A pipeline whose every transfer runs at its channel's share is not
-// simulated at all (engine/plan.h, at_channel_shares): only planned, about
-// 1 us a transfer (the 9,216-GPU tree's 2.65 M in 1.5 s).
-// ASSUMPTION (measured on one machine, not a sourced fact): the two weights.
+// SimGrid's work for a schedule, in the guard's unit (about 1 us of
+// simulation on the machine of docs/performance.md). An explicit schedule's
+// transfers are simulated one by one: 7-21 us each where they pipeline
+// (trees, NVLSTree, rings of 32 to 4,096 ranks; measured 2026-12-06: 1.7e5
+// NVLSTree transfers over 576 GB200s in 1.4 s, 5.2e5 tree LL128 transfers
+// over 4,096 H100s in 11.2 s, 1.6e4 ring transfers over 32 H100s in 0.26
+// s), about 80 us where they all start at once and share links (all-to-all:
+// 6.5e4 over 256 GB200s in 5.4 s, 3.3e5 over 576 in 25 s). A schedule
+// simulated one step (a ring) or one pipeline copy (a tree) at a time
+// (aggregated) has its flows start together and solved together, about 30
+// us each, whatever the ranks (measured 2026-12-03: rings of 1 GiB, 32,768
+// flows per step on 4,096 H100s in 1.0-1.3 s, 663,552 on 9,216 GB200s in
+// 17-18 s; the broadcast's pipeline, 663,480, in 7.5 s). A pipeline whose
+// every transfer runs at its channel's share is not simulated at all
+// (engine/plan.h, at_channel_shares): only planned, about 1 us a transfer
+// (the 9,216-GPU tree's 2.65 M in 1.5 s).
+// ASSUMPTION (measured on one machine, not a sourced fact): the weights.
+// Before 2026-12-06 an explicit transfer weighed the ranks (x 576 for
+// NVLSTree on 8 NVL72 racks: 9.8e7 against the 1.4 s it takes), and `auto`
+// skipped NCCL's own pick there.
+constexpr double kWorkPerExplicitTransfer = 20;
+constexpr double kWorkPerConcurrentTransfer = 100;
 constexpr double kWorkPerAggregatedFlow = 30;
 constexpr double kWorkPerPlannedTransfer = 1;
 
 // Estimated SimGrid work for `s` (above), and how it was counted.
-double simgrid_work(const collective::Schedule& s, int ranks, double aggregate_above, std::string* how) {
+double simgrid_work(const collective::Schedule& s, double aggregate_above, std::string* how) {
   const double transfers = s.transfer_count();
   if (s.compact() && transfers > aggregate_above) {  // one step of every pass at a time
     double flows = 0;
@@ -91,15 +101,16 @@ double simgrid_work(const collective::Schedule& s, int ranks, double aggregate_a
     *how = fmt::format("one pipeline copy at a time: {:.3g} transfers x {:g}", copy, weight);
     return copy * weight;
   }
-  *how = fmt::format("{:.3g} transfers x {} ranks", transfers, ranks);
-  return transfers * ranks;
+  const double weight = s.all_pairs ? kWorkPerConcurrentTransfer : kWorkPerExplicitTransfer;
+  *how = fmt::format("{:.3g} transfers{} x {:g}", transfers, s.all_pairs ? " at once" : "", weight);
+  return transfers * weight;
 }
 
 // Why `s` is too costly to simulate on `backend` while choosing, or "".
-std::string guard(const collective::Schedule& s, int ranks, const TunerChoice& choice, const std::string& backend) {
+std::string guard(const collective::Schedule& s, const TunerChoice& choice, const std::string& backend) {
   if (backend == "simgrid") {
     std::string how;
-    const double work = simgrid_work(s, ranks, choice.simgrid_aggregate_above, &how);
+    const double work = simgrid_work(s, choice.simgrid_aggregate_above, &how);
     if (work > choice.simgrid_max_work) {
       return fmt::format("{:.2g} units of SimGrid work ({}), above --auto-max-work {:g}", work, how,
                          choice.simgrid_max_work);
@@ -127,7 +138,7 @@ Expected<collective::Schedule> build_candidate(const TuneCase& c, const std::str
   params.nccl = choice.nccl;
   auto s = collective::build_schedule(c.op, algo, c.ranks, c.bytes, params);
   if (!s || !guarded) return s;
-  if (std::string why = guard(*s, c.ranks, choice, backend); !why.empty()) return make_error(why);
+  if (std::string why = guard(*s, choice, backend); !why.empty()) return make_error(why);
   return s;
 }
 
@@ -312,7 +323,12 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     if (out.of_case[i].empty()) {
       // One algorithm asked for: its own reason. Several: each one's, and
       // what would let one run.
-      if (!choosing_algorithm) return make_error(skipped.front().substr(skipped.front().find(": ") + 2));
+      if (!choosing_algorithm) {
+        std::string why = skipped.front().substr(skipped.front().find(": ") + 2);
+        if (backend == "simgrid" && why.find("--auto-max-work") != std::string::npos)
+          why += "; raise --auto-max-work, or use --backend analytical";
+        return make_error(why);
+      }
       return make_error(
           fmt::format("no algorithm can run the {} of {:.0f} bytes over {} ranks here ({}); name one "
                       "with --algo ({}){}",

@@ -25,14 +25,14 @@
 // Simulation-cost guards, each for the backend it protects, applied only
 // while choosing among algorithms (a named algorithm always runs); every
 // skipped candidate is reported with its reason:
-//   simgrid     work above `simgrid_max_work`, in units of one explicit
-//               transfer x ranks (its time per transfer grows with the
-//               ranks: a 1,024-GPU tree all-reduce, 131 k transfers, took
-//               140 s; a 72-GPU NVLS, 331 k, seconds); a ring it simulates
+//   simgrid     work above `simgrid_max_work`, in units of about 1 us of
+//               simulation: an explicit transfer x 20 (x 100 for an
+//               all-to-all's, which all start at once); a ring it simulates
 //               one step at a time (above `simgrid_aggregate_above`
 //               transfers) counts one step's flows x 30, a pipeline one
 //               copy's transfers x 30, or x 1 when every transfer runs at
-//               its channel's share (planned, not simulated: tuner.cc);
+//               its channel's share (planned, not simulated: tuner.cc,
+//               where the weights' measurements are);
 //   analytical  explicit transfers above `analytical_max_transfers` (memory:
 //               about 100 bytes each); compact rings cost O(ranks), never skipped.
 #pragma once
