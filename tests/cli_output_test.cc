@@ -275,3 +275,21 @@ TEST(Heap, HugePagesChangeNoResult) {
     EXPECT_EQ(off.out, on.out) << command;
   }
 }
+
+// A result says what produced it: the NCCL release modelled, the default
+// too (it was left out unless --nccl was given), and the topology's --set
+// overrides, in the table's header and the JSON.
+TEST(CollectiveOutput, NamesTheReleaseAndTheOverrides) {
+  const std::string run = "collective -t topologies/hgx-h100.yaml -b 1M -e 1M";
+  const auto table = collsim::testing::run_collsim(run + " --set nccl.buffsize=8M --set nccl.pxn=false");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("# NCCL release modelled: 2."), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("# --set: nccl.buffsize=8M nccl.pxn=false\n"), std::string::npos) << table.out;
+  const auto json = collsim::testing::run_collsim(run + " --nccl 2.26.2 --set nccl.buffsize=8M --json -");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"nccl\":\"2.26.2\""), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"overrides\":[\"nccl.buffsize=8M\"]"), std::string::npos) << json.out;
+  const auto plain = collsim::testing::run_collsim(run + " --json -");
+  EXPECT_NE(plain.out.find("\"nccl\":\"2."), std::string::npos) << plain.out;
+  EXPECT_EQ(plain.out.find("\"overrides\""), std::string::npos) << plain.out;
+}

@@ -432,14 +432,8 @@ int collective_command(const std::vector<std::string>& argv) {
     }
   }
   const report::CollectiveHeader header{
-      topology_name,
-      (*backend)->name(),
-      std::string(collective::op_name(*op)),
-      algo,
-      ranks,
-      failures,
-      placement,
-      request.nccl == collective::kDefaultNcclRelease ? std::string() : collective::to_string(request.nccl)};
+      topology_name, (*backend)->name(), std::string(collective::op_name(*op)), algo,           ranks,
+      failures,      placement,          collective::to_string(request.nccl),   args.all("set")};
   if (!*to_stdout) std::fputs(report::format_collective_table(header, rows).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = write_output(args.get("json"), report::collective_json(header, rows)); !s) {

@@ -1,6 +1,7 @@
 #include "sim/report/collective_table.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <string_view>
@@ -40,6 +41,7 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   if (!h.failures.empty()) out += fmt::format("# failures: {}\n", h.failures);
   if (!h.placement.empty()) out += fmt::format("# placement: {}\n", h.placement);
   if (!h.nccl.empty()) out += fmt::format("# NCCL release modelled: {}\n", h.nccl);
+  if (!h.overrides.empty()) out += fmt::format("# --set: {}\n", fmt::join(h.overrides, " "));
   out +=
       "# nccl-tests' columns; in-place = out-of-place (a simulation moves the same bytes), #wrong N/A (no data\n"
       "# is checked); algbw = size / time, busbw = algbw x nccl-tests' factor for the op; GB/s = 1e9 bytes/s\n#\n";
@@ -128,6 +130,11 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
   if (!h.failures.empty()) w.key("failures").value(h.failures);
   if (!h.placement.empty()) w.key("placement").value(h.placement);
   if (!h.nccl.empty()) w.key("nccl").value(h.nccl);
+  if (!h.overrides.empty()) {
+    w.key("overrides").begin_array();
+    for (const auto& o : h.overrides) w.value(o);
+    w.end_array();
+  }
   w.key("results").begin_array();
   for (const auto& r : rows) {
     w.begin_object();

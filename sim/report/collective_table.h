@@ -80,8 +80,10 @@ struct CollectiveHeader {
   // Where the ranks run when not on every GPU (topology::Placement::where,
   // with the placement asked for); empty otherwise.
   std::string placement;
-  // The NCCL release modelled (`--nccl`) when not the default; empty otherwise.
+  // The NCCL release modelled (`--nccl`, or the default).
   std::string nccl;
+  // The topology's --set overrides, as given (KEY=VALUE), in order.
+  std::vector<std::string> overrides;
 };
 
 std::string format_collective_table(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows);
