@@ -54,6 +54,9 @@ py::list run_collective(const std::string& topology, const std::string& op, cons
     d["busbw_GBps"] = row.busbw_GBps;
     d["aggregated"] = row.aggregated;
     d["not_simulated"] = row.not_simulated;
+    d["contended"] = row.contended;
+    d["buffer_bound"] = row.buffer_bound;
+    d["nccl_model_us"] = row.nccl_model_us;
     py::list busiest;
     for (const auto& b : row.busiest) {
       py::dict one;

@@ -78,6 +78,13 @@ struct CollectiveRow {
   std::vector<Busy> busiest;
   bool busiest_skipped = false;  // not read: the schedule is above those limits
   int root = -1;                 // broadcast and reduce: the root rank; -1 otherwise (nccl-tests' column)
+  // As the command line's JSON: the analytical time is least certain (the
+  // schedule's transfers share links); NCCL's buffer held a transfer below
+  // its links' rate; under `auto`, NCCL's own model's time for its pick
+  // (us; 0 otherwise).
+  bool contended = false;
+  bool buffer_bound = false;
+  double nccl_model_us = 0;
 };
 
 std::vector<CollectiveRow> run_collective(const CollectiveRequest& request);

@@ -20,6 +20,17 @@ from . import _collsim
 __all__ = ["version", "run_collective", "run_step"]
 
 
+def _assignments(name, value):
+    """`--set`-style assignments as a list: one string is one assignment
+    (iterating it would give its characters)."""
+    if isinstance(value, (str, bytes)):
+        return [value.decode() if isinstance(value, bytes) else value]
+    try:
+        return list(value)
+    except TypeError:
+        raise ValueError(f"{name}: expected a list of KEY=VALUE strings, found {value!r}") from None
+
+
 def version():
     """The version `collsim --version` prints."""
     return _collsim.version()
@@ -30,15 +41,23 @@ def run_collective(topology, op="allreduce", sizes=(32 << 20,), algo="auto", pro
     """One collective over `sizes`, as `collsim collective` runs it.
 
     Returns one dict per size: op, algo, proto, bytes, count, type, redop,
-    root (-1 but for broadcast and reduce), ranks, time_us, algbw_GBps, busbw_GBps, aggregated, not_simulated, and
+    root (-1 but for broadcast and reduce), ranks, time_us, algbw_GBps, busbw_GBps, aggregated, not_simulated
+    (the command line JSON's `skipped`), contended, buffer_bound, nccl_model_us, and
     busiest: what binds, a list of {resource, where, share} (the table's
     `# busiest`), and busiest_skipped: True where the schedule was too large
-    to read (an all-to-all over about 300 GPUs).
+    to read (an all-to-all over about 300 GPUs). `overrides` is a list of
+    `--set` assignments (one string is one assignment).
     `ranks` 0 means every GPU of the topology. `placement` chooses the GPUs
     as `--placement` does ("per-domain:64", "spread:8", "gpus:0-7"...).
     `nccl` is the NCCL release to model, as `--nccl` ("2.27", "2.29.2");
     None models collsim's default release.
     """
+    overrides = _assignments("overrides", overrides)
+    if isinstance(sizes, _numbers.Real) and not isinstance(sizes, bool):
+        sizes = (sizes,)
+    sizes = list(sizes)
+    if not sizes:
+        raise ValueError("sizes: expected at least one size in bytes, found none")
     for s in sizes:
         if isinstance(s, bool) or not isinstance(s, _numbers.Real):
             raise ValueError(f"sizes: expected numbers of bytes (such as 1 << 20), found {s!r}")
@@ -58,6 +77,8 @@ def run_step(topology, workload, overrides=(), workload_overrides=(), backend="s
     tokens_per_s, mfu, peak_memory_bytes, hbm_capacity_bytes, gpus, and
     `report`: the whole report as `collsim run --json` writes it.
     """
+    overrides = _assignments("overrides", overrides)
+    workload_overrides = _assignments("workload_overrides", workload_overrides)
     result = _collsim.run_step(str(topology), str(workload), [str(o) for o in overrides],
                                [str(o) for o in workload_overrides], backend, bool(what_if), bool(memory_check),
                                str(placement))

@@ -90,7 +90,7 @@ std::vector<CollectiveRow> run_collective(const CollectiveRequest& request) {
     for (const auto& b : r.busiest) busiest.push_back({b.resource, b.where, b.share});
     out.push_back(CollectiveRow{r.op, r.algo, r.proto, r.bytes, r.count, r.type, r.redop, r.ranks, r.time_us,
                                 r.algbw_GBps, r.busbw_GBps, r.aggregated, r.skipped, std::move(busiest),
-                                r.busiest_skipped, r.root});
+                                r.busiest_skipped, r.root, r.contended, r.buffer_bound, r.nccl_model_us});
   }
   return out;
 }

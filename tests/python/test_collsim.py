@@ -74,6 +74,8 @@ def test_same_numbers_as_the_command_line(tmp_path):
         assert [b["share"] for b in a["busiest"]] == pytest.approx([b["share"] for b in c["busiest"]], rel=1e-9)
     assert api[-1]["busiest"], "what binds is named"
     assert not any(r["busiest_skipped"] for r in api)
+    for key in ("contended", "buffer_bound", "nccl_model_us"):  # the JSON's, missing until 2026-12-06
+        assert [r[key] for r in api] == [r[key] for r in cli], key
 
 
 def test_placement_matches_the_command_line(tmp_path):
@@ -125,6 +127,13 @@ def test_bad_input_raises_value_error_naming_file_line_column():
     # Was: "could not convert string to float: '1M'", naming no argument.
     with pytest.raises(ValueError, match=r"sizes: expected numbers of bytes .* found '1M'"):
         collsim.run_collective(path("topologies/hgx-h100.yaml"), sizes=["1M"])
+    # An empty list ran the default 32 MiB; one string of overrides was read
+    # character by character ("--set n: expected key.path=value").
+    with pytest.raises(ValueError, match="sizes: expected at least one size"):
+        collsim.run_collective(path("topologies/hgx-h100.yaml"), sizes=[])
+    one = collsim.run_collective(path("topologies/hgx-h100.yaml"), sizes=1 << 20, backend="analytical",
+                                 overrides="nccl.pxn=false")
+    assert one[0]["bytes"] == 1 << 20
 
 
 def test_step_time_is_compute_plus_bubble_plus_exposed_communication():
