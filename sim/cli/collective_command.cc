@@ -89,7 +89,8 @@ const std::vector<OptionSpec>& collective_options() {
        "sendrecv); auto: what NCCL's own cost "
        "model picks per size, simulated; tuned: the fastest per size of those NCCL runs for the op (ring, tree, "
        "nvls, nvlstree for allreduce, and collnetdirect with nccl.collnet: true; ring, nvls and, at one GPU per "
-       "node, pat for allgather and reducescatter; not hier or rhd); fastest: the fastest of every algorithm",
+       "node, pat for allgather and reducescatter; not hier or rhd); fastest: the fastest of every algorithm; or "
+       "NCCL_ALGO's lists: ring,tree (NCCL's model picks among those), ^nvls,nvlstree (among its own but those)",
        "auto"},
       {"minbytes", "b", true, "smallest size; K/M/G are powers of two as in nccl-tests", "32M"},
       {"maxbytes", "e", true, "largest size", "32M"},
@@ -105,7 +106,7 @@ const std::vector<OptionSpec>& collective_options() {
        "sum"},
       {"proto", "", true,
        "NCCL protocol: LL, LL128, Simple, none (links only), or auto: NCCL's choice under --algo auto, else "
-       "the fastest per size",
+       "the fastest per size; or NCCL_PROTO's lists: LL,LL128 or ^LL128 (chosen among as auto)",
        "auto"},
       {"ranks", "", true, "use the first N GPUs of the topology (--placement packed:N)", "all"},
       {"placement", "", true,
@@ -263,8 +264,8 @@ int collective_command(const std::vector<std::string>& argv) {
     engine::TunerChoice choice;
     choice.algorithm = algo;
     choice.protocol = args.get("proto");
-    if (auto s = engine::check_choice(choice); !s && s.error().field == "protocol") {
-      return stop("--proto: " + s.error().message);
+    if (auto s = engine::check_choice(choice); !s) {
+      return stop((s.error().field == "protocol" ? "--proto: " : "--algo: ") + s.error().message);
     }
     if (auto a = engine::candidate_algorithms(*op, choice); !a) return stop("--algo: " + a.error().message);
   }

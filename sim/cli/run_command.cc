@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <numeric>
@@ -19,6 +20,7 @@
 #include "sim/cli/step_run.h"
 #include "sim/config/jobs_file.h"
 #include "sim/core/log.h"
+#include "sim/engine/tuner_choice.h"
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
 #include "sim/report/trace.h"
@@ -30,6 +32,11 @@ namespace collsim::cli {
 
 namespace {
 
+std::string lower_case(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
 const std::vector<OptionSpec>& run_options() {
   static const std::vector<OptionSpec> specs = with_failure_options({
       {"topology", "t", true, "topology YAML file", ""},
@@ -39,9 +46,13 @@ const std::vector<OptionSpec>& run_options() {
       {"algo", "", true,
        "algorithm for every collective that has it (overrides the workload's communication.algorithm): auto "
        "(NCCL's own choice, the default), tuned (the fastest of those NCCL runs), fastest (every algorithm), or a "
-       "name (ring, tree, rhd, hier, nvls, nvlstree, collnetdirect, pat, direct)",
+       "name (ring, tree, rhd, hier, nvls, nvlstree, collnetdirect, pat, direct), or NCCL_ALGO's lists: ring,tree "
+       "(NCCL's model picks among those), ^nvls,nvlstree (among its own but those)",
        ""},
-      {"proto", "", true, "protocol for every collective (overrides the workload's communication.protocol)", ""},
+      {"proto", "", true,
+       "protocol for every collective (overrides the workload's communication.protocol); NCCL_PROTO's lists "
+       "(LL,LL128; ^LL128) too",
+       ""},
       {"placement", "", true,
        "which GPUs the job runs on (its parallelism then multiplies to their count): all, packed:N, per-domain:K "
        "(K GPUs of every NVLink domain: per-domain:64 on NVL72 racks), spread:N, random:N[:SEED], topology-aware:N "
@@ -338,8 +349,8 @@ int run_command(const std::vector<std::string>& argv) {
   StepRun* run = &keep_until_exit(std::move(*ran));  // exit_owned.h
   // A named algorithm runs where an op has it; the others keep NCCL's
   // default. Say so when it ran nowhere.
-  if (const std::string algo = request.algo.value_or("auto");
-      run->simulated && algo != "auto" && algo != "tuned" && algo != "fastest") {
+  if (const std::string algo = lower_case(request.algo.value_or("auto"));
+      run->simulated && algo != "auto" && algo != "tuned" && algo != "fastest" && !engine::is_algorithm_list(algo)) {
     const auto& calls = run->report.collectives;
     if (!calls.empty() && std::none_of(calls.begin(), calls.end(), [&](const auto& c) { return c.algo == algo; })) {
       std::set<std::string> ops;

@@ -228,6 +228,28 @@ std::string_view protocol_name(Protocol p) {
 
 Expected<std::vector<Protocol>> protocol_candidates(const std::string& name) {
   if (name == "auto") return std::vector{Protocol::kLL, Protocol::kLL128, Protocol::kSimple};
+  if (name.find(',') != std::string::npos || (!name.empty() && name.front() == '^')) {
+    // NCCL_PROTO's lists: "LL,LL128", or "^LL128" for all but those.
+    const bool except = name.front() == '^';
+    std::vector<Protocol> named;
+    for (std::size_t from = except ? 1 : 0; from <= name.size();) {
+      const std::size_t comma = std::min(name.find(',', from), name.size());
+      const std::string one = name.substr(from, comma - from);
+      const auto p = parse_protocol(one);
+      if (!p || *p == Protocol::kNone)
+        return make_error(
+            fmt::format("unknown protocol '{}' in '{}': expected a list of LL, LL128, Simple (as "
+                        "NCCL_PROTO: 'LL,LL128', or '^LL128' for all but those)",
+                        one, name));
+      named.push_back(*p);
+      from = comma + 1;
+    }
+    std::vector<Protocol> out;
+    for (auto p : {Protocol::kLL, Protocol::kLL128, Protocol::kSimple})
+      if ((std::find(named.begin(), named.end(), p) != named.end()) != except) out.push_back(p);
+    if (out.empty()) return make_error(fmt::format("'{}' leaves no protocol: expected LL, LL128 or Simple", name));
+    return out;
+  }
   auto p = parse_protocol(name);
   if (!p) return make_error(fmt::format("unknown protocol '{}': expected auto, LL, LL128, Simple or none", name));
   return std::vector{*p};

@@ -301,7 +301,8 @@ bool protocol_supported(LatencyFamily family, Protocol protocol);
 std::optional<Protocol> parse_protocol(std::string_view name);  // "LL", "LL128", "Simple", "none" (any case)
 std::string_view protocol_name(Protocol p);
 // "auto" -> LL, LL128, Simple (the candidates NCCL's tuner weighs); a name ->
-// that protocol; an error naming the valid choices otherwise.
+// that protocol; NCCL_PROTO's lists ("LL,LL128"; "^LL128": all but those) ->
+// those, in that order; an error naming the valid choices otherwise.
 Expected<std::vector<Protocol>> protocol_candidates(const std::string& name);
 
 }  // namespace collsim::collective

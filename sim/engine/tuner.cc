@@ -20,6 +20,21 @@ Expected<std::vector<std::string>> candidate_algorithms(collective::Op op, const
   if (choice.algorithm == "auto" || choice.algorithm == "tuned") return collective::nccl_algorithms_for(op);
   if (choice.algorithm == "fastest") return collective::algorithms_for(op);
   const auto all = collective::algorithms_for(op);
+  if (is_algorithm_list(choice.algorithm)) {
+    // NCCL_ALGO's lists: those named that run the op, or NCCL's own for it
+    // but those named; an op none of them runs takes NCCL's own in a
+    // training step, as a named algorithm does, else is refused.
+    const auto named = listed_names(choice.algorithm);
+    const bool except = choice.algorithm.front() == '^';
+    auto named_has = [&](const std::string& a) { return std::find(named.begin(), named.end(), a) != named.end(); };
+    std::vector<std::string> out;
+    for (const auto& a : except ? collective::nccl_algorithms_for(op) : all)
+      if (named_has(a) != except) out.push_back(a);
+    if (!out.empty()) return out;
+    if (choice.named_algorithm_for_every_op) return std::vector{collective::nccl_algorithms_for(op).front()};
+    return make_error(fmt::format("no algorithm of '{}' runs {}; available: {}", choice.algorithm,
+                                  collective::op_name(op), fmt::join(all, ", ")));
+  }
   if (std::find(all.begin(), all.end(), choice.algorithm) != all.end()) return std::vector{choice.algorithm};
   if (choice.named_algorithm_for_every_op) return std::vector{collective::nccl_algorithms_for(op).front()};
   return make_error(fmt::format("no algorithm '{}' for {}; available: {}, auto, tuned, fastest", choice.algorithm,
@@ -250,17 +265,17 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
                 : std::string());
       }
     }
-    if (p2p && (choice.algorithm == "auto" || nccl_picks_protocol) && protos.size() > 1 && algos->size() == 1) {
+    if (p2p && (nccl_picks_algorithm(choice) || nccl_picks_protocol) && protos.size() > 1 && algos->size() == 1) {
       const auto proto = collective::nccl_p2p_protocol(peer_bytes, c.ranks, p2p_setup);
       order = {{algos->front(), proto}};
       if (proto != collective::Protocol::kSimple) order.emplace_back(algos->front(), collective::Protocol::kSimple);
-    } else if (choice.algorithm == "auto" || nccl_picks_protocol) {
+    } else if (nccl_picks_algorithm(choice) || nccl_picks_protocol) {
       order = nccl_order(c, *algos, protos, choice.nccl, predicted, &order_us);
     }
     for (std::size_t k = 0; k < order.size(); ++k) {
       const auto& [algo, proto] = order[k];
       // A named algorithm always runs: only `auto`'s picks meet the guard.
-      auto s = build_candidate(c, algo, proto, choice, backend, choice.algorithm == "auto");
+      auto s = build_candidate(c, algo, proto, choice, backend, nccl_picks_algorithm(choice));
       if (!s) {
         skipped.push_back(fmt::format("{} {}: {}", algo, collective::protocol_name(proto), s.error().message));
         continue;

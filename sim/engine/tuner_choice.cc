@@ -17,9 +17,36 @@ std::vector<std::string> tuner_algorithm_names() {
   return names;
 }
 
+bool is_algorithm_list(const std::string& algorithm) {
+  return algorithm.find(',') != std::string::npos || (!algorithm.empty() && algorithm.front() == '^');
+}
+
+std::vector<std::string> listed_names(const std::string& list) {
+  std::vector<std::string> names;
+  std::size_t from = !list.empty() && list.front() == '^' ? 1 : 0;
+  while (from <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', from), list.size());
+    names.push_back(list.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return names;
+}
+
 Status check_choice(const TunerChoice& choice) {
   const auto names = tuner_algorithm_names();
-  if (std::find(names.begin(), names.end(), choice.algorithm) == names.end()) {
+  if (is_algorithm_list(choice.algorithm)) {
+    // NCCL_ALGO's names only: not auto, tuned or fastest.
+    const std::vector<std::string> algorithms(names.begin() + 3, names.end());
+    for (const auto& n : listed_names(choice.algorithm)) {
+      if (std::find(algorithms.begin(), algorithms.end(), n) == algorithms.end()) {
+        return Error{fmt::format("unknown algorithm '{}' in '{}': expected a list of {} (as NCCL_ALGO: "
+                                 "'ring,tree', or '^nvls' for all but those)",
+                                 n, choice.algorithm, fmt::join(algorithms, ", ")),
+                     "algorithm",
+                     {}};
+      }
+    }
+  } else if (std::find(names.begin(), names.end(), choice.algorithm) == names.end()) {
     return Error{
         fmt::format("unknown algorithm '{}': expected {}", choice.algorithm, fmt::join(names, ", ")), "algorithm", {}};
   }

@@ -22,8 +22,11 @@ namespace collsim::engine {
 inline constexpr double kDefaultSimgridAggregateAbove = 2e5;
 
 struct TunerChoice {
-  std::string algorithm = "auto";  // "auto", "fastest" or a name from collective::algorithm_table
-  std::string protocol = "auto";   // "auto", LL, LL128, Simple or none, in any case
+  // "auto", "tuned", "fastest", a name from collective::algorithm_table, or
+  // NCCL_ALGO's list forms (lower case): "ring,tree", NCCL's model picking
+  // among them, and "^nvls,nvlstree", among its own but these.
+  std::string algorithm = "auto";
+  std::string protocol = "auto";  // "auto", LL, LL128, Simple or none, in any case
   // A named algorithm that does not implement an op: an error (false), or
   // the op's NCCL default (true: a training step names one algorithm for
   // its collectives of every op).
@@ -39,6 +42,14 @@ struct TunerChoice {
 
 // Every algorithm name the tuner takes, "auto" and "fastest" first.
 std::vector<std::string> tuner_algorithm_names();
+// Whether `algorithm` is one of NCCL_ALGO's list forms ("ring,tree",
+// "^nvls"), and the names it lists (without the '^').
+bool is_algorithm_list(const std::string& algorithm);
+std::vector<std::string> listed_names(const std::string& list);
+// Whether NCCL's own model picks the algorithm: `auto` or a list.
+inline bool nccl_picks_algorithm(const TunerChoice& choice) {
+  return choice.algorithm == "auto" || is_algorithm_list(choice.algorithm);
+}
 // Known names? An Error whose field is "algorithm" or "protocol" otherwise.
 Status check_choice(const TunerChoice& choice);
 
