@@ -327,6 +327,21 @@ TEST(HtmlReport, CollectivePageMatchesTheMeasurementsGpus) {
   }
 }
 
+// nccl-tests' -d all and -o all run every type and reduction in turn: one
+// curve each, named by them (all 72 were one zigzag "collsim (auto)"), and
+// the table names each row's.
+TEST(HtmlReport, CollectivePageDrawsACurvePerTypeAndReduction) {
+  const std::string html = ::testing::TempDir() + "types.html";
+  const auto r = run_collsim(
+      "collective -t topologies/hgx-h100.yaml -b 1M -e 4M -d all -o all --backend analytical --html " + html);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string page = read_file(html);
+  EXPECT_NE(page.find("collsim (auto, float sum)"), std::string::npos);
+  EXPECT_NE(page.find("collsim (auto, half max)"), std::string::npos);
+  EXPECT_EQ(page.find("collsim (auto)<"), std::string::npos);
+  EXPECT_NE(page.find("<td>bfloat16</td><td>prod</td>"), std::string::npos);
+}
+
 TEST(TopoSvg, DrawsTiersAndFloorPlan) {
   const std::string svg = ::testing::TempDir() + "topo.svg";
   auto r = run_collsim("topo topologies/gb200-nvl72-8rack.yaml --svg " + svg);

@@ -356,11 +356,26 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
   if (!rows.empty()) body += html_card("time at the largest size", secs(rows.back().time_us * 1e-6), "largest-time");
   body += "</div>";
 
+  // One curve per element type, reduction and root (nccl-tests' -d all, -o
+  // all, -r all run each in turn), named by them when there are several.
   std::vector<svg::Series> series;
-  svg::Series sim{fmt::format("collsim ({})", header.algo), {}, svg::category_colour(0), false};
-  for (const auto& row : rows) sim.points.emplace_back(row.bytes, row.busbw_GBps);
-  series.push_back(std::move(sim));
-  int colour = 1;
+  std::vector<std::string> keys;
+  auto key_of = [](const CollectiveRow& r) {
+    return r.root >= 0 ? fmt::format("{} {} root {}", r.type, r.redop, r.root) : fmt::format("{} {}", r.type, r.redop);
+  };
+  for (const auto& row : rows)
+    if (std::find(keys.begin(), keys.end(), key_of(row)) == keys.end()) keys.push_back(key_of(row));
+  for (std::size_t k = 0; k < std::max<std::size_t>(keys.size(), 1); ++k) {
+    svg::Series sim{keys.size() > 1 ? fmt::format("collsim ({}, {})", header.algo, keys[k])
+                                    : fmt::format("collsim ({})", header.algo),
+                    {},
+                    svg::category_colour(static_cast<int>(k)),
+                    false};
+    for (const auto& row : rows)
+      if (keys.empty() || key_of(row) == keys[k]) sim.points.emplace_back(row.bytes, row.busbw_GBps);
+    series.push_back(std::move(sim));
+  }
+  int colour = static_cast<int>(series.size());
   for (const auto& c : reference) {
     // A curve of one algorithm is compared with measurements of that algorithm.
     if (header.algo != "auto" && c.algo != "auto" && c.algo != header.algo) continue;
@@ -378,11 +393,12 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
     series.push_back(std::move(s));
   }
   body += "<h2>Bus bandwidth against message size</h2>";
-  body += series.size() == 1 ? "<p class=\"sub\">No published measurement of this case is in the validation table.</p>"
-                             : fmt::format(
-                                   "<p class=\"sub\">Open circles: published measurements of this case ({}, with "
-                                   "sources).</p>",
-                                   svg::escape(reference_file));
+  body += series.size() == std::max<std::size_t>(keys.size(), 1)
+              ? "<p class=\"sub\">No published measurement of this case is in the validation table.</p>"
+              : fmt::format(
+                    "<p class=\"sub\">Open circles: published measurements of this case ({}, with "
+                    "sources).</p>",
+                    svg::escape(reference_file));
   svg::Axes axes{"message size (bytes, log scale)",
                  "busbw (GB/s)",
                  true,
@@ -390,18 +406,19 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
                  {}};
   body += svg::line_chart("busbw", series, axes);
   body +=
-      "<h2>Results</h2><table><tr><th>size</th><th>algo</th><th>proto</th><th>time</th><th>algbw (GB/s)</th>"
-      "<th>busbw (GB/s)</th><th>busiest (share of the time)</th></tr>";
+      "<h2>Results</h2><table><tr><th>size</th><th>type</th><th>redop</th><th>algo</th><th>proto</th><th>time</th>"
+      "<th>algbw (GB/s)</th><th>busbw (GB/s)</th><th>busiest (share of the time)</th></tr>";
   for (const auto& row : rows) {
     // What binds (CollectiveRow::busiest): the busiest resource of each class.
     std::string busiest = row.busiest_skipped ? "not read (too many connections)" : "";
     for (const auto& b : row.busiest)
       busiest += fmt::format("{}{:.0f}% {} ({})", busiest.empty() ? "" : "<br>", std::min(b.share, 9.99) * 100,
                              svg::escape(b.resource), svg::escape(b.where));
-    body +=
-        fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{:.2f}</td><td>{}</td></tr>",
-                    units::format(units::Bytes{row.bytes}), row.algo, row.proto, secs(row.time_us * 1e-6),
-                    row.algbw_GBps, row.busbw_GBps, busiest);
+    body += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td>"
+        "<td>{:.2f}</td><td>{}</td></tr>",
+        units::format(units::Bytes{row.bytes}), svg::escape(row.type), svg::escape(row.redop), row.algo, row.proto,
+        secs(row.time_us * 1e-6), row.algbw_GBps, row.busbw_GBps, busiest);
   }
   body += "</table>";
   return html_page(fmt::format("collsim: {} on {}", header.op, header.topology), body);
