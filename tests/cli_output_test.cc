@@ -293,3 +293,15 @@ TEST(CollectiveOutput, NamesTheReleaseAndTheOverrides) {
   EXPECT_NE(plain.out.find("\"nccl\":\"2."), std::string::npos) << plain.out;
   EXPECT_EQ(plain.out.find("\"overrides\""), std::string::npos) << plain.out;
 }
+
+// nccl-tests allocates a send and a receive buffer of the size on every GPU
+// and fails where they do not fit; a simulation runs, and says so.
+TEST(CollectiveOutput, WarnsWhereNcclTestsBuffersWouldNotFitTheGpu) {
+  const std::string run = "collective -t topologies/hgx-h100.yaml --backend analytical";
+  const auto big = collsim::testing::run_collsim(run + " -b 100G -e 100G");
+  EXPECT_EQ(big.exit_code, 0) << big.err;
+  EXPECT_NE(big.err.find("buffers take 200 GiB a GPU, more than its 80 GiB of HBM (h100)"), std::string::npos)
+      << big.err;
+  const auto fits = collsim::testing::run_collsim(run + " -b 1G -e 1G");
+  EXPECT_EQ(fits.err.find("HBM"), std::string::npos) << fits.err;
+}

@@ -23,6 +23,7 @@
 #include "sim/collective/nccl_tables.h"
 #include "sim/collective/ops.h"
 #include "sim/collective/protocol.h"
+#include "sim/config/gpu_models.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/validation_file.h"
 #include "sim/core/log.h"
@@ -302,6 +303,8 @@ int collective_command(const std::vector<std::string>& argv) {
   // the network is kept until the process exits (exit_owned.h).
   std::string topology_name, failures;
   const topology::Network* built = nullptr;
+  std::string gpu_name;  // the first GPU's model, and its HBM (0: unknown)
+  double gpu_hbm_bytes = 0;
   {
     const std::string path = args.get("topology");
     std::error_code ec;
@@ -318,6 +321,11 @@ int collective_command(const std::vector<std::string>& argv) {
     if (!spec) return stop(spec.error());
     auto topo = topology::build_topology(*spec);
     if (!topo) return stop(topo.error());
+    for (const auto& d : spec->devices) {
+      if (d.kind != config::DeviceKind::kGpu || d.model.empty()) continue;
+      if (auto m = config::find_gpu_model(*spec, d.model); m) gpu_name = d.model, gpu_hbm_bytes = (*m)->hbm_bytes;
+      break;
+    }
     *spec = config::TopologySpec{};
     topology_name = topo->name;
     if (topo->failed.any()) failures = topo->failed.text();
@@ -400,6 +408,19 @@ int collective_command(const std::vector<std::string>& argv) {
     request.simgrid_aggregate_above = v;
   }
   request.nccl = *nccl;
+  // nccl-tests allocates a send and a receive buffer per GPU (all-gather's
+  // send and reduce-scatter's receive are size / ranks): where they do not
+  // fit the GPU's memory it fails to allocate, while a simulation runs.
+  if (const double largest = sizes->back(); gpu_hbm_bytes > 0) {
+    const bool gathers = *op == collective::Op::kAllGather || *op == collective::Op::kReduceScatter;
+    const double buffers = largest * (1 + (gathers ? 1.0 / std::max(1, ranks) : 1.0));
+    if (buffers > gpu_hbm_bytes)
+      log::warn(
+          "--maxbytes {}: nccl-tests' send and receive buffers take {} a GPU, more than its {} of HBM ({}), so "
+          "it would fail to allocate them; simulated anyway",
+          units::format(units::Bytes{largest}), units::format(units::Bytes{buffers}),
+          units::format(units::Bytes{gpu_hbm_bytes}), gpu_name);
+  }
   // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/
   // common.mk); an older release runs there only through its Hopper PTX,
   // and collsim then reads Hopper's search tables (collective/nccl_tables.h).
