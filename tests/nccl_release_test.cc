@@ -26,7 +26,10 @@ TEST(NcclRelease, ParsesNcclsVersionForms) {
     ASSERT_TRUE(r) << text;
     EXPECT_EQ(*r, (NcclRelease{2, 27, 3})) << text;
   }
-  EXPECT_EQ(*parse_nccl_release("2.27"), (NcclRelease{2, 27, 0}));
+  // A series is its first published release (v2.27.3-1, v2.25.1-1, v2.20.3-1).
+  EXPECT_EQ(*parse_nccl_release("2.27"), (NcclRelease{2, 27, 3}));
+  EXPECT_EQ(*parse_nccl_release("2.25"), (NcclRelease{2, 25, 1}));
+  EXPECT_EQ(*parse_nccl_release("2.20"), (NcclRelease{2, 20, 3}));
   EXPECT_EQ(collsim::collective::to_string(*parse_nccl_release("2.28.9-1")), "2.28.9");
   EXPECT_TRUE(parse_nccl_release("2.30.7"));  // the newest read
   for (const char* text : {"", "2", "2.", "2.x", "2.27.", "2.27.3-", "v2.27", "2.27 ", "3.0", "2.17", "99999.1",
@@ -247,9 +250,11 @@ TEST(NcclRelease, WarnsOfAReleaseBeforeBlackwellKernels) {
   const std::string run = "collective -b 1M -e 1M --backend analytical ";
   const auto old = collsim::testing::run_collsim(run + "-t topologies/gb200-nvl72.yaml --nccl 2.18");
   EXPECT_EQ(old.exit_code, 0) << old.err;
-  EXPECT_NE(old.err.find("warning: --nccl 2.18.0: NCCL has Blackwell kernels from 2.25.1"), std::string::npos)
+  EXPECT_NE(old.err.find("warning: --nccl 2.18.1: NCCL has Blackwell kernels from 2.25.1"), std::string::npos)
       << old.err;
-  for (const char* quiet : {"-t topologies/gb200-nvl72.yaml --nccl 2.25.1", "-t topologies/hgx-h100.yaml --nccl 2.18"})
+  // 2.25 is 2.25.1, the series' first release (it read as 2.25.0 and warned).
+  for (const char* quiet : {"-t topologies/gb200-nvl72.yaml --nccl 2.25.1",
+                            "-t topologies/gb200-nvl72.yaml --nccl 2.25", "-t topologies/hgx-h100.yaml --nccl 2.18"})
     EXPECT_EQ(collsim::testing::run_collsim(run + quiet).err.find("warning"), std::string::npos) << quiet;
 }
 

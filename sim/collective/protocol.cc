@@ -92,9 +92,14 @@ Expected<NcclRelease> parse_nccl_release(std::string_view text) {
     return true;
   };
   int package = 0;
-  r.patch = 0;
+  r.patch = -1;
   bool ok = number(r.major) && i < text.size() && text[i++] == '.' && number(r.minor);
   if (ok && i < text.size() && text[i] == '.') ok = (++i, number(r.patch));
+  if (r.patch < 0) {
+    // The series' first published release (NVIDIA/nccl's tags), 18 to 30.
+    constexpr std::array<int, 13> kFirstPatch{1, 1, 3, 5, 3, 4, 3, 1, 2, 3, 3, 2, 3};
+    r.patch = r.major == 2 && r.minor >= 18 && r.minor <= 30 ? kFirstPatch[static_cast<std::size_t>(r.minor - 18)] : 0;
+  }
   if (ok && i < text.size() && text[i] == '-') ok = (++i, number(package));
   ok = ok && i == text.size();
   if (!ok) return make_error(fmt::format("expected an NCCL release such as 2.27 or 2.27.3-1, found '{}'", text));

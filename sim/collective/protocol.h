@@ -62,7 +62,10 @@ struct NcclRelease {
 };
 inline constexpr NcclRelease kDefaultNcclRelease{2, 30, 7};
 // "2.27", "2.27.3" or "2.27.3-1" (the package number ignored; without a
-// patch number, the release's first: 2.27 is 2.27.0). Error (kind
+// patch number, the series' first published release, NVIDIA/nccl's tags
+// v2.18.1-1 to v2.30.3-1: 2.27 is 2.27.3, 2.25 is 2.25.1; it was 2.27.0,
+// which NCCL never released, and 2.25 then lacked 2.25.1's Blackwell
+// kernels). Other patch numbers are taken as given. Error (kind
 // kBadInput) for anything else, or a release before 2.18 (the oldest whose
 // tables are here) or after kDefaultNcclRelease (the newest).
 Expected<NcclRelease> parse_nccl_release(std::string_view text);
