@@ -135,29 +135,6 @@ TEST(Tuner, ProtocolNamesInAnyCaseAndUnknownNamesNamed) {
   EXPECT_EQ(bad.error().field, "algorithm");
 }
 
-// NCCL_ALGO and NCCL_PROTO take lists (NCCL's docs, environment variables):
-// "Ring,Tree" lets NCCL's model choose among those, "^NVLSTree" among its own
-// but those; the same for protocols ("^LL128" is a common workaround). On 4
-// H100 nodes `auto` runs NVLSTree at 16 MiB and 256 MiB.
-TEST(Tuner, NcclsListsRestrictWhatItsModelChoosesAmong) {
-  const std::string run = "-t topologies/h100-ib400-4node.yaml --backend analytical ";
-  EXPECT_EQ(collsim::testing::collective_algo(run + "-b 16M -e 16M"), "nvlstree");
-  EXPECT_EQ(collsim::testing::collective_algo(run + "-b 16M -e 16M --algo ^NVLSTree"), "tree");
-  EXPECT_EQ(collsim::testing::collective_algo(run + "-b 256M -e 256M --algo Ring,Tree"), "ring");
-  EXPECT_EQ(*collective::protocol_candidates("^LL128"),
-            (std::vector<collective::Protocol>{collective::Protocol::kLL, collective::Protocol::kSimple}));
-  for (const char* size : {"-b 64K -e 64K", "-b 4M -e 4M"}) {
-    const std::string proto = collsim::testing::collective_text(run + size + " --proto ^LL128", "proto");
-    EXPECT_TRUE(proto == "LL" || proto == "Simple") << size << ": " << proto;
-  }
-  const auto bad_algo = collsim::testing::run_collsim("collective " + run + "--algo ring,foo");
-  EXPECT_EQ(bad_algo.exit_code, 2);
-  EXPECT_NE(bad_algo.err.find("--algo: unknown algorithm 'foo' in 'ring,foo'"), std::string::npos) << bad_algo.err;
-  const auto bad_proto = collsim::testing::run_collsim("collective " + run + "--proto ^LL,LL128,Simple");
-  EXPECT_EQ(bad_proto.exit_code, 2);
-  EXPECT_NE(bad_proto.err.find("--proto: '^LL,LL128,Simple' leaves no protocol"), std::string::npos) << bad_proto.err;
-}
-
 // The same all-reduce chosen by `collsim collective` and by a training step's
 // costing: one tuner, the same algorithm, protocol and time.
 TEST(Tuner, CollectiveCommandAndStepCostingChooseAlike) {
@@ -503,20 +480,5 @@ TEST(Tuner, AnAllToAllSimGridCouldNotHoldIsRefusedBeforeItIsBuilt) {
   }
 }
 
-// The guard must not skip what NCCL runs where SimGrid answers in seconds:
-// NVLSTree over 8 NVL72 racks (576 ranks, 1.7e5 transfers, about 1.4 s) is
-// NCCL's pick at 4 MiB (its model: NVLSTree before the tree). Weighed by the
-// ranks (9.8e7 units, above the default 5e7) it was skipped, and `auto`
-// printed the tree at 2.3x NVLSTree's time.
-TEST(Tuner, TheSimGridGuardKeepsNcclsPickWhereItRunsInSeconds) {
-  const std::string run = "-t topologies/gb200-nvl72-8rack.yaml -b 4M -e 4M --backend simgrid";
-  EXPECT_EQ(collsim::testing::collective_algo(run), "nvlstree");
-  const auto strict = collsim::testing::run_collsim("collective " + run + " --auto-max-work 3e6");
-  EXPECT_EQ(strict.exit_code, 0) << strict.err;
-  EXPECT_NE(strict.out.find("not simulated at any size: nvlstree Simple: 3.4e+06 units of SimGrid work "
-                            "(1.7e+05 transfers x 20)"),
-            std::string::npos)
-      << strict.out;
-}
 }  // namespace
 }  // namespace collsim::engine

@@ -269,6 +269,12 @@ int collective_command(const std::vector<std::string>& argv) {
       return stop((s.error().field == "protocol" ? "--proto: " : "--algo: ") + s.error().message);
     }
     if (auto a = engine::candidate_algorithms(*op, choice); !a) return stop("--algo: " + a.error().message);
+    if ((*op == collective::Op::kAllToAll || *op == collective::Op::kSendRecv) &&
+        *collective::protocol_candidates(choice.protocol) == std::vector{collective::Protocol::kLL128})
+      return stop(
+          fmt::format("--proto: {} runs on NCCL's point-to-point operations, which use LL or Simple, "
+                      "never LL128; found '{}'",
+                      args.get("op"), choice.protocol));
   }
   // nccl-tests' `all` (-d all, -o all): every type, and every reduction
   // where the op takes one, in nccl-tests' order (collective_sweep.h; each

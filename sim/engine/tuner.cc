@@ -200,7 +200,7 @@ std::vector<std::pair<std::string, collective::Protocol>> nccl_order(
 Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const TunerChoice& choice,
                                       const std::string& backend) {
   if (auto s = check_choice(choice); !s) return s.error();
-  const auto protos = *collective::protocol_candidates(choice.protocol);
+  const auto all_protos = *collective::protocol_candidates(choice.protocol);
   Candidates out;
   out.of_case.resize(cases.size());
   out.skipped.resize(cases.size());
@@ -210,6 +210,22 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     const TuneCase& c = cases[i];
     auto algos = candidate_algorithms(c.op, choice);
     if (!algos) return algos.error();
+    // NCCL's point-to-point (all-to-all, send/recv) runs LL or Simple, never
+    // LL128 (src/enqueue.cc; direct.h nccl_p2p_protocol): those asked for.
+    const bool point_to_point = c.op == collective::Op::kAllToAll || c.op == collective::Op::kSendRecv;
+    std::vector<collective::Protocol> protos;
+    for (auto p : all_protos)
+      if (!point_to_point || p != collective::Protocol::kLL128) protos.push_back(p);
+    // A training step names one protocol for every op: its point-to-point
+    // calls then take NCCL's own rule.
+    if (protos.empty() && choice.named_algorithm_for_every_op)
+      protos = {collective::Protocol::kLL, collective::Protocol::kSimple};
+    if (protos.empty())
+      return Error{fmt::format("{} runs on NCCL's point-to-point operations, which use LL or Simple, never LL128; "
+                               "found '{}'",
+                               collective::op_name(c.op), choice.protocol),
+                   "protocol",
+                   {}};
     // An all-to-all starts its p (p - 1) transfers at once: refused before
     // they are built (4,096 ranks: 16.8 M) when SimGrid could not hold
     // them. The analytical backend costs them without listing them
@@ -232,7 +248,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     const bool nccl_picks_protocol =
         !choosing_algorithm && protos.size() > 1 && choice.algorithm != "tuned" && choice.algorithm != "fastest";
     // Point-to-point: NCCL's own rule, not its cost model (direct.h).
-    const bool p2p = c.op == collective::Op::kAllToAll || c.op == collective::Op::kSendRecv;
+    const bool p2p = point_to_point;
     const double peer_bytes = c.op == collective::Op::kAllToAll ? c.bytes / std::max(1, c.ranks) : c.bytes;
     const auto p2p_setup =
         p2p ? collective::resolve_p2p_setup(c.params.p2p, c.params.nccl_system, choice.nccl) : c.params.p2p;
@@ -266,9 +282,13 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       }
     }
     if (p2p && (nccl_picks_algorithm(choice) || nccl_picks_protocol) && protos.size() > 1 && algos->size() == 1) {
+      // NCCL's rule, among the protocols asked for (NCCL_PROTO=^LL: Simple).
       const auto proto = collective::nccl_p2p_protocol(peer_bytes, c.ranks, p2p_setup);
-      order = {{algos->front(), proto}};
-      if (proto != collective::Protocol::kSimple) order.emplace_back(algos->front(), collective::Protocol::kSimple);
+      auto asked = [&](collective::Protocol p) { return std::find(protos.begin(), protos.end(), p) != protos.end(); };
+      if (asked(proto)) order = {{algos->front(), proto}};
+      if (proto != collective::Protocol::kSimple && asked(collective::Protocol::kSimple))
+        order.emplace_back(algos->front(), collective::Protocol::kSimple);
+      if (order.empty()) order = {{algos->front(), protos.front()}};
     } else if (nccl_picks_algorithm(choice) || nccl_picks_protocol) {
       order = nccl_order(c, *algos, protos, choice.nccl, predicted, &order_us);
     }
