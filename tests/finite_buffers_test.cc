@@ -105,11 +105,9 @@ TEST(FiniteBuffers, SimpleRingSlotsHoldHalfAChunkForARoundTrip) {
   EXPECT_NEAR(simple_ring_slot_rate_Bps(262144, 2, 4194304, 71e-6, 57e-6, 44.5e9),
               2 * 4 * 131072 / (128e-6 + 2 * 131072 / 22.25e9), 1);
   // A 16 KiB step is below a slice's floor (4 MiB / 128 = 32 KiB): one slice
-  // carries the whole chunk, so its slot is held for 2 x 16 KiB / r, and
-  // the 4 slices in flight are 4 chunks (genericOp ends a chunk after its
-  // data), not 2.
+  // carries the whole chunk, so its slot is held for 2 x 16 KiB / r.
   EXPECT_NEAR(simple_ring_slot_rate_Bps(16384, 2, 4194304, 71e-6, 57e-6, 44.5e9),
-              2 * 4 * 16384 / (128e-6 + 2 * 16384 / 22.25e9), 1);
+              2 * 2 * 16384 / (128e-6 + 2 * 16384 / 22.25e9), 1);
   // Half a channel per transfer: half a channel's slots, at the route's rate.
   EXPECT_NEAR(simple_ring_slot_rate_Bps(262144, 0.5, 4194304, 71e-6, 57e-6, 44.5e9),
               0.5 * 4 * 131072 / (128e-6 + 2 * 131072 / 44.5e9), 1);
@@ -125,21 +123,19 @@ TEST(FiniteBuffers, SimpleRingSlotsHoldHalfAChunkForARoundTrip) {
 // (collective/protocol.h ring_channel_message_rate_Bps) on top of its bytes
 // at the channel's own rate: cycle = 128 us + 2 x (slice / 22.25 GB/s + 7
 // us). Under the 4 MiB buffer a step of 32 to 64 KiB has 32 KiB slices (the
-// floor), so a channel's step of two slices takes the same half cycle at 36
-// and 64 KiB (the cost scaled by slice / step once made 36 KiB slower than
-// 64); one of 32 KiB is a single slice, 4 in flight: a quarter cycle.
+// floor), so a channel's step takes the same half cycle at 32, 36 and 64
+// KiB; the cost scaled by slice / step once made 36 KiB slower than 64.
 TEST(FiniteBuffers, SimpleRingSlotsPayTheMessageCostOnArrivalAndDrain) {
   using detail::simple_ring_slot_rate_Bps;
   const double cycle = 128e-6 + 2 * (32768 / 22.25e9 + 7e-6);
   for (double step : {32768.0, 36864.0, 65536.0}) {
-    const double in_flight = step > 32768 ? 2 : 4;
     const double rate = simple_ring_slot_rate_Bps(step, 2, 4194304, 71e-6, 57e-6, 44.5e9, 7e-6);
-    EXPECT_NEAR(rate, 2 * in_flight * step / cycle, 1) << step;
-    EXPECT_NEAR(2 * step / rate, cycle / in_flight, 1e-12) << step;  // a step's time
+    EXPECT_NEAR(rate, 2 * 2 * step / cycle, 1) << step;
+    EXPECT_NEAR(2 * step / rate, cycle / 2, 1e-12) << step;  // a step's time: half a cycle
   }
 }
 
-// A ring step of under a byte per transfer (8 B over 32 ranks and 16
+// A ring step of under half a byte per transfer (8 B over 32 ranks and 16
 // channels) still takes its Simple slots for a round trip: SimGrid skipped
 // the cap for flows it did not simulate, so the same ring took 342 us at
 // 8-64 B and 978 us from 128 B (elements = ranks), where the analytical

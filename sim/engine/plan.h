@@ -269,8 +269,8 @@ double chain_message_latency_s(const collective::Schedule& s, collective::Protoc
 // network message, `msg_cost_s`: collective/protocol.h
 // ring_channel_message_rate_Bps; a slice is one message):
 //   cycle = data latency + credit latency + 2 x (slice / r + msg_cost),
-//   one channel <= 2 chunks / cycle, or 4 when a chunk is one slice (at
-//   most buffer / 128: genericOp's loop ends after it),
+//   one channel <= 2 chunks / cycle (a chunk of one slice, at most buffer /
+//   128, still waits for and posts its empty second slice: genericOp),
 // and the transfer moves at most `channels` x that (r = `rate_Bps` over
 // `channels`, at most the rate itself). `data_latency_s` is the transfer's
 // latency (route, protocol and fabric step latencies); `credit_latency_s`

@@ -132,10 +132,9 @@ double simple_ring_slot_rate_Bps(double step_bytes, double channels, double wind
   // A transfer standing for less than one channel moves at most the route.
   const double channel_Bps = rate_Bps / std::max(1.0, channels);
   const double cycle = data_latency_s + credit_latency_s + 2 * (slice / channel_Bps + std::max(0.0, msg_cost_s));
-  // 4 slices in flight: 2 chunks of 2 slices, or 4 of one (a chunk no larger
-  // than its first slice ends after it).
-  const double chunks_in_flight = slice < chunk ? 2 : 4;
-  return channels * chunks_in_flight * chunk / cycle;
+  // 4 slices in flight, 2 chunks: a chunk of one slice still takes its
+  // second slice's slots (prims_simple.h genericOp posts the empty slices).
+  return channels * 2 * chunk / cycle;
 }
 
 double chain_message_latency_s(const collective::Schedule& s, collective::Protocol protocol,

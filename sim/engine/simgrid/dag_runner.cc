@@ -174,9 +174,10 @@ class DagRun {
     const auto payload = static_cast<uint64_t>(std::llround(t.bytes));
     started_at_[id] = now;
     if (payload == 0) {
-      // Under a byte a flow is not simulated, but a cap still holds it (a
-      // ring step of NCCL's Simple protocol waits for its buffer's slots):
-      // finish_transfer applies it, as the analytical backend does.
+      // A flow rounding to no byte (under half of one) is not simulated, but
+      // a cap still holds it (a ring step of NCCL's Simple protocol waits
+      // for its buffer's slots): finish_transfer applies it, as the
+      // analytical backend does.
       if (t.max_rate_Bps > 0 && t.bytes > 0) {
         sg4::Actor::create("transfer", hosts_[t.src_host], [this, id]() { finish_transfer(id); });
         return;
