@@ -294,14 +294,21 @@ TEST(CollectiveOutput, NamesTheReleaseAndTheOverrides) {
   EXPECT_EQ(plain.out.find("\"overrides\""), std::string::npos) << plain.out;
 }
 
-// nccl-tests allocates a send and a receive buffer of the size on every GPU
-// and fails where they do not fit; a simulation runs, and says so.
-TEST(CollectiveOutput, WarnsWhereNcclTestsBuffersWouldNotFitTheGpu) {
+// nccl-tests allocates a send, a receive and an expected buffer of
+// --maxbytes on every GPU after keeping min(1 GiB per 16 GiB, 4 GiB) and 1
+// GiB more, and lowers --maxbytes to what fits (src/common.cu): on an 80 GiB
+// H100 (80 - 4 - 1) / 3 = 25 GiB, 37.5 GiB without its data check (-c 0).
+// A simulation runs the size asked for, and says so.
+TEST(CollectiveOutput, WarnsWhereNcclTestsWouldLowerMaxBytes) {
   const std::string run = "collective -t topologies/hgx-h100.yaml --backend analytical";
-  const auto big = collsim::testing::run_collsim(run + " -b 100G -e 100G");
+  const auto big = collsim::testing::run_collsim(run + " -b 32G -e 32G");
   EXPECT_EQ(big.exit_code, 0) << big.err;
-  EXPECT_NE(big.err.find("buffers take 200 GiB a GPU, more than its 80 GiB of HBM (h100)"), std::string::npos)
+  EXPECT_NE(big.err.find("--maxbytes 32 GiB: nccl-tests would lower it to 25 GiB on this GPU (80 GiB of HBM (h100), "
+                         "less 4 GiB it keeps and 1 GiB, over 3 buffers"),
+            std::string::npos)
       << big.err;
-  const auto fits = collsim::testing::run_collsim(run + " -b 1G -e 1G");
-  EXPECT_EQ(fits.err.find("HBM"), std::string::npos) << fits.err;
+  EXPECT_EQ(collsim::testing::run_collsim(run + " -b 32G -e 32G -c 0").err.find("lower it"), std::string::npos);
+  EXPECT_NE(collsim::testing::run_collsim(run + " -b 40G -e 40G -c 0").err.find("lower it to 37.5 GiB"),
+            std::string::npos);
+  EXPECT_EQ(collsim::testing::run_collsim(run + " -b 25G -e 25G").err.find("lower it"), std::string::npos);
 }

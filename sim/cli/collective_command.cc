@@ -414,18 +414,24 @@ int collective_command(const std::vector<std::string>& argv) {
     request.simgrid_aggregate_above = v;
   }
   request.nccl = *nccl;
-  // nccl-tests allocates a send and a receive buffer per GPU (all-gather's
-  // send and reduce-scatter's receive are size / ranks): where they do not
-  // fit the GPU's memory it fails to allocate, while a simulation runs.
+  // nccl-tests allocates a send, a receive and (with its data check, -c 1,
+  // the default) an expected buffer of --maxbytes on every GPU, after
+  // keeping 1 GiB per 16 GiB of the GPU's memory (at most 4 GiB) and 1 GiB
+  // more; a larger --maxbytes it lowers to what fits ("Reducing maxBytes
+  // ... due to memory limitation", nccl-tests src/common.cu). A simulation
+  // runs the size asked for, and says so.
   if (const double largest = sizes->back(); gpu_hbm_bytes > 0) {
-    const bool gathers = *op == collective::Op::kAllGather || *op == collective::Op::kReduceScatter;
-    const double buffers = largest * (1 + (gathers ? 1.0 / std::max(1, ranks) : 1.0));
-    if (buffers > gpu_hbm_bytes)
+    constexpr double kGiB = 1024.0 * 1024 * 1024;
+    const double reserve = std::min(std::ceil(gpu_hbm_bytes / (16 * kGiB)) * kGiB, 4 * kGiB);
+    const bool datacheck = args.get("check") != "0";
+    const double fits = (gpu_hbm_bytes - reserve - kGiB) / (datacheck ? 3 : 2);
+    if (largest > fits)
       log::warn(
-          "--maxbytes {}: nccl-tests' send and receive buffers take {} a GPU, more than its {} of HBM ({}), so "
-          "it would fail to allocate them; simulated anyway",
-          units::format(units::Bytes{largest}), units::format(units::Bytes{buffers}),
-          units::format(units::Bytes{gpu_hbm_bytes}), gpu_name);
+          "--maxbytes {}: nccl-tests would lower it to {} on this GPU ({} of HBM ({}), less {} it keeps and 1 GiB, "
+          "over {}); simulated as asked",
+          units::format(units::Bytes{largest}), units::format(units::Bytes{fits}),
+          units::format(units::Bytes{gpu_hbm_bytes}), gpu_name, units::format(units::Bytes{reserve}),
+          datacheck ? "3 buffers of the size: send, receive and -c 1's expected" : "2 buffers: send and receive");
   }
   // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/
   // common.mk); an older release runs there only through its Hopper PTX,
