@@ -342,6 +342,21 @@ TEST(HtmlReport, CollectivePageDrawsACurvePerTypeAndReduction) {
   EXPECT_NE(page.find("<td>bfloat16</td><td>prod</td>"), std::string::npos);
 }
 
+// An NCCL_ALGO list is compared with the measurements of the algorithms it
+// allows (it matched none: the list is not an algorithm's name).
+TEST(HtmlReport, CollectivePageOfAListShowsItsAlgorithmsMeasurements) {
+  const std::string html = ::testing::TempDir() + "list.html";
+  const std::string run =
+      "collective -t tests/validation/topologies/h100-ib400-2node.yaml --set nccl.min_ctas=24 "
+      "--set nccl.ib_qps_per_connection=2 -b 1M -e 1G -f 32 --backend analytical --html " +
+      html + " --algo ";
+  for (const auto& [algo, shown] : {std::pair<std::string, bool>{"ring,tree", true}, {"^ring", false}}) {
+    const auto r = run_collsim(run + algo);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(html).find("measured: h100-2node-ring-curve") != std::string::npos, shown) << algo;
+  }
+}
+
 TEST(TopoSvg, DrawsTiersAndFloorPlan) {
   const std::string svg = ::testing::TempDir() + "topo.svg";
   auto r = run_collsim("topo topologies/gb200-nvl72-8rack.yaml --svg " + svg);

@@ -336,6 +336,13 @@ TEST(Sweep, BadValuesStopTheStudyBeforeAnythingRuns) {
       {"  topology.links[0].rat: [1GB/s]\n", "does not name a field of topologies/hgx-h100.yaml"},
       // A section the file does not have: its devices are written out.
       {"  topology.cluster.nic: [400Gb/s]\n", "topology.cluster.nic does not name a field of topologies/hgx-h100.yaml"},
+      // A point's op with its protocol or algorithm list: LL128 on NCCL's
+      // point-to-point, or a list none of whose algorithms runs the op (both
+      // failed every such point once running, exit 1).
+      {"  collective.proto: [LL128]\n  collective.op: [allreduce, alltoall]\n",
+       "field 'collective.proto': point 1: alltoall runs on NCCL's point-to-point operations, which use LL or Simple"},
+      {"  collective.algo: [\"ring,tree\"]\n  collective.op: [allreduce, alltoall]\n",
+       "field 'collective.algo': point 1 (alltoall): no algorithm of 'ring,tree' runs alltoall"},
   };
   for (const auto& c : cases) {
     const auto study = write_study("badvalue.yaml",

@@ -33,6 +33,22 @@ TEST(Tuner, NcclsListsRestrictWhatItsModelChoosesAmong) {
   const auto bad_algo = collsim::testing::run_collsim("collective " + run + "--algo ring,foo");
   EXPECT_EQ(bad_algo.exit_code, 2);
   EXPECT_NE(bad_algo.err.find("--algo: unknown algorithm 'foo' in 'ring,foo'"), std::string::npos) << bad_algo.err;
+  // NCCL_ALGO has no rhd; a list that leaves nothing here names why.
+  const auto not_nccls = collsim::testing::run_collsim("collective " + run + "--algo ring,rhd");
+  EXPECT_EQ(not_nccls.exit_code, 2);
+  EXPECT_NE(not_nccls.err.find("unknown algorithm 'rhd' in 'ring,rhd'"), std::string::npos) << not_nccls.err;
+  const auto one_node = collsim::testing::run_collsim(
+      "collective -t topologies/hgx-h100.yaml -b 1M -e 1M --backend analytical --algo nvlstree,CollNetDirect");
+  EXPECT_EQ(one_node.exit_code, 2);
+  EXPECT_NE(one_node.err.find("--algo nvlstree,collnetdirect: no algorithm can run the allreduce of 1048576 bytes "
+                              "over 8 ranks here (nvlstree: NCCL runs it only across NVLink domains; "
+                              "collnetdirect: CollNet is off (nccl.collnet))"),
+            std::string::npos)
+      << one_node.err;
+  const auto prod = collsim::testing::run_collsim(
+      "collective -t topologies/hgx-h100.yaml -b 1M -e 1M --backend analytical --algo NVLS,nvlstree --redop prod");
+  EXPECT_EQ(prod.exit_code, 2);
+  EXPECT_NE(prod.err.find("--algo: nvls,nvlstree cannot reduce prod on float"), std::string::npos) << prod.err;
   const auto bad_proto = collsim::testing::run_collsim("collective " + run + "--proto ^LL,LL128,Simple");
   EXPECT_EQ(bad_proto.exit_code, 2);
   EXPECT_NE(bad_proto.err.find("--proto: '^LL,LL128,Simple' leaves no protocol"), std::string::npos) << bad_proto.err;

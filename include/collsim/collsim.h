@@ -37,8 +37,8 @@ struct CollectiveRequest {
   std::string topology;                    // topology file (docs/topology-format.md)
   std::vector<std::string> topology_sets;  // overrides, as --set: "cluster.nodes=4"
   std::string op = "allreduce";            // nccl-tests' name: allreduce, allgather, reducescatter, alltoall, ...
-  std::string algo = "auto";               // --algo: auto, fastest, or ring, tree, nvls, ...
-  std::string proto = "auto";              // --proto: auto, LL, LL128, Simple, none
+  std::string algo = "auto";               // --algo: auto, tuned, fastest, ring, tree, nvls, ...; "ring,tree", "^nvls"
+  std::string proto = "auto";              // --proto: auto, LL, LL128, Simple, none; "LL,Simple", "^LL128"
   std::vector<double> sizes;               // bytes per rank as nccl-tests prints them; empty = {32 MiB}
   std::string datatype = "float";          // nccl-tests' names
   std::string redop = "sum";

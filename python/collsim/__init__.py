@@ -53,6 +53,8 @@ def run_collective(topology, op="allreduce", sizes=(32 << 20,), algo="auto", pro
     None models collsim's default release.
     """
     overrides = _assignments("overrides", overrides)
+    if isinstance(sizes, (str, bytes)):  # one string, not its characters
+        raise ValueError(f"sizes: expected numbers of bytes (such as 1 << 20), found {sizes!r}")
     if isinstance(sizes, _numbers.Real) and not isinstance(sizes, bool):
         sizes = (sizes,)
     sizes = list(sizes)

@@ -37,7 +37,7 @@ std::vector<CollectiveRow> run_collective(const CollectiveRequest& request) {
   const auto op = collective::parse_op(request.op);
   if (!op) raise_input(fmt::format("op: unknown collective '{}'", request.op));
   engine::TunerChoice choice;
-  choice.algorithm = request.algo;
+  choice.algorithm = engine::algorithm_name(request.algo);
   choice.protocol = request.proto;
   if (auto s = engine::check_choice(choice); !s) raise_input(fmt::format("{}: {}", s.error().field, s.error().message));
   if (auto a = engine::candidate_algorithms(*op, choice); !a) raise_input("algo: " + a.error().message);

@@ -80,7 +80,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     const SweepRequest& request, const topology::Network& network, engine::Backend& backend,
     const std::function<void(std::size_t, std::size_t)>& on_progress) {
   engine::TunerChoice choice;
-  choice.algorithm = request.algo;
+  choice.algorithm = engine::algorithm_name(request.algo);
   choice.protocol = request.proto;
   choice.simgrid_max_work = request.auto_max_work;
   choice.simgrid_aggregate_above = request.simgrid_aggregate_above;
@@ -92,7 +92,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   collective::AlgoParams params = engine::placement_params(network, gpus);
   params.root = request.root;
   // NCCL weighs NVLS only for the reductions and types its kernels have.
-  auto nvls_reduces = nvls_may_reduce(request.op, request.algo, request.redop, request.type_name, "algorithm");
+  auto nvls_reduces = nvls_may_reduce(request.op, choice.algorithm, request.redop, request.type_name, "algorithm");
   if (!nvls_reduces) return nvls_reduces.error();
   if (!*nvls_reduces) params.nvls_enabled = params.nccl_system.nvls = false;
   // CollNet's aggregation trees, when the fabric's switches reduce (SHARP).
@@ -175,7 +175,13 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
 Expected<bool> nvls_may_reduce(collective::Op op, const std::string& algo, const std::string& redop,
                                const std::string& type, const std::string& field) {
   if (!collective::reduces(op) || collective::nccl_nvls_reduces(redop, type)) return true;
-  if (algo == "nvls" || algo == "nvlstree") {
+  // One of them named, or a list (NCCL_ALGO's) of nothing else.
+  bool only_nvls = algo == "nvls" || algo == "nvlstree";
+  if (engine::is_algorithm_list(algo) && algo.front() != '^') {
+    const auto names = engine::listed_names(algo);
+    only_nvls = std::all_of(names.begin(), names.end(), [](const auto& n) { return n == "nvls" || n == "nvlstree"; });
+  }
+  if (only_nvls) {
     return make_error(fmt::format(
         "{}: {} cannot reduce {} on {}: NCCL's NVLS kernels sum float and double, and sum, min or max half, "
         "bfloat16 and 32- and 64-bit integers (NCCL src/include/device.h, ncclNvlsSupported); expected another "

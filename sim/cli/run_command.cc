@@ -73,7 +73,8 @@ const std::vector<OptionSpec>& run_options() {
       {"backend", "", true,
        "engine backend: simgrid (flow-level) or analytical (closed form, fast; see docs/architecture.md)", "simgrid"},
       {"auto-max-work", "", true,
-       "SimGrid backend, with algorithm auto or fastest: skip (and name) candidates whose estimated work exceeds this "
+       "SimGrid backend, while choosing (auto, tuned, fastest or a list): skip (and name) candidates whose estimated "
+       "work exceeds this "
        "(units of about 1 us: explicit transfers x 20, an all-to-all's x 100; one aggregated step's flows x 30)",
        "5e7"},
       // Any of --json, --trace, --html may be '-': that one goes to standard output instead of the report text.

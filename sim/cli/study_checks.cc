@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -13,6 +14,7 @@
 #include "sim/config/topology_file.h"
 #include "sim/config/yaml_fields.h"
 #include "sim/engine/backend.h"
+#include "sim/engine/tuner.h"
 #include "sim/report/study_report.h"
 #include "sim/topology/network.h"
 #include "sim/topology/placement.h"
@@ -118,6 +120,36 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
         }
       }
       if (!problem.empty()) return Error{problem, path, mark};
+    }
+  }
+  // Each point's op with its algorithm and protocol: an op no listed
+  // algorithm runs, or LL128 for NCCL's point-to-point, would fail every
+  // such point once running.
+  if (study.kind == config::StudyKind::kCollective) {
+    auto mark_of = [&](const std::string& path) {
+      for (const auto& a : study.axes)
+        if (std::find(a.paths.begin(), a.paths.end(), path) != a.paths.end()) return a.declared_at;
+      auto it = study.base_marks.find(path);
+      return it != study.base_marks.end() ? it->second : study.declared_at;
+    };
+    for (const auto& point : study.points()) {
+      auto at = config::apply_point(study, point);
+      if (!at) continue;  // named by the checks above or by the run
+      const auto op = collective::parse_op(at->op);
+      if (!op) continue;
+      engine::TunerChoice choice;
+      choice.algorithm = engine::algorithm_name(at->algo.empty() ? "auto" : at->algo);
+      choice.protocol = at->proto.empty() ? "auto" : at->proto;
+      if (auto a = engine::candidate_algorithms(*op, choice); !a)
+        return Error{fmt::format("point {} ({}): {}", point.index, at->op, a.error().message), prefix + "algo",
+                     mark_of(prefix + "algo")};
+      const bool p2p = *op == collective::Op::kAllToAll || *op == collective::Op::kSendRecv;
+      const auto protos = collective::protocol_candidates(choice.protocol);
+      if (p2p && protos && *protos == std::vector{collective::Protocol::kLL128})
+        return Error{fmt::format("point {}: {} runs on NCCL's point-to-point operations, which use LL or Simple, "
+                                 "never LL128; found '{}'",
+                                 point.index, at->op, choice.protocol),
+                     prefix + "proto", mark_of(prefix + "proto")};
     }
   }
   // Goodput and straggler fields do nothing unless goodput or stragglers are

@@ -16,7 +16,9 @@
 
 namespace collsim::engine {
 
-Expected<std::vector<std::string>> candidate_algorithms(collective::Op op, const TunerChoice& choice) {
+Expected<std::vector<std::string>> candidate_algorithms(collective::Op op, const TunerChoice& asked) {
+  TunerChoice choice = asked;
+  choice.algorithm = algorithm_name(asked.algorithm);
   if (choice.algorithm == "auto" || choice.algorithm == "tuned") return collective::nccl_algorithms_for(op);
   if (choice.algorithm == "fastest") return collective::algorithms_for(op);
   const auto all = collective::algorithms_for(op);
@@ -305,17 +307,29 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       if (k < order_us.size()) out.nccl_predicted_us[i] = order_us[k];
       break;
     }
+    // Algorithms NCCL would not weigh here, dropped without being listed as
+    // skipped: named only if nothing is left (a list such as nvls,nvlstree).
+    std::vector<std::string> dropped;
     for (const auto& algo : order.empty() ? *algos : std::vector<std::string>{}) {
       // NCCL disables NVLSTree on one node (src/graph/tuning.cc); so does a
       // choice here, without listing it as skipped.
-      if (choosing_algorithm && algo == "nvlstree" && collective::group_by_domain(c.params.domain_of_rank).size() < 2)
+      if (choosing_algorithm && algo == "nvlstree" && collective::group_by_domain(c.params.domain_of_rank).size() < 2) {
+        dropped.push_back("nvlstree: NCCL runs it only across NVLink domains");
         continue;
+      }
       // NCCL runs CollNet only when it is enabled (NCCL_COLLNET_ENABLE=1;
       // config::NcclSpec::collnet); then a fabric without SHARP trees is
       // named among the skipped.
-      if (choosing_algorithm && algo == "collnetdirect" && !c.params.collnet_enabled) continue;
-      // NCCL_NVLS_ENABLE=0 (config::NcclSpec::nvls): neither runs.
-      if (choosing_algorithm && (algo == "nvls" || algo == "nvlstree") && !c.params.nvls_enabled) continue;
+      if (choosing_algorithm && algo == "collnetdirect" && !c.params.collnet_enabled) {
+        dropped.push_back("collnetdirect: CollNet is off (nccl.collnet)");
+        continue;
+      }
+      // NCCL_NVLS_ENABLE=0 (config::NcclSpec::nvls), or a reduction or type
+      // its NVLS kernels lack: neither runs.
+      if (choosing_algorithm && (algo == "nvls" || algo == "nvlstree") && !c.params.nvls_enabled) {
+        dropped.push_back(algo + ": NVLS is off here (nccl.nvls, or a reduction or type NCCL's NVLS kernels lack)");
+        continue;
+      }
       if (choosing_algorithm && algo == "nvls" && !c.params.collnet_enabled &&
           collective::group_by_domain(c.params.domain_of_rank).size() > 1) {
         skipped.push_back(fmt::format("nvls: {}", collective::kNvlsAcrossDomains));
@@ -324,8 +338,10 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       // NCCL runs PAT only with one GPU per node (collective/pat.h): not a
       // candidate otherwise.
       if (choosing_algorithm && algo == "pat" &&
-          static_cast<int>(collective::group_by_domain(c.params.domain_of_rank).size()) != c.ranks)
+          static_cast<int>(collective::group_by_domain(c.params.domain_of_rank).size()) != c.ranks) {
+        dropped.push_back("pat: NCCL runs it only with one GPU per node");
         continue;
+      }
       std::string refusal;  // the last reason one of this algorithm's candidates could not run
       bool any = false;
       int body = -1;  // this algorithm's first candidate: the others share its transfers
@@ -364,12 +380,17 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
           why += "; raise --auto-max-work, or use --backend analytical";
         return make_error(why);
       }
+      if (skipped.empty()) skipped = std::move(dropped);
+      const bool guarded = std::any_of(skipped.begin(), skipped.end(), [](const std::string& why) {
+        return why.find("--auto-max-work") != std::string::npos;
+      });
       return make_error(
-          fmt::format("no algorithm can run the {} of {:.0f} bytes over {} ranks here ({}); name one "
+          fmt::format("{}no algorithm can run the {} of {:.0f} bytes over {} ranks here ({}); name one "
                       "with --algo ({}){}",
+                      is_algorithm_list(choice.algorithm) ? "--algo " + choice.algorithm + ": " : std::string(),
                       collective::op_name(c.op), c.bytes, c.ranks, fmt::join(skipped, "; "),
                       fmt::join(collective::algorithms_for(c.op), ", "),
-                      backend == "simgrid" ? ", raise --auto-max-work, or use --backend analytical" : ""));
+                      backend == "simgrid" && guarded ? ", raise --auto-max-work, or use --backend analytical" : ""));
     }
   }
   return out;

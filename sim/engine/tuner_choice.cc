@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "sim/collective/algorithms.h"
 #include "sim/collective/protocol.h"
@@ -15,6 +16,12 @@ std::vector<std::string> tuner_algorithm_names() {
   for (const auto& a : collective::algorithm_table())
     if (std::find(names.begin(), names.end(), a.name) == names.end()) names.emplace_back(a.name);
   return names;
+}
+
+std::string algorithm_name(std::string algorithm) {
+  std::transform(algorithm.begin(), algorithm.end(), algorithm.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return algorithm;
 }
 
 bool is_algorithm_list(const std::string& algorithm) {
@@ -32,11 +39,14 @@ std::vector<std::string> listed_names(const std::string& list) {
   return names;
 }
 
-Status check_choice(const TunerChoice& choice) {
+Status check_choice(const TunerChoice& asked) {
+  TunerChoice choice = asked;
+  choice.algorithm = algorithm_name(asked.algorithm);
   const auto names = tuner_algorithm_names();
   if (is_algorithm_list(choice.algorithm)) {
-    // NCCL_ALGO's names only: not auto, tuned or fastest.
-    const std::vector<std::string> algorithms(names.begin() + 3, names.end());
+    // NCCL_ALGO's names that collsim runs (NCCL's CollNetChain it does not):
+    // not auto, tuned or fastest, nor collsim's own rhd, hier and direct.
+    const std::vector<std::string> algorithms{"ring", "tree", "nvls", "nvlstree", "collnetdirect", "pat"};
     for (const auto& n : listed_names(choice.algorithm)) {
       if (std::find(algorithms.begin(), algorithms.end(), n) == algorithms.end()) {
         return Error{fmt::format("unknown algorithm '{}' in '{}': expected a list of {} (as NCCL_ALGO: "

@@ -26,7 +26,9 @@ struct TunerChoice {
   // NCCL_ALGO's list forms (lower case): "ring,tree", NCCL's model picking
   // among them, and "^nvls,nvlstree", among its own but these.
   std::string algorithm = "auto";
-  std::string protocol = "auto";  // "auto", LL, LL128, Simple or none, in any case
+  // "auto", LL, LL128, Simple or none, in any case, or NCCL_PROTO's lists
+  // ("LL,Simple", "^LL128": collective::protocol_candidates).
+  std::string protocol = "auto";
   // A named algorithm that does not implement an op: an error (false), or
   // the op's NCCL default (true: a training step names one algorithm for
   // its collectives of every op).
@@ -46,6 +48,9 @@ std::vector<std::string> tuner_algorithm_names();
 // "^nvls"), and the names it lists (without the '^').
 bool is_algorithm_list(const std::string& algorithm);
 std::vector<std::string> listed_names(const std::string& list);
+// NCCL_ALGO's names read in any case (Ring, NVLSTree): `algorithm` in
+// lower case, as TunerChoice::algorithm holds it.
+std::string algorithm_name(std::string algorithm);
 // Whether NCCL's own model picks the algorithm: `auto` or a list.
 inline bool nccl_picks_algorithm(const TunerChoice& choice) {
   return choice.algorithm == "auto" || is_algorithm_list(choice.algorithm);

@@ -377,8 +377,15 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
   }
   int colour = static_cast<int>(series.size());
   for (const auto& c : reference) {
-    // A curve of one algorithm is compared with measurements of that algorithm.
-    if (header.algo != "auto" && c.algo != "auto" && c.algo != header.algo) continue;
+    // A curve of one algorithm is compared with measurements of that
+    // algorithm; of an NCCL_ALGO list ("ring,tree", "^nvls"), with those of
+    // an algorithm it allows.
+    if (header.algo != "auto" && c.algo != "auto" && c.algo != header.algo) {
+      const bool except = !header.algo.empty() && header.algo.front() == '^';
+      if (!except && header.algo.find(',') == std::string::npos) continue;
+      const std::string list = fmt::format(",{},", header.algo.substr(except ? 1 : 0));
+      if ((list.find(fmt::format(",{},", c.algo)) != std::string::npos) == except) continue;
+    }
     svg::Series s{
         fmt::format("measured: {} ({} {})", c.name, c.algo, c.proto), {}, svg::category_colour(colour++), true};
     for (const auto& p : c.points) {

@@ -189,6 +189,7 @@ Status Reader::communication(const MapReader& m) {
     if (!v) return v.error();
     if (*v) *target = **v;
   }
+  c.algorithm = engine::algorithm_name(c.algorithm);  // NCCL_ALGO's names in any case
   if (auto s = check_comm_choice(c.algorithm, c.protocol); !s) {
     const bool algo = s.error().field == "algorithm";
     return m.error_at(algo ? "algorithm" : "protocol", s.error().message);

@@ -74,7 +74,20 @@ def test_same_numbers_as_the_command_line(tmp_path):
         assert [b["share"] for b in a["busiest"]] == pytest.approx([b["share"] for b in c["busiest"]], rel=1e-9)
     assert api[-1]["busiest"], "what binds is named"
     assert not any(r["busiest_skipped"] for r in api)
-    for key in ("contended", "buffer_bound", "nccl_model_us"):  # the JSON's, missing until 2026-12-06
+
+
+def test_rows_carry_the_command_lines_flags(tmp_path):
+    # contended, buffer_bound and nccl_model_us, missing until 2026-12-06: an
+    # `auto` all-reduce across 4 H100 nodes, where NCCL's model names a time.
+    out = tmp_path / "rows.json"
+    subprocess.run([os.environ.get("COLLSIM_BINARY", path("build/collsim")), "collective", "-t",
+                    path("topologies/h100-ib400-4node.yaml"), "-b", "1M", "-e", "1G", "-f", "32", "--backend",
+                    "analytical", "--json", str(out)], check=True, capture_output=True)
+    cli = json.loads(out.read_text())["results"]
+    api = collsim.run_collective(path("topologies/h100-ib400-4node.yaml"), sizes=[1 << 20, 32 << 20, 1 << 30],
+                                 backend="analytical")
+    assert all(r["nccl_model_us"] > 0 for r in api)
+    for key in ("contended", "buffer_bound", "nccl_model_us"):
         assert [r[key] for r in api] == [r[key] for r in cli], key
 
 
@@ -134,6 +147,8 @@ def test_bad_input_raises_value_error_naming_file_line_column():
     one = collsim.run_collective(path("topologies/hgx-h100.yaml"), sizes=1 << 20, backend="analytical",
                                  overrides="nccl.pxn=false")
     assert one[0]["bytes"] == 1 << 20
+    with pytest.raises(ValueError, match=r"sizes: expected numbers of bytes .* found '1M'"):
+        collsim.run_collective(path("topologies/hgx-h100.yaml"), sizes="1M")
 
 
 def test_step_time_is_compute_plus_bubble_plus_exposed_communication():
