@@ -246,6 +246,20 @@ TEST(NcclRelease, WorkloadNamesItsRelease) {
 // NCCL has Blackwell kernels from 2.25.1 (its makefiles/common.mk adds
 // sm_100 then): an older release on a Blackwell cluster is modelled, with a
 // warning saying how; Hopper and 2.25.1 on Blackwell get none.
+// A patch NVIDIA never tagged is modelled by its number, with a warning
+// naming the series' releases (it was silent); a tagged one, or a series,
+// is not.
+TEST(NcclRelease, WarnsOfAPatchNvidiaNeverTagged) {
+  const std::string run = "collective -t topologies/hgx-h100.yaml -b 1M -e 1M --backend analytical --nccl ";
+  const auto odd = collsim::testing::run_collsim(run + "2.27.99");
+  EXPECT_EQ(odd.exit_code, 0) << odd.err;
+  EXPECT_NE(odd.err.find("--nccl 2.27.99: not among NVIDIA/nccl's release tags (2.27.3, 2.27.5, 2.27.6, 2.27.7)"),
+            std::string::npos)
+      << odd.err;
+  for (const char* quiet : {"2.27.7", "2.27", "2.28.9-1"})
+    EXPECT_EQ(collsim::testing::run_collsim(run + quiet).err.find("warning"), std::string::npos) << quiet;
+}
+
 TEST(NcclRelease, WarnsOfAReleaseBeforeBlackwellKernels) {
   const std::string run = "collective -b 1M -e 1M --backend analytical ";
   const auto old = collsim::testing::run_collsim(run + "-t topologies/gb200-nvl72.yaml --nccl 2.18");

@@ -377,6 +377,14 @@ int collective_command(const std::vector<std::string>& argv) {
   // on Hopper and later GPUs (NCCL refuses fp8 below sm_90).
   auto nccl = collective::parse_nccl_release(args.get("nccl"));
   if (!nccl) return stop(fmt::format("--nccl: {}", nccl.error().message));
+  // A patch NVIDIA did not tag (2.27.99) is modelled by its number: said.
+  if (const auto tagged = collective::nccl_published_patches(nccl->minor);
+      args.has("nccl") && std::find(tagged.begin(), tagged.end(), nccl->patch) == tagged.end()) {
+    std::vector<std::string> releases;
+    for (int patch : tagged) releases.push_back(fmt::format("2.{}.{}", nccl->minor, patch));
+    log::warn("--nccl {}: not among NVIDIA/nccl's release tags ({}); modelled by its number", args.get("nccl"),
+              fmt::join(releases, ", "));
+  }
   const collective::NcclArch arch =
       network.num_gpus() > 0 ? collective::nccl_arch(network.gpu_model(0)) : collective::NcclArch::kUnknown;
   if (all_types && !(*nccl < collective::NcclRelease{2, 24, 0}) && arch >= collective::NcclArch::kHopper) {

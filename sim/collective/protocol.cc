@@ -79,6 +79,15 @@ double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, doubl
   return channel_Bps * wire_bytes / (wire_bytes + messages * msg_cost_s * channel_Bps);
 }
 
+std::vector<int> nccl_published_patches(int minor) {
+  // NVIDIA/nccl's release tags v2.18.1-1 to v2.30.7-1.
+  static const std::vector<std::vector<int>> kPatches{{1, 3, 5, 6}, {1, 3, 4}, {3, 5},   {5},          {3},
+                                                      {4},          {3},       {1},      {2, 3, 5, 6}, {3, 5, 6, 7},
+                                                      {3, 7, 9},    {2, 3, 7}, {3, 4, 7}};
+  if (minor < 18 || minor > 30) return {};
+  return kPatches[static_cast<std::size_t>(minor - 18)];
+}
+
 Expected<NcclRelease> parse_nccl_release(std::string_view text) {
   // MAJOR.MINOR, then optionally .PATCH and -PACKAGE (NCCL's tags: 2.27.3-1).
   NcclRelease r{-1, -1};
@@ -96,9 +105,9 @@ Expected<NcclRelease> parse_nccl_release(std::string_view text) {
   bool ok = number(r.major) && i < text.size() && text[i++] == '.' && number(r.minor);
   if (ok && i < text.size() && text[i] == '.') ok = (++i, number(r.patch));
   if (r.patch < 0) {
-    // The series' first published release (NVIDIA/nccl's tags), 18 to 30.
-    constexpr std::array<int, 13> kFirstPatch{1, 1, 3, 5, 3, 4, 3, 1, 2, 3, 3, 2, 3};
-    r.patch = r.major == 2 && r.minor >= 18 && r.minor <= 30 ? kFirstPatch[static_cast<std::size_t>(r.minor - 18)] : 0;
+    // The series' first published release (NVIDIA/nccl's tags).
+    const auto published = nccl_published_patches(r.major == 2 ? r.minor : -1);
+    r.patch = published.empty() ? 0 : published.front();
   }
   if (ok && i < text.size() && text[i] == '-') ok = (++i, number(package));
   ok = ok && i == text.size();

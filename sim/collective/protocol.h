@@ -69,6 +69,9 @@ inline constexpr NcclRelease kDefaultNcclRelease{2, 30, 7};
 // kBadInput) for anything else, or a release before 2.18 (the oldest whose
 // tables are here) or after kDefaultNcclRelease (the newest).
 Expected<NcclRelease> parse_nccl_release(std::string_view text);
+// The patch numbers NVIDIA/nccl tagged for release 2.`minor` (v2.18.1-1 to
+// v2.30.7-1), ascending; empty outside 2.18 to 2.30.
+std::vector<int> nccl_published_patches(int minor);
 std::string to_string(NcclRelease release);  // "2.27.3"
 
 // NCCL's throughput limit of the LL protocol on rings, from its tuning
