@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -259,8 +258,7 @@ int collective_command(const std::vector<std::string>& argv) {
                     "alltoall, broadcast, reduce, sendrecv",
                     args.get("op")));
   // NCCL_ALGO's names read in any case (Ring, NVLSTree), as the protocol's do.
-  std::string algo = args.get("algo");
-  std::transform(algo.begin(), algo.end(), algo.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string algo = engine::algorithm_name(args.get("algo"));
   // Validate the algorithm and protocol names before loading anything.
   {
     engine::TunerChoice choice;
@@ -270,12 +268,7 @@ int collective_command(const std::vector<std::string>& argv) {
       return stop((s.error().field == "protocol" ? "--proto: " : "--algo: ") + s.error().message);
     }
     if (auto a = engine::candidate_algorithms(*op, choice); !a) return stop("--algo: " + a.error().message);
-    if ((*op == collective::Op::kAllToAll || *op == collective::Op::kSendRecv) &&
-        *collective::protocol_candidates(choice.protocol) == std::vector{collective::Protocol::kLL128})
-      return stop(
-          fmt::format("--proto: {} runs on NCCL's point-to-point operations, which use LL or Simple, "
-                      "never LL128; found '{}'",
-                      args.get("op"), choice.protocol));
+    if (auto why = engine::point_to_point_refusal(*op, choice.protocol); !why.empty()) return stop("--proto: " + why);
   }
   // nccl-tests' `all` (-d all, -o all): every type, and every reduction
   // where the op takes one, in nccl-tests' order (collective_sweep.h; each
@@ -423,25 +416,9 @@ int collective_command(const std::vector<std::string>& argv) {
     request.simgrid_aggregate_above = v;
   }
   request.nccl = *nccl;
-  // nccl-tests allocates a send, a receive and (with its data check, -c 1,
-  // the default) an expected buffer of --maxbytes on every GPU, after
-  // keeping 1 GiB per 16 GiB of the GPU's memory (at most 4 GiB) and 1 GiB
-  // more; a larger --maxbytes it lowers to what fits ("Reducing maxBytes
-  // ... due to memory limitation", nccl-tests src/common.cu). A simulation
-  // runs the size asked for, and says so.
-  if (const double largest = sizes->back(); gpu_hbm_bytes > 0) {
-    constexpr double kGiB = 1024.0 * 1024 * 1024;
-    const double reserve = std::min(std::ceil(gpu_hbm_bytes / (16 * kGiB)) * kGiB, 4 * kGiB);
-    const bool datacheck = args.get("check") != "0";
-    const double fits = (gpu_hbm_bytes - reserve - kGiB) / (datacheck ? 3 : 2);
-    if (largest > fits)
-      log::warn(
-          "--maxbytes {}: nccl-tests would lower it to {} on this GPU ({} of HBM ({}), less {} it keeps and 1 GiB, "
-          "over {}); simulated as asked",
-          units::format(units::Bytes{largest}), units::format(units::Bytes{fits}),
-          units::format(units::Bytes{gpu_hbm_bytes}), gpu_name, units::format(units::Bytes{reserve}),
-          datacheck ? "3 buffers of the size: send, receive and -c 1's expected" : "2 buffers: send and receive");
-  }
+  if (auto note = nccl_tests_max_bytes_note(sizes->back(), gpu_hbm_bytes, gpu_name, args.get("check") != "0");
+      !note.empty())
+    log::warn("{}", note);
   // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/
   // common.mk); an older release runs there only through its Hopper PTX,
   // and collsim then reads Hopper's search tables (collective/nccl_tables.h).

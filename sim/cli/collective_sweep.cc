@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "sim/collective/algorithms.h"
@@ -14,6 +15,7 @@
 #include "sim/engine/sharp.h"
 #include "sim/engine/tuner.h"
 #include "sim/topology/placement.h"
+#include "sim/units/units.h"
 #include "sim/workload/what_if.h"
 
 namespace collsim::cli {
@@ -170,6 +172,20 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     rows.push_back(r);
   }
   return rows;
+}
+
+std::string nccl_tests_max_bytes_note(double largest, double hbm_bytes, const std::string& gpu, bool datacheck) {
+  if (!(hbm_bytes > 0)) return {};
+  constexpr double kGiB = 1024.0 * 1024 * 1024;
+  const double reserve = std::min(std::ceil(hbm_bytes / (16 * kGiB)) * kGiB, 4 * kGiB);
+  const double fits = (hbm_bytes - reserve - kGiB) / (datacheck ? 3 : 2);
+  if (!(largest > fits)) return {};
+  return fmt::format(
+      "--maxbytes {}: nccl-tests would lower it to {} on this GPU ({} of HBM ({}), less {} it keeps and 1 GiB, over "
+      "{}); simulated as asked",
+      units::format(units::Bytes{largest}), units::format(units::Bytes{fits}), units::format(units::Bytes{hbm_bytes}),
+      gpu, units::format(units::Bytes{reserve}),
+      datacheck ? "3 buffers of the size: send, receive and -c 1's expected" : "2 buffers: send and receive");
 }
 
 Expected<bool> nvls_may_reduce(collective::Op op, const std::string& algo, const std::string& redop,

@@ -56,6 +56,15 @@ bool known_redop(const std::string& name);
 // all-gather, which reduces nothing, always may. An error when `algo`
 // names nvls or nvlstree and they cannot ("--algo nvls: ..."), led by
 // `field` (the flag or the study's field).
+// nccl-tests allocates a send, a receive and (with its data check, -c 1,
+// the default: `datacheck`) an expected buffer of --maxbytes on every GPU,
+// after keeping 1 GiB per 16 GiB of the GPU's memory (at most 4 GiB) and 1
+// GiB more; a larger --maxbytes it lowers to what fits ("Reducing maxBytes
+// ... due to memory limitation", nccl-tests src/common.cu). A simulation
+// runs the size asked for: a warning saying so for `largest` bytes on a
+// GPU of `hbm_bytes` (model `gpu`), or "" where it fits or hbm_bytes is 0.
+std::string nccl_tests_max_bytes_note(double largest, double hbm_bytes, const std::string& gpu, bool datacheck);
+
 Expected<bool> nvls_may_reduce(collective::Op op, const std::string& algo, const std::string& redop,
                                const std::string& type, const std::string& field);
 

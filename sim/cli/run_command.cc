@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <map>
 #include <numeric>
@@ -31,11 +30,6 @@
 namespace collsim::cli {
 
 namespace {
-
-std::string lower_case(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 const std::vector<OptionSpec>& run_options() {
   static const std::vector<OptionSpec> specs = with_failure_options({
@@ -350,7 +344,7 @@ int run_command(const std::vector<std::string>& argv) {
   StepRun* run = &keep_until_exit(std::move(*ran));  // exit_owned.h
   // A named algorithm runs where an op has it; the others keep NCCL's
   // default. Say so when it ran nowhere.
-  if (const std::string algo = lower_case(request.algo.value_or("auto"));
+  if (const std::string algo = engine::algorithm_name(request.algo.value_or("auto"));
       run->simulated && algo != "auto" && algo != "tuned" && algo != "fastest" && !engine::is_algorithm_list(algo)) {
     const auto& calls = run->report.collectives;
     if (!calls.empty() && std::none_of(calls.begin(), calls.end(), [&](const auto& c) { return c.algo == algo; })) {

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cmath>
 
@@ -93,10 +92,8 @@ Expected<std::unique_ptr<StepRun>> run_step_as_given(const StepRequest& req,
   if (!gpu) return gpu.error();
 
   workload::CommChoice choice;
-  choice.algorithm = req.algo.value_or(run->workload.comm.algorithm);
   // NCCL_ALGO's names read in any case (Ring, NVLSTree), as `collective` reads them.
-  std::transform(choice.algorithm.begin(), choice.algorithm.end(), choice.algorithm.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  choice.algorithm = engine::algorithm_name(req.algo.value_or(run->workload.comm.algorithm));
   choice.protocol = req.proto.value_or(run->workload.comm.protocol);
   choice.simgrid_max_work = req.auto_max_work;
   choice.nccl = run->workload.comm.nccl;

@@ -143,13 +143,8 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
       if (auto a = engine::candidate_algorithms(*op, choice); !a)
         return Error{fmt::format("point {} ({}): {}", point.index, at->op, a.error().message), prefix + "algo",
                      mark_of(prefix + "algo")};
-      const bool p2p = *op == collective::Op::kAllToAll || *op == collective::Op::kSendRecv;
-      const auto protos = collective::protocol_candidates(choice.protocol);
-      if (p2p && protos && *protos == std::vector{collective::Protocol::kLL128})
-        return Error{fmt::format("point {}: {} runs on NCCL's point-to-point operations, which use LL or Simple, "
-                                 "never LL128; found '{}'",
-                                 point.index, at->op, choice.protocol),
-                     prefix + "proto", mark_of(prefix + "proto")};
+      if (auto why = engine::point_to_point_refusal(*op, choice.protocol); !why.empty())
+        return Error{fmt::format("point {}: {}", point.index, why), prefix + "proto", mark_of(prefix + "proto")};
     }
   }
   // Goodput and straggler fields do nothing unless goodput or stragglers are

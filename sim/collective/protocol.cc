@@ -240,15 +240,28 @@ std::string_view protocol_name(Protocol p) {
   return "?";
 }
 
+bool is_nccl_list(std::string_view list) {
+  return list.find(',') != std::string_view::npos || (!list.empty() && list.front() == '^');
+}
+
+std::vector<std::string> nccl_list_names(std::string_view list) {
+  std::vector<std::string> names;
+  std::size_t from = !list.empty() && list.front() == '^' ? 1 : 0;
+  while (from <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', from), list.size());
+    names.emplace_back(list.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return names;
+}
+
 Expected<std::vector<Protocol>> protocol_candidates(const std::string& name) {
   if (name == "auto") return std::vector{Protocol::kLL, Protocol::kLL128, Protocol::kSimple};
-  if (name.find(',') != std::string::npos || (!name.empty() && name.front() == '^')) {
+  if (is_nccl_list(name)) {
     // NCCL_PROTO's lists: "LL,LL128", or "^LL128" for all but those.
     const bool except = name.front() == '^';
     std::vector<Protocol> named;
-    for (std::size_t from = except ? 1 : 0; from <= name.size();) {
-      const std::size_t comma = std::min(name.find(',', from), name.size());
-      const std::string one = name.substr(from, comma - from);
+    for (const auto& one : nccl_list_names(name)) {
       const auto p = parse_protocol(one);
       if (!p || *p == Protocol::kNone)
         return make_error(
@@ -256,7 +269,6 @@ Expected<std::vector<Protocol>> protocol_candidates(const std::string& name) {
                         "NCCL_PROTO: 'LL,LL128', or '^LL128' for all but those)",
                         one, name));
       named.push_back(*p);
-      from = comma + 1;
     }
     std::vector<Protocol> out;
     for (auto p : {Protocol::kLL, Protocol::kLL128, Protocol::kSimple})

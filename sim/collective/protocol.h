@@ -310,5 +310,10 @@ std::string_view protocol_name(Protocol p);
 // that protocol; NCCL_PROTO's lists ("LL,LL128"; "^LL128": all but those) ->
 // those, in that order; an error naming the valid choices otherwise.
 Expected<std::vector<Protocol>> protocol_candidates(const std::string& name);
+// Whether `list` is one of NCCL_ALGO's or NCCL_PROTO's list forms ("a,b",
+// "^a": all but those), and the names it lists, without the '^' (empty
+// names kept: ",," lists one).
+bool is_nccl_list(std::string_view list);
+std::vector<std::string> nccl_list_names(std::string_view list);
 
 }  // namespace collsim::collective

@@ -222,12 +222,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     // calls then take NCCL's own rule.
     if (protos.empty() && choice.named_algorithm_for_every_op)
       protos = {collective::Protocol::kLL, collective::Protocol::kSimple};
-    if (protos.empty())
-      return Error{fmt::format("{} runs on NCCL's point-to-point operations, which use LL or Simple, never LL128; "
-                               "found '{}'",
-                               collective::op_name(c.op), choice.protocol),
-                   "protocol",
-                   {}};
+    if (protos.empty()) return Error{point_to_point_refusal(c.op, choice.protocol), "protocol", {}};
     // An all-to-all starts its p (p - 1) transfers at once: refused before
     // they are built (4,096 ranks: 16.8 M) when SimGrid could not hold
     // them. The analytical backend costs them without listing them

@@ -24,20 +24,17 @@ std::string algorithm_name(std::string algorithm) {
   return algorithm;
 }
 
-bool is_algorithm_list(const std::string& algorithm) {
-  return algorithm.find(',') != std::string::npos || (!algorithm.empty() && algorithm.front() == '^');
+std::string point_to_point_refusal(collective::Op op, const std::string& protocol) {
+  if (op != collective::Op::kAllToAll && op != collective::Op::kSendRecv) return {};
+  const auto protos = collective::protocol_candidates(protocol);
+  if (!protos || *protos != std::vector{collective::Protocol::kLL128}) return {};
+  return fmt::format("{} runs on NCCL's point-to-point operations, which use LL or Simple, never LL128; found '{}'",
+                     collective::op_name(op), protocol);
 }
 
-std::vector<std::string> listed_names(const std::string& list) {
-  std::vector<std::string> names;
-  std::size_t from = !list.empty() && list.front() == '^' ? 1 : 0;
-  while (from <= list.size()) {
-    const std::size_t comma = std::min(list.find(',', from), list.size());
-    names.push_back(list.substr(from, comma - from));
-    from = comma + 1;
-  }
-  return names;
-}
+bool is_algorithm_list(const std::string& algorithm) { return collective::is_nccl_list(algorithm); }
+
+std::vector<std::string> listed_names(const std::string& list) { return collective::nccl_list_names(list); }
 
 Status check_choice(const TunerChoice& asked) {
   TunerChoice choice = asked;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/collective/ops.h"
 #include "sim/collective/protocol.h"
 #include "sim/core/error.h"
 
@@ -51,6 +52,10 @@ std::vector<std::string> listed_names(const std::string& list);
 // NCCL_ALGO's names read in any case (Ring, NVLSTree): `algorithm` in
 // lower case, as TunerChoice::algorithm holds it.
 std::string algorithm_name(std::string algorithm);
+// Why `protocol` cannot run `op`, or "": NCCL's point-to-point (all-to-all,
+// send/recv) runs LL or Simple, never LL128 (src/enqueue.cc; collective/
+// direct.h nccl_p2p_protocol), so LL128 alone is refused for it.
+std::string point_to_point_refusal(collective::Op op, const std::string& protocol);
 // Whether NCCL's own model picks the algorithm: `auto` or a list.
 inline bool nccl_picks_algorithm(const TunerChoice& choice) {
   return choice.algorithm == "auto" || is_algorithm_list(choice.algorithm);

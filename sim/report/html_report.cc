@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "sim/collective/ops.h"
+#include "sim/engine/tuner_choice.h"
 #include "sim/report/bill_report.h"
 #include "sim/report/floor_plan.h"
 #include "sim/report/svg.h"
@@ -381,10 +382,10 @@ std::string collective_html(const CollectiveHeader& header, const std::vector<Co
     // algorithm; of an NCCL_ALGO list ("ring,tree", "^nvls"), with those of
     // an algorithm it allows.
     if (header.algo != "auto" && c.algo != "auto" && c.algo != header.algo) {
-      const bool except = !header.algo.empty() && header.algo.front() == '^';
-      if (!except && header.algo.find(',') == std::string::npos) continue;
-      const std::string list = fmt::format(",{},", header.algo.substr(except ? 1 : 0));
-      if ((list.find(fmt::format(",{},", c.algo)) != std::string::npos) == except) continue;
+      if (!engine::is_algorithm_list(header.algo)) continue;
+      const auto listed = engine::listed_names(header.algo);
+      const bool except = header.algo.front() == '^';
+      if ((std::find(listed.begin(), listed.end(), c.algo) != listed.end()) == except) continue;
     }
     svg::Series s{
         fmt::format("measured: {} ({} {})", c.name, c.algo, c.proto), {}, svg::category_colour(colour++), true};
