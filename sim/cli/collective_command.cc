@@ -105,8 +105,9 @@ const std::vector<OptionSpec>& collective_options() {
        "32/64-bit integers)",
        "sum"},
       {"proto", "", true,
-       "NCCL protocol: LL, LL128, Simple, none (links only), or auto: NCCL's choice under --algo auto, else "
-       "the fastest per size; or NCCL_PROTO's lists: LL,LL128 or ^LL128 (chosen among as auto)",
+       "NCCL protocol: LL, LL128, Simple, none (links only), or auto: NCCL's choice under --algo auto, one "
+       "of NCCL's algorithms or a list (as NCCL with NCCL_PROTO unset), the fastest per size under tuned, "
+       "fastest, hier, rhd; or NCCL_PROTO's lists: LL,LL128 or ^LL128 (chosen among as auto)",
        "auto"},
       {"ranks", "", true, "use the first N GPUs of the topology (--placement packed:N)", "all"},
       {"placement", "", true,
@@ -154,6 +155,16 @@ int stop(const Error& error) { return fail("collective", error); }
 int stop(const std::string& message) { return stop(make_error(message)); }
 
 Expected<std::vector<double>> size_sweep(const ParsedArgs& args) {
+  for (const char* flag : {"minbytes", "maxbytes", "stepbytes"}) {
+    if (!args.has(flag) || !units::is_decimal_size_unit(args.get(flag))) continue;
+    auto b = units::parse_size_arg(args.get(flag));
+    if (b) {
+      log::warn(
+          "--{} {} is {:.0f} bytes (a decimal unit); nccl-tests reads only its first letter, as powers of two "
+          "(1MB = 1M = 1048576)",
+          flag, args.get(flag), b->count);
+    }
+  }
   auto min = units::parse_size_arg(args.get("minbytes"));
   if (!min) return Error{min.error().message, "--minbytes", {}};
   auto max = units::parse_size_arg(args.get("maxbytes"));

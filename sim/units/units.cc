@@ -231,10 +231,24 @@ Expected<Bytes> parse_size_arg(std::string_view text) {
       UnitScale{"", 1.0},           UnitScale{"K", 1024.0},          UnitScale{"M", 1048576.0},
       UnitScale{"G", 1073741824.0}, UnitScale{"T", 1099511627776.0},
   };
+  // nccl-tests reads k, m, g as K, M, G (its parsesize).
+  std::string unit(split->unit);
+  if (unit.size() == 1) unit[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0])));
   for (const auto& u : kNcclSuffixes) {
-    if (u.name == split->unit) return Bytes{split->number * u.scale};
+    if (u.name == unit) return Bytes{split->number * u.scale};
   }
-  return parse_bytes(text);
+  auto bytes = parse_bytes(text);
+  if (!bytes) {
+    return make_error(fmt::format("{}; or K, M, G, T (any case: powers of two, as nccl-tests)", bytes.error().message));
+  }
+  return bytes;
+}
+
+bool is_decimal_size_unit(std::string_view text) {
+  auto split = split_number(text, "a size");
+  if (!split) return false;
+  const std::string_view u = split->unit;
+  return u == "kB" || u == "KB" || u == "MB" || u == "GB" || u == "TB" || u == "PB";
 }
 
 std::string format(Bytes b) {

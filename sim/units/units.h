@@ -43,9 +43,13 @@ Expected<FlopRate> parse_flop_rate(std::string_view text);
 Expected<Power> parse_power(std::string_view text);
 
 // nccl-tests' size syntax for -b/-e: a bare number is bytes, and the suffixes
-// K, M, G (and KB/MB/GB... in our unit syntax) are accepted. nccl-tests treats
-// K/M/G as powers of two (1M = 1048576), so do we; "1MB" stays 1e6.
+// K, M, G, T in either case (and KB/MB/GB... in our unit syntax) are accepted.
+// nccl-tests treats K/M/G as powers of two (1M = 1m = 1048576), so do we;
+// "1MB" stays 1e6, where nccl-tests, reading only its first letter, runs 1M
+// (is_decimal_size_unit lets a command warn about it).
 Expected<Bytes> parse_size_arg(std::string_view text);
+// Whether `text` is a size in a decimal unit (kB, KB, MB, GB, TB, PB).
+bool is_decimal_size_unit(std::string_view text);
 
 // Human-readable output with the unit chosen by magnitude: "1.5 GiB",
 // "450 GB/s", "250 ns", "3 m". Precision: up to 4 significant digits.
