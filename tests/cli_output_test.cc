@@ -254,6 +254,23 @@ TEST(StdoutOutputs, JsonRowsCarryNcclsPredictionForAutosPick) {
   EXPECT_EQ(YAML::Load(named.out)["results"][0]["nccl_model_us"].as<double>(), 0);
 }
 
+// nccl-tests times its iterations back to back (src/common.cu), which hides a
+// broadcast's or reduce's chain at small sizes: the table says so for those
+// two ops, and only where a chain has more than one hop.
+TEST(Collective, BroadcastAndReduceTablesSayWhatNcclTestsLoopHides) {
+  const std::string args = "collective -t topologies/h100-ib400-4node.yaml -b 8 -e 8 --backend analytical --op ";
+  for (const char* op : {"broadcast", "reduce"}) {
+    auto r = run_collsim(args + op);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("# broadcast, reduce: the time is one collective's"), std::string::npos) << op << r.out;
+  }
+  for (const std::string other : {"allreduce", "broadcast --ranks 2"}) {
+    auto r = run_collsim(args + other);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find("# broadcast, reduce:"), std::string::npos) << other << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace collsim::cli
 

@@ -85,6 +85,18 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
        "#   their links' rate, a round trip per slot (Simple's slots on a ring, or the window\n"
        "#   over a long route); a larger NCCL_BUFFSIZE (--set nccl.buffsize=) helps where a\n"
        "#   step fills its slots (docs/validation.md, Finite buffers)\n");
+  // nccl-tests' loop hides a chain's length (docs/validation-cloud.md,
+  // "Left: nccl-tests' back-to-back iterations").
+  const bool chain = std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) {
+    return (r.op == "broadcast" || r.op == "reduce") && r.ranks > 2;
+  });
+  if (chain) {
+    out +=
+        "# broadcast, reduce: the time is one collective's, root to the last rank; nccl-tests times\n"
+        "#   its iterations back to back, and the ranks near the root start the next one while the\n"
+        "#   last runs down the chain, so where latency dominates (below about 1 MiB across nodes)\n"
+        "#   it prints much less: about one hop (docs/validation-cloud.md)\n";
+  }
   // What binds at each size.
   const bool any_busy = std::any_of(rows.begin(), rows.end(),
                                     [](const CollectiveRow& r) { return !r.busiest.empty() || r.busiest_skipped; });
