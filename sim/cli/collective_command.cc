@@ -27,6 +27,7 @@
 #include "sim/config/validation_file.h"
 #include "sim/core/log.h"
 #include "sim/engine/backend.h"
+#include "sim/engine/nccl_system.h"
 #include "sim/engine/tuner.h"
 #include "sim/report/collective_table.h"
 #include "sim/report/html_report.h"
@@ -430,6 +431,9 @@ int collective_command(const std::vector<std::string>& argv) {
   if (auto note = nccl_tests_max_bytes_note(sizes->back(), gpu_hbm_bytes, gpu_name, args.get("check") != "0");
       !note.empty())
     log::warn("{}", note);
+  if (auto a = engine::candidate_algorithms(*op, engine::TunerChoice{.algorithm = algo});
+      a && std::find(a->begin(), a->end(), "ring") != a->end())
+    if (auto note = engine::ring_queue_pair_note(network, request.gpus, *nccl); !note.empty()) log::warn("{}", note);
   // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/
   // common.mk); an older release runs there only through its Hopper PTX,
   // and collsim then reads Hopper's search tables (collective/nccl_tables.h).

@@ -19,6 +19,7 @@
 #include "sim/cli/step_run.h"
 #include "sim/config/jobs_file.h"
 #include "sim/core/log.h"
+#include "sim/engine/nccl_system.h"
 #include "sim/engine/tuner_choice.h"
 #include "sim/report/html_report.h"
 #include "sim/report/step_report.h"
@@ -354,6 +355,11 @@ int run_command(const std::vector<std::string>& argv) {
                 fmt::join(ops, ", "));
     }
   }
+  // What-if NICs faster than the queue pairs' fit (engine::ring_queue_pair_note).
+  if (run->simulated && std::any_of(run->report.collectives.begin(), run->report.collectives.end(),
+                                    [](const auto& c) { return c.algo == "ring"; }))
+    if (auto note = engine::ring_queue_pair_note(*run->network, {}, run->workload.comm.nccl); !note.empty())
+      log::warn("{}", note);
   if (stragglers->samples > 0 && run->simulated) {
     if (auto s = run_stragglers(*stragglers, *run, status); !s) return stop(s.error());
   }

@@ -1,5 +1,7 @@
 #include "sim/engine/nccl_system.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
@@ -94,6 +96,30 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
   params.nvls_enabled = network.nvls_enabled();
   params.nccl_system = nccl_system(network, gpus);
   return params;
+}
+
+std::string ring_queue_pair_note(const topology::Network& network, const std::vector<int>& gpus,
+                                 collective::NcclRelease release) {
+  std::vector<int> all;  // empty: every GPU (a sweep's default placement)
+  if (gpus.empty())
+    for (int g = 0; g < network.num_gpus(); ++g) all.push_back(g);
+  if (gpus.empty() && all.empty()) return {};
+  const collective::AlgoParams params = placement_params(network, gpus.empty() ? all : gpus);
+  const collective::NcclSystem& s = params.nccl_system;
+  // The NICs qp_bw was fitted on: 400 Gb/s, 50 GB/s of line rate.
+  constexpr double kFittedNicGBps = 50.0;
+  if (s.nodes < 2 || s.nics < 1 || !(s.nic_GBps > kFittedNicGBps * 1.001) || !(params.ring_channel_net_Bps > 0))
+    return {};
+  const int channels = collective::nccl_ring_channels(s, release);
+  const double per_nic = static_cast<double>(channels) / s.nics;
+  if (per_nic < 1) return {};
+  const double cap_GBps = per_nic * params.ring_channel_net_Bps / 1e9;
+  if (cap_GBps >= 0.9 * s.nic_GBps) return {};
+  return fmt::format(
+      "rings carry at most {:g} of each NIC's {:g} GB/s: {:g} NCCL ring channels of {:g} GB/s (qp_bw x {} queue "
+      "pair(s), fitted on 400G NICs; a faster NIC's queue pairs NOT FOUND); --set nccl.ib_qps_per_connection=N or "
+      "link_classes.CLASS.qp_bw=GBPS to assume more",
+      cap_GBps, s.nic_GBps, per_nic, params.ring_channel_net_Bps / 1e9, network.nccl_ib_qps_per_connection());
 }
 
 }  // namespace collsim::engine

@@ -3,6 +3,7 @@
 // efficiency, and NCCL's view of their nodes (collective/nccl_tuner.h).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "sim/collective/algorithms.h"
@@ -31,5 +32,16 @@ std::vector<char> nic_owners(const topology::Network& network, const std::vector
 // GPU model, NVLS efficiency, NCCL's view (nccl_system) and whether CollNet
 // is enabled; root, protocol and CollNet's trees are left to the caller.
 collective::AlgoParams placement_params(const topology::Network& network, const std::vector<int>& gpus);
+
+// A warning where a ring's NICs are faster than its channels can use, or "":
+// collsim's rate per queue pair (link class qp_bw) was fitted on 400G
+// ConnectX-7 NICs (config/link_classes.cc), so on a faster NIC (above 50
+// GB/s) whose ring channels' queue pairs carry less than 90% of its line rate,
+// a ring gains nothing from the NIC's extra speed: how fast one queue pair of
+// a faster NIC is was NOT FOUND. Names what raises the cap. Rings across
+// nodes with at least one ring channel per NIC only (8-GPU nodes, not an
+// NVL72 rack's 72 NICs).
+std::string ring_queue_pair_note(const topology::Network& network, const std::vector<int>& gpus,
+                                 collective::NcclRelease release);
 
 }  // namespace collsim::engine
