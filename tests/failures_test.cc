@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 #include <string>
 #include <utility>
@@ -156,6 +157,27 @@ TEST(Failures, ALinkOfSeveralLanesFailsAndDegradesCableByCable) {
       "topo tests/data/failures/two_spines.yaml --degrade class=infiniband,tier=edge,rate=50% "
       "--json -");
   EXPECT_NE(edge.out.find("\"cables_degraded\":4"), std::string::npos) << edge.out;
+}
+
+// Rings that change rails between nodes (NCCL_CROSS_NIC=2, collsim's
+// default) need the spines of a rail-optimized fabric; with its only spine
+// down the error says so and names the setting that keeps rings on their
+// rails, which then run.
+TEST(Failures, RingsThatChangeRailsNeedASpineAndTheErrorSaysSo) {
+  const std::string file = ::testing::TempDir() + "two_rails.yaml";
+  {
+    std::ofstream out(file);
+    out << "name: t\ncluster:\n  node: hgx-h100\n  nodes: 2\n  nic: 400Gb/s\n"
+           "  fabric: {kind: rail-optimized, leaf_radix: 64, oversubscription: 1}\n";
+  }
+  const std::string args =
+      "collective -t " + file + " --algo ring -b 1G -e 1G --backend analytical --fail device=p0spine0";
+  const auto cut = run_collsim(args);
+  EXPECT_EQ(cut.exit_code, 2) << cut.err;
+  EXPECT_NE(cut.err.find("cut every path"), std::string::npos) << cut.err;
+  EXPECT_NE(cut.err.find("--set nccl.cross_nic=0 keeps each on its rail"), std::string::npos) << cut.err;
+  const auto on_rails = run_collsim(args + " --set nccl.cross_nic=0");
+  EXPECT_EQ(on_rails.exit_code, 0) << on_rails.err;
 }
 
 TEST(Failures, ASelectionOfNothingIsAnError) {

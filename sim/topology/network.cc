@@ -483,6 +483,12 @@ std::string Network::no_route_message(int src, int dst) const {
         ": the failures ({}) cut every path; routes never cross a CPU, and a GPU whose NIC is down crosses the "
         "network only through the NIC of a GPU of its NVLink domain",
         failures_text_);
+  // Two networked GPUs of different domains: a ring channel that leaves by
+  // another rail's NIC (NCCL_CROSS_NIC, routing in topology-format.md)
+  // needs a path between the rails, which a failed spine can cut.
+  if (!failures_text_.empty() && cross_nic_ != 0 && src < num_gpus_ && dst < num_gpus_ && on_network(src) &&
+      on_network(dst) && nvlink_domain_of(src) != nvlink_domain_of(dst))
+    text += "; rings that change rails need a path between them (--set nccl.cross_nic=0 keeps each on its rail)";
   return text;
 }
 
