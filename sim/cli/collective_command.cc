@@ -433,7 +433,8 @@ int collective_command(const std::vector<std::string>& argv) {
     log::warn("{}", note);
   if (auto a = engine::candidate_algorithms(*op, engine::TunerChoice{.algorithm = algo});
       a && std::find(a->begin(), a->end(), "ring") != a->end())
-    if (auto note = engine::ring_queue_pair_note(network, request.gpus, *nccl); !note.empty()) log::warn("{}", note);
+    if (auto note = engine::ring_queue_pair_note(network, placed_gpus(request), *nccl); !note.empty())
+      log::warn("{}", note);
   // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/
   // common.mk); an older release runs there only through its Hopper PTX,
   // and collsim then reads Hopper's search tables (collective/nccl_tables.h).

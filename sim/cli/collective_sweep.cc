@@ -20,6 +20,13 @@
 
 namespace collsim::cli {
 
+std::vector<int> placed_gpus(const SweepRequest& request) {
+  if (!request.gpus.empty()) return request.gpus;
+  std::vector<int> gpus(static_cast<std::size_t>(std::max(0, request.ranks)));
+  for (std::size_t r = 0; r < gpus.size(); ++r) gpus[r] = static_cast<int>(r);
+  return gpus;
+}
+
 namespace {
 
 // The busiest resource of each class while schedule body `s` runs alone

@@ -35,6 +35,9 @@ struct SweepRequest {
   collective::NcclRelease nccl = collective::kDefaultNcclRelease;          // `--nccl`
 };
 
+// The request's ranks' GPUs in rank order (gpus, or rank r on GPU r).
+std::vector<int> placed_gpus(const SweepRequest& request);
+
 // Named limit on a collective's size: 1 PiB per rank (three orders of
 // magnitude above any GPU's memory; counts stay exact in a double and in
 // 64-bit integers). `collsim collective -e` and a study's collective.bytes.

@@ -355,11 +355,17 @@ int run_command(const std::vector<std::string>& argv) {
                 fmt::join(ops, ", "));
     }
   }
-  // What-if NICs faster than the queue pairs' fit (engine::ring_queue_pair_note).
-  if (run->simulated && std::any_of(run->report.collectives.begin(), run->report.collectives.end(),
-                                    [](const auto& c) { return c.algo == "ring"; }))
-    if (auto note = engine::ring_queue_pair_note(*run->network, {}, run->workload.comm.nccl); !note.empty())
+  // What-if NICs faster than the queue pairs' fit (engine::ring_queue_pair_note):
+  // the first ring of each group across nodes.
+  std::set<workload::Group> seen;
+  for (std::size_t i = 0; run->simulated && i < run->graph.calls.size() && i < run->costs.size(); ++i) {
+    const auto& call = run->graph.calls[i];
+    if (run->costs[i].algo != "ring" || !seen.insert(call.group).second) continue;
+    if (auto note = engine::ring_queue_pair_note(*run->network, call.gpus, run->workload.comm.nccl); !note.empty()) {
       log::warn("{}", note);
+      break;
+    }
+  }
   if (stragglers->samples > 0 && run->simulated) {
     if (auto s = run_stragglers(*stragglers, *run, status); !s) return stop(s.error());
   }

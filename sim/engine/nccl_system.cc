@@ -100,11 +100,9 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
 
 std::string ring_queue_pair_note(const topology::Network& network, const std::vector<int>& gpus,
                                  collective::NcclRelease release) {
-  std::vector<int> all;  // empty: every GPU (a sweep's default placement)
-  if (gpus.empty())
-    for (int g = 0; g < network.num_gpus(); ++g) all.push_back(g);
-  if (gpus.empty() && all.empty()) return {};
-  const collective::AlgoParams params = placement_params(network, gpus.empty() ? all : gpus);
+  // A channel rate set outright (nccl.ring_channel_net_bw) is the user's.
+  if (gpus.empty() || network.nccl_ring_channel_net_GBps() >= 0) return {};
+  const collective::AlgoParams params = placement_params(network, gpus);
   const collective::NcclSystem& s = params.nccl_system;
   // The NICs qp_bw was fitted on: 400 Gb/s, 50 GB/s of line rate.
   constexpr double kFittedNicGBps = 50.0;
@@ -116,9 +114,9 @@ std::string ring_queue_pair_note(const topology::Network& network, const std::ve
   const double cap_GBps = per_nic * params.ring_channel_net_Bps / 1e9;
   if (cap_GBps >= 0.9 * s.nic_GBps) return {};
   return fmt::format(
-      "rings carry at most {:g} of each NIC's {:g} GB/s: {:g} NCCL ring channels of {:g} GB/s (qp_bw x {} queue "
-      "pair(s), fitted on 400G NICs; a faster NIC's queue pairs NOT FOUND); --set nccl.ib_qps_per_connection=N or "
-      "link_classes.CLASS.qp_bw=GBPS to assume more",
+      "rings carry at most {:g} of each NIC's {:g} GB/s: {:.3g} NCCL ring channels a NIC, each at most {:g} GB/s "
+      "(qp_bw x {} queue pair(s), fitted on 400G NICs; a faster NIC's queue pairs NOT FOUND); --set "
+      "nccl.ib_qps_per_connection=N or link_classes.CLASS.qp_bw=GBPS to assume more",
       cap_GBps, s.nic_GBps, per_nic, params.ring_channel_net_Bps / 1e9, network.nccl_ib_qps_per_connection());
 }
 

@@ -40,7 +40,8 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
 // a ring gains nothing from the NIC's extra speed: how fast one queue pair of
 // a faster NIC is was NOT FOUND. Names what raises the cap. Rings across
 // nodes with at least one ring channel per NIC only (8-GPU nodes, not an
-// NVL72 rack's 72 NICs).
+// NVL72 rack's 72 NICs), and not where nccl.ring_channel_net_bw sets the
+// channels' rate. `gpus`: the ranks' GPU endpoints, in rank order.
 std::string ring_queue_pair_note(const topology::Network& network, const std::vector<int>& gpus,
                                  collective::NcclRelease release);
 

@@ -92,10 +92,10 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   });
   if (chain) {
     out +=
-        "# broadcast, reduce: the time is one collective's, root to the last rank; nccl-tests times\n"
-        "#   its iterations back to back, and the ranks near the root start the next one while the\n"
-        "#   last runs down the chain, so where latency dominates (below about 1 MiB across nodes)\n"
-        "#   it prints much less: about one hop (docs/validation-cloud.md)\n";
+        "# broadcast, reduce: the time is one collective's, along its whole chain of ranks; nccl-tests\n"
+        "#   (default -z 0) times its iterations back to back, and the ranks at the chain's start begin\n"
+        "#   the next one while the last still runs down the chain, so where latency dominates (below\n"
+        "#   about 1 MiB across nodes) it prints much less: about one hop (docs/validation-cloud.md)\n";
   }
   // What binds at each size.
   const bool any_busy = std::any_of(rows.begin(), rows.end(),

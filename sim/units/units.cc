@@ -239,7 +239,8 @@ Expected<Bytes> parse_size_arg(std::string_view text) {
   }
   auto bytes = parse_bytes(text);
   if (!bytes) {
-    return make_error(fmt::format("{}; or K, M, G, T (any case: powers of two, as nccl-tests)", bytes.error().message));
+    return make_error(
+        fmt::format("{}; or K, M, G in either case (powers of two, as nccl-tests), and T", bytes.error().message));
   }
   return bytes;
 }
@@ -248,7 +249,7 @@ bool is_decimal_size_unit(std::string_view text) {
   auto split = split_number(text, "a size");
   if (!split) return false;
   const std::string_view u = split->unit;
-  return u == "kB" || u == "KB" || u == "MB" || u == "GB" || u == "TB" || u == "PB";
+  return u == "KB" || u == "MB" || u == "GB";
 }
 
 std::string format(Bytes b) {

@@ -43,12 +43,14 @@ Expected<FlopRate> parse_flop_rate(std::string_view text);
 Expected<Power> parse_power(std::string_view text);
 
 // nccl-tests' size syntax for -b/-e: a bare number is bytes, and the suffixes
-// K, M, G, T in either case (and KB/MB/GB... in our unit syntax) are accepted.
-// nccl-tests treats K/M/G as powers of two (1M = 1m = 1048576), so do we;
-// "1MB" stays 1e6, where nccl-tests, reading only its first letter, runs 1M
-// (is_decimal_size_unit lets a command warn about it).
+// K, M, G in either case, T (which nccl-tests lacks) and KB/MB/GB... in our
+// unit syntax are accepted. nccl-tests treats K/M/G as powers of two (1M = 1m
+// = 1048576; its parsesize), so do we; "1MB" stays 1e6, where nccl-tests,
+// reading only its first letter, runs 1M (is_decimal_size_unit lets a
+// command warn about it).
 Expected<Bytes> parse_size_arg(std::string_view text);
-// Whether `text` is a size in a decimal unit (kB, KB, MB, GB, TB, PB).
+// Whether `text` is a size in a decimal unit nccl-tests would read as its
+// power of two instead (KB, MB, GB).
 bool is_decimal_size_unit(std::string_view text);
 
 // Human-readable output with the unit chosen by magnitude: "1.5 GiB",
