@@ -27,6 +27,24 @@ TEST(SendRecv, EachRankEndsWithItsLeftNeighboursBuffer) {
   EXPECT_FALSE(check_schedule(Op::kSendRecv, wrong).ok());
 }
 
+// A pipeline stage's send (a training step's ncclSend/ncclRecv pair): rank 0
+// to rank 1 only, its n bytes once, and one network operation per rank's
+// proxy where nccl-tests' sendrecv has two (a send and a receive).
+TEST(SendRecv, OneWayIsOneSendOfItsBytes) {
+  NcclP2pSetup p2p;
+  p2p.op_cost_s = 2.5e-6;
+  const Schedule both = ring_sendrecv(2, 1e6, {0, 1}, p2p);
+  const Schedule one = ring_sendrecv(2, 1e6, {0, 1}, p2p, true);
+  ASSERT_EQ(both.transfers.size(), 2u);
+  ASSERT_EQ(one.transfers.size(), 1u);
+  EXPECT_EQ(one.transfers[0].src, 0);
+  EXPECT_EQ(one.transfers[0].dst, 1);
+  EXPECT_DOUBLE_EQ(one.transfers[0].bytes, 1e6);
+  EXPECT_TRUE(one.point_to_point);
+  EXPECT_GT(one.chunk_overhead_s, 0);
+  EXPECT_DOUBLE_EQ(2 * one.chunk_overhead_s, both.chunk_overhead_s);
+}
+
 TEST(Algorithms, AutoPicksTheDefaultAndUnknownNamesAreErrors) {
   auto s = build_schedule(Op::kAllReduce, "auto", 4, 1e6);
   ASSERT_TRUE(s.ok());

@@ -324,7 +324,7 @@ TEST(StepErrors, PerKernelComputeNeedsAModelAndAPrecisionItHas) {
 }
 
 // A named algorithm runs only where an op has it: a step whose collectives
-// are all-gathers, reduce-scatters and broadcasts runs no NVLSTree, and
+// are all-gathers, reduce-scatters and pipeline sends runs no NVLSTree, and
 // `run --algo nvlstree` says so instead of reporting rings silently.
 TEST(StepErrors, AnAlgorithmNoCollectiveRunsIsNamed) {
   const std::string base =
@@ -332,8 +332,8 @@ TEST(StepErrors, AnAlgorithmNoCollectiveRunsIsNamed) {
       "--what-if off --algo ";
   const auto none = run_collsim(base + "nvlstree");
   ASSERT_EQ(none.exit_code, 0) << none.err;
-  EXPECT_NE(none.err.find("--algo nvlstree: no collective of this step runs it (its ops: allgather, broadcast, "
-                          "reducescatter)"),
+  EXPECT_NE(none.err.find("--algo nvlstree: no collective of this step runs it (its ops: allgather, reducescatter, "
+                          "sendrecv)"),
             std::string::npos)
       << none.err;
   const auto ring = run_collsim(base + "ring");

@@ -139,6 +139,41 @@ TEST(WorkloadComm, DataParallelRingAllReduceSendsTwoDMinusOneOverDOfTheGradients
   EXPECT_NEAR(bytes / (2 * (d - 1) / d * grad_bytes), 1.0, 1e-9);
 }
 
+// A pipeline stage hands its activations on with ncclSend/ncclRecv: one
+// way (the bytes once, nothing back), NCCL's point-to-point protocols (LL or
+// Simple, never LL128), and across nodes no faster than a 400G NIC moves
+// them (47 GB/s: hardware.yaml nics.nccl_achievable_per_400G_nic).
+TEST(WorkloadComm, PipelineSendsAreOneWayPointToPoint) {
+  auto w = load(kSmall, {"parallelism.tp=8", "parallelism.pp=2"});
+  const auto topo = topology_from_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/h100-ib400-4node.yaml");
+  const topology::Network net(topo);
+  auto g = compile_step(w, net);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  auto backend = engine::make_backend("analytical");
+  auto costs = cost_calls(g->calls, net, **backend, CommChoice{});
+  ASSERT_TRUE(costs.ok()) << costs.error().to_string();
+  int sends = 0, across = 0;
+  for (const auto& op : g->ops) {
+    if (op.group != Group::kPp) continue;
+    for (int c : op.calls) {
+      const CommCall& call = g->calls[static_cast<std::size_t>(c)];
+      const CommCost& cost = (*costs)[static_cast<std::size_t>(c)];
+      ASSERT_EQ(call.gpus.size(), 2u);
+      EXPECT_EQ(call.op, collective::Op::kSendRecv);
+      EXPECT_TRUE(call.one_way);
+      EXPECT_NEAR(cost.bytes_sent, call.bytes, 1e-6 * call.bytes);
+      EXPECT_NE(cost.proto, "LL128");
+      if (net.nvlink_domain_of(call.gpus[0]) != net.nvlink_domain_of(call.gpus[1])) {
+        EXPECT_GE(cost.time_s, call.bytes / 47e9);
+        ++across;
+      }
+      ++sends;
+    }
+  }
+  EXPECT_GT(sends, 0);
+  EXPECT_GT(across, 0);  // tp = 8: each stage fills a node
+}
+
 TEST(WorkloadComm, ZeroOneReduceScattersGradientsAndAllGathersParameters) {
   auto w = load(kSmall, {"parallelism.zero=1", "precision.grads=fp32"});
   const auto s = simulate("hgx-h100.yaml", w, "ring");

@@ -218,7 +218,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
   if (algo == "direct") {
     const NcclP2pSetup p2p = resolve_p2p_setup(params.p2p, params.nccl_system, params.nccl);
     if (op == Op::kAllToAll) return direct_alltoall(ranks, bytes, params.domain_of_rank, p2p);
-    if (op == Op::kSendRecv) return ring_sendrecv(ranks, bytes, params.domain_of_rank, p2p);
+    if (op == Op::kSendRecv) return ring_sendrecv(ranks, bytes, params.domain_of_rank, p2p, params.one_way);
   }
   return make_error(fmt::format("no algorithm '{}' for {}; available: {}, auto", algo, op_name(op),
                                 fmt::join(algorithms_for(op), ", ")));

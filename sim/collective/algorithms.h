@@ -45,6 +45,7 @@ std::vector<std::string> nccl_algorithms_for(Op op);
 // that does not exist for this op (listing the ones that do).
 struct AlgoParams {
   int root = 0;                  // broadcast and reduce
+  bool one_way = false;          // sendrecv of 2 ranks: rank 0 to rank 1 only (workload::CommCall::one_way)
   double nvls_efficiency = 0;    // of the GPU<->NVSwitch links; 0 = no in-switch reduction
   double nvls_chunk_cost_s = 0;  // of the same links (nvls.h NvlsChunking); 0 = none
   // NCCL_NVLS_CHUNKSIZE and NCCL_NVLSTREE_MAX_CHUNKSIZE in bytes

@@ -87,7 +87,8 @@ Schedule direct_alltoall(int ranks, double bytes, const std::vector<int>& domain
   return s;
 }
 
-Schedule ring_sendrecv(int ranks, double bytes, const std::vector<int>& domain_of_rank, const NcclP2pSetup& p2p) {
+Schedule ring_sendrecv(int ranks, double bytes, const std::vector<int>& domain_of_rank, const NcclP2pSetup& p2p,
+                       bool one_way) {
   Schedule s = empty_schedule("sendrecv", "direct", ranks, bytes, ranks);  // chunk r = rank r's send buffer
   s.point_to_point = true;
   if (ranks < 2) return s;
@@ -95,7 +96,8 @@ Schedule ring_sendrecv(int ranks, double bytes, const std::vector<int>& domain_o
   auto remote = [&](int a, int b) {
     return domains && domain_of_rank[static_cast<std::size_t>(a)] != domain_of_rank[static_cast<std::size_t>(b)];
   };
-  for (int r = 0; r < ranks; ++r) {
+  const int senders = one_way && ranks == 2 ? 1 : ranks;
+  for (int r = 0; r < senders; ++r) {
     Transfer t;
     t.src = r;
     t.dst = (r + 1) % ranks;
@@ -105,7 +107,7 @@ Schedule ring_sendrecv(int ranks, double bytes, const std::vector<int>& domain_o
     s.transfers.push_back(t);
     // Rank r's proxy sends to r + 1 and receives from r - 1 where they are
     // in other nodes.
-    const int messages = (remote(r, t.dst) ? 1 : 0) + (remote(r, (r + ranks - 1) % ranks) ? 1 : 0);
+    const int messages = (remote(r, t.dst) ? 1 : 0) + (senders == ranks && remote(r, (r + ranks - 1) % ranks) ? 1 : 0);
     s.chunk_overhead_s = std::max(s.chunk_overhead_s, proxy_overhead_s(bytes, messages, ranks, p2p));
   }
   s.p2p_net_cap_Bps = p2p_net_cap_Bps(bytes, ranks, p2p);

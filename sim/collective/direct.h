@@ -79,7 +79,9 @@ Protocol nccl_p2p_protocol(double peer_bytes, int ranks, const NcclP2pSetup& set
 // `domain_of_rank` as AlgoParams (empty: one NVLink domain, no network peer).
 Schedule direct_alltoall(int ranks, double bytes, const std::vector<int>& domain_of_rank = {},
                          const NcclP2pSetup& p2p = {});
+// `one_way` (2 ranks): rank 0 sends to rank 1 and nothing comes back, a
+// pipeline stage's ncclSend/ncclRecv pair in a training step.
 Schedule ring_sendrecv(int ranks, double bytes, const std::vector<int>& domain_of_rank = {},
-                       const NcclP2pSetup& p2p = {});
+                       const NcclP2pSetup& p2p = {}, bool one_way = false);
 
 }  // namespace collsim::collective

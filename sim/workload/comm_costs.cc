@@ -78,6 +78,7 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   append(key, static_cast<int>(c.op));
   append(key, c.bytes);
   append(key, c.root);
+  append(key, c.one_way);
   append(key, static_cast<int>(c.gpus.size()));
   append(key, net.nvls_efficiency_near(c.gpus.front()));
   append(key, net.nvls_chunk_cost_near(c.gpus.front()));
@@ -180,6 +181,7 @@ Expected<std::vector<CommCost>> cost_calls(const std::vector<CommCall>& calls, c
     const CommCall& c = calls[static_cast<std::size_t>(rep)];
     engine::TuneCase tc{c.op, static_cast<int>(c.gpus.size()), c.bytes, engine::placement_params(network, c.gpus)};
     tc.params.root = c.root;
+    tc.params.one_way = c.one_way;
     // CollNet's aggregation trees (engine/sharp.h), where the fabric reduces.
     if (may_use_sharp(c, network)) engine::set_collnet(tc.params, network, c.gpus);
     return tc;

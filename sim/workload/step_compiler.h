@@ -73,9 +73,11 @@ class Compiler {
   int coord_gpu(int wk, int t, int c) const { return g_.worker_gpus[wk][c * g_.tp + t]; }
 
   int call(Op op, std::vector<int> gpus, double bytes, Group group, int root = 0) {
-    auto key = std::make_tuple(static_cast<int>(op), bytes, root, gpus);
+    // A pipeline send is a one-way sendrecv (CommCall::one_way).
+    const bool one_way = op == Op::kSendRecv && group == Group::kPp;
+    auto key = std::make_tuple(static_cast<int>(op), bytes, root, gpus, one_way);
     auto [it, inserted] = call_index_.try_emplace(key, static_cast<int>(g_.calls.size()));
-    if (inserted) g_.calls.push_back(CommCall{op, std::move(gpus), bytes, root, group});
+    if (inserted) g_.calls.push_back(CommCall{op, std::move(gpus), bytes, root, group, one_way});
     return it->second;
   }
 
@@ -181,7 +183,7 @@ class Compiler {
       o.workers = {to};  // the receiver is the side that waits
       for (int c = 0; c < g_.cp; ++c)
         for (int t = 0; t < g_.tp; ++t)
-          o.calls.push_back(call(Op::kBroadcast, {coord_gpu(from, t, c), coord_gpu(to, t, c)}, pp_bytes_, Group::kPp));
+          o.calls.push_back(call(Op::kSendRecv, {coord_gpu(from, t, c), coord_gpu(to, t, c)}, pp_bytes_, Group::kPp));
       it->second = new_op(std::move(o));
     }
     return it->second;
@@ -321,7 +323,7 @@ class Compiler {
   FwdBwd attn_, mlp_, moe_mlp_, head_;
   GpuRates rates_;
   double tp_bytes_ = 0, cp_bytes_ = 0, pp_bytes_ = 0, ep_bytes_ = 0;
-  std::map<std::tuple<int, double, int, std::vector<int>>, int> call_index_;
+  std::map<std::tuple<int, double, int, std::vector<int>, bool>, int> call_index_;
   std::map<std::tuple<int, int, int, int, int, int>, int> ep_ops_;
   std::map<std::tuple<bool, int, int, int>, int> pp_ops_;
   // Per worker: last operation on its compute stream, its last sends, a

@@ -43,6 +43,9 @@ struct CommCall {
   double bytes = 0;  // the size nccl-tests prints for it
   int root = 0;
   Group group = Group::kNone;
+  // sendrecv: gpus[0] sends to gpus[1] only (a pipeline stage's send, NCCL's
+  // ncclSend/ncclRecv pair), not both ways as nccl-tests' sendrecv.
+  bool one_way = false;
 };
 
 struct StepOp {
