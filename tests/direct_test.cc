@@ -41,7 +41,8 @@ TEST(SendRecv, OneWayIsOneSendOfItsBytes) {
   EXPECT_EQ(one.transfers[0].dst, 1);
   EXPECT_DOUBLE_EQ(one.transfers[0].bytes, 1e6);
   EXPECT_TRUE(one.point_to_point);
-  EXPECT_GT(one.chunk_overhead_s, 0);
+  // One operation per part, each op_cost_s (direct.h).
+  EXPECT_DOUBLE_EQ(one.chunk_overhead_s, 2.5e-6 * nccl_p2p_net_parts(1e6, 2, p2p));
   EXPECT_DOUBLE_EQ(2 * one.chunk_overhead_s, both.chunk_overhead_s);
 }
 

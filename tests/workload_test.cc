@@ -172,6 +172,17 @@ TEST(WorkloadComm, PipelineSendsAreOneWayPointToPoint) {
   }
   EXPECT_GT(sends, 0);
   EXPECT_GT(across, 0);  // tp = 8: each stage fills a node
+  // Costed together, a one-way and a two-way sendrecv of the same GPUs and
+  // bytes stay apart (their key holds the direction): n and 2n bytes.
+  const auto first = std::find_if(g->calls.begin(), g->calls.end(), [](const CommCall& c) { return c.one_way; });
+  ASSERT_NE(first, g->calls.end());
+  const CommCall one = *first;
+  CommCall both = one;
+  both.one_way = false;
+  auto pair = cost_calls({one, both}, net, **backend, CommChoice{});
+  ASSERT_TRUE(pair.ok()) << pair.error().to_string();
+  EXPECT_NEAR((*pair)[0].bytes_sent, one.bytes, 1e-6 * one.bytes);
+  EXPECT_NEAR((*pair)[1].bytes_sent, 2 * one.bytes, 1e-6 * one.bytes);
 }
 
 TEST(WorkloadComm, ZeroOneReduceScattersGradientsAndAllGathersParameters) {

@@ -105,8 +105,8 @@ Schedule ring_sendrecv(int ranks, double bytes, const std::vector<int>& domain_o
     t.chunk = r;
     t.action = Action::kCopy;
     s.transfers.push_back(t);
-    // Rank r's proxy sends to r + 1 and receives from r - 1 where they are
-    // in other nodes.
+    // Rank r's proxy sends to r + 1 and (both ways) receives from r - 1,
+    // where they are in other nodes; one way, each side runs one.
     const int messages = (remote(r, t.dst) ? 1 : 0) + (senders == ranks && remote(r, (r + ranks - 1) % ranks) ? 1 : 0);
     s.chunk_overhead_s = std::max(s.chunk_overhead_s, proxy_overhead_s(bytes, messages, ranks, p2p));
   }

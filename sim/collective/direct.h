@@ -3,7 +3,8 @@
 //     peer at once; the network's max-min sharing decides who waits. Built
 //     in all-pairs form (Schedule::all_pairs); expand() lists the transfers.
 //   send/recv: as nccl-tests' sendrecv, rank r sends S bytes to r+1 and
-//     receives from r-1, all at once.
+//     receives from r-1, all at once; or one way (2 ranks: 0 sends to 1), a
+//     training step's pipeline send.
 //
 // NCCL's proxy operations (issue 16 item 4). NCCL splits each point-to-
 // point message to a peer in another node into parts, one per channel, and

@@ -43,9 +43,10 @@ StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string&
                                  cost.proto, static_cast<int>(call.gpus.size()));
       auto [it, inserted] = index.try_emplace(key, r.collectives.size());
       if (inserted) {
-        r.collectives.push_back(CollectiveSummary{to_string(o.group), std::string(collective::op_name(call.op)),
-                                                  cost.algo, cost.proto, static_cast<int>(call.gpus.size()), call.bytes,
-                                                  0, 0, 0});
+        // A pipeline send (one way) is not nccl-tests' two-way sendrecv.
+        const std::string op = call.one_way ? "send" : std::string(collective::op_name(call.op));
+        r.collectives.push_back(CollectiveSummary{to_string(o.group), op, cost.algo, cost.proto,
+                                                  static_cast<int>(call.gpus.size()), call.bytes, 0, 0, 0});
       }
       auto& s = r.collectives[it->second];
       ++s.count;
