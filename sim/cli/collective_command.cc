@@ -272,6 +272,7 @@ int collective_command(const std::vector<std::string>& argv) {
   // NCCL_ALGO's names read in any case (Ring, NVLSTree), as the protocol's do.
   const std::string algo = engine::algorithm_name(args.get("algo"));
   // Validate the algorithm and protocol names before loading anything.
+  std::vector<std::string> candidates;  // the algorithms the choice may run for the op
   {
     engine::TunerChoice choice;
     choice.algorithm = algo;
@@ -279,7 +280,9 @@ int collective_command(const std::vector<std::string>& argv) {
     if (auto s = engine::check_choice(choice); !s) {
       return stop((s.error().field == "protocol" ? "--proto: " : "--algo: ") + s.error().message);
     }
-    if (auto a = engine::candidate_algorithms(*op, choice); !a) return stop("--algo: " + a.error().message);
+    auto a = engine::candidate_algorithms(*op, choice);
+    if (!a) return stop("--algo: " + a.error().message);
+    candidates = std::move(*a);
     if (auto why = engine::point_to_point_refusal(*op, choice.protocol); !why.empty()) return stop("--proto: " + why);
   }
   // nccl-tests' `all` (-d all, -o all): every type, and every reduction
@@ -431,8 +434,7 @@ int collective_command(const std::vector<std::string>& argv) {
   if (auto note = nccl_tests_max_bytes_note(sizes->back(), gpu_hbm_bytes, gpu_name, args.get("check") != "0");
       !note.empty())
     log::warn("{}", note);
-  if (auto a = engine::candidate_algorithms(*op, engine::TunerChoice{.algorithm = algo});
-      a && std::find(a->begin(), a->end(), "ring") != a->end())
+  if (std::find(candidates.begin(), candidates.end(), "ring") != candidates.end())
     if (auto note = engine::ring_queue_pair_note(network, placed_gpus(request), *nccl); !note.empty())
       log::warn("{}", note);
   // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/

@@ -214,7 +214,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     if (!algos) return algos.error();
     // NCCL's point-to-point (all-to-all, send/recv) runs LL or Simple, never
     // LL128 (src/enqueue.cc; direct.h nccl_p2p_protocol): those asked for.
-    const bool point_to_point = c.op == collective::Op::kAllToAll || c.op == collective::Op::kSendRecv;
+    const bool point_to_point = collective::is_point_to_point(c.op);
     std::vector<collective::Protocol> protos;
     for (auto p : all_protos)
       if (!point_to_point || p != collective::Protocol::kLL128) protos.push_back(p);

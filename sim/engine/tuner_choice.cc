@@ -25,7 +25,7 @@ std::string algorithm_name(std::string algorithm) {
 }
 
 std::string point_to_point_refusal(collective::Op op, const std::string& protocol) {
-  if (op != collective::Op::kAllToAll && op != collective::Op::kSendRecv) return {};
+  if (!collective::is_point_to_point(op)) return {};
   const auto protos = collective::protocol_candidates(protocol);
   if (!protos || *protos != std::vector{collective::Protocol::kLL128}) return {};
   return fmt::format("{} runs on NCCL's point-to-point operations, which use LL or Simple, never LL128; found '{}'",
