@@ -11,6 +11,7 @@
 #include "sim/collective/direct.h"
 #include "sim/collective/ring.h"
 #include "sim/engine/schedule_loads.h"
+#include "sim/report/collective_table.h"
 #include "test_support.h"
 
 namespace collsim {
@@ -184,6 +185,21 @@ TEST(BusiestResource, LargeAllToAllsAreNotReadAndSaySo) {
   EXPECT_NE(text.out.find("not read: more connections than collsim routes for it"), std::string::npos) << text.out;
   const auto json = testing::run_collsim(args + " --json -");
   EXPECT_NE(json.out.find("\"busiest\":[],\"busiest_skipped\":true"), std::string::npos) << json.out;
+}
+
+TEST(BusiestResource, SharesLineUpWhateverTheSizesDigits) {
+  // A sweep to 16 GiB has sizes of 7 and 11 digits: each row's first share
+  // starts in the same column, as nccl-tests' own table keeps its columns.
+  std::vector<report::CollectiveRow> rows(2);
+  rows[0].bytes = 1048576;
+  rows[1].bytes = 17179869184.0;
+  for (auto& r : rows) r.busiest = {{"infiniband nic-switch", "nic0->ib", 0.5}};
+  const std::string table = report::format_collective_table({}, rows);
+  const auto small = table.find("#     1048576 ");
+  const auto large = table.find("# 17179869184 ");
+  ASSERT_NE(small, std::string::npos) << table;
+  ASSERT_NE(large, std::string::npos) << table;
+  EXPECT_EQ(table.find('%', small) - small, table.find('%', large) - large) << table;
 }
 
 }  // namespace

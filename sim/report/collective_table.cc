@@ -106,9 +106,12 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
         "#   adds, over its rate) as a share of the time; near 100% it binds; well below, something\n"
         "#   else does: latency, NCCL's per-channel caps (network channels, queue pairs, the tree),\n"
         "#   its buffer, chunk costs, a pipeline's fill, or links shared unevenly\n";
+    // Sizes right-aligned to the widest (a 16 GiB row has 11 digits).
+    std::size_t width = 10;
+    for (const auto& r : rows) width = std::max(width, fmt::format("{:.0f}", r.bytes).size());
     for (const auto& r : rows) {
       if (r.busiest.empty() && !r.busiest_skipped) continue;
-      std::string line = fmt::format("# {:>10.0f}", r.bytes);
+      std::string line = fmt::format("# {:>{}.0f}", r.bytes, width);
       if (r.busiest_skipped)
         line += fmt::format("  not read: more connections than collsim routes for it ({:g}, all-to-all {:g} pairs)",
                             kBusiestMaxConnections, kBusiestMaxPairs);
