@@ -200,7 +200,10 @@ TEST(FiniteBuffers, AChainAcrossNodesNeverGetsFasterWithMoreBytes) {
 // (NCCL's Simple network step) and its credit back in 1 us (no fabric step
 // latency on this class); an 8 MiB step is not capped there. Over 100 km the
 // slots of both channels move more than one buffer per round trip
-// (window_rate_Bps's single connection). LL128 keeps its window.
+// (window_rate_Bps's single connection). Under LL128 each of the two
+// channels keeps its own window (4,915,200 wire bytes): twice one window a
+// round trip (it was one window for the transfer, which took a 256 MiB
+// all-reduce over 40 km 4 times the link-bound time).
 TEST(FiniteBuffers, ASimpleRingTransferMovesItsChannelsSlotsPerCycle) {
   const auto costs =
       collective::protocol_costs(collective::LatencyFamily::kRing, Protocol::kSimple, collective::HopKind::kNet);
@@ -222,7 +225,52 @@ TEST(FiniteBuffers, ASimpleRingTransferMovesItsChannelsSlotsPerCycle) {
       collective::protocol_costs(collective::LatencyFamily::kRing, Protocol::kLL128, collective::HopKind::kNet);
   const double step = ll128.step_latency_s + 8e-6;
   expect_time(far_pair("500us"), ring(Protocol::kLL128, 65536),
-              ll128.launch_latency_s + 500e-6 + step + 1e9 * 128 / 120 / std::min(50e9, 4915200.0 / (1e-3 + step)));
+              ll128.launch_latency_s + 500e-6 + step + 1e9 * 128 / 120 / std::min(50e9, 2 * 4915200.0 / (1e-3 + step)));
+}
+
+// A point-to-point message is not a stream: its first window (Simple's 4
+// MiB) leaves without a credit, so a message that fits pays the route's
+// latency and its bytes at the link's rate however long the link, and a
+// larger one waits a round trip for each further window: time = latency +
+// (M - W) x round trip / W + W / rate. It was capped at window / round
+// trip from its first byte (1 MiB over 40 km: 328 us, not 245).
+TEST(FiniteBuffers, APointToPointMessageSendsItsFirstWindowWithoutACredit) {
+  const auto costs =
+      collective::protocol_costs(collective::LatencyFamily::kRing, Protocol::kSimple, collective::HopKind::kNet);
+  const double latency = 500e-6 + costs.step_latency_s;
+  const double rtt = 2 * 500e-6 + costs.step_latency_s;
+  const double window = 4194304;
+  for (double bytes : {1048576.0, 4194304.0, 1e9}) {
+    auto s = one_transfer(Protocol::kSimple, "direct");
+    s.point_to_point = true;
+    s.transfers[0].bytes = bytes;
+    const double data = bytes <= window ? bytes / 50e9 : (bytes - window) * rtt / window + window / 50e9;
+    expect_time(far_pair("500us"), s, costs.launch_latency_s + latency + data);
+  }
+}
+
+// Point-to-point keeps its parts' chunks in flight, not NCCL_BUFFSIZE: a
+// send/recv across a 200 us cable is window-bound at 1 GiB, 4 x larger
+// chunks (NCCL_P2P_NET_CHUNKSIZE) move 4 x the window a round trip (below
+// the link's 47 GB/s), and the table's note names that setting.
+TEST(FiniteBuffers, PointToPointWindowsAreItsChunksInFlight) {
+  const std::string args =
+      "collective -t topologies/h100-ib400-4node.yaml --op sendrecv --ranks 16 -b 1G -e 1G "
+      "--set links[3].latency=200us --backend analytical --json -";
+  auto time_us = [](const collsim::testing::CommandResult& r) {
+    const auto at = r.out.find("\"time_us\":");
+    return at == std::string::npos ? 0.0 : std::stod(r.out.substr(at + 10));
+  };
+  const auto base = collsim::testing::run_collsim(args);
+  const auto larger = collsim::testing::run_collsim(args + " --set nccl.p2p_net_chunksize=512K");
+  ASSERT_EQ(base.exit_code, 0) << base.err;
+  ASSERT_EQ(larger.exit_code, 0) << larger.err;
+  EXPECT_NEAR(time_us(base) / time_us(larger), 4.0, 0.1) << base.out << larger.out;
+  const auto table = collsim::testing::run_collsim(
+      "collective -t topologies/h100-ib400-4node.yaml --op sendrecv --ranks 16 -b 1G -e 1G "
+      "--set links[3].latency=200us --backend analytical");
+  EXPECT_NE(table.out.find("--set nccl.p2p_net_chunksize="), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find("NCCL_BUFFSIZE"), std::string::npos) << table.out;
 }
 
 }  // namespace

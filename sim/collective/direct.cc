@@ -23,6 +23,12 @@ double p2p_net_cap_Bps(double peer_bytes, int ranks, const NcclP2pSetup& p2p) {
   return p2p.channel_net_Bps * nccl_p2p_net_parts(peer_bytes, ranks, p2p);
 }
 
+// What a message of `peer_bytes` to a network peer keeps in flight under
+// Simple (Schedule::p2p_window_bytes).
+double p2p_window_bytes(double peer_bytes, int ranks, const NcclP2pSetup& p2p) {
+  return nccl_p2p_net_parts(peer_bytes, ranks, p2p) * kNcclSteps * p2p.net_chunk_bytes;
+}
+
 }  // namespace
 
 int nccl_p2p_channels_per_net_peer(int ranks, const NcclP2pSetup& setup) {
@@ -84,6 +90,7 @@ Schedule direct_alltoall(int ranks, double bytes, const std::vector<int>& domain
     s.chunk_overhead_s = proxy_overhead_s(bytes / ranks, 2 * (ranks - smallest), ranks, p2p);  // send and receive
   }
   s.p2p_net_cap_Bps = p2p_net_cap_Bps(bytes / ranks, ranks, p2p);
+  s.p2p_window_bytes = p2p_window_bytes(bytes / ranks, ranks, p2p);
   return s;
 }
 
@@ -111,6 +118,7 @@ Schedule ring_sendrecv(int ranks, double bytes, const std::vector<int>& domain_o
     s.chunk_overhead_s = std::max(s.chunk_overhead_s, proxy_overhead_s(bytes, messages, ranks, p2p));
   }
   s.p2p_net_cap_Bps = p2p_net_cap_Bps(bytes, ranks, p2p);
+  s.p2p_window_bytes = p2p_window_bytes(bytes, ranks, p2p);
   return s;
 }
 

@@ -127,6 +127,11 @@ struct Schedule {
   // its message's NCCL channels (parts) x one channel's network rate
   // (direct.h NcclP2pSetup::channel_net_Bps); 0 = the route's rate alone.
   double p2p_net_cap_Bps = 0;
+  // And keeps at most this many bytes of it in flight under Simple: its
+  // parts x NCCL_STEPS x NCCL_P2P_NET_CHUNKSIZE (each part's channel runs 8
+  // chunks ahead of its credits; src/transport/net.cc); 0 = the protocol's
+  // window (protocol.h).
+  double p2p_window_bytes = 0;
   // A ring channel's transfer through the network moves at most this rate
   // of wire bytes, under any protocol: the NCCL ring channels it stands for
   // (nccl_tuner.h nccl_ring_channels over the schedule's channels) x one

@@ -41,8 +41,12 @@ class PairCoster {
       // And its channels' rate through the network (Schedule::p2p_net_cap_Bps;
       // transfer_timing applies it).
       p.net_cap_Bps = s->p2p_net_cap_Bps;
-      for (HopKind k : {HopKind::kNvlink, HopKind::kPcie, HopKind::kNet})
+      for (HopKind k : {HopKind::kNvlink, HopKind::kPcie, HopKind::kNet}) {
         p.costs[static_cast<std::size_t>(k)] = collective::protocol_costs(s->latency_family, s->protocol, k);
+        // Its parts' chunks in flight (Schedule::p2p_window_bytes), as plan.cc.
+        if (s->protocol == collective::Protocol::kSimple && s->p2p_window_bytes > 0)
+          p.costs[static_cast<std::size_t>(k)].window_bytes = s->p2p_window_bytes;
+      }
     }
   }
   // Costs `count` pairs over routes with the facts `route` (0: times one,
@@ -50,8 +54,8 @@ class PairCoster {
   double pair(const RouteFacts& route, double count = 1) {
     for (auto& p : protocols_) {
       const auto& c = p.costs[static_cast<std::size_t>(route.kind)];
-      const TransferTiming timing = transfer_timing(route, c, p.protocol, p.net_cap_Bps);
       const double wire = block_bytes_ / c.payload_fraction;
+      const TransferTiming timing = transfer_timing(route, c, p.protocol, p.net_cap_Bps, nullptr, wire, wire);
       p.slowest_s = std::max(p.slowest_s, timing.latency_s + wire / capped_rate(route.rate_Bps, timing.max_rate_Bps));
       p.launch_s = std::max(p.launch_s, p.overhead_s + c.launch_latency_s + c.launch_latency_per_rank_s * ranks_);
     }

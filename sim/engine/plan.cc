@@ -293,6 +293,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // point connections keep their own chunks, as all_pairs_parts.h does.
       if (protocol == collective::Protocol::kSimple && !s.point_to_point)
         costs.window_bytes *= network.nccl_buffsize() / collective::kNcclDefaultBuffsize;
+      if (protocol == collective::Protocol::kSimple && s.point_to_point && s.p2p_window_bytes > 0)
+        costs.window_bytes = s.p2p_window_bytes;
       // The schedule's chunk overhead (collective::Schedule::chunk_overhead_s)
       // is paid with the launch, under a protocol.
       const double overhead = protocol == collective::Protocol::kNone ? 0 : s.chunk_overhead_s;
@@ -316,7 +318,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       }
       const TransferTiming timing =
           transfer_timing(f, costs, protocol, net_cap, s.ring_channels_per_transfer > 0 ? &slots : nullptr,
-                          payload_bytes / costs.payload_fraction / std::max(1.0, s.ring_channels_per_transfer));
+                          payload_bytes / costs.payload_fraction / std::max(1.0, s.ring_channels_per_transfer),
+                          s.point_to_point ? payload_bytes / costs.payload_fraction : 0);
       planned.buffer_bound |= timing.buffer_bound;
       const double latency_s =
           timing.latency_s + (f.kind == collective::HopKind::kNet

@@ -234,9 +234,15 @@ struct RingSlots {
 };
 // `channel_wire_bytes`: what one NCCL channel of the transfer puts on the
 // wire (unknown: infinity), for TransferTiming::buffer_bound.
+// `message_wire_bytes`: the wire bytes of a transfer that is a whole
+// message (point-to-point), whose first window needs no credit: no cap
+// when it fits, else the rate that takes (bytes - window) at window /
+// round trip and the window at the open rate. 0: the transfer is one step
+// or slice of a stream, capped at window / round trip throughout.
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
                                collective::Protocol protocol, double net_cap_Bps = 0, const RingSlots* slots = nullptr,
-                               double channel_wire_bytes = std::numeric_limits<double>::infinity());
+                               double channel_wire_bytes = std::numeric_limits<double>::infinity(),
+                               double message_wire_bytes = 0);
 
 // The latency a network hop of a broadcast's or reduce's chain adds for
 // its message cost (`msg_cost_s`, seconds; RingSlots::msg_cost_s), beyond

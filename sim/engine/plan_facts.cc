@@ -150,7 +150,7 @@ double chain_message_latency_s(const collective::Schedule& s, collective::Protoc
 
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
                                collective::Protocol protocol, double net_cap_Bps, const RingSlots* slots,
-                               double channel_wire_bytes) {
+                               double channel_wire_bytes, double message_wire_bytes) {
   const bool net = route.kind == collective::HopKind::kNet;
   // The fabric's own step latency (a link class's step_latency: EFA), once
   // per network step of an NCCL protocol: the largest along the route
@@ -177,10 +177,20 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
     max_rate = simple_ring_slot_rate_Bps(slots->step_bytes, slots->channels, costs.window_bytes, latency,
                                          route.latency_s + route.step_s, slice_rate, slots->msg_cost_s);
   } else if (net) {
-    max_rate = window_rate_Bps(costs.window_bytes, route.latency_s, costs.step_latency_s + fabric_step_s);
+    // Each NCCL channel a ring transfer stands for keeps its own window.
+    const double window = costs.window_bytes * (slots && slots->channels > 0 ? slots->channels : 1);
+    max_rate = window_rate_Bps(window, route.latency_s, costs.step_latency_s + fabric_step_s);
+    // A whole message (point-to-point) sends its first window without
+    // waiting for a credit and the rest a window a round trip: none of it
+    // waits when it fits, and the cap tends to window / round trip.
+    if (message_wire_bytes > 0 && max_rate > 0 && open_rate > 0) {
+      max_rate = message_wire_bytes <= window
+                     ? 0
+                     : message_wire_bytes / ((message_wire_bytes - window) / max_rate + window / open_rate);
+    }
   }
-  // Simple's ring slots are recycled step after step; a window binds only
-  // a transfer needing more than one of it in flight per NCCL channel (an
+  // Ring slots are recycled step after step; a window binds only a
+  // transfer needing more than one of it in flight per NCCL channel (an
   // 8-byte message never waits for a credit).
   const bool buffer_bound =
       max_rate > 0 && max_rate < open_rate && (slot_cycle || channel_wire_bytes > costs.window_bytes);

@@ -80,11 +80,20 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
        "#   chain or NVLSTree) with all its flows and repeated it (--simgrid-aggregate-above):\n"
        "#   within 5% of the full simulation on the clusters measured, mostly exact\n"
        "#   (docs/performance.md)\n");
+  // Point-to-point keeps its chunks in flight, not NCCL_BUFFSIZE.
+  const bool p2p = std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) {
+    return r.buffer_bound && (r.op == "alltoall" || r.op == "sendrecv");
+  });
   note(&CollectiveRow::buffer_bound,
-       "# buffer-bound: at {} bytes NCCL's buffer held transfers across the network below\n"
-       "#   their links' rate, a round trip per slot (Simple's slots on a ring, or the window\n"
-       "#   over a long route); a larger NCCL_BUFFSIZE (--set nccl.buffsize=) helps where a\n"
-       "#   step fills its slots (docs/validation.md, Finite buffers)\n");
+       p2p ? "# buffer-bound: at {} bytes NCCL's buffers held messages across the network below\n"
+             "#   their links' rate: each of a message's channels keeps 8 chunks in flight a round\n"
+             "#   trip; larger chunks (--set nccl.p2p_net_chunksize=, NCCL_P2P_NET_CHUNKSIZE) or more\n"
+             "#   channels a peer (--set nccl.nchannels_per_net_peer=, within nccl.p2p_channels; -v\n"
+             "#   names them) help (docs/validation.md, Finite buffers)\n"
+           : "# buffer-bound: at {} bytes NCCL's buffer held transfers across the network below\n"
+             "#   their links' rate, a round trip per slot (Simple's slots on a ring, or the window\n"
+             "#   over a long route); a larger NCCL_BUFFSIZE (--set nccl.buffsize=) helps where a\n"
+             "#   step fills its slots (docs/validation.md, Finite buffers)\n");
   // nccl-tests' loop hides a chain's length (docs/validation-cloud.md,
   // "Left: nccl-tests' back-to-back iterations").
   const bool chain = std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) {
