@@ -4,6 +4,7 @@
 // into, worked out here by hand from that code, and what a link class's
 // p2p_op_cost then adds to an all-to-all and a send/recv on both backends.
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <string>
 
@@ -173,6 +174,30 @@ TEST(P2pProxy, SettingsAreCheckedWhereTheyAreRead) {
   EXPECT_DOUBLE_EQ(fine->nccl.p2p_net_chunksize, 524288);
   EXPECT_EQ(fine->nccl.nchannels_per_net_peer, 4);
   EXPECT_EQ(fine->link_classes.at("efa").p2p_op_cost_s, 2.5e-6);  // the built-in class's
+}
+
+// The table names what the proxy costs: --json's proxy_us is the
+// operations x p2p_op_cost (32 p5 nodes under 2.27.7: 248 network peers,
+// each message one part at 32 MiB and four from 512 MiB, both directions:
+// 496 and 1,984 operations x 2.5 us), and a note lists the sizes where it
+// is over a quarter of the time. A ring all-reduce has none.
+TEST(P2pProxy, TheTableSaysWhatTheProxyCosts) {
+  const std::string args =
+      "collective -t tests/validation/topologies/h100-p5-efa-32node.yaml --op alltoall -b 32M -e 512M -f 16 "
+      "--backend analytical --nccl 2.27.7";
+  const auto json = testing::run_collsim(args + " --json -");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto results = YAML::Load(json.out)["results"];
+  ASSERT_EQ(results.size(), 2u) << json.out;
+  EXPECT_NEAR(results[0]["proxy_us"].as<double>(), 496 * 2.5, 1e-6);
+  EXPECT_NEAR(results[1]["proxy_us"].as<double>(), 1984 * 2.5, 1e-6);
+  const auto table = testing::run_collsim(args);
+  EXPECT_NE(table.out.find("# proxy: at 33554432, 536870912 bytes NCCL's proxy operations"), std::string::npos)
+      << table.out;
+  const auto ring = testing::run_collsim(
+      "collective -t tests/validation/topologies/h100-p5-efa-32node.yaml -b 32M -e 32M --algo ring "
+      "--backend analytical --json -");
+  EXPECT_EQ(ring.out.find("proxy_us"), std::string::npos) << ring.out;
 }
 
 }  // namespace

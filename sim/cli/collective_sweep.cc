@@ -155,6 +155,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     r.buffer_bound = (*results)[best].buffer_bound;
     r.skipped = candidates->skipped[i];
     r.nccl_model_us = candidates->nccl_predicted_us[i];
+    if (s.point_to_point) r.proxy_us = collective::body_of(schedules, best).chunk_overhead_s * 1e6;
     // NCCL discards an empty collective before choosing anything (NCCL
     // 2.27.7 src/enqueue.cc, "Empty collectives can be discarded"): a size
     // of no element (count 0) costs nothing and runs no algorithm.
@@ -162,7 +163,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
       r.algo = r.proto = "none";
       r.time_us = 0;
       r.contended = r.aggregated = r.buffer_bound = false;
-      r.nccl_model_us = 0;
+      r.nccl_model_us = r.proxy_us = 0;
       r.skipped.clear();
     }
     const double t = r.time_us * 1e-6;

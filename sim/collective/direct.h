@@ -12,7 +12,8 @@
 // (NCCL 2.27.7 src/enqueue.cc: scheduleP2pTasksToPlan, addP2pToPlan). A
 // link class's `p2p_op_cost` is what one such operation costs the rank
 // beyond its bytes, paid once per collective (Schedule::chunk_overhead_s):
-// ops x cost. FITTED for `efa` (docs/validation-efa.md); 0 elsewhere.
+// ops x cost. FITTED on `efa` (docs/validation-efa.md), taken by
+// InfiniBand and RoCE (config/link_classes.cc); 0 for other classes.
 #pragma once
 
 #include <vector>

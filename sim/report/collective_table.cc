@@ -94,6 +94,21 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
              "#   their links' rate, a round trip per slot (Simple's slots on a ring, or the window\n"
              "#   over a long route); a larger NCCL_BUFFSIZE (--set nccl.buffsize=) helps where a\n"
              "#   step fills its slots (docs/validation.md, Finite buffers)\n");
+  // Where NCCL's proxy operations are a large share of a point-to-point
+  // row's time (a quarter: the share where a faster NIC's extra channels a
+  // peer already cost more than they carry).
+  std::string proxy_sizes;
+  for (const auto& r : rows)
+    if (r.proxy_us > 0.25 * r.time_us && r.time_us > 0)
+      proxy_sizes += fmt::format("{}{:.0f}", proxy_sizes.empty() ? "" : ", ", r.bytes);
+  if (!proxy_sizes.empty()) {
+    out += fmt::format(
+        "# proxy: at {} bytes NCCL's proxy operations take over a quarter of the time: one per\n"
+        "#   part of each message to another node and direction (--json proxy_us), at the link\n"
+        "#   class's p2p_op_cost; more channels a peer (a faster NIC's, nccl.nchannels_per_net_peer)\n"
+        "#   mean more parts (docs/validation-efa.md, All-to-all and NCCL's proxy)\n",
+        proxy_sizes);
+  }
   // nccl-tests' loop hides a chain's length (docs/validation-cloud.md,
   // "Left: nccl-tests' back-to-back iterations").
   const bool chain = std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) {
@@ -177,6 +192,7 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     w.key("contended").value(r.contended);
     w.key("aggregated").value(r.aggregated);
     w.key("buffer_bound").value(r.buffer_bound);
+    if (r.proxy_us > 0) w.key("proxy_us").value(r.proxy_us);
     w.key("nccl_model_us").value(r.nccl_model_us);
     w.key("skipped").begin_array();
     for (const auto& why : r.skipped) w.value(why);

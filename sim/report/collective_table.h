@@ -38,6 +38,11 @@ struct CollectiveRow {
   // the same pair differs from it where the model leaves something out
   // (docs/nccl-choice.md); JSON only.
   double nccl_model_us = 0;
+  // All-to-all and send/recv: what NCCL's proxy operations cost the row's
+  // time, in us (collective/direct.h: one per part of each message to
+  // another node and direction, the link class's p2p_op_cost each); 0
+  // otherwise.
+  double proxy_us = 0;
   // Algorithms the tuner did not simulate at this size, "name: why" each.
   std::vector<std::string> skipped;
   // What binds: the busiest resource of each class (a link class between
