@@ -160,6 +160,26 @@ TEST(TopologyFile, SyntaxErrorHasAPosition) {
   EXPECT_NE(spec.error().message.find("YAML syntax error"), std::string::npos);
 }
 
+// A selector unquoted in a { } map (gpu[0]) is a YAML list there: the
+// error says to quote it and points at the name (line 6, column 12).
+TEST(TopologyFile, AnUnquotedSelectorInAFlowMapSaysToQuoteIt) {
+  auto spec = load_topology_text(
+      "name: b\ndevices:\n  - {name: gpu, kind: gpu, count: 2}\n  - {name: sw, kind: switch}\nlinks:\n"
+      "  - {from: gpu[0], to: sw, rate: 400Gb/s, latency: 2us, class: ideal}\n",
+      "b.yaml");
+  ASSERT_FALSE(spec.ok());
+  ASSERT_TRUE(spec.error().where.has_value());
+  EXPECT_EQ(spec.error().where->line, 6);
+  EXPECT_EQ(spec.error().where->column, 12);
+  EXPECT_NE(spec.error().message.find("must be quoted: \"gpu[0]\""), std::string::npos) << spec.error().message;
+  // Quoted, it reads.
+  EXPECT_TRUE(
+      load_topology_text("name: b\ndevices:\n  - {name: gpu, kind: gpu, count: 2}\n  - {name: sw, kind: "
+                         "switch}\nlinks:\n  - {from: \"gpu[0]\", to: sw, rate: 400Gb/s, latency: 2us, class: ideal}\n",
+                         "b.yaml")
+          .ok());
+}
+
 TEST(TopologyFile, MissingFileIsAnError) {
   auto spec = load_topology_file("/nonexistent/topology.yaml");
   ASSERT_FALSE(spec.ok());

@@ -4,6 +4,7 @@
 #include <yaml-cpp/depthguard.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -47,6 +48,24 @@ Expected<YAML::Node> load_yaml(const std::string& text, const std::string& file)
     if (tab != std::string::npos) {
       return Error{"YAML syntax error: a tab in the indentation (YAML indents with spaces)", "",
                    SourceMark{file, e.mark.line + 1, static_cast<int>(tab) + 1}};
+    }
+    // A selector's brackets in a { } map (gpu[0]) open a list there: the
+    // name wants quotes. Said where the first such name on the line starts.
+    if (at.find('{') != std::string::npos) {
+      for (std::size_t i = at.find('{'); i < at.size(); ++i) {
+        if (at[i] != ':' && at[i] != ',' && at[i] != '{') continue;
+        std::size_t j = at.find_first_not_of(' ', i + 1);
+        std::size_t k = j;
+        while (k < at.size() && (std::isalnum(static_cast<unsigned char>(at[k])) || at[k] == '_' || at[k] == '-')) ++k;
+        if (j != std::string::npos && k > j && k < at.size() && at[k] == '[') {
+          const auto end = at.find(']', k);
+          const std::string name = at.substr(j, end == std::string::npos ? k - j + 1 : end - j + 1);
+          return Error{fmt::format("YAML syntax error: {}; inside {{ }} a name with brackets must be quoted: "
+                                   "\"{}\"",
+                                   e.msg, name),
+                       "", SourceMark{file, e.mark.line + 1, static_cast<int>(j) + 1}};
+        }
+      }
     }
     return Error{fmt::format("YAML syntax error: {}", e.msg), "", SourceMark{file, e.mark.line + 1, e.mark.column + 1}};
   }
