@@ -41,7 +41,8 @@ TEST(RingQueuePairNote, OnlyWhereAFasterNicOutrunsItsRingChannels) {
   // 800G: the same 47 GB/s of a 100 GB/s NIC.
   const std::string note = note_for(nics_at("800Gb/s"));
   EXPECT_NE(note.find("at most 47 of each NIC's 100 GB/s"), std::string::npos) << note;
-  EXPECT_NE(note.find("2 NCCL ring channels a NIC, each at most 23.5 GB/s"), std::string::npos) << note;
+  EXPECT_NE(note.find("16 NCCL ring channels over 8 NICs (2 a NIC), each at most 23.5 GB/s"), std::string::npos)
+      << note;
   // Two queue pairs a connection: 94 GB/s, at least 90% of the line rate.
   auto two_qps = nics_at("800Gb/s");
   two_qps.push_back("nccl.ib_qps_per_connection=2");

@@ -114,10 +114,11 @@ std::string ring_queue_pair_note(const topology::Network& network, const std::ve
   const double cap_GBps = per_nic * params.ring_channel_net_Bps / 1e9;
   if (cap_GBps >= 0.9 * s.nic_GBps) return {};
   return fmt::format(
-      "rings carry at most {:g} of each NIC's {:g} GB/s: {:.3g} NCCL ring channels a NIC, each at most {:g} GB/s "
-      "(qp_bw x {} queue pair(s), fitted on 400G NICs; a faster NIC's queue pairs NOT FOUND); --set "
+      "rings carry at most {:g} of each NIC's {:g} GB/s: {} NCCL ring channels over {} NICs ({:.3g} a NIC), each at "
+      "most {:g} GB/s (qp_bw x {} queue pair(s), fitted on 400G NICs; a faster NIC's queue pairs NOT FOUND); --set "
       "nccl.ib_qps_per_connection=N or link_classes.CLASS.qp_bw=GBPS to assume more",
-      cap_GBps, s.nic_GBps, per_nic, params.ring_channel_net_Bps / 1e9, network.nccl_ib_qps_per_connection());
+      cap_GBps, s.nic_GBps, channels, s.nics, per_nic, params.ring_channel_net_Bps / 1e9,
+      network.nccl_ib_qps_per_connection());
 }
 
 }  // namespace collsim::engine
