@@ -3,6 +3,7 @@
 // the ring's 2(d-1)/d bytes, conservation of time, and SimGrid itself for
 // concurrent collectives.
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cmath>
@@ -387,6 +388,29 @@ TEST(WorkloadComm, ExpertGradientsReduceOverBlocksAndContextRanks) {
     }
   }
   EXPECT_TRUE(saw_expert_group);
+}
+
+// A stage's dense (72 ranks) and expert (9 ranks) reductions run as one
+// operation, which ends with the slower: each collective's "as run" is its
+// own time, so none can be slower than alone by more than the step's worst
+// slowdown, nor faster than alone (the dense one took the expert one's
+// time, 7.6x its own where the worst was 5.8x).
+TEST(StepReport, EachCollectiveAsRunIsItsOwnTime) {
+  const auto r = collsim::testing::run_collsim(
+      "run -t topologies/gb200-nvl72-8rack.yaml -w workloads/deepseek-v3.yaml --what-if off --backend analytical "
+      "--set-workload model.layers=4 --set-workload model.dense_layers=1 --set-workload batch.global=72 --json -");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const YAML::Node j = YAML::Load(r.out);
+  const double worst = j["max_contention_slowdown"].as<double>();
+  EXPECT_GT(worst, 2.0);
+  int dense = 0;
+  for (const auto& c : j["collectives"]) {
+    const double alone = c["time_alone_s"].as<double>(), as_run = c["time_mean_s"].as<double>();
+    EXPECT_LE(as_run, worst * alone * (1 + 1e-9)) << c;
+    EXPECT_GE(as_run, alone * (1 - 1e-9)) << c;
+    if (c["group"].as<std::string>() == "dp" && c["ranks"].as<int>() == 72) ++dense;
+  }
+  EXPECT_GT(dense, 0);
 }
 
 }  // namespace

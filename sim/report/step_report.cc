@@ -51,7 +51,9 @@ StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string&
       auto& s = r.collectives[it->second];
       ++s.count;
       s.time_alone_s += cost.time_s;
-      s.time_mean_s += duration;
+      // Its own time as run, not its operation's (which ends with the
+      // slowest of the operation's collectives).
+      s.time_mean_s += static_cast<std::size_t>(c) < result.call_mean_s.size() ? result.call_mean_s[c] : duration;
     }
   }
   for (auto& s : r.collectives) {

@@ -17,6 +17,7 @@ constexpr double kTolerance = 1e-9;
 
 struct Flow {
   int op = -1;
+  int call = -1;  // its costed collective (StepGraph::calls)
   double time_alone = 0;
   double remaining = 1;  // fraction of the collective still to do
   double rate = 1;       // progress rate relative to running alone
@@ -73,6 +74,7 @@ class Simulator {
     peak_demand_.assign(costs_.size(), 0.0);
     demand_known_.assign(costs_.size(), false);
     starts_.assign(costs_.size(), 0);
+    r_.call_mean_s.assign(costs_.size(), 0);
     r_.link_timeline.assign(opt_.track_links.size(), {});
     for (std::size_t k = 0; k < opt_.track_links.size(); ++k) tracked_[opt_.track_links[k]] = static_cast<int>(k);
     if (!opt_.link_group.empty()) {
@@ -109,6 +111,8 @@ class Simulator {
     for (std::size_t c = 0; c < costs_.size(); ++c)
       if (starts_[c] > 0)
         for (auto [l, b] : costs_[c].link_bytes) r_.link_bytes[l] += b * starts_[c];
+    for (std::size_t c = 0; c < costs_.size(); ++c)
+      if (starts_[c] > 0) r_.call_mean_s[c] /= starts_[c];  // the sum of its runs, until here
     std::map<int, double> adds;
     for (std::size_t c = 0; c < costs_.size(); ++c)
       if (starts_[c] > 0)
@@ -150,6 +154,7 @@ class Simulator {
       }
       Flow f;
       f.op = op;
+      f.call = c;
       f.time_alone = cost.time_s;
       f.updated_at = t;
       f.started_at = t;
@@ -226,6 +231,7 @@ class Simulator {
     Flow& f = flows_[id];
     f.active = false;
     r_.max_slowdown = std::max(r_.max_slowdown, (now_ - f.started_at) / f.time_alone);
+    r_.call_mean_s[static_cast<std::size_t>(f.call)] += now_ - f.started_at;
     std::vector<int> slowed;
     const bool was_slowed = slowed_at(f.rate);
     for (auto [l, d] : *f.demand) {

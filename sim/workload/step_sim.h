@@ -64,6 +64,12 @@ struct StepResult {
   std::array<double, kGroupCount> critical_s{};  // communication time on the critical path, by group
   double critical_compute_s = 0;
   double max_slowdown = 1.0;  // the largest (time under contention / time alone) of any collective
+  // Per costed collective (StepGraph::calls): its mean time as it ran, from
+  // its start to its own end (contention included), over the operations
+  // that started it; 0 where none did or it takes no time. An operation
+  // runs several at once (a stage's dense and expert reductions) and ends
+  // with the last: each keeps its own time here.
+  std::vector<double> call_mean_s;
 };
 
 StepResult simulate_step(const StepGraph& graph, const std::vector<CommCost>& costs, const topology::Network& network,
