@@ -75,6 +75,10 @@ TEST(WorkloadErrors, ModelDegreeErrorsNameTheNearestValidValues) {
   const std::vector<Case> cases{
       // 8 heads: divisors 1, 2, 4, 8 around tp 3.
       {{"parallelism.tp=3"}, "parallelism.tp", "tp (3) must divide the attention heads (8); nearest valid tp: 2 or 4"},
+      // 2 key/value heads (query groups): Megatron splits them over TP too.
+      {{"model.kv_heads=2", "parallelism.tp=4"},
+       "parallelism.tp",
+       "tp (4) must divide the key/value heads (model.kv_heads, 2); nearest valid tp: 2"},
       // 8 layers: depths 1, 2, 4, 8 around pp 3.
       {{"parallelism.pp=3"}, "parallelism.pp", "pipeline chunks; nearest valid pp: 2 or 4"},
       // pp 2: 8 layers / 2 = 4 chunks per stage to interleave: 1, 2 or 4 around 3.

@@ -255,6 +255,15 @@ Status Reader::parallelism(const MapReader& m) {
     return m.error_at("tp", fmt::format("tp ({}) must divide the attention heads ({}); nearest valid tp: {}", p.tp,
                                         md.heads, to_string(tp)));
   }
+  // Megatron splits the key/value heads (query groups) over TP too
+  // (megatron/core/transformer/attention.py divides num_query_groups by the
+  // TP size): tp beyond them would split a head.
+  if (md.kv_heads % p.tp != 0) {
+    const Nearest tp = nearest_where(p.tp, md.kv_heads, [&](long long v) { return md.kv_heads % v == 0; });
+    return m.error_at("tp", fmt::format("tp ({}) must divide the key/value heads (model.kv_heads, {}); nearest valid "
+                                        "tp: {}",
+                                        p.tp, md.kv_heads, to_string(tp)));
+  }
   if (p.sequence_parallel && md.seq_len % (p.tp * p.cp) != 0) {
     return m.error_at("sequence_parallel",
                       fmt::format("seq_len ({}) must be a multiple of tp x cp ({})", md.seq_len, p.tp * p.cp));
