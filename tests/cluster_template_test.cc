@@ -58,8 +58,24 @@ cluster:
 )");
   EXPECT_EQ(s.devices_by_kind.at("switch"), 2 + 1);
   EXPECT_DOUBLE_EQ(s.bisection_Bps, 16 * 50e9);
+  // The leaves as built: 96 NICs down, 2 x 16 up-ports: 3:1 exactly.
+  EXPECT_EQ(s.leaves, 2);
+  EXPECT_DOUBLE_EQ(s.leaf_down_Bps, 96 * 50e9);
+  EXPECT_DOUBLE_EQ(s.leaf_up_Bps, 32 * 50e9);
   const auto full = summary_of("name: t\ncluster: {node: hgx-h100, nodes: 12, fabric: {kind: leaf-spine}}\n");
   EXPECT_DOUBLE_EQ(full.bisection_Bps, 48 * 50e9);  // 1:1: every GPU of the half at 50 GB/s
+  EXPECT_DOUBLE_EQ(full.leaf_down_Bps, full.leaf_up_Bps);
+  // 13 nodes: 104 NICs on 2 leaves of 48 down-ports and one of 8; every
+  // leaf gets the fullest's 16 up-ports, so the fabric is 104:48, not the
+  // 3:1 asked (topo prints it).
+  const auto uneven = summary_of(R"(name: t
+cluster:
+  node: hgx-h100
+  nodes: 13
+  fabric: {kind: leaf-spine, leaf_radix: 64, oversubscription: 3}
+)");
+  EXPECT_EQ(uneven.leaves, 3);
+  EXPECT_DOUBLE_EQ(uneven.leaf_down_Bps / uneven.leaf_up_Bps, 104.0 / 48.0);
 }
 
 TEST(ClusterTemplate, PcieSwitchesAddHopsButNotBottlenecks) {

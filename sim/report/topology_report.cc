@@ -41,6 +41,11 @@ std::string format_topology_summary(const topology::TopologySummary& s) {
                      gbps(s.gpu_network_Bps));
   out += fmt::format("bisection    {} (max flow at line rate, GPUs 0-{} to {}-{})\n", gbps(s.bisection_Bps),
                      s.gpus / 2 - 1, s.gpus / 2, s.gpus - 1);
+  if (s.leaves > 0 && s.leaf_up_Bps > 0) {
+    out += fmt::format("leaves       {} switch{} under the NICs: {} down, {} up (down:up {:.3g}:1)\n", s.leaves,
+                       s.leaves == 1 ? "" : "es", gbps(s.leaf_down_Bps), gbps(s.leaf_up_Bps),
+                       s.leaf_down_Bps / s.leaf_up_Bps);
+  }
   if (s.diameter_sources >= s.gpus) {
     out += fmt::format("diameter     {} hops (GPU to GPU)\n", s.diameter_hops);
   } else {
@@ -109,6 +114,9 @@ std::string topology_json(const topology::TopologySummary& s, const topology::Bi
   w.key("gpu_nvlink_GBps").value(s.gpu_nvlink_Bps / 1e9);
   w.key("gpu_network_GBps").value(s.gpu_network_Bps / 1e9);
   w.key("bisection_GBps").value(s.bisection_Bps / 1e9);
+  w.key("leaves").value(static_cast<double>(s.leaves));
+  w.key("leaf_down_GBps").value(s.leaf_down_Bps / 1e9);
+  w.key("leaf_up_GBps").value(s.leaf_up_Bps / 1e9);
   w.key("diameter_hops").value(static_cast<double>(s.diameter_hops));
   w.key("diameter_sources").value(static_cast<double>(s.diameter_sources));
   w.key("sharp_switches").value(static_cast<double>(s.sharp_switches));

@@ -149,6 +149,21 @@ TopologySummary summarize(const Topology& topo, const Network& net) {
     ++n;
   }
   for (const auto& [cls, sn] : latency_sum) s.mean_cable_latency_s_by_class[cls] = sn.first / sn.second;
+  // Leaves (switches cabled to NICs): their NICs' line rate down and their
+  // links to other switches up, each direction once.
+  std::vector<char> leaf(boost::num_vertices(g), 0);
+  for (auto [e, end] = boost::edges(g); e != end; ++e) {
+    const Vertex a = boost::source(*e, g), b = boost::target(*e, g);
+    if (g[a].kind == config::DeviceKind::kSwitch && g[b].kind == config::DeviceKind::kNic) {
+      if (!leaf[a]) ++s.leaves;
+      leaf[a] = 1;
+      s.leaf_down_Bps += g[*e].rate_Bps;
+    }
+  }
+  for (auto [e, end] = boost::edges(g); e != end; ++e) {
+    const Vertex a = boost::source(*e, g), b = boost::target(*e, g);
+    if (leaf[a] && g[b].kind == config::DeviceKind::kSwitch && !leaf[b]) s.leaf_up_Bps += g[*e].rate_Bps;
+  }
 
   s.gpus = net.num_gpus();
   std::vector<int> domains;

@@ -33,6 +33,11 @@ struct TopologySummary {
   // Max flow at line rate between the first and second half of the GPUs
   // (rank order): the bisection for the rank order collectives use.
   double bisection_Bps = 0;
+  // Leaves: switches cabled to NICs. Their NIC links' line rate (down) and
+  // their links to the switches above (up), per direction; down / up is
+  // the oversubscription the fabric was built with (0 up: one tier).
+  int leaves = 0;
+  double leaf_down_Bps = 0, leaf_up_Bps = 0;
   int diameter_hops = 0;  // longest GPU-to-GPU route, in links
   // GPUs the diameter was measured from (a BFS each): all of them up to
   // kDiameterExactGpus, else kDiameterSampledGpus spread evenly (then it is
