@@ -202,7 +202,7 @@ TEST(Goodput, CommandReportsAndRefusesBadInput) {
            {"--failure-scale -1", "--failure-scale must be a finite number >= 0"},
            // A run by time must finish a step and a checkpoint save.
            {"--days 0.0001", "a step takes 17 s, longer than the whole run (0.0001 days)"},
-           {"--storage-write 1MB/s", "a checkpoint save takes"},
+           {"--storage-write 1MB/s", " at 1 MB/s), longer than the whole run"},  // the rate as written
            {"--restart 5", "--restart: '5' has no unit"},
            {"--blast-radius rack", "--blast-radius must be auto, host or domain, found 'rack'"},
            {"--storage-write 0GB/s", "--storage-write must be a rate > 0"},

@@ -89,10 +89,10 @@ Expected<report::GoodputReport> plan_goodput(const StepRun& run, const GoodputIn
   }
   if (p.horizon_s > 0 && p.save_s > p.horizon_s) {
     return make_error(
-        fmt::format("a checkpoint save takes {} ({} at {}/s), longer than the whole run ({:g} days): give a faster "
+        fmt::format("a checkpoint save takes {} ({} at {}), longer than the whole run ({:g} days): give a faster "
                     "--storage-write, a smaller --checkpoint-size or a longer --days",
                     units::format(units::Duration{p.save_s}), units::format(units::Bytes{r.checkpoint_bytes}),
-                    units::format(units::Bytes{r.write_Bps}), in.days));
+                    units::format(units::Rate{r.write_Bps}), in.days));
   }
   p.causes = goodput::failure_causes(c, in.failure_scale);
   p.planned_per_hour = in.planned ? goodput::planned_rate_per_hour(in.failure_scale) : 0;
