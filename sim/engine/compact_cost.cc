@@ -122,10 +122,13 @@ void cost_compact(const Plan& plan, const PlannedSchedule& s, const PassTimes& t
       std::vector<double> f = last_step_finish(pass, g, c);
       // A connection under a rate cap (window, channel share, NCCL channels)
       // moves all its steps' slices at most at that rate, however the chain
-      // of steps around the ring averages its positions' times.
+      // of steps around the ring averages its positions' times, after its
+      // first step's latency (a FIFO connection's later steps overlap
+      // theirs, as on SimGrid: a longer cable still adds once).
       for (std::size_t i = 0; i < p && i < pass.max_rate_Bps.size(); ++i) {
         if (pass.max_rate_Bps[i] > 0)
-          f[i] = std::max(f[i], g[i] + pass.steps * pass.slices * pass.slice_bytes[i] / pass.max_rate_Bps[i]);
+          f[i] = std::max(
+              f[i], g[i] + pass.latency_s[i] + pass.steps * pass.slices * pass.slice_bytes[i] / pass.max_rate_Bps[i]);
       }
       for (std::size_t i = 0; i < p; ++i) {
         makespan = std::max(makespan, f[i]);
