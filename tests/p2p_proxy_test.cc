@@ -198,6 +198,9 @@ TEST(P2pProxy, TheTableSaysWhatTheProxyCosts) {
       "collective -t tests/validation/topologies/h100-p5-efa-32node.yaml -b 32M -e 32M --algo ring "
       "--backend analytical --json -");
   EXPECT_EQ(ring.out.find("proxy_us"), std::string::npos) << ring.out;
+  // The bare network (--proto none) pays no proxy: none is reported.
+  const auto bare = testing::run_collsim(args + " --proto none --json -");
+  EXPECT_EQ(bare.out.find("proxy_us"), std::string::npos) << bare.out;
 }
 
 }  // namespace

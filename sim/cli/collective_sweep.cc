@@ -155,7 +155,9 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     r.buffer_bound = (*results)[best].buffer_bound;
     r.skipped = candidates->skipped[i];
     r.nccl_model_us = candidates->nccl_predicted_us[i];
-    if (s.point_to_point) r.proxy_us = collective::body_of(schedules, best).chunk_overhead_s * 1e6;
+    // Paid with the launch under a protocol (engine/plan.cc), not by the bare network.
+    if (s.point_to_point && s.protocol != collective::Protocol::kNone)
+      r.proxy_us = collective::body_of(schedules, best).chunk_overhead_s * 1e6;
     // NCCL discards an empty collective before choosing anything (NCCL
     // 2.27.7 src/enqueue.cc, "Empty collectives can be discarded"): a size
     // of no element (count 0) costs nothing and runs no algorithm.
