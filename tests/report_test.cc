@@ -195,6 +195,30 @@ TEST(StudyReport, ParetoFrontOfStepTimeAndCost) {
   EXPECT_NE(html.find("Cost against step time"), std::string::npos);
 }
 
+// Two points tie on step time: the best-point card names the cheaper, the
+// one the Pareto front keeps; tokens_per_s is a rate, not a duration (it
+// was printed as 14.7 d for 1,269,837 tokens/s).
+TEST(StudyReport, ATieGoesToTheCheaperPointAndRatesAreNotDurations) {
+  auto t = report::study_table_for("s", "run", {"x"});
+  for (const auto& [name, usd] : std::vector<std::pair<const char*, double>>{{"dear", 0.0378}, {"cheap", 0.0348}}) {
+    report::StudyRow r;
+    r.index = static_cast<int>(t.rows.size());
+    r.axis_values = {name};
+    r.ok = true;
+    r.metrics.assign(t.metric_names.size(), NAN);
+    r.labels.assign(t.label_names.size(), "");
+    report::set_metric(t, r, "step_time_s", 0.04165576417941428);
+    report::set_metric(t, r, "usd_per_mtok", usd);
+    report::set_metric(t, r, "tokens_per_s", 1269837);
+    t.rows.push_back(r);
+  }
+  EXPECT_EQ(report::pareto_front(t, "step_time_s", "usd_per_mtok"), (std::vector<int>{1}));
+  const std::string html = report::study_html(t);
+  EXPECT_NE(html.find("(lower is better): x=cheap"), std::string::npos) << html.substr(0, 3000);
+  EXPECT_EQ(html.find("14.7 d"), std::string::npos);
+  EXPECT_NE(html.find("1.27e+06"), std::string::npos);
+}
+
 TEST(FloorPlan, ATopologyWithoutRacksSaysSo) {
   auto spec = config::load_topology_file(std::string(COLLSIM_SOURCE_DIR) + "/topologies/hgx-h100.yaml");
   ASSERT_TRUE(spec.ok());

@@ -44,9 +44,16 @@ bool split_number(const std::string& text, double* value, std::string* unit) {
   return true;
 }
 
-// The best row by the primary metric (ok rows only), or -1.
+// The best row by the primary metric (ok rows only), or -1; of rows tied
+// on it, the cheaper per million tokens (where priced), as the Pareto
+// front keeps.
 int best_row(const StudyTable& t) {
   const auto m = std::find(t.metric_names.begin(), t.metric_names.end(), t.primary) - t.metric_names.begin();
+  const auto cost = std::find(t.metric_names.begin(), t.metric_names.end(), "usd_per_mtok") - t.metric_names.begin();
+  auto price = [&](const StudyRow& r) {
+    const auto c = static_cast<std::size_t>(cost);
+    return c < r.metrics.size() && std::isfinite(r.metrics[c]) ? r.metrics[c] : HUGE_VAL;
+  };
   int best = -1;
   for (std::size_t i = 0; i < t.rows.size(); ++i) {
     const auto& r = t.rows[i];
@@ -56,15 +63,19 @@ int best_row(const StudyTable& t) {
       best = static_cast<int>(i);
       continue;
     }
-    const double b = t.rows[static_cast<std::size_t>(best)].metrics[static_cast<std::size_t>(m)];
+    const auto& br = t.rows[static_cast<std::size_t>(best)];
+    const double b = br.metrics[static_cast<std::size_t>(m)];
     if (t.lower_is_better ? v < b : v > b) best = static_cast<int>(i);
+    if (v == b && price(r) < price(br)) best = static_cast<int>(i);
   }
   return best;
 }
 
 std::string format_metric(const std::string& name, double v) {
   if (!std::isfinite(v)) return "-";
-  if (name.size() > 2 && name.substr(name.size() - 2) == "_s") return svg::format_seconds(v);
+  // A duration in seconds ends in _s; a rate per second (tokens_per_s) is not one.
+  const bool rate = name.size() > 6 && name.substr(name.size() - 6) == "_per_s";
+  if (!rate && name.size() > 2 && name.substr(name.size() - 2) == "_s") return svg::format_seconds(v);
   if (name.size() > 3 && name.substr(name.size() - 3) == "_us") return svg::format_seconds(v * 1e-6);
   return fmt::format("{:.4g}", v);
 }
