@@ -164,6 +164,18 @@ TEST(FloorPlan, OneShapePerRackAndOneLinePerPairOfRacksWithCables) {
   EXPECT_NE(svg.find("class=\"medium-key\""), std::string::npos);
   EXPECT_NE(svg.find(">fibre<"), std::string::npos);
   EXPECT_EQ(svg.find("auto"), std::string::npos);
+  // Every cable is counted once, a bundle as its lanes (topo's count): the
+  // racks' "N cables inside" and the lines' "N cables (" add up to it (the
+  // network rack's 32 bundles of 18 leaf-spine cables were counted 32).
+  int cables = 0;
+  for (const auto& l : spec->links) cables += l.medium.empty() ? 0 : std::max(1, l.lanes);
+  int drawn = 0;
+  for (const std::regex& re : {std::regex(R"((\d+) cables inside)"), std::regex(R"(: (\d+) cables \()")}) {
+    for (auto it = std::sregex_iterator(svg.begin(), svg.end(), re); it != std::sregex_iterator(); ++it)
+      drawn += std::stoi((*it)[1]);
+  }
+  EXPECT_EQ(drawn, cables);
+  EXPECT_NE(svg.find("net0 (row 1, slot 0): 12 switch; 576 cables inside"), std::string::npos);
 }
 
 TEST(StudyReport, ParetoFrontOfStepTimeAndCost) {

@@ -118,23 +118,24 @@ std::string floor_plan_svg(const config::TopologySpec& spec, const topology::Top
     const int ra = spec.devices[static_cast<std::size_t>(l.a)].rack,
               rb = spec.devices[static_cast<std::size_t>(l.b)].rack;
     const bool cable = !l.medium.empty();
+    const int lanes = std::max(1, l.lanes);  // a bundle is that many cables (as topo counts them)
     if (ra < 0 || rb < 0) {
-      unplaced += cable ? 1 : 0;
+      unplaced += cable ? lanes : 0;
       continue;
     }
     Bundle& b = ra == rb ? inside[static_cast<std::size_t>(ra)] : between[{std::min(ra, rb), std::max(ra, rb)}];
     if (!cable && !by_util) continue;  // on-board wiring: only its utilisation is of interest
     if (by_label && labels[i].empty()) continue;
     const double u = by_util ? utilisation[i] : 0;
-    ++b.cables;
-    b.total_m += length[i];
+    b.cables += lanes;
+    b.total_m += lanes * length[i];
     b.max_m = std::max(b.max_m, length[i]);
     b.max_util = std::max(b.max_util, u);
-    b.sum_util += u;
+    b.sum_util += lanes * u;
     if (by_label)
-      ++b.media[labels[i]];
+      b.media[labels[i]] += lanes;
     else if (cable && !built.medium[i].empty())
-      ++b.media[built.medium[i]];
+      b.media[built.medium[i]] += lanes;
     longest = std::max(longest, length[i]);
   }
   std::set<std::string> drawn_media;
