@@ -71,10 +71,10 @@ std::string format_bill(const topology::BillOfMaterials& bom) {
       for (const auto& r : bom.racks) {
         if (!r.over_budget()) continue;
         if (shown++ == 8) {
-          out += " ...";
+          out += "; ...";
           break;
         }
-        out += fmt::format(" {} {} of {};", r.rack, power(r.watts), power(r.budget_W));
+        out += fmt::format("{} {} {} of {}", shown > 1 ? ";" : "", r.rack, power(r.watts), power(r.budget_W));
       }
       out += "\n";
     }
