@@ -373,6 +373,19 @@ TEST(Jobs, TwoJobsOnOneGpuAreRefusedNamingTheGpuAndBothJobs) {
   EXPECT_NE(r.error().message.find("n1gpu0"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("small.yaml@domains:0-1"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("small.yaml@domains:1-2"), std::string::npos) << r.error().message;
+  // From a jobs file: the second entry's placement, at its line and column.
+  const std::string dir = ::testing::TempDir() + "jobs_overlap/";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "jobs.yaml") << "jobs:\n"
+                                      "  - {workload: tests/data/workloads/small-4node.yaml, placement: domains:0-1}\n"
+                                      "  - {workload: tests/data/workloads/small-4node.yaml, placement: domains:1-2}\n";
+  const auto file = collsim::testing::run_collsim(
+      "run -t topologies/h100-ib400-4node.yaml --backend analytical --set-workload parallelism.pp=1 --jobs " + dir +
+      "jobs.yaml");
+  EXPECT_EQ(file.exit_code, 2) << file.err;
+  EXPECT_NE(file.err.find("jobs.yaml:3:66: field 'jobs[1].placement': GPU n1gpu0 is also job 1's (jobs[0])"),
+            std::string::npos)
+      << file.err;
 }
 
 TEST(Jobs, AJobIsFileAtPlacement) {

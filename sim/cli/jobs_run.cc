@@ -99,11 +99,19 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
       int& o = owner[static_cast<std::size_t>(g)];
       if (o >= 0) {
         const auto& topo = (*run)->topo;
-        return make_error(fmt::format(
-            "--job {}: GPU {} is also job {}'s (--job {}); jobs run on disjoint GPUs: give each a placement of its own "
-            "(domains:LIST or gpus:LIST)",
-            job.spec, topo.graph[topo.gpus[static_cast<std::size_t>(g)]].name, o + 1,
-            request.jobs[static_cast<std::size_t>(o)].spec));
+        const JobRequest& other = request.jobs[static_cast<std::size_t>(o)];
+        const std::string gpu = topo.graph[topo.gpus[static_cast<std::size_t>(g)]].name;
+        constexpr std::string_view kFix =
+            "jobs run on disjoint GPUs: give each a placement of its own (domains:LIST "
+            "or gpus:LIST)";
+        // From a jobs file: its entry's placement, where it was written.
+        if (job.entry) {
+          return Error{fmt::format("GPU {} is also job {}'s ({}); {}", gpu, o + 1,
+                                   other.entry ? other.entry->field : "--job " + other.spec, kFix),
+                       job.entry->field + ".placement", job.entry->placement_at};
+        }
+        return make_error(
+            fmt::format("--job {}: GPU {} is also job {}'s (--job {}); {}", job.spec, gpu, o + 1, other.spec, kFix));
       }
       o = static_cast<int>(j);
       busy[static_cast<std::size_t>(g)] = 1;
