@@ -301,6 +301,11 @@ axes:
   EXPECT_NEAR(at(with, "neighbour_slowdown"), 1.0, 1e-9) << rows[2];
   EXPECT_NEAR(at(with, "step_time_s") / at(alone, "step_time_s"), 1.0, 1e-9);
   EXPECT_NEAR(at(with, "step_time_alone_s") / at(alone, "step_time_s"), 1.0, 1e-12);
+  // The cluster's cabling, power and price do not depend on its jobs.
+  for (const char* cluster : {"switches", "cables", "cable_m", "it_power_kw", "capex_usd"}) {
+    EXPECT_GT(at(with, cluster), 0) << cluster << " " << rows[2];
+    EXPECT_EQ(at(with, cluster), at(alone, cluster)) << cluster;
+  }
   const auto bad = collsim::testing::run_collsim("sweep " + dir + "bad.yaml --out " + dir + "out-bad");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("expected WORKLOAD_FILE@PLACEMENT"), std::string::npos) << bad.err;

@@ -110,6 +110,22 @@ void set_cable_metrics(const report::StudyTable& t, report::StudyRow& row, const
 }
 
 // run.stragglers and run.goodput (values checked by check_study).
+// The cluster's cabling, IT power and price (topo's bill, where every part
+// is priced), which no job placed on it changes.
+Status set_cluster_metrics(const report::StudyTable& t, report::StudyRow& row, const config::TopologySpec& spec,
+                           const topology::Topology& topo) {
+  set_cable_metrics(t, row, topology::cable_totals(topo));
+  auto bill = topology::bill_of_materials(spec);
+  if (!bill) return bill.error();
+  if (bill->unpriced.empty()) {
+    report::set_metric(t, row, "it_power_kw", bill->it_watts / 1e3);
+    report::set_metric(t, row, "capex_usd", bill->usd);
+  } else {
+    report::set_label(t, row, "unpriced", report::unpriced_list(*bill));
+  }
+  return Ok{};
+}
+
 Status add_straggler_and_goodput_metrics(const config::StudyBase& b, const StepRun& run, const report::StudyTable& t,
                                          report::StudyRow& row) {
   const long samples = std::strtol(b.stragglers.c_str(), nullptr, 10);
@@ -195,6 +211,11 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
     report::set_metric(t, row, "step_time_alone_s", me.alone_s);
     report::set_metric(t, row, "slowdown", me.together_s / me.alone_s);
     report::set_metric(t, row, "neighbour_slowdown", worst);
+    auto spec = config::load_topology_text(files.at(b.topology), b.topology, b.topology_sets);
+    if (!spec) return error(spec.error().to_string());
+    auto topo = topology::build_topology(*spec);
+    if (!topo) return error(topo.error().to_string());
+    if (auto s = set_cluster_metrics(t, row, *spec, *topo); !s) return error(s.error().to_string());
     row.ok = true;
     return row;
   }
@@ -300,16 +321,7 @@ report::StudyRow evaluate(const config::Study& study, const report::StudyTable& 
   report::set_metric(t, row, "busbw_GBps", r.busbw_GBps);
   report::set_label(t, row, "algo", r.algo);
   report::set_label(t, row, "proto", r.proto);
-  set_cable_metrics(t, row, topology::cable_totals(*topo));
-  // The cluster's price and power (topo's bill), where every part is priced.
-  auto bill = topology::bill_of_materials(*spec);
-  if (!bill) return error(bill.error().to_string());
-  if (bill->unpriced.empty()) {
-    report::set_metric(t, row, "it_power_kw", bill->it_watts / 1e3);
-    report::set_metric(t, row, "capex_usd", bill->usd);
-  } else {
-    report::set_label(t, row, "unpriced", report::unpriced_list(*bill));
-  }
+  if (auto s = set_cluster_metrics(t, row, *spec, *topo); !s) return error(s.error().to_string());
   row.ok = true;
   return row;
 }
