@@ -50,12 +50,14 @@ TEST(ClusterTemplate, OversubscriptionCutsTheBisectionByItsRatio) {
   // GPUs 0-47 (the first half), leaf 1 GPUs 48-95. Each leaf gets 48 / 3 = 16
   // up-ports, all to ceil(2 x 16 / 64) = 1 spine: bisection 16 x 50 GB/s,
   // a third of the 48 x 50 GB/s the GPUs could send (the textbook 3:1).
-  const auto s = summary_of(R"(name: t
-cluster:
-  node: hgx-h100
-  nodes: 12
-  fabric: {kind: leaf-spine, leaf_radix: 64, oversubscription: 3}
-)");
+  // HGX H100 nodes on a 3:1 leaf-spine fabric of radix 64.
+  auto three_to_one = [](int nodes) {
+    return summary_of(
+        fmt::format("name: t\ncluster: {{node: hgx-h100, nodes: {}, fabric: {{kind: leaf-spine, leaf_radix: 64, "
+                    "oversubscription: 3}}}}\n",
+                    nodes));
+  };
+  const auto s = three_to_one(12);
   EXPECT_EQ(s.devices_by_kind.at("switch"), 2 + 1);
   EXPECT_DOUBLE_EQ(s.bisection_Bps, 16 * 50e9);
   // The leaves as built: 96 NICs down, 2 x 16 up-ports: 3:1 exactly.
@@ -68,12 +70,7 @@ cluster:
   // 13 nodes: 104 NICs on 2 leaves of 48 down-ports and one of 8; every
   // leaf gets the fullest's 16 up-ports, so the fabric is 104:48, not the
   // 3:1 asked (topo prints it).
-  const auto uneven = summary_of(R"(name: t
-cluster:
-  node: hgx-h100
-  nodes: 13
-  fabric: {kind: leaf-spine, leaf_radix: 64, oversubscription: 3}
-)");
+  const auto uneven = three_to_one(13);
   EXPECT_EQ(uneven.leaves, 3);
   EXPECT_DOUBLE_EQ(uneven.leaf_down_Bps / uneven.leaf_up_Bps, 104.0 / 48.0);
 }

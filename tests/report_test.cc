@@ -178,23 +178,28 @@ TEST(FloorPlan, OneShapePerRackAndOneLinePerPairOfRacksWithCables) {
   EXPECT_NE(svg.find("net0 (row 1, slot 0): 12 switch; 576 cables inside"), std::string::npos);
 }
 
+// Adds a point of a run study over axis x: its step time and dollars per
+// million tokens, and `metric` = `value` beside them.
+void add_point(report::StudyTable& t, const char* name, double step, double usd, bool ok = true,
+               const char* metric = "it_power_kw", double value = 10) {
+  report::StudyRow r;
+  r.index = static_cast<int>(t.rows.size());
+  r.axis_values = {name};
+  r.ok = ok;
+  r.metrics.assign(t.metric_names.size(), NAN);
+  r.labels.assign(t.label_names.size(), "");
+  report::set_metric(t, r, "step_time_s", step);
+  report::set_metric(t, r, "usd_per_mtok", usd);
+  report::set_metric(t, r, metric, value);
+  t.rows.push_back(r);
+}
+
 TEST(StudyReport, ParetoFrontOfStepTimeAndCost) {
   // Points (step time, dollars per million tokens): A (1, 3) and B (2, 1)
   // are on the front; C (2.5, 2.5) is beaten by B on both, D (1.5, 3.5) by
   // A; E failed; F has no price.
   auto t = report::study_table_for("s", "run", {"x"});
-  auto add = [&](const char* name, double step, double usd, bool ok = true) {
-    report::StudyRow r;
-    r.index = static_cast<int>(t.rows.size());
-    r.axis_values = {name};
-    r.ok = ok;
-    r.metrics.assign(t.metric_names.size(), NAN);
-    r.labels.assign(t.label_names.size(), "");
-    report::set_metric(t, r, "step_time_s", step);
-    report::set_metric(t, r, "usd_per_mtok", usd);
-    report::set_metric(t, r, "it_power_kw", 10);
-    t.rows.push_back(r);
-  };
+  auto add = [&](const char* name, double step, double usd, bool ok = true) { add_point(t, name, step, usd, ok); };
   add("A", 1, 3);
   add("C", 2.5, 2.5);
   add("B", 2, 1);
@@ -212,18 +217,8 @@ TEST(StudyReport, ParetoFrontOfStepTimeAndCost) {
 // was printed as 14.7 d for 1,269,837 tokens/s).
 TEST(StudyReport, ATieGoesToTheCheaperPointAndRatesAreNotDurations) {
   auto t = report::study_table_for("s", "run", {"x"});
-  for (const auto& [name, usd] : std::vector<std::pair<const char*, double>>{{"dear", 0.0378}, {"cheap", 0.0348}}) {
-    report::StudyRow r;
-    r.index = static_cast<int>(t.rows.size());
-    r.axis_values = {name};
-    r.ok = true;
-    r.metrics.assign(t.metric_names.size(), NAN);
-    r.labels.assign(t.label_names.size(), "");
-    report::set_metric(t, r, "step_time_s", 0.04165576417941428);
-    report::set_metric(t, r, "usd_per_mtok", usd);
-    report::set_metric(t, r, "tokens_per_s", 1269837);
-    t.rows.push_back(r);
-  }
+  add_point(t, "dear", 0.04165576417941428, 0.0378, true, "tokens_per_s", 1269837);
+  add_point(t, "cheap", 0.04165576417941428, 0.0348, true, "tokens_per_s", 1269837);
   EXPECT_EQ(report::pareto_front(t, "step_time_s", "usd_per_mtok"), (std::vector<int>{1}));
   const std::string html = report::study_html(t);
   EXPECT_NE(html.find("(lower is better): x=cheap"), std::string::npos) << html.substr(0, 3000);
