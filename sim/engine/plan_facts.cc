@@ -189,8 +189,8 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
                      : message_wire_bytes / ((message_wire_bytes - window) / max_rate + window / open_rate);
     }
   }
-  // Ring slots are recycled step after step; a window binds only a
-  // transfer needing more than one of it in flight per NCCL channel (an
+  // Simple's ring slots are recycled step after step; a window binds only
+  // a transfer needing more than one of it in flight per NCCL channel (an
   // 8-byte message never waits for a credit).
   const bool buffer_bound =
       max_rate > 0 && max_rate < open_rate && (slot_cycle || channel_wire_bytes > costs.window_bytes);
