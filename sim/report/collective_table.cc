@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <functional>
 #include <string_view>
 #include <utility>
 
@@ -13,11 +14,13 @@ namespace collsim::report {
 
 namespace {
 
-// "1048576, 67108864": the sizes of the rows where `flag` is set.
-std::string sizes_where(const std::vector<CollectiveRow>& rows, bool CollectiveRow::*flag) {
+// "1048576, 67108864": the sizes of the rows `holds` is true of (a row's
+// flag, as std::mem_fn(&CollectiveRow::contended), or any predicate).
+template <class Holds>
+std::string sizes_where(const std::vector<CollectiveRow>& rows, Holds holds) {
   std::string out;
   for (const auto& r : rows)
-    if (r.*flag) out += fmt::format("{}{:.0f}", out.empty() ? "" : ", ", r.bytes);
+    if (holds(r)) out += fmt::format("{}{:.0f}", out.empty() ? "" : ", ", r.bytes);
   return out;
 }
 
@@ -67,15 +70,15 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
     out += fmt::format("# Avg bus bandwidth    : {:.3f}\n", busbw_sum / static_cast<double>(rows.size()));
   }
   // A note for the sizes where a row's flag is set (one {} for them).
-  auto note = [&](bool CollectiveRow::*flag, std::string_view text) {
-    const std::string sizes = sizes_where(rows, flag);
+  auto note = [&](auto holds, std::string_view text) {
+    const std::string sizes = sizes_where(rows, holds);
     if (!sizes.empty()) out += fmt::format(fmt::runtime(text), sizes);
   };
-  note(&CollectiveRow::contended,
+  note(std::mem_fn(&CollectiveRow::contended),
        "# contended: at {} bytes the schedule's transfers share links (at once, or the busiest\n"
        "#   link's load set the time): the closed form is least certain there and the\n"
        "#   flow-level SimGrid backend may be slower (docs/architecture.md)\n");
-  note(&CollectiveRow::aggregated,
+  note(std::mem_fn(&CollectiveRow::aggregated),
        "# aggregated: at {} bytes SimGrid simulated one step of the rings (one slice of a tree,\n"
        "#   chain or NVLSTree) with all its flows and repeated it (--simgrid-aggregate-above):\n"
        "#   within 5% of the full simulation on the clusters measured, mostly exact\n"
@@ -84,7 +87,7 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   const bool p2p = std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) {
     return r.buffer_bound && (r.op == "alltoall" || r.op == "sendrecv");
   });
-  note(&CollectiveRow::buffer_bound,
+  note(std::mem_fn(&CollectiveRow::buffer_bound),
        p2p ? "# buffer-bound: at {} bytes NCCL's buffers held messages across the network below\n"
              "#   their links' rate: each of a message's channels keeps 8 chunks in flight a round\n"
              "#   trip; larger chunks (--set nccl.p2p_net_chunksize=, NCCL_P2P_NET_CHUNKSIZE) or more\n"
@@ -97,18 +100,11 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   // Where NCCL's proxy operations are a large share of a point-to-point
   // row's time (a quarter: the share where a faster NIC's extra channels a
   // peer already cost more than they carry).
-  std::string proxy_sizes;
-  for (const auto& r : rows)
-    if (r.proxy_us > 0.25 * r.time_us && r.time_us > 0)
-      proxy_sizes += fmt::format("{}{:.0f}", proxy_sizes.empty() ? "" : ", ", r.bytes);
-  if (!proxy_sizes.empty()) {
-    out += fmt::format(
-        "# proxy: at {} bytes NCCL's proxy operations take over a quarter of the time: one per\n"
-        "#   part of each message to another node and direction (--json proxy_us), at the link\n"
-        "#   class's p2p_op_cost; more channels a peer (a faster NIC's, nccl.nchannels_per_net_peer)\n"
-        "#   mean more parts (docs/validation-efa.md, All-to-all and NCCL's proxy)\n",
-        proxy_sizes);
-  }
+  note([](const CollectiveRow& r) { return r.time_us > 0 && r.proxy_us > 0.25 * r.time_us; },
+       "# proxy: at {} bytes NCCL's proxy operations take over a quarter of the time: one per\n"
+       "#   part of each message to another node and direction (--json proxy_us), at the link\n"
+       "#   class's p2p_op_cost; more channels a peer (a faster NIC's, nccl.nchannels_per_net_peer)\n"
+       "#   mean more parts (docs/validation-efa.md, All-to-all and NCCL's proxy)\n");
   // nccl-tests' loop hides a chain's length (docs/validation-cloud.md,
   // "Left: nccl-tests' back-to-back iterations").
   const bool chain = std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) {

@@ -108,11 +108,12 @@ class Simulator {
     // Every link's bytes: each costed collective's, times the ops that ran
     // it (one pass per distinct collective, not per op: a 16,384-GPU step
     // starts 3.2 M operations over a few thousand distinct ones).
-    for (std::size_t c = 0; c < costs_.size(); ++c)
-      if (starts_[c] > 0)
-        for (auto [l, b] : costs_[c].link_bytes) r_.link_bytes[l] += b * starts_[c];
-    for (std::size_t c = 0; c < costs_.size(); ++c)
-      if (starts_[c] > 0) r_.call_mean_s[c] /= starts_[c];  // the sum of its runs, until here
+    // And each costed collective's mean time as run (the sum of its runs until here).
+    for (std::size_t c = 0; c < costs_.size(); ++c) {
+      if (!(starts_[c] > 0)) continue;
+      for (auto [l, b] : costs_[c].link_bytes) r_.link_bytes[l] += b * starts_[c];
+      r_.call_mean_s[c] /= starts_[c];
+    }
     std::map<int, double> adds;
     for (std::size_t c = 0; c < costs_.size(); ++c)
       if (starts_[c] > 0)
