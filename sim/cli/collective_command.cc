@@ -48,7 +48,6 @@ constexpr const char* kIgnoredNcclTestsOptions[][2] = {
     {"agg_iters", "m"},
     {"run_cycles", "N"},
     {"parallel_init", "p"},
-    {"blocking", "z"},
     {"stream_null", "y"},
     {"timeout", "T"},
     {"cudagraph", "G"},
@@ -144,8 +143,14 @@ const std::vector<OptionSpec>& collective_options() {
        "also write the rows in nccl-tests' own JSON schema to this file (as its -J; '-': to standard output)", ""},
       {"stepbytes", "i", true, "without -f: add this many bytes between rows instead of multiplying (as nccl-tests)",
        ""},
-      {"iters", "n", true, "accepted for nccl-tests compatibility; a simulation needs one iteration", ""},
+      {"iters", "n", true,
+       "nccl-tests' timed iterations: above 1, a broadcast's or reduce's time is nccl-tests' per iteration of "
+       "that many back to back (ranks near the root start the next while the last runs down the chain; "
+       "nccl-tests' own default is 20); 1: one collective's time, what a training step waits for",
+       "1"},
       {"warmup_iters", "w", true, "accepted for nccl-tests compatibility; ignored", ""},
+      {"blocking", "z", true,
+       "nccl-tests' -z 0-3: 1 and 3 put a barrier between iterations, so each collective is timed alone, as -n 1", "0"},
       {"check", "c", true, "accepted for nccl-tests compatibility; ignored", ""},
       {"help", "h", false, "show this help", ""},
   }));
@@ -431,6 +436,15 @@ int collective_command(const std::vector<std::string>& argv) {
     request.simgrid_aggregate_above = v;
   }
   request.nccl = *nccl;
+  {
+    auto iters = whole_number_option(args, "iters", 1, collective::kMaxNcclTestsIters);
+    if (!iters) return stop(iters.error());
+    auto blocking = whole_number_option(args, "blocking", 0, 3);
+    if (!blocking) return stop(blocking.error());
+    // nccl-tests src/common.cu: -z 1 and 3 wait at a barrier after each
+    // iteration (or outer one); 0 and 2 let each rank go on.
+    request.nccl_tests_iterations = *blocking == 1 || *blocking == 3 ? 1 : static_cast<int>(*iters);
+  }
   if (auto note = nccl_tests_max_bytes_note(sizes->back(), gpu_hbm_bytes, gpu_name, args.get("check") != "0");
       !note.empty())
     log::warn("{}", note);

@@ -11,6 +11,7 @@
 #include "sim/collective/nvls.h"
 #include "sim/collective/protocol.h"
 #include "sim/engine/nccl_system.h"
+#include "sim/engine/nccl_tests_loop.h"
 #include "sim/engine/schedule_loads.h"
 #include "sim/engine/sharp.h"
 #include "sim/engine/tuner.h"
@@ -133,6 +134,32 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   auto results = engine::run_candidates(*candidates, network, backend, options);
   if (!results) return results.error();
 
+  // nccl-tests' loop: each size's pick run again, replayed back to back.
+  std::vector<std::size_t> picked(request.sizes.size());
+  std::vector<double> loop_s(request.sizes.size(), 0.0);
+  std::vector<char> loop_skipped(request.sizes.size(), 0);
+  // Only broadcast and reduce: their chains let ranks near the start run
+  // ahead (engine/nccl_tests_loop.h); see SweepRequest.
+  if (request.nccl_tests_iterations > 1 && collective::rooted(request.op)) {
+    std::vector<collective::Schedule> again;
+    std::vector<std::size_t> which;
+    for (std::size_t i = 0; i < request.sizes.size(); ++i) {
+      picked[i] = engine::fastest(*candidates, i, *results);
+      if (collective::body_of(schedules, picked[i]).transfer_count() > engine::detail::kNcclTestsLoopMaxTransfers) {
+        loop_skipped[i] = 1;
+        continue;
+      }
+      again.push_back(collective::materialize(schedules, picked[i]));
+      which.push_back(i);
+    }
+    engine::RunOptions loop_options = options;
+    loop_options.on_progress = {};
+    loop_options.nccl_tests_iterations = request.nccl_tests_iterations;
+    auto looped = backend.run(network, again, loop_options);
+    if (!looped) return looped.error();
+    for (std::size_t k = 0; k < which.size(); ++k) loop_s[which[k]] = (*looped)[k].loop_time_s;
+  }
+
   std::vector<report::CollectiveRow> rows;
   for (std::size_t i = 0; i < request.sizes.size(); ++i) {
     const std::size_t best = engine::fastest(*candidates, i, *results);
@@ -150,6 +177,12 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     r.root = collective::rooted(request.op) ? request.root : -1;
     r.ranks = request.ranks;
     r.time_us = (*results)[best].time_s * 1e6;
+    if (loop_s[i] > 0) {
+      r.single_us = r.time_us;
+      r.time_us = loop_s[i] * 1e6;
+      r.loop_iterations = request.nccl_tests_iterations;
+    }
+    r.loop_skipped = loop_skipped[i] != 0;
     r.contended = (*results)[best].load_bound || (*results)[best].shared_links;
     r.aggregated = (*results)[best].aggregated;
     r.buffer_bound = (*results)[best].buffer_bound;
@@ -163,7 +196,9 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     // of no element (count 0) costs nothing and runs no algorithm.
     if (!(s.bytes > 0) && !collective::is_point_to_point(request.op)) {
       r.algo = r.proto = "none";
-      r.time_us = 0;
+      r.time_us = r.single_us = 0;
+      r.loop_iterations = 0;
+      r.loop_skipped = false;
       r.contended = r.aggregated = r.buffer_bound = false;
       r.nccl_model_us = r.proxy_us = 0;
       r.skipped.clear();

@@ -33,6 +33,17 @@ struct SweepRequest {
   double auto_max_work = 50e6;
   double simgrid_aggregate_above = engine::kDefaultSimgridAggregateAbove;  // engine::RunOptions'
   collective::NcclRelease nccl = collective::kDefaultNcclRelease;          // `--nccl`
+  // `--iters`: above 1, a broadcast's or reduce's time is nccl-tests' per
+  // iteration over that many back-to-back runs (engine/nccl_tests_loop.h),
+  // the chosen schedule replayed after the tuner picked it by one run's
+  // time. The other ops keep one collective's time: where every rank needs
+  // every rank's data (all-reduce, all-gather, reduce-scatter, all-to-all)
+  // the loop changes little, and on send/recv's ring shift, where the
+  // replay lets ranks far from the network run up to an iteration per hop
+  // ahead (7-13% less time on the B200 send/recv ramps of
+  // tests/validation), the measured ramps show no such gain
+  // (docs/validation-cloud.md).
+  int nccl_tests_iterations = 1;
 };
 
 // The request's ranks' GPUs in rank order (gpus, or rank r on GPU r).

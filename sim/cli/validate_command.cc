@@ -100,6 +100,7 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
   request.algo = c.algo;
   request.proto = c.proto;
   request.nccl = c.nccl;
+  request.nccl_tests_iterations = c.iters;
   request.ranks = c.ranks > 0 ? c.ranks : network.num_gpus();
   if (!c.placement.empty()) {
     auto placed = place_ranks(network, c.placement, "", request);

@@ -73,10 +73,9 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     // Each channel leaves a domain through the NIC it entered by (ring.h,
     // Schedule::pxn_between_domains).
     const bool keep_nic = rings_keep_their_nic(params.nccl_system, params.nccl);
-    const auto orders =
-        params.domain_of_rank.empty()
-            ? std::vector<std::vector<int>>{}
-            : rings_over_domains(params.domain_of_rank, params.rank_on_network, !keep_nic || !params.pxn);
+    auto orders = params.domain_of_rank.empty()
+                      ? std::vector<std::vector<int>>{}
+                      : rings_over_domains(params.domain_of_rank, params.rank_on_network, !keep_nic || !params.pxn);
     // One channel is the identity ring, unless failed NICs left it (ring.h).
     const auto domains = group_by_domain(params.domain_of_rank);
     std::size_t per_domain = domains.empty() ? 0 : domains.front().size();
@@ -84,7 +83,14 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     const bool channels = orders.size() > 1 || (domains.size() > 1 && per_domain > 1);
     // NCCL's ring channels (nccl_ring_channels) shared out over these,
     // each at most one NCCL channel's rate through the network.
-    const int all_channels = params.nccl_system.nodes > 1 ? nccl_ring_channels(params.nccl_system, params.nccl) : 0;
+    // A small collective runs on fewer of them (nccl_ring_channels_for), so
+    // on its first rings only.
+    const int all_channels =
+        params.nccl_system.nodes > 1
+            ? nccl_ring_channels_for(nccl_ring_channels(params.nccl_system, params.nccl), bytes, ranks, params.protocol)
+            : 0;
+    if (all_channels > 0 && orders.size() > static_cast<std::size_t>(all_channels))
+      orders.resize(static_cast<std::size_t>(all_channels));
     const int nccl_channels = params.ring_channel_net_Bps > 0 ? all_channels : 0;
     auto rail_aligned = [channels, keep_nic, all_channels, nccl_channels, &orders, &params, op, ranks,
                          bytes](Schedule s) {

@@ -135,6 +135,26 @@ int nccl_ring_channels(const NcclSystem& s, NcclRelease release) {
   return std::min(std::max({n, s.min_channels, s.min_ctas}), kMaxChannels);
 }
 
+int nccl_ring_channels_for(int channels, double bytes, int ranks, Protocol protocol) {
+  double per_channel = 0;  // threads x bytes a thread
+  switch (protocol) {
+    case Protocol::kLL:
+      per_channel = 512.0 * 8 * std::max(1, ranks);
+      break;
+    case Protocol::kLL128:
+      per_channel = 640.0 * 8;
+      break;
+    case Protocol::kSimple:
+      per_channel = 512.0 * 64;
+      break;
+    case Protocol::kNone:
+      return channels;
+  }
+  int nc = channels;
+  while (nc >= 2 && bytes < nc * per_channel) --nc;
+  return nc;
+}
+
 NcclP2pSetup resolve_p2p_setup(NcclP2pSetup given, const NcclSystem& system, NcclRelease release) {
   if (given.channels <= 0) {
     const int ring = nccl_ring_channels(system, release);

@@ -131,6 +131,18 @@ bool rings_keep_their_nic(const NcclSystem& system, NcclRelease release = kDefau
 // lack the GPU.
 int nccl_ring_channels(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
 
+// The channels one ring collective of `bytes` (NCCL's nBytes: the larger
+// of what a rank sends and receives; an all-gather's whole output) on
+// `ranks` ranks runs on, of the communicator's `channels`, under
+// `protocol`: NCCL drops channels while bytes < channels x threads x the
+// protocol's threshold per thread, to 1 at least (NCCL 2.27-2.30
+// src/enqueue.cc topoGetAlgoInfo, "Ring/Tree channel tuning"; thresholds
+// from src/graph/tuning.cc and src/include/comm.h: LL 8 bytes a thread
+// times the ranks, LL128 8, Simple 64; threads from src/include/device.h:
+// LL and Simple 512, LL128 640). A 1 MiB LL ring on 32 ranks runs 8 of 16
+// channels; an 8-byte one runs 1. kNone: `channels`.
+int nccl_ring_channels_for(int channels, double bytes, int ranks, Protocol protocol);
+
 // NCCL's point-to-point setup for `system` under `release`: `given`
 // (config::NcclSpec's) with its p2pnChannels, when 0, NCCL's: the
 // communicator's channels (nccl_ring_channels) rounded up to a power of

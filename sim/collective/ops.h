@@ -22,6 +22,13 @@ const std::vector<Op>& all_ops();
 // reducescatter, alltoall: (n-1)/n; broadcast, reduce, sendrecv: 1.
 double busbw_factor(Op op, int ranks);
 
+// nccl-tests' timed iterations, its -n (src/common.cu `iters`, 20 by
+// default): what a validation case's time is measured over unless it says
+// (`iters:`), and the most collsim replays (`--iters`, engine/nccl_tests_loop.h;
+// a named limit on the replay's work).
+inline constexpr int kNcclTestsDefaultIters = 20;
+inline constexpr int kMaxNcclTestsIters = 10000;
+
 // Whether NCCL runs `op` on its point-to-point transport (all-to-all and
 // send/recv are grouped sends and receives), where PXN applies.
 inline bool is_point_to_point(Op op) { return op == Op::kAllToAll || op == Op::kSendRecv; }

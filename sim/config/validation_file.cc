@@ -38,7 +38,7 @@ Expected<std::vector<std::string>> string_list(const MapReader& entry, const cha
 
 Expected<ValidationCase> read_case(const MapReader& entry) {
   if (auto s = entry.check({"name", "source", "topology", "topology_set", "op", "algo", "proto", "ranks", "placement",
-                            "nccl", "busbw_GBps", "time_us"});
+                            "nccl", "iters", "busbw_GBps", "time_us"});
       !s) {
     return s.error();
   }
@@ -72,6 +72,11 @@ Expected<ValidationCase> read_case(const MapReader& entry) {
     if (c.placement.empty()) return entry.error_at("placement", "expected a placement such as per-domain:4, found ''");
     c.placement_at = entry.mark_of("placement");
     c.placement_field = entry.field("placement");
+  }
+  if (entry.has("iters")) {
+    auto iters = entry.integer_in("iters", 1, collective::kMaxNcclTestsIters, "nccl-tests' -n, its timed iterations");
+    if (!iters) return iters.error();
+    c.iters = *iters;
   }
   auto nccl = entry.parsed("nccl", collective::parse_nccl_release, c.nccl);
   if (!nccl) return nccl.error();

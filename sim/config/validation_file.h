@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/collective/ops.h"
 #include "sim/collective/protocol.h"
 #include "sim/core/error.h"
 
@@ -49,6 +50,9 @@ struct ValidationCase {
   // The NCCL release the measurement ran (`nccl: 2.27.3`): its tuning tables
   // apply (collective::NcclRelease); the named default when not given.
   collective::NcclRelease nccl = collective::kDefaultNcclRelease;
+  // nccl-tests' -n the run used (`iters:`): time is its loop's per
+  // iteration (engine/nccl_tests_loop.h); its default when not given.
+  int iters = collective::kNcclTestsDefaultIters;
   std::string metric;  // "busbw_GBps" or "time_us"
   std::vector<ValidationPoint> points;
   SourceMark declared_at;

@@ -7,13 +7,18 @@
 
 #include "sim/engine/all_pairs_cost.h"
 #include "sim/engine/compact_cost.h"
+#include "sim/engine/nccl_tests_loop.h"
 #include "sim/engine/plan.h"
 
 namespace collsim::engine {
 
 Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Network& network,
                                                              const std::vector<collective::Schedule>& schedules,
-                                                             const RunOptions& options) {
+                                                             const RunOptions& asked) {
+  // nccl-tests' loop is replayed from every transfer's time (nccl_tests_loop.h).
+  RunOptions options = asked;
+  const bool loop = asked.nccl_tests_iterations > 1;
+  options.record_transfers |= loop;
   auto plan = detail::make_plan(network, schedules, options,
                                 {.keep_compact = !options.record_transfers,
                                  .keep_all_pairs = !options.record_transfers,
@@ -115,7 +120,11 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     bound += s.launch_latency_s;
     r.load_bound = bound > makespan;
     r.time_s = std::max(makespan, bound);
-    if (options.record_transfers) r.transfer_finish_s = std::move(finish);
+    // The links' load bounds each iteration as it bounds one run.
+    if (loop)
+      r.loop_time_s = std::max(detail::nccl_tests_loop_s(*plan, s, finish, asked.nccl_tests_iterations),
+                               r.load_bound ? bound : 0.0);
+    if (asked.record_transfers) r.transfer_finish_s = std::move(finish);
     if (deferred) detail::drop_transfers(s);
     return r;
   };

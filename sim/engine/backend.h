@@ -23,6 +23,12 @@ struct RunOptions {
   std::vector<std::vector<int>> rank_to_endpoint_per_schedule;
   // Keep each transfer's finish time (memory grows with the schedule).
   bool record_transfers = false;
+  // Above 1: also replay that many back-to-back runs of each schedule as
+  // nccl-tests times them (its -n; nccl_tests_loop.h) into
+  // ScheduleResult::loop_time_s. Every schedule is then expanded and its
+  // transfers recorded while running, as for record_transfers: callers
+  // keep it to schedules of at most kNcclTestsLoopMaxTransfers.
+  int nccl_tests_iterations = 1;
   // Called after each schedule finishes with (finished, total). It may run in
   // another process (the SimGrid backend forks): it must only print.
   std::function<void(std::size_t, std::size_t)> on_progress;
@@ -48,6 +54,9 @@ struct ScheduleResult {
   double bytes_sent = 0;
   double bytes_received = 0;
   std::vector<double> transfer_finish_s;  // relative to the start; only if recorded
+  // RunOptions::nccl_tests_iterations above 1: the time per iteration
+  // nccl-tests would report (rank-averaged, nccl_tests_loop.h); else 0.
+  double loop_time_s = 0;
   // Analytical backend: the busiest link's load, not the transfers' chain,
   // decided the time (transfers shared links: the time is a lower bound).
   bool load_bound = false;

@@ -149,6 +149,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     auto endpoint = [&](int rank) { return rank_endpoint(network, s, rank_map, rank); };
     PlannedSchedule planned;
     planned.ranks = s.ranks;
+    if (options.record_transfers)
+      for (int r = 0; r < s.ranks; ++r) planned.rank_hosts.push_back(endpoint(r));
     // The all-pairs cost relays every member of a domain alike: across
     // domains, a GPU off the network (Network::needs_stand_in) takes the
     // listed transfers.
@@ -267,7 +269,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         auto [ph, fresh] =
             pxn_host.try_emplace((static_cast<std::uint64_t>(src) << 32) | static_cast<std::uint32_t>(via),
                                  static_cast<int>(plan.num_hosts()));
-        if (fresh) plan.extra_host_names.push_back(names[src] + (via < 0 ? ":pxn" : ":via:" + names[via]));
+        if (fresh) {
+          plan.relay_sender.emplace(ph->second, src);
+          plan.extra_host_names.push_back(names[src] + (via < 0 ? ":pxn" : ":via:" + names[via]));
+        }
         from = ph->second;
       }
       // A connection's route and what its costs need of it, found once for
@@ -368,7 +373,13 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const double cap = cap_network_only                       ? (through_net ? protocol_cap : 0)
                          : network.same_nvlink_domain(src, dst) ? chain_cap.value_or(protocol_cap)
                                                                 : protocol_cap;
-      return Resolved{from, host, route_id, latency_s, costs.payload_fraction, capped(timing.max_rate_Bps, cap)};
+      return Resolved{from,
+                      host,
+                      route_id,
+                      latency_s,
+                      costs.payload_fraction,
+                      capped(timing.max_rate_Bps, cap),
+                      costs.window_bytes};
     };
     if (s.compact()) {
       for (const auto& phase : s.ring_phases) {
@@ -473,8 +484,9 @@ PlannedTransfer PlannedSchedule::transfer(std::size_t i) const {
   if (!deferred.schedule) return transfers[i];
   const auto& t = deferred.schedule->transfers[i];
   const auto& c = deferred.connections[(*deferred.connection_of)[i]];
-  return PlannedTransfer{c.src,   c.dst,         t.bytes / c.payload_fraction, c.latency_s, deps_of(i), t.queue_after,
-                         c.route, c.max_rate_Bps};
+  return PlannedTransfer{c.src,       c.dst,          t.bytes / c.payload_fraction,
+                         c.latency_s, deps_of(i),     t.queue_after,
+                         c.route,     c.max_rate_Bps, c.window_bytes};
 }
 
 void build_transfers(PlannedSchedule& s) {

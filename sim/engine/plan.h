@@ -29,6 +29,7 @@ struct PlannedTransfer {
   int queue_after = -1;       // see collective::Transfer::queue_after
   int route = 0;              // index into Plan::routes
   double max_rate_Bps = 0;    // finite buffers: window / round trip; 0 = the route's rate alone
+  double window_bytes = 0;    // wire bytes the receiver's buffer holds (ProtocolCosts); 0 = unbounded
 };
 
 // A compact ring pass (collective::RingPass) resolved per position.
@@ -52,7 +53,7 @@ struct PlannedPass {
 struct DeferredTransfers {
   struct Connection {
     int src = 0, dst = 0, route = 0;  // hosts, and the index into Plan::routes
-    double latency_s = 0, payload_fraction = 1, max_rate_Bps = 0;
+    double latency_s = 0, payload_fraction = 1, max_rate_Bps = 0, window_bytes = 0;
   };
   const collective::Schedule* schedule = nullptr;  // the caller's (outlives the plan); null: nothing deferred
   std::shared_ptr<const std::vector<std::uint32_t>> connection_of;  // per transfer, into `connections`
@@ -102,6 +103,9 @@ struct PlannedSchedule {
   bool buffer_bound = false;
   std::vector<std::vector<PlannedPass>> phases;  // compact schedules (then no transfers)
   int ranks = 0;
+  // Rank r's host (Plan::host_names), only when transfers are recorded
+  // (Plan::record_transfers): whose kernels nccl_tests_loop.h orders.
+  std::vector<int> rank_hosts;
   double launch_latency_s = 0;  // before any transfer may start
   // An all-pairs schedule (collective::Schedule::all_pairs) left for the
   // backend to cost from the network (all_pairs_cost.h): no transfers,
@@ -125,6 +129,9 @@ struct Plan {
   // runs alone). Host h >= host_names->size()
   // is extra_host_names[h - host_names->size()]; links likewise.
   std::vector<std::string> extra_host_names;
+  // A relayed sender's own host (PXN's ":pxn", a ring exit's ":via:") ->
+  // the GPU endpoint it sends for.
+  std::unordered_map<int, int> relay_sender;
   std::vector<topology::NetworkLink> extra_links;
   std::vector<std::string> extra_link_names;  // per extra link
   std::size_t num_hosts() const { return host_names->size() + extra_host_names.size(); }

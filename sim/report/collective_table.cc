@@ -105,17 +105,26 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
        "#   part of each message to another node and direction (--json proxy_us), at the link\n"
        "#   class's p2p_op_cost; more channels a peer (a faster NIC's, nccl.nchannels_per_net_peer)\n"
        "#   mean more parts (docs/validation-efa.md, All-to-all and NCCL's proxy)\n");
-  // nccl-tests' loop hides a chain's length (docs/validation-cloud.md,
-  // "Left: nccl-tests' back-to-back iterations").
-  const bool chain = std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) {
-    return (r.op == "broadcast" || r.op == "reduce") && r.ranks > 2;
-  });
-  if (chain) {
+  // nccl-tests' loop hides a chain's length (engine/nccl_tests_loop.h).
+  auto chained = [](const CollectiveRow& r) { return (r.op == "broadcast" || r.op == "reduce") && r.ranks > 2; };
+  const auto looped =
+      std::find_if(rows.begin(), rows.end(), [](const CollectiveRow& r) { return r.loop_iterations > 0; });
+  if (looped != rows.end()) {
+    out += fmt::format(
+        "# broadcast, reduce: the time is nccl-tests' per iteration of {} back to back (-n), averaged\n"
+        "#   over the ranks: those near the chain's start begin the next while the last still runs\n"
+        "#   down it (replayed from one run; --json single_us is one collective's time, what a\n"
+        "#   training step waits for){}\n",
+        looped->loop_iterations,
+        std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) { return r.loop_skipped; })
+            ? ";\n#   rows too large to replay are one collective's (loop_skipped in --json)"
+            : "");
+  } else if (std::any_of(rows.begin(), rows.end(), chained)) {
     out +=
         "# broadcast, reduce: the time is one collective's, along its whole chain of ranks; nccl-tests\n"
-        "#   (default -z 0) times its iterations back to back, and the ranks at the chain's start begin\n"
-        "#   the next one while the last still runs down the chain, so where latency dominates (below\n"
-        "#   about 1 MiB across nodes) it prints much less: about one hop (docs/validation-cloud.md)\n";
+        "#   (default -n 20 -z 0) times its iterations back to back, and the ranks at the chain's start\n"
+        "#   begin the next one while the last still runs down the chain, so where latency dominates\n"
+        "#   it prints much less: -n 20 gives what it would (docs/validation-cloud.md)\n";
   }
   // What binds at each size.
   const bool any_busy = std::any_of(rows.begin(), rows.end(),
@@ -183,6 +192,11 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     w.key("root").value(static_cast<double>(r.root));
     w.key("ranks").value(static_cast<double>(r.ranks));
     w.key("time_us").value(r.time_us);
+    if (r.loop_iterations > 0) {
+      w.key("single_us").value(r.single_us);
+      w.key("loop_iterations").value(static_cast<double>(r.loop_iterations));
+    }
+    if (r.loop_skipped) w.key("loop_skipped").value(true);
     w.key("algbw_GBps").value(r.algbw_GBps);
     w.key("busbw_GBps").value(r.busbw_GBps);
     w.key("contended").value(r.contended);

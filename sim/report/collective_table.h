@@ -21,6 +21,14 @@ struct CollectiveRow {
   int root = -1;        // broadcast and reduce; -1 for the others (as nccl-tests prints it)
   int ranks = 0;
   double time_us = 0;
+  // nccl-tests' loop (`--iters N` above 1, engine/nccl_tests_loop.h):
+  // time_us is the time per iteration it reports, and single_us one
+  // collective's; loop_iterations is N, or 0 where time_us is one
+  // collective's (not asked, or a schedule above
+  // engine::detail::kNcclTestsLoopMaxTransfers: then loop_skipped).
+  double single_us = 0;
+  int loop_iterations = 0;
+  bool loop_skipped = false;
   double algbw_GBps = 0;  // bytes / time
   double busbw_GBps = 0;  // algbw x the op's nccl-tests factor
   // Analytical backend: the schedule's own transfers share links (the

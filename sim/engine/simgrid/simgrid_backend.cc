@@ -15,6 +15,7 @@
 
 #include "sim/core/log.h"
 #include "sim/core/subprocess.h"
+#include "sim/engine/nccl_tests_loop.h"
 #include "sim/engine/plan.h"
 #include "sim/engine/simgrid/dag_runner.h"
 
@@ -122,13 +123,17 @@ Expected<bool> simgrid_fits_in_flight(double transfers, double bytes_each) {
 
 Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Network& network,
                                                           const std::vector<collective::Schedule>& schedules,
-                                                          const RunOptions& options) {
+                                                          const RunOptions& asked) {
+  // nccl-tests' loop is replayed from every transfer's time (nccl_tests_loop.h).
+  RunOptions options = asked;
+  const bool loop = asked.nccl_tests_iterations > 1;
+  options.record_transfers |= loop;
   // Protocol candidates that share another's transfers get their own copy.
   for (const auto& s : schedules) {
     if (s.transfers_of < 0) continue;
     std::vector<collective::Schedule> own;
     for (std::size_t k = 0; k < schedules.size(); ++k) own.push_back(collective::materialize(schedules, k));
-    return run(network, own, options);
+    return run(network, own, asked);
   }
   // Compact schedules stay compact (aggregated) only above the threshold;
   // make_plan expands the others (an expanded ring keeps its channels'
@@ -181,8 +186,14 @@ Expected<std::vector<ScheduleResult>> SimGridBackend::run(const topology::Networ
   if (!exited_cleanly(status)) return make_internal_error("the SimGrid engine failed (" + describe_exit(status) + ")");
   // What the plan knew before the run: its buffers' caps.
   if (results) {
-    for (std::size_t i = 0; i < results->size() && i < plan->schedules.size(); ++i)
-      (*results)[i].buffer_bound = plan->schedules[i].buffer_bound;
+    for (std::size_t i = 0; i < results->size() && i < plan->schedules.size(); ++i) {
+      auto& r = (*results)[i];
+      r.buffer_bound = plan->schedules[i].buffer_bound;
+      if (loop && r.transfer_finish_s.size() == plan->schedules[i].transfers.size())
+        r.loop_time_s =
+            detail::nccl_tests_loop_s(*plan, plan->schedules[i], r.transfer_finish_s, asked.nccl_tests_iterations);
+      if (!asked.record_transfers) r.transfer_finish_s = {};
+    }
   }
   return results;
 }
