@@ -29,6 +29,27 @@ TEST(NcclTestsCompat, LaunchOptionsAreAcceptedAndIgnored) {
   EXPECT_EQ(run_collsim(base + " -q 1").exit_code, 2);
 }
 
+// nccl-tests' -n: a small broadcast across nodes reports its loop's
+// time, far below one collective's 31 hops (the Voltage Park run of
+// tests/validation/h100-4node-ramps.yaml: 9-14 us at 8 B-4 KiB, where one
+// broadcast is tens of us); -z 1 (a barrier each iteration) and -n 1 time
+// one collective; an all-reduce keeps one collective's time.
+TEST(NcclTestsCompat, ItersReportNcclTestsLoopForChains) {
+  using collsim::testing::collective_field;
+  const std::string base = "-t topologies/h100-ib400-4node.yaml -b 8 -e 8 --backend analytical ";
+  const double one = collective_field(base + "--op broadcast", "time_us");
+  const double loop = collective_field(base + "--op broadcast -n 20", "time_us");
+  EXPECT_EQ(collective_field(base + "--op broadcast -n 20", "single_us"), one);
+  EXPECT_EQ(collective_field(base + "--op broadcast -n 20", "loop_iterations"), 20);
+  EXPECT_GT(one, 40);
+  EXPECT_LT(loop, one / 2);
+  EXPECT_EQ(collective_field(base + "--op broadcast -n 20 -z 1", "time_us"), one);
+  EXPECT_EQ(collective_field(base + "--op allreduce -n 20", "time_us"),
+            collective_field(base + "--op allreduce", "time_us"));
+  EXPECT_EQ(run_collsim("collective " + base + "--op broadcast -n 0").exit_code, 2);
+  EXPECT_EQ(run_collsim("collective " + base + "--op broadcast -z 4").exit_code, 2);
+}
+
 TEST(NcclTestsCompat, StepbytesAddsInsteadOfMultiplying) {
   // nccl-tests -b 1M -e 4M -i 1M: 1, 2, 3, 4 MiB.
   const auto r = run_collsim("collective -t topologies/hgx-h100.yaml -b 1M -e 4M -i 1M --backend analytical --json -");
