@@ -38,41 +38,6 @@ namespace collsim::cli {
 
 namespace {
 
-// nccl-tests' launch options that mean nothing to a simulation (threads,
-// GPUs per process, iterations, CUDA graphs, timing and memory reports...):
-// accepted with a value, as nccl-tests takes them, and ignored. Its -t
-// (threads) is not among them: here -t is --topology. NVIDIA/nccl-tests
-// src/common.cu, the long options table.
-constexpr const char* kIgnoredNcclTestsOptions[][2] = {
-    {"ngpus", "g"},
-    {"agg_iters", "m"},
-    {"run_cycles", "N"},
-    {"parallel_init", "p"},
-    {"stream_null", "y"},
-    {"timeout", "T"},
-    {"cudagraph", "G"},
-    {"report_cputime", "C"},
-    {"report_timestamps", "S"},
-    {"average", "a"},
-    {"local_register", "R"},
-    {"cta_policy", "x"},
-    {"device_implementation", "D"},
-    {"device_cta_count", "V"},
-    {"memory", "M"},
-    {"unalign", "u"},
-    {"per_iter_timing", "I"},
-    {"per_iter_skip", "K"},
-};
-
-std::vector<OptionSpec> with_ignored_nccl_tests_options(std::vector<OptionSpec> specs) {
-  const OptionSpec help = specs.back();  // --help stays last
-  specs.pop_back();
-  for (const auto& [name, letter] : kIgnoredNcclTestsOptions)
-    specs.push_back({name, letter, true, "accepted for nccl-tests compatibility; ignored", "", true});
-  specs.push_back(help);
-  return specs;
-}
-
 const std::vector<OptionSpec>& collective_options() {
   static const std::vector<OptionSpec> specs = with_failure_options(with_ignored_nccl_tests_options({
       {"topology", "t", true, "topology YAML file", ""},
@@ -436,15 +401,9 @@ int collective_command(const std::vector<std::string>& argv) {
     request.simgrid_aggregate_above = v;
   }
   request.nccl = *nccl;
-  {
-    auto iters = whole_number_option(args, "iters", 1, collective::kMaxNcclTestsIters);
-    if (!iters) return stop(iters.error());
-    auto blocking = whole_number_option(args, "blocking", 0, 3);
-    if (!blocking) return stop(blocking.error());
-    // nccl-tests src/common.cu: -z 1 and 3 wait at a barrier after each
-    // iteration (or outer one); 0 and 2 let each rank go on.
-    request.nccl_tests_iterations = *blocking == 1 || *blocking == 3 ? 1 : static_cast<int>(*iters);
-  }
+  auto iterations = nccl_tests_iterations(args);
+  if (!iterations) return stop(iterations.error());
+  request.nccl_tests_iterations = *iterations;
   if (auto note = nccl_tests_max_bytes_note(sizes->back(), gpu_hbm_bytes, gpu_name, args.get("check") != "0");
       !note.empty())
     log::warn("{}", note);

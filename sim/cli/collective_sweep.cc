@@ -219,6 +219,53 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   return rows;
 }
 
+namespace {
+// nccl-tests' launch options that mean nothing to a simulation (threads,
+// GPUs per process, iterations, CUDA graphs, timing and memory reports...):
+// accepted with a value, as nccl-tests takes them, and ignored. Its -t
+// (threads) is not among them: here -t is --topology. NVIDIA/nccl-tests
+// src/common.cu, the long options table.
+constexpr const char* kIgnoredNcclTestsOptions[][2] = {
+    {"ngpus", "g"},
+    {"agg_iters", "m"},
+    {"run_cycles", "N"},
+    {"parallel_init", "p"},
+    {"stream_null", "y"},
+    {"timeout", "T"},
+    {"cudagraph", "G"},
+    {"report_cputime", "C"},
+    {"report_timestamps", "S"},
+    {"average", "a"},
+    {"local_register", "R"},
+    {"cta_policy", "x"},
+    {"device_implementation", "D"},
+    {"device_cta_count", "V"},
+    {"memory", "M"},
+    {"unalign", "u"},
+    {"per_iter_timing", "I"},
+    {"per_iter_skip", "K"},
+};
+}  // namespace
+
+std::vector<OptionSpec> with_ignored_nccl_tests_options(std::vector<OptionSpec> specs) {
+  const OptionSpec help = specs.back();  // --help stays last
+  specs.pop_back();
+  for (const auto& [name, letter] : kIgnoredNcclTestsOptions)
+    specs.push_back({name, letter, true, "accepted for nccl-tests compatibility; ignored", "", true});
+  specs.push_back(help);
+  return specs;
+}
+
+Expected<int> nccl_tests_iterations(const ParsedArgs& args) {
+  auto iters = whole_number_option(args, "iters", 1, collective::kMaxNcclTestsIters);
+  if (!iters) return iters.error();
+  auto blocking = whole_number_option(args, "blocking", 0, 3);
+  if (!blocking) return blocking.error();
+  // nccl-tests src/common.cu: -z 1 and 3 wait at a barrier after each
+  // iteration (or outer one); 0 and 2 let each rank go on.
+  return *blocking == 1 || *blocking == 3 ? 1 : static_cast<int>(*iters);
+}
+
 std::string nccl_tests_max_bytes_note(double largest, double hbm_bytes, const std::string& gpu, bool datacheck) {
   if (!(hbm_bytes > 0)) return {};
   constexpr double kGiB = 1024.0 * 1024 * 1024;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/cli/args.h"
 #include "sim/collective/ops.h"
 #include "sim/core/error.h"
 #include "sim/engine/backend.h"
@@ -53,6 +54,15 @@ std::vector<int> placed_gpus(const SweepRequest& request);
 // magnitude above any GPU's memory; counts stay exact in a double and in
 // 64-bit integers). `collsim collective -e` and a study's collective.bytes.
 inline constexpr double kMaxCollectiveBytes = 1125899906842624.0;
+
+// `specs` (--help last, and kept last) and nccl-tests' launch options that
+// mean nothing to a simulation, each accepted with a value and ignored.
+std::vector<OptionSpec> with_ignored_nccl_tests_options(std::vector<OptionSpec> specs);
+
+// SweepRequest::nccl_tests_iterations from nccl-tests' -n (--iters, 1 to
+// collective::kMaxNcclTestsIters) and -z (--blocking, 0-3). Error: either
+// out of range, naming the flag.
+Expected<int> nccl_tests_iterations(const ParsedArgs& args);
 
 // Bytes per element of an nccl-tests datatype name ("float" -> 4).
 Expected<int> datatype_size(const std::string& name);

@@ -373,13 +373,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const double cap = cap_network_only                       ? (through_net ? protocol_cap : 0)
                          : network.same_nvlink_domain(src, dst) ? chain_cap.value_or(protocol_cap)
                                                                 : protocol_cap;
-      return Resolved{from,
-                      host,
-                      route_id,
-                      latency_s,
-                      costs.payload_fraction,
-                      capped(timing.max_rate_Bps, cap),
-                      costs.window_bytes};
+      const double rate = capped(timing.max_rate_Bps, cap);
+      return Resolved{from, host, route_id, latency_s, costs.payload_fraction, rate, costs.window_bytes};
     };
     if (s.compact()) {
       for (const auto& phase : s.ring_phases) {
