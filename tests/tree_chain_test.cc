@@ -128,6 +128,22 @@ TEST(TreeChain, OnOneNodeAFullPipelineKeepsNcclsTreeLimit) {
   EXPECT_NEAR(three_gpu_chain_us(small, "1000GB/s", ", model: b200"), 8.4 + 4 * (1 + 4 + 262144 / 35e3), 1e-3);
 }
 
+// NCCL's tree runs its graph's channels on one node too (12 on two H100s
+// in collsim's search model, nccl_graphs), not one per GPU: 2 GPUs were
+// held to 2 channels x 38.7 GB/s / 2 (1 GiB in 27.8 ms where NCCL's own
+// model gives 6.5), and a chain of 2 ran slower than a chain of 8.
+TEST(TreeChain, OnOneNodeTheTreeRunsItsGraphsChannels) {
+  constexpr auto kRelease = collective::kDefaultNcclRelease;
+  // Hopper, one node: perChMaxTreeBw 38.7; 12 graph channels.
+  EXPECT_DOUBLE_EQ(collective::tree_protocol_cap_Bps(Protocol::kSimple, "h100", 1, 2, kRelease, std::nullopt, 12),
+                   0.5 * 12 * 38.7e9);
+  EXPECT_DOUBLE_EQ(*collective::tree_chain_channel_Bps(Protocol::kSimple, "h100", 2, 0.1, kRelease, -1, 12),
+                   38.7e9 / 2 * 12 / 2);
+  const std::string tree = " -t topologies/hgx-h100.yaml --algo tree --proto Simple -b 1G -e 1G --backend analytical";
+  const double two = testing::collective_time_us("--ranks 2" + tree), eight = testing::collective_time_us(tree);
+  EXPECT_LE(two, eight);
+}
+
 TEST(TreeChain, TheSettingIsCheckedWhereItIsRead) { testing::expect_nccl_setting_refused("tree_chain_channel_bw"); }
 
 }  // namespace

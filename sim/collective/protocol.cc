@@ -137,8 +137,7 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   if (protocol == Protocol::kNone || gpus_per_domain < 1 || nodes < 1) return 0;
   const NcclTreeChannelCaps caps = nccl_tree_channel_caps(gpu_model, nodes, release);
   if (caps.simple == 0) return 0;
-  const double floor = nccl_tree_channels(gpus_per_domain);
-  const double channels = nodes > 1 ? std::max<double>(graph_channels, floor) : floor;
+  const double channels = std::max<double>(graph_channels, nccl_tree_channels(gpus_per_domain));
   double bus = channels * caps.simple;
   if (protocol == Protocol::kLL128) bus = std::min(bus, channels * caps.ll128);
   if (protocol == Protocol::kLL) {
@@ -149,7 +148,8 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 }
 
 std::optional<double> tree_chain_channel_Bps(Protocol protocol, std::string_view gpu_model, int gpus_per_domain,
-                                             double busy, NcclRelease release, double setting_GBps) {
+                                             double busy, NcclRelease release, double setting_GBps,
+                                             int graph_channels) {
   if (protocol == Protocol::kNone || protocol == Protocol::kLL || gpus_per_domain < 1 || !(busy > 0))
     return std::nullopt;
   double per_cta = setting_GBps;
@@ -161,7 +161,8 @@ std::optional<double> tree_chain_channel_Bps(Protocol protocol, std::string_view
   // The busy CTAs of a graph channel share its perCh / 2: all of them run
   // at perCh / 4, at most half of them at perCh / 2 (per_cta) each.
   const double shared = std::min(1.0, 0.5 / std::min(busy, 1.0));
-  return per_cta * shared * 1e9 * nccl_tree_channels(gpus_per_domain) / gpus_per_domain;
+  const double channels = std::max<double>(graph_channels, nccl_tree_channels(gpus_per_domain));
+  return per_cta * shared * 1e9 * channels / gpus_per_domain;
 }
 
 double nvls_tree_protocol_cap_Bps(std::string_view gpu_model, int nodes, int gpus_per_domain, int ranks,

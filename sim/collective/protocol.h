@@ -207,8 +207,10 @@ inline constexpr int kNcclSteps = 8;
 // The channels, each run once on each of the two trees
 // (src/graph/connect.cc), are across nodes the more of NCCL's tree graph's,
 // `graph_channels` (nccl_tuner.h nccl_graphs, as NCCL's model counts them;
-// 0: unknown), and the ASSUMPTION min(GPUs per NVLink domain, 32), which
-// alone counts on one node. On 8-GPU nodes with 8 NICs of 400G both are 8
+// 0: unknown), and the ASSUMPTION min(GPUs per NVLink domain, 32), on one
+// node too (there it alone counted until 2026-12-07, and a 2-GPU tree was
+// held to 2 channels: 1 GiB in 27.8 ms, 4.3x NCCL's model's 6.5 ms, where
+// NCCL's search finds 12). On 8-GPU nodes with 8 NICs of 400G both are 8
 // (one 48 GB/s channel a NIC; NCCL's search does not duplicate more than 4
 // channels below 50 GB/s on Hopper and later, src/graph/search.cc); with
 // 800G NICs the graph has 16 (a NIC carries two 48 GB/s channels), so the
@@ -244,12 +246,13 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
 // about 29 GB/s a CTA (Blackwell's perCh / 2: 27.8), its 1 GiB row under
 // Simple with NCCL's 2 MiB chunks about 38 (35); perCh / 4 left those rows
 // 26-34% slow. `setting_GBps` (config::NcclSpec::tree_chain_channel_GBps)
-// replaces perCh / 2 when 0 or more (0: no limit, returned as 0). LL keeps
+// replaces perCh / 2 when 0 or more (0: no limit, returned as 0). NCCL's
+// channels: the more of `graph_channels` and min(GPUs, 32), as above. LL keeps
 // its per-GPU limit across nodes (tree_protocol_cap_Bps): nullopt, as for
 // kNone or, without a setting, a GPU model collsim does not place.
 std::optional<double> tree_chain_channel_Bps(Protocol protocol, std::string_view gpu_model, int gpus_per_domain,
                                              double busy = 1, NcclRelease release = kDefaultNcclRelease,
-                                             double setting_GBps = -1);
+                                             double setting_GBps = -1, int graph_channels = 0);
 
 // NCCL's throughput limit of NVLSTree (NCCL 2.28.3 on, src/graph/tuning.cc
 // perChMaxNVLSTreeBws, in the release's tables: Hopper 57.7 / 45.5 GB/s of

@@ -236,8 +236,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
           collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
       if (cap > 0 && channels > 0) protocol_cap = cap / channels / payload;
       if (!cap_network_only) {
-        chain_cap = collective::tree_chain_channel_Bps(protocol, model, widest, s.pipeline_busy(), options.nccl,
-                                                       network.nccl_tree_chain_channel_GBps());
+        chain_cap =
+            collective::tree_chain_channel_Bps(protocol, model, widest, s.pipeline_busy(), options.nccl,
+                                               network.nccl_tree_chain_channel_GBps(), s.nccl_tree_graph_channels);
         if (chain_cap) *chain_cap /= payload;
       }
     }
