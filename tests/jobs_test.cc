@@ -145,6 +145,26 @@ TEST(Jobs, JobsOnGpusThatShareNoLinkDoNotSlowEachOther) {
   }
 }
 
+// Two halves of one NVL72 rack share no GPU and no link a job uses alone,
+// but every NVLS reduction crosses all 18 NVSwitches and their reduction
+// engines, which the halves share: the report names them, not "no link".
+TEST(Jobs, PartitionsOfARackMeetOnTheSwitchesReductionEngines) {
+  cli::JobsRequest req;
+  req.base.topology_file = std::string(COLLSIM_SOURCE_DIR) + "/topologies/gb200-nvl72.yaml";
+  req.base.workload_file = "small.yaml";
+  req.base.workload_text = kSmall;
+  req.base.workload_sets = {"batch.global=36", "model.hidden=4096", "model.heads=32", "parallelism.zero=0"};
+  req.base.backend = "analytical";
+  req.jobs = {{"small.yaml", "gpus:0-35", "left", 0, std::nullopt, std::nullopt},
+              {"small.yaml", "gpus:36-71", "right", 0, std::nullopt, std::nullopt}};
+  auto r = cli::run_jobs(req);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_FALSE(r->met.empty());
+  EXPECT_NE(r->met.front().name.find("reduction engines"), std::string::npos) << r->met.front().name;
+  for (double u : r->met.front().utilisation) EXPECT_GT(u, 0);
+  for (const auto& j : r->jobs) EXPECT_GE(j.together_s, j.alone_s * (1 - 1e-12)) << j.spec;
+}
+
 TEST(Jobs, PoliciesPlaceEachJobOnTheGpusTheJobsBeforeItLeftFree) {
   // Both jobs ask for topology-aware:16 on 4 nodes of 8: the first takes
   // nodes 0-1, the second the two left, so nothing overlaps.

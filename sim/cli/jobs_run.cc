@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <numeric>
 
@@ -166,10 +167,27 @@ Expected<JobsResult> run_jobs(const JobsRequest& request, const std::function<vo
     }
     if (users >= 2) met.push_back({sum, {static_cast<int>(l), std::move(m)}});
   }
+  // And an NVSwitch's reduction engines, which every NVLS reduction through
+  // it shares, whatever its GPUs (partitions of one rack): -1, no link.
+  std::map<int, std::vector<double>> engine_use;  // NVSwitch endpoint -> per job
+  for (std::size_t j = 0; j < runs.size(); ++j) {
+    const auto& r = runs[j]->result;
+    for (const auto& [sw, adds] : r.engine_adds) {
+      const double rate = network.nvls_reduction_rate_Bps(sw);
+      auto& use = engine_use.try_emplace(sw, runs.size(), 0.0).first->second;
+      if (rate > 0 && r.step_time_s > 0) use[j] = adds / (rate * r.step_time_s);
+    }
+  }
+  for (auto& [sw, use] : engine_use) {
+    if (std::count_if(use.begin(), use.end(), [](double u) { return u > 0; }) < 2) continue;
+    double sum = 0;
+    for (double u : use) sum += u;
+    met.push_back({sum, {-1, MetLink{network.endpoints()[static_cast<std::size_t>(sw)] + " reduction engines", use}}});
+  }
   std::stable_sort(met.begin(), met.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<int> met_links;
   for (std::size_t i = 0; i < met.size() && i < 10; ++i) {
-    met_links.push_back(met[i].second.first);
+    if (met[i].second.first >= 0) met_links.push_back(met[i].second.first);
     out.met.push_back(std::move(met[i].second.second));
   }
 
@@ -264,9 +282,10 @@ std::string jobs_text(const JobsResult& r) {
                      r.jobs[j].start_s > 0 ? fmt::format(", starting at {:g} s", r.jobs[j].start_s) : "");
   s += "\n";
   if (r.met.empty()) {
-    s += "the jobs share no link: they do not slow each other\n";
+    s += "the jobs share no link and no NVSwitch's reduction engines: they do not slow each other\n";
   } else {
-    s += "where they met (links several jobs use, busiest first; each job's utilisation alone):\n";
+    s += "where they met (links and NVSwitch reduction engines several jobs use, busiest first; each job's "
+         "utilisation alone):\n";
     for (const auto& m : r.met) {
       std::string per;
       for (std::size_t j = 0; j < m.utilisation.size(); ++j)

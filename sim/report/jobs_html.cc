@@ -67,7 +67,8 @@ std::string jobs_html(const JobsHtmlInputs& in) {
 
   body += "<h2>Where they met</h2>";
   if (in.met.empty()) {
-    body += "<p class=\"sub\">The jobs share no link: they do not slow each other.</p>";
+    body +=
+        "<p class=\"sub\">The jobs share no link and no NVSwitch reduction engines: they do not slow each other.</p>";
   } else {
     body +=
         "<p class=\"sub\">Links several jobs use, busiest first, with each job's utilisation of them alone.</p>"
