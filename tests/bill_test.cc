@@ -222,6 +222,30 @@ TEST(Bill, Gb200Nvl72RackAgainstNvidiasFigure) {
   EXPECT_TRUE(bom->unpriced.empty());
 }
 
+// A rack partitioned into smaller NVLink domains (cluster.domain_gpus) is
+// the same hardware (NVIDIA's fabric manager sets the partitions): its
+// power and price, and the NVSwitch chips drawn, stay the whole rack's
+// (conservation; a partition into 4-GPU domains once billed 324 chips and
+// 164.5 kW to one rack).
+TEST(Bill, APartitionedNvl72RackIsTheSameHardware) {
+  const std::string file = std::string(COLLSIM_SOURCE_DIR) + "/topologies/gb200-nvl72-8rack.yaml";
+  auto whole_spec = config::load_topology_file(file, {});
+  ASSERT_TRUE(whole_spec.ok());
+  auto whole = bill_of_materials(*whole_spec);
+  ASSERT_TRUE(whole.ok());
+  for (int d : {36, 8, 4}) {
+    auto spec = config::load_topology_file(file, {"cluster.domain_gpus=" + std::to_string(d)});
+    ASSERT_TRUE(spec.ok()) << spec.error().to_string();
+    auto bom = bill_of_materials(*spec);
+    ASSERT_TRUE(bom.ok()) << bom.error().to_string();
+    EXPECT_DOUBLE_EQ(bom->it_watts, whole->it_watts) << d;
+    EXPECT_DOUBLE_EQ(bom->usd, whole->usd) << d;
+    EXPECT_DOUBLE_EQ(bom->racks.front().watts, whole->racks.front().watts) << d;
+    ASSERT_NE(line_of(*bom, "nvl72-nvswitch"), nullptr);
+    EXPECT_EQ(line_of(*bom, "nvl72-nvswitch")->count, 8 * 18) << d;
+  }
+}
+
 // Switch ports bought and used: every cable takes one port at each switch
 // end (conservation). 100 NVL72 racks, one 800G NIC per GPU, 1:1 on
 // 144-port switches: 100 leaves (72 down, 72 up) and 72 spines, one lane

@@ -60,13 +60,15 @@ TEST(NcclRelease, SelectsTheReleasesTreeTable) {
     EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "h100", 4, 8, r), 0.5 * 8 * 36.0e9);
   }
   EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "gb200", 3, 4), 0.5 * 4 * 24.0e9);  // the default: 2.30
-  // Across nodes over NCCL's tree graph's channels where they are more: 16
-  // on 8 B200s with 800G NICs (two 48 GB/s channels a NIC); on one node
-  // min(GPUs, 32) alone.
+  // Over NCCL's tree graph's channels where they are more: 16 on 8 B200s
+  // with 800G NICs (two 48 GB/s channels a NIC); on one node too, as NCCL's
+  // model has it (src/graph/tuning.cc: the tree's bus bandwidth is at most
+  // its graph's nChannels x perChMaxTreeBw).
   EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "b200", 4, 8, r230, std::nullopt, 16), 0.5 * 16 * 24.0e9);
   EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "b200", 4, 8, r230, std::nullopt, 8), 0.5 * 8 * 24.0e9);
   EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "gb200", 2, 72, r230, std::nullopt, 16), 0.5 * 32 * 42.8e9);
-  EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "b200", 1, 8, r230, std::nullopt, 16), 0.5 * 8 * 70.0e9);
+  EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "b200", 1, 8, r230, std::nullopt, 16), 0.5 * 16 * 70.0e9);
+  EXPECT_DOUBLE_EQ(tree_protocol_cap_Bps(Protocol::kSimple, "b200", 1, 8, r230, std::nullopt, 0), 0.5 * 8 * 70.0e9);
 }
 
 double busbw_of(const std::string& args) {

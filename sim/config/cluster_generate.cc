@@ -71,7 +71,13 @@ void add_domain(const Gen& g, int n, int d) {
   const std::string tag = g.tag(n, d);
   auto& out = g.out;
   out.devices.push_back({tag + "gpu", "gpu", p.domain_gpus, rack, u, 0, p.gpu_model});
-  out.devices.push_back({tag + "nvswitch", "nvswitch", b.nvswitches, rack, u, 0, "", b.nvswitch_part});
+  // A rack split into several NVLink domains (domain_gpus) is partitioned
+  // by NVIDIA's fabric manager, not rebuilt: every domain sees the rack's
+  // NVSwitch chips over its GPUs' own NVLinks, and the chips are drawn and
+  // priced once, by the first domain (the others' part is the partition).
+  const std::string own = b.nvswitch_part;
+  const std::string part = g.domains_per_node > 1 && d > 0 && !own.empty() ? own + "-partition" : own;
+  out.devices.push_back({tag + "nvswitch", "nvswitch", b.nvswitches, rack, u, 0, "", part});
   out.devices.push_back({tag + "nic", "nic", p.domain_gpus, rack, u, 0});
   // NVLink: one entry per distinct lane count, to all switches with that count.
   std::vector<bool> done(b.nvswitches, false);

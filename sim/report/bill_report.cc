@@ -36,13 +36,16 @@ std::string energy_text(double joules) {
 }
 
 std::string format_bill(const topology::BillOfMaterials& bom) {
-  std::string out = fmt::format("bill         {} of IT power, {} (catalog/parts.yaml prices; sources: --json)\n",
-                                power(bom.it_watts), dollars(bom.usd));
+  std::string out = fmt::format(
+      "bill         {} of IT power, {} (catalog/parts.yaml prices, with any catalog: overrides; sources: --json)\n",
+      power(bom.it_watts), dollars(bom.usd));
+  std::size_t name_width = 20;
+  for (const auto& l : bom.lines) name_width = std::max(name_width, l.part.size());
   for (const auto& l : bom.lines) {
     std::string what = fmt::format("{} x {}", l.count, config::to_string(l.kind));
     if (l.kind == config::PartKind::kCable) what = fmt::format("{} cables, {:.0f} m", l.count, l.metres);
     if (l.copper_cables > 0) what += fmt::format(" ({} copper cables)", l.copper_cables);
-    out += fmt::format("  {:<20} {:<28} {:>10} {:>10}\n", l.part, what, power(l.watts), dollars(l.usd));
+    out += fmt::format("  {:<{}} {:<28} {:>10} {:>10}\n", l.part, name_width, what, power(l.watts), dollars(l.usd));
     if (l.ports > 0) {
       out += fmt::format("    ports {} of {} used ({:.0f}%)", l.ports_used, l.ports, 100.0 * l.ports_used / l.ports);
       if (l.with_spare_ports > 0) {
