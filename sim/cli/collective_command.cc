@@ -147,16 +147,15 @@ Expected<std::vector<double>> size_sweep(const ParsedArgs& args) {
     return make_error(fmt::format("--stepfactor must be a number > 1, found '{}'", factor_text));
   }
   if (!(min->count >= 1)) return make_error(fmt::format("--minbytes must be at least 1 byte, found {}", min->count));
-  if (max->count < min->count) {
-    return make_error(fmt::format("--maxbytes ({}) is smaller than --minbytes ({})", max->count, min->count));
-  }
   // Named limits: kMaxCollectiveBytes (collective_sweep.h) and 10,000
   // sizes (a sweep from 1 B to 1 PiB by 2 has 51).
   constexpr double kMaxBytes = kMaxCollectiveBytes;
   constexpr double kMaxSizes = 10000;
-  if (max->count > kMaxBytes) {
-    return Error{
-        fmt::format("expected at most {:.0f} bytes (1 PiB), found {}", kMaxBytes, max->count), "--maxbytes", {}};
+  for (const auto& [flag, v] : {std::pair{"--minbytes", min->count}, {"--maxbytes", max->count}})
+    if (v > kMaxBytes)
+      return Error{fmt::format("expected at most {:.0f} bytes (1 PiB), found {}", kMaxBytes, v), flag, {}};
+  if (max->count < min->count) {
+    return make_error(fmt::format("--maxbytes ({}) is smaller than --minbytes ({})", max->count, min->count));
   }
   if (args.has("stepbytes") && !args.has("stepfactor")) {  // nccl-tests: -i adds, -f multiplies
     auto step = units::parse_size_arg(args.get("stepbytes"));
@@ -319,6 +318,12 @@ int collective_command(const std::vector<std::string>& argv) {
   const topology::Network& network = *built;
 
   int ranks = network.num_gpus();
+  if (ranks < 2) {
+    return stop(
+        fmt::format("--topology {}: a collective needs 2 or more GPUs, and it has {} (nccl-tests on one GPU "
+                    "times a local copy, which collsim does not model)",
+                    args.get("topology"), ranks));
+  }
   SweepRequest placed;  // the ranks and GPUs --placement chose
   std::string placement;
   if (args.get("placement") != "all") {

@@ -373,6 +373,10 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
         std::string why = skipped.front().substr(skipped.front().find(": ") + 2);
         if (backend == "simgrid" && why.find("--auto-max-work") != std::string::npos)
           why += "; raise --auto-max-work, or use --backend analytical";
+        // A list that leaves one algorithm ("^ring,tree,..."): say so.
+        if (is_algorithm_list(choice.algorithm))
+          why = fmt::format("--algo {} leaves only {} for the {} here, and it cannot run: {}", choice.algorithm,
+                            algos->front(), collective::op_name(c.op), why);
         return make_error(why);
       }
       if (skipped.empty()) skipped = std::move(dropped);

@@ -142,8 +142,10 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
       if (r.busiest.empty() && !r.busiest_skipped) continue;
       std::string line = fmt::format("# {:>{}.0f}", r.bytes, width);
       if (r.busiest_skipped)
-        line += fmt::format("  not read: more connections than collsim routes for it ({:g}, all-to-all {:g} pairs)",
-                            kBusiestMaxConnections, kBusiestMaxPairs);
+        line += fmt::format(
+            "  not shown: finding the busiest resource would route more than {:.0e} connections ({:.0e} pairs for "
+            "an all-to-all); the time above is unaffected",
+            kBusiestMaxConnections, kBusiestMaxPairs);
       for (const auto& b : r.busiest)
         line += fmt::format("  {:>3.0f}% {} ({})", std::min(b.share, 9.99) * 100, b.resource, b.where);
       out += line + "\n";

@@ -106,7 +106,7 @@ StepReport summarise_step(const workload::WorkloadSpec& spec, const std::string&
 
 namespace {
 
-std::string secs(double s) { return units::format(units::Duration{s}); }
+std::string secs(double s) { return s == 0 ? std::string("0 s") : units::format(units::Duration{s}); }
 std::string pct(double part, double whole) { return whole > 0 ? fmt::format("{:.1f}%", part / whole * 100) : "-"; }
 
 const std::array<Group, 5> kShownGroups{Group::kTp, Group::kCp, Group::kEp, Group::kPp, Group::kDp};
@@ -194,11 +194,15 @@ std::string step_text(const StepReport& r) {
   line(fmt::format("collsim run: {} on {} ({} GPUs)", r.workload, r.topology, r.gpus));
   if (!r.failures.empty()) line("  failures      " + r.failures);
   if (!r.placement.empty()) line("  placement     " + r.placement);
+  // The pipeline schedule only where there is a pipeline.
+  const std::string schedule = g.pp <= 1 ? std::string()
+                               : g.virtual_stages > 1
+                                   ? fmt::format("; interleaved 1F1B, {} virtual stages", g.virtual_stages)
+                                   : std::string("; 1F1B");
   line(fmt::format(
-      "  parallelism   tp {} x cp {} x pp {} x dp {} (ep {}); {} micro-batches of {} x {} tokens; {}; ZeRO-{}", g.tp,
-      g.cp, g.pp, g.dp, g.ep, g.micro_batches, w.batch.micro, w.model.seq_len,
-      g.virtual_stages > 1 ? fmt::format("interleaved 1F1B, {} virtual stages", g.virtual_stages) : std::string("1F1B"),
-      w.parallel.zero));
+      "  parallelism   tp {} x cp {} x pp {} x dp {} (ep {}); {} micro-batch{} of {} x {} tokens{}; ZeRO-{}", g.tp,
+      g.cp, g.pp, g.dp, g.ep, g.micro_batches, g.micro_batches == 1 ? "" : "es", w.batch.micro, w.model.seq_len,
+      schedule, w.parallel.zero));
   std::string params = fmt::format("{:.1f}B parameters", g.counts.total_params / 1e9);
   if (w.model.experts > 0) params += fmt::format(" ({:.1f}B active)", g.counts.active_params / 1e9);
   if (w.model.published_parameters > 0) {

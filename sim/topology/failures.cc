@@ -38,8 +38,9 @@ Expected<std::vector<std::size_t>> selected_links(const config::TopologySpec& sp
     const auto kind = spec.devices[static_cast<std::size_t>(*d)].kind;
     if (!f.degrade && (kind == config::DeviceKind::kGpu || kind == config::DeviceKind::kCpu)) {
       return f.error_at("device", fmt::format("'{}' is a {}: failed GPUs and CPUs are not modelled in a collective or "
-                                              "a step (a job runs on every GPU of the topology; collsim goodput counts "
-                                              "their failures); fail its NIC or links instead",
+                                              "a step; run on the GPUs left instead (--placement gpus:LIST, as a "
+                                              "job drained of it would), or fail its NIC or links (collsim goodput "
+                                              "counts GPU failures)",
                                               f.device, config::to_string(kind)));
     }
     for (std::size_t i = 0; i < spec.links.size(); ++i)

@@ -101,7 +101,13 @@ bool has_nic_affinity(const Graph& g, Vertex v) {
 
 std::string merged_name(const Graph& g, const std::vector<Vertex>& twins) {
   if (twins.size() == 1) return g[twins.front()].name;
-  return fmt::format("{}..{} ({} planes)", g[twins.front()].name, g[twins.back()].name, twins.size());
+  // A failed chip (every link down, so none in the graph) stays a member
+  // (merge_twins) but carries nothing: counted apart.
+  const auto up = std::count_if(twins.begin(), twins.end(), [&](Vertex v) { return boost::out_degree(v, g) > 0; });
+  const std::string planes = static_cast<std::size_t>(up) == twins.size()
+                                 ? fmt::format("{} planes", twins.size())
+                                 : fmt::format("{} of {} planes up", up, twins.size());
+  return fmt::format("{}..{} ({})", g[twins.front()].name, g[twins.back()].name, planes);
 }
 
 // Groups forwarding devices into twin sets (each signature computed once,
