@@ -61,9 +61,21 @@ TEST(BadInput, CollectiveSizesPastTheLimitsAreRefusedBeforeRunning) {
   // Was: -b 1e30 printed size -9223372036854775808 and busbw -76 GB/s with
   // exit 0; -f 1.0000000001 built 2 x 10^11 sizes until out of memory.
   expect_one_clear_line(
-      {"collective -t topologies/hgx-h100.yaml -b 1e30 -e 1e30", "field '--maxbytes': expected at most"});
+      {"collective -t topologies/hgx-h100.yaml -b 1e30 -e 1e30", "field '--minbytes': expected at most"});
+  expect_one_clear_line({"collective -t topologies/hgx-h100.yaml -e 1e30", "field '--maxbytes': expected at most"});
+  // Was: "--maxbytes (33554432) is smaller than --minbytes (9.22e+18)".
+  expect_one_clear_line(
+      {"collective -t topologies/hgx-h100.yaml -b 9223372036854775807", "field '--minbytes': expected at most"});
   expect_one_clear_line({"collective -t topologies/hgx-h100.yaml -b 1 -e 1G -f 1.0000000001",
                          "field '--stepfactor': 1 to 1073741824 by 1.0000000001 is 2.08e+11 sizes; at most 10000"});
+}
+
+// Was: every op and size printed 0 us and exit 0 on one GPU.
+TEST(BadInput, ACollectiveOnOneGpuIsRefused) {
+  const std::string file = ::testing::TempDir() + "one_gpu.yaml";
+  std::ofstream(file) << "name: one\ndevices:\n  - {name: g, kind: gpu}\n  - {name: sw, kind: nvswitch}\nlinks:\n"
+                         "  - {from: g, to: sw, rate: 100GB/s, latency: 0s, class: ideal}\n";
+  expect_one_clear_line({"collective -t " + file, "a collective needs 2 or more GPUs, and it has 1"});
 }
 
 TEST(BadInput, AnOutputPathThatIsAnInputIsRefused) {
