@@ -275,3 +275,36 @@ TEST(FiniteBuffers, PointToPointWindowsAreItsChunksInFlight) {
 
 }  // namespace
 }  // namespace collsim::engine
+
+namespace collsim::engine {
+namespace {
+
+// A 4 GiB broadcast on 4 H100 nodes: each 512 KiB slot of Simple's 4 MiB
+// buffer is a network message paying InfiniBand's 7 us (a quarter of its
+// 22 us of bytes), so a 64 MiB buffer is 20% faster; the row says the
+// buffer binds, and stops saying it once the buffer is large (a new
+// user's report: false at every size before).
+TEST(FiniteBuffers, MessagesCutBySimplesSlotsAreBufferBound) {
+  const std::string base =
+      "-t topologies/h100-ib400-4node.yaml --op broadcast -b 4G -e 4G --backend analytical --set nccl.buffsize=";
+  auto bound = [&](const std::string& buffer) {
+    const auto r = testing::run_collsim("collective " + base + buffer + " --json -");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.find("\"buffer_bound\":true") != std::string::npos;
+  };
+  EXPECT_TRUE(bound("4M"));
+  EXPECT_FALSE(bound("64M"));
+  EXPECT_LT(testing::collective_time_us(base + "64M"), 0.9 * testing::collective_time_us(base + "4M"));
+}
+
+// NVLS on 8 H100s takes less time at 8 MiB than just below it (NCCL's
+// chunk steps up, collective/nvls.h): the table says why.
+TEST(FiniteBuffers, TheTableNamesWhereTimeFallsWithSize) {
+  const auto r = testing::run_collsim(
+      "collective -t topologies/hgx-h100.yaml --algo nvls -b 8126464 -e 8388608 -i 262144 --backend analytical");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("# time falls with size from 8126464 to 8388608 bytes"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace collsim::engine

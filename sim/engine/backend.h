@@ -68,8 +68,10 @@ struct ScheduleResult {
   bool aggregated = false;
   // NCCL's buffer (its window, or Simple's slots on a ring across nodes)
   // held some transfer through the network below its links' rate
-  // (detail::TransferTiming::buffer_bound); a larger NCCL_BUFFSIZE helps
-  // where a step fills its slots.
+  // (detail::TransferTiming::buffer_bound), or Simple's slots cut a ring
+  // channel's step into network messages whose cost takes a twentieth of
+  // its rate or more; a larger NCCL_BUFFSIZE helps where a step fills its
+  // slots.
   bool buffer_bound = false;
   // Not simulated while choosing: time_s is the analytical lower bound,
   // already above another candidate's time (tuner.h run_candidates).

@@ -276,9 +276,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         }
         from = ph->second;
       }
-      // A connection's route and what its costs need of it, found once for
-      // every schedule (the protocol candidates of a 131,072-GPU ring
-      // resolve the same million connections).
+      // A connection's route and its costs' facts, found once for every schedule.
       const std::uint64_t key = (static_cast<std::uint64_t>(from) << 32) | static_cast<std::uint64_t>(dst);
       const auto [index, inserted] = route_index.try_emplace(key, static_cast<int>(plan.routes.size()));
       const int route_at = *index;
@@ -321,6 +319,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         slots.msg_rate_factor = rate / s.ring_channel_Bps;
         slots.msg_cost_s = s.ring_channel_msg_cost_s;
         net_cap *= slots.msg_rate_factor;
+        // Simple's slots cut a step into messages: a larger buffer helps (backend.h buffer_bound).
+        planned.buffer_bound |= protocol == collective::Protocol::kSimple && slots.msg_rate_factor < 0.95 &&
+                                collective::ring_step_messages(protocol, s.ring_channel_step_bytes, costs.window_bytes,
+                                                               s.ring_slots_per_message) > 1;
       }
       const TransferTiming timing =
           transfer_timing(f, costs, protocol, net_cap, s.ring_channels_per_transfer > 0 ? &slots : nullptr,

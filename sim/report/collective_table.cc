@@ -94,9 +94,10 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
              "#   channels a peer (--set nccl.nchannels_per_net_peer=, within nccl.p2p_channels; -v\n"
              "#   names them) help (docs/validation.md, Finite buffers)\n"
            : "# buffer-bound: at {} bytes NCCL's buffer held transfers across the network below\n"
-             "#   their links' rate, a round trip per slot (Simple's slots on a ring, or the window\n"
-             "#   over a long route); a larger NCCL_BUFFSIZE (--set nccl.buffsize=) helps where a\n"
-             "#   step fills its slots (docs/validation.md, Finite buffers)\n");
+             "#   their links' rate: a round trip per slot (Simple's slots on a ring, or the window\n"
+             "#   over a long route), or a cost per network message where Simple's slots cut a step\n"
+             "#   into several; a larger NCCL_BUFFSIZE (--set nccl.buffsize=) helps where a step\n"
+             "#   fills its slots (docs/validation.md, Finite buffers)\n");
   // Where NCCL's proxy operations are a large share of a point-to-point
   // row's time (a quarter: the share where a faster NIC's extra channels a
   // peer already cost more than they carry).
@@ -105,6 +106,21 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
        "#   part of each message to another node and direction (--json proxy_us), at the link\n"
        "#   class's p2p_op_cost; more channels a peer (a faster NIC's, nccl.nchannels_per_net_peer)\n"
        "#   mean more parts (docs/validation-efa.md, All-to-all and NCCL's proxy)\n");
+  // Where a larger size takes less time than the one before it (the same
+  // op, type, reduction and root): NCCL's own choices step there.
+  std::string falls;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const auto &a = rows[i - 1], &b = rows[i];
+    if (a.op == b.op && a.type == b.type && a.redop == b.redop && a.root == b.root && b.bytes > a.bytes &&
+        b.time_us < a.time_us * (1 - 1e-3))
+      falls += fmt::format("{}{:.0f} to {:.0f}", falls.empty() ? "" : ", ", a.bytes, b.bytes);
+  }
+  if (!falls.empty()) {
+    out += fmt::format(
+        "# time falls with size from {} bytes: NCCL's algorithm, protocol, channels or chunk size\n"
+        "#   change there (-v names them), and the larger message runs more efficiently, as on NCCL\n",
+        falls);
+  }
   // nccl-tests' loop hides a chain's length (engine/nccl_tests_loop.h).
   auto chained = [](const CollectiveRow& r) { return (r.op == "broadcast" || r.op == "reduce") && r.ranks > 2; };
   const auto looped =
