@@ -45,6 +45,23 @@ TEST(ClusterTemplate, RailOptimized128NodesMatchesTheHandCount) {
   EXPECT_EQ(s.links_by_class.at("pcie"), 128 * (8 + 8 + 4));  // GPU and NIC ports, one CPU uplink per switch
 }
 
+// Without fabric.leaf_radix the template's switches have the ports of the
+// switch the bill buys for the class and speed (catalog/parts.yaml: 144 x
+// 800G XDR InfiniBand, 64 x 400G NDR, 64 x 800G Ethernet): one NVL72
+// rack's 72 NICs at 800G are one 144-port leaf, not five 64-port leaves
+// billed as 144-port switches (a new user's report: 264 of 720 ports used).
+TEST(ClusterTemplate, TheDefaultRadixIsTheCatalogSwitchs) {
+  auto leaves = [](const std::string& nic, const std::string& fabric) {
+    const auto s =
+        summary_of(fmt::format("name: t\ncluster: {{node: gb200-nvl72, nodes: 1, nic: {}{}}}\n", nic, fabric));
+    return s.devices_by_kind.at("switch");
+  };
+  EXPECT_EQ(leaves("800Gb/s", ""), 1);
+  EXPECT_EQ(leaves("400Gb/s", ""), 5);  // 72 NICs over 32 down-ports, and their spines
+  EXPECT_EQ(leaves("800Gb/s", ", fabric: {class: ethernet}"), 5);
+  EXPECT_EQ(leaves("800Gb/s", ", fabric: {leaf_radix: 64}"), 5);
+}
+
 TEST(ClusterTemplate, OversubscriptionCutsTheBisectionByItsRatio) {
   // Leaf-spine, 12 nodes = 96 NICs, radix 64 at 3:1 -> 48 down: leaf 0 holds
   // GPUs 0-47 (the first half), leaf 1 GPUs 48-95. Each leaf gets 48 / 3 = 16

@@ -334,8 +334,8 @@ void place_racks(const Gen& g, const std::vector<SwitchGroup>& switches) {
 
 // Generates the cluster `c` describes: the nodes, each plane of the fabric,
 // then the racks and the switches in them.
-Status generate(const MapReader& c, Generated& out) {
-  auto params = cluster::read_params(c);
+Status generate(const MapReader& c, Generated& out, const Catalog& catalog) {
+  auto params = cluster::read_params(c, catalog);
   if (!params) return params.error();
   const Params& p = *params;
   NodeBlock block = *p.block;  // with the node's GPUs (cluster.node_gpus)

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/catalog.h"
 #include "sim/config/yaml_fields.h"
 #include "sim/core/error.h"
 
@@ -65,6 +66,6 @@ struct Generated {
 // Generates the cluster the `cluster:` map `c` describes: its nodes, each
 // plane of its fabric, then the racks and the switches in them. Errors name
 // the field (a fabric too large for its switches' radix, too many devices).
-Status generate(const MapReader& c, Generated& out);
+Status generate(const MapReader& c, Generated& out, const Catalog& catalog = builtin_catalog());
 
 }  // namespace collsim::config::cluster

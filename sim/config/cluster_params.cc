@@ -77,7 +77,17 @@ Status check_plane_ports(const MapReader& f, double nic_Bps, int planes) {
 
 }  // namespace
 
-Expected<Params> read_params(const MapReader& c) {
+int default_leaf_radix(const Catalog& catalog, const std::string& fabric_class, double port_Bps) {
+  const PartSpec* best = nullptr;
+  for (const PartSpec& part : catalog.parts) {
+    if (part.kind != PartKind::kSwitch || part.ports <= 0 || part.rate_Bps < port_Bps * (1 - 1e-9)) continue;
+    if (!part.fabric_class.empty() && part.fabric_class != fabric_class) continue;
+    if (best == nullptr || part.usd < best->usd) best = &part;
+  }
+  return best != nullptr ? best->ports : kDefaultLeafRadix;
+}
+
+Expected<Params> read_params(const MapReader& c, const Catalog& catalog) {
   if (auto s = c.check({"node", "nodes", "node_gpus", "domain_gpus", "gpu", "nic", "fabric", "layout", "host"}); !s) {
     return s.error();
   }
@@ -146,7 +156,20 @@ Expected<Params> read_params(const MapReader& c) {
       }
       p.fabric_kind = **kind;
     }
-    for (auto [key, out, fallback, max] : {std::tuple{"leaf_radix", &p.leaf_radix, 64, kMaxPerRackOrRow},
+    if (auto v = f.optional_scalar("class"); !v) {
+      return v.error();
+    } else if (*v) {
+      if (!is_scale_out_class(**v)) {
+        return f.error_at("class", fmt::format("expected {}, found '{}'", kScaleOutClassNames, **v));
+      }
+      p.fabric_class = **v;
+    }
+    // Without leaf_radix: the ports of the switch the bill would buy for
+    // the fabric's class at one plane's port speed (planes read first).
+    auto planes = positive_int(f, "planes", 1, kMaxPlanes);
+    if (!planes) return planes.error();
+    const int radix = default_leaf_radix(catalog, p.fabric_class, p.nic_Bps / *planes);
+    for (auto [key, out, fallback, max] : {std::tuple{"leaf_radix", &p.leaf_radix, radix, kMaxPerRackOrRow},
                                            {"oversubscription", &p.oversubscription, 1, kMaxPerRackOrRow},
                                            {"planes", &p.planes, 1, kMaxPlanes}}) {
       auto v = positive_int(f, key, fallback, max);
@@ -182,14 +205,6 @@ Expected<Params> read_params(const MapReader& c) {
     } else if (*v) {
       p.cable = **v;
     }
-    if (auto v = f.optional_scalar("class"); !v) {
-      return v.error();
-    } else if (*v) {
-      if (!is_scale_out_class(**v)) {
-        return f.error_at("class", fmt::format("expected {}, found '{}'", kScaleOutClassNames, **v));
-      }
-      p.fabric_class = **v;
-    }
     if (auto v = f.optional_scalar("latency"); !v) {
       return v.error();
     } else if (*v) {
@@ -199,6 +214,7 @@ Expected<Params> read_params(const MapReader& c) {
       p.fabric_latency_s = d->seconds;
     }
   }
+  if (!c.has("fabric")) p.leaf_radix = default_leaf_radix(catalog, p.fabric_class, p.nic_Bps);
   // One plane: the NIC's own port is a switch port, so it too must be a
   // speed sold (a typo such as 400GB/s, 3.2 Tb/s, built a fabric the
   // bill could not price, and 300Gb/s was priced as 400G).

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/catalog.h"
 #include "sim/config/yaml_fields.h"
 #include "sim/core/error.h"
 
@@ -52,6 +53,10 @@ struct NodeBlock {
   bool gpu_pcie_gen6 = false;
 };
 
+// Named default: a fabric's switch ports when the catalog has no switch
+// for its class and speed.
+inline constexpr int kDefaultLeafRadix = 64;
+
 // The building blocks a template can stack (numbers: cluster_template.h).
 const std::vector<NodeBlock>& blocks();
 
@@ -70,8 +75,8 @@ struct Params {
   static constexpr int kNodeRackUnits = 40;
   std::string gpu_model;  // the block's, unless cluster.gpu names another
   double nic_Bps = 50e9;
-  std::string fabric_kind;  // default: rail-optimized for 8-GPU nodes, leaf-spine for racks
-  int leaf_radix = 64;
+  std::string fabric_kind;             // default: rail-optimized for 8-GPU nodes, leaf-spine for racks
+  int leaf_radix = kDefaultLeafRadix;  // default_leaf_radix when not given
   int oversubscription = 1;
   int planes = 1;
   std::string cable = "auto";               // config::kAutoMedium: the cheapest catalog cable that reaches
@@ -88,7 +93,16 @@ struct Params {
   SwitchPlacement switch_placement = SwitchPlacement::kNetworkRow;
 };
 
-// Reads `cluster:` (c) into Params. Errors name the field, with file:line:column.
-Expected<Params> read_params(const MapReader& c);
+// `cluster.fabric.leaf_radix` when not given: the ports of the cheapest
+// switch in `catalog` of `fabric_class` (or of none) whose ports run at
+// `port_Bps` or faster (one plane's port), as the bill prices the fabric's
+// switches (topology/bill_of_materials.cc), so a template neither buys
+// 144-port switches and uses 64 ports of each (800G InfiniBand) nor builds
+// switches no part has; kDefaultLeafRadix without one.
+int default_leaf_radix(const Catalog& catalog, const std::string& fabric_class, double port_Bps);
+
+// Reads `cluster:` (c) into Params, the fabric's default radix from
+// `catalog`. Errors name the field, with file:line:column.
+Expected<Params> read_params(const MapReader& c, const Catalog& catalog);
 
 }  // namespace collsim::config::cluster

@@ -94,7 +94,7 @@ Status expand_cluster_template(YAML::Node& root, const std::string& file) {
 Status build_cluster_spec(const YAML::Node& cluster, const std::string& file, TopologySpec& spec) {
   Generated gen;
   const MapReader c(cluster, file, "cluster");
-  if (auto s = cluster::generate(c, gen); !s) return s;
+  if (auto s = cluster::generate(c, gen, spec.catalog); !s) return s;
   const SourceMark at = c.mark();
   std::unordered_map<std::string, int> rack_index;
   for (const auto& r : gen.racks) {

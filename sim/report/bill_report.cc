@@ -65,9 +65,11 @@ std::string format_bill(const topology::BillOfMaterials& bom) {
     const auto busiest = std::max_element(bom.racks.begin(), bom.racks.end(),
                                           [](const auto& a, const auto& b) { return a.watts < b.watts; });
     const auto over = std::count_if(bom.racks.begin(), bom.racks.end(), [](const auto& r) { return r.over_budget(); });
-    out += fmt::format("racks        {} rack{}; the busiest, {}, draws {} of its {} ({}-cooled) budget\n",
-                       bom.racks.size(), bom.racks.size() == 1 ? "" : "s", busiest->rack, power(busiest->watts),
-                       power(busiest->budget_W), busiest->cooling);
+    out += fmt::format(
+        "racks        {} rack{}; the busiest, {}, draws {} of its {} ({}-cooled) budget: its parts' power only "
+        "(DPUs, drives, fans and power conversion not counted: an NVL72 rack is 14% under NVIDIA's figure)\n",
+        bom.racks.size(), bom.racks.size() == 1 ? "" : "s", busiest->rack, power(busiest->watts),
+        power(busiest->budget_W), busiest->cooling);
     if (over > 0) {
       out += fmt::format("  OVER BUDGET: {} rack{}:", over, over == 1 ? "" : "s");
       int shown = 0;
