@@ -286,6 +286,7 @@ int collective_command(const std::vector<std::string>& argv) {
   // (at 131,072 GPUs they hold over a gigabyte the collectives never read);
   // the network is kept until the process exits (exit_owned.h).
   std::string topology_name, failures;
+  bool degraded = false;
   const topology::Network* built = nullptr;
   std::string gpu_name;  // the first GPU's model, and its HBM (0: unknown)
   double gpu_hbm_bytes = 0;
@@ -313,6 +314,7 @@ int collective_command(const std::vector<std::string>& argv) {
     *spec = config::TopologySpec{};
     topology_name = topo->name;
     if (topo->failed.any()) failures = topo->failed.text();
+    degraded = topo->failed.cables_degraded > 0;
     built = &keep_until_exit(std::make_unique<topology::Network>(*topo));
   }
   const topology::Network& network = *built;
@@ -447,9 +449,16 @@ int collective_command(const std::vector<std::string>& argv) {
       }
     }
   }
-  const report::CollectiveHeader header{
-      topology_name, (*backend)->name(), std::string(collective::op_name(*op)), algo,           ranks,
-      failures,      placement,          collective::to_string(request.nccl),   args.all("set")};
+  const report::CollectiveHeader header{topology_name,
+                                        (*backend)->name(),
+                                        std::string(collective::op_name(*op)),
+                                        algo,
+                                        ranks,
+                                        failures,
+                                        placement,
+                                        collective::to_string(request.nccl),
+                                        args.all("set"),
+                                        degraded};
   if (!*to_stdout) std::fputs(report::format_collective_table(header, rows).c_str(), stdout);
   if (args.has("json")) {
     if (auto s = write_output(args.get("json"), report::collective_json(header, rows)); !s) {

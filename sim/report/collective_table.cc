@@ -41,7 +41,15 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   std::string out;
   out += fmt::format("# collsim collective: {} (algorithm {}) on {} ranks of {}, backend {}\n", h.op, h.algo, h.ranks,
                      h.topology, h.backend);
-  if (!h.failures.empty()) out += fmt::format("# failures: {}\n", h.failures);
+  if (!h.failures.empty()) {
+    out += fmt::format("# failures: {}\n", h.failures);
+    // A degraded cable still carries its traffic; a failed NIC's moves to
+    // NVLink peers (PXN): the first can cost more (docs/topology-format.md).
+    if (h.degraded)
+      out +=
+          "#   NCCL keeps sending over a degraded link at its lower rate, while a failed NIC's traffic moves to\n"
+          "#   NVLink peers' NICs: a half-speed NIC can cost more than a dead one (docs/topology-format.md)\n";
+  }
   if (!h.placement.empty()) out += fmt::format("# placement: {}\n", h.placement);
   if (!h.nccl.empty()) out += fmt::format("# NCCL release modelled: {}\n", h.nccl);
   if (!h.overrides.empty()) out += fmt::format("# --set: {}\n", fmt::join(h.overrides, " "));

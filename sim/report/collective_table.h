@@ -97,6 +97,8 @@ struct CollectiveHeader {
   std::string nccl;
   // The topology's --set overrides, as given (KEY=VALUE), in order.
   std::vector<std::string> overrides;
+  // Some cable runs degraded (topology::FailureSummary::cables_degraded).
+  bool degraded = false;
 };
 
 std::string format_collective_table(const CollectiveHeader& header, const std::vector<CollectiveRow>& rows);
