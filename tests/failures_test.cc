@@ -159,6 +159,18 @@ TEST(Failures, ALinkOfSeveralLanesFailsAndDegradesCableByCable) {
   EXPECT_NE(edge.out.find("\"cables_degraded\":4"), std::string::npos) << edge.out;
 }
 
+// A collective on a degraded fabric says why degrading can cost more than
+// failing; a fabric with a link down only does not.
+TEST(Failures, ADegradedLinkIsExplainedBesideTheTable) {
+  const std::string base = "collective -t tests/data/failures/two_spines.yaml -b 1M -e 1M --backend analytical ";
+  const auto degraded = run_collsim(base + "--degrade class=infiniband,tier=fabric,rate=50%");
+  ASSERT_EQ(degraded.exit_code, 0) << degraded.err;
+  EXPECT_NE(degraded.out.find("a half-speed NIC can cost more than a dead one"), std::string::npos) << degraded.out;
+  const auto failed = run_collsim(base + "--fail from=leaf0,to=spine0");
+  ASSERT_EQ(failed.exit_code, 0) << failed.err;
+  EXPECT_EQ(failed.out.find("a half-speed NIC"), std::string::npos) << failed.out;
+}
+
 // Rings that change rails between nodes (NCCL_CROSS_NIC=2, collsim's
 // default) need the spines of a rail-optimized fabric; with its only spine
 // down the error says so and names the setting that keeps rings on their
