@@ -48,6 +48,13 @@ TEST(WorkloadErrors, DegreesThatDoNotFillTheGpusNameTheNearestPipelineDepths) {
   EXPECT_EQ(e.field, "parallelism.pp");
   EXPECT_NE(e.message.find("= 3 does not divide the topology's 8 GPUs; nearest valid pp: 2 or 4"), std::string::npos)
       << e.message;
+  // Uneven stages: 25 layers, 1 on the first stage, 24 over the other
+  // pp - 1: of the depths dividing 8, 2 (24 / 1) and 4 (24 / 3) split them,
+  // 8 (24 / 7) does not, and 1 has no pipeline for an uneven stage. 25 / pp
+  // alone (the rule before) offered only 1.
+  e = compile_error({"model.layers=25", "parallelism.pp=3", "parallelism.first_stage_layers=1"});
+  EXPECT_NE(e.message.find("= 3 does not divide the topology's 8 GPUs; nearest valid pp: 2 or 4"), std::string::npos)
+      << e.message;
   // dp given as 2: 3 x 2 = 6 GPUs, and no dp fills 8 with pp 3.
   e = compile_error({"model.layers=24", "parallelism.pp=3", "parallelism.dp=2"});
   EXPECT_EQ(e.field, "parallelism.dp");
