@@ -96,6 +96,41 @@ TEST(NcclTestsLoop, TheReceiversBufferHoldsTheSenderBack) {
   }
 }
 
+// A window of 2.5 iterations' bytes and a launch: the root (hop a = 1 us)
+// may run until rank 1 (hop b = 5 us, launch L = 1 us) has finished the
+// iteration two back. By hand from the rule: rank 1 ends iteration k at
+// 7 + 6k us, the root at 2, 4, then 6k - 4 us; ranks 1 and 2 together,
+// so 5 iterations report (20 + 31 + 31) / 3 / 5 us; without the window
+// the root ends at 2 + 2k: (10 + 31 + 31) / 3 / 5.
+TEST(NcclTestsLoop, AWindowOfSeveralIterationsHoldsTheRootBackTwoIterations) {
+  const double us = 1e-6;
+  for (double window : {0.0, 2.5e6}) {
+    HandPlan hand(3, 1 * us);
+    hand.add(0, 1, 1e6, {}, window);
+    hand.add(1, 2, 1e6, {0}, window);
+    const double expected = (window > 0 ? 20 + 31 + 31 : 10 + 31 + 31) / 3.0 / 5 * us;
+    EXPECT_NEAR(nccl_tests_loop_s(hand.plan, hand.s, {2 * us, 7 * us}, 5), expected, 1e-15) << window;
+  }
+}
+
+// A connection whose bytes reach its window exactly after a run cut in
+// nine (2 MiB in 9 transfers, a 4 MiB window): the bytes left to read
+// round to a hair above 0, which once indexed the kernel ends before the
+// first. Two ranks end together: one run's time per iteration.
+TEST(NcclTestsLoop, AWindowFilledExactlyIsRead) {
+  const double us = 1e-6, part = 2.0 * 1048576 / 9;
+  HandPlan hand(2, 0);
+  std::vector<double> finish;
+  for (int i = 0; i < 9; ++i) {
+    hand.add(0, 1, part, {}, 4.0 * 1048576);
+    hand.s.transfers.back().route = 0;
+    if (i > 0) hand.s.transfers.back().queue_after = i - 1;
+    finish.push_back((i + 1) * us);
+  }
+  EXPECT_NEAR(nccl_tests_loop_s(hand.plan, hand.s, finish, 5), 9 * us, 1e-15);
+  EXPECT_NEAR(nccl_tests_loop_s(hand.plan, hand.s, finish, 10000), 9 * us, 1e-15);
+}
+
 // Both backends replay a chain broadcast of one slice on an idle switch
 // to the closed form above (h = the slice over a 100 GB/s link, no
 // latency, no protocol: no launch).

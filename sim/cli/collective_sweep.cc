@@ -145,7 +145,12 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     std::vector<std::size_t> which;
     for (std::size_t i = 0; i < request.sizes.size(); ++i) {
       picked[i] = engine::fastest(*candidates, i, *results);
-      if (collective::body_of(schedules, picked[i]).transfer_count() > engine::detail::kNcclTestsLoopMaxTransfers) {
+      // Replayed from every transfer, which SimGrid then simulates one by one:
+      // within its aggregation threshold too (--simgrid-aggregate-above).
+      const double most = backend.name() == "simgrid"
+                              ? std::min(engine::detail::kNcclTestsLoopMaxTransfers, request.simgrid_aggregate_above)
+                              : engine::detail::kNcclTestsLoopMaxTransfers;
+      if (collective::body_of(schedules, picked[i]).transfer_count() > most) {
         loop_skipped[i] = 1;
         continue;
       }
@@ -157,7 +162,10 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     loop_options.nccl_tests_iterations = request.nccl_tests_iterations;
     auto looped = backend.run(network, again, loop_options);
     if (!looped) return looped.error();
-    for (std::size_t k = 0; k < which.size(); ++k) loop_s[which[k]] = (*looped)[k].loop_time_s;
+    for (std::size_t k = 0; k < which.size(); ++k) {
+      loop_s[which[k]] = (*looped)[k].loop_time_s;
+      loop_skipped[which[k]] = !((*looped)[k].loop_time_s > 0);  // not replayed: said, not hidden
+    }
   }
 
   std::vector<report::CollectiveRow> rows;

@@ -251,6 +251,17 @@ Expected<Catalog> read_builtin_catalog() {
   return c;
 }
 
+const PartSpec* cheapest_switch(const Catalog& catalog, double port_Bps, int ports, const std::string& link_class) {
+  constexpr double kSlack = 1 - 1e-9;  // rates written alike on both sides
+  const PartSpec* best = nullptr;
+  for (const PartSpec& p : catalog.parts) {
+    if (p.kind != PartKind::kSwitch || p.rate_Bps < port_Bps * kSlack || p.ports < ports) continue;
+    if (!p.fabric_class.empty() && p.fabric_class != link_class) continue;
+    if (best == nullptr || p.usd < best->usd) best = &p;
+  }
+  return best;
+}
+
 const Catalog& builtin_catalog() {
   static const Catalog catalog = [] {
     auto c = read_builtin_catalog();

@@ -82,6 +82,13 @@ Expected<Catalog> read_builtin_catalog();
 // file:line:column, the field, what was expected and what was found.
 Status read_catalog(const YAML::Node& node, const std::string& file, const std::string& path, Catalog& into);
 
+// The switch the bill buys for ports of `port_Bps` on a fabric of class
+// `link_class`, `ports` of them taken: the cheapest switch part of that
+// class (or of none) at least that fast with at least that many ports;
+// nullptr when none is. Also the templates' default leaf radix
+// (cluster_params.h default_leaf_radix).
+const PartSpec* cheapest_switch(const Catalog& catalog, double port_Bps, int ports, const std::string& link_class);
+
 // A cable's price at `length_m`: its ends (or whole assembly) and its fibre.
 inline double cable_usd(const PartSpec& cable, double length_m) { return cable.usd + cable.usd_per_m * length_m; }
 

@@ -78,12 +78,7 @@ Status check_plane_ports(const MapReader& f, double nic_Bps, int planes) {
 }  // namespace
 
 int default_leaf_radix(const Catalog& catalog, const std::string& fabric_class, double port_Bps) {
-  const PartSpec* best = nullptr;
-  for (const PartSpec& part : catalog.parts) {
-    if (part.kind != PartKind::kSwitch || part.ports <= 0 || part.rate_Bps < port_Bps * (1 - 1e-9)) continue;
-    if (!part.fabric_class.empty() && part.fabric_class != fabric_class) continue;
-    if (best == nullptr || part.usd < best->usd) best = &part;
-  }
+  const PartSpec* best = cheapest_switch(catalog, port_Bps, 1, fabric_class);
   return best != nullptr ? best->ports : kDefaultLeafRadix;
 }
 

@@ -120,10 +120,10 @@ Expected<std::vector<ScheduleResult>> AnalyticalBackend::run(const topology::Net
     bound += s.launch_latency_s;
     r.load_bound = bound > makespan;
     r.time_s = std::max(makespan, bound);
-    // The links' load bounds each iteration as it bounds one run.
-    if (loop)
+    // Each iteration moves the busiest link's bytes (the bound less the launch).
+    if (loop && finish.size() == s.transfers.size())
       r.loop_time_s = std::max(detail::nccl_tests_loop_s(*plan, s, finish, asked.nccl_tests_iterations),
-                               r.load_bound ? bound : 0.0);
+                               bound - s.launch_latency_s);
     if (asked.record_transfers) r.transfer_finish_s = std::move(finish);
     if (deferred) detail::drop_transfers(s);
     return r;

@@ -39,15 +39,35 @@ double nccl_tests_loop_s(const Plan& plan, const PlannedSchedule& s, const std::
     }
     flow[i] = std::max(0.0, finish_s[i] - t.route_latency_s - ready);
   }
-  // Each connection's (route's) wire bytes of one run, and each transfer's
-  // bytes on its connection up to and including its own.
-  std::unordered_map<int, double> run_bytes;
-  std::vector<double> through(n);
-  for (std::size_t i = 0; i < n; ++i) through[i] = run_bytes[s.transfers[i].route] += s.transfers[i].bytes;
-  // ends[k][r]: kernel r's end of iteration k.
-  std::vector<std::vector<double>> ends;
-  std::vector<double> end(kernels, 0.0), next(kernels), arrival(n);
-  for (int k = 0; k < iterations; ++k) {
+  // Each connection's (route's) wire bytes of one run, per transfer, and
+  // each transfer's bytes on its connection up to and including its own.
+  std::vector<double> through(n), per_run(n);
+  {
+    std::unordered_map<int, double> run_bytes;
+    for (std::size_t i = 0; i < n; ++i) through[i] = run_bytes[s.transfers[i].route] += s.transfers[i].bytes;
+    for (std::size_t i = 0; i < n; ++i) per_run[i] = run_bytes[s.transfers[i].route];
+  }
+  // A credit reaches back at most floor(window / per_run) + 1 iterations:
+  // only that many iterations' kernel ends are kept (a ring of them).
+  std::vector<char> credited(n, 0);
+  int depth = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& t = s.transfers[i];
+    if (!(t.window_bytes > 0) || dst_kernel[i] < 0 || !(per_run[i] > 0)) continue;
+    credited[i] = 1;
+    depth =
+        std::max(depth, static_cast<int>(std::min<double>(iterations, std::floor(t.window_bytes / per_run[i]))) + 1);
+  }
+  std::vector<std::vector<double>> ended(static_cast<std::size_t>(depth), std::vector<double>(kernels, 0.0));
+  std::vector<double> end(kernels, 0.0), next(kernels), arrival(n), step(kernels, 0.0), last_step(kernels, 0.0);
+  // Named limit: at most kNcclTestsLoopWork transfer replays; past them (or
+  // once every kernel's end grows by the same as the iteration before for
+  // more than `depth` iterations: steady, exactly) each kernel's end grows
+  // by its last increment per iteration left.
+  const long long budget = static_cast<long long>(kNcclTestsLoopWork / std::max<double>(1.0, static_cast<double>(n)));
+  const int replayed = static_cast<int>(std::min<long long>(iterations, std::max<long long>(2LL * depth + 2, budget)));
+  int done = 0, steady = 0;
+  for (int k = 0; k < replayed; ++k) {
     // A kernel starts at its previous one's end and pays the launch.
     for (std::size_t r = 0; r < kernels; ++r) next[r] = end[r] + launch;
     for (std::size_t i = 0; i < n; ++i) {
@@ -57,13 +77,14 @@ double nccl_tests_loop_s(const Plan& plan, const PlannedSchedule& s, const std::
       // this transfer's end, over every iteration so far, less the window,
       // must have been read. Iterations the receiver finished were read
       // whole; its current one is read as it runs (from its start).
-      if (k > 0 && t.window_bytes > 0 && dst_kernel[i] >= 0) {
-        const double per_run = run_bytes[t.route];
-        const double unread = k * per_run + through[i] - t.window_bytes;  // must be read by now
-        if (unread > 0) {
+      if (k > 0 && credited[i]) {
+        const double unread = k * per_run[i] + through[i] - t.window_bytes;  // must be read by now
+        if (unread > 1e-9 * per_run[i]) {
           const auto dst = static_cast<std::size_t>(dst_kernel[i]);
-          const auto whole = static_cast<int>(std::ceil(unread / per_run - 1e-12));  // iterations 0 .. whole - 1
-          ready = std::max(ready, whole <= k ? ends[static_cast<std::size_t>(whole - 1)][dst] : end[dst] + launch);
+          // Iterations 0 .. whole - 1 read; at least one (rounding).
+          const int whole = std::max(1, static_cast<int>(std::ceil(unread / per_run[i] - 1e-9)));
+          ready = std::max(ready,
+                           whole <= k ? ended[static_cast<std::size_t>((whole - 1) % depth)][dst] : end[dst] + launch);
         }
       }
       for (int d : t.deps) ready = std::max(ready, arrival[static_cast<std::size_t>(d)]);
@@ -75,12 +96,22 @@ double nccl_tests_loop_s(const Plan& plan, const PlannedSchedule& s, const std::
       for (int r : {src_kernel[i], dst_kernel[i]})
         if (r >= 0) next[static_cast<std::size_t>(r)] = std::max(next[static_cast<std::size_t>(r)], arrival[i]);
     }
+    double moved = 0, scale = 0;
+    for (std::size_t r = 0; r < kernels; ++r) {
+      step[r] = next[r] - end[r];
+      moved = std::max(moved, std::abs(step[r] - last_step[r]));
+      scale = std::max(scale, next[r]);
+    }
     end.swap(next);
-    ends.push_back(end);
+    ended[static_cast<std::size_t>(k % depth)] = end;
+    last_step.swap(step);
+    done = k + 1;
+    steady = k > 0 && moved <= 1e-12 * scale ? steady + 1 : 0;
+    if (steady > depth) break;
   }
   if (kernels == 0) return launch;
   double sum = 0;
-  for (double e : end) sum += e;
+  for (std::size_t r = 0; r < kernels; ++r) sum += end[r] + static_cast<double>(iterations - done) * last_step[r];
   return sum / static_cast<double>(kernels) / iterations;
 }
 

@@ -44,6 +44,14 @@ namespace collsim::engine::detail {
 // which transfers are simulated one by one anyway.
 inline constexpr double kNcclTestsLoopMaxTransfers = 2e5;
 
+// Named limit: transfers replayed in all (iterations x transfers), about
+// half a second. Past it, and as soon as the loop is steady (every rank's
+// kernel ending the same time later each iteration, which a replay reaches
+// after the chain's fill), the iterations left are added at each rank's
+// last increment: exact once steady, an APPROXIMATION where the budget
+// cut it first. Memory: the last few iterations' kernel ends only.
+inline constexpr double kNcclTestsLoopWork = 5e7;
+
 // The time per iteration nccl-tests reports for `iterations` back-to-back
 // runs of `s` (an explicit schedule: no compact passes, repeats == 1),
 // given each transfer's arrival in one run, `finish_s` (seconds from the

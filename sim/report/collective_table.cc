@@ -126,8 +126,11 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
   if (!falls.empty()) {
     out += fmt::format(
         "# time falls with size from {} bytes: NCCL's algorithm, protocol, channels or chunk size\n"
-        "#   change there (-v names them), and the larger message runs more efficiently, as on NCCL\n",
-        falls);
+        "#   change there (-v names them), and the larger message runs more efficiently, as on NCCL{}\n",
+        falls,
+        std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) { return r.loop_iterations > 0; })
+            ? ";\n#   or nccl-tests' loop overlaps one size's iterations more than the other's"
+            : "");
   }
   // nccl-tests' loop hides a chain's length (engine/nccl_tests_loop.h).
   auto chained = [](const CollectiveRow& r) { return (r.op == "broadcast" || r.op == "reduce") && r.ranks > 2; };
@@ -143,6 +146,10 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
         std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) { return r.loop_skipped; })
             ? ";\n#   rows too large to replay are one collective's (loop_skipped in --json)"
             : "");
+  } else if (std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) { return r.loop_skipped; })) {
+    out +=
+        "# broadcast, reduce: -n asked for nccl-tests' loop, but these schedules are too large to replay\n"
+        "#   (loop_skipped in --json): the time is one collective's, along its whole chain of ranks\n";
   } else if (std::any_of(rows.begin(), rows.end(), chained)) {
     out +=
         "# broadcast, reduce: the time is one collective's, along its whole chain of ranks; nccl-tests\n"

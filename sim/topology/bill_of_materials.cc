@@ -45,10 +45,7 @@ const PartSpec* part_of(const config::TopologySpec& spec, const config::DeviceSp
       return cheapest(catalog, PartKind::kNic,
                       [&](const PartSpec& p) { return p.rate_Bps >= need.cable_Bps * kSlack; });
     case DeviceKind::kSwitch:
-      return cheapest(catalog, PartKind::kSwitch, [&](const PartSpec& p) {
-        return p.rate_Bps >= need.lane_Bps * kSlack && p.ports >= need.lanes &&
-               (p.fabric_class.empty() || p.fabric_class == need.link_class);
-      });
+      return config::cheapest_switch(catalog, need.lane_Bps, need.lanes, need.link_class);
     default:
       return nullptr;
   }
