@@ -69,7 +69,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "part 'my-nic' has no price (every part needs power, price and source)"},
         BadFile{"catalog_negative_price.yaml", "catalog_negative_price.yaml:5:31", "field 'catalog.parts[0].price'",
                 "expected a price in US dollars >= 0, found -30000"},
-        BadFile{"cable_beyond_reach.yaml", "cable_beyond_reach.yaml:7:5", "field 'links[0].medium'",
+        BadFile{"cable_beyond_reach.yaml", "cable_beyond_reach.yaml:7:75", "field 'links[0].medium'",
                 "no dac cable in the catalog carries 100 GB/s from 'gpu0' to 'sw' over 2.5 m (the longest at that "
                 "rate reaches 2 m"},
         BadFile{"unknown_part.yaml", "unknown_part.yaml:5:36", "field 'devices[1].part'",

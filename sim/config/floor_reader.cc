@@ -73,6 +73,7 @@ Status read_cable(const MapReader& entry, const TopologySpec& spec, LinkSpec& li
     return entry.error_at("medium", msg + "; expected auto, fibre, aoc, aec, dac, copper or one defined under media:");
   }
   link.medium = *medium;
+  link.medium_at = entry.mark_of("medium");
   return read_length_field(entry, "length", link.length_m, false);
 }
 

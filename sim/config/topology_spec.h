@@ -155,6 +155,7 @@ struct LinkSpec {
   double nvls_reduction = 0;   // its class's
   double step_latency_s = 0;   // its class's
   SourceMark declared_at;
+  SourceMark medium_at;  // its `medium:` value, where the file gives one (cable errors point there)
 };
 
 // Named limit: 2,097,152 devices in a topology (a million GPUs with their

@@ -65,6 +65,11 @@ CableChooser::CableChooser(const config::TopologySpec& spec) : spec_(spec) {
 
 namespace {
 
+// Where a cable error points: the link's `medium:` value, else the entry.
+SourceMark medium_mark(const config::LinkSpec& link) {
+  return link.medium_at.line > 0 ? link.medium_at : link.declared_at;
+}
+
 // The field that chose a link's cable: its entry's `medium`, or the cluster
 // template's fabric cable.
 std::string medium_field(const config::LinkSpec& link) {
@@ -98,7 +103,7 @@ Expected<const config::PartSpec*> CableChooser::choose(const config::LinkSpec& l
                   automatic ? std::string("cable") : link.medium + " cable", units::format(units::Rate{lane_Bps}),
                   spec_.devices[link.a].name, spec_.devices[link.b].name, units::format(units::Length{length_m}),
                   units::format(units::Length{longest}), floor_route_note(spec_, link)),
-      medium_field(link), link.declared_at};
+      medium_field(link), medium_mark(link)};
 }
 
 Expected<double> link_latency_s(const config::TopologySpec& spec, const config::LinkSpec& link, double length_m,
@@ -111,7 +116,7 @@ Expected<double> link_latency_s(const config::TopologySpec& spec, const config::
                              medium, spec.devices[link.a].name, spec.devices[link.b].name,
                              units::format(units::Length{length_m}), medium, units::format(units::Length{m.reach_m}),
                              floor_route_note(spec, link)),
-                 medium_field(link), link.declared_at};
+                 medium_field(link), medium_mark(link)};
   }
   return link.fixed_latency_s + length_m * m.delay_s_per_m;
 }
