@@ -142,6 +142,8 @@ TEST(TreeChain, OnOneNodeTheTreeRunsItsGraphsChannels) {
   const std::string tree = " -t topologies/hgx-h100.yaml --algo tree --proto Simple -b 1G -e 1G --backend analytical";
   const double two = testing::collective_time_us("--ranks 2" + tree), eight = testing::collective_time_us(tree);
   EXPECT_LE(two, eight);
+  // A pair named: the row carries NCCL's model's time for it too (it was 0).
+  EXPECT_GT(testing::collective_field("--ranks 2" + tree, "nccl_model_us"), 0);
 }
 
 TEST(TreeChain, TheSettingIsCheckedWhereItIsRead) { testing::expect_nccl_setting_refused("tree_chain_channel_bw"); }

@@ -363,6 +363,13 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
         if (!s->transfers.empty() || s->compact()) body = static_cast<int>(out.schedules.size());
         out.schedules.push_back(std::move(*s));
         any = true;
+        // One pair named: NCCL's model's time for it too, where it has one.
+        if (!choosing && !point_to_point) {
+          const auto graphs = collective::nccl_graphs(c.params.nccl_system, choice.nccl);
+          const double t =
+              collective::nccl_predicted_time_us(c.op, algo, proto, c.bytes, c.params.nccl_system, graphs, choice.nccl);
+          if (t > 0) out.nccl_predicted_us[i] = t;
+        }
       }
       if (!any) skipped.push_back(fmt::format("{}: {}", algo, refusal));
     }

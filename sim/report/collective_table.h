@@ -41,8 +41,9 @@ struct CollectiveRow {
   // NCCL's buffer held a transfer through the network below its links'
   // rate (engine::ScheduleResult::buffer_bound).
   bool buffer_bound = false;
-  // Where NCCL's own cost model chose the algorithm and protocol (`auto`):
-  // its predicted time for them, in us; 0 otherwise. collsim's time for
+  // Where NCCL's own cost model chose the algorithm and protocol (`auto`),
+  // or one pair was named (--algo and --proto): its predicted time for
+  // them, in us; 0 otherwise (tuned, fastest, point-to-point). collsim's time for
   // the same pair differs from it where the model leaves something out
   // (docs/nccl-choice.md); JSON only.
   double nccl_model_us = 0;
