@@ -47,8 +47,9 @@ double nccl_tests_loop_s(const Plan& plan, const PlannedSchedule& s, const std::
     for (std::size_t i = 0; i < n; ++i) through[i] = run_bytes[s.transfers[i].route] += s.transfers[i].bytes;
     for (std::size_t i = 0; i < n; ++i) per_run[i] = run_bytes[s.transfers[i].route];
   }
-  // A credit reaches back at most floor(window / per_run) + 1 iterations:
-  // only that many iterations' kernel ends are kept (a ring of them).
+  // A credit reaches back at most floor(window / per_run) + 1 iterations
+  // (one more for rounding): only that many iterations' kernel ends are
+  // kept (a ring of them).
   std::vector<char> credited(n, 0);
   int depth = 1;
   for (std::size_t i = 0; i < n; ++i) {
@@ -56,7 +57,7 @@ double nccl_tests_loop_s(const Plan& plan, const PlannedSchedule& s, const std::
     if (!(t.window_bytes > 0) || dst_kernel[i] < 0 || !(per_run[i] > 0)) continue;
     credited[i] = 1;
     depth =
-        std::max(depth, static_cast<int>(std::min<double>(iterations, std::floor(t.window_bytes / per_run[i]))) + 1);
+        std::max(depth, static_cast<int>(std::min<double>(iterations, std::floor(t.window_bytes / per_run[i]))) + 2);
   }
   std::vector<std::vector<double>> ended(static_cast<std::size_t>(depth), std::vector<double>(kernels, 0.0));
   std::vector<double> end(kernels, 0.0), next(kernels), arrival(n), step(kernels, 0.0), last_step(kernels, 0.0);
