@@ -134,22 +134,23 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   auto results = engine::run_candidates(*candidates, network, backend, options);
   if (!results) return results.error();
 
-  // nccl-tests' loop: each size's pick run again, replayed back to back.
+  // Each size's pick (fastest() logs the choice: once per size).
   std::vector<std::size_t> picked(request.sizes.size());
+  for (std::size_t i = 0; i < request.sizes.size(); ++i) picked[i] = engine::fastest(*candidates, i, *results);
+  // nccl-tests' loop: each size's pick run again, replayed back to back.
   std::vector<double> loop_s(request.sizes.size(), 0.0);
   std::vector<char> loop_skipped(request.sizes.size(), 0);
   // Only broadcast and reduce: their chains let ranks near the start run
   // ahead (engine/nccl_tests_loop.h); see SweepRequest.
   if (request.nccl_tests_iterations > 1 && collective::rooted(request.op)) {
+    // Replayed from every transfer, which SimGrid then simulates one by one:
+    // within its aggregation threshold too (--simgrid-aggregate-above).
+    const double most = backend.name() == "simgrid"
+                            ? std::min(engine::detail::kNcclTestsLoopMaxTransfers, request.simgrid_aggregate_above)
+                            : engine::detail::kNcclTestsLoopMaxTransfers;
     std::vector<collective::Schedule> again;
     std::vector<std::size_t> which;
     for (std::size_t i = 0; i < request.sizes.size(); ++i) {
-      picked[i] = engine::fastest(*candidates, i, *results);
-      // Replayed from every transfer, which SimGrid then simulates one by one:
-      // within its aggregation threshold too (--simgrid-aggregate-above).
-      const double most = backend.name() == "simgrid"
-                              ? std::min(engine::detail::kNcclTestsLoopMaxTransfers, request.simgrid_aggregate_above)
-                              : engine::detail::kNcclTestsLoopMaxTransfers;
       if (collective::body_of(schedules, picked[i]).transfer_count() > most) {
         loop_skipped[i] = 1;
         continue;
@@ -170,7 +171,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
 
   std::vector<report::CollectiveRow> rows;
   for (std::size_t i = 0; i < request.sizes.size(); ++i) {
-    const std::size_t best = engine::fastest(*candidates, i, *results);
+    const std::size_t best = picked[i];
     const auto& s = schedules[best];
     report::CollectiveRow r;
     r.op = s.op;

@@ -28,17 +28,19 @@ double nccl_tests_loop_s(const Plan& plan, const PlannedSchedule& s, const std::
   // latency, less when its flow could start (its deps' arrival, the launch,
   // and the flow ahead of it on its connection, which ended a route latency
   // before that one's arrival). Both backends start a flow so.
-  std::vector<double> flow(n);
-  for (std::size_t i = 0; i < n; ++i) {
+  // When transfer i's flow may start, from `ready` and the arrivals so far.
+  auto flow_start = [&](std::size_t i, double ready, const std::vector<double>& arrived) {
     const auto& t = s.transfers[i];
-    double ready = launch;
-    for (int d : t.deps) ready = std::max(ready, finish_s[static_cast<std::size_t>(d)]);
+    for (int d : t.deps) ready = std::max(ready, arrived[static_cast<std::size_t>(d)]);
     if (t.queue_after >= 0) {
-      const auto& ahead = s.transfers[static_cast<std::size_t>(t.queue_after)];
-      ready = std::max(ready, finish_s[static_cast<std::size_t>(t.queue_after)] - ahead.route_latency_s);
+      const auto q = static_cast<std::size_t>(t.queue_after);
+      ready = std::max(ready, arrived[q] - s.transfers[q].route_latency_s);
     }
-    flow[i] = std::max(0.0, finish_s[i] - t.route_latency_s - ready);
-  }
+    return ready;
+  };
+  std::vector<double> flow(n);
+  for (std::size_t i = 0; i < n; ++i)
+    flow[i] = std::max(0.0, finish_s[i] - s.transfers[i].route_latency_s - flow_start(i, launch, finish_s));
   // Each connection's (route's) wire bytes of one run, per transfer, and
   // each transfer's bytes on its connection up to and including its own.
   std::vector<double> through(n), per_run(n);
@@ -88,12 +90,7 @@ double nccl_tests_loop_s(const Plan& plan, const PlannedSchedule& s, const std::
                            whole <= k ? ended[static_cast<std::size_t>((whole - 1) % depth)][dst] : end[dst] + launch);
         }
       }
-      for (int d : t.deps) ready = std::max(ready, arrival[static_cast<std::size_t>(d)]);
-      if (t.queue_after >= 0) {
-        const auto& ahead = s.transfers[static_cast<std::size_t>(t.queue_after)];
-        ready = std::max(ready, arrival[static_cast<std::size_t>(t.queue_after)] - ahead.route_latency_s);
-      }
-      arrival[i] = ready + flow[i] + t.route_latency_s;
+      arrival[i] = flow_start(i, ready, arrival) + flow[i] + t.route_latency_s;
       for (int r : {src_kernel[i], dst_kernel[i]})
         if (r >= 0) next[static_cast<std::size_t>(r)] = std::max(next[static_cast<std::size_t>(r)], arrival[i]);
     }
