@@ -414,7 +414,8 @@ TEST(AnalyticalBackend, AgreesWithSimGridWithin2PercentOrSaysContended) {
 
 }  // namespace
 // A ring connection held to a rate cap (here InfiniBand's cost per LL128
-// message) still pays its cable's latency once, as SimGrid's FIFO
+// message, which these small messages pay at NCCL_IB_AR_THRESHOLD=0)
+// still pays its cable's latency once, as SimGrid's FIFO
 // connections do: 4.85 us more one way on node 0's NIC cable adds 4.85 us
 // on both backends (the analytical one ignored it, so cable length never
 // moved its LL128 rings; tests the closed form: one latency, not one per
@@ -423,7 +424,7 @@ TEST(AnalyticalBackend, ACappedRingConnectionPaysItsCableOnce) {
   auto time_us = [](const std::string& latency, const std::string& backend) {
     const auto r = collsim::testing::run_collsim(
         "collective -t topologies/h100-ib400-4node.yaml --ranks 16 --algo ring --proto LL128 -b 64K -e 64K "
-        "--set links[3].latency=" +
+        "--set nccl.ib_ar_threshold=0 --set links[3].latency=" +
         latency + " --backend " + backend + " --json -");
     const auto at = r.out.find("\"time_us\":");
     return at == std::string::npos ? 0.0 : std::stod(r.out.substr(at + 10));

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "sim/collective/protocol.h"
 #include "sim/collective/schedule.h"
@@ -121,17 +122,24 @@ TEST(FiniteBuffers, SimpleRingSlotsHoldHalfAChunkForARoundTrip) {
 
 // A slice's arrival and its drain each pay the channel's cost per message
 // (collective/protocol.h ring_channel_message_rate_Bps) on top of its bytes
-// at the channel's own rate: cycle = 128 us + 2 x (slice / 22.25 GB/s + 7
-// us). Under the 4 MiB buffer a step of 32 to 64 KiB has 32 KiB slices (the
-// floor), so a channel's step takes the same half cycle at 32, 36 and 64
-// KiB; the cost scaled by slice / step once made 36 KiB slower than 64.
+// at the channel's own rate, a message of at most NCCL_IB_AR_THRESHOLD
+// (8 KiB) nothing: cycle = 128 us + 2 x 32 KiB / 22.25 GB/s + 7 us per
+// slice above it. Under the 4 MiB buffer a step of 32 to 64 KiB has 32 KiB
+// slices (the floor): at 32 KiB the second is empty, at 36 KiB 4 KiB, at
+// 64 KiB 32 KiB. The cost scaled by slice / step once made 36 KiB slower
+// than 64.
 TEST(FiniteBuffers, SimpleRingSlotsPayTheMessageCostOnArrivalAndDrain) {
   using detail::simple_ring_slot_rate_Bps;
-  const double cycle = 128e-6 + 2 * (32768 / 22.25e9 + 7e-6);
-  for (double step : {32768.0, 36864.0, 65536.0}) {
+  const double slices = 128e-6 + 2 * 32768 / 22.25e9;
+  for (auto [step, costly] : {std::pair{32768.0, 1}, {36864.0, 1}, {65536.0, 2}}) {
+    const double cycle = slices + costly * 7e-6;
     const double rate = simple_ring_slot_rate_Bps(step, 2, 4194304, 71e-6, 57e-6, 44.5e9, 7e-6);
     EXPECT_NEAR(rate, 2 * 2 * step / cycle, 1) << step;
     EXPECT_NEAR(2 * step / rate, cycle / 2, 1e-12) << step;  // a step's time: half a cycle
+    // NCCL_IB_AR_THRESHOLD=0: both slices pay, the empty one too.
+    EXPECT_NEAR(simple_ring_slot_rate_Bps(step, 2, 4194304, 71e-6, 57e-6, 44.5e9, 7e-6, 0),
+                2 * 2 * step / (slices + (step > 32768 ? 2 : 1) * 7e-6), 1)
+        << step;
   }
 }
 

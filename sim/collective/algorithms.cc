@@ -119,6 +119,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
             params.ring_channel_net_Bps * nccl_channels / static_cast<double>(std::max<std::size_t>(1, orders.size()));
         s.ring_channel_Bps = params.ring_channel_net_Bps;
         s.ring_channel_msg_cost_s = params.ring_channel_msg_cost_s;
+        s.ring_channel_ar_threshold_bytes = params.ring_channel_ar_threshold_bytes;
       }
       return s;
     };

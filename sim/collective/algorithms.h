@@ -88,6 +88,9 @@ struct AlgoParams {
   // qp_msg_cost over the connection's queue pairs (protocol.h
   // ring_channel_message_rate_Bps); 0: nothing.
   double ring_channel_msg_cost_s = 0;
+  // NCCL_IB_AR_THRESHOLD (config::NcclSpec::ib_ar_threshold): only messages
+  // larger than this pay that cost.
+  double ring_channel_ar_threshold_bytes = kNcclIbArThresholdBytes;
   // NCCL_BUFFSIZE in bytes (config::NcclSpec::buffsize): the Simple tree's
   // chunk is one slot of it (tree.h).
   double nccl_buffsize = kNcclDefaultBuffsize;

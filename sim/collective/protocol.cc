@@ -72,10 +72,27 @@ double ring_step_messages(Protocol protocol, double wire_bytes, double window_by
   return std::max(1.0, 2 * full + last);
 }
 
+double ring_step_costly_messages(Protocol protocol, double wire_bytes, double window_bytes, int slots_per_message,
+                                 double threshold_bytes) {
+  const double slot = window_bytes / 8;  // NCCL_STEPS
+  auto costly = [threshold_bytes](double message) { return message > threshold_bytes ? 1.0 : 0.0; };
+  if (!(wire_bytes > 0) || !(slot > 0)) return 0;
+  if (protocol != Protocol::kSimple || slots_per_message == 1) {
+    const double full = std::floor(wire_bytes / slot);
+    return full * costly(slot) + costly(wire_bytes - full * slot);
+  }
+  const double chunk = 4 * slot;  // 2 slices of 2 slots (ring_step_messages)
+  const double full = std::floor(wire_bytes / chunk);
+  const double rest = wire_bytes - full * chunk;
+  const double last = rest <= 0 ? 0 : rest <= slot / 16 ? costly(rest) : 2 * costly(rest / 2);
+  return 2 * full * costly(2 * slot) + last;
+}
+
 double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, double window_bytes, double channel_Bps,
-                                     double msg_cost_s, int slots_per_message) {
+                                     double msg_cost_s, int slots_per_message, double ar_threshold_bytes) {
   if (!(msg_cost_s > 0) || !(channel_Bps > 0) || !(wire_bytes > 0) || !(window_bytes > 0)) return channel_Bps;
-  const double messages = ring_step_messages(protocol, wire_bytes, window_bytes, slots_per_message);
+  const double messages =
+      ring_step_costly_messages(protocol, wire_bytes, window_bytes, slots_per_message, ar_threshold_bytes);
   return channel_Bps * wire_bytes / (wire_bytes + messages * msg_cost_s * channel_Bps);
 }
 

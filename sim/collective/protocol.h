@@ -74,6 +74,9 @@ Expected<NcclRelease> parse_nccl_release(std::string_view text);
 std::vector<int> nccl_published_patches(int minor);
 std::string to_string(NcclRelease release);  // "2.27.3"
 
+// NCCL_IB_AR_THRESHOLD's default (src/transport/net_ib/p2p.cc ncclIbArThreshold), bytes.
+inline constexpr double kNcclIbArThresholdBytes = 8192;
+
 // NCCL's throughput limit of the LL protocol on rings, from its tuning
 // model (src/graph/tuning.cc, llMaxBws): LL carries at most llMaxBw of
 // payload per GPU (flag polling, not the links, sets it); nccl_tables.h
@@ -144,9 +147,24 @@ double ring_channel_net_GBps(double setting, double qp_rate_GBps, int qps);
 double ring_step_messages(Protocol protocol, double wire_bytes, double window_bytes, int slots_per_message = 2);
 
 // What one NCCL ring channel's network connection moves when every message
-// costs it `msg_cost_s` beyond its bytes: `channel_Bps` (the channel's rate,
-// ring_channel_net_GBps, wire bytes/s) x D / (D + m x cost x channel_Bps),
-// for D = `wire_bytes` a step in m = ring_step_messages messages. The cost
+// larger than `ar_threshold_bytes` costs it `msg_cost_s` beyond its bytes:
+// `channel_Bps` (the channel's rate, ring_channel_net_GBps, wire bytes/s) x
+// D / (D + m x cost x channel_Bps), for D = `wire_bytes` a step in
+// ring_step_messages messages, m of them above the threshold
+// (ring_step_costly_messages). The threshold is NCCL_IB_AR_THRESHOLD
+// (config::NcclSpec::ib_ar_threshold, NCCL's default 8 KiB): NCCL's verbs
+// transport sends a larger message as an RDMA write followed by a separate
+// zero-byte write with immediate where adaptive routing is on (InfiniBand's
+// default), and a smaller one as one write with immediate
+// (src/transport/net_ib/p2p.cc). Two measured curves step up exactly where
+// a ring step's message crosses 8 KiB: a 4 x 8 H100 LL128 all-gather
+// (NCCL 2.24.3, 16 channels) takes 110 and 111 us at 1 and 2 MiB (2.2 and
+// 4.4 KB messages) and 193 us at 4 MiB (8.7 KB), and a 2 x 8 H100 LL128
+// ring all-reduce (24 channels) 157 us at 1 and 2 MiB (2.9 and 5.8 KB),
+// 178 at 4 MiB (11.6 KB) (tests/validation/public-ramps.yaml,
+// cases.yaml). ASSUMPTION: RoCE (ethernet), on which NCCL turns adaptive
+// routing on only with NCCL_IB_ADAPTIVE_ROUTING=1, follows the same rule
+// (link_classes.cc). The cost
 // is a queue pair's over the connection's queue pairs
 // (NCCL_IB_QPS_PER_CONNECTION; engine/nccl_system.cc placement_params
 // divides): they take its messages in turn (NCCL_IB_SPLIT_DATA_ON_QPS=0,
@@ -162,7 +180,11 @@ double ring_step_messages(Protocol protocol, double wire_bytes, double window_by
 // GB/s measured, 2 x 105 KB messages a step) and holds their plateau near
 // 2 x 8 x 20 GB/s.
 double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, double window_bytes, double channel_Bps,
-                                     double msg_cost_s, int slots_per_message = 2);
+                                     double msg_cost_s, int slots_per_message = 2,
+                                     double ar_threshold_bytes = kNcclIbArThresholdBytes);
+// Of ring_step_messages' messages, those larger than `threshold_bytes`.
+double ring_step_costly_messages(Protocol protocol, double wire_bytes, double window_bytes, int slots_per_message,
+                                 double threshold_bytes);
 // Whether a ring channel's network messages under `protocol` pay the
 // message cost above: Simple's and LL128's, which the sending NIC reads
 // from GPU memory (GPUDirect RDMA), do; LL's, which NCCL keeps in host

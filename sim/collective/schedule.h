@@ -146,6 +146,9 @@ struct Schedule {
   double ring_channel_step_bytes = 0;
   double ring_channel_Bps = 0;
   double ring_channel_msg_cost_s = 0;
+  // Only a message larger than this pays that cost (NCCL_IB_AR_THRESHOLD,
+  // protocol.h ring_step_costly_messages).
+  double ring_channel_ar_threshold_bytes = kNcclIbArThresholdBytes;
   // The slots of NCCL's buffer one such message takes under Simple
   // (protocol.h ring_step_messages; NCCL's SLICESTEPS): 2 for a ring step,
   // 1 for a broadcast's or reduce's chain, whose step

@@ -99,12 +99,17 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // curve with the message cost below, which those LL128 steps pay too
       // (3.5 us a message over its 2 queue pairs): mean |error| over the
       // whole curve 9.5% at 0, 5.1% at 4, 4.1% at 6, 3.8% at 8, 4.7% at 10,
-      // 6.2% at 12. RoCE keeps 12 us (below).
+      // 6.2% at 12. RoCE keeps 12 us (below). Not refitted when messages
+      // under NCCL_IB_AR_THRESHOLD stopped paying the message cost
+      // (2026-12-07, collective/protocol.h): that curve's 1-2 MiB rows are
+      // then 15 and 11% fast, its mean |error| 5.4% at 8 us, 5.0% at 10,
+      // 5.1% at 12, while all 869 rows go 9.18, 9.35, 9.54%.
       // Proxy operation cost (p2p_op_cost): 2.5 us, as on EFA (below):
       // NCCL's proxy, not the fabric's transport, runs each operation.
       // Queue pair rate (qp_bw) and message cost (qp_msg_cost): one queue
       // pair of an NCCL ring channel's network connection moves at most
-      // 23.5 GB/s of wire bytes, and each message it carries (a 1 MiB
+      // 23.5 GB/s of wire bytes, and each message larger than
+      // NCCL_IB_AR_THRESHOLD (8 KiB) it carries (a 1 MiB
       // Simple slice under NCCL's 4 MiB buffer, one LL128 slot; not LL's,
       // sent from host memory: collective/protocol.h pays_message_cost) costs it
       // 7 us beyond its bytes (collective/protocol.h
@@ -286,10 +291,11 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (!top.has("nccl")) return Ok{};
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
-  if (auto s = nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
-                           "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize",
-                           "nvlstree_max_chunksize", "min_channels", "min_ctas", "ring_channel_net_bw",
-                           "tree_chain_channel_bw", "ib_qps_per_connection", "buffsize", "host_cpu"});
+  if (auto s =
+          nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
+                      "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize", "nvlstree_max_chunksize",
+                      "min_channels", "min_ctas", "ring_channel_net_bw", "tree_chain_channel_bw",
+                      "ib_qps_per_connection", "ib_ar_threshold", "buffsize", "host_cpu"});
       !s)
     return s;
   // Each setting, when given, into its field of spec.nccl.
@@ -335,7 +341,7 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (auto st = read_GBps(nccl, "ring_channel_net_bw", "ring channel", spec.nccl.ring_channel_net_GBps); !st) return st;
   if (auto st = read_GBps(nccl, "tree_chain_channel_bw", "tree channel", spec.nccl.tree_chain_channel_GBps); !st)
     return st;
-  // A size in bytes (or nccl-tests' 512K) from `lo` to 64 MiB.
+  // A size in bytes (or nccl-tests' 512K) from `lo` (0 or more) to 64 MiB.
   auto size = [&nccl](const char* key, double lo, const char* lo_text, double& out) -> Status {
     if (!nccl.has(key)) return Ok{};
     auto text = nccl.scalar(key);
@@ -350,7 +356,8 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   for (auto st : {size("p2p_net_chunksize", 2, "2 B", spec.nccl.p2p_net_chunksize),
                   size("nvls_chunksize", 4096, "4 KiB", spec.nccl.nvls_chunksize),
                   size("nvlstree_max_chunksize", 4096, "4 KiB", spec.nccl.nvlstree_max_chunksize),
-                  size("buffsize", 65536, "64 KiB", spec.nccl.buffsize)})
+                  size("buffsize", 65536, "64 KiB", spec.nccl.buffsize),
+                  size("ib_ar_threshold", 0, "0 B", spec.nccl.ib_ar_threshold)})
     if (!st) return st;
   return Ok{};
 }

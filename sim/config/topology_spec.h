@@ -238,6 +238,11 @@ struct NcclSpec {
   // src/transport/net_ib). A ring channel's network rate is its link
   // class's qp_rate_GBps times this.
   int ib_qps_per_connection = 1;
+  // NCCL_IB_AR_THRESHOLD in bytes (NCCL's default 8192,
+  // src/transport/net_ib/p2p.cc): only a network message larger than this
+  // pays its NIC link class's qp_msg_cost (collective/protocol.h
+  // ring_step_costly_messages).
+  double ib_ar_threshold = 8192;
   // NCCL_BUFFSIZE in bytes: each channel connection's Simple buffer, 8
   // steps of an eighth (NCCL's default 4 MiB, src/init.cc). It is the
   // window Simple keeps in flight for collectives (collective/protocol.h).

@@ -81,6 +81,7 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
     qp_msg_cost_s = std::max(qp_msg_cost_s, network.qp_msg_cost_of(g));
   }
   params.ring_channel_msg_cost_s = qp_msg_cost_s / std::max(1, network.nccl_ib_qps_per_connection());
+  params.ring_channel_ar_threshold_bytes = network.nccl_ib_ar_threshold();
   params.ring_channel_net_Bps = collective::ring_channel_net_GBps(network.nccl_ring_channel_net_GBps(), qp_rate_GBps,
                                                                   network.nccl_ib_qps_per_connection()) *
                                 1e9;

@@ -315,9 +315,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       if (!s.point_to_point && s.ring_channel_msg_cost_s > 0 && collective::pays_message_cost(protocol)) {
         const double rate = collective::ring_channel_message_rate_Bps(
             protocol, s.ring_channel_step_bytes / costs.payload_fraction, costs.window_bytes, s.ring_channel_Bps,
-            s.ring_channel_msg_cost_s, s.ring_slots_per_message);
+            s.ring_channel_msg_cost_s, s.ring_slots_per_message, s.ring_channel_ar_threshold_bytes);
         slots.msg_rate_factor = rate / s.ring_channel_Bps;
         slots.msg_cost_s = s.ring_channel_msg_cost_s;
+        slots.ar_threshold_bytes = s.ring_channel_ar_threshold_bytes;
         net_cap *= slots.msg_rate_factor;
         // Simple's slots cut a step into messages: a larger buffer helps (backend.h buffer_bound).
         planned.buffer_bound |= protocol == collective::Protocol::kSimple && slots.msg_rate_factor < 0.95 &&

@@ -238,6 +238,7 @@ struct RingSlots {
   // (collective::ring_channel_message_rate_Bps over the channel's rate; 1 =
   // none), which `net_cap_Bps` already carries.
   double msg_cost_s = 0, msg_rate_factor = 1;
+  double ar_threshold_bytes = collective::kNcclIbArThresholdBytes;  // only larger messages pay msg_cost_s
 };
 // `channel_wire_bytes`: what one NCCL channel of the transfer puts on the
 // wire (unknown: infinity), for TransferTiming::buffer_bound.
@@ -279,8 +280,9 @@ double chain_message_latency_s(const collective::Schedule& s, collective::Protoc
 // data's network step, the slice's arrival and drain at one channel's
 // rate r, and the post's way back (ASSUMPTION: arrival and drain each at
 // r, the channel's share of the route, each paying the channel's cost per
-// network message, `msg_cost_s`: collective/protocol.h
-// ring_channel_message_rate_Bps; a slice is one message):
+// network message larger than `ar_threshold_bytes`, `msg_cost_s`:
+// collective/protocol.h ring_channel_message_rate_Bps; a slice is one
+// message, an empty one pays nothing):
 //   cycle = data latency + credit latency + 2 x (slice / r + msg_cost),
 //   one channel <= 2 chunks / cycle (a chunk of one slice, at most buffer /
 //   128, still waits for and posts its empty second slice: genericOp),
@@ -304,7 +306,8 @@ double chain_message_latency_s(const collective::Schedule& s, collective::Protoc
 // 32 or 64 KiB under the 4 MiB buffer, and a 4-node H100 all-gather took
 // 713 us at 18 MiB, 544 us at 16 and at 32 MiB.)
 double simple_ring_slot_rate_Bps(double step_bytes, double channels, double window_bytes, double data_latency_s,
-                                 double credit_latency_s, double rate_Bps, double msg_cost_s = 0);
+                                 double credit_latency_s, double rate_Bps, double msg_cost_s = 0,
+                                 double ar_threshold_bytes = collective::kNcclIbArThresholdBytes);
 
 // A route's rate under a transfer's cap (PlannedTransfer::max_rate_Bps; 0 = none).
 inline double capped_rate(double route_rate_Bps, double max_rate_Bps) {

@@ -123,7 +123,8 @@ RouteFacts join(const RouteFacts& a, const RouteFacts& b) {
 }
 
 double simple_ring_slot_rate_Bps(double step_bytes, double channels, double window_bytes, double data_latency_s,
-                                 double credit_latency_s, double rate_Bps, double msg_cost_s) {
+                                 double credit_latency_s, double rate_Bps, double msg_cost_s,
+                                 double ar_threshold_bytes) {
   if (!(step_bytes > 0) || !(channels > 0) || !(window_bytes > 0) || !(rate_Bps > 0)) return 0;
   // A chunk's bytes, and its first (larger) slice: half of them, at least
   // window / 128 (a slice's floor, prims_simple.h), at most all of them.
@@ -131,7 +132,11 @@ double simple_ring_slot_rate_Bps(double step_bytes, double channels, double wind
   const double slice = std::min(chunk, std::max(chunk / 2, window_bytes / 128));
   // A transfer standing for less than one channel moves at most the route.
   const double channel_Bps = rate_Bps / std::max(1.0, channels);
-  const double cycle = data_latency_s + credit_latency_s + 2 * (slice / channel_Bps + std::max(0.0, msg_cost_s));
+  // Each slice is a message (the second may be empty), paying the cost
+  // above the threshold.
+  const double cost = std::max(0.0, msg_cost_s);
+  const double cycle = data_latency_s + credit_latency_s + 2 * slice / channel_Bps +
+                       (slice > ar_threshold_bytes ? cost : 0) + (chunk - slice > ar_threshold_bytes ? cost : 0);
   // 4 slices in flight, 2 chunks: a chunk of one slice still takes its
   // second slice's slots (prims_simple.h genericOp posts the empty slices).
   return channels * 2 * chunk / cycle;
@@ -144,6 +149,8 @@ double chain_message_latency_s(const collective::Schedule& s, collective::Protoc
   // carries for each of the NCCL channels it stands for.
   const double messages = collective::ring_step_messages(protocol, s.ring_channel_step_bytes / costs.payload_fraction,
                                                          costs.window_bytes, s.ring_slots_per_message);
+  // Messages no larger than NCCL_IB_AR_THRESHOLD pay nothing (protocol.h).
+  if (s.ring_channel_step_bytes / costs.payload_fraction / messages <= s.ring_channel_ar_threshold_bytes) return 0;
   const double share = payload_bytes * s.chain_channels * messages / s.bytes;
   return msg_cost_s * std::max(0.0, 1 - share);
 }
@@ -175,7 +182,8 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
             ? std::min(route.rate_Bps, net_cap_Bps / slots->msg_rate_factor / costs.payload_fraction)
             : open_rate;
     max_rate = simple_ring_slot_rate_Bps(slots->step_bytes, slots->channels, costs.window_bytes, latency,
-                                         route.latency_s + route.step_s, slice_rate, slots->msg_cost_s);
+                                         route.latency_s + route.step_s, slice_rate, slots->msg_cost_s,
+                                         slots->ar_threshold_bytes);
   } else if (net) {
     // Each NCCL channel a ring transfer stands for keeps its own window.
     const double window = costs.window_bytes * (slots && slots->channels > 0 ? slots->channels : 1);

@@ -274,7 +274,8 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
                 ? fmt::format("at most {:g} GB/s each", c.params.ring_channel_net_Bps / 1e9)
                 : std::string("no limit on each"),
             c.params.ring_channel_msg_cost_s > 0
-                ? fmt::format("; each network message costs a channel {:g} us", c.params.ring_channel_msg_cost_s * 1e6)
+                ? fmt::format("; each network message over {:g} B costs a channel {:g} us",
+                              c.params.ring_channel_ar_threshold_bytes, c.params.ring_channel_msg_cost_s * 1e6)
                 : std::string());
       }
     }

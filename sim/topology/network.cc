@@ -210,6 +210,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   ring_channel_net_GBps_ = topo.ring_channel_net_GBps;
   tree_chain_channel_GBps_ = topo.tree_chain_channel_GBps;
   ib_qps_per_connection_ = topo.ib_qps_per_connection;
+  ib_ar_threshold_ = topo.ib_ar_threshold;
   buffsize_ = topo.buffsize;
   nics_per_gpu_ = topo.nics_per_gpu;
   if (topo.failed.any()) failures_text_ = topo.failed.text();

@@ -161,6 +161,7 @@ class Network {
   double nccl_ring_channel_net_GBps() const { return ring_channel_net_GBps_; }
   double nccl_tree_chain_channel_GBps() const { return tree_chain_channel_GBps_; }  // config::NcclSpec's
   int nccl_ib_qps_per_connection() const { return ib_qps_per_connection_; }         // NCCL_IB_QPS_PER_CONNECTION
+  double nccl_ib_ar_threshold() const { return ib_ar_threshold_; }                  // NCCL_IB_AR_THRESHOLD, bytes
   double nccl_buffsize() const { return buffsize_; }                                // NCCL_BUFFSIZE, bytes
   int nccl_nics_per_gpu() const { return nics_per_gpu_; }
   // "no route from A to B", with the failures that may have cut it
@@ -404,6 +405,7 @@ class Network {
   double ring_channel_net_GBps_ = -1;                             // Topology::ring_channel_net_GBps
   double tree_chain_channel_GBps_ = -1;                           // Topology::tree_chain_channel_GBps
   int ib_qps_per_connection_ = 1;                                 // Topology::ib_qps_per_connection
+  double ib_ar_threshold_ = 8192;                                 // Topology::ib_ar_threshold
   double buffsize_ = 4194304;                                     // Topology::buffsize
   int nics_per_gpu_ = 1;                                          // Topology::nics_per_gpu
   std::string failures_text_;                                     // Topology::failed.text(), "" without failures

@@ -60,6 +60,7 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.ring_channel_net_GBps = spec.nccl.ring_channel_net_GBps;
   topo.tree_chain_channel_GBps = spec.nccl.tree_chain_channel_GBps;
   topo.ib_qps_per_connection = spec.nccl.ib_qps_per_connection;
+  topo.ib_ar_threshold = spec.nccl.ib_ar_threshold;
   topo.buffsize = spec.nccl.buffsize;
   topo.nics_per_gpu = spec.nccl.nics_per_gpu;
   topo.p2p_net_chunksize = spec.nccl.p2p_net_chunksize;

@@ -78,6 +78,7 @@ struct Topology {
   double ring_channel_net_GBps = -1;     // config::NcclSpec::ring_channel_net_GBps
   double tree_chain_channel_GBps = -1;   // config::NcclSpec::tree_chain_channel_GBps
   int ib_qps_per_connection = 1;         // config::NcclSpec::ib_qps_per_connection
+  double ib_ar_threshold = 8192;         // config::NcclSpec::ib_ar_threshold (NCCL_IB_AR_THRESHOLD)
   double buffsize = 4194304;             // config::NcclSpec::buffsize (NCCL_BUFFSIZE)
   int nics_per_gpu = 1;                  // config::NcclSpec::nics_per_gpu
   double p2p_net_chunksize = 131072;
@@ -119,6 +120,7 @@ struct Topology {
         ring_channel_net_GBps(o.ring_channel_net_GBps),
         tree_chain_channel_GBps(o.tree_chain_channel_GBps),
         ib_qps_per_connection(o.ib_qps_per_connection),
+        ib_ar_threshold(o.ib_ar_threshold),
         buffsize(o.buffsize),
         nics_per_gpu(o.nics_per_gpu),
         p2p_net_chunksize(o.p2p_net_chunksize),
@@ -151,6 +153,7 @@ struct Topology {
     ring_channel_net_GBps = o.ring_channel_net_GBps;
     tree_chain_channel_GBps = o.tree_chain_channel_GBps;
     ib_qps_per_connection = o.ib_qps_per_connection;
+    ib_ar_threshold = o.ib_ar_threshold;
     buffsize = o.buffsize;
     nics_per_gpu = o.nics_per_gpu;
     p2p_net_chunksize = o.p2p_net_chunksize;
