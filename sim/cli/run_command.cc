@@ -82,7 +82,7 @@ const std::vector<OptionSpec>& run_options() {
        "write a self-contained HTML report (charts, timeline, link heat map, floor plan; '-': standard output)", ""},
       {"memory", "", false,
        "print the memory per GPU of every pipeline stage (weights, gradients, optimizer, activations) and stop "
-       "without simulating",
+       "without simulating (exit 2 where it does not fit, as a run, unless --memory-check off)",
        ""},
       {"memory-check", "", true,
        "on: a configuration that does not fit in the GPUs' HBM is an error (exit 2); off: simulate it anyway", "on"},
@@ -382,6 +382,8 @@ int run_command(const std::vector<std::string>& argv) {
     if (args.has("json")) {
       if (auto s = write_output(args.get("json"), report::memory_json(plan)); !s) return stop(s.error());
     }
+    // A plan that does not fit stops a run (--memory-check on): so does this, after printing it.
+    if (run->memory_error) return stop(*run->memory_error);
     return kExitOk;
   }
   const auto& graph = run->graph;

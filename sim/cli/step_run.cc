@@ -123,6 +123,8 @@ Expected<std::unique_ptr<StepRun>> run_step_as_given(const StepRequest& req,
   run->report.memory = workload::plan_memory(run->workload, run->graph.dp, gpu->hbm_bytes);
   if (req.memory_only) {
     run->report.gpu = *gpu;
+    if (req.memory_check && !run->report.memory.fits())
+      run->memory_error = out_of_memory(run->workload, run->graph.dp, run->report.memory);
     return run;
   }
   if (req.memory_check && !run->report.memory.fits())

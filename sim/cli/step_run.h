@@ -55,6 +55,10 @@ struct StepRun {
   report::LinkGroups link_groups;  // when bin_link_groups
   report::StepReport report;
   bool simulated = false;  // false: only the memory plan was made (StepRequest::memory_only)
+  // StepRequest::memory_only with memory_check on: the error a run would
+  // have stopped with when the plan does not fit (`run --memory` prints the
+  // plan, then stops with it, exit 2).
+  std::optional<Error> memory_error;
 };
 
 // The request the step commands (`run`, `goodput`) start from: the files of
