@@ -32,12 +32,15 @@ TEST(ArThreshold, OnlyMessagesAboveTheThresholdAreCounted) {
   EXPECT_EQ(ring_step_costly_messages(Protocol::kLL128, 8192, kLl128Window, 2, kThreshold), 0);  // not larger
   // A full slot and a 1-byte rest: two messages, one above.
   EXPECT_EQ(ring_step_costly_messages(Protocol::kLL128, 614401, kLl128Window, 2, kThreshold), 1);
-  // Simple: a 2 MiB chunk in two 1 MiB slices, and a 20,000 B rest (at most
-  // a sixteenth of a slot, 32 KiB: one slice) above 8 KiB: 3; a 6,000 B
-  // rest under it: 2; a 40,000 B rest is two slices of 20,000: 4.
+  // Simple: a 2 MiB chunk in two 1 MiB slices, then the rest's first slice
+  // (half of it, at least a sixteenth of a slot, 32,768 B) and its second
+  // (what is left): a 20,000 B rest is one slice above 8 KiB: 3; 6,000 B
+  // one under it: 2; 40,000 B is 32,768 + 7,232: 3; 80,000 B two slices
+  // of 40,000: 4.
   EXPECT_EQ(ring_step_costly_messages(Protocol::kSimple, 2097152 + 20000, kSimpleWindow, 2, kThreshold), 3);
   EXPECT_EQ(ring_step_costly_messages(Protocol::kSimple, 2097152 + 6000, kSimpleWindow, 2, kThreshold), 2);
-  EXPECT_EQ(ring_step_costly_messages(Protocol::kSimple, 2097152 + 40000, kSimpleWindow, 2, kThreshold), 4);
+  EXPECT_EQ(ring_step_costly_messages(Protocol::kSimple, 2097152 + 40000, kSimpleWindow, 2, kThreshold), 3);
+  EXPECT_EQ(ring_step_costly_messages(Protocol::kSimple, 2097152 + 80000, kSimpleWindow, 2, kThreshold), 4);
   // Threshold 0 (NCCL_IB_AR_THRESHOLD=0): every message NCCL sends.
   for (double wire : {1.0, 4369.0, 614401.0, 13421772.8})
     EXPECT_EQ(ring_step_costly_messages(Protocol::kSimple, wire, kSimpleWindow, 2, 0),

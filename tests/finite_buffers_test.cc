@@ -136,7 +136,7 @@ TEST(FiniteBuffers, SimpleRingSlotsPayTheMessageCostOnArrivalAndDrain) {
     const double rate = simple_ring_slot_rate_Bps(step, 2, 4194304, 71e-6, 57e-6, 44.5e9, 7e-6);
     EXPECT_NEAR(rate, 2 * 2 * step / cycle, 1) << step;
     EXPECT_NEAR(2 * step / rate, cycle / 2, 1e-12) << step;  // a step's time: half a cycle
-    // NCCL_IB_AR_THRESHOLD=0: both slices pay, the empty one too.
+    // NCCL_IB_AR_THRESHOLD=0: every slice with a byte pays (32 KiB: one).
     EXPECT_NEAR(simple_ring_slot_rate_Bps(step, 2, 4194304, 71e-6, 57e-6, 44.5e9, 7e-6, 0),
                 2 * 2 * step / (slices + (step > 32768 ? 2 : 1) * 7e-6), 1)
         << step;

@@ -207,17 +207,21 @@ Expected<std::unique_ptr<StepRun>> run_step_as_given(const StepRequest& req,
 // An error placed in the workload file while --set-workload changed it may
 // come from the changes (10,000 layers that no longer fit, blamed on the
 // field to change): it names them.
-Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
-                                            const std::function<void(const std::string&)>& status) {
-  auto run = run_step_as_given(req, status);
-  if (run || req.workload_sets.empty()) return run;
-  Error e = run.error();
-  if (e.where && e.where->file.str() == req.workload_file && !e.internal()) {
+Error naming_workload_sets(Error e, const StepRequest& req) {
+  if (!req.workload_sets.empty() && e.where && e.where->file.str() == req.workload_file && !e.internal()) {
     std::string sets;
     for (const auto& x : req.workload_sets) sets += fmt::format("{}--set-workload {}", sets.empty() ? "" : " ", x);
     e.message += fmt::format(" (the file as changed by {})", sets);
   }
   return e;
+}
+
+Expected<std::unique_ptr<StepRun>> run_step(const StepRequest& req,
+                                            const std::function<void(const std::string&)>& status) {
+  auto run = run_step_as_given(req, status);
+  if (!run) return naming_workload_sets(run.error(), req);
+  if ((*run)->memory_error) (*run)->memory_error = naming_workload_sets(*(*run)->memory_error, req);
+  return run;
 }
 
 StepRequest step_request_from(const ParsedArgs& args) {

@@ -84,8 +84,10 @@ double ring_step_costly_messages(Protocol protocol, double wire_bytes, double wi
   const double chunk = 4 * slot;  // 2 slices of 2 slots (ring_step_messages)
   const double full = std::floor(wire_bytes / chunk);
   const double rest = wire_bytes - full * chunk;
-  const double last = rest <= 0 ? 0 : rest <= slot / 16 ? costly(rest) : 2 * costly(rest / 2);
-  return 2 * full * costly(2 * slot) + last;
+  // The last chunk's first slice is half of it, at least a sixteenth of a
+  // slot (prims_simple.h), its second slice the rest (maybe none).
+  const double first = std::min(rest, std::max(rest / 2, slot / 16));
+  return 2 * full * costly(2 * slot) + costly(first) + costly(rest - first);
 }
 
 double ring_channel_message_rate_Bps(Protocol protocol, double wire_bytes, double window_bytes, double channel_Bps,

@@ -283,7 +283,8 @@ double chain_message_latency_s(const collective::Schedule& s, collective::Protoc
 // network message larger than `ar_threshold_bytes`, `msg_cost_s`:
 // collective/protocol.h ring_channel_message_rate_Bps; a slice is one
 // message, an empty one pays nothing):
-//   cycle = data latency + credit latency + 2 x (slice / r + msg_cost),
+//   cycle = data latency + credit latency + 2 x slice / r + msg_cost for
+//           each of the two slices larger than the threshold,
 //   one channel <= 2 chunks / cycle (a chunk of one slice, at most buffer /
 //   128, still waits for and posts its empty second slice: genericOp),
 // and the transfer moves at most `channels` x that (r = `rate_Bps` over

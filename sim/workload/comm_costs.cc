@@ -92,6 +92,7 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   append(key, net.nccl_ring_channel_net_GBps());
   append(key, net.nccl_tree_chain_channel_GBps());
   append(key, net.nccl_ib_qps_per_connection());
+  append(key, net.nccl_ib_ar_threshold());
   append(key, net.qp_rate_GBps_of(c.gpus.front()));
   append(key, net.qp_msg_cost_of(c.gpus.front()));
   append(key, net.plugin_latency_of(c.gpus.front()));
