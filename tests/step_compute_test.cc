@@ -190,23 +190,7 @@ TEST(Memory, AConfigurationThatDoesNotFitIsRefusedWithWhatWouldFit) {
   EXPECT_NE(oom.err.find("it fits with compute.recompute=full (49.26 GiB), batch.micro=1"), std::string::npos)
       << oom.err;
   EXPECT_EQ(std::count(oom.err.begin(), oom.err.end(), '\n'), 1) << oom.err;
-  // --memory prints every stage, then stops as the run did (a script's
-  // `collsim run --memory && ...` reads "fits" from the exit status).
-  const auto memory = run_collsim(base + " --memory");
-  EXPECT_EQ(memory.exit_code, 2) << memory.err;
-  EXPECT_NE(memory.out.find("DOES NOT FIT"), std::string::npos) << memory.out;
-  EXPECT_NE(memory.out.find("stage   0"), std::string::npos) << memory.out;
-  EXPECT_EQ(memory.err, oom.err);
-  EXPECT_EQ(run_collsim(base + " --memory --memory-check off").exit_code, 0);
-  // An error placed in the file names the --set-workload changes, with --memory too.
-  const std::string pp1 =
-      "run -t topologies/hgx-h100.yaml -w workloads/llama3-70b.yaml --set-workload parallelism.pp=1 --backend "
-      "analytical --what-if off";
-  const auto in_file = run_collsim(pp1), in_file_memory = run_collsim(pp1 + " --memory");
-  EXPECT_EQ(in_file.exit_code, 2) << in_file.err;
-  EXPECT_NE(in_file.err.find("(the file as changed by --set-workload parallelism.pp=1)"), std::string::npos)
-      << in_file.err;
-  EXPECT_EQ(in_file_memory.err, in_file.err);
+  // --memory: run_memory_test.cc.
   const auto anyway = run_collsim(base + " --memory-check off --json -");
   EXPECT_EQ(anyway.exit_code, 0) << anyway.err;
   EXPECT_NE(anyway.out.find("\"fits\":false"), std::string::npos) << anyway.out;

@@ -308,9 +308,8 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // point-to-point message's, or a ring channel's (its wire rate, so
       // its payload's under the protocol: protocol.h ring_channel_net_GBps).
       double net_cap = s.point_to_point ? s.p2p_net_cap_Bps : s.ring_net_cap_Bps * costs.payload_fraction;
-      // Less where each network message costs its ring channel's queue pairs
-      // time (protocol.h): Simple's and LL128's, sent from GPU memory; LL's
-      // leave from host memory and do not pay it.
+      // Less where each network message costs its ring channel's queue pairs time (protocol.h): Simple's
+      // and LL128's above NCCL_IB_AR_THRESHOLD, sent from GPU memory; LL's leave from host memory.
       RingSlots slots{s.ring_channel_step_bytes, s.ring_channels_per_transfer};
       if (!s.point_to_point && s.ring_channel_msg_cost_s > 0 && collective::pays_message_cost(protocol)) {
         const double rate = collective::ring_channel_message_rate_Bps(

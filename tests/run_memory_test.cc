@@ -1,0 +1,47 @@
+// `collsim run --memory`: it prints the memory plan of every pipeline stage
+// and stops where a run would, with the run's own error (exit 2) where the
+// plan does not fit, so a script's `collsim run --memory && ...` reads
+// "fits" from the exit status; --memory-check off exits 0.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+using testing::run_collsim;
+
+TEST(RunMemory, StopsAsTheRunWhereThePlanDoesNotFit) {
+  // GPT-3 175B on 64 A100 80GB with micro-batch 4 and no recomputation
+  // (step_compute_test.cc Memory.AConfigurationThatDoesNotFitIsRefusedWithWhatWouldFit).
+  const std::string base =
+      "run -t tests/validation/steps/selene.yaml --set cluster.nodes=8 -w tests/validation/steps/gpt-175b.yaml "
+      "--set-workload parallelism.tp=8 --set-workload parallelism.pp=8 --set-workload batch.global=64 "
+      "--set-workload batch.micro=4 --set-workload compute.attention=unfused --backend analytical --what-if off";
+  const auto oom = run_collsim(base);
+  ASSERT_EQ(oom.exit_code, 2) << oom.err;
+  const auto memory = run_collsim(base + " --memory");
+  EXPECT_EQ(memory.exit_code, 2) << memory.err;
+  EXPECT_NE(memory.out.find("DOES NOT FIT"), std::string::npos) << memory.out;
+  EXPECT_NE(memory.out.find("stage   0"), std::string::npos) << memory.out;
+  EXPECT_EQ(memory.err, oom.err);
+  EXPECT_EQ(run_collsim(base + " --memory --memory-check off").exit_code, 0);
+  // A plan that fits exits 0.
+  EXPECT_EQ(run_collsim("run --memory -t topologies/h100-ib400-4node.yaml -w workloads/llama3-70b.yaml").exit_code, 0);
+}
+
+TEST(RunMemory, AnErrorInTheFileNamesTheSetWorkloadChangesToo) {
+  const std::string pp1 =
+      "run -t topologies/hgx-h100.yaml -w workloads/llama3-70b.yaml --set-workload parallelism.pp=1 --backend "
+      "analytical --what-if off";
+  const auto run = run_collsim(pp1), memory = run_collsim(pp1 + " --memory");
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("(the file as changed by --set-workload parallelism.pp=1)"), std::string::npos) << run.err;
+  EXPECT_EQ(memory.exit_code, 2) << memory.err;
+  EXPECT_EQ(memory.err, run.err);
+}
+
+}  // namespace
+}  // namespace collsim
