@@ -7,6 +7,7 @@
 #include <string>
 
 #include "test_support.h"
+#include "workload_support.h"
 
 namespace collsim {
 namespace {
@@ -14,12 +15,7 @@ namespace {
 using testing::run_collsim;
 
 TEST(RunMemory, StopsAsTheRunWhereThePlanDoesNotFit) {
-  // GPT-3 175B on 64 A100 80GB with micro-batch 4 and no recomputation
-  // (step_compute_test.cc Memory.AConfigurationThatDoesNotFitIsRefusedWithWhatWouldFit).
-  const std::string base =
-      "run -t tests/validation/steps/selene.yaml --set cluster.nodes=8 -w tests/validation/steps/gpt-175b.yaml "
-      "--set-workload parallelism.tp=8 --set-workload parallelism.pp=8 --set-workload batch.global=64 "
-      "--set-workload batch.micro=4 --set-workload compute.attention=unfused --backend analytical --what-if off";
+  const std::string base = workload::testing::kGpt175bOutOfMemoryRun;
   const auto oom = run_collsim(base);
   ASSERT_EQ(oom.exit_code, 2) << oom.err;
   const auto memory = run_collsim(base + " --memory");

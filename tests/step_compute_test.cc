@@ -179,11 +179,7 @@ memory: {reserve: 1GiB}
 }
 
 TEST(Memory, AConfigurationThatDoesNotFitIsRefusedWithWhatWouldFit) {
-  // GPT-3 175B on 64 A100 80GB with micro-batch 4 and no recomputation.
-  const std::string base =
-      "run -t tests/validation/steps/selene.yaml --set cluster.nodes=8 -w tests/validation/steps/gpt-175b.yaml "
-      "--set-workload parallelism.tp=8 --set-workload parallelism.pp=8 --set-workload batch.global=64 "
-      "--set-workload batch.micro=4 --set-workload compute.attention=unfused --backend analytical --what-if off";
+  const std::string base = testing::kGpt175bOutOfMemoryRun;
   const auto oom = run_collsim(base);
   EXPECT_EQ(oom.exit_code, 2) << oom.err;
   EXPECT_NE(oom.err.find("does not fit in memory: pipeline stage 0"), std::string::npos) << oom.err;
