@@ -104,5 +104,18 @@ TEST(ClusterTemplateErrors, ALeafRatioThatDoesNotSplitNamesTheFlagThatSetIt) {
                          "or 66)"});
 }
 
+// A cluster's own field written at the top of a template (--set
+// fabric.class=ethernet) names where it goes (was: the top's keys only).
+TEST(ClusterTemplateErrors, AClusterFieldAtTheTopNamesItsPlace) {
+  expect_one_clear_line({"topo -t topologies/h100-ib400-128node.yaml --set fabric.class=ethernet",
+                         "--set fabric.class=ethernet: field 'fabric': unknown key 'fabric' (did you mean "
+                         "'cluster.fabric'?)"});
+  const std::string file = ::testing::TempDir() + "nic_at_top.yaml";
+  std::ofstream(file) << "name: t\ncluster: {node: hgx-h100, nodes: 2, nic: 400Gb/s}\nnic: 800Gb/s\n";
+  expect_one_clear_line({"topo -t " + file,
+                         "nic_at_top.yaml:3:1: field 'nic': unknown key 'nic' (did you mean "
+                         "'cluster.nic'?)"});
+}
+
 }  // namespace
 }  // namespace collsim::config

@@ -66,7 +66,11 @@ class TopologyReader {
       if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl", "cluster",
                               "failures", "catalog"});
           !s) {
-        return s.error();
+        // A cluster's own field at the top (--set fabric.class=...): name its place.
+        Error e = s.error();
+        for (const char* key : {"node", "nodes", "node_gpus", "domain_gpus", "gpu", "nic", "fabric", "layout", "host"})
+          if (e.field == key) e.message = fmt::format("unknown key '{}' (did you mean 'cluster.{}'?)", key, key);
+        return e;
       }
     } else if (auto s = top.check({"name", "description", "link_classes", "media", "gpu_models", "floor", "nccl",
                                    "racks", "devices", "links", "failures", "catalog"});
