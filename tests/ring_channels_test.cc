@@ -278,6 +278,8 @@ TEST(NcclRingChannels, VerboseRunsNameThem) {
                        "each network message over 8192 B costs a channel 7 us"),
             std::string::npos)
       << r.err;
+  // A ring step's data a channel: 1 GiB / 16 ranks / 16 channels.
+  EXPECT_NE(r.err.find("(a ring step here: 4194304 B of data a channel"), std::string::npos) << r.err;
 }
 
 TEST(NcclRingChannels, BadSettingsNameTheirField) {
