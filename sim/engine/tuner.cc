@@ -276,7 +276,6 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
             c.params.ring_channel_msg_cost_s > 0
                 ? fmt::format("; each network message over {:g} B costs a channel {:g} us{}",
                               c.params.ring_channel_ar_threshold_bytes, c.params.ring_channel_msg_cost_s * 1e6,
-                              // A ring step's message (protocol.h ring_step_costly_messages).
                               c.op == collective::Op::kAllReduce || c.op == collective::Op::kAllGather ||
                                       c.op == collective::Op::kReduceScatter
                                   ? fmt::format(" (a ring step here: {:.0f} B of data a channel, LL128 x 128/120 "
