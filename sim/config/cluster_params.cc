@@ -163,10 +163,10 @@ Expected<Params> read_params(const MapReader& c, const Catalog& catalog) {
     // the fabric's class at one plane's port speed (planes read first).
     auto planes = positive_int(f, "planes", 1, kMaxPlanes);
     if (!planes) return planes.error();
-    const int radix = default_leaf_radix(catalog, p.fabric_class, p.nic_Bps / *planes);
+    p.planes = *planes;
+    const int radix = default_leaf_radix(catalog, p.fabric_class, p.nic_Bps / p.planes);
     for (auto [key, out, fallback, max] : {std::tuple{"leaf_radix", &p.leaf_radix, radix, kMaxPerRackOrRow},
-                                           {"oversubscription", &p.oversubscription, 1, kMaxPerRackOrRow},
-                                           {"planes", &p.planes, 1, kMaxPlanes}}) {
+                                           {"oversubscription", &p.oversubscription, 1, kMaxPerRackOrRow}}) {
       auto v = positive_int(f, key, fallback, max);
       if (!v) return v.error();
       *out = *v;

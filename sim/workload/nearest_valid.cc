@@ -32,6 +32,18 @@ Nearest nearest_where(long long value, long long max, const std::function<bool(l
   return n;
 }
 
+StageSplit split_stages(long long layers, long long pp, long long virtual_stages, int first, int last) {
+  StageSplit s{layers, pp};
+  for (int n : {first, last}) {
+    if (n == 0) continue;
+    s.rest -= n;
+    --s.stages;
+  }
+  const long long chunks = s.stages * virtual_stages;
+  s.even = s.rest >= 0 && (s.stages == 0 ? s.rest == 0 : s.stages > 0 && s.rest >= chunks && s.rest % chunks == 0);
+  return s;
+}
+
 std::string to_string(const Nearest& n) {
   if (n.below && n.above) return fmt::format("{} or {}", *n.below, *n.above);
   if (n.below) return fmt::format("{}", *n.below);

@@ -26,4 +26,16 @@ Nearest nearest_where(long long value, long long max, const std::function<bool(l
 // "504 or 522", "4096" (one side only), or "" when neither exists.
 std::string to_string(const Nearest& n);
 
+// How `layers` split over `pp` pipeline stages of `virtual_stages` chunks
+// when the first and last stages hold `first` and `last` layers (0: an
+// even share; ParallelSpec::first_stage_layers): the layers and stages left
+// to the even ones, and whether those split evenly into chunks of at least
+// one layer. The rule both the workload's check and the nearest valid pp
+// (step_setup.cc) read.
+struct StageSplit {
+  long long rest = 0, stages = 0;
+  bool even = false;
+};
+StageSplit split_stages(long long layers, long long pp, long long virtual_stages, int first, int last);
+
 }  // namespace collsim::workload

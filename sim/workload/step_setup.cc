@@ -21,20 +21,12 @@ Compiler::PipelineFit Compiler::pp_that_fits(int gpus) const {
   if (gpus % tp_cp != 0) {
     return {fmt::format("no pp fits: tp x cp = {} does not divide {} either", tp_cp, gpus)};
   }
-  // The layers split as the workload asks at depth v: the stages other than
-  // an uneven first or last (workload_file.cc check_uneven_stages) take
-  // the rest evenly, in chunks of at least one layer.
+  // The layers split as the workload asks at depth v (split_stages, as the
+  // workload's own check); uneven first or last stages need a pipeline.
+  const bool uneven = p.first_stage_layers > 0 || p.last_stage_layers > 0;
   auto layers_split = [&](long long v) {
-    const long long vs = p.virtual_stages;
-    long long rest = w_.model.layers, stages = v;
-    for (int n : {p.first_stage_layers, p.last_stage_layers}) {
-      if (n == 0) continue;
-      if (v < 2) return false;
-      rest -= n;
-      --stages;
-    }
-    if (stages == 0) return rest == 0;
-    return rest >= stages * vs && rest % (stages * vs) == 0;
+    return (!uneven || v >= 2) &&
+           split_stages(w_.model.layers, v, p.virtual_stages, p.first_stage_layers, p.last_stage_layers).even;
   };
   const Nearest pp = nearest_where(p.pp, gpus / tp_cp, [&](long long v) {
     return (gpus / tp_cp) % v == 0 && layers_split(v) && (p.virtual_stages == 1 || v >= 2);

@@ -130,7 +130,6 @@ Status Reader::model(const MapReader& m) {
 Status Reader::check_uneven_stages(const MapReader& m) {
   const auto& p = w_.parallel;
   const int L = w_.model.layers, v = p.virtual_stages;
-  int rest = L, stages = p.pp;
   for (auto [key, n] :
        {std::pair{"first_stage_layers", p.first_stage_layers}, {"last_stage_layers", p.last_stage_layers}}) {
     if (n == 0) continue;
@@ -140,14 +139,12 @@ Status Reader::check_uneven_stages(const MapReader& m) {
                                          "expected {} or more",
                                          n, v, v));
     }
-    rest -= n;
-    --stages;
   }
   const char* key = p.last_stage_layers > 0 ? "last_stage_layers" : "first_stage_layers";
-  if (rest < 0 || (stages == 0 && rest != 0) || (stages > 0 && (rest < stages * v || rest % (stages * v) != 0))) {
+  if (const StageSplit s = split_stages(L, p.pp, v, p.first_stage_layers, p.last_stage_layers); !s.even) {
     return m.error_at(key, fmt::format("the other {} stages would hold {} of the {} layers, which do not split evenly "
                                        "into {} x virtual_stages {} chunks of at least one layer",
-                                       stages, rest, L, stages, v));
+                                       s.stages, s.rest, L, s.stages, v));
   }
   return Ok{};
 }
