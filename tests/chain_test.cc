@@ -66,10 +66,33 @@ TEST(Chain, PipelinedFormExpandsToEverySliceWrittenOut) {
   EXPECT_TRUE(check_schedule(Op::kReduce, pipelined).ok());
 }
 
+// NCCL's 512 KiB steps (a broadcast's chunk is one step) while channels x
+// slices x hops stay within ChainOptions::max_transfers (4e6), as long as
+// slices are NCCL's a chain fills as NCCL's does; then slices grow, but
+// never to fewer than 256. LL's and LL128's units stand for a stream of
+// lines: at most 256.
 TEST(Chain, SliceCountIsBounded) {
+  constexpr double kGiB = 1073741824;
   EXPECT_EQ(chain_broadcast(8, 1024, 0).chunks, 1);
   EXPECT_EQ(chain_broadcast(8, 8.0 * 524288, 0).chunks, 8);
-  EXPECT_EQ(chain_broadcast(8, 16.0 * 1073741824, 0).chunks, 256);
+  EXPECT_EQ(chain_broadcast(8, 16 * kGiB, 0).chunks, 32768);    // 16 GiB / 512 KiB, x 7 hops
+  EXPECT_EQ(chain_broadcast(4096, 16 * kGiB, 0).chunks, 976);   // 4e6 / 4,095 hops
+  EXPECT_EQ(chain_broadcast(32768, 16 * kGiB, 0).chunks, 256);  // 4e6 / 32,767 = 122
+  ChainOptions ll128;
+  ll128.protocol = Protocol::kLL128;
+  EXPECT_EQ(chain_broadcast(8, 1 * kGiB, 0, ll128).chunks, 256);
+}
+
+// A chain standing for two NCCL channels side by side moves both channels'
+// steps at once: 1 MiB slices of an 8 MiB broadcast, 8 of them.
+TEST(Chain, ItsSlicesAreItsChannelsSteps) {
+  ChainOptions two;
+  two.ctas_per_chain = 2;
+  const Schedule s = chain_broadcast(8, 8.0 * 1048576, 0, two);
+  EXPECT_EQ(s.chunks, 8);
+  EXPECT_DOUBLE_EQ(s.transfers.front().bytes, 1048576);
+  EXPECT_DOUBLE_EQ(s.chain_nccl_channels, 2);
+  EXPECT_TRUE(check_schedule(Op::kBroadcast, s).ok());
 }
 
 }  // namespace

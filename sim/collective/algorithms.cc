@@ -132,6 +132,11 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
       return rail_aligned(channels ? ring_allgather_channels(ranks, bytes, orders) : ring_allgather(ranks, bytes));
     ChainOptions chain;
     chain.protocol = params.protocol;
+    chain.min_slice_bytes = params.nccl_buffsize / kNcclSteps;  // NCCL's step
+    // NCCL's ring channels for this collective, shared over the chains.
+    const int ctas =
+        nccl_ring_channels_for(nccl_ring_channels(params.nccl_system, params.nccl), bytes, ranks, params.protocol);
+    chain.ctas_per_chain = ctas / static_cast<double>(channels ? std::max<std::size_t>(1, orders.size()) : 1);
     if (op == Op::kBroadcast)
       return rail_aligned(channels ? chain_broadcast_channels(ranks, bytes, params.root, orders, chain)
                                    : chain_broadcast(ranks, bytes, params.root, chain));

@@ -16,16 +16,21 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
   const int channels = static_cast<int>(hops.size());
   const double channel_bytes = bytes / channels;
   const double hops_total = std::max<double>(1, static_cast<double>(hops.size()) * hops.front().size());
-  const int fit = options.pipelined ? options.max_slices
-                                    : static_cast<int>(std::clamp(options.max_transfers / hops_total, 1.0, 1e9));
-  const double unit = options.protocol == Protocol::kLL      ? options.ll_line_bytes
-                      : options.protocol == Protocol::kLL128 ? options.ll128_pass_bytes
-                                                             : options.min_slice_bytes;
-  const ChunkPieces pieces = chunk_pieces(channel_bytes, unit, std::min(options.max_slices, fit));
+  const double within = std::clamp(options.max_transfers / hops_total, 1.0, 1e9);
+  // LL and LL128 stream (units stand for lines): at most max_slices.
+  const bool steps = options.pipelined && options.protocol != Protocol::kLL && options.protocol != Protocol::kLL128;
+  const int fit = static_cast<int>(steps ? std::max<double>(options.max_slices, within)
+                                         : std::min<double>(options.max_slices, options.pipelined ? 1e9 : within));
+  const double unit = (options.protocol == Protocol::kLL      ? options.ll_line_bytes
+                       : options.protocol == Protocol::kLL128 ? options.ll128_pass_bytes
+                                                              : options.min_slice_bytes) *
+                      std::max(1.0, options.ctas_per_chain);
+  const ChunkPieces pieces = chunk_pieces(channel_bytes, unit, fit);
   const int slices = pieces.count;
   Schedule s = empty_schedule(op, "ring", ranks, bytes, channels * slices);
   s.root = root;
   s.chain_channels = channels;
+  s.chain_nccl_channels = options.ctas_per_chain;
   // Slice-major order keeps deps and queue_after pointing backwards; every
   // slice crosses the same connections, so pipelined, one slice is written
   // and repeated (Schedule::repeats).

@@ -16,14 +16,29 @@ namespace collsim::collective {
 
 struct ChainOptions {
   // Named defaults: slices of NCCL Simple's 512 KiB step (NCCL src/init.cc:
-  // a 4 MiB buffer in 8 steps), but at most 256 per message so that the number of
-  // simulated flows stays bounded; above 128 MiB slices grow instead.
+  // a 4 MiB buffer in 8 steps; a broadcast's and a reduce's chunk is one
+  // step, src/include/collectives.h BROADCAST_CHUNKSTEPS, REDUCE_CHUNKSTEPS),
+  // at most max(max_slices, max_transfers / (channels x hops)) per channel
+  // when pipelined, so that the transfers written out where every slice is
+  // (nccl-tests' loop, expand()) stay bounded; past it slices grow (a
+  // chain's fill grows with its slice: 32 ranks keep NCCL's slices to 16
+  // GiB, 1,024 to 1 GiB). LL's and LL128's units (below) stand for a
+  // stream of lines: at most max_slices of them (more would only split the
+  // stream finer, and SimGrid times a flow of a few hundred bytes to its
+  // precision, 1e-13 s, a part in 10^4).
   double min_slice_bytes = 512.0 * 1024;
   int max_slices = 256;
-  // Named default, when not pipelined: at most this many transfers in all
-  // (channels x slices x hops, about 100 bytes each to hold); slices per
-  // channel shrink to fit, so 72 channels over 9,216 ranks stay within memory.
+  // Named default: at most this many transfers in all (channels x slices x
+  // hops, about 100 bytes each to hold), as above when pipelined and, when
+  // not, slices per channel shrink to fit, so 72 channels over 9,216 ranks
+  // stay within memory.
   double max_transfers = 4e6;
+  // The NCCL ring channels (one CTA each) one chain stands for, sending
+  // side by side: slices and the LL and LL128 units are that many channels'
+  // (Schedule::chain_nccl_channels; the engine's rate inside an NVLink
+  // domain, protocol.h ring_chain_channel_Bps). 0: unknown (a GPU NCCL's
+  // tables lack), as 1 without that rate.
+  double ctas_per_chain = 0;
   // The protocol the chain is built for. Simple forwards whole slices (its
   // step, above); LL and LL128 forward as their lines' flags arrive, so a
   // hop adds its latency and one unit, not a whole slice, and the chain's

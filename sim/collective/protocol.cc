@@ -166,17 +166,30 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
   return 0.5 * bus * 1e9;
 }
 
+std::optional<double> cta_chain_GBps(Protocol protocol, std::string_view gpu_model, NcclRelease release,
+                                     double setting_GBps) {
+  if (protocol == Protocol::kNone || protocol == Protocol::kLL) return std::nullopt;
+  if (setting_GBps >= 0) return setting_GBps;
+  const NcclTreeChannelCaps caps = nccl_tree_channel_caps(gpu_model, 1, release);
+  if (caps.simple == 0) return std::nullopt;
+  return 0.5 * (protocol == Protocol::kLL128 ? std::min(caps.simple, caps.ll128) : caps.simple);
+}
+
+std::optional<double> ring_chain_channel_Bps(Protocol protocol, std::string_view gpu_model, double ctas,
+                                             NcclRelease release, double setting_GBps) {
+  if (!(ctas > 0)) return std::nullopt;
+  const auto per_cta = cta_chain_GBps(protocol, gpu_model, release, setting_GBps);
+  if (!per_cta) return std::nullopt;
+  return *per_cta * 1e9 * ctas;
+}
+
 std::optional<double> tree_chain_channel_Bps(Protocol protocol, std::string_view gpu_model, int gpus_per_domain,
                                              double busy, NcclRelease release, double setting_GBps,
                                              int graph_channels) {
-  if (protocol == Protocol::kNone || protocol == Protocol::kLL || gpus_per_domain < 1 || !(busy > 0))
-    return std::nullopt;
-  double per_cta = setting_GBps;
-  if (per_cta < 0) {
-    const NcclTreeChannelCaps caps = nccl_tree_channel_caps(gpu_model, 1, release);
-    if (caps.simple == 0) return std::nullopt;
-    per_cta = 0.5 * (protocol == Protocol::kLL128 ? std::min(caps.simple, caps.ll128) : caps.simple);
-  }
+  if (gpus_per_domain < 1 || !(busy > 0)) return std::nullopt;
+  const auto found = cta_chain_GBps(protocol, gpu_model, release, setting_GBps);
+  if (!found) return std::nullopt;
+  const double per_cta = *found;
   // The busy CTAs of a graph channel share its perCh / 2: all of them run
   // at perCh / 4, at most half of them at perCh / 2 (per_cta) each.
   const double shared = std::min(1.0, 0.5 / std::min(busy, 1.0));

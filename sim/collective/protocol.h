@@ -248,6 +248,32 @@ double tree_protocol_cap_Bps(Protocol protocol, std::string_view gpu_model, int 
                              NcclRelease release = kDefaultNcclRelease, std::optional<NcclHost> host = std::nullopt,
                              int graph_channels = 0);
 
+// What one CTA (an NCCL channel's thread block) moves along a chain inside
+// an NVLink domain, GB/s of payload: receiving a step from the GPU before
+// it and sending it to the next, one step at a time. NCCL's model gives a
+// tree graph channel at most perChMaxTreeBw of bus bandwidth on one node
+// (LL128 also perChMaxTreeLL128Bw; src/graph/tuning.cc; Ampere 24.0 / 20,
+// Hopper 38.7 / 36.7, Blackwell 70.0 / 55.6 from 2.28), run as two CTAs;
+// ASSUMPTION nccl_cta_chain_rate: one CTA moves half of it (perCh / 2;
+// Hopper 19.35 under Simple, 18.35 under LL128). Chosen for the tree (below); held out on NCCL's ring
+// broadcast and reduce, whose channels are one CTA each (ring_chain_channel_Bps).
+// `setting_GBps` (config::NcclSpec::tree_chain_channel_GBps) replaces it
+// when 0 or more (0: no limit). nullopt for LL (its per-GPU limit holds),
+// kNone, or without a setting a GPU model collsim does not place.
+std::optional<double> cta_chain_GBps(Protocol protocol, std::string_view gpu_model,
+                                     NcclRelease release = kDefaultNcclRelease, double setting_GBps = -1);
+
+// A ring broadcast's or reduce's chain inside an NVLink domain (chain.h),
+// standing for `ctas` NCCL ring channels (collective::Schedule::
+// chain_nccl_channels): payload bytes/s, ctas x cta_chain_GBps. Each
+// channel's slices cross every GPU of the chain at one CTA's rate, so the
+// chain's fill is (hops) x NCCL's 512 KiB step / that rate: 28 NVLink hops
+// of a 4-node H100 broadcast, about 0.8 ms of its measured 0.85 ms
+// intercept (docs/validation-chains.md). nullopt as cta_chain_GBps, or
+// ctas <= 0.
+std::optional<double> ring_chain_channel_Bps(Protocol protocol, std::string_view gpu_model, double ctas,
+                                             NcclRelease release = kDefaultNcclRelease, double setting_GBps = -1);
+
 // What one of a tree's channels moves along its chain inside an NVLink
 // domain while `busy` (in (0, 1]; collective::Schedule::pipeline_busy) of
 // the chain's connections run at once, payload bytes/s each way per GPU of

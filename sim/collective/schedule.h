@@ -170,6 +170,10 @@ struct Schedule {
   // A ring broadcast's or reduce's chains (chain.h), one per channel: the
   // count LL's throughput limit is shared over (engine/plan.cc); 0 = not a chain.
   int chain_channels = 0;
+  // The NCCL ring channels (CTAs) one chain stands for: NCCL's ring
+  // channels for the collective (nccl_tuner.h nccl_ring_channels_for) over
+  // chain_channels; 0 = unknown (a GPU NCCL's tables lack) or not a chain.
+  double chain_nccl_channels = 0;
   // Rings across NVLink domains that keep their rail (NCCL's ring graph
   // with crossNic 0, reached by PXN; nccl_tuner.h rings_keep_their_nic):
   // each channel leaves a node through the NIC it entered by, so a transfer

@@ -106,10 +106,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   std::unordered_map<std::uint64_t, int> pxn_host;
   // (NVSwitch endpoint, Schedule::switch_inputs) -> the host of its reduction
   // engines (Plan::extra_host_names; -1: not limited) and the link into them
-  // (into Plan::link), and (source, engines' host) -> the route to them in
-  // Plan::routes. Schedules that count their inputs differently scale the
-  // engines differently, so each count has its own host: every schedule runs
-  // alone, so they never share the engines at once.
+  // (Plan::link), and (source, engines' host) -> their route (Plan::routes).
+  // Each input count scales the engines its way, so has its own host (every
+  // schedule runs alone: they never share the engines at once).
   std::unordered_map<std::uint64_t, std::pair<int, int>> engine_host;
   std::unordered_map<std::uint64_t, int> engine_route_index;
   PlanBody body;  // of the last explicit schedule planned
@@ -170,12 +169,11 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       plan.schedules.push_back(std::move(planned));
       continue;
     }
-    // LL's throughput limit on rings (protocol.h), per channel: a ring
-    // all-reduce, reduce-scatter or all-gather (its passes, one per channel)
-    // or a ring broadcast or reduce (its channels' chains; NCCL's model caps
-    // every ring collective under LL alike, src/graph/tuning.cc llMaxBw).
-    // Nodes: the NVLink domains the ring spans, or one when no hop of it
-    // crosses the network (GPUs without an NVSwitch in one server).
+    // LL's throughput limit on rings (protocol.h), per channel: a ring's
+    // passes or a ring broadcast's or reduce's chains (NCCL's model caps every
+    // ring collective under LL alike, src/graph/tuning.cc llMaxBw). Nodes: the
+    // NVLink domains the ring spans, or one when no hop of it crosses the
+    // network (GPUs without an NVSwitch in one server).
     double protocol_cap = 0;
     const bool passes = s.algo == "ring" && s.compact() && !s.ring_phases.front().empty();
     const int ring_channels = passes             ? static_cast<int>(s.ring_phases.front().size())
@@ -204,12 +202,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     // NCCL's tree throughput (protocol.h tree_protocol_cap_Bps): the cap on
     // the whole all-reduce, shared by its channels, each moving its share of
     // the buffer through every hop at its channel's rate.
-    // NVLSTree's (protocol.h nvls_tree_protocol_cap_Bps) caps the transfers
-    // of its trees between domains alike; its NVLS stages inside a domain
-    // are not the tree kernel's. A tree's hops inside a domain run at a
-    // channel's own rate on its chain (protocol.h tree_chain_channel_Bps; 0:
-    // no limit; none for the GPU: the limit across nodes): only the hops
-    // through the network pay the limit across nodes.
+    // NVLSTree's (nvls_tree_protocol_cap_Bps) caps its trees between domains
+    // alike, not its NVLS stages. Inside a domain a tree's hops, and a ring
+    // broadcast's or reduce's, run at their channels' own rate on the chain
+    // (tree_chain_channel_Bps, plan.h ring_chain_cap_Bps; 0: no limit).
     bool cap_network_only = false;
     std::optional<double> chain_cap;
     if ((s.algo == "tree" || s.algo == "nvlstree") && protocol != collective::Protocol::kNone && s.ranks > 1) {
@@ -242,6 +238,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         if (chain_cap) *chain_cap /= payload;
       }
     }
+    if (!chain_cap)
+      chain_cap =
+          ring_chain_cap_Bps(network, s, protocol, endpoint, options.nccl, network.nccl_tree_chain_channel_GBps());
     // Resolves one transfer's hosts, route and protocol costs.
     using Resolved = DeferredTransfers::Connection;
     auto resolve = [&](int src_rank, int dst_rank, double payload_bytes, bool addend = false) -> Expected<Resolved> {
@@ -319,8 +318,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         slots.msg_cost_s = s.ring_channel_msg_cost_s;
         slots.ar_threshold_bytes = s.ring_channel_ar_threshold_bytes;
         net_cap *= slots.msg_rate_factor;
-        // Simple's slots cut a step into messages: a larger buffer helps (backend.h buffer_bound).
+        // Simple's slots cut a step into messages: a larger buffer helps (backend.h buffer_bound), not a chain's fill.
         planned.buffer_bound |= protocol == collective::Protocol::kSimple && slots.msg_rate_factor < 0.95 &&
+                                s.chain_channels == 0 &&
                                 collective::ring_step_messages(protocol, s.ring_channel_step_bytes, costs.window_bytes,
                                                                s.ring_slots_per_message) > 1;
       }
