@@ -66,21 +66,24 @@ TEST(Chain, PipelinedFormExpandsToEverySliceWrittenOut) {
   EXPECT_TRUE(check_schedule(Op::kReduce, pipelined).ok());
 }
 
-// NCCL's 512 KiB steps (a broadcast's chunk is one step) while channels x
-// slices x hops stay within ChainOptions::max_transfers (4e6), as long as
-// slices are NCCL's a chain fills as NCCL's does; then slices grow, but
-// never to fewer than 256. LL's and LL128's units stand for a stream of
-// lines: at most 256.
+// NCCL's 512 KiB steps (a broadcast's chunk is one step) at any size when
+// pipelined (one slice written and repeated: its fill is NCCL's, one step
+// through every hop, however long the chain); written out, at most 256 a
+// channel, fewer where channels x slices x hops would exceed 4e6. LL's
+// units stand for a stream of lines: at most 256.
 TEST(Chain, SliceCountIsBounded) {
   constexpr double kGiB = 1073741824;
   EXPECT_EQ(chain_broadcast(8, 1024, 0).chunks, 1);
   EXPECT_EQ(chain_broadcast(8, 8.0 * 524288, 0).chunks, 8);
-  EXPECT_EQ(chain_broadcast(8, 16 * kGiB, 0).chunks, 32768);    // 16 GiB / 512 KiB, x 7 hops
-  EXPECT_EQ(chain_broadcast(4096, 16 * kGiB, 0).chunks, 976);   // 4e6 / 4,095 hops
-  EXPECT_EQ(chain_broadcast(32768, 16 * kGiB, 0).chunks, 256);  // 4e6 / 32,767 = 122
-  ChainOptions ll128;
-  ll128.protocol = Protocol::kLL128;
-  EXPECT_EQ(chain_broadcast(8, 1 * kGiB, 0, ll128).chunks, 256);
+  EXPECT_EQ(chain_broadcast(8, 16 * kGiB, 0).chunks, 32768);     // 16 GiB / 512 KiB
+  EXPECT_EQ(chain_broadcast(4096, 16 * kGiB, 0).chunks, 32768);  // one copy written: 4,095 transfers
+  EXPECT_EQ(chain_broadcast(4096, 16 * kGiB, 0).transfers.size(), 4095u);
+  ChainOptions written;
+  written.pipelined = false;
+  EXPECT_EQ(chain_broadcast(8, 16 * kGiB, 0, written).chunks, 256);
+  ChainOptions ll;
+  ll.protocol = Protocol::kLL;
+  EXPECT_EQ(chain_broadcast(8, 1 * kGiB, 0, ll).chunks, 256);
 }
 
 // A chain standing for two NCCL channels side by side moves both channels'

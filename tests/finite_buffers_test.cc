@@ -293,8 +293,9 @@ namespace {
 // bytes), so a 64 MiB buffer is 10% faster; the row says the buffer binds,
 // and stops saying it once the buffer is large (a new user's report: false
 // at every size before). Not a broadcast's: a larger buffer is a larger
-// NCCL step, which its chain's fill pays on every hop (collective/chain.h),
-// so the same broadcast takes longer (16.0 to 26.8 ms).
+// NCCL step (NCCL_BUFFSIZE / 8), which its chain's fill pays on every one
+// of its 31 hops (collective/chain.h), so the same broadcast takes longer
+// (the model's 16.0 and 26.8 ms; no measurement here).
 TEST(FiniteBuffers, MessagesCutBySimplesSlotsAreBufferBound) {
   const std::string base = "-t topologies/h100-ib400-4node.yaml -b 4G -e 4G --backend analytical --set nccl.buffsize=";
   auto bound = [&](const std::string& op, const std::string& buffer) {

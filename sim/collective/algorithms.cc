@@ -133,9 +133,12 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     ChainOptions chain;
     chain.protocol = params.protocol;
     chain.min_slice_bytes = params.nccl_buffsize / kNcclSteps;  // NCCL's step
-    // NCCL's ring channels for this collective, shared over the chains.
-    const int ctas =
-        nccl_ring_channels_for(nccl_ring_channels(params.nccl_system, params.nccl), bytes, ranks, params.protocol);
+    // NCCL's ring channels for this collective, shared over the chains
+    // (none under kNone: the links alone).
+    const int ctas = params.protocol == Protocol::kNone
+                         ? 0
+                         : nccl_ring_channels_for(nccl_ring_channels(params.nccl_system, params.nccl), bytes, ranks,
+                                                  params.protocol);
     chain.ctas_per_chain = ctas / static_cast<double>(channels ? std::max<std::size_t>(1, orders.size()) : 1);
     if (op == Op::kBroadcast)
       return rail_aligned(channels ? chain_broadcast_channels(ranks, bytes, params.root, orders, chain)

@@ -16,15 +16,17 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
   const int channels = static_cast<int>(hops.size());
   const double channel_bytes = bytes / channels;
   const double hops_total = std::max<double>(1, static_cast<double>(hops.size()) * hops.front().size());
+  // Pipelined, Simple's steps and LL128's passes are NCCL's own (one copy
+  // is costed, so their number costs nothing); LL's lines at most
+  // max_slices; written out, at most max_transfers in all.
   const double within = std::clamp(options.max_transfers / hops_total, 1.0, 1e9);
-  // LL and LL128 stream (units stand for lines): at most max_slices.
-  const bool steps = options.pipelined && options.protocol != Protocol::kLL && options.protocol != Protocol::kLL128;
-  const int fit = static_cast<int>(steps ? std::max<double>(options.max_slices, within)
-                                         : std::min<double>(options.max_slices, options.pipelined ? 1e9 : within));
+  const int fit = !options.pipelined                  ? std::min(options.max_slices, static_cast<int>(within))
+                  : options.protocol == Protocol::kLL ? options.max_slices
+                                                      : options.max_pipelined_slices;
   const double unit = (options.protocol == Protocol::kLL      ? options.ll_line_bytes
                        : options.protocol == Protocol::kLL128 ? options.ll128_pass_bytes
                                                               : options.min_slice_bytes) *
-                      std::max(1.0, options.ctas_per_chain);
+                      (options.ctas_per_chain > 0 ? options.ctas_per_chain : 1.0);
   const ChunkPieces pieces = chunk_pieces(channel_bytes, unit, fit);
   const int slices = pieces.count;
   Schedule s = empty_schedule(op, "ring", ranks, bytes, channels * slices);

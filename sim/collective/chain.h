@@ -17,21 +17,21 @@ namespace collsim::collective {
 struct ChainOptions {
   // Named defaults: slices of NCCL Simple's 512 KiB step (NCCL src/init.cc:
   // a 4 MiB buffer in 8 steps; a broadcast's and a reduce's chunk is one
-  // step, src/include/collectives.h BROADCAST_CHUNKSTEPS, REDUCE_CHUNKSTEPS),
-  // at most max(max_slices, max_transfers / (channels x hops)) per channel
-  // when pipelined, so that the transfers written out where every slice is
-  // (nccl-tests' loop, expand()) stay bounded; past it slices grow (a
-  // chain's fill grows with its slice: 32 ranks keep NCCL's slices to 16
-  // GiB, 1,024 to 1 GiB). LL's and LL128's units (below) stand for a
-  // stream of lines: at most max_slices of them (more would only split the
-  // stream finer, and SimGrid times a flow of a few hundred bytes to its
-  // precision, 1e-13 s, a part in 10^4).
+  // step, src/include/collectives.h BROADCAST_CHUNKSTEPS, REDUCE_CHUNKSTEPS).
+  // Pipelined (one slice written, repeated), a chain keeps NCCL's steps
+  // (and LL128's passes, below) at any size, up to max_pipelined_slices per
+  // channel (2^22: 2 TiB of 512 KiB steps; chunk ids stay within int): its
+  // fill is NCCL's, one step through every hop. Where every slice is
+  // written out (not pipelined), at most max_slices per channel, and fewer
+  // where channels x slices x hops would exceed max_transfers; LL's units,
+  // a stream of 256-byte lines, at most max_slices too (SimGrid times a
+  // flow of a few hundred bytes to its precision, 1e-13 s, a part in 10^4).
   double min_slice_bytes = 512.0 * 1024;
   int max_slices = 256;
-  // Named default: at most this many transfers in all (channels x slices x
-  // hops, about 100 bytes each to hold), as above when pipelined and, when
-  // not, slices per channel shrink to fit, so 72 channels over 9,216 ranks
-  // stay within memory.
+  int max_pipelined_slices = 1 << 22;
+  // Named default: at most this many transfers written out in all
+  // (channels x slices x hops, about 100 bytes each to hold), so 72
+  // channels over 9,216 ranks stay within memory.
   double max_transfers = 4e6;
   // The NCCL ring channels (one CTA each) one chain stands for, sending
   // side by side: slices and the LL and LL128 units are that many channels'
