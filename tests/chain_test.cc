@@ -70,7 +70,7 @@ TEST(Chain, PipelinedFormExpandsToEverySliceWrittenOut) {
 // pipelined (one slice written and repeated: its fill is NCCL's, one step
 // through every hop, however long the chain); written out, at most 256 a
 // channel, fewer where channels x slices x hops would exceed 4e6. LL's
-// units stand for a stream of lines: at most 256.
+// units (256-byte lines), at most 4,096 a channel.
 TEST(Chain, SliceCountIsBounded) {
   constexpr double kGiB = 1073741824;
   EXPECT_EQ(chain_broadcast(8, 1024, 0).chunks, 1);
@@ -83,7 +83,8 @@ TEST(Chain, SliceCountIsBounded) {
   EXPECT_EQ(chain_broadcast(8, 16 * kGiB, 0, written).chunks, 256);
   ChainOptions ll;
   ll.protocol = Protocol::kLL;
-  EXPECT_EQ(chain_broadcast(8, 1 * kGiB, 0, ll).chunks, 256);
+  EXPECT_EQ(chain_broadcast(8, 1048576, 0, ll).chunks, 4096);  // 1 MiB / 256 B
+  EXPECT_EQ(chain_broadcast(8, kGiB, 0, ll).chunks, 4096);
 }
 
 // A chain standing for two NCCL channels side by side moves both channels'

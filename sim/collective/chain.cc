@@ -16,12 +16,12 @@ Schedule make_chain(const char* op, int ranks, double bytes, int root,
   const int channels = static_cast<int>(hops.size());
   const double channel_bytes = bytes / channels;
   const double hops_total = std::max<double>(1, static_cast<double>(hops.size()) * hops.front().size());
-  // Pipelined, Simple's steps and LL128's passes are NCCL's own (one copy
-  // is costed, so their number costs nothing); LL's lines at most
-  // max_slices; written out, at most max_transfers in all.
+  // Pipelined, Simple's steps and LL128's units are NCCL's own (one copy
+  // is costed, so their number costs nothing), LL's lines at most
+  // max_ll_slices; written out, at most max_slices, and max_transfers in all.
   const double within = std::clamp(options.max_transfers / hops_total, 1.0, 1e9);
   const int fit = !options.pipelined                  ? std::min(options.max_slices, static_cast<int>(within))
-                  : options.protocol == Protocol::kLL ? options.max_slices
+                  : options.protocol == Protocol::kLL ? options.max_ll_slices
                                                       : options.max_pipelined_slices;
   const double unit = (options.protocol == Protocol::kLL      ? options.ll_line_bytes
                        : options.protocol == Protocol::kLL128 ? options.ll128_pass_bytes

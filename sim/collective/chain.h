@@ -19,16 +19,20 @@ struct ChainOptions {
   // a 4 MiB buffer in 8 steps; a broadcast's and a reduce's chunk is one
   // step, src/include/collectives.h BROADCAST_CHUNKSTEPS, REDUCE_CHUNKSTEPS).
   // Pipelined (one slice written, repeated), a chain keeps NCCL's steps
-  // (and LL128's passes, below) at any size, up to max_pipelined_slices per
+  // (and LL128's units, below) at any size, up to max_pipelined_slices per
   // channel (2^22: 2 TiB of 512 KiB steps; chunk ids stay within int): its
-  // fill is NCCL's, one step through every hop. Where every slice is
-  // written out (not pipelined), at most max_slices per channel, and fewer
-  // where channels x slices x hops would exceed max_transfers; LL's units,
-  // a stream of 256-byte lines, at most max_slices too (SimGrid times a
-  // flow of a few hundred bytes to its precision, 1e-13 s, a part in 10^4).
+  // fill is NCCL's, one step through every hop. LL's 256-byte lines, at
+  // most max_ll_slices: past that its units grow, and its fill with them,
+  // by hops / max_ll_slices of the time (256 made a 1 GiB LL broadcast on
+  // 512 ranks 3x NCCL's model; 4,096 keep it within 13%, and a test that
+  // writes every unit out, 4 nodes at 1 GB, to a million transfers).
+  // Where every slice is written out (not pipelined), at most max_slices
+  // per channel, and fewer where channels x slices x hops would exceed
+  // max_transfers.
   double min_slice_bytes = 512.0 * 1024;
   int max_slices = 256;
   int max_pipelined_slices = 1 << 22;
+  int max_ll_slices = 4096;
   // Named default: at most this many transfers written out in all
   // (channels x slices x hops, about 100 bytes each to hold), so 72
   // channels over 9,216 ranks stay within memory.

@@ -25,14 +25,15 @@ std::string sizes_where(const std::vector<CollectiveRow>& rows, Holds holds) {
 }
 
 // `v` right-aligned in `width` characters with two decimals, or fewer
-// (down to none, then an exponent) when it would not fit: nccl-tests' rule,
-// so columns split on spaces the same way.
+// when it would not fit, and whole and wider past that (nccl-tests widens
+// its column too; an exponent kept two digits of a 10 s broadcast): columns
+// still split on spaces.
 std::string fitted(double v, int width) {
-  for (int decimals = 2; decimals >= 0; --decimals) {
+  for (int decimals = 2; decimals > 0; --decimals) {
     std::string s = fmt::format("{:>{}.{}f}", v, width, decimals);
     if (static_cast<int>(s.size()) <= width) return s;
   }
-  return fmt::format("{:>{}.{}e}", v, width, width >= 7 ? 1 : 0);
+  return fmt::format("{:>{}.0f}", v, width);
 }
 
 }  // namespace
@@ -104,8 +105,9 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
            : "# buffer-bound: at {} bytes NCCL's buffer held transfers across the network below\n"
              "#   their links' rate: a round trip per slot (Simple's slots on a ring, or the window\n"
              "#   over a long route), or a cost per network message where Simple's slots cut a step\n"
-             "#   into several; a larger NCCL_BUFFSIZE (--set nccl.buffsize=) helps where a step\n"
-             "#   fills its slots (docs/validation.md, Finite buffers)\n");
+             "#   into several; a larger NCCL_BUFFSIZE (--set nccl.buffsize=) helps Simple where a\n"
+             "#   step fills its slots (LL's and LL128's buffers are their own; a broadcast's or\n"
+             "#   reduce's larger step lengthens its fill) (docs/validation.md, Finite buffers)\n");
   // Where NCCL's proxy operations are a large share of a point-to-point
   // row's time (a quarter: the share where a faster NIC's extra channels a
   // peer already cost more than they carry).
