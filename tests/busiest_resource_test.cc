@@ -203,5 +203,16 @@ TEST(BusiestResource, SharesLineUpWhateverTheSizesDigits) {
   EXPECT_EQ(table.find('%', small) - small, table.find('%', large) - large) << table;
 }
 
+// A 10.24 s row keeps its microseconds: nccl-tests widens its time column
+// past 7 digits rather than round (an exponent kept two digits: 1.0e+07).
+TEST(BusiestResource, LongTimesKeepTheirDigits) {
+  std::vector<report::CollectiveRow> rows(1);
+  rows[0].bytes = 140e9;
+  rows[0].time_us = 10240123.4;
+  const std::string table = report::format_collective_table({}, rows);
+  EXPECT_NE(table.find(" 10240123 "), std::string::npos) << table;
+  EXPECT_EQ(table.find("e+07"), std::string::npos) << table;
+}
+
 }  // namespace
 }  // namespace collsim
