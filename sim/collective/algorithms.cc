@@ -84,11 +84,13 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     // NCCL's ring channels (nccl_ring_channels) shared out over these,
     // each at most one NCCL channel's rate through the network.
     // A small collective runs on fewer of them (nccl_ring_channels_for), so
-    // on its first rings only.
-    const int all_channels =
-        params.nccl_system.nodes > 1
+    // on its first rings only. Counted across nodes, and for a broadcast's
+    // or reduce's chains (below) on one node too.
+    const int collective_channels =
+        params.nccl_system.nodes > 1 || op == Op::kBroadcast || op == Op::kReduce
             ? nccl_ring_channels_for(nccl_ring_channels(params.nccl_system, params.nccl), bytes, ranks, params.protocol)
             : 0;
+    const int all_channels = params.nccl_system.nodes > 1 ? collective_channels : 0;
     if (all_channels > 0 && orders.size() > static_cast<std::size_t>(all_channels))
       orders.resize(static_cast<std::size_t>(all_channels));
     const int nccl_channels = params.ring_channel_net_Bps > 0 ? all_channels : 0;
@@ -135,10 +137,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     chain.min_slice_bytes = params.nccl_buffsize / kNcclSteps;  // NCCL's step
     // NCCL's ring channels for this collective, shared over the chains
     // (none under kNone: the links alone).
-    const int ctas = params.protocol == Protocol::kNone
-                         ? 0
-                         : nccl_ring_channels_for(nccl_ring_channels(params.nccl_system, params.nccl), bytes, ranks,
-                                                  params.protocol);
+    const int ctas = params.protocol == Protocol::kNone ? 0 : collective_channels;
     chain.ctas_per_chain = ctas / static_cast<double>(channels ? std::max<std::size_t>(1, orders.size()) : 1);
     if (op == Op::kBroadcast)
       return rail_aligned(channels ? chain_broadcast_channels(ranks, bytes, params.root, orders, chain)

@@ -104,16 +104,14 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
   std::vector<RouteFacts> facts;                       // per Plan::routes entry of a connection
   // (GPU endpoint, exit GPU or -1) -> its ":via:" or ":pxn" host (relayed sends)
   std::unordered_map<std::uint64_t, int> pxn_host;
-  // (NVSwitch endpoint, Schedule::switch_inputs) -> the host of its reduction
-  // engines (Plan::extra_host_names; -1: not limited) and the link into them
-  // (Plan::link), and (source, engines' host) -> their route (Plan::routes).
-  // Each input count scales the engines its way, so has its own host (every
-  // schedule runs alone: they never share the engines at once).
+  // (NVSwitch endpoint, Schedule::switch_inputs) -> its reduction engines' host
+  // (Plan::extra_host_names; -1: not limited) and link (Plan::link); (source,
+  // engines' host) -> their route (Plan::routes). Each input count has its own
+  // host (its own scaling; schedules run alone, never sharing the engines).
   std::unordered_map<std::uint64_t, std::pair<int, int>> engine_host;
   std::unordered_map<std::uint64_t, int> engine_route_index;
   PlanBody body;  // of the last explicit schedule planned
-  // The host CPU NCCL reads, where the topology sets one (its LL caps below).
-  const auto host_cpu = collective::nccl_host_setting(network.nccl_host_cpu());
+  const auto host_cpu = collective::nccl_host_setting(network.nccl_host_cpu());  // NCCL's, where set (LL caps)
   // Schedules whose transfers stay deferred: candidates among others.
   std::vector<char> deferrable(schedules.size(), 0);
   if (choices.defer_candidates && !options.record_transfers) {
@@ -169,6 +167,11 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       plan.schedules.push_back(std::move(planned));
       continue;
     }
+    std::string model;  // the first rank's GPU's; and the protocol's payload share of the wire
+    for (int r = 0; r < s.ranks && model.empty(); ++r)
+      if (const int e = endpoint(r); e >= 0 && e < network.num_gpus()) model = network.gpu_model(e);
+    const double payload =
+        collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
     // LL's throughput limit on rings (protocol.h), per channel: a ring's
     // passes or a ring broadcast's or reduce's chains (NCCL's model caps every
     // ring collective under LL alike, src/graph/tuning.cc llMaxBw). Nodes: the
@@ -186,36 +189,33 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         return passes ? s.ring_phases.front().front().order[i % p] : static_cast<int>(i % p);
       };
       std::set<int> domains;
-      std::string model;
+      std::string ring_model;
       bool network_hop = false;
       for (std::size_t i = 0; i < p; ++i) {
         const int e = endpoint(rank_at(i)), next = endpoint(rank_at(i + 1));
         if (e < 0 || e >= network.num_gpus() || next < 0 || next >= network.num_gpus() || e == next) continue;
         domains.insert(network.nvlink_domain_of(e));
-        if (model.empty()) model = network.gpu_model(e);
+        if (ring_model.empty()) ring_model = network.gpu_model(e);
         network_hop |= hop_kind(network, network.route(e, next)) == collective::HopKind::kNet;
       }
       const int nodes = network_hop ? std::max(2, static_cast<int>(domains.size())) : 1;
-      protocol_cap = collective::ring_protocol_cap_Bps(protocol, model, nodes, ring_channels, options.nccl, host_cpu) /
-                     collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
+      protocol_cap =
+          collective::ring_protocol_cap_Bps(protocol, ring_model, nodes, ring_channels, options.nccl, host_cpu) /
+          payload;
     }
-    // NCCL's tree throughput (protocol.h tree_protocol_cap_Bps): the cap on
-    // the whole all-reduce, shared by its channels, each moving its share of
-    // the buffer through every hop at its channel's rate.
-    // NVLSTree's (nvls_tree_protocol_cap_Bps) caps its trees between domains
-    // alike, not its NVLS stages. Inside a domain a tree's hops, and a ring
-    // broadcast's or reduce's, run at their channels' own rate on the chain
-    // (tree_chain_channel_Bps, plan.h ring_chain_cap_Bps; 0: no limit).
+    // NCCL's tree throughput (tree_protocol_cap_Bps): the cap on the whole
+    // all-reduce, shared by its channels, each moving its share through every
+    // hop; NVLSTree's (nvls_tree_protocol_cap_Bps) caps its trees between
+    // domains alike, not its NVLS stages. Inside a domain a tree's and a ring
+    // chain's hops run at their channels' own rate (tree_chain_channel_Bps,
+    // ring_chain_channel_Bps; 0: no limit).
     bool cap_network_only = false;
     std::optional<double> chain_cap;
     if ((s.algo == "tree" || s.algo == "nvlstree") && protocol != collective::Protocol::kNone && s.ranks > 1) {
       std::map<int, int> per_domain;
-      std::string model;
       for (int r = 0; r < s.ranks; ++r) {
         const int e = endpoint(r);
-        if (e < 0 || e >= network.num_gpus()) continue;
-        ++per_domain[network.nvlink_domain_of(e)];
-        if (model.empty()) model = network.gpu_model(e);
+        if (e >= 0 && e < network.num_gpus()) ++per_domain[network.nvlink_domain_of(e)];
       }
       int widest = 0;
       for (const auto& [d, n] : per_domain) widest = std::max(widest, n);
@@ -228,8 +228,6 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // Per channel (tree.h: two per GPU of the widest domain; nvls.h: each
       // GPU's portion on two trees); fewer heads, fewer NICs: fewer channels.
       const int channels = 2 * widest;
-      const double payload =
-          collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
       if (cap > 0 && channels > 0) protocol_cap = cap / channels / payload;
       if (!cap_network_only) {
         chain_cap =
@@ -238,9 +236,11 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
         if (chain_cap) *chain_cap /= payload;
       }
     }
-    if (!chain_cap)
-      chain_cap =
-          ring_chain_cap_Bps(network, s, protocol, endpoint, options.nccl, network.nccl_tree_chain_channel_GBps());
+    if (s.chain_nccl_channels > 0) {  // a ring broadcast's or reduce's chain
+      chain_cap = collective::ring_chain_channel_Bps(protocol, model, s.chain_nccl_channels, options.nccl,
+                                                     network.nccl_tree_chain_channel_GBps());
+      if (chain_cap) *chain_cap /= payload;
+    }
     // Resolves one transfer's hosts, route and protocol costs.
     using Resolved = DeferredTransfers::Connection;
     auto resolve = [&](int src_rank, int dst_rank, double payload_bytes, bool addend = false) -> Expected<Resolved> {

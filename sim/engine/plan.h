@@ -9,7 +9,6 @@
 #include <functional>
 #include <limits>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -252,18 +251,6 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
                                collective::Protocol protocol, double net_cap_Bps = 0, const RingSlots* slots = nullptr,
                                double channel_wire_bytes = std::numeric_limits<double>::infinity(),
                                double message_wire_bytes = 0);
-
-// The rate of a ring broadcast's or reduce's chain transfer inside an
-// NVLink domain (wire bytes/s): its NCCL channels
-// (collective::Schedule::chain_nccl_channels), one CTA each, at one CTA's
-// rate along a chain (protocol.h ring_chain_channel_Bps; `setting_GBps`,
-// Network::nccl_tree_chain_channel_GBps, replaces it when 0 or more),
-// over the protocol's payload fraction. nullopt for any other schedule, a
-// GPU model collsim does not place, LL or kNone; 0 (no limit) under a
-// setting of 0.
-std::optional<double> ring_chain_cap_Bps(const topology::Network& network, const collective::Schedule& s,
-                                         collective::Protocol protocol, const std::function<int(int)>& endpoint,
-                                         collective::NcclRelease release, double setting_GBps);
 
 // The latency a network hop of a broadcast's or reduce's chain adds for
 // its message cost (`msg_cost_s`, seconds; RingSlots::msg_cost_s), beyond

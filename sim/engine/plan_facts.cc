@@ -142,20 +142,6 @@ double simple_ring_slot_rate_Bps(double step_bytes, double channels, double wind
   return channels * 2 * chunk / cycle;
 }
 
-std::optional<double> ring_chain_cap_Bps(const topology::Network& network, const collective::Schedule& s,
-                                         collective::Protocol protocol, const std::function<int(int)>& endpoint,
-                                         collective::NcclRelease release, double setting_GBps) {
-  if (s.algo != "ring" || !(s.chain_nccl_channels > 0)) return std::nullopt;
-  std::string model;
-  for (int r = 0; r < s.ranks && model.empty(); ++r) {
-    const int e = endpoint(r);
-    if (e >= 0 && e < network.num_gpus()) model = network.gpu_model(e);
-  }
-  auto cap = collective::ring_chain_channel_Bps(protocol, model, s.chain_nccl_channels, release, setting_GBps);
-  if (cap) *cap /= collective::protocol_costs(s.latency_family, protocol, collective::HopKind::kNet).payload_fraction;
-  return cap;
-}
-
 double chain_message_latency_s(const collective::Schedule& s, collective::Protocol protocol,
                                const collective::ProtocolCosts& costs, double payload_bytes, double msg_cost_s) {
   if (!(s.chain_channels > 0) || !(msg_cost_s > 0) || !(s.ring_channel_step_bytes > 0) || !(s.bytes > 0)) return 0;
