@@ -428,7 +428,12 @@ int collective_command(const std::vector<std::string>& argv) {
   // Progress on a terminal only; pipes and files get just the table.
   std::function<void(std::size_t, std::size_t)> progress;
   if (::isatty(STDERR_FILENO) != 0) {
-    progress = [since = std::chrono::steady_clock::now()](std::size_t done, std::size_t total) {
+    // (0, total): a new count (nccl-tests' loop after the candidates), timed afresh.
+    progress = [since = std::chrono::steady_clock::now()](std::size_t done, std::size_t total) mutable {
+      if (done == 0) {
+        since = std::chrono::steady_clock::now();
+        return;
+      }
       std::fprintf(stderr, "\r\033[Kcollsim: candidate runs simulated: %s",
                    count_and_time_left(done, total, since).c_str());
       if (done == total) std::fputs("\r\033[K", stderr);

@@ -140,32 +140,58 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
   // nccl-tests' loop: each size's pick run again, replayed back to back.
   std::vector<double> loop_s(request.sizes.size(), 0.0);
   std::vector<char> loop_skipped(request.sizes.size(), 0);
+  std::vector<int> loop_copies(request.sizes.size(), 0);
   // Only broadcast and reduce: their chains let ranks near the start run
   // ahead (engine/nccl_tests_loop.h); see SweepRequest.
   if (request.nccl_tests_iterations > 1 && collective::rooted(request.op)) {
     // Replayed from every transfer, which SimGrid then simulates one by one:
     // within its aggregation threshold too (--simgrid-aggregate-above).
     const double most = backend.name() == "simgrid"
-                            ? std::min(engine::detail::kNcclTestsLoopMaxTransfers, request.simgrid_aggregate_above)
-                            : engine::detail::kNcclTestsLoopMaxTransfers;
+                            ? std::min(request.loop_max_transfers, request.simgrid_aggregate_above)
+                            : request.loop_max_transfers;
+    auto single_s = [&](std::size_t i) { return (*results)[picked[i]].time_s; };
     std::vector<collective::Schedule> again;
     std::vector<std::size_t> which;
+    std::vector<char> fewer;  // per `again`: replayed with fewer copies
     for (std::size_t i = 0; i < request.sizes.size(); ++i) {
-      if (collective::body_of(schedules, picked[i]).transfer_count() > most) {
+      const auto& body = collective::body_of(schedules, picked[i]);
+      if (body.transfer_count() <= most) {
+        again.push_back(collective::materialize(schedules, picked[i]));
+        fewer.push_back(0);
+        which.push_back(i);
+        continue;
+      }
+      // A pipeline too long to replay whole: fewer copies of its slice
+      // (engine/nccl_tests_loop.h kNcclTestsLoopMinCopies). Every other
+      // field stays, pipeline_slices included: each transfer runs at the
+      // rate it had.
+      const double per_copy = static_cast<double>(body.transfers.size());
+      const double copies = per_copy > 0 ? std::floor(most / per_copy) : 0;
+      if (!body.repeated() || body.compact() || copies < engine::detail::kNcclTestsLoopMinCopies) {
         loop_skipped[i] = 1;
         continue;
       }
       again.push_back(collective::materialize(schedules, picked[i]));
+      again.back().repeats = static_cast<int>(std::min<double>(copies, engine::detail::kNcclTestsLoopCopies));
+      fewer.push_back(1);
       which.push_back(i);
     }
     engine::RunOptions loop_options = options;
-    loop_options.on_progress = {};
+    // Counted afresh: (0, runs) says a new count starts (the callback may
+    // keep state), and the loop's runs report to the callback as it is now.
+    if (on_progress && !again.empty()) on_progress(0, again.size());
+    loop_options.on_progress = on_progress;
     loop_options.nccl_tests_iterations = request.nccl_tests_iterations;
     auto looped = backend.run(network, again, loop_options);
     if (!looped) return looped.error();
     for (std::size_t k = 0; k < which.size(); ++k) {
-      loop_s[which[k]] = (*looped)[k].loop_time_s;
-      loop_skipped[which[k]] = !((*looped)[k].loop_time_s > 0);  // not replayed: said, not hidden
+      const auto& r = (*looped)[k];
+      double t = r.loop_time_s;
+      // Fewer copies: this size's own run less what the loop hid of theirs.
+      if (fewer[k] && t > 0) t = std::min(single_s(which[k]), std::max(0.0, single_s(which[k]) - (r.time_s - t)));
+      loop_s[which[k]] = t;
+      if (fewer[k] && t > 0) loop_copies[which[k]] = again[k].repeats;
+      loop_skipped[which[k]] = !(t > 0);  // not replayed: said, not hidden
     }
   }
 
@@ -192,6 +218,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
       r.loop_iterations = request.nccl_tests_iterations;
     }
     r.loop_skipped = loop_skipped[i] != 0;
+    r.loop_copies = loop_copies[i];
     r.contended = (*results)[best].load_bound || (*results)[best].shared_links;
     r.aggregated = (*results)[best].aggregated;
     r.buffer_bound = (*results)[best].buffer_bound;
@@ -208,6 +235,7 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
       r.time_us = r.single_us = 0;
       r.loop_iterations = 0;
       r.loop_skipped = false;
+      r.loop_copies = 0;
       r.contended = r.aggregated = r.buffer_bound = false;
       r.nccl_model_us = r.proxy_us = 0;
       r.skipped.clear();

@@ -13,6 +13,7 @@
 #include "sim/collective/ops.h"
 #include "sim/core/error.h"
 #include "sim/engine/backend.h"
+#include "sim/engine/nccl_tests_loop.h"
 #include "sim/report/collective_table.h"
 #include "sim/topology/network.h"
 
@@ -45,6 +46,10 @@ struct SweepRequest {
   // tests/validation), the measured ramps show no such gain
   // (docs/validation-cloud.md).
   int nccl_tests_iterations = 1;
+  // The loop's replay limit (engine::detail::kNcclTestsLoopMaxTransfers):
+  // a schedule of more transfers is replayed with fewer copies of its slice
+  // or not at all (kNcclTestsLoopMinCopies). Lowered by tests only.
+  double loop_max_transfers = engine::detail::kNcclTestsLoopMaxTransfers;
 };
 
 // The request's ranks' GPUs in rank order (gpus, or rank r on GPU r).
@@ -102,6 +107,8 @@ Expected<std::string> place_ranks(const topology::Network& network, const std::s
 
 // An explicitly requested algorithm or protocol that cannot run here is an
 // error; while choosing, such candidates are skipped and each row names them.
+// `on_progress` (done, total) counts the candidates' runs, then, after a
+// call with done 0, nccl-tests' loop's (SweepRequest::nccl_tests_iterations).
 Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     const SweepRequest& request, const topology::Network& network, engine::Backend& backend,
     const std::function<void(std::size_t, std::size_t)>& on_progress = {});

@@ -44,6 +44,22 @@ namespace collsim::engine::detail {
 // which transfers are simulated one by one anyway.
 inline constexpr double kNcclTestsLoopMaxTransfers = 2e5;
 
+// Named limits and APPROXIMATION (nccl_tests_loop_fewer_copies): a
+// pipelined schedule (collective::Schedule::repeats) above
+// kNcclTestsLoopMaxTransfers is replayed with fewer copies of its slice,
+// kNcclTestsLoopCopies or as many as fit the limit, and its loop time is its
+// own single run's less what the loop hid of the shorter one (single less
+// loop time): the chain's fill that later iterations overlap, which depends
+// on the slice and the hops, not on how many slices follow. On 16 H100
+// nodes (LL128 broadcast, 4-64 MiB, one slice) the replays hide 123.1-123.3
+// us at every size; a 4 MiB LL broadcast on 32 nodes gives 718.1 to 718.8
+// us per iteration with 39 to 1,960 copies (the whole replay, cut by
+// kNcclTestsLoopWork at 4.2 M transfers, 777). Below kNcclTestsLoopMinCopies
+// (a connection's 8 NCCL steps) the loop may not reach its steady state:
+// the row stays one collective's (loop_skipped).
+inline constexpr int kNcclTestsLoopCopies = 32;
+inline constexpr int kNcclTestsLoopMinCopies = 8;
+
 // Named limit: transfers replayed in all (iterations x transfers), about
 // half a second. Past it, and as soon as the loop is steady (every rank's
 // kernel ending the same time later each iteration, which a replay reaches

@@ -143,8 +143,12 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
         "# broadcast, reduce: the time is nccl-tests' per iteration of {} back to back (-n), averaged\n"
         "#   over the ranks: those near the chain's start begin the next while the last still runs\n"
         "#   down it (replayed from one run; --json single_us is one collective's time, what a\n"
-        "#   training step waits for){}\n",
+        "#   training step waits for){}{}\n",
         looped->loop_iterations,
+        std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) { return r.loop_copies > 0; })
+            ? ";\n#   rows too long to replay whole replayed fewer of their slices: the fill the loop\n"
+              "#   hides does not depend on how many follow (loop_copies in --json)"
+            : "",
         std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) { return r.loop_skipped; })
             ? ";\n#   rows too large to replay are one collective's (loop_skipped in --json)"
             : "");
@@ -230,6 +234,7 @@ std::string collective_json(const CollectiveHeader& h, const std::vector<Collect
     if (r.loop_iterations > 0) {
       w.key("single_us").value(r.single_us);
       w.key("loop_iterations").value(static_cast<double>(r.loop_iterations));
+      if (r.loop_copies > 0) w.key("loop_copies").value(static_cast<double>(r.loop_copies));
     }
     if (r.loop_skipped) w.key("loop_skipped").value(true);
     w.key("algbw_GBps").value(r.algbw_GBps);

@@ -25,10 +25,14 @@ struct CollectiveRow {
   // time_us is the time per iteration it reports, and single_us one
   // collective's; loop_iterations is N, or 0 where time_us is one
   // collective's (not asked, or a schedule above
-  // engine::detail::kNcclTestsLoopMaxTransfers: then loop_skipped).
+  // engine::detail::kNcclTestsLoopMaxTransfers and too few copies of a
+  // slice: then loop_skipped). loop_copies: above 0, a pipeline too long to
+  // replay whole was replayed with this many copies of its slice
+  // (engine::detail::kNcclTestsLoopMinCopies).
   double single_us = 0;
   int loop_iterations = 0;
   bool loop_skipped = false;
+  int loop_copies = 0;
   double algbw_GBps = 0;  // bytes / time
   double busbw_GBps = 0;  // algbw x the op's nccl-tests factor
   // Analytical backend: the schedule's own transfers share links (the
