@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/collective/nccl_tuner.h"
 #include "sim/collective/ring.h"
 #include "sim/config/failure_spec.h"
 #include "sim/config/topology_file.h"
@@ -160,6 +161,36 @@ TEST(NicFailover, HealthyRingsKeepPxnsRoutes) {
   const auto failed = testing::run_collsim(ring + "--fail device=n0nic3 --fail device=n2nic5");
   ASSERT_EQ(failed.exit_code, 0) << failed.err;
   EXPECT_NE(failed.err.find("leaves through the NIC of"), std::string::npos);
+}
+
+// NCCL aligns its nodes' graphs to the fewest channels (src/init.cc, after
+// the graphs' allgather) and doubles the communicator's below 16 on Hopper
+// (src/graph/connect.cc, "4 compute channels per search channel"): with 7
+// of a node's 8 NICs, 7 channels at 48 GB/s, doubled twice to 28, where 8
+// NICs give 8, doubled once to 16. The run says so.
+TEST(NicFailover, ALostNicChangesNcclsChannelsAndSaysSo) {
+  collective::NcclSystem s;
+  s.gpu_model = "h100";
+  s.nodes = 4;
+  s.ranks = 32;
+  s.nvlink_GBps = 370.8;
+  s.nvswitch = true;
+  s.nic_GBps = 50;
+  s.nics = 8;
+  EXPECT_EQ(collective::nccl_ring_channels(s), 16);
+  s.nics = 7;
+  s.node_nics = {7, 8};
+  EXPECT_EQ(collective::nccl_graphs(s).ring.channels, 7);
+  EXPECT_EQ(collective::nccl_ring_channels(s), 28);
+  const std::string run = "collective " + kFourNodes + "--op broadcast -b 1G -e 1G --backend analytical ";
+  const auto failed = testing::run_collsim(run + "--fail device=n0nic3");
+  ASSERT_EQ(failed.exit_code, 0) << failed.err;
+  EXPECT_NE(failed.err.find("hold 7 to 8 NICs"), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("runs 28 ring channels, where nodes of 8 NICs each run 16"), std::string::npos)
+      << failed.err;
+  const auto healthy = testing::run_collsim(run);
+  ASSERT_EQ(healthy.exit_code, 0) << healthy.err;
+  EXPECT_EQ(healthy.err.find("NICs: NCCL aligns"), std::string::npos) << healthy.err;
 }
 
 // All-to-all, one NIC down (NIC-bound: the bandwidth part is the busiest

@@ -414,9 +414,12 @@ int collective_command(const std::vector<std::string>& argv) {
   if (auto note = nccl_tests_max_bytes_note(sizes->back(), gpu_hbm_bytes, gpu_name, args.get("check") != "0");
       !note.empty())
     log::warn("{}", note);
-  if (std::find(candidates.begin(), candidates.end(), "ring") != candidates.end())
+  if (std::find(candidates.begin(), candidates.end(), "ring") != candidates.end()) {
     if (auto note = engine::ring_queue_pair_note(network, placed_gpus(request), *nccl); !note.empty())
       log::warn("{}", note);
+    if (auto note = engine::uneven_nodes_channel_note(network, placed_gpus(request), *nccl); !note.empty())
+      log::warn("{}", note);
+  }
   // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/
   // common.mk); an older release runs there only through its Hopper PTX,
   // and collsim then reads Hopper's search tables (collective/nccl_tables.h).

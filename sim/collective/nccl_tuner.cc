@@ -39,7 +39,43 @@ void dup_channels(NcclGraph& g, NcclArch arch) {
 
 }  // namespace
 
+namespace {
+
+// NCCL's alignment of two ranks' graphs (src/init.cc): the fewer channels,
+// the lower speeds; none if either has none. Each node keeps its own NICs
+// per channel, so `a`'s cross_nic stays (nccl_graphs: the node with the
+// fewest NICs, whose routes are the ones that change).
+void align(NcclGraph& a, const NcclGraph& b) {
+  if (a.channels == 0 || b.channels == 0) {
+    a = {};
+    return;
+  }
+  a.channels = std::min(a.channels, b.channels);
+  a.bw_intra = std::min(a.bw_intra, b.bw_intra);
+  a.bw_inter = std::min(a.bw_inter, b.bw_inter);
+}
+
+}  // namespace
+
 NcclGraphs nccl_graphs(const NcclSystem& s, NcclRelease release) {
+  if (s.node_nics.size() > 1) {
+    NcclGraphs out;
+    for (std::size_t k = 0; k < s.node_nics.size(); ++k) {
+      NcclSystem one = s;
+      one.nics = s.node_nics[k];
+      one.node_nics.clear();
+      const NcclGraphs g = nccl_graphs(one, release);
+      if (k == 0) {
+        out = g;
+        continue;
+      }
+      align(out.ring, g.ring);
+      align(out.tree, g.tree);
+      align(out.nvls, g.nvls);
+      align(out.collnet, g.collnet);
+    }
+    return out;
+  }
   NcclGraphs out;
   const NcclArch arch = nccl_arch(s.gpu_model);
   if (arch == NcclArch::kUnknown || s.ranks < 2) return out;

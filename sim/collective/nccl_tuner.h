@@ -18,6 +18,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sim/collective/direct.h"
 #include "sim/collective/nccl_tables.h"
@@ -44,8 +45,12 @@ struct NcclSystem {
   bool nvswitch = false;  // the GPUs of a node share an NVSwitch
   bool nvls = false;      // that NVSwitch reduces and NCCL's NVLS is enabled
   // Per node: NICs of the node's ranks, and each one's rate as NCCL reads it
-  // (port speed in Mb/s / 8000: 400 Gb/s is 50 GB/s).
+  // (port speed in Mb/s / 8000: 400 Gb/s is 50 GB/s). `nics` is the fewest
+  // of any node; `node_nics` every distinct count, where nodes differ (a
+  // failed NIC): NCCL searches each node's graphs and aligns them
+  // (nccl_graphs). Empty or one value: every node has `nics`.
   int nics = 0;
+  std::vector<int> node_nics;
   double nic_GBps = 0;
   bool collnet = false;  // NCCL_COLLNET_ENABLE=1 and the fabric reduces (SHARP)
   // NCCL_CROSS_NIC (config::NcclSpec::cross_nic): may a ring channel leave a
@@ -109,7 +114,14 @@ struct NcclGraphs {
 // node (at most 32), one per NIC head across nodes, each costing every
 // GPU's NVLink s (its head 2 s); pass 2 then raises its network speed
 // alone while below twice s and, across nodes, within the NIC. CollNet
-// (Direct): one channel per NIC, at most 8, at the ring's speed.
+// (Direct): one channel per NIC, at most 8, at the ring's speed. Nodes
+// that differ (NcclSystem::node_nics) are searched one by one and the
+// graphs aligned as NCCL aligns its ranks' (src/init.cc, after the graphs'
+// allgather): the fewest channels, the lowest speeds. NCCL's nodes keep
+// their own NICs per channel, where collsim's rings take one rule for all:
+// APPROXIMATION (named nccl_graphs_cross_nic), the node with the fewest
+// NICs sets whether rings leave by the NIC they entered by, its routes
+// being the ones that change.
 NcclGraphs nccl_graphs(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
 
 // Whether rings across nodes leave each node by the NIC they entered by

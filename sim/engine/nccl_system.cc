@@ -17,7 +17,8 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   // Per domain: its ranks' NICs and the slowest one's rate; every rank's
   // NVLink. NCCL searches each node's graphs and then keeps the smallest
   // channel count and bandwidths over all ranks (src/init.cc, the graphs'
-  // allgather), so the view is the weakest node's, never the first's.
+  // allgather), so each distinct node is searched (NcclSystem::node_nics),
+  // never the first alone.
   // NICs two GPUs share (behind one PCIe switch) count once, as NCCL's
   // graph holds each NET once.
   std::unordered_map<int, int> nics_of_domain;
@@ -35,7 +36,12 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   }
   s.nodes = static_cast<int>(nics_of_domain.size());
   s.nics = nics_of_domain.begin()->second;
-  for (const auto& [domain, nics] : nics_of_domain) s.nics = std::min(s.nics, nics);
+  for (const auto& [domain, nics] : nics_of_domain) {
+    s.nics = std::min(s.nics, nics);
+    if (std::find(s.node_nics.begin(), s.node_nics.end(), nics) == s.node_nics.end()) s.node_nics.push_back(nics);
+  }
+  std::sort(s.node_nics.begin(), s.node_nics.end());
+  if (s.node_nics.size() < 2) s.node_nics.clear();
   s.nvswitch = network.nvswitch_endpoint_near(first) >= 0;
   s.nvls = network.nvls_enabled() && network.nvls_efficiency_near(first) > 0;
   // NCCL's per-link NVLink figure (nccl_tables.h) times the links: the GPU's
@@ -120,6 +126,25 @@ std::string ring_queue_pair_note(const topology::Network& network, const std::ve
       "nccl.ib_qps_per_connection=N or link_classes.CLASS.qp_bw=GBPS to assume more",
       cap_GBps, s.nic_GBps, channels, s.nics, per_nic, params.ring_channel_net_Bps / 1e9,
       network.nccl_ib_qps_per_connection());
+}
+
+std::string uneven_nodes_channel_note(const topology::Network& network, const std::vector<int>& gpus,
+                                      collective::NcclRelease release) {
+  if (gpus.empty()) return {};
+  const collective::NcclSystem s = nccl_system(network, gpus);
+  if (s.node_nics.size() < 2) return {};
+  collective::NcclSystem even = s;
+  even.nics = s.node_nics.back();
+  even.node_nics.clear();
+  const int now = collective::nccl_ring_channels(s, release);
+  const int full = collective::nccl_ring_channels(even, release);
+  if (now == full || now < 1 || full < 1) return {};
+  const collective::NcclGraph ring = collective::nccl_graphs(s, release).ring;
+  return fmt::format(
+      "the ranks' nodes hold {} to {} NICs: NCCL aligns every node's ring graph to the fewest channels and lowest "
+      "speed ({} at {:g} GB/s) and runs {} ring channels, where nodes of {} NICs each run {}; the time moves with "
+      "the channels as well as the NICs (NCCL src/init.cc, src/graph/connect.cc)",
+      s.node_nics.front(), s.node_nics.back(), ring.channels, ring.bw_inter, now, even.nics, full);
 }
 
 }  // namespace collsim::engine

@@ -45,4 +45,14 @@ collective::AlgoParams placement_params(const topology::Network& network, const 
 std::string ring_queue_pair_note(const topology::Network& network, const std::vector<int>& gpus,
                                  collective::NcclRelease release);
 
+// A note where the ranks' nodes hold different numbers of NICs (a failed
+// NIC, an uneven placement) and NCCL's ring channels differ from those of
+// nodes that all held the most, or "": NCCL aligns its nodes' graphs to the
+// fewest channels and lowest speeds (collective::nccl_graphs), then doubles
+// them below 16 on Hopper and later (nccl_ring_channels), so one node's lost
+// NIC can raise the channel count (8 H100 nodes' 16 to 28 with 7 NICs on one
+// of them) as well as lower it. `gpus` as above.
+std::string uneven_nodes_channel_note(const topology::Network& network, const std::vector<int>& gpus,
+                                      collective::NcclRelease release);
+
 }  // namespace collsim::engine

@@ -104,6 +104,7 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   // What NCCL's choice (`auto`) reads of the nodes (engine/nccl_system.h).
   const collective::NcclSystem nccl = engine::nccl_system(net, c.gpus);
   append(key, nccl.nics);
+  for (int n : nccl.node_nics) append(key, n);
   append(key, nccl.nic_GBps);
   append(key, nccl.nvlink_GBps);
   std::unordered_map<int, int> dom;
