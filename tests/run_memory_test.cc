@@ -39,5 +39,26 @@ TEST(RunMemory, AnErrorInTheFileNamesTheSetWorkloadChangesToo) {
   EXPECT_EQ(memory.err, run.err);
 }
 
+// Where no one change fits, the error names changes that fit together,
+// and following its advice fits: Llama 3 405B on 16 H100 nodes with 2
+// pipeline stages needs full recompute and ZeRO-3 both.
+TEST(RunMemory, ChangesThatFitOnlyTogetherAreNamed) {
+  const std::string base =
+      "run -t topologies/h100-ib400-128node.yaml --set cluster.nodes=16 -w workloads/llama3-405b.yaml "
+      "--backend analytical --what-if off --memory --set-workload parallelism.pp=2";
+  const auto oom = run_collsim(base);
+  ASSERT_EQ(oom.exit_code, 2) << oom.err;
+  const std::string advice = "it fits with compute.recompute=full and parallelism.zero=3 (";
+  ASSERT_NE(oom.err.find(advice), std::string::npos) << oom.err;
+  // The peak it names is the one the plan with both changes reaches.
+  const std::size_t at = oom.err.find(advice) + advice.size();
+  const std::string peak = oom.err.substr(at, oom.err.find(')', at) - at);
+  for (const char* one : {"compute.recompute=full", "parallelism.zero=3"})
+    EXPECT_EQ(run_collsim(base + " --set-workload " + one).exit_code, 2) << one << " alone does not fit";
+  const auto both = run_collsim(base + " --set-workload compute.recompute=full --set-workload parallelism.zero=3");
+  EXPECT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_NE(both.out.find("peak " + peak), std::string::npos) << both.out;
+}
+
 }  // namespace
 }  // namespace collsim

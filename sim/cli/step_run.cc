@@ -62,8 +62,8 @@ Error out_of_memory(const workload::WorkloadSpec& w, int dp, const workload::Mem
       at, fmt::format("does not fit in memory: pipeline stage {} needs {} per GPU of {} HBM ({}, reserve {}); {}; or "
                       "run with --memory-check off (collsim run --memory prints every stage)",
                       s.stage, fmt_bytes(s.total()), fmt_bytes(plan.capacity), parts, fmt_bytes(s.reserve),
-                      fixes.empty() ? "none of recompute, a higher ZeRO stage, micro-batch 1 or twice the pipeline "
-                                      "depth makes it fit: use more GPUs or GPUs with more HBM"
+                      fixes.empty() ? "no combination of recompute, a higher ZeRO stage, micro-batch 1 and twice the "
+                                      "pipeline depth makes it fit: use more GPUs or GPUs with more HBM"
                                     : "it fits with " + fixes));
   return e;
 }

@@ -4,6 +4,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/units/units.h"
 
@@ -121,36 +125,65 @@ MemoryPlan plan_memory(const WorkloadSpec& w, int dp, double hbm_bytes) {
 }
 
 std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_bytes) {
-  std::vector<std::pair<std::string, WorkloadSpec>> tries;
-  auto add = [&](std::string change, auto edit) {
-    WorkloadSpec v = w;
-    edit(v);
-    tries.emplace_back(std::move(change), std::move(v));
-  };
-  if (w.compute.recompute != Recompute::kSelective && w.compute.recompute != Recompute::kFull)
-    add("compute.recompute=selective", [](WorkloadSpec& v) { v.compute.recompute = Recompute::kSelective; });
-  if (w.compute.recompute != Recompute::kFull)
-    add("compute.recompute=full", [](WorkloadSpec& v) { v.compute.recompute = Recompute::kFull; });
-  for (int z = w.parallel.zero + 1; z <= 3; ++z)
-    add(fmt::format("parallelism.zero={}", z), [z](WorkloadSpec& v) { v.parallel.zero = z; });
-  if (w.batch.micro > 1) add("batch.micro=1", [](WorkloadSpec& v) { v.batch.micro = 1; });
-  std::vector<MemoryFix> out;
-  for (const auto& [change, v] : tries) {
-    const MemoryPlan plan = plan_memory(v, dp, hbm_bytes);
-    if (plan.fits()) out.push_back({change, plan.peak().total()});
+  // Levers, each a list of options from the mildest: a fix sets at most one
+  // option of each lever. `d` is the data-parallel degree the change leaves.
+  using Edit = std::function<void(WorkloadSpec&, int&)>;
+  std::vector<std::vector<std::pair<std::string, Edit>>> levers;
+  {
+    std::vector<std::pair<std::string, Edit>> recompute;
+    if (w.compute.recompute != Recompute::kSelective && w.compute.recompute != Recompute::kFull)
+      recompute.emplace_back("compute.recompute=selective",
+                             [](WorkloadSpec& v, int&) { v.compute.recompute = Recompute::kSelective; });
+    if (w.compute.recompute != Recompute::kFull)
+      recompute.emplace_back("compute.recompute=full",
+                             [](WorkloadSpec& v, int&) { v.compute.recompute = Recompute::kFull; });
+    if (!recompute.empty()) levers.push_back(std::move(recompute));
   }
+  {
+    std::vector<std::pair<std::string, Edit>> zero;
+    for (int z = w.parallel.zero + 1; z <= 3; ++z)
+      zero.emplace_back(fmt::format("parallelism.zero={}", z), [z](WorkloadSpec& v, int&) { v.parallel.zero = z; });
+    if (!zero.empty()) levers.push_back(std::move(zero));
+  }
+  if (w.batch.micro > 1) levers.push_back({{"batch.micro=1", [](WorkloadSpec& v, int&) { v.batch.micro = 1; }}});
   // A deeper pipeline (the same GPUs: dp halves) when the layers allow it.
   const auto& p = w.parallel;
   if (dp % 2 == 0 && (dp / 2) % p.ep == 0 && p.first_stage_layers == 0 && p.last_stage_layers == 0 &&
       w.model.layers % (2 * p.pp * p.virtual_stages) == 0) {
-    WorkloadSpec v = w;
-    v.parallel.pp *= 2;
-    const MemoryPlan plan = plan_memory(v, dp / 2, hbm_bytes);
-    if (plan.fits()) {
-      // The same GPUs: dp halves (named when the file sets it).
-      std::string change = fmt::format("parallelism.pp={}", v.parallel.pp);
-      if (p.dp > 0) change += fmt::format(" with parallelism.dp={}", dp / 2);
-      out.push_back({change, plan.peak().total()});
+    // The same GPUs: dp halves (named when the file sets it).
+    std::string change = fmt::format("parallelism.pp={}", 2 * p.pp);
+    if (p.dp > 0) change += fmt::format(" with parallelism.dp={}", dp / 2);
+    levers.push_back({{change, [](WorkloadSpec& v, int& d) {
+                         v.parallel.pp *= 2;
+                         d /= 2;
+                       }}});
+  }
+  // The fewest levers that fit: every single change that does, else every
+  // pair (at most kMaxCombinedFixes), else every three, ...
+  constexpr std::size_t kMaxCombinedFixes = 4;
+  std::vector<MemoryFix> out;
+  const std::size_t n = levers.size();
+  for (std::size_t used = 1; used <= n && out.empty(); ++used) {
+    // Each lever untouched (0) or set to option k - 1, as a mixed-radix count.
+    std::vector<std::size_t> pick(n, 0);
+    while (true) {
+      const auto set = static_cast<std::size_t>(std::count_if(pick.begin(), pick.end(), [](auto k) { return k > 0; }));
+      if (set == used && (used == 1 || out.size() < kMaxCombinedFixes)) {
+        WorkloadSpec v = w;
+        int d = dp;
+        std::string change;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (pick[i] == 0) continue;
+          const auto& [name, edit] = levers[i][pick[i] - 1];
+          edit(v, d);
+          change += (change.empty() ? "" : " and ") + name;
+        }
+        const MemoryPlan plan = plan_memory(v, d, hbm_bytes);
+        if (plan.fits()) out.push_back({change, plan.peak().total()});
+      }
+      std::size_t i = 0;
+      while (i < n && ++pick[i] > levers[i].size()) pick[i++] = 0;
+      if (i == n) break;
     }
   }
   return out;

@@ -49,9 +49,11 @@ double layer_activation_bytes(const WorkloadSpec& w, int layer);
 // workload passed load_workload_* and dp >= 1 divides as compile_step checks.
 MemoryPlan plan_memory(const WorkloadSpec& w, int dp, double hbm_bytes);
 
-// One configuration change that makes `w` fit (recompute, a higher ZeRO
+// The configuration changes that make `w` fit (recompute, a higher ZeRO
 // stage, a smaller micro-batch, a deeper pipeline), as --set-workload
-// overrides with the peak it would reach; empty when nothing tried fits.
+// overrides with the peak each would reach: every single change that fits,
+// else the first four pairs that do ("A and B"), else threes, ...; empty
+// when even all of them together do not fit.
 struct MemoryFix {
   std::string change;  // e.g. "compute.recompute=selective"
   double peak_bytes = 0;
