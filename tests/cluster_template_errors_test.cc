@@ -117,5 +117,12 @@ TEST(ClusterTemplateErrors, AClusterFieldAtTheTopNamesItsPlace) {
                          "'cluster.nic'?)"});
 }
 
+// Two letters swapped ('nodse') is as near 'nodes' as a letter more is
+// 'node': the suggestion takes the one of the word's length.
+TEST(ClusterTemplateErrors, ASwappedLetterSuggestsTheKeyOfItsLength) {
+  expect_one_clear_line({"topo -t topologies/h100-ib400-128node.yaml --set cluster.nodse=4",
+                         "unknown key 'nodse' (did you mean 'nodes'?)"});
+}
+
 }  // namespace
 }  // namespace collsim::config

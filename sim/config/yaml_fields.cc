@@ -153,9 +153,14 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::optional<std::string> best;
   std::size_t best_distance = 0;
+  // Equally near, the one nearer the word's length: 'nodse' is 'nodes'
+  // with two letters swapped, not 'node' with one more.
+  auto length_gap = [&](std::string_view c) {
+    return c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+  };
   for (auto c : candidates) {
     const std::size_t d = edit_distance(word, c);
-    if (!best || d < best_distance) {
+    if (!best || d < best_distance || (d == best_distance && length_gap(c) < length_gap(*best))) {
       best = std::string(c);
       best_distance = d;
     }

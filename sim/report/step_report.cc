@@ -222,7 +222,13 @@ std::string step_text(const StepReport& r) {
   }
   line(fmt::format("  exposed comm  {:>12}  {:>6}  {}", secs(exposed), pct(exposed, T), parts));
   line(fmt::format("  bubble/idle   {:>12}  {:>6}", secs(res.bubble_s), pct(res.bubble_s, T)));
-  line("  (per GPU, mean over GPUs; comm running under compute is hidden)");
+  // TP's collectives sit between the GEMMs that need them: nothing here
+  // runs them under compute (Megatron-LM's --tp-comm-overlap, which splits
+  // the GEMMs, is not modelled: docs/workload-format.md).
+  line(res.exposed_s[static_cast<int>(Group::kTp)] > 0
+           ? "  (per GPU, mean over GPUs; comm running under compute is hidden; tp runs between its GEMMs, not\n"
+             "   under them: TP communication overlap is not modelled)"
+           : "  (per GPU, mean over GPUs; comm running under compute is hidden)");
   {
     const Throughput tp = throughput(r);
     line(fmt::format("throughput      {:.4g} tokens/s, {:.4g} per GPU; model {:.1f} TFLOP/s per GPU{}", tp.tokens_per_s,
