@@ -113,6 +113,9 @@ TEST(Run, WorkloadsThatDoNotFitNameTheNearestValidValues) {
       {"h100-ib400-4node", "llama3-405b",
        "workloads/llama3-405b.yaml:31:7: field 'parallelism.dp': tp x cp x pp x dp = 8 x 1 x 9 x 8 = 576, but the "
        "topology has 32 GPUs; no dp fits pp = 9; with dp left out, nearest valid pp: 2"},
+      // 72 GPUs / tp 8 = 9: pp 1, whose dp 9 leaves the batch of 512 unsplit: 504 = 9 x 56, 513 = 9 x 57.
+      {"gb200-nvl72", "llama3-70b",
+       "nearest valid pp: 1 (with pp 1, batch.global 504 or 513, a multiple of micro-batch x dp)"},
       // 72 GPUs / (8 x 9) = 1.
       {"gb200-nvl72", "llama3-405b", "but the topology has 72 GPUs; dp = 1 uses them all (or leave dp out)"},
       // 32 GPUs / tp 8 = dp 4; ep must divide 4 and the 256 experts: 4.

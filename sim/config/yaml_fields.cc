@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -305,8 +307,13 @@ Expected<std::string> read_text_file(const std::string& path, const std::string&
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     return make_error(fmt::format("{}: is a directory, not a {}", path, what));
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(fmt::format("{}: cannot open {}", path, what));
+  if (!in) {
+    const int why = errno;
+    return make_error(
+        fmt::format("{}: cannot open {}: {}", path, what, why != 0 ? std::strerror(why) : "the file cannot be read"));
+  }
   // Read at most the limit (and one byte more to tell): /dev/zero, a
   // runaway pipe or a file far too large stop here, not at the memory's end.
   const std::size_t limit = max_input_bytes();

@@ -32,7 +32,18 @@ Compiler::PipelineFit Compiler::pp_that_fits(int gpus) const {
     return (gpus / tp_cp) % v == 0 && layers_split(v) && (p.virtual_stages == 1 || v >= 2);
   });
   if (!pp.any()) return {fmt::format("no pp splits the {} layers and divides {} / (tp x cp)", w_.model.layers, gpus)};
-  return {fmt::format("nearest valid pp: {}", to_string(pp)), true};
+  // Where the depth alone leaves the batch unsplit over its dp, say what
+  // the batch would need (the next check's rule), not only the depth.
+  std::string then;
+  for (const auto& v : {pp.below, pp.above}) {
+    if (!v) continue;
+    const long long per_step = 1LL * w_.batch.micro * (gpus / tp_cp / *v);
+    if (w_.batch.global % per_step != 0)
+      then += fmt::format("{}with pp {}, batch.global {}", then.empty() ? " (" : "; ", *v,
+                          to_string(nearest_multiples(w_.batch.global, per_step)));
+  }
+  if (!then.empty()) then += ", a multiple of micro-batch x dp)";
+  return {fmt::format("nearest valid pp: {}{}", to_string(pp), then), true};
 }
 
 Status Compiler::set_up() {
