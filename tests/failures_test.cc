@@ -171,10 +171,11 @@ TEST(Failures, ADegradedLinkIsExplainedBesideTheTable) {
   EXPECT_EQ(failed.out.find("a half-speed NIC"), std::string::npos) << failed.out;
 }
 
-// Rings that change rails between nodes (NCCL_CROSS_NIC=2, collsim's
-// default) need the spines of a rail-optimized fabric; with its only spine
-// down the error says so and names the setting that keeps rings on their
-// rails, which then run.
+// Rings that change rails between nodes (NCCL_CROSS_NIC=1) need the spines
+// of a rail-optimized fabric; with its only spine down the error says so
+// and names the setting that keeps rings on their rails, which then run, as
+// does NCCL's default (2), whose crossing rings alternate on odd nodes and
+// keep their rails between 2 nodes (NCCL src/graph/connect.cc).
 TEST(Failures, RingsThatChangeRailsNeedASpineAndTheErrorSaysSo) {
   const std::string file = ::testing::TempDir() + "two_rails.yaml";
   {
@@ -184,12 +185,14 @@ TEST(Failures, RingsThatChangeRailsNeedASpineAndTheErrorSaysSo) {
   }
   const std::string args =
       "collective -t " + file + " --algo ring -b 1G -e 1G --backend analytical --fail device=p0spine0";
-  const auto cut = run_collsim(args);
+  const auto cut = run_collsim(args + " --set nccl.cross_nic=1");
   EXPECT_EQ(cut.exit_code, 2) << cut.err;
   EXPECT_NE(cut.err.find("cut every path"), std::string::npos) << cut.err;
   EXPECT_NE(cut.err.find("--set nccl.cross_nic=0 keeps each on its rail"), std::string::npos) << cut.err;
   const auto on_rails = run_collsim(args + " --set nccl.cross_nic=0");
   EXPECT_EQ(on_rails.exit_code, 0) << on_rails.err;
+  const auto alternated = run_collsim(args);
+  EXPECT_EQ(alternated.exit_code, 0) << alternated.err;
 }
 
 TEST(Failures, ASelectionOfNothingIsAnError) {

@@ -146,12 +146,33 @@ std::vector<std::vector<std::size_t>> network_entries(const std::vector<int>& do
 }
 
 std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank,
-                                                 const std::vector<char>& on_network, bool exit_needs_nic) {
+                                                 const std::vector<char>& on_network, bool exit_needs_nic,
+                                                 bool alternate) {
   const auto members = group_by_domain(domain_of_rank);
   if (members.size() == 1) return {identity(static_cast<int>(domain_of_rank.size()))};
   // Channel c enters domain d at entries[d][c]; with none qualifying, at
   // every position (its routes take stand-ins).
   auto entries = network_entries(domain_of_rank, on_network, exit_needs_nic);
+  // NCCL's alternation (ring.h): odd domains run their positions backwards
+  // from the one before the entry, so that they enter where the domain
+  // before left and leave where the next enters. Every rank on the network
+  // only (a lost NIC's entries differ per domain).
+  if (alternate && entries.empty()) {
+    std::size_t per_domain = members.front().size();
+    for (const auto& m : members) per_domain = std::min(per_domain, m.size());
+    std::vector<std::vector<int>> orders;
+    for (std::size_t c = 0; c < per_domain; ++c) {
+      std::vector<int> order;
+      for (std::size_t d = 0; d < members.size(); ++d) {
+        const auto& m = members[d];
+        const std::size_t n = m.size();
+        for (std::size_t k = 0; k < n; ++k)
+          order.push_back(d % 2 == 0 ? m[(c + k) % n] : m[(c + n - 1 + n - k % n) % n]);
+      }
+      orders.push_back(std::move(order));
+    }
+    return orders;
+  }
   if (entries.empty()) {
     std::size_t per_domain = members.front().size();
     for (const auto& m : members) per_domain = std::min(per_domain, m.size());

@@ -59,8 +59,16 @@ Schedule ring_allreduce_channels(int ranks, double bytes, const std::vector<std:
 // channel c uses its own node's graph, src/graph/search.cc). When a domain
 // has no qualifying position, every channel is kept at every position (its
 // routes take stand-ins: topology::Network::stand_in_route).
+// `alternate` (every rank on the network): NCCL's rings that leave a node by
+// another NIC than they entered by (a ring graph found with NCCL_CROSS_NIC
+// 2, an even number of channels) swap each pair of channels on the odd
+// nodes "to avoid crossing rails" (NCCL src/graph/connect.cc): channel c
+// runs an even domain from position c to c - 1 and an odd one from c - 1
+// back to c, so every hop between domains stays on one rail (the last one,
+// back to domain 0, crosses where the domains are odd in number).
 std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_of_rank,
-                                                 const std::vector<char>& on_network = {}, bool exit_needs_nic = false);
+                                                 const std::vector<char>& on_network = {}, bool exit_needs_nic = false,
+                                                 bool alternate = false);
 // Per domain (group_by_domain's order), the positions on the network, in
 // order (as rings_over_domains' test, with `exit_needs_nic`), each list cut
 // to the shortest one's length: channel c enters domain d at [d][c], and
