@@ -176,6 +176,7 @@ Expected<std::unique_ptr<StepRun>> run_step_as_given(const StepRequest& req,
   run->report.memory = std::move(memory);
   if (run->topo.failed.any()) run->report.failures = run->topo.failed.text();
   run->report.placement = where;
+  run->report.backend = req.backend;
   run->simulated = true;
   run->report.cost_stats = stats;
   run->report.gpu = *gpu;

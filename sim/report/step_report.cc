@@ -191,7 +191,8 @@ std::string step_text(const StepReport& r) {
   const double T = res.step_time_s;
   std::string out;
   auto line = [&](const std::string& s) { out += s + "\n"; };
-  line(fmt::format("collsim run: {} on {} ({} GPUs)", r.workload, r.topology, r.gpus));
+  line(fmt::format("collsim run: {} on {} ({} GPUs){}", r.workload, r.topology, r.gpus,
+                   r.backend.empty() ? std::string() : ", backend " + r.backend));
   if (!r.failures.empty()) line("  failures      " + r.failures);
   if (!r.placement.empty()) line("  placement     " + r.placement);
   // The pipeline schedule only where there is a pipeline.
@@ -322,6 +323,7 @@ std::string step_json(const StepReport& r) {
   j.begin_object();
   j.key("workload").value(r.workload);
   j.key("topology").value(r.topology);
+  if (!r.backend.empty()) j.key("backend").value(r.backend);
   if (!r.failures.empty()) j.key("failures").value(r.failures);
   j.key("gpus").value(static_cast<double>(r.gpus));
   if (!r.placement.empty()) j.key("placement").value(r.placement);

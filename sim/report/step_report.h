@@ -56,6 +56,7 @@ struct StepReport {
   workload::StepGpu gpu;  // the GPUs' model and peak (for MFU); peak 0 = unknown
   workload::MemoryPlan memory;
   std::string failures;  // the topology's failed and degraded cables (FailureSummary::text()); empty: none
+  std::string backend;   // the engine that costed the collectives ("simgrid", "analytical"); empty: unsaid
   // `collsim run --stragglers N`: the step with GPUs of uneven speed
   // (stragglers.h); null when not asked. `slow_gpus` names the persistently
   // slow ones with their speed.
