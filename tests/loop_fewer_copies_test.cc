@@ -77,10 +77,10 @@ TEST(LoopFewerCopies, TheTableAndJsonSaySo) {
   row.loop_iterations = 20;
   row.loop_copies = 32;
   const std::string table = report::format_collective_table({}, {row});
-  EXPECT_NE(table.find("replayed fewer of their slices"), std::string::npos) << table;
+  EXPECT_NE(table.find("replayed with fewer of their slices"), std::string::npos) << table;
   EXPECT_NE(report::collective_json({}, {row}).find("\"loop_copies\":32"), std::string::npos);
   row.loop_copies = 0;
-  EXPECT_EQ(report::format_collective_table({}, {row}).find("replayed fewer of their slices"), std::string::npos);
+  EXPECT_EQ(report::format_collective_table({}, {row}).find("replayed with fewer of their slices"), std::string::npos);
 }
 
 // Below the fewest copies the loop may not be steady: one collective's

@@ -146,8 +146,8 @@ std::string format_collective_table(const CollectiveHeader& h, const std::vector
         "#   training step waits for){}{}\n",
         looped->loop_iterations,
         std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) { return r.loop_copies > 0; })
-            ? ";\n#   rows too long to replay whole replayed fewer of their slices: the fill the loop\n"
-              "#   hides does not depend on how many follow (loop_copies in --json)"
+            ? ";\n#   rows too long to replay whole were replayed with fewer of their slices: the fill\n"
+              "#   the loop hides does not depend on how many follow (loop_copies in --json)"
             : "",
         std::any_of(rows.begin(), rows.end(), [](const CollectiveRow& r) { return r.loop_skipped; })
             ? ";\n#   rows too large to replay are one collective's (loop_skipped in --json)"
