@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/collective/nccl_tuner.h"
 #include "sim/config/failure_spec.h"
 #include "sim/config/topology_file.h"
 #include "sim/topology/network.h"
@@ -147,6 +148,42 @@ TEST(Pxn, AGpuOffTheNetworkCrossesThroughAnNvlinkPeersNic) {
   for (int l : net.route(4, 3)) EXPECT_EQ(net.links()[static_cast<std::size_t>(l)].link_class, "nvlink4");
   const auto& tail = net.route(4, 3);
   EXPECT_TRUE(std::equal(tail.rbegin(), tail.rend(), own_rail.rbegin()));
+}
+
+// NCCL's alternation of crossing rings by release (src/graph/connect.cc and
+// search.cc at each tag): none before 2.20.3; 2.20 on an even number of
+// nodes; 2.21-2.22 on any, NCCL_CROSS_NIC 1 too; from 2.23 for 2 only.
+// Never where rings keep their NIC, nor without a graph.
+TEST(Pxn, CrossingRingsAlternateAsNcclsReleaseDoes) {
+  collective::NcclSystem s;
+  s.gpu_model = "h100";
+  s.ranks = 32;
+  s.nodes = 4;
+  s.nvlink_GBps = 370.8;
+  s.nvswitch = true;
+  s.nics = 8;
+  s.nic_GBps = 50;
+  using R = collective::NcclRelease;
+  ASSERT_FALSE(collective::rings_keep_their_nic(s));  // 8 x 48 crossing against 7 x 48
+  EXPECT_FALSE(collective::rings_alternate(s, R{2, 19, 3}));
+  EXPECT_TRUE(collective::rings_alternate(s, R{2, 20, 3}));
+  EXPECT_TRUE(collective::rings_alternate(s, R{2, 23, 4}));
+  EXPECT_TRUE(collective::rings_alternate(s));
+  s.nodes = 5;
+  s.ranks = 40;
+  EXPECT_FALSE(collective::rings_alternate(s, R{2, 20, 5}));
+  EXPECT_TRUE(collective::rings_alternate(s, R{2, 21, 5}));
+  EXPECT_TRUE(collective::rings_alternate(s));
+  s.cross_nic = 1;
+  EXPECT_TRUE(collective::rings_alternate(s, R{2, 22, 3}));
+  EXPECT_FALSE(collective::rings_alternate(s, R{2, 23, 4}));
+  EXPECT_FALSE(collective::rings_alternate(s));
+  s.cross_nic = 0;
+  EXPECT_FALSE(collective::rings_alternate(s));
+  s.cross_nic = 2;
+  s.gpu_model = "mygpu";  // no graph: crossing as 1 (nccl_cross_nic_unknown_gpu), unpaired
+  EXPECT_FALSE(collective::rings_keep_their_nic(s));
+  EXPECT_FALSE(collective::rings_alternate(s));
 }
 
 }  // namespace

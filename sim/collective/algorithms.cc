@@ -73,14 +73,13 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     // Each channel leaves a domain through the NIC it entered by (ring.h,
     // Schedule::pxn_between_domains).
     const bool keep_nic = rings_keep_their_nic(params.nccl_system, params.nccl);
-    // Rings NCCL's search found crossing NICs under NCCL_CROSS_NIC 2, on an
-    // even number of channels, alternate on odd nodes (ring.h).
-    const bool alternate = !keep_nic && params.nccl_system.cross_nic == 2 &&
-                           nccl_graphs(params.nccl_system, params.nccl).ring.channels % 2 == 0;
+    // Crossing rings alternate on odd nodes where NCCL's release does (ring.h).
+    const bool alternate = !keep_nic && rings_alternate(params.nccl_system, params.nccl);
     auto orders = params.domain_of_rank.empty() ? std::vector<std::vector<int>>{}
                                                 : rings_over_domains(params.domain_of_rank, params.rank_on_network,
                                                                      !keep_nic || !params.pxn, alternate);
-    // One channel is the identity ring, unless failed NICs left it (ring.h).
+    // One channel is the identity ring, unless failed NICs left it or odd
+    // domains run it backwards (ring.h).
     const auto domains = group_by_domain(params.domain_of_rank);
     std::size_t per_domain = domains.empty() ? 0 : domains.front().size();
     for (const auto& d : domains) per_domain = std::min(per_domain, d.size());

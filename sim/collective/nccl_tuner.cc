@@ -217,6 +217,14 @@ bool rings_keep_their_nic(const NcclSystem& system, NcclRelease release) {
   return ring.channels > 0 && !ring.cross_nic;
 }
 
+bool rings_alternate(const NcclSystem& system, NcclRelease release) {
+  if (release < NcclRelease{2, 20, 3} || rings_keep_their_nic(system, release)) return false;
+  const int channels = nccl_graphs(system, release).ring.channels;
+  if (channels < 1 || channels % 2 != 0) return false;
+  if (release < NcclRelease{2, 21, 0}) return system.nodes % 2 == 0;
+  return release < NcclRelease{2, 23, 0} || system.cross_nic == 2;
+}
+
 namespace {
 
 enum Algo { kTree, kRing, kCollNetDirect, kNvls, kNvlsTree, kPat, kNone };

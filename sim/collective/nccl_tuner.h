@@ -131,6 +131,17 @@ NcclGraphs nccl_graphs(const NcclSystem& system, NcclRelease release = kDefaultN
 // nccl_cross_nic_unknown_gpu.
 bool rings_keep_their_nic(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
 
+// Whether rings that cross NICs (not rings_keep_their_nic) come in pairs
+// that odd nodes swap so that every hop between nodes keeps its rail
+// (rings_over_domains' `alternate`), by release (src/graph/connect.cc
+// "Alternate rings to avoid crossing rails", src/graph/search.cc's pairs):
+// none before 2.20.3; 2.20 on an even number of nodes, 2.21 and 2.22 on
+// any, both for NCCL_CROSS_NIC 1 and 2 (its search then crosses as 1); from
+// 2.23 for 2 only (1 no longer pairs its channels). Always on an even
+// number of ring graph channels, and never without a graph (a GPU NCCL's
+// tables lack).
+bool rings_alternate(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
+
 // The communicator's channels (comm->nChannels), which ring collectives run
 // on, for `system` under `release` (src/graph/connect.cc ncclTopoPostset):
 // the ring graph's (nccl_graphs) doubled; across nodes doubled again while

@@ -59,10 +59,10 @@ Schedule ring_allreduce_channels(int ranks, double bytes, const std::vector<std:
 // channel c uses its own node's graph, src/graph/search.cc). When a domain
 // has no qualifying position, every channel is kept at every position (its
 // routes take stand-ins: topology::Network::stand_in_route).
-// `alternate` (every rank on the network): NCCL's rings that leave a node by
-// another NIC than they entered by (a ring graph found with NCCL_CROSS_NIC
-// 2, an even number of channels) swap each pair of channels on the odd
-// nodes "to avoid crossing rails" (NCCL src/graph/connect.cc): channel c
+// `alternate` (every rank on the network; where, by release, nccl_tuner.h
+// rings_alternate): NCCL's rings that leave a node by another NIC than they
+// entered by come in pairs of channels that odd nodes swap "to avoid
+// crossing rails" (NCCL src/graph/connect.cc): channel c
 // runs an even domain from position c to c - 1 and an odd one from c - 1
 // back to c, so every hop between domains stays on one rail (the last one,
 // back to domain 0, crosses where the domains are odd in number).
