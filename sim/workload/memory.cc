@@ -163,12 +163,22 @@ std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_by
   constexpr std::size_t kMaxCombinedFixes = 4;
   std::vector<MemoryFix> out;
   const std::size_t n = levers.size();
+  std::vector<std::vector<std::size_t>> found;  // the picks that fit
+  // A pick no milder than one that fits (the same levers, each option at
+  // least as strong) adds nothing: full recompute beside selective.
+  auto needless = [&](const std::vector<std::size_t>& pick) {
+    return std::any_of(found.begin(), found.end(), [&](const std::vector<std::size_t>& f) {
+      for (std::size_t i = 0; i < n; ++i)
+        if ((f[i] == 0) != (pick[i] == 0) || f[i] > pick[i]) return false;
+      return true;
+    });
+  };
   for (std::size_t used = 1; used <= n && out.empty(); ++used) {
     // Each lever untouched (0) or set to option k - 1, as a mixed-radix count.
     std::vector<std::size_t> pick(n, 0);
     while (true) {
       const auto set = static_cast<std::size_t>(std::count_if(pick.begin(), pick.end(), [](auto k) { return k > 0; }));
-      if (set == used && (used == 1 || out.size() < kMaxCombinedFixes)) {
+      if (set == used && (used == 1 || (out.size() < kMaxCombinedFixes && !needless(pick)))) {
         WorkloadSpec v = w;
         int d = dp;
         std::string change;
@@ -179,7 +189,10 @@ std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_by
           change += (change.empty() ? "" : " and ") + name;
         }
         const MemoryPlan plan = plan_memory(v, d, hbm_bytes);
-        if (plan.fits()) out.push_back({change, plan.peak().total()});
+        if (plan.fits()) {
+          out.push_back({change, plan.peak().total()});
+          found.push_back(pick);
+        }
       }
       std::size_t i = 0;
       while (i < n && ++pick[i] > levers[i].size()) pick[i++] = 0;
