@@ -169,14 +169,7 @@ TEST(NicFailover, HealthyRingsKeepPxnsRoutes) {
 // of a node's 8 NICs, 7 channels at 48 GB/s, doubled twice to 28, where 8
 // NICs give 8, doubled once to 16. The run says so.
 TEST(NicFailover, ALostNicChangesNcclsChannelsAndSaysSo) {
-  collective::NcclSystem s;
-  s.gpu_model = "h100";
-  s.nodes = 4;
-  s.ranks = 32;
-  s.nvlink_GBps = 370.8;
-  s.nvswitch = true;
-  s.nic_GBps = 50;
-  s.nics = 8;
+  collective::NcclSystem s = testing::h100_nccl_system(4);
   EXPECT_EQ(collective::nccl_ring_channels(s), 16);
   s.nics = 7;
   s.node_nics = {7, 8};

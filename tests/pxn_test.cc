@@ -155,22 +155,14 @@ TEST(Pxn, AGpuOffTheNetworkCrossesThroughAnNvlinkPeersNic) {
 // nodes; 2.21-2.22 on any, NCCL_CROSS_NIC 1 too; from 2.23 for 2 only.
 // Never where rings keep their NIC, nor without a graph.
 TEST(Pxn, CrossingRingsAlternateAsNcclsReleaseDoes) {
-  collective::NcclSystem s;
-  s.gpu_model = "h100";
-  s.ranks = 32;
-  s.nodes = 4;
-  s.nvlink_GBps = 370.8;
-  s.nvswitch = true;
-  s.nics = 8;
-  s.nic_GBps = 50;
+  collective::NcclSystem s = testing::h100_nccl_system(4);
   using R = collective::NcclRelease;
   ASSERT_FALSE(collective::rings_keep_their_nic(s));  // 8 x 48 crossing against 7 x 48
   EXPECT_FALSE(collective::rings_alternate(s, R{2, 19, 3}));
   EXPECT_TRUE(collective::rings_alternate(s, R{2, 20, 3}));
   EXPECT_TRUE(collective::rings_alternate(s, R{2, 23, 4}));
   EXPECT_TRUE(collective::rings_alternate(s));
-  s.nodes = 5;
-  s.ranks = 40;
+  s = testing::h100_nccl_system(5);
   EXPECT_FALSE(collective::rings_alternate(s, R{2, 20, 5}));
   EXPECT_TRUE(collective::rings_alternate(s, R{2, 21, 5}));
   EXPECT_TRUE(collective::rings_alternate(s));

@@ -12,11 +12,26 @@
 #include <string>
 #include <vector>
 
+#include "sim/collective/nccl_tuner.h"
 #include "sim/config/topology_file.h"
 #include "sim/topology/network.h"
 #include "sim/topology/topology.h"
 
 namespace collsim::testing {
+
+// What NCCL's search sees of `nodes` HGX H100 nodes, 8 GPUs and 8 NICs of
+// 400 Gb/s each (NCCL's figures: 18 NVLinks x 20.6 GB/s, 50 GB/s a NIC).
+inline collective::NcclSystem h100_nccl_system(int nodes) {
+  collective::NcclSystem s;
+  s.gpu_model = "h100";
+  s.nodes = nodes;
+  s.ranks = 8 * nodes;
+  s.nvlink_GBps = 370.8;
+  s.nvswitch = true;
+  s.nics = 8;
+  s.nic_GBps = 50;
+  return s;
+}
 
 inline topology::Topology topology_from_text(const std::string& yaml) {
   auto spec = config::load_topology_text(yaml, "test.yaml");
