@@ -20,6 +20,14 @@ namespace collsim::cli {
 
 namespace {
 
+// "a, b and c".
+std::string and_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == items.size() ? " and " : ", ") + items[i];
+  return out;
+}
+
 // The error for a configuration that does not fit: the peak stage, its
 // largest terms, and the changes that would make it fit.
 Error out_of_memory(const workload::WorkloadSpec& w, int dp, const workload::MemoryPlan& plan) {
@@ -32,7 +40,8 @@ Error out_of_memory(const workload::WorkloadSpec& w, int dp, const workload::Mem
                                                     {s.logits, "logits"}};
   std::sort(terms.rbegin(), terms.rend());
   std::string fixes;
-  for (const auto& f : workload::memory_fixes(w, dp, plan.capacity))
+  std::vector<std::string> tried;
+  for (const auto& f : workload::memory_fixes(w, dp, plan.capacity, &tried))
     fixes += fmt::format("{}{} ({})", fixes.empty() ? "" : ", ", f.change, fmt_bytes(f.peak_bytes));
   std::string field =
       terms[0].second == "activations"
@@ -62,9 +71,12 @@ Error out_of_memory(const workload::WorkloadSpec& w, int dp, const workload::Mem
       at, fmt::format("does not fit in memory: pipeline stage {} needs {} per GPU of {} HBM ({}, reserve {}); {}; or "
                       "run with --memory-check off (collsim run --memory prints every stage)",
                       s.stage, fmt_bytes(s.total()), fmt_bytes(plan.capacity), parts, fmt_bytes(s.reserve),
-                      fixes.empty() ? "no combination of recompute, a higher ZeRO stage, micro-batch 1 and twice the "
-                                      "pipeline depth makes it fit: use more GPUs or GPUs with more HBM"
-                                    : "it fits with " + fixes));
+                      !fixes.empty() ? "it fits with " + fixes
+                      : tried.empty()
+                          ? std::string("recompute, ZeRO and the micro-batch are at their ends and the pipeline cannot "
+                                        "deepen: use more GPUs or GPUs with more HBM")
+                          : fmt::format("no combination of {} makes it fit: use more GPUs or GPUs with more HBM",
+                                        and_list(tried))));
   return e;
 }
 

@@ -124,7 +124,7 @@ MemoryPlan plan_memory(const WorkloadSpec& w, int dp, double hbm_bytes) {
   return plan;
 }
 
-std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_bytes) {
+std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_bytes, std::vector<std::string>* tried) {
   // Levers, each a list of options from the mildest: a fix sets at most one
   // option of each lever. `d` is the data-parallel degree the change leaves.
   using Edit = std::function<void(WorkloadSpec&, int&)>;
@@ -137,15 +137,24 @@ std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_by
     if (w.compute.recompute != Recompute::kFull)
       recompute.emplace_back("compute.recompute=full",
                              [](WorkloadSpec& v, int&) { v.compute.recompute = Recompute::kFull; });
-    if (!recompute.empty()) levers.push_back(std::move(recompute));
+    if (!recompute.empty()) {
+      levers.push_back(std::move(recompute));
+      if (tried) tried->emplace_back("recompute");
+    }
   }
   {
     std::vector<std::pair<std::string, Edit>> zero;
     for (int z = w.parallel.zero + 1; z <= 3; ++z)
       zero.emplace_back(fmt::format("parallelism.zero={}", z), [z](WorkloadSpec& v, int&) { v.parallel.zero = z; });
-    if (!zero.empty()) levers.push_back(std::move(zero));
+    if (!zero.empty()) {
+      levers.push_back(std::move(zero));
+      if (tried) tried->emplace_back("a higher ZeRO stage");
+    }
   }
-  if (w.batch.micro > 1) levers.push_back({{"batch.micro=1", [](WorkloadSpec& v, int&) { v.batch.micro = 1; }}});
+  if (w.batch.micro > 1) {
+    levers.push_back({{"batch.micro=1", [](WorkloadSpec& v, int&) { v.batch.micro = 1; }}});
+    if (tried) tried->emplace_back("micro-batch 1");
+  }
   // A deeper pipeline (the same GPUs: dp halves) when the layers allow it.
   const auto& p = w.parallel;
   if (dp % 2 == 0 && (dp / 2) % p.ep == 0 && p.first_stage_layers == 0 && p.last_stage_layers == 0 &&
@@ -157,6 +166,7 @@ std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_by
                          v.parallel.pp *= 2;
                          d /= 2;
                        }}});
+    if (tried) tried->emplace_back("twice the pipeline depth");
   }
   // The fewest levers that fit: every single change that does, else every
   // pair (at most kMaxCombinedFixes), else every three, ...

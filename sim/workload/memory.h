@@ -58,7 +58,11 @@ struct MemoryFix {
   std::string change;  // e.g. "compute.recompute=selective"
   double peak_bytes = 0;
 };
-std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_bytes);
+// `tried` (when given) receives what could be changed at all, as words for
+// a message ("recompute", "a higher ZeRO stage", "micro-batch 1", "twice
+// the pipeline depth"): empty when every lever is already at its end.
+std::vector<MemoryFix> memory_fixes(const WorkloadSpec& w, int dp, double hbm_bytes,
+                                    std::vector<std::string>* tried = nullptr);
 
 // The breakdown as text lines ("stage 0: weights 12.3 GiB, ..."): the
 // peak first, then a line per pipeline stage with `every_stage` (`run
