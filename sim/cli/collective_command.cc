@@ -428,21 +428,23 @@ int collective_command(const std::vector<std::string>& argv) {
         "--nccl {}: NCCL has Blackwell kernels from 2.25.1; an older release runs there only through its "
         "Hopper PTX, and collsim reads Hopper's search tables for it",
         collective::to_string(*nccl));
-  // Progress on a terminal only; pipes and files get just the table.
-  std::function<void(std::size_t, std::size_t)> progress;
-  if (::isatty(STDERR_FILENO) != 0) {
-    // (0, total): a new count (nccl-tests' loop after the candidates), timed afresh.
-    progress = [since = std::chrono::steady_clock::now()](std::size_t done, std::size_t total) mutable {
+  // Progress on a terminal only; pipes and files get just the table. One
+  // counter per sweep: (0, total) starts its nccl-tests' loop, timed afresh.
+  const bool terminal = ::isatty(STDERR_FILENO) != 0;
+  auto new_progress = [terminal]() -> std::function<void(std::size_t, std::size_t)> {
+    if (!terminal) return {};
+    return [since = std::chrono::steady_clock::now(), what = "candidate runs simulated"](std::size_t done,
+                                                                                         std::size_t total) mutable {
       if (done == 0) {
         since = std::chrono::steady_clock::now();
+        what = "nccl-tests' loop, runs replayed";
         return;
       }
-      std::fprintf(stderr, "\r\033[Kcollsim: candidate runs simulated: %s",
-                   count_and_time_left(done, total, since).c_str());
+      std::fprintf(stderr, "\r\033[Kcollsim: %s: %s", what, count_and_time_left(done, total, since).c_str());
       if (done == total) std::fputs("\r\033[K", stderr);
       std::fflush(stderr);
     };
-  }
+  };
   std::vector<report::CollectiveRow> rows;
   for (const auto& type : types) {
     for (const auto& redop : redops) {
@@ -451,7 +453,7 @@ int collective_command(const std::vector<std::string>& argv) {
         request.type_size = *datatype_size(type);
         request.redop = redop;
         request.root = root;
-        auto more = run_collective_sweep(request, network, **backend, progress);
+        auto more = run_collective_sweep(request, network, **backend, new_progress());
         if (!more) return stop(more.error());
         rows.insert(rows.end(), std::make_move_iterator(more->begin()), std::make_move_iterator(more->end()));
       }
