@@ -213,4 +213,30 @@ TEST(RingChannels, MultiChannelAllReduceIsCorrectAndMovesTheRingBytes) {
 }
 
 }  // namespace
+// NCCL's alternation of crossing rings (src/graph/connect.cc): a channel
+// leaving a domain from its GPU at position x enters the next at position x,
+// on the same rail, but for the hop back to domain 0 when the domains are odd
+// in number; each domain's GPUs are still visited once per channel, and an
+// all-ones on_network is every rank on the network.
+TEST(RingChannels, AlternatedRingsKeepTheirRailBetweenDomains) {
+  for (int domains : {2, 3, 4}) {
+    std::vector<int> domain;
+    for (int d = 0; d < domains; ++d)
+      for (int g = 0; g < 4; ++g) domain.push_back(d);
+    const auto orders = rings_over_domains(domain, {}, true, true);
+    ASSERT_EQ(orders.size(), 4u);
+    EXPECT_EQ(rings_over_domains(domain, std::vector<char>(domain.size(), 1), true, true), orders);
+    for (const auto& order : orders) {
+      ASSERT_EQ(order.size(), domain.size());
+      EXPECT_EQ(std::set<int>(order.begin(), order.end()).size(), domain.size());
+      int crossing = 0;
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const int a = order[i], b = order[(i + 1) % order.size()];
+        if (domain[a] != domain[b]) crossing += a % 4 != b % 4;
+      }
+      EXPECT_EQ(crossing, domains % 2) << domains << " domains";
+    }
+  }
+}
+
 }  // namespace collsim::collective

@@ -157,7 +157,7 @@ std::vector<std::vector<int>> rings_over_domains(const std::vector<int>& domain_
   // from the one before the entry, so that they enter where the domain
   // before left and leave where the next enters. Every rank on the network
   // only (a lost NIC's entries differ per domain).
-  if (alternate && entries.empty()) {
+  if (alternate && std::all_of(on_network.begin(), on_network.end(), [](char on) { return on != 0; })) {
     std::size_t per_domain = members.front().size();
     for (const auto& m : members) per_domain = std::min(per_domain, m.size());
     std::vector<std::vector<int>> orders;
