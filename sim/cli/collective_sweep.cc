@@ -149,7 +149,6 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
     const double most = backend.name() == "simgrid"
                             ? std::min(request.loop_max_transfers, request.simgrid_aggregate_above)
                             : request.loop_max_transfers;
-    auto single_s = [&](std::size_t i) { return (*results)[picked[i]].time_s; };
     std::vector<collective::Schedule> again;
     std::vector<std::size_t> which;
     std::vector<char> fewer;  // per `again`: replayed with fewer copies
@@ -188,7 +187,10 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
       const auto& r = (*looped)[k];
       double t = r.loop_time_s;
       // Fewer copies: this size's own run less what the loop hid of theirs.
-      if (fewer[k] && t > 0) t = std::min(single_s(which[k]), std::max(0.0, single_s(which[k]) - (r.time_s - t)));
+      if (fewer[k] && t > 0) {
+        const double single = (*results)[picked[which[k]]].time_s;
+        t = std::clamp(single - (r.time_s - t), 0.0, single);
+      }
       loop_s[which[k]] = t;
       if (fewer[k] && t > 0) loop_copies[which[k]] = again[k].repeats;
       loop_skipped[which[k]] = !(t > 0);  // not replayed: said, not hidden

@@ -74,7 +74,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     // Schedule::pxn_between_domains).
     const bool keep_nic = rings_keep_their_nic(params.nccl_system, params.nccl);
     // Crossing rings alternate on odd nodes where NCCL's release does (ring.h).
-    const bool alternate = !keep_nic && rings_alternate(params.nccl_system, params.nccl);
+    const bool alternate = rings_alternate(params.nccl_system, params.nccl);
     auto orders = params.domain_of_rank.empty() ? std::vector<std::vector<int>>{}
                                                 : rings_over_domains(params.domain_of_rank, params.rank_on_network,
                                                                      !keep_nic || !params.pxn, alternate);

@@ -37,10 +37,6 @@ void dup_channels(NcclGraph& g, NcclArch arch) {
   g.channels = dup;
 }
 
-}  // namespace
-
-namespace {
-
 // NCCL's alignment of two ranks' graphs (src/init.cc): the fewer channels,
 // the lower speeds; none if either has none. Each node keeps its own NICs
 // per channel, so `a`'s cross_nic stays (nccl_graphs: the node with the
@@ -53,6 +49,12 @@ void align(NcclGraph& a, const NcclGraph& b) {
   a.channels = std::min(a.channels, b.channels);
   a.bw_intra = std::min(a.bw_intra, b.bw_intra);
   a.bw_inter = std::min(a.bw_inter, b.bw_inter);
+}
+
+// rings_keep_their_nic, given the system's ring graph.
+bool keeps_nic(const NcclSystem& system, const NcclGraph& ring) {
+  if (system.cross_nic != 2) return system.cross_nic == 0;
+  return ring.channels > 0 && !ring.cross_nic;
 }
 
 }  // namespace
@@ -212,15 +214,13 @@ NcclP2pSetup resolve_p2p_setup(NcclP2pSetup given, const NcclSystem& system, Ncc
 }
 
 bool rings_keep_their_nic(const NcclSystem& system, NcclRelease release) {
-  if (system.cross_nic != 2) return system.cross_nic == 0;
-  const NcclGraph ring = nccl_graphs(system, release).ring;
-  return ring.channels > 0 && !ring.cross_nic;
+  return keeps_nic(system, nccl_graphs(system, release).ring);
 }
 
 bool rings_alternate(const NcclSystem& system, NcclRelease release) {
-  if (release < NcclRelease{2, 20, 3} || rings_keep_their_nic(system, release)) return false;
-  const int channels = nccl_graphs(system, release).ring.channels;
-  if (channels < 1 || channels % 2 != 0) return false;
+  if (release < NcclRelease{2, 20, 3}) return false;
+  const NcclGraph ring = nccl_graphs(system, release).ring;
+  if (keeps_nic(system, ring) || ring.channels < 1 || ring.channels % 2 != 0) return false;
   if (release < NcclRelease{2, 21, 0}) return system.nodes % 2 == 0;
   return release < NcclRelease{2, 23, 0} || system.cross_nic == 2;
 }
