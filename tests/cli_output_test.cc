@@ -330,4 +330,9 @@ TEST(CollectiveOutput, WarnsWhereNcclTestsWouldLowerMaxBytes) {
   EXPECT_NE(collsim::testing::run_collsim(run + " -b 40G -e 40G -c 0").err.find("lower it to 37.5 GiB"),
             std::string::npos);
   EXPECT_EQ(collsim::testing::run_collsim(run + " -b 25G -e 25G").err.find("lower it"), std::string::npos);
+  // Beyond the GPU's own 80 GiB, the warning says that first.
+  EXPECT_NE(collsim::testing::run_collsim(run + " -b 140G -e 140G")
+                .err.find("--maxbytes 140 GiB is more than one GPU's 80 GiB of HBM, so no run could hold it; "
+                          "nccl-tests would lower it to 25 GiB"),
+            std::string::npos);
 }
