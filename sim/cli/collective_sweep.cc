@@ -312,15 +312,15 @@ std::string nccl_tests_max_bytes_note(double largest, double hbm_bytes, const st
   const double fits = (hbm_bytes - reserve - kGiB) / (datacheck ? 3 : 2);
   if (!(largest > fits)) return {};
   // A buffer larger than the GPU's memory is not a tuning matter: say that first.
-  const std::string beyond =
-      largest > hbm_bytes ? fmt::format(" is more than one GPU's {} of HBM, so no run could hold it;",
-                                        units::format(units::Bytes{hbm_bytes}))
-                          : ":";
+  const std::string beyond = largest > hbm_bytes
+                                 ? fmt::format(" is more than one GPU's {} of HBM, so no run could hold it;",
+                                               units::format(units::Bytes{hbm_bytes}))
+                                 : ":";
   return fmt::format(
       "--maxbytes {}{} nccl-tests would lower it to {} on this GPU ({} of HBM ({}), less {} it keeps and 1 GiB, over "
       "{}); simulated as asked",
-      units::format(units::Bytes{largest}), beyond, units::format(units::Bytes{fits}), units::format(units::Bytes{hbm_bytes}),
-      gpu, units::format(units::Bytes{reserve}),
+      units::format(units::Bytes{largest}), beyond, units::format(units::Bytes{fits}),
+      units::format(units::Bytes{hbm_bytes}), gpu, units::format(units::Bytes{reserve}),
       datacheck ? "3 buffers of the size: send, receive and -c 1's expected" : "2 buffers: send and receive");
 }
 
