@@ -60,6 +60,12 @@ TEST(WorkloadErrors, DegreesThatDoNotFillTheGpusNameTheNearestPipelineDepths) {
   EXPECT_EQ(e.field, "parallelism.dp");
   EXPECT_NE(e.message.find("; no dp fits pp = 3; with dp left out, nearest valid pp: 2 or 4"), std::string::npos)
       << e.message;
+  // ep 4 (8 experts): dp = 8 / pp must be a multiple of 4, so of 2 and 4
+  // only 2 (dp 4) is valid; 4 would leave dp 2.
+  e = compile_error({"model.layers=24", "parallelism.pp=3", "model.experts=8", "model.top_k=2",
+                     "model.expert_ffn_hidden=1024", "parallelism.ep=4"});
+  EXPECT_NE(e.message.find("; nearest valid pp with dp a multiple of ep (4): 2"), std::string::npos) << e.message;
+  EXPECT_EQ(e.message.find("2 or 4"), std::string::npos) << e.message;
   // cp 3 (seq_len 2304 = 3 x 768): no depth helps, 3 does not divide 8.
   e = compile_error({"model.seq_len=2304", "parallelism.cp=3"});
   EXPECT_EQ(e.field, "parallelism.tp");

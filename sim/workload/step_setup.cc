@@ -28,10 +28,15 @@ Compiler::PipelineFit Compiler::pp_that_fits(int gpus) const {
     return (!uneven || v >= 2) &&
            split_stages(w_.model.layers, v, p.virtual_stages, p.first_stage_layers, p.last_stage_layers).even;
   };
+  // dp = gpus / (tp x cp x pp) must be a multiple of ep (set_up's next rule).
   const Nearest pp = nearest_where(p.pp, gpus / tp_cp, [&](long long v) {
-    return (gpus / tp_cp) % v == 0 && layers_split(v) && (p.virtual_stages == 1 || v >= 2);
+    return (gpus / tp_cp) % v == 0 && (gpus / tp_cp / v) % p.ep == 0 && layers_split(v) &&
+           (p.virtual_stages == 1 || v >= 2);
   });
-  if (!pp.any()) return {fmt::format("no pp splits the {} layers and divides {} / (tp x cp)", w_.model.layers, gpus)};
+  const std::string with_ep = p.ep > 1 ? fmt::format(" with dp a multiple of ep ({})", p.ep) : "";
+  if (!pp.any()) {
+    return {fmt::format("no pp splits the {} layers and divides {} / (tp x cp){}", w_.model.layers, gpus, with_ep)};
+  }
   // Where the depth alone leaves the batch unsplit over its dp, say what
   // the batch would need (the next check's rule), not only the depth.
   std::string then;
@@ -43,7 +48,7 @@ Compiler::PipelineFit Compiler::pp_that_fits(int gpus) const {
                           to_string(nearest_multiples(w_.batch.global, per_step)));
   }
   if (!then.empty()) then += ", a multiple of micro-batch x dp)";
-  return {fmt::format("nearest valid pp: {}{}", to_string(pp), then), true};
+  return {fmt::format("nearest valid pp{}: {}{}", with_ep, to_string(pp), then), true};
 }
 
 Status Compiler::set_up() {
