@@ -274,4 +274,22 @@ TEST(NcclRelease, WarnsOfAReleaseBeforeBlackwellKernels) {
     EXPECT_EQ(collsim::testing::run_collsim(run + quiet).err.find("warning"), std::string::npos) << quiet;
 }
 
+// NCCL added PAT in 2.23.4 (NVIDIA/nccl: src/graph/tuning.cc of v2.22.3-1
+// has no NCCL_ALGO_PAT, v2.23.4-1 does): at one GPU per node an older
+// release's `auto` does not run it, and naming it is an error.
+TEST(NcclRelease, PatComesWithNccl223) {
+  const std::string run =
+      "collective -t topologies/h100-ib400-4node.yaml --placement spread:4 --op allgather -b 1M -e 1M "
+      "--backend analytical --json -";
+  const auto now = collsim::testing::run_collsim(run + " --nccl 2.23.4");
+  EXPECT_NE(now.out.find("\"algo\":\"pat\""), std::string::npos) << now.out;
+  const auto older = collsim::testing::run_collsim(run + " --nccl 2.22.3");
+  EXPECT_EQ(older.exit_code, 0) << older.err;
+  EXPECT_EQ(older.out.find("\"algo\":\"pat\""), std::string::npos) << older.out;
+  const auto named = collsim::testing::run_collsim(run + " --nccl 2.22.3 --algo pat");
+  EXPECT_EQ(named.exit_code, 2);
+  EXPECT_NE(named.err.find("pat needs NCCL 2.23.4 or later (--nccl 2.22.3 has no PAT)"), std::string::npos)
+      << named.err;
+}
+
 }  // namespace

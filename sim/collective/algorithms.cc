@@ -222,6 +222,10 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     return collnet_direct_allreduce(ranks, bytes, params.domain_of_rank, params.collnet);
   }
   if (algo == "pat" && (op == Op::kAllGather || op == Op::kReduceScatter)) {
+    if (params.nccl < kFirstPatRelease) {
+      return make_error(fmt::format("pat needs NCCL 2.23.4 or later (--nccl {}.{}.{} has no PAT)", params.nccl.major,
+                                    params.nccl.minor, params.nccl.patch));
+    }
     // NCCL enables PAT only with one GPU per node (src/graph/tuning.cc,
     // ncclPatEnable: nNodes == nRanks); here, one rank per NVLink domain.
     const auto domains = group_by_domain(params.domain_of_rank);

@@ -271,6 +271,7 @@ double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protoc
   if (bcast && a != kRing) return -1;
   if (gather && a != kRing && a != kPat && a != kNvls) return -1;          // CollNet gathers: not collsim's
   if (gather && a == kNvls && release < NcclRelease{2, 19, 0}) return -1;  // NVLS gathers from 2.19
+  if (a == kPat && release < kFirstPatRelease) return -1;
   if (allreduce && a == kPat) return -1;
   const bool simple = protocol == Protocol::kSimple;
   if ((a == kNvls || a == kNvlsTree || a == kPat || a == kCollNetDirect) && !simple) return -1;

@@ -61,6 +61,9 @@ struct NcclRelease {
   friend auto operator<=>(const NcclRelease&, const NcclRelease&) = default;
 };
 inline constexpr NcclRelease kDefaultNcclRelease{2, 30, 7};
+// The first release with PAT (NVIDIA/nccl v2.23.4-1: src/graph/tuning.cc
+// has no NCCL_ALGO_PAT in v2.22.3-1).
+inline constexpr NcclRelease kFirstPatRelease{2, 23, 4};
 // "2.27", "2.27.3" or "2.27.3-1" (the package number ignored; without a
 // patch number, the series' first published release, NVIDIA/nccl's tags
 // v2.18.1-1 to v2.30.3-1: 2.27 is 2.27.3, 2.25 is 2.25.1; it was 2.27.0,
