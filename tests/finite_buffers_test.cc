@@ -312,6 +312,23 @@ TEST(FiniteBuffers, MessagesCutBySimplesSlotsAreBufferBound) {
             testing::collective_time_us("--op broadcast " + base + "4M"));
 }
 
+// Where a link is busy for 99% of the time or more, it binds and no buffer
+// can help: one GPU on each of 4 nodes, a 1 GiB ring all-gather keeps its
+// NIC 99.7% busy under a 4 MiB buffer, and the row did say buffer-bound (a
+// new user's report: the same time with 64 MiB). A 64 KiB buffer, 17% busy
+// and 6 times slower, is.
+TEST(FiniteBuffers, ALinkThatBindsIsNotBufferBound) {
+  const std::string args =
+      "-t topologies/h100-ib400-4node.yaml --placement spread:4 --op allgather --algo ring -b 1G -e 1G "
+      "--backend analytical --set nccl.buffsize=";
+  const auto held = testing::run_collsim("collective " + args + "4M --json -");
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  EXPECT_NE(held.out.find("\"buffer_bound\":false"), std::string::npos) << held.out;
+  const auto small = testing::run_collsim("collective " + args + "64K --json -");
+  EXPECT_NE(small.out.find("\"buffer_bound\":true"), std::string::npos) << small.out;
+  EXPECT_GT(testing::collective_time_us(args + "64K"), 5 * testing::collective_time_us(args + "4M"));
+}
+
 // NVLS on 8 H100s takes less time at 8 MiB than just below it (NCCL's
 // chunk steps up, collective/nvls.h): the table says why.
 TEST(FiniteBuffers, TheTableNamesWhereTimeFallsWithSize) {

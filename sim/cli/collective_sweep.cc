@@ -251,6 +251,10 @@ Expected<std::vector<report::CollectiveRow>> run_collective_sweep(
       else
         r.busiest = busiest_resources(network, body, s.protocol, request.gpus, t);
     }
+    // A link busy for (nearly) all the time binds: a larger buffer cannot
+    // shorten it, so the buffer-bound note (raise NCCL_BUFFSIZE) would mislead.
+    if (r.buffer_bound && !r.busiest.empty() && r.busiest.front().share >= report::kBindingShare)
+      r.buffer_bound = false;
     r.algbw_GBps = t > 0 ? s.bytes / t / 1e9 : 0;
     r.busbw_GBps = r.algbw_GBps * collective::busbw_factor(request.op, request.ranks);
     rows.push_back(r);

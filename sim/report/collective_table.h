@@ -43,7 +43,8 @@ struct CollectiveRow {
   // SimGrid backend: simulated one step at a time (engine::RunOptions::simgrid_aggregate_above).
   bool aggregated = false;
   // NCCL's buffer held a transfer through the network below its links'
-  // rate (engine::ScheduleResult::buffer_bound).
+  // rate (engine::ScheduleResult::buffer_bound), and no resource was busy
+  // for kBindingShare of the time (then that binds, not the buffer).
   bool buffer_bound = false;
   // Where NCCL's own cost model chose the algorithm and protocol (`auto`),
   // or one pair was named (--algo and --proto): its predicted time for
@@ -75,6 +76,9 @@ struct CollectiveRow {
 };
 
 inline constexpr std::size_t kBusiestShown = 3;
+// Named threshold: a resource busy for at least this share of a row's time
+// binds it (nothing else, a buffer included, could save more than 1%).
+inline constexpr double kBindingShare = 0.99;
 
 // Named limits: a row's busiest resources are read from the chosen
 // schedule's connections (engine::connection_visits), each distinct one
