@@ -10,6 +10,10 @@ TEST(Units, RatesInBytesAndBits) {
   EXPECT_DOUBLE_EQ(parse_rate("900GB/s")->bytes_per_s, 900e9);
   // 400 Gb/s is 50 GB/s: rates in b/s are bits.
   EXPECT_DOUBLE_EQ(parse_rate("400Gb/s")->bytes_per_s, 50e9);
+  // Vendors write bits per second as bps: 400Gbps = 400Gb/s, 100Mbps = 12.5 MB/s.
+  EXPECT_DOUBLE_EQ(parse_rate("400Gbps")->bytes_per_s, 50e9);
+  EXPECT_DOUBLE_EQ(parse_rate("100Mbps")->bytes_per_s, 12.5e6);
+  EXPECT_FALSE(parse_rate("400GBps").ok());  // not bits, and not B/s's spelling either
   EXPECT_DOUBLE_EQ(parse_rate(" 1.5 TB/s ")->bytes_per_s, 1.5e12);
   EXPECT_DOUBLE_EQ(parse_rate("1GiB/s")->bytes_per_s, 1073741824.0);
 }

@@ -28,6 +28,9 @@ constexpr std::array kRateUnits{
     UnitScale{"MiB/s", 1048576.0}, UnitScale{"GiB/s", 1073741824.0}, UnitScale{"b/s", 1.0 / 8},
     UnitScale{"Kb/s", 1e3 / 8},    UnitScale{"Mb/s", 1e6 / 8},       UnitScale{"Gb/s", 1e9 / 8},
     UnitScale{"Tb/s", 1e12 / 8},
+    // Network vendors' spelling of bits per second: 400Gbps = 400Gb/s.
+    UnitScale{"bps", 1.0 / 8},     UnitScale{"Kbps", 1e3 / 8},       UnitScale{"Mbps", 1e6 / 8},
+    UnitScale{"Gbps", 1e9 / 8},    UnitScale{"Tbps", 1e12 / 8},
 };
 constexpr std::array kFlopRateUnits{
     UnitScale{"FLOP/s", 1.0},   UnitScale{"GFLOP/s", 1e9},  UnitScale{"TFLOP/s", 1e12},
