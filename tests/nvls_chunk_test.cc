@@ -5,6 +5,7 @@
 // that rule.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "sim/collective/algorithms.h"
@@ -194,6 +195,12 @@ TEST(NvlsChunks, MinCtasRaisesNvlsChannelsAndMinNchannelsDoesNot) {
   const double twenty_four = nvls_chunk_overhead_s(h100, 32 * MiB, 8);
   EXPECT_GT(sixteen - twenty_four, 1e-6);
   EXPECT_NEAR(time_us(" --set nccl.min_ctas=24") - base, (twenty_four - sixteen) * 1e6, 1e-3);
+  // NCCL_MAX_CTAS=8 lowers them (nvlsChannels = max(minCTAs, min(maxCTAs, 16))).
+  h100.channels = 8;
+  const double eight = nvls_chunk_overhead_s(h100, 32 * MiB, 8);
+  EXPECT_GT(std::abs(eight - sixteen), 1e-6);
+  EXPECT_NEAR(time_us(" --set nccl.max_ctas=8") - base, (eight - sixteen) * 1e6, 1e-3);
+  EXPECT_NEAR(time_us(" --set nccl.max_ctas=8 --set nccl.min_ctas=24") - base, (twenty_four - sixteen) * 1e6, 1e-3);
 }
 
 }  // namespace

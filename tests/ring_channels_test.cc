@@ -54,6 +54,16 @@ TEST(NcclRingChannels, FollowNcclsPostsetByRelease) {
   tuned.min_channels = 0;
   tuned.min_ctas = 24;
   EXPECT_EQ(nccl_ring_channels(tuned, NcclRelease{2, 27, 3}), 24);
+  // NCCL_MAX_NCHANNELS and NCCL_MAX_CTAS cap it first, then the floors
+  // apply ("max, then min"): 16 capped to 4; with a floor of 8, 8.
+  collective::NcclSystem capped = h100(2, 8);
+  capped.max_channels = 4;
+  EXPECT_EQ(nccl_ring_channels(capped, NcclRelease{2, 29, 2}), 4);
+  capped.max_channels = 0;
+  capped.max_ctas = 4;
+  EXPECT_EQ(nccl_ring_channels(capped, NcclRelease{2, 29, 2}), 4);
+  capped.min_channels = 8;
+  EXPECT_EQ(nccl_ring_channels(capped, NcclRelease{2, 29, 2}), 8);
   // 2.20.3-2.27.x: at least NVLS's channels where NVLS runs: 32 on
   // Blackwell across nodes; from 2.28.3 no longer.
   collective::NcclSystem b200 = h100(2, 8);
@@ -174,6 +184,9 @@ TEST(NcclRingChannels, PlateauIsChannelsPerNicTimesTheirRate) {
   // No limit: the NICs' 8 x 47; NCCL_MIN_CTAS=24 (3 per NIC) alike.
   EXPECT_NEAR(ring_busbw(4, "--set nccl.ring_channel_net_bw=0"), 8 * 47, 8 * 47 * 0.01);
   EXPECT_NEAR(ring_busbw(4, "--set nccl.min_channels=24"), 8 * 47, 8 * 47 * 0.01);
+  // NCCL_MAX_NCHANNELS=8: one channel per NIC, each at 23.5 less its
+  // message cost: half the 16 channels' busbw.
+  EXPECT_NEAR(ring_busbw(4, "--set nccl.max_channels=8"), 8 * channel_GBps, 8 * channel_GBps * 0.01);
   // Without the message cost the 2 x 23.5 a NIC reach its 47.
   EXPECT_NEAR(ring_busbw(4, "--set link_classes.infiniband.qp_msg_cost=0us"), 8 * 47, 8 * 47 * 0.01);
   // Two queue pairs per connection (NCCL_IB_QPS_PER_CONNECTION=2) take the

@@ -172,8 +172,8 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
       NvlsOptions options;
       options.chunking =
           nccl_nvls_chunking(params.gpu_model, params.nvls_chunk_cost_s, params.nccl, params.nvls_chunk_settings);
-      // NCCL_MIN_CTAS raises NVLS's channels (src/transport/nvls.cc).
-      options.chunking.channels = std::max(options.chunking.channels, params.nccl_system.min_ctas);
+      // NCCL_MIN_CTAS and NCCL_MAX_CTAS bound NVLS's channels (src/transport/nvls.cc).
+      options.chunking.channels = nccl_capped_ctas(options.chunking.channels, params.nccl_system);
       if (op == Op::kReduceScatter) return nvls_reducescatter(ranks, bytes, params.nvls_efficiency, options);
       if (op == Op::kAllGather) return nvls_allgather(ranks, bytes, params.nvls_efficiency, options);
       return nvls_allreduce(ranks, bytes, params.nvls_efficiency, options);
@@ -205,7 +205,7 @@ Expected<Schedule> build_one(Op op, const std::string& algo, int ranks, double b
     options.tree_chunking = nccl_nvls_tree_chunking(params.gpu_model, static_cast<int>(domains.size()),
                                                     domains.empty() ? ranks : static_cast<int>(domains.front().size()),
                                                     params.nccl, params.nvls_chunk_settings);
-    options.tree_chunking.channels = std::max(options.tree_chunking.channels, params.nccl_system.min_ctas);
+    options.tree_chunking.channels = nccl_capped_ctas(options.tree_chunking.channels, params.nccl_system);
     options.chunking.chunk_cost_s = params.nvls_chunk_cost_s;
     options.owner_positions = network_entries(params.domain_of_rank, params.rank_on_network, false);
     return nvls_tree_allreduce(ranks, bytes, params.nvls_efficiency, params.domain_of_rank, options);

@@ -170,7 +170,14 @@ int nccl_ring_channels(const NcclSystem& s, NcclRelease release) {
   if (nvls && release >= NcclRelease{2, 20, 3} && release < NcclRelease{2, 28, 0})
     n = std::max(n, s.nodes > 1 ? nccl_nvls_tree_chunking(s.gpu_model, s.nodes, ppn, release).channels
                                 : nccl_nvls_chunking(s.gpu_model, 0, release).channels);
+  if (s.max_channels > 0) n = std::min(n, s.max_channels);
+  if (s.max_ctas > 0) n = std::min(n, s.max_ctas);
   return std::min(std::max({n, s.min_channels, s.min_ctas}), kMaxChannels);
+}
+
+int nccl_capped_ctas(int channels, const NcclSystem& system) {
+  if (system.max_ctas > 0) channels = std::min(channels, system.max_ctas);
+  return std::max(channels, system.min_ctas);
 }
 
 int nccl_ring_channels_for(int channels, double bytes, int ranks, Protocol protocol) {

@@ -63,6 +63,11 @@ struct NcclSystem {
   // NCCL_MIN_CTAS (config::NcclSpec::min_ctas): the same floor for the
   // rings, and for the NVLS and NVLSTree channels (collective/algorithms.cc).
   int min_ctas = 0;
+  // NCCL_MAX_NCHANNELS and NCCL_MAX_CTAS (config::NcclSpec::max_channels,
+  // max_ctas): the most ring channels, before the floors above; NCCL_MAX_CTAS
+  // also the most NVLS and NVLSTree channels (nccl_capped_ctas); 0: none.
+  int max_channels = 0;
+  int max_ctas = 0;
   // The host CPU where a topology sets it (nccl: {host_cpu}); none: the GPU
   // model's (nccl_tables.h nccl_host).
   std::optional<NcclHost> host_cpu;
@@ -150,9 +155,15 @@ bool rings_alternate(const NcclSystem& system, NcclRelease release = kDefaultNcc
 // 45 GB/s; from 2.20.3 to 2.27.x at least NVLS's channels where NCCL runs
 // NVLS (16 on Hopper, 32 on Blackwell across nodes; the step is gone from
 // 2.28.3); at least NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS
-// (system.min_channels, system.min_ctas); at most 64. 0 where NCCL's tables
-// lack the GPU.
+// (system.min_channels, system.min_ctas) after at most NCCL_MAX_NCHANNELS
+// and NCCL_MAX_CTAS (system.max_channels, system.max_ctas: NCCL's "max, then
+// min", src/graph/connect.cc); at most 64. 0 where NCCL's tables lack the GPU.
 int nccl_ring_channels(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
+
+// NVLS's and NVLSTree's channels under NCCL_MIN_CTAS and NCCL_MAX_CTAS:
+// max(min_ctas, min(max_ctas, channels)) (src/transport/nvls.cc), each
+// setting ignored at 0.
+int nccl_capped_ctas(int channels, const NcclSystem& system);
 
 // The channels one ring collective of `bytes` (NCCL's nBytes: the larger
 // of what a rank sends and receives; an all-gather's whole output) on

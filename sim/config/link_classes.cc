@@ -294,7 +294,7 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (auto s =
           nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
                       "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize", "nvlstree_max_chunksize",
-                      "min_channels", "min_ctas", "ring_channel_net_bw", "tree_chain_channel_bw",
+                      "min_channels", "min_ctas", "max_channels", "max_ctas", "ring_channel_net_bw", "tree_chain_channel_bw",
                       "ib_qps_per_connection", "ib_ar_threshold", "buffsize", "host_cpu"});
       !s)
     return s;
@@ -321,6 +321,8 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
         whole("cross_nic", 0, 2, "NCCL_CROSS_NIC (2: NCCL's default)", spec.nccl.cross_nic),
         whole("min_channels", 0, 64, "NCCL_MIN_NCHANNELS (0: NCCL's count)", spec.nccl.min_channels),
         whole("min_ctas", 0, 64, "NCCL_MIN_CTAS (0: NCCL's count)", spec.nccl.min_ctas),
+        whole("max_channels", 0, 64, "NCCL_MAX_NCHANNELS (0: NCCL's count)", spec.nccl.max_channels),
+        whole("max_ctas", 0, 64, "NCCL_MAX_CTAS (0: NCCL's count)", spec.nccl.max_ctas),
         whole("ib_qps_per_connection", 1, 128, "NCCL_IB_QPS_PER_CONNECTION (NCCL's default 1)",
               spec.nccl.ib_qps_per_connection)})
     if (!st) return st;

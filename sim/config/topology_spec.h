@@ -219,6 +219,12 @@ struct NcclSpec {
   // too (src/transport/nvls.cc: nvlsChannels = max(minCTAs, min(maxCTAs,
   // NVLS_NCHANNELS))); 0, NCCL's default, sets none.
   int min_ctas = 0;
+  // NCCL_MAX_NCHANNELS and NCCL_MAX_CTAS: the most channels the rings run,
+  // applied before the floors above (NCCL's src/graph/connect.cc: "max,
+  // then min"); NCCL_MAX_CTAS caps NVLS and NVLSTree's channels too; 0,
+  // NCCL's default, sets none. Trees keep their channels (not modelled).
+  int max_channels = 0;
+  int max_ctas = 0;
   // The host CPU NCCL reads (collective/nccl_tables.h NcclHost): -1, the
   // default, leaves the GPU model's (ASSUMPTION nccl_host); 0 Intel, 1 AMD,
   // 2 Arm.

@@ -54,6 +54,8 @@ collective::NcclSystem nccl_system(const topology::Network& network, const std::
   s.cross_nic = network.nccl_cross_nic();
   s.min_channels = network.nccl_min_channels();
   s.min_ctas = network.nccl_min_ctas();
+  s.max_channels = network.nccl_max_channels();
+  s.max_ctas = network.nccl_max_ctas();
   s.host_cpu = collective::nccl_host_setting(network.nccl_host_cpu());
   return s;
 }

@@ -206,6 +206,8 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   p2p_per_channel_net_GBps_ = topo.p2p_per_channel_net_GBps;
   min_channels_ = topo.min_channels;
   min_ctas_ = topo.min_ctas;
+  max_channels_ = topo.max_channels;
+  max_ctas_ = topo.max_ctas;
   host_cpu_ = topo.host_cpu;
   ring_channel_net_GBps_ = topo.ring_channel_net_GBps;
   tree_chain_channel_GBps_ = topo.tree_chain_channel_GBps;

@@ -155,6 +155,9 @@ class Network {
   // (Topology).
   int nccl_min_channels() const { return min_channels_; }
   int nccl_min_ctas() const { return min_ctas_; }
+  // NCCL_MAX_NCHANNELS and NCCL_MAX_CTAS (Topology; 0: none).
+  int nccl_max_channels() const { return max_channels_; }
+  int nccl_max_ctas() const { return max_ctas_; }
   // The host CPU NCCL reads (config::NcclSpec::host_cpu): -1 the GPU model's,
   // 0 Intel, 1 AMD, 2 Arm (collective::NcclHost's order).
   int nccl_host_cpu() const { return host_cpu_; }
@@ -401,6 +404,8 @@ class Network {
   double p2p_per_channel_net_GBps_ = 14;                          // Topology::p2p_per_channel_net_GBps
   int min_channels_ = 0;                                          // Topology::min_channels
   int min_ctas_ = 0;                                              // Topology::min_ctas
+  int max_channels_ = 0;                                          // Topology::max_channels
+  int max_ctas_ = 0;                                              // Topology::max_ctas
   int host_cpu_ = -1;                                             // Topology::host_cpu
   double ring_channel_net_GBps_ = -1;                             // Topology::ring_channel_net_GBps
   double tree_chain_channel_GBps_ = -1;                           // Topology::tree_chain_channel_GBps

@@ -56,6 +56,8 @@ Expected<Topology> build_topology(const config::TopologySpec& spec) {
   topo.p2p_per_channel_net_GBps = spec.nccl.p2p_per_channel_net_GBps;
   topo.min_channels = spec.nccl.min_channels;
   topo.min_ctas = spec.nccl.min_ctas;
+  topo.max_channels = spec.nccl.max_channels;
+  topo.max_ctas = spec.nccl.max_ctas;
   topo.host_cpu = spec.nccl.host_cpu;
   topo.ring_channel_net_GBps = spec.nccl.ring_channel_net_GBps;
   topo.tree_chain_channel_GBps = spec.nccl.tree_chain_channel_GBps;

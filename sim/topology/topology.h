@@ -74,6 +74,8 @@ struct Topology {
   double p2p_per_channel_net_GBps = 14;  // config::NcclSpec::p2p_per_channel_net_GBps
   int min_channels = 0;                  // config::NcclSpec::min_channels
   int min_ctas = 0;                      // config::NcclSpec::min_ctas
+  int max_channels = 0;                  // config::NcclSpec::max_channels
+  int max_ctas = 0;                      // config::NcclSpec::max_ctas
   int host_cpu = -1;                     // config::NcclSpec::host_cpu
   double ring_channel_net_GBps = -1;     // config::NcclSpec::ring_channel_net_GBps
   double tree_chain_channel_GBps = -1;   // config::NcclSpec::tree_chain_channel_GBps
@@ -116,6 +118,8 @@ struct Topology {
         p2p_per_channel_net_GBps(o.p2p_per_channel_net_GBps),
         min_channels(o.min_channels),
         min_ctas(o.min_ctas),
+        max_channels(o.max_channels),
+        max_ctas(o.max_ctas),
         host_cpu(o.host_cpu),
         ring_channel_net_GBps(o.ring_channel_net_GBps),
         tree_chain_channel_GBps(o.tree_chain_channel_GBps),
@@ -149,6 +153,8 @@ struct Topology {
     p2p_per_channel_net_GBps = o.p2p_per_channel_net_GBps;
     min_channels = o.min_channels;
     min_ctas = o.min_ctas;
+    max_channels = o.max_channels;
+    max_ctas = o.max_ctas;
     host_cpu = o.host_cpu;
     ring_channel_net_GBps = o.ring_channel_net_GBps;
     tree_chain_channel_GBps = o.tree_chain_channel_GBps;

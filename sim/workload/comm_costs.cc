@@ -88,6 +88,8 @@ Canonical canonical(const CommCall& c, const topology::Network& net) {
   append(key, net.nccl_p2p_per_channel_net_GBps());
   append(key, net.nccl_min_channels());
   append(key, net.nccl_min_ctas());
+  append(key, net.nccl_max_channels());
+  append(key, net.nccl_max_ctas());
   append(key, net.nccl_host_cpu());
   append(key, net.nccl_ring_channel_net_GBps());
   append(key, net.nccl_tree_chain_channel_GBps());
