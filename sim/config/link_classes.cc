@@ -291,11 +291,27 @@ Status read_nccl_settings(const MapReader& top, TopologySpec& spec) {
   if (!top.has("nccl")) return Ok{};
   MapReader nccl(top.child("nccl"), top.file(), "nccl");
   if (!top.child("nccl").IsMap()) return top.error_at("nccl", "expected a map such as {pxn: false}");
-  if (auto s =
-          nccl.check({"pxn", "collnet", "nvls", "p2p_channels", "nchannels_per_net_peer", "p2p_net_chunksize",
-                      "p2p_per_channel_net_bw", "nics_per_gpu", "cross_nic", "nvls_chunksize", "nvlstree_max_chunksize",
-                      "min_channels", "min_ctas", "max_channels", "max_ctas", "ring_channel_net_bw", "tree_chain_channel_bw",
-                      "ib_qps_per_connection", "ib_ar_threshold", "buffsize", "host_cpu"});
+  if (auto s = nccl.check({"pxn",
+                           "collnet",
+                           "nvls",
+                           "p2p_channels",
+                           "nchannels_per_net_peer",
+                           "p2p_net_chunksize",
+                           "p2p_per_channel_net_bw",
+                           "nics_per_gpu",
+                           "cross_nic",
+                           "nvls_chunksize",
+                           "nvlstree_max_chunksize",
+                           "min_channels",
+                           "min_ctas",
+                           "max_channels",
+                           "max_ctas",
+                           "ring_channel_net_bw",
+                           "tree_chain_channel_bw",
+                           "ib_qps_per_connection",
+                           "ib_ar_threshold",
+                           "buffsize",
+                           "host_cpu"});
       !s)
     return s;
   // Each setting, when given, into its field of spec.nccl.
