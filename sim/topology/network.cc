@@ -137,14 +137,26 @@ void Network::set_up_nic_affinity(const Graph& g, const std::vector<std::vector<
   node_is_gpu_.assign(members.size(), false);
   for (std::size_t m = 0; m < members.size(); ++m)
     node_is_gpu_[m] = g[members[m].front()].kind == config::DeviceKind::kGpu;
+  auto kind_at = [&](int node) { return g[members[static_cast<std::size_t>(node)].front()].kind; };
+  // A NIC whose every port to the fabric is down is not paired: NCCL does
+  // not list a NIC whose port is down (NCCL's IB transport keeps only
+  // active ports), so its GPU takes the switch's other NIC, as when the NIC
+  // itself failed (the k-th GPU's share below).
+  auto reaches_fabric = [&](int nic) {
+    return std::any_of(out_arcs_[static_cast<std::size_t>(nic)].begin(), out_arcs_[static_cast<std::size_t>(nic)].end(),
+                       [&](const Arc& a) {
+                         const auto kind = kind_at(a.to);
+                         return kind == config::DeviceKind::kSwitch || kind == config::DeviceKind::kNic;
+                       });
+  };
   for (std::size_t m = 0; m < members.size(); ++m) {
     if (g[members[m].front()].kind != config::DeviceKind::kPcieSwitch) continue;
     std::vector<int> gpus, nics;
     for (const Arc& arc : out_arcs_[m]) {  // sorted by node: parallel arcs are adjacent
-      const auto kind = g[members[static_cast<std::size_t>(arc.to)].front()].kind;
-      std::vector<int>* list = kind == config::DeviceKind::kGpu   ? &gpus
-                               : kind == config::DeviceKind::kNic ? &nics
-                                                                  : nullptr;
+      const auto kind = kind_at(arc.to);
+      std::vector<int>* list = kind == config::DeviceKind::kGpu                             ? &gpus
+                               : kind == config::DeviceKind::kNic && reaches_fabric(arc.to) ? &nics
+                                                                                            : nullptr;
       if (list && (list->empty() || list->back() != arc.to)) list->push_back(arc.to);
     }
     if (gpus.empty() || nics.empty() || (gpus.size() == 1 && nics.size() == 1)) continue;
@@ -237,15 +249,32 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   // the fabric switch their NIC is cabled to, then by index. A GPU's NIC is
   // a direct neighbour or one a PCIe switch lets it turn to (NIC affinity).
   auto kind_of = [&](int m) { return g[members[static_cast<std::size_t>(m)].front()].kind; };
+  // A NIC with a port to the fabric up (a switch, or a NIC cabled back to back).
+  auto reaches_fabric = [&](int nic) {
+    for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)]) {
+      const auto kind = kind_of(a.to);
+      if (kind == config::DeviceKind::kSwitch || kind == config::DeviceKind::kNic) return true;
+    }
+    return false;
+  };
+  // The GPU's NIC: its own (a neighbour), else its share behind its PCIe
+  // switch (set_up_nic_affinity); of those, the first that reaches the
+  // fabric (a NIC whose port is down is not NCCL's to take); none: the
+  // first found, and the GPU is off the network (on_network).
   auto nic_of = [&](int gpu_node) {
+    int first = -1;
+    auto take = [&](int nic) {
+      if (first < 0) first = nic;
+      return reaches_fabric(nic);
+    };
     for (const Arc& a : out_arcs_[static_cast<std::size_t>(gpu_node)])
-      if (kind_of(a.to) == config::DeviceKind::kNic) return a.to;
+      if (kind_of(a.to) == config::DeviceKind::kNic && take(a.to)) return a.to;
     for (const Arc& a : out_arcs_[static_cast<std::size_t>(gpu_node)]) {
       if (kind_of(a.to) != config::DeviceKind::kPcieSwitch) continue;
       for (const Arc& b : out_arcs_[static_cast<std::size_t>(a.to)])
-        if (kind_of(b.to) == config::DeviceKind::kNic && turn_allowed(a.to, gpu_node, b.to)) return b.to;
+        if (kind_of(b.to) == config::DeviceKind::kNic && turn_allowed(a.to, gpu_node, b.to) && take(b.to)) return b.to;
     }
-    return -1;
+    return first;
   };
   std::vector<std::pair<int, int>> by_port;  // (switch node the GPU's NIC is cabled to, or -1; GPU)
   gpu_has_nic_.assign(static_cast<std::size_t>(num_gpus_), false);
@@ -269,11 +298,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
       gpu_nic_[static_cast<std::size_t>(e)] = nic;
       // A NIC whose every port to the fabric is down (failures) leaves its
       // GPU off the network (on_network).
-      for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)]) {
-        const auto kind = kind_of(a.to);
-        if (kind == config::DeviceKind::kSwitch || kind == config::DeviceKind::kNic)
-          gpu_has_nic_[static_cast<std::size_t>(e)] = true;
-      }
+      gpu_has_nic_[static_cast<std::size_t>(e)] = reaches_fabric(nic);
       for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)]) {
         if (kind_of(a.to) != config::DeviceKind::kSwitch) continue;
         if (sw < 0 || a.to < sw) sw = a.to;
