@@ -183,6 +183,15 @@ TEST(PatTuner, AutoRunsPatWhereNcclWouldAndOnlyAtOneGpuPerNode) {
   auto named = engine::build_candidates({shared}, {.algorithm = "pat"}, "analytical");
   ASSERT_FALSE(named.ok());
   EXPECT_NE(named.error().message.find("one GPU per node"), std::string::npos) << named.error().message;
+  // On SimGrid too, where 1,024 ranks' PAT slice (a million flows) would be
+  // refused for its size: the reason PAT cannot run at all comes first.
+  engine::TuneCase big = shared;
+  big.ranks = 1024;
+  big.params.domain_of_rank.resize(1024);
+  for (int r = 0; r < 1024; ++r) big.params.domain_of_rank[static_cast<std::size_t>(r)] = r / 8;
+  auto refused = engine::build_candidates({big}, {.algorithm = "pat"}, "simgrid");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("one GPU per node"), std::string::npos) << refused.error().message;
   // PAT runs only the Simple protocol, as NCCL's.
   AlgoParams ll;
   ll.protocol = Protocol::kLL;
