@@ -365,6 +365,10 @@ TEST(WorkloadComm, QueuePairsAreAWhatIfWhereTheyBind) {
   };
   EXPECT_LT(delta("NCCL queue pairs: 1 -> 2 per connection"), -2);
   EXPECT_GT(delta("infiniband nic-switch: 400 Gb/s -> 800 Gb/s"), -0.5);
+  // The NIC and its PCIe hop are in series: each row says it raises its
+  // class alone, and the scale-out path row raises both.
+  EXPECT_NE(r.out.find("infiniband nic-switch: 400 Gb/s -> 800 Gb/s (this class alone)"), std::string::npos);
+  EXPECT_NE(r.out.find("scale-out path: 2x the rate of infiniband nic-switch + pcie gpu-nic"), std::string::npos);
 }
 
 // ---- bad input -------------------------------------------------------------

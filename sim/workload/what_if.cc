@@ -116,6 +116,12 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
   // Link classes on the critical path.
   const topology::Network base_net(topo);
   const auto resources = critical_resources(graph, costs, baseline, base_net);
+  // The scale-out path's classes (below): PCIe to the NIC, NIC, fabric.
+  auto scale_out = [](const std::string& resource) {
+    return resource.rfind("nvlink", 0) != 0 && resource.rfind("c2c", 0) != 0;
+  };
+  const auto on_path =
+      std::count_if(resources.begin(), resources.end(), [&](const auto& r) { return scale_out(r.first); });
   int tried = 0;
   for (const auto& [resource, seconds] : resources) {
     if (tried++ >= options.max_link_classes) break;
@@ -124,9 +130,12 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
     std::string cls;
     auto t = rerun_network(scaled(topo, {resource}, options.speedup, &rates, &cls));
     if (!t) return t.error();
-    const std::string what = rates.size() == 1 ? fmt::format("{} -> {}", rate_text(cls, *rates.begin()),
-                                                             rate_text(cls, *rates.begin() * options.speedup))
-                                               : fmt::format("{:g}x the rate", options.speedup);
+    std::string what = rates.size() == 1 ? fmt::format("{} -> {}", rate_text(cls, *rates.begin()),
+                                                       rate_text(cls, *rates.begin() * options.speedup))
+                                         : fmt::format("{:g}x the rate", options.speedup);
+    // One class of several in series (a 400G NIC and its PCIe hops): the
+    // scale-out path row raises them together, as a real upgrade would.
+    if (scale_out(resource) && on_path > 1) what += " (this class alone)";
     out.push_back(WhatIf{resource, what, seconds, *t, percent(*t, base)});
   }
 
@@ -157,10 +166,8 @@ Expected<std::vector<WhatIf>> run_what_ifs(const config::TopologySpec& spec, con
   // classes are often co-bottlenecks, so upgrading one alone buys nothing.
   {
     std::set<std::string> path;
-    for (const auto& [resource, seconds] : resources) {
-      if (resource.rfind("nvlink", 0) == 0 || resource.rfind("c2c", 0) == 0) continue;
-      path.insert(resource);
-    }
+    for (const auto& [resource, seconds] : resources)
+      if (scale_out(resource)) path.insert(resource);
     if (path.size() > 1) {
       if (on_start) on_start("scale-out path");
       auto t = rerun_network(scaled(topo, path, options.speedup));
