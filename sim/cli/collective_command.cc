@@ -420,13 +420,10 @@ int collective_command(const std::vector<std::string>& argv) {
     if (auto note = engine::uneven_nodes_channel_note(network, placed_gpus(request), *nccl); !note.empty())
       log::warn("{}", note);
   }
-  // NCCL_MAX_NCHANNELS / NCCL_MAX_CTAS cap the rings' and NVLS's channels
-  // here, not the tree's (config::NcclSpec::max_channels).
+  // NCCL_MAX_NCHANNELS / NCCL_MAX_CTAS do not cap the tree here (config::NcclSpec::max_channels).
   if ((network.nccl_max_channels() > 0 || network.nccl_max_ctas() > 0) &&
       std::find(candidates.begin(), candidates.end(), "tree") != candidates.end())
-    log::warn(
-        "nccl.max_channels and nccl.max_ctas cap the rings' channels (and max_ctas NVLS's), not the tree's: "
-        "tree rows run NCCL's own count");
+    log::warn("nccl.max_channels and max_ctas cap the rings' channels (max_ctas NVLS's), not the tree's");
   // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/
   // common.mk); an older release runs there only through its Hopper PTX,
   // and collsim then reads Hopper's search tables (collective/nccl_tables.h).

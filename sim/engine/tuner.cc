@@ -142,16 +142,14 @@ std::string guard(const collective::Schedule& s, const TunerChoice& choice, cons
   return {};
 }
 
-// One candidate: PAT's slice weighed before it is built (as an all-to-all's),
-// the schedule built for `proto`, then, when `guarded`, weighed against the
-// backend's cost guard. The error's message says why it cannot run here.
+// One candidate: PAT's slice weighed before it is built (as an all-to-all's; only where PAT runs at all, one GPU
+// per node, else build_schedule says why), the schedule built for `proto`, then, when `guarded`, weighed against
+// the backend's cost guard. The error's message says why it cannot run here.
 Expected<collective::Schedule> build_candidate(const TuneCase& c, const std::string& algo, collective::Protocol proto,
                                                const TunerChoice& choice, const std::string& backend, bool guarded) {
-  // Only where PAT can run at all (one GPU per node; else build_schedule
-  // says why, before anything is built).
-  if (algo == "pat" && static_cast<int>(collective::group_by_domain(c.params.domain_of_rank).size()) == c.ranks) {
-    if (std::string why = all_pairs_refusal(backend, c.ranks, "a PAT slice"); !why.empty()) return make_error(why);
-  }
+  const bool pat = algo == "pat" && collective::group_by_domain(c.params.domain_of_rank).size() == std::size_t(c.ranks);
+  if (std::string why = pat ? all_pairs_refusal(backend, c.ranks, "a PAT slice") : ""; !why.empty())
+    return make_error(why);
   collective::AlgoParams params = c.params;
   params.protocol = proto;
   params.nccl = choice.nccl;

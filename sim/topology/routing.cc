@@ -14,6 +14,70 @@
 
 namespace collsim::topology {
 
+// NIC affinity at PCIe switches (network.h) and the routing states it needs.
+void Network::set_up_nic_affinity(const Graph& g, const std::vector<std::vector<Vertex>>& members) {
+  // NIC affinity at PCIe switches: the k-th GPU (in node order) pairs with
+  // the k-th NIC; with fewer NICs than GPUs, neighbouring GPUs share one
+  // (k x NICs / GPUs), with more NICs, each GPU gets its share of them.
+  port_group_.assign(members.size(), {});
+  split_base_.assign(members.size(), -1);
+  node_is_gpu_.assign(members.size(), false);
+  for (std::size_t m = 0; m < members.size(); ++m)
+    node_is_gpu_[m] = g[members[m].front()].kind == config::DeviceKind::kGpu;
+  auto kind_at = [&](int node) { return g[members[static_cast<std::size_t>(node)].front()].kind; };
+  // A NIC whose every port to the fabric is down is not paired: NCCL does
+  // not list a NIC whose port is down (NCCL's IB transport keeps only
+  // active ports), so its GPU takes the switch's other NIC, as when the NIC
+  // itself failed (the k-th GPU's share below).
+  auto reaches_fabric = [&](int nic) {
+    return std::any_of(out_arcs_[static_cast<std::size_t>(nic)].begin(), out_arcs_[static_cast<std::size_t>(nic)].end(),
+                       [&](const Arc& a) {
+                         const auto kind = kind_at(a.to);
+                         return kind == config::DeviceKind::kSwitch || kind == config::DeviceKind::kNic;
+                       });
+  };
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    if (g[members[m].front()].kind != config::DeviceKind::kPcieSwitch) continue;
+    std::vector<int> gpus, nics;
+    for (const Arc& arc : out_arcs_[m]) {  // sorted by node: parallel arcs are adjacent
+      const auto kind = kind_at(arc.to);
+      std::vector<int>* list = kind == config::DeviceKind::kGpu                             ? &gpus
+                               : kind == config::DeviceKind::kNic && reaches_fabric(arc.to) ? &nics
+                                                                                            : nullptr;
+      if (list && (list->empty() || list->back() != arc.to)) list->push_back(arc.to);
+    }
+    if (gpus.empty() || nics.empty() || (gpus.size() == 1 && nics.size() == 1)) continue;
+    auto& groups = port_group_[m];
+    const std::size_t G = gpus.size(), N = nics.size();
+    for (std::size_t k = 0; k < G; ++k) groups.emplace_back(gpus[k], static_cast<int>(N <= G ? k * N / G : k));
+    for (std::size_t j = 0; j < N; ++j) groups.emplace_back(nics[j], static_cast<int>(N <= G ? j : j * G / N));
+    std::sort(groups.begin(), groups.end());
+  }
+  // Routing states: one per node, plus one per (PCIe switch with affinity,
+  // arc into it) for the neighbour it is entered from.
+  num_states_ = static_cast<int>(members.size());
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    if (port_group_[m].empty()) continue;
+    split_base_[m] = num_states_;
+    num_states_ += static_cast<int>(out_arcs_[m].size());
+  }
+
+  state_node_.assign(static_cast<std::size_t>(num_states_), -1);
+  state_via_.assign(static_cast<std::size_t>(num_states_), -1);
+  for (std::size_t m = 0; m < members.size(); ++m) state_node_[m] = static_cast<int>(m);
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    if (split_base_[m] < 0) continue;
+    for (std::size_t k = 0; k < out_arcs_[m].size(); ++k) {
+      state_node_[static_cast<std::size_t>(split_base_[m]) + k] = static_cast<int>(m);
+      state_via_[static_cast<std::size_t>(split_base_[m]) + k] = out_arcs_[m][k].to;
+    }
+  }
+  in_arcs_.assign(members.size(), {});
+  for (std::size_t m = 0; m < members.size(); ++m)
+    for (const Arc& arc : out_arcs_[m])
+      in_arcs_[static_cast<std::size_t>(arc.to)].push_back(Arc{static_cast<int>(m), arc.link});
+}
+
 bool Network::turn_allowed(int via, int from, int to) const {
   const auto& groups = port_group_[static_cast<std::size_t>(via)];
   if (groups.empty()) return true;
