@@ -192,6 +192,13 @@ TEST(PatTuner, AutoRunsPatWhereNcclWouldAndOnlyAtOneGpuPerNode) {
   auto refused = engine::build_candidates({big}, {.algorithm = "pat"}, "simgrid");
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("one GPU per node"), std::string::npos) << refused.error().message;
+  // And at one GPU per node under a release without PAT: that, not the size.
+  for (int r = 0; r < 1024; ++r) big.params.domain_of_rank[static_cast<std::size_t>(r)] = r;
+  engine::TunerChoice before_pat{.algorithm = "pat"};
+  before_pat.nccl = NcclRelease{2, 22, 3};
+  auto too_old = engine::build_candidates({big}, before_pat, "simgrid");
+  ASSERT_FALSE(too_old.ok());
+  EXPECT_NE(too_old.error().message.find("pat needs NCCL 2.23.4"), std::string::npos) << too_old.error().message;
   // PAT runs only the Simple protocol, as NCCL's.
   AlgoParams ll;
   ll.protocol = Protocol::kLL;

@@ -64,6 +64,10 @@ TEST(NcclRingChannels, FollowNcclsPostsetByRelease) {
   EXPECT_EQ(nccl_ring_channels(capped, NcclRelease{2, 29, 2}), 4);
   capped.min_channels = 8;
   EXPECT_EQ(nccl_ring_channels(capped, NcclRelease{2, 29, 2}), 8);
+  // NCCL lowers NCCL_MIN_CTAS above NCCL_MAX_CTAS to it (src/init.cc).
+  capped.min_channels = 0;
+  capped.min_ctas = 24;
+  EXPECT_EQ(nccl_ring_channels(capped, NcclRelease{2, 29, 2}), 4);
   // 2.20.3-2.27.x: at least NVLS's channels where NVLS runs: 32 on
   // Blackwell across nodes; from 2.28.3 no longer.
   collective::NcclSystem b200 = h100(2, 8);
@@ -71,6 +75,15 @@ TEST(NcclRingChannels, FollowNcclsPostsetByRelease) {
   b200.nvlink_GBps = 721.8;
   EXPECT_EQ(nccl_ring_channels(b200, NcclRelease{2, 27, 3}), 32);
   EXPECT_EQ(nccl_ring_channels(b200, NcclRelease{2, 29, 7}), 16);
+  // That floor comes after NCCL_MAX_NCHANNELS (connect.cc copies the rings
+  // up to nvlsChannels, which only NCCL_MAX_CTAS bounds): still 32 under a
+  // cap of 8 channels, 8 under 8 CTAs.
+  b200.max_channels = 8;
+  EXPECT_EQ(nccl_ring_channels(b200, NcclRelease{2, 27, 3}), 32);
+  b200.max_channels = 0;
+  b200.max_ctas = 8;
+  EXPECT_EQ(nccl_ring_channels(b200, NcclRelease{2, 27, 3}), 8);
+  b200.max_ctas = 0;
   // 2.27.3's Blackwell speeds across nodes start at 47.9: 8 channels of it
   // carry less than 16 of 24 (not split, below 25), doubled: 32, 4 per NIC
   // (GB200 under NCCL_NVLS_ENABLE=0, NVIDIA/nccl issue 1801); 2.27.5 has 48.

@@ -420,10 +420,6 @@ int collective_command(const std::vector<std::string>& argv) {
     if (auto note = engine::uneven_nodes_channel_note(network, placed_gpus(request), *nccl); !note.empty())
       log::warn("{}", note);
   }
-  // NCCL_MAX_NCHANNELS / NCCL_MAX_CTAS do not cap the tree here (config::NcclSpec::max_channels).
-  if ((network.nccl_max_channels() > 0 || network.nccl_max_ctas() > 0) &&
-      std::find(candidates.begin(), candidates.end(), "tree") != candidates.end())
-    log::warn("nccl.max_channels and max_ctas cap the rings' channels (max_ctas NVLS's), not the tree's");
   // NCCL ships Blackwell kernels (sm_100) from 2.25.1 (its makefiles/
   // common.mk); an older release runs there only through its Hopper PTX,
   // and collsim then reads Hopper's search tables (collective/nccl_tables.h).
@@ -463,6 +459,10 @@ int collective_command(const std::vector<std::string>& argv) {
       }
     }
   }
+  // NCCL_MAX_NCHANNELS / NCCL_MAX_CTAS do not cap the tree here (config::NcclSpec::max_channels).
+  if ((network.nccl_max_channels() > 0 || network.nccl_max_ctas() > 0) &&
+      std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.algo == "tree"; }))
+    log::warn("nccl.max_channels and max_ctas cap the rings' channels (max_ctas NVLS's), not the tree's");
   const report::CollectiveHeader header{topology_name,
                                         (*backend)->name(),
                                         std::string(collective::op_name(*op)),

@@ -165,19 +165,30 @@ int nccl_ring_channels(const NcclSystem& s, NcclRelease release) {
       n *= 2;
     }
   }
+  // NCCL_MAX_NCHANNELS and NCCL_MAX_CTAS, then the floors (src/graph/connect.cc).
+  if (s.max_channels > 0) n = std::min(n, s.max_channels);
+  if (s.max_ctas > 0) n = std::min(n, s.max_ctas);
+  n = std::max({n, s.min_channels, nccl_min_ctas(s)});
+  // Then, 2.20.3-2.27.x, at least NVLS's channels (themselves within
+  // NCCL_MIN_CTAS and NCCL_MAX_CTAS; connect.cc copies the rings up to them).
   const int ppn = std::max(1, s.ranks / std::max(1, s.nodes));
   const bool nvls = arch >= NcclArch::kHopper && s.nvswitch && s.nvls && ppn >= nccl_nvls_min_gpus(release);
   if (nvls && release >= NcclRelease{2, 20, 3} && release < NcclRelease{2, 28, 0})
-    n = std::max(n, s.nodes > 1 ? nccl_nvls_tree_chunking(s.gpu_model, s.nodes, ppn, release).channels
-                                : nccl_nvls_chunking(s.gpu_model, 0, release).channels);
-  if (s.max_channels > 0) n = std::min(n, s.max_channels);
-  if (s.max_ctas > 0) n = std::min(n, s.max_ctas);
-  return std::min(std::max({n, s.min_channels, s.min_ctas}), kMaxChannels);
+    n = std::max(n, nccl_capped_ctas(s.nodes > 1 ? nccl_nvls_tree_chunking(s.gpu_model, s.nodes, ppn, release).channels
+                                                 : nccl_nvls_chunking(s.gpu_model, 0, release).channels,
+                                     s));
+  return std::min(n, kMaxChannels);
+}
+
+int nccl_min_ctas(const NcclSystem& system) {
+  // NCCL lowers a minCTAs above maxCTAs to it (src/init.cc: "minCTAs %d is
+  // larger than maxCTAs %d, set both to %d").
+  return system.max_ctas > 0 ? std::min(system.min_ctas, system.max_ctas) : system.min_ctas;
 }
 
 int nccl_capped_ctas(int channels, const NcclSystem& system) {
   if (system.max_ctas > 0) channels = std::min(channels, system.max_ctas);
-  return std::max(channels, system.min_ctas);
+  return std::max(channels, nccl_min_ctas(system));
 }
 
 int nccl_ring_channels_for(int channels, double bytes, int ranks, Protocol protocol) {

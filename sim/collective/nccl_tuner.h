@@ -157,13 +157,16 @@ bool rings_alternate(const NcclSystem& system, NcclRelease release = kDefaultNcc
 // 2.28.3); at least NCCL_MIN_NCHANNELS / NCCL_MIN_CTAS
 // (system.min_channels, system.min_ctas) after at most NCCL_MAX_NCHANNELS
 // and NCCL_MAX_CTAS (system.max_channels, system.max_ctas: NCCL's "max, then
-// min", src/graph/connect.cc); at most 64. 0 where NCCL's tables lack the GPU.
+// min", src/graph/connect.cc), and NVLS's floor after both; at most 64. 0
+// where NCCL's tables lack the GPU.
 int nccl_ring_channels(const NcclSystem& system, NcclRelease release = kDefaultNcclRelease);
 
 // NVLS's and NVLSTree's channels under NCCL_MIN_CTAS and NCCL_MAX_CTAS:
 // max(min_ctas, min(max_ctas, channels)) (src/transport/nvls.cc), each
 // setting ignored at 0.
 int nccl_capped_ctas(int channels, const NcclSystem& system);
+// NCCL_MIN_CTAS as NCCL keeps it: lowered to NCCL_MAX_CTAS where above it.
+int nccl_min_ctas(const NcclSystem& system);
 
 // The channels one ring collective of `bytes` (NCCL's nBytes: the larger
 // of what a rank sends and receives; an all-gather's whole output) on

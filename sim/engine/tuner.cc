@@ -142,12 +142,13 @@ std::string guard(const collective::Schedule& s, const TunerChoice& choice, cons
   return {};
 }
 
-// One candidate: PAT's slice weighed before it is built (as an all-to-all's; only where PAT runs at all, one GPU
-// per node, else build_schedule says why), the schedule built for `proto`, then, when `guarded`, weighed against
-// the backend's cost guard. The error's message says why it cannot run here.
+// One candidate: PAT's slice weighed before it is built (as an all-to-all's; only where PAT runs, else
+// build_schedule says why), the schedule built for `proto`, then, when `guarded`, weighed against the backend's
+// cost guard. The error's message says why it cannot run here.
 Expected<collective::Schedule> build_candidate(const TuneCase& c, const std::string& algo, collective::Protocol proto,
                                                const TunerChoice& choice, const std::string& backend, bool guarded) {
-  const bool pat = algo == "pat" && collective::group_by_domain(c.params.domain_of_rank).size() == std::size_t(c.ranks);
+  const bool pat = algo == "pat" && choice.nccl >= collective::kFirstPatRelease &&
+                   collective::group_by_domain(c.params.domain_of_rank).size() == std::size_t(c.ranks);
   if (std::string why = pat ? all_pairs_refusal(backend, c.ranks, "a PAT slice") : ""; !why.empty())
     return make_error(why);
   collective::AlgoParams params = c.params;
@@ -309,8 +310,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       if (k < order_us.size()) out.nccl_predicted_us[i] = order_us[k];
       break;
     }
-    // Algorithms NCCL would not weigh here, dropped without being listed as
-    // skipped: named only if nothing is left (a list such as nvls,nvlstree).
+    // Algorithms NCCL would not weigh here, dropped without being listed as skipped: named only if nothing is left.
     std::vector<std::string> dropped;
     for (const auto& algo : order.empty() ? *algos : std::vector<std::string>{}) {
       // NCCL disables NVLSTree on one node (src/graph/tuning.cc); so does a
@@ -337,11 +337,12 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
         skipped.push_back(fmt::format("nvls: {}", collective::kNvlsAcrossDomains));
         continue;
       }
-      // NCCL runs PAT only with one GPU per node (collective/pat.h): not a
-      // candidate otherwise.
+      // NCCL runs PAT only with one GPU per node (collective/pat.h), from
+      // 2.23.4: not a candidate otherwise.
       if (choosing_algorithm && algo == "pat" &&
-          static_cast<int>(collective::group_by_domain(c.params.domain_of_rank).size()) != c.ranks) {
-        dropped.push_back("pat: NCCL runs it only with one GPU per node");
+          (static_cast<int>(collective::group_by_domain(c.params.domain_of_rank).size()) != c.ranks ||
+           choice.nccl < collective::kFirstPatRelease)) {
+        dropped.push_back("pat: NCCL runs it only with one GPU per node, from 2.23.4");
         continue;
       }
       std::string refusal;  // the last reason one of this algorithm's candidates could not run
@@ -349,8 +350,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
       int body = -1;  // this algorithm's first candidate: the others share its transfers
       for (auto proto : protos) {
         if (body >= 0 && !collective::transfers_depend_on_protocol(c.op, algo)) {
-          // A candidate per protocol shares the first one's transfers
-          // (Schedule::transfers_of).
+          // A candidate per protocol shares the first one's transfers (Schedule::transfers_of).
           auto& first = out.schedules[static_cast<std::size_t>(body)];
           if (!collective::protocol_supported(first.latency_family, proto)) {
             refusal = fmt::format("{} runs only the Simple protocol, not {}", algo, collective::protocol_name(proto));
