@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "sim/collective/nccl_tuner.h"
 #include "sim/collective/protocol.h"
@@ -44,30 +45,31 @@ TEST(NcclRingChannels, FollowNcclsPostsetByRelease) {
   // 1 GPU a node: 1 channel at 48 split into 2 at 24, doubled: 4 (the
   // 24 GB/s speed is not above 45, so no Hopper doubling).
   EXPECT_EQ(nccl_ring_channels(h100(10, 1), NcclRelease{2, 29, 2}), 4);
-  // NCCL_MIN_NCHANNELS and NCCL_MIN_CTAS raise it (src/graph/connect.cc:
-  // max(ncclMinNchannels(), minCTAs)), MAXCHANNELS (64) caps it.
-  collective::NcclSystem tuned = h100(2, 8);
-  tuned.min_channels = 24;
-  EXPECT_EQ(nccl_ring_channels(tuned, NcclRelease{2, 27, 3}), 24);
-  tuned.min_channels = 100;
-  EXPECT_EQ(nccl_ring_channels(tuned, NcclRelease{2, 27, 3}), 64);
-  tuned.min_channels = 0;
-  tuned.min_ctas = 24;
-  EXPECT_EQ(nccl_ring_channels(tuned, NcclRelease{2, 27, 3}), 24);
-  // NCCL_MAX_NCHANNELS and NCCL_MAX_CTAS cap it first, then the floors
-  // apply ("max, then min"): 16 capped to 4; with a floor of 8, 8.
-  collective::NcclSystem capped = h100(2, 8);
-  capped.max_channels = 4;
-  EXPECT_EQ(nccl_ring_channels(capped, NcclRelease{2, 29, 2}), 4);
-  capped.max_channels = 0;
-  capped.max_ctas = 4;
-  EXPECT_EQ(nccl_ring_channels(capped, NcclRelease{2, 29, 2}), 4);
-  capped.min_channels = 8;
-  EXPECT_EQ(nccl_ring_channels(capped, NcclRelease{2, 29, 2}), 8);
-  // NCCL lowers NCCL_MIN_CTAS above NCCL_MAX_CTAS to it (src/init.cc).
-  capped.min_channels = 0;
-  capped.min_ctas = 24;
-  EXPECT_EQ(nccl_ring_channels(capped, NcclRelease{2, 29, 2}), 4);
+  // On 2 nodes (16 channels), NCCL's settings: NCCL_MAX_NCHANNELS and
+  // NCCL_MAX_CTAS cap the count, then NCCL_MIN_NCHANNELS and NCCL_MIN_CTAS
+  // raise it (src/graph/connect.cc: "max, then min"), MAXCHANNELS (64) caps
+  // it, and a NCCL_MIN_CTAS above NCCL_MAX_CTAS is lowered to it
+  // (src/init.cc).
+  struct Settings {
+    int min_channels, min_ctas, max_channels, max_ctas;
+    NcclRelease release;
+    int channels;
+  };
+  for (const Settings& c : std::vector<Settings>{{24, 0, 0, 0, {2, 27, 3}, 24},
+                                                 {100, 0, 0, 0, {2, 27, 3}, 64},
+                                                 {0, 24, 0, 0, {2, 27, 3}, 24},
+                                                 {0, 0, 4, 0, {2, 29, 2}, 4},
+                                                 {0, 0, 0, 4, {2, 29, 2}, 4},
+                                                 {8, 0, 0, 4, {2, 29, 2}, 8},
+                                                 {0, 24, 0, 4, {2, 29, 2}, 4}}) {
+    collective::NcclSystem tuned = h100(2, 8);
+    tuned.min_channels = c.min_channels;
+    tuned.min_ctas = c.min_ctas;
+    tuned.max_channels = c.max_channels;
+    tuned.max_ctas = c.max_ctas;
+    EXPECT_EQ(nccl_ring_channels(tuned, c.release), c.channels)
+        << c.min_channels << " " << c.min_ctas << " " << c.max_channels << " " << c.max_ctas;
+  }
   // 2.20.3-2.27.x: at least NVLS's channels where NVLS runs: 32 on
   // Blackwell across nodes; from 2.28.3 no longer.
   collective::NcclSystem b200 = h100(2, 8);

@@ -221,7 +221,8 @@ struct NcclSpec {
   int min_ctas = 0;
   // NCCL_MAX_NCHANNELS and NCCL_MAX_CTAS: the most channels the rings run,
   // applied before the floors above (NCCL's src/graph/connect.cc: "max,
-  // then min"); NCCL_MAX_CTAS caps NVLS and NVLSTree's channels too; 0,
+  // then min"; collective/nccl_tuner.h nccl_ring_channels); NCCL_MAX_CTAS
+  // caps NVLS and NVLSTree's channels too and lowers a larger min_ctas; 0,
   // NCCL's default, sets none. Trees keep their channels (not modelled).
   int max_channels = 0;
   int max_ctas = 0;

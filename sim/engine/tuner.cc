@@ -142,15 +142,20 @@ std::string guard(const collective::Schedule& s, const TunerChoice& choice, cons
   return {};
 }
 
-// One candidate: PAT's slice weighed before it is built (as an all-to-all's; only where PAT runs, else
+// Whether NCCL would run PAT here: one GPU per node (collective/pat.h), from 2.23.4.
+bool nccl_runs_pat(const TuneCase& c, collective::NcclRelease release) {
+  return release >= collective::kFirstPatRelease &&
+         collective::group_by_domain(c.params.domain_of_rank).size() == static_cast<std::size_t>(c.ranks);
+}
+
+// One candidate: PAT's slice weighed before it is built (as an all-to-all's; where NCCL would not run PAT,
 // build_schedule says why), the schedule built for `proto`, then, when `guarded`, weighed against the backend's
 // cost guard. The error's message says why it cannot run here.
 Expected<collective::Schedule> build_candidate(const TuneCase& c, const std::string& algo, collective::Protocol proto,
                                                const TunerChoice& choice, const std::string& backend, bool guarded) {
-  const bool pat = algo == "pat" && choice.nccl >= collective::kFirstPatRelease &&
-                   collective::group_by_domain(c.params.domain_of_rank).size() == std::size_t(c.ranks);
-  if (std::string why = pat ? all_pairs_refusal(backend, c.ranks, "a PAT slice") : ""; !why.empty())
-    return make_error(why);
+  if (algo == "pat" && nccl_runs_pat(c, choice.nccl)) {
+    if (std::string why = all_pairs_refusal(backend, c.ranks, "a PAT slice"); !why.empty()) return make_error(why);
+  }
   collective::AlgoParams params = c.params;
   params.protocol = proto;
   params.nccl = choice.nccl;
@@ -313,8 +318,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
     // Algorithms NCCL would not weigh here, dropped without being listed as skipped: named only if nothing is left.
     std::vector<std::string> dropped;
     for (const auto& algo : order.empty() ? *algos : std::vector<std::string>{}) {
-      // NCCL disables NVLSTree on one node (src/graph/tuning.cc); so does a
-      // choice here, without listing it as skipped.
+      // NCCL disables NVLSTree on one node (src/graph/tuning.cc); so does a choice here, not listed as skipped.
       if (choosing_algorithm && algo == "nvlstree" && collective::group_by_domain(c.params.domain_of_rank).size() < 2) {
         dropped.push_back("nvlstree: NCCL runs it only across NVLink domains");
         continue;
@@ -326,8 +330,7 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
         dropped.push_back("collnetdirect: CollNet is off (nccl.collnet)");
         continue;
       }
-      // NCCL_NVLS_ENABLE=0 (config::NcclSpec::nvls), or a reduction or type
-      // its NVLS kernels lack: neither runs.
+      // NCCL_NVLS_ENABLE=0 (config::NcclSpec::nvls), or a reduction or type its NVLS kernels lack: neither runs.
       if (choosing_algorithm && (algo == "nvls" || algo == "nvlstree") && !c.params.nvls_enabled) {
         dropped.push_back(algo + ": NVLS is off here (nccl.nvls, or a reduction or type NCCL's NVLS kernels lack)");
         continue;
@@ -337,11 +340,8 @@ Expected<Candidates> build_candidates(const std::vector<TuneCase>& cases, const 
         skipped.push_back(fmt::format("nvls: {}", collective::kNvlsAcrossDomains));
         continue;
       }
-      // NCCL runs PAT only with one GPU per node (collective/pat.h), from
-      // 2.23.4: not a candidate otherwise.
-      if (choosing_algorithm && algo == "pat" &&
-          (static_cast<int>(collective::group_by_domain(c.params.domain_of_rank).size()) != c.ranks ||
-           choice.nccl < collective::kFirstPatRelease)) {
+      // Not a candidate where NCCL would not run PAT.
+      if (choosing_algorithm && algo == "pat" && !nccl_runs_pat(c, choice.nccl)) {
         dropped.push_back("pat: NCCL runs it only with one GPU per node, from 2.23.4");
         continue;
       }

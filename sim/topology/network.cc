@@ -185,14 +185,6 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
   // the fabric switch their NIC is cabled to, then by index. A GPU's NIC is
   // a direct neighbour or one a PCIe switch lets it turn to (NIC affinity).
   auto kind_of = [&](int m) { return g[members[static_cast<std::size_t>(m)].front()].kind; };
-  // A NIC with a port to the fabric up (a switch, or a NIC cabled back to back).
-  auto reaches_fabric = [&](int nic) {
-    for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)]) {
-      const auto kind = kind_of(a.to);
-      if (kind == config::DeviceKind::kSwitch || kind == config::DeviceKind::kNic) return true;
-    }
-    return false;
-  };
   // The GPU's NIC: its own (a neighbour), else its share behind its PCIe
   // switch (set_up_nic_affinity); of those, the first that reaches the
   // fabric (a NIC whose port is down is not NCCL's to take); none: the
@@ -201,7 +193,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
     int first = -1;
     auto take = [&](int nic) {
       if (first < 0) first = nic;
-      return reaches_fabric(nic);
+      return reaches_fabric(g, members, nic);
     };
     for (const Arc& a : out_arcs_[static_cast<std::size_t>(gpu_node)])
       if (kind_of(a.to) == config::DeviceKind::kNic && take(a.to)) return a.to;
@@ -234,7 +226,7 @@ void Network::number_endpoints(const Topology& topo, const std::vector<std::vect
       gpu_nic_[static_cast<std::size_t>(e)] = nic;
       // A NIC whose every port to the fabric is down (failures) leaves its
       // GPU off the network (on_network).
-      gpu_has_nic_[static_cast<std::size_t>(e)] = reaches_fabric(nic);
+      gpu_has_nic_[static_cast<std::size_t>(e)] = reaches_fabric(g, members, nic);
       for (const Arc& a : out_arcs_[static_cast<std::size_t>(nic)]) {
         if (kind_of(a.to) != config::DeviceKind::kSwitch) continue;
         if (sw < 0 || a.to < sw) sw = a.to;

@@ -375,6 +375,9 @@ class Network {
   void aggregate_links(const Graph& g, const std::vector<std::vector<Vertex>>& members,
                        const std::vector<int>& node_of);
   void set_up_nic_affinity(const Graph& g, const std::vector<std::vector<Vertex>>& members);
+  // Whether merged node `nic` has a port up to the fabric (a switch, or a
+  // NIC cabled back to back): failures leave down links out of out_arcs_.
+  bool reaches_fabric(const Graph& g, const std::vector<std::vector<Vertex>>& members, int nic) const;
   void number_endpoints(const Topology& topo, const std::vector<std::vector<Vertex>>& members,
                         const std::vector<int>& node_of);
 

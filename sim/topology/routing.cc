@@ -29,21 +29,14 @@ void Network::set_up_nic_affinity(const Graph& g, const std::vector<std::vector<
   // not list a NIC whose port is down (NCCL's IB transport keeps only
   // active ports), so its GPU takes the switch's other NIC, as when the NIC
   // itself failed (the k-th GPU's share below).
-  auto reaches_fabric = [&](int nic) {
-    return std::any_of(out_arcs_[static_cast<std::size_t>(nic)].begin(), out_arcs_[static_cast<std::size_t>(nic)].end(),
-                       [&](const Arc& a) {
-                         const auto kind = kind_at(a.to);
-                         return kind == config::DeviceKind::kSwitch || kind == config::DeviceKind::kNic;
-                       });
-  };
   for (std::size_t m = 0; m < members.size(); ++m) {
     if (g[members[m].front()].kind != config::DeviceKind::kPcieSwitch) continue;
     std::vector<int> gpus, nics;
     for (const Arc& arc : out_arcs_[m]) {  // sorted by node: parallel arcs are adjacent
       const auto kind = kind_at(arc.to);
-      std::vector<int>* list = kind == config::DeviceKind::kGpu                             ? &gpus
-                               : kind == config::DeviceKind::kNic && reaches_fabric(arc.to) ? &nics
-                                                                                            : nullptr;
+      std::vector<int>* list = kind == config::DeviceKind::kGpu                                         ? &gpus
+                               : kind == config::DeviceKind::kNic && reaches_fabric(g, members, arc.to) ? &nics
+                                                                                                        : nullptr;
       if (list && (list->empty() || list->back() != arc.to)) list->push_back(arc.to);
     }
     if (gpus.empty() || nics.empty() || (gpus.size() == 1 && nics.size() == 1)) continue;
@@ -76,6 +69,14 @@ void Network::set_up_nic_affinity(const Graph& g, const std::vector<std::vector<
   for (std::size_t m = 0; m < members.size(); ++m)
     for (const Arc& arc : out_arcs_[m])
       in_arcs_[static_cast<std::size_t>(arc.to)].push_back(Arc{static_cast<int>(m), arc.link});
+}
+
+bool Network::reaches_fabric(const Graph& g, const std::vector<std::vector<Vertex>>& members, int nic) const {
+  return std::any_of(out_arcs_[static_cast<std::size_t>(nic)].begin(), out_arcs_[static_cast<std::size_t>(nic)].end(),
+                     [&](const Arc& a) {
+                       const auto kind = g[members[static_cast<std::size_t>(a.to)].front()].kind;
+                       return kind == config::DeviceKind::kSwitch || kind == config::DeviceKind::kNic;
+                     });
 }
 
 bool Network::turn_allowed(int via, int from, int to) const {
