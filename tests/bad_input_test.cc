@@ -149,6 +149,17 @@ TEST(BadInput, ASecondValueOfAnOptionIsNamed) {
       {"collective -t topologies/hgx-h100.yaml -t topologies/dgx-a100.yaml",
        "option '--topology' given twice, 'topologies/hgx-h100.yaml' then 'topologies/dgx-a100.yaml'"});
   EXPECT_EQ(run_collsim("collective -t topologies/hgx-h100.yaml -t topologies/hgx-h100.yaml -b 1M -e 1M").exit_code, 0);
+  // --set takes one value a key (was: the last kept, silently); other keys
+  // and the same assignment twice stay accepted.
+  expect_one_clear_line(
+      {"collective -t topologies/hgx-h100.yaml --set nccl.buffsize=1MiB --set nccl.min_channels=4 "
+       "--set nccl.buffsize=8MiB",
+       "option '--set' given twice for nccl.buffsize, 'nccl.buffsize=1MiB' then "
+       "'nccl.buffsize=8MiB': expected each key once"});
+  EXPECT_EQ(run_collsim("collective -t topologies/hgx-h100.yaml --set nccl.buffsize=8MiB --set nccl.buffsize=8MiB "
+                        "--set nccl.min_channels=4 -b 1M -e 1M --backend analytical")
+                .exit_code,
+            0);
 }
 
 TEST(BadInput, QuantitiesMustBeFiniteAndPhysical) {

@@ -173,6 +173,17 @@ TEST(Placement, CommandsNameThePlacementAndRefuseBadOnes) {
   EXPECT_EQ(bad.err,
             "collsim collective: error: --placement: per-domain:K needs K a whole number from 1 to 72 (the GPUs of the "
             "smallest of the 8 NVLink domains), found 'per-domain:80'\n");
+  // A collective's count starts at 2, as --ranks's does: one line, not a
+  // range of 1 to 576 and then a refusal of 1.
+  for (const char* n : {"0", "1"}) {
+    const auto one = collsim::testing::run_collsim(
+        std::string("collective -t topologies/gb200-nvl72-8rack.yaml --backend analytical --placement packed:") + n);
+    EXPECT_EQ(one.exit_code, 2);
+    EXPECT_EQ(one.err,
+              std::string("collsim collective: error: --placement: packed:N needs N a whole number from 2 to 576 (the "
+                          "topology's GPUs), found 'packed:") +
+                  n + "'\n");
+  }
   const auto both = collsim::testing::run_collsim(
       "collective -t topologies/gb200-nvl72-8rack.yaml --placement spread:8 --ranks 8 -b 1M -e 1M");
   EXPECT_EQ(both.exit_code, 2);

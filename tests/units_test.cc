@@ -13,6 +13,11 @@ TEST(Units, RatesInBytesAndBits) {
   // Vendors write bits per second as bps: 400Gbps = 400Gb/s, 100Mbps = 12.5 MB/s.
   EXPECT_DOUBLE_EQ(parse_rate("400Gbps")->bytes_per_s, 50e9);
   EXPECT_DOUBLE_EQ(parse_rate("100Mbps")->bytes_per_s, 12.5e6);
+  // SI writes kilo as k; K is accepted too.
+  EXPECT_DOUBLE_EQ(parse_rate("64kbps")->bytes_per_s, 8e3);
+  EXPECT_DOUBLE_EQ(parse_rate("64kb/s")->bytes_per_s, 8e3);
+  EXPECT_DOUBLE_EQ(parse_rate("64Kbps")->bytes_per_s, 8e3);
+  EXPECT_DOUBLE_EQ(parse_rate("2kB/s")->bytes_per_s, 2e3);
   EXPECT_FALSE(parse_rate("400GBps").ok());  // not bits, and not B/s's spelling either
   EXPECT_DOUBLE_EQ(parse_rate(" 1.5 TB/s ")->bytes_per_s, 1.5e12);
   EXPECT_DOUBLE_EQ(parse_rate("1GiB/s")->bytes_per_s, 1073741824.0);
@@ -21,6 +26,7 @@ TEST(Units, RatesInBytesAndBits) {
 TEST(Units, SizesDurationsLengths) {
   EXPECT_DOUBLE_EQ(parse_bytes("1GiB")->count, 1073741824.0);
   EXPECT_DOUBLE_EQ(parse_bytes("1GB")->count, 1e9);
+  EXPECT_DOUBLE_EQ(parse_bytes("3kB")->count, 3e3);
   EXPECT_DOUBLE_EQ(parse_bytes("512KiB")->count, 524288.0);
   EXPECT_DOUBLE_EQ(parse_duration("1us")->seconds, 1e-6);
   EXPECT_DOUBLE_EQ(parse_duration("250ns")->seconds, 250e-9);

@@ -66,6 +66,14 @@ TEST(WorkloadErrors, DegreesThatDoNotFillTheGpusNameTheNearestPipelineDepths) {
                      "model.expert_ffn_hidden=1024", "parallelism.ep=4"});
   EXPECT_NE(e.message.find("; nearest valid pp with dp a multiple of ep (4): 2"), std::string::npos) << e.message;
   EXPECT_EQ(e.message.find("2 or 4"), std::string::npos) << e.message;
+  // tp 2 and ep 8 (8 experts): dp = 4 / pp is never a multiple of 8, while
+  // depths 1, 2 and 4 fit but for that rule: blamed on ep, not tp.
+  e = compile_error({"model.layers=24", "parallelism.pp=3", "parallelism.tp=2", "model.experts=8", "model.top_k=2",
+                     "model.expert_ffn_hidden=1024", "parallelism.ep=8"});
+  EXPECT_EQ(e.field, "parallelism.ep") << e.message;
+  EXPECT_NE(e.message.find("no pp splits the 24 layers and divides 8 / (tp x cp) with dp a multiple of ep (8)"),
+            std::string::npos)
+      << e.message;
   // cp 3 (seq_len 2304 = 3 x 768): no depth helps, 3 does not divide 8.
   e = compile_error({"model.seq_len=2304", "parallelism.cp=3"});
   EXPECT_EQ(e.field, "parallelism.tp");

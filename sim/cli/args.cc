@@ -76,6 +76,17 @@ Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std:
       return make_error(
           fmt::format("option '--{}' given twice, '{}' then '{}': expected it once", spec->name, given.back(), value));
     }
+    // --set and --set-workload: one value a key, as other options take one
+    // value (a second, different one for the same key would be dropped).
+    if (spec->name == "set" || spec->name == "set-workload") {
+      const std::string key = value.substr(0, value.find('='));
+      for (const auto& earlier : given) {
+        if (earlier.substr(0, earlier.find('=')) == key && earlier != value) {
+          return make_error(fmt::format("option '--{}' given twice for {}, '{}' then '{}': expected each key once",
+                                        spec->name, key, earlier, value));
+        }
+      }
+    }
     given.push_back(std::move(value));
   }
   return out;

@@ -72,7 +72,7 @@ std::vector<report::CollectiveRow::Busy> busiest_resources(const topology::Netwo
 
 Expected<std::string> place_ranks(const topology::Network& network, const std::string& spec, const std::string& field,
                                   SweepRequest& request) {
-  auto placed = topology::place(network, spec);
+  auto placed = topology::place(network, spec, {}, 2);  // a collective's least
   if (!placed) {
     Error e = placed.error();
     if (!field.empty()) e.message = field + ": " + e.message;

@@ -124,7 +124,8 @@ bool placement_form_known(const std::string& spec) {
           form == "gpus" || form == "topology-aware");
 }
 
-Expected<Placement> place(const Network& network, const std::string& spec, const std::vector<char>& busy) {
+Expected<Placement> place(const Network& network, const std::string& spec, const std::vector<char>& busy,
+                          int min_gpus) {
   const int n_gpus = network.num_gpus();
   auto is_free = [&](int g) { return busy.empty() || !busy[static_cast<std::size_t>(g)]; };
   std::vector<int> free;  // in order
@@ -147,13 +148,14 @@ Expected<Placement> place(const Network& network, const std::string& spec, const
     for (int g = 0; g < n_gpus; ++g) p.gpus.push_back(g);
   } else if (form == "packed" || form == "spread" || form == "random" || form == "topology-aware") {
     const std::string_view count = arg.substr(0, form == "random" ? arg.find(':') : std::string_view::npos);
-    const long long n = whole(count, 1, n_free);
+    const long long n = whole(count, min_gpus, n_free);
     if (n_free == 0) return bad(fmt::format("no GPU is free: other jobs hold all {}", n_gpus));
     if (n < 0) {
-      return bad(n_free == n_gpus
-                     ? fmt::format("{}:N needs N a whole number from 1 to {} (the topology's GPUs)", form, n_gpus)
-                     : fmt::format("{}:N needs N a whole number from 1 to {} (the GPUs other jobs leave free, of {})",
-                                   form, n_free, n_gpus));
+      return bad(
+          n_free == n_gpus
+              ? fmt::format("{}:N needs N a whole number from {} to {} (the topology's GPUs)", form, min_gpus, n_gpus)
+              : fmt::format("{}:N needs N a whole number from {} to {} (the GPUs other jobs leave free, of {})", form,
+                            min_gpus, n_free, n_gpus));
     }
     if (form == "packed") {
       p.gpus.assign(free.begin(), free.begin() + n);

@@ -46,11 +46,12 @@ struct Placement {
 };
 
 // Errors (bad input): an unknown form, a count that is not a whole number
-// from 1 to the GPUs there are, a domain with fewer than K GPUs, a GPU
+// from `min_gpus` (a collective's 2) to the GPUs there are, a domain with fewer than K GPUs, a GPU
 // out of range or listed twice. The message names the form expected and
 // what was found; the caller names its input (a flag, a file's field).
 // `busy`: per GPU, nonzero when another job holds it (empty: all free).
-Expected<Placement> place(const Network& network, const std::string& spec, const std::vector<char>& busy = {});
+Expected<Placement> place(const Network& network, const std::string& spec, const std::vector<char>& busy = {},
+                          int min_gpus = 1);
 
 // The forms, for messages; and whether `spec` names one (before a network
 // is at hand to check its numbers: a study's values).

@@ -17,19 +17,28 @@ struct UnitScale {
   double scale;  // multiplier to the SI base unit
 };
 
+// K and SI's k both mean 1000 (kB, kb/s, kbps).
 constexpr std::array kByteUnits{
-    UnitScale{"B", 1.0},         UnitScale{"KB", 1e3},           UnitScale{"MB", 1e6},
-    UnitScale{"GB", 1e9},        UnitScale{"TB", 1e12},          UnitScale{"KiB", 1024.0},
-    UnitScale{"MiB", 1048576.0}, UnitScale{"GiB", 1073741824.0}, UnitScale{"TiB", 1099511627776.0},
+    UnitScale{"B", 1.0},
+    UnitScale{"KB", 1e3},
+    UnitScale{"kB", 1e3},
+    UnitScale{"MB", 1e6},
+    UnitScale{"GB", 1e9},
+    UnitScale{"TB", 1e12},
+    UnitScale{"KiB", 1024.0},
+    UnitScale{"MiB", 1048576.0},
+    UnitScale{"GiB", 1073741824.0},
+    UnitScale{"TiB", 1099511627776.0},
 };
 // Bits per second: b/s, or bps as network vendors write it (400Gbps = 400Gb/s).
 constexpr std::array kRateUnits{
-    UnitScale{"B/s", 1.0},         UnitScale{"KB/s", 1e3},           UnitScale{"MB/s", 1e6},
-    UnitScale{"GB/s", 1e9},        UnitScale{"TB/s", 1e12},          UnitScale{"KiB/s", 1024.0},
-    UnitScale{"MiB/s", 1048576.0}, UnitScale{"GiB/s", 1073741824.0}, UnitScale{"b/s", 1.0 / 8},
-    UnitScale{"Kb/s", 1e3 / 8},    UnitScale{"Mb/s", 1e6 / 8},       UnitScale{"Gb/s", 1e9 / 8},
-    UnitScale{"Tb/s", 1e12 / 8},   UnitScale{"bps", 1.0 / 8},        UnitScale{"Kbps", 1e3 / 8},
-    UnitScale{"Mbps", 1e6 / 8},    UnitScale{"Gbps", 1e9 / 8},       UnitScale{"Tbps", 1e12 / 8},
+    UnitScale{"B/s", 1.0},      UnitScale{"KB/s", 1e3},        UnitScale{"kB/s", 1e3},
+    UnitScale{"MB/s", 1e6},     UnitScale{"GB/s", 1e9},        UnitScale{"TB/s", 1e12},
+    UnitScale{"KiB/s", 1024.0}, UnitScale{"MiB/s", 1048576.0}, UnitScale{"GiB/s", 1073741824.0},
+    UnitScale{"b/s", 1.0 / 8},  UnitScale{"Kb/s", 1e3 / 8},    UnitScale{"kb/s", 1e3 / 8},
+    UnitScale{"Mb/s", 1e6 / 8}, UnitScale{"Gb/s", 1e9 / 8},    UnitScale{"Tb/s", 1e12 / 8},
+    UnitScale{"bps", 1.0 / 8},  UnitScale{"Kbps", 1e3 / 8},    UnitScale{"kbps", 1e3 / 8},
+    UnitScale{"Mbps", 1e6 / 8}, UnitScale{"Gbps", 1e9 / 8},    UnitScale{"Tbps", 1e12 / 8},
 };
 constexpr std::array kFlopRateUnits{
     UnitScale{"FLOP/s", 1.0},   UnitScale{"GFLOP/s", 1e9},  UnitScale{"TFLOP/s", 1e12},

@@ -58,6 +58,9 @@ class Compiler {
   struct PipelineFit {
     std::string text;
     bool found = false;
+    // The field to change where no depth fits: parallelism.ep where only
+    // its rule (dp a multiple of ep) leaves none, else parallelism.tp.
+    const char* field = "parallelism.tp";
   };
   PipelineFit pp_that_fits(int gpus) const;  // step_setup.cc
 

@@ -29,13 +29,17 @@ Compiler::PipelineFit Compiler::pp_that_fits(int gpus) const {
            split_stages(w_.model.layers, v, p.virtual_stages, p.first_stage_layers, p.last_stage_layers).even;
   };
   // dp = gpus / (tp x cp x pp) must be a multiple of ep (set_up's next rule).
-  const Nearest pp = nearest_where(p.pp, gpus / tp_cp, [&](long long v) {
-    return (gpus / tp_cp) % v == 0 && (gpus / tp_cp / v) % p.ep == 0 && layers_split(v) &&
+  auto fits = [&](long long v, int ep) {
+    return (gpus / tp_cp) % v == 0 && (gpus / tp_cp / v) % ep == 0 && layers_split(v) &&
            (p.virtual_stages == 1 || v >= 2);
-  });
+  };
+  const Nearest pp = nearest_where(p.pp, gpus / tp_cp, [&](long long v) { return fits(v, p.ep); });
   const std::string with_ep = p.ep > 1 ? fmt::format(" with dp a multiple of ep ({})", p.ep) : "";
   if (!pp.any()) {
-    return {fmt::format("no pp splits the {} layers and divides {} / (tp x cp){}", w_.model.layers, gpus, with_ep)};
+    // Where a depth fits but for ep's rule, ep is the field to change.
+    const bool ep_rule = p.ep > 1 && nearest_where(p.pp, gpus / tp_cp, [&](long long v) { return fits(v, 1); }).any();
+    return {fmt::format("no pp splits the {} layers and divides {} / (tp x cp){}", w_.model.layers, gpus, with_ep),
+            false, ep_rule ? "parallelism.ep" : "parallelism.tp"};
   }
   // Where the depth alone leaves the batch unsplit over its dp, say what
   // the batch would need (the next check's rule), not only the depth.
@@ -67,7 +71,7 @@ Status Compiler::set_up() {
       // Blamed on the field to change: pp where a depth fits, else tp.
       const PipelineFit fix = pp_that_fits(gpus);
       return w_.error_at(
-          fix.found ? "parallelism.pp" : "parallelism.tp",
+          fix.found ? "parallelism.pp" : fix.field,
           fmt::format("tp x cp x pp = {} x {} x {} = {} does not divide {} {} GPUs; {}", p.tp, p.cp, p.pp, fixed,
                       placement_.empty() ? "the topology's" : "the placement's", gpus, fix.text));
     }
