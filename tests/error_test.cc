@@ -112,12 +112,12 @@ TEST(Run, WorkloadsThatDoNotFitNameTheNearestValidValues) {
       // 32 GPUs / tp 8 = 4: pp 1, 2 or 4, of which 1 and 2 split 126 layers; no dp makes 8 x 9 x dp = 32.
       {"h100-ib400-4node", "llama3-405b",
        "workloads/llama3-405b.yaml:31:7: field 'parallelism.dp': tp x cp x pp x dp = 8 x 1 x 9 x 8 = 576, but the "
-       "topology has 32 GPUs; no dp fits pp = 9; with dp left out, nearest valid pp: 2"},
+       "topology has 32 GPUs; no dp fits pp = 9; with dp left out (or 0), nearest valid pp: 2"},
       // 72 GPUs / tp 8 = 9: pp 1, whose dp 9 leaves the batch of 512 unsplit: 504 = 9 x 56, 513 = 9 x 57.
       {"gb200-nvl72", "llama3-70b",
        "nearest valid pp: 1 (with pp 1, batch.global 504 or 513, a multiple of micro-batch x dp)"},
       // 72 GPUs / (8 x 9) = 1.
-      {"gb200-nvl72", "llama3-405b", "but the topology has 72 GPUs; dp = 1 uses them all (or leave dp out)"},
+      {"gb200-nvl72", "llama3-405b", "but the topology has 72 GPUs; dp = 1 uses them all (or leave dp out, or 0)"},
       // 32 GPUs / tp 8 = dp 4; ep must divide 4 and the 256 experts: 4.
       {"h100-ib400-4node", "deepseek-v3",
        "workloads/deepseek-v3.yaml:44:7: field 'parallelism.ep': ep (8) must divide dp (4); nearest valid ep: 4"},

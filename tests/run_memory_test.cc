@@ -4,6 +4,8 @@
 // "fits" from the exit status; --memory-check off exits 0.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <regex>
 #include <string>
 
 #include "test_support.h"
@@ -40,6 +42,59 @@ TEST(RunMemory, AnErrorInTheFileNamesTheSetWorkloadChangesToo) {
       << run.err;
   EXPECT_EQ(memory.exit_code, 2) << memory.err;
   EXPECT_EQ(memory.err, run.err);
+}
+
+// Selective recomputation drops the attention scores (Korthikanti et al.
+// 2022), which FlashAttention never stores: under it the activations stay
+// as they are and the run says why (a new user expected a saving); under
+// unfused attention it is what makes the plan fit.
+TEST(RunMemory, SelectiveRecomputationUnderFlashAttentionSaysItSavesNothing) {
+  const std::string base =
+      "run -t topologies/h100-ib400-4node.yaml -w workloads/llama3-70b.yaml --backend analytical --what-if off";
+  const std::string note = "selective recomputation saves no memory here";
+  auto stage0 = [](const std::string& out) { return out.substr(out.find("stage   0"), 120); };
+  const auto none = run_collsim(base), selective = run_collsim(base + " --set-workload compute.recompute=selective");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  ASSERT_EQ(selective.exit_code, 0) << selective.err;
+  EXPECT_EQ(stage0(selective.out), stage0(none.out));
+  EXPECT_NE(selective.out.find(note), std::string::npos) << selective.out;
+  EXPECT_EQ(none.out.find(note), std::string::npos) << none.out;
+  EXPECT_NE(selective.out.find("(forward + backward; selective recomputation not included)"), std::string::npos);
+  const auto unfused = run_collsim(base +
+                                   " --set-workload compute.recompute=selective --set-workload "
+                                   "compute.attention=unfused");
+  ASSERT_EQ(unfused.exit_code, 0) << unfused.err;
+  EXPECT_EQ(unfused.out.find(note), std::string::npos) << unfused.out;
+  EXPECT_EQ(run_collsim(base + " --set-workload compute.attention=unfused").exit_code, 2) << "scores stored";
+}
+
+// The JSON's memory plan is in whole bytes (was 103282005333.33334: an
+// optimizer share over dp), and a stage's total is the sum of its terms.
+TEST(RunMemory, TheJsonPlanIsInWholeBytesThatAddUp) {
+  const std::string json = ::testing::TempDir() + "memory_plan.json";
+  ASSERT_EQ(run_collsim("run -t topologies/h100-ib400-4node.yaml -w workloads/llama3-70b.yaml --backend analytical "
+                        "--what-if off --json " +
+                        json)
+                .exit_code,
+            0);
+  const std::string text = testing::read_file(json);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(text, m, std::regex(R"re("peak_bytes":([0-9.e+]+))re"))) << text.substr(0, 400);
+  const double peak = std::stod(m[1]);
+  EXPECT_EQ(peak, std::round(peak)) << m[1];
+  const std::regex stage(
+      R"re("total_bytes":([0-9.e+]+),"weights_bytes":([0-9.e+]+),"grads_bytes":([0-9.e+]+),"optimizer_bytes":([0-9.e+]+),"activations_bytes":([0-9.e+]+),"logits_bytes":([0-9.e+]+),"reserve_bytes":([0-9.e+]+))re");
+  int stages = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), stage); it != std::sregex_iterator(); ++it, ++stages) {
+    double sum = 0;
+    for (int k = 2; k <= 7; ++k) {
+      const double b = std::stod((*it)[k]);
+      EXPECT_EQ(b, std::round(b)) << (*it)[k];
+      sum += b;
+    }
+    EXPECT_EQ(std::stod((*it)[1]), sum);
+  }
+  EXPECT_EQ(stages, 4);  // pp 4
 }
 
 // Where no one change fits, the error names changes that fit together,

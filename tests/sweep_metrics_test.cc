@@ -47,6 +47,29 @@ TEST(Sweep, BadStragglerAndGoodputValuesStopTheStudy) {
   }
 }
 
+// A fixed override whose value is of the wrong kind for its field fails
+// every point no axis sets that field in: one line before anything runs
+// (was: every point run and failed, exit 1). dp: 0 leaves it to the GPUs.
+TEST(Sweep, AFixedOverrideThatFailsEveryPointStopsTheStudy) {
+  const std::string head = "run:\n  topology: topologies/hgx-h100.yaml\n  workload: workloads/llama3-70b.yaml\n";
+  auto study = write_study("fixednull.yaml", head +
+                                                 "  set_workload: [parallelism.dp=null]\naxes:\n"
+                                                 "  workload.parallelism.pp: [1, 2]\n");
+  auto dir = fresh_dir("fixednull");
+  auto r = run_collsim("sweep " + study + " --out " + dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "collsim sweep: error: " + study +
+                       ":4:17: field 'run.set_workload': 'parallelism.dp=null': expected a value, found none for "
+                       "parallelism.dp, so every point would fail\n");
+  EXPECT_FALSE(fs::exists(dir + "/points")) << "nothing ran";
+  // An axis over the same field may mend it: the points decide.
+  study = write_study("fixedmended.yaml", head +
+                                              "  set_workload: [parallelism.dp=null]\naxes:\n"
+                                              "  workload.parallelism.dp: [0]\n");
+  r = run_collsim("sweep " + study + " --out " + fresh_dir("fixedmended"));
+  EXPECT_NE(r.err.find("0 failed"), std::string::npos) << r.err;
+}
+
 TEST(Sweep, StragglersAndGoodputAreMetricsOfARunStudy) {
   // Spares are the axis: none (every failed server waits 48 h for its
   // repair) must train less of the time than unlimited ones.

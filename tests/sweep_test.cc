@@ -306,6 +306,24 @@ TEST(StudyFile, RepeatedValuesAndBadNamesAreErrors) {
   EXPECT_NE(st.error().to_string().find(":4:30: field 'axes.collective.bytes[2]': '1M' is listed twice"),
             std::string::npos)
       << st.error().to_string();
+  // A zipped list repeats values (its rows are the points: tp 8 with pp 9,
+  // then with pp 18); a row listed twice is the error.
+  path = write_study("zipdup.yaml",
+                     "run:\n  topology: t.yaml\n  workload: w.yaml\nzip:\n  workload.parallelism.tp: [8, 8, 4]\n"
+                     "  workload.parallelism.pp: [9, 18, 9]\n");
+  st = config::load_study_file(path);
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  EXPECT_EQ(st->axes.size(), 1u);
+  EXPECT_EQ(st->axes.front().values.size(), 3u);
+  path = write_study("ziprow.yaml",
+                     "run:\n  topology: t.yaml\n  workload: w.yaml\nzip:\n  workload.parallelism.tp: [8, 4, 8]\n"
+                     "  workload.parallelism.pp: [9, 18, 9]\n");
+  st = config::load_study_file(path);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().to_string().find(":5:3: field 'zip': row 2 (workload.parallelism.tp 8, "
+                                        "workload.parallelism.pp 9) repeats row 0: every row is one point"),
+            std::string::npos)
+      << st.error().to_string();
   path = write_study(
       "tiny.yaml",
       "collective:\n  topology: t.yaml\naxes:\n  topology.floor.slack: {from: 1, to: 1.000000000001, step: 1e-13}\n");

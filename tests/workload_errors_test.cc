@@ -29,7 +29,8 @@ TEST(WorkloadErrors, ParallelDegreesMustDivideTheGpus) {
   EXPECT_EQ(g.error().where->line, 4);  // the dp: 3 in the file
   EXPECT_EQ(g.error().where->file, "w.yaml");
   // tp x pp = 2 divides the 8 GPUs: dp = 8 / 2 = 4 fits.
-  EXPECT_NE(g.error().message.find("; dp = 4 uses them all (or leave dp out)"), std::string::npos) << g.error().message;
+  EXPECT_NE(g.error().message.find("; dp = 4 uses them all (or leave dp out, or 0)"), std::string::npos)
+      << g.error().message;
 }
 
 // The fix each degree error names, worked out by hand on kSmall (8 layers,
@@ -58,7 +59,7 @@ TEST(WorkloadErrors, DegreesThatDoNotFillTheGpusNameTheNearestPipelineDepths) {
   // dp given as 2: 3 x 2 = 6 GPUs, and no dp fills 8 with pp 3.
   e = compile_error({"model.layers=24", "parallelism.pp=3", "parallelism.dp=2"});
   EXPECT_EQ(e.field, "parallelism.dp");
-  EXPECT_NE(e.message.find("; no dp fits pp = 3; with dp left out, nearest valid pp: 2 or 4"), std::string::npos)
+  EXPECT_NE(e.message.find("; no dp fits pp = 3; with dp left out (or 0), nearest valid pp: 2 or 4"), std::string::npos)
       << e.message;
   // ep 4 (8 experts): dp = 8 / pp must be a multiple of 4, so of 2 and 4
   // only 2 (dp 4) is valid; 4 would leave dp 2.
@@ -102,10 +103,21 @@ TEST(WorkloadErrors, ModelDegreeErrorsNameTheNearestValidValues) {
        "tp (4) must divide the key/value heads (model.kv_heads, 2); nearest valid tp: 2"},
       // 8 layers: depths 1, 2, 4, 8 around pp 3.
       {{"parallelism.pp=3"}, "parallelism.pp", "pipeline chunks; nearest valid pp: 2 or 4"},
+      // dp fixed: another depth changes the GPU count, so uneven stages,
+      // which keep pp 3, come first (was: "nearest valid pp: 2 or 4", which
+      // then failed the GPU count).
+      {{"parallelism.pp=3", "parallelism.dp=2"},
+       "parallelism.pp",
+       "pipeline chunks; give first_stage_layers / last_stage_layers to keep pp 3, or a pp that splits them (2 or "
+       "4) with dp (fixed at 2) changed to fill the GPUs"},
       // pp 2: 8 layers / 2 = 4 chunks per stage to interleave: 1, 2 or 4 around 3.
       {{"parallelism.pp=2", "parallelism.virtual_stages=3"},
        "parallelism.virtual_stages",
        "pipeline chunks; nearest valid virtual_stages: 2 or 4"},
+      // ffn_hidden 1030 = 2 x 5 x 103: Megatron's column split needs tp | 1030 (was accepted: 257.5 columns a GPU).
+      {{"model.ffn_hidden=1030", "parallelism.tp=4"},
+       "parallelism.tp",
+       "tp (4) must divide the MLP's columns (model.ffn_hidden, 1030); nearest valid tp: 2"},
       // seq_len 2048 = 2^11: cp 2 or 4 around 3.
       {{"parallelism.cp=3", "parallelism.sequence_parallel=false"},
        "parallelism.cp",

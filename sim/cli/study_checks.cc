@@ -172,6 +172,35 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
     if (const SourceMark* at = given("jitter"); at && !stragglers)
       return Error{"run.jitter applies with run.stragglers above 0, which this study never sets", "run.jitter", *at};
   }
+  // The fixed overrides (run.set, run.set_workload): a value of the wrong
+  // kind for its own field (expected a number, found none) fails every
+  // point no axis sets that field in, so it stops the study here.
+  for (const bool topo : {true, false}) {
+    if (topo ? b.topology.empty() : b.workload.empty()) continue;
+    const auto& sets = topo ? b.topology_sets : b.workload_sets;
+    if (sets.empty()) continue;
+    const std::string& file = topo ? b.topology : b.workload;
+    Error e;
+    if (topo) {
+      if (auto spec = config::load_topology_text(files.at(file), file, sets); !spec) e = spec.error();
+    } else if (auto w = workload::load_workload_text(files.at(file), file, sets); !w) {
+      e = w.error();
+    }
+    if (e.message.rfind("expected", 0) != 0 || e.field.empty()) continue;
+    std::string own;  // the override that sets the field
+    bool by_axis = false;
+    for (const auto& set : sets)
+      if (set.substr(0, set.find('=')) == e.field) own = set;
+    for (const auto& a : study.axes)
+      for (const auto& path : a.paths) by_axis |= path == (topo ? "topology." : "workload.") + e.field;
+    if (!own.empty() && !by_axis) {
+      const std::string list = fmt::format("{}.{}", study.kind == config::StudyKind::kRun ? "run" : "collective",
+                                           topo ? "set" : "set_workload");
+      const auto at = study.base_marks.find(list);
+      return Error{fmt::format("'{}': {} for {}, so every point would fail", own, e.message, e.field), list,
+                   at == study.base_marks.end() ? std::nullopt : std::optional(at->second)};
+    }
+  }
   // Paths into the topology and workload: does the first value's override
   // name a field? (Other errors belong to the points that hit them.)
   for (const auto& a : study.axes) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <unordered_set>
 
 #include "sim/config/yaml_fields.h"
@@ -97,8 +98,10 @@ Expected<std::vector<std::string>> range_values(const MapReader& r) {
   return out;
 }
 
+// `unique`: an axis's values are its points, so one listed twice is an
+// error; a zipped list's are not (its rows are: tp [8, 8] with pp [9, 18]).
 Expected<std::vector<std::string>> axis_values(const YAML::Node& node, const std::string& file,
-                                               const std::string& field) {
+                                               const std::string& field, bool unique) {
   if (node.IsMap()) return range_values(MapReader(node, file, field));
   if (!node.IsSequence() || node.size() == 0) {
     return Error{"expected a non-empty list of values, or {from, to, step}", field, mark_of(node, file)};
@@ -110,7 +113,7 @@ Expected<std::vector<std::string>> axis_values(const YAML::Node& node, const std
       return Error{"expected a single value (a number, a size, a rate, a name)", fmt::format("{}[{}]", field, i),
                    mark_of(node[i], file)};
     }
-    if (!seen.insert(node[i].Scalar()).second) {
+    if (unique && !seen.insert(node[i].Scalar()).second) {
       return Error{fmt::format("'{}' is listed twice: every value is one point", node[i].Scalar()),
                    fmt::format("{}[{}]", field, i), mark_of(node[i], file)};
     }
@@ -263,6 +266,7 @@ Expected<Study> load_study_file(const std::string& path) {
   auto sets = string_list(b, "set");
   if (!sets) return sets.error();
   st.base.topology_sets = *sets;
+  if (b.has("set")) st.base_marks[base_key + std::string(".set")] = b.mark_of("set");
   if (st.kind == StudyKind::kRun) {
     auto w = b.scalar("workload");
     if (!w) return w.error();
@@ -270,6 +274,7 @@ Expected<Study> load_study_file(const std::string& path) {
     auto wsets = string_list(b, "set_workload");
     if (!wsets) return wsets.error();
     st.base.workload_sets = *wsets;
+    if (b.has("set_workload")) st.base_marks[base_key + std::string(".set_workload")] = b.mark_of("set_workload");
   }
   for (auto f : st.kind == StudyKind::kRun ? kRunFields : kCollectiveFields) {
     auto v = b.optional_scalar(f);
@@ -300,7 +305,7 @@ Expected<Study> load_study_file(const std::string& path) {
           if (q == p) return Error{fmt::format("'{}' is already an axis", p), field, where.where};
       for (const auto& q : zipped.paths)
         if (q == p) return Error{fmt::format("'{}' is already an axis", p), field, where.where};
-      auto values = axis_values(it->second, path, field);
+      auto values = axis_values(it->second, path, field, std::string(section) == "axes");
       if (!values) return values.error();
       if (std::string(section) == "axes") {
         StudyAxis a;
@@ -324,6 +329,18 @@ Expected<Study> load_study_file(const std::string& path) {
         return Error{fmt::format("the grid has more than {} points", kMaxPoints), field, where.where};
     }
     if (!zipped.paths.empty()) {
+      // Every row is one point: a row listed twice is the error a repeated
+      // axis value is.
+      std::map<std::vector<std::string>, std::size_t> rows;
+      for (std::size_t k = 0; k < zipped.values.size(); ++k) {
+        if (auto [at, fresh] = rows.emplace(zipped.values[k], k); !fresh) {
+          std::string row;
+          for (std::size_t q = 0; q < zipped.paths.size(); ++q)
+            row += fmt::format("{}{} {}", q ? ", " : "", zipped.paths[q], zipped.values[k][q]);
+          return top.error_at(section,
+                              fmt::format("row {} ({}) repeats row {}: every row is one point", k, row, at->second));
+        }
+      }
       total *= zipped.values.size();
       if (total > kMaxPoints) return top.error_at(section, fmt::format("the grid has more than {} points", kMaxPoints));
       st.axes.push_back(std::move(zipped));

@@ -254,7 +254,20 @@ std::string step_text(const StepReport& r) {
       parts += fmt::format("{}{} {:.0f}%", parts.empty() ? "" : ", ", workload::kernel_kind_name(k),
                            total > 0 ? 100 * g.layer_compute_by_kind[k] / total : 0.0);
     }
-    line(fmt::format("compute kernels {} per layer and micro-batch (forward + backward): {}", secs(total), parts));
+    // The layer's own kernels: recomputation runs part of its forward again
+    // on top (compute.recompute), which the step's compute time includes.
+    const workload::Recompute rc = r.spec ? r.spec->compute.recompute : workload::Recompute::kNone;
+    line(fmt::format("compute kernels {} per layer and micro-batch (forward + backward{}): {}", secs(total),
+                     rc == workload::Recompute::kNone
+                         ? std::string()
+                         : fmt::format("; {} recomputation not included", workload::to_string(rc)),
+                     parts));
+    // Under FlashAttention the scores selective recomputation would drop
+    // are never stored (memory.cc): it costs a forward and saves nothing.
+    if (rc == workload::Recompute::kSelective && r.spec->compute.attention == workload::AttentionKernel::kFlash)
+      line(
+          "  selective recomputation saves no memory here: FlashAttention (compute.attention: flash) keeps no "
+          "attention scores, yet the attention core's forward runs again");
   }
   if (!r.memory.stages.empty()) {
     std::string mem = workload::memory_text(r.memory);
@@ -451,35 +464,6 @@ std::string step_json(const StepReport& r) {
     j.end_object();
   }
   j.end_object();
-  return j.str() + "\n";
-}
-
-void write_memory_json(JsonWriter& j, const workload::MemoryPlan& plan) {
-  j.begin_object();
-  j.key("capacity_bytes").value(plan.capacity);  // 0: unknown
-  j.key("peak_bytes").value(plan.stages.empty() ? 0.0 : plan.peak().total());
-  j.key("peak_stage").value(static_cast<double>(plan.peak_stage));
-  j.key("fits").value(plan.fits());
-  j.key("stages").begin_array();
-  for (const auto& s : plan.stages) {
-    j.begin_object();
-    j.key("stage").value(static_cast<double>(s.stage));
-    j.key("total_bytes").value(s.total());
-    j.key("weights_bytes").value(s.weights);
-    j.key("grads_bytes").value(s.grads);
-    j.key("optimizer_bytes").value(s.optimizer);
-    j.key("activations_bytes").value(s.activations);
-    j.key("logits_bytes").value(s.logits);
-    j.key("reserve_bytes").value(s.reserve);
-    j.key("micro_batch_chunks_in_flight").value(static_cast<double>(s.in_flight));
-    j.end_object();
-  }
-  j.end_array().end_object();
-}
-
-std::string memory_json(const workload::MemoryPlan& plan) {
-  JsonWriter j;
-  write_memory_json(j, plan);
   return j.str() + "\n";
 }
 

@@ -80,8 +80,9 @@ Status Compiler::set_up() {
     g_.dp = p.dp;
     if (fixed * p.dp != gpus) {
       const std::string fix =
-          gpus % fixed == 0 ? fmt::format("dp = {} uses them all (or leave dp out)", gpus / fixed)
-                            : fmt::format("no dp fits pp = {}; with dp left out, {}", p.pp, pp_that_fits(gpus).text);
+          gpus % fixed == 0
+              ? fmt::format("dp = {} uses them all (or leave dp out, or 0)", gpus / fixed)
+              : fmt::format("no dp fits pp = {}; with dp left out (or 0), {}", p.pp, pp_that_fits(gpus).text);
       return w_.error_at("parallelism.dp", fmt::format("tp x cp x pp x dp = {} x {} x {} x {} = {}, but {} {} GPUs; {}",
                                                        p.tp, p.cp, p.pp, p.dp, fixed * p.dp, whose, gpus, fix));
     }

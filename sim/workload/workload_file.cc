@@ -237,10 +237,20 @@ Status Reader::parallelism(const MapReader& m) {
     const int other = vs ? p.pp : p.virtual_stages;
     const Nearest fit = nearest_where(vs ? p.virtual_stages : p.pp, md.layers / other,
                                       [&](long long v) { return md.layers % (v * other) == 0; });
+    const std::string what = fmt::format(
+        "layers ({}) must split evenly into pp x virtual_stages = {} x {} pipeline "
+        "chunks",
+        md.layers, p.pp, p.virtual_stages);
+    // With dp fixed, another pp changes the GPUs tp x cp x pp x dp needs:
+    // uneven stages keep the depth, so they come first.
+    if (!vs && p.dp > 0) {
+      return m.error_at("pp", fmt::format("{}; give first_stage_layers / last_stage_layers to keep pp {}, or a pp "
+                                          "that splits them ({}) with dp (fixed at {}) changed to fill the GPUs",
+                                          what, p.pp, to_string(fit), p.dp));
+    }
     return m.error_at(vs ? "virtual_stages" : "pp",
-                      fmt::format("layers ({}) must split evenly into pp x virtual_stages = {} x {} pipeline "
-                                  "chunks; nearest valid {}: {} (or give first_stage_layers / last_stage_layers)",
-                                  md.layers, p.pp, p.virtual_stages, vs ? "virtual_stages" : "pp", to_string(fit)));
+                      fmt::format("{}; nearest valid {}: {} (or give first_stage_layers / last_stage_layers)", what,
+                                  vs ? "virtual_stages" : "pp", to_string(fit)));
   }
   if (p.virtual_stages > 1 && p.pp < 2) {
     return m.error_at(
@@ -260,6 +270,17 @@ Status Reader::parallelism(const MapReader& m) {
     return m.error_at("tp", fmt::format("tp ({}) must divide the key/value heads (model.kv_heads, {}); nearest valid "
                                         "tp: {}",
                                         p.tp, md.kv_heads, to_string(tp)));
+  }
+  // Megatron splits the MLP's ffn_hidden columns over TP
+  // (megatron/core/tensor_parallel/layers.py ColumnParallelLinear divides
+  // its output size by the TP size, which must divide it).
+  if (md.ffn_hidden % p.tp != 0) {
+    const Nearest tp = nearest_where(p.tp, md.heads, [&](long long v) {
+      return md.heads % v == 0 && md.kv_heads % v == 0 && md.ffn_hidden % v == 0;
+    });
+    return m.error_at("tp", fmt::format("tp ({}) must divide the MLP's columns (model.ffn_hidden, {}); nearest valid "
+                                        "tp: {}",
+                                        p.tp, md.ffn_hidden, to_string(tp)));
   }
   if (p.sequence_parallel && md.seq_len % (p.tp * p.cp) != 0) {
     return m.error_at("sequence_parallel",

@@ -22,6 +22,10 @@ class Reader {
  public:
   explicit Reader(WorkloadSpec& w) : w_(w) {}
 
+  // Named limit: a count in a workload (layers, seq_len, a degree, a batch)
+  // is at most 1e9, far above any real one, so products of them stay exact.
+  static constexpr long long kMaxWhole = 1'000'000'000;
+
   // A positive whole number; `fallback` when absent and fallback > 0 (else required).
   Expected<int> positive_int(const MapReader& m, std::string_view key, int fallback = 0) {
     remember(m, key);
@@ -31,8 +35,8 @@ class Reader {
     }
     auto v = m.integer(key);
     if (!v) return v.error();
-    if (*v <= 0 || *v > 1'000'000'000) {
-      return m.error_at(key, fmt::format("expected a positive whole number, found {}", *v));
+    if (*v <= 0 || *v > kMaxWhole) {
+      return m.error_at(key, fmt::format("expected a whole number from 1 to {}, found {}", kMaxWhole, *v));
     }
     return static_cast<int>(*v);
   }
@@ -41,7 +45,9 @@ class Reader {
     if (!m.has(key)) return fallback;
     auto v = m.integer(key);
     if (!v) return v.error();
-    if (*v < 0 || *v > 1'000'000'000) return m.error_at(key, fmt::format("expected 0 or more, found {}", *v));
+    if (*v < 0 || *v > kMaxWhole) {
+      return m.error_at(key, fmt::format("expected a whole number from 0 to {}, found {}", kMaxWhole, *v));
+    }
     return static_cast<int>(*v);
   }
   Expected<bool> boolean(const MapReader& m, std::string_view key, bool fallback) {
