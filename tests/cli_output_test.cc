@@ -315,24 +315,25 @@ TEST(CollectiveOutput, NamesTheReleaseAndTheOverrides) {
 
 // nccl-tests allocates a send, a receive and an expected buffer of
 // --maxbytes on every GPU after keeping min(1 GiB per 16 GiB, 4 GiB) and 1
-// GiB more, and lowers --maxbytes to what fits (src/common.cu): on an 80 GiB
-// H100 (80 - 4 - 1) / 3 = 25 GiB, 37.5 GiB without its data check (-c 0).
-// A simulation runs the size asked for, and says so.
+// GiB more, and lowers --maxbytes to what fits (src/common.cu): on an H100
+// (81,559 MiB as nvidia-smi reports it, 79.65 GiB) (79.65 - 4 - 1) / 3 =
+// 24.88 GiB, 37.32 GiB without its data check (-c 0). A simulation runs the
+// size asked for, and says so.
 TEST(CollectiveOutput, WarnsWhereNcclTestsWouldLowerMaxBytes) {
   const std::string run = "collective -t topologies/hgx-h100.yaml --backend analytical";
   const auto big = collsim::testing::run_collsim(run + " -b 32G -e 32G");
   EXPECT_EQ(big.exit_code, 0) << big.err;
-  EXPECT_NE(big.err.find("--maxbytes 32 GiB: nccl-tests would lower it to 25 GiB on this GPU (80 GiB of HBM (h100), "
-                         "less 4 GiB it keeps and 1 GiB, over 3 buffers"),
+  EXPECT_NE(big.err.find("--maxbytes 32 GiB: nccl-tests would lower it to 24.88 GiB on this GPU (79.65 GiB of HBM "
+                         "(h100), less 4 GiB it keeps and 1 GiB, over 3 buffers"),
             std::string::npos)
       << big.err;
   EXPECT_EQ(collsim::testing::run_collsim(run + " -b 32G -e 32G -c 0").err.find("lower it"), std::string::npos);
-  EXPECT_NE(collsim::testing::run_collsim(run + " -b 40G -e 40G -c 0").err.find("lower it to 37.5 GiB"),
+  EXPECT_NE(collsim::testing::run_collsim(run + " -b 40G -e 40G -c 0").err.find("lower it to 37.32 GiB"),
             std::string::npos);
-  EXPECT_EQ(collsim::testing::run_collsim(run + " -b 25G -e 25G").err.find("lower it"), std::string::npos);
-  // Beyond the GPU's own 80 GiB, the warning says that first.
+  EXPECT_EQ(collsim::testing::run_collsim(run + " -b 24G -e 24G").err.find("lower it"), std::string::npos);
+  // Beyond the GPU's own HBM, the warning says that first.
   EXPECT_NE(collsim::testing::run_collsim(run + " -b 140G -e 140G")
-                .err.find("--maxbytes 140 GiB is more than one GPU's 80 GiB of HBM, so no run could hold it; "
-                          "nccl-tests would lower it to 25 GiB"),
+                .err.find("--maxbytes 140 GiB is more than one GPU's 79.65 GiB of HBM, so no run could hold it; "
+                          "nccl-tests would lower it to 24.88 GiB"),
             std::string::npos);
 }

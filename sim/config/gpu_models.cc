@@ -32,7 +32,10 @@ const std::vector<std::string>& gpu_precisions() {
 //     (best of many GEMM shapes, 100 timed iterations after 50 warm-up).
 //   HBM: datasheets; B200 and B300 as NVIDIA's DGX reference architectures
 //     quote them (usable 180 GB at 7.7 TB/s on DGX B200); GB200 as nvidia-smi
-//     reports it in MLPerf system descriptions (189,471 MiB).
+//     reports it in MLPerf system descriptions (189,471 MiB); H100 SXM 80GB
+//     as nvidia-smi reports it, 81,559 MiB (79.6 GiB; NVIDIA/nccl issue 1264's
+//     nvidia-smi listing; modal-labs/modal-client pull request 2797), A100
+//     80GB's 81,920 MiB being 80 GiB exactly.
 //   SMs: NVIDIA's A100 and H100 architecture whitepapers (108 on A100, 132
 //     on H100 SXM5; H200 is the same die).
 // ASSUMPTION (NOT FOUND in our sources): 148 SMs on every Blackwell GPU
@@ -58,7 +61,7 @@ const std::vector<GpuModelSpec>& builtin_gpu_models() {
         {"h100",
          {{"bf16", 989 * kT}, {"fp8", 1979 * kT}},
          {{"bf16", 794.5 * kT}, {"fp8", 1402.6 * kT}},
-         80 * kGiB,
+         81559 * kMiB,
          3.35 * kT,
          132},
         {"h200",
