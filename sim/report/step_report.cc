@@ -207,8 +207,11 @@ std::string step_text(const StepReport& r) {
   std::string params = fmt::format("{:.1f}B parameters", g.counts.total_params / 1e9);
   if (w.model.experts > 0) params += fmt::format(" ({:.1f}B active)", g.counts.active_params / 1e9);
   if (w.model.published_parameters > 0) {
-    params += fmt::format(", published {:.1f}B ({:+.1f}%)", w.model.published_parameters / 1e9,
-                          (g.counts.total_params / w.model.published_parameters - 1) * 100);
+    // Named limit: 10% off says the shape is another model's (the shipped
+    // ones are within 0.5%): an edited field, or the wrong figure.
+    const double off = g.counts.total_params / w.model.published_parameters - 1;
+    params += fmt::format(", published {:.1f}B ({:+.1f}%{})", w.model.published_parameters / 1e9, off * 100,
+                          std::abs(off) > 0.10 ? ": not the published model's shape" : "");
   }
   line(fmt::format("  model         {}; up to {:.2f}B per GPU", params, g.params_per_gpu_max / 1e9));
   line("");
