@@ -288,8 +288,8 @@ std::string step_text(const StepReport& r) {
                      res.max_slowdown));
   }
   line("");
-  line(r.collectives.size() > 8 ? std::string("collectives per step (the 8 costliest)")
-                                : fmt::format("collectives per step ({})", r.collectives.size()));
+  line(fmt::format("collectives per step ({}; count: calls in all groups together, alone / as run: one call's time)",
+                   r.collectives.size() > 8 ? std::string("the 8 costliest") : std::to_string(r.collectives.size())));
   line(fmt::format("  {:<5} {:<14} {:>6} {:>11} {:>6} {:>7} {:>8} {:>11} {:>11}", "group", "op", "ranks", "size",
                    "algo", "proto", "count", "alone", "as run"));
   for (std::size_t i = 0; i < r.collectives.size() && i < 8; ++i) {
