@@ -62,12 +62,31 @@ TEST(Sweep, AFixedOverrideThatFailsEveryPointStopsTheStudy) {
                        ":4:17: field 'run.set_workload': 'parallelism.dp=null': expected a value, found none for "
                        "parallelism.dp, so every point would fail\n");
   EXPECT_FALSE(fs::exists(dir + "/points")) << "nothing ran";
-  // An axis over the same field may mend it: the points decide.
-  study = write_study("fixedmended.yaml", head +
-                                              "  set_workload: [parallelism.dp=null]\naxes:\n"
-                                              "  workload.parallelism.dp: [0]\n");
-  r = run_collsim("sweep " + study + " --out " + fresh_dir("fixedmended"));
-  EXPECT_NE(r.err.find("0 failed"), std::string::npos) << r.err;
+  // An axis over the same field may mend it, and one over another field
+  // may mend a value weighed against it (kv_heads 48 divides heads 96 but
+  // not 64): the points decide.
+  const std::string fits =
+      "run:\n  topology: topologies/h100-ib400-4node.yaml\n  workload: workloads/llama3-70b.yaml\n  backend: "
+      "analytical\n  what_if: off\n";
+  for (const std::string& rest :
+       {std::string("  set_workload: [parallelism.dp=null]\naxes:\n  workload.parallelism.dp: [0]\n"),
+        std::string(
+            "  set_workload: [model.kv_heads=48, model.head_dim=128]\naxes:\n  workload.model.heads: [96]\n")}) {
+    study = write_study("fixedmended.yaml", fits + rest);
+    r = run_collsim("sweep " + study + " --out " + fresh_dir("fixedmended"));
+    EXPECT_EQ(r.exit_code, 0) << rest << r.err;
+    EXPECT_NE(r.out.find("(1 ok, 0 failed)"), std::string::npos) << rest << r.out << r.err;
+  }
+  // The same key twice in a fixed list is refused, as --set refuses it.
+  study = write_study("dupset.yaml", head +
+                                         "  set_workload: [batch.global=512, batch.global=256]\naxes:\n"
+                                         "  workload.parallelism.pp: [1]\n");
+  r = run_collsim("sweep " + study + " --out " + fresh_dir("dupset"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("field 'run.set_workload[1]': batch.global is set twice, 'batch.global=512' then "
+                       "'batch.global=256': expected each key once"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(Sweep, StragglersAndGoodputAreMetricsOfARunStudy) {

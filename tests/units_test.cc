@@ -69,6 +69,7 @@ TEST(Units, NcclTestsSizeArgumentsArePowersOfTwo) {
   EXPECT_NE(parse_size_arg("1X").error().message.find("K, M, G in either case"), std::string::npos);
   // A decimal unit, which nccl-tests would read as its power of two.
   EXPECT_TRUE(is_decimal_size_unit("1MB"));
+  EXPECT_TRUE(is_decimal_size_unit("1kB"));  // SI's k, read as 1000 too
   EXPECT_TRUE(is_decimal_size_unit("2 GB"));
   EXPECT_FALSE(is_decimal_size_unit("1M"));
   EXPECT_FALSE(is_decimal_size_unit("1MiB"));

@@ -106,6 +106,8 @@ TEST(WorkloadErrors, ModelDegreeErrorsNameTheNearestValidValues) {
       // dp fixed: another depth changes the GPU count, so uneven stages,
       // which keep pp 3, come first (was: "nearest valid pp: 2 or 4", which
       // then failed the GPU count).
+      // Deeper than the layers, no uneven split exists: the nearest depths.
+      {{"parallelism.pp=12", "parallelism.dp=2"}, "parallelism.pp", "pipeline chunks; nearest valid pp: 8"},
       {{"parallelism.pp=3", "parallelism.dp=2"},
        "parallelism.pp",
        "pipeline chunks; give first_stage_layers / last_stage_layers to keep pp 3, or a pp that splits them (2 or "
@@ -118,6 +120,10 @@ TEST(WorkloadErrors, ModelDegreeErrorsNameTheNearestValidValues) {
       {{"model.ffn_hidden=1030", "parallelism.tp=4"},
        "parallelism.tp",
        "tp (4) must divide the MLP's columns (model.ffn_hidden, 1030); nearest valid tp: 2"},
+      // A MoE model splits its experts' columns over TP too.
+      {{"model.experts=8", "model.top_k=2", "model.expert_ffn_hidden=1030", "parallelism.tp=4"},
+       "parallelism.tp",
+       "tp (4) must divide the MLP's columns (model.expert_ffn_hidden, 1030); nearest valid tp: 2"},
       // seq_len 2048 = 2^11: cp 2 or 4 around 3.
       {{"parallelism.cp=3", "parallelism.sequence_parallel=false"},
        "parallelism.cp",
@@ -137,6 +143,19 @@ TEST(WorkloadErrors, ModelDegreeErrorsNameTheNearestValidValues) {
     EXPECT_EQ(w.error().field, c.field) << w.error().to_string();
     EXPECT_NE(w.error().message.find(c.tail), std::string::npos) << w.error().message;
   }
+}
+
+// A MoE model without dense layers never runs its dense MLP: its
+// ffn_hidden needs no split (a reviewer's case; was refused).
+TEST(WorkloadErrors, AnUnusedDenseMlpNeedsNoTensorSplit) {
+  EXPECT_TRUE(load_workload_text(kSmall, "w.yaml",
+                                 {"model.experts=8", "model.top_k=2", "model.expert_ffn_hidden=1024",
+                                  "model.ffn_hidden=1030", "parallelism.tp=4"})
+                  .ok());
+  EXPECT_FALSE(load_workload_text(kSmall, "w.yaml",
+                                  {"model.experts=8", "model.top_k=2", "model.expert_ffn_hidden=1024",
+                                   "model.dense_layers=1", "model.ffn_hidden=1030", "parallelism.tp=4"})
+                   .ok());
 }
 
 TEST(NearestValid, MultiplesAndSearchesAroundARefusedValue) {

@@ -78,7 +78,9 @@ Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std:
     }
     // --set and --set-workload: one value a key, as other options take one
     // value (a second, different one for the same key would be dropped).
-    if (spec->name == "set" || spec->name == "set-workload") {
+    // (A value without a key is left to the override's own error.)
+    if ((spec->name == "set" || spec->name == "set-workload") && value.find('=') != std::string::npos &&
+        value.find('=') > 0) {
       const std::string key = value.substr(0, value.find('='));
       for (const auto& earlier : given) {
         if (earlier.substr(0, earlier.find('=')) == key && earlier != value) {

@@ -186,7 +186,14 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
     } else if (auto w = workload::load_workload_text(files.at(file), file, sets); !w) {
       e = w.error();
     }
-    if (e.message.rfind("expected", 0) != 0 || e.field.empty()) continue;
+    // Only messages about the value alone (its kind or range): one that
+    // weighs it against another field (kv_heads against heads) an axis on
+    // that field may mend.
+    bool value_alone = false;
+    for (const char* sign : {"expected a value", "expected a number", "expected a whole number", "expected a positive",
+                             "expected true or false", "expected on or off", "has no unit", "unknown unit"})
+      value_alone |= e.message.find(sign) != std::string::npos;
+    if (!value_alone || e.field.empty()) continue;
     std::string own;  // the override that sets the field
     bool by_axis = false;
     for (const auto& set : sets)

@@ -47,7 +47,16 @@ Expected<std::vector<std::string>> string_list(const MapReader& m, std::string_v
       return Error{"expected \"path=value\", as --set takes", fmt::format("{}[{}]", m.field(key), i),
                    mark_of(list[i], m.file())};
     }
-    out.push_back(list[i].Scalar());
+    // One value a key, as --set takes (the last would win silently).
+    const std::string& set = list[i].Scalar();
+    for (const auto& earlier : out) {
+      if (earlier.substr(0, earlier.find('=')) == set.substr(0, set.find('=')) && earlier != set) {
+        return Error{fmt::format("{} is set twice, '{}' then '{}': expected each key once",
+                                 set.substr(0, set.find('=')), earlier, set),
+                     fmt::format("{}[{}]", m.field(key), i), mark_of(list[i], m.file())};
+      }
+    }
+    out.push_back(set);
   }
   return out;
 }

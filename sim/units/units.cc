@@ -260,7 +260,7 @@ bool is_decimal_size_unit(std::string_view text) {
   auto split = split_number(text, "a size");
   if (!split) return false;
   const std::string_view u = split->unit;
-  return u == "KB" || u == "MB" || u == "GB";
+  return u == "KB" || u == "kB" || u == "MB" || u == "GB";
 }
 
 std::string format(Bytes b) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "sim/config/overrides.h"
 #include "sim/config/yaml_fields.h"
@@ -243,7 +244,7 @@ Status Reader::parallelism(const MapReader& m) {
         md.layers, p.pp, p.virtual_stages);
     // With dp fixed, another pp changes the GPUs tp x cp x pp x dp needs:
     // uneven stages keep the depth, so they come first.
-    if (!vs && p.dp > 0) {
+    if (!vs && p.dp > 0 && p.pp <= md.layers) {
       return m.error_at("pp", fmt::format("{}; give first_stage_layers / last_stage_layers to keep pp {}, or a pp "
                                           "that splits them ({}) with dp (fixed at {}) changed to fill the GPUs",
                                           what, p.pp, to_string(fit), p.dp));
@@ -271,16 +272,22 @@ Status Reader::parallelism(const MapReader& m) {
                                         "tp: {}",
                                         p.tp, md.kv_heads, to_string(tp)));
   }
-  // Megatron splits the MLP's ffn_hidden columns over TP
+  // Megatron splits an MLP's columns over TP
   // (megatron/core/tensor_parallel/layers.py ColumnParallelLinear divides
-  // its output size by the TP size, which must divide it).
-  if (md.ffn_hidden % p.tp != 0) {
+  // its output size by the TP size, which must divide it): the dense MLP's
+  // ffn_hidden where dense layers run, and the experts' as collsim splits
+  // them (memory.cc, model.cc).
+  for (const auto& [field, columns, used] :
+       {std::tuple{"model.ffn_hidden", md.ffn_hidden, md.experts == 0 || md.dense_layers > 0},
+        std::tuple{"model.expert_ffn_hidden", md.expert_ffn_hidden, md.experts > 0}}) {
+    if (!used || columns % p.tp == 0) continue;
     const Nearest tp = nearest_where(p.tp, md.heads, [&](long long v) {
-      return md.heads % v == 0 && md.kv_heads % v == 0 && md.ffn_hidden % v == 0;
+      const bool dense = md.experts == 0 || md.dense_layers > 0;
+      return md.heads % v == 0 && md.kv_heads % v == 0 && (!dense || md.ffn_hidden % v == 0) &&
+             (md.experts == 0 || md.expert_ffn_hidden % v == 0);
     });
-    return m.error_at("tp", fmt::format("tp ({}) must divide the MLP's columns (model.ffn_hidden, {}); nearest valid "
-                                        "tp: {}",
-                                        p.tp, md.ffn_hidden, to_string(tp)));
+    return m.error_at("tp", fmt::format("tp ({}) must divide the MLP's columns ({}, {}); nearest valid tp: {}", p.tp,
+                                        field, columns, to_string(tp)));
   }
   if (p.sequence_parallel && md.seq_len % (p.tp * p.cp) != 0) {
     return m.error_at("sequence_parallel",
