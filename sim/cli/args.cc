@@ -8,6 +8,7 @@
 #include <map>
 
 #include "sim/config/failure_spec.h"
+#include "sim/config/overrides.h"
 #include "sim/config/yaml_fields.h"
 
 namespace collsim::cli {
@@ -77,16 +78,11 @@ Expected<ParsedArgs> parse_args(const std::vector<OptionSpec>& specs, const std:
           fmt::format("option '--{}' given twice, '{}' then '{}': expected it once", spec->name, given.back(), value));
     }
     // --set and --set-workload: one value a key, as other options take one
-    // value (a second, different one for the same key would be dropped).
-    // (A value without a key is left to the override's own error.)
-    if ((spec->name == "set" || spec->name == "set-workload") && value.find('=') != std::string::npos &&
-        value.find('=') > 0) {
-      const std::string key = value.substr(0, value.find('='));
-      for (const auto& earlier : given) {
-        if (earlier.substr(0, earlier.find('=')) == key && earlier != value) {
-          return make_error(fmt::format("option '--{}' given twice for {}, '{}' then '{}': expected each key once",
-                                        spec->name, key, earlier, value));
-        }
+    // value (a value without a key is left to the override's own error).
+    if (spec->name == "set" || spec->name == "set-workload") {
+      if (const std::string* earlier = config::conflicting_override(given, value)) {
+        return make_error(fmt::format("option '--{}' given twice for {}, '{}' then '{}': expected each key once",
+                                      spec->name, config::override_key(value), *earlier, value));
       }
     }
     given.push_back(std::move(value));

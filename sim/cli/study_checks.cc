@@ -10,6 +10,7 @@
 #include "sim/cli/jobs_run.h"
 #include "sim/collective/ops.h"
 #include "sim/collective/protocol.h"
+#include "sim/config/overrides.h"
 #include "sim/config/study_file.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/yaml_fields.h"
@@ -197,7 +198,7 @@ Status check_study(const config::Study& study, const std::map<std::string, std::
     std::string own;  // the override that sets the field
     bool by_axis = false;
     for (const auto& set : sets)
-      if (set.substr(0, set.find('=')) == e.field) own = set;
+      if (config::override_key(set) == e.field) own = set;
     for (const auto& a : study.axes)
       for (const auto& path : a.paths) by_axis |= path == (topo ? "topology." : "workload.") + e.field;
     if (!own.empty() && !by_axis) {

@@ -112,6 +112,19 @@ void clear_override_tags(YAML::Node& root) {
   }
 }
 
+std::string override_key(const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  return eq == std::string::npos ? std::string() : assignment.substr(0, eq);
+}
+
+const std::string* conflicting_override(const std::vector<std::string>& earlier, const std::string& assignment) {
+  const std::string key = override_key(assignment);
+  if (key.empty()) return nullptr;
+  for (const auto& e : earlier)
+    if (e != assignment && override_key(e) == key) return &e;
+  return nullptr;
+}
+
 Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignments, std::string_view flag) {
   for (const auto& assignment : assignments) {
     const auto eq = assignment.find('=');

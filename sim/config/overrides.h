@@ -20,6 +20,14 @@ namespace collsim::config {
 // (collsim topo --expand) without them.
 void clear_override_tags(YAML::Node& root);
 
+// The path an assignment sets: "nccl.buffsize" of "nccl.buffsize=8MiB"
+// (empty when it has no '=' or nothing before it).
+std::string override_key(const std::string& assignment);
+
+// Of `earlier` assignments, one that sets the same path as `assignment` to
+// another value (one value a key: a second would win silently), or nullptr.
+const std::string* conflicting_override(const std::vector<std::string>& earlier, const std::string& assignment);
+
 // `flag` names where the assignments came from in errors ("--set",
 // "--set-workload").
 Status apply_overrides(YAML::Node& root, const std::vector<std::string>& assignments, std::string_view flag = "--set");

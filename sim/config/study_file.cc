@@ -9,6 +9,7 @@
 #include <map>
 #include <unordered_set>
 
+#include "sim/config/overrides.h"
 #include "sim/config/yaml_fields.h"
 
 namespace collsim::config {
@@ -49,12 +50,10 @@ Expected<std::vector<std::string>> string_list(const MapReader& m, std::string_v
     }
     // One value a key, as --set takes (the last would win silently).
     const std::string& set = list[i].Scalar();
-    for (const auto& earlier : out) {
-      if (earlier.substr(0, earlier.find('=')) == set.substr(0, set.find('=')) && earlier != set) {
-        return Error{fmt::format("{} is set twice, '{}' then '{}': expected each key once",
-                                 set.substr(0, set.find('=')), earlier, set),
-                     fmt::format("{}[{}]", m.field(key), i), mark_of(list[i], m.file())};
-      }
+    if (const std::string* earlier = conflicting_override(out, set)) {
+      return Error{
+          fmt::format("{} is set twice, '{}' then '{}': expected each key once", override_key(set), *earlier, set),
+          fmt::format("{}[{}]", m.field(key), i), mark_of(list[i], m.file())};
     }
     out.push_back(set);
   }

@@ -277,14 +277,13 @@ Status Reader::parallelism(const MapReader& m) {
   // its output size by the TP size, which must divide it): the dense MLP's
   // ffn_hidden where dense layers run, and the experts' as collsim splits
   // them (memory.cc, model.cc).
-  for (const auto& [field, columns, used] :
-       {std::tuple{"model.ffn_hidden", md.ffn_hidden, md.experts == 0 || md.dense_layers > 0},
-        std::tuple{"model.expert_ffn_hidden", md.expert_ffn_hidden, md.experts > 0}}) {
+  const bool dense = md.experts == 0 || md.dense_layers > 0, moe = md.experts > 0;
+  for (const auto& [field, columns, used] : {std::tuple{"model.ffn_hidden", md.ffn_hidden, dense},
+                                             std::tuple{"model.expert_ffn_hidden", md.expert_ffn_hidden, moe}}) {
     if (!used || columns % p.tp == 0) continue;
     const Nearest tp = nearest_where(p.tp, md.heads, [&](long long v) {
-      const bool dense = md.experts == 0 || md.dense_layers > 0;
       return md.heads % v == 0 && md.kv_heads % v == 0 && (!dense || md.ffn_hidden % v == 0) &&
-             (md.experts == 0 || md.expert_ffn_hidden % v == 0);
+             (!moe || md.expert_ffn_hidden % v == 0);
     });
     return m.error_at("tp", fmt::format("tp ({}) must divide the MLP's columns ({}, {}); nearest valid tp: {}", p.tp,
                                         field, columns, to_string(tp)));
