@@ -50,8 +50,9 @@ struct ChainOptions {
   // lines of 8 data bytes, 256 B (src/device/prims_ll.h, as tree.h's
   // ll_line_bytes). LL128: one pass of its 20 warps (640 threads,
   // NCCL_LL128_MAX_NTHREADS) of 1,920 B each (src/device/prims_ll128.h),
-  // 38,400 B. APPROXIMATION: across the network NCCL's proxy sends a whole
-  // step once written (as for the tree). Whole slices made a 1 MiB LL
+  // 38,400 B. Across the network NCCL's proxy sends a whole step once
+  // written, and inside a node a hop's pass is its latency: the engine
+  // costs both (engine/plan.h chain_hop_latency_s). Whole slices made a 1 MiB LL
   // broadcast on 4 H100 nodes take 1,678 us, 12x the all-gather of the
   // same bytes (134 us), growing with the chain's length.
   Protocol protocol = Protocol::kNone;

@@ -91,8 +91,10 @@ const std::vector<LinkClassSpec>& builtin_link_classes() {
       // 14; 27.1% without it). Held out: the 2-node B200 RoCE all-gather at
       // 1-8 MiB (Google Cloud A4) and the 2-node DGX A100 ring at 8 bytes
       // (93 us, NVIDIA/nccl issue 812); docs/validation.md, "Ring network
-      // steps". NCCL's broadcast and reduce run on the ring too and pay it
-      // (not measured). Trees and NVLSTree do not: their measured small-size
+      // steps". NCCL's broadcast and reduce run on the ring but not this:
+      // their chains wait for whole steps at the network hops instead
+      // (engine/plan.h chain_hop_latency_s, measured on 4 H100 nodes since
+      // 2026-12-07). Trees and NVLSTree do not: their measured small-size
       // curves are at or below collsim's already (the same cost there would
       // make the 8-node H100 tree at 1-2 MiB 43-46% slow).
       // On InfiniBand it is 8 us since 2026-12-04, refitted to the same

@@ -131,10 +131,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     const collective::Protocol protocol = schedules[si].protocol;
     const std::vector<int>& rank_map = rank_map_of(options, si);
     const bool keep_compact = choices.keep_compact && s.transfer_count() > choices.keep_compact_above;
-    // Only NCCL's rings under LL/LL128 pay the fabric's ring step latency,
-    // not the other schedules of the ring latency family (direct, rhd, hier).
-    const bool ring_step =
-        s.algo == "ring" && (protocol == collective::Protocol::kLL || protocol == collective::Protocol::kLL128);
+    // Only NCCL's rings under LL/LL128 pay the fabric's ring step latency, not the other schedules of the
+    // ring latency family (direct, rhd, hier), nor chains, which wait for whole steps (chain_hop_latency_s).
+    const bool ring_step = s.algo == "ring" && s.chain_channels == 0 &&
+                           (protocol == collective::Protocol::kLL || protocol == collective::Protocol::kLL128);
     if (rank_map.empty() && s.ranks > network.num_gpus()) {
       return make_error(
           fmt::format("{} needs {} ranks but the topology has {} GPUs", s.op, s.ranks, network.num_gpus()));
@@ -329,10 +329,6 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
                           payload_bytes / costs.payload_fraction / std::max(1.0, s.ring_channels_per_transfer),
                           s.point_to_point ? payload_bytes / costs.payload_fraction : 0);
       planned.buffer_bound |= timing.buffer_bound;
-      const double latency_s =
-          timing.latency_s + (f.kind == collective::HopKind::kNet
-                                  ? chain_message_latency_s(s, protocol, costs, payload_bytes, slots.msg_cost_s)
-                                  : 0);
       int host = dst, route_id = route_at;
       if (addend) {
         // The switch's reduction engines, as a host one link past the switch:
@@ -377,6 +373,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
                          : network.same_nvlink_domain(src, dst) ? chain_cap.value_or(protocol_cap)
                                                                 : protocol_cap;
       const double rate = capped(timing.max_rate_Bps, cap);
+      // A chain's hop: its fill's costs (plan.h chain_hop_latency_s, chain_message_latency_s).
+      const double latency_s =
+          chain_hop_latency_s(s, protocol, costs, timing.latency_s, payload_bytes, rate, through_net, slots.msg_cost_s);
       return Resolved{from, host, route_id, latency_s, costs.payload_fraction, rate, costs.window_bytes};
     };
     if (s.compact()) {

@@ -259,9 +259,30 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
 // so each network hop adds the whole cost to the pipeline's fill, where the
 // rate charges each slice only its share (which, where a message is many
 // slices, made a larger broadcast faster: 16 H100 nodes, LL128, 634 us at
-// 256 KiB, 551 at 4 MiB). 0 for any schedule but a chain across nodes.
+// 256 KiB, 551 at 4 MiB). 0 for any schedule but a chain across nodes
+// under Simple (LL and LL128 wait for their whole step: chain_hop_latency_s).
 double chain_message_latency_s(const collective::Schedule& s, collective::Protocol protocol,
                                const collective::ProtocolCosts& costs, double payload_bytes, double msg_cost_s);
+
+// The latency of one hop of a broadcast's or reduce's chain (chain.h), given
+// the hop's own `latency_s` (seconds), the bytes of the unit it carries
+// (`payload_bytes`), its rate (`rate_Bps`, wire bytes/s) and the cost per
+// network message (`msg_cost_s`): under Simple, plus chain_message_latency_s
+// at a network hop; under LL or LL128, inside an NVLink domain the larger of
+// the latency and the unit's time: NCCL's per-hop latency (its tuning table)
+// is a warp's pass of its lines, not a wait before it (it was their sum: 28
+// NVLink hops of 2.4 + 2.0 us on 4 H100 nodes, where NCCL's model has 79 us
+// for the whole LL128 chain). Through the network, plus the time the rest of
+// a step takes to fill: NCCL's proxy sends a step of LL or LL128 once every
+// line of it is written (NCCL 2.24.3 src/transport/net.cc
+// sendProxyProgress), a step being min(the protocol's buffer / NCCL_STEPS,
+// the channel's bytes) per NCCL channel the chain stands for. It replaces
+// the fitted ring step latency and the message cost's share
+// (chain_message_latency_s) on a chain's fill. `latency_s` unchanged for any
+// other schedule or protocol.
+double chain_hop_latency_s(const collective::Schedule& s, collective::Protocol protocol,
+                           const collective::ProtocolCosts& costs, double latency_s, double payload_bytes,
+                           double rate_Bps, bool through_net, double msg_cost_s);
 
 // What an NCCL ring's connection across the network moves under Simple,
 // whose slots hold less than its buffer while a channel's step is small.
