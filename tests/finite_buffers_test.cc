@@ -190,6 +190,10 @@ TEST(FiniteBuffers, ASimpleRingAcrossNodesNeverGetsFasterWithMoreBytes) {
 // (16 H100 nodes, LL128: 634 us at 256 KiB, 551 at 4 MiB; Simple 9.1 ms at
 // 4 MiB on 128 nodes, 8.7 at 8 MiB; 8 GB200 racks, 1,595 us at 4 MiB, 1,585
 // at 8). The cost is whole on every network hop: a 16-node chain crosses 15.
+// Nor across a channel's step (16 channels of 576,000 B under LL128: 8.8
+// MiB), where a chain's network hop waits for its whole step: at the rate
+// the message cost leaves an average message it took 16 nodes 1,042 us for
+// a 9 MiB reduce and 963 for 17 MiB (engine/plan.h chain_hop_latency_s).
 TEST(FiniteBuffers, AChainAcrossNodesNeverGetsFasterWithMoreBytes) {
   for (const char* args : {"-t topologies/h100-ib400-128node.yaml --set cluster.nodes=16 -b 64K -e 64M",
                            "-t topologies/gb200-nvl72-8rack.yaml -b 1M -e 32M"}) {
@@ -198,6 +202,13 @@ TEST(FiniteBuffers, AChainAcrossNodesNeverGetsFasterWithMoreBytes) {
         expect_time_never_falls(std::string(args) + " --op " + op + " --algo ring --proto " + proto +
                                 " --backend analytical");
       }
+    }
+  }
+  for (const char* op : {"broadcast", "reduce"}) {
+    for (const char* proto : {"LL", "LL128"}) {
+      expect_time_never_falls(std::string("-t topologies/h100-ib400-128node.yaml --set cluster.nodes=16 -b 8M -e 20M "
+                                          "-i 1M --algo ring --backend analytical --op ") +
+                              op + " --proto " + proto);
     }
   }
 }

@@ -9,7 +9,8 @@
 // 0.6% at 64 MiB, where a connection's buffer holds a larger share of an
 // iteration and its credits reach back further with fewer slices (0.2%
 // before LL128's chains waited for whole steps at their network hops,
-// engine/plan.h chain_hop_latency_s, which lengthens how far they reach).
+// engine/plan.h chain_hop_latency_s, which lengthens how far they reach;
+// bounds 1% there and 0.5% at 512 MiB).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -60,7 +61,7 @@ TEST(LoopFewerCopies, AgreesWithTheWholeReplay) {
         ASSERT_GE(fewer.copies, engine::detail::kNcclTestsLoopMinCopies) << name << " " << bytes;
         EXPECT_FALSE(fewer.skipped);
         EXPECT_DOUBLE_EQ(fewer.single_us, whole.single_us) << name << " " << bytes;
-        EXPECT_NEAR(fewer.time_us, whole.time_us, 0.01 * whole.time_us)
+        EXPECT_NEAR(fewer.time_us, whole.time_us, (bytes < 128.0 * 1048576 ? 0.01 : 0.005) * whole.time_us)
             << name << " " << bytes << " " << collective::op_name(op) << ": " << fewer.copies << " copies";
       }
     }

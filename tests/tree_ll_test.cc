@@ -101,7 +101,8 @@ TEST(TreeLL128, PipelinesInWarpPassesOfNcclsChunk) {
 // bandwidth term and the same p - 1 steps (src/graph/tuning.cc), so their
 // times agree, but for what collsim's chain adds to it: at each network
 // hop NCCL's proxy waits for a whole LL step, 32 KiB a channel
-// (engine/plan.h chain_hop_latency_s; 16-18% here); whole 512 KiB slices
+// (engine/plan.h chain_hop_latency_s; 16-18% more here, so at most 25%
+// more and never much less); whole 512 KiB slices
 // made the chain store and forward at LL's per-channel rate: 1 MiB on 4
 // H100 nodes took 1,678 us against the all-gather's 134 us, and 448 us on
 // 2 nodes.
@@ -120,21 +121,24 @@ TEST(ChainLL, BroadcastAndReduceStreamLikeTheRing) {
       const double gather = testing::collective_time_us(run + "allgather");
       for (const char* op : {"broadcast", "reduce"}) {
         const double chain = testing::collective_time_us(run + op);
-        EXPECT_NEAR(chain / gather, 1.1, 0.1) << op << " " << ranks << " " << backend;
+        EXPECT_GE(chain / gather, 0.95) << op << " " << ranks << " " << backend;
+        EXPECT_LE(chain / gather, 1.25) << op << " " << ranks << " " << backend;
       }
     }
   }
 }
 
-}  // namespace
-// Inside one node a streamed chain's hop costs NCCL's per-hop latency, not
-// that and a pass of its unit (engine/plan.h chain_hop_latency_s). Oracle:
-// NCCL's model for a ring broadcast or reduce under LL128 (NCCL 2.30.7
-// src/graph/tuning.cc): base 14 us + (p - 1) x 1.9 us on NVLink, plus the
-// topology's 2 x 250 ns of GPU<->NVSwitch links a hop; 8 H100s, 7 hops:
-// 30.8 us at 4 and 64 KiB, whose units pass within the latency. Adding the
-// two gave 32.4 and 32.9 us, and 1 MiB 49.8 (now 35.1).
-TEST(ChainLL128, OneNodeHopsCostNcclsLatency) {
+// Inside one node a streamed chain's hop costs its latency, not that and a
+// pass of its unit (engine/plan.h chain_hop_latency_s). Closed form: the
+// chain fills hop by hop, each hop NCCL's own per-hop latency for LL128 on
+// NVLink (1.9 us, NCCL 2.30.7 src/graph/tuning.cc hwLatencies) and the
+// topology's 2 x 250 ns of GPU<->NVSwitch links, after NCCL's LL128 base
+// latency (14 us); 8 H100s, 7 hops: 30.8 us at 4 and 64 KiB, whose units
+// (38,400 B a channel at ~20 GB/s, 2 us) pass within it. The sum gave 32.4
+// and 32.9 us, and 1 MiB 49.8 (now 35.1). NCCL's own model charges such a
+// broadcast base + one hop where its channels share one ring, base + 8
+// hops where not (tuning.cc, sameChannels): 15.9 or 29.2 us.
+TEST(ChainLL128, OneNodeHopsCostTheirLatencyNotAlsoTheirPass) {
   for (const char* backend : {"analytical", "simgrid"}) {
     for (const char* op : {"broadcast", "reduce"}) {
       for (const char* size : {"4K", "64K"}) {
@@ -147,4 +151,5 @@ TEST(ChainLL128, OneNodeHopsCostNcclsLatency) {
   }
 }
 
+}  // namespace
 }  // namespace collsim

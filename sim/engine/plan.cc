@@ -133,7 +133,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     const bool keep_compact = choices.keep_compact && s.transfer_count() > choices.keep_compact_above;
     // Only NCCL's rings under LL/LL128 pay the fabric's ring step latency, not the other schedules of the
     // ring latency family (direct, rhd, hier), nor chains, which wait for whole steps (chain_hop_latency_s).
-    const bool ring_step = s.algo == "ring" && s.chain_channels == 0 &&
+    const bool ring_step = s.algo == "ring" && !chain_waits_for_steps(s, protocol) &&
                            (protocol == collective::Protocol::kLL || protocol == collective::Protocol::kLL128);
     if (rank_map.empty() && s.ranks > network.num_gpus()) {
       return make_error(
@@ -375,7 +375,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       const double rate = capped(timing.max_rate_Bps, cap);
       // A chain's hop: its fill's costs (plan.h chain_hop_latency_s, chain_message_latency_s).
       const double latency_s =
-          chain_hop_latency_s(s, protocol, costs, timing.latency_s, payload_bytes, rate, through_net, slots.msg_cost_s);
+          chain_hop_latency_s(s, protocol, costs, timing.latency_s, payload_bytes, rate, through_net, slots);
       return Resolved{from, host, route_id, latency_s, costs.payload_fraction, rate, costs.window_bytes};
     };
     if (s.compact()) {

@@ -259,30 +259,34 @@ TransferTiming transfer_timing(const RouteFacts& route, const collective::Protoc
 // so each network hop adds the whole cost to the pipeline's fill, where the
 // rate charges each slice only its share (which, where a message is many
 // slices, made a larger broadcast faster: 16 H100 nodes, LL128, 634 us at
-// 256 KiB, 551 at 4 MiB). 0 for any schedule but a chain across nodes
-// under Simple (LL and LL128 wait for their whole step: chain_hop_latency_s).
+// 256 KiB, 551 at 4 MiB). 0 for any schedule but a chain across nodes.
 double chain_message_latency_s(const collective::Schedule& s, collective::Protocol protocol,
                                const collective::ProtocolCosts& costs, double payload_bytes, double msg_cost_s);
 
-// The latency of one hop of a broadcast's or reduce's chain (chain.h), given
-// the hop's own `latency_s` (seconds), the bytes of the unit it carries
-// (`payload_bytes`), its rate (`rate_Bps`, wire bytes/s) and the cost per
-// network message (`msg_cost_s`): under Simple, plus chain_message_latency_s
-// at a network hop; under LL or LL128, inside an NVLink domain the larger of
-// the latency and the unit's time: NCCL's per-hop latency (its tuning table)
-// is a warp's pass of its lines, not a wait before it (it was their sum: 28
-// NVLink hops of 2.4 + 2.0 us on 4 H100 nodes, where NCCL's model has 79 us
-// for the whole LL128 chain). Through the network, plus the time the rest of
-// a step takes to fill: NCCL's proxy sends a step of LL or LL128 once every
-// line of it is written (NCCL 2.24.3 src/transport/net.cc
+// Whether a broadcast's or reduce's chain (chain.h) waits for NCCL's steps
+// (chain_hop_latency_s): under LL or LL128, with its channels' bytes known
+// (Schedule::ring_channel_step_bytes). Such a chain does not pay the
+// fabric's ring step latency, which on rings stands for that wait.
+bool chain_waits_for_steps(const collective::Schedule& s, collective::Protocol protocol);
+
+// The latency of one hop of a broadcast's or reduce's chain: the hop's own
+// `latency_s` (seconds) and, through the network, chain_message_latency_s.
+// Under LL or LL128, given the bytes of the unit the hop carries
+// (`payload_bytes`) and its rate (`rate_Bps`, wire bytes/s): inside a node
+// the larger of the latency and the unit's time, since NCCL's per-hop
+// latency (its tuning table, 1.9 us for LL128 on NVLink) is a warp's pass of
+// its lines, not a wait before it (it was their sum: 28 NVLink hops of 2.4 +
+// 2.0 us on 4 H100 nodes, where the whole measured 2 MiB LL128 broadcast
+// takes 117 us). Where the chain waits for steps (above), through the
+// network, plus the time the rest of a step takes at the hop's rate before
+// its message cost (`slots`: RingSlots::msg_rate_factor; an upper bound
+// where the route or the window binds): NCCL's proxy sends an LL or LL128
+// step once every line of it is written (NCCL 2.24.3 src/transport/net.cc
 // sendProxyProgress), a step being min(the protocol's buffer / NCCL_STEPS,
-// the channel's bytes) per NCCL channel the chain stands for. It replaces
-// the fitted ring step latency and the message cost's share
-// (chain_message_latency_s) on a chain's fill. `latency_s` unchanged for any
-// other schedule or protocol.
+// the channel's bytes) per NCCL channel the chain stands for.
 double chain_hop_latency_s(const collective::Schedule& s, collective::Protocol protocol,
                            const collective::ProtocolCosts& costs, double latency_s, double payload_bytes,
-                           double rate_Bps, bool through_net, double msg_cost_s);
+                           double rate_Bps, bool through_net, const RingSlots& slots);
 
 // What an NCCL ring's connection across the network moves under Simple,
 // whose slots hold less than its buffer while a channel's step is small.

@@ -144,8 +144,6 @@ double simple_ring_slot_rate_Bps(double step_bytes, double channels, double wind
 
 double chain_message_latency_s(const collective::Schedule& s, collective::Protocol protocol,
                                const collective::ProtocolCosts& costs, double payload_bytes, double msg_cost_s) {
-  // LL128's (and LL's) chains wait for the whole step (chain_hop_latency_s).
-  if (protocol != collective::Protocol::kSimple) return 0;
   if (!(s.chain_channels > 0) || !(msg_cost_s > 0) || !(s.ring_channel_step_bytes > 0) || !(s.bytes > 0)) return 0;
   // The messages of one NCCL channel, and the share of one this transfer
   // carries for each of the NCCL channels it stands for.
@@ -157,25 +155,31 @@ double chain_message_latency_s(const collective::Schedule& s, collective::Protoc
   return msg_cost_s * std::max(0.0, 1 - share);
 }
 
+bool chain_waits_for_steps(const collective::Schedule& s, collective::Protocol protocol) {
+  return s.chain_channels > 0 && s.ring_channel_step_bytes > 0 &&
+         (protocol == collective::Protocol::kLL || protocol == collective::Protocol::kLL128);
+}
+
 double chain_hop_latency_s(const collective::Schedule& s, collective::Protocol protocol,
                            const collective::ProtocolCosts& costs, double latency_s, double payload_bytes,
-                           double rate_Bps, bool through_net, double msg_cost_s) {
-  if (through_net) latency_s += chain_message_latency_s(s, protocol, costs, payload_bytes, msg_cost_s);
-  const bool streamed = protocol == collective::Protocol::kLL || protocol == collective::Protocol::kLL128;
+                           double rate_Bps, bool through_net, const RingSlots& slots) {
+  if (through_net) latency_s += chain_message_latency_s(s, protocol, costs, payload_bytes, slots.msg_cost_s);
   // A chain's copies are its units (chain.h): pipelined, or one slice a channel.
   const bool units = s.repeated() || s.chunks <= s.chain_channels;
+  const bool streamed = protocol == collective::Protocol::kLL || protocol == collective::Protocol::kLL128;
   if (!(s.chain_channels > 0) || !streamed || !units || !(rate_Bps > 0) || !(costs.payload_fraction > 0))
     return latency_s;
-  const double unit_s = payload_bytes / costs.payload_fraction / rate_Bps;
   // Inside a node a hop's latency is NCCL's per-hop time of the protocol,
   // which a warp's pass of its unit is part of: the larger of the two.
-  if (!through_net) return std::max(latency_s - unit_s, 0.0);
+  if (!through_net) return std::max(latency_s - payload_bytes / costs.payload_fraction / rate_Bps, 0.0);
+  if (!chain_waits_for_steps(s, protocol)) return latency_s;
   // Across the network the proxy sends a step once the GPU has written all
   // of it: min(the protocol's step, the channel's bytes) per NCCL channel,
-  // filling at the chain's rate.
+  // at the hop's rate before its message cost, which is paid above.
   const double step = costs.window_bytes / collective::kNcclSteps * costs.payload_fraction;
   const double whole = std::min(step, s.ring_channel_step_bytes) * std::max(1.0, s.chain_nccl_channels);
-  return latency_s + std::max(0.0, whole - payload_bytes) / costs.payload_fraction / rate_Bps;
+  const double open_Bps = slots.msg_rate_factor > 0 ? rate_Bps / slots.msg_rate_factor : rate_Bps;
+  return latency_s + std::max(0.0, whole - payload_bytes) / costs.payload_fraction / open_Bps;
 }
 
 TransferTiming transfer_timing(const RouteFacts& route, const collective::ProtocolCosts& costs,
