@@ -311,8 +311,10 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // and LL128's above NCCL_IB_AR_THRESHOLD, sent from GPU memory; LL's leave from host memory.
       RingSlots slots{s.ring_channel_step_bytes, s.ring_channels_per_transfer};
       if (!s.point_to_point && s.ring_channel_msg_cost_s > 0 && collective::pays_message_cost(protocol)) {
+        // A chain's slices are whole messages (a slot each) then the rest: each at a whole message's rate.
+        const double wire = s.ring_channel_step_bytes / costs.payload_fraction, slot = costs.window_bytes / 8;
         const double rate = collective::ring_channel_message_rate_Bps(
-            protocol, s.ring_channel_step_bytes / costs.payload_fraction, costs.window_bytes, s.ring_channel_Bps,
+            protocol, s.chain_channels > 0 ? std::min(wire, slot) : wire, costs.window_bytes, s.ring_channel_Bps,
             s.ring_channel_msg_cost_s, s.ring_slots_per_message, s.ring_channel_ar_threshold_bytes);
         slots.msg_rate_factor = rate / s.ring_channel_Bps;
         slots.msg_cost_s = s.ring_channel_msg_cost_s;
@@ -373,7 +375,6 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
                          : network.same_nvlink_domain(src, dst) ? chain_cap.value_or(protocol_cap)
                                                                 : protocol_cap;
       const double rate = capped(timing.max_rate_Bps, cap);
-      // A chain's hop: its fill's costs (plan.h chain_hop_latency_s, chain_message_latency_s).
       const double latency_s =
           chain_hop_latency_s(s, protocol, costs, timing.latency_s, payload_bytes, rate, through_net, slots);
       return Resolved{from, host, route_id, latency_s, costs.payload_fraction, rate, costs.window_bytes};
