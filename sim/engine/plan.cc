@@ -311,7 +311,7 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       // and LL128's above NCCL_IB_AR_THRESHOLD, sent from GPU memory; LL's leave from host memory.
       RingSlots slots{s.ring_channel_step_bytes, s.ring_channels_per_transfer};
       if (!s.point_to_point && s.ring_channel_msg_cost_s > 0 && collective::pays_message_cost(protocol)) {
-        // A chain's slices are whole messages (a slot each) then the rest: each at a whole message's rate.
+        // A chain's slices are whole messages (a slot: buffer / NCCL_STEPS) and move at one's rate.
         const double wire = s.ring_channel_step_bytes / costs.payload_fraction, slot = costs.window_bytes / 8;
         const double rate = collective::ring_channel_message_rate_Bps(
             protocol, s.chain_channels > 0 ? std::min(wire, slot) : wire, costs.window_bytes, s.ring_channel_Bps,
