@@ -156,6 +156,15 @@ TEST(BadInput, ASecondValueOfAnOptionIsNamed) {
        "--set nccl.buffsize=8MiB",
        "option '--set' given twice for nccl.buffsize, 'nccl.buffsize=1MiB' then "
        "'nccl.buffsize=8MiB': expected each key once"});
+  // The key as the override reads it: a leading dot names the same field
+  // (was accepted, the last value winning), and the same value stays accepted.
+  expect_one_clear_line({"collective -t topologies/hgx-h100.yaml --set .nccl.buffsize=1MiB --set nccl.buffsize=8MiB",
+                         "option '--set' given twice for nccl.buffsize, '.nccl.buffsize=1MiB' then "
+                         "'nccl.buffsize=8MiB': expected each key once"});
+  EXPECT_EQ(run_collsim("collective -t topologies/hgx-h100.yaml --set .nccl.buffsize=8MiB --set nccl.buffsize=8MiB "
+                        "-b 1M -e 1M --backend analytical")
+                .exit_code,
+            0);
   // A value without a key keeps the override's own error.
   expect_one_clear_line({"collective -t topologies/hgx-h100.yaml --set =1 --set =2", "expected key.path=value"});
   EXPECT_EQ(run_collsim("collective -t topologies/hgx-h100.yaml --set nccl.buffsize=8MiB --set nccl.buffsize=8MiB "

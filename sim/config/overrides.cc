@@ -114,14 +114,23 @@ void clear_override_tags(YAML::Node& root) {
 
 std::string override_key(const std::string& assignment) {
   const auto eq = assignment.find('=');
-  return eq == std::string::npos ? std::string() : assignment.substr(0, eq);
+  if (eq == std::string::npos || eq == 0) return {};
+  // As split_path reads it: ".nccl.buffsize" and "links.[0]" are
+  // "nccl.buffsize" and "links[0]".
+  const std::string path = assignment.substr(0, eq);
+  const auto parts = split_path(path, "", assignment);
+  if (!parts) return path;
+  std::string key;
+  for (const auto& part : *parts) key += (key.empty() || part.front() == '[' ? "" : ".") + part;
+  return key;
 }
 
 const std::string* conflicting_override(const std::vector<std::string>& earlier, const std::string& assignment) {
   const std::string key = override_key(assignment);
   if (key.empty()) return nullptr;
+  const std::string value = assignment.substr(assignment.find('=') + 1);
   for (const auto& e : earlier)
-    if (e != assignment && override_key(e) == key) return &e;
+    if (override_key(e) == key && e.substr(e.find('=') + 1) != value) return &e;
   return nullptr;
 }
 

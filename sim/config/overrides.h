@@ -20,8 +20,10 @@ namespace collsim::config {
 // (collsim topo --expand) without them.
 void clear_override_tags(YAML::Node& root);
 
-// The path an assignment sets: "nccl.buffsize" of "nccl.buffsize=8MiB"
-// (empty when it has no '=' or nothing before it).
+// The path an assignment sets: "nccl.buffsize" of "nccl.buffsize=8MiB",
+// as the override reads it (".nccl.buffsize" and "links.[0]" are
+// "nccl.buffsize" and "links[0]"); empty when it has no '=' or nothing
+// before it.
 std::string override_key(const std::string& assignment);
 
 // Of `earlier` assignments, one that sets the same path as `assignment` to
