@@ -202,6 +202,9 @@ double ring_step_costly_messages(Protocol protocol, double wire_bytes, double wi
 inline bool pays_message_cost(Protocol protocol) {
   return protocol == Protocol::kSimple || protocol == Protocol::kLL128;
 }
+// Whether the protocol forwards data as its lines' flags arrive (LL,
+// LL128), not in whole slices (Simple).
+inline bool streams_lines(Protocol protocol) { return protocol == Protocol::kLL || protocol == Protocol::kLL128; }
 // LL and LL128 forward data as their lines' flags arrive, in these units
 // (tree.h and chain.h pipeline in them): a warp's 32 LL lines of 8 data
 // bytes (src/device/prims_ll.h), and one LL128 warp's 2 KiB of lines, 1,920

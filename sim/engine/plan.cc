@@ -131,10 +131,9 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
     const collective::Protocol protocol = schedules[si].protocol;
     const std::vector<int>& rank_map = rank_map_of(options, si);
     const bool keep_compact = choices.keep_compact && s.transfer_count() > choices.keep_compact_above;
-    // Only NCCL's rings under LL/LL128 pay the fabric's ring step latency, not the other schedules of the
-    // ring latency family (direct, rhd, hier), nor chains, which wait for whole steps (chain_hop_latency_s).
-    const bool ring_step = s.algo == "ring" && !chain_waits_for_steps(s, protocol) &&
-                           (protocol == collective::Protocol::kLL || protocol == collective::Protocol::kLL128);
+    // Only NCCL's rings (not direct, rhd, hier) under LL/LL128 pay the ring step latency; chains wait for steps.
+    const bool ring_step =
+        s.algo == "ring" && collective::streams_lines(protocol) && !chain_waits_for_steps(s, protocol);
     if (rank_map.empty() && s.ranks > network.num_gpus()) {
       return make_error(
           fmt::format("{} needs {} ranks but the topology has {} GPUs", s.op, s.ranks, network.num_gpus()));
@@ -312,10 +311,11 @@ Expected<Plan> make_plan(const topology::Network& network, const std::vector<col
       RingSlots slots{s.ring_channel_step_bytes, s.ring_channels_per_transfer};
       if (!s.point_to_point && s.ring_channel_msg_cost_s > 0 && collective::pays_message_cost(protocol)) {
         // A chain's slices are whole messages (a slot: buffer / NCCL_STEPS) and move at one's rate.
-        const double wire = s.ring_channel_step_bytes / costs.payload_fraction, slot = costs.window_bytes / 8;
+        const double wire = s.ring_channel_step_bytes / costs.payload_fraction;
         const double rate = collective::ring_channel_message_rate_Bps(
-            protocol, s.chain_channels > 0 ? std::min(wire, slot) : wire, costs.window_bytes, s.ring_channel_Bps,
-            s.ring_channel_msg_cost_s, s.ring_slots_per_message, s.ring_channel_ar_threshold_bytes);
+            protocol, s.chain_channels > 0 ? std::min(wire, costs.window_bytes / collective::kNcclSteps) : wire,
+            costs.window_bytes, s.ring_channel_Bps, s.ring_channel_msg_cost_s, s.ring_slots_per_message,
+            s.ring_channel_ar_threshold_bytes);
         slots.msg_rate_factor = rate / s.ring_channel_Bps;
         slots.msg_cost_s = s.ring_channel_msg_cost_s;
         slots.ar_threshold_bytes = s.ring_channel_ar_threshold_bytes;

@@ -156,8 +156,7 @@ double chain_message_latency_s(const collective::Schedule& s, collective::Protoc
 }
 
 bool chain_waits_for_steps(const collective::Schedule& s, collective::Protocol protocol) {
-  return s.chain_channels > 0 && s.ring_channel_step_bytes > 0 &&
-         (protocol == collective::Protocol::kLL || protocol == collective::Protocol::kLL128);
+  return s.chain_channels > 0 && s.ring_channel_step_bytes > 0 && collective::streams_lines(protocol);
 }
 
 double chain_hop_latency_s(const collective::Schedule& s, collective::Protocol protocol,
@@ -166,8 +165,8 @@ double chain_hop_latency_s(const collective::Schedule& s, collective::Protocol p
   if (through_net) latency_s += chain_message_latency_s(s, protocol, costs, payload_bytes, slots.msg_cost_s);
   // A chain's copies are its units (chain.h): pipelined, or one slice a channel.
   const bool units = s.repeated() || s.chunks <= s.chain_channels;
-  const bool streamed = protocol == collective::Protocol::kLL || protocol == collective::Protocol::kLL128;
-  if (!(s.chain_channels > 0) || !streamed || !units || !(rate_Bps > 0) || !(costs.payload_fraction > 0))
+  if (!(s.chain_channels > 0) || !collective::streams_lines(protocol) || !units || !(rate_Bps > 0) ||
+      !(costs.payload_fraction > 0))
     return latency_s;
   // Inside a node a hop's latency is NCCL's per-hop time of the protocol,
   // which a warp's pass of its unit is part of: the larger of the two.
