@@ -25,7 +25,7 @@ available() {  # clang++ with libFuzzer's runtime (libclang-rt-14-dev)
 if [ "${1:-}" = --available ]; then available; exit; fi
 
 seconds=${1:-30}
-readers=(topology workload study set units)
+readers=(topology workload study set units nccl_tests_log)
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOLLSIM_FUZZ=ON -DCOLLSIM_PYTHON=OFF \
   -DCOLLSIM_TESTS=OFF -DCOLLSIM_BENCH=OFF -DCOLLSIM_WERROR=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${readers[@]/#/fuzz_}" >/dev/null
@@ -42,6 +42,7 @@ seed "$out/corpus-topology" topologies/{hgx-h100,hgx-b200,dgx-a100,gb200-nvl72,g
   tests/data/topologies/*.yaml tests/data/bad/*.yaml tests/validation/topologies/*.yaml
 seed "$out/corpus-workload" workloads/*.yaml tests/data/workloads/*.yaml
 seed "$out/corpus-study" examples/studies/*.yaml tests/data/studies/*.yaml
+seed "$out/corpus-nccl_tests_log" tests/data/nccl_tests/*.log
 mkdir -p "$out/corpus-set" "$out/corpus-units"
 printf 'cluster.nodes=4' >"$out/corpus-set/nodes"
 printf 'cluster.fabric.planes=2' >"$out/corpus-set/planes"

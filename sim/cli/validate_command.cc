@@ -15,8 +15,10 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_code.h"
 #include "sim/cli/output.h"
+#include "sim/cli/validate_log.h"
 #include "sim/cli/validate_steps.h"
 #include "sim/config/link_classes.h"
+#include "sim/config/nccl_tests_log.h"
 #include "sim/config/topology_file.h"
 #include "sim/config/validation_file.h"
 #include "sim/report/json.h"
@@ -43,6 +45,26 @@ const std::vector<OptionSpec>& validate_options() {
        "also write the rows and summaries as JSON to this file ('-': to standard output, instead of "
        "the table)",
        ""},
+      {"nccl-tests", "", true,
+       "compare with one nccl-tests run's output log (all_reduce_perf and its siblings) instead of a table: "
+       "its sizes, type, reduction, ranks' hosts, NCCL release and -n are read from it; needs --topology and --op",
+       ""},
+      {"topology", "t", true, "with --nccl-tests: the cluster's topology YAML", ""},
+      {"set", "", true,
+       "with --nccl-tests: override a topology field, e.g. the run's NCCL settings: nccl.ib_qps_per_connection=2", "",
+       false, true},
+      {"op", "", true,
+       "with --nccl-tests: the binary that wrote the log: allreduce, allgather, reducescatter, alltoall, "
+       "broadcast, reduce, sendrecv",
+       ""},
+      {"algo", "", true, "with --nccl-tests: the run's NCCL_ALGO, as collsim collective --algo", "auto"},
+      {"proto", "", true, "with --nccl-tests: the run's NCCL_PROTO, as collsim collective --proto", "auto"},
+      {"nccl", "", true, "with --nccl-tests: the NCCL release to model, where the log names none or another", ""},
+      {"placement", "", true,
+       "with --nccl-tests: the GPUs the ranks ran on, as collsim collective --placement (default: each host's "
+       "ranks on one NVLink domain, in order)",
+       ""},
+      {"metric", "", true, "with --nccl-tests: compare the out-of-place time or busbw", "time"},
       {"help", "h", false, "show this help", ""},
   };
   return specs;
@@ -101,6 +123,12 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
   request.proto = c.proto;
   request.nccl = c.nccl;
   request.nccl_tests_iterations = c.iters;
+  request.type_name = c.type;
+  auto type_size = datatype_size(c.type);
+  if (!type_size) return type_size.error();
+  request.type_size = *type_size;
+  request.redop = c.redop;
+  request.root = c.root;
   request.ranks = c.ranks > 0 ? c.ranks : network.num_gpus();
   if (!c.placement.empty()) {
     auto placed = place_ranks(network, c.placement, "", request);
@@ -232,6 +260,33 @@ std::string to_text(const std::vector<CaseResult>& results, const std::string& f
   return out;
 }
 
+// The one case of `--nccl-tests FILE` (validate_log.h).
+Expected<std::vector<config::ValidationCase>> case_of_log(const ParsedArgs& args) {
+  NcclTestsLogRequest request;
+  request.log = args.get("nccl-tests");
+  if (!args.has("topology")) return make_error("--nccl-tests needs --topology: the cluster the log was measured on");
+  if (!args.has("op"))
+    return make_error("--nccl-tests needs --op: the nccl-tests binary that wrote the log (its output does not say)");
+  request.topology = args.get("topology");
+  request.sets = args.all("set");
+  request.op = args.get("op");
+  if (args.has("algo")) request.algo = args.get("algo");
+  if (args.has("proto")) request.proto = args.get("proto");
+  if (args.has("nccl")) request.nccl = args.get("nccl");
+  if (args.has("placement")) request.placement = args.get("placement");
+  if (args.has("metric")) request.metric = args.get("metric");
+  auto log = config::load_nccl_tests_log(request.log);
+  if (!log) return log.error();
+  auto spec = config::load_topology_file(request.topology, request.sets);
+  if (!spec) return spec.error();
+  auto topo = topology::build_topology(*spec);
+  if (!topo) return topo.error();
+  const topology::Network network(*topo);
+  auto c = case_from_nccl_tests_log(request, *log, network);
+  if (!c) return c.error();
+  return std::vector<config::ValidationCase>{std::move(*c)};
+}
+
 }  // namespace
 
 int validate_command(const std::vector<std::string>& argv) {
@@ -242,19 +297,32 @@ int validate_command(const std::vector<std::string>& argv) {
     std::printf("usage: collsim validate [options]\n\n%s", format_options_help(validate_options()).c_str());
     return kExitOk;
   }
-  const auto to_stdout = output_to_stdout(*parsed, {"json"}, {parsed->has("file") ? parsed->get("file") : ""});
+  const auto to_stdout = output_to_stdout(
+      *parsed, {"json"},
+      {parsed->has("file") ? parsed->get("file") : "", parsed->has("nccl-tests") ? parsed->get("nccl-tests") : ""});
   if (!to_stdout) return stop(to_stdout.error());
   std::optional<std::string> json_out;
   if (parsed->has("json")) json_out = parsed->get("json");
   if (!parsed->has("steps") && parsed->has("set-workload"))
     return stop(make_error("--set-workload applies to training steps: use it with --steps"));
+  if (parsed->has("steps") && parsed->has("nccl-tests"))
+    return stop(make_error("--nccl-tests compares collectives: not with --steps"));
   if (parsed->has("steps")) {
     const std::string file = parsed->has("file") ? parsed->get("file") : "tests/validation/steps.yaml";
     return validate_steps(file, parsed->has("backend") ? parsed->get("backend") : "analytical",
                           parsed->all("set-workload"), json_out, *to_stdout);
   }
-  const std::string file = parsed->has("file") ? parsed->get("file") : "tests/validation/cases.yaml";
-  auto cases = config::load_validation_file(file);
+  static const char* const kLogOnly[] = {"topology", "set", "op", "algo", "proto", "nccl", "placement", "metric"};
+  if (!parsed->has("nccl-tests")) {
+    for (const char* name : kLogOnly)
+      if (parsed->has(name)) return stop(make_error(fmt::format("--{} applies to --nccl-tests FILE", name)));
+  }
+  if (parsed->has("nccl-tests") && parsed->has("file"))
+    return stop(make_error("--nccl-tests and --file: give one (a log to compare with, or a validation table)"));
+  const std::string file = parsed->has("nccl-tests") ? parsed->get("nccl-tests")
+                           : parsed->has("file")     ? parsed->get("file")
+                                                     : "tests/validation/cases.yaml";
+  auto cases = parsed->has("nccl-tests") ? case_of_log(*parsed) : config::load_validation_file(file);
   if (!cases) return stop(cases.error());
   auto backend = engine::make_backend(parsed->has("backend") ? parsed->get("backend") : "simgrid");
   if (!backend) return stop(backend.error());

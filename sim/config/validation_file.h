@@ -53,6 +53,12 @@ struct ValidationCase {
   // nccl-tests' -n the run used (`iters:`): time is its loop's per
   // iteration (engine/nccl_tests_loop.h); its default when not given.
   int iters = collective::kNcclTestsDefaultIters;
+  // The run's element type, reduction and root as nccl-tests names them
+  // (-d, -o, -r); validate --nccl-tests reads them from the log's rows, and
+  // a table's cases keep these defaults.
+  std::string type = "float";
+  std::string redop = "sum";
+  int root = 0;
   std::string metric;  // "busbw_GBps" or "time_us"
   std::vector<ValidationPoint> points;
   SourceMark declared_at;

@@ -1,0 +1,55 @@
+// An nccl-tests output log (what all_reduce_perf and its siblings print),
+// read so that `collsim validate --nccl-tests FILE` can simulate the same
+// run and compare. The format is nccl-tests' own (github.com/NVIDIA/nccl-tests,
+// src/util.cu, 2.19.6; older releases print the same rows without the root
+// column):
+//   # nccl-tests version 2.17.8 nccl-headers=22902 nccl-library=22902
+//   # nThread 1 nGpus 1 minBytes 8 maxBytes 8589934592 step: 2(factor) warmup iters: 5 iters: 20 ...
+//   #  Rank  0 Group  0 Pid   1887 on   worker-1 device  0 [0000:8d:00] NVIDIA H100 80GB HBM3
+//        1048576        262144     float     sum      -1    121.8    8.61   16.14      0    126.6 ...
+// A result row is size (B), count (elements), type, redop, root, then the
+// out-of-place time (us), algbw and busbw (GB/s) and #wrong, then the same
+// in place (per-iteration columns and timestamps may follow; ignored).
+// Lines prefixed by a launcher's tag ("[1,0]<stdout>:", "[0]", srun's
+// "0: ") are read without it; any other line (NCCL's INFO lines, the
+// summary) is skipped, but "NCCL version X.Y.Z" in NCCL_DEBUG=INFO output
+// names the release where nccl-tests' own line does not.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace collsim::config {
+
+struct NcclTestsRow {
+  double bytes = 0;  // nccl-tests' size column: the buffer's bytes, as `collsim collective` prints them
+  std::string type, redop;
+  int root = -1;                                       // -1 also where the log has no root column
+  double time_us = 0, algbw_GBps = 0, busbw_GBps = 0;  // out of place
+  SourceMark at;                                       // the row's line
+};
+
+struct NcclTestsLog {
+  std::vector<NcclTestsRow> rows;  // in the log's order, one size each
+  // Rank r's host ("on HOST" of its "# Rank r" line), by rank; empty when
+  // the log lists no ranks.
+  std::vector<std::string> rank_hosts;
+  std::string device;  // the first listed rank's GPU as printed ("NVIDIA H100 80GB HBM3")
+  // The NCCL release, "2.29.2" (from nccl-library=22902, else NCCL's
+  // "NCCL version 2.29.2+cuda12.8"); empty when the log names none.
+  std::string nccl;
+  int iters = 0;  // nccl-tests' -n ("iters: 20" in its header); 0 when not printed
+};
+
+// Errors (bad input): a row-like line whose columns do not read (its
+// file:line:column, what was expected, what was found); a size given twice
+// or rows of more than one type, reduction or root (one run per log); rank
+// lines that skip a rank; no result row at all.
+Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::string& file);
+// Reads `path` (read_text_file's size limit) and parses it.
+Expected<NcclTestsLog> load_nccl_tests_log(const std::string& path);
+
+}  // namespace collsim::config

@@ -1,0 +1,240 @@
+// nccl-tests output logs (config/nccl_tests_log.h) and `collsim validate
+// --nccl-tests` (cli/validate_log.h). The rows below are published nccl-tests
+// output, quoted as printed; the header and '# Rank' lines around them are
+// written here in nccl-tests' own format (its src/util.cu, 2.19.6), which
+// the issues quoted did not reproduce in full.
+#include "sim/config/nccl_tests_log.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+
+#include "sim/cli/validate_log.h"
+#include "test_support.h"
+
+namespace collsim {
+namespace {
+
+using collsim::testing::expect_one_clear_line;
+using collsim::testing::run_collsim;
+
+// NVIDIA/nccl-tests issue 232 (2024-07-12): all_reduce_perf -b 2M -e 16G
+// -n 10 with NCCL_ALGO=Tree, 2 nodes x 1 H100, its first five rows (the
+// release in the header is this test's: the issue's excerpt shows none).
+const char* kIssue232 =
+    "# nccl-tests version 2.13.9 nccl-headers=22003 nccl-library=22003\n"
+    "# nThread 1 nGpus 1 minBytes 2097152 maxBytes 17179869184 step: 2(factor) warmup iters: 10 iters: 10 agg "
+    "iters: 1 validation: 1 graph: 0\n"
+    "#\n"
+    "# Using devices\n"
+    "#  Rank  0 Group  0 Pid  39636 on qh100-gpu19 device  0 [0000:18:00] NVIDIA H100 80GB HBM3\n"
+    "#  Rank  1 Group  0 Pid  49360 on qh100-gpu20 device  0 [0000:18:00] NVIDIA H100 80GB HBM3\n"
+    "#\n"
+    "#       size         count      type   redop    root     time   algbw   busbw #wrong     time   algbw   busbw "
+    "#wrong\n"
+    "#        (B)    (elements)                               (us)  (GB/s)  (GB/s)            (us)  (GB/s)  (GB/s)\n"
+    "     2097152        524288     float     sum      -1    113.2   18.53   18.53      0    93.35   22.46   22.46     "
+    " "
+    "0\n"
+    "     4194304       1048576     float     sum      -1    154.4   27.16   27.16      0    153.3   27.37   27.37     "
+    " "
+    "0\n"
+    "     8388608       2097152     float     sum      -1    231.4   36.24   36.24      0    227.8   36.83   36.83     "
+    " "
+    "0\n"
+    "    16777216       4194304     float     sum      -1    420.5   39.90   39.90      0    419.9   39.95   39.95     "
+    " "
+    "0\n"
+    "    33554432       8388608     float     sum      -1    812.3   41.31   41.31      0    808.2   41.52   41.52     "
+    " "
+    "0\n"
+    "# Out of bounds values : 0 OK\n";
+
+TEST(NcclTestsLog, ReadsTheRowsHostsReleaseAndIterations) {
+  auto log = config::parse_nccl_tests_log(kIssue232, "issue232.log");
+  ASSERT_TRUE(log.ok()) << log.error().to_string();
+  ASSERT_EQ(log->rows.size(), 5u);
+  EXPECT_EQ(log->rows[0].bytes, 2097152.0);
+  EXPECT_EQ(log->rows[0].time_us, 113.2);  // out of place, not the in-place 93.35
+  EXPECT_EQ(log->rows[0].algbw_GBps, 18.53);
+  EXPECT_EQ(log->rows[4].busbw_GBps, 41.31);
+  EXPECT_EQ(log->rows[4].at.line, 14);
+  EXPECT_EQ(log->rows[0].type, "float");
+  EXPECT_EQ(log->rows[0].redop, "sum");
+  EXPECT_EQ(log->rows[0].root, -1);
+  ASSERT_EQ(log->rank_hosts.size(), 2u);
+  EXPECT_EQ(log->rank_hosts[1], "qh100-gpu20");
+  EXPECT_EQ(log->device, "NVIDIA H100 80GB HBM3");
+  EXPECT_EQ(log->nccl, "2.20.3");  // nccl-library=22003
+  EXPECT_EQ(log->iters, 10);       // "iters: 10", not "agg iters: 1"
+}
+
+// NVIDIA/nccl issue 652 (2022-03-18), 32 x 8 A100: nccl-tests of its day
+// printed no root column and no Group; NCCL_DEBUG=INFO names the release.
+TEST(NcclTestsLog, ReadsOlderLogsAndNcclsOwnVersionLine) {
+  const std::string text =
+      "node1:1234:1234 [0] NCCL INFO NCCL version 2.11.4+cuda11.4\n"
+      "#   Rank  0 Pid  47689 on      gpu32 device  0 [0x07] NVIDIA A100-SXM4-80GB\n"
+      "#   Rank  1 Pid  47690 on      gpu32 device  1 [0x0b] NVIDIA A100-SXM4-80GB\n"
+      "           4             1     float     sum    70.95    0.00    0.00  5e-07    68.99    0.00    0.00  5e-07\n"
+      "           8             2     float     sum    62.99    0.00    0.00  5e-07    62.03    0.00    0.00  5e-07\n";
+  auto log = config::parse_nccl_tests_log(text, "issue652.log");
+  ASSERT_TRUE(log.ok()) << log.error().to_string();
+  ASSERT_EQ(log->rows.size(), 2u);
+  EXPECT_EQ(log->rows[1].time_us, 62.99);
+  EXPECT_EQ(log->rows[1].root, -1);
+  EXPECT_EQ(log->nccl, "2.11.4");
+  EXPECT_EQ(log->device, "NVIDIA A100-SXM4-80GB");
+  EXPECT_EQ(log->iters, 0);  // not printed
+}
+
+TEST(NcclTestsLog, ReadsLinesALauncherTagged) {
+  std::string tagged;
+  const std::string text = kIssue232;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = text.find('\n', at);
+    tagged += "[1,0]<stdout>:" + text.substr(at, end - at + 1);
+    at = end + 1;
+  }
+  auto log = config::parse_nccl_tests_log(tagged, "tagged.log");
+  ASSERT_TRUE(log.ok()) << log.error().to_string();
+  EXPECT_EQ(log->rows.size(), 5u);
+  EXPECT_EQ(log->rank_hosts.size(), 2u);
+  auto srun = config::parse_nccl_tests_log(
+      "0:      2097152        524288     float     sum      -1    113.2   18.53   18.53      0    93.35   22.46   "
+      "22.46      0\n",
+      "srun.log");
+  ASSERT_TRUE(srun.ok()) << srun.error().to_string();
+  EXPECT_EQ(srun->rows.front().busbw_GBps, 18.53);
+}
+
+TEST(NcclTestsLog, BadLogsNameTheLineColumnAndWhatWasFound) {
+  struct Bad {
+    std::string text, expect;
+  };
+  const std::string row =
+      "     2097152        524288     float     sum      -1    113.2   18.53   18.53      0    93.35   "
+      "22.46   22.46      0\n";
+  const std::vector<Bad> cases{
+      {"     2097152        524288     float     sum      -1    1.2.3   18.53   18.53      0    93.35   22.46   "
+       "22.46      0\n",
+       "x.log:1:57: expected the out-of-place time (us), a number of 0 or more, found '1.2.3'"},
+      {row + row, "x.log:2:6: size 2097152 appears again (first at line 1)"},
+      {row + "     4194304       1048576      half     sum      -1    154.4   27.16   27.16      0    153.3   27.37   "
+             "27.37      0\n",
+       "x.log:2:33: expected the rows of one run: line 1 has float sum root -1, this one half sum root -1"},
+      {"     2097152        524288     float     sum      -1    113.2\n",
+       "x.log:1:57: expected an nccl-tests result row"},
+      {"just words\n", "x.log: expected nccl-tests result rows"},
+      {"#  Rank  1 Group  0 Pid 1 on h device 0 [0000:18:00] NVIDIA H100\n" + row,
+       "x.log: the '# Rank' lines skip rank 0"},
+  };
+  for (const auto& c : cases) {
+    auto log = config::parse_nccl_tests_log(c.text, "x.log");
+    ASSERT_FALSE(log.ok()) << c.expect;
+    EXPECT_NE(log.error().to_string().find(c.expect), std::string::npos) << log.error().to_string();
+  }
+}
+
+TEST(NcclTestsLog, PlacementListsConsecutiveGpusAsRanges) {
+  EXPECT_EQ(cli::gpus_placement({0, 1, 2, 3, 8, 9, 10, 11}), "gpus:0-3,8-11");
+  EXPECT_EQ(cli::gpus_placement({5, 0}), "gpus:5,0");
+}
+
+// The published 2-node H100 all-reduce of tests/validation/more-curves.yaml
+// (h100-nebius-2node-auto-curve: dstack pull request 2604), written as the
+// nccl-tests log that printed it: --nccl-tests must read the same run (its
+// 16 ranks one host per node, its NCCL release) and so simulate the same
+// busbw as the table's case does, row for row.
+TEST(ValidateNcclTests, ALogOfAPublishedRunMatchesItsTableCase) {
+  const YAML::Node table = YAML::LoadFile(std::string(COLLSIM_SOURCE_DIR) + "/tests/validation/more-curves.yaml");
+  YAML::Node published;
+  for (const auto& c : table["cases"])
+    if (c["name"].as<std::string>() == "h100-nebius-2node-auto-curve") published.reset(c);
+  ASSERT_TRUE(published) << "the case moved";
+  const std::string dir = ::testing::TempDir();
+  std::ofstream log(dir + "nebius.log");
+  log << "# nccl-tests version 2.15.2 nccl-headers=22605 nccl-library=" << 22605 << "\n";  // its case's 2.26.5
+  for (int r = 0; r < 16; ++r) {
+    log << fmt::format("#  Rank {:2d} Group  0 Pid {:6d} on {:>10} device {:2d} [0000:8d:00] NVIDIA H100 80GB HBM3\n",
+                       r, 1880 + r, r < 8 ? "worker-1" : "worker-0", r % 8);
+  }
+  int rows = 0;
+  for (const auto& kv : published["busbw_GBps"]) {
+    const double bytes = kv.first.as<double>(), busbw = kv.second.as<double>();
+    const double algbw = busbw / (2.0 * 15 / 16);
+    log << fmt::format(
+        "{:12.0f}  {:12.0f}  {:>8}  {:>6}  {:6d}  {:7.1f}  {:6.2f}  {:6.2f}  {:6d}  {:7.1f}  {:6.2f}  "
+        "{:6.2f}  {:6d}\n",
+        bytes, bytes / 4, "float", "sum", -1, bytes / algbw / 1e3, algbw, busbw, 0, bytes / algbw / 1e3, algbw, busbw,
+        0);
+    ++rows;
+  }
+  log.close();
+  std::ofstream yaml(dir + "nebius.yaml");
+  yaml << "cases:\n  - name: nebius\n    source: test\n    topology: " << published["topology"].as<std::string>()
+       << "\n    op: allreduce\n    nccl: " << published["nccl"].as<std::string>() << "\n    busbw_GBps:\n";
+  for (const auto& kv : published["busbw_GBps"])
+    yaml << "      " << kv.first.as<std::string>() << ": " << kv.second.as<std::string>() << "\n";
+  yaml.close();
+  const auto from_log =
+      run_collsim("validate --backend analytical --metric busbw --op allreduce --json " + dir + "log.json --topology " +
+                  published["topology"].as<std::string>() + " --nccl-tests " + dir + "nebius.log");
+  ASSERT_EQ(from_log.exit_code, 0) << from_log.err;
+  EXPECT_NE(from_log.out.find("NCCL 2.26.5 (the log's); 16 ranks on 2 hosts (8 each), one host per NVLink domain"),
+            std::string::npos)
+      << from_log.out;
+  const auto from_table =
+      run_collsim("validate --backend analytical --json " + dir + "table.json --file " + dir + "nebius.yaml");
+  ASSERT_EQ(from_table.exit_code, 0) << from_table.err;
+  const YAML::Node a = YAML::LoadFile(dir + "log.json")["cases"][0]["rows"];
+  const YAML::Node b = YAML::LoadFile(dir + "table.json")["cases"][0]["rows"];
+  ASSERT_EQ(a.size(), static_cast<std::size_t>(rows));
+  ASSERT_EQ(b.size(), a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["measured"].as<double>(), b[i]["measured"].as<double>()) << i;
+    EXPECT_NEAR(a[i]["simulated"].as<double>(), b[i]["simulated"].as<double>(), 1e-9 * b[i]["simulated"].as<double>())
+        << i;
+  }
+}
+
+TEST(ValidateNcclTests, BadRunsGetOneClearLine) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "issue232.log") << kIssue232;
+  {
+    std::ofstream ten(dir + "ten.log");  // 10 hosts of one rank: more than one 8-GPU node holds
+    for (int r = 0; r < 10; ++r)
+      ten << "#  Rank " << r << " Group 0 Pid 1 on host" << r << " device 0 [0000:18:00] NVIDIA H100 80GB HBM3\n";
+    const std::string text = kIssue232;
+    for (std::size_t at = 0; at < text.size();) {  // its rows, not its rank lines
+      const std::size_t end = text.find('\n', at);
+      if (text[at] != '#') ten << text.substr(at, end - at + 1);
+      at = end + 1;
+    }
+  }
+  const std::string log = " --nccl-tests " + dir + "issue232.log";
+  const std::string topo = " --topology tests/validation/topologies/h100-ib400-2node.yaml";
+  for (const auto& c : std::vector<testing::BadRun>{
+           {"validate" + log + " --op allreduce", "--nccl-tests needs --topology"},
+           {"validate" + log + topo, "--nccl-tests needs --op"},
+           {"validate --op allreduce", "--op applies to --nccl-tests FILE"},
+           {"validate" + log + topo + " --op allgather",
+            "issue232.log:10:6: the log's rows print reduction 'sum', which nccl-tests' allgather does not"},
+           {"validate" + log + topo + " --op allreduce --metric bw", "--metric: expected time or busbw, found 'bw'"},
+           {"validate" + log + topo + " --op allreduce --placement per-domain:2",
+            "--placement: per-domain:2 places 4 ranks, and the log ran 2"},
+           {"validate --nccl-tests " + dir + "ten.log --topology topologies/hgx-h100.yaml --op allreduce",
+            "--topology: the log's 10 ranks on 10 hosts (1 on the largest) fit neither"},
+           {"validate" + log + topo + " --op allreduce --nccl 2.12", "--nccl: NCCL 2.12: collsim has NCCL's tuning"},
+           {"validate" + log + topo + " --op allreduce --steps", "--nccl-tests compares collectives: not with --steps"},
+           {"validate" + log + topo + " --op allreduce --file tests/validation/cases.yaml", "give one"},
+       })
+    expect_one_clear_line(c);
+}
+
+}  // namespace
+}  // namespace collsim
