@@ -24,9 +24,10 @@ using collsim::testing::run_collsim;
 
 // NVIDIA/nccl-tests issue 232 (2024-07-12): all_reduce_perf -b 2M -e 16G
 // -n 10 with NCCL_ALGO=Tree, 2 nodes x 1 H100, its first five rows (the
-// release in the header is this test's: the issue's excerpt shows none).
+// header's releases are this test's, in nccl-tests 2.17.5's format: the
+// issue's excerpt shows none).
 const char* kIssue232 =
-    "# nccl-tests version 2.13.9 nccl-headers=22003 nccl-library=22003\n"
+    "# nccl-tests version 2.17.5 nccl-headers=22003 nccl-library=22003\n"
     "# nThread 1 nGpus 1 minBytes 2097152 maxBytes 17179869184 step: 2(factor) warmup iters: 10 iters: 10 agg "
     "iters: 1 validation: 1 graph: 0\n"
     "#\n"
@@ -126,18 +127,82 @@ TEST(NcclTestsLog, BadLogsNameTheLineColumnAndWhatWasFound) {
       {row + row, "x.log:2:6: size 2097152 appears again (first at line 1)"},
       {row + "     4194304       1048576      half     sum      -1    154.4   27.16   27.16      0    153.3   27.37   "
              "27.37      0\n",
-       "x.log:2:33: expected the rows of one run: line 1 has float sum root -1, this one half sum root -1"},
+       "x.log:2:33: expected the rows of one run (one nccl-tests -d type, -o reduction and -r root): line 1 has float "
+       "sum root -1, this one half sum root -1"},
       {"     2097152        524288     float     sum      -1    113.2\n",
-       "x.log:1:57: expected an nccl-tests result row"},
+       "expected the out-of-place algbw (GB/s), a number of 0 or more, found the row's end (6 columns)"},
       {"just words\n", "x.log: expected nccl-tests result rows"},
       {"#  Rank  1 Group  0 Pid 1 on h device 0 [0000:18:00] NVIDIA H100\n" + row,
-       "x.log: the '# Rank' lines skip rank 0"},
+       "x.log:1:1: expected '# Rank 0' next, found rank 1: the rank lines skip a rank"},
   };
   for (const auto& c : cases) {
     auto log = config::parse_nccl_tests_log(c.text, "x.log");
     ASSERT_FALSE(log.ok()) << c.expect;
     EXPECT_NE(log.error().to_string().find(c.expect), std::string::npos) << log.error().to_string();
   }
+}
+
+// Before nccl-tests 2.13 each test printed its own columns (its
+// src/all_gather.cu, src/broadcast.cu at v2.11.0): all_gather neither a
+// reduction nor a root, broadcast a root only; 2.13.0-2.13.3 printed the
+// common header with a blank reduction for them. The header says which.
+TEST(NcclTestsLog, ReadsEachReleasesColumnsFromItsHeader) {
+  const std::string all_gather_2_11 =
+      "#       size         count      type     time   algbw   busbw  error     time   algbw   busbw  error\n"
+      "     1048576         32768     float    46.21   22.69   19.86  0e+00    45.80   22.89   20.03  0e+00\n";
+  const std::string broadcast_2_11 =
+      "#       size         count      type   root     time   algbw   busbw  error     time   algbw   busbw  error\n"
+      "     1048576        262144     float      0    46.21   22.69   22.69  0e+00    45.80   22.89   22.89  0e+00\n";
+  const std::string all_gather_2_13_0 =
+      "#       size         count      type   redop    root     time   algbw   busbw #wrong     time   algbw   "
+      "busbw #wrong\n"
+      "     1048576         32768     float              -1    46.21   22.69   19.86      0    45.80   22.89   "
+      "20.03      0\n";
+  for (const auto& [text, root] :
+       std::vector<std::pair<std::string, int>>{{all_gather_2_11, -1}, {broadcast_2_11, 0}, {all_gather_2_13_0, -1}}) {
+    auto log = config::parse_nccl_tests_log(text, "old.log");
+    ASSERT_TRUE(log.ok()) << log.error().to_string();
+    ASSERT_EQ(log->rows.size(), 1u);
+    EXPECT_EQ(log->rows[0].time_us, 46.21) << text;
+    EXPECT_EQ(log->rows[0].redop, "") << text;
+    EXPECT_EQ(log->rows[0].root, root) << text;
+  }
+}
+
+// What else a log says about its run: the binary (2.16.9 on), -z, the
+// groups NCCL_TESTS_SPLIT_MASK makes, NCCL_ALGO and NCCL_PROTO from
+// NCCL's INFO lines; rows of 0 bytes (nccl-tests rounds a rank's count
+// down) are left out.
+TEST(NcclTestsLog, ReadsTheBinaryBlockingGroupsAndNcclSettings) {
+  const std::string text =
+      "# Collective test starting: all_gather_perf_mpi\n"
+      "# Blocking Enabled: wait and barrier after each inner iteration (-m)\n"
+      "node1:1:1 [0] NCCL INFO NCCL_ALGO set by environment to Ring\n"
+      "node1:1:1 [0] NCCL INFO NCCL_PROTO set by environment to Simple\n"
+      "#  Rank  0 Group  0 Pid 1 on a device 0 [0000:18:00] NVIDIA H100 80GB HBM3\n"
+      "#  Rank  1 Group  1 Pid 2 on a device 1 [0000:2a:00] NVIDIA H100 80GB HBM3\n"
+      "#       size         count      type   redop    root     time   algbw   busbw #wrong     time   algbw   "
+      "busbw #wrong\n"
+      "           0             0     float    none      -1    14.22    0.00    0.00      0    14.26    0.00    "
+      "0.00      0\n"
+      "     1048576        131072     float    none      -1    46.21   22.69   19.86      0    45.80   22.89   "
+      "20.03      0\n";
+  auto log = config::parse_nccl_tests_log(text, "x.log");
+  ASSERT_TRUE(log.ok()) << log.error().to_string();
+  EXPECT_EQ(log->binary, "all_gather_perf_mpi");
+  EXPECT_TRUE(log->blocking);
+  EXPECT_EQ(log->groups, 2);
+  EXPECT_EQ(log->nccl_algo, "Ring");
+  EXPECT_EQ(log->nccl_proto, "Simple");
+  EXPECT_EQ(log->empty_rows, 1);
+  ASSERT_EQ(log->rows.size(), 1u);
+  EXPECT_EQ(log->rows[0].redop, "none");
+  auto cpu = config::parse_nccl_tests_log(
+      "#       size         count      type   redop    root  cputime   algbw   busbw #wrong\n", "cpu.log");
+  ASSERT_FALSE(cpu.ok());
+  EXPECT_NE(cpu.error().to_string().find("cpu.log:1:55: expected nccl-tests' GPU times, found its CPU times"),
+            std::string::npos)
+      << cpu.error().to_string();
 }
 
 TEST(NcclTestsLog, PlacementListsConsecutiveGpusAsRanges) {
@@ -205,6 +270,12 @@ TEST(ValidateNcclTests, ALogOfAPublishedRunMatchesItsTableCase) {
 TEST(ValidateNcclTests, BadRunsGetOneClearLine) {
   const std::string dir = ::testing::TempDir();
   std::ofstream(dir + "issue232.log") << kIssue232;
+  std::ofstream(dir + "named.log")
+      << "# Collective test starting: all_gather_perf\n"
+         "#  Rank  0 Group  0 Pid 1 on a device 0 [0000:18:00] NVIDIA H100 80GB HBM3\n"
+         "#  Rank  1 Group  0 Pid 2 on b device 0 [0000:18:00] NVIDIA H100 80GB HBM3\n"
+         "     1048576        131072     float    none      -1    46.21   22.69   11.35      0    45.80   22.89   "
+         "11.45      0\n";
   {
     std::ofstream ten(dir + "ten.log");  // 10 hosts of one rank: more than one 8-GPU node holds
     for (int r = 0; r < 10; ++r)
@@ -220,18 +291,23 @@ TEST(ValidateNcclTests, BadRunsGetOneClearLine) {
   const std::string topo = " --topology tests/validation/topologies/h100-ib400-2node.yaml";
   for (const auto& c : std::vector<testing::BadRun>{
            {"validate" + log + " --op allreduce", "--nccl-tests needs --topology"},
-           {"validate" + log + topo, "--nccl-tests needs --op"},
+           {"validate" + log + topo, "--nccl-tests needs --op: the nccl-tests binary that wrote the log (this log"},
            {"validate --op allreduce", "--op applies to --nccl-tests FILE"},
            {"validate" + log + topo + " --op allgather",
-            "issue232.log:10:6: the log's rows print reduction 'sum', which nccl-tests' allgather does not"},
+            "issue232.log:10:42: the log's rows print reduction 'sum', which nccl-tests' allgather does not"},
            {"validate" + log + topo + " --op allreduce --metric bw", "--metric: expected time or busbw, found 'bw'"},
            {"validate" + log + topo + " --op allreduce --placement per-domain:2",
             "--placement: per-domain:2 places 4 ranks, and the log ran 2"},
            {"validate --nccl-tests " + dir + "ten.log --topology topologies/hgx-h100.yaml --op allreduce",
-            "--topology: the log's 10 ranks on 10 hosts (1 on the largest) fit neither"},
+            "--topology: the log's 10 ranks on 10 hosts (1 on the largest) need one NVLink domain a host, and the "
+            "topology has 1 domain"},
            {"validate" + log + topo + " --op allreduce --nccl 2.12", "--nccl: NCCL 2.12: collsim has NCCL's tuning"},
            {"validate" + log + topo + " --op allreduce --steps", "--nccl-tests compares collectives: not with --steps"},
            {"validate" + log + topo + " --op allreduce --file tests/validation/cases.yaml", "give one"},
+           {"validate --nccl-tests " + dir + "named.log" + topo + " --op allreduce",
+            "--op allreduce: the log names its binary all_gather_perf"},
+           {"validate --nccl-tests " + dir + "named.log" + topo + " --op allgather --algo bogus",
+            "named.log: case 'named.log': "},
        })
     expect_one_clear_line(c);
 }

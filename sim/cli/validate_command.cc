@@ -47,7 +47,8 @@ const std::vector<OptionSpec>& validate_options() {
        ""},
       {"nccl-tests", "", true,
        "compare with one nccl-tests run's output log (all_reduce_perf and its siblings) instead of a table: "
-       "its sizes, type, reduction, ranks' hosts, NCCL release and -n are read from it; needs --topology and --op",
+       "its sizes, type, reduction, ranks' hosts, NCCL release, -n and -z are read from it ('-': standard input); "
+       "needs --topology",
        ""},
       {"topology", "t", true, "with --nccl-tests: the cluster's topology YAML", ""},
       {"set", "", true,
@@ -55,10 +56,14 @@ const std::vector<OptionSpec>& validate_options() {
        false, true},
       {"op", "", true,
        "with --nccl-tests: the binary that wrote the log: allreduce, allgather, reducescatter, alltoall, "
-       "broadcast, reduce, sendrecv",
+       "broadcast, reduce, sendrecv (needed where the log does not name it: nccl-tests before 2.16.9)",
        ""},
-      {"algo", "", true, "with --nccl-tests: the run's NCCL_ALGO, as collsim collective --algo", "auto"},
-      {"proto", "", true, "with --nccl-tests: the run's NCCL_PROTO, as collsim collective --proto", "auto"},
+      {"algo", "", true,
+       "with --nccl-tests: the run's NCCL_ALGO, as collsim collective --algo (default: what NCCL's INFO lines in "
+       "the log say it was set to, else auto)",
+       ""},
+      {"proto", "", true, "with --nccl-tests: the run's NCCL_PROTO, as collsim collective --proto (default: as --algo)",
+       ""},
       {"nccl", "", true, "with --nccl-tests: the NCCL release to model, where the log names none or another", ""},
       {"placement", "", true,
        "with --nccl-tests: the GPUs the ranks ran on, as collsim collective --placement (default: each host's "
@@ -264,18 +269,18 @@ std::string to_text(const std::vector<CaseResult>& results, const std::string& f
 Expected<std::vector<config::ValidationCase>> case_of_log(const ParsedArgs& args) {
   NcclTestsLogRequest request;
   request.log = args.get("nccl-tests");
+  // '-': standard input.
+  const std::string path = request.log == "-" ? "/dev/stdin" : request.log;
   if (!args.has("topology")) return make_error("--nccl-tests needs --topology: the cluster the log was measured on");
-  if (!args.has("op"))
-    return make_error("--nccl-tests needs --op: the nccl-tests binary that wrote the log (its output does not say)");
   request.topology = args.get("topology");
   request.sets = args.all("set");
-  request.op = args.get("op");
+  if (args.has("op")) request.op = args.get("op");
   if (args.has("algo")) request.algo = args.get("algo");
   if (args.has("proto")) request.proto = args.get("proto");
   if (args.has("nccl")) request.nccl = args.get("nccl");
   if (args.has("placement")) request.placement = args.get("placement");
   if (args.has("metric")) request.metric = args.get("metric");
-  auto log = config::load_nccl_tests_log(request.log);
+  auto log = config::load_nccl_tests_log(path, request.log == "-" ? "<stdin>" : request.log);
   if (!log) return log.error();
   auto spec = config::load_topology_file(request.topology, request.sets);
   if (!spec) return spec.error();
@@ -299,7 +304,8 @@ int validate_command(const std::vector<std::string>& argv) {
   }
   const auto to_stdout = output_to_stdout(
       *parsed, {"json"},
-      {parsed->has("file") ? parsed->get("file") : "", parsed->has("nccl-tests") ? parsed->get("nccl-tests") : ""});
+      {parsed->has("file") ? parsed->get("file") : "",
+       parsed->has("nccl-tests") && parsed->get("nccl-tests") != "-" ? parsed->get("nccl-tests") : ""});
   if (!to_stdout) return stop(to_stdout.error());
   std::optional<std::string> json_out;
   if (parsed->has("json")) json_out = parsed->get("json");

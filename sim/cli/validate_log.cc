@@ -44,6 +44,15 @@ Expected<std::pair<std::vector<int>, std::string>> place_by_host(const config::N
   const bool trays = network.num_gpus() > 0 && network.gpu_model(0).rfind("gb", 0) == 0;
   bool one_per_domain = !trays && hosts.size() <= domains.size();
   for (std::size_t h = 0; one_per_domain && h < hosts.size(); ++h) one_per_domain = ranks_on[h] <= domains[h].size();
+  const std::size_t most = *std::max_element(ranks_on.begin(), ranks_on.end());
+  auto plural = [](std::size_t n, std::string_view one) { return fmt::format("{} {}{}", n, one, n == 1 ? "" : "s"); };
+  if (!trays && !one_per_domain) {
+    return make_error(fmt::format(
+        "--topology: the log's {} on {} ({} on the largest) need one NVLink domain a host, and the topology has {} "
+        "(the first holds {} GPUs); --placement chooses the GPUs",
+        plural(log.rank_hosts.size(), "rank"), plural(hosts.size(), "host"), most, plural(domains.size(), "domain"),
+        domains.front().size()));
+  }
   std::vector<std::size_t> domain_of_host(hosts.size());
   if (one_per_domain) {
     for (std::size_t h = 0; h < hosts.size(); ++h) domain_of_host[h] = h;
@@ -53,9 +62,9 @@ Expected<std::pair<std::vector<int>, std::string>> place_by_host(const config::N
       while (d < domains.size() && used + ranks_on[h] > domains[d].size()) ++d, used = 0;
       if (d == domains.size()) {
         return make_error(fmt::format(
-            "--topology: the log's {} ranks on {} hosts ({} on the largest) fit neither one host per NVLink domain "
-            "nor packed in order into the topology's {} domains (the first of {} GPUs); --placement chooses the GPUs",
-            log.rank_hosts.size(), hosts.size(), *std::max_element(ranks_on.begin(), ranks_on.end()), domains.size(),
+            "--topology: the log's {} on {} trays ({} on the largest) do not fit the topology's {} packed in order "
+            "(the first holds {} GPUs); --placement chooses the GPUs",
+            plural(log.rank_hosts.size(), "rank"), hosts.size(), most, plural(domains.size(), "NVLink domain"),
             domains.front().size()));
       }
       domain_of_host[h] = d;
@@ -69,11 +78,18 @@ Expected<std::pair<std::vector<int>, std::string>> place_by_host(const config::N
     gpus.push_back(domains[d][next[d]++]);
   }
   const std::size_t lo = *std::min_element(ranks_on.begin(), ranks_on.end());
-  const std::size_t hi = *std::max_element(ranks_on.begin(), ranks_on.end());
-  const std::string per_host = lo == hi ? fmt::format("{} each", lo) : fmt::format("{}-{} each", lo, hi);
+  const std::string per_host = lo == most ? fmt::format("{} each", lo) : fmt::format("{}-{} each", lo, most);
+  std::string how = one_per_domain ? "one host per NVLink domain" : "4-GPU trays packed into NVLink domains in order";
+  if (!one_per_domain) {
+    std::vector<std::size_t> used;
+    for (std::size_t d = 0; d < domains.size(); ++d)
+      if (next[d] > 0) used.push_back(next[d]);
+    how += fmt::format(" ({} GPUs in {})", fmt::join(used, " + "), plural(used.size(), "domain"));
+  }
+  const std::string list = gpus_placement(gpus);
   return std::make_pair(
-      gpus, fmt::format("{} ranks on {} hosts ({}), {}", log.rank_hosts.size(), hosts.size(), per_host,
-                        one_per_domain ? "one host per NVLink domain" : "hosts packed into NVLink domains in order"));
+      gpus, fmt::format("{} on {} ({}), {}: {}", plural(log.rank_hosts.size(), "rank"), plural(hosts.size(), "host"),
+                        per_host, how, list.size() <= 80 ? list : list.substr(0, 77) + "..."));
 }
 
 }  // namespace
@@ -93,30 +109,53 @@ std::string gpus_placement(const std::vector<int>& gpus) {
 Expected<config::ValidationCase> case_from_nccl_tests_log(const NcclTestsLogRequest& request,
                                                           const config::NcclTestsLog& log,
                                                           const topology::Network& network) {
-  auto op = collective::parse_op(request.op);
-  if (!op)
+  // The op: --op, or the binary the log names (nccl-tests 2.16.9 on).
+  std::string logged;  // "all_reduce_perf_mpi" -> "allreduce"
+  if (!log.binary.empty()) {
+    logged = log.binary.substr(0, log.binary.find("_perf"));
+    logged.erase(std::remove(logged.begin(), logged.end(), '_'), logged.end());
+  }
+  if (request.op.empty() && logged.empty())
+    return make_error("--nccl-tests needs --op: the nccl-tests binary that wrote the log (this log does not name it)");
+  const std::string op_text = request.op.empty() ? logged : request.op;
+  auto op = collective::parse_op(op_text);
+  if (!op) {
     return make_error(
-        fmt::format("--op: expected one of nccl-tests' ops (allreduce, allgather, "
-                    "reducescatter, alltoall, broadcast, reduce, sendrecv), found '{}'",
-                    request.op));
+        fmt::format("{}: expected one of nccl-tests' ops (allreduce, allgather, reducescatter, alltoall, "
+                    "broadcast, reduce, sendrecv), found '{}'",
+                    request.op.empty() ? request.log + ": the log's binary " + log.binary : "--op", op_text));
+  }
+  if (!request.op.empty() && !logged.empty() && logged != op_text)
+    return make_error(fmt::format("--op {}: the log names its binary {}", request.op, log.binary));
+  if (log.groups > 1) {
+    return make_error(
+        fmt::format("{}: its ranks form {} groups (NCCL_TESTS_SPLIT_MASK), each its own collective; "
+                    "collsim compares one communicator's",
+                    request.log, log.groups));
+  }
   const config::NcclTestsRow& first = log.rows.front();
-  // nccl-tests prints "none" for the ops that reduce nothing, and a root
-  // only for broadcast and reduce (its src/*.cu RunTest).
+  // From 2.13.4 nccl-tests prints "none" for the ops that reduce nothing
+  // (all-gather, all-to-all, broadcast) and a reduction for the others,
+  // send/recv's "sum" too; a root only for broadcast and reduce (its
+  // src/*.cu RunTest). Older logs print no or a blank reduction there.
   const bool reduces = collective::takes_redop(*op);
-  if (reduces == (first.redop == "none")) {
-    return Error{fmt::format("the log's rows print reduction '{}', which nccl-tests' {} does not: expected {} "
-                             "(is --op the binary that wrote the log?)",
-                             first.redop, request.op, reduces ? "a reduction (sum, ...)" : "'none'"),
-                 "", first.at};
+  if (!first.redop.empty() && reduces == (first.redop == "none")) {
+    return Error{fmt::format("the log's rows print reduction '{}', which nccl-tests' {} does not: expected {}{}",
+                             first.redop, op_text, reduces ? "a reduction (sum, ...)" : "'none'",
+                             request.op.empty() ? "" : " (is --op the binary that wrote the log?)"),
+                 "", SourceMark{first.at.file, first.at.line, first.redop_column}};
   }
   const bool rooted = *op == collective::Op::kBroadcast || *op == collective::Op::kReduce;
   if (!rooted && first.root >= 0) {
-    return Error{fmt::format("the log's rows have root {}, which only broadcast and reduce print; --op is {}",
-                             first.root, request.op),
-                 "", first.at};
+    return Error{fmt::format("the log's rows have root {}, which only broadcast and reduce print; the op is {}",
+                             first.root, op_text),
+                 "", SourceMark{first.at.file, first.at.line, first.root_column}};
   }
   auto type_size = datatype_size(first.type);
-  if (!type_size) return Error{type_size.error().message, "", first.at};
+  if (!type_size) {
+    return Error{fmt::format("expected one of nccl-tests' data types, found '{}'", first.type), "",
+                 SourceMark{first.at.file, first.at.line, first.type_column}};
+  }
 
   config::ValidationCase c;
   c.name = std::filesystem::path(request.log).filename().string();
@@ -125,22 +164,33 @@ Expected<config::ValidationCase> case_from_nccl_tests_log(const NcclTestsLogRequ
   c.topology_set = request.sets;
   c.topology_set_at.field = "--set";
   c.op = std::string(collective::op_name(*op));
-  c.algo = request.algo;
-  c.proto = request.proto;
+  c.declared_at = SourceMark{FileName(request.log), 0, 0};
+  std::vector<std::string> notes;
+  // NCCL_ALGO and NCCL_PROTO: the flags, else what NCCL's INFO lines say the run set.
+  c.algo = !request.algo.empty() ? request.algo : !log.nccl_algo.empty() ? lower(log.nccl_algo) : "auto";
+  c.proto = !request.proto.empty() ? request.proto : !log.nccl_proto.empty() ? log.nccl_proto : "auto";
+  if (request.algo.empty() && !log.nccl_algo.empty()) notes.push_back("NCCL_ALGO=" + log.nccl_algo + " (the log's)");
+  if (request.proto.empty() && !log.nccl_proto.empty())
+    notes.push_back("NCCL_PROTO=" + log.nccl_proto + " (the log's)");
   c.type = first.type;
   c.redop = reduces ? first.redop : "sum";
   c.root = std::max(0, first.root);
   if (log.iters > 0) c.iters = std::min(log.iters, collective::kMaxNcclTestsIters);
-
-  std::vector<std::string> notes;
+  if (log.blocking) {
+    c.iters = 1;  // each iteration waits for the last: one collective's time (collsim collective -z)
+    notes.push_back("blocking (-z): one collective's time");
+  }
+  if (log.empty_rows > 0) notes.push_back(fmt::format("{} rows of 0 bytes left out", log.empty_rows));
   // The release: --nccl, else the log's, else the named default.
   const std::string release = request.nccl.empty() ? log.nccl : request.nccl;
   if (!release.empty()) {
     auto parsed = collective::parse_nccl_release(release);
     if (!parsed) {
       if (!request.nccl.empty()) return make_error("--nccl: " + parsed.error().message);
-      return make_error(fmt::format("{}: the log ran NCCL {}, and {}; --nccl names the release to model", request.log,
-                                    release, parsed.error().message));
+      return make_error(
+          fmt::format("{}: the log ran NCCL {}, outside the releases collsim models ({}); --nccl names "
+                      "the release to model",
+                      request.log, release, parsed.error().message));
     }
     c.nccl = *parsed;
     notes.push_back(

@@ -5,19 +5,22 @@
 // What the log gives: the sizes and their out-of-place time and busbw, the
 // data type and reduction, the ranks and the host each ran on, the GPU's
 // name, the NCCL release (nccl-tests' nccl-library=, or NCCL's "NCCL
-// version" INFO line) and nccl-tests' -n. What the user gives: the
-// topology (--topology, with --set for the run's NCCL settings), the op
-// (--op: the log does not name its binary), and where they differ from the
-// log's, --nccl and --placement.
+// version" INFO line), nccl-tests' -n and -z, its binary (2.16.9 on), and
+// NCCL_ALGO and NCCL_PROTO where NCCL's INFO lines report them. What the
+// user gives: the topology (--topology, with --set for the run's other
+// NCCL settings), the op where the log does not name its binary (--op),
+// and where they differ from the log's, --nccl, --placement, --algo and
+// --proto.
 //
 // Ranks to GPUs (named default, printed with the case): rank r runs on the
 // next GPU of the NVLink domain of its host, hosts taken in order of their
-// first rank; one host per domain (an HGX cluster: a node is a domain)
-// while there are as many domains as hosts and each host's ranks fit its
-// domain, else the hosts packed into the domains in order. Grace-Blackwell
-// GPUs (models gb200, gb300) are always packed: a rack's NVLink domain
-// holds 18 trays of 4 GPUs, each tray a host. --placement (e.g. domains:0,
-// or gpus:0-7) states anything else.
+// first rank, one host per domain (an HGX cluster: a node is a domain; an
+// error when the topology has fewer domains than the log hosts, or a
+// host's ranks do not fit). Grace-Blackwell GPUs (models gb200, gb300) are
+// packed instead: a rack's NVLink domain holds 18 trays of 4 GPUs, each
+// tray a host, filled in order (a run over 2 racks of 16 trays each is
+// placed 18 + 14). --placement (e.g. domains:0, or gpus:0-7) states
+// anything else.
 #pragma once
 
 #include <string>
@@ -34,9 +37,9 @@ struct NcclTestsLogRequest {
   std::string log;                // the log's path
   std::string topology;           // --topology
   std::vector<std::string> sets;  // --set
-  std::string op;                 // --op
-  std::string algo = "auto";      // --algo: the run's NCCL_ALGO
-  std::string proto = "auto";     // --proto: the run's NCCL_PROTO
+  std::string op;                 // --op; empty: the binary the log names
+  std::string algo;               // --algo: the run's NCCL_ALGO; empty: the log's (NCCL's INFO lines), else auto
+  std::string proto;              // --proto: the run's NCCL_PROTO; empty: as algo
   std::string nccl;               // --nccl; empty: the log's
   std::string placement;          // --placement; empty: from the log's hosts (above)
   std::string metric = "time";    // --metric: time (us) or busbw (GB/s), out of place

@@ -93,9 +93,18 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
   auto error_at = [&](int line, int column, std::string message) {
     return Error{std::move(message), "", SourceMark{name, line, column}};
   };
-  std::map<long long, int> rank_line;  // rank -> its line
-  std::map<double, int> size_line;     // size -> its row's line
-  std::string nccl_debug_release;      // from NCCL's own "NCCL version" line
+  struct RankLine {
+    std::string host;
+    int line = 0;
+  };
+  std::map<long long, RankLine> ranks;
+  std::map<double, int> size_line;  // size -> its row's line
+  std::string nccl_debug_release;   // from NCCL's own "NCCL version" line
+  // The columns before the out-of-place time, from the last column header
+  // ("#  size  count  type  redop  root  time ..."): each nccl-tests release
+  // and test prints its own (before 2.13 all_gather has neither redop nor
+  // root, broadcast a root only).
+  bool header = false, redop_column = false, root_column = false;
   int line_no = 0;
   std::size_t pos = 0;
   while (pos <= text.size()) {
@@ -104,19 +113,19 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
     pos = end + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (nccl_debug_release.empty()) {
-      if (const auto at = line.find("NCCL version "); at != std::string_view::npos) {
-        const auto rest = split(line, at + 13);
-        if (!rest.empty()) {
-          std::string_view v = rest.front().text;
-          v = v.substr(0, v.find('+'));
-          if (!v.empty() && std::isdigit(static_cast<unsigned char>(v.front()))) nccl_debug_release = v;
-        }
+    // NCCL's own INFO lines (NCCL_DEBUG=INFO).
+    for (auto [key, into] : {std::pair<std::string_view, std::string*>{"NCCL version ", &nccl_debug_release},
+                             {"NCCL_ALGO set by environment to ", &log.nccl_algo},
+                             {"NCCL_PROTO set by environment to ", &log.nccl_proto}}) {
+      if (!into->empty()) continue;
+      if (const auto at = line.find(key); at != std::string_view::npos) {
+        const auto rest = split(line, at + key.size());
+        if (!rest.empty()) *into = std::string(rest.front().text.substr(0, rest.front().text.find('+')));
       }
     }
     const auto tokens = split(line, after_tag(line));
     if (tokens.empty()) continue;
-    if (tokens.front().text == "#" || tokens.front().text.front() == '#') {
+    if (tokens.front().text.front() == '#') {
       // Header lines: "#" may stand alone or lead the first word.
       std::vector<Token> words = tokens;
       if (words.front().text == "#") {
@@ -125,31 +134,52 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
         words.front().text.remove_prefix(1);
       }
       if (words.empty()) continue;
+      const auto text_of = [&](std::size_t i) { return i < words.size() ? words[i].text : std::string_view(); };
       for (std::size_t i = 0; i < words.size(); ++i) {
         if (words[i].text.substr(0, 13) == "nccl-library=") {
           if (auto code = whole(words[i].text.substr(13))) log.nccl = release_of_code(*code);
         }
-        if (words[i].text == "iters:" && i > 0 && words[i - 1].text != "warmup" && words[i - 1].text != "agg" &&
-            i + 1 < words.size()) {
-          if (auto n = whole(words[i + 1].text); n && *n > 0 && *n < (1LL << 30)) log.iters = static_cast<int>(*n);
+        if (words[i].text == "iters:" && i > 0 && text_of(i - 1) != "warmup" && text_of(i - 1) != "agg") {
+          if (auto n = whole(text_of(i + 1)); n && *n > 0 && *n < (1LL << 30)) log.iters = static_cast<int>(*n);
         }
       }
-      if (words.size() >= 2 && words[0].text == "Rank" && digits(words[1].text)) {
+      if (text_of(0) == "Collective" && text_of(1) == "test" && text_of(2) == "starting:")
+        log.binary = std::string(text_of(3));
+      // -z 1 and 3 (and before 2.17 -z 1): one collective's time per iteration.
+      if (text_of(0) == "Blocking" && text_of(1) == "Enabled:" && line.find("barrier after each") != std::string::npos)
+        log.blocking = true;
+      if (text_of(0) == "size" && text_of(1) == "count" && text_of(2) == "type") {
+        header = true;
+        redop_column = root_column = false;
+        for (std::size_t i = 3; i < words.size(); ++i) {
+          if (words[i].text == "cputime") {
+            return error_at(line_no, words[i].column,
+                            "expected nccl-tests' GPU times, found its CPU times ('cputime': nccl-tests -C 1), which "
+                            "collsim does not model");
+          }
+          if (words[i].text == "time") break;
+          redop_column |= words[i].text == "redop";
+          root_column |= words[i].text == "root";
+        }
+      }
+      if (text_of(0) == "Rank" && digits(text_of(1))) {
         // Rank r [Group g] Pid p on HOST device d [bus] NAME
         std::size_t on = 2;
         while (on < words.size() && words[on].text != "on") ++on;
         if (on + 1 >= words.size())
           return error_at(line_no, words[1].column,
                           "expected '# Rank N ... on HOST device D [BUS] GPU', found no host");
-        const long long rank = *whole(words[1].text);
-        if (rank >= (1 << 24)) return error_at(line_no, words[1].column, "expected a rank below 16777216");
-        if (auto [it, fresh] = rank_line.emplace(rank, line_no); !fresh) {
-          return error_at(line_no, words[1].column,
-                          fmt::format("rank {} is listed twice (lines {} and {})", rank, it->second, line_no));
+        const auto rank = whole(words[1].text);
+        if (!rank || *rank >= (1 << 24)) return error_at(line_no, words[1].column, "expected a rank below 16777216");
+        if (text_of(2) == "Group") {
+          if (auto group = whole(text_of(3)); group && *group > 0)
+            log.groups = std::max<long long>(log.groups, *group + 1);
         }
-        if (log.rank_hosts.size() <= static_cast<std::size_t>(rank)) log.rank_hosts.resize(rank + 1);
-        log.rank_hosts[static_cast<std::size_t>(rank)] = std::string(words[on + 1].text);
-        if (rank == 0 || log.device.empty()) {
+        if (auto [it, fresh] = ranks.emplace(*rank, RankLine{std::string(words[on + 1].text), line_no}); !fresh) {
+          return error_at(line_no, words[1].column,
+                          fmt::format("rank {} is listed twice (lines {} and {})", *rank, it->second.line, line_no));
+        }
+        if (*rank == 0 || log.device.empty()) {
           std::size_t bus = on + 2;
           while (bus < words.size() && words[bus].text.front() != '[') ++bus;
           if (bus + 1 < words.size()) {
@@ -165,84 +195,99 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
     // A result row starts with two whole numbers (size, count); anything
     // else (NCCL's INFO lines, a launcher's chatter) is not nccl-tests'.
     if (tokens.size() < 2 || !digits(tokens[0].text) || !digits(tokens[1].text)) continue;
-    // With a root column: size count type redop root time algbw busbw...
-    // (13 and more); without (older nccl-tests): 12.
-    const bool root_column = tokens.size() >= 13;
-    const std::size_t first = root_column ? 5 : 4;
-    if (tokens.size() < 12) {
-      return error_at(line_no, tokens.back().column,
-                      fmt::format("expected an nccl-tests result row (size, count, type, redop, root, then time, "
-                                  "algbw, busbw and #wrong out of place and in place), found {} columns",
-                                  tokens.size()));
-    }
     NcclTestsRow row;
     row.at = SourceMark{name, line_no, tokens[0].column};
     auto size = whole(tokens[0].text);
-    if (!size || *size <= 0)
-      return error_at(line_no, tokens[0].column,
-                      fmt::format("expected a size in bytes above 0, found '{}'", tokens[0].text));
-    row.bytes = static_cast<double>(*size);
+    if (!size)
+      return error_at(line_no, tokens[0].column, fmt::format("expected a size in bytes, found '{}'", tokens[0].text));
+    std::size_t at = 3;  // past size, count, type
+    auto row_error = [&](std::size_t i, std::string_view what) {
+      const Token& t = i < tokens.size() ? tokens[i] : tokens.back();
+      return error_at(line_no, t.column,
+                      fmt::format("expected {}, found {}", what,
+                                  i < tokens.size() ? fmt::format("'{}'", t.text)
+                                                    : fmt::format("the row's end ({} columns)", tokens.size())));
+    };
+    if (tokens.size() < 6) return row_error(tokens.size(), "an nccl-tests result row: size, count, type, then times");
     row.type = tokens[2].text;
-    row.redop = tokens[3].text;
-    if (root_column) {
-      auto root = whole(tokens[4].text);
-      if (!root || *root < -1 || *root >= (1 << 24))
-        return error_at(line_no, tokens[4].column,
-                        fmt::format("expected a root rank (-1: none), found '{}'", tokens[4].text));
-      row.root = static_cast<int>(*root);
+    row.type_column = tokens[2].column;
+    // A reduction is a word; 2.13.0-2.13.3 leave it blank for the ops that reduce nothing.
+    const bool word = !number(tokens[3].text) && tokens[3].text != "-1";
+    if ((header ? redop_column : true) && word) {
+      row.redop_column = tokens[at].column;
+      row.redop = tokens[at++].text;
     }
-    const char* names[3] = {"time (us)", "algbw (GB/s)", "busbw (GB/s)"};
+    // Without a header: a root where a whole number is followed by the
+    // eight out-of-place and in-place columns (the old formats' rows end
+    // with their eighth), or is -1 (no time is).
+    const bool root = header
+                          ? root_column
+                          : whole(tokens[at].text).has_value() && (tokens.size() >= at + 9 || tokens[at].text == "-1");
+    if (root) {
+      auto r = whole(tokens[at].text);
+      if (!r || *r < -1 || *r >= (1 << 24)) return row_error(at, "a root rank (-1: none)");
+      row.root = static_cast<int>(*r);
+      row.root_column = tokens[at++].column;
+    }
+    const char* names[3] = {"the out-of-place time (us)", "the out-of-place algbw (GB/s)",
+                            "the out-of-place busbw (GB/s)"};
     double* into[3] = {&row.time_us, &row.algbw_GBps, &row.busbw_GBps};
     for (int k = 0; k < 3; ++k) {
-      const Token& t = tokens[first + static_cast<std::size_t>(k)];
-      auto v = number(t.text);
-      if (!v)
-        return error_at(
-            line_no, t.column,
-            fmt::format("expected the out-of-place {}, a number of 0 or more, found '{}'", names[k], t.text));
+      const std::size_t i = at + static_cast<std::size_t>(k);
+      auto v = i < tokens.size() ? number(tokens[i].text) : std::nullopt;
+      if (!v) return row_error(i, fmt::format("{}, a number of 0 or more", names[k]));
       *into[k] = *v;
     }
-    if (!(row.time_us > 0))
-      return error_at(line_no, tokens[first].column, "expected the out-of-place time (us) above 0, found 0");
-    if (auto [it, fresh] = size_line.emplace(row.bytes, line_no); !fresh) {
-      return error_at(line_no, tokens[0].column,
-                      fmt::format("size {} appears again (first at line {}): expected one run per log (nccl-tests "
-                                  "run once, one -d type and one -o reduction)",
-                                  *size, it->second));
+    // nccl-tests prints rows of 0 bytes where a size rounds down to none per rank.
+    if (*size == 0) {
+      ++log.empty_rows;
+      continue;
     }
+    row.bytes = static_cast<double>(*size);
+    if (!(row.time_us > 0)) return row_error(at, "the out-of-place time (us) above 0");
     if (!log.rows.empty()) {
       const NcclTestsRow& a = log.rows.front();
       if (a.type != row.type || a.redop != row.redop || a.root != row.root) {
         return error_at(line_no, tokens[2].column,
-                        fmt::format("expected the rows of one run: line {} has {} {} root {}, this one {} {} root {}",
-                                    a.at.line, a.type, a.redop, a.root, row.type, row.redop, row.root));
+                        fmt::format("expected the rows of one run (one nccl-tests -d type, -o reduction and -r "
+                                    "root): line {} has {} {} root {}, this one {} {} root {}",
+                                    a.at.line, a.type, a.redop.empty() ? "-" : a.redop, a.root, row.type,
+                                    row.redop.empty() ? "-" : row.redop, row.root));
       }
+    }
+    if (auto [it, fresh] = size_line.emplace(row.bytes, line_no); !fresh) {
+      return error_at(line_no, tokens[0].column,
+                      fmt::format("size {} appears again (first at line {}): expected one run per log (nccl-tests "
+                                  "-N 1, one -d type, -o reduction and -r root)",
+                                  *size, it->second));
     }
     log.rows.push_back(std::move(row));
   }
   if (log.rows.empty()) {
     return Error{fmt::format("{}: expected nccl-tests result rows (size, count, type, redop, root, time, algbw, "
-                             "busbw, ... as all_reduce_perf prints them), found none",
-                             file),
+                             "busbw, ... as all_reduce_perf prints them), found none{}",
+                             file, log.empty_rows > 0 ? " of more than 0 bytes" : ""),
                  "",
                  {}};
   }
-  for (std::size_t r = 0; r < log.rank_hosts.size(); ++r) {
-    if (log.rank_hosts[r].empty()) {
-      return Error{fmt::format("{}: the '# Rank' lines skip rank {} (ranks 0 to {} expected)", file, r,
-                               log.rank_hosts.size() - 1),
-                   "",
-                   {}};
+  long long expected = 0;
+  for (const auto& [rank, where] : ranks) {
+    if (rank != expected) {
+      return error_at(
+          where.line, 1,
+          fmt::format("expected '# Rank {}' next, found rank {}: the rank lines skip a rank", expected, rank));
     }
+    log.rank_hosts.push_back(where.host);
+    ++expected;
   }
   if (log.nccl.empty()) log.nccl = nccl_debug_release;
   return log;
 }
 
-Expected<NcclTestsLog> load_nccl_tests_log(const std::string& path) {
+Expected<NcclTestsLog> load_nccl_tests_log(const std::string& path, const std::string& shown) {
   auto text = read_text_file(path, "nccl-tests log");
   if (!text) return text.error();
-  return parse_nccl_tests_log(*text, path);
+  return parse_nccl_tests_log(*text, shown.empty() ? path : shown);
 }
 
 }  // namespace collsim::config
