@@ -20,6 +20,7 @@ namespace collsim {
 namespace {
 
 using collsim::testing::expect_one_clear_line;
+using collsim::testing::read_file;
 using collsim::testing::run_collsim;
 
 // NVIDIA/nccl-tests issue 232 (2024-07-12): all_reduce_perf -b 2M -e 16G
@@ -169,7 +170,7 @@ TEST(NcclTestsLog, ReadsEachReleasesColumnsFromItsHeader) {
   }
 }
 
-// What else a log says about its run: the binary (2.16.9 on), -z, the
+// What else a log says about its run: the binary (2.16.7 on), -z, the
 // groups NCCL_TESTS_SPLIT_MASK makes, NCCL_ALGO and NCCL_PROTO from
 // NCCL's INFO lines; rows of 0 bytes (nccl-tests rounds a rank's count
 // down) are left out.
@@ -203,6 +204,25 @@ TEST(NcclTestsLog, ReadsTheBinaryBlockingGroupsAndNcclSettings) {
   EXPECT_NE(cpu.error().to_string().find("cpu.log:1:55: expected nccl-tests' GPU times, found its CPU times"),
             std::string::npos)
       << cpu.error().to_string();
+}
+
+// NCCL_TESTS_SPLIT_MASK's groups are counted as distinct numbers (a mask
+// of 0x8 gives groups 0 and 8: two), and one group of any number is one
+// communicator.
+TEST(NcclTestsLog, CountsDistinctGroups) {
+  const std::string row =
+      "     1048576        262144     float     sum      -1    46.21   22.69   22.69      0    45.80   22.89   "
+      "22.89      0\n";
+  auto split = config::parse_nccl_tests_log(
+      "#  Rank  0 Group  0 Pid 1 on a device 0 [0] H100\n#  Rank  1 Group  8 Pid 2 on a device 1 [0] H100\n" + row,
+      "split.log");
+  ASSERT_TRUE(split.ok()) << split.error().to_string();
+  EXPECT_EQ(split->groups, 2);
+  auto one = config::parse_nccl_tests_log(
+      "#  Rank  0 Group  3 Pid 1 on a device 0 [0] H100\n#  Rank  1 Group  3 Pid 2 on a device 1 [0] H100\n" + row,
+      "one.log");
+  ASSERT_TRUE(one.ok()) << one.error().to_string();
+  EXPECT_EQ(one->groups, 1);
 }
 
 TEST(NcclTestsLog, PlacementListsConsecutiveGpusAsRanges) {
@@ -253,6 +273,15 @@ TEST(ValidateNcclTests, ALogOfAPublishedRunMatchesItsTableCase) {
   EXPECT_NE(from_log.out.find("NCCL 2.26.5 (the log's); 16 ranks on 2 hosts (8 each), one host per NVLink domain"),
             std::string::npos)
       << from_log.out;
+  // --op may name the binary as nccl-tests does, and must agree with the log's.
+  {
+    std::ofstream named(dir + "nebius-named.log");
+    named << "# Collective test starting: all_reduce_perf_mpi\n" << read_file(dir + "nebius.log");
+  }
+  const auto spelled =
+      run_collsim("validate --backend analytical --op all_reduce_perf --topology " +
+                  published["topology"].as<std::string>() + " --nccl-tests " + dir + "nebius-named.log");
+  EXPECT_EQ(spelled.exit_code, 0) << spelled.err;
   const auto from_table =
       run_collsim("validate --backend analytical --json " + dir + "table.json --file " + dir + "nebius.yaml");
   ASSERT_EQ(from_table.exit_code, 0) << from_table.err;
@@ -270,6 +299,11 @@ TEST(ValidateNcclTests, ALogOfAPublishedRunMatchesItsTableCase) {
 TEST(ValidateNcclTests, BadRunsGetOneClearLine) {
   const std::string dir = ::testing::TempDir();
   std::ofstream(dir + "issue232.log") << kIssue232;
+  std::ofstream(dir + "old_all_gather.log")  // nccl-tests 2.11's all_gather columns, 2 ranks
+      << "#       size         count      type     time   algbw   busbw  error     time   algbw   busbw  error\n"
+         "     1048576        131072     float    46.21   22.69   11.35  0e+00    45.80   22.89   11.45  0e+00\n"
+         "#  Rank  0 Group  0 Pid 1 on a device 0 [0000:18:00] NVIDIA H100 80GB HBM3\n"
+         "#  Rank  1 Group  0 Pid 2 on b device 0 [0000:18:00] NVIDIA H100 80GB HBM3\n";
   std::ofstream(dir + "named.log")
       << "# Collective test starting: all_gather_perf\n"
          "#  Rank  0 Group  0 Pid 1 on a device 0 [0000:18:00] NVIDIA H100 80GB HBM3\n"
@@ -306,6 +340,9 @@ TEST(ValidateNcclTests, BadRunsGetOneClearLine) {
            {"validate" + log + topo + " --op allreduce --file tests/validation/cases.yaml", "give one"},
            {"validate --nccl-tests " + dir + "named.log" + topo + " --op allreduce",
             "--op allreduce: the log names its binary all_gather_perf"},
+           {"validate --nccl-tests " + dir + "old_all_gather.log" + topo + " --op allreduce",
+            "old_all_gather.log:2:6: the log's rows print no reduction and no root, which nccl-tests prints for "
+            "allgather, alltoall, sendrecv only, not for allreduce"},
            {"validate --nccl-tests " + dir + "named.log" + topo + " --op allgather --algo bogus",
             "named.log: case 'named.log': "},
        })

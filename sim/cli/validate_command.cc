@@ -56,7 +56,7 @@ const std::vector<OptionSpec>& validate_options() {
        false, true},
       {"op", "", true,
        "with --nccl-tests: the binary that wrote the log: allreduce, allgather, reducescatter, alltoall, "
-       "broadcast, reduce, sendrecv (needed where the log does not name it: nccl-tests before 2.16.9)",
+       "broadcast, reduce, sendrecv (needed where the log does not name it: nccl-tests before 2.16.7)",
        ""},
       {"algo", "", true,
        "with --nccl-tests: the run's NCCL_ALGO, as collsim collective --algo (default: what NCCL's INFO lines in "
@@ -280,7 +280,8 @@ Expected<std::vector<config::ValidationCase>> case_of_log(const ParsedArgs& args
   if (args.has("nccl")) request.nccl = args.get("nccl");
   if (args.has("placement")) request.placement = args.get("placement");
   if (args.has("metric")) request.metric = args.get("metric");
-  auto log = config::load_nccl_tests_log(path, request.log == "-" ? "<stdin>" : request.log);
+  if (request.log == "-") request.log = "<stdin>";
+  auto log = config::load_nccl_tests_log(path, request.log);
   if (!log) return log.error();
   auto spec = config::load_topology_file(request.topology, request.sets);
   if (!spec) return spec.error();

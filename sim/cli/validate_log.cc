@@ -46,6 +46,13 @@ Expected<std::pair<std::vector<int>, std::string>> place_by_host(const config::N
   for (std::size_t h = 0; one_per_domain && h < hosts.size(); ++h) one_per_domain = ranks_on[h] <= domains[h].size();
   const std::size_t most = *std::max_element(ranks_on.begin(), ranks_on.end());
   auto plural = [](std::size_t n, std::string_view one) { return fmt::format("{} {}{}", n, one, n == 1 ? "" : "s"); };
+  if (!trays && !one_per_domain && hosts.size() <= domains.size()) {
+    return make_error(fmt::format(
+        "--topology: the log's host {} ran {} ranks, more than an NVLink domain of the "
+        "topology holds ({} GPUs); --placement chooses the GPUs",
+        hosts[static_cast<std::size_t>(std::max_element(ranks_on.begin(), ranks_on.end()) - ranks_on.begin())], most,
+        domains.front().size()));
+  }
   if (!trays && !one_per_domain) {
     return make_error(fmt::format(
         "--topology: the log's {} on {} ({} on the largest) need one NVLink domain a host, and the topology has {} "
@@ -109,23 +116,28 @@ std::string gpus_placement(const std::vector<int>& gpus) {
 Expected<config::ValidationCase> case_from_nccl_tests_log(const NcclTestsLogRequest& request,
                                                           const config::NcclTestsLog& log,
                                                           const topology::Network& network) {
-  // The op: --op, or the binary the log names (nccl-tests 2.16.9 on).
-  std::string logged;  // "all_reduce_perf_mpi" -> "allreduce"
+  // The op: --op, or the binary the log names (nccl-tests 2.16.7 on).
+  std::optional<collective::Op> logged;
   if (!log.binary.empty()) {
-    logged = log.binary.substr(0, log.binary.find("_perf"));
-    logged.erase(std::remove(logged.begin(), logged.end(), '_'), logged.end());
+    logged = collective::parse_op(log.binary);
+    if (!logged) {
+      return make_error(
+          fmt::format("{}: the log's binary is {}, which is not one of the nccl-tests ops collsim runs "
+                      "(allreduce, allgather, reducescatter, alltoall, broadcast, reduce, sendrecv)",
+                      request.log, log.binary));
+    }
   }
-  if (request.op.empty() && logged.empty())
+  if (request.op.empty() && !logged)
     return make_error("--nccl-tests needs --op: the nccl-tests binary that wrote the log (this log does not name it)");
-  const std::string op_text = request.op.empty() ? logged : request.op;
-  auto op = collective::parse_op(op_text);
+  const auto op = request.op.empty() ? logged : collective::parse_op(request.op);
   if (!op) {
     return make_error(
-        fmt::format("{}: expected one of nccl-tests' ops (allreduce, allgather, reducescatter, alltoall, "
-                    "broadcast, reduce, sendrecv), found '{}'",
-                    request.op.empty() ? request.log + ": the log's binary " + log.binary : "--op", op_text));
+        fmt::format("--op: expected one of nccl-tests' ops (allreduce, allgather, reducescatter, "
+                    "alltoall, broadcast, reduce, sendrecv), found '{}'",
+                    request.op));
   }
-  if (!request.op.empty() && !logged.empty() && logged != op_text)
+  const std::string op_text(collective::op_name(*op));
+  if (logged && *logged != *op)
     return make_error(fmt::format("--op {}: the log names its binary {}", request.op, log.binary));
   if (log.groups > 1) {
     return make_error(
@@ -144,6 +156,26 @@ Expected<config::ValidationCase> case_from_nccl_tests_log(const NcclTestsLogRequ
                              first.redop, op_text, reduces ? "a reduction (sum, ...)" : "'none'",
                              request.op.empty() ? "" : " (is --op the binary that wrote the log?)"),
                  "", SourceMark{first.at.file, first.at.line, first.redop_column}};
+  }
+  // Without a printed reduction the columns still tell the op's family:
+  // before 2.13 all_gather, alltoall and sendrecv print neither a
+  // reduction nor a root and broadcast a root only; 2.13.0-2.13.3 leave
+  // the reduction blank for all_gather, alltoall and broadcast.
+  if (first.redop.empty() && log.header) {
+    using collective::Op;
+    const std::vector<Op> family = log.redop_column  ? std::vector<Op>{Op::kAllGather, Op::kAllToAll, Op::kBroadcast}
+                                   : log.root_column ? std::vector<Op>{Op::kBroadcast}
+                                                     : std::vector<Op>{Op::kAllGather, Op::kAllToAll, Op::kSendRecv};
+    if (std::find(family.begin(), family.end(), *op) == family.end()) {
+      std::vector<std::string_view> names;
+      for (Op o : family) names.push_back(collective::op_name(o));
+      return Error{fmt::format("the log's rows print {}, which nccl-tests prints for {} only, not for {}",
+                               log.redop_column  ? "a blank reduction"
+                               : log.root_column ? "a root and no reduction"
+                                                 : "no reduction and no root",
+                               fmt::join(names, ", "), op_text),
+                   "", first.at};
+    }
   }
   const bool rooted = *op == collective::Op::kBroadcast || *op == collective::Op::kReduce;
   if (!rooted && first.root >= 0) {

@@ -5,7 +5,7 @@
 // What the log gives: the sizes and their out-of-place time and busbw, the
 // data type and reduction, the ranks and the host each ran on, the GPU's
 // name, the NCCL release (nccl-tests' nccl-library=, or NCCL's "NCCL
-// version" INFO line), nccl-tests' -n and -z, its binary (2.16.9 on), and
+// version" INFO line), nccl-tests' -n and -z, its binary (2.16.7 on), and
 // NCCL_ALGO and NCCL_PROTO where NCCL's INFO lines report them. What the
 // user gives: the topology (--topology, with --set for the run's other
 // NCCL settings), the op where the log does not name its binary (--op),

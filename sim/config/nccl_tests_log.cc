@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <string_view>
 
 #include "sim/config/yaml_fields.h"
@@ -99,6 +100,7 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
   };
   std::map<long long, RankLine> ranks;
   std::map<double, int> size_line;  // size -> its row's line
+  std::set<long long> groups;       // of the '# Rank' lines
   std::string nccl_debug_release;   // from NCCL's own "NCCL version" line
   // The columns before the out-of-place time, from the last column header
   // ("#  size  count  type  redop  root  time ..."): each nccl-tests release
@@ -151,6 +153,7 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
       if (text_of(0) == "size" && text_of(1) == "count" && text_of(2) == "type") {
         header = true;
         redop_column = root_column = false;
+        log.header = true;
         for (std::size_t i = 3; i < words.size(); ++i) {
           if (words[i].text == "cputime") {
             return error_at(line_no, words[i].column,
@@ -172,8 +175,7 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
         const auto rank = whole(words[1].text);
         if (!rank || *rank >= (1 << 24)) return error_at(line_no, words[1].column, "expected a rank below 16777216");
         if (text_of(2) == "Group") {
-          if (auto group = whole(text_of(3)); group && *group > 0)
-            log.groups = std::max<long long>(log.groups, *group + 1);
+          if (auto group = whole(text_of(3))) groups.insert(*group);
         }
         if (auto [it, fresh] = ranks.emplace(*rank, RankLine{std::string(words[on + 1].text), line_no}); !fresh) {
           return error_at(line_no, words[1].column,
@@ -281,6 +283,9 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
     ++expected;
   }
   if (log.nccl.empty()) log.nccl = nccl_debug_release;
+  log.groups = std::max<int>(1, static_cast<int>(groups.size()));
+  log.redop_column = redop_column;
+  log.root_column = root_column;
   return log;
 }
 

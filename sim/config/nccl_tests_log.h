@@ -46,13 +46,17 @@ struct NcclTestsLog {
   // "NCCL version 2.29.2+cuda12.8"); empty when the log names none.
   std::string nccl;
   int iters = 0;  // nccl-tests' -n ("iters: 20" in its header); 0 when not printed
-  // "# Collective test starting: all_reduce_perf" (nccl-tests 2.16.9 on);
+  // "# Collective test starting: all_reduce_perf" (nccl-tests 2.16.7 on);
   // empty when not printed.
   std::string binary;
   // "# Blocking Enabled: ... barrier after each ..." (-z 1, or 3): each
   // iteration is one collective's time, as collsim's -n 1.
   bool blocking = false;
-  int groups = 1;      // the '# Rank' lines' groups (NCCL_TESTS_SPLIT_MASK splits the ranks)
+  int groups = 1;  // the '# Rank' lines' distinct groups (NCCL_TESTS_SPLIT_MASK splits the ranks)
+  // Whether a column header was read, and whether the last one gives its
+  // rows a reduction and a root column (before nccl-tests 2.13, which ops
+  // print them tells the op's family: cli/validate_log.cc).
+  bool header = false, redop_column = false, root_column = false;
   int empty_rows = 0;  // rows of 0 bytes, left out
   // NCCL_ALGO and NCCL_PROTO as NCCL's INFO lines report them ("NCCL_ALGO
   // set by environment to Tree"); empty when not.
