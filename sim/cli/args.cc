@@ -102,6 +102,8 @@ std::string placeholder(const std::string& name) {
                                                         {"validation", "FILE"},
                                                         {"output_file", "FILE"},
                                                         {"file", "FILE"},
+                                                        {"nccl-tests", "LOG"},
+                                                        {"metric", "time|busbw"},
                                                         {"dot", "FILE"},
                                                         {"expand", "FILE"},
                                                         {"svg", "FILE"},
