@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 
 #include "sim/cli/args.h"
 #include "sim/cli/collective_sweep.h"
@@ -105,9 +106,8 @@ double mean_abs(const std::vector<Row>& rows, double min_bytes) {
   return n ? sum / n : NAN;
 }
 
-Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& backend) {
-  auto op = collective::parse_op(c.op);
-  if (!op) return Error{fmt::format("unknown op '{}'", c.op), "op", c.declared_at};
+// A table case's network, read from its topology file and --set list.
+Expected<std::unique_ptr<topology::Network>> case_network(const config::ValidationCase& c) {
   // A case's topology path is relative to the current directory (the
   // shipped files': the repository's root), not to the case's file.
   if (std::error_code ec; !std::filesystem::is_regular_file(c.topology, ec)) {
@@ -121,7 +121,22 @@ Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& 
   if (!spec) return config::at_set_list(spec.error(), c.topology_set, c.topology_set_at);
   auto topo = topology::build_topology(*spec);
   if (!topo) return topo.error();
-  const topology::Network network(*topo);
+  return std::make_unique<topology::Network>(*topo);
+}
+
+// `built`: the case's network when the caller has built it already (a
+// log's case, placed on it); else it is read from the case's topology.
+Expected<CaseResult> run_case(const config::ValidationCase& c, engine::Backend& backend,
+                              const topology::Network* built = nullptr) {
+  auto op = collective::parse_op(c.op);
+  if (!op) return Error{fmt::format("unknown op '{}'", c.op), "op", c.declared_at};
+  std::unique_ptr<topology::Network> owned;
+  if (!built) {
+    auto read = case_network(c);
+    if (!read) return read.error();
+    owned = std::move(*read);
+  }
+  const topology::Network& network = built ? *built : *owned;
   SweepRequest request;
   request.op = *op;
   request.algo = c.algo;
@@ -265,8 +280,13 @@ std::string to_text(const std::vector<CaseResult>& results, const std::string& f
   return out;
 }
 
-// The one case of `--nccl-tests FILE` (validate_log.h).
-Expected<std::vector<config::ValidationCase>> case_of_log(const ParsedArgs& args) {
+// The one case of `--nccl-tests FILE` (validate_log.h), and the network
+// it was placed on, which it then runs on.
+struct LogCase {
+  config::ValidationCase c;
+  std::unique_ptr<topology::Network> network;
+};
+Expected<LogCase> case_of_log(const ParsedArgs& args) {
   NcclTestsLogRequest request;
   request.log = args.get("nccl-tests");
   // '-': standard input.
@@ -287,10 +307,10 @@ Expected<std::vector<config::ValidationCase>> case_of_log(const ParsedArgs& args
   if (!spec) return spec.error();
   auto topo = topology::build_topology(*spec);
   if (!topo) return topo.error();
-  const topology::Network network(*topo);
-  auto c = case_from_nccl_tests_log(request, *log, network);
+  auto network = std::make_unique<topology::Network>(*topo);
+  auto c = case_from_nccl_tests_log(request, *log, *network);
   if (!c) return c.error();
-  return std::vector<config::ValidationCase>{std::move(*c)};
+  return LogCase{std::move(*c), std::move(network)};
 }
 
 }  // namespace
@@ -329,7 +349,16 @@ int validate_command(const std::vector<std::string>& argv) {
   const std::string file = parsed->has("nccl-tests") ? parsed->get("nccl-tests")
                            : parsed->has("file")     ? parsed->get("file")
                                                      : "tests/validation/cases.yaml";
-  auto cases = parsed->has("nccl-tests") ? case_of_log(*parsed) : config::load_validation_file(file);
+  std::unique_ptr<topology::Network> log_network;  // a log's case's, built once
+  Expected<std::vector<config::ValidationCase>> cases = std::vector<config::ValidationCase>{};
+  if (parsed->has("nccl-tests")) {
+    auto one = case_of_log(*parsed);
+    if (!one) return stop(one.error());
+    cases->push_back(std::move(one->c));
+    log_network = std::move(one->network);
+  } else {
+    cases = config::load_validation_file(file);
+  }
   if (!cases) return stop(cases.error());
   auto backend = engine::make_backend(parsed->has("backend") ? parsed->get("backend") : "simgrid");
   if (!backend) return stop(backend.error());
@@ -337,7 +366,7 @@ int validate_command(const std::vector<std::string>& argv) {
   std::vector<CaseResult> results;
   for (std::size_t i = 0; i < cases->size(); ++i) {
     if (tty) std::fprintf(stderr, "\rcollsim: validating case %zu of %zu", i + 1, cases->size());
-    auto r = run_case((*cases)[i], **backend);
+    auto r = run_case((*cases)[i], **backend, log_network.get());
     if (!r) return stop(r.error());
     results.push_back(std::move(*r));
   }

@@ -24,13 +24,7 @@ std::string lower(std::string s) {
 // and how they were placed; error when the hosts do not fit.
 Expected<std::pair<std::vector<int>, std::string>> place_by_host(const config::NcclTestsLog& log,
                                                                  const topology::Network& network) {
-  std::vector<std::vector<int>> domains;  // GPUs of each NVLink domain, domains in order of their first GPU
-  std::map<int, std::size_t> index;
-  for (int g = 0; g < network.num_gpus(); ++g) {
-    auto [it, fresh] = index.emplace(network.nvlink_domain_of(g), domains.size());
-    if (fresh) domains.emplace_back();
-    domains[it->second].push_back(g);
-  }
+  const std::vector<std::vector<int>> domains = topology::domains_of(network);
   std::vector<std::string> hosts;  // in order of their first rank
   std::map<std::string, std::size_t> host_of;
   std::vector<std::size_t> ranks_on;
@@ -195,7 +189,7 @@ Expected<config::ValidationCase> case_from_nccl_tests_log(const NcclTestsLogRequ
   c.topology_field = "--topology";
   c.topology_set = request.sets;
   c.topology_set_at.field = "--set";
-  c.op = std::string(collective::op_name(*op));
+  c.op = op_text;
   c.declared_at = SourceMark{FileName(request.log), 0, 0};
   std::vector<std::string> notes;
   // NCCL_ALGO and NCCL_PROTO: the flags, else what NCCL's INFO lines say the run set.

@@ -39,18 +39,6 @@ std::optional<std::vector<long long>> numbers(std::string_view list, long long m
   }
 }
 
-// The GPUs of each NVLink domain, domains in order of their first GPU.
-std::vector<std::vector<int>> domains_of(const Network& network) {
-  std::map<int, std::size_t> index;
-  std::vector<std::vector<int>> out;
-  for (int g = 0; g < network.num_gpus(); ++g) {
-    auto [it, fresh] = index.try_emplace(network.nvlink_domain_of(g), out.size());
-    if (fresh) out.emplace_back();
-    out[it->second].push_back(g);
-  }
-  return out;
-}
-
 // The first network switch on the route from `gpu` out of its NVLink
 // domain (its leaf), or -1 on a single domain.
 int leaf_of(const Network& network, int gpu) {
@@ -115,6 +103,17 @@ std::string describe(const Network& network, const std::vector<int>& gpus) {
 }
 
 }  // namespace
+
+std::vector<std::vector<int>> domains_of(const Network& network) {
+  std::map<int, std::size_t> index;
+  std::vector<std::vector<int>> out;
+  for (int g = 0; g < network.num_gpus(); ++g) {
+    auto [it, fresh] = index.try_emplace(network.nvlink_domain_of(g), out.size());
+    if (fresh) out.emplace_back();
+    out[it->second].push_back(g);
+  }
+  return out;
+}
 
 bool placement_form_known(const std::string& spec) {
   const std::string form = spec.substr(0, spec.find(':'));

@@ -53,6 +53,9 @@ struct Placement {
 Expected<Placement> place(const Network& network, const std::string& spec, const std::vector<char>& busy = {},
                           int min_gpus = 1);
 
+// The GPUs of each NVLink domain, domains in order of their first GPU.
+std::vector<std::vector<int>> domains_of(const Network& network);
+
 // The forms, for messages; and whether `spec` names one (before a network
 // is at hand to check its numbers: a study's values).
 inline constexpr const char* kPlacementForms =
