@@ -206,6 +206,61 @@ TEST(NcclTestsLog, ReadsTheBinaryBlockingGroupsAndNcclSettings) {
       << cpu.error().to_string();
 }
 
+// NCCL's settings as its INFO lines print them: NCCL_PARAM's "NAME set by
+// environment to VALUE." (src/misc/param.cc), NCCL_MIN_CTAS's "Comm config
+// minCTAs reset to NCCL_MIN_CTAS=24" (src/init.cc, 2.27 on); each once,
+// the same value from every rank, and NCCL_ALGO / NCCL_PROTO kept apart.
+TEST(NcclTestsLog, ReadsNcclsSettingsFromItsInfoLines) {
+  const std::string rank =
+      "#  Rank  0 Group  0 Pid 1 on a device 0 [0000:18:00] NVIDIA H100 80GB HBM3\n"
+      "     1048576        262144     float     sum      -1    46.21   22.69   22.69      0    45.80   22.89   "
+      "22.89      0\n";
+  const std::string info =
+      "node1:10:20 [0] NCCL INFO NCCL_BUFFSIZE set by environment to 16777216.\n"
+      "node1:10:20 [0] NCCL INFO NCCL_ALGO set by environment to Tree\n"
+      "node1:11:21 [1] NCCL INFO NCCL_BUFFSIZE set by environment to 16777216.\n"
+      "node1:10:20 [0] NCCL INFO Comm config minCTAs reset to NCCL_MIN_CTAS=24\n"
+      "node1:10:20 [0] NCCL INFO NCCL_SOCKET_IFNAME set by environment to eth0\n";
+  auto log = config::parse_nccl_tests_log(info + rank, "s.log");
+  ASSERT_TRUE(log.ok()) << log.error().to_string();
+  EXPECT_EQ(log->nccl_algo, "Tree");
+  ASSERT_EQ(log->nccl_settings.size(), 3u);
+  EXPECT_EQ(log->nccl_settings[0].name, "NCCL_BUFFSIZE");
+  EXPECT_EQ(log->nccl_settings[0].value, "16777216");
+  EXPECT_EQ(log->nccl_settings[0].at.line, 1);
+  EXPECT_EQ(log->nccl_settings[0].at.column, 63);
+  EXPECT_EQ(log->nccl_settings[1].name, "NCCL_MIN_CTAS");
+  EXPECT_EQ(log->nccl_settings[1].value, "24");
+  EXPECT_EQ(log->nccl_settings[2].name, "NCCL_SOCKET_IFNAME");
+  EXPECT_EQ(log->nccl_settings[2].value, "eth0");
+  auto two = config::parse_nccl_tests_log(
+      info + "node2:12:22 [0] NCCL INFO NCCL_BUFFSIZE set by environment to 8388608.\n" + rank, "two.log");
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.error().to_string().find(
+                "two.log:6:63: expected NCCL_BUFFSIZE = 16777216 as line 1 reports it (one run's settings), found "
+                "'8388608'"),
+            std::string::npos)
+      << two.error().to_string();
+
+  // As --set entries: NCCL's enables and disables as collsim's switches,
+  // NCCL_MAX_NCHANNELS=0 as NCCL reads it (1), the user's --set first.
+  config::NcclTestsLog settings;
+  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{{"NCCL_NVLS_ENABLE", "0"},
+                                                                             {"NCCL_PXN_DISABLE", "1"},
+                                                                             {"NCCL_COLLNET_ENABLE", "1"},
+                                                                             {"NCCL_MAX_NCHANNELS", "0"},
+                                                                             {"NCCL_BUFFSIZE", "16777216"},
+                                                                             {"NCCL_IB_HCA", "mlx5_0"}})
+    settings.nccl_settings.push_back({name, value, {}});
+  const cli::LogNcclSettings sets = cli::nccl_sets_of_log(settings, {"nccl.buffsize=8M"});
+  EXPECT_EQ(sets.sets, (std::vector<std::string>{"nccl.nvls=false", "nccl.pxn=false", "nccl.collnet=true",
+                                                 "nccl.max_channels=1"}));
+  EXPECT_EQ(sets.notes,
+            (std::vector<std::string>{
+                "NCCL_NVLS_ENABLE=0, NCCL_PXN_DISABLE=1, NCCL_COLLNET_ENABLE=1, NCCL_MAX_NCHANNELS=0 (the log's)",
+                "NCCL_BUFFSIZE=16777216 (the log's; --set replaces)", "not modelled: NCCL_IB_HCA=mlx5_0"}));
+}
+
 // NCCL_TESTS_SPLIT_MASK's groups are counted as distinct numbers (a mask
 // of 0x8 gives groups 0 and 8: two), and one group of any number is one
 // communicator.
@@ -294,6 +349,86 @@ TEST(ValidateNcclTests, ALogOfAPublishedRunMatchesItsTableCase) {
     EXPECT_NEAR(a[i]["simulated"].as<double>(), b[i]["simulated"].as<double>(), 1e-9 * b[i]["simulated"].as<double>())
         << i;
   }
+}
+
+// The published 4-node B200 ring with 2 queue pairs a connection and
+// adaptive routing on every message (tests/validation/b200-qps.yaml,
+// b200qps-4node-allreduce-ring-qps2: NCCL_IB_QPS_PER_CONNECTION=2,
+// NCCL_IB_AR_THRESHOLD=0), written as its log with NCCL's INFO lines for
+// those settings: the log alone, without --set, must simulate what the
+// table's case does with its topology_set, row for row; without the INFO
+// lines (NCCL's defaults) it must not.
+TEST(ValidateNcclTests, ALogsNcclSettingsReachTheSimulation) {
+  const YAML::Node table = YAML::LoadFile(std::string(COLLSIM_SOURCE_DIR) + "/tests/validation/b200-qps.yaml");
+  YAML::Node published;
+  for (const auto& c : table["cases"])
+    if (c["name"].as<std::string>() == "b200qps-4node-allreduce-ring-qps2") published.reset(c);
+  ASSERT_TRUE(published) << "the case moved";
+  ASSERT_EQ(published["topology_set"].size(), 2u);
+  const std::string dir = ::testing::TempDir();
+  const std::string topology = published["topology"].as<std::string>();
+  auto write_log = [&](const std::string& path, bool info) {
+    std::ofstream log(path);
+    log << "# nccl-tests version 2.19.6 nccl-headers=23007 nccl-library=23007\n";  // its case's 2.30.7
+    if (info) {
+      log << "b200-0:4101:4101 [0] NCCL INFO NCCL_IB_QPS_PER_CONNECTION set by environment to 2.\n"
+             "b200-0:4101:4101 [0] NCCL INFO NCCL_IB_AR_THRESHOLD set by environment to 0.\n"
+             "b200-0:4101:4101 [0] NCCL INFO NCCL_IB_SPLIT_DATA_ON_QPS set by environment to 0.\n";
+    }
+    for (int r = 0; r < 32; ++r)
+      log << fmt::format("#  Rank {:2d} Group  0 Pid {:6d} on {:>10} device {:2d} [0000:1b:00] NVIDIA B200\n", r,
+                         4101 + r, fmt::format("b200-{}", r / 8), r % 8);
+    for (const auto& kv : published["busbw_GBps"]) {
+      const double bytes = kv.first.as<double>(), busbw = kv.second.as<double>();
+      const double algbw = busbw / (2.0 * 31 / 32);
+      log << fmt::format(
+          "{:12.0f}  {:12.0f}  float  sum  -1  {:7.1f}  {:6.2f}  {:6.2f}  0  {:7.1f}  {:6.2f}  {:6.2f}  0\n", bytes,
+          bytes / 4, bytes / algbw / 1e3, algbw, busbw, bytes / algbw / 1e3, algbw, busbw);
+    }
+  };
+  write_log(dir + "qps2.log", true);
+  write_log(dir + "defaults.log", false);
+  const std::string run = "validate --backend analytical --metric busbw --op allreduce --algo ring --topology " +
+                          topology + " --nccl-tests ";
+  const auto from_log = run_collsim(run + dir + "qps2.log --json " + dir + "qps2.json");
+  ASSERT_EQ(from_log.exit_code, 0) << from_log.err;
+  EXPECT_NE(from_log.out.find("NCCL_IB_QPS_PER_CONNECTION=2, NCCL_IB_AR_THRESHOLD=0 (the log's); not modelled: "
+                              "NCCL_IB_SPLIT_DATA_ON_QPS=0"),
+            std::string::npos)
+      << from_log.out;
+  const auto defaults = run_collsim(run + dir + "defaults.log --json " + dir + "defaults.json");
+  ASSERT_EQ(defaults.exit_code, 0) << defaults.err;
+  {
+    std::ofstream yaml(dir + "qps2.yaml");
+    yaml << "cases:\n  - name: qps2\n    source: test\n    topology: " << topology
+         << "\n    topology_set: [nccl.ib_qps_per_connection=2, nccl.ib_ar_threshold=0]\n    op: allreduce\n"
+            "    algo: ring\n    nccl: 2.30.7\n    busbw_GBps:\n";
+    for (const auto& kv : published["busbw_GBps"])
+      yaml << "      " << kv.first.as<std::string>() << ": " << kv.second.as<std::string>() << "\n";
+  }
+  const auto from_table =
+      run_collsim("validate --backend analytical --json " + dir + "qps2-table.json --file " + dir + "qps2.yaml");
+  ASSERT_EQ(from_table.exit_code, 0) << from_table.err;
+  const YAML::Node a = YAML::LoadFile(dir + "qps2.json")["cases"][0]["rows"];
+  const YAML::Node b = YAML::LoadFile(dir + "qps2-table.json")["cases"][0]["rows"];
+  const YAML::Node d = YAML::LoadFile(dir + "defaults.json")["cases"][0]["rows"];
+  ASSERT_EQ(a.size(), published["busbw_GBps"].size());
+  ASSERT_EQ(b.size(), a.size());
+  ASSERT_EQ(d.size(), a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double table_busbw = b[i]["simulated"].as<double>();
+    EXPECT_NEAR(a[i]["simulated"].as<double>(), table_busbw, 1e-9 * table_busbw) << i;
+    // One queue pair a channel moves less: the settings changed the answer.
+    EXPECT_LT(d[i]["simulated"].as<double>(), 0.95 * table_busbw) << i;
+  }
+  // A setting collsim cannot take names the log's line and column.
+  {
+    std::ofstream big(dir + "big.log");
+    big << "h:1:1 [0] NCCL INFO NCCL_BUFFSIZE set by environment to 1073741824.\n" << read_file(dir + "defaults.log");
+  }
+  expect_one_clear_line({run + dir + "big.log",
+                         "big.log:1:57: the log's NCCL setting, read as --set nccl.buffsize=1073741824: field "
+                         "'nccl.buffsize': expected"});
 }
 
 TEST(ValidateNcclTests, BadRunsGetOneClearLine) {

@@ -48,13 +48,14 @@ const std::vector<OptionSpec>& validate_options() {
        ""},
       {"nccl-tests", "", true,
        "compare with one nccl-tests run's output log (all_reduce_perf and its siblings) instead of a table: "
-       "its sizes, type, reduction, ranks' hosts, NCCL release, -n and -z are read from it ('-': standard input); "
-       "needs --topology",
+       "its sizes, type, reduction, ranks' hosts, NCCL release, -n and -z are read from it, and the NCCL "
+       "settings NCCL's INFO lines report ('-': standard input); needs --topology",
        ""},
       {"topology", "t", true, "with --nccl-tests: the cluster's topology YAML", ""},
       {"set", "", true,
-       "with --nccl-tests: override a topology field, e.g. the run's NCCL settings: nccl.ib_qps_per_connection=2", "",
-       false, true},
+       "with --nccl-tests: override a topology field, e.g. an NCCL setting the log does not print: "
+       "nccl.ib_qps_per_connection=2 (it wins over the log's)",
+       "", false, true},
       {"op", "", true,
        "with --nccl-tests: the binary that wrote the log: allreduce, allgather, reducescatter, alltoall, "
        "broadcast, reduce, sendrecv (needed where the log does not name it: nccl-tests before 2.16.7)",
@@ -303,12 +304,16 @@ Expected<LogCase> case_of_log(const ParsedArgs& args) {
   if (request.log == "-") request.log = "<stdin>";
   auto log = config::load_nccl_tests_log(path, request.log);
   if (!log) return log.error();
-  auto spec = config::load_topology_file(request.topology, request.sets);
-  if (!spec) return spec.error();
+  // NCCL's settings the log reports, then the user's --set (which wins).
+  const LogNcclSettings settings = nccl_sets_of_log(*log, request.sets);
+  std::vector<std::string> sets = settings.sets;
+  sets.insert(sets.end(), request.sets.begin(), request.sets.end());
+  auto spec = config::load_topology_file(request.topology, sets);
+  if (!spec) return at_log_setting(spec.error(), settings);
   auto topo = topology::build_topology(*spec);
   if (!topo) return topo.error();
   auto network = std::make_unique<topology::Network>(*topo);
-  auto c = case_from_nccl_tests_log(request, *log, *network);
+  auto c = case_from_nccl_tests_log(request, *log, *network, settings);
   if (!c) return c.error();
   return LogCase{std::move(*c), std::move(network)};
 }

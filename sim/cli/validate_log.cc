@@ -93,6 +93,33 @@ Expected<std::pair<std::vector<int>, std::string>> place_by_host(const config::N
                         per_host, how, list.size() <= 80 ? list : list.substr(0, 77) + "..."));
 }
 
+// NCCL's environment variable -> collsim's `nccl` field and how its value
+// reads (validate_log.h).
+enum class Reads { kNumber, kEnabled, kDisabled, kAtLeastOne };
+struct NcclField {
+  std::string_view env, field;
+  Reads reads = Reads::kNumber;
+};
+constexpr NcclField kNcclFields[] = {
+    {"NCCL_BUFFSIZE", "buffsize"},
+    {"NCCL_IB_QPS_PER_CONNECTION", "ib_qps_per_connection"},
+    {"NCCL_IB_AR_THRESHOLD", "ib_ar_threshold"},
+    {"NCCL_NVLS_ENABLE", "nvls", Reads::kEnabled},
+    {"NCCL_COLLNET_ENABLE", "collnet", Reads::kEnabled},
+    {"NCCL_PXN_DISABLE", "pxn", Reads::kDisabled},
+    {"NCCL_CROSS_NIC", "cross_nic"},
+    {"NCCL_MIN_NCHANNELS", "min_channels"},
+    // NCCL reads NCCL_MAX_NCHANNELS=0 as 1; collsim's 0 is no limit.
+    {"NCCL_MAX_NCHANNELS", "max_channels", Reads::kAtLeastOne},
+    {"NCCL_MIN_CTAS", "min_ctas"},
+    {"NCCL_MAX_CTAS", "max_ctas"},
+    {"NCCL_P2P_NET_CHUNKSIZE", "p2p_net_chunksize"},
+    {"NCCL_NCHANNELS_PER_NET_PEER", "nchannels_per_net_peer"},
+    {"NCCL_P2P_PER_CHANNEL_NET_BW", "p2p_per_channel_net_bw"},
+    {"NCCL_NVLS_CHUNKSIZE", "nvls_chunksize"},
+    {"NCCL_NVLSTREE_MAX_CHUNKSIZE", "nvlstree_max_chunksize"},
+};
+
 }  // namespace
 
 std::string gpus_placement(const std::vector<int>& gpus) {
@@ -107,9 +134,53 @@ std::string gpus_placement(const std::vector<int>& gpus) {
   return out;
 }
 
+LogNcclSettings nccl_sets_of_log(const config::NcclTestsLog& log, const std::vector<std::string>& user_sets) {
+  LogNcclSettings out;
+  std::vector<std::string> taken, replaced, unmodelled;
+  for (const auto& s : log.nccl_settings) {
+    const auto* f = std::find_if(std::begin(kNcclFields), std::end(kNcclFields),
+                                 [&](const NcclField& k) { return k.env == s.name; });
+    if (f == std::end(kNcclFields)) {
+      unmodelled.push_back(s.name + "=" + s.value);
+      continue;
+    }
+    const std::string key = "nccl." + std::string(f->field);
+    const bool user = std::any_of(user_sets.begin(), user_sets.end(),
+                                  [&](const std::string& u) { return u.rfind(key + "=", 0) == 0; });
+    if (user) {
+      replaced.push_back(s.name + "=" + s.value);
+      continue;
+    }
+    std::string value = s.value;
+    if (f->reads == Reads::kEnabled) value = value == "0" ? "false" : "true";
+    if (f->reads == Reads::kDisabled) value = value == "0" ? "true" : "false";
+    if (f->reads == Reads::kAtLeastOne && value == "0") value = "1";
+    out.sets.push_back(key + "=" + value);
+    out.marks.push_back(s.at);
+    taken.push_back(s.name + "=" + s.value);
+  }
+  if (!taken.empty()) out.notes.push_back(fmt::format("{} (the log's)", fmt::join(taken, ", ")));
+  if (!replaced.empty()) out.notes.push_back(fmt::format("{} (the log's; --set replaces)", fmt::join(replaced, ", ")));
+  if (!unmodelled.empty()) out.notes.push_back(fmt::format("not modelled: {}", fmt::join(unmodelled, ", ")));
+  return out;
+}
+
+Error at_log_setting(Error e, const LogNcclSettings& settings) {
+  if (!e.where || e.where->line > 0) return e;
+  const std::string& flag = e.where->file.str();
+  for (std::size_t i = 0; i < settings.sets.size(); ++i) {
+    if (flag != "--set " + settings.sets[i]) continue;
+    const std::string inner = e.field.empty() ? e.message : fmt::format("field '{}': {}", e.field, e.message);
+    return Error{fmt::format("the log's NCCL setting, read as --set {}: {}", settings.sets[i], inner), "",
+                 settings.marks[i]};
+  }
+  return e;
+}
+
 Expected<config::ValidationCase> case_from_nccl_tests_log(const NcclTestsLogRequest& request,
                                                           const config::NcclTestsLog& log,
-                                                          const topology::Network& network) {
+                                                          const topology::Network& network,
+                                                          const LogNcclSettings& settings) {
   // The op: --op, or the binary the log names (nccl-tests 2.16.7 on).
   std::optional<collective::Op> logged;
   if (!log.binary.empty()) {
@@ -187,11 +258,12 @@ Expected<config::ValidationCase> case_from_nccl_tests_log(const NcclTestsLogRequ
   c.name = std::filesystem::path(request.log).filename().string();
   c.topology = request.topology;
   c.topology_field = "--topology";
-  c.topology_set = request.sets;
+  c.topology_set = settings.sets;
+  c.topology_set.insert(c.topology_set.end(), request.sets.begin(), request.sets.end());
   c.topology_set_at.field = "--set";
   c.op = op_text;
   c.declared_at = SourceMark{FileName(request.log), 0, 0};
-  std::vector<std::string> notes;
+  std::vector<std::string> notes = settings.notes;
   // NCCL_ALGO and NCCL_PROTO: the flags, else what NCCL's INFO lines say the run set.
   c.algo = !request.algo.empty() ? request.algo : !log.nccl_algo.empty() ? lower(log.nccl_algo) : "auto";
   c.proto = !request.proto.empty() ? request.proto : !log.nccl_proto.empty() ? log.nccl_proto : "auto";

@@ -6,9 +6,10 @@
 // data type and reduction, the ranks and the host each ran on, the GPU's
 // name, the NCCL release (nccl-tests' nccl-library=, or NCCL's "NCCL
 // version" INFO line), nccl-tests' -n and -z, its binary (2.16.7 on), and
-// NCCL_ALGO and NCCL_PROTO where NCCL's INFO lines report them. What the
-// user gives: the topology (--topology, with --set for the run's other
-// NCCL settings), the op where the log does not name its binary (--op),
+// NCCL_ALGO, NCCL_PROTO and the other NCCL settings collsim models where
+// NCCL's INFO lines report them (nccl_sets_of_log). What the user gives:
+// the topology (--topology, with --set for NCCL settings the log does not
+// print), the op where the log does not name its binary (--op),
 // and where they differ from the log's, --nccl, --placement, --algo and
 // --proto.
 //
@@ -45,11 +46,36 @@ struct NcclTestsLogRequest {
   std::string metric = "time";    // --metric: time (us) or busbw (GB/s), out of place
 };
 
+// NCCL's settings the log reports (config::NcclTestsLog::nccl_settings)
+// that collsim models, as the topology's --set entries, in the log's
+// order: NCCL_BUFFSIZE, NCCL_IB_QPS_PER_CONNECTION, NCCL_IB_AR_THRESHOLD,
+// NCCL_NVLS_ENABLE, NCCL_COLLNET_ENABLE, NCCL_PXN_DISABLE, NCCL_CROSS_NIC,
+// NCCL_MIN_NCHANNELS, NCCL_MAX_NCHANNELS, NCCL_MIN_CTAS, NCCL_MAX_CTAS,
+// NCCL_P2P_NET_CHUNKSIZE, NCCL_NCHANNELS_PER_NET_PEER,
+// NCCL_P2P_PER_CHANNEL_NET_BW, NCCL_NVLS_CHUNKSIZE and
+// NCCL_NVLSTREE_MAX_CHUNKSIZE (docs/topology-format.md, `nccl`). A field
+// the user's --set also gives keeps the user's. `notes` says what was
+// taken, what --set replaced and which NCCL_* settings collsim does not
+// model (NCCL_ALGO and NCCL_PROTO are the case's algo and proto instead).
+struct LogNcclSettings {
+  std::vector<std::string> sets;  // "nccl.buffsize=16777216"
+  std::vector<SourceMark> marks;  // each entry's value in the log
+  std::vector<std::string> notes;
+};
+LogNcclSettings nccl_sets_of_log(const config::NcclTestsLog& log, const std::vector<std::string>& user_sets);
+
+// An error of reading the topology with `settings.sets` that names one of
+// them (as --set ENTRY) names the log's line and column instead; others
+// pass unchanged.
+Error at_log_setting(Error e, const LogNcclSettings& settings);
+
 // The case for `request`, its topology already built into `network` (for
-// the placement). Errors name the flag, or the log's file:line:column.
+// the placement) with `settings` (above) before the user's --set. Errors
+// name the flag, or the log's file:line:column.
 Expected<config::ValidationCase> case_from_nccl_tests_log(const NcclTestsLogRequest& request,
                                                           const config::NcclTestsLog& log,
-                                                          const topology::Network& network);
+                                                          const topology::Network& network,
+                                                          const LogNcclSettings& settings = {});
 
 // "gpus:0-7,16-23" for GPUs in rank order (placement.h's gpus:LIST),
 // consecutive runs as ranges.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -86,6 +87,47 @@ std::string release_of_code(long long code) {
   return fmt::format("{}.{}.{}", code / 10000, code / 100 % 100, code % 100);
 }
 
+// An NCCL setting an INFO line reports: "NCCL_BUFFSIZE set by environment
+// to 16777216." (NCCL_PARAM's, src/misc/param.cc; NCCL_ALGO's and
+// NCCL_PROTO's without the '.'), or "Comm config minCTAs reset to
+// NCCL_MIN_CTAS=24" (src/init.cc, as NCCL_MAX_CTAS). `column`: the value's.
+struct InfoSetting {
+  std::string_view name, value;
+  int column = 0;
+};
+std::optional<InfoSetting> nccl_setting(std::string_view line) {
+  const auto word_before = [&](std::size_t end) {
+    std::size_t start = end;
+    while (start > 0 && !std::isspace(static_cast<unsigned char>(line[start - 1]))) --start;
+    return line.substr(start, end - start);
+  };
+  const auto value_at = [&](std::size_t from) -> std::optional<std::pair<std::string_view, int>> {
+    const auto words = split(line, from);
+    if (words.empty()) return std::nullopt;
+    std::string_view v = words.front().text;
+    if (v.size() > 1 && v.back() == '.') v.remove_suffix(1);
+    return std::pair{v, words.front().column};
+  };
+  constexpr std::string_view kSet = " set by environment to ";
+  if (const auto at = line.find(kSet); at != std::string_view::npos) {
+    const std::string_view name = word_before(at);
+    auto value = value_at(at + kSet.size());
+    if (name.rfind("NCCL_", 0) != 0 || !value) return std::nullopt;
+    return InfoSetting{name, value->first, value->second};
+  }
+  constexpr std::string_view kReset = " reset to NCCL_";
+  if (line.find("Comm config ") == std::string_view::npos) return std::nullopt;
+  if (const auto at = line.find(kReset); at != std::string_view::npos) {
+    const std::size_t from = at + kReset.size() - 5;  // "NCCL_..."
+    const std::size_t eq = line.find('=', from);
+    if (eq == std::string_view::npos) return std::nullopt;
+    auto value = value_at(eq + 1);
+    if (!value || value->second != static_cast<int>(eq) + 2) return std::nullopt;
+    return InfoSetting{line.substr(from, eq - from), value->first, value->second};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::string& file) {
@@ -123,6 +165,21 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
       if (const auto at = line.find(key); at != std::string_view::npos) {
         const auto rest = split(line, at + key.size());
         if (!rest.empty()) *into = std::string(rest.front().text.substr(0, rest.front().text.find('+')));
+      }
+    }
+    if (line.find("NCCL INFO ") != std::string_view::npos) {
+      auto setting = nccl_setting(line);
+      if (setting && setting->name != "NCCL_ALGO" && setting->name != "NCCL_PROTO") {
+        auto seen = std::find_if(log.nccl_settings.begin(), log.nccl_settings.end(),
+                                 [&](const auto& s) { return s.name == setting->name; });
+        if (seen == log.nccl_settings.end()) {
+          log.nccl_settings.push_back(
+              {std::string(setting->name), std::string(setting->value), SourceMark{name, line_no, setting->column}});
+        } else if (seen->value != setting->value) {
+          return error_at(line_no, setting->column,
+                          fmt::format("expected {} = {} as line {} reports it (one run's settings), found '{}'",
+                                      seen->name, seen->value, seen->at.line, setting->value));
+        }
       }
     }
     const auto tokens = split(line, after_tag(line));
