@@ -209,6 +209,25 @@ TEST(NcclGraphs, B200TwoNodesFollowTheRelease) {
   EXPECT_LT(t("nvlstree"), t("ring"));
 }
 
+// NCCL 2.26.2 on: a tree graph of the plain pattern (NCCL_TOPO_PATTERN_TREE,
+// which its search takes with one GPU a node) has 0.85 of the bandwidth
+// (src/graph/tuning.cc: "maxTreePattern == NCCL_TOPO_PATTERN_TREE) busBw
+// *= .85"); 2.25.1 has no such line, and two GPUs a node keep theirs.
+TEST(NcclModel, APlainTreeLosesFifteenPercentFrom2_26_2) {
+  auto slope = [](const NcclSystem& s, NcclRelease r) {    // us per GiB past 1 GiB (no correction, no latency)
+    const auto g = nccl_graphs(s, NcclRelease{2, 26, 2});  // the same graphs: the model's rule alone
+    const double b = 1 << 30;
+    return nccl_predicted_time_us(Op::kAllReduce, "tree", Protocol::kSimple, 2 * b, s, g, r) -
+           nccl_predicted_time_us(Op::kAllReduce, "tree", Protocol::kSimple, b, s, g, r);
+  };
+  const NcclRelease before{2, 25, 1}, from{2, 26, 2};
+  NcclSystem one = switched_nodes("h100", 2, 1, 18 * 20.6, 1, 50);
+  ASSERT_GT(slope(one, before), 0);
+  EXPECT_NEAR(slope(one, from), slope(one, before) / 0.85, 1e-9 * slope(one, before));
+  NcclSystem two = switched_nodes("h100", 2, 2, 18 * 20.6, 2, 50);
+  EXPECT_NEAR(slope(two, from), slope(two, before), 1e-9 * slope(two, before));
+}
+
 // ncclTopoTuneModel and ncclTopoGetAlgoTime on one H100 node, 1 GiB:
 //   ring Simple: 8.4 + 14 x 3.4 us; 12 x 30 GB/s x 8 / 14;
 //   tree Simple: 8.4 + 2 x 7 x 4.0 us; min(0.92 x 360, 12 x 38.7) x 0.5

@@ -331,6 +331,12 @@ double nccl_predicted_time_us(Op op, std::string_view algo_name, Protocol protoc
   if (a == kTree && protocol == Protocol::kLL) bus = std::min(bus / 3.8, ll_max);
   if (a == kTree && protocol == Protocol::kLL128)
     bus = std::min(bus * (nodes == 1 ? 7.0 / 9.0 : 120.0 / 128.0), g.channels * t.tree_ll128[column]);
+  // 2.26.2 on, a tree graph of NCCL's plain pattern (NCCL_TOPO_PATTERN_TREE)
+  // loses 15% (src/graph/tuning.cc, maxTreePattern); the search takes that
+  // pattern with one GPU a node (src/graph/search.cc). NOT MODELLED: on
+  // Hopper and later it also falls back to it where no balanced tree is
+  // found at a speed, which needs NCCL's search.
+  if (a == kTree && ppn == 1 && release >= NcclRelease{2, 26, 2}) bus *= 0.85;
   if (a == kPat) bus *= 0.75;
   if (a == kCollNetDirect) {
     double factor = ppn / g.channels;  // GPUs per NIC
