@@ -225,7 +225,7 @@ TEST(Options, RepeatableIsOneFieldForParserAndHelp) {
     int marked = 0;
     for (const auto& [name, text] : block) {
       const bool repeatable = name == "--set" || name == "--set-workload" || name == "--fail" || name == "--degrade" ||
-                              name == "--job" || name == "--slow";
+                              name == "--job" || name == "--slow" || name == "--nccl-tests";
       EXPECT_EQ(text.find("(repeatable)") != std::string::npos, repeatable) << command << " " << name;
       marked += repeatable;
     }

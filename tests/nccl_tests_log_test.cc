@@ -421,6 +421,17 @@ TEST(ValidateNcclTests, ALogsNcclSettingsReachTheSimulation) {
     // One queue pair a channel moves less: the settings changed the answer.
     EXPECT_LT(d[i]["simulated"].as<double>(), 0.95 * table_busbw) << i;
   }
+  // Both logs in one run: a case each, as run alone, summarized together.
+  const auto both =
+      run_collsim(run + dir + "qps2.log --nccl-tests " + dir + "defaults.log --json " + dir + "both.json");
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_NE(both.out.find("2 cases from"), std::string::npos) << both.out;
+  const YAML::Node pair = YAML::LoadFile(dir + "both.json")["cases"];
+  ASSERT_EQ(pair.size(), 2u);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(pair[0]["rows"][i]["simulated"].as<double>(), a[i]["simulated"].as<double>()) << i;
+    EXPECT_EQ(pair[1]["rows"][i]["simulated"].as<double>(), d[i]["simulated"].as<double>()) << i;
+  }
   // A setting collsim cannot take names the log's line and column.
   {
     std::ofstream big(dir + "big.log");
@@ -480,6 +491,8 @@ TEST(ValidateNcclTests, BadRunsGetOneClearLine) {
             "allgather, alltoall, sendrecv only, not for allreduce"},
            {"validate --nccl-tests " + dir + "named.log" + topo + " --op allgather --algo bogus",
             "named.log: case 'named.log': "},
+           {"validate --nccl-tests - --nccl-tests -" + topo + " --op allreduce",
+            "--nccl-tests: standard input ('-') can be read once"},
        })
     expect_one_clear_line(c);
 }

@@ -47,10 +47,11 @@ const std::vector<OptionSpec>& validate_options() {
        "the table)",
        ""},
       {"nccl-tests", "", true,
-       "compare with one nccl-tests run's output log (all_reduce_perf and its siblings) instead of a table: "
+       "compare with an nccl-tests run's output log (all_reduce_perf and its siblings) instead of a table: "
        "its sizes, type, reduction, ranks' hosts, NCCL release, -n and -z are read from it, and the NCCL "
-       "settings NCCL's INFO lines report ('-': standard input); needs --topology",
-       ""},
+       "settings NCCL's INFO lines report ('-': standard input); needs --topology; several logs of the "
+       "cluster: a case each, summarized together",
+       "", false, true},
       {"topology", "t", true, "with --nccl-tests: the cluster's topology YAML", ""},
       {"set", "", true,
        "with --nccl-tests: override a topology field, e.g. an NCCL setting the log does not print: "
@@ -281,15 +282,15 @@ std::string to_text(const std::vector<CaseResult>& results, const std::string& f
   return out;
 }
 
-// The one case of `--nccl-tests FILE` (validate_log.h), and the network
+// The case of one `--nccl-tests FILE` (validate_log.h), and the network
 // it was placed on, which it then runs on.
 struct LogCase {
   config::ValidationCase c;
   std::unique_ptr<topology::Network> network;
 };
-Expected<LogCase> case_of_log(const ParsedArgs& args) {
+Expected<LogCase> case_of_log(const ParsedArgs& args, const std::string& log_path) {
   NcclTestsLogRequest request;
-  request.log = args.get("nccl-tests");
+  request.log = log_path;
   // '-': standard input.
   const std::string path = request.log == "-" ? "/dev/stdin" : request.log;
   if (!args.has("topology")) return make_error("--nccl-tests needs --topology: the cluster the log was measured on");
@@ -328,10 +329,11 @@ int validate_command(const std::vector<std::string>& argv) {
     std::printf("usage: collsim validate [options]\n\n%s", format_options_help(validate_options()).c_str());
     return kExitOk;
   }
-  const auto to_stdout = output_to_stdout(
-      *parsed, {"json"},
-      {parsed->has("file") ? parsed->get("file") : "",
-       parsed->has("nccl-tests") && parsed->get("nccl-tests") != "-" ? parsed->get("nccl-tests") : ""});
+  std::vector<std::string> inputs{parsed->has("file") ? parsed->get("file") : ""};
+  const std::vector<std::string> logs = parsed->all("nccl-tests");
+  for (const auto& log : logs)
+    if (log != "-") inputs.push_back(log);
+  const auto to_stdout = output_to_stdout(*parsed, {"json"}, inputs);
   if (!to_stdout) return stop(to_stdout.error());
   std::optional<std::string> json_out;
   if (parsed->has("json")) json_out = parsed->get("json");
@@ -351,16 +353,20 @@ int validate_command(const std::vector<std::string>& argv) {
   }
   if (parsed->has("nccl-tests") && parsed->has("file"))
     return stop(make_error("--nccl-tests and --file: give one (a log to compare with, or a validation table)"));
-  const std::string file = parsed->has("nccl-tests") ? parsed->get("nccl-tests")
-                           : parsed->has("file")     ? parsed->get("file")
-                                                     : "tests/validation/cases.yaml";
-  std::unique_ptr<topology::Network> log_network;  // a log's case's, built once
+  if (std::count(logs.begin(), logs.end(), "-") > 1)
+    return stop(make_error("--nccl-tests: standard input ('-') can be read once"));
+  const std::string file = !logs.empty()         ? fmt::format("{}", fmt::join(logs, ", "))
+                           : parsed->has("file") ? parsed->get("file")
+                                                 : "tests/validation/cases.yaml";
+  std::vector<std::unique_ptr<topology::Network>> log_networks;  // each log's case's, built once
   Expected<std::vector<config::ValidationCase>> cases = std::vector<config::ValidationCase>{};
-  if (parsed->has("nccl-tests")) {
-    auto one = case_of_log(*parsed);
-    if (!one) return stop(one.error());
-    cases->push_back(std::move(one->c));
-    log_network = std::move(one->network);
+  if (!logs.empty()) {
+    for (const auto& log : logs) {
+      auto one = case_of_log(*parsed, log);
+      if (!one) return stop(one.error());
+      cases->push_back(std::move(one->c));
+      log_networks.push_back(std::move(one->network));
+    }
   } else {
     cases = config::load_validation_file(file);
   }
@@ -371,7 +377,7 @@ int validate_command(const std::vector<std::string>& argv) {
   std::vector<CaseResult> results;
   for (std::size_t i = 0; i < cases->size(); ++i) {
     if (tty) std::fprintf(stderr, "\rcollsim: validating case %zu of %zu", i + 1, cases->size());
-    auto r = run_case((*cases)[i], **backend, log_network.get());
+    auto r = run_case((*cases)[i], **backend, i < log_networks.size() ? log_networks[i].get() : nullptr);
     if (!r) return stop(r.error());
     results.push_back(std::move(*r));
   }
