@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -259,6 +260,58 @@ TEST(NcclTestsLog, ReadsNcclsSettingsFromItsInfoLines) {
             (std::vector<std::string>{
                 "NCCL_NVLS_ENABLE=0, NCCL_PXN_DISABLE=1, NCCL_COLLNET_ENABLE=1, NCCL_MAX_NCHANNELS=0 (the log's)",
                 "NCCL_BUFFSIZE=16777216 (the log's; --set replaces)", "not modelled: NCCL_IB_HCA=mlx5_0"}));
+}
+
+// A large job's NCCL_DEBUG=INFO log is mostly INFO lines the reader skips:
+// they do not count against the input limit (here 1 MiB), the INFO lines it
+// reads still count as settings, and line numbers hold across them. Other
+// text over the limit, and a line longer than 1 MiB, are errors.
+TEST(NcclTestsLog, ALargeDebugLogKeepsItsSettingsAndLineNumbers) {
+  ::setenv("COLLSIM_MAX_INPUT_MB", "1", 1);
+  const std::string dir = ::testing::TempDir();
+  const std::string row =
+      "     1048576        262144     float     sum      -1    46.21   22.69   22.69      0    45.80   22.89   "
+      "22.89      0\n";
+  const std::string rank = "#  Rank  0 Group  0 Pid 1 on a device 0 [0000:18:00] NVIDIA H100 80GB HBM3\n";
+  const int noise = 30000;  // about 2.4 MB of INFO lines
+  {
+    std::ofstream big(dir + "debug.log");
+    big << "a:1:1 [0] NCCL INFO NCCL_BUFFSIZE set by environment to 8388608.\n" << rank;
+    for (int i = 0; i < noise; ++i) big << "a:1:1 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] via P2P/CUMEM/read\n";
+    big << "a:1:1 [0] NCCL INFO NCCL_BUFFSIZE set by environment to 4194304.\n" << row;
+  }
+  auto log = config::load_nccl_tests_log(dir + "debug.log");
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.error().to_string().find(fmt::format("debug.log:{}:57: expected NCCL_BUFFSIZE = 8388608", noise + 3)),
+            std::string::npos)
+      << log.error().to_string();
+  {
+    std::ofstream big(dir + "debug.log");
+    big << "a:1:1 [0] NCCL INFO NCCL_BUFFSIZE set by environment to 8388608.\n" << rank;
+    for (int i = 0; i < noise; ++i) big << "a:1:1 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] via P2P/CUMEM/read\n";
+    big << row;
+  }
+  log = config::load_nccl_tests_log(dir + "debug.log");
+  ASSERT_TRUE(log.ok()) << log.error().to_string();
+  ASSERT_EQ(log->nccl_settings.size(), 1u);
+  EXPECT_EQ(log->nccl_settings[0].value, "8388608");
+  ASSERT_EQ(log->rows.size(), 1u);
+  EXPECT_EQ(log->rows[0].at.line, noise + 3);
+  {
+    std::ofstream big(dir + "text.log");
+    for (int i = 0; i < noise; ++i) big << "# a comment line of the same length as the INFO lines above, or so\n";
+  }
+  log = config::load_nccl_tests_log(dir + "text.log");
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.error().to_string().find("larger than 1 MiB without NCCL's INFO lines"), std::string::npos)
+      << log.error().to_string();
+  std::ofstream(dir + "line.log") << rank << std::string(config::kMaxNcclTestsLogLine + 1, 'x');
+  log = config::load_nccl_tests_log(dir + "line.log");
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.error().to_string().find("line.log:2:1: expected a line of an nccl-tests log (at most 1024 KiB)"),
+            std::string::npos)
+      << log.error().to_string();
+  ::unsetenv("COLLSIM_MAX_INPUT_MB");
 }
 
 // NCCL_TESTS_SPLIT_MASK's groups are counted as distinct numbers (a mask

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string_view>
@@ -347,9 +348,55 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
 }
 
 Expected<NcclTestsLog> load_nccl_tests_log(const std::string& path, const std::string& shown) {
-  auto text = read_text_file(path, "nccl-tests log");
-  if (!text) return text.error();
-  return parse_nccl_tests_log(*text, shown.empty() ? path : shown);
+  const std::string name = shown.empty() ? path : shown;
+  const std::string what = "nccl-tests log";
+  auto opened = open_input_file(path, what, name);
+  if (!opened) return opened.error();
+  std::ifstream& in = *opened;
+  // NCCL_DEBUG=INFO output runs to gigabytes on a large job, nearly all of
+  // it INFO lines the reader skips: those are dropped as the file streams
+  // in, each leaving an empty line so that line numbers hold, and the input
+  // limit (read_text_file's) bounds what is kept. The INFO lines it reads
+  // (the release, the settings) are kept.
+  const std::size_t limit = max_input_bytes();
+  std::string kept, pending;
+  int line_no = 0;
+  auto keep = [&](std::string_view line) {
+    ++line_no;
+    const bool skipped = line.find("NCCL INFO ") != std::string_view::npos &&
+                         line.find("NCCL version ") == std::string_view::npos &&
+                         line.find(" set by environment to ") == std::string_view::npos &&
+                         line.find(" reset to NCCL_") == std::string_view::npos;
+    if (!skipped) kept.append(line);
+    kept += '\n';
+  };
+  std::vector<char> chunk(1 << 20);
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    std::string_view got(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    while (!got.empty()) {
+      const std::size_t end = got.find('\n');
+      pending.append(got.substr(0, end));
+      if (pending.size() > kMaxNcclTestsLogLine) {
+        return Error{fmt::format("expected a line of an {} (at most {} KiB), found a longer one", what,
+                                 kMaxNcclTestsLogLine >> 10),
+                     "", SourceMark{FileName(name), line_no + 1, 1}};
+      }
+      if (end == std::string_view::npos) break;
+      keep(pending);
+      pending.clear();
+      got.remove_prefix(end + 1);
+    }
+    if (kept.size() > limit) {
+      return make_error(fmt::format(
+          "{}: the {} is larger than {} MiB without NCCL's INFO lines, the limit for an input file (set {} to "
+          "raise it)",
+          name, what, limit >> 20, kMaxInputEnv));
+    }
+  }
+  if (in.bad()) return make_error(fmt::format("{}: cannot read {}", name, what));
+  if (!pending.empty()) keep(pending);
+  return parse_nccl_tests_log(kept, name);
 }
 
 }  // namespace collsim::config

@@ -19,6 +19,7 @@
 // names the release where nccl-tests' own line does not.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,8 +81,12 @@ struct NcclTestsLog {
 // or rows of more than one type, reduction or root (one run per log); rank
 // lines that skip a rank; CPU times (-C 1); no result row at all.
 Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::string& file);
-// Reads `path` (read_text_file's size limit) and parses it, naming it
-// `shown` in errors (empty: the path).
+// Reads `path` and parses it, naming it `shown` in errors (empty: the
+// path). NCCL's INFO lines other than those read above are dropped as the
+// file streams in (a large job's NCCL_DEBUG=INFO log runs to gigabytes), so
+// read_text_file's size limit bounds what is left; a line longer than
+// kMaxNcclTestsLogLine is an error (no log prints one: /dev/zero stops here).
+inline constexpr std::size_t kMaxNcclTestsLogLine = 1 << 20;
 Expected<NcclTestsLog> load_nccl_tests_log(const std::string& path, const std::string& shown = "");
 
 }  // namespace collsim::config

@@ -303,17 +303,25 @@ std::size_t max_input_bytes() {
   return static_cast<std::size_t>(mib) << 20;
 }
 
-Expected<std::string> read_text_file(const std::string& path, const std::string& what) {
+Expected<std::ifstream> open_input_file(const std::string& path, const std::string& what, const std::string& shown) {
+  const std::string& name = shown.empty() ? path : shown;
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
-    return make_error(fmt::format("{}: is a directory, not a {}", path, what));
+    return make_error(fmt::format("{}: is a directory, not a {}", name, what));
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int why = errno;
     return make_error(
-        fmt::format("{}: cannot open {}: {}", path, what, why != 0 ? std::strerror(why) : "the file cannot be read"));
+        fmt::format("{}: cannot open {}: {}", name, what, why != 0 ? std::strerror(why) : "the file cannot be read"));
   }
+  return in;
+}
+
+Expected<std::string> read_text_file(const std::string& path, const std::string& what) {
+  auto opened = open_input_file(path, what);
+  if (!opened) return opened.error();
+  std::ifstream& in = *opened;
   // Read at most the limit (and one byte more to tell): /dev/zero, a
   // runaway pipe or a file far too large stop here, not at the memory's end.
   const std::size_t limit = max_input_bytes();

@@ -5,6 +5,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstddef>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,6 +85,15 @@ inline constexpr std::string_view kSetCreatedTag = "collsim-set-created:";
 // this bounds a read at a few GB; the largest shipped input is a few KB.
 inline constexpr long long kMaxInputMiB = 32;
 inline constexpr const char* kMaxInputEnv = "COLLSIM_MAX_INPUT_MB";
+
+// The limit above, in bytes (the environment variable's when it reads as
+// 1 to 2^20 MiB).
+std::size_t max_input_bytes();
+
+// `path` opened for reading, named `shown` in errors (empty: the path).
+// Errors: "PATH: cannot open WHAT: REASON"; a directory.
+Expected<std::ifstream> open_input_file(const std::string& path, const std::string& what,
+                                        const std::string& shown = "");
 
 // The whole file. Errors: "PATH: cannot open WHAT"; a directory; more than
 // the limit above (also what stops /dev/zero or an endless pipe).
