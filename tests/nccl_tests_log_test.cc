@@ -225,23 +225,41 @@ TEST(NcclTestsLog, ReadsNcclsSettingsFromItsInfoLines) {
   auto log = config::parse_nccl_tests_log(info + rank, "s.log");
   ASSERT_TRUE(log.ok()) << log.error().to_string();
   EXPECT_EQ(log->nccl_algo, "Tree");
-  ASSERT_EQ(log->nccl_settings.size(), 3u);
+  ASSERT_EQ(log->nccl_settings.size(), 4u);
+  EXPECT_EQ(log->nccl_settings[1].name, "NCCL_ALGO");
   EXPECT_EQ(log->nccl_settings[0].name, "NCCL_BUFFSIZE");
   EXPECT_EQ(log->nccl_settings[0].value, "16777216");
   EXPECT_EQ(log->nccl_settings[0].at.line, 1);
   EXPECT_EQ(log->nccl_settings[0].at.column, 63);
-  EXPECT_EQ(log->nccl_settings[1].name, "NCCL_MIN_CTAS");
-  EXPECT_EQ(log->nccl_settings[1].value, "24");
-  EXPECT_EQ(log->nccl_settings[2].name, "NCCL_SOCKET_IFNAME");
-  EXPECT_EQ(log->nccl_settings[2].value, "eth0");
-  auto two = config::parse_nccl_tests_log(
-      info + "node2:12:22 [0] NCCL INFO NCCL_BUFFSIZE set by environment to 8388608.\n" + rank, "two.log");
-  ASSERT_FALSE(two.ok());
-  EXPECT_NE(two.error().to_string().find(
+  EXPECT_EQ(log->nccl_settings[2].name, "NCCL_MIN_CTAS");
+  EXPECT_EQ(log->nccl_settings[2].value, "24");
+  EXPECT_EQ(log->nccl_settings[3].name, "NCCL_SOCKET_IFNAME");
+  EXPECT_EQ(log->nccl_settings[3].value, "eth0");
+  // A modelled setting two ranks report differently is an error (unless
+  // --set gives it); one collsim does not model may differ (per node).
+  auto two =
+      config::parse_nccl_tests_log(info +
+                                       "node2:12:22 [0] NCCL INFO NCCL_BUFFSIZE set by environment to 8388608.\n"
+                                       "node2:12:22 [0] NCCL INFO NCCL_SOCKET_IFNAME set by environment to ib0\n" +
+                                       rank,
+                                   "two.log");
+  ASSERT_TRUE(two.ok()) << two.error().to_string();
+  auto conflict = cli::nccl_sets_of_log(*two, {});
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_NE(conflict.error().to_string().find(
                 "two.log:6:63: expected NCCL_BUFFSIZE = 16777216 as line 1 reports it (one run's settings), found "
                 "'8388608'"),
             std::string::npos)
-      << two.error().to_string();
+      << conflict.error().to_string();
+  auto chosen = cli::nccl_sets_of_log(*two, {".nccl.buffsize=8M"});  // the field by its path
+  ASSERT_TRUE(chosen.ok()) << chosen.error().to_string();
+  EXPECT_EQ(chosen->sets, std::vector<std::string>{"nccl.min_ctas=24"});
+  EXPECT_EQ(chosen->notes, (std::vector<std::string>{
+                               "NCCL_MIN_CTAS=24 (the log's)", "NCCL_BUFFSIZE=16777216 (the log's; --set replaces)",
+                               "not modelled: NCCL_SOCKET_IFNAME=eth0 (line 7: ib0, ranks differ)"}));
+  auto whole = cli::nccl_sets_of_log(*two, {"nccl={pxn: false}"});  // the whole map
+  ASSERT_TRUE(whole.ok()) << whole.error().to_string();
+  EXPECT_TRUE(whole->sets.empty());
 
   // As --set entries: NCCL's enables and disables as collsim's switches,
   // NCCL_MAX_NCHANNELS=0 as NCCL reads it (1), the user's --set first.
@@ -252,14 +270,25 @@ TEST(NcclTestsLog, ReadsNcclsSettingsFromItsInfoLines) {
                                                                              {"NCCL_MAX_NCHANNELS", "0"},
                                                                              {"NCCL_BUFFSIZE", "16777216"},
                                                                              {"NCCL_IB_HCA", "mlx5_0"}})
-    settings.nccl_settings.push_back({name, value, {}});
-  const cli::LogNcclSettings sets = cli::nccl_sets_of_log(settings, {"nccl.buffsize=8M"});
+    settings.nccl_settings.push_back({name, value, {}, "", {}});
+  const auto read = cli::nccl_sets_of_log(settings, {"nccl.buffsize=8M"});
+  ASSERT_TRUE(read.ok()) << read.error().to_string();
+  const cli::LogNcclSettings& sets = *read;
   EXPECT_EQ(sets.sets, (std::vector<std::string>{"nccl.nvls=false", "nccl.pxn=false", "nccl.collnet=true",
                                                  "nccl.max_channels=1"}));
   EXPECT_EQ(sets.notes,
             (std::vector<std::string>{
                 "NCCL_NVLS_ENABLE=0, NCCL_PXN_DISABLE=1, NCCL_COLLNET_ENABLE=1, NCCL_MAX_NCHANNELS=0 (the log's)",
                 "NCCL_BUFFSIZE=16777216 (the log's; --set replaces)", "not modelled: NCCL_IB_HCA=mlx5_0"}));
+  // NCCL prints its parameters as integers: anything else is no NCCL log's.
+  config::NcclTestsLog edited;
+  edited.nccl_settings.push_back({"NCCL_NVLS_ENABLE", "false", SourceMark{FileName("e.log"), 3, 60}, "", {}});
+  auto not_integer = cli::nccl_sets_of_log(edited, {});
+  ASSERT_FALSE(not_integer.ok());
+  EXPECT_NE(not_integer.error().to_string().find(
+                "e.log:3:60: expected an integer for NCCL_NVLS_ENABLE, as NCCL prints its settings, found 'false'"),
+            std::string::npos)
+      << not_integer.error().to_string();
 }
 
 // A large job's NCCL_DEBUG=INFO log is mostly INFO lines the reader skips:
@@ -281,10 +310,12 @@ TEST(NcclTestsLog, ALargeDebugLogKeepsItsSettingsAndLineNumbers) {
     big << "a:1:1 [0] NCCL INFO NCCL_BUFFSIZE set by environment to 4194304.\n" << row;
   }
   auto log = config::load_nccl_tests_log(dir + "debug.log");
-  ASSERT_FALSE(log.ok());
-  EXPECT_NE(log.error().to_string().find(fmt::format("debug.log:{}:57: expected NCCL_BUFFSIZE = 8388608", noise + 3)),
+  ASSERT_TRUE(log.ok()) << log.error().to_string();
+  const auto sets = cli::nccl_sets_of_log(*log, {});
+  ASSERT_FALSE(sets.ok());
+  EXPECT_NE(sets.error().to_string().find(fmt::format("debug.log:{}:57: expected NCCL_BUFFSIZE = 8388608", noise + 3)),
             std::string::npos)
-      << log.error().to_string();
+      << sets.error().to_string();
   {
     std::ofstream big(dir + "debug.log");
     big << "a:1:1 [0] NCCL INFO NCCL_BUFFSIZE set by environment to 8388608.\n" << rank;
@@ -520,6 +551,9 @@ TEST(ValidateNcclTests, BadRunsGetOneClearLine) {
       at = end + 1;
     }
   }
+  std::ofstream(dir + "algos.log") << "a:1:1 [0] NCCL INFO NCCL_ALGO set by environment to Ring\n"
+                                      "b:1:1 [0] NCCL INFO NCCL_ALGO set by environment to Tree\n"
+                                   << kIssue232;
   const std::string log = " --nccl-tests " + dir + "issue232.log";
   const std::string topo = " --topology tests/validation/topologies/h100-ib400-2node.yaml";
   for (const auto& c : std::vector<testing::BadRun>{
@@ -546,6 +580,8 @@ TEST(ValidateNcclTests, BadRunsGetOneClearLine) {
             "named.log: case 'named.log': "},
            {"validate --nccl-tests - --nccl-tests -" + topo + " --op allreduce",
             "--nccl-tests: standard input ('-') can be read once"},
+           {"validate --nccl-tests " + dir + "algos.log" + topo + " --op allreduce",
+            "algos.log:2:53: expected NCCL_ALGO = Ring as line 1 reports it (one run's settings), found 'Tree'"},
        })
     expect_one_clear_line(c);
 }

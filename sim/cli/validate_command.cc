@@ -306,15 +306,16 @@ Expected<LogCase> case_of_log(const ParsedArgs& args, const std::string& log_pat
   auto log = config::load_nccl_tests_log(path, request.log);
   if (!log) return log.error();
   // NCCL's settings the log reports, then the user's --set (which wins).
-  const LogNcclSettings settings = nccl_sets_of_log(*log, request.sets);
-  std::vector<std::string> sets = settings.sets;
+  auto settings = nccl_sets_of_log(*log, request.sets);
+  if (!settings) return settings.error();
+  std::vector<std::string> sets = settings->sets;
   sets.insert(sets.end(), request.sets.begin(), request.sets.end());
   auto spec = config::load_topology_file(request.topology, sets);
-  if (!spec) return at_log_setting(spec.error(), settings);
+  if (!spec) return at_log_setting(spec.error(), *settings);
   auto topo = topology::build_topology(*spec);
   if (!topo) return topo.error();
   auto network = std::make_unique<topology::Network>(*topo);
-  auto c = case_from_nccl_tests_log(request, *log, *network, settings);
+  auto c = case_from_nccl_tests_log(request, *log, *network, *settings);
   if (!c) return c.error();
   return LogCase{std::move(*c), std::move(network)};
 }

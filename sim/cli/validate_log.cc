@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 
@@ -134,22 +136,45 @@ std::string gpus_placement(const std::vector<int>& gpus) {
   return out;
 }
 
-LogNcclSettings nccl_sets_of_log(const config::NcclTestsLog& log, const std::vector<std::string>& user_sets) {
+Expected<LogNcclSettings> nccl_sets_of_log(const config::NcclTestsLog& log, const std::vector<std::string>& user_sets) {
   LogNcclSettings out;
   std::vector<std::string> taken, replaced, unmodelled;
+  // The user's --set keys as overrides.h reads them ("nccl.buffsize",
+  // ".nccl.buffsize"); "nccl" alone replaces the whole map.
+  auto user_sets_field = [&](const std::string& key) {
+    return std::any_of(user_sets.begin(), user_sets.end(), [&](const std::string& u) {
+      const std::size_t from = u.rfind('.', 0) == 0 ? 1 : 0, eq = u.find('=');
+      const std::string k = eq == std::string::npos || eq < from ? u.substr(from) : u.substr(from, eq - from);
+      return k == key || k == "nccl";
+    });
+  };
   for (const auto& s : log.nccl_settings) {
+    if (s.name == "NCCL_ALGO" || s.name == "NCCL_PROTO") continue;  // the case's algo and proto
     const auto* f = std::find_if(std::begin(kNcclFields), std::end(kNcclFields),
                                  [&](const NcclField& k) { return k.env == s.name; });
     if (f == std::end(kNcclFields)) {
-      unmodelled.push_back(s.name + "=" + s.value);
+      unmodelled.push_back(
+          s.name + "=" + s.value +
+          (s.other_value.empty() ? "" : fmt::format(" (line {}: {}, ranks differ)", s.other_at.line, s.other_value)));
       continue;
     }
     const std::string key = "nccl." + std::string(f->field);
-    const bool user = std::any_of(user_sets.begin(), user_sets.end(),
-                                  [&](const std::string& u) { return u.rfind(key + "=", 0) == 0; });
-    if (user) {
+    if (user_sets_field(key)) {
       replaced.push_back(s.name + "=" + s.value);
       continue;
+    }
+    if (!s.other_value.empty()) {
+      return Error{fmt::format("expected {} = {} as line {} reports it (one run's settings), found '{}'", s.name,
+                               s.value, s.at.line, s.other_value),
+                   "", s.other_at};
+    }
+    // NCCL prints its parameters as integers (src/misc/param.cc, %lld).
+    char* end = nullptr;
+    errno = 0;
+    std::strtoll(s.value.c_str(), &end, 10);
+    if (s.value.empty() || *end != '\0' || errno == ERANGE) {
+      return Error{fmt::format("expected an integer for {}, as NCCL prints its settings, found '{}'", s.name, s.value),
+                   "", s.at};
     }
     std::string value = s.value;
     if (f->reads == Reads::kEnabled) value = value == "0" ? "false" : "true";
@@ -264,7 +289,16 @@ Expected<config::ValidationCase> case_from_nccl_tests_log(const NcclTestsLogRequ
   c.op = op_text;
   c.declared_at = SourceMark{FileName(request.log), 0, 0};
   std::vector<std::string> notes = settings.notes;
-  // NCCL_ALGO and NCCL_PROTO: the flags, else what NCCL's INFO lines say the run set.
+  // NCCL_ALGO and NCCL_PROTO: the flags, else what NCCL's INFO lines say
+  // the run set, which every rank must agree on.
+  for (const auto& s : log.nccl_settings) {
+    const bool flag = s.name == "NCCL_ALGO" ? !request.algo.empty() : s.name == "NCCL_PROTO" && !request.proto.empty();
+    if ((s.name == "NCCL_ALGO" || s.name == "NCCL_PROTO") && !flag && !s.other_value.empty()) {
+      return Error{fmt::format("expected {} = {} as line {} reports it (one run's settings), found '{}'", s.name,
+                               s.value, s.at.line, s.other_value),
+                   "", s.other_at};
+    }
+  }
   c.algo = !request.algo.empty() ? request.algo : !log.nccl_algo.empty() ? lower(log.nccl_algo) : "auto";
   c.proto = !request.proto.empty() ? request.proto : !log.nccl_proto.empty() ? log.nccl_proto : "auto";
   if (request.algo.empty() && !log.nccl_algo.empty()) notes.push_back("NCCL_ALGO=" + log.nccl_algo + " (the log's)");

@@ -54,15 +54,19 @@ struct NcclTestsLogRequest {
 // NCCL_P2P_NET_CHUNKSIZE, NCCL_NCHANNELS_PER_NET_PEER,
 // NCCL_P2P_PER_CHANNEL_NET_BW, NCCL_NVLS_CHUNKSIZE and
 // NCCL_NVLSTREE_MAX_CHUNKSIZE (docs/topology-format.md, `nccl`). A field
-// the user's --set also gives keeps the user's. `notes` says what was
-// taken, what --set replaced and which NCCL_* settings collsim does not
-// model (NCCL_ALGO and NCCL_PROTO are the case's algo and proto instead).
+// the user's --set also gives (or a --set of the whole `nccl` map) keeps
+// the user's. `notes` says what was taken, what --set replaced and which
+// NCCL_* settings collsim does not model (NCCL_ALGO and NCCL_PROTO are the
+// case's algo and proto instead). Errors, at the log's line and column: a
+// modelled setting that ranks report with two values, or whose value is
+// not an integer (NCCL prints them as integers); settings collsim does not
+// model may differ between ranks (a per-node NCCL_SOCKET_IFNAME).
 struct LogNcclSettings {
   std::vector<std::string> sets;  // "nccl.buffsize=16777216"
   std::vector<SourceMark> marks;  // each entry's value in the log
   std::vector<std::string> notes;
 };
-LogNcclSettings nccl_sets_of_log(const config::NcclTestsLog& log, const std::vector<std::string>& user_sets);
+Expected<LogNcclSettings> nccl_sets_of_log(const config::NcclTestsLog& log, const std::vector<std::string>& user_sets);
 
 // An error of reading the topology with `settings.sets` that names one of
 // them (as --set ENTRY) names the log's line and column instead; others

@@ -158,28 +158,28 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
     pos = end + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.remove_prefix(3);  // a UTF-8 byte order mark
     // NCCL's own INFO lines (NCCL_DEBUG=INFO).
-    for (auto [key, into] : {std::pair<std::string_view, std::string*>{"NCCL version ", &nccl_debug_release},
-                             {"NCCL_ALGO set by environment to ", &log.nccl_algo},
-                             {"NCCL_PROTO set by environment to ", &log.nccl_proto}}) {
-      if (!into->empty()) continue;
-      if (const auto at = line.find(key); at != std::string_view::npos) {
-        const auto rest = split(line, at + key.size());
-        if (!rest.empty()) *into = std::string(rest.front().text.substr(0, rest.front().text.find('+')));
+    if (nccl_debug_release.empty()) {
+      constexpr std::string_view kVersion = "NCCL version ";
+      if (const auto at = line.find(kVersion); at != std::string_view::npos) {
+        const auto rest = split(line, at + kVersion.size());
+        if (!rest.empty()) nccl_debug_release = std::string(rest.front().text.substr(0, rest.front().text.find('+')));
       }
     }
     if (line.find("NCCL INFO ") != std::string_view::npos) {
-      auto setting = nccl_setting(line);
-      if (setting && setting->name != "NCCL_ALGO" && setting->name != "NCCL_PROTO") {
+      if (auto setting = nccl_setting(line)) {
         auto seen = std::find_if(log.nccl_settings.begin(), log.nccl_settings.end(),
                                  [&](const auto& s) { return s.name == setting->name; });
         if (seen == log.nccl_settings.end()) {
-          log.nccl_settings.push_back(
-              {std::string(setting->name), std::string(setting->value), SourceMark{name, line_no, setting->column}});
-        } else if (seen->value != setting->value) {
-          return error_at(line_no, setting->column,
-                          fmt::format("expected {} = {} as line {} reports it (one run's settings), found '{}'",
-                                      seen->name, seen->value, seen->at.line, setting->value));
+          log.nccl_settings.push_back({std::string(setting->name),
+                                       std::string(setting->value),
+                                       SourceMark{name, line_no, setting->column},
+                                       "",
+                                       {}});
+        } else if (seen->value != setting->value && seen->other_value.empty()) {
+          seen->other_value = std::string(setting->value);
+          seen->other_at = SourceMark{name, line_no, setting->column};
         }
       }
     }
@@ -341,6 +341,10 @@ Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::
     ++expected;
   }
   if (log.nccl.empty()) log.nccl = nccl_debug_release;
+  for (const auto& setting : log.nccl_settings) {
+    if (setting.name == "NCCL_ALGO") log.nccl_algo = setting.value;
+    if (setting.name == "NCCL_PROTO") log.nccl_proto = setting.value;
+  }
   log.groups = std::max<int>(1, static_cast<int>(groups.size()));
   log.redop_column = redop_column;
   log.root_column = root_column;

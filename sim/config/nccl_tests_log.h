@@ -62,22 +62,26 @@ struct NcclTestsLog {
   // NCCL_ALGO and NCCL_PROTO as NCCL's INFO lines report them ("NCCL_ALGO
   // set by environment to Tree"); empty when not.
   std::string nccl_algo, nccl_proto;
-  // NCCL's other settings its INFO lines report (NCCL_DEBUG=INFO; its
-  // ENV subsystem, on by default): "NCCL_BUFFSIZE set by environment to
-  // 16777216." for each NCCL_PARAM a run set (src/misc/param.cc), and
-  // "Comm config minCTAs reset to NCCL_MIN_CTAS=24" (src/init.cc), in the
-  // order first seen, each once; `at` marks its value.
+  // NCCL's settings its INFO lines report (NCCL_DEBUG=INFO; its ENV
+  // subsystem, on by default): "NCCL_BUFFSIZE set by environment to
+  // 16777216." for each NCCL_PARAM a run set (src/misc/param.cc; NCCL_ALGO
+  // and NCCL_PROTO too, above), and "Comm config minCTAs reset to
+  // NCCL_MIN_CTAS=24" (src/init.cc), in the order first seen, each once;
+  // `at` marks its value. Ranks that report another value (a per-node
+  // NCCL_SOCKET_IFNAME) leave the first other one and its mark: whether
+  // that is an error depends on the setting (cli/validate_log.h).
   struct Setting {
     std::string name;   // NCCL_BUFFSIZE
     std::string value;  // 16777216 (NCCL's trailing '.' removed)
     SourceMark at;
+    std::string other_value;  // empty: every rank reports `value`
+    SourceMark other_at;
   };
   std::vector<Setting> nccl_settings;
 };
 
 // Errors (bad input): a row-like line whose columns do not read (its
-// file:line:column, what was expected, what was found); one NCCL setting
-// reported with two values (the second's file:line:column); a size given twice
+// file:line:column, what was expected, what was found); a size given twice
 // or rows of more than one type, reduction or root (one run per log); rank
 // lines that skip a rank; CPU times (-C 1); no result row at all.
 Expected<NcclTestsLog> parse_nccl_tests_log(const std::string& text, const std::string& file);
