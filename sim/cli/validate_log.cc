@@ -122,6 +122,14 @@ constexpr NcclField kNcclFields[] = {
     {"NCCL_NVLSTREE_MAX_CHUNKSIZE", "nvlstree_max_chunksize"},
 };
 
+// A setting two ranks report differently (config::NcclTestsLog::Setting):
+// the second value's line and column.
+Error differs_between_ranks(const config::NcclTestsLog::Setting& s) {
+  return Error{fmt::format("expected {} = {} as line {} reports it (one run's settings), found '{}'", s.name, s.value,
+                           s.at.line, s.other_value),
+               "", s.other_at};
+}
+
 }  // namespace
 
 std::string gpus_placement(const std::vector<int>& gpus) {
@@ -163,11 +171,7 @@ Expected<LogNcclSettings> nccl_sets_of_log(const config::NcclTestsLog& log, cons
       replaced.push_back(s.name + "=" + s.value);
       continue;
     }
-    if (!s.other_value.empty()) {
-      return Error{fmt::format("expected {} = {} as line {} reports it (one run's settings), found '{}'", s.name,
-                               s.value, s.at.line, s.other_value),
-                   "", s.other_at};
-    }
+    if (!s.other_value.empty()) return differs_between_ranks(s);
     // NCCL prints its parameters as integers (src/misc/param.cc, %lld).
     char* end = nullptr;
     errno = 0;
@@ -293,11 +297,8 @@ Expected<config::ValidationCase> case_from_nccl_tests_log(const NcclTestsLogRequ
   // the run set, which every rank must agree on.
   for (const auto& s : log.nccl_settings) {
     const bool flag = s.name == "NCCL_ALGO" ? !request.algo.empty() : s.name == "NCCL_PROTO" && !request.proto.empty();
-    if ((s.name == "NCCL_ALGO" || s.name == "NCCL_PROTO") && !flag && !s.other_value.empty()) {
-      return Error{fmt::format("expected {} = {} as line {} reports it (one run's settings), found '{}'", s.name,
-                               s.value, s.at.line, s.other_value),
-                   "", s.other_at};
-    }
+    if ((s.name == "NCCL_ALGO" || s.name == "NCCL_PROTO") && !flag && !s.other_value.empty())
+      return differs_between_ranks(s);
   }
   c.algo = !request.algo.empty() ? request.algo : !log.nccl_algo.empty() ? lower(log.nccl_algo) : "auto";
   c.proto = !request.proto.empty() ? request.proto : !log.nccl_proto.empty() ? log.nccl_proto : "auto";
