@@ -195,12 +195,11 @@ Expected<LogNcclSettings> nccl_sets_of_log(const config::NcclTestsLog& log, cons
 }
 
 Error at_log_setting(Error e, const LogNcclSettings& settings) {
-  if (!e.where || e.where->line > 0) return e;
-  const std::string& flag = e.where->file.str();
+  const auto about = config::set_entry_error(e);
+  if (!about) return e;
   for (std::size_t i = 0; i < settings.sets.size(); ++i) {
-    if (flag != "--set " + settings.sets[i]) continue;
-    const std::string inner = e.field.empty() ? e.message : fmt::format("field '{}': {}", e.field, e.message);
-    return Error{fmt::format("the log's NCCL setting, read as --set {}: {}", settings.sets[i], inner), "",
+    if (settings.sets[i] != about->entry) continue;
+    return Error{fmt::format("the log's NCCL setting, read as --set {}: {}", about->entry, about->message), "",
                  settings.marks[i]};
   }
   return e;

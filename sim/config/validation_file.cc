@@ -172,16 +172,20 @@ Expected<std::vector<StepValidationCase>> load_step_validation_file(const std::s
   return read_list<StepValidationCase>(path, "steps", read_step_case);
 }
 
-Error at_set_list(Error e, const std::vector<std::string>& entries, const SetList& list) {
+std::optional<SetEntryError> set_entry_error(const Error& e) {
   // "--set a=b" or "--set-workload a=b" (config/overrides.cc).
-  if (!e.where || e.where->line > 0) return e;
+  if (!e.where || e.where->line > 0) return std::nullopt;
   const std::string& flag = e.where->file.str();
   const std::size_t space = flag.find(' ');
-  if (flag.rfind("--set", 0) != 0 || space == std::string::npos) return e;
-  const std::string entry = flag.substr(space + 1);
-  if (std::find(entries.begin(), entries.end(), entry) == entries.end()) return e;
-  const std::string inner = e.field.empty() ? e.message : fmt::format("field '{}': {}", e.field, e.message);
-  e.message = fmt::format("entry '{}': {}", entry, inner);
+  if (flag.rfind("--set", 0) != 0 || space == std::string::npos) return std::nullopt;
+  return SetEntryError{flag.substr(space + 1),
+                       e.field.empty() ? e.message : fmt::format("field '{}': {}", e.field, e.message)};
+}
+
+Error at_set_list(Error e, const std::vector<std::string>& entries, const SetList& list) {
+  const auto about = set_entry_error(e);
+  if (!about || std::find(entries.begin(), entries.end(), about->entry) == entries.end()) return e;
+  e.message = fmt::format("entry '{}': {}", about->entry, about->message);
   e.field = list.field;
   e.where = list.at;
   return e;

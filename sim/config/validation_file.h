@@ -2,6 +2,7 @@
 // with the collective, topology and algorithm they were taken with.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,15 @@ struct SetList {
   SourceMark at;      // of the list, or of the case when the list is absent
   std::string field;  // "cases[3].topology_set"
 };
+
+// The override an error about a --set or --set-workload entry names (its
+// "a=b") and what it says ("field 'f': ..." where it names a field);
+// nullopt for any other error.
+struct SetEntryError {
+  std::string entry;
+  std::string message;
+};
+std::optional<SetEntryError> set_entry_error(const Error& e);
 
 // `e` pointing at `list` (its field, its file position) when one of
 // `entries` caused it (an error about a --set or --set-workload override
