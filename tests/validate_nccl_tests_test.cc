@@ -20,6 +20,38 @@ using collsim::testing::expect_one_clear_line;
 using collsim::testing::read_file;
 using collsim::testing::run_collsim;
 
+// The case `name` of the shipped validation table `file`.
+YAML::Node published_case(const std::string& file, const std::string& name) {
+  const YAML::Node table = YAML::LoadFile(std::string(COLLSIM_SOURCE_DIR) + "/tests/validation/" + file);
+  for (const auto& c : table["cases"])
+    if (c["name"].as<std::string>() == name) return c;
+  return YAML::Node();
+}
+
+// A published all-reduce's busbw by size as nccl-tests' result rows on
+// `ranks` ranks (float sum, out of place = in place; algbw = busbw x p /
+// (2 (p - 1)), nccl-tests' factor).
+std::string allreduce_rows(const YAML::Node& busbw_by_size, int ranks) {
+  std::string rows;
+  for (const auto& kv : busbw_by_size) {
+    const double bytes = kv.first.as<double>(), busbw = kv.second.as<double>();
+    const double algbw = busbw / (2.0 * (ranks - 1) / ranks);
+    rows += fmt::format(
+        "{:12.0f}  {:12.0f}  {:>8}  {:>6}  {:6d}  {:7.1f}  {:6.2f}  {:6.2f}  {:6d}  {:7.1f}  {:6.2f}  {:6.2f}  {:6d}\n",
+        bytes, bytes / 4, "float", "sum", -1, bytes / algbw / 1e3, algbw, busbw, 0, bytes / algbw / 1e3, algbw, busbw,
+        0);
+  }
+  return rows;
+}
+
+// The same busbw as a validation table's busbw_GBps entries.
+std::string busbw_entries(const YAML::Node& busbw_by_size) {
+  std::string out;
+  for (const auto& kv : busbw_by_size)
+    out += "      " + kv.first.as<std::string>() + ": " + kv.second.as<std::string>() + "\n";
+  return out;
+}
+
 // The issue 232 log as nccl-tests printed it: the shipped file without its
 // first line (which says where the rows come from).
 std::string issue232_log() {
@@ -33,10 +65,7 @@ std::string issue232_log() {
 // 16 ranks one host per node, its NCCL release) and so simulate the same
 // busbw as the table's case does, row for row.
 TEST(ValidateNcclTests, ALogOfAPublishedRunMatchesItsTableCase) {
-  const YAML::Node table = YAML::LoadFile(std::string(COLLSIM_SOURCE_DIR) + "/tests/validation/more-curves.yaml");
-  YAML::Node published;
-  for (const auto& c : table["cases"])
-    if (c["name"].as<std::string>() == "h100-nebius-2node-auto-curve") published.reset(c);
+  const YAML::Node published = published_case("more-curves.yaml", "h100-nebius-2node-auto-curve");
   ASSERT_TRUE(published) << "the case moved";
   const std::string dir = ::testing::TempDir();
   std::ofstream log(dir + "nebius.log");
@@ -45,23 +74,13 @@ TEST(ValidateNcclTests, ALogOfAPublishedRunMatchesItsTableCase) {
     log << fmt::format("#  Rank {:2d} Group  0 Pid {:6d} on {:>10} device {:2d} [0000:8d:00] NVIDIA H100 80GB HBM3\n",
                        r, 1880 + r, r < 8 ? "worker-1" : "worker-0", r % 8);
   }
-  int rows = 0;
-  for (const auto& kv : published["busbw_GBps"]) {
-    const double bytes = kv.first.as<double>(), busbw = kv.second.as<double>();
-    const double algbw = busbw / (2.0 * 15 / 16);
-    log << fmt::format(
-        "{:12.0f}  {:12.0f}  {:>8}  {:>6}  {:6d}  {:7.1f}  {:6.2f}  {:6.2f}  {:6d}  {:7.1f}  {:6.2f}  "
-        "{:6.2f}  {:6d}\n",
-        bytes, bytes / 4, "float", "sum", -1, bytes / algbw / 1e3, algbw, busbw, 0, bytes / algbw / 1e3, algbw, busbw,
-        0);
-    ++rows;
-  }
+  log << allreduce_rows(published["busbw_GBps"], 16);
   log.close();
+  const auto rows = published["busbw_GBps"].size();
   std::ofstream yaml(dir + "nebius.yaml");
   yaml << "cases:\n  - name: nebius\n    source: test\n    topology: " << published["topology"].as<std::string>()
-       << "\n    op: allreduce\n    nccl: " << published["nccl"].as<std::string>() << "\n    busbw_GBps:\n";
-  for (const auto& kv : published["busbw_GBps"])
-    yaml << "      " << kv.first.as<std::string>() << ": " << kv.second.as<std::string>() << "\n";
+       << "\n    op: allreduce\n    nccl: " << published["nccl"].as<std::string>() << "\n    busbw_GBps:\n"
+       << busbw_entries(published["busbw_GBps"]);
   yaml.close();
   const auto from_log =
       run_collsim("validate --backend analytical --metric busbw --op allreduce --json " + dir + "log.json --topology " +
@@ -84,7 +103,7 @@ TEST(ValidateNcclTests, ALogOfAPublishedRunMatchesItsTableCase) {
   ASSERT_EQ(from_table.exit_code, 0) << from_table.err;
   const YAML::Node a = YAML::LoadFile(dir + "log.json")["cases"][0]["rows"];
   const YAML::Node b = YAML::LoadFile(dir + "table.json")["cases"][0]["rows"];
-  ASSERT_EQ(a.size(), static_cast<std::size_t>(rows));
+  ASSERT_EQ(a.size(), rows);
   ASSERT_EQ(b.size(), a.size());
   for (std::size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i]["measured"].as<double>(), b[i]["measured"].as<double>()) << i;
@@ -101,10 +120,7 @@ TEST(ValidateNcclTests, ALogOfAPublishedRunMatchesItsTableCase) {
 // table's case does with its topology_set, row for row; without the INFO
 // lines (NCCL's defaults) it must not.
 TEST(ValidateNcclTests, ALogsNcclSettingsReachTheSimulation) {
-  const YAML::Node table = YAML::LoadFile(std::string(COLLSIM_SOURCE_DIR) + "/tests/validation/b200-qps.yaml");
-  YAML::Node published;
-  for (const auto& c : table["cases"])
-    if (c["name"].as<std::string>() == "b200qps-4node-allreduce-ring-qps2") published.reset(c);
+  const YAML::Node published = published_case("b200-qps.yaml", "b200qps-4node-allreduce-ring-qps2");
   ASSERT_TRUE(published) << "the case moved";
   ASSERT_EQ(published["topology_set"].size(), 2u);
   const std::string dir = ::testing::TempDir();
@@ -120,13 +136,7 @@ TEST(ValidateNcclTests, ALogsNcclSettingsReachTheSimulation) {
     for (int r = 0; r < 32; ++r)
       log << fmt::format("#  Rank {:2d} Group  0 Pid {:6d} on {:>10} device {:2d} [0000:1b:00] NVIDIA B200\n", r,
                          4101 + r, fmt::format("b200-{}", r / 8), r % 8);
-    for (const auto& kv : published["busbw_GBps"]) {
-      const double bytes = kv.first.as<double>(), busbw = kv.second.as<double>();
-      const double algbw = busbw / (2.0 * 31 / 32);
-      log << fmt::format(
-          "{:12.0f}  {:12.0f}  float  sum  -1  {:7.1f}  {:6.2f}  {:6.2f}  0  {:7.1f}  {:6.2f}  {:6.2f}  0\n", bytes,
-          bytes / 4, bytes / algbw / 1e3, algbw, busbw, bytes / algbw / 1e3, algbw, busbw);
-    }
+    log << allreduce_rows(published["busbw_GBps"], 32);
   };
   write_log(dir + "qps2.log", true);
   write_log(dir + "defaults.log", false);
@@ -144,9 +154,8 @@ TEST(ValidateNcclTests, ALogsNcclSettingsReachTheSimulation) {
     std::ofstream yaml(dir + "qps2.yaml");
     yaml << "cases:\n  - name: qps2\n    source: test\n    topology: " << topology
          << "\n    topology_set: [nccl.ib_qps_per_connection=2, nccl.ib_ar_threshold=0]\n    op: allreduce\n"
-            "    algo: ring\n    nccl: 2.30.7\n    busbw_GBps:\n";
-    for (const auto& kv : published["busbw_GBps"])
-      yaml << "      " << kv.first.as<std::string>() << ": " << kv.second.as<std::string>() << "\n";
+            "    algo: ring\n    nccl: 2.30.7\n    busbw_GBps:\n"
+         << busbw_entries(published["busbw_GBps"]);
   }
   const auto from_table =
       run_collsim("validate --backend analytical --json " + dir + "qps2-table.json --file " + dir + "qps2.yaml");
